@@ -1,0 +1,69 @@
+//! The storage seam. A backend stores already-sealed events and hands back raw records; the
+//! [`EventStore`](crate::EventStore) facade does encryption, decryption and upcasting on top,
+//! so every backend gets them the same way.
+
+use async_trait::async_trait;
+use tokio::sync::watch;
+
+use crate::error::Result;
+use crate::record::PreparedEvent;
+use crate::types::{AppendOutcome, Direction, ExpectedRevision, Head, RecordedEvent, StreamName};
+
+/// Counters a backend keeps for `/metrics`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BackendStats {
+    /// Events appended since the process started.
+    pub events_appended: u64,
+    /// Durable commits (each one fsync, shared by every append in its group).
+    pub commits: u64,
+}
+
+/// What every backend must provide (see the conformance suite).
+///
+/// Reads return only durable events: an event becomes visible when, and only when, its append
+/// has been acknowledged.
+#[async_trait]
+pub trait Backend: Send + Sync + 'static {
+    /// Appends a batch atomically. Idempotent by event id.
+    async fn append(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedRevision,
+        events: Vec<PreparedEvent>,
+    ) -> Result<AppendOutcome>;
+
+    /// Reads up to `max` events of a stream starting at `from_revision` (inclusive).
+    /// Backwards from `u64::MAX` starts at the end.
+    async fn read_stream(
+        &self,
+        stream: &StreamName,
+        from_revision: u64,
+        direction: Direction,
+        max: usize,
+    ) -> Result<Vec<RecordedEvent>>;
+
+    /// Reads up to `max` events of the global log from `from_position` (inclusive).
+    async fn read_all(&self, from_position: u64, max: usize) -> Result<Vec<RecordedEvent>>;
+
+    /// Reads up to `max` events of one category from `from_position` (inclusive).
+    async fn read_category(
+        &self,
+        category: &str,
+        from_position: u64,
+        max: usize,
+    ) -> Result<Vec<RecordedEvent>>;
+
+    /// The stream's last revision, `None` when it does not exist.
+    async fn stream_revision(&self, stream: &StreamName) -> Result<Option<u64>>;
+
+    /// The durable head of the global log.
+    fn head(&self) -> Head;
+
+    /// Changes to the durable head position, for live subscriptions.
+    fn watch_head(&self) -> watch::Receiver<u64>;
+
+    fn stats(&self) -> BackendStats;
+
+    /// Flushes and stops accepting appends.
+    async fn close(&self) -> Result<()>;
+}

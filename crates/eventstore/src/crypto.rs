@@ -1,0 +1,216 @@
+//! Per-person encryption of personal fields (the basis of erasure by crypto-shredding).
+//!
+//! Every data subject has a random 256-bit key, kept in a key store outside the log. Personal
+//! fields are sealed with ChaCha20-Poly1305 under that key; the associated data binds the
+//! ciphertext to its stream and event id, so it cannot be moved to another event. Destroying
+//! the key makes the ciphertext unreadable for good while the log, and its hash chain, stay as
+//! they were.
+
+use std::path::Path;
+
+use chacha20poly1305::aead::{Aead, Generate, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use uuid::Uuid;
+
+use crate::error::{Error, Result};
+use crate::types::{SealedPersonal, StreamName, SubjectId};
+
+/// A subject's encryption key.
+#[derive(Clone)]
+pub struct SubjectKey([u8; 32]);
+
+impl std::fmt::Debug for SubjectKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SubjectKey(..)")
+    }
+}
+
+impl SubjectKey {
+    fn generate() -> Self {
+        let key = Key::generate();
+        let mut bytes = [0; 32];
+        bytes.copy_from_slice(key.as_slice());
+        SubjectKey(bytes)
+    }
+
+    fn cipher(&self) -> Result<ChaCha20Poly1305> {
+        ChaCha20Poly1305::new_from_slice(&self.0).map_err(|error| Error::Crypto {
+            detail: error.to_string(),
+        })
+    }
+}
+
+/// Where subject keys live: outside the event log, so that they can be destroyed.
+pub trait KeyStore: Send + Sync + 'static {
+    /// The subject's key, created (and made durable) on first use.
+    fn get_or_create(&self, subject: SubjectId) -> Result<SubjectKey>;
+    /// The subject's key, or `None` once it has been destroyed.
+    fn get(&self, subject: SubjectId) -> Result<Option<SubjectKey>>;
+    /// Destroys the key durably. Returns whether there was one.
+    fn destroy(&self, subject: SubjectId) -> Result<bool>;
+}
+
+/// Keys in their own sled database (a separate directory from the log).
+#[derive(Clone)]
+pub struct SledKeyStore {
+    db: sled::Db,
+}
+
+impl SledKeyStore {
+    pub fn open(path: &Path) -> Result<Self> {
+        let db = sled::Config::new().path(path).open()?;
+        Ok(SledKeyStore { db })
+    }
+}
+
+/// Keys that existed once are tombstoned with an empty value, so a destroyed key can never be
+/// silently recreated for the same subject.
+const TOMBSTONE: &[u8] = b"";
+
+impl KeyStore for SledKeyStore {
+    fn get_or_create(&self, subject: SubjectId) -> Result<SubjectKey> {
+        let id = subject.0.as_bytes();
+        if let Some(existing) = self.db.get(id)? {
+            return key_from_stored(&existing);
+        }
+        let fresh = SubjectKey::generate();
+        match self
+            .db
+            .compare_and_swap(id, None as Option<&[u8]>, Some(&fresh.0[..]))?
+        {
+            Ok(()) => {
+                // The key must be on disk before any event sealed with it is acknowledged.
+                self.db.flush()?;
+                Ok(fresh)
+            }
+            Err(conflict) => key_from_stored(conflict.current.as_deref().unwrap_or(TOMBSTONE)),
+        }
+    }
+
+    fn get(&self, subject: SubjectId) -> Result<Option<SubjectKey>> {
+        match self.db.get(subject.0.as_bytes())? {
+            None => Ok(None),
+            Some(stored) if stored.as_ref() == TOMBSTONE => Ok(None),
+            Some(stored) => key_from_stored(&stored).map(Some),
+        }
+    }
+
+    fn destroy(&self, subject: SubjectId) -> Result<bool> {
+        let previous = self.db.insert(subject.0.as_bytes(), TOMBSTONE)?;
+        self.db.flush()?;
+        Ok(previous.is_some_and(|p| p.as_ref() != TOMBSTONE))
+    }
+}
+
+fn key_from_stored(stored: &[u8]) -> Result<SubjectKey> {
+    if stored == TOMBSTONE {
+        return Err(Error::Crypto {
+            detail: "this person has been erased; their key cannot be reused".into(),
+        });
+    }
+    let bytes: [u8; 32] = stored.try_into().map_err(|_| Error::Crypto {
+        detail: "a stored key has the wrong length".into(),
+    })?;
+    Ok(SubjectKey(bytes))
+}
+
+fn associated_data(stream: &StreamName, event_id: Uuid) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(stream.as_str().len() + 17);
+    aad.extend_from_slice(stream.as_str().as_bytes());
+    aad.push(0);
+    aad.extend_from_slice(event_id.as_bytes());
+    aad
+}
+
+/// Encrypts personal fields for one event.
+pub fn seal(
+    key: &SubjectKey,
+    subject: SubjectId,
+    stream: &StreamName,
+    event_id: Uuid,
+    fields: &serde_json::Value,
+) -> Result<SealedPersonal> {
+    let plaintext = serde_json::to_vec(fields).map_err(|error| Error::Crypto {
+        detail: error.to_string(),
+    })?;
+    let nonce = Nonce::generate();
+    let aad = associated_data(stream, event_id);
+    let ciphertext = key
+        .cipher()?
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: &plaintext,
+                aad: &aad,
+            },
+        )
+        .map_err(|_| Error::Crypto {
+            detail: "encryption failed".into(),
+        })?;
+    let mut nonce_bytes = [0; 12];
+    nonce_bytes.copy_from_slice(nonce.as_slice());
+    Ok(SealedPersonal {
+        subject,
+        nonce: nonce_bytes,
+        ciphertext,
+    })
+}
+
+/// Decrypts personal fields; fails if the ciphertext was moved to another stream or event.
+pub fn open(
+    key: &SubjectKey,
+    sealed: &SealedPersonal,
+    stream: &StreamName,
+    event_id: Uuid,
+) -> Result<serde_json::Value> {
+    let aad = associated_data(stream, event_id);
+    let nonce = Nonce::try_from(&sealed.nonce[..]).map_err(|_| Error::Crypto {
+        detail: "bad nonce".into(),
+    })?;
+    let plaintext = key
+        .cipher()?
+        .decrypt(
+            &nonce,
+            Payload {
+                msg: &sealed.ciphertext,
+                aad: &aad,
+            },
+        )
+        .map_err(|_| Error::Crypto {
+            detail: "personal fields failed authentication".into(),
+        })?;
+    serde_json::from_slice(&plaintext).map_err(|error| Error::Crypto {
+        detail: error.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_fields_open_only_for_the_same_stream_and_event() {
+        let key = SubjectKey::generate();
+        let subject = SubjectId::new();
+        let stream = StreamName::new("case-1").unwrap();
+        let id = Uuid::new_v4();
+        let fields = serde_json::json!({"name": "Sam"});
+        let sealed = seal(&key, subject, &stream, id, &fields).unwrap();
+        assert_eq!(open(&key, &sealed, &stream, id).unwrap(), fields);
+        let other_stream = StreamName::new("case-2").unwrap();
+        assert!(open(&key, &sealed, &other_stream, id).is_err());
+        assert!(open(&key, &sealed, &stream, Uuid::new_v4()).is_err());
+    }
+
+    #[test]
+    fn a_destroyed_key_is_gone_and_cannot_be_recreated() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = SledKeyStore::open(dir.path()).unwrap();
+        let subject = SubjectId::new();
+        keys.get_or_create(subject).unwrap();
+        assert!(keys.get(subject).unwrap().is_some());
+        assert!(keys.destroy(subject).unwrap());
+        assert!(keys.get(subject).unwrap().is_none());
+        assert!(keys.get_or_create(subject).is_err());
+    }
+}

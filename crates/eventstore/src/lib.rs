@@ -1,0 +1,53 @@
+//! Heard's event store: the one source of truth.
+//!
+//! Every feedback item, advocacy case, complaint and decision is an append-only stream of
+//! events. This crate stores them and guarantees (see `ARCHITECTURE.md` and the conformance
+//! suite in [`conformance`]):
+//!
+//! - streams named `category-id` with gapless revisions from 0, optimistic concurrency
+//!   ([`ExpectedRevision`]) and atomic batches;
+//! - idempotent appends keyed by event id;
+//! - a strictly increasing, gapless global position (from 1), assigned by one writer;
+//! - durability: an append is acknowledged only after its batch is on disk, and concurrent
+//!   appends share one flush (group commit);
+//! - reads of a stream, of the global log (`$all`) and of a category; catch-up subscriptions
+//!   ([`Subscription`]) that turn live without a gap or a duplicate;
+//! - projections whose checkpoint commits atomically with their state ([`projection`]);
+//! - schema versions with upcasting on read ([`Upcasters`]);
+//! - a hash chain over the global log ([`verify_chain`]);
+//! - personal fields encrypted with a key per person, kept outside the log, so that erasing a
+//!   person destroys a key and leaves the chain verifiable ([`crypto`]).
+//!
+//! The embedded default backend is sled ([`SledBackend`]); other backends implement
+//! [`Backend`] and must pass the same conformance suite.
+
+pub mod backend;
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+pub mod crypto;
+pub mod error;
+pub mod projection;
+pub mod record;
+pub mod sled_backend;
+pub mod store;
+pub mod subscription;
+pub mod types;
+pub mod upcast;
+pub mod verify;
+
+#[cfg(test)]
+mod tests;
+
+pub use backend::{Backend, BackendStats};
+pub use crypto::{KeyStore, SledKeyStore};
+pub use error::{Error, Result};
+pub use projection::{KvProjection, KvTx, Projection, ProjectionRunner, SledProjection};
+pub use sled_backend::SledBackend;
+pub use store::EventStore;
+pub use subscription::Subscription;
+pub use types::{
+    AppendOutcome, Direction, ExpectedRevision, Head, NewEvent, Personal, PersonalFields,
+    RecordedEvent, SealedPersonal, StreamName, SubjectId,
+};
+pub use upcast::Upcasters;
+pub use verify::{ChainReport, verify_chain};

@@ -1,0 +1,241 @@
+//! [`EventStore`]: the facade every service uses, over any [`Backend`].
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::backend::{Backend, BackendStats};
+use crate::crypto::{self, KeyStore, SledKeyStore};
+use crate::error::{Error, Result};
+use crate::record::PreparedEvent;
+use crate::sled_backend::SledBackend;
+use crate::subscription::Subscription;
+use crate::types::{
+    AppendOutcome, Direction, ExpectedRevision, Head, NewEvent, Personal, PersonalFields,
+    RecordedEvent, StreamName, SubjectId,
+};
+use crate::upcast::Upcasters;
+
+/// Longest event type name accepted.
+const MAX_EVENT_TYPE_LEN: usize = 200;
+/// Largest event data accepted (JSON bytes), so one bad request cannot fill the disk.
+pub const MAX_EVENT_BYTES: usize = 4 * 1024 * 1024;
+
+/// The event store: appends, reads, subscriptions; encrypts personal fields on the way in,
+/// decrypts and upcasts on the way out. Cheap to clone.
+#[derive(Clone)]
+pub struct EventStore {
+    backend: Arc<dyn Backend>,
+    keys: Arc<dyn KeyStore>,
+    upcasters: Arc<Upcasters>,
+}
+
+impl std::fmt::Debug for EventStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventStore")
+            .field("head", &self.head().position)
+            .finish()
+    }
+}
+
+impl EventStore {
+    /// Builds a store over any backend and key store.
+    pub fn new(backend: Arc<dyn Backend>, keys: Arc<dyn KeyStore>, upcasters: Upcasters) -> Self {
+        EventStore {
+            backend,
+            keys,
+            upcasters: Arc::new(upcasters),
+        }
+    }
+
+    /// The embedded default: the log in `data_dir/log`, subject keys in `data_dir/keys`.
+    pub fn open_sled(data_dir: &Path, upcasters: Upcasters) -> Result<Self> {
+        std::fs::create_dir_all(data_dir).map_err(Error::storage)?;
+        let backend = SledBackend::open(&data_dir.join("log"))?;
+        let keys = SledKeyStore::open(&data_dir.join("keys"))?;
+        Ok(Self::new(Arc::new(backend), Arc::new(keys), upcasters))
+    }
+
+    /// Appends a batch of events to one stream, atomically. Acknowledged only once durable.
+    pub async fn append(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedRevision,
+        events: Vec<NewEvent>,
+    ) -> Result<AppendOutcome> {
+        if events.is_empty() {
+            return Err(Error::invalid_event("an append needs at least one event"));
+        }
+        let mut prepared = Vec::with_capacity(events.len());
+        let mut ids = std::collections::HashSet::with_capacity(events.len());
+        for event in events {
+            if !ids.insert(event.id) {
+                return Err(Error::invalid_event(format!(
+                    "event id {} appears twice in one batch",
+                    event.id
+                )));
+            }
+            prepared.push(self.prepare(stream, event)?);
+        }
+        self.backend.append(stream, expected, prepared).await
+    }
+
+    fn prepare(&self, stream: &StreamName, event: NewEvent) -> Result<PreparedEvent> {
+        let valid_type = !event.event_type.is_empty()
+            && event.event_type.len() <= MAX_EVENT_TYPE_LEN
+            && event
+                .event_type
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+        if !valid_type {
+            return Err(Error::invalid_event(
+                "an event type is 1–200 letters, digits, _ or .",
+            ));
+        }
+        let data = serde_json::to_vec(&event.data)
+            .map_err(|error| Error::invalid_event(error.to_string()))?;
+        let metadata = serde_json::to_vec(&event.metadata)
+            .map_err(|error| Error::invalid_event(error.to_string()))?;
+        if data.len() + metadata.len() > MAX_EVENT_BYTES {
+            return Err(Error::invalid_event("an event is larger than 4 MiB"));
+        }
+        let sealed = match event.personal {
+            None => None,
+            Some(PersonalFields { subject, fields }) => {
+                let key = self.keys.get_or_create(subject)?;
+                Some(crypto::seal(&key, subject, stream, event.id, &fields)?)
+            }
+        };
+        Ok(PreparedEvent {
+            id: event.id,
+            event_type: event.event_type,
+            schema_version: event.schema_version,
+            metadata,
+            data,
+            sealed,
+        })
+    }
+
+    /// Upcasts and decrypts a raw record.
+    fn finish(&self, mut event: RecordedEvent) -> Result<RecordedEvent> {
+        self.upcasters.apply(&mut event)?;
+        if let Personal::Sealed(sealed) = &event.personal {
+            event.personal = match self.keys.get(sealed.subject)? {
+                None => Personal::Erased {
+                    subject: sealed.subject,
+                },
+                Some(key) => {
+                    let fields = crypto::open(&key, sealed, &event.stream, event.id)?;
+                    Personal::Plain(PersonalFields {
+                        subject: sealed.subject,
+                        fields,
+                    })
+                }
+            };
+        }
+        Ok(event)
+    }
+
+    fn finish_all(&self, events: Vec<RecordedEvent>) -> Result<Vec<RecordedEvent>> {
+        events.into_iter().map(|event| self.finish(event)).collect()
+    }
+
+    /// Reads a stream from `from_revision` (inclusive) in the given direction.
+    pub async fn read_stream(
+        &self,
+        stream: &StreamName,
+        from_revision: u64,
+        direction: Direction,
+        max: usize,
+    ) -> Result<Vec<RecordedEvent>> {
+        let raw = self
+            .backend
+            .read_stream(stream, from_revision, direction, max)
+            .await?;
+        self.finish_all(raw)
+    }
+
+    /// Reads a whole stream forwards.
+    pub async fn read_stream_to_end(&self, stream: &StreamName) -> Result<Vec<RecordedEvent>> {
+        let mut events = Vec::new();
+        loop {
+            let from = events.last().map_or(0, |e: &RecordedEvent| e.revision + 1);
+            let page = self
+                .read_stream(stream, from, Direction::Forwards, 1024)
+                .await?;
+            let done = page.len() < 1024;
+            events.extend(page);
+            if done {
+                return Ok(events);
+            }
+        }
+    }
+
+    /// Reads the global log from `from_position` (inclusive; positions start at 1).
+    pub async fn read_all(&self, from_position: u64, max: usize) -> Result<Vec<RecordedEvent>> {
+        let raw = self.backend.read_all(from_position, max).await?;
+        self.finish_all(raw)
+    }
+
+    /// Reads the global log without decrypting or upcasting: what is on disk.
+    pub async fn read_all_raw(&self, from_position: u64, max: usize) -> Result<Vec<RecordedEvent>> {
+        self.backend.read_all(from_position, max).await
+    }
+
+    /// Reads one category (every stream `category-*`) from `from_position` (inclusive).
+    pub async fn read_category(
+        &self,
+        category: &str,
+        from_position: u64,
+        max: usize,
+    ) -> Result<Vec<RecordedEvent>> {
+        let raw = self
+            .backend
+            .read_category(category, from_position, max)
+            .await?;
+        self.finish_all(raw)
+    }
+
+    /// The stream's last revision, `None` if it does not exist.
+    pub async fn stream_revision(&self, stream: &StreamName) -> Result<Option<u64>> {
+        self.backend.stream_revision(stream).await
+    }
+
+    /// A catch-up subscription to the global log from `from_position` (inclusive) that turns
+    /// live once it has caught up.
+    pub fn subscribe_all(&self, from_position: u64) -> Subscription {
+        Subscription::new(self.clone(), from_position, None)
+    }
+
+    /// A catch-up subscription to one category.
+    pub fn subscribe_category(&self, category: &str, from_position: u64) -> Result<Subscription> {
+        crate::types::validate_category(category)?;
+        Ok(Subscription::new(
+            self.clone(),
+            from_position,
+            Some(category.to_owned()),
+        ))
+    }
+
+    pub fn head(&self) -> Head {
+        self.backend.head()
+    }
+
+    pub fn watch_head(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.backend.watch_head()
+    }
+
+    pub fn stats(&self) -> BackendStats {
+        self.backend.stats()
+    }
+
+    /// Destroys a person's key: every personal field sealed under it reads as erased from now
+    /// on, while the log and its chain are unchanged.
+    pub fn forget_subject(&self, subject: SubjectId) -> Result<bool> {
+        self.keys.destroy(subject)
+    }
+
+    /// Flushes and stops the writer. Further appends fail with [`Error::Closed`].
+    pub async fn close(&self) -> Result<()> {
+        self.backend.close().await
+    }
+}

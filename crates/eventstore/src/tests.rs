@@ -1,0 +1,314 @@
+//! The sled backend against the conformance suite, a model, and its own disk.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use proptest::prelude::*;
+use serde_json::json;
+use tempfile::TempDir;
+use uuid::Uuid;
+
+use crate::projection::{self, KvProjection, KvTx, Projection, ProjectionRunner, SledProjection};
+use crate::{
+    Direction, Error, EventStore, ExpectedRevision, NewEvent, RecordedEvent, Result, StreamName,
+    Upcasters, verify_chain,
+};
+
+async fn fresh_store(upcasters: Upcasters) -> (EventStore, TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EventStore::open_sled(dir.path(), upcasters).unwrap();
+    (store, dir)
+}
+
+mod sled_conformance {
+    use super::fresh_store;
+    crate::conformance_suite!(fresh_store);
+}
+
+fn event(n: u64) -> NewEvent {
+    NewEvent::new("Tested", 1, &json!({ "n": n })).unwrap()
+}
+
+async fn reopen(path: &Path, store: EventStore) -> EventStore {
+    store.close().await.unwrap();
+    drop(store);
+    EventStore::open_sled(path, Upcasters::new()).unwrap()
+}
+
+#[tokio::test]
+async fn events_heads_and_idempotency_survive_a_reopen() {
+    let (store, dir) = fresh_store(Upcasters::new()).await;
+    let s = StreamName::new("keep-1").unwrap();
+    let batch = vec![event(0), event(1)];
+    store
+        .append(&s, ExpectedRevision::NoStream, batch.clone())
+        .await
+        .unwrap();
+    let head = store.head();
+    let store = reopen(dir.path(), store).await;
+    assert_eq!(store.head(), head);
+    assert!(
+        store
+            .append(&s, ExpectedRevision::NoStream, batch)
+            .await
+            .unwrap()
+            .already_appended
+    );
+    store
+        .append(&s, ExpectedRevision::Exact(1), vec![event(2)])
+        .await
+        .unwrap();
+    assert_eq!(store.read_stream_to_end(&s).await.unwrap().len(), 3);
+    assert!(verify_chain(&store, None).await.unwrap().ok);
+}
+
+#[tokio::test]
+async fn a_second_process_cannot_open_a_data_directory_in_use() {
+    let (_store, dir) = fresh_store(Upcasters::new()).await;
+    let second = EventStore::open_sled(dir.path(), Upcasters::new());
+    assert!(matches!(second, Err(Error::Locked)), "{second:?}");
+}
+
+#[tokio::test]
+async fn appends_after_close_fail_with_closed_instead_of_hanging() {
+    let (store, _dir) = fresh_store(Upcasters::new()).await;
+    store.close().await.unwrap();
+    let err = store
+        .append(
+            &StreamName::new("x-1").unwrap(),
+            ExpectedRevision::Any,
+            vec![event(0)],
+        )
+        .await;
+    assert!(matches!(err, Err(Error::Closed)), "{err:?}");
+}
+
+#[tokio::test]
+async fn corrupted_bytes_on_disk_are_reported_with_their_position_not_a_panic() {
+    let (store, dir) = fresh_store(Upcasters::new()).await;
+    for i in 0..5 {
+        store
+            .append(
+                &StreamName::new("c-1").unwrap(),
+                ExpectedRevision::Any,
+                vec![event(i)],
+            )
+            .await
+            .unwrap();
+    }
+    store.close().await.unwrap();
+    drop(store);
+    {
+        let db = sled::open(dir.path().join("log")).unwrap();
+        let tree = db.open_tree("log").unwrap();
+        let mut key = vec![b'e'];
+        key.extend_from_slice(&3u64.to_be_bytes());
+        let mut bytes = tree.get(&key).unwrap().unwrap().to_vec();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x01;
+        tree.insert(&key, bytes).unwrap();
+        db.flush().unwrap();
+    }
+    let store = EventStore::open_sled(dir.path(), Upcasters::new()).unwrap();
+    let report = verify_chain(&store, None).await.unwrap();
+    assert!(!report.ok);
+    assert_eq!(report.broken_at, Some(3), "{report:?}");
+    assert_eq!(report.events, 2);
+    {
+        // Truncated bytes: reads report the position instead of panicking.
+        store.close().await.unwrap();
+        drop(store);
+        let db = sled::open(dir.path().join("log")).unwrap();
+        let tree = db.open_tree("log").unwrap();
+        let mut key = vec![b'e'];
+        key.extend_from_slice(&4u64.to_be_bytes());
+        tree.insert(&key, &b"\x01short"[..]).unwrap();
+        db.flush().unwrap();
+    }
+    let store = EventStore::open_sled(dir.path(), Upcasters::new()).unwrap();
+    let err = store.read_all(4, 1).await.unwrap_err();
+    assert!(matches!(err, Error::Corrupt { position: 4, .. }), "{err}");
+}
+
+/// Counts events per category; fails on demand to prove atomicity.
+struct CountPerCategory {
+    fail_at: Option<u64>,
+}
+
+impl KvProjection for CountPerCategory {
+    fn name(&self) -> &str {
+        "count-per-category"
+    }
+
+    fn apply(&mut self, event: &RecordedEvent, tx: &mut KvTx<'_>) -> Result<()> {
+        if self.fail_at == Some(event.position) {
+            return Err(Error::Storage {
+                detail: "injected failure".into(),
+            });
+        }
+        let key = event.stream.category().as_bytes().to_vec();
+        let count = tx
+            .get(&key)?
+            .map_or(0, |b| u64::from_be_bytes(b.try_into().unwrap()));
+        tx.insert(key, (count + 1).to_be_bytes().to_vec());
+        Ok(())
+    }
+}
+
+fn count(projection: &SledProjection<CountPerCategory>, category: &str) -> u64 {
+    projection
+        .tree()
+        .get(category)
+        .unwrap()
+        .map_or(0, |b| u64::from_be_bytes(b.as_ref().try_into().unwrap()))
+}
+
+#[tokio::test]
+async fn a_projection_checkpoint_commits_atomically_with_its_state() {
+    let (store, dir) = fresh_store(Upcasters::new()).await;
+    for i in 0..10 {
+        let category = if i % 2 == 0 { "a" } else { "b" };
+        store
+            .append(
+                &StreamName::new(format!("{category}-1")).unwrap(),
+                ExpectedRevision::Any,
+                vec![event(i)],
+            )
+            .await
+            .unwrap();
+    }
+    let db = sled::open(dir.path().join("projections")).unwrap();
+    let mut failing = SledProjection::open(&db, CountPerCategory { fail_at: Some(7) }).unwrap();
+    assert!(projection::rebuild(&store, &mut failing).await.is_err());
+    assert_eq!(
+        failing.checkpoint().unwrap(),
+        0,
+        "a failed batch moves neither the checkpoint…"
+    );
+    assert_eq!(count(&failing, "a"), 0, "…nor the state");
+    drop(failing);
+
+    let mut healthy = SledProjection::open(&db, CountPerCategory { fail_at: None }).unwrap();
+    assert_eq!(projection::rebuild(&store, &mut healthy).await.unwrap(), 10);
+    assert_eq!((count(&healthy, "a"), count(&healthy, "b")), (5, 5));
+    assert_eq!(healthy.checkpoint().unwrap(), 10);
+
+    // A runner resumes from the checkpoint and follows live appends.
+    let runner = ProjectionRunner::spawn(store.clone(), healthy).unwrap();
+    store
+        .append(
+            &StreamName::new("a-2").unwrap(),
+            ExpectedRevision::Any,
+            vec![event(10)],
+        )
+        .await
+        .unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), runner.wait_for(11))
+        .await
+        .unwrap()
+        .unwrap();
+    runner.stop();
+    let resumed = SledProjection::open(&db, CountPerCategory { fail_at: None }).unwrap();
+    assert_eq!(count(&resumed, "a"), 6, "nothing applied twice");
+    resumed.reset().unwrap();
+    assert_eq!(resumed.checkpoint().unwrap(), 0);
+}
+
+/// The model: what the store should contain, kept as plainly as possible.
+#[derive(Default)]
+struct Model {
+    streams: HashMap<String, Vec<Uuid>>,
+    log: Vec<(String, Uuid)>,
+    batches: HashMap<Uuid, (String, Vec<Uuid>)>,
+}
+
+#[derive(Clone, Debug)]
+enum Op {
+    Append {
+        stream: u8,
+        expected: u8,
+        exact: u8,
+        events: u8,
+    },
+    RetryBatch {
+        index: usize,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0u8..4, 0u8..4, 0u8..6, 1u8..4).prop_map(|(stream, expected, exact, events)| Op::Append { stream, expected, exact, events }),
+        1 => (0usize..100).prop_map(|index| Op::RetryBatch { index }),
+    ]
+}
+
+fn expectation(kind: u8, exact: u8) -> ExpectedRevision {
+    match kind {
+        0 => ExpectedRevision::Any,
+        1 => ExpectedRevision::NoStream,
+        2 => ExpectedRevision::StreamExists,
+        _ => ExpectedRevision::Exact(u64::from(exact)),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+    #[test]
+    fn the_store_behaves_like_a_simple_in_memory_model(ops in proptest::collection::vec(op(), 1..40)) {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        runtime.block_on(async {
+            let (store, _dir) = fresh_store(Upcasters::new()).await;
+            let mut model = Model::default();
+            let mut sent: Vec<(StreamName, ExpectedRevision, Vec<NewEvent>)> = Vec::new();
+            for op in ops {
+                let (stream, expected, events) = match op {
+                    Op::Append { stream, expected, exact, events } => {
+                        let s = StreamName::new(format!("model-{stream}")).unwrap();
+                        (s, expectation(expected, exact), (0..events).map(|i| event(u64::from(i))).collect::<Vec<_>>())
+                    }
+                    Op::RetryBatch { index } => {
+                        if sent.is_empty() { continue; }
+                        sent[index % sent.len()].clone()
+                    }
+                };
+                sent.push((stream.clone(), expected, events.clone()));
+                let result = store.append(&stream, expected, events.clone()).await;
+                // The model's answer.
+                let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+                let current = model.streams.get(stream.as_str()).map(|v| v.len() as u64 - 1);
+                if let Some((batch_stream, batch_ids)) = model.batches.get(&ids[0]) {
+                    prop_assert!(batch_stream == stream.as_str() && batch_ids == &ids);
+                    let outcome = result.expect("a retried batch succeeds");
+                    prop_assert!(outcome.already_appended);
+                } else if expected.accepts(current) {
+                    let outcome = result.expect("the model accepts this append");
+                    let events = model.streams.entry(stream.to_string()).or_default();
+                    events.extend(&ids);
+                    prop_assert_eq!(outcome.next_expected_revision, events.len() as u64 - 1);
+                    for id in &ids {
+                        model.log.push((stream.to_string(), *id));
+                    }
+                    prop_assert_eq!(outcome.last_position, model.log.len() as u64);
+                    model.batches.insert(ids[0], (stream.to_string(), ids.clone()));
+                } else {
+                    let is_conflict = matches!(result, Err(Error::WrongExpectedRevision { actual, .. }) if actual == current);
+                    prop_assert!(is_conflict, "expected a conflict reporting {:?}", current);
+                }
+            }
+            let all = store.read_all(1, 10_000).await.unwrap();
+            prop_assert_eq!(all.len(), model.log.len());
+            for (event, (stream, id)) in all.iter().zip(&model.log) {
+                prop_assert_eq!(event.stream.as_str(), stream.as_str());
+                prop_assert_eq!(event.id, *id);
+            }
+            for (stream, ids) in &model.streams {
+                let read = store.read_stream_to_end(&StreamName::new(stream.clone()).unwrap()).await.unwrap();
+                prop_assert_eq!(read.iter().map(|e| e.id).collect::<Vec<_>>(), ids.clone());
+                let backwards = store.read_stream(&StreamName::new(stream.clone()).unwrap(), u64::MAX, Direction::Backwards, 1000).await.unwrap();
+                prop_assert_eq!(backwards.len(), ids.len());
+            }
+            prop_assert!(verify_chain(&store, None).await.unwrap().ok);
+            Ok(())
+        })?;
+    }
+}
