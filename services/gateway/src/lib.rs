@@ -1,1 +1,16 @@
+//! The `heard` binary's library: the CLI, configuration, telemetry, and the server that
+//! composes every Heard service behind one GraphQL endpoint.
+//!
+//! This crate is the only one allowed to depend on every service: it is wiring, not domain.
+//! See `ARCHITECTURE.md` for the codemap.
 
+pub mod bench;
+pub mod cli;
+pub mod config;
+pub mod graphql;
+pub mod metrics;
+pub mod server;
+pub mod telemetry;
+
+pub use config::Settings;
+pub use server::{RunningServer, start};

@@ -1,0 +1,257 @@
+//! Layered configuration: built-in defaults, then a TOML file (`--config`), then `HEARD_…`
+//! environment variables (`HEARD_SECTION__KEY`, e.g. `HEARD_LOG__FORMAT=json`), then the
+//! command line. Every value is validated, and an error names the key and what was wrong.
+//! `ops/heard.example.toml` documents every key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Everything `heard serve` can be configured with.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Where the event log, keys, projections and search index live.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// The address to listen on, e.g. `127.0.0.1:8080`. Port 0 picks a free port.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    #[serde(default)]
+    pub log: LogSettings,
+}
+
+/// How logs are written.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// `text` for people, `json` for log collectors.
+    #[serde(default)]
+    pub format: LogFormat,
+    /// A tracing filter, e.g. `info` or `heard=debug,tower_http=info`.
+    #[serde(default = "default_filter")]
+    pub filter: String,
+}
+
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            format: LogFormat::Text,
+            filter: default_filter(),
+        }
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: default_data_dir(),
+            listen: default_listen(),
+            log: LogSettings::default(),
+        }
+    }
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".to_owned()
+}
+
+fn default_filter() -> String {
+    "info".to_owned()
+}
+
+/// A configuration value that could not be used.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("configuration error in {origin}: {message}")]
+pub struct ConfigError {
+    /// Where the bad value came from: the file, or the environment variable.
+    pub origin: String,
+    pub message: String,
+}
+
+const ENV_PREFIX: &str = "HEARD_";
+
+impl Settings {
+    /// Loads defaults, then `file`, then the `HEARD_…` variables among `env`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        let mut table = toml::Table::new();
+        if let Some(path) = file {
+            let origin = path.display().to_string();
+            let text = std::fs::read_to_string(path).map_err(|error| ConfigError {
+                origin: origin.clone(),
+                message: format!("cannot read the file: {error}"),
+            })?;
+            let from_file: toml::Table = toml::from_str(&text).map_err(|error| ConfigError {
+                origin: origin.clone(),
+                message: error.to_string(),
+            })?;
+            // Check the file on its own so its errors name the file.
+            Self::from_table(from_file.clone(), &origin)?;
+            table = from_file;
+        }
+        let mut env: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(key, _)| key.starts_with(ENV_PREFIX))
+            .collect();
+        env.sort();
+        for (key, value) in env {
+            let path: Vec<String> = key[ENV_PREFIX.len()..]
+                .split("__")
+                .map(|part| part.to_ascii_lowercase())
+                .collect();
+            if path.iter().any(String::is_empty) {
+                return Err(ConfigError {
+                    origin: key,
+                    message: "the variable name has an empty section".into(),
+                });
+            }
+            insert_path(&mut table, &path, parse_env_value(&value));
+            Self::from_table(table.clone(), &key)?;
+        }
+        Self::from_table(table, "the configuration")
+    }
+
+    fn from_table(table: toml::Table, origin: &str) -> Result<Settings, ConfigError> {
+        let settings: Settings =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|error: toml::de::Error| ConfigError {
+                    origin: origin.to_owned(),
+                    message: error.message().to_owned(),
+                })?;
+        settings.validate().map_err(|message| ConfigError {
+            origin: origin.to_owned(),
+            message,
+        })?;
+        Ok(settings)
+    }
+
+    /// Checks values serde cannot: the listen address and the log filter.
+    pub fn validate(&self) -> Result<(), String> {
+        self.listen_addr()?;
+        if self.data_dir.as_os_str().is_empty() {
+            return Err("data_dir must not be empty".into());
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.filter)
+            .map_err(|error| format!("log.filter is not a valid filter: {error}"))?;
+        Ok(())
+    }
+
+    /// The parsed listen address.
+    pub fn listen_addr(&self) -> Result<SocketAddr, String> {
+        self.listen.parse().map_err(|_| {
+            format!(
+                "listen must be an address and port such as 127.0.0.1:8080, not {:?}",
+                self.listen
+            )
+        })
+    }
+}
+
+fn insert_path(table: &mut toml::Table, path: &[String], value: toml::Value) {
+    let (last, sections) = path.split_last().expect("paths are never empty");
+    let mut current = table;
+    for section in sections {
+        let entry = current
+            .entry(section.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        current = entry.as_table_mut().expect("just made a table");
+    }
+    current.insert(last.clone(), value);
+}
+
+/// Environment values are TOML scalars when they parse as one (numbers, booleans), else strings.
+fn parse_env_value(value: &str) -> toml::Value {
+    match toml::from_str::<toml::Table>(&format!("v = {value}")) {
+        Ok(mut table) => match table.remove("v") {
+            Some(
+                parsed
+                @ (toml::Value::Integer(_) | toml::Value::Boolean(_) | toml::Value::Float(_)),
+            ) => parsed,
+            _ => toml::Value::String(value.to_owned()),
+        },
+        Err(_) => toml::Value::String(value.to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_configured() {
+        assert_eq!(Settings::load(None, env(&[])).unwrap(), Settings::default());
+    }
+
+    #[test]
+    fn environment_overrides_the_file_which_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("heard.toml");
+        std::fs::write(
+            &file,
+            "listen = \"0.0.0.0:9000\"\n[log]\nformat = \"json\"\n",
+        )
+        .unwrap();
+        let settings = Settings::load(
+            Some(&file),
+            env(&[("HEARD_LOG__FORMAT", "text"), ("OTHER", "x")]),
+        )
+        .unwrap();
+        assert_eq!(settings.listen, "0.0.0.0:9000");
+        assert_eq!(settings.log.format, LogFormat::Text);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key_and_where_it_came_from() {
+        let err = Settings::load(None, env(&[("HEARD_LOG__FORMAT", "yaml")])).unwrap_err();
+        assert_eq!(err.origin, "HEARD_LOG__FORMAT");
+        assert!(err.message.contains("yaml"), "{err}");
+        let err = Settings::load(None, env(&[("HEARD_LISTEN", "localhost")])).unwrap_err();
+        assert!(err.message.contains("listen"), "{err}");
+        let err = Settings::load(None, env(&[("HEARD_LISTN", "127.0.0.1:1")])).unwrap_err();
+        assert!(
+            err.message.contains("listn"),
+            "an unknown key is named: {err}"
+        );
+    }
+}
+
+#[cfg(test)]
+mod example_file {
+    use super::*;
+
+    #[test]
+    fn the_example_config_in_ops_is_valid_and_matches_the_defaults() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ops/heard.example.toml");
+        assert_eq!(
+            Settings::load(Some(&path), Vec::new()).unwrap(),
+            Settings::default()
+        );
+    }
+}

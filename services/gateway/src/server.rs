@@ -1,0 +1,169 @@
+//! The HTTP server: health, readiness, metrics and GraphQL, over one event store.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::{GraphQL, GraphQLSubscription};
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use heard_eventstore::{EventStore, Upcasters};
+use tokio::sync::oneshot;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Settings;
+use crate::graphql;
+use crate::metrics::{self, HttpMetrics};
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: EventStore,
+    pub http: Arc<HttpMetrics>,
+}
+
+/// A server that is up and listening.
+pub struct RunningServer {
+    /// The address actually bound (useful with port 0).
+    pub addr: SocketAddr,
+    pub store: EventStore,
+    shutdown: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl std::fmt::Debug for RunningServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningServer")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+/// Opens the store in `settings.data_dir`, binds `settings.listen` and starts serving.
+pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
+    let listen = settings.listen_addr().map_err(anyhow::Error::msg)?;
+    let data_dir = settings.data_dir.clone();
+    let store =
+        tokio::task::spawn_blocking(move || EventStore::open_sled(&data_dir, Upcasters::new()))
+            .await?
+            .with_context(|| {
+                format!(
+                    "cannot open the event store in {}",
+                    settings.data_dir.display()
+                )
+            })?;
+    let state = AppState {
+        store: store.clone(),
+        http: Arc::new(HttpMetrics::default()),
+    };
+    let app = router(state);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let (shutdown, on_shutdown) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = on_shutdown.await;
+            })
+            .await
+    });
+    tracing::info!(%addr, "heard is listening");
+    Ok(RunningServer {
+        addr,
+        store,
+        shutdown,
+        task,
+    })
+}
+
+impl RunningServer {
+    /// Stops accepting connections, lets requests in flight finish (up to 10 s), then flushes
+    /// and closes the store.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(());
+        let mut task = self.task;
+        match tokio::time::timeout(Duration::from_secs(10), &mut task).await {
+            Ok(joined) => joined??,
+            Err(_) => {
+                tracing::warn!("connections still open after 10 s; closing them");
+                task.abort();
+            }
+        }
+        self.store.close().await?;
+        tracing::info!("heard stopped; the event log is flushed");
+        Ok(())
+    }
+}
+
+/// Every route.
+pub fn router(state: AppState) -> Router {
+    let schema = graphql::build_schema(state.store.clone());
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_page))
+        .route("/graphql", get(graphiql).post_service(GraphQL::new(schema.clone())))
+        .route_service("/graphql/ws", GraphQLSubscription::new(schema))
+        .layer(middleware::from_fn_with_state(state.clone(), count_requests))
+        .layer(
+            // Spans name the method and path only: query strings may hold search terms.
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
+            }),
+        )
+        .with_state(state)
+}
+
+async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    state.http.record(response.status().as_u16());
+    response
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready when the store answers reads.
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.read_all(state.store.head().position, 1).await {
+        Ok(_) => (StatusCode::OK, "ready").into_response(),
+        Err(error) => {
+            tracing::warn!(%error, "not ready");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the event store is not available",
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn metrics_page(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        metrics::render(&state.store, &state.http),
+    )
+        .into_response()
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("Heard GraphQL")
+            .finish(),
+    )
+}

@@ -1,0 +1,154 @@
+//! The `heard` binary's commands, run as a person would run them.
+
+use std::process::{Command, Stdio};
+
+use heard_eventstore::{EventStore, ExpectedRevision, NewEvent, StreamName, SubjectId, Upcasters};
+use heard_tests::heard_binary;
+use serde_json::json;
+
+fn heard(args: &[&str], data: &std::path::Path) -> std::process::Output {
+    Command::new(heard_binary())
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .output()
+        .expect("heard runs")
+}
+
+async fn store_with_events(data: &std::path::Path, n: u64) {
+    let store = EventStore::open_sled(data, Upcasters::new()).unwrap();
+    let stream = StreamName::new("case-0001").unwrap();
+    let first = NewEvent::new("CaseReferred", 1, &json!({ "domain": "housing" }))
+        .unwrap()
+        .with_personal(SubjectId::new(), &json!({ "name": "Alex Placeholder" }))
+        .unwrap();
+    store
+        .append(&stream, ExpectedRevision::NoStream, vec![first])
+        .await
+        .unwrap();
+    for i in 1..n {
+        let event = NewEvent::new("CaseNoteAdded", 1, &json!({ "i": i })).unwrap();
+        store
+            .append(&stream, ExpectedRevision::Any, vec![event])
+            .await
+            .unwrap();
+    }
+    store.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn verify_prints_one_json_line_with_events_and_head_and_exits_zero() {
+    let data = tempfile::tempdir().unwrap();
+    store_with_events(data.path(), 5).await;
+    let output = heard(&["verify"], data.path());
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["events"], 5);
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["head"].as_str().unwrap().len(), 64);
+}
+
+#[tokio::test]
+async fn verify_names_the_first_broken_position_and_exits_non_zero() {
+    let data = tempfile::tempdir().unwrap();
+    store_with_events(data.path(), 6).await;
+    {
+        // Rewrite history: change one byte of event 4 directly in the database.
+        let db = sled::open(data.path().join("log")).unwrap();
+        let tree = db.open_tree("log").unwrap();
+        let mut key = vec![b'e'];
+        key.extend_from_slice(&4u64.to_be_bytes());
+        let mut bytes = tree.get(&key).unwrap().unwrap().to_vec();
+        let data_at = bytes.windows(3).position(|w| w == b"\"i\"").unwrap();
+        bytes[data_at + 4] = b'9';
+        tree.insert(&key, bytes).unwrap();
+        db.flush().unwrap();
+    }
+    let output = heard(&["verify"], data.path());
+    assert!(!output.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["broken_at"], 4, "{report}");
+    let before = heard(&["verify", "--at", "3"], data.path());
+    assert!(
+        before.status.success(),
+        "the chain up to position 3 is intact"
+    );
+}
+
+#[tokio::test]
+async fn export_prints_every_event_in_order_with_personal_fields_still_encrypted() {
+    let data = tempfile::tempdir().unwrap();
+    store_with_events(data.path(), 4).await;
+    let output = heard(&["export"], data.path());
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        !stdout.contains("Alex Placeholder"),
+        "export never shows personal fields in clear"
+    );
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 4);
+    for (index, line) in lines.iter().enumerate() {
+        assert_eq!(line["position"], index as u64 + 1);
+        for field in ["stream", "revision", "type", "version", "hash", "data"] {
+            assert!(!line[field].is_null(), "{field} is exported");
+        }
+    }
+    assert_eq!(lines[0]["data"]["domain"], "housing");
+    assert!(lines[0]["personal"]["ciphertext"].as_str().unwrap().len() > 10);
+    assert!(lines[1]["personal"].is_null());
+    assert_eq!(lines[1]["prev_hash"], lines[0]["hash"]);
+}
+
+#[test]
+fn verify_of_a_directory_without_a_log_says_so_and_creates_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let empty = data.path().join("nothing-here");
+    let output = heard(&["verify"], &empty);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("holds no Heard event log"));
+    assert!(!empty.exists());
+}
+
+#[test]
+fn bench_append_ends_with_a_json_summary_including_the_raw_fsync_ceiling() {
+    let data = tempfile::tempdir().unwrap();
+    let output = Command::new(heard_binary())
+        .args([
+            "bench",
+            "append",
+            "--writers",
+            "4",
+            "--events",
+            "200",
+            "--print-acks",
+            "--data",
+        ])
+        .arg(data.path())
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 201);
+    assert!(lines[..200].iter().all(|l| l.starts_with("ack bench-")));
+    let summary: serde_json::Value = serde_json::from_str(lines[200]).unwrap();
+    assert_eq!(summary["events"], 200);
+    for key in [
+        "seconds",
+        "events_per_sec",
+        "p50_ms",
+        "p99_ms",
+        "raw_fsync_sequential_per_sec",
+        "raw_fsync_batch64_events_per_sec",
+    ] {
+        assert!(summary[key].as_f64().unwrap() > 0.0, "{key} in {summary}");
+    }
+}
