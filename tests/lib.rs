@@ -23,20 +23,11 @@ pub struct TestApp {
 pub async fn spawn_app() -> TestApp {
     init_test_logs();
     let data_dir = tempfile::tempdir().expect("a temporary data directory");
-    let settings = Settings {
-        data_dir: data_dir.path().to_owned(),
-        listen: "127.0.0.1:0".into(),
-        ..Settings::default()
-    };
+    let settings =
+        Settings { data_dir: data_dir.path().to_owned(), listen: "127.0.0.1:0".into(), ..Settings::default() };
     let server = heard::start(&settings).await.expect("the server starts");
     let client = reqwest::Client::builder().build().expect("an HTTP client");
-    TestApp {
-        addr: server.addr,
-        store: server.store.clone(),
-        client,
-        server: Some(server),
-        data_dir,
-    }
+    TestApp { addr: server.addr, store: server.store.clone(), client, server: Some(server), data_dir }
 }
 
 impl TestApp {
@@ -45,11 +36,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("the request is answered")
+        self.client.get(self.url(path)).send().await.expect("the request is answered")
     }
 
     /// Posts a GraphQL query and returns the whole response body.
@@ -79,10 +66,7 @@ fn init_test_logs() {
     static ONCE: OnceLock<()> = OnceLock::new();
     ONCE.get_or_init(|| {
         if std::env::var_os("TEST_LOG").is_some() {
-            heard::telemetry::init(&heard::config::LogSettings {
-                filter: "debug".into(),
-                ..Default::default()
-            });
+            heard::telemetry::init(&heard::config::LogSettings { filter: "debug".into(), ..Default::default() });
         }
     });
 }
@@ -100,8 +84,7 @@ pub fn heard_binary() -> PathBuf {
                 .status()
                 .expect("cargo runs");
             assert!(status.success(), "building the heard binary failed");
-            let target = std::env::var_os("CARGO_TARGET_DIR")
-                .map_or_else(|| workspace.join("target"), PathBuf::from);
+            let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace.join("target"), PathBuf::from);
             let binary = target.join("debug").join("heard");
             assert!(binary.exists(), "no binary at {}", binary.display());
             binary
@@ -111,10 +94,7 @@ pub fn heard_binary() -> PathBuf {
 
 /// The repository root.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ sits in the workspace")
-        .to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the workspace").to_owned()
 }
 
 /// A small, seedable random number generator, so a failing crash run can be replayed.

@@ -7,31 +7,20 @@ use heard_tests::heard_binary;
 use serde_json::json;
 
 fn heard(args: &[&str], data: &std::path::Path) -> std::process::Output {
-    Command::new(heard_binary())
-        .args(args)
-        .arg("--data")
-        .arg(data)
-        .output()
-        .expect("heard runs")
+    Command::new(heard_binary()).args(args).arg("--data").arg(data).output().expect("heard runs")
 }
 
 async fn store_with_events(data: &std::path::Path, n: u64) {
-    let store = EventStore::open_sled(data, Upcasters::new()).unwrap();
+    let store = EventStore::open(data, Upcasters::new()).unwrap();
     let stream = StreamName::new("case-0001").unwrap();
     let first = NewEvent::new("CaseReferred", 1, &json!({ "domain": "housing" }))
         .unwrap()
         .with_personal(SubjectId::new(), &json!({ "name": "Alex Placeholder" }))
         .unwrap();
-    store
-        .append(&stream, ExpectedRevision::NoStream, vec![first])
-        .await
-        .unwrap();
+    store.append(&stream, ExpectedRevision::NoStream, vec![first]).await.unwrap();
     for i in 1..n {
         let event = NewEvent::new("CaseNoteAdded", 1, &json!({ "i": i })).unwrap();
-        store
-            .append(&stream, ExpectedRevision::Any, vec![event])
-            .await
-            .unwrap();
+        store.append(&stream, ExpectedRevision::Any, vec![event]).await.unwrap();
     }
     store.close().await.unwrap();
 }
@@ -55,16 +44,12 @@ async fn verify_names_the_first_broken_position_and_exits_non_zero() {
     let data = tempfile::tempdir().unwrap();
     store_with_events(data.path(), 6).await;
     {
-        // Rewrite history: change one byte of event 4 directly in the database.
-        let db = sled::open(data.path().join("log")).unwrap();
-        let tree = db.open_tree("log").unwrap();
-        let mut key = vec![b'e'];
-        key.extend_from_slice(&4u64.to_be_bytes());
-        let mut bytes = tree.get(&key).unwrap().unwrap().to_vec();
-        let data_at = bytes.windows(3).position(|w| w == b"\"i\"").unwrap();
-        bytes[data_at + 4] = b'9';
-        tree.insert(&key, bytes).unwrap();
-        db.flush().unwrap();
+        // Rewrite history: change one byte of event 4 in the log file on disk.
+        let segment = data.path().join("log").join("00000001.seg");
+        let mut bytes = std::fs::read(&segment).unwrap();
+        let at = bytes.windows(7).position(|w| w == br#"{"i":3}"#).expect("event 4 is in the file");
+        bytes[at + 5] = b'9';
+        std::fs::write(&segment, bytes).unwrap();
     }
     let output = heard(&["verify"], data.path());
     assert!(!output.status.success());
@@ -72,10 +57,7 @@ async fn verify_names_the_first_broken_position_and_exits_non_zero() {
     assert_eq!(report["ok"], false);
     assert_eq!(report["broken_at"], 4, "{report}");
     let before = heard(&["verify", "--at", "3"], data.path());
-    assert!(
-        before.status.success(),
-        "the chain up to position 3 is intact"
-    );
+    assert!(before.status.success(), "the chain up to position 3 is intact");
 }
 
 #[tokio::test]
@@ -85,14 +67,8 @@ async fn export_prints_every_event_in_order_with_personal_fields_still_encrypted
     let output = heard(&["export"], data.path());
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(
-        !stdout.contains("Alex Placeholder"),
-        "export never shows personal fields in clear"
-    );
-    let lines: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    assert!(!stdout.contains("Alex Placeholder"), "export never shows personal fields in clear");
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 4);
     for (index, line) in lines.iter().enumerate() {
         assert_eq!(line["position"], index as u64 + 1);
@@ -120,16 +96,7 @@ fn verify_of_a_directory_without_a_log_says_so_and_creates_nothing() {
 fn bench_append_ends_with_a_json_summary_including_the_raw_fsync_ceiling() {
     let data = tempfile::tempdir().unwrap();
     let output = Command::new(heard_binary())
-        .args([
-            "bench",
-            "append",
-            "--writers",
-            "4",
-            "--events",
-            "200",
-            "--print-acks",
-            "--data",
-        ])
+        .args(["bench", "append", "--writers", "4", "--events", "200", "--print-acks", "--data"])
         .arg(data.path())
         .stderr(Stdio::inherit())
         .output()

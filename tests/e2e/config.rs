@@ -9,11 +9,7 @@ use heard_tests::heard_binary;
 fn a_bad_config_value_stops_serve_with_an_error_naming_the_key() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("heard.toml");
-    std::fs::write(
-        &config,
-        "listen = \"127.0.0.1:0\"\n[log]\nformat = \"loud\"\n",
-    )
-    .unwrap();
+    std::fs::write(&config, "listen = \"127.0.0.1:0\"\n[log]\nformat = \"loud\"\n").unwrap();
     let output = Command::new(heard_binary())
         .args(["serve", "--config"])
         .arg(&config)
@@ -23,10 +19,7 @@ fn a_bad_config_value_stops_serve_with_an_error_naming_the_key() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("heard.toml") && stderr.contains("loud"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("heard.toml") && stderr.contains("loud"), "{stderr}");
 }
 
 #[test]
@@ -44,35 +37,20 @@ fn an_environment_variable_overrides_the_file_and_serve_stops_cleanly_on_sigterm
         .spawn()
         .unwrap();
     let mut first_line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first_line)
-        .unwrap();
-    let addr = first_line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap()
-        .to_owned();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
+    let addr = first_line.split("http://").nth(1).and_then(|rest| rest.split('/').next()).unwrap().to_owned();
     assert_ne!(addr, "127.0.0.1:1", "the environment wins over the file");
     let health = std::net::TcpStream::connect(&addr).map(|mut stream| {
         use std::io::{Read, Write};
-        stream
-            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            .unwrap();
+        stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
         response
     });
     assert!(health.unwrap().starts_with("HTTP/1.1 200"));
-    let terminated = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let terminated = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(terminated.success());
     let status = child.wait().unwrap();
     assert!(status.success(), "serve exits 0 after SIGTERM: {status:?}");
-    assert!(
-        dir.path().join("data").join("log").is_dir(),
-        "HEARD_DATA_DIR was used"
-    );
+    assert!(dir.path().join("data").join("log").is_dir(), "HEARD_DATA_DIR was used");
 }

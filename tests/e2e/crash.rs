@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use heard_eventstore::{EventStore, Upcasters, verify_chain};
+use heard_eventstore::{BackendKind, EventStore, Upcasters, verify_chain};
 use heard_tests::{Rng, heard_binary};
 
 /// One acknowledged append as printed by `heard bench append --print-acks`.
@@ -26,40 +26,36 @@ fn parse_ack(line: &str) -> Option<Ack> {
 }
 
 fn kills() -> u64 {
-    std::env::var("HEARD_CRASH_KILLS")
-        .ok()
-        .and_then(|k| k.parse().ok())
-        .unwrap_or(20)
+    std::env::var("HEARD_CRASH_KILLS").ok().and_then(|k| k.parse().ok()).unwrap_or(20)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_acknowledged_append_survives_kill_9_at_random_points() {
+    kill_repeatedly(BackendKind::Segments, kills()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_append_to_the_sled_backend_survives_kill_9_too() {
+    kill_repeatedly(BackendKind::Sled, kills() / 4).await;
+}
+
+async fn kill_repeatedly(backend: BackendKind, kills: u64) {
     let binary = heard_binary();
     let data = tempfile::tempdir().unwrap();
     let mut rng = Rng::from_env_or_random();
     let mut acknowledged: Vec<Ack> = Vec::new();
     let mut killed_mid_run = 0;
-    for round in 0..kills() {
+    for round in 0..kills {
         let writers = rng.between(1, 17);
         let size = rng.between(16, 2048);
         // Kill after this many acknowledgements; 0 kills during start-up and recovery.
-        let kill_after = if round % 5 == 0 {
-            0
-        } else {
-            rng.between(1, 1500)
-        };
+        let kill_after = if round % 5 == 0 { 0 } else { rng.between(1, 1500) };
         let mut child = Command::new(&binary)
             .args(["bench", "append", "--data"])
             .arg(data.path())
-            .args([
-                "--writers",
-                &writers.to_string(),
-                "--events",
-                "5000000",
-                "--size",
-                &size.to_string(),
-            ])
+            .args(["--writers", &writers.to_string(), "--events", "5000000", "--size", &size.to_string()])
             .arg("--print-acks")
+            .args(["--backend", backend_name(backend)])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -76,10 +72,7 @@ async fn every_acknowledged_append_survives_kill_9_at_random_points() {
         }
         child.kill().expect("SIGKILL is delivered");
         let status = child.wait().unwrap();
-        assert!(
-            !status.success(),
-            "round {round}: the child was killed, not finished"
-        );
+        assert!(!status.success(), "round {round}: the child was killed, not finished");
         if seen == kill_after {
             killed_mid_run += 1;
         }
@@ -89,22 +82,25 @@ async fn every_acknowledged_append_survives_kill_9_at_random_points() {
                 acknowledged.push(ack);
             }
         }
-        check_every_ack_is_stored(data.path(), &acknowledged, round).await;
+        check_every_ack_is_stored(data.path(), backend, &acknowledged, round).await;
     }
     eprintln!(
-        "{} kills, {killed_mid_run} mid-run, {} acknowledged appends checked",
-        kills(),
+        "{backend:?}: {kills} kills, {killed_mid_run} mid-run, {} acknowledged appends checked",
         acknowledged.len()
     );
-    assert!(
-        killed_mid_run >= kills() / 2,
-        "most kills land while appends are in flight"
-    );
+    assert!(killed_mid_run >= kills / 2, "most kills land while appends are in flight");
     assert!(!acknowledged.is_empty());
 }
 
-async fn check_every_ack_is_stored(data: &std::path::Path, acknowledged: &[Ack], round: u64) {
-    let store = EventStore::open_sled(data, Upcasters::new())
+fn backend_name(backend: BackendKind) -> &'static str {
+    match backend {
+        BackendKind::Segments => "segments",
+        BackendKind::Sled => "sled",
+    }
+}
+
+async fn check_every_ack_is_stored(data: &std::path::Path, backend: BackendKind, acknowledged: &[Ack], round: u64) {
+    let store = EventStore::open_embedded(data, backend, Upcasters::new())
         .unwrap_or_else(|error| panic!("round {round}: the store reopens after kill -9: {error}"));
     let mut stored: HashMap<u64, (String, u64)> = HashMap::new();
     let mut from = 1;
@@ -125,15 +121,8 @@ async fn check_every_ack_is_stored(data: &std::path::Path, acknowledged: &[Ack],
         );
     }
     let report = verify_chain(&store, None).await.unwrap();
-    assert!(
-        report.ok,
-        "round {round}: the chain verifies after kill -9: {report:?}"
-    );
-    assert_eq!(
-        report.events,
-        stored.len() as u64,
-        "round {round}: positions are gapless"
-    );
+    assert!(report.ok, "round {round}: the chain verifies after kill -9: {report:?}");
+    assert_eq!(report.events, stored.len() as u64, "round {round}: positions are gapless");
     store.close().await.unwrap();
 }
 
@@ -152,27 +141,14 @@ fn heard_verify_is_ok_after_a_kill() {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut acks = 0;
     while acks < 200 {
-        if lines
-            .next()
-            .and_then(Result::ok)
-            .and_then(|l| parse_ack(&l))
-            .is_some()
-        {
+        if lines.next().and_then(Result::ok).and_then(|l| parse_ack(&l)).is_some() {
             acks += 1;
         }
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let verify = Command::new(&binary)
-        .args(["verify", "--data"])
-        .arg(data.path())
-        .output()
-        .unwrap();
-    assert!(
-        verify.status.success(),
-        "{}",
-        String::from_utf8_lossy(&verify.stderr)
-    );
+    let verify = Command::new(&binary).args(["verify", "--data"]).arg(data.path()).output().unwrap();
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
     let report: serde_json::Value = serde_json::from_slice(&verify.stdout).unwrap();
     assert_eq!(report["ok"], true);
     assert!(report["events"].as_u64().unwrap() >= 200);

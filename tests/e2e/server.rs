@@ -19,33 +19,17 @@ async fn health_and_readiness_answer_ok() {
 #[tokio::test]
 async fn graphql_reports_event_count_head_and_chain_head() {
     let app = spawn_app().await;
-    let empty = app
-        .graphql(
-            "{ storeStats { events headPosition chainHead } }",
-            json!({}),
-        )
-        .await;
+    let empty = app.graphql("{ storeStats { events headPosition chainHead } }", json!({})).await;
     assert_eq!(empty["data"]["storeStats"]["events"], 0, "{empty}");
     let stream = StreamName::new("demo-1").unwrap();
     for i in 0..3 {
         let event = NewEvent::new("DemoHappened", 1, &json!({ "i": i })).unwrap();
-        app.store
-            .append(&stream, ExpectedRevision::Any, vec![event])
-            .await
-            .unwrap();
+        app.store.append(&stream, ExpectedRevision::Any, vec![event]).await.unwrap();
     }
-    let stats = app
-        .graphql(
-            "{ storeStats { events headPosition chainHead } }",
-            json!({}),
-        )
-        .await;
+    let stats = app.graphql("{ storeStats { events headPosition chainHead } }", json!({})).await;
     assert_eq!(stats["data"]["storeStats"]["events"], 3);
     assert_eq!(stats["data"]["storeStats"]["headPosition"], 3);
-    assert_eq!(
-        stats["data"]["storeStats"]["chainHead"],
-        hex_of(app.store.head().hash)
-    );
+    assert_eq!(stats["data"]["storeStats"]["chainHead"], hex_of(app.store.head().hash));
     app.shutdown().await;
 }
 
@@ -65,16 +49,8 @@ async fn graphiql_is_served_to_a_browser_at_slash_graphql() {
 #[tokio::test]
 async fn a_malformed_graphql_query_gets_an_error_not_a_crash() {
     let app = spawn_app().await;
-    let response = app
-        .graphql("{ storeStats { nosuchfield } }", json!({}))
-        .await;
-    assert!(
-        response["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("nosuchfield"),
-        "{response}"
-    );
+    let response = app.graphql("{ storeStats { nosuchfield } }", json!({})).await;
+    assert!(response["errors"][0]["message"].as_str().unwrap().contains("nosuchfield"), "{response}");
     assert_eq!(app.get("/healthz").await.status(), 200);
     app.shutdown().await;
 }
@@ -84,25 +60,13 @@ async fn metrics_are_in_prometheus_format_and_count_appends() {
     let app = spawn_app().await;
     let stream = StreamName::new("demo-1").unwrap();
     app.store
-        .append(
-            &stream,
-            ExpectedRevision::Any,
-            vec![NewEvent::new("DemoHappened", 1, &json!({})).unwrap()],
-        )
+        .append(&stream, ExpectedRevision::Any, vec![NewEvent::new("DemoHappened", 1, &json!({})).unwrap()])
         .await
         .unwrap();
     let metrics = app.get("/metrics").await;
-    assert!(
-        metrics.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/plain")
-    );
+    assert!(metrics.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
     let text = metrics.text().await.unwrap();
-    assert!(
-        text.contains("# TYPE heard_log_head_position gauge"),
-        "{text}"
-    );
+    assert!(text.contains("# TYPE heard_log_head_position gauge"), "{text}");
     assert!(text.contains("heard_log_head_position 1"), "{text}");
     assert!(text.contains("heard_log_events_appended_total 1"), "{text}");
     app.shutdown().await;
@@ -111,48 +75,24 @@ async fn metrics_are_in_prometheus_format_and_count_appends() {
 #[tokio::test]
 async fn a_websocket_subscription_sees_the_log_grow() {
     let app = spawn_app().await;
-    let mut request = format!("ws://{}/graphql/ws", app.addr)
-        .into_client_request()
-        .unwrap();
-    request.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .expect("the websocket connects");
-    socket
-        .send(Message::text(
-            json!({ "type": "connection_init" }).to_string(),
-        ))
-        .await
-        .unwrap();
+    let mut request = format!("ws://{}/graphql/ws", app.addr).into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("the websocket connects");
+    socket.send(Message::text(json!({ "type": "connection_init" }).to_string())).await.unwrap();
     let ack = next_json(&mut socket).await;
     assert_eq!(ack["type"], "connection_ack");
-    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { storeStats { events } }" } });
-    socket
-        .send(Message::text(subscribe.to_string()))
-        .await
-        .unwrap();
+    let subscribe =
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { storeStats { events } }" } });
+    socket.send(Message::text(subscribe.to_string())).await.unwrap();
     let first = next_json(&mut socket).await;
-    assert_eq!(
-        first["payload"]["data"]["storeStats"]["events"], 0,
-        "{first}"
-    );
+    assert_eq!(first["payload"]["data"]["storeStats"]["events"], 0, "{first}");
     let stream = StreamName::new("demo-1").unwrap();
     app.store
-        .append(
-            &stream,
-            ExpectedRevision::Any,
-            vec![NewEvent::new("DemoHappened", 1, &json!({})).unwrap()],
-        )
+        .append(&stream, ExpectedRevision::Any, vec![NewEvent::new("DemoHappened", 1, &json!({})).unwrap()])
         .await
         .unwrap();
     let second = next_json(&mut socket).await;
-    assert_eq!(
-        second["payload"]["data"]["storeStats"]["events"], 1,
-        "{second}"
-    );
+    assert_eq!(second["payload"]["data"]["storeStats"]["events"], 1, "{second}");
     drop(socket);
     app.shutdown().await;
 }

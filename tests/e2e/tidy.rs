@@ -7,14 +7,7 @@ use std::path::{Path, PathBuf};
 
 use heard_tests::workspace_root;
 
-const FORBIDDEN_IN_DOMAIN: &[&str] = &[
-    "axum",
-    "async_graphql",
-    "sled",
-    "tantivy",
-    "sqlx",
-    "tokio_postgres",
-];
+const FORBIDDEN_IN_DOMAIN: &[&str] = &["axum", "async_graphql", "sled", "tantivy", "sqlx", "tokio_postgres"];
 const COMPOSER: &str = "heard";
 
 /// The forbidden crates a Rust source file uses.
@@ -27,9 +20,7 @@ fn forbidden_imports(source: &str) -> Vec<&'static str> {
                 || code.starts_with(&format!("pub use {krate}"))
                 || code.starts_with(&format!("extern crate {krate}"))
                 || code.contains(&format!("{krate}::"));
-            let uses = uses
-                && !code.contains(&format!("_{krate}::"))
-                && !code.contains(&format!("heard_{krate}"));
+            let uses = uses && !code.contains(&format!("_{krate}::")) && !code.contains(&format!("heard_{krate}"));
             if uses && !found.contains(krate) {
                 found.push(*krate);
             }
@@ -54,13 +45,7 @@ fn rust_files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 
 fn crate_dirs(root: &Path, group: &str) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join(group))
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.join("Cargo.toml").is_file())
-                .collect()
-        })
+        .map(|entries| entries.flatten().map(|e| e.path()).filter(|p| p.join("Cargo.toml").is_file()).collect())
         .unwrap_or_default();
     dirs.sort();
     dirs
@@ -81,26 +66,17 @@ fn dependencies(manifest: &toml::Table) -> Vec<String> {
         .filter_map(|kind| manifest.get(*kind).and_then(|d| d.as_table()))
         .flat_map(|table| {
             table.iter().map(|(name, spec)| {
-                spec.get("package")
-                    .and_then(|p| p.as_str())
-                    .map_or_else(|| name.clone(), str::to_owned)
+                spec.get("package").and_then(|p| p.as_str()).map_or_else(|| name.clone(), str::to_owned)
             })
         })
         .collect()
 }
 
 /// (depending package, depended-on service) pairs that break the service boundary.
-fn boundary_violations(
-    services: &[(String, Vec<String>)],
-    shared: &[(String, Vec<String>)],
-) -> Vec<(String, String)> {
+fn boundary_violations(services: &[(String, Vec<String>)], shared: &[(String, Vec<String>)]) -> Vec<(String, String)> {
     let service_names: Vec<&String> = services.iter().map(|(name, _)| name).collect();
     let mut violations = Vec::new();
-    for (name, deps) in services
-        .iter()
-        .filter(|(name, _)| name != COMPOSER)
-        .chain(shared)
-    {
+    for (name, deps) in services.iter().filter(|(name, _)| name != COMPOSER).chain(shared) {
         for dep in deps {
             if dep != name && service_names.contains(&dep) {
                 violations.push((name.clone(), dep.clone()));
@@ -126,11 +102,7 @@ fn domain_modules_import_no_web_graphql_or_storage_crate() {
             (!found.is_empty()).then(|| format!("{} uses {}", file.display(), found.join(", ")))
         })
         .collect();
-    assert!(
-        offenders.is_empty(),
-        "domain code must stay pure:\n{}",
-        offenders.join("\n")
-    );
+    assert!(offenders.is_empty(), "domain code must stay pure:\n{}", offenders.join("\n"));
 }
 
 #[test]
@@ -146,15 +118,9 @@ fn services_never_depend_on_each_other_and_shared_crates_never_depend_on_service
             .collect::<Vec<_>>()
     };
     let services = collect("services");
-    assert!(
-        services.iter().any(|(name, _)| name == COMPOSER),
-        "the gateway is found"
-    );
+    assert!(services.iter().any(|(name, _)| name == COMPOSER), "the gateway is found");
     let violations = boundary_violations(&services, &collect("crates"));
-    assert!(
-        violations.is_empty(),
-        "service boundaries crossed: {violations:?}"
-    );
+    assert!(violations.is_empty(), "service boundaries crossed: {violations:?}");
 }
 
 #[test]
@@ -173,19 +139,10 @@ fn the_import_check_catches_each_forbidden_crate() {
 fn the_boundary_check_catches_a_service_depending_on_another() {
     let services = vec![
         ("heard".to_owned(), vec!["heard-feedback".to_owned()]),
-        (
-            "heard-feedback".to_owned(),
-            vec!["heard-advocacy".to_owned(), "serde".to_owned()],
-        ),
-        (
-            "heard-advocacy".to_owned(),
-            vec!["heard-eventstore".to_owned()],
-        ),
+        ("heard-feedback".to_owned(), vec!["heard-advocacy".to_owned(), "serde".to_owned()]),
+        ("heard-advocacy".to_owned(), vec!["heard-eventstore".to_owned()]),
     ];
-    let shared = vec![(
-        "heard-kernel".to_owned(),
-        vec!["heard-rights".to_owned(), "heard-advocacy".to_owned()],
-    )];
+    let shared = vec![("heard-kernel".to_owned(), vec!["heard-rights".to_owned(), "heard-advocacy".to_owned()])];
     assert_eq!(
         boundary_violations(&services, &shared),
         vec![

@@ -46,12 +46,7 @@ pub trait Backend: Send + Sync + 'static {
     async fn read_all(&self, from_position: u64, max: usize) -> Result<Vec<RecordedEvent>>;
 
     /// Reads up to `max` events of one category from `from_position` (inclusive).
-    async fn read_category(
-        &self,
-        category: &str,
-        from_position: u64,
-        max: usize,
-    ) -> Result<Vec<RecordedEvent>>;
+    async fn read_category(&self, category: &str, from_position: u64, max: usize) -> Result<Vec<RecordedEvent>>;
 
     /// The stream's last revision, `None` when it does not exist.
     async fn stream_revision(&self, stream: &StreamName) -> Result<Option<u64>>;

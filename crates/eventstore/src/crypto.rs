@@ -34,9 +34,7 @@ impl SubjectKey {
     }
 
     fn cipher(&self) -> Result<ChaCha20Poly1305> {
-        ChaCha20Poly1305::new_from_slice(&self.0).map_err(|error| Error::Crypto {
-            detail: error.to_string(),
-        })
+        ChaCha20Poly1305::new_from_slice(&self.0).map_err(|error| Error::Crypto { detail: error.to_string() })
     }
 }
 
@@ -74,10 +72,7 @@ impl KeyStore for SledKeyStore {
             return key_from_stored(&existing);
         }
         let fresh = SubjectKey::generate();
-        match self
-            .db
-            .compare_and_swap(id, None as Option<&[u8]>, Some(&fresh.0[..]))?
-        {
+        match self.db.compare_and_swap(id, None as Option<&[u8]>, Some(&fresh.0[..]))? {
             Ok(()) => {
                 // The key must be on disk before any event sealed with it is acknowledged.
                 self.db.flush()?;
@@ -104,13 +99,10 @@ impl KeyStore for SledKeyStore {
 
 fn key_from_stored(stored: &[u8]) -> Result<SubjectKey> {
     if stored == TOMBSTONE {
-        return Err(Error::Crypto {
-            detail: "this person has been erased; their key cannot be reused".into(),
-        });
+        return Err(Error::Crypto { detail: "this person has been erased; their key cannot be reused".into() });
     }
-    let bytes: [u8; 32] = stored.try_into().map_err(|_| Error::Crypto {
-        detail: "a stored key has the wrong length".into(),
-    })?;
+    let bytes: [u8; 32] =
+        stored.try_into().map_err(|_| Error::Crypto { detail: "a stored key has the wrong length".into() })?;
     Ok(SubjectKey(bytes))
 }
 
@@ -130,30 +122,16 @@ pub fn seal(
     event_id: Uuid,
     fields: &serde_json::Value,
 ) -> Result<SealedPersonal> {
-    let plaintext = serde_json::to_vec(fields).map_err(|error| Error::Crypto {
-        detail: error.to_string(),
-    })?;
+    let plaintext = serde_json::to_vec(fields).map_err(|error| Error::Crypto { detail: error.to_string() })?;
     let nonce = Nonce::generate();
     let aad = associated_data(stream, event_id);
     let ciphertext = key
         .cipher()?
-        .encrypt(
-            &nonce,
-            Payload {
-                msg: &plaintext,
-                aad: &aad,
-            },
-        )
-        .map_err(|_| Error::Crypto {
-            detail: "encryption failed".into(),
-        })?;
+        .encrypt(&nonce, Payload { msg: &plaintext, aad: &aad })
+        .map_err(|_| Error::Crypto { detail: "encryption failed".into() })?;
     let mut nonce_bytes = [0; 12];
     nonce_bytes.copy_from_slice(nonce.as_slice());
-    Ok(SealedPersonal {
-        subject,
-        nonce: nonce_bytes,
-        ciphertext,
-    })
+    Ok(SealedPersonal { subject, nonce: nonce_bytes, ciphertext })
 }
 
 /// Decrypts personal fields; fails if the ciphertext was moved to another stream or event.
@@ -164,24 +142,12 @@ pub fn open(
     event_id: Uuid,
 ) -> Result<serde_json::Value> {
     let aad = associated_data(stream, event_id);
-    let nonce = Nonce::try_from(&sealed.nonce[..]).map_err(|_| Error::Crypto {
-        detail: "bad nonce".into(),
-    })?;
+    let nonce = Nonce::try_from(&sealed.nonce[..]).map_err(|_| Error::Crypto { detail: "bad nonce".into() })?;
     let plaintext = key
         .cipher()?
-        .decrypt(
-            &nonce,
-            Payload {
-                msg: &sealed.ciphertext,
-                aad: &aad,
-            },
-        )
-        .map_err(|_| Error::Crypto {
-            detail: "personal fields failed authentication".into(),
-        })?;
-    serde_json::from_slice(&plaintext).map_err(|error| Error::Crypto {
-        detail: error.to_string(),
-    })
+        .decrypt(&nonce, Payload { msg: &sealed.ciphertext, aad: &aad })
+        .map_err(|_| Error::Crypto { detail: "personal fields failed authentication".into() })?;
+    serde_json::from_slice(&plaintext).map_err(|error| Error::Crypto { detail: error.to_string() })
 }
 
 #[cfg(test)]

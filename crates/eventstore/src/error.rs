@@ -43,11 +43,7 @@ pub enum Error {
 
     /// An upcaster could not bring an old event to its current schema version.
     #[error("event type {event_type} version {version} could not be upcast: {detail}")]
-    Upcast {
-        event_type: String,
-        version: u32,
-        detail: String,
-    },
+    Upcast { event_type: String, version: u32, detail: String },
 
     /// The data directory is already open in another process.
     #[error("the data directory is in use by another heard process")]
@@ -68,22 +64,15 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn storage(error: impl std::fmt::Display) -> Self {
-        Error::Storage {
-            detail: error.to_string(),
-        }
+        Error::Storage { detail: error.to_string() }
     }
 
     pub(crate) fn corrupt(position: u64, detail: impl Into<String>) -> Self {
-        Error::Corrupt {
-            position,
-            detail: detail.into(),
-        }
+        Error::Corrupt { position, detail: detail.into() }
     }
 
     pub(crate) fn invalid_event(reason: impl Into<String>) -> Self {
-        Error::InvalidEvent {
-            reason: reason.into(),
-        }
+        Error::InvalidEvent { reason: reason.into() }
     }
 }
 
@@ -92,10 +81,7 @@ impl From<sled::Error> for Error {
         match &error {
             sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => Error::Locked,
             sled::Error::Io(io) if io.to_string().contains("lock") => Error::Locked,
-            sled::Error::Corruption { .. } => Error::Corrupt {
-                position: 0,
-                detail: error.to_string(),
-            },
+            sled::Error::Corruption { .. } => Error::Corrupt { position: 0, detail: error.to_string() },
             _ => Error::storage(error),
         }
     }

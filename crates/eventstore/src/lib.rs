@@ -18,8 +18,10 @@
 //! - personal fields encrypted with a key per person, kept outside the log, so that erasing a
 //!   person destroys a key and leaves the chain verifiable ([`crypto`]).
 //!
-//! The embedded default backend is sled ([`SledBackend`]); other backends implement
-//! [`Backend`] and must pass the same conformance suite.
+//! The embedded default backend keeps the log as append-only segment files
+//! ([`SegmentBackend`]); a backend that keeps everything in sled ([`SledBackend`]) is the
+//! measured alternative. Every backend implements [`Backend`] and passes the same conformance
+//! suite.
 
 pub mod backend;
 #[cfg(any(test, feature = "conformance"))]
@@ -28,12 +30,14 @@ pub mod crypto;
 pub mod error;
 pub mod projection;
 pub mod record;
+pub mod segment_backend;
 pub mod sled_backend;
 pub mod store;
 pub mod subscription;
 pub mod types;
 pub mod upcast;
 pub mod verify;
+mod writer;
 
 #[cfg(test)]
 mod tests;
@@ -42,12 +46,13 @@ pub use backend::{Backend, BackendStats};
 pub use crypto::{KeyStore, SledKeyStore};
 pub use error::{Error, Result};
 pub use projection::{KvProjection, KvTx, Projection, ProjectionRunner, SledProjection};
+pub use segment_backend::SegmentBackend;
 pub use sled_backend::SledBackend;
-pub use store::EventStore;
+pub use store::{BackendKind, EventStore};
 pub use subscription::Subscription;
 pub use types::{
-    AppendOutcome, Direction, ExpectedRevision, Head, NewEvent, Personal, PersonalFields,
-    RecordedEvent, SealedPersonal, StreamName, SubjectId,
+    AppendOutcome, Direction, ExpectedRevision, Head, NewEvent, Personal, PersonalFields, RecordedEvent,
+    SealedPersonal, StreamName, SubjectId,
 };
 pub use upcast::Upcasters;
 pub use verify::{ChainReport, verify_chain};

@@ -47,10 +47,7 @@ impl KvTx<'_> {
 
     pub fn insert(&mut self, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
         let key = key.into();
-        debug_assert!(
-            key.first() != Some(&0),
-            "keys starting with 0x00 are reserved"
-        );
+        debug_assert!(key.first() != Some(&0), "keys starting with 0x00 are reserved");
         self.writes.insert(key, Some(value.into()));
     }
 
@@ -106,10 +103,7 @@ impl<P: KvProjection> Projection for SledProjection<P> {
         let Some(last) = events.last() else {
             return Ok(());
         };
-        let mut tx = KvTx {
-            tree: &self.tree,
-            writes: BTreeMap::new(),
-        };
+        let mut tx = KvTx { tree: &self.tree, writes: BTreeMap::new() };
         for event in events {
             self.inner.apply(event, &mut tx)?;
         }
@@ -134,9 +128,7 @@ pub struct ProjectionRunner {
 
 impl std::fmt::Debug for ProjectionRunner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProjectionRunner")
-            .field("position", &*self.position.borrow())
-            .finish()
+        f.debug_struct("ProjectionRunner").field("position", &*self.position.borrow()).finish()
     }
 }
 
@@ -154,14 +146,10 @@ impl ProjectionRunner {
                 let events = subscription.next_batch(PROJECTION_BATCH).await?;
                 let name = projection.name().to_owned();
                 // Projections do blocking I/O; keep it off the async workers.
-                projection = tokio::task::spawn_blocking(move || {
-                    projection.apply(&events).map(|()| projection)
-                })
-                .await
-                .map_err(Error::storage)?
-                .inspect_err(
-                    |error| tracing::error!(projection = %name, %error, "projection stopped"),
-                )?;
+                projection = tokio::task::spawn_blocking(move || projection.apply(&events).map(|()| projection))
+                    .await
+                    .map_err(Error::storage)?
+                    .inspect_err(|error| tracing::error!(projection = %name, %error, "projection stopped"))?;
                 position_tx.send_replace(subscription.next_position() - 1);
             }
         });
@@ -176,11 +164,7 @@ impl ProjectionRunner {
     /// Waits until the projection has applied everything up to `position`.
     pub async fn wait_for(&self, position: u64) -> Result<()> {
         let mut receiver = self.position.clone();
-        receiver
-            .wait_for(|applied| *applied >= position)
-            .await
-            .map(|_| ())
-            .map_err(|_| Error::Closed)
+        receiver.wait_for(|applied| *applied >= position).await.map(|_| ()).map_err(|_| Error::Closed)
     }
 
     /// Stops the projection.

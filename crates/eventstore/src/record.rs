@@ -98,29 +98,18 @@ pub fn hash_matches(bytes: &[u8]) -> bool {
 
 /// Decodes a record; `expected_position` names the position in errors.
 pub fn decode(expected_position: u64, bytes: &[u8]) -> Result<RecordedEvent> {
-    let mut reader = Reader {
-        bytes,
-        at: 0,
-        position: expected_position,
-    };
+    let mut reader = Reader { bytes, at: 0, position: expected_position };
     let format = reader.u8()?;
     if format != FORMAT_VERSION {
-        return Err(Error::corrupt(
-            expected_position,
-            format!("unknown record format {format}"),
-        ));
+        return Err(Error::corrupt(expected_position, format!("unknown record format {format}")));
     }
     let position = reader.u64()?;
     if position != expected_position {
-        return Err(Error::corrupt(
-            expected_position,
-            format!("record claims position {position}"),
-        ));
+        return Err(Error::corrupt(expected_position, format!("record claims position {position}")));
     }
     let revision = reader.u64()?;
     let stream = reader.string_short()?;
-    let stream = StreamName::new(stream)
-        .map_err(|_| Error::corrupt(position, "stream name is not valid"))?;
+    let stream = StreamName::new(stream).map_err(|_| Error::corrupt(position, "stream name is not valid"))?;
     let id = Uuid::from_bytes(reader.array::<16>()?);
     let event_type = reader.string_short()?;
     let schema_version = u32::from_be_bytes(reader.array::<4>()?);
@@ -133,17 +122,10 @@ pub fn decode(expected_position: u64, bytes: &[u8]) -> Result<RecordedEvent> {
             let subject = SubjectId(Uuid::from_bytes(reader.array::<16>()?));
             let nonce = reader.array::<12>()?;
             let ciphertext = reader.long()?.to_vec();
-            Personal::Sealed(SealedPersonal {
-                subject,
-                nonce,
-                ciphertext,
-            })
+            Personal::Sealed(SealedPersonal { subject, nonce, ciphertext })
         }
         other => {
-            return Err(Error::corrupt(
-                position,
-                format!("unknown personal marker {other}"),
-            ));
+            return Err(Error::corrupt(position, format!("unknown personal marker {other}")));
         }
     };
     let prev_hash = reader.array::<32>()?;
@@ -188,10 +170,7 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|end| *end <= self.bytes.len());
+        let end = self.at.checked_add(n).filter(|end| *end <= self.bytes.len());
         let Some(end) = end else {
             return Err(Error::corrupt(self.position, "record is truncated"));
         };
@@ -218,8 +197,7 @@ impl<'a> Reader<'a> {
     fn string_short(&mut self) -> Result<String> {
         let len = u16::from_be_bytes(self.array::<2>()?);
         let bytes = self.take(usize::from(len))?;
-        String::from_utf8(bytes.to_vec())
-            .map_err(|_| Error::corrupt(self.position, "text is not UTF-8"))
+        String::from_utf8(bytes.to_vec()).map_err(|_| Error::corrupt(self.position, "text is not UTF-8"))
     }
 
     fn long(&mut self) -> Result<&'a [u8]> {
@@ -242,13 +220,7 @@ pub fn encode_body_of(event: &RecordedEvent) -> Vec<u8> {
         data: event.data.clone(),
         sealed,
     };
-    encode_body(
-        event.position,
-        &event.stream,
-        event.revision,
-        event.recorded_at_micros,
-        &prepared,
-    )
+    encode_body(event.position, &event.stream, event.revision, event.recorded_at_micros, &prepared)
 }
 
 #[cfg(test)]
@@ -262,11 +234,7 @@ mod tests {
             schema_version: 2,
             metadata: b"null".to_vec(),
             data: br#"{"a":1}"#.to_vec(),
-            sealed: Some(SealedPersonal {
-                subject: SubjectId::new(),
-                nonce: [7; 12],
-                ciphertext: vec![1, 2, 3],
-            }),
+            sealed: Some(SealedPersonal { subject: SubjectId::new(), nonce: [7; 12], ciphertext: vec![1, 2, 3] }),
         };
         let stream = StreamName::new("test-1").unwrap();
         let body = encode_body(5, &stream, 3, 42, &event);
@@ -287,13 +255,7 @@ mod tests {
     fn every_truncation_of_a_record_is_reported_as_corrupt_not_a_panic() {
         let (bytes, _) = sample();
         for len in 0..bytes.len() {
-            assert!(
-                matches!(
-                    decode(5, &bytes[..len]),
-                    Err(Error::Corrupt { position: 5, .. })
-                ),
-                "len {len}"
-            );
+            assert!(matches!(decode(5, &bytes[..len]), Err(Error::Corrupt { position: 5, .. })), "len {len}");
         }
     }
 

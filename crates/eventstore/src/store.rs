@@ -7,13 +7,49 @@ use crate::backend::{Backend, BackendStats};
 use crate::crypto::{self, KeyStore, SledKeyStore};
 use crate::error::{Error, Result};
 use crate::record::PreparedEvent;
+use crate::segment_backend::SegmentBackend;
 use crate::sled_backend::SledBackend;
 use crate::subscription::Subscription;
 use crate::types::{
-    AppendOutcome, Direction, ExpectedRevision, Head, NewEvent, Personal, PersonalFields,
-    RecordedEvent, StreamName, SubjectId,
+    AppendOutcome, Direction, ExpectedRevision, Head, NewEvent, Personal, PersonalFields, RecordedEvent, StreamName,
+    SubjectId,
 };
 use crate::upcast::Upcasters;
+
+/// Which embedded backend holds the log.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// Append-only segment files with in-memory indexes (`data/log`). The default.
+    #[default]
+    Segments,
+    /// Everything in one sled tree (`data/sled-log`): simpler, and several times slower.
+    Sled,
+}
+
+impl BackendKind {
+    /// Which kind of log a data directory already holds, if any.
+    pub fn detect(data_dir: &Path) -> Option<BackendKind> {
+        if data_dir.join("log").is_dir() {
+            Some(BackendKind::Segments)
+        } else if data_dir.join("sled-log").is_dir() {
+            Some(BackendKind::Sled)
+        } else {
+            None
+        }
+    }
+}
+
+impl std::str::FromStr for BackendKind {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "segments" => Ok(BackendKind::Segments),
+            "sled" => Ok(BackendKind::Sled),
+            other => Err(format!("unknown backend {other:?}: use segments or sled")),
+        }
+    }
+}
 
 /// Longest event type name accepted.
 const MAX_EVENT_TYPE_LEN: usize = 200;
@@ -31,28 +67,35 @@ pub struct EventStore {
 
 impl std::fmt::Debug for EventStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventStore")
-            .field("head", &self.head().position)
-            .finish()
+        f.debug_struct("EventStore").field("head", &self.head().position).finish()
     }
 }
 
 impl EventStore {
     /// Builds a store over any backend and key store.
     pub fn new(backend: Arc<dyn Backend>, keys: Arc<dyn KeyStore>, upcasters: Upcasters) -> Self {
-        EventStore {
-            backend,
-            keys,
-            upcasters: Arc::new(upcasters),
-        }
+        EventStore { backend, keys, upcasters: Arc::new(upcasters) }
     }
 
-    /// The embedded default: the log in `data_dir/log`, subject keys in `data_dir/keys`.
-    pub fn open_sled(data_dir: &Path, upcasters: Upcasters) -> Result<Self> {
+    /// The embedded default: segment files in `data_dir/log`, subject keys in `data_dir/keys`.
+    pub fn open(data_dir: &Path, upcasters: Upcasters) -> Result<Self> {
+        Self::open_embedded(data_dir, BackendKind::Segments, upcasters)
+    }
+
+    /// An embedded store with the chosen backend. Subject keys live in `data_dir/keys`.
+    pub fn open_embedded(data_dir: &Path, kind: BackendKind, upcasters: Upcasters) -> Result<Self> {
         std::fs::create_dir_all(data_dir).map_err(Error::storage)?;
-        let backend = SledBackend::open(&data_dir.join("log"))?;
+        if let Some(found) = BackendKind::detect(data_dir).filter(|found| *found != kind) {
+            return Err(Error::Storage {
+                detail: format!("this data directory holds a {found:?} log, not {kind:?}; set store.backend to match"),
+            });
+        }
+        let backend: Arc<dyn Backend> = match kind {
+            BackendKind::Segments => Arc::new(SegmentBackend::open(&data_dir.join("log"))?),
+            BackendKind::Sled => Arc::new(SledBackend::open(&data_dir.join("sled-log"))?),
+        };
         let keys = SledKeyStore::open(&data_dir.join("keys"))?;
-        Ok(Self::new(Arc::new(backend), Arc::new(keys), upcasters))
+        Ok(Self::new(backend, Arc::new(keys), upcasters))
     }
 
     /// Appends a batch of events to one stream, atomically. Acknowledged only once durable.
@@ -69,10 +112,7 @@ impl EventStore {
         let mut ids = std::collections::HashSet::with_capacity(events.len());
         for event in events {
             if !ids.insert(event.id) {
-                return Err(Error::invalid_event(format!(
-                    "event id {} appears twice in one batch",
-                    event.id
-                )));
+                return Err(Error::invalid_event(format!("event id {} appears twice in one batch", event.id)));
             }
             prepared.push(self.prepare(stream, event)?);
         }
@@ -82,19 +122,12 @@ impl EventStore {
     fn prepare(&self, stream: &StreamName, event: NewEvent) -> Result<PreparedEvent> {
         let valid_type = !event.event_type.is_empty()
             && event.event_type.len() <= MAX_EVENT_TYPE_LEN
-            && event
-                .event_type
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+            && event.event_type.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
         if !valid_type {
-            return Err(Error::invalid_event(
-                "an event type is 1–200 letters, digits, _ or .",
-            ));
+            return Err(Error::invalid_event("an event type is 1–200 letters, digits, _ or ."));
         }
-        let data = serde_json::to_vec(&event.data)
-            .map_err(|error| Error::invalid_event(error.to_string()))?;
-        let metadata = serde_json::to_vec(&event.metadata)
-            .map_err(|error| Error::invalid_event(error.to_string()))?;
+        let data = serde_json::to_vec(&event.data).map_err(|error| Error::invalid_event(error.to_string()))?;
+        let metadata = serde_json::to_vec(&event.metadata).map_err(|error| Error::invalid_event(error.to_string()))?;
         if data.len() + metadata.len() > MAX_EVENT_BYTES {
             return Err(Error::invalid_event("an event is larger than 4 MiB"));
         }
@@ -120,15 +153,10 @@ impl EventStore {
         self.upcasters.apply(&mut event)?;
         if let Personal::Sealed(sealed) = &event.personal {
             event.personal = match self.keys.get(sealed.subject)? {
-                None => Personal::Erased {
-                    subject: sealed.subject,
-                },
+                None => Personal::Erased { subject: sealed.subject },
                 Some(key) => {
                     let fields = crypto::open(&key, sealed, &event.stream, event.id)?;
-                    Personal::Plain(PersonalFields {
-                        subject: sealed.subject,
-                        fields,
-                    })
+                    Personal::Plain(PersonalFields { subject: sealed.subject, fields })
                 }
             };
         }
@@ -147,10 +175,7 @@ impl EventStore {
         direction: Direction,
         max: usize,
     ) -> Result<Vec<RecordedEvent>> {
-        let raw = self
-            .backend
-            .read_stream(stream, from_revision, direction, max)
-            .await?;
+        let raw = self.backend.read_stream(stream, from_revision, direction, max).await?;
         self.finish_all(raw)
     }
 
@@ -159,9 +184,7 @@ impl EventStore {
         let mut events = Vec::new();
         loop {
             let from = events.last().map_or(0, |e: &RecordedEvent| e.revision + 1);
-            let page = self
-                .read_stream(stream, from, Direction::Forwards, 1024)
-                .await?;
+            let page = self.read_stream(stream, from, Direction::Forwards, 1024).await?;
             let done = page.len() < 1024;
             events.extend(page);
             if done {
@@ -182,16 +205,8 @@ impl EventStore {
     }
 
     /// Reads one category (every stream `category-*`) from `from_position` (inclusive).
-    pub async fn read_category(
-        &self,
-        category: &str,
-        from_position: u64,
-        max: usize,
-    ) -> Result<Vec<RecordedEvent>> {
-        let raw = self
-            .backend
-            .read_category(category, from_position, max)
-            .await?;
+    pub async fn read_category(&self, category: &str, from_position: u64, max: usize) -> Result<Vec<RecordedEvent>> {
+        let raw = self.backend.read_category(category, from_position, max).await?;
         self.finish_all(raw)
     }
 
@@ -209,11 +224,7 @@ impl EventStore {
     /// A catch-up subscription to one category.
     pub fn subscribe_category(&self, category: &str, from_position: u64) -> Result<Subscription> {
         crate::types::validate_category(category)?;
-        Ok(Subscription::new(
-            self.clone(),
-            from_position,
-            Some(category.to_owned()),
-        ))
+        Ok(Subscription::new(self.clone(), from_position, Some(category.to_owned())))
     }
 
     pub fn head(&self) -> Head {

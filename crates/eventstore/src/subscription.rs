@@ -27,22 +27,14 @@ pub struct Subscription {
 
 impl std::fmt::Debug for Subscription {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Subscription")
-            .field("next_position", &self.next_position)
-            .finish()
+        f.debug_struct("Subscription").field("next_position", &self.next_position).finish()
     }
 }
 
 impl Subscription {
     pub(crate) fn new(store: EventStore, from_position: u64, category: Option<String>) -> Self {
         let head = store.watch_head();
-        Subscription {
-            store,
-            next_position: from_position.max(1),
-            category,
-            buffer: VecDeque::new(),
-            head,
-        }
+        Subscription { store, next_position: from_position.max(1), category, buffer: VecDeque::new(), head }
     }
 
     /// The next position this subscription will read from.
@@ -60,10 +52,7 @@ impl Subscription {
             self.fill().await?;
             if self.buffer.is_empty() {
                 let wanted = self.next_position;
-                self.head
-                    .wait_for(|head| *head >= wanted)
-                    .await
-                    .map_err(|_| Error::Closed)?;
+                self.head.wait_for(|head| *head >= wanted).await.map_err(|_| Error::Closed)?;
             }
         }
     }
@@ -87,10 +76,7 @@ impl Subscription {
             Some(category) => {
                 // Read the head first: every event of the category up to it is in the page.
                 let head_before_read = *self.head.borrow();
-                let page = self
-                    .store
-                    .read_category(category, self.next_position, PAGE)
-                    .await?;
+                let page = self.store.read_category(category, self.next_position, PAGE).await?;
                 match page.last() {
                     Some(last) => self.next_position = last.position + 1,
                     // Nothing more in this category up to the head: skip ahead.

@@ -10,13 +10,19 @@ use uuid::Uuid;
 
 use crate::projection::{self, KvProjection, KvTx, Projection, ProjectionRunner, SledProjection};
 use crate::{
-    Direction, Error, EventStore, ExpectedRevision, NewEvent, RecordedEvent, Result, StreamName,
+    BackendKind, Direction, Error, EventStore, ExpectedRevision, NewEvent, RecordedEvent, Result, StreamName,
     Upcasters, verify_chain,
 };
 
 async fn fresh_store(upcasters: Upcasters) -> (EventStore, TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let store = EventStore::open_sled(dir.path(), upcasters).unwrap();
+    let store = EventStore::open_embedded(dir.path(), BackendKind::Sled, upcasters).unwrap();
+    (store, dir)
+}
+
+async fn fresh_segment_store(upcasters: Upcasters) -> (EventStore, TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EventStore::open(dir.path(), upcasters).unwrap();
     (store, dir)
 }
 
@@ -25,6 +31,13 @@ mod sled_conformance {
     crate::conformance_suite!(fresh_store);
 }
 
+mod segment_conformance {
+    use super::fresh_segment_store;
+    crate::conformance_suite!(fresh_segment_store);
+}
+
+mod segments;
+
 fn event(n: u64) -> NewEvent {
     NewEvent::new("Tested", 1, &json!({ "n": n })).unwrap()
 }
@@ -32,40 +45,28 @@ fn event(n: u64) -> NewEvent {
 async fn reopen(path: &Path, store: EventStore) -> EventStore {
     store.close().await.unwrap();
     drop(store);
-    EventStore::open_sled(path, Upcasters::new()).unwrap()
+    EventStore::open_embedded(path, BackendKind::Sled, Upcasters::new()).unwrap()
 }
 
 #[tokio::test]
-async fn events_heads_and_idempotency_survive_a_reopen() {
+async fn sled_events_heads_and_idempotency_survive_a_reopen() {
     let (store, dir) = fresh_store(Upcasters::new()).await;
     let s = StreamName::new("keep-1").unwrap();
     let batch = vec![event(0), event(1)];
-    store
-        .append(&s, ExpectedRevision::NoStream, batch.clone())
-        .await
-        .unwrap();
+    store.append(&s, ExpectedRevision::NoStream, batch.clone()).await.unwrap();
     let head = store.head();
     let store = reopen(dir.path(), store).await;
     assert_eq!(store.head(), head);
-    assert!(
-        store
-            .append(&s, ExpectedRevision::NoStream, batch)
-            .await
-            .unwrap()
-            .already_appended
-    );
-    store
-        .append(&s, ExpectedRevision::Exact(1), vec![event(2)])
-        .await
-        .unwrap();
+    assert!(store.append(&s, ExpectedRevision::NoStream, batch).await.unwrap().already_appended);
+    store.append(&s, ExpectedRevision::Exact(1), vec![event(2)]).await.unwrap();
     assert_eq!(store.read_stream_to_end(&s).await.unwrap().len(), 3);
     assert!(verify_chain(&store, None).await.unwrap().ok);
 }
 
 #[tokio::test]
-async fn a_second_process_cannot_open_a_data_directory_in_use() {
+async fn sled_data_directory_in_use_cannot_be_opened_twice() {
     let (_store, dir) = fresh_store(Upcasters::new()).await;
-    let second = EventStore::open_sled(dir.path(), Upcasters::new());
+    let second = EventStore::open_embedded(dir.path(), BackendKind::Sled, Upcasters::new());
     assert!(matches!(second, Err(Error::Locked)), "{second:?}");
 }
 
@@ -73,33 +74,20 @@ async fn a_second_process_cannot_open_a_data_directory_in_use() {
 async fn appends_after_close_fail_with_closed_instead_of_hanging() {
     let (store, _dir) = fresh_store(Upcasters::new()).await;
     store.close().await.unwrap();
-    let err = store
-        .append(
-            &StreamName::new("x-1").unwrap(),
-            ExpectedRevision::Any,
-            vec![event(0)],
-        )
-        .await;
+    let err = store.append(&StreamName::new("x-1").unwrap(), ExpectedRevision::Any, vec![event(0)]).await;
     assert!(matches!(err, Err(Error::Closed)), "{err:?}");
 }
 
 #[tokio::test]
-async fn corrupted_bytes_on_disk_are_reported_with_their_position_not_a_panic() {
+async fn sled_corrupted_bytes_are_reported_with_their_position_not_a_panic() {
     let (store, dir) = fresh_store(Upcasters::new()).await;
     for i in 0..5 {
-        store
-            .append(
-                &StreamName::new("c-1").unwrap(),
-                ExpectedRevision::Any,
-                vec![event(i)],
-            )
-            .await
-            .unwrap();
+        store.append(&StreamName::new("c-1").unwrap(), ExpectedRevision::Any, vec![event(i)]).await.unwrap();
     }
     store.close().await.unwrap();
     drop(store);
     {
-        let db = sled::open(dir.path().join("log")).unwrap();
+        let db = sled::open(dir.path().join("sled-log")).unwrap();
         let tree = db.open_tree("log").unwrap();
         let mut key = vec![b'e'];
         key.extend_from_slice(&3u64.to_be_bytes());
@@ -109,7 +97,7 @@ async fn corrupted_bytes_on_disk_are_reported_with_their_position_not_a_panic() 
         tree.insert(&key, bytes).unwrap();
         db.flush().unwrap();
     }
-    let store = EventStore::open_sled(dir.path(), Upcasters::new()).unwrap();
+    let store = EventStore::open_embedded(dir.path(), BackendKind::Sled, Upcasters::new()).unwrap();
     let report = verify_chain(&store, None).await.unwrap();
     assert!(!report.ok);
     assert_eq!(report.broken_at, Some(3), "{report:?}");
@@ -118,14 +106,14 @@ async fn corrupted_bytes_on_disk_are_reported_with_their_position_not_a_panic() 
         // Truncated bytes: reads report the position instead of panicking.
         store.close().await.unwrap();
         drop(store);
-        let db = sled::open(dir.path().join("log")).unwrap();
+        let db = sled::open(dir.path().join("sled-log")).unwrap();
         let tree = db.open_tree("log").unwrap();
         let mut key = vec![b'e'];
         key.extend_from_slice(&4u64.to_be_bytes());
         tree.insert(&key, &b"\x01short"[..]).unwrap();
         db.flush().unwrap();
     }
-    let store = EventStore::open_sled(dir.path(), Upcasters::new()).unwrap();
+    let store = EventStore::open_embedded(dir.path(), BackendKind::Sled, Upcasters::new()).unwrap();
     let err = store.read_all(4, 1).await.unwrap_err();
     assert!(matches!(err, Error::Corrupt { position: 4, .. }), "{err}");
 }
@@ -142,25 +130,17 @@ impl KvProjection for CountPerCategory {
 
     fn apply(&mut self, event: &RecordedEvent, tx: &mut KvTx<'_>) -> Result<()> {
         if self.fail_at == Some(event.position) {
-            return Err(Error::Storage {
-                detail: "injected failure".into(),
-            });
+            return Err(Error::Storage { detail: "injected failure".into() });
         }
         let key = event.stream.category().as_bytes().to_vec();
-        let count = tx
-            .get(&key)?
-            .map_or(0, |b| u64::from_be_bytes(b.try_into().unwrap()));
+        let count = tx.get(&key)?.map_or(0, |b| u64::from_be_bytes(b.try_into().unwrap()));
         tx.insert(key, (count + 1).to_be_bytes().to_vec());
         Ok(())
     }
 }
 
 fn count(projection: &SledProjection<CountPerCategory>, category: &str) -> u64 {
-    projection
-        .tree()
-        .get(category)
-        .unwrap()
-        .map_or(0, |b| u64::from_be_bytes(b.as_ref().try_into().unwrap()))
+    projection.tree().get(category).unwrap().map_or(0, |b| u64::from_be_bytes(b.as_ref().try_into().unwrap()))
 }
 
 #[tokio::test]
@@ -169,22 +149,14 @@ async fn a_projection_checkpoint_commits_atomically_with_its_state() {
     for i in 0..10 {
         let category = if i % 2 == 0 { "a" } else { "b" };
         store
-            .append(
-                &StreamName::new(format!("{category}-1")).unwrap(),
-                ExpectedRevision::Any,
-                vec![event(i)],
-            )
+            .append(&StreamName::new(format!("{category}-1")).unwrap(), ExpectedRevision::Any, vec![event(i)])
             .await
             .unwrap();
     }
     let db = sled::open(dir.path().join("projections")).unwrap();
     let mut failing = SledProjection::open(&db, CountPerCategory { fail_at: Some(7) }).unwrap();
     assert!(projection::rebuild(&store, &mut failing).await.is_err());
-    assert_eq!(
-        failing.checkpoint().unwrap(),
-        0,
-        "a failed batch moves neither the checkpoint…"
-    );
+    assert_eq!(failing.checkpoint().unwrap(), 0, "a failed batch moves neither the checkpoint…");
     assert_eq!(count(&failing, "a"), 0, "…nor the state");
     drop(failing);
 
@@ -195,18 +167,8 @@ async fn a_projection_checkpoint_commits_atomically_with_its_state() {
 
     // A runner resumes from the checkpoint and follows live appends.
     let runner = ProjectionRunner::spawn(store.clone(), healthy).unwrap();
-    store
-        .append(
-            &StreamName::new("a-2").unwrap(),
-            ExpectedRevision::Any,
-            vec![event(10)],
-        )
-        .await
-        .unwrap();
-    tokio::time::timeout(std::time::Duration::from_secs(10), runner.wait_for(11))
-        .await
-        .unwrap()
-        .unwrap();
+    store.append(&StreamName::new("a-2").unwrap(), ExpectedRevision::Any, vec![event(10)]).await.unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(10), runner.wait_for(11)).await.unwrap().unwrap();
     runner.stop();
     let resumed = SledProjection::open(&db, CountPerCategory { fail_at: None }).unwrap();
     assert_eq!(count(&resumed, "a"), 6, "nothing applied twice");
@@ -224,15 +186,8 @@ struct Model {
 
 #[derive(Clone, Debug)]
 enum Op {
-    Append {
-        stream: u8,
-        expected: u8,
-        exact: u8,
-        events: u8,
-    },
-    RetryBatch {
-        index: usize,
-    },
+    Append { stream: u8, expected: u8, exact: u8, events: u8 },
+    RetryBatch { index: usize },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -256,11 +211,13 @@ proptest! {
     #[test]
     fn the_store_behaves_like_a_simple_in_memory_model(ops in proptest::collection::vec(op(), 1..40)) {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        for kind in [BackendKind::Segments, BackendKind::Sled] {
         runtime.block_on(async {
-            let (store, _dir) = fresh_store(Upcasters::new()).await;
+            let dir = tempfile::tempdir().unwrap();
+            let store = EventStore::open_embedded(dir.path(), kind, Upcasters::new()).unwrap();
             let mut model = Model::default();
             let mut sent: Vec<(StreamName, ExpectedRevision, Vec<NewEvent>)> = Vec::new();
-            for op in ops {
+            for op in ops.clone() {
                 let (stream, expected, events) = match op {
                     Op::Append { stream, expected, exact, events } => {
                         let s = StreamName::new(format!("model-{stream}")).unwrap();
@@ -308,7 +265,9 @@ proptest! {
                 prop_assert_eq!(backwards.len(), ids.len());
             }
             prop_assert!(verify_chain(&store, None).await.unwrap().ok);
+            store.close().await.unwrap();
             Ok(())
         })?;
+        }
     }
 }

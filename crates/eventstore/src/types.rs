@@ -21,9 +21,7 @@ impl StreamName {
     /// Checks and wraps a stream name.
     pub fn new(name: impl Into<String>) -> Result<Self> {
         let name = name.into();
-        let invalid = |reason: &str| Error::InvalidStreamName {
-            reason: reason.to_owned(),
-        };
+        let invalid = |reason: &str| Error::InvalidStreamName { reason: reason.to_owned() };
         if name.len() > MAX_STREAM_NAME_LEN {
             return Err(invalid("a stream name is at most 200 characters"));
         }
@@ -35,9 +33,7 @@ impl StreamName {
             return Err(invalid("the id after the category must not be empty"));
         }
         if !id.bytes().all(|b| b.is_ascii_graphic()) {
-            return Err(invalid(
-                "the id may hold only printable ASCII without spaces",
-            ));
+            return Err(invalid("the id may hold only printable ASCII without spaces"));
         }
         Ok(StreamName(name))
     }
@@ -49,9 +45,7 @@ impl StreamName {
 
     /// The part before the first `-`.
     pub fn category(&self) -> &str {
-        self.0
-            .split_once('-')
-            .map_or(&self.0, |(category, _)| category)
+        self.0.split_once('-').map_or(&self.0, |(category, _)| category)
     }
 
     /// The part after the first `-`.
@@ -66,18 +60,14 @@ impl StreamName {
 
 /// Checks a category name on its own (for category reads and subscriptions).
 pub fn validate_category(category: &str) -> Result<()> {
-    let invalid = |reason: &str| Error::InvalidStreamName {
-        reason: reason.to_owned(),
-    };
+    let invalid = |reason: &str| Error::InvalidStreamName { reason: reason.to_owned() };
     let mut chars = category.chars();
     match chars.next() {
         Some(first) if first.is_ascii_alphabetic() => {}
         _ => return Err(invalid("the category must start with a letter")),
     }
     if category.len() > 64 || !chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(invalid(
-            "the category may hold only letters, digits and _ (at most 64)",
-        ));
+        return Err(invalid("the category may hold only letters, digits and _ (at most 64)"));
     }
     Ok(())
 }
@@ -139,9 +129,7 @@ impl ExpectedRevision {
 
 /// An opaque id for a data subject: the person whose personal fields an event carries.
 /// Each subject has its own encryption key; destroying it erases the person.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct SubjectId(pub Uuid);
 
 impl SubjectId {
@@ -188,14 +176,9 @@ pub struct PersonalFields {
 
 impl NewEvent {
     /// A new event with a fresh id, serialising `data` to JSON.
-    pub fn new(
-        event_type: impl Into<String>,
-        schema_version: u32,
-        data: &impl Serialize,
-    ) -> Result<Self> {
-        let data = serde_json::to_value(data).map_err(|error| {
-            Error::invalid_event(format!("event data does not serialise: {error}"))
-        })?;
+    pub fn new(event_type: impl Into<String>, schema_version: u32, data: &impl Serialize) -> Result<Self> {
+        let data = serde_json::to_value(data)
+            .map_err(|error| Error::invalid_event(format!("event data does not serialise: {error}")))?;
         Ok(NewEvent {
             id: Uuid::now_v7(),
             event_type: event_type.into(),
@@ -219,9 +202,8 @@ impl NewEvent {
 
     /// Attaches personal fields, which are encrypted with `subject`'s key.
     pub fn with_personal(mut self, subject: SubjectId, fields: &impl Serialize) -> Result<Self> {
-        let fields = serde_json::to_value(fields).map_err(|error| {
-            Error::invalid_event(format!("personal fields do not serialise: {error}"))
-        })?;
+        let fields = serde_json::to_value(fields)
+            .map_err(|error| Error::invalid_event(format!("personal fields do not serialise: {error}")))?;
         self.personal = Some(PersonalFields { subject, fields });
         Ok(self)
     }
@@ -276,10 +258,7 @@ impl RecordedEvent {
     /// Deserialises the non-personal data.
     pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_slice(&self.data).map_err(|error| {
-            Error::corrupt(
-                self.position,
-                format!("{} data does not decode: {error}", self.event_type),
-            )
+            Error::corrupt(self.position, format!("{} data does not decode: {error}", self.event_type))
         })
     }
 
@@ -290,9 +269,8 @@ impl RecordedEvent {
 
     /// The metadata as a JSON value.
     pub fn metadata_json(&self) -> Result<serde_json::Value> {
-        serde_json::from_slice(&self.metadata).map_err(|error| {
-            Error::corrupt(self.position, format!("metadata does not decode: {error}"))
-        })
+        serde_json::from_slice(&self.metadata)
+            .map_err(|error| Error::corrupt(self.position, format!("metadata does not decode: {error}")))
     }
 
     /// Deserialises the decrypted personal fields; `None` when there are none or they were erased.
@@ -300,12 +278,7 @@ impl RecordedEvent {
         match &self.personal {
             Personal::Plain(plain) => serde_json::from_value(plain.fields.clone())
                 .map(Some)
-                .map_err(|error| {
-                    Error::corrupt(
-                        self.position,
-                        format!("personal fields do not decode: {error}"),
-                    )
-                }),
+                .map_err(|error| Error::corrupt(self.position, format!("personal fields do not decode: {error}"))),
             _ => Ok(None),
         }
     }
@@ -341,8 +314,5 @@ pub struct Head {
 }
 
 impl Head {
-    pub const EMPTY: Head = Head {
-        position: 0,
-        hash: [0; 32],
-    };
+    pub const EMPTY: Head = Head { position: 0, hash: [0; 32] };
 }

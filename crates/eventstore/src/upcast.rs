@@ -17,9 +17,7 @@ pub struct Upcasters {
 
 impl fmt::Debug for Upcasters {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Upcasters")
-            .field("steps", &self.steps.len())
-            .finish()
+        f.debug_struct("Upcasters").field("steps", &self.steps.len()).finish()
     }
 }
 
@@ -35,8 +33,7 @@ impl Upcasters {
         from_version: u32,
         step: impl Fn(serde_json::Value) -> Result<serde_json::Value, String> + Send + Sync + 'static,
     ) -> Self {
-        self.steps
-            .insert((event_type.to_owned(), from_version), Box::new(step));
+        self.steps.insert((event_type.to_owned(), from_version), Box::new(step));
         self
     }
 
@@ -50,10 +47,7 @@ impl Upcasters {
             return Ok(());
         }
         let mut data: Option<serde_json::Value> = None;
-        while let Some(step) = self
-            .steps
-            .get(&(event.event_type.clone(), event.schema_version))
-        {
+        while let Some(step) = self.steps.get(&(event.event_type.clone(), event.schema_version)) {
             let current = match data.take() {
                 Some(value) => value,
                 None => event.data_json()?,

@@ -35,33 +35,18 @@ pub async fn verify_chain(store: &EventStore, up_to: Option<u64>) -> Result<Chai
         reason: Some(reason),
     };
     if end > store.head().position {
-        return Ok(broken(
-            end,
-            format!("the log ends at position {}", store.head().position),
-            0,
-            &previous_hash,
-        ));
+        return Ok(broken(end, format!("the log ends at position {}", store.head().position), 0, &previous_hash));
     }
     while expected_position <= end {
         let page = match store.read_all_raw(expected_position, 4096).await {
             Ok(page) => page,
             Err(Error::Corrupt { position, detail }) => {
-                return Ok(broken(
-                    position.max(expected_position),
-                    detail,
-                    expected_position - 1,
-                    &previous_hash,
-                ));
+                return Ok(broken(position.max(expected_position), detail, expected_position - 1, &previous_hash));
             }
             Err(other) => return Err(other),
         };
         if page.is_empty() {
-            return Ok(broken(
-                expected_position,
-                "event is missing".into(),
-                expected_position - 1,
-                &previous_hash,
-            ));
+            return Ok(broken(expected_position, "event is missing".into(), expected_position - 1, &previous_hash));
         }
         for event in page {
             if event.position > end {
@@ -69,12 +54,7 @@ pub async fn verify_chain(store: &EventStore, up_to: Option<u64>) -> Result<Chai
             }
             let checked = expected_position - 1;
             if event.position != expected_position {
-                return Ok(broken(
-                    expected_position,
-                    "event is missing".into(),
-                    checked,
-                    &previous_hash,
-                ));
+                return Ok(broken(expected_position, "event is missing".into(), checked, &previous_hash));
             }
             if event.prev_hash != previous_hash {
                 return Ok(broken(
@@ -86,22 +66,11 @@ pub async fn verify_chain(store: &EventStore, up_to: Option<u64>) -> Result<Chai
             }
             let body = record::encode_body_of(&event);
             if record::chain_hash(&event.prev_hash, &body) != event.hash {
-                return Ok(broken(
-                    event.position,
-                    "content does not match its hash".into(),
-                    checked,
-                    &previous_hash,
-                ));
+                return Ok(broken(event.position, "content does not match its hash".into(), checked, &previous_hash));
             }
             previous_hash = event.hash;
             expected_position += 1;
         }
     }
-    Ok(ChainReport {
-        events: end,
-        head: hex::encode(previous_hash),
-        ok: true,
-        broken_at: None,
-        reason: None,
-    })
+    Ok(ChainReport { events: end, head: hex::encode(previous_hash), ok: true, broken_at: None, reason: None })
 }

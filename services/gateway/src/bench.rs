@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use heard_eventstore::{
-    EventStore, ExpectedRevision, KvProjection, KvTx, NewEvent, RecordedEvent, SledProjection,
-    StreamName, Upcasters, projection,
+    BackendKind, EventStore, ExpectedRevision, KvProjection, KvTx, NewEvent, RecordedEvent, SledProjection, StreamName,
+    Upcasters, projection,
 };
 use serde_json::json;
 
@@ -18,6 +18,7 @@ pub struct AppendOptions {
     pub events: u64,
     pub size: usize,
     pub print_acks: bool,
+    pub backend: BackendKind,
 }
 
 /// Runs W concurrent writers appending N events in total, one event per append, then times
@@ -25,12 +26,10 @@ pub struct AppendOptions {
 pub async fn append(data_dir: &Path, options: AppendOptions) -> anyhow::Result<serde_json::Value> {
     anyhow::ensure!(options.writers >= 1, "--writers must be at least 1");
     anyhow::ensure!(options.events >= 1, "--events must be at least 1");
-    let store = EventStore::open_sled(data_dir, Upcasters::new())?;
+    let store = EventStore::open_embedded(data_dir, options.backend, Upcasters::new())?;
     let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     let payload = "x".repeat(options.size);
-    let latencies = Arc::new(std::sync::Mutex::new(Vec::with_capacity(
-        options.events as usize,
-    )));
+    let latencies = Arc::new(std::sync::Mutex::new(Vec::with_capacity(options.events as usize)));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for writer in 0..options.writers {
@@ -44,30 +43,17 @@ pub async fn append(data_dir: &Path, options: AppendOptions) -> anyhow::Result<s
         tasks.push(tokio::spawn(async move {
             let mut mine = Vec::with_capacity(share as usize);
             for i in 0..share {
-                let event = NewEvent::new(
-                    "BenchEventAppended",
-                    1,
-                    &json!({ "i": i, "payload": payload }),
-                )?;
+                let event = NewEvent::new("BenchEventAppended", 1, &json!({ "i": i, "payload": payload }))?;
                 let sent = Instant::now();
-                let outcome = store
-                    .append(&stream, ExpectedRevision::Any, vec![event])
-                    .await?;
+                let outcome = store.append(&stream, ExpectedRevision::Any, vec![event]).await?;
                 mine.push(sent.elapsed());
                 if print_acks {
                     let mut stdout = std::io::stdout().lock();
-                    writeln!(
-                        stdout,
-                        "ack {stream} {} {}",
-                        outcome.next_expected_revision, outcome.last_position
-                    )?;
+                    writeln!(stdout, "ack {stream} {} {}", outcome.next_expected_revision, outcome.last_position)?;
                     stdout.flush()?;
                 }
             }
-            latencies
-                .lock()
-                .map_err(|_| anyhow::anyhow!("latency lock poisoned"))?
-                .extend(mine);
+            latencies.lock().map_err(|_| anyhow::anyhow!("latency lock poisoned"))?.extend(mine);
             anyhow::Ok(())
         }));
     }
@@ -78,10 +64,7 @@ pub async fn append(data_dir: &Path, options: AppendOptions) -> anyhow::Result<s
     let commits = store.stats().commits;
     store.close().await?;
     drop(store);
-    let mut latencies = latencies
-        .lock()
-        .map_err(|_| anyhow::anyhow!("latency lock poisoned"))?
-        .clone();
+    let mut latencies = latencies.lock().map_err(|_| anyhow::anyhow!("latency lock poisoned"))?.clone();
     latencies.sort();
     let (sequential, batched) = tokio::task::spawn_blocking({
         let dir = data_dir.to_owned();
@@ -92,6 +75,7 @@ pub async fn append(data_dir: &Path, options: AppendOptions) -> anyhow::Result<s
     Ok(json!({
         "events": options.events,
         "writers": options.writers,
+        "backend": options.backend,
         "size": options.size,
         "seconds": round(seconds),
         "events_per_sec": round(events_per_sec),
@@ -124,11 +108,7 @@ pub fn raw_fsync_rates(dir: &Path) -> anyhow::Result<(f64, f64)> {
     let path = dir.join(format!("raw-fsync-probe-{}", uuid::Uuid::new_v4().simple()));
     let block = vec![0x5au8; 1024];
     let measure = |batch: usize| -> anyhow::Result<f64> {
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .write(true)
-            .truncate(true)
-            .open(&path)?;
+        let mut file = std::fs::OpenOptions::new().create(true).write(true).truncate(true).open(&path)?;
         let started = Instant::now();
         let mut events = 0u64;
         while started.elapsed() < Duration::from_secs(1) || events < 64 {
@@ -148,7 +128,7 @@ pub fn raw_fsync_rates(dir: &Path) -> anyhow::Result<(f64, f64)> {
 
 /// Reads the whole log (`$all`) as stored, and again decoded, and reports both rates.
 pub async fn replay(data_dir: &Path) -> anyhow::Result<serde_json::Value> {
-    let store = EventStore::open_sled(data_dir, Upcasters::new())?;
+    let store = crate::cli::open_existing(data_dir)?;
     let time = |raw: bool| {
         let store = store.clone();
         async move {
@@ -156,11 +136,7 @@ pub async fn replay(data_dir: &Path) -> anyhow::Result<serde_json::Value> {
             let mut from = 1;
             let mut count = 0u64;
             loop {
-                let page = if raw {
-                    store.read_all_raw(from, 8192).await?
-                } else {
-                    store.read_all(from, 8192).await?
-                };
+                let page = if raw { store.read_all_raw(from, 8192).await? } else { store.read_all(from, 8192).await? };
                 let Some(last) = page.last() else { break };
                 from = last.position + 1;
                 count += page.len() as u64;
@@ -189,14 +165,8 @@ impl KvProjection for CountPerStream {
     }
 
     fn apply(&mut self, event: &RecordedEvent, tx: &mut KvTx<'_>) -> heard_eventstore::Result<()> {
-        for key in [
-            event.stream.as_str().as_bytes(),
-            event.stream.category().as_bytes(),
-        ] {
-            let count = tx
-                .get(key)?
-                .and_then(|b| b.try_into().ok())
-                .map_or(0, u64::from_be_bytes);
+        for key in [event.stream.as_str().as_bytes(), event.stream.category().as_bytes()] {
+            let count = tx.get(key)?.and_then(|b| b.try_into().ok()).map_or(0, u64::from_be_bytes);
             tx.insert(key.to_vec(), (count + 1).to_be_bytes().to_vec());
         }
         Ok(())
@@ -205,7 +175,7 @@ impl KvProjection for CountPerStream {
 
 /// Rebuilds a sled projection from the whole log into a scratch database and reports the rate.
 pub async fn rebuild(data_dir: &Path) -> anyhow::Result<serde_json::Value> {
-    let store = EventStore::open_sled(data_dir, Upcasters::new())?;
+    let store = crate::cli::open_existing(data_dir)?;
     let scratch = tempfile_dir(data_dir)?;
     let db = sled::Config::new().path(&scratch).temporary(true).open()?;
     let mut counter = SledProjection::open(&db, CountPerStream)?;
@@ -215,16 +185,11 @@ pub async fn rebuild(data_dir: &Path) -> anyhow::Result<serde_json::Value> {
     store.close().await?;
     drop(db);
     let _ = std::fs::remove_dir_all(&scratch);
-    Ok(
-        json!({ "events": events, "seconds": round(seconds), "events_per_sec": round(events as f64 / seconds) }),
-    )
+    Ok(json!({ "events": events, "seconds": round(seconds), "events_per_sec": round(events as f64 / seconds) }))
 }
 
 fn tempfile_dir(data_dir: &Path) -> anyhow::Result<std::path::PathBuf> {
-    let path = data_dir.join(format!(
-        "bench-projection-{}",
-        uuid::Uuid::new_v4().simple()
-    ));
+    let path = data_dir.join(format!("bench-projection-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&path)?;
     Ok(path)
 }

@@ -5,18 +5,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use heard_eventstore::{EventStore, Personal, Upcasters, verify_chain};
+use heard_eventstore::{BackendKind, EventStore, Personal, Upcasters, verify_chain};
 use serde_json::json;
 
 use crate::bench;
 use crate::config::Settings;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "heard",
-    version,
-    about = "Heard: service-user involvement and advocacy, kept as an event log"
-)]
+#[command(name = "heard", version, about = "Heard: service-user involvement and advocacy, kept as an event log")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -74,6 +70,9 @@ pub enum BenchCommand {
         /// Print `ack <stream> <revision> <position>` after each acknowledged append.
         #[arg(long)]
         print_acks: bool,
+        /// `segments` (default) or `sled`.
+        #[arg(long, default_value = "segments")]
+        backend: BackendKind,
     },
     /// Read the whole log ($all), raw and decoded.
     Replay {
@@ -109,11 +108,7 @@ pub fn main() -> ExitCode {
 /// Runs one command.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve {
-            data,
-            listen,
-            config,
-        } => {
+        Command::Serve { data, listen, config } => {
             let mut settings = Settings::load(config.as_deref(), std::env::vars())?;
             if let Some(data) = data {
                 settings.data_dir = data;
@@ -131,11 +126,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = verify_chain(&store, at).await?;
             store.close().await?;
             println!("{}", serde_json::to_string(&report)?);
-            Ok(if report.ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Export { data } => {
             let store = open_existing(&data)?;
@@ -145,23 +136,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Bench { bench } => {
             let summary = match bench {
-                BenchCommand::Append {
-                    data,
-                    writers,
-                    events,
-                    size,
-                    print_acks,
-                } => {
-                    bench::append(
-                        &data,
-                        bench::AppendOptions {
-                            writers,
-                            events,
-                            size,
-                            print_acks,
-                        },
-                    )
-                    .await?
+                BenchCommand::Append { data, writers, events, size, print_acks, backend } => {
+                    bench::append(&data, bench::AppendOptions { writers, events, size, print_acks, backend }).await?
                 }
                 BenchCommand::Replay { data } => bench::replay(&data).await?,
                 BenchCommand::Rebuild { data } => bench::rebuild(&data).await?,
@@ -177,21 +153,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Opens a data directory that must already hold a log (verify and export never create one).
-fn open_existing(data: &std::path::Path) -> anyhow::Result<EventStore> {
-    anyhow::ensure!(
-        data.join("log").is_dir(),
-        "{} holds no Heard event log",
-        data.display()
-    );
-    Ok(EventStore::open_sled(data, Upcasters::new())?)
+pub fn open_existing(data: &std::path::Path) -> anyhow::Result<EventStore> {
+    let Some(kind) = BackendKind::detect(data) else {
+        anyhow::bail!("{} holds no Heard event log", data.display());
+    };
+    Ok(EventStore::open_embedded(data, kind, Upcasters::new())?)
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let server = crate::server::start(&settings).await?;
-    println!(
-        "Heard is running at http://{}/  (GraphQL: http://{}/graphql)",
-        server.addr, server.addr
-    );
+    println!("Heard is running at http://{}/  (GraphQL: http://{}/graphql)", server.addr, server.addr);
     wait_for_shutdown_signal().await;
     tracing::info!("shutting down");
     server.shutdown().await
@@ -201,14 +172,13 @@ async fn wait_for_shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut terminate =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(signal) => signal,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
         tokio::select! {
             _ = ctrl_c => {},
             _ = terminate.recv() => {},

@@ -19,7 +19,18 @@ pub struct Settings {
     #[serde(default = "default_listen")]
     pub listen: String,
     #[serde(default)]
+    pub store: StoreSettings,
+    #[serde(default)]
     pub log: LogSettings,
+}
+
+/// How the event log is kept.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    /// `segments` (the default: append-only files) or `sled`.
+    #[serde(default)]
+    pub backend: heard_eventstore::BackendKind,
 }
 
 /// How logs are written.
@@ -44,10 +55,7 @@ pub enum LogFormat {
 
 impl Default for LogSettings {
     fn default() -> Self {
-        LogSettings {
-            format: LogFormat::Text,
-            filter: default_filter(),
-        }
+        LogSettings { format: LogFormat::Text, filter: default_filter() }
     }
 }
 
@@ -56,6 +64,7 @@ impl Default for Settings {
         Settings {
             data_dir: default_data_dir(),
             listen: default_listen(),
+            store: StoreSettings::default(),
             log: LogSettings::default(),
         }
     }
@@ -86,10 +95,7 @@ const ENV_PREFIX: &str = "HEARD_";
 
 impl Settings {
     /// Loads defaults, then `file`, then the `HEARD_…` variables among `env`.
-    pub fn load(
-        file: Option<&Path>,
-        env: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Settings, ConfigError> {
+    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Settings, ConfigError> {
         let mut table = toml::Table::new();
         if let Some(path) = file {
             let origin = path.display().to_string();
@@ -97,29 +103,18 @@ impl Settings {
                 origin: origin.clone(),
                 message: format!("cannot read the file: {error}"),
             })?;
-            let from_file: toml::Table = toml::from_str(&text).map_err(|error| ConfigError {
-                origin: origin.clone(),
-                message: error.to_string(),
-            })?;
+            let from_file: toml::Table = toml::from_str(&text)
+                .map_err(|error| ConfigError { origin: origin.clone(), message: error.to_string() })?;
             // Check the file on its own so its errors name the file.
             Self::from_table(from_file.clone(), &origin)?;
             table = from_file;
         }
-        let mut env: Vec<(String, String)> = env
-            .into_iter()
-            .filter(|(key, _)| key.starts_with(ENV_PREFIX))
-            .collect();
+        let mut env: Vec<(String, String)> = env.into_iter().filter(|(key, _)| key.starts_with(ENV_PREFIX)).collect();
         env.sort();
         for (key, value) in env {
-            let path: Vec<String> = key[ENV_PREFIX.len()..]
-                .split("__")
-                .map(|part| part.to_ascii_lowercase())
-                .collect();
+            let path: Vec<String> = key[ENV_PREFIX.len()..].split("__").map(|part| part.to_ascii_lowercase()).collect();
             if path.iter().any(String::is_empty) {
-                return Err(ConfigError {
-                    origin: key,
-                    message: "the variable name has an empty section".into(),
-                });
+                return Err(ConfigError { origin: key, message: "the variable name has an empty section".into() });
             }
             insert_path(&mut table, &path, parse_env_value(&value));
             Self::from_table(table.clone(), &key)?;
@@ -128,17 +123,10 @@ impl Settings {
     }
 
     fn from_table(table: toml::Table, origin: &str) -> Result<Settings, ConfigError> {
-        let settings: Settings =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|error: toml::de::Error| ConfigError {
-                    origin: origin.to_owned(),
-                    message: error.message().to_owned(),
-                })?;
-        settings.validate().map_err(|message| ConfigError {
-            origin: origin.to_owned(),
-            message,
+        let settings: Settings = toml::Value::Table(table).try_into().map_err(|error: toml::de::Error| {
+            ConfigError { origin: origin.to_owned(), message: error.message().to_owned() }
         })?;
+        settings.validate().map_err(|message| ConfigError { origin: origin.to_owned(), message })?;
         Ok(settings)
     }
 
@@ -155,12 +143,9 @@ impl Settings {
 
     /// The parsed listen address.
     pub fn listen_addr(&self) -> Result<SocketAddr, String> {
-        self.listen.parse().map_err(|_| {
-            format!(
-                "listen must be an address and port such as 127.0.0.1:8080, not {:?}",
-                self.listen
-            )
-        })
+        self.listen
+            .parse()
+            .map_err(|_| format!("listen must be an address and port such as 127.0.0.1:8080, not {:?}", self.listen))
     }
 }
 
@@ -168,9 +153,7 @@ fn insert_path(table: &mut toml::Table, path: &[String], value: toml::Value) {
     let (last, sections) = path.split_last().expect("paths are never empty");
     let mut current = table;
     for section in sections {
-        let entry = current
-            .entry(section.clone())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry = current.entry(section.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
         if !entry.is_table() {
             *entry = toml::Value::Table(toml::Table::new());
         }
@@ -183,10 +166,7 @@ fn insert_path(table: &mut toml::Table, path: &[String], value: toml::Value) {
 fn parse_env_value(value: &str) -> toml::Value {
     match toml::from_str::<toml::Table>(&format!("v = {value}")) {
         Ok(mut table) => match table.remove("v") {
-            Some(
-                parsed
-                @ (toml::Value::Integer(_) | toml::Value::Boolean(_) | toml::Value::Float(_)),
-            ) => parsed,
+            Some(parsed @ (toml::Value::Integer(_) | toml::Value::Boolean(_) | toml::Value::Float(_))) => parsed,
             _ => toml::Value::String(value.to_owned()),
         },
         Err(_) => toml::Value::String(value.to_owned()),
@@ -198,10 +178,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -213,16 +190,8 @@ mod tests {
     fn environment_overrides_the_file_which_overrides_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("heard.toml");
-        std::fs::write(
-            &file,
-            "listen = \"0.0.0.0:9000\"\n[log]\nformat = \"json\"\n",
-        )
-        .unwrap();
-        let settings = Settings::load(
-            Some(&file),
-            env(&[("HEARD_LOG__FORMAT", "text"), ("OTHER", "x")]),
-        )
-        .unwrap();
+        std::fs::write(&file, "listen = \"0.0.0.0:9000\"\n[log]\nformat = \"json\"\n").unwrap();
+        let settings = Settings::load(Some(&file), env(&[("HEARD_LOG__FORMAT", "text"), ("OTHER", "x")])).unwrap();
         assert_eq!(settings.listen, "0.0.0.0:9000");
         assert_eq!(settings.log.format, LogFormat::Text);
     }
@@ -235,10 +204,7 @@ mod tests {
         let err = Settings::load(None, env(&[("HEARD_LISTEN", "localhost")])).unwrap_err();
         assert!(err.message.contains("listen"), "{err}");
         let err = Settings::load(None, env(&[("HEARD_LISTN", "127.0.0.1:1")])).unwrap_err();
-        assert!(
-            err.message.contains("listn"),
-            "an unknown key is named: {err}"
-        );
+        assert!(err.message.contains("listn"), "an unknown key is named: {err}");
     }
 }
 
@@ -249,9 +215,6 @@ mod example_file {
     #[test]
     fn the_example_config_in_ops_is_valid_and_matches_the_defaults() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ops/heard.example.toml");
-        assert_eq!(
-            Settings::load(Some(&path), Vec::new()).unwrap(),
-            Settings::default()
-        );
+        assert_eq!(Settings::load(Some(&path), Vec::new()).unwrap(), Settings::default());
     }
 }

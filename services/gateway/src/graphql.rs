@@ -24,11 +24,7 @@ pub struct StoreStats {
 impl StoreStats {
     fn of(store: &EventStore) -> Self {
         let head = store.head();
-        StoreStats {
-            events: head.position,
-            head_position: head.position,
-            chain_head: hex::encode(head.hash),
-        }
+        StoreStats { events: head.position, head_position: head.position, chain_head: hex::encode(head.hash) }
     }
 }
 
@@ -38,10 +34,7 @@ pub struct QueryRoot;
 #[Object]
 impl QueryRoot {
     /// Event count, head position and chain head of the event log.
-    async fn store_stats(
-        &self,
-        ctx: &async_graphql::Context<'_>,
-    ) -> async_graphql::Result<StoreStats> {
+    async fn store_stats(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<StoreStats> {
         Ok(StoreStats::of(ctx.data::<EventStore>()?))
     }
 }
@@ -58,32 +51,23 @@ impl SubscriptionRoot {
     ) -> async_graphql::Result<impl Stream<Item = StoreStats>> {
         let store = ctx.data::<EventStore>()?.clone();
         let head = store.watch_head();
-        Ok(futures::stream::unfold(
-            (store, head, true),
-            |(store, mut head, first)| async move {
-                if !first {
-                    head.changed().await.ok()?;
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    head.mark_unchanged();
-                }
-                Some((StoreStats::of(&store), (store, head, false)))
-            },
-        ))
+        Ok(futures::stream::unfold((store, head, true), |(store, mut head, first)| async move {
+            if !first {
+                head.changed().await.ok()?;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                head.mark_unchanged();
+            }
+            Some((StoreStats::of(&store), (store, head, false)))
+        }))
     }
 }
 
 /// Builds the schema with its limits.
 pub fn build_schema(store: EventStore) -> HeardSchema {
-    Schema::build(QueryRoot, EmptyMutation, SubscriptionRoot)
-        .data(store)
-        .limit_depth(12)
-        .limit_complexity(500)
-        .finish()
+    Schema::build(QueryRoot, EmptyMutation, SubscriptionRoot).data(store).limit_depth(12).limit_complexity(500).finish()
 }
 
 /// The SDL of the composed schema, as committed in `schema/heard.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot, EmptyMutation, SubscriptionRoot)
-        .finish()
-        .sdl()
+    Schema::build(QueryRoot, EmptyMutation, SubscriptionRoot).finish().sdl()
 }

@@ -30,35 +30,12 @@ pub fn render(store: &EventStore, http: &HttpMetrics) -> String {
     let stats = store.stats();
     let mut out = String::new();
     let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
-        let _ = writeln!(
-            out,
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-        );
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
     };
-    metric(
-        "heard_log_head_position",
-        "gauge",
-        "Position of the last event in the global log.",
-        head.position,
-    );
-    metric(
-        "heard_log_events_appended_total",
-        "counter",
-        "Events appended by this process.",
-        stats.events_appended,
-    );
-    metric(
-        "heard_log_commits_total",
-        "counter",
-        "Durable commits (fsyncs) of the event log.",
-        stats.commits,
-    );
-    metric(
-        "heard_http_requests_total",
-        "counter",
-        "HTTP requests served.",
-        http.requests.load(Ordering::Relaxed),
-    );
+    metric("heard_log_head_position", "gauge", "Position of the last event in the global log.", head.position);
+    metric("heard_log_events_appended_total", "counter", "Events appended by this process.", stats.events_appended);
+    metric("heard_log_commits_total", "counter", "Durable commits (fsyncs) of the event log.", stats.commits);
+    metric("heard_http_requests_total", "counter", "HTTP requests served.", http.requests.load(Ordering::Relaxed));
     metric(
         "heard_http_client_errors_total",
         "counter",

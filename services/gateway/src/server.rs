@@ -39,9 +39,7 @@ pub struct RunningServer {
 
 impl std::fmt::Debug for RunningServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RunningServer")
-            .field("addr", &self.addr)
-            .finish()
+        f.debug_struct("RunningServer").field("addr", &self.addr).finish()
     }
 }
 
@@ -49,23 +47,13 @@ impl std::fmt::Debug for RunningServer {
 pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let listen = settings.listen_addr().map_err(anyhow::Error::msg)?;
     let data_dir = settings.data_dir.clone();
-    let store =
-        tokio::task::spawn_blocking(move || EventStore::open_sled(&data_dir, Upcasters::new()))
-            .await?
-            .with_context(|| {
-                format!(
-                    "cannot open the event store in {}",
-                    settings.data_dir.display()
-                )
-            })?;
-    let state = AppState {
-        store: store.clone(),
-        http: Arc::new(HttpMetrics::default()),
-    };
+    let backend = settings.store.backend;
+    let store = tokio::task::spawn_blocking(move || EventStore::open_embedded(&data_dir, backend, Upcasters::new()))
+        .await?
+        .with_context(|| format!("cannot open the event store in {}", settings.data_dir.display()))?;
+    let state = AppState { store: store.clone(), http: Arc::new(HttpMetrics::default()) };
     let app = router(state);
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let (shutdown, on_shutdown) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -76,12 +64,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
             .await
     });
     tracing::info!(%addr, "heard is listening");
-    Ok(RunningServer {
-        addr,
-        store,
-        shutdown,
-        task,
-    })
+    Ok(RunningServer { addr, store, shutdown, task })
 }
 
 impl RunningServer {
@@ -138,23 +121,13 @@ async fn readyz(State(state): State<AppState>) -> Response {
         Ok(_) => (StatusCode::OK, "ready").into_response(),
         Err(error) => {
             tracing::warn!(%error, "not ready");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the event store is not available",
-            )
-                .into_response()
+            (StatusCode::SERVICE_UNAVAILABLE, "the event store is not available").into_response()
         }
     }
 }
 
 async fn metrics_page(State(state): State<AppState>) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        metrics::render(&state.store, &state.http),
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], metrics::render(&state.store, &state.http))
         .into_response()
 }
 

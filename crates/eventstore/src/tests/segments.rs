@@ -1,0 +1,156 @@
+//! The segment backend on its own disk: recovery, damage, rollover, locking.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::json;
+
+use crate::{
+    Direction, Error, EventStore, ExpectedRevision, NewEvent, SegmentBackend, SledKeyStore, StreamName, Upcasters,
+    verify_chain,
+};
+
+fn event(n: u64) -> NewEvent {
+    NewEvent::new("Tested", 1, &json!({ "n": n })).unwrap()
+}
+
+async fn store_with(dir: &Path, events: u64) -> EventStore {
+    let store = EventStore::open(dir, Upcasters::new()).unwrap();
+    for n in 0..events {
+        store.append(&StreamName::new("seg-1").unwrap(), ExpectedRevision::Any, vec![event(n)]).await.unwrap();
+    }
+    store
+}
+
+async fn close(store: EventStore) {
+    store.close().await.unwrap();
+    drop(store);
+}
+
+fn last_segment(dir: &Path) -> PathBuf {
+    let mut segments: Vec<PathBuf> = std::fs::read_dir(dir.join("log"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "seg"))
+        .collect();
+    segments.sort();
+    segments.pop().unwrap()
+}
+
+#[tokio::test]
+async fn a_write_cut_short_at_the_end_is_set_aside_and_the_log_carries_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(dir.path(), 5).await;
+    let head = store.head();
+    close(store).await;
+    // A crash in the middle of a write: a frame header promising more bytes than arrived.
+    let mut bytes = std::fs::read(last_segment(dir.path())).unwrap();
+    bytes.extend_from_slice(&1000u32.to_be_bytes());
+    bytes.extend_from_slice(b"partial");
+    std::fs::write(last_segment(dir.path()), &bytes).unwrap();
+
+    let store = EventStore::open(dir.path(), Upcasters::new()).unwrap();
+    assert_eq!(store.head(), head, "the unacknowledged partial event is not part of the log");
+    let torn: Vec<_> = std::fs::read_dir(dir.path().join("log"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with("torn-6-"))
+        .collect();
+    assert_eq!(torn.len(), 1, "the cut bytes are kept aside, not destroyed");
+    let outcome =
+        store.append(&StreamName::new("seg-1").unwrap(), ExpectedRevision::Exact(4), vec![event(5)]).await.unwrap();
+    assert_eq!(outcome.last_position, 6);
+    assert!(verify_chain(&store, None).await.unwrap().ok);
+}
+
+#[tokio::test]
+async fn a_damaged_old_record_is_kept_and_reported_by_position_never_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(dir.path(), 5).await;
+    close(store).await;
+    let path = last_segment(dir.path());
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.windows(7).position(|w| w == br#"{"n":2}"#).unwrap();
+    bytes[at + 5] = b'7';
+    std::fs::write(&path, &bytes).unwrap();
+
+    let store = EventStore::open(dir.path(), Upcasters::new()).unwrap();
+    assert_eq!(store.head().position, 5, "nothing after the damage is lost");
+    let report = verify_chain(&store, None).await.unwrap();
+    assert!(!report.ok);
+    assert_eq!(report.broken_at, Some(3), "{report:?}");
+    assert!(verify_chain(&store, Some(2)).await.unwrap().ok);
+    assert_eq!(store.read_all(4, 10).await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn garbage_in_place_of_an_old_record_is_reported_as_corrupt_at_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(dir.path(), 4).await;
+    close(store).await;
+    let path = last_segment(dir.path());
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.windows(7).position(|w| w == br#"{"n":1}"#).unwrap();
+    bytes[at - 30..at].fill(0xff);
+    std::fs::write(&path, &bytes).unwrap();
+    let store = EventStore::open(dir.path(), Upcasters::new()).unwrap();
+    let err = store.read_all(1, 10).await.unwrap_err();
+    assert!(matches!(err, Error::Corrupt { position: 2, .. }), "{err}");
+    let report = verify_chain(&store, None).await.unwrap();
+    assert_eq!(report.broken_at, Some(2), "{report:?}");
+}
+
+#[tokio::test]
+async fn events_spread_over_many_segments_read_back_after_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = || Arc::new(SledKeyStore::open(&dir.path().join("keys")).unwrap());
+    let open = || {
+        let backend = SegmentBackend::open_with_segment_size(&dir.path().join("log"), 4096).unwrap();
+        EventStore::new(Arc::new(backend), keys(), Upcasters::new())
+    };
+    let store = open();
+    for n in 0..300 {
+        let s = StreamName::new(format!("roll-{}", n % 3)).unwrap();
+        store.append(&s, ExpectedRevision::Any, vec![event(n)]).await.unwrap();
+    }
+    close(store).await;
+    let segments = std::fs::read_dir(dir.path().join("log")).unwrap().count();
+    assert!(segments > 5, "rolled over into {segments} files");
+    let store = open();
+    assert_eq!(store.read_all(1, 1000).await.unwrap().len(), 300);
+    let roll_1 =
+        store.read_stream(&StreamName::new("roll-1").unwrap(), u64::MAX, Direction::Backwards, 1000).await.unwrap();
+    assert_eq!(roll_1.len(), 100);
+    assert_eq!(roll_1[0].data_json().unwrap()["n"], 298);
+    assert!(verify_chain(&store, None).await.unwrap().ok);
+}
+
+#[tokio::test]
+async fn a_data_directory_in_use_cannot_be_opened_a_second_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let _store = store_with(dir.path(), 1).await;
+    let second = SegmentBackend::open(&dir.path().join("log"));
+    assert!(matches!(second, Err(Error::Locked)));
+}
+
+#[tokio::test]
+async fn a_missing_segment_file_stops_the_open_instead_of_hiding_the_loss() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Arc::new(SledKeyStore::open(&dir.path().join("keys")).unwrap());
+    let backend = SegmentBackend::open_with_segment_size(&dir.path().join("log"), 2048).unwrap();
+    let store = EventStore::new(Arc::new(backend), keys, Upcasters::new());
+    for n in 0..100 {
+        store.append(&StreamName::new("gone-1").unwrap(), ExpectedRevision::Any, vec![event(n)]).await.unwrap();
+    }
+    close(store).await;
+    std::fs::remove_file(dir.path().join("log").join("00000002.seg")).unwrap();
+    let reopened = SegmentBackend::open(&dir.path().join("log"));
+    assert!(matches!(reopened, Err(Error::Corrupt { .. })));
+}
+
+#[tokio::test]
+async fn opening_a_directory_with_the_other_backend_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    close(store_with(dir.path(), 1).await).await;
+    let err = EventStore::open_embedded(dir.path(), crate::BackendKind::Sled, Upcasters::new()).unwrap_err();
+    assert!(err.to_string().contains("set store.backend"), "{err}");
+}

@@ -1,0 +1,345 @@
+//! The single writer shared by the embedded backends: group commit, planning and publication.
+//!
+//! Appends are queued to one thread. It takes every request waiting in the queue, checks each
+//! one against the committed state plus the earlier requests of the same group (expected
+//! revision, idempotency), assigns revisions, global positions and chain hashes, and hands the
+//! whole group to the backend's [`LogSink::commit`] — one durable write for all of them. Only
+//! then are the appends acknowledged and the durable head moved on, so readers never see an
+//! event that could still be lost.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tokio::sync::{mpsc, oneshot, watch};
+use uuid::Uuid;
+
+use crate::backend::BackendStats;
+use crate::error::{Error, Result};
+use crate::record::{self, PreparedEvent};
+use crate::types::{AppendOutcome, ExpectedRevision, Head, StreamName};
+
+/// How many queued appends one commit takes at most.
+const MAX_GROUP: usize = 4096;
+
+/// One append waiting for the writer.
+pub(crate) struct AppendRequest {
+    pub stream: StreamName,
+    pub expected: ExpectedRevision,
+    pub events: Vec<PreparedEvent>,
+    pub reply: oneshot::Sender<Result<AppendOutcome>>,
+}
+
+/// Where an already-appended event id lives.
+#[derive(Clone, Debug)]
+pub(crate) struct KnownEvent {
+    pub position: u64,
+    pub revision: u64,
+    pub stream: String,
+}
+
+/// An event with its place in the log and its encoded record.
+#[derive(Debug)]
+pub(crate) struct PlannedRecord {
+    pub position: u64,
+    pub revision: u64,
+    pub stream: StreamName,
+    pub id: Uuid,
+    pub bytes: Vec<u8>,
+}
+
+/// A group ready to be made durable.
+#[derive(Debug)]
+pub(crate) struct PlannedGroup {
+    pub records: Vec<PlannedRecord>,
+    /// The last revision of every stream the group touches.
+    pub stream_heads: HashMap<StreamName, u64>,
+    /// The global head after the group.
+    pub head: Head,
+}
+
+/// What a backend's storage must do for the writer.
+pub(crate) trait LogSink: Send + 'static {
+    /// The committed last revision of a stream.
+    fn stream_head(&mut self, stream: &StreamName) -> Result<Option<u64>>;
+    /// Where a committed event id lives.
+    fn known_event(&mut self, id: Uuid) -> Result<Option<KnownEvent>>;
+    /// Makes the group durable and readable, all or nothing. Called only with at least one record.
+    fn commit(&mut self, group: &PlannedGroup) -> Result<()>;
+    /// Called once when the writer stops.
+    fn close(&mut self) -> Result<()>;
+}
+
+/// The durable head and counters, shared between the writer and readers.
+pub(crate) struct Published {
+    durable_head: AtomicU64,
+    head: std::sync::Mutex<Head>,
+    head_tx: watch::Sender<u64>,
+    poisoned: AtomicBool,
+    events_appended: AtomicU64,
+    commits: AtomicU64,
+}
+
+impl Published {
+    pub fn new(head: Head) -> Self {
+        let (head_tx, _) = watch::channel(head.position);
+        Published {
+            durable_head: AtomicU64::new(head.position),
+            head: std::sync::Mutex::new(head),
+            head_tx,
+            poisoned: AtomicBool::new(false),
+            events_appended: AtomicU64::new(0),
+            commits: AtomicU64::new(0),
+        }
+    }
+
+    /// The last position readers may see.
+    pub fn durable(&self) -> u64 {
+        self.durable_head.load(Ordering::Acquire)
+    }
+
+    pub fn head(&self) -> Head {
+        self.head.lock().map_or(Head::EMPTY, |head| *head)
+    }
+
+    pub fn watch(&self) -> watch::Receiver<u64> {
+        self.head_tx.subscribe()
+    }
+
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned.load(Ordering::Acquire)
+    }
+
+    pub fn stats(&self) -> BackendStats {
+        BackendStats {
+            events_appended: self.events_appended.load(Ordering::Relaxed),
+            commits: self.commits.load(Ordering::Relaxed),
+        }
+    }
+
+    fn publish(&self, head: Head, appended: u64) {
+        if let Ok(mut shared) = self.head.lock() {
+            *shared = head;
+        }
+        self.durable_head.store(head.position, Ordering::Release);
+        self.events_appended.fetch_add(appended, Ordering::Relaxed);
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.head_tx.send_replace(head.position);
+    }
+}
+
+/// The handle backends keep: a queue to the writer thread and the thread itself.
+pub(crate) struct WriterHandle {
+    sender: std::sync::Mutex<Option<mpsc::UnboundedSender<AppendRequest>>>,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+    published: std::sync::Arc<Published>,
+}
+
+impl WriterHandle {
+    /// Starts the writer thread over `sink`, from the committed `head`.
+    pub fn spawn<S: LogSink>(sink: S, published: std::sync::Arc<Published>) -> Result<Self> {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let head = published.head();
+        let writer = Writer { sink, published: published.clone(), head, stream_heads: HashMap::new() };
+        let thread = std::thread::Builder::new()
+            .name("heard-log-writer".into())
+            .spawn(move || writer.run(receiver))
+            .map_err(Error::storage)?;
+        Ok(WriterHandle {
+            sender: std::sync::Mutex::new(Some(sender)),
+            thread: std::sync::Mutex::new(Some(thread)),
+            published,
+        })
+    }
+
+    /// Queues an append and waits for its durable outcome.
+    pub async fn append(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedRevision,
+        events: Vec<PreparedEvent>,
+    ) -> Result<AppendOutcome> {
+        if self.published.is_poisoned() {
+            return Err(Error::Poisoned);
+        }
+        let (reply, response) = oneshot::channel();
+        {
+            let sender = self.sender.lock().map_err(|_| Error::Closed)?;
+            let sender = sender.as_ref().ok_or(Error::Closed)?;
+            sender
+                .send(AppendRequest { stream: stream.clone(), expected, events, reply })
+                .map_err(|_| Error::Closed)?;
+        }
+        response.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Stops accepting appends, lets the writer finish what is queued, and joins it.
+    pub async fn close(&self) -> Result<()> {
+        drop(self.sender.lock().map_err(|_| Error::Closed)?.take());
+        let thread = self.thread.lock().map_err(|_| Error::Closed)?.take();
+        if let Some(thread) = thread {
+            tokio::task::spawn_blocking(move || thread.join()).await.map_err(Error::storage)?.ok();
+        }
+        Ok(())
+    }
+}
+
+struct Writer<S> {
+    sink: S,
+    published: std::sync::Arc<Published>,
+    head: Head,
+    /// Committed stream heads seen so far (the writer is the only one who changes them).
+    stream_heads: HashMap<StreamName, Option<u64>>,
+}
+
+impl<S: LogSink> Writer<S> {
+    fn run(mut self, mut receiver: mpsc::UnboundedReceiver<AppendRequest>) {
+        while let Some(first) = receiver.blocking_recv() {
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match receiver.try_recv() {
+                    Ok(request) => group.push(request),
+                    Err(_) => break,
+                }
+            }
+            self.commit_group(group);
+        }
+        if let Err(error) = self.sink.close() {
+            tracing::error!(%error, "closing the event log failed");
+        }
+    }
+
+    fn committed_stream_head(&mut self, stream: &StreamName) -> Result<Option<u64>> {
+        if let Some(head) = self.stream_heads.get(stream) {
+            return Ok(*head);
+        }
+        let head = self.sink.stream_head(stream)?;
+        self.stream_heads.insert(stream.clone(), head);
+        Ok(head)
+    }
+
+    fn commit_group(&mut self, group: Vec<AppendRequest>) {
+        if self.published.is_poisoned() {
+            for request in group {
+                let _ = request.reply.send(Err(Error::Poisoned));
+            }
+            return;
+        }
+        let mut planned = PlannedGroup { records: Vec::new(), stream_heads: HashMap::new(), head: self.head };
+        let mut staged_ids: HashMap<Uuid, KnownEvent> = HashMap::new();
+        let recorded_at = now_micros();
+        let mut replies = Vec::with_capacity(group.len());
+        for request in group {
+            let outcome = self.plan(&request, &mut planned, &mut staged_ids, recorded_at);
+            replies.push((request.reply, outcome));
+        }
+        if !planned.records.is_empty() {
+            if let Err(error) = self.sink.commit(&planned) {
+                tracing::error!(%error, "event log commit failed; refusing further writes");
+                self.published.poisoned.store(true, Ordering::Release);
+                for (reply, outcome) in replies {
+                    let _ = reply.send(outcome.and(Err(Error::Poisoned)));
+                }
+                return;
+            }
+            let appended = planned.head.position - self.head.position;
+            self.head = planned.head;
+            for (stream, revision) in planned.stream_heads {
+                self.stream_heads.insert(stream, Some(revision));
+            }
+            self.published.publish(self.head, appended);
+        }
+        for (reply, outcome) in replies {
+            let _ = reply.send(outcome);
+        }
+    }
+
+    /// Checks one append against the committed state and the group so far, and stages its
+    /// records. Nothing is staged when it fails.
+    fn plan(
+        &mut self,
+        request: &AppendRequest,
+        planned: &mut PlannedGroup,
+        staged_ids: &mut HashMap<Uuid, KnownEvent>,
+        recorded_at: i64,
+    ) -> Result<AppendOutcome> {
+        let stream = &request.stream;
+        let current = match planned.stream_heads.get(stream) {
+            Some(staged) => Some(*staged),
+            None => self.committed_stream_head(stream)?,
+        };
+
+        // A retry of a batch that was already appended succeeds without adding anything.
+        let mut known = Vec::with_capacity(request.events.len());
+        for event in &request.events {
+            let found = match staged_ids.get(&event.id) {
+                Some(staged) => Some(staged.clone()),
+                None => self.sink.known_event(event.id)?,
+            };
+            known.push(found);
+        }
+        if known.iter().any(Option::is_some) {
+            return retried_outcome(stream, &request.events, &known);
+        }
+
+        if !request.expected.accepts(current) {
+            return Err(Error::WrongExpectedRevision {
+                stream: stream.to_string(),
+                expected: request.expected,
+                actual: current,
+            });
+        }
+
+        let first_position = planned.head.position + 1;
+        let mut revision = current.map_or(0, |revision| revision + 1);
+        for event in &request.events {
+            let position = planned.head.position + 1;
+            let body = record::encode_body(position, stream, revision, recorded_at, event);
+            let (bytes, hash) = record::seal_record(body, &planned.head.hash);
+            planned.records.push(PlannedRecord { position, revision, stream: stream.clone(), id: event.id, bytes });
+            staged_ids.insert(event.id, KnownEvent { position, revision, stream: stream.to_string() });
+            planned.head = Head { position, hash };
+            revision += 1;
+        }
+        let last_revision = revision - 1;
+        planned.stream_heads.insert(stream.clone(), last_revision);
+        Ok(AppendOutcome {
+            next_expected_revision: last_revision,
+            first_position,
+            last_position: planned.head.position,
+            already_appended: false,
+        })
+    }
+}
+
+/// Decides whether a batch whose ids are (partly) known is a faithful retry.
+fn retried_outcome(
+    stream: &StreamName,
+    events: &[PreparedEvent],
+    known: &[Option<KnownEvent>],
+) -> Result<AppendOutcome> {
+    let mut previous: Option<&KnownEvent> = None;
+    for (event, known) in events.iter().zip(known) {
+        let Some(known) = known else {
+            return Err(Error::IdempotencyConflict { event_id: event.id });
+        };
+        let consecutive = previous.is_none_or(|p| known.revision == p.revision + 1 && known.position > p.position);
+        if known.stream != stream.as_str() || !consecutive {
+            return Err(Error::IdempotencyConflict { event_id: event.id });
+        }
+        previous = Some(known);
+    }
+    let (Some(Some(first)), Some(Some(last))) = (known.first(), known.last()) else {
+        return Err(Error::invalid_event("an append needs at least one event"));
+    };
+    Ok(AppendOutcome {
+        next_expected_revision: last.revision,
+        first_position: first.position,
+        last_position: last.position,
+        already_appended: true,
+    })
+}
+
+fn now_micros() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
