@@ -22,7 +22,7 @@
 //! A group is acknowledged only after `write` + `fdatasync` of all its frames, so anything
 //! acknowledged is complete on disk. On open, an incomplete frame at the end of the last
 //! segment (a write cut short by a crash), or a last frame that fails its hash, was never
-//! acknowledged: it is copied aside to `torn-<position>.bin` and cut off. A bad frame anywhere
+//! acknowledged: it is copied aside to `torn-<position>-<id>.bin` and cut off. A bad frame anywhere
 //! else is kept and reported as corrupt by reads and by `heard verify`; nothing acknowledged is
 //! ever removed.
 
