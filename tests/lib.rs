@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use heard::{RunningServer, Settings};
+use heard_access::Role;
 use heard_eventstore::EventStore;
+use heard_identity::{IdentityService, NewAccount};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -15,19 +17,70 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub store: EventStore,
+    pub identity: IdentityService,
     server: Option<RunningServer>,
     pub data_dir: TempDir,
 }
 
+/// The password every account made by [`TestApp::create_user`] has.
+pub const PASSWORD: &str = "a long test passphrase";
+
 /// Boots the real server in process on `127.0.0.1:0` with a fresh data directory.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like [`spawn_app`], with settings changed first (e.g. a short session lifetime).
+pub async fn spawn_app_with(change: impl FnOnce(&mut Settings)) -> TestApp {
     init_test_logs();
     let data_dir = tempfile::tempdir().expect("a temporary data directory");
-    let settings =
+    spawn_app_in(data_dir, change).await
+}
+
+/// Boots the real server on an existing data directory.
+pub async fn spawn_app_in(data_dir: TempDir, change: impl FnOnce(&mut Settings)) -> TestApp {
+    init_test_logs();
+    let mut settings =
         Settings { data_dir: data_dir.path().to_owned(), listen: "127.0.0.1:0".into(), ..Settings::default() };
+    change(&mut settings);
     let server = heard::start(&settings).await.expect("the server starts");
     let client = reqwest::Client::builder().build().expect("an HTTP client");
-    TestApp { addr: server.addr, store: server.store.clone(), client, server: Some(server), data_dir }
+    TestApp {
+        addr: server.addr,
+        store: server.store.clone(),
+        identity: server.identity.clone(),
+        client,
+        server: Some(server),
+        data_dir,
+    }
+}
+
+/// A browser-like client logged in with a session cookie, which sends the CSRF token.
+pub struct Session {
+    pub client: reqwest::Client,
+    pub csrf_token: String,
+    base: String,
+}
+
+impl Session {
+    /// Posts GraphQL with the session cookie and the CSRF header.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        self.client
+            .post(format!("{}/graphql", self.base))
+            .header("X-CSRF-Token", &self.csrf_token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("the request is answered")
+            .json()
+            .await
+            .expect("GraphQL answers with JSON")
+    }
+}
+
+/// The `extensions.code` of the first error of a GraphQL response, if any.
+pub fn error_code(response: &Value) -> Option<&str> {
+    response["errors"][0]["extensions"]["code"].as_str()
 }
 
 impl TestApp {
@@ -43,6 +96,75 @@ impl TestApp {
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
         self.client
             .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("the request is answered")
+            .json()
+            .await
+            .expect("GraphQL answers with JSON")
+    }
+
+    /// Creates an account directly through the identity service, with [`PASSWORD`].
+    pub async fn create_user(&self, email: &str, roles: &[Role], hubs: &[&str]) -> uuid::Uuid {
+        self.create_user_with(email, roles, hubs, None).await
+    }
+
+    pub async fn create_user_with(
+        &self,
+        email: &str,
+        roles: &[Role],
+        hubs: &[&str],
+        provider: Option<&str>,
+    ) -> uuid::Uuid {
+        let new = NewAccount {
+            email: email.into(),
+            display_name: format!("Test {}", email.split('@').next().unwrap()),
+            roles: roles.to_vec(),
+            hubs: hubs.iter().map(|hub| hub.to_string()).collect(),
+            provider: provider.map(Into::into),
+            password: Some(PASSWORD.into()),
+        };
+        let (account, _) = self.identity.create_account(None, new).await.expect("the test account is created");
+        account.id
+    }
+
+    /// Logs in through `login`, like a browser: the returned session keeps the cookie.
+    pub async fn login(&self, email: &str) -> Session {
+        self.try_login(email, PASSWORD).await.expect("the login succeeds")
+    }
+
+    /// Tries to log in; returns the GraphQL response when it fails.
+    pub async fn try_login(&self, email: &str, password: &str) -> Result<Session, Value> {
+        let client = reqwest::Client::builder().cookie_store(true).build().expect("an HTTP client");
+        let response: Value = client
+            .post(self.url("/graphql"))
+            .json(&json!({
+                "query": "mutation($email: String!, $password: String!) { login(email: $email, password: $password) { csrfToken } }",
+                "variables": { "email": email, "password": password },
+            }))
+            .send()
+            .await
+            .expect("the request is answered")
+            .json()
+            .await
+            .expect("GraphQL answers with JSON");
+        match response["data"]["login"]["csrfToken"].as_str() {
+            Some(csrf) => Ok(Session { client, csrf_token: csrf.to_owned(), base: format!("http://{}", self.addr) }),
+            None => Err(response),
+        }
+    }
+
+    /// An API token for an account, made directly through the identity service.
+    pub async fn token_for(&self, account: uuid::Uuid) -> String {
+        self.identity.create_token(account, account, "tests").await.expect("a token").1
+    }
+
+    /// Posts GraphQL with a bearer token.
+    pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.client
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await

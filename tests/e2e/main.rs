@@ -1,9 +1,11 @@
 //! The one end-to-end test binary. Each module is one area; every test talks to real parts:
 //! a server on port 0, the real `heard` binary, a sled store on disk.
 
+mod access;
 mod cli;
 mod config;
 mod crash;
+mod identity;
 mod schema;
 mod server;
 mod tidy;

@@ -3,17 +3,33 @@
 use heard_tests::workspace_root;
 
 #[test]
-fn the_committed_schema_matches_the_code() {
-    let path = workspace_root().join("schema").join("heard.graphql");
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    let generated = heard::graphql::sdl();
-    if committed != generated {
-        let diff: Vec<String> = diff_lines(&committed, &generated);
-        panic!(
-            "schema/heard.graphql is out of date:\n{}\n\nupdate it with:\n  cargo run -q -p heard -- schema > schema/heard.graphql",
-            diff.join("\n")
-        );
+fn every_committed_schema_file_matches_the_code() {
+    let mut stale = Vec::new();
+    for (name, generated) in heard::graphql::sdl_files() {
+        let committed = std::fs::read_to_string(workspace_root().join("schema").join(name)).unwrap_or_default();
+        if committed != generated {
+            stale.push(format!("schema/{name} is out of date:\n{}", diff_lines(&committed, &generated).join("\n")));
+        }
     }
+    assert!(
+        stale.is_empty(),
+        "{}\n\nupdate them with:\n  cargo run -q -p heard -- schema --write schema",
+        stale.join("\n\n")
+    );
+}
+
+#[test]
+fn each_service_subgraph_declares_its_entities_with_federation_keys() {
+    let identity = heard_identity::graphql::subgraph_sdl();
+    for entity in
+        ["type User @key(fields: \"id\")", "type Hub @key(fields: \"id\")", "type Provider @key(fields: \"id\")"]
+    {
+        assert!(identity.contains(entity), "identity subgraph lacks `{entity}`:\n{identity}");
+    }
+    assert!(
+        identity.contains("extend schema @link(") && identity.contains("url: \"https://specs.apollo.dev/federation/v2"),
+        "not a federation v2 subgraph"
+    );
 }
 
 fn diff_lines(old: &str, new: &str) -> Vec<String> {

@@ -19,16 +19,18 @@ async fn health_and_readiness_answer_ok() {
 #[tokio::test]
 async fn graphql_reports_event_count_head_and_chain_head() {
     let app = spawn_app().await;
+    // A new store already holds the seeded hubs and providers.
+    let seeded = app.store.head().position;
     let empty = app.graphql("{ storeStats { events headPosition chainHead } }", json!({})).await;
-    assert_eq!(empty["data"]["storeStats"]["events"], 0, "{empty}");
+    assert_eq!(empty["data"]["storeStats"]["events"], seeded, "{empty}");
     let stream = StreamName::new("demo-1").unwrap();
     for i in 0..3 {
         let event = NewEvent::new("DemoHappened", 1, &json!({ "i": i })).unwrap();
         app.store.append(&stream, ExpectedRevision::Any, vec![event]).await.unwrap();
     }
     let stats = app.graphql("{ storeStats { events headPosition chainHead } }", json!({})).await;
-    assert_eq!(stats["data"]["storeStats"]["events"], 3);
-    assert_eq!(stats["data"]["storeStats"]["headPosition"], 3);
+    assert_eq!(stats["data"]["storeStats"]["events"], seeded + 3);
+    assert_eq!(stats["data"]["storeStats"]["headPosition"], seeded + 3);
     assert_eq!(stats["data"]["storeStats"]["chainHead"], hex_of(app.store.head().hash));
     app.shutdown().await;
 }
@@ -75,6 +77,7 @@ async fn metrics_are_in_prometheus_format_and_count_appends() {
 #[tokio::test]
 async fn a_websocket_subscription_sees_the_log_grow() {
     let app = spawn_app().await;
+    let seeded = app.store.head().position;
     let mut request = format!("ws://{}/graphql/ws", app.addr).into_client_request().unwrap();
     request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("the websocket connects");
@@ -85,14 +88,14 @@ async fn a_websocket_subscription_sees_the_log_grow() {
         json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { storeStats { events } }" } });
     socket.send(Message::text(subscribe.to_string())).await.unwrap();
     let first = next_json(&mut socket).await;
-    assert_eq!(first["payload"]["data"]["storeStats"]["events"], 0, "{first}");
+    assert_eq!(first["payload"]["data"]["storeStats"]["events"], seeded, "{first}");
     let stream = StreamName::new("demo-1").unwrap();
     app.store
         .append(&stream, ExpectedRevision::Any, vec![NewEvent::new("DemoHappened", 1, &json!({})).unwrap()])
         .await
         .unwrap();
     let second = next_json(&mut socket).await;
-    assert_eq!(second["payload"]["data"]["storeStats"]["events"], 1, "{second}");
+    assert_eq!(second["payload"]["data"]["storeStats"]["events"], seeded + 1, "{second}");
     drop(socket);
     app.shutdown().await;
 }
@@ -111,4 +114,42 @@ where
             return serde_json::from_str(&text).unwrap();
         }
     }
+}
+
+#[tokio::test]
+async fn a_websocket_subscriber_authenticates_with_a_bearer_token_in_connection_init() {
+    let app = spawn_app().await;
+    let account = app.create_user("sam@example.org", &[heard_access::Role::Commissioner], &[]).await;
+    let token = app.token_for(account).await;
+    let mut request = format!("ws://{}/graphql/ws", app.addr).into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("the websocket connects");
+    let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } });
+    socket.send(Message::text(init.to_string())).await.unwrap();
+    assert_eq!(next_json(&mut socket).await["type"], "connection_ack");
+    // Subscriptions run with the token's account: `me` is not a subscription, but the
+    // operation is executed as that viewer, so a query over the socket shows who it is.
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": "{ me { email } }" } });
+    socket.send(Message::text(subscribe.to_string())).await.unwrap();
+    let answer = next_json(&mut socket).await;
+    assert_eq!(answer["payload"]["data"]["me"]["email"], "sam@example.org", "{answer}");
+    drop(socket);
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_websocket_with_a_revoked_or_made_up_token_is_refused() {
+    let app = spawn_app().await;
+    let mut request = format!("ws://{}/graphql/ws", app.addr).into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("the websocket connects");
+    let init = json!({ "type": "connection_init", "payload": { "authorization": "Bearer heard_madeup" } });
+    socket.send(Message::text(init.to_string())).await.unwrap();
+    let answer = socket.next().await;
+    let refused = match &answer {
+        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => true,
+        Some(Ok(message)) => !message.to_string().contains("connection_ack"),
+    };
+    assert!(refused, "the socket was accepted: {answer:?}");
+    app.shutdown().await;
 }

@@ -35,6 +35,7 @@ macro_rules! conformance_suite {
             the_global_log_and_a_category_read_from_a_position,
             a_catch_up_subscription_turns_live_without_a_gap_or_a_duplicate,
             a_category_subscription_sees_only_its_category_and_turns_live,
+            a_waiting_subscription_ends_when_the_store_closes,
             personal_fields_are_encrypted_at_rest_and_erasing_the_key_keeps_the_chain_valid,
             old_schema_versions_are_upcast_on_read,
             bad_stream_names_and_events_are_rejected_with_clear_errors,
@@ -245,6 +246,15 @@ pub async fn a_category_subscription_sees_only_its_category_and_turns_live(store
         assert_eq!(ns(&[e]), vec![expected]);
     }
     writer.await.unwrap();
+}
+
+pub async fn a_waiting_subscription_ends_when_the_store_closes(store: &EventStore) {
+    let mut subscription = store.subscribe_all(1);
+    let waiting = tokio::spawn(async move { subscription.next_batch(10).await });
+    tokio::task::yield_now().await;
+    store.close().await.unwrap();
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(5), waiting).await;
+    assert!(matches!(ended, Ok(Ok(Err(Error::Closed)))), "the subscription did not end: {ended:?}");
 }
 
 pub async fn personal_fields_are_encrypted_at_rest_and_erasing_the_key_keeps_the_chain_valid(store: &EventStore) {

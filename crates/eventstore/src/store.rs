@@ -63,6 +63,8 @@ pub struct EventStore {
     backend: Arc<dyn Backend>,
     keys: Arc<dyn KeyStore>,
     upcasters: Arc<Upcasters>,
+    /// Turns true on `close`, so that live subscriptions end (and release the store).
+    closed: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl std::fmt::Debug for EventStore {
@@ -74,7 +76,12 @@ impl std::fmt::Debug for EventStore {
 impl EventStore {
     /// Builds a store over any backend and key store.
     pub fn new(backend: Arc<dyn Backend>, keys: Arc<dyn KeyStore>, upcasters: Upcasters) -> Self {
-        EventStore { backend, keys, upcasters: Arc::new(upcasters) }
+        EventStore {
+            backend,
+            keys,
+            upcasters: Arc::new(upcasters),
+            closed: Arc::new(tokio::sync::watch::channel(false).0),
+        }
     }
 
     /// The embedded default: segment files in `data_dir/log`, subject keys in `data_dir/keys`.
@@ -246,7 +253,15 @@ impl EventStore {
     }
 
     /// Flushes and stops the writer. Further appends fail with [`Error::Closed`].
+    /// Live subscriptions end with [`Error::Closed`].
     pub async fn close(&self) -> Result<()> {
-        self.backend.close().await
+        let closed = self.backend.close().await;
+        self.closed.send_replace(true);
+        closed
+    }
+
+    /// Changes to `true` once the store is closed.
+    pub fn watch_closed(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.closed.subscribe()
     }
 }

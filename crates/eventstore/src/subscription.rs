@@ -23,6 +23,7 @@ pub struct Subscription {
     category: Option<String>,
     buffer: VecDeque<RecordedEvent>,
     head: watch::Receiver<u64>,
+    closed: watch::Receiver<bool>,
 }
 
 impl std::fmt::Debug for Subscription {
@@ -34,7 +35,8 @@ impl std::fmt::Debug for Subscription {
 impl Subscription {
     pub(crate) fn new(store: EventStore, from_position: u64, category: Option<String>) -> Self {
         let head = store.watch_head();
-        Subscription { store, next_position: from_position.max(1), category, buffer: VecDeque::new(), head }
+        let closed = store.watch_closed();
+        Subscription { store, next_position: from_position.max(1), category, buffer: VecDeque::new(), head, closed }
     }
 
     /// The next position this subscription will read from.
@@ -52,7 +54,10 @@ impl Subscription {
             self.fill().await?;
             if self.buffer.is_empty() {
                 let wanted = self.next_position;
-                self.head.wait_for(|head| *head >= wanted).await.map_err(|_| Error::Closed)?;
+                tokio::select! {
+                    arrived = self.head.wait_for(|head| *head >= wanted) => { arrived.map_err(|_| Error::Closed)?; }
+                    _ = self.closed.wait_for(|closed| *closed) => return Err(Error::Closed),
+                }
             }
         }
     }

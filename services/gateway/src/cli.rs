@@ -50,8 +50,46 @@ pub enum Command {
         #[command(subcommand)]
         bench: BenchCommand,
     },
-    /// Print the composed GraphQL schema (SDL).
-    Schema,
+    /// Print the composed GraphQL schema (SDL), or write every committed SDL file.
+    Schema {
+        /// Write `heard.graphql` and one subgraph file per service into this folder
+        /// (normally `schema/`) instead of printing.
+        #[arg(long)]
+        write: Option<PathBuf>,
+    },
+    /// Administration that must work before anyone can log in.
+    Admin {
+        #[command(subcommand)]
+        admin: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an account (the first administrator, usually). Prints a one-time password, or
+    /// reads the password from stdin with --password-stdin. Run it while Heard is stopped.
+    CreateUser {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        email: String,
+        /// administrator, hub_coordinator, hub_member, advocate, complaints_handler,
+        /// commissioner or provider_responder. Repeat for several.
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// A hub id or name (e.g. arun, "Adur & Worthing"). Repeat for several.
+        #[arg(long = "hub")]
+        hubs: Vec<String>,
+        /// A provider id or name, for provider responders.
+        #[arg(long)]
+        provider: Option<String>,
+        /// The name other people see. Defaults to the part of the email before the @.
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from the first line of stdin instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,11 +183,86 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Schema => {
+        Command::Schema { write: None } => {
             print!("{}", crate::graphql::sdl());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Schema { write: Some(dir) } => {
+            std::fs::create_dir_all(&dir)?;
+            for (name, sdl) in crate::graphql::sdl_files() {
+                std::fs::write(dir.join(name), sdl)?;
+                println!("wrote {}", dir.join(name).display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Admin {
+            admin: AdminCommand::CreateUser { data, email, roles, hubs, provider, name, password_stdin },
+        } => create_user(&data, email, roles, hubs, provider, name, password_stdin).await,
     }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn create_user(
+    data: &std::path::Path,
+    email: String,
+    roles: Vec<String>,
+    hubs: Vec<String>,
+    provider: Option<String>,
+    name: Option<String>,
+    password_stdin: bool,
+) -> anyhow::Result<ExitCode> {
+    let roles = roles.iter().map(|role| role.parse::<heard_access::Role>()).collect::<Result<Vec<_>, _>>();
+    let roles = roles.map_err(|error| anyhow::anyhow!("--role: {error}"))?;
+    let password = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Some(line.trim_end_matches(['\r', '\n']).to_owned())
+    } else {
+        None
+    };
+    let kind = BackendKind::detect(data).unwrap_or_default();
+    let store = EventStore::open_embedded(data, kind, Upcasters::new())?;
+    let identity = heard_identity::IdentityService::open(store.clone(), data, Default::default()).await?;
+    let pick = |wanted: &str, known: Vec<(String, String)>, flag: &str| -> anyhow::Result<String> {
+        let slug = heard_identity::domain::slug(wanted);
+        known
+            .iter()
+            .find(|(id, name)| *id == wanted || *id == slug || heard_identity::domain::slug(name) == slug)
+            .map(|(id, _)| id.clone())
+            .ok_or_else(|| {
+                let ids: Vec<&str> = known.iter().map(|(id, _)| id.as_str()).collect();
+                anyhow::anyhow!("{flag}: there is no `{wanted}`; use one of {}", ids.join(", "))
+            })
+    };
+    let hub_ids: Vec<(String, String)> = identity.hubs().into_iter().map(|hub| (hub.id, hub.name)).collect();
+    let hubs = hubs.iter().map(|hub| pick(hub, hub_ids.clone(), "--hub")).collect::<anyhow::Result<Vec<_>>>()?;
+    let provider_ids: Vec<(String, String)> = identity.providers().into_iter().map(|p| (p.id, p.name)).collect();
+    let provider = provider.map(|provider| pick(&provider, provider_ids, "--provider")).transpose()?;
+    let display_name = name.unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
+    let new = heard_identity::NewAccount { email, display_name, roles, hubs, provider, password };
+    let created = identity.create_account(None, new).await;
+    store.close().await?;
+    identity.stopped().await;
+    let flags = [
+        ("input.displayName", "--name"),
+        ("input.hubs", "--hub"),
+        ("input.roles", "--role"),
+        ("input.password", "the password on stdin"),
+        ("input.", "--"),
+    ];
+    let (account, one_time) = created.map_err(|error| {
+        anyhow::anyhow!(flags.iter().fold(error.message(), |message, (field, flag)| message.replace(field, flag)))
+    })?;
+    println!(
+        "created account {} ({})",
+        account.id,
+        account.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+    );
+    if let Some(password) = one_time {
+        println!("one-time password: {password}");
+        println!("give it to the person privately; they should change it after logging in (changePassword).");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Opens a data directory that must already hold a log (verify and export never create one).

@@ -22,6 +22,80 @@ pub struct Settings {
     pub store: StoreSettings,
     #[serde(default)]
     pub log: LogSettings,
+    #[serde(default)]
+    pub auth: AuthSettings,
+}
+
+/// Logins, sessions and throttling.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// How long a login lasts, e.g. `12h`, `30m`.
+    #[serde(default = "default_session_lifetime")]
+    pub session_lifetime: String,
+    /// Failed logins in a row that lock an account.
+    #[serde(default = "default_max_failed_logins")]
+    pub max_failed_logins: u32,
+    /// How long a lockout lasts, e.g. `15m`.
+    #[serde(default = "default_lockout")]
+    pub lockout: String,
+    /// Failed logins from one IP address in 15 minutes before it must wait.
+    #[serde(default = "default_max_failures_per_ip")]
+    pub max_failures_per_ip: u32,
+    /// Mark cookies `Secure`: set this when Heard is served over HTTPS.
+    #[serde(default)]
+    pub secure_cookies: bool,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            session_lifetime: default_session_lifetime(),
+            max_failed_logins: default_max_failed_logins(),
+            lockout: default_lockout(),
+            max_failures_per_ip: default_max_failures_per_ip(),
+            secure_cookies: false,
+        }
+    }
+}
+
+fn default_session_lifetime() -> String {
+    "12h".to_owned()
+}
+
+fn default_max_failed_logins() -> u32 {
+    5
+}
+
+fn default_lockout() -> String {
+    "15m".to_owned()
+}
+
+fn default_max_failures_per_ip() -> u32 {
+    30
+}
+
+/// Parses `90s`, `15m`, `12h`, `7d` (or `1h 30m`) into a duration of at least one second.
+pub fn parse_duration(key: &str, text: &str) -> Result<std::time::Duration, String> {
+    let duration: jiff::SignedDuration =
+        text.trim().parse().map_err(|_| format!("{key} must be a duration like 90s, 15m or 12h (got `{text}`)"))?;
+    if duration.as_secs() < 1 {
+        return Err(format!("{key} must be at least 1s"));
+    }
+    std::time::Duration::try_from(duration).map_err(|_| format!("{key} must be positive"))
+}
+
+impl AuthSettings {
+    /// The identity service's configuration; `validate` has checked every value.
+    pub fn identity_config(&self) -> Result<heard_identity::IdentityConfig, String> {
+        Ok(heard_identity::IdentityConfig {
+            session_lifetime: parse_duration("auth.session_lifetime", &self.session_lifetime)?,
+            max_failed_logins: self.max_failed_logins,
+            lockout: parse_duration("auth.lockout", &self.lockout)?,
+            max_failures_per_ip: self.max_failures_per_ip,
+            secure_cookies: self.secure_cookies,
+        })
+    }
 }
 
 /// How the event log is kept.
@@ -66,6 +140,7 @@ impl Default for Settings {
             listen: default_listen(),
             store: StoreSettings::default(),
             log: LogSettings::default(),
+            auth: AuthSettings::default(),
         }
     }
 }
@@ -135,6 +210,13 @@ impl Settings {
         self.listen_addr()?;
         if self.data_dir.as_os_str().is_empty() {
             return Err("data_dir must not be empty".into());
+        }
+        self.auth.identity_config()?;
+        if self.auth.max_failed_logins == 0 {
+            return Err("auth.max_failed_logins must be at least 1".into());
+        }
+        if self.auth.max_failures_per_ip == 0 {
+            return Err("auth.max_failures_per_ip must be at least 1".into());
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)
             .map_err(|error| format!("log.filter is not a valid filter: {error}"))?;

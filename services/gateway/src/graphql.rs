@@ -1,14 +1,29 @@
-//! The composed GraphQL schema. For now it holds store statistics; each service adds its own
-//! part here as it arrives.
+//! The composed GraphQL schema: every service's part, merged, served at `/graphql`.
+//!
+//! Each service crate exposes its own query and mutation roots (and, separately, its
+//! federation subgraph SDL); this module only merges them. `storeStats` is the gateway's own.
 
 use std::time::Duration;
 
-use async_graphql::{EmptyMutation, Object, Schema, SimpleObject, Subscription};
+use async_graphql::{MergedObject, MergedSubscription, Object, Schema, SimpleObject, Subscription};
 use futures::Stream;
 use heard_eventstore::EventStore;
+use heard_identity::{IdentityMutation, IdentityQuery, IdentityService};
 
 /// The schema served at `/graphql`.
-pub type HeardSchema = Schema<QueryRoot, EmptyMutation, SubscriptionRoot>;
+pub type HeardSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// Every service's queries.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(GatewayQuery, IdentityQuery);
+
+/// Every service's mutations.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(IdentityMutation);
+
+/// Every service's subscriptions.
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(GatewaySubscription);
 
 /// Facts about the event log that anyone may see: no content, only counts and the chain head.
 #[derive(SimpleObject, Clone, Debug, PartialEq, Eq)]
@@ -29,10 +44,10 @@ impl StoreStats {
 }
 
 #[derive(Default)]
-pub struct QueryRoot;
+pub struct GatewayQuery;
 
 #[Object]
-impl QueryRoot {
+impl GatewayQuery {
     /// Event count, head position and chain head of the event log.
     async fn store_stats(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<StoreStats> {
         Ok(StoreStats::of(ctx.data::<EventStore>()?))
@@ -40,10 +55,10 @@ impl QueryRoot {
 }
 
 #[derive(Default)]
-pub struct SubscriptionRoot;
+pub struct GatewaySubscription;
 
 #[Subscription]
-impl SubscriptionRoot {
+impl GatewaySubscription {
     /// The store statistics now, and again whenever the log grows (at most every 100 ms).
     async fn store_stats(
         &self,
@@ -62,12 +77,26 @@ impl SubscriptionRoot {
     }
 }
 
-/// Builds the schema with its limits.
-pub fn build_schema(store: EventStore) -> HeardSchema {
-    Schema::build(QueryRoot, EmptyMutation, SubscriptionRoot).data(store).limit_depth(12).limit_complexity(500).finish()
+/// The deepest query accepted, and the most fields one query may cost.
+pub const MAX_DEPTH: usize = 12;
+pub const MAX_COMPLEXITY: usize = 1000;
+
+fn builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
+}
+
+/// Builds the served schema with its limits and every service's data.
+pub fn build_schema(store: EventStore, identity: IdentityService) -> HeardSchema {
+    let builder = builder().data(store).limit_depth(MAX_DEPTH).limit_complexity(MAX_COMPLEXITY);
+    heard_identity::graphql::register(builder, identity).finish()
 }
 
 /// The SDL of the composed schema, as committed in `schema/heard.graphql`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot, EmptyMutation, SubscriptionRoot).finish().sdl()
+    builder().finish().sdl()
+}
+
+/// Every committed SDL file: the composed schema and one federation subgraph per service.
+pub fn sdl_files() -> Vec<(&'static str, String)> {
+    vec![("heard.graphql", sdl()), ("identity.graphql", heard_identity::graphql::subgraph_sdl())]
 }

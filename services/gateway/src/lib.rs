@@ -4,6 +4,7 @@
 //! This crate is the only one allowed to depend on every service: it is wiring, not domain.
 //! See `ARCHITECTURE.md` for the codemap.
 
+pub mod auth;
 pub mod bench;
 pub mod cli;
 pub mod config;

@@ -5,26 +5,28 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQL, GraphQLSubscription};
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use heard_eventstore::{EventStore, Upcasters};
+use heard_identity::IdentityService;
 use tokio::sync::oneshot;
 use tower_http::trace::TraceLayer;
 
+use crate::auth;
 use crate::config::Settings;
-use crate::graphql;
+use crate::graphql::{self, HeardSchema};
 use crate::metrics::{self, HttpMetrics};
 
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
     pub store: EventStore,
+    pub identity: IdentityService,
+    pub schema: HeardSchema,
     pub http: Arc<HttpMetrics>,
 }
 
@@ -33,6 +35,7 @@ pub struct RunningServer {
     /// The address actually bound (useful with port 0).
     pub addr: SocketAddr,
     pub store: EventStore,
+    pub identity: IdentityService,
     shutdown: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -51,8 +54,14 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let store = tokio::task::spawn_blocking(move || EventStore::open_embedded(&data_dir, backend, Upcasters::new()))
         .await?
         .with_context(|| format!("cannot open the event store in {}", settings.data_dir.display()))?;
-    let state = AppState { store: store.clone(), http: Arc::new(HttpMetrics::default()) };
-    let app = router(state);
+    let identity_config = settings.auth.identity_config().map_err(anyhow::Error::msg)?;
+    let identity = IdentityService::open(store.clone(), &settings.data_dir, identity_config)
+        .await
+        .context("cannot start the identity service")?;
+    let schema = graphql::build_schema(store.clone(), identity.clone());
+    let state =
+        AppState { store: store.clone(), identity: identity.clone(), schema, http: Arc::new(HttpMetrics::default()) };
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let (shutdown, on_shutdown) = oneshot::channel::<()>();
@@ -64,7 +73,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
             .await
     });
     tracing::info!(%addr, "heard is listening");
-    Ok(RunningServer { addr, store, shutdown, task })
+    Ok(RunningServer { addr, store, identity, shutdown, task })
 }
 
 impl RunningServer {
@@ -81,6 +90,7 @@ impl RunningServer {
             }
         }
         self.store.close().await?;
+        self.identity.stopped().await;
         tracing::info!("heard stopped; the event log is flushed");
         Ok(())
     }
@@ -88,14 +98,14 @@ impl RunningServer {
 
 /// Every route.
 pub fn router(state: AppState) -> Router {
-    let schema = graphql::build_schema(state.store.clone());
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_page))
-        .route("/graphql", get(graphiql).post_service(GraphQL::new(schema.clone())))
-        .route_service("/graphql/ws", GraphQLSubscription::new(schema))
+        .route("/graphql", get(graphiql).post(auth::graphql_post))
+        .route("/graphql/ws", get(auth::graphql_ws))
         .layer(middleware::from_fn_with_state(state.clone(), count_requests))
+        .layer(middleware::from_fn(security_headers))
         .layer(
             // Spans name the method and path only: query strings may hold search terms.
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
@@ -131,12 +141,40 @@ async fn metrics_page(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("Heard GraphQL")
-            .finish(),
-    )
+/// GraphiQL, which sends the CSRF token from the `heard_csrf` cookie with every request.
+async fn graphiql() -> Response {
+    let mut response = Html(include_str!("graphiql.html")).into_response();
+    // GraphiQL's script and styles come from unpkg; this page alone may load them.
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
+             style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data:; \
+             font-src 'self' data: https://unpkg.com; connect-src 'self'; frame-ancestors 'none'; \
+             base-uri 'none'; form-action 'self'",
+        ),
+    );
+    response
+}
+
+/// The headers every response carries. A page that needs a looser Content-Security-Policy
+/// sets its own.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
+        "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'",
+    ));
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    headers.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
+    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    headers.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
+    response
 }

@@ -1,0 +1,317 @@
+//! Heard's one access policy.
+//!
+//! Every service asks [`may`] before it reads or changes anything on someone's behalf; no
+//! resolver decides access by itself. The policy is pure: it knows roles and scopes (hubs, a
+//! provider, case assignment), never storage or HTTP, so it can be tested as a whole matrix of
+//! role × action × scope (see the tests at the bottom of this file).
+//!
+//! A denial says whether the resource must be **concealed**: for reads of scoped records, a
+//! person outside the scope is told "not found", so they cannot even learn that the record
+//! exists.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// What a person does in Heard. An account holds one or more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Logs feedback heard at forums, drop-ins and one-to-ones for their hub(s).
+    HubMember,
+    /// Runs a hub: moderates, redacts and decides what leaves the hub.
+    HubCoordinator,
+    /// Works advocacy cases assigned to them.
+    Advocate,
+    /// Works Bill of Rights complaints.
+    ComplaintsHandler,
+    /// Receives shared feedback and records commissioning decisions.
+    Commissioner,
+    /// Responds, for one provider, to feedback and complaints about it.
+    ProviderResponder,
+    /// Manages accounts and reference data.
+    Administrator,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::HubMember,
+        Role::HubCoordinator,
+        Role::Advocate,
+        Role::ComplaintsHandler,
+        Role::Commissioner,
+        Role::ProviderResponder,
+        Role::Administrator,
+    ];
+
+    /// The name used in config, the CLI and events: `hub_coordinator`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::HubMember => "hub_member",
+            Role::HubCoordinator => "hub_coordinator",
+            Role::Advocate => "advocate",
+            Role::ComplaintsHandler => "complaints_handler",
+            Role::Commissioner => "commissioner",
+            Role::ProviderResponder => "provider_responder",
+            Role::Administrator => "administrator",
+        }
+    }
+
+    /// Whether the role only makes sense with at least one hub.
+    pub fn needs_hub(self) -> bool {
+        matches!(self, Role::HubMember | Role::HubCoordinator)
+    }
+
+    /// Whether the role only makes sense with a provider.
+    pub fn needs_provider(self) -> bool {
+        matches!(self, Role::ProviderResponder)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+
+    /// Accepts `hub_coordinator`, `hub-coordinator`, `HUB_COORDINATOR` or `hub coordinator`.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let wanted = text.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        Role::ALL.into_iter().find(|role| role.as_str() == wanted).ok_or_else(|| {
+            let names: Vec<&str> = Role::ALL.iter().map(|role| role.as_str()).collect();
+            format!("`{text}` is not a role; use one of {}", names.join(", "))
+        })
+    }
+}
+
+/// Who is asking: an account's roles and scopes, or nobody (not logged in).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Actor {
+    /// `None` when nobody is logged in.
+    pub account: Option<Uuid>,
+    pub roles: BTreeSet<Role>,
+    /// Hub ids the account belongs to (hub members and coordinators).
+    pub hubs: BTreeSet<String>,
+    /// The provider a provider responder answers for.
+    pub provider: Option<String>,
+}
+
+impl Actor {
+    /// Nobody logged in.
+    pub fn anonymous() -> Self {
+        Actor::default()
+    }
+
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    pub fn is_authenticated(&self) -> bool {
+        self.account.is_some()
+    }
+
+    fn is_admin(&self) -> bool {
+        self.has(Role::Administrator)
+    }
+
+    fn is(&self, account: Uuid) -> bool {
+        self.account == Some(account)
+    }
+
+    /// Coordinates one of `hubs`.
+    fn coordinates_any(&self, hubs: &BTreeSet<String>) -> bool {
+        self.has(Role::HubCoordinator) && !self.hubs.is_disjoint(hubs)
+    }
+}
+
+/// What someone wants to do. Later issues add their operations here, and to the matrix test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// See one account (name, email, roles, scopes, lockout).
+    ViewAccount,
+    /// List accounts; each one listed is then checked with `ViewAccount`.
+    ListAccounts,
+    CreateAccount,
+    /// Change roles and scopes.
+    ChangeRoles,
+    /// Lift a lockout after failed logins.
+    UnlockAccount,
+    /// See or end an account's sessions.
+    ManageSessions,
+    /// See, create or revoke an account's API tokens.
+    ManageApiTokens,
+    /// Read who viewed or was refused what.
+    ViewAccessLog,
+    /// Hubs, the Forum and providers.
+    ViewReferenceData,
+    EditReferenceData,
+}
+
+impl Action {
+    pub const ALL: [Action; 10] = [
+        Action::ViewAccount,
+        Action::ListAccounts,
+        Action::CreateAccount,
+        Action::ChangeRoles,
+        Action::UnlockAccount,
+        Action::ManageSessions,
+        Action::ManageApiTokens,
+        Action::ViewAccessLog,
+        Action::ViewReferenceData,
+        Action::EditReferenceData,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::ViewAccount => "view_account",
+            Action::ListAccounts => "list_accounts",
+            Action::CreateAccount => "create_account",
+            Action::ChangeRoles => "change_roles",
+            Action::UnlockAccount => "unlock_account",
+            Action::ManageSessions => "manage_sessions",
+            Action::ManageApiTokens => "manage_api_tokens",
+            Action::ViewAccessLog => "view_access_log",
+            Action::ViewReferenceData => "view_reference_data",
+            Action::EditReferenceData => "edit_reference_data",
+        }
+    }
+}
+
+/// What an action is about, with the facts the policy needs to judge scope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resource {
+    /// The system as a whole: lists, the access log, creating accounts.
+    System,
+    /// One account, with the hubs it belongs to.
+    Account { id: Uuid, hubs: BTreeSet<String> },
+    /// Something owned by one account: its sessions or API tokens.
+    OwnedBy { account: Uuid },
+    /// Hubs, the Forum, providers.
+    ReferenceData,
+}
+
+impl Resource {
+    /// A non-personal description for the access log: a kind and an opaque id.
+    pub fn kind_and_id(&self) -> (&'static str, Option<String>) {
+        match self {
+            Resource::System => ("system", None),
+            Resource::Account { id, .. } => ("account", Some(id.to_string())),
+            Resource::OwnedBy { account } => ("account", Some(account.to_string())),
+            Resource::ReferenceData => ("reference_data", None),
+        }
+    }
+}
+
+/// The policy's answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    Deny(Denial),
+}
+
+/// Why an action was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Denial {
+    /// Plain words, safe to show (no personal data).
+    pub reason: &'static str,
+    /// Whether to answer as if the resource did not exist (`NOT_FOUND`) rather than `FORBIDDEN`.
+    pub conceal: bool,
+    /// Whether the asker is not logged in at all (`UNAUTHENTICATED`).
+    pub unauthenticated: bool,
+}
+
+impl Decision {
+    pub fn is_allowed(self) -> bool {
+        matches!(self, Decision::Allow)
+    }
+
+    fn deny(reason: &'static str) -> Decision {
+        Decision::Deny(Denial { reason, conceal: false, unauthenticated: false })
+    }
+
+    fn conceal(reason: &'static str) -> Decision {
+        Decision::Deny(Denial { reason, conceal: true, unauthenticated: false })
+    }
+
+    fn login() -> Decision {
+        Decision::Deny(Denial { reason: "you need to log in first", conceal: false, unauthenticated: true })
+    }
+}
+
+/// May `actor` do `action` to `resource`? The only place in Heard that decides.
+pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
+    use Action::*;
+    if action == ViewReferenceData {
+        // Hub and provider names are public: "you said, we did" pages name them.
+        return Decision::Allow;
+    }
+    if !actor.is_authenticated() {
+        return Decision::login();
+    }
+    if actor.is_admin() {
+        return Decision::Allow;
+    }
+    match (action, resource) {
+        (ViewAccount, Resource::Account { id, hubs }) => {
+            if actor.is(*id) || actor.coordinates_any(hubs) {
+                Decision::Allow
+            } else {
+                Decision::conceal("this account is outside your hubs")
+            }
+        }
+        (ListAccounts, Resource::System) if actor.has(Role::HubCoordinator) => Decision::Allow,
+        (ListAccounts, _) => Decision::deny("only administrators and hub coordinators can list accounts"),
+        (ManageSessions | ManageApiTokens, Resource::OwnedBy { account }) if actor.is(*account) => Decision::Allow,
+        (ManageSessions | ManageApiTokens, Resource::OwnedBy { .. }) => {
+            Decision::conceal("only administrators can manage another account's sessions and tokens")
+        }
+        (CreateAccount | ChangeRoles | UnlockAccount, _) => Decision::deny("only administrators can manage accounts"),
+        (ViewAccessLog, _) => Decision::deny("only administrators can read the access log"),
+        (EditReferenceData, _) => Decision::deny("only administrators can change hubs and providers"),
+        _ => Decision::deny("this is not something your role can do"),
+    }
+}
+
+/// The event every service appends when someone reads a case file or complaint, or is refused
+/// anything: who, what and the decision. Opaque ids only, never personal data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRecorded {
+    /// The account, or `None` for someone not logged in.
+    pub actor: Option<Uuid>,
+    pub action: String,
+    pub resource_kind: String,
+    pub resource_id: Option<String>,
+    pub allowed: bool,
+    pub reason: Option<String>,
+}
+
+impl AccessRecorded {
+    pub const EVENT_TYPE: &'static str = "AccessRecorded";
+    /// Access events go to one stream per UTC day in this category: `access-20261123`.
+    pub const CATEGORY: &'static str = "access";
+
+    pub fn new(actor: &Actor, action: Action, resource: &Resource, decision: Decision) -> Self {
+        let (kind, id) = resource.kind_and_id();
+        AccessRecorded {
+            actor: actor.account,
+            action: action.as_str().to_owned(),
+            resource_kind: kind.to_owned(),
+            resource_id: id,
+            allowed: decision.is_allowed(),
+            reason: match decision {
+                Decision::Allow => None,
+                Decision::Deny(denial) => Some(denial.reason.to_owned()),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,143 @@
+//! The policy as a matrix: every role (and nobody logged in) × every action × in scope and out
+//! of scope. Each row is written out by hand, so a change to the policy must change this table.
+//!
+//! `A` allowed · `F` forbidden · `N` denied as not found (existence concealed) ·
+//! `U` unauthenticated.
+
+use super::*;
+
+const ARUN: &str = "arun";
+const CRAWLEY: &str = "crawley";
+
+/// Columns, in this order.
+const COLUMNS: [&str; 8] = [
+    "hub_member",
+    "hub_coordinator",
+    "advocate",
+    "complaints_handler",
+    "commissioner",
+    "provider_responder",
+    "administrator",
+    "anonymous",
+];
+
+fn actor(column: &str) -> Actor {
+    if column == "anonymous" {
+        return Actor::anonymous();
+    }
+    let role: Role = column.parse().unwrap();
+    Actor {
+        account: Some(Uuid::from_u128(1)),
+        roles: BTreeSet::from([role]),
+        hubs: if role.needs_hub() { BTreeSet::from([ARUN.to_owned()]) } else { BTreeSet::new() },
+        provider: role.needs_provider().then(|| "cgl".to_owned()),
+    }
+}
+
+fn own() -> Uuid {
+    Uuid::from_u128(1)
+}
+
+fn someone_else() -> Uuid {
+    Uuid::from_u128(2)
+}
+
+fn account_in(hub: &str) -> Resource {
+    Resource::Account { id: someone_else(), hubs: BTreeSet::from([hub.to_owned()]) }
+}
+
+fn outcome(decision: Decision) -> char {
+    match decision {
+        Decision::Allow => 'A',
+        Decision::Deny(Denial { unauthenticated: true, .. }) => 'U',
+        Decision::Deny(Denial { conceal: true, .. }) => 'N',
+        Decision::Deny(_) => 'F',
+    }
+}
+
+/// (action, scope, resource, expected per column)
+fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
+    use Action::*;
+    let own_account = Resource::Account { id: own(), hubs: BTreeSet::from([ARUN.to_owned()]) };
+    vec![
+        //                                                                   mem crd adv cmp com prv adm anon
+        (ViewAccount, "in scope: a colleague in the same hub", account_in(ARUN), "NANNNNAU"),
+        (ViewAccount, "out of scope: an account in another hub", account_in(CRAWLEY), "NNNNNNAU"),
+        (ViewAccount, "in scope: their own account", own_account, "AAAAAAAU"),
+        (ListAccounts, "in scope", Resource::System, "FAFFFFAU"),
+        (ListAccounts, "out of scope", Resource::System, "FAFFFFAU"),
+        (CreateAccount, "in scope", Resource::System, "FFFFFFAU"),
+        (CreateAccount, "out of scope", Resource::System, "FFFFFFAU"),
+        (ChangeRoles, "in scope: an account in the same hub", account_in(ARUN), "FFFFFFAU"),
+        (ChangeRoles, "out of scope: an account in another hub", account_in(CRAWLEY), "FFFFFFAU"),
+        (UnlockAccount, "in scope: an account in the same hub", account_in(ARUN), "FFFFFFAU"),
+        (UnlockAccount, "out of scope: an account in another hub", account_in(CRAWLEY), "FFFFFFAU"),
+        (ManageSessions, "in scope: their own", Resource::OwnedBy { account: own() }, "AAAAAAAU"),
+        (ManageSessions, "out of scope: someone else's", Resource::OwnedBy { account: someone_else() }, "NNNNNNAU"),
+        (ManageApiTokens, "in scope: their own", Resource::OwnedBy { account: own() }, "AAAAAAAU"),
+        (ManageApiTokens, "out of scope: someone else's", Resource::OwnedBy { account: someone_else() }, "NNNNNNAU"),
+        (ViewAccessLog, "in scope", Resource::System, "FFFFFFAU"),
+        (ViewAccessLog, "out of scope", Resource::System, "FFFFFFAU"),
+        (ViewReferenceData, "in scope", Resource::ReferenceData, "AAAAAAAA"),
+        (ViewReferenceData, "out of scope", Resource::ReferenceData, "AAAAAAAA"),
+        (EditReferenceData, "in scope", Resource::ReferenceData, "FFFFFFAU"),
+        (EditReferenceData, "out of scope", Resource::ReferenceData, "FFFFFFAU"),
+    ]
+}
+
+#[test]
+fn every_role_action_and_scope_gets_the_decision_in_the_table() {
+    let mut wrong = Vec::new();
+    for (action, scope, resource, expected) in matrix() {
+        for (column, want) in COLUMNS.iter().zip(expected.chars()) {
+            let got = outcome(may(&actor(column), action, &resource));
+            if got != want {
+                wrong.push(format!("{column} × {} × {scope}: expected {want}, got {got}", action.as_str()));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "the policy disagrees with the matrix:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn the_matrix_covers_every_action_in_and_out_of_scope() {
+    let rows = matrix();
+    for action in Action::ALL {
+        let scopes: Vec<&str> = rows.iter().filter(|row| row.0 == action).map(|row| row.1).collect();
+        assert!(scopes.iter().any(|s| s.starts_with("in scope")), "{} has no in-scope row", action.as_str());
+        assert!(scopes.iter().any(|s| s.starts_with("out of scope")), "{} has no out-of-scope row", action.as_str());
+    }
+    assert_eq!(COLUMNS.len(), Role::ALL.len() + 1, "one column per role, plus nobody logged in");
+}
+
+#[test]
+fn an_out_of_scope_account_read_is_concealed_as_not_found_for_every_role_but_administrator() {
+    for role in Role::ALL.into_iter().filter(|role| *role != Role::Administrator) {
+        let decision = may(&actor(role.as_str()), Action::ViewAccount, &account_in(CRAWLEY));
+        assert!(matches!(decision, Decision::Deny(Denial { conceal: true, .. })), "{role}: {decision:?}");
+    }
+}
+
+#[test]
+fn roles_parse_from_the_spellings_people_type() {
+    assert_eq!("hub-coordinator".parse::<Role>(), Ok(Role::HubCoordinator));
+    assert_eq!("HUB_COORDINATOR".parse::<Role>(), Ok(Role::HubCoordinator));
+    assert_eq!("Provider responder".parse::<Role>(), Ok(Role::ProviderResponder));
+    let error = "boss".parse::<Role>().unwrap_err();
+    assert!(error.contains("`boss` is not a role") && error.contains("administrator"), "{error}");
+}
+
+#[test]
+fn an_access_record_holds_opaque_ids_and_the_reason_only() {
+    let record = AccessRecorded::new(
+        &actor("hub_member"),
+        Action::ViewAccount,
+        &account_in(CRAWLEY),
+        may(&actor("hub_member"), Action::ViewAccount, &account_in(CRAWLEY)),
+    );
+    assert_eq!(record.actor, Some(own()));
+    assert_eq!(record.resource_kind, "account");
+    assert_eq!(record.resource_id, Some(someone_else().to_string()));
+    assert!(!record.allowed);
+    assert_eq!(record.reason.as_deref(), Some("this account is outside your hubs"));
+}

@@ -1,0 +1,117 @@
+//! Errors as clients see them.
+
+use async_graphql::ErrorExtensions;
+
+/// The stable codes in `extensions.code`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Conflict,
+    BadUserInput,
+    Internal,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Unauthenticated => "UNAUTHENTICATED",
+            ErrorCode::Forbidden => "FORBIDDEN",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Conflict => "CONFLICT",
+            ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// An error a resolver returns. Messages are written for the person using Heard and never
+/// carry personal data.
+///
+/// It deliberately does not implement `Display`: async-graphql turns anything `Display` into an
+/// error without a code, so the only way into a GraphQL error is `From<ApiError>`, which sets one.
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthenticated(String),
+    Forbidden(String),
+    /// `what` was not found (or is hidden from the asker, which looks the same).
+    NotFound(String),
+    Conflict(String),
+    /// `field` is the input field, in the client's spelling (`input.email`).
+    BadUserInput {
+        field: String,
+        message: String,
+    },
+    /// The detail is logged with a reference; the client sees only the reference.
+    Internal {
+        reference: uuid::Uuid,
+    },
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::BadUserInput { field: field.into(), message: message.into() }
+    }
+
+    /// Logs `detail` under a fresh reference and returns an error that shows only the reference.
+    /// `detail` must not hold personal data (store errors never do).
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        let reference = uuid::Uuid::new_v4();
+        tracing::error!(%reference, error = %detail, "internal error");
+        ApiError::Internal { reference }
+    }
+
+    /// The message shown to the client.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Unauthenticated(message) | ApiError::Forbidden(message) | ApiError::Conflict(message) => {
+                message.clone()
+            }
+            ApiError::NotFound(what) => format!("{what} not found"),
+            ApiError::BadUserInput { field, message } => format!("{field}: {message}"),
+            ApiError::Internal { reference } => {
+                format!("something went wrong on our side; please try again (reference {reference})")
+            }
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ApiError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::Conflict(_) => ErrorCode::Conflict,
+            ApiError::BadUserInput { .. } => ErrorCode::BadUserInput,
+            ApiError::Internal { .. } => ErrorCode::Internal,
+        }
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(error: ApiError) -> Self {
+        async_graphql::Error::new(error.message()).extend_with(|_, extensions| {
+            extensions.set("code", error.code().as_str());
+            match &error {
+                ApiError::BadUserInput { field, .. } => extensions.set("field", field.as_str()),
+                ApiError::Internal { reference } => extensions.set("reference", reference.to_string()),
+                _ => {}
+            }
+        })
+    }
+}
+
+impl From<heard_eventstore::Error> for ApiError {
+    /// A store error reaching a resolver: a conflict is the client's to retry; anything else is
+    /// internal.
+    fn from(error: heard_eventstore::Error) -> Self {
+        match error {
+            heard_eventstore::Error::WrongExpectedRevision { .. } => {
+                ApiError::Conflict("someone else changed this at the same time; reload and try again".into())
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}

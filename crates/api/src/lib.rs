@@ -1,0 +1,114 @@
+//! The parts of a GraphQL API every Heard service shares.
+//!
+//! - [`ApiError`]: every error carries `extensions.code`, one of `UNAUTHENTICATED`, `FORBIDDEN`,
+//!   `NOT_FOUND`, `CONFLICT`, `BAD_USER_INPUT` (with `extensions.field`) or `INTERNAL` (with a
+//!   reference only, never internal detail).
+//! - [`Viewer`]: who is asking, put into each request by the gateway.
+//! - [`authorize`]: asks the one policy (`heard_access::may`) and appends an access event for
+//!   every refusal; [`record_read`] does the same for reads that must be logged (case files,
+//!   complaints).
+//! - [`paginate`]: Relay cursor connections for every list.
+
+mod error;
+mod pagination;
+
+use async_graphql::Context;
+use heard_access::{AccessRecorded, Action, Actor, Decision, Resource};
+use heard_eventstore::{EventStore, ExpectedRevision, NewEvent, StreamName};
+
+pub use error::{ApiError, ApiResult, ErrorCode};
+pub use pagination::{MAX_PAGE, paginate};
+
+/// Who is asking, and how they proved it.
+#[derive(Clone, Debug, Default)]
+pub struct Viewer {
+    pub actor: Actor,
+    /// The session behind a cookie login, if that is how they came.
+    pub session: Option<uuid::Uuid>,
+    /// The API token, if that is how they came.
+    pub token: Option<uuid::Uuid>,
+}
+
+impl Viewer {
+    pub fn anonymous() -> Self {
+        Viewer::default()
+    }
+}
+
+/// The viewer of this request (anonymous when the gateway put none in).
+pub fn viewer<'a>(ctx: &'a Context<'_>) -> std::borrow::Cow<'a, Viewer> {
+    match ctx.data_opt::<Viewer>() {
+        Some(viewer) => std::borrow::Cow::Borrowed(viewer),
+        None => std::borrow::Cow::Owned(Viewer::anonymous()),
+    }
+}
+
+/// The logged-in account, or `UNAUTHENTICATED`.
+pub fn account(ctx: &Context<'_>) -> ApiResult<uuid::Uuid> {
+    viewer(ctx).actor.account.ok_or_else(|| ApiError::Unauthenticated("you need to log in first".into()))
+}
+
+/// Asks the policy. A refusal is appended to the access log and becomes `UNAUTHENTICATED`,
+/// `FORBIDDEN`, or `NOT_FOUND` when the resource's existence must stay hidden.
+pub async fn authorize(ctx: &Context<'_>, action: Action, resource: &Resource) -> ApiResult<()> {
+    let actor = viewer(ctx).actor.clone();
+    let decision = heard_access::may(&actor, action, resource);
+    match decision {
+        Decision::Allow => Ok(()),
+        Decision::Deny(denial) => {
+            if let Ok(store) = ctx.data::<EventStore>() {
+                record(store, &actor, action, resource, decision).await?;
+            }
+            Err(if denial.unauthenticated {
+                ApiError::Unauthenticated(denial.reason.into())
+            } else if denial.conceal {
+                ApiError::NotFound(resource.kind_and_id().0.replace('_', " "))
+            } else {
+                ApiError::Forbidden(denial.reason.into())
+            })
+        }
+    }
+}
+
+/// Whether the policy allows it, without recording anything: for filtering list items the
+/// asker was allowed to list.
+pub fn allowed(ctx: &Context<'_>, action: Action, resource: &Resource) -> bool {
+    heard_access::may(&viewer(ctx).actor, action, resource).is_allowed()
+}
+
+/// Records an allowed read that must be on the access log (a case file, a complaint).
+pub async fn record_read(ctx: &Context<'_>, action: Action, resource: &Resource) -> ApiResult<()> {
+    let actor = viewer(ctx).actor.clone();
+    let store = ctx.data::<EventStore>().map_err(|_| ApiError::internal("no event store in the schema"))?;
+    record(store, &actor, action, resource, Decision::Allow).await
+}
+
+/// Appends one access event to today's stream in the `access` category.
+pub async fn record(
+    store: &EventStore,
+    actor: &Actor,
+    action: Action,
+    resource: &Resource,
+    decision: Decision,
+) -> ApiResult<()> {
+    let today = jiff::Zoned::now().with_time_zone(jiff::tz::TimeZone::UTC).strftime("%Y%m%d").to_string();
+    let stream = StreamName::of(AccessRecorded::CATEGORY, today).map_err(ApiError::internal)?;
+    let event = NewEvent::new(AccessRecorded::EVENT_TYPE, 1, &AccessRecorded::new(actor, action, resource, decision))
+        .map_err(ApiError::internal)?;
+    store.append(&stream, ExpectedRevision::Any, vec![event]).await.map_err(ApiError::internal)?;
+    Ok(())
+}
+
+/// The client's IP address, put into each request by the gateway (for login throttling).
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+/// RFC 3339 text for microseconds since the Unix epoch, as every `…At` field shows time.
+pub fn timestamp(micros: i64) -> String {
+    jiff::Timestamp::from_microsecond(micros).map(|at| at.to_string()).unwrap_or_default()
+}
+
+/// Parses an `ID` argument that should be a UUID, naming the argument when it is not.
+pub fn uuid_arg(field: &str, id: &async_graphql::ID) -> ApiResult<uuid::Uuid> {
+    uuid::Uuid::parse_str(id.as_str()).map_err(|_| ApiError::bad_input(field, "is not an id Heard gave out"))
+}

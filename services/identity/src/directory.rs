@@ -1,0 +1,285 @@
+//! The identity service's own projection of the log: accounts, sessions, API tokens, hubs,
+//! providers and the access log, kept in memory and rebuilt from the log on every start.
+//!
+//! It is small (staff accounts, not service users), so memory is the right place; a
+//! background task follows `$all` and applies this service's categories in order.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use heard_access::{AccessRecorded, Actor, Role};
+use heard_eventstore::{EventStore, RecordedEvent};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::domain::*;
+
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub id: Uuid,
+    /// `None` once the person's key has been destroyed (erased).
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub password_hash: Option<String>,
+    pub roles: BTreeSet<Role>,
+    pub hubs: BTreeSet<String>,
+    pub provider: Option<String>,
+    pub must_change_password: bool,
+    pub locked_until_micros: Option<i64>,
+    pub created_at_micros: i64,
+}
+
+impl Account {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            account: Some(self.id),
+            roles: self.roles.clone(),
+            hubs: self.hubs.clone(),
+            provider: self.provider.clone(),
+        }
+    }
+
+    pub fn is_locked(&self, now_micros: i64) -> bool {
+        self.locked_until_micros.is_some_and(|until| until > now_micros)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub id: Uuid,
+    pub account: Uuid,
+    pub secret_hash: String,
+    pub started_at_micros: i64,
+    pub expires_at_micros: i64,
+    pub ended_at_micros: Option<i64>,
+    pub end_reason: Option<SessionEndReason>,
+}
+
+impl Session {
+    pub fn is_live(&self, now_micros: i64) -> bool {
+        self.ended_at_micros.is_none() && self.expires_at_micros > now_micros
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct ApiToken {
+    pub id: Uuid,
+    pub account: Uuid,
+    pub label: String,
+    pub secret_hash: String,
+    pub created_at_micros: i64,
+    pub revoked_at_micros: Option<i64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Hub {
+    pub id: String,
+    pub name: String,
+    pub kind: HubKind,
+    pub area: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Provider {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct AccessEntry {
+    pub position: u64,
+    pub at_micros: i64,
+    pub record: AccessRecorded,
+}
+
+#[derive(Default, Debug)]
+pub struct State {
+    pub accounts: HashMap<Uuid, Account>,
+    pub by_email: HashMap<String, Uuid>,
+    pub sessions: HashMap<Uuid, Session>,
+    pub tokens: HashMap<Uuid, ApiToken>,
+    pub token_by_hash: HashMap<String, Uuid>,
+    pub hubs: BTreeMap<String, Hub>,
+    pub providers: BTreeMap<String, Provider>,
+    /// In log order.
+    pub access: Vec<AccessEntry>,
+}
+
+/// The projection, shared by the service and its resolvers.
+#[derive(Debug)]
+pub struct Directory {
+    state: RwLock<State>,
+    applied: watch::Sender<u64>,
+}
+
+impl Directory {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Directory { state: RwLock::new(State::default()), applied: watch::channel(0).0 })
+    }
+
+    /// Reads the state.
+    pub fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
+        f(&self.state.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
+    /// Waits until every event up to `position` has been applied (read-your-writes).
+    pub async fn wait_for(&self, position: u64) -> bool {
+        let mut applied = self.applied.subscribe();
+        tokio::time::timeout(Duration::from_secs(10), applied.wait_for(|at| *at >= position)).await.is_ok()
+    }
+
+    /// Follows the log from the start, applying this service's events, until the store closes.
+    pub async fn follow(self: Arc<Self>, store: EventStore) {
+        let mut subscription = store.subscribe_all(1);
+        loop {
+            match subscription.next_batch(1024).await {
+                Ok(events) => {
+                    let Some(last) = events.last().map(|event| event.position) else { continue };
+                    {
+                        let mut state = self.state.write().unwrap_or_else(|poisoned| poisoned.into_inner());
+                        for event in &events {
+                            if let Err(error) = state.apply(event) {
+                                tracing::error!(position = event.position, %error, "identity projection skipped an event");
+                            }
+                        }
+                    }
+                    self.applied.send_replace(last);
+                }
+                Err(heard_eventstore::Error::Closed) => return,
+                Err(error) => {
+                    tracing::error!(%error, "identity projection cannot read the log; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
+    }
+}
+
+impl State {
+    fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
+        let at = event.recorded_at_micros;
+        match (event.stream.category(), event.event_type.as_str()) {
+            (ACCOUNT, "AccountCreated") => {
+                let data: AccountCreated = event.decode()?;
+                let personal: Option<AccountPersonal> = event.personal_fields()?;
+                if let Some(personal) = &personal {
+                    self.by_email.insert(personal.email.clone(), data.account);
+                }
+                self.accounts.insert(
+                    data.account,
+                    Account {
+                        id: data.account,
+                        display_name: personal.as_ref().map(|p| p.display_name.clone()),
+                        email: personal.as_ref().map(|p| p.email.clone()),
+                        password_hash: personal.map(|p| p.password_hash),
+                        roles: data.roles,
+                        hubs: data.hubs,
+                        provider: data.provider,
+                        must_change_password: data.must_change_password,
+                        locked_until_micros: None,
+                        created_at_micros: at,
+                    },
+                );
+            }
+            (ACCOUNT, "RolesChanged") => {
+                let data: RolesChanged = event.decode()?;
+                if let Some(account) = self.account_of(event) {
+                    account.roles = data.roles;
+                    account.hubs = data.hubs;
+                    account.provider = data.provider;
+                }
+            }
+            (ACCOUNT, "PasswordChanged") => {
+                let data: PasswordChanged = event.decode()?;
+                let personal: Option<PasswordPersonal> = event.personal_fields()?;
+                if let Some(account) = self.account_of(event) {
+                    account.must_change_password = data.must_change_password;
+                    account.password_hash = personal.map(|p| p.password_hash);
+                }
+            }
+            (ACCOUNT, "AccountLockedOut") => {
+                let data: AccountLockedOut = event.decode()?;
+                if let Some(account) = self.account_of(event) {
+                    account.locked_until_micros = Some(data.until_micros);
+                }
+            }
+            (ACCOUNT, "AccountUnlocked") => {
+                if let Some(account) = self.account_of(event) {
+                    account.locked_until_micros = None;
+                }
+            }
+            (SESSION, "SessionStarted") => {
+                let data: SessionStarted = event.decode()?;
+                self.sessions.insert(
+                    data.session,
+                    Session {
+                        id: data.session,
+                        account: data.account,
+                        secret_hash: data.secret_hash,
+                        started_at_micros: at,
+                        expires_at_micros: data.expires_at_micros,
+                        ended_at_micros: None,
+                        end_reason: None,
+                    },
+                );
+            }
+            (SESSION, "SessionEnded") => {
+                let data: SessionEnded = event.decode()?;
+                if let Some(session) = stream_uuid(event).and_then(|id| self.sessions.get_mut(&id)) {
+                    session.ended_at_micros.get_or_insert(at);
+                    session.end_reason.get_or_insert(data.reason);
+                }
+            }
+            (API_TOKEN, "ApiTokenCreated") => {
+                let data: ApiTokenCreated = event.decode()?;
+                self.token_by_hash.insert(data.secret_hash.clone(), data.token);
+                self.tokens.insert(
+                    data.token,
+                    ApiToken {
+                        id: data.token,
+                        account: data.account,
+                        label: data.label,
+                        secret_hash: data.secret_hash,
+                        created_at_micros: at,
+                        revoked_at_micros: None,
+                    },
+                );
+            }
+            (API_TOKEN, "ApiTokenRevoked") => {
+                if let Some(token) = stream_uuid(event).and_then(|id| self.tokens.get_mut(&id)) {
+                    token.revoked_at_micros.get_or_insert(at);
+                }
+            }
+            (HUB, "HubAdded") => {
+                let data: HubAdded = event.decode()?;
+                self.hubs
+                    .insert(data.hub.clone(), Hub { id: data.hub, name: data.name, kind: data.kind, area: data.area });
+            }
+            (PROVIDER, "ProviderAdded") => {
+                let data: ProviderAdded = event.decode()?;
+                self.providers.insert(data.provider.clone(), Provider { id: data.provider, name: data.name });
+            }
+            (AccessRecorded::CATEGORY, AccessRecorded::EVENT_TYPE) => {
+                self.access.push(AccessEntry { position: event.position, at_micros: at, record: event.decode()? });
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn account_of(&mut self, event: &RecordedEvent) -> Option<&mut Account> {
+        stream_uuid(event).and_then(|id| self.accounts.get_mut(&id))
+    }
+
+    /// Accounts ordered by creation time.
+    pub fn accounts_in_order(&self) -> Vec<Account> {
+        let mut accounts: Vec<Account> = self.accounts.values().cloned().collect();
+        accounts.sort_by_key(|account| (account.created_at_micros, account.id));
+        accounts
+    }
+}
+
+fn stream_uuid(event: &RecordedEvent) -> Option<Uuid> {
+    Uuid::parse_str(event.stream.id()).ok()
+}

@@ -1,0 +1,692 @@
+//! The identity service's part of the GraphQL schema: an Apollo Federation v2 subgraph whose
+//! entities (`User`, `Hub`, `Provider`) other services refer to by id.
+//!
+//! Every resolver asks the policy through `heard_api::authorize`; none decides access itself.
+
+use std::collections::HashMap;
+
+use async_graphql::connection::Connection;
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, EmptySubscription, Enum, ID, InputObject, Object, Result, Schema, SimpleObject};
+use heard_access::{Action, Resource, Role};
+use heard_api::{ApiError, ClientIp, authorize, paginate, timestamp, uuid_arg, viewer};
+use uuid::Uuid;
+
+use crate::directory::{AccessEntry, Account, ApiToken, Hub, Provider, Session};
+use crate::domain::{HubKind, SessionEndReason};
+use crate::service::{IdentityService, NewAccount, now_micros};
+
+/// Cookie names. The session cookie is HttpOnly; the CSRF cookie is readable by the page's
+/// own script (GraphiQL) so that it can send the `X-CSRF-Token` header.
+pub const SESSION_COOKIE: &str = "heard_session";
+pub const CSRF_COOKIE: &str = "heard_csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+fn service<'a>(ctx: &'a Context<'_>) -> &'a IdentityService {
+    ctx.data_unchecked::<IdentityService>()
+}
+
+/// Adds what this service's resolvers need to a schema being built.
+pub fn register<Q, M, S>(
+    builder: async_graphql::SchemaBuilder<Q, M, S>,
+    identity: IdentityService,
+) -> async_graphql::SchemaBuilder<Q, M, S> {
+    builder.data(DataLoader::new(AccountLoader(identity.clone()), tokio::spawn)).data(identity)
+}
+
+/// The SDL of this service as a federation subgraph (`schema/identity.graphql`).
+pub fn subgraph_sdl() -> String {
+    Schema::build(IdentityQuery, IdentityMutation, EmptySubscription)
+        .enable_federation()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+}
+
+/// Loads accounts by id in one go per request.
+pub struct AccountLoader(IdentityService);
+
+impl Loader<Uuid> for AccountLoader {
+    type Value = Account;
+    type Error = std::sync::Arc<String>;
+
+    async fn load(&self, keys: &[Uuid]) -> std::result::Result<HashMap<Uuid, Account>, Self::Error> {
+        Ok(self.0.directory().read(|state| {
+            keys.iter().filter_map(|key| state.accounts.get(key).map(|account| (*key, account.clone()))).collect()
+        }))
+    }
+}
+
+/// An account, as far as the asker may see it.
+async fn visible_account(ctx: &Context<'_>, id: Uuid) -> Result<Option<Account>> {
+    let loader = ctx.data_unchecked::<DataLoader<AccountLoader>>();
+    let Some(account) = loader.load_one(id).await.map_err(ApiError::internal)? else {
+        return Ok(None);
+    };
+    Ok(heard_api::allowed(ctx, Action::ViewAccount, &account_resource(&account)).then_some(account))
+}
+
+fn account_resource(account: &Account) -> Resource {
+    Resource::Account { id: account.id, hubs: account.hubs.clone() }
+}
+
+/// A role, as GraphQL spells it.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "Role")]
+pub enum RoleName {
+    HubMember,
+    HubCoordinator,
+    Advocate,
+    ComplaintsHandler,
+    Commissioner,
+    ProviderResponder,
+    Administrator,
+}
+
+impl From<RoleName> for Role {
+    fn from(role: RoleName) -> Self {
+        match role {
+            RoleName::HubMember => Role::HubMember,
+            RoleName::HubCoordinator => Role::HubCoordinator,
+            RoleName::Advocate => Role::Advocate,
+            RoleName::ComplaintsHandler => Role::ComplaintsHandler,
+            RoleName::Commissioner => Role::Commissioner,
+            RoleName::ProviderResponder => Role::ProviderResponder,
+            RoleName::Administrator => Role::Administrator,
+        }
+    }
+}
+
+impl From<Role> for RoleName {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::HubMember => RoleName::HubMember,
+            Role::HubCoordinator => RoleName::HubCoordinator,
+            Role::Advocate => RoleName::Advocate,
+            Role::ComplaintsHandler => RoleName::ComplaintsHandler,
+            Role::Commissioner => RoleName::Commissioner,
+            Role::ProviderResponder => RoleName::ProviderResponder,
+            Role::Administrator => RoleName::Administrator,
+        }
+    }
+}
+
+/// Whether a hub is a local group or a county-wide forum.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "HubKind")]
+pub enum HubKindName {
+    Hub,
+    Forum,
+}
+
+impl From<HubKind> for HubKindName {
+    fn from(kind: HubKind) -> Self {
+        match kind {
+            HubKind::Hub => HubKindName::Hub,
+            HubKind::Forum => HubKindName::Forum,
+        }
+    }
+}
+
+/// A person's account.
+pub struct User(pub Account);
+
+#[Object(name = "User")]
+impl User {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// `null` if the person has been erased.
+    async fn display_name(&self) -> Option<&str> {
+        self.0.display_name.as_deref()
+    }
+
+    /// The login email; `null` if the person has been erased.
+    async fn email(&self) -> Option<&str> {
+        self.0.email.as_deref()
+    }
+
+    async fn roles(&self) -> Vec<RoleName> {
+        self.0.roles.iter().copied().map(RoleName::from).collect()
+    }
+
+    /// The hubs this person belongs to.
+    async fn hubs(&self, ctx: &Context<'_>) -> Vec<HubView> {
+        service(ctx)
+            .directory()
+            .read(|state| self.0.hubs.iter().filter_map(|id| state.hubs.get(id).cloned()).map(HubView).collect())
+    }
+
+    /// The provider a provider responder answers for.
+    async fn provider(&self, ctx: &Context<'_>) -> Option<ProviderView> {
+        let id = self.0.provider.as_ref()?;
+        service(ctx).directory().read(|state| state.providers.get(id).cloned()).map(ProviderView)
+    }
+
+    /// Set while the account is locked after failed logins.
+    async fn locked_until(&self) -> Option<String> {
+        self.0.locked_until_micros.filter(|until| *until > now_micros()).map(timestamp)
+    }
+
+    /// True after an administrator set a one-time password: choose your own with
+    /// `changePassword`.
+    async fn must_change_password(&self) -> bool {
+        self.0.must_change_password
+    }
+
+    async fn created_at(&self) -> String {
+        timestamp(self.0.created_at_micros)
+    }
+}
+
+/// A local hub, or a forum that hubs belong to.
+pub struct HubView(pub Hub);
+
+#[Object(name = "Hub")]
+impl HubView {
+    /// A readable id, e.g. `adur-worthing`.
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn kind(&self) -> HubKindName {
+        self.0.kind.into()
+    }
+    async fn area(&self) -> &str {
+        &self.0.area
+    }
+}
+
+/// A service people give feedback or complain about.
+pub struct ProviderView(pub Provider);
+
+#[Object(name = "Provider")]
+impl ProviderView {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+}
+
+/// An API token for an integration. The secret is shown only once, when it is created.
+pub struct ApiTokenView(pub ApiToken);
+
+#[Object(name = "ApiToken")]
+impl ApiTokenView {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// What it is for.
+    async fn label(&self) -> &str {
+        &self.0.label
+    }
+    async fn owner(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(visible_account(ctx, self.0.account).await?.map(User))
+    }
+    async fn created_at(&self) -> String {
+        timestamp(self.0.created_at_micros)
+    }
+    async fn revoked_at(&self) -> Option<String> {
+        self.0.revoked_at_micros.map(timestamp)
+    }
+}
+
+/// A login session.
+pub struct SessionView(pub Session);
+
+#[Object(name = "Session")]
+impl SessionView {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(visible_account(ctx, self.0.account).await?.map(User))
+    }
+    async fn started_at(&self) -> String {
+        timestamp(self.0.started_at_micros)
+    }
+    async fn expires_at(&self) -> String {
+        timestamp(self.0.expires_at_micros)
+    }
+    async fn ended_at(&self) -> Option<String> {
+        self.0.ended_at_micros.map(timestamp)
+    }
+    /// Still usable: not ended and not expired.
+    async fn active(&self) -> bool {
+        self.0.is_live(now_micros())
+    }
+    /// The session this request came with.
+    async fn current(&self, ctx: &Context<'_>) -> bool {
+        viewer(ctx).session == Some(self.0.id)
+    }
+}
+
+/// One entry of the access log: who was allowed or refused what, and when. Opaque ids only.
+pub struct AccessEntryView(pub AccessEntry);
+
+#[Object(name = "AccessLogEntry")]
+impl AccessEntryView {
+    /// Position of the access event in the log.
+    async fn position(&self) -> u64 {
+        self.0.position
+    }
+    async fn at(&self) -> String {
+        timestamp(self.0.at_micros)
+    }
+    /// `null` when nobody was logged in.
+    async fn actor_id(&self) -> Option<ID> {
+        self.0.record.actor.map(|id| ID(id.to_string()))
+    }
+    async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        match self.0.record.actor {
+            Some(id) => Ok(visible_account(ctx, id).await?.map(User)),
+            None => Ok(None),
+        }
+    }
+    /// e.g. `view_account`, `view_case`.
+    async fn action(&self) -> &str {
+        &self.0.record.action
+    }
+    async fn resource_kind(&self) -> &str {
+        &self.0.record.resource_kind
+    }
+    async fn resource_id(&self) -> Option<&str> {
+        self.0.record.resource_id.as_deref()
+    }
+    async fn allowed(&self) -> bool {
+        self.0.record.allowed
+    }
+    /// Why it was refused.
+    async fn reason(&self) -> Option<&str> {
+        self.0.record.reason.as_deref()
+    }
+}
+
+#[derive(Default)]
+pub struct IdentityQuery;
+
+#[Object]
+impl IdentityQuery {
+    /// The logged-in account.
+    async fn me(&self, ctx: &Context<'_>) -> Result<User> {
+        let id = heard_api::account(ctx)?;
+        Ok(User(service(ctx).account(id).ok_or_else(|| ApiError::Unauthenticated("you need to log in first".into()))?))
+    }
+
+    /// One account. Accounts outside your hubs are not found.
+    async fn user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
+        let id = uuid_arg("id", &id)?;
+        find_user(ctx, id).await
+    }
+
+    /// Accounts you may see, oldest first: administrators see all, hub coordinators their
+    /// hubs' members.
+    #[allow(clippy::too_many_arguments)]
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only members of this hub")] hub: Option<ID>,
+        #[graphql(desc = "Only accounts with this role")] role: Option<RoleName>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Connection<String, User>> {
+        authorize(ctx, Action::ListAccounts, &Resource::System).await?;
+        let accounts = service(ctx).directory().read(|state| state.accounts_in_order());
+        let visible = accounts
+            .into_iter()
+            .filter(|account| heard_api::allowed(ctx, Action::ViewAccount, &account_resource(account)))
+            .filter(|account| hub.as_ref().is_none_or(|hub| account.hubs.contains(hub.as_str())))
+            .filter(|account| role.is_none_or(|role| account.roles.contains(&role.into())))
+            .map(User)
+            .collect();
+        Ok(paginate(visible, after, before, first, last)?)
+    }
+
+    /// Hubs and forums, by id.
+    async fn hubs(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Connection<String, HubView>> {
+        authorize(ctx, Action::ViewReferenceData, &Resource::ReferenceData).await?;
+        let hubs = service(ctx).hubs().into_iter().map(HubView).collect();
+        Ok(paginate(hubs, after, before, first, last)?)
+    }
+
+    /// Providers, by id.
+    async fn providers(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Connection<String, ProviderView>> {
+        authorize(ctx, Action::ViewReferenceData, &Resource::ReferenceData).await?;
+        let providers = service(ctx).providers().into_iter().map(ProviderView).collect();
+        Ok(paginate(providers, after, before, first, last)?)
+    }
+
+    /// API tokens of an account (yours if `userId` is left out), newest first.
+    async fn api_tokens(
+        &self,
+        ctx: &Context<'_>,
+        user_id: Option<ID>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Connection<String, ApiTokenView>> {
+        let owner = owner_arg(ctx, user_id.as_ref())?;
+        authorize(ctx, Action::ManageApiTokens, &Resource::OwnedBy { account: owner }).await?;
+        let mut tokens: Vec<ApiToken> = service(ctx)
+            .directory()
+            .read(|state| state.tokens.values().filter(|t| t.account == owner).cloned().collect());
+        tokens.sort_by_key(|token| std::cmp::Reverse(token.created_at_micros));
+        Ok(paginate(tokens.into_iter().map(ApiTokenView).collect(), after, before, first, last)?)
+    }
+
+    /// Login sessions of an account (yours if `userId` is left out), newest first.
+    async fn sessions(
+        &self,
+        ctx: &Context<'_>,
+        user_id: Option<ID>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Connection<String, SessionView>> {
+        let owner = owner_arg(ctx, user_id.as_ref())?;
+        authorize(ctx, Action::ManageSessions, &Resource::OwnedBy { account: owner }).await?;
+        let mut sessions: Vec<Session> = service(ctx)
+            .directory()
+            .read(|state| state.sessions.values().filter(|s| s.account == owner).cloned().collect());
+        sessions.sort_by_key(|session| std::cmp::Reverse(session.started_at_micros));
+        Ok(paginate(sessions.into_iter().map(SessionView).collect(), after, before, first, last)?)
+    }
+
+    /// Who read case files and complaints, and every refused attempt, newest first.
+    /// Administrators only.
+    #[allow(clippy::too_many_arguments)]
+    async fn access_log(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only entries by this account")] actor_id: Option<ID>,
+        #[graphql(desc = "Only allowed (true) or refused (false) entries")] allowed: Option<bool>,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Connection<String, AccessEntryView>> {
+        authorize(ctx, Action::ViewAccessLog, &Resource::System).await?;
+        let actor = actor_id.as_ref().map(|id| uuid_arg("actorId", id)).transpose()?;
+        let entries: Vec<AccessEntryView> = service(ctx).directory().read(|state| {
+            state
+                .access
+                .iter()
+                .rev()
+                .filter(|entry| actor.is_none_or(|actor| entry.record.actor == Some(actor)))
+                .filter(|entry| allowed.is_none_or(|allowed| entry.record.allowed == allowed))
+                .cloned()
+                .map(AccessEntryView)
+                .collect()
+        });
+        Ok(paginate(entries, after, before, first, last)?)
+    }
+
+    #[graphql(entity)]
+    async fn find_user_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
+        find_user(ctx, uuid_arg("id", &id)?).await
+    }
+
+    #[graphql(entity)]
+    async fn find_hub_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<HubView> {
+        service(ctx)
+            .directory()
+            .read(|state| state.hubs.get(id.as_str()).cloned())
+            .map(HubView)
+            .ok_or_else(|| ApiError::NotFound("hub".into()).into())
+    }
+
+    #[graphql(entity)]
+    async fn find_provider_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<ProviderView> {
+        service(ctx)
+            .directory()
+            .read(|state| state.providers.get(id.as_str()).cloned())
+            .map(ProviderView)
+            .ok_or_else(|| ApiError::NotFound("provider".into()).into())
+    }
+}
+
+async fn find_user(ctx: &Context<'_>, id: Uuid) -> Result<User> {
+    match service(ctx).account(id) {
+        Some(account) => {
+            authorize(ctx, Action::ViewAccount, &account_resource(&account)).await?;
+            Ok(User(account))
+        }
+        None => {
+            // Judge as for an account in no hub, so that a refusal looks the same whether the
+            // account exists or not.
+            authorize(ctx, Action::ViewAccount, &Resource::Account { id, hubs: Default::default() }).await?;
+            Err(ApiError::NotFound("account".into()).into())
+        }
+    }
+}
+
+fn owner_arg(ctx: &Context<'_>, user_id: Option<&ID>) -> Result<Uuid> {
+    Ok(match user_id {
+        Some(id) => uuid_arg("userId", id)?,
+        None => heard_api::account(ctx)?,
+    })
+}
+
+/// What `login` returns.
+#[derive(SimpleObject)]
+pub struct LoginPayload {
+    pub user: User,
+    /// Send this in the `X-CSRF-Token` header (or a form's `csrf_token` field) with every
+    /// request that uses the session cookie. GraphiQL does it for you.
+    pub csrf_token: String,
+    pub expires_at: String,
+}
+
+/// What `createUser` returns.
+#[derive(SimpleObject)]
+pub struct CreateUserPayload {
+    pub user: User,
+    /// Set when no password was given: pass it to the person privately. It is shown only once.
+    pub one_time_password: Option<String>,
+}
+
+/// What `createApiToken` returns.
+#[derive(SimpleObject)]
+pub struct CreateApiTokenPayload {
+    pub token: ApiTokenView,
+    /// The bearer token. Heard keeps only its hash: copy it now.
+    pub secret: String,
+}
+
+#[derive(InputObject)]
+pub struct CreateUserInput {
+    pub email: String,
+    pub display_name: String,
+    pub roles: Vec<RoleName>,
+    /// Hub ids, e.g. `arun`. Required for hub members and coordinators.
+    #[graphql(default)]
+    pub hubs: Vec<ID>,
+    /// Provider id. Required for provider responders.
+    pub provider: Option<ID>,
+    /// Leave out to have Heard generate a one-time password.
+    pub password: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateUserRolesInput {
+    pub user_id: ID,
+    pub roles: Vec<RoleName>,
+    #[graphql(default)]
+    pub hubs: Vec<ID>,
+    pub provider: Option<ID>,
+}
+
+#[derive(InputObject)]
+pub struct AddHubInput {
+    pub name: String,
+    pub kind: HubKindName,
+    pub area: String,
+}
+
+#[derive(InputObject)]
+pub struct AddProviderInput {
+    pub name: String,
+}
+
+fn cookie(name: &str, value: &str, max_age_seconds: i64, http_only: bool, same_site: &str, secure: bool) -> String {
+    let mut cookie = format!("{name}={value}; Path=/; Max-Age={max_age_seconds}; SameSite={same_site}");
+    if http_only {
+        cookie.push_str("; HttpOnly");
+    }
+    if secure {
+        cookie.push_str("; Secure");
+    }
+    cookie
+}
+
+#[derive(Default)]
+pub struct IdentityMutation;
+
+#[Object]
+impl IdentityMutation {
+    /// Logs in with email and password. Sets the session cookie (HttpOnly, SameSite=Lax) and
+    /// returns the CSRF token that must accompany requests made with it.
+    async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> Result<LoginPayload> {
+        let identity = service(ctx);
+        let ip = ctx.data_opt::<ClientIp>().map(|ip| ip.0);
+        let logged_in = identity.login(&email, &password, ip).await?;
+        let secure = identity.config().secure_cookies;
+        let max_age = identity.config().session_lifetime.as_secs() as i64;
+        ctx.append_http_header("set-cookie", cookie(SESSION_COOKIE, &logged_in.cookie, max_age, true, "Lax", secure));
+        ctx.append_http_header(
+            "set-cookie",
+            cookie(CSRF_COOKIE, &logged_in.csrf_token, max_age, false, "Strict", secure),
+        );
+        Ok(LoginPayload {
+            user: User(logged_in.account),
+            csrf_token: logged_in.csrf_token,
+            expires_at: timestamp(logged_in.expires_at_micros),
+        })
+    }
+
+    /// Ends this session and clears its cookies.
+    async fn logout(&self, ctx: &Context<'_>) -> Result<bool> {
+        let me = heard_api::account(ctx)?;
+        let Some(session) = viewer(ctx).session else {
+            return Err(ApiError::bad_input("session", "this request did not come with a session cookie").into());
+        };
+        service(ctx).end_session(session, SessionEndReason::LoggedOut, me).await?;
+        let secure = service(ctx).config().secure_cookies;
+        ctx.append_http_header("set-cookie", cookie(SESSION_COOKIE, "", 0, true, "Lax", secure));
+        ctx.append_http_header("set-cookie", cookie(CSRF_COOKIE, "", 0, false, "Strict", secure));
+        Ok(true)
+    }
+
+    /// Replaces your password.
+    async fn change_password(&self, ctx: &Context<'_>, current_password: String, new_password: String) -> Result<bool> {
+        let me = heard_api::account(ctx)?;
+        service(ctx).change_password(me, &current_password, &new_password).await?;
+        Ok(true)
+    }
+
+    /// Creates an account. Administrators only.
+    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<CreateUserPayload> {
+        authorize(ctx, Action::CreateAccount, &Resource::System).await?;
+        let by = heard_api::account(ctx)?;
+        let new = NewAccount {
+            email: input.email,
+            display_name: input.display_name,
+            roles: input.roles.into_iter().map(Role::from).collect(),
+            hubs: input.hubs.into_iter().map(|hub| hub.0).collect(),
+            provider: input.provider.map(|provider| provider.0),
+            password: input.password,
+        };
+        let (account, one_time_password) = service(ctx).create_account(Some(by), new).await?;
+        Ok(CreateUserPayload { user: User(account), one_time_password })
+    }
+
+    /// Replaces an account's roles and scopes. Administrators only.
+    async fn update_user_roles(&self, ctx: &Context<'_>, input: UpdateUserRolesInput) -> Result<User> {
+        let id = uuid_arg("input.userId", &input.user_id)?;
+        let target = service(ctx).account(id).ok_or_else(|| ApiError::NotFound("account".into()))?;
+        authorize(ctx, Action::ChangeRoles, &account_resource(&target)).await?;
+        let by = heard_api::account(ctx)?;
+        let roles: Vec<Role> = input.roles.into_iter().map(Role::from).collect();
+        let hubs: Vec<String> = input.hubs.into_iter().map(|hub| hub.0).collect();
+        let provider = input.provider.map(|provider| provider.0);
+        Ok(User(service(ctx).change_roles(by, id, &roles, &hubs, &provider).await?))
+    }
+
+    /// Lifts a lockout after failed logins. Administrators only.
+    async fn unlock_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
+        let id = uuid_arg("id", &id)?;
+        let target = service(ctx).account(id).ok_or_else(|| ApiError::NotFound("account".into()))?;
+        authorize(ctx, Action::UnlockAccount, &account_resource(&target)).await?;
+        Ok(User(service(ctx).unlock(heard_api::account(ctx)?, id).await?))
+    }
+
+    /// Creates an API token for yours (or, for administrators, another) account.
+    async fn create_api_token(
+        &self,
+        ctx: &Context<'_>,
+        label: String,
+        user_id: Option<ID>,
+    ) -> Result<CreateApiTokenPayload> {
+        let owner = owner_arg(ctx, user_id.as_ref())?;
+        authorize(ctx, Action::ManageApiTokens, &Resource::OwnedBy { account: owner }).await?;
+        let (token, secret) = service(ctx).create_token(heard_api::account(ctx)?, owner, &label).await?;
+        Ok(CreateApiTokenPayload { token: ApiTokenView(token), secret })
+    }
+
+    /// Revokes an API token: it stops working at once.
+    async fn revoke_api_token(&self, ctx: &Context<'_>, id: ID) -> Result<ApiTokenView> {
+        let id = uuid_arg("id", &id)?;
+        let owner = service(ctx).token(id).map(|token| token.account);
+        // An unknown token is judged as someone else's, so its existence is not revealed.
+        let owner = owner.unwrap_or_else(Uuid::nil);
+        authorize(ctx, Action::ManageApiTokens, &Resource::OwnedBy { account: owner }).await?;
+        Ok(ApiTokenView(service(ctx).revoke_token(heard_api::account(ctx)?, id).await?))
+    }
+
+    /// Ends a login session (yours, or anyone's for administrators).
+    async fn revoke_session(&self, ctx: &Context<'_>, id: ID) -> Result<SessionView> {
+        let id = uuid_arg("id", &id)?;
+        let owner = service(ctx).session(id).map(|session| session.account).unwrap_or_else(Uuid::nil);
+        authorize(ctx, Action::ManageSessions, &Resource::OwnedBy { account: owner }).await?;
+        service(ctx).end_session(id, SessionEndReason::Revoked, heard_api::account(ctx)?).await?;
+        Ok(SessionView(service(ctx).session(id).ok_or_else(|| ApiError::NotFound("session".into()))?))
+    }
+
+    /// Adds a hub or forum. Administrators only.
+    async fn add_hub(&self, ctx: &Context<'_>, input: AddHubInput) -> Result<HubView> {
+        authorize(ctx, Action::EditReferenceData, &Resource::ReferenceData).await?;
+        let kind = match input.kind {
+            HubKindName::Hub => HubKind::Hub,
+            HubKindName::Forum => HubKind::Forum,
+        };
+        Ok(HubView(service(ctx).add_hub(heard_api::account(ctx)?, &input.name, kind, &input.area).await?))
+    }
+
+    /// Adds a provider. Administrators only.
+    async fn add_provider(&self, ctx: &Context<'_>, input: AddProviderInput) -> Result<ProviderView> {
+        authorize(ctx, Action::EditReferenceData, &Resource::ReferenceData).await?;
+        Ok(ProviderView(service(ctx).add_provider(heard_api::account(ctx)?, &input.name).await?))
+    }
+}

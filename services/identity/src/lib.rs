@@ -1,0 +1,17 @@
+//! The identity service: accounts with roles and scopes, sessions, API tokens, login
+//! throttling, and the reference data (hubs, the Forum, providers) other services refer to.
+//!
+//! - `domain/`: events, input rules and seed data; pure.
+//! - [`directory`]: this service's in-memory projection of the log.
+//! - [`service`]: commands and authentication.
+//! - [`secrets`]: the server key, cookie signing, CSRF tokens, token and password hashing.
+//! - [`graphql`]: its part of the schema, a federation subgraph.
+
+pub mod directory;
+pub mod domain;
+pub mod graphql;
+pub mod secrets;
+pub mod service;
+
+pub use graphql::{CSRF_COOKIE, CSRF_HEADER, IdentityMutation, IdentityQuery, SESSION_COOKIE};
+pub use service::{IdentityConfig, IdentityService, LoggedIn, NewAccount, StartError};

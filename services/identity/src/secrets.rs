@@ -1,0 +1,169 @@
+//! Secrets: the server key that signs cookies, session and API-token secrets, and passwords.
+//!
+//! The server key is 32 random bytes in `DATA_DIR/secret.key` (mode 0600), made on first start.
+//! Session and token secrets are random; only their SHA-256 goes into the log. Passwords are
+//! hashed with argon2id.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+/// Prefix of every API token, so a leaked one is easy to recognise in a scan.
+pub const TOKEN_PREFIX: &str = "heard_";
+
+/// The server key.
+#[derive(Clone)]
+pub struct Secrets {
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secrets(..)")
+    }
+}
+
+impl Secrets {
+    /// Reads `DIR/secret.key`, creating it (readable by the owner only) if it is missing.
+    pub fn load_or_create(data_dir: &Path) -> std::io::Result<Self> {
+        let path = data_dir.join("secret.key");
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let key: [u8; 32] = bytes
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "secret.key is not 32 bytes"))?;
+                Ok(Secrets { key })
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::create_dir_all(data_dir)?;
+                let key = random_bytes();
+                let mut options = std::fs::OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                let mut file = options.open(&path)?;
+                file.write_all(&key)?;
+                file.sync_all()?;
+                Ok(Secrets { key })
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// A key for tests.
+    pub fn from_key(key: [u8; 32]) -> Self {
+        Secrets { key }
+    }
+
+    fn mac(&self, purpose: &str, payload: &str) -> Vec<u8> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(purpose.as_bytes());
+        mac.update(b"\0");
+        mac.update(payload.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    /// The cookie value for a session: `session.secret.signature`.
+    pub fn session_cookie(&self, session: Uuid, secret: &[u8]) -> String {
+        let payload = format!("{}.{}", session.simple(), URL_SAFE_NO_PAD.encode(secret));
+        let signature = URL_SAFE_NO_PAD.encode(self.mac("session", &payload));
+        format!("{payload}.{signature}")
+    }
+
+    /// Checks a cookie's signature and returns the session id and secret it carries.
+    pub fn open_session_cookie(&self, value: &str) -> Option<(Uuid, Vec<u8>)> {
+        let (payload, signature) = value.rsplit_once('.')?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        if !bool::from(self.mac("session", payload).ct_eq(&signature)) {
+            return None;
+        }
+        let (session, secret) = payload.split_once('.')?;
+        Some((Uuid::parse_str(session).ok()?, URL_SAFE_NO_PAD.decode(secret).ok()?))
+    }
+
+    /// The CSRF token of a session: forms and cookie-authenticated GraphQL posts must carry it.
+    pub fn csrf_token(&self, session: Uuid) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac("csrf", &session.simple().to_string()))
+    }
+
+    pub fn csrf_matches(&self, session: Uuid, given: &str) -> bool {
+        bool::from(self.csrf_token(session).as_bytes().ct_eq(given.as_bytes()))
+    }
+}
+
+/// 32 bytes from the operating system's random source.
+pub fn random_bytes() -> [u8; 32] {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system provides random bytes");
+    bytes
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// A new API token secret, as shown once to its owner.
+pub fn new_api_token() -> String {
+    format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(random_bytes()))
+}
+
+/// A password people can read aloud and type: five groups of four from an alphabet without
+/// look-alikes (about 100 bits).
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let bytes = random_bytes();
+    let chars: Vec<char> = bytes.iter().take(20).map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect();
+    chars.chunks(4).map(|group| group.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+}
+
+/// An argon2id hash in PHC form. Slow on purpose: call it off the async threads.
+pub fn hash_password(password: &str) -> Result<String, String> {
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|error| format!("cannot hash a password: {error}"))
+}
+
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    argon2::Argon2::default().verify_password(password.as_bytes(), phc).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_cookie_opens_only_with_its_own_signature() {
+        let secrets = Secrets::from_key([7; 32]);
+        let session = Uuid::new_v4();
+        let cookie = secrets.session_cookie(session, b"secret-bytes");
+        assert_eq!(secrets.open_session_cookie(&cookie), Some((session, b"secret-bytes".to_vec())));
+        let mut forged = cookie.clone();
+        forged.replace_range(0..1, if cookie.starts_with('a') { "b" } else { "a" });
+        assert_eq!(secrets.open_session_cookie(&forged), None);
+        assert_eq!(Secrets::from_key([8; 32]).open_session_cookie(&cookie), None);
+    }
+
+    #[test]
+    fn passwords_verify_against_their_hash_only() {
+        let hash = hash_password("correct horse battery").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("correct horse batterz", &hash));
+    }
+
+    #[test]
+    fn generated_passwords_are_long_enough_to_be_accepted() {
+        let password = generate_password();
+        assert_eq!(password.len(), 24);
+        assert!(crate::domain::password("password", &password).is_ok());
+    }
+}

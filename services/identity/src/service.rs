@@ -1,0 +1,589 @@
+//! Commands and authentication: what the GraphQL resolvers, the gateway and the CLI call.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::net::IpAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use heard_access::{Actor, Role};
+use heard_api::{ApiError, ApiResult, Viewer};
+use heard_eventstore::{EventStore, ExpectedRevision, NewEvent, StreamName, SubjectId};
+use uuid::Uuid;
+
+use crate::directory::{Account, ApiToken, Directory, Hub, Provider, Session};
+use crate::domain::{self, *};
+use crate::secrets::{self, Secrets};
+
+/// How logins and sessions behave. The gateway fills it from configuration.
+#[derive(Clone, Debug)]
+pub struct IdentityConfig {
+    /// How long a login lasts.
+    pub session_lifetime: Duration,
+    /// Failed logins in a row that lock an account.
+    pub max_failed_logins: u32,
+    /// How long a lockout lasts.
+    pub lockout: Duration,
+    /// Failed logins from one IP address within 15 minutes before it is refused for a while.
+    pub max_failures_per_ip: u32,
+    /// Mark cookies `Secure` (set when Heard is served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> Self {
+        IdentityConfig {
+            session_lifetime: Duration::from_secs(12 * 3600),
+            max_failed_logins: 5,
+            lockout: Duration::from_secs(15 * 60),
+            max_failures_per_ip: 30,
+            secure_cookies: false,
+        }
+    }
+}
+
+const IP_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// What a new account needs.
+#[derive(Clone, Debug, Default)]
+pub struct NewAccount {
+    pub email: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub hubs: Vec<String>,
+    pub provider: Option<String>,
+    /// `None`: generate a one-time password and return it.
+    pub password: Option<String>,
+}
+
+/// A successful login.
+#[derive(Clone, Debug)]
+pub struct LoggedIn {
+    pub account: Account,
+    pub session: Uuid,
+    /// The value of the session cookie.
+    pub cookie: String,
+    pub csrf_token: String,
+    pub expires_at_micros: i64,
+}
+
+#[derive(Default, Debug)]
+struct Throttle {
+    /// Failed logins in a row, by normalised email (memory only; never logged).
+    failures: HashMap<String, u32>,
+    /// Lockouts of emails that have no account, so that a lockout does not reveal which
+    /// emails have accounts.
+    phantom_locks: HashMap<String, i64>,
+    by_ip: HashMap<IpAddr, VecDeque<Instant>>,
+}
+
+/// The identity service.
+#[derive(Clone, Debug)]
+pub struct IdentityService {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: EventStore,
+    directory: Arc<Directory>,
+    secrets: Secrets,
+    config: IdentityConfig,
+    throttle: Mutex<Throttle>,
+    /// Serialises account creation so that two accounts never share an email.
+    create_lock: tokio::sync::Mutex<()>,
+    /// Verified against when an email has no account, so both cases take as long.
+    dummy_hash: String,
+    /// The task that keeps the directory up to date; it ends when the store closes.
+    follower: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+pub fn now_micros() -> i64 {
+    jiff::Timestamp::now().as_microsecond()
+}
+
+fn micros(duration: Duration) -> i64 {
+    i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
+}
+
+fn bad((field, message): (String, String)) -> ApiError {
+    ApiError::BadUserInput { field, message }
+}
+
+impl IdentityService {
+    /// Seeds the reference data if this is a new store, starts the projection and waits until
+    /// it has caught up with the log.
+    pub async fn open(store: EventStore, data_dir: &Path, config: IdentityConfig) -> Result<Self, StartError> {
+        let secrets = Secrets::load_or_create(data_dir)?;
+        let dummy_hash = tokio::task::spawn_blocking(|| secrets::hash_password("no account has this password"))
+            .await
+            .map_err(|error| StartError::Other(error.to_string()))?
+            .map_err(StartError::Other)?;
+        seed(&store).await?;
+        let directory = Directory::new();
+        let follower = tokio::spawn(directory.clone().follow(store.clone()));
+        let head = store.head().position;
+        if !directory.wait_for(head).await {
+            return Err(StartError::Other("the identity projection did not catch up with the log".into()));
+        }
+        Ok(IdentityService {
+            inner: Arc::new(Inner {
+                store,
+                directory,
+                secrets,
+                config,
+                throttle: Mutex::default(),
+                create_lock: tokio::sync::Mutex::new(()),
+                dummy_hash,
+                follower: Mutex::new(Some(follower)),
+            }),
+        })
+    }
+
+    /// Waits for the projection task to finish after the store was closed, so that nothing
+    /// of this service holds the store any more.
+    pub async fn stopped(&self) {
+        let follower = self.inner.follower.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(follower) = follower {
+            let _ = follower.await;
+        }
+    }
+
+    pub fn directory(&self) -> &Directory {
+        &self.inner.directory
+    }
+
+    pub fn config(&self) -> &IdentityConfig {
+        &self.inner.config
+    }
+
+    pub fn secrets(&self) -> &Secrets {
+        &self.inner.secrets
+    }
+
+    pub fn store(&self) -> &EventStore {
+        &self.inner.store
+    }
+
+    async fn append(&self, stream: &StreamName, expected: ExpectedRevision, events: Vec<NewEvent>) -> ApiResult<()> {
+        let outcome = self.inner.store.append(stream, expected, events).await?;
+        self.inner.directory.wait_for(outcome.last_position).await;
+        Ok(())
+    }
+
+    fn stream(category: &str, id: impl std::fmt::Display) -> ApiResult<StreamName> {
+        StreamName::of(category, id).map_err(ApiError::internal)
+    }
+
+    fn event(event_type: &str, data: &impl serde::Serialize, by: Option<Uuid>) -> ApiResult<NewEvent> {
+        Ok(NewEvent::new(event_type, 1, data)
+            .map_err(ApiError::internal)?
+            .with_metadata(serde_json::json!({ "actor": by })))
+    }
+
+    /// Checks roles against scopes and reference data.
+    fn check_scopes(
+        &self,
+        roles: &[Role],
+        hubs: &[String],
+        provider: &Option<String>,
+        prefix: &str,
+    ) -> ApiResult<(BTreeSet<Role>, BTreeSet<String>, Option<String>)> {
+        let field = |name: &str| format!("{prefix}{name}");
+        if roles.is_empty() {
+            return Err(ApiError::bad_input(field("roles"), "choose at least one role"));
+        }
+        let roles: BTreeSet<Role> = roles.iter().copied().collect();
+        let hubs: BTreeSet<String> = hubs.iter().map(|hub| hub.trim().to_owned()).collect();
+        let known_hubs = self.directory().read(|state| hubs.iter().all(|hub| state.hubs.contains_key(hub)));
+        if !known_hubs {
+            return Err(ApiError::bad_input(field("hubs"), "one of these hubs does not exist; see the `hubs` query"));
+        }
+        if roles.iter().any(|role| role.needs_hub()) && hubs.is_empty() {
+            return Err(ApiError::bad_input(field("hubs"), "hub members and hub coordinators need at least one hub"));
+        }
+        let provider = provider.as_ref().map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
+        if let Some(provider) = &provider
+            && !self.directory().read(|state| state.providers.contains_key(provider))
+        {
+            return Err(ApiError::bad_input(
+                field("provider"),
+                "this provider does not exist; see the `providers` query",
+            ));
+        }
+        if roles.iter().any(|role| role.needs_provider()) && provider.is_none() {
+            return Err(ApiError::bad_input(field("provider"), "a provider responder needs a provider"));
+        }
+        Ok((roles, hubs, provider))
+    }
+
+    /// Creates an account. Returns it, and the one-time password when one was generated.
+    pub async fn create_account(&self, by: Option<Uuid>, input: NewAccount) -> ApiResult<(Account, Option<String>)> {
+        let email = domain::email("input.email", &input.email).map_err(bad)?;
+        let display_name = domain::display_name("input.displayName", &input.display_name).map_err(bad)?;
+        if let Some(password) = &input.password {
+            domain::password("input.password", password).map_err(bad)?;
+        }
+        let (roles, hubs, provider) = self.check_scopes(&input.roles, &input.hubs, &input.provider, "input.")?;
+        let (password, one_time) = match input.password {
+            Some(password) => (password, None),
+            None => {
+                let generated = secrets::generate_password();
+                (generated.clone(), Some(generated))
+            }
+        };
+        let password_hash = hash_off_thread(password).await?;
+
+        let _serial = self.inner.create_lock.lock().await;
+        if self.directory().read(|state| state.by_email.contains_key(&email)) {
+            return Err(ApiError::Conflict("an account with this email already exists".into()));
+        }
+        let id = Uuid::new_v4();
+        let created = AccountCreated {
+            account: id,
+            roles,
+            hubs,
+            provider,
+            must_change_password: one_time.is_some(),
+            created_by: by,
+        };
+        let personal = AccountPersonal { display_name, email, password_hash };
+        let event = Self::event("AccountCreated", &created, by)?
+            .with_personal(SubjectId(id), &personal)
+            .map_err(ApiError::internal)?;
+        self.append(&Self::stream(ACCOUNT, id)?, ExpectedRevision::NoStream, vec![event]).await?;
+        let account =
+            self.account(id).ok_or_else(|| ApiError::internal("a new account is missing from the projection"))?;
+        Ok((account, one_time))
+    }
+
+    pub fn account(&self, id: Uuid) -> Option<Account> {
+        self.directory().read(|state| state.accounts.get(&id).cloned())
+    }
+
+    pub async fn change_roles(
+        &self,
+        by: Uuid,
+        account: Uuid,
+        roles: &[Role],
+        hubs: &[String],
+        provider: &Option<String>,
+    ) -> ApiResult<Account> {
+        if self.account(account).is_none() {
+            return Err(ApiError::NotFound("account".into()));
+        }
+        let (roles, hubs, provider) = self.check_scopes(roles, hubs, provider, "input.")?;
+        let event = Self::event("RolesChanged", &RolesChanged { roles, hubs, provider, by }, Some(by))?;
+        self.append(&Self::stream(ACCOUNT, account)?, ExpectedRevision::StreamExists, vec![event]).await?;
+        self.account(account).ok_or_else(|| ApiError::NotFound("account".into()))
+    }
+
+    pub async fn change_password(&self, account: Uuid, current: &str, new: &str) -> ApiResult<()> {
+        let existing = self.account(account).ok_or_else(|| ApiError::NotFound("account".into()))?;
+        domain::password("newPassword", new).map_err(bad)?;
+        let hash = existing.password_hash.clone().unwrap_or_else(|| self.inner.dummy_hash.clone());
+        if !verify_off_thread(current.to_owned(), hash).await? {
+            return Err(ApiError::bad_input("currentPassword", "this is not your current password"));
+        }
+        let password_hash = hash_off_thread(new.to_owned()).await?;
+        let event = Self::event("PasswordChanged", &PasswordChanged { must_change_password: false }, Some(account))?
+            .with_personal(SubjectId(account), &PasswordPersonal { password_hash })
+            .map_err(ApiError::internal)?;
+        self.append(&Self::stream(ACCOUNT, account)?, ExpectedRevision::StreamExists, vec![event]).await
+    }
+
+    pub async fn unlock(&self, by: Uuid, account: Uuid) -> ApiResult<Account> {
+        let existing = self.account(account).ok_or_else(|| ApiError::NotFound("account".into()))?;
+        if let Some(email) = &existing.email {
+            self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner()).failures.remove(email);
+        }
+        let event = Self::event("AccountUnlocked", &AccountUnlocked { by }, Some(by))?;
+        self.append(&Self::stream(ACCOUNT, account)?, ExpectedRevision::StreamExists, vec![event]).await?;
+        self.account(account).ok_or_else(|| ApiError::NotFound("account".into()))
+    }
+
+    /// Checks an email and password. Wrong credentials, a locked account and a throttled IP
+    /// each get a clear message that never reveals whether the email has an account.
+    pub async fn login(&self, email: &str, password: &str, ip: Option<IpAddr>) -> ApiResult<LoggedIn> {
+        let now = now_micros();
+        let email = email.trim().to_lowercase();
+        if let Some(ip) = ip
+            && self.ip_is_throttled(ip)
+        {
+            return Err(ApiError::Forbidden(
+                "too many failed logins from this network; wait 15 minutes and try again".into(),
+            ));
+        }
+        let account =
+            self.directory().read(|state| state.by_email.get(&email).and_then(|id| state.accounts.get(id).cloned()));
+        let phantom_lock =
+            self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner()).phantom_locks.get(&email).copied();
+        let locked_until = match &account {
+            Some(account) if account.is_locked(now) => account.locked_until_micros,
+            Some(_) => None,
+            None => phantom_lock.filter(|until| *until > now),
+        };
+        if let Some(until) = locked_until {
+            return Err(locked_message(until));
+        }
+        let hash =
+            account.as_ref().and_then(|a| a.password_hash.clone()).unwrap_or_else(|| self.inner.dummy_hash.clone());
+        let right = verify_off_thread(password.to_owned(), hash).await? && account.is_some();
+        let Some(account) = account.filter(|_| right) else {
+            return Err(self.failed_login(&email, ip, now).await);
+        };
+        self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner()).failures.remove(&email);
+        self.start_session(&account, now).await
+    }
+
+    async fn start_session(&self, account: &Account, now: i64) -> ApiResult<LoggedIn> {
+        let session = Uuid::new_v4();
+        let secret = secrets::random_bytes();
+        let expires_at_micros = now + micros(self.inner.config.session_lifetime);
+        let started = SessionStarted {
+            session,
+            account: account.id,
+            secret_hash: secrets::sha256_hex(&secret),
+            expires_at_micros,
+        };
+        let event = Self::event("SessionStarted", &started, Some(account.id))?;
+        self.append(&Self::stream(SESSION, session)?, ExpectedRevision::NoStream, vec![event]).await?;
+        Ok(LoggedIn {
+            account: account.clone(),
+            session,
+            cookie: self.inner.secrets.session_cookie(session, &secret),
+            csrf_token: self.inner.secrets.csrf_token(session),
+            expires_at_micros,
+        })
+    }
+
+    fn ip_is_throttled(&self, ip: IpAddr) -> bool {
+        let mut throttle = self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(times) = throttle.by_ip.get_mut(&ip) else { return false };
+        while times.front().is_some_and(|at| at.elapsed() > IP_WINDOW) {
+            times.pop_front();
+        }
+        times.len() >= self.inner.config.max_failures_per_ip as usize
+    }
+
+    async fn failed_login(&self, email: &str, ip: Option<IpAddr>, now: i64) -> ApiError {
+        let failures = {
+            let mut throttle = self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(ip) = ip {
+                throttle.by_ip.entry(ip).or_default().push_back(Instant::now());
+            }
+            let count = throttle.failures.entry(email.to_owned()).or_insert(0);
+            *count += 1;
+            *count
+        };
+        if failures < self.inner.config.max_failed_logins {
+            return ApiError::Unauthenticated("the email or password is not right".into());
+        }
+        let until = now + micros(self.inner.config.lockout);
+        let account = self.directory().read(|state| state.by_email.get(email).copied());
+        {
+            let mut throttle = self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner());
+            throttle.failures.remove(email);
+            if account.is_none() {
+                throttle.phantom_locks.insert(email.to_owned(), until);
+            }
+        }
+        if let Some(account) = account {
+            let locked = AccountLockedOut { until_micros: until, failed_attempts: failures };
+            let appended = match (Self::event("AccountLockedOut", &locked, None), Self::stream(ACCOUNT, account)) {
+                (Ok(event), Ok(stream)) => self.append(&stream, ExpectedRevision::StreamExists, vec![event]).await,
+                (Err(error), _) | (_, Err(error)) => Err(error),
+            };
+            if let Err(error) = appended {
+                return error;
+            }
+            tracing::warn!(account = %account, "account locked after failed logins");
+        }
+        locked_message(until)
+    }
+
+    /// Ends a session (logout, or revocation by its owner or an administrator).
+    pub async fn end_session(&self, session: Uuid, reason: SessionEndReason, by: Uuid) -> ApiResult<()> {
+        let live = self.directory().read(|state| state.sessions.get(&session).map(|s| s.ended_at_micros.is_none()));
+        match live {
+            None => Err(ApiError::NotFound("session".into())),
+            Some(false) => Ok(()),
+            Some(true) => {
+                let event = Self::event("SessionEnded", &SessionEnded { reason, by }, Some(by))?;
+                self.append(&Self::stream(SESSION, session)?, ExpectedRevision::StreamExists, vec![event]).await
+            }
+        }
+    }
+
+    pub fn session(&self, id: Uuid) -> Option<Session> {
+        self.directory().read(|state| state.sessions.get(&id).cloned())
+    }
+
+    /// The viewer behind a session cookie, if it is signed, live and its account exists.
+    pub fn authenticate_cookie(&self, cookie: &str) -> Option<Viewer> {
+        let (session, secret) = self.inner.secrets.open_session_cookie(cookie)?;
+        let now = now_micros();
+        self.directory().read(|state| {
+            let found = state.sessions.get(&session)?;
+            if !found.is_live(now) || found.secret_hash != secrets::sha256_hex(&secret) {
+                return None;
+            }
+            let account = state.accounts.get(&found.account)?;
+            Some(Viewer { actor: account.actor(), session: Some(session), token: None })
+        })
+    }
+
+    /// The viewer behind a bearer API token, if it exists and is not revoked.
+    pub fn authenticate_token(&self, token: &str) -> Option<Viewer> {
+        let hash = secrets::sha256_hex(token.trim().as_bytes());
+        self.directory().read(|state| {
+            let found = state.tokens.get(state.token_by_hash.get(&hash)?)?;
+            if found.revoked_at_micros.is_some() {
+                return None;
+            }
+            let account = state.accounts.get(&found.account)?;
+            Some(Viewer { actor: account.actor(), session: None, token: Some(found.id) })
+        })
+    }
+
+    pub fn csrf_matches(&self, session: Uuid, given: &str) -> bool {
+        self.inner.secrets.csrf_matches(session, given)
+    }
+
+    /// Creates an API token for `account`; the secret is returned once and stored only hashed.
+    pub async fn create_token(&self, by: Uuid, account: Uuid, label: &str) -> ApiResult<(ApiToken, String)> {
+        let label = domain::label("label", label).map_err(bad)?;
+        if self.account(account).is_none() {
+            return Err(ApiError::NotFound("account".into()));
+        }
+        let secret = secrets::new_api_token();
+        let id = Uuid::new_v4();
+        let created = ApiTokenCreated {
+            token: id,
+            account,
+            label,
+            secret_hash: secrets::sha256_hex(secret.as_bytes()),
+            created_by: by,
+        };
+        let event = Self::event("ApiTokenCreated", &created, Some(by))?;
+        self.append(&Self::stream(API_TOKEN, id)?, ExpectedRevision::NoStream, vec![event]).await?;
+        let token = self.token(id).ok_or_else(|| ApiError::internal("a new token is missing from the projection"))?;
+        Ok((token, secret))
+    }
+
+    pub fn token(&self, id: Uuid) -> Option<ApiToken> {
+        self.directory().read(|state| state.tokens.get(&id).cloned())
+    }
+
+    pub async fn revoke_token(&self, by: Uuid, id: Uuid) -> ApiResult<ApiToken> {
+        let token = self.token(id).ok_or_else(|| ApiError::NotFound("API token".into()))?;
+        if token.revoked_at_micros.is_none() {
+            let event = Self::event("ApiTokenRevoked", &ApiTokenRevoked { by }, Some(by))?;
+            self.append(&Self::stream(API_TOKEN, id)?, ExpectedRevision::StreamExists, vec![event]).await?;
+        }
+        self.token(id).ok_or_else(|| ApiError::NotFound("API token".into()))
+    }
+
+    pub fn hubs(&self) -> Vec<Hub> {
+        self.directory().read(|state| state.hubs.values().cloned().collect())
+    }
+
+    pub fn providers(&self) -> Vec<Provider> {
+        self.directory().read(|state| state.providers.values().cloned().collect())
+    }
+
+    pub async fn add_hub(&self, by: Uuid, name: &str, kind: HubKind, area: &str) -> ApiResult<Hub> {
+        let name = domain::display_name("input.name", name).map_err(bad)?;
+        let area = domain::display_name("input.area", area).map_err(bad)?;
+        let id = domain::slug(&name);
+        if id.is_empty() {
+            return Err(ApiError::bad_input("input.name", "a name needs at least one letter or digit"));
+        }
+        let event = Self::event("HubAdded", &HubAdded { hub: id.clone(), name, kind, area }, Some(by))?;
+        self.append_reference(HUB, &id, event).await?;
+        self.directory().read(|state| state.hubs.get(&id).cloned()).ok_or_else(|| ApiError::NotFound("hub".into()))
+    }
+
+    pub async fn add_provider(&self, by: Uuid, name: &str) -> ApiResult<Provider> {
+        let name = domain::display_name("input.name", name).map_err(bad)?;
+        let id = domain::slug(&name);
+        if id.is_empty() {
+            return Err(ApiError::bad_input("input.name", "a name needs at least one letter or digit"));
+        }
+        let event = Self::event("ProviderAdded", &ProviderAdded { provider: id.clone(), name }, Some(by))?;
+        self.append_reference(PROVIDER, &id, event).await?;
+        self.directory()
+            .read(|state| state.providers.get(&id).cloned())
+            .ok_or_else(|| ApiError::NotFound("provider".into()))
+    }
+
+    async fn append_reference(&self, category: &str, id: &str, event: NewEvent) -> ApiResult<()> {
+        match self.append(&Self::stream(category, id)?, ExpectedRevision::NoStream, vec![event]).await {
+            Err(ApiError::Conflict(_)) => {
+                Err(ApiError::Conflict(format!("a {category} with this name already exists")))
+            }
+            other => other,
+        }
+    }
+
+    /// Everything a viewer's actor is allowed to be, re-read now (roles may have changed).
+    pub fn actor_of(&self, account: Uuid) -> Option<Actor> {
+        self.account(account).map(|account| account.actor())
+    }
+}
+
+fn locked_message(until_micros: i64) -> ApiError {
+    let until = jiff::Timestamp::from_microsecond(until_micros)
+        .map(|at| at.strftime("%H:%M UTC").to_string())
+        .unwrap_or_else(|_| "later".into());
+    ApiError::Unauthenticated(format!(
+        "this account is locked after too many failed logins; try again after {until}, or ask an administrator to unlock it"
+    ))
+}
+
+async fn hash_off_thread(password: String) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || secrets::hash_password(&password))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+async fn verify_off_thread(password: String, hash: String) -> ApiResult<bool> {
+    tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash)).await.map_err(ApiError::internal)
+}
+
+/// Appends the EXACT hubs, the Forum and the seed providers once, to a new store. Each is its
+/// own stream with `NoStream`, so seeding twice adds nothing.
+async fn seed(store: &EventStore) -> Result<(), StartError> {
+    let hubs =
+        domain::exact_hubs().into_iter().map(|hub| (HUB, hub.hub.clone(), "HubAdded", serde_json::to_value(hub)));
+    let providers = domain::seed_providers()
+        .into_iter()
+        .map(|provider| (PROVIDER, provider.provider.clone(), "ProviderAdded", serde_json::to_value(provider)));
+    for (category, id, event_type, data) in hubs.chain(providers) {
+        let stream = StreamName::of(category, &id)?;
+        if store.stream_revision(&stream).await?.is_some() {
+            continue;
+        }
+        let data = data.map_err(|error| StartError::Other(error.to_string()))?;
+        // A fixed id per seed makes a retried seed idempotent.
+        let event = NewEvent::new(event_type, 1, &data)?
+            .with_id(Uuid::new_v5(&Uuid::NAMESPACE_URL, stream.as_str().as_bytes()));
+        match store.append(&stream, ExpectedRevision::NoStream, vec![event]).await {
+            Ok(_) | Err(heard_eventstore::Error::WrongExpectedRevision { .. }) => {}
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Why the identity service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot read or create the server key (secret.key): {0}")]
+    Key(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] heard_eventstore::Error),
+    #[error("{0}")]
+    Other(String),
+}

@@ -1,0 +1,276 @@
+//! The policy seen from outside: every role × every operation × in scope and out of scope,
+//! through GraphQL; the access log; the error codes; and the newcomer's first steps.
+
+use heard_access::Role;
+use heard_tests::{TestApp, error_code, heard_binary, spawn_app, spawn_app_in};
+use serde_json::{Value, json};
+
+/// Columns of the matrix, as in `crates/access/src/tests.rs`.
+const COLUMNS: [Option<Role>; 8] = [
+    Some(Role::HubMember),
+    Some(Role::HubCoordinator),
+    Some(Role::Advocate),
+    Some(Role::ComplaintsHandler),
+    Some(Role::Commissioner),
+    Some(Role::ProviderResponder),
+    Some(Role::Administrator),
+    None,
+];
+
+struct Cast {
+    colleague: uuid::Uuid,
+    stranger: uuid::Uuid,
+    /// Token per column (`None` for nobody logged in), and the account behind it.
+    actors: Vec<(Option<String>, Option<uuid::Uuid>)>,
+}
+
+async fn cast(app: &TestApp) -> Cast {
+    let colleague = app.create_user("colleague@example.org", &[Role::HubMember], &["arun"]).await;
+    let stranger = app.create_user("stranger@example.org", &[Role::HubMember], &["crawley"]).await;
+    let mut actors = Vec::new();
+    for (index, role) in COLUMNS.iter().enumerate() {
+        match role {
+            None => actors.push((None, None)),
+            Some(role) => {
+                let hubs: &[&str] = if role.needs_hub() { &["arun"] } else { &[] };
+                let provider = role.needs_provider().then_some("addaction");
+                let id = app.create_user_with(&format!("actor{index}@example.org"), &[*role], hubs, provider).await;
+                actors.push((Some(app.token_for(id).await), Some(id)));
+            }
+        }
+    }
+    Cast { colleague, stranger, actors }
+}
+
+async fn ask(app: &TestApp, token: &Option<String>, query: &str, variables: Value) -> Value {
+    match token {
+        Some(token) => app.graphql_as(token, query, variables).await,
+        None => app.graphql(query, variables).await,
+    }
+}
+
+fn outcome(response: &Value) -> char {
+    match error_code(response) {
+        None => 'A',
+        Some("FORBIDDEN") => 'F',
+        Some("NOT_FOUND") => 'N',
+        Some("UNAUTHENTICATED") => 'U',
+        Some(other) => panic!("unexpected error code {other}: {response}"),
+    }
+}
+
+#[tokio::test]
+async fn every_role_gets_the_policy_matrix_decision_for_every_operation_through_graphql() {
+    let app = spawn_app().await;
+    let cast = cast(&app).await;
+    let (colleague, stranger) = (cast.colleague.to_string(), cast.stranger.to_string());
+    let someone_else = cast.actors[6].1.unwrap().to_string(); // the administrator's account
+    // (operation, scope, query, variables, expected per column: mem crd adv cmp com prv adm anon)
+    let rows: Vec<(&str, &str, String, Value, &str)> = vec![
+        ("user", "in scope: a colleague in the same hub", "query($id: ID!) { user(id: $id) { id email } }".into(), json!({ "id": colleague }), "NANNNNAU"),
+        ("user", "out of scope: an account in another hub", "query($id: ID!) { user(id: $id) { id email } }".into(), json!({ "id": stranger }), "NNNNNNAU"),
+        ("users", "in scope", "{ users { edges { node { id } } } }".into(), json!({}), "FAFFFFAU"),
+        ("updateUserRoles", "in scope: an account in the same hub", "mutation($id: ID!) { updateUserRoles(input: { userId: $id, roles: [HUB_MEMBER], hubs: [\"arun\"] }) { id } }".into(), json!({ "id": colleague }), "FFFFFFAU"),
+        ("updateUserRoles", "out of scope: an account in another hub", "mutation($id: ID!) { updateUserRoles(input: { userId: $id, roles: [HUB_MEMBER], hubs: [\"crawley\"] }) { id } }".into(), json!({ "id": stranger }), "FFFFFFAU"),
+        ("unlockUser", "in scope: an account in the same hub", "mutation($id: ID!) { unlockUser(id: $id) { id } }".into(), json!({ "id": colleague }), "FFFFFFAU"),
+        ("unlockUser", "out of scope: an account in another hub", "mutation($id: ID!) { unlockUser(id: $id) { id } }".into(), json!({ "id": stranger }), "FFFFFFAU"),
+        ("apiTokens", "in scope: their own", "{ apiTokens { edges { node { id } } } }".into(), json!({}), "AAAAAAAU"),
+        ("apiTokens", "out of scope: someone else's", "query($id: ID!) { apiTokens(userId: $id) { edges { node { id } } } }".into(), json!({ "id": someone_else }), "NNNNNNAU"),
+        ("sessions", "out of scope: someone else's", "query($id: ID!) { sessions(userId: $id) { edges { node { id } } } }".into(), json!({ "id": someone_else }), "NNNNNNAU"),
+        ("accessLog", "in scope", "{ accessLog { edges { node { action } } } }".into(), json!({}), "FFFFFFAU"),
+        ("hubs", "in scope", "{ hubs { edges { node { id } } } }".into(), json!({}), "AAAAAAAA"),
+        ("providers", "in scope", "{ providers { edges { node { id } } } }".into(), json!({}), "AAAAAAAA"),
+    ];
+    let mut wrong = Vec::new();
+    for (operation, scope, query, variables, expected) in &rows {
+        for (column, want) in expected.chars().enumerate() {
+            let response = ask(&app, &cast.actors[column].0, query, variables.clone()).await;
+            let got = outcome(&response);
+            if got != want {
+                wrong.push(format!(
+                    "{:?} × {operation} × {scope}: expected {want}, got {got}: {response}",
+                    COLUMNS[column]
+                ));
+            }
+            if got == 'N' {
+                assert_eq!(response["data"], Value::Null, "a concealed read returns no data: {response}");
+            }
+        }
+    }
+    // Mutations that create things, once per column with fresh input.
+    for (column, want) in "FFFFFFAU".chars().enumerate() {
+        let create = ask(
+            &app,
+            &cast.actors[column].0,
+            "mutation($e: String!) { createUser(input: { email: $e, displayName: \"New\", roles: [ADVOCATE] }) { user { id } } }",
+            json!({ "e": format!("new{column}@example.org") }),
+        )
+        .await;
+        let hub = ask(
+            &app,
+            &cast.actors[column].0,
+            "mutation($n: String!) { addHub(input: { name: $n, kind: HUB, area: \"Brighton and Hove\" }) { id } }",
+            json!({ "n": format!("Brighton {column}") }),
+        )
+        .await;
+        for (operation, response) in [("createUser", create), ("addHub", hub)] {
+            if outcome(&response) != want {
+                wrong.push(format!("{:?} × {operation}: expected {want}: {response}", COLUMNS[column]));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "the API disagrees with the policy matrix:\n{}", wrong.join("\n"));
+}
+
+#[tokio::test]
+async fn a_concealed_account_looks_exactly_like_one_that_does_not_exist() {
+    let app = spawn_app().await;
+    let cast = cast(&app).await;
+    let coordinator = &cast.actors[1].0;
+    let query = "query($id: ID!) { user(id: $id) { id } }";
+    let hidden = ask(&app, coordinator, query, json!({ "id": cast.stranger })).await;
+    let missing = ask(&app, coordinator, query, json!({ "id": uuid::Uuid::new_v4() })).await;
+    assert_eq!(hidden["errors"][0]["message"], missing["errors"][0]["message"]);
+    assert_eq!(error_code(&hidden), error_code(&missing));
+}
+
+#[tokio::test]
+async fn refusals_are_on_the_access_log_for_administrators_without_personal_data() {
+    let app = spawn_app().await;
+    let cast = cast(&app).await;
+    let member = cast.actors[0].clone();
+    let refused =
+        ask(&app, &member.0, "query($id: ID!) { user(id: $id) { email } }", json!({ "id": cast.stranger })).await;
+    assert_eq!(error_code(&refused), Some("NOT_FOUND"));
+    ask(&app, &member.0, "{ accessLog { edges { node { action } } } }", json!({})).await;
+
+    let admin = &cast.actors[6].0;
+    let log = ask(
+        &app,
+        admin,
+        "query($a: ID!) { accessLog(actorId: $a, allowed: false) { edges { node { action resourceKind resourceId allowed reason at actor { id } } } } }",
+        json!({ "a": member.1.unwrap() }),
+    )
+    .await;
+    let entries = log["data"]["accessLog"]["edges"].as_array().expect("entries");
+    let actions: Vec<&str> = entries.iter().map(|e| e["node"]["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, vec!["view_access_log", "view_account"], "newest first: {log}");
+    assert_eq!(entries[1]["node"]["resourceId"], cast.stranger.to_string());
+    assert_eq!(entries[1]["node"]["actor"]["id"], member.1.unwrap().to_string());
+
+    for event in app.store.read_category("access", 1, 10_000).await.unwrap() {
+        let text = format!("{}{}", String::from_utf8_lossy(&event.data), String::from_utf8_lossy(&event.metadata));
+        assert!(!text.contains('@') && !text.contains("Test "), "personal data in an access event: {text}");
+    }
+}
+
+#[tokio::test]
+async fn every_error_carries_one_of_the_stable_codes() {
+    let app = spawn_app().await;
+    let admin = app.create_user("admin@example.org", &[Role::Administrator], &[]).await;
+    let member = app.create_user("member@example.org", &[Role::HubMember], &["arun"]).await;
+    let stranger = app.create_user("stranger@example.org", &[Role::HubMember], &["crawley"]).await;
+    let admin = app.token_for(admin).await;
+    let member = app.token_for(member).await;
+    let create = "mutation($e: String!, $h: [ID!]!) { createUser(input: { email: $e, displayName: \"Pat\", roles: [HUB_MEMBER], hubs: $h }) { user { id } } }";
+
+    let unauthenticated = app.graphql("{ me { id } }", json!({})).await;
+    assert_eq!(error_code(&unauthenticated), Some("UNAUTHENTICATED"));
+    let forbidden = app.graphql_as(&member, "{ accessLog { edges { node { action } } } }", json!({})).await;
+    assert_eq!(error_code(&forbidden), Some("FORBIDDEN"));
+    let not_found =
+        app.graphql_as(&member, "query($id: ID!) { user(id: $id) { id } }", json!({ "id": stranger })).await;
+    assert_eq!(error_code(&not_found), Some("NOT_FOUND"));
+    let conflict = app.graphql_as(&admin, create, json!({ "e": "MEMBER@example.org", "h": ["arun"] })).await;
+    assert_eq!(error_code(&conflict), Some("CONFLICT"), "{conflict}");
+    let bad_email = app.graphql_as(&admin, create, json!({ "e": "not an email", "h": ["arun"] })).await;
+    assert_eq!(error_code(&bad_email), Some("BAD_USER_INPUT"));
+    assert_eq!(bad_email["errors"][0]["extensions"]["field"], "input.email");
+    assert!(!bad_email["errors"][0]["message"].as_str().unwrap().contains("not an email"), "input is not echoed");
+    let bad_hub = app.graphql_as(&admin, create, json!({ "e": "pat@example.org", "h": ["atlantis"] })).await;
+    assert_eq!(bad_hub["errors"][0]["extensions"]["field"], "input.hubs");
+    let bad_query = app.graphql("{ noSuchField }", json!({})).await;
+    assert_eq!(error_code(&bad_query), Some("BAD_USER_INPUT"));
+    let deep = format!(
+        "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
+        "ofType { ".repeat(12),
+        "} ".repeat(12)
+    );
+    let too_deep = app.graphql(&deep, json!({})).await;
+    assert!(too_deep["errors"][0]["message"].as_str().unwrap().contains("nested too deep"), "{too_deep}");
+    assert_eq!(error_code(&too_deep), Some("BAD_USER_INPUT"), "{too_deep}");
+
+    // A failure inside Heard: the store is closed under the server. The client gets a
+    // reference, never the internal detail; nothing is half-written.
+    app.store.close().await.unwrap();
+    let internal = app.graphql_as(&admin, create, json!({ "e": "late@example.org", "h": ["arun"] })).await;
+    assert_eq!(error_code(&internal), Some("INTERNAL"), "{internal}");
+    let message = internal["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("reference") && !message.to_lowercase().contains("closed"), "{message}");
+    assert!(app.identity.directory().read(|state| !state.by_email.contains_key("late@example.org")));
+}
+
+#[tokio::test]
+async fn a_newcomer_creates_an_administrator_with_one_command_then_a_coordinator_who_sees_only_arun() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(heard_binary())
+        .args(["admin", "create-user", "--data"])
+        .arg(data_dir.path())
+        .args(["--email", "admin@example.org", "--role", "administrator", "--name", "Alex"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let password = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("one-time password: "))
+        .expect("a one-time password is printed")
+        .to_owned();
+
+    let app = spawn_app_in(data_dir, |_| {}).await;
+    let admin = app.try_login("admin@example.org", &password).await.expect("the administrator logs in");
+    let me = admin.graphql("{ me { displayName roles mustChangePassword } }", json!({})).await;
+    assert_eq!(
+        me["data"]["me"],
+        json!({ "displayName": "Alex", "roles": ["ADMINISTRATOR"], "mustChangePassword": true })
+    );
+    let created = admin
+        .graphql(
+            "mutation { createUser(input: { email: \"chris@example.org\", displayName: \"Chris\", roles: [HUB_COORDINATOR], hubs: [\"arun\"] }) { user { id hubs { name } } oneTimePassword } }",
+            json!({}),
+        )
+        .await;
+    let coordinator_password = created["data"]["createUser"]["oneTimePassword"].as_str().expect("{created}").to_owned();
+    let crawley = admin
+        .graphql(
+            "mutation { createUser(input: { email: \"dee@example.org\", displayName: \"Dee\", roles: [HUB_MEMBER], hubs: [\"crawley\"] }) { user { id } } }",
+            json!({}),
+        )
+        .await["data"]["createUser"]["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let chris = app.try_login("chris@example.org", &coordinator_password).await.expect("the coordinator logs in");
+    let users = chris.graphql("{ users { edges { node { displayName hubs { id } } } } }", json!({})).await;
+    let names: Vec<&str> = users["data"]["users"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["displayName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["Chris"], "a coordinator lists only accounts in their hubs: {users}");
+    let peek = chris.graphql("query($id: ID!) { user(id: $id) { displayName } }", json!({ "id": crawley })).await;
+    assert_eq!(error_code(&peek), Some("NOT_FOUND"), "{peek}");
+    let filtered = chris.graphql("{ users(hub: \"crawley\") { edges { node { id } } } }", json!({})).await;
+    assert_eq!(filtered["data"]["users"]["edges"], json!([]));
+
+    let changed = chris
+        .graphql(
+            "mutation($c: String!) { changePassword(currentPassword: $c, newPassword: \"my own long password\") }",
+            json!({ "c": coordinator_password }),
+        )
+        .await;
+    assert_eq!(changed["data"]["changePassword"], true, "{changed}");
+    assert!(app.try_login("chris@example.org", "my own long password").await.is_ok());
+}
