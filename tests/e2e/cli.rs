@@ -119,3 +119,61 @@ fn bench_append_ends_with_a_json_summary_including_the_raw_fsync_ceiling() {
         assert!(summary[key].as_f64().unwrap() > 0.0, "{key} in {summary}");
     }
 }
+
+fn create_user_with_stdin(data: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write as _;
+    let mut child = Command::new(heard_binary())
+        .args(["admin", "create-user", "--data"])
+        .arg(data)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("heard runs");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn create_user_reads_a_password_from_stdin_and_refuses_a_short_one_without_creating_anything() {
+    let data = tempfile::tempdir().unwrap();
+    let args = ["--email", "admin@example.org", "--role", "administrator", "--password-stdin"];
+    let short = create_user_with_stdin(data.path(), &args, "short\n");
+    assert!(!short.status.success());
+    let stderr = String::from_utf8_lossy(&short.stderr);
+    assert!(stderr.contains("at least 12 characters") && !stderr.contains("short\n"), "{stderr}");
+
+    let ok = create_user_with_stdin(data.path(), &args, "a long enough passphrase\n");
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(stdout.contains("created account") && !stdout.contains("one-time password"), "{stdout}");
+
+    let again = create_user_with_stdin(data.path(), &args, "a long enough passphrase\n");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"), "one account per email");
+
+    let app = heard_tests::spawn_app_in(data, |_| {}).await;
+    assert!(app.try_login("admin@example.org", "a long enough passphrase").await.is_ok());
+}
+
+#[test]
+fn create_user_names_the_flag_that_is_wrong() {
+    let data = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let output = Command::new(heard_binary())
+            .args(["admin", "create-user", "--data"])
+            .arg(data.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{args:?} should fail");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    assert!(run(&["--email", "a@example.org", "--role", "boss"]).contains("--role: `boss` is not a role"));
+    assert!(run(&["--email", "a@example.org", "--role", "hub_coordinator"]).contains("--hub"));
+    assert!(
+        run(&["--email", "a@example.org", "--role", "hub_member", "--hub", "Atlantis"])
+            .contains("--hub: there is no `Atlantis`")
+    );
+    assert!(run(&["--email", "not-an-email", "--role", "advocate"]).contains("--email"));
+}
