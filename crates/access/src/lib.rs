@@ -152,10 +152,26 @@ pub enum Action {
     /// Hubs, the Forum and providers.
     ViewReferenceData,
     EditReferenceData,
+    /// Log what someone said, for a hub.
+    LogFeedback,
+    /// Read a feedback item (the policy also says which version: see [`feedback_view`]).
+    ViewFeedback,
+    /// Redact, share or hold an item before it leaves the hub.
+    ModerateFeedback,
+    /// Record that the speaker narrowed or withdrew their consent.
+    ChangeConsent,
+    /// Flag a disclosure of risk, which routes the item to a named coordinator.
+    FlagSafeguarding,
+    /// See a hub's moderation queue, or your own safeguarding queue.
+    ViewQueue,
+    /// Record a forum meeting for a hub.
+    RecordMeeting,
+    /// Add, rename or merge themes.
+    EditThemes,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 18] = [
         Action::ViewAccount,
         Action::ListAccounts,
         Action::CreateAccount,
@@ -166,6 +182,14 @@ impl Action {
         Action::ViewAccessLog,
         Action::ViewReferenceData,
         Action::EditReferenceData,
+        Action::LogFeedback,
+        Action::ViewFeedback,
+        Action::ModerateFeedback,
+        Action::ChangeConsent,
+        Action::FlagSafeguarding,
+        Action::ViewQueue,
+        Action::RecordMeeting,
+        Action::EditThemes,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -180,8 +204,90 @@ impl Action {
             Action::ViewAccessLog => "view_access_log",
             Action::ViewReferenceData => "view_reference_data",
             Action::EditReferenceData => "edit_reference_data",
+            Action::LogFeedback => "log_feedback",
+            Action::ViewFeedback => "view_feedback",
+            Action::ModerateFeedback => "moderate_feedback",
+            Action::ChangeConsent => "change_consent",
+            Action::FlagSafeguarding => "flag_safeguarding",
+            Action::ViewQueue => "view_queue",
+            Action::RecordMeeting => "record_meeting",
+            Action::EditThemes => "edit_themes",
         }
     }
+
+    /// Actions about accounts and reference data, which administrators may always take.
+    /// Administrators get no content (feedback, cases, complaints) by virtue of the role.
+    pub fn is_administrative(self) -> bool {
+        matches!(
+            self,
+            Action::ViewAccount
+                | Action::ListAccounts
+                | Action::CreateAccount
+                | Action::ChangeRoles
+                | Action::UnlockAccount
+                | Action::ManageSessions
+                | Action::ManageApiTokens
+                | Action::ViewAccessLog
+                | Action::EditReferenceData
+                | Action::EditThemes
+        )
+    }
+}
+
+/// How far a speaker agreed their words may go. Ordered: each scope includes the ones before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Consent {
+    /// The hub only.
+    Hub,
+    /// The hub and commissioners (and the provider it is about).
+    Commissioners,
+    /// Anyone: published.
+    Public,
+}
+
+/// What the policy needs to know about a feedback item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeedbackFacts {
+    pub item: Uuid,
+    pub hub: String,
+    pub provider: Option<String>,
+    /// `None` once the speaker withdrew consent.
+    pub consent: Option<Consent>,
+    /// A hub coordinator approved it to leave the hub.
+    pub shared: bool,
+    /// The coordinator whose safeguarding queue holds it, if a risk was disclosed.
+    pub safeguarding: Option<Uuid>,
+}
+
+/// Which version of a feedback item someone sees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeedbackView {
+    /// The hub's own record: the original words, redactions shown as proposals.
+    Hub,
+    /// Outside the hub: the redacted words only.
+    Shared,
+}
+
+/// Which version of an item `actor` may see, if any. The one rule for every list, search,
+/// report and subscription that shows feedback.
+pub fn feedback_view(actor: &Actor, facts: &FeedbackFacts) -> Option<FeedbackView> {
+    let in_hub = actor.hubs.contains(&facts.hub) && (actor.has(Role::HubMember) || actor.has(Role::HubCoordinator));
+    if let Some(coordinator) = facts.safeguarding {
+        // A disclosure of risk goes to a person with a duty of care, and nowhere else.
+        return (actor.is(coordinator) && actor.has(Role::HubCoordinator)).then_some(FeedbackView::Hub);
+    }
+    if in_hub {
+        return Some(FeedbackView::Hub);
+    }
+    let consent = facts.consent?;
+    if !facts.shared {
+        return None;
+    }
+    let commissioners = consent >= Consent::Commissioners
+        && (actor.has(Role::Commissioner)
+            || (actor.has(Role::ProviderResponder) && actor.provider.is_some() && actor.provider == facts.provider));
+    (commissioners || consent == Consent::Public).then_some(FeedbackView::Shared)
 }
 
 /// What an action is about, with the facts the policy needs to judge scope.
@@ -195,6 +301,12 @@ pub enum Resource {
     OwnedBy { account: Uuid },
     /// Hubs, the Forum, providers.
     ReferenceData,
+    /// One hub: logging feedback for it, its meetings, its moderation queue.
+    Hub { hub: String },
+    /// One feedback item.
+    Feedback(FeedbackFacts),
+    /// The theme vocabulary.
+    Themes,
 }
 
 impl Resource {
@@ -205,6 +317,9 @@ impl Resource {
             Resource::Account { id, .. } => ("account", Some(id.to_string())),
             Resource::OwnedBy { account } => ("account", Some(account.to_string())),
             Resource::ReferenceData => ("reference_data", None),
+            Resource::Hub { hub } => ("hub", Some(hub.clone())),
+            Resource::Feedback(facts) => ("feedback", Some(facts.item.to_string())),
+            Resource::Themes => ("themes", None),
         }
     }
 }
@@ -252,12 +367,21 @@ pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
         // Hub and provider names are public: "you said, we did" pages name them.
         return Decision::Allow;
     }
+    if let (ViewFeedback, Resource::Feedback(facts)) = (action, resource) {
+        // Public feedback needs no login; anything else not visible is concealed.
+        return match feedback_view(actor, facts) {
+            Some(_) => Decision::Allow,
+            None => Decision::conceal("this feedback is not shared with you"),
+        };
+    }
     if !actor.is_authenticated() {
         return Decision::login();
     }
-    if actor.is_admin() {
+    if actor.is_admin() && action.is_administrative() {
         return Decision::Allow;
     }
+    let in_hub = |hub: &String, roles: &[Role]| actor.hubs.contains(hub) && roles.iter().any(|role| actor.has(*role));
+    const HUB_ROLES: [Role; 2] = [Role::HubMember, Role::HubCoordinator];
     match (action, resource) {
         (ViewAccount, Resource::Account { id, hubs }) => {
             if actor.is(*id) || actor.coordinates_any(hubs) {
@@ -275,6 +399,24 @@ pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
         (CreateAccount | ChangeRoles | UnlockAccount, _) => Decision::deny("only administrators can manage accounts"),
         (ViewAccessLog, _) => Decision::deny("only administrators can read the access log"),
         (EditReferenceData, _) => Decision::deny("only administrators can change hubs and providers"),
+        (LogFeedback | RecordMeeting, Resource::Hub { hub }) if in_hub(hub, &HUB_ROLES) => Decision::Allow,
+        (LogFeedback | RecordMeeting, _) => Decision::deny("only members of this hub can do this"),
+        (ViewQueue, Resource::Hub { hub }) if in_hub(hub, &[Role::HubCoordinator]) => Decision::Allow,
+        (ViewQueue, Resource::System) if actor.has(Role::HubCoordinator) => Decision::Allow,
+        (ViewQueue, _) => Decision::deny("only this hub's coordinators can see its queues"),
+        (ModerateFeedback | ChangeConsent | FlagSafeguarding, Resource::Feedback(facts)) => {
+            if feedback_view(actor, facts) != Some(FeedbackView::Hub) {
+                return Decision::conceal("this feedback is not shared with you");
+            }
+            match action {
+                ModerateFeedback if !in_hub(&facts.hub, &[Role::HubCoordinator]) => {
+                    Decision::deny("only this hub's coordinators can moderate its feedback")
+                }
+                _ => Decision::Allow,
+            }
+        }
+        (EditThemes, _) if actor.has(Role::HubCoordinator) => Decision::Allow,
+        (EditThemes, _) => Decision::deny("only hub coordinators and administrators can change themes"),
         _ => Decision::deny("this is not something your role can do"),
     }
 }

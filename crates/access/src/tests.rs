@@ -55,6 +55,21 @@ fn outcome(decision: Decision) -> char {
     }
 }
 
+fn feedback(hub: &str, consent: Option<Consent>, shared: bool, provider: &str, safeguarding: Option<Uuid>) -> Resource {
+    Resource::Feedback(FeedbackFacts {
+        item: Uuid::from_u128(99),
+        hub: hub.to_owned(),
+        provider: Some(provider.to_owned()),
+        consent,
+        shared,
+        safeguarding,
+    })
+}
+
+fn hub(id: &str) -> Resource {
+    Resource::Hub { hub: id.to_owned() }
+}
+
 /// (action, scope, resource, expected per column)
 fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
     use Action::*;
@@ -82,6 +97,99 @@ fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
         (ViewReferenceData, "out of scope", Resource::ReferenceData, "AAAAAAAA"),
         (EditReferenceData, "in scope", Resource::ReferenceData, "FFFFFFAU"),
         (EditReferenceData, "out of scope", Resource::ReferenceData, "FFFFFFAU"),
+        (LogFeedback, "in scope: their hub", hub(ARUN), "AAFFFFFU"),
+        (LogFeedback, "out of scope: another hub", hub(CRAWLEY), "FFFFFFFU"),
+        (RecordMeeting, "in scope: their hub", hub(ARUN), "AAFFFFFU"),
+        (RecordMeeting, "out of scope: another hub", hub(CRAWLEY), "FFFFFFFU"),
+        (ViewQueue, "in scope: their hub", hub(ARUN), "FAFFFFFU"),
+        (ViewQueue, "out of scope: another hub", hub(CRAWLEY), "FFFFFFFU"),
+        (
+            ViewFeedback,
+            "in scope: their hub's item, not yet shared",
+            feedback(ARUN, Some(Consent::Commissioners), false, "cgl", None),
+            "AANNNNNN",
+        ),
+        (
+            ViewFeedback,
+            "out of scope: another hub's item, not yet shared",
+            feedback(CRAWLEY, Some(Consent::Public), false, "cgl", None),
+            "NNNNNNNN",
+        ),
+        (
+            ViewFeedback,
+            "in scope: shared with commissioners, about their provider",
+            feedback(CRAWLEY, Some(Consent::Commissioners), true, "cgl", None),
+            "NNNNAANN",
+        ),
+        (
+            ViewFeedback,
+            "out of scope: shared with commissioners, about another provider",
+            feedback(CRAWLEY, Some(Consent::Commissioners), true, "addaction", None),
+            "NNNNANNN",
+        ),
+        (
+            ViewFeedback,
+            "in scope: shared and public",
+            feedback(CRAWLEY, Some(Consent::Public), true, "cgl", None),
+            "AAAAAAAA",
+        ),
+        (ViewFeedback, "out of scope: consent withdrawn", feedback(CRAWLEY, None, true, "cgl", None), "NNNNNNNN"),
+        (
+            ViewFeedback,
+            "out of scope: shared but the speaker agreed to the hub only",
+            feedback(CRAWLEY, Some(Consent::Hub), true, "cgl", None),
+            "NNNNNNNN",
+        ),
+        (
+            ViewFeedback,
+            "in scope: safeguarding, in their own queue",
+            feedback(ARUN, Some(Consent::Public), true, "cgl", Some(own())),
+            "NANNNNNN",
+        ),
+        (
+            ViewFeedback,
+            "out of scope: safeguarding, in another coordinator's queue",
+            feedback(ARUN, Some(Consent::Public), true, "cgl", Some(someone_else())),
+            "NNNNNNNN",
+        ),
+        (
+            ModerateFeedback,
+            "in scope: their hub's item",
+            feedback(ARUN, Some(Consent::Commissioners), false, "cgl", None),
+            "FANNNNNU",
+        ),
+        (
+            ModerateFeedback,
+            "out of scope: another hub's item",
+            feedback(CRAWLEY, Some(Consent::Commissioners), false, "cgl", None),
+            "NNNNNNNU",
+        ),
+        (
+            ChangeConsent,
+            "in scope: their hub's item",
+            feedback(ARUN, Some(Consent::Public), true, "cgl", None),
+            "AANNNNNU",
+        ),
+        (
+            ChangeConsent,
+            "out of scope: another hub's shared item",
+            feedback(CRAWLEY, Some(Consent::Public), true, "cgl", None),
+            "NNNNNNNU",
+        ),
+        (
+            FlagSafeguarding,
+            "in scope: their hub's item",
+            feedback(ARUN, Some(Consent::Public), false, "cgl", None),
+            "AANNNNNU",
+        ),
+        (
+            FlagSafeguarding,
+            "out of scope: another hub's item",
+            feedback(CRAWLEY, Some(Consent::Public), false, "cgl", None),
+            "NNNNNNNU",
+        ),
+        (EditThemes, "in scope", Resource::Themes, "FAFFFFAU"),
+        (EditThemes, "out of scope", Resource::Themes, "FAFFFFAU"),
     ]
 }
 
@@ -140,4 +248,22 @@ fn an_access_record_holds_opaque_ids_and_the_reason_only() {
     assert_eq!(record.resource_id, Some(someone_else().to_string()));
     assert!(!record.allowed);
     assert_eq!(record.reason.as_deref(), Some("this account is outside your hubs"));
+}
+
+#[test]
+fn administrators_see_no_feedback_content_by_virtue_of_their_role() {
+    let admin = actor("administrator");
+    let unshared = FeedbackFacts {
+        item: Uuid::from_u128(5),
+        hub: ARUN.into(),
+        provider: None,
+        consent: Some(Consent::Commissioners),
+        shared: false,
+        safeguarding: None,
+    };
+    assert_eq!(feedback_view(&admin, &unshared), None);
+    let mut coordinator = actor("hub_coordinator");
+    assert_eq!(feedback_view(&coordinator, &unshared), Some(FeedbackView::Hub));
+    coordinator.hubs.clear();
+    assert_eq!(feedback_view(&coordinator, &unshared), None, "hub scope is what counts");
 }

@@ -1,0 +1,526 @@
+//! The feedback domain, free of storage, search and web.
+//!
+//! An item is one point someone made, in their own words. Everything that happens to it is an
+//! event on its stream (`feedback-<id>`); [`Item`] folds them, and [`decide`] turns a command
+//! into new events or a [`Rejection`] that names the field and says what is wrong.
+
+pub mod themes;
+
+use std::collections::BTreeSet;
+
+use heard_access::{Consent, FeedbackFacts};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub const FEEDBACK: &str = "feedback";
+pub const MEETING: &str = "meeting";
+
+/// Longest item text, in characters: one point, not a transcript.
+pub const MAX_TEXT_CHARS: usize = 5000;
+
+/// How the point reached the hub.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Forum,
+    DropIn,
+    OneToOne,
+    Survey,
+    Online,
+    /// Phone or SMS.
+    Phone,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 6] =
+        [Channel::Forum, Channel::DropIn, Channel::OneToOne, Channel::Survey, Channel::Online, Channel::Phone];
+
+    /// The spelling in CSV files and search filters: `drop-in`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Forum => "forum",
+            Channel::DropIn => "drop-in",
+            Channel::OneToOne => "one-to-one",
+            Channel::Survey => "survey",
+            Channel::Online => "online",
+            Channel::Phone => "phone",
+        }
+    }
+
+    /// Accepts `drop-in`, `Drop in`, `drop_in`, `phone/sms`, `sms`, …
+    pub fn parse(text: &str) -> Option<Channel> {
+        let wanted = text.trim().to_lowercase().replace(['_', ' '], "-");
+        match wanted.as_str() {
+            "phone/sms" | "sms" | "phone-sms" | "text" => Some(Channel::Phone),
+            "1-to-1" | "one-one" | "121" => Some(Channel::OneToOne),
+            other => Channel::ALL.into_iter().find(|channel| channel.as_str() == other),
+        }
+    }
+}
+
+/// Whether the speaker can be identified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpeakerKind {
+    Anonymous,
+    /// Known to the hub by a chosen name.
+    Pseudonymous,
+    /// Named, with their consent.
+    Named,
+}
+
+impl SpeakerKind {
+    pub fn parse(text: &str) -> Option<SpeakerKind> {
+        match text.trim().to_lowercase().as_str() {
+            "anonymous" | "anon" => Some(SpeakerKind::Anonymous),
+            "pseudonymous" | "pseudonym" => Some(SpeakerKind::Pseudonymous),
+            "named" => Some(SpeakerKind::Named),
+            _ => None,
+        }
+    }
+}
+
+pub fn parse_consent(text: &str) -> Option<Consent> {
+    match text.trim().to_lowercase().as_str() {
+        "hub" | "hub only" => Some(Consent::Hub),
+        "commissioners" | "commissioner" => Some(Consent::Commissioners),
+        "public" => Some(Consent::Public),
+        _ => None,
+    }
+}
+
+/// Where an item stands in the loop. Issue #6 records the later states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoopState {
+    Logged,
+    Shared,
+    Acknowledged,
+    LinkedToDecision,
+    NotActedOn,
+    FedBack,
+}
+
+impl LoopState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoopState::Logged => "logged",
+            LoopState::Shared => "shared",
+            LoopState::Acknowledged => "acknowledged",
+            LoopState::LinkedToDecision => "linked_to_decision",
+            LoopState::NotActedOn => "not_acted_on",
+            LoopState::FedBack => "fed_back",
+        }
+    }
+}
+
+/// Moderation by the hub before anything leaves it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Moderation {
+    Pending,
+    Shared,
+    Held,
+}
+
+/// Who said it. Encrypted in the log under the speaker's own key.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpeakerDetails {
+    pub name: Option<String>,
+    pub contact: Option<String>,
+}
+
+/// The personal part of `FeedbackLogged`: the words (which may name people) and the speaker.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedPersonal {
+    pub text: String,
+    #[serde(default)]
+    pub speaker: SpeakerDetails,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackLogged {
+    pub item: Uuid,
+    pub hub: String,
+    pub meeting: Option<Uuid>,
+    pub channel: Channel,
+    /// The service or provider as the speaker named it (not personal: a service's name).
+    pub about: Option<String>,
+    /// The provider id when `about` matched a known provider.
+    pub provider: Option<String>,
+    pub themes: BTreeSet<String>,
+    pub speaker: SpeakerKind,
+    pub consent: Consent,
+    /// The day it was said, `YYYY-MM-DD`.
+    pub said_on: String,
+    pub logged_by: Uuid,
+    /// SHA-256 of the import row, when it came from a spreadsheet (makes imports idempotent).
+    #[serde(default)]
+    pub import_key: Option<String>,
+}
+
+/// The redacted version, for outside the hub. Encrypted like the text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedactedPersonal {
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackRedacted {
+    pub by: Uuid,
+    /// How many passages were taken out.
+    pub passages: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackShared {
+    pub by: Uuid,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackHeld {
+    pub by: Uuid,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentChanged {
+    /// `None`: withdrawn entirely.
+    pub consent: Option<Consent>,
+    pub by: Uuid,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SafeguardingFlagged {
+    pub by: Uuid,
+    /// The coordinator with the duty of care whose queue it goes to.
+    pub coordinator: Uuid,
+}
+
+/// The point of the loop where the hub reported back at a meeting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackFedBack {
+    pub by: Uuid,
+    pub meeting: Option<Uuid>,
+}
+
+/// Every event of a feedback item, in one type.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    Logged(FeedbackLogged, LoggedPersonal),
+    Redacted(FeedbackRedacted, RedactedPersonal),
+    Shared(FeedbackShared),
+    Held(FeedbackHeld),
+    ConsentChanged(ConsentChanged),
+    SafeguardingFlagged(SafeguardingFlagged),
+    FedBack(FeedbackFedBack),
+}
+
+impl Event {
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Event::Logged(..) => "FeedbackLogged",
+            Event::Redacted(..) => "FeedbackRedacted",
+            Event::Shared(_) => "FeedbackShared",
+            Event::Held(_) => "FeedbackHeld",
+            Event::ConsentChanged(_) => "ConsentChanged",
+            Event::SafeguardingFlagged(_) => "SafeguardingFlagged",
+            Event::FedBack(_) => "FeedbackFedBack",
+        }
+    }
+}
+
+/// An item as its events have made it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    pub logged: FeedbackLogged,
+    /// `None` once the speaker's key was destroyed (erased).
+    pub text: Option<String>,
+    pub speaker: SpeakerDetails,
+    pub redacted_text: Option<String>,
+    pub consent: Option<Consent>,
+    pub moderation: Moderation,
+    pub safeguarding: Option<Uuid>,
+    pub loop_state: LoopState,
+    /// Microseconds since the epoch of the first event.
+    pub logged_at_micros: i64,
+    /// The stream revision this state is at.
+    pub revision: u64,
+}
+
+impl Item {
+    /// Starts an item from its first event.
+    pub fn new(logged: FeedbackLogged, personal: Option<LoggedPersonal>, at_micros: i64) -> Item {
+        let consent = Some(logged.consent);
+        Item {
+            text: personal.as_ref().map(|p| p.text.clone()),
+            speaker: personal.map(|p| p.speaker).unwrap_or_default(),
+            logged,
+            redacted_text: None,
+            consent,
+            moderation: Moderation::Pending,
+            safeguarding: None,
+            loop_state: LoopState::Logged,
+            logged_at_micros: at_micros,
+            revision: 0,
+        }
+    }
+
+    /// Applies a later event. (`Logged` starts an item: see [`Item::new`].)
+    pub fn apply(&mut self, event: &Event) {
+        self.revision += 1;
+        match event {
+            Event::Logged(..) => {}
+            Event::Redacted(_, personal) => self.redacted_text = Some(personal.text.clone()),
+            Event::Shared(_) => {
+                self.moderation = Moderation::Shared;
+                if self.loop_state == LoopState::Logged {
+                    self.loop_state = LoopState::Shared;
+                }
+            }
+            Event::Held(_) => self.moderation = Moderation::Held,
+            Event::ConsentChanged(changed) => self.consent = changed.consent,
+            Event::SafeguardingFlagged(flagged) => self.safeguarding = Some(flagged.coordinator),
+            Event::FedBack(_) => self.loop_state = LoopState::FedBack,
+        }
+    }
+
+    /// What the access policy needs to judge this item.
+    pub fn facts(&self) -> FeedbackFacts {
+        FeedbackFacts {
+            item: self.logged.item,
+            hub: self.logged.hub.clone(),
+            provider: self.logged.provider.clone(),
+            consent: self.consent,
+            shared: self.moderation == Moderation::Shared,
+            safeguarding: self.safeguarding,
+        }
+    }
+
+    /// The words for outside the hub: the redacted version if there is one.
+    pub fn shared_text(&self) -> Option<&str> {
+        if self.consent.is_none() {
+            return None;
+        }
+        self.redacted_text.as_deref().or(self.text.as_deref())
+    }
+
+    /// The words for the hub itself (`None` once consent is withdrawn or the person erased).
+    pub fn hub_text(&self) -> Option<&str> {
+        if self.consent.is_none() {
+            return None;
+        }
+        self.text.as_deref()
+    }
+}
+
+/// A command refused, naming the input field and saying why, without repeating the input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    Invalid {
+        field: String,
+        message: String,
+    },
+    /// The state of the item does not allow it (e.g. sharing a safeguarding item).
+    Conflict(String),
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> Rejection {
+    Rejection::Invalid { field: field.to_owned(), message: message.into() }
+}
+
+/// What someone typed to log an item (already checked against reference data by the service).
+#[derive(Clone, Debug, Default)]
+pub struct NewItem {
+    pub hub: String,
+    pub meeting: Option<Uuid>,
+    pub channel: Option<Channel>,
+    pub about: Option<String>,
+    pub provider: Option<String>,
+    pub themes: BTreeSet<String>,
+    pub speaker: Option<SpeakerKind>,
+    pub speaker_name: Option<String>,
+    pub speaker_contact: Option<String>,
+    pub consent: Option<Consent>,
+    pub said_on: String,
+    pub text: String,
+    pub import_key: Option<String>,
+}
+
+/// Checks a date `YYYY-MM-DD` that is not in the future.
+pub fn check_date(field: &str, text: &str, today: jiff::civil::Date) -> Result<jiff::civil::Date, Rejection> {
+    let date: jiff::civil::Date =
+        text.trim().parse().map_err(|_| invalid(field, "enter a date as YYYY-MM-DD, for example 2026-03-14"))?;
+    if date > today {
+        return Err(invalid(field, "the date cannot be in the future"));
+    }
+    if date.year() < 2000 {
+        return Err(invalid(field, "the date is before 2000; check the year"));
+    }
+    Ok(date)
+}
+
+/// Validates a new item and returns its first event.
+pub fn log(item: Uuid, by: Uuid, new: NewItem, today: jiff::civil::Date) -> Result<Event, Rejection> {
+    let text = new.text.trim().to_owned();
+    if text.is_empty() {
+        return Err(invalid("text", "write down what the person said"));
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(invalid(
+            "text",
+            format!("one item holds at most {MAX_TEXT_CHARS} characters; split it into several points"),
+        ));
+    }
+    let channel = new.channel.ok_or_else(|| invalid("channel", "choose how it was heard"))?;
+    let speaker = new.speaker.ok_or_else(|| invalid("speaker", "choose anonymous, pseudonymous or named"))?;
+    let consent =
+        new.consent.ok_or_else(|| invalid("consent", "choose who may see it: hub, commissioners or public"))?;
+    let said_on = check_date("date", &new.said_on, today)?;
+    let name = new.speaker_name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    let contact = new.speaker_contact.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+    match speaker {
+        SpeakerKind::Anonymous if name.is_some() || contact.is_some() => {
+            return Err(invalid("speakerName", "an anonymous speaker has no name or contact details"));
+        }
+        SpeakerKind::Pseudonymous | SpeakerKind::Named if name.is_none() => {
+            return Err(invalid("speakerName", "give the name (or chosen name) the person agreed to"));
+        }
+        _ => {}
+    }
+    let about = new.about.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty());
+    if about.as_ref().is_some_and(|a| a.chars().count() > 200) {
+        return Err(invalid("about", "name the service in at most 200 characters"));
+    }
+    Ok(Event::Logged(
+        FeedbackLogged {
+            item,
+            hub: new.hub,
+            meeting: new.meeting,
+            channel,
+            about,
+            provider: new.provider,
+            themes: new.themes,
+            speaker,
+            consent,
+            said_on: said_on.to_string(),
+            logged_by: by,
+            import_key: new.import_key,
+        },
+        LoggedPersonal { text, speaker: SpeakerDetails { name, contact } },
+    ))
+}
+
+/// The text with every passage taken out and replaced by `[redacted]`.
+pub fn redact(item: &Item, by: Uuid, passages: &[String]) -> Result<Event, Rejection> {
+    let Some(original) = item.hub_text() else {
+        return Err(Rejection::Conflict(
+            "there is no text to redact: consent was withdrawn or the person erased".into(),
+        ));
+    };
+    if item.moderation == Moderation::Shared {
+        return Err(Rejection::Conflict("this item has already been shared; redact before sharing".into()));
+    }
+    let passages: Vec<&str> = passages.iter().map(|p| p.trim()).filter(|p| !p.is_empty()).collect();
+    if passages.is_empty() {
+        return Err(invalid("passages", "choose at least one passage to take out"));
+    }
+    let mut text = item.redacted_text.clone().unwrap_or_else(|| original.to_owned());
+    for (index, passage) in passages.iter().enumerate() {
+        if !text.contains(passage) {
+            return Err(invalid(&format!("passages[{index}]"), "this passage is not in the text"));
+        }
+        text = text.replace(passage, "[redacted]");
+    }
+    Ok(Event::Redacted(FeedbackRedacted { by, passages: passages.len() }, RedactedPersonal { text }))
+}
+
+/// Approves an item to leave the hub, within the speaker's consent.
+pub fn share(item: &Item, by: Uuid) -> Result<Event, Rejection> {
+    if item.safeguarding.is_some() {
+        return Err(Rejection::Conflict("a safeguarding item never leaves the coordinator's queue".into()));
+    }
+    match item.consent {
+        None => Err(Rejection::Conflict("the speaker withdrew consent; it cannot be shared".into())),
+        Some(Consent::Hub) => {
+            Err(Rejection::Conflict("the speaker agreed to the hub only; it cannot be shared".into()))
+        }
+        Some(_) if item.moderation == Moderation::Shared => {
+            Err(Rejection::Conflict("this item is already shared".into()))
+        }
+        Some(_) => Ok(Event::Shared(FeedbackShared { by })),
+    }
+}
+
+pub fn hold(item: &Item, by: Uuid, reason: &str) -> Result<Event, Rejection> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(invalid("reason", "say in a few words why it is held (at most 500 characters)"));
+    }
+    if item.moderation == Moderation::Shared {
+        return Err(Rejection::Conflict("this item is already shared; narrow or withdraw consent instead".into()));
+    }
+    Ok(Event::Held(FeedbackHeld { by, reason: reason.to_owned() }))
+}
+
+/// Narrows or withdraws consent. Widening needs the speaker's new consent, recorded as a new
+/// item: a hub cannot widen it on their behalf.
+pub fn change_consent(item: &Item, by: Uuid, consent: Option<Consent>) -> Result<Event, Rejection> {
+    match (item.consent, consent) {
+        (None, _) => Err(Rejection::Conflict("consent was already withdrawn".into())),
+        (Some(now), Some(wanted)) if wanted >= now => {
+            Err(invalid("consent", "consent can only be narrowed or withdrawn, never widened on someone's behalf"))
+        }
+        _ => Ok(Event::ConsentChanged(ConsentChanged { consent, by })),
+    }
+}
+
+pub fn flag_safeguarding(item: &Item, by: Uuid, coordinator: Uuid) -> Result<Event, Rejection> {
+    if item.safeguarding.is_some() {
+        return Err(Rejection::Conflict("this item is already with a coordinator for safeguarding".into()));
+    }
+    Ok(Event::SafeguardingFlagged(SafeguardingFlagged { by, coordinator }))
+}
+
+/// A meeting of a hub or the Forum.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeetingRecorded {
+    pub meeting: Uuid,
+    pub hub: String,
+    pub held_on: String,
+    pub attendance: u32,
+    pub items: Vec<Uuid>,
+    pub by: Uuid,
+}
+
+/// Minutes can name people, so they are encrypted like item text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MinutesPersonal {
+    pub minutes: String,
+}
+
+pub fn record_meeting(
+    meeting: Uuid,
+    by: Uuid,
+    hub: String,
+    held_on: &str,
+    attendance: i64,
+    minutes: &str,
+    items: Vec<Uuid>,
+    today: jiff::civil::Date,
+) -> Result<(MeetingRecorded, MinutesPersonal), Rejection> {
+    let held_on = check_date("date", held_on, today)?;
+    if !(0..=10_000).contains(&attendance) {
+        return Err(invalid("attendance", "enter how many people came, from 0 to 10000"));
+    }
+    if minutes.chars().count() > 50_000 {
+        return Err(invalid("minutes", "minutes are at most 50000 characters"));
+    }
+    Ok((
+        MeetingRecorded { meeting, hub, held_on: held_on.to_string(), attendance: attendance as u32, items, by },
+        MinutesPersonal { minutes: minutes.trim().to_owned() },
+    ))
+}
+
+#[cfg(test)]
+mod tests;

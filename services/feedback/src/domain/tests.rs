@@ -1,0 +1,250 @@
+//! Given / when / then, for every command and rule.
+
+use std::collections::BTreeSet;
+
+use heard_access::{Actor, Consent, FeedbackView, Role, feedback_view};
+use uuid::Uuid;
+
+use super::themes::{Vocabulary, seed};
+use super::*;
+
+fn today() -> jiff::civil::Date {
+    jiff::civil::date(2026, 11, 23)
+}
+
+fn coordinator() -> Uuid {
+    Uuid::from_u128(10)
+}
+
+fn new_item(consent: Consent) -> NewItem {
+    NewItem {
+        hub: "arun".into(),
+        channel: Some(Channel::DropIn),
+        speaker: Some(SpeakerKind::Anonymous),
+        consent: Some(consent),
+        said_on: "2026-11-20".into(),
+        text: "The chemist in Bognor made Jo queue outside in the rain for her script".into(),
+        provider: Some("community-pharmacies".into()),
+        ..NewItem::default()
+    }
+}
+
+/// Given an item logged with `consent` and then `events`.
+fn given(consent: Consent, events: Vec<Event>) -> Item {
+    let Event::Logged(logged, personal) =
+        log(Uuid::from_u128(1), Uuid::from_u128(2), new_item(consent), today()).unwrap()
+    else {
+        unreachable!()
+    };
+    let mut item = Item::new(logged, Some(personal), 0);
+    for event in &events {
+        item.apply(event);
+    }
+    item
+}
+
+fn commissioner() -> Actor {
+    Actor { account: Some(Uuid::from_u128(20)), roles: BTreeSet::from([Role::Commissioner]), ..Actor::default() }
+}
+
+fn arun_member() -> Actor {
+    Actor {
+        account: Some(Uuid::from_u128(21)),
+        roles: BTreeSet::from([Role::HubMember]),
+        hubs: BTreeSet::from(["arun".to_owned()]),
+        ..Actor::default()
+    }
+}
+
+fn named_coordinator() -> Actor {
+    Actor {
+        account: Some(coordinator()),
+        roles: BTreeSet::from([Role::HubCoordinator]),
+        hubs: BTreeSet::from(["arun".to_owned()]),
+        ..Actor::default()
+    }
+}
+
+/// What `actor` would be shown of `item`.
+fn shown(actor: &Actor, item: &Item) -> Option<String> {
+    match feedback_view(actor, &item.facts())? {
+        FeedbackView::Hub => item.hub_text().map(str::to_owned),
+        FeedbackView::Shared => item.shared_text().map(str::to_owned),
+    }
+}
+
+fn redacted(item: &Item, passages: &[&str]) -> Event {
+    let passages: Vec<String> = passages.iter().map(|p| p.to_string()).collect();
+    redact(item, coordinator(), &passages).unwrap()
+}
+
+#[test]
+fn logging_keeps_the_words_exactly_and_starts_the_loop() {
+    let item = given(Consent::Commissioners, vec![]);
+    assert_eq!(item.hub_text(), Some("The chemist in Bognor made Jo queue outside in the rain for her script"));
+    assert_eq!(item.loop_state, LoopState::Logged);
+    assert_eq!(item.moderation, Moderation::Pending);
+}
+
+#[test]
+fn logging_without_the_required_answers_names_each_field() {
+    let cases: Vec<(NewItem, &str)> = vec![
+        (NewItem { text: "  ".into(), ..new_item(Consent::Hub) }, "text"),
+        (NewItem { channel: None, ..new_item(Consent::Hub) }, "channel"),
+        (NewItem { speaker: None, ..new_item(Consent::Hub) }, "speaker"),
+        (NewItem { consent: None, ..new_item(Consent::Hub) }, "consent"),
+        (NewItem { said_on: "20/11/2026".into(), ..new_item(Consent::Hub) }, "date"),
+        (NewItem { said_on: "2027-01-01".into(), ..new_item(Consent::Hub) }, "date"),
+        (NewItem { speaker_name: Some("Jo".into()), ..new_item(Consent::Hub) }, "speakerName"),
+        (NewItem { speaker: Some(SpeakerKind::Named), ..new_item(Consent::Hub) }, "speakerName"),
+        (NewItem { text: "x".repeat(MAX_TEXT_CHARS + 1), ..new_item(Consent::Hub) }, "text"),
+    ];
+    for (new, field) in cases {
+        match log(Uuid::nil(), Uuid::nil(), new, today()) {
+            Err(Rejection::Invalid { field: got, .. }) => assert_eq!(got, field),
+            other => panic!("expected {field} to be refused, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_redacted_text_is_never_shown_outside_the_hub() {
+    // Given an item for commissioners, when a coordinator redacts a name and shares it,
+    let logged = given(Consent::Commissioners, vec![]);
+    let redaction = redacted(&logged, &["Jo", "Bognor"]);
+    let item = given(Consent::Commissioners, vec![redaction, Event::Shared(FeedbackShared { by: coordinator() })]);
+    // then commissioners see only the redacted words, and the hub keeps the original.
+    let outside = shown(&commissioner(), &item).unwrap();
+    assert_eq!(outside, "The chemist in [redacted] made [redacted] queue outside in the rain for her script");
+    assert!(!outside.contains("Jo ") && !outside.contains("Bognor"));
+    assert_eq!(shown(&arun_member(), &item).unwrap(), item.text.clone().unwrap());
+}
+
+#[test]
+fn a_passage_that_is_not_in_the_text_is_refused_by_its_index() {
+    let item = given(Consent::Commissioners, vec![]);
+    let result = redact(&item, coordinator(), &["Jo".into(), "Worthing".into()]);
+    assert!(matches!(result, Err(Rejection::Invalid { ref field, .. }) if field == "passages[1]"), "{result:?}");
+}
+
+#[test]
+fn nothing_leaves_the_hub_until_a_coordinator_shares_it() {
+    let item = given(Consent::Public, vec![]);
+    assert_eq!(shown(&commissioner(), &item), None);
+    assert_eq!(shown(&Actor::anonymous(), &item), None);
+    let shared = given(Consent::Public, vec![Event::Shared(FeedbackShared { by: coordinator() })]);
+    assert!(shown(&Actor::anonymous(), &shared).is_some());
+    assert_eq!(shared.loop_state, LoopState::Shared);
+}
+
+#[test]
+fn an_item_for_the_hub_only_cannot_be_shared() {
+    let item = given(Consent::Hub, vec![]);
+    assert!(matches!(share(&item, coordinator()), Err(Rejection::Conflict(_))));
+}
+
+#[test]
+fn withdrawing_consent_removes_the_item_from_every_shared_view() {
+    let shared = given(Consent::Public, vec![Event::Shared(FeedbackShared { by: coordinator() })]);
+    let withdrawn_event = change_consent(&shared, coordinator(), None).unwrap();
+    let withdrawn = given(Consent::Public, vec![Event::Shared(FeedbackShared { by: coordinator() }), withdrawn_event]);
+    assert_eq!(shown(&commissioner(), &withdrawn), None);
+    assert_eq!(shown(&Actor::anonymous(), &withdrawn), None);
+    assert_eq!(withdrawn.shared_text(), None);
+    assert_eq!(withdrawn.hub_text(), None, "the words are not shown even in the hub once consent is withdrawn");
+    assert!(matches!(change_consent(&withdrawn, coordinator(), Some(Consent::Hub)), Err(Rejection::Conflict(_))));
+}
+
+#[test]
+fn narrowing_consent_from_public_to_commissioners_hides_it_from_the_public_only() {
+    let shared = given(Consent::Public, vec![Event::Shared(FeedbackShared { by: coordinator() })]);
+    let narrowed = change_consent(&shared, coordinator(), Some(Consent::Commissioners)).unwrap();
+    let item = given(Consent::Public, vec![Event::Shared(FeedbackShared { by: coordinator() }), narrowed]);
+    assert_eq!(shown(&Actor::anonymous(), &item), None);
+    assert!(shown(&commissioner(), &item).is_some());
+}
+
+#[test]
+fn consent_cannot_be_widened_on_the_speakers_behalf() {
+    let item = given(Consent::Hub, vec![]);
+    let result = change_consent(&item, coordinator(), Some(Consent::Public));
+    assert!(matches!(result, Err(Rejection::Invalid { ref field, .. }) if field == "consent"));
+}
+
+#[test]
+fn safeguarding_items_never_leave_the_named_coordinators_queue() {
+    let shared_then_flagged = given(
+        Consent::Public,
+        vec![
+            Event::Shared(FeedbackShared { by: coordinator() }),
+            Event::SafeguardingFlagged(SafeguardingFlagged { by: Uuid::from_u128(21), coordinator: coordinator() }),
+        ],
+    );
+    assert_eq!(shown(&Actor::anonymous(), &shared_then_flagged), None);
+    assert_eq!(shown(&commissioner(), &shared_then_flagged), None);
+    assert_eq!(shown(&arun_member(), &shared_then_flagged), None, "not even the rest of the hub");
+    assert!(shown(&named_coordinator(), &shared_then_flagged).is_some());
+
+    let flagged = given(
+        Consent::Public,
+        vec![Event::SafeguardingFlagged(SafeguardingFlagged { by: Uuid::from_u128(21), coordinator: coordinator() })],
+    );
+    assert!(matches!(share(&flagged, coordinator()), Err(Rejection::Conflict(_))));
+}
+
+#[test]
+fn holding_needs_a_reason_and_a_shared_item_cannot_be_redacted_or_held() {
+    let item = given(Consent::Commissioners, vec![]);
+    assert!(matches!(hold(&item, coordinator(), " "), Err(Rejection::Invalid { ref field, .. }) if field == "reason"));
+    assert!(hold(&item, coordinator(), "check with the speaker first").is_ok());
+    let shared = given(Consent::Commissioners, vec![Event::Shared(FeedbackShared { by: coordinator() })]);
+    assert!(matches!(hold(&shared, coordinator(), "too late"), Err(Rejection::Conflict(_))));
+    assert!(matches!(redact(&shared, coordinator(), &["Jo".into()]), Err(Rejection::Conflict(_))));
+}
+
+#[test]
+fn a_meeting_needs_a_real_date_and_a_sensible_attendance() {
+    let ok = record_meeting(Uuid::nil(), Uuid::nil(), "arun".into(), "2026-11-02", 14, "Minutes", vec![], today());
+    assert_eq!(ok.unwrap().0.attendance, 14);
+    let bad = record_meeting(Uuid::nil(), Uuid::nil(), "arun".into(), "2026-11-02", -1, "", vec![], today());
+    assert!(matches!(bad, Err(Rejection::Invalid { ref field, .. }) if field == "attendance"));
+}
+
+#[test]
+fn channels_parse_from_the_spellings_in_spreadsheets() {
+    assert_eq!(Channel::parse("Drop in"), Some(Channel::DropIn));
+    assert_eq!(Channel::parse("phone/SMS"), Some(Channel::Phone));
+    assert_eq!(Channel::parse("one-to-one"), Some(Channel::OneToOne));
+    assert_eq!(Channel::parse("carrier pigeon"), None);
+}
+
+fn seeded() -> Vocabulary {
+    let mut vocabulary = Vocabulary::default();
+    for theme in seed() {
+        vocabulary.added(theme);
+    }
+    vocabulary
+}
+
+#[test]
+fn the_seeded_themes_are_hierarchical_and_found_by_name_in_any_case() {
+    let vocabulary = seeded();
+    let opening = vocabulary.find("OPENING   hours").unwrap();
+    assert_eq!(opening.parent.as_deref(), Some("getting-help"));
+    assert!(vocabulary.live().len() >= 24);
+}
+
+#[test]
+fn renaming_and_merging_themes_keeps_old_tags_meaningful() {
+    let mut vocabulary = seeded();
+    let renamed = vocabulary.rename("opening-hours", "Opening times").unwrap();
+    vocabulary.renamed("opening-hours", renamed);
+    assert_eq!(vocabulary.find("opening times").unwrap().id, "opening-hours");
+    assert!(vocabulary.find("Opening hours").is_none());
+
+    let merged = vocabulary.merge("rural-transport", "access-and-waiting-times").unwrap();
+    vocabulary.merged("rural-transport", merged);
+    assert_eq!(vocabulary.resolve("rural-transport").unwrap().id, "access-and-waiting-times");
+    assert!(vocabulary.add("Access and waiting TIMES", None).is_err(), "names stay unique");
+    assert!(vocabulary.merge("getting-help", "access-and-waiting-times").is_err(), "no loops");
+}

@@ -1,0 +1,3 @@
+//! The feedback service.
+
+pub mod domain;
