@@ -204,7 +204,9 @@ pub struct FeedbackFedBack {
     pub meeting: Option<Uuid>,
 }
 
-/// Every event of a feedback item, in one type.
+/// Every event of a feedback item, in one type. Events are short-lived values on their way to
+/// or from the log, so the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     Logged(FeedbackLogged, LoggedPersonal),
@@ -499,6 +501,7 @@ pub struct MinutesPersonal {
     pub minutes: String,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn record_meeting(
     meeting: Uuid,
     by: Uuid,
