@@ -301,17 +301,13 @@ impl Item {
 
     /// The words for outside the hub: the redacted version if there is one.
     pub fn shared_text(&self) -> Option<&str> {
-        if self.consent.is_none() {
-            return None;
-        }
+        self.consent?;
         self.redacted_text.as_deref().or(self.text.as_deref())
     }
 
     /// The words for the hub itself (`None` once consent is withdrawn or the person erased).
     pub fn hub_text(&self) -> Option<&str> {
-        if self.consent.is_none() {
-            return None;
-        }
+        self.consent?;
         self.text.as_deref()
     }
 }
