@@ -31,6 +31,20 @@ pub enum Command {
         /// A TOML config file (see ops/heard.example.toml).
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Start with a demo data set (a year of meetings and feedback, and an account for each
+        /// role, whose passwords are printed). Only seeds a data directory without feedback.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Import data kept elsewhere.
+    Import {
+        #[command(subcommand)]
+        import: ImportCommand,
+    },
+    /// Rebuild a projection from the log.
+    Rebuild {
+        #[command(subcommand)]
+        rebuild: RebuildCommand,
     },
     /// Walk the hash chain of the event log and report the first break.
     Verify {
@@ -61,6 +75,37 @@ pub enum Command {
     Admin {
         #[command(subcommand)]
         admin: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import a hub's feedback spreadsheet (CSV: date, channel, about, text, themes, speaker,
+    /// consent). Nothing is imported unless every row is valid, or with --skip-invalid the
+    /// good rows are and the bad ones are written to a rejects file. Importing the same rows
+    /// twice adds nothing. Run it while Heard is stopped.
+    Feedback {
+        #[arg(long)]
+        data: PathBuf,
+        /// The hub the feedback was heard at (id or name, e.g. arun).
+        #[arg(long)]
+        hub: String,
+        /// Import the valid rows and write the others to --rejects.
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Where rejected rows go (default: FILE with `.rejects.csv`).
+        #[arg(long)]
+        rejects: Option<PathBuf>,
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RebuildCommand {
+    /// Rebuild the search index from the log into a new directory and swap it in.
+    Search {
+        #[arg(long)]
+        data: PathBuf,
     },
 }
 
@@ -146,7 +191,7 @@ pub fn main() -> ExitCode {
 /// Runs one command.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { data, listen, config } => {
+        Command::Serve { data, listen, config, demo } => {
             let mut settings = Settings::load(config.as_deref(), std::env::vars())?;
             if let Some(data) = data {
                 settings.data_dir = data;
@@ -156,7 +201,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             settings.validate().map_err(anyhow::Error::msg)?;
             crate::telemetry::init(&settings.log);
-            serve(settings).await?;
+            serve(settings, demo).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { data, at } => {
@@ -195,6 +240,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Import { import: ImportCommand::Feedback { data, hub, skip_invalid, rejects, file } } => {
+            import_feedback(&data, &hub, skip_invalid, rejects, &file).await
+        }
+        Command::Rebuild { rebuild: RebuildCommand::Search { data } } => rebuild_search(&data).await,
         Command::Admin {
             admin: AdminCommand::CreateUser { data, email, roles, hubs, provider, name, password_stdin },
         } => create_user(&data, email, roles, hubs, provider, name, password_stdin).await,
@@ -265,6 +314,92 @@ async fn create_user(
     Ok(ExitCode::SUCCESS)
 }
 
+async fn import_feedback(
+    data: &std::path::Path,
+    hub: &str,
+    skip_invalid: bool,
+    rejects: Option<PathBuf>,
+    file: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(file).map_err(|error| anyhow::anyhow!("cannot read {}: {error}", file.display()))?;
+    let store = open_existing(data)?;
+    let feedback = heard_feedback::FeedbackService::open(store.clone(), data).await?;
+    let outcome = import_rows(&feedback, hub, skip_invalid, rejects, file, &bytes).await;
+    store.close().await?;
+    feedback.stopped().await;
+    outcome
+}
+
+async fn import_rows(
+    feedback: &heard_feedback::FeedbackService,
+    hub: &str,
+    skip_invalid: bool,
+    rejects: Option<PathBuf>,
+    file: &std::path::Path,
+    bytes: &[u8],
+) -> anyhow::Result<ExitCode> {
+    let hub_slug = heard_identity::domain::slug(hub);
+    let (hub, providers, vocabulary) = feedback.read(|state| {
+        let hub = state
+            .hubs
+            .iter()
+            .find(|(id, name)| id.as_str() == hub || **id == hub_slug || heard_identity::domain::slug(name) == hub_slug)
+            .map(|(id, _)| id.clone());
+        let providers: Vec<(String, String)> = state.providers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        (hub, providers, state.vocabulary.clone())
+    });
+    let Some(hub) = hub else {
+        let known = feedback.read(|state| state.hubs.keys().cloned().collect::<Vec<_>>().join(", "));
+        anyhow::bail!("--hub: there is no such hub; use one of {known}");
+    };
+    let today = heard_feedback::service::today();
+    let parsed = heard_feedback::import::parse(bytes, &hub, &providers, &vocabulary, today)
+        .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
+    if !parsed.errors.is_empty() {
+        for error in &parsed.errors {
+            eprintln!("{}: {error}", file.display());
+        }
+        if !skip_invalid {
+            eprintln!(
+                "nothing was imported: {} row(s) need fixing. Fix them, or use --skip-invalid to import the rest.",
+                parsed.errors.iter().map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        let path = rejects.unwrap_or_else(|| file.with_extension("rejects.csv"));
+        std::fs::write(&path, heard_feedback::import::rejects_csv(bytes, &parsed.errors))?;
+        eprintln!("rejected rows written to {}", path.display());
+    }
+    let rejected = parsed.errors.iter().map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len();
+    let rows = parsed.rows.into_iter().map(|row| row.item).collect();
+    let (imported, duplicates) =
+        feedback.import(uuid::Uuid::nil(), rows).await.map_err(|e| anyhow::anyhow!(e.message()))?;
+    println!("{}", json!({ "imported": imported, "already_there": duplicates, "rejected": rejected }));
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn rebuild_search(data: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let store = open_existing(data)?;
+    let root = data.join("search");
+    let old = std::fs::read_to_string(root.join("CURRENT")).ok().map(|name| root.join(name.trim()));
+    let generation = format!("g{}", uuid::Uuid::now_v7().simple());
+    let index = heard_feedback::search::SearchIndex::create(&root.join(&generation))?;
+    let feedback = heard_feedback::FeedbackService::start(store.clone(), std::sync::Arc::new(index)).await?;
+    let items = feedback.read(|state| state.items.len());
+    let events = store.head().position;
+    store.close().await?;
+    feedback.stopped().await;
+    drop(feedback);
+    heard_feedback::search::SearchIndex::set_current(&root, &generation)?;
+    if let Some(old) = old {
+        let _ = std::fs::remove_dir_all(old);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!("{}", json!({ "events": events, "items": items, "seconds": (seconds * 1000.0).round() / 1000.0 }));
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Opens a data directory that must already hold a log (verify and export never create one).
 pub fn open_existing(data: &std::path::Path) -> anyhow::Result<EventStore> {
     let Some(kind) = BackendKind::detect(data) else {
@@ -273,8 +408,15 @@ pub fn open_existing(data: &std::path::Path) -> anyhow::Result<EventStore> {
     Ok(EventStore::open_embedded(data, kind, Upcasters::new())?)
 }
 
-async fn serve(settings: Settings) -> anyhow::Result<()> {
+async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let server = crate::server::start(&settings).await?;
+    if demo {
+        let accounts = crate::demo::seed(&server.identity, &server.feedback).await?;
+        println!("Demo accounts (password for each, shown because this is a demo):");
+        for (email, role, password) in accounts {
+            println!("  {email:<36} {role:<20} {password}");
+        }
+    }
     println!("Heard is running at http://{}/  (GraphQL: http://{}/graphql)", server.addr, server.addr);
     wait_for_shutdown_signal().await;
     tracing::info!("shutting down");

@@ -154,7 +154,7 @@ fn default_listen() -> String {
 }
 
 fn default_filter() -> String {
-    "info".to_owned()
+    "info,tantivy=error".to_owned()
 }
 
 /// A configuration value that could not be used.

@@ -8,6 +8,8 @@ use std::time::Duration;
 use async_graphql::{MergedObject, MergedSubscription, Object, Schema, SimpleObject, Subscription};
 use futures::Stream;
 use heard_eventstore::EventStore;
+use heard_feedback::FeedbackService;
+use heard_feedback::graphql::{FeedbackMutation, FeedbackQuery, FeedbackSubscription};
 use heard_identity::{IdentityMutation, IdentityQuery, IdentityService};
 
 /// The schema served at `/graphql`.
@@ -15,15 +17,15 @@ pub type HeardSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Every service's queries.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(GatewayQuery, IdentityQuery);
+pub struct QueryRoot(GatewayQuery, IdentityQuery, FeedbackQuery);
 
 /// Every service's mutations.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(IdentityMutation);
+pub struct MutationRoot(IdentityMutation, FeedbackMutation);
 
 /// Every service's subscriptions.
 #[derive(MergedSubscription, Default)]
-pub struct SubscriptionRoot(GatewaySubscription);
+pub struct SubscriptionRoot(GatewaySubscription, FeedbackSubscription);
 
 /// Facts about the event log that anyone may see: no content, only counts and the chain head.
 #[derive(SimpleObject, Clone, Debug, PartialEq, Eq)]
@@ -86,9 +88,10 @@ fn builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, Subscripti
 }
 
 /// Builds the served schema with its limits and every service's data.
-pub fn build_schema(store: EventStore, identity: IdentityService) -> HeardSchema {
+pub fn build_schema(store: EventStore, identity: IdentityService, feedback: FeedbackService) -> HeardSchema {
     let builder = builder().data(store).limit_depth(MAX_DEPTH).limit_complexity(MAX_COMPLEXITY);
-    heard_identity::graphql::register(builder, identity).finish()
+    let builder = heard_identity::graphql::register(builder, identity);
+    heard_feedback::graphql::register(builder, feedback).finish()
 }
 
 /// The SDL of the composed schema, as committed in `schema/heard.graphql`.
@@ -98,5 +101,9 @@ pub fn sdl() -> String {
 
 /// Every committed SDL file: the composed schema and one federation subgraph per service.
 pub fn sdl_files() -> Vec<(&'static str, String)> {
-    vec![("heard.graphql", sdl()), ("identity.graphql", heard_identity::graphql::subgraph_sdl())]
+    vec![
+        ("heard.graphql", sdl()),
+        ("identity.graphql", heard_identity::graphql::subgraph_sdl()),
+        ("feedback.graphql", heard_feedback::graphql::subgraph_sdl()),
+    ]
 }

@@ -12,6 +12,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use heard_eventstore::{EventStore, Upcasters};
+use heard_feedback::FeedbackService;
 use heard_identity::IdentityService;
 use tokio::sync::oneshot;
 use tower_http::trace::TraceLayer;
@@ -26,6 +27,7 @@ use crate::metrics::{self, HttpMetrics};
 pub struct AppState {
     pub store: EventStore,
     pub identity: IdentityService,
+    pub feedback: FeedbackService,
     pub schema: HeardSchema,
     pub http: Arc<HttpMetrics>,
 }
@@ -36,6 +38,7 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     pub store: EventStore,
     pub identity: IdentityService,
+    pub feedback: FeedbackService,
     shutdown: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -58,9 +61,16 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let identity = IdentityService::open(store.clone(), &settings.data_dir, identity_config)
         .await
         .context("cannot start the identity service")?;
-    let schema = graphql::build_schema(store.clone(), identity.clone());
-    let state =
-        AppState { store: store.clone(), identity: identity.clone(), schema, http: Arc::new(HttpMetrics::default()) };
+    let feedback =
+        FeedbackService::open(store.clone(), &settings.data_dir).await.context("cannot start the feedback service")?;
+    let schema = graphql::build_schema(store.clone(), identity.clone(), feedback.clone());
+    let state = AppState {
+        store: store.clone(),
+        identity: identity.clone(),
+        feedback: feedback.clone(),
+        schema,
+        http: Arc::new(HttpMetrics::default()),
+    };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
@@ -73,7 +83,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
             .await
     });
     tracing::info!(%addr, "heard is listening");
-    Ok(RunningServer { addr, store, identity, shutdown, task })
+    Ok(RunningServer { addr, store, identity, feedback, shutdown, task })
 }
 
 impl RunningServer {
@@ -91,6 +101,7 @@ impl RunningServer {
         }
         self.store.close().await?;
         self.identity.stopped().await;
+        self.feedback.stopped().await;
         tracing::info!("heard stopped; the event log is flushed");
         Ok(())
     }

@@ -1,0 +1,819 @@
+//! The feedback service's part of the GraphQL schema (a federation subgraph). Every resolver
+//! asks the policy; what an item shows depends on `heard_access::feedback_view`.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, Schema, SimpleObject, Subscription};
+use futures::Stream;
+use heard_access::{Action, Actor, Consent, FeedbackView, Resource, feedback_view};
+use heard_api::{ApiError, authorize, paginate, timestamp, uuid_arg, viewer};
+use uuid::Uuid;
+
+use crate::domain::{Channel, Item, LoopState, Moderation, NewItem, SpeakerKind};
+use crate::search::{SearchRequest, days};
+use crate::service::{FeedbackService, Meeting};
+
+fn service<'a>(ctx: &'a Context<'_>) -> &'a FeedbackService {
+    ctx.data_unchecked::<FeedbackService>()
+}
+
+/// Adds what this service's resolvers need to a schema being built.
+pub fn register<Q, M, S>(
+    builder: async_graphql::SchemaBuilder<Q, M, S>,
+    feedback: FeedbackService,
+) -> async_graphql::SchemaBuilder<Q, M, S> {
+    builder.data(feedback)
+}
+
+/// This service as a federation subgraph (`schema/feedback.graphql`).
+pub fn subgraph_sdl() -> String {
+    Schema::build(FeedbackQuery, FeedbackMutation, FeedbackSubscription)
+        .enable_federation()
+        .enable_subscription_in_federation()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "Channel")]
+pub enum ChannelName {
+    Forum,
+    DropIn,
+    OneToOne,
+    Survey,
+    Online,
+    /// Phone or SMS.
+    Phone,
+}
+
+impl From<ChannelName> for Channel {
+    fn from(channel: ChannelName) -> Self {
+        match channel {
+            ChannelName::Forum => Channel::Forum,
+            ChannelName::DropIn => Channel::DropIn,
+            ChannelName::OneToOne => Channel::OneToOne,
+            ChannelName::Survey => Channel::Survey,
+            ChannelName::Online => Channel::Online,
+            ChannelName::Phone => Channel::Phone,
+        }
+    }
+}
+
+impl From<Channel> for ChannelName {
+    fn from(channel: Channel) -> Self {
+        match channel {
+            Channel::Forum => ChannelName::Forum,
+            Channel::DropIn => ChannelName::DropIn,
+            Channel::OneToOne => ChannelName::OneToOne,
+            Channel::Survey => ChannelName::Survey,
+            Channel::Online => ChannelName::Online,
+            Channel::Phone => ChannelName::Phone,
+        }
+    }
+}
+
+/// Who may see an item: the speaker's choice.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsentScope {
+    Hub,
+    Commissioners,
+    Public,
+}
+
+impl From<ConsentScope> for Consent {
+    fn from(scope: ConsentScope) -> Self {
+        match scope {
+            ConsentScope::Hub => Consent::Hub,
+            ConsentScope::Commissioners => Consent::Commissioners,
+            ConsentScope::Public => Consent::Public,
+        }
+    }
+}
+
+/// A change of consent: narrowed to a scope, or withdrawn.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsentChange {
+    Hub,
+    Commissioners,
+    Public,
+    Withdrawn,
+}
+
+/// Consent as it stands.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConsentStatus {
+    Hub,
+    Commissioners,
+    Public,
+    Withdrawn,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "SpeakerType")]
+pub enum SpeakerType {
+    Anonymous,
+    Pseudonymous,
+    Named,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "LoopState")]
+pub enum LoopStateName {
+    Logged,
+    Shared,
+    Acknowledged,
+    LinkedToDecision,
+    NotActedOn,
+    FedBack,
+}
+
+impl From<LoopState> for LoopStateName {
+    fn from(state: LoopState) -> Self {
+        match state {
+            LoopState::Logged => LoopStateName::Logged,
+            LoopState::Shared => LoopStateName::Shared,
+            LoopState::Acknowledged => LoopStateName::Acknowledged,
+            LoopState::LinkedToDecision => LoopStateName::LinkedToDecision,
+            LoopState::NotActedOn => LoopStateName::NotActedOn,
+            LoopState::FedBack => LoopStateName::FedBack,
+        }
+    }
+}
+
+fn loop_state_of(name: LoopStateName) -> LoopState {
+    match name {
+        LoopStateName::Logged => LoopState::Logged,
+        LoopStateName::Shared => LoopState::Shared,
+        LoopStateName::Acknowledged => LoopState::Acknowledged,
+        LoopStateName::LinkedToDecision => LoopState::LinkedToDecision,
+        LoopStateName::NotActedOn => LoopState::NotActedOn,
+        LoopStateName::FedBack => LoopState::FedBack,
+    }
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModerationState {
+    /// Waiting for a coordinator.
+    Pending,
+    /// Approved to leave the hub, within consent.
+    Shared,
+    /// Kept in the hub for now.
+    Held,
+}
+
+/// Which version of an item the asker sees.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "FeedbackView")]
+pub enum ViewName {
+    /// The hub's own record.
+    Hub,
+    /// The redacted version shared outside the hub.
+    Shared,
+}
+
+/// A feedback item as the asker may see it.
+pub struct FeedbackItem {
+    item: Item,
+    view: FeedbackView,
+}
+
+impl FeedbackItem {
+    fn hub_view(&self) -> bool {
+        self.view == FeedbackView::Hub
+    }
+}
+
+#[Object]
+impl FeedbackItem {
+    async fn id(&self) -> ID {
+        ID(self.item.logged.item.to_string())
+    }
+    /// The hub id, e.g. `arun`.
+    async fn hub(&self) -> ID {
+        ID(self.item.logged.hub.clone())
+    }
+    async fn hub_name(&self, ctx: &Context<'_>) -> Option<String> {
+        service(ctx).read(|state| state.hubs.get(&self.item.logged.hub).cloned())
+    }
+    async fn view(&self) -> ViewName {
+        if self.hub_view() { ViewName::Hub } else { ViewName::Shared }
+    }
+    /// The words. Inside the hub: as said. Outside: with redactions applied. `null` once
+    /// consent is withdrawn or the speaker erased.
+    async fn text(&self) -> Option<&str> {
+        if self.hub_view() { self.item.hub_text() } else { self.item.shared_text() }
+    }
+    /// For the hub: the version that would leave the hub, when redactions were made.
+    async fn redacted_text(&self) -> Option<&str> {
+        if self.hub_view() && self.item.consent.is_some() { self.item.redacted_text.as_deref() } else { None }
+    }
+    async fn redacted(&self) -> bool {
+        self.item.redacted_text.is_some()
+    }
+    async fn channel(&self) -> ChannelName {
+        self.item.logged.channel.into()
+    }
+    /// The service as the speaker named it.
+    async fn about(&self) -> Option<&str> {
+        self.item.logged.about.as_deref()
+    }
+    /// The provider id, when `about` named a known provider.
+    async fn provider(&self) -> Option<ID> {
+        self.item.logged.provider.clone().map(ID)
+    }
+    async fn themes(&self, ctx: &Context<'_>) -> Vec<ThemeRef> {
+        service(ctx).read(|state| {
+            let mut themes: Vec<ThemeRef> = self
+                .item
+                .logged
+                .themes
+                .iter()
+                .filter_map(|id| state.vocabulary.resolve(id))
+                .map(|theme| ThemeRef { id: ID(theme.id.clone()), name: theme.name.clone() })
+                .collect();
+            themes.dedup_by(|a, b| a.id == b.id);
+            themes
+        })
+    }
+    async fn speaker(&self) -> SpeakerType {
+        match self.item.logged.speaker {
+            SpeakerKind::Anonymous => SpeakerType::Anonymous,
+            SpeakerKind::Pseudonymous => SpeakerType::Pseudonymous,
+            SpeakerKind::Named => SpeakerType::Named,
+        }
+    }
+    /// The speaker's (chosen) name: for the hub only, never outside it.
+    async fn speaker_name(&self) -> Option<&str> {
+        if self.hub_view() && self.item.consent.is_some() { self.item.speaker.name.as_deref() } else { None }
+    }
+    async fn consent(&self) -> ConsentStatus {
+        match self.item.consent {
+            None => ConsentStatus::Withdrawn,
+            Some(Consent::Hub) => ConsentStatus::Hub,
+            Some(Consent::Commissioners) => ConsentStatus::Commissioners,
+            Some(Consent::Public) => ConsentStatus::Public,
+        }
+    }
+    async fn moderation(&self) -> ModerationState {
+        match self.item.moderation {
+            Moderation::Pending => ModerationState::Pending,
+            Moderation::Shared => ModerationState::Shared,
+            Moderation::Held => ModerationState::Held,
+        }
+    }
+    /// Where the item stands: logged → shared → acknowledged → linked to a decision or
+    /// answered → fed back to the hub.
+    async fn loop_state(&self) -> LoopStateName {
+        self.item.loop_state.into()
+    }
+    /// True when a risk was disclosed (visible only to the coordinator it was routed to).
+    async fn safeguarding(&self) -> bool {
+        self.item.safeguarding.is_some()
+    }
+    /// The day it was said.
+    async fn said_on(&self) -> &str {
+        &self.item.logged.said_on
+    }
+    async fn logged_at(&self) -> String {
+        timestamp(self.item.logged_at_micros)
+    }
+    async fn meeting(&self) -> Option<ID> {
+        self.item.logged.meeting.map(|id| ID(id.to_string()))
+    }
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ThemeRef {
+    pub id: ID,
+    pub name: String,
+}
+
+/// A theme in the vocabulary.
+#[derive(SimpleObject, Clone, Debug)]
+#[graphql(name = "Theme")]
+pub struct ThemeNode {
+    pub id: ID,
+    pub name: String,
+    pub parent: Option<ID>,
+}
+
+/// A forum meeting of a hub or the Forum.
+pub struct MeetingView(Meeting);
+
+#[Object(name = "Meeting")]
+impl MeetingView {
+    async fn id(&self) -> ID {
+        ID(self.0.recorded.meeting.to_string())
+    }
+    async fn hub(&self) -> ID {
+        ID(self.0.recorded.hub.clone())
+    }
+    async fn held_on(&self) -> &str {
+        &self.0.recorded.held_on
+    }
+    async fn attendance(&self) -> u32 {
+        self.0.recorded.attendance
+    }
+    async fn minutes(&self) -> Option<&str> {
+        self.0.minutes.as_deref()
+    }
+    async fn item_ids(&self) -> Vec<ID> {
+        self.0.recorded.items.iter().map(|id| ID(id.to_string())).collect()
+    }
+}
+
+/// Where a search matched, as character ranges (end exclusive) into `fragment`.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Highlight {
+    pub start: i32,
+    pub end: i32,
+}
+
+/// One search result.
+#[derive(SimpleObject)]
+pub struct SearchHit {
+    pub item: FeedbackItem,
+    pub score: f64,
+    /// A passage of the text the asker may see, around the matches.
+    pub fragment: String,
+    pub highlights: Vec<Highlight>,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct FacetCount {
+    /// `hub`, `theme`, `provider`, `channel` or `loop`.
+    pub dimension: String,
+    pub value: String,
+    pub count: i32,
+}
+
+/// Totals and facets of a search, beside its page of results.
+#[derive(SimpleObject)]
+pub struct SearchSummary {
+    /// How many items match (that the asker may see).
+    pub total: i32,
+    pub facets: Vec<FacetCount>,
+}
+
+/// Filters shared by lists and search.
+#[derive(InputObject, Default)]
+pub struct FeedbackFilter {
+    pub hub: Option<ID>,
+    /// A theme id or name.
+    pub theme: Option<String>,
+    pub provider: Option<ID>,
+    pub channel: Option<ChannelName>,
+    pub loop_state: Option<LoopStateName>,
+    /// From this day (`YYYY-MM-DD`), inclusive.
+    pub from: Option<String>,
+    /// To this day, inclusive.
+    pub to: Option<String>,
+}
+
+fn parse_day(field: &str, text: &Option<String>) -> Result<Option<jiff::civil::Date>> {
+    match text {
+        None => Ok(None),
+        Some(text) => text
+            .trim()
+            .parse::<jiff::civil::Date>()
+            .map(Some)
+            .map_err(|_| ApiError::bad_input(field, "enter a date as YYYY-MM-DD").into()),
+    }
+}
+
+fn view_of(actor: &Actor, item: Item) -> Option<FeedbackItem> {
+    let view = feedback_view(actor, &item.facts())?;
+    Some(FeedbackItem { item, view })
+}
+
+fn parse_id(field: &str, id: &ID) -> Result<Uuid> {
+    Ok(uuid_arg(field, id)?)
+}
+
+/// Finds an item and checks the policy for `action`; out of scope looks like not found.
+async fn item_for(ctx: &Context<'_>, field: &str, id: &ID, action: Action) -> Result<Item> {
+    let id = parse_id(field, id)?;
+    match service(ctx).item(id) {
+        Some(item) => {
+            authorize(ctx, action, &Resource::Feedback(item.facts())).await?;
+            Ok(item)
+        }
+        None => Err(ApiError::NotFound("feedback item".into()).into()),
+    }
+}
+
+fn shown(ctx: &Context<'_>, item: Item) -> Result<FeedbackItem> {
+    view_of(&viewer(ctx).actor, item).ok_or_else(|| ApiError::NotFound("feedback item".into()).into())
+}
+
+#[derive(Default)]
+pub struct FeedbackQuery;
+
+#[Object]
+impl FeedbackQuery {
+    /// One item, in the version you may see. Items you may not see are not found.
+    async fn feedback_item(&self, ctx: &Context<'_>, id: ID) -> Result<FeedbackItem> {
+        let item = item_for(ctx, "id", &id, Action::ViewFeedback).await?;
+        shown(ctx, item)
+    }
+
+    /// Items you may see, newest first, with filters.
+    #[allow(clippy::too_many_arguments)]
+    async fn feedback_items(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] filter: FeedbackFilter,
+        after: Option<String>,
+        before: Option<String>,
+        first: Option<i32>,
+        last: Option<i32>,
+    ) -> Result<Connection<String, FeedbackItem>> {
+        let actor = viewer(ctx).actor.clone();
+        let from = parse_day("filter.from", &filter.from)?;
+        let to = parse_day("filter.to", &filter.to)?;
+        let theme = match &filter.theme {
+            Some(theme) => {
+                Some(service(ctx).resolve_themes("filter.theme", std::slice::from_ref(theme))?.into_iter().next())
+            }
+            None => None,
+        }
+        .flatten();
+        let items: Vec<FeedbackItem> = service(ctx).read(|state| {
+            state
+                .items_in_order()
+                .rev()
+                .filter(|item| filter.hub.as_ref().is_none_or(|hub| item.logged.hub == hub.as_str()))
+                .filter(|item| {
+                    filter.provider.as_ref().is_none_or(|p| item.logged.provider.as_deref() == Some(p.as_str()))
+                })
+                .filter(|item| filter.channel.is_none_or(|c| item.logged.channel == Channel::from(c)))
+                .filter(|item| filter.loop_state.is_none_or(|l| item.loop_state == loop_state_of(l)))
+                .filter(|item| {
+                    theme.as_ref().is_none_or(|theme| {
+                        item.logged.themes.iter().any(|t| state.vocabulary.resolve(t).is_some_and(|r| &r.id == theme))
+                    })
+                })
+                .filter(|item| {
+                    let day = item.logged.said_on.parse::<jiff::civil::Date>().ok();
+                    from.is_none_or(|from| day.is_some_and(|d| d >= from))
+                        && to.is_none_or(|to| day.is_some_and(|d| d <= to))
+                })
+                .filter_map(|item| view_of(&actor, item.clone()))
+                .collect()
+        });
+        Ok(paginate(items, after, before, first, last)?)
+    }
+
+    /// Full-text search over the feedback you may see: fuzzy, with highlights, filters and
+    /// facets. `query` accepts words, "quoted phrases", and OR.
+    async fn search_feedback(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] query: String,
+        #[graphql(default)] filter: FeedbackFilter,
+        #[graphql(desc = "Results per page (at most 100)", default = 20)] first: i32,
+        #[graphql(desc = "A cursor from a previous page")] after: Option<String>,
+    ) -> Result<Connection<String, SearchHit, SearchSummary>> {
+        if !(1..=100).contains(&first) {
+            return Err(ApiError::bad_input("first", "must be between 1 and 100").into());
+        }
+        if query.chars().count() > 500 {
+            return Err(ApiError::bad_input("query", "a search is at most 500 characters").into());
+        }
+        let offset = match &after {
+            Some(cursor) => cursor
+                .strip_prefix("s:")
+                .and_then(|n| n.parse::<usize>().ok())
+                .map(|n| n + 1)
+                .ok_or_else(|| ApiError::bad_input("after", "is not a cursor this search gave out"))?,
+            None => 0,
+        };
+        let theme = match &filter.theme {
+            Some(theme) => service(ctx).resolve_themes("filter.theme", std::slice::from_ref(theme))?.into_iter().next(),
+            None => None,
+        };
+        let request = SearchRequest {
+            text: query,
+            hub: filter.hub.map(|h| h.0),
+            theme,
+            provider: filter.provider.map(|p| p.0),
+            channel: filter.channel.map(|c| Channel::from(c).as_str().to_owned()),
+            loop_state: filter.loop_state.map(|l| loop_state_of(l).as_str().to_owned()),
+            from_day: parse_day("filter.from", &filter.from)?.map(days),
+            to_day: parse_day("filter.to", &filter.to)?.map(days),
+            offset,
+            limit: first as usize,
+        };
+        let actor = viewer(ctx).actor.clone();
+        let outcome = service(ctx).search(&actor, &request)?;
+        let summary = SearchSummary {
+            total: outcome.total as i32,
+            facets: outcome
+                .facets
+                .into_iter()
+                .map(|(dimension, value, count)| FacetCount { dimension, value, count: count as i32 })
+                .collect(),
+        };
+        let has_next = offset + (first as usize) < outcome.total;
+        let mut connection = Connection::with_additional_fields(offset > 0, has_next, summary);
+        for (index, hit) in outcome.hits.into_iter().enumerate() {
+            let Some(item) = service(ctx).item(hit.item).and_then(|item| view_of(&actor, item)) else { continue };
+            let node = SearchHit {
+                item,
+                score: f64::from(hit.score),
+                fragment: hit.fragment,
+                highlights: hit
+                    .highlights
+                    .into_iter()
+                    .map(|(start, end)| Highlight { start: start as i32, end: end as i32 })
+                    .collect(),
+            };
+            connection.edges.push(Edge::new(format!("s:{}", offset + index), node));
+        }
+        Ok(connection)
+    }
+
+    /// A hub's items waiting for moderation, oldest first. Its coordinators only.
+    async fn moderation_queue(
+        &self,
+        ctx: &Context<'_>,
+        hub: ID,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> Result<Connection<String, FeedbackItem>> {
+        authorize(ctx, Action::ViewQueue, &Resource::Hub { hub: hub.0.clone() }).await?;
+        let actor = viewer(ctx).actor.clone();
+        let items: Vec<FeedbackItem> = service(ctx).read(|state| {
+            state
+                .items_in_order()
+                .filter(|item| item.logged.hub == hub.as_str() && item.moderation != Moderation::Shared)
+                .filter(|item| item.safeguarding.is_none() && item.consent.is_some_and(|c| c > Consent::Hub))
+                .filter_map(|item| view_of(&actor, item.clone()))
+                .collect()
+        });
+        Ok(paginate(items, after, None, first, None)?)
+    }
+
+    /// Items routed to you because a risk was disclosed. Hub coordinators only.
+    async fn safeguarding_queue(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> Result<Connection<String, FeedbackItem>> {
+        authorize(ctx, Action::ViewQueue, &Resource::System).await?;
+        let actor = viewer(ctx).actor.clone();
+        let me = actor.account;
+        let items: Vec<FeedbackItem> = service(ctx).read(|state| {
+            state
+                .items_in_order()
+                .filter(|item| item.safeguarding.is_some() && item.safeguarding == me)
+                .filter_map(|item| view_of(&actor, item.clone()))
+                .collect()
+        });
+        Ok(paginate(items, after, None, first, None)?)
+    }
+
+    /// The theme vocabulary (merged themes left out), by name.
+    async fn themes(&self, ctx: &Context<'_>) -> Vec<ThemeNode> {
+        service(ctx).read(|state| {
+            state
+                .vocabulary
+                .live()
+                .into_iter()
+                .map(|theme| ThemeNode {
+                    id: ID(theme.id.clone()),
+                    name: theme.name.clone(),
+                    parent: theme.parent.clone().map(ID),
+                })
+                .collect()
+        })
+    }
+
+    /// Meetings of a hub, newest first. Members of the hub only.
+    async fn meetings(
+        &self,
+        ctx: &Context<'_>,
+        hub: ID,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> Result<Connection<String, MeetingView>> {
+        authorize(ctx, Action::RecordMeeting, &Resource::Hub { hub: hub.0.clone() }).await?;
+        let mut meetings: Vec<Meeting> = service(ctx)
+            .read(|state| state.meetings.values().filter(|m| m.recorded.hub == hub.as_str()).cloned().collect());
+        meetings.sort_by(|a, b| b.recorded.held_on.cmp(&a.recorded.held_on));
+        Ok(paginate(meetings.into_iter().map(MeetingView).collect(), after, None, first, None)?)
+    }
+
+    /// Coordinators of a hub who can receive a safeguarding item (account ids).
+    async fn hub_coordinators(&self, ctx: &Context<'_>, hub: ID) -> Result<Vec<ID>> {
+        authorize(ctx, Action::LogFeedback, &Resource::Hub { hub: hub.0.clone() }).await?;
+        Ok(service(ctx).coordinators_of(&hub).into_iter().map(|id| ID(id.to_string())).collect())
+    }
+}
+
+/// What someone said, to log.
+#[derive(InputObject)]
+pub struct LogFeedbackInput {
+    pub hub: ID,
+    /// In the speaker's own words.
+    pub text: String,
+    pub channel: ChannelName,
+    /// The day it was said, `YYYY-MM-DD`.
+    pub said_on: String,
+    /// The service or provider it is about, as the speaker named it.
+    pub about: Option<String>,
+    /// A provider id, if known.
+    pub provider: Option<ID>,
+    /// Theme ids or names.
+    #[graphql(default)]
+    pub themes: Vec<String>,
+    pub speaker: SpeakerType,
+    /// For pseudonymous or named speakers: the name they agreed to.
+    pub speaker_name: Option<String>,
+    pub speaker_contact: Option<String>,
+    pub consent: ConsentScope,
+    /// The meeting it was raised at.
+    pub meeting: Option<ID>,
+}
+
+#[derive(InputObject)]
+pub struct RecordMeetingInput {
+    pub hub: ID,
+    /// `YYYY-MM-DD`.
+    pub held_on: String,
+    pub attendance: i32,
+    #[graphql(default)]
+    pub minutes: String,
+    /// Items raised at the meeting.
+    #[graphql(default)]
+    pub item_ids: Vec<ID>,
+}
+
+#[derive(Default)]
+pub struct FeedbackMutation;
+
+#[Object]
+impl FeedbackMutation {
+    /// Logs one point someone made, for a hub you belong to.
+    async fn log_feedback(&self, ctx: &Context<'_>, input: LogFeedbackInput) -> Result<FeedbackItem> {
+        authorize(ctx, Action::LogFeedback, &Resource::Hub { hub: input.hub.0.clone() }).await?;
+        let by = heard_api::account(ctx)?;
+        let themes = service(ctx).resolve_themes("input.themes", &input.themes)?;
+        let meeting = input.meeting.as_ref().map(|id| parse_id("input.meeting", id)).transpose()?;
+        let new = NewItem {
+            hub: input.hub.0,
+            meeting,
+            channel: Some(input.channel.into()),
+            about: input.about,
+            provider: input.provider.map(|p| p.0),
+            themes,
+            speaker: Some(match input.speaker {
+                SpeakerType::Anonymous => SpeakerKind::Anonymous,
+                SpeakerType::Pseudonymous => SpeakerKind::Pseudonymous,
+                SpeakerType::Named => SpeakerKind::Named,
+            }),
+            speaker_name: input.speaker_name,
+            speaker_contact: input.speaker_contact,
+            consent: Some(input.consent.into()),
+            said_on: input.said_on,
+            text: input.text,
+            import_key: None,
+        };
+        let item = service(ctx).log(by, new).await.map_err(prefix_input)?;
+        shown(ctx, item)
+    }
+
+    /// Takes passages (names, places) out of the version that leaves the hub. The original
+    /// stays, for the hub alone.
+    async fn redact_feedback(&self, ctx: &Context<'_>, id: ID, passages: Vec<String>) -> Result<FeedbackItem> {
+        let item = item_for(ctx, "id", &id, Action::ModerateFeedback).await?;
+        let by = heard_api::account(ctx)?;
+        shown(ctx, service(ctx).redact(item.logged.item, by, &passages).await?)
+    }
+
+    /// Approves the item to leave the hub, within the speaker's consent.
+    async fn share_feedback(&self, ctx: &Context<'_>, id: ID) -> Result<FeedbackItem> {
+        let item = item_for(ctx, "id", &id, Action::ModerateFeedback).await?;
+        let by = heard_api::account(ctx)?;
+        shown(ctx, service(ctx).share(item.logged.item, by).await?)
+    }
+
+    /// Keeps the item in the hub for now, with a reason.
+    async fn hold_feedback(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<FeedbackItem> {
+        let item = item_for(ctx, "id", &id, Action::ModerateFeedback).await?;
+        let by = heard_api::account(ctx)?;
+        shown(ctx, service(ctx).hold(item.logged.item, by, &reason).await?)
+    }
+
+    /// Records that the speaker narrowed or withdrew their consent. Every view obeys it at once.
+    async fn change_consent(&self, ctx: &Context<'_>, id: ID, consent: ConsentChange) -> Result<FeedbackItem> {
+        let item = item_for(ctx, "id", &id, Action::ChangeConsent).await?;
+        let by = heard_api::account(ctx)?;
+        let consent = match consent {
+            ConsentChange::Hub => Some(Consent::Hub),
+            ConsentChange::Commissioners => Some(Consent::Commissioners),
+            ConsentChange::Public => Some(Consent::Public),
+            ConsentChange::Withdrawn => None,
+        };
+        shown(ctx, service(ctx).change_consent(item.logged.item, by, consent).await?)
+    }
+
+    /// Routes an item that discloses a risk to a named coordinator of its hub. It leaves every
+    /// other view, list, report and search at once.
+    async fn flag_safeguarding(&self, ctx: &Context<'_>, id: ID, coordinator_id: ID) -> Result<bool> {
+        let item = item_for(ctx, "id", &id, Action::FlagSafeguarding).await?;
+        let by = heard_api::account(ctx)?;
+        let coordinator = parse_id("coordinatorId", &coordinator_id)?;
+        service(ctx).flag_safeguarding(item.logged.item, by, coordinator).await?;
+        Ok(true)
+    }
+
+    /// Records a meeting: date, attendance, minutes and the items raised.
+    async fn record_meeting(&self, ctx: &Context<'_>, input: RecordMeetingInput) -> Result<MeetingView> {
+        authorize(ctx, Action::RecordMeeting, &Resource::Hub { hub: input.hub.0.clone() }).await?;
+        let by = heard_api::account(ctx)?;
+        let items = input
+            .item_ids
+            .iter()
+            .enumerate()
+            .map(|(index, id)| parse_id(&format!("input.itemIds[{index}]"), id))
+            .collect::<Result<Vec<_>>>()?;
+        let meeting = service(ctx)
+            .record_meeting(by, input.hub.0, &input.held_on, i64::from(input.attendance), &input.minutes, items)
+            .await
+            .map_err(prefix_input)?;
+        Ok(MeetingView(meeting))
+    }
+
+    /// Adds a theme, optionally under a parent theme.
+    async fn add_theme(&self, ctx: &Context<'_>, name: String, parent: Option<String>) -> Result<ThemeNode> {
+        authorize(ctx, Action::EditThemes, &Resource::Themes).await?;
+        let by = heard_api::account(ctx)?;
+        let id = service(ctx).add_theme(by, &name, parent.as_deref()).await?;
+        theme_node(ctx, &id)
+    }
+
+    async fn rename_theme(&self, ctx: &Context<'_>, id: ID, name: String) -> Result<ThemeNode> {
+        authorize(ctx, Action::EditThemes, &Resource::Themes).await?;
+        let by = heard_api::account(ctx)?;
+        service(ctx).rename_theme(by, &id, &name).await?;
+        theme_node(ctx, &id)
+    }
+
+    /// Merges `from` into `into`: items tagged `from` count under `into` from now on.
+    async fn merge_themes(&self, ctx: &Context<'_>, from: ID, into: ID) -> Result<ThemeNode> {
+        authorize(ctx, Action::EditThemes, &Resource::Themes).await?;
+        let by = heard_api::account(ctx)?;
+        service(ctx).merge_themes(by, &from, &into).await?;
+        theme_node(ctx, &into)
+    }
+}
+
+fn theme_node(ctx: &Context<'_>, id: &str) -> Result<ThemeNode> {
+    service(ctx)
+        .read(|state| state.vocabulary.resolve(id).cloned())
+        .map(|theme| ThemeNode { id: ID(theme.id), name: theme.name, parent: theme.parent.map(ID) })
+        .ok_or_else(|| ApiError::NotFound("theme".into()).into())
+}
+
+/// Domain field names are the input's; in a mutation they sit under `input.`.
+fn prefix_input(error: ApiError) -> ApiError {
+    match error {
+        ApiError::BadUserInput { field, message } if !field.starts_with("input.") => {
+            ApiError::BadUserInput { field: format!("input.{field}"), message }
+        }
+        other => other,
+    }
+}
+
+#[derive(Default)]
+pub struct FeedbackSubscription;
+
+#[Subscription]
+impl FeedbackSubscription {
+    /// Each new item, as it is logged, if (and in the version) the subscriber may see it.
+    async fn feedback_logged(&self, ctx: &Context<'_>, hub: Option<ID>) -> Result<impl Stream<Item = FeedbackItem>> {
+        let feedback = service(ctx).clone();
+        let actor = viewer(ctx).actor.clone();
+        let receiver = feedback.logged_items();
+        Ok(futures::stream::unfold(
+            (feedback, actor, receiver, hub),
+            |(feedback, actor, mut receiver, hub)| async move {
+                loop {
+                    let id = match receiver.recv().await {
+                        Ok(id) => id,
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                    };
+                    let Some(item) = feedback.item(id) else { continue };
+                    if hub.as_ref().is_some_and(|hub| item.logged.hub != hub.as_str()) {
+                        continue;
+                    }
+                    if let Some(shown) = view_of(&actor, item) {
+                        return Some((shown, (feedback, actor, receiver, hub)));
+                    }
+                }
+            },
+        ))
+    }
+}

@@ -1,0 +1,594 @@
+//! Commands and queries of the feedback service, over its own projection of the log.
+//!
+//! The projection (items, meetings, themes, and the hubs, providers and coordinators it needs
+//! from other services' events) is kept in memory and rebuilt from `$all` on start; the search
+//! index is updated by the same follower, in the same order.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use heard_access::{Actor, Consent, Role};
+use heard_api::{ApiError, ApiResult};
+use heard_eventstore::{EventStore, ExpectedRevision, NewEvent, Personal, RecordedEvent, StreamName, SubjectId};
+use serde::Deserialize;
+use tokio::sync::{broadcast, watch};
+use uuid::Uuid;
+
+use crate::domain::themes::{THEME, ThemeAdded, ThemeMerged, ThemeRenamed, Vocabulary};
+use crate::domain::{self, *};
+use crate::search::{SearchIndex, SearchOutcome, SearchRequest};
+
+/// A meeting as projected.
+#[derive(Clone, Debug)]
+pub struct Meeting {
+    pub recorded: MeetingRecorded,
+    /// `None` once erased.
+    pub minutes: Option<String>,
+}
+
+/// What this service knows, in memory.
+#[derive(Debug, Default)]
+pub struct State {
+    pub items: HashMap<Uuid, Item>,
+    /// Items in the order they were logged.
+    pub order: Vec<Uuid>,
+    subjects: HashMap<Uuid, SubjectId>,
+    pub meetings: BTreeMap<Uuid, Meeting>,
+    pub vocabulary: Vocabulary,
+    pub import_keys: HashSet<String>,
+    /// Hub id → name, from the identity service's events.
+    pub hubs: BTreeMap<String, String>,
+    /// Provider id → name.
+    pub providers: BTreeMap<String, String>,
+    /// Account → (roles, hubs), from account events (never names or emails).
+    pub accounts: HashMap<Uuid, (BTreeSet<Role>, BTreeSet<String>)>,
+}
+
+#[derive(Deserialize)]
+struct HubAdded {
+    hub: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct ProviderAdded {
+    provider: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct AccountScopes {
+    #[serde(default)]
+    account: Option<Uuid>,
+    roles: BTreeSet<Role>,
+    hubs: BTreeSet<String>,
+}
+
+impl State {
+    /// Applies one event; returns the item it touched, if any.
+    fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<Option<Uuid>> {
+        let stream_id = event.stream.id();
+        match event.stream.category() {
+            FEEDBACK => {
+                let Ok(id) = Uuid::parse_str(stream_id) else { return Ok(None) };
+                let domain_event = match event.event_type.as_str() {
+                    "FeedbackLogged" => {
+                        let logged: FeedbackLogged = event.decode()?;
+                        let personal: Option<LoggedPersonal> = event.personal_fields()?;
+                        if let Personal::Plain(plain) = &event.personal {
+                            self.subjects.insert(id, plain.subject);
+                        } else if let Personal::Erased { subject } = &event.personal {
+                            self.subjects.insert(id, *subject);
+                        }
+                        if let Some(key) = &logged.import_key {
+                            self.import_keys.insert(key.clone());
+                        }
+                        self.items.insert(id, Item::new(logged, personal, event.recorded_at_micros));
+                        self.order.push(id);
+                        return Ok(Some(id));
+                    }
+                    "FeedbackRedacted" => {
+                        let personal: Option<RedactedPersonal> = event.personal_fields()?;
+                        Event::Redacted(
+                            event.decode()?,
+                            personal.unwrap_or(RedactedPersonal { text: "[erased]".into() }),
+                        )
+                    }
+                    "FeedbackShared" => Event::Shared(event.decode()?),
+                    "FeedbackHeld" => Event::Held(event.decode()?),
+                    "ConsentChanged" => Event::ConsentChanged(event.decode()?),
+                    "SafeguardingFlagged" => Event::SafeguardingFlagged(event.decode()?),
+                    "FeedbackFedBack" => Event::FedBack(event.decode()?),
+                    _ => return Ok(None),
+                };
+                if let Some(item) = self.items.get_mut(&id) {
+                    item.apply(&domain_event);
+                    return Ok(Some(id));
+                }
+            }
+            MEETING if event.event_type == "MeetingRecorded" => {
+                let recorded: MeetingRecorded = event.decode()?;
+                let minutes: Option<MinutesPersonal> = event.personal_fields()?;
+                self.meetings.insert(recorded.meeting, Meeting { recorded, minutes: minutes.map(|m| m.minutes) });
+            }
+            THEME => match event.event_type.as_str() {
+                "ThemeAdded" => self.vocabulary.added(event.decode::<ThemeAdded>()?),
+                "ThemeRenamed" => self.vocabulary.renamed(stream_id, event.decode::<ThemeRenamed>()?),
+                "ThemeMerged" => self.vocabulary.merged(stream_id, event.decode::<ThemeMerged>()?),
+                _ => {}
+            },
+            "hub" if event.event_type == "HubAdded" => {
+                let hub: HubAdded = event.decode()?;
+                self.hubs.insert(hub.hub, hub.name);
+            }
+            "provider" if event.event_type == "ProviderAdded" => {
+                let provider: ProviderAdded = event.decode()?;
+                self.providers.insert(provider.provider, provider.name);
+            }
+            "account" if matches!(event.event_type.as_str(), "AccountCreated" | "RolesChanged") => {
+                let scopes: AccountScopes = event.decode()?;
+                let account = scopes.account.or_else(|| Uuid::parse_str(stream_id).ok());
+                if let Some(account) = account {
+                    self.accounts.insert(account, (scopes.roles, scopes.hubs));
+                }
+            }
+            _ => {}
+        }
+        Ok(None)
+    }
+
+    /// The provider id an `about` text names, if any (by name or id, ignoring case).
+    pub fn match_provider(&self, about: &str) -> Option<String> {
+        let wanted = about.trim().to_lowercase();
+        self.providers
+            .iter()
+            .find(|(id, name)| id.to_lowercase() == wanted || name.to_lowercase() == wanted)
+            .map(|(id, _)| id.clone())
+    }
+
+    /// Items in log order.
+    pub fn items_in_order(&self) -> impl DoubleEndedIterator<Item = &Item> {
+        self.order.iter().filter_map(|id| self.items.get(id))
+    }
+}
+
+/// The feedback service.
+#[derive(Clone, Debug)]
+pub struct FeedbackService {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: EventStore,
+    state: RwLock<State>,
+    applied: watch::Sender<u64>,
+    search: Arc<SearchIndex>,
+    logged: broadcast::Sender<Uuid>,
+    follower: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the search index: {0}")]
+    Search(#[from] tantivy::TantivyError),
+    #[error(transparent)]
+    Store(#[from] heard_eventstore::Error),
+    #[error("the feedback projection did not catch up with the log")]
+    CatchUp,
+}
+
+fn reject(rejection: Rejection) -> ApiError {
+    match rejection {
+        Rejection::Invalid { field, message } => ApiError::BadUserInput { field, message },
+        Rejection::Conflict(message) => ApiError::Conflict(message),
+    }
+}
+
+pub fn today() -> jiff::civil::Date {
+    jiff::Zoned::now().date()
+}
+
+impl FeedbackService {
+    /// Seeds the themes in a new store, opens the search index, and catches up with the log.
+    pub async fn open(store: EventStore, data_dir: &Path) -> Result<Self, StartError> {
+        seed_themes(&store).await?;
+        let search = Arc::new(SearchIndex::open(data_dir)?);
+        Self::start(store, search).await
+    }
+
+    /// Starts over an index (fresh or existing); used by `open` and by a rebuild.
+    pub async fn start(store: EventStore, search: Arc<SearchIndex>) -> Result<Self, StartError> {
+        let inner = Arc::new(Inner {
+            store: store.clone(),
+            state: RwLock::new(State::default()),
+            applied: watch::channel(0).0,
+            search,
+            logged: broadcast::channel(1024).0,
+            follower: Mutex::new(None),
+        });
+        let follower = tokio::spawn(follow(inner.clone()));
+        *inner.follower.lock().unwrap_or_else(|p| p.into_inner()) = Some(follower);
+        let service = FeedbackService { inner };
+        if !service.wait_for(store.head().position, Duration::from_secs(600)).await {
+            return Err(StartError::CatchUp);
+        }
+        Ok(service)
+    }
+
+    /// Waits for the follower to stop after the store closed.
+    pub async fn stopped(&self) {
+        let follower = self.inner.follower.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(follower) = follower {
+            let _ = follower.await;
+        }
+    }
+
+    async fn wait_for(&self, position: u64, timeout: Duration) -> bool {
+        let mut applied = self.inner.applied.subscribe();
+        tokio::time::timeout(timeout, applied.wait_for(|at| *at >= position)).await.is_ok()
+    }
+
+    pub fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
+        f(&self.inner.state.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    pub fn item(&self, id: Uuid) -> Option<Item> {
+        self.read(|state| state.items.get(&id).cloned())
+    }
+
+    /// New items as they are logged (ids); the subscriber checks each against the policy.
+    pub fn logged_items(&self) -> broadcast::Receiver<Uuid> {
+        self.inner.logged.subscribe()
+    }
+
+    pub fn store(&self) -> &EventStore {
+        &self.inner.store
+    }
+
+    async fn append(&self, stream: &StreamName, expected: ExpectedRevision, events: Vec<NewEvent>) -> ApiResult<u64> {
+        let outcome = self.inner.store.append(stream, expected, events).await?;
+        self.wait_for(outcome.last_position, Duration::from_secs(10)).await;
+        Ok(outcome.last_position)
+    }
+
+    fn new_event(event_type: &str, data: &impl serde::Serialize, by: Uuid) -> ApiResult<NewEvent> {
+        Ok(NewEvent::new(event_type, 1, data)
+            .map_err(ApiError::internal)?
+            .with_metadata(serde_json::json!({ "actor": by })))
+    }
+
+    /// Resolves theme names or ids to live theme ids, naming the field on an unknown one.
+    pub fn resolve_themes(&self, field: &str, themes: &[String]) -> ApiResult<BTreeSet<String>> {
+        self.read(|state| {
+            themes
+                .iter()
+                .enumerate()
+                .map(|(index, theme)| {
+                    state
+                        .vocabulary
+                        .find(theme)
+                        .map(|found| found.id.clone())
+                        .ok_or_else(|| ApiError::bad_input(format!("{field}[{index}]"), "there is no such theme"))
+                })
+                .collect()
+        })
+    }
+
+    /// Logs one item. `new.hub` must be a known hub; the policy was checked by the caller.
+    pub async fn log(&self, by: Uuid, mut new: NewItem) -> ApiResult<Item> {
+        let known_hub = self.read(|state| state.hubs.contains_key(&new.hub));
+        if !known_hub {
+            return Err(ApiError::bad_input("hub", "there is no such hub; see the `hubs` query"));
+        }
+        if new.provider.is_none() {
+            new.provider = new.about.as_deref().and_then(|about| self.read(|state| state.match_provider(about)));
+        } else if let Some(provider) = &new.provider
+            && !self.read(|state| state.providers.contains_key(provider))
+        {
+            return Err(ApiError::bad_input("provider", "there is no such provider; see the `providers` query"));
+        }
+        if let Some(meeting) = new.meeting {
+            let same_hub = self.read(|state| state.meetings.get(&meeting).map(|m| m.recorded.hub == new.hub));
+            if same_hub != Some(true) {
+                return Err(ApiError::bad_input("meeting", "there is no such meeting of this hub"));
+            }
+        }
+        let id = Uuid::new_v4();
+        let Event::Logged(logged, personal) = domain::log(id, by, new, today()).map_err(reject)? else {
+            return Err(ApiError::internal("log produced another event"));
+        };
+        let event = Self::new_event("FeedbackLogged", &logged, by)?
+            .with_personal(SubjectId::new(), &personal)
+            .map_err(ApiError::internal)?;
+        self.append(
+            &StreamName::of(FEEDBACK, id).map_err(ApiError::internal)?,
+            ExpectedRevision::NoStream,
+            vec![event],
+        )
+        .await?;
+        self.item(id).ok_or_else(|| ApiError::internal("a new item is missing from the projection"))
+    }
+
+    /// Imports rows already checked by `import::parse`. Rows whose content was imported before
+    /// (same import key) are skipped, so a second import of the same file adds nothing, and an
+    /// import cut short can simply be run again. Up to 64 rows are appended at once so that
+    /// they share fsyncs. Returns (imported, skipped as already there).
+    pub async fn import(&self, by: Uuid, rows: Vec<NewItem>) -> ApiResult<(usize, usize)> {
+        use futures::StreamExt as _;
+        let count = rows.len();
+        let mut seen = HashSet::new();
+        let mut fresh = Vec::new();
+        for row in rows {
+            let key = row.import_key.clone().unwrap_or_default();
+            let already = self.read(|state| state.import_keys.contains(&key));
+            if !already && seen.insert(key) {
+                fresh.push(row);
+            }
+        }
+        let total = fresh.len();
+        let skipped = count - total;
+        let mut appends = futures::stream::iter(fresh.into_iter().map(|row| self.log(by, row))).buffer_unordered(64);
+        while let Some(result) = appends.next().await {
+            result?;
+        }
+        Ok((total, skipped))
+    }
+
+    /// Appends one event decided from the item's current state, with an exact expected revision
+    /// so that two people moderating at once cannot overwrite each other.
+    async fn change(
+        &self,
+        id: Uuid,
+        by: Uuid,
+        decide: impl FnOnce(&Item) -> Result<Event, Rejection>,
+    ) -> ApiResult<Item> {
+        let item = self.item(id).ok_or_else(|| ApiError::NotFound("feedback item".into()))?;
+        let event = decide(&item).map_err(reject)?;
+        let subject = self.read(|state| state.subjects.get(&id).copied());
+        let new_event = match &event {
+            Event::Redacted(data, personal) => Self::new_event(event.event_type(), data, by)?
+                .with_personal(subject.unwrap_or_default(), personal)
+                .map_err(ApiError::internal)?,
+            Event::Shared(data) => Self::new_event(event.event_type(), data, by)?,
+            Event::Held(data) => Self::new_event(event.event_type(), data, by)?,
+            Event::ConsentChanged(data) => Self::new_event(event.event_type(), data, by)?,
+            Event::SafeguardingFlagged(data) => Self::new_event(event.event_type(), data, by)?,
+            Event::FedBack(data) => Self::new_event(event.event_type(), data, by)?,
+            Event::Logged(..) => return Err(ApiError::internal("an item cannot be logged twice")),
+        };
+        let stream = StreamName::of(FEEDBACK, id).map_err(ApiError::internal)?;
+        self.append(&stream, ExpectedRevision::Exact(item.revision), vec![new_event]).await?;
+        self.item(id).ok_or_else(|| ApiError::NotFound("feedback item".into()))
+    }
+
+    pub async fn redact(&self, id: Uuid, by: Uuid, passages: &[String]) -> ApiResult<Item> {
+        self.change(id, by, |item| domain::redact(item, by, passages)).await
+    }
+
+    pub async fn share(&self, id: Uuid, by: Uuid) -> ApiResult<Item> {
+        self.change(id, by, |item| domain::share(item, by)).await
+    }
+
+    pub async fn hold(&self, id: Uuid, by: Uuid, reason: &str) -> ApiResult<Item> {
+        self.change(id, by, |item| domain::hold(item, by, reason)).await
+    }
+
+    pub async fn change_consent(&self, id: Uuid, by: Uuid, consent: Option<Consent>) -> ApiResult<Item> {
+        self.change(id, by, |item| domain::change_consent(item, by, consent)).await
+    }
+
+    /// Routes the item to `coordinator`, who must coordinate the item's hub.
+    pub async fn flag_safeguarding(&self, id: Uuid, by: Uuid, coordinator: Uuid) -> ApiResult<Item> {
+        let hub =
+            self.item(id).map(|item| item.logged.hub).ok_or_else(|| ApiError::NotFound("feedback item".into()))?;
+        let coordinates = self.read(|state| {
+            state
+                .accounts
+                .get(&coordinator)
+                .is_some_and(|(roles, hubs)| roles.contains(&Role::HubCoordinator) && hubs.contains(&hub))
+        });
+        if !coordinates {
+            return Err(ApiError::bad_input("coordinatorId", "choose a coordinator of this item's hub"));
+        }
+        self.change(id, by, |item| domain::flag_safeguarding(item, by, coordinator)).await
+    }
+
+    /// The coordinators of a hub, for choosing who receives a safeguarding item.
+    pub fn coordinators_of(&self, hub: &str) -> Vec<Uuid> {
+        self.read(|state| {
+            let mut found: Vec<Uuid> = state
+                .accounts
+                .iter()
+                .filter(|(_, (roles, hubs))| roles.contains(&Role::HubCoordinator) && hubs.contains(hub))
+                .map(|(id, _)| *id)
+                .collect();
+            found.sort();
+            found
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_meeting(
+        &self,
+        by: Uuid,
+        hub: String,
+        held_on: &str,
+        attendance: i64,
+        minutes: &str,
+        items: Vec<Uuid>,
+    ) -> ApiResult<Meeting> {
+        if !self.read(|state| state.hubs.contains_key(&hub)) {
+            return Err(ApiError::bad_input("hub", "there is no such hub; see the `hubs` query"));
+        }
+        for (index, item) in items.iter().enumerate() {
+            if self.item(*item).map(|found| found.logged.hub) != Some(hub.clone()) {
+                return Err(ApiError::bad_input(format!("itemIds[{index}]"), "this item is not one of this hub's"));
+            }
+        }
+        let meeting = Uuid::new_v4();
+        let (recorded, personal) =
+            domain::record_meeting(meeting, by, hub, held_on, attendance, minutes, items, today()).map_err(reject)?;
+        let event = Self::new_event("MeetingRecorded", &recorded, by)?
+            .with_personal(SubjectId::new(), &personal)
+            .map_err(ApiError::internal)?;
+        let stream = StreamName::of(MEETING, meeting).map_err(ApiError::internal)?;
+        self.append(&stream, ExpectedRevision::NoStream, vec![event]).await?;
+        self.read(|state| state.meetings.get(&meeting).cloned()).ok_or_else(|| ApiError::internal("meeting missing"))
+    }
+
+    pub async fn add_theme(&self, by: Uuid, name: &str, parent: Option<&str>) -> ApiResult<String> {
+        let added = self.read(|state| state.vocabulary.add(name, parent)).map_err(reject)?;
+        let theme = added.theme.clone();
+        let stream = StreamName::of(THEME, &theme).map_err(ApiError::internal)?;
+        self.append(&stream, ExpectedRevision::NoStream, vec![Self::new_event("ThemeAdded", &added, by)?]).await?;
+        Ok(theme)
+    }
+
+    pub async fn rename_theme(&self, by: Uuid, theme: &str, name: &str) -> ApiResult<()> {
+        let renamed = self.read(|state| state.vocabulary.rename(theme, name)).map_err(reject)?;
+        let stream = StreamName::of(THEME, theme).map_err(ApiError::internal)?;
+        self.append(&stream, ExpectedRevision::StreamExists, vec![Self::new_event("ThemeRenamed", &renamed, by)?])
+            .await?;
+        Ok(())
+    }
+
+    pub async fn merge_themes(&self, by: Uuid, from: &str, into: &str) -> ApiResult<()> {
+        let merged = self.read(|state| state.vocabulary.merge(from, into)).map_err(reject)?;
+        let stream = StreamName::of(THEME, from).map_err(ApiError::internal)?;
+        self.append(&stream, ExpectedRevision::StreamExists, vec![Self::new_event("ThemeMerged", &merged, by)?])
+            .await?;
+        Ok(())
+    }
+
+    /// Full-text search as `actor`, every hit checked against the policy once more.
+    pub fn search(&self, actor: &Actor, request: &SearchRequest) -> ApiResult<SearchOutcome> {
+        let mut outcome = self.inner.search.search(actor, request).map_err(ApiError::internal)?;
+        outcome.hits.retain(|hit| {
+            self.item(hit.item).is_some_and(|item| heard_access::feedback_view(actor, &item.facts()).is_some())
+        });
+        Ok(outcome)
+    }
+
+    pub fn search_index(&self) -> &SearchIndex {
+        &self.inner.search
+    }
+}
+
+/// Follows the log: applies events to the state and the search index, in order. The index
+/// commits at most every 200 ms while changes arrive (so a new item is searchable well within
+/// a second), and at once every 50,000 changes during a long catch-up.
+async fn follow(inner: Arc<Inner>) {
+    const BATCH: usize = 2048;
+    const COMMIT_EVERY: Duration = Duration::from_millis(200);
+    let indexed_up_to = inner.search.applied_position();
+    let mut subscription = inner.store.subscribe_all(1);
+    let mut pending = 0usize;
+    let mut last_seen = indexed_up_to;
+    let mut deadline: Option<tokio::time::Instant> = None;
+    loop {
+        let next = match deadline {
+            Some(at) => tokio::select! {
+                batch = subscription.next_batch(BATCH) => Some(batch),
+                _ = tokio::time::sleep_until(at) => None,
+            },
+            None => Some(subscription.next_batch(BATCH).await),
+        };
+        let events = match next {
+            None => {
+                if commit(&inner, last_seen).await {
+                    pending = 0;
+                    deadline = None;
+                } else {
+                    deadline = Some(tokio::time::Instant::now() + COMMIT_EVERY);
+                }
+                continue;
+            }
+            Some(Ok(events)) => events,
+            Some(Err(heard_eventstore::Error::Closed)) => {
+                if pending > 0 {
+                    commit(&inner, last_seen).await;
+                }
+                return;
+            }
+            Some(Err(error)) => {
+                tracing::error!(%error, "feedback projection cannot read the log; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                continue;
+            }
+        };
+        let Some(last) = events.last().map(|event| event.position) else { continue };
+        let mut touched = Vec::new();
+        let mut logged = Vec::new();
+        {
+            let mut state = inner.state.write().unwrap_or_else(|p| p.into_inner());
+            for event in &events {
+                match state.apply(event) {
+                    Ok(Some(item)) => {
+                        if event.position > indexed_up_to {
+                            touched.push(item);
+                        }
+                        if event.event_type == "FeedbackLogged" {
+                            logged.push(item);
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(error) => {
+                        tracing::error!(position = event.position, %error, "feedback projection skipped an event")
+                    }
+                }
+            }
+            for id in &touched {
+                if let Some(item) = state.items.get(id) {
+                    inner.search.upsert(item);
+                }
+            }
+        }
+        last_seen = last;
+        pending += touched.len();
+        if pending >= 50_000 {
+            if commit(&inner, last).await {
+                pending = 0;
+                deadline = None;
+            }
+        } else if pending > 0 && deadline.is_none() {
+            deadline = Some(tokio::time::Instant::now() + COMMIT_EVERY);
+        }
+        for id in logged {
+            let _ = inner.logged.send(id);
+        }
+        inner.applied.send_replace(last);
+    }
+}
+
+/// Commits the index up to `position`; false when it failed (it is retried later).
+async fn commit(inner: &Arc<Inner>, position: u64) -> bool {
+    let search = inner.search.clone();
+    match tokio::task::spawn_blocking(move || search.commit(position)).await {
+        Ok(Ok(())) => true,
+        _ => {
+            tracing::error!("the search index could not commit; retrying shortly");
+            false
+        }
+    }
+}
+
+/// Appends the seed themes to a new store, each as its own stream (idempotent).
+async fn seed_themes(store: &EventStore) -> heard_eventstore::Result<()> {
+    for theme in crate::domain::themes::seed() {
+        let stream = StreamName::of(THEME, &theme.theme)?;
+        if store.stream_revision(&stream).await?.is_some() {
+            continue;
+        }
+        let id = Uuid::new_v5(&Uuid::NAMESPACE_URL, stream.as_str().as_bytes());
+        let event = NewEvent::new("ThemeAdded", 1, &theme)?.with_id(id);
+        match store.append(&stream, ExpectedRevision::NoStream, vec![event]).await {
+            Ok(_) | Err(heard_eventstore::Error::WrongExpectedRevision { .. }) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,99 @@
+//! `heard serve --demo`: a realistic data set for a newcomer to explore, and an account for
+//! each role with a known password (printed at start; only ever used with `--demo`).
+
+use std::collections::HashMap;
+
+use heard_access::Role;
+use heard_feedback::FeedbackService;
+use heard_feedback::demo::generate;
+use heard_identity::{IdentityService, NewAccount};
+use uuid::Uuid;
+
+/// (email, role, hubs, provider)
+fn demo_accounts() -> Vec<(String, Role, Vec<&'static str>, Option<&'static str>)> {
+    let mut accounts = vec![
+        ("admin@demo.heard.example".to_owned(), Role::Administrator, vec![], None),
+        ("member.arun@demo.heard.example".to_owned(), Role::HubMember, vec!["arun"], None),
+        ("advocate@demo.heard.example".to_owned(), Role::Advocate, vec![], None),
+        ("complaints@demo.heard.example".to_owned(), Role::ComplaintsHandler, vec![], None),
+        ("commissioner@demo.heard.example".to_owned(), Role::Commissioner, vec![], None),
+        ("provider@demo.heard.example".to_owned(), Role::ProviderResponder, vec![], Some("addaction")),
+    ];
+    for hub in ["adur-worthing", "arun", "chichester", "crawley", "horsham", "mid-sussex", "west-sussex-forum"] {
+        accounts.push((format!("coordinator.{hub}@demo.heard.example"), Role::HubCoordinator, vec![hub], None));
+    }
+    accounts
+}
+
+fn demo_password(email: &str) -> String {
+    format!("heard demo {}", email.split('@').next().unwrap_or_default())
+}
+
+/// Seeds the demo set into a store without feedback, and returns (email, role, password).
+pub async fn seed(
+    identity: &IdentityService,
+    feedback: &FeedbackService,
+) -> anyhow::Result<Vec<(String, String, String)>> {
+    let mut coordinators: HashMap<String, Uuid> = HashMap::new();
+    let mut printed = Vec::new();
+    let fresh = feedback.read(|state| state.items.is_empty());
+    for (email, role, hubs, provider) in demo_accounts() {
+        let password = demo_password(&email);
+        let existing = identity.directory().read(|state| state.by_email.get(&email).copied());
+        let id = match existing {
+            Some(id) => id,
+            None if fresh => {
+                let new = NewAccount {
+                    email: email.clone(),
+                    display_name: format!("Demo {}", role.as_str().replace('_', " ")),
+                    roles: vec![role],
+                    hubs: hubs.iter().map(|h| h.to_string()).collect(),
+                    provider: provider.map(str::to_owned),
+                    password: Some(password.clone()),
+                };
+                identity.create_account(None, new).await.map_err(|e| anyhow::anyhow!(e.message()))?.0.id
+            }
+            None => continue,
+        };
+        if role == Role::HubCoordinator {
+            coordinators.insert(hubs[0].to_owned(), id);
+        }
+        printed.push((email, role.as_str().to_owned(), password));
+    }
+    if !fresh {
+        return Ok(printed);
+    }
+    let data = generate(2026, heard_feedback::service::today());
+    let mut ids = Vec::with_capacity(data.items.len());
+    for demo in &data.items {
+        let hub = demo.item.hub.clone();
+        let coordinator = *coordinators.get(&hub).ok_or_else(|| anyhow::anyhow!("no demo coordinator for {hub}"))?;
+        let item = feedback.log(coordinator, demo.item.clone()).await.map_err(|e| anyhow::anyhow!(e.message()))?;
+        let id = item.logged.item;
+        if demo.safeguarding {
+            feedback.flag_safeguarding(id, coordinator, coordinator).await.map_err(|e| anyhow::anyhow!(e.message()))?;
+        } else if demo.share {
+            if !demo.redact.is_empty() {
+                feedback.redact(id, coordinator, &demo.redact).await.map_err(|e| anyhow::anyhow!(e.message()))?;
+            }
+            feedback.share(id, coordinator).await.map_err(|e| anyhow::anyhow!(e.message()))?;
+        }
+        ids.push(id);
+    }
+    for meeting in &data.meetings {
+        let coordinator = coordinators[&meeting.hub];
+        let items = meeting.items.iter().filter_map(|index| ids.get(*index).copied()).collect();
+        feedback
+            .record_meeting(
+                coordinator,
+                meeting.hub.clone(),
+                &meeting.held_on.to_string(),
+                i64::from(meeting.attendance),
+                &meeting.minutes,
+                items,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message()))?;
+    }
+    Ok(printed)
+}
