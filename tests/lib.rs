@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use heard::{RunningServer, Settings};
 use heard_access::Role;
 use heard_eventstore::EventStore;
+use heard_feedback::FeedbackService;
 use heard_identity::{IdentityService, NewAccount};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -18,6 +19,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: EventStore,
     pub identity: IdentityService,
+    pub feedback: FeedbackService,
     server: Option<RunningServer>,
     pub data_dir: TempDir,
 }
@@ -49,6 +51,7 @@ pub async fn spawn_app_in(data_dir: TempDir, change: impl FnOnce(&mut Settings))
         addr: server.addr,
         store: server.store.clone(),
         identity: server.identity.clone(),
+        feedback: server.feedback.clone(),
         client,
         server: Some(server),
         data_dir,

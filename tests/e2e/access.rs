@@ -122,6 +122,136 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_operation_through_
     assert!(wrong.is_empty(), "the API disagrees with the policy matrix:\n{}", wrong.join("\n"));
 }
 
+/// An item logged straight through the service, optionally shared.
+async fn item(
+    app: &TestApp,
+    hub: &str,
+    consent: heard_access::Consent,
+    shared: bool,
+    provider: Option<&str>,
+) -> String {
+    let new = heard_feedback::domain::NewItem {
+        hub: hub.into(),
+        channel: Some(heard_feedback::domain::Channel::Forum),
+        speaker: Some(heard_feedback::domain::SpeakerKind::Anonymous),
+        consent: Some(consent),
+        said_on: "2026-11-01".into(),
+        text: "The group needs a bigger room".into(),
+        provider: provider.map(Into::into),
+        ..Default::default()
+    };
+    let logged = app.feedback.log(uuid::Uuid::nil(), new).await.expect("logged");
+    if shared {
+        app.feedback.share(logged.logged.item, uuid::Uuid::nil()).await.expect("shared");
+    }
+    logged.logged.item.to_string()
+}
+
+#[tokio::test]
+async fn every_role_gets_the_policy_matrix_decision_for_every_feedback_operation() {
+    use heard_access::Consent::{Commissioners, Hub, Public};
+    let app = spawn_app().await;
+    let cast = cast(&app).await;
+    let arun = item(&app, "arun", Commissioners, false, None).await;
+    let crawley = item(&app, "crawley", Public, false, None).await;
+    let crawley_for_commissioners = item(&app, "crawley", Commissioners, true, Some("addaction")).await;
+    let crawley_public = item(&app, "crawley", Public, true, None).await;
+    let coordinator = cast.actors[1].1.unwrap().to_string();
+    let view = "query($id: ID!) { feedbackItem(id: $id) { text } }";
+    let hold = "mutation($id: ID!) { holdFeedback(id: $id, reason: \"check with the speaker\") { id } }";
+    let log = "mutation($h: ID!) { logFeedback(input: { hub: $h, text: \"More groups\", channel: FORUM, saidOn: \"2026-11-01\", speaker: ANONYMOUS, consent: HUB }) { id } }";
+    let meeting =
+        "mutation($h: ID!) { recordMeeting(input: { hub: $h, heldOn: \"2026-11-01\", attendance: 9 }) { id } }";
+    let queue = "query($h: ID!) { moderationQueue(hub: $h) { edges { node { id } } } }";
+    // (operation, scope, query, variables, expected: mem crd adv cmp com prv adm anon)
+    let rows: Vec<(&str, &str, &str, Value, &str)> = vec![
+        ("logFeedback", "in scope: their hub", log, json!({ "h": "arun" }), "AAFFFFFU"),
+        ("logFeedback", "out of scope: another hub", log, json!({ "h": "crawley" }), "FFFFFFFU"),
+        ("recordMeeting", "in scope: their hub", meeting, json!({ "h": "arun" }), "AAFFFFFU"),
+        ("recordMeeting", "out of scope: another hub", meeting, json!({ "h": "crawley" }), "FFFFFFFU"),
+        ("moderationQueue", "in scope: their hub", queue, json!({ "h": "arun" }), "FAFFFFFU"),
+        ("moderationQueue", "out of scope: another hub", queue, json!({ "h": "crawley" }), "FFFFFFFU"),
+        ("feedbackItem", "in scope: their hub's unshared item", view, json!({ "id": arun }), "AANNNNNN"),
+        ("feedbackItem", "out of scope: another hub's unshared item", view, json!({ "id": crawley }), "NNNNNNNN"),
+        (
+            "feedbackItem",
+            "in scope: shared with commissioners, about their provider",
+            view,
+            json!({ "id": crawley_for_commissioners }),
+            "NNNNAANN",
+        ),
+        ("feedbackItem", "in scope: shared and public", view, json!({ "id": crawley_public }), "AAAAAAAA"),
+        ("holdFeedback", "in scope: their hub's item", hold, json!({ "id": arun }), "FANNNNNU"),
+        ("holdFeedback", "out of scope: another hub's item", hold, json!({ "id": crawley }), "NNNNNNNU"),
+        (
+            "searchFeedback",
+            "in scope: what each may see",
+            "{ searchFeedback(query: \"room\") { total } }",
+            json!({}),
+            "AAAAAAAA",
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (operation, scope, query, variables, expected) in &rows {
+        for (column, want) in expected.chars().enumerate() {
+            let response = ask(&app, &cast.actors[column].0, query, variables.clone()).await;
+            if outcome(&response) != want {
+                wrong.push(format!("{:?} × {operation} × {scope}: expected {want}: {response}", COLUMNS[column]));
+            }
+        }
+    }
+    // Changes that use up their item: a fresh item per column.
+    for (column, want) in "AANNNNNU".chars().enumerate() {
+        let token = &cast.actors[column].0;
+        let fresh = item(&app, "arun", Public, false, None).await;
+        let narrowed = ask(
+            &app,
+            token,
+            "mutation($id: ID!) { changeConsent(id: $id, consent: HUB) { id } }",
+            json!({ "id": fresh }),
+        )
+        .await;
+        let fresh = item(&app, "arun", Public, false, None).await;
+        let flagged = ask(
+            &app,
+            token,
+            "mutation($id: ID!, $c: ID!) { flagSafeguarding(id: $id, coordinatorId: $c) }",
+            json!({ "id": fresh, "c": coordinator }),
+        )
+        .await;
+        for (operation, response) in [("changeConsent", narrowed), ("flagSafeguarding", flagged)] {
+            if outcome(&response) != want {
+                wrong.push(format!("{:?} × {operation} × in scope: expected {want}: {response}", COLUMNS[column]));
+            }
+        }
+        let theirs = item(&app, "crawley", Hub, false, None).await;
+        let elsewhere = ask(
+            &app,
+            token,
+            "mutation($id: ID!) { changeConsent(id: $id, consent: HUB) { id } }",
+            json!({ "id": theirs }),
+        )
+        .await;
+        let expected_elsewhere = if column == 7 { 'U' } else { 'N' };
+        if outcome(&elsewhere) != expected_elsewhere {
+            wrong.push(format!("{:?} × changeConsent × out of scope: {elsewhere}", COLUMNS[column]));
+        }
+    }
+    for (column, want) in "FAFFFFAU".chars().enumerate() {
+        let added = ask(
+            &app,
+            &cast.actors[column].0,
+            "mutation($n: String!) { addTheme(name: $n) { id } }",
+            json!({ "n": format!("Theme {column}") }),
+        )
+        .await;
+        if outcome(&added) != want {
+            wrong.push(format!("{:?} × addTheme: expected {want}: {added}", COLUMNS[column]));
+        }
+    }
+    assert!(wrong.is_empty(), "the API disagrees with the policy matrix:\n{}", wrong.join("\n"));
+}
+
 #[tokio::test]
 async fn a_concealed_account_looks_exactly_like_one_that_does_not_exist() {
     let app = spawn_app().await;

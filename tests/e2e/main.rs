@@ -5,7 +5,9 @@ mod access;
 mod cli;
 mod config;
 mod crash;
+mod feedback;
 mod identity;
+
 mod schema;
 mod server;
 mod tidy;

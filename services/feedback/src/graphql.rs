@@ -421,12 +421,13 @@ impl FeedbackQuery {
     async fn feedback_items(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] filter: FeedbackFilter,
+        filter: Option<FeedbackFilter>,
         after: Option<String>,
         before: Option<String>,
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Connection<String, FeedbackItem>> {
+        let filter = filter.unwrap_or_default();
         let actor = viewer(ctx).actor.clone();
         let from = parse_day("filter.from", &filter.from)?;
         let to = parse_day("filter.to", &filter.to)?;
@@ -469,10 +470,11 @@ impl FeedbackQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] query: String,
-        #[graphql(default)] filter: FeedbackFilter,
+        filter: Option<FeedbackFilter>,
         #[graphql(desc = "Results per page (at most 100)", default = 20)] first: i32,
         #[graphql(desc = "A cursor from a previous page")] after: Option<String>,
     ) -> Result<Connection<String, SearchHit, SearchSummary>> {
+        let filter = filter.unwrap_or_default();
         if !(1..=100).contains(&first) {
             return Err(ApiError::bad_input("first", "must be between 1 and 100").into());
         }
