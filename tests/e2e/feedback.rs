@@ -393,3 +393,33 @@ async fn a_rebuilt_search_index_answers_exactly_as_the_live_one() {
         assert_eq!(ask(&commissioner, q).await, commissioner_before, "commissioner, query {q}");
     }
 }
+
+#[tokio::test]
+async fn the_demo_data_set_gives_every_role_something_real_to_see_and_hides_what_it_must() {
+    let app = spawn_app().await;
+    let accounts = heard::demo::seed(&app.identity, &app.feedback).await.expect("the demo seeds");
+    assert!(accounts.len() >= 13, "an account for each role and each hub's coordinator");
+    for (email, _, password) in &accounts {
+        assert!(app.try_login(email, password).await.is_ok(), "{email} logs in with the printed password");
+    }
+    let items = app.feedback.read(|state| state.items.len());
+    assert!((300..=500).contains(&items), "a few hundred items: {items}");
+    let meetings = app.feedback.read(|state| state.meetings.len());
+    assert!(meetings >= 7 * 12, "a year of monthly meetings for six hubs and the Forum: {meetings}");
+
+    let (email, _, password) = accounts.iter().find(|(_, role, _)| role == "commissioner").unwrap();
+    let commissioner = app.try_login(email, password).await.unwrap();
+    let shared = search_until(&commissioner, "", |v| total(v) > 50).await;
+    assert!(total(&shared) > 50, "{shared}");
+    let everything = app.feedback.read(|state| {
+        state.items.values().filter(|item| item.safeguarding.is_some()).map(|item| item.logged.item).collect::<Vec<_>>()
+    });
+    assert!(!everything.is_empty(), "the demo includes safeguarding items");
+    for id in everything {
+        let seen = commissioner.graphql(ITEM, json!({ "id": id })).await;
+        assert_eq!(error_code(&seen), Some("NOT_FOUND"), "a safeguarding item stays in the queue");
+    }
+    // Seeding again (a restart with --demo) adds nothing.
+    heard::demo::seed(&app.identity, &app.feedback).await.unwrap();
+    assert_eq!(app.feedback.read(|state| state.items.len()), items);
+}
