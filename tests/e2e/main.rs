@@ -7,7 +7,7 @@ mod config;
 mod crash;
 mod feedback;
 mod identity;
-
+mod import;
 mod schema;
 mod server;
 mod tidy;
