@@ -386,22 +386,15 @@ impl<'a> Context<'a> {
         let themes = self.themes(cells[THEMES], &mut fail);
 
         let speaker = match SpeakerKind::parse(cells[SPEAKER]) {
-            Some(SpeakerKind::Anonymous) => Some(SpeakerKind::Anonymous),
-            Some(SpeakerKind::Named | SpeakerKind::Pseudonymous) => {
-                fail(
-                    SPEAKER,
-                    "named and pseudonymous speakers need their agreed name, which a spreadsheet should not hold; \
-                     log them one by one"
-                        .into(),
-                );
-                None
-            }
+            // A spreadsheet has no name column: for named and pseudonymous speakers the kind is
+            // recorded and the name stays in the hub's own records.
+            Some(kind) => Some(kind),
             None if cells[SPEAKER].is_empty() => {
-                fail(SPEAKER, "the speaker is missing; use anonymous".into());
+                fail(SPEAKER, "the speaker is missing; use anonymous, pseudonymous or named".into());
                 None
             }
             None => {
-                fail(SPEAKER, "this is not a kind of speaker; use anonymous".into());
+                fail(SPEAKER, "this is not a kind of speaker; use anonymous, pseudonymous or named".into());
                 None
             }
         };
@@ -783,11 +776,15 @@ mod tests {
     }
 
     #[test]
-    fn named_and_pseudonymous_speakers_are_refused_with_a_reason() {
-        for speaker in ["named", "Pseudonymous"] {
-            let error = one_error(&format!("{HEADER}2026-03-01,forum,,Words,,{speaker},hub\n"));
-            assert_eq!(error.column, "speaker");
-            assert!(error.message.contains("log them one by one"), "{}", error.message);
+    fn named_and_pseudonymous_speakers_are_recorded_without_a_name() {
+        for (speaker, kind) in [("named", SpeakerKind::Named), ("Pseudonymous", SpeakerKind::Pseudonymous)] {
+            let parsed = parsed(&format!("{HEADER}2026-03-01,forum,,Words,,{speaker},hub\n"));
+            assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+            let item = &parsed.rows[0].item;
+            assert_eq!(item.speaker, Some(kind));
+            assert_eq!(item.speaker_name, None);
+            let logged = crate::domain::log(uuid::Uuid::nil(), uuid::Uuid::nil(), item.clone(), today());
+            assert!(logged.is_ok(), "the domain accepts an imported row without a name: {logged:?}");
         }
     }
 

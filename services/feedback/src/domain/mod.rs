@@ -381,7 +381,8 @@ pub fn log(item: Uuid, by: Uuid, new: NewItem, today: jiff::civil::Date) -> Resu
         SpeakerKind::Anonymous if name.is_some() || contact.is_some() => {
             return Err(invalid("speakerName", "an anonymous speaker has no name or contact details"));
         }
-        SpeakerKind::Pseudonymous | SpeakerKind::Named if name.is_none() => {
+        // A spreadsheet row has no name column: the hub keeps the name in its own records.
+        SpeakerKind::Pseudonymous | SpeakerKind::Named if name.is_none() && new.import_key.is_none() => {
             return Err(invalid("speakerName", "give the name (or chosen name) the person agreed to"));
         }
         _ => {}
