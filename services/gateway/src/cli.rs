@@ -167,6 +167,29 @@ pub enum BenchCommand {
         #[arg(long)]
         data: PathBuf,
     },
+    /// Index N synthetic feedback items in tantivy and in PostgreSQL full-text search, and time
+    /// the same queries (word, phrase, fuzzy, filter+facet) as a commissioner on both.
+    Search {
+        #[arg(long, default_value_t = 100_000)]
+        items: usize,
+        /// PostgreSQL to compare against (`key=value …` or a URL); trust or password in it.
+        #[arg(long, default_value = crate::bench_feedback::DEFAULT_PG)]
+        pg: String,
+        /// Queries timed per kind.
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+        /// Seed of the synthetic corpus.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// C concurrent HTTP clients log N feedback items through `logFeedback` on a server started
+    /// in process on a fresh temporary data directory.
+    LogFeedback {
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        #[arg(long, default_value_t = 5000)]
+        items: u64,
+    },
 }
 
 /// Parses the command line and runs it.
@@ -224,6 +247,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 BenchCommand::Replay { data } => bench::replay(&data).await?,
                 BenchCommand::Rebuild { data } => bench::rebuild(&data).await?,
+                BenchCommand::Search { items, pg, queries, seed } => {
+                    crate::bench_feedback::search(crate::bench_feedback::SearchOptions { items, pg, queries, seed })
+                        .await?
+                }
+                BenchCommand::LogFeedback { clients, items } => {
+                    crate::bench_feedback::log_feedback(clients, items).await?
+                }
             };
             println!("{summary}");
             Ok(ExitCode::SUCCESS)

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod bench;
+pub mod bench_feedback;
 pub mod cli;
 pub mod config;
 pub mod demo;
