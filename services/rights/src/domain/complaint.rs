@@ -1,0 +1,414 @@
+//! One complaint, from receipt to outcome, and the commands that move it on.
+//!
+//! received → acknowledged → early resolution or investigation → response issued → outcome.
+//! Withdrawal is possible at any open stage. Extensions and pauses carry reasons and move the
+//! working-day clock; a complaint open for six months must carry an explanation.
+
+use std::collections::BTreeSet;
+
+use heard_workdays::Calendar;
+use heard_workdays::clock::{Clock, Extension, Pause, Reading};
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Rejection, invalid};
+
+pub const COMPLAINT: &str = "complaint";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Complainant {
+    /// Named; their details are personal fields.
+    Named,
+    Anonymous,
+    /// Relayed by an advocate: the provider never learns who complained.
+    RelayedByAdvocate,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Route {
+    Hub,
+    Advocate,
+    Direct,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Upheld,
+    PartlyUpheld,
+    NotUpheld,
+    ResolvedEarly,
+    Withdrawn,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalatedTo {
+    ProviderProcess,
+    Ombudsman,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Received,
+    Acknowledged,
+    EarlyResolution,
+    Investigation,
+    ResponseIssued,
+    Closed,
+}
+
+/// The events of a complaint (non-personal parts; what happened, the outcome wanted and the
+/// complainant's details travel as personal fields beside `Received`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    Received {
+        complaint: Uuid,
+        provider: String,
+        service: Option<String>,
+        articles: BTreeSet<u32>,
+        complainant: Complainant,
+        route: Route,
+        received_on: Date,
+        /// The advocate who relayed it, if any.
+        advocate: Option<Uuid>,
+    },
+    Acknowledged {
+        on: Date,
+    },
+    PeriodAgreed {
+        working_days: u32,
+    },
+    EarlyResolutionChosen,
+    InvestigationOpened,
+    Extended {
+        working_days: u32,
+        reason: String,
+    },
+    Paused {
+        on: Date,
+        reason: String,
+    },
+    Resumed {
+        on: Date,
+    },
+    ResponseIssued {
+        on: Date,
+    },
+    OutcomeRecorded {
+        outcome: Outcome,
+        on: Date,
+    },
+    Escalated {
+        to: EscalatedTo,
+        reference: String,
+    },
+    DelayExplained {
+        reason: String,
+    },
+    LearningRecorded {
+        statement: String,
+    },
+}
+
+/// A complaint as its events have made it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Complaint {
+    pub id: Uuid,
+    pub provider: String,
+    pub articles: BTreeSet<u32>,
+    pub complainant: Complainant,
+    pub route: Route,
+    pub stage: Stage,
+    pub clock: Clock,
+    pub outcome: Option<Outcome>,
+    /// Handled by early resolution (an investigation replaces it).
+    pub early_resolution: bool,
+    pub escalations: Vec<(EscalatedTo, String)>,
+    pub delay_explanations: Vec<String>,
+    pub learning: Vec<String>,
+}
+
+impl Complaint {
+    /// Folds a complaint's events; `None` when the first is not `Received`.
+    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Event>) -> Option<Complaint> {
+        let mut events = events.into_iter();
+        let Event::Received { complaint, provider, articles, complainant, route, received_on, .. } = events.next()?
+        else {
+            return None;
+        };
+        let mut state = Complaint {
+            id: *complaint,
+            provider: provider.clone(),
+            articles: articles.clone(),
+            complainant: *complainant,
+            route: *route,
+            stage: Stage::Received,
+            clock: Clock::new(*received_on),
+            outcome: None,
+            early_resolution: false,
+            escalations: Vec::new(),
+            delay_explanations: Vec::new(),
+            learning: Vec::new(),
+        };
+        for event in events {
+            state.apply(event);
+        }
+        Some(state)
+    }
+
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::Received { .. } => {}
+            Event::Acknowledged { on } => {
+                self.clock.acknowledged = Some(*on);
+                self.stage = Stage::Acknowledged;
+            }
+            Event::PeriodAgreed { working_days } => self.clock.agreed_working_days = Some(*working_days),
+            Event::EarlyResolutionChosen => {
+                self.stage = Stage::EarlyResolution;
+                self.early_resolution = true;
+            }
+            Event::InvestigationOpened => {
+                self.stage = Stage::Investigation;
+                self.early_resolution = false;
+            }
+            Event::Extended { working_days, reason } => {
+                self.clock.extensions.push(Extension { working_days: *working_days, reason: reason.clone() })
+            }
+            Event::Paused { on, reason } => {
+                self.clock.pauses.push(Pause { from: *on, until: None, reason: reason.clone() })
+            }
+            Event::Resumed { on } => {
+                if let Some(pause) = self.clock.pauses.iter_mut().find(|pause| pause.until.is_none()) {
+                    pause.until = Some(*on);
+                }
+            }
+            Event::ResponseIssued { on } => {
+                self.clock.responded = Some(*on);
+                self.stage = Stage::ResponseIssued;
+            }
+            Event::OutcomeRecorded { outcome, on } => {
+                self.outcome = Some(*outcome);
+                self.stage = Stage::Closed;
+                self.clock.responded.get_or_insert(*on);
+            }
+            Event::Escalated { to, reference } => self.escalations.push((*to, reference.clone())),
+            Event::DelayExplained { reason } => self.delay_explanations.push(reason.clone()),
+            Event::LearningRecorded { statement } => self.learning.push(statement.clone()),
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.stage != Stage::Closed
+    }
+
+    /// The clock on `today`.
+    pub fn reading(&self, calendar: &Calendar, today: Date) -> Result<Reading, heard_workdays::CalendarError> {
+        self.clock.read(calendar, today)
+    }
+}
+
+fn reason(field: &str, text: &str) -> Result<String, Rejection> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > 1000 {
+        return Err(invalid(field, "give a reason in 1–1000 characters"));
+    }
+    Ok(text.to_owned())
+}
+
+fn not_before_receipt(complaint: &Complaint, field: &str, on: Date, today: Date) -> Result<(), Rejection> {
+    if on < complaint.clock.received {
+        return Err(invalid(field, "the date cannot be before the complaint was received"));
+    }
+    if on > today {
+        return Err(invalid(field, "the date cannot be in the future"));
+    }
+    Ok(())
+}
+
+fn conflict(message: &str) -> Rejection {
+    Rejection::Conflict(message.to_owned())
+}
+
+/// What a new complaint needs, checked.
+#[allow(clippy::too_many_arguments)]
+pub fn receive(
+    complaint: Uuid,
+    provider: &str,
+    service: Option<&str>,
+    articles: &[u32],
+    known_articles: &BTreeSet<u32>,
+    complainant: Complainant,
+    route: Route,
+    advocate: Option<Uuid>,
+    received_on: Date,
+    today: Date,
+) -> Result<Event, Rejection> {
+    if provider.trim().is_empty() {
+        return Err(invalid("provider", "choose the provider the complaint is about"));
+    }
+    if articles.is_empty() {
+        return Err(invalid("articles", "choose at least one article of the charter"));
+    }
+    for (index, article) in articles.iter().enumerate() {
+        if !known_articles.contains(article) {
+            return Err(invalid(&format!("articles[{index}]"), "the charter has no such article"));
+        }
+    }
+    if received_on > today {
+        return Err(invalid("receivedOn", "the date cannot be in the future"));
+    }
+    if complainant == Complainant::RelayedByAdvocate && advocate.is_none() {
+        return Err(invalid("advocate", "a relayed complaint names the advocate who relayed it"));
+    }
+    Ok(Event::Received {
+        complaint,
+        provider: provider.trim().to_owned(),
+        service: service.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
+        articles: articles.iter().copied().collect(),
+        complainant,
+        route,
+        received_on,
+        advocate,
+    })
+}
+
+pub fn acknowledge(complaint: &Complaint, on: Date, today: Date) -> Result<Event, Rejection> {
+    if complaint.stage != Stage::Received {
+        return Err(conflict("this complaint has already been acknowledged"));
+    }
+    not_before_receipt(complaint, "on", on, today)?;
+    Ok(Event::Acknowledged { on })
+}
+
+pub fn agree_period(complaint: &Complaint, working_days: u32) -> Result<Event, Rejection> {
+    if !complaint.is_open() || complaint.stage == Stage::ResponseIssued {
+        return Err(conflict("the response has already been issued"));
+    }
+    if !(1..=130).contains(&working_days) {
+        return Err(invalid("workingDays", "agree a period of 1 to 130 working days"));
+    }
+    Ok(Event::PeriodAgreed { working_days })
+}
+
+pub fn choose_early_resolution(complaint: &Complaint) -> Result<Event, Rejection> {
+    match complaint.stage {
+        Stage::Acknowledged => Ok(Event::EarlyResolutionChosen),
+        Stage::Received => Err(conflict("acknowledge the complaint first")),
+        _ => Err(conflict("the way this complaint is handled has already been chosen")),
+    }
+}
+
+pub fn open_investigation(complaint: &Complaint) -> Result<Event, Rejection> {
+    match complaint.stage {
+        // An early resolution that did not work can still become an investigation.
+        Stage::Acknowledged | Stage::EarlyResolution => Ok(Event::InvestigationOpened),
+        Stage::Received => Err(conflict("acknowledge the complaint first")),
+        _ => Err(conflict("this complaint is past investigation")),
+    }
+}
+
+pub fn extend(complaint: &Complaint, working_days: u32, why: &str) -> Result<Event, Rejection> {
+    if !matches!(complaint.stage, Stage::Acknowledged | Stage::EarlyResolution | Stage::Investigation) {
+        return Err(conflict("only an acknowledged complaint still waiting for its response can be extended"));
+    }
+    if !(1..=60).contains(&working_days) {
+        return Err(invalid("workingDays", "extend by 1 to 60 working days"));
+    }
+    Ok(Event::Extended { working_days, reason: reason("reason", why)? })
+}
+
+pub fn pause(complaint: &Complaint, on: Date, why: &str, today: Date) -> Result<Event, Rejection> {
+    if !matches!(complaint.stage, Stage::Acknowledged | Stage::EarlyResolution | Stage::Investigation) {
+        return Err(conflict("only an acknowledged complaint still waiting for its response can be paused"));
+    }
+    if complaint.clock.is_paused() {
+        return Err(conflict("the clock is already paused"));
+    }
+    not_before_receipt(complaint, "on", on, today)?;
+    Ok(Event::Paused { on, reason: reason("reason", why)? })
+}
+
+pub fn resume(complaint: &Complaint, on: Date, today: Date) -> Result<Event, Rejection> {
+    let Some(pause) = complaint.clock.pauses.iter().find(|pause| pause.until.is_none()) else {
+        return Err(conflict("the clock is not paused"));
+    };
+    if on < pause.from {
+        return Err(invalid("on", "the clock cannot resume before it was paused"));
+    }
+    not_before_receipt(complaint, "on", on, today)?;
+    Ok(Event::Resumed { on })
+}
+
+pub fn respond(complaint: &Complaint, on: Date, today: Date) -> Result<Event, Rejection> {
+    match complaint.stage {
+        Stage::EarlyResolution | Stage::Investigation => {}
+        Stage::Received | Stage::Acknowledged => {
+            return Err(conflict("choose early resolution or investigation before responding"));
+        }
+        _ => return Err(conflict("the response has already been issued")),
+    }
+    if complaint.clock.is_paused() {
+        return Err(conflict("resume the clock before responding"));
+    }
+    not_before_receipt(complaint, "on", on, today)?;
+    Ok(Event::ResponseIssued { on })
+}
+
+pub fn record_outcome(complaint: &Complaint, outcome: Outcome, on: Date, today: Date) -> Result<Event, Rejection> {
+    if complaint.stage == Stage::Closed {
+        return Err(conflict("an outcome has already been recorded"));
+    }
+    match outcome {
+        Outcome::Withdrawn => {}
+        Outcome::ResolvedEarly => {
+            if !complaint.early_resolution {
+                return Err(invalid("outcome", "only a complaint handled by early resolution can be resolved early"));
+            }
+        }
+        _ if complaint.stage != Stage::ResponseIssued => {
+            return Err(conflict("issue the response before recording the outcome"));
+        }
+        _ => {}
+    }
+    not_before_receipt(complaint, "on", on, today)?;
+    Ok(Event::OutcomeRecorded { outcome, on })
+}
+
+pub fn escalate(complaint: &Complaint, to: EscalatedTo, reference: &str) -> Result<Event, Rejection> {
+    if !matches!(complaint.stage, Stage::ResponseIssued | Stage::Closed) {
+        return Err(conflict("a complaint is escalated after its response"));
+    }
+    let reference = reference.trim();
+    if reference.is_empty() || reference.chars().count() > 100 {
+        return Err(invalid("reference", "give the reference the other body gave (1–100 characters)"));
+    }
+    Ok(Event::Escalated { to, reference: reference.to_owned() })
+}
+
+pub fn explain_delay(complaint: &Complaint, why: &str) -> Result<Event, Rejection> {
+    if !complaint.is_open() {
+        return Err(conflict("this complaint is closed"));
+    }
+    Ok(Event::DelayExplained { reason: reason("reason", why)? })
+}
+
+/// A short, non-identifying statement of what should change.
+pub fn record_learning(complaint: &Complaint, statement: &str) -> Result<Event, Rejection> {
+    if complaint.outcome.is_none() {
+        return Err(conflict("record the outcome before the learning"));
+    }
+    let statement = statement.trim();
+    if statement.is_empty() || statement.chars().count() > 500 {
+        return Err(invalid("statement", "say what should change in 1–500 characters"));
+    }
+    if statement.contains('@') || statement.chars().filter(char::is_ascii_digit).count() >= 7 {
+        return Err(invalid("statement", "learning must not identify anyone: leave out emails and phone numbers"));
+    }
+    Ok(Event::LearningRecorded { statement: statement.to_owned() })
+}

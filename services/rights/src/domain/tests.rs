@@ -1,0 +1,212 @@
+//! Given / when / then for every transition of a complaint, and every illegal one.
+
+use std::collections::BTreeSet;
+
+use heard_workdays::Calendar;
+use jiff::civil::Date;
+use uuid::Uuid;
+
+use super::Rejection;
+use super::catalogue::{exact_bill_of_rights, publish};
+use super::complaint::*;
+
+fn d(text: &str) -> Date {
+    text.parse().unwrap()
+}
+
+fn today() -> Date {
+    d("2026-11-23")
+}
+
+fn articles() -> BTreeSet<u32> {
+    exact_bill_of_rights().articles.iter().map(|a| a.number).collect()
+}
+
+fn received_event(on: &str) -> Event {
+    receive(
+        Uuid::nil(),
+        "addaction",
+        None,
+        &[5, 11],
+        &articles(),
+        Complainant::Anonymous,
+        Route::Hub,
+        None,
+        d(on),
+        today(),
+    )
+    .unwrap()
+}
+
+/// Given a complaint received on `on` and then `events`.
+fn given(on: &str, events: Vec<Event>) -> Complaint {
+    let mut all = vec![received_event(on)];
+    all.extend(events);
+    Complaint::from_events(&all).unwrap()
+}
+
+fn is_conflict(result: Result<Event, Rejection>) -> bool {
+    matches!(result, Err(Rejection::Conflict(_)))
+}
+
+fn field_of(result: Result<Event, Rejection>) -> String {
+    match result {
+        Err(Rejection::Invalid { field, .. }) => field,
+        other => panic!("expected a field error, got {other:?}"),
+    }
+}
+
+fn acknowledged(on: &str) -> Vec<Event> {
+    vec![Event::Acknowledged { on: d(on) }]
+}
+
+#[test]
+fn the_exact_charter_has_eleven_numbered_articles_and_publishes_cleanly() {
+    let charter = exact_bill_of_rights();
+    assert_eq!(charter.articles.len(), 11);
+    assert_eq!(charter.articles[10].label, "The right to speak out");
+    assert!(publish(charter.clone(), None).is_ok());
+    assert_eq!(field_of(publish(charter, Some(1)).map(|_| Event::EarlyResolutionChosen)), "version");
+}
+
+#[test]
+fn a_complaint_needs_a_provider_and_real_articles() {
+    let today = today();
+    let ask = |provider: &str, cited: &[u32], complainant: Complainant| {
+        receive(
+            Uuid::nil(),
+            provider,
+            None,
+            cited,
+            &articles(),
+            complainant,
+            Route::Direct,
+            None,
+            d("2026-11-02"),
+            today,
+        )
+    };
+    assert_eq!(field_of(ask(" ", &[1], Complainant::Named)), "provider");
+    assert_eq!(field_of(ask("cri", &[], Complainant::Named)), "articles");
+    assert_eq!(field_of(ask("cri", &[1, 12], Complainant::Named)), "articles[1]");
+    assert_eq!(field_of(ask("cri", &[1], Complainant::RelayedByAdvocate)), "advocate");
+}
+
+#[test]
+fn a_received_complaint_is_acknowledged_once() {
+    let complaint = given("2026-11-16", vec![]);
+    assert_eq!(acknowledge(&complaint, d("2026-11-17"), today()), Ok(Event::Acknowledged { on: d("2026-11-17") }));
+    let again = given("2026-11-16", acknowledged("2026-11-17"));
+    assert!(is_conflict(acknowledge(&again, d("2026-11-18"), today())));
+    assert_eq!(field_of(acknowledge(&complaint, d("2026-11-10"), today())), "on");
+}
+
+#[test]
+fn the_route_is_chosen_after_acknowledgement_and_investigation_can_follow_early_resolution() {
+    let received = given("2026-11-16", vec![]);
+    assert!(is_conflict(choose_early_resolution(&received)));
+    let early = given("2026-11-16", [acknowledged("2026-11-17"), vec![Event::EarlyResolutionChosen]].concat());
+    assert!(is_conflict(choose_early_resolution(&early)));
+    assert_eq!(open_investigation(&early), Ok(Event::InvestigationOpened));
+}
+
+#[test]
+fn extensions_and_pauses_need_a_reason_and_an_acknowledged_open_complaint() {
+    let received = given("2026-11-16", vec![]);
+    assert!(is_conflict(extend(&received, 5, "notes")));
+    let open = given("2026-11-16", [acknowledged("2026-11-17"), vec![Event::InvestigationOpened]].concat());
+    assert_eq!(field_of(extend(&open, 5, "  ")), "reason");
+    assert_eq!(field_of(extend(&open, 0, "notes")), "workingDays");
+    assert!(extend(&open, 5, "waiting for the prescriber's notes").is_ok());
+    let paused = given(
+        "2026-11-16",
+        [acknowledged("2026-11-17"), vec![Event::Paused { on: d("2026-11-18"), reason: "in hospital".into() }]]
+            .concat(),
+    );
+    assert!(is_conflict(pause(&paused, d("2026-11-19"), "again", today())));
+    assert!(is_conflict(respond(&paused, d("2026-11-20"), today())), "resume before responding");
+    assert_eq!(field_of(resume(&paused, d("2026-11-17"), today())), "on");
+    assert!(resume(&paused, d("2026-11-20"), today()).is_ok());
+    assert!(is_conflict(resume(&open, d("2026-11-20"), today())), "not paused");
+}
+
+#[test]
+fn the_clock_reflects_pauses_and_extensions() {
+    let calendar = Calendar::england_and_wales();
+    let plain = given("2026-10-01", [acknowledged("2026-10-02"), vec![Event::InvestigationOpened]].concat());
+    let due = plain.reading(&calendar, d("2026-10-05")).unwrap().respond_by.unwrap();
+    let changed = given(
+        "2026-10-01",
+        [
+            acknowledged("2026-10-02"),
+            vec![
+                Event::InvestigationOpened,
+                Event::Extended { working_days: 5, reason: "more records".into() },
+                Event::Paused { on: d("2026-10-05"), reason: "complainant away".into() },
+                Event::Resumed { on: d("2026-10-09") },
+            ],
+        ]
+        .concat(),
+    );
+    let moved = changed.reading(&calendar, d("2026-10-09")).unwrap().respond_by.unwrap();
+    assert_eq!(moved, calendar.add_working_days(due, 5 + 4).unwrap(), "5 extended and 4 paused (6–9 Oct)");
+}
+
+#[test]
+fn a_response_comes_after_the_route_and_the_outcome_after_the_response() {
+    let acknowledged_only = given("2026-11-02", acknowledged("2026-11-03"));
+    assert!(is_conflict(respond(&acknowledged_only, d("2026-11-10"), today())));
+    let investigating = given("2026-11-02", [acknowledged("2026-11-03"), vec![Event::InvestigationOpened]].concat());
+    assert!(is_conflict(record_outcome(&investigating, Outcome::Upheld, d("2026-11-10"), today())));
+    let responded = given(
+        "2026-11-02",
+        [acknowledged("2026-11-03"), vec![Event::InvestigationOpened, Event::ResponseIssued { on: d("2026-11-20") }]]
+            .concat(),
+    );
+    assert!(record_outcome(&responded, Outcome::PartlyUpheld, d("2026-11-21"), today()).is_ok());
+    assert_eq!(field_of(record_outcome(&responded, Outcome::ResolvedEarly, d("2026-11-21"), today())), "outcome");
+}
+
+#[test]
+fn early_resolution_can_end_resolved_early_and_anything_open_can_be_withdrawn() {
+    let early = given("2026-11-02", [acknowledged("2026-11-03"), vec![Event::EarlyResolutionChosen]].concat());
+    assert!(record_outcome(&early, Outcome::ResolvedEarly, d("2026-11-05"), today()).is_ok());
+    let received = given("2026-11-02", vec![]);
+    assert!(record_outcome(&received, Outcome::Withdrawn, d("2026-11-05"), today()).is_ok());
+    let closed = given("2026-11-02", vec![Event::OutcomeRecorded { outcome: Outcome::Withdrawn, on: d("2026-11-05") }]);
+    assert!(is_conflict(record_outcome(&closed, Outcome::Withdrawn, d("2026-11-06"), today())));
+    assert!(is_conflict(explain_delay(&closed, "late")));
+}
+
+#[test]
+fn escalation_follows_the_response_and_needs_the_other_bodys_reference() {
+    let open = given("2026-11-02", acknowledged("2026-11-03"));
+    assert!(is_conflict(escalate(&open, EscalatedTo::Ombudsman, "PHSO-123")));
+    let responded = given(
+        "2026-11-02",
+        [acknowledged("2026-11-03"), vec![Event::InvestigationOpened, Event::ResponseIssued { on: d("2026-11-20") }]]
+            .concat(),
+    );
+    assert_eq!(field_of(escalate(&responded, EscalatedTo::Ombudsman, " ")), "reference");
+    assert!(escalate(&responded, EscalatedTo::ProviderProcess, "CGL/2026/77").is_ok());
+}
+
+#[test]
+fn learning_is_recorded_after_the_outcome_and_must_not_identify_anyone() {
+    let open = given("2026-11-02", vec![]);
+    assert!(is_conflict(record_learning(&open, "Offer evening appointments")));
+    let closed = given("2026-11-02", vec![Event::OutcomeRecorded { outcome: Outcome::Withdrawn, on: d("2026-11-05") }]);
+    assert!(record_learning(&closed, "Offer evening appointments for people in work").is_ok());
+    assert_eq!(field_of(record_learning(&closed, "Call Sam on 07700 900123")), "statement");
+    assert_eq!(field_of(record_learning(&closed, "Email sam@example.org")), "statement");
+}
+
+#[test]
+fn a_complaint_open_six_months_must_carry_an_explanation() {
+    let calendar = Calendar::england_and_wales();
+    let old = given("2026-05-20", acknowledged("2026-05-21"));
+    assert!(old.reading(&calendar, today()).unwrap().needs_explanation);
+    assert!(explain_delay(&old, "the provider's investigator left; a new one started in October").is_ok());
+    let recent = given("2026-06-01", acknowledged("2026-06-02"));
+    assert!(!recent.reading(&calendar, today()).unwrap().needs_explanation);
+}
