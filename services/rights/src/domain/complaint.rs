@@ -366,11 +366,10 @@ pub fn record_outcome(complaint: &Complaint, outcome: Outcome, on: Date, today: 
     }
     match outcome {
         Outcome::Withdrawn => {}
-        Outcome::ResolvedEarly => {
-            if !complaint.early_resolution {
-                return Err(invalid("outcome", "only a complaint handled by early resolution can be resolved early"));
-            }
+        Outcome::ResolvedEarly if !complaint.early_resolution => {
+            return Err(invalid("outcome", "only a complaint handled by early resolution can be resolved early"));
         }
+        Outcome::ResolvedEarly => {}
         _ if complaint.stage != Stage::ResponseIssued => {
             return Err(conflict("issue the response before recording the outcome"));
         }
