@@ -165,6 +165,8 @@ struct Inner {
     store: EventStore,
     state: RwLock<State>,
     applied: watch::Sender<u64>,
+    /// The log position the search index has committed (searchable up to here).
+    indexed: watch::Sender<u64>,
     search: Arc<SearchIndex>,
     logged: broadcast::Sender<Uuid>,
     follower: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -206,6 +208,7 @@ impl FeedbackService {
             store: store.clone(),
             state: RwLock::new(State::default()),
             applied: watch::channel(0).0,
+            indexed: watch::channel(search.applied_position()).0,
             search,
             logged: broadcast::channel(1024).0,
             follower: Mutex::new(None),
@@ -230,6 +233,17 @@ impl FeedbackService {
     async fn wait_for(&self, position: u64, timeout: Duration) -> bool {
         let mut applied = self.inner.applied.subscribe();
         tokio::time::timeout(timeout, applied.wait_for(|at| *at >= position)).await.is_ok()
+    }
+
+    /// Waits until everything up to `position` is searchable; false after `timeout`.
+    pub async fn wait_searchable(&self, position: u64, timeout: Duration) -> bool {
+        let mut indexed = self.inner.indexed.subscribe();
+        tokio::time::timeout(timeout, indexed.wait_for(|at| *at >= position)).await.is_ok()
+    }
+
+    /// How many `feedbackLogged` subscribers are listening now.
+    pub fn subscribers(&self) -> usize {
+        self.inner.logged.receiver_count()
     }
 
     pub fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
@@ -560,6 +574,10 @@ async fn follow(inner: Arc<Inner>) {
         for id in logged {
             let _ = inner.logged.send(id);
         }
+        if pending == 0 {
+            // Nothing waiting to be committed: the index answers for everything up to here.
+            inner.indexed.send_replace(last);
+        }
         inner.applied.send_replace(last);
     }
 }
@@ -568,7 +586,10 @@ async fn follow(inner: Arc<Inner>) {
 async fn commit(inner: &Arc<Inner>, position: u64) -> bool {
     let search = inner.search.clone();
     match tokio::task::spawn_blocking(move || search.commit(position)).await {
-        Ok(Ok(())) => true,
+        Ok(Ok(())) => {
+            inner.indexed.send_replace(position);
+            true
+        }
         _ => {
             tracing::error!("the search index could not commit; retrying shortly");
             false

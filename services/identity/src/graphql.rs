@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::directory::{AccessEntry, Account, ApiToken, Hub, Provider, Session};
 use crate::domain::{HubKind, SessionEndReason};
-use crate::service::{IdentityService, NewAccount, now_micros};
+use crate::service::{IdentityService, NewAccount};
 
 /// Cookie names. The session cookie is HttpOnly; the CSRF cookie is readable by the page's
 /// own script (GraphiQL) so that it can send the `X-CSRF-Token` header.
@@ -164,8 +164,9 @@ impl User {
     }
 
     /// Set while the account is locked after failed logins.
-    async fn locked_until(&self) -> Option<String> {
-        self.0.locked_until_micros.filter(|until| *until > now_micros()).map(timestamp)
+    async fn locked_until(&self, ctx: &Context<'_>) -> Option<String> {
+        let now = service(ctx).now_micros();
+        self.0.locked_until_micros.filter(|until| *until > now).map(timestamp)
     }
 
     /// True after an administrator set a one-time password: choose your own with
@@ -256,8 +257,8 @@ impl SessionView {
         self.0.ended_at_micros.map(timestamp)
     }
     /// Still usable: not ended and not expired.
-    async fn active(&self) -> bool {
-        self.0.is_live(now_micros())
+    async fn active(&self, ctx: &Context<'_>) -> bool {
+        self.0.is_live(service(ctx).now_micros())
     }
     /// The session this request came with.
     async fn current(&self, ctx: &Context<'_>) -> bool {

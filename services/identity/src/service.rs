@@ -96,6 +96,9 @@ struct Inner {
     dummy_hash: String,
     /// The task that keeps the directory up to date; it ends when the store closes.
     follower: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Added to the wall clock: lets a test or a drill see what happens after a session expires
+    /// without waiting for it.
+    clock_offset_micros: std::sync::atomic::AtomicI64,
 }
 
 pub fn now_micros() -> i64 {
@@ -136,6 +139,7 @@ impl IdentityService {
                 create_lock: tokio::sync::Mutex::new(()),
                 dummy_hash,
                 follower: Mutex::new(Some(follower)),
+                clock_offset_micros: std::sync::atomic::AtomicI64::new(0),
             }),
         })
     }
@@ -147,6 +151,16 @@ impl IdentityService {
         if let Some(follower) = follower {
             let _ = follower.await;
         }
+    }
+
+    /// The service's notion of now (the wall clock, plus any offset from [`Self::advance_clock`]).
+    pub fn now_micros(&self) -> i64 {
+        now_micros() + self.inner.clock_offset_micros.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Moves this service's clock forward, e.g. to check that sessions expire.
+    pub fn advance_clock(&self, by: Duration) {
+        self.inner.clock_offset_micros.fetch_add(micros(by), std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn directory(&self) -> &Directory {
@@ -305,7 +319,7 @@ impl IdentityService {
     /// Checks an email and password. Wrong credentials, a locked account and a throttled IP
     /// each get a clear message that never reveals whether the email has an account.
     pub async fn login(&self, email: &str, password: &str, ip: Option<IpAddr>) -> ApiResult<LoggedIn> {
-        let now = now_micros();
+        let now = self.now_micros();
         let email = email.trim().to_lowercase();
         if let Some(ip) = ip
             && self.ip_is_throttled(ip)
@@ -422,7 +436,7 @@ impl IdentityService {
     /// The viewer behind a session cookie, if it is signed, live and its account exists.
     pub fn authenticate_cookie(&self, cookie: &str) -> Option<Viewer> {
         let (session, secret) = self.inner.secrets.open_session_cookie(cookie)?;
-        let now = now_micros();
+        let now = self.now_micros();
         self.directory().read(|state| {
             let found = state.sessions.get(&session)?;
             if !found.is_live(now) || found.secret_hash != secrets::sha256_hex(&secret) {
