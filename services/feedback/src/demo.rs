@@ -790,11 +790,13 @@ const SAFEGUARDING: [(&str, &[&str]); 6] = [
     ("She said she has had thoughts of not wanting to be here since coming out of prison.", &[RELEASE, DUAL]),
 ];
 
-/// A tiny xorshift generator: enough to vary a demo, not for anything that needs secrecy.
-struct Rng(u64);
+/// A tiny deterministic generator (splitmix64 seeding, xorshift64): enough to vary a demo or a
+/// benchmark corpus, not for anything that needs secrecy.
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
 
 impl Rng {
-    fn new(seed: u64) -> Rng {
+    pub fn new(seed: u64) -> Rng {
         // splitmix64 spreads nearby seeds apart; xorshift needs a non-zero state.
         let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -803,7 +805,7 @@ impl Rng {
         Rng(if z == 0 { 0x2545_F491_4F6C_DD1D } else { z })
     }
 
-    fn next_u64(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
@@ -813,8 +815,26 @@ impl Rng {
     }
 
     /// A number in `0..n` (`n` > 0).
-    fn below(&mut self, n: u64) -> u64 {
+    pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n
+    }
+
+    /// A number in `0..len` (0 when `len` is 0): an index into a slice of that length.
+    pub fn index(&mut self, len: usize) -> usize {
+        self.below(len.max(1) as u64) as usize
+    }
+
+    /// True with a chance of `chance` in a thousand.
+    pub fn permille(&mut self, chance: u64) -> bool {
+        self.next_u64() % 1000 < chance
+    }
+
+    /// A random (version 4) UUID from this generator.
+    pub fn uuid(&mut self) -> uuid::Uuid {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.next_u64().to_le_bytes());
+        bytes[8..].copy_from_slice(&self.next_u64().to_le_bytes());
+        uuid::Builder::from_random_bytes(bytes).into_uuid()
     }
 
     /// A number in `low..=high`.

@@ -8,7 +8,7 @@ use heard_access::{Action, Actor, Consent, FeedbackView, Resource, feedback_view
 use heard_api::{ApiError, authorize, paginate, timestamp, uuid_arg, viewer};
 use uuid::Uuid;
 
-use crate::domain::{Channel, Item, LoopState, Moderation, NewItem, SpeakerKind};
+use crate::domain::{Channel, Item, LoopState, Moderation, NewItem};
 use crate::search::{SearchRequest, days};
 use crate::service::{FeedbackService, Meeting};
 
@@ -34,7 +34,7 @@ pub fn subgraph_sdl() -> String {
 }
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[graphql(name = "Channel")]
+#[graphql(name = "Channel", remote = "crate::domain::Channel")]
 pub enum ChannelName {
     Forum,
     DropIn,
@@ -43,32 +43,6 @@ pub enum ChannelName {
     Online,
     /// Phone or SMS.
     Phone,
-}
-
-impl From<ChannelName> for Channel {
-    fn from(channel: ChannelName) -> Self {
-        match channel {
-            ChannelName::Forum => Channel::Forum,
-            ChannelName::DropIn => Channel::DropIn,
-            ChannelName::OneToOne => Channel::OneToOne,
-            ChannelName::Survey => Channel::Survey,
-            ChannelName::Online => Channel::Online,
-            ChannelName::Phone => Channel::Phone,
-        }
-    }
-}
-
-impl From<Channel> for ChannelName {
-    fn from(channel: Channel) -> Self {
-        match channel {
-            Channel::Forum => ChannelName::Forum,
-            Channel::DropIn => ChannelName::DropIn,
-            Channel::OneToOne => ChannelName::OneToOne,
-            Channel::Survey => ChannelName::Survey,
-            Channel::Online => ChannelName::Online,
-            Channel::Phone => ChannelName::Phone,
-        }
-    }
 }
 
 /// Who may see an item: the speaker's choice.
@@ -108,7 +82,7 @@ pub enum ConsentStatus {
 }
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[graphql(name = "SpeakerType")]
+#[graphql(name = "SpeakerType", remote = "crate::domain::SpeakerKind")]
 pub enum SpeakerType {
     Anonymous,
     Pseudonymous,
@@ -116,7 +90,7 @@ pub enum SpeakerType {
 }
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[graphql(name = "LoopState")]
+#[graphql(name = "LoopState", remote = "crate::domain::LoopState")]
 pub enum LoopStateName {
     Logged,
     Shared,
@@ -124,30 +98,6 @@ pub enum LoopStateName {
     LinkedToDecision,
     NotActedOn,
     FedBack,
-}
-
-impl From<LoopState> for LoopStateName {
-    fn from(state: LoopState) -> Self {
-        match state {
-            LoopState::Logged => LoopStateName::Logged,
-            LoopState::Shared => LoopStateName::Shared,
-            LoopState::Acknowledged => LoopStateName::Acknowledged,
-            LoopState::LinkedToDecision => LoopStateName::LinkedToDecision,
-            LoopState::NotActedOn => LoopStateName::NotActedOn,
-            LoopState::FedBack => LoopStateName::FedBack,
-        }
-    }
-}
-
-fn loop_state_of(name: LoopStateName) -> LoopState {
-    match name {
-        LoopStateName::Logged => LoopState::Logged,
-        LoopStateName::Shared => LoopState::Shared,
-        LoopStateName::Acknowledged => LoopState::Acknowledged,
-        LoopStateName::LinkedToDecision => LoopState::LinkedToDecision,
-        LoopStateName::NotActedOn => LoopState::NotActedOn,
-        LoopStateName::FedBack => LoopState::FedBack,
-    }
 }
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -235,11 +185,7 @@ impl FeedbackItem {
         })
     }
     async fn speaker(&self) -> SpeakerType {
-        match self.item.logged.speaker {
-            SpeakerKind::Anonymous => SpeakerType::Anonymous,
-            SpeakerKind::Pseudonymous => SpeakerType::Pseudonymous,
-            SpeakerKind::Named => SpeakerType::Named,
-        }
+        self.item.logged.speaker.into()
     }
     /// The speaker's (chosen) name: for the hub only, never outside it.
     async fn speaker_name(&self) -> Option<&str> {
@@ -447,7 +393,7 @@ impl FeedbackQuery {
                     filter.provider.as_ref().is_none_or(|p| item.logged.provider.as_deref() == Some(p.as_str()))
                 })
                 .filter(|item| filter.channel.is_none_or(|c| item.logged.channel == Channel::from(c)))
-                .filter(|item| filter.loop_state.is_none_or(|l| item.loop_state == loop_state_of(l)))
+                .filter(|item| filter.loop_state.is_none_or(|l| item.loop_state == LoopState::from(l)))
                 .filter(|item| {
                     theme.as_ref().is_none_or(|theme| {
                         item.logged.themes.iter().any(|t| state.vocabulary.resolve(t).is_some_and(|r| &r.id == theme))
@@ -499,7 +445,7 @@ impl FeedbackQuery {
             theme,
             provider: filter.provider.map(|p| p.0),
             channel: filter.channel.map(|c| Channel::from(c).as_str().to_owned()),
-            loop_state: filter.loop_state.map(|l| loop_state_of(l).as_str().to_owned()),
+            loop_state: filter.loop_state.map(|l| LoopState::from(l).as_str().to_owned()),
             from_day: parse_day("filter.from", &filter.from)?.map(days),
             to_day: parse_day("filter.to", &filter.to)?.map(days),
             offset,
@@ -669,11 +615,7 @@ impl FeedbackMutation {
             about: input.about,
             provider: input.provider.map(|p| p.0),
             themes,
-            speaker: Some(match input.speaker {
-                SpeakerType::Anonymous => SpeakerKind::Anonymous,
-                SpeakerType::Pseudonymous => SpeakerKind::Pseudonymous,
-                SpeakerType::Named => SpeakerKind::Named,
-            }),
+            speaker: Some(input.speaker.into()),
             speaker_name: input.speaker_name,
             speaker_contact: input.speaker_contact,
             consent: Some(input.consent.into()),

@@ -7,6 +7,7 @@
 //! word frequencies are those of the demo, at any size. The same seed always gives the same
 //! corpus and the same queries.
 
+use heard_feedback::demo::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -128,48 +129,6 @@ impl Kind {
     }
 }
 
-/// A small deterministic generator (splitmix64 seeding, xorshift64): no randomness crate needed.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        Rng(if z == 0 { 0x2545_F491_4F6C_DD1D } else { z })
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n.max(1) as u64) as usize
-    }
-
-    fn percent(&mut self, chance: u64) -> bool {
-        self.next_u64() % 1000 < chance * 10
-    }
-
-    /// A chance in thousandths.
-    fn permille(&mut self, chance: u64) -> bool {
-        self.next_u64() % 1000 < chance
-    }
-
-    fn uuid(&mut self) -> Uuid {
-        let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&self.next_u64().to_le_bytes());
-        bytes[8..].copy_from_slice(&self.next_u64().to_le_bytes());
-        uuid::Builder::from_random_bytes(bytes).into_uuid()
-    }
-}
-
 /// One sentence of a demo text, with what it came from.
 struct Sentence {
     text: String,
@@ -208,18 +167,18 @@ impl Pool {
     /// two sentences from other items. Returns the text, the item whose point it opens with,
     /// and the names and places in it that a hub would redact.
     fn compose(&self, rng: &mut Rng) -> (String, &DemoItem, Vec<String>) {
-        let opening = &self.openings[rng.below(self.openings.len())];
+        let opening = &self.openings[rng.index(self.openings.len())];
         let mut text = opening.text.clone();
         let mut used = vec![opening.source];
-        if rng.percent(25) {
-            let other = &self.openings[rng.below(self.openings.len())];
+        if rng.permille(250) {
+            let other = &self.openings[rng.index(self.openings.len())];
             if let (Some(cut), Some(other_cut)) = (text.find(", "), other.text.find(", ")) {
                 text = format!("{}{}", &text[..cut], &other.text[other_cut..]);
                 used.push(other.source);
             }
         }
-        for _ in 0..rng.below(3) {
-            let sentence = &self.rest[rng.below(self.rest.len())];
+        for _ in 0..rng.index(3) {
+            let sentence = &self.rest[rng.index(self.rest.len())];
             text.push(' ');
             text.push_str(&sentence.text);
             used.push(sentence.source);
@@ -250,10 +209,10 @@ fn corpus(n: usize, seed: u64) -> Vec<Item> {
     for _ in 0..n {
         let (text, source, passages) = pool.compose(&mut rng);
         let said_on = first_day
-            .checked_add(jiff::Span::new().days(rng.below(span_days + 1) as i64))
+            .checked_add(jiff::Span::new().days(rng.index(span_days + 1) as i64))
             .unwrap_or(first_day)
             .to_string();
-        let roll = rng.below(100);
+        let roll = rng.index(100);
         let consent = if roll < 30 {
             Consent::Hub
         } else if roll < 75 {
@@ -282,7 +241,7 @@ fn corpus(n: usize, seed: u64) -> Vec<Item> {
             item.apply(&Event::SafeguardingFlagged(SafeguardingFlagged { by: coordinator, coordinator }));
         } else if rng.permille(5) {
             item.apply(&Event::ConsentChanged(ConsentChanged { consent: None, by: coordinator }));
-        } else if consent != Consent::Hub && rng.percent(60) {
+        } else if consent != Consent::Hub && rng.permille(600) {
             if !passages.is_empty() {
                 let redacted = passages.iter().fold(text, |text, passage| text.replace(passage.as_str(), "[redacted]"));
                 item.apply(&Event::Redacted(

@@ -71,7 +71,7 @@ fn account_resource(account: &Account) -> Resource {
 
 /// A role, as GraphQL spells it.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[graphql(name = "Role")]
+#[graphql(name = "Role", remote = "heard_access::Role")]
 pub enum RoleName {
     HubMember,
     HubCoordinator,
@@ -82,49 +82,12 @@ pub enum RoleName {
     Administrator,
 }
 
-impl From<RoleName> for Role {
-    fn from(role: RoleName) -> Self {
-        match role {
-            RoleName::HubMember => Role::HubMember,
-            RoleName::HubCoordinator => Role::HubCoordinator,
-            RoleName::Advocate => Role::Advocate,
-            RoleName::ComplaintsHandler => Role::ComplaintsHandler,
-            RoleName::Commissioner => Role::Commissioner,
-            RoleName::ProviderResponder => Role::ProviderResponder,
-            RoleName::Administrator => Role::Administrator,
-        }
-    }
-}
-
-impl From<Role> for RoleName {
-    fn from(role: Role) -> Self {
-        match role {
-            Role::HubMember => RoleName::HubMember,
-            Role::HubCoordinator => RoleName::HubCoordinator,
-            Role::Advocate => RoleName::Advocate,
-            Role::ComplaintsHandler => RoleName::ComplaintsHandler,
-            Role::Commissioner => RoleName::Commissioner,
-            Role::ProviderResponder => RoleName::ProviderResponder,
-            Role::Administrator => RoleName::Administrator,
-        }
-    }
-}
-
 /// Whether a hub is a local group or a county-wide forum.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-#[graphql(name = "HubKind")]
+#[graphql(name = "HubKind", remote = "crate::domain::HubKind")]
 pub enum HubKindName {
     Hub,
     Forum,
-}
-
-impl From<HubKind> for HubKindName {
-    fn from(kind: HubKind) -> Self {
-        match kind {
-            HubKind::Hub => HubKindName::Hub,
-            HubKind::Forum => HubKindName::Forum,
-        }
-    }
 }
 
 /// A person's account.
@@ -678,10 +641,7 @@ impl IdentityMutation {
     /// Adds a hub or forum. Administrators only.
     async fn add_hub(&self, ctx: &Context<'_>, input: AddHubInput) -> Result<HubView> {
         authorize(ctx, Action::EditReferenceData, &Resource::ReferenceData).await?;
-        let kind = match input.kind {
-            HubKindName::Hub => HubKind::Hub,
-            HubKindName::Forum => HubKind::Forum,
-        };
+        let kind: HubKind = input.kind.into();
         Ok(HubView(service(ctx).add_hub(heard_api::account(ctx)?, &input.name, kind, &input.area).await?))
     }
 
