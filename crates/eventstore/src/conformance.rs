@@ -36,6 +36,7 @@ macro_rules! conformance_suite {
             a_catch_up_subscription_turns_live_without_a_gap_or_a_duplicate,
             a_category_subscription_sees_only_its_category_and_turns_live,
             a_waiting_subscription_ends_when_the_store_closes,
+            seeding_a_stream_twice_appends_once,
             personal_fields_are_encrypted_at_rest_and_erasing_the_key_keeps_the_chain_valid,
             old_schema_versions_are_upcast_on_read,
             bad_stream_names_and_events_are_rejected_with_clear_errors,
@@ -255,6 +256,14 @@ pub async fn a_waiting_subscription_ends_when_the_store_closes(store: &EventStor
     store.close().await.unwrap();
     let ended = tokio::time::timeout(std::time::Duration::from_secs(5), waiting).await;
     assert!(matches!(ended, Ok(Ok(Err(Error::Closed)))), "the subscription did not end: {ended:?}");
+}
+
+pub async fn seeding_a_stream_twice_appends_once(store: &EventStore) {
+    let stream = StreamName::new("hub-arun").unwrap();
+    let event = || NewEvent::new("HubAdded", 1, &json!({ "hub": "arun" })).unwrap();
+    assert!(store.seed(&stream, event()).await.unwrap(), "the first seed appends");
+    assert!(!store.seed(&stream, event()).await.unwrap(), "the second adds nothing");
+    assert_eq!(store.stream_revision(&stream).await.unwrap(), Some(0));
 }
 
 pub async fn personal_fields_are_encrypted_at_rest_and_erasing_the_key_keeps_the_chain_valid(store: &EventStore) {

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use uuid::Uuid;
 
 use crate::backend::{Backend, BackendStats};
 use crate::crypto::{self, KeyStore, SledKeyStore};
@@ -124,6 +125,21 @@ impl EventStore {
             prepared.push(self.prepare(stream, event)?);
         }
         self.backend.append(stream, expected, prepared).await
+    }
+
+    /// Starts `stream` with `event` unless it already exists: for seeding reference data. The
+    /// event gets an id derived from the stream name, so two processes seeding at once, or a
+    /// seed retried after a crash, add it once. Returns whether it was appended now.
+    pub async fn seed(&self, stream: &StreamName, event: NewEvent) -> Result<bool> {
+        if self.stream_revision(stream).await?.is_some() {
+            return Ok(false);
+        }
+        let event = event.with_id(Uuid::new_v5(&Uuid::NAMESPACE_URL, stream.as_str().as_bytes()));
+        match self.append(stream, ExpectedRevision::NoStream, vec![event]).await {
+            Ok(outcome) => Ok(!outcome.already_appended),
+            Err(Error::WrongExpectedRevision { .. }) => Ok(false),
+            Err(error) => Err(error),
+        }
     }
 
     fn prepare(&self, stream: &StreamName, event: NewEvent) -> Result<PreparedEvent> {

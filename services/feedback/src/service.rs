@@ -600,16 +600,7 @@ async fn commit(inner: &Arc<Inner>, position: u64) -> bool {
 /// Appends the seed themes to a new store, each as its own stream (idempotent).
 async fn seed_themes(store: &EventStore) -> heard_eventstore::Result<()> {
     for theme in crate::domain::themes::seed() {
-        let stream = StreamName::of(THEME, &theme.theme)?;
-        if store.stream_revision(&stream).await?.is_some() {
-            continue;
-        }
-        let id = Uuid::new_v5(&Uuid::NAMESPACE_URL, stream.as_str().as_bytes());
-        let event = NewEvent::new("ThemeAdded", 1, &theme)?.with_id(id);
-        match store.append(&stream, ExpectedRevision::NoStream, vec![event]).await {
-            Ok(_) | Err(heard_eventstore::Error::WrongExpectedRevision { .. }) => {}
-            Err(error) => return Err(error),
-        }
+        store.seed(&StreamName::of(THEME, &theme.theme)?, NewEvent::new("ThemeAdded", 1, &theme)?).await?;
     }
     Ok(())
 }

@@ -566,27 +566,15 @@ async fn verify_off_thread(password: String, hash: String) -> ApiResult<bool> {
     tokio::task::spawn_blocking(move || secrets::verify_password(&password, &hash)).await.map_err(ApiError::internal)
 }
 
-/// Appends the EXACT hubs, the Forum and the seed providers once, to a new store. Each is its
-/// own stream with `NoStream`, so seeding twice adds nothing.
+/// Appends the EXACT hubs, the Forum and the seed providers once, each its own stream.
 async fn seed(store: &EventStore) -> Result<(), StartError> {
-    let hubs =
-        domain::exact_hubs().into_iter().map(|hub| (HUB, hub.hub.clone(), "HubAdded", serde_json::to_value(hub)));
-    let providers = domain::seed_providers()
-        .into_iter()
-        .map(|provider| (PROVIDER, provider.provider.clone(), "ProviderAdded", serde_json::to_value(provider)));
-    for (category, id, event_type, data) in hubs.chain(providers) {
-        let stream = StreamName::of(category, &id)?;
-        if store.stream_revision(&stream).await?.is_some() {
-            continue;
-        }
-        let data = data.map_err(|error| StartError::Other(error.to_string()))?;
-        // A fixed id per seed makes a retried seed idempotent.
-        let event = NewEvent::new(event_type, 1, &data)?
-            .with_id(Uuid::new_v5(&Uuid::NAMESPACE_URL, stream.as_str().as_bytes()));
-        match store.append(&stream, ExpectedRevision::NoStream, vec![event]).await {
-            Ok(_) | Err(heard_eventstore::Error::WrongExpectedRevision { .. }) => {}
-            Err(error) => return Err(error.into()),
-        }
+    for hub in domain::exact_hubs() {
+        store.seed(&StreamName::of(HUB, &hub.hub)?, NewEvent::new("HubAdded", 1, &hub)?).await?;
+    }
+    for provider in domain::seed_providers() {
+        store
+            .seed(&StreamName::of(PROVIDER, &provider.provider)?, NewEvent::new("ProviderAdded", 1, &provider)?)
+            .await?;
     }
     Ok(())
 }
