@@ -452,7 +452,7 @@ impl FeedbackQuery {
             limit: first as usize,
         };
         let actor = viewer(ctx).actor.clone();
-        let outcome = service(ctx).search(&actor, &request)?;
+        let (outcome, hits) = service(ctx).search(&actor, &request)?;
         let summary = SearchSummary {
             total: outcome.total as i32,
             facets: outcome
@@ -463,8 +463,8 @@ impl FeedbackQuery {
         };
         let has_next = offset + (first as usize) < outcome.total;
         let mut connection = Connection::with_additional_fields(offset > 0, has_next, summary);
-        for (index, hit) in outcome.hits.into_iter().enumerate() {
-            let Some(item) = service(ctx).item(hit.item).and_then(|item| view_of(&actor, item)) else { continue };
+        for (index, visible) in hits.into_iter().enumerate() {
+            let (hit, item) = (visible.hit, FeedbackItem { item: visible.item, view: visible.view });
             let node = SearchHit {
                 item,
                 score: f64::from(hit.score),

@@ -28,6 +28,14 @@ pub struct Meeting {
     pub minutes: Option<String>,
 }
 
+/// A search hit the asker may see, with the item and which version of it they see.
+#[derive(Clone, Debug)]
+pub struct VisibleHit {
+    pub hit: crate::search::Hit,
+    pub item: Item,
+    pub view: heard_access::FeedbackView,
+}
+
 /// What this service knows, in memory.
 #[derive(Debug, Default)]
 pub struct State {
@@ -479,12 +487,21 @@ impl FeedbackService {
     }
 
     /// Full-text search as `actor`, every hit checked against the policy once more.
-    pub fn search(&self, actor: &Actor, request: &SearchRequest) -> ApiResult<SearchOutcome> {
+    /// Each hit comes with the item and the version the asker sees; hits the policy would not
+    /// show (the index lagging a consent change by a few milliseconds) are dropped.
+    pub fn search(&self, actor: &Actor, request: &SearchRequest) -> ApiResult<(SearchOutcome, Vec<VisibleHit>)> {
         let mut outcome = self.inner.search.search(actor, request).map_err(ApiError::internal)?;
-        outcome.hits.retain(|hit| {
-            self.item(hit.item).is_some_and(|item| heard_access::feedback_view(actor, &item.facts()).is_some())
+        let hits = self.read(|state| {
+            std::mem::take(&mut outcome.hits)
+                .into_iter()
+                .filter_map(|hit| {
+                    let item = state.items.get(&hit.item)?.clone();
+                    let view = heard_access::feedback_view(actor, &item.facts())?;
+                    Some(VisibleHit { hit, item, view })
+                })
+                .collect()
         });
-        Ok(outcome)
+        Ok((outcome, hits))
     }
 
     pub fn search_index(&self) -> &SearchIndex {
