@@ -68,17 +68,25 @@ pub struct Session {
 impl Session {
     /// Posts GraphQL with the session cookie and the CSRF header.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        self.client
-            .post(format!("{}/graphql", self.base))
-            .header("X-CSRF-Token", &self.csrf_token)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("the request is answered")
-            .json()
-            .await
-            .expect("GraphQL answers with JSON")
+        post_graphql(
+            self.client.post(format!("{}/graphql", self.base)).header("X-CSRF-Token", &self.csrf_token),
+            query,
+            variables,
+        )
+        .await
     }
+}
+
+/// Sends a GraphQL request and returns the whole response body.
+async fn post_graphql(request: reqwest::RequestBuilder, query: &str, variables: Value) -> Value {
+    request
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("the request is answered")
+        .json()
+        .await
+        .expect("GraphQL answers with JSON")
 }
 
 /// The `extensions.code` of the first error of a GraphQL response, if any.
@@ -97,15 +105,7 @@ impl TestApp {
 
     /// Posts a GraphQL query and returns the whole response body.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        self.client
-            .post(self.url("/graphql"))
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("the request is answered")
-            .json()
-            .await
-            .expect("GraphQL answers with JSON")
+        post_graphql(self.client.post(self.url("/graphql")), query, variables).await
     }
 
     /// Creates an account directly through the identity service, with [`PASSWORD`].
@@ -165,16 +165,7 @@ impl TestApp {
 
     /// Posts GraphQL with a bearer token.
     pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
-        self.client
-            .post(self.url("/graphql"))
-            .bearer_auth(token)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("the request is answered")
-            .json()
-            .await
-            .expect("GraphQL answers with JSON")
+        post_graphql(self.client.post(self.url("/graphql")).bearer_auth(token), query, variables).await
     }
 
     /// Shuts the server down gracefully (the store is flushed and closed).
