@@ -439,6 +439,7 @@ pub fn open_existing(data: &std::path::Path) -> anyhow::Result<EventStore> {
 }
 
 async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal();
     let server = crate::server::start(&settings).await?;
     if demo {
         let accounts = crate::demo::seed(&server.identity, &server.feedback).await?;
@@ -448,30 +449,36 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
         }
     }
     println!("Heard is running at http://{}/  (GraphQL: http://{}/graphql)", server.addr, server.addr);
-    wait_for_shutdown_signal().await;
+    shutdown.await;
     tracing::info!("shutting down");
     server.shutdown().await
 }
 
-async fn wait_for_shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Listens for Ctrl-C and SIGTERM from now on (the handlers are installed before this returns,
+/// so a signal sent as soon as Heard says it is running is never missed).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            match (interrupt, terminate) {
+                (Ok(mut interrupt), Ok(mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {},
+                        _ = terminate.recv() => {},
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-        };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = terminate.recv() => {},
         }
     }
     #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
+    async move {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
