@@ -5,11 +5,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use heard::{RunningServer, Settings};
+use heard::{RunningServer, Services, Settings};
 use heard_access::Role;
 use heard_eventstore::EventStore;
 use heard_feedback::FeedbackService;
 use heard_identity::{IdentityService, NewAccount};
+use heard_rights::service::RightsService;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
@@ -20,6 +21,9 @@ pub struct TestApp {
     pub store: EventStore,
     pub identity: IdentityService,
     pub feedback: FeedbackService,
+    pub rights: RightsService,
+    /// Every service, as the server opened them.
+    pub services: Services,
     server: Option<RunningServer>,
     pub data_dir: TempDir,
 }
@@ -50,8 +54,10 @@ pub async fn spawn_app_in(data_dir: TempDir, change: impl FnOnce(&mut Settings))
     TestApp {
         addr: server.addr,
         store: server.store.clone(),
-        identity: server.identity.clone(),
-        feedback: server.feedback.clone(),
+        identity: server.services.identity.clone(),
+        feedback: server.services.feedback.clone(),
+        rights: server.services.rights.clone(),
+        services: server.services.clone(),
         client,
         server: Some(server),
         data_dir,

@@ -8,6 +8,7 @@ mod crash;
 mod feedback;
 mod identity;
 mod import;
+mod rights;
 mod schema;
 mod server;
 mod tidy;

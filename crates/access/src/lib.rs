@@ -168,10 +168,28 @@ pub enum Action {
     RecordMeeting,
     /// Add, rename or merge themes.
     EditThemes,
+    /// Open an advocacy case for someone (assigned to an advocate).
+    ReferCase,
+    /// Read a case file: the client, the issue, the timeline of actions.
+    ViewCase,
+    /// Accept, decline, record actions and consent, close, reopen or reassign a case.
+    WorkCase,
+    /// See advocacy rolled up into systemic themes (counts only, small numbers suppressed).
+    ViewAdvocacyThemes,
+    /// Record a complaint under the charter of rights.
+    RaiseComplaint,
+    /// Read a complaint (the provider's view withholds who complained: see `ViewComplainant`).
+    ViewComplaint,
+    /// See who complained: their name and contact details, and the advocate who relayed it.
+    ViewComplainant,
+    /// Acknowledge, extend, pause, respond, record outcomes and learning; see the overdue queue.
+    HandleComplaint,
+    /// See complaint patterns by article, provider, outcome and period (counts only).
+    ViewComplaintPatterns,
 }
 
 impl Action {
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 27] = [
         Action::ViewAccount,
         Action::ListAccounts,
         Action::CreateAccount,
@@ -190,6 +208,15 @@ impl Action {
         Action::ViewQueue,
         Action::RecordMeeting,
         Action::EditThemes,
+        Action::ReferCase,
+        Action::ViewCase,
+        Action::WorkCase,
+        Action::ViewAdvocacyThemes,
+        Action::RaiseComplaint,
+        Action::ViewComplaint,
+        Action::ViewComplainant,
+        Action::HandleComplaint,
+        Action::ViewComplaintPatterns,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -212,6 +239,15 @@ impl Action {
             Action::ViewQueue => "view_queue",
             Action::RecordMeeting => "record_meeting",
             Action::EditThemes => "edit_themes",
+            Action::ReferCase => "refer_case",
+            Action::ViewCase => "view_case",
+            Action::WorkCase => "work_case",
+            Action::ViewAdvocacyThemes => "view_advocacy_themes",
+            Action::RaiseComplaint => "raise_complaint",
+            Action::ViewComplaint => "view_complaint",
+            Action::ViewComplainant => "view_complainant",
+            Action::HandleComplaint => "handle_complaint",
+            Action::ViewComplaintPatterns => "view_complaint_patterns",
         }
     }
 
@@ -290,6 +326,16 @@ pub fn feedback_view(actor: &Actor, facts: &FeedbackFacts) -> Option<FeedbackVie
     (commissioners || consent == Consent::Public).then_some(FeedbackView::Shared)
 }
 
+/// Counts below this are never shown in a roll-up, so that nobody can be recognised from a
+/// small number ("the one person at Arun who complained about prescribing in March").
+pub const SUPPRESS_BELOW: u64 = 5;
+
+/// A count as it may be shown in a roll-up: `None` (suppressed) when it is 1 to 4. Zero is
+/// shown, since it identifies nobody.
+pub fn publishable_count(count: u64) -> Option<u64> {
+    (count == 0 || count >= SUPPRESS_BELOW).then_some(count)
+}
+
 /// What an action is about, with the facts the policy needs to judge scope.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Resource {
@@ -307,6 +353,28 @@ pub enum Resource {
     Feedback(FeedbackFacts),
     /// The theme vocabulary.
     Themes,
+    /// One advocacy case.
+    Case(CaseFacts),
+    /// One complaint.
+    Complaint(ComplaintFacts),
+}
+
+/// What the policy needs to know about an advocacy case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseFacts {
+    pub case: Uuid,
+    /// The advocate it is assigned to.
+    pub advocate: Uuid,
+}
+
+/// What the policy needs to know about a complaint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ComplaintFacts {
+    pub complaint: Uuid,
+    /// The provider it is about.
+    pub provider: String,
+    /// The advocate who relayed it, when the complainant asked one to.
+    pub relayed_by: Option<Uuid>,
 }
 
 impl Resource {
@@ -320,6 +388,8 @@ impl Resource {
             Resource::Hub { hub } => ("hub", Some(hub.clone())),
             Resource::Feedback(facts) => ("feedback", Some(facts.item.to_string())),
             Resource::Themes => ("themes", None),
+            Resource::Case(facts) => ("case", Some(facts.case.to_string())),
+            Resource::Complaint(facts) => ("complaint", Some(facts.complaint.to_string())),
         }
     }
 }
@@ -417,6 +487,57 @@ pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
         }
         (EditThemes, _) if actor.has(Role::HubCoordinator) => Decision::Allow,
         (EditThemes, _) => Decision::deny("only hub coordinators and administrators can change themes"),
+        // Advocacy: a case file is seen by the advocate it is assigned to, and nobody else.
+        (ReferCase, Resource::System) if actor.has(Role::Advocate) => Decision::Allow,
+        (ReferCase, _) => Decision::deny("only advocates can open advocacy cases"),
+        (ViewCase | WorkCase, Resource::Case(facts)) if actor.has(Role::Advocate) && actor.is(facts.advocate) => {
+            Decision::Allow
+        }
+        (ViewCase | WorkCase, Resource::Case(_)) => Decision::conceal("this case is not assigned to you"),
+        (ViewCase | WorkCase, _) => Decision::deny("only advocates work advocacy cases"),
+        (ViewAdvocacyThemes, Resource::System) if actor.has(Role::Commissioner) || actor.has(Role::Advocate) => {
+            Decision::Allow
+        }
+        (ViewAdvocacyThemes, _) => Decision::deny("only commissioners and advocates can see advocacy themes"),
+        // Complaints: the handler sees everything; the provider sees complaints about itself,
+        // never who made them; an advocate follows the complaints they relayed.
+        (RaiseComplaint, Resource::System)
+            if [Role::ComplaintsHandler, Role::Advocate, Role::HubMember, Role::HubCoordinator]
+                .iter()
+                .any(|role| actor.has(*role)) =>
+        {
+            Decision::Allow
+        }
+        (RaiseComplaint, _) => {
+            Decision::deny("complaints are recorded by complaints handlers, advocates and hub members")
+        }
+        (ViewComplaint | ViewComplainant | HandleComplaint, Resource::Complaint(facts)) => {
+            let handler = actor.has(Role::ComplaintsHandler);
+            let relayed_it = actor.has(Role::Advocate) && facts.relayed_by.is_some_and(|advocate| actor.is(advocate));
+            let provider = actor.has(Role::ProviderResponder) && actor.provider.as_ref() == Some(&facts.provider);
+            match action {
+                _ if handler => Decision::Allow,
+                ViewComplaint | ViewComplainant if relayed_it => Decision::Allow,
+                HandleComplaint if relayed_it => Decision::deny("only complaints handlers work complaints"),
+                ViewComplaint if provider => Decision::Allow,
+                ViewComplainant | HandleComplaint if provider => {
+                    Decision::deny("a provider does not see who complained, nor handle the complaint")
+                }
+                _ => Decision::conceal("this complaint is not shared with you"),
+            }
+        }
+        (HandleComplaint, _) if actor.has(Role::ComplaintsHandler) => Decision::Allow,
+        (ViewComplaint | ViewComplainant | HandleComplaint, _) => {
+            Decision::deny("only complaints handlers work complaints")
+        }
+        (ViewComplaintPatterns, Resource::System)
+            if actor.has(Role::Commissioner) || actor.has(Role::ComplaintsHandler) =>
+        {
+            Decision::Allow
+        }
+        (ViewComplaintPatterns, _) => {
+            Decision::deny("only commissioners and complaints handlers can see complaint patterns")
+        }
         _ => Decision::deny("this is not something your role can do"),
     }
 }

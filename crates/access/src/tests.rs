@@ -70,6 +70,14 @@ fn hub(id: &str) -> Resource {
     Resource::Hub { hub: id.to_owned() }
 }
 
+fn case(advocate: Uuid) -> Resource {
+    Resource::Case(CaseFacts { case: Uuid::from_u128(77), advocate })
+}
+
+fn complaint(provider: &str, relayed_by: Option<Uuid>) -> Resource {
+    Resource::Complaint(ComplaintFacts { complaint: Uuid::from_u128(66), provider: provider.to_owned(), relayed_by })
+}
+
 /// (action, scope, resource, expected per column)
 fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
     use Action::*;
@@ -190,6 +198,41 @@ fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
         ),
         (EditThemes, "in scope", Resource::Themes, "FAFFFFAU"),
         (EditThemes, "out of scope", Resource::Themes, "FAFFFFAU"),
+        //                                                                   mem crd adv cmp com prv adm anon
+        (ReferCase, "in scope", Resource::System, "FFAFFFFU"),
+        (ReferCase, "out of scope", Resource::System, "FFAFFFFU"),
+        (ViewCase, "in scope: a case assigned to them", case(own()), "NNANNNNU"),
+        (ViewCase, "out of scope: a case assigned to another advocate", case(someone_else()), "NNNNNNNU"),
+        (WorkCase, "in scope: a case assigned to them", case(own()), "NNANNNNU"),
+        (WorkCase, "out of scope: a case assigned to another advocate", case(someone_else()), "NNNNNNNU"),
+        (ViewAdvocacyThemes, "in scope", Resource::System, "FFAFAFFU"),
+        (ViewAdvocacyThemes, "out of scope", Resource::System, "FFAFAFFU"),
+        (RaiseComplaint, "in scope", Resource::System, "AAAAFFFU"),
+        (RaiseComplaint, "out of scope", Resource::System, "AAAAFFFU"),
+        (ViewComplaint, "in scope: about their provider, relayed by them", complaint("cgl", Some(own())), "NNAANANU"),
+        (
+            ViewComplaint,
+            "out of scope: about another provider, relayed by someone else",
+            complaint("addaction", Some(someone_else())),
+            "NNNANNNU",
+        ),
+        (ViewComplainant, "in scope: about their provider, relayed by them", complaint("cgl", Some(own())), "NNAANFNU"),
+        (
+            ViewComplainant,
+            "out of scope: about another provider, relayed by someone else",
+            complaint("addaction", Some(someone_else())),
+            "NNNANNNU",
+        ),
+        (HandleComplaint, "in scope: about their provider, relayed by them", complaint("cgl", Some(own())), "NNFANFNU"),
+        (
+            HandleComplaint,
+            "out of scope: about another provider, relayed by someone else",
+            complaint("addaction", Some(someone_else())),
+            "NNNANNNU",
+        ),
+        (HandleComplaint, "in scope: the overdue queue", Resource::System, "FFFAFFFU"),
+        (ViewComplaintPatterns, "in scope", Resource::System, "FFFAAFFU"),
+        (ViewComplaintPatterns, "out of scope", Resource::System, "FFFAAFFU"),
     ]
 }
 
@@ -266,4 +309,23 @@ fn administrators_see_no_feedback_content_by_virtue_of_their_role() {
     assert_eq!(feedback_view(&coordinator, &unshared), Some(FeedbackView::Hub));
     coordinator.hubs.clear();
     assert_eq!(feedback_view(&coordinator, &unshared), None, "hub scope is what counts");
+}
+
+#[test]
+fn counts_from_one_to_four_are_suppressed_and_five_or_more_are_shown() {
+    assert_eq!(publishable_count(0), Some(0));
+    for small in 1..SUPPRESS_BELOW {
+        assert_eq!(publishable_count(small), None, "{small} could identify someone");
+    }
+    assert_eq!(publishable_count(5), Some(5));
+    assert_eq!(publishable_count(120), Some(120));
+}
+
+#[test]
+fn a_provider_responder_sees_a_relayed_complaint_about_their_provider_but_never_who_made_it() {
+    let responder = actor("provider_responder");
+    let relayed = complaint("cgl", Some(someone_else()));
+    assert!(may(&responder, Action::ViewComplaint, &relayed).is_allowed());
+    assert!(!may(&responder, Action::ViewComplainant, &relayed).is_allowed());
+    assert!(!may(&responder, Action::HandleComplaint, &relayed).is_allowed());
 }

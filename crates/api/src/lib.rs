@@ -11,6 +11,7 @@
 
 mod error;
 mod pagination;
+pub mod rollup;
 
 use async_graphql::Context;
 use heard_access::{AccessRecorded, Action, Actor, Decision, Resource};
@@ -83,6 +84,17 @@ pub async fn record_read(ctx: &Context<'_>, action: Action, resource: &Resource)
     record(store, &actor, action, resource, Decision::Allow).await
 }
 
+/// Records allowed reads of several records (one page of a list) in one append.
+pub async fn record_reads(ctx: &Context<'_>, action: Action, resources: &[Resource]) -> ApiResult<()> {
+    if resources.is_empty() {
+        return Ok(());
+    }
+    let actor = viewer(ctx).actor.clone();
+    let store = ctx.data::<EventStore>().map_err(|_| ApiError::internal("no event store in the schema"))?;
+    let decisions: Vec<(&Resource, Decision)> = resources.iter().map(|r| (r, Decision::Allow)).collect();
+    append_access(store, &actor, action, &decisions).await
+}
+
 /// Appends one access event to today's stream in the `access` category.
 pub async fn record(
     store: &EventStore,
@@ -91,11 +103,25 @@ pub async fn record(
     resource: &Resource,
     decision: Decision,
 ) -> ApiResult<()> {
+    append_access(store, actor, action, &[(resource, decision)]).await
+}
+
+async fn append_access(
+    store: &EventStore,
+    actor: &Actor,
+    action: Action,
+    decisions: &[(&Resource, Decision)],
+) -> ApiResult<()> {
     let today = jiff::Zoned::now().with_time_zone(jiff::tz::TimeZone::UTC).strftime("%Y%m%d").to_string();
     let stream = StreamName::of(AccessRecorded::CATEGORY, today).map_err(ApiError::internal)?;
-    let event = NewEvent::new(AccessRecorded::EVENT_TYPE, 1, &AccessRecorded::new(actor, action, resource, decision))
-        .map_err(ApiError::internal)?;
-    store.append(&stream, ExpectedRevision::Any, vec![event]).await.map_err(ApiError::internal)?;
+    let events = decisions
+        .iter()
+        .map(|(resource, decision)| {
+            NewEvent::new(AccessRecorded::EVENT_TYPE, 1, &AccessRecorded::new(actor, action, resource, *decision))
+                .map_err(ApiError::internal)
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    store.append(&stream, ExpectedRevision::Any, events).await.map_err(ApiError::internal)?;
     Ok(())
 }
 
@@ -111,4 +137,16 @@ pub fn timestamp(micros: i64) -> String {
 /// Parses an `ID` argument that should be a UUID, naming the argument when it is not.
 pub fn uuid_arg(field: &str, id: &async_graphql::ID) -> ApiResult<uuid::Uuid> {
     uuid::Uuid::parse_str(id.as_str()).map_err(|_| ApiError::bad_input(field, "is not an id Heard gave out"))
+}
+
+/// Parses a `YYYY-MM-DD` date argument, naming the field when it is not one.
+pub fn date_arg(field: &str, text: &str) -> ApiResult<jiff::civil::Date> {
+    text.trim()
+        .parse()
+        .map_err(|_| ApiError::bad_input(field, "is not a date; write it as YYYY-MM-DD, e.g. 2026-11-23"))
+}
+
+/// Today's date where Heard runs (UK time for the clocks of complaints).
+pub fn today() -> jiff::civil::Date {
+    jiff::Zoned::now().date()
 }

@@ -57,6 +57,10 @@ pub enum Error {
     #[error("the event store is closed")]
     Closed,
 
+    /// A read model did not catch up with the log in time when starting.
+    #[error("the {model} read model did not catch up with the log")]
+    CatchUp { model: &'static str },
+
     /// Anything else the storage engine reports: disk full, I/O errors.
     #[error("storage error: {detail}")]
     Storage { detail: String },

@@ -113,6 +113,26 @@ impl Calendar {
     }
 }
 
+/// How reports group dates: by calendar month, quarter or year.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Period {
+    #[default]
+    Month,
+    Quarter,
+    Year,
+}
+
+impl Period {
+    /// The label of the period holding `date`: `2026-11`, `2026-Q4` or `2026`.
+    pub fn label(self, date: Date) -> String {
+        match self {
+            Period::Month => format!("{:04}-{:02}", date.year(), date.month()),
+            Period::Quarter => format!("{:04}-Q{}", date.year(), (date.month() - 1) / 3 + 1),
+            Period::Year => format!("{:04}", date.year()),
+        }
+    }
+}
+
 pub mod clock;
 
 #[cfg(test)]

@@ -154,3 +154,13 @@ fn a_bad_line_in_a_holiday_list_is_reported_by_number() {
     let error = Calendar::parse("# list\n2026-01-01 New Year\n01/04/2026 Good Friday\n").unwrap_err();
     assert_eq!(error, CalendarError::BadLine { line: 3 });
 }
+
+#[test]
+fn periods_are_labelled_by_month_quarter_and_year() {
+    use crate::Period;
+    assert_eq!(Period::Month.label(d("2026-11-23")), "2026-11");
+    assert_eq!(Period::Quarter.label(d("2026-11-23")), "2026-Q4");
+    assert_eq!(Period::Quarter.label(d("2026-01-01")), "2026-Q1");
+    assert_eq!(Period::Quarter.label(d("2026-06-30")), "2026-Q2");
+    assert_eq!(Period::Year.label(d("2026-11-23")), "2026");
+}

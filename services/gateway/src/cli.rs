@@ -442,7 +442,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let shutdown = shutdown_signal();
     let server = crate::server::start(&settings).await?;
     if demo {
-        let accounts = crate::demo::seed(&server.identity, &server.feedback).await?;
+        let accounts = crate::demo::seed(&server.services).await?;
         println!("Demo accounts (password for each, shown because this is a demo):");
         for (email, role, password) in accounts {
             println!("  {email:<36} {role:<20} {password}");

@@ -24,6 +24,49 @@ pub struct Settings {
     pub log: LogSettings,
     #[serde(default)]
     pub auth: AuthSettings,
+    #[serde(default)]
+    pub calendar: CalendarSettings,
+}
+
+/// Working days for the clocks of complaints: weekends and England and Wales bank holidays
+/// (2020–2035, bundled) are never working days; `closures` adds days the service is shut.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarSettings {
+    /// Extra closure days, `YYYY-MM-DD`; in the environment, separated by commas
+    /// (`HEARD_CALENDAR__CLOSURES=2026-12-29,2026-12-30`).
+    #[serde(default, deserialize_with = "list_or_commas")]
+    pub closures: Vec<String>,
+}
+
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Either::deserialize(deserializer)? {
+        Either::List(list) => list,
+        Either::Text(text) => text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+    })
+}
+
+impl CalendarSettings {
+    /// England and Wales bank holidays plus the configured closures.
+    pub fn calendar(&self) -> Result<heard_workdays::Calendar, String> {
+        let base = heard_workdays::Calendar::england_and_wales();
+        let mut days = Vec::new();
+        for (index, text) in self.closures.iter().enumerate() {
+            let date: jiff::civil::Date = text
+                .trim()
+                .parse()
+                .map_err(|_| format!("calendar.closures[{index}] must be a date like 2026-12-29 (got `{text}`)"))?;
+            base.is_working_day(date).map_err(|error| format!("calendar.closures[{index}]: {error}"))?;
+            days.push(date);
+        }
+        Ok(base.with_closures(days))
+    }
 }
 
 /// Logins, sessions and throttling.
@@ -141,6 +184,7 @@ impl Default for Settings {
             store: StoreSettings::default(),
             log: LogSettings::default(),
             auth: AuthSettings::default(),
+            calendar: CalendarSettings::default(),
         }
     }
 }
@@ -212,6 +256,7 @@ impl Settings {
             return Err("data_dir must not be empty".into());
         }
         self.auth.identity_config()?;
+        self.calendar.calendar()?;
         if self.auth.max_failed_logins == 0 {
             return Err("auth.max_failed_logins must be at least 1".into());
         }
@@ -287,6 +332,23 @@ mod tests {
         assert!(err.message.contains("listen"), "{err}");
         let err = Settings::load(None, env(&[("HEARD_LISTN", "127.0.0.1:1")])).unwrap_err();
         assert!(err.message.contains("listn"), "an unknown key is named: {err}");
+    }
+
+    #[test]
+    fn closure_days_come_from_a_list_or_commas_and_a_bad_one_is_named_by_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("heard.toml");
+        std::fs::write(&file, "[calendar]\nclosures = [\"2026-12-29\", \"2026-12-30\"]\n").unwrap();
+        let settings = Settings::load(Some(&file), env(&[])).unwrap();
+        let calendar = settings.calendar.calendar().unwrap();
+        assert!(!calendar.is_working_day("2026-12-29".parse().unwrap()).unwrap());
+        assert!(calendar.is_working_day("2026-12-31".parse().unwrap()).unwrap());
+        let settings = Settings::load(None, env(&[("HEARD_CALENDAR__CLOSURES", "2027-01-04, 2027-01-05")])).unwrap();
+        assert_eq!(settings.calendar.closures, ["2027-01-04", "2027-01-05"]);
+        let err = Settings::load(None, env(&[("HEARD_CALENDAR__CLOSURES", "2027-01-04,tuesday")])).unwrap_err();
+        assert!(err.message.contains("calendar.closures[1]") && err.message.contains("tuesday"), "{err}");
+        let err = Settings::load(None, env(&[("HEARD_CALENDAR__CLOSURES", "2041-01-04")])).unwrap_err();
+        assert!(err.message.contains("calendar.closures[0]") && err.message.contains("2035"), "{err}");
     }
 }
 

@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 
 use heard_access::Role;
-use heard_feedback::FeedbackService;
 use heard_feedback::demo::generate;
-use heard_identity::{IdentityService, NewAccount};
+use heard_identity::NewAccount;
 use uuid::Uuid;
+
+use crate::server::Services;
 
 /// (email, role, hubs, provider)
 fn demo_accounts() -> Vec<(String, Role, Vec<&'static str>, Option<&'static str>)> {
@@ -30,10 +31,8 @@ fn demo_password(email: &str) -> String {
 }
 
 /// Seeds the demo set into a store without feedback, and returns (email, role, password).
-pub async fn seed(
-    identity: &IdentityService,
-    feedback: &FeedbackService,
-) -> anyhow::Result<Vec<(String, String, String)>> {
+pub async fn seed(services: &Services) -> anyhow::Result<Vec<(String, String, String)>> {
+    let (identity, feedback) = (&services.identity, &services.feedback);
     let mut coordinators: HashMap<String, Uuid> = HashMap::new();
     let mut printed = Vec::new();
     let fresh = feedback.read(|state| state.items.is_empty());

@@ -8,24 +8,26 @@ use std::time::Duration;
 use async_graphql::{MergedObject, MergedSubscription, Object, Schema, SimpleObject, Subscription};
 use futures::Stream;
 use heard_eventstore::EventStore;
-use heard_feedback::FeedbackService;
 use heard_feedback::graphql::{FeedbackMutation, FeedbackQuery, FeedbackSubscription};
-use heard_identity::{IdentityMutation, IdentityQuery, IdentityService};
+use heard_identity::{IdentityMutation, IdentityQuery};
+use heard_rights::graphql::{RightsMutation, RightsQuery, RightsSubscription};
+
+use crate::server::Services;
 
 /// The schema served at `/graphql`.
 pub type HeardSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Every service's queries.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(GatewayQuery, IdentityQuery, FeedbackQuery);
+pub struct QueryRoot(GatewayQuery, IdentityQuery, FeedbackQuery, RightsQuery);
 
 /// Every service's mutations.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(IdentityMutation, FeedbackMutation);
+pub struct MutationRoot(IdentityMutation, FeedbackMutation, RightsMutation);
 
 /// Every service's subscriptions.
 #[derive(MergedSubscription, Default)]
-pub struct SubscriptionRoot(GatewaySubscription, FeedbackSubscription);
+pub struct SubscriptionRoot(GatewaySubscription, FeedbackSubscription, RightsSubscription);
 
 /// Facts about the event log that anyone may see: no content, only counts and the chain head.
 #[derive(SimpleObject, Clone, Debug, PartialEq, Eq)]
@@ -88,10 +90,11 @@ fn builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, Subscripti
 }
 
 /// Builds the served schema with its limits and every service's data.
-pub fn build_schema(store: EventStore, identity: IdentityService, feedback: FeedbackService) -> HeardSchema {
+pub fn build_schema(store: EventStore, services: &Services) -> HeardSchema {
     let builder = builder().data(store).limit_depth(MAX_DEPTH).limit_complexity(MAX_COMPLEXITY);
-    let builder = heard_identity::graphql::register(builder, identity);
-    heard_feedback::graphql::register(builder, feedback).finish()
+    let builder = heard_identity::graphql::register(builder, services.identity.clone());
+    let builder = heard_feedback::graphql::register(builder, services.feedback.clone());
+    heard_rights::graphql::register(builder, services.rights.clone()).finish()
 }
 
 /// The SDL of the composed schema, as committed in `schema/heard.graphql`.
@@ -105,5 +108,6 @@ pub fn sdl_files() -> Vec<(&'static str, String)> {
         ("heard.graphql", sdl()),
         ("identity.graphql", heard_identity::graphql::subgraph_sdl()),
         ("feedback.graphql", heard_feedback::graphql::subgraph_sdl()),
+        ("rights.graphql", heard_rights::graphql::subgraph_sdl()),
     ]
 }

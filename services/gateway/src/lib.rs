@@ -16,4 +16,4 @@ pub mod server;
 pub mod telemetry;
 
 pub use config::Settings;
-pub use server::{RunningServer, start};
+pub use server::{RunningServer, Services, start};

@@ -14,6 +14,7 @@ use axum::routing::get;
 use heard_eventstore::{EventStore, Upcasters};
 use heard_feedback::FeedbackService;
 use heard_identity::IdentityService;
+use heard_rights::service::RightsService;
 use tokio::sync::oneshot;
 use tower_http::trace::TraceLayer;
 
@@ -22,12 +23,42 @@ use crate::config::Settings;
 use crate::graphql::{self, HeardSchema};
 use crate::metrics::{self, HttpMetrics};
 
+/// Every service, each over the same event store.
+#[derive(Clone, Debug)]
+pub struct Services {
+    pub identity: IdentityService,
+    pub feedback: FeedbackService,
+    pub rights: RightsService,
+}
+
+impl Services {
+    /// Opens every service over `store`, each catching up with the log.
+    pub async fn open(store: &EventStore, settings: &Settings) -> anyhow::Result<Services> {
+        let identity_config = settings.auth.identity_config().map_err(anyhow::Error::msg)?;
+        let identity = IdentityService::open(store.clone(), &settings.data_dir, identity_config)
+            .await
+            .context("cannot start the identity service")?;
+        let feedback = FeedbackService::open(store.clone(), &settings.data_dir)
+            .await
+            .context("cannot start the feedback service")?;
+        let calendar = settings.calendar.calendar().map_err(anyhow::Error::msg)?;
+        let rights = RightsService::open(store.clone(), calendar).await.context("cannot start the rights service")?;
+        Ok(Services { identity, feedback, rights })
+    }
+
+    /// Waits for every service's follower to stop after the store closed.
+    pub async fn stopped(&self) {
+        self.identity.stopped().await;
+        self.feedback.stopped().await;
+        self.rights.stopped().await;
+    }
+}
+
 /// Shared by every handler.
 #[derive(Clone)]
 pub struct AppState {
     pub store: EventStore,
     pub identity: IdentityService,
-    pub feedback: FeedbackService,
     pub schema: HeardSchema,
     pub http: Arc<HttpMetrics>,
 }
@@ -37,8 +68,7 @@ pub struct RunningServer {
     /// The address actually bound (useful with port 0).
     pub addr: SocketAddr,
     pub store: EventStore,
-    pub identity: IdentityService,
-    pub feedback: FeedbackService,
+    pub services: Services,
     shutdown: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -57,17 +87,11 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let store = tokio::task::spawn_blocking(move || EventStore::open_embedded(&data_dir, backend, Upcasters::new()))
         .await?
         .with_context(|| format!("cannot open the event store in {}", settings.data_dir.display()))?;
-    let identity_config = settings.auth.identity_config().map_err(anyhow::Error::msg)?;
-    let identity = IdentityService::open(store.clone(), &settings.data_dir, identity_config)
-        .await
-        .context("cannot start the identity service")?;
-    let feedback =
-        FeedbackService::open(store.clone(), &settings.data_dir).await.context("cannot start the feedback service")?;
-    let schema = graphql::build_schema(store.clone(), identity.clone(), feedback.clone());
+    let services = Services::open(&store, settings).await?;
+    let schema = graphql::build_schema(store.clone(), &services);
     let state = AppState {
         store: store.clone(),
-        identity: identity.clone(),
-        feedback: feedback.clone(),
+        identity: services.identity.clone(),
         schema,
         http: Arc::new(HttpMetrics::default()),
     };
@@ -83,7 +107,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
             .await
     });
     tracing::info!(%addr, "heard is listening");
-    Ok(RunningServer { addr, store, identity, feedback, shutdown, task })
+    Ok(RunningServer { addr, store, services, shutdown, task })
 }
 
 impl RunningServer {
@@ -100,8 +124,7 @@ impl RunningServer {
             }
         }
         self.store.close().await?;
-        self.identity.stopped().await;
-        self.feedback.stopped().await;
+        self.services.stopped().await;
         tracing::info!("heard stopped; the event log is flushed");
         Ok(())
     }

@@ -68,6 +68,8 @@ pub enum Stage {
 pub enum Event {
     Received {
         complaint: Uuid,
+        /// The charter whose articles it cites (`exact`).
+        charter: String,
         provider: String,
         service: Option<String>,
         articles: BTreeSet<u32>,
@@ -115,11 +117,35 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// The event type stored in the log.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Event::Received { .. } => "ComplaintReceived",
+            Event::Acknowledged { .. } => "ComplaintAcknowledged",
+            Event::PeriodAgreed { .. } => "ComplaintPeriodAgreed",
+            Event::EarlyResolutionChosen => "ComplaintEarlyResolutionChosen",
+            Event::InvestigationOpened => "ComplaintInvestigationOpened",
+            Event::Extended { .. } => "ComplaintExtended",
+            Event::Paused { .. } => "ComplaintPaused",
+            Event::Resumed { .. } => "ComplaintResumed",
+            Event::ResponseIssued { .. } => "ComplaintResponseIssued",
+            Event::OutcomeRecorded { .. } => "ComplaintOutcomeRecorded",
+            Event::Escalated { .. } => "ComplaintEscalated",
+            Event::DelayExplained { .. } => "ComplaintDelayExplained",
+            Event::LearningRecorded { .. } => "ComplaintLearningRecorded",
+        }
+    }
+}
+
 /// A complaint as its events have made it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Complaint {
     pub id: Uuid,
+    pub charter: String,
     pub provider: String,
+    pub service: Option<String>,
+    pub advocate: Option<Uuid>,
     pub articles: BTreeSet<u32>,
     pub complainant: Complainant,
     pub route: Route,
@@ -137,13 +163,26 @@ impl Complaint {
     /// Folds a complaint's events; `None` when the first is not `Received`.
     pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Event>) -> Option<Complaint> {
         let mut events = events.into_iter();
-        let Event::Received { complaint, provider, articles, complainant, route, received_on, .. } = events.next()?
+        let Event::Received {
+            complaint,
+            charter,
+            provider,
+            service,
+            articles,
+            complainant,
+            route,
+            received_on,
+            advocate,
+        } = events.next()?
         else {
             return None;
         };
         let mut state = Complaint {
             id: *complaint,
+            charter: charter.clone(),
             provider: provider.clone(),
+            service: service.clone(),
+            advocate: *advocate,
             articles: articles.clone(),
             complainant: *complainant,
             route: *route,
@@ -239,6 +278,7 @@ fn conflict(message: &str) -> Rejection {
 #[allow(clippy::too_many_arguments)]
 pub fn receive(
     complaint: Uuid,
+    charter: &str,
     provider: &str,
     service: Option<&str>,
     articles: &[u32],
@@ -268,6 +308,7 @@ pub fn receive(
     }
     Ok(Event::Received {
         complaint,
+        charter: charter.to_owned(),
         provider: provider.trim().to_owned(),
         service: service.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()),
         articles: articles.iter().copied().collect(),

@@ -25,6 +25,7 @@ fn articles() -> BTreeSet<u32> {
 fn received_event(on: &str) -> Event {
     receive(
         Uuid::nil(),
+        "exact",
         "addaction",
         None,
         &[5, 11],
@@ -75,6 +76,7 @@ fn a_complaint_needs_a_provider_and_real_articles() {
     let ask = |provider: &str, cited: &[u32], complainant: Complainant| {
         receive(
             Uuid::nil(),
+            "exact",
             provider,
             None,
             cited,

@@ -1,0 +1,650 @@
+//! The advocacy service's part of the GraphQL schema (a federation subgraph).
+//!
+//! A case file is seen and worked only by the advocate it is assigned to; to everyone else it
+//! does not exist (`NOT_FOUND`). Every read of a case file is on the access log. Commissioners
+//! see only counts, with small numbers suppressed.
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, EmptySubscription, Enum, ID, InputObject, Object, Result, Schema, SimpleObject};
+use heard_access::{Action, CaseFacts, Resource};
+use heard_api::rollup::{ReportPeriod, RollupRow, rows};
+use heard_api::{ApiError, allowed, authorize, date_arg, paginate, record_read, record_reads, uuid_arg};
+use jiff::civil::Date;
+use uuid::Uuid;
+
+use crate::domain::case::{self, Case};
+use crate::domain::rollup::{self, Dimension};
+use crate::service::{AdvocacyService, Closure, Referral};
+
+fn service<'a>(ctx: &'a Context<'_>) -> &'a AdvocacyService {
+    ctx.data_unchecked::<AdvocacyService>()
+}
+
+/// Adds what this service's resolvers need to a schema being built.
+pub fn register<Q, M, S>(
+    builder: async_graphql::SchemaBuilder<Q, M, S>,
+    advocacy: AdvocacyService,
+) -> async_graphql::SchemaBuilder<Q, M, S> {
+    builder.data(advocacy)
+}
+
+/// This service as a federation subgraph (`schema/advocacy.graphql`).
+pub fn subgraph_sdl() -> String {
+    Schema::build(AdvocacyQuery, AdvocacyMutation, EmptySubscription)
+        .enable_federation()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+}
+
+/// Whether the client can tell the advocate what they want.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::case::AdvocacyKind")]
+pub enum AdvocacyKind {
+    /// The client says what they want; the advocate speaks up for that.
+    Instructed,
+    /// The client cannot say; the advocate makes sure their rights and wishes are taken into account.
+    NonInstructed,
+}
+
+/// Who asked for the advocate.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::case::ReferralSource")]
+pub enum ReferralSource {
+    /// The client asked themselves.
+    SelfReferral,
+    Hub,
+    Provider,
+    Gp,
+    Probation,
+    Prison,
+    Family,
+    Other,
+}
+
+/// What the issue is about.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::case::CaseDomain")]
+pub enum CaseDomain {
+    Housing,
+    Benefits,
+    Employment,
+    ChildProtection,
+    /// Criminal justice and release from prison.
+    CriminalJustice,
+    MentalHealth,
+    /// A review of what is prescribed (dose, supervised consumption, reduction).
+    PrescribingReview,
+    /// Getting into treatment, or back into it.
+    TreatmentAccess,
+    CarePlan,
+    Other,
+}
+
+/// Where a case stands.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::case::CaseState")]
+pub enum CaseState {
+    Referred,
+    Accepted,
+    Declined,
+    /// Accepted, with at least one action recorded (or reopened).
+    Active,
+    Closed,
+}
+
+/// What the advocate did.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "CaseActionKind", remote = "crate::domain::case::ActionKind")]
+pub enum ActionKind {
+    Meeting,
+    /// Went with the client to an appointment.
+    AccompaniedAppointment,
+    Letter,
+    Call,
+    Note,
+}
+
+/// Who the client has allowed the advocate to share their information with.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::case::ShareScope")]
+pub enum ShareScope {
+    /// Nobody but the advocate.
+    AdvocateOnly,
+    /// Only the services the client named.
+    NamedServices,
+    /// Every service involved in the issue.
+    AllServicesInvolved,
+}
+
+/// Whether what the client wanted happened.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::case::CaseOutcome")]
+pub enum CaseOutcome {
+    Achieved,
+    PartlyAchieved,
+    NotAchieved,
+    NotKnown,
+}
+
+/// Why a case closed.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::case::ClosureReason")]
+pub enum ClosureReason {
+    IssueResolved,
+    ClientWithdrew,
+    LostContact,
+    /// Passed to another service better placed to help.
+    ReferredOn,
+    Other,
+}
+
+/// What advocacy counts can be grouped by.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::rollup::Dimension")]
+pub enum AdvocacyDimension {
+    /// What the issue is about.
+    Domain,
+    /// A theme from the shared theme list.
+    Theme,
+    /// The provider the issue is with.
+    Provider,
+    /// An article of the charter of rights.
+    Article,
+    /// The month, quarter or year of the referral.
+    Period,
+}
+
+fn id_of(id: Uuid) -> ID {
+    ID(id.to_string())
+}
+
+fn day(date: Date) -> String {
+    date.to_string()
+}
+
+/// One thing the advocate did.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct CaseAction {
+    pub id: ID,
+    /// `YYYY-MM-DD`.
+    pub on: String,
+    pub kind: ActionKind,
+    /// The advocate's note; `null` once the client's data was erased.
+    pub text: Option<String>,
+    pub by_id: ID,
+}
+
+/// The client's authority to share, as recorded on a day.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct CaseConsent {
+    /// `null` when consent was withdrawn.
+    pub scope: Option<ShareScope>,
+    pub recorded_on: String,
+}
+
+impl From<&case::ConsentRecorded> for CaseConsent {
+    fn from(consent: &case::ConsentRecorded) -> Self {
+        CaseConsent { scope: consent.scope.map(Into::into), recorded_on: day(consent.on) }
+    }
+}
+
+/// A closed case opened again.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct CaseReopening {
+    pub on: String,
+    /// `null` once the client's data was erased.
+    pub reason: Option<String>,
+}
+
+/// A case handed to another advocate (the caller may no longer see it).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct CaseAssignment {
+    pub case_id: ID,
+    pub advocate_id: ID,
+}
+
+/// An advocacy case file. Only the advocate it is assigned to sees it.
+pub struct CaseNode(Case);
+
+#[Object(name = "Case")]
+impl CaseNode {
+    async fn id(&self) -> ID {
+        id_of(self.0.id)
+    }
+    /// The client, as an opaque id: linked cases of the same person share it.
+    async fn client_ref(&self) -> ID {
+        id_of(self.0.client)
+    }
+    /// The case this one was opened as a further issue of.
+    async fn linked_to(&self) -> Option<ID> {
+        self.0.linked_to.map(id_of)
+    }
+    /// How the case names the client. `null` once their data was erased.
+    async fn pseudonym(&self) -> Option<&str> {
+        self.0.personal.as_ref().map(|personal| personal.pseudonym.as_str())
+    }
+    async fn client_name(&self) -> Option<&str> {
+        self.0.personal.as_ref().and_then(|personal| personal.name.as_deref())
+    }
+    async fn client_contact(&self) -> Option<&str> {
+        self.0.personal.as_ref().and_then(|personal| personal.contact.as_deref())
+    }
+    /// The issue, in the client's words. `null` once their data was erased.
+    async fn issue(&self) -> Option<&str> {
+        self.0.personal.as_ref().map(|personal| personal.issue.as_str())
+    }
+    async fn kind(&self) -> AdvocacyKind {
+        self.0.kind.into()
+    }
+    async fn referral_source(&self) -> ReferralSource {
+        self.0.source.into()
+    }
+    async fn domain(&self) -> CaseDomain {
+        self.0.domain.into()
+    }
+    /// Theme ids.
+    async fn themes(&self) -> Vec<ID> {
+        self.0.themes.iter().cloned().map(ID).collect()
+    }
+    /// The provider id the issue is with.
+    async fn provider(&self) -> Option<ID> {
+        self.0.provider.clone().map(ID)
+    }
+    async fn provider_name(&self, ctx: &Context<'_>) -> Option<String> {
+        let provider = self.0.provider.as_ref()?;
+        service(ctx).read(|state| state.providers.get(provider).cloned())
+    }
+    /// Articles of the charter of rights the issue touches.
+    async fn articles(&self) -> Vec<i32> {
+        self.0.articles.iter().map(|number| *number as i32).collect()
+    }
+    /// The advocate working the case now.
+    async fn advocate_id(&self) -> ID {
+        id_of(self.0.advocate)
+    }
+    async fn state(&self) -> CaseState {
+        self.0.state.into()
+    }
+    async fn referred_on(&self) -> String {
+        day(self.0.referred_on)
+    }
+    async fn accepted_on(&self) -> Option<String> {
+        self.0.accepted_on.map(day)
+    }
+    /// Why the case was declined; `null` if it was not, or once the client's data was erased.
+    async fn decline_reason(&self) -> Option<&str> {
+        self.0.declined.as_ref().and_then(|(_, personal)| personal.as_ref()).map(|personal| personal.reason.as_str())
+    }
+    /// What the advocate did, in date order.
+    async fn actions(&self) -> Vec<CaseAction> {
+        let mut actions: Vec<CaseAction> = self
+            .0
+            .actions
+            .iter()
+            .map(|(action, personal)| CaseAction {
+                id: id_of(action.action),
+                on: day(action.on),
+                kind: action.kind.into(),
+                text: personal.as_ref().map(|personal| personal.text.clone()),
+                by_id: id_of(action.by),
+            })
+            .collect();
+        actions.sort_by(|a, b| a.on.cmp(&b.on));
+        actions
+    }
+    /// The latest consent recorded (`scope: null` when withdrawn); `null` if none ever was.
+    async fn consent(&self) -> Option<CaseConsent> {
+        self.0.consent.as_ref().map(CaseConsent::from)
+    }
+    /// Every consent recorded, oldest first.
+    async fn consent_history(&self) -> Vec<CaseConsent> {
+        self.0.consent_history.iter().map(CaseConsent::from).collect()
+    }
+    /// While the case is closed: whether what the client wanted happened.
+    async fn outcome(&self) -> Option<CaseOutcome> {
+        self.0.current_closure().map(|(closed, _)| closed.outcome.into())
+    }
+    async fn closure_reason(&self) -> Option<ClosureReason> {
+        self.0.current_closure().map(|(closed, _)| closed.reason.into())
+    }
+    /// The client's own view of the outcome.
+    async fn client_view(&self) -> Option<&str> {
+        self.0.current_closure().and_then(|(_, personal)| personal.as_ref()?.client_view.as_deref())
+    }
+    async fn closed_on(&self) -> Option<String> {
+        self.0.closed_on().map(day)
+    }
+    async fn reopenings(&self) -> Vec<CaseReopening> {
+        self.0
+            .reopenings
+            .iter()
+            .map(|(reopened, personal)| CaseReopening {
+                on: day(reopened.on),
+                reason: personal.as_ref().map(|personal| personal.reason.clone()),
+            })
+            .collect()
+    }
+    /// Other cases of the same client that you may see.
+    async fn linked_cases(&self, ctx: &Context<'_>) -> Vec<ID> {
+        let linked: Vec<Resource> =
+            service(ctx).read(|state| state.linked_cases(&self.0).into_iter().map(resource).collect());
+        linked
+            .into_iter()
+            .filter(|linked| allowed(ctx, Action::ViewCase, linked))
+            .filter_map(|linked| match linked {
+                Resource::Case(facts) => Some(id_of(facts.case)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn resource(case: &Case) -> Resource {
+    Resource::Case(CaseFacts { case: case.id, advocate: case.advocate })
+}
+
+/// Finds a case and checks the policy for `action`; another advocate's case is not found.
+async fn case_for(ctx: &Context<'_>, field: &str, id: &ID, action: Action) -> Result<Case> {
+    let id = uuid_arg(field, id)?;
+    let case = service(ctx).case(id).ok_or_else(|| ApiError::NotFound("case".into()))?;
+    authorize(ctx, action, &resource(&case)).await?;
+    Ok(case)
+}
+
+/// A date argument, today when absent.
+fn on_or_today(field: &str, on: Option<&str>) -> Result<Date> {
+    Ok(match on {
+        Some(on) => date_arg(field, on)?,
+        None => heard_api::today(),
+    })
+}
+
+/// Domain field names are the input's; in a mutation they sit under `input.`.
+fn prefix_input(error: ApiError) -> ApiError {
+    match error {
+        ApiError::BadUserInput { field, message } if !field.starts_with("input.") => {
+            ApiError::BadUserInput { field: format!("input.{field}"), message }
+        }
+        other => other,
+    }
+}
+
+/// A dimension's value in plain words.
+fn label(ctx: &Context<'_>, dimension: Dimension, value: &str) -> String {
+    if value == rollup::NONE {
+        return "Not recorded".to_owned();
+    }
+    match dimension {
+        Dimension::Domain => {
+            let words = value.replace('_', " ");
+            let mut chars = words.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect(),
+                None => words,
+            }
+        }
+        Dimension::Theme => service(ctx)
+            .read(|state| state.themes.get(value).map(|theme| theme.name.clone()))
+            .unwrap_or_else(|| value.to_owned()),
+        Dimension::Provider => {
+            service(ctx).read(|state| state.providers.get(value).cloned()).unwrap_or_else(|| value.to_owned())
+        }
+        Dimension::Article => format!("Article {value}"),
+        Dimension::Period => value.to_owned(),
+    }
+}
+
+#[derive(Default)]
+pub struct AdvocacyQuery;
+
+#[Object]
+impl AdvocacyQuery {
+    /// One case file. Only the advocate it is assigned to finds it; the read is logged.
+    async fn case(&self, ctx: &Context<'_>, id: ID) -> Result<CaseNode> {
+        let case = case_for(ctx, "id", &id, Action::ViewCase).await?;
+        record_read(ctx, Action::ViewCase, &resource(&case)).await?;
+        Ok(CaseNode(case))
+    }
+
+    /// The cases assigned to you, newest referral first. The reads are logged.
+    #[allow(clippy::too_many_arguments)]
+    async fn cases(
+        &self,
+        ctx: &Context<'_>,
+        state: Option<CaseState>,
+        domain: Option<CaseDomain>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Connection<String, CaseNode>> {
+        heard_api::account(ctx)?;
+        let state = state.map(case::CaseState::from);
+        let domain = domain.map(case::CaseDomain::from);
+        let mut cases: Vec<Case> = service(ctx).read(|model| {
+            model
+                .cases_in_order()
+                .rev()
+                .filter(|case| state.is_none_or(|state| case.state == state))
+                .filter(|case| domain.is_none_or(|domain| case.domain == domain))
+                .filter(|case| allowed(ctx, Action::ViewCase, &resource(case)))
+                .cloned()
+                .collect()
+        });
+        cases.sort_by_key(|case| std::cmp::Reverse(case.referred_on));
+        let page = paginate(cases.into_iter().map(CaseNode).collect(), after, before, first, last)?;
+        let read: Vec<Resource> = page.edges.iter().map(|edge| resource(&edge.node.0)).collect();
+        record_reads(ctx, Action::ViewCase, &read).await?;
+        Ok(page)
+    }
+
+    /// How many cases there were, grouped by what they were about, who with and when, for
+    /// commissioners and advocates. Never who the clients are; counts of 1 to 4 are suppressed.
+    /// Declined cases are left out; `from` and `to` (`YYYY-MM-DD`, both included) bound the
+    /// referral date.
+    async fn advocacy_themes(
+        &self,
+        ctx: &Context<'_>,
+        by: Vec<AdvocacyDimension>,
+        #[graphql(default)] period: ReportPeriod,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Result<Vec<RollupRow>> {
+        authorize(ctx, Action::ViewAdvocacyThemes, &Resource::System).await?;
+        let by: Vec<Dimension> = by.into_iter().map(Dimension::from).collect();
+        if by.is_empty() {
+            return Err(ApiError::bad_input("by", "choose at least one dimension").into());
+        }
+        for (index, dimension) in by.iter().enumerate() {
+            if by[..index].contains(dimension) {
+                return Err(ApiError::bad_input("by", "name each dimension once").into());
+            }
+        }
+        let from = from.as_deref().map(|from| date_arg("from", from)).transpose()?;
+        let to = to.as_deref().map(|to| date_arg("to", to)).transpose()?;
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Err(ApiError::bad_input("to", "the end cannot be before the start").into());
+        }
+        let counts = service(ctx).systemic_themes(&by, period.into(), from, to);
+        let names: Vec<&str> = by.iter().map(|dimension| AdvocacyDimension::from(*dimension).name()).collect();
+        Ok(rows(&names, counts, |index, value| label(ctx, by[index], value)))
+    }
+}
+
+impl AdvocacyDimension {
+    fn name(self) -> &'static str {
+        match self {
+            AdvocacyDimension::Domain => "DOMAIN",
+            AdvocacyDimension::Theme => "THEME",
+            AdvocacyDimension::Provider => "PROVIDER",
+            AdvocacyDimension::Article => "ARTICLE",
+            AdvocacyDimension::Period => "PERIOD",
+        }
+    }
+}
+
+/// A case to open: one person, one issue.
+#[derive(InputObject)]
+pub struct ReferCaseInput {
+    /// How the case names the client; blank gives "Client 3F2A".
+    pub pseudonym: Option<String>,
+    pub client_name: Option<String>,
+    pub client_contact: Option<String>,
+    /// The issue, in the client's words.
+    pub issue: String,
+    pub kind: AdvocacyKind,
+    pub referral_source: ReferralSource,
+    pub domain: CaseDomain,
+    /// Theme ids.
+    #[graphql(default)]
+    pub themes: Vec<ID>,
+    /// The provider id the issue is with.
+    pub provider: Option<ID>,
+    /// Article numbers of the charter of rights.
+    #[graphql(default)]
+    pub articles: Vec<i32>,
+    /// An earlier case of the same client (one you work), when this is a further issue.
+    pub linked_to: Option<ID>,
+    /// The advocate to work it; you when absent.
+    pub advocate_id: Option<ID>,
+    /// `YYYY-MM-DD`; today when absent.
+    pub referred_on: Option<String>,
+}
+
+/// Something the advocate did.
+#[derive(InputObject)]
+pub struct RecordCaseActionInput {
+    pub kind: ActionKind,
+    /// The note.
+    pub text: String,
+    /// `YYYY-MM-DD`; today when absent.
+    pub on: Option<String>,
+}
+
+/// How a case ended.
+#[derive(InputObject)]
+pub struct CloseCaseInput {
+    pub outcome: CaseOutcome,
+    pub reason: ClosureReason,
+    /// The client's own view of the outcome (required for instructed advocacy).
+    pub client_view: Option<String>,
+    /// `YYYY-MM-DD`; today when absent.
+    pub on: Option<String>,
+}
+
+#[derive(Default)]
+pub struct AdvocacyMutation;
+
+#[Object]
+impl AdvocacyMutation {
+    /// Opens a case. Advocates only. The answer shows the referrer the case as referred, even
+    /// when it is assigned to another advocate; from then on only that advocate sees it.
+    async fn refer_case(&self, ctx: &Context<'_>, input: ReferCaseInput) -> Result<CaseNode> {
+        authorize(ctx, Action::ReferCase, &Resource::System).await?;
+        let by = heard_api::account(ctx)?;
+        let linked_to = match &input.linked_to {
+            Some(id) => Some(case_for(ctx, "input.linkedTo", id, Action::WorkCase).await?.id),
+            None => None,
+        };
+        let articles = input
+            .articles
+            .iter()
+            .enumerate()
+            .map(|(index, number)| {
+                u32::try_from(*number).map_err(|_| {
+                    ApiError::bad_input(format!("input.articles[{index}]"), "the charter has no such article")
+                })
+            })
+            .collect::<Result<Vec<u32>, ApiError>>()?;
+        let advocate = input.advocate_id.as_ref().map(|id| uuid_arg("input.advocateId", id)).transpose()?;
+        let referred_on = input.referred_on.as_deref().map(|on| date_arg("input.referredOn", on)).transpose()?;
+        let referral = Referral {
+            pseudonym: input.pseudonym,
+            client_name: input.client_name,
+            client_contact: input.client_contact,
+            issue: input.issue,
+            kind: input.kind.into(),
+            source: input.referral_source.into(),
+            domain: input.domain.into(),
+            themes: input.themes.into_iter().map(|theme| theme.0).collect(),
+            provider: input.provider.map(|provider| provider.0),
+            articles,
+            linked_to,
+            advocate,
+            referred_on,
+        };
+        let case = service(ctx).refer(by, referral).await.map_err(prefix_input)?;
+        Ok(CaseNode(case))
+    }
+
+    /// Takes on a referred case.
+    async fn accept_case(&self, ctx: &Context<'_>, id: ID, on: Option<String>) -> Result<CaseNode> {
+        let case = case_for(ctx, "id", &id, Action::WorkCase).await?;
+        let by = heard_api::account(ctx)?;
+        let on = on_or_today("on", on.as_deref())?;
+        Ok(CaseNode(service(ctx).accept(case.id, by, on).await?))
+    }
+
+    /// Turns down a referred case, saying why.
+    async fn decline_case(&self, ctx: &Context<'_>, id: ID, reason: String, on: Option<String>) -> Result<CaseNode> {
+        let case = case_for(ctx, "id", &id, Action::WorkCase).await?;
+        let by = heard_api::account(ctx)?;
+        let on = on_or_today("on", on.as_deref())?;
+        Ok(CaseNode(service(ctx).decline(case.id, by, on, &reason).await?))
+    }
+
+    /// Records a meeting, an accompanied appointment, a letter, a call or a note.
+    async fn record_case_action(&self, ctx: &Context<'_>, id: ID, input: RecordCaseActionInput) -> Result<CaseNode> {
+        let case = case_for(ctx, "id", &id, Action::WorkCase).await?;
+        let by = heard_api::account(ctx)?;
+        let on = on_or_today("input.on", input.on.as_deref())?;
+        let case = service(ctx).record_action(case.id, by, on, input.kind.into(), &input.text).await;
+        Ok(CaseNode(case.map_err(prefix_input)?))
+    }
+
+    /// Records the client's authority to share; `scope: null` records its withdrawal.
+    async fn record_consent(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        scope: Option<ShareScope>,
+        on: Option<String>,
+    ) -> Result<CaseNode> {
+        let case = case_for(ctx, "id", &id, Action::WorkCase).await?;
+        let by = heard_api::account(ctx)?;
+        let on = on_or_today("on", on.as_deref())?;
+        Ok(CaseNode(service(ctx).record_consent(case.id, by, on, scope.map(Into::into)).await?))
+    }
+
+    /// Closes an accepted case with its outcome and the client's view of it.
+    async fn close_case(&self, ctx: &Context<'_>, id: ID, input: CloseCaseInput) -> Result<CaseNode> {
+        let case = case_for(ctx, "id", &id, Action::WorkCase).await?;
+        let by = heard_api::account(ctx)?;
+        let closure = Closure {
+            outcome: input.outcome.into(),
+            reason: input.reason.into(),
+            client_view: input.client_view,
+            on: on_or_today("input.on", input.on.as_deref())?,
+        };
+        Ok(CaseNode(service(ctx).close(case.id, by, closure).await.map_err(prefix_input)?))
+    }
+
+    /// Reopens a closed case, saying why. The closure stays on record.
+    async fn reopen_case(&self, ctx: &Context<'_>, id: ID, reason: String, on: Option<String>) -> Result<CaseNode> {
+        let case = case_for(ctx, "id", &id, Action::WorkCase).await?;
+        let by = heard_api::account(ctx)?;
+        let on = on_or_today("on", on.as_deref())?;
+        Ok(CaseNode(service(ctx).reopen(case.id, by, on, &reason).await?))
+    }
+
+    /// Hands an open case to another advocate. You no longer see it afterwards.
+    async fn assign_case(&self, ctx: &Context<'_>, id: ID, advocate_id: ID) -> Result<CaseAssignment> {
+        let case = case_for(ctx, "id", &id, Action::WorkCase).await?;
+        let by = heard_api::account(ctx)?;
+        let advocate = uuid_arg("advocateId", &advocate_id)?;
+        let case = service(ctx).assign(case.id, by, advocate).await?;
+        Ok(CaseAssignment { case_id: id_of(case.id), advocate_id: id_of(case.advocate) })
+    }
+}

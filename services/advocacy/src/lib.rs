@@ -1,0 +1,12 @@
+//! The advocacy service: cases for one person, one issue at a time, worked by an advocate who is
+//! independent of the provider, and the systemic themes the cases show to commissioners.
+//!
+//! - `domain/`: the case lifecycle and the roll-up of themes. Pure.
+//! - [`service`]: commands and the in-memory model of cases, rebuilt from the log on start.
+//! - [`graphql`]: this service's part of the schema; every resolver asks the policy.
+
+pub mod domain;
+pub mod graphql;
+pub mod service;
+
+pub use service::AdvocacyService;

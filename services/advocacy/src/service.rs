@@ -1,0 +1,505 @@
+//! Commands and queries of the advocacy service, over its own model of the log.
+//!
+//! The model (cases, and the themes, providers, charter articles and advocates it needs from
+//! other services' events) is kept in memory by a [`LiveModel`], rebuilt from `$all` on start.
+//! Reference data is decoded leniently from the other services' events; this service never
+//! calls them.
+//!
+//! Each case event is stored as its non-personal part, with the personal part encrypted under
+//! the client's own subject key. Linked cases of one client share that key, so erasing the
+//! person erases every case of theirs while the counts and dates stay.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use heard_api::{ApiError, ApiResult};
+use heard_eventstore::{
+    EventStore, ExpectedRevision, Fold, LiveModel, NewEvent, Personal, RecordedEvent, StreamName, SubjectId,
+};
+use heard_workdays::Period;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::Rejection;
+use crate::domain::case::{self, *};
+use crate::domain::rollup::{self, Dimension};
+
+/// A theme from the shared list, as this service needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThemeName {
+    pub name: String,
+    pub parent: Option<String>,
+    /// The theme it was merged into; a merged theme stays valid so old cases keep their label.
+    pub merged_into: Option<String>,
+}
+
+/// The latest version of a charter of rights.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Charter {
+    pub name: String,
+    pub version: u32,
+    /// Article number → short label.
+    pub articles: BTreeMap<u32, String>,
+}
+
+/// The charter whose articles cases cite, when it has been published.
+pub const EXACT_CHARTER: &str = "exact";
+
+/// What this service knows, in memory.
+#[derive(Debug, Default)]
+pub struct State {
+    pub cases: HashMap<Uuid, Case>,
+    /// Case ids in the order they were referred (log order).
+    pub order: Vec<Uuid>,
+    /// Client → the subject their personal fields are encrypted under.
+    subjects: HashMap<Uuid, SubjectId>,
+    /// Provider id → name.
+    pub providers: BTreeMap<String, String>,
+    /// Theme id → theme.
+    pub themes: BTreeMap<String, ThemeName>,
+    /// Charter id → its latest version.
+    pub charters: BTreeMap<String, Charter>,
+    /// Accounts that hold the advocate role.
+    pub advocates: BTreeSet<Uuid>,
+}
+
+#[derive(Deserialize)]
+struct ProviderAdded {
+    provider: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct ThemeAdded {
+    theme: String,
+    name: String,
+    #[serde(default)]
+    parent: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ThemeRenamed {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct ThemeMerged {
+    into: String,
+}
+
+#[derive(Deserialize)]
+struct ArticlePublished {
+    number: u32,
+    label: String,
+}
+
+#[derive(Deserialize)]
+struct CharterPublished {
+    charter: String,
+    name: String,
+    version: u32,
+    articles: Vec<ArticlePublished>,
+}
+
+#[derive(Deserialize)]
+struct AccountRoles {
+    #[serde(default)]
+    account: Option<Uuid>,
+    /// Role names (`advocate`, …), kept as text so that a role this service does not know
+    /// never stops the model.
+    #[serde(default)]
+    roles: Vec<String>,
+}
+
+fn subject_of(personal: &Personal) -> Option<SubjectId> {
+    match personal {
+        Personal::Plain(plain) => Some(plain.subject),
+        Personal::Sealed(sealed) => Some(sealed.subject),
+        Personal::Erased { subject } => Some(*subject),
+        Personal::None => None,
+    }
+}
+
+impl Fold for State {
+    fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
+        let stream_id = event.stream.id();
+        match event.stream.category() {
+            CASE => self.apply_case(event)?,
+            "provider" if event.event_type == "ProviderAdded" => {
+                let added: ProviderAdded = event.decode()?;
+                self.providers.insert(added.provider, added.name);
+            }
+            "theme" => match event.event_type.as_str() {
+                "ThemeAdded" => {
+                    let added: ThemeAdded = event.decode()?;
+                    self.themes
+                        .insert(added.theme, ThemeName { name: added.name, parent: added.parent, merged_into: None });
+                }
+                "ThemeRenamed" => {
+                    let renamed: ThemeRenamed = event.decode()?;
+                    if let Some(theme) = self.themes.get_mut(stream_id) {
+                        theme.name = renamed.name;
+                    }
+                }
+                "ThemeMerged" => {
+                    let merged: ThemeMerged = event.decode()?;
+                    if let Some(theme) = self.themes.get_mut(stream_id) {
+                        theme.merged_into = Some(merged.into);
+                    }
+                }
+                _ => {}
+            },
+            "charter" if event.event_type == "CharterPublished" => {
+                let published: CharterPublished = event.decode()?;
+                let newer = self.charters.get(&published.charter).is_none_or(|known| published.version > known.version);
+                if newer {
+                    let articles =
+                        published.articles.into_iter().map(|article| (article.number, article.label)).collect();
+                    self.charters.insert(
+                        published.charter,
+                        Charter { name: published.name, version: published.version, articles },
+                    );
+                }
+            }
+            "account" if matches!(event.event_type.as_str(), "AccountCreated" | "RolesChanged") => {
+                let roles: AccountRoles = event.decode()?;
+                if let Some(account) = roles.account.or_else(|| Uuid::parse_str(stream_id).ok()) {
+                    if roles.roles.iter().any(|role| role == "advocate") {
+                        self.advocates.insert(account);
+                    } else {
+                        self.advocates.remove(&account);
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl State {
+    fn apply_case(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
+        let Ok(id) = Uuid::parse_str(event.stream.id()) else { return Ok(()) };
+        let domain_event = match event.event_type.as_str() {
+            "CaseReferred" => {
+                let referred: Referred = event.decode()?;
+                let personal: Option<ReferralPersonal> = event.personal_fields()?;
+                if let Some(subject) = subject_of(&event.personal) {
+                    self.subjects.insert(referred.client, subject);
+                }
+                if let Some(mut case) = Case::from_events([&Event::Referred(referred, personal)]) {
+                    case.revision = event.revision;
+                    if self.cases.insert(id, case).is_none() {
+                        self.order.push(id);
+                    }
+                }
+                return Ok(());
+            }
+            "CaseAccepted" => Event::Accepted(event.decode()?),
+            "CaseDeclined" => Event::Declined(event.decode()?, event.personal_fields()?),
+            "CaseActionRecorded" => Event::ActionRecorded(event.decode()?, event.personal_fields()?),
+            "CaseConsentRecorded" => Event::ConsentRecorded(event.decode()?),
+            "CaseClosed" => Event::Closed(event.decode()?, event.personal_fields()?),
+            "CaseReopened" => Event::Reopened(event.decode()?, event.personal_fields()?),
+            "CaseAssigned" => Event::Assigned(event.decode()?),
+            _ => return Ok(()),
+        };
+        if let Some(case) = self.cases.get_mut(&id) {
+            case.apply(&domain_event);
+            case.revision = event.revision;
+        }
+        Ok(())
+    }
+
+    /// The subject a client's personal fields are encrypted under (for erasure).
+    pub fn subject(&self, client: Uuid) -> Option<SubjectId> {
+        self.subjects.get(&client).copied()
+    }
+
+    /// Cases in the order they were referred.
+    pub fn cases_in_order(&self) -> impl DoubleEndedIterator<Item = &Case> {
+        self.order.iter().filter_map(|id| self.cases.get(id))
+    }
+
+    /// The other cases of the same client, in referral order.
+    pub fn linked_cases(&self, case: &Case) -> Vec<&Case> {
+        self.cases_in_order().filter(|other| other.client == case.client && other.id != case.id).collect()
+    }
+
+    /// The articles cases may cite: the EXACT charter's, or every charter's when it is absent.
+    pub fn articles(&self) -> BTreeMap<u32, String> {
+        match self.charters.get(EXACT_CHARTER) {
+            Some(exact) => exact.articles.clone(),
+            None => {
+                let mut articles = BTreeMap::new();
+                for charter in self.charters.values() {
+                    for (number, label) in &charter.articles {
+                        articles.entry(*number).or_insert_with(|| label.clone());
+                    }
+                }
+                articles
+            }
+        }
+    }
+
+    /// The reference data a new case is checked against.
+    pub fn known(&self) -> Known {
+        Known {
+            themes: self.themes.keys().cloned().collect(),
+            providers: self.providers.keys().cloned().collect(),
+            articles: self.articles().into_keys().collect(),
+            advocates: self.advocates.clone(),
+        }
+    }
+}
+
+/// What someone asked for when referring a case. Field names in errors are the GraphQL
+/// input's (`clientName`, `themes[0]`, `advocateId`).
+#[derive(Clone, Debug)]
+pub struct Referral {
+    pub pseudonym: Option<String>,
+    pub client_name: Option<String>,
+    pub client_contact: Option<String>,
+    pub issue: String,
+    pub kind: AdvocacyKind,
+    pub source: ReferralSource,
+    pub domain: CaseDomain,
+    pub themes: Vec<String>,
+    pub provider: Option<String>,
+    pub articles: Vec<u32>,
+    /// An earlier case of the same client; the new case shares its client and subject.
+    pub linked_to: Option<Uuid>,
+    /// The advocate to work it; `None` is the referrer.
+    pub advocate: Option<Uuid>,
+    /// `None` is today.
+    pub referred_on: Option<Date>,
+}
+
+/// Closing a case.
+#[derive(Clone, Debug)]
+pub struct Closure {
+    pub outcome: CaseOutcome,
+    pub reason: ClosureReason,
+    pub client_view: Option<String>,
+    pub on: Date,
+}
+
+/// The advocacy service.
+#[derive(Clone, Debug)]
+pub struct AdvocacyService {
+    model: LiveModel<State>,
+}
+
+fn reject(rejection: Rejection) -> ApiError {
+    match rejection {
+        Rejection::Invalid { field, message } => ApiError::BadUserInput { field, message },
+        Rejection::Conflict(message) => ApiError::Conflict(message),
+    }
+}
+
+/// The domain names the referral's fields after the case; the client calls them `clientName`
+/// and `clientContact`.
+fn referral_field(rejection: Rejection) -> Rejection {
+    match rejection {
+        Rejection::Invalid { field, message } => {
+            let field = match field.as_str() {
+                "name" => "clientName".to_owned(),
+                "contact" => "clientContact".to_owned(),
+                _ => field,
+            };
+            Rejection::Invalid { field, message }
+        }
+        other => other,
+    }
+}
+
+fn not_found() -> ApiError {
+    ApiError::NotFound("case".into())
+}
+
+fn stream(id: Uuid) -> ApiResult<StreamName> {
+    StreamName::of(CASE, id).map_err(ApiError::internal)
+}
+
+/// One event for the store: the non-personal part as data, the personal part (if any)
+/// encrypted under `subject`, the actor in the metadata.
+fn stored<D: Serialize, P: Serialize>(
+    event_type: &str,
+    data: &D,
+    personal: Option<&P>,
+    subject: SubjectId,
+    by: Uuid,
+) -> ApiResult<NewEvent> {
+    let event = NewEvent::new(event_type, 1, data)
+        .map_err(ApiError::internal)?
+        .with_metadata(serde_json::json!({ "actor": by }));
+    match personal {
+        Some(personal) => event.with_personal(subject, personal).map_err(ApiError::internal),
+        None => Ok(event),
+    }
+}
+
+fn to_new_event(event: &Event, subject: SubjectId, by: Uuid) -> ApiResult<NewEvent> {
+    let kind = event.event_type();
+    let none = None::<&()>;
+    match event {
+        Event::Referred(data, personal) => stored(kind, data, personal.as_ref(), subject, by),
+        Event::Accepted(data) => stored(kind, data, none, subject, by),
+        Event::Declined(data, personal) => stored(kind, data, personal.as_ref(), subject, by),
+        Event::ActionRecorded(data, personal) => stored(kind, data, personal.as_ref(), subject, by),
+        Event::ConsentRecorded(data) => stored(kind, data, none, subject, by),
+        Event::Closed(data, personal) => stored(kind, data, personal.as_ref(), subject, by),
+        Event::Reopened(data, personal) => stored(kind, data, personal.as_ref(), subject, by),
+        Event::Assigned(data) => stored(kind, data, none, subject, by),
+    }
+}
+
+impl AdvocacyService {
+    /// Starts following the log and waits (up to 10 minutes) until the model has caught up.
+    pub async fn open(store: EventStore) -> Result<Self, heard_eventstore::Error> {
+        let model = LiveModel::start("advocacy", store, Duration::from_secs(600)).await?;
+        Ok(AdvocacyService { model })
+    }
+
+    /// Waits for the follower to stop after the store closed.
+    pub async fn stopped(&self) {
+        self.model.stopped().await;
+    }
+
+    pub fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
+        self.model.read(f)
+    }
+
+    pub fn case(&self, id: Uuid) -> Option<Case> {
+        self.read(|state| state.cases.get(&id).cloned())
+    }
+
+    pub fn store(&self) -> &EventStore {
+        self.model.store()
+    }
+
+    /// Opens a case. A new client gets a new id and subject; a linked case shares the client
+    /// (and subject) of the case it is linked to. The policy was checked by the caller,
+    /// including that `linked_to` is a case they may work.
+    pub async fn refer(&self, by: Uuid, referral: Referral) -> ApiResult<Case> {
+        let id = Uuid::new_v4();
+        let today = heard_api::today();
+        let (event, subject) = self.read(|state| {
+            let linked = match referral.linked_to {
+                Some(linked) => Some(state.cases.get(&linked).ok_or_else(not_found)?),
+                None => None,
+            };
+            let (client, subject) = match linked {
+                Some(linked) => {
+                    let subject = state
+                        .subject(linked.client)
+                        .ok_or_else(|| ApiError::internal("a linked case's client has no subject"))?;
+                    (linked.client, subject)
+                }
+                None => (Uuid::new_v4(), SubjectId::new()),
+            };
+            let new = NewCase {
+                case: id,
+                client,
+                linked_to: linked,
+                kind: referral.kind,
+                source: referral.source,
+                domain: referral.domain,
+                themes: referral.themes,
+                provider: referral.provider,
+                articles: referral.articles,
+                advocate: referral.advocate.unwrap_or(by),
+                referred_by: by,
+                referred_on: referral.referred_on.unwrap_or(today),
+                pseudonym: referral.pseudonym,
+                name: referral.client_name,
+                contact: referral.client_contact,
+                issue: referral.issue,
+            };
+            let event = case::refer(new, &state.known(), today).map_err(referral_field).map_err(reject)?;
+            Ok::<_, ApiError>((event, subject))
+        })?;
+        let new_event = to_new_event(&event, subject, by)?;
+        self.model.append(&stream(id)?, ExpectedRevision::NoStream, vec![new_event]).await?;
+        self.case(id).ok_or_else(|| ApiError::internal("a new case is missing from the model"))
+    }
+
+    /// Appends one event decided from the case as it stands, expecting its exact revision so
+    /// that two people working the case at once cannot overwrite each other.
+    async fn change(
+        &self,
+        id: Uuid,
+        by: Uuid,
+        decide: impl FnOnce(&Case, &State) -> Result<Event, Rejection>,
+    ) -> ApiResult<Case> {
+        let (event, revision, subject) = self.read(|state| {
+            let case = state.cases.get(&id).ok_or_else(not_found)?;
+            let event = decide(case, state).map_err(reject)?;
+            let subject =
+                state.subject(case.client).ok_or_else(|| ApiError::internal("a case's client has no subject"))?;
+            Ok::<_, ApiError>((event, case.revision, subject))
+        })?;
+        let new_event = to_new_event(&event, subject, by)?;
+        self.model.append(&stream(id)?, ExpectedRevision::Exact(revision), vec![new_event]).await?;
+        self.case(id).ok_or_else(not_found)
+    }
+
+    pub async fn accept(&self, id: Uuid, by: Uuid, on: Date) -> ApiResult<Case> {
+        self.change(id, by, |case, _| case::accept(case, by, on, heard_api::today())).await
+    }
+
+    pub async fn decline(&self, id: Uuid, by: Uuid, on: Date, reason: &str) -> ApiResult<Case> {
+        self.change(id, by, |case, _| case::decline(case, by, on, reason, heard_api::today())).await
+    }
+
+    pub async fn record_action(&self, id: Uuid, by: Uuid, on: Date, kind: ActionKind, text: &str) -> ApiResult<Case> {
+        let action = Uuid::new_v4();
+        self.change(id, by, |case, _| case::record_action(case, action, by, on, kind, text, heard_api::today())).await
+    }
+
+    /// Records the client's authority to share, or its withdrawal (`scope: None`).
+    pub async fn record_consent(&self, id: Uuid, by: Uuid, on: Date, scope: Option<ShareScope>) -> ApiResult<Case> {
+        self.change(id, by, |case, _| case::record_consent(case, by, on, scope, heard_api::today())).await
+    }
+
+    pub async fn close(&self, id: Uuid, by: Uuid, closure: Closure) -> ApiResult<Case> {
+        self.change(id, by, |case, _| {
+            case::close(
+                case,
+                by,
+                closure.on,
+                closure.outcome,
+                closure.reason,
+                closure.client_view.as_deref(),
+                heard_api::today(),
+            )
+        })
+        .await
+    }
+
+    pub async fn reopen(&self, id: Uuid, by: Uuid, on: Date, reason: &str) -> ApiResult<Case> {
+        self.change(id, by, |case, _| case::reopen(case, by, on, reason, heard_api::today())).await
+    }
+
+    /// Hands an open case to another advocate.
+    pub async fn assign(&self, id: Uuid, by: Uuid, advocate: Uuid) -> ApiResult<Case> {
+        self.change(id, by, |case, state| case::assign(case, by, advocate, &state.advocates)).await
+    }
+
+    /// Counts of cases (declined ones left out) referred between `from` and `to`, grouped by
+    /// `by`. Small numbers are not suppressed here; the GraphQL layer does that.
+    pub fn systemic_themes(
+        &self,
+        by: &[Dimension],
+        period: Period,
+        from: Option<Date>,
+        to: Option<Date>,
+    ) -> BTreeMap<Vec<String>, u64> {
+        self.read(|state| rollup::systemic_themes(state.cases.values(), by, period, from, to))
+    }
+}
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;

@@ -1,0 +1,278 @@
+//! The service over a real store in a temporary directory.
+
+use heard_api::ApiError;
+use heard_eventstore::{EventStore, ExpectedRevision, NewEvent, StreamName, Upcasters};
+use heard_workdays::Period;
+use serde_json::json;
+use tempfile::TempDir;
+use uuid::Uuid;
+
+use super::*;
+
+struct World {
+    dir: TempDir,
+    store: EventStore,
+    service: AdvocacyService,
+    advocate: Uuid,
+    colleague: Uuid,
+}
+
+async fn put(
+    store: &EventStore,
+    category: &str,
+    id: impl std::fmt::Display,
+    event_type: &str,
+    data: serde_json::Value,
+) {
+    let stream = StreamName::of(category, id).unwrap();
+    store.append(&stream, ExpectedRevision::Any, vec![NewEvent::new(event_type, 1, &data).unwrap()]).await.unwrap();
+}
+
+/// A store with two advocates, a commissioner, two providers, three themes (one merged) and
+/// the EXACT charter, as the other services would have written them.
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EventStore::open(dir.path(), Upcasters::new()).unwrap();
+    let advocate = Uuid::new_v4();
+    let colleague = Uuid::new_v4();
+    let commissioner = Uuid::new_v4();
+    for (account, role) in [(advocate, "advocate"), (colleague, "advocate"), (commissioner, "commissioner")] {
+        let data = json!({ "account": account, "roles": [role], "hubs": [], "provider": null,
+            "must_change_password": false, "created_by": null });
+        put(&store, "account", account, "AccountCreated", data).await;
+    }
+    for (id, name) in [("addaction", "Addaction"), ("cri", "CRI")] {
+        put(&store, "provider", id, "ProviderAdded", json!({ "provider": id, "name": name })).await;
+    }
+    for (id, name) in [("housing", "Housing"), ("keyworker-time", "Keyworker time"), ("opening-hours", "Opening hours")]
+    {
+        put(&store, "theme", id, "ThemeAdded", json!({ "theme": id, "name": name, "parent": null })).await;
+    }
+    put(&store, "theme", "opening-hours", "ThemeMerged", json!({ "into": "keyworker-time" })).await;
+    put(&store, "theme", "housing", "ThemeRenamed", json!({ "name": "Housing and ghettoisation" })).await;
+    let articles: Vec<_> =
+        (1..=11).map(|number| json!({ "number": number, "label": format!("Right {number}") })).collect();
+    put(
+        &store,
+        "charter",
+        "exact",
+        "CharterPublished",
+        json!({ "charter": "exact", "name": "EXACT Bill of Rights", "version": 1, "articles": articles }),
+    )
+    .await;
+    let service = AdvocacyService::open(store.clone()).await.unwrap();
+    World { dir, store, service, advocate, colleague }
+}
+
+fn referral(issue: &str) -> Referral {
+    Referral {
+        pseudonym: None,
+        client_name: Some("Sam Example".into()),
+        client_contact: Some("07700 900123".into()),
+        issue: issue.into(),
+        kind: AdvocacyKind::Instructed,
+        source: ReferralSource::SelfReferral,
+        domain: CaseDomain::PrescribingReview,
+        themes: vec!["keyworker-time".into()],
+        provider: Some("addaction".into()),
+        articles: vec![3, 5],
+        linked_to: None,
+        advocate: None,
+        referred_on: None,
+    }
+}
+
+fn field(error: ApiError) -> String {
+    match error {
+        ApiError::BadUserInput { field, .. } => field,
+        other => panic!("expected BAD_USER_INPUT, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_case_referred_accepted_worked_consented_closed_and_reopened_is_the_same_after_a_restart() {
+    let World { dir, store, service, advocate, .. } = world().await;
+    let today = heard_api::today();
+    let case = service.refer(advocate, referral("My dose was cut without a review")).await.unwrap();
+    assert_eq!((case.state, case.advocate, case.revision), (CaseState::Referred, advocate, 0));
+    let id = case.id;
+    service.accept(id, advocate, today).await.unwrap();
+    let case = service.record_action(id, advocate, today, ActionKind::Letter, "Wrote to the prescriber").await.unwrap();
+    assert_eq!(case.state, CaseState::Active);
+    service.record_consent(id, advocate, today, Some(ShareScope::NamedServices)).await.unwrap();
+    let closure = Closure {
+        outcome: CaseOutcome::Achieved,
+        reason: ClosureReason::IssueResolved,
+        client_view: Some("Reviewed properly this time".into()),
+        on: today,
+    };
+    service.close(id, advocate, closure).await.unwrap();
+    let before = service.reopen(id, advocate, today, "The review was not followed").await.unwrap();
+    assert_eq!((before.state, before.revision, before.closures.len()), (CaseState::Active, 5, 1));
+
+    store.close().await.unwrap();
+    service.stopped().await;
+    drop((service, store));
+    let store = EventStore::open(dir.path(), Upcasters::new()).unwrap();
+    let service = AdvocacyService::open(store.clone()).await.unwrap();
+    let after = service.case(id).unwrap();
+    assert_eq!(after, before);
+    assert_eq!(after.personal.as_ref().unwrap().issue, "My dose was cut without a review");
+    assert_eq!(after.actions[0].1.as_ref().unwrap().text, "Wrote to the prescriber");
+    assert_eq!(after.consent_in_force(), Some(ShareScope::NamedServices));
+    assert_eq!(service.read(|state| state.order.clone()), vec![id]);
+}
+
+#[tokio::test]
+async fn erasing_a_client_erases_the_personal_parts_of_all_their_linked_cases_and_keeps_the_rest() {
+    let World { store, service, advocate, .. } = world().await;
+    let today = heard_api::today();
+    let first = service.refer(advocate, referral("Eviction notice from the hostel")).await.unwrap();
+    let second = service
+        .refer(
+            advocate,
+            Referral { linked_to: Some(first.id), domain: CaseDomain::Housing, ..referral("Benefit sanction") },
+        )
+        .await
+        .unwrap();
+    assert_eq!((second.client, second.linked_to), (first.client, Some(first.id)));
+    for id in [first.id, second.id] {
+        service.accept(id, advocate, today).await.unwrap();
+        service.record_action(id, advocate, today, ActionKind::Call, "Called the housing officer").await.unwrap();
+    }
+    let other = service.refer(advocate, referral("Someone else's issue")).await.unwrap();
+    let subject = service.read(|state| state.subject(first.client)).unwrap();
+    assert_ne!(Some(subject), service.read(|state| state.subject(other.client)));
+
+    assert!(store.forget_subject(subject).unwrap());
+    let restarted = AdvocacyService::open(store.clone()).await.unwrap();
+    for id in [first.id, second.id] {
+        let case = restarted.case(id).unwrap();
+        assert_eq!(case.personal, None);
+        assert_eq!(case.actions.len(), 1);
+        assert_eq!(case.actions[0].1, None);
+        assert_eq!(case.actions[0].0.kind, ActionKind::Call);
+        assert_eq!((case.state, case.client, case.advocate), (CaseState::Active, first.client, advocate));
+        assert!(case.themes.contains("keyworker-time"));
+    }
+    assert_eq!(restarted.case(other.id).unwrap().personal.unwrap().issue, "Someone else's issue");
+    let linked: Vec<Uuid> =
+        restarted.read(|state| state.linked_cases(&state.cases[&first.id]).iter().map(|c| c.id).collect());
+    assert_eq!(linked, vec![second.id]);
+}
+
+#[tokio::test]
+async fn of_two_accepts_of_the_same_case_at_once_exactly_one_wins_and_the_other_is_a_conflict() {
+    let World { service, advocate, .. } = world().await;
+    let today = heard_api::today();
+    let case = service.refer(advocate, referral("Waiting list of six months")).await.unwrap();
+    let (one, two) = tokio::join!(service.accept(case.id, advocate, today), service.accept(case.id, advocate, today));
+    let results = [one, two];
+    assert_eq!(results.iter().filter(|result| result.is_ok()).count(), 1);
+    let error = results.into_iter().find_map(Result::err).unwrap();
+    assert!(matches!(error, ApiError::Conflict(_)), "{error:?}");
+    let case = service.case(case.id).unwrap();
+    assert_eq!((case.state, case.revision), (CaseState::Accepted, 1));
+}
+
+#[tokio::test]
+async fn systemic_themes_count_cases_by_theme_and_provider_leaving_out_declined_ones() {
+    let World { service, advocate, .. } = world().await;
+    let today = heard_api::today();
+    for _ in 0..3 {
+        service.refer(advocate, referral("Keyworker keeps changing")).await.unwrap();
+    }
+    let housing = Referral {
+        themes: vec!["housing".into(), "opening-hours".into()],
+        provider: Some("cri".into()),
+        ..referral("Hostel closes during the day")
+    };
+    service.refer(advocate, housing).await.unwrap();
+    let declined = service.refer(advocate, referral("Not for advocacy")).await.unwrap();
+    service.decline(declined.id, advocate, today, "Already has an advocate").await.unwrap();
+    service.refer(advocate, Referral { themes: vec![], provider: None, ..referral("No theme") }).await.unwrap();
+
+    let counts = service.systemic_themes(&[Dimension::Theme, Dimension::Provider], Period::Month, None, None);
+    let key = |theme: &str, provider: &str| vec![theme.to_owned(), provider.to_owned()];
+    assert_eq!(counts.get(&key("keyworker-time", "addaction")), Some(&3));
+    assert_eq!(counts.get(&key("housing", "cri")), Some(&1));
+    assert_eq!(counts.get(&key("opening-hours", "cri")), Some(&1));
+    assert_eq!(counts.get(&key("none", "none")), Some(&1));
+    assert_eq!(counts.values().sum::<u64>(), 6);
+    let total = service.systemic_themes(&[], Period::Month, None, None);
+    assert_eq!(total.get(&Vec::new()), Some(&5));
+    let later = service.systemic_themes(&[Dimension::Domain], Period::Month, today.tomorrow().ok(), None);
+    assert!(later.is_empty());
+}
+
+#[tokio::test]
+async fn a_referral_is_checked_against_the_reference_data_and_names_the_field_as_the_client_spells_it() {
+    let World { service, advocate, colleague, .. } = world().await;
+    let unknown_theme = Referral { themes: vec!["keyworker-time".into(), "nope".into()], ..referral("x") };
+    assert_eq!(field(service.refer(advocate, unknown_theme).await.unwrap_err()), "themes[1]");
+    let unknown_provider = Referral { provider: Some("nope".into()), ..referral("x") };
+    assert_eq!(field(service.refer(advocate, unknown_provider).await.unwrap_err()), "provider");
+    let unknown_article = Referral { articles: vec![12], ..referral("x") };
+    assert_eq!(field(service.refer(advocate, unknown_article).await.unwrap_err()), "articles[0]");
+    let long_name = Referral { client_name: Some("n".repeat(201)), ..referral("x") };
+    assert_eq!(field(service.refer(advocate, long_name).await.unwrap_err()), "clientName");
+    let not_an_advocate = Referral { advocate: Some(Uuid::new_v4()), ..referral("x") };
+    assert_eq!(field(service.refer(advocate, not_an_advocate).await.unwrap_err()), "advocateId");
+    let unknown_link = Referral { linked_to: Some(Uuid::new_v4()), ..referral("x") };
+    assert!(matches!(service.refer(advocate, unknown_link).await.unwrap_err(), ApiError::NotFound(_)));
+    assert_eq!(service.read(|state| state.cases.len()), 0);
+
+    let merged_theme = Referral { themes: vec!["opening-hours".into()], advocate: Some(colleague), ..referral("x") };
+    let case = service.refer(advocate, merged_theme).await.unwrap();
+    assert_eq!((case.advocate, case.referred_by), (colleague, advocate));
+    assert_eq!(service.read(|state| state.themes["housing"].name.clone()), "Housing and ghettoisation");
+}
+
+#[tokio::test]
+async fn a_case_handed_to_another_advocate_is_theirs_and_state_errors_are_conflicts() {
+    let World { service, advocate, colleague, .. } = world().await;
+    let today = heard_api::today();
+    let case = service.refer(advocate, referral("Probation appointment clashes with dosing")).await.unwrap();
+    let error = service.record_action(case.id, advocate, today, ActionKind::Note, "too early").await.unwrap_err();
+    assert!(matches!(error, ApiError::Conflict(_)), "{error:?}");
+    assert_eq!(field(service.assign(case.id, advocate, Uuid::new_v4()).await.unwrap_err()), "advocateId");
+    let assigned = service.assign(case.id, advocate, colleague).await.unwrap();
+    assert_eq!((assigned.advocate, assigned.assignments.len()), (colleague, 1));
+    let tomorrow = today.tomorrow().unwrap();
+    assert_eq!(field(service.accept(case.id, colleague, tomorrow).await.unwrap_err()), "on");
+    assert!(matches!(service.accept(Uuid::new_v4(), colleague, today).await.unwrap_err(), ApiError::NotFound(_)));
+}
+
+#[tokio::test]
+async fn without_the_exact_charter_any_published_charters_articles_may_be_cited() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EventStore::open(dir.path(), Upcasters::new()).unwrap();
+    let articles = |numbers: std::ops::RangeInclusive<u32>| -> Vec<_> {
+        numbers.map(|number| json!({ "number": number, "label": format!("Right {number}") })).collect()
+    };
+    let charter = |charter: &str, version: u32, articles: Vec<serde_json::Value>| json!({ "charter": charter, "name": "A charter", "version": version, "articles": articles });
+    put(&store, "charter", "scotland", "CharterPublished", charter("scotland", 2, articles(1..=4))).await;
+    put(&store, "charter", "scotland", "CharterPublished", charter("scotland", 1, articles(1..=9))).await;
+    put(&store, "charter", "other", "CharterPublished", charter("other", 1, articles(6..=6))).await;
+    let service = AdvocacyService::open(store.clone()).await.unwrap();
+    assert_eq!(service.read(|state| state.articles().into_keys().collect::<Vec<_>>()), vec![1, 2, 3, 4, 6]);
+    put(&store, "charter", "exact", "CharterPublished", charter("exact", 1, articles(1..=2))).await;
+    let service = AdvocacyService::open(store).await.unwrap();
+    assert_eq!(service.read(|state| state.known().articles.into_iter().collect::<Vec<_>>()), vec![1, 2]);
+}
+
+#[test]
+fn the_subgraph_has_the_queries_and_mutations_the_issue_names() {
+    let sdl = crate::graphql::subgraph_sdl();
+    for name in [
+        "case(id: ID!): Case!",
+        "cases(state: CaseState, domain: CaseDomain",
+        "advocacyThemes(by: [AdvocacyDimension!]!, period: ReportPeriod! = MONTH, from: String, to: String)",
+        "referCase(input: ReferCaseInput!): Case!",
+        "recordConsent(id: ID!, scope: ShareScope, on: String): Case!",
+        "assignCase(id: ID!, advocateId: ID!): CaseAssignment!",
+        "enum CaseActionKind",
+    ] {
+        assert!(sdl.contains(name), "{name} is missing from the SDL");
+    }
+}

@@ -1,0 +1,800 @@
+//! The rights service's part of the GraphQL schema (a federation subgraph).
+//!
+//! A complaint is shown in one of two versions: the full record (complaints handlers, and the
+//! advocate who relayed it), or the provider's version, which never says who complained.
+//! Every read of a complaint is recorded on the access log.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, Schema, SimpleObject, Subscription};
+use futures::Stream;
+use heard_access::{Action, Resource, Role};
+use heard_api::rollup::{ReportPeriod, RollupRow, rows};
+use heard_api::{
+    ApiError, account, allowed, authorize, date_arg, paginate, record_read, record_reads, today, uuid_arg, viewer,
+};
+use jiff::civil::Date;
+use uuid::Uuid;
+
+use crate::domain::Rejection;
+use crate::domain::catalogue::{Article, CharterPublished};
+use crate::domain::complaint::{self, Complaint, Event};
+use crate::service::{Attention, ComplaintRecord, DEFAULT_CHARTER, NewComplaint, PatternDimension, RightsService};
+
+fn service<'a>(ctx: &'a Context<'_>) -> &'a RightsService {
+    ctx.data_unchecked::<RightsService>()
+}
+
+/// Adds what this service's resolvers need to a schema being built.
+pub fn register<Q, M, S>(
+    builder: async_graphql::SchemaBuilder<Q, M, S>,
+    rights: RightsService,
+) -> async_graphql::SchemaBuilder<Q, M, S> {
+    builder.data(rights)
+}
+
+/// This service as a federation subgraph (`schema/rights.graphql`).
+pub fn subgraph_sdl() -> String {
+    Schema::build(RightsQuery, RightsMutation, RightsSubscription)
+        .enable_federation()
+        .enable_subscription_in_federation()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "ComplainantKind", remote = "crate::domain::complaint::Complainant")]
+pub enum ComplainantKind {
+    /// The complainant gave their name; only complaints handlers see it.
+    Named,
+    Anonymous,
+    /// Relayed by an advocate: the provider never learns who complained.
+    RelayedByAdvocate,
+}
+
+/// How the complaint reached Heard.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "ComplaintRoute", remote = "crate::domain::complaint::Route")]
+pub enum RouteName {
+    Hub,
+    Advocate,
+    Direct,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "ComplaintOutcome", remote = "crate::domain::complaint::Outcome")]
+pub enum OutcomeName {
+    Upheld,
+    PartlyUpheld,
+    NotUpheld,
+    ResolvedEarly,
+    Withdrawn,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "EscalationTarget", remote = "crate::domain::complaint::EscalatedTo")]
+pub enum EscalatedToName {
+    /// The provider's own complaints process.
+    ProviderProcess,
+    Ombudsman,
+}
+
+/// received → acknowledged → early resolution or investigation → response issued → closed.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "ComplaintStage", remote = "crate::domain::complaint::Stage")]
+pub enum StageName {
+    Received,
+    Acknowledged,
+    EarlyResolution,
+    Investigation,
+    ResponseIssued,
+    Closed,
+}
+
+/// Which deadline the clock is counting towards.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "ClockStage", remote = "heard_workdays::clock::Stage")]
+pub enum ClockStageName {
+    Acknowledgement,
+    Response,
+    Done,
+    Paused,
+}
+
+/// What complaint patterns can be grouped by.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "ComplaintDimension", remote = "crate::service::PatternDimension")]
+pub enum DimensionName {
+    Article,
+    Provider,
+    Outcome,
+    Period,
+}
+
+/// A charter of rights, in its latest version.
+pub struct CharterView(CharterPublished);
+
+#[Object(name = "Charter")]
+impl CharterView {
+    async fn id(&self) -> ID {
+        ID(self.0.charter.clone())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn version(&self) -> u32 {
+        self.0.version
+    }
+    async fn articles(&self) -> Vec<ArticleView> {
+        self.0.articles.iter().cloned().map(ArticleView).collect()
+    }
+}
+
+/// One article of a charter.
+pub struct ArticleView(Article);
+
+#[Object(name = "Article")]
+impl ArticleView {
+    async fn number(&self) -> u32 {
+        self.0.number
+    }
+    /// A short label in plain words.
+    async fn label(&self) -> &str {
+        &self.0.label
+    }
+}
+
+/// Where a complaint's clock stands today, in working days (weekends, England and Wales bank
+/// holidays and configured closure days do not count).
+#[derive(SimpleObject)]
+pub struct ComplaintClock {
+    pub stage: ClockStageName,
+    /// 3 working days after receipt.
+    pub acknowledge_by: String,
+    pub acknowledged_on: Option<String>,
+    /// 20 working days after receipt, or the agreed period, plus extensions and pauses.
+    /// `null` while the clock is paused.
+    pub respond_by: Option<String>,
+    pub responded_on: Option<String>,
+    /// Until the current deadline; negative when overdue; `null` when no clock runs.
+    pub working_days_left: Option<i64>,
+    pub overdue: bool,
+    /// Overdue, or due within 2 working days.
+    pub urgent: bool,
+    pub paused: bool,
+    /// The response period in working days, extensions included.
+    pub response_period: u32,
+    /// Open six months or more: the record must say why.
+    pub needs_explanation: bool,
+}
+
+#[derive(SimpleObject)]
+pub struct ClockExtension {
+    pub working_days: u32,
+    pub reason: String,
+}
+
+#[derive(SimpleObject)]
+pub struct ClockPause {
+    pub from: String,
+    /// `null` while still paused.
+    pub until: Option<String>,
+    pub reason: String,
+}
+
+#[derive(SimpleObject)]
+pub struct Escalation {
+    pub to: EscalatedToName,
+    pub reference: String,
+}
+
+/// A complaint, as the asker may see it.
+pub struct ComplaintView {
+    record: ComplaintRecord,
+    /// Whether the asker may see who complained.
+    full: bool,
+}
+
+impl ComplaintView {
+    fn complaint(&self) -> &Complaint {
+        &self.record.complaint
+    }
+}
+
+#[Object(name = "Complaint")]
+impl ComplaintView {
+    async fn id(&self) -> ID {
+        ID(self.complaint().id.to_string())
+    }
+    /// The charter whose articles it cites, e.g. `exact`.
+    async fn charter(&self) -> ID {
+        ID(self.complaint().charter.clone())
+    }
+    async fn provider(&self) -> ID {
+        ID(self.complaint().provider.clone())
+    }
+    async fn provider_name(&self, ctx: &Context<'_>) -> Option<String> {
+        service(ctx).read(|state| state.providers.get(&self.complaint().provider).cloned())
+    }
+    /// The service complained about, in the complainant's words.
+    async fn service(&self) -> Option<&str> {
+        self.complaint().service.as_deref()
+    }
+    /// The articles breached.
+    async fn articles(&self, ctx: &Context<'_>) -> Vec<ArticleView> {
+        let complaint = self.complaint();
+        service(ctx).read(|state| {
+            complaint
+                .articles
+                .iter()
+                .map(|number| {
+                    let label = state.article_label(&complaint.charter, *number).unwrap_or_default();
+                    ArticleView(Article { number: *number, label })
+                })
+                .collect()
+        })
+    }
+    async fn complainant_kind(&self) -> ComplainantKind {
+        self.complaint().complainant.into()
+    }
+    /// The complainant's name: complaints handlers only, never the provider.
+    async fn complainant_name(&self) -> Option<&str> {
+        if self.full { self.record.personal.as_ref()?.name.as_deref() } else { None }
+    }
+    async fn complainant_contact(&self) -> Option<&str> {
+        if self.full { self.record.personal.as_ref()?.contact.as_deref() } else { None }
+    }
+    /// The advocate who relayed it (never shown to the provider).
+    async fn relayed_by_advocate_id(&self) -> Option<ID> {
+        if self.full { self.complaint().advocate.map(|id| ID(id.to_string())) } else { None }
+    }
+    /// The complaints handler working it (who acknowledged it).
+    async fn handler_id(&self) -> Option<ID> {
+        if self.full { self.record.handler.map(|id| ID(id.to_string())) } else { None }
+    }
+    async fn route(&self) -> RouteName {
+        self.complaint().route.into()
+    }
+    /// What happened, in the complainant's words; `null` once their data was erased.
+    async fn what_happened(&self) -> Option<&str> {
+        self.record.personal.as_ref().map(|p| p.what_happened.as_str())
+    }
+    async fn outcome_wanted(&self) -> Option<&str> {
+        self.record.personal.as_ref().map(|p| p.outcome_wanted.as_str())
+    }
+    async fn received_on(&self) -> String {
+        self.complaint().clock.received.to_string()
+    }
+    async fn stage(&self) -> StageName {
+        self.complaint().stage.into()
+    }
+    async fn early_resolution(&self) -> bool {
+        self.complaint().early_resolution
+    }
+    async fn outcome(&self) -> Option<OutcomeName> {
+        self.complaint().outcome.map(Into::into)
+    }
+    async fn closed_on(&self) -> Option<String> {
+        self.record.closed_on.map(|d| d.to_string())
+    }
+    /// The working-day clock as it stands today.
+    async fn clock(&self, ctx: &Context<'_>) -> Result<ComplaintClock> {
+        let rights = service(ctx);
+        let reading = rights.reading(&self.record, today())?;
+        let clock = &self.complaint().clock;
+        Ok(ComplaintClock {
+            stage: reading.stage.into(),
+            acknowledge_by: reading.acknowledge_by.to_string(),
+            acknowledged_on: clock.acknowledged.map(|d| d.to_string()),
+            respond_by: reading.respond_by.map(|d| d.to_string()),
+            responded_on: clock.responded.map(|d| d.to_string()),
+            working_days_left: reading.working_days_left,
+            overdue: reading.overdue,
+            urgent: reading.urgent,
+            paused: clock.is_paused(),
+            response_period: clock.response_period(),
+            needs_explanation: reading.needs_explanation,
+        })
+    }
+    /// A period agreed with the complainant instead of 20 working days.
+    async fn agreed_working_days(&self) -> Option<u32> {
+        self.complaint().clock.agreed_working_days
+    }
+    async fn extensions(&self) -> Vec<ClockExtension> {
+        let extensions = &self.complaint().clock.extensions;
+        extensions.iter().map(|e| ClockExtension { working_days: e.working_days, reason: e.reason.clone() }).collect()
+    }
+    async fn pauses(&self) -> Vec<ClockPause> {
+        let pauses = &self.complaint().clock.pauses;
+        pauses
+            .iter()
+            .map(|p| ClockPause {
+                from: p.from.to_string(),
+                until: p.until.map(|d| d.to_string()),
+                reason: p.reason.clone(),
+            })
+            .collect()
+    }
+    async fn escalations(&self) -> Vec<Escalation> {
+        let escalations = &self.complaint().escalations;
+        escalations
+            .iter()
+            .map(|(to, reference)| Escalation { to: (*to).into(), reference: reference.clone() })
+            .collect()
+    }
+    /// Why it is taking so long (required once open for six months).
+    async fn delay_explanations(&self) -> &[String] {
+        &self.complaint().delay_explanations
+    }
+    /// What should change, in non-identifying words.
+    async fn learning(&self) -> &[String] {
+        &self.complaint().learning
+    }
+}
+
+/// A complaint that needs attention: overdue, due within 2 working days, or open six months
+/// without an explanation.
+pub struct AlertView {
+    attention: Attention,
+}
+
+#[Object(name = "ComplaintAlert")]
+impl AlertView {
+    async fn complaint(&self) -> ComplaintView {
+        ComplaintView { record: self.attention.record.clone(), full: true }
+    }
+    /// Why it needs attention, in plain words.
+    async fn reason(&self) -> String {
+        alert_reason(&self.attention)
+    }
+    async fn overdue(&self) -> bool {
+        self.attention.reading.overdue
+    }
+    async fn working_days_left(&self) -> Option<i64> {
+        self.attention.reading.working_days_left
+    }
+    /// Open six months or more with no explanation recorded.
+    async fn explanation_missing(&self) -> bool {
+        self.attention.explanation_missing
+    }
+}
+
+fn alert_reason(attention: &Attention) -> String {
+    let reading = &attention.reading;
+    let what = match reading.stage {
+        heard_workdays::clock::Stage::Acknowledgement => "Acknowledgement",
+        _ => "Response",
+    };
+    let days = |n: i64| if n == 1 { "1 working day".to_owned() } else { format!("{n} working days") };
+    match reading.working_days_left {
+        Some(left) if left < 0 => format!("{what} overdue by {}", days(-left)),
+        Some(0) => format!("{what} due today"),
+        Some(left) if reading.urgent => format!("{what} due in {}", days(left)),
+        _ if attention.explanation_missing => "Open for six months: record why it is taking so long".to_owned(),
+        _ => format!("{what} due soon"),
+    }
+}
+
+/// Reads an existing complaint for `action`, asking the policy; a complaint the asker may not
+/// see is `NOT_FOUND`, exactly like one that does not exist.
+async fn complaint_for(ctx: &Context<'_>, id: &ID, action: Action) -> Result<ComplaintRecord> {
+    let id = uuid_arg("id", id)?;
+    let record = service(ctx).complaint(id).ok_or_else(|| ApiError::NotFound("complaint".into()))?;
+    authorize(ctx, action, &record.resource()).await?;
+    Ok(record)
+}
+
+fn view(ctx: &Context<'_>, record: ComplaintRecord) -> ComplaintView {
+    let full = allowed(ctx, Action::ViewComplainant, &record.resource());
+    ComplaintView { record, full }
+}
+
+fn date_or_today(field: &str, on: Option<&str>) -> Result<Date, ApiError> {
+    on.map_or_else(|| Ok(today()), |on| date_arg(field, on))
+}
+
+fn period_bounds(from: Option<&str>, to: Option<&str>) -> Result<(Option<Date>, Option<Date>), ApiError> {
+    let from = from.map(|from| date_arg("from", from)).transpose()?;
+    let to = to.map(|to| date_arg("to", to)).transpose()?;
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(ApiError::bad_input("to", "the end of the period cannot be before its start"));
+    }
+    Ok((from, to))
+}
+
+#[derive(Default)]
+pub struct RightsQuery;
+
+#[Object]
+impl RightsQuery {
+    /// A charter of rights complaints cite (the EXACT Bill of Rights unless another is named).
+    async fn rights(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "ID::from(DEFAULT_CHARTER)")] charter: ID,
+    ) -> Result<CharterView> {
+        let found = service(ctx).read(|state| state.charters.get(charter.as_str()).cloned());
+        Ok(CharterView(found.ok_or_else(|| ApiError::NotFound("charter".into()))?))
+    }
+
+    /// Every charter loaded.
+    async fn charters(&self, ctx: &Context<'_>) -> Vec<CharterView> {
+        service(ctx).read(|state| state.charters.values().cloned().map(CharterView).collect())
+    }
+
+    /// One complaint. Reading it is recorded on the access log.
+    async fn complaint(&self, ctx: &Context<'_>, id: ID) -> Result<ComplaintView> {
+        let record = complaint_for(ctx, &id, Action::ViewComplaint).await?;
+        record_read(ctx, Action::ViewComplaint, &record.resource()).await?;
+        Ok(view(ctx, record))
+    }
+
+    /// The complaints the asker may see, newest first: all of them for complaints handlers,
+    /// those about their provider for a provider responder, those they relayed for an
+    /// advocate. Every complaint on the page is recorded on the access log.
+    #[allow(clippy::too_many_arguments)]
+    async fn complaints(
+        &self,
+        ctx: &Context<'_>,
+        stage: Option<StageName>,
+        provider: Option<ID>,
+        open: Option<bool>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Connection<String, ComplaintView>> {
+        account(ctx)?;
+        let stage = stage.map(crate::domain::complaint::Stage::from);
+        let actor = viewer(ctx).actor.clone();
+        let records: Vec<ComplaintRecord> = service(ctx).read(|state| {
+            state
+                .newest_first()
+                .filter(|r| stage.is_none_or(|stage| r.complaint.stage == stage))
+                .filter(|r| provider.as_ref().is_none_or(|p| r.complaint.provider == p.as_str()))
+                .filter(|r| open.is_none_or(|open| r.complaint.is_open() == open))
+                .filter(|r| heard_access::may(&actor, Action::ViewComplaint, &r.resource()).is_allowed())
+                .cloned()
+                .collect()
+        });
+        let views: Vec<ComplaintView> = records.into_iter().map(|record| view(ctx, record)).collect();
+        let page = paginate(views, after, before, first, last)?;
+        let resources: Vec<Resource> = page.edges.iter().map(|edge| edge.node.record.resource()).collect();
+        record_reads(ctx, Action::ViewComplaint, &resources).await?;
+        Ok(page)
+    }
+
+    /// Open complaints past a due date, due within 2 working days, or open six months without
+    /// an explanation, most urgent first. `mine` keeps those the asker handles, plus those
+    /// nobody has acknowledged yet.
+    async fn overdue_complaints(&self, ctx: &Context<'_>, #[graphql(default)] mine: bool) -> Result<Vec<AlertView>> {
+        authorize(ctx, Action::HandleComplaint, &Resource::System).await?;
+        let handler = if mine { Some(account(ctx)?) } else { None };
+        let found = service(ctx).attention(today(), handler)?;
+        let resources: Vec<Resource> = found.iter().map(|a| a.record.resource()).collect();
+        record_reads(ctx, Action::ViewComplaint, &resources).await?;
+        Ok(found.into_iter().map(|attention| AlertView { attention }).collect())
+    }
+
+    /// Complaint counts by article, provider, outcome and period, for commissioners. Counts
+    /// from 1 to 4 are suppressed so that nobody can be recognised.
+    async fn complaint_patterns(
+        &self,
+        ctx: &Context<'_>,
+        by: Vec<DimensionName>,
+        #[graphql(default)] period: ReportPeriod,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Result<Vec<RollupRow>> {
+        authorize(ctx, Action::ViewComplaintPatterns, &Resource::System).await?;
+        let dimensions: Vec<PatternDimension> = by.iter().map(|d| (*d).into()).collect();
+        if dimensions.is_empty() {
+            return Err(ApiError::bad_input("by", "choose at least one thing to group by").into());
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if !dimensions.iter().all(|d| seen.insert(*d)) {
+            return Err(ApiError::bad_input("by", "choose each thing to group by once").into());
+        }
+        let (from, to) = period_bounds(from.as_deref(), to.as_deref())?;
+        let rights = service(ctx);
+        let counts = rights.patterns(&dimensions, period.into(), from, to);
+        let names: Vec<&str> = by.iter().map(|d| dimension_name(*d)).collect();
+        Ok(rights.read(|state| {
+            rows(&names, counts, |index, value| match dimensions.get(index) {
+                Some(PatternDimension::Article) => {
+                    let number: u32 = value.parse().unwrap_or_default();
+                    let label = state.article_label(DEFAULT_CHARTER, number).unwrap_or_default();
+                    format!("Article {number}: {label}")
+                }
+                Some(PatternDimension::Provider) => state.providers.get(value).cloned().unwrap_or(value.to_owned()),
+                Some(PatternDimension::Outcome) => outcome_label(value).to_owned(),
+                _ => value.to_owned(),
+            })
+        }))
+    }
+}
+
+fn dimension_name(dimension: DimensionName) -> &'static str {
+    match dimension {
+        DimensionName::Article => "ARTICLE",
+        DimensionName::Provider => "PROVIDER",
+        DimensionName::Outcome => "OUTCOME",
+        DimensionName::Period => "PERIOD",
+    }
+}
+
+fn outcome_label(value: &str) -> &'static str {
+    match value {
+        "upheld" => "Upheld",
+        "partly_upheld" => "Partly upheld",
+        "not_upheld" => "Not upheld",
+        "resolved_early" => "Resolved early",
+        "withdrawn" => "Withdrawn",
+        _ => "Still open",
+    }
+}
+
+/// A new complaint.
+#[derive(InputObject)]
+pub struct RaiseComplaintInput {
+    /// The charter whose articles it cites.
+    #[graphql(default_with = "ID::from(DEFAULT_CHARTER)")]
+    pub charter: ID,
+    /// The provider complained about (see the `providers` query).
+    pub provider: ID,
+    /// The service, in the complainant's words (e.g. "the Crawley needle exchange").
+    pub service: Option<String>,
+    /// The articles breached (at least one).
+    pub articles: Vec<u32>,
+    pub complainant_kind: ComplainantKind,
+    /// Required for a named complaint; never shown to the provider.
+    pub complainant_name: Option<String>,
+    pub complainant_contact: Option<String>,
+    pub route: RouteName,
+    /// For a relayed complaint recorded by someone else: the advocate who relayed it.
+    /// An advocate recording a relayed complaint is taken to be that advocate.
+    pub advocate_id: Option<ID>,
+    pub what_happened: String,
+    pub outcome_wanted: String,
+    /// The day it was received (default: today).
+    pub received_on: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ArticleInput {
+    pub number: u32,
+    pub label: String,
+}
+
+/// A charter, or a new version of one.
+#[derive(InputObject)]
+pub struct PublishCharterInput {
+    /// A short id of lower-case letters and dashes, e.g. `scotland-2024`.
+    pub charter: String,
+    pub name: String,
+    pub version: u32,
+    pub articles: Vec<ArticleInput>,
+}
+
+#[derive(Default)]
+pub struct RightsMutation;
+
+/// Runs one handler command on a complaint the asker may handle.
+async fn handle(
+    ctx: &Context<'_>,
+    id: &ID,
+    decide: impl FnOnce(&Complaint) -> Result<Event, Rejection>,
+) -> Result<ComplaintView> {
+    let record = complaint_for(ctx, id, Action::HandleComplaint).await?;
+    let by = account(ctx)?;
+    let record = service(ctx).change(record.complaint.id, by, decide).await?;
+    Ok(view(ctx, record))
+}
+
+#[Object]
+impl RightsMutation {
+    /// Records a complaint under a charter of rights.
+    async fn raise_complaint(&self, ctx: &Context<'_>, input: RaiseComplaintInput) -> Result<ComplaintView> {
+        authorize(ctx, Action::RaiseComplaint, &Resource::System).await?;
+        let by = account(ctx)?;
+        let actor = viewer(ctx).actor.clone();
+        let kind = crate::domain::complaint::Complainant::from(input.complainant_kind);
+        let mut advocate = input.advocate_id.as_ref().map(|id| uuid_arg("advocateId", id)).transpose()?;
+        if kind == crate::domain::complaint::Complainant::RelayedByAdvocate && advocate.is_none() {
+            if !actor.has(Role::Advocate) {
+                return Err(
+                    ApiError::bad_input("advocateId", "a relayed complaint names the advocate who relayed it").into()
+                );
+            }
+            advocate = Some(by);
+        }
+        if kind != crate::domain::complaint::Complainant::RelayedByAdvocate && advocate.is_some() {
+            return Err(ApiError::bad_input("advocateId", "only a relayed complaint names an advocate").into());
+        }
+        let new = NewComplaint {
+            charter: input.charter.0,
+            provider: input.provider.0,
+            service: input.service,
+            articles: input.articles,
+            complainant: kind,
+            name: input.complainant_name,
+            contact: input.complainant_contact,
+            route: input.route.into(),
+            advocate,
+            what_happened: input.what_happened,
+            outcome_wanted: input.outcome_wanted,
+            received_on: date_or_today("receivedOn", input.received_on.as_deref())?,
+        };
+        let record = service(ctx).raise(by, new, today()).await?;
+        Ok(view(ctx, record))
+    }
+
+    /// Acknowledges a complaint (due within 3 working days of receipt). The person who
+    /// acknowledges it becomes its handler.
+    async fn acknowledge_complaint(&self, ctx: &Context<'_>, id: ID, on: Option<String>) -> Result<ComplaintView> {
+        let on = date_or_today("on", on.as_deref())?;
+        handle(ctx, &id, |c| complaint::acknowledge(c, on, today())).await
+    }
+
+    /// Records a response period agreed with the complainant, instead of 20 working days.
+    async fn agree_complaint_period(&self, ctx: &Context<'_>, id: ID, working_days: u32) -> Result<ComplaintView> {
+        handle(ctx, &id, |c| complaint::agree_period(c, working_days)).await
+    }
+
+    /// Handles the complaint by early resolution.
+    async fn choose_early_resolution(&self, ctx: &Context<'_>, id: ID) -> Result<ComplaintView> {
+        handle(ctx, &id, complaint::choose_early_resolution).await
+    }
+
+    /// Opens an investigation (also after an early resolution that did not work).
+    async fn open_investigation(&self, ctx: &Context<'_>, id: ID) -> Result<ComplaintView> {
+        handle(ctx, &id, complaint::open_investigation).await
+    }
+
+    /// Extends the response period by some working days, with a reason.
+    async fn extend_complaint(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        working_days: u32,
+        reason: String,
+    ) -> Result<ComplaintView> {
+        handle(ctx, &id, |c| complaint::extend(c, working_days, &reason)).await
+    }
+
+    /// Stops the response clock (e.g. waiting to hear from the complainant), with a reason.
+    async fn pause_complaint(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: String,
+        on: Option<String>,
+    ) -> Result<ComplaintView> {
+        let on = date_or_today("on", on.as_deref())?;
+        handle(ctx, &id, |c| complaint::pause(c, on, &reason, today())).await
+    }
+
+    /// Starts the response clock again.
+    async fn resume_complaint(&self, ctx: &Context<'_>, id: ID, on: Option<String>) -> Result<ComplaintView> {
+        let on = date_or_today("on", on.as_deref())?;
+        handle(ctx, &id, |c| complaint::resume(c, on, today())).await
+    }
+
+    /// Records that the response was issued.
+    async fn respond_to_complaint(&self, ctx: &Context<'_>, id: ID, on: Option<String>) -> Result<ComplaintView> {
+        let on = date_or_today("on", on.as_deref())?;
+        handle(ctx, &id, |c| complaint::respond(c, on, today())).await
+    }
+
+    /// Records the outcome, closing the complaint.
+    async fn record_complaint_outcome(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        outcome: OutcomeName,
+        on: Option<String>,
+    ) -> Result<ComplaintView> {
+        let on = date_or_today("on", on.as_deref())?;
+        handle(ctx, &id, |c| complaint::record_outcome(c, outcome.into(), on, today())).await
+    }
+
+    /// Records that the complaint went on to the provider's own process or the ombudsman.
+    async fn escalate_complaint(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        to: EscalatedToName,
+        reference: String,
+    ) -> Result<ComplaintView> {
+        handle(ctx, &id, |c| complaint::escalate(c, to.into(), &reference)).await
+    }
+
+    /// Records why a complaint is taking so long (required once it is open six months).
+    async fn explain_complaint_delay(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<ComplaintView> {
+        handle(ctx, &id, |c| complaint::explain_delay(c, &reason)).await
+    }
+
+    /// Records what should change, in a short statement that identifies nobody.
+    async fn record_learning(&self, ctx: &Context<'_>, id: ID, statement: String) -> Result<ComplaintView> {
+        handle(ctx, &id, |c| complaint::record_learning(c, &statement)).await
+    }
+
+    /// Loads another network's charter, or a new version of one (administrators).
+    async fn publish_charter(&self, ctx: &Context<'_>, input: PublishCharterInput) -> Result<CharterView> {
+        authorize(ctx, Action::EditReferenceData, &Resource::ReferenceData).await?;
+        let by = account(ctx)?;
+        let charter = CharterPublished {
+            charter: input.charter.trim().to_owned(),
+            name: input.name.trim().to_owned(),
+            version: input.version,
+            articles: input.articles.into_iter().map(|a| Article { number: a.number, label: a.label }).collect(),
+        };
+        if charter.name.is_empty() || charter.name.chars().count() > 200 {
+            return Err(ApiError::bad_input("name", "give the charter a name of 1–200 characters").into());
+        }
+        Ok(CharterView(service(ctx).publish_charter(by, charter).await?))
+    }
+}
+
+#[derive(Default)]
+pub struct RightsSubscription;
+
+/// What one subscriber to `complaintAlerts` has been told so far.
+struct Alerts {
+    rights: RightsService,
+    handler: Option<Uuid>,
+    applied: tokio::sync::watch::Receiver<u64>,
+    /// Complaint → the reason last sent, so each change is told once.
+    told: HashMap<Uuid, String>,
+    pending: VecDeque<Attention>,
+    started: bool,
+}
+
+#[Subscription]
+impl RightsSubscription {
+    /// The complaints handler's notifications: every complaint that needs attention now, then
+    /// each one that starts to need attention (or whose reason changes) as the log moves on
+    /// and the days pass.
+    async fn complaint_alerts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] mine: bool,
+    ) -> Result<impl Stream<Item = AlertView>> {
+        authorize(ctx, Action::HandleComplaint, &Resource::System).await?;
+        let handler = if mine { Some(account(ctx)?) } else { None };
+        let state = Alerts {
+            rights: service(ctx).clone(),
+            handler,
+            applied: service(ctx).watch_applied(),
+            told: HashMap::new(),
+            pending: VecDeque::new(),
+            started: false,
+        };
+        Ok(futures::stream::unfold(state, |mut alerts| async move {
+            loop {
+                if let Some(attention) = alerts.pending.pop_front() {
+                    return Some((AlertView { attention }, alerts));
+                }
+                if alerts.started {
+                    tokio::select! {
+                        changed = alerts.applied.changed() => if changed.is_err() { return None },
+                        _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+                    }
+                }
+                alerts.started = true;
+                let Ok(found) = alerts.rights.attention(today(), alerts.handler) else { continue };
+                for attention in found {
+                    let reason = alert_reason(&attention);
+                    if alerts.told.get(&attention.record.complaint.id) != Some(&reason) {
+                        alerts.told.insert(attention.record.complaint.id, reason);
+                        alerts.pending.push_back(attention);
+                    }
+                }
+            }
+        }))
+    }
+}

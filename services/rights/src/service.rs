@@ -1,0 +1,463 @@
+//! Commands and queries of the rights service, over its in-memory model of the log.
+//!
+//! The model holds the charters, every complaint (its fold, its encrypted personal part and
+//! who handles it) and the reference data it needs from other services' events: provider
+//! names and which accounts are advocates. It never calls another service.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Duration;
+
+use heard_api::{ApiError, ApiResult};
+use heard_eventstore::{
+    EventStore, ExpectedRevision, Fold, LiveModel, NewEvent, Personal, RecordedEvent, StreamName, SubjectId,
+};
+use heard_workdays::clock::Reading;
+use heard_workdays::{Calendar, Period};
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::Rejection;
+use crate::domain::catalogue::{CHARTER, CharterPublished, exact_bill_of_rights};
+use crate::domain::complaint::{self, COMPLAINT, Complainant, Complaint, Event, Outcome, Route};
+
+/// The charter complaints cite unless they say otherwise.
+pub const DEFAULT_CHARTER: &str = "exact";
+
+/// What a complaint holds that could identify someone, encrypted with a key of its own.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplaintPersonal {
+    pub name: Option<String>,
+    pub contact: Option<String>,
+    pub what_happened: String,
+    pub outcome_wanted: String,
+}
+
+/// A complaint as the model holds it.
+#[derive(Clone, Debug)]
+pub struct ComplaintRecord {
+    pub complaint: Complaint,
+    /// `None` once the complainant's data was erased.
+    pub personal: Option<ComplaintPersonal>,
+    pub raised_by: Option<Uuid>,
+    /// The complaints handler who acknowledged it and works it.
+    pub handler: Option<Uuid>,
+    pub revision: u64,
+    pub received_at_micros: i64,
+    /// When the outcome was recorded.
+    pub closed_on: Option<Date>,
+    subject: Option<SubjectId>,
+}
+
+impl ComplaintRecord {
+    pub fn facts(&self) -> heard_access::ComplaintFacts {
+        heard_access::ComplaintFacts {
+            complaint: self.complaint.id,
+            provider: self.complaint.provider.clone(),
+            relayed_by: self.complaint.advocate,
+        }
+    }
+
+    pub fn resource(&self) -> heard_access::Resource {
+        heard_access::Resource::Complaint(self.facts())
+    }
+}
+
+/// What this service knows.
+#[derive(Debug, Default)]
+pub struct State {
+    /// Charter id → its latest version.
+    pub charters: BTreeMap<String, CharterPublished>,
+    pub complaints: HashMap<Uuid, ComplaintRecord>,
+    /// Complaint ids in the order received.
+    pub order: Vec<Uuid>,
+    /// Provider id → name.
+    pub providers: BTreeMap<String, String>,
+    /// Accounts whose roles include advocate.
+    pub advocates: BTreeSet<Uuid>,
+}
+
+#[derive(Deserialize)]
+struct ProviderAdded {
+    provider: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct AccountRoles {
+    #[serde(default)]
+    account: Option<Uuid>,
+    roles: BTreeSet<heard_access::Role>,
+}
+
+#[derive(Deserialize)]
+struct Actor {
+    actor: Option<Uuid>,
+}
+
+impl Fold for State {
+    fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
+        let stream_id = event.stream.id();
+        match event.stream.category() {
+            COMPLAINT => {
+                let Ok(id) = Uuid::parse_str(stream_id) else { return Ok(()) };
+                let domain_event: Event = event.decode()?;
+                let by = event.metadata_json().ok().and_then(|m| serde_json::from_value::<Actor>(m).ok()?.actor);
+                if matches!(domain_event, Event::Received { .. }) {
+                    let Some(complaint) = Complaint::from_events([&domain_event]) else { return Ok(()) };
+                    let subject = match &event.personal {
+                        Personal::Plain(plain) => Some(plain.subject),
+                        Personal::Erased { subject } => Some(*subject),
+                        Personal::Sealed(sealed) => Some(sealed.subject),
+                        Personal::None => None,
+                    };
+                    self.complaints.insert(
+                        id,
+                        ComplaintRecord {
+                            complaint,
+                            personal: event.personal_fields()?,
+                            raised_by: by,
+                            handler: None,
+                            revision: event.revision,
+                            received_at_micros: event.recorded_at_micros,
+                            closed_on: None,
+                            subject,
+                        },
+                    );
+                    self.order.push(id);
+                } else if let Some(record) = self.complaints.get_mut(&id) {
+                    match &domain_event {
+                        Event::Acknowledged { .. } => record.handler = by,
+                        Event::OutcomeRecorded { on, .. } => record.closed_on = Some(*on),
+                        _ => {}
+                    }
+                    record.complaint.apply(&domain_event);
+                    record.revision = event.revision;
+                }
+            }
+            CHARTER if event.event_type == "CharterPublished" => {
+                let charter: CharterPublished = event.decode()?;
+                self.charters.insert(charter.charter.clone(), charter);
+            }
+            "provider" if event.event_type == "ProviderAdded" => {
+                let provider: ProviderAdded = event.decode()?;
+                self.providers.insert(provider.provider, provider.name);
+            }
+            "account" if matches!(event.event_type.as_str(), "AccountCreated" | "RolesChanged") => {
+                let roles: AccountRoles = event.decode()?;
+                if let Some(account) = roles.account.or_else(|| Uuid::parse_str(stream_id).ok()) {
+                    if roles.roles.contains(&heard_access::Role::Advocate) {
+                        self.advocates.insert(account);
+                    } else {
+                        self.advocates.remove(&account);
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl State {
+    /// The article numbers of a charter.
+    pub fn articles_of(&self, charter: &str) -> BTreeSet<u32> {
+        self.charters.get(charter).map(|c| c.articles.iter().map(|a| a.number).collect()).unwrap_or_default()
+    }
+
+    /// An article's label, e.g. "The right to speak out".
+    pub fn article_label(&self, charter: &str, number: u32) -> Option<String> {
+        let charter = self.charters.get(charter)?;
+        charter.articles.iter().find(|a| a.number == number).map(|a| a.label.clone())
+    }
+
+    /// Complaints, newest first.
+    pub fn newest_first(&self) -> impl Iterator<Item = &ComplaintRecord> {
+        self.order.iter().rev().filter_map(|id| self.complaints.get(id))
+    }
+}
+
+/// What a new complaint says.
+#[derive(Clone, Debug)]
+pub struct NewComplaint {
+    pub charter: String,
+    pub provider: String,
+    pub service: Option<String>,
+    pub articles: Vec<u32>,
+    pub complainant: Complainant,
+    pub name: Option<String>,
+    pub contact: Option<String>,
+    pub route: Route,
+    /// The advocate who relayed it; for a relayed complaint raised by an advocate, themselves.
+    pub advocate: Option<Uuid>,
+    pub what_happened: String,
+    pub outcome_wanted: String,
+    pub received_on: Date,
+}
+
+/// A complaint that needs attention now: overdue, due within two working days, or open for
+/// six months without a recorded explanation.
+#[derive(Clone, Debug)]
+pub struct Attention {
+    pub record: ComplaintRecord,
+    pub reading: Reading,
+    /// Open six months or more and no explanation recorded yet.
+    pub explanation_missing: bool,
+}
+
+impl Attention {
+    /// Sort key: most urgent first (fewest working days left; a missing explanation counts
+    /// as overdue), then the oldest.
+    fn urgency(&self) -> (i64, Date) {
+        let left = self.reading.working_days_left.unwrap_or(i64::MAX);
+        let left = if self.explanation_missing { left.min(-1) } else { left };
+        (left, self.record.complaint.clock.received)
+    }
+}
+
+/// The rights service.
+#[derive(Clone, Debug)]
+pub struct RightsService {
+    model: LiveModel<State>,
+    calendar: Calendar,
+}
+
+fn reject(rejection: Rejection) -> ApiError {
+    match rejection {
+        Rejection::Invalid { field, message } => ApiError::BadUserInput { field, message },
+        Rejection::Conflict(message) => ApiError::Conflict(message),
+    }
+}
+
+fn text(field: &str, value: &str, max: usize, required: bool) -> ApiResult<Option<String>> {
+    let value = value.trim();
+    if value.is_empty() {
+        return if required { Err(ApiError::bad_input(field, "this cannot be empty")) } else { Ok(None) };
+    }
+    if value.chars().count() > max {
+        return Err(ApiError::bad_input(field, format!("keep this to {max} characters")));
+    }
+    Ok(Some(value.to_owned()))
+}
+
+impl RightsService {
+    /// Publishes the EXACT Bill of Rights in a new store and catches up with the log.
+    pub async fn open(store: EventStore, calendar: Calendar) -> heard_eventstore::Result<Self> {
+        let exact = exact_bill_of_rights();
+        store.seed(&StreamName::of(CHARTER, &exact.charter)?, NewEvent::new("CharterPublished", 1, &exact)?).await?;
+        let model = LiveModel::start("rights", store, Duration::from_secs(600)).await?;
+        Ok(RightsService { model, calendar })
+    }
+
+    pub async fn stopped(&self) {
+        self.model.stopped().await
+    }
+
+    pub fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
+        self.model.read(f)
+    }
+
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
+    pub fn complaint(&self, id: Uuid) -> Option<ComplaintRecord> {
+        self.read(|state| state.complaints.get(&id).cloned())
+    }
+
+    /// Changes of the model, for subscriptions.
+    pub fn watch_applied(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.model.watch_applied()
+    }
+
+    /// The clock of a complaint today.
+    pub fn reading(&self, record: &ComplaintRecord, today: Date) -> ApiResult<Reading> {
+        record.complaint.reading(&self.calendar, today).map_err(ApiError::internal)
+    }
+
+    /// Publishes a charter, or a new version of one (reference data).
+    pub async fn publish_charter(&self, by: Uuid, charter: CharterPublished) -> ApiResult<CharterPublished> {
+        let current = self.read(|state| state.charters.get(&charter.charter).map(|c| c.version));
+        let charter = crate::domain::catalogue::publish(charter, current).map_err(reject)?;
+        let stream = StreamName::of(CHARTER, &charter.charter).map_err(ApiError::internal)?;
+        let expected = if current.is_some() { ExpectedRevision::StreamExists } else { ExpectedRevision::NoStream };
+        let event = NewEvent::new("CharterPublished", 1, &charter)
+            .map_err(ApiError::internal)?
+            .with_metadata(serde_json::json!({ "actor": by }));
+        self.model.append(&stream, expected, vec![event]).await?;
+        Ok(charter)
+    }
+
+    /// Records a new complaint.
+    pub async fn raise(&self, by: Uuid, new: NewComplaint, today: Date) -> ApiResult<ComplaintRecord> {
+        let (known_articles, known_provider, advocate_ok) = self.read(|state| {
+            (
+                state.articles_of(&new.charter),
+                state.providers.contains_key(&new.provider),
+                new.advocate.is_none_or(|advocate| state.advocates.contains(&advocate)),
+            )
+        });
+        if known_articles.is_empty() {
+            return Err(ApiError::bad_input("charter", "there is no such charter; see the `rights` query"));
+        }
+        if !new.provider.trim().is_empty() && !known_provider {
+            return Err(ApiError::bad_input("provider", "there is no such provider; see the `providers` query"));
+        }
+        if !advocate_ok {
+            return Err(ApiError::bad_input("advocateId", "choose the advocate who relayed the complaint"));
+        }
+        if let Err(error) = self.calendar.is_working_day(new.received_on) {
+            return Err(ApiError::bad_input("receivedOn", error.to_string()));
+        }
+        let named = new.complainant == Complainant::Named;
+        let name = text("complainantName", new.name.as_deref().unwrap_or_default(), 200, named)?;
+        let contact = text("complainantContact", new.contact.as_deref().unwrap_or_default(), 200, false)?;
+        if !named && (name.is_some() || contact.is_some()) {
+            return Err(ApiError::bad_input(
+                if name.is_some() { "complainantName" } else { "complainantContact" },
+                "only a named complaint records who made it; leave this empty, or choose NAMED",
+            ));
+        }
+        let personal = ComplaintPersonal {
+            name,
+            contact,
+            what_happened: text("whatHappened", &new.what_happened, 5000, true)?.unwrap_or_default(),
+            outcome_wanted: text("outcomeWanted", &new.outcome_wanted, 2000, true)?.unwrap_or_default(),
+        };
+        let id = Uuid::new_v4();
+        let event = complaint::receive(
+            id,
+            &new.charter,
+            &new.provider,
+            new.service.as_deref(),
+            &new.articles,
+            &known_articles,
+            new.complainant,
+            new.route,
+            new.advocate,
+            new.received_on,
+            today,
+        )
+        .map_err(reject)?;
+        if let Some(service) = &new.service {
+            text("service", service, 200, false)?;
+        }
+        let new_event = NewEvent::new(event.event_type(), 1, &event)
+            .map_err(ApiError::internal)?
+            .with_metadata(serde_json::json!({ "actor": by }))
+            .with_personal(SubjectId::new(), &personal)
+            .map_err(ApiError::internal)?;
+        let stream = StreamName::of(COMPLAINT, id).map_err(ApiError::internal)?;
+        self.model.append(&stream, ExpectedRevision::NoStream, vec![new_event]).await?;
+        self.complaint(id).ok_or_else(|| ApiError::internal("a new complaint is missing from the model"))
+    }
+
+    /// Appends one event decided from the complaint's current state, at its exact revision.
+    pub async fn change(
+        &self,
+        id: Uuid,
+        by: Uuid,
+        decide: impl FnOnce(&Complaint) -> Result<Event, Rejection>,
+    ) -> ApiResult<ComplaintRecord> {
+        let record = self.complaint(id).ok_or_else(|| ApiError::NotFound("complaint".into()))?;
+        let event = decide(&record.complaint).map_err(reject)?;
+        let new_event = NewEvent::new(event.event_type(), 1, &event)
+            .map_err(ApiError::internal)?
+            .with_metadata(serde_json::json!({ "actor": by }));
+        let stream = StreamName::of(COMPLAINT, id).map_err(ApiError::internal)?;
+        self.model.append(&stream, ExpectedRevision::Exact(record.revision), vec![new_event]).await?;
+        self.complaint(id).ok_or_else(|| ApiError::NotFound("complaint".into()))
+    }
+
+    /// Open complaints that need attention on `today`, most urgent first. `handler` narrows
+    /// them to the complaints that handler works, plus those nobody has acknowledged yet.
+    pub fn attention(&self, today: Date, handler: Option<Uuid>) -> ApiResult<Vec<Attention>> {
+        let open: Vec<ComplaintRecord> = self.read(|state| {
+            state
+                .newest_first()
+                .filter(|r| r.complaint.is_open())
+                .filter(|r| handler.is_none() || r.handler.is_none() || r.handler == handler)
+                .cloned()
+                .collect()
+        });
+        let mut found = Vec::new();
+        for record in open {
+            let reading = self.reading(&record, today)?;
+            let explanation_missing = reading.needs_explanation && record.complaint.delay_explanations.is_empty();
+            if reading.urgent || explanation_missing {
+                found.push(Attention { record, reading, explanation_missing });
+            }
+        }
+        found.sort_by_key(Attention::urgency);
+        Ok(found)
+    }
+
+    /// Complaint counts by the chosen dimensions, for complaints received in `[from, to]`.
+    pub fn patterns(
+        &self,
+        by: &[PatternDimension],
+        period: Period,
+        from: Option<Date>,
+        to: Option<Date>,
+    ) -> BTreeMap<Vec<String>, u64> {
+        self.read(|state| {
+            let mut counts = BTreeMap::new();
+            for record in state.complaints.values() {
+                let complaint = &record.complaint;
+                let received = complaint.clock.received;
+                if from.is_some_and(|from| received < from) || to.is_some_and(|to| received > to) {
+                    continue;
+                }
+                let mut keys: Vec<Vec<String>> = vec![Vec::new()];
+                for dimension in by {
+                    let labels: Vec<String> = match dimension {
+                        PatternDimension::Article => complaint.articles.iter().map(u32::to_string).collect(),
+                        PatternDimension::Provider => vec![complaint.provider.clone()],
+                        PatternDimension::Outcome => {
+                            vec![complaint.outcome.map_or("open", outcome_name).to_owned()]
+                        }
+                        PatternDimension::Period => vec![period.label(received)],
+                    };
+                    keys = keys
+                        .into_iter()
+                        .flat_map(|key| {
+                            labels.iter().map(move |label| {
+                                let mut key = key.clone();
+                                key.push(label.clone());
+                                key
+                            })
+                        })
+                        .collect();
+                }
+                for key in keys {
+                    *counts.entry(key).or_insert(0) += 1;
+                }
+            }
+            counts
+        })
+    }
+
+    /// The subject whose key encrypts a complaint's personal part (for erasure).
+    pub fn subject_of(&self, id: Uuid) -> Option<SubjectId> {
+        self.read(|state| state.complaints.get(&id).and_then(|r| r.subject))
+    }
+}
+
+/// The dimensions complaint patterns can be grouped by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PatternDimension {
+    Article,
+    Provider,
+    Outcome,
+    Period,
+}
+
+pub fn outcome_name(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Upheld => "upheld",
+        Outcome::PartlyUpheld => "partly_upheld",
+        Outcome::NotUpheld => "not_upheld",
+        Outcome::ResolvedEarly => "resolved_early",
+        Outcome::Withdrawn => "withdrawn",
+    }
+}

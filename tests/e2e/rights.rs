@@ -1,0 +1,438 @@
+//! Bill of Rights complaints through GraphQL, as a complaints handler, an advocate, a provider
+//! and a commissioner would use them: the lifecycle and its working-day clock, what each of
+//! them may see, the overdue queue and its notifications, and patterns with small numbers
+//! suppressed.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use heard_access::Role;
+use heard_tests::{Session, TestApp, error_code, spawn_app, spawn_app_with};
+use jiff::ToSpan;
+use jiff::civil::Date;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+const FIELDS: &str = "id stage outcome complainantKind complainantName complainantContact relayedByAdvocateId \
+    whatHappened outcomeWanted provider providerName articles { number label } receivedOn learning escalations { to reference } \
+    clock { stage acknowledgeBy respondBy workingDaysLeft overdue urgent paused responsePeriod needsExplanation }";
+
+fn raise_query() -> String {
+    format!("mutation($i: RaiseComplaintInput!) {{ raiseComplaint(input: $i) {{ {FIELDS} }} }}")
+}
+
+fn complaint_query() -> String {
+    format!("query($id: ID!) {{ complaint(id: $id) {{ {FIELDS} }} }}")
+}
+
+struct Cast {
+    app: TestApp,
+    handler: Session,
+    advocate: Session,
+    advocate_id: String,
+    provider: Session,
+    other_provider: Session,
+    commissioner: Session,
+}
+
+async fn cast() -> Cast {
+    cast_with(spawn_app().await).await
+}
+
+async fn cast_with(app: TestApp) -> Cast {
+    app.create_user("handler@example.org", &[Role::ComplaintsHandler], &[]).await;
+    let advocate_id = app.create_user("advocate@example.org", &[Role::Advocate], &[]).await;
+    app.create_user_with("addaction@example.org", &[Role::ProviderResponder], &[], Some("addaction")).await;
+    app.create_user_with("cri@example.org", &[Role::ProviderResponder], &[], Some("cri")).await;
+    app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
+    Cast {
+        handler: app.login("handler@example.org").await,
+        advocate: app.login("advocate@example.org").await,
+        advocate_id: advocate_id.to_string(),
+        provider: app.login("addaction@example.org").await,
+        other_provider: app.login("cri@example.org").await,
+        commissioner: app.login("commissioner@example.org").await,
+        app,
+    }
+}
+
+fn today() -> Date {
+    jiff::Zoned::now().date()
+}
+
+/// The working day `n` working days before today.
+fn working_days_ago(n: u32) -> Date {
+    let calendar = heard_workdays::Calendar::england_and_wales();
+    let mut date = today();
+    let mut left = n;
+    while left > 0 {
+        date = date.yesterday().unwrap();
+        if calendar.is_working_day(date).unwrap() {
+            left -= 1;
+        }
+    }
+    date
+}
+
+fn named(provider: &str, articles: &[u32], received_on: Date) -> Value {
+    json!({ "i": {
+        "provider": provider, "service": "the Crawley clinic", "articles": articles,
+        "complainantKind": "NAMED", "complainantName": "Sam Example", "complainantContact": "07700 900123",
+        "route": "DIRECT", "whatHappened": "My script was stopped without a review.",
+        "outcomeWanted": "A review with my keyworker.", "receivedOn": received_on.to_string()
+    }})
+}
+
+async fn raise(session: &Session, variables: Value) -> Value {
+    let response = session.graphql(&raise_query(), variables).await;
+    let complaint = response["data"]["raiseComplaint"].clone();
+    assert!(complaint.is_object(), "not raised: {response}");
+    complaint
+}
+
+async fn act(session: &Session, mutation: &str, args: &str, variables: Value) -> Value {
+    let query = format!("mutation($id: ID!{args}) {{ {mutation} {{ {FIELDS} }} }}");
+    let response = session.graphql(&query, variables).await;
+    let name = mutation.split('(').next().unwrap();
+    assert!(response["data"][name].is_object(), "{mutation} failed: {response}");
+    response["data"][name].clone()
+}
+
+#[tokio::test]
+async fn a_complaint_is_worked_from_receipt_to_outcome_and_learning_with_its_clock_moving_as_it_goes() {
+    let cast = cast().await;
+    let received = working_days_ago(1);
+    let complaint = raise(&cast.handler, named("addaction", &[5, 11], received)).await;
+    let id = complaint["id"].as_str().unwrap().to_owned();
+    assert_eq!(complaint["stage"], "RECEIVED");
+    assert_eq!(complaint["complainantName"], "Sam Example");
+    assert_eq!(complaint["articles"][1]["label"], "The right to speak out");
+    assert_eq!(complaint["clock"]["stage"], "ACKNOWLEDGEMENT");
+    assert_eq!(complaint["clock"]["workingDaysLeft"], 2, "3 working days to acknowledge, 1 gone: {complaint}");
+    let calendar = heard_workdays::Calendar::england_and_wales();
+    assert_eq!(complaint["clock"]["acknowledgeBy"], calendar.add_working_days(received, 3).unwrap().to_string());
+    let twenty = calendar.add_working_days(received, 20).unwrap().to_string();
+    assert_eq!(complaint["clock"]["respondBy"], twenty);
+
+    let id_only = json!({ "id": id });
+    let acknowledged = act(&cast.handler, "acknowledgeComplaint(id: $id)", "", id_only.clone()).await;
+    assert_eq!(acknowledged["stage"], "ACKNOWLEDGED");
+    assert_eq!(acknowledged["clock"]["stage"], "RESPONSE");
+    let investigating = act(&cast.handler, "openInvestigation(id: $id)", "", id_only.clone()).await;
+    assert_eq!(investigating["stage"], "INVESTIGATION");
+    let extended = act(
+        &cast.handler,
+        "extendComplaint(id: $id, workingDays: 5, reason: $r)",
+        ", $r: String!",
+        json!({ "id": id, "r": "Waiting for the prescriber's notes" }),
+    )
+    .await;
+    assert_eq!(extended["clock"]["responsePeriod"], 25);
+    assert_eq!(extended["clock"]["respondBy"], calendar.add_working_days(received, 25).unwrap().to_string());
+    let paused = act(
+        &cast.handler,
+        "pauseComplaint(id: $id, reason: $r)",
+        ", $r: String!",
+        json!({ "id": id, "r": "The complainant asked to wait until after a hospital stay" }),
+    )
+    .await;
+    assert_eq!((paused["clock"]["paused"].as_bool(), &paused["clock"]["respondBy"]), (Some(true), &Value::Null));
+    let resumed = act(&cast.handler, "resumeComplaint(id: $id)", "", id_only.clone()).await;
+    assert_eq!(resumed["clock"]["paused"], false);
+    let responded = act(&cast.handler, "respondToComplaint(id: $id)", "", id_only.clone()).await;
+    assert_eq!(
+        (responded["stage"].as_str(), responded["clock"]["stage"].as_str()),
+        (Some("RESPONSE_ISSUED"), Some("DONE"))
+    );
+    let closed = act(&cast.handler, "recordComplaintOutcome(id: $id, outcome: UPHELD)", "", id_only.clone()).await;
+    assert_eq!((closed["stage"].as_str(), closed["outcome"].as_str()), (Some("CLOSED"), Some("UPHELD")));
+    let escalated = act(
+        &cast.handler,
+        "escalateComplaint(id: $id, to: OMBUDSMAN, reference: $r)",
+        ", $r: String!",
+        json!({ "id": id, "r": "PHSO-2026-0042" }),
+    )
+    .await;
+    assert_eq!(escalated["escalations"][0]["reference"], "PHSO-2026-0042");
+    let learned = act(
+        &cast.handler,
+        "recordLearning(id: $id, statement: $s)",
+        ", $s: String!",
+        json!({ "id": id, "s": "Prescribing changes need a review meeting first" }),
+    )
+    .await;
+    assert_eq!(learned["learning"][0], "Prescribing changes need a review meeting first");
+
+    // Everything survives a restart: the complaint is rebuilt from the log.
+    let data_dir = cast.app.shutdown().await;
+    let app = heard_tests::spawn_app_in(data_dir, |_| {}).await;
+    let again = app.login("handler@example.org").await.graphql(&complaint_query(), json!({ "id": id })).await;
+    assert_eq!(again["data"]["complaint"]["outcome"], "UPHELD", "{again}");
+    assert_eq!(again["data"]["complaint"]["learning"], learned["learning"]);
+}
+
+#[tokio::test]
+async fn a_provider_sees_a_relayed_complaint_about_itself_but_never_who_made_it_or_who_relayed_it() {
+    let cast = cast().await;
+    let mut relayed = named("addaction", &[6], today());
+    relayed["i"]["complainantKind"] = json!("RELAYED_BY_ADVOCATE");
+    relayed["i"]["complainantName"] = Value::Null;
+    relayed["i"]["complainantContact"] = Value::Null;
+    relayed["i"]["route"] = json!("ADVOCATE");
+    let complaint = raise(&cast.advocate, relayed).await;
+    let id = complaint["id"].as_str().unwrap();
+    assert_eq!(complaint["relayedByAdvocateId"], cast.advocate_id.as_str(), "the advocate follows what they relayed");
+
+    let seen = cast.provider.graphql(&complaint_query(), json!({ "id": id })).await;
+    let seen = &seen["data"]["complaint"];
+    assert_eq!(seen["whatHappened"], "My script was stopped without a review.", "the provider can answer it");
+    assert_eq!(seen["complainantKind"], "RELAYED_BY_ADVOCATE");
+    for withheld in ["complainantName", "complainantContact", "relayedByAdvocateId"] {
+        assert_eq!(seen[withheld], Value::Null, "{withheld} is withheld from the provider: {seen}");
+    }
+    let handled = cast.handler.graphql(&complaint_query(), json!({ "id": id })).await;
+    assert_eq!(handled["data"]["complaint"]["relayedByAdvocateId"], cast.advocate_id.as_str());
+
+    let elsewhere = cast.other_provider.graphql(&complaint_query(), json!({ "id": id })).await;
+    assert_eq!(error_code(&elsewhere), Some("NOT_FOUND"), "another provider cannot tell it exists: {elsewhere}");
+    let meddling =
+        cast.provider.graphql("mutation($id: ID!) { acknowledgeComplaint(id: $id) { id } }", json!({ "id": id })).await;
+    assert_eq!(error_code(&meddling), Some("FORBIDDEN"), "{meddling}");
+
+    raise(&cast.handler, named("cri", &[2], today())).await;
+    let list =
+        cast.provider.graphql("{ complaints { edges { node { id provider complainantName } } } }", json!({})).await;
+    let edges = list["data"]["complaints"]["edges"].as_array().unwrap().clone();
+    assert_eq!(edges.len(), 1, "only complaints about their own provider: {list}");
+    assert_eq!(edges[0]["node"]["provider"], "addaction");
+    let all = cast.handler.graphql("{ complaints { edges { node { id } } } }", json!({})).await;
+    assert_eq!(all["data"]["complaints"]["edges"].as_array().unwrap().len(), 2);
+    let none = cast.commissioner.graphql("{ complaints { edges { node { id } } } }", json!({})).await;
+    assert_eq!(none["data"]["complaints"]["edges"], json!([]), "commissioners see patterns, not complaints");
+}
+
+#[tokio::test]
+async fn illegal_transitions_are_conflicts_bad_input_names_the_field_and_nothing_is_stored() {
+    let cast = cast().await;
+    let complaint = raise(&cast.handler, named("addaction", &[5], today())).await;
+    let id = complaint["id"].as_str().unwrap();
+    let head = cast.app.store.head().position;
+    let cases: Vec<(&str, Value, &str, Option<&str>)> = vec![
+        ("mutation($id: ID!) { respondToComplaint(id: $id) { id } }", json!({ "id": id }), "CONFLICT", None),
+        (
+            "mutation($id: ID!) { recordLearning(id: $id, statement: \"x\") { id } }",
+            json!({ "id": id }),
+            "CONFLICT",
+            None,
+        ),
+        ("mutation($id: ID!) { resumeComplaint(id: $id) { id } }", json!({ "id": id }), "CONFLICT", None),
+        (
+            "mutation($id: ID!) { acknowledgeComplaint(id: $id, on: \"next tuesday\") { id } }",
+            json!({ "id": id }),
+            "BAD_USER_INPUT",
+            Some("on"),
+        ),
+        (
+            "mutation($id: ID!) { acknowledgeComplaint(id: $id, on: \"2031-01-01\") { id } }",
+            json!({ "id": id }),
+            "BAD_USER_INPUT",
+            Some("on"),
+        ),
+    ];
+    for (query, variables, code, field) in cases {
+        let response = cast.handler.graphql(query, variables).await;
+        assert_eq!(error_code(&response), Some(code), "{query}: {response}");
+        assert_eq!(response["errors"][0]["extensions"]["field"].as_str(), field, "{response}");
+        let message = response["errors"][0]["message"].as_str().unwrap();
+        assert!(!message.contains("Sam") && !message.contains("script"), "no personal data in errors: {message}");
+    }
+    act(&cast.handler, "acknowledgeComplaint(id: $id)", "", json!({ "id": id })).await;
+    let head_after_ack = cast.app.store.head().position;
+    let bad_extension = cast
+        .handler
+        .graphql(
+            "mutation($id: ID!) { extendComplaint(id: $id, workingDays: 5, reason: \"  \") { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(bad_extension["errors"][0]["extensions"]["field"], "reason", "{bad_extension}");
+    let twice =
+        cast.handler.graphql("mutation($id: ID!) { acknowledgeComplaint(id: $id) { id } }", json!({ "id": id })).await;
+    assert_eq!(error_code(&twice), Some("CONFLICT"));
+    assert!(twice["errors"][0]["message"].as_str().unwrap().contains("already been acknowledged"), "{twice}");
+
+    let bad_inputs: Vec<(&str, Value, &str)> = vec![
+        ("articles", json!([12]), "articles[0]"),
+        ("articles", json!([]), "articles"),
+        ("provider", json!("nobody"), "provider"),
+        ("receivedOn", json!("yesterday"), "receivedOn"),
+        ("receivedOn", json!("2019-06-03"), "receivedOn"),
+        ("whatHappened", json!(" "), "whatHappened"),
+        ("complainantName", json!(null), "complainantName"),
+    ];
+    for (key, value, field) in bad_inputs {
+        let mut input = named("addaction", &[5], today());
+        input["i"][key] = value;
+        let response = cast.handler.graphql(&raise_query(), input).await;
+        assert_eq!(error_code(&response), Some("BAD_USER_INPUT"), "{key}: {response}");
+        assert_eq!(response["errors"][0]["extensions"]["field"], field, "{response}");
+    }
+    assert_eq!(head_after_ack, head + 1, "the refused commands before it stored nothing");
+    assert_eq!(cast.app.store.head().position, head_after_ack, "the refused commands after it stored nothing");
+    let refusals = cast.app.store.read_category("complaint", 1, 1000).await.unwrap();
+    assert_eq!(refusals.len(), 2, "one received, one acknowledged; no failed command left anything");
+}
+
+const ALERT: &str = "complaint { id receivedOn } reason overdue workingDaysLeft explanationMissing";
+
+#[tokio::test]
+async fn overdue_complaints_are_listed_most_urgent_first_and_reach_the_handler_as_notifications() {
+    let cast = cast().await;
+    let long_overdue = raise(&cast.handler, named("addaction", &[5], working_days_ago(10))).await["id"].clone();
+    let overdue = raise(&cast.handler, named("cri", &[2], working_days_ago(4))).await["id"].clone();
+    let due_soon = raise(&cast.handler, named("addaction", &[3], working_days_ago(2))).await["id"].clone();
+    let fresh = raise(&cast.handler, named("addaction", &[3], today())).await["id"].clone();
+
+    let queue = cast.handler.graphql(&format!("{{ overdueComplaints {{ {ALERT} }} }}"), json!({})).await;
+    let queue = queue["data"]["overdueComplaints"].as_array().unwrap().clone();
+    let order: Vec<&Value> = queue.iter().map(|alert| &alert["complaint"]["id"]).collect();
+    assert_eq!(order, [&long_overdue, &overdue, &due_soon], "most urgent first, the fresh one not listed");
+    assert_eq!(queue[0]["reason"], "Acknowledgement overdue by 7 working days");
+    assert_eq!(queue[2]["reason"], "Acknowledgement due in 1 working day");
+    assert!(!order.contains(&&fresh));
+
+    // Acknowledging the long-overdue one takes it off the queue: its response is not due yet.
+    act(&cast.handler, "acknowledgeComplaint(id: $id)", "", json!({ "id": long_overdue })).await;
+    let queue = cast.handler.graphql(&format!("{{ overdueComplaints {{ {ALERT} }} }}"), json!({})).await;
+    assert_eq!(queue["data"]["overdueComplaints"].as_array().unwrap().len(), 2, "{queue}");
+    let provider = cast.provider.graphql(&format!("{{ overdueComplaints {{ {ALERT} }} }}"), json!({})).await;
+    assert_eq!(error_code(&provider), Some("FORBIDDEN"));
+
+    // The notifications: what needs attention now, then each new thing as it happens.
+    let mut socket = subscribe(&cast.app, &cast.handler).await;
+    let mut first = Vec::new();
+    for _ in 0..2 {
+        first.push(next_alert(&mut socket).await["complaint"]["id"].clone());
+    }
+    assert_eq!(first, [overdue.clone(), due_soon.clone()]);
+    let late = raise(&cast.handler, named("cri", &[9], working_days_ago(6))).await["id"].clone();
+    let alert = next_alert(&mut socket).await;
+    assert_eq!(alert["complaint"]["id"], late, "a new overdue complaint is notified at once: {alert}");
+    assert_eq!(alert["overdue"], true);
+}
+
+async fn subscribe(
+    app: &TestApp,
+    session: &Session,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    let token = app.token_for(app.identity.directory().read(|s| s.by_email["handler@example.org"])).await;
+    let _ = session;
+    let mut request = format!("ws://{}/graphql/ws", app.addr).into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
+    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
+    socket.send(Message::Text(init.to_string().into())).await.unwrap();
+    let query = format!("subscription {{ complaintAlerts {{ {ALERT} }} }}");
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": query } });
+    socket.send(Message::Text(subscribe.to_string().into())).await.unwrap();
+    socket
+}
+
+async fn next_alert(
+    socket: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+) -> Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a notification within 10 s")
+            .expect("the socket stays open")
+            .expect("a message");
+        let Message::Text(text) = message else { continue };
+        let value: Value = serde_json::from_str(&text).unwrap();
+        match value["type"].as_str() {
+            Some("next") => return value["payload"]["data"]["complaintAlerts"].clone(),
+            Some("connection_ack") | Some("ping") | Some("pong") => continue,
+            _ => panic!("unexpected message: {value}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_complaint_open_for_six_months_must_say_why_and_is_flagged_until_it_does() {
+    let cast = cast().await;
+    let received = today().checked_sub(7.months()).unwrap();
+    let old = raise(&cast.handler, named("addaction", &[5], received)).await;
+    let id = old["id"].as_str().unwrap();
+    assert_eq!(old["clock"]["needsExplanation"], true);
+    let queue = cast.handler.graphql(&format!("{{ overdueComplaints {{ {ALERT} }} }}"), json!({})).await;
+    assert_eq!(queue["data"]["overdueComplaints"][0]["explanationMissing"], true, "{queue}");
+    let explained = cast
+        .handler
+        .graphql(
+            "mutation($id: ID!) { explainComplaintDelay(id: $id, reason: \"The provider's records were lost in a move\") { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert!(explained["data"]["explainComplaintDelay"].is_object(), "{explained}");
+    let queue = cast.handler.graphql(&format!("{{ overdueComplaints {{ {ALERT} }} }}"), json!({})).await;
+    assert_eq!(queue["data"]["overdueComplaints"][0]["explanationMissing"], false, "{queue}");
+}
+
+#[tokio::test]
+async fn commissioners_see_complaint_patterns_with_counts_below_five_suppressed() {
+    let cast = cast().await;
+    for _ in 0..6 {
+        raise(&cast.handler, named("addaction", &[5], today())).await;
+    }
+    for _ in 0..2 {
+        raise(&cast.handler, named("cri", &[5, 2], today())).await;
+    }
+    let query = "query($by: [ComplaintDimension!]!) { complaintPatterns(by: $by) { keys { dimension value label } count suppressed } }";
+    let by_provider = cast.commissioner.graphql(query, json!({ "by": ["PROVIDER"] })).await;
+    let rows = by_provider["data"]["complaintPatterns"].as_array().unwrap().clone();
+    let row = |value: &str| rows.iter().find(|row| row["keys"][0]["value"] == value).cloned().unwrap();
+    assert_eq!((row("addaction")["count"].as_u64(), row("addaction")["suppressed"].as_bool()), (Some(6), Some(false)));
+    assert_eq!((row("cri")["count"].clone(), row("cri")["suppressed"].as_bool()), (Value::Null, Some(true)));
+    let by_article = cast.commissioner.graphql(query, json!({ "by": ["ARTICLE", "OUTCOME"] })).await;
+    let rows = by_article["data"]["complaintPatterns"].as_array().unwrap().clone();
+    let five = rows.iter().find(|row| row["keys"][0]["value"] == "5").unwrap();
+    assert_eq!(five["count"], 8);
+    assert_eq!(five["keys"][1]["label"], "Still open");
+    assert!(five["keys"][0]["label"].as_str().unwrap().starts_with("Article 5: Respectful"), "{five}");
+    let text = by_article.to_string();
+    assert!(!text.contains("Sam Example") && !text.contains("script"), "patterns carry no content");
+    let refused = cast.provider.graphql(query, json!({ "by": ["PROVIDER"] })).await;
+    assert_eq!(error_code(&refused), Some("FORBIDDEN"));
+    let empty = cast.commissioner.graphql(query, json!({ "by": [] })).await;
+    assert_eq!(empty["errors"][0]["extensions"]["field"], "by");
+}
+
+#[tokio::test]
+async fn every_read_of_a_complaint_is_on_the_access_log_without_personal_data() {
+    let cast = cast().await;
+    let id = raise(&cast.handler, named("addaction", &[5], today())).await["id"].as_str().unwrap().to_owned();
+    let before = cast.app.store.read_category("access", 1, 10_000).await.unwrap().len();
+    cast.provider.graphql(&complaint_query(), json!({ "id": id })).await;
+    cast.handler.graphql("{ complaints { edges { node { id } } } }", json!({})).await;
+    cast.other_provider.graphql(&complaint_query(), json!({ "id": id })).await;
+    let access = cast.app.store.read_category("access", 1, 10_000).await.unwrap();
+    let new: Vec<Value> = access[before..].iter().map(|event| event.data_json().unwrap()).collect();
+    assert_eq!(new.len(), 3, "{new:?}");
+    assert!(new.iter().all(|record| record["resource_kind"] == "complaint" && record["resource_id"] == id.as_str()));
+    assert_eq!(new.iter().map(|r| r["allowed"].as_bool().unwrap()).collect::<Vec<_>>(), [true, true, false]);
+    let text = serde_json::to_string(&new).unwrap();
+    assert!(!text.contains("Sam") && !text.contains("07700"), "{text}");
+}
+
+#[tokio::test]
+async fn configured_closure_days_move_the_clock_and_the_charter_lists_eleven_articles() {
+    // 2026-11-13 is a Friday: acknowledgement is due on Wednesday the 18th, or on Thursday
+    // the 19th when Monday the 16th is a closure day.
+    let app = spawn_app_with(|settings| settings.calendar.closures = vec!["2026-11-16".into()]).await;
+    let cast = cast_with(app).await;
+    let complaint = raise(&cast.handler, named("addaction", &[1], "2026-11-13".parse().unwrap())).await;
+    assert_eq!(complaint["clock"]["acknowledgeBy"], "2026-11-19", "{complaint}");
+    let charter = cast.app.graphql("{ rights { id name version articles { number label } } }", json!({})).await;
+    assert_eq!(charter["data"]["rights"]["articles"].as_array().unwrap().len(), 11, "{charter}");
+    assert_eq!(charter["data"]["rights"]["articles"][0]["label"], "Capable of change");
+}
