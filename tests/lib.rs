@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use heard::{RunningServer, Services, Settings};
 use heard_access::Role;
+use heard_advocacy::service::AdvocacyService;
 use heard_eventstore::EventStore;
 use heard_feedback::FeedbackService;
 use heard_identity::{IdentityService, NewAccount};
@@ -22,6 +23,7 @@ pub struct TestApp {
     pub identity: IdentityService,
     pub feedback: FeedbackService,
     pub rights: RightsService,
+    pub advocacy: AdvocacyService,
     /// Every service, as the server opened them.
     pub services: Services,
     server: Option<RunningServer>,
@@ -57,6 +59,7 @@ pub async fn spawn_app_in(data_dir: TempDir, change: impl FnOnce(&mut Settings))
         identity: server.services.identity.clone(),
         feedback: server.services.feedback.clone(),
         rights: server.services.rights.clone(),
+        advocacy: server.services.advocacy.clone(),
         services: server.services.clone(),
         client,
         server: Some(server),

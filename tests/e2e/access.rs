@@ -252,6 +252,78 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_feedback_operation
     assert!(wrong.is_empty(), "the API disagrees with the policy matrix:\n{}", wrong.join("\n"));
 }
 
+/// A complaint recorded straight through the rights service.
+async fn complaint(app: &TestApp, provider: &str, relayed_by: Option<uuid::Uuid>) -> String {
+    use heard_rights::domain::complaint::{Complainant, Route};
+    let new = heard_rights::service::NewComplaint {
+        charter: "exact".into(),
+        provider: provider.into(),
+        service: None,
+        articles: vec![5],
+        complainant: if relayed_by.is_some() { Complainant::RelayedByAdvocate } else { Complainant::Anonymous },
+        name: None,
+        contact: None,
+        route: if relayed_by.is_some() { Route::Advocate } else { Route::Direct },
+        advocate: relayed_by,
+        what_happened: "I was turned away".into(),
+        outcome_wanted: "An apology".into(),
+        received_on: heard_api::today(),
+    };
+    let raised = app.rights.raise(uuid::Uuid::nil(), new, heard_api::today()).await.expect("raised");
+    raised.complaint.id.to_string()
+}
+
+#[tokio::test]
+async fn every_role_gets_the_policy_matrix_decision_for_every_casework_operation() {
+    let app = spawn_app().await;
+    let cast = cast(&app).await;
+    let advocate = cast.actors[2].1.unwrap();
+    let other_advocate = app.create_user("other.advocate@example.org", &[Role::Advocate], &[]).await;
+    let theirs = complaint(&app, "addaction", Some(advocate)).await;
+    let elsewhere = complaint(&app, "cri", Some(other_advocate)).await;
+    let view = "query($id: ID!) { complaint(id: $id) { id whatHappened } }";
+    let who = "query($id: ID!) { complaint(id: $id) { complainantName relayedByAdvocateId } }";
+    let acknowledge = "mutation($id: ID!) { acknowledgeComplaint(id: $id) { id } }";
+    let patterns = "{ complaintPatterns(by: [ARTICLE]) { count } }";
+    // (operation, scope, query, variables, expected: mem crd adv cmp com prv adm anon)
+    let rows: Vec<(&str, &str, &str, Value, &str)> = vec![
+        ("complaint", "in scope: about their provider, relayed by them", view, json!({ "id": theirs }), "NNAANANU"),
+        ("complaint", "out of scope: another provider, another advocate", view, json!({ "id": elsewhere }), "NNNANNNU"),
+        ("overdueComplaints", "in scope", "{ overdueComplaints { reason } }", json!({}), "FFFAFFFU"),
+        ("complaintPatterns", "in scope", patterns, json!({}), "FFFAAFFU"),
+        ("acknowledgeComplaint", "out of scope: another provider", acknowledge, json!({ "id": elsewhere }), "NNNANNNU"),
+        ("acknowledgeComplaint", "in scope: about their provider", acknowledge, json!({ "id": theirs }), "NNFANFNU"),
+    ];
+    let mut wrong = Vec::new();
+    for (operation, scope, query, variables, expected) in &rows {
+        for (column, want) in expected.chars().enumerate() {
+            let response = ask(&app, &cast.actors[column].0, query, variables.clone()).await;
+            if outcome(&response) != want {
+                wrong.push(format!("{:?} × {operation} × {scope}: expected {want}: {response}", COLUMNS[column]));
+            }
+        }
+    }
+    // Who complained: the handler and the relaying advocate see it; the provider sees the
+    // complaint with the complainant withheld.
+    let provider = ask(&app, &cast.actors[5].0, who, json!({ "id": theirs })).await;
+    assert_eq!(provider["data"]["complaint"]["relayedByAdvocateId"], Value::Null, "{provider}");
+    let handler = ask(&app, &cast.actors[3].0, who, json!({ "id": theirs })).await;
+    assert_eq!(handler["data"]["complaint"]["relayedByAdvocateId"], advocate.to_string().as_str(), "{handler}");
+    for (column, want) in "AAAAFFFU".chars().enumerate() {
+        let raised = ask(
+            &app,
+            &cast.actors[column].0,
+            "mutation { raiseComplaint(input: { provider: \"cri\", articles: [2], complainantKind: ANONYMOUS, route: HUB, whatHappened: \"No leaflet\", outcomeWanted: \"A leaflet\" }) { id } }",
+            json!({}),
+        )
+        .await;
+        if outcome(&raised) != want {
+            wrong.push(format!("{:?} × raiseComplaint: expected {want}: {raised}", COLUMNS[column]));
+        }
+    }
+    assert!(wrong.is_empty(), "the API disagrees with the policy matrix:\n{}", wrong.join("\n"));
+}
+
 #[tokio::test]
 async fn a_concealed_account_looks_exactly_like_one_that_does_not_exist() {
     let app = spawn_app().await;

@@ -17,6 +17,7 @@ pub enum ReportPeriod {
 
 /// One group's value in one dimension, e.g. article `5`, "Respectful, rapid … services".
 #[derive(SimpleObject, Clone, Debug, PartialEq, Eq)]
+#[graphql(shareable)]
 pub struct RollupKey {
     /// The dimension, e.g. `ARTICLE`.
     pub dimension: String,
@@ -28,6 +29,7 @@ pub struct RollupKey {
 
 /// One row of a roll-up.
 #[derive(SimpleObject, Clone, Debug, PartialEq, Eq)]
+#[graphql(shareable)]
 pub struct RollupRow {
     pub keys: Vec<RollupKey>,
     /// `null` when suppressed: 1 to 4 could identify someone.

@@ -616,9 +616,11 @@ pub async fn log_feedback(clients: usize, items: u64) -> anyhow::Result<Value> {
         provider: None,
         password: Some("a long bench passphrase".into()),
     };
-    let (account, _) = server.services.identity.create_account(None, account).await.map_err(|e| anyhow::anyhow!(e.message()))?;
+    let (account, _) =
+        server.services.identity.create_account(None, account).await.map_err(|e| anyhow::anyhow!(e.message()))?;
     let (_, token) = server
-        .services.identity
+        .services
+        .identity
         .create_token(account.id, account.id, "bench")
         .await
         .map_err(|e| anyhow::anyhow!(e.message()))?;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use async_graphql::{MergedObject, MergedSubscription, Object, Schema, SimpleObject, Subscription};
 use futures::Stream;
+use heard_advocacy::graphql::{AdvocacyMutation, AdvocacyQuery};
 use heard_eventstore::EventStore;
 use heard_feedback::graphql::{FeedbackMutation, FeedbackQuery, FeedbackSubscription};
 use heard_identity::{IdentityMutation, IdentityQuery};
@@ -19,11 +20,11 @@ pub type HeardSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Every service's queries.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(GatewayQuery, IdentityQuery, FeedbackQuery, RightsQuery);
+pub struct QueryRoot(GatewayQuery, IdentityQuery, FeedbackQuery, RightsQuery, AdvocacyQuery);
 
 /// Every service's mutations.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(IdentityMutation, FeedbackMutation, RightsMutation);
+pub struct MutationRoot(IdentityMutation, FeedbackMutation, RightsMutation, AdvocacyMutation);
 
 /// Every service's subscriptions.
 #[derive(MergedSubscription, Default)]
@@ -94,7 +95,8 @@ pub fn build_schema(store: EventStore, services: &Services) -> HeardSchema {
     let builder = builder().data(store).limit_depth(MAX_DEPTH).limit_complexity(MAX_COMPLEXITY);
     let builder = heard_identity::graphql::register(builder, services.identity.clone());
     let builder = heard_feedback::graphql::register(builder, services.feedback.clone());
-    heard_rights::graphql::register(builder, services.rights.clone()).finish()
+    let builder = heard_rights::graphql::register(builder, services.rights.clone());
+    heard_advocacy::graphql::register(builder, services.advocacy.clone()).finish()
 }
 
 /// The SDL of the composed schema, as committed in `schema/heard.graphql`.
@@ -109,5 +111,6 @@ pub fn sdl_files() -> Vec<(&'static str, String)> {
         ("identity.graphql", heard_identity::graphql::subgraph_sdl()),
         ("feedback.graphql", heard_feedback::graphql::subgraph_sdl()),
         ("rights.graphql", heard_rights::graphql::subgraph_sdl()),
+        ("advocacy.graphql", heard_advocacy::graphql::subgraph_sdl()),
     ]
 }

@@ -11,6 +11,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use heard_advocacy::service::AdvocacyService;
 use heard_eventstore::{EventStore, Upcasters};
 use heard_feedback::FeedbackService;
 use heard_identity::IdentityService;
@@ -29,6 +30,7 @@ pub struct Services {
     pub identity: IdentityService,
     pub feedback: FeedbackService,
     pub rights: RightsService,
+    pub advocacy: AdvocacyService,
 }
 
 impl Services {
@@ -43,7 +45,8 @@ impl Services {
             .context("cannot start the feedback service")?;
         let calendar = settings.calendar.calendar().map_err(anyhow::Error::msg)?;
         let rights = RightsService::open(store.clone(), calendar).await.context("cannot start the rights service")?;
-        Ok(Services { identity, feedback, rights })
+        let advocacy = AdvocacyService::open(store.clone()).await.context("cannot start the advocacy service")?;
+        Ok(Services { identity, feedback, rights, advocacy })
     }
 
     /// Waits for every service's follower to stop after the store closed.
@@ -51,6 +54,7 @@ impl Services {
         self.identity.stopped().await;
         self.feedback.stopped().await;
         self.rights.stopped().await;
+        self.advocacy.stopped().await;
     }
 }
 
