@@ -436,3 +436,41 @@ async fn configured_closure_days_move_the_clock_and_the_charter_lists_eleven_art
     assert_eq!(charter["data"]["rights"]["articles"].as_array().unwrap().len(), 11, "{charter}");
     assert_eq!(charter["data"]["rights"]["articles"][0]["label"], "Capable of change");
 }
+
+#[tokio::test]
+async fn the_demo_data_has_complaints_and_cases_in_every_state_with_some_overdue() {
+    use std::collections::BTreeSet;
+    let app = spawn_app().await;
+    heard::demo::seed(&app.services).await.expect("the demo seeds");
+    let (stages, outcomes) = app.rights.read(|state| {
+        let stages: BTreeSet<String> = state.complaints.values().map(|r| format!("{:?}", r.complaint.stage)).collect();
+        let outcomes: BTreeSet<String> =
+            state.complaints.values().filter_map(|r| r.complaint.outcome).map(|o| format!("{o:?}")).collect();
+        (stages, outcomes)
+    });
+    let every_stage = ["Acknowledged", "Closed", "EarlyResolution", "Investigation", "Received", "ResponseIssued"];
+    assert_eq!(stages, every_stage.iter().map(|s| s.to_string()).collect());
+    assert_eq!(outcomes.len(), 5, "every outcome: {outcomes:?}");
+    let attention = app.rights.attention(today(), None).unwrap();
+    assert!(attention.iter().any(|a| a.reading.overdue), "some complaints are overdue");
+    assert!(attention.iter().any(|a| !a.reading.overdue && a.reading.urgent), "some are due within two days");
+    let states: BTreeSet<String> =
+        app.advocacy.read(|state| state.cases.values().map(|case| format!("{:?}", case.state)).collect());
+    assert_eq!(
+        states,
+        ["Accepted", "Active", "Closed", "Declined", "Referred"].iter().map(|s| s.to_string()).collect()
+    );
+    let reopened = app.advocacy.read(|state| state.cases.values().filter(|case| !case.reopenings.is_empty()).count());
+    assert!(reopened > 0, "some cases were reopened");
+    let themes = app.advocacy.systemic_themes(
+        &[heard_advocacy::domain::rollup::Dimension::Domain],
+        Default::default(),
+        None,
+        None,
+    );
+    assert!(themes.values().any(|count| *count >= 5) && themes.values().any(|count| *count < 5), "{themes:?}");
+    // Seeding again adds nothing.
+    let complaints = app.rights.read(|state| state.complaints.len());
+    heard::demo::seed(&app.services).await.unwrap();
+    assert_eq!(app.rights.read(|state| state.complaints.len()), complaints);
+}

@@ -34,6 +34,7 @@ fn demo_password(email: &str) -> String {
 pub async fn seed(services: &Services) -> anyhow::Result<Vec<(String, String, String)>> {
     let (identity, feedback) = (&services.identity, &services.feedback);
     let mut coordinators: HashMap<String, Uuid> = HashMap::new();
+    let mut first_of: HashMap<Role, Uuid> = HashMap::new();
     let mut printed = Vec::new();
     let fresh = feedback.read(|state| state.items.is_empty());
     for (email, role, hubs, provider) in demo_accounts() {
@@ -57,7 +58,17 @@ pub async fn seed(services: &Services) -> anyhow::Result<Vec<(String, String, St
         if role == Role::HubCoordinator {
             coordinators.insert(hubs[0].to_owned(), id);
         }
+        first_of.entry(role).or_insert(id);
         printed.push((email, role.as_str().to_owned(), password));
+    }
+    let today = heard_api::today();
+    if let (Some(handler), Some(advocate)) = (first_of.get(&Role::ComplaintsHandler), first_of.get(&Role::Advocate)) {
+        if services.rights.read(|state| state.complaints.is_empty()) {
+            crate::demo_casework::seed_complaints(services, *handler, *advocate, today).await?;
+        }
+        if services.advocacy.read(|state| state.cases.is_empty()) {
+            crate::demo_casework::seed_cases(services, *advocate, today).await?;
+        }
     }
     if !fresh {
         return Ok(printed);

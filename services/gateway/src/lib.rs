@@ -10,6 +10,7 @@ pub mod bench_feedback;
 pub mod cli;
 pub mod config;
 pub mod demo;
+mod demo_casework;
 pub mod graphql;
 pub mod metrics;
 pub mod server;

@@ -1,0 +1,356 @@
+//! The demo's advocacy cases and Bill of Rights complaints: every state of each lifecycle,
+//! some complaints overdue, and enough closed ones that commissioners' roll-ups show numbers
+//! as well as suppressed small groups. Names and stories are invented.
+
+use heard_advocacy::domain::case::{
+    ActionKind, AdvocacyKind, CaseDomain, CaseOutcome, ClosureReason, ReferralSource, ShareScope,
+};
+use heard_advocacy::service::{Closure, Referral};
+use heard_feedback::demo::Rng;
+use heard_feedback::domain::themes::theme_id;
+use heard_rights::domain::complaint::{self, Complainant, EscalatedTo, Outcome, Route};
+use heard_rights::service::NewComplaint;
+use heard_workdays::Calendar;
+use jiff::civil::Date;
+use uuid::Uuid;
+
+use crate::server::Services;
+
+fn fail(error: heard_api::ApiError) -> anyhow::Error {
+    anyhow::anyhow!(error.message())
+}
+
+/// `n` working days before `today`.
+fn working_days_before(calendar: &Calendar, today: Date, n: u32) -> Date {
+    let mut date = today;
+    let mut left = n;
+    while left > 0 {
+        date = date.yesterday().unwrap_or(date);
+        if calendar.is_working_day(date).unwrap_or(false) {
+            left -= 1;
+        }
+    }
+    date
+}
+
+fn after(calendar: &Calendar, date: Date, n: u32, today: Date) -> Date {
+    calendar.add_working_days(date, n).unwrap_or(today).min(today)
+}
+
+/// How far a demo complaint has gone.
+#[derive(Clone, Copy, Debug)]
+enum Reached {
+    Received,
+    Acknowledged,
+    Investigating,
+    EarlyResolution,
+    Paused,
+    Extended,
+    Responded,
+    Closed(Outcome),
+    Escalated,
+    OldAndExplained,
+}
+
+const STORIES: [(&str, &str, &[u32]); 8] = [
+    (
+        "My script was reduced without anyone talking to me first.",
+        "A review meeting with my prescriber and my keyworker.",
+        &[3, 5],
+    ),
+    ("Reception staff called me a junkie in front of other people.", "An apology and training for staff.", &[6, 9]),
+    ("I was told I could not start treatment until I had stopped using.", "To start treatment now.", &[4, 5]),
+    ("Nobody told me my appointment had moved, so I was marked as a no-show.", "Texts when appointments change.", &[2]),
+    (
+        "After release nobody picked up my care, and I waited three weeks for a script.",
+        "A named worker before release.",
+        &[10, 7],
+    ),
+    ("I asked for a woman keyworker and was ignored.", "A choice of keyworker.", &[4]),
+    (
+        "I raised a concern at the forum and then my key worker was cold with me.",
+        "Reassurance that speaking out will not affect my treatment.",
+        &[11],
+    ),
+    ("The pharmacy makes me wait outside until everyone else is served.", "To be served like anyone else.", &[9, 5]),
+];
+
+const PROVIDERS: [&str; 4] = ["addaction", "cri", "community-pharmacies", "sussex-partnership"];
+
+/// Seeds complaints in every state, from `handler`'s desk (and relayed by `advocate`).
+pub async fn seed_complaints(services: &Services, handler: Uuid, advocate: Uuid, today: Date) -> anyhow::Result<()> {
+    let rights = &services.rights;
+    let calendar = rights.calendar().clone();
+    let mut rng = Rng::new(5);
+    let mut plan: Vec<(Reached, u32)> = vec![
+        (Reached::Received, 0),
+        (Reached::Received, 1),
+        (Reached::Received, 2),
+        (Reached::Received, 6),
+        (Reached::Acknowledged, 8),
+        (Reached::Investigating, 19),
+        (Reached::Investigating, 26),
+        (Reached::EarlyResolution, 4),
+        (Reached::Paused, 12),
+        (Reached::Extended, 23),
+        (Reached::Responded, 21),
+        (Reached::Escalated, 60),
+        (Reached::OldAndExplained, 140),
+        (Reached::Closed(Outcome::PartlyUpheld), 45),
+        (Reached::Closed(Outcome::NotUpheld), 50),
+        (Reached::Closed(Outcome::ResolvedEarly), 30),
+        (Reached::Closed(Outcome::Withdrawn), 35),
+    ];
+    // A steady history of upheld complaints, so that patterns have groups of five or more.
+    for n in 0..14 {
+        plan.push((Reached::Closed(Outcome::Upheld), 40 + n * 9));
+    }
+    for (index, (reached, age)) in plan.into_iter().enumerate() {
+        let (what, wanted, articles) = STORIES[rng.index(STORIES.len())];
+        let relayed = index % 4 == 1;
+        let named = !relayed && index % 3 == 0;
+        let received_on = working_days_before(&calendar, today, age);
+        let new = NewComplaint {
+            charter: "exact".into(),
+            provider: if index >= 17 { "addaction".into() } else { PROVIDERS[rng.index(PROVIDERS.len())].into() },
+            service: None,
+            articles: articles.to_vec(),
+            complainant: if relayed {
+                Complainant::RelayedByAdvocate
+            } else if named {
+                Complainant::Named
+            } else {
+                Complainant::Anonymous
+            },
+            name: named.then(|| ["Jo Demo", "Alex Sample", "Sam Example"][index % 3].to_owned()),
+            contact: named.then(|| "07700 900000".to_owned()),
+            route: if relayed {
+                Route::Advocate
+            } else if index % 2 == 0 {
+                Route::Hub
+            } else {
+                Route::Direct
+            },
+            advocate: relayed.then_some(advocate),
+            what_happened: what.into(),
+            outcome_wanted: wanted.into(),
+            received_on,
+        };
+        let id = rights.raise(if relayed { advocate } else { handler }, new, today).await.map_err(fail)?.complaint.id;
+        let on = |n| after(&calendar, received_on, n, today);
+        let step = |decide: Box<dyn FnOnce(&complaint::Complaint) -> Result<complaint::Event, _> + Send>| {
+            rights.change(id, handler, decide)
+        };
+        if matches!(reached, Reached::Received) {
+            continue;
+        }
+        let acknowledged = on(1);
+        step(Box::new(move |c| complaint::acknowledge(c, acknowledged, today))).await.map_err(fail)?;
+        match reached {
+            Reached::Acknowledged => continue,
+            Reached::EarlyResolution | Reached::Closed(Outcome::ResolvedEarly) => {
+                step(Box::new(complaint::choose_early_resolution)).await.map_err(fail)?;
+            }
+            _ => {
+                step(Box::new(complaint::open_investigation)).await.map_err(fail)?;
+            }
+        }
+        match reached {
+            Reached::Paused => {
+                let paused = on(6);
+                step(Box::new(move |c| {
+                    complaint::pause(c, paused, "Waiting to hear back from the complainant", today)
+                }))
+                .await
+                .map_err(fail)?;
+                continue;
+            }
+            Reached::Extended => {
+                step(Box::new(|c| complaint::extend(c, 10, "The prescriber is on leave until next month")))
+                    .await
+                    .map_err(fail)?;
+                continue;
+            }
+            Reached::OldAndExplained => {
+                step(Box::new(|c| {
+                    complaint::explain_delay(c, "Records had to be requested from the prison healthcare team")
+                }))
+                .await
+                .map_err(fail)?;
+                continue;
+            }
+            Reached::Investigating | Reached::EarlyResolution => continue,
+            Reached::Closed(Outcome::ResolvedEarly) => {
+                let closed = on(3);
+                step(Box::new(move |c| complaint::record_outcome(c, Outcome::ResolvedEarly, closed, today)))
+                    .await
+                    .map_err(fail)?;
+                continue;
+            }
+            Reached::Closed(Outcome::Withdrawn) => {
+                let closed = on(4);
+                step(Box::new(move |c| complaint::record_outcome(c, Outcome::Withdrawn, closed, today)))
+                    .await
+                    .map_err(fail)?;
+                continue;
+            }
+            _ => {}
+        }
+        let responded = on(15 + (index as u32 % 5));
+        step(Box::new(move |c| complaint::respond(c, responded, today))).await.map_err(fail)?;
+        let outcome = match reached {
+            Reached::Responded => continue,
+            Reached::Closed(outcome) => outcome,
+            _ => Outcome::NotUpheld,
+        };
+        let closed = on(20);
+        step(Box::new(move |c| complaint::record_outcome(c, outcome, closed, today))).await.map_err(fail)?;
+        if matches!(reached, Reached::Escalated) {
+            step(Box::new(|c| complaint::escalate(c, EscalatedTo::Ombudsman, "PHSO-DEMO-0042"))).await.map_err(fail)?;
+        }
+        if matches!(outcome, Outcome::Upheld | Outcome::PartlyUpheld) {
+            let learning = [
+                "Changes to a prescription are agreed at a review, never made by letter",
+                "Reception staff are trained in person-first language",
+                "Care is picked up before release, with a named worker",
+            ][index % 3];
+            step(Box::new(move |c| complaint::record_learning(c, learning))).await.map_err(fail)?;
+        }
+    }
+    Ok(())
+}
+
+/// How far a demo case has gone.
+#[derive(Clone, Copy, Debug)]
+enum Stage {
+    Referred,
+    Accepted,
+    Declined,
+    Active,
+    Closed,
+    Reopened,
+}
+
+/// Seeds advocacy cases in every state for `advocate`.
+pub async fn seed_cases(services: &Services, advocate: Uuid, today: Date) -> anyhow::Result<()> {
+    let advocacy = &services.advocacy;
+    let calendar = services.rights.calendar().clone();
+    let mut rng = Rng::new(7);
+    let issues: [(CaseDomain, &str, &str, Option<&str>, &[u32]); 7] = [
+        (
+            CaseDomain::Housing,
+            "Housing and ghettoisation",
+            "Facing eviction from supported housing after a relapse.",
+            Some("housing-services"),
+            &[6],
+        ),
+        (
+            CaseDomain::PrescribingReview,
+            "Prescribing and OAT administration",
+            "Wants a review of a methadone dose reduced without discussion.",
+            Some("addaction"),
+            &[3, 5],
+        ),
+        (
+            CaseDomain::CriminalJustice,
+            "Through-care and prison release",
+            "Released on a Friday with no script arranged.",
+            Some("cri"),
+            &[10],
+        ),
+        (
+            CaseDomain::Benefits,
+            "Meaningful activity and employment",
+            "Universal Credit sanction after missing an appointment while in hospital.",
+            None,
+            &[],
+        ),
+        (
+            CaseDomain::ChildProtection,
+            "Family and children",
+            "Wants support at a child protection conference.",
+            None,
+            &[7],
+        ),
+        (
+            CaseDomain::MentalHealth,
+            "Dual diagnosis (mental health)",
+            "Turned away by the mental health team until drug use stops.",
+            Some("sussex-partnership"),
+            &[9],
+        ),
+        (
+            CaseDomain::TreatmentAccess,
+            "Access and waiting times",
+            "Waiting list for detox keeps being extended.",
+            Some("addaction"),
+            &[5],
+        ),
+    ];
+    let stages = [Stage::Referred, Stage::Accepted, Stage::Declined, Stage::Active, Stage::Closed, Stage::Reopened];
+    let mut previous: Option<Uuid> = None;
+    for index in 0..36usize {
+        // Housing and prescribing are common, so their roll-ups reach five; the rest are rare.
+        let (domain, theme, issue, provider, articles) = issues[if index < 24 { index % 2 } else { 2 + index % 5 }];
+        let stage = stages[index % stages.len()];
+        let referred_on = working_days_before(&calendar, today, 5 + rng.below(120) as u32);
+        let linked = (index == 7).then_some(previous).flatten();
+        let referral = Referral {
+            pseudonym: None,
+            client_name: (index % 5 == 0).then(|| "Chris Demo".to_owned()),
+            client_contact: None,
+            issue: issue.into(),
+            kind: if index % 6 == 5 { AdvocacyKind::NonInstructed } else { AdvocacyKind::Instructed },
+            source: ReferralSource::ALL[index % ReferralSource::ALL.len()],
+            domain,
+            themes: vec![theme_id(theme)],
+            provider: provider.map(str::to_owned),
+            articles: articles.to_vec(),
+            linked_to: linked,
+            advocate: Some(advocate),
+            referred_on: Some(referred_on),
+        };
+        let id = advocacy.refer(advocate, referral).await.map_err(fail)?.id;
+        previous = Some(id);
+        let on = |n| after(&calendar, referred_on, n, today);
+        match stage {
+            Stage::Referred => continue,
+            Stage::Declined => {
+                advocacy
+                    .decline(id, advocate, on(1), "Outside what independent advocacy can help with")
+                    .await
+                    .map_err(fail)?;
+                continue;
+            }
+            _ => {}
+        }
+        advocacy.accept(id, advocate, on(1)).await.map_err(fail)?;
+        advocacy.record_consent(id, advocate, on(1), Some(ShareScope::NamedServices)).await.map_err(fail)?;
+        if matches!(stage, Stage::Accepted) {
+            continue;
+        }
+        let timeline = [
+            (ActionKind::Meeting, "First meeting: agreed what the client wants to happen."),
+            (ActionKind::Letter, "Wrote to the service asking for a review meeting."),
+            (ActionKind::AccompaniedAppointment, "Went with the client to the review."),
+            (ActionKind::Call, "Called the service to chase the written outcome."),
+        ];
+        for (step, (kind, text)) in timeline.iter().enumerate().take(2 + index % 3) {
+            advocacy.record_action(id, advocate, on(2 + step as u32 * 3), *kind, text).await.map_err(fail)?;
+        }
+        if matches!(stage, Stage::Active) {
+            continue;
+        }
+        let closure = Closure {
+            outcome: [CaseOutcome::Achieved, CaseOutcome::PartlyAchieved, CaseOutcome::NotAchieved][index % 3],
+            reason: ClosureReason::IssueResolved,
+            client_view: Some("Felt listened to for the first time.".into()),
+            on: on(14),
+        };
+        advocacy.close(id, advocate, closure).await.map_err(fail)?;
+        if matches!(stage, Stage::Reopened) {
+            advocacy.reopen(id, advocate, on(16), "The agreed review did not happen").await.map_err(fail)?;
+        }
+    }
+    Ok(())
+}
