@@ -37,6 +37,31 @@ fn after(calendar: &Calendar, date: Date, n: u32, today: Date) -> Date {
     calendar.add_working_days(date, n).unwrap_or(today).min(today)
 }
 
+type Decision = Result<complaint::Event, heard_rights::domain::Rejection>;
+
+/// One handler command, boxed so that each step of a demo complaint can be a different closure.
+struct Decide(Box<dyn FnOnce(&complaint::Complaint) -> Decision + Send>);
+
+impl Decide {
+    fn new(decide: impl FnOnce(&complaint::Complaint) -> Decision + Send + 'static) -> Decide {
+        Decide(Box::new(decide))
+    }
+}
+
+/// Runs handler commands on one demo complaint.
+struct Step<'a> {
+    rights: &'a heard_rights::service::RightsService,
+    id: Uuid,
+    handler: Uuid,
+}
+
+impl Step<'_> {
+    async fn run(self, decide: Decide) -> anyhow::Result<()> {
+        self.rights.change(self.id, self.handler, decide.0).await.map_err(fail)?;
+        Ok(())
+    }
+}
+
 /// How far a demo complaint has gone.
 #[derive(Clone, Copy, Debug)]
 enum Reached {
@@ -138,75 +163,65 @@ pub async fn seed_complaints(services: &Services, handler: Uuid, advocate: Uuid,
         };
         let id = rights.raise(if relayed { advocate } else { handler }, new, today).await.map_err(fail)?.complaint.id;
         let on = |n| after(&calendar, received_on, n, today);
-        let step = |decide: Box<dyn FnOnce(&complaint::Complaint) -> Result<complaint::Event, _> + Send>| {
-            rights.change(id, handler, decide)
-        };
+        let step = |decide| Step { rights, id, handler }.run(decide);
         if matches!(reached, Reached::Received) {
             continue;
         }
         let acknowledged = on(1);
-        step(Box::new(move |c| complaint::acknowledge(c, acknowledged, today))).await.map_err(fail)?;
+        step(Decide::new(move |c| complaint::acknowledge(c, acknowledged, today))).await?;
         match reached {
             Reached::Acknowledged => continue,
             Reached::EarlyResolution | Reached::Closed(Outcome::ResolvedEarly) => {
-                step(Box::new(complaint::choose_early_resolution)).await.map_err(fail)?;
+                step(Decide::new(complaint::choose_early_resolution)).await?;
             }
             _ => {
-                step(Box::new(complaint::open_investigation)).await.map_err(fail)?;
+                step(Decide::new(complaint::open_investigation)).await?;
             }
         }
         match reached {
             Reached::Paused => {
                 let paused = on(6);
-                step(Box::new(move |c| {
+                step(Decide::new(move |c| {
                     complaint::pause(c, paused, "Waiting to hear back from the complainant", today)
                 }))
-                .await
-                .map_err(fail)?;
+                .await?;
                 continue;
             }
             Reached::Extended => {
-                step(Box::new(|c| complaint::extend(c, 10, "The prescriber is on leave until next month")))
-                    .await
-                    .map_err(fail)?;
+                step(Decide::new(|c| complaint::extend(c, 10, "The prescriber is on leave until next month"))).await?;
                 continue;
             }
             Reached::OldAndExplained => {
-                step(Box::new(|c| {
+                step(Decide::new(|c| {
                     complaint::explain_delay(c, "Records had to be requested from the prison healthcare team")
                 }))
-                .await
-                .map_err(fail)?;
+                .await?;
                 continue;
             }
             Reached::Investigating | Reached::EarlyResolution => continue,
             Reached::Closed(Outcome::ResolvedEarly) => {
                 let closed = on(3);
-                step(Box::new(move |c| complaint::record_outcome(c, Outcome::ResolvedEarly, closed, today)))
-                    .await
-                    .map_err(fail)?;
+                step(Decide::new(move |c| complaint::record_outcome(c, Outcome::ResolvedEarly, closed, today))).await?;
                 continue;
             }
             Reached::Closed(Outcome::Withdrawn) => {
                 let closed = on(4);
-                step(Box::new(move |c| complaint::record_outcome(c, Outcome::Withdrawn, closed, today)))
-                    .await
-                    .map_err(fail)?;
+                step(Decide::new(move |c| complaint::record_outcome(c, Outcome::Withdrawn, closed, today))).await?;
                 continue;
             }
             _ => {}
         }
         let responded = on(15 + (index as u32 % 5));
-        step(Box::new(move |c| complaint::respond(c, responded, today))).await.map_err(fail)?;
+        step(Decide::new(move |c| complaint::respond(c, responded, today))).await?;
         let outcome = match reached {
             Reached::Responded => continue,
             Reached::Closed(outcome) => outcome,
             _ => Outcome::NotUpheld,
         };
         let closed = on(20);
-        step(Box::new(move |c| complaint::record_outcome(c, outcome, closed, today))).await.map_err(fail)?;
+        step(Decide::new(move |c| complaint::record_outcome(c, outcome, closed, today))).await?;
         if matches!(reached, Reached::Escalated) {
-            step(Box::new(|c| complaint::escalate(c, EscalatedTo::Ombudsman, "PHSO-DEMO-0042"))).await.map_err(fail)?;
+            step(Decide::new(|c| complaint::escalate(c, EscalatedTo::Ombudsman, "PHSO-DEMO-0042"))).await?;
         }
         if matches!(outcome, Outcome::Upheld | Outcome::PartlyUpheld) {
             let learning = [
@@ -214,7 +229,7 @@ pub async fn seed_complaints(services: &Services, handler: Uuid, advocate: Uuid,
                 "Reception staff are trained in person-first language",
                 "Care is picked up before release, with a named worker",
             ][index % 3];
-            step(Box::new(move |c| complaint::record_learning(c, learning))).await.map_err(fail)?;
+            step(Decide::new(move |c| complaint::record_learning(c, learning))).await?;
         }
     }
     Ok(())
@@ -231,12 +246,15 @@ enum Stage {
     Reopened,
 }
 
+/// A demo issue: domain, theme name, the issue in the client's words, provider, articles.
+type Issue = (CaseDomain, &'static str, &'static str, Option<&'static str>, &'static [u32]);
+
 /// Seeds advocacy cases in every state for `advocate`.
 pub async fn seed_cases(services: &Services, advocate: Uuid, today: Date) -> anyhow::Result<()> {
     let advocacy = &services.advocacy;
     let calendar = services.rights.calendar().clone();
     let mut rng = Rng::new(7);
-    let issues: [(CaseDomain, &str, &str, Option<&str>, &[u32]); 7] = [
+    let issues: [Issue; 7] = [
         (
             CaseDomain::Housing,
             "Housing and ghettoisation",
