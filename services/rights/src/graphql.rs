@@ -781,7 +781,15 @@ impl RightsSubscription {
                 }
                 if alerts.started {
                     tokio::select! {
-                        changed = alerts.applied.changed() => if changed.is_err() { return None },
+                        changed = alerts.applied.changed() => {
+                            if changed.is_err() {
+                                return None;
+                            }
+                            // Busy logs (a spreadsheet import) move on thousands of times a
+                            // second: look again at most twice a second.
+                            tokio::time::sleep(Duration::from_millis(500)).await;
+                            alerts.applied.mark_unchanged();
+                        }
                         _ = tokio::time::sleep(Duration::from_secs(60)) => {}
                     }
                 }

@@ -350,6 +350,7 @@ pub fn open_investigation(complaint: &Complaint) -> Result<Event, Rejection> {
         // An early resolution that did not work can still become an investigation.
         Stage::Acknowledged | Stage::EarlyResolution => Ok(Event::InvestigationOpened),
         Stage::Received => Err(conflict("acknowledge the complaint first")),
+        Stage::Investigation => Err(conflict("an investigation is already open")),
         _ => Err(conflict("this complaint is past investigation")),
     }
 }

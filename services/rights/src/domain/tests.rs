@@ -212,3 +212,114 @@ fn a_complaint_open_six_months_must_carry_an_explanation() {
     let recent = given("2026-06-01", acknowledged("2026-06-02"));
     assert!(!recent.reading(&calendar, today()).unwrap().needs_explanation);
 }
+
+/// Every command in every stage: `O` allowed, `C` refused as a conflict. Columns: received,
+/// acknowledged, early resolution, investigation, paused, response issued, closed.
+#[test]
+fn every_command_in_every_stage_is_either_allowed_or_refused_as_a_conflict_with_a_message() {
+    let on = d("2026-11-20");
+    let stages: Vec<(&str, Complaint)> = vec![
+        ("received", given("2026-11-02", vec![])),
+        ("acknowledged", given("2026-11-02", acknowledged("2026-11-03"))),
+        (
+            "early resolution",
+            given("2026-11-02", [acknowledged("2026-11-03"), vec![Event::EarlyResolutionChosen]].concat()),
+        ),
+        ("investigation", given("2026-11-02", [acknowledged("2026-11-03"), vec![Event::InvestigationOpened]].concat())),
+        (
+            "paused",
+            given(
+                "2026-11-02",
+                [
+                    acknowledged("2026-11-03"),
+                    vec![Event::InvestigationOpened, Event::Paused { on: d("2026-11-05"), reason: "away".into() }],
+                ]
+                .concat(),
+            ),
+        ),
+        (
+            "response issued",
+            given(
+                "2026-11-02",
+                [
+                    acknowledged("2026-11-03"),
+                    vec![Event::InvestigationOpened, Event::ResponseIssued { on: d("2026-11-19") }],
+                ]
+                .concat(),
+            ),
+        ),
+        (
+            "closed",
+            given(
+                "2026-11-02",
+                [
+                    acknowledged("2026-11-03"),
+                    vec![
+                        Event::InvestigationOpened,
+                        Event::ResponseIssued { on: d("2026-11-19") },
+                        Event::OutcomeRecorded { outcome: Outcome::Upheld, on: d("2026-11-19") },
+                    ],
+                ]
+                .concat(),
+            ),
+        ),
+    ];
+    type Command = Box<dyn Fn(&Complaint) -> Result<Event, Rejection>>;
+    let commands: Vec<(&str, Command, &str)> = vec![
+        ("acknowledge", Box::new(move |c| acknowledge(c, on, today())), "OCCCCCC"),
+        ("agree a period", Box::new(|c| agree_period(c, 30)), "OOOOOCC"),
+        ("choose early resolution", Box::new(choose_early_resolution), "COCCCCC"),
+        ("open an investigation", Box::new(open_investigation), "COOCCCC"),
+        ("extend", Box::new(|c| extend(c, 5, "more records")), "COOOOCC"),
+        ("pause", Box::new(move |c| pause(c, on, "away", today())), "COOOCCC"),
+        ("resume", Box::new(move |c| resume(c, on, today())), "CCCCOCC"),
+        ("respond", Box::new(move |c| respond(c, on, today())), "CCOOCCC"),
+        ("record upheld", Box::new(move |c| record_outcome(c, Outcome::Upheld, on, today())), "CCCCCOC"),
+        ("record withdrawn", Box::new(move |c| record_outcome(c, Outcome::Withdrawn, on, today())), "OOOOOOC"),
+        ("escalate", Box::new(|c| escalate(c, EscalatedTo::Ombudsman, "PHSO-1")), "CCCCCOO"),
+        ("explain a delay", Box::new(|c| explain_delay(c, "staff away")), "OOOOOOC"),
+        ("record learning", Box::new(|c| record_learning(c, "Offer evening appointments")), "CCCCCCO"),
+    ];
+    let mut wrong = Vec::new();
+    for (name, command, expected) in &commands {
+        for ((stage, complaint), want) in stages.iter().zip(expected.chars()) {
+            let got = match command(complaint) {
+                Ok(_) => 'O',
+                Err(Rejection::Conflict(message)) => {
+                    assert!(message.len() > 10 && !message.contains('{'), "{name} in {stage}: unclear {message:?}");
+                    'C'
+                }
+                Err(Rejection::Invalid { field, message }) => panic!("{name} in {stage}: {field}: {message}"),
+            };
+            if got != want {
+                wrong.push(format!("{name} when {stage}: expected {want}, got {got}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn dates_in_the_future_or_before_receipt_are_refused_naming_the_field() {
+    let investigating = given("2026-11-02", [acknowledged("2026-11-03"), vec![Event::InvestigationOpened]].concat());
+    let tomorrow = d("2026-11-24");
+    assert_eq!(field_of(respond(&investigating, tomorrow, today())), "on");
+    assert_eq!(field_of(pause(&investigating, d("2026-11-01"), "away", today())), "on");
+    assert_eq!(field_of(record_outcome(&investigating, Outcome::Withdrawn, tomorrow, today())), "on");
+    assert_eq!(field_of(agree_period(&investigating, 0)), "workingDays");
+    assert_eq!(field_of(agree_period(&investigating, 131)), "workingDays");
+    let future = receive(
+        Uuid::nil(),
+        "exact",
+        "cri",
+        None,
+        &[1],
+        &articles(),
+        Complainant::Anonymous,
+        Route::Direct,
+        None,
+        tomorrow,
+        today(),
+    );
+    assert_eq!(field_of(future), "receivedOn");
+}
