@@ -281,6 +281,39 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_casework_operation
     let other_advocate = app.create_user("other.advocate@example.org", &[Role::Advocate], &[]).await;
     let theirs = complaint(&app, "addaction", Some(advocate)).await;
     let elsewhere = complaint(&app, "cri", Some(other_advocate)).await;
+    /// An accepted advocacy case assigned to `advocate`, straight through the service.
+    async fn case_file(app: &TestApp, advocate: uuid::Uuid) -> String {
+        use heard_advocacy::domain::case::{AdvocacyKind, CaseDomain, ReferralSource};
+        for _ in 0..500 {
+            if app.advocacy.read(|state| state.advocates.contains(&advocate)) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let referral = heard_advocacy::service::Referral {
+            pseudonym: None,
+            client_name: Some("Sam Example".into()),
+            client_contact: None,
+            issue: "My landlord wants me out".into(),
+            kind: AdvocacyKind::Instructed,
+            source: ReferralSource::SelfReferral,
+            domain: CaseDomain::Housing,
+            themes: vec![],
+            provider: Some("addaction".into()),
+            articles: vec![3],
+            linked_to: None,
+            advocate: Some(advocate),
+            referred_on: None,
+        };
+        let case = app.advocacy.refer(advocate, referral).await.expect("referred");
+        app.advocacy.accept(case.id, advocate, heard_api::today()).await.expect("accepted");
+        case.id.to_string()
+    }
+    let my_case = case_file(&app, advocate).await;
+    let their_case = case_file(&app, other_advocate).await;
+    let view_case = "query($id: ID!) { case(id: $id) { id issue } }";
+    let work_case = "mutation($id: ID!) { recordCaseAction(id: $id, input: { kind: CALL, text: \"Rang the housing officer\" }) { id } }";
+    let themes = "{ advocacyThemes(by: [DOMAIN]) { count suppressed } }";
     let view = "query($id: ID!) { complaint(id: $id) { id whatHappened } }";
     let who = "query($id: ID!) { complaint(id: $id) { complainantName relayedByAdvocateId } }";
     let acknowledge = "mutation($id: ID!) { acknowledgeComplaint(id: $id) { id } }";
@@ -293,6 +326,17 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_casework_operation
         ("complaintPatterns", "in scope", patterns, json!({}), "FFFAAFFU"),
         ("acknowledgeComplaint", "out of scope: another provider", acknowledge, json!({ "id": elsewhere }), "NNNANNNU"),
         ("acknowledgeComplaint", "in scope: about their provider", acknowledge, json!({ "id": theirs }), "NNFANFNU"),
+        ("case", "in scope: assigned to them", view_case, json!({ "id": my_case }), "NNANNNNU"),
+        ("case", "out of scope: assigned to another advocate", view_case, json!({ "id": their_case }), "NNNNNNNU"),
+        ("recordCaseAction", "in scope: assigned to them", work_case, json!({ "id": my_case }), "NNANNNNU"),
+        (
+            "recordCaseAction",
+            "out of scope: assigned to another advocate",
+            work_case,
+            json!({ "id": their_case }),
+            "NNNNNNNU",
+        ),
+        ("advocacyThemes", "in scope", themes, json!({}), "FFAFAFFU"),
     ];
     let mut wrong = Vec::new();
     for (operation, scope, query, variables, expected) in &rows {
@@ -321,7 +365,23 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_casework_operation
             wrong.push(format!("{:?} × raiseComplaint: expected {want}: {raised}", COLUMNS[column]));
         }
     }
+    for (column, want) in "FFAFFFFU".chars().enumerate() {
+        let referred = ask(
+            &app,
+            &cast.actors[column].0,
+            "mutation($issue: String!) { referCase(input: { issue: $issue, kind: INSTRUCTED, referralSource: SELF_REFERRAL, domain: BENEFITS }) { id } }",
+            json!({ "issue": format!("My benefits were stopped ({column})") }),
+        )
+        .await;
+        if outcome(&referred) != want {
+            wrong.push(format!("{:?} × referCase: expected {want}: {referred}", COLUMNS[column]));
+        }
+    }
     assert!(wrong.is_empty(), "the API disagrees with the policy matrix:\n{}", wrong.join("\n"));
+    // The advocate's in-scope action was recorded once; nobody else's attempt left anything.
+    let recorded = app.advocacy.case(my_case.parse().unwrap()).unwrap().actions.len();
+    assert_eq!(recorded, 1, "only the advocate column recorded an action on their case");
+    assert!(app.advocacy.case(their_case.parse().unwrap()).unwrap().actions.is_empty());
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! a server on port 0, the real `heard` binary, a sled store on disk.
 
 mod access;
+mod advocacy;
 mod cli;
 mod config;
 mod crash;

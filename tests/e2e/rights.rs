@@ -474,3 +474,13 @@ async fn the_demo_data_has_complaints_and_cases_in_every_state_with_some_overdue
     heard::demo::seed(&app.services).await.unwrap();
     assert_eq!(app.rights.read(|state| state.complaints.len()), complaints);
 }
+
+#[tokio::test]
+async fn someone_not_logged_in_cannot_tell_whether_a_complaint_exists() {
+    let cast = cast().await;
+    let id = raise(&cast.handler, named("addaction", &[5], today())).await["id"].as_str().unwrap().to_owned();
+    let real = cast.app.graphql(&complaint_query(), json!({ "id": id })).await;
+    let made_up = cast.app.graphql(&complaint_query(), json!({ "id": uuid::Uuid::new_v4().to_string() })).await;
+    assert_eq!(error_code(&real), Some("UNAUTHENTICATED"));
+    assert_eq!(real["errors"][0]["message"], made_up["errors"][0]["message"], "{real} vs {made_up}");
+}

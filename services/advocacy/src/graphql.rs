@@ -346,6 +346,8 @@ fn resource(case: &Case) -> Resource {
 /// Finds a case and checks the policy for `action`; another advocate's case is not found.
 async fn case_for(ctx: &Context<'_>, field: &str, id: &ID, action: Action) -> Result<Case> {
     let id = uuid_arg(field, id)?;
+    // Log in first, so that nobody outside can tell an existing case from a missing one.
+    heard_api::account(ctx)?;
     let case = service(ctx).case(id).ok_or_else(|| ApiError::NotFound("case".into()))?;
     authorize(ctx, action, &resource(&case)).await?;
     Ok(case)

@@ -318,6 +318,21 @@ fn not_found() -> ApiError {
     ApiError::NotFound("case".into())
 }
 
+/// The client's details were erased: their key is gone, so nothing personal can be added.
+fn erased() -> ApiError {
+    ApiError::Conflict(
+        "this client's details were erased, so nothing more can be written about them here; refer them again as a new client"
+            .into(),
+    )
+}
+
+fn carries_personal(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::Referred(..) | Event::Declined(..) | Event::ActionRecorded(..) | Event::Closed(..) | Event::Reopened(..)
+    )
+}
+
 fn stream(id: Uuid) -> ApiResult<StreamName> {
     StreamName::of(CASE, id).map_err(ApiError::internal)
 }
@@ -391,6 +406,7 @@ impl AdvocacyService {
                 None => None,
             };
             let (client, subject) = match linked {
+                Some(linked) if linked.personal.is_none() => return Err(erased()),
                 Some(linked) => {
                     let subject = state
                         .subject(linked.client)
@@ -436,6 +452,9 @@ impl AdvocacyService {
         let (event, revision, subject) = self.read(|state| {
             let case = state.cases.get(&id).ok_or_else(not_found)?;
             let event = decide(case, state).map_err(reject)?;
+            if case.personal.is_none() && carries_personal(&event) {
+                return Err(erased());
+            }
             let subject =
                 state.subject(case.client).ok_or_else(|| ApiError::internal("a case's client has no subject"))?;
             Ok::<_, ApiError>((event, case.revision, subject))

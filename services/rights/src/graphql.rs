@@ -381,6 +381,8 @@ fn alert_reason(attention: &Attention) -> String {
 /// see is `NOT_FOUND`, exactly like one that does not exist.
 async fn complaint_for(ctx: &Context<'_>, id: &ID, action: Action) -> Result<ComplaintRecord> {
     let id = uuid_arg("id", id)?;
+    // Log in first, so that nobody outside can tell an existing complaint from a missing one.
+    account(ctx)?;
     let record = service(ctx).complaint(id).ok_or_else(|| ApiError::NotFound("complaint".into()))?;
     authorize(ctx, action, &record.resource()).await?;
     Ok(record)
