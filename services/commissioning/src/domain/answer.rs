@@ -1,0 +1,152 @@
+//! Commissioners' answers to one shared feedback item, in the stream `answer-<item id>`.
+//!
+//! A commissioner acknowledges an item ("we have read this"), and may answer it "not acted
+//! on, because …". Linking the item to a decision is recorded on the decision, not here.
+//! Whether the item was shared with commissioners is checked by the service.
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Rejection, conflict, happened, invalid, required};
+
+/// The stream category of answers (`answer-<feedback item id>`).
+pub const ANSWER: &str = "answer";
+
+/// Longest reason for not acting, in characters.
+pub const MAX_REASON_CHARS: usize = 1000;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackAcknowledged {
+    pub item: Uuid,
+    pub on: Date,
+    pub by: Uuid,
+}
+
+/// "Not acted on, because …".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackAnswered {
+    pub item: Uuid,
+    pub on: Date,
+    pub reason: String,
+    pub by: Uuid,
+}
+
+/// Every event of an answer. Serialized, an event is its data alone; the type travels beside
+/// it as [`Event::event_type`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Event {
+    Acknowledged(FeedbackAcknowledged),
+    Answered(FeedbackAnswered),
+}
+
+impl Event {
+    /// The event type stored in the log.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Event::Acknowledged(_) => "FeedbackAcknowledged",
+            Event::Answered(_) => "FeedbackAnswered",
+        }
+    }
+
+    /// The feedback item the event is about.
+    pub fn item(&self) -> Uuid {
+        match self {
+            Event::Acknowledged(e) => e.item,
+            Event::Answered(e) => e.item,
+        }
+    }
+}
+
+/// What commissioners have said about one feedback item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    pub item: Uuid,
+    /// When and by whom it was acknowledged.
+    pub acknowledged: Option<(Date, Uuid)>,
+    /// When, why it was not acted on, and by whom.
+    pub answered: Option<(Date, String, Uuid)>,
+    /// The stream revision of the last event applied (the first alone is 0).
+    pub revision: u64,
+}
+
+impl Answer {
+    /// Folds an item's answer events; `None` when there are none.
+    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Event>) -> Option<Answer> {
+        let mut events = events.into_iter();
+        let first = events.next()?;
+        let mut answer = Answer { item: first.item(), acknowledged: None, answered: None, revision: 0 };
+        answer.record(first);
+        for event in events {
+            answer.apply(event);
+        }
+        Some(answer)
+    }
+
+    /// Applies a later event.
+    pub fn apply(&mut self, event: &Event) {
+        self.revision += 1;
+        self.record(event);
+    }
+
+    fn record(&mut self, event: &Event) {
+        match event {
+            Event::Acknowledged(e) => self.acknowledged = Some((e.on, e.by)),
+            Event::Answered(e) => self.answered = Some((e.on, e.reason.clone(), e.by)),
+        }
+    }
+
+    /// The first response of either kind: the earlier of acknowledgement and answer.
+    pub fn first_response(&self) -> Option<Date> {
+        let acknowledged = self.acknowledged.map(|(on, _)| on);
+        let answered = self.answered.as_ref().map(|(on, _, _)| *on);
+        match (acknowledged, answered) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}
+
+fn same_item(answer: Option<&Answer>, item: Uuid) -> Result<(), Rejection> {
+    match answer {
+        Some(answer) if answer.item != item => Err(invalid("itemId", "these answers belong to another item")),
+        _ => Ok(()),
+    }
+}
+
+/// Acknowledges a shared item: commissioners have read it.
+pub fn acknowledge(answer: Option<&Answer>, item: Uuid, by: Uuid, on: Date, today: Date) -> Result<Event, Rejection> {
+    same_item(answer, item)?;
+    if answer.is_some_and(|answer| answer.acknowledged.is_some()) {
+        return Err(conflict("this feedback has already been acknowledged"));
+    }
+    if answer.is_some_and(|answer| answer.answered.is_some()) {
+        return Err(conflict("this feedback has already been answered"));
+    }
+    happened("on", on, today)?;
+    Ok(Event::Acknowledged(FeedbackAcknowledged { item, on, by }))
+}
+
+/// Answers a shared item "not acted on, because …".
+pub fn answer_not_acted_on(
+    answer: Option<&Answer>,
+    item: Uuid,
+    reason: &str,
+    by: Uuid,
+    on: Date,
+    today: Date,
+) -> Result<Event, Rejection> {
+    same_item(answer, item)?;
+    if answer.is_some_and(|answer| answer.answered.is_some()) {
+        return Err(conflict("this feedback has already been answered"));
+    }
+    let reason = required("reason", reason, MAX_REASON_CHARS, "say why it was not acted on, in 1–1000 characters")?;
+    happened("on", on, today)?;
+    if let Some((acknowledged, _)) = answer.and_then(|answer| answer.acknowledged)
+        && on < acknowledged
+    {
+        return Err(invalid("on", "the date cannot be before the feedback was acknowledged"));
+    }
+    Ok(Event::Answered(FeedbackAnswered { item, on, reason, by }))
+}

@@ -1,0 +1,45 @@
+//! Commissioning decisions, answers to shared feedback and loop metrics, free of storage and web.
+
+pub mod answer;
+pub mod decision;
+pub mod metrics;
+
+use jiff::civil::{Date, date};
+
+/// A command refused: the input field and what is wrong, or a state conflict.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    Invalid { field: String, message: String },
+    Conflict(String),
+}
+
+pub(crate) fn invalid(field: &str, message: impl Into<String>) -> Rejection {
+    Rejection::Invalid { field: field.to_owned(), message: message.into() }
+}
+
+pub(crate) fn conflict(message: &str) -> Rejection {
+    Rejection::Conflict(message.to_owned())
+}
+
+/// Trimmed text of 1 to `max` characters.
+pub(crate) fn required(field: &str, text: &str, max: usize, message: &str) -> Result<String, Rejection> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > max {
+        return Err(invalid(field, message));
+    }
+    Ok(text.to_owned())
+}
+
+/// A date something happened: not in the future and not before 2000.
+pub(crate) fn happened(field: &str, on: Date, today: Date) -> Result<(), Rejection> {
+    if on > today {
+        return Err(invalid(field, "the date cannot be in the future"));
+    }
+    if on < date(2000, 1, 1) {
+        return Err(invalid(field, "the date cannot be before 2000"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
