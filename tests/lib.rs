@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use heard::{RunningServer, Services, Settings};
 use heard_access::Role;
 use heard_advocacy::service::AdvocacyService;
+use heard_commissioning::service::CommissioningService;
 use heard_eventstore::EventStore;
 use heard_feedback::FeedbackService;
 use heard_identity::{IdentityService, NewAccount};
@@ -24,6 +25,7 @@ pub struct TestApp {
     pub feedback: FeedbackService,
     pub rights: RightsService,
     pub advocacy: AdvocacyService,
+    pub commissioning: CommissioningService,
     /// Every service, as the server opened them.
     pub services: Services,
     server: Option<RunningServer>,
@@ -60,6 +62,7 @@ pub async fn spawn_app_in(data_dir: TempDir, change: impl FnOnce(&mut Settings))
         feedback: server.services.feedback.clone(),
         rights: server.services.rights.clone(),
         advocacy: server.services.advocacy.clone(),
+        commissioning: server.services.commissioning.clone(),
         services: server.services.clone(),
         client,
         server: Some(server),

@@ -186,10 +186,18 @@ pub enum Action {
     HandleComplaint,
     /// See complaint patterns by article, provider, outcome and period (counts only).
     ViewComplaintPatterns,
+    /// Propose a commissioning decision, change it, and link or unlink its evidence.
+    RecordDecision,
+    /// Read commissioning decisions (their evidence is shown only as far as each item allows).
+    ViewDecision,
+    /// Acknowledge a shared feedback item, or answer it "not acted on, because …".
+    AnswerFeedback,
+    /// Read a "you said, we did" report; without a login, its public version.
+    ViewReport,
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 31] = [
         Action::ViewAccount,
         Action::ListAccounts,
         Action::CreateAccount,
@@ -217,6 +225,10 @@ impl Action {
         Action::ViewComplainant,
         Action::HandleComplaint,
         Action::ViewComplaintPatterns,
+        Action::RecordDecision,
+        Action::ViewDecision,
+        Action::AnswerFeedback,
+        Action::ViewReport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -248,6 +260,10 @@ impl Action {
             Action::ViewComplainant => "view_complainant",
             Action::HandleComplaint => "handle_complaint",
             Action::ViewComplaintPatterns => "view_complaint_patterns",
+            Action::RecordDecision => "record_decision",
+            Action::ViewDecision => "view_decision",
+            Action::AnswerFeedback => "answer_feedback",
+            Action::ViewReport => "view_report",
         }
     }
 
@@ -433,8 +449,9 @@ impl Decision {
 /// May `actor` do `action` to `resource`? The only place in Heard that decides.
 pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
     use Action::*;
-    if action == ViewReferenceData {
-        // Hub and provider names are public: "you said, we did" pages name them.
+    if matches!(action, ViewReferenceData | ViewReport) {
+        // Hub and provider names are public, and so is "you said, we did": each report shows
+        // only what the asker may see (the public version to someone not logged in).
         return Decision::Allow;
     }
     if let (ViewFeedback, Resource::Feedback(facts)) = (action, resource) {
@@ -538,6 +555,18 @@ pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
         (ViewComplaintPatterns, _) => {
             Decision::deny("only commissioners and complaints handlers can see complaint patterns")
         }
+        // Commissioning: commissioners decide; everyone who works in Heard can follow what was
+        // decided (administrators get no content by virtue of their role).
+        (RecordDecision, _) if actor.has(Role::Commissioner) => Decision::Allow,
+        (RecordDecision, _) => Decision::deny("only commissioners record commissioning decisions"),
+        (ViewDecision, _) if actor.roles.iter().any(|role| *role != Role::Administrator) => Decision::Allow,
+        (ViewDecision, _) => Decision::deny("administrators manage accounts, not commissioning content"),
+        (AnswerFeedback, Resource::Feedback(facts)) => match feedback_view(actor, facts) {
+            None => Decision::conceal("this feedback is not shared with you"),
+            Some(_) if actor.has(Role::Commissioner) => Decision::Allow,
+            Some(_) => Decision::deny("only commissioners answer shared feedback"),
+        },
+        (AnswerFeedback, _) => Decision::deny("only commissioners answer shared feedback"),
         _ => Decision::deny("this is not something your role can do"),
     }
 }

@@ -233,6 +233,24 @@ fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
         (HandleComplaint, "in scope: the overdue queue", Resource::System, "FFFAFFFU"),
         (ViewComplaintPatterns, "in scope", Resource::System, "FFFAAFFU"),
         (ViewComplaintPatterns, "out of scope", Resource::System, "FFFAAFFU"),
+        (RecordDecision, "in scope", Resource::System, "FFFFAFFU"),
+        (RecordDecision, "out of scope", Resource::System, "FFFFAFFU"),
+        (ViewDecision, "in scope", Resource::System, "AAAAAAFU"),
+        (ViewDecision, "out of scope", Resource::System, "AAAAAAFU"),
+        (
+            AnswerFeedback,
+            "in scope: shared with commissioners",
+            feedback(CRAWLEY, Some(Consent::Commissioners), true, "cgl", None),
+            "NNNNAFNU",
+        ),
+        (
+            AnswerFeedback,
+            "out of scope: not shared yet",
+            feedback(CRAWLEY, Some(Consent::Commissioners), false, "cgl", None),
+            "NNNNNNNU",
+        ),
+        (ViewReport, "in scope", Resource::System, "AAAAAAAA"),
+        (ViewReport, "out of scope", Resource::System, "AAAAAAAA"),
     ]
 }
 

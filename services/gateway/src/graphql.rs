@@ -8,6 +8,7 @@ use std::time::Duration;
 use async_graphql::{MergedObject, MergedSubscription, Object, Schema, SimpleObject, Subscription};
 use futures::Stream;
 use heard_advocacy::graphql::{AdvocacyMutation, AdvocacyQuery};
+use heard_commissioning::graphql::{CommissioningMutation, CommissioningQuery};
 use heard_eventstore::EventStore;
 use heard_feedback::graphql::{FeedbackMutation, FeedbackQuery, FeedbackSubscription};
 use heard_identity::{IdentityMutation, IdentityQuery};
@@ -20,11 +21,11 @@ pub type HeardSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Every service's queries.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(GatewayQuery, IdentityQuery, FeedbackQuery, RightsQuery, AdvocacyQuery);
+pub struct QueryRoot(GatewayQuery, IdentityQuery, FeedbackQuery, RightsQuery, AdvocacyQuery, CommissioningQuery);
 
 /// Every service's mutations.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(IdentityMutation, FeedbackMutation, RightsMutation, AdvocacyMutation);
+pub struct MutationRoot(IdentityMutation, FeedbackMutation, RightsMutation, AdvocacyMutation, CommissioningMutation);
 
 /// Every service's subscriptions.
 #[derive(MergedSubscription, Default)]
@@ -96,7 +97,8 @@ pub fn build_schema(store: EventStore, services: &Services) -> HeardSchema {
     let builder = heard_identity::graphql::register(builder, services.identity.clone());
     let builder = heard_feedback::graphql::register(builder, services.feedback.clone());
     let builder = heard_rights::graphql::register(builder, services.rights.clone());
-    heard_advocacy::graphql::register(builder, services.advocacy.clone()).finish()
+    let builder = heard_advocacy::graphql::register(builder, services.advocacy.clone());
+    heard_commissioning::graphql::register(builder, services.commissioning.clone()).finish()
 }
 
 /// The SDL of the composed schema, as committed in `schema/heard.graphql`.
@@ -112,5 +114,6 @@ pub fn sdl_files() -> Vec<(&'static str, String)> {
         ("feedback.graphql", heard_feedback::graphql::subgraph_sdl()),
         ("rights.graphql", heard_rights::graphql::subgraph_sdl()),
         ("advocacy.graphql", heard_advocacy::graphql::subgraph_sdl()),
+        ("commissioning.graphql", heard_commissioning::graphql::subgraph_sdl()),
     ]
 }

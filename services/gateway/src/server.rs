@@ -12,6 +12,7 @@ use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use heard_advocacy::service::AdvocacyService;
+use heard_commissioning::service::CommissioningService;
 use heard_eventstore::{EventStore, Upcasters};
 use heard_feedback::FeedbackService;
 use heard_identity::IdentityService;
@@ -31,6 +32,7 @@ pub struct Services {
     pub feedback: FeedbackService,
     pub rights: RightsService,
     pub advocacy: AdvocacyService,
+    pub commissioning: CommissioningService,
 }
 
 impl Services {
@@ -44,9 +46,13 @@ impl Services {
             .await
             .context("cannot start the feedback service")?;
         let calendar = settings.calendar.calendar().map_err(anyhow::Error::msg)?;
-        let rights = RightsService::open(store.clone(), calendar).await.context("cannot start the rights service")?;
+        let rights =
+            RightsService::open(store.clone(), calendar.clone()).await.context("cannot start the rights service")?;
         let advocacy = AdvocacyService::open(store.clone()).await.context("cannot start the advocacy service")?;
-        Ok(Services { identity, feedback, rights, advocacy })
+        let commissioning = CommissioningService::open(store.clone(), calendar)
+            .await
+            .context("cannot start the commissioning service")?;
+        Ok(Services { identity, feedback, rights, advocacy, commissioning })
     }
 
     /// Waits for every service's follower to stop after the store closed.
@@ -55,6 +61,7 @@ impl Services {
         self.feedback.stopped().await;
         self.rights.stopped().await;
         self.advocacy.stopped().await;
+        self.commissioning.stopped().await;
     }
 }
 

@@ -1,0 +1,724 @@
+//! The commissioning service's part of the GraphQL schema (a federation subgraph).
+//!
+//! Decisions carry no personal data; their evidence is shown as far as each piece allows the
+//! asker now: a linked feedback item's words appear only while its consent covers the asker,
+//! and a withdrawn consent empties the link's content everywhere while the link itself stays.
+
+use async_graphql::connection::Connection;
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, Schema, SimpleObject};
+use heard_access::{Action, Actor, Resource};
+use heard_api::{ApiError, account, authorize, date_arg, paginate, today, uuid_arg, viewer};
+use jiff::civil::Date;
+use uuid::Uuid;
+
+use crate::domain::decision::{self, Decision, Evidence, Link, NewDecision, ladder_name};
+use crate::report::{Report, Scope};
+use crate::service::{CommissioningService, State};
+
+fn service<'a>(ctx: &'a Context<'_>) -> &'a CommissioningService {
+    ctx.data_unchecked::<CommissioningService>()
+}
+
+/// Adds what this service's resolvers need to a schema being built.
+pub fn register<Q, M, S>(
+    builder: async_graphql::SchemaBuilder<Q, M, S>,
+    commissioning: CommissioningService,
+) -> async_graphql::SchemaBuilder<Q, M, S> {
+    builder.data(commissioning)
+}
+
+/// This service as a federation subgraph (`schema/commissioning.graphql`).
+pub fn subgraph_sdl() -> String {
+    Schema::build(CommissioningQuery, CommissioningMutation, async_graphql::EmptySubscription)
+        .enable_federation()
+        .finish()
+        .sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+}
+
+/// proposed → agreed → in progress → done, or not taken / withdrawn.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "DecisionStatus", remote = "crate::domain::decision::Status")]
+pub enum StatusName {
+    Proposed,
+    Agreed,
+    InProgress,
+    Done,
+    NotTaken,
+    Withdrawn,
+}
+
+/// What a piece of evidence is.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EvidenceKind {
+    /// A feedback item shared with commissioners.
+    FeedbackItem,
+    Theme,
+    /// The learning recorded on a complaint.
+    ComplaintLearning,
+    /// A systemic theme from advocacy (dimension `domain` or `theme`).
+    AdvocacyTheme,
+}
+
+fn kind_of(evidence: &Evidence) -> EvidenceKind {
+    match evidence {
+        Evidence::FeedbackItem { .. } => EvidenceKind::FeedbackItem,
+        Evidence::Theme { .. } => EvidenceKind::Theme,
+        Evidence::ComplaintLearning { .. } => EvidenceKind::ComplaintLearning,
+        Evidence::AdvocacyTheme { .. } => EvidenceKind::AdvocacyTheme,
+    }
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Milestone {
+    pub id: ID,
+    pub title: String,
+    pub due: String,
+    pub met_on: Option<String>,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Progress {
+    pub percent: u8,
+    pub note: String,
+    pub on: String,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct StatusChange {
+    pub status: StatusName,
+    pub on: String,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct OutcomeReview {
+    pub on: String,
+    pub summary: String,
+}
+
+/// One piece of evidence linked to a decision ("you said"), with why it mattered. Links are
+/// never edited: a withdrawn one stays, marked with when and why.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct EvidenceLink {
+    pub id: ID,
+    pub kind: EvidenceKind,
+    pub rationale: String,
+    pub linked_on: String,
+    pub linked_by: ID,
+    pub withdrawn_on: Option<String>,
+    pub withdrawn_because: Option<String>,
+    /// The feedback item, theme, complaint or advocacy value it points at.
+    pub target: String,
+    /// What it said, as far as the asker may see it now: the item's shared words (gone once
+    /// consent is withdrawn), the theme's name, the complaint's learning, the advocacy theme.
+    pub content: Option<String>,
+}
+
+/// A commissioning decision, now or as it was at a point in the log.
+pub struct DecisionView {
+    decision: Decision,
+    links: Vec<EvidenceLink>,
+    /// The log position this view was built at.
+    position: u64,
+    chain_head: String,
+}
+
+impl DecisionView {
+    /// Builds the view from `at` (the model now, or a replay), checking each item's content
+    /// against `now` as well, so that content withdrawn since disappears from old views too.
+    fn new(decision: Decision, at: &State, now: &State, actor: &Actor) -> DecisionView {
+        let links = decision.links.iter().map(|link| evidence_link(link, at, now, actor)).collect();
+        DecisionView { decision, links, position: at.position, chain_head: at.chain_head.clone() }
+    }
+}
+
+fn evidence_link(link: &Link, at: &State, now: &State, actor: &Actor) -> EvidenceLink {
+    let (target, content) = match &link.evidence {
+        Evidence::FeedbackItem { item } => {
+            let allowed_now = now.items.get(item).and_then(|found| found.text_for(actor)).is_some();
+            let then = at.items.get(item).and_then(|found| found.text_for(actor)).map(str::to_owned);
+            (item.to_string(), then.filter(|_| allowed_now))
+        }
+        Evidence::Theme { theme } => (theme.clone(), at.themes.get(theme).cloned()),
+        Evidence::ComplaintLearning { complaint } => {
+            (complaint.to_string(), at.learning.get(complaint).map(|learning| learning.statements.join("; ")))
+        }
+        Evidence::AdvocacyTheme { dimension, value } => {
+            let label = if dimension == "theme" { at.themes.get(value).cloned() } else { None };
+            (format!("{dimension}:{value}"), Some(label.unwrap_or_else(|| value.replace('_', " "))))
+        }
+    };
+    EvidenceLink {
+        id: ID(link.link.to_string()),
+        kind: kind_of(&link.evidence),
+        rationale: link.rationale.clone(),
+        linked_on: link.linked_on.to_string(),
+        linked_by: ID(link.by.to_string()),
+        withdrawn_on: link.unlinked.as_ref().map(|(on, _)| on.to_string()),
+        withdrawn_because: link.unlinked.as_ref().map(|(_, why)| why.clone()),
+        target,
+        content,
+    }
+}
+
+#[Object(name = "Decision")]
+impl DecisionView {
+    async fn id(&self) -> ID {
+        ID(self.decision.id.to_string())
+    }
+    async fn title(&self) -> &str {
+        &self.decision.title
+    }
+    async fn service_area(&self) -> &str {
+        &self.decision.service_area
+    }
+    /// The body that decides, e.g. "DAAT board".
+    async fn decided_by(&self) -> &str {
+        &self.decision.decided_by
+    }
+    async fn decision_date(&self) -> String {
+        self.decision.decision_date.to_string()
+    }
+    async fn status(&self) -> StatusName {
+        self.decision.status.into()
+    }
+    async fn status_history(&self) -> Vec<StatusChange> {
+        let history = &self.decision.status_history;
+        history.iter().map(|(status, on)| StatusChange { status: (*status).into(), on: on.to_string() }).collect()
+    }
+    /// The rung on Arnstein's ladder at which people who use services were involved (1–8).
+    async fn ladder_rung(&self) -> u8 {
+        self.decision.ladder_rung
+    }
+    /// Its name: manipulation, therapy, informing, consultation, placation, partnership,
+    /// delegated power, citizen control.
+    async fn ladder_name(&self) -> Option<&'static str> {
+        ladder_name(self.decision.ladder_rung)
+    }
+    /// How people who use services were involved.
+    async fn involvement(&self) -> &str {
+        &self.decision.involvement
+    }
+    async fn milestones(&self) -> Vec<Milestone> {
+        self.decision
+            .milestones
+            .iter()
+            .map(|m| Milestone {
+                id: ID(m.id.to_string()),
+                title: m.title.clone(),
+                due: m.due.to_string(),
+                met_on: m.met_on.map(|d| d.to_string()),
+            })
+            .collect()
+    }
+    async fn progress(&self) -> Option<Progress> {
+        let (percent, note, on) = self.decision.progress.clone()?;
+        Some(Progress { percent, note, on: on.to_string() })
+    }
+    async fn outcome_reviews(&self) -> Vec<OutcomeReview> {
+        let reviews = &self.decision.outcome_reviews;
+        reviews.iter().map(|(on, summary)| OutcomeReview { on: on.to_string(), summary: summary.clone() }).collect()
+    }
+    /// Every link ever made, withdrawn ones included (see `withdrawnOn`).
+    async fn evidence(&self, #[graphql(default)] include_withdrawn: bool) -> Vec<EvidenceLink> {
+        self.links.iter().filter(|link| include_withdrawn || link.withdrawn_on.is_none()).cloned().collect()
+    }
+    /// The log position this view was computed at.
+    async fn position(&self) -> u64 {
+        self.position
+    }
+    /// The chain hash at `position`: `heard verify --at POSITION` confirms it later.
+    async fn chain_head(&self) -> &str {
+        &self.chain_head
+    }
+}
+
+/// Whose input a report is about, and when it was said.
+#[derive(InputObject, Default)]
+pub struct ReportScopeInput {
+    /// A hub id, or the Forum's (`west-sussex-forum`).
+    pub hub: Option<ID>,
+    pub provider: Option<ID>,
+    pub theme: Option<ID>,
+    /// `YYYY-MM-DD`: items said from this day …
+    pub from: Option<String>,
+    /// … to this day.
+    pub to: Option<String>,
+}
+
+impl ReportScopeInput {
+    fn scope(self) -> Result<Scope, ApiError> {
+        let from = self.from.as_deref().map(|from| date_arg("scope.from", from)).transpose()?;
+        let to = self.to.as_deref().map(|to| date_arg("scope.to", to)).transpose()?;
+        if let (Some(from), Some(to)) = (from, to)
+            && from > to
+        {
+            return Err(ApiError::bad_input("scope.to", "the end of the period cannot be before its start"));
+        }
+        Ok(Scope {
+            hub: self.hub.map(|id| id.0),
+            provider: self.provider.map(|id| id.0),
+            theme: self.theme.map(|id| id.0),
+            from,
+            to,
+        })
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct ThemeCountView {
+    pub theme: ID,
+    pub name: String,
+    /// `null` when 1 to 4: suppressed so nobody can be recognised.
+    pub count: Option<u64>,
+}
+
+#[derive(SimpleObject)]
+pub struct ReportItemView {
+    pub id: ID,
+    pub hub: ID,
+    pub themes: Vec<String>,
+    pub text: String,
+    pub said_on: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct NotActedOnView {
+    pub item: ID,
+    /// The item's words, where consent allows.
+    pub text: Option<String>,
+    pub reason: String,
+    pub on: String,
+}
+
+/// A "you said, we did" report.
+pub struct ReportView {
+    report: Report,
+    decisions: Vec<DecisionView>,
+}
+
+#[Object(name = "YouSaidWeDid")]
+impl ReportView {
+    /// The public version shows only what people agreed to make public.
+    async fn public(&self) -> bool {
+        self.report.public
+    }
+    /// The log position and chain head it was computed at: `heard verify --at POSITION`
+    /// confirms later that the evidence behind it has not been rewritten.
+    async fn position(&self) -> u64 {
+        self.report.position
+    }
+    async fn chain_head(&self) -> &str {
+        &self.report.chain_head
+    }
+    /// Items shared with commissioners in scope (`null` when 1 to 4).
+    async fn shared_items(&self) -> Option<u64> {
+        self.report.shared_items
+    }
+    /// "You said": counts by theme, most first.
+    async fn said(&self) -> Vec<ThemeCountView> {
+        let said = &self.report.said;
+        said.iter()
+            .map(|c| ThemeCountView { theme: ID(c.theme.clone()), name: c.name.clone(), count: c.count })
+            .collect()
+    }
+    /// Examples in people's own words, where their consent allows.
+    async fn representative_items(&self) -> Vec<ReportItemView> {
+        self.report
+            .representative
+            .iter()
+            .map(|item| ReportItemView {
+                id: ID(item.item.to_string()),
+                hub: ID(item.hub.clone()),
+                themes: item.themes.clone(),
+                text: item.text.clone(),
+                said_on: item.said_on.map(|d| d.to_string()),
+            })
+            .collect()
+    }
+    /// "We did": the decisions this input fed into, and what came of them.
+    async fn decisions(&self) -> &[DecisionView] {
+        &self.decisions
+    }
+    /// Items answered "not acted on", with the reason.
+    async fn not_acted_on(&self) -> Vec<NotActedOnView> {
+        self.report
+            .not_acted_on
+            .iter()
+            .map(|answer| NotActedOnView {
+                item: ID(answer.item.to_string()),
+                text: answer.text.clone(),
+                reason: answer.reason.clone(),
+                on: answer.on.to_string(),
+            })
+            .collect()
+    }
+    /// Items that reached a decision or a reasoned answer (`null` when 1 to 4).
+    async fn closed_items(&self) -> Option<u64> {
+        self.report.closed_items
+    }
+    /// The share of shared items whose loop closed: a decision or a reasoned answer.
+    async fn loop_closure_rate(&self) -> Option<f64> {
+        self.report.loop_closure_rate
+    }
+    /// The median working days from sharing to a commissioner's first response.
+    async fn median_working_days_to_first_response(&self) -> Option<f64> {
+        self.report.median_working_days
+    }
+}
+
+/// The loop figures of a report alone.
+#[derive(SimpleObject)]
+pub struct LoopMetrics {
+    pub shared_items: Option<u64>,
+    pub closed_items: Option<u64>,
+    pub loop_closure_rate: Option<f64>,
+    pub median_working_days_to_first_response: Option<f64>,
+    pub position: u64,
+    pub chain_head: String,
+}
+
+fn report_view(ctx: &Context<'_>, report: Report) -> ReportView {
+    let actor = viewer(ctx).actor.clone();
+    let reader = if report.public { Actor::anonymous() } else { actor };
+    let decisions = service(ctx).read(|state| {
+        report.decisions.iter().map(|found| DecisionView::new(found.decision.clone(), state, state, &reader)).collect()
+    });
+    ReportView { report, decisions }
+}
+
+/// The end of a day, in microseconds since the epoch (the server's time zone).
+fn end_of(date: Date) -> Option<i64> {
+    let next = date.tomorrow().ok()?.to_zoned(jiff::tz::TimeZone::system()).ok()?;
+    Some(next.timestamp().as_microsecond() - 1)
+}
+
+#[derive(Default)]
+pub struct CommissioningQuery;
+
+#[Object]
+impl CommissioningQuery {
+    /// One decision: as it stands, or "as at" a log position, a date, or its own decision
+    /// date, replayed from the log to show exactly the evidence linked then and what it said.
+    async fn decision(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        #[graphql(desc = "A global log position, e.g. from a report")] at_position: Option<u64>,
+        #[graphql(desc = "A day, YYYY-MM-DD: the decision as it stood at the end of it")] as_at: Option<String>,
+        #[graphql(default, desc = "As it stood at the end of its own decision date")] as_at_decision_date: bool,
+    ) -> Result<DecisionView> {
+        authorize(ctx, Action::ViewDecision, &Resource::System).await?;
+        let id = uuid_arg("id", &id)?;
+        let commissioning = service(ctx);
+        let current = commissioning.decision(id).ok_or_else(|| ApiError::NotFound("decision".into()))?;
+        let actor = viewer(ctx).actor.clone();
+        let as_at = as_at.as_deref().map(|day| date_arg("asAt", day)).transpose()?;
+        let day = if as_at_decision_date { Some(current.decision_date) } else { as_at };
+        if at_position.is_none() && day.is_none() {
+            return Ok(commissioning.read(|state| DecisionView::new(current, state, state, &actor)));
+        }
+        let head = commissioning.read(|state| state.position);
+        let position = at_position.unwrap_or(head);
+        if position > head {
+            return Err(ApiError::bad_input("atPosition", format!("the log ends at position {head}")).into());
+        }
+        let then = commissioning.replay(position, day.and_then(end_of)).await?;
+        let decision = then
+            .decisions
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| ApiError::NotFound("decision at that point (it was proposed later)".into()))?;
+        Ok(commissioning.read(|now| DecisionView::new(decision, &then, now, &actor)))
+    }
+
+    /// Decisions, newest first.
+    async fn decisions(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<StatusName>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Connection<String, DecisionView>> {
+        authorize(ctx, Action::ViewDecision, &Resource::System).await?;
+        let actor = viewer(ctx).actor.clone();
+        let status = status.map(decision::Status::from);
+        let views = service(ctx).read(|state| {
+            state
+                .newest_first()
+                .filter(|d| status.is_none_or(|status| d.status == status))
+                .map(|d| DecisionView::new(d.clone(), state, state, &actor))
+                .collect::<Vec<_>>()
+        });
+        Ok(paginate(views, after, before, first, last)?)
+    }
+
+    /// "You said, we did" for a hub, the Forum, a provider, a theme and/or a period. Without a
+    /// login (or with `public: true`) only what people agreed to make public is shown.
+    async fn you_said_we_did(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] scope: ReportScopeInput,
+        #[graphql(default)] public: bool,
+    ) -> Result<ReportView> {
+        authorize(ctx, Action::ViewReport, &Resource::System).await?;
+        let public = public || viewer(ctx).actor.account.is_none();
+        let scope = scope.scope()?;
+        let report = service(ctx).report(&viewer(ctx).actor, &scope, public);
+        Ok(report_view(ctx, report))
+    }
+
+    /// The loop figures alone: shared, closed, the closure rate and the median working days
+    /// to a first response.
+    async fn loop_metrics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] scope: ReportScopeInput,
+    ) -> Result<LoopMetrics> {
+        authorize(ctx, Action::ViewReport, &Resource::System).await?;
+        let public = viewer(ctx).actor.account.is_none();
+        let report = service(ctx).report(&viewer(ctx).actor, &scope.scope()?, public);
+        Ok(LoopMetrics {
+            shared_items: report.shared_items,
+            closed_items: report.closed_items,
+            loop_closure_rate: report.loop_closure_rate,
+            median_working_days_to_first_response: report.median_working_days,
+            position: report.position,
+            chain_head: report.chain_head,
+        })
+    }
+}
+
+#[derive(InputObject)]
+pub struct ProposeDecisionInput {
+    pub title: String,
+    pub service_area: String,
+    /// The body that decides, e.g. "DAAT board".
+    pub decided_by: String,
+    /// `YYYY-MM-DD`.
+    pub decision_date: String,
+    /// Arnstein's ladder, 1 (manipulation) to 8 (citizen control).
+    pub ladder_rung: u8,
+    /// How people who use services were involved.
+    pub involvement: String,
+}
+
+/// What to link: give the field that matches `kind`.
+#[derive(InputObject)]
+pub struct LinkEvidenceInput {
+    pub kind: EvidenceKind,
+    pub item_id: Option<ID>,
+    pub theme: Option<ID>,
+    pub complaint_id: Option<ID>,
+    /// For advocacy themes: `domain` or `theme`.
+    pub dimension: Option<String>,
+    pub value: Option<String>,
+    /// Why this evidence mattered to the decision.
+    pub rationale: String,
+    pub on: Option<String>,
+}
+
+impl LinkEvidenceInput {
+    fn evidence(&self) -> Result<Evidence, ApiError> {
+        let missing =
+            |field: &str| ApiError::bad_input(format!("input.{field}"), "give this for this kind of evidence");
+        Ok(match self.kind {
+            EvidenceKind::FeedbackItem => Evidence::FeedbackItem {
+                item: uuid_arg("input.itemId", self.item_id.as_ref().ok_or_else(|| missing("itemId"))?)?,
+            },
+            EvidenceKind::Theme => Evidence::Theme { theme: self.theme.clone().ok_or_else(|| missing("theme"))?.0 },
+            EvidenceKind::ComplaintLearning => Evidence::ComplaintLearning {
+                complaint: uuid_arg(
+                    "input.complaintId",
+                    self.complaint_id.as_ref().ok_or_else(|| missing("complaintId"))?,
+                )?,
+            },
+            EvidenceKind::AdvocacyTheme => Evidence::AdvocacyTheme {
+                dimension: self.dimension.clone().ok_or_else(|| missing("dimension"))?,
+                value: self.value.clone().ok_or_else(|| missing("value"))?,
+            },
+        })
+    }
+}
+
+fn on_or_today(field: &str, on: Option<&str>) -> Result<Date, ApiError> {
+    on.map_or_else(|| Ok(today()), |on| date_arg(field, on))
+}
+
+fn reject(rejection: crate::domain::Rejection) -> ApiError {
+    match rejection {
+        crate::domain::Rejection::Invalid { field, message } => ApiError::BadUserInput { field, message },
+        crate::domain::Rejection::Conflict(message) => ApiError::Conflict(message),
+    }
+}
+
+/// Runs one decision command as a commissioner and shows the decision after it.
+async fn decide(
+    ctx: &Context<'_>,
+    id: &ID,
+    command: impl FnOnce(&Decision, Uuid) -> Result<decision::Event, crate::domain::Rejection>,
+) -> Result<DecisionView> {
+    authorize(ctx, Action::RecordDecision, &Resource::System).await?;
+    let by = account(ctx)?;
+    let id = uuid_arg("id", id)?;
+    let commissioning = service(ctx);
+    let decision = commissioning.change(id, by, |found, _| command(found, by).map_err(reject)).await?;
+    let actor = viewer(ctx).actor.clone();
+    Ok(commissioning.read(|state| DecisionView::new(decision, state, state, &actor)))
+}
+
+/// Finds a feedback item commissioning knows, and asks the policy whether the asker may
+/// answer it (concealed when they may not even see it).
+async fn answerable(ctx: &Context<'_>, item: &ID) -> Result<Uuid> {
+    account(ctx)?;
+    let item = uuid_arg("itemId", item)?;
+    let facts = service(ctx).read(|state| state.items.get(&item).map(|found| found.facts()));
+    let facts = facts.ok_or_else(|| ApiError::NotFound("feedback".into()))?;
+    authorize(ctx, Action::AnswerFeedback, &Resource::Feedback(facts)).await?;
+    Ok(item)
+}
+
+/// Where a commissioner's answer to an item stands.
+#[derive(SimpleObject)]
+pub struct FeedbackAnswer {
+    pub item_id: ID,
+    pub acknowledged_on: Option<String>,
+    pub not_acted_on_reason: Option<String>,
+    pub answered_on: Option<String>,
+}
+
+impl From<crate::domain::answer::Answer> for FeedbackAnswer {
+    fn from(answer: crate::domain::answer::Answer) -> Self {
+        FeedbackAnswer {
+            item_id: ID(answer.item.to_string()),
+            acknowledged_on: answer.acknowledged.map(|(on, _)| on.to_string()),
+            not_acted_on_reason: answer.answered.as_ref().map(|(_, reason, _)| reason.clone()),
+            answered_on: answer.answered.map(|(on, _, _)| on.to_string()),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct CommissioningMutation;
+
+#[Object]
+impl CommissioningMutation {
+    async fn propose_decision(&self, ctx: &Context<'_>, input: ProposeDecisionInput) -> Result<DecisionView> {
+        authorize(ctx, Action::RecordDecision, &Resource::System).await?;
+        let by = account(ctx)?;
+        let new = NewDecision {
+            decision: Uuid::new_v4(),
+            title: input.title,
+            service_area: input.service_area,
+            decided_by: input.decided_by,
+            decision_date: date_arg("input.decisionDate", &input.decision_date)?,
+            ladder_rung: input.ladder_rung,
+            involvement: input.involvement,
+            proposed_by: by,
+        };
+        let commissioning = service(ctx);
+        let decision = commissioning.propose(new).await?;
+        let actor = viewer(ctx).actor.clone();
+        Ok(commissioning.read(|state| DecisionView::new(decision, state, state, &actor)))
+    }
+
+    async fn update_decision_status(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        status: StatusName,
+        on: Option<String>,
+    ) -> Result<DecisionView> {
+        let on = on_or_today("on", on.as_deref())?;
+        decide(ctx, &id, |found, _| decision::change_status(found, status.into(), on, today())).await
+    }
+
+    async fn add_milestone(&self, ctx: &Context<'_>, id: ID, title: String, due: String) -> Result<DecisionView> {
+        let due = date_arg("due", &due)?;
+        decide(ctx, &id, |found, _| decision::add_milestone(found, Uuid::new_v4(), &title, due)).await
+    }
+
+    async fn meet_milestone(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        milestone_id: ID,
+        on: Option<String>,
+    ) -> Result<DecisionView> {
+        let milestone = uuid_arg("milestoneId", &milestone_id)?;
+        let on = on_or_today("on", on.as_deref())?;
+        decide(ctx, &id, |found, _| decision::meet_milestone(found, milestone, on, today())).await
+    }
+
+    async fn record_progress(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        percent: u8,
+        #[graphql(default)] note: String,
+        on: Option<String>,
+    ) -> Result<DecisionView> {
+        let on = on_or_today("on", on.as_deref())?;
+        decide(ctx, &id, |found, _| decision::record_progress(found, percent, &note, on, today())).await
+    }
+
+    /// Links evidence ("you said") to a decision, with why it mattered. Only feedback shared
+    /// with commissioners, with the speaker's consent, can be linked.
+    async fn link_evidence(&self, ctx: &Context<'_>, id: ID, input: LinkEvidenceInput) -> Result<DecisionView> {
+        authorize(ctx, Action::RecordDecision, &Resource::System).await?;
+        let by = account(ctx)?;
+        let id = uuid_arg("id", &id)?;
+        let evidence = input.evidence()?;
+        let on = on_or_today("input.on", input.on.as_deref())?;
+        let commissioning = service(ctx);
+        let decision = commissioning.link_evidence(id, by, evidence, &input.rationale, on).await?;
+        let actor = viewer(ctx).actor.clone();
+        Ok(commissioning.read(|state| DecisionView::new(decision, state, state, &actor)))
+    }
+
+    /// Withdraws a link. It stays in the decision's history, marked withdrawn with the reason.
+    async fn unlink_evidence(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        link_id: ID,
+        reason: String,
+        on: Option<String>,
+    ) -> Result<DecisionView> {
+        let link = uuid_arg("linkId", &link_id)?;
+        let on = on_or_today("on", on.as_deref())?;
+        decide(ctx, &id, |found, by| decision::unlink_evidence(found, link, &reason, by, on, today())).await
+    }
+
+    async fn review_outcome(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        summary: String,
+        on: Option<String>,
+    ) -> Result<DecisionView> {
+        let on = on_or_today("on", on.as_deref())?;
+        decide(ctx, &id, |found, _| decision::review_outcome(found, &summary, on, today())).await
+    }
+
+    /// Tells the hub a commissioner has seen a shared item.
+    async fn acknowledge_feedback(&self, ctx: &Context<'_>, item_id: ID, on: Option<String>) -> Result<FeedbackAnswer> {
+        let item = answerable(ctx, &item_id).await?;
+        let on = on_or_today("on", on.as_deref())?;
+        Ok(service(ctx).answer(item, account(ctx)?, None, on).await?.into())
+    }
+
+    /// Answers a shared item "not acted on, because …".
+    async fn answer_feedback(
+        &self,
+        ctx: &Context<'_>,
+        item_id: ID,
+        reason: String,
+        on: Option<String>,
+    ) -> Result<FeedbackAnswer> {
+        let item = answerable(ctx, &item_id).await?;
+        let on = on_or_today("on", on.as_deref())?;
+        Ok(service(ctx).answer(item, account(ctx)?, Some(&reason), on).await?.into())
+    }
+}
