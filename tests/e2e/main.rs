@@ -9,6 +9,7 @@ mod crash;
 mod feedback;
 mod identity;
 mod import;
+mod loop_state;
 mod rights;
 mod schema;
 mod server;

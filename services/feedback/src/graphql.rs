@@ -97,6 +97,8 @@ pub enum LoopStateName {
     Acknowledged,
     LinkedToDecision,
     NotActedOn,
+    /// A decision it fed into is done: "we did".
+    DecisionDone,
     FedBack,
 }
 
@@ -207,9 +209,29 @@ impl FeedbackItem {
         }
     }
     /// Where the item stands: logged → shared → acknowledged → linked to a decision or
-    /// answered → fed back to the hub.
+    /// answered "not acted on" → the decision done → fed back to the hub.
     async fn loop_state(&self) -> LoopStateName {
         self.item.loop_state.into()
+    }
+    /// When a coordinator shared it outside the hub.
+    async fn shared_at(&self) -> Option<String> {
+        self.item.shared_at_micros.map(timestamp)
+    }
+    /// The day a commissioner acknowledged it (`YYYY-MM-DD`).
+    async fn acknowledged_on(&self) -> Option<&str> {
+        self.item.loop_facts.acknowledged_on.as_deref()
+    }
+    /// The commissioner's reason, when they answered that it was not acted on.
+    async fn not_acted_on_reason(&self) -> Option<&str> {
+        self.item.loop_facts.not_acted_on.as_ref().map(|answer| answer.reason.as_str())
+    }
+    /// The commissioning decisions it is linked to as evidence now (withdrawn links left out).
+    async fn decision_ids(&self) -> Vec<ID> {
+        self.item.loop_facts.decisions().into_iter().map(|id| ID(id.to_string())).collect()
+    }
+    /// The day a hub coordinator recorded that it was reported back to the hub (`YYYY-MM-DD`).
+    async fn fed_back_on(&self) -> Option<&str> {
+        self.item.loop_facts.fed_back.as_ref().map(|fed| fed.on.as_str())
     }
     /// True when a risk was disclosed (visible only to the coordinator it was routed to).
     async fn safeguarding(&self) -> bool {
@@ -660,6 +682,15 @@ impl FeedbackMutation {
             ConsentChange::Withdrawn => None,
         };
         shown(ctx, service(ctx).change_consent(item.logged.item, by, consent).await?)
+    }
+
+    /// Records that the item was reported back to its hub, at one of the hub's meetings if
+    /// given. Its coordinators only, once commissioners have answered it.
+    async fn record_fed_back(&self, ctx: &Context<'_>, id: ID, meeting_id: Option<ID>) -> Result<FeedbackItem> {
+        let item = item_for(ctx, "id", &id, Action::ModerateFeedback).await?;
+        let by = heard_api::account(ctx)?;
+        let meeting = meeting_id.as_ref().map(|meeting| parse_id("meetingId", meeting)).transpose()?;
+        shown(ctx, service(ctx).fed_back(item.logged.item, by, meeting).await?)
     }
 
     /// Routes an item that discloses a risk to a named coordinator of its hub. It leaves every

@@ -1,7 +1,8 @@
 //! Commands and queries of the feedback service, over its own projection of the log.
 //!
-//! The projection (items, meetings, themes, and the hubs, providers and coordinators it needs
-//! from other services' events) is kept in memory and rebuilt from `$all` on start; the search
+//! The projection (items, meetings, themes, and the hubs, providers, coordinators and
+//! commissioners' answers and decision links it needs from other services' events) is kept in
+//! memory and rebuilt from `$all` on start; the search
 //! index is updated by the same follower, in the same order.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -52,6 +53,11 @@ pub struct State {
     pub providers: BTreeMap<String, String>,
     /// Account → (roles, hubs), from account events (never names or emails).
     pub accounts: HashMap<Uuid, (BTreeSet<Role>, BTreeSet<String>)>,
+    /// Evidence links to feedback items that stand: link id → (item, decision), from the
+    /// commissioning service's events.
+    evidence_links: HashMap<Uuid, (Uuid, Uuid)>,
+    /// Decisions whose status is `done` now.
+    done_decisions: HashSet<Uuid>,
 }
 
 #[derive(Deserialize)]
@@ -66,6 +72,51 @@ struct ProviderAdded {
     name: String,
 }
 
+/// The commissioning service's events, decoded leniently: only what the loop needs, unknown
+/// fields ignored (the commissioning crate is not a dependency).
+#[derive(Deserialize)]
+struct EvidenceLinked {
+    decision: Uuid,
+    link: Uuid,
+    evidence: Evidence,
+}
+
+#[derive(Deserialize)]
+struct Evidence {
+    kind: String,
+    #[serde(default)]
+    item: Option<Uuid>,
+}
+
+#[derive(Deserialize)]
+struct EvidenceUnlinked {
+    link: Uuid,
+}
+
+#[derive(Deserialize)]
+struct DecisionStatusChanged {
+    decision: Uuid,
+    status: String,
+}
+
+#[derive(Deserialize)]
+struct FeedbackAcknowledged {
+    #[serde(default)]
+    item: Option<Uuid>,
+    on: String,
+}
+
+#[derive(Deserialize)]
+struct FeedbackAnswered {
+    #[serde(default)]
+    item: Option<Uuid>,
+    on: String,
+    reason: String,
+}
+
+const DECISION: &str = "decision";
+const ANSWER: &str = "answer";
+
 #[derive(Deserialize)]
 struct AccountScopes {
     #[serde(default)]
@@ -75,12 +126,13 @@ struct AccountScopes {
 }
 
 impl State {
-    /// Applies one event; returns the item it touched, if any.
-    fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<Option<Uuid>> {
+    /// Applies one event; returns the items whose search document it changed: the item of a
+    /// feedback event, or the items whose loop state a commissioner's event moved.
+    fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<Vec<Uuid>> {
         let stream_id = event.stream.id();
         match event.stream.category() {
             FEEDBACK => {
-                let Ok(id) = Uuid::parse_str(stream_id) else { return Ok(None) };
+                let Ok(id) = Uuid::parse_str(stream_id) else { return Ok(vec![]) };
                 let domain_event = match event.event_type.as_str() {
                     "FeedbackLogged" => {
                         let logged: FeedbackLogged = event.decode()?;
@@ -95,7 +147,7 @@ impl State {
                         }
                         self.items.insert(id, Item::new(logged, personal, event.recorded_at_micros));
                         self.order.push(id);
-                        return Ok(Some(id));
+                        return Ok(vec![id]);
                     }
                     "FeedbackRedacted" => {
                         let personal: Option<RedactedPersonal> = event.personal_fields()?;
@@ -109,13 +161,74 @@ impl State {
                     "ConsentChanged" => Event::ConsentChanged(event.decode()?),
                     "SafeguardingFlagged" => Event::SafeguardingFlagged(event.decode()?),
                     "FeedbackFedBack" => Event::FedBack(event.decode()?),
-                    _ => return Ok(None),
+                    _ => return Ok(vec![]),
                 };
                 if let Some(item) = self.items.get_mut(&id) {
-                    item.apply(&domain_event);
-                    return Ok(Some(id));
+                    item.apply_at(&domain_event, event.recorded_at_micros);
+                    return Ok(vec![id]);
                 }
             }
+            ANSWER => {
+                let from_stream = Uuid::parse_str(stream_id).ok();
+                let touched = match event.event_type.as_str() {
+                    "FeedbackAcknowledged" => {
+                        let answer: FeedbackAcknowledged = event.decode()?;
+                        let on = answer.on;
+                        answer.item.or(from_stream).and_then(|item| {
+                            self.update_loop(item, |facts| {
+                                facts.acknowledged_on.get_or_insert(on);
+                            })
+                        })
+                    }
+                    "FeedbackAnswered" => {
+                        let answer: FeedbackAnswered = event.decode()?;
+                        let not_acted_on = NotActedOn { on: answer.on, reason: answer.reason };
+                        answer
+                            .item
+                            .or(from_stream)
+                            .and_then(|item| self.update_loop(item, |facts| facts.not_acted_on = Some(not_acted_on)))
+                    }
+                    _ => None,
+                };
+                return Ok(touched.into_iter().collect());
+            }
+            DECISION => match event.event_type.as_str() {
+                "EvidenceLinked" => {
+                    let linked: EvidenceLinked = event.decode()?;
+                    let Some(item) = linked.evidence.item.filter(|_| linked.evidence.kind == "feedback_item") else {
+                        return Ok(vec![]);
+                    };
+                    self.evidence_links.insert(linked.link, (item, linked.decision));
+                    let touched = self.update_loop(item, |facts| {
+                        facts.decision_links.insert(linked.link, linked.decision);
+                    });
+                    return Ok(touched.into_iter().collect());
+                }
+                "EvidenceUnlinked" => {
+                    let unlinked: EvidenceUnlinked = event.decode()?;
+                    let Some((item, _)) = self.evidence_links.remove(&unlinked.link) else { return Ok(vec![]) };
+                    let touched = self.update_loop(item, |facts| {
+                        facts.decision_links.remove(&unlinked.link);
+                    });
+                    return Ok(touched.into_iter().collect());
+                }
+                "DecisionStatusChanged" => {
+                    let changed: DecisionStatusChanged = event.decode()?;
+                    if changed.status == "done" {
+                        self.done_decisions.insert(changed.decision);
+                    } else {
+                        self.done_decisions.remove(&changed.decision);
+                    }
+                    let items: BTreeSet<Uuid> = self
+                        .evidence_links
+                        .values()
+                        .filter(|(_, decision)| *decision == changed.decision)
+                        .map(|(item, _)| *item)
+                        .collect();
+                    return Ok(items.into_iter().filter_map(|item| self.update_loop(item, |_| {})).collect());
+                }
+                _ => {}
+            },
             MEETING if event.event_type == "MeetingRecorded" => {
                 let recorded: MeetingRecorded = event.decode()?;
                 let minutes: Option<MinutesPersonal> = event.personal_fields()?;
@@ -144,7 +257,19 @@ impl State {
             }
             _ => {}
         }
-        Ok(None)
+        Ok(vec![])
+    }
+
+    /// Changes an item's loop facts, then works out again whether a decision it is linked to
+    /// is done; returns the item when its loop state moved.
+    fn update_loop(&mut self, item: Uuid, change: impl FnOnce(&mut LoopFacts)) -> Option<Uuid> {
+        let done = &self.done_decisions;
+        let found = self.items.get_mut(&item)?;
+        let moved = found.update_loop(|facts| {
+            change(facts);
+            facts.decision_done = facts.decision_links.values().any(|decision| done.contains(decision));
+        });
+        moved.then_some(item)
     }
 
     /// The provider id an `about` text names, if any (by name or id, ignoring case).
@@ -403,6 +528,20 @@ impl FeedbackService {
         self.change(id, by, |item| domain::change_consent(item, by, consent)).await
     }
 
+    /// Records that the item was reported back to its hub, at `meeting` (one of the hub's) if
+    /// given.
+    pub async fn fed_back(&self, id: Uuid, by: Uuid, meeting: Option<Uuid>) -> ApiResult<Item> {
+        let hub =
+            self.item(id).map(|item| item.logged.hub).ok_or_else(|| ApiError::NotFound("feedback item".into()))?;
+        if let Some(meeting) = meeting {
+            let same_hub = self.read(|state| state.meetings.get(&meeting).map(|m| m.recorded.hub == hub));
+            if same_hub != Some(true) {
+                return Err(ApiError::bad_input("meetingId", "there is no such meeting of this hub"));
+            }
+        }
+        self.change(id, by, |item| domain::fed_back(item, by, meeting)).await
+    }
+
     /// Routes the item to `coordinator`, who must coordinate the item's hub.
     pub async fn flag_safeguarding(&self, id: Uuid, by: Uuid, coordinator: Uuid) -> ApiResult<Item> {
         let hub =
@@ -558,15 +697,14 @@ async fn follow(inner: Arc<Inner>) {
             let mut state = inner.state.write().unwrap_or_else(|p| p.into_inner());
             for event in &events {
                 match state.apply(event) {
-                    Ok(Some(item)) => {
-                        if event.position > indexed_up_to {
-                            touched.push(item);
-                        }
+                    Ok(items) => {
                         if event.event_type == "FeedbackLogged" {
-                            logged.push(item);
+                            logged.extend(items.iter().copied());
+                        }
+                        if event.position > indexed_up_to {
+                            touched.extend(items);
                         }
                     }
-                    Ok(None) => {}
                     Err(error) => {
                         tracing::error!(position = event.position, %error, "feedback projection skipped an event")
                     }

@@ -6,7 +6,7 @@
 
 pub mod themes;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use heard_access::{Consent, FeedbackFacts};
 use serde::{Deserialize, Serialize};
@@ -89,7 +89,9 @@ pub fn parse_consent(text: &str) -> Option<Consent> {
     }
 }
 
-/// Where an item stands in the loop. Issue #6 records the later states.
+/// Where an item stands in the loop: logged → shared → acknowledged by a commissioner →
+/// linked to a decision (or answered "not acted on, because …") → the decision done → fed back
+/// to the hub. It follows from the item's [`LoopFacts`]: see [`loop_state`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LoopState {
@@ -98,6 +100,8 @@ pub enum LoopState {
     Acknowledged,
     LinkedToDecision,
     NotActedOn,
+    /// A decision it fed into is done: "we did".
+    DecisionDone,
     FedBack,
 }
 
@@ -109,9 +113,79 @@ impl LoopState {
             LoopState::Acknowledged => "acknowledged",
             LoopState::LinkedToDecision => "linked_to_decision",
             LoopState::NotActedOn => "not_acted_on",
+            LoopState::DecisionDone => "decision_done",
             LoopState::FedBack => "fed_back",
         }
     }
+}
+
+/// A commissioner's answer "not acted on, because …". The reason is the commissioner's, not
+/// personal data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotActedOn {
+    /// `YYYY-MM-DD`.
+    pub on: String,
+    pub reason: String,
+}
+
+/// When and where a hub coordinator recorded that the item was reported back to the hub.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FedBack {
+    /// The day it was recorded, `YYYY-MM-DD`.
+    pub on: String,
+    pub meeting: Option<Uuid>,
+}
+
+/// What has happened to an item along the loop. The commissioning facts come from the
+/// commissioning service's events (`answer-<item>` and `decision-<id>` streams), which the
+/// feedback service projects; nothing here is personal data.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoopFacts {
+    /// A coordinator shared it outside the hub.
+    pub shared: bool,
+    /// The day a commissioner first acknowledged it, `YYYY-MM-DD`.
+    pub acknowledged_on: Option<String>,
+    /// The commissioner's latest answer "not acted on, because …".
+    pub not_acted_on: Option<NotActedOn>,
+    /// Evidence links to decisions that stand (not withdrawn): link id → decision id.
+    pub decision_links: BTreeMap<Uuid, Uuid>,
+    /// Whether a decision it is actively linked to is done.
+    pub decision_done: bool,
+    pub fed_back: Option<FedBack>,
+}
+
+impl LoopFacts {
+    /// The decisions it is actively linked to, each once, in id order.
+    pub fn decisions(&self) -> BTreeSet<Uuid> {
+        self.decision_links.values().copied().collect()
+    }
+}
+
+/// Where the loop stands, from its facts; the furthest point reached wins.
+pub fn loop_state(facts: &LoopFacts) -> LoopState {
+    if facts.fed_back.is_some() {
+        LoopState::FedBack
+    } else if !facts.decision_links.is_empty() && facts.decision_done {
+        LoopState::DecisionDone
+    } else if !facts.decision_links.is_empty() {
+        LoopState::LinkedToDecision
+    } else if facts.not_acted_on.is_some() {
+        LoopState::NotActedOn
+    } else if facts.acknowledged_on.is_some() {
+        LoopState::Acknowledged
+    } else if facts.shared {
+        LoopState::Shared
+    } else {
+        LoopState::Logged
+    }
+}
+
+/// The day (`YYYY-MM-DD`, in the server's time zone, like [`check_date`]'s "today") of a
+/// moment in microseconds since the epoch.
+pub fn day_of(micros: i64) -> String {
+    jiff::Timestamp::from_microsecond(micros)
+        .map(|at| at.to_zoned(jiff::tz::TimeZone::system()).date().to_string())
+        .unwrap_or_default()
 }
 
 /// Moderation by the hub before anything leaves it.
@@ -243,9 +317,13 @@ pub struct Item {
     pub consent: Option<Consent>,
     pub moderation: Moderation,
     pub safeguarding: Option<Uuid>,
+    /// Always `loop_state(&self.loop_facts)`.
     pub loop_state: LoopState,
+    pub loop_facts: LoopFacts,
     /// Microseconds since the epoch of the first event.
     pub logged_at_micros: i64,
+    /// Microseconds since the epoch of `FeedbackShared`, once shared.
+    pub shared_at_micros: Option<i64>,
     /// The stream revision this state is at.
     pub revision: u64,
 }
@@ -263,28 +341,47 @@ impl Item {
             moderation: Moderation::Pending,
             safeguarding: None,
             loop_state: LoopState::Logged,
+            loop_facts: LoopFacts::default(),
             logged_at_micros: at_micros,
+            shared_at_micros: None,
             revision: 0,
         }
     }
 
-    /// Applies a later event. (`Logged` starts an item: see [`Item::new`].)
+    /// Applies a later event whose recording time does not matter (it counts as the time the
+    /// item was logged). (`Logged` starts an item: see [`Item::new`].)
     pub fn apply(&mut self, event: &Event) {
+        self.apply_at(event, self.logged_at_micros);
+    }
+
+    /// Applies a later event recorded at `at_micros` (microseconds since the epoch).
+    pub fn apply_at(&mut self, event: &Event, at_micros: i64) {
         self.revision += 1;
         match event {
             Event::Logged(..) => {}
             Event::Redacted(_, personal) => self.redacted_text = Some(personal.text.clone()),
             Event::Shared(_) => {
                 self.moderation = Moderation::Shared;
-                if self.loop_state == LoopState::Logged {
-                    self.loop_state = LoopState::Shared;
-                }
+                self.shared_at_micros.get_or_insert(at_micros);
+                self.update_loop(|facts| facts.shared = true);
             }
             Event::Held(_) => self.moderation = Moderation::Held,
             Event::ConsentChanged(changed) => self.consent = changed.consent,
             Event::SafeguardingFlagged(flagged) => self.safeguarding = Some(flagged.coordinator),
-            Event::FedBack(_) => self.loop_state = LoopState::FedBack,
+            Event::FedBack(fed) => {
+                let fed_back = FedBack { on: day_of(at_micros), meeting: fed.meeting };
+                self.update_loop(|facts| facts.fed_back = Some(fed_back));
+            }
         }
+    }
+
+    /// Changes the loop facts (e.g. from a commissioner's answer) and recomputes the loop
+    /// state; true when the loop state changed.
+    pub fn update_loop(&mut self, change: impl FnOnce(&mut LoopFacts)) -> bool {
+        change(&mut self.loop_facts);
+        let before = self.loop_state;
+        self.loop_state = loop_state(&self.loop_facts);
+        self.loop_state != before
     }
 
     /// What the access policy needs to judge this item.
@@ -479,6 +576,21 @@ pub fn flag_safeguarding(item: &Item, by: Uuid, coordinator: Uuid) -> Result<Eve
         return Err(Rejection::Conflict("this item is already with a coordinator for safeguarding".into()));
     }
     Ok(Event::SafeguardingFlagged(SafeguardingFlagged { by, coordinator }))
+}
+
+/// Records that the item was reported back to its hub, at `meeting` if given (the service
+/// checks that the meeting is one of the item's hub). Only once commissioners have answered:
+/// acknowledged it, linked it to a decision, or said why it was not acted on.
+pub fn fed_back(item: &Item, by: Uuid, meeting: Option<Uuid>) -> Result<Event, Rejection> {
+    match item.loop_state {
+        LoopState::FedBack => Err(Rejection::Conflict("this has already been reported back".into())),
+        LoopState::Logged | LoopState::Shared => Err(Rejection::Conflict(
+            "there is nothing to report back yet: the item has no answer from commissioners".into(),
+        )),
+        LoopState::Acknowledged | LoopState::NotActedOn | LoopState::LinkedToDecision | LoopState::DecisionDone => {
+            Ok(Event::FedBack(FeedbackFedBack { by, meeting }))
+        }
+    }
 }
 
 /// A meeting of a hub or the Forum.

@@ -1,6 +1,6 @@
 //! Given / when / then, for every command and rule.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use heard_access::{Actor, Consent, FeedbackView, Role, feedback_view};
 use uuid::Uuid;
@@ -247,4 +247,163 @@ fn renaming_and_merging_themes_keeps_old_tags_meaningful() {
     assert_eq!(vocabulary.resolve("rural-transport").unwrap().id, "access-and-waiting-times");
     assert!(vocabulary.add("Access and waiting TIMES", None).is_err(), "names stay unique");
     assert!(vocabulary.merge("getting-help", "access-and-waiting-times").is_err(), "no loops");
+}
+
+fn shared_item() -> Item {
+    given(Consent::Commissioners, vec![Event::Shared(FeedbackShared { by: coordinator() })])
+}
+
+fn decision() -> Uuid {
+    Uuid::from_u128(30)
+}
+
+fn link() -> Uuid {
+    Uuid::from_u128(31)
+}
+
+fn reported_back() -> Event {
+    Event::FedBack(FeedbackFedBack { by: coordinator(), meeting: None })
+}
+
+#[test]
+fn the_loop_state_follows_the_furthest_point_the_item_has_reached() {
+    let not_acted_on = || Some(NotActedOn { on: "2026-11-10".into(), reason: "the budget is set until April".into() });
+    let linked = || BTreeMap::from([(link(), decision())]);
+    let fed_back = || Some(FedBack { on: "2026-11-20".into(), meeting: None });
+    let cases: Vec<(LoopFacts, LoopState)> = vec![
+        (LoopFacts::default(), LoopState::Logged),
+        (LoopFacts { shared: true, ..LoopFacts::default() }, LoopState::Shared),
+        (
+            LoopFacts { shared: true, acknowledged_on: Some("2026-11-03".into()), ..LoopFacts::default() },
+            LoopState::Acknowledged,
+        ),
+        (
+            LoopFacts {
+                acknowledged_on: Some("2026-11-03".into()),
+                not_acted_on: not_acted_on(),
+                ..LoopFacts::default()
+            },
+            LoopState::NotActedOn,
+        ),
+        (
+            LoopFacts { not_acted_on: not_acted_on(), decision_links: linked(), ..LoopFacts::default() },
+            LoopState::LinkedToDecision,
+        ),
+        (LoopFacts { decision_links: linked(), decision_done: true, ..LoopFacts::default() }, LoopState::DecisionDone),
+        (LoopFacts { decision_done: true, ..LoopFacts::default() }, LoopState::Logged),
+        (
+            LoopFacts {
+                shared: true,
+                decision_links: linked(),
+                decision_done: true,
+                fed_back: fed_back(),
+                ..LoopFacts::default()
+            },
+            LoopState::FedBack,
+        ),
+        (LoopFacts { shared: true, fed_back: fed_back(), ..LoopFacts::default() }, LoopState::FedBack),
+    ];
+    for (facts, expected) in cases {
+        assert_eq!(loop_state(&facts), expected, "{facts:?}");
+    }
+}
+
+#[test]
+fn sharing_records_when_and_moves_the_loop_from_logged_to_shared() {
+    let mut item = given(Consent::Commissioners, vec![]);
+    item.apply_at(&share(&item, coordinator()).unwrap(), 1_700_000_000_000_000);
+    assert_eq!(item.loop_state, LoopState::Shared);
+    assert_eq!(item.shared_at_micros, Some(1_700_000_000_000_000));
+    assert!(item.loop_facts.shared);
+}
+
+#[test]
+fn an_acknowledgement_then_a_link_then_the_decision_done_each_move_the_loop_on() {
+    let mut item = shared_item();
+    assert!(item.update_loop(|facts| facts.acknowledged_on = Some("2026-11-03".into())));
+    assert_eq!(item.loop_state, LoopState::Acknowledged);
+    assert!(item.update_loop(|facts| {
+        facts.decision_links.insert(link(), decision());
+    }));
+    assert_eq!(item.loop_state, LoopState::LinkedToDecision);
+    assert!(item.update_loop(|facts| facts.decision_done = true));
+    assert_eq!(item.loop_state, LoopState::DecisionDone);
+    assert_eq!(item.loop_facts.decisions(), BTreeSet::from([decision()]));
+}
+
+#[test]
+fn withdrawing_the_only_decision_link_falls_back_to_the_earlier_state() {
+    let mut item = shared_item();
+    item.update_loop(|facts| {
+        facts.acknowledged_on = Some("2026-11-03".into());
+        facts.decision_links.insert(link(), decision());
+    });
+    assert!(item.update_loop(|facts| {
+        facts.decision_links.remove(&link());
+    }));
+    assert_eq!(item.loop_state, LoopState::Acknowledged);
+}
+
+#[test]
+fn the_hub_cannot_report_back_before_commissioners_have_answered() {
+    for item in [given(Consent::Commissioners, vec![]), shared_item()] {
+        match fed_back(&item, coordinator(), None) {
+            Err(Rejection::Conflict(message)) => {
+                assert_eq!(message, "there is nothing to report back yet: the item has no answer from commissioners")
+            }
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_hub_can_report_back_an_acknowledgement_an_answer_a_link_or_a_decision_done() {
+    let answers: Vec<fn(&mut LoopFacts)> = vec![
+        |facts| facts.acknowledged_on = Some("2026-11-03".into()),
+        |facts| facts.not_acted_on = Some(NotActedOn { on: "2026-11-04".into(), reason: "no budget".into() }),
+        |facts| {
+            facts.decision_links.insert(link(), decision());
+        },
+        |facts| {
+            facts.decision_links.insert(link(), decision());
+            facts.decision_done = true;
+        },
+    ];
+    let meeting = Uuid::from_u128(40);
+    for answer in answers {
+        // Given a shared item commissioners answered,
+        let mut item = shared_item();
+        item.update_loop(answer);
+        // when a coordinator records it was reported back at a meeting,
+        let event = fed_back(&item, coordinator(), Some(meeting)).unwrap();
+        assert_eq!(event, Event::FedBack(FeedbackFedBack { by: coordinator(), meeting: Some(meeting) }));
+        item.apply_at(&event, 1_700_000_000_000_000);
+        // then the loop is closed, on the day it was recorded, at that meeting.
+        assert_eq!(item.loop_state, LoopState::FedBack);
+        let fed = item.loop_facts.fed_back.clone().unwrap();
+        assert_eq!((fed.on, fed.meeting), (day_of(1_700_000_000_000_000), Some(meeting)));
+    }
+}
+
+#[test]
+fn an_item_reported_back_once_cannot_be_reported_back_again() {
+    let mut item = shared_item();
+    item.update_loop(|facts| facts.acknowledged_on = Some("2026-11-03".into()));
+    item.apply(&reported_back());
+    assert!(
+        matches!(fed_back(&item, coordinator(), None), Err(Rejection::Conflict(ref m)) if m == "this has already been reported back")
+    );
+}
+
+#[test]
+fn a_link_withdrawn_after_the_item_was_reported_back_leaves_the_loop_closed() {
+    let mut item = shared_item();
+    item.update_loop(|facts| {
+        facts.decision_links.insert(link(), decision());
+    });
+    item.apply(&reported_back());
+    assert!(!item.update_loop(|facts| {
+        facts.decision_links.clear();
+    }));
+    assert_eq!(item.loop_state, LoopState::FedBack);
 }
