@@ -245,3 +245,33 @@ async fn searching_with_a_loop_state_filter_finds_the_item_in_its_new_state() {
         assert_eq!(shared["data"]["searchFeedback"]["edges"][0]["node"]["item"]["id"], other.as_str());
     }
 }
+
+#[tokio::test]
+async fn the_demo_data_closes_the_loop_for_some_items_and_leaves_it_open_for_others() {
+    use heard_feedback::domain::LoopState;
+    let app = heard_tests::spawn_app().await;
+    heard::demo::seed(&app.services).await.expect("the demo seeds");
+    let head = app.store.head().position;
+    assert!(app.feedback.wait_searchable(head, std::time::Duration::from_secs(30)).await);
+    let states: std::collections::BTreeMap<LoopState, usize> = app.feedback.read(|state| {
+        let mut counts = std::collections::BTreeMap::new();
+        for item in state.items.values() {
+            *counts.entry(item.loop_state).or_default() += 1;
+        }
+        counts
+    });
+    for reached in [
+        LoopState::Shared,
+        LoopState::Acknowledged,
+        LoopState::NotActedOn,
+        LoopState::LinkedToDecision,
+        LoopState::DecisionDone,
+        LoopState::FedBack,
+    ] {
+        assert!(states.get(&reached).is_some_and(|n| *n > 0), "some items are {reached:?}: {states:?}");
+    }
+    let decisions = app.commissioning.read(|state| state.decisions.len());
+    assert_eq!(decisions, 4, "four demo decisions");
+    let report = app.commissioning.report(&heard_access::Actor::anonymous(), &Default::default(), false);
+    assert!(report.loop_closure_rate.is_some_and(|rate| rate > 0.0 && rate < 1.0), "{:?}", report.loop_closure_rate);
+}

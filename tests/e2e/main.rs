@@ -10,6 +10,7 @@ mod feedback;
 mod identity;
 mod import;
 mod loop_state;
+mod reports;
 mod rights;
 mod schema;
 mod server;

@@ -105,5 +105,10 @@ pub async fn seed(services: &Services) -> anyhow::Result<Vec<(String, String, St
             .await
             .map_err(|e| anyhow::anyhow!(e.message()))?;
     }
+    if let Some(commissioner) = first_of.get(&Role::Commissioner)
+        && services.commissioning.read(|state| state.decisions.is_empty())
+    {
+        crate::demo_casework::seed_decisions(services, *commissioner, &coordinators, today).await?;
+    }
     Ok(printed)
 }

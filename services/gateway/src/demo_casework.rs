@@ -372,3 +372,144 @@ pub async fn seed_cases(services: &Services, advocate: Uuid, today: Date) -> any
     }
     Ok(())
 }
+
+/// Seeds commissioning decisions linked to shared feedback, so that the loop is visibly closed
+/// for some items (decided, done, reported back) and open for others (acknowledged only, or
+/// answered "not acted on", or not answered yet).
+pub async fn seed_decisions(
+    services: &Services,
+    commissioner: Uuid,
+    coordinators: &std::collections::HashMap<String, Uuid>,
+    today: Date,
+) -> anyhow::Result<()> {
+    use heard_commissioning::domain::decision::{self, Evidence, NewDecision, Status};
+    let commissioning = &services.commissioning;
+    let calendar = commissioning.calendar().clone();
+    commissioning.caught_up().await;
+    // Shared items by theme, most-mentioned themes first.
+    let mut by_theme: std::collections::BTreeMap<String, Vec<(Uuid, String)>> = std::collections::BTreeMap::new();
+    commissioning.read(|state| {
+        for item in state.items.values().filter(|item| item.for_commissioners()) {
+            for theme in &item.themes {
+                by_theme.entry(theme.clone()).or_default().push((item.item, item.hub.clone()));
+            }
+        }
+    });
+    let mut themes: Vec<(String, Vec<(Uuid, String)>)> = by_theme.into_iter().collect();
+    themes.sort_by_key(|(theme, items)| (std::cmp::Reverse(items.len()), theme.clone()));
+    let plans = [
+        ("Evening and weekend opening at the Crawley and Worthing hubs", Status::Done, 6),
+        ("A named worker for everyone leaving prison, before release", Status::InProgress, 5),
+        ("Person-first language training for reception and pharmacy staff", Status::Agreed, 4),
+        ("Peer mentors in every treatment service", Status::Proposed, 3),
+    ];
+    let mut linked: std::collections::HashSet<Uuid> = std::collections::HashSet::new();
+    for (index, ((title, status, ladder), (theme, items))) in plans.iter().zip(themes.iter()).enumerate() {
+        let decided = working_days_before(&calendar, today, 40 - index as u32 * 8);
+        let new = NewDecision {
+            decision: Uuid::new_v4(),
+            title: (*title).to_owned(),
+            service_area: "Adult drug and alcohol treatment".into(),
+            decided_by: "West Sussex DAAT board".into(),
+            decision_date: decided,
+            ladder_rung: *ladder,
+            involvement: "Hub members raised it at forums; two peer representatives sat on the working group.".into(),
+            proposed_by: commissioner,
+        };
+        let id = commissioning.propose(new).await.map_err(fail)?.id;
+        let on = |n| after(&calendar, decided, n, today);
+        commissioning
+            .link_evidence(
+                id,
+                commissioner,
+                Evidence::Theme { theme: theme.clone() },
+                "The theme raised most often at forums",
+                on(0),
+            )
+            .await
+            .map_err(fail)?;
+        let chosen: Vec<Uuid> =
+            items.iter().map(|(item, _)| *item).filter(|item| !linked.contains(item)).take(4).collect();
+        for item in chosen {
+            commissioning
+                .link_evidence(
+                    id,
+                    commissioner,
+                    Evidence::FeedbackItem { item },
+                    "Said in people's own words at the hub",
+                    on(1),
+                )
+                .await
+                .map_err(fail)?;
+            linked.insert(item);
+        }
+        let path: &[Status] = match status {
+            Status::Done => &[Status::Agreed, Status::InProgress, Status::Done],
+            Status::InProgress => &[Status::Agreed, Status::InProgress],
+            Status::Agreed => &[Status::Agreed],
+            _ => &[],
+        };
+        for (step, next) in path.iter().enumerate() {
+            let moved_on = on(2 + step as u32 * 5);
+            commissioning
+                .change(id, commissioner, |found, _| {
+                    decision::change_status(found, *next, moved_on, today)
+                        .map_err(|r| heard_api::ApiError::Conflict(format!("{r:?}")))
+                })
+                .await
+                .map_err(fail)?;
+        }
+        if matches!(status, Status::InProgress) {
+            let progress_on = on(13);
+            commissioning
+                .change(id, commissioner, |found, _| {
+                    decision::record_progress(
+                        found,
+                        60,
+                        "Recruitment of two link workers under way",
+                        progress_on,
+                        today,
+                    )
+                    .map_err(|r| heard_api::ApiError::Conflict(format!("{r:?}")))
+                })
+                .await
+                .map_err(fail)?;
+        }
+        if matches!(status, Status::Done) {
+            let reviewed = on(13);
+            commissioning
+                .change(id, commissioner, |found, _| {
+                    decision::review_outcome(
+                        found,
+                        "Evening sessions run twice a week; attendance by people in work doubled.",
+                        reviewed,
+                        today,
+                    )
+                    .map_err(|r| heard_api::ApiError::Conflict(format!("{r:?}")))
+                })
+                .await
+                .map_err(fail)?;
+        }
+    }
+    // Other shared items: some acknowledged, some answered "not acted on", the rest waiting.
+    let waiting: Vec<(Uuid, String)> =
+        themes.iter().flat_map(|(_, items)| items.iter().cloned()).filter(|(item, _)| !linked.contains(item)).collect();
+    let mut seen = std::collections::HashSet::new();
+    let waiting: Vec<(Uuid, String)> = waiting.into_iter().filter(|(item, _)| seen.insert(*item)).collect();
+    let answered_on = working_days_before(&calendar, today, 3);
+    for (index, (item, _)) in waiting.iter().enumerate().take(12) {
+        let reason = (index % 3 == 0).then_some(
+            "The service is commissioned nationally; we have passed this on to NHS England's regional team.",
+        );
+        commissioning.answer(*item, commissioner, reason, answered_on).await.map_err(fail)?;
+    }
+    // The hubs reported some of the decided items back at a meeting.
+    let feedback = &services.feedback;
+    feedback.wait_searchable(commissioning.store().head().position, std::time::Duration::from_secs(30)).await;
+    for item in linked.iter().take(6) {
+        let Some(found) = feedback.item(*item) else { continue };
+        let Some(coordinator) = coordinators.get(&found.logged.hub) else { continue };
+        feedback.fed_back(*item, *coordinator, None).await.map_err(fail)?;
+    }
+    Ok(())
+}

@@ -13,6 +13,7 @@ pub mod demo;
 mod demo_casework;
 pub mod graphql;
 pub mod metrics;
+pub mod reports;
 pub mod server;
 pub mod telemetry;
 

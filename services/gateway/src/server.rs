@@ -20,10 +20,10 @@ use heard_rights::service::RightsService;
 use tokio::sync::oneshot;
 use tower_http::trace::TraceLayer;
 
-use crate::auth;
 use crate::config::Settings;
 use crate::graphql::{self, HeardSchema};
 use crate::metrics::{self, HttpMetrics};
+use crate::{auth, reports};
 
 /// Every service, each over the same event store.
 #[derive(Clone, Debug)]
@@ -70,6 +70,7 @@ impl Services {
 pub struct AppState {
     pub store: EventStore,
     pub identity: IdentityService,
+    pub commissioning: CommissioningService,
     pub schema: HeardSchema,
     pub http: Arc<HttpMetrics>,
 }
@@ -103,6 +104,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let state = AppState {
         store: store.clone(),
         identity: services.identity.clone(),
+        commissioning: services.commissioning.clone(),
         schema,
         http: Arc::new(HttpMetrics::default()),
     };
@@ -149,6 +151,9 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics_page))
         .route("/graphql", get(graphiql).post(auth::graphql_post))
         .route("/graphql/ws", get(auth::graphql_ws))
+        .route("/reports/you-said-we-did", get(reports::you_said_we_did))
+        .route("/public/you-said-we-did/{hub}", get(reports::public_hub))
+        .route("/assets/report.css", get(reports::stylesheet))
         .layer(middleware::from_fn_with_state(state.clone(), count_requests))
         .layer(middleware::from_fn(security_headers))
         .layer(
