@@ -281,7 +281,9 @@ impl State {
                     shared_on: None,
                     safeguarding: None,
                     text: None,
-                    original: text.map(|t| t.text),
+                    // Words the speaker kept to the hub can never reach commissioners: not even
+                    // held here. Others wait (in memory only) until a coordinator shares them.
+                    original: text.filter(|_| logged.consent >= Consent::Commissioners).map(|t| t.text),
                     redacted: None,
                 },
             );
@@ -301,7 +303,14 @@ impl State {
                 item.text = item.redacted.clone().or_else(|| item.original.take());
                 item.original = None;
             }
-            "ConsentChanged" => item.consent = decode::<ConsentChanged>(event)?.consent,
+            "ConsentChanged" => {
+                item.consent = decode::<ConsentChanged>(event)?.consent;
+                if item.consent < Some(Consent::Commissioners) {
+                    item.original = None;
+                    item.text = None;
+                    item.redacted = None;
+                }
+            }
             "SafeguardingFlagged" => item.safeguarding = Some(decode::<Flagged>(event)?.coordinator),
             _ => {}
         }
