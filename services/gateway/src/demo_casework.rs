@@ -424,7 +424,7 @@ pub async fn seed_decisions(
                 commissioner,
                 Evidence::Theme { theme: theme.clone() },
                 "The theme raised most often at forums",
-                on(0),
+                today,
             )
             .await
             .map_err(fail)?;
@@ -437,7 +437,7 @@ pub async fn seed_decisions(
                     commissioner,
                     Evidence::FeedbackItem { item },
                     "Said in people's own words at the hub",
-                    on(1),
+                    today,
                 )
                 .await
                 .map_err(fail)?;
@@ -496,7 +496,8 @@ pub async fn seed_decisions(
         themes.iter().flat_map(|(_, items)| items.iter().cloned()).filter(|(item, _)| !linked.contains(item)).collect();
     let mut seen = std::collections::HashSet::new();
     let waiting: Vec<(Uuid, String)> = waiting.into_iter().filter(|(item, _)| seen.insert(*item)).collect();
-    let answered_on = working_days_before(&calendar, today, 3);
+    // Sharing happened as the demo was seeded (today), so the answers are dated today too.
+    let answered_on = today;
     for (index, (item, _)) in waiting.iter().enumerate().take(12) {
         let reason = (index % 3 == 0).then_some(
             "The service is commissioned nationally; we have passed this on to NHS England's regional team.",
