@@ -239,20 +239,35 @@ pub struct ReportScopeInput {
     pub hub: Option<ID>,
     pub provider: Option<ID>,
     pub theme: Option<ID>,
-    /// `YYYY-MM-DD`: items said from this day …
+    /// `YYYY-MM-DD`: items said from this day … (or give the dates as `period`)
     pub from: Option<String>,
     /// … to this day.
     pub to: Option<String>,
 }
 
+/// When it was said: `YYYY-MM-DD` days, both included.
+#[derive(InputObject, Default)]
+pub struct ReportPeriodInput {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
 impl ReportScopeInput {
-    fn scope(self) -> Result<Scope, ApiError> {
-        let from = self.from.as_deref().map(|from| date_arg("scope.from", from)).transpose()?;
-        let to = self.to.as_deref().map(|to| date_arg("scope.to", to)).transpose()?;
+    fn scope(self, period: ReportPeriodInput) -> Result<Scope, ApiError> {
+        if (period.from.is_some() || period.to.is_some()) && (self.from.is_some() || self.to.is_some()) {
+            return Err(ApiError::bad_input("period", "give the dates once: in period, or in scope"));
+        }
+        let (from, to, field) = if period.from.is_some() || period.to.is_some() {
+            (period.from, period.to, "period")
+        } else {
+            (self.from, self.to, "scope")
+        };
+        let from = from.as_deref().map(|from| date_arg(&format!("{field}.from"), from)).transpose()?;
+        let to = to.as_deref().map(|to| date_arg(&format!("{field}.to"), to)).transpose()?;
         if let (Some(from), Some(to)) = (from, to)
             && from > to
         {
-            return Err(ApiError::bad_input("scope.to", "the end of the period cannot be before its start"));
+            return Err(ApiError::bad_input(format!("{field}.to"), "the end of the period cannot be before its start"));
         }
         Ok(Scope {
             hub: self.hub.map(|id| id.0),
@@ -460,11 +475,12 @@ impl CommissioningQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] scope: ReportScopeInput,
+        #[graphql(default)] period: ReportPeriodInput,
         #[graphql(default)] public: bool,
     ) -> Result<ReportView> {
         authorize(ctx, Action::ViewReport, &Resource::System).await?;
         let public = public || viewer(ctx).actor.account.is_none();
-        let scope = scope.scope()?;
+        let scope = scope.scope(period)?;
         let report = service(ctx).report(&viewer(ctx).actor, &scope, public);
         Ok(report_view(ctx, report))
     }
@@ -475,10 +491,11 @@ impl CommissioningQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] scope: ReportScopeInput,
+        #[graphql(default)] period: ReportPeriodInput,
     ) -> Result<LoopMetrics> {
         authorize(ctx, Action::ViewReport, &Resource::System).await?;
         let public = viewer(ctx).actor.account.is_none();
-        let report = service(ctx).report(&viewer(ctx).actor, &scope.scope()?, public);
+        let report = service(ctx).report(&viewer(ctx).actor, &scope.scope(period)?, public);
         Ok(LoopMetrics {
             shared_items: report.shared_items,
             closed_items: report.closed_items,
