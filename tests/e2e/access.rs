@@ -536,3 +536,164 @@ async fn a_newcomer_creates_an_administrator_with_one_command_then_a_coordinator
     assert_eq!(changed["data"]["changePassword"], true, "{changed}");
     assert!(app.try_login("chris@example.org", "my own long password").await.is_ok());
 }
+
+#[tokio::test]
+async fn every_role_gets_the_policy_matrix_decision_for_every_commissioning_operation() {
+    use heard_access::Consent::Commissioners;
+    let app = spawn_app().await;
+    let cast = cast(&app).await;
+    let commissioner = cast.actors[4].0.clone();
+    // Crawley's items, about the provider column's provider: only commissioners may answer them.
+    let to_acknowledge = item(&app, "crawley", Commissioners, true, Some("addaction")).await;
+    let to_answer = item(&app, "crawley", Commissioners, true, Some("addaction")).await;
+    let not_shared = item(&app, "crawley", Commissioners, false, Some("addaction")).await;
+    let head = app.store.head().position;
+    for _ in 0..500 {
+        if app.commissioning.read(|state| state.position) >= head {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let decision_fields = "id status milestones { id } evidence { id }";
+    let propose = format!(
+        "mutation($t: String!) {{ proposeDecision(input: {{ title: $t, serviceArea: \"Treatment\", decidedBy: \"DAAT board\", decisionDate: \"2026-11-02\", ladderRung: 4, involvement: \"Asked at the forum\" }}) {{ {decision_fields} }} }}"
+    );
+    let by_commissioner = |response: Value, field: &str| {
+        assert!(response["errors"].is_null(), "{field}: {response}");
+        response["data"][field].clone()
+    };
+    let decision =
+        by_commissioner(ask(&app, &commissioner, &propose, json!({ "t": "Seen by all" })).await, "proposeDecision");
+    let decision = decision["id"].as_str().unwrap().to_owned();
+    let view = "query($id: ID!) { decision(id: $id) { id } }";
+    let as_at = "query($id: ID!) { decision(id: $id, atPosition: 1) { id } }";
+    let report = "{ youSaidWeDid { sharedItems decisions { id } } }";
+    let public = "{ youSaidWeDid(public: true, scope: { hub: \"crawley\" }) { sharedItems } }";
+    let acknowledge = "mutation($id: ID!) { acknowledgeFeedback(itemId: $id) { itemId } }";
+    let answer = "mutation($id: ID!) { answerFeedback(itemId: $id, reason: \"Outside this contract\") { itemId } }";
+    // (operation, scope, query, variables, expected: mem crd adv cmp com prv adm anon)
+    let rows: Vec<(&str, &str, &str, Value, &str)> = vec![
+        ("decision", "in scope", view, json!({ "id": decision }), "AAAAAAFU"),
+        ("decisions", "in scope", "{ decisions { nodes { id } } }", json!({}), "AAAAAAFU"),
+        // Before the decision was proposed: as if there were no such decision.
+        ("decision", "at a position before it", as_at, json!({ "id": decision }), "NNNNNNFU"),
+        ("youSaidWeDid", "in scope", report, json!({}), "AAAAAAAA"),
+        ("youSaidWeDid", "in scope: the public version", public, json!({}), "AAAAAAAA"),
+        ("loopMetrics", "in scope", "{ loopMetrics { sharedItems } }", json!({}), "AAAAAAAA"),
+        (
+            "acknowledgeFeedback",
+            "in scope: shared with commissioners",
+            acknowledge,
+            json!({ "id": to_acknowledge }),
+            "NNNNAFNU",
+        ),
+        ("acknowledgeFeedback", "out of scope: not shared yet", acknowledge, json!({ "id": not_shared }), "NNNNNNNU"),
+        ("answerFeedback", "in scope: shared with commissioners", answer, json!({ "id": to_answer }), "NNNNAFNU"),
+        ("answerFeedback", "out of scope: not shared yet", answer, json!({ "id": not_shared }), "NNNNNNNU"),
+    ];
+    let mut wrong = Vec::new();
+    for (operation, scope, query, variables, expected) in &rows {
+        for (column, want) in expected.chars().enumerate() {
+            let response = ask(&app, &cast.actors[column].0, query, variables.clone()).await;
+            let got = outcome(&response);
+            if got != want {
+                wrong.push(format!(
+                    "{:?} × {operation} × {scope}: expected {want}, got {got}: {response}",
+                    COLUMNS[column]
+                ));
+            }
+            if got == 'N' {
+                assert_eq!(response["data"], Value::Null, "a concealed read returns no data: {response}");
+            }
+        }
+    }
+    // Every change to a decision, on a fresh decision per column set up by the commissioner:
+    // proposed with a milestone and a link, then agreed.
+    for (column, want) in "FFFFAFFU".chars().enumerate() {
+        let token = &cast.actors[column].0;
+        let fresh = ask(&app, &commissioner, &propose, json!({ "t": format!("For column {column}") })).await;
+        let id = by_commissioner(fresh, "proposeDecision")["id"].as_str().unwrap().to_owned();
+        let milestone = ask(
+            &app,
+            &commissioner,
+            &format!(
+                "mutation($id: ID!) {{ addMilestone(id: $id, title: \"Contract varied\", due: \"2027-04-01\") {{ {decision_fields} }} }}"
+            ),
+            json!({ "id": id }),
+        )
+        .await;
+        let milestone = by_commissioner(milestone, "addMilestone")["milestones"][0]["id"].as_str().unwrap().to_owned();
+        let linked = ask(
+            &app,
+            &commissioner,
+            &format!(
+                "mutation($id: ID!) {{ linkEvidence(id: $id, input: {{ kind: THEME, theme: \"opening-hours\", rationale: \"Raised at every hub\" }}) {{ {decision_fields} }} }}"
+            ),
+            json!({ "id": id }),
+        )
+        .await;
+        let link = by_commissioner(linked, "linkEvidence")["evidence"][0]["id"].as_str().unwrap().to_owned();
+        let agreed = ask(
+            &app,
+            &commissioner,
+            "mutation($id: ID!) { updateDecisionStatus(id: $id, status: AGREED) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+        by_commissioner(agreed, "updateDecisionStatus");
+        let operations: Vec<(&str, String, Value)> = vec![
+            ("proposeDecision", propose.clone(), json!({ "t": format!("Proposed by column {column}") })),
+            (
+                "recordProgress",
+                "mutation($id: ID!) { recordProgress(id: $id, percent: 50, note: \"Half way\") { id } }".into(),
+                json!({ "id": id }),
+            ),
+            (
+                "addMilestone",
+                "mutation($id: ID!) { addMilestone(id: $id, title: \"Review\", due: \"2027-06-01\") { id } }".into(),
+                json!({ "id": id }),
+            ),
+            (
+                "meetMilestone",
+                "mutation($id: ID!, $m: ID!) { meetMilestone(id: $id, milestoneId: $m) { id } }".into(),
+                json!({ "id": id, "m": milestone }),
+            ),
+            (
+                "linkEvidence",
+                "mutation($id: ID!) { linkEvidence(id: $id, input: { kind: THEME, theme: \"keyworker-time\", rationale: \"Also raised\" }) { id } }".into(),
+                json!({ "id": id }),
+            ),
+            (
+                "unlinkEvidence",
+                "mutation($id: ID!, $l: ID!) { unlinkEvidence(id: $id, linkId: $l, reason: \"Linked in error\") { id } }".into(),
+                json!({ "id": id, "l": link }),
+            ),
+            (
+                "updateDecisionStatus",
+                "mutation($id: ID!) { updateDecisionStatus(id: $id, status: DONE) { id } }".into(),
+                json!({ "id": id }),
+            ),
+            (
+                "reviewOutcome",
+                "mutation($id: ID!) { reviewOutcome(id: $id, summary: \"Waiting times fell\") { id } }".into(),
+                json!({ "id": id }),
+            ),
+        ];
+        for (operation, query, variables) in operations {
+            let response = ask(&app, token, &query, variables).await;
+            let got = outcome(&response);
+            if got != want {
+                wrong.push(format!(
+                    "{:?} × {operation} × in scope: expected {want}, got {got}: {response}",
+                    COLUMNS[column]
+                ));
+            }
+        }
+        // Nobody but the commissioner moved the decision on.
+        let after =
+            ask(&app, &commissioner, "query($id: ID!) { decision(id: $id) { status } }", json!({ "id": id })).await;
+        let status = if want == 'A' { "DONE" } else { "AGREED" };
+        assert_eq!(after["data"]["decision"]["status"], status, "{:?}: {after}", COLUMNS[column]);
+    }
+    assert!(wrong.is_empty(), "the API disagrees with the policy matrix:\n{}", wrong.join("\n"));
+}

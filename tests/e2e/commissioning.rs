@@ -67,14 +67,16 @@ struct Cast {
     member: Session,
     coordinator: Session,
     commissioner: Session,
+    commissioner_id: uuid::Uuid,
 }
 
 async fn cast() -> Cast {
     let app = spawn_app().await;
     app.create_user("member@example.org", &[Role::HubMember], &["arun"]).await;
     app.create_user("coordinator@example.org", &[Role::HubCoordinator], &["arun"]).await;
-    app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
+    let commissioner_id = app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
     Cast {
+        commissioner_id,
         member: app.login("member@example.org").await,
         coordinator: app.login("coordinator@example.org").await,
         commissioner: app.login("commissioner@example.org").await,
@@ -197,7 +199,8 @@ async fn a_hub_a_coordinator_and_a_commissioner_close_the_loop_and_the_report_sh
     }
     settled(&cast.app).await;
 
-    let proposed = cast.commissioner.graphql(&propose_query(), proposal("Open the Arun hub until 8pm twice a week")).await;
+    let proposed =
+        cast.commissioner.graphql(&propose_query(), proposal("Open the Arun hub until 8pm twice a week")).await;
     let proposed = ok(&proposed, "proposeDecision");
     assert_eq!(proposed["status"], "PROPOSED");
     assert_eq!(proposed["ladderRung"], 6);
@@ -207,7 +210,8 @@ async fn a_hub_a_coordinator_and_a_commissioner_close_the_loop_and_the_report_sh
 
     // "You said": five items linked, each with why it mattered.
     for (index, item) in items.iter().take(5).enumerate() {
-        link(&cast.commissioner, &decision, item, &format!("Reason {index}: people in work cannot reach the hub")).await;
+        link(&cast.commissioner, &decision, item, &format!("Reason {index}: people in work cannot reach the hub"))
+            .await;
     }
     // One answered "not acted on", one only acknowledged: its loop stays open.
     let answered = cast
@@ -223,7 +227,10 @@ async fn a_hub_a_coordinator_and_a_commissioner_close_the_loop_and_the_report_sh
     );
     let acknowledged = cast
         .commissioner
-        .graphql("mutation($id: ID!) { acknowledgeFeedback(itemId: $id) { acknowledgedOn } }", json!({ "id": items[6] }))
+        .graphql(
+            "mutation($id: ID!) { acknowledgeFeedback(itemId: $id) { acknowledgedOn } }",
+            json!({ "id": items[6] }),
+        )
         .await;
     assert_eq!(ok(&acknowledged, "acknowledgeFeedback")["acknowledgedOn"], today());
 
@@ -256,11 +263,15 @@ async fn a_hub_a_coordinator_and_a_commissioner_close_the_loop_and_the_report_sh
     assert_eq!(ok(&met, "meetMilestone")["milestones"][0]["metOn"], today());
     let full = cast
         .commissioner
-        .graphql("mutation($id: ID!) { recordProgress(id: $id, percent: 100) { progress { percent } } }", json!({ "id": decision }))
+        .graphql(
+            "mutation($id: ID!) { recordProgress(id: $id, percent: 100) { progress { percent } } }",
+            json!({ "id": decision }),
+        )
         .await;
     assert_eq!(ok(&full, "recordProgress")["progress"]["percent"], 100);
     move_to(&cast.commissioner, &decision, "DONE").await;
-    let summary = "Twenty-three people came to the first month of evening sessions; eleven had missed daytime appointments";
+    let summary =
+        "Twenty-three people came to the first month of evening sessions; eleven had missed daytime appointments";
     let reviewed = cast
         .commissioner
         .graphql(
@@ -363,8 +374,10 @@ async fn a_hub_a_coordinator_and_a_commissioner_close_the_loop_and_the_report_sh
 #[tokio::test]
 async fn a_decision_as_at_its_decision_shows_only_the_evidence_linked_then_in_the_words_it_had_then() {
     let cast = cast().await;
-    let a = said(&cast, "The needle exchange van stopped coming to our village", "COMMISSIONERS", "Rural transport").await;
-    let b = said(&cast, "I spend three hours on buses to get to my appointment", "COMMISSIONERS", "Rural transport").await;
+    let a =
+        said(&cast, "The needle exchange van stopped coming to our village", "COMMISSIONERS", "Rural transport").await;
+    let b =
+        said(&cast, "I spend three hours on buses to get to my appointment", "COMMISSIONERS", "Rural transport").await;
     settled(&cast.app).await;
     let decision = propose(&cast.commissioner, "Fund an outreach van for the villages north of Arundel").await;
 
@@ -418,7 +431,8 @@ async fn withdrawn_consent_empties_the_evidence_everywhere_while_the_link_stays_
     let cast = cast().await;
     let words = "My worker shouted at me in the waiting room in front of my daughter";
     let withdrawn = said(&cast, words, "PUBLIC", "Staff attitudes and stigma").await;
-    let kept = said(&cast, "Staff talk down to us at the pharmacy counter", "PUBLIC", "Staff attitudes and stigma").await;
+    let kept =
+        said(&cast, "Staff talk down to us at the pharmacy counter", "PUBLIC", "Staff attitudes and stigma").await;
     settled(&cast.app).await;
     let decision = propose(&cast.commissioner, "Stigma training for every frontline worker in Arun").await;
     link(&cast.commissioner, &decision, &withdrawn, "Shows what stigma looks like at the front desk").await;
@@ -531,7 +545,10 @@ async fn the_public_report_shows_only_words_people_agreed_to_make_public_and_sup
     assert_eq!(contents(shown), vec![json!(public[0]), Value::Null], "the commissioners-only item stays hidden");
     let metrics = cast
         .app
-        .graphql("query($s: ReportScopeInput!) { loopMetrics(scope: $s) { sharedItems closedItems } }", json!({ "s": arun() }))
+        .graphql(
+            "query($s: ReportScopeInput!) { loopMetrics(scope: $s) { sharedItems closedItems } }",
+            json!({ "s": arun() }),
+        )
         .await;
     assert_eq!(ok(&metrics, "loopMetrics"), json!({ "sharedItems": 7, "closedItems": null }), "one closed: suppressed");
 
@@ -560,7 +577,8 @@ fn verify(data: &std::path::Path, at: u64) -> (bool, Value) {
 #[tokio::test]
 async fn heard_verify_at_a_reports_position_confirms_its_chain_head_and_names_a_rewritten_old_event() {
     let cast = cast().await;
-    let first = said(&cast, "The hub should open on the evening the food bank runs", "COMMISSIONERS", "Opening hours").await;
+    let first =
+        said(&cast, "The hub should open on the evening the food bank runs", "COMMISSIONERS", "Opening hours").await;
     let second = said(&cast, "Late opening would help people who work shifts", "PUBLIC", "Opening hours").await;
     settled(&cast.app).await;
     let decision = propose(&cast.commissioner, "Late opening on food bank evenings").await;
@@ -642,8 +660,7 @@ async fn reports_and_point_in_time_views_are_identical_after_a_restart_and_a_reb
     cast.coordinator
         .graphql("mutation($id: ID!) { changeConsent(id: $id, consent: WITHDRAWN) { id } }", json!({ "id": items[3] }))
         .await;
-    let commissioner = cast.app.identity.directory().read(|state| state.by_email.get("commissioner@example.org").copied());
-    let token = cast.app.token_for(commissioner.expect("the commissioner's account")).await;
+    let token = cast.app.token_for(cast.commissioner_id).await;
     settled(&cast.app).await;
 
     let queries: Vec<(bool, String, Value)> = vec![
@@ -722,17 +739,18 @@ async fn bad_input_names_the_field_an_illegal_move_is_a_conflict_and_a_refusal_s
     let mut bad_date = proposal("A decision");
     bad_date["i"]["decisionDate"] = json!("next week");
     let item = |id: &str| json!({ "id": decision, "i": { "kind": "FEEDBACK_ITEM", "itemId": id, "rationale": "It mattered" } });
-    let theme = |theme: &str| json!({ "id": decision, "i": { "kind": "THEME", "theme": theme, "rationale": "It mattered" } });
+    let theme =
+        |theme: &str| json!({ "id": decision, "i": { "kind": "THEME", "theme": theme, "rationale": "It mattered" } });
     let mut no_rationale = theme("opening-hours");
     no_rationale["i"]["rationale"] = json!(" ");
     let cases: Vec<(&str, String, Value, &str)> = vec![
-        ("ladder rung 9", propose_query(), bad_rung, "ladderRung"),
-        ("an empty title", propose_query(), no_title, "title"),
+        ("ladder rung 9", propose_query(), bad_rung, "input.ladderRung"),
+        ("an empty title", propose_query(), no_title, "input.title"),
         ("a decision date that is not a date", propose_query(), bad_date, "input.decisionDate"),
-        ("an item not shared yet", link_query(), item(&not_shared_yet), "evidence.item"),
-        ("an item its speaker kept in the hub", link_query(), item(&unshared), "evidence.item"),
-        ("an unknown theme", link_query(), theme("astrology"), "evidence"),
-        ("no rationale", link_query(), no_rationale, "rationale"),
+        ("an item not shared yet", link_query(), item(&not_shared_yet), "input.itemId"),
+        ("an item its speaker kept in the hub", link_query(), item(&unshared), "input.itemId"),
+        ("an unknown theme", link_query(), theme("astrology"), "input.theme"),
+        ("no rationale", link_query(), no_rationale, "input.rationale"),
     ];
     for (what, query, variables, field) in cases {
         let refused = cast.commissioner.graphql(&query, variables).await;
@@ -753,4 +771,29 @@ async fn bad_input_names_the_field_an_illegal_move_is_a_conflict_and_a_refusal_s
     let now = ok(&decision_at(&cast.commissioner, json!({ "id": decision })).await, "decision");
     assert_eq!(now["status"], "DONE");
     assert_eq!(now["evidence"], json!([]));
+}
+
+#[tokio::test]
+async fn a_withdrawn_decision_closes_no_loops_and_the_hub_sees_its_items_waiting_again() {
+    let cast = cast().await;
+    let mut items = Vec::new();
+    for (text, consent) in OPENING_HOURS.iter().take(5) {
+        items.push(said(&cast, text, consent, "Opening hours").await);
+    }
+    let decision = propose(&cast.commissioner, "Saturday opening").await;
+    for item in &items {
+        link(&cast.commissioner, &decision, item, "People asked for it at every forum").await;
+    }
+    wait_for_loop(&cast.member, &items[0], "LINKED_TO_DECISION").await;
+    move_to(&cast.commissioner, &decision, "WITHDRAWN").await;
+    let back = wait_for_loop(&cast.member, &items[0], "SHARED").await;
+    assert_eq!(back["decisionIds"], json!([]), "a withdrawn decision is not offered to the hub as an answer");
+    settled(&cast.app).await;
+    let metrics = cast
+        .commissioner
+        .graphql("{ loopMetrics(scope: { hub: \"arun\" }) { sharedItems closedItems loopClosureRate } }", json!({}))
+        .await;
+    let metrics = ok(&metrics, "loopMetrics");
+    assert_eq!(metrics["sharedItems"], 5);
+    assert_eq!(metrics["loopClosureRate"], 0.0, "nothing was decided: {metrics}");
 }

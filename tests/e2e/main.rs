@@ -4,6 +4,7 @@
 mod access;
 mod advocacy;
 mod cli;
+mod commissioning;
 mod config;
 mod crash;
 mod feedback;

@@ -559,6 +559,23 @@ impl LinkEvidenceInput {
     }
 }
 
+/// Names a field of the `input` argument as the client spelled it: `title` → `input.title`,
+/// and evidence errors by the input field that holds the evidence.
+fn in_input(error: ApiError, evidence_field: &str) -> ApiError {
+    match error {
+        ApiError::BadUserInput { field, message } => {
+            let field = match field.as_str() {
+                "evidence" | "evidence.item" => format!("input.{evidence_field}"),
+                "evidence.dimension" => "input.dimension".to_owned(),
+                other if other.starts_with("input.") => other.to_owned(),
+                other => format!("input.{other}"),
+            };
+            ApiError::BadUserInput { field, message }
+        }
+        other => other,
+    }
+}
+
 fn on_or_today(field: &str, on: Option<&str>) -> Result<Date, ApiError> {
     on.map_or_else(|| Ok(today()), |on| date_arg(field, on))
 }
@@ -635,7 +652,7 @@ impl CommissioningMutation {
             proposed_by: by,
         };
         let commissioning = service(ctx);
-        let decision = commissioning.propose(new).await?;
+        let decision = commissioning.propose(new).await.map_err(|error| in_input(error, "title"))?;
         let actor = viewer(ctx).actor.clone();
         Ok(commissioning.read(|state| DecisionView::new(decision, state, state, &actor)))
     }
@@ -689,7 +706,16 @@ impl CommissioningMutation {
         let evidence = input.evidence()?;
         let on = on_or_today("input.on", input.on.as_deref())?;
         let commissioning = service(ctx);
-        let decision = commissioning.link_evidence(id, by, evidence, &input.rationale, on).await?;
+        let evidence_field = match input.kind {
+            EvidenceKind::FeedbackItem => "itemId",
+            EvidenceKind::Theme => "theme",
+            EvidenceKind::ComplaintLearning => "complaintId",
+            EvidenceKind::AdvocacyTheme => "value",
+        };
+        let decision = commissioning
+            .link_evidence(id, by, evidence, &input.rationale, on)
+            .await
+            .map_err(|error| in_input(error, evidence_field))?;
         let actor = viewer(ctx).actor.clone();
         Ok(commissioning.read(|state| DecisionView::new(decision, state, state, &actor)))
     }

@@ -174,6 +174,7 @@ pub fn build(state: &State, actor: &Actor, scope: &Scope, public: bool, calendar
     let linked: std::collections::HashSet<Uuid> = state
         .decisions
         .values()
+        .filter(|decision| !decision.status.is_set_aside())
         .flat_map(|decision| decision.active_links())
         .filter_map(|link| link.evidence.feedback_item())
         .collect();

@@ -58,6 +58,8 @@ pub struct State {
     evidence_links: HashMap<Uuid, (Uuid, Uuid)>,
     /// Decisions whose status is `done` now.
     done_decisions: HashSet<Uuid>,
+    /// Decisions not taken or withdrawn: links to them no longer move an item's loop.
+    set_aside_decisions: HashSet<Uuid>,
 }
 
 #[derive(Deserialize)]
@@ -219,6 +221,11 @@ impl State {
                     } else {
                         self.done_decisions.remove(&changed.decision);
                     }
+                    if matches!(changed.status.as_str(), "not_taken" | "withdrawn") {
+                        // A decision set aside no longer carries anyone's words: its links
+                        // stop counting (they stay in the commissioning history).
+                        self.set_aside_decisions.insert(changed.decision);
+                    }
                     let items: BTreeSet<Uuid> = self
                         .evidence_links
                         .values()
@@ -264,9 +271,11 @@ impl State {
     /// is done; returns the item when its loop state moved.
     fn update_loop(&mut self, item: Uuid, change: impl FnOnce(&mut LoopFacts)) -> Option<Uuid> {
         let done = &self.done_decisions;
+        let set_aside = &self.set_aside_decisions;
         let found = self.items.get_mut(&item)?;
         let moved = found.update_loop(|facts| {
             change(facts);
+            facts.decision_links.retain(|_, decision| !set_aside.contains(decision));
             facts.decision_done = facts.decision_links.values().any(|decision| done.contains(decision));
         });
         moved.then_some(item)
