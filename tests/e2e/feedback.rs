@@ -239,7 +239,7 @@ async fn logging_bad_input_names_the_field_and_logs_nothing() {
     assert_eq!(empty["errors"][0]["extensions"]["field"], "input.text", "{empty}");
     bad["i"]["text"] = json!("Something worth saying");
     bad["i"]["saidOn"] = json!("2099-01-01");
-    assert_eq!(hub.member.graphql(LOG, bad.clone()).await["errors"][0]["extensions"]["field"], "input.date");
+    assert_eq!(hub.member.graphql(LOG, bad.clone()).await["errors"][0]["extensions"]["field"], "input.saidOn");
     bad["i"]["saidOn"] = json!("2026-11-02");
     bad["i"]["themes"] = json!(["Opening hours", "Astrology"]);
     assert_eq!(hub.member.graphql(LOG, bad.clone()).await["errors"][0]["extensions"]["field"], "input.themes[1]");

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod reports;
 pub mod server;
 pub mod telemetry;
+pub mod web;
 
 pub use config::Settings;
 pub use server::{RunningServer, Services, start};

@@ -145,6 +145,7 @@ impl RunningServer {
 
 /// Every route.
 pub fn router(state: AppState) -> Router {
+    let web = heard_frontend::router(crate::web::WebBackend::new(&state));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -154,7 +155,9 @@ pub fn router(state: AppState) -> Router {
         .route("/reports/you-said-we-did", get(reports::you_said_we_did))
         .route("/public/you-said-we-did/{hub}", get(reports::public_hub))
         .route("/assets/report.css", get(reports::stylesheet))
-        .layer(middleware::from_fn_with_state(state.clone(), count_requests))
+        .with_state(state.clone())
+        .merge(web)
+        .layer(middleware::from_fn_with_state(state, count_requests))
         .layer(middleware::from_fn(security_headers))
         .layer(
             // Spans name the method and path only: query strings may hold search terms.
@@ -162,7 +165,6 @@ pub fn router(state: AppState) -> Router {
                 tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
             }),
         )
-        .with_state(state)
 }
 
 async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {

@@ -471,7 +471,7 @@ pub fn log(item: Uuid, by: Uuid, new: NewItem, today: jiff::civil::Date) -> Resu
     let speaker = new.speaker.ok_or_else(|| invalid("speaker", "choose anonymous, pseudonymous or named"))?;
     let consent =
         new.consent.ok_or_else(|| invalid("consent", "choose who may see it: hub, commissioners or public"))?;
-    let said_on = check_date("date", &new.said_on, today)?;
+    let said_on = check_date("saidOn", &new.said_on, today)?;
     let name = new.speaker_name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     let contact = new.speaker_contact.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
     match speaker {
@@ -621,7 +621,7 @@ pub fn record_meeting(
     items: Vec<Uuid>,
     today: jiff::civil::Date,
 ) -> Result<(MeetingRecorded, MinutesPersonal), Rejection> {
-    let held_on = check_date("date", held_on, today)?;
+    let held_on = check_date("heldOn", held_on, today)?;
     if !(0..=10_000).contains(&attendance) {
         return Err(invalid("attendance", "enter how many people came, from 0 to 10000"));
     }

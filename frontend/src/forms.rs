@@ -1,0 +1,160 @@
+//! Form parts that carry their own label, hint and error, and the error summary that links to
+//! each field (announced to screen readers when the page loads with errors).
+
+use maud::{Markup, html};
+
+/// An error to show beside a field and in the summary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's id on the page (`text`, `consent`), or empty for errors of the whole form.
+    pub field: String,
+    pub message: String,
+}
+
+/// Errors by field; [`summary`] lists them all.
+#[derive(Clone, Debug, Default)]
+pub struct Errors(pub Vec<FieldError>);
+
+impl Errors {
+    pub fn of(&self, field: &str) -> Option<&str> {
+        self.0.iter().find(|error| error.field == field).map(|error| error.message.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError { field: field.to_owned(), message: message.into() });
+    }
+}
+
+/// "There is a problem": at the top of the page, focused and announced, each error a link to
+/// its field.
+pub fn summary(errors: &Errors) -> Markup {
+    html! {
+        @if !errors.is_empty() {
+            div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
+                h2 id="error-summary-title" { "There is a problem" }
+                ul {
+                    @for error in &errors.0 {
+                        li {
+                            @if error.field.is_empty() {
+                                (error.message)
+                            } @else {
+                                a href={ "#" (error.field) } { (error.message) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn described_by(id: &str, hint: Option<&str>, error: Option<&str>) -> Option<String> {
+    let mut ids = Vec::new();
+    if hint.is_some() {
+        ids.push(format!("{id}-hint"));
+    }
+    if error.is_some() {
+        ids.push(format!("{id}-error"));
+    }
+    (!ids.is_empty()).then(|| ids.join(" "))
+}
+
+fn hint_and_error(id: &str, hint: Option<&str>, error: Option<&str>) -> Markup {
+    html! {
+        @if let Some(hint) = hint { p class="hint" id={ (id) "-hint" } { (hint) } }
+        @if let Some(error) = error {
+            p class="field-error" id={ (id) "-error" } { span class="visually-hidden" { "Error: " } (error) }
+        }
+    }
+}
+
+/// A one-line text input.
+pub struct Input<'a> {
+    pub id: &'a str,
+    pub label: &'a str,
+    pub kind: &'a str,
+    pub value: &'a str,
+    pub hint: Option<&'a str>,
+    pub autocomplete: Option<&'a str>,
+}
+
+pub fn input(field: Input<'_>, errors: &Errors) -> Markup {
+    let error = errors.of(field.id);
+    html! {
+        div class={ "field" @if error.is_some() { " field--error" } } {
+            label for=(field.id) { (field.label) }
+            (hint_and_error(field.id, field.hint, error))
+            input id=(field.id) name=(field.id) type=(field.kind) value=(field.value)
+                autocomplete=[field.autocomplete]
+                aria-describedby=[described_by(field.id, field.hint, error)]
+                aria-invalid=[error.map(|_| "true")];
+        }
+    }
+}
+
+/// A text area.
+pub fn textarea(id: &str, label: &str, value: &str, hint: Option<&str>, errors: &Errors) -> Markup {
+    let error = errors.of(id);
+    html! {
+        div class={ "field" @if error.is_some() { " field--error" } } {
+            label for=(id) { (label) }
+            (hint_and_error(id, hint, error))
+            textarea id=(id) name=(id) rows="5"
+                aria-describedby=[described_by(id, hint, error)]
+                aria-invalid=[error.map(|_| "true")] { (value) }
+        }
+    }
+}
+
+/// Radios or checkboxes in a fieldset with a legend. `options` are (value, label).
+pub struct Choices<'a> {
+    pub id: &'a str,
+    pub legend: &'a str,
+    pub multiple: bool,
+    pub options: Vec<(String, String)>,
+    pub chosen: Vec<String>,
+    pub hint: Option<&'a str>,
+}
+
+pub fn choices(field: Choices<'_>, errors: &Errors) -> Markup {
+    let error = errors.of(field.id);
+    let kind = if field.multiple { "checkbox" } else { "radio" };
+    html! {
+        div class={ "field" @if error.is_some() { " field--error" } } {
+            fieldset aria-describedby=[described_by(field.id, field.hint, error)] {
+                legend { (field.legend) }
+                (hint_and_error(field.id, field.hint, error))
+                div class="choices" {
+                    @for (index, (value, label)) in field.options.iter().enumerate() {
+                        @let option_id = if index == 0 { field.id.to_owned() } else { format!("{}-{index}", field.id) };
+                        div class="choice" {
+                            input id=(option_id) name=(field.id) type=(kind) value=(value)
+                                checked[field.chosen.contains(value)];
+                            label for=(option_id) { (label) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A drop-down list. `options` are (value, label).
+pub fn select(id: &str, label: &str, options: &[(String, String)], chosen: &str, errors: &Errors) -> Markup {
+    let error = errors.of(id);
+    html! {
+        div class={ "field" @if error.is_some() { " field--error" } } {
+            label for=(id) { (label) }
+            (hint_and_error(id, None, error))
+            select id=(id) name=(id) aria-describedby=[described_by(id, None, error)] {
+                @for (value, text) in options {
+                    option value=(value) selected[value == chosen] { (text) }
+                }
+            }
+        }
+    }
+}

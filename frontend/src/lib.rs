@@ -1,0 +1,48 @@
+//! Heard's web UI, rendered on the server.
+//!
+//! Every page asks the same GraphQL schema the API serves, in process, as the person looking
+//! at it ([`Backend::execute`]), so the pages and the API cannot drift apart and the one policy
+//! decides what each page shows. Every core form is a plain HTML form that works without
+//! JavaScript: it posts, the server runs the mutation, and errors come back beside their fields
+//! with a summary at the top (the GOV.UK error-summary pattern, in Heard's own calm style).
+//!
+//! The gateway implements [`Backend`] (who is asking, the CSRF check, running GraphQL) and
+//! mounts [`router`].
+
+mod forms;
+mod layout;
+mod pages;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::routing::get;
+use heard_api::Viewer;
+
+pub use layout::STYLESHEET;
+
+/// What the web UI needs from the server that hosts it.
+pub trait Backend: Clone + Send + Sync + 'static {
+    /// Who is asking, from the request's session cookie (anonymous when there is none).
+    fn viewer(&self, headers: &HeaderMap) -> Viewer;
+    /// Whether a form's CSRF token belongs to the viewer's session.
+    fn csrf_matches(&self, viewer: &Viewer, token: &str) -> bool;
+    /// Runs a GraphQL request as `viewer` against the schema the API serves.
+    fn execute(
+        &self,
+        viewer: Viewer,
+        request: async_graphql::Request,
+    ) -> impl Future<Output = async_graphql::Response> + Send;
+}
+
+/// The pages, ready to be merged into the server's router.
+pub fn router<B: Backend>(backend: B) -> Router {
+    Router::new()
+        .route("/", get(pages::home::<B>))
+        .route("/login", get(pages::login_form::<B>).post(pages::login::<B>))
+        .route("/logout", axum::routing::post(pages::logout::<B>))
+        .route("/feedback/new", get(pages::log_feedback_form::<B>).post(pages::log_feedback::<B>))
+        .route("/assets/heard.css", get(layout::stylesheet))
+        .with_state(backend)
+}
