@@ -3,6 +3,7 @@
 
 mod access;
 mod advocacy;
+mod browser;
 mod cli;
 mod commissioning;
 mod config;

@@ -1,0 +1,170 @@
+// Walks Heard's web UI journeys in Debian's headless chromium, as the people who use it would,
+// checks every page with axe-core (no serious or critical violations), and saves screenshots at
+// 390 px and 1280 px. Run by the Rust end-to-end test `browser::…` against a server on port 0
+// seeded with the demo data:
+//
+//   node tests/browser/journeys.mjs http://127.0.0.1:PORT target/screenshots
+//
+// Prints one JSON line per page checked and exits non-zero on the first failed expectation.
+
+import { readFileSync, mkdirSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const [base, shots = "target/screenshots"] = process.argv.slice(2);
+if (!base) {
+  console.error("usage: node journeys.mjs BASE_URL [SCREENSHOT_DIR]");
+  process.exit(2);
+}
+mkdirSync(shots, { recursive: true });
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const here = dirname(fileURLToPath(import.meta.url));
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+  ],
+  // Playwright gives every launch a fresh, empty user data directory of its own.
+});
+
+function fail(message) {
+  throw new Error(message);
+}
+
+function expect(condition, message) {
+  if (!condition) fail(message);
+}
+
+/** Runs axe on the page; fails on any serious or critical violation. */
+async function accessible(page, name) {
+  await page.addScriptTag({ content: axeSource }).catch(() => {});
+  // With JavaScript disabled the page cannot run axe; check those pages in a second context.
+  const results = await page.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    return await axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] });
+  });
+  const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  console.log(JSON.stringify({ page: name, url: page.url(), violations: bad.map((v) => v.id) }));
+  expect(bad.length === 0, `${name}: accessibility violations ${JSON.stringify(bad.map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target) })))}`);
+}
+
+/** Screenshots of the current page at phone and desktop widths. */
+async function screenshots(page, name) {
+  for (const width of [390, 1280]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.screenshot({ path: join(shots, `${name}-${width}.png`), fullPage: true });
+  }
+}
+
+async function check(page, name) {
+  await accessible(page, name);
+  await screenshots(page, name);
+}
+
+try {
+  // 7. Public: the home page and a hub's published page, no login.
+  {
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(`${base}/`);
+    expect((await page.locator("h1").innerText()) === "Heard", "the home page says where you are");
+    await check(page, "home");
+    await page.getByRole("link", { name: "Arun" }).click();
+    expect((await page.locator("h1").innerText()).includes("You said, we did"), "a hub's public page opens");
+    await check(page, "public-arun");
+    await context.close();
+  }
+
+  // 1. Hub member, keyboard only: log in and reach the log-feedback form without a mouse.
+  {
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(`${base}/login`);
+    await check(page, "login");
+    await page.keyboard.press("Tab"); // skip link
+    await page.keyboard.press("Tab"); // brand
+    await page.keyboard.press("Tab"); // log in link
+    await page.keyboard.press("Tab"); // email
+    expect(await page.evaluate(() => document.activeElement?.id === "email"), "Tab reaches the email field");
+    await page.keyboard.type("member.arun@demo.heard.example");
+    await page.keyboard.press("Tab");
+    await page.keyboard.type("heard demo member.arun");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`${base}/`);
+    expect((await page.locator("h1").innerText()).startsWith("Hello"), "logged in, the home page greets you");
+    await check(page, "home-member");
+    // Tab to the "Log feedback" link in the header and follow it with Enter.
+    let found = false;
+    for (let i = 0; i < 12 && !found; i++) {
+      await page.keyboard.press("Tab");
+      found = await page.evaluate(() => document.activeElement?.textContent?.trim() === "Log feedback");
+    }
+    expect(found, "the keyboard reaches Log feedback");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(`${base}/feedback/new`);
+    await check(page, "log-feedback");
+    await context.close();
+  }
+
+  // 1. Hub member in meeting mode, with JavaScript switched off: errors, then two items.
+  {
+    const context = await browser.newContext({ javaScriptEnabled: false, bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(`${base}/login`);
+    await page.fill("#email", "member.arun@demo.heard.example");
+    await page.fill("#password", "heard demo member.arun");
+    await page.click("button[type=submit]");
+    await page.goto(`${base}/feedback/new`);
+    await page.click("text=Save and log another");
+    const summary = page.locator(".error-summary");
+    expect(await summary.isVisible(), "submitting an empty form shows the error summary");
+    const links = await summary.locator("a").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+    expect(JSON.stringify(links) === JSON.stringify(["#text", "#channel", "#speaker", "#consent"]), `each error links to its field: ${links}`);
+    expect(await page.locator("#text-error").isVisible(), "the error is also beside its field");
+    await screenshots(page, "log-feedback-errors");
+    for (const text of ["The evening clinic would let me keep my job", "Peer mentors helped me more than anything"]) {
+      await page.fill("#text", text);
+      await page.check("input[name=channel][value=FORUM]");
+      await page.check("input[name=speaker][value=ANONYMOUS]");
+      await page.check("input[name=consent][value=COMMISSIONERS]");
+      await page.click("text=Save and log another");
+      const notice = await page.locator(".notice").innerText();
+      expect(notice.includes(text), `the item is logged and the form is ready for the next: ${notice}`);
+      expect((await page.inputValue("#text")) === "", "the text is cleared for the next item");
+    }
+    await context.close();
+  }
+
+  // The error page again, with JavaScript on, so that axe can check it.
+  {
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(`${base}/login`);
+    await page.click("text=Log in >> nth=-1");
+    expect(await page.locator(".error-summary").isVisible(), "an empty login shows the error summary");
+    await check(page, "login-errors");
+    await page.fill("#email", "member.arun@demo.heard.example");
+    await page.fill("#password", "heard demo member.arun");
+    await page.click("button[type=submit]");
+    await page.goto(`${base}/feedback/new`);
+    await page.click("text=Save and log another");
+    await accessible(page, "log-feedback-errors");
+    await context.close();
+  }
+  console.log(JSON.stringify({ done: true, screenshots: shots, from: here }));
+} catch (error) {
+  console.error(String(error?.stack ?? error));
+  await browser.close();
+  process.exit(1);
+}
+await browser.close();

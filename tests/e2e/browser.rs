@@ -1,0 +1,43 @@
+//! The web UI in a real browser: Debian's headless chromium, driven by Playwright
+//! (`tests/browser/journeys.mjs`), against `heard serve` on port 0 with the demo data. Every
+//! page is checked with axe-core; one journey runs with the keyboard only, one with
+//! JavaScript switched off; screenshots at 390 px and 1280 px land in `target/screenshots/`.
+//! `./scripts/test` installs chromium and the npm packages when they are missing.
+
+use std::time::Duration;
+
+use heard_tests::{spawn_app, workspace_root};
+
+#[tokio::test]
+async fn the_web_journeys_work_in_a_real_browser_by_keyboard_and_without_javascript_with_no_serious_accessibility_problems()
+ {
+    let root = workspace_root();
+    let browser = root.join("tests/browser");
+    assert!(
+        browser.join("node_modules/playwright-core").is_dir() && std::path::Path::new("/usr/bin/chromium").exists(),
+        "the browser tests need chromium and their npm packages: run ./scripts/test, which installs them"
+    );
+    let app = spawn_app().await;
+    heard::demo::seed(&app.services).await.expect("the demo seeds");
+    assert!(app.commissioning.caught_up().await);
+    let shots = root.join("target/screenshots");
+    let run = tokio::process::Command::new("node")
+        .arg(browser.join("journeys.mjs"))
+        .arg(format!("http://{}", app.addr))
+        .arg(&shots)
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(300), run)
+        .await
+        .expect("the browser journeys finish within 5 minutes")
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "a browser journey failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("\"done\":true"), "{stdout}");
+    for page in ["home", "public-arun", "login", "home-member", "log-feedback", "log-feedback-errors"] {
+        for width in [390, 1280] {
+            assert!(shots.join(format!("{page}-{width}.png")).is_file(), "a screenshot of {page} at {width} px");
+        }
+    }
+}
