@@ -21,6 +21,12 @@ fn tasks(viewer: &Viewer) -> Vec<(&'static str, &'static str)> {
     if actor.has(Role::HubMember) || actor.has(Role::HubCoordinator) {
         links.push(("/feedback/new", "Log feedback"));
     }
+    if actor.has(Role::HubCoordinator) {
+        links.push(("/moderation", "Moderation"));
+    }
+    if actor.has(Role::ComplaintsHandler) {
+        links.push(("/complaints", "Complaints"));
+    }
     links
 }
 

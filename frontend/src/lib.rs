@@ -9,8 +9,10 @@
 //! The gateway implements [`Backend`] (who is asking, the CSRF check, running GraphQL) and
 //! mounts [`router`].
 
+mod complaints;
 mod forms;
 mod layout;
+mod moderation;
 mod pages;
 
 use std::future::Future;
@@ -43,6 +45,12 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .route("/login", get(pages::login_form::<B>).post(pages::login::<B>))
         .route("/logout", axum::routing::post(pages::logout::<B>))
         .route("/feedback/new", get(pages::log_feedback_form::<B>).post(pages::log_feedback::<B>))
+        .route("/moderation", get(moderation::queue::<B>))
+        .route("/moderation/share", axum::routing::post(moderation::share::<B>))
+        .route("/moderation/hold", axum::routing::post(moderation::hold::<B>))
+        .route("/moderation/redact", axum::routing::post(moderation::redact::<B>))
+        .route("/complaints", get(complaints::queue::<B>))
+        .route("/complaints/{action}", axum::routing::post(complaints::act::<B>))
         .route("/assets/heard.css", get(layout::stylesheet))
         .with_state(backend)
 }

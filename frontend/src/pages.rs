@@ -16,9 +16,9 @@ use crate::forms::{self, Choices, Errors, Input};
 use crate::layout::page;
 
 /// The readable cookie holding the session's CSRF token (set at login).
-const CSRF_COOKIE: &str = "heard_csrf";
+pub(crate) const CSRF_COOKIE: &str = "heard_csrf";
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -30,13 +30,13 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// What GraphQL answered: its data, and its errors as (field, code, message).
-struct Answer {
-    data: Value,
-    errors: Vec<(Option<String>, Option<String>, String)>,
-    headers: HeaderMap,
+pub(crate) struct Answer {
+    pub data: Value,
+    pub errors: Vec<(Option<String>, Option<String>, String)>,
+    pub headers: HeaderMap,
 }
 
-async fn ask<B: Backend>(backend: &B, viewer: &Viewer, query: &str, variables: Value) -> Answer {
+pub(crate) async fn ask<B: Backend>(backend: &B, viewer: &Viewer, query: &str, variables: Value) -> Answer {
     let request = Request::new(query).variables(Variables::from_json(variables));
     let response = backend.execute(viewer.clone(), request).await;
     let errors = response
@@ -74,7 +74,7 @@ fn field_id(api_field: &str) -> String {
 }
 
 /// A message from the API in words for the page: the API's `field: message` loses its prefix.
-fn plain(message: &str) -> String {
+pub(crate) fn plain(message: &str) -> String {
     let message = message.split_once(": ").map_or(message, |(_, rest)| rest);
     let mut chars = message.chars();
     match chars.next() {
@@ -83,7 +83,7 @@ fn plain(message: &str) -> String {
     }
 }
 
-fn see_login() -> Response {
+pub(crate) fn see_login() -> Response {
     Redirect::to("/login").into_response()
 }
 
@@ -133,6 +133,20 @@ pub async fn home<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> M
                     h2 id="log-title" { "Log what people said" }
                     p { "During a forum, a drop-in or a one-to-one: one point per item, in the speaker's own words." }
                     p { a class="button" href="/feedback/new" { "Log feedback" } }
+                }
+            }
+            @if viewer.actor.has(heard_access::Role::HubCoordinator) {
+                section class="card" aria-labelledby="moderate-title" {
+                    h2 id="moderate-title" { "Moderate before anything leaves the hub" }
+                    p { "Redact what could identify someone, then share or hold each item." }
+                    p { a class="button" href="/moderation" { "Open the moderation queue" } }
+                }
+            }
+            @if viewer.actor.has(heard_access::Role::ComplaintsHandler) {
+                section class="card" aria-labelledby="complaints-title" {
+                    h2 id="complaints-title" { "Complaints" }
+                    p { "Open complaints, the most urgent first, with their working-day clocks." }
+                    p { a class="button" href="/complaints" { "Open the complaints queue" } }
                 }
             }
             section class="card" aria-labelledby="reports-title" {

@@ -145,6 +145,56 @@ try {
     await context.close();
   }
 
+  // 2. Hub coordinator: redact the first item in the queue, check the shared version, share it.
+  {
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(`${base}/login`);
+    await page.fill("#email", "coordinator.arun@demo.heard.example");
+    await page.fill("#password", "heard demo coordinator.arun");
+    await page.click("button[type=submit]");
+    await page.getByRole("link", { name: "Moderation", exact: true }).click();
+    await page.waitForURL(/\/moderation/);
+    await check(page, "moderation");
+    const first = page.locator("article.item").first();
+    const said = await first.locator(".before-after blockquote").first().innerText();
+    const word = said.split(/\s+/).find((w) => w.length > 4) ?? said.split(/\s+/)[0];
+    await first.locator("textarea").fill(word);
+    await first.getByRole("button", { name: "Redact" }).click();
+    expect((await page.locator(".notice").innerText()).includes("Redacted"), "the redaction is confirmed");
+    const redactedItem = page.locator("article.item").first();
+    const shared = await redactedItem.locator(".before-after blockquote").nth(1).innerText();
+    expect(!shared.includes(word), `the shared version leaves out "${word}": ${shared}`);
+    expect((await redactedItem.locator(".before-after blockquote").first().innerText()).includes(word), "the hub keeps the words as said");
+    await redactedItem.getByRole("button", { name: "Share" }).click();
+    expect((await page.locator(".notice").innerText()).includes("Shared"), "the item is shared");
+    await check(page, "moderation-after");
+    await context.close();
+  }
+
+  // 5. Complaints handler: the queue by clock urgency, overdue ones marked; acknowledge one.
+  {
+    const context = await browser.newContext({ bypassCSP: true });
+    const page = await context.newPage();
+    await page.goto(`${base}/login`);
+    await page.fill("#email", "complaints@demo.heard.example");
+    await page.fill("#password", "heard demo complaints");
+    await page.click("button[type=submit]");
+    await page.getByRole("link", { name: "Complaints", exact: true }).click();
+    await page.waitForURL(/\/complaints/);
+    await check(page, "complaints");
+    const firstCard = page.locator("article.complaint").first();
+    expect((await firstCard.locator(".tag").innerText()) === "Overdue", "the most urgent complaint comes first, marked overdue");
+    expect((await firstCard.locator(".clock").innerText()).includes("overdue by"), "its clock says by how much");
+    const waiting = page.locator("article.complaint", { has: page.getByRole("button", { name: "Acknowledge" }) }).first();
+    const title = await waiting.locator("h2").innerText();
+    await waiting.getByRole("button", { name: "Acknowledge" }).click();
+    expect((await page.locator(".notice").innerText()).includes("Acknowledged"), "the acknowledgement is confirmed");
+    const after = page.locator("article.complaint", { hasText: title.replace(/^(Overdue|Due soon)\s*/, "") }).first();
+    expect((await after.locator(".meta").innerText()).startsWith("Acknowledged"), "the complaint moved on");
+    await context.close();
+  }
+
   // The error page again, with JavaScript on, so that axe can check it.
   {
     const context = await browser.newContext({ bypassCSP: true });
