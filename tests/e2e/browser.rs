@@ -35,7 +35,16 @@ async fn the_web_journeys_work_in_a_real_browser_by_keyboard_and_without_javascr
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "a browser journey failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("\"done\":true"), "{stdout}");
-    for page in ["home", "public-arun", "login", "home-member", "log-feedback", "log-feedback-errors", "moderation", "complaints"] {
+    for page in [
+        "home",
+        "public-arun",
+        "login",
+        "home-member",
+        "log-feedback",
+        "log-feedback-errors",
+        "moderation",
+        "complaints",
+    ] {
         for width in [390, 1280] {
             assert!(shots.join(format!("{page}-{width}.png")).is_file(), "a screenshot of {page} at {width} px");
         }
