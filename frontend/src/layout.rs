@@ -24,6 +24,9 @@ fn tasks(viewer: &Viewer) -> Vec<(&'static str, &'static str)> {
     if actor.has(Role::HubCoordinator) {
         links.push(("/moderation", "Moderation"));
     }
+    if actor.has(Role::Advocate) {
+        links.push(("/cases", "My cases"));
+    }
     if actor.has(Role::ComplaintsHandler) {
         links.push(("/complaints", "Complaints"));
     }

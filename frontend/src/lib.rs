@@ -9,6 +9,7 @@
 //! The gateway implements [`Backend`] (who is asking, the CSRF check, running GraphQL) and
 //! mounts [`router`].
 
+mod cases;
 mod complaints;
 mod forms;
 mod layout;
@@ -51,6 +52,10 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .route("/moderation/redact", axum::routing::post(moderation::redact::<B>))
         .route("/complaints", get(complaints::queue::<B>))
         .route("/complaints/{action}", axum::routing::post(complaints::act::<B>))
+        .route("/cases", get(cases::list::<B>))
+        .route("/cases/new", get(cases::refer_form::<B>).post(cases::refer::<B>))
+        .route("/cases/{id}", get(cases::show::<B>))
+        .route("/cases/{id}/{step}", axum::routing::post(cases::act::<B>))
         .route("/assets/heard.css", get(layout::stylesheet))
         .with_state(backend)
 }

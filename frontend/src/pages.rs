@@ -58,7 +58,7 @@ pub(crate) async fn ask<B: Backend>(backend: &B, viewer: &Viewer, query: &str, v
 
 /// The page's own name for a field the API named: `input.saidOn` → `said_on`,
 /// `input.themes[1]` → `themes`.
-fn field_id(api_field: &str) -> String {
+pub(crate) fn field_id(api_field: &str) -> String {
     let field = api_field.strip_prefix("input.").unwrap_or(api_field);
     let field = field.split('[').next().unwrap_or(field);
     let mut id = String::new();
@@ -140,6 +140,13 @@ pub async fn home<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> M
                     h2 id="moderate-title" { "Moderate before anything leaves the hub" }
                     p { "Redact what could identify someone, then share or hold each item." }
                     p { a class="button" href="/moderation" { "Open the moderation queue" } }
+                }
+            }
+            @if viewer.actor.has(heard_access::Role::Advocate) {
+                section class="card" aria-labelledby="cases-title" {
+                    h2 id="cases-title" { "My cases" }
+                    p { "The people you advocate for, one issue at a time." }
+                    p { a class="button" href="/cases" { "Open my cases" } }
                 }
             }
             @if viewer.actor.has(heard_access::Role::ComplaintsHandler) {
