@@ -21,6 +21,9 @@ fn tasks(viewer: &Viewer) -> Vec<(&'static str, &'static str)> {
     if actor.has(Role::HubMember) || actor.has(Role::HubCoordinator) {
         links.push(("/feedback/new", "Log feedback"));
     }
+    if actor.roles.iter().any(|role| *role != Role::Administrator) {
+        links.push(("/search", "Search"));
+    }
     if actor.has(Role::HubCoordinator) {
         links.push(("/moderation", "Moderation"));
     }

@@ -15,6 +15,7 @@ mod forms;
 mod layout;
 mod moderation;
 mod pages;
+mod search;
 
 use std::future::Future;
 
@@ -56,6 +57,7 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .route("/cases/new", get(cases::refer_form::<B>).post(cases::refer::<B>))
         .route("/cases/{id}", get(cases::show::<B>))
         .route("/cases/{id}/{step}", axum::routing::post(cases::act::<B>))
+        .route("/search", get(search::search::<B>))
         .route("/assets/heard.css", get(layout::stylesheet))
         .with_state(backend)
 }

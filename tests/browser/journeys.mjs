@@ -110,6 +110,22 @@ try {
       found = await page.evaluate(() => document.activeElement?.textContent?.trim() === "Log feedback");
     }
     expect(found, "the keyboard reaches Log feedback");
+    // 3. Search, from the same session: highlighted passages and facets, within the hub's scope.
+    await page.goto(`${base}/search?q=pharmacy`);
+    const status = await page.locator("p[role=status]").innerText();
+    expect(/^[1-9]\d* items/.test(status), `the search finds items: ${status}`);
+    expect((await page.locator(".results mark").count()) > 0, "matches are highlighted");
+    await check(page, "search");
+    const facet = page.locator(".facets a").first();
+    await facet.click();
+    expect((await page.getByRole("link", { name: "Clear the filters" }).count()) === 1, "a facet narrows the search");
+    await page.goto(`${base}/`);
+    found = false;
+    for (let i = 0; i < 12 && !found; i++) {
+      await page.keyboard.press("Tab");
+      found = await page.evaluate(() => document.activeElement?.textContent?.trim() === "Log feedback");
+    }
+    expect(found, "the keyboard reaches Log feedback again");
     await page.keyboard.press("Enter");
     await page.waitForURL(`${base}/feedback/new`);
     await check(page, "log-feedback");
