@@ -33,16 +33,22 @@ fn highlighted(fragment: &str, highlights: &[Value]) -> Markup {
         .filter(|(start, end)| start < end && *end <= chars.len())
         .collect();
     ranges.sort();
+    // (text, whether it matched), in order.
+    let mut pieces: Vec<(String, bool)> = Vec::new();
     let mut at = 0;
-    html! {
-        @for (start, end) in ranges {
-            @if start >= at {
-                (chars[at..start].iter().collect::<String>())
-                mark { (chars[start..end].iter().collect::<String>()) }
-                @let _ = { at = end; };
-            }
+    for (start, end) in ranges {
+        if start < at {
+            continue;
         }
-        (chars[at.min(chars.len())..].iter().collect::<String>())
+        pieces.push((chars[at..start].iter().collect(), false));
+        pieces.push((chars[start..end].iter().collect(), true));
+        at = end;
+    }
+    pieces.push((chars[at..].iter().collect(), false));
+    html! {
+        @for (text, matched) in &pieces {
+            @if *matched { mark { (text) } } @else { (text) }
+        }
     }
 }
 
