@@ -143,3 +143,17 @@ pub async fn search<B: Backend>(
     page(&viewer, if errors.is_empty() { "Search feedback" } else { "Error: Search feedback" }, Some(csrf), body)
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_are_marked_by_character_and_the_rest_is_escaped() {
+        let marked = highlighted("é <pharmacy> ok", &[json!({ "start": 3, "end": 11 })]).into_string();
+        assert_eq!(marked, "é &lt;<mark>pharmacy</mark>&gt; ok");
+        let overlapping = highlighted("abcdef", &[json!({ "start": 0, "end": 3 }), json!({ "start": 2, "end": 4 })]);
+        assert_eq!(overlapping.into_string(), "<mark>abc</mark>def");
+        assert_eq!(highlighted("abc", &[json!({ "start": 2, "end": 9 })]).into_string(), "abc", "out of range ignored");
+    }
+}
