@@ -33,6 +33,9 @@ fn tasks(viewer: &Viewer) -> Vec<(&'static str, &'static str)> {
     if actor.has(Role::ComplaintsHandler) {
         links.push(("/complaints", "Complaints"));
     }
+    if actor.has(Role::Administrator) {
+        links.push(("/admin", "Administration"));
+    }
     links
 }
 

@@ -9,6 +9,7 @@
 //! The gateway implements [`Backend`] (who is asking, the CSRF check, running GraphQL) and
 //! mounts [`router`].
 
+mod admin;
 mod cases;
 mod complaints;
 mod forms;
@@ -58,6 +59,8 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .route("/cases/{id}", get(cases::show::<B>))
         .route("/cases/{id}/{step}", axum::routing::post(cases::act::<B>))
         .route("/search", get(search::search::<B>))
+        .route("/admin", get(admin::overview::<B>))
+        .route("/admin/{what}", axum::routing::post(admin::act::<B>))
         .route("/assets/heard.css", get(layout::stylesheet))
         .with_state(backend)
 }
