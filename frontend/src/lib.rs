@@ -14,6 +14,7 @@ mod cases;
 mod complaints;
 mod forms;
 mod layout;
+mod meetings;
 mod moderation;
 mod pages;
 mod search;
@@ -61,6 +62,7 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .route("/search", get(search::search::<B>))
         .route("/admin", get(admin::overview::<B>))
         .route("/admin/{what}", axum::routing::post(admin::act::<B>))
+        .route("/meetings/new", get(meetings::form::<B>).post(meetings::record::<B>))
         .route("/assets/heard.css", get(layout::stylesheet))
         .with_state(backend)
 }

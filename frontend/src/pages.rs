@@ -133,6 +133,7 @@ pub async fn home<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> M
                     h2 id="log-title" { "Log what people said" }
                     p { "During a forum, a drop-in or a one-to-one: one point per item, in the speaker's own words." }
                     p { a class="button" href="/feedback/new" { "Log feedback" } }
+                    p { a href="/meetings/new" { "Record a meeting: attendance and minutes" } }
                 }
             }
             @if viewer.actor.has(heard_access::Role::HubCoordinator) {
@@ -360,6 +361,7 @@ async fn feedback_page<B: Backend>(
             }
             h1 { "Log feedback" }
             p class="lead" { "One point per item, in the speaker's own words." }
+            p { "At the end of a meeting, " a href="/meetings/new" { "record the meeting" } "." }
             form method="post" action="/feedback/new" novalidate {
                 input type="hidden" name="csrf_token" value=(csrf);
                 (forms::select("hub", "Hub", &hubs, &form.hub, errors))

@@ -158,6 +158,14 @@ try {
       expect(notice.includes(text), `the item is logged and the form is ready for the next: ${notice}`);
       expect((await page.inputValue("#text")) === "", "the text is cleared for the next item");
     }
+    await page.getByRole("link", { name: "record the meeting" }).click();
+    await page.fill("#attendance", "twelve");
+    await page.click("text=Record the meeting >> nth=-1");
+    expect((await page.locator(".error-summary a").getAttribute("href")) === "#attendance", "attendance must be a number");
+    await page.fill("#attendance", "12");
+    await page.fill("#minutes", "Twelve came. Evening opening and peer mentors raised again.");
+    await page.click("text=Record the meeting >> nth=-1");
+    expect((await page.locator(".notice").innerText()).includes("recorded"), "the meeting is recorded without JavaScript");
     await context.close();
   }
 
