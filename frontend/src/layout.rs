@@ -26,6 +26,7 @@ fn tasks(viewer: &Viewer) -> Vec<(&'static str, &'static str)> {
     }
     if actor.has(Role::HubCoordinator) {
         links.push(("/moderation", "Moderation"));
+        links.push(("/report-back", "Report back"));
     }
     if actor.has(Role::Advocate) {
         links.push(("/cases", "My cases"));

@@ -17,6 +17,7 @@ mod layout;
 mod meetings;
 mod moderation;
 mod pages;
+mod report_back;
 mod search;
 
 use std::future::Future;
@@ -63,6 +64,7 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .route("/admin", get(admin::overview::<B>))
         .route("/admin/{what}", axum::routing::post(admin::act::<B>))
         .route("/meetings/new", get(meetings::form::<B>).post(meetings::record::<B>))
+        .route("/report-back", get(report_back::list::<B>).post(report_back::record::<B>))
         .route("/assets/heard.css", get(layout::stylesheet))
         .with_state(backend)
 }

@@ -193,6 +193,16 @@ try {
     await redactedItem.getByRole("button", { name: "Share" }).click();
     expect((await page.locator(".notice").innerText()).includes("Shared"), "the item is shared");
     await check(page, "moderation-after");
+    // Close the loop: report back what commissioners did with an item.
+    await page.getByRole("link", { name: "Report back", exact: true }).click();
+    await page.waitForURL(/\/report-back/);
+    await check(page, "report-back");
+    const waiting = await page.getByRole("button", { name: "Reported back at a meeting" }).count();
+    if (waiting > 0) {
+      await page.getByRole("button", { name: "Reported back at a meeting" }).first().click();
+      expect((await page.locator(".notice").innerText()).includes("Recorded"), "the report-back is recorded");
+      expect((await page.getByRole("button", { name: "Reported back at a meeting" }).count()) === waiting - 1, "the item leaves the list");
+    }
     await context.close();
   }
 

@@ -1,0 +1,139 @@
+//! A hub coordinator closes the loop: items commissioners have answered (acknowledged, not
+//! acted on, linked to a decision, or a decision done) are listed with what came back, and
+//! the coordinator records that each was reported back at a meeting. Also the coordinator's
+//! safeguarding queue: disclosures of risk routed to them, shown nowhere else.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::html;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::Backend;
+use crate::forms::{self, Errors};
+use crate::layout::page;
+use crate::moderation::urlencode;
+use crate::pages::{CSRF_COOKIE, ask, cookie, plain, see_login};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReportBackQuery {
+    done: Option<String>,
+    error: Option<String>,
+}
+
+fn answered_words(item: &Value) -> String {
+    match item["loopState"].as_str().unwrap_or_default() {
+        "ACKNOWLEDGED" => {
+            format!("Commissioners acknowledged it on {}.", item["acknowledgedOn"].as_str().unwrap_or(""))
+        }
+        "NOT_ACTED_ON" => format!("Not acted on, because: {}", item["notActedOnReason"].as_str().unwrap_or("")),
+        "LINKED_TO_DECISION" => "It fed into a commissioning decision.".to_owned(),
+        "DECISION_DONE" => "A decision it fed into is done: \u{201c}we did\u{201d}.".to_owned(),
+        _ => String::new(),
+    }
+}
+
+/// `GET /report-back`.
+pub async fn list<B: Backend>(
+    State(backend): State<B>,
+    headers: HeaderMap,
+    Query(query): Query<ReportBackQuery>,
+) -> Response {
+    let viewer = backend.viewer(&headers);
+    let Some(csrf) = cookie(&headers, CSRF_COOKIE).filter(|_| viewer.actor.is_authenticated()) else {
+        return see_login();
+    };
+    let mut items: Vec<Value> = Vec::new();
+    for state in ["ACKNOWLEDGED", "NOT_ACTED_ON", "LINKED_TO_DECISION", "DECISION_DONE"] {
+        for hub in &viewer.actor.hubs {
+            let answer = ask(
+                &backend,
+                &viewer,
+                "query($f: FeedbackFilter) { feedbackItems(filter: $f, first: 100) { edges { node { id text hubName saidOn loopState acknowledgedOn notActedOnReason } } } }",
+                json!({ "f": { "hub": hub, "loopState": state } }),
+            )
+            .await;
+            if let Some(edges) = answer.data["feedbackItems"]["edges"].as_array() {
+                items.extend(edges.iter().map(|edge| edge["node"].clone()));
+            }
+        }
+    }
+    let safeguarding = ask(
+        &backend,
+        &viewer,
+        "{ safeguardingQueue(first: 50) { edges { node { id text hubName saidOn } } } }",
+        json!({}),
+    )
+    .await;
+    let risks: Vec<Value> = safeguarding.data["safeguardingQueue"]["edges"]
+        .as_array()
+        .map(|edges| edges.iter().map(|edge| edge["node"].clone()).collect())
+        .unwrap_or_default();
+    let mut errors = Errors::default();
+    if let Some(error) = &query.error {
+        errors.add("", error.clone());
+    }
+    let body = html! {
+        (forms::summary(&errors))
+        @if let Some(done) = &query.done { div class="notice" role="status" { p { (done) } } }
+        h1 { "Report back to the hub" }
+        p class="lead" { "What commissioners did with what people said. Tell the hub at the next meeting, then record it here." }
+        @if items.is_empty() { p { "Nothing is waiting to be reported back." } }
+        @for item in &items {
+            @let id = item["id"].as_str().unwrap_or_default();
+            article class="card item" aria-labelledby={ "rb-" (id) } {
+                h2 id={ "rb-" (id) } class="item-title" { (item["hubName"].as_str().unwrap_or("")) ", said on " (item["saidOn"].as_str().unwrap_or("")) }
+                blockquote { p { (item["text"].as_str().unwrap_or("(withdrawn)")) } }
+                p { strong { (answered_words(item)) } }
+                form method="post" action="/report-back" {
+                    input type="hidden" name="csrf_token" value=(csrf);
+                    input type="hidden" name="id" value=(id);
+                    button class="button" type="submit" { "Reported back at a meeting" }
+                }
+            }
+        }
+        h2 id="safeguarding" { "Your safeguarding queue" }
+        p { "Disclosures of risk routed to you. They are shown to nobody else and are never shared." }
+        @if risks.is_empty() { p { "There is nothing in your safeguarding queue." } }
+        ul {
+            @for risk in &risks {
+                li { blockquote { p { (risk["text"].as_str().unwrap_or("")) } } p class="meta" { (risk["hubName"].as_str().unwrap_or("")) " · " (risk["saidOn"].as_str().unwrap_or("")) } }
+            }
+        }
+    };
+    page(&viewer, if errors.is_empty() { "Report back" } else { "Error: Report back" }, Some(csrf), body)
+        .into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ReportedForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    id: String,
+}
+
+/// `POST /report-back`: `recordFedBack`.
+pub async fn record<B: Backend>(
+    State(backend): State<B>,
+    headers: HeaderMap,
+    Form(form): Form<ReportedForm>,
+) -> Response {
+    let viewer = backend.viewer(&headers);
+    if !viewer.actor.is_authenticated() {
+        return see_login();
+    }
+    if !backend.csrf_matches(&viewer, &form.csrf_token) {
+        return (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.")
+            .into_response();
+    }
+    let answer =
+        ask(&backend, &viewer, "mutation($id: ID!) { recordFedBack(id: $id) { id } }", json!({ "id": form.id })).await;
+    let url = match answer.errors.first() {
+        None => format!("/report-back?done={}", urlencode("Recorded: the hub has heard what came of it.")),
+        Some((_, _, message)) => format!("/report-back?error={}", urlencode(&plain(message))),
+    };
+    Redirect::to(&url).into_response()
+}
