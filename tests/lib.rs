@@ -181,6 +181,27 @@ impl TestApp {
     }
 
     /// Shuts the server down gracefully (the store is flushed and closed).
+    /// Waits until every service's model has applied everything in the log now. The models
+    /// follow the log on their own, so a test that appends straight to the store, or reads one
+    /// service after writing through another, waits on this condition rather than on time.
+    pub async fn settled(&self) {
+        let head = self.store.head().position;
+        let within = std::time::Duration::from_secs(10);
+        assert!(self.feedback.wait_searchable(head, within).await, "feedback never caught up with {head}");
+        assert!(self.rights.caught_up().await, "rights never caught up with {head}");
+        assert!(self.advocacy.caught_up().await, "advocacy never caught up with {head}");
+        assert!(self.commissioning.caught_up().await, "commissioning never caught up with {head}");
+    }
+
+    /// A feedback item as `session` sees it once every model has settled, checking that its
+    /// loop has reached `wanted`. `query` takes `$id` and selects `feedbackItem`.
+    pub async fn item_in_loop(&self, session: &Session, query: &str, id: &str, wanted: &str) -> Value {
+        self.settled().await;
+        let seen = session.graphql(query, json!({ "id": id })).await;
+        assert_eq!(seen["data"]["feedbackItem"]["loopState"], wanted, "{seen}");
+        seen["data"]["feedbackItem"].clone()
+    }
+
     pub async fn shutdown(mut self) -> TempDir {
         if let Some(server) = self.server.take() {
             server.shutdown().await.expect("a clean shutdown");

@@ -284,12 +284,7 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_casework_operation
     /// An accepted advocacy case assigned to `advocate`, straight through the service.
     async fn case_file(app: &TestApp, advocate: uuid::Uuid) -> String {
         use heard_advocacy::domain::case::{AdvocacyKind, CaseDomain, ReferralSource};
-        for _ in 0..500 {
-            if app.advocacy.read(|state| state.advocates.contains(&advocate)) {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
+        app.settled().await;
         let referral = heard_advocacy::service::Referral {
             pseudonym: None,
             client_name: Some("Sam Example".into()),
@@ -547,13 +542,7 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_commissioning_oper
     let to_acknowledge = item(&app, "crawley", Commissioners, true, Some("addaction")).await;
     let to_answer = item(&app, "crawley", Commissioners, true, Some("addaction")).await;
     let not_shared = item(&app, "crawley", Commissioners, false, Some("addaction")).await;
-    let head = app.store.head().position;
-    for _ in 0..500 {
-        if app.commissioning.read(|state| state.position) >= head {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    app.settled().await;
     let decision_fields = "id status milestones { id } evidence { id }";
     let propose = format!(
         "mutation($t: String!) {{ proposeDecision(input: {{ title: $t, serviceArea: \"Treatment\", decidedBy: \"DAAT board\", decisionDate: \"2026-11-02\", ladderRung: 4, involvement: \"Asked at the forum\" }}) {{ {decision_fields} }} }}"

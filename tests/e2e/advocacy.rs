@@ -4,7 +4,6 @@
 //! themes for commissioners with small numbers suppressed, and erasing a client's details.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
 
 use heard_access::Role;
 use heard_advocacy::domain::case::{ActionKind, AdvocacyKind, CaseDomain, ReferralSource};
@@ -77,13 +76,8 @@ async fn cast() -> Cast {
 /// Waits until the advocacy service has seen the account made with the advocate role (it
 /// follows the log on its own).
 async fn known_as_advocate(app: &TestApp, account: Uuid) {
-    for _ in 0..500 {
-        if app.advocacy.read(|state| state.advocates.contains(&account)) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("the advocacy service never saw advocate {account}");
+    app.settled().await;
+    assert!(app.advocacy.read(|state| state.advocates.contains(&account)), "advocate {account} is known");
 }
 
 fn today() -> Date {

@@ -4,7 +4,6 @@
 //! report, `heard verify --at` against a report, and a rebuild from the log.
 
 use std::process::Command;
-use std::time::Duration;
 
 use heard_access::Role;
 use heard_tests::{Session, TestApp, error_code, heard_binary, spawn_app, spawn_app_in};
@@ -104,16 +103,6 @@ async fn said(cast: &Cast, text: &str, consent: &str, theme: &str) -> String {
     id
 }
 
-/// Waits until the commissioning service has applied every event in the log (at most 5 s).
-async fn settled(app: &TestApp) {
-    let head = app.store.head().position;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while app.commissioning.read(|state| state.position) < head {
-        assert!(tokio::time::Instant::now() < deadline, "commissioning never caught up with position {head}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 fn proposal(title: &str) -> Value {
     json!({ "i": {
         "title": title,
@@ -146,19 +135,6 @@ async fn move_to(session: &Session, decision: &str, status: &str) -> Value {
 
 async fn decision_at(session: &Session, variables: Value) -> Value {
     session.graphql(&decision_query(), variables).await
-}
-
-/// Asks for an item until its loop state is `wanted` (at most 5 s); returns the item.
-async fn wait_for_loop(session: &Session, id: &str, wanted: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let seen = session.graphql(ITEM, json!({ "id": id })).await;
-        if seen["data"]["feedbackItem"]["loopState"] == wanted {
-            return seen["data"]["feedbackItem"].clone();
-        }
-        assert!(tokio::time::Instant::now() < deadline, "the loop state never became {wanted}: {seen}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// The hex hash of the event at `position`, as the log holds it.
@@ -197,7 +173,7 @@ async fn a_hub_a_coordinator_and_a_commissioner_close_the_loop_and_the_report_sh
     for (text, consent) in OPENING_HOURS {
         items.push(said(&cast, text, consent, "Opening hours").await);
     }
-    settled(&cast.app).await;
+    cast.app.settled().await;
 
     let proposed =
         cast.commissioner.graphql(&propose_query(), proposal("Open the Arun hub until 8pm twice a week")).await;
@@ -280,7 +256,7 @@ async fn a_hub_a_coordinator_and_a_commissioner_close_the_loop_and_the_report_sh
         )
         .await;
     assert_eq!(ok(&reviewed, "reviewOutcome")["outcomeReviews"], json!([{ "summary": summary }]));
-    settled(&cast.app).await;
+    cast.app.settled().await;
 
     // The report shows the chain: said → decided → done, with the evidence in people's words.
     let report = cast.commissioner.graphql(&report_query(), json!({ "s": arun() })).await;
@@ -342,11 +318,11 @@ async fn a_hub_a_coordinator_and_a_commissioner_close_the_loop_and_the_report_sh
     let by_member = ok(&cast.member.graphql(&report_query(), json!({ "s": arun() })).await, "youSaidWeDid");
     assert_eq!(by_member["notActedOn"][0]["reason"], NOT_ACTED_ON);
     assert_eq!(by_member["decisions"][0]["id"], decision.as_str());
-    let done_item = wait_for_loop(&cast.member, &items[0], "DECISION_DONE").await;
+    let done_item = cast.app.item_in_loop(&cast.member, ITEM, &items[0], "DECISION_DONE").await;
     assert_eq!(done_item["decisionIds"], json!([decision]));
-    let not_acted_on = wait_for_loop(&cast.member, &items[5], "NOT_ACTED_ON").await;
+    let not_acted_on = cast.app.item_in_loop(&cast.member, ITEM, &items[5], "NOT_ACTED_ON").await;
     assert_eq!(not_acted_on["notActedOnReason"], NOT_ACTED_ON);
-    let open = wait_for_loop(&cast.member, &items[6], "ACKNOWLEDGED").await;
+    let open = cast.app.item_in_loop(&cast.member, ITEM, &items[6], "ACKNOWLEDGED").await;
     assert_eq!(open["acknowledgedOn"], today());
 
     // The coordinator reports it back at a hub meeting: the loop is closed.
@@ -366,7 +342,7 @@ async fn a_hub_a_coordinator_and_a_commissioner_close_the_loop_and_the_report_sh
         )
         .await;
     assert_eq!(ok(&fed_back, "recordFedBack"), json!({ "loopState": "FED_BACK", "fedBackOn": today() }));
-    let seen = wait_for_loop(&cast.member, &items[0], "FED_BACK").await;
+    let seen = cast.app.item_in_loop(&cast.member, ITEM, &items[0], "FED_BACK").await;
     assert_eq!(seen["fedBackOn"], today());
     assert_eq!(seen["decisionIds"], json!([decision]));
 }
@@ -378,7 +354,7 @@ async fn a_decision_as_at_its_decision_shows_only_the_evidence_linked_then_in_th
         said(&cast, "The needle exchange van stopped coming to our village", "COMMISSIONERS", "Rural transport").await;
     let b =
         said(&cast, "I spend three hours on buses to get to my appointment", "COMMISSIONERS", "Rural transport").await;
-    settled(&cast.app).await;
+    cast.app.settled().await;
     let decision = propose(&cast.commissioner, "Fund an outreach van for the villages north of Arundel").await;
 
     let after_a = link(&cast.commissioner, &decision, &a, "The van was the only service some people could reach").await;
@@ -388,7 +364,7 @@ async fn a_decision_as_at_its_decision_shows_only_the_evidence_linked_then_in_th
     let position_decided = decided["position"].as_u64().unwrap();
     assert!(position_decided > position_a);
     link(&cast.commissioner, &decision, &b, "Travel time came up again after the decision").await;
-    settled(&cast.app).await;
+    cast.app.settled().await;
 
     let then = decision_at(&cast.commissioner, json!({ "id": decision, "p": position_a })).await;
     let then = ok(&then, "decision");
@@ -433,7 +409,7 @@ async fn withdrawn_consent_empties_the_evidence_everywhere_while_the_link_stays_
     let withdrawn = said(&cast, words, "PUBLIC", "Staff attitudes and stigma").await;
     let kept =
         said(&cast, "Staff talk down to us at the pharmacy counter", "PUBLIC", "Staff attitudes and stigma").await;
-    settled(&cast.app).await;
+    cast.app.settled().await;
     let decision = propose(&cast.commissioner, "Stigma training for every frontline worker in Arun").await;
     link(&cast.commissioner, &decision, &withdrawn, "Shows what stigma looks like at the front desk").await;
     let linked = link(&cast.commissioner, &decision, &kept, "The same at the pharmacy").await;
@@ -448,7 +424,7 @@ async fn withdrawn_consent_empties_the_evidence_everywhere_while_the_link_stays_
         )
         .await;
     assert_eq!(ok(&changed, "changeConsent")["consent"], "WITHDRAWN");
-    settled(&cast.app).await;
+    cast.app.settled().await;
 
     let check = |view: &Value, what: &str| {
         let evidence = view["evidence"].as_array().unwrap_or_else(|| panic!("{what}: {view}"));
@@ -513,11 +489,11 @@ async fn the_public_report_shows_only_words_people_agreed_to_make_public_and_sup
     }
     said(&cast, "The women's group should not be on a school day", "PUBLIC", "Women").await;
     said(&cast, "There is no women-only space at the hub", "PUBLIC", "Women").await;
-    settled(&cast.app).await;
+    cast.app.settled().await;
     let decision = propose(&cast.commissioner, "Cap keyworker caseloads at forty").await;
     link(&cast.commissioner, &decision, &public_ids[0], "Continuity matters").await;
     link(&cast.commissioner, &decision, &private_ids[0], "Confidentiality matters").await;
-    settled(&cast.app).await;
+    cast.app.settled().await;
 
     let anyone = cast.app.graphql(&report_query(), json!({ "s": arun() })).await;
     let report = ok(&anyone, "youSaidWeDid");
@@ -580,12 +556,12 @@ async fn heard_verify_at_a_reports_position_confirms_its_chain_head_and_names_a_
     let first =
         said(&cast, "The hub should open on the evening the food bank runs", "COMMISSIONERS", "Opening hours").await;
     let second = said(&cast, "Late opening would help people who work shifts", "PUBLIC", "Opening hours").await;
-    settled(&cast.app).await;
+    cast.app.settled().await;
     let decision = propose(&cast.commissioner, "Late opening on food bank evenings").await;
     link(&cast.commissioner, &decision, &first, "The food bank brings people to the hub").await;
     link(&cast.commissioner, &decision, &second, "Shift workers").await;
     move_to(&cast.commissioner, &decision, "AGREED").await;
-    settled(&cast.app).await;
+    cast.app.settled().await;
     let report = ok(&cast.commissioner.graphql(&report_query(), json!({ "s": arun() })).await, "youSaidWeDid");
     let position = report["position"].as_u64().unwrap();
     let chain_head = report["chainHead"].as_str().unwrap().to_owned();
@@ -642,7 +618,7 @@ async fn reports_and_point_in_time_views_are_identical_after_a_restart_and_a_reb
         items.push(said(&cast, text, consent, "Opening hours").await);
     }
     said(&cast, "The hub phone rings out after four", "PUBLIC", "Access and waiting times").await;
-    settled(&cast.app).await;
+    cast.app.settled().await;
     let decision = propose(&cast.commissioner, "Open the Arun hub until 8pm twice a week").await;
     let early = link(&cast.commissioner, &decision, &items[0], "Evenings").await;
     let early = early["position"].as_u64().unwrap();
@@ -661,7 +637,7 @@ async fn reports_and_point_in_time_views_are_identical_after_a_restart_and_a_reb
         .graphql("mutation($id: ID!) { changeConsent(id: $id, consent: WITHDRAWN) { id } }", json!({ "id": items[3] }))
         .await;
     let token = cast.app.token_for(cast.commissioner_id).await;
-    settled(&cast.app).await;
+    cast.app.settled().await;
 
     let queries: Vec<(bool, String, Value)> = vec![
         (true, report_query(), json!({ "s": arun() })),
@@ -693,7 +669,7 @@ async fn reports_and_point_in_time_views_are_identical_after_a_restart_and_a_reb
 
     let data_dir = cast.app.shutdown().await;
     let app = spawn_app_in(data_dir, |_| {}).await;
-    settled(&app).await;
+    app.settled().await;
     let restarted = answers(&app, &token, &queries).await;
     for (index, (was, is)) in before.iter().zip(&restarted).enumerate() {
         assert_eq!(was, is, "query {index} differs after a restart");
@@ -704,7 +680,7 @@ async fn reports_and_point_in_time_views_are_identical_after_a_restart_and_a_reb
     assert!(search.exists(), "the search index is the projection kept on disk");
     std::fs::remove_dir_all(&search).unwrap();
     let app = spawn_app_in(data_dir, |_| {}).await;
-    settled(&app).await;
+    app.settled().await;
     let rebuilt = answers(&app, &token, &queries).await;
     for (index, (was, is)) in before.iter().zip(&rebuilt).enumerate() {
         assert_eq!(was, is, "query {index} differs after rebuilding every projection");
@@ -729,7 +705,7 @@ async fn bad_input_names_the_field_an_illegal_move_is_a_conflict_and_a_refusal_s
     let decision = propose(&cast.commissioner, "Weekend opening pilot").await;
     move_to(&cast.commissioner, &decision, "AGREED").await;
     move_to(&cast.commissioner, &decision, "DONE").await;
-    settled(&cast.app).await;
+    cast.app.settled().await;
     let head = cast.app.store.head().position;
 
     let mut bad_rung = proposal("A decision");
@@ -784,11 +760,11 @@ async fn a_withdrawn_decision_closes_no_loops_and_the_hub_sees_its_items_waiting
     for item in &items {
         link(&cast.commissioner, &decision, item, "People asked for it at every forum").await;
     }
-    wait_for_loop(&cast.member, &items[0], "LINKED_TO_DECISION").await;
+    cast.app.item_in_loop(&cast.member, ITEM, &items[0], "LINKED_TO_DECISION").await;
     move_to(&cast.commissioner, &decision, "WITHDRAWN").await;
-    let back = wait_for_loop(&cast.member, &items[0], "SHARED").await;
+    let back = cast.app.item_in_loop(&cast.member, ITEM, &items[0], "SHARED").await;
     assert_eq!(back["decisionIds"], json!([]), "a withdrawn decision is not offered to the hub as an answer");
-    settled(&cast.app).await;
+    cast.app.settled().await;
     let metrics = cast
         .commissioner
         .graphql("{ loopMetrics(scope: { hub: \"arun\" }) { sharedItems closedItems loopClosureRate } }", json!({}))

@@ -88,19 +88,6 @@ async fn decision_status(app: &TestApp, decision: Uuid, status: &str) {
     commissioning(app, "decision", &decision.to_string(), "DecisionStatusChanged", data).await;
 }
 
-/// Asks for the item until its loop state is `wanted` (at most 5 s); returns the item.
-async fn wait_for_loop(session: &Session, id: &str, wanted: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let seen = session.graphql(ITEM, json!({ "id": id })).await;
-        if seen["data"]["feedbackItem"]["loopState"] == wanted {
-            return seen["data"]["feedbackItem"].clone();
-        }
-        assert!(tokio::time::Instant::now() < deadline, "the loop state never became {wanted}: {seen}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test]
 async fn an_items_loop_follows_the_commissioners_and_closes_when_a_coordinator_records_it_was_reported_back() {
     let hub = hub().await;
@@ -111,17 +98,17 @@ async fn an_items_loop_follows_the_commissioners_and_closes_when_a_coordinator_r
     assert!(early.to_string().contains("no answer from commissioners"), "{early}");
 
     acknowledge(&hub.app, &id).await;
-    let acknowledged = wait_for_loop(&hub.member, &id, "ACKNOWLEDGED").await;
+    let acknowledged = hub.app.item_in_loop(&hub.member, ITEM, &id, "ACKNOWLEDGED").await;
     assert_eq!(acknowledged["acknowledgedOn"], "2026-11-09");
 
     let decision = Uuid::new_v4();
     decision_status(&hub.app, decision, "agreed").await;
     link(&hub.app, decision, &id).await;
-    let linked = wait_for_loop(&hub.commissioner, &id, "LINKED_TO_DECISION").await;
+    let linked = hub.app.item_in_loop(&hub.commissioner, ITEM, &id, "LINKED_TO_DECISION").await;
     assert_eq!(linked["decisionIds"], json!([decision.to_string()]));
 
     decision_status(&hub.app, decision, "done").await;
-    wait_for_loop(&hub.member, &id, "DECISION_DONE").await;
+    hub.app.item_in_loop(&hub.member, ITEM, &id, "DECISION_DONE").await;
 
     let by_member = hub.member.graphql(FED_BACK, json!({ "id": id })).await;
     assert_eq!(error_code(&by_member), Some("FORBIDDEN"), "{by_member}");
@@ -141,7 +128,7 @@ async fn an_items_loop_follows_the_commissioners_and_closes_when_a_coordinator_r
     assert!(fed_back["data"]["recordFedBack"]["fedBackOn"].is_string(), "{fed_back}");
 
     for session in [&hub.member, &hub.commissioner] {
-        let seen = wait_for_loop(session, &id, "FED_BACK").await;
+        let seen = hub.app.item_in_loop(session, ITEM, &id, "FED_BACK").await;
         assert_eq!(seen["fedBackOn"], fed_back["data"]["recordFedBack"]["fedBackOn"]);
         assert_eq!(seen["acknowledgedOn"], "2026-11-09");
         assert_eq!(seen["decisionIds"], json!([decision.to_string()]));
@@ -157,7 +144,7 @@ async fn a_meeting_of_another_hub_is_refused_by_name() {
     let hub = hub().await;
     let id = shared_item(&hub, "Nobody rang me back about the detox waiting list").await;
     acknowledge(&hub.app, &id).await;
-    wait_for_loop(&hub.coordinator, &id, "ACKNOWLEDGED").await;
+    hub.app.item_in_loop(&hub.coordinator, ITEM, &id, "ACKNOWLEDGED").await;
     let crawley_meeting = hub
         .crawley
         .graphql(
@@ -171,7 +158,7 @@ async fn a_meeting_of_another_hub_is_refused_by_name() {
         assert_eq!(error_code(&refused), Some("BAD_USER_INPUT"), "{refused}");
         assert_eq!(refused["errors"][0]["extensions"]["field"], "meetingId");
     }
-    wait_for_loop(&hub.coordinator, &id, "ACKNOWLEDGED").await;
+    hub.app.item_in_loop(&hub.coordinator, ITEM, &id, "ACKNOWLEDGED").await;
 }
 
 #[tokio::test]
@@ -179,14 +166,14 @@ async fn withdrawing_the_only_decision_link_falls_back_to_the_earlier_state() {
     let hub = hub().await;
     let id = shared_item(&hub, "The needle exchange van stopped coming to our village").await;
     acknowledge(&hub.app, &id).await;
-    wait_for_loop(&hub.member, &id, "ACKNOWLEDGED").await;
+    hub.app.item_in_loop(&hub.member, ITEM, &id, "ACKNOWLEDGED").await;
     let decision = Uuid::new_v4();
     let link = link(&hub.app, decision, &id).await;
-    wait_for_loop(&hub.member, &id, "LINKED_TO_DECISION").await;
+    hub.app.item_in_loop(&hub.member, ITEM, &id, "LINKED_TO_DECISION").await;
 
     let data = json!({ "decision": decision, "link": link, "reason": "linked to the wrong decision", "by": Uuid::new_v4(), "on": "2026-11-13" });
     commissioning(&hub.app, "decision", &decision.to_string(), "EvidenceUnlinked", data).await;
-    let back = wait_for_loop(&hub.member, &id, "ACKNOWLEDGED").await;
+    let back = hub.app.item_in_loop(&hub.member, ITEM, &id, "ACKNOWLEDGED").await;
     assert_eq!(back["decisionIds"], json!([]));
 }
 
@@ -198,7 +185,7 @@ async fn an_answer_not_acted_on_shows_the_commissioners_reason_to_the_hub_and_th
     let data = json!({ "item": id, "on": "2026-11-10", "reason": reason, "by": Uuid::new_v4() });
     commissioning(&hub.app, "answer", &id, "FeedbackAnswered", data).await;
     for session in [&hub.member, &hub.commissioner] {
-        let answered = wait_for_loop(session, &id, "NOT_ACTED_ON").await;
+        let answered = hub.app.item_in_loop(session, ITEM, &id, "NOT_ACTED_ON").await;
         assert_eq!(answered["notActedOnReason"], reason);
         assert_eq!(answered["acknowledgedOn"], Value::Null);
     }
@@ -218,7 +205,7 @@ async fn a_link_made_after_the_decision_was_done_counts_as_done_and_other_eviden
     });
     commissioning(&hub.app, "decision", &decision.to_string(), "EvidenceLinked", theme).await;
     link(&hub.app, decision, &id).await;
-    let done = wait_for_loop(&hub.commissioner, &id, "DECISION_DONE").await;
+    let done = hub.app.item_in_loop(&hub.commissioner, ITEM, &id, "DECISION_DONE").await;
     assert_eq!(done["decisionIds"], json!([decision.to_string()]));
 }
 
@@ -230,7 +217,7 @@ async fn searching_with_a_loop_state_filter_finds_the_item_in_its_new_state() {
     let decision = Uuid::new_v4();
     link(&hub.app, decision, &id).await;
     decision_status(&hub.app, decision, "done").await;
-    wait_for_loop(&hub.member, &id, "DECISION_DONE").await;
+    hub.app.item_in_loop(&hub.member, ITEM, &id, "DECISION_DONE").await;
 
     let head = hub.app.store.head().position;
     assert!(hub.app.feedback.wait_searchable(head, Duration::from_secs(2)).await, "not searchable in time");

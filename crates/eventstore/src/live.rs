@@ -78,6 +78,12 @@ impl<S: Fold> LiveModel<S> {
         tokio::time::timeout(timeout, applied.wait_for(|at| *at >= position)).await.is_ok()
     }
 
+    /// Waits until the model has applied everything in the log as it is now; false after
+    /// `timeout`.
+    pub async fn caught_up(&self, timeout: Duration) -> bool {
+        self.wait_for(self.inner.store.head().position, timeout).await
+    }
+
     /// The position applied so far, changing as the model moves on.
     pub fn watch_applied(&self) -> watch::Receiver<u64> {
         self.inner.applied.subscribe()

@@ -378,6 +378,11 @@ impl AdvocacyService {
     }
 
     /// Waits for the follower to stop after the store closed.
+    /// Waits (up to 30 s) until the model has applied everything in the log now.
+    pub async fn caught_up(&self) -> bool {
+        self.model.caught_up(Duration::from_secs(30)).await
+    }
+
     pub async fn stopped(&self) {
         self.model.stopped().await;
     }

@@ -400,7 +400,7 @@ impl CommissioningService {
 
     /// Waits (up to 30 s) until the model has applied everything in the log now.
     pub async fn caught_up(&self) -> bool {
-        self.model.wait_for(self.model.store().head().position, Duration::from_secs(30)).await
+        self.model.caught_up(Duration::from_secs(30)).await
     }
 
     pub fn calendar(&self) -> &heard_workdays::Calendar {
