@@ -13,7 +13,7 @@ use crate::Backend;
 use crate::forms::{self, Choices, Errors, Input};
 use crate::layout::page;
 use crate::moderation::urlencode;
-use crate::pages::{CSRF_COOKIE, ask, cookie, field_id, plain, see_login};
+use crate::pages::{ask, field_id, plain, see_login, signed_in};
 
 const ROLES: [(&str, &str); 7] = [
     ("HUB_MEMBER", "Hub member"),
@@ -46,10 +46,10 @@ pub async fn overview<B: Backend>(
     headers: HeaderMap,
     Query(query): Query<AdminQuery>,
 ) -> Response {
-    let viewer = backend.viewer(&headers);
-    let Some(csrf) = cookie(&headers, CSRF_COOKIE).filter(|_| viewer.actor.is_authenticated()) else {
+    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    let csrf = csrf.as_str();
     let answer = ask(
         &backend,
         &viewer,

@@ -14,7 +14,7 @@ use crate::Backend;
 use crate::forms::{self, Choices, Errors, Input};
 use crate::layout::page;
 use crate::moderation::urlencode;
-use crate::pages::{CSRF_COOKIE, ask, cookie, field_id, plain, see_login};
+use crate::pages::{ask, field_id, plain, see_login, signed_in};
 
 fn options(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs.iter().map(|(v, l)| ((*v).to_owned(), (*l).to_owned())).collect()
@@ -73,10 +73,10 @@ fn state_words(state: &str) -> &'static str {
 
 /// `GET /cases`: my cases, newest referral first.
 pub async fn list<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> Response {
-    let viewer = backend.viewer(&headers);
-    let Some(csrf) = cookie(&headers, CSRF_COOKIE).filter(|_| viewer.actor.is_authenticated()) else {
+    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    let csrf = csrf.as_str();
     let answer = ask(
         &backend,
         &viewer,
@@ -151,19 +151,19 @@ fn refer_page(viewer: &heard_api::Viewer, csrf: &str, form: &ReferForm, errors: 
 
 /// `GET /cases/new`.
 pub async fn refer_form<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> Response {
-    let viewer = backend.viewer(&headers);
-    let Some(csrf) = cookie(&headers, CSRF_COOKIE).filter(|_| viewer.actor.is_authenticated()) else {
+    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    let csrf = csrf.as_str();
     refer_page(&viewer, csrf, &ReferForm::default(), &Errors::default()).into_response()
 }
 
 /// `POST /cases/new`: `referCase`, then the new case's page.
 pub async fn refer<B: Backend>(State(backend): State<B>, headers: HeaderMap, Form(form): Form<ReferForm>) -> Response {
-    let viewer = backend.viewer(&headers);
-    let Some(csrf) = cookie(&headers, CSRF_COOKIE).filter(|_| viewer.actor.is_authenticated()) else {
+    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    let csrf = csrf.as_str();
     if !backend.csrf_matches(&viewer, &form.csrf_token) {
         return (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.")
             .into_response();
@@ -216,10 +216,10 @@ pub async fn show<B: Backend>(
     headers: HeaderMap,
     Query(query): Query<CaseQuery>,
 ) -> Response {
-    let viewer = backend.viewer(&headers);
-    let Some(csrf) = cookie(&headers, CSRF_COOKIE).filter(|_| viewer.actor.is_authenticated()) else {
+    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    let csrf = csrf.as_str();
     let answer = ask(
         &backend,
         &viewer,

@@ -33,6 +33,8 @@ pub use layout::STYLESHEET;
 pub trait Backend: Clone + Send + Sync + 'static {
     /// Who is asking, from the request's session cookie (anonymous when there is none).
     fn viewer(&self, headers: &HeaderMap) -> Viewer;
+    /// The session's CSRF token, to put into forms (from its readable cookie).
+    fn csrf_token(&self, headers: &HeaderMap) -> Option<String>;
     /// Whether a form's CSRF token belongs to the viewer's session.
     fn csrf_matches(&self, viewer: &Viewer, token: &str) -> bool;
     /// Runs a GraphQL request as `viewer` against the schema the API serves.

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::Backend;
 use crate::forms::{self, Errors, Input};
 use crate::layout::page;
-use crate::pages::{CSRF_COOKIE, ask, cookie, field_id, plain, see_login};
+use crate::pages::{ask, field_id, plain, see_login, signed_in};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct MeetingForm {
@@ -52,10 +52,10 @@ fn meeting_page(viewer: &heard_api::Viewer, csrf: &str, form: &MeetingForm, erro
 
 /// `GET /meetings/new`.
 pub async fn form<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> Response {
-    let viewer = backend.viewer(&headers);
-    let Some(csrf) = cookie(&headers, CSRF_COOKIE).filter(|_| viewer.actor.is_authenticated()) else {
+    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    let csrf = csrf.as_str();
     let form = MeetingForm { held_on: jiff::Zoned::now().date().to_string(), ..MeetingForm::default() };
     meeting_page(&viewer, csrf, &form, &Errors::default(), false).into_response()
 }
@@ -66,10 +66,10 @@ pub async fn record<B: Backend>(
     headers: HeaderMap,
     Form(form): Form<MeetingForm>,
 ) -> Response {
-    let viewer = backend.viewer(&headers);
-    let Some(csrf) = cookie(&headers, CSRF_COOKIE).filter(|_| viewer.actor.is_authenticated()) else {
+    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    let csrf = csrf.as_str();
     if !backend.csrf_matches(&viewer, &form.csrf_token) {
         return (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.")
             .into_response();

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::Backend;
 use crate::forms::{self, Errors};
 use crate::layout::page;
-use crate::pages::{CSRF_COOKIE, ask, cookie, plain, see_login};
+use crate::pages::{ask, plain, see_login, signed_in};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct QueueQuery {
@@ -58,10 +58,10 @@ pub async fn queue<B: Backend>(
     headers: HeaderMap,
     Query(query): Query<QueueQuery>,
 ) -> Response {
-    let viewer = backend.viewer(&headers);
-    let Some(csrf) = cookie(&headers, CSRF_COOKIE).filter(|_| viewer.actor.is_authenticated()) else {
+    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    let csrf = csrf.as_str();
     let hubs: Vec<String> = viewer.actor.hubs.iter().cloned().collect();
     let hub = query.hub.clone().filter(|hub| hubs.contains(hub)).or_else(|| hubs.first().cloned()).unwrap_or_default();
     let answer = ask(

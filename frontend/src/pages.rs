@@ -15,18 +15,11 @@ use crate::Backend;
 use crate::forms::{self, Choices, Errors, Input};
 use crate::layout::page;
 
-/// The readable cookie holding the session's CSRF token (set at login).
-pub(crate) const CSRF_COOKIE: &str = "heard_csrf";
-
-pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
+/// The logged-in person and their session's CSRF token for forms; `None` sends them to log in.
+pub(crate) fn signed_in<B: Backend>(backend: &B, headers: &HeaderMap) -> Option<(Viewer, String)> {
+    let viewer = backend.viewer(headers);
+    let token = backend.csrf_token(headers).filter(|_| viewer.actor.is_authenticated())?;
+    Some((viewer, token))
 }
 
 /// What GraphQL answered: its data, and its errors as (field, code, message).
@@ -97,7 +90,8 @@ fn with_cookies(mut response: Response, headers: &HeaderMap) -> Response {
 /// `GET /`: a welcome, and the person's tasks once logged in.
 pub async fn home<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> Markup {
     let viewer = backend.viewer(&headers);
-    let csrf = cookie(&headers, CSRF_COOKIE);
+    let csrf = backend.csrf_token(&headers);
+    let csrf = csrf.as_deref();
     if !viewer.actor.is_authenticated() {
         let hubs = ask(&backend, &viewer, "{ hubs(first: 100) { edges { node { id name } } } }", json!({})).await;
         let hubs = hubs.data["hubs"]["edges"].as_array().cloned().unwrap_or_default();
@@ -385,10 +379,10 @@ fn today() -> String {
 
 /// `GET /feedback/new`: the form, ready for a meeting.
 pub async fn log_feedback_form<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> Response {
-    let viewer = backend.viewer(&headers);
-    let Some(csrf) = cookie(&headers, CSRF_COOKIE).filter(|_| viewer.actor.is_authenticated()) else {
+    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    let csrf = csrf.as_str();
     let form = FeedbackForm { said_on: today(), ..FeedbackForm::default() };
     feedback_page(&backend, &viewer, csrf, &form, &Errors::default(), None).await.into_response()
 }
@@ -400,10 +394,10 @@ pub async fn log_feedback<B: Backend>(
     headers: HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let viewer = backend.viewer(&headers);
-    let Some(csrf) = cookie(&headers, CSRF_COOKIE).filter(|_| viewer.actor.is_authenticated()) else {
+    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    let csrf = csrf.as_str();
     let (form, token) = FeedbackForm::from_pairs(&fields);
     if !backend.csrf_matches(&viewer, &token) {
         return (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.")

@@ -15,7 +15,7 @@ use crate::Backend;
 use crate::forms::{self, Errors};
 use crate::layout::page;
 use crate::moderation::urlencode;
-use crate::pages::{CSRF_COOKIE, ask, cookie, plain, see_login};
+use crate::pages::{ask, plain, see_login, signed_in};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ReportBackQuery {
@@ -41,10 +41,10 @@ pub async fn list<B: Backend>(
     headers: HeaderMap,
     Query(query): Query<ReportBackQuery>,
 ) -> Response {
-    let viewer = backend.viewer(&headers);
-    let Some(csrf) = cookie(&headers, CSRF_COOKIE).filter(|_| viewer.actor.is_authenticated()) else {
+    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    let csrf = csrf.as_str();
     let mut items: Vec<Value> = Vec::new();
     for state in ["ACKNOWLEDGED", "NOT_ACTED_ON", "LINKED_TO_DECISION", "DECISION_DONE"] {
         for hub in &viewer.actor.hubs {

@@ -12,7 +12,7 @@ use crate::Backend;
 use crate::forms::{self, Errors, Input};
 use crate::layout::page;
 use crate::moderation::urlencode;
-use crate::pages::{CSRF_COOKIE, ask, cookie, plain, see_login};
+use crate::pages::{ask, plain, see_login, signed_in};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct SearchQuery {
@@ -71,10 +71,10 @@ pub async fn search<B: Backend>(
     headers: HeaderMap,
     Query(query): Query<SearchQuery>,
 ) -> Response {
-    let viewer = backend.viewer(&headers);
-    let Some(csrf) = cookie(&headers, CSRF_COOKIE).filter(|_| viewer.actor.is_authenticated()) else {
+    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    let csrf = csrf.as_str();
     let filter = json!({
         "hub": query.hub.clone().filter(|v| !v.is_empty()),
         "theme": query.theme.clone().filter(|v| !v.is_empty()),

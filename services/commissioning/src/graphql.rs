@@ -580,13 +580,6 @@ fn on_or_today(field: &str, on: Option<&str>) -> Result<Date, ApiError> {
     on.map_or_else(|| Ok(today()), |on| date_arg(field, on))
 }
 
-fn reject(rejection: crate::domain::Rejection) -> ApiError {
-    match rejection {
-        crate::domain::Rejection::Invalid { field, message } => ApiError::BadUserInput { field, message },
-        crate::domain::Rejection::Conflict(message) => ApiError::Conflict(message),
-    }
-}
-
 /// Runs one decision command as a commissioner and shows the decision after it.
 async fn decide(
     ctx: &Context<'_>,
@@ -597,7 +590,7 @@ async fn decide(
     let by = account(ctx)?;
     let id = uuid_arg("id", id)?;
     let commissioning = service(ctx);
-    let decision = commissioning.change(id, by, |found, _| command(found, by).map_err(reject)).await?;
+    let decision = commissioning.change(id, by, |found, _| command(found, by).map_err(ApiError::from)).await?;
     let actor = viewer(ctx).actor.clone();
     Ok(commissioning.read(|state| DecisionView::new(decision, state, state, &actor)))
 }

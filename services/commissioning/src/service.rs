@@ -335,13 +335,6 @@ impl State {
         [answered, linked].into_iter().flatten().min()
     }
 
-    /// Decisions an item is actively linked to.
-    pub fn decisions_of(&self, item: Uuid) -> Vec<&Decision> {
-        self.newest_first()
-            .filter(|d| d.active_links().any(|link| link.evidence.feedback_item() == Some(item)))
-            .collect()
-    }
-
     /// Checks that evidence exists and is within what commissioners may link.
     fn check_evidence(&self, evidence: &Evidence) -> ApiResult<()> {
         let fine = match evidence {
@@ -379,10 +372,13 @@ pub struct CommissioningService {
     calendar: heard_workdays::Calendar,
 }
 
-fn reject(rejection: Rejection) -> ApiError {
-    match rejection {
-        Rejection::Invalid { field, message } => ApiError::BadUserInput { field, message },
-        Rejection::Conflict(message) => ApiError::Conflict(message),
+/// A refused command as clients see it: bad input naming the field, or a conflict.
+impl From<Rejection> for ApiError {
+    fn from(rejection: Rejection) -> Self {
+        match rejection {
+            Rejection::Invalid { field, message } => ApiError::BadUserInput { field, message },
+            Rejection::Conflict(message) => ApiError::Conflict(message),
+        }
     }
 }
 
@@ -431,7 +427,7 @@ impl CommissioningService {
     pub async fn propose(&self, new: NewDecision) -> ApiResult<Decision> {
         let id = new.decision;
         let by = new.proposed_by;
-        let event = decision::propose(new, heard_api::today()).map_err(reject)?;
+        let event = decision::propose(new, heard_api::today()).map_err(ApiError::from)?;
         let stream = StreamName::of(DECISION, id).map_err(ApiError::internal)?;
         self.model.append(&stream, ExpectedRevision::NoStream, vec![stored(event.event_type(), &event, by)?]).await?;
         self.decision(id).ok_or_else(|| ApiError::internal("a new decision is missing from the model"))
@@ -466,7 +462,7 @@ impl CommissioningService {
         self.change(id, by, |found, state| {
             state.check_evidence(&evidence)?;
             decision::link_evidence(found, Uuid::new_v4(), evidence, rationale, by, on, heard_api::today())
-                .map_err(reject)
+                .map_err(ApiError::from)
         })
         .await
     }
@@ -484,7 +480,7 @@ impl CommissioningService {
                 None => answer::acknowledge(current, item, by, on, today),
                 Some(reason) => answer::answer_not_acted_on(current, item, reason, by, on, today),
             }
-            .map_err(reject)?;
+            .map_err(ApiError::from)?;
             Ok((event, current.map(|a| a.revision)))
         })?;
         let stream = StreamName::of(ANSWER, item).map_err(ApiError::internal)?;

@@ -453,8 +453,7 @@ pub async fn seed_decisions(
             let moved_on = on(2 + step as u32 * 5);
             commissioning
                 .change(id, commissioner, |found, _| {
-                    decision::change_status(found, *next, moved_on, today)
-                        .map_err(|r| heard_api::ApiError::Conflict(format!("{r:?}")))
+                    decision::change_status(found, *next, moved_on, today).map_err(heard_api::ApiError::from)
                 })
                 .await
                 .map_err(fail)?;
@@ -470,7 +469,7 @@ pub async fn seed_decisions(
                         progress_on,
                         today,
                     )
-                    .map_err(|r| heard_api::ApiError::Conflict(format!("{r:?}")))
+                    .map_err(heard_api::ApiError::from)
                 })
                 .await
                 .map_err(fail)?;
@@ -485,7 +484,7 @@ pub async fn seed_decisions(
                         reviewed,
                         today,
                     )
-                    .map_err(|r| heard_api::ApiError::Conflict(format!("{r:?}")))
+                    .map_err(heard_api::ApiError::from)
                 })
                 .await
                 .map_err(fail)?;

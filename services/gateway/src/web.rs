@@ -29,6 +29,10 @@ impl heard_frontend::Backend for WebBackend {
         }
     }
 
+    fn csrf_token(&self, headers: &HeaderMap) -> Option<String> {
+        crate::auth::cookie(headers, heard_identity::CSRF_COOKIE).map(str::to_owned)
+    }
+
     fn csrf_matches(&self, viewer: &Viewer, token: &str) -> bool {
         viewer.session.is_some_and(|session| self.identity.csrf_matches(session, token))
     }
