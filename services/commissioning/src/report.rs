@@ -185,12 +185,13 @@ pub fn build(state: &State, actor: &Actor, scope: &Scope, public: bool, calendar
             linked.contains(&item.item) || state.answers.get(&item.item).is_some_and(|a| a.answered.is_some())
         })
         .count() as u64;
+    let first_responses = state.first_responses();
     let pairs: Vec<(Date, Date)> = items
         .iter()
         .filter_map(|item| {
             let shared = item.shared_on?;
             // An answer dated before the sharing was recorded counts as the same day.
-            Some((shared, state.first_response(item.item)?.max(shared)))
+            Some((shared, (*first_responses.get(&item.item)?).max(shared)))
         })
         .collect();
     let enough = |count: u64| publishable_count(count).is_some_and(|count| count > 0);

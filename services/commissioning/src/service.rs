@@ -322,17 +322,24 @@ impl State {
         self.order.iter().rev().filter_map(|id| self.decisions.get(id))
     }
 
-    /// The first day a commissioner answered an item: acknowledged, answered, or linked.
-    pub fn first_response(&self, item: Uuid) -> Option<Date> {
-        let answered = self.answers.get(&item).and_then(Answer::first_response);
-        let linked = self
-            .decisions
-            .values()
-            .flat_map(|d| d.links.iter())
-            .filter(|link| link.evidence.feedback_item() == Some(item))
-            .map(|link| link.linked_on)
-            .min();
-        [answered, linked].into_iter().flatten().min()
+    /// The first day commissioners answered each item: acknowledged, answered, or linked to a
+    /// decision. One pass over answers and links, for a whole report.
+    pub fn first_responses(&self) -> HashMap<Uuid, Date> {
+        let mut first: HashMap<Uuid, Date> = HashMap::new();
+        let mut seen = |item: Uuid, on: Date| {
+            first.entry(item).and_modify(|day| *day = (*day).min(on)).or_insert(on);
+        };
+        for answer in self.answers.values() {
+            if let Some(on) = answer.first_response() {
+                seen(answer.item, on);
+            }
+        }
+        for link in self.decisions.values().flat_map(|d| d.links.iter()) {
+            if let Some(item) = link.evidence.feedback_item() {
+                seen(item, link.linked_on);
+            }
+        }
+        first
     }
 
     /// Checks that evidence exists and is within what commissioners may link.
