@@ -242,3 +242,11 @@ pub async fn act<B: Backend>(
         _ => (StatusCode::NOT_FOUND, "There is no such page.").into_response(),
     }
 }
+
+/// This page's routes.
+pub fn routes<B: Backend>() -> axum::Router<B> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/admin", get(overview::<B>))
+        .route("/admin/{what}", post(act::<B>))
+}

@@ -4,7 +4,7 @@
 
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 use crate::Backend;
 use crate::forms::{self, Choices, Errors, Input};
 use crate::layout::page;
-use crate::moderation::urlencode;
 use crate::pages::{ask, field_id, plain, see_login, signed_in};
 
 fn options(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -72,7 +71,11 @@ fn state_words(state: &str) -> &'static str {
 }
 
 /// `GET /cases`: my cases, newest referral first.
-pub async fn list<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> Response {
+pub async fn list<B: Backend>(
+    State(backend): State<B>,
+    headers: HeaderMap,
+    Query(query): Query<CaseQuery>,
+) -> Response {
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
@@ -88,7 +91,9 @@ pub async fn list<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> R
         .as_array()
         .map(|edges| edges.iter().map(|edge| edge["node"].clone()).collect())
         .unwrap_or_default();
+    let done = query.done.as_deref().and_then(done_words);
     let body = html! {
+        @if let Some(done) = done { div class="notice" role="status" { p { (done) "." } } }
         h1 { "My cases" }
         p { a class="button" href="/cases/new" { "Refer a new case" } }
         @if cases.is_empty() { p { "No cases are assigned to you." } }
@@ -189,7 +194,7 @@ pub async fn refer<B: Backend>(State(backend): State<B>, headers: HeaderMap, For
         .await;
         if answer.errors.is_empty() {
             let id = answer.data["referCase"]["id"].as_str().unwrap_or_default();
-            return Redirect::to(&format!("/cases/{id}?done=Referred")).into_response();
+            return Redirect::to(&format!("/cases/{id}?done=referred")).into_response();
         }
         for (field, _, message) in answer.errors {
             errors.add(&field.as_deref().map(field_id).unwrap_or_default(), plain(&message));
@@ -202,11 +207,345 @@ pub async fn refer<B: Backend>(State(backend): State<B>, headers: HeaderMap, For
 pub struct CaseQuery {
     done: Option<String>,
     error: Option<String>,
-    field: Option<String>,
+}
+
+const SCOPES: [(&str, &str); 3] = [
+    ("ADVOCATE_ONLY", "Nobody but me, their advocate"),
+    ("NAMED_SERVICES", "Only the services they named"),
+    ("ALL_SERVICES_INVOLVED", "Every service involved in the issue"),
+];
+
+const OUTCOMES: [(&str, &str); 4] = [
+    ("ACHIEVED", "Achieved"),
+    ("PARTLY_ACHIEVED", "Partly achieved"),
+    ("NOT_ACHIEVED", "Not achieved"),
+    ("NOT_KNOWN", "Not known"),
+];
+
+const CLOSURES: [(&str, &str); 5] = [
+    ("ISSUE_RESOLVED", "The issue is resolved"),
+    ("CLIENT_WITHDREW", "The client withdrew"),
+    ("LOST_CONTACT", "We lost contact"),
+    ("REFERRED_ON", "Referred on"),
+    ("OTHER", "Something else"),
+];
+
+/// What to say once a step on the case page worked.
+fn done_words(done: &str) -> Option<&'static str> {
+    Some(match done {
+        "referred" => "Referred",
+        "accepted" => "Accepted",
+        "declined" => "Declined",
+        "action" => "Saved to the timeline",
+        "closed" => "Closed",
+        "consent" => "Consent recorded",
+        "withdrawn" => "Consent withdrawn. Nothing more is shared from now on",
+        "reopened" => "Reopened. The closure stays on record",
+        "assigned" => "Handed over. The case is now with the other advocate, and you no longer see it",
+        _ => return None,
+    })
 }
 
 fn hidden(csrf: &str) -> Markup {
     html! { input type="hidden" name="csrf_token" value=(csrf); }
+}
+
+fn value(fields: &[(String, String)], key: &str) -> String {
+    fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
+}
+
+/// The GraphQL one step on the case page runs, and the word for `?done=`.
+#[derive(Debug, PartialEq)]
+struct CaseRequest {
+    query: &'static str,
+    variables: Value,
+    done: &'static str,
+}
+
+/// A case page form as the request it makes, or the errors to show beside its fields. Dates
+/// left empty mean today; their format and range are the API's to check.
+fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<CaseRequest, Errors> {
+    let mut errors = Errors::default();
+    let field = |key: &str| value(fields, key).trim().to_owned();
+    let on = |key: &str| Some(field(key)).filter(|on| !on.is_empty());
+    let required = |errors: &mut Errors, key: &str, message: &str| {
+        if field(key).is_empty() {
+            errors.add(key, message);
+        }
+    };
+    let request = match step {
+        "accept" => CaseRequest {
+            query: "mutation($id: ID!) { acceptCase(id: $id) { id } }",
+            variables: json!({ "id": id }),
+            done: "accepted",
+        },
+        "decline" => {
+            required(&mut errors, "reason", "Say why you are declining the case");
+            CaseRequest {
+                query: "mutation($id: ID!, $r: String!) { declineCase(id: $id, reason: $r) { id } }",
+                variables: json!({ "id": id, "r": field("reason") }),
+                done: "declined",
+            }
+        }
+        "action" => {
+            required(&mut errors, "action_kind", "Choose what happened");
+            CaseRequest {
+                query: "mutation($id: ID!, $i: RecordCaseActionInput!) { recordCaseAction(id: $id, input: $i) { id } }",
+                variables: json!({ "id": id, "i": { "kind": field("action_kind"), "text": value(fields, "text") } }),
+                done: "action",
+            }
+        }
+        "close" => CaseRequest {
+            query: "mutation($id: ID!, $i: CloseCaseInput!) { closeCase(id: $id, input: $i) { id } }",
+            variables: json!({ "id": id, "i": { "outcome": field("outcome"), "reason": field("reason"),
+                "clientView": Some(field("client_view")).filter(|v| !v.is_empty()) } }),
+            done: "closed",
+        },
+        "consent" => {
+            if !SCOPES.iter().any(|(scope, _)| *scope == field("scope")) {
+                errors.add("scope", "Choose what the client agreed you can share");
+            }
+            CaseRequest {
+                query: "mutation($id: ID!, $s: ShareScope, $on: String) { recordConsent(id: $id, scope: $s, on: $on) { id } }",
+                variables: json!({ "id": id, "s": field("scope"), "on": on("consent_on") }),
+                done: "consent",
+            }
+        }
+        "withdraw" => CaseRequest {
+            query: "mutation($id: ID!, $s: ShareScope, $on: String) { recordConsent(id: $id, scope: $s, on: $on) { id } }",
+            variables: json!({ "id": id, "s": null, "on": on("withdraw_on") }),
+            done: "withdrawn",
+        },
+        "reopen" => {
+            required(&mut errors, "reopen_reason", "Say why the case is opening again");
+            CaseRequest {
+                query: "mutation($id: ID!, $r: String!, $on: String) { reopenCase(id: $id, reason: $r, on: $on) { id } }",
+                variables: json!({ "id": id, "r": field("reopen_reason"), "on": on("reopen_on") }),
+                done: "reopened",
+            }
+        }
+        "assign" => {
+            required(&mut errors, "advocate_id", "Choose the advocate to hand the case to");
+            CaseRequest {
+                query: "mutation($id: ID!, $a: ID!) { assignCase(id: $id, advocateId: $a) { caseId } }",
+                variables: json!({ "id": id, "a": field("advocate_id") }),
+                done: "assigned",
+            }
+        }
+        _ => {
+            errors.add("", "There is no such step");
+            return Err(errors);
+        }
+    };
+    if errors.is_empty() { Ok(request) } else { Err(errors) }
+}
+
+/// The id on the page of the field an API error names, for the form `step` posted (several
+/// forms on the page have a date, so the API's `on` means a different field on each).
+fn page_field(step: &str, api_field: Option<&str>) -> String {
+    let id = api_field.map(field_id).unwrap_or_default();
+    let on_page = match (step, id.as_str()) {
+        ("decline", "reason") => "reason",
+        ("action", "kind") => "action_kind",
+        ("action", "text") => "text",
+        ("close", "outcome" | "reason" | "client_view") => id.as_str(),
+        ("consent", "scope") => "scope",
+        ("consent", "on") => "consent_on",
+        ("withdraw", "on") => "withdraw_on",
+        ("reopen", "reason") => "reopen_reason",
+        ("reopen", "on") => "reopen_on",
+        ("assign", "advocate_id") => "advocate_id",
+        _ => "",
+    };
+    on_page.to_owned()
+}
+
+fn consent_words(consent: &Value) -> String {
+    match consent["scope"].as_str() {
+        Some(scope) => format!("{}, recorded {}", words(&SCOPES, scope), consent["recordedOn"].as_str().unwrap_or("")),
+        None if consent.is_object() => format!("Withdrawn {}", consent["recordedOn"].as_str().unwrap_or("")),
+        None => "None recorded".to_owned(),
+    }
+}
+
+/// Other advocates to hand a case to, when the API lets the asker list them.
+async fn advocates<B: Backend>(backend: &B, viewer: &heard_api::Viewer) -> Option<Vec<(String, String)>> {
+    let answer =
+        ask(backend, viewer, "{ users(role: ADVOCATE, first: 100) { edges { node { id displayName } } } }", json!({}))
+            .await;
+    if !answer.errors.is_empty() {
+        return None;
+    }
+    let me = viewer.actor.account.map(|id| id.to_string()).unwrap_or_default();
+    let found = answer.data["users"]["edges"]
+        .as_array()
+        .map(|edges| {
+            edges
+                .iter()
+                .map(|edge| &edge["node"])
+                .filter(|user| user["id"].as_str() != Some(me.as_str()))
+                .map(|user| {
+                    let id = user["id"].as_str().unwrap_or_default().to_owned();
+                    (id.clone(), user["displayName"].as_str().unwrap_or(&id).to_owned())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Some(found)
+}
+
+/// The case file, with the forms its state allows; `values` are what was posted, kept after
+/// an error.
+async fn case_page<B: Backend>(
+    backend: &B,
+    viewer: &heard_api::Viewer,
+    csrf: &str,
+    id: &str,
+    errors: &Errors,
+    done: Option<&str>,
+    values: &[(String, String)],
+) -> Result<Markup, Response> {
+    let answer = ask(
+        backend,
+        viewer,
+        "query($id: ID!) { case(id: $id) { id pseudonym issue kind referralSource domain state referredOn acceptedOn \
+         providerName declineReason actions { on kind text } consent { scope recordedOn } \
+         consentHistory { scope recordedOn } outcome closureReason clientView closedOn reopenings { on reason } } }",
+        json!({ "id": id }),
+    )
+    .await;
+    if !answer.errors.is_empty() {
+        let body = html! { h1 { "Case not found" } p { "There is no case here that is assigned to you." } p { a href="/cases" { "Back to my cases" } } };
+        return Err((StatusCode::NOT_FOUND, page(viewer, "Case not found", Some(csrf), body)).into_response());
+    }
+    let case = &answer.data["case"];
+    let state = case["state"].as_str().unwrap_or_default();
+    let open = matches!(state, "ACCEPTED" | "ACTIVE");
+    let consent_in_force = case["consent"]["scope"].is_string();
+    let today = heard_api::today().to_string();
+    let kept = |key: &str| value(values, key);
+    let date_or_today = |key: &str| Some(kept(key)).filter(|v| !v.is_empty()).unwrap_or_else(|| today.clone());
+    let handover = if open { advocates(backend, viewer).await } else { None };
+    let history = case["consentHistory"].as_array().cloned().unwrap_or_default();
+    let reopenings = case["reopenings"].as_array().cloned().unwrap_or_default();
+    let body = html! {
+        (forms::summary(errors))
+        @if let Some(done) = done { div class="notice" role="status" { p { (done) "." } } }
+        p { a href="/cases" { "My cases" } }
+        h1 { (case["pseudonym"].as_str().unwrap_or("Client")) }
+        dl class="summary-list" {
+            div { dt { "Issue" } dd { (case["issue"].as_str().unwrap_or("(erased)")) } }
+            div { dt { "Kind of advocacy" } dd { (words(&KINDS, case["kind"].as_str().unwrap_or("")).split(':').next().unwrap_or_default()) } }
+            div { dt { "Area" } dd { (words(&DOMAINS, case["domain"].as_str().unwrap_or(""))) } }
+            @if let Some(provider) = case["providerName"].as_str() { div { dt { "Service it is with" } dd { (provider) } } }
+            div { dt { "Referred" } dd { (case["referredOn"].as_str().unwrap_or("")) ": " (words(&SOURCES, case["referralSource"].as_str().unwrap_or("")).to_lowercase()) } }
+            div { dt { "Where it stands" } dd { (state_words(state)) } }
+            div { dt { "Consent to share" } dd { (consent_words(&case["consent"])) } }
+        }
+        @if state == "REFERRED" {
+            div class="actions" {
+                form method="post" action={ "/cases/" (id) "/accept" } { (hidden(csrf)) button class="button" type="submit" { "Accept" } }
+            }
+            form method="post" action={ "/cases/" (id) "/decline" } novalidate {
+                (hidden(csrf))
+                (forms::input(Input { id: "reason", label: "Or decline, saying why", kind: "text", value: &kept("reason"), hint: None, autocomplete: None }, errors))
+                button class="button button--secondary" type="submit" { "Decline" }
+            }
+        }
+        @if state == "DECLINED" {
+            p { "Declined. " @if let Some(reason) = case["declineReason"].as_str() { "Why: " (reason) } }
+        }
+        @if state == "CLOSED" {
+            p { "Closed " (case["closedOn"].as_str().unwrap_or("")) ". Outcome: " (words(&OUTCOMES, case["outcome"].as_str().unwrap_or("")).to_lowercase())
+                @if let Some(reason) = case["closureReason"].as_str() { ". " (words(&CLOSURES, reason)) } "." }
+            @if let Some(view) = case["clientView"].as_str() { p { "In the client's words:" } blockquote { p { (view) } } }
+        }
+        h2 { "Timeline" }
+        @let actions = case["actions"].as_array().cloned().unwrap_or_default();
+        @if actions.is_empty() && reopenings.is_empty() { p { "Nothing recorded yet." } }
+        ol class="timeline" {
+            @for action in &actions {
+                li { strong { (action["on"].as_str().unwrap_or("")) " · " (words(&ACTIONS, action["kind"].as_str().unwrap_or(""))) } p { (action["text"].as_str().unwrap_or("(erased)")) } }
+            }
+            @for reopening in &reopenings {
+                li { strong { (reopening["on"].as_str().unwrap_or("")) " · Reopened" } p { (reopening["reason"].as_str().unwrap_or("(erased)")) } }
+            }
+        }
+        @if open {
+            h2 { "Record an action" }
+            form method="post" action={ "/cases/" (id) "/action" } novalidate {
+                (hidden(csrf))
+                (forms::choices(Choices { id: "action_kind", legend: "What happened?", multiple: false, options: options(&ACTIONS), chosen: vec![kept("action_kind")], hint: None }, errors))
+                (forms::textarea("text", "Notes", &kept("text"), Some("Only you can read case notes."), errors))
+                button class="button" type="submit" { "Save to the timeline" }
+            }
+        }
+        section class="consent" aria-labelledby="consent-title" {
+            h2 id="consent-title" { "Consent to share" }
+            p { "What the client has agreed you can share about them, and with whom. Ask them again whenever things change." }
+            @if !history.is_empty() {
+                ul class="history" {
+                    @for consent in &history { li { (consent_words(consent)) } }
+                }
+            }
+            @if matches!(state, "REFERRED" | "ACCEPTED" | "ACTIVE") {
+                form method="post" action={ "/cases/" (id) "/consent" } novalidate {
+                    (hidden(csrf))
+                    (forms::choices(Choices { id: "scope", legend: "What has the client agreed to now?", multiple: false, options: options(&SCOPES), chosen: vec![kept("scope")], hint: Some("Record it again if it changes: the latest answer is the one in force.") }, errors))
+                    (forms::input(Input { id: "consent_on", label: "When did they agree?", kind: "date", value: &date_or_today("consent_on"), hint: Some("For example, 2026-11-23."), autocomplete: None }, errors))
+                    button class="button" type="submit" { "Record consent" }
+                }
+            }
+            @if consent_in_force {
+                form method="post" action={ "/cases/" (id) "/withdraw" } novalidate {
+                    (hidden(csrf))
+                    h3 { "The client withdrew their consent" }
+                    (forms::input(Input { id: "withdraw_on", label: "When did they withdraw it?", kind: "date", value: &date_or_today("withdraw_on"), hint: Some("From then on, nothing more is shared. This works on a closed case too."), autocomplete: None }, errors))
+                    button class="button button--secondary" type="submit" { "Record that consent was withdrawn" }
+                }
+            }
+        }
+        @if open {
+            h2 { "Close the case" }
+            form method="post" action={ "/cases/" (id) "/close" } novalidate {
+                (hidden(csrf))
+                (forms::select("outcome", "Outcome", &options(&OUTCOMES), &kept("outcome"), errors))
+                (forms::select("reason", "Why it is closing", &options(&CLOSURES), &kept("reason"), errors))
+                (forms::textarea("client_view", "The client's own view of the outcome", &kept("client_view"), Some("In their words."), errors))
+                button class="button" type="submit" { "Close the case" }
+            }
+            details class="handover" open[errors.of("advocate_id").is_some()] {
+                summary { "Hand the case to another advocate" }
+                form method="post" action={ "/cases/" (id) "/assign" } novalidate {
+                    (hidden(csrf))
+                    @match &handover {
+                        Some(advocates) if !advocates.is_empty() => {
+                            (forms::select("advocate_id", "Which advocate?", advocates, &kept("advocate_id"), errors))
+                        }
+                        _ => {
+                            (forms::input(Input { id: "advocate_id", label: "The other advocate's account ID", kind: "text", value: &kept("advocate_id"), hint: Some("An administrator can give you it. Once handed over, you no longer see the case."), autocomplete: Some("off") }, errors))
+                        }
+                    }
+                    button class="button button--secondary" type="submit" { "Hand over the case" }
+                }
+            }
+        }
+        @if state == "CLOSED" {
+            h2 { "Reopen the case" }
+            form method="post" action={ "/cases/" (id) "/reopen" } novalidate {
+                (hidden(csrf))
+                (forms::textarea("reopen_reason", "Why is it opening again?", &kept("reopen_reason"), Some("For example: the agreed review did not happen. The closure stays on record."), errors))
+                (forms::input(Input { id: "reopen_on", label: "When did it open again?", kind: "date", value: &date_or_today("reopen_on"), hint: Some("For example, 2026-11-23."), autocomplete: None }, errors))
+                button class="button" type="submit" { "Reopen the case" }
+            }
+        }
+    };
+    let title = match (errors.is_empty(), state) {
+        (true, "CLOSED") => "Case (closed)",
+        (true, _) => "Case",
+        (false, _) => "Error: Case",
+    };
+    Ok(page(viewer, title, Some(csrf), body))
 }
 
 /// `GET /cases/{id}`: the case file.
@@ -220,136 +559,147 @@ pub async fn show<B: Backend>(
         return see_login();
     };
     let csrf = csrf.as_str();
-    let answer = ask(
-        &backend,
-        &viewer,
-        "query($id: ID!) { case(id: $id) { id pseudonym issue kind domain state referredOn actions { on kind text } consent { scope recordedOn } outcome clientView closedOn } }",
-        json!({ "id": id }),
-    )
-    .await;
-    if !answer.errors.is_empty() {
-        let body = html! { h1 { "Case not found" } p { "There is no case here that is assigned to you." } p { a href="/cases" { "Back to my cases" } } };
-        return (StatusCode::NOT_FOUND, page(&viewer, "Case not found", Some(csrf), body)).into_response();
-    }
-    let case = &answer.data["case"];
-    let state = case["state"].as_str().unwrap_or_default();
     let mut errors = Errors::default();
     if let Some(error) = &query.error {
-        errors.add(query.field.as_deref().unwrap_or(""), error.clone());
+        errors.add("", error.clone());
     }
-    let open = matches!(state, "ACCEPTED" | "ACTIVE");
-    let body = html! {
-        (forms::summary(&errors))
-        @if let Some(done) = &query.done { div class="notice" role="status" { p { (done) "." } } }
-        p { a href="/cases" { "My cases" } }
-        h1 { (case["pseudonym"].as_str().unwrap_or("Client")) }
-        dl class="summary-list" {
-            div { dt { "Issue" } dd { (case["issue"].as_str().unwrap_or("(erased)")) } }
-            div { dt { "Area" } dd { (words(&DOMAINS, case["domain"].as_str().unwrap_or(""))) } }
-            div { dt { "Where it stands" } dd { (state_words(state)) } }
-            div { dt { "Consent to share" } dd {
-                @match case["consent"]["scope"].as_str() {
-                    Some(scope) => { (scope.replace('_', " ").to_lowercase()) ", recorded " (case["consent"]["recordedOn"].as_str().unwrap_or("")) }
-                    None => { "None recorded" }
-                }
-            } }
-        }
-        @if state == "REFERRED" {
-            div class="actions" {
-                form method="post" action={ "/cases/" (id) "/accept" } { (hidden(csrf)) button class="button" type="submit" { "Accept" } }
-            }
-            form method="post" action={ "/cases/" (id) "/decline" } {
-                (hidden(csrf))
-                (forms::input(Input { id: "reason", label: "Or decline, saying why", kind: "text", value: "", hint: None, autocomplete: None }, &errors))
-                button class="button button--secondary" type="submit" { "Decline" }
-            }
-        }
-        h2 { "Timeline" }
-        @let actions = case["actions"].as_array().cloned().unwrap_or_default();
-        @if actions.is_empty() { p { "Nothing recorded yet." } }
-        ol class="timeline" {
-            @for action in &actions {
-                li { strong { (action["on"].as_str().unwrap_or("")) " · " (words(&ACTIONS, action["kind"].as_str().unwrap_or(""))) } p { (action["text"].as_str().unwrap_or("(erased)")) } }
-            }
-        }
-        @if open {
-            h2 { "Record an action" }
-            form method="post" action={ "/cases/" (id) "/action" } novalidate {
-                (hidden(csrf))
-                (forms::choices(Choices { id: "action_kind", legend: "What happened?", multiple: false, options: options(&ACTIONS), chosen: vec![], hint: None }, &errors))
-                (forms::textarea("text", "Notes", "", Some("Only you can read case notes."), &errors))
-                button class="button" type="submit" { "Save to the timeline" }
-            }
-            h2 { "Close the case" }
-            form method="post" action={ "/cases/" (id) "/close" } novalidate {
-                (hidden(csrf))
-                (forms::select("outcome", "Outcome", &options(&[("ACHIEVED", "Achieved"), ("PARTLY_ACHIEVED", "Partly achieved"), ("NOT_ACHIEVED", "Not achieved"), ("NOT_KNOWN", "Not known")]), "", &errors))
-                (forms::select("reason", "Why it is closing", &options(&[("ISSUE_RESOLVED", "The issue is resolved"), ("CLIENT_WITHDREW", "The client withdrew"), ("LOST_CONTACT", "We lost contact"), ("REFERRED_ON", "Referred on"), ("OTHER", "Something else")]), "", &errors))
-                (forms::textarea("client_view", "The client's own view of the outcome", "", Some("In their words."), &errors))
-                button class="button" type="submit" { "Close the case" }
-            }
-        }
-        @if state == "CLOSED" {
-            p { "Closed " (case["closedOn"].as_str().unwrap_or("")) ". Outcome: " (case["outcome"].as_str().unwrap_or("").replace('_', " ").to_lowercase()) "." }
-            @if let Some(view) = case["clientView"].as_str() { blockquote { p { (view) } } }
-        }
-    };
-    page(&viewer, if errors.is_empty() { "Case" } else { "Error: Case" }, Some(csrf), body).into_response()
+    let done = query.done.as_deref().and_then(done_words);
+    match case_page(&backend, &viewer, csrf, &id, &errors, done, &[]).await {
+        Ok(page) => page.into_response(),
+        Err(response) => response,
+    }
 }
 
-/// `POST /cases/{id}/{step}`.
+/// `POST /cases/{id}/{step}`: the step, then back to the case (or, after handing it over, to
+/// my cases); after an error, the case page again with the error beside its field and what
+/// was typed still there.
 pub async fn act<B: Backend>(
     State(backend): State<B>,
     Path((id, step)): Path<(String, String)>,
     headers: HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let viewer = backend.viewer(&headers);
-    if !viewer.actor.is_authenticated() {
+    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
-    }
-    let value = |key: &str| fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default();
-    if !backend.csrf_matches(&viewer, &value("csrf_token")) {
+    };
+    let csrf = csrf.as_str();
+    if !backend.csrf_matches(&viewer, &value(&fields, "csrf_token")) {
         return (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.")
             .into_response();
     }
-    let (query, variables, done, field) = match step.as_str() {
-        "accept" => ("mutation($id: ID!) { acceptCase(id: $id) { id } }", json!({ "id": id }), "Accepted", ""),
-        "decline" => (
-            "mutation($id: ID!, $r: String!) { declineCase(id: $id, reason: $r) { id } }",
-            json!({ "id": id, "r": value("reason") }),
-            "Declined",
-            "reason",
-        ),
-        "action" => {
-            if value("action_kind").is_empty() {
-                let url = format!("/cases/{id}?error={}&field=action_kind", urlencode("Choose what happened"));
+    let errors = match case_request(&step, &id, &fields) {
+        Ok(request) => {
+            let answer = ask(&backend, &viewer, request.query, request.variables).await;
+            if answer.errors.is_empty() {
+                let url = if step == "assign" {
+                    format!("/cases?done={}", request.done)
+                } else {
+                    format!("/cases/{id}?done={}", request.done)
+                };
                 return Redirect::to(&url).into_response();
             }
-            (
-                "mutation($id: ID!, $i: RecordCaseActionInput!) { recordCaseAction(id: $id, input: $i) { id } }",
-                json!({ "id": id, "i": { "kind": value("action_kind"), "text": value("text") } }),
-                "Saved to the timeline",
-                "text",
-            )
+            let mut errors = Errors::default();
+            for (api_field, _, message) in &answer.errors {
+                errors.add(&page_field(&step, api_field.as_deref()), plain(message));
+            }
+            errors
         }
-        "close" => (
-            "mutation($id: ID!, $i: CloseCaseInput!) { closeCase(id: $id, input: $i) { id } }",
-            json!({ "id": id, "i": { "outcome": value("outcome"), "reason": value("reason"),
-                "clientView": Some(value("client_view")).filter(|v| !v.trim().is_empty()) } }),
-            "Closed",
-            "client_view",
-        ),
-        _ => return (StatusCode::NOT_FOUND, "There is no such step.").into_response(),
+        Err(errors) => errors,
     };
-    let answer = ask(&backend, &viewer, query, variables).await;
-    let url = match answer.errors.first() {
-        None => format!("/cases/{id}?done={}", urlencode(done)),
-        Some((api_field, _, message)) => {
-            let field =
-                api_field.as_deref().map(field_id).filter(|f| !f.is_empty()).unwrap_or_else(|| field.to_owned());
-            format!("/cases/{id}?error={}&field={}", urlencode(&plain(message)), urlencode(&field))
+    match case_page(&backend, &viewer, csrf, &id, &errors, None, &fields).await {
+        Ok(page) => {
+            let mut response = (StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
         }
-    };
-    Redirect::to(&url).into_response()
+        Err(response) => response,
+    }
+}
+
+/// This page's routes.
+pub fn routes<B: Backend>() -> axum::Router<B> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/cases", get(list::<B>))
+        .route("/cases/new", get(refer_form::<B>).post(refer::<B>))
+        .route("/cases/{id}", get(show::<B>))
+        .route("/cases/{id}/{step}", post(act::<B>))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn posted(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    fn fields(errors: &Errors) -> Vec<&str> {
+        errors.0.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn recording_consent_sends_the_scope_and_the_day_or_today_when_left_empty() {
+        let request =
+            case_request("consent", "c1", &posted(&[("scope", "NAMED_SERVICES"), ("consent_on", "")])).unwrap();
+        assert!(request.query.contains("recordConsent"));
+        assert_eq!(request.variables, json!({ "id": "c1", "s": "NAMED_SERVICES", "on": null }));
+        let dated = case_request("consent", "c1", &posted(&[("scope", "ADVOCATE_ONLY"), ("consent_on", "2026-03-02")]))
+            .unwrap();
+        assert_eq!(dated.variables["on"], "2026-03-02");
+    }
+
+    #[test]
+    fn withdrawing_consent_records_no_scope_at_all() {
+        let request = case_request("withdraw", "c1", &posted(&[("withdraw_on", "2026-03-04")])).unwrap();
+        assert_eq!(request.variables, json!({ "id": "c1", "s": null, "on": "2026-03-04" }));
+        assert_eq!(request.done, "withdrawn");
+    }
+
+    #[test]
+    fn a_case_form_names_what_is_missing_beside_its_own_field() {
+        assert_eq!(fields(&case_request("consent", "c1", &[]).unwrap_err()), ["scope"]);
+        assert_eq!(
+            fields(&case_request("reopen", "c1", &posted(&[("reopen_reason", "  ")])).unwrap_err()),
+            ["reopen_reason"]
+        );
+        assert_eq!(fields(&case_request("decline", "c1", &[]).unwrap_err()), ["reason"]);
+        assert_eq!(fields(&case_request("action", "c1", &[]).unwrap_err()), ["action_kind"]);
+        assert_eq!(fields(&case_request("assign", "c1", &[]).unwrap_err()), ["advocate_id"]);
+        assert!(case_request("nonsense", "c1", &[]).is_err());
+    }
+
+    #[test]
+    fn reopening_sends_the_trimmed_reason_and_the_day() {
+        let request = case_request(
+            "reopen",
+            "c1",
+            &posted(&[("reopen_reason", " The review did not happen "), ("reopen_on", "")]),
+        )
+        .unwrap();
+        assert!(request.query.contains("reopenCase"));
+        assert_eq!(request.variables, json!({ "id": "c1", "r": "The review did not happen", "on": null }));
+    }
+
+    #[test]
+    fn an_api_error_about_a_date_lands_beside_the_date_of_the_form_that_was_posted() {
+        assert_eq!(page_field("consent", Some("on")), "consent_on");
+        assert_eq!(page_field("withdraw", Some("on")), "withdraw_on");
+        assert_eq!(page_field("reopen", Some("on")), "reopen_on");
+        assert_eq!(page_field("reopen", Some("reason")), "reopen_reason");
+        assert_eq!(page_field("close", Some("input.clientView")), "client_view");
+        assert_eq!(page_field("assign", Some("advocateId")), "advocate_id");
+        assert_eq!(page_field("close", Some("input.on")), "", "a field not on the form goes to the top");
+        assert_eq!(page_field("accept", None), "");
+    }
+
+    #[test]
+    fn consent_reads_as_plain_words_including_its_withdrawal() {
+        assert_eq!(
+            consent_words(&json!({ "scope": "NAMED_SERVICES", "recordedOn": "2026-03-02" })),
+            "Only the services they named, recorded 2026-03-02"
+        );
+        assert_eq!(consent_words(&json!({ "scope": null, "recordedOn": "2026-03-04" })), "Withdrawn 2026-03-04");
+        assert_eq!(consent_words(&Value::Null), "None recorded");
+    }
 }

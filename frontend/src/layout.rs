@@ -31,8 +31,16 @@ fn tasks(viewer: &Viewer) -> Vec<(&'static str, &'static str)> {
     if actor.has(Role::Advocate) {
         links.push(("/cases", "My cases"));
     }
-    if actor.has(Role::ComplaintsHandler) {
+    if actor.has(Role::ComplaintsHandler) || actor.has(Role::ProviderResponder) {
         links.push(("/complaints", "Complaints"));
+    }
+    if actor.has(Role::Commissioner) {
+        links.push(("/dashboard", "Dashboard"));
+        links.push(("/shared", "Shared feedback"));
+        links.push(("/decisions", "Decisions"));
+    }
+    if actor.has(Role::Commissioner) || actor.has(Role::HubCoordinator) {
+        links.push(("/reports", "Reports"));
     }
     if actor.has(Role::Administrator) {
         links.push(("/admin", "Administration"));

@@ -12,19 +12,23 @@
 mod admin;
 mod cases;
 mod complaints;
+mod dashboard;
+mod decisions;
 mod forms;
 mod layout;
 mod meetings;
 mod moderation;
 mod pages;
 mod report_back;
+mod reports;
 mod search;
+mod shared;
 
 use std::future::Future;
 
 use axum::Router;
 use axum::http::HeaderMap;
-use axum::routing::get;
+use axum::routing::{get, post};
 use heard_api::Viewer;
 
 pub use layout::STYLESHEET;
@@ -45,28 +49,24 @@ pub trait Backend: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = async_graphql::Response> + Send;
 }
 
-/// The pages, ready to be merged into the server's router.
+/// The pages, ready to be merged into the server's router. Each module adds its own routes.
 pub fn router<B: Backend>(backend: B) -> Router {
     Router::new()
         .route("/", get(pages::home::<B>))
         .route("/login", get(pages::login_form::<B>).post(pages::login::<B>))
-        .route("/logout", axum::routing::post(pages::logout::<B>))
+        .route("/logout", post(pages::logout::<B>))
         .route("/feedback/new", get(pages::log_feedback_form::<B>).post(pages::log_feedback::<B>))
-        .route("/moderation", get(moderation::queue::<B>))
-        .route("/moderation/share", axum::routing::post(moderation::share::<B>))
-        .route("/moderation/hold", axum::routing::post(moderation::hold::<B>))
-        .route("/moderation/redact", axum::routing::post(moderation::redact::<B>))
-        .route("/complaints", get(complaints::queue::<B>))
-        .route("/complaints/{action}", axum::routing::post(complaints::act::<B>))
-        .route("/cases", get(cases::list::<B>))
-        .route("/cases/new", get(cases::refer_form::<B>).post(cases::refer::<B>))
-        .route("/cases/{id}", get(cases::show::<B>))
-        .route("/cases/{id}/{step}", axum::routing::post(cases::act::<B>))
-        .route("/search", get(search::search::<B>))
-        .route("/admin", get(admin::overview::<B>))
-        .route("/admin/{what}", axum::routing::post(admin::act::<B>))
-        .route("/meetings/new", get(meetings::form::<B>).post(meetings::record::<B>))
-        .route("/report-back", get(report_back::list::<B>).post(report_back::record::<B>))
         .route("/assets/heard.css", get(layout::stylesheet))
+        .merge(moderation::routes())
+        .merge(complaints::routes())
+        .merge(cases::routes())
+        .merge(search::routes())
+        .merge(admin::routes())
+        .merge(meetings::routes())
+        .merge(report_back::routes())
+        .merge(dashboard::routes())
+        .merge(decisions::routes())
+        .merge(shared::routes())
+        .merge(reports::routes())
         .with_state(backend)
 }

@@ -105,3 +105,10 @@ pub async fn record<B: Backend>(
     }
     (StatusCode::UNPROCESSABLE_ENTITY, meeting_page(&viewer, csrf, &form, &errors, false)).into_response()
 }
+
+/// This page's routes.
+pub fn routes<B: Backend>() -> axum::Router<B> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/meetings/new", get(form::<B>).post(record::<B>))
+}

@@ -1,17 +1,19 @@
 //! A hub coordinator's moderation queue: each item as said and as it would be shared, side by
-//! side, with plain forms to redact, share or hold it. Works without JavaScript: every action
+//! side, with plain forms to redact, share or hold it; to record that the speaker narrowed or
+//! withdrew their consent; and to send an item that discloses a risk to a coordinator with a
+//! duty of care (it then leaves every other list). Works without JavaScript: every action
 //! posts, and the page comes back (post, redirect, get) with what happened.
 
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
-use crate::forms::{self, Errors};
+use crate::forms::{self, Choices, Errors};
 use crate::layout::page;
 use crate::pages::{ask, plain, see_login, signed_in};
 
@@ -23,9 +25,11 @@ pub struct QueueQuery {
     /// An error from the last action, and the item it was about.
     error: Option<String>,
     item: Option<String>,
+    /// Which of the item's forms the error is about: `consent`, `coordinator` (or the redaction).
+    field: Option<String>,
 }
 
-fn consent_words(consent: &str) -> &'static str {
+pub(crate) fn consent_words(consent: &str) -> &'static str {
     match consent {
         "HUB" => "This hub only",
         "COMMISSIONERS" => "Commissioners and the service it is about",
@@ -34,13 +38,118 @@ fn consent_words(consent: &str) -> &'static str {
     }
 }
 
+/// How far consent can go now: only narrower than `current`, or withdrawn (never widened on
+/// someone's behalf).
+pub(crate) fn narrower_consents(current: &str) -> Vec<(String, String)> {
+    let order = ["HUB", "COMMISSIONERS", "PUBLIC"];
+    let Some(rank) = order.iter().position(|scope| *scope == current) else {
+        return Vec::new();
+    };
+    let mut choices: Vec<(String, String)> = order[..rank]
+        .iter()
+        .rev()
+        .map(|scope| ((*scope).to_owned(), format!("Narrow it to: {}", consent_words(scope).to_lowercase())))
+        .collect();
+    choices.push(("WITHDRAWN".to_owned(), "Withdrawn: they no longer want it used at all".to_owned()));
+    choices
+}
+
+/// What to say after each action.
+fn done_words(done: &str) -> &'static str {
+    match done {
+        "shared" => "Shared. It has left the queue.",
+        "held" => "Held in the hub.",
+        "redacted" => "Redacted. Check the shared version, then share it.",
+        "consent" => "Consent changed. Every list, report and search obeys it at once.",
+        "safeguarding" => {
+            "Sent for safeguarding. It has left every other list, report and search, and waits in the coordinator's safeguarding queue."
+        }
+        _ => "Done.",
+    }
+}
+
 fn back(hub: &str, outcome: Result<&str, String>, item: &str) -> Response {
+    back_to(hub, outcome, item, "")
+}
+
+/// Back to the queue; an error names the item and which of its forms it is about.
+fn back_to(hub: &str, outcome: Result<&str, String>, item: &str, field: &str) -> Response {
     let mut url = format!("/moderation?hub={}", urlencode(hub));
     match outcome {
         Ok(done) => url.push_str(&format!("&done={done}")),
-        Err(error) => url.push_str(&format!("&error={}&item={}", urlencode(&error), urlencode(item))),
+        Err(error) => {
+            url.push_str(&format!("&error={}&item={}", urlencode(&error), urlencode(item)));
+            if !field.is_empty() {
+                url.push_str(&format!("&field={field}#{field}-{}", urlencode(item)));
+            }
+        }
     }
     Redirect::to(&url).into_response()
+}
+
+/// The coordinators of `hub` who can receive a safeguarding item, as (account id, name).
+async fn coordinators<B: Backend>(backend: &B, viewer: &heard_api::Viewer, hub: &str) -> Vec<(String, String)> {
+    let answer = ask(backend, viewer, "query($h: ID!) { hubCoordinators(hub: $h) }", json!({ "h": hub })).await;
+    let ids: Vec<String> = answer.data["hubCoordinators"]
+        .as_array()
+        .map(|ids| ids.iter().filter_map(|id| id.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    let me = viewer.actor.account.map(|id| id.to_string()).unwrap_or_default();
+    let mut found = Vec::new();
+    for id in ids {
+        let user = ask(backend, viewer, "query($id: ID!) { user(id: $id) { displayName } }", json!({ "id": id })).await;
+        let name = user.data["user"]["displayName"].as_str().unwrap_or("A coordinator of this hub").to_owned();
+        let name = if id == me { format!("{name} (you)") } else { name };
+        found.push((id, name));
+    }
+    found
+}
+
+/// "They narrowed or withdrew their consent", for one item; posts to `action`.
+pub(crate) fn consent_form(csrf: &str, action: &str, id: &str, hub: &str, current: &str, errors: &Errors) -> Markup {
+    let choices = narrower_consents(current);
+    html! {
+        @if !choices.is_empty() {
+            form method="post" action=(action) novalidate {
+                input type="hidden" name="csrf_token" value=(csrf);
+                input type="hidden" name="id" value=(id);
+                input type="hidden" name="hub" value=(hub);
+                (forms::choices(Choices {
+                    id: &format!("consent-{id}"),
+                    legend: "They changed what they agreed to: who may see it now?",
+                    multiple: false,
+                    options: choices,
+                    chosen: vec![],
+                    hint: Some("Only ever narrower than before. Record it as soon as they tell you."),
+                }, errors))
+                button class="button button--secondary" type="submit" { "Change consent" }
+            }
+        }
+    }
+}
+
+/// "It tells of a risk": send it to a coordinator of the hub with a duty of care.
+fn safeguarding_form(csrf: &str, id: &str, hub: &str, coordinators: &[(String, String)], errors: &Errors) -> Markup {
+    let field = format!("coordinator-{id}");
+    html! {
+        form method="post" action="/moderation/safeguarding" novalidate {
+            input type="hidden" name="csrf_token" value=(csrf);
+            input type="hidden" name="id" value=(id);
+            input type="hidden" name="hub" value=(hub);
+            h3 { "It tells of a risk to someone" }
+            p class="hint" { "For example self-harm, abuse, or a child at risk. It goes to a person with a duty of care, leaves every other list at once, and is never shared or counted." }
+            @if coordinators.len() == 1 {
+                input type="hidden" name=(field) value=(coordinators[0].0);
+                p id=(field) tabindex="-1" { "It goes to " strong { (coordinators[0].1) } "." }
+                @if let Some(error) = errors.of(&field) {
+                    p class="field-error" { span class="visually-hidden" { "Error: " } (error) }
+                }
+            } @else {
+                (forms::select(&field, "Who should it go to?", coordinators, "", errors))
+            }
+            button class="button button--secondary" type="submit" { "Send for safeguarding" }
+        }
+    }
 }
 
 pub(crate) fn urlencode(text: &str) -> String {
@@ -83,18 +192,24 @@ pub async fn queue<B: Backend>(
         .unwrap_or_default();
     let mut errors = Errors::default();
     if let (Some(error), Some(item)) = (&query.error, &query.item) {
-        errors.add(&format!("passages-{item}"), error.clone());
+        let field = match query.field.as_deref() {
+            Some("consent") => format!("consent-{item}"),
+            Some("coordinator") => format!("coordinator-{item}"),
+            _ => format!("passages-{item}"),
+        };
+        errors.add(&field, error.clone());
     }
-    let done = query.done.as_deref().map(|done| match done {
-        "shared" => "Shared. It has left the queue.",
-        "held" => "Held in the hub.",
-        "redacted" => "Redacted. Check the shared version, then share it.",
-        _ => "Done.",
-    });
+    let done = query.done.as_deref().map(done_words);
+    let coordinators = coordinators(&backend, &viewer, &hub).await;
     let title = if errors.is_empty() { "Moderation queue" } else { "Error: Moderation queue" };
     let body = html! {
         (forms::summary(&errors))
-        @if let Some(done) = done { div class="notice" role="status" { p { (done) } } }
+        @if let Some(done) = done {
+            div class="notice" role="status" {
+                p { (done) }
+                @if query.done.as_deref() == Some("safeguarding") { p { a href="/report-back#safeguarding" { "Open your safeguarding queue" } } }
+            }
+        }
         h1 { "Moderation queue" }
         p class="lead" { "Nothing leaves the hub until you share it. Take out anything that could identify someone first." }
         @if hubs.len() > 1 {
@@ -144,6 +259,12 @@ pub async fn queue<B: Backend>(
                         }
                         button class="button button--secondary" type="submit" { "Hold in the hub" }
                     }
+                }
+                @let open = errors.of(&format!("consent-{id}")).is_some() || errors.of(&format!("coordinator-{id}")).is_some();
+                details class="more-actions" open[open] {
+                    summary { "They changed their mind, or it tells of a risk" }
+                    (consent_form(csrf, "/moderation/consent", id, &hub, item["consent"].as_str().unwrap_or(""), &errors))
+                    (safeguarding_form(csrf, id, &hub, &coordinators, &errors))
                 }
             }
         }
@@ -218,4 +339,114 @@ pub async fn redact<B: Backend>(
     }
     let query = "mutation($id: ID!, $p: [String!]!) { redactFeedback(id: $id, passages: $p) { id } }";
     act(&backend, &headers, &form, query, json!({ "id": form.id, "p": passages }), "redacted").await
+}
+
+/// The consent change a posted form asks for (`consent-{id}`), if it is one the API knows.
+pub(crate) fn posted_consent(fields: &[(String, String)], id: &str) -> Option<String> {
+    let key = format!("consent-{id}");
+    let value = fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone())?;
+    ["HUB", "COMMISSIONERS", "PUBLIC", "WITHDRAWN"].contains(&value.as_str()).then_some(value)
+}
+
+fn pairs_form(fields: &[(String, String)]) -> ActionForm {
+    let value = |key: &str| fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default();
+    ActionForm { csrf_token: value("csrf_token"), id: value("id"), hub: value("hub"), reason: String::new() }
+}
+
+/// `POST /moderation/consent`: `changeConsent`.
+pub async fn consent<B: Backend>(
+    State(backend): State<B>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let form = pairs_form(&fields);
+    let Some(consent) = posted_consent(&fields, &form.id) else {
+        return back_to(&form.hub, Err("Choose who may see it now".to_owned()), &form.id, "consent");
+    };
+    let query = "mutation($id: ID!, $c: ConsentChange!) { changeConsent(id: $id, consent: $c) { id } }";
+    act_on(&backend, &headers, &form, query, json!({ "id": form.id, "c": consent }), "consent", "consent").await
+}
+
+/// `POST /moderation/safeguarding`: `flagSafeguarding`, to the coordinator chosen.
+pub async fn safeguarding<B: Backend>(
+    State(backend): State<B>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let form = pairs_form(&fields);
+    let key = format!("coordinator-{}", form.id);
+    let coordinator = fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
+    if coordinator.is_empty() {
+        return back_to(&form.hub, Err("Choose who it should go to".to_owned()), &form.id, "coordinator");
+    }
+    let query = "mutation($id: ID!, $c: ID!) { flagSafeguarding(id: $id, coordinatorId: $c) }";
+    let variables = json!({ "id": form.id, "c": coordinator });
+    act_on(&backend, &headers, &form, query, variables, "safeguarding", "coordinator").await
+}
+
+/// Like [`act`], with errors beside the item's `field` form.
+async fn act_on<B: Backend>(
+    backend: &B,
+    headers: &HeaderMap,
+    form: &ActionForm,
+    query: &str,
+    variables: Value,
+    done: &str,
+    field: &str,
+) -> Response {
+    let viewer = backend.viewer(headers);
+    if !viewer.actor.is_authenticated() {
+        return see_login();
+    }
+    if !backend.csrf_matches(&viewer, &form.csrf_token) {
+        return (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.")
+            .into_response();
+    }
+    let answer = ask(backend, &viewer, query, variables).await;
+    match answer.errors.first() {
+        None => back(&form.hub, Ok(done), &form.id),
+        Some((_, _, message)) => back_to(&form.hub, Err(plain(message)), &form.id, field),
+    }
+}
+
+/// This page's routes.
+pub fn routes<B: Backend>() -> axum::Router<B> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/moderation", get(queue::<B>))
+        .route("/moderation/consent", post(consent::<B>))
+        .route("/moderation/safeguarding", post(safeguarding::<B>))
+        .route("/moderation/share", post(share::<B>))
+        .route("/moderation/hold", post(hold::<B>))
+        .route("/moderation/redact", post(redact::<B>))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(choices: Vec<(String, String)>) -> Vec<String> {
+        choices.into_iter().map(|(value, _)| value).collect()
+    }
+
+    #[test]
+    fn consent_can_only_be_narrowed_or_withdrawn_never_widened() {
+        assert_eq!(values(narrower_consents("PUBLIC")), ["COMMISSIONERS", "HUB", "WITHDRAWN"]);
+        assert_eq!(values(narrower_consents("COMMISSIONERS")), ["HUB", "WITHDRAWN"]);
+        assert_eq!(values(narrower_consents("HUB")), ["WITHDRAWN"]);
+        assert!(narrower_consents("WITHDRAWN").is_empty(), "nothing is left to change once withdrawn");
+    }
+
+    #[test]
+    fn a_posted_consent_change_is_read_from_the_items_own_field_and_must_be_known() {
+        let fields = vec![("consent-a".to_owned(), "HUB".to_owned()), ("consent-b".to_owned(), "EVERYONE".to_owned())];
+        assert_eq!(posted_consent(&fields, "a").as_deref(), Some("HUB"));
+        assert_eq!(posted_consent(&fields, "b"), None);
+        assert_eq!(posted_consent(&fields, "c"), None);
+    }
+
+    #[test]
+    fn words_in_urls_are_percent_encoded() {
+        assert_eq!(urlencode("Choose who: a/b"), "Choose%20who%3A%20a%2Fb");
+    }
 }

@@ -151,9 +151,18 @@ pub async fn home<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> M
                     p { a class="button" href="/complaints" { "Open the complaints queue" } }
                 }
             }
+            @if viewer.actor.has(heard_access::Role::Commissioner) {
+                section class="card" aria-labelledby="dashboard-title" {
+                    h2 id="dashboard-title" { "What people are telling you" }
+                    p { "Feedback by theme over time, how many loops closed, how fast you answered, and complaints by right." }
+                    p { a class="button" href="/dashboard" { "Open the dashboard" } }
+                    p { a href="/shared" { "Answer shared feedback" } }
+                    p { a href="/decisions" { "Decisions and the evidence behind them" } }
+                }
+            }
             section class="card" aria-labelledby="reports-title" {
                 h2 id="reports-title" { "You said, we did" }
-                p { a href="/reports/you-said-we-did" { "See what people said and what was done about it" } }
+                p { a href="/reports" { "Build a report of what people said and what was done about it" } }
             }
         },
     )

@@ -1,7 +1,8 @@
 //! A hub coordinator closes the loop: items commissioners have answered (acknowledged, not
 //! acted on, linked to a decision, or a decision done) are listed with what came back, and
 //! the coordinator records that each was reported back at a meeting. Also the coordinator's
-//! safeguarding queue: disclosures of risk routed to them, shown nowhere else.
+//! safeguarding queue: disclosures of risk routed to them, shown nowhere else, where they can
+//! record that the person narrowed or withdrew their consent.
 
 use axum::Form;
 use axum::extract::{Query, State};
@@ -21,6 +22,8 @@ use crate::pages::{ask, plain, see_login, signed_in};
 pub struct ReportBackQuery {
     done: Option<String>,
     error: Option<String>,
+    /// The safeguarding item an error is about.
+    item: Option<String>,
 }
 
 fn answered_words(item: &Value) -> String {
@@ -63,7 +66,7 @@ pub async fn list<B: Backend>(
     let safeguarding = ask(
         &backend,
         &viewer,
-        "{ safeguardingQueue(first: 50) { edges { node { id text hubName saidOn } } } }",
+        "{ safeguardingQueue(first: 50) { edges { node { id hub text hubName saidOn channel consent themes { name } } } } }",
         json!({}),
     )
     .await;
@@ -73,7 +76,8 @@ pub async fn list<B: Backend>(
         .unwrap_or_default();
     let mut errors = Errors::default();
     if let Some(error) = &query.error {
-        errors.add("", error.clone());
+        let field = query.item.as_deref().map(|item| format!("consent-{item}")).unwrap_or_default();
+        errors.add(&field, error.clone());
     }
     let body = html! {
         (forms::summary(&errors))
@@ -94,12 +98,18 @@ pub async fn list<B: Backend>(
                 }
             }
         }
-        h2 id="safeguarding" { "Your safeguarding queue" }
-        p { "Disclosures of risk routed to you. They are shown to nobody else and are never shared." }
+        h2 id="safeguarding" tabindex="-1" { "Your safeguarding queue" }
+        p { "Disclosures of risk routed to you, because you have a duty of care. Nobody else can see them; they are never shared, published or counted in a report." }
+        p { "Follow your safeguarding procedure for each one. If the person tells you they want less of it used, or none of it, record that here." }
         @if risks.is_empty() { p { "There is nothing in your safeguarding queue." } }
-        ul {
-            @for risk in &risks {
-                li { blockquote { p { (risk["text"].as_str().unwrap_or("")) } } p class="meta" { (risk["hubName"].as_str().unwrap_or("")) " · " (risk["saidOn"].as_str().unwrap_or("")) } }
+        @for risk in &risks {
+            @let id = risk["id"].as_str().unwrap_or_default();
+            @let consent = risk["consent"].as_str().unwrap_or_default();
+            article class="card item safeguarding-item" id={ "risk-" (id) } aria-labelledby={ "risk-title-" (id) } {
+                h3 id={ "risk-title-" (id) } class="item-title" { (risk["hubName"].as_str().unwrap_or("")) ", said on " (risk["saidOn"].as_str().unwrap_or("")) }
+                blockquote { p { (risk["text"].as_str().unwrap_or("(consent withdrawn: the words are no longer kept for use)")) } }
+                p class="meta" { "They agreed it could go to: " (crate::moderation::consent_words(consent).to_lowercase()) }
+                (crate::moderation::consent_form(csrf, "/report-back/consent", id, risk["hub"].as_str().unwrap_or(""), consent, &errors))
             }
         }
     };
@@ -136,4 +146,52 @@ pub async fn record<B: Backend>(
         Some((_, _, message)) => format!("/report-back?error={}", urlencode(&plain(message))),
     };
     Redirect::to(&url).into_response()
+}
+
+/// `POST /report-back/consent`: `changeConsent` on an item in the safeguarding queue.
+pub async fn consent<B: Backend>(
+    State(backend): State<B>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let viewer = backend.viewer(&headers);
+    if !viewer.actor.is_authenticated() {
+        return see_login();
+    }
+    let value = |key: &str| fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default();
+    if !backend.csrf_matches(&viewer, &value("csrf_token")) {
+        return (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.")
+            .into_response();
+    }
+    let id = value("id");
+    let error = |message: &str| {
+        let url = format!("/report-back?error={}&item={}#safeguarding", urlencode(message), urlencode(&id));
+        Redirect::to(&url).into_response()
+    };
+    let Some(consent) = crate::moderation::posted_consent(&fields, &id) else {
+        return error("Choose who may see it now");
+    };
+    let answer = ask(
+        &backend,
+        &viewer,
+        "mutation($id: ID!, $c: ConsentChange!) { changeConsent(id: $id, consent: $c) { id } }",
+        json!({ "id": id, "c": consent }),
+    )
+    .await;
+    match answer.errors.first() {
+        None => {
+            let done =
+                urlencode("Consent changed. It stays in your safeguarding queue; every other view obeys it at once.");
+            Redirect::to(&format!("/report-back?done={done}#safeguarding")).into_response()
+        }
+        Some((_, _, message)) => error(&plain(message)),
+    }
+}
+
+/// This page's routes.
+pub fn routes<B: Backend>() -> axum::Router<B> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/report-back", get(list::<B>).post(record::<B>))
+        .route("/report-back/consent", post(consent::<B>))
 }

@@ -98,15 +98,17 @@ pub async fn search<B: Backend>(
     let body = html! {
         (forms::summary(&errors))
         h1 { "Search feedback" }
-        form method="get" action="/search" role="search" {
+        form method="get" action="/search" role="search" data-live-search {
             (forms::input(Input { id: "q", label: "Words to look for", kind: "search", value: &query.q, hint: Some("Put a phrase in \"quotes\". Small spelling mistakes are forgiven."), autocomplete: Some("off") }, &errors))
             @if let Some(hub) = &query.hub { input type="hidden" name="hub" value=(hub); }
             @if let Some(theme) = &query.theme { input type="hidden" name="theme" value=(theme); }
             @if let Some(state) = &query.loop_state { input type="hidden" name="loop" value=(state); }
             button class="button" type="submit" { "Search" }
         }
+        p id="search-live" class="visually-hidden" aria-live="polite" {}
+        div id="search-results" {
         @if answer.errors.is_empty() {
-            p role="status" { (result["total"].as_i64().unwrap_or(0)) " items you may see match." }
+            p role="status" data-search-status { (result["total"].as_i64().unwrap_or(0)) " items you may see match." }
             @if query.hub.is_some() || query.theme.is_some() || query.loop_state.is_some() {
                 p { a href={ "/search?q=" (urlencode(&query.q)) } { "Clear the filters" } }
             }
@@ -139,6 +141,8 @@ pub async fn search<B: Backend>(
                 }
             }
         }
+        }
+        script src="/assets/search.js" defer {}
     };
     page(&viewer, if errors.is_empty() { "Search feedback" } else { "Error: Search feedback" }, Some(csrf), body)
         .into_response()
@@ -156,4 +160,16 @@ mod tests {
         assert_eq!(overlapping.into_string(), "<mark>abc</mark>def");
         assert_eq!(highlighted("abc", &[json!({ "start": 2, "end": 9 })]).into_string(), "abc", "out of range ignored");
     }
+}
+
+/// This page's routes.
+pub fn routes<B: Backend>() -> axum::Router<B> {
+    use axum::routing::get;
+    axum::Router::new().route("/search", get(search::<B>)).route("/assets/search.js", get(script))
+}
+
+/// `GET /assets/search.js`: search as you type, for browsers that run JavaScript.
+async fn script() -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../assets/search.js"))
+        .into_response()
 }

@@ -1,5 +1,7 @@
 //! "You said, we did" as people open it: the printable page (public, without a login) and the
-//! CSV download, both from the same report as GraphQL.
+//! CSV download, both from the same report as GraphQL; the builder that opens the page. The
+//! page is the web UI's, in the shared layout; CSV and API tokens are answered by the gateway
+//! at the same address.
 
 use heard_access::{Consent, Role};
 use heard_tests::{TestApp, spawn_app};
@@ -38,14 +40,22 @@ async fn a_hubs_public_page_needs_no_login_and_shows_only_what_people_agreed_to_
     assert_eq!(response.status(), 200);
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let page = response.text().await.unwrap();
-    assert!(page.contains("<html lang=\"en-GB\">") && page.contains("<main id=\"main\">"), "landmarks and language");
+    assert!(page.contains("<html lang=\"en-GB\">") && page.contains("<main id=\"main\""), "landmarks and language");
+    assert!(page.contains("href=\"/assets/heard.css\""), "in the shared layout, with its print rules");
     assert!(page.contains("<h1>You said, we did: Arun</h1>"), "{page}");
     assert!(page.contains("Public words number"), "public words are shown");
     assert!(!page.contains("commissioners only"), "words consented for commissioners only never appear publicly");
     assert!(page.contains("heard verify --at"), "the page says how to verify it");
-    let css = app.get("/assets/report.css").await;
+    assert!(
+        page.contains("/reports/you-said-we-did?hub=arun&amp;public=true&amp;format=csv"),
+        "the public CSV is offered: {page}"
+    );
+    let css = app.get("/assets/heard.css").await;
     assert_eq!(css.status(), 200);
     assert!(css.text().await.unwrap().contains("@media print"), "a print stylesheet");
+    let script = app.get("/assets/reports.js").await;
+    assert_eq!(script.status(), 200);
+    assert!(script.text().await.unwrap().contains("window.print()"), "the Print button's script is a file (CSP)");
     let missing = app.get("/public/you-said-we-did/atlantis").await;
     assert_eq!(missing.status(), 404);
 }
@@ -87,4 +97,82 @@ async fn a_bad_date_or_format_is_refused_with_a_message_naming_it() {
     let format = app.get("/reports/you-said-we-did?format=pdf").await;
     assert_eq!(format.status(), 400);
     assert!(format.text().await.unwrap().contains("format must be html or csv"));
+}
+
+#[tokio::test]
+async fn with_an_api_token_the_report_comes_only_as_csv_and_a_wrong_token_is_refused() {
+    let app = with_items().await;
+    let commissioner = app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
+    let token = app.token_for(commissioner).await;
+    let page = app.client.get(app.url("/reports/you-said-we-did?hub=arun")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(page.status(), 400);
+    assert!(page.text().await.unwrap().contains("format=csv"), "the answer says how to ask");
+    let wrong = app
+        .client
+        .get(app.url("/reports/you-said-we-did?hub=arun&format=csv"))
+        .bearer_auth("heard_not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let bad = app.get("/reports/you-said-we-did?from=2026-13-01&format=csv").await;
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("from must be a date"));
+    assert_eq!(app.get("/reports/you-said-we-did?hub=atlantis&format=csv").await.status(), 404);
+}
+
+#[tokio::test]
+async fn a_commissioner_logged_in_sees_the_fuller_report_and_can_ask_for_the_public_version() {
+    let app = with_items().await;
+    app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
+    let session = app.login("commissioner@example.org").await;
+    let full = session.client.get(app.url("/reports/you-said-we-did?hub=arun")).send().await.unwrap();
+    assert_eq!(full.status(), 200);
+    let full = full.text().await.unwrap();
+    assert!(full.contains("For commissioners and hubs"), "{full}");
+    assert!(full.contains("<h1>You said, we did: Arun</h1>"), "{full}");
+    for section in ["Summary", "You said", "We did", "Checking this report"] {
+        assert!(full.contains(&format!(">{section}</h2>")), "the report has a section {section}");
+    }
+    assert!(full.contains("Download as CSV") && full.contains("/assets/reports.js"), "CSV and Print");
+    let public = session.client.get(app.url("/reports/you-said-we-did?hub=arun&public=true")).send().await.unwrap();
+    let public = public.text().await.unwrap();
+    assert!(public.contains("Public version"), "{public}");
+    assert!(!public.contains("commissioners only"), "{public}");
+    let csv = session.client.get(app.url("/reports/you-said-we-did?hub=arun&format=csv")).send().await.unwrap();
+    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"), "CSV with the session too");
+    assert!(csv.text().await.unwrap().contains("commissioners and hubs"), "the logged-in version");
+}
+
+#[tokio::test]
+async fn the_builder_opens_the_report_for_a_period_or_shows_errors_beside_the_dates() {
+    let app = with_items().await;
+    app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
+    let session = app.login("commissioner@example.org").await;
+    let form = session.client.get(app.url("/reports")).send().await.unwrap().text().await.unwrap();
+    assert!(form.contains("Build a") && form.contains("The last quarter: "), "quick choices say their days");
+    let backwards = session
+        .client
+        .get(app.url("/reports?open=yes&hub=arun&period=dates&from=2026-11-20&to=2026-11-01"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(backwards.status(), 422);
+    let page = backwards.text().await.unwrap();
+    assert!(page.contains("There is a problem") && page.contains("href=\"#to\""), "an error summary linking to the field");
+    assert!(page.contains("id=\"to-error\""), "the error beside the end date: {page}");
+    assert!(page.contains("value=\"2026-11-20\""), "what was typed is kept");
+    let opened = session
+        .client
+        .get(app.url("/reports?open=yes&hub=arun&period=dates&from=2026-11-01&to=2026-11-30&public=false"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.url().path(), "/reports/you-said-we-did");
+    assert_eq!(opened.url().query(), Some("hub=arun&from=2026-11-01&to=2026-11-30"));
+    let report = opened.text().await.unwrap();
+    assert!(report.contains("from 1 November to 30 November 2026"), "{report}");
+    assert!(report.contains("Public words number"), "the items said in November");
+    let before = session.client.get(app.url("/reports/you-said-we-did?hub=arun&to=2026-10-31")).send().await.unwrap();
+    assert!(!before.text().await.unwrap().contains("Public words number"), "nothing said before November");
 }

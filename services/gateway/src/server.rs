@@ -145,16 +145,15 @@ impl RunningServer {
 
 /// Every route.
 pub fn router(state: AppState) -> Router {
-    let web = heard_frontend::router(crate::web::WebBackend::new(&state));
+    // `/reports/you-said-we-did` is the web UI's page; CSV and API tokens are answered first.
+    let web = heard_frontend::router(crate::web::WebBackend::new(&state))
+        .layer(middleware::from_fn_with_state(state.clone(), reports::csv_and_tokens));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_page))
         .route("/graphql", get(graphiql).post(auth::graphql_post))
         .route("/graphql/ws", get(auth::graphql_ws))
-        .route("/reports/you-said-we-did", get(reports::you_said_we_did))
-        .route("/public/you-said-we-did/{hub}", get(reports::public_hub))
-        .route("/assets/report.css", get(reports::stylesheet))
         .with_state(state.clone())
         .merge(web)
         .layer(middleware::from_fn_with_state(state, count_requests))

@@ -1,0 +1,749 @@
+//! The commissioner's dashboard: what people are telling them, quarter by quarter.
+//!
+//! Four charts, drawn on the server as SVG by `plotters` (no hand-drawn chart code), each with
+//! a text alternative: a one-sentence summary the SVG carries as its accessible name, and the
+//! same figures as a table beneath it. Every figure comes from the API as the commissioner sees
+//! it (`youSaidWeDid` per quarter and `complaintPatterns`), so counts of 1 to 4 arrive already
+//! suppressed: a chart leaves a gap there and the table says "fewer than 5".
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use heard_access::Role;
+use jiff::ToSpan;
+use jiff::civil::Date;
+use maud::{Markup, PreEscaped, html};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::Backend;
+use crate::forms::{self, Errors};
+use crate::layout::page;
+use crate::pages::{ask, plain, see_login, signed_in};
+
+/// How many quarters the dashboard shows, the current one last.
+const QUARTERS: usize = 4;
+/// How many themes the volume chart follows: the most often raised over the whole period.
+const THEMES: usize = 5;
+
+/// One reporting quarter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Quarter {
+    pub from: Date,
+    pub to: Date,
+    /// Plain words: "Jan to Mar 2026".
+    pub label: String,
+}
+
+/// The `count` quarters ending with the one `today` is in, oldest first. The current quarter
+/// ends today: nothing later can have been said yet.
+pub(crate) fn quarters(today: Date, count: usize) -> Vec<Quarter> {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let first_month = (today.month() - 1) / 3 * 3 + 1;
+    let current = Date::new(today.year(), first_month, 1).expect("the first day of a quarter is a date");
+    (0..count)
+        .rev()
+        .filter_map(|back| {
+            let from = current.checked_sub((3 * back as i64).months()).ok()?;
+            let end = from.checked_add(3.months()).ok()?.yesterday().ok()?;
+            let to = end.min(today);
+            let month = usize::try_from(from.month() - 1).ok()?;
+            let label = format!("{} to {} {}", MONTHS[month], MONTHS[month + 2], from.year());
+            Some(Quarter { from, to, label })
+        })
+        .collect()
+}
+
+/// A quarter's loop figures. `None` is "not known": suppressed, or nothing to measure.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct LoopFigures {
+    pub shared: Option<i64>,
+    pub closed: Option<i64>,
+    /// 0 to 1.
+    pub closure_rate: Option<f64>,
+    pub median_days: Option<f64>,
+}
+
+/// How often one theme came up, per quarter. `None` is a suppressed count (1 to 4).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ThemeSeries {
+    pub name: String,
+    pub counts: Vec<Option<i64>>,
+}
+
+/// Complaints under one article of the charter. `None` is a suppressed count.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct ArticleCount {
+    pub article: String,
+    pub label: String,
+    pub count: Option<i64>,
+}
+
+/// Everything the dashboard draws.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Figures {
+    pub quarters: Vec<Quarter>,
+    pub whole: LoopFigures,
+    pub by_quarter: Vec<LoopFigures>,
+    pub themes: Vec<ThemeSeries>,
+    pub articles: Vec<ArticleCount>,
+}
+
+fn loop_figures(report: &Value) -> LoopFigures {
+    LoopFigures {
+        shared: report["sharedItems"].as_i64(),
+        closed: report["closedItems"].as_i64(),
+        closure_rate: report["loopClosureRate"].as_f64(),
+        median_days: report["medianWorkingDaysToFirstResponse"].as_f64(),
+    }
+}
+
+/// One quarter's count for a theme: absent from the report is none at all; `null` is 1 to 4.
+fn theme_count(report: &Value, theme: &str) -> Option<i64> {
+    let said = report["said"].as_array()?;
+    match said.iter().find(|row| row["theme"] == theme) {
+        None => Some(0),
+        Some(row) => row["count"].as_i64(),
+    }
+}
+
+/// Reads the GraphQL answer (`whole`, `q0`…, `complaintPatterns`) into figures.
+pub(crate) fn figures(data: &Value, quarters: Vec<Quarter>) -> Figures {
+    let whole = &data["whole"];
+    let reports: Vec<&Value> = (0..quarters.len()).map(|i| &data[format!("q{i}")]).collect();
+    let themes = whole["said"]
+        .as_array()
+        .map(|said| {
+            said.iter()
+                .filter(|row| row["count"].as_i64().is_some())
+                .take(THEMES)
+                .map(|row| {
+                    let theme = row["theme"].as_str().unwrap_or_default();
+                    ThemeSeries {
+                        name: row["name"].as_str().unwrap_or(theme).to_owned(),
+                        counts: reports.iter().map(|report| theme_count(report, theme)).collect(),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut articles: Vec<ArticleCount> = data["complaintPatterns"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .map(|row| ArticleCount {
+                    article: row["keys"][0]["value"].as_str().unwrap_or_default().to_owned(),
+                    label: row["keys"][0]["label"].as_str().unwrap_or_default().to_owned(),
+                    count: row["count"].as_i64(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    articles.sort_by_key(|row| (row.article.parse::<u32>().unwrap_or(u32::MAX), row.article.clone()));
+    Figures {
+        whole: loop_figures(whole),
+        by_quarter: reports.iter().map(|report| loop_figures(report)).collect(),
+        themes,
+        articles,
+        quarters,
+    }
+}
+
+/// A count in words, saying plainly when it was too small to show.
+fn count_words(count: Option<i64>) -> String {
+    match count {
+        Some(count) => count.to_string(),
+        None => "fewer than 5".to_owned(),
+    }
+}
+
+fn percent(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "not known yet".to_owned(), |rate| format!("{:.0}%", rate * 100.0))
+}
+
+fn days(median: Option<f64>) -> String {
+    match median {
+        None => "no responses yet".to_owned(),
+        Some(days) if (days - 1.0).abs() < f64::EPSILON => "1 working day".to_owned(),
+        Some(days) => format!("{days:.1} working days").replace(".0 ", " "),
+    }
+}
+
+/// The charts, drawn by plotters as SVG text.
+mod charts {
+    use plotters::coord::Shift;
+    use plotters::prelude::*;
+
+    use super::Figures;
+
+    pub const WIDTH: u32 = 640;
+    pub const HEIGHT: u32 = 360;
+    /// Line and bar colours: each at least 3:1 against white (WCAG 1.4.11), told apart by
+    /// marker shape as well as colour.
+    const PALETTE: [RGBColor; 5] = [
+        RGBColor(0x1f, 0x4e, 0x9c),
+        RGBColor(0xa6, 0x36, 0x1c),
+        RGBColor(0x0b, 0x6e, 0x4f),
+        RGBColor(0x6b, 0x3f, 0xa0),
+        RGBColor(0x7a, 0x55, 0x00),
+    ];
+    const INK: RGBColor = RGBColor(0x1d, 0x2b, 0x33);
+    const FONT: &str = "sans-serif";
+
+    type Result<T> = std::result::Result<T, String>;
+
+    fn canvas(svg: &mut String, draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<()>) -> Result<()> {
+        let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        draw(&root)?;
+        root.present().map_err(|e| e.to_string())
+    }
+
+    fn text(size: u32) -> TextStyle<'static> {
+        (FONT, size).into_font().color(&INK)
+    }
+
+    /// Quarter labels under the x axis.
+    fn quarter_label(labels: &[String], value: &SegmentValue<i32>) -> String {
+        match value {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                usize::try_from(*i).ok().and_then(|i| labels.get(i)).cloned().unwrap_or_default()
+            }
+            SegmentValue::Last => String::new(),
+        }
+    }
+
+    /// Feedback volume by theme: one line per theme, a gap where a count was suppressed.
+    pub fn themes(figures: &Figures) -> Result<String> {
+        let labels: Vec<String> = figures.quarters.iter().map(|q| q.label.clone()).collect();
+        let n = i32::try_from(labels.len()).map_err(|e| e.to_string())?;
+        let top = figures.themes.iter().flat_map(|t| t.counts.iter().flatten()).copied().max().unwrap_or(0);
+        let mut svg = String::new();
+        canvas(&mut svg, |root| {
+            let mut chart = ChartBuilder::on(root)
+                .margin(12)
+                .x_label_area_size(36)
+                .y_label_area_size(48)
+                .build_cartesian_2d((0..n - 1).into_segmented(), 0i64..(top + top / 4 + 2))
+                .map_err(|e| e.to_string())?;
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .light_line_style(WHITE)
+                .bold_line_style(INK.mix(0.15))
+                .y_desc("Items shared with you")
+                .x_label_formatter(&|v| quarter_label(&labels, v))
+                .label_style(text(16))
+                .axis_desc_style(text(16))
+                .draw()
+                .map_err(|e| e.to_string())?;
+            for (k, theme) in figures.themes.iter().enumerate() {
+                let colour = PALETTE[k % PALETTE.len()];
+                let line = colour.stroke_width(3);
+                // Known counts joined up; a suppressed count breaks the line.
+                let mut run = Vec::new();
+                for (i, count) in theme.counts.iter().enumerate().chain([(usize::MAX, &None)]) {
+                    match count {
+                        Some(count) => run.push((SegmentValue::CenterOf(i as i32), *count)),
+                        None => {
+                            if run.len() > 1 {
+                                chart
+                                    .draw_series(LineSeries::new(std::mem::take(&mut run), line))
+                                    .map_err(|e| e.to_string())?;
+                            }
+                            run.clear();
+                        }
+                    }
+                }
+                let points: Vec<_> = theme
+                    .counts
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, c)| c.map(|c| (SegmentValue::CenterOf(i as i32), c)))
+                    .collect();
+                let name = theme.name.clone();
+                let series = match k % 4 {
+                    0 => chart
+                        .draw_series(points.into_iter().map(|p| Circle::new(p, 5, colour.filled())))
+                        .map_err(|e| e.to_string())?
+                        .legend(move |(x, y)| Circle::new((x + 10, y), 5, colour.filled())),
+                    1 => chart
+                        .draw_series(points.into_iter().map(|p| TriangleMarker::new(p, 7, colour.filled())))
+                        .map_err(|e| e.to_string())?
+                        .legend(move |(x, y)| TriangleMarker::new((x + 10, y), 7, colour.filled())),
+                    2 => chart
+                        .draw_series(points.into_iter().map(|p| Cross::new(p, 6, colour.stroke_width(3))))
+                        .map_err(|e| e.to_string())?
+                        .legend(move |(x, y)| Cross::new((x + 10, y), 6, colour.stroke_width(3))),
+                    _ => chart
+                        .draw_series(points.into_iter().map(|p| Circle::new(p, 6, colour.stroke_width(3))))
+                        .map_err(|e| e.to_string())?
+                        .legend(move |(x, y)| Circle::new((x + 10, y), 6, colour.stroke_width(3))),
+                };
+                series.label(name);
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.9))
+                .border_style(INK.mix(0.4))
+                .label_font(text(16))
+                .draw()
+                .map_err(|e| e.to_string())
+        })?;
+        Ok(svg)
+    }
+
+    /// Bars per quarter, one value each, with the value written above its bar.
+    fn quarter_bars(
+        figures: &Figures,
+        values: &[Option<f64>],
+        axis: &str,
+        top: f64,
+        colour: RGBColor,
+        label: impl Fn(f64) -> String,
+    ) -> Result<String> {
+        let labels: Vec<String> = figures.quarters.iter().map(|q| q.label.clone()).collect();
+        let n = i32::try_from(labels.len()).map_err(|e| e.to_string())?;
+        let mut svg = String::new();
+        canvas(&mut svg, |root| {
+            let mut chart = ChartBuilder::on(root)
+                .margin(12)
+                .x_label_area_size(36)
+                .y_label_area_size(48)
+                .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..top)
+                .map_err(|e| e.to_string())?;
+            chart
+                .configure_mesh()
+                .disable_x_mesh()
+                .light_line_style(WHITE)
+                .bold_line_style(INK.mix(0.15))
+                .y_desc(axis)
+                .y_label_formatter(&|v| format!("{v:.0}"))
+                .x_label_formatter(&|v| quarter_label(&labels, v))
+                .label_style(text(16))
+                .axis_desc_style(text(16))
+                .draw()
+                .map_err(|e| e.to_string())?;
+            let known: Vec<(i32, f64)> =
+                values.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i as i32, v))).collect();
+            chart
+                .draw_series(Histogram::vertical(&chart).style(colour.filled()).margin(24).data(known.iter().copied()))
+                .map_err(|e| e.to_string())?;
+            let above = text(16).pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Center,
+                plotters::style::text_anchor::VPos::Bottom,
+            ));
+            chart
+                .draw_series(
+                    known.iter().map(|(i, v)| Text::new(label(*v), (SegmentValue::CenterOf(*i), *v), above.clone())),
+                )
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        })?;
+        Ok(svg)
+    }
+
+    /// The share of shared items whose loop closed, per quarter, in percent.
+    pub fn closure(figures: &Figures) -> Result<String> {
+        let values: Vec<Option<f64>> = figures.by_quarter.iter().map(|q| q.closure_rate.map(|r| r * 100.0)).collect();
+        quarter_bars(figures, &values, "Loops closed (%)", 100.0, PALETTE[2], |v| format!("{v:.0}%"))
+    }
+
+    /// The median working days from sharing to a first response, per quarter.
+    pub fn response(figures: &Figures) -> Result<String> {
+        let values: Vec<Option<f64>> = figures.by_quarter.iter().map(|q| q.median_days).collect();
+        let top = values.iter().flatten().copied().fold(0.0, f64::max);
+        let top = (top * 1.25).max(5.0);
+        quarter_bars(figures, &values, "Median working days", top, PALETTE[0], |v| format!("{v:.1}"))
+    }
+
+    /// Complaints by the article of the charter they were made under: horizontal bars.
+    pub fn complaints(figures: &Figures) -> Result<String> {
+        let articles = &figures.articles;
+        if articles.is_empty() {
+            return Err("no complaints to chart".to_owned());
+        }
+        let n = i32::try_from(articles.len()).map_err(|e| e.to_string())?;
+        let top = articles.iter().filter_map(|a| a.count).max().unwrap_or(0);
+        let names: Vec<String> = articles.iter().map(|a| format!("Article {}", a.article)).collect();
+        let mut svg = String::new();
+        canvas(&mut svg, |root| {
+            let mut chart = ChartBuilder::on(root)
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(90)
+                .build_cartesian_2d(0i64..(top + top / 4 + 2), (0..n - 1).into_segmented())
+                .map_err(|e| e.to_string())?;
+            chart
+                .configure_mesh()
+                .disable_y_mesh()
+                .light_line_style(WHITE)
+                .bold_line_style(INK.mix(0.15))
+                .x_desc("Complaints")
+                .y_label_formatter(&|v| quarter_label(&names, v))
+                .y_labels(names.len().max(1))
+                .label_style(text(16))
+                .axis_desc_style(text(16))
+                .draw()
+                .map_err(|e| e.to_string())?;
+            let known: Vec<(i32, i64)> =
+                articles.iter().enumerate().filter_map(|(i, a)| a.count.map(|c| (i as i32, c))).collect();
+            chart
+                .draw_series(Histogram::horizontal(&chart).style(PALETTE[3].filled()).margin(6).data(known))
+                .map_err(|e| e.to_string())?;
+            Ok(())
+        })?;
+        Ok(svg)
+    }
+}
+
+/// A chart's SVG as an image with an accessible name: `role="img"`, and a `<title>` carrying
+/// the summary, which screen readers announce instead of the drawing's loose text.
+pub(crate) fn accessible_svg(svg: &str, id: &str, summary: &str) -> Markup {
+    let title = maud::html! { title id={ (id) "-summary" } { (summary) } }.into_string();
+    let opened = svg.replacen(
+        "<svg ",
+        &format!(r#"<svg role="img" aria-labelledby="{id}-summary" focusable="false" class="chart" "#),
+        1,
+    );
+    let body = match opened.find('>') {
+        Some(end) => format!("{}{}{}", &opened[..=end], title, &opened[end + 1..]),
+        None => opened,
+    };
+    PreEscaped(body)
+}
+
+/// One chart with its caption, its summary and its figures.
+fn figure(id: &str, caption: &str, summary: &str, drawn: Result<String, String>, table: Markup) -> Markup {
+    html! {
+        figure class="chart-figure" aria-labelledby={ (id) "-caption" } {
+            figcaption id={ (id) "-caption" } { h2 { (caption) } }
+            p class="chart-summary" { (summary) }
+            @match drawn {
+                Ok(svg) => (accessible_svg(&svg, id, summary)),
+                Err(_) => p class="notice" { "There is no chart to show for this yet." },
+            }
+            div class="table-scroll" role="region" aria-label={ (caption) ": the figures" } tabindex="0" { (table) }
+        }
+    }
+}
+
+fn themes_summary(figures: &Figures) -> String {
+    match figures.themes.first() {
+        None => "No theme was raised often enough to show in this period.".to_owned(),
+        Some(top) => {
+            let last = figures.quarters.last().map(|q| q.label.as_str()).unwrap_or_default();
+            let latest = match top.counts.last().copied().flatten() {
+                Some(1) => "once".to_owned(),
+                Some(n) => format!("{n} times"),
+                None => "fewer than 5 times".to_owned(),
+            };
+            format!("{} came up most over the year. In {last} it came up {latest}.", top.name)
+        }
+    }
+}
+
+fn closure_summary(figures: &Figures) -> String {
+    format!(
+        "Over the year, {} of shared items had their loop closed by a decision or a reasoned answer ({} of {}).",
+        percent(figures.whole.closure_rate),
+        count_words(figures.whole.closed),
+        count_words(figures.whole.shared)
+    )
+}
+
+fn response_summary(figures: &Figures) -> String {
+    format!(
+        "Over the year, the median time from an item being shared to a commissioner's first response was {}.",
+        days(figures.whole.median_days)
+    )
+}
+
+fn complaints_summary(figures: &Figures) -> String {
+    let known = figures.articles.iter().filter_map(|a| a.count.map(|c| (c, a))).max_by_key(|(c, _)| *c);
+    match known {
+        None => "No article had enough complaints to show in this period.".to_owned(),
+        Some((count, article)) => format!("Most complaints were made under {}: {count}.", article.label),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DashboardQuery {
+    hub: Option<String>,
+}
+
+fn query_text(quarters: &[Quarter]) -> String {
+    let mut query = String::from("query($hub: ID, $from: String!, $to: String!) {\n");
+    query.push_str("  whole: youSaidWeDid(scope: {hub: $hub}, period: {from: $from, to: $to}) { ...Figures }\n");
+    for (i, quarter) in quarters.iter().enumerate() {
+        query.push_str(&format!(
+            "  q{i}: youSaidWeDid(scope: {{hub: $hub}}, period: {{from: \"{}\", to: \"{}\"}}) {{ ...Figures }}\n",
+            quarter.from, quarter.to
+        ));
+    }
+    query.push_str("  complaintPatterns(by: [ARTICLE], from: $from, to: $to) { keys { value label } count }\n");
+    query.push_str("  hubs(first: 100) { edges { node { id name } } }\n}\n");
+    query.push_str("fragment Figures on YouSaidWeDid { sharedItems closedItems loopClosureRate medianWorkingDaysToFirstResponse said { theme name count } }");
+    query
+}
+
+/// `GET /dashboard?hub=`.
+pub async fn dashboard<B: Backend>(
+    State(backend): State<B>,
+    headers: HeaderMap,
+    Query(query): Query<DashboardQuery>,
+) -> Response {
+    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
+        return see_login();
+    };
+    if !viewer.actor.has(Role::Commissioner) {
+        let body = html! {
+            h1 { "The dashboard is for commissioners" }
+            p { "You can see what you may from your home page." }
+            p { a href="/" { "Back to your tasks" } }
+        };
+        return (StatusCode::FORBIDDEN, page(&viewer, "Not available", Some(&csrf), body)).into_response();
+    }
+    let hub = query.hub.filter(|hub| !hub.is_empty());
+    let quarters = quarters(heard_api::today(), QUARTERS);
+    let (Some(first), Some(last)) = (quarters.first(), quarters.last()) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let variables = json!({ "hub": hub, "from": first.from.to_string(), "to": last.to.to_string() });
+    let answer = ask(&backend, &viewer, &query_text(&quarters), variables).await;
+    let mut errors = Errors::default();
+    for (_, _, message) in &answer.errors {
+        errors.add("hub", plain(message));
+    }
+    let hubs: Vec<(String, String)> = answer.data["hubs"]["edges"]
+        .as_array()
+        .map(|edges| {
+            edges
+                .iter()
+                .map(|e| {
+                    let id = e["node"]["id"].as_str().unwrap_or_default().to_owned();
+                    let name = e["node"]["name"].as_str().unwrap_or(&id).to_owned();
+                    (id, name)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut options = vec![(String::new(), "Every hub".to_owned())];
+    options.extend(hubs.iter().cloned());
+    let scope_name = hub.as_ref().and_then(|id| hubs.iter().find(|(h, _)| h == id).map(|(_, name)| name.clone()));
+    let period = format!("{} to {}", first.from.strftime("%-d %B %Y"), last.to.strftime("%-d %B %Y"));
+    let figures = figures(&answer.data, quarters.clone());
+    let title = if errors.is_empty() { "Dashboard" } else { "Error: Dashboard" };
+    let body = html! {
+        (forms::summary(&errors))
+        h1 { "What people are telling you" }
+        p class="lead" {
+            @match &scope_name { Some(name) => { "Feedback from " (name) ", " }, None => { "Feedback from every hub, " } }
+            "shared with commissioners, from " (period) ". Counts of 1 to 4 are hidden so that nobody can be recognised."
+        }
+        form method="get" action="/dashboard" class="inline-form" {
+            (forms::select("hub", "Whose feedback", &options, hub.as_deref().unwrap_or_default(), &errors))
+            button class="button button--secondary" type="submit" { "Show" }
+        }
+        @if errors.is_empty() {
+            dl class="headline-figures" {
+                div { dt { "Items shared with you" } dd { (count_words(figures.whole.shared)) } }
+                div { dt { "Loops closed" } dd { (percent(figures.whole.closure_rate)) } }
+                div { dt { "Median time to a first response" } dd { (days(figures.whole.median_days)) } }
+            }
+            p { a href="/shared" { "Answer the shared feedback still waiting" } }
+            div class="charts" {
+                (figure("themes", "Feedback by theme over time", &themes_summary(&figures), charts::themes(&figures), themes_table(&figures)))
+                (figure("closure", "Loops closed", &closure_summary(&figures), charts::closure(&figures), loop_table(&figures)))
+                (figure("response", "Time to a first response", &response_summary(&figures), charts::response(&figures), response_table(&figures)))
+                (figure("complaints", "Complaints by right", &complaints_summary(&figures), charts::complaints(&figures), complaints_table(&figures)))
+            }
+            p { "Complaints are counted across every provider in West Sussex, whichever hub you choose." }
+        }
+    };
+    page(&viewer, title, Some(&csrf), body).into_response()
+}
+
+fn themes_table(figures: &Figures) -> Markup {
+    html! {
+        table class="figures" {
+            caption { "Items shared with you, by theme and quarter" }
+            thead { tr { th scope="col" { "Theme" } @for q in &figures.quarters { th scope="col" class="number" { (q.label) } } } }
+            tbody {
+                @for theme in &figures.themes {
+                    tr { th scope="row" { (theme.name) } @for count in &theme.counts { td class="number" { (count_words(*count)) } } }
+                }
+            }
+        }
+    }
+}
+
+fn loop_table(figures: &Figures) -> Markup {
+    html! {
+        table class="figures" {
+            caption { "The loop, quarter by quarter" }
+            thead { tr {
+                th scope="col" { "Quarter" }
+                th scope="col" class="number" { "Shared" }
+                th scope="col" class="number" { "Closed" }
+                th scope="col" class="number" { "Loops closed" }
+            } }
+            tbody {
+                @for (quarter, q) in figures.quarters.iter().zip(&figures.by_quarter) {
+                    tr {
+                        th scope="row" { (quarter.label) }
+                        td class="number" { (q.shared.map_or("fewer than 5".to_owned(), |n| n.to_string())) }
+                        td class="number" { (q.closed.map_or("fewer than 5".to_owned(), |n| n.to_string())) }
+                        td class="number" { (percent(q.closure_rate)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn response_table(figures: &Figures) -> Markup {
+    html! {
+        table class="figures" {
+            caption { "Median time from sharing to a first response, quarter by quarter" }
+            thead { tr { th scope="col" { "Quarter" } th scope="col" class="number" { "Median" } } }
+            tbody {
+                @for (quarter, q) in figures.quarters.iter().zip(&figures.by_quarter) {
+                    tr { th scope="row" { (quarter.label) } td class="number" { (days(q.median_days)) } }
+                }
+            }
+        }
+    }
+}
+
+fn complaints_table(figures: &Figures) -> Markup {
+    html! {
+        table class="figures" {
+            caption { "Complaints by the article of the Bill of Rights" }
+            thead { tr { th scope="col" { "Article" } th scope="col" class="number" { "Complaints" } } }
+            tbody {
+                @for article in &figures.articles {
+                    tr { th scope="row" { (article.label) } td class="number" { (count_words(article.count)) } }
+                }
+            }
+        }
+    }
+}
+
+/// This page's routes.
+pub fn routes<B: Backend>() -> axum::Router<B> {
+    axum::Router::new().route("/dashboard", axum::routing::get(dashboard::<B>))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(text: &str) -> Date {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_dashboard_shows_four_quarters_ending_with_the_current_one_cut_at_today() {
+        let quarters = quarters(d("2026-11-23"), 4);
+        let spans: Vec<(String, String, &str)> =
+            quarters.iter().map(|q| (q.from.to_string(), q.to.to_string(), q.label.as_str())).collect();
+        assert_eq!(
+            spans,
+            vec![
+                ("2026-01-01".to_owned(), "2026-03-31".to_owned(), "Jan to Mar 2026"),
+                ("2026-04-01".to_owned(), "2026-06-30".to_owned(), "Apr to Jun 2026"),
+                ("2026-07-01".to_owned(), "2026-09-30".to_owned(), "Jul to Sep 2026"),
+                ("2026-10-01".to_owned(), "2026-11-23".to_owned(), "Oct to Dec 2026"),
+            ]
+        );
+    }
+
+    #[test]
+    fn quarters_reach_back_across_the_new_year() {
+        let quarters = quarters(d("2027-02-01"), 2);
+        assert_eq!(quarters[0].from, d("2026-10-01"));
+        assert_eq!(quarters[0].to, d("2026-12-31"));
+        assert_eq!(quarters[1].label, "Jan to Mar 2027");
+    }
+
+    fn answer() -> Value {
+        json!({
+            "whole": { "sharedItems": 40, "closedItems": 8, "loopClosureRate": 0.2, "medianWorkingDaysToFirstResponse": 3.0,
+                "said": [
+                    { "theme": "access", "name": "Access and waiting times", "count": 20 },
+                    { "theme": "peer", "name": "Peer support", "count": 12 },
+                    { "theme": "rare", "name": "Rare", "count": null }
+                ] },
+            "q0": { "sharedItems": 25, "said": [ { "theme": "access", "name": "Access and waiting times", "count": 15 }, { "theme": "peer", "name": "Peer support", "count": null } ] },
+            "q1": { "sharedItems": 15, "said": [ { "theme": "access", "name": "Access and waiting times", "count": 5 }, { "theme": "peer", "name": "Peer support", "count": 8 } ] },
+            "complaintPatterns": [
+                { "keys": [ { "value": "10", "label": "Article 10: Support in criminal justice" } ], "count": 6 },
+                { "keys": [ { "value": "5", "label": "Article 5: Respectful services" } ], "count": null },
+                { "keys": [ { "value": "2", "label": "Article 2: The right to know" } ], "count": 9 }
+            ]
+        })
+    }
+
+    #[test]
+    fn a_suppressed_theme_count_stays_unknown_and_an_absent_theme_counts_as_none() {
+        let quarters = quarters(d("2026-06-30"), 2);
+        let figures = figures(&answer(), quarters);
+        assert_eq!(figures.themes.len(), 2, "a theme suppressed over the whole year is not charted");
+        assert_eq!(figures.themes[0].counts, vec![Some(15), Some(5)]);
+        assert_eq!(figures.themes[1].counts, vec![None, Some(8)]);
+        assert_eq!(figures.whole.closure_rate, Some(0.2));
+        assert_eq!(figures.by_quarter[0].shared, Some(25));
+    }
+
+    #[test]
+    fn articles_are_listed_in_the_charters_order_with_suppressed_ones_kept() {
+        let figures = figures(&answer(), quarters(d("2026-06-30"), 2));
+        let order: Vec<(&str, Option<i64>)> = figures.articles.iter().map(|a| (a.article.as_str(), a.count)).collect();
+        assert_eq!(order, vec![("2", Some(9)), ("5", None), ("10", Some(6))]);
+        assert_eq!(complaints_summary(&figures), "Most complaints were made under Article 2: The right to know: 9.");
+    }
+
+    #[test]
+    fn every_chart_is_drawn_as_an_svg_image_whose_name_is_its_summary() {
+        let figures = figures(&answer(), quarters(d("2026-06-30"), 2));
+        for (name, drawn) in [
+            ("themes", charts::themes(&figures)),
+            ("closure", charts::closure(&figures)),
+            ("response", charts::response(&figures)),
+            ("complaints", charts::complaints(&figures)),
+        ] {
+            let svg = drawn.unwrap_or_else(|e| panic!("{name} is drawn: {e}"));
+            let markup = accessible_svg(&svg, name, "A summary <in words>").into_string();
+            assert!(
+                markup.starts_with(&format!(r#"<svg role="img" aria-labelledby="{name}-summary""#)),
+                "{markup:.120}"
+            );
+            assert!(markup.contains(&format!(r#"<title id="{name}-summary">A summary &lt;in words&gt;</title>"#)));
+            assert!(markup.ends_with("</svg>\n") || markup.ends_with("</svg>"), "{name} is a whole SVG");
+        }
+        let themes = charts::themes(&figures).unwrap();
+        assert!(themes.contains("Access and waiting times"), "the legend names the themes");
+        let complaints = charts::complaints(&figures).unwrap();
+        assert!(complaints.contains("Article 10"), "the bars are labelled by article");
+    }
+
+    #[test]
+    fn a_period_without_complaints_shows_no_chart_rather_than_an_empty_one() {
+        let mut figures = figures(&answer(), quarters(d("2026-06-30"), 2));
+        figures.articles.clear();
+        assert!(charts::complaints(&figures).is_err());
+        assert_eq!(complaints_summary(&figures), "No article had enough complaints to show in this period.");
+    }
+
+    #[test]
+    fn figures_in_words_say_plainly_when_a_count_is_hidden() {
+        assert_eq!(count_words(None), "fewer than 5");
+        assert_eq!(percent(Some(0.256)), "26%");
+        assert_eq!(days(Some(1.0)), "1 working day");
+        assert_eq!(days(Some(3.0)), "3 working days");
+        assert_eq!(days(Some(2.5)), "2.5 working days");
+        assert_eq!(days(None), "no responses yet");
+    }
+}

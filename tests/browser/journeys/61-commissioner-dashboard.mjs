@@ -1,0 +1,44 @@
+// 6. Commissioner: the dashboard's four charts, each a real SVG image with a text alternative
+// (its accessible name, and the same figures as a table), for every hub and then for one.
+
+import { check, expect, login } from "../lib.mjs";
+
+export default async function ({ browser, base }) {
+  const { context, page } = await login(browser, base, "commissioner");
+  await page.getByRole("link", { name: "Dashboard", exact: true }).click();
+  await page.waitForURL(/\/dashboard$/);
+  expect((await page.locator("h1").innerText()) === "What people are telling you", "the dashboard opens");
+  const charts = page.getByRole("img");
+  const names = await charts.evaluateAll((svgs) =>
+    svgs.map((svg) => document.getElementById(svg.getAttribute("aria-labelledby"))?.textContent ?? ""),
+  );
+  expect(names.length === 4, `four charts: ${JSON.stringify(names)}`);
+  for (const name of names) expect(name.length > 20, `each chart has a summary in words: "${name}"`);
+  const captions = await page.locator("figure figcaption").allInnerTexts();
+  expect(
+    JSON.stringify(captions) ===
+      JSON.stringify(["Feedback by theme over time", "Loops closed", "Time to a first response", "Complaints by right"]),
+    `the charts are the four the commissioner needs: ${captions}`,
+  );
+  // The plotted series are there: a legend naming themes, bars for the loop and complaints.
+  const themes = await page.locator("figure").nth(0).locator("table tbody th").allInnerTexts();
+  expect(themes.length > 0, "the themes table lists the themes");
+  expect((await page.locator("figure").nth(0).locator("svg").innerHTML()).includes(themes[0]), "the chart's legend names the top theme");
+  expect((await page.locator("figure").nth(3).locator("svg rect").count()) > 2, "complaints are drawn as bars");
+  const articles = await page.locator("figure").nth(3).locator("table tbody tr").allInnerTexts();
+  expect(articles.some((row) => row.includes("Article 5")), `complaints by article: ${articles}`);
+  expect(articles.some((row) => row.includes("fewer than 5")), "small counts are hidden, and say so");
+  await check(page, "dashboard");
+  // One hub's feedback.
+  await page.selectOption("#hub", "arun");
+  await page.getByRole("button", { name: "Show" }).click();
+  await page.waitForURL(/hub=arun/);
+  expect((await page.locator(".lead").innerText()).includes("Arun"), "the dashboard narrows to one hub");
+  expect((await page.getByRole("img").count()) === 4, "still four charts");
+  // Another role is turned away.
+  await context.close();
+  const member = await login(browser, base, "member.arun");
+  const response = await member.page.goto(`${base}/dashboard`);
+  expect(response.status() === 403, "a hub member cannot open the commissioner's dashboard");
+  await member.context.close();
+}
