@@ -58,7 +58,12 @@
         for (var i = 0; i < freshResults.childNodes.length; i++) {
           nodes.push(document.importNode(freshResults.childNodes[i], true));
         }
-        results.replaceChildren.apply(results, nodes);
+        while (results.firstChild) {
+          results.removeChild(results.firstChild);
+        }
+        nodes.forEach(function (node) {
+          results.appendChild(node);
+        });
         status.textContent = freshStatus ? freshStatus.textContent : "";
         if (window.history && window.history.replaceState) {
           window.history.replaceState(null, "", target.pathname + target.search + "#picker");

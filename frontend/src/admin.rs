@@ -1,11 +1,19 @@
-//! An administrator's pages: the accounts (and adding one), API tokens (created, shown once,
-//! revoked) and the access log. Administrators manage accounts, never content.
+//! An administrator's pages: the accounts (listed, and added with a one-time password shown
+//! once), one person's page (`/admin/users/{id}`: what they do, their hubs and provider,
+//! unlocking after failed logins, ending their sessions), hubs and providers (`/admin/hubs`),
+//! API tokens (created, shown once, revoked) and the access log. Administrators manage
+//! accounts and reference data, never content.
+//!
+//! Forms post, and on success redirect back with a short code for the notice (never words
+//! from the address, and never a secret); with errors the page comes back at once, with what
+//! was typed, the errors beside their fields and a summary at the top.
 
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use maud::html;
+use heard_api::Viewer;
+use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -13,7 +21,7 @@ use crate::Backend;
 use crate::forms::{self, Choices, Errors, Input};
 use crate::layout::page;
 use crate::moderation::urlencode;
-use crate::pages::{ask, field_id, plain, see_login, signed_in};
+use crate::pages::{Answer, ask, field_id, plain, see_login, signed_in};
 
 const ROLES: [(&str, &str); 7] = [
     ("HUB_MEMBER", "Hub member"),
@@ -25,83 +33,189 @@ const ROLES: [(&str, &str); 7] = [
     ("ADMINISTRATOR", "Administrator"),
 ];
 
-#[derive(Debug, Default, Deserialize)]
-pub struct AdminQuery {
-    done: Option<String>,
-    error: Option<String>,
-    field: Option<String>,
-    /// A secret shown once (a one-time password or a new API token): never in a URL, only on
-    /// the page answering the form that made it.
-    #[serde(skip)]
-    secret: Option<String>,
+const EXPIRED: &str = "This form has expired. Go back, reload the page and try again.";
+
+/// What happened, by the code a redirect carries: the words come from here, never from the
+/// address, so a link cannot make Heard say something it did not.
+fn done_message(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "token-revoked" => "Token revoked: it stopped working at once.",
+        "roles-saved" => "Saved. Their new roles and hubs apply from the next page they open.",
+        "unlocked" => "Unlocked: they can log in again.",
+        "session-ended" => "That session is ended: they are logged out there.",
+        "hub-added" => "Hub added.",
+        "provider-added" => "Provider added.",
+        _ => return None,
+    })
+}
+
+/// A role as people say it: `HUB_COORDINATOR` → `Hub coordinator`.
+fn role_name(role: &str) -> String {
+    ROLES
+        .iter()
+        .find(|(value, _)| *value == role)
+        .map_or_else(|| role.replace('_', " ").to_lowercase(), |r| r.1.to_owned())
+}
+
+/// When, from a GraphQL timestamp, in words: `23 November 2026 at 14:05 UTC`.
+fn when(timestamp: &str) -> String {
+    timestamp
+        .parse::<jiff::Timestamp>()
+        .map(|at| at.strftime("%-d %B %Y at %H:%M UTC").to_string())
+        .unwrap_or_else(|_| timestamp.to_owned())
 }
 
 fn nodes(value: &Value) -> Vec<Value> {
     value["edges"].as_array().map(|edges| edges.iter().map(|e| e["node"].clone()).collect()).unwrap_or_default()
 }
 
-/// `GET /admin`.
-pub async fn overview<B: Backend>(
-    State(backend): State<B>,
-    headers: HeaderMap,
-    Query(query): Query<AdminQuery>,
-) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
+fn text<'a>(value: &'a Value, key: &str) -> &'a str {
+    value[key].as_str().unwrap_or_default()
+}
+
+/// (id, name) of each node of a connection.
+fn pairs(connection: &Value) -> Vec<(String, String)> {
+    nodes(connection).iter().map(|node| (text(node, "id").to_owned(), text(node, "name").to_owned())).collect()
+}
+
+fn role_options() -> Vec<(String, String)> {
+    ROLES.iter().map(|(value, label)| ((*value).to_owned(), (*label).to_owned())).collect()
+}
+
+/// The form's fields, by name (checkboxes repeat a name).
+struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn value(&self, key: &str) -> String {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
+    }
+
+    fn values(&self, key: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
+    }
+}
+
+/// The errors of an answer, beside the page's fields: `rename` turns the API's field (`input.name`)
+/// into the page's (`hub_name`); errors naming no field go to `fallback`.
+fn answer_errors(answer: &Answer, rename: impl Fn(&str) -> String, fallback: &str) -> Errors {
+    let mut errors = Errors::default();
+    for (field, _, message) in &answer.errors {
+        let field = field.as_deref().map(&rename).filter(|field| !field.is_empty());
+        errors.add(field.as_deref().unwrap_or(fallback), plain(message));
+    }
+    errors
+}
+
+/// The page for someone who is not an administrator, when GraphQL refused.
+fn refused(viewer: &Viewer, csrf: &str, answer: &Answer) -> Option<Response> {
+    let (_, code, message) = answer.errors.first()?;
+    let (status, title) = match code.as_deref() {
+        Some("FORBIDDEN") => (StatusCode::FORBIDDEN, "Administration"),
+        Some("NOT_FOUND" | "BAD_INPUT") => (StatusCode::NOT_FOUND, "Not found"),
+        _ => return None,
     };
-    let csrf = csrf.as_str();
-    let answer = ask(
-        &backend,
-        &viewer,
-        "{ users(first: 100) { edges { node { id displayName email roles hubs { name } lockedUntil } } } \
-           apiTokens { edges { node { id label createdAt revokedAt } } } \
-           accessLog(last: 25) { edges { node { at action resourceKind allowed reason actor { displayName } } } } \
-           hubs(first: 100) { edges { node { id name } } } }",
-        json!({}),
-    )
-    .await;
-    if let Some((_, Some(code), message)) = answer.errors.first()
-        && code == "FORBIDDEN"
-    {
-        let body = html! { h1 { "Administration" } p { (plain(message)) } };
-        return (StatusCode::FORBIDDEN, page(&viewer, "Administration", Some(csrf), body)).into_response();
+    let body = html! { h1 { (title) } p { (plain(message)) } p { a href="/" { "Go to your tasks" } } };
+    Some((status, page(viewer, title, Some(csrf), body)).into_response())
+}
+
+fn notice(done: Option<&str>) -> Markup {
+    html! {
+        @if let Some(message) = done.and_then(done_message) {
+            div class="notice" role="status" { p { (message) } }
+        }
+    }
+}
+
+fn with_status(status: StatusCode, errors: &Errors, markup: Markup) -> Response {
+    let status = if errors.is_empty() { status } else { StatusCode::UNPROCESSABLE_ENTITY };
+    (status, markup).into_response()
+}
+
+fn title(errors: &Errors, title: &str) -> String {
+    if errors.is_empty() { title.to_owned() } else { format!("Error: {title}") }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DoneQuery {
+    done: Option<String>,
+}
+
+/// What the add-an-account form holds.
+#[derive(Debug, Default)]
+struct AccountForm {
+    display_name: String,
+    email: String,
+    roles: Vec<String>,
+    hubs: Vec<String>,
+    provider: String,
+}
+
+/// What the overview shows besides its data.
+#[derive(Debug, Default)]
+struct Overview {
+    done: Option<String>,
+    /// A secret shown once (a one-time password or a new API token): never in a URL, only on
+    /// the page answering the form that made it.
+    secret: Option<String>,
+    account: AccountForm,
+    label: String,
+    errors: Errors,
+}
+
+const OVERVIEW_QUERY: &str = "{ users(first: 100) { edges { node { id displayName email roles hubs { name } lockedUntil } } } \
+    apiTokens { edges { node { id label createdAt revokedAt } } } \
+    accessLog(last: 25) { edges { node { at action resourceKind allowed reason actor { displayName } } } } \
+    hubs(first: 100) { edges { node { id name } } } providers(first: 100) { edges { node { id name } } } }";
+
+async fn overview_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, shown: &Overview) -> Response {
+    let answer = ask(backend, viewer, OVERVIEW_QUERY, json!({})).await;
+    if let Some(refused) = refused(viewer, csrf, &answer) {
+        return refused;
     }
     let users = nodes(&answer.data["users"]);
     let tokens = nodes(&answer.data["apiTokens"]);
     let mut log = nodes(&answer.data["accessLog"]);
     log.reverse();
-    let hubs: Vec<(String, String)> = nodes(&answer.data["hubs"])
-        .iter()
-        .map(|hub| {
-            (hub["id"].as_str().unwrap_or_default().to_owned(), hub["name"].as_str().unwrap_or_default().to_owned())
-        })
-        .collect();
-    let mut errors = Errors::default();
-    if let Some(error) = &query.error {
-        errors.add(query.field.as_deref().unwrap_or(""), error.clone());
-    }
-    let roles: Vec<(String, String)> = ROLES.iter().map(|(v, l)| ((*v).to_owned(), (*l).to_owned())).collect();
+    let mut providers = vec![(String::new(), "None".to_owned())];
+    providers.extend(pairs(&answer.data["providers"]));
+    let errors = &shown.errors;
+    let form = &shown.account;
     let body = html! {
-        (forms::summary(&errors))
-        @if let Some(done) = &query.done { div class="notice" role="status" { p { (done) } } }
-        @if let Some(secret) = &query.secret {
+        (forms::summary(errors))
+        (notice(shown.done.as_deref()))
+        @if let Some(secret) = &shown.secret {
             div class="notice" role="status" {
                 p { "Copy this now and pass it on privately. Heard will not show it again:" }
                 p { code class="secret" { (secret) } }
             }
         }
         h1 { "Administration" }
+        nav aria-label="On this page" {
+            ul class="link-list" {
+                li { a href="#accounts" { "Accounts" } }
+                li { a href="#add" { "Add an account" } }
+                li { a href="/admin/hubs" { "Hubs and providers" } }
+                li { a href="#tokens" { "Your API tokens" } }
+                li { a href="#log" { "Access log" } }
+            }
+        }
         h2 id="accounts" { "Accounts" }
-        table class="cases" {
-            caption class="visually-hidden" { "Accounts" }
-            thead { tr { th scope="col" { "Name" } th scope="col" { "Email" } th scope="col" { "Roles" } th scope="col" { "Hubs" } } }
-            tbody {
-                @for user in &users {
-                    tr {
-                        th scope="row" { (user["displayName"].as_str().unwrap_or("(erased)")) @if !user["lockedUntil"].is_null() { " " span class="tag tag--overdue" { "Locked" } } }
-                        td { (user["email"].as_str().unwrap_or("")) }
-                        td { (user["roles"].as_array().map(|r| r.iter().filter_map(Value::as_str).map(|r| r.replace('_', " ").to_lowercase()).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
-                        td { (user["hubs"].as_array().map(|h| h.iter().filter_map(|h| h["name"].as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
+        p { "Choose a name to change what they do, unlock the account or log them out." }
+        div class="table-scroll" role="region" aria-label="Accounts" tabindex="0" {
+            table class="cases" {
+                caption class="visually-hidden" { "Accounts" }
+                thead { tr { th scope="col" { "Name" } th scope="col" { "Email" } th scope="col" { "What they do" } th scope="col" { "Hubs" } } }
+                tbody {
+                    @for user in &users {
+                        tr {
+                            th scope="row" {
+                                a href={ "/admin/users/" (text(user, "id")) } { (user["displayName"].as_str().unwrap_or("(erased)")) }
+                                @if !user["lockedUntil"].is_null() { " " span class="tag tag--overdue" { "Locked" } }
+                            }
+                            td { (text(user, "email")) }
+                            td { (user["roles"].as_array().map(|r| r.iter().filter_map(Value::as_str).map(role_name).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
+                            td { (user["hubs"].as_array().map(|h| h.iter().filter_map(|h| h["name"].as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
+                        }
                     }
                 }
             }
@@ -109,23 +223,27 @@ pub async fn overview<B: Backend>(
         h2 id="add" { "Add an account" }
         form method="post" action="/admin/users" novalidate {
             input type="hidden" name="csrf_token" value=(csrf);
-            (forms::input(Input { id: "display_name", label: "Name", kind: "text", value: "", hint: None, autocomplete: Some("off") }, &errors))
-            (forms::input(Input { id: "email", label: "Email address", kind: "email", value: "", hint: None, autocomplete: Some("off") }, &errors))
-            (forms::choices(Choices { id: "roles", legend: "What they do", multiple: true, options: roles, chosen: vec![], hint: None }, &errors))
-            (forms::choices(Choices { id: "hubs", legend: "Their hubs (for hub members and coordinators)", multiple: true, options: hubs, chosen: vec![], hint: None }, &errors))
+            (forms::input(Input { id: "display_name", label: "Name", kind: "text", value: &form.display_name, hint: None, autocomplete: Some("off") }, errors))
+            (forms::input(Input { id: "email", label: "Email address", kind: "email", value: &form.email, hint: None, autocomplete: Some("off") }, errors))
+            (forms::choices(Choices { id: "roles", legend: "What they do", multiple: true, options: role_options(), chosen: form.roles.clone(), hint: None }, errors))
+            (forms::choices(Choices { id: "hubs", legend: "Their hubs (for hub members and coordinators)", multiple: true, options: pairs(&answer.data["hubs"]), chosen: form.hubs.clone(), hint: None }, errors))
+            (forms::select("provider", "Their provider (for provider responders)", &providers, &form.provider, errors))
             p class="hint" { "Heard makes a one-time password to pass on privately." }
             button class="button" type="submit" { "Add the account" }
         }
+        h2 id="hubs" { "Hubs and providers" }
+        p { a href="/admin/hubs" { "See and add hubs, forums and providers" } }
         h2 id="tokens" { "Your API tokens" }
+        @if tokens.is_empty() { p { "You have no API tokens." } }
         ul {
             @for token in &tokens {
                 li {
-                    (token["label"].as_str().unwrap_or("")) " – made " (token["createdAt"].as_str().unwrap_or(""))
-                    @if let Some(revoked) = token["revokedAt"].as_str() { " – revoked " (revoked) } @else {
+                    (text(token, "label")) " – made " (when(text(token, "createdAt")))
+                    @if let Some(revoked) = token["revokedAt"].as_str() { " – revoked " (when(revoked)) } @else {
                         form method="post" action="/admin/tokens-revoke" class="inline" {
                             input type="hidden" name="csrf_token" value=(csrf);
-                            input type="hidden" name="id" value=(token["id"].as_str().unwrap_or(""));
-                            button class="button-link" type="submit" { "Revoke " span class="visually-hidden" { (token["label"].as_str().unwrap_or("")) } }
+                            input type="hidden" name="id" value=(text(token, "id"));
+                            button class="button-link" type="submit" { "Revoke " span class="visually-hidden" { (text(token, "label")) } }
                         }
                     }
                 }
@@ -133,114 +251,521 @@ pub async fn overview<B: Backend>(
         }
         form method="post" action="/admin/tokens" novalidate {
             input type="hidden" name="csrf_token" value=(csrf);
-            (forms::input(Input { id: "label", label: "What the new token is for", kind: "text", value: "", hint: Some("For example: the county dashboard"), autocomplete: Some("off") }, &errors))
+            (forms::input(Input { id: "label", label: "What the new token is for", kind: "text", value: &shown.label, hint: Some("For example: the county dashboard"), autocomplete: Some("off") }, errors))
             button class="button button--secondary" type="submit" { "Create a token" }
         }
         h2 id="log" { "Access log (latest 25)" }
-        table class="cases" {
-            caption class="visually-hidden" { "Access log" }
-            thead { tr { th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "What" } th scope="col" { "Result" } } }
-            tbody {
-                @for entry in &log {
-                    tr {
-                        td { (entry["at"].as_str().unwrap_or("").get(..19).unwrap_or("")) }
-                        td { (entry["actor"]["displayName"].as_str().unwrap_or("Not logged in")) }
-                        td { (entry["action"].as_str().unwrap_or("").replace('_', " ")) " (" (entry["resourceKind"].as_str().unwrap_or("").replace('_', " ")) ")" }
-                        td { @if entry["allowed"] == true { "Allowed" } @else { "Refused: " (entry["reason"].as_str().unwrap_or("")) } }
+        div class="table-scroll" role="region" aria-label="Access log" tabindex="0" {
+            table class="cases" {
+                caption class="visually-hidden" { "Access log" }
+                thead { tr { th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "What" } th scope="col" { "Result" } } }
+                tbody {
+                    @for entry in &log {
+                        tr {
+                            td { (when(text(entry, "at"))) }
+                            td { (entry["actor"]["displayName"].as_str().unwrap_or("Not logged in")) }
+                            td { (text(entry, "action").replace('_', " ")) " (" (text(entry, "resourceKind").replace('_', " ")) ")" }
+                            td { @if entry["allowed"] == true { "Allowed" } @else { "Refused: " (text(entry, "reason")) } }
+                        }
                     }
                 }
             }
         }
     };
-    page(&viewer, if errors.is_empty() { "Administration" } else { "Error: Administration" }, Some(csrf), body)
-        .into_response()
+    with_status(StatusCode::OK, errors, page(viewer, &title(errors, "Administration"), Some(csrf), body))
 }
 
-fn back(done: Result<String, (String, String)>) -> Response {
-    let url = match done {
-        Ok(done) => format!("/admin?done={}", urlencode(&done)),
-        Err((field, error)) => format!("/admin?error={}&field={}", urlencode(&error), urlencode(&field)),
-    };
-    Redirect::to(&url).into_response()
-}
-
-/// The page again, with a secret shown once (not a redirect: a secret never goes in a URL).
-async fn show_once<B: Backend>(backend: B, headers: HeaderMap, done: &str, secret: Option<&str>) -> Response {
-    let query = AdminQuery { done: Some(done.to_owned()), secret: secret.map(str::to_owned), ..AdminQuery::default() };
-    overview(State(backend), headers, Query(query)).await
-}
-
-/// `POST /admin/{what}`: add an account, create or revoke a token.
-pub async fn act<B: Backend>(
+/// `GET /admin`.
+async fn overview<B: Backend>(
     State(backend): State<B>,
-    axum::extract::Path(what): axum::extract::Path<String>,
+    headers: HeaderMap,
+    Query(query): Query<DoneQuery>,
+) -> Response {
+    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
+        return see_login();
+    };
+    let shown = Overview { done: query.done, ..Overview::default() };
+    overview_page(&backend, &viewer, &csrf, &shown).await
+}
+
+/// The signed-in administrator, a form whose CSRF token matches, and its fields; or the answer.
+fn posted<B: Backend>(
+    backend: &B,
+    headers: &HeaderMap,
+    fields: Vec<(String, String)>,
+) -> Result<(Viewer, String, Fields), Box<Response>> {
+    let Some((viewer, csrf)) = signed_in(backend, headers) else {
+        return Err(Box::new(see_login()));
+    };
+    let fields = Fields(fields);
+    if !backend.csrf_matches(&viewer, &fields.value("csrf_token")) {
+        return Err(Box::new((StatusCode::FORBIDDEN, EXPIRED).into_response()));
+    }
+    Ok((viewer, csrf, fields))
+}
+
+/// `POST /admin/users`: adds an account; its one-time password is shown once, on the page
+/// answering the form.
+async fn add_user<B: Backend>(
+    State(backend): State<B>,
     headers: HeaderMap,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Response {
-    let viewer = backend.viewer(&headers);
-    if !viewer.actor.is_authenticated() {
+    let (viewer, csrf, fields) = match posted(&backend, &headers, fields) {
+        Ok(posted) => posted,
+        Err(response) => return *response,
+    };
+    let account = AccountForm {
+        display_name: fields.value("display_name"),
+        email: fields.value("email"),
+        roles: fields.values("roles"),
+        hubs: fields.values("hubs"),
+        provider: fields.value("provider"),
+    };
+    let mut errors = Errors::default();
+    if account.display_name.is_empty() {
+        errors.add("display_name", "Enter their name");
+    }
+    if account.email.is_empty() {
+        errors.add("email", "Enter their email address");
+    }
+    if account.roles.is_empty() {
+        errors.add("roles", "Choose what they do");
+    }
+    if errors.is_empty() {
+        let input = json!({
+            "email": account.email, "displayName": account.display_name, "roles": account.roles,
+            "hubs": account.hubs, "provider": Some(&account.provider).filter(|p| !p.is_empty()),
+        });
+        let answer = ask(
+            &backend,
+            &viewer,
+            "mutation($i: CreateUserInput!) { createUser(input: $i) { oneTimePassword } }",
+            json!({ "i": input }),
+        )
+        .await;
+        if answer.errors.is_empty() {
+            let secret = answer.data["createUser"]["oneTimePassword"].as_str().map(str::to_owned);
+            return overview_page(&backend, &viewer, &csrf, &Overview { secret, ..Overview::default() }).await;
+        }
+        errors = answer_errors(&answer, field_id, "email");
+    }
+    let shown = Overview { account, errors, ..Overview::default() };
+    overview_page(&backend, &viewer, &csrf, &shown).await
+}
+
+/// `POST /admin/tokens`: creates an API token, shown once.
+async fn create_token<B: Backend>(
+    State(backend): State<B>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let (viewer, csrf, fields) = match posted(&backend, &headers, fields) {
+        Ok(posted) => posted,
+        Err(response) => return *response,
+    };
+    let label = fields.value("label");
+    let mut errors = Errors::default();
+    if label.is_empty() {
+        errors.add("label", "Say what the token is for");
+    } else {
+        let answer = ask(
+            &backend,
+            &viewer,
+            "mutation($l: String!) { createApiToken(label: $l) { secret } }",
+            json!({ "l": label }),
+        )
+        .await;
+        if answer.errors.is_empty() {
+            let secret = answer.data["createApiToken"]["secret"].as_str().map(str::to_owned);
+            return overview_page(&backend, &viewer, &csrf, &Overview { secret, ..Overview::default() }).await;
+        }
+        errors = answer_errors(&answer, |_| "label".to_owned(), "label");
+    }
+    overview_page(&backend, &viewer, &csrf, &Overview { label, errors, ..Overview::default() }).await
+}
+
+/// `POST /admin/tokens-revoke`.
+async fn revoke_token<B: Backend>(
+    State(backend): State<B>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let (viewer, csrf, fields) = match posted(&backend, &headers, fields) {
+        Ok(posted) => posted,
+        Err(response) => return *response,
+    };
+    let answer = ask(
+        &backend,
+        &viewer,
+        "mutation($id: ID!) { revokeApiToken(id: $id) { id } }",
+        json!({ "id": fields.value("id") }),
+    )
+    .await;
+    if answer.errors.is_empty() {
+        return Redirect::to("/admin?done=token-revoked#tokens").into_response();
+    }
+    let errors = answer_errors(&answer, |_| String::new(), "");
+    overview_page(&backend, &viewer, &csrf, &Overview { errors, ..Overview::default() }).await
+}
+
+/// What the form on a person's page holds: what they do, and where.
+#[derive(Debug, Default)]
+struct RolesForm {
+    roles: Vec<String>,
+    hubs: Vec<String>,
+    provider: String,
+}
+
+const USER_QUERY: &str = "query($id: ID!) { \
+    user(id: $id) { id displayName email roles hubs { id name } provider { id name } lockedUntil mustChangePassword createdAt } \
+    sessions(userId: $id, first: 20) { edges { node { id startedAt expiresAt active current } } } \
+    hubs(first: 100) { edges { node { id name } } } providers(first: 100) { edges { node { id name } } } }";
+
+async fn user_page<B: Backend>(
+    backend: &B,
+    viewer: &Viewer,
+    csrf: &str,
+    id: &str,
+    done: Option<&str>,
+    form: Option<&RolesForm>,
+    errors: &Errors,
+) -> Response {
+    let answer = ask(backend, viewer, USER_QUERY, json!({ "id": id })).await;
+    if let Some(refused) = refused(viewer, csrf, &answer) {
+        return refused;
+    }
+    let user = &answer.data["user"];
+    let name = user["displayName"].as_str().unwrap_or("(erased)");
+    let roles: Vec<String> = user["roles"]
+        .as_array()
+        .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default();
+    let hubs: Vec<(String, String)> = user["hubs"]
+        .as_array()
+        .map(|h| h.iter().map(|h| (text(h, "id").to_owned(), text(h, "name").to_owned())).collect())
+        .unwrap_or_default();
+    let current = RolesForm {
+        roles: roles.clone(),
+        hubs: hubs.iter().map(|(id, _)| id.clone()).collect(),
+        provider: text(&user["provider"], "id").to_owned(),
+    };
+    let form = form.unwrap_or(&current);
+    let mut providers = vec![(String::new(), "None".to_owned())];
+    providers.extend(pairs(&answer.data["providers"]));
+    let sessions: Vec<Value> = nodes(&answer.data["sessions"]).into_iter().filter(|s| s["active"] == true).collect();
+    let base = format!("/admin/users/{}", urlencode(id));
+    let body = html! {
+        (forms::summary(errors))
+        (notice(done))
+        p { a href="/admin#accounts" { "All accounts" } }
+        h1 { (name) }
+        dl class="summary-list" {
+            div { dt { "Email" } dd { (user["email"].as_str().unwrap_or("(erased)")) } }
+            div { dt { "What they do" } dd { (roles.iter().map(|r| role_name(r)).collect::<Vec<_>>().join(", ")) } }
+            div { dt { "Hubs" } dd { @if hubs.is_empty() { "None" } @else { (hubs.iter().map(|(_, name)| name.as_str()).collect::<Vec<_>>().join(", ")) } } }
+            div { dt { "Provider" } dd { (user["provider"]["name"].as_str().unwrap_or("None")) } }
+            div { dt { "Account made" } dd { (when(text(user, "createdAt"))) } }
+            @if user["mustChangePassword"] == true {
+                div { dt { "Password" } dd { "A one-time password: they choose their own when they next log in." } }
+            }
+        }
+        @if let Some(until) = user["lockedUntil"].as_str() {
+            section class="card" aria-labelledby="locked-title" {
+                h2 id="locked-title" { "Locked after failed logins" }
+                p { "Someone typed a wrong password for this account too many times. It stays locked until " (when(until)) ", unless you unlock it." }
+                p { "Unlock it only once you know it was them: ask them, by a way you already use to reach them." }
+                form method="post" action={ (base) "/unlock" } {
+                    input type="hidden" name="csrf_token" value=(csrf);
+                    button class="button" type="submit" { "Unlock the account" }
+                }
+            }
+        }
+        h2 id="roles-title" { "What they do" }
+        form method="post" action={ (base) "/roles" } novalidate {
+            input type="hidden" name="csrf_token" value=(csrf);
+            (forms::choices(Choices { id: "roles", legend: "Their roles", multiple: true, options: role_options(), chosen: form.roles.clone(), hint: Some("Choose all that apply. Each role opens its own pages and nothing else.") }, errors))
+            (forms::choices(Choices { id: "hubs", legend: "Their hubs", multiple: true, options: pairs(&answer.data["hubs"]), chosen: form.hubs.clone(), hint: Some("Hub members and coordinators need at least one hub.") }, errors))
+            (forms::select("provider", "Their provider (for provider responders)", &providers, &form.provider, errors))
+            button class="button" type="submit" { "Save what they do" }
+        }
+        h2 id="sessions-title" { "Where they are logged in" }
+        @if sessions.is_empty() {
+            p { "They are not logged in anywhere now." }
+        } @else {
+            p { "Log them out of a session if a device was lost or shared. They can log in again with their password." }
+            ul class="timeline" {
+                @for session in &sessions {
+                    li {
+                        "Logged in " (when(text(session, "startedAt"))) ", until " (when(text(session, "expiresAt")))
+                        @if session["current"] == true { " (this is you, here)" }
+                        form method="post" action={ (base) "/sessions-end" } {
+                            input type="hidden" name="csrf_token" value=(csrf);
+                            input type="hidden" name="session" value=(text(session, "id"));
+                            button class="button-link" type="submit" { "Log them out of this session" span class="visually-hidden" { " (started " (when(text(session, "startedAt"))) ")" } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    with_status(StatusCode::OK, errors, page(viewer, &title(errors, name), Some(csrf), body))
+}
+
+/// `GET /admin/users/{id}`: one person's account.
+async fn user<B: Backend>(
+    State(backend): State<B>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<DoneQuery>,
+) -> Response {
+    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
-    }
-    let value = |key: &str| fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default();
-    let values = |key: &str| fields.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect::<Vec<_>>();
-    if !backend.csrf_matches(&viewer, &value("csrf_token")) {
-        return (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.")
-            .into_response();
-    }
+    };
+    user_page(&backend, &viewer, &csrf, &id, query.done.as_deref(), None, &Errors::default()).await
+}
+
+/// `POST /admin/users/{id}/{what}`: `roles` (what they do and where), `unlock`, or
+/// `sessions-end` (one of their sessions).
+async fn change_user<B: Backend>(
+    State(backend): State<B>,
+    headers: HeaderMap,
+    Path((id, what)): Path<(String, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let (viewer, csrf, fields) = match posted(&backend, &headers, fields) {
+        Ok(posted) => posted,
+        Err(response) => return *response,
+    };
+    let back = |done: &str| Redirect::to(&format!("/admin/users/{}?done={done}", urlencode(&id))).into_response();
     match what.as_str() {
-        "users" => {
-            if values("roles").is_empty() {
-                return back(Err(("roles".into(), "Choose what they do".into())));
-            }
-            let input = json!({ "email": value("email"), "displayName": value("display_name"), "roles": values("roles"), "hubs": values("hubs") });
-            let answer = ask(
-                &backend,
-                &viewer,
-                "mutation($i: CreateUserInput!) { createUser(input: $i) { oneTimePassword } }",
-                json!({ "i": input }),
-            )
-            .await;
-            match answer.errors.first() {
-                None => {
-                    let secret = answer.data["createUser"]["oneTimePassword"].as_str().map(str::to_owned);
-                    show_once(backend, headers, "Account added.", secret.as_deref()).await
+        "roles" => {
+            let form = RolesForm {
+                roles: fields.values("roles"),
+                hubs: fields.values("hubs"),
+                provider: fields.value("provider"),
+            };
+            let mut errors = Errors::default();
+            if form.roles.is_empty() {
+                errors.add("roles", "Choose at least one role");
+            } else {
+                let input = json!({
+                    "userId": id, "roles": form.roles, "hubs": form.hubs,
+                    "provider": Some(&form.provider).filter(|p| !p.is_empty()),
+                });
+                let answer = ask(
+                    &backend,
+                    &viewer,
+                    "mutation($i: UpdateUserRolesInput!) { updateUserRoles(input: $i) { id } }",
+                    json!({ "i": input }),
+                )
+                .await;
+                if answer.errors.is_empty() {
+                    return back("roles-saved");
                 }
-                Some((field, _, message)) => {
-                    back(Err((field.as_deref().map(field_id).unwrap_or_default(), plain(message))))
-                }
+                errors = answer_errors(&answer, field_id, "roles");
             }
+            user_page(&backend, &viewer, &csrf, &id, None, Some(&form), &errors).await
         }
-        "tokens" => {
-            let answer = ask(
-                &backend,
-                &viewer,
-                "mutation($l: String!) { createApiToken(label: $l) { secret } }",
-                json!({ "l": value("label") }),
-            )
-            .await;
-            match answer.errors.first() {
-                None => {
-                    let secret = answer.data["createApiToken"]["secret"].as_str().map(str::to_owned);
-                    show_once(backend, headers, "Token created.", secret.as_deref()).await
-                }
-                Some((_, _, message)) => back(Err(("label".into(), plain(message)))),
+        "unlock" => {
+            let answer =
+                ask(&backend, &viewer, "mutation($id: ID!) { unlockUser(id: $id) { id } }", json!({ "id": id })).await;
+            if answer.errors.is_empty() {
+                return back("unlocked");
             }
+            let errors = answer_errors(&answer, |_| String::new(), "");
+            user_page(&backend, &viewer, &csrf, &id, None, None, &errors).await
         }
-        "tokens-revoke" => {
+        "sessions-end" => {
             let answer = ask(
                 &backend,
                 &viewer,
-                "mutation($id: ID!) { revokeApiToken(id: $id) { id } }",
-                json!({ "id": value("id") }),
+                "mutation($id: ID!) { revokeSession(id: $id) { id } }",
+                json!({ "id": fields.value("session") }),
             )
             .await;
-            match answer.errors.first() {
-                None => back(Ok("Token revoked.".into())),
-                Some((_, _, message)) => back(Err((String::new(), plain(message)))),
+            if answer.errors.is_empty() {
+                return back("session-ended");
             }
+            let errors = answer_errors(&answer, |_| String::new(), "");
+            user_page(&backend, &viewer, &csrf, &id, None, None, &errors).await
         }
         _ => (StatusCode::NOT_FOUND, "There is no such page.").into_response(),
     }
+}
+
+/// What the add-a-hub and add-a-provider forms hold.
+#[derive(Debug, Default)]
+struct ReferenceForm {
+    hub_name: String,
+    kind: String,
+    area: String,
+    provider_name: String,
+}
+
+async fn hubs_page<B: Backend>(
+    backend: &B,
+    viewer: &Viewer,
+    csrf: &str,
+    done: Option<&str>,
+    form: &ReferenceForm,
+    errors: &Errors,
+) -> Response {
+    let answer = ask(
+        backend,
+        viewer,
+        "{ hubs(first: 100) { edges { node { id name kind area } } } providers(first: 100) { edges { node { id name } } } }",
+        json!({}),
+    )
+    .await;
+    if let Some(refused) = refused(viewer, csrf, &answer) {
+        return refused;
+    }
+    let hubs = nodes(&answer.data["hubs"]);
+    let providers = nodes(&answer.data["providers"]);
+    let kinds = vec![
+        ("HUB".to_owned(), "A local hub: a group of people who use services in one area".to_owned()),
+        ("FORUM".to_owned(), "A forum that local hubs belong to, such as a county forum".to_owned()),
+    ];
+    let body = html! {
+        (forms::summary(errors))
+        (notice(done))
+        p { a href="/admin" { "Administration" } }
+        h1 { "Hubs and providers" }
+        p class="lead" { "Hubs and forums are where people's words are heard; providers are the services they talk about." }
+        h2 id="hubs-title" { "Hubs and forums" }
+        div class="table-scroll" role="region" aria-label="Hubs and forums" tabindex="0" {
+            table class="cases" {
+                caption class="visually-hidden" { "Hubs and forums" }
+                thead { tr { th scope="col" { "Name" } th scope="col" { "Kind" } th scope="col" { "Area" } th scope="col" { "Short name in addresses" } } }
+                tbody {
+                    @for hub in &hubs {
+                        tr {
+                            th scope="row" { (text(hub, "name")) }
+                            td { @if hub["kind"] == "FORUM" { "Forum" } @else { "Local hub" } }
+                            td { (text(hub, "area")) }
+                            td class="admin-id" { (text(hub, "id")) }
+                        }
+                    }
+                }
+            }
+        }
+        h3 id="add-hub" { "Add a hub or forum" }
+        form method="post" action="/admin/hubs" novalidate {
+            input type="hidden" name="csrf_token" value=(csrf);
+            (forms::input(Input { id: "hub_name", label: "Its name", kind: "text", value: &form.hub_name, hint: Some("For example: Bognor Regis. Heard makes its short name from this."), autocomplete: Some("off") }, errors))
+            (forms::choices(Choices { id: "kind", legend: "What kind is it?", multiple: false, options: kinds, chosen: vec![form.kind.clone()], hint: None }, errors))
+            (forms::input(Input { id: "area", label: "The area it covers", kind: "text", value: &form.area, hint: Some("For example: West Sussex"), autocomplete: Some("off") }, errors))
+            button class="button" type="submit" { "Add the hub" }
+        }
+        h2 id="providers-title" { "Providers" }
+        div class="table-scroll" role="region" aria-label="Providers" tabindex="0" {
+            table class="cases" {
+                caption class="visually-hidden" { "Providers" }
+                thead { tr { th scope="col" { "Name" } th scope="col" { "Short name in addresses" } } }
+                tbody {
+                    @for provider in &providers {
+                        tr { th scope="row" { (text(provider, "name")) } td class="admin-id" { (text(provider, "id")) } }
+                    }
+                }
+            }
+        }
+        h3 id="add-provider" { "Add a provider" }
+        form method="post" action="/admin/providers" novalidate {
+            input type="hidden" name="csrf_token" value=(csrf);
+            (forms::input(Input { id: "provider_name", label: "Its name", kind: "text", value: &form.provider_name, hint: Some("For example: Bognor community pharmacy"), autocomplete: Some("off") }, errors))
+            button class="button button--secondary" type="submit" { "Add the provider" }
+        }
+    };
+    with_status(StatusCode::OK, errors, page(viewer, &title(errors, "Hubs and providers"), Some(csrf), body))
+}
+
+/// `GET /admin/hubs`.
+async fn hubs<B: Backend>(State(backend): State<B>, headers: HeaderMap, Query(query): Query<DoneQuery>) -> Response {
+    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
+        return see_login();
+    };
+    hubs_page(&backend, &viewer, &csrf, query.done.as_deref(), &ReferenceForm::default(), &Errors::default()).await
+}
+
+/// `POST /admin/hubs`: `addHub`.
+async fn add_hub<B: Backend>(
+    State(backend): State<B>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let (viewer, csrf, fields) = match posted(&backend, &headers, fields) {
+        Ok(posted) => posted,
+        Err(response) => return *response,
+    };
+    let form = ReferenceForm {
+        hub_name: fields.value("hub_name"),
+        kind: fields.value("kind"),
+        area: fields.value("area"),
+        ..ReferenceForm::default()
+    };
+    let mut errors = Errors::default();
+    if form.hub_name.is_empty() {
+        errors.add("hub_name", "Enter the hub's name");
+    }
+    if form.kind.is_empty() {
+        errors.add("kind", "Choose whether it is a local hub or a forum");
+    }
+    if form.area.is_empty() {
+        errors.add("area", "Enter the area it covers");
+    }
+    if errors.is_empty() {
+        let answer = ask(
+            &backend,
+            &viewer,
+            "mutation($i: AddHubInput!) { addHub(input: $i) { id } }",
+            json!({ "i": { "name": form.hub_name, "kind": form.kind, "area": form.area } }),
+        )
+        .await;
+        if answer.errors.is_empty() {
+            return Redirect::to("/admin/hubs?done=hub-added").into_response();
+        }
+        errors = answer_errors(&answer, hub_field, "hub_name");
+    }
+    hubs_page(&backend, &viewer, &csrf, None, &form, &errors).await
+}
+
+/// The add-a-hub form's field for a field `addHub` named.
+fn hub_field(api_field: &str) -> String {
+    match field_id(api_field).as_str() {
+        "name" => "hub_name".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// `POST /admin/providers`: `addProvider`.
+async fn add_provider<B: Backend>(
+    State(backend): State<B>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let (viewer, csrf, fields) = match posted(&backend, &headers, fields) {
+        Ok(posted) => posted,
+        Err(response) => return *response,
+    };
+    let form = ReferenceForm { provider_name: fields.value("provider_name"), ..ReferenceForm::default() };
+    let mut errors = Errors::default();
+    if form.provider_name.is_empty() {
+        errors.add("provider_name", "Enter the provider's name");
+    } else {
+        let answer = ask(
+            &backend,
+            &viewer,
+            "mutation($i: AddProviderInput!) { addProvider(input: $i) { id } }",
+            json!({ "i": { "name": form.provider_name } }),
+        )
+        .await;
+        if answer.errors.is_empty() {
+            return Redirect::to("/admin/hubs?done=provider-added#providers-title").into_response();
+        }
+        errors = answer_errors(&answer, |_| "provider_name".to_owned(), "provider_name");
+    }
+    hubs_page(&backend, &viewer, &csrf, None, &form, &errors).await
 }
 
 /// This page's routes.
@@ -248,5 +773,40 @@ pub fn routes<B: Backend>() -> axum::Router<B> {
     use axum::routing::{get, post};
     axum::Router::new()
         .route("/admin", get(overview::<B>))
-        .route("/admin/{what}", post(act::<B>))
+        .route("/admin/users", post(add_user::<B>))
+        .route("/admin/users/{id}", get(user::<B>))
+        .route("/admin/users/{id}/{what}", post(change_user::<B>))
+        .route("/admin/tokens", post(create_token::<B>))
+        .route("/admin/tokens-revoke", post(revoke_token::<B>))
+        .route("/admin/hubs", get(hubs::<B>).post(add_hub::<B>))
+        .route("/admin/providers", post(add_provider::<B>))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notices_come_from_codes_so_an_address_cannot_put_words_on_the_page() {
+        assert_eq!(done_message("unlocked"), Some("Unlocked: they can log in again."));
+        assert_eq!(done_message("Call 0800 000 000 to confirm your password"), None);
+    }
+
+    #[test]
+    fn roles_are_named_as_people_say_them() {
+        assert_eq!(role_name("HUB_COORDINATOR"), "Hub coordinator");
+        assert_eq!(role_name("SOMETHING_NEW"), "something new");
+    }
+
+    #[test]
+    fn times_are_said_in_words_with_their_time_zone() {
+        assert_eq!(when("2026-11-23T14:05:09.123456Z"), "23 November 2026 at 14:05 UTC");
+        assert_eq!(when("not a time"), "not a time");
+    }
+
+    #[test]
+    fn the_hub_forms_name_field_takes_the_errors_add_hub_gives_its_name() {
+        assert_eq!(hub_field("input.name"), "hub_name");
+        assert_eq!(hub_field("input.area"), "area");
+    }
 }

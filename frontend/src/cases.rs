@@ -97,17 +97,15 @@ pub async fn list<B: Backend>(
         h1 { "My cases" }
         p { a class="button" href="/cases/new" { "Refer a new case" } }
         @if cases.is_empty() { p { "No cases are assigned to you." } }
-        table class="cases" {
-            caption class="visually-hidden" { "Cases assigned to you" }
-            thead { tr { th scope="col" { "Client" } th scope="col" { "Issue" } th scope="col" { "Where it stands" } th scope="col" { "Referred" } } }
-            tbody {
-                @for case in &cases {
-                    @let id = case["id"].as_str().unwrap_or_default();
-                    tr {
-                        th scope="row" { a href={ "/cases/" (id) } { (case["pseudonym"].as_str().unwrap_or("Client")) } }
-                        td { (words(&DOMAINS, case["domain"].as_str().unwrap_or(""))) }
-                        td { (state_words(case["state"].as_str().unwrap_or(""))) }
-                        td { (case["referredOn"].as_str().unwrap_or("")) }
+        ul class="case-list" aria-label="Cases assigned to you" {
+            @for case in &cases {
+                @let id = case["id"].as_str().unwrap_or_default();
+                li {
+                    a href={ "/cases/" (id) } { (case["pseudonym"].as_str().unwrap_or("Client")) }
+                    span class="meta" {
+                        (words(&DOMAINS, case["domain"].as_str().unwrap_or(""))) " · "
+                        (state_words(case["state"].as_str().unwrap_or(""))) " · referred "
+                        (case["referredOn"].as_str().unwrap_or(""))
                     }
                 }
             }

@@ -64,13 +64,17 @@ fn options(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs.iter().map(|(v, l)| ((*v).to_owned(), (*l).to_owned())).collect()
 }
 
-fn stage_words(stage: &str) -> &'static str {
-    match stage {
-        "RECEIVED" => "Received: acknowledge it",
-        "ACKNOWLEDGED" => "Acknowledged: choose early resolution or an investigation",
-        "EARLY_RESOLUTION" => "Early resolution",
-        "INVESTIGATION" => "Investigation",
-        "RESPONSE_ISSUED" => "Response issued: record the outcome",
+/// Where a complaint stands; for a handler, with what to do next.
+fn stage_words(stage: &str, handler: bool) -> &'static str {
+    match (stage, handler) {
+        ("RECEIVED", true) => "Received: acknowledge it",
+        ("RECEIVED", false) => "Received",
+        ("ACKNOWLEDGED", true) => "Acknowledged: choose early resolution or an investigation",
+        ("ACKNOWLEDGED", false) => "Acknowledged",
+        ("EARLY_RESOLUTION", _) => "Early resolution",
+        ("INVESTIGATION", _) => "Investigation",
+        ("RESPONSE_ISSUED", true) => "Response issued: record the outcome",
+        ("RESPONSE_ISSUED", false) => "Response issued",
         _ => "Closed",
     }
 }
@@ -504,14 +508,17 @@ pub async fn queue<B: Backend>(
                 @if closed { (complaints.len()) " closed, newest first." }
                 @else { (complaints.len()) " open, " (overdue) " overdue. The most urgent come first. Working days leave out weekends and bank holidays." }
             }
-        } @else {
+        } @else if raiser {
             p class="lead" { "When someone tells you a right in the Bill of Rights was not respected, record it here. The complaints team acknowledges every complaint within 3 working days, and the service it is about never learns who complained." }
+            @if advocate { p { "Below are the complaints you passed on for your clients." } }
+        } @else {
+            p class="lead" { "Complaints are seen only by the complaints team, the service each one is about (never who made it) and the advocate who passed it on. Commissioners see complaint patterns on the dashboard, in numbers only." }
         }
         @if raiser {
             p { a class={ "button" @if handler { " button--secondary" } } href="/complaints/new" { "Raise a complaint" } }
         }
         @if handler || provider || advocate {
-            nav class="subnav" aria-label="Open or closed complaints" {
+            nav class="tabs" aria-label="Open or closed complaints" {
                 ul {
                     li { a href="/complaints" aria-current=[(!closed).then_some("page")] { "Open" } }
                     li { a href="/complaints?show=closed" aria-current=[closed.then_some("page")] { "Closed" } }
@@ -538,9 +545,13 @@ pub async fn queue<B: Backend>(
                     p class="clock" { strong { (clock_words(clock)) } }
                 }
                 @if clock["needsExplanation"] == true {
-                    p class="warning" { "Open for six months: record why it is taking so long." }
+                    p class="warning" {
+                        "Open for six months: "
+                        @if handler { a href={ "/complaints/" (id) "/delay" } { "record why it is taking so long" } } @else { "the complaints team must record why it is taking so long" }
+                        "."
+                    }
                 }
-                p class="meta" { (stage_words(stage)) " · Articles: " (articles_words(complaint)) }
+                p class="meta" { (stage_words(stage, handler)) " · Articles: " (articles_words(complaint)) }
                 @if let Some(what) = complaint["whatHappened"].as_str() { blockquote class="said" { p { (what) } } }
                 @if handler && !closed {
                     (quick_steps(csrf, id, stage, clock["paused"] == true, true))
@@ -590,9 +601,15 @@ fn days_words(n: i64) -> String {
     if n == 1 { "1 working day".to_owned() } else { format!("{n} working days") }
 }
 
+/// Whether the viewer answers for the service complained about, and so never learns who
+/// complained, nor whether an advocate passed it on or which way it came in.
+fn withheld(viewer: &Viewer) -> bool {
+    !is_handler(viewer) && viewer.actor.has(Role::ProviderResponder)
+}
+
 /// Who complained, as far as the viewer may know.
 fn complainant_words(viewer: &Viewer, complaint: &Value) -> Markup {
-    if !is_handler(viewer) && viewer.actor.has(Role::ProviderResponder) {
+    if withheld(viewer) {
         return html! { "Withheld: a service never learns who complained about it." };
     }
     html! {
@@ -613,7 +630,7 @@ fn complaint_summary(viewer: &Viewer, complaint: &Value) -> Markup {
     html! {
         h2 { "Where it stands" }
         dl class="summary-list" {
-            div { dt { "Stage" } dd { (stage_words(stage)) } }
+            div { dt { "Stage" } dd { (stage_words(stage, is_handler(viewer))) } }
             @if stage == "CLOSED" {
                 div { dt { "Outcome" } dd { (words(&OUTCOMES, text(complaint, "outcome"))) ", closed " (text(complaint, "closedOn")) } }
             } @else {
@@ -645,7 +662,9 @@ fn complaint_summary(viewer: &Viewer, complaint: &Value) -> Markup {
             div { dt { "Service provider" } dd { (text(complaint, "providerName")) @if let Some(service) = complaint["service"].as_str() { " – " (service) } } }
             div { dt { "What happened" } dd { (complaint["whatHappened"].as_str().unwrap_or("(erased at the person's request)")) } }
             div { dt { "What they want to happen" } dd { (complaint["outcomeWanted"].as_str().unwrap_or("(erased at the person's request)")) } }
-            div { dt { "How it came in" } dd { (words(&ROUTES, text(complaint, "route")).split(':').next().unwrap_or_default()) } }
+            @if !withheld(viewer) {
+                div { dt { "How it came in" } dd { (words(&ROUTES, text(complaint, "route")).split(':').next().unwrap_or_default()) } }
+            }
             div { dt { "Who complained" } dd { (complainant_words(viewer, complaint)) } }
             div { dt { "Received" } dd { (text(complaint, "receivedOn")) } }
         }
@@ -827,9 +846,13 @@ pub async fn step_form<B: Backend>(
         return see_login();
     };
     let csrf = csrf.as_str();
-    let Some(step) = Step::from_slug(&slug).filter(|step| step.has_page()) else {
+    let Some(step) = Step::from_slug(&slug) else {
         return (StatusCode::NOT_FOUND, "There is no such step.").into_response();
     };
+    if !step.has_page() {
+        // A one-click step is a button on the complaint's page.
+        return Redirect::to(&format!("/complaints/{id}")).into_response();
+    }
     if !is_handler(&viewer) {
         return handlers_only(&viewer, csrf);
     }
@@ -1229,12 +1252,9 @@ pub async fn raise_form<B: Backend>(State(backend): State<B>, headers: HeaderMap
     raise_page(&viewer, csrf, &reference, &form, &Errors::default()).into_response()
 }
 
-/// Reads a posted raise form after checking its CSRF token.
-fn posted<B: Backend>(backend: &B, viewer: &Viewer, fields: &[(String, String)]) -> Result<RaiseForm, Response> {
-    if !backend.csrf_matches(viewer, &value_of(fields, "csrf_token")) {
-        return Err(expired());
-    }
-    Ok(RaiseForm::from_pairs(fields))
+/// Reads a posted raise form, or `None` when its CSRF token is not the session's.
+fn posted<B: Backend>(backend: &B, viewer: &Viewer, fields: &[(String, String)]) -> Option<RaiseForm> {
+    backend.csrf_matches(viewer, &value_of(fields, "csrf_token")).then(|| RaiseForm::from_pairs(fields))
 }
 
 /// `POST /complaints/new`: the answers checked; then "check your answers" (or the questions
@@ -1251,9 +1271,8 @@ pub async fn raise_check<B: Backend>(
     if !may_raise(&viewer) {
         return not_for_you(&viewer, csrf);
     }
-    let form = match posted(&backend, &viewer, &fields) {
-        Ok(form) => form,
-        Err(response) => return response,
+    let Some(form) = posted(&backend, &viewer, &fields) else {
+        return expired();
     };
     let reference = reference(&backend, &viewer).await;
     let errors = form.check(heard_api::today(), viewer.actor.has(Role::Advocate));
@@ -1277,9 +1296,8 @@ pub async fn raise_change<B: Backend>(
     if !may_raise(&viewer) {
         return not_for_you(&viewer, csrf);
     }
-    let form = match posted(&backend, &viewer, &fields) {
-        Ok(form) => form,
-        Err(response) => return response,
+    let Some(form) = posted(&backend, &viewer, &fields) else {
+        return expired();
     };
     let reference = reference(&backend, &viewer).await;
     no_store(raise_page(&viewer, csrf, &reference, &form, &Errors::default()).into_response())
@@ -1299,9 +1317,8 @@ pub async fn raise<B: Backend>(
     if !may_raise(&viewer) {
         return not_for_you(&viewer, csrf);
     }
-    let form = match posted(&backend, &viewer, &fields) {
-        Ok(form) => form,
-        Err(response) => return response,
+    let Some(form) = posted(&backend, &viewer, &fields) else {
+        return expired();
     };
     let mut errors = form.check(heard_api::today(), viewer.actor.has(Role::Advocate));
     if errors.is_empty() {

@@ -340,7 +340,7 @@ fn propose_page(viewer: &Viewer, csrf: &str, draft: &Draft, errors: &Errors) -> 
                 (forms::input(Input { id: "service_area", label: "Service area", kind: "text", value: &draft.service_area, hint: Some("For example: adult drug and alcohol treatment"), autocomplete: Some("off") }, errors))
                 (forms::input(Input { id: "decided_by", label: "Who decides?", kind: "text", value: &draft.decided_by, hint: Some("For example: West Sussex DAAT board"), autocomplete: Some("off") }, errors))
                 (forms::input(Input { id: "decision_date", label: "Decision date", kind: "date", value: &draft.decision_date, hint: Some("The day it was, or will be, decided. For example, 2026-11-23"), autocomplete: None }, errors))
-                (forms::choices(Choices { id: "ladder_rung", legend: "How far were people who use services involved?", multiple: false, options: ladder_options(), chosen: vec![draft.ladder_rung.clone()], hint: Some("The rungs of Arnstein's ladder of participation, from the lowest to the highest. Be honest: this is shown beside the decision.") }, errors))
+                (forms::choices(Choices { id: "ladder_rung", legend: "How far were people who use services involved?", multiple: false, options: ladder_options(), chosen: vec![draft.ladder_rung.clone()], hint: Some("The rungs of Arnstein's ladder of participation, from the lowest to the highest. It is shown beside the decision, so choose the rung that describes what really happened.") }, errors))
                 (forms::textarea("involvement", "How were people involved?", &draft.involvement, Some("For example: hub members raised it at forums, and two peer representatives sat on the working group."), errors))
                 button class="button" type="submit" { "Continue" }
             }
@@ -536,7 +536,7 @@ fn status_section(csrf: &str, id: &str, decision: &Value, view: &View, errors: &
     let on = Some(view.value("status_on")).filter(|on| !on.is_empty()).unwrap_or_else(today);
     html! {
         section aria-labelledby="status-title" id="status-section" {
-            h2 id="status-title" { "Where it stands" }
+            h2 id="status-title" { "How it has moved on" }
             ol class="timeline" {
                 @if history.first().is_none_or(|first| text(first, "status") != "PROPOSED") {
                     li { strong { "Proposed" } }
@@ -673,7 +673,10 @@ fn evidence_section(csrf: &str, id: &str, decision: &Value, view: &View, errors:
                         }
                         p { strong { "Why it mattered: " } (text(link, "rationale")) }
                         details open[errors.of(&reason_id).is_some()] {
-                            summary { "Unlink this" }
+                            summary {
+                                "Unlink this"
+                                span class="visually-hidden" { ": " (first_words(link["content"].as_str().unwrap_or(text(link, "rationale")), 8)) }
+                            }
                             form method="post" action={ "/decisions/" (id) "/unlink" } novalidate {
                                 (hidden(csrf))
                                 input type="hidden" name="link_id" value=(lid);

@@ -31,7 +31,10 @@ fn tasks(viewer: &Viewer) -> Vec<(&'static str, &'static str)> {
     if actor.has(Role::Advocate) {
         links.push(("/cases", "My cases"));
     }
-    if actor.has(Role::ComplaintsHandler) || actor.has(Role::ProviderResponder) {
+    if [Role::ComplaintsHandler, Role::ProviderResponder, Role::Advocate, Role::HubMember, Role::HubCoordinator]
+        .iter()
+        .any(|role| actor.has(*role))
+    {
         links.push(("/complaints", "Complaints"));
     }
     if actor.has(Role::Commissioner) {

@@ -109,6 +109,5 @@ pub async fn record<B: Backend>(
 /// This page's routes.
 pub fn routes<B: Backend>() -> axum::Router<B> {
     use axum::routing::get;
-    axum::Router::new()
-        .route("/meetings/new", get(form::<B>).post(record::<B>))
+    axum::Router::new().route("/meetings/new", get(form::<B>).post(record::<B>))
 }

@@ -151,6 +151,20 @@ pub async fn home<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> M
                     p { a class="button" href="/complaints" { "Open the complaints queue" } }
                 }
             }
+            @if [heard_access::Role::HubMember, heard_access::Role::HubCoordinator, heard_access::Role::Advocate].iter().any(|role| viewer.actor.has(*role)) {
+                section class="card" aria-labelledby="raise-title" {
+                    h2 id="raise-title" { "Raise a complaint" }
+                    p { "Someone feels a service broke the Bill of Rights? Record their complaint with them. It is acknowledged within 3 working days." }
+                    p { a href="/complaints/new" { "Raise a complaint" } }
+                }
+            }
+            @if viewer.actor.has(heard_access::Role::ProviderResponder) {
+                section class="card" aria-labelledby="provider-title" {
+                    h2 id="provider-title" { "Complaints about your service" }
+                    p { "Complaints made about your service under the Bill of Rights, and where each one stands. Who made them is not shown." }
+                    p { a class="button" href="/complaints" { "See the complaints" } }
+                }
+            }
             @if viewer.actor.has(heard_access::Role::Commissioner) {
                 section class="card" aria-labelledby="dashboard-title" {
                     h2 id="dashboard-title" { "What people are telling you" }

@@ -98,7 +98,7 @@ pub async fn list<B: Backend>(
                 }
             }
         }
-        h2 id="safeguarding" tabindex="-1" { "Your safeguarding queue" }
+        h2 id="safeguarding" { "Your safeguarding queue" }
         p { "Disclosures of risk routed to you, because you have a duty of care. Nobody else can see them; they are never shared, published or counted in a report." }
         p { "Follow your safeguarding procedure for each one. If the person tells you they want less of it used, or none of it, record that here." }
         @if risks.is_empty() { p { "There is nothing in your safeguarding queue." } }

@@ -171,9 +171,7 @@ impl Period {
             Period::LastQuarter => (Some(before(quarter, 3.months())), Some(quarter.yesterday().unwrap_or(quarter))),
             Period::ThisQuarter => (Some(quarter), Some(today)),
             Period::LastMonth => (Some(before(month, 1.month())), Some(month.yesterday().unwrap_or(month))),
-            Period::LastTwelveMonths => {
-                (Some(before(today, 1.year()).tomorrow().unwrap_or(today)), Some(today))
-            }
+            Period::LastTwelveMonths => (Some(before(today, 1.year()).tomorrow().unwrap_or(today)), Some(today)),
             Period::AllDates => (None, None),
             Period::Dates => return None,
         })
@@ -247,7 +245,10 @@ impl Reference {
         let themes = data["themes"]
             .as_array()
             .map(|themes| {
-                themes.iter().map(|t| (text(t, "id"), text(t, "name"), t["parent"].as_str().map(str::to_owned))).collect()
+                themes
+                    .iter()
+                    .map(|t| (text(t, "id"), text(t, "name"), t["parent"].as_str().map(str::to_owned)))
+                    .collect()
             })
             .unwrap_or_default();
         Reference { hubs, providers, themes }
@@ -400,7 +401,10 @@ impl BuilderForm {
                     }
                     let parsed = text.parse::<Date>().ok();
                     if parsed.is_none() {
-                        errors.add(field, format!("Enter the {} date as a date, for example {example}", field_words(field)));
+                        errors.add(
+                            field,
+                            format!("Enter the {} date as a date, for example {example}", field_words(field)),
+                        );
                     }
                     parsed
                 };
@@ -461,13 +465,25 @@ fn grouped_select(
     }
 }
 
-fn builder_page(viewer: &Viewer, csrf: Option<&str>, form: &BuilderForm, errors: &Errors, reference: &Reference) -> Markup {
+fn builder_page(
+    viewer: &Viewer,
+    csrf: Option<&str>,
+    form: &BuilderForm,
+    errors: &Errors,
+    reference: &Reference,
+) -> Markup {
     let today = today();
     let single = |label: &str, options: Vec<(String, String)>| vec![(label.to_owned(), options)];
     let pair = |(id, name): &(String, String)| (id.clone(), name.clone());
     let mut hubs = vec![(String::new(), vec![(String::new(), "Every hub and the Forum".to_owned())])];
-    hubs.extend(single("Local hubs", reference.hubs.iter().filter(|h| !h.2).map(|h| (h.0.clone(), h.1.clone())).collect()));
-    hubs.extend(single("County forum", reference.hubs.iter().filter(|h| h.2).map(|h| (h.0.clone(), h.1.clone())).collect()));
+    hubs.extend(single(
+        "Local hubs",
+        reference.hubs.iter().filter(|h| !h.2).map(|h| (h.0.clone(), h.1.clone())).collect(),
+    ));
+    hubs.extend(single(
+        "County forum",
+        reference.hubs.iter().filter(|h| h.2).map(|h| (h.0.clone(), h.1.clone())).collect(),
+    ));
     hubs.retain(|(_, options)| !options.is_empty());
     let mut providers = vec![(String::new(), vec![(String::new(), "Every service".to_owned())])];
     providers.extend(single("", reference.providers.iter().map(pair).collect()));
@@ -529,7 +545,11 @@ fn builder_page(viewer: &Viewer, csrf: Option<&str>, form: &BuilderForm, errors:
 
 /// `GET /reports`: the builder. Submitted, it opens the report, or comes back with errors
 /// beside their fields.
-async fn builder<B: Backend>(State(backend): State<B>, headers: HeaderMap, Query(form): Query<BuilderForm>) -> Response {
+async fn builder<B: Backend>(
+    State(backend): State<B>,
+    headers: HeaderMap,
+    Query(form): Query<BuilderForm>,
+) -> Response {
     let viewer = backend.viewer(&headers);
     let csrf = backend.csrf_token(&headers).filter(|_| viewer.actor.is_authenticated());
     let reference = Reference::ask(&backend, &viewer).await;
@@ -541,11 +561,10 @@ async fn builder<B: Backend>(State(backend): State<B>, headers: HeaderMap, Query
             scope.public |= !viewer.actor.is_authenticated();
             Redirect::to(&scope.report_url()).into_response()
         }
-        Err(errors) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            builder_page(&viewer, csrf.as_deref(), &form, &errors, &reference),
-        )
-            .into_response(),
+        Err(errors) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, builder_page(&viewer, csrf.as_deref(), &form, &errors, &reference))
+                .into_response()
+        }
     }
 }
 
@@ -572,9 +591,17 @@ fn percent(value: &Value) -> String {
 fn working_days(value: &Value) -> String {
     match value.as_f64() {
         None => "not enough items to say".to_owned(),
-        Some(days) if (days - 1.0).abs() < f64::EPSILON => "1 working day".to_owned(),
+        Some(days) if days < 0.05 => "the same working day".to_owned(),
+        Some(days) if (days - 1.0).abs() < 0.05 => "1 working day".to_owned(),
+        Some(days) if (days - days.round()).abs() < 0.05 => format!("{days:.0} working days"),
         Some(days) => format!("{days:.1} working days"),
     }
+}
+
+/// One figure of the summary; a figure in words ("fewer than 5") is set smaller than a number.
+fn figure(label: &str, value: String) -> Markup {
+    let number = value.starts_with(|c: char| c.is_ascii_digit());
+    html! { div { dt { (label) } dd class=[(!number).then_some("figure-words")] { (value) } } }
 }
 
 /// `IN_PROGRESS` → `in progress`.
@@ -625,10 +652,10 @@ fn report_page(
         section aria-labelledby="summary" {
             h2 id="summary" { "Summary" }
             dl class="report-figures" {
-                div { dt { "Items shared with commissioners" } dd { (count(&report["sharedItems"])) } }
-                div { dt { "Items that reached a decision or a reasoned answer" } dd { (count(&report["closedItems"])) } }
-                div { dt { "Loop closed" } dd { (percent(&report["loopClosureRate"])) } }
-                div { dt { "Time to a first response (median)" } dd { (working_days(&report["medianWorkingDaysToFirstResponse"])) } }
+                (figure("Items shared with commissioners", count(&report["sharedItems"])))
+                (figure("Items that reached a decision or a reasoned answer", count(&report["closedItems"])))
+                (figure("Loop closed", percent(&report["loopClosureRate"])))
+                (figure("Time to a first response (median)", working_days(&report["medianWorkingDaysToFirstResponse"])))
             }
         }
         section aria-labelledby="said" {
@@ -746,8 +773,7 @@ async fn answer_report<B: Backend>(
     change: bool,
 ) -> Response {
     let asker = if scope.public { Viewer::anonymous() } else { viewer.clone() };
-    let answer =
-        ask(backend, &asker, REPORT_QUERY, json!({ "s": scope.input(), "p": scope.public })).await;
+    let answer = ask(backend, &asker, REPORT_QUERY, json!({ "s": scope.input(), "p": scope.public })).await;
     if let Some((_, _, message)) = answer.errors.first() {
         return cannot(viewer, csrf, StatusCode::BAD_REQUEST, &plain(message));
     }
@@ -756,7 +782,11 @@ async fn answer_report<B: Backend>(
 
 /// `GET /reports/you-said-we-did?hub=&provider=&theme=&from=&to=&public=`: the printable report.
 /// Someone not logged in sees the public version.
-async fn report<B: Backend>(State(backend): State<B>, headers: HeaderMap, Query(query): Query<ReportQuery>) -> Response {
+async fn report<B: Backend>(
+    State(backend): State<B>,
+    headers: HeaderMap,
+    Query(query): Query<ReportQuery>,
+) -> Response {
     let viewer = backend.viewer(&headers);
     let csrf = backend.csrf_token(&headers).filter(|_| viewer.actor.is_authenticated());
     let csrf = csrf.as_deref();
@@ -853,10 +883,7 @@ mod tests {
 
     #[test]
     fn the_last_month_and_the_last_twelve_months_end_where_people_expect() {
-        assert_eq!(
-            Period::LastMonth.days(day("2026-03-31")),
-            Some((Some(day("2026-02-01")), Some(day("2026-02-28"))))
-        );
+        assert_eq!(Period::LastMonth.days(day("2026-03-31")), Some((Some(day("2026-02-01")), Some(day("2026-02-28")))));
         assert_eq!(
             Period::LastTwelveMonths.days(day("2026-11-23")),
             Some((Some(day("2025-11-24")), Some(day("2026-11-23"))))
@@ -869,7 +896,10 @@ mod tests {
     fn quick_choices_say_the_days_they_mean() {
         assert_eq!(Period::LastQuarter.label(day("2026-11-23")), "The last quarter: 1 July to 30 September 2026");
         assert_eq!(Period::LastQuarter.label(day("2026-01-05")), "The last quarter: 1 October to 31 December 2025");
-        assert_eq!(Period::LastTwelveMonths.label(day("2026-11-23")), "The last 12 months: 24 November 2025 to 23 November 2026");
+        assert_eq!(
+            Period::LastTwelveMonths.label(day("2026-11-23")),
+            "The last 12 months: 24 November 2025 to 23 November 2026"
+        );
         assert_eq!(Period::AllDates.label(day("2026-11-23")), "All dates");
     }
 
@@ -915,7 +945,10 @@ mod tests {
         crafted.theme = "getting-help".into();
         let errors = crafted.check(day("2026-11-23"), &reference()).unwrap_err();
         assert!(errors.of("hub").is_some());
-        assert!(errors.of("theme").is_none(), "a theme group can be chosen by address, though the list offers its themes");
+        assert!(
+            errors.of("theme").is_none(),
+            "a theme group can be chosen by address, though the list offers its themes"
+        );
         let unknown = Scope { provider: Some("nobody".into()), ..Scope::default() };
         assert_eq!(reference().unknown(&unknown), Some(("provider", "There is no provider “nobody”.".to_owned())));
     }
@@ -942,7 +975,9 @@ mod tests {
         assert_eq!(count(&json!(7)), "7");
         assert_eq!(count(&Value::Null), "fewer than 5");
         assert_eq!(percent(&json!(0.857)), "86%");
+        assert_eq!(working_days(&json!(0.0)), "the same working day");
         assert_eq!(working_days(&json!(1.0)), "1 working day");
+        assert_eq!(working_days(&json!(3.0)), "3 working days");
         assert_eq!(working_days(&json!(2.26)), "2.3 working days");
         assert_eq!(working_days(&Value::Null), "not enough items to say");
     }

@@ -148,6 +148,18 @@ pub async fn search<B: Backend>(
         .into_response()
 }
 
+/// This page's routes.
+pub fn routes<B: Backend>() -> axum::Router<B> {
+    use axum::routing::get;
+    axum::Router::new().route("/search", get(search::<B>)).route("/assets/search.js", get(script))
+}
+
+/// `GET /assets/search.js`: search as you type, for browsers that run JavaScript.
+async fn script() -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../assets/search.js"))
+        .into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,16 +172,4 @@ mod tests {
         assert_eq!(overlapping.into_string(), "<mark>abc</mark>def");
         assert_eq!(highlighted("abc", &[json!({ "start": 2, "end": 9 })]).into_string(), "abc", "out of range ignored");
     }
-}
-
-/// This page's routes.
-pub fn routes<B: Backend>() -> axum::Router<B> {
-    use axum::routing::get;
-    axum::Router::new().route("/search", get(search::<B>)).route("/assets/search.js", get(script))
-}
-
-/// `GET /assets/search.js`: search as you type, for browsers that run JavaScript.
-async fn script() -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../assets/search.js"))
-        .into_response()
 }

@@ -159,7 +159,10 @@ async fn the_builder_opens_the_report_for_a_period_or_shows_errors_beside_the_da
         .unwrap();
     assert_eq!(backwards.status(), 422);
     let page = backwards.text().await.unwrap();
-    assert!(page.contains("There is a problem") && page.contains("href=\"#to\""), "an error summary linking to the field");
+    assert!(
+        page.contains("There is a problem") && page.contains("href=\"#to\""),
+        "an error summary linking to the field"
+    );
     assert!(page.contains("id=\"to-error\""), "the error beside the end date: {page}");
     assert!(page.contains("value=\"2026-11-20\""), "what was typed is kept");
     let opened = session

@@ -13,7 +13,7 @@ use jiff::civil::Date;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
-const FIELDS: &str = "id stage outcome complainantKind complainantName complainantContact relayedByAdvocateId \
+const FIELDS: &str = "id stage outcome complainantKind route complainantName complainantContact relayedByAdvocateId \
     whatHappened outcomeWanted provider providerName articles { number label } receivedOn learning escalations { to reference } \
     clock { stage acknowledgeBy respondBy workingDaysLeft overdue urgent paused responsePeriod needsExplanation }";
 
@@ -186,8 +186,7 @@ async fn a_provider_sees_a_relayed_complaint_about_itself_but_never_who_made_it_
     let seen = cast.provider.graphql(&complaint_query(), json!({ "id": id })).await;
     let seen = &seen["data"]["complaint"];
     assert_eq!(seen["whatHappened"], "My script was stopped without a review.", "the provider can answer it");
-    assert_eq!(seen["complainantKind"], "RELAYED_BY_ADVOCATE");
-    for withheld in ["complainantName", "complainantContact", "relayedByAdvocateId"] {
+    for withheld in ["complainantKind", "route", "complainantName", "complainantContact", "relayedByAdvocateId"] {
         assert_eq!(seen[withheld], Value::Null, "{withheld} is withheld from the provider: {seen}");
     }
     let handled = cast.handler.graphql(&complaint_query(), json!({ "id": id })).await;

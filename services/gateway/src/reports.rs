@@ -17,7 +17,7 @@ use crate::auth::{Credentials, credentials};
 use crate::server::AppState;
 
 /// The report's address, shared with the web UI's page.
-pub const PATH: &str = "/reports/you-said-we-did";
+const PATH: &str = "/reports/you-said-we-did";
 
 /// The query string of `/reports/you-said-we-did`.
 #[derive(Debug, Default, Deserialize)]
@@ -76,7 +76,9 @@ fn you_said_we_did(state: &AppState, headers: &HeaderMap, query: ReportQuery, cs
         let asked = query.format.as_deref().unwrap_or("html");
         return refuse(
             StatusCode::BAD_REQUEST,
-            &format!("with an API token this report comes as CSV (format=csv), not “{asked}”; or ask GraphQL's youSaidWeDid"),
+            &format!(
+                "with an API token this report comes as CSV (format=csv), not “{asked}”; or ask GraphQL's youSaidWeDid"
+            ),
         );
     }
     let (from, to) = match (date("from", query.from.as_deref()), date("to", query.to.as_deref())) {

@@ -71,6 +71,8 @@ pub struct AppState {
     pub store: EventStore,
     pub identity: IdentityService,
     pub commissioning: CommissioningService,
+    /// Every service, for the web UI to wait on after a change (read your own writes).
+    pub services: Services,
     pub schema: HeardSchema,
     pub http: Arc<HttpMetrics>,
 }
@@ -105,6 +107,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         store: store.clone(),
         identity: services.identity.clone(),
         commissioning: services.commissioning.clone(),
+        services: services.clone(),
         schema,
         http: Arc::new(HttpMetrics::default()),
     };

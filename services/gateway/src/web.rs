@@ -1,23 +1,53 @@
 //! The web UI's view of the server: who is asking (the session cookie only: pages are for
 //! people, not integrations), the CSRF check, and GraphQL run in process on the served schema.
+//!
+//! A page reads its own writes: after a form's mutation succeeds, the page that follows is
+//! rendered only once every service's model has applied the log up to that change, so an item
+//! someone just acknowledged in one service no longer shows as waiting in another.
 
 use axum::http::HeaderMap;
 use heard_api::Viewer;
+use heard_eventstore::EventStore;
 use heard_identity::IdentityService;
 
 use crate::auth::{Credentials, credentials};
 use crate::graphql::HeardSchema;
-use crate::server::AppState;
+use crate::server::{AppState, Services};
 
 #[derive(Clone)]
 pub struct WebBackend {
     schema: HeardSchema,
     identity: IdentityService,
+    store: EventStore,
+    services: Services,
 }
 
 impl WebBackend {
     pub fn new(state: &AppState) -> WebBackend {
-        WebBackend { schema: state.schema.clone(), identity: state.identity.clone() }
+        WebBackend {
+            schema: state.schema.clone(),
+            identity: state.identity.clone(),
+            store: state.store.clone(),
+            services: state.services.clone(),
+        }
+    }
+
+    /// Waits (a few seconds at most) for every service's model to apply the log up to now.
+    async fn settle(&self) {
+        let head = self.store.head().position;
+        let services = &self.services;
+        let within = std::time::Duration::from_secs(5);
+        let all = async {
+            tokio::join!(
+                services.feedback.wait_searchable(head, within),
+                services.rights.caught_up(),
+                services.advocacy.caught_up(),
+                services.commissioning.caught_up(),
+            )
+        };
+        if tokio::time::timeout(within, all).await.is_err() {
+            tracing::warn!(position = head, "a page was rendered before every model caught up");
+        }
     }
 }
 
@@ -38,6 +68,11 @@ impl heard_frontend::Backend for WebBackend {
     }
 
     async fn execute(&self, viewer: Viewer, request: async_graphql::Request) -> async_graphql::Response {
-        self.schema.execute(request.data(viewer)).await
+        let changes = request.query.trim_start().starts_with("mutation");
+        let response = self.schema.execute(request.data(viewer)).await;
+        if changes && response.errors.is_empty() {
+            self.settle().await;
+        }
+        response
     }
 }

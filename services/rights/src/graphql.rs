@@ -236,8 +236,10 @@ impl ComplaintView {
                 .collect()
         })
     }
-    async fn complainant_kind(&self) -> ComplainantKind {
-        self.complaint().complainant.into()
+    /// Who made it (named, anonymous, relayed by an advocate…): complaints handlers and the
+    /// relaying advocate only. A provider sees `null`: even the kind can point at a person.
+    async fn complainant_kind(&self) -> Option<ComplainantKind> {
+        self.full.then(|| self.complaint().complainant.into())
     }
     /// The complainant's name: complaints handlers only, never the provider.
     async fn complainant_name(&self) -> Option<&str> {
@@ -254,8 +256,9 @@ impl ComplaintView {
     async fn handler_id(&self) -> Option<ID> {
         if self.full { self.record.handler.map(|id| ID(id.to_string())) } else { None }
     }
-    async fn route(&self) -> RouteName {
-        self.complaint().route.into()
+    /// How it came in (directly, through a hub, an advocate…); `null` for a provider.
+    async fn route(&self) -> Option<RouteName> {
+        self.full.then(|| self.complaint().route.into())
     }
     /// What happened, in the complainant's words; `null` once their data was erased.
     async fn what_happened(&self) -> Option<&str> {

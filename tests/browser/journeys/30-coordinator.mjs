@@ -1,4 +1,7 @@
-// 2. Hub coordinator: redact the first item in the queue, check the shared version, share it.
+// 2. Hub coordinator: redact the first item in the queue, check the shared version, share it;
+// report back; record that a speaker narrowed their consent (the item leaves the queue); send
+// an item that discloses a risk for safeguarding, find it in the safeguarding queue and record
+// that the person withdrew their consent.
 
 import { check, expect } from "../lib.mjs";
 
@@ -35,6 +38,49 @@ export default async function ({ browser, base }) {
     expect((await page.locator(".notice").innerText()).includes("Recorded"), "the report-back is recorded");
     expect((await page.getByRole("button", { name: "Reported back at a meeting" }).count()) === waiting - 1, "the item leaves the list");
   }
+
+  // The speaker narrows what they agreed to: first forgetting to choose, then "this hub only".
+  await page.getByRole("link", { name: "Moderation", exact: true }).click();
+  await page.waitForURL(/\/moderation/);
+  const narrowed = page.locator("article.item").first();
+  const narrowedId = await narrowed.getAttribute("aria-labelledby");
+  const narrowedSaid = await narrowed.locator(".before-after blockquote").first().innerText();
+  await narrowed.locator("summary").click();
+  await narrowed.getByRole("button", { name: "Change consent" }).click();
+  const consentError = await page.locator(".error-summary a").first();
+  expect((await consentError.innerText()).includes("Choose who may see it now"), "choosing nothing is an error");
+  expect((await consentError.getAttribute("href")).startsWith("#consent-"), "the error links to the item's consent choices");
+  const again = page.locator(`article.item[aria-labelledby="${narrowedId}"]`);
+  expect(await again.locator("details").evaluate((d) => d.open), "the item's consent form is open beside its error");
+  expect(await again.locator(".field-error").first().isVisible(), "the error is beside the choices");
+  await check(page, "moderation-consent-error");
+  await again.locator("input[type=radio][value=HUB]").check();
+  await again.getByRole("button", { name: "Change consent" }).click();
+  expect((await page.locator(".notice").innerText()).includes("Consent changed"), "the consent change is confirmed");
+  expect((await page.locator(`article.item[aria-labelledby="${narrowedId}"]`).count()) === 0, "an item kept in the hub leaves the moderation queue");
+
+  // An item tells of a risk: it goes to a coordinator with a duty of care, and nowhere else.
+  const risky = page.locator("article.item").first();
+  const riskyId = await risky.getAttribute("aria-labelledby");
+  const riskySaid = await risky.locator(".before-after blockquote").first().innerText();
+  expect(riskySaid !== narrowedSaid, "another item");
+  await risky.locator("summary").click();
+  expect((await risky.locator(".more-actions").innerText()).includes("It goes to"), "it says who it goes to");
+  await risky.getByRole("button", { name: "Send for safeguarding" }).click();
+  expect((await page.locator(".notice").innerText()).includes("Sent for safeguarding"), "the flag is confirmed");
+  expect((await page.locator(`article.item[aria-labelledby="${riskyId}"]`).count()) === 0, "the item leaves the moderation queue");
+  await page.getByRole("link", { name: "Open your safeguarding queue" }).click();
+  await page.waitForURL(/\/report-back/);
+  const queued = page.locator(`#risk-${riskyId.replace(/^item-/, "")}`);
+  expect((await queued.count()) === 1, "the item waits in the safeguarding queue");
+  expect((await queued.locator("blockquote").innerText()) === riskySaid, `in the words as said: ${riskySaid}`);
+  await check(page, "safeguarding");
+  await queued.locator("input[type=radio][value=WITHDRAWN]").check();
+  await queued.getByRole("button", { name: "Change consent" }).click();
+  expect((await page.locator(".notice").innerText()).includes("Consent changed"), "the withdrawal is confirmed");
+  const withdrawn = page.locator(`#risk-${riskyId.replace(/^item-/, "")}`);
+  expect((await withdrawn.innerText()).includes("consent withdrawn"), "the words are no longer shown once consent is withdrawn");
+  expect((await withdrawn.getByRole("button", { name: "Change consent" }).count()) === 0, "nothing is left to change");
   await context.close();
 
 }

@@ -1,4 +1,6 @@
-// 4. Advocate: refer a case, accept it, keep the timeline, close it with the client's view.
+// 4. Advocate: refer a case, accept it, record the client's consent to share, keep the
+// timeline, close it with the client's view, record that consent was withdrawn, reopen it.
+// Then pass a complaint on for a client, and follow it under "Complaints you passed on".
 
 import { accessible, check, expect } from "../lib.mjs";
 
@@ -25,6 +27,14 @@ export default async function ({ browser, base }) {
   await page.waitForURL(/\/cases\/[0-9a-f-]+/);
   expect((await page.locator("h1").innerText()) === "River", "the new case opens");
   await page.getByRole("button", { name: "Accept" }).click();
+  expect((await page.locator(".notice").innerText()).includes("Accepted"), "the case is accepted");
+  await page.getByRole("button", { name: "Record consent" }).click();
+  expect((await page.locator(".error-summary a").getAttribute("href")) === "#scope", "consent needs a scope");
+  expect(await page.locator("#scope-error").isVisible(), "the error is beside the choices");
+  await page.check("input[name=scope][value=NAMED_SERVICES]");
+  await page.getByRole("button", { name: "Record consent" }).click();
+  expect((await page.locator(".notice").innerText()).includes("Consent recorded"), "the consent is recorded");
+  expect((await page.locator(".summary-list").innerText()).includes("Only the services they named"), "the consent in force is in plain words");
   await page.check("input[name=action_kind][value=MEETING]");
   await page.fill("#text", "Met River at the hub; agreed to ask for a review meeting.");
   await page.getByRole("button", { name: "Save to the timeline" }).click();
@@ -37,6 +47,40 @@ export default async function ({ browser, base }) {
   await page.fill("#client_view", "I was listened to and the dose stays as it is.");
   await page.getByRole("button", { name: "Close the case" }).click();
   expect((await page.locator("main").innerText()).includes("Closed"), "the case is closed");
+  await check(page, "case-closed");
+  // The client withdraws their consent after the case closed.
+  await page.getByRole("button", { name: "Record that consent was withdrawn" }).click();
+  expect((await page.locator(".notice").innerText()).includes("Consent withdrawn"), "the withdrawal is recorded");
+  expect((await page.locator(".summary-list").innerText()).includes("Withdrawn"), "no consent is in force");
+  expect((await page.getByRole("button", { name: "Record that consent was withdrawn" }).count()) === 0, "there is nothing left to withdraw");
+  // The agreed review did not happen: reopen, first without a reason.
+  await page.getByRole("button", { name: "Reopen the case" }).click();
+  expect((await page.locator(".error-summary a").getAttribute("href")) === "#reopen_reason", "reopening needs a reason");
+  await accessible(page, "case-reopen-errors");
+  await page.fill("#reopen_reason", "The review meeting was cancelled and not rearranged.");
+  await page.getByRole("button", { name: "Reopen the case" }).click();
+  expect((await page.locator(".notice").innerText()).includes("Reopened"), "the case is reopened");
+  expect((await page.locator(".timeline").innerText()).includes("review meeting was cancelled"), "the reopening is on the timeline");
+  expect((await page.getByRole("button", { name: "Save to the timeline" }).count()) === 1, "an open case takes actions again");
+  await check(page, "case-reopened");
+
+  // A client wants to complain without the service knowing who: the advocate passes it on.
+  await page.goto(`${base}/complaints/new`);
+  await page.check("input[name=provider][value=cri]");
+  await page.check("input[name=articles][value='10']");
+  await page.fill("#what_happened", "Released on a Friday with no script arranged, and nobody answered the phone.");
+  await page.fill("#outcome_wanted", "A script ready on the day of release for everyone.");
+  await page.check("input[name=route][value=ADVOCATE]");
+  await page.check("input[name=complainant_kind][value=RELAYED_BY_ADVOCATE]");
+  await page.getByRole("button", { name: "Continue" }).click();
+  expect((await page.locator(".check-answers").innerText()).includes("I am their advocate"), "the check page says it is passed on");
+  await page.getByRole("button", { name: "Record the complaint" }).click();
+  await page.waitForURL(/\/complaints\/raised/);
+  await page.goto(`${base}/complaints`);
+  expect((await page.locator("h1").innerText()) === "Complaints you passed on", "the advocate follows the complaints they passed on");
+  const relayed = page.locator("article.complaint", { hasText: "Released on a Friday with no script arranged, and nobody" });
+  expect((await relayed.count()) >= 1, "the new complaint is listed");
+  expect((await page.locator("main button").count()) === 0, "an advocate does not handle complaints");
   await context.close();
 
 }

@@ -1,17 +1,18 @@
-// 8. Administrator: accounts, a one-time password shown once, a token made and revoked, the log.
+// 8. Administrator: accounts, a one-time password shown once, a token made and revoked, the
+// log; one person's page (what they do changed, an error first; unlocked after someone typed
+// their password wrongly too often); hubs and providers (a hub added, an error first).
 
-import { check, expect } from "../lib.mjs";
+import { check, expect, login } from "../lib.mjs";
+
+const summaryLinks = (page) => page.locator(".error-summary a").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
 
 export default async function ({ browser, base }) {
-  const context = await browser.newContext({ bypassCSP: true });
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.fill("#email", "admin@demo.heard.example");
-  await page.fill("#password", "heard demo admin");
-  await page.click("button[type=submit]");
+  const { context, page } = await login(browser, base, "admin");
   await page.getByRole("link", { name: "Administration", exact: true }).click();
-  await page.waitForURL(/\/admin/);
+  await page.waitForURL(/\/admin$/);
   await check(page, "admin");
+
+  // An account, its one-time password shown once.
   await page.fill("#display_name", "New volunteer");
   await page.fill("#email", "volunteer@demo.heard.example");
   await page.check("input[name=roles][value=HUB_MEMBER]");
@@ -19,12 +20,95 @@ export default async function ({ browser, base }) {
   await page.getByRole("button", { name: "Add the account" }).click();
   expect((await page.locator(".secret").count()) === 1, "the one-time password is shown once");
   expect(!page.url().includes("secret"), "a secret never goes in the address");
+  const password = await page.locator(".secret").innerText();
   expect((await page.locator("table").first().innerText()).includes("volunteer@demo.heard.example"), "the account is listed");
+
+  // A token, made and revoked.
   await page.fill("#label", "County dashboard");
   await page.getByRole("button", { name: "Create a token" }).click();
   expect((await page.locator(".secret").innerText()).startsWith("heard_"), "the token is shown once");
   await page.getByRole("button", { name: "Revoke County dashboard" }).click();
   expect((await page.locator(".notice").innerText()).includes("revoked"), "the token is revoked");
-  await context.close();
 
+  // Someone types the volunteer's password wrongly until the account locks.
+  const other = await browser.newContext({ bypassCSP: true });
+  const guess = await other.newPage();
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    await guess.goto(`${base}/login`);
+    await guess.fill("#email", "volunteer@demo.heard.example");
+    await guess.fill("#password", `wrong guess ${attempt}`);
+    await guess.click("button[type=submit]");
+  }
+  expect((await guess.locator("#email-error").innerText()).includes("locked"), "the account is locked");
+
+  // The volunteer's page: locked, and what they do.
+  await page.goto(`${base}/admin`);
+  const row = page.locator("tr", { hasText: "volunteer@demo.heard.example" });
+  expect((await row.innerText()).includes("Locked"), "the list shows the account is locked");
+  await row.getByRole("link", { name: "New volunteer" }).click();
+  await page.waitForURL(/\/admin\/users\/[0-9a-f-]{36}$/);
+  expect((await page.locator("h1").innerText()) === "New volunteer", "one person's page");
+  expect(await page.getByRole("heading", { name: "Locked after failed logins" }).isVisible(), "it says the account is locked");
+  expect(await page.isChecked("input[name=roles][value=HUB_MEMBER]") && (await page.isChecked("input[name=hubs][value=arun]")), "what they do now is ticked");
+  await check(page, "admin-user");
+
+  // An error first: a coordinator with no hub.
+  await page.uncheck("input[name=roles][value=HUB_MEMBER]");
+  await page.check("input[name=roles][value=HUB_COORDINATOR]");
+  await page.uncheck("input[name=hubs][value=arun]");
+  await page.getByRole("button", { name: "Save what they do" }).click();
+  let links = await summaryLinks(page);
+  expect(JSON.stringify(links) === JSON.stringify(["#hubs"]), `the summary links to the hubs: ${links}`);
+  expect((await page.locator("#hubs-error").innerText()).includes("hub"), "the error is beside the hubs");
+  expect(await page.isChecked("input[name=roles][value=HUB_COORDINATOR]"), "what was ticked is kept");
+  await check(page, "admin-user-errors");
+  await page.check("input[name=hubs][value=arun]");
+  await page.check("input[name=hubs][value=chichester]");
+  await page.getByRole("button", { name: "Save what they do" }).click();
+  await page.waitForURL(/\?done=roles-saved$/);
+  const facts = await page.locator(".summary-list").innerText();
+  expect(facts.includes("Hub coordinator") && !facts.includes("Hub member") && facts.includes("Chichester"), `the new roles are saved: ${facts}`);
+
+  // Unlocked, and the volunteer logs in.
+  await page.getByRole("button", { name: "Unlock the account" }).click();
+  await page.waitForURL(/\?done=unlocked$/);
+  expect((await page.locator(".notice").innerText()).includes("Unlocked"), "the account is unlocked");
+  expect((await page.getByRole("heading", { name: "Locked after failed logins" }).count()) === 0, "and no longer says it is locked");
+  await guess.goto(`${base}/login`);
+  await guess.fill("#email", "volunteer@demo.heard.example");
+  await guess.fill("#password", password);
+  await guess.click("button[type=submit]");
+  await guess.waitForURL(`${base}/`);
+  expect((await guess.getByRole("link", { name: "Moderation", exact: true }).count()) === 1, "logged in, as a coordinator now");
+
+  // Their session shows on their page, and the administrator logs them out of it.
+  await page.reload();
+  await page.getByRole("button", { name: /Log them out of this session/ }).click();
+  await page.waitForURL(/\?done=session-ended$/);
+  expect((await page.locator("main").innerText()).includes("not logged in anywhere"), "the session is ended");
+  await guess.goto(`${base}/moderation`);
+  await guess.waitForURL(`${base}/login`);
+  await other.close();
+
+  // Hubs and providers: an error first, then a new hub.
+  await page.goto(`${base}/admin`);
+  await page.getByRole("link", { name: "Hubs and providers" }).first().click();
+  await page.waitForURL(/\/admin\/hubs$/);
+  expect((await page.locator("table").first().innerText()).includes("West Sussex Forum"), "the hubs and the Forum are listed");
+  await check(page, "admin-hubs");
+  await page.fill("#hub_name", "Bognor Regis");
+  await page.getByRole("button", { name: "Add the hub" }).click();
+  links = await summaryLinks(page);
+  expect(JSON.stringify(links) === JSON.stringify(["#kind", "#area"]), `the summary names what is missing: ${links}`);
+  expect((await page.inputValue("#hub_name")) === "Bognor Regis", "the name is kept");
+  await page.check("input[name=kind][value=HUB]");
+  await page.fill("#area", "West Sussex");
+  await page.getByRole("button", { name: "Add the hub" }).click();
+  await page.waitForURL(/\?done=hub-added$/);
+  expect((await page.locator("table").first().innerText()).includes("Bognor Regis"), "the new hub is listed");
+  await page.fill("#provider_name", "Bognor community pharmacy");
+  await page.getByRole("button", { name: "Add the provider" }).click();
+  await page.waitForURL(/\?done=provider-added/);
+  expect((await page.locator("table").nth(1).innerText()).includes("Bognor community pharmacy"), "the new provider is listed");
+  await context.close();
 }
