@@ -40,6 +40,8 @@ async fn the_web_journeys_work_in_a_real_browser_by_keyboard_and_without_javascr
     if std::env::var("HEARD_JOURNEYS").is_ok_and(|only| !only.is_empty()) {
         return;
     }
+    // The main page of every journey: 7 public, 1 member, 3 search, 2 coordinator, 4 advocate,
+    // 5 complaints (handler, person raising one, provider), 6 commissioner, 8 administrator.
     for page in [
         "home",
         "public-arun",
@@ -47,8 +49,27 @@ async fn the_web_journeys_work_in_a_real_browser_by_keyboard_and_without_javascr
         "home-member",
         "log-feedback",
         "log-feedback-errors",
+        "search",
         "moderation",
+        "report-back",
+        "safeguarding",
+        "cases",
+        "case",
         "complaints",
+        "complaint",
+        "complaint-new",
+        "complaint-check",
+        "complaints-provider",
+        "dashboard",
+        "decisions",
+        "decision",
+        "decision-check",
+        "shared",
+        "reports",
+        "report",
+        "admin",
+        "admin-user",
+        "admin-hubs",
     ] {
         for width in [390, 1280] {
             assert!(shots.join(format!("{page}-{width}.png")).is_file(), "a screenshot of {page} at {width} px");
