@@ -21,7 +21,8 @@ use crate::Backend;
 use crate::forms::{self, Choices, Errors, Input};
 use crate::layout::page;
 use crate::moderation::urlencode;
-use crate::pages::{Answer, ask, field_id, plain, see_login, signed_in};
+use crate::pages::{Answer, ask, field_id, only_for, plain, see_login, signed_in};
+use heard_access::Role;
 
 const ROLES: [(&str, &str); 7] = [
     ("HUB_MEMBER", "Hub member"),
@@ -284,6 +285,9 @@ async fn overview<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    if let Some(refused) = only_for(&viewer, &csrf, Role::Administrator, "administrators") {
+        return refused;
+    }
     let shown = Overview { done: query.done, ..Overview::default() };
     overview_page(&backend, &viewer, &csrf, &shown).await
 }
@@ -300,6 +304,9 @@ fn posted<B: Backend>(
     let fields = Fields(fields);
     if !backend.csrf_matches(&viewer, &fields.value("csrf_token")) {
         return Err(Box::new((StatusCode::FORBIDDEN, EXPIRED).into_response()));
+    }
+    if let Some(refused) = only_for(&viewer, &csrf, Role::Administrator, "administrators") {
+        return Err(Box::new(refused));
     }
     Ok((viewer, csrf, fields))
 }
@@ -522,6 +529,9 @@ async fn user<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    if let Some(refused) = only_for(&viewer, &csrf, Role::Administrator, "administrators") {
+        return refused;
+    }
     user_page(&backend, &viewer, &csrf, &id, query.done.as_deref(), None, &Errors::default()).await
 }
 
@@ -685,6 +695,9 @@ async fn hubs<B: Backend>(State(backend): State<B>, headers: HeaderMap, Query(qu
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    if let Some(refused) = only_for(&viewer, &csrf, Role::Administrator, "administrators") {
+        return refused;
+    }
     hubs_page(&backend, &viewer, &csrf, query.done.as_deref(), &ReferenceForm::default(), &Errors::default()).await
 }
 

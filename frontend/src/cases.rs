@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use crate::Backend;
 use crate::forms::{self, Choices, Errors, Input};
 use crate::layout::page;
-use crate::pages::{ask, field_id, plain, see_login, signed_in};
+use crate::pages::{ask, field_id, only_for, plain, see_login, signed_in};
+use heard_access::Role;
 
 fn options(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs.iter().map(|(v, l)| ((*v).to_owned(), (*l).to_owned())).collect()
@@ -79,6 +80,9 @@ pub async fn list<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    if let Some(refused) = only_for(&viewer, &csrf, Role::Advocate, "advocates") {
+        return refused;
+    }
     let csrf = csrf.as_str();
     let answer = ask(
         &backend,
@@ -157,6 +161,9 @@ pub async fn refer_form<B: Backend>(State(backend): State<B>, headers: HeaderMap
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    if let Some(refused) = only_for(&viewer, &csrf, Role::Advocate, "advocates") {
+        return refused;
+    }
     let csrf = csrf.as_str();
     refer_page(&viewer, csrf, &ReferForm::default(), &Errors::default()).into_response()
 }
@@ -166,6 +173,9 @@ pub async fn refer<B: Backend>(State(backend): State<B>, headers: HeaderMap, For
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    if let Some(refused) = only_for(&viewer, &csrf, Role::Advocate, "advocates") {
+        return refused;
+    }
     let csrf = csrf.as_str();
     if !backend.csrf_matches(&viewer, &form.csrf_token) {
         return (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.")
@@ -556,6 +566,9 @@ pub async fn show<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    if let Some(refused) = only_for(&viewer, &csrf, Role::Advocate, "advocates") {
+        return refused;
+    }
     let csrf = csrf.as_str();
     let mut errors = Errors::default();
     if let Some(error) = &query.error {
@@ -580,6 +593,9 @@ pub async fn act<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    if let Some(refused) = only_for(&viewer, &csrf, Role::Advocate, "advocates") {
+        return refused;
+    }
     let csrf = csrf.as_str();
     if !backend.csrf_matches(&viewer, &value(&fields, "csrf_token")) {
         return (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.")

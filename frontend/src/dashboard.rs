@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use crate::Backend;
 use crate::forms::{self, Errors};
 use crate::layout::page;
-use crate::pages::{ask, plain, see_login, signed_in};
+use crate::pages::{ask, only_for, plain, see_login, signed_in};
 
 /// How many quarters the dashboard shows, the current one last.
 const QUARTERS: usize = 4;
@@ -497,13 +497,8 @@ pub async fn dashboard<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
-    if !viewer.actor.has(Role::Commissioner) {
-        let body = html! {
-            h1 { "The dashboard is for commissioners" }
-            p { "You can see what you may from your home page." }
-            p { a href="/" { "Back to your tasks" } }
-        };
-        return (StatusCode::FORBIDDEN, page(&viewer, "Not available", Some(&csrf), body)).into_response();
+    if let Some(refused) = only_for(&viewer, &csrf, Role::Commissioner, "commissioners") {
+        return refused;
     }
     let hub = query.hub.filter(|hub| !hub.is_empty());
     let quarters = quarters(heard_api::today(), QUARTERS);

@@ -18,7 +18,8 @@ use crate::Backend;
 use crate::forms::{self, Choices, Errors, Input};
 use crate::layout::page;
 use crate::moderation::urlencode;
-use crate::pages::{ask, field_id, plain, see_login, signed_in};
+use crate::pages::{ask, field_id, only_for, plain, see_login, signed_in};
+use heard_access::Role;
 
 /// The picker's search-as-you-type, served as an external script (the CSP allows `'self'`).
 pub const PICKER_JS: &str = include_str!("../assets/picker.js");
@@ -181,7 +182,9 @@ pub async fn list<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> R
     let body = html! {
         h1 { "Decisions" }
         p class="lead" { "What was decided, and what people said that shaped it. The newest come first." }
-        p { a class="button" href="/decisions/new" { "Propose a decision" } }
+        @if viewer.actor.has(Role::Commissioner) {
+            p { a class="button" href="/decisions/new" { "Propose a decision" } }
+        }
         @if decisions.is_empty() { p { "No decisions are recorded yet." } }
         ul class="decision-list" {
             @for decision in &decisions {
@@ -391,6 +394,9 @@ pub async fn new_form<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    if let Some(refused) = only_for(&viewer, &csrf, Role::Commissioner, "commissioners") {
+        return refused;
+    }
     let mut draft = Draft::from_pairs(&pairs);
     if pairs.is_empty() {
         draft.decision_date = today();
@@ -408,6 +414,9 @@ pub async fn propose<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    if let Some(refused) = only_for(&viewer, &csrf, Role::Commissioner, "commissioners") {
+        return refused;
+    }
     if !backend.csrf_matches(&viewer, &value_of(&pairs, "csrf_token")) {
         return expired();
     }
@@ -458,6 +467,8 @@ struct View {
     done: Option<String>,
     errors: Errors,
     values: Vec<(String, String)>,
+    /// Whether the viewer may change the decision (commissioners); everyone else reads it.
+    editable: bool,
 }
 
 impl View {
@@ -520,10 +531,10 @@ async fn decision_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, id:
         (status_section(csrf, id, decision, view, &errors))
         (we_did_section(csrf, id, decision, view, &errors))
         (evidence_section(csrf, id, decision, view, &errors))
-        @if !set_aside(status) {
+        @if view.editable && !set_aside(status) {
             (picker_section(csrf, id, decision, &answer.data, view, &errors))
         }
-        script src="/assets/picker.js" defer {}
+        @if view.editable { script src="/assets/picker.js" defer {} }
     };
     let code = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     (code, page(viewer, &page_title, Some(csrf), body)).into_response()
@@ -547,7 +558,7 @@ fn status_section(csrf: &str, id: &str, decision: &Value, view: &View, errors: &
             }
             @if next.is_empty() {
                 p { "This decision is " (status_words(status).to_lowercase()) ". Its status cannot change any more." }
-            } @else {
+            } @else if view.editable {
                 form method="post" action={ "/decisions/" (id) "/status" } novalidate {
                     (hidden(csrf))
                     (forms::choices(Choices {
@@ -582,7 +593,7 @@ fn we_did_section(csrf: &str, id: &str, decision: &Value, view: &View, errors: &
                         " – due " (text(milestone, "due"))
                         @if let Some(met) = milestone["metOn"].as_str() {
                             " – " span class="tag tag--met" { "Met on " (met) }
-                        } @else if !set_aside(status) {
+                        } @else if view.editable && !set_aside(status) {
                             @if let Some(error) = errors.of(&anchor) {
                                 p class="field-error" { span class="visually-hidden" { "Error: " } (error) }
                             }
@@ -597,7 +608,7 @@ fn we_did_section(csrf: &str, id: &str, decision: &Value, view: &View, errors: &
                     }
                 }
             }
-            @if !set_aside(status) {
+            @if view.editable && !set_aside(status) {
                 details class="add" open[errors.of("milestone_title").is_some() || errors.of("milestone_due").is_some()] {
                     summary { "Add a milestone" }
                     form method="post" action={ "/decisions/" (id) "/milestone" } novalidate {
@@ -617,7 +628,7 @@ fn we_did_section(csrf: &str, id: &str, decision: &Value, view: &View, errors: &
                     @if !text(progress, "note").is_empty() { ": " (text(progress, "note")) }
                 }
             }
-            @if matches!(status, "AGREED" | "IN_PROGRESS") {
+            @if view.editable && matches!(status, "AGREED" | "IN_PROGRESS") {
                 details class="add" open[errors.of("percent").is_some() || errors.of("progress_note").is_some()] {
                     summary { "Record progress" }
                     form method="post" action={ "/decisions/" (id) "/progress" } novalidate {
@@ -627,7 +638,7 @@ fn we_did_section(csrf: &str, id: &str, decision: &Value, view: &View, errors: &
                         button class="button" type="submit" { "Record progress" }
                     }
                 }
-            } @else if !matches!(status, "DONE") && !set_aside(status) {
+            } @else if view.editable && !matches!(status, "DONE") && !set_aside(status) {
                 p class="hint" { "You can record progress once the decision is agreed." }
             }
             h3 { "What came of it" }
@@ -638,7 +649,7 @@ fn we_did_section(csrf: &str, id: &str, decision: &Value, view: &View, errors: &
                     blockquote { p { (text(review, "summary")) } }
                 }
             }
-            @if status == "DONE" {
+            @if view.editable && status == "DONE" {
                 details class="add" open[errors.of("review_summary").is_some()] {
                     summary { "Review the outcome" }
                     form method="post" action={ "/decisions/" (id) "/review" } novalidate {
@@ -647,7 +658,7 @@ fn we_did_section(csrf: &str, id: &str, decision: &Value, view: &View, errors: &
                         button class="button" type="submit" { "Save the review" }
                     }
                 }
-            } @else if !set_aside(status) {
+            } @else if view.editable && !set_aside(status) {
                 p class="hint" { "You can review the outcome once the decision is done." }
             }
         }
@@ -660,7 +671,9 @@ fn evidence_section(csrf: &str, id: &str, decision: &Value, view: &View, errors:
     html! {
         section aria-labelledby="evidence-title" id="evidence" {
             h2 id="evidence-title" { "You said: the evidence" }
-            @if live.is_empty() { p { "Nothing is linked yet. Find feedback to link below." } }
+            @if live.is_empty() {
+                p { "Nothing is linked yet." @if view.editable { " Find feedback to link below." } }
+            }
             ul class="evidence-list" {
                 @for link in &live {
                     @let lid = text(link, "id");
@@ -672,6 +685,7 @@ fn evidence_section(csrf: &str, id: &str, decision: &Value, view: &View, errors:
                             None => { p class="hint" { "The words are no longer shown: the person who said it changed their consent." } }
                         }
                         p { strong { "Why it mattered: " } (text(link, "rationale")) }
+                        @if view.editable {
                         details open[errors.of(&reason_id).is_some()] {
                             summary {
                                 "Unlink this"
@@ -683,6 +697,7 @@ fn evidence_section(csrf: &str, id: &str, decision: &Value, view: &View, errors:
                                 (forms::textarea(&reason_id, "Why are you unlinking it?", &view.value(&reason_id), Some("The link stays in the decision's history, marked as withdrawn, with your reason."), errors))
                                 button class="button button--secondary" type="submit" { "Unlink" }
                             }
+                        }
                         }
                     }
                 }
@@ -814,7 +829,8 @@ pub async fn show<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
-    let view = View { q: query.q, done: query.done, ..View::default() };
+    let editable = viewer.actor.has(Role::Commissioner);
+    let view = View { q: query.q, done: query.done, editable, ..View::default() };
     decision_page(&backend, &viewer, &csrf, &id, &view).await
 }
 
@@ -970,6 +986,9 @@ pub async fn act<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    if let Some(refused) = only_for(&viewer, &csrf, Role::Commissioner, "commissioners") {
+        return refused;
+    }
     if !backend.csrf_matches(&viewer, &value_of(&pairs, "csrf_token")) {
         return expired();
     }
@@ -992,7 +1011,7 @@ pub async fn act<B: Backend>(
             }
         }
     }
-    let view = View { q, done: None, errors, values: pairs };
+    let view = View { q, done: None, errors, values: pairs, editable: true };
     let mut response = decision_page(&backend, &viewer, &csrf, &id, &view).await;
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response

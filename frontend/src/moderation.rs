@@ -15,7 +15,8 @@ use serde_json::{Value, json};
 use crate::Backend;
 use crate::forms::{self, Choices, Errors};
 use crate::layout::page;
-use crate::pages::{ask, plain, see_login, signed_in};
+use crate::pages::{ask, only_for, plain, see_login, signed_in};
+use heard_access::Role;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct QueueQuery {
@@ -170,6 +171,9 @@ pub async fn queue<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    if let Some(refused) = only_for(&viewer, &csrf, Role::HubCoordinator, "hub coordinators") {
+        return refused;
+    }
     let csrf = csrf.as_str();
     let hubs: Vec<String> = viewer.actor.hubs.iter().cloned().collect();
     let hub = query.hub.clone().filter(|hub| hubs.contains(hub)).or_else(|| hubs.first().cloned()).unwrap_or_default();

@@ -80,6 +80,21 @@ pub(crate) fn see_login() -> Response {
     Redirect::to("/login").into_response()
 }
 
+/// A page for one role: `None` when the viewer has it, otherwise a plain "not for you" page
+/// (403) that shows nothing of what the page holds. The API refuses the same people anyway;
+/// this spares them forms they cannot use.
+pub(crate) fn only_for(viewer: &Viewer, csrf: &str, role: heard_access::Role, whose: &str) -> Option<Response> {
+    if viewer.actor.has(role) {
+        return None;
+    }
+    let body = html! {
+        h1 { "This page is for " (whose) }
+        p { "What you can do is on your home page." }
+        p { a href="/" { "Back to your tasks" } }
+    };
+    Some((StatusCode::FORBIDDEN, page(viewer, "Not available", Some(csrf), body)).into_response())
+}
+
 fn with_cookies(mut response: Response, headers: &HeaderMap) -> Response {
     for value in headers.get_all(header::SET_COOKIE) {
         response.headers_mut().append(header::SET_COOKIE, value.clone());

@@ -16,7 +16,8 @@ use crate::Backend;
 use crate::forms::{self, Errors};
 use crate::layout::page;
 use crate::moderation::urlencode;
-use crate::pages::{ask, plain, see_login, signed_in};
+use crate::pages::{ask, only_for, plain, see_login, signed_in};
+use heard_access::Role;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ReportBackQuery {
@@ -47,6 +48,9 @@ pub async fn list<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    if let Some(refused) = only_for(&viewer, &csrf, Role::HubCoordinator, "hub coordinators") {
+        return refused;
+    }
     let csrf = csrf.as_str();
     let mut items: Vec<Value> = Vec::new();
     for state in ["ACKNOWLEDGED", "NOT_ACTED_ON", "LINKED_TO_DECISION", "DECISION_DONE"] {

@@ -15,7 +15,8 @@ use crate::Backend;
 use crate::forms::{self, Errors};
 use crate::layout::page;
 use crate::moderation::urlencode;
-use crate::pages::{ask, plain, see_login, signed_in};
+use crate::pages::{ask, only_for, plain, see_login, signed_in};
+use heard_access::Role;
 
 /// Items on one page.
 const PAGE: i64 = 20;
@@ -225,6 +226,9 @@ pub async fn list<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    if let Some(refused) = only_for(&viewer, &csrf, Role::Commissioner, "commissioners") {
+        return refused;
+    }
     let view = View { state: query.state, before: query.before, done: query.done, ..View::default() };
     list_page(&backend, &viewer, &csrf, &view).await
 }
@@ -286,6 +290,9 @@ pub async fn act<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
+    if let Some(refused) = only_for(&viewer, &csrf, Role::Commissioner, "commissioners") {
+        return refused;
+    }
     if !backend.csrf_matches(&viewer, &value_of(&pairs, "csrf_token")) {
         return (StatusCode::FORBIDDEN, EXPIRED).into_response();
     }

@@ -17,3 +17,4 @@ mod rights;
 mod schema;
 mod server;
 mod tidy;
+mod web;
