@@ -12,6 +12,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use heard_access::Role;
 use heard_api::Viewer;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -21,8 +22,7 @@ use crate::Backend;
 use crate::forms::{self, Choices, Errors, Input};
 use crate::layout::page;
 use crate::moderation::urlencode;
-use crate::pages::{Answer, ask, field_id, only_for, plain, see_login, signed_in};
-use heard_access::Role;
+use crate::pages::{Answer, ask, expired, field_id, only_for, plain, see_login, signed_in, text};
 
 const ROLES: [(&str, &str); 7] = [
     ("HUB_MEMBER", "Hub member"),
@@ -33,8 +33,6 @@ const ROLES: [(&str, &str); 7] = [
     ("PROVIDER_RESPONDER", "Provider responder"),
     ("ADMINISTRATOR", "Administrator"),
 ];
-
-const EXPIRED: &str = "This form has expired. Go back, reload the page and try again.";
 
 /// What happened, by the code a redirect carries: the words come from here, never from the
 /// address, so a link cannot make Heard say something it did not.
@@ -68,10 +66,6 @@ fn when(timestamp: &str) -> String {
 
 fn nodes(value: &Value) -> Vec<Value> {
     value["edges"].as_array().map(|edges| edges.iter().map(|e| e["node"].clone()).collect()).unwrap_or_default()
-}
-
-fn text<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_default()
 }
 
 /// (id, name) of each node of a connection.
@@ -285,7 +279,7 @@ async fn overview<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
-    if let Some(refused) = only_for(&viewer, &csrf, Role::Administrator, "administrators") {
+    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Administrator], "administrators") {
         return refused;
     }
     let shown = Overview { done: query.done, ..Overview::default() };
@@ -303,9 +297,9 @@ fn posted<B: Backend>(
     };
     let fields = Fields(fields);
     if !backend.csrf_matches(&viewer, &fields.value("csrf_token")) {
-        return Err(Box::new((StatusCode::FORBIDDEN, EXPIRED).into_response()));
+        return Err(Box::new(expired()));
     }
-    if let Some(refused) = only_for(&viewer, &csrf, Role::Administrator, "administrators") {
+    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Administrator], "administrators") {
         return Err(Box::new(refused));
     }
     Ok((viewer, csrf, fields))
@@ -529,7 +523,7 @@ async fn user<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
-    if let Some(refused) = only_for(&viewer, &csrf, Role::Administrator, "administrators") {
+    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Administrator], "administrators") {
         return refused;
     }
     user_page(&backend, &viewer, &csrf, &id, query.done.as_deref(), None, &Errors::default()).await
@@ -695,7 +689,7 @@ async fn hubs<B: Backend>(State(backend): State<B>, headers: HeaderMap, Query(qu
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
-    if let Some(refused) = only_for(&viewer, &csrf, Role::Administrator, "administrators") {
+    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Administrator], "administrators") {
         return refused;
     }
     hubs_page(&backend, &viewer, &csrf, query.done.as_deref(), &ReferenceForm::default(), &Errors::default()).await

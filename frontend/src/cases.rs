@@ -6,19 +6,15 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use heard_access::Role;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
-use crate::forms::{self, Choices, Errors, Input};
+use crate::forms::{self, Choices, Errors, Input, csrf_field, options, value_of, words};
 use crate::layout::page;
-use crate::pages::{ask, field_id, only_for, plain, see_login, signed_in};
-use heard_access::Role;
-
-fn options(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(v, l)| ((*v).to_owned(), (*l).to_owned())).collect()
-}
+use crate::pages::{ask, expired, field_id, only_for, plain, see_login, signed_in};
 
 const DOMAINS: [(&str, &str); 10] = [
     ("HOUSING", "Housing"),
@@ -57,10 +53,6 @@ const ACTIONS: [(&str, &str); 5] = [
     ("NOTE", "Note"),
 ];
 
-fn words(pairs: &[(&str, &str)], value: &str) -> String {
-    pairs.iter().find(|(v, _)| *v == value).map_or_else(|| value.to_owned(), |(_, l)| (*l).to_owned())
-}
-
 fn state_words(state: &str) -> &'static str {
     match state {
         "REFERRED" => "Referred: accept or decline",
@@ -80,7 +72,7 @@ pub async fn list<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
-    if let Some(refused) = only_for(&viewer, &csrf, Role::Advocate, "advocates") {
+    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Advocate], "advocates") {
         return refused;
     }
     let csrf = csrf.as_str();
@@ -161,7 +153,7 @@ pub async fn refer_form<B: Backend>(State(backend): State<B>, headers: HeaderMap
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
-    if let Some(refused) = only_for(&viewer, &csrf, Role::Advocate, "advocates") {
+    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Advocate], "advocates") {
         return refused;
     }
     let csrf = csrf.as_str();
@@ -173,13 +165,12 @@ pub async fn refer<B: Backend>(State(backend): State<B>, headers: HeaderMap, For
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
-    if let Some(refused) = only_for(&viewer, &csrf, Role::Advocate, "advocates") {
+    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Advocate], "advocates") {
         return refused;
     }
     let csrf = csrf.as_str();
     if !backend.csrf_matches(&viewer, &form.csrf_token) {
-        return (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.")
-            .into_response();
+        return expired();
     }
     let mut errors = Errors::default();
     if form.issue.trim().is_empty() {
@@ -254,14 +245,6 @@ fn done_words(done: &str) -> Option<&'static str> {
     })
 }
 
-fn hidden(csrf: &str) -> Markup {
-    html! { input type="hidden" name="csrf_token" value=(csrf); }
-}
-
-fn value(fields: &[(String, String)], key: &str) -> String {
-    fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
-}
-
 /// The GraphQL one step on the case page runs, and the word for `?done=`.
 #[derive(Debug, PartialEq)]
 struct CaseRequest {
@@ -274,7 +257,7 @@ struct CaseRequest {
 /// left empty mean today; their format and range are the API's to check.
 fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<CaseRequest, Errors> {
     let mut errors = Errors::default();
-    let field = |key: &str| value(fields, key).trim().to_owned();
+    let field = |key: &str| value_of(fields, key).trim().to_owned();
     let on = |key: &str| Some(field(key)).filter(|on| !on.is_empty());
     let required = |errors: &mut Errors, key: &str, message: &str| {
         if field(key).is_empty() {
@@ -299,7 +282,7 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
             required(&mut errors, "action_kind", "Choose what happened");
             CaseRequest {
                 query: "mutation($id: ID!, $i: RecordCaseActionInput!) { recordCaseAction(id: $id, input: $i) { id } }",
-                variables: json!({ "id": id, "i": { "kind": field("action_kind"), "text": value(fields, "text") } }),
+                variables: json!({ "id": id, "i": { "kind": field("action_kind"), "text": value_of(fields, "text") } }),
                 done: "action",
             }
         }
@@ -431,7 +414,7 @@ async fn case_page<B: Backend>(
     let open = matches!(state, "ACCEPTED" | "ACTIVE");
     let consent_in_force = case["consent"]["scope"].is_string();
     let today = heard_api::today().to_string();
-    let kept = |key: &str| value(values, key);
+    let kept = |key: &str| value_of(values, key);
     let date_or_today = |key: &str| Some(kept(key)).filter(|v| !v.is_empty()).unwrap_or_else(|| today.clone());
     let handover = if open { advocates(backend, viewer).await } else { None };
     let history = case["consentHistory"].as_array().cloned().unwrap_or_default();
@@ -452,10 +435,10 @@ async fn case_page<B: Backend>(
         }
         @if state == "REFERRED" {
             div class="actions" {
-                form method="post" action={ "/cases/" (id) "/accept" } { (hidden(csrf)) button class="button" type="submit" { "Accept" } }
+                form method="post" action={ "/cases/" (id) "/accept" } { (csrf_field(csrf)) button class="button" type="submit" { "Accept" } }
             }
             form method="post" action={ "/cases/" (id) "/decline" } novalidate {
-                (hidden(csrf))
+                (csrf_field(csrf))
                 (forms::input(Input { id: "reason", label: "Or decline, saying why", kind: "text", value: &kept("reason"), hint: None, autocomplete: None }, errors))
                 button class="button button--secondary" type="submit" { "Decline" }
             }
@@ -482,7 +465,7 @@ async fn case_page<B: Backend>(
         @if open {
             h2 { "Record an action" }
             form method="post" action={ "/cases/" (id) "/action" } novalidate {
-                (hidden(csrf))
+                (csrf_field(csrf))
                 (forms::choices(Choices { id: "action_kind", legend: "What happened?", multiple: false, options: options(&ACTIONS), chosen: vec![kept("action_kind")], hint: None }, errors))
                 (forms::textarea("text", "Notes", &kept("text"), Some("Only you can read case notes."), errors))
                 button class="button" type="submit" { "Save to the timeline" }
@@ -498,7 +481,7 @@ async fn case_page<B: Backend>(
             }
             @if matches!(state, "REFERRED" | "ACCEPTED" | "ACTIVE") {
                 form method="post" action={ "/cases/" (id) "/consent" } novalidate {
-                    (hidden(csrf))
+                    (csrf_field(csrf))
                     (forms::choices(Choices { id: "scope", legend: "What has the client agreed to now?", multiple: false, options: options(&SCOPES), chosen: vec![kept("scope")], hint: Some("Record it again if it changes: the latest answer is the one in force.") }, errors))
                     (forms::input(Input { id: "consent_on", label: "When did they agree?", kind: "date", value: &date_or_today("consent_on"), hint: Some("For example, 2026-11-23."), autocomplete: None }, errors))
                     button class="button" type="submit" { "Record consent" }
@@ -506,7 +489,7 @@ async fn case_page<B: Backend>(
             }
             @if consent_in_force {
                 form method="post" action={ "/cases/" (id) "/withdraw" } novalidate {
-                    (hidden(csrf))
+                    (csrf_field(csrf))
                     h3 { "The client withdrew their consent" }
                     (forms::input(Input { id: "withdraw_on", label: "When did they withdraw it?", kind: "date", value: &date_or_today("withdraw_on"), hint: Some("From then on, nothing more is shared. This works on a closed case too."), autocomplete: None }, errors))
                     button class="button button--secondary" type="submit" { "Record that consent was withdrawn" }
@@ -516,7 +499,7 @@ async fn case_page<B: Backend>(
         @if open {
             h2 { "Close the case" }
             form method="post" action={ "/cases/" (id) "/close" } novalidate {
-                (hidden(csrf))
+                (csrf_field(csrf))
                 (forms::select("outcome", "Outcome", &options(&OUTCOMES), &kept("outcome"), errors))
                 (forms::select("reason", "Why it is closing", &options(&CLOSURES), &kept("reason"), errors))
                 (forms::textarea("client_view", "The client's own view of the outcome", &kept("client_view"), Some("In their words."), errors))
@@ -525,7 +508,7 @@ async fn case_page<B: Backend>(
             details class="handover" open[errors.of("advocate_id").is_some()] {
                 summary { "Hand the case to another advocate" }
                 form method="post" action={ "/cases/" (id) "/assign" } novalidate {
-                    (hidden(csrf))
+                    (csrf_field(csrf))
                     @match &handover {
                         Some(advocates) if !advocates.is_empty() => {
                             (forms::select("advocate_id", "Which advocate?", advocates, &kept("advocate_id"), errors))
@@ -541,7 +524,7 @@ async fn case_page<B: Backend>(
         @if state == "CLOSED" {
             h2 { "Reopen the case" }
             form method="post" action={ "/cases/" (id) "/reopen" } novalidate {
-                (hidden(csrf))
+                (csrf_field(csrf))
                 (forms::textarea("reopen_reason", "Why is it opening again?", &kept("reopen_reason"), Some("For example: the agreed review did not happen. The closure stays on record."), errors))
                 (forms::input(Input { id: "reopen_on", label: "When did it open again?", kind: "date", value: &date_or_today("reopen_on"), hint: Some("For example, 2026-11-23."), autocomplete: None }, errors))
                 button class="button" type="submit" { "Reopen the case" }
@@ -566,7 +549,7 @@ pub async fn show<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
-    if let Some(refused) = only_for(&viewer, &csrf, Role::Advocate, "advocates") {
+    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Advocate], "advocates") {
         return refused;
     }
     let csrf = csrf.as_str();
@@ -593,13 +576,12 @@ pub async fn act<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
-    if let Some(refused) = only_for(&viewer, &csrf, Role::Advocate, "advocates") {
+    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Advocate], "advocates") {
         return refused;
     }
     let csrf = csrf.as_str();
-    if !backend.csrf_matches(&viewer, &value(&fields, "csrf_token")) {
-        return (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.")
-            .into_response();
+    if !backend.csrf_matches(&viewer, &value_of(&fields, "csrf_token")) {
+        return expired();
     }
     let errors = match case_request(&step, &id, &fields) {
         Ok(request) => {

@@ -25,10 +25,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
-use crate::forms::{self, Choices, Errors, Input};
+use crate::forms::{self, Choices, Errors, Input, csrf_field, options, value_of, words};
 use crate::layout::page;
 use crate::moderation::urlencode;
-use crate::pages::{ask, field_id, plain, see_login, signed_in};
+use crate::pages::{ask, expired, field_id, only_for, plain, see_login, signed_in, text};
 
 // ---------------------------------------------------------------------------------------------
 // Words
@@ -55,14 +55,6 @@ const KINDS: [(&str, &str); 3] = [
 
 const ESCALATIONS: [(&str, &str); 2] =
     [("PROVIDER_PROCESS", "The provider's own complaints process"), ("OMBUDSMAN", "The ombudsman")];
-
-fn words(pairs: &[(&str, &str)], value: &str) -> String {
-    pairs.iter().find(|(v, _)| *v == value).map_or_else(|| value.to_owned(), |(_, l)| (*l).to_owned())
-}
-
-fn options(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(v, l)| ((*v).to_owned(), (*l).to_owned())).collect()
-}
 
 /// Where a complaint stands; for a handler, with what to do next.
 fn stage_words(stage: &str, handler: bool) -> &'static str {
@@ -102,10 +94,6 @@ fn clock_words(clock: &Value) -> String {
     }
 }
 
-fn text<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_default()
-}
-
 fn nodes(connection: &Value) -> Vec<Value> {
     connection["edges"]
         .as_array()
@@ -126,10 +114,6 @@ fn articles_words(complaint: &Value) -> String {
         .unwrap_or_default()
 }
 
-fn expired() -> Response {
-    (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.").into_response()
-}
-
 fn no_store(mut response: Response) -> Response {
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
@@ -140,14 +124,11 @@ fn is_handler(viewer: &Viewer) -> bool {
 }
 
 /// Who may record a complaint (the policy's `RaiseComplaint`).
-fn may_raise(viewer: &Viewer) -> bool {
-    [Role::ComplaintsHandler, Role::Advocate, Role::HubMember, Role::HubCoordinator]
-        .iter()
-        .any(|role| viewer.actor.has(*role))
-}
+/// Who records complaints (the policy's `RaiseComplaint`).
+const RAISERS: [Role; 4] = [Role::ComplaintsHandler, Role::Advocate, Role::HubMember, Role::HubCoordinator];
 
-fn value_of(fields: &[(String, String)], key: &str) -> String {
-    fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
+fn may_raise(viewer: &Viewer) -> bool {
+    RAISERS.iter().any(|role| viewer.actor.has(*role))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -404,10 +385,6 @@ fn api_errors(answer_errors: &[(Option<String>, Option<String>, String)], known:
     errors
 }
 
-fn hidden(csrf: &str) -> Markup {
-    html! { input type="hidden" name="csrf_token" value=(csrf); }
-}
-
 /// The one-click steps open now, as buttons; `from_queue` brings the handler back to the queue.
 fn quick_steps(csrf: &str, id: &str, stage: &str, paused: bool, from_queue: bool) -> Markup {
     let quick: Vec<Step> = steps_for(stage, paused).into_iter().filter(|step| !step.has_page()).collect();
@@ -416,7 +393,7 @@ fn quick_steps(csrf: &str, id: &str, stage: &str, paused: bool, from_queue: bool
             div class="actions" {
                 @for (n, step) in quick.iter().enumerate() {
                     form method="post" action={ "/complaints/" (id) "/" (step.slug()) } {
-                        (hidden(csrf))
+                        (csrf_field(csrf))
                         @if from_queue { input type="hidden" name="from" value="queue"; }
                         button class={ "button" @if n > 0 { " button--secondary" } } type="submit" { (step.label()) }
                     }
@@ -816,7 +793,7 @@ fn step_page(
                 p { "When the person takes their complaint further: to the provider's own complaints process, or to the ombudsman." }
             }
             form method="post" action={ "/complaints/" (id) "/" (step.slug()) } novalidate {
-                (hidden(csrf))
+                (csrf_field(csrf))
                 (step_fields(step, complaint, form, errors))
                 div class="actions" {
                     button class="button" type="submit" { (step.label()) }
@@ -1142,7 +1119,7 @@ fn raise_page(viewer: &Viewer, csrf: &str, reference: &Reference, form: &RaiseFo
             h1 { "Raise a complaint" }
             p class="lead" { "For when someone says a right in the " (charter) " was not respected. You can check your answers before anything is recorded." }
             form method="post" action="/complaints/new" novalidate {
-                (hidden(csrf))
+                (csrf_field(csrf))
                 (forms::choices(Choices { id: "provider", legend: "Which service provider is it about?", multiple: false, options: reference.providers.clone(), chosen: vec![form.provider.clone()], hint: None }, errors))
                 (forms::input(Input { id: "service", label: "Which part of the service, or where? (optional)", kind: "text", value: &form.service, hint: Some("For example: the needle exchange in Crawley."), autocomplete: Some("off") }, errors))
                 (forms::choices(Choices { id: "articles", legend: "Which rights were not respected?", multiple: true, options: reference.articles.clone(), chosen: form.articles.clone(), hint: Some("Choose all that apply.") }, errors))
@@ -1207,7 +1184,7 @@ fn check_page(viewer: &Viewer, csrf: &str, reference: &Reference, form: &RaiseFo
         html! {
             h1 { "Check your answers before recording the complaint" }
             form method="post" action="/complaints/new/submit" novalidate {
-                (hidden(csrf))
+                (csrf_field(csrf))
                 @for (name, value) in form.pairs() { input type="hidden" name=(name) value=(value); }
                 dl class="summary-list check-answers" {
                     @for (field, question, answer) in &rows {
@@ -1230,22 +1207,16 @@ fn check_page(viewer: &Viewer, csrf: &str, reference: &Reference, form: &RaiseFo
     )
 }
 
-fn not_for_you(viewer: &Viewer, csrf: &str) -> Response {
-    let body = html! {
-        h1 { "Raise a complaint" }
-        p { "Complaints are recorded by hub members, hub coordinators, advocates and the complaints team. If someone wants to complain, put them in touch with their hub or an advocate." }
-    };
-    (StatusCode::FORBIDDEN, page(viewer, "Raise a complaint", Some(csrf), body)).into_response()
-}
-
 /// `GET /complaints/new`: the questions.
 pub async fn raise_form<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> Response {
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
     let csrf = csrf.as_str();
-    if !may_raise(&viewer) {
-        return not_for_you(&viewer, csrf);
+    if let Some(refused) =
+        only_for(&viewer, csrf, &RAISERS, "hub members, coordinators, advocates and the complaints team")
+    {
+        return refused;
     }
     let reference = reference(&backend, &viewer).await;
     let form = RaiseForm { received_on: heard_api::today().to_string(), ..RaiseForm::default() };
@@ -1268,8 +1239,10 @@ pub async fn raise_check<B: Backend>(
         return see_login();
     };
     let csrf = csrf.as_str();
-    if !may_raise(&viewer) {
-        return not_for_you(&viewer, csrf);
+    if let Some(refused) =
+        only_for(&viewer, csrf, &RAISERS, "hub members, coordinators, advocates and the complaints team")
+    {
+        return refused;
     }
     let Some(form) = posted(&backend, &viewer, &fields) else {
         return expired();
@@ -1293,8 +1266,10 @@ pub async fn raise_change<B: Backend>(
         return see_login();
     };
     let csrf = csrf.as_str();
-    if !may_raise(&viewer) {
-        return not_for_you(&viewer, csrf);
+    if let Some(refused) =
+        only_for(&viewer, csrf, &RAISERS, "hub members, coordinators, advocates and the complaints team")
+    {
+        return refused;
     }
     let Some(form) = posted(&backend, &viewer, &fields) else {
         return expired();
@@ -1314,8 +1289,10 @@ pub async fn raise<B: Backend>(
         return see_login();
     };
     let csrf = csrf.as_str();
-    if !may_raise(&viewer) {
-        return not_for_you(&viewer, csrf);
+    if let Some(refused) =
+        only_for(&viewer, csrf, &RAISERS, "hub members, coordinators, advocates and the complaints team")
+    {
+        return refused;
     }
     let Some(form) = posted(&backend, &viewer, &fields) else {
         return expired();

@@ -497,7 +497,7 @@ pub async fn dashboard<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
-    if let Some(refused) = only_for(&viewer, &csrf, Role::Commissioner, "commissioners") {
+    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Commissioner], "commissioners") {
         return refused;
     }
     let hub = query.hub.filter(|hub| !hub.is_empty());

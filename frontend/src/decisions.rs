@@ -9,17 +9,17 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use heard_access::Role;
 use heard_api::Viewer;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
-use crate::forms::{self, Choices, Errors, Input};
+use crate::forms::{self, Choices, Errors, Input, csrf_field, value_of};
 use crate::layout::page;
 use crate::moderation::urlencode;
-use crate::pages::{ask, field_id, only_for, plain, see_login, signed_in};
-use heard_access::Role;
+use crate::pages::{ask, expired, field_id, only_for, plain, see_login, signed_in, text};
 
 /// The picker's search-as-you-type, served as an external script (the CSP allows `'self'`).
 pub const PICKER_JS: &str = include_str!("../assets/picker.js");
@@ -35,8 +35,6 @@ pub(crate) const LADDER: [(u8, &str, &str); 8] = [
     (7, "Delegated power", "people who use services held most of the say"),
     (8, "Citizen control", "people who use services decided it themselves"),
 ];
-
-const EXPIRED: &str = "This form has expired. Go back, reload the page and try again.";
 
 /// How many search results the picker shows at once.
 const PICKER_PAGE: i64 = 20;
@@ -101,22 +99,6 @@ fn rung_words(rung: i64, name: Option<&str>) -> String {
         None => String::new(),
     };
     format!("Rung {rung} of 8: {name}")
-}
-
-fn text<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_default()
-}
-
-fn value_of(pairs: &[(String, String)], key: &str) -> String {
-    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
-}
-
-fn hidden(csrf: &str) -> Markup {
-    html! { input type="hidden" name="csrf_token" value=(csrf); }
-}
-
-fn expired() -> Response {
-    (StatusCode::FORBIDDEN, EXPIRED).into_response()
 }
 
 fn today() -> String {
@@ -337,7 +319,7 @@ fn propose_page(viewer: &Viewer, csrf: &str, draft: &Draft, errors: &Errors) -> 
             h1 { "Propose a decision" }
             p class="lead" { "Record a decision, taken or planned. You can link what people said to it next." }
             form method="post" action="/decisions/new" novalidate {
-                (hidden(csrf))
+                (csrf_field(csrf))
                 input type="hidden" name="step" value="check";
                 (forms::input(Input { id: "title", label: "What was decided, or is proposed?", kind: "text", value: &draft.title, hint: Some("For example: evening opening at the Crawley hub"), autocomplete: Some("off") }, errors))
                 (forms::input(Input { id: "service_area", label: "Service area", kind: "text", value: &draft.service_area, hint: Some("For example: adult drug and alcohol treatment"), autocomplete: Some("off") }, errors))
@@ -374,7 +356,7 @@ fn check_page(viewer: &Viewer, csrf: &str, draft: &Draft) -> Markup {
             h2 { "Now propose the decision" }
             p { "It is recorded as proposed. You can then link feedback to it and move it on as it is agreed and carried out." }
             form method="post" action="/decisions/new" novalidate {
-                (hidden(csrf))
+                (csrf_field(csrf))
                 input type="hidden" name="step" value="propose";
                 @for (id, _) in Draft::QUESTIONS {
                     input type="hidden" name=(id) value=(draft.get(id));
@@ -394,7 +376,7 @@ pub async fn new_form<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
-    if let Some(refused) = only_for(&viewer, &csrf, Role::Commissioner, "commissioners") {
+    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Commissioner], "commissioners") {
         return refused;
     }
     let mut draft = Draft::from_pairs(&pairs);
@@ -414,7 +396,7 @@ pub async fn propose<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
-    if let Some(refused) = only_for(&viewer, &csrf, Role::Commissioner, "commissioners") {
+    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Commissioner], "commissioners") {
         return refused;
     }
     if !backend.csrf_matches(&viewer, &value_of(&pairs, "csrf_token")) {
@@ -560,7 +542,7 @@ fn status_section(csrf: &str, id: &str, decision: &Value, view: &View, errors: &
                 p { "This decision is " (status_words(status).to_lowercase()) ". Its status cannot change any more." }
             } @else if view.editable {
                 form method="post" action={ "/decisions/" (id) "/status" } novalidate {
-                    (hidden(csrf))
+                    (csrf_field(csrf))
                     (forms::choices(Choices {
                         id: "status", legend: "Move it on", multiple: false,
                         options: next.iter().map(|s| ((*s).to_owned(), status_choice(s).to_owned())).collect(),
@@ -598,7 +580,7 @@ fn we_did_section(csrf: &str, id: &str, decision: &Value, view: &View, errors: &
                                 p class="field-error" { span class="visually-hidden" { "Error: " } (error) }
                             }
                             form class="inline-action" method="post" action={ "/decisions/" (id) "/milestone-met" } {
-                                (hidden(csrf))
+                                (csrf_field(csrf))
                                 input type="hidden" name="milestone_id" value=(mid);
                                 button class="button button--secondary" type="submit" {
                                     "Mark as met" span class="visually-hidden" { ": " (text(milestone, "title")) }
@@ -612,7 +594,7 @@ fn we_did_section(csrf: &str, id: &str, decision: &Value, view: &View, errors: &
                 details class="add" open[errors.of("milestone_title").is_some() || errors.of("milestone_due").is_some()] {
                     summary { "Add a milestone" }
                     form method="post" action={ "/decisions/" (id) "/milestone" } novalidate {
-                        (hidden(csrf))
+                        (csrf_field(csrf))
                         (forms::input(Input { id: "milestone_title", label: "What will be done?", kind: "text", value: &view.value("milestone_title"), hint: None, autocomplete: Some("off") }, errors))
                         (forms::input(Input { id: "milestone_due", label: "When is it due?", kind: "date", value: &view.value("milestone_due"), hint: Some("For example, 2026-11-23"), autocomplete: None }, errors))
                         button class="button" type="submit" { "Add the milestone" }
@@ -632,7 +614,7 @@ fn we_did_section(csrf: &str, id: &str, decision: &Value, view: &View, errors: &
                 details class="add" open[errors.of("percent").is_some() || errors.of("progress_note").is_some()] {
                     summary { "Record progress" }
                     form method="post" action={ "/decisions/" (id) "/progress" } novalidate {
-                        (hidden(csrf))
+                        (csrf_field(csrf))
                         (forms::input(Input { id: "percent", label: "How far along is it, in per cent?", kind: "number", value: &view.value("percent"), hint: Some("A number from 0 to 100"), autocomplete: None }, errors))
                         (forms::textarea("progress_note", "A note (optional)", &view.value("progress_note"), None, errors))
                         button class="button" type="submit" { "Record progress" }
@@ -653,7 +635,7 @@ fn we_did_section(csrf: &str, id: &str, decision: &Value, view: &View, errors: &
                 details class="add" open[errors.of("review_summary").is_some()] {
                     summary { "Review the outcome" }
                     form method="post" action={ "/decisions/" (id) "/review" } novalidate {
-                        (hidden(csrf))
+                        (csrf_field(csrf))
                         (forms::textarea("review_summary", "What came of the decision?", &view.value("review_summary"), Some("In plain words, for the hubs and the public."), errors))
                         button class="button" type="submit" { "Save the review" }
                     }
@@ -692,7 +674,7 @@ fn evidence_section(csrf: &str, id: &str, decision: &Value, view: &View, errors:
                                 span class="visually-hidden" { ": " (first_words(link["content"].as_str().unwrap_or(text(link, "rationale")), 8)) }
                             }
                             form method="post" action={ "/decisions/" (id) "/unlink" } novalidate {
-                                (hidden(csrf))
+                                (csrf_field(csrf))
                                 input type="hidden" name="link_id" value=(lid);
                                 (forms::textarea(&reason_id, "Why are you unlinking it?", &view.value(&reason_id), Some("The link stays in the decision's history, marked as withdrawn, with your reason."), errors))
                                 button class="button button--secondary" type="submit" { "Unlink" }
@@ -778,7 +760,7 @@ fn picker_section(csrf: &str, id: &str, decision: &Value, data: &Value, view: &V
                                     details open[errors.of(&rationale_id).is_some()] {
                                         summary { "Link this to the decision" span class="visually-hidden" { ": " (first_words(text(node, "fragment"), 8)) } }
                                         form method="post" action={ "/decisions/" (id) "/link" } novalidate {
-                                            (hidden(csrf))
+                                            (csrf_field(csrf))
                                             input type="hidden" name="kind" value="FEEDBACK_ITEM";
                                             input type="hidden" name="item_id" value=(item_id);
                                             input type="hidden" name="q" value=(q);
@@ -795,7 +777,7 @@ fn picker_section(csrf: &str, id: &str, decision: &Value, data: &Value, view: &V
             h3 { "Or link a theme" }
             p { "A theme stands for everything people said about it." }
             form method="post" action={ "/decisions/" (id) "/link" } novalidate {
-                (hidden(csrf))
+                (csrf_field(csrf))
                 input type="hidden" name="kind" value="THEME";
                 input type="hidden" name="q" value=(q);
                 (forms::select("theme", "Theme", &themes, &view.value("theme"), errors))
@@ -986,7 +968,7 @@ pub async fn act<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
-    if let Some(refused) = only_for(&viewer, &csrf, Role::Commissioner, "commissioners") {
+    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Commissioner], "commissioners") {
         return refused;
     }
     if !backend.csrf_matches(&viewer, &value_of(&pairs, "csrf_token")) {

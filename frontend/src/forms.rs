@@ -158,3 +158,23 @@ pub fn select(id: &str, label: &str, options: &[(String, String)], chosen: &str,
         }
     }
 }
+
+/// A posted form's value for `key`, or "" when it was not sent.
+pub fn value_of(fields: &[(String, String)], key: &str) -> String {
+    fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
+}
+
+/// The session's CSRF token as a hidden field: every form that posts carries one.
+pub fn csrf_field(csrf: &str) -> Markup {
+    html! { input type="hidden" name="csrf_token" value=(csrf); }
+}
+
+/// The plain words for a coded value (`MEETING` → "Meeting"), or the value itself.
+pub fn words(pairs: &[(&str, &str)], value: &str) -> String {
+    pairs.iter().find(|(v, _)| *v == value).map_or_else(|| value.to_owned(), |(_, l)| (*l).to_owned())
+}
+
+/// Coded values and their words, as choices or select options.
+pub fn options(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(v, l)| ((*v).to_owned(), (*l).to_owned())).collect()
+}

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::Backend;
 use crate::forms::{self, Errors, Input};
 use crate::layout::page;
-use crate::pages::{ask, field_id, plain, see_login, signed_in};
+use crate::pages::{ask, expired, field_id, plain, see_login, signed_in};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct MeetingForm {
@@ -71,8 +71,7 @@ pub async fn record<B: Backend>(
     };
     let csrf = csrf.as_str();
     if !backend.csrf_matches(&viewer, &form.csrf_token) {
-        return (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.")
-            .into_response();
+        return expired();
     }
     let mut errors = Errors::default();
     let attendance = form.attendance.trim().parse::<i32>();

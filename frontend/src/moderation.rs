@@ -8,6 +8,7 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use heard_access::Role;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -15,8 +16,7 @@ use serde_json::{Value, json};
 use crate::Backend;
 use crate::forms::{self, Choices, Errors};
 use crate::layout::page;
-use crate::pages::{ask, only_for, plain, see_login, signed_in};
-use heard_access::Role;
+use crate::pages::{ask, expired, only_for, plain, see_login, signed_in};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct QueueQuery {
@@ -171,7 +171,7 @@ pub async fn queue<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
-    if let Some(refused) = only_for(&viewer, &csrf, Role::HubCoordinator, "hub coordinators") {
+    if let Some(refused) = only_for(&viewer, &csrf, &[Role::HubCoordinator], "hub coordinators") {
         return refused;
     }
     let csrf = csrf.as_str();
@@ -301,8 +301,7 @@ async fn act<B: Backend>(
         return see_login();
     }
     if !backend.csrf_matches(&viewer, &form.csrf_token) {
-        return (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.")
-            .into_response();
+        return expired();
     }
     let answer = ask(backend, &viewer, query, variables).await;
     match answer.errors.first() {
@@ -403,8 +402,7 @@ async fn act_on<B: Backend>(
         return see_login();
     }
     if !backend.csrf_matches(&viewer, &form.csrf_token) {
-        return (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.")
-            .into_response();
+        return expired();
     }
     let answer = ask(backend, &viewer, query, variables).await;
     match answer.errors.first() {

@@ -76,15 +76,25 @@ pub(crate) fn plain(message: &str) -> String {
     }
 }
 
+/// A text field of a GraphQL answer, or "" when it is missing or not text.
+pub(crate) fn text<'a>(value: &'a Value, key: &str) -> &'a str {
+    value[key].as_str().unwrap_or_default()
+}
+
+/// The answer to a form whose CSRF token is not the session's: it changes nothing.
+pub(crate) fn expired() -> Response {
+    (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.").into_response()
+}
+
 pub(crate) fn see_login() -> Response {
     Redirect::to("/login").into_response()
 }
 
-/// A page for one role: `None` when the viewer has it, otherwise a plain "not for you" page
+/// A page for some roles: `None` when the viewer has one of them, otherwise a plain "not for you" page
 /// (403) that shows nothing of what the page holds. The API refuses the same people anyway;
 /// this spares them forms they cannot use.
-pub(crate) fn only_for(viewer: &Viewer, csrf: &str, role: heard_access::Role, whose: &str) -> Option<Response> {
-    if viewer.actor.has(role) {
+pub(crate) fn only_for(viewer: &Viewer, csrf: &str, roles: &[heard_access::Role], whose: &str) -> Option<Response> {
+    if roles.iter().any(|role| viewer.actor.has(*role)) {
         return None;
     }
     let body = html! {
@@ -272,8 +282,7 @@ pub async fn logout<B: Backend>(State(backend): State<B>, headers: HeaderMap, Fo
         return Redirect::to("/").into_response();
     }
     if !backend.csrf_matches(&viewer, &form.csrf_token) {
-        return (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.")
-            .into_response();
+        return expired();
     }
     let answer = ask(&backend, &viewer, "mutation { logout }", json!({})).await;
     with_cookies(Redirect::to("/").into_response(), &answer.headers)
@@ -438,8 +447,7 @@ pub async fn log_feedback<B: Backend>(
     let csrf = csrf.as_str();
     let (form, token) = FeedbackForm::from_pairs(&fields);
     if !backend.csrf_matches(&viewer, &token) {
-        return (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.")
-            .into_response();
+        return expired();
     }
     let mut errors = Errors::default();
     if form.text.trim().is_empty() {

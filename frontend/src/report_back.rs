@@ -6,8 +6,9 @@
 
 use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
+use heard_access::Role;
 use maud::html;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -16,8 +17,7 @@ use crate::Backend;
 use crate::forms::{self, Errors};
 use crate::layout::page;
 use crate::moderation::urlencode;
-use crate::pages::{ask, only_for, plain, see_login, signed_in};
-use heard_access::Role;
+use crate::pages::{ask, expired, only_for, plain, see_login, signed_in};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ReportBackQuery {
@@ -48,7 +48,7 @@ pub async fn list<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
-    if let Some(refused) = only_for(&viewer, &csrf, Role::HubCoordinator, "hub coordinators") {
+    if let Some(refused) = only_for(&viewer, &csrf, &[Role::HubCoordinator], "hub coordinators") {
         return refused;
     }
     let csrf = csrf.as_str();
@@ -140,8 +140,7 @@ pub async fn record<B: Backend>(
         return see_login();
     }
     if !backend.csrf_matches(&viewer, &form.csrf_token) {
-        return (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.")
-            .into_response();
+        return expired();
     }
     let answer =
         ask(&backend, &viewer, "mutation($id: ID!) { recordFedBack(id: $id) { id } }", json!({ "id": form.id })).await;
@@ -164,8 +163,7 @@ pub async fn consent<B: Backend>(
     }
     let value = |key: &str| fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default();
     if !backend.csrf_matches(&viewer, &value("csrf_token")) {
-        return (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.")
-            .into_response();
+        return expired();
     }
     let id = value("id");
     let error = |message: &str| {

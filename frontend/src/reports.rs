@@ -22,7 +22,7 @@ use crate::Backend;
 use crate::forms::{self, Choices, Errors, Input};
 use crate::layout::page;
 use crate::moderation::urlencode;
-use crate::pages::{ask, plain};
+use crate::pages::{ask, plain, text};
 
 /// Where the printable report lives.
 const REPORT_PATH: &str = "/reports/you-said-we-did";
@@ -607,10 +607,6 @@ fn figure(label: &str, value: String) -> Markup {
 /// `IN_PROGRESS` → `in progress`.
 fn words(value: &Value) -> String {
     value.as_str().unwrap_or_default().replace('_', " ").to_lowercase()
-}
-
-fn text<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_default()
 }
 
 /// A day from GraphQL (`2026-11-23`) in words, or as it came if it is not one.

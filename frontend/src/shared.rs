@@ -6,22 +6,21 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use heard_access::Role;
 use heard_api::Viewer;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
-use crate::forms::{self, Errors};
+
+use crate::forms::{self, Errors, value_of};
 use crate::layout::page;
 use crate::moderation::urlencode;
-use crate::pages::{ask, only_for, plain, see_login, signed_in};
-use heard_access::Role;
+use crate::pages::{ask, expired, only_for, plain, see_login, signed_in, text};
 
 /// Items on one page.
 const PAGE: i64 = 20;
-
-const EXPIRED: &str = "This form has expired. Go back, reload the page and try again.";
 
 /// The two lists: (value in the URL, loop state, tab label).
 const TABS: [(&str, &str, &str); 2] =
@@ -30,14 +29,6 @@ const TABS: [(&str, &str, &str); 2] =
 /// The tab for a `state` in the URL (the first when it is unknown).
 pub(crate) fn tab(state: &str) -> (&'static str, &'static str, &'static str) {
     TABS.iter().copied().find(|(value, _, _)| *value == state).unwrap_or(TABS[0])
-}
-
-fn text<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_default()
-}
-
-fn value_of(pairs: &[(String, String)], key: &str) -> String {
-    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default()
 }
 
 /// The list's address, keeping the tab and the page.
@@ -226,7 +217,7 @@ pub async fn list<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
-    if let Some(refused) = only_for(&viewer, &csrf, Role::Commissioner, "commissioners") {
+    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Commissioner], "commissioners") {
         return refused;
     }
     let view = View { state: query.state, before: query.before, done: query.done, ..View::default() };
@@ -290,11 +281,11 @@ pub async fn act<B: Backend>(
     let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
         return see_login();
     };
-    if let Some(refused) = only_for(&viewer, &csrf, Role::Commissioner, "commissioners") {
+    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Commissioner], "commissioners") {
         return refused;
     }
     if !backend.csrf_matches(&viewer, &value_of(&pairs, "csrf_token")) {
-        return (StatusCode::FORBIDDEN, EXPIRED).into_response();
+        return expired();
     }
     if !["acknowledge", "answer", "link"].contains(&action.as_str()) {
         return (StatusCode::NOT_FOUND, "There is no such action.").into_response();
