@@ -3,6 +3,7 @@
 
 mod access;
 mod advocacy;
+mod attacks;
 mod browser;
 mod cli;
 mod commissioning;
