@@ -41,7 +41,14 @@ pub trait Backend: Clone + Send + Sync + 'static {
     fn csrf_token(&self, headers: &HeaderMap) -> Option<String>;
     /// Whether a form's CSRF token belongs to the viewer's session.
     fn csrf_matches(&self, viewer: &Viewer, token: &str) -> bool;
-    /// Runs a GraphQL request as `viewer` against the schema the API serves.
+    /// A new visit to the login form: the `Set-Cookie` header value that names it, and the
+    /// token the form must send back.
+    fn login_challenge(&self) -> (String, String);
+    /// Whether a posted login form came from Heard's own login page in this browser: its
+    /// token matches the visit cookie, and the browser says the post came from this site.
+    fn login_form_is_ours(&self, headers: &HeaderMap, token: &str) -> bool;
+    /// Runs a GraphQL request as `viewer` against the schema the API serves. The request may
+    /// carry `heard_api::ClientIp`, which the server puts into each HTTP request's extensions.
     fn execute(
         &self,
         viewer: Viewer,

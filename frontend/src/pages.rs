@@ -2,11 +2,11 @@
 //! and for a form posts back to itself: errors come back beside their fields.
 
 use async_graphql::{Request, Variables};
-use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use heard_api::Viewer;
+use axum::{Extension, Form};
+use heard_api::{ClientIp, Viewer};
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -30,7 +30,11 @@ pub(crate) struct Answer {
 }
 
 pub(crate) async fn ask<B: Backend>(backend: &B, viewer: &Viewer, query: &str, variables: Value) -> Answer {
-    let request = Request::new(query).variables(Variables::from_json(variables));
+    ask_request(backend, viewer, Request::new(query).variables(Variables::from_json(variables))).await
+}
+
+/// [`ask`], for a request that carries more than a query and variables.
+pub(crate) async fn ask_request<B: Backend>(backend: &B, viewer: &Viewer, request: Request) -> Answer {
     let response = backend.execute(viewer.clone(), request).await;
     let errors = response
         .errors
@@ -213,9 +217,27 @@ pub struct LoginForm {
     email: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    login_token: String,
 }
 
-fn login_page(viewer: &Viewer, email: &str, errors: &Errors) -> Markup {
+/// The login page, with a fresh visit cookie and its token in the form.
+fn login_response<B: Backend>(
+    backend: &B,
+    status: StatusCode,
+    viewer: &Viewer,
+    email: &str,
+    errors: &Errors,
+) -> Response {
+    let (cookie, token) = backend.login_challenge();
+    let mut response = (status, login_page(viewer, email, &token, errors)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+fn login_page(viewer: &Viewer, email: &str, token: &str, errors: &Errors) -> Markup {
     page(
         viewer,
         if errors.is_empty() { "Log in" } else { "Error: Log in" },
@@ -224,6 +246,7 @@ fn login_page(viewer: &Viewer, email: &str, errors: &Errors) -> Markup {
             (forms::summary(errors))
             h1 { "Log in" }
             form method="post" action="/login" novalidate {
+                input type="hidden" name="login_token" value=(token);
                 (forms::input(Input { id: "email", label: "Email address", kind: "email", value: email, hint: None, autocomplete: Some("username") }, errors))
                 (forms::input(Input { id: "password", label: "Password", kind: "password", value: "", hint: None, autocomplete: Some("current-password") }, errors))
                 button class="button" type="submit" { "Log in" }
@@ -238,12 +261,25 @@ pub async fn login_form<B: Backend>(State(backend): State<B>, headers: HeaderMap
     if viewer.actor.is_authenticated() {
         return Redirect::to("/").into_response();
     }
-    login_page(&viewer, "", &Errors::default()).into_response()
+    login_response(&backend, StatusCode::OK, &viewer, "", &Errors::default())
 }
 
-/// `POST /login`: the `login` mutation; its cookies go back with a redirect home.
-pub async fn login<B: Backend>(State(backend): State<B>, headers: HeaderMap, Form(form): Form<LoginForm>) -> Response {
+/// `POST /login`: the `login` mutation; its cookies go back with a redirect home. A form that
+/// did not come from this browser's visit to the login page (another site posting it, a
+/// replayed form) is refused before the password is looked at. The login is throttled by the
+/// client's address exactly as GraphQL's is.
+pub async fn login<B: Backend>(
+    State(backend): State<B>,
+    client: Option<Extension<ClientIp>>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let viewer = backend.viewer(&headers);
+    if !backend.login_form_is_ours(&headers, &form.login_token) {
+        let mut errors = Errors::default();
+        errors.add("email", "This login form has expired or came from another website. Log in again here.");
+        return login_response(&backend, StatusCode::FORBIDDEN, &viewer, form.email.trim(), &errors);
+    }
     let mut errors = Errors::default();
     if form.email.trim().is_empty() {
         errors.add("email", "Enter your email address");
@@ -252,13 +288,13 @@ pub async fn login<B: Backend>(State(backend): State<B>, headers: HeaderMap, For
         errors.add("password", "Enter your password");
     }
     if errors.is_empty() {
-        let answer = ask(
-            &backend,
-            &viewer,
-            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { csrfToken } }",
-            json!({ "e": form.email.trim(), "p": form.password }),
-        )
-        .await;
+        let mut request =
+            Request::new("mutation($e: String!, $p: String!) { login(email: $e, password: $p) { csrfToken } }")
+                .variables(Variables::from_json(json!({ "e": form.email.trim(), "p": form.password })));
+        if let Some(Extension(client)) = client {
+            request = request.data(client);
+        }
+        let answer = ask_request(&backend, &viewer, request).await;
         if answer.errors.is_empty() {
             return with_cookies(Redirect::to("/").into_response(), &answer.headers);
         }
@@ -266,7 +302,7 @@ pub async fn login<B: Backend>(State(backend): State<B>, headers: HeaderMap, For
             errors.add("email", plain(&message));
         }
     }
-    (StatusCode::UNPROCESSABLE_ENTITY, login_page(&viewer, form.email.trim(), &errors)).into_response()
+    login_response(&backend, StatusCode::UNPROCESSABLE_ENTITY, &viewer, form.email.trim(), &errors)
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -579,9 +579,30 @@ pub struct AccessRecorded {
     pub actor: Option<Uuid>,
     pub action: String,
     pub resource_kind: String,
+    /// The id asked for, as [`recordable_id`] keeps it.
     pub resource_id: Option<String>,
+    /// Every record of one page of a list read, in one event (empty for a single read).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_ids: Vec<String>,
     pub allowed: bool,
     pub reason: Option<String>,
+}
+
+/// The longest id the access log keeps as it was sent; Heard's own ids are at most 36.
+pub const MAX_RECORDED_ID: usize = 64;
+
+/// An id as the access log keeps it. Ids come from the caller, so one that is long, or holds
+/// anything but letters, digits, `-`, `_` and `.`, is not an id Heard gave out: it is kept as
+/// `sha256:` and the first 16 hex digits of its hash, so that the log neither grows with what
+/// a caller sends nor keeps text someone typed (which could be a name).
+pub fn recordable_id(id: &str) -> String {
+    let plain = id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if plain && !id.is_empty() && id.len() <= MAX_RECORDED_ID {
+        return id.to_owned();
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(id.as_bytes());
+    format!("sha256:{}", hex::encode(&digest[..8]))
 }
 
 impl AccessRecorded {
@@ -595,12 +616,31 @@ impl AccessRecorded {
             actor: actor.account,
             action: action.as_str().to_owned(),
             resource_kind: kind.to_owned(),
-            resource_id: id,
+            resource_id: id.as_deref().map(recordable_id),
+            resource_ids: Vec::new(),
             allowed: decision.is_allowed(),
             reason: match decision {
                 Decision::Allow => None,
                 Decision::Deny(denial) => Some(denial.reason.to_owned()),
             },
+        }
+    }
+
+    /// One allowed read of a page of a list: every record's id in one event.
+    pub fn list_read(actor: &Actor, action: Action, resources: &[Resource]) -> Self {
+        let kind = resources.first().map(|resource| resource.kind_and_id().0).unwrap_or("system");
+        AccessRecorded {
+            actor: actor.account,
+            action: action.as_str().to_owned(),
+            resource_kind: kind.to_owned(),
+            resource_id: None,
+            resource_ids: resources
+                .iter()
+                .filter_map(|resource| resource.kind_and_id().1)
+                .map(|id| recordable_id(&id))
+                .collect(),
+            allowed: true,
+            reason: None,
         }
     }
 }

@@ -347,3 +347,16 @@ fn a_provider_responder_sees_a_relayed_complaint_about_their_provider_but_never_
     assert!(!may(&responder, Action::ViewComplainant, &relayed).is_allowed());
     assert!(!may(&responder, Action::HandleComplaint, &relayed).is_allowed());
 }
+
+#[test]
+fn an_id_heard_did_not_give_out_is_kept_only_as_a_short_hash() {
+    assert_eq!(crate::recordable_id("arun"), "arun");
+    let uuid = someone_else().to_string();
+    assert_eq!(crate::recordable_id(&uuid), uuid);
+    let huge = "x".repeat(100_000);
+    let kept = crate::recordable_id(&huge);
+    assert!(kept.starts_with("sha256:") && kept.len() == 23, "{kept}");
+    let typed = crate::recordable_id("Delphine Smith");
+    assert!(!typed.contains("Delphine"), "a typed name is not kept: {typed}");
+    assert_eq!(typed, crate::recordable_id("Delphine Smith"), "the same id always gives the same hash");
+}

@@ -35,8 +35,9 @@ impl ErrorCode {
 pub enum ApiError {
     Unauthenticated(String),
     Forbidden(String),
-    /// `what` was not found (or is hidden from the asker, which looks the same).
-    NotFound(String),
+    /// Not found, or hidden from the asker: the two answer byte for byte the same, so nobody
+    /// can tell a record they may not see from one that does not exist.
+    NotFound,
     Conflict(String),
     /// `field` is the input field, in the client's spelling (`input.email`).
     BadUserInput {
@@ -51,7 +52,15 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// The one message for "does not exist" and "not yours".
+pub const NOT_FOUND_MESSAGE: &str = "not found: there is nothing with this id that you may see";
+
 impl ApiError {
+    /// Not found, or not the asker's to see (the same answer).
+    pub fn not_found() -> Self {
+        ApiError::NotFound
+    }
+
     pub fn bad_input(field: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::BadUserInput { field: field.into(), message: message.into() }
     }
@@ -70,7 +79,7 @@ impl ApiError {
             ApiError::Unauthenticated(message) | ApiError::Forbidden(message) | ApiError::Conflict(message) => {
                 message.clone()
             }
-            ApiError::NotFound(what) => format!("{what} not found"),
+            ApiError::NotFound => NOT_FOUND_MESSAGE.to_owned(),
             ApiError::BadUserInput { field, message } => format!("{field}: {message}"),
             ApiError::Internal { reference } => {
                 format!("something went wrong on our side; please try again (reference {reference})")
@@ -82,7 +91,7 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated(_) => ErrorCode::Unauthenticated,
             ApiError::Forbidden(_) => ErrorCode::Forbidden,
-            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::NotFound => ErrorCode::NotFound,
             ApiError::Conflict(_) => ErrorCode::Conflict,
             ApiError::BadUserInput { .. } => ErrorCode::BadUserInput,
             ApiError::Internal { .. } => ErrorCode::Internal,

@@ -10,6 +10,7 @@
 //! - [`paginate`]: Relay cursor connections for every list.
 
 mod error;
+pub mod limits;
 mod pagination;
 pub mod rollup;
 
@@ -18,6 +19,7 @@ use heard_access::{AccessRecorded, Action, Actor, Decision, Resource};
 use heard_eventstore::{EventStore, ExpectedRevision, NewEvent, StreamName};
 
 pub use error::{ApiError, ApiResult, ErrorCode};
+pub use limits::{AccessBudget, access_counters};
 pub use pagination::{MAX_PAGE, paginate};
 
 /// Who is asking, and how they proved it.
@@ -49,21 +51,27 @@ pub fn account(ctx: &Context<'_>) -> ApiResult<uuid::Uuid> {
     viewer(ctx).actor.account.ok_or_else(|| ApiError::Unauthenticated("you need to log in first".into()))
 }
 
-/// Asks the policy. A refusal is appended to the access log and becomes `UNAUTHENTICATED`,
-/// `FORBIDDEN`, or `NOT_FOUND` when the resource's existence must stay hidden.
+/// Asks the policy. A refusal becomes `UNAUTHENTICATED`, `FORBIDDEN`, or `NOT_FOUND` when the
+/// resource's existence must stay hidden. A logged-in person's refusal is appended to the
+/// access log (within the request's [`AccessBudget`]); an anonymous one is only counted, so
+/// that nobody can grow the permanent log without an account.
 pub async fn authorize(ctx: &Context<'_>, action: Action, resource: &Resource) -> ApiResult<()> {
     let actor = viewer(ctx).actor.clone();
     let decision = heard_access::may(&actor, action, resource);
     match decision {
         Decision::Allow => Ok(()),
         Decision::Deny(denial) => {
-            if let Ok(store) = ctx.data::<EventStore>() {
+            if !actor.is_authenticated() {
+                limits::count_anonymous_refusal();
+            } else if let Ok(store) = ctx.data::<EventStore>()
+                && AccessBudget::take(ctx)
+            {
                 record(store, &actor, action, resource, decision).await?;
             }
             Err(if denial.unauthenticated {
                 ApiError::Unauthenticated(denial.reason.into())
             } else if denial.conceal {
-                ApiError::NotFound(resource.kind_and_id().0.replace('_', " "))
+                ApiError::not_found()
             } else {
                 ApiError::Forbidden(denial.reason.into())
             })
@@ -81,18 +89,23 @@ pub fn allowed(ctx: &Context<'_>, action: Action, resource: &Resource) -> bool {
 pub async fn record_read(ctx: &Context<'_>, action: Action, resource: &Resource) -> ApiResult<()> {
     let actor = viewer(ctx).actor.clone();
     let store = ctx.data::<EventStore>().map_err(|_| ApiError::internal("no event store in the schema"))?;
+    if !AccessBudget::take(ctx) {
+        return Ok(());
+    }
     record(store, &actor, action, resource, Decision::Allow).await
 }
 
-/// Records allowed reads of several records (one page of a list) in one append.
+/// Records allowed reads of several records (one page of a list) as one access event.
 pub async fn record_reads(ctx: &Context<'_>, action: Action, resources: &[Resource]) -> ApiResult<()> {
     if resources.is_empty() {
         return Ok(());
     }
     let actor = viewer(ctx).actor.clone();
     let store = ctx.data::<EventStore>().map_err(|_| ApiError::internal("no event store in the schema"))?;
-    let decisions: Vec<(&Resource, Decision)> = resources.iter().map(|r| (r, Decision::Allow)).collect();
-    append_access(store, &actor, action, &decisions).await
+    if !AccessBudget::take(ctx) {
+        return Ok(());
+    }
+    append_access(store, vec![AccessRecorded::list_read(&actor, action, resources)]).await
 }
 
 /// Appends one access event to today's stream in the `access` category.
@@ -103,23 +116,15 @@ pub async fn record(
     resource: &Resource,
     decision: Decision,
 ) -> ApiResult<()> {
-    append_access(store, actor, action, &[(resource, decision)]).await
+    append_access(store, vec![AccessRecorded::new(actor, action, resource, decision)]).await
 }
 
-async fn append_access(
-    store: &EventStore,
-    actor: &Actor,
-    action: Action,
-    decisions: &[(&Resource, Decision)],
-) -> ApiResult<()> {
+async fn append_access(store: &EventStore, records: Vec<AccessRecorded>) -> ApiResult<()> {
     let today = jiff::Zoned::now().with_time_zone(jiff::tz::TimeZone::UTC).strftime("%Y%m%d").to_string();
     let stream = StreamName::of(AccessRecorded::CATEGORY, today).map_err(ApiError::internal)?;
-    let events = decisions
+    let events = records
         .iter()
-        .map(|(resource, decision)| {
-            NewEvent::new(AccessRecorded::EVENT_TYPE, 1, &AccessRecorded::new(actor, action, resource, *decision))
-                .map_err(ApiError::internal)
-        })
+        .map(|record| NewEvent::new(AccessRecorded::EVENT_TYPE, 1, record).map_err(ApiError::internal))
         .collect::<ApiResult<Vec<_>>>()?;
     store.append(&stream, ExpectedRevision::Any, events).await.map_err(ApiError::internal)?;
     Ok(())

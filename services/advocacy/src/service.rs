@@ -315,7 +315,7 @@ fn referral_field(rejection: Rejection) -> Rejection {
 }
 
 fn not_found() -> ApiError {
-    ApiError::NotFound("case".into())
+    ApiError::NotFound
 }
 
 /// The client's details were erased: their key is gone, so nothing personal can be added.

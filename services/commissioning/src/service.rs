@@ -448,14 +448,14 @@ impl CommissioningService {
         decide: impl FnOnce(&Decision, &State) -> ApiResult<decision::Event>,
     ) -> ApiResult<Decision> {
         let (event, revision) = self.read(|state| {
-            let found = state.decisions.get(&id).ok_or_else(|| ApiError::NotFound("decision".into()))?;
+            let found = state.decisions.get(&id).ok_or_else(|| ApiError::NotFound)?;
             Ok::<_, ApiError>((decide(found, state)?, found.revision))
         })?;
         let stream = StreamName::of(DECISION, id).map_err(ApiError::internal)?;
         self.model
             .append(&stream, ExpectedRevision::Exact(revision), vec![stored(event.event_type(), &event, by)?])
             .await?;
-        self.decision(id).ok_or_else(|| ApiError::NotFound("decision".into()))
+        self.decision(id).ok_or_else(|| ApiError::NotFound)
     }
 
     pub async fn link_evidence(
@@ -479,7 +479,7 @@ impl CommissioningService {
         let (event, revision) = self.read(|state| {
             let found = state.items.get(&item).filter(|found| found.for_commissioners());
             if found.is_none() {
-                return Err(ApiError::NotFound("feedback".into()));
+                return Err(ApiError::NotFound);
             }
             let current = state.answers.get(&item);
             let today = heard_api::today();

@@ -365,12 +365,12 @@ async fn item_for(ctx: &Context<'_>, field: &str, id: &ID, action: Action) -> Re
             authorize(ctx, action, &Resource::Feedback(item.facts())).await?;
             Ok(item)
         }
-        None => Err(ApiError::NotFound("feedback item".into()).into()),
+        None => Err(ApiError::NotFound.into()),
     }
 }
 
 fn shown(ctx: &Context<'_>, item: Item) -> Result<FeedbackItem> {
-    view_of(&viewer(ctx).actor, item).ok_or_else(|| ApiError::NotFound("feedback item".into()).into())
+    view_of(&viewer(ctx).actor, item).ok_or_else(|| ApiError::NotFound.into())
 }
 
 #[derive(Default)]
@@ -748,7 +748,7 @@ fn theme_node(ctx: &Context<'_>, id: &str) -> Result<ThemeNode> {
     service(ctx)
         .read(|state| state.vocabulary.resolve(id).cloned())
         .map(|theme| ThemeNode { id: ID(theme.id), name: theme.name, parent: theme.parent.map(ID) })
-        .ok_or_else(|| ApiError::NotFound("theme".into()).into())
+        .ok_or_else(|| ApiError::NotFound.into())
 }
 
 /// Domain field names are the input's; in a mutation they sit under `input.`.

@@ -17,7 +17,9 @@ use std::sync::Mutex;
 
 use heard_access::{Actor, Consent, Role};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, RangeQuery, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
+};
 use tantivy::schema::{
     FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TEXT, TantivyDocument, Value,
 };
@@ -232,24 +234,9 @@ impl SearchIndex {
     pub fn search(&self, actor: &Actor, request: &SearchRequest) -> SearchResult<SearchOutcome> {
         let f = self.fields;
         let searcher = self.reader.searcher();
-        let text = request.text.trim();
-        let parse = |field: Field| -> Box<dyn Query> {
-            if text.is_empty() {
-                return Box::new(AllQuery);
-            }
-            let mut parser = QueryParser::for_index(&self.index, vec![field]);
-            parser.set_conjunction_by_default();
-            parser.set_field_fuzzy(field, false, 1, true);
-            parser.parse_query_lenient(text).0
-        };
-        let exact = |field: Field| -> Box<dyn Query> {
-            if text.is_empty() {
-                return Box::new(AllQuery);
-            }
-            let mut parser = QueryParser::for_index(&self.index, vec![field]);
-            parser.set_conjunction_by_default();
-            parser.parse_query_lenient(text).0
-        };
+        let words = Words::parse(&request.text);
+        let parse = |field: Field| -> Box<dyn Query> { words.query(&self.index, field, Spelling::Tolerant) };
+        let exact = |field: Field| -> Box<dyn Query> { words.query(&self.index, field, Spelling::Exact) };
         let term = |field: Field, value: &str| -> Box<dyn Query> {
             Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
         };
@@ -354,6 +341,118 @@ impl SearchIndex {
     }
 }
 
+/// The query language people get: words and "quoted phrases", every one required, with
+/// spelling tolerance on longer words. There is no field syntax and nothing of tantivy's own
+/// query language: `text_hub:name`, `+`, `-`, `*`, `~`, brackets and the rest are punctuation,
+/// and punctuation only separates words. The query is built from these parts against the one
+/// field the caller passes, so a search can never name another field.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Words {
+    parts: Vec<Part>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Part {
+    Word(String),
+    Phrase(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Spelling {
+    /// One letter wrong, missing, extra or swapped still matches (words of 4 letters or more).
+    Tolerant,
+    /// Only the words as written: for highlighting.
+    Exact,
+}
+
+/// At most this many words count; the rest of a very long query is ignored.
+const MAX_WORDS: usize = 32;
+/// Words shorter than this are matched exactly: one letter off "a" matches nearly everything.
+const FUZZY_FROM_CHARS: usize = 4;
+
+impl Words {
+    /// Splits a search into words and "quoted phrases". An unclosed quote runs to the end.
+    pub fn parse(text: &str) -> Words {
+        let mut parts = Vec::new();
+        for (index, piece) in text.split('"').enumerate() {
+            let inside_quotes = index % 2 == 1;
+            if inside_quotes {
+                if !piece.trim().is_empty() {
+                    parts.push(Part::Phrase(piece.to_owned()));
+                }
+            } else {
+                parts.extend(piece.split_whitespace().map(|word| Part::Word(word.to_owned())));
+            }
+        }
+        Words { parts }
+    }
+
+    /// Whether nothing was asked for (every document matches).
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    /// The query for `field`: every word and phrase must match, each tokenised exactly as the
+    /// field was indexed. An empty search matches everything; a search of punctuation alone
+    /// matches nothing.
+    fn query(&self, index: &Index, field: Field, spelling: Spelling) -> Box<dyn Query> {
+        if self.parts.is_empty() {
+            return Box::new(AllQuery);
+        }
+        let Ok(mut tokenizer) = index.tokenizer_for_field(field) else { return Box::new(EmptyQuery) };
+        let mut tokens_of = |text: &str| -> Vec<Term> {
+            let mut terms = Vec::new();
+            let mut stream = tokenizer.token_stream(text);
+            while let Some(token) = stream.next() {
+                terms.push(Term::from_field_text(field, &token.text));
+            }
+            terms
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut words = 0usize;
+        for part in &self.parts {
+            if words >= MAX_WORDS {
+                break;
+            }
+            match part {
+                Part::Word(word) => {
+                    // "text_hub:name" is three words, all of which must be in the text.
+                    for term in tokens_of(word) {
+                        words += 1;
+                        if words > MAX_WORDS {
+                            break;
+                        }
+                        clauses.push((Occur::Must, word_query(term, spelling)));
+                    }
+                }
+                Part::Phrase(phrase) => {
+                    let mut terms = tokens_of(phrase);
+                    terms.truncate(MAX_WORDS - words);
+                    words += terms.len();
+                    match terms.len() {
+                        0 => {}
+                        1 => clauses.push((Occur::Must, word_query(terms.remove(0), Spelling::Exact))),
+                        _ => clauses.push((Occur::Must, Box::new(PhraseQuery::new(terms)))),
+                    }
+                }
+            }
+        }
+        if clauses.is_empty() {
+            return Box::new(EmptyQuery);
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+}
+
+fn word_query(term: Term, spelling: Spelling) -> Box<dyn Query> {
+    let long_enough = term.value().as_str().is_some_and(|text| text.chars().count() >= FUZZY_FROM_CHARS);
+    if spelling == Spelling::Tolerant && long_enough {
+        Box::new(FuzzyTermQuery::new(term, 1, true))
+    } else {
+        Box::new(TermQuery::new(term, IndexRecordOption::WithFreqsAndPositions))
+    }
+}
+
 fn first_text(document: &TantivyDocument, field: Field) -> Option<String> {
     document.get_first(field).and_then(|value| value.as_str()).map(str::to_owned)
 }
@@ -382,4 +481,53 @@ pub fn days(date: jiff::civil::Date) -> i64 {
 
 pub fn index_dir_name(dir: &Path) -> Option<String> {
     dir.file_name().map(|name| name.to_string_lossy().into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<Part> {
+        Words::parse(text).parts
+    }
+
+    #[test]
+    fn a_search_is_words_and_quoted_phrases_and_an_unclosed_quote_runs_to_the_end() {
+        assert_eq!(
+            words(r#"waiting "opening hours" staff"#),
+            [Part::Word("waiting".into()), Part::Phrase("opening hours".into()), Part::Word("staff".into())]
+        );
+        assert_eq!(
+            words(r#"night "used to see y"#),
+            [Part::Word("night".into()), Part::Phrase("used to see y".into())]
+        );
+        assert!(Words::parse("   ").is_empty());
+    }
+
+    #[test]
+    fn field_syntax_is_only_words_so_no_field_can_be_named() {
+        let (schema, fields) = schema();
+        let index = Index::create_in_ram(schema);
+        for attack in
+            ["text_hub:delphine", "text_hub:\"used to see y\"*", "speaker_name:x", "+id:[a TO z]", "hub:arun^9"]
+        {
+            let query = Words::parse(attack).query(&index, fields.text_shared, Spelling::Exact);
+            let mut named = Vec::new();
+            query.query_terms(&mut |term, _| named.push(term.field()));
+            assert!(
+                !named.is_empty() && named.iter().all(|field| *field == fields.text_shared),
+                "{attack} reached another field: {query:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn punctuation_alone_matches_nothing_and_an_empty_search_matches_everything() {
+        let (schema, fields) = schema();
+        let index = Index::create_in_ram(schema);
+        let nothing = Words::parse("*:^~").query(&index, fields.text_shared, Spelling::Tolerant);
+        assert!(format!("{nothing:?}").contains("EmptyQuery"), "{nothing:?}");
+        let everything = Words::parse("").query(&index, fields.text_shared, Spelling::Tolerant);
+        assert!(format!("{everything:?}").contains("AllQuery"), "{everything:?}");
+    }
 }

@@ -1,12 +1,13 @@
 //! Who is asking, at the HTTP edge: the session cookie (with its CSRF token) or a bearer API
 //! token, turned into a `heard_api::Viewer` for the resolvers.
 
-use std::net::SocketAddr;
-
 use async_graphql::Data;
+use async_graphql::ParseRequestError;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
+use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
-use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
+use axum::Extension;
+use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use heard_api::{ClientIp, ErrorCode, Viewer};
@@ -70,14 +71,49 @@ pub fn credentials(identity: &IdentityService, headers: &HeaderMap) -> Result<Cr
     })
 }
 
-/// `POST /graphql`: authenticates, checks the CSRF token for cookie sessions, executes, and
-/// gives every error a code.
+/// `POST /graphql`: refuses what a browser was made to send from another site and bodies that
+/// are not a GraphQL request, authenticates, checks the CSRF token for cookie sessions,
+/// executes, and gives every error a code.
 pub async fn graphql_post(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: Option<Extension<ClientIp>>,
     headers: HeaderMap,
-    request: GraphQLRequest,
+    request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|kind| kind.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::BadUserInput,
+            "send GraphQL requests as JSON, with the header Content-Type: application/json",
+        );
+    }
+    let bearer = headers.contains_key(header::AUTHORIZATION);
+    if !bearer && !crate::edge::same_origin(&headers) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "requests from another website are refused; use Heard's own pages or an API token",
+        );
+    }
+    let request = match request {
+        Ok(request) => request,
+        Err(GraphQLRejection(ParseRequestError::PayloadTooLarge)) => return too_large(),
+        Err(GraphQLRejection(ParseRequestError::Io(error))) if error.to_string().contains("length limit") => {
+            return too_large();
+        }
+        Err(_) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                "the request body is not a GraphQL request: send JSON such as {\"query\": \"{ me { id } }\"}",
+            );
+        }
+    };
     let viewer = match credentials(&state.identity, &headers) {
         Err(bad) => return bad.into_response(),
         Ok(Credentials::None) => Viewer::anonymous(),
@@ -95,7 +131,19 @@ pub async fn graphql_post(
             viewer
         }
     };
-    let request = request.into_inner().data(viewer).data(ClientIp(peer.ip()));
+    let request = request.into_inner();
+    if request.query.trim().is_empty() {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "the request has no query: send JSON such as {\"query\": \"{ me { id } }\"}",
+        );
+    }
+    let query = request.query.clone();
+    let mut request = request.data(viewer);
+    if let Some(Extension(client)) = client {
+        request = request.data(client);
+    }
     let mut response = state.schema.execute(request).await;
     for error in &mut response.errors {
         // Parse and validation errors come from async-graphql without a code: they are the
@@ -103,9 +151,61 @@ pub async fn graphql_post(
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
             extensions.set("code", ErrorCode::BadUserInput.as_str());
+            if let Some(field) = named_input(&error.message).or_else(|| argument_at(&query, &error.locations)) {
+                extensions.set("field", field);
+            }
         }
     }
     GraphQLResponse::from(response).into_response()
+}
+
+/// The argument or variable an async-graphql input error is about, so that an out-of-range
+/// number names its field like every other bad input: `Invalid value for argument "first"…`
+/// names `first`, `Variable "$n" got invalid value…` names `$n`.
+fn named_input(message: &str) -> Option<String> {
+    for marker in ["argument \"", "Variable \"", "variable \"", "field \""] {
+        if let Some(start) = message.find(marker) {
+            let rest = &message[start + marker.len()..];
+            if let Some(end) = rest.find('"') {
+                return Some(rest[..end].to_owned());
+            }
+        }
+    }
+    None
+}
+
+/// The argument whose value sits at an error's location: async-graphql reports a number out
+/// of range ("Failed to parse \"Int\"") at the value, without naming the argument.
+fn argument_at(query: &str, locations: &[async_graphql::Pos]) -> Option<String> {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    fn find(set: &SelectionSet, at: async_graphql::Pos) -> Option<String> {
+        set.items.iter().find_map(|selection| match &selection.node {
+            Selection::Field(field) => field
+                .node
+                .arguments
+                .iter()
+                .find(|(_, value)| value.pos == at)
+                .map(|(name, _)| name.node.to_string())
+                .or_else(|| find(&field.node.selection_set.node, at)),
+            Selection::InlineFragment(fragment) => find(&fragment.node.selection_set.node, at),
+            Selection::FragmentSpread(_) => None,
+        })
+    }
+    let at = *locations.first()?;
+    let document = async_graphql::parser::parse_query(query).ok()?;
+    document
+        .operations
+        .iter()
+        .find_map(|(_, operation)| find(&operation.node.selection_set.node, at))
+        .or_else(|| document.fragments.values().find_map(|fragment| find(&fragment.node.selection_set.node, at)))
+}
+
+fn too_large() -> Response {
+    refuse(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::BadUserInput,
+        "this request is larger than Heard accepts (see http.max_body_bytes)",
+    )
 }
 
 /// `GET /graphql/ws`: subscriptions over graphql-transport-ws. The viewer comes from a bearer

@@ -26,6 +26,97 @@ pub struct Settings {
     pub auth: AuthSettings,
     #[serde(default)]
     pub calendar: CalendarSettings,
+    #[serde(default)]
+    pub http: HttpSettings,
+}
+
+/// Limits at the HTTP edge, and which proxies may say who the client is.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// The largest request body accepted (GraphQL and forms), in bytes; larger ones get 413.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: usize,
+    /// How long a client may take to send a request's headers before the connection is closed.
+    #[serde(default = "default_header_read_timeout")]
+    pub header_read_timeout: String,
+    /// How long one request may take, body included, before it is answered 408.
+    #[serde(default = "default_request_timeout")]
+    pub request_timeout: String,
+    /// Open connections at once; more are closed as soon as they arrive.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Addresses of reverse proxies (e.g. the TLS terminator) whose `X-Forwarded-For` header is
+    /// believed. Leave empty when clients connect to Heard directly. In the environment,
+    /// separated by commas.
+    #[serde(default, deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            max_body_bytes: default_max_body_bytes(),
+            header_read_timeout: default_header_read_timeout(),
+            request_timeout: default_request_timeout(),
+            max_connections: default_max_connections(),
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+fn default_max_body_bytes() -> usize {
+    1024 * 1024
+}
+
+fn default_header_read_timeout() -> String {
+    "10s".to_owned()
+}
+
+fn default_request_timeout() -> String {
+    "30s".to_owned()
+}
+
+fn default_max_connections() -> usize {
+    1024
+}
+
+/// The edge's limits, parsed; `validate` has checked every value.
+#[derive(Clone, Debug)]
+pub struct EdgeLimits {
+    pub max_body_bytes: usize,
+    pub header_read_timeout: std::time::Duration,
+    pub request_timeout: std::time::Duration,
+    pub max_connections: usize,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl HttpSettings {
+    pub fn limits(&self) -> Result<EdgeLimits, String> {
+        if self.max_body_bytes < 1024 {
+            return Err("http.max_body_bytes must be at least 1024".into());
+        }
+        if self.max_connections == 0 {
+            return Err("http.max_connections must be at least 1".into());
+        }
+        let trusted_proxies = self
+            .trusted_proxies
+            .iter()
+            .enumerate()
+            .map(|(index, text)| {
+                text.trim().parse().map_err(|_| {
+                    format!("http.trusted_proxies[{index}] must be an IP address such as 127.0.0.1 (got `{text}`)")
+                })
+            })
+            .collect::<Result<Vec<std::net::IpAddr>, String>>()?;
+        Ok(EdgeLimits {
+            max_body_bytes: self.max_body_bytes,
+            header_read_timeout: parse_duration("http.header_read_timeout", &self.header_read_timeout)?,
+            request_timeout: parse_duration("http.request_timeout", &self.request_timeout)?,
+            max_connections: self.max_connections,
+            trusted_proxies,
+        })
+    }
 }
 
 /// Working days for the clocks of complaints: weekends and England and Wales bank holidays
@@ -185,6 +276,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             auth: AuthSettings::default(),
             calendar: CalendarSettings::default(),
+            http: HttpSettings::default(),
         }
     }
 }
@@ -257,6 +349,7 @@ impl Settings {
         }
         self.auth.identity_config()?;
         self.calendar.calendar()?;
+        self.http.limits()?;
         if self.auth.max_failed_logins == 0 {
             return Err("auth.max_failed_logins must be at least 1".into());
         }
@@ -347,6 +440,22 @@ mod tests {
         assert_eq!(settings.calendar.closures, ["2027-01-04", "2027-01-05"]);
         let err = Settings::load(None, env(&[("HEARD_CALENDAR__CLOSURES", "2027-01-04,tuesday")])).unwrap_err();
         assert!(err.message.contains("calendar.closures[1]") && err.message.contains("tuesday"), "{err}");
+        let err = Settings::load(None, env(&[("HEARD_CALENDAR__CLOSURES", "2041-01-04")])).unwrap_err();
+        assert!(err.message.contains("calendar.closures[0]") && err.message.contains("2035"), "{err}");
+    }
+
+    #[test]
+    fn edge_limits_are_validated_and_trusted_proxies_come_from_a_list_or_commas() {
+        let settings = Settings::load(None, env(&[("HEARD_HTTP__TRUSTED_PROXIES", "127.0.0.1, ::1")])).unwrap();
+        let limits = settings.http.limits().unwrap();
+        assert_eq!(limits.trusted_proxies.len(), 2);
+        assert_eq!(limits.max_body_bytes, 1024 * 1024);
+        let err = Settings::load(None, env(&[("HEARD_HTTP__TRUSTED_PROXIES", "127.0.0.1,proxy")])).unwrap_err();
+        assert!(err.message.contains("http.trusted_proxies[1]") && err.message.contains("proxy"), "{err}");
+        let err = Settings::load(None, env(&[("HEARD_HTTP__MAX_BODY_BYTES", "10")])).unwrap_err();
+        assert!(err.message.contains("http.max_body_bytes"), "{err}");
+        let err = Settings::load(None, env(&[("HEARD_HTTP__REQUEST_TIMEOUT", "soon")])).unwrap_err();
+        assert!(err.message.contains("http.request_timeout"), "{err}");
         let err = Settings::load(None, env(&[("HEARD_CALENDAR__CLOSURES", "2041-01-04")])).unwrap_err();
         assert!(err.message.contains("calendar.closures[0]") && err.message.contains("2035"), "{err}");
     }

@@ -93,7 +93,11 @@ fn builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, Subscripti
 
 /// Builds the served schema with its limits and every service's data.
 pub fn build_schema(store: EventStore, services: &Services) -> HeardSchema {
-    let builder = builder().data(store).limit_depth(MAX_DEPTH).limit_complexity(MAX_COMPLEXITY);
+    let builder = builder()
+        .data(store)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .extension(heard_api::limits::RequestLimits { max_fields: MAX_COMPLEXITY });
     let builder = heard_identity::graphql::register(builder, services.identity.clone());
     let builder = heard_feedback::graphql::register(builder, services.feedback.clone());
     let builder = heard_rights::graphql::register(builder, services.rights.clone());

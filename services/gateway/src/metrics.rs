@@ -48,5 +48,18 @@ pub fn render(store: &EventStore, http: &HttpMetrics) -> String {
         "HTTP responses with a 5xx status.",
         http.server_errors.load(Ordering::Relaxed),
     );
+    let access = heard_api::access_counters();
+    metric(
+        "heard_access_anonymous_refusals_total",
+        "counter",
+        "Refusals of requests without a login: counted here, never written to the access log.",
+        access.anonymous_refusals,
+    );
+    metric(
+        "heard_access_events_over_budget_total",
+        "counter",
+        "Access events not written because one request had already written its most.",
+        access.dropped_over_budget,
+    );
     out
 }

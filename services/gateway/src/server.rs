@@ -20,7 +20,7 @@ use heard_rights::service::RightsService;
 use tokio::sync::oneshot;
 use tower_http::trace::TraceLayer;
 
-use crate::config::Settings;
+use crate::config::{EdgeLimits, Settings};
 use crate::graphql::{self, HeardSchema};
 use crate::metrics::{self, HttpMetrics};
 use crate::{auth, reports};
@@ -75,6 +75,8 @@ pub struct AppState {
     pub services: Services,
     pub schema: HeardSchema,
     pub http: Arc<HttpMetrics>,
+    /// The edge's limits and trusted proxies (`[http]`).
+    pub edge: Arc<EdgeLimits>,
 }
 
 /// A server that is up and listening.
@@ -96,6 +98,7 @@ impl std::fmt::Debug for RunningServer {
 /// Opens the store in `settings.data_dir`, binds `settings.listen` and starts serving.
 pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let listen = settings.listen_addr().map_err(anyhow::Error::msg)?;
+    let edge = Arc::new(settings.http.limits().map_err(anyhow::Error::msg)?);
     let data_dir = settings.data_dir.clone();
     let backend = settings.store.backend;
     let store = tokio::task::spawn_blocking(move || EventStore::open_embedded(&data_dir, backend, Upcasters::new()))
@@ -110,17 +113,17 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         services: services.clone(),
         schema,
         http: Arc::new(HttpMetrics::default()),
+        edge: edge.clone(),
     };
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = router(state);
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let (shutdown, on_shutdown) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = on_shutdown.await;
-            })
-            .await
+        crate::edge::serve(listener, app, &edge, async move {
+            let _ = on_shutdown.await;
+        })
+        .await
     });
     tracing::info!(%addr, "heard is listening");
     Ok(RunningServer { addr, store, services, shutdown, task })
@@ -151,7 +154,8 @@ pub fn router(state: AppState) -> Router {
     // `/reports/you-said-we-did` is the web UI's page; CSV and API tokens are answered first.
     let web = heard_frontend::router(crate::web::WebBackend::new(&state))
         .layer(middleware::from_fn_with_state(state.clone(), reports::csv_and_tokens));
-    Router::new()
+    let edge = state.edge.clone();
+    let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_page))
@@ -159,6 +163,8 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(auth::graphql_ws))
         .with_state(state.clone())
         .merge(web)
+        .layer(middleware::from_fn_with_state(Arc::new(edge.trusted_proxies.clone()), crate::edge::client_address));
+    crate::edge::layers(routes, &edge)
         .layer(middleware::from_fn_with_state(state, count_requests))
         .layer(middleware::from_fn(security_headers))
         .layer(

@@ -67,6 +67,16 @@ impl heard_frontend::Backend for WebBackend {
         viewer.session.is_some_and(|session| self.identity.csrf_matches(session, token))
     }
 
+    fn login_challenge(&self) -> (String, String) {
+        self.identity.login_challenge()
+    }
+
+    fn login_form_is_ours(&self, headers: &HeaderMap, token: &str) -> bool {
+        crate::edge::same_origin(headers)
+            && crate::auth::cookie(headers, heard_identity::LOGIN_COOKIE)
+                .is_some_and(|visit| self.identity.login_token_matches(visit, token))
+    }
+
     async fn execute(&self, viewer: Viewer, request: async_graphql::Request) -> async_graphql::Response {
         let changes = request.query.trim_start().starts_with("mutation");
         let response = self.schema.execute(request.data(viewer)).await;

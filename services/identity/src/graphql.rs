@@ -20,6 +20,8 @@ use crate::service::{IdentityService, NewAccount};
 /// own script (GraphiQL) so that it can send the `X-CSRF-Token` header.
 pub const SESSION_COOKIE: &str = "heard_session";
 pub const CSRF_COOKIE: &str = "heard_csrf";
+/// Names the visit a login form belongs to (see [`crate::IdentityService::login_challenge`]).
+pub const LOGIN_COOKIE: &str = "heard_login";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 fn service<'a>(ctx: &'a Context<'_>) -> &'a IdentityService {
@@ -258,8 +260,13 @@ impl AccessEntryView {
     async fn resource_kind(&self) -> &str {
         &self.0.record.resource_kind
     }
+    /// The id asked for (a made-up id longer than 64 characters shows only as `sha256:…`).
     async fn resource_id(&self) -> Option<&str> {
         self.0.record.resource_id.as_deref()
+    }
+    /// Every record of one page of a list read (empty for a single read or a refusal).
+    async fn resource_ids(&self) -> &[String] {
+        &self.0.record.resource_ids
     }
     async fn allowed(&self) -> bool {
         self.0.record.allowed
@@ -418,7 +425,7 @@ impl IdentityQuery {
             .directory()
             .read(|state| state.hubs.get(id.as_str()).cloned())
             .map(HubView)
-            .ok_or_else(|| ApiError::NotFound("hub".into()).into())
+            .ok_or_else(|| ApiError::NotFound.into())
     }
 
     #[graphql(entity)]
@@ -427,7 +434,7 @@ impl IdentityQuery {
             .directory()
             .read(|state| state.providers.get(id.as_str()).cloned())
             .map(ProviderView)
-            .ok_or_else(|| ApiError::NotFound("provider".into()).into())
+            .ok_or_else(|| ApiError::NotFound.into())
     }
 }
 
@@ -441,7 +448,7 @@ async fn find_user(ctx: &Context<'_>, id: Uuid) -> Result<User> {
             // Judge as for an account in no hub, so that a refusal looks the same whether the
             // account exists or not.
             authorize(ctx, Action::ViewAccount, &Resource::Account { id, hubs: Default::default() }).await?;
-            Err(ApiError::NotFound("account".into()).into())
+            Err(ApiError::NotFound.into())
         }
     }
 }
@@ -514,7 +521,14 @@ pub struct AddProviderInput {
     pub name: String,
 }
 
-fn cookie(name: &str, value: &str, max_age_seconds: i64, http_only: bool, same_site: &str, secure: bool) -> String {
+pub(crate) fn cookie(
+    name: &str,
+    value: &str,
+    max_age_seconds: i64,
+    http_only: bool,
+    same_site: &str,
+    secure: bool,
+) -> String {
     let mut cookie = format!("{name}={value}; Path=/; Max-Age={max_age_seconds}; SameSite={same_site}");
     if http_only {
         cookie.push_str("; HttpOnly");
@@ -589,7 +603,7 @@ impl IdentityMutation {
     /// Replaces an account's roles and scopes. Administrators only.
     async fn update_user_roles(&self, ctx: &Context<'_>, input: UpdateUserRolesInput) -> Result<User> {
         let id = uuid_arg("input.userId", &input.user_id)?;
-        let target = service(ctx).account(id).ok_or_else(|| ApiError::NotFound("account".into()))?;
+        let target = service(ctx).account(id).ok_or_else(|| ApiError::NotFound)?;
         authorize(ctx, Action::ChangeRoles, &account_resource(&target)).await?;
         let by = heard_api::account(ctx)?;
         let roles: Vec<Role> = input.roles.into_iter().map(Role::from).collect();
@@ -601,7 +615,7 @@ impl IdentityMutation {
     /// Lifts a lockout after failed logins. Administrators only.
     async fn unlock_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
         let id = uuid_arg("id", &id)?;
-        let target = service(ctx).account(id).ok_or_else(|| ApiError::NotFound("account".into()))?;
+        let target = service(ctx).account(id).ok_or_else(|| ApiError::NotFound)?;
         authorize(ctx, Action::UnlockAccount, &account_resource(&target)).await?;
         Ok(User(service(ctx).unlock(heard_api::account(ctx)?, id).await?))
     }
@@ -635,7 +649,7 @@ impl IdentityMutation {
         let owner = service(ctx).session(id).map(|session| session.account).unwrap_or_else(Uuid::nil);
         authorize(ctx, Action::ManageSessions, &Resource::OwnedBy { account: owner }).await?;
         service(ctx).end_session(id, SessionEndReason::Revoked, heard_api::account(ctx)?).await?;
-        Ok(SessionView(service(ctx).session(id).ok_or_else(|| ApiError::NotFound("session".into()))?))
+        Ok(SessionView(service(ctx).session(id).ok_or_else(|| ApiError::NotFound)?))
     }
 
     /// Adds a hub or forum. Administrators only.

@@ -94,6 +94,16 @@ impl Secrets {
         URL_SAFE_NO_PAD.encode(self.mac("csrf", &session.simple().to_string()))
     }
 
+    /// The token a login form carries for the visit named by its `heard_login` cookie: a page
+    /// on another site can neither read the cookie nor work out the token.
+    pub fn login_token(&self, visit: Uuid) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac("login", &visit.simple().to_string()))
+    }
+
+    pub fn login_token_matches(&self, visit: Uuid, given: &str) -> bool {
+        bool::from(self.login_token(visit).as_bytes().ct_eq(given.as_bytes()))
+    }
+
     pub fn csrf_matches(&self, session: Uuid, given: &str) -> bool {
         bool::from(self.csrf_token(session).as_bytes().ct_eq(given.as_bytes()))
     }

@@ -20,9 +20,9 @@ use crate::secrets::{self, Secrets};
 pub struct IdentityConfig {
     /// How long a login lasts.
     pub session_lifetime: Duration,
-    /// Failed logins in a row that lock an account.
+    /// Failed logins in a row, for one email from one address, before that address must wait.
     pub max_failed_logins: u32,
-    /// How long a lockout lasts.
+    /// The longest wait; the first is a minute and each further failure doubles it.
     pub lockout: Duration,
     /// Failed logins from one IP address within 15 minutes before it is refused for a while.
     pub max_failures_per_ip: u32,
@@ -69,12 +69,34 @@ pub struct LoggedIn {
 
 #[derive(Default, Debug)]
 struct Throttle {
-    /// Failed logins in a row, by normalised email (memory only; never logged).
-    failures: HashMap<String, u32>,
-    /// Lockouts of emails that have no account, so that a lockout does not reveal which
-    /// emails have accounts.
-    phantom_locks: HashMap<String, i64>,
+    /// Failed logins in a row and the wait they earned, by normalised email and the client's
+    /// address (memory only; never logged). Keyed on both, so that someone failing from
+    /// elsewhere never delays the account's owner at their own address.
+    attempts: HashMap<(String, Option<IpAddr>), Backoff>,
     by_ip: HashMap<IpAddr, VecDeque<Instant>>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Backoff {
+    failures: u32,
+    /// No attempt is checked before this time (microseconds since the epoch).
+    until_micros: i64,
+}
+
+/// Entries kept before old ones are pruned, so that spraying emails cannot grow memory.
+const MAX_THROTTLE_ENTRIES: usize = 100_000;
+/// The first wait after `max_failed_logins`; each further failure doubles it, up to `lockout`.
+const FIRST_WAIT: Duration = Duration::from_secs(60);
+
+impl Throttle {
+    fn prune(&mut self, now: i64) {
+        if self.attempts.len() > MAX_THROTTLE_ENTRIES {
+            self.attempts.retain(|_, backoff| backoff.until_micros > now);
+        }
+        if self.by_ip.len() > MAX_THROTTLE_ENTRIES {
+            self.by_ip.retain(|_, times| times.back().is_some_and(|at| at.elapsed() < IP_WINDOW));
+        }
+    }
 }
 
 /// The identity service.
@@ -284,16 +306,16 @@ impl IdentityService {
         provider: &Option<String>,
     ) -> ApiResult<Account> {
         if self.account(account).is_none() {
-            return Err(ApiError::NotFound("account".into()));
+            return Err(ApiError::NotFound);
         }
         let (roles, hubs, provider) = self.check_scopes(roles, hubs, provider, "input.")?;
         let event = Self::event("RolesChanged", &RolesChanged { roles, hubs, provider, by }, Some(by))?;
         self.append(&Self::stream(ACCOUNT, account)?, ExpectedRevision::StreamExists, vec![event]).await?;
-        self.account(account).ok_or_else(|| ApiError::NotFound("account".into()))
+        self.account(account).ok_or_else(|| ApiError::NotFound)
     }
 
     pub async fn change_password(&self, account: Uuid, current: &str, new: &str) -> ApiResult<()> {
-        let existing = self.account(account).ok_or_else(|| ApiError::NotFound("account".into()))?;
+        let existing = self.account(account).ok_or_else(|| ApiError::NotFound)?;
         domain::password("newPassword", new).map_err(bad)?;
         let hash = existing.password_hash.clone().unwrap_or_else(|| self.inner.dummy_hash.clone());
         if !verify_off_thread(current.to_owned(), hash).await? {
@@ -307,17 +329,19 @@ impl IdentityService {
     }
 
     pub async fn unlock(&self, by: Uuid, account: Uuid) -> ApiResult<Account> {
-        let existing = self.account(account).ok_or_else(|| ApiError::NotFound("account".into()))?;
+        let existing = self.account(account).ok_or_else(|| ApiError::NotFound)?;
         if let Some(email) = &existing.email {
-            self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner()).failures.remove(email);
+            self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner()).attempts.retain(|(e, _), _| e != email);
         }
         let event = Self::event("AccountUnlocked", &AccountUnlocked { by }, Some(by))?;
         self.append(&Self::stream(ACCOUNT, account)?, ExpectedRevision::StreamExists, vec![event]).await?;
-        self.account(account).ok_or_else(|| ApiError::NotFound("account".into()))
+        self.account(account).ok_or_else(|| ApiError::NotFound)
     }
 
-    /// Checks an email and password. Wrong credentials, a locked account and a throttled IP
-    /// each get a clear message that never reveals whether the email has an account.
+    /// Checks an email and password. Wrong credentials, a wait after failed logins and a
+    /// throttled address each get a clear message that never reveals whether the email has an
+    /// account. `ip` is the client's address (the gateway reads it, through trusted proxies);
+    /// GraphQL and the web UI's form go through here alike.
     pub async fn login(&self, email: &str, password: &str, ip: Option<IpAddr>) -> ApiResult<LoggedIn> {
         let now = self.now_micros();
         let email = email.trim().to_lowercase();
@@ -328,25 +352,22 @@ impl IdentityService {
                 "too many failed logins from this network; wait 15 minutes and try again".into(),
             ));
         }
-        let account =
-            self.directory().read(|state| state.by_email.get(&email).and_then(|id| state.accounts.get(id).cloned()));
-        let phantom_lock =
-            self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner()).phantom_locks.get(&email).copied();
-        let locked_until = match &account {
-            Some(account) if account.is_locked(now) => account.locked_until_micros,
-            Some(_) => None,
-            None => phantom_lock.filter(|until| *until > now),
+        let waiting = {
+            let throttle = self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner());
+            throttle.attempts.get(&(email.clone(), ip)).map(|backoff| backoff.until_micros).filter(|until| *until > now)
         };
-        if let Some(until) = locked_until {
+        if let Some(until) = waiting {
             return Err(locked_message(until));
         }
+        let account =
+            self.directory().read(|state| state.by_email.get(&email).and_then(|id| state.accounts.get(id).cloned()));
         let hash =
             account.as_ref().and_then(|a| a.password_hash.clone()).unwrap_or_else(|| self.inner.dummy_hash.clone());
         let right = verify_off_thread(password.to_owned(), hash).await? && account.is_some();
         let Some(account) = account.filter(|_| right) else {
             return Err(self.failed_login(&email, ip, now).await);
         };
-        self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner()).failures.remove(&email);
+        self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner()).attempts.remove(&(email, ip));
         self.start_session(&account, now).await
     }
 
@@ -380,30 +401,35 @@ impl IdentityService {
         times.len() >= self.inner.config.max_failures_per_ip as usize
     }
 
+    /// Counts a failure for this email from this address. From the `max_failed_logins`th in a
+    /// row, the address must wait before trying this email again: a minute, then twice as
+    /// long after each further failure, up to `lockout`. A real account's first wait is
+    /// recorded (`AccountLockedOut`) so that administrators see it.
     async fn failed_login(&self, email: &str, ip: Option<IpAddr>, now: i64) -> ApiError {
-        let failures = {
+        let max = self.inner.config.max_failed_logins;
+        let backoff = {
             let mut throttle = self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner());
+            throttle.prune(now);
             if let Some(ip) = ip {
                 throttle.by_ip.entry(ip).or_default().push_back(Instant::now());
             }
-            let count = throttle.failures.entry(email.to_owned()).or_insert(0);
-            *count += 1;
-            *count
+            let backoff = throttle.attempts.entry((email.to_owned(), ip)).or_default();
+            backoff.failures = backoff.failures.saturating_add(1);
+            if backoff.failures >= max {
+                let doublings = (backoff.failures - max).min(20);
+                let wait = FIRST_WAIT.saturating_mul(1u32 << doublings).min(self.inner.config.lockout);
+                backoff.until_micros = now + micros(wait);
+            }
+            *backoff
         };
-        if failures < self.inner.config.max_failed_logins {
+        if backoff.failures < max {
             return ApiError::Unauthenticated("the email or password is not right".into());
         }
-        let until = now + micros(self.inner.config.lockout);
         let account = self.directory().read(|state| state.by_email.get(email).copied());
+        if let Some(account) = account
+            && backoff.failures == max
         {
-            let mut throttle = self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner());
-            throttle.failures.remove(email);
-            if account.is_none() {
-                throttle.phantom_locks.insert(email.to_owned(), until);
-            }
-        }
-        if let Some(account) = account {
-            let locked = AccountLockedOut { until_micros: until, failed_attempts: failures };
+            let locked = AccountLockedOut { until_micros: backoff.until_micros, failed_attempts: backoff.failures };
             let appended = match (Self::event("AccountLockedOut", &locked, None), Self::stream(ACCOUNT, account)) {
                 (Ok(event), Ok(stream)) => self.append(&stream, ExpectedRevision::StreamExists, vec![event]).await,
                 (Err(error), _) | (_, Err(error)) => Err(error),
@@ -411,16 +437,16 @@ impl IdentityService {
             if let Err(error) = appended {
                 return error;
             }
-            tracing::warn!(account = %account, "account locked after failed logins");
+            tracing::warn!(account = %account, "logins to an account are delayed after failed logins");
         }
-        locked_message(until)
+        locked_message(backoff.until_micros)
     }
 
     /// Ends a session (logout, or revocation by its owner or an administrator).
     pub async fn end_session(&self, session: Uuid, reason: SessionEndReason, by: Uuid) -> ApiResult<()> {
         let live = self.directory().read(|state| state.sessions.get(&session).map(|s| s.ended_at_micros.is_none()));
         match live {
-            None => Err(ApiError::NotFound("session".into())),
+            None => Err(ApiError::NotFound),
             Some(false) => Ok(()),
             Some(true) => {
                 let event = Self::event("SessionEnded", &SessionEnded { reason, by }, Some(by))?;
@@ -464,11 +490,32 @@ impl IdentityService {
         self.inner.secrets.csrf_matches(session, given)
     }
 
+    /// A new visit to the login form: the `Set-Cookie` header naming it (HttpOnly,
+    /// SameSite=Strict, an hour) and the token its form must send back. Together they stop
+    /// another site from signing someone into an account of its choosing (login CSRF).
+    pub fn login_challenge(&self) -> (String, String) {
+        let visit = Uuid::new_v4();
+        let header = crate::graphql::cookie(
+            crate::LOGIN_COOKIE,
+            &visit.simple().to_string(),
+            3600,
+            true,
+            "Strict",
+            self.inner.config.secure_cookies,
+        );
+        (header, self.inner.secrets.login_token(visit))
+    }
+
+    /// Whether a login form's token belongs to the visit its cookie names.
+    pub fn login_token_matches(&self, cookie: &str, given: &str) -> bool {
+        Uuid::parse_str(cookie).is_ok_and(|visit| self.inner.secrets.login_token_matches(visit, given))
+    }
+
     /// Creates an API token for `account`; the secret is returned once and stored only hashed.
     pub async fn create_token(&self, by: Uuid, account: Uuid, label: &str) -> ApiResult<(ApiToken, String)> {
         let label = domain::label("label", label).map_err(bad)?;
         if self.account(account).is_none() {
-            return Err(ApiError::NotFound("account".into()));
+            return Err(ApiError::NotFound);
         }
         let secret = secrets::new_api_token();
         let id = Uuid::new_v4();
@@ -490,12 +537,12 @@ impl IdentityService {
     }
 
     pub async fn revoke_token(&self, by: Uuid, id: Uuid) -> ApiResult<ApiToken> {
-        let token = self.token(id).ok_or_else(|| ApiError::NotFound("API token".into()))?;
+        let token = self.token(id).ok_or_else(|| ApiError::NotFound)?;
         if token.revoked_at_micros.is_none() {
             let event = Self::event("ApiTokenRevoked", &ApiTokenRevoked { by }, Some(by))?;
             self.append(&Self::stream(API_TOKEN, id)?, ExpectedRevision::StreamExists, vec![event]).await?;
         }
-        self.token(id).ok_or_else(|| ApiError::NotFound("API token".into()))
+        self.token(id).ok_or_else(|| ApiError::NotFound)
     }
 
     pub fn hubs(&self) -> Vec<Hub> {
@@ -515,7 +562,7 @@ impl IdentityService {
         }
         let event = Self::event("HubAdded", &HubAdded { hub: id.clone(), name, kind, area }, Some(by))?;
         self.append_reference(HUB, &id, event).await?;
-        self.directory().read(|state| state.hubs.get(&id).cloned()).ok_or_else(|| ApiError::NotFound("hub".into()))
+        self.directory().read(|state| state.hubs.get(&id).cloned()).ok_or_else(|| ApiError::NotFound)
     }
 
     pub async fn add_provider(&self, by: Uuid, name: &str) -> ApiResult<Provider> {
@@ -526,9 +573,7 @@ impl IdentityService {
         }
         let event = Self::event("ProviderAdded", &ProviderAdded { provider: id.clone(), name }, Some(by))?;
         self.append_reference(PROVIDER, &id, event).await?;
-        self.directory()
-            .read(|state| state.providers.get(&id).cloned())
-            .ok_or_else(|| ApiError::NotFound("provider".into()))
+        self.directory().read(|state| state.providers.get(&id).cloned()).ok_or_else(|| ApiError::NotFound)
     }
 
     async fn append_reference(&self, category: &str, id: &str, event: NewEvent) -> ApiResult<()> {
@@ -551,7 +596,8 @@ fn locked_message(until_micros: i64) -> ApiError {
         .map(|at| at.strftime("%H:%M UTC").to_string())
         .unwrap_or_else(|_| "later".into());
     ApiError::Unauthenticated(format!(
-        "this account is locked after too many failed logins; try again after {until}, or ask an administrator to unlock it"
+        "logins to this account from your network are locked after too many failed tries; try again after {until}, \
+         or ask an administrator to unlock it"
     ))
 }
 

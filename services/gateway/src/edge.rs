@@ -1,0 +1,185 @@
+//! The HTTP edge: how connections are accepted and what every request is held to before any
+//! handler runs.
+//!
+//! - [`serve`] accepts connections itself (rather than `axum::serve`, which has no timers): a
+//!   client that trickles its headers is cut off after `http.header_read_timeout`, and at most
+//!   `http.max_connections` are open at once. Shutdown is graceful.
+//! - [`client_address`] works out who the client is: the peer's address, or, only when the
+//!   peer is one of `http.trusted_proxies`, the nearest untrusted address in
+//!   `X-Forwarded-For`. Login throttling is keyed on it.
+//! - [`same_origin`] tells a request a browser sent from Heard's own pages from one another
+//!   site made it send (login CSRF, cross-site GraphQL).
+//! - [`layers`]: the body limit (413) and the request timeout (408).
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Request};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use heard_api::ClientIp;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt as _;
+
+use crate::config::EdgeLimits;
+
+/// Connections closed at once because `http.max_connections` were already open.
+pub static CONNECTIONS_REFUSED: AtomicU64 = AtomicU64::new(0);
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets open connections finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: &EdgeLimits,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+    builder.http2().timer(TokioTimer::new());
+    let builder = Arc::new(builder);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, or a connection reset before it was accepted.
+                    tracing::warn!(%error, "could not accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            CONNECTIONS_REFUSED.fetch_add(1, Ordering::Relaxed);
+            drop(stream);
+            continue;
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            let request = request.map(axum::body::Body::new);
+            let router = router.clone();
+            async move { Ok::<_, Infallible>(router.oneshot(request).await.unwrap_or_else(|never| match never {})) }
+        });
+        let watcher = graceful.watcher();
+        let builder = builder.clone();
+        tokio::spawn(async move {
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            if let Err(error) = watcher.watch(connection.into_owned()).await {
+                tracing::debug!(error = %error, "a connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// The address the request really came from, given the proxies that may be believed.
+pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> IpAddr {
+    if !trusted_proxies.contains(&peer) {
+        return peer;
+    }
+    // Each proxy appends the address it saw; walk back from the nearest, past trusted ones.
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|part| part.trim().parse::<IpAddr>())
+        .collect::<Result<_, _>>()
+        .unwrap_or_default();
+    forwarded.iter().rev().find(|address| !trusted_proxies.contains(address)).copied().unwrap_or(peer)
+}
+
+/// Puts the client's [`ClientIp`] into the request for GraphQL and the web UI's login.
+pub async fn client_address(
+    axum::extract::State(trusted): axum::extract::State<Arc<Vec<IpAddr>>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
+    if let Some(peer) = peer {
+        let ip = client_ip(peer, request.headers(), &trusted);
+        request.extensions_mut().insert(ClientIp(ip));
+    }
+    next.run(request).await
+}
+
+/// Whether a browser sent this request from one of Heard's own pages. A request that says
+/// nothing of where it came from (no `Origin`, no `Sec-Fetch-Site`: a script or an older
+/// client) counts as same-origin; one that names another site does not.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|value| value.to_str().ok()) {
+        // `none`: the person typed the address or used a bookmark.
+        if !matches!(site, "same-origin" | "none") {
+            return false;
+        }
+    }
+    match headers.get(header::ORIGIN) {
+        None => true,
+        Some(origin) => {
+            let host = headers.get(header::HOST).and_then(|value| value.to_str().ok());
+            let forwarded_host = headers.get("x-forwarded-host").and_then(|value| value.to_str().ok());
+            let origin_host = origin.to_str().ok().and_then(|origin| origin.split_once("://")).map(|(_, host)| host);
+            origin_host.is_some_and(|origin_host| Some(origin_host) == host || Some(origin_host) == forwarded_host)
+        }
+    }
+}
+
+/// The body limit and the request timeout, for the whole router.
+pub fn layers(router: Router, limits: &EdgeLimits) -> Router {
+    router
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(limits.max_body_bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn forwarded_addresses_are_believed_only_from_a_trusted_proxy() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let client: IpAddr = "203.0.113.7".parse().unwrap();
+        let forwarded = headers(&[("x-forwarded-for", "198.51.100.1, 203.0.113.7")]);
+        assert_eq!(client_ip(proxy, &forwarded, &[proxy]), client, "the nearest address the proxy saw");
+        assert_eq!(client_ip(client, &forwarded, &[proxy]), client, "anyone else's header is ignored");
+        assert_eq!(client_ip(proxy, &headers(&[("x-forwarded-for", "not an address")]), &[proxy]), proxy);
+        let chained = headers(&[("x-forwarded-for", "203.0.113.7, 10.0.0.2")]);
+        let second: IpAddr = "10.0.0.2".parse().unwrap();
+        assert_eq!(client_ip(proxy, &chained, &[proxy, second]), client, "trusted hops are skipped");
+    }
+
+    #[test]
+    fn a_request_from_another_site_is_not_same_origin() {
+        assert!(same_origin(&headers(&[])), "a script names no origin");
+        assert!(same_origin(&headers(&[("origin", "http://heard.test"), ("host", "heard.test")])));
+        assert!(!same_origin(&headers(&[("origin", "https://evil.example"), ("host", "heard.test")])));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site"), ("host", "heard.test")])));
+        assert!(!same_origin(&headers(&[("origin", "null"), ("host", "heard.test")])));
+        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")])));
+    }
+}
