@@ -234,6 +234,7 @@ pub async fn graphql_ws(
     };
     let identity = state.identity.clone();
     let schema = state.schema.clone();
+    let upgrade = upgrade.max_message_size(state.edge.max_body_bytes).max_frame_size(state.edge.max_body_bytes);
     upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |stream| {
         GraphQLWebSocket::new(stream, schema, protocol)
             .on_connection_init(move |payload: serde_json::Value| async move {
