@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 mod demo_casework;
 pub mod graphql;
+pub mod hsts;
 pub mod metrics;
 pub mod reports;
 pub mod server;

@@ -159,6 +159,7 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql/ws", get(auth::graphql_ws))
         .with_state(state.clone())
         .merge(web)
+        .layer(middleware::from_fn_with_state(state.clone(), crate::hsts::strict_transport_security))
         .layer(middleware::from_fn_with_state(state, count_requests))
         .layer(middleware::from_fn(security_headers))
         .layer(

@@ -14,4 +14,5 @@ pub mod secrets;
 pub mod service;
 
 pub use graphql::{CSRF_COOKIE, CSRF_HEADER, IdentityMutation, IdentityQuery, SESSION_COOKIE};
-pub use service::{IdentityConfig, IdentityService, LoggedIn, NewAccount, StartError};
+pub use graphql::PasswordChangeGate;
+pub use service::{IdentityConfig, IdentityService, LoggedIn, NewAccount, PasswordChange, StartError};
