@@ -72,14 +72,16 @@ mod tests {
 
     #[test]
     fn every_other_control_character_is_refused() {
-        for bad in ['\0', '\u{1}', '\u{7}', '\u{8}', '\u{b}', '\u{c}', '\u{1b}', '\u{1f}', '\u{7f}', '\u{85}', '\u{9f}'] {
+        for bad in ['\0', '\u{1}', '\u{7}', '\u{8}', '\u{b}', '\u{c}', '\u{1b}', '\u{1f}', '\u{7f}', '\u{85}', '\u{9f}']
+        {
             assert_eq!(clean(&format!("before{bad}after")), Err(ControlCharacter), "{:?}", bad);
         }
     }
 
     #[test]
     fn ordinary_text_in_any_language_is_kept() {
-        for good in ["Café – naïve “quotes”", "Cymraeg: ŵ ŷ", "日本語", "emoji 👍", "zero\u{200b}width"] {
+        for good in ["Café – naïve “quotes”", "Cymraeg: ŵ ŷ", "日本語", "emoji 👍", "zero\u{200b}width"]
+        {
             assert_eq!(clean(good).unwrap(), good);
         }
     }

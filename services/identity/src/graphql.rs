@@ -8,9 +8,7 @@ use std::sync::Arc;
 
 use async_graphql::connection::Connection;
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest,
-};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{
     Context, EmptySubscription, Enum, ID, InputObject, Object, Pos, Result, Schema, ServerResult, SimpleObject,
@@ -97,9 +95,8 @@ impl Extension for Gate {
             if wanted.is_some() && name.map(|name| name.as_str()) != wanted.as_deref() {
                 continue;
             }
-            refused = refused.or_else(|| {
-                first_refused(&operation.node.selection_set.node, &document, &mut Default::default())
-            });
+            refused = refused
+                .or_else(|| first_refused(&operation.node.selection_set.node, &document, &mut Default::default()));
         }
         match refused {
             None => Ok(document),

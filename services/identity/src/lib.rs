@@ -13,6 +13,6 @@ pub mod graphql;
 pub mod secrets;
 pub mod service;
 
-pub use graphql::{CSRF_COOKIE, CSRF_HEADER, IdentityMutation, IdentityQuery, SESSION_COOKIE};
 pub use graphql::PasswordChangeGate;
+pub use graphql::{CSRF_COOKIE, CSRF_HEADER, IdentityMutation, IdentityQuery, SESSION_COOKIE};
 pub use service::{IdentityConfig, IdentityService, LoggedIn, NewAccount, PasswordChange, StartError};
