@@ -223,7 +223,7 @@ async fn overview_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, sho
             (forms::choices(Choices { id: "roles", legend: "What they do", multiple: true, options: role_options(), chosen: form.roles.clone(), hint: None }, errors))
             (forms::choices(Choices { id: "hubs", legend: "Their hubs (for hub members and coordinators)", multiple: true, options: pairs(&answer.data["hubs"]), chosen: form.hubs.clone(), hint: None }, errors))
             (forms::select("provider", "Their provider (for provider responders)", &providers, &form.provider, errors))
-            p class="hint" { "Heard makes a one-time password to pass on privately." }
+            p class="hint" { "Heard makes a one-time password to pass on privately. It works only until they choose their own: the first time they log in, Heard asks them to, before anything else." }
             button class="button" type="submit" { "Add the account" }
         }
         h2 id="hubs" { "Hubs and providers" }
@@ -468,7 +468,7 @@ async fn user_page<B: Backend>(
             div { dt { "Provider" } dd { (user["provider"]["name"].as_str().unwrap_or("None")) } }
             div { dt { "Account made" } dd { (when(text(user, "createdAt"))) } }
             @if user["mustChangePassword"] == true {
-                div { dt { "Password" } dd { "A one-time password: they choose their own when they next log in." } }
+                div { dt { "Password" } dd { "Still the one-time password Heard made: when they next log in, Heard asks them to choose their own before they can do anything else." } }
             }
         }
         @if let Some(until) = user["lockedUntil"].as_str() {

@@ -1,5 +1,5 @@
-//! The page shell every page shares: a skip link, the header with the person's tasks, one
-//! `main`, and a footer. Calm colours with AA contrast, a visible focus ring, usable at 320 px.
+//! The page shell every page shares: a skip link, the header with the person's tasks and their
+//! account (changing their password, logging out), one `main`, and a footer. Calm colours with AA contrast, a visible focus ring, usable at 320 px.
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -68,17 +68,25 @@ pub fn page(viewer: &Viewer, title: &str, csrf: Option<&str>, body: Markup) -> M
                     div class="wrap" {
                         a class="brand" href="/" { "Heard" }
                         @if viewer.actor.is_authenticated() {
-                            nav aria-label="Your tasks" {
-                                ul {
-                                    @for (href, label) in tasks(viewer) {
-                                        li { a href=(href) { (label) } }
+                            // Until a one-time password is changed, no other page opens.
+                            @if !viewer.must_change_password {
+                                nav aria-label="Your tasks" {
+                                    ul {
+                                        @for (href, label) in tasks(viewer) {
+                                            li { a href=(href) { (label) } }
+                                        }
                                     }
                                 }
                             }
-                            @if let Some(csrf) = csrf {
-                                form class="logout" method="post" action="/logout" {
-                                    input type="hidden" name="csrf_token" value=(csrf);
-                                    button class="button-link" type="submit" { "Log out" }
+                            div class="account" {
+                                nav aria-label="Your account" {
+                                    ul { li { a href="/account/password" { "Change your password" } } }
+                                }
+                                @if let Some(csrf) = csrf {
+                                    form class="logout" method="post" action="/logout" {
+                                        input type="hidden" name="csrf_token" value=(csrf);
+                                        button class="button-link" type="submit" { "Log out" }
+                                    }
                                 }
                             }
                         } @else {

@@ -6,9 +6,13 @@
 //! JavaScript: it posts, the server runs the mutation, and errors come back beside their fields
 //! with a summary at the top (the GOV.UK error-summary pattern, in Heard's own calm style).
 //!
+//! Someone whose account still has its one-time password is sent to `/account/password` from
+//! every other page until they choose their own (one layer, [`account::password_first`]).
+//!
 //! The gateway implements [`Backend`] (who is asking, the CSRF check, running GraphQL) and
 //! mounts [`router`].
 
+mod account;
 mod admin;
 mod cases;
 mod complaints;
@@ -57,6 +61,7 @@ pub trait Backend: Clone + Send + Sync + 'static {
 }
 
 /// The pages, ready to be merged into the server's router. Each module adds its own routes.
+/// While the password must be changed, every page but the change-password form redirects to it.
 pub fn router<B: Backend>(backend: B) -> Router {
     Router::new()
         .route("/", get(pages::home::<B>))
@@ -75,5 +80,7 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .merge(decisions::routes())
         .merge(shared::routes())
         .merge(reports::routes())
-        .with_state(backend)
+        .merge(account::routes())
+        .with_state(backend.clone())
+        .layer(axum::middleware::from_fn_with_state(backend, account::password_first::<B>))
 }

@@ -491,12 +491,18 @@ async fn a_newcomer_creates_an_administrator_with_one_command_then_a_coordinator
         me["data"]["me"],
         json!({ "displayName": "Alex", "roles": ["ADMINISTRATOR"], "mustChangePassword": true })
     );
-    let created = admin
+    // The one-time password opens nothing else until the administrator chooses their own.
+    let create_chris = "mutation { createUser(input: { email: \"chris@example.org\", displayName: \"Chris\", roles: [HUB_COORDINATOR], hubs: [\"arun\"] }) { user { id hubs { name } } oneTimePassword } }";
+    let refused = admin.graphql(create_chris, json!({})).await;
+    assert_eq!(error_code(&refused), Some("PASSWORD_CHANGE_REQUIRED"), "{refused}");
+    let own = admin
         .graphql(
-            "mutation { createUser(input: { email: \"chris@example.org\", displayName: \"Chris\", roles: [HUB_COORDINATOR], hubs: [\"arun\"] }) { user { id hubs { name } } oneTimePassword } }",
-            json!({}),
+            "mutation($c: String!) { changePassword(currentPassword: $c, newPassword: \"the administrator's own password\") }",
+            json!({ "c": password }),
         )
         .await;
+    assert_eq!(own["data"]["changePassword"], true, "{own}");
+    let created = admin.graphql(create_chris, json!({})).await;
     let coordinator_password = created["data"]["createUser"]["oneTimePassword"].as_str().expect("{created}").to_owned();
     let crawley = admin
         .graphql(
@@ -509,6 +515,13 @@ async fn a_newcomer_creates_an_administrator_with_one_command_then_a_coordinator
         .to_owned();
 
     let chris = app.try_login("chris@example.org", &coordinator_password).await.expect("the coordinator logs in");
+    let changed = chris
+        .graphql(
+            "mutation($c: String!) { changePassword(currentPassword: $c, newPassword: \"my own long password\") }",
+            json!({ "c": coordinator_password }),
+        )
+        .await;
+    assert_eq!(changed["data"]["changePassword"], true, "{changed}");
     let users = chris.graphql("{ users { edges { node { displayName hubs { id } } } } }", json!({})).await;
     let names: Vec<&str> = users["data"]["users"]["edges"]
         .as_array()
@@ -521,14 +534,6 @@ async fn a_newcomer_creates_an_administrator_with_one_command_then_a_coordinator
     assert_eq!(error_code(&peek), Some("NOT_FOUND"), "{peek}");
     let filtered = chris.graphql("{ users(hub: \"crawley\") { edges { node { id } } } }", json!({})).await;
     assert_eq!(filtered["data"]["users"]["edges"], json!([]));
-
-    let changed = chris
-        .graphql(
-            "mutation($c: String!) { changePassword(currentPassword: $c, newPassword: \"my own long password\") }",
-            json!({ "c": coordinator_password }),
-        )
-        .await;
-    assert_eq!(changed["data"]["changePassword"], true, "{changed}");
     assert!(app.try_login("chris@example.org", "my own long password").await.is_ok());
 }
 

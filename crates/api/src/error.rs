@@ -10,6 +10,9 @@ pub enum ErrorCode {
     NotFound,
     Conflict,
     BadUserInput,
+    /// The account has a one-time password: nothing but changing it (and `me`, `logout`)
+    /// works until it is changed.
+    PasswordChangeRequired,
     Internal,
 }
 
@@ -21,6 +24,7 @@ impl ErrorCode {
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::Conflict => "CONFLICT",
             ErrorCode::BadUserInput => "BAD_USER_INPUT",
+            ErrorCode::PasswordChangeRequired => "PASSWORD_CHANGE_REQUIRED",
             ErrorCode::Internal => "INTERNAL",
         }
     }
@@ -39,6 +43,8 @@ pub enum ApiError {
     /// can tell a record they may not see from one that does not exist.
     NotFound,
     Conflict(String),
+    /// The viewer must change their one-time password before anything else.
+    PasswordChangeRequired(String),
     /// `field` is the input field, in the client's spelling (`input.email`).
     BadUserInput {
         field: String,
@@ -76,9 +82,10 @@ impl ApiError {
     /// The message shown to the client.
     pub fn message(&self) -> String {
         match self {
-            ApiError::Unauthenticated(message) | ApiError::Forbidden(message) | ApiError::Conflict(message) => {
-                message.clone()
-            }
+            ApiError::Unauthenticated(message)
+            | ApiError::Forbidden(message)
+            | ApiError::Conflict(message)
+            | ApiError::PasswordChangeRequired(message) => message.clone(),
             ApiError::NotFound => NOT_FOUND_MESSAGE.to_owned(),
             ApiError::BadUserInput { field, message } => format!("{field}: {message}"),
             ApiError::Internal { reference } => {
@@ -94,6 +101,7 @@ impl ApiError {
             ApiError::NotFound => ErrorCode::NotFound,
             ApiError::Conflict(_) => ErrorCode::Conflict,
             ApiError::BadUserInput { .. } => ErrorCode::BadUserInput,
+            ApiError::PasswordChangeRequired(_) => ErrorCode::PasswordChangeRequired,
             ApiError::Internal { .. } => ErrorCode::Internal,
         }
     }

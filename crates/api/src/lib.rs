@@ -1,8 +1,8 @@
 //! The parts of a GraphQL API every Heard service shares.
 //!
 //! - [`ApiError`]: every error carries `extensions.code`, one of `UNAUTHENTICATED`, `FORBIDDEN`,
-//!   `NOT_FOUND`, `CONFLICT`, `BAD_USER_INPUT` (with `extensions.field`) or `INTERNAL` (with a
-//!   reference only, never internal detail).
+//!   `NOT_FOUND`, `CONFLICT`, `BAD_USER_INPUT` (with `extensions.field`),
+//!   `PASSWORD_CHANGE_REQUIRED` or `INTERNAL` (with a reference only, never internal detail).
 //! - [`Viewer`]: who is asking, put into each request by the gateway.
 //! - [`authorize`]: asks the one policy (`heard_access::may`) and appends an access event for
 //!   every refusal; [`record_read`] does the same for reads that must be logged (case files,
@@ -30,6 +30,9 @@ pub struct Viewer {
     pub session: Option<uuid::Uuid>,
     /// The API token, if that is how they came.
     pub token: Option<uuid::Uuid>,
+    /// The account still has the one-time password it was given: until it is changed, only
+    /// changing it, `me` and logging out are answered (`PASSWORD_CHANGE_REQUIRED`).
+    pub must_change_password: bool,
 }
 
 impl Viewer {

@@ -370,7 +370,9 @@ impl<'a> Context<'a> {
         }
 
         let about = (!cells[ABOUT].is_empty()).then(|| cells[ABOUT].to_owned());
-        if cells[ABOUT].chars().count() > MAX_ABOUT_CHARS {
+        if heard_text::clean(cells[ABOUT]).is_err() {
+            fail(ABOUT, heard_text::ControlCharacter::MESSAGE.into());
+        } else if cells[ABOUT].chars().count() > MAX_ABOUT_CHARS {
             fail(ABOUT, format!("name the service in at most {MAX_ABOUT_CHARS} characters"));
         }
         let provider =
@@ -379,6 +381,8 @@ impl<'a> Context<'a> {
         let text = cells[TEXT];
         if text.is_empty() {
             fail(TEXT, "the text is missing; write down what the person said".into());
+        } else if heard_text::clean(text).is_err() {
+            fail(TEXT, heard_text::ControlCharacter::MESSAGE.into());
         } else if text.chars().count() > MAX_TEXT_CHARS {
             fail(TEXT, format!("one item holds at most {MAX_TEXT_CHARS} characters; split it into several rows"));
         }

@@ -339,7 +339,7 @@ async fn create_user(
     );
     if let Some(password) = one_time {
         println!("one-time password: {password}");
-        println!("give it to the person privately; they should change it after logging in (changePassword).");
+        println!("give it to the person privately; Heard asks them to choose their own at their first login.");
     }
     Ok(ExitCode::SUCCESS)
 }

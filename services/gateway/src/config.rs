@@ -176,9 +176,14 @@ pub struct AuthSettings {
     /// Failed logins from one IP address in 15 minutes before it must wait.
     #[serde(default = "default_max_failures_per_ip")]
     pub max_failures_per_ip: u32,
-    /// Mark cookies `Secure`: set this when Heard is served over HTTPS.
+    /// The older switch: as if `public_url` started with `https://` (`Secure` cookies and HSTS).
     #[serde(default)]
     pub secure_cookies: bool,
+    /// The address people reach Heard at, e.g. `https://heard.example.org`. When it starts
+    /// with `https://`, cookies are marked `Secure` and every response carries
+    /// `Strict-Transport-Security`.
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 impl Default for AuthSettings {
@@ -189,6 +194,7 @@ impl Default for AuthSettings {
             lockout: default_lockout(),
             max_failures_per_ip: default_max_failures_per_ip(),
             secure_cookies: false,
+            public_url: None,
         }
     }
 }
@@ -219,7 +225,39 @@ pub fn parse_duration(key: &str, text: &str) -> Result<std::time::Duration, Stri
     std::time::Duration::try_from(duration).map_err(|_| format!("{key} must be positive"))
 }
 
+/// Checks a public address: `https://` or `http://`, a host, no spaces. Returns whether it is
+/// served over HTTPS.
+pub fn parse_public_url(key: &str, text: &str) -> Result<bool, String> {
+    let bad = || {
+        format!(
+            "{key} must be the address people reach Heard at, starting with https:// (or http://), \
+             e.g. https://heard.example.org (got `{}`)",
+            text.escape_debug()
+        )
+    };
+    let (https, rest) = if let Some(rest) = text.strip_prefix("https://") {
+        (true, rest)
+    } else if let Some(rest) = text.strip_prefix("http://") {
+        (false, rest)
+    } else {
+        return Err(bad());
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty() || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad());
+    }
+    Ok(https)
+}
+
 impl AuthSettings {
+    /// Whether Heard is served over HTTPS: `public_url` starts with `https://`.
+    pub fn served_over_https(&self) -> Result<bool, String> {
+        match &self.public_url {
+            Some(url) => parse_public_url("auth.public_url", url),
+            None => Ok(false),
+        }
+    }
+
     /// The identity service's configuration; `validate` has checked every value.
     pub fn identity_config(&self) -> Result<heard_identity::IdentityConfig, String> {
         Ok(heard_identity::IdentityConfig {
@@ -227,7 +265,7 @@ impl AuthSettings {
             max_failed_logins: self.max_failed_logins,
             lockout: parse_duration("auth.lockout", &self.lockout)?,
             max_failures_per_ip: self.max_failures_per_ip,
-            secure_cookies: self.secure_cookies,
+            secure_cookies: self.secure_cookies || self.served_over_https()?,
         })
     }
 }
@@ -425,6 +463,21 @@ mod tests {
         assert!(err.message.contains("listen"), "{err}");
         let err = Settings::load(None, env(&[("HEARD_LISTN", "127.0.0.1:1")])).unwrap_err();
         assert!(err.message.contains("listn"), "an unknown key is named: {err}");
+    }
+
+    #[test]
+    fn a_public_url_must_be_an_http_or_https_address_and_https_makes_cookies_secure() {
+        let settings = Settings::load(None, env(&[("HEARD_AUTH__PUBLIC_URL", "https://heard.example.org")])).unwrap();
+        assert!(settings.auth.served_over_https().unwrap());
+        assert!(settings.auth.identity_config().unwrap().secure_cookies);
+        let settings = Settings::load(None, env(&[("HEARD_AUTH__PUBLIC_URL", "http://localhost:8080/")])).unwrap();
+        assert!(!settings.auth.identity_config().unwrap().secure_cookies);
+        assert!(!Settings::default().auth.identity_config().unwrap().secure_cookies);
+        for bad in ["heard.example.org", "https://", "ftp://heard.example.org", "https://heard example.org"] {
+            let err = Settings::load(None, env(&[("HEARD_AUTH__PUBLIC_URL", bad)])).unwrap_err();
+            assert_eq!(err.origin, "HEARD_AUTH__PUBLIC_URL");
+            assert!(err.message.contains("auth.public_url") && err.message.contains("https://"), "{err}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod demo;
 mod demo_casework;
 pub mod edge;
 pub mod graphql;
+pub mod hsts;
 pub mod metrics;
 pub mod reports;
 pub mod server;

@@ -165,6 +165,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web)
         .layer(middleware::from_fn_with_state(Arc::new(edge.trusted_proxies.clone()), crate::edge::client_address));
     crate::edge::layers(routes, &edge)
+        .layer(middleware::from_fn_with_state(state.clone(), crate::hsts::strict_transport_security))
         .layer(middleware::from_fn_with_state(state, count_requests))
         .layer(middleware::from_fn(security_headers))
         .layer(

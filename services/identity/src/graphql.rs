@@ -4,12 +4,18 @@
 //! Every resolver asks the policy through `heard_api::authorize`; none decides access itself.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_graphql::connection::Connection;
 use async_graphql::dataloader::{DataLoader, Loader};
-use async_graphql::{Context, EmptySubscription, Enum, ID, InputObject, Object, Result, Schema, SimpleObject};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{
+    Context, EmptySubscription, Enum, ID, InputObject, Object, Pos, Result, Schema, ServerResult, SimpleObject,
+    Variables,
+};
 use heard_access::{Action, Resource, Role};
-use heard_api::{ApiError, ClientIp, authorize, paginate, timestamp, uuid_arg, viewer};
+use heard_api::{ApiError, ClientIp, Viewer, authorize, paginate, timestamp, uuid_arg, viewer};
 use uuid::Uuid;
 
 use crate::directory::{AccessEntry, Account, ApiToken, Hub, Provider, Session};
@@ -33,7 +39,100 @@ pub fn register<Q, M, S>(
     builder: async_graphql::SchemaBuilder<Q, M, S>,
     identity: IdentityService,
 ) -> async_graphql::SchemaBuilder<Q, M, S> {
-    builder.data(DataLoader::new(AccountLoader(identity.clone()), tokio::spawn)).data(identity)
+    builder
+        .data(DataLoader::new(AccountLoader(identity.clone()), tokio::spawn))
+        .data(identity)
+        .extension(PasswordChangeGate)
+}
+
+/// The root fields someone with a one-time password may still ask for: changing it, who they
+/// are, logging out, and introspection.
+pub const ALLOWED_BEFORE_PASSWORD_CHANGE: &[&str] =
+    &["changePassword", "me", "logout", "__schema", "__type", "__typename"];
+
+/// Refuses every operation but [`ALLOWED_BEFORE_PASSWORD_CHANGE`] to a viewer whose account
+/// still has its one-time password, with `PASSWORD_CHANGE_REQUIRED`, before anything runs. It
+/// sits on the schema, so the API, the websocket and the web UI's own requests all meet it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PasswordChangeGate;
+
+impl ExtensionFactory for PasswordChangeGate {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(Gate::default())
+    }
+}
+
+/// One request's gate: it remembers which operation the request asked for.
+#[derive(Default)]
+struct Gate {
+    operation: std::sync::Mutex<Option<String>>,
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for Gate {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        request: async_graphql::Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<async_graphql::Request> {
+        *self.operation.lock().unwrap_or_else(|p| p.into_inner()) = request.operation_name.clone();
+        next.run(ctx, request).await
+    }
+
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        if !ctx.data_opt::<Viewer>().is_some_and(|viewer| viewer.must_change_password) {
+            return Ok(document);
+        }
+        let wanted = self.operation.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let mut refused = None;
+        for (name, operation) in document.operations.iter() {
+            if wanted.is_some() && name.map(|name| name.as_str()) != wanted.as_deref() {
+                continue;
+            }
+            refused = refused
+                .or_else(|| first_refused(&operation.node.selection_set.node, &document, &mut Default::default()));
+        }
+        match refused {
+            None => Ok(document),
+            Some(at) => Err(async_graphql::Error::from(ApiError::PasswordChangeRequired(
+                "change the one-time password you were given before doing anything else \
+                 (changePassword; on the web, Change your password)"
+                    .into(),
+            ))
+            .into_server_error(at)),
+        }
+    }
+}
+
+/// Where the first root field outside [`ALLOWED_BEFORE_PASSWORD_CHANGE`] is, following
+/// fragments (each once).
+fn first_refused<'a>(
+    selections: &'a SelectionSet,
+    document: &'a ExecutableDocument,
+    seen: &mut std::collections::HashSet<&'a str>,
+) -> Option<Pos> {
+    selections.items.iter().find_map(|selection| match &selection.node {
+        Selection::Field(field) => {
+            (!ALLOWED_BEFORE_PASSWORD_CHANGE.contains(&field.node.name.node.as_str())).then_some(field.pos)
+        }
+        Selection::InlineFragment(fragment) => first_refused(&fragment.node.selection_set.node, document, seen),
+        Selection::FragmentSpread(spread) => {
+            let name = spread.node.fragment_name.node.as_str();
+            if !seen.insert(name) {
+                return None;
+            }
+            let fragment = document.fragments.get(name)?;
+            first_refused(&fragment.node.selection_set.node, document, seen)
+        }
+    })
 }
 
 /// The SDL of this service as a federation subgraph (`schema/identity.graphql`).
@@ -134,8 +233,9 @@ impl User {
         self.0.locked_until_micros.filter(|until| *until > now).map(timestamp)
     }
 
-    /// True after an administrator set a one-time password: choose your own with
-    /// `changePassword`.
+    /// True while the account has the one-time password Heard made for it: until it is
+    /// changed with `changePassword`, everything but `me` and `logout` answers
+    /// `PASSWORD_CHANGE_REQUIRED`.
     async fn must_change_password(&self) -> bool {
         self.0.must_change_password
     }
@@ -577,10 +677,18 @@ impl IdentityMutation {
         Ok(true)
     }
 
-    /// Replaces your password.
-    async fn change_password(&self, ctx: &Context<'_>, current_password: String, new_password: String) -> Result<bool> {
+    /// Replaces your password. Every other session of your account is logged out (this one
+    /// stays); with `revokeApiTokens: true` every API token of yours is revoked too.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+        #[graphql(default = false, desc = "Also revoke every API token of your account")] revoke_api_tokens: bool,
+    ) -> Result<bool> {
         let me = heard_api::account(ctx)?;
-        service(ctx).change_password(me, &current_password, &new_password).await?;
+        let keep = viewer(ctx).session;
+        service(ctx).change_password(me, &current_password, &new_password, keep, revoke_api_tokens).await?;
         Ok(true)
     }
 

@@ -13,5 +13,6 @@ pub mod graphql;
 pub mod secrets;
 pub mod service;
 
+pub use graphql::PasswordChangeGate;
 pub use graphql::{CSRF_COOKIE, CSRF_HEADER, IdentityMutation, IdentityQuery, LOGIN_COOKIE, SESSION_COOKIE};
-pub use service::{IdentityConfig, IdentityService, LoggedIn, NewAccount, StartError};
+pub use service::{IdentityConfig, IdentityService, LoggedIn, NewAccount, PasswordChange, StartError};

@@ -56,6 +56,15 @@ pub struct NewAccount {
     pub password: Option<String>,
 }
 
+/// What a password change ended besides the old password.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PasswordChange {
+    /// Other sessions of the account that were logged out.
+    pub sessions_ended: usize,
+    /// API tokens revoked (only when asked).
+    pub tokens_revoked: usize,
+}
+
 /// A successful login.
 #[derive(Clone, Debug)]
 pub struct LoggedIn {
@@ -314,18 +323,61 @@ impl IdentityService {
         self.account(account).ok_or_else(|| ApiError::NotFound)
     }
 
-    pub async fn change_password(&self, account: Uuid, current: &str, new: &str) -> ApiResult<()> {
+    /// Replaces an account's password, then ends every other live session of the account
+    /// (`keep` is the session the change was made from, if any) and, when asked, revokes all
+    /// its API tokens: whoever knew the old password, or holds a leaked token, is shut out.
+    pub async fn change_password(
+        &self,
+        account: Uuid,
+        current: &str,
+        new: &str,
+        keep: Option<Uuid>,
+        revoke_tokens: bool,
+    ) -> ApiResult<PasswordChange> {
         let existing = self.account(account).ok_or_else(|| ApiError::NotFound)?;
         domain::password("newPassword", new).map_err(bad)?;
         let hash = existing.password_hash.clone().unwrap_or_else(|| self.inner.dummy_hash.clone());
         if !verify_off_thread(current.to_owned(), hash).await? {
             return Err(ApiError::bad_input("currentPassword", "this is not your current password"));
         }
+        if new == current {
+            return Err(ApiError::bad_input("newPassword", "choose a new password, not the one you have now"));
+        }
         let password_hash = hash_off_thread(new.to_owned()).await?;
         let event = Self::event("PasswordChanged", &PasswordChanged { must_change_password: false }, Some(account))?
             .with_personal(SubjectId(account), &PasswordPersonal { password_hash })
             .map_err(ApiError::internal)?;
-        self.append(&Self::stream(ACCOUNT, account)?, ExpectedRevision::StreamExists, vec![event]).await
+        self.append(&Self::stream(ACCOUNT, account)?, ExpectedRevision::StreamExists, vec![event]).await?;
+
+        // The old password no longer logs in; now end what it opened.
+        let now = self.now_micros();
+        let others: Vec<Uuid> = self.directory().read(|state| {
+            state
+                .sessions
+                .values()
+                .filter(|session| session.account == account && session.is_live(now) && Some(session.id) != keep)
+                .map(|session| session.id)
+                .collect()
+        });
+        for session in &others {
+            self.end_session(*session, SessionEndReason::PasswordChanged, account).await?;
+        }
+        let mut tokens_revoked = 0;
+        if revoke_tokens {
+            let tokens: Vec<Uuid> = self.directory().read(|state| {
+                state
+                    .tokens
+                    .values()
+                    .filter(|token| token.account == account && token.revoked_at_micros.is_none())
+                    .map(|token| token.id)
+                    .collect()
+            });
+            for token in &tokens {
+                self.revoke_token(account, *token).await?;
+            }
+            tokens_revoked = tokens.len();
+        }
+        Ok(PasswordChange { sessions_ended: others.len(), tokens_revoked })
     }
 
     pub async fn unlock(&self, by: Uuid, account: Uuid) -> ApiResult<Account> {
@@ -363,10 +415,15 @@ impl IdentityService {
             self.directory().read(|state| state.by_email.get(&email).and_then(|id| state.accounts.get(id).cloned()));
         let hash =
             account.as_ref().and_then(|a| a.password_hash.clone()).unwrap_or_else(|| self.inner.dummy_hash.clone());
-        let right = verify_off_thread(password.to_owned(), hash).await? && account.is_some();
+        let right = verify_off_thread(password.to_owned(), hash.clone()).await? && account.is_some();
         let Some(account) = account.filter(|_| right) else {
             return Err(self.failed_login(&email, ip, now).await);
         };
+        // The password may have changed while it was being checked: then the old one must not
+        // open a session that the change did not see to end.
+        if self.account(account.id).and_then(|now| now.password_hash) != Some(hash) {
+            return Err(ApiError::Unauthenticated("the email or password is not right".into()));
+        }
         self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner()).attempts.remove(&(email, ip));
         self.start_session(&account, now).await
     }
@@ -469,7 +526,12 @@ impl IdentityService {
                 return None;
             }
             let account = state.accounts.get(&found.account)?;
-            Some(Viewer { actor: account.actor(), session: Some(session), token: None })
+            Some(Viewer {
+                actor: account.actor(),
+                session: Some(session),
+                token: None,
+                must_change_password: account.must_change_password,
+            })
         })
     }
 
@@ -482,7 +544,12 @@ impl IdentityService {
                 return None;
             }
             let account = state.accounts.get(&found.account)?;
-            Some(Viewer { actor: account.actor(), session: None, token: Some(found.id) })
+            Some(Viewer {
+                actor: account.actor(),
+                session: None,
+                token: Some(found.id),
+                must_change_password: account.must_change_password,
+            })
         })
     }
 

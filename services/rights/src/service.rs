@@ -230,6 +230,7 @@ fn reject(rejection: Rejection) -> ApiError {
 }
 
 fn text(field: &str, value: &str, max: usize, required: bool) -> ApiResult<Option<String>> {
+    let value = crate::domain::clean(field, value).map_err(reject)?;
     let value = value.trim();
     if value.is_empty() {
         return if required { Err(ApiError::bad_input(field, "this cannot be empty")) } else { Ok(None) };

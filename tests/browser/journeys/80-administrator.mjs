@@ -1,6 +1,7 @@
 // 8. Administrator: accounts, a one-time password shown once, a token made and revoked, the
 // log; one person's page (what they do changed, an error first; unlocked after someone typed
-// their password wrongly too often); hubs and providers (a hub added, an error first).
+// their password wrongly too often; their one-time password changed at their first login);
+// hubs and providers (a hub added, an error first).
 
 import { check, expect, login } from "../lib.mjs";
 
@@ -78,7 +79,18 @@ export default async function ({ browser, base }) {
   await guess.fill("#email", "volunteer@demo.heard.example");
   await guess.fill("#password", password);
   await guess.click("button[type=submit]");
-  await guess.waitForURL(`${base}/`);
+  // The one-time password opens only the change-password page, until they choose their own.
+  await guess.waitForURL(`${base}/account/password`);
+  await guess.goto(`${base}/moderation`);
+  await guess.waitForURL(`${base}/account/password`);
+  await check(guess, "account-password");
+  await guess.fill("#current_password", password);
+  await guess.fill("#new_password", "the volunteer's own password");
+  await guess.fill("#confirm_password", "the volunteer's own password");
+  await guess.getByRole("button", { name: "Change your password" }).click();
+  await guess.waitForURL(/\/account\/password\?done=changed$/);
+  expect((await guess.locator(".notice").innerText()).includes("Your password is changed"), "the password is changed");
+  await guess.goto(`${base}/`);
   expect((await guess.getByRole("link", { name: "Moderation", exact: true }).count()) === 1, "logged in, as a coordinator now");
 
   // Their session shows on their page, and the administrator logs them out of it.

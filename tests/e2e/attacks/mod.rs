@@ -2,7 +2,9 @@
 //! (issue #13): as a curious member of the public, a nosy account and a hostile web page would.
 //! Each module is one kind of attack; each test's name says what Heard does about it.
 mod flood;
+mod input;
 mod limits;
 mod login;
 mod not_found;
 mod search;
+mod sessions;

@@ -541,6 +541,7 @@ pub fn record_progress(
     if percent > 100 {
         return Err(invalid("percent", "give the progress as a percentage from 0 to 100"));
     }
+    let note = super::clean("note", note)?;
     let note = note.trim();
     if note.chars().count() > MAX_REASON_CHARS {
         return Err(invalid("note", "keep the note to 1000 characters"));

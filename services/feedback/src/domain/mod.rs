@@ -424,6 +424,16 @@ fn invalid(field: &str, message: impl Into<String>) -> Rejection {
     Rejection::Invalid { field: field.to_owned(), message: message.into() }
 }
 
+/// Free text with its line endings made `\n`; refused, naming the field, if it holds a
+/// control character other than tab and newline (`heard_text`).
+pub(crate) fn clean(field: &str, text: &str) -> Result<String, Rejection> {
+    heard_text::clean(text).map(std::borrow::Cow::into_owned).map_err(|refused| invalid(field, refused.to_string()))
+}
+
+fn clean_opt(field: &str, text: Option<String>) -> Result<Option<String>, Rejection> {
+    text.map(|text| clean(field, &text)).transpose()
+}
+
 /// What someone typed to log an item (already checked against reference data by the service).
 #[derive(Clone, Debug, Default)]
 pub struct NewItem {
@@ -457,7 +467,7 @@ pub fn check_date(field: &str, text: &str, today: jiff::civil::Date) -> Result<j
 
 /// Validates a new item and returns its first event.
 pub fn log(item: Uuid, by: Uuid, new: NewItem, today: jiff::civil::Date) -> Result<Event, Rejection> {
-    let text = new.text.trim().to_owned();
+    let text = clean("text", &new.text)?.trim().to_owned();
     if text.is_empty() {
         return Err(invalid("text", "write down what the person said"));
     }
@@ -472,8 +482,9 @@ pub fn log(item: Uuid, by: Uuid, new: NewItem, today: jiff::civil::Date) -> Resu
     let consent =
         new.consent.ok_or_else(|| invalid("consent", "choose who may see it: hub, commissioners or public"))?;
     let said_on = check_date("saidOn", &new.said_on, today)?;
-    let name = new.speaker_name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
-    let contact = new.speaker_contact.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+    let name = clean_opt("speakerName", new.speaker_name)?.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
+    let contact =
+        clean_opt("speakerContact", new.speaker_contact)?.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
     match speaker {
         SpeakerKind::Anonymous if name.is_some() || contact.is_some() => {
             return Err(invalid("speakerName", "an anonymous speaker has no name or contact details"));
@@ -484,7 +495,7 @@ pub fn log(item: Uuid, by: Uuid, new: NewItem, today: jiff::civil::Date) -> Resu
         }
         _ => {}
     }
-    let about = new.about.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty());
+    let about = clean_opt("about", new.about)?.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty());
     if about.as_ref().is_some_and(|a| a.chars().count() > 200) {
         return Err(invalid("about", "name the service in at most 200 characters"));
     }
@@ -517,6 +528,11 @@ pub fn redact(item: &Item, by: Uuid, passages: &[String]) -> Result<Event, Rejec
     if item.moderation == Moderation::Shared {
         return Err(Rejection::Conflict("this item has already been shared; redact before sharing".into()));
     }
+    let passages = passages
+        .iter()
+        .enumerate()
+        .map(|(index, passage)| clean(&format!("passages[{index}]"), passage))
+        .collect::<Result<Vec<String>, Rejection>>()?;
     let passages: Vec<&str> = passages.iter().map(|p| p.trim()).filter(|p| !p.is_empty()).collect();
     if passages.is_empty() {
         return Err(invalid("passages", "choose at least one passage to take out"));
@@ -549,6 +565,7 @@ pub fn share(item: &Item, by: Uuid) -> Result<Event, Rejection> {
 }
 
 pub fn hold(item: &Item, by: Uuid, reason: &str) -> Result<Event, Rejection> {
+    let reason = clean("reason", reason)?;
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
         return Err(invalid("reason", "say in a few words why it is held (at most 500 characters)"));
@@ -625,6 +642,7 @@ pub fn record_meeting(
     if !(0..=10_000).contains(&attendance) {
         return Err(invalid("attendance", "enter how many people came, from 0 to 10000"));
     }
+    let minutes = clean("minutes", minutes)?;
     if minutes.chars().count() > 50_000 {
         return Err(invalid("minutes", "minutes are at most 50000 characters"));
     }

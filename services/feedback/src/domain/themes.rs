@@ -188,6 +188,7 @@ impl Vocabulary {
 }
 
 fn check_name(name: &str) -> Result<String, Rejection> {
+    let name = super::clean("name", name)?;
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
         return Err(Rejection::Invalid { field: "name".into(), message: "a theme name is 1–80 characters".into() });

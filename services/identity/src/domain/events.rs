@@ -81,6 +81,9 @@ pub struct SessionStarted {
 pub enum SessionEndReason {
     LoggedOut,
     Revoked,
+    /// The account's password was changed from another session: whoever knew the old one is
+    /// logged out.
+    PasswordChanged,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -23,17 +23,24 @@ pub fn email(field: &str, text: &str) -> Result<String, (String, String)> {
     Ok(email)
 }
 
-/// A display name: 1–100 characters, no control characters.
+/// Free text for one line: control characters refused (see `heard_text`), then trimmed.
+fn one_line<'a>(field: &str, text: &'a str, what: &str) -> Result<std::borrow::Cow<'a, str>, (String, String)> {
+    let text = heard_text::clean(text).map_err(|refused| (field.to_owned(), refused.to_string()))?;
+    if text.trim().contains(['\n', '\t']) {
+        return Err((field.to_owned(), format!("{what} fits on one line, without tabs")));
+    }
+    Ok(text)
+}
+
+/// A display name: 1–100 characters on one line, no control characters.
 pub fn display_name(field: &str, text: &str) -> Result<String, (String, String)> {
-    let name = text.trim();
+    let name = one_line(field, text, "a name")?;
+    let name = name.trim();
     if name.is_empty() {
         return Err((field.to_owned(), "enter a name".to_owned()));
     }
     if name.chars().count() > 100 {
         return Err((field.to_owned(), "a name is at most 100 characters".to_owned()));
-    }
-    if name.chars().any(char::is_control) {
-        return Err((field.to_owned(), "a name cannot hold control characters".to_owned()));
     }
     Ok(name.to_owned())
 }
@@ -54,8 +61,9 @@ pub fn password(field: &str, text: &str) -> Result<(), (String, String)> {
 
 /// A short label (API token purpose): 1–80 characters.
 pub fn label(field: &str, text: &str) -> Result<String, (String, String)> {
-    let label = text.trim();
-    if label.is_empty() || label.chars().count() > 80 || label.chars().any(char::is_control) {
+    let label = one_line(field, text, "a name")?;
+    let label = label.trim();
+    if label.is_empty() || label.chars().count() > 80 {
         return Err((field.to_owned(), "give it a name of 1–80 characters".to_owned()));
     }
     Ok(label.to_owned())
@@ -84,6 +92,16 @@ mod tests {
         assert_eq!(email("input.email", "not an email").unwrap_err().0, "input.email");
         assert!(email("email", "a@b").is_err());
         assert!(email("email", "").is_err());
+    }
+
+    #[test]
+    fn names_and_labels_refuse_control_characters_and_more_than_one_line() {
+        let refused = display_name("input.displayName", "Sam\0").unwrap_err();
+        assert_eq!(refused, ("input.displayName".to_owned(), "contains a control character; remove it".to_owned()));
+        assert_eq!(label("label", "CRM\u{1b}[31m").unwrap_err().1, "contains a control character; remove it");
+        assert!(display_name("name", "Sam\r\nJones").unwrap_err().1.contains("one line"));
+        assert_eq!(display_name("name", "  Sam Jones\r\n").unwrap(), "Sam Jones");
+        assert_eq!(label("label", "CRM export").unwrap(), "CRM export");
     }
 
     #[test]

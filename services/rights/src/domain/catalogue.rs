@@ -53,21 +53,24 @@ pub fn exact_bill_of_rights() -> CharterPublished {
 
 /// Checks a charter before it is published: numbered 1..n without gaps, labels 1–120 chars,
 /// and a version above the current one.
-pub fn publish(charter: CharterPublished, current_version: Option<u32>) -> Result<CharterPublished, Rejection> {
+pub fn publish(mut charter: CharterPublished, current_version: Option<u32>) -> Result<CharterPublished, Rejection> {
+    charter.name = super::clean("name", &charter.name)?;
     if charter.charter.is_empty() || !charter.charter.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
         return Err(invalid("charter", "use a short id of lower-case letters and dashes, e.g. exact"));
     }
     if charter.articles.is_empty() {
         return Err(invalid("articles", "a charter needs at least one article"));
     }
-    for (index, article) in charter.articles.iter().enumerate() {
+    for (index, article) in charter.articles.iter_mut().enumerate() {
         if article.number != index as u32 + 1 {
             return Err(invalid(&format!("articles[{index}].number"), "number the articles 1, 2, 3 … in order"));
         }
-        let chars = article.label.trim().chars().count();
+        let label = super::clean(&format!("articles[{index}].label"), &article.label)?;
+        let chars = label.trim().chars().count();
         if chars == 0 || chars > 120 {
             return Err(invalid(&format!("articles[{index}].label"), "a label is 1–120 characters"));
         }
+        article.label = label;
     }
     if let Some(current) = current_version
         && charter.version <= current

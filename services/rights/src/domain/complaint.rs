@@ -12,7 +12,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Rejection, invalid};
+use super::{Rejection, clean, invalid};
 
 pub const COMPLAINT: &str = "complaint";
 
@@ -253,6 +253,7 @@ impl Complaint {
 }
 
 fn reason(field: &str, text: &str) -> Result<String, Rejection> {
+    let text = clean(field, text)?;
     let text = text.trim();
     if text.is_empty() || text.chars().count() > 1000 {
         return Err(invalid(field, "give a reason in 1–1000 characters"));
@@ -289,6 +290,8 @@ pub fn receive(
     received_on: Date,
     today: Date,
 ) -> Result<Event, Rejection> {
+    let provider = clean("provider", provider)?;
+    let service = service.map(|service| clean("service", service)).transpose()?;
     if provider.trim().is_empty() {
         return Err(invalid("provider", "choose the provider the complaint is about"));
     }
@@ -425,6 +428,7 @@ pub fn escalate(complaint: &Complaint, to: EscalatedTo, reference: &str) -> Resu
     if !matches!(complaint.stage, Stage::ResponseIssued | Stage::Closed) {
         return Err(conflict("a complaint is escalated after its response"));
     }
+    let reference = clean("reference", reference)?;
     let reference = reference.trim();
     if reference.is_empty() || reference.chars().count() > 100 {
         return Err(invalid("reference", "give the reference the other body gave (1–100 characters)"));
@@ -444,6 +448,7 @@ pub fn record_learning(complaint: &Complaint, statement: &str) -> Result<Event, 
     if complaint.outcome.is_none() {
         return Err(conflict("record the outcome before the learning"));
     }
+    let statement = clean("statement", statement)?;
     let statement = statement.trim();
     if statement.is_empty() || statement.chars().count() > 500 {
         return Err(invalid("statement", "say what should change in 1–500 characters"));
