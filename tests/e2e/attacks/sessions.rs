@@ -168,9 +168,11 @@ async fn the_web_ui_sends_someone_with_a_one_time_password_to_change_it_and_the_
     let (_, one_time) = one_time_account(&app, "new@example.org", &[Role::HubCoordinator], &["arun"]).await;
     // A browser without JavaScript: plain form posts, cookies, redirects followed.
     let browser = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let login_page = browser.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let token = hidden(&login_page, "login_token");
     let logged_in = browser
         .post(app.url("/login"))
-        .form(&[("email", "new@example.org"), ("password", one_time.as_str())])
+        .form(&[("email", "new@example.org"), ("password", one_time.as_str()), ("login_token", token.as_str())])
         .send()
         .await
         .unwrap();
@@ -327,10 +329,13 @@ async fn login_cookies(app: &TestApp) -> Vec<String> {
 
 /// The `Set-Cookie` headers of a login through the web form.
 async fn web_login_cookies(app: &TestApp) -> Vec<String> {
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let login_page = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
+    let token = hidden(&login_page, "login_token");
     let response = client
         .post(app.url("/login"))
-        .form(&[("email", "sam@example.org"), ("password", PASSWORD)])
+        .form(&[("email", "sam@example.org"), ("password", PASSWORD), ("login_token", token.as_str())])
         .send()
         .await
         .unwrap();
