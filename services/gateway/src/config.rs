@@ -26,6 +26,27 @@ pub struct Settings {
     pub auth: AuthSettings,
     #[serde(default)]
     pub calendar: CalendarSettings,
+    #[serde(default)]
+    pub server: ServerSettings,
+}
+
+/// What the HTTP server offers besides the API.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Serve GraphiQL at `GET /graphql` (its files are Heard's own; `false` answers 404).
+    #[serde(default = "default_true")]
+    pub graphiql: bool,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings { graphiql: true }
+    }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// Working days for the clocks of complaints: weekends and England and Wales bank holidays
@@ -185,6 +206,7 @@ impl Default for Settings {
             log: LogSettings::default(),
             auth: AuthSettings::default(),
             calendar: CalendarSettings::default(),
+            server: ServerSettings::default(),
         }
     }
 }
@@ -332,6 +354,22 @@ mod tests {
         assert!(err.message.contains("listen"), "{err}");
         let err = Settings::load(None, env(&[("HEARD_LISTN", "127.0.0.1:1")])).unwrap_err();
         assert!(err.message.contains("listn"), "an unknown key is named: {err}");
+    }
+
+    #[test]
+    fn graphiql_is_on_unless_turned_off_and_only_true_or_false_will_do() {
+        assert!(Settings::default().server.graphiql);
+        let settings = Settings::load(None, env(&[("HEARD_SERVER__GRAPHIQL", "false")])).unwrap();
+        assert!(!settings.server.graphiql);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("heard.toml");
+        std::fs::write(&file, "[server]\ngraphiql = false\n").unwrap();
+        assert!(!Settings::load(Some(&file), env(&[])).unwrap().server.graphiql);
+        let err = Settings::load(None, env(&[("HEARD_SERVER__GRAPHIQL", "off")])).unwrap_err();
+        assert_eq!(err.origin, "HEARD_SERVER__GRAPHIQL");
+        assert!(err.message.contains("bool") || err.message.contains("off"), "{err}");
+        let err = Settings::load(None, env(&[("HEARD_SERVER__GRAPHIQ", "true")])).unwrap_err();
+        assert!(err.message.contains("graphiq"), "an unknown key is named: {err}");
     }
 
     #[test]

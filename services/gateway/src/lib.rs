@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 mod demo_casework;
+pub mod graphiql;
 pub mod graphql;
 pub mod metrics;
 pub mod reports;

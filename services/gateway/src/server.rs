@@ -9,8 +9,8 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use heard_advocacy::service::AdvocacyService;
 use heard_commissioning::service::CommissioningService;
 use heard_eventstore::{EventStore, Upcasters};
@@ -75,6 +75,8 @@ pub struct AppState {
     pub services: Services,
     pub schema: HeardSchema,
     pub http: Arc<HttpMetrics>,
+    /// `[server] graphiql`: whether `GET /graphql` serves GraphiQL.
+    pub graphiql: bool,
 }
 
 /// A server that is up and listening.
@@ -110,6 +112,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         services: services.clone(),
         schema,
         http: Arc::new(HttpMetrics::default()),
+        graphiql: settings.server.graphiql,
     };
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
@@ -155,8 +158,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_page))
-        .route("/graphql", get(graphiql).post(auth::graphql_post))
+        .route("/graphql", post(auth::graphql_post))
         .route("/graphql/ws", get(auth::graphql_ws))
+        .merge(crate::graphiql::routes())
         .with_state(state.clone())
         .merge(web)
         .layer(middleware::from_fn_with_state(state, count_requests))
@@ -193,22 +197,6 @@ async fn readyz(State(state): State<AppState>) -> Response {
 async fn metrics_page(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], metrics::render(&state.store, &state.http))
         .into_response()
-}
-
-/// GraphiQL, which sends the CSRF token from the `heard_csrf` cookie with every request.
-async fn graphiql() -> Response {
-    let mut response = Html(include_str!("graphiql.html")).into_response();
-    // GraphiQL's script and styles come from unpkg; this page alone may load them.
-    response.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
-             style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data:; \
-             font-src 'self' data: https://unpkg.com; connect-src 'self'; frame-ancestors 'none'; \
-             base-uri 'none'; form-action 'self'",
-        ),
-    );
-    response
 }
 
 /// The headers every response carries. A page that needs a looser Content-Security-Policy
