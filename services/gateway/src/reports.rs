@@ -159,8 +159,10 @@ fn period(scope: &Scope) -> String {
     }
 }
 
+/// A count as the CSV gives it: "not shown" when suppressed (1 to 4, or a count that would give
+/// such a count away, so not always fewer than 5).
 fn count(value: Option<u64>) -> String {
-    value.map_or_else(|| "fewer than 5".to_owned(), |n| n.to_string())
+    value.map_or_else(|| "not shown".to_owned(), |n| n.to_string())
 }
 
 fn csv_response(state: &AppState, report: &Report) -> Response {
