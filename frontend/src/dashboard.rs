@@ -3,8 +3,9 @@
 //! Four charts, drawn on the server as SVG by `plotters` (no hand-drawn chart code), each with
 //! a text alternative: a one-sentence summary the SVG carries as its accessible name, and the
 //! same figures as a table beneath it. Every figure comes from the API as the commissioner sees
-//! it (`youSaidWeDid` per quarter and `complaintPatterns`), so counts of 1 to 4 arrive already
-//! suppressed: a chart leaves a gap there and the table says "fewer than 5".
+//! it (`youSaidWeDid` per quarter and `complaintPatterns`), so counts of 1 to 4 (and any count
+//! that would give one away) arrive already suppressed: a chart leaves a gap there and the
+//! table says "not shown".
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -64,7 +65,7 @@ pub(crate) struct LoopFigures {
     pub median_days: Option<f64>,
 }
 
-/// How often one theme came up, per quarter. `None` is a suppressed count (1 to 4).
+/// How often one theme came up, per quarter. `None` is a suppressed count.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct ThemeSeries {
     pub name: String,
@@ -149,13 +150,16 @@ pub(crate) fn figures(data: &Value, quarters: Vec<Quarter>) -> Figures {
     }
 }
 
-/// A count in words, saying plainly when it was too small to show.
+/// A count in words, saying plainly when it is not shown (1 to 4, or one that would give such
+/// a count away: so not always fewer than 5).
 fn count_words(count: Option<i64>) -> String {
     match count {
         Some(count) => count.to_string(),
-        None => "fewer than 5".to_owned(),
+        None => NOT_SHOWN.to_owned(),
     }
 }
+
+const NOT_SHOWN: &str = "not shown";
 
 fn percent(rate: Option<f64>) -> String {
     rate.map_or_else(|| "not known yet".to_owned(), |rate| format!("{:.0}%", rate * 100.0))
@@ -434,12 +438,13 @@ fn themes_summary(figures: &Figures) -> String {
         None => "No theme was raised often enough to show in this period.".to_owned(),
         Some(top) => {
             let last = figures.quarters.last().map(|q| q.label.as_str()).unwrap_or_default();
-            let latest = match top.counts.last().copied().flatten() {
-                Some(1) => "once".to_owned(),
-                Some(n) => format!("{n} times"),
-                None => "fewer than 5 times".to_owned(),
-            };
-            format!("{} came up most over the year. In {last} it came up {latest}.", top.name)
+            match top.counts.last().copied().flatten() {
+                Some(1) => format!("{} came up most over the year. In {last} it came up once.", top.name),
+                Some(n) => format!("{} came up most over the year. In {last} it came up {n} times.", top.name),
+                None => {
+                    format!("{} came up most over the year. How often it came up in {last} is not shown.", top.name)
+                }
+            }
         }
     }
 }
@@ -535,7 +540,7 @@ pub async fn dashboard<B: Backend>(
         h1 { "What people are telling you" }
         p class="lead" {
             @match &scope_name { Some(name) => { "Feedback from " (name) ", " }, None => { "Feedback from every hub, " } }
-            "shared with commissioners, from " (period) ". Counts of 1 to 4 are hidden so that nobody can be recognised."
+            "shared with commissioners, from " (period) ". Counts of 1 to 4 are not shown, nor any count that would let one be worked out, so that nobody can be recognised."
         }
         form method="get" action="/dashboard" class="inline-form" {
             (forms::select("hub", "Whose feedback", &options, hub.as_deref().unwrap_or_default(), &errors))
@@ -588,8 +593,8 @@ fn loop_table(figures: &Figures) -> Markup {
                 @for (quarter, q) in figures.quarters.iter().zip(&figures.by_quarter) {
                     tr {
                         th scope="row" { (quarter.label) }
-                        td class="number" { (q.shared.map_or("fewer than 5".to_owned(), |n| n.to_string())) }
-                        td class="number" { (q.closed.map_or("fewer than 5".to_owned(), |n| n.to_string())) }
+                        td class="number" { (q.shared.map_or(NOT_SHOWN.to_owned(), |n| n.to_string())) }
+                        td class="number" { (q.closed.map_or(NOT_SHOWN.to_owned(), |n| n.to_string())) }
                         td class="number" { (percent(q.closure_rate)) }
                     }
                 }
@@ -734,7 +739,7 @@ mod tests {
 
     #[test]
     fn figures_in_words_say_plainly_when_a_count_is_hidden() {
-        assert_eq!(count_words(None), "fewer than 5");
+        assert_eq!(count_words(None), "not shown", "a hidden count may be 5 or more (issue #13)");
         assert_eq!(percent(Some(0.256)), "26%");
         assert_eq!(days(Some(1.0)), "1 working day");
         assert_eq!(days(Some(3.0)), "3 working days");

@@ -579,9 +579,10 @@ fn cannot(viewer: &Viewer, csrf: Option<&str>, status: StatusCode, message: &str
     (status, page(viewer, title, csrf, body)).into_response()
 }
 
-/// Counts of 1 to 4 are not given, so that nobody can be recognised.
+/// Counts of 1 to 4 are not given, nor any that would let one be worked out, so that nobody
+/// can be recognised (a count not shown may be 5 or more).
 fn count(value: &Value) -> String {
-    value.as_u64().map_or_else(|| "fewer than 5".to_owned(), |n| n.to_string())
+    value.as_u64().map_or_else(|| "not shown".to_owned(), |n| n.to_string())
 }
 
 fn percent(value: &Value) -> String {
@@ -598,7 +599,7 @@ fn working_days(value: &Value) -> String {
     }
 }
 
-/// One figure of the summary; a figure in words ("fewer than 5") is set smaller than a number.
+/// One figure of the summary; a figure in words ("not shown") is set smaller than a number.
 fn figure(label: &str, value: String) -> Markup {
     let number = value.starts_with(|c: char| c.is_ascii_digit());
     html! { div { dt { (label) } dd class=[(!number).then_some("figure-words")] { (value) } } }
@@ -668,7 +669,7 @@ fn report_page(
                         }
                     }
                 }
-                p class="hint" { "Counts from 1 to 4 are not shown, so that nobody can be recognised." }
+                p class="hint" { "Counts from 1 to 4 are not shown, nor any count that would let one be worked out, so that nobody can be recognised." }
             }
             @if !list("representativeItems").is_empty() {
                 h3 { "In people's own words" }
@@ -969,7 +970,7 @@ mod tests {
     #[test]
     fn small_counts_are_not_given_and_missing_figures_are_said_plainly() {
         assert_eq!(count(&json!(7)), "7");
-        assert_eq!(count(&Value::Null), "fewer than 5");
+        assert_eq!(count(&Value::Null), "not shown", "a hidden count may be 5 or more (issue #13)");
         assert_eq!(percent(&json!(0.857)), "86%");
         assert_eq!(working_days(&json!(0.0)), "the same working day");
         assert_eq!(working_days(&json!(1.0)), "1 working day");

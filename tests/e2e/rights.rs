@@ -390,12 +390,17 @@ async fn commissioners_see_complaint_patterns_with_counts_below_five_suppressed(
     let by_provider = cast.commissioner.graphql(query, json!({ "by": ["PROVIDER"] })).await;
     let rows = by_provider["data"]["complaintPatterns"].as_array().unwrap().clone();
     let row = |value: &str| rows.iter().find(|row| row["keys"][0]["value"] == value).cloned().unwrap();
-    assert_eq!((row("addaction")["count"].as_u64(), row("addaction")["suppressed"].as_bool()), (Some(6), Some(false)));
+    // Six is large enough to show, but the eight complaints in all (which a roll-up by outcome
+    // shows) minus six would give CRI's two away: it is hidden too (issue #13).
+    assert_eq!(
+        (row("addaction")["count"].clone(), row("addaction")["suppressed"].as_bool()),
+        (Value::Null, Some(true))
+    );
     assert_eq!((row("cri")["count"].clone(), row("cri")["suppressed"].as_bool()), (Value::Null, Some(true)));
     let by_article = cast.commissioner.graphql(query, json!({ "by": ["ARTICLE", "OUTCOME"] })).await;
     let rows = by_article["data"]["complaintPatterns"].as_array().unwrap().clone();
     let five = rows.iter().find(|row| row["keys"][0]["value"] == "5").unwrap();
-    assert_eq!(five["count"], 8);
+    assert_eq!(five["count"], 8, "the two citing article 2 cite article 5 too: 8 − 8 says nothing of them");
     assert_eq!(five["keys"][1]["label"], "Still open");
     assert!(five["keys"][0]["label"].as_str().unwrap().starts_with("Article 5: Respectful"), "{five}");
     let text = by_article.to_string();

@@ -8,11 +8,17 @@
 //!   every refusal; [`record_read`] does the same for reads that must be logged (case files,
 //!   complaints).
 //! - [`paginate`]: Relay cursor connections for every list.
+//! - [`suppression`]: which counts, rates and medians may be published, so that no small
+//!   count can be seen or worked out; every roll-up and report asks it.
+//! - [`spreadsheet::escape_cell`]: every cell of every CSV Heard writes, safe from formula
+//!   injection.
 
 mod error;
 pub mod limits;
 mod pagination;
 pub mod rollup;
+pub mod spreadsheet;
+pub mod suppression;
 
 use async_graphql::Context;
 use heard_access::{AccessRecorded, Action, Actor, Decision, Resource};

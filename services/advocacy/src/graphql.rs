@@ -7,7 +7,8 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, EmptySubscription, Enum, ID, InputObject, Object, Result, Schema, SimpleObject};
 use heard_access::{Action, CaseFacts, Resource};
-use heard_api::rollup::{ReportPeriod, RollupRow, rows};
+use heard_api::rollup::{ReportPeriod, RollupRow, labelled};
+use heard_api::suppression::grouped;
 use heard_api::{ApiError, allowed, authorize, date_arg, paginate, record_read, record_reads, uuid_arg};
 use jiff::civil::Date;
 use uuid::Uuid;
@@ -441,7 +442,8 @@ impl AdvocacyQuery {
     }
 
     /// How many cases there were, grouped by what they were about, who with and when, for
-    /// commissioners and advocates. Never who the clients are; counts of 1 to 4 are suppressed.
+    /// commissioners and advocates. Never who the clients are; counts of 1 to 4 are suppressed,
+    /// and so is any count that would let one be worked out from this roll-up and another.
     /// Declined cases are left out; `from` and `to` (`YYYY-MM-DD`, both included) bound the
     /// referral date.
     async fn advocacy_themes(
@@ -469,9 +471,17 @@ impl AdvocacyQuery {
         {
             return Err(ApiError::bad_input("to", "the end cannot be before the start").into());
         }
-        let counts = service(ctx).systemic_themes(&by, period.into(), from, to);
+        let period = period.into();
+        let asked: Vec<usize> = by.iter().filter_map(|d| Dimension::ALL.iter().position(|all| all == d)).collect();
+        // Every grouping from one state, so that they agree.
+        let shown = service(ctx).read(|state| {
+            grouped(Dimension::ALL.len(), &asked, |subset| {
+                let by: Vec<Dimension> = subset.iter().map(|index| Dimension::ALL[*index]).collect();
+                rollup::systemic_themes(state.cases.values(), &by, period, from, to)
+            })
+        });
         let names: Vec<&str> = by.iter().map(|dimension| AdvocacyDimension::from(*dimension).name()).collect();
-        Ok(rows(&names, counts, |index, value| label(ctx, by[index], value)))
+        Ok(labelled(&names, shown, |index, value| label(ctx, by[index], value)))
     }
 }
 

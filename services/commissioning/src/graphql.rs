@@ -283,7 +283,8 @@ impl ReportScopeInput {
 pub struct ThemeCountView {
     pub theme: ID,
     pub name: String,
-    /// `null` when 1 to 4: suppressed so nobody can be recognised.
+    /// `null` when suppressed: 1 to 4 could identify someone, and a larger count is hidden
+    /// where the shared total would give a small one away.
     pub count: Option<u64>,
 }
 
@@ -325,7 +326,8 @@ impl ReportView {
     async fn chain_head(&self) -> &str {
         &self.report.chain_head
     }
-    /// Items shared with commissioners in scope (`null` when 1 to 4).
+    /// Items shared with commissioners in scope (`null` when 1 to 4, or when it would give a
+    /// small count away by subtraction).
     async fn shared_items(&self) -> Option<u64> {
         self.report.shared_items
     }
@@ -367,15 +369,18 @@ impl ReportView {
             })
             .collect()
     }
-    /// Items that reached a decision or a reasoned answer (`null` when 1 to 4).
+    /// Items that reached a decision or a reasoned answer (`null` when 1 to 4, when 1 to 4 are
+    /// still open, or when it would give another hub's small count away).
     async fn closed_items(&self) -> Option<u64> {
         self.report.closed_items
     }
-    /// The share of shared items whose loop closed: a decision or a reasoned answer.
+    /// The share of shared items whose loop closed: a decision or a reasoned answer (`null`
+    /// when the shared or the closed count is).
     async fn loop_closure_rate(&self) -> Option<f64> {
         self.report.loop_closure_rate
     }
-    /// The median working days from sharing to a commissioner's first response.
+    /// The median working days from sharing to a commissioner's first response (`null` when
+    /// fewer than 5 items had one).
     async fn median_working_days_to_first_response(&self) -> Option<f64> {
         self.report.median_working_days
     }

@@ -1,11 +1,15 @@
 //! "You said, we did": what people said (counts by theme, representative items where consent
 //! allows), what was decided and what came of it, what was answered "not acted on", and how
-//! well the loop closes. Counts below 5 are suppressed. One computation serves GraphQL, the
+//! well the loop closes. Its figures go through `heard_api::suppression`: counts of 1 to 4 are
+//! hidden, and so is any figure that would let one be worked out: the closure rate with the
+//! closed count, a count that another would give away by subtraction (within the report, and
+//! between a hub's report and the whole county's). One computation serves GraphQL, the
 //! printable page and the CSV.
 
 use std::collections::BTreeMap;
 
-use heard_access::{Actor, publishable_count};
+use heard_access::Actor;
+use heard_api::suppression::{Cell, Shown, Table, derived, publishable_count};
 use heard_workdays::Calendar;
 use jiff::civil::Date;
 use uuid::Uuid;
@@ -32,7 +36,7 @@ pub struct Scope {
 pub struct ThemeCount {
     pub theme: String,
     pub name: String,
-    /// `None` when 1 to 4 (suppressed).
+    /// `None` when suppressed: 1 to 4, or hidden so that another cannot be worked out.
     pub count: Option<u64>,
 }
 
@@ -50,8 +54,8 @@ pub struct ReportItem {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReportDecision {
     pub decision: Decision,
-    /// Items of this report's scope it is linked to.
-    pub linked_items: u64,
+    /// Items of this report's scope it is linked to (`None` when 1 to 4).
+    pub linked_items: Option<u64>,
 }
 
 /// An item answered "not acted on, because …".
@@ -72,18 +76,19 @@ pub struct Report {
     /// The log position and chain head it was computed at (`heard verify --at POSITION`).
     pub position: u64,
     pub chain_head: String,
-    /// Items shared with commissioners in scope (suppressed below 5).
+    /// Items shared with commissioners in scope (`None` when suppressed).
     pub shared_items: Option<u64>,
     pub said: Vec<ThemeCount>,
     pub representative: Vec<ReportItem>,
     pub decisions: Vec<ReportDecision>,
     pub not_acted_on: Vec<ReportAnswer>,
-    /// Items that reached a decision or a reasoned answer (suppressed below 5).
+    /// Items that reached a decision or a reasoned answer (`None` when suppressed: 1 to 4, or
+    /// 1 to 4 items still open, which shared minus closed would give away).
     pub closed_items: Option<u64>,
-    /// `closed / shared`, when at least 5 items were shared.
+    /// `closed / shared`, when both are shown.
     pub loop_closure_rate: Option<f64>,
     /// Median working days from sharing to the first response (acknowledgement, answer or
-    /// link), when at least 5 items had one.
+    /// link), when at least 5 items had one the calendar can count.
     pub median_working_days: Option<f64>,
 }
 
@@ -100,12 +105,122 @@ fn in_scope(item: &ItemFacts, scope: &Scope, public: bool) -> bool {
         && scope.to.is_none_or(|to| item.said_on.is_some_and(|said| said <= to))
 }
 
+/// The counts of one group of items: shared, closed, and by theme.
+#[derive(Default)]
+struct Counts<'a> {
+    shared: u64,
+    closed: u64,
+    themes: BTreeMap<&'a str, u64>,
+    /// Items with no theme.
+    untagged: u64,
+}
+
+impl<'a> Counts<'a> {
+    fn of(items: &[&'a ItemFacts], closed: &impl Fn(&ItemFacts) -> bool) -> Counts<'a> {
+        let mut counts = Counts::default();
+        for item in items {
+            counts.shared += 1;
+            counts.closed += u64::from(closed(item));
+            counts.untagged += u64::from(item.themes.is_empty());
+            for theme in &item.themes {
+                *counts.themes.entry(theme.as_str()).or_default() += 1;
+            }
+        }
+        counts
+    }
+}
+
+/// The cells of one group's counts in the suppression table.
+struct Cells<'a> {
+    shared: Cell,
+    closed: Cell,
+    open: Cell,
+    themes: BTreeMap<&'a str, Cell>,
+    untagged: Cell,
+}
+
+impl<'a> Cells<'a> {
+    /// Shared is closed plus still open (never published, but shared minus closed); shared is
+    /// also the items of each theme added up, where every item has one theme at most.
+    fn add(table: &mut Table, counts: &Counts<'a>) -> Cells<'a> {
+        let shared = table.published(counts.shared);
+        let closed = table.published(counts.closed);
+        let open = table.unpublished(counts.shared - counts.closed);
+        table.sum(shared, [closed, open]);
+        let themes: BTreeMap<&str, Cell> =
+            counts.themes.iter().map(|(theme, count)| (*theme, table.published(*count))).collect();
+        // Nobody is told how many items have no theme; anyone may guess none.
+        let untagged = if counts.untagged == 0 { table.known(0) } else { table.unpublished(counts.untagged) };
+        table.sum(shared, themes.values().copied().chain([untagged]));
+        Cells { shared, closed, open, themes, untagged }
+    }
+}
+
+/// The loop figures and theme counts of the report's items, suppressed together with those of
+/// every hub under the same filters, whose counts add up to the whole county's.
+fn suppressed<'a>(
+    scope: &Scope,
+    everywhere: &[&'a ItemFacts],
+    closed: impl Fn(&ItemFacts) -> bool,
+) -> (Counts<'a>, Shown, Option<Cells<'a>>) {
+    let mut by_hub: BTreeMap<&str, Vec<&ItemFacts>> = BTreeMap::new();
+    for item in everywhere {
+        by_hub.entry(item.hub.as_str()).or_default().push(item);
+    }
+    let mut table = Table::new();
+    let all = Counts::of(everywhere, &closed);
+    let all_cells = Cells::add(&mut table, &all);
+    let mut hubs: BTreeMap<&str, (Counts, Cells)> = BTreeMap::new();
+    for (hub, items) in &by_hub {
+        let counts = Counts::of(items, &closed);
+        let cells = Cells::add(&mut table, &counts);
+        hubs.insert(hub, (counts, cells));
+    }
+    table.sum(all_cells.shared, hubs.values().map(|(_, cells)| cells.shared));
+    table.sum(all_cells.closed, hubs.values().map(|(_, cells)| cells.closed));
+    table.sum(all_cells.open, hubs.values().map(|(_, cells)| cells.open));
+    table.sum(all_cells.untagged, hubs.values().map(|(_, cells)| cells.untagged));
+    for (theme, total) in &all_cells.themes {
+        table.sum(*total, hubs.values().filter_map(|(_, cells)| cells.themes.get(theme).copied()));
+    }
+    let shown = table.suppress();
+    match &scope.hub {
+        None => (all, shown, Some(all_cells)),
+        Some(hub) => match hubs.remove(hub.as_str()) {
+            Some((counts, cells)) => (counts, shown, Some(cells)),
+            None => (Counts::default(), shown, None),
+        },
+    }
+}
+
 /// Builds the report as `actor` may see it, from `state`.
 pub fn build(state: &State, actor: &Actor, scope: &Scope, public: bool, calendar: &Calendar) -> Report {
     let anyone = Actor::anonymous();
     let reader = if public { &anyone } else { actor };
-    let mut items: Vec<&ItemFacts> = state.items.values().filter(|item| in_scope(item, scope, public)).collect();
+    let everywhere_scope = Scope { hub: None, ..scope.clone() };
+    let everywhere: Vec<&ItemFacts> =
+        state.items.values().filter(|item| in_scope(item, &everywhere_scope, public)).collect();
+    let mut items: Vec<&ItemFacts> =
+        everywhere.iter().copied().filter(|item| scope.hub.as_ref().is_none_or(|hub| &item.hub == hub)).collect();
     items.sort_by_key(|item| (std::cmp::Reverse(item.said_on), item.item));
+
+    let linked: std::collections::HashSet<Uuid> = state
+        .decisions
+        .values()
+        .filter(|decision| !decision.status.is_set_aside())
+        .flat_map(|decision| decision.active_links())
+        .filter_map(|link| link.evidence.feedback_item())
+        .collect();
+    let closed = |item: &ItemFacts| {
+        linked.contains(&item.item) || state.answers.get(&item.item).is_some_and(|a| a.answered.is_some())
+    };
+    let (counts, shown, cells) = suppressed(scope, &everywhere, closed);
+    let figure = |cell: Option<Cell>, count: u64| match cell {
+        Some(cell) => shown.get(cell),
+        None => publishable_count(count),
+    };
+    let shared_items = figure(cells.as_ref().map(|cells| cells.shared), counts.shared);
+    let closed_items = figure(cells.as_ref().map(|cells| cells.closed), counts.closed);
 
     let mut by_theme: BTreeMap<&str, Vec<&ItemFacts>> = BTreeMap::new();
     for item in &items {
@@ -119,13 +234,14 @@ pub fn build(state: &State, actor: &Actor, scope: &Scope, public: bool, calendar
         .map(|(theme, found)| ThemeCount {
             theme: (*theme).to_owned(),
             name: name_of(theme),
-            count: publishable_count(found.len() as u64),
+            count: figure(cells.as_ref().and_then(|cells| cells.themes.get(theme).copied()), found.len() as u64),
         })
         .collect();
     said.sort_by_key(|count| (std::cmp::Reverse(count.count), count.name.clone()));
 
     let mut representative = Vec::new();
     for (theme, found) in &by_theme {
+        // Examples say nothing of how many there were; a theme only 1 to 4 people raised has none.
         if publishable_count(found.len() as u64).is_none() {
             continue;
         }
@@ -158,7 +274,8 @@ pub fn build(state: &State, actor: &Actor, scope: &Scope, public: bool, calendar
                 Evidence::Theme { theme } => said_themes.contains(theme.as_str()),
                 _ => false,
             });
-            (linked_items > 0 || linked_theme).then(|| ReportDecision { decision: decision.clone(), linked_items })
+            (linked_items > 0 || linked_theme)
+                .then(|| ReportDecision { decision: decision.clone(), linked_items: publishable_count(linked_items) })
         })
         .collect();
 
@@ -171,20 +288,6 @@ pub fn build(state: &State, actor: &Actor, scope: &Scope, public: bool, calendar
         .collect();
     not_acted_on.sort_by_key(|answer| std::cmp::Reverse(answer.on));
 
-    let linked: std::collections::HashSet<Uuid> = state
-        .decisions
-        .values()
-        .filter(|decision| !decision.status.is_set_aside())
-        .flat_map(|decision| decision.active_links())
-        .filter_map(|link| link.evidence.feedback_item())
-        .collect();
-    let shared = items.len() as u64;
-    let closed = items
-        .iter()
-        .filter(|item| {
-            linked.contains(&item.item) || state.answers.get(&item.item).is_some_and(|a| a.answered.is_some())
-        })
-        .count() as u64;
     let first_responses = state.first_responses();
     let pairs: Vec<(Date, Date)> = items
         .iter()
@@ -194,23 +297,23 @@ pub fn build(state: &State, actor: &Actor, scope: &Scope, public: bool, calendar
             Some((shared, (*first_responses.get(&item.item)?).max(shared)))
         })
         .collect();
-    let enough = |count: u64| publishable_count(count).is_some_and(|count| count > 0);
+    // The median is over the items the calendar can count: hidden when they are 1 to 4.
+    let counted = pairs.iter().filter(|(shared, responded)| calendar.working_days_between(*shared, *responded).is_ok());
+    let counted = counted.count() as u64;
     Report {
         scope: scope.clone(),
         public,
         position: state.position,
         chain_head: state.chain_head.clone(),
-        shared_items: publishable_count(shared),
+        shared_items,
         said,
         representative,
         decisions,
         not_acted_on,
-        closed_items: publishable_count(closed),
-        loop_closure_rate: if enough(shared) { metrics::loop_closure_rate(closed, shared) } else { None },
-        median_working_days: if enough(pairs.len() as u64) {
-            metrics::median_working_days(calendar, &pairs)
-        } else {
-            None
-        },
+        closed_items,
+        loop_closure_rate: derived(&[shared_items, closed_items], || {
+            metrics::loop_closure_rate(counts.closed, counts.shared)
+        }),
+        median_working_days: derived(&[publishable_count(counted)], || metrics::median_working_days(calendar, &pairs)),
     }
 }

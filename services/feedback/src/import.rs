@@ -11,12 +11,15 @@
 //!
 //! Messages never repeat a cell's content: it may be personal data, and messages end up in
 //! logs and terminals. [`rejects_csv`] writes the rejected rows themselves, with what is wrong,
-//! to a file on the hub's own disk so a person can fix them and import just those again.
+//! to a file on the hub's own disk so a person can fix them and import just those again. Its
+//! cells are escaped against formula injection (`heard_api::spreadsheet`), and the quote comes
+//! off again when the file is imported.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use heard_access::Consent;
+use heard_api::spreadsheet::{escape_cell, unescape_cell};
 use sha2::{Digest, Sha256};
 
 use crate::domain::themes::Vocabulary;
@@ -176,7 +179,7 @@ pub fn parse(
             });
             continue;
         }
-        let cells: [&str; 7] = std::array::from_fn(|column| cells[layout.index[column]].trim());
+        let cells: [&str; 7] = std::array::from_fn(|column| unescape_cell(cells[layout.index[column]].trim()).trim());
         let before = parsed.errors.len();
         let item = context.item(&cells, row, &mut parsed.errors);
         if let (Some(item), true) = (item, parsed.errors.len() == before) {
@@ -232,8 +235,10 @@ pub fn rejects_csv(bytes: &[u8], errors: &[RowError]) -> Vec<u8> {
     writer.into_inner().expect("writing to memory cannot fail")
 }
 
+/// Every cell is escaped: a rejected row repeats whatever the hub's spreadsheet held, and none of
+/// it may run as a formula when the file is opened ([`unescape_cell`] undoes it on import).
 fn write(writer: &mut csv::Writer<Vec<u8>>, cells: &[&[u8]]) {
-    writer.write_record(cells).expect("writing to memory cannot fail");
+    writer.write_record(cells.iter().map(escape_cell)).expect("writing to memory cannot fail");
 }
 
 fn split_bom(bytes: &[u8]) -> (&[u8], &[u8]) {
@@ -968,6 +973,32 @@ mod tests {
         let twice = rejects_csv(twice.as_bytes(), &again.errors);
         let header = String::from_utf8(twice).unwrap().lines().next().unwrap().to_owned();
         assert_eq!(header.trim_start_matches('\u{feff}'), "date,channel,about,text,themes,speaker,consent,error");
+    }
+
+    #[test]
+    fn a_rejected_cell_that_starts_a_formula_is_escaped_in_the_rejects_file_and_imports_again_as_it_was() {
+        let words = "=1+2+cmd|' /C calc'!A0 and the pharmacy shuts at five";
+        let text = format!("{HEADER}2030-01-01,forum,@Turning Point,\"{words}\",-Women,anonymous,hub\n");
+        let first = parsed(&text);
+        assert!(first.rows.is_empty(), "the date is in the future");
+        let rejects = String::from_utf8(rejects_csv(text.as_bytes(), &first.errors)).unwrap();
+        let mut reader = csv::ReaderBuilder::new().from_reader(rejects.as_bytes());
+        let record = reader.records().next().unwrap().unwrap();
+        assert_eq!(&record[3], format!("'{words}"), "{rejects}");
+        assert_eq!(&record[2], "'@Turning Point");
+        assert_eq!(&record[4], "'-Women");
+        for cell in record.iter() {
+            assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "{cell:?} would run as a formula");
+        }
+        let fixed = rejects.replace("2030-01-01", "2026-01-01");
+        let again = parse(fixed.as_bytes(), "crawley", &providers(), &vocabulary(), today()).unwrap();
+        assert_eq!(again.errors.len(), 1, "the theme was wrong in the first place: {:?}", again.errors);
+        assert_eq!(again.errors[0].column, "themes");
+        let fixed = fixed.replace("'-Women", "Women");
+        let again = parse(fixed.as_bytes(), "crawley", &providers(), &vocabulary(), today()).unwrap();
+        assert!(again.errors.is_empty(), "{:?}", again.errors);
+        assert_eq!(again.rows[0].item.text, words, "the quote comes off again on import");
+        assert_eq!(again.rows[0].item.about.as_deref(), Some("@Turning Point"));
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub struct Settings {
     pub calendar: CalendarSettings,
     #[serde(default)]
     pub http: HttpSettings,
+    pub server: ServerSettings,
 }
 
 /// Limits at the HTTP edge, and which proxies may say who the client is.
@@ -117,6 +118,25 @@ impl HttpSettings {
             trusted_proxies,
         })
     }
+}
+
+/// What the HTTP server offers besides the API.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// Serve GraphiQL at `GET /graphql` (its files are Heard's own; `false` answers 404).
+    #[serde(default = "default_true")]
+    pub graphiql: bool,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings { graphiql: true }
+    }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// Working days for the clocks of complaints: weekends and England and Wales bank holidays
@@ -315,6 +335,7 @@ impl Default for Settings {
             auth: AuthSettings::default(),
             calendar: CalendarSettings::default(),
             http: HttpSettings::default(),
+            server: ServerSettings::default(),
         }
     }
 }
@@ -478,6 +499,22 @@ mod tests {
             assert_eq!(err.origin, "HEARD_AUTH__PUBLIC_URL");
             assert!(err.message.contains("auth.public_url") && err.message.contains("https://"), "{err}");
         }
+    }
+
+    #[test]
+    fn graphiql_is_on_unless_turned_off_and_only_true_or_false_will_do() {
+        assert!(Settings::default().server.graphiql);
+        let settings = Settings::load(None, env(&[("HEARD_SERVER__GRAPHIQL", "false")])).unwrap();
+        assert!(!settings.server.graphiql);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("heard.toml");
+        std::fs::write(&file, "[server]\ngraphiql = false\n").unwrap();
+        assert!(!Settings::load(Some(&file), env(&[])).unwrap().server.graphiql);
+        let err = Settings::load(None, env(&[("HEARD_SERVER__GRAPHIQL", "off")])).unwrap_err();
+        assert_eq!(err.origin, "HEARD_SERVER__GRAPHIQL");
+        assert!(err.message.contains("bool") || err.message.contains("off"), "{err}");
+        let err = Settings::load(None, env(&[("HEARD_SERVER__GRAPHIQ", "true")])).unwrap_err();
+        assert!(err.message.contains("graphiq"), "an unknown key is named: {err}");
     }
 
     #[test]

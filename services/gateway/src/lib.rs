@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 mod demo_casework;
 pub mod edge;
+pub mod graphiql;
 pub mod graphql;
 pub mod hsts;
 pub mod metrics;

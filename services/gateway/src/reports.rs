@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use heard_access::Actor;
+use heard_api::spreadsheet::escape_cell;
 use heard_commissioning::report::{Report, Scope};
 use serde::Deserialize;
 
@@ -158,14 +159,17 @@ fn period(scope: &Scope) -> String {
     }
 }
 
+/// A count as the CSV gives it: "not shown" when suppressed (1 to 4, or a count that would give
+/// such a count away, so not always fewer than 5).
 fn count(value: Option<u64>) -> String {
-    value.map_or_else(|| "fewer than 5".to_owned(), |n| n.to_string())
+    value.map_or_else(|| "not shown".to_owned(), |n| n.to_string())
 }
 
 fn csv_response(state: &AppState, report: &Report) -> Response {
     let mut writer = csv::Writer::from_writer(Vec::new());
+    // Every cell may hold someone's words: none may run as a formula in a spreadsheet.
     let mut row = |section: &str, name: &str, value: &str, detail: &str| {
-        let _ = writer.write_record([section, name, value, detail]);
+        let _ = writer.write_record([section, name, value, detail].map(escape_cell));
     };
     row("section", "name", "value", "detail");
     row("report", "scope", &scope_title(state, &report.scope), &period(&report.scope));
@@ -195,7 +199,10 @@ fn csv_response(state: &AppState, report: &Report) -> Response {
         let decision = &found.decision;
         let detail = format!(
             "decided by {} on {}; Arnstein rung {}; {} linked items",
-            decision.decided_by, decision.decision_date, decision.ladder_rung, found.linked_items
+            decision.decided_by,
+            decision.decision_date,
+            decision.ladder_rung,
+            count(found.linked_items)
         );
         row("we did", &decision.title, decision.status.label(), &detail);
         if let Some((on, summary)) = decision.outcome_reviews.last() {

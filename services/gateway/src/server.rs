@@ -9,8 +9,8 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 use heard_advocacy::service::AdvocacyService;
 use heard_commissioning::service::CommissioningService;
 use heard_eventstore::{EventStore, Upcasters};
@@ -77,6 +77,8 @@ pub struct AppState {
     pub http: Arc<HttpMetrics>,
     /// The edge's limits and trusted proxies (`[http]`).
     pub edge: Arc<EdgeLimits>,
+    /// `[server] graphiql`: whether `GET /graphql` serves GraphiQL.
+    pub graphiql: bool,
 }
 
 /// A server that is up and listening.
@@ -114,6 +116,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         schema,
         http: Arc::new(HttpMetrics::default()),
         edge: edge.clone(),
+        graphiql: settings.server.graphiql,
     };
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
@@ -159,8 +162,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_page))
-        .route("/graphql", get(graphiql).post(auth::graphql_post))
+        .route("/graphql", post(auth::graphql_post))
         .route("/graphql/ws", get(auth::graphql_ws))
+        .merge(crate::graphiql::routes())
         .with_state(state.clone())
         .merge(web)
         .layer(middleware::from_fn_with_state(Arc::new(edge.trusted_proxies.clone()), crate::edge::client_address));
@@ -202,22 +206,6 @@ async fn metrics_page(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// GraphiQL, which sends the CSRF token from the `heard_csrf` cookie with every request.
-async fn graphiql() -> Response {
-    let mut response = Html(include_str!("graphiql.html")).into_response();
-    // GraphiQL's script and styles come from unpkg; this page alone may load them.
-    response.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self' 'unsafe-inline' https://unpkg.com; \
-             style-src 'self' 'unsafe-inline' https://unpkg.com; img-src 'self' data:; \
-             font-src 'self' data: https://unpkg.com; connect-src 'self'; frame-ancestors 'none'; \
-             base-uri 'none'; form-action 'self'",
-        ),
-    );
-    response
-}
-
 /// The headers every response carries. A page that needs a looser Content-Security-Policy
 /// sets its own.
 async fn security_headers(request: Request, next: Next) -> Response {
@@ -226,11 +214,12 @@ async fn security_headers(request: Request, next: Next) -> Response {
     headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(
         "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'",
     ));
+    // Nothing is cached unless a handler says so (only GraphiQL's vendored, versioned files do).
+    headers.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     for (name, value) in [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
         (header::REFERRER_POLICY, "no-referrer"),
-        (header::CACHE_CONTROL, "no-store"),
     ] {
         headers.insert(name, HeaderValue::from_static(value));
     }

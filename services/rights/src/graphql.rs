@@ -21,7 +21,9 @@ use uuid::Uuid;
 use crate::domain::Rejection;
 use crate::domain::catalogue::{Article, CharterPublished};
 use crate::domain::complaint::{self, Complaint, Event};
-use crate::service::{Attention, ComplaintRecord, DEFAULT_CHARTER, NewComplaint, PatternDimension, RightsService};
+use crate::service::{
+    Attention, ComplaintRecord, DEFAULT_CHARTER, NewComplaint, PatternDimension, RightsService, patterns,
+};
 
 fn service<'a>(ctx: &'a Context<'_>) -> &'a RightsService {
     ctx.data_unchecked::<RightsService>()
@@ -486,7 +488,8 @@ impl RightsQuery {
     }
 
     /// Complaint counts by article, provider, outcome and period, for commissioners. Counts
-    /// from 1 to 4 are suppressed so that nobody can be recognised.
+    /// from 1 to 4 are suppressed so that nobody can be recognised, and so is any count that
+    /// would let one be worked out from this roll-up and another.
     async fn complaint_patterns(
         &self,
         ctx: &Context<'_>,
@@ -506,10 +509,16 @@ impl RightsQuery {
         }
         let (from, to) = period_bounds(from.as_deref(), to.as_deref())?;
         let rights = service(ctx);
-        let counts = rights.patterns(&dimensions, period.into(), from, to);
         let names: Vec<&str> = by.iter().map(|d| dimension_name(*d)).collect();
+        let asked: Vec<usize> =
+            dimensions.iter().filter_map(|d| PatternDimension::ALL.iter().position(|all| all == d)).collect();
+        let period = period.into();
         Ok(rights.read(|state| {
-            rows(&names, counts, |index, value| match dimensions.get(index) {
+            let count = |subset: &[usize]| {
+                let by: Vec<PatternDimension> = subset.iter().map(|index| PatternDimension::ALL[*index]).collect();
+                patterns(state, &by, period, from, to)
+            };
+            rows(PatternDimension::ALL.len(), &asked, &names, count, |index, value| match dimensions.get(index) {
                 Some(PatternDimension::Article) => {
                     let number: u32 = value.parse().unwrap_or_default();
                     let label = state.article_label(DEFAULT_CHARTER, number).unwrap_or_default();

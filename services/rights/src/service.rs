@@ -406,47 +406,57 @@ impl RightsService {
         from: Option<Date>,
         to: Option<Date>,
     ) -> BTreeMap<Vec<String>, u64> {
-        self.read(|state| {
-            let mut counts = BTreeMap::new();
-            for record in state.complaints.values() {
-                let complaint = &record.complaint;
-                let received = complaint.clock.received;
-                if from.is_some_and(|from| received < from) || to.is_some_and(|to| received > to) {
-                    continue;
-                }
-                let mut keys: Vec<Vec<String>> = vec![Vec::new()];
-                for dimension in by {
-                    let labels: Vec<String> = match dimension {
-                        PatternDimension::Article => complaint.articles.iter().map(u32::to_string).collect(),
-                        PatternDimension::Provider => vec![complaint.provider.clone()],
-                        PatternDimension::Outcome => {
-                            vec![complaint.outcome.map_or("open", outcome_name).to_owned()]
-                        }
-                        PatternDimension::Period => vec![period.label(received)],
-                    };
-                    keys = keys
-                        .into_iter()
-                        .flat_map(|key| {
-                            labels.iter().map(move |label| {
-                                let mut key = key.clone();
-                                key.push(label.clone());
-                                key
-                            })
-                        })
-                        .collect();
-                }
-                for key in keys {
-                    *counts.entry(key).or_insert(0) += 1;
-                }
-            }
-            counts
-        })
+        self.read(|state| patterns(state, by, period, from, to))
     }
 
     /// The subject whose key encrypts a complaint's personal part (for erasure).
     pub fn subject_of(&self, id: Uuid) -> Option<SubjectId> {
         self.read(|state| state.complaints.get(&id).and_then(|r| r.subject))
     }
+}
+
+/// Complaint counts by the chosen dimensions, for complaints received in `[from, to]`, in one
+/// state (so that several groupings of the same complaints agree).
+pub fn patterns(
+    state: &State,
+    by: &[PatternDimension],
+    period: Period,
+    from: Option<Date>,
+    to: Option<Date>,
+) -> BTreeMap<Vec<String>, u64> {
+    let mut counts = BTreeMap::new();
+    for record in state.complaints.values() {
+        let complaint = &record.complaint;
+        let received = complaint.clock.received;
+        if from.is_some_and(|from| received < from) || to.is_some_and(|to| received > to) {
+            continue;
+        }
+        let mut keys: Vec<Vec<String>> = vec![Vec::new()];
+        for dimension in by {
+            let labels: Vec<String> = match dimension {
+                PatternDimension::Article => complaint.articles.iter().map(u32::to_string).collect(),
+                PatternDimension::Provider => vec![complaint.provider.clone()],
+                PatternDimension::Outcome => {
+                    vec![complaint.outcome.map_or("open", outcome_name).to_owned()]
+                }
+                PatternDimension::Period => vec![period.label(received)],
+            };
+            keys = keys
+                .into_iter()
+                .flat_map(|key| {
+                    labels.iter().map(move |label| {
+                        let mut key = key.clone();
+                        key.push(label.clone());
+                        key
+                    })
+                })
+                .collect();
+        }
+        for key in keys {
+            *counts.entry(key).or_insert(0) += 1;
+        }
+    }
+    counts
 }
 
 /// The dimensions complaint patterns can be grouped by.
@@ -456,6 +466,11 @@ pub enum PatternDimension {
     Provider,
     Outcome,
     Period,
+}
+
+impl PatternDimension {
+    pub const ALL: [PatternDimension; 4] =
+        [PatternDimension::Article, PatternDimension::Provider, PatternDimension::Outcome, PatternDimension::Period];
 }
 
 pub fn outcome_name(outcome: Outcome) -> &'static str {

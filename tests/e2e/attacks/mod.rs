@@ -6,5 +6,6 @@ mod input;
 mod limits;
 mod login;
 mod not_found;
+mod reports;
 mod search;
 mod sessions;
