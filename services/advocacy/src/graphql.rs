@@ -349,7 +349,7 @@ async fn case_for(ctx: &Context<'_>, field: &str, id: &ID, action: Action) -> Re
     let id = uuid_arg(field, id)?;
     // Log in first, so that nobody outside can tell an existing case from a missing one.
     heard_api::account(ctx)?;
-    let case = service(ctx).case(id).ok_or_else(|| ApiError::NotFound)?;
+    let case = service(ctx).case(id).ok_or(ApiError::NotFound)?;
     authorize(ctx, action, &resource(&case)).await?;
     Ok(case)
 }

@@ -430,7 +430,7 @@ impl CommissioningQuery {
         authorize(ctx, Action::ViewDecision, &Resource::System).await?;
         let id = uuid_arg("id", &id)?;
         let commissioning = service(ctx);
-        let current = commissioning.decision(id).ok_or_else(|| ApiError::NotFound)?;
+        let current = commissioning.decision(id).ok_or(ApiError::NotFound)?;
         let actor = viewer(ctx).actor.clone();
         let as_at = as_at.as_deref().map(|day| date_arg("asAt", day)).transpose()?;
         let day = if as_at_decision_date { Some(current.decision_date) } else { as_at };
@@ -443,7 +443,7 @@ impl CommissioningQuery {
             return Err(ApiError::bad_input("atPosition", format!("the log ends at position {head}")).into());
         }
         let then = commissioning.replay(position, day.and_then(end_of)).await?;
-        let decision = then.decisions.get(&id).cloned().ok_or_else(|| ApiError::NotFound)?;
+        let decision = then.decisions.get(&id).cloned().ok_or(ApiError::NotFound)?;
         Ok(commissioning.read(|now| DecisionView::new(decision, &then, now, &actor)))
     }
 
@@ -602,7 +602,7 @@ async fn answerable(ctx: &Context<'_>, item: &ID) -> Result<Uuid> {
     account(ctx)?;
     let item = uuid_arg("itemId", item)?;
     let facts = service(ctx).read(|state| state.items.get(&item).map(|found| found.facts()));
-    let facts = facts.ok_or_else(|| ApiError::NotFound)?;
+    let facts = facts.ok_or(ApiError::NotFound)?;
     authorize(ctx, Action::AnswerFeedback, &Resource::Feedback(facts)).await?;
     Ok(item)
 }

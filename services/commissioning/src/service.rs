@@ -448,14 +448,14 @@ impl CommissioningService {
         decide: impl FnOnce(&Decision, &State) -> ApiResult<decision::Event>,
     ) -> ApiResult<Decision> {
         let (event, revision) = self.read(|state| {
-            let found = state.decisions.get(&id).ok_or_else(|| ApiError::NotFound)?;
+            let found = state.decisions.get(&id).ok_or(ApiError::NotFound)?;
             Ok::<_, ApiError>((decide(found, state)?, found.revision))
         })?;
         let stream = StreamName::of(DECISION, id).map_err(ApiError::internal)?;
         self.model
             .append(&stream, ExpectedRevision::Exact(revision), vec![stored(event.event_type(), &event, by)?])
             .await?;
-        self.decision(id).ok_or_else(|| ApiError::NotFound)
+        self.decision(id).ok_or(ApiError::NotFound)
     }
 
     pub async fn link_evidence(

@@ -502,7 +502,7 @@ impl FeedbackService {
         by: Uuid,
         decide: impl FnOnce(&Item) -> Result<Event, Rejection>,
     ) -> ApiResult<Item> {
-        let item = self.item(id).ok_or_else(|| ApiError::NotFound)?;
+        let item = self.item(id).ok_or(ApiError::NotFound)?;
         let event = decide(&item).map_err(reject)?;
         let subject = self.read(|state| state.subjects.get(&id).copied());
         let new_event = match &event {
@@ -518,7 +518,7 @@ impl FeedbackService {
         };
         let stream = StreamName::of(FEEDBACK, id).map_err(ApiError::internal)?;
         self.append(&stream, ExpectedRevision::Exact(item.revision), vec![new_event]).await?;
-        self.item(id).ok_or_else(|| ApiError::NotFound)
+        self.item(id).ok_or(ApiError::NotFound)
     }
 
     pub async fn redact(&self, id: Uuid, by: Uuid, passages: &[String]) -> ApiResult<Item> {
@@ -540,7 +540,7 @@ impl FeedbackService {
     /// Records that the item was reported back to its hub, at `meeting` (one of the hub's) if
     /// given.
     pub async fn fed_back(&self, id: Uuid, by: Uuid, meeting: Option<Uuid>) -> ApiResult<Item> {
-        let hub = self.item(id).map(|item| item.logged.hub).ok_or_else(|| ApiError::NotFound)?;
+        let hub = self.item(id).map(|item| item.logged.hub).ok_or(ApiError::NotFound)?;
         if let Some(meeting) = meeting {
             let same_hub = self.read(|state| state.meetings.get(&meeting).map(|m| m.recorded.hub == hub));
             if same_hub != Some(true) {
@@ -552,7 +552,7 @@ impl FeedbackService {
 
     /// Routes the item to `coordinator`, who must coordinate the item's hub.
     pub async fn flag_safeguarding(&self, id: Uuid, by: Uuid, coordinator: Uuid) -> ApiResult<Item> {
-        let hub = self.item(id).map(|item| item.logged.hub).ok_or_else(|| ApiError::NotFound)?;
+        let hub = self.item(id).map(|item| item.logged.hub).ok_or(ApiError::NotFound)?;
         let coordinates = self.read(|state| {
             state
                 .accounts

@@ -711,7 +711,7 @@ impl IdentityMutation {
     /// Replaces an account's roles and scopes. Administrators only.
     async fn update_user_roles(&self, ctx: &Context<'_>, input: UpdateUserRolesInput) -> Result<User> {
         let id = uuid_arg("input.userId", &input.user_id)?;
-        let target = service(ctx).account(id).ok_or_else(|| ApiError::NotFound)?;
+        let target = service(ctx).account(id).ok_or(ApiError::NotFound)?;
         authorize(ctx, Action::ChangeRoles, &account_resource(&target)).await?;
         let by = heard_api::account(ctx)?;
         let roles: Vec<Role> = input.roles.into_iter().map(Role::from).collect();
@@ -723,7 +723,7 @@ impl IdentityMutation {
     /// Lifts a lockout after failed logins. Administrators only.
     async fn unlock_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
         let id = uuid_arg("id", &id)?;
-        let target = service(ctx).account(id).ok_or_else(|| ApiError::NotFound)?;
+        let target = service(ctx).account(id).ok_or(ApiError::NotFound)?;
         authorize(ctx, Action::UnlockAccount, &account_resource(&target)).await?;
         Ok(User(service(ctx).unlock(heard_api::account(ctx)?, id).await?))
     }
@@ -757,7 +757,7 @@ impl IdentityMutation {
         let owner = service(ctx).session(id).map(|session| session.account).unwrap_or_else(Uuid::nil);
         authorize(ctx, Action::ManageSessions, &Resource::OwnedBy { account: owner }).await?;
         service(ctx).end_session(id, SessionEndReason::Revoked, heard_api::account(ctx)?).await?;
-        Ok(SessionView(service(ctx).session(id).ok_or_else(|| ApiError::NotFound)?))
+        Ok(SessionView(service(ctx).session(id).ok_or(ApiError::NotFound)?))
     }
 
     /// Adds a hub or forum. Administrators only.

@@ -320,7 +320,7 @@ impl IdentityService {
         let (roles, hubs, provider) = self.check_scopes(roles, hubs, provider, "input.")?;
         let event = Self::event("RolesChanged", &RolesChanged { roles, hubs, provider, by }, Some(by))?;
         self.append(&Self::stream(ACCOUNT, account)?, ExpectedRevision::StreamExists, vec![event]).await?;
-        self.account(account).ok_or_else(|| ApiError::NotFound)
+        self.account(account).ok_or(ApiError::NotFound)
     }
 
     /// Replaces an account's password, then ends every other live session of the account
@@ -334,7 +334,7 @@ impl IdentityService {
         keep: Option<Uuid>,
         revoke_tokens: bool,
     ) -> ApiResult<PasswordChange> {
-        let existing = self.account(account).ok_or_else(|| ApiError::NotFound)?;
+        let existing = self.account(account).ok_or(ApiError::NotFound)?;
         domain::password("newPassword", new).map_err(bad)?;
         let hash = existing.password_hash.clone().unwrap_or_else(|| self.inner.dummy_hash.clone());
         if !verify_off_thread(current.to_owned(), hash).await? {
@@ -381,13 +381,13 @@ impl IdentityService {
     }
 
     pub async fn unlock(&self, by: Uuid, account: Uuid) -> ApiResult<Account> {
-        let existing = self.account(account).ok_or_else(|| ApiError::NotFound)?;
+        let existing = self.account(account).ok_or(ApiError::NotFound)?;
         if let Some(email) = &existing.email {
             self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner()).attempts.retain(|(e, _), _| e != email);
         }
         let event = Self::event("AccountUnlocked", &AccountUnlocked { by }, Some(by))?;
         self.append(&Self::stream(ACCOUNT, account)?, ExpectedRevision::StreamExists, vec![event]).await?;
-        self.account(account).ok_or_else(|| ApiError::NotFound)
+        self.account(account).ok_or(ApiError::NotFound)
     }
 
     /// Checks an email and password. Wrong credentials, a wait after failed logins and a
@@ -604,12 +604,12 @@ impl IdentityService {
     }
 
     pub async fn revoke_token(&self, by: Uuid, id: Uuid) -> ApiResult<ApiToken> {
-        let token = self.token(id).ok_or_else(|| ApiError::NotFound)?;
+        let token = self.token(id).ok_or(ApiError::NotFound)?;
         if token.revoked_at_micros.is_none() {
             let event = Self::event("ApiTokenRevoked", &ApiTokenRevoked { by }, Some(by))?;
             self.append(&Self::stream(API_TOKEN, id)?, ExpectedRevision::StreamExists, vec![event]).await?;
         }
-        self.token(id).ok_or_else(|| ApiError::NotFound)
+        self.token(id).ok_or(ApiError::NotFound)
     }
 
     pub fn hubs(&self) -> Vec<Hub> {
@@ -629,7 +629,7 @@ impl IdentityService {
         }
         let event = Self::event("HubAdded", &HubAdded { hub: id.clone(), name, kind, area }, Some(by))?;
         self.append_reference(HUB, &id, event).await?;
-        self.directory().read(|state| state.hubs.get(&id).cloned()).ok_or_else(|| ApiError::NotFound)
+        self.directory().read(|state| state.hubs.get(&id).cloned()).ok_or(ApiError::NotFound)
     }
 
     pub async fn add_provider(&self, by: Uuid, name: &str) -> ApiResult<Provider> {
@@ -640,7 +640,7 @@ impl IdentityService {
         }
         let event = Self::event("ProviderAdded", &ProviderAdded { provider: id.clone(), name }, Some(by))?;
         self.append_reference(PROVIDER, &id, event).await?;
-        self.directory().read(|state| state.providers.get(&id).cloned()).ok_or_else(|| ApiError::NotFound)
+        self.directory().read(|state| state.providers.get(&id).cloned()).ok_or(ApiError::NotFound)
     }
 
     async fn append_reference(&self, category: &str, id: &str, event: NewEvent) -> ApiResult<()> {

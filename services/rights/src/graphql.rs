@@ -388,7 +388,7 @@ async fn complaint_for(ctx: &Context<'_>, id: &ID, action: Action) -> Result<Com
     let id = uuid_arg("id", id)?;
     // Log in first, so that nobody outside can tell an existing complaint from a missing one.
     account(ctx)?;
-    let record = service(ctx).complaint(id).ok_or_else(|| ApiError::NotFound)?;
+    let record = service(ctx).complaint(id).ok_or(ApiError::NotFound)?;
     authorize(ctx, action, &record.resource()).await?;
     Ok(record)
 }
@@ -425,7 +425,7 @@ impl RightsQuery {
         #[graphql(default_with = "ID::from(DEFAULT_CHARTER)")] charter: ID,
     ) -> Result<CharterView> {
         let found = service(ctx).read(|state| state.charters.get(charter.as_str()).cloned());
-        Ok(CharterView(found.ok_or_else(|| ApiError::NotFound)?))
+        Ok(CharterView(found.ok_or(ApiError::NotFound)?))
     }
 
     /// Every charter loaded.

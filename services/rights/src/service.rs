@@ -365,14 +365,14 @@ impl RightsService {
         by: Uuid,
         decide: impl FnOnce(&Complaint) -> Result<Event, Rejection>,
     ) -> ApiResult<ComplaintRecord> {
-        let record = self.complaint(id).ok_or_else(|| ApiError::NotFound)?;
+        let record = self.complaint(id).ok_or(ApiError::NotFound)?;
         let event = decide(&record.complaint).map_err(reject)?;
         let new_event = NewEvent::new(event.event_type(), 1, &event)
             .map_err(ApiError::internal)?
             .with_metadata(serde_json::json!({ "actor": by }));
         let stream = StreamName::of(COMPLAINT, id).map_err(ApiError::internal)?;
         self.model.append(&stream, ExpectedRevision::Exact(record.revision), vec![new_event]).await?;
-        self.complaint(id).ok_or_else(|| ApiError::NotFound)
+        self.complaint(id).ok_or(ApiError::NotFound)
     }
 
     /// Open complaints that need attention on `today`, most urgent first. `handler` narrows
