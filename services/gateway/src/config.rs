@@ -28,6 +28,7 @@ pub struct Settings {
     pub calendar: CalendarSettings,
     #[serde(default)]
     pub http: HttpSettings,
+    #[serde(default)]
     pub server: ServerSettings,
 }
 
