@@ -84,7 +84,7 @@ impl GatewaySubscription {
 }
 
 /// The deepest query accepted, and the most fields one query may cost.
-pub const MAX_DEPTH: usize = 12;
+pub const MAX_DEPTH: usize = 15;
 pub const MAX_COMPLEXITY: usize = 1000;
 
 fn builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {

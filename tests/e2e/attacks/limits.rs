@@ -156,3 +156,17 @@ async fn a_number_out_of_range_names_its_field() {
     let field = variable["errors"][0]["extensions"]["field"].as_str();
     assert!(matches!(field, Some("first" | "n" | "$n")), "the argument or its variable is named: {variable}");
 }
+
+/// The introspection query GraphiQL 4.1.2 sends (copied from its vendored bundle), which nests
+/// `ofType` nine deep: the limits must leave room for it, or GraphiQL shows no docs.
+const GRAPHIQL_INTROSPECTION: &str = include_str!("graphiql-introspection.graphql");
+
+#[tokio::test]
+async fn the_introspection_query_graphiql_sends_fits_within_the_limits() {
+    let app = spawn_app().await;
+    let (status, answered) = post_json(&app, &json!({ "query": GRAPHIQL_INTROSPECTION })).await;
+    assert_eq!(status, 200);
+    assert!(answered["errors"].is_null(), "{}", &answered.to_string()[..answered.to_string().len().min(400)]);
+    let types = answered["data"]["__schema"]["types"].as_array().expect("the schema's types");
+    assert!(types.iter().any(|t| t["name"] == "FeedbackItem"), "the docs can show Heard's types");
+}
