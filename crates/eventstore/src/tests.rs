@@ -271,3 +271,24 @@ proptest! {
         }
     }
 }
+
+#[tokio::test]
+async fn personal_fields_that_fail_to_decode_give_an_error_that_quotes_none_of_them() {
+    let (store, _dir) = fresh_segment_store(Upcasters::new()).await;
+    let stream = StreamName::of("case", "1").unwrap();
+    let event = NewEvent::new("CaseReferred", 1, &json!({}))
+        .unwrap()
+        .with_personal(crate::SubjectId::new(), &json!({ "name": "Sam Quartermaine", "phone": "07700 900123" }))
+        .unwrap();
+    store.append(&stream, ExpectedRevision::NoStream, vec![event]).await.unwrap();
+    let read = store.read_stream(&stream, 0, Direction::Forwards, 1).await.unwrap();
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Drifted {
+        name: u32,
+    }
+    let error = read[0].personal_fields::<Drifted>().unwrap_err();
+    let text = format!("{error} {error:?}");
+    assert!(!text.contains("Sam") && !text.contains("Quartermaine") && !text.contains("07700"), "{text}");
+    assert!(matches!(error, Error::Corrupt { position: 1, .. }), "{error:?}");
+}

@@ -276,9 +276,14 @@ impl RecordedEvent {
     /// Deserialises the decrypted personal fields; `None` when there are none or they were erased.
     pub fn personal_fields<T: serde::de::DeserializeOwned>(&self) -> Result<Option<T>> {
         match &self.personal {
-            Personal::Plain(plain) => serde_json::from_value(plain.fields.clone())
-                .map(Some)
-                .map_err(|error| Error::corrupt(self.position, format!("personal fields do not decode: {error}"))),
+            // serde's message quotes the value it could not take ("invalid type: string \"Sam…\"");
+            // a personal value must never reach an error, and so a log: keep only its kind.
+            Personal::Plain(plain) => serde_json::from_value(plain.fields.clone()).map(Some).map_err(|error| {
+                Error::corrupt(
+                    self.position,
+                    format!("personal fields do not decode into the expected shape ({:?} error)", error.classify()),
+                )
+            }),
             _ => Ok(None),
         }
     }
