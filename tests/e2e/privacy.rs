@@ -1,0 +1,177 @@
+//! What people tell Heard never reaches the server's log: the real `heard serve`, logging at
+//! `debug`, is driven through feedback, a complaint, a case, searches and refused inputs that
+//! carry a known name, phone number and words, and everything it printed is searched for them.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use heard_tests::{PASSWORD, heard_binary};
+use serde_json::{Value, json};
+
+const NAME: &str = "Delphine Quartermaine";
+const PHONE: &str = "07700 900417";
+const WORDS: &str = "the night shelter on Orchard Lane";
+
+/// Everything a child process writes to one of its pipes, collected as it comes.
+fn collect(mut pipe: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
+    let collected = Arc::new(Mutex::new(Vec::new()));
+    let into = collected.clone();
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 8192];
+        while let Ok(n) = pipe.read(&mut buffer) {
+            if n == 0 {
+                break;
+            }
+            into.lock().unwrap().extend_from_slice(&buffer[..n]);
+        }
+    });
+    collected
+}
+
+struct Worker {
+    client: reqwest::Client,
+    base: String,
+    csrf: String,
+}
+
+impl Worker {
+    async fn graphql(&self, query: &str, variables: Value) -> Value {
+        self.client
+            .post(format!("{}/graphql", self.base))
+            .header("X-CSRF-Token", &self.csrf)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+#[tokio::test]
+async fn nothing_a_person_said_reaches_the_servers_log_even_at_debug_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut create = Command::new(heard_binary())
+        .args(["admin", "create-user", "--data"])
+        .arg(&data)
+        .args(["--email", "worker@example.org", "--name", "Test Worker", "--hub", "arun", "--password-stdin"])
+        .args(["--role", "hub_coordinator", "--role", "advocate", "--role", "complaints_handler"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    create.stdin.take().unwrap().write_all(PASSWORD.as_bytes()).unwrap();
+    assert!(create.wait().unwrap().success(), "the account is created");
+
+    let mut server = Command::new(heard_binary())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(&data)
+        .env("RUST_LOG", "debug")
+        .env("HEARD_LOG__FILTER", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = collect(server.stderr.take().unwrap());
+    let mut stdout = BufReader::new(server.stdout.take().unwrap());
+    let mut printed = String::new();
+    let base = loop {
+        let mut line = String::new();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "serve printed no address: {printed}");
+        printed.push_str(&line);
+        if let Some(rest) = line.split("http://").nth(1) {
+            break format!("http://{}", rest.split('/').next().unwrap().trim());
+        }
+    };
+    let rest_of_stdout = collect(stdout.into_inner());
+
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let login: Value = client
+        .post(format!("{base}/graphql"))
+        .json(&json!({ "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { csrfToken } }",
+            "variables": { "e": "worker@example.org", "p": PASSWORD } }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let csrf = login["data"]["login"]["csrfToken"].as_str().unwrap_or_else(|| panic!("{login}")).to_owned();
+    let worker = Worker { client, base: base.clone(), csrf };
+    let said = format!("{NAME} said to ring {PHONE} about {WORDS}");
+
+    let logged = worker
+        .graphql(
+            "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }",
+            json!({ "i": { "hub": "arun", "text": said, "channel": "DROP_IN", "saidOn": "2026-11-02",
+                "speaker": "NAMED", "speakerName": NAME, "consent": "COMMISSIONERS" } }),
+        )
+        .await;
+    let item = logged["data"]["logFeedback"]["id"].as_str().unwrap_or_else(|| panic!("{logged}")).to_owned();
+    worker
+        .graphql(
+            "mutation($id: ID!, $p: [String!]!) { redactFeedback(id: $id, passages: $p) { id } }",
+            json!({ "id": item, "p": [NAME, PHONE] }),
+        )
+        .await;
+    let raised = worker
+        .graphql(
+            "mutation($i: RaiseComplaintInput!) { raiseComplaint(input: $i) { id } }",
+            json!({ "i": { "provider": "addaction", "service": WORDS, "articles": [5], "complainantKind": "NAMED",
+                "complainantName": NAME, "complainantContact": PHONE, "route": "DIRECT", "whatHappened": said,
+                "outcomeWanted": said, "receivedOn": "2026-11-02" } }),
+        )
+        .await;
+    assert!(raised["data"]["raiseComplaint"]["id"].is_string(), "{raised}");
+    let referred = worker
+        .graphql(
+            "mutation($i: ReferCaseInput!) { referCase(input: $i) { id } }",
+            json!({ "i": { "issue": said, "kind": "INSTRUCTED", "referralSource": "SELF_REFERRAL", "domain": "HOUSING",
+                "themes": ["housing-and-ghettoisation"], "clientName": NAME, "clientContact": PHONE } }),
+        )
+        .await;
+    assert!(referred["data"]["referCase"]["id"].is_string(), "{referred}");
+
+    // Refused and failing inputs that carry the same words.
+    for (query, variables) in [
+        (
+            "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }",
+            json!({ "i": { "hub": "arun", "text": format!("{said}\u{0}"), "channel": "DROP_IN", "saidOn": "2026-02-30",
+                "speaker": "NAMED", "speakerName": NAME, "consent": "HUB" } }),
+        ),
+        (
+            "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }",
+            json!({ "i": { "hub": NAME, "text": said, "channel": "DROP_IN", "saidOn": "2026-11-02",
+                "speaker": "NAMED", "speakerName": NAME, "consent": "HUB" } }),
+        ),
+        ("query($q: String!) { searchFeedback(query: $q) { total } }", json!({ "q": format!("{NAME} {PHONE}") })),
+        ("query($h: ID!) { moderationQueue(hub: $h) { __typename } }", json!({ "h": NAME })),
+        ("query($id: ID!) { feedbackItem(id: $id) { id } }", json!({ "id": NAME })),
+        (&format!("{{ {NAME} }}"), json!({})),
+    ] {
+        worker.graphql(query, variables).await;
+    }
+    let page = worker.client.get(format!("{base}/search")).query(&[("q", NAME)]).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let anonymous = reqwest::Client::new();
+    anonymous.get(format!("{base}/search")).query(&[("q", PHONE)]).send().await.unwrap();
+    anonymous.post(format!("{base}/login")).form(&[("email", NAME), ("password", PHONE)]).send().await.unwrap();
+
+    let terminated = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(terminated.success());
+    assert!(server.wait().unwrap().success(), "serve stops cleanly");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let mut everything = printed.into_bytes();
+    everything.extend_from_slice(&rest_of_stdout.lock().unwrap());
+    everything.extend_from_slice(&stderr.lock().unwrap());
+    let log = String::from_utf8_lossy(&everything);
+    assert!(log.contains("DEBUG"), "the server logged at debug level ({} bytes)", log.len());
+    assert!(log.contains("/search") && log.contains("/graphql"), "the requests themselves were logged");
+    for personal in ["Quartermaine", "Delphine", PHONE, "900417", "Orchard Lane", "night shelter"] {
+        let found = log.lines().filter(|line| line.contains(personal)).take(3).collect::<Vec<_>>();
+        assert!(found.is_empty(), "`{personal}` reached the server's log: {found:#?}");
+    }
+}
