@@ -14,7 +14,7 @@ use heard_api::{ClientIp, ErrorCode, Viewer};
 use heard_identity::{CSRF_HEADER, IdentityService, SESSION_COOKIE};
 use serde_json::json;
 
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// How a request proved who it is.
 #[derive(Debug)]

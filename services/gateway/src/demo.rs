@@ -8,7 +8,7 @@ use heard_feedback::demo::generate;
 use heard_identity::NewAccount;
 use uuid::Uuid;
 
-use crate::server::Services;
+use crate::services::Services;
 
 /// (email, role, hubs, provider)
 fn demo_accounts() -> Vec<(String, Role, Vec<&'static str>, Option<&'static str>)> {

@@ -14,7 +14,7 @@ use heard_workdays::Calendar;
 use jiff::civil::Date;
 use uuid::Uuid;
 
-use crate::server::Services;
+use crate::services::Services;
 
 fn fail(error: heard_api::ApiError) -> anyhow::Error {
     anyhow::anyhow!(error.message())

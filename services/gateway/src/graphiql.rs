@@ -12,7 +12,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Where the files are served; the vendored ones carry their versions in their names.
 const PREFIX: &str = "/assets/graphiql/";

@@ -14,7 +14,7 @@ use heard_feedback::graphql::{FeedbackMutation, FeedbackQuery, FeedbackSubscript
 use heard_identity::{IdentityMutation, IdentityQuery};
 use heard_rights::graphql::{RightsMutation, RightsQuery, RightsSubscription};
 
-use crate::server::Services;
+use crate::services::Services;
 
 /// The schema served at `/graphql`.
 pub type HeardSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

@@ -7,7 +7,7 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// One year, the value browsers' preload lists ask for. No `includeSubDomains`: Heard does not
 /// know what else its domain serves.

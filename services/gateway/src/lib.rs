@@ -18,8 +18,11 @@ pub mod hsts;
 pub mod metrics;
 pub mod reports;
 pub mod server;
+pub mod services;
+pub mod state;
 pub mod telemetry;
 pub mod web;
 
 pub use config::Settings;
-pub use server::{RunningServer, Services, start};
+pub use server::{RunningServer, start};
+pub use services::Services;

@@ -15,7 +15,7 @@ use heard_commissioning::report::{Report, Scope};
 use serde::Deserialize;
 
 use crate::auth::{Credentials, credentials};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The report's address, shared with the web UI's page.
 const PATH: &str = "/reports/you-said-we-did";

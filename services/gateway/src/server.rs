@@ -11,75 +11,16 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use heard_advocacy::service::AdvocacyService;
-use heard_commissioning::service::CommissioningService;
 use heard_eventstore::{EventStore, Upcasters};
-use heard_feedback::FeedbackService;
-use heard_identity::IdentityService;
-use heard_rights::service::RightsService;
 use tokio::sync::oneshot;
 use tower_http::trace::TraceLayer;
 
-use crate::config::{EdgeLimits, Settings};
-use crate::graphql::{self, HeardSchema};
+use crate::config::Settings;
+use crate::graphql;
 use crate::metrics::{self, HttpMetrics};
+use crate::services::Services;
+use crate::state::AppState;
 use crate::{auth, reports};
-
-/// Every service, each over the same event store.
-#[derive(Clone, Debug)]
-pub struct Services {
-    pub identity: IdentityService,
-    pub feedback: FeedbackService,
-    pub rights: RightsService,
-    pub advocacy: AdvocacyService,
-    pub commissioning: CommissioningService,
-}
-
-impl Services {
-    /// Opens every service over `store`, each catching up with the log.
-    pub async fn open(store: &EventStore, settings: &Settings) -> anyhow::Result<Services> {
-        let identity_config = settings.auth.identity_config().map_err(anyhow::Error::msg)?;
-        let identity = IdentityService::open(store.clone(), &settings.data_dir, identity_config)
-            .await
-            .context("cannot start the identity service")?;
-        let feedback = FeedbackService::open(store.clone(), &settings.data_dir)
-            .await
-            .context("cannot start the feedback service")?;
-        let calendar = settings.calendar.calendar().map_err(anyhow::Error::msg)?;
-        let rights =
-            RightsService::open(store.clone(), calendar.clone()).await.context("cannot start the rights service")?;
-        let advocacy = AdvocacyService::open(store.clone()).await.context("cannot start the advocacy service")?;
-        let commissioning = CommissioningService::open(store.clone(), calendar)
-            .await
-            .context("cannot start the commissioning service")?;
-        Ok(Services { identity, feedback, rights, advocacy, commissioning })
-    }
-
-    /// Waits for every service's follower to stop after the store closed.
-    pub async fn stopped(&self) {
-        self.identity.stopped().await;
-        self.feedback.stopped().await;
-        self.rights.stopped().await;
-        self.advocacy.stopped().await;
-        self.commissioning.stopped().await;
-    }
-}
-
-/// Shared by every handler.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: EventStore,
-    pub identity: IdentityService,
-    pub commissioning: CommissioningService,
-    /// Every service, for the web UI to wait on after a change (read your own writes).
-    pub services: Services,
-    pub schema: HeardSchema,
-    pub http: Arc<HttpMetrics>,
-    /// The edge's limits and trusted proxies (`[http]`).
-    pub edge: Arc<EdgeLimits>,
-    /// `[server] graphiql`: whether `GET /graphql` serves GraphiQL.
-    pub graphiql: bool,
-}
 
 /// A server that is up and listening.
 pub struct RunningServer {

@@ -12,7 +12,8 @@ use heard_identity::IdentityService;
 
 use crate::auth::{Credentials, credentials};
 use crate::graphql::HeardSchema;
-use crate::server::{AppState, Services};
+use crate::services::Services;
+use crate::state::AppState;
 
 #[derive(Clone)]
 pub struct WebBackend {

@@ -22,13 +22,8 @@ use crate::directory::{AccessEntry, Account, ApiToken, Hub, Provider, Session};
 use crate::domain::{HubKind, SessionEndReason};
 use crate::service::{IdentityService, NewAccount};
 
-/// Cookie names. The session cookie is HttpOnly; the CSRF cookie is readable by the page's
-/// own script (GraphiQL) so that it can send the `X-CSRF-Token` header.
-pub const SESSION_COOKIE: &str = "heard_session";
-pub const CSRF_COOKIE: &str = "heard_csrf";
-/// Names the visit a login form belongs to (see [`crate::IdentityService::login_challenge`]).
-pub const LOGIN_COOKIE: &str = "heard_login";
-pub const CSRF_HEADER: &str = "x-csrf-token";
+use crate::cookies::cookie;
+pub use crate::cookies::{CSRF_COOKIE, CSRF_HEADER, LOGIN_COOKIE, SESSION_COOKIE};
 
 fn service<'a>(ctx: &'a Context<'_>) -> &'a IdentityService {
     ctx.data_unchecked::<IdentityService>()
@@ -619,24 +614,6 @@ pub struct AddHubInput {
 #[derive(InputObject)]
 pub struct AddProviderInput {
     pub name: String,
-}
-
-pub(crate) fn cookie(
-    name: &str,
-    value: &str,
-    max_age_seconds: i64,
-    http_only: bool,
-    same_site: &str,
-    secure: bool,
-) -> String {
-    let mut cookie = format!("{name}={value}; Path=/; Max-Age={max_age_seconds}; SameSite={same_site}");
-    if http_only {
-        cookie.push_str("; HttpOnly");
-    }
-    if secure {
-        cookie.push_str("; Secure");
-    }
-    cookie
 }
 
 #[derive(Default)]

@@ -7,6 +7,7 @@
 //! - [`secrets`]: the server key, cookie signing, CSRF tokens, token and password hashing.
 //! - [`graphql`]: its part of the schema, a federation subgraph.
 
+pub mod cookies;
 pub mod directory;
 pub mod domain;
 pub mod graphql;

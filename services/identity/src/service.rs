@@ -562,7 +562,7 @@ impl IdentityService {
     /// another site from signing someone into an account of its choosing (login CSRF).
     pub fn login_challenge(&self) -> (String, String) {
         let visit = Uuid::new_v4();
-        let header = crate::graphql::cookie(
+        let header = crate::cookies::cookie(
             crate::LOGIN_COOKIE,
             &visit.simple().to_string(),
             3600,
