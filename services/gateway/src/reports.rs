@@ -55,9 +55,7 @@ fn refuse(status: StatusCode, message: &str) -> Response {
 fn date(field: &str, value: Option<&str>) -> Result<Option<jiff::civil::Date>, String> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(text) => {
-            text.parse().map(Some).map_err(|_| format!("{field} must be a date like 2026-11-23, not “{text}”"))
-        }
+        Some(text) => text.parse().map(Some).map_err(|_| format!("{field} must be a date like 2026-11-23")),
     }
 }
 
@@ -74,12 +72,9 @@ fn you_said_we_did(state: &AppState, headers: &HeaderMap, query: ReportQuery, cs
         Err(bad) => return bad.into_response(),
     };
     if !csv {
-        let asked = query.format.as_deref().unwrap_or("html");
         return refuse(
             StatusCode::BAD_REQUEST,
-            &format!(
-                "with an API token this report comes as CSV (format=csv), not “{asked}”; or ask GraphQL's youSaidWeDid"
-            ),
+            "with an API token this report comes as CSV (format=csv); or ask GraphQL's youSaidWeDid",
         );
     }
     let (from, to) = match (date("from", query.from.as_deref()), date("to", query.to.as_deref())) {
@@ -94,9 +89,7 @@ fn you_said_we_did(state: &AppState, headers: &HeaderMap, query: ReportQuery, cs
     let public = match query.public.as_deref().map(str::trim) {
         None | Some("" | "false") => false,
         Some("true") => true,
-        Some(other) => {
-            return refuse(StatusCode::BAD_REQUEST, &format!("public must be true or false, not “{other}”"));
-        }
+        Some(_) => return refuse(StatusCode::BAD_REQUEST, "public must be true or false"),
     };
     let scope = Scope {
         hub: empty_to_none(query.hub),
@@ -118,17 +111,17 @@ fn unknown(state: &AppState, scope: &Scope) -> Option<String> {
         if let Some(hub) = &scope.hub
             && !model.hubs.contains_key(hub)
         {
-            return Some(format!("There is no hub “{hub}”."));
+            return Some("hub: there is no hub with this id".to_owned());
         }
         if let Some(provider) = &scope.provider
             && !model.providers.contains_key(provider)
         {
-            return Some(format!("There is no provider “{provider}”."));
+            return Some("provider: there is no provider with this id".to_owned());
         }
         if let Some(theme) = &scope.theme
             && !model.themes.contains_key(theme)
         {
-            return Some(format!("There is no theme “{theme}”."));
+            return Some("theme: there is no theme with this id".to_owned());
         }
         None
     })

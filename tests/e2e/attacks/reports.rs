@@ -319,3 +319,21 @@ async fn with_graphiql_turned_off_get_graphql_answers_404_and_the_api_still_work
     let answer = app.graphql("{ __typename }", json!({})).await;
     assert_eq!(answer["data"]["__typename"], "QueryRoot", "{answer}");
 }
+
+#[tokio::test]
+async fn the_csv_reports_errors_name_the_field_and_never_repeat_what_was_typed() {
+    let app = spawn_app().await;
+    for (key, value) in [("hub", "Delphine Quartermaine"), ("from", "Delphine"), ("public", "<script>Delphine")] {
+        let response = app
+            .client
+            .get(app.url("/reports/you-said-we-did"))
+            .query(&[("format", "csv"), (key, value)])
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_client_error(), "{key}={value}");
+        let body = response.text().await.unwrap();
+        assert!(body.contains(key), "the error names {key}: {body}");
+        assert!(!body.contains("Delphine"), "the error repeats what was typed: {body}");
+    }
+}
