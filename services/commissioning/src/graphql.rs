@@ -12,8 +12,9 @@ use jiff::civil::Date;
 use uuid::Uuid;
 
 use crate::domain::decision::{self, Decision, Evidence, Link, NewDecision, ladder_name};
+use crate::model::State;
 use crate::report::{Report, Scope};
-use crate::service::{CommissioningService, State};
+use crate::service::CommissioningService;
 
 fn service<'a>(ctx: &'a Context<'_>) -> &'a CommissioningService {
     ctx.data_unchecked::<CommissioningService>()

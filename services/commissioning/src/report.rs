@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::domain::decision::{Decision, Evidence, Status};
 use crate::domain::metrics;
-use crate::service::{ItemFacts, State};
+use crate::model::{ItemFacts, State};
 
 /// Whose input the report is about. Empty means everything.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -1,0 +1,369 @@
+//! Commissioning's model of the log: decisions, answers, and what it learns of feedback,
+//! complaint learning and cases from their events (`State`, folded by `LiveModel`).
+//!
+//! Commissioning learns about feedback, complaints and cases only by projecting their events,
+//! and keeps no more than they share: an item's words are kept only once a hub coordinator has
+//! shared it, in its redacted version, and are shown only as far as the item's consent allows
+//! at the moment of asking. The same `Fold` replays the log up to any position for the
+//! point-in-time view of a decision.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use heard_access::{Actor, Consent, FeedbackFacts};
+use heard_api::{ApiError, ApiResult};
+use heard_eventstore::{Fold, RecordedEvent};
+use jiff::civil::Date;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::domain::answer::{self, ANSWER, Answer};
+use crate::domain::decision::{self, DECISION, Decision, Evidence};
+
+/// A feedback item as commissioning knows it. `text` is the version that left the hub, held
+/// only once the item was shared; the original words never reach this service's answers.
+#[derive(Clone, Debug)]
+pub struct ItemFacts {
+    pub item: Uuid,
+    pub hub: String,
+    pub provider: Option<String>,
+    pub themes: BTreeSet<String>,
+    pub said_on: Option<Date>,
+    pub consent: Option<Consent>,
+    pub shared_on: Option<Date>,
+    pub safeguarding: Option<Uuid>,
+    /// The words as shared (redacted where a coordinator redacted them).
+    pub text: Option<String>,
+    /// Pending words until the item is shared (kept in memory only, never answered with).
+    original: Option<String>,
+    redacted: Option<String>,
+}
+
+impl ItemFacts {
+    pub fn facts(&self) -> FeedbackFacts {
+        FeedbackFacts {
+            item: self.item,
+            hub: self.hub.clone(),
+            provider: self.provider.clone(),
+            consent: self.consent,
+            shared: self.shared_on.is_some(),
+            safeguarding: self.safeguarding,
+        }
+    }
+
+    /// The words `actor` may read here: the shared version, while consent allows it.
+    pub fn text_for(&self, actor: &Actor) -> Option<&str> {
+        heard_access::feedback_view(actor, &self.facts())?;
+        self.text.as_deref()
+    }
+
+    /// Within the commissioners' consent scope: shared, consent at least `Commissioners`, and
+    /// no safeguarding flag.
+    pub fn for_commissioners(&self) -> bool {
+        self.shared_on.is_some() && self.safeguarding.is_none() && self.consent >= Some(Consent::Commissioners)
+    }
+
+    pub fn public(&self) -> bool {
+        self.for_commissioners() && self.consent == Some(Consent::Public)
+    }
+}
+
+/// The learning recorded on a complaint (non-identifying by rule), with what it was about.
+#[derive(Clone, Debug, Default)]
+pub struct Learning {
+    pub provider: String,
+    pub articles: BTreeSet<u32>,
+    pub statements: Vec<String>,
+}
+
+/// What this service knows.
+#[derive(Debug, Default)]
+pub struct State {
+    pub decisions: HashMap<Uuid, Decision>,
+    /// Decision ids in the order proposed.
+    pub order: Vec<Uuid>,
+    pub answers: HashMap<Uuid, Answer>,
+    pub items: HashMap<Uuid, ItemFacts>,
+    /// Theme id → name (merged themes keep their last name).
+    pub themes: BTreeMap<String, String>,
+    pub hubs: BTreeMap<String, String>,
+    pub providers: BTreeMap<String, String>,
+    pub learning: HashMap<Uuid, Learning>,
+    /// The advocacy domains cases have been opened in (for advocacy-theme evidence).
+    pub advocacy_domains: BTreeSet<String>,
+    /// The last event applied: position and chain hash (hex).
+    pub position: u64,
+    pub chain_head: String,
+    /// When the last event applied was recorded (micros since the epoch).
+    pub last_recorded_at: i64,
+}
+
+#[derive(Deserialize)]
+struct Named {
+    #[serde(alias = "hub", alias = "provider", alias = "theme")]
+    id: Option<String>,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct Logged {
+    item: Uuid,
+    hub: String,
+    provider: Option<String>,
+    #[serde(default)]
+    themes: BTreeSet<String>,
+    consent: Consent,
+    said_on: String,
+}
+
+#[derive(Deserialize)]
+struct Text {
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct ConsentChanged {
+    consent: Option<Consent>,
+}
+
+#[derive(Deserialize)]
+struct Flagged {
+    coordinator: Uuid,
+}
+
+#[derive(Deserialize)]
+struct Received {
+    #[serde(rename = "Received")]
+    received: ReceivedData,
+}
+
+#[derive(Deserialize)]
+struct ReceivedData {
+    provider: String,
+    articles: BTreeSet<u32>,
+}
+
+#[derive(Deserialize)]
+struct LearningRecorded {
+    #[serde(rename = "LearningRecorded")]
+    learning: Statement,
+}
+
+#[derive(Deserialize)]
+struct Statement {
+    statement: String,
+}
+
+#[derive(Deserialize)]
+struct CaseReferred {
+    domain: String,
+}
+
+fn day_of(micros: i64) -> Option<Date> {
+    jiff::Timestamp::from_microsecond(micros).ok().map(|at| at.to_zoned(jiff::tz::TimeZone::system()).date())
+}
+
+fn decode<T: DeserializeOwned>(event: &RecordedEvent) -> heard_eventstore::Result<T> {
+    event.decode()
+}
+
+/// A decision event from the log.
+pub fn decision_event(event: &RecordedEvent) -> heard_eventstore::Result<Option<decision::Event>> {
+    use decision::Event as E;
+    Ok(Some(match event.event_type.as_str() {
+        "DecisionProposed" => E::Proposed(decode(event)?),
+        "DecisionStatusChanged" => E::StatusChanged(decode(event)?),
+        "MilestoneAdded" => E::MilestoneAdded(decode(event)?),
+        "MilestoneMet" => E::MilestoneMet(decode(event)?),
+        "ProgressRecorded" => E::ProgressRecorded(decode(event)?),
+        "EvidenceLinked" => E::EvidenceLinked(decode(event)?),
+        "EvidenceUnlinked" => E::EvidenceUnlinked(decode(event)?),
+        "OutcomeReviewed" => E::OutcomeReviewed(decode(event)?),
+        _ => return Ok(None),
+    }))
+}
+
+impl Fold for State {
+    fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
+        self.position = event.position;
+        self.chain_head = hex_of(&event.hash);
+        self.last_recorded_at = event.recorded_at_micros;
+        let stream_id = event.stream.id();
+        match event.stream.category() {
+            DECISION => {
+                let Some(domain_event) = decision_event(event)? else { return Ok(()) };
+                if let decision::Event::Proposed(_) = &domain_event {
+                    if let Some(new) = Decision::from_events([&domain_event]) {
+                        self.order.push(new.id);
+                        self.decisions.insert(new.id, new);
+                    }
+                } else if let Some(found) = self.decisions.get_mut(&domain_event.decision()) {
+                    found.apply(&domain_event);
+                }
+            }
+            ANSWER => {
+                let domain_event = match event.event_type.as_str() {
+                    "FeedbackAcknowledged" => answer::Event::Acknowledged(decode(event)?),
+                    "FeedbackAnswered" => answer::Event::Answered(decode(event)?),
+                    _ => return Ok(()),
+                };
+                match self.answers.get_mut(&domain_event.item()) {
+                    Some(found) => found.apply(&domain_event),
+                    None => {
+                        if let Some(new) = Answer::from_events([&domain_event]) {
+                            self.answers.insert(new.item, new);
+                        }
+                    }
+                }
+            }
+            "feedback" => self.apply_feedback(event, stream_id)?,
+            "theme" => match event.event_type.as_str() {
+                "ThemeAdded" | "ThemeRenamed" => {
+                    let named: Named = decode(event)?;
+                    self.themes.insert(named.id.unwrap_or_else(|| stream_id.to_owned()), named.name);
+                }
+                _ => {}
+            },
+            "hub" if event.event_type == "HubAdded" => {
+                let named: Named = decode(event)?;
+                self.hubs.insert(named.id.unwrap_or_else(|| stream_id.to_owned()), named.name);
+            }
+            "provider" if event.event_type == "ProviderAdded" => {
+                let named: Named = decode(event)?;
+                self.providers.insert(named.id.unwrap_or_else(|| stream_id.to_owned()), named.name);
+            }
+            "complaint" => {
+                let Ok(id) = Uuid::parse_str(stream_id) else { return Ok(()) };
+                match event.event_type.as_str() {
+                    "ComplaintReceived" => {
+                        let received: Received = decode(event)?;
+                        let learning = self.learning.entry(id).or_default();
+                        learning.provider = received.received.provider;
+                        learning.articles = received.received.articles;
+                    }
+                    "ComplaintLearningRecorded" => {
+                        let recorded: LearningRecorded = decode(event)?;
+                        self.learning.entry(id).or_default().statements.push(recorded.learning.statement);
+                    }
+                    _ => {}
+                }
+            }
+            "case" if event.event_type == "CaseReferred" => {
+                let referred: CaseReferred = decode(event)?;
+                self.advocacy_domains.insert(referred.domain);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl State {
+    fn apply_feedback(&mut self, event: &RecordedEvent, stream_id: &str) -> heard_eventstore::Result<()> {
+        let Ok(id) = Uuid::parse_str(stream_id) else { return Ok(()) };
+        if event.event_type == "FeedbackLogged" {
+            let logged: Logged = decode(event)?;
+            let text: Option<Text> = event.personal_fields()?;
+            self.items.insert(
+                id,
+                ItemFacts {
+                    item: logged.item,
+                    hub: logged.hub,
+                    provider: logged.provider,
+                    themes: logged.themes,
+                    said_on: logged.said_on.parse().ok(),
+                    consent: Some(logged.consent),
+                    shared_on: None,
+                    safeguarding: None,
+                    text: None,
+                    // Words the speaker kept to the hub can never reach commissioners: not even
+                    // held here. Others wait (in memory only) until a coordinator shares them.
+                    original: text.filter(|_| logged.consent >= Consent::Commissioners).map(|t| t.text),
+                    redacted: None,
+                },
+            );
+            return Ok(());
+        }
+        let Some(item) = self.items.get_mut(&id) else { return Ok(()) };
+        match event.event_type.as_str() {
+            "FeedbackRedacted" => {
+                let text: Option<Text> = event.personal_fields()?;
+                item.redacted = text.map(|t| t.text);
+                if item.shared_on.is_some() {
+                    item.text = item.redacted.clone();
+                }
+            }
+            "FeedbackShared" => {
+                item.shared_on = day_of(event.recorded_at_micros);
+                item.text = item.redacted.clone().or_else(|| item.original.take());
+                item.original = None;
+            }
+            "ConsentChanged" => {
+                item.consent = decode::<ConsentChanged>(event)?.consent;
+                if item.consent < Some(Consent::Commissioners) {
+                    item.original = None;
+                    item.text = None;
+                    item.redacted = None;
+                }
+            }
+            "SafeguardingFlagged" => item.safeguarding = Some(decode::<Flagged>(event)?.coordinator),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Decisions, newest proposal first.
+    pub fn newest_first(&self) -> impl Iterator<Item = &Decision> {
+        self.order.iter().rev().filter_map(|id| self.decisions.get(id))
+    }
+
+    /// The first day commissioners answered each item: acknowledged, answered, or linked to a
+    /// decision. One pass over answers and links, for a whole report.
+    pub fn first_responses(&self) -> HashMap<Uuid, Date> {
+        let mut first: HashMap<Uuid, Date> = HashMap::new();
+        let mut seen = |item: Uuid, on: Date| {
+            first.entry(item).and_modify(|day| *day = (*day).min(on)).or_insert(on);
+        };
+        for answer in self.answers.values() {
+            if let Some(on) = answer.first_response() {
+                seen(answer.item, on);
+            }
+        }
+        for link in self.decisions.values().flat_map(|d| d.links.iter()) {
+            if let Some(item) = link.evidence.feedback_item() {
+                seen(item, link.linked_on);
+            }
+        }
+        first
+    }
+
+    /// Checks that evidence exists and is within what commissioners may link.
+    pub(crate) fn check_evidence(&self, evidence: &Evidence) -> ApiResult<()> {
+        let fine = match evidence {
+            Evidence::FeedbackItem { item } => match self.items.get(item) {
+                Some(found) if found.for_commissioners() => true,
+                Some(_) => {
+                    return Err(ApiError::bad_input(
+                        "evidence.item",
+                        "only feedback shared with commissioners, with the speaker's consent, can be linked",
+                    ));
+                }
+                None => false,
+            },
+            Evidence::Theme { theme } => self.themes.contains_key(theme),
+            Evidence::ComplaintLearning { complaint } => {
+                self.learning.get(complaint).is_some_and(|learning| !learning.statements.is_empty())
+            }
+            Evidence::AdvocacyTheme { dimension, value } => match dimension.as_str() {
+                "domain" => self.advocacy_domains.contains(value),
+                "theme" => self.themes.contains_key(value),
+                _ => return Err(ApiError::bad_input("evidence.dimension", "use domain or theme")),
+            },
+        };
+        if fine { Ok(()) } else { Err(ApiError::bad_input("evidence", "there is no such evidence to link")) }
+    }
+}
