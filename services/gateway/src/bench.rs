@@ -128,7 +128,7 @@ pub fn raw_fsync_rates(dir: &Path) -> anyhow::Result<(f64, f64)> {
 
 /// Reads the whole log (`$all`) as stored, and again decoded, and reports both rates.
 pub async fn replay(data_dir: &Path) -> anyhow::Result<serde_json::Value> {
-    let store = crate::cli::open_existing(data_dir)?;
+    let store = crate::data_dir::open_existing(data_dir)?;
     let time = |raw: bool| {
         let store = store.clone();
         async move {
@@ -175,7 +175,7 @@ impl KvProjection for CountPerStream {
 
 /// Rebuilds a sled projection from the whole log into a scratch database and reports the rate.
 pub async fn rebuild(data_dir: &Path) -> anyhow::Result<serde_json::Value> {
-    let store = crate::cli::open_existing(data_dir)?;
+    let store = crate::data_dir::open_existing(data_dir)?;
     let scratch = tempfile_dir(data_dir)?;
     let db = sled::Config::new().path(&scratch).temporary(true).open()?;
     let mut counter = SledProjection::open(&db, CountPerStream)?;

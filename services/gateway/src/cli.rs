@@ -10,6 +10,7 @@ use serde_json::json;
 
 use crate::bench;
 use crate::config::Settings;
+use crate::data_dir::open_existing;
 
 #[derive(Debug, Parser)]
 #[command(name = "heard", version, about = "Heard: service-user involvement and advocacy, kept as an event log")]
@@ -428,14 +429,6 @@ async fn rebuild_search(data: &std::path::Path) -> anyhow::Result<ExitCode> {
     let seconds = started.elapsed().as_secs_f64();
     println!("{}", json!({ "events": events, "items": items, "seconds": (seconds * 1000.0).round() / 1000.0 }));
     Ok(ExitCode::SUCCESS)
-}
-
-/// Opens a data directory that must already hold a log (verify and export never create one).
-pub fn open_existing(data: &std::path::Path) -> anyhow::Result<EventStore> {
-    let Some(kind) = BackendKind::detect(data) else {
-        anyhow::bail!("{} holds no Heard event log", data.display());
-    };
-    Ok(EventStore::open_embedded(data, kind, Upcasters::new())?)
 }
 
 async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {

@@ -9,6 +9,7 @@ pub mod bench;
 pub mod bench_feedback;
 pub mod cli;
 pub mod config;
+pub mod data_dir;
 pub mod demo;
 mod demo_casework;
 pub mod edge;
