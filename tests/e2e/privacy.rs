@@ -14,10 +14,10 @@ const PHONE: &str = "07700 900417";
 const WORDS: &str = "the night shelter on Orchard Lane";
 
 /// Everything a child process writes to one of its pipes, collected as it comes.
-fn collect(mut pipe: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
+fn collect(mut pipe: impl Read + Send + 'static) -> (Arc<Mutex<Vec<u8>>>, std::thread::JoinHandle<()>) {
     let collected = Arc::new(Mutex::new(Vec::new()));
     let into = collected.clone();
-    std::thread::spawn(move || {
+    let reader = std::thread::spawn(move || {
         let mut buffer = [0u8; 8192];
         while let Ok(n) = pipe.read(&mut buffer) {
             if n == 0 {
@@ -26,7 +26,7 @@ fn collect(mut pipe: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
             into.lock().unwrap().extend_from_slice(&buffer[..n]);
         }
     });
-    collected
+    (collected, reader)
 }
 
 struct Worker {
@@ -75,7 +75,7 @@ async fn nothing_a_person_said_reaches_the_servers_log_even_at_debug_level() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stderr = collect(server.stderr.take().unwrap());
+    let (stderr, stderr_reader) = collect(server.stderr.take().unwrap());
     let mut stdout = BufReader::new(server.stdout.take().unwrap());
     let mut printed = String::new();
     let base = loop {
@@ -86,7 +86,7 @@ async fn nothing_a_person_said_reaches_the_servers_log_even_at_debug_level() {
             break format!("http://{}", rest.split('/').next().unwrap().trim());
         }
     };
-    let rest_of_stdout = collect(stdout.into_inner());
+    let (rest_of_stdout, stdout_reader) = collect(stdout.into_inner());
 
     let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
     let login: Value = client
@@ -163,7 +163,9 @@ async fn nothing_a_person_said_reaches_the_servers_log_even_at_debug_level() {
     let terminated = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
     assert!(terminated.success());
     assert!(server.wait().unwrap().success(), "serve stops cleanly");
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    // The pipes close when the server exits: everything it wrote has been read.
+    stderr_reader.join().unwrap();
+    stdout_reader.join().unwrap();
     let mut everything = printed.into_bytes();
     everything.extend_from_slice(&rest_of_stdout.lock().unwrap());
     everything.extend_from_slice(&stderr.lock().unwrap());

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{Context, Request, ServerError, ServerResult, Variables};
+use async_graphql::{Context, Request, ServerResult, Variables};
 
 /// Access events one request may append (refusals and logged reads together).
 pub const ACCESS_EVENTS_PER_REQUEST: usize = 20;
@@ -107,17 +107,11 @@ impl Extension for RequestLimits {
         let document = next.run(ctx, query, variables).await?;
         let fields = count_fields(&document);
         if fields > self.max_fields {
-            let mut error = ServerError::new(
-                format!(
-                    "this query asks for {fields} fields (aliases and __typename included); the most is {}",
-                    self.max_fields
-                ),
-                None,
+            let refusal = crate::ApiError::bad_input(
+                "query",
+                format!("asks for {fields} fields (aliases and __typename included); the most is {}", self.max_fields),
             );
-            let mut extensions = async_graphql::ErrorExtensionValues::default();
-            extensions.set("code", crate::ErrorCode::BadUserInput.as_str());
-            error.extensions = Some(extensions);
-            return Err(error);
+            return Err(async_graphql::Error::from(refusal).into_server_error(async_graphql::Pos::default()));
         }
         Ok(document)
     }

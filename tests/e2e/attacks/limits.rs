@@ -79,26 +79,36 @@ async fn a_request_whose_body_never_finishes_is_answered_408() {
 #[tokio::test]
 async fn connections_beyond_the_limit_are_closed_as_they_arrive() {
     let app = spawn_app_with(|settings| settings.http.max_connections = 2).await;
-    let first = TcpStream::connect(app.addr).await.unwrap();
-    let second = TcpStream::connect(app.addr).await.unwrap();
-    // Give the server a moment to accept both (they hold the two places).
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Two kept-alive connections, each answered once, so the server holds both places.
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut stream = TcpStream::connect(app.addr).await.unwrap();
+        stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: heard\r\n\r\n").await.unwrap();
+        let mut buffer = [0u8; 1024];
+        let read = stream.read(&mut buffer).await.unwrap();
+        assert!(String::from_utf8_lossy(&buffer[..read]).starts_with("HTTP/1.1 200"), "a held connection is served");
+        held.push(stream);
+    }
     let mut third = TcpStream::connect(app.addr).await.unwrap();
     let _ = third.write_all(b"GET /healthz HTTP/1.1\r\nHost: heard\r\n\r\n").await;
     let answer = read_until_closed(&mut third, Duration::from_secs(10)).await.expect("closed at once");
     assert!(!answer.contains("200 OK"), "a third connection was served: {answer}");
-    drop((first, second));
-    let mut served = false;
-    for _ in 0..50 {
-        if let Ok(response) = app.client.get(app.url("/healthz")).send().await
-            && response.status() == 200
-        {
-            served = true;
-            break;
+    drop(held);
+    // The server notices the closes on its own time: ask again until it answers (each try is
+    // a fresh connection, refused until a place is free), for ten seconds at most.
+    let served = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let client = reqwest::Client::new();
+            if let Ok(response) = client.get(app.url("/healthz")).send().await
+                && response.status() == 200
+            {
+                return;
+            }
+            tokio::task::yield_now().await;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(served, "places free up when connections close");
+    })
+    .await;
+    assert!(served.is_ok(), "places free up when connections close");
 }
 
 async fn post_json(app: &TestApp, body: &Value) -> (u16, Value) {
