@@ -60,18 +60,19 @@ fn today() -> Date {
     jiff::Zoned::now().date()
 }
 
-/// The working day `n` working days before today.
+/// The latest working day with exactly `n` working days after it up to and including today, so the
+/// complaint clock reads the same whether the test runs on a weekday, a weekend or a bank holiday.
 fn working_days_ago(n: u32) -> Date {
     let calendar = heard_workdays::Calendar::england_and_wales();
-    let mut date = today();
-    let mut left = n;
-    while left > 0 {
+    let today = today();
+    let mut date = today;
+    loop {
         date = date.yesterday().unwrap();
-        if calendar.is_working_day(date).unwrap() {
-            left -= 1;
+        let gone = calendar.working_days_between(date, today).unwrap();
+        if calendar.is_working_day(date).unwrap() && gone == i64::from(n) {
+            return date;
         }
     }
-    date
 }
 
 fn named(provider: &str, articles: &[u32], received_on: Date) -> Value {
