@@ -223,22 +223,30 @@ fn init_test_logs() {
 /// The path of the real `heard` binary, built (or brought up to date) on first use.
 pub fn heard_binary() -> PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
-    BINARY
-        .get_or_init(|| {
-            let workspace = workspace_root();
-            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-            let status = std::process::Command::new(cargo)
-                .args(["build", "--quiet", "-p", "heard", "--bin", "heard"])
-                .current_dir(&workspace)
-                .status()
-                .expect("cargo runs");
-            assert!(status.success(), "building the heard binary failed");
-            let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace.join("target"), PathBuf::from);
-            let binary = target.join("debug").join("heard");
-            assert!(binary.exists(), "no binary at {}", binary.display());
-            binary
-        })
-        .clone()
+    BINARY.get_or_init(|| built_binary("heard", "heard")).clone()
+}
+
+/// The path of the `heard-bench` binary (`tools/bench`), built (or brought up to date) on first
+/// use: the crash tests drive the log through its `append` benchmark.
+pub fn heard_bench_binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| built_binary("heard-bench", "heard-bench")).clone()
+}
+
+/// Builds `bin` of `package` in the workspace's target directory and returns its path.
+fn built_binary(package: &str, bin: &str) -> PathBuf {
+    let workspace = workspace_root();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--quiet", "-p", package, "--bin", bin])
+        .current_dir(&workspace)
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the {bin} binary failed");
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace.join("target"), PathBuf::from);
+    let binary = target.join("debug").join(bin);
+    assert!(binary.exists(), "no binary at {}", binary.display());
+    binary
 }
 
 /// The repository root.

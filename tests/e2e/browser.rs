@@ -18,7 +18,7 @@ async fn the_web_journeys_work_in_a_real_browser_by_keyboard_and_without_javascr
         "the browser tests need chromium and their npm packages: run ./scripts/test, which installs them"
     );
     let app = spawn_app().await;
-    heard::demo::seed(&app.services).await.expect("the demo seeds");
+    heard_demo::seed(app.services.demo()).await.expect("the demo seeds");
     assert!(app.commissioning.caught_up().await);
     let shots = root.join("target/screenshots");
     let run = tokio::process::Command::new("node")

@@ -3,7 +3,7 @@
 use std::process::{Command, Stdio};
 
 use heard_eventstore::{EventStore, ExpectedRevision, NewEvent, StreamName, SubjectId, Upcasters};
-use heard_tests::heard_binary;
+use heard_tests::{heard_bench_binary, heard_binary};
 use serde_json::json;
 
 fn heard(args: &[&str], data: &std::path::Path) -> std::process::Output {
@@ -95,8 +95,8 @@ fn verify_of_a_directory_without_a_log_says_so_and_creates_nothing() {
 #[test]
 fn bench_append_ends_with_a_json_summary_including_the_raw_fsync_ceiling() {
     let data = tempfile::tempdir().unwrap();
-    let output = Command::new(heard_binary())
-        .args(["bench", "append", "--writers", "4", "--events", "200", "--print-acks", "--data"])
+    let output = Command::new(heard_bench_binary())
+        .args(["append", "--writers", "4", "--events", "200", "--print-acks", "--data"])
         .arg(data.path())
         .stderr(Stdio::inherit())
         .output()

@@ -1,14 +1,15 @@
-//! Durability: a real `heard` process is killed with SIGKILL while it appends, many times at
-//! random points, and every append it acknowledged must be there afterwards.
+//! Durability: a real process appending to the log (`heard-bench append`) is killed with SIGKILL
+//! while it appends, many times at random points, and every append it acknowledged must be there
+//! afterwards; `heard verify` then finds the chain whole.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use heard_eventstore::{BackendKind, EventStore, Upcasters, verify_chain};
-use heard_tests::{Rng, heard_binary};
+use heard_tests::{Rng, heard_bench_binary, heard_binary};
 
-/// One acknowledged append as printed by `heard bench append --print-acks`.
+/// One acknowledged append as printed by `heard-bench append --print-acks`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Ack {
     stream: String,
@@ -40,7 +41,7 @@ async fn every_acknowledged_append_to_the_sled_backend_survives_kill_9_too() {
 }
 
 async fn kill_repeatedly(backend: BackendKind, kills: u64) {
-    let binary = heard_binary();
+    let binary = heard_bench_binary();
     let data = tempfile::tempdir().unwrap();
     let mut rng = Rng::from_env_or_random();
     let mut acknowledged: Vec<Ack> = Vec::new();
@@ -51,7 +52,7 @@ async fn kill_repeatedly(backend: BackendKind, kills: u64) {
         // Kill after this many acknowledgements; 0 kills during start-up and recovery.
         let kill_after = if round % 5 == 0 { 0 } else { rng.between(1, 1500) };
         let mut child = Command::new(&binary)
-            .args(["bench", "append", "--data"])
+            .args(["append", "--data"])
             .arg(data.path())
             .args(["--writers", &writers.to_string(), "--events", "5000000", "--size", &size.to_string()])
             .arg("--print-acks")
@@ -130,8 +131,8 @@ async fn check_every_ack_is_stored(data: &std::path::Path, backend: BackendKind,
 fn heard_verify_is_ok_after_a_kill() {
     let binary = heard_binary();
     let data = tempfile::tempdir().unwrap();
-    let mut child = Command::new(&binary)
-        .args(["bench", "append", "--data"])
+    let mut child = Command::new(heard_bench_binary())
+        .args(["append", "--data"])
         .arg(data.path())
         .args(["--writers", "8", "--events", "5000000", "--print-acks"])
         .stdout(Stdio::piped())

@@ -397,7 +397,7 @@ async fn a_rebuilt_search_index_answers_exactly_as_the_live_one() {
 #[tokio::test]
 async fn the_demo_data_set_gives_every_role_something_real_to_see_and_hides_what_it_must() {
     let app = spawn_app().await;
-    let accounts = heard::demo::seed(&app.services).await.expect("the demo seeds");
+    let accounts = heard_demo::seed(app.services.demo()).await.expect("the demo seeds");
     assert!(accounts.len() >= 13, "an account for each role and each hub's coordinator");
     for (email, _, password) in &accounts {
         assert!(app.try_login(email, password).await.is_ok(), "{email} logs in with the printed password");
@@ -420,6 +420,6 @@ async fn the_demo_data_set_gives_every_role_something_real_to_see_and_hides_what
         assert_eq!(error_code(&seen), Some("NOT_FOUND"), "a safeguarding item stays in the queue");
     }
     // Seeding again (a restart with --demo) adds nothing.
-    heard::demo::seed(&app.services).await.unwrap();
+    heard_demo::seed(app.services.demo()).await.unwrap();
     assert_eq!(app.feedback.read(|state| state.items.len()), items);
 }

@@ -237,7 +237,7 @@ async fn searching_with_a_loop_state_filter_finds_the_item_in_its_new_state() {
 async fn the_demo_data_closes_the_loop_for_some_items_and_leaves_it_open_for_others() {
     use heard_feedback::domain::LoopState;
     let app = heard_tests::spawn_app().await;
-    heard::demo::seed(&app.services).await.expect("the demo seeds");
+    heard_demo::seed(app.services.demo()).await.expect("the demo seeds");
     let head = app.store.head().position;
     assert!(app.feedback.wait_searchable(head, std::time::Duration::from_secs(30)).await);
     let states: std::collections::BTreeMap<LoopState, usize> = app.feedback.read(|state| {

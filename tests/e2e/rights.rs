@@ -449,7 +449,7 @@ async fn configured_closure_days_move_the_clock_and_the_charter_lists_eleven_art
 async fn the_demo_data_has_complaints_and_cases_in_every_state_with_some_overdue() {
     use std::collections::BTreeSet;
     let app = spawn_app().await;
-    heard::demo::seed(&app.services).await.expect("the demo seeds");
+    heard_demo::seed(app.services.demo()).await.expect("the demo seeds");
     let (stages, outcomes) = app.rights.read(|state| {
         let stages: BTreeSet<String> = state.complaints.values().map(|r| format!("{:?}", r.complaint.stage)).collect();
         let outcomes: BTreeSet<String> =
@@ -479,7 +479,7 @@ async fn the_demo_data_has_complaints_and_cases_in_every_state_with_some_overdue
     assert!(themes.values().any(|count| *count >= 5) && themes.values().any(|count| *count < 5), "{themes:?}");
     // Seeding again adds nothing.
     let complaints = app.rights.read(|state| state.complaints.len());
-    heard::demo::seed(&app.services).await.unwrap();
+    heard_demo::seed(app.services.demo()).await.unwrap();
     assert_eq!(app.rights.read(|state| state.complaints.len()), complaints);
 }
 

@@ -7,7 +7,7 @@ use heard_tests::{TestApp, spawn_app};
 
 async fn demo() -> TestApp {
     let app = spawn_app().await;
-    heard::demo::seed(&app.services).await.expect("the demo seeds");
+    heard_demo::seed(app.services.demo()).await.expect("the demo seeds");
     app.settled().await;
     app
 }

@@ -4,10 +4,8 @@
 //! - [`service`]: commands and the in-memory projection, rebuilt from the log on start.
 //! - [`search`]: the tantivy index, a projection too.
 //! - [`import`]: CSV spreadsheets from the hubs.
-//! - [`demo`]: a generated demo data set.
 //! - [`graphql`]: this service's part of the schema.
 
-pub mod demo;
 pub mod domain;
 pub mod graphql;
 pub mod import;

@@ -1,4 +1,5 @@
-//! The command line: `heard serve | verify | export | bench`.
+//! The command line: `heard serve | import | rebuild | verify | export | schema | admin`.
+//! The benchmarks have their own binary, `heard-bench` (`tools/bench`).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -8,7 +9,6 @@ use clap::{Parser, Subcommand};
 use heard_eventstore::{BackendKind, EventStore, Personal, Upcasters, verify_chain};
 use serde_json::json;
 
-use crate::bench;
 use crate::config::Settings;
 use crate::data_dir::open_existing;
 
@@ -59,11 +59,6 @@ pub enum Command {
     Export {
         #[arg(long)]
         data: PathBuf,
-    },
-    /// Measure the store. Prints figures; asserts nothing.
-    Bench {
-        #[command(subcommand)]
-        bench: BenchCommand,
     },
     /// Print the composed GraphQL schema (SDL), or write every committed SDL file.
     Schema {
@@ -138,61 +133,6 @@ pub enum AdminCommand {
     },
 }
 
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// W concurrent writers append N events in total; ends with a JSON summary line.
-    Append {
-        #[arg(long)]
-        data: PathBuf,
-        #[arg(long, default_value_t = 1)]
-        writers: usize,
-        #[arg(long, default_value_t = 10_000)]
-        events: u64,
-        /// Bytes of payload per event.
-        #[arg(long, default_value_t = 1024)]
-        size: usize,
-        /// Print `ack <stream> <revision> <position>` after each acknowledged append.
-        #[arg(long)]
-        print_acks: bool,
-        /// `segments` (default) or `sled`.
-        #[arg(long, default_value = "segments")]
-        backend: BackendKind,
-    },
-    /// Read the whole log ($all), raw and decoded.
-    Replay {
-        #[arg(long)]
-        data: PathBuf,
-    },
-    /// Rebuild a sled projection from the whole log.
-    Rebuild {
-        #[arg(long)]
-        data: PathBuf,
-    },
-    /// Index N synthetic feedback items in tantivy and in PostgreSQL full-text search, and time
-    /// the same queries (word, phrase, fuzzy, filter+facet) as a commissioner on both.
-    Search {
-        #[arg(long, default_value_t = 100_000)]
-        items: usize,
-        /// PostgreSQL to compare against (`key=value …` or a URL); trust or password in it.
-        #[arg(long, default_value = crate::bench_feedback::DEFAULT_PG)]
-        pg: String,
-        /// Queries timed per kind.
-        #[arg(long, default_value_t = 200)]
-        queries: usize,
-        /// Seed of the synthetic corpus.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-    },
-    /// C concurrent HTTP clients log N feedback items through `logFeedback` on a server started
-    /// in process on a fresh temporary data directory.
-    LogFeedback {
-        #[arg(long, default_value_t = 32)]
-        clients: usize,
-        #[arg(long, default_value_t = 5000)]
-        items: u64,
-    },
-}
-
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -239,24 +179,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open_existing(&data)?;
             export(&store).await?;
             store.close().await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench { bench } => {
-            let summary = match bench {
-                BenchCommand::Append { data, writers, events, size, print_acks, backend } => {
-                    bench::append(&data, bench::AppendOptions { writers, events, size, print_acks, backend }).await?
-                }
-                BenchCommand::Replay { data } => bench::replay(&data).await?,
-                BenchCommand::Rebuild { data } => bench::rebuild(&data).await?,
-                BenchCommand::Search { items, pg, queries, seed } => {
-                    crate::bench_feedback::search(crate::bench_feedback::SearchOptions { items, pg, queries, seed })
-                        .await?
-                }
-                BenchCommand::LogFeedback { clients, items } => {
-                    crate::bench_feedback::log_feedback(clients, items).await?
-                }
-            };
-            println!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema { write: None } => {
@@ -435,7 +357,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let shutdown = shutdown_signal();
     let server = crate::server::start(&settings).await?;
     if demo {
-        let accounts = crate::demo::seed(&server.services).await?;
+        let accounts = heard_demo::seed(server.services.demo()).await?;
         println!("Demo accounts (password for each, shown because this is a demo):");
         for (email, role, password) in accounts {
             println!("  {email:<36} {role:<20} {password}");

@@ -5,13 +5,9 @@
 //! See `ARCHITECTURE.md` for the codemap.
 
 pub mod auth;
-pub mod bench;
-pub mod bench_feedback;
 pub mod cli;
 pub mod config;
 pub mod data_dir;
-pub mod demo;
-mod demo_casework;
 pub mod edge;
 pub mod graphiql;
 pub mod graphql;

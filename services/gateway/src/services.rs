@@ -41,6 +41,17 @@ impl Services {
         Ok(Services { identity, feedback, rights, advocacy, commissioning })
     }
 
+    /// The services the demo data set seeds (`heard serve --demo`).
+    pub fn demo(&self) -> heard_demo::Services<'_> {
+        heard_demo::Services {
+            identity: &self.identity,
+            feedback: &self.feedback,
+            rights: &self.rights,
+            advocacy: &self.advocacy,
+            commissioning: &self.commissioning,
+        }
+    }
+
     /// Waits for every service's follower to stop after the store closed.
     pub async fn stopped(&self) {
         self.identity.stopped().await;

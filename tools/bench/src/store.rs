@@ -1,4 +1,5 @@
-//! `heard bench …`: measurements that print figures, never assertions. See `BENCHMARKS.md`.
+//! `heard-bench append | replay | rebuild`: the event store's write, read and rebuild rates.
+//! Figures, never assertions; see `BENCHMARKS.md`.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -11,7 +12,7 @@ use heard_eventstore::{
 };
 use serde_json::json;
 
-/// Options of `heard bench append`.
+/// Options of `heard-bench append`.
 #[derive(Clone, Debug)]
 pub struct AppendOptions {
     pub writers: usize,
@@ -90,11 +91,13 @@ pub async fn append(data_dir: &Path, options: AppendOptions) -> anyhow::Result<s
     }))
 }
 
-fn round(value: f64) -> f64 {
+/// A figure to three decimal places.
+pub(crate) fn round(value: f64) -> f64 {
     (value * 1000.0).round() / 1000.0
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
+/// The `p` quantile of sorted latencies, in milliseconds.
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -128,7 +131,7 @@ pub fn raw_fsync_rates(dir: &Path) -> anyhow::Result<(f64, f64)> {
 
 /// Reads the whole log (`$all`) as stored, and again decoded, and reports both rates.
 pub async fn replay(data_dir: &Path) -> anyhow::Result<serde_json::Value> {
-    let store = crate::data_dir::open_existing(data_dir)?;
+    let store = heard::data_dir::open_existing(data_dir)?;
     let time = |raw: bool| {
         let store = store.clone();
         async move {
@@ -175,7 +178,7 @@ impl KvProjection for CountPerStream {
 
 /// Rebuilds a sled projection from the whole log into a scratch database and reports the rate.
 pub async fn rebuild(data_dir: &Path) -> anyhow::Result<serde_json::Value> {
-    let store = crate::data_dir::open_existing(data_dir)?;
+    let store = heard::data_dir::open_existing(data_dir)?;
     let scratch = tempfile_dir(data_dir)?;
     let db = sled::Config::new().path(&scratch).temporary(true).open()?;
     let mut counter = SledProjection::open(&db, CountPerStream)?;

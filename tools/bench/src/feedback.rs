@@ -1,21 +1,21 @@
-//! `heard bench search` and `heard bench log-feedback`: feedback search in tantivy against
+//! `heard-bench search` and `heard-bench log-feedback`: feedback search in tantivy against
 //! PostgreSQL full-text search, and logging feedback over HTTP. Figures, never assertions; see
 //! `BENCHMARKS.md`.
 //!
 //! The search corpus is synthetic but worded like real feedback: the sentences of the demo data
-//! set (`heard_feedback::demo`), recombined at random across items, so the vocabulary and the
+//! set (`heard_demo::feedback`), recombined at random across items, so the vocabulary and the
 //! word frequencies are those of the demo, at any size. The same seed always gives the same
 //! corpus and the same queries.
 
-use heard_feedback::demo::Rng;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use heard_access::{Actor, Consent, Role};
-use heard_feedback::demo::{self, DemoItem};
+use heard_demo::Rng;
+use heard_demo::feedback::{self as demo, DemoItem};
 use heard_feedback::domain::{
     Channel, ConsentChanged, Event, FeedbackLogged, FeedbackRedacted, FeedbackShared, Item, LoggedPersonal, Moderation,
     RedactedPersonal, SafeguardingFlagged, SpeakerDetails, SpeakerKind,
@@ -26,12 +26,14 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::{ToSql, Type};
 use uuid::Uuid;
 
-use crate::config::Settings;
+use heard::config::Settings;
 
-/// The PostgreSQL server `heard bench search` compares against, unless `--pg` says otherwise.
+use crate::store::{percentile, round};
+
+/// The PostgreSQL server `heard-bench search` compares against, unless `--pg` says otherwise.
 pub const DEFAULT_PG: &str = "host=127.0.0.1 user=postgres dbname=postgres";
 
-/// Options of `heard bench search`.
+/// Options of `heard-bench search`.
 #[derive(Clone, Debug)]
 pub struct SearchOptions {
     pub items: usize,
@@ -94,8 +96,9 @@ const MISSPELT: [&str; 10] = [
     "vilage",
 ];
 
-const HUBS: [&str; 7] =
-    ["adur-worthing", "arun", "chichester", "crawley", "horsham", "mid-sussex", "west-sussex-forum"];
+/// The hubs of the reference table, which the filter queries take turns to filter by.
+static HUBS: LazyLock<Vec<String>> =
+    LazyLock::new(|| heard_identity::domain::exact_hubs().into_iter().map(|hub| hub.hub).collect());
 
 /// The four kinds of query, in the order they are reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,7 +127,7 @@ impl Kind {
             Kind::Word => (WORDS[n % WORDS.len()].to_owned(), None),
             Kind::Phrase => (PHRASES[n % PHRASES.len()].to_owned(), None),
             Kind::Fuzzy => (MISSPELT[n % MISSPELT.len()].to_owned(), None),
-            Kind::FilterFacet => (WORDS[n % WORDS.len()].to_owned(), Some(HUBS[n % HUBS.len()])),
+            Kind::FilterFacet => (WORDS[n % WORDS.len()].to_owned(), Some(HUBS[n % HUBS.len()].as_str())),
         }
     }
 }
@@ -313,18 +316,6 @@ impl Timings {
     fn mean_total(&self) -> f64 {
         round(self.totals as f64 / self.latencies.len().max(1) as f64)
     }
-}
-
-fn round(value: f64) -> f64 {
-    (value * 1000.0).round() / 1000.0
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[index].as_secs_f64() * 1000.0
 }
 
 /// What the tantivy half measured.
@@ -539,7 +530,7 @@ async fn pg_run(
     Ok(PgFigures { version, rows, copy_seconds, index_seconds, analyze_seconds, trigram_index_seconds, kinds })
 }
 
-/// `heard bench search`: the same corpus and queries on tantivy and on PostgreSQL. Returns the
+/// `heard-bench search`: the same corpus and queries on tantivy and on PostgreSQL. Returns the
 /// summary line; PostgreSQL fields are null (and `pg_error` says why) when it cannot be used.
 pub async fn search(options: SearchOptions) -> anyhow::Result<Value> {
     anyhow::ensure!(options.items >= 1, "--items must be at least 1");
@@ -557,7 +548,7 @@ pub async fn search(options: SearchOptions) -> anyhow::Result<Value> {
     let pg = match pg_half(&options.pg, &items, options.queries).await {
         Ok(figures) => Ok(figures),
         Err(error) => {
-            eprintln!("heard bench search: PostgreSQL is not usable, so only tantivy is reported: {error:#}");
+            eprintln!("heard-bench search: PostgreSQL is not usable, so only tantivy is reported: {error:#}");
             Err(format!("{error:#}"))
         }
     };
@@ -600,14 +591,14 @@ pub async fn search(options: SearchOptions) -> anyhow::Result<Value> {
     Ok(summary)
 }
 
-/// `heard bench log-feedback`: C concurrent HTTP clients log N items through `logFeedback` on a
+/// `heard-bench log-feedback`: C concurrent HTTP clients log N items through `logFeedback` on a
 /// server started in process on a fresh data directory, with an API token of an Arun hub member.
 pub async fn log_feedback(clients: usize, items: u64) -> anyhow::Result<Value> {
     anyhow::ensure!(clients >= 1, "--clients must be at least 1");
     anyhow::ensure!(items >= 1, "--items must be at least 1");
     let dir = tempfile::tempdir().context("cannot make a temporary data directory")?;
     let settings = Settings { data_dir: dir.path().to_owned(), listen: "127.0.0.1:0".into(), ..Settings::default() };
-    let server = crate::server::start(&settings).await?;
+    let server = heard::server::start(&settings).await?;
     let account = heard_identity::NewAccount {
         email: "arun.bench@example.org".into(),
         display_name: "Arun bench".into(),
@@ -680,7 +671,7 @@ pub async fn log_feedback(clients: usize, items: u64) -> anyhow::Result<Value> {
     latencies.sort();
     let (sequential, batched) = tokio::task::spawn_blocking({
         let dir = dir.path().to_owned();
-        move || crate::bench::raw_fsync_rates(&dir)
+        move || crate::store::raw_fsync_rates(&dir)
     })
     .await??;
     let items_per_sec = items as f64 / seconds;

@@ -1,12 +1,10 @@
-//! The demo's advocacy cases and Bill of Rights complaints: every state of each lifecycle,
-//! some complaints overdue, and enough closed ones that commissioners' roll-ups show numbers
-//! as well as suppressed small groups. Names and stories are invented.
+//! The demo's advocacy cases, Bill of Rights complaints and commissioning decisions: every
+//! state of each lifecycle, some complaints overdue, and enough closed ones that commissioners'
+//! roll-ups show numbers as well as suppressed small groups. Their words are in
+//! `demo/data/casework.toml`; names and stories are invented.
 
-use heard_advocacy::domain::case::{
-    ActionKind, AdvocacyKind, CaseDomain, CaseOutcome, ClosureReason, ReferralSource, ShareScope,
-};
+use heard_advocacy::domain::case::{AdvocacyKind, CaseOutcome, ClosureReason, ReferralSource, ShareScope};
 use heard_advocacy::service::{Closure, Referral};
-use heard_feedback::demo::Rng;
 use heard_feedback::domain::themes::theme_id;
 use heard_rights::domain::complaint::{self, Complainant, EscalatedTo, Outcome, Route};
 use heard_rights::service::NewComplaint;
@@ -14,7 +12,8 @@ use heard_workdays::Calendar;
 use jiff::civil::Date;
 use uuid::Uuid;
 
-use crate::services::Services;
+use crate::words::CASEWORK;
+use crate::{Rng, Services};
 
 fn fail(error: heard_api::ApiError) -> anyhow::Error {
     anyhow::anyhow!(error.message())
@@ -77,34 +76,10 @@ enum Reached {
     OldAndExplained,
 }
 
-const STORIES: [(&str, &str, &[u32]); 8] = [
-    (
-        "My script was reduced without anyone talking to me first.",
-        "A review meeting with my prescriber and my keyworker.",
-        &[3, 5],
-    ),
-    ("Reception staff called me a junkie in front of other people.", "An apology and training for staff.", &[6, 9]),
-    ("I was told I could not start treatment until I had stopped using.", "To start treatment now.", &[4, 5]),
-    ("Nobody told me my appointment had moved, so I was marked as a no-show.", "Texts when appointments change.", &[2]),
-    (
-        "After release nobody picked up my care, and I waited three weeks for a script.",
-        "A named worker before release.",
-        &[10, 7],
-    ),
-    ("I asked for a woman keyworker and was ignored.", "A choice of keyworker.", &[4]),
-    (
-        "I raised a concern at the forum and then my key worker was cold with me.",
-        "Reassurance that speaking out will not affect my treatment.",
-        &[11],
-    ),
-    ("The pharmacy makes me wait outside until everyone else is served.", "To be served like anyone else.", &[9, 5]),
-];
-
-const PROVIDERS: [&str; 4] = ["addaction", "cri", "community-pharmacies", "sussex-partnership"];
-
 /// Seeds complaints in every state, from `handler`'s desk (and relayed by `advocate`).
-pub async fn seed_complaints(services: &Services, handler: Uuid, advocate: Uuid, today: Date) -> anyhow::Result<()> {
-    let rights = &services.rights;
+pub async fn seed_complaints(services: Services<'_>, handler: Uuid, advocate: Uuid, today: Date) -> anyhow::Result<()> {
+    let rights = services.rights;
+    let words = &CASEWORK.complaints;
     let calendar = rights.calendar().clone();
     let mut rng = Rng::new(5);
     let mut plan: Vec<(Reached, u32)> = vec![
@@ -131,15 +106,19 @@ pub async fn seed_complaints(services: &Services, handler: Uuid, advocate: Uuid,
         plan.push((Reached::Closed(Outcome::Upheld), 40 + n * 9));
     }
     for (index, (reached, age)) in plan.into_iter().enumerate() {
-        let (what, wanted, articles) = STORIES[rng.index(STORIES.len())];
+        let story = &words.stories[rng.index(words.stories.len())];
         let relayed = index % 4 == 1;
         let named = !relayed && index % 3 == 0;
         let received_on = working_days_before(&calendar, today, age);
         let new = NewComplaint {
             charter: "exact".into(),
-            provider: if index >= 17 { "addaction".into() } else { PROVIDERS[rng.index(PROVIDERS.len())].into() },
+            provider: if index >= 17 {
+                words.providers[0].clone()
+            } else {
+                words.providers[rng.index(words.providers.len())].clone()
+            },
             service: None,
-            articles: articles.to_vec(),
+            articles: story.articles.clone(),
             complainant: if relayed {
                 Complainant::RelayedByAdvocate
             } else if named {
@@ -147,8 +126,8 @@ pub async fn seed_complaints(services: &Services, handler: Uuid, advocate: Uuid,
             } else {
                 Complainant::Anonymous
             },
-            name: named.then(|| ["Jo Demo", "Alex Sample", "Sam Example"][index % 3].to_owned()),
-            contact: named.then(|| "07700 900000".to_owned()),
+            name: named.then(|| words.named[index % words.named.len()].clone()),
+            contact: named.then(|| words.contact.clone()),
             route: if relayed {
                 Route::Advocate
             } else if index % 2 == 0 {
@@ -157,8 +136,8 @@ pub async fn seed_complaints(services: &Services, handler: Uuid, advocate: Uuid,
                 Route::Direct
             },
             advocate: relayed.then_some(advocate),
-            what_happened: what.into(),
-            outcome_wanted: wanted.into(),
+            what_happened: story.what_happened.clone(),
+            outcome_wanted: story.outcome_wanted.clone(),
             received_on,
         };
         let id = rights.raise(if relayed { advocate } else { handler }, new, today).await.map_err(fail)?.complaint.id;
@@ -181,21 +160,15 @@ pub async fn seed_complaints(services: &Services, handler: Uuid, advocate: Uuid,
         match reached {
             Reached::Paused => {
                 let paused = on(6);
-                step(Decide::new(move |c| {
-                    complaint::pause(c, paused, "Waiting to hear back from the complainant", today)
-                }))
-                .await?;
+                step(Decide::new(move |c| complaint::pause(c, paused, &words.paused_because, today))).await?;
                 continue;
             }
             Reached::Extended => {
-                step(Decide::new(|c| complaint::extend(c, 10, "The prescriber is on leave until next month"))).await?;
+                step(Decide::new(move |c| complaint::extend(c, 10, &words.extended_because))).await?;
                 continue;
             }
             Reached::OldAndExplained => {
-                step(Decide::new(|c| {
-                    complaint::explain_delay(c, "Records had to be requested from the prison healthcare team")
-                }))
-                .await?;
+                step(Decide::new(move |c| complaint::explain_delay(c, &words.delay_explained))).await?;
                 continue;
             }
             Reached::Investigating | Reached::EarlyResolution => continue,
@@ -221,14 +194,11 @@ pub async fn seed_complaints(services: &Services, handler: Uuid, advocate: Uuid,
         let closed = on(20);
         step(Decide::new(move |c| complaint::record_outcome(c, outcome, closed, today))).await?;
         if matches!(reached, Reached::Escalated) {
-            step(Decide::new(|c| complaint::escalate(c, EscalatedTo::Ombudsman, "PHSO-DEMO-0042"))).await?;
+            step(Decide::new(move |c| complaint::escalate(c, EscalatedTo::Ombudsman, &words.ombudsman_reference)))
+                .await?;
         }
         if matches!(outcome, Outcome::Upheld | Outcome::PartlyUpheld) {
-            let learning = [
-                "Changes to a prescription are agreed at a review, never made by letter",
-                "Reception staff are trained in person-first language",
-                "Care is picked up before release, with a named worker",
-            ][index % 3];
+            let learning = &words.learning[index % words.learning.len()];
             step(Decide::new(move |c| complaint::record_learning(c, learning))).await?;
         }
     }
@@ -246,84 +216,31 @@ enum Stage {
     Reopened,
 }
 
-/// A demo issue: domain, theme name, the issue in the client's words, provider, articles.
-type Issue = (CaseDomain, &'static str, &'static str, Option<&'static str>, &'static [u32]);
-
 /// Seeds advocacy cases in every state for `advocate`.
-pub async fn seed_cases(services: &Services, advocate: Uuid, today: Date) -> anyhow::Result<()> {
-    let advocacy = &services.advocacy;
+pub async fn seed_cases(services: Services<'_>, advocate: Uuid, today: Date) -> anyhow::Result<()> {
+    let advocacy = services.advocacy;
+    let words = &CASEWORK.cases;
     let calendar = services.rights.calendar().clone();
     let mut rng = Rng::new(7);
-    let issues: [Issue; 7] = [
-        (
-            CaseDomain::Housing,
-            "Housing and ghettoisation",
-            "Facing eviction from supported housing after a relapse.",
-            Some("housing-services"),
-            &[6],
-        ),
-        (
-            CaseDomain::PrescribingReview,
-            "Prescribing and OAT administration",
-            "Wants a review of a methadone dose reduced without discussion.",
-            Some("addaction"),
-            &[3, 5],
-        ),
-        (
-            CaseDomain::CriminalJustice,
-            "Through-care and prison release",
-            "Released on a Friday with no script arranged.",
-            Some("cri"),
-            &[10],
-        ),
-        (
-            CaseDomain::Benefits,
-            "Meaningful activity and employment",
-            "Universal Credit sanction after missing an appointment while in hospital.",
-            None,
-            &[],
-        ),
-        (
-            CaseDomain::ChildProtection,
-            "Family and children",
-            "Wants support at a child protection conference.",
-            None,
-            &[7],
-        ),
-        (
-            CaseDomain::MentalHealth,
-            "Dual diagnosis (mental health)",
-            "Turned away by the mental health team until drug use stops.",
-            Some("sussex-partnership"),
-            &[9],
-        ),
-        (
-            CaseDomain::TreatmentAccess,
-            "Access and waiting times",
-            "Waiting list for detox keeps being extended.",
-            Some("addaction"),
-            &[5],
-        ),
-    ];
     let stages = [Stage::Referred, Stage::Accepted, Stage::Declined, Stage::Active, Stage::Closed, Stage::Reopened];
     let mut previous: Option<Uuid> = None;
     for index in 0..36usize {
         // Housing and prescribing are common, so their roll-ups reach five; the rest are rare.
-        let (domain, theme, issue, provider, articles) = issues[if index < 24 { index % 2 } else { 2 + index % 5 }];
+        let issue = &words.issues[if index < 24 { index % 2 } else { 2 + index % (words.issues.len() - 2) }];
         let stage = stages[index % stages.len()];
         let referred_on = working_days_before(&calendar, today, 5 + rng.below(120) as u32);
         let linked = (index == 7).then_some(previous).flatten();
         let referral = Referral {
             pseudonym: None,
-            client_name: (index % 5 == 0).then(|| "Chris Demo".to_owned()),
+            client_name: (index % 5 == 0).then(|| words.client_name.clone()),
             client_contact: None,
-            issue: issue.into(),
+            issue: issue.issue.clone(),
             kind: if index % 6 == 5 { AdvocacyKind::NonInstructed } else { AdvocacyKind::Instructed },
             source: ReferralSource::ALL[index % ReferralSource::ALL.len()],
-            domain,
-            themes: vec![theme_id(theme)],
-            provider: provider.map(str::to_owned),
-            articles: articles.to_vec(),
+            domain: issue.domain,
+            themes: vec![theme_id(&issue.theme)],
+            provider: issue.provider.clone(),
+            articles: issue.articles.clone(),
             linked_to: linked,
             advocate: Some(advocate),
             referred_on: Some(referred_on),
@@ -334,10 +251,7 @@ pub async fn seed_cases(services: &Services, advocate: Uuid, today: Date) -> any
         match stage {
             Stage::Referred => continue,
             Stage::Declined => {
-                advocacy
-                    .decline(id, advocate, on(1), "Outside what independent advocacy can help with")
-                    .await
-                    .map_err(fail)?;
+                advocacy.decline(id, advocate, on(1), &words.declined_because).await.map_err(fail)?;
                 continue;
             }
             _ => {}
@@ -347,14 +261,11 @@ pub async fn seed_cases(services: &Services, advocate: Uuid, today: Date) -> any
         if matches!(stage, Stage::Accepted) {
             continue;
         }
-        let timeline = [
-            (ActionKind::Meeting, "First meeting: agreed what the client wants to happen."),
-            (ActionKind::Letter, "Wrote to the service asking for a review meeting."),
-            (ActionKind::AccompaniedAppointment, "Went with the client to the review."),
-            (ActionKind::Call, "Called the service to chase the written outcome."),
-        ];
-        for (step, (kind, text)) in timeline.iter().enumerate().take(2 + index % 3) {
-            advocacy.record_action(id, advocate, on(2 + step as u32 * 3), *kind, text).await.map_err(fail)?;
+        for (step, action) in words.timeline.iter().enumerate().take(2 + index % 3) {
+            advocacy
+                .record_action(id, advocate, on(2 + step as u32 * 3), action.kind, &action.note)
+                .await
+                .map_err(fail)?;
         }
         if matches!(stage, Stage::Active) {
             continue;
@@ -362,12 +273,12 @@ pub async fn seed_cases(services: &Services, advocate: Uuid, today: Date) -> any
         let closure = Closure {
             outcome: [CaseOutcome::Achieved, CaseOutcome::PartlyAchieved, CaseOutcome::NotAchieved][index % 3],
             reason: ClosureReason::IssueResolved,
-            client_view: Some("Felt listened to for the first time.".into()),
+            client_view: Some(words.client_view.clone()),
             on: on(14),
         };
         advocacy.close(id, advocate, closure).await.map_err(fail)?;
         if matches!(stage, Stage::Reopened) {
-            advocacy.reopen(id, advocate, on(16), "The agreed review did not happen").await.map_err(fail)?;
+            advocacy.reopen(id, advocate, on(16), &words.reopened_because).await.map_err(fail)?;
         }
     }
     Ok(())
@@ -377,13 +288,14 @@ pub async fn seed_cases(services: &Services, advocate: Uuid, today: Date) -> any
 /// for some items (decided, done, reported back) and open for others (acknowledged only, or
 /// answered "not acted on", or not answered yet).
 pub async fn seed_decisions(
-    services: &Services,
+    services: Services<'_>,
     commissioner: Uuid,
     coordinators: &std::collections::HashMap<String, Uuid>,
     today: Date,
 ) -> anyhow::Result<()> {
     use heard_commissioning::domain::decision::{self, Evidence, NewDecision, Status};
-    let commissioning = &services.commissioning;
+    let commissioning = services.commissioning;
+    let words = &CASEWORK.decisions;
     let calendar = commissioning.calendar().clone();
     commissioning.caught_up().await;
     // Shared items by theme, most-mentioned themes first.
@@ -397,48 +309,31 @@ pub async fn seed_decisions(
     });
     let mut themes: Vec<(String, Vec<(Uuid, String)>)> = by_theme.into_iter().collect();
     themes.sort_by_key(|(theme, items)| (std::cmp::Reverse(items.len()), theme.clone()));
-    let plans = [
-        ("Evening and weekend opening at the Crawley and Worthing hubs", Status::Done, 6),
-        ("A named worker for everyone leaving prison, before release", Status::InProgress, 5),
-        ("Person-first language training for reception and pharmacy staff", Status::Agreed, 4),
-        ("Peer mentors in every treatment service", Status::Proposed, 3),
-    ];
     let mut linked: std::collections::HashSet<Uuid> = std::collections::HashSet::new();
-    for (index, ((title, status, ladder), (theme, items))) in plans.iter().zip(themes.iter()).enumerate() {
+    for (index, (plan, (theme, items))) in words.plans.iter().zip(themes.iter()).enumerate() {
+        let status = plan.status;
         let decided = working_days_before(&calendar, today, 40 - index as u32 * 8);
         let new = NewDecision {
             decision: Uuid::new_v4(),
-            title: (*title).to_owned(),
-            service_area: "Adult drug and alcohol treatment".into(),
-            decided_by: "West Sussex DAAT board".into(),
+            title: plan.title.clone(),
+            service_area: words.service_area.clone(),
+            decided_by: words.decided_by.clone(),
             decision_date: decided,
-            ladder_rung: *ladder,
-            involvement: "Hub members raised it at forums; two peer representatives sat on the working group.".into(),
+            ladder_rung: plan.ladder_rung,
+            involvement: words.involvement.clone(),
             proposed_by: commissioner,
         };
         let id = commissioning.propose(new).await.map_err(fail)?.id;
         let on = |n| after(&calendar, decided, n, today);
         commissioning
-            .link_evidence(
-                id,
-                commissioner,
-                Evidence::Theme { theme: theme.clone() },
-                "The theme raised most often at forums",
-                today,
-            )
+            .link_evidence(id, commissioner, Evidence::Theme { theme: theme.clone() }, &words.theme_evidence, today)
             .await
             .map_err(fail)?;
         let chosen: Vec<Uuid> =
             items.iter().map(|(item, _)| *item).filter(|item| !linked.contains(item)).take(4).collect();
         for item in chosen {
             commissioning
-                .link_evidence(
-                    id,
-                    commissioner,
-                    Evidence::FeedbackItem { item },
-                    "Said in people's own words at the hub",
-                    today,
-                )
+                .link_evidence(id, commissioner, Evidence::FeedbackItem { item }, &words.item_evidence, today)
                 .await
                 .map_err(fail)?;
             linked.insert(item);
@@ -462,14 +357,8 @@ pub async fn seed_decisions(
             let progress_on = on(13);
             commissioning
                 .change(id, commissioner, |found, _| {
-                    decision::record_progress(
-                        found,
-                        60,
-                        "Recruitment of two link workers under way",
-                        progress_on,
-                        today,
-                    )
-                    .map_err(heard_api::ApiError::from)
+                    decision::record_progress(found, 60, &words.progress, progress_on, today)
+                        .map_err(heard_api::ApiError::from)
                 })
                 .await
                 .map_err(fail)?;
@@ -478,13 +367,8 @@ pub async fn seed_decisions(
             let reviewed = on(13);
             commissioning
                 .change(id, commissioner, |found, _| {
-                    decision::review_outcome(
-                        found,
-                        "Evening sessions run twice a week; attendance by people in work doubled.",
-                        reviewed,
-                        today,
-                    )
-                    .map_err(heard_api::ApiError::from)
+                    decision::review_outcome(found, &words.outcome_review, reviewed, today)
+                        .map_err(heard_api::ApiError::from)
                 })
                 .await
                 .map_err(fail)?;
@@ -498,13 +382,11 @@ pub async fn seed_decisions(
     // Sharing happened as the demo was seeded (today), so the answers are dated today too.
     let answered_on = today;
     for (index, (item, _)) in waiting.iter().enumerate().take(12) {
-        let reason = (index % 3 == 0).then_some(
-            "The service is commissioned nationally; we have passed this on to NHS England's regional team.",
-        );
+        let reason = (index % 3 == 0).then_some(words.not_acted_on_because.as_str());
         commissioning.answer(*item, commissioner, reason, answered_on).await.map_err(fail)?;
     }
     // The hubs reported some of the decided items back at a meeting.
-    let feedback = &services.feedback;
+    let feedback = services.feedback;
     feedback.wait_searchable(commissioning.store().head().position, std::time::Duration::from_secs(30)).await;
     for item in linked.iter().take(6) {
         let Some(found) = feedback.item(*item) else { continue };

@@ -1,14 +1,44 @@
-//! `heard serve --demo`: a realistic data set for a newcomer to explore, and an account for
-//! each role with a known password (printed at start; only ever used with `--demo`).
+//! The demo data set behind `heard serve --demo`: a realistic year of Heard for a newcomer to
+//! explore, and an account for each role with a known password (printed at start; only ever
+//! used with `--demo`).
+//!
+//! - [`feedback`]: a year of hub meetings and a few hundred feedback items, generated from the
+//!   templates and names in `demo/data/*.toml` (read at start-up, checked by this crate's tests).
+//! - `casework`: advocacy cases, Bill of Rights complaints and commissioning decisions in every
+//!   state of their lifecycles.
+//! - [`Rng`]: the small deterministic generator the demo and the benchmarks vary their data with.
+//!
+//! Hubs and providers come from the one reference table, `heard_identity::domain::reference`.
+//! This crate seeds through the services' own commands, so everything it writes is an ordinary
+//! event; it depends on the services, never on the `heard` gateway that calls it.
+
+mod casework;
+pub mod feedback;
+mod rng;
+mod words;
 
 use std::collections::HashMap;
 
 use heard_access::Role;
-use heard_feedback::demo::generate;
-use heard_identity::NewAccount;
+use heard_advocacy::service::AdvocacyService;
+use heard_commissioning::service::CommissioningService;
+use heard_feedback::FeedbackService;
+use heard_identity::{IdentityService, NewAccount};
+use heard_rights::service::RightsService;
 use uuid::Uuid;
 
-use crate::services::Services;
+use crate::feedback::generate;
+pub use crate::rng::Rng;
+
+/// The services the demo seeds, each already open over the same event store.
+#[derive(Clone, Copy, Debug)]
+pub struct Services<'a> {
+    pub identity: &'a IdentityService,
+    pub feedback: &'a FeedbackService,
+    pub rights: &'a RightsService,
+    pub advocacy: &'a AdvocacyService,
+    pub commissioning: &'a CommissioningService,
+}
 
 /// (email, role, hubs, provider)
 fn demo_accounts() -> Vec<(String, Role, Vec<&'static str>, Option<&'static str>)> {
@@ -20,7 +50,7 @@ fn demo_accounts() -> Vec<(String, Role, Vec<&'static str>, Option<&'static str>
         ("commissioner@demo.heard.example".to_owned(), Role::Commissioner, vec![], None),
         ("provider@demo.heard.example".to_owned(), Role::ProviderResponder, vec![], Some("addaction")),
     ];
-    for hub in ["adur-worthing", "arun", "chichester", "crawley", "horsham", "mid-sussex", "west-sussex-forum"] {
+    for hub in words::hub_ids() {
         accounts.push((format!("coordinator.{hub}@demo.heard.example"), Role::HubCoordinator, vec![hub], None));
     }
     accounts
@@ -31,8 +61,8 @@ fn demo_password(email: &str) -> String {
 }
 
 /// Seeds the demo set into a store without feedback, and returns (email, role, password).
-pub async fn seed(services: &Services) -> anyhow::Result<Vec<(String, String, String)>> {
-    let (identity, feedback) = (&services.identity, &services.feedback);
+pub async fn seed(services: Services<'_>) -> anyhow::Result<Vec<(String, String, String)>> {
+    let (identity, feedback) = (services.identity, services.feedback);
     let mut coordinators: HashMap<String, Uuid> = HashMap::new();
     let mut first_of: HashMap<Role, Uuid> = HashMap::new();
     let mut printed = Vec::new();
@@ -64,10 +94,10 @@ pub async fn seed(services: &Services) -> anyhow::Result<Vec<(String, String, St
     let today = heard_api::today();
     if let (Some(handler), Some(advocate)) = (first_of.get(&Role::ComplaintsHandler), first_of.get(&Role::Advocate)) {
         if services.rights.read(|state| state.complaints.is_empty()) {
-            crate::demo_casework::seed_complaints(services, *handler, *advocate, today).await?;
+            crate::casework::seed_complaints(services, *handler, *advocate, today).await?;
         }
         if services.advocacy.read(|state| state.cases.is_empty()) {
-            crate::demo_casework::seed_cases(services, *advocate, today).await?;
+            crate::casework::seed_cases(services, *advocate, today).await?;
         }
     }
     if !fresh {
@@ -108,7 +138,7 @@ pub async fn seed(services: &Services) -> anyhow::Result<Vec<(String, String, St
     if let Some(commissioner) = first_of.get(&Role::Commissioner)
         && services.commissioning.read(|state| state.decisions.is_empty())
     {
-        crate::demo_casework::seed_decisions(services, *commissioner, &coordinators, today).await?;
+        crate::casework::seed_decisions(services, *commissioner, &coordinators, today).await?;
     }
     Ok(printed)
 }

@@ -1,0 +1,115 @@
+//! `heard-bench`: Heard's benchmarks, kept out of the product so that the `heard` binary links
+//! no PostgreSQL client, HTTP client or scratch-directory crate. Each command measures and
+//! prints figures (a JSON summary line at the end); none asserts anything. `BENCHMARKS.md`
+//! holds the commands, the machine and the results.
+//!
+//! - [`store`]: `append`, `replay`, `rebuild`: the event store's write, read and rebuild rates.
+//! - [`feedback`]: `search` (tantivy against PostgreSQL full-text search, on a corpus made of
+//!   the demo's sentences) and `log-feedback` (logging feedback over HTTP to a server started
+//!   in process).
+
+mod feedback;
+mod store;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use heard_eventstore::BackendKind;
+
+#[derive(Debug, Parser)]
+#[command(name = "heard-bench", version, about = "Measure Heard. Prints figures; asserts nothing.")]
+struct Cli {
+    #[command(subcommand)]
+    bench: BenchCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// W concurrent writers append N events in total; ends with a JSON summary line.
+    Append {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        writers: usize,
+        #[arg(long, default_value_t = 10_000)]
+        events: u64,
+        /// Bytes of payload per event.
+        #[arg(long, default_value_t = 1024)]
+        size: usize,
+        /// Print `ack <stream> <revision> <position>` after each acknowledged append.
+        #[arg(long)]
+        print_acks: bool,
+        /// `segments` (default) or `sled`.
+        #[arg(long, default_value = "segments")]
+        backend: BackendKind,
+    },
+    /// Read the whole log ($all), raw and decoded.
+    Replay {
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Rebuild a sled projection from the whole log.
+    Rebuild {
+        #[arg(long)]
+        data: PathBuf,
+    },
+    /// Index N synthetic feedback items in tantivy and in PostgreSQL full-text search, and time
+    /// the same queries (word, phrase, fuzzy, filter+facet) as a commissioner on both.
+    Search {
+        #[arg(long, default_value_t = 100_000)]
+        items: usize,
+        /// PostgreSQL to compare against (`key=value …` or a URL); trust or password in it.
+        #[arg(long, default_value = feedback::DEFAULT_PG)]
+        pg: String,
+        /// Queries timed per kind.
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+        /// Seed of the synthetic corpus.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// C concurrent HTTP clients log N feedback items through `logFeedback` on a server started
+    /// in process on a fresh temporary data directory.
+    LogFeedback {
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        #[arg(long, default_value_t = 5000)]
+        items: u64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("heard-bench: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.bench)) {
+        Ok(summary) => {
+            println!("{summary}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("heard-bench: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(bench: BenchCommand) -> anyhow::Result<serde_json::Value> {
+    match bench {
+        BenchCommand::Append { data, writers, events, size, print_acks, backend } => {
+            store::append(&data, store::AppendOptions { writers, events, size, print_acks, backend }).await
+        }
+        BenchCommand::Replay { data } => store::replay(&data).await,
+        BenchCommand::Rebuild { data } => store::rebuild(&data).await,
+        BenchCommand::Search { items, pg, queries, seed } => {
+            feedback::search(feedback::SearchOptions { items, pg, queries, seed }).await
+        }
+        BenchCommand::LogFeedback { clients, items } => feedback::log_feedback(clients, items).await,
+    }
+}
