@@ -40,18 +40,26 @@ pub struct Services<'a> {
     pub commissioning: &'a CommissioningService,
 }
 
-/// (email, role, hubs, provider)
-fn demo_accounts() -> Vec<(String, Role, Vec<&'static str>, Option<&'static str>)> {
+/// (email, role, hubs, provider, the hub whose safeguarding disclosures it takes)
+type DemoAccount = (String, Role, Vec<&'static str>, Option<&'static str>, Option<&'static str>);
+
+fn demo_accounts() -> Vec<DemoAccount> {
     let mut accounts = vec![
-        ("admin@demo.heard.example".to_owned(), Role::Administrator, vec![], None),
-        ("member.arun@demo.heard.example".to_owned(), Role::HubMember, vec!["arun"], None),
-        ("advocate@demo.heard.example".to_owned(), Role::Advocate, vec![], None),
-        ("complaints@demo.heard.example".to_owned(), Role::ComplaintsHandler, vec![], None),
-        ("commissioner@demo.heard.example".to_owned(), Role::Commissioner, vec![], None),
-        ("provider@demo.heard.example".to_owned(), Role::ProviderResponder, vec![], Some("addaction")),
+        ("admin@demo.heard.example".to_owned(), Role::Administrator, vec![], None, None),
+        ("member.arun@demo.heard.example".to_owned(), Role::HubMember, vec!["arun"], None, None),
+        ("advocate@demo.heard.example".to_owned(), Role::Advocate, vec![], None, None),
+        ("complaints@demo.heard.example".to_owned(), Role::ComplaintsHandler, vec![], None, None),
+        ("commissioner@demo.heard.example".to_owned(), Role::Commissioner, vec![], None, None),
+        ("provider@demo.heard.example".to_owned(), Role::ProviderResponder, vec![], Some("addaction"), None),
     ];
     for hub in words::hub_ids() {
-        accounts.push((format!("coordinator.{hub}@demo.heard.example"), Role::HubCoordinator, vec![hub], None));
+        accounts.push((
+            format!("coordinator.{hub}@demo.heard.example"),
+            Role::HubCoordinator,
+            vec![hub],
+            None,
+            Some(hub),
+        ));
     }
     accounts
 }
@@ -67,7 +75,7 @@ pub async fn seed(services: Services<'_>) -> anyhow::Result<Vec<(String, String,
     let mut first_of: HashMap<Role, Uuid> = HashMap::new();
     let mut printed = Vec::new();
     let fresh = feedback.read(|state| state.items.is_empty());
-    for (email, role, hubs, provider) in demo_accounts() {
+    for (email, role, hubs, provider, coordinates) in demo_accounts() {
         let password = demo_password(&email);
         let existing = identity.directory().read(|state| state.by_email.get(&email).copied());
         let id = match existing {
@@ -85,8 +93,8 @@ pub async fn seed(services: Services<'_>) -> anyhow::Result<Vec<(String, String,
             }
             None => continue,
         };
-        if role == Role::HubCoordinator {
-            coordinators.insert(hubs[0].to_owned(), id);
+        if let Some(hub) = coordinates {
+            coordinators.insert(hub.to_owned(), id);
         }
         first_of.entry(role).or_insert(id);
         printed.push((email, role.as_str().to_owned(), password));
