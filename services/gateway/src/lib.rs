@@ -1,8 +1,9 @@
 //! The `heard` binary's library: the CLI, configuration, telemetry, and the server that
 //! composes every Heard service behind one GraphQL endpoint.
 //!
-//! This crate is the only one allowed to depend on every service: it is wiring, not domain.
-//! See `ARCHITECTURE.md` for the codemap.
+//! Apart from the demo (`demo/`) and the benchmarks (`tools/bench`), this is the only crate
+//! allowed to depend on every service: it is wiring, not domain. See `ARCHITECTURE.md` for the
+//! codemap.
 
 pub mod auth;
 pub mod cli;
