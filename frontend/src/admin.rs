@@ -8,21 +8,21 @@
 //! from the address, and never a secret); with errors the page comes back at once, with what
 //! was typed, the errors beside their fields and a summary at the top.
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use heard_access::Role;
+use heard_access::Action;
 use heard_api::Viewer;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
+use crate::backend::{Answer, ask};
+use crate::extract::{PostedForm, SignedIn};
 use crate::forms::{self, Choices, Errors, Input};
+use crate::kit::{field_id, nodes, only_for, plain, text, urlencode};
 use crate::layout::page;
-use crate::moderation::urlencode;
-use crate::pages::{Answer, ask, expired, field_id, only_for, plain, see_login, signed_in, text};
 
 const ROLES: [(&str, &str); 7] = [
     ("HUB_MEMBER", "Hub member"),
@@ -64,10 +64,6 @@ fn when(timestamp: &str) -> String {
         .unwrap_or_else(|_| timestamp.to_owned())
 }
 
-fn nodes(value: &Value) -> Vec<Value> {
-    value["edges"].as_array().map(|edges| edges.iter().map(|e| e["node"].clone()).collect()).unwrap_or_default()
-}
-
 /// (id, name) of each node of a connection.
 fn pairs(connection: &Value) -> Vec<(String, String)> {
     nodes(connection).iter().map(|node| (text(node, "id").to_owned(), text(node, "name").to_owned())).collect()
@@ -77,17 +73,9 @@ fn role_options() -> Vec<(String, String)> {
     ROLES.iter().map(|(value, label)| ((*value).to_owned(), (*label).to_owned())).collect()
 }
 
-/// The form's fields, by name (checkboxes repeat a name).
-struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    fn value(&self, key: &str) -> String {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
-    }
-
-    fn values(&self, key: &str) -> Vec<String> {
-        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
-    }
+/// The "not for you" page for anyone the policy does not let manage accounts.
+fn administrators_only(viewer: &Viewer, csrf: &str) -> Option<Response> {
+    only_for(viewer, csrf, Action::CreateAccount, "administrators")
 }
 
 /// The errors of an answer, beside the page's fields: `rename` turns the API's field (`input.name`)
@@ -273,55 +261,31 @@ async fn overview_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, sho
 /// `GET /admin`.
 async fn overview<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
+    SignedIn { viewer, csrf }: SignedIn,
     Query(query): Query<DoneQuery>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Administrator], "administrators") {
+    if let Some(refused) = administrators_only(&viewer, &csrf) {
         return refused;
     }
     let shown = Overview { done: query.done, ..Overview::default() };
     overview_page(&backend, &viewer, &csrf, &shown).await
 }
 
-/// The signed-in administrator, a form whose CSRF token matches, and its fields; or the answer.
-fn posted<B: Backend>(
-    backend: &B,
-    headers: &HeaderMap,
-    fields: Vec<(String, String)>,
-) -> Result<(Viewer, String, Fields), Box<Response>> {
-    let Some((viewer, csrf)) = signed_in(backend, headers) else {
-        return Err(Box::new(see_login()));
-    };
-    let fields = Fields(fields);
-    if !backend.csrf_matches(&viewer, &fields.value("csrf_token")) {
-        return Err(Box::new(expired()));
-    }
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Administrator], "administrators") {
-        return Err(Box::new(refused));
-    }
-    Ok((viewer, csrf, fields))
-}
-
 /// `POST /admin/users`: adds an account; its one-time password is shown once, on the page
 /// answering the form.
 async fn add_user<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    PostedForm { viewer, csrf, form: fields }: PostedForm,
 ) -> Response {
-    let (viewer, csrf, fields) = match posted(&backend, &headers, fields) {
-        Ok(posted) => posted,
-        Err(response) => return *response,
-    };
+    if let Some(refused) = administrators_only(&viewer, &csrf) {
+        return refused;
+    }
     let account = AccountForm {
-        display_name: fields.value("display_name"),
-        email: fields.value("email"),
+        display_name: fields.trimmed("display_name"),
+        email: fields.trimmed("email"),
         roles: fields.values("roles"),
         hubs: fields.values("hubs"),
-        provider: fields.value("provider"),
+        provider: fields.trimmed("provider"),
     };
     let mut errors = Errors::default();
     if account.display_name.is_empty() {
@@ -358,14 +322,12 @@ async fn add_user<B: Backend>(
 /// `POST /admin/tokens`: creates an API token, shown once.
 async fn create_token<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    PostedForm { viewer, csrf, form: fields }: PostedForm,
 ) -> Response {
-    let (viewer, csrf, fields) = match posted(&backend, &headers, fields) {
-        Ok(posted) => posted,
-        Err(response) => return *response,
-    };
-    let label = fields.value("label");
+    if let Some(refused) = administrators_only(&viewer, &csrf) {
+        return refused;
+    }
+    let label = fields.trimmed("label");
     let mut errors = Errors::default();
     if label.is_empty() {
         errors.add("label", "Say what the token is for");
@@ -389,18 +351,16 @@ async fn create_token<B: Backend>(
 /// `POST /admin/tokens-revoke`.
 async fn revoke_token<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    PostedForm { viewer, csrf, form: fields }: PostedForm,
 ) -> Response {
-    let (viewer, csrf, fields) = match posted(&backend, &headers, fields) {
-        Ok(posted) => posted,
-        Err(response) => return *response,
-    };
+    if let Some(refused) = administrators_only(&viewer, &csrf) {
+        return refused;
+    }
     let answer = ask(
         &backend,
         &viewer,
         "mutation($id: ID!) { revokeApiToken(id: $id) { id } }",
-        json!({ "id": fields.value("id") }),
+        json!({ "id": fields.trimmed("id") }),
     )
     .await;
     if answer.errors.is_empty() {
@@ -516,14 +476,11 @@ async fn user_page<B: Backend>(
 /// `GET /admin/users/{id}`: one person's account.
 async fn user<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
+    SignedIn { viewer, csrf }: SignedIn,
     Path(id): Path<String>,
     Query(query): Query<DoneQuery>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Administrator], "administrators") {
+    if let Some(refused) = administrators_only(&viewer, &csrf) {
         return refused;
     }
     user_page(&backend, &viewer, &csrf, &id, query.done.as_deref(), None, &Errors::default()).await
@@ -533,21 +490,19 @@ async fn user<B: Backend>(
 /// `sessions-end` (one of their sessions).
 async fn change_user<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
     Path((id, what)): Path<(String, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    PostedForm { viewer, csrf, form: fields }: PostedForm,
 ) -> Response {
-    let (viewer, csrf, fields) = match posted(&backend, &headers, fields) {
-        Ok(posted) => posted,
-        Err(response) => return *response,
-    };
+    if let Some(refused) = administrators_only(&viewer, &csrf) {
+        return refused;
+    }
     let back = |done: &str| Redirect::to(&format!("/admin/users/{}?done={done}", urlencode(&id))).into_response();
     match what.as_str() {
         "roles" => {
             let form = RolesForm {
                 roles: fields.values("roles"),
                 hubs: fields.values("hubs"),
-                provider: fields.value("provider"),
+                provider: fields.trimmed("provider"),
             };
             let mut errors = Errors::default();
             if form.roles.is_empty() {
@@ -585,7 +540,7 @@ async fn change_user<B: Backend>(
                 &backend,
                 &viewer,
                 "mutation($id: ID!) { revokeSession(id: $id) { id } }",
-                json!({ "id": fields.value("session") }),
+                json!({ "id": fields.trimmed("session") }),
             )
             .await;
             if answer.errors.is_empty() {
@@ -685,11 +640,12 @@ async fn hubs_page<B: Backend>(
 }
 
 /// `GET /admin/hubs`.
-async fn hubs<B: Backend>(State(backend): State<B>, headers: HeaderMap, Query(query): Query<DoneQuery>) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Administrator], "administrators") {
+async fn hubs<B: Backend>(
+    State(backend): State<B>,
+    SignedIn { viewer, csrf }: SignedIn,
+    Query(query): Query<DoneQuery>,
+) -> Response {
+    if let Some(refused) = administrators_only(&viewer, &csrf) {
         return refused;
     }
     hubs_page(&backend, &viewer, &csrf, query.done.as_deref(), &ReferenceForm::default(), &Errors::default()).await
@@ -698,17 +654,15 @@ async fn hubs<B: Backend>(State(backend): State<B>, headers: HeaderMap, Query(qu
 /// `POST /admin/hubs`: `addHub`.
 async fn add_hub<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    PostedForm { viewer, csrf, form: fields }: PostedForm,
 ) -> Response {
-    let (viewer, csrf, fields) = match posted(&backend, &headers, fields) {
-        Ok(posted) => posted,
-        Err(response) => return *response,
-    };
+    if let Some(refused) = administrators_only(&viewer, &csrf) {
+        return refused;
+    }
     let form = ReferenceForm {
-        hub_name: fields.value("hub_name"),
-        kind: fields.value("kind"),
-        area: fields.value("area"),
+        hub_name: fields.trimmed("hub_name"),
+        kind: fields.trimmed("kind"),
+        area: fields.trimmed("area"),
         ..ReferenceForm::default()
     };
     let mut errors = Errors::default();
@@ -748,14 +702,12 @@ fn hub_field(api_field: &str) -> String {
 /// `POST /admin/providers`: `addProvider`.
 async fn add_provider<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    PostedForm { viewer, csrf, form: fields }: PostedForm,
 ) -> Response {
-    let (viewer, csrf, fields) = match posted(&backend, &headers, fields) {
-        Ok(posted) => posted,
-        Err(response) => return *response,
-    };
-    let form = ReferenceForm { provider_name: fields.value("provider_name"), ..ReferenceForm::default() };
+    if let Some(refused) = administrators_only(&viewer, &csrf) {
+        return refused;
+    }
+    let form = ReferenceForm { provider_name: fields.trimmed("provider_name"), ..ReferenceForm::default() };
     let mut errors = Errors::default();
     if form.provider_name.is_empty() {
         errors.add("provider_name", "Enter the provider's name");

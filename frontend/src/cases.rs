@@ -2,19 +2,20 @@
 //! of actions, the client's consent, and closing with the outcome and the client's own view.
 //! Only the advocate a case is assigned to ever sees it (the policy, through GraphQL).
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use heard_access::Role;
+use heard_access::Action;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
+use crate::backend::ask;
+use crate::extract::{PostedForm, SignedIn};
 use crate::forms::{self, Choices, Errors, Input, csrf_field, options, value_of, words};
+use crate::kit::{field_id, only_for, plain};
 use crate::layout::page;
-use crate::pages::{ask, expired, field_id, only_for, plain, see_login, signed_in};
 
 const DOMAINS: [(&str, &str); 10] = [
     ("HOUSING", "Housing"),
@@ -66,13 +67,10 @@ fn state_words(state: &str) -> &'static str {
 /// `GET /cases`: my cases, newest referral first.
 pub async fn list<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
+    SignedIn { viewer, csrf }: SignedIn,
     Query(query): Query<CaseQuery>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Advocate], "advocates") {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::ReferCase, "advocates") {
         return refused;
     }
     let csrf = csrf.as_str();
@@ -113,8 +111,6 @@ pub async fn list<B: Backend>(
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct ReferForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     pseudonym: String,
     #[serde(default)]
     issue: String,
@@ -149,11 +145,8 @@ fn refer_page(viewer: &heard_api::Viewer, csrf: &str, form: &ReferForm, errors: 
 }
 
 /// `GET /cases/new`.
-pub async fn refer_form<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Advocate], "advocates") {
+pub async fn refer_form(SignedIn { viewer, csrf }: SignedIn) -> Response {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::ReferCase, "advocates") {
         return refused;
     }
     let csrf = csrf.as_str();
@@ -161,17 +154,14 @@ pub async fn refer_form<B: Backend>(State(backend): State<B>, headers: HeaderMap
 }
 
 /// `POST /cases/new`: `referCase`, then the new case's page.
-pub async fn refer<B: Backend>(State(backend): State<B>, headers: HeaderMap, Form(form): Form<ReferForm>) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Advocate], "advocates") {
+pub async fn refer<B: Backend>(
+    State(backend): State<B>,
+    PostedForm { viewer, csrf, form }: PostedForm<ReferForm>,
+) -> Response {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::ReferCase, "advocates") {
         return refused;
     }
     let csrf = csrf.as_str();
-    if !backend.csrf_matches(&viewer, &form.csrf_token) {
-        return expired();
-    }
     let mut errors = Errors::default();
     if form.issue.trim().is_empty() {
         errors.add("issue", "Write what the issue is");
@@ -543,13 +533,10 @@ async fn case_page<B: Backend>(
 pub async fn show<B: Backend>(
     State(backend): State<B>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    SignedIn { viewer, csrf }: SignedIn,
     Query(query): Query<CaseQuery>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Advocate], "advocates") {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::ReferCase, "advocates") {
         return refused;
     }
     let csrf = csrf.as_str();
@@ -570,19 +557,12 @@ pub async fn show<B: Backend>(
 pub async fn act<B: Backend>(
     State(backend): State<B>,
     Path((id, step)): Path<(String, String)>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    PostedForm { viewer, csrf, form: fields }: PostedForm<Vec<(String, String)>>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Advocate], "advocates") {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::ReferCase, "advocates") {
         return refused;
     }
     let csrf = csrf.as_str();
-    if !backend.csrf_matches(&viewer, &value_of(&fields, "csrf_token")) {
-        return expired();
-    }
     let errors = match case_request(&step, &id, &fields) {
         Ok(request) => {
             let answer = ask(&backend, &viewer, request.query, request.variables).await;
@@ -617,7 +597,7 @@ pub fn routes<B: Backend>() -> axum::Router<B> {
     use axum::routing::{get, post};
     axum::Router::new()
         .route("/cases", get(list::<B>))
-        .route("/cases/new", get(refer_form::<B>).post(refer::<B>))
+        .route("/cases/new", get(refer_form).post(refer::<B>))
         .route("/cases/{id}", get(show::<B>))
         .route("/cases/{id}/{step}", post(act::<B>))
 }

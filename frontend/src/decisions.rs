@@ -5,24 +5,21 @@
 //! small script (`/assets/picker.js`) adds search-as-you-type on top, and everything works
 //! without it.
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use heard_access::Role;
+use heard_access::Action;
 use heard_api::Viewer;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
+use crate::backend::ask;
+use crate::extract::{PostedForm, SignedIn};
 use crate::forms::{self, Choices, Errors, Input, csrf_field, value_of};
+use crate::kit::{field_id, highlighted, may, only_for, plain, text, today, urlencode};
 use crate::layout::page;
-use crate::moderation::urlencode;
-use crate::pages::{ask, expired, field_id, only_for, plain, see_login, signed_in, text};
-
-/// The picker's search-as-you-type, served as an external script (the CSP allows `'self'`).
-pub const PICKER_JS: &str = include_str!("../assets/picker.js");
 
 /// Arnstein's ladder of participation: (rung, name, what it means in plain words).
 pub(crate) const LADDER: [(u8, &str, &str); 8] = [
@@ -101,51 +98,17 @@ fn rung_words(rung: i64, name: Option<&str>) -> String {
     format!("Rung {rung} of 8: {name}")
 }
 
-fn today() -> String {
-    jiff::Zoned::now().date().to_string()
-}
-
 /// The first `count` words of `text`, with an ellipsis when there were more.
 pub(crate) fn first_words(text: &str, count: usize) -> String {
     let words: Vec<&str> = text.split_whitespace().collect();
     if words.len() <= count { words.join(" ") } else { format!("{}…", words[..count].join(" ")) }
 }
 
-/// The passage with its matches marked (`<mark>`); ranges are in characters.
-fn highlighted(fragment: &str, highlights: &[Value]) -> Markup {
-    let chars: Vec<char> = fragment.chars().collect();
-    let mut ranges: Vec<(usize, usize)> = highlights
-        .iter()
-        .filter_map(|h| Some((h["start"].as_u64()? as usize, h["end"].as_u64()? as usize)))
-        .filter(|(start, end)| start < end && *end <= chars.len())
-        .collect();
-    ranges.sort_unstable();
-    let mut pieces: Vec<(String, bool)> = Vec::new();
-    let mut at = 0;
-    for (start, end) in ranges {
-        if start < at {
-            continue;
-        }
-        pieces.push((chars[at..start].iter().collect(), false));
-        pieces.push((chars[start..end].iter().collect(), true));
-        at = end;
-    }
-    pieces.push((chars[at..].iter().collect(), false));
-    html! {
-        @for (text, matched) in &pieces {
-            @if *matched { mark { (text) } } @else { (text) }
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // The list
 
 /// `GET /decisions`: every decision, newest first.
-pub async fn list<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
+pub async fn list<B: Backend>(State(backend): State<B>, SignedIn { viewer, csrf }: SignedIn) -> Response {
     let answer = ask(
         &backend,
         &viewer,
@@ -164,7 +127,7 @@ pub async fn list<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> R
     let body = html! {
         h1 { "Decisions" }
         p class="lead" { "What was decided, and what people said that shaped it. The newest come first." }
-        @if viewer.actor.has(Role::Commissioner) {
+        @if may(&viewer, Action::RecordDecision) {
             p { a class="button" href="/decisions/new" { "Propose a decision" } }
         }
         @if decisions.is_empty() { p { "No decisions are recorded yet." } }
@@ -368,15 +331,8 @@ fn check_page(viewer: &Viewer, csrf: &str, draft: &Draft) -> Markup {
 }
 
 /// `GET /decisions/new`, filled in from the query when coming back from "Change".
-pub async fn new_form<B: Backend>(
-    State(backend): State<B>,
-    headers: HeaderMap,
-    Query(pairs): Query<Vec<(String, String)>>,
-) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Commissioner], "commissioners") {
+pub async fn new_form(SignedIn { viewer, csrf }: SignedIn, Query(pairs): Query<Vec<(String, String)>>) -> Response {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::RecordDecision, "commissioners") {
         return refused;
     }
     let mut draft = Draft::from_pairs(&pairs);
@@ -390,17 +346,10 @@ pub async fn new_form<B: Backend>(
 /// `step=propose` runs `proposeDecision` and opens the new decision.
 pub async fn propose<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
-    Form(pairs): Form<Vec<(String, String)>>,
+    PostedForm { viewer, csrf, form: pairs }: PostedForm<Vec<(String, String)>>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Commissioner], "commissioners") {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::RecordDecision, "commissioners") {
         return refused;
-    }
-    if !backend.csrf_matches(&viewer, &value_of(&pairs, "csrf_token")) {
-        return expired();
     }
     let draft = Draft::from_pairs(&pairs);
     let mut errors = draft.problems();
@@ -805,13 +754,10 @@ pub(crate) fn picker_status(q: &str, total: i64, shown: usize) -> String {
 pub async fn show<B: Backend>(
     State(backend): State<B>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    SignedIn { viewer, csrf }: SignedIn,
     Query(query): Query<DecisionQuery>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    let editable = viewer.actor.has(Role::Commissioner);
+    let editable = may(&viewer, Action::RecordDecision);
     let view = View { q: query.q, done: query.done, editable, ..View::default() };
     decision_page(&backend, &viewer, &csrf, &id, &view).await
 }
@@ -962,17 +908,10 @@ fn step_for(id: &str, step: &str, pairs: &[(String, String)]) -> Result<Step, (S
 pub async fn act<B: Backend>(
     State(backend): State<B>,
     Path((id, step)): Path<(String, String)>,
-    headers: HeaderMap,
-    Form(pairs): Form<Vec<(String, String)>>,
+    PostedForm { viewer, csrf, form: pairs }: PostedForm<Vec<(String, String)>>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Commissioner], "commissioners") {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::RecordDecision, "commissioners") {
         return refused;
-    }
-    if !backend.csrf_matches(&viewer, &value_of(&pairs, "csrf_token")) {
-        return expired();
     }
     if !["status", "milestone", "milestone-met", "progress", "review", "link", "unlink"].contains(&step.as_str()) {
         return (StatusCode::NOT_FOUND, "There is no such step.").into_response();
@@ -999,20 +938,14 @@ pub async fn act<B: Backend>(
     response
 }
 
-/// `GET /assets/picker.js`.
-pub async fn picker_js() -> Response {
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], PICKER_JS).into_response()
-}
-
 /// This page's routes.
 pub fn routes<B: Backend>() -> axum::Router<B> {
     use axum::routing::{get, post};
     axum::Router::new()
         .route("/decisions", get(list::<B>))
-        .route("/decisions/new", get(new_form::<B>).post(propose::<B>))
+        .route("/decisions/new", get(new_form).post(propose::<B>))
         .route("/decisions/{id}", get(show::<B>))
         .route("/decisions/{id}/{step}", post(act::<B>))
-        .route("/assets/picker.js", get(picker_js))
 }
 
 #[cfg(test)]

@@ -4,20 +4,19 @@
 //! safeguarding queue: disclosures of risk routed to them, shown nowhere else, where they can
 //! record that the person narrowed or withdrew their consent.
 
-use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use heard_access::Role;
+use heard_access::Action;
 use maud::html;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
+use crate::backend::ask;
+use crate::extract::{PostedForm, SignedIn};
 use crate::forms::{self, Errors};
+use crate::kit::{only_for, plain, urlencode};
 use crate::layout::page;
-use crate::moderation::urlencode;
-use crate::pages::{ask, expired, only_for, plain, see_login, signed_in};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ReportBackQuery {
@@ -42,13 +41,10 @@ fn answered_words(item: &Value) -> String {
 /// `GET /report-back`.
 pub async fn list<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
+    SignedIn { viewer, csrf }: SignedIn,
     Query(query): Query<ReportBackQuery>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::HubCoordinator], "hub coordinators") {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::ViewQueue, "hub coordinators") {
         return refused;
     }
     let csrf = csrf.as_str();
@@ -124,24 +120,12 @@ pub async fn list<B: Backend>(
 #[derive(Debug, Default, Deserialize)]
 pub struct ReportedForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     id: String,
 }
 
 /// `POST /report-back`: `recordFedBack`.
-pub async fn record<B: Backend>(
-    State(backend): State<B>,
-    headers: HeaderMap,
-    Form(form): Form<ReportedForm>,
-) -> Response {
-    let viewer = backend.viewer(&headers);
-    if !viewer.actor.is_authenticated() {
-        return see_login();
-    }
-    if !backend.csrf_matches(&viewer, &form.csrf_token) {
-        return expired();
-    }
+pub async fn record<B: Backend>(State(backend): State<B>, posted: PostedForm<ReportedForm>) -> Response {
+    let PostedForm { viewer, form, .. } = posted;
     let answer =
         ask(&backend, &viewer, "mutation($id: ID!) { recordFedBack(id: $id) { id } }", json!({ "id": form.id })).await;
     let url = match answer.errors.first() {
@@ -152,20 +136,9 @@ pub async fn record<B: Backend>(
 }
 
 /// `POST /report-back/consent`: `changeConsent` on an item in the safeguarding queue.
-pub async fn consent<B: Backend>(
-    State(backend): State<B>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let viewer = backend.viewer(&headers);
-    if !viewer.actor.is_authenticated() {
-        return see_login();
-    }
-    let value = |key: &str| fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default();
-    if !backend.csrf_matches(&viewer, &value("csrf_token")) {
-        return expired();
-    }
-    let id = value("id");
+pub async fn consent<B: Backend>(State(backend): State<B>, posted: PostedForm) -> Response {
+    let PostedForm { viewer, form: fields, .. } = posted;
+    let id = fields.value("id");
     let error = |message: &str| {
         let url = format!("/report-back?error={}&item={}#safeguarding", urlencode(message), urlencode(&id));
         Redirect::to(&url).into_response()

@@ -2,17 +2,17 @@
 //! it works without JavaScript, and every result is only what the person may see.
 
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use maud::{Markup, html};
+use maud::html;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
+use crate::backend::ask;
+use crate::extract::SignedIn;
 use crate::forms::{self, Errors, Input};
+use crate::kit::{highlighted, plain, urlencode};
 use crate::layout::page;
-use crate::moderation::urlencode;
-use crate::pages::{ask, plain, see_login, signed_in};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct SearchQuery {
@@ -22,34 +22,6 @@ pub struct SearchQuery {
     theme: Option<String>,
     #[serde(rename = "loop")]
     loop_state: Option<String>,
-}
-
-/// The passage with its matches marked (`<mark>`); ranges are in characters.
-fn highlighted(fragment: &str, highlights: &[Value]) -> Markup {
-    let chars: Vec<char> = fragment.chars().collect();
-    let mut ranges: Vec<(usize, usize)> = highlights
-        .iter()
-        .filter_map(|h| Some((h["start"].as_u64()? as usize, h["end"].as_u64()? as usize)))
-        .filter(|(start, end)| start < end && *end <= chars.len())
-        .collect();
-    ranges.sort();
-    // (text, whether it matched), in order.
-    let mut pieces: Vec<(String, bool)> = Vec::new();
-    let mut at = 0;
-    for (start, end) in ranges {
-        if start < at {
-            continue;
-        }
-        pieces.push((chars[at..start].iter().collect(), false));
-        pieces.push((chars[start..end].iter().collect(), true));
-        at = end;
-    }
-    pieces.push((chars[at..].iter().collect(), false));
-    html! {
-        @for (text, matched) in &pieces {
-            @if *matched { mark { (text) } } @else { (text) }
-        }
-    }
 }
 
 fn link_with(query: &SearchQuery, key: &str, value: Option<&str>) -> String {
@@ -68,12 +40,9 @@ fn link_with(query: &SearchQuery, key: &str, value: Option<&str>) -> String {
 /// `GET /search?q=&hub=&theme=&loop=`.
 pub async fn search<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
+    SignedIn { viewer, csrf }: SignedIn,
     Query(query): Query<SearchQuery>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
     let csrf = csrf.as_str();
     let filter = json!({
         "hub": query.hub.clone().filter(|v| !v.is_empty()),
@@ -151,13 +120,7 @@ pub async fn search<B: Backend>(
 /// This page's routes.
 pub fn routes<B: Backend>() -> axum::Router<B> {
     use axum::routing::get;
-    axum::Router::new().route("/search", get(search::<B>)).route("/assets/search.js", get(script))
-}
-
-/// `GET /assets/search.js`: search as you type, for browsers that run JavaScript.
-async fn script() -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../assets/search.js"))
-        .into_response()
+    axum::Router::new().route("/search", get(search::<B>))
 }
 
 #[cfg(test)]

@@ -2,22 +2,21 @@
 //! oldest first: acknowledge it, say "not acted on, because …", or link it to a decision.
 //! Each answer goes back to the hub, so that the people who spoke hear what happened.
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use heard_access::Role;
+use heard_access::Action;
 use heard_api::Viewer;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
-
+use crate::backend::ask;
+use crate::extract::{PostedForm, SignedIn};
 use crate::forms::{self, Errors, value_of};
+use crate::kit::{only_for, plain, text, urlencode};
 use crate::layout::page;
-use crate::moderation::urlencode;
-use crate::pages::{ask, expired, only_for, plain, see_login, signed_in, text};
 
 /// Items on one page.
 const PAGE: i64 = 20;
@@ -211,13 +210,10 @@ fn item_card(
 /// `GET /shared?state=new|acknowledged&before=`.
 pub async fn list<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
+    SignedIn { viewer, csrf }: SignedIn,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Commissioner], "commissioners") {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::RecordDecision, "commissioners") {
         return refused;
     }
     let view = View { state: query.state, before: query.before, done: query.done, ..View::default() };
@@ -263,7 +259,7 @@ pub(crate) fn action_for(
 
 /// Where an error the API gave on `action` goes on the page.
 pub(crate) fn field_for(action: &str, api_field: Option<&str>, item: &str) -> String {
-    match (action, api_field.map(crate::pages::field_id).as_deref()) {
+    match (action, api_field.map(crate::kit::field_id).as_deref()) {
         ("answer", _) => format!("reason-{item}"),
         ("link", Some("rationale")) => format!("rationale-{item}"),
         ("link", _) => format!("decision-{item}"),
@@ -275,17 +271,10 @@ pub(crate) fn field_for(action: &str, api_field: Option<&str>, item: &str) -> St
 pub async fn act<B: Backend>(
     State(backend): State<B>,
     Path(action): Path<String>,
-    headers: HeaderMap,
-    Form(pairs): Form<Vec<(String, String)>>,
+    PostedForm { viewer, csrf, form: pairs }: PostedForm<Vec<(String, String)>>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Commissioner], "commissioners") {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::RecordDecision, "commissioners") {
         return refused;
-    }
-    if !backend.csrf_matches(&viewer, &value_of(&pairs, "csrf_token")) {
-        return expired();
     }
     if !["acknowledge", "answer", "link"].contains(&action.as_str()) {
         return (StatusCode::NOT_FOUND, "There is no such action.").into_response();
