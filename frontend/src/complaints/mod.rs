@@ -13,6 +13,10 @@
 //!   without JavaScript and nothing personal goes into a URL.
 //!
 //! Everything posts and comes back (post, redirect, get); errors sit beside their fields.
+//!
+//! One module per step: [`list`](mod@list) (the queue), [`work`] (one complaint and its step pages),
+//! [`steps`] (what each of a handler's steps asks and sends) and [`raise`](mod@raise). They share this
+//! module's words and imports (`use super::*`).
 
 mod list;
 mod raise;
