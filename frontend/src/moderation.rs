@@ -17,7 +17,7 @@ use crate::Backend;
 use crate::backend::ask;
 use crate::extract::{Fields, PostedForm, SignedIn};
 use crate::forms::{self, Choices, Errors};
-use crate::kit::{only_for, plain, urlencode};
+use crate::kit::{Connection, only_for, plain, urlencode};
 use crate::layout::page;
 
 #[derive(Debug, Default, Deserialize)]
@@ -90,18 +90,35 @@ fn back_to(hub: &str, outcome: Result<&str, String>, item: &str, field: &str) ->
     Redirect::to(&url).into_response()
 }
 
+/// An item in the moderation queue; its words are `null` once consent was withdrawn.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Item {
+    id: String,
+    text: Option<String>,
+    redacted_text: Option<String>,
+    consent: Option<String>,
+    said_on: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Coordinator {
+    display_name: Option<String>,
+}
+
 /// The coordinators of `hub` who can receive a safeguarding item, as (account id, name).
 async fn coordinators<B: Backend>(backend: &B, viewer: &Viewer, hub: &str) -> Vec<(String, String)> {
     let answer = ask(backend, viewer, "query($h: ID!) { hubCoordinators(hub: $h) }", json!({ "h": hub })).await;
-    let ids: Vec<String> = answer.data["hubCoordinators"]
-        .as_array()
-        .map(|ids| ids.iter().filter_map(|id| id.as_str().map(str::to_owned)).collect())
-        .unwrap_or_default();
+    let ids: Vec<String> = answer.decode("hubCoordinators").unwrap_or_default();
     let me = viewer.actor.account.map(|id| id.to_string()).unwrap_or_default();
     let mut found = Vec::new();
     for id in ids {
         let user = ask(backend, viewer, "query($id: ID!) { user(id: $id) { displayName } }", json!({ "id": id })).await;
-        let name = user.data["user"]["displayName"].as_str().unwrap_or("A coordinator of this hub").to_owned();
+        let name = user
+            .decode::<Coordinator>("user")
+            .and_then(|user| user.display_name)
+            .unwrap_or_else(|| "A coordinator of this hub".to_owned());
         let name = if id == me { format!("{name} (you)") } else { name };
         found.push((id, name));
     }
@@ -180,10 +197,7 @@ pub async fn queue<B: Backend>(
         let body = html! { h1 { "Moderation" } p { (plain(message)) } };
         return (StatusCode::FORBIDDEN, page(&viewer, "Moderation", Some(csrf), body)).into_response();
     }
-    let items: Vec<Value> = answer.data["moderationQueue"]["edges"]
-        .as_array()
-        .map(|edges| edges.iter().map(|edge| edge["node"].clone()).collect())
-        .unwrap_or_default();
+    let items = answer.decode::<Connection<Item>>("moderationQueue").unwrap_or_default().nodes();
     let mut errors = Errors::default();
     if let (Some(error), Some(item)) = (&query.error, &query.item) {
         let field = match query.field.as_deref() {
@@ -214,21 +228,22 @@ pub async fn queue<B: Backend>(
         }
         @if items.is_empty() { p { "The queue is empty. Everything logged has been shared or held." } }
         @for item in &items {
-            @let id = item["id"].as_str().unwrap_or_default();
-            @let redacted = item["redactedText"].as_str();
+            @let id = item.id.as_str();
+            @let text = item.text.as_deref();
+            @let consent = item.consent.as_deref().unwrap_or("");
             article class="card item" aria-labelledby={ "item-" (id) } {
-                h2 id={ "item-" (id) } class="item-title" { "Said on " (item["saidOn"].as_str().unwrap_or_default()) }
+                h2 id={ "item-" (id) } class="item-title" { "Said on " (item.said_on) }
                 div class="before-after" {
                     div {
                         h3 { "As said (stays in the hub)" }
-                        blockquote { p { (item["text"].as_str().unwrap_or("")) } }
+                        blockquote { p { (text.unwrap_or("")) } }
                     }
                     div {
                         h3 { "As it would be shared" }
-                        blockquote { p { (redacted.or(item["text"].as_str()).unwrap_or("")) } }
+                        blockquote { p { (item.redacted_text.as_deref().or(text).unwrap_or("")) } }
                     }
                 }
-                p class="meta" { "Who may see it: " (consent_words(item["consent"].as_str().unwrap_or(""))) }
+                p class="meta" { "Who may see it: " (consent_words(consent)) }
                 form method="post" action="/moderation/redact" {
                     input type="hidden" name="csrf_token" value=(csrf);
                     input type="hidden" name="id" value=(id);
@@ -257,7 +272,7 @@ pub async fn queue<B: Backend>(
                 @let open = errors.of(&format!("consent-{id}")).is_some() || errors.of(&format!("coordinator-{id}")).is_some();
                 details class="more-actions" open[open] {
                     summary { "They changed their mind, or it tells of a risk" }
-                    (consent_form(csrf, "/moderation/consent", id, &hub, item["consent"].as_str().unwrap_or(""), &errors))
+                    (consent_form(csrf, "/moderation/consent", id, &hub, consent, &errors))
                     (safeguarding_form(csrf, id, &hub, &coordinators, &errors))
                 }
             }
