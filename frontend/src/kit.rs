@@ -140,15 +140,26 @@ pub(crate) fn today() -> String {
     jiff::Zoned::now().date().to_string()
 }
 
-/// The passage with its matches marked (`<mark>`); `highlights` hold `start` and `end` in
-/// characters, and a range out of bounds or overlapping an earlier one is left out.
-pub(crate) fn highlighted(fragment: &str, highlights: &[Value]) -> Markup {
+/// Where a search matched in a passage, in characters.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+pub(crate) struct Highlight {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Highlight {
+    /// The highlights of a search hit as GraphQL gave them; none when they are not that shape.
+    pub fn all(value: &Value) -> Vec<Highlight> {
+        Vec::<Highlight>::deserialize(value).unwrap_or_default()
+    }
+}
+
+/// The passage with its matches marked (`<mark>`); a range out of bounds or overlapping an
+/// earlier one is left out.
+pub(crate) fn highlighted(fragment: &str, highlights: &[Highlight]) -> Markup {
     let chars: Vec<char> = fragment.chars().collect();
-    let mut ranges: Vec<(usize, usize)> = highlights
-        .iter()
-        .filter_map(|h| Some((h["start"].as_u64()? as usize, h["end"].as_u64()? as usize)))
-        .filter(|(start, end)| start < end && *end <= chars.len())
-        .collect();
+    let mut ranges: Vec<(usize, usize)> =
+        highlights.iter().map(|h| (h.start, h.end)).filter(|(start, end)| start < end && *end <= chars.len()).collect();
     ranges.sort_unstable();
     // (text, whether it matched), in order.
     let mut pieces: Vec<(String, bool)> = Vec::new();

@@ -332,7 +332,7 @@ pub(super) fn picker_section(
                             @let already = linked_items.contains(&item_id)
                                 || item["decisionIds"].as_array().is_some_and(|ids| ids.iter().any(|d| d.as_str() == Some(id)));
                             li class="picker-result" {
-                                p class="fragment" { (highlighted(text(node, "fragment"), node["highlights"].as_array().map(Vec::as_slice).unwrap_or(&[]))) }
+                                p class="fragment" { (highlighted(text(node, "fragment"), &Highlight::all(&node["highlights"]))) }
                                 p class="meta" {
                                     (text(item, "hubName")) " · " (text(item, "saidOn"))
                                     @if let Some(about) = item["about"].as_str() { " · about " (about) }
