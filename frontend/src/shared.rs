@@ -15,7 +15,7 @@ use crate::Backend;
 use crate::backend::ask;
 use crate::extract::{PostedForm, SignedIn};
 use crate::forms::{self, Errors, value_of};
-use crate::kit::{only_for, plain, text, urlencode};
+use crate::kit::{Connection, only_for, plain, urlencode};
 use crate::layout::page;
 
 /// Items on one page.
@@ -72,36 +72,93 @@ const LIST_QUERY: &str = "query($state: LoopState!, $last: Int!, $before: String
   decisions(first: 100) { edges { node { id title status } } }
 }";
 
+/// What the list asks: a page of items, how many wait on each tab, and the decisions an item
+/// can be linked to. `feedbackItems` is `None` when the API refused the list.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ListData {
+    feedback_items: Option<ItemPage>,
+    waiting: Option<Total>,
+    acknowledged: Option<Total>,
+    decisions: Option<Connection<DecisionChoice>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ItemPage {
+    page_info: PageInfo,
+    #[serde(flatten)]
+    items: Connection<SharedItem>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct PageInfo {
+    has_previous_page: bool,
+    start_cursor: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Total {
+    total: i64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DecisionChoice {
+    id: String,
+    title: String,
+    status: String,
+}
+
+/// A shared item; its words are `None` once the speaker changed their consent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct SharedItem {
+    id: String,
+    text: Option<String>,
+    hub_name: Option<String>,
+    said_on: String,
+    shared_at: Option<String>,
+    about: Option<String>,
+    themes: Vec<Theme>,
+    loop_state: String,
+    acknowledged_on: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Theme {
+    name: String,
+}
+
 async fn list_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, view: &View) -> Response {
     let (state, loop_state, label) = tab(&view.state);
     let before = Some(view.before.as_str()).filter(|b| !b.is_empty());
     let answer = ask(backend, viewer, LIST_QUERY, json!({ "state": loop_state, "last": PAGE, "before": before })).await;
-    if answer.data["feedbackItems"].is_null() {
+    let data = answer.decode_all::<ListData>();
+    let Some(connection) = data.feedback_items else {
         let message = answer.errors.first().map_or_else(|| "This list is not available.".to_owned(), |e| plain(&e.2));
         let body = html! { h1 { "Shared feedback" } p { (message) } };
         return (StatusCode::FORBIDDEN, page(viewer, "Shared feedback", Some(csrf), body)).into_response();
-    }
-    let connection = &answer.data["feedbackItems"];
+    };
+    let newer = connection.page_info.has_previous_page;
+    let newer_cursor = connection.page_info.start_cursor.clone().unwrap_or_default();
     // The API lists newest first; the last page of that is the oldest, shown oldest first.
-    let mut items: Vec<Value> = connection["edges"]
-        .as_array()
-        .map(|edges| edges.iter().map(|edge| edge["node"].clone()).collect())
-        .unwrap_or_default();
+    let mut items = connection.items.nodes();
     items.reverse();
-    let newer = connection["pageInfo"]["hasPreviousPage"] == true;
-    let newer_cursor = text(&connection["pageInfo"], "startCursor");
     let decisions: Vec<(String, String)> = std::iter::once((String::new(), "Choose a decision".to_owned()))
         .chain(
-            answer.data["decisions"]["edges"]
-                .as_array()
+            data.decisions
+                .unwrap_or_default()
+                .nodes()
                 .into_iter()
-                .flatten()
-                .map(|edge| &edge["node"])
-                .filter(|d| !matches!(text(d, "status"), "NOT_TAKEN" | "WITHDRAWN"))
-                .map(|d| (text(d, "id").to_owned(), text(d, "title").to_owned())),
+                .filter(|d| !matches!(d.status.as_str(), "NOT_TAKEN" | "WITHDRAWN"))
+                .map(|d| (d.id, d.title)),
         )
         .collect();
-    let counts = [answer.data["waiting"]["total"].as_i64(), answer.data["acknowledged"]["total"].as_i64()];
+    let counts = [data.waiting.map(|found| found.total), data.acknowledged.map(|found| found.total)];
     let errors = &view.errors;
     let title = if errors.is_empty() { "Shared feedback" } else { "Error: Shared feedback" };
     let body = html! {
@@ -130,7 +187,7 @@ async fn list_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, view: &
             (item_card(csrf, item, state, &view.before, &decisions, view))
         }
         @if newer {
-            p { a class="button button--secondary" href=(list_url(state, newer_cursor, None)) { "Show more recent items" } }
+            p { a class="button button--secondary" href=(list_url(state, &newer_cursor, None)) { "Show more recent items" } }
         }
         @if before.is_some() {
             p { a href=(list_url(state, "", None)) { "Back to the oldest" } }
@@ -142,13 +199,13 @@ async fn list_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, view: &
 
 fn item_card(
     csrf: &str,
-    item: &Value,
+    item: &SharedItem,
     state: &str,
     before: &str,
     decisions: &[(String, String)],
     view: &View,
 ) -> Markup {
-    let id = text(item, "id");
+    let id = item.id.as_str();
     let heading = format!("item-{id}");
     let reason_id = format!("reason-{id}");
     let decision_id = format!("decision-{id}");
@@ -163,21 +220,21 @@ fn item_card(
     };
     html! {
         article class="card shared-item" id={ "card-" (id) } aria-labelledby=(heading) tabindex="-1" {
-            h3 class="item-title" id=(heading) { "Said at " (text(item, "hubName")) " on " (text(item, "saidOn")) }
-            @match item["text"].as_str() {
+            h3 class="item-title" id=(heading) { "Said at " (item.hub_name.as_deref().unwrap_or_default()) " on " (item.said_on) }
+            @match &item.text {
                 Some(words) => { blockquote { p { (words) } } }
                 None => { p class="hint" { "The words are no longer shown: the person who said it changed their consent." } }
             }
             p class="meta" {
-                @if let Some(about) = item["about"].as_str() { "About " (about) " · " }
-                @for theme in item["themes"].as_array().into_iter().flatten() { (text(theme, "name")) " · " }
-                "Shared " (text(item, "sharedAt").get(..10).unwrap_or_default())
-                @if let Some(on) = item["acknowledgedOn"].as_str() { " · Acknowledged " (on) }
+                @if let Some(about) = &item.about { "About " (about) " · " }
+                @for theme in &item.themes { (theme.name) " · " }
+                "Shared " (item.shared_at.as_deref().unwrap_or_default().get(..10).unwrap_or_default())
+                @if let Some(on) = &item.acknowledged_on { " · Acknowledged " (on) }
             }
             @if let Some(error) = errors.of(&format!("card-{id}")) {
                 p class="field-error" { span class="visually-hidden" { "Error: " } (error) }
             }
-            @if text(item, "loopState") == "SHARED" {
+            @if item.loop_state == "SHARED" {
                 form class="inline-action" method="post" action="/shared/acknowledge" {
                     (keep)
                     button class="button" type="submit" aria-describedby=(heading) { "Acknowledge" }
