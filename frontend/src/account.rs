@@ -7,9 +7,8 @@
 //! redirects back with a short code for the notice; with errors the page comes back at once,
 //! the errors beside their fields (no password is ever echoed into the page).
 
-use axum::Form;
 use axum::extract::{Query, Request, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -19,15 +18,17 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::Backend;
+use crate::backend::ask;
+use crate::extract::{PostedForm, SignedIn};
 use crate::forms::{self, Choices, Errors, Input};
+use crate::kit::{field_id, plain};
 use crate::layout::page;
-use crate::pages::{ask, expired, field_id, plain, see_login, signed_in};
 
 /// Where the form lives.
 pub const PASSWORD_PAGE: &str = "/account/password";
 
 pub fn routes<B: Backend>() -> axum::Router<B> {
-    axum::Router::new().route(PASSWORD_PAGE, get(password_form::<B>).post(change_password::<B>))
+    axum::Router::new().route(PASSWORD_PAGE, get(password_form).post(change_password::<B>))
 }
 
 /// While the signed-in person still has a one-time password, every page but this one (and
@@ -99,29 +100,15 @@ fn password_page(viewer: &Viewer, csrf: &str, revoke: bool, done: Option<&str>, 
 }
 
 /// `GET /account/password`.
-async fn password_form<B: Backend>(
-    State(backend): State<B>,
-    headers: HeaderMap,
-    Query(query): Query<DoneQuery>,
-) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
+async fn password_form(SignedIn { viewer, csrf }: SignedIn, Query(query): Query<DoneQuery>) -> Response {
     password_page(&viewer, &csrf, false, query.done.as_deref(), &Errors::default())
 }
 
 /// `POST /account/password`: `changePassword`.
 async fn change_password<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    PostedForm { viewer, csrf, form: fields }: PostedForm<Vec<(String, String)>>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if !backend.csrf_matches(&viewer, &forms::value_of(&fields, "csrf_token")) {
-        return expired();
-    }
     let current = forms::value_of(&fields, "current_password");
     let new = forms::value_of(&fields, "new_password");
     let confirm = forms::value_of(&fields, "confirm_password");

@@ -8,21 +8,21 @@
 //! from the address, and never a secret); with errors the page comes back at once, with what
 //! was typed, the errors beside their fields and a summary at the top.
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use heard_access::Role;
+use heard_access::Action;
 use heard_api::Viewer;
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::Backend;
+use crate::backend::{Answer, ask};
+use crate::extract::{PostedForm, SignedIn};
 use crate::forms::{self, Choices, Errors, Input};
+use crate::kit::{Connection, field_id, only_for, plain, urlencode};
 use crate::layout::page;
-use crate::moderation::urlencode;
-use crate::pages::{Answer, ask, expired, field_id, only_for, plain, see_login, signed_in, text};
 
 const ROLES: [(&str, &str); 7] = [
     ("HUB_MEMBER", "Hub member"),
@@ -64,30 +64,111 @@ fn when(timestamp: &str) -> String {
         .unwrap_or_else(|_| timestamp.to_owned())
 }
 
-fn nodes(value: &Value) -> Vec<Value> {
-    value["edges"].as_array().map(|edges| edges.iter().map(|e| e["node"].clone()).collect()).unwrap_or_default()
+/// (id, name) of each node of a connection.
+fn pairs(connection: Option<Connection<Named>>) -> Vec<(String, String)> {
+    connection.unwrap_or_default().nodes().into_iter().map(|node| (node.id, node.name)).collect()
 }
 
-/// (id, name) of each node of a connection.
-fn pairs(connection: &Value) -> Vec<(String, String)> {
-    nodes(connection).iter().map(|node| (text(node, "id").to_owned(), text(node, "name").to_owned())).collect()
+/// A hub, forum or provider: its id and name (and a hub's kind and area).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Named {
+    id: String,
+    name: String,
+    kind: String,
+    area: String,
+}
+
+/// An account, as the overview and a person's page ask for it. `null`s (an erased name or
+/// email, no lockout, no provider) are `None`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Account {
+    id: String,
+    display_name: Option<String>,
+    email: Option<String>,
+    roles: Vec<String>,
+    hubs: Vec<Named>,
+    provider: Option<Named>,
+    locked_until: Option<String>,
+    must_change_password: bool,
+    created_at: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Token {
+    id: String,
+    label: String,
+    created_at: String,
+    revoked_at: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct AccessEntry {
+    at: String,
+    action: String,
+    resource_kind: String,
+    allowed: bool,
+    reason: Option<String>,
+    actor: Option<Account>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Session {
+    id: String,
+    started_at: String,
+    expires_at: String,
+    active: bool,
+    current: bool,
+}
+
+/// What creating an account or a token answers: the secret, shown once.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Secret {
+    one_time_password: Option<String>,
+    secret: Option<String>,
+}
+
+/// What the overview asks.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct OverviewData {
+    users: Option<Connection<Account>>,
+    api_tokens: Option<Connection<Token>>,
+    access_log: Option<Connection<AccessEntry>>,
+    hubs: Option<Connection<Named>>,
+    providers: Option<Connection<Named>>,
+}
+
+/// What a person's page asks.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct UserData {
+    user: Option<Account>,
+    sessions: Option<Connection<Session>>,
+    hubs: Option<Connection<Named>>,
+    providers: Option<Connection<Named>>,
+}
+
+/// What the hubs page asks.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ReferenceData {
+    hubs: Option<Connection<Named>>,
+    providers: Option<Connection<Named>>,
 }
 
 fn role_options() -> Vec<(String, String)> {
     ROLES.iter().map(|(value, label)| ((*value).to_owned(), (*label).to_owned())).collect()
 }
 
-/// The form's fields, by name (checkboxes repeat a name).
-struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    fn value(&self, key: &str) -> String {
-        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim().to_owned()).unwrap_or_default()
-    }
-
-    fn values(&self, key: &str) -> Vec<String> {
-        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
-    }
+/// The "not for you" page for anyone the policy does not let manage accounts.
+fn administrators_only(viewer: &Viewer, csrf: &str) -> Option<Response> {
+    only_for(viewer, csrf, Action::CreateAccount, "administrators")
 }
 
 /// The errors of an answer, beside the page's fields: `rename` turns the API's field (`input.name`)
@@ -167,12 +248,14 @@ async fn overview_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, sho
     if let Some(refused) = refused(viewer, csrf, &answer) {
         return refused;
     }
-    let users = nodes(&answer.data["users"]);
-    let tokens = nodes(&answer.data["apiTokens"]);
-    let mut log = nodes(&answer.data["accessLog"]);
+    let data = answer.decode_all::<OverviewData>();
+    let users = data.users.unwrap_or_default().nodes();
+    let tokens = data.api_tokens.unwrap_or_default().nodes();
+    let mut log = data.access_log.unwrap_or_default().nodes();
     log.reverse();
     let mut providers = vec![(String::new(), "None".to_owned())];
-    providers.extend(pairs(&answer.data["providers"]));
+    providers.extend(pairs(data.providers));
+    let hubs = pairs(data.hubs);
     let errors = &shown.errors;
     let form = &shown.account;
     let body = html! {
@@ -204,12 +287,12 @@ async fn overview_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, sho
                     @for user in &users {
                         tr {
                             th scope="row" {
-                                a href={ "/admin/users/" (text(user, "id")) } { (user["displayName"].as_str().unwrap_or("(erased)")) }
-                                @if !user["lockedUntil"].is_null() { " " span class="tag tag--overdue" { "Locked" } }
+                                a href={ "/admin/users/" (user.id) } { (user.display_name.as_deref().unwrap_or("(erased)")) }
+                                @if user.locked_until.is_some() { " " span class="tag tag--overdue" { "Locked" } }
                             }
-                            td { (text(user, "email")) }
-                            td { (user["roles"].as_array().map(|r| r.iter().filter_map(Value::as_str).map(role_name).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
-                            td { (user["hubs"].as_array().map(|h| h.iter().filter_map(|h| h["name"].as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
+                            td { (user.email.as_deref().unwrap_or_default()) }
+                            td { (user.roles.iter().map(|role| role_name(role)).collect::<Vec<_>>().join(", ")) }
+                            td { (user.hubs.iter().map(|hub| hub.name.as_str()).collect::<Vec<_>>().join(", ")) }
                         }
                     }
                 }
@@ -221,7 +304,7 @@ async fn overview_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, sho
             (forms::input(Input { id: "display_name", label: "Name", kind: "text", value: &form.display_name, hint: None, autocomplete: Some("off") }, errors))
             (forms::input(Input { id: "email", label: "Email address", kind: "email", value: &form.email, hint: None, autocomplete: Some("off") }, errors))
             (forms::choices(Choices { id: "roles", legend: "What they do", multiple: true, options: role_options(), chosen: form.roles.clone(), hint: None }, errors))
-            (forms::choices(Choices { id: "hubs", legend: "Their hubs (for hub members and coordinators)", multiple: true, options: pairs(&answer.data["hubs"]), chosen: form.hubs.clone(), hint: None }, errors))
+            (forms::choices(Choices { id: "hubs", legend: "Their hubs (for hub members and coordinators)", multiple: true, options: hubs, chosen: form.hubs.clone(), hint: None }, errors))
             (forms::select("provider", "Their provider (for provider responders)", &providers, &form.provider, errors))
             p class="hint" { "Heard makes a one-time password to pass on privately. It works only until they choose their own: the first time they log in, Heard asks them to, before anything else." }
             button class="button" type="submit" { "Add the account" }
@@ -233,12 +316,12 @@ async fn overview_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, sho
         ul {
             @for token in &tokens {
                 li {
-                    (text(token, "label")) " – made " (when(text(token, "createdAt")))
-                    @if let Some(revoked) = token["revokedAt"].as_str() { " – revoked " (when(revoked)) } @else {
+                    (token.label) " – made " (when(&token.created_at))
+                    @if let Some(revoked) = &token.revoked_at { " – revoked " (when(revoked)) } @else {
                         form method="post" action="/admin/tokens-revoke" class="inline" {
                             input type="hidden" name="csrf_token" value=(csrf);
-                            input type="hidden" name="id" value=(text(token, "id"));
-                            button class="button-link" type="submit" { "Revoke " span class="visually-hidden" { (text(token, "label")) } }
+                            input type="hidden" name="id" value=(token.id);
+                            button class="button-link" type="submit" { "Revoke " span class="visually-hidden" { (token.label) } }
                         }
                     }
                 }
@@ -257,10 +340,10 @@ async fn overview_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, sho
                 tbody {
                     @for entry in &log {
                         tr {
-                            td { (when(text(entry, "at"))) }
-                            td { (entry["actor"]["displayName"].as_str().unwrap_or("Not logged in")) }
-                            td { (text(entry, "action").replace('_', " ")) " (" (text(entry, "resourceKind").replace('_', " ")) ")" }
-                            td { @if entry["allowed"] == true { "Allowed" } @else { "Refused: " (text(entry, "reason")) } }
+                            td { (when(&entry.at)) }
+                            td { (entry.actor.as_ref().and_then(|actor| actor.display_name.as_deref()).unwrap_or("Not logged in")) }
+                            td { (entry.action.replace('_', " ")) " (" (entry.resource_kind.replace('_', " ")) ")" }
+                            td { @if entry.allowed { "Allowed" } @else { "Refused: " (entry.reason.as_deref().unwrap_or_default()) } }
                         }
                     }
                 }
@@ -273,55 +356,31 @@ async fn overview_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, sho
 /// `GET /admin`.
 async fn overview<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
+    SignedIn { viewer, csrf }: SignedIn,
     Query(query): Query<DoneQuery>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Administrator], "administrators") {
+    if let Some(refused) = administrators_only(&viewer, &csrf) {
         return refused;
     }
     let shown = Overview { done: query.done, ..Overview::default() };
     overview_page(&backend, &viewer, &csrf, &shown).await
 }
 
-/// The signed-in administrator, a form whose CSRF token matches, and its fields; or the answer.
-fn posted<B: Backend>(
-    backend: &B,
-    headers: &HeaderMap,
-    fields: Vec<(String, String)>,
-) -> Result<(Viewer, String, Fields), Box<Response>> {
-    let Some((viewer, csrf)) = signed_in(backend, headers) else {
-        return Err(Box::new(see_login()));
-    };
-    let fields = Fields(fields);
-    if !backend.csrf_matches(&viewer, &fields.value("csrf_token")) {
-        return Err(Box::new(expired()));
-    }
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Administrator], "administrators") {
-        return Err(Box::new(refused));
-    }
-    Ok((viewer, csrf, fields))
-}
-
 /// `POST /admin/users`: adds an account; its one-time password is shown once, on the page
 /// answering the form.
 async fn add_user<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    PostedForm { viewer, csrf, form: fields }: PostedForm,
 ) -> Response {
-    let (viewer, csrf, fields) = match posted(&backend, &headers, fields) {
-        Ok(posted) => posted,
-        Err(response) => return *response,
-    };
+    if let Some(refused) = administrators_only(&viewer, &csrf) {
+        return refused;
+    }
     let account = AccountForm {
-        display_name: fields.value("display_name"),
-        email: fields.value("email"),
+        display_name: fields.trimmed("display_name"),
+        email: fields.trimmed("email"),
         roles: fields.values("roles"),
         hubs: fields.values("hubs"),
-        provider: fields.value("provider"),
+        provider: fields.trimmed("provider"),
     };
     let mut errors = Errors::default();
     if account.display_name.is_empty() {
@@ -346,7 +405,7 @@ async fn add_user<B: Backend>(
         )
         .await;
         if answer.errors.is_empty() {
-            let secret = answer.data["createUser"]["oneTimePassword"].as_str().map(str::to_owned);
+            let secret = answer.decode::<Secret>("createUser").and_then(|made| made.one_time_password);
             return overview_page(&backend, &viewer, &csrf, &Overview { secret, ..Overview::default() }).await;
         }
         errors = answer_errors(&answer, field_id, "email");
@@ -358,14 +417,12 @@ async fn add_user<B: Backend>(
 /// `POST /admin/tokens`: creates an API token, shown once.
 async fn create_token<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    PostedForm { viewer, csrf, form: fields }: PostedForm,
 ) -> Response {
-    let (viewer, csrf, fields) = match posted(&backend, &headers, fields) {
-        Ok(posted) => posted,
-        Err(response) => return *response,
-    };
-    let label = fields.value("label");
+    if let Some(refused) = administrators_only(&viewer, &csrf) {
+        return refused;
+    }
+    let label = fields.trimmed("label");
     let mut errors = Errors::default();
     if label.is_empty() {
         errors.add("label", "Say what the token is for");
@@ -378,7 +435,7 @@ async fn create_token<B: Backend>(
         )
         .await;
         if answer.errors.is_empty() {
-            let secret = answer.data["createApiToken"]["secret"].as_str().map(str::to_owned);
+            let secret = answer.decode::<Secret>("createApiToken").and_then(|made| made.secret);
             return overview_page(&backend, &viewer, &csrf, &Overview { secret, ..Overview::default() }).await;
         }
         errors = answer_errors(&answer, |_| "label".to_owned(), "label");
@@ -389,18 +446,16 @@ async fn create_token<B: Backend>(
 /// `POST /admin/tokens-revoke`.
 async fn revoke_token<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    PostedForm { viewer, csrf, form: fields }: PostedForm,
 ) -> Response {
-    let (viewer, csrf, fields) = match posted(&backend, &headers, fields) {
-        Ok(posted) => posted,
-        Err(response) => return *response,
-    };
+    if let Some(refused) = administrators_only(&viewer, &csrf) {
+        return refused;
+    }
     let answer = ask(
         &backend,
         &viewer,
         "mutation($id: ID!) { revokeApiToken(id: $id) { id } }",
-        json!({ "id": fields.value("id") }),
+        json!({ "id": fields.trimmed("id") }),
     )
     .await;
     if answer.errors.is_empty() {
@@ -436,25 +491,22 @@ async fn user_page<B: Backend>(
     if let Some(refused) = refused(viewer, csrf, &answer) {
         return refused;
     }
-    let user = &answer.data["user"];
-    let name = user["displayName"].as_str().unwrap_or("(erased)");
-    let roles: Vec<String> = user["roles"]
-        .as_array()
-        .map(|r| r.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-        .unwrap_or_default();
-    let hubs: Vec<(String, String)> = user["hubs"]
-        .as_array()
-        .map(|h| h.iter().map(|h| (text(h, "id").to_owned(), text(h, "name").to_owned())).collect())
-        .unwrap_or_default();
+    let data = answer.decode_all::<UserData>();
+    let user = data.user.unwrap_or_default();
+    let name = user.display_name.as_deref().unwrap_or("(erased)");
+    let roles = &user.roles;
+    let hubs: Vec<(String, String)> = user.hubs.iter().map(|hub| (hub.id.clone(), hub.name.clone())).collect();
     let current = RolesForm {
         roles: roles.clone(),
         hubs: hubs.iter().map(|(id, _)| id.clone()).collect(),
-        provider: text(&user["provider"], "id").to_owned(),
+        provider: user.provider.as_ref().map(|provider| provider.id.clone()).unwrap_or_default(),
     };
     let form = form.unwrap_or(&current);
     let mut providers = vec![(String::new(), "None".to_owned())];
-    providers.extend(pairs(&answer.data["providers"]));
-    let sessions: Vec<Value> = nodes(&answer.data["sessions"]).into_iter().filter(|s| s["active"] == true).collect();
+    providers.extend(pairs(data.providers));
+    let all_hubs = pairs(data.hubs);
+    let sessions: Vec<Session> =
+        data.sessions.unwrap_or_default().nodes().into_iter().filter(|session| session.active).collect();
     let base = format!("/admin/users/{}", urlencode(id));
     let body = html! {
         (forms::summary(errors))
@@ -462,16 +514,16 @@ async fn user_page<B: Backend>(
         p { a href="/admin#accounts" { "All accounts" } }
         h1 { (name) }
         dl class="summary-list" {
-            div { dt { "Email" } dd { (user["email"].as_str().unwrap_or("(erased)")) } }
+            div { dt { "Email" } dd { (user.email.as_deref().unwrap_or("(erased)")) } }
             div { dt { "What they do" } dd { (roles.iter().map(|r| role_name(r)).collect::<Vec<_>>().join(", ")) } }
             div { dt { "Hubs" } dd { @if hubs.is_empty() { "None" } @else { (hubs.iter().map(|(_, name)| name.as_str()).collect::<Vec<_>>().join(", ")) } } }
-            div { dt { "Provider" } dd { (user["provider"]["name"].as_str().unwrap_or("None")) } }
-            div { dt { "Account made" } dd { (when(text(user, "createdAt"))) } }
-            @if user["mustChangePassword"] == true {
+            div { dt { "Provider" } dd { (user.provider.as_ref().map_or("None", |provider| provider.name.as_str())) } }
+            div { dt { "Account made" } dd { (when(&user.created_at)) } }
+            @if user.must_change_password {
                 div { dt { "Password" } dd { "Still the one-time password Heard made: when they next log in, Heard asks them to choose their own before they can do anything else." } }
             }
         }
-        @if let Some(until) = user["lockedUntil"].as_str() {
+        @if let Some(until) = &user.locked_until {
             section class="card" aria-labelledby="locked-title" {
                 h2 id="locked-title" { "Locked after failed logins" }
                 p { "Someone typed a wrong password for this account too many times. It stays locked until " (when(until)) ", unless you unlock it." }
@@ -486,7 +538,7 @@ async fn user_page<B: Backend>(
         form method="post" action={ (base) "/roles" } novalidate {
             input type="hidden" name="csrf_token" value=(csrf);
             (forms::choices(Choices { id: "roles", legend: "Their roles", multiple: true, options: role_options(), chosen: form.roles.clone(), hint: Some("Choose all that apply. Each role opens its own pages and nothing else.") }, errors))
-            (forms::choices(Choices { id: "hubs", legend: "Their hubs", multiple: true, options: pairs(&answer.data["hubs"]), chosen: form.hubs.clone(), hint: Some("Hub members and coordinators need at least one hub.") }, errors))
+            (forms::choices(Choices { id: "hubs", legend: "Their hubs", multiple: true, options: all_hubs, chosen: form.hubs.clone(), hint: Some("Hub members and coordinators need at least one hub.") }, errors))
             (forms::select("provider", "Their provider (for provider responders)", &providers, &form.provider, errors))
             button class="button" type="submit" { "Save what they do" }
         }
@@ -498,12 +550,12 @@ async fn user_page<B: Backend>(
             ul class="timeline" {
                 @for session in &sessions {
                     li {
-                        "Logged in " (when(text(session, "startedAt"))) ", until " (when(text(session, "expiresAt")))
-                        @if session["current"] == true { " (this is you, here)" }
+                        "Logged in " (when(&session.started_at)) ", until " (when(&session.expires_at))
+                        @if session.current { " (this is you, here)" }
                         form method="post" action={ (base) "/sessions-end" } {
                             input type="hidden" name="csrf_token" value=(csrf);
-                            input type="hidden" name="session" value=(text(session, "id"));
-                            button class="button-link" type="submit" { "Log them out of this session" span class="visually-hidden" { " (started " (when(text(session, "startedAt"))) ")" } }
+                            input type="hidden" name="session" value=(session.id);
+                            button class="button-link" type="submit" { "Log them out of this session" span class="visually-hidden" { " (started " (when(&session.started_at)) ")" } }
                         }
                     }
                 }
@@ -516,14 +568,11 @@ async fn user_page<B: Backend>(
 /// `GET /admin/users/{id}`: one person's account.
 async fn user<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
+    SignedIn { viewer, csrf }: SignedIn,
     Path(id): Path<String>,
     Query(query): Query<DoneQuery>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Administrator], "administrators") {
+    if let Some(refused) = administrators_only(&viewer, &csrf) {
         return refused;
     }
     user_page(&backend, &viewer, &csrf, &id, query.done.as_deref(), None, &Errors::default()).await
@@ -533,21 +582,19 @@ async fn user<B: Backend>(
 /// `sessions-end` (one of their sessions).
 async fn change_user<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
     Path((id, what)): Path<(String, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    PostedForm { viewer, csrf, form: fields }: PostedForm,
 ) -> Response {
-    let (viewer, csrf, fields) = match posted(&backend, &headers, fields) {
-        Ok(posted) => posted,
-        Err(response) => return *response,
-    };
+    if let Some(refused) = administrators_only(&viewer, &csrf) {
+        return refused;
+    }
     let back = |done: &str| Redirect::to(&format!("/admin/users/{}?done={done}", urlencode(&id))).into_response();
     match what.as_str() {
         "roles" => {
             let form = RolesForm {
                 roles: fields.values("roles"),
                 hubs: fields.values("hubs"),
-                provider: fields.value("provider"),
+                provider: fields.trimmed("provider"),
             };
             let mut errors = Errors::default();
             if form.roles.is_empty() {
@@ -585,7 +632,7 @@ async fn change_user<B: Backend>(
                 &backend,
                 &viewer,
                 "mutation($id: ID!) { revokeSession(id: $id) { id } }",
-                json!({ "id": fields.value("session") }),
+                json!({ "id": fields.trimmed("session") }),
             )
             .await;
             if answer.errors.is_empty() {
@@ -625,8 +672,9 @@ async fn hubs_page<B: Backend>(
     if let Some(refused) = refused(viewer, csrf, &answer) {
         return refused;
     }
-    let hubs = nodes(&answer.data["hubs"]);
-    let providers = nodes(&answer.data["providers"]);
+    let data = answer.decode_all::<ReferenceData>();
+    let hubs = data.hubs.unwrap_or_default().nodes();
+    let providers = data.providers.unwrap_or_default().nodes();
     let kinds = vec![
         ("HUB".to_owned(), "A local hub: a group of people who use services in one area".to_owned()),
         ("FORUM".to_owned(), "A forum that local hubs belong to, such as a county forum".to_owned()),
@@ -645,10 +693,10 @@ async fn hubs_page<B: Backend>(
                 tbody {
                     @for hub in &hubs {
                         tr {
-                            th scope="row" { (text(hub, "name")) }
-                            td { @if hub["kind"] == "FORUM" { "Forum" } @else { "Local hub" } }
-                            td { (text(hub, "area")) }
-                            td class="admin-id" { (text(hub, "id")) }
+                            th scope="row" { (hub.name) }
+                            td { @if hub.kind == "FORUM" { "Forum" } @else { "Local hub" } }
+                            td { (hub.area) }
+                            td class="admin-id" { (hub.id) }
                         }
                     }
                 }
@@ -669,7 +717,7 @@ async fn hubs_page<B: Backend>(
                 thead { tr { th scope="col" { "Name" } th scope="col" { "Short name in addresses" } } }
                 tbody {
                     @for provider in &providers {
-                        tr { th scope="row" { (text(provider, "name")) } td class="admin-id" { (text(provider, "id")) } }
+                        tr { th scope="row" { (provider.name) } td class="admin-id" { (provider.id) } }
                     }
                 }
             }
@@ -685,11 +733,12 @@ async fn hubs_page<B: Backend>(
 }
 
 /// `GET /admin/hubs`.
-async fn hubs<B: Backend>(State(backend): State<B>, headers: HeaderMap, Query(query): Query<DoneQuery>) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Administrator], "administrators") {
+async fn hubs<B: Backend>(
+    State(backend): State<B>,
+    SignedIn { viewer, csrf }: SignedIn,
+    Query(query): Query<DoneQuery>,
+) -> Response {
+    if let Some(refused) = administrators_only(&viewer, &csrf) {
         return refused;
     }
     hubs_page(&backend, &viewer, &csrf, query.done.as_deref(), &ReferenceForm::default(), &Errors::default()).await
@@ -698,17 +747,15 @@ async fn hubs<B: Backend>(State(backend): State<B>, headers: HeaderMap, Query(qu
 /// `POST /admin/hubs`: `addHub`.
 async fn add_hub<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    PostedForm { viewer, csrf, form: fields }: PostedForm,
 ) -> Response {
-    let (viewer, csrf, fields) = match posted(&backend, &headers, fields) {
-        Ok(posted) => posted,
-        Err(response) => return *response,
-    };
+    if let Some(refused) = administrators_only(&viewer, &csrf) {
+        return refused;
+    }
     let form = ReferenceForm {
-        hub_name: fields.value("hub_name"),
-        kind: fields.value("kind"),
-        area: fields.value("area"),
+        hub_name: fields.trimmed("hub_name"),
+        kind: fields.trimmed("kind"),
+        area: fields.trimmed("area"),
         ..ReferenceForm::default()
     };
     let mut errors = Errors::default();
@@ -748,14 +795,12 @@ fn hub_field(api_field: &str) -> String {
 /// `POST /admin/providers`: `addProvider`.
 async fn add_provider<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    PostedForm { viewer, csrf, form: fields }: PostedForm,
 ) -> Response {
-    let (viewer, csrf, fields) = match posted(&backend, &headers, fields) {
-        Ok(posted) => posted,
-        Err(response) => return *response,
-    };
-    let form = ReferenceForm { provider_name: fields.value("provider_name"), ..ReferenceForm::default() };
+    if let Some(refused) = administrators_only(&viewer, &csrf) {
+        return refused;
+    }
+    let form = ReferenceForm { provider_name: fields.trimmed("provider_name"), ..ReferenceForm::default() };
     let mut errors = Errors::default();
     if form.provider_name.is_empty() {
         errors.add("provider_name", "Enter the provider's name");

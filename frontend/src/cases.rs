@@ -2,19 +2,20 @@
 //! of actions, the client's consent, and closing with the outcome and the client's own view.
 //! Only the advocate a case is assigned to ever sees it (the policy, through GraphQL).
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use heard_access::Role;
+use heard_access::Action;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
+use crate::backend::ask;
+use crate::extract::{PostedForm, SignedIn};
 use crate::forms::{self, Choices, Errors, Input, csrf_field, options, value_of, words};
+use crate::kit::{Connection, field_id, only_for, plain};
 use crate::layout::page;
-use crate::pages::{ask, expired, field_id, only_for, plain, see_login, signed_in};
 
 const DOMAINS: [(&str, &str); 10] = [
     ("HOUSING", "Housing"),
@@ -53,6 +54,62 @@ const ACTIONS: [(&str, &str); 5] = [
     ("NOTE", "Note"),
 ];
 
+/// A case as the pages ask for it: what GraphQL may send as `null` (erased words, what a
+/// case in its state does not have yet) is an `Option`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Case {
+    id: String,
+    pseudonym: Option<String>,
+    issue: Option<String>,
+    kind: String,
+    referral_source: String,
+    domain: String,
+    state: String,
+    referred_on: String,
+    provider_name: Option<String>,
+    decline_reason: Option<String>,
+    actions: Vec<CaseAction>,
+    consent: Option<CaseConsent>,
+    consent_history: Vec<CaseConsent>,
+    outcome: Option<String>,
+    closure_reason: Option<String>,
+    client_view: Option<String>,
+    closed_on: Option<String>,
+    reopenings: Vec<Reopening>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct CaseAction {
+    on: String,
+    kind: String,
+    text: Option<String>,
+}
+
+/// Consent to share, as recorded: no scope once it was withdrawn.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct CaseConsent {
+    scope: Option<String>,
+    recorded_on: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Reopening {
+    on: String,
+    reason: Option<String>,
+}
+
+/// An advocate a case can be handed to.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Advocate {
+    id: String,
+    display_name: Option<String>,
+}
+
 fn state_words(state: &str) -> &'static str {
     match state {
         "REFERRED" => "Referred: accept or decline",
@@ -66,13 +123,10 @@ fn state_words(state: &str) -> &'static str {
 /// `GET /cases`: my cases, newest referral first.
 pub async fn list<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
+    SignedIn { viewer, csrf }: SignedIn,
     Query(query): Query<CaseQuery>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Advocate], "advocates") {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::ReferCase, "advocates") {
         return refused;
     }
     let csrf = csrf.as_str();
@@ -83,10 +137,7 @@ pub async fn list<B: Backend>(
         json!({}),
     )
     .await;
-    let cases: Vec<Value> = answer.data["cases"]["edges"]
-        .as_array()
-        .map(|edges| edges.iter().map(|edge| edge["node"].clone()).collect())
-        .unwrap_or_default();
+    let cases = answer.decode::<Connection<Case>>("cases").unwrap_or_default().nodes();
     let done = query.done.as_deref().and_then(done_words);
     let body = html! {
         @if let Some(done) = done { div class="notice" role="status" { p { (done) "." } } }
@@ -95,13 +146,12 @@ pub async fn list<B: Backend>(
         @if cases.is_empty() { p { "No cases are assigned to you." } }
         ul class="case-list" aria-label="Cases assigned to you" {
             @for case in &cases {
-                @let id = case["id"].as_str().unwrap_or_default();
                 li {
-                    a href={ "/cases/" (id) } { (case["pseudonym"].as_str().unwrap_or("Client")) }
+                    a href={ "/cases/" (case.id) } { (case.pseudonym.as_deref().unwrap_or("Client")) }
                     span class="meta" {
-                        (words(&DOMAINS, case["domain"].as_str().unwrap_or(""))) " · "
-                        (state_words(case["state"].as_str().unwrap_or(""))) " · referred "
-                        (case["referredOn"].as_str().unwrap_or(""))
+                        (words(&DOMAINS, &case.domain)) " · "
+                        (state_words(&case.state)) " · referred "
+                        (case.referred_on)
                     }
                 }
             }
@@ -112,8 +162,6 @@ pub async fn list<B: Backend>(
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct ReferForm {
-    #[serde(default)]
-    csrf_token: String,
     #[serde(default)]
     pseudonym: String,
     #[serde(default)]
@@ -149,11 +197,8 @@ fn refer_page(viewer: &heard_api::Viewer, csrf: &str, form: &ReferForm, errors: 
 }
 
 /// `GET /cases/new`.
-pub async fn refer_form<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Advocate], "advocates") {
+pub async fn refer_form(SignedIn { viewer, csrf }: SignedIn) -> Response {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::ReferCase, "advocates") {
         return refused;
     }
     let csrf = csrf.as_str();
@@ -161,17 +206,14 @@ pub async fn refer_form<B: Backend>(State(backend): State<B>, headers: HeaderMap
 }
 
 /// `POST /cases/new`: `referCase`, then the new case's page.
-pub async fn refer<B: Backend>(State(backend): State<B>, headers: HeaderMap, Form(form): Form<ReferForm>) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Advocate], "advocates") {
+pub async fn refer<B: Backend>(
+    State(backend): State<B>,
+    PostedForm { viewer, csrf, form }: PostedForm<ReferForm>,
+) -> Response {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::ReferCase, "advocates") {
         return refused;
     }
     let csrf = csrf.as_str();
-    if !backend.csrf_matches(&viewer, &form.csrf_token) {
-        return expired();
-    }
     let mut errors = Errors::default();
     if form.issue.trim().is_empty() {
         errors.add("issue", "Write what the issue is");
@@ -192,7 +234,7 @@ pub async fn refer<B: Backend>(State(backend): State<B>, headers: HeaderMap, For
         )
         .await;
         if answer.errors.is_empty() {
-            let id = answer.data["referCase"]["id"].as_str().unwrap_or_default();
+            let id = answer.decode::<Case>("referCase").unwrap_or_default().id;
             return Redirect::to(&format!("/cases/{id}?done=referred")).into_response();
         }
         for (field, _, message) in answer.errors {
@@ -351,10 +393,12 @@ fn page_field(step: &str, api_field: Option<&str>) -> String {
     on_page.to_owned()
 }
 
-fn consent_words(consent: &Value) -> String {
-    match consent["scope"].as_str() {
-        Some(scope) => format!("{}, recorded {}", words(&SCOPES, scope), consent["recordedOn"].as_str().unwrap_or("")),
-        None if consent.is_object() => format!("Withdrawn {}", consent["recordedOn"].as_str().unwrap_or("")),
+fn consent_words(consent: Option<&CaseConsent>) -> String {
+    match consent {
+        Some(CaseConsent { scope: Some(scope), recorded_on }) => {
+            format!("{}, recorded {recorded_on}", words(&SCOPES, scope))
+        }
+        Some(CaseConsent { scope: None, recorded_on }) => format!("Withdrawn {recorded_on}"),
         None => "None recorded".to_owned(),
     }
 }
@@ -368,21 +412,17 @@ async fn advocates<B: Backend>(backend: &B, viewer: &heard_api::Viewer) -> Optio
         return None;
     }
     let me = viewer.actor.account.map(|id| id.to_string()).unwrap_or_default();
-    let found = answer.data["users"]["edges"]
-        .as_array()
-        .map(|edges| {
-            edges
-                .iter()
-                .map(|edge| &edge["node"])
-                .filter(|user| user["id"].as_str() != Some(me.as_str()))
-                .map(|user| {
-                    let id = user["id"].as_str().unwrap_or_default().to_owned();
-                    (id.clone(), user["displayName"].as_str().unwrap_or(&id).to_owned())
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Some(found)
+    let found = answer.decode::<Connection<Advocate>>("users").unwrap_or_default().nodes();
+    Some(
+        found
+            .into_iter()
+            .filter(|user| user.id != me)
+            .map(|user| {
+                let name = user.display_name.unwrap_or_else(|| user.id.clone());
+                (user.id, name)
+            })
+            .collect(),
+    )
 }
 
 /// The case file, with the forms its state allows; `values` are what was posted, kept after
@@ -409,29 +449,27 @@ async fn case_page<B: Backend>(
         let body = html! { h1 { "Case not found" } p { "There is no case here that is assigned to you." } p { a href="/cases" { "Back to my cases" } } };
         return Err((StatusCode::NOT_FOUND, page(viewer, "Case not found", Some(csrf), body)).into_response());
     }
-    let case = &answer.data["case"];
-    let state = case["state"].as_str().unwrap_or_default();
+    let case = answer.decode::<Case>("case").unwrap_or_default();
+    let state = case.state.as_str();
     let open = matches!(state, "ACCEPTED" | "ACTIVE");
-    let consent_in_force = case["consent"]["scope"].is_string();
+    let consent_in_force = case.consent.as_ref().is_some_and(|consent| consent.scope.is_some());
     let today = heard_api::today().to_string();
     let kept = |key: &str| value_of(values, key);
     let date_or_today = |key: &str| Some(kept(key)).filter(|v| !v.is_empty()).unwrap_or_else(|| today.clone());
     let handover = if open { advocates(backend, viewer).await } else { None };
-    let history = case["consentHistory"].as_array().cloned().unwrap_or_default();
-    let reopenings = case["reopenings"].as_array().cloned().unwrap_or_default();
     let body = html! {
         (forms::summary(errors))
         @if let Some(done) = done { div class="notice" role="status" { p { (done) "." } } }
         p { a href="/cases" { "My cases" } }
-        h1 { (case["pseudonym"].as_str().unwrap_or("Client")) }
+        h1 { (case.pseudonym.as_deref().unwrap_or("Client")) }
         dl class="summary-list" {
-            div { dt { "Issue" } dd { (case["issue"].as_str().unwrap_or("(erased)")) } }
-            div { dt { "Kind of advocacy" } dd { (words(&KINDS, case["kind"].as_str().unwrap_or("")).split(':').next().unwrap_or_default()) } }
-            div { dt { "Area" } dd { (words(&DOMAINS, case["domain"].as_str().unwrap_or(""))) } }
-            @if let Some(provider) = case["providerName"].as_str() { div { dt { "Service it is with" } dd { (provider) } } }
-            div { dt { "Referred" } dd { (case["referredOn"].as_str().unwrap_or("")) ": " (words(&SOURCES, case["referralSource"].as_str().unwrap_or("")).to_lowercase()) } }
+            div { dt { "Issue" } dd { (case.issue.as_deref().unwrap_or("(erased)")) } }
+            div { dt { "Kind of advocacy" } dd { (words(&KINDS, &case.kind).split(':').next().unwrap_or_default()) } }
+            div { dt { "Area" } dd { (words(&DOMAINS, &case.domain)) } }
+            @if let Some(provider) = &case.provider_name { div { dt { "Service it is with" } dd { (provider) } } }
+            div { dt { "Referred" } dd { (case.referred_on) ": " (words(&SOURCES, &case.referral_source).to_lowercase()) } }
             div { dt { "Where it stands" } dd { (state_words(state)) } }
-            div { dt { "Consent to share" } dd { (consent_words(&case["consent"])) } }
+            div { dt { "Consent to share" } dd { (consent_words(case.consent.as_ref())) } }
         }
         @if state == "REFERRED" {
             div class="actions" {
@@ -444,22 +482,21 @@ async fn case_page<B: Backend>(
             }
         }
         @if state == "DECLINED" {
-            p { "Declined. " @if let Some(reason) = case["declineReason"].as_str() { "Why: " (reason) } }
+            p { "Declined. " @if let Some(reason) = &case.decline_reason { "Why: " (reason) } }
         }
         @if state == "CLOSED" {
-            p { "Closed " (case["closedOn"].as_str().unwrap_or("")) ". Outcome: " (words(&OUTCOMES, case["outcome"].as_str().unwrap_or("")).to_lowercase())
-                @if let Some(reason) = case["closureReason"].as_str() { ". " (words(&CLOSURES, reason)) } "." }
-            @if let Some(view) = case["clientView"].as_str() { p { "In the client's words:" } blockquote { p { (view) } } }
+            p { "Closed " (case.closed_on.as_deref().unwrap_or("")) ". Outcome: " (words(&OUTCOMES, case.outcome.as_deref().unwrap_or("")).to_lowercase())
+                @if let Some(reason) = &case.closure_reason { ". " (words(&CLOSURES, reason)) } "." }
+            @if let Some(view) = &case.client_view { p { "In the client's words:" } blockquote { p { (view) } } }
         }
         h2 { "Timeline" }
-        @let actions = case["actions"].as_array().cloned().unwrap_or_default();
-        @if actions.is_empty() && reopenings.is_empty() { p { "Nothing recorded yet." } }
+        @if case.actions.is_empty() && case.reopenings.is_empty() { p { "Nothing recorded yet." } }
         ol class="timeline" {
-            @for action in &actions {
-                li { strong { (action["on"].as_str().unwrap_or("")) " · " (words(&ACTIONS, action["kind"].as_str().unwrap_or(""))) } p { (action["text"].as_str().unwrap_or("(erased)")) } }
+            @for action in &case.actions {
+                li { strong { (action.on) " · " (words(&ACTIONS, &action.kind)) } p { (action.text.as_deref().unwrap_or("(erased)")) } }
             }
-            @for reopening in &reopenings {
-                li { strong { (reopening["on"].as_str().unwrap_or("")) " · Reopened" } p { (reopening["reason"].as_str().unwrap_or("(erased)")) } }
+            @for reopening in &case.reopenings {
+                li { strong { (reopening.on) " · Reopened" } p { (reopening.reason.as_deref().unwrap_or("(erased)")) } }
             }
         }
         @if open {
@@ -474,9 +511,9 @@ async fn case_page<B: Backend>(
         section class="consent" aria-labelledby="consent-title" {
             h2 id="consent-title" { "Consent to share" }
             p { "What the client has agreed you can share about them, and with whom. Ask them again whenever things change." }
-            @if !history.is_empty() {
+            @if !case.consent_history.is_empty() {
                 ul class="history" {
-                    @for consent in &history { li { (consent_words(consent)) } }
+                    @for consent in &case.consent_history { li { (consent_words(Some(consent))) } }
                 }
             }
             @if matches!(state, "REFERRED" | "ACCEPTED" | "ACTIVE") {
@@ -543,13 +580,10 @@ async fn case_page<B: Backend>(
 pub async fn show<B: Backend>(
     State(backend): State<B>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    SignedIn { viewer, csrf }: SignedIn,
     Query(query): Query<CaseQuery>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Advocate], "advocates") {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::ReferCase, "advocates") {
         return refused;
     }
     let csrf = csrf.as_str();
@@ -570,19 +604,12 @@ pub async fn show<B: Backend>(
 pub async fn act<B: Backend>(
     State(backend): State<B>,
     Path((id, step)): Path<(String, String)>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    PostedForm { viewer, csrf, form: fields }: PostedForm<Vec<(String, String)>>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Advocate], "advocates") {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::ReferCase, "advocates") {
         return refused;
     }
     let csrf = csrf.as_str();
-    if !backend.csrf_matches(&viewer, &value_of(&fields, "csrf_token")) {
-        return expired();
-    }
     let errors = match case_request(&step, &id, &fields) {
         Ok(request) => {
             let answer = ask(&backend, &viewer, request.query, request.variables).await;
@@ -617,7 +644,7 @@ pub fn routes<B: Backend>() -> axum::Router<B> {
     use axum::routing::{get, post};
     axum::Router::new()
         .route("/cases", get(list::<B>))
-        .route("/cases/new", get(refer_form::<B>).post(refer::<B>))
+        .route("/cases/new", get(refer_form).post(refer::<B>))
         .route("/cases/{id}", get(show::<B>))
         .route("/cases/{id}/{step}", post(act::<B>))
 }
@@ -691,11 +718,11 @@ mod tests {
 
     #[test]
     fn consent_reads_as_plain_words_including_its_withdrawal() {
-        assert_eq!(
-            consent_words(&json!({ "scope": "NAMED_SERVICES", "recordedOn": "2026-03-02" })),
-            "Only the services they named, recorded 2026-03-02"
-        );
-        assert_eq!(consent_words(&json!({ "scope": null, "recordedOn": "2026-03-04" })), "Withdrawn 2026-03-04");
-        assert_eq!(consent_words(&Value::Null), "None recorded");
+        let consent = |json: Value| serde_json::from_value::<CaseConsent>(json).unwrap();
+        let named = consent(json!({ "scope": "NAMED_SERVICES", "recordedOn": "2026-03-02" }));
+        assert_eq!(consent_words(Some(&named)), "Only the services they named, recorded 2026-03-02");
+        let withdrawn = consent(json!({ "scope": null, "recordedOn": "2026-03-04" }));
+        assert_eq!(consent_words(Some(&withdrawn)), "Withdrawn 2026-03-04");
+        assert_eq!(consent_words(None), "None recorded");
     }
 }

@@ -8,9 +8,9 @@
 //! table says "not shown".
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use heard_access::Role;
+use heard_access::Action;
 use jiff::ToSpan;
 use jiff::civil::Date;
 use maud::{Markup, PreEscaped, html};
@@ -18,9 +18,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
+use crate::backend::ask;
+use crate::extract::SignedIn;
 use crate::forms::{self, Errors};
+use crate::kit::{only_for, plain};
 use crate::layout::page;
-use crate::pages::{ask, only_for, plain, see_login, signed_in};
 
 /// How many quarters the dashboard shows, the current one last.
 const QUARTERS: usize = 4;
@@ -496,13 +498,10 @@ fn query_text(quarters: &[Quarter]) -> String {
 /// `GET /dashboard?hub=`.
 pub async fn dashboard<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
+    SignedIn { viewer, csrf }: SignedIn,
     Query(query): Query<DashboardQuery>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Commissioner], "commissioners") {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::RecordDecision, "commissioners") {
         return refused;
     }
     let hub = query.hub.filter(|hub| !hub.is_empty());

@@ -14,11 +14,15 @@
 
 mod account;
 mod admin;
+mod assets;
+mod backend;
 mod cases;
 mod complaints;
 mod dashboard;
 mod decisions;
+mod extract;
 mod forms;
+mod kit;
 mod layout;
 mod meetings;
 mod moderation;
@@ -28,37 +32,11 @@ mod reports;
 mod search;
 mod shared;
 
-use std::future::Future;
-
 use axum::Router;
-use axum::http::HeaderMap;
 use axum::routing::{get, post};
-use heard_api::Viewer;
 
-pub use layout::STYLESHEET;
-
-/// What the web UI needs from the server that hosts it.
-pub trait Backend: Clone + Send + Sync + 'static {
-    /// Who is asking, from the request's session cookie (anonymous when there is none).
-    fn viewer(&self, headers: &HeaderMap) -> Viewer;
-    /// The session's CSRF token, to put into forms (from its readable cookie).
-    fn csrf_token(&self, headers: &HeaderMap) -> Option<String>;
-    /// Whether a form's CSRF token belongs to the viewer's session.
-    fn csrf_matches(&self, viewer: &Viewer, token: &str) -> bool;
-    /// A new visit to the login form: the `Set-Cookie` header value that names it, and the
-    /// token the form must send back.
-    fn login_challenge(&self) -> (String, String);
-    /// Whether a posted login form came from Heard's own login page in this browser: its
-    /// token matches the visit cookie, and the browser says the post came from this site.
-    fn login_form_is_ours(&self, headers: &HeaderMap, token: &str) -> bool;
-    /// Runs a GraphQL request as `viewer` against the schema the API serves. The request may
-    /// carry `heard_api::ClientIp`, which the server puts into each HTTP request's extensions.
-    fn execute(
-        &self,
-        viewer: Viewer,
-        request: async_graphql::Request,
-    ) -> impl Future<Output = async_graphql::Response> + Send;
-}
+pub use assets::STYLESHEET;
+pub use backend::Backend;
 
 /// The pages, ready to be merged into the server's router. Each module adds its own routes.
 /// While the password must be changed, every page but the change-password form redirects to it.
@@ -68,7 +46,7 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .route("/login", get(pages::login_form::<B>).post(pages::login::<B>))
         .route("/logout", post(pages::logout::<B>))
         .route("/feedback/new", get(pages::log_feedback_form::<B>).post(pages::log_feedback::<B>))
-        .route("/assets/heard.css", get(layout::stylesheet))
+        .merge(assets::routes())
         .merge(moderation::routes())
         .merge(complaints::routes())
         .merge(cases::routes())

@@ -1,23 +1,22 @@
 //! Recording a forum meeting at the end of meeting mode: the date, how many came, and the
 //! minutes (which stay in the hub).
 
-use axum::Form;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::Backend;
+use crate::backend::ask;
+use crate::extract::{PostedForm, SignedIn};
 use crate::forms::{self, Errors, Input};
+use crate::kit::{field_id, plain};
 use crate::layout::page;
-use crate::pages::{ask, expired, field_id, plain, see_login, signed_in};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct MeetingForm {
-    #[serde(default)]
-    csrf_token: String,
     #[serde(default)]
     hub: String,
     #[serde(default)]
@@ -51,10 +50,7 @@ fn meeting_page(viewer: &heard_api::Viewer, csrf: &str, form: &MeetingForm, erro
 }
 
 /// `GET /meetings/new`.
-pub async fn form<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
+pub async fn form(SignedIn { viewer, csrf }: SignedIn) -> Response {
     let csrf = csrf.as_str();
     let form = MeetingForm { held_on: jiff::Zoned::now().date().to_string(), ..MeetingForm::default() };
     meeting_page(&viewer, csrf, &form, &Errors::default(), false).into_response()
@@ -63,16 +59,9 @@ pub async fn form<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> R
 /// `POST /meetings/new`: `recordMeeting`.
 pub async fn record<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
-    Form(form): Form<MeetingForm>,
+    PostedForm { viewer, csrf, form }: PostedForm<MeetingForm>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
     let csrf = csrf.as_str();
-    if !backend.csrf_matches(&viewer, &form.csrf_token) {
-        return expired();
-    }
     let mut errors = Errors::default();
     let attendance = form.attendance.trim().parse::<i32>();
     if attendance.is_err() {
@@ -108,5 +97,5 @@ pub async fn record<B: Backend>(
 /// This page's routes.
 pub fn routes<B: Backend>() -> axum::Router<B> {
     use axum::routing::get;
-    axum::Router::new().route("/meetings/new", get(form::<B>).post(record::<B>))
+    axum::Router::new().route("/meetings/new", get(form).post(record::<B>))
 }

@@ -4,19 +4,21 @@
 //! duty of care (it then leaves every other list). Works without JavaScript: every action
 //! posts, and the page comes back (post, redirect, get) with what happened.
 
-use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use heard_access::Role;
+use heard_access::Action;
+use heard_api::Viewer;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
+use crate::backend::ask;
+use crate::extract::{Fields, PostedForm, SignedIn};
 use crate::forms::{self, Choices, Errors};
+use crate::kit::{Connection, only_for, plain, urlencode};
 use crate::layout::page;
-use crate::pages::{ask, expired, only_for, plain, see_login, signed_in};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct QueueQuery {
@@ -88,18 +90,35 @@ fn back_to(hub: &str, outcome: Result<&str, String>, item: &str, field: &str) ->
     Redirect::to(&url).into_response()
 }
 
+/// An item in the moderation queue; its words are `null` once consent was withdrawn.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Item {
+    id: String,
+    text: Option<String>,
+    redacted_text: Option<String>,
+    consent: Option<String>,
+    said_on: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Coordinator {
+    display_name: Option<String>,
+}
+
 /// The coordinators of `hub` who can receive a safeguarding item, as (account id, name).
-async fn coordinators<B: Backend>(backend: &B, viewer: &heard_api::Viewer, hub: &str) -> Vec<(String, String)> {
+async fn coordinators<B: Backend>(backend: &B, viewer: &Viewer, hub: &str) -> Vec<(String, String)> {
     let answer = ask(backend, viewer, "query($h: ID!) { hubCoordinators(hub: $h) }", json!({ "h": hub })).await;
-    let ids: Vec<String> = answer.data["hubCoordinators"]
-        .as_array()
-        .map(|ids| ids.iter().filter_map(|id| id.as_str().map(str::to_owned)).collect())
-        .unwrap_or_default();
+    let ids: Vec<String> = answer.decode("hubCoordinators").unwrap_or_default();
     let me = viewer.actor.account.map(|id| id.to_string()).unwrap_or_default();
     let mut found = Vec::new();
     for id in ids {
         let user = ask(backend, viewer, "query($id: ID!) { user(id: $id) { displayName } }", json!({ "id": id })).await;
-        let name = user.data["user"]["displayName"].as_str().unwrap_or("A coordinator of this hub").to_owned();
+        let name = user
+            .decode::<Coordinator>("user")
+            .and_then(|user| user.display_name)
+            .unwrap_or_else(|| "A coordinator of this hub".to_owned());
         let name = if id == me { format!("{name} (you)") } else { name };
         found.push((id, name));
     }
@@ -153,25 +172,13 @@ fn safeguarding_form(csrf: &str, id: &str, hub: &str, coordinators: &[(String, S
     }
 }
 
-pub(crate) fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// `GET /moderation?hub=`.
 pub async fn queue<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
+    SignedIn { viewer, csrf }: SignedIn,
     Query(query): Query<QueueQuery>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::HubCoordinator], "hub coordinators") {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::ViewQueue, "hub coordinators") {
         return refused;
     }
     let csrf = csrf.as_str();
@@ -190,10 +197,7 @@ pub async fn queue<B: Backend>(
         let body = html! { h1 { "Moderation" } p { (plain(message)) } };
         return (StatusCode::FORBIDDEN, page(&viewer, "Moderation", Some(csrf), body)).into_response();
     }
-    let items: Vec<Value> = answer.data["moderationQueue"]["edges"]
-        .as_array()
-        .map(|edges| edges.iter().map(|edge| edge["node"].clone()).collect())
-        .unwrap_or_default();
+    let items = answer.decode::<Connection<Item>>("moderationQueue").unwrap_or_default().nodes();
     let mut errors = Errors::default();
     if let (Some(error), Some(item)) = (&query.error, &query.item) {
         let field = match query.field.as_deref() {
@@ -224,21 +228,22 @@ pub async fn queue<B: Backend>(
         }
         @if items.is_empty() { p { "The queue is empty. Everything logged has been shared or held." } }
         @for item in &items {
-            @let id = item["id"].as_str().unwrap_or_default();
-            @let redacted = item["redactedText"].as_str();
+            @let id = item.id.as_str();
+            @let text = item.text.as_deref();
+            @let consent = item.consent.as_deref().unwrap_or("");
             article class="card item" aria-labelledby={ "item-" (id) } {
-                h2 id={ "item-" (id) } class="item-title" { "Said on " (item["saidOn"].as_str().unwrap_or_default()) }
+                h2 id={ "item-" (id) } class="item-title" { "Said on " (item.said_on) }
                 div class="before-after" {
                     div {
                         h3 { "As said (stays in the hub)" }
-                        blockquote { p { (item["text"].as_str().unwrap_or("")) } }
+                        blockquote { p { (text.unwrap_or("")) } }
                     }
                     div {
                         h3 { "As it would be shared" }
-                        blockquote { p { (redacted.or(item["text"].as_str()).unwrap_or("")) } }
+                        blockquote { p { (item.redacted_text.as_deref().or(text).unwrap_or("")) } }
                     }
                 }
-                p class="meta" { "Who may see it: " (consent_words(item["consent"].as_str().unwrap_or(""))) }
+                p class="meta" { "Who may see it: " (consent_words(consent)) }
                 form method="post" action="/moderation/redact" {
                     input type="hidden" name="csrf_token" value=(csrf);
                     input type="hidden" name="id" value=(id);
@@ -267,7 +272,7 @@ pub async fn queue<B: Backend>(
                 @let open = errors.of(&format!("consent-{id}")).is_some() || errors.of(&format!("coordinator-{id}")).is_some();
                 details class="more-actions" open[open] {
                     summary { "They changed their mind, or it tells of a risk" }
-                    (consent_form(csrf, "/moderation/consent", id, &hub, item["consent"].as_str().unwrap_or(""), &errors))
+                    (consent_form(csrf, "/moderation/consent", id, &hub, consent, &errors))
                     (safeguarding_form(csrf, id, &hub, &coordinators, &errors))
                 }
             }
@@ -279,8 +284,6 @@ pub async fn queue<B: Backend>(
 #[derive(Debug, Default, Deserialize)]
 pub struct ActionForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     id: String,
     #[serde(default)]
     hub: String,
@@ -290,20 +293,13 @@ pub struct ActionForm {
 
 async fn act<B: Backend>(
     backend: &B,
-    headers: &HeaderMap,
+    viewer: &Viewer,
     form: &ActionForm,
     query: &str,
     variables: Value,
     done: &str,
 ) -> Response {
-    let viewer = backend.viewer(headers);
-    if !viewer.actor.is_authenticated() {
-        return see_login();
-    }
-    if !backend.csrf_matches(&viewer, &form.csrf_token) {
-        return expired();
-    }
-    let answer = ask(backend, &viewer, query, variables).await;
+    let answer = ask(backend, viewer, query, variables).await;
     match answer.errors.first() {
         None => back(&form.hub, Ok(done), &form.id),
         Some((_, _, message)) => back(&form.hub, Err(plain(message)), &form.id),
@@ -311,27 +307,25 @@ async fn act<B: Backend>(
 }
 
 /// `POST /moderation/share`.
-pub async fn share<B: Backend>(State(backend): State<B>, headers: HeaderMap, Form(form): Form<ActionForm>) -> Response {
+pub async fn share<B: Backend>(State(backend): State<B>, posted: PostedForm<ActionForm>) -> Response {
+    let PostedForm { viewer, form, .. } = posted;
     let query = "mutation($id: ID!) { shareFeedback(id: $id) { id } }";
-    act(&backend, &headers, &form, query, json!({ "id": form.id }), "shared").await
+    act(&backend, &viewer, &form, query, json!({ "id": form.id }), "shared").await
 }
 
 /// `POST /moderation/hold`.
-pub async fn hold<B: Backend>(State(backend): State<B>, headers: HeaderMap, Form(form): Form<ActionForm>) -> Response {
+pub async fn hold<B: Backend>(State(backend): State<B>, posted: PostedForm<ActionForm>) -> Response {
+    let PostedForm { viewer, form, .. } = posted;
     let query = "mutation($id: ID!, $r: String!) { holdFeedback(id: $id, reason: $r) { id } }";
-    act(&backend, &headers, &form, query, json!({ "id": form.id, "r": form.reason }), "held").await
+    act(&backend, &viewer, &form, query, json!({ "id": form.id, "r": form.reason }), "held").await
 }
 
-/// `POST /moderation/redact`: the textarea is named after the item, so read it from the pairs.
-pub async fn redact<B: Backend>(
-    State(backend): State<B>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let value = |key: &str| fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default();
-    let form =
-        ActionForm { csrf_token: value("csrf_token"), id: value("id"), hub: value("hub"), reason: String::new() };
-    let passages: Vec<String> = value(&format!("passages-{}", form.id))
+/// `POST /moderation/redact`: the textarea is named after the item, so read it from the fields.
+pub async fn redact<B: Backend>(State(backend): State<B>, posted: PostedForm) -> Response {
+    let PostedForm { viewer, form: fields, .. } = posted;
+    let form = action_form(&fields);
+    let passages: Vec<String> = fields
+        .value(&format!("passages-{}", form.id))
         .lines()
         .map(str::trim)
         .filter(|line| !line.is_empty())
@@ -341,70 +335,55 @@ pub async fn redact<B: Backend>(
         return back(&form.hub, Err("Write the words to take out, one per line".to_owned()), &form.id);
     }
     let query = "mutation($id: ID!, $p: [String!]!) { redactFeedback(id: $id, passages: $p) { id } }";
-    act(&backend, &headers, &form, query, json!({ "id": form.id, "p": passages }), "redacted").await
+    act(&backend, &viewer, &form, query, json!({ "id": form.id, "p": passages }), "redacted").await
 }
 
 /// The consent change a posted form asks for (`consent-{id}`), if it is one the API knows.
-pub(crate) fn posted_consent(fields: &[(String, String)], id: &str) -> Option<String> {
-    let key = format!("consent-{id}");
-    let value = fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone())?;
+pub(crate) fn posted_consent(fields: &Fields, id: &str) -> Option<String> {
+    let value = fields.value(&format!("consent-{id}"));
     ["HUB", "COMMISSIONERS", "PUBLIC", "WITHDRAWN"].contains(&value.as_str()).then_some(value)
 }
 
-fn pairs_form(fields: &[(String, String)]) -> ActionForm {
-    let value = |key: &str| fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default();
-    ActionForm { csrf_token: value("csrf_token"), id: value("id"), hub: value("hub"), reason: String::new() }
+/// The item and hub a form names, from its fields.
+fn action_form(fields: &Fields) -> ActionForm {
+    ActionForm { id: fields.value("id"), hub: fields.value("hub"), reason: String::new() }
 }
 
 /// `POST /moderation/consent`: `changeConsent`.
-pub async fn consent<B: Backend>(
-    State(backend): State<B>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let form = pairs_form(&fields);
+pub async fn consent<B: Backend>(State(backend): State<B>, posted: PostedForm) -> Response {
+    let PostedForm { viewer, form: fields, .. } = posted;
+    let form = action_form(&fields);
     let Some(consent) = posted_consent(&fields, &form.id) else {
         return back_to(&form.hub, Err("Choose who may see it now".to_owned()), &form.id, "consent");
     };
     let query = "mutation($id: ID!, $c: ConsentChange!) { changeConsent(id: $id, consent: $c) { id } }";
-    act_on(&backend, &headers, &form, query, json!({ "id": form.id, "c": consent }), "consent", "consent").await
+    act_on(&backend, &viewer, &form, query, json!({ "id": form.id, "c": consent }), "consent", "consent").await
 }
 
 /// `POST /moderation/safeguarding`: `flagSafeguarding`, to the coordinator chosen.
-pub async fn safeguarding<B: Backend>(
-    State(backend): State<B>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let form = pairs_form(&fields);
-    let key = format!("coordinator-{}", form.id);
-    let coordinator = fields.iter().find(|(k, _)| *k == key).map(|(_, v)| v.trim().to_owned()).unwrap_or_default();
+pub async fn safeguarding<B: Backend>(State(backend): State<B>, posted: PostedForm) -> Response {
+    let PostedForm { viewer, form: fields, .. } = posted;
+    let form = action_form(&fields);
+    let coordinator = fields.trimmed(&format!("coordinator-{}", form.id));
     if coordinator.is_empty() {
         return back_to(&form.hub, Err("Choose who it should go to".to_owned()), &form.id, "coordinator");
     }
     let query = "mutation($id: ID!, $c: ID!) { flagSafeguarding(id: $id, coordinatorId: $c) }";
     let variables = json!({ "id": form.id, "c": coordinator });
-    act_on(&backend, &headers, &form, query, variables, "safeguarding", "coordinator").await
+    act_on(&backend, &viewer, &form, query, variables, "safeguarding", "coordinator").await
 }
 
 /// Like [`act`], with errors beside the item's `field` form.
 async fn act_on<B: Backend>(
     backend: &B,
-    headers: &HeaderMap,
+    viewer: &Viewer,
     form: &ActionForm,
     query: &str,
     variables: Value,
     done: &str,
     field: &str,
 ) -> Response {
-    let viewer = backend.viewer(headers);
-    if !viewer.actor.is_authenticated() {
-        return see_login();
-    }
-    if !backend.csrf_matches(&viewer, &form.csrf_token) {
-        return expired();
-    }
-    let answer = ask(backend, &viewer, query, variables).await;
+    let answer = ask(backend, viewer, query, variables).await;
     match answer.errors.first() {
         None => back(&form.hub, Ok(done), &form.id),
         Some((_, _, message)) => back_to(&form.hub, Err(plain(message)), &form.id, field),
@@ -441,14 +420,10 @@ mod tests {
 
     #[test]
     fn a_posted_consent_change_is_read_from_the_items_own_field_and_must_be_known() {
-        let fields = vec![("consent-a".to_owned(), "HUB".to_owned()), ("consent-b".to_owned(), "EVERYONE".to_owned())];
+        let fields =
+            Fields(vec![("consent-a".to_owned(), "HUB".to_owned()), ("consent-b".to_owned(), "EVERYONE".to_owned())]);
         assert_eq!(posted_consent(&fields, "a").as_deref(), Some("HUB"));
         assert_eq!(posted_consent(&fields, "b"), None);
         assert_eq!(posted_consent(&fields, "c"), None);
-    }
-
-    #[test]
-    fn words_in_urls_are_percent_encoded() {
-        assert_eq!(urlencode("Choose who: a/b"), "Choose%20who%3A%20a%2Fb");
     }
 }

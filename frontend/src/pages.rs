@@ -1,129 +1,74 @@
-//! The pages. Each handler asks GraphQL as the person looking, renders with [`crate::layout`],
-//! and for a form posts back to itself: errors come back beside their fields.
+//! The pages every visitor meets: home (a welcome, or the person's tasks once logged in),
+//! logging in and out, and logging feedback. Each handler asks GraphQL as the person looking,
+//! renders with [`crate::layout`], and for a form posts back to itself: errors come back
+//! beside their fields.
 
 use async_graphql::{Request, Variables};
+use axum::Extension;
+use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Extension, Form};
+use heard_access::Action;
 use heard_api::{ClientIp, Viewer};
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::Backend;
+use crate::backend::{ask, ask_request};
+use crate::extract::{Fields, PostedForm, SignedIn, Visitor};
 use crate::forms::{self, Choices, Errors, Input};
+use crate::kit::{Connection, expired, field_id, may, no_store, plain, today, with_cookies};
 use crate::layout::page;
 
-/// The logged-in person and their session's CSRF token for forms; `None` sends them to log in.
-pub(crate) fn signed_in<B: Backend>(backend: &B, headers: &HeaderMap) -> Option<(Viewer, String)> {
-    let viewer = backend.viewer(headers);
-    let token = backend.csrf_token(headers).filter(|_| viewer.actor.is_authenticated())?;
-    Some((viewer, token))
+/// A hub or theme as GraphQL names it.
+#[derive(Debug, Default, Deserialize)]
+struct Named {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    name: String,
+    /// A theme's parent; `None` for a top-level theme.
+    #[serde(default)]
+    parent: Option<String>,
 }
 
-/// What GraphQL answered: its data, and its errors as (field, code, message).
-pub(crate) struct Answer {
-    pub data: Value,
-    pub errors: Vec<(Option<String>, Option<String>, String)>,
-    pub headers: HeaderMap,
+/// What the log-feedback form asks: the person's hubs, and the themes.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct FeedbackReference {
+    me: MyHubs,
+    themes: Vec<Named>,
 }
 
-pub(crate) async fn ask<B: Backend>(backend: &B, viewer: &Viewer, query: &str, variables: Value) -> Answer {
-    ask_request(backend, viewer, Request::new(query).variables(Variables::from_json(variables))).await
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct MyHubs {
+    hubs: Vec<Named>,
 }
 
-/// [`ask`], for a request that carries more than a query and variables.
-pub(crate) async fn ask_request<B: Backend>(backend: &B, viewer: &Viewer, request: Request) -> Answer {
-    let response = backend.execute(viewer.clone(), request).await;
-    let errors = response
-        .errors
-        .iter()
-        .map(|error| {
-            let extension = |key: &str| {
-                error.extensions.as_ref().and_then(|e| e.get(key)).and_then(|v| match v {
-                    async_graphql::Value::String(text) => Some(text.clone()),
-                    _ => None,
-                })
-            };
-            (extension("field"), extension("code"), error.message.clone())
-        })
-        .collect();
-    let data = response.data.into_json().unwrap_or(Value::Null);
-    Answer { data, errors, headers: response.http_headers }
+/// What `logFeedback` answers.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Logged {
+    text: String,
 }
 
-/// The page's own name for a field the API named: `input.saidOn` → `said_on`,
-/// `input.themes[1]` → `themes`.
-pub(crate) fn field_id(api_field: &str) -> String {
-    let field = api_field.strip_prefix("input.").unwrap_or(api_field);
-    let field = field.split('[').next().unwrap_or(field);
-    let mut id = String::new();
-    for c in field.chars() {
-        if c.is_ascii_uppercase() {
-            id.push('_');
-            id.push(c.to_ascii_lowercase());
-        } else {
-            id.push(c);
-        }
-    }
-    id
-}
-
-/// A message from the API in words for the page: the API's `field: message` loses its prefix.
-pub(crate) fn plain(message: &str) -> String {
-    let message = message.split_once(": ").map_or(message, |(_, rest)| rest);
-    let mut chars = message.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
-/// A text field of a GraphQL answer, or "" when it is missing or not text.
-pub(crate) fn text<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_default()
-}
-
-/// The answer to a form whose CSRF token is not the session's: it changes nothing.
-pub(crate) fn expired() -> Response {
-    (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.").into_response()
-}
-
-pub(crate) fn see_login() -> Response {
-    Redirect::to("/login").into_response()
-}
-
-/// A page for some roles: `None` when the viewer has one of them, otherwise a plain "not for you" page
-/// (403) that shows nothing of what the page holds. The API refuses the same people anyway;
-/// this spares them forms they cannot use.
-pub(crate) fn only_for(viewer: &Viewer, csrf: &str, roles: &[heard_access::Role], whose: &str) -> Option<Response> {
-    if roles.iter().any(|role| viewer.actor.has(*role)) {
-        return None;
-    }
-    let body = html! {
-        h1 { "This page is for " (whose) }
-        p { "What you can do is on your home page." }
-        p { a href="/" { "Back to your tasks" } }
-    };
-    Some((StatusCode::FORBIDDEN, page(viewer, "Not available", Some(csrf), body)).into_response())
-}
-
-fn with_cookies(mut response: Response, headers: &HeaderMap) -> Response {
-    for value in headers.get_all(header::SET_COOKIE) {
-        response.headers_mut().append(header::SET_COOKIE, value.clone());
-    }
-    response
+/// What the home page asks about the person.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Me {
+    #[serde(default)]
+    display_name: Option<String>,
 }
 
 /// `GET /`: a welcome, and the person's tasks once logged in.
-pub async fn home<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> Markup {
-    let viewer = backend.viewer(&headers);
-    let csrf = backend.csrf_token(&headers);
+pub async fn home<B: Backend>(State(backend): State<B>, Visitor { viewer, csrf }: Visitor) -> Markup {
     let csrf = csrf.as_deref();
     if !viewer.actor.is_authenticated() {
         let hubs = ask(&backend, &viewer, "{ hubs(first: 100) { edges { node { id name } } } }", json!({})).await;
-        let hubs = hubs.data["hubs"]["edges"].as_array().cloned().unwrap_or_default();
+        let hubs = hubs.decode::<Connection<Named>>("hubs").unwrap_or_default().nodes();
         return page(
             &viewer,
             "Welcome",
@@ -136,22 +81,24 @@ pub async fn home<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> M
                 p { "Each hub publishes what people told it and what changed. No login needed." }
                 ul class="link-list" {
                     @for hub in &hubs {
-                        @let id = hub["node"]["id"].as_str().unwrap_or_default();
-                        li { a href={ "/public/you-said-we-did/" (id) } { (hub["node"]["name"].as_str().unwrap_or(id)) } }
+                        li { a href={ "/public/you-said-we-did/" (hub.id) } { (hub.name) } }
                     }
                 }
             },
         );
     }
     let me = ask(&backend, &viewer, "{ me { displayName roles hubs { id name } } }", json!({})).await;
-    let name = me.data["me"]["displayName"].as_str().unwrap_or("there").to_owned();
+    let name = me.decode::<Me>("me").and_then(|me| me.display_name).unwrap_or_else(|| "there".to_owned());
+    // Hub members, coordinators and advocates raise complaints with the person beside them;
+    // the complaints team has its queue instead.
+    let raises_with_people = may(&viewer, Action::LogFeedback) || may(&viewer, Action::RelayComplaint);
     page(
         &viewer,
         "Your tasks",
         csrf,
         html! {
             h1 { "Hello, " (name) }
-            @if viewer.actor.has(heard_access::Role::HubMember) || viewer.actor.has(heard_access::Role::HubCoordinator) {
+            @if may(&viewer, Action::LogFeedback) {
                 section class="card" aria-labelledby="log-title" {
                     h2 id="log-title" { "Log what people said" }
                     p { "During a forum, a drop-in or a one-to-one: one point per item, in the speaker's own words." }
@@ -159,42 +106,42 @@ pub async fn home<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> M
                     p { a href="/meetings/new" { "Record a meeting: attendance and minutes" } }
                 }
             }
-            @if viewer.actor.has(heard_access::Role::HubCoordinator) {
+            @if may(&viewer, Action::ViewQueue) {
                 section class="card" aria-labelledby="moderate-title" {
                     h2 id="moderate-title" { "Moderate before anything leaves the hub" }
                     p { "Redact what could identify someone, then share or hold each item." }
                     p { a class="button" href="/moderation" { "Open the moderation queue" } }
                 }
             }
-            @if viewer.actor.has(heard_access::Role::Advocate) {
+            @if may(&viewer, Action::ReferCase) {
                 section class="card" aria-labelledby="cases-title" {
                     h2 id="cases-title" { "My cases" }
                     p { "The people you advocate for, one issue at a time." }
                     p { a class="button" href="/cases" { "Open my cases" } }
                 }
             }
-            @if viewer.actor.has(heard_access::Role::ComplaintsHandler) {
+            @if may(&viewer, Action::HandleComplaint) {
                 section class="card" aria-labelledby="complaints-title" {
                     h2 id="complaints-title" { "Complaints" }
                     p { "Open complaints, the most urgent first, with their working-day clocks." }
                     p { a class="button" href="/complaints" { "Open the complaints queue" } }
                 }
             }
-            @if [heard_access::Role::HubMember, heard_access::Role::HubCoordinator, heard_access::Role::Advocate].iter().any(|role| viewer.actor.has(*role)) {
+            @if raises_with_people {
                 section class="card" aria-labelledby="raise-title" {
                     h2 id="raise-title" { "Raise a complaint" }
                     p { "Someone feels a service broke the Bill of Rights? Record their complaint with them. It is acknowledged within 3 working days." }
                     p { a href="/complaints/new" { "Raise a complaint" } }
                 }
             }
-            @if viewer.actor.has(heard_access::Role::ProviderResponder) {
+            @if may(&viewer, Action::AnswerForProvider) {
                 section class="card" aria-labelledby="provider-title" {
                     h2 id="provider-title" { "Complaints about your service" }
                     p { "Complaints made about your service under the Bill of Rights, and where each one stands. Who made them is not shown." }
                     p { a class="button" href="/complaints" { "See the complaints" } }
                 }
             }
-            @if viewer.actor.has(heard_access::Role::Commissioner) {
+            @if may(&viewer, Action::RecordDecision) {
                 section class="card" aria-labelledby="dashboard-title" {
                     h2 id="dashboard-title" { "What people are telling you" }
                     p { "Feedback by theme over time, how many loops closed, how fast you answered, and complaints by right." }
@@ -339,25 +286,18 @@ struct FeedbackForm {
 }
 
 impl FeedbackForm {
-    fn from_pairs(pairs: &[(String, String)]) -> (FeedbackForm, String) {
-        let mut form = FeedbackForm::default();
-        let mut csrf = String::new();
-        for (key, value) in pairs {
-            match key.as_str() {
-                "hub" => form.hub = value.clone(),
-                "text" => form.text = value.clone(),
-                "channel" => form.channel = value.clone(),
-                "themes" => form.themes.push(value.clone()),
-                "speaker" => form.speaker = value.clone(),
-                "speaker_name" => form.speaker_name = value.clone(),
-                "consent" => form.consent = value.clone(),
-                "said_on" => form.said_on = value.clone(),
-                "about" => form.about = value.clone(),
-                "csrf_token" => csrf = value.clone(),
-                _ => {}
-            }
+    fn from_fields(fields: &Fields) -> FeedbackForm {
+        FeedbackForm {
+            hub: fields.value("hub"),
+            text: fields.value("text"),
+            channel: fields.value("channel"),
+            themes: fields.values("themes"),
+            speaker: fields.value("speaker"),
+            speaker_name: fields.value("speaker_name"),
+            consent: fields.value("consent"),
+            said_on: fields.value("said_on"),
+            about: fields.value("about"),
         }
-        (form, csrf)
     }
 }
 
@@ -395,34 +335,14 @@ async fn feedback_page<B: Backend>(
     logged: Option<&str>,
 ) -> Markup {
     let answer = ask(backend, viewer, "{ me { hubs { id name } } themes { id name parent } }", json!({})).await;
-    let hubs: Vec<(String, String)> = answer.data["me"]["hubs"]
-        .as_array()
-        .map(|hubs| {
-            hubs.iter()
-                .map(|hub| {
-                    (
-                        hub["id"].as_str().unwrap_or_default().to_owned(),
-                        hub["name"].as_str().unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let themes: Vec<(String, String)> = answer.data["themes"]
-        .as_array()
-        .map(|themes| {
-            themes
-                .iter()
-                .filter(|theme| !theme["parent"].is_null())
-                .map(|theme| {
-                    (
-                        theme["id"].as_str().unwrap_or_default().to_owned(),
-                        theme["name"].as_str().unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let reference = answer.decode_all::<FeedbackReference>();
+    let hubs: Vec<(String, String)> = reference.me.hubs.into_iter().map(|hub| (hub.id, hub.name)).collect();
+    let themes: Vec<(String, String)> = reference
+        .themes
+        .into_iter()
+        .filter(|theme| theme.parent.is_some())
+        .map(|theme| (theme.id, theme.name))
+        .collect();
     let title = if errors.is_empty() { "Log feedback" } else { "Error: Log feedback" };
     page(
         viewer,
@@ -456,35 +376,18 @@ async fn feedback_page<B: Backend>(
     )
 }
 
-fn today() -> String {
-    jiff::Zoned::now().date().to_string()
-}
-
 /// `GET /feedback/new`: the form, ready for a meeting.
-pub async fn log_feedback_form<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    let csrf = csrf.as_str();
+pub async fn log_feedback_form<B: Backend>(State(backend): State<B>, SignedIn { viewer, csrf }: SignedIn) -> Response {
     let form = FeedbackForm { said_on: today(), ..FeedbackForm::default() };
-    feedback_page(&backend, &viewer, csrf, &form, &Errors::default(), None).await.into_response()
+    feedback_page(&backend, &viewer, &csrf, &form, &Errors::default(), None).await.into_response()
 }
 
 /// `POST /feedback/new`: `logFeedback`; on success the form comes back for the next item,
 /// keeping the hub, place and date.
-pub async fn log_feedback<B: Backend>(
-    State(backend): State<B>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
+pub async fn log_feedback<B: Backend>(State(backend): State<B>, posted: PostedForm) -> Response {
+    let PostedForm { viewer, csrf, form: fields } = posted;
     let csrf = csrf.as_str();
-    let (form, token) = FeedbackForm::from_pairs(&fields);
-    if !backend.csrf_matches(&viewer, &token) {
-        return expired();
-    }
+    let form = FeedbackForm::from_fields(&fields);
     let mut errors = Errors::default();
     if form.text.trim().is_empty() {
         errors.add("text", "Write what they said");
@@ -513,8 +416,8 @@ pub async fn log_feedback<B: Backend>(
         )
         .await;
         if answer.errors.is_empty() {
-            let text = answer.data["logFeedback"]["text"].as_str().unwrap_or_default();
-            let short: String = text.chars().take(80).collect();
+            let logged = answer.decode::<Logged>("logFeedback").unwrap_or_default();
+            let short: String = logged.text.chars().take(80).collect();
             let next = FeedbackForm {
                 hub: form.hub.clone(),
                 channel: form.channel.clone(),
@@ -531,26 +434,5 @@ pub async fn log_feedback<B: Backend>(
         }
     }
     let page = feedback_page(&backend, &viewer, csrf, &form, &errors, None).await;
-    let mut response = (StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn api_field_names_become_the_ids_of_the_fields_on_the_page() {
-        assert_eq!(field_id("input.saidOn"), "said_on");
-        assert_eq!(field_id("input.themes[1]"), "themes");
-        assert_eq!(field_id("hub"), "hub");
-        assert_eq!(field_id("input.speakerName"), "speaker_name");
-    }
-
-    #[test]
-    fn api_messages_lose_their_field_prefix_and_start_with_a_capital() {
-        assert_eq!(plain("input.text: write what they said"), "Write what they said");
-        assert_eq!(plain("the email or password is not right"), "The email or password is not right");
-    }
+    no_store((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }

@@ -4,20 +4,19 @@
 //! safeguarding queue: disclosures of risk routed to them, shown nowhere else, where they can
 //! record that the person narrowed or withdrew their consent.
 
-use axum::Form;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
-use heard_access::Role;
+use heard_access::Action;
 use maud::html;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::Backend;
+use crate::backend::ask;
+use crate::extract::{PostedForm, SignedIn};
 use crate::forms::{self, Errors};
+use crate::kit::{Connection, only_for, plain, urlencode};
 use crate::layout::page;
-use crate::moderation::urlencode;
-use crate::pages::{ask, expired, only_for, plain, see_login, signed_in};
 
 #[derive(Debug, Default, Deserialize)]
 pub struct ReportBackQuery {
@@ -27,12 +26,27 @@ pub struct ReportBackQuery {
     item: Option<String>,
 }
 
-fn answered_words(item: &Value) -> String {
-    match item["loopState"].as_str().unwrap_or_default() {
+/// A feedback item as this page asks for it; `text` is `null` once consent was withdrawn.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Item {
+    id: String,
+    hub: String,
+    text: Option<String>,
+    hub_name: Option<String>,
+    said_on: String,
+    loop_state: String,
+    acknowledged_on: Option<String>,
+    not_acted_on_reason: Option<String>,
+    consent: Option<String>,
+}
+
+fn answered_words(item: &Item) -> String {
+    match item.loop_state.as_str() {
         "ACKNOWLEDGED" => {
-            format!("Commissioners acknowledged it on {}.", item["acknowledgedOn"].as_str().unwrap_or(""))
+            format!("Commissioners acknowledged it on {}.", item.acknowledged_on.as_deref().unwrap_or(""))
         }
-        "NOT_ACTED_ON" => format!("Not acted on, because: {}", item["notActedOnReason"].as_str().unwrap_or("")),
+        "NOT_ACTED_ON" => format!("Not acted on, because: {}", item.not_acted_on_reason.as_deref().unwrap_or("")),
         "LINKED_TO_DECISION" => "It fed into a commissioning decision.".to_owned(),
         "DECISION_DONE" => "A decision it fed into is done: \u{201c}we did\u{201d}.".to_owned(),
         _ => String::new(),
@@ -42,17 +56,14 @@ fn answered_words(item: &Value) -> String {
 /// `GET /report-back`.
 pub async fn list<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
+    SignedIn { viewer, csrf }: SignedIn,
     Query(query): Query<ReportBackQuery>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::HubCoordinator], "hub coordinators") {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::ViewQueue, "hub coordinators") {
         return refused;
     }
     let csrf = csrf.as_str();
-    let mut items: Vec<Value> = Vec::new();
+    let mut items: Vec<Item> = Vec::new();
     for state in ["ACKNOWLEDGED", "NOT_ACTED_ON", "LINKED_TO_DECISION", "DECISION_DONE"] {
         for hub in &viewer.actor.hubs {
             let answer = ask(
@@ -62,9 +73,7 @@ pub async fn list<B: Backend>(
                 json!({ "f": { "hub": hub, "loopState": state } }),
             )
             .await;
-            if let Some(edges) = answer.data["feedbackItems"]["edges"].as_array() {
-                items.extend(edges.iter().map(|edge| edge["node"].clone()));
-            }
+            items.extend(answer.decode::<Connection<Item>>("feedbackItems").unwrap_or_default().nodes());
         }
     }
     let safeguarding = ask(
@@ -74,10 +83,7 @@ pub async fn list<B: Backend>(
         json!({}),
     )
     .await;
-    let risks: Vec<Value> = safeguarding.data["safeguardingQueue"]["edges"]
-        .as_array()
-        .map(|edges| edges.iter().map(|edge| edge["node"].clone()).collect())
-        .unwrap_or_default();
+    let risks = safeguarding.decode::<Connection<Item>>("safeguardingQueue").unwrap_or_default().nodes();
     let mut errors = Errors::default();
     if let Some(error) = &query.error {
         let field = query.item.as_deref().map(|item| format!("consent-{item}")).unwrap_or_default();
@@ -90,10 +96,10 @@ pub async fn list<B: Backend>(
         p class="lead" { "What commissioners did with what people said. Tell the hub at the next meeting, then record it here." }
         @if items.is_empty() { p { "Nothing is waiting to be reported back." } }
         @for item in &items {
-            @let id = item["id"].as_str().unwrap_or_default();
+            @let id = &item.id;
             article class="card item" aria-labelledby={ "rb-" (id) } {
-                h2 id={ "rb-" (id) } class="item-title" { (item["hubName"].as_str().unwrap_or("")) ", said on " (item["saidOn"].as_str().unwrap_or("")) }
-                blockquote { p { (item["text"].as_str().unwrap_or("(withdrawn)")) } }
+                h2 id={ "rb-" (id) } class="item-title" { (item.hub_name.as_deref().unwrap_or("")) ", said on " (item.said_on) }
+                blockquote { p { (item.text.as_deref().unwrap_or("(withdrawn)")) } }
                 p { strong { (answered_words(item)) } }
                 form method="post" action="/report-back" {
                     input type="hidden" name="csrf_token" value=(csrf);
@@ -107,13 +113,13 @@ pub async fn list<B: Backend>(
         p { "Follow your safeguarding procedure for each one. If the person tells you they want less of it used, or none of it, record that here." }
         @if risks.is_empty() { p { "There is nothing in your safeguarding queue." } }
         @for risk in &risks {
-            @let id = risk["id"].as_str().unwrap_or_default();
-            @let consent = risk["consent"].as_str().unwrap_or_default();
+            @let id = risk.id.as_str();
+            @let consent = risk.consent.as_deref().unwrap_or_default();
             article class="card item safeguarding-item" id={ "risk-" (id) } aria-labelledby={ "risk-title-" (id) } {
-                h3 id={ "risk-title-" (id) } class="item-title" { (risk["hubName"].as_str().unwrap_or("")) ", said on " (risk["saidOn"].as_str().unwrap_or("")) }
-                blockquote { p { (risk["text"].as_str().unwrap_or("(consent withdrawn: the words are no longer kept for use)")) } }
+                h3 id={ "risk-title-" (id) } class="item-title" { (risk.hub_name.as_deref().unwrap_or("")) ", said on " (risk.said_on) }
+                blockquote { p { (risk.text.as_deref().unwrap_or("(consent withdrawn: the words are no longer kept for use)")) } }
                 p class="meta" { "They agreed it could go to: " (crate::moderation::consent_words(consent).to_lowercase()) }
-                (crate::moderation::consent_form(csrf, "/report-back/consent", id, risk["hub"].as_str().unwrap_or(""), consent, &errors))
+                (crate::moderation::consent_form(csrf, "/report-back/consent", id, &risk.hub, consent, &errors))
             }
         }
     };
@@ -124,24 +130,12 @@ pub async fn list<B: Backend>(
 #[derive(Debug, Default, Deserialize)]
 pub struct ReportedForm {
     #[serde(default)]
-    csrf_token: String,
-    #[serde(default)]
     id: String,
 }
 
 /// `POST /report-back`: `recordFedBack`.
-pub async fn record<B: Backend>(
-    State(backend): State<B>,
-    headers: HeaderMap,
-    Form(form): Form<ReportedForm>,
-) -> Response {
-    let viewer = backend.viewer(&headers);
-    if !viewer.actor.is_authenticated() {
-        return see_login();
-    }
-    if !backend.csrf_matches(&viewer, &form.csrf_token) {
-        return expired();
-    }
+pub async fn record<B: Backend>(State(backend): State<B>, posted: PostedForm<ReportedForm>) -> Response {
+    let PostedForm { viewer, form, .. } = posted;
     let answer =
         ask(&backend, &viewer, "mutation($id: ID!) { recordFedBack(id: $id) { id } }", json!({ "id": form.id })).await;
     let url = match answer.errors.first() {
@@ -152,20 +146,9 @@ pub async fn record<B: Backend>(
 }
 
 /// `POST /report-back/consent`: `changeConsent` on an item in the safeguarding queue.
-pub async fn consent<B: Backend>(
-    State(backend): State<B>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Response {
-    let viewer = backend.viewer(&headers);
-    if !viewer.actor.is_authenticated() {
-        return see_login();
-    }
-    let value = |key: &str| fields.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default();
-    if !backend.csrf_matches(&viewer, &value("csrf_token")) {
-        return expired();
-    }
-    let id = value("id");
+pub async fn consent<B: Backend>(State(backend): State<B>, posted: PostedForm) -> Response {
+    let PostedForm { viewer, form: fields, .. } = posted;
+    let id = fields.value("id");
     let error = |message: &str| {
         let url = format!("/report-back?error={}&item={}#safeguarding", urlencode(message), urlencode(&id));
         Redirect::to(&url).into_response()

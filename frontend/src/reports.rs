@@ -9,7 +9,7 @@
 //! `reports.rs`): this module renders HTML for browsers only.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use heard_api::Viewer;
 use jiff::ToSpan;
@@ -19,26 +19,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
+use crate::backend::ask;
+use crate::extract::Visitor;
 use crate::forms::{self, Choices, Errors, Input};
+use crate::kit::{plain, text, urlencode};
 use crate::layout::page;
-use crate::moderation::urlencode;
-use crate::pages::{ask, plain, text};
 
 /// Where the printable report lives.
 const REPORT_PATH: &str = "/reports/you-said-we-did";
-
-/// The Print button's only behaviour: the Content-Security-Policy forbids inline scripts, so it
-/// comes as a file. Without JavaScript the button stays hidden and the page says how to print.
-const SCRIPT: &str = "// The report's Print button: shown only when JavaScript runs.\n\
-for (const button of document.querySelectorAll(\"button.print-report\")) {\n\
-  button.hidden = false;\n\
-  button.addEventListener(\"click\", () => window.print());\n\
-}\n";
-
-/// `GET /assets/reports.js`.
-async fn script() -> Response {
-    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], SCRIPT).into_response()
-}
 
 /// What a report is about. Everything empty means every hub, provider and theme, all dates.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -547,11 +535,9 @@ fn builder_page(
 /// beside their fields.
 async fn builder<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
+    Visitor { viewer, csrf }: Visitor,
     Query(form): Query<BuilderForm>,
 ) -> Response {
-    let viewer = backend.viewer(&headers);
-    let csrf = backend.csrf_token(&headers).filter(|_| viewer.actor.is_authenticated());
     let reference = Reference::ask(&backend, &viewer).await;
     if form.open.is_empty() {
         return builder_page(&viewer, csrf.as_deref(), &form, &Errors::default(), &reference).into_response();
@@ -781,11 +767,9 @@ async fn answer_report<B: Backend>(
 /// Someone not logged in sees the public version.
 async fn report<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
+    Visitor { viewer, csrf }: Visitor,
     Query(query): Query<ReportQuery>,
 ) -> Response {
-    let viewer = backend.viewer(&headers);
-    let csrf = backend.csrf_token(&headers).filter(|_| viewer.actor.is_authenticated());
     let csrf = csrf.as_deref();
     match query.format.trim() {
         "" | "html" => {}
@@ -809,9 +793,11 @@ async fn report<B: Backend>(
 }
 
 /// `GET /public/you-said-we-did/{hub}`: a hub's published page, no login needed.
-async fn public_hub<B: Backend>(State(backend): State<B>, headers: HeaderMap, Path(hub): Path<String>) -> Response {
-    let viewer = backend.viewer(&headers);
-    let csrf = backend.csrf_token(&headers).filter(|_| viewer.actor.is_authenticated());
+async fn public_hub<B: Backend>(
+    State(backend): State<B>,
+    Visitor { viewer, csrf }: Visitor,
+    Path(hub): Path<String>,
+) -> Response {
     let csrf = csrf.as_deref();
     let scope = Scope { hub: Some(hub), public: true, ..Scope::default() };
     let reference = Reference::ask(&backend, &Viewer::anonymous()).await;
@@ -828,7 +814,6 @@ pub fn routes<B: Backend>() -> axum::Router<B> {
         .route("/reports", get(builder::<B>))
         .route(REPORT_PATH, get(report::<B>))
         .route("/public/you-said-we-did/{hub}", get(public_hub::<B>))
-        .route("/assets/reports.js", get(script))
 }
 
 #[cfg(test)]

@@ -2,17 +2,17 @@
 //! it works without JavaScript, and every result is only what the person may see.
 
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use maud::{Markup, html};
+use maud::html;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::Backend;
+use crate::backend::ask;
+use crate::extract::SignedIn;
 use crate::forms::{self, Errors, Input};
+use crate::kit::{Connection, Highlight, highlighted, plain, urlencode};
 use crate::layout::page;
-use crate::moderation::urlencode;
-use crate::pages::{ask, plain, see_login, signed_in};
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct SearchQuery {
@@ -24,32 +24,39 @@ pub struct SearchQuery {
     loop_state: Option<String>,
 }
 
-/// The passage with its matches marked (`<mark>`); ranges are in characters.
-fn highlighted(fragment: &str, highlights: &[Value]) -> Markup {
-    let chars: Vec<char> = fragment.chars().collect();
-    let mut ranges: Vec<(usize, usize)> = highlights
-        .iter()
-        .filter_map(|h| Some((h["start"].as_u64()? as usize, h["end"].as_u64()? as usize)))
-        .filter(|(start, end)| start < end && *end <= chars.len())
-        .collect();
-    ranges.sort();
-    // (text, whether it matched), in order.
-    let mut pieces: Vec<(String, bool)> = Vec::new();
-    let mut at = 0;
-    for (start, end) in ranges {
-        if start < at {
-            continue;
-        }
-        pieces.push((chars[at..start].iter().collect(), false));
-        pieces.push((chars[start..end].iter().collect(), true));
-        at = end;
-    }
-    pieces.push((chars[at..].iter().collect(), false));
-    html! {
-        @for (text, matched) in &pieces {
-            @if *matched { mark { (text) } } @else { (text) }
-        }
-    }
+/// What a search found: how many match, the counts by hub, theme and loop state, and the best
+/// hits, each a passage with its matches and the item it comes from.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Found {
+    total: i64,
+    facets: Vec<Facet>,
+    #[serde(flatten)]
+    hits: Connection<Hit>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Facet {
+    dimension: String,
+    value: String,
+    count: i64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Hit {
+    fragment: String,
+    highlights: Vec<Highlight>,
+    item: HitItem,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct HitItem {
+    hub_name: Option<String>,
+    said_on: String,
+    loop_state: String,
 }
 
 fn link_with(query: &SearchQuery, key: &str, value: Option<&str>) -> String {
@@ -68,12 +75,9 @@ fn link_with(query: &SearchQuery, key: &str, value: Option<&str>) -> String {
 /// `GET /search?q=&hub=&theme=&loop=`.
 pub async fn search<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
+    SignedIn { viewer, csrf }: SignedIn,
     Query(query): Query<SearchQuery>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
     let csrf = csrf.as_str();
     let filter = json!({
         "hub": query.hub.clone().filter(|v| !v.is_empty()),
@@ -91,9 +95,9 @@ pub async fn search<B: Backend>(
     for (_, _, message) in &answer.errors {
         errors.add("q", plain(message));
     }
-    let result = &answer.data["searchFeedback"];
-    let hits = result["edges"].as_array().cloned().unwrap_or_default();
-    let facets = result["facets"].as_array().cloned().unwrap_or_default();
+    let result = answer.decode::<Found>("searchFeedback").unwrap_or_default();
+    let hits = result.hits.nodes();
+    let facets = result.facets;
     let facet_names = [("hub", "Hub"), ("theme", "Theme"), ("loop", "Where the loop stands")];
     let body = html! {
         (forms::summary(&errors))
@@ -108,20 +112,20 @@ pub async fn search<B: Backend>(
         p id="search-live" class="visually-hidden" aria-live="polite" {}
         div id="search-results" {
         @if answer.errors.is_empty() {
-            p role="status" data-search-status { (result["total"].as_i64().unwrap_or(0)) " items you may see match." }
+            p role="status" data-search-status { (result.total) " items you may see match." }
             @if query.hub.is_some() || query.theme.is_some() || query.loop_state.is_some() {
                 p { a href={ "/search?q=" (urlencode(&query.q)) } { "Clear the filters" } }
             }
             div class="search-layout" {
                 nav aria-label="Filters" class="facets" {
                     @for (dimension, label) in facet_names {
-                        @let values: Vec<&Value> = facets.iter().filter(|f| f["dimension"] == dimension).collect();
+                        @let values: Vec<&Facet> = facets.iter().filter(|f| f.dimension == dimension).collect();
                         @if !values.is_empty() {
                             h2 { (label) }
                             ul {
                                 @for facet in values {
-                                    @let value = facet["value"].as_str().unwrap_or_default();
-                                    li { a href=(link_with(&query, dimension, Some(value))) { (value.replace(['_', '-'], " ")) " (" (facet["count"]) ")" } }
+                                    @let value = facet.value.as_str();
+                                    li { a href=(link_with(&query, dimension, Some(value))) { (value.replace(['_', '-'], " ")) " (" (facet.count) ")" } }
                                 }
                             }
                         }
@@ -129,12 +133,11 @@ pub async fn search<B: Backend>(
                 }
                 ol class="results" {
                     @for hit in &hits {
-                        @let node = &hit["node"];
                         li {
-                            p class="fragment" { (highlighted(node["fragment"].as_str().unwrap_or(""), node["highlights"].as_array().map(Vec::as_slice).unwrap_or(&[]))) }
+                            p class="fragment" { (highlighted(&hit.fragment, &hit.highlights)) }
                             p class="meta" {
-                                (node["item"]["hubName"].as_str().unwrap_or("")) " · " (node["item"]["saidOn"].as_str().unwrap_or("")) " · "
-                                (node["item"]["loopState"].as_str().unwrap_or("").replace('_', " ").to_lowercase())
+                                (hit.item.hub_name.as_deref().unwrap_or("")) " · " (hit.item.said_on) " · "
+                                (hit.item.loop_state.replace('_', " ").to_lowercase())
                             }
                         }
                     }
@@ -151,13 +154,7 @@ pub async fn search<B: Backend>(
 /// This page's routes.
 pub fn routes<B: Backend>() -> axum::Router<B> {
     use axum::routing::get;
-    axum::Router::new().route("/search", get(search::<B>)).route("/assets/search.js", get(script))
-}
-
-/// `GET /assets/search.js`: search as you type, for browsers that run JavaScript.
-async fn script() -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../assets/search.js"))
-        .into_response()
+    axum::Router::new().route("/search", get(search::<B>))
 }
 
 #[cfg(test)]
@@ -166,10 +163,11 @@ mod tests {
 
     #[test]
     fn matches_are_marked_by_character_and_the_rest_is_escaped() {
-        let marked = highlighted("é <pharmacy> ok", &[json!({ "start": 3, "end": 11 })]).into_string();
+        let at = |start, end| Highlight { start, end };
+        let marked = highlighted("é <pharmacy> ok", &[at(3, 11)]).into_string();
         assert_eq!(marked, "é &lt;<mark>pharmacy</mark>&gt; ok");
-        let overlapping = highlighted("abcdef", &[json!({ "start": 0, "end": 3 }), json!({ "start": 2, "end": 4 })]);
+        let overlapping = highlighted("abcdef", &[at(0, 3), at(2, 4)]);
         assert_eq!(overlapping.into_string(), "<mark>abc</mark>def");
-        assert_eq!(highlighted("abc", &[json!({ "start": 2, "end": 9 })]).into_string(), "abc", "out of range ignored");
+        assert_eq!(highlighted("abc", &[at(2, 9)]).into_string(), "abc", "out of range ignored");
     }
 }

@@ -2,22 +2,21 @@
 //! oldest first: acknowledge it, say "not acted on, because …", or link it to a decision.
 //! Each answer goes back to the hub, so that the people who spoke hear what happened.
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use heard_access::Role;
+use heard_access::Action;
 use heard_api::Viewer;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
-
+use crate::backend::ask;
+use crate::extract::{PostedForm, SignedIn};
 use crate::forms::{self, Errors, value_of};
+use crate::kit::{Connection, only_for, plain, urlencode};
 use crate::layout::page;
-use crate::moderation::urlencode;
-use crate::pages::{ask, expired, only_for, plain, see_login, signed_in, text};
 
 /// Items on one page.
 const PAGE: i64 = 20;
@@ -73,36 +72,93 @@ const LIST_QUERY: &str = "query($state: LoopState!, $last: Int!, $before: String
   decisions(first: 100) { edges { node { id title status } } }
 }";
 
+/// What the list asks: a page of items, how many wait on each tab, and the decisions an item
+/// can be linked to. `feedbackItems` is `None` when the API refused the list.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ListData {
+    feedback_items: Option<ItemPage>,
+    waiting: Option<Total>,
+    acknowledged: Option<Total>,
+    decisions: Option<Connection<DecisionChoice>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ItemPage {
+    page_info: PageInfo,
+    #[serde(flatten)]
+    items: Connection<SharedItem>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct PageInfo {
+    has_previous_page: bool,
+    start_cursor: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Total {
+    total: i64,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DecisionChoice {
+    id: String,
+    title: String,
+    status: String,
+}
+
+/// A shared item; its words are `None` once the speaker changed their consent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct SharedItem {
+    id: String,
+    text: Option<String>,
+    hub_name: Option<String>,
+    said_on: String,
+    shared_at: Option<String>,
+    about: Option<String>,
+    themes: Vec<Theme>,
+    loop_state: String,
+    acknowledged_on: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Theme {
+    name: String,
+}
+
 async fn list_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, view: &View) -> Response {
     let (state, loop_state, label) = tab(&view.state);
     let before = Some(view.before.as_str()).filter(|b| !b.is_empty());
     let answer = ask(backend, viewer, LIST_QUERY, json!({ "state": loop_state, "last": PAGE, "before": before })).await;
-    if answer.data["feedbackItems"].is_null() {
+    let data = answer.decode_all::<ListData>();
+    let Some(connection) = data.feedback_items else {
         let message = answer.errors.first().map_or_else(|| "This list is not available.".to_owned(), |e| plain(&e.2));
         let body = html! { h1 { "Shared feedback" } p { (message) } };
         return (StatusCode::FORBIDDEN, page(viewer, "Shared feedback", Some(csrf), body)).into_response();
-    }
-    let connection = &answer.data["feedbackItems"];
+    };
+    let newer = connection.page_info.has_previous_page;
+    let newer_cursor = connection.page_info.start_cursor.clone().unwrap_or_default();
     // The API lists newest first; the last page of that is the oldest, shown oldest first.
-    let mut items: Vec<Value> = connection["edges"]
-        .as_array()
-        .map(|edges| edges.iter().map(|edge| edge["node"].clone()).collect())
-        .unwrap_or_default();
+    let mut items = connection.items.nodes();
     items.reverse();
-    let newer = connection["pageInfo"]["hasPreviousPage"] == true;
-    let newer_cursor = text(&connection["pageInfo"], "startCursor");
     let decisions: Vec<(String, String)> = std::iter::once((String::new(), "Choose a decision".to_owned()))
         .chain(
-            answer.data["decisions"]["edges"]
-                .as_array()
+            data.decisions
+                .unwrap_or_default()
+                .nodes()
                 .into_iter()
-                .flatten()
-                .map(|edge| &edge["node"])
-                .filter(|d| !matches!(text(d, "status"), "NOT_TAKEN" | "WITHDRAWN"))
-                .map(|d| (text(d, "id").to_owned(), text(d, "title").to_owned())),
+                .filter(|d| !matches!(d.status.as_str(), "NOT_TAKEN" | "WITHDRAWN"))
+                .map(|d| (d.id, d.title)),
         )
         .collect();
-    let counts = [answer.data["waiting"]["total"].as_i64(), answer.data["acknowledged"]["total"].as_i64()];
+    let counts = [data.waiting.map(|found| found.total), data.acknowledged.map(|found| found.total)];
     let errors = &view.errors;
     let title = if errors.is_empty() { "Shared feedback" } else { "Error: Shared feedback" };
     let body = html! {
@@ -131,7 +187,7 @@ async fn list_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, view: &
             (item_card(csrf, item, state, &view.before, &decisions, view))
         }
         @if newer {
-            p { a class="button button--secondary" href=(list_url(state, newer_cursor, None)) { "Show more recent items" } }
+            p { a class="button button--secondary" href=(list_url(state, &newer_cursor, None)) { "Show more recent items" } }
         }
         @if before.is_some() {
             p { a href=(list_url(state, "", None)) { "Back to the oldest" } }
@@ -143,13 +199,13 @@ async fn list_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, view: &
 
 fn item_card(
     csrf: &str,
-    item: &Value,
+    item: &SharedItem,
     state: &str,
     before: &str,
     decisions: &[(String, String)],
     view: &View,
 ) -> Markup {
-    let id = text(item, "id");
+    let id = item.id.as_str();
     let heading = format!("item-{id}");
     let reason_id = format!("reason-{id}");
     let decision_id = format!("decision-{id}");
@@ -164,21 +220,21 @@ fn item_card(
     };
     html! {
         article class="card shared-item" id={ "card-" (id) } aria-labelledby=(heading) tabindex="-1" {
-            h3 class="item-title" id=(heading) { "Said at " (text(item, "hubName")) " on " (text(item, "saidOn")) }
-            @match item["text"].as_str() {
+            h3 class="item-title" id=(heading) { "Said at " (item.hub_name.as_deref().unwrap_or_default()) " on " (item.said_on) }
+            @match &item.text {
                 Some(words) => { blockquote { p { (words) } } }
                 None => { p class="hint" { "The words are no longer shown: the person who said it changed their consent." } }
             }
             p class="meta" {
-                @if let Some(about) = item["about"].as_str() { "About " (about) " · " }
-                @for theme in item["themes"].as_array().into_iter().flatten() { (text(theme, "name")) " · " }
-                "Shared " (text(item, "sharedAt").get(..10).unwrap_or_default())
-                @if let Some(on) = item["acknowledgedOn"].as_str() { " · Acknowledged " (on) }
+                @if let Some(about) = &item.about { "About " (about) " · " }
+                @for theme in &item.themes { (theme.name) " · " }
+                "Shared " (item.shared_at.as_deref().unwrap_or_default().get(..10).unwrap_or_default())
+                @if let Some(on) = &item.acknowledged_on { " · Acknowledged " (on) }
             }
             @if let Some(error) = errors.of(&format!("card-{id}")) {
                 p class="field-error" { span class="visually-hidden" { "Error: " } (error) }
             }
-            @if text(item, "loopState") == "SHARED" {
+            @if item.loop_state == "SHARED" {
                 form class="inline-action" method="post" action="/shared/acknowledge" {
                     (keep)
                     button class="button" type="submit" aria-describedby=(heading) { "Acknowledge" }
@@ -211,13 +267,10 @@ fn item_card(
 /// `GET /shared?state=new|acknowledged&before=`.
 pub async fn list<B: Backend>(
     State(backend): State<B>,
-    headers: HeaderMap,
+    SignedIn { viewer, csrf }: SignedIn,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Commissioner], "commissioners") {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::RecordDecision, "commissioners") {
         return refused;
     }
     let view = View { state: query.state, before: query.before, done: query.done, ..View::default() };
@@ -263,7 +316,7 @@ pub(crate) fn action_for(
 
 /// Where an error the API gave on `action` goes on the page.
 pub(crate) fn field_for(action: &str, api_field: Option<&str>, item: &str) -> String {
-    match (action, api_field.map(crate::pages::field_id).as_deref()) {
+    match (action, api_field.map(crate::kit::field_id).as_deref()) {
         ("answer", _) => format!("reason-{item}"),
         ("link", Some("rationale")) => format!("rationale-{item}"),
         ("link", _) => format!("decision-{item}"),
@@ -275,17 +328,10 @@ pub(crate) fn field_for(action: &str, api_field: Option<&str>, item: &str) -> St
 pub async fn act<B: Backend>(
     State(backend): State<B>,
     Path(action): Path<String>,
-    headers: HeaderMap,
-    Form(pairs): Form<Vec<(String, String)>>,
+    PostedForm { viewer, csrf, form: pairs }: PostedForm<Vec<(String, String)>>,
 ) -> Response {
-    let Some((viewer, csrf)) = signed_in(&backend, &headers) else {
-        return see_login();
-    };
-    if let Some(refused) = only_for(&viewer, &csrf, &[Role::Commissioner], "commissioners") {
+    if let Some(refused) = only_for(&viewer, &csrf, Action::RecordDecision, "commissioners") {
         return refused;
-    }
-    if !backend.csrf_matches(&viewer, &value_of(&pairs, "csrf_token")) {
-        return expired();
     }
     if !["acknowledge", "answer", "link"].contains(&action.as_str()) {
         return (StatusCode::NOT_FOUND, "There is no such action.").into_response();

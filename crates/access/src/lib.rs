@@ -194,10 +194,19 @@ pub enum Action {
     AnswerFeedback,
     /// Read a "you said, we did" report; without a login, its public version.
     ViewReport,
+    /// Build a "you said, we did" report to take to a meeting (the report builder in the web
+    /// UI's tasks): commissioners and hub coordinators. Reading a report is `ViewReport`.
+    BuildReport,
+    /// Pass on a complaint for someone as their advocate (a complaint "relayed by an
+    /// advocate"): advocates.
+    RelayComplaint,
+    /// Answer, for one provider, for what is said about it: the complaints about it, without
+    /// who made them. Each complaint is then checked with `ViewComplaint`.
+    AnswerForProvider,
 }
 
 impl Action {
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 34] = [
         Action::ViewAccount,
         Action::ListAccounts,
         Action::CreateAccount,
@@ -229,6 +238,9 @@ impl Action {
         Action::ViewDecision,
         Action::AnswerFeedback,
         Action::ViewReport,
+        Action::BuildReport,
+        Action::RelayComplaint,
+        Action::AnswerForProvider,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -264,6 +276,9 @@ impl Action {
             Action::ViewDecision => "view_decision",
             Action::AnswerFeedback => "answer_feedback",
             Action::ViewReport => "view_report",
+            Action::BuildReport => "build_report",
+            Action::RelayComplaint => "relay_complaint",
+            Action::AnswerForProvider => "answer_for_provider",
         }
     }
 
@@ -487,6 +502,8 @@ pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
         (ViewAccessLog, _) => Decision::deny("only administrators can read the access log"),
         (EditReferenceData, _) => Decision::deny("only administrators can change hubs and providers"),
         (LogFeedback | RecordMeeting, Resource::Hub { hub }) if in_hub(hub, &HUB_ROLES) => Decision::Allow,
+        // Whether logging feedback is part of what they do at all (for some hub of theirs).
+        (LogFeedback, Resource::System) if HUB_ROLES.iter().any(|role| actor.has(*role)) => Decision::Allow,
         (LogFeedback | RecordMeeting, _) => Decision::deny("only members of this hub can do this"),
         (ViewQueue, Resource::Hub { hub }) if in_hub(hub, &[Role::HubCoordinator]) => Decision::Allow,
         (ViewQueue, Resource::System) if actor.has(Role::HubCoordinator) => Decision::Allow,
@@ -567,6 +584,14 @@ pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
             Some(_) => Decision::deny("only commissioners answer shared feedback"),
         },
         (AnswerFeedback, _) => Decision::deny("only commissioners answer shared feedback"),
+        (BuildReport, Resource::System) if actor.has(Role::Commissioner) || actor.has(Role::HubCoordinator) => {
+            Decision::Allow
+        }
+        (BuildReport, _) => Decision::deny("reports are built by commissioners and hub coordinators"),
+        (RelayComplaint, Resource::System) if actor.has(Role::Advocate) => Decision::Allow,
+        (RelayComplaint, _) => Decision::deny("only advocates relay complaints"),
+        (AnswerForProvider, Resource::System) if actor.has(Role::ProviderResponder) => Decision::Allow,
+        (AnswerForProvider, _) => Decision::deny("only provider responders answer for a provider"),
         _ => Decision::deny("this is not something your role can do"),
     }
 }

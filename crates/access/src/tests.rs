@@ -107,6 +107,7 @@ fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
         (EditReferenceData, "out of scope", Resource::ReferenceData, "FFFFFFAU"),
         (LogFeedback, "in scope: their hub", hub(ARUN), "AAFFFFFU"),
         (LogFeedback, "out of scope: another hub", hub(CRAWLEY), "FFFFFFFU"),
+        (LogFeedback, "in scope: anywhere (some hub of theirs)", Resource::System, "AAFFFFFU"),
         (RecordMeeting, "in scope: their hub", hub(ARUN), "AAFFFFFU"),
         (RecordMeeting, "out of scope: another hub", hub(CRAWLEY), "FFFFFFFU"),
         (ViewQueue, "in scope: their hub", hub(ARUN), "FAFFFFFU"),
@@ -251,6 +252,12 @@ fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
         ),
         (ViewReport, "in scope", Resource::System, "AAAAAAAA"),
         (ViewReport, "out of scope", Resource::System, "AAAAAAAA"),
+        (BuildReport, "in scope", Resource::System, "FAFFAFFU"),
+        (BuildReport, "out of scope: a single hub", hub(ARUN), "FFFFFFFU"),
+        (RelayComplaint, "in scope", Resource::System, "FFAFFFFU"),
+        (RelayComplaint, "out of scope: a complaint", complaint("cgl", Some(own())), "FFFFFFFU"),
+        (AnswerForProvider, "in scope", Resource::System, "FFFFFAFU"),
+        (AnswerForProvider, "out of scope: a complaint about their provider", complaint("cgl", None), "FFFFFFFU"),
     ]
 }
 

@@ -1,0 +1,90 @@
+//! What the web UI needs from the server that hosts it, and how a page asks it.
+//!
+//! The gateway implements [`Backend`]: who is asking (from the session cookie), the CSRF check
+//! for forms, the login form's visit token, and GraphQL run in process on the schema the API
+//! serves. Pages never call [`Backend::execute`] themselves: they [`ask`], which runs the
+//! request as the person looking and hands back an [`Answer`] (its data, and its errors as
+//! field, code and message). [`Answer::decode`] reads a part of the data into a typed struct.
+
+use std::future::Future;
+
+use async_graphql::{Request, Variables};
+use axum::http::HeaderMap;
+use heard_api::Viewer;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+/// What the web UI needs from the server that hosts it.
+pub trait Backend: Clone + Send + Sync + 'static {
+    /// Who is asking, from the request's session cookie (anonymous when there is none).
+    fn viewer(&self, headers: &HeaderMap) -> Viewer;
+    /// The session's CSRF token, to put into forms (from its readable cookie).
+    fn csrf_token(&self, headers: &HeaderMap) -> Option<String>;
+    /// Whether a form's CSRF token belongs to the viewer's session.
+    fn csrf_matches(&self, viewer: &Viewer, token: &str) -> bool;
+    /// A new visit to the login form: the `Set-Cookie` header value that names it, and the
+    /// token the form must send back.
+    fn login_challenge(&self) -> (String, String);
+    /// Whether a posted login form came from Heard's own login page in this browser: its
+    /// token matches the visit cookie, and the browser says the post came from this site.
+    fn login_form_is_ours(&self, headers: &HeaderMap, token: &str) -> bool;
+    /// Runs a GraphQL request as `viewer` against the schema the API serves. The request may
+    /// carry `heard_api::ClientIp`, which the server puts into each HTTP request's extensions.
+    fn execute(
+        &self,
+        viewer: Viewer,
+        request: async_graphql::Request,
+    ) -> impl Future<Output = async_graphql::Response> + Send;
+}
+
+/// The logged-in person and their session's CSRF token for forms; `None` sends them to log in.
+pub(crate) fn signed_in<B: Backend>(backend: &B, headers: &HeaderMap) -> Option<(Viewer, String)> {
+    let viewer = backend.viewer(headers);
+    let token = backend.csrf_token(headers).filter(|_| viewer.actor.is_authenticated())?;
+    Some((viewer, token))
+}
+
+/// What GraphQL answered: its data, and its errors as (field, code, message).
+pub(crate) struct Answer {
+    pub data: Value,
+    pub errors: Vec<(Option<String>, Option<String>, String)>,
+    pub headers: HeaderMap,
+}
+
+impl Answer {
+    /// The data's field `key` as a typed struct; `None` when it is missing, null or of
+    /// another shape (the page then shows what it shows for nothing found).
+    pub fn decode<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.data.get(key).filter(|value| !value.is_null()).and_then(|value| T::deserialize(value).ok())
+    }
+
+    /// The whole of the data as a typed struct, each field defaulted when it is missing.
+    pub fn decode_all<T: DeserializeOwned + Default>(&self) -> T {
+        T::deserialize(&self.data).unwrap_or_default()
+    }
+}
+
+/// Runs `query` with `variables` as `viewer`.
+pub(crate) async fn ask<B: Backend>(backend: &B, viewer: &Viewer, query: &str, variables: Value) -> Answer {
+    ask_request(backend, viewer, Request::new(query).variables(Variables::from_json(variables))).await
+}
+
+/// [`ask`], for a request that carries more than a query and variables.
+pub(crate) async fn ask_request<B: Backend>(backend: &B, viewer: &Viewer, request: Request) -> Answer {
+    let response = backend.execute(viewer.clone(), request).await;
+    let errors = response
+        .errors
+        .iter()
+        .map(|error| {
+            let extension = |key: &str| {
+                error.extensions.as_ref().and_then(|e| e.get(key)).and_then(|v| match v {
+                    async_graphql::Value::String(text) => Some(text.clone()),
+                    _ => None,
+                })
+            };
+            (extension("field"), extension("code"), error.message.clone())
+        })
+        .collect();
+    let data = response.data.into_json().unwrap_or(Value::Null);
+    Answer { data, errors, headers: response.http_headers }
+}

@@ -1,0 +1,135 @@
+//! `/complaints`: the queue. A handler's open complaints ordered by how urgent their clock is,
+//! each with its next one-click step, and closed ones on a second tab; a provider responder's
+//! complaints about their service; an advocate's complaints they relayed.
+
+use super::*;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct QueueQuery {
+    pub(super) done: Option<String>,
+    pub(super) error: Option<String>,
+    pub(super) item: Option<String>,
+    pub(super) show: Option<String>,
+}
+
+pub(super) const QUEUE_FIELDS: &str = "id receivedOn providerName stage outcome closedOn whatHappened articles { number label } \
+    clock { stage acknowledgeBy respondBy workingDaysLeft overdue urgent paused needsExplanation }";
+
+/// Most urgent first: fewest working days left; paused and clock-less ones last.
+pub(super) fn by_urgency(complaints: &mut [Value]) {
+    complaints.sort_by_key(|c| {
+        (c["clock"]["workingDaysLeft"].as_i64().unwrap_or(i64::MAX), c["receivedOn"].as_str().unwrap_or("").to_owned())
+    });
+}
+
+/// `GET /complaints`: open complaints, most urgent first (or `?show=closed`).
+pub async fn queue<B: Backend>(
+    State(backend): State<B>,
+    SignedIn { viewer, csrf }: SignedIn,
+    Query(query): Query<QueueQuery>,
+) -> Response {
+    let csrf = csrf.as_str();
+    let handler = is_handler(&viewer);
+    let provider = may(&viewer, Action::AnswerForProvider) && !handler;
+    let advocate = may(&viewer, Action::RelayComplaint) && !handler;
+    let raiser = may_raise(&viewer);
+    let closed = query.show.as_deref() == Some("closed");
+    let answer = ask(
+        &backend,
+        &viewer,
+        &format!("query($open: Boolean!) {{ complaints(open: $open, first: 100) {{ edges {{ node {{ {QUEUE_FIELDS} }} }} }} }}"),
+        json!({ "open": !closed }),
+    )
+    .await;
+    if let Some((_, Some(code), message)) = answer.errors.first()
+        && code == "FORBIDDEN"
+    {
+        let body = html! { h1 { "Complaints" } p { (plain(message)) } };
+        return (StatusCode::FORBIDDEN, page(&viewer, "Complaints", Some(csrf), body)).into_response();
+    }
+    let mut complaints = nodes(&answer.data["complaints"]);
+    if closed {
+        complaints.sort_by(|a, b| text(b, "closedOn").cmp(text(a, "closedOn")));
+    } else {
+        by_urgency(&mut complaints);
+    }
+    let mut errors = Errors::default();
+    if let (Some(error), Some(item)) = (&query.error, &query.item) {
+        errors.add(&format!("complaint-{item}"), error.clone());
+    }
+    let done = query.done.as_deref().and_then(Step::from_slug).map(Step::done);
+    let overdue = complaints.iter().filter(|c| c["clock"]["overdue"] == true).count();
+    let heading = if handler {
+        "Complaints queue"
+    } else if provider {
+        "Complaints about your service"
+    } else if advocate {
+        "Complaints you passed on"
+    } else {
+        "Complaints"
+    };
+    let title = if errors.is_empty() { heading.to_owned() } else { format!("Error: {heading}") };
+    let body = html! {
+        (forms::summary(&errors))
+        @if let Some(done) = done { div class="notice" role="status" { p { (done) } } }
+        h1 { (heading) }
+        @if provider {
+            p class="lead" { "Complaints about your service under the Bill of Rights. You see what happened and the clock; you never see who complained. The complaints team handles each one." }
+        } @else if handler {
+            p class="lead" {
+                @if closed { (complaints.len()) " closed, newest first." }
+                @else { (complaints.len()) " open, " (overdue) " overdue. The most urgent come first. Working days leave out weekends and bank holidays." }
+            }
+        } @else if raiser {
+            p class="lead" { "When someone tells you a right in the Bill of Rights was not respected, record it here. The complaints team acknowledges every complaint within 3 working days, and the service it is about never learns who complained." }
+            @if advocate { p { "Below are the complaints you passed on for your clients." } }
+        } @else {
+            p class="lead" { "Complaints are seen only by the complaints team, the service each one is about (never who made it) and the advocate who passed it on. Commissioners see complaint patterns on the dashboard, in numbers only." }
+        }
+        @if raiser {
+            p { a class={ "button" @if handler { " button--secondary" } } href="/complaints/new" { "Raise a complaint" } }
+        }
+        @if handler || provider || advocate {
+            nav class="tabs" aria-label="Open or closed complaints" {
+                ul {
+                    li { a href="/complaints" aria-current=[(!closed).then_some("page")] { "Open" } }
+                    li { a href="/complaints?show=closed" aria-current=[closed.then_some("page")] { "Closed" } }
+                }
+            }
+            @if complaints.is_empty() {
+                p { @if closed { "No closed complaints to show." } @else { "No open complaints to show." } }
+            }
+        }
+        @for complaint in &complaints {
+            @let id = text(complaint, "id");
+            @let clock = &complaint["clock"];
+            @let overdue = !closed && clock["overdue"] == true;
+            @let urgent = !closed && clock["urgent"] == true;
+            @let stage = text(complaint, "stage");
+            article id={ "complaint-" (id) } class={ "card complaint" @if overdue { " complaint--overdue" } @else if urgent { " complaint--urgent" } } aria-labelledby={ "title-" (id) } tabindex="-1" {
+                h2 id={ "title-" (id) } class="item-title" {
+                    @if overdue { span class="tag tag--overdue" { "Overdue" } " " } @else if urgent { span class="tag tag--urgent" { "Due soon" } " " }
+                    a href={ "/complaints/" (id) } { (text(complaint, "providerName")) ", received " (text(complaint, "receivedOn")) }
+                }
+                @if closed {
+                    p class="clock" { strong { "Closed " (text(complaint, "closedOn")) ": " (words(&OUTCOMES, text(complaint, "outcome"))) } }
+                } @else {
+                    p class="clock" { strong { (clock_words(clock)) } }
+                }
+                @if clock["needsExplanation"] == true {
+                    p class="warning" {
+                        "Open for six months: "
+                        @if handler { a href={ "/complaints/" (id) "/delay" } { "record why it is taking so long" } } @else { "the complaints team must record why it is taking so long" }
+                        "."
+                    }
+                }
+                p class="meta" { (stage_words(stage, handler)) " · Articles: " (articles_words(complaint)) }
+                @if let Some(what) = complaint["whatHappened"].as_str() { blockquote class="said" { p { (what) } } }
+                @if handler && !closed {
+                    (quick_steps(csrf, id, stage, clock["paused"] == true, true))
+                }
+            }
+        }
+    };
+    page(&viewer, &title, Some(csrf), body).into_response()
+}

@@ -1,0 +1,176 @@
+//! The complaints pages' own checks: raising, the steps, and the queue's order.
+
+use super::*;
+
+fn filled() -> RaiseForm {
+    RaiseForm {
+        provider: "addaction".into(),
+        service: " the Crawley needle exchange ".into(),
+        articles: vec!["5".into(), "3".into()],
+        what_happened: " My script was cut without a review. ".into(),
+        outcome_wanted: "A review meeting".into(),
+        route: "HUB".into(),
+        complainant_kind: "ANONYMOUS".into(),
+        complainant_name: String::new(),
+        complainant_contact: String::new(),
+        received_on: "2026-01-12".into(),
+    }
+}
+
+fn today() -> jiff::civil::Date {
+    "2026-02-02".parse().unwrap()
+}
+
+fn fields(errors: &Errors) -> Vec<&str> {
+    errors.0.iter().map(|e| e.field.as_str()).collect()
+}
+
+#[test]
+fn an_empty_complaint_names_every_missing_answer_in_page_order() {
+    let errors = RaiseForm::default().check(today(), false);
+    assert_eq!(
+        fields(&errors),
+        ["provider", "articles", "what_happened", "outcome_wanted", "route", "complainant_kind"]
+    );
+}
+
+#[test]
+fn a_complete_anonymous_complaint_becomes_the_raise_complaint_input() {
+    let form = filled();
+    assert!(form.check(today(), false).is_empty());
+    assert_eq!(
+        form.input(),
+        json!({
+            "charter": "exact", "provider": "addaction", "service": "the Crawley needle exchange",
+            "articles": [3, 5], "complainantKind": "ANONYMOUS", "complainantName": null,
+            "complainantContact": null, "route": "HUB", "whatHappened": "My script was cut without a review.",
+            "outcomeWanted": "A review meeting", "receivedOn": "2026-01-12",
+        })
+    );
+}
+
+#[test]
+fn a_named_complaint_needs_a_name_and_keeps_the_contact_details() {
+    let mut form = RaiseForm { complainant_kind: "NAMED".into(), ..filled() };
+    assert_eq!(fields(&form.check(today(), false)), ["complainant_name"]);
+    form.complainant_name = "Jo".into();
+    form.complainant_contact = "07700 900000".into();
+    assert!(form.check(today(), false).is_empty());
+    assert_eq!(form.input()["complainantName"], "Jo");
+    assert_eq!(form.input()["complainantContact"], "07700 900000");
+}
+
+#[test]
+fn an_anonymous_complaint_refuses_a_name_rather_than_silently_dropping_it() {
+    let form = RaiseForm { complainant_name: "Jo".into(), complainant_contact: "jo@example.org".into(), ..filled() };
+    assert_eq!(fields(&form.check(today(), false)), ["complainant_name", "complainant_contact"]);
+}
+
+#[test]
+fn only_an_advocate_can_pass_a_complaint_on_as_its_advocate() {
+    let form = RaiseForm { complainant_kind: "RELAYED_BY_ADVOCATE".into(), route: "ADVOCATE".into(), ..filled() };
+    assert_eq!(fields(&form.check(today(), false)), ["complainant_kind"]);
+    assert!(form.check(today(), true).is_empty());
+    assert!(form.input().get("advocateId").is_none(), "the API takes the advocate to be the one recording it");
+}
+
+#[test]
+fn a_received_date_must_be_a_real_day_not_in_the_future_and_may_be_left_empty() {
+    let future = RaiseForm { received_on: "2026-02-03".into(), ..filled() };
+    assert_eq!(fields(&future.check(today(), false)), ["received_on"]);
+    let wrong = RaiseForm { received_on: "31/01/2026".into(), ..filled() };
+    assert_eq!(fields(&wrong.check(today(), false)), ["received_on"]);
+    let empty = RaiseForm { received_on: String::new(), ..filled() };
+    assert!(empty.check(today(), false).is_empty());
+    assert_eq!(empty.input()["receivedOn"], Value::Null);
+}
+
+#[test]
+fn the_answers_survive_the_trip_through_check_your_answers() {
+    let form = RaiseForm { complainant_kind: "NAMED".into(), complainant_name: "Jo".into(), ..filled() };
+    let pairs: Vec<(String, String)> = form.pairs().into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+    assert_eq!(RaiseForm::from_pairs(&pairs), form);
+}
+
+#[test]
+fn api_errors_sit_beside_the_fields_they_name_or_at_the_top() {
+    let errors = api_errors(
+        &[
+            (Some("complainantName".into()), None, "complainantName: this cannot be empty".into()),
+            (Some("articles[0]".into()), None, "articles[0]: the charter has no such article".into()),
+            (None, Some("CONFLICT".into()), "someone else changed this at the same time".into()),
+            (Some("charter".into()), None, "charter: there is no such charter".into()),
+        ],
+        &RAISE_FIELDS,
+    );
+    assert_eq!(fields(&errors), ["complainant_name", "articles", "", ""]);
+    assert_eq!(errors.of("complainant_name"), Some("This cannot be empty"));
+}
+
+#[test]
+fn a_step_page_checks_its_answers_before_asking_the_api() {
+    let empty = StepForm::default();
+    assert_eq!(fields(&step_request(Step::Extend, "c1", &empty).unwrap_err()), ["working_days", "reason"]);
+    assert_eq!(fields(&step_request(Step::Period, "c1", &empty).unwrap_err()), ["working_days"]);
+    assert_eq!(fields(&step_request(Step::Escalate, "c1", &empty).unwrap_err()), ["to", "reference"]);
+    assert_eq!(fields(&step_request(Step::Outcome, "c1", &empty).unwrap_err()), ["outcome"]);
+    assert_eq!(fields(&step_request(Step::Learning, "c1", &empty).unwrap_err()), ["statement"]);
+    assert_eq!(fields(&step_request(Step::Delay, "c1", &empty).unwrap_err()), ["reason"]);
+    assert!(step_request(Step::Acknowledge, "c1", &empty).is_ok());
+}
+
+#[test]
+fn each_step_becomes_its_mutation_with_trimmed_answers() {
+    let form = StepForm { working_days: " 10 ".into(), reason: " On leave ".into(), ..StepForm::default() };
+    let extend = step_request(Step::Extend, "c1", &form).unwrap();
+    assert!(extend.query.contains("extendComplaint"));
+    assert_eq!(extend.variables, json!({ "id": "c1", "d": 10, "r": "On leave" }));
+    let period = step_request(Step::Period, "c1", &form).unwrap();
+    assert!(period.query.contains("agreeComplaintPeriod"));
+    let escalate = StepForm { to: "OMBUDSMAN".into(), reference: " PHSO-1 ".into(), ..StepForm::default() };
+    let escalate = step_request(Step::Escalate, "c1", &escalate).unwrap();
+    assert_eq!(escalate.variables, json!({ "id": "c1", "t": "OMBUDSMAN", "r": "PHSO-1" }));
+    let days = StepForm { working_days: "ten".into(), reason: "x".into(), ..StepForm::default() };
+    assert_eq!(fields(&step_request(Step::Extend, "c1", &days).unwrap_err()), ["working_days"]);
+}
+
+#[test]
+fn the_steps_offered_follow_the_complaints_stage() {
+    assert_eq!(steps_for("RECEIVED", false), [Step::Acknowledge, Step::Period, Step::Outcome, Step::Delay]);
+    assert_eq!(
+        steps_for("INVESTIGATION", false),
+        [Step::Respond, Step::Period, Step::Extend, Step::Pause, Step::Outcome, Step::Delay]
+    );
+    assert_eq!(
+        steps_for("INVESTIGATION", true),
+        [Step::Resume, Step::Period, Step::Extend, Step::Outcome, Step::Delay]
+    );
+    assert_eq!(steps_for("RESPONSE_ISSUED", false), [Step::Outcome, Step::Escalate, Step::Delay]);
+    assert_eq!(steps_for("CLOSED", false), [Step::Escalate, Step::Learning]);
+    for step in STEPS {
+        assert_eq!(Step::from_slug(step.slug()), Some(step));
+    }
+}
+
+#[test]
+fn only_a_complaint_with_a_response_can_be_upheld_and_only_early_resolution_resolves_early() {
+    let values = |options: Vec<(String, String)>| options.into_iter().map(|(v, _)| v).collect::<Vec<_>>();
+    assert_eq!(values(outcome_options("INVESTIGATION", false)), ["WITHDRAWN"]);
+    assert_eq!(values(outcome_options("EARLY_RESOLUTION", true)), ["RESOLVED_EARLY", "WITHDRAWN"]);
+    assert_eq!(
+        values(outcome_options("RESPONSE_ISSUED", false)),
+        ["UPHELD", "PARTLY_UPHELD", "NOT_UPHELD", "WITHDRAWN"]
+    );
+}
+
+#[test]
+fn the_most_urgent_complaint_comes_first_and_paused_ones_last() {
+    let mut complaints = vec![
+        json!({ "id": "paused", "receivedOn": "2026-01-01", "clock": { "workingDaysLeft": null } }),
+        json!({ "id": "later", "receivedOn": "2026-01-05", "clock": { "workingDaysLeft": 7 } }),
+        json!({ "id": "overdue", "receivedOn": "2026-01-09", "clock": { "workingDaysLeft": -2 } }),
+    ];
+    by_urgency(&mut complaints);
+    let ids: Vec<&str> = complaints.iter().map(|c| text(c, "id")).collect();
+    assert_eq!(ids, ["overdue", "later", "paused"]);
+}

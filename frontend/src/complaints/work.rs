@@ -1,0 +1,351 @@
+//! `/complaints/{id}`: one complaint, its clock and its history, as far as the viewer may see
+//! it; and `/complaints/{id}/{step}`, the page of a step that needs an answer, posting the
+//! step and coming back to the complaint.
+
+use super::*;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DetailQuery {
+    pub(super) done: Option<String>,
+    pub(super) error: Option<String>,
+}
+
+pub(super) const DETAIL_FIELDS: &str = "id providerName service receivedOn stage earlyResolution outcome closedOn route \
+    complainantKind complainantName complainantContact whatHappened outcomeWanted agreedWorkingDays \
+    articles { number label } \
+    clock { stage acknowledgeBy acknowledgedOn respondBy respondedOn workingDaysLeft overdue urgent paused responsePeriod needsExplanation } \
+    extensions { workingDays reason } pauses { from until reason } escalations { to reference } delayExplanations learning";
+
+pub(super) async fn fetch<B: Backend>(backend: &B, viewer: &Viewer, id: &str) -> Option<Value> {
+    let answer = ask(
+        backend,
+        viewer,
+        &format!("query($id: ID!) {{ complaint(id: $id) {{ {DETAIL_FIELDS} }} }}"),
+        json!({ "id": id }),
+    )
+    .await;
+    answer.errors.is_empty().then(|| answer.data["complaint"].clone()).filter(|c| c.is_object())
+}
+
+pub(super) fn not_found(viewer: &Viewer, csrf: &str) -> Response {
+    let body = html! {
+        h1 { "Complaint not found" }
+        p { "There is no complaint here that is shared with you." }
+        p { a href="/complaints" { "Back to complaints" } }
+    };
+    (StatusCode::NOT_FOUND, page(viewer, "Complaint not found", Some(csrf), body)).into_response()
+}
+
+pub(super) fn days_words(n: i64) -> String {
+    if n == 1 { "1 working day".to_owned() } else { format!("{n} working days") }
+}
+
+/// Whether the viewer answers for the service complained about, and so never learns who
+/// complained, nor whether an advocate passed it on or which way it came in.
+pub(super) fn withheld(viewer: &Viewer) -> bool {
+    !is_handler(viewer) && may(viewer, Action::AnswerForProvider)
+}
+
+/// Who complained, as far as the viewer may know.
+pub(super) fn complainant_words(viewer: &Viewer, complaint: &Value) -> Markup {
+    if withheld(viewer) {
+        return html! { "Withheld: a service never learns who complained about it." };
+    }
+    html! {
+        (match text(complaint, "complainantKind") {
+            "NAMED" => "Named",
+            "RELAYED_BY_ADVOCATE" => "Passed on by an advocate",
+            _ => "Anonymous",
+        })
+        @if let Some(name) = complaint["complainantName"].as_str() { br; (name) }
+        @if let Some(contact) = complaint["complainantContact"].as_str() { br; (contact) }
+    }
+}
+
+/// The complaint, its clock and its history.
+pub(super) fn complaint_summary(viewer: &Viewer, complaint: &Value) -> Markup {
+    let clock = &complaint["clock"];
+    let stage = text(complaint, "stage");
+    html! {
+        h2 { "Where it stands" }
+        dl class="summary-list" {
+            div { dt { "Stage" } dd { (stage_words(stage, is_handler(viewer))) } }
+            @if stage == "CLOSED" {
+                div { dt { "Outcome" } dd { (words(&OUTCOMES, text(complaint, "outcome"))) ", closed " (text(complaint, "closedOn")) } }
+            } @else {
+                div { dt { "Clock" } dd class="clock" { (clock_words(clock)) } }
+            }
+            div { dt { "Acknowledge by" } dd {
+                (text(clock, "acknowledgeBy"))
+                @if let Some(on) = clock["acknowledgedOn"].as_str() { " (acknowledged " (on) ")" }
+            } }
+            div { dt { "Respond by" } dd {
+                @match clock["respondBy"].as_str() { Some(by) => { (by) }, None => { "Not while the clock is paused" } }
+                @if let Some(on) = clock["respondedOn"].as_str() { " (response sent " (on) ")" }
+            } }
+            div { dt { "Response period" } dd {
+                (days_words(clock["responsePeriod"].as_i64().unwrap_or(20)))
+                @if let Some(agreed) = complaint["agreedWorkingDays"].as_i64() { " (" (days_words(agreed)) " agreed with the person who complained, plus any extensions)" }
+                @else { " (the usual 20, plus any extensions)" }
+            } }
+        }
+        h2 { "The complaint" }
+        dl class="summary-list" {
+            div { dt { "Rights not respected" } dd {
+                ul class="plain-list" {
+                    @for article in complaint["articles"].as_array().cloned().unwrap_or_default() {
+                        li { "Right " (article["number"]) ": " (text(&article, "label")) }
+                    }
+                }
+            } }
+            div { dt { "Service provider" } dd { (text(complaint, "providerName")) @if let Some(service) = complaint["service"].as_str() { " – " (service) } } }
+            div { dt { "What happened" } dd { (complaint["whatHappened"].as_str().unwrap_or("(erased at the person's request)")) } }
+            div { dt { "What they want to happen" } dd { (complaint["outcomeWanted"].as_str().unwrap_or("(erased at the person's request)")) } }
+            @if !withheld(viewer) {
+                div { dt { "How it came in" } dd { (words(&ROUTES, text(complaint, "route")).split(':').next().unwrap_or_default()) } }
+            }
+            div { dt { "Who complained" } dd { (complainant_words(viewer, complaint)) } }
+            div { dt { "Received" } dd { (text(complaint, "receivedOn")) } }
+        }
+        h2 { "History" }
+        @let extensions = complaint["extensions"].as_array().cloned().unwrap_or_default();
+        @let pauses = complaint["pauses"].as_array().cloned().unwrap_or_default();
+        @let escalations = complaint["escalations"].as_array().cloned().unwrap_or_default();
+        @let delays = complaint["delayExplanations"].as_array().cloned().unwrap_or_default();
+        @let learning = complaint["learning"].as_array().cloned().unwrap_or_default();
+        ul class="history" {
+            li { "Received " (text(complaint, "receivedOn")) }
+            @if let Some(on) = clock["acknowledgedOn"].as_str() { li { "Acknowledged " (on) } }
+            @if complaint["earlyResolution"] == true { li { "Handled by early resolution" } }
+            @if let Some(agreed) = complaint["agreedWorkingDays"].as_i64() { li { "Response period agreed: " (days_words(agreed)) } }
+            @for extension in &extensions {
+                li { "Extended by " (days_words(extension["workingDays"].as_i64().unwrap_or_default())) ": " (text(extension, "reason")) }
+            }
+            @for pause in &pauses {
+                li { "Clock paused " (text(pause, "from"))
+                    @if let Some(until) = pause["until"].as_str() { " until " (until) } @else { " (still paused)" }
+                    ": " (text(pause, "reason")) }
+            }
+            @if let Some(on) = clock["respondedOn"].as_str() { li { "Response sent " (on) } }
+            @if stage == "CLOSED" { li { "Outcome: " (words(&OUTCOMES, text(complaint, "outcome"))) ", " (text(complaint, "closedOn")) } }
+            @for escalation in &escalations {
+                li { "Went to " (words(&ESCALATIONS, text(escalation, "to")).to_lowercase()) ", reference " (text(escalation, "reference")) }
+            }
+            @for delay in &delays { li { "Why it is taking long: " (delay.as_str().unwrap_or_default()) } }
+        }
+        @if !learning.is_empty() {
+            h2 { "What should change" }
+            ul { @for statement in &learning { li { (statement.as_str().unwrap_or_default()) } } }
+        }
+    }
+}
+
+/// `GET /complaints/{id}`.
+pub async fn detail<B: Backend>(
+    State(backend): State<B>,
+    Path(id): Path<String>,
+    SignedIn { viewer, csrf }: SignedIn,
+    Query(query): Query<DetailQuery>,
+) -> Response {
+    let csrf = csrf.as_str();
+    let Some(complaint) = fetch(&backend, &viewer, &id).await else {
+        return not_found(&viewer, csrf);
+    };
+    let mut errors = Errors::default();
+    if let Some(error) = &query.error {
+        errors.add("", error.clone());
+    }
+    let done = query.done.as_deref().and_then(Step::from_slug).map(Step::done);
+    let stage = text(&complaint, "stage");
+    let clock = &complaint["clock"];
+    let paused = clock["paused"] == true;
+    let handler = is_handler(&viewer);
+    let pages: Vec<Step> = steps_for(stage, paused).into_iter().filter(|step| step.has_page()).collect();
+    let heading = format!("Complaint about {}", text(&complaint, "providerName"));
+    let body = html! {
+        (forms::summary(&errors))
+        @if let Some(done) = done { div class="notice" role="status" { p { (done) } } }
+        p { a href="/complaints" { "All complaints" } }
+        h1 {
+            @if stage != "CLOSED" && clock["overdue"] == true { span class="tag tag--overdue" { "Overdue" } " " }
+            @else if stage != "CLOSED" && clock["urgent"] == true { span class="tag tag--urgent" { "Due soon" } " " }
+            (heading)
+        }
+        @if clock["needsExplanation"] == true {
+            p class="warning" { "Open for six months: the record must say why it is taking so long." }
+        }
+        @if handler {
+            section class="card next-steps" aria-labelledby="next-title" {
+                h2 id="next-title" { "Next steps" }
+                (quick_steps(csrf, &id, stage, paused, false))
+                @if !pages.is_empty() {
+                    ul class="step-links" {
+                        @for step in &pages { li { a href={ "/complaints/" (id) "/" (step.slug()) } { (step.label()) } } }
+                    }
+                }
+            }
+        }
+        div class="complaint-detail" { (complaint_summary(&viewer, &complaint)) }
+    };
+    let title = if errors.is_empty() { heading } else { format!("Error: {heading}") };
+    page(&viewer, &title, Some(csrf), body).into_response()
+}
+
+/// The fields on each step's page.
+pub(super) fn step_fields(step: Step, complaint: &Value, form: &StepForm, errors: &Errors) -> Markup {
+    let stage = text(complaint, "stage");
+    let early = complaint["earlyResolution"] == true;
+    html! {
+        @match step {
+            Step::Period => {
+                (forms::input(Input { id: "working_days", label: "How many working days did you agree?", kind: "text", value: &form.working_days, hint: Some("Instead of the usual 20, from the day it was received. 1 to 130 working days: weekends and bank holidays do not count."), autocomplete: Some("off") }, errors))
+            }
+            Step::Extend => {
+                (forms::input(Input { id: "working_days", label: "Extend by how many working days?", kind: "text", value: &form.working_days, hint: Some("1 to 60 working days."), autocomplete: Some("off") }, errors))
+                (forms::textarea("reason", "Why does it need longer?", &form.reason, Some("For example: the prescriber is on leave until next month."), errors))
+            }
+            Step::Pause => {
+                (forms::textarea("reason", "Why stop the clock?", &form.reason, Some("For example: waiting to hear back from the person who complained. Resume the clock when things move again."), errors))
+            }
+            Step::Outcome => {
+                @let hint = if stage == "RESPONSE_ISSUED" { "This closes the complaint." } else { "Until the response is sent, a complaint can only be withdrawn, or resolved early if it was handled by early resolution. This closes the complaint." };
+                (forms::choices(Choices { id: "outcome", legend: "What was the outcome?", multiple: false, options: outcome_options(stage, early), chosen: vec![form.outcome.clone()], hint: Some(hint) }, errors))
+            }
+            Step::Escalate => {
+                (forms::choices(Choices { id: "to", legend: "Where did the complaint go?", multiple: false, options: options(&ESCALATIONS), chosen: vec![form.to.clone()], hint: None }, errors))
+                (forms::input(Input { id: "reference", label: "Their reference", kind: "text", value: &form.reference, hint: Some("The reference they gave it, for example PHSO-1234."), autocomplete: Some("off") }, errors))
+            }
+            Step::Learning => {
+                (forms::textarea("statement", "What should change?", &form.statement, Some("In words that identify nobody: no names, phone numbers or email addresses. Commissioners can link it to a decision."), errors))
+            }
+            Step::Delay => {
+                (forms::textarea("reason", "Why is it taking so long?", &form.reason, Some("Every complaint still open after six months must say why."), errors))
+            }
+            _ => {}
+        }
+    }
+}
+
+pub(super) fn step_page(
+    viewer: &Viewer,
+    csrf: &str,
+    id: &str,
+    step: Step,
+    complaint: &Value,
+    form: &StepForm,
+    errors: &Errors,
+) -> Markup {
+    let title = if errors.is_empty() { step.label().to_owned() } else { format!("Error: {}", step.label()) };
+    page(
+        viewer,
+        &title,
+        Some(csrf),
+        html! {
+            (forms::summary(errors))
+            p { a href={ "/complaints/" (id) } { "Back to the complaint" } }
+            h1 { (step.label()) }
+            p class="lead" {
+                "Complaint about " (text(complaint, "providerName")) ", received " (text(complaint, "receivedOn")) ". "
+                @if text(complaint, "stage") != "CLOSED" { (clock_words(&complaint["clock"])) "." }
+            }
+            @if step == Step::Escalate {
+                p { "When the person takes their complaint further: to the provider's own complaints process, or to the ombudsman." }
+            }
+            form method="post" action={ "/complaints/" (id) "/" (step.slug()) } novalidate {
+                (csrf_field(csrf))
+                (step_fields(step, complaint, form, errors))
+                div class="actions" {
+                    button class="button" type="submit" { (step.label()) }
+                    a href={ "/complaints/" (id) } { "Cancel" }
+                }
+            }
+        },
+    )
+}
+
+pub(super) fn handlers_only(viewer: &Viewer, csrf: &str) -> Response {
+    let body = html! {
+        h1 { "Complaints" }
+        p { "Only the complaints team works complaints." }
+        p { a href="/complaints" { "Back to complaints" } }
+    };
+    (StatusCode::FORBIDDEN, page(viewer, "Complaints", Some(csrf), body)).into_response()
+}
+
+/// `GET /complaints/{id}/{step}`: the page for a step that needs answers.
+pub async fn step_form<B: Backend>(
+    State(backend): State<B>,
+    Path((id, slug)): Path<(String, String)>,
+    SignedIn { viewer, csrf }: SignedIn,
+) -> Response {
+    let csrf = csrf.as_str();
+    let Some(step) = Step::from_slug(&slug) else {
+        return (StatusCode::NOT_FOUND, "There is no such step.").into_response();
+    };
+    if !step.has_page() {
+        // A one-click step is a button on the complaint's page.
+        return Redirect::to(&format!("/complaints/{id}")).into_response();
+    }
+    if !is_handler(&viewer) {
+        return handlers_only(&viewer, csrf);
+    }
+    let Some(complaint) = fetch(&backend, &viewer, &id).await else {
+        return not_found(&viewer, csrf);
+    };
+    if !step.open_at(text(&complaint, "stage"), complaint["clock"]["paused"] == true) {
+        return Redirect::to(&format!("/complaints/{id}")).into_response();
+    }
+    step_page(&viewer, csrf, &id, step, &complaint, &StepForm::default(), &Errors::default()).into_response()
+}
+
+/// `POST /complaints/{id}/{step}`: runs the step; a one-click step goes back where it came
+/// from, a step with a page comes back with its errors beside its fields.
+pub async fn step<B: Backend>(
+    State(backend): State<B>,
+    Path((id, slug)): Path<(String, String)>,
+    PostedForm { viewer, csrf, form: fields }: PostedForm<Vec<(String, String)>>,
+) -> Response {
+    let csrf = csrf.as_str();
+    let Some(step) = Step::from_slug(&slug) else {
+        return (StatusCode::NOT_FOUND, "There is no such step.").into_response();
+    };
+    let from_queue = value_of(&fields, "from") == "queue";
+    let form = StepForm::from_pairs(&fields);
+    let back = |outcome: Result<Step, String>| {
+        let url = match (outcome, from_queue) {
+            (Ok(step), true) => format!("/complaints?done={}#complaint-{id}", step.slug()),
+            (Ok(step), false) => format!("/complaints/{id}?done={}", step.slug()),
+            (Err(error), true) => format!("/complaints?error={}&item={}", urlencode(&error), urlencode(&id)),
+            (Err(error), false) => format!("/complaints/{id}?error={}", urlencode(&error)),
+        };
+        Redirect::to(&url).into_response()
+    };
+    let again = |complaint: &Value, errors: &Errors| {
+        let page = step_page(&viewer, csrf, &id, step, complaint, &form, errors);
+        no_store((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    };
+    let request = match step_request(step, &id, &form) {
+        Ok(request) => request,
+        Err(errors) if step.has_page() => {
+            let Some(complaint) = fetch(&backend, &viewer, &id).await else {
+                return not_found(&viewer, csrf);
+            };
+            return again(&complaint, &errors);
+        }
+        Err(errors) => return back(Err(errors.0.first().map(|e| e.message.clone()).unwrap_or_default())),
+    };
+    let answer = ask(&backend, &viewer, request.query, request.variables).await;
+    if answer.errors.is_empty() {
+        return back(Ok(step));
+    }
+    if !step.has_page() {
+        return back(Err(plain(&answer.errors[0].2)));
+    }
+    let Some(complaint) = fetch(&backend, &viewer, &id).await else {
+        return not_found(&viewer, csrf);
+    };
+    again(
+        &complaint,
+        &api_errors(&answer.errors, &["working_days", "reason", "outcome", "to", "reference", "statement"]),
+    )
+}

@@ -1,0 +1,205 @@
+//! The helpers every page shares: the answers that are not a page (log in first, an expired
+//! form, a page for other people), reading what GraphQL said (its messages in plain words, its
+//! field names as the page's), and small pieces of text and markup (an address-safe string,
+//! a passage with its matches marked, today's date).
+//!
+//! Who may use a page is never decided here by comparing roles: [`may`] and [`only_for`] ask
+//! the one policy (`heard_access::may`) with an action.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use heard_access::{Action, Resource};
+use heard_api::Viewer;
+use maud::{Markup, html};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::layout::page;
+
+/// Whether the policy lets the viewer take `action` at all (on the system as a whole, which is
+/// how the policy answers "is this something they do?").
+pub(crate) fn may(viewer: &Viewer, action: Action) -> bool {
+    heard_access::may(&viewer.actor, action, &Resource::System).is_allowed()
+}
+
+/// A page for the people the policy lets take `action`: `None` when the viewer is one of them,
+/// otherwise a plain "not for you" page (403) that shows nothing of what the page holds. The
+/// API refuses the same people anyway; this spares them forms they cannot use.
+pub(crate) fn only_for(viewer: &Viewer, csrf: &str, action: Action, whose: &str) -> Option<Response> {
+    if may(viewer, action) {
+        return None;
+    }
+    let body = html! {
+        h1 { "This page is for " (whose) }
+        p { "What you can do is on your home page." }
+        p { a href="/" { "Back to your tasks" } }
+    };
+    Some((StatusCode::FORBIDDEN, page(viewer, "Not available", Some(csrf), body)).into_response())
+}
+
+/// The answer to a form whose CSRF token is not the session's: it changes nothing.
+pub(crate) fn expired() -> Response {
+    (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.").into_response()
+}
+
+/// The answer to someone not logged in who asked for a page that needs it.
+pub(crate) fn see_login() -> Response {
+    Redirect::to("/login").into_response()
+}
+
+/// The response, never kept by a cache (a page that holds what was typed into a form).
+pub(crate) fn no_store(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The response, with the `Set-Cookie` headers of a GraphQL answer (logging in or out).
+pub(crate) fn with_cookies(mut response: Response, headers: &HeaderMap) -> Response {
+    for value in headers.get_all(header::SET_COOKIE) {
+        response.headers_mut().append(header::SET_COOKIE, value.clone());
+    }
+    response
+}
+
+/// The page's own name for a field the API named: `input.saidOn` → `said_on`,
+/// `input.themes[1]` → `themes`.
+pub(crate) fn field_id(api_field: &str) -> String {
+    let field = api_field.strip_prefix("input.").unwrap_or(api_field);
+    let field = field.split('[').next().unwrap_or(field);
+    let mut id = String::new();
+    for c in field.chars() {
+        if c.is_ascii_uppercase() {
+            id.push('_');
+            id.push(c.to_ascii_lowercase());
+        } else {
+            id.push(c);
+        }
+    }
+    id
+}
+
+/// A message from the API in words for the page: the API's `field: message` loses its prefix.
+pub(crate) fn plain(message: &str) -> String {
+    let message = message.split_once(": ").map_or(message, |(_, rest)| rest);
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// A text field of a GraphQL answer, or "" when it is missing or not text.
+pub(crate) fn text<'a>(value: &'a Value, key: &str) -> &'a str {
+    value[key].as_str().unwrap_or_default()
+}
+
+/// The nodes of a GraphQL connection (`{ edges { node } }`), in order.
+pub(crate) fn nodes(connection: &Value) -> Vec<Value> {
+    connection["edges"]
+        .as_array()
+        .map(|edges| edges.iter().map(|edge| edge["node"].clone()).collect())
+        .unwrap_or_default()
+}
+
+/// A GraphQL connection (`{ edges { node } }`), decoded: [`Connection::nodes`] in order.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Connection<T> {
+    #[serde(default = "Vec::new")]
+    edges: Vec<Edge<T>>,
+}
+
+impl<T> Default for Connection<T> {
+    fn default() -> Self {
+        Connection { edges: Vec::new() }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Edge<T> {
+    node: T,
+}
+
+impl<T> Connection<T> {
+    pub fn nodes(self) -> Vec<T> {
+        self.edges.into_iter().map(|edge| edge.node).collect()
+    }
+}
+
+/// Text made safe for a URL's query: everything but unreserved characters percent-encoded.
+pub(crate) fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Today's date where the server is, as a form field holds it: `2026-11-23`.
+pub(crate) fn today() -> String {
+    jiff::Zoned::now().date().to_string()
+}
+
+/// Where a search matched in a passage, in characters.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+pub(crate) struct Highlight {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Highlight {
+    /// The highlights of a search hit as GraphQL gave them; none when they are not that shape.
+    pub fn all(value: &Value) -> Vec<Highlight> {
+        Vec::<Highlight>::deserialize(value).unwrap_or_default()
+    }
+}
+
+/// The passage with its matches marked (`<mark>`); a range out of bounds or overlapping an
+/// earlier one is left out.
+pub(crate) fn highlighted(fragment: &str, highlights: &[Highlight]) -> Markup {
+    let chars: Vec<char> = fragment.chars().collect();
+    let mut ranges: Vec<(usize, usize)> =
+        highlights.iter().map(|h| (h.start, h.end)).filter(|(start, end)| start < end && *end <= chars.len()).collect();
+    ranges.sort_unstable();
+    // (text, whether it matched), in order.
+    let mut pieces: Vec<(String, bool)> = Vec::new();
+    let mut at = 0;
+    for (start, end) in ranges {
+        if start < at {
+            continue;
+        }
+        pieces.push((chars[at..start].iter().collect(), false));
+        pieces.push((chars[start..end].iter().collect(), true));
+        at = end;
+    }
+    pieces.push((chars[at..].iter().collect(), false));
+    html! {
+        @for (text, matched) in &pieces {
+            @if *matched { mark { (text) } } @else { (text) }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_field_names_become_the_ids_of_the_fields_on_the_page() {
+        assert_eq!(field_id("input.saidOn"), "said_on");
+        assert_eq!(field_id("input.themes[1]"), "themes");
+        assert_eq!(field_id("hub"), "hub");
+        assert_eq!(field_id("input.speakerName"), "speaker_name");
+    }
+
+    #[test]
+    fn api_messages_lose_their_field_prefix_and_start_with_a_capital() {
+        assert_eq!(plain("input.text: write what they said"), "Write what they said");
+        assert_eq!(plain("the email or password is not right"), "The email or password is not right");
+    }
+
+    #[test]
+    fn only_unreserved_characters_stay_as_they_are_in_an_address() {
+        assert_eq!(urlencode("a b&c=d/é~"), "a%20b%26c%3Dd%2F%C3%A9~");
+    }
+}
