@@ -339,12 +339,12 @@ pub enum FeedbackView {
 /// Which version of an item `actor` may see, if any. The one rule for every list, search,
 /// report and subscription that shows feedback.
 pub fn feedback_view(actor: &Actor, facts: &FeedbackFacts) -> Option<FeedbackView> {
-    let in_hub = actor.hubs.contains(&facts.hub) && (actor.has(Role::HubMember) || actor.has(Role::HubCoordinator));
+    let reach = feedback_reach(actor);
     if let Some(coordinator) = facts.safeguarding {
         // A disclosure of risk goes to a person with a duty of care, and nowhere else.
         return (actor.is(coordinator) && actor.has(Role::HubCoordinator)).then_some(FeedbackView::Hub);
     }
-    if in_hub {
+    if reach.own_hubs.contains(&facts.hub) {
         return Some(FeedbackView::Hub);
     }
     let consent = facts.consent?;
@@ -352,9 +352,55 @@ pub fn feedback_view(actor: &Actor, facts: &FeedbackFacts) -> Option<FeedbackVie
         return None;
     }
     let commissioners = consent >= Consent::Commissioners
-        && (actor.has(Role::Commissioner)
-            || (actor.has(Role::ProviderResponder) && actor.provider.is_some() && actor.provider == facts.provider));
+        && match &reach.shared {
+            SharedReach::Commissioners => true,
+            SharedReach::Provider(provider) => facts.provider.as_ref() == Some(provider),
+            SharedReach::Public => false,
+        };
     (commissioners || consent == Consent::Public).then_some(FeedbackView::Shared)
+}
+
+/// What an asker may see of feedback as a whole, before any one item's facts: the hubs whose
+/// own (unredacted) words they read, and which shared items reach them. Search builds its
+/// visibility clauses from this, and [`feedback_view`] judges each item with it, so the two
+/// cannot drift apart. Safeguarding items are outside it: they reach only their coordinator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeedbackReach {
+    /// Hubs whose own words the asker reads (members and coordinators of those hubs).
+    pub own_hubs: BTreeSet<String>,
+    /// Which shared (redacted) items reach the asker.
+    pub shared: SharedReach,
+}
+
+/// Which shared items reach an asker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SharedReach {
+    /// Only items the speaker agreed to make public.
+    Public,
+    /// Items shared with commissioners, and public ones.
+    Commissioners,
+    /// Items about this provider shared with commissioners, and public ones.
+    Provider(String),
+}
+
+/// The asker's [`FeedbackReach`].
+pub fn feedback_reach(actor: &Actor) -> FeedbackReach {
+    let in_hubs = actor.has(Role::HubMember) || actor.has(Role::HubCoordinator);
+    let own_hubs = if in_hubs { actor.hubs.clone() } else { BTreeSet::new() };
+    let shared = if actor.has(Role::Commissioner) {
+        SharedReach::Commissioners
+    } else if let (true, Some(provider)) = (actor.has(Role::ProviderResponder), &actor.provider) {
+        SharedReach::Provider(provider.clone())
+    } else {
+        SharedReach::Public
+    };
+    FeedbackReach { own_hubs, shared }
+}
+
+/// Whether safeguarding disclosures of `hub` may be routed to the account with these roles and
+/// hubs: the people with a duty of care there, its coordinators.
+pub fn takes_safeguarding_for(roles: &BTreeSet<Role>, hubs: &BTreeSet<String>, hub: &str) -> bool {
+    roles.contains(&Role::HubCoordinator) && hubs.contains(hub)
 }
 
 /// Counts below this are never shown in a roll-up, so that nobody can be recognised from a

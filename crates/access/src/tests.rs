@@ -367,3 +367,40 @@ fn an_id_heard_did_not_give_out_is_kept_only_as_a_short_hash() {
     assert!(!typed.contains("Delphine"), "a typed name is not kept: {typed}");
     assert_eq!(typed, crate::recordable_id("Delphine Smith"), "the same id always gives the same hash");
 }
+
+#[test]
+fn each_role_reaches_the_feedback_its_feedback_view_allows() {
+    for column in [
+        "anonymous",
+        "hub_member",
+        "hub_coordinator",
+        "commissioner",
+        "provider_responder",
+        "advocate",
+        "administrator",
+    ] {
+        let asker = actor(column);
+        let reach = feedback_reach(&asker);
+        let expected_hubs = if matches!(column, "hub_member" | "hub_coordinator") {
+            BTreeSet::from([ARUN.to_owned()])
+        } else {
+            BTreeSet::new()
+        };
+        assert_eq!(reach.own_hubs, expected_hubs, "{column} reads the words of its own hub only");
+        let expected = match column {
+            "commissioner" => SharedReach::Commissioners,
+            "provider_responder" => SharedReach::Provider(asker.provider.clone().unwrap()),
+            _ => SharedReach::Public,
+        };
+        assert_eq!(reach.shared, expected, "{column}");
+    }
+}
+
+#[test]
+fn safeguarding_goes_only_to_a_coordinator_of_the_hub() {
+    let arun = BTreeSet::from([ARUN.to_owned()]);
+    assert!(takes_safeguarding_for(&BTreeSet::from([Role::HubCoordinator]), &arun, ARUN));
+    assert!(!takes_safeguarding_for(&BTreeSet::from([Role::HubCoordinator]), &arun, "crawley"));
+    assert!(!takes_safeguarding_for(&BTreeSet::from([Role::HubMember]), &arun, ARUN));
+    assert!(!takes_safeguarding_for(&BTreeSet::from([Role::Commissioner]), &BTreeSet::new(), ARUN));
+}

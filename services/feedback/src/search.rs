@@ -15,7 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use heard_access::{Actor, Consent, Role};
+use heard_access::{Actor, Consent, SharedReach};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
@@ -241,14 +241,12 @@ impl SearchIndex {
             Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
         };
 
-        // Who may see what, as query clauses (mirrors heard_access::feedback_view).
+        // Who may see what, as query clauses, from the same reach `feedback_view` judges with.
+        let reach = heard_access::feedback_reach(actor);
         let mut visible: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let hub_roles = actor.has(Role::HubMember) || actor.has(Role::HubCoordinator);
-        if hub_roles {
-            for hub in &actor.hubs {
-                let clause = BooleanQuery::new(vec![(Occur::Must, term(f.hub, hub)), (Occur::Must, parse(f.text_hub))]);
-                visible.push((Occur::Should, Box::new(clause)));
-            }
+        for hub in &reach.own_hubs {
+            let clause = BooleanQuery::new(vec![(Occur::Must, term(f.hub, hub)), (Occur::Must, parse(f.text_hub))]);
+            visible.push((Occur::Should, Box::new(clause)));
         }
         let reach_at_least = |level: u64| -> Box<dyn Query> {
             Box::new(RangeQuery::new(
@@ -256,12 +254,9 @@ impl SearchIndex {
                 std::ops::Bound::Included(Term::from_field_u64(f.reach, 2)),
             ))
         };
-        let outside = if actor.has(Role::Commissioner) {
-            reach_at_least(1)
-        } else if actor.has(Role::ProviderResponder)
-            && let Some(provider) = &actor.provider
-        {
-            Box::new(BooleanQuery::new(vec![
+        let outside = match &reach.shared {
+            SharedReach::Commissioners => reach_at_least(1),
+            SharedReach::Provider(provider) => Box::new(BooleanQuery::new(vec![
                 (Occur::Should, reach_at_least(2)),
                 (
                     Occur::Should,
@@ -270,9 +265,8 @@ impl SearchIndex {
                         (Occur::Must, term(f.provider, provider)),
                     ])),
                 ),
-            ]))
-        } else {
-            reach_at_least(2)
+            ])),
+            SharedReach::Public => reach_at_least(2),
         };
         visible.push((
             Occur::Should,
@@ -321,7 +315,7 @@ impl SearchIndex {
             let document: TantivyDocument = searcher.doc(address)?;
             let Some(item) = first_text(&document, f.id).and_then(|id| Uuid::parse_str(&id).ok()) else { continue };
             let hub = first_text(&document, f.hub).unwrap_or_default();
-            let own_hub = hub_roles && actor.hubs.contains(&hub);
+            let own_hub = reach.own_hubs.contains(&hub);
             let (generator, field) =
                 if own_hub { (&hub_snippets, f.text_hub) } else { (&shared_snippets, f.text_shared) };
             let (fragment, highlights) = match generator {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, Schema, SimpleObject, Subscription};
 use futures::Stream;
-use heard_access::{Action, Resource, Role};
+use heard_access::{Action, Resource};
 use heard_api::rollup::{ReportPeriod, RollupRow, rows};
 use heard_api::{
     ApiError, account, allowed, authorize, date_arg, paginate, record_read, record_reads, today, uuid_arg, viewer,
@@ -619,7 +619,7 @@ impl RightsMutation {
         let kind = crate::domain::complaint::Complainant::from(input.complainant_kind);
         let mut advocate = input.advocate_id.as_ref().map(|id| uuid_arg("advocateId", id)).transpose()?;
         if kind == crate::domain::complaint::Complainant::RelayedByAdvocate && advocate.is_none() {
-            if !actor.has(Role::Advocate) {
+            if !heard_access::may(&actor, Action::RelayComplaint, &Resource::System).is_allowed() {
                 return Err(
                     ApiError::bad_input("advocateId", "a relayed complaint names the advocate who relayed it").into()
                 );
