@@ -9,30 +9,24 @@
 //! the client's own subject key. Linked cases of one client share that key, so erasing the
 //! person erases every case of theirs while the counts and dates stay.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use heard_access::Role;
 use heard_api::{ApiError, ApiResult};
+use heard_contracts::reference::Reference;
+use heard_contracts::{Event as _, rights};
 use heard_eventstore::{
     EventStore, ExpectedRevision, Fold, LiveModel, NewEvent, Personal, RecordedEvent, StreamName, SubjectId,
 };
 use heard_workdays::Period;
 use jiff::civil::Date;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::Rejection;
 use crate::domain::case::{self, *};
 use crate::domain::rollup::{self, Dimension};
-
-/// A theme from the shared list, as this service needs it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ThemeName {
-    pub name: String,
-    pub parent: Option<String>,
-    /// The theme it was merged into; a merged theme stays valid so old cases keep their label.
-    pub merged_into: Option<String>,
-}
 
 /// The latest version of a charter of rights.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,62 +48,11 @@ pub struct State {
     pub order: Vec<Uuid>,
     /// Client → the subject their personal fields are encrypted under.
     subjects: HashMap<Uuid, SubjectId>,
-    /// Provider id → name.
-    pub providers: BTreeMap<String, String>,
-    /// Theme id → theme.
-    pub themes: BTreeMap<String, ThemeName>,
+    /// Providers, themes (with merges: a merged theme stays valid so old cases keep their
+    /// label) and accounts' roles, from the shared fold.
+    pub reference: Reference,
     /// Charter id → its latest version.
     pub charters: BTreeMap<String, Charter>,
-    /// Accounts that hold the advocate role.
-    pub advocates: BTreeSet<Uuid>,
-}
-
-#[derive(Deserialize)]
-struct ProviderAdded {
-    provider: String,
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct ThemeAdded {
-    theme: String,
-    name: String,
-    #[serde(default)]
-    parent: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ThemeRenamed {
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct ThemeMerged {
-    into: String,
-}
-
-#[derive(Deserialize)]
-struct ArticlePublished {
-    number: u32,
-    label: String,
-}
-
-#[derive(Deserialize)]
-struct CharterPublished {
-    charter: String,
-    name: String,
-    version: u32,
-    articles: Vec<ArticlePublished>,
-}
-
-#[derive(Deserialize)]
-struct AccountRoles {
-    #[serde(default)]
-    account: Option<Uuid>,
-    /// Role names (`advocate`, …), kept as text so that a role this service does not know
-    /// never stops the model.
-    #[serde(default)]
-    roles: Vec<String>,
 }
 
 fn subject_of(personal: &Personal) -> Option<SubjectId> {
@@ -126,32 +69,8 @@ impl Fold for State {
         let stream_id = event.stream.id();
         match event.stream.category() {
             CASE => self.apply_case(event)?,
-            "provider" if event.event_type == "ProviderAdded" => {
-                let added: ProviderAdded = event.decode()?;
-                self.providers.insert(added.provider, added.name);
-            }
-            "theme" => match event.event_type.as_str() {
-                "ThemeAdded" => {
-                    let added: ThemeAdded = event.decode()?;
-                    self.themes
-                        .insert(added.theme, ThemeName { name: added.name, parent: added.parent, merged_into: None });
-                }
-                "ThemeRenamed" => {
-                    let renamed: ThemeRenamed = event.decode()?;
-                    if let Some(theme) = self.themes.get_mut(stream_id) {
-                        theme.name = renamed.name;
-                    }
-                }
-                "ThemeMerged" => {
-                    let merged: ThemeMerged = event.decode()?;
-                    if let Some(theme) = self.themes.get_mut(stream_id) {
-                        theme.merged_into = Some(merged.into);
-                    }
-                }
-                _ => {}
-            },
-            "charter" if event.event_type == "CharterPublished" => {
-                let published: CharterPublished = event.decode()?;
+            rights::CHARTER if event.event_type == rights::CharterPublished::TYPE => {
+                let published: rights::CharterPublished = event.decode()?;
                 let newer = self.charters.get(&published.charter).is_none_or(|known| published.version > known.version);
                 if newer {
                     let articles =
@@ -162,17 +81,11 @@ impl Fold for State {
                     );
                 }
             }
-            "account" if matches!(event.event_type.as_str(), "AccountCreated" | "RolesChanged") => {
-                let roles: AccountRoles = event.decode()?;
-                if let Some(account) = roles.account.or_else(|| Uuid::parse_str(stream_id).ok()) {
-                    if roles.roles.iter().any(|role| role == "advocate") {
-                        self.advocates.insert(account);
-                    } else {
-                        self.advocates.remove(&account);
-                    }
-                }
+            category => {
+                self.reference
+                    .apply(category, stream_id, &event.event_type, &event.data)
+                    .map_err(|error| event.corrupt(error))?;
             }
-            _ => {}
         }
         Ok(())
     }
@@ -182,7 +95,7 @@ impl State {
     fn apply_case(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
         let Ok(id) = Uuid::parse_str(event.stream.id()) else { return Ok(()) };
         let domain_event = match event.event_type.as_str() {
-            "CaseReferred" => {
+            heard_contracts::advocacy::CaseReferred::TYPE => {
                 let referred: Referred = event.decode()?;
                 let personal: Option<ReferralPersonal> = event.personal_fields()?;
                 if let Some(subject) = subject_of(&event.personal) {
@@ -246,10 +159,10 @@ impl State {
     /// The reference data a new case is checked against.
     pub fn known(&self) -> Known {
         Known {
-            themes: self.themes.keys().cloned().collect(),
-            providers: self.providers.keys().cloned().collect(),
+            themes: self.reference.themes.keys().cloned().collect(),
+            providers: self.reference.providers.keys().cloned().collect(),
             articles: self.articles().into_keys().collect(),
-            advocates: self.advocates.clone(),
+            advocates: self.reference.holders(Role::Advocate),
         }
     }
 }
@@ -289,13 +202,6 @@ pub struct Closure {
 #[derive(Clone, Debug)]
 pub struct AdvocacyService {
     model: LiveModel<State>,
-}
-
-fn reject(rejection: Rejection) -> ApiError {
-    match rejection {
-        Rejection::Invalid { field, message } => ApiError::BadUserInput { field, message },
-        Rejection::Conflict(message) => ApiError::Conflict(message),
-    }
 }
 
 /// The domain names the referral's fields after the case; the client calls them `clientName`
@@ -438,7 +344,7 @@ impl AdvocacyService {
                 contact: referral.client_contact,
                 issue: referral.issue,
             };
-            let event = case::refer(new, &state.known(), today).map_err(referral_field).map_err(reject)?;
+            let event = case::refer(new, &state.known(), today).map_err(referral_field).map_err(ApiError::from)?;
             Ok::<_, ApiError>((event, subject))
         })?;
         let new_event = to_new_event(&event, subject, by)?;
@@ -456,7 +362,7 @@ impl AdvocacyService {
     ) -> ApiResult<Case> {
         let (event, revision, subject) = self.read(|state| {
             let case = state.cases.get(&id).ok_or_else(not_found)?;
-            let event = decide(case, state).map_err(reject)?;
+            let event = decide(case, state).map_err(ApiError::from)?;
             if case.personal.is_none() && carries_personal(&event) {
                 return Err(erased());
             }
@@ -508,7 +414,8 @@ impl AdvocacyService {
 
     /// Hands an open case to another advocate.
     pub async fn assign(&self, id: Uuid, by: Uuid, advocate: Uuid) -> ApiResult<Case> {
-        self.change(id, by, |case, state| case::assign(case, by, advocate, &state.advocates)).await
+        self.change(id, by, |case, state| case::assign(case, by, advocate, &state.reference.holders(Role::Advocate)))
+            .await
     }
 
     /// Counts of cases (declined ones left out) referred between `from` and `to`, grouped by

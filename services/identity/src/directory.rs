@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use heard_access::{AccessRecorded, Actor, Role};
+use heard_access::{Actor, Role};
+use heard_contracts::Event as _;
+use heard_contracts::access::AccessRecorded;
 use heard_eventstore::{EventStore, RecordedEvent};
 use tokio::sync::watch;
 use uuid::Uuid;
@@ -160,7 +162,7 @@ impl State {
     fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
         let at = event.recorded_at_micros;
         match (event.stream.category(), event.event_type.as_str()) {
-            (ACCOUNT, "AccountCreated") => {
+            (ACCOUNT, AccountCreated::TYPE) => {
                 let data: AccountCreated = event.decode()?;
                 let personal: Option<AccountPersonal> = event.personal_fields()?;
                 if let Some(personal) = &personal {
@@ -182,7 +184,7 @@ impl State {
                     },
                 );
             }
-            (ACCOUNT, "RolesChanged") => {
+            (ACCOUNT, RolesChanged::TYPE) => {
                 let data: RolesChanged = event.decode()?;
                 if let Some(account) = self.account_of(event) {
                     account.roles = data.roles;
@@ -190,7 +192,7 @@ impl State {
                     account.provider = data.provider;
                 }
             }
-            (ACCOUNT, "PasswordChanged") => {
+            (ACCOUNT, PasswordChanged::TYPE) => {
                 let data: PasswordChanged = event.decode()?;
                 let personal: Option<PasswordPersonal> = event.personal_fields()?;
                 if let Some(account) = self.account_of(event) {
@@ -198,18 +200,18 @@ impl State {
                     account.password_hash = personal.map(|p| p.password_hash);
                 }
             }
-            (ACCOUNT, "AccountLockedOut") => {
+            (ACCOUNT, AccountLockedOut::TYPE) => {
                 let data: AccountLockedOut = event.decode()?;
                 if let Some(account) = self.account_of(event) {
                     account.locked_until_micros = Some(data.until_micros);
                 }
             }
-            (ACCOUNT, "AccountUnlocked") => {
+            (ACCOUNT, AccountUnlocked::TYPE) => {
                 if let Some(account) = self.account_of(event) {
                     account.locked_until_micros = None;
                 }
             }
-            (SESSION, "SessionStarted") => {
+            (SESSION, SessionStarted::TYPE) => {
                 let data: SessionStarted = event.decode()?;
                 self.sessions.insert(
                     data.session,
@@ -224,14 +226,14 @@ impl State {
                     },
                 );
             }
-            (SESSION, "SessionEnded") => {
+            (SESSION, SessionEnded::TYPE) => {
                 let data: SessionEnded = event.decode()?;
                 if let Some(session) = stream_uuid(event).and_then(|id| self.sessions.get_mut(&id)) {
                     session.ended_at_micros.get_or_insert(at);
                     session.end_reason.get_or_insert(data.reason);
                 }
             }
-            (API_TOKEN, "ApiTokenCreated") => {
+            (API_TOKEN, ApiTokenCreated::TYPE) => {
                 let data: ApiTokenCreated = event.decode()?;
                 self.token_by_hash.insert(data.secret_hash.clone(), data.token);
                 self.tokens.insert(
@@ -246,21 +248,21 @@ impl State {
                     },
                 );
             }
-            (API_TOKEN, "ApiTokenRevoked") => {
+            (API_TOKEN, ApiTokenRevoked::TYPE) => {
                 if let Some(token) = stream_uuid(event).and_then(|id| self.tokens.get_mut(&id)) {
                     token.revoked_at_micros.get_or_insert(at);
                 }
             }
-            (HUB, "HubAdded") => {
+            (HUB, HubAdded::TYPE) => {
                 let data: HubAdded = event.decode()?;
                 self.hubs
                     .insert(data.hub.clone(), Hub { id: data.hub, name: data.name, kind: data.kind, area: data.area });
             }
-            (PROVIDER, "ProviderAdded") => {
+            (PROVIDER, ProviderAdded::TYPE) => {
                 let data: ProviderAdded = event.decode()?;
                 self.providers.insert(data.provider.clone(), Provider { id: data.provider, name: data.name });
             }
-            (AccessRecorded::CATEGORY, AccessRecorded::EVENT_TYPE) => {
+            (AccessRecorded::CATEGORY, AccessRecorded::TYPE) => {
                 self.access.push(AccessEntry { position: event.position, at_micros: at, record: event.decode()? });
             }
             _ => {}

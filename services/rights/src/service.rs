@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use heard_api::{ApiError, ApiResult};
+use heard_contracts::Event as _;
+use heard_contracts::reference::Reference;
 use heard_eventstore::{
     EventStore, ExpectedRevision, Fold, LiveModel, NewEvent, Personal, RecordedEvent, StreamName, SubjectId,
 };
@@ -71,23 +73,8 @@ pub struct State {
     pub complaints: HashMap<Uuid, ComplaintRecord>,
     /// Complaint ids in the order received.
     pub order: Vec<Uuid>,
-    /// Provider id → name.
-    pub providers: BTreeMap<String, String>,
-    /// Accounts whose roles include advocate.
-    pub advocates: BTreeSet<Uuid>,
-}
-
-#[derive(Deserialize)]
-struct ProviderAdded {
-    provider: String,
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct AccountRoles {
-    #[serde(default)]
-    account: Option<Uuid>,
-    roles: BTreeSet<heard_access::Role>,
+    /// Providers and accounts' roles (who is an advocate), from the shared fold.
+    pub reference: Reference,
 }
 
 #[derive(Deserialize)]
@@ -135,25 +122,15 @@ impl Fold for State {
                     record.revision = event.revision;
                 }
             }
-            CHARTER if event.event_type == "CharterPublished" => {
+            CHARTER if event.event_type == CharterPublished::TYPE => {
                 let charter: CharterPublished = event.decode()?;
                 self.charters.insert(charter.charter.clone(), charter);
             }
-            "provider" if event.event_type == "ProviderAdded" => {
-                let provider: ProviderAdded = event.decode()?;
-                self.providers.insert(provider.provider, provider.name);
+            category => {
+                self.reference
+                    .apply(category, stream_id, &event.event_type, &event.data)
+                    .map_err(|error| event.corrupt(error))?;
             }
-            "account" if matches!(event.event_type.as_str(), "AccountCreated" | "RolesChanged") => {
-                let roles: AccountRoles = event.decode()?;
-                if let Some(account) = roles.account.or_else(|| Uuid::parse_str(stream_id).ok()) {
-                    if roles.roles.contains(&heard_access::Role::Advocate) {
-                        self.advocates.insert(account);
-                    } else {
-                        self.advocates.remove(&account);
-                    }
-                }
-            }
-            _ => {}
         }
         Ok(())
     }
@@ -222,15 +199,8 @@ pub struct RightsService {
     calendar: Calendar,
 }
 
-fn reject(rejection: Rejection) -> ApiError {
-    match rejection {
-        Rejection::Invalid { field, message } => ApiError::BadUserInput { field, message },
-        Rejection::Conflict(message) => ApiError::Conflict(message),
-    }
-}
-
 fn text(field: &str, value: &str, max: usize, required: bool) -> ApiResult<Option<String>> {
-    let value = crate::domain::clean(field, value).map_err(reject)?;
+    let value = crate::domain::clean(field, value).map_err(ApiError::from)?;
     let value = value.trim();
     if value.is_empty() {
         return if required { Err(ApiError::bad_input(field, "this cannot be empty")) } else { Ok(None) };
@@ -245,7 +215,12 @@ impl RightsService {
     /// Publishes the EXACT Bill of Rights in a new store and catches up with the log.
     pub async fn open(store: EventStore, calendar: Calendar) -> heard_eventstore::Result<Self> {
         let exact = exact_bill_of_rights();
-        store.seed(&StreamName::of(CHARTER, &exact.charter)?, NewEvent::new("CharterPublished", 1, &exact)?).await?;
+        store
+            .seed(
+                &StreamName::of(CHARTER, &exact.charter)?,
+                NewEvent::new(CharterPublished::TYPE, CharterPublished::VERSION, &exact)?,
+            )
+            .await?;
         let model = LiveModel::start("rights", store, Duration::from_secs(600)).await?;
         Ok(RightsService { model, calendar })
     }
@@ -284,10 +259,10 @@ impl RightsService {
     /// Publishes a charter, or a new version of one (reference data).
     pub async fn publish_charter(&self, by: Uuid, charter: CharterPublished) -> ApiResult<CharterPublished> {
         let current = self.read(|state| state.charters.get(&charter.charter).map(|c| c.version));
-        let charter = crate::domain::catalogue::publish(charter, current).map_err(reject)?;
+        let charter = crate::domain::catalogue::publish(charter, current).map_err(ApiError::from)?;
         let stream = StreamName::of(CHARTER, &charter.charter).map_err(ApiError::internal)?;
         let expected = if current.is_some() { ExpectedRevision::StreamExists } else { ExpectedRevision::NoStream };
-        let event = NewEvent::new("CharterPublished", 1, &charter)
+        let event = NewEvent::new(CharterPublished::TYPE, CharterPublished::VERSION, &charter)
             .map_err(ApiError::internal)?
             .with_metadata(serde_json::json!({ "actor": by }));
         self.model.append(&stream, expected, vec![event]).await?;
@@ -299,8 +274,8 @@ impl RightsService {
         let (known_articles, known_provider, advocate_ok) = self.read(|state| {
             (
                 state.articles_of(&new.charter),
-                state.providers.contains_key(&new.provider),
-                new.advocate.is_none_or(|advocate| state.advocates.contains(&advocate)),
+                state.reference.providers.contains_key(&new.provider),
+                new.advocate.is_none_or(|advocate| state.reference.holds(advocate, heard_access::Role::Advocate)),
             )
         });
         if known_articles.is_empty() {
@@ -344,7 +319,7 @@ impl RightsService {
             new.received_on,
             today,
         )
-        .map_err(reject)?;
+        .map_err(ApiError::from)?;
         if let Some(service) = &new.service {
             text("service", service, 200, false)?;
         }
@@ -366,7 +341,7 @@ impl RightsService {
         decide: impl FnOnce(&Complaint) -> Result<Event, Rejection>,
     ) -> ApiResult<ComplaintRecord> {
         let record = self.complaint(id).ok_or(ApiError::NotFound)?;
-        let event = decide(&record.complaint).map_err(reject)?;
+        let event = decide(&record.complaint).map_err(ApiError::from)?;
         let new_event = NewEvent::new(event.event_type(), 1, &event)
             .map_err(ApiError::internal)?
             .with_metadata(serde_json::json!({ "actor": by }));
