@@ -2,17 +2,14 @@
 //! providers and the access log, kept in memory and rebuilt from the log on every start.
 //!
 //! It is small (staff accounts, not service users), so memory is the right place; a
-//! background task follows `$all` and applies this service's categories in order.
+//! [`LiveModel`] follows `$all` and applies this service's categories in order.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 use heard_access::{Actor, Role};
 use heard_contracts::Event as _;
 use heard_contracts::access::AccessRecorded;
-use heard_eventstore::{EventStore, RecordedEvent};
-use tokio::sync::watch;
+use heard_eventstore::{Fold, LiveModel, RecordedEvent};
 use uuid::Uuid;
 
 use crate::domain::*;
@@ -108,53 +105,13 @@ pub struct State {
     pub access: Vec<AccessEntry>,
 }
 
-/// The projection, shared by the service and its resolvers.
-#[derive(Debug)]
-pub struct Directory {
-    state: RwLock<State>,
-    applied: watch::Sender<u64>,
-}
+/// The projection, shared by the service and its resolvers: the one follower mechanism every
+/// service uses ([`LiveModel`]), over this service's [`State`].
+pub type Directory = LiveModel<State>;
 
-impl Directory {
-    pub fn new() -> Arc<Self> {
-        Arc::new(Directory { state: RwLock::new(State::default()), applied: watch::channel(0).0 })
-    }
-
-    /// Reads the state.
-    pub fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
-        f(&self.state.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
-    }
-
-    /// Waits until every event up to `position` has been applied (read-your-writes).
-    pub async fn wait_for(&self, position: u64) -> bool {
-        let mut applied = self.applied.subscribe();
-        tokio::time::timeout(Duration::from_secs(10), applied.wait_for(|at| *at >= position)).await.is_ok()
-    }
-
-    /// Follows the log from the start, applying this service's events, until the store closes.
-    pub async fn follow(self: Arc<Self>, store: EventStore) {
-        let mut subscription = store.subscribe_all(1);
-        loop {
-            match subscription.next_batch(1024).await {
-                Ok(events) => {
-                    let Some(last) = events.last().map(|event| event.position) else { continue };
-                    {
-                        let mut state = self.state.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-                        for event in &events {
-                            if let Err(error) = state.apply(event) {
-                                tracing::error!(position = event.position, %error, "identity projection skipped an event");
-                            }
-                        }
-                    }
-                    self.applied.send_replace(last);
-                }
-                Err(heard_eventstore::Error::Closed) => return,
-                Err(error) => {
-                    tracing::error!(%error, "identity projection cannot read the log; retrying");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
-            }
-        }
+impl Fold for State {
+    fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
+        State::apply(self, event)
     }
 }
 

@@ -118,7 +118,7 @@ pub struct IdentityService {
 #[derive(Debug)]
 struct Inner {
     store: EventStore,
-    directory: Arc<Directory>,
+    directory: Directory,
     secrets: Secrets,
     config: IdentityConfig,
     throttle: Mutex<Throttle>,
@@ -126,8 +126,6 @@ struct Inner {
     create_lock: tokio::sync::Mutex<()>,
     /// Verified against when an email has no account, so both cases take as long.
     dummy_hash: String,
-    /// The task that keeps the directory up to date; it ends when the store closes.
-    follower: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// Added to the wall clock: lets a test or a drill see what happens after a session expires
     /// without waiting for it.
     clock_offset_micros: std::sync::atomic::AtomicI64,
@@ -155,12 +153,13 @@ impl IdentityService {
             .map_err(|error| StartError::Other(error.to_string()))?
             .map_err(StartError::Other)?;
         seed(&store).await?;
-        let directory = Directory::new();
-        let follower = tokio::spawn(directory.clone().follow(store.clone()));
-        let head = store.head().position;
-        if !directory.wait_for(head).await {
-            return Err(StartError::Other("the identity projection did not catch up with the log".into()));
-        }
+        let directory = match Directory::start("identity", store.clone(), Duration::from_secs(600)).await {
+            Ok(directory) => directory,
+            Err(heard_eventstore::Error::CatchUp { .. }) => {
+                return Err(StartError::Other("the identity projection did not catch up with the log".into()));
+            }
+            Err(error) => return Err(error.into()),
+        };
         Ok(IdentityService {
             inner: Arc::new(Inner {
                 store,
@@ -170,7 +169,6 @@ impl IdentityService {
                 throttle: Mutex::default(),
                 create_lock: tokio::sync::Mutex::new(()),
                 dummy_hash,
-                follower: Mutex::new(Some(follower)),
                 clock_offset_micros: std::sync::atomic::AtomicI64::new(0),
             }),
         })
@@ -179,10 +177,7 @@ impl IdentityService {
     /// Waits for the projection task to finish after the store was closed, so that nothing
     /// of this service holds the store any more.
     pub async fn stopped(&self) {
-        let follower = self.inner.follower.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(follower) = follower {
-            let _ = follower.await;
-        }
+        self.inner.directory.stopped().await;
     }
 
     /// The service's notion of now (the wall clock, plus any offset from [`Self::advance_clock`]).
@@ -213,7 +208,7 @@ impl IdentityService {
 
     async fn append(&self, stream: &StreamName, expected: ExpectedRevision, events: Vec<NewEvent>) -> ApiResult<()> {
         let outcome = self.inner.store.append(stream, expected, events).await?;
-        self.inner.directory.wait_for(outcome.last_position).await;
+        self.inner.directory.wait_for(outcome.last_position, Duration::from_secs(10)).await;
         Ok(())
     }
 
