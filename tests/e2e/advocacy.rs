@@ -77,7 +77,7 @@ async fn cast() -> Cast {
 /// follows the log on its own).
 async fn known_as_advocate(app: &TestApp, account: Uuid) {
     app.settled().await;
-    assert!(app.advocacy.read(|state| state.advocates.contains(&account)), "advocate {account} is known");
+    assert!(app.advocacy.read(|state| state.reference.holds(account, Role::Advocate)), "advocate {account} is known");
 }
 
 fn today() -> Date {

@@ -642,23 +642,6 @@ pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
     }
 }
 
-/// The event every service appends when someone reads a case file or complaint, or is refused
-/// anything: who, what and the decision. Opaque ids only, never personal data.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccessRecorded {
-    /// The account, or `None` for someone not logged in.
-    pub actor: Option<Uuid>,
-    pub action: String,
-    pub resource_kind: String,
-    /// The id asked for, as [`recordable_id`] keeps it.
-    pub resource_id: Option<String>,
-    /// Every record of one page of a list read, in one event (empty for a single read).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub resource_ids: Vec<String>,
-    pub allowed: bool,
-    pub reason: Option<String>,
-}
-
 /// The longest id the access log keeps as it was sent; Heard's own ids are at most 36.
 pub const MAX_RECORDED_ID: usize = 64;
 
@@ -674,46 +657,6 @@ pub fn recordable_id(id: &str) -> String {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(id.as_bytes());
     format!("sha256:{}", hex::encode(&digest[..8]))
-}
-
-impl AccessRecorded {
-    pub const EVENT_TYPE: &'static str = "AccessRecorded";
-    /// Access events go to one stream per UTC day in this category: `access-20261123`.
-    pub const CATEGORY: &'static str = "access";
-
-    pub fn new(actor: &Actor, action: Action, resource: &Resource, decision: Decision) -> Self {
-        let (kind, id) = resource.kind_and_id();
-        AccessRecorded {
-            actor: actor.account,
-            action: action.as_str().to_owned(),
-            resource_kind: kind.to_owned(),
-            resource_id: id.as_deref().map(recordable_id),
-            resource_ids: Vec::new(),
-            allowed: decision.is_allowed(),
-            reason: match decision {
-                Decision::Allow => None,
-                Decision::Deny(denial) => Some(denial.reason.to_owned()),
-            },
-        }
-    }
-
-    /// One allowed read of a page of a list: every record's id in one event.
-    pub fn list_read(actor: &Actor, action: Action, resources: &[Resource]) -> Self {
-        let kind = resources.first().map(|resource| resource.kind_and_id().0).unwrap_or("system");
-        AccessRecorded {
-            actor: actor.account,
-            action: action.as_str().to_owned(),
-            resource_kind: kind.to_owned(),
-            resource_id: None,
-            resource_ids: resources
-                .iter()
-                .filter_map(|resource| resource.kind_and_id().1)
-                .map(|id| recordable_id(&id))
-                .collect(),
-            allowed: true,
-            reason: None,
-        }
-    }
 }
 
 #[cfg(test)]

@@ -304,21 +304,6 @@ fn roles_parse_from_the_spellings_people_type() {
 }
 
 #[test]
-fn an_access_record_holds_opaque_ids_and_the_reason_only() {
-    let record = AccessRecorded::new(
-        &actor("hub_member"),
-        Action::ViewAccount,
-        &account_in(CRAWLEY),
-        may(&actor("hub_member"), Action::ViewAccount, &account_in(CRAWLEY)),
-    );
-    assert_eq!(record.actor, Some(own()));
-    assert_eq!(record.resource_kind, "account");
-    assert_eq!(record.resource_id, Some(someone_else().to_string()));
-    assert!(!record.allowed);
-    assert_eq!(record.reason.as_deref(), Some("this account is outside your hubs"));
-}
-
-#[test]
 fn administrators_see_no_feedback_content_by_virtue_of_their_role() {
     let admin = actor("administrator");
     let unshared = FeedbackFacts {

@@ -132,3 +132,14 @@ impl From<heard_eventstore::Error> for ApiError {
         }
     }
 }
+
+impl From<heard_contracts::Rejection> for ApiError {
+    /// A refused command as clients see it: bad input naming the field, or a conflict. The one
+    /// conversion every service uses.
+    fn from(rejection: heard_contracts::Rejection) -> Self {
+        match rejection {
+            heard_contracts::Rejection::Invalid { field, message } => ApiError::BadUserInput { field, message },
+            heard_contracts::Rejection::Conflict(message) => ApiError::Conflict(message),
+        }
+    }
+}

@@ -21,7 +21,9 @@ pub mod spreadsheet;
 pub mod suppression;
 
 use async_graphql::Context;
-use heard_access::{AccessRecorded, Action, Actor, Decision, Resource};
+use heard_access::{Action, Actor, Decision, Resource};
+use heard_contracts::Event as _;
+use heard_contracts::access::AccessRecorded;
 use heard_eventstore::{EventStore, ExpectedRevision, NewEvent, StreamName};
 
 pub use error::{ApiError, ApiResult, ErrorCode};
@@ -133,7 +135,7 @@ async fn append_access(store: &EventStore, records: Vec<AccessRecorded>) -> ApiR
     let stream = StreamName::of(AccessRecorded::CATEGORY, today).map_err(ApiError::internal)?;
     let events = records
         .iter()
-        .map(|record| NewEvent::new(AccessRecorded::EVENT_TYPE, 1, record).map_err(ApiError::internal))
+        .map(|record| NewEvent::new(AccessRecorded::TYPE, AccessRecorded::VERSION, record).map_err(ApiError::internal))
         .collect::<ApiResult<Vec<_>>>()?;
     store.append(&stream, ExpectedRevision::Any, events).await.map_err(ApiError::internal)?;
     Ok(())

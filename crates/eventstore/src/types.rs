@@ -262,6 +262,12 @@ impl RecordedEvent {
         })
     }
 
+    /// The error for this event's data not having the shape a reader expects (decoded by the
+    /// reader itself, e.g. through its event contract). `detail` must name no value.
+    pub fn corrupt(&self, detail: impl std::fmt::Display) -> Error {
+        Error::corrupt(self.position, detail.to_string())
+    }
+
     /// The data as a JSON value.
     pub fn data_json(&self) -> Result<serde_json::Value> {
         self.decode()

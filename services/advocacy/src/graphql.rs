@@ -253,7 +253,7 @@ impl CaseNode {
     }
     async fn provider_name(&self, ctx: &Context<'_>) -> Option<String> {
         let provider = self.0.provider.as_ref()?;
-        service(ctx).read(|state| state.providers.get(provider).cloned())
+        service(ctx).read(|state| state.reference.providers.get(provider).cloned())
     }
     /// Articles of the charter of rights the issue touches.
     async fn articles(&self) -> Vec<i32> {
@@ -387,10 +387,10 @@ fn label(ctx: &Context<'_>, dimension: Dimension, value: &str) -> String {
             }
         }
         Dimension::Theme => service(ctx)
-            .read(|state| state.themes.get(value).map(|theme| theme.name.clone()))
+            .read(|state| state.reference.themes.get(value).map(|theme| theme.name.clone()))
             .unwrap_or_else(|| value.to_owned()),
         Dimension::Provider => {
-            service(ctx).read(|state| state.providers.get(value).cloned()).unwrap_or_else(|| value.to_owned())
+            service(ctx).read(|state| state.reference.providers.get(value).cloned()).unwrap_or_else(|| value.to_owned())
         }
         Dimension::Article => format!("Article {value}"),
         Dimension::Period => value.to_owned(),

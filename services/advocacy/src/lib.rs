@@ -7,6 +7,7 @@
 
 pub mod domain;
 pub mod graphql;
+pub mod model;
 pub mod service;
 
 pub use service::AdvocacyService;

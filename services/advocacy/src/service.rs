@@ -1,258 +1,27 @@
-//! Commands and queries of the advocacy service, over its own model of the log.
-//!
-//! The model (cases, and the themes, providers, charter articles and advocates it needs from
-//! other services' events) is kept in memory by a [`LiveModel`], rebuilt from `$all` on start.
-//! Reference data is decoded leniently from the other services' events; this service never
-//! calls them.
+//! Commands and queries of the advocacy service, over its own model of the log
+//! ([`crate::model`]), kept in memory by a [`LiveModel`] and rebuilt from `$all` on start. This
+//! service never calls another.
 //!
 //! Each case event is stored as its non-personal part, with the personal part encrypted under
 //! the client's own subject key. Linked cases of one client share that key, so erasing the
 //! person erases every case of theirs while the counts and dates stay.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
+use heard_access::Role;
 use heard_api::{ApiError, ApiResult};
-use heard_eventstore::{
-    EventStore, ExpectedRevision, Fold, LiveModel, NewEvent, Personal, RecordedEvent, StreamName, SubjectId,
-};
+use heard_eventstore::{EventStore, ExpectedRevision, LiveModel, NewEvent, StreamName, SubjectId};
 use heard_workdays::Period;
 use jiff::civil::Date;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::Rejection;
 use crate::domain::case::{self, *};
 use crate::domain::rollup::{self, Dimension};
 
-/// A theme from the shared list, as this service needs it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ThemeName {
-    pub name: String,
-    pub parent: Option<String>,
-    /// The theme it was merged into; a merged theme stays valid so old cases keep their label.
-    pub merged_into: Option<String>,
-}
-
-/// The latest version of a charter of rights.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Charter {
-    pub name: String,
-    pub version: u32,
-    /// Article number → short label.
-    pub articles: BTreeMap<u32, String>,
-}
-
-/// The charter whose articles cases cite, when it has been published.
-pub const EXACT_CHARTER: &str = "exact";
-
-/// What this service knows, in memory.
-#[derive(Debug, Default)]
-pub struct State {
-    pub cases: HashMap<Uuid, Case>,
-    /// Case ids in the order they were referred (log order).
-    pub order: Vec<Uuid>,
-    /// Client → the subject their personal fields are encrypted under.
-    subjects: HashMap<Uuid, SubjectId>,
-    /// Provider id → name.
-    pub providers: BTreeMap<String, String>,
-    /// Theme id → theme.
-    pub themes: BTreeMap<String, ThemeName>,
-    /// Charter id → its latest version.
-    pub charters: BTreeMap<String, Charter>,
-    /// Accounts that hold the advocate role.
-    pub advocates: BTreeSet<Uuid>,
-}
-
-#[derive(Deserialize)]
-struct ProviderAdded {
-    provider: String,
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct ThemeAdded {
-    theme: String,
-    name: String,
-    #[serde(default)]
-    parent: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct ThemeRenamed {
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct ThemeMerged {
-    into: String,
-}
-
-#[derive(Deserialize)]
-struct ArticlePublished {
-    number: u32,
-    label: String,
-}
-
-#[derive(Deserialize)]
-struct CharterPublished {
-    charter: String,
-    name: String,
-    version: u32,
-    articles: Vec<ArticlePublished>,
-}
-
-#[derive(Deserialize)]
-struct AccountRoles {
-    #[serde(default)]
-    account: Option<Uuid>,
-    /// Role names (`advocate`, …), kept as text so that a role this service does not know
-    /// never stops the model.
-    #[serde(default)]
-    roles: Vec<String>,
-}
-
-fn subject_of(personal: &Personal) -> Option<SubjectId> {
-    match personal {
-        Personal::Plain(plain) => Some(plain.subject),
-        Personal::Sealed(sealed) => Some(sealed.subject),
-        Personal::Erased { subject } => Some(*subject),
-        Personal::None => None,
-    }
-}
-
-impl Fold for State {
-    fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
-        let stream_id = event.stream.id();
-        match event.stream.category() {
-            CASE => self.apply_case(event)?,
-            "provider" if event.event_type == "ProviderAdded" => {
-                let added: ProviderAdded = event.decode()?;
-                self.providers.insert(added.provider, added.name);
-            }
-            "theme" => match event.event_type.as_str() {
-                "ThemeAdded" => {
-                    let added: ThemeAdded = event.decode()?;
-                    self.themes
-                        .insert(added.theme, ThemeName { name: added.name, parent: added.parent, merged_into: None });
-                }
-                "ThemeRenamed" => {
-                    let renamed: ThemeRenamed = event.decode()?;
-                    if let Some(theme) = self.themes.get_mut(stream_id) {
-                        theme.name = renamed.name;
-                    }
-                }
-                "ThemeMerged" => {
-                    let merged: ThemeMerged = event.decode()?;
-                    if let Some(theme) = self.themes.get_mut(stream_id) {
-                        theme.merged_into = Some(merged.into);
-                    }
-                }
-                _ => {}
-            },
-            "charter" if event.event_type == "CharterPublished" => {
-                let published: CharterPublished = event.decode()?;
-                let newer = self.charters.get(&published.charter).is_none_or(|known| published.version > known.version);
-                if newer {
-                    let articles =
-                        published.articles.into_iter().map(|article| (article.number, article.label)).collect();
-                    self.charters.insert(
-                        published.charter,
-                        Charter { name: published.name, version: published.version, articles },
-                    );
-                }
-            }
-            "account" if matches!(event.event_type.as_str(), "AccountCreated" | "RolesChanged") => {
-                let roles: AccountRoles = event.decode()?;
-                if let Some(account) = roles.account.or_else(|| Uuid::parse_str(stream_id).ok()) {
-                    if roles.roles.iter().any(|role| role == "advocate") {
-                        self.advocates.insert(account);
-                    } else {
-                        self.advocates.remove(&account);
-                    }
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-}
-
-impl State {
-    fn apply_case(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
-        let Ok(id) = Uuid::parse_str(event.stream.id()) else { return Ok(()) };
-        let domain_event = match event.event_type.as_str() {
-            "CaseReferred" => {
-                let referred: Referred = event.decode()?;
-                let personal: Option<ReferralPersonal> = event.personal_fields()?;
-                if let Some(subject) = subject_of(&event.personal) {
-                    self.subjects.insert(referred.client, subject);
-                }
-                if let Some(mut case) = Case::from_events([&Event::Referred(referred, personal)]) {
-                    case.revision = event.revision;
-                    if self.cases.insert(id, case).is_none() {
-                        self.order.push(id);
-                    }
-                }
-                return Ok(());
-            }
-            "CaseAccepted" => Event::Accepted(event.decode()?),
-            "CaseDeclined" => Event::Declined(event.decode()?, event.personal_fields()?),
-            "CaseActionRecorded" => Event::ActionRecorded(event.decode()?, event.personal_fields()?),
-            "CaseConsentRecorded" => Event::ConsentRecorded(event.decode()?),
-            "CaseClosed" => Event::Closed(event.decode()?, event.personal_fields()?),
-            "CaseReopened" => Event::Reopened(event.decode()?, event.personal_fields()?),
-            "CaseAssigned" => Event::Assigned(event.decode()?),
-            _ => return Ok(()),
-        };
-        if let Some(case) = self.cases.get_mut(&id) {
-            case.apply(&domain_event);
-            case.revision = event.revision;
-        }
-        Ok(())
-    }
-
-    /// The subject a client's personal fields are encrypted under (for erasure).
-    pub fn subject(&self, client: Uuid) -> Option<SubjectId> {
-        self.subjects.get(&client).copied()
-    }
-
-    /// Cases in the order they were referred.
-    pub fn cases_in_order(&self) -> impl DoubleEndedIterator<Item = &Case> {
-        self.order.iter().filter_map(|id| self.cases.get(id))
-    }
-
-    /// The other cases of the same client, in referral order.
-    pub fn linked_cases(&self, case: &Case) -> Vec<&Case> {
-        self.cases_in_order().filter(|other| other.client == case.client && other.id != case.id).collect()
-    }
-
-    /// The articles cases may cite: the EXACT charter's, or every charter's when it is absent.
-    pub fn articles(&self) -> BTreeMap<u32, String> {
-        match self.charters.get(EXACT_CHARTER) {
-            Some(exact) => exact.articles.clone(),
-            None => {
-                let mut articles = BTreeMap::new();
-                for charter in self.charters.values() {
-                    for (number, label) in &charter.articles {
-                        articles.entry(*number).or_insert_with(|| label.clone());
-                    }
-                }
-                articles
-            }
-        }
-    }
-
-    /// The reference data a new case is checked against.
-    pub fn known(&self) -> Known {
-        Known {
-            themes: self.themes.keys().cloned().collect(),
-            providers: self.providers.keys().cloned().collect(),
-            articles: self.articles().into_keys().collect(),
-            advocates: self.advocates.clone(),
-        }
-    }
-}
+pub use crate::model::{Charter, EXACT_CHARTER, State};
 
 /// What someone asked for when referring a case. Field names in errors are the GraphQL
 /// input's (`clientName`, `themes[0]`, `advocateId`).
@@ -289,13 +58,6 @@ pub struct Closure {
 #[derive(Clone, Debug)]
 pub struct AdvocacyService {
     model: LiveModel<State>,
-}
-
-fn reject(rejection: Rejection) -> ApiError {
-    match rejection {
-        Rejection::Invalid { field, message } => ApiError::BadUserInput { field, message },
-        Rejection::Conflict(message) => ApiError::Conflict(message),
-    }
 }
 
 /// The domain names the referral's fields after the case; the client calls them `clientName`
@@ -438,7 +200,7 @@ impl AdvocacyService {
                 contact: referral.client_contact,
                 issue: referral.issue,
             };
-            let event = case::refer(new, &state.known(), today).map_err(referral_field).map_err(reject)?;
+            let event = case::refer(new, &state.known(), today).map_err(referral_field).map_err(ApiError::from)?;
             Ok::<_, ApiError>((event, subject))
         })?;
         let new_event = to_new_event(&event, subject, by)?;
@@ -456,7 +218,7 @@ impl AdvocacyService {
     ) -> ApiResult<Case> {
         let (event, revision, subject) = self.read(|state| {
             let case = state.cases.get(&id).ok_or_else(not_found)?;
-            let event = decide(case, state).map_err(reject)?;
+            let event = decide(case, state).map_err(ApiError::from)?;
             if case.personal.is_none() && carries_personal(&event) {
                 return Err(erased());
             }
@@ -508,7 +270,8 @@ impl AdvocacyService {
 
     /// Hands an open case to another advocate.
     pub async fn assign(&self, id: Uuid, by: Uuid, advocate: Uuid) -> ApiResult<Case> {
-        self.change(id, by, |case, state| case::assign(case, by, advocate, &state.advocates)).await
+        self.change(id, by, |case, state| case::assign(case, by, advocate, &state.reference.holders(Role::Advocate)))
+            .await
     }
 
     /// Counts of cases (declined ones left out) referred between `from` and `to`, grouped by

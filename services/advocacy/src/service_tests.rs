@@ -7,6 +7,10 @@ use serde_json::json;
 use tempfile::TempDir;
 use uuid::Uuid;
 
+use heard_contracts::feedback::{ThemeAdded, ThemeMerged, ThemeRenamed};
+use heard_contracts::identity::{AccountCreated, ProviderAdded};
+use heard_contracts::rights::CharterPublished;
+
 use super::*;
 
 struct World {
@@ -17,15 +21,11 @@ struct World {
     colleague: Uuid,
 }
 
-async fn put(
-    store: &EventStore,
-    category: &str,
-    id: impl std::fmt::Display,
-    event_type: &str,
-    data: serde_json::Value,
-) {
-    let stream = StreamName::of(category, id).unwrap();
-    store.append(&stream, ExpectedRevision::Any, vec![NewEvent::new(event_type, 1, &data).unwrap()]).await.unwrap();
+/// Appends another service's event, as it would have, named by its contract.
+async fn put<E: heard_contracts::Event>(store: &EventStore, id: impl std::fmt::Display, data: serde_json::Value) {
+    let stream = StreamName::of(E::CATEGORY, id).unwrap();
+    let event = NewEvent::new(E::TYPE, E::VERSION, &data).unwrap();
+    store.append(&stream, ExpectedRevision::Any, vec![event]).await.unwrap();
 }
 
 /// A store with two advocates, a commissioner, two providers, three themes (one merged) and
@@ -39,24 +39,22 @@ async fn world() -> World {
     for (account, role) in [(advocate, "advocate"), (colleague, "advocate"), (commissioner, "commissioner")] {
         let data = json!({ "account": account, "roles": [role], "hubs": [], "provider": null,
             "must_change_password": false, "created_by": null });
-        put(&store, "account", account, "AccountCreated", data).await;
+        put::<AccountCreated>(&store, account, data).await;
     }
     for (id, name) in [("addaction", "Addaction"), ("cri", "CRI")] {
-        put(&store, "provider", id, "ProviderAdded", json!({ "provider": id, "name": name })).await;
+        put::<ProviderAdded>(&store, id, json!({ "provider": id, "name": name })).await;
     }
     for (id, name) in [("housing", "Housing"), ("keyworker-time", "Keyworker time"), ("opening-hours", "Opening hours")]
     {
-        put(&store, "theme", id, "ThemeAdded", json!({ "theme": id, "name": name, "parent": null })).await;
+        put::<ThemeAdded>(&store, id, json!({ "theme": id, "name": name, "parent": null })).await;
     }
-    put(&store, "theme", "opening-hours", "ThemeMerged", json!({ "into": "keyworker-time" })).await;
-    put(&store, "theme", "housing", "ThemeRenamed", json!({ "name": "Housing and ghettoisation" })).await;
+    put::<ThemeMerged>(&store, "opening-hours", json!({ "into": "keyworker-time" })).await;
+    put::<ThemeRenamed>(&store, "housing", json!({ "name": "Housing and ghettoisation" })).await;
     let articles: Vec<_> =
         (1..=11).map(|number| json!({ "number": number, "label": format!("Right {number}") })).collect();
-    put(
+    put::<CharterPublished>(
         &store,
-        "charter",
         "exact",
-        "CharterPublished",
         json!({ "charter": "exact", "name": "EXACT Bill of Rights", "version": 1, "articles": articles }),
     )
     .await;
@@ -225,7 +223,7 @@ async fn a_referral_is_checked_against_the_reference_data_and_names_the_field_as
     let merged_theme = Referral { themes: vec!["opening-hours".into()], advocate: Some(colleague), ..referral("x") };
     let case = service.refer(advocate, merged_theme).await.unwrap();
     assert_eq!((case.advocate, case.referred_by), (colleague, advocate));
-    assert_eq!(service.read(|state| state.themes["housing"].name.clone()), "Housing and ghettoisation");
+    assert_eq!(service.read(|state| state.reference.themes["housing"].name.clone()), "Housing and ghettoisation");
 }
 
 #[tokio::test]
@@ -251,12 +249,12 @@ async fn without_the_exact_charter_any_published_charters_articles_may_be_cited(
         numbers.map(|number| json!({ "number": number, "label": format!("Right {number}") })).collect()
     };
     let charter = |charter: &str, version: u32, articles: Vec<serde_json::Value>| json!({ "charter": charter, "name": "A charter", "version": version, "articles": articles });
-    put(&store, "charter", "scotland", "CharterPublished", charter("scotland", 2, articles(1..=4))).await;
-    put(&store, "charter", "scotland", "CharterPublished", charter("scotland", 1, articles(1..=9))).await;
-    put(&store, "charter", "other", "CharterPublished", charter("other", 1, articles(6..=6))).await;
+    put::<CharterPublished>(&store, "scotland", charter("scotland", 2, articles(1..=4))).await;
+    put::<CharterPublished>(&store, "scotland", charter("scotland", 1, articles(1..=9))).await;
+    put::<CharterPublished>(&store, "other", charter("other", 1, articles(6..=6))).await;
     let service = AdvocacyService::open(store.clone()).await.unwrap();
     assert_eq!(service.read(|state| state.articles().into_keys().collect::<Vec<_>>()), vec![1, 2, 3, 4, 6]);
-    put(&store, "charter", "exact", "CharterPublished", charter("exact", 1, articles(1..=2))).await;
+    put::<CharterPublished>(&store, "exact", charter("exact", 1, articles(1..=2))).await;
     let service = AdvocacyService::open(store).await.unwrap();
     assert_eq!(service.read(|state| state.known().articles.into_iter().collect::<Vec<_>>()), vec![1, 2]);
 }

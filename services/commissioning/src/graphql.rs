@@ -139,12 +139,12 @@ fn evidence_link(link: &Link, at: &State, now: &State, actor: &Actor) -> Evidenc
             let then = at.items.get(item).and_then(|found| found.text_for(actor)).map(str::to_owned);
             (item.to_string(), then.filter(|_| allowed_now))
         }
-        Evidence::Theme { theme } => (theme.clone(), at.themes.get(theme).cloned()),
+        Evidence::Theme { theme } => (theme.clone(), at.reference.theme_name(theme).map(str::to_owned)),
         Evidence::ComplaintLearning { complaint } => {
             (complaint.to_string(), at.learning.get(complaint).map(|learning| learning.statements.join("; ")))
         }
         Evidence::AdvocacyTheme { dimension, value } => {
-            let label = if dimension == "theme" { at.themes.get(value).cloned() } else { None };
+            let label = if dimension == "theme" { at.reference.theme_name(value).map(str::to_owned) } else { None };
             (format!("{dimension}:{value}"), Some(label.unwrap_or_else(|| value.replace('_', " "))))
         }
     };

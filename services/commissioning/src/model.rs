@@ -7,13 +7,14 @@
 //! at the moment of asking. The same `Fold` replays the log up to any position for the
 //! point-in-time view of a decision.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use heard_access::{Actor, Consent, FeedbackFacts};
 use heard_api::{ApiError, ApiResult};
+use heard_contracts::reference::Reference;
+use heard_contracts::{Event as _, advocacy, commissioning as contract, feedback, rights};
 use heard_eventstore::{Fold, RecordedEvent};
 use jiff::civil::Date;
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
@@ -84,10 +85,8 @@ pub struct State {
     pub order: Vec<Uuid>,
     pub answers: HashMap<Uuid, Answer>,
     pub items: HashMap<Uuid, ItemFacts>,
-    /// Theme id → name (merged themes keep their last name).
-    pub themes: BTreeMap<String, String>,
-    pub hubs: BTreeMap<String, String>,
-    pub providers: BTreeMap<String, String>,
+    /// Hubs, providers and themes (merged themes keep their last name), from the shared fold.
+    pub reference: Reference,
     pub learning: HashMap<Uuid, Learning>,
     /// The advocacy domains cases have been opened in (for advocacy-theme evidence).
     pub advocacy_domains: BTreeSet<String>,
@@ -96,67 +95,6 @@ pub struct State {
     pub chain_head: String,
     /// When the last event applied was recorded (micros since the epoch).
     pub last_recorded_at: i64,
-}
-
-#[derive(Deserialize)]
-struct Named {
-    #[serde(alias = "hub", alias = "provider", alias = "theme")]
-    id: Option<String>,
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct Logged {
-    item: Uuid,
-    hub: String,
-    provider: Option<String>,
-    #[serde(default)]
-    themes: BTreeSet<String>,
-    consent: Consent,
-    said_on: String,
-}
-
-#[derive(Deserialize)]
-struct Text {
-    text: String,
-}
-
-#[derive(Deserialize)]
-struct ConsentChanged {
-    consent: Option<Consent>,
-}
-
-#[derive(Deserialize)]
-struct Flagged {
-    coordinator: Uuid,
-}
-
-#[derive(Deserialize)]
-struct Received {
-    #[serde(rename = "Received")]
-    received: ReceivedData,
-}
-
-#[derive(Deserialize)]
-struct ReceivedData {
-    provider: String,
-    articles: BTreeSet<u32>,
-}
-
-#[derive(Deserialize)]
-struct LearningRecorded {
-    #[serde(rename = "LearningRecorded")]
-    learning: Statement,
-}
-
-#[derive(Deserialize)]
-struct Statement {
-    statement: String,
-}
-
-#[derive(Deserialize)]
-struct CaseReferred {
-    domain: String,
 }
 
 fn day_of(micros: i64) -> Option<Date> {
@@ -172,12 +110,12 @@ pub fn decision_event(event: &RecordedEvent) -> heard_eventstore::Result<Option<
     use decision::Event as E;
     Ok(Some(match event.event_type.as_str() {
         "DecisionProposed" => E::Proposed(decode(event)?),
-        "DecisionStatusChanged" => E::StatusChanged(decode(event)?),
+        contract::DecisionStatusChanged::TYPE => E::StatusChanged(decode(event)?),
         "MilestoneAdded" => E::MilestoneAdded(decode(event)?),
         "MilestoneMet" => E::MilestoneMet(decode(event)?),
         "ProgressRecorded" => E::ProgressRecorded(decode(event)?),
-        "EvidenceLinked" => E::EvidenceLinked(decode(event)?),
-        "EvidenceUnlinked" => E::EvidenceUnlinked(decode(event)?),
+        contract::EvidenceLinked::TYPE => E::EvidenceLinked(decode(event)?),
+        contract::EvidenceUnlinked::TYPE => E::EvidenceUnlinked(decode(event)?),
         "OutcomeReviewed" => E::OutcomeReviewed(decode(event)?),
         _ => return Ok(None),
     }))
@@ -203,8 +141,8 @@ impl Fold for State {
             }
             ANSWER => {
                 let domain_event = match event.event_type.as_str() {
-                    "FeedbackAcknowledged" => answer::Event::Acknowledged(decode(event)?),
-                    "FeedbackAnswered" => answer::Event::Answered(decode(event)?),
+                    answer::FeedbackAcknowledged::TYPE => answer::Event::Acknowledged(decode(event)?),
+                    answer::FeedbackAnswered::TYPE => answer::Event::Answered(decode(event)?),
                     _ => return Ok(()),
                 };
                 match self.answers.get_mut(&domain_event.item()) {
@@ -216,43 +154,32 @@ impl Fold for State {
                     }
                 }
             }
-            "feedback" => self.apply_feedback(event, stream_id)?,
-            "theme" => match event.event_type.as_str() {
-                "ThemeAdded" | "ThemeRenamed" => {
-                    let named: Named = decode(event)?;
-                    self.themes.insert(named.id.unwrap_or_else(|| stream_id.to_owned()), named.name);
-                }
-                _ => {}
-            },
-            "hub" if event.event_type == "HubAdded" => {
-                let named: Named = decode(event)?;
-                self.hubs.insert(named.id.unwrap_or_else(|| stream_id.to_owned()), named.name);
-            }
-            "provider" if event.event_type == "ProviderAdded" => {
-                let named: Named = decode(event)?;
-                self.providers.insert(named.id.unwrap_or_else(|| stream_id.to_owned()), named.name);
-            }
-            "complaint" => {
+            feedback::FEEDBACK => self.apply_feedback(event, stream_id)?,
+            rights::COMPLAINT => {
                 let Ok(id) = Uuid::parse_str(stream_id) else { return Ok(()) };
                 match event.event_type.as_str() {
-                    "ComplaintReceived" => {
-                        let received: Received = decode(event)?;
+                    rights::ComplaintReceived::TYPE => {
+                        let received: rights::ComplaintReceived = decode(event)?;
                         let learning = self.learning.entry(id).or_default();
                         learning.provider = received.received.provider;
                         learning.articles = received.received.articles;
                     }
-                    "ComplaintLearningRecorded" => {
-                        let recorded: LearningRecorded = decode(event)?;
+                    rights::ComplaintLearningRecorded::TYPE => {
+                        let recorded: rights::ComplaintLearningRecorded = decode(event)?;
                         self.learning.entry(id).or_default().statements.push(recorded.learning.statement);
                     }
                     _ => {}
                 }
             }
-            "case" if event.event_type == "CaseReferred" => {
-                let referred: CaseReferred = decode(event)?;
+            advocacy::CASE if event.event_type == advocacy::CaseReferred::TYPE => {
+                let referred: advocacy::CaseReferred = decode(event)?;
                 self.advocacy_domains.insert(referred.domain);
             }
-            _ => {}
+            category => {
+                self.reference
+                    .apply(category, stream_id, &event.event_type, &event.data)
+                    .map_err(|error| event.corrupt(error))?;
+            }
         }
         Ok(())
     }
@@ -265,9 +192,9 @@ fn hex_of(bytes: &[u8]) -> String {
 impl State {
     fn apply_feedback(&mut self, event: &RecordedEvent, stream_id: &str) -> heard_eventstore::Result<()> {
         let Ok(id) = Uuid::parse_str(stream_id) else { return Ok(()) };
-        if event.event_type == "FeedbackLogged" {
-            let logged: Logged = decode(event)?;
-            let text: Option<Text> = event.personal_fields()?;
+        if event.event_type == feedback::FeedbackLogged::TYPE {
+            let logged: feedback::FeedbackLogged = decode(event)?;
+            let text: Option<feedback::LoggedText> = event.personal_fields()?;
             self.items.insert(
                 id,
                 ItemFacts {
@@ -290,27 +217,29 @@ impl State {
         }
         let Some(item) = self.items.get_mut(&id) else { return Ok(()) };
         match event.event_type.as_str() {
-            "FeedbackRedacted" => {
-                let text: Option<Text> = event.personal_fields()?;
+            feedback::FeedbackRedacted::TYPE => {
+                let text: Option<feedback::RedactedPersonal> = event.personal_fields()?;
                 item.redacted = text.map(|t| t.text);
                 if item.shared_on.is_some() {
                     item.text = item.redacted.clone();
                 }
             }
-            "FeedbackShared" => {
+            feedback::FeedbackShared::TYPE => {
                 item.shared_on = day_of(event.recorded_at_micros);
                 item.text = item.redacted.clone().or_else(|| item.original.take());
                 item.original = None;
             }
-            "ConsentChanged" => {
-                item.consent = decode::<ConsentChanged>(event)?.consent;
+            feedback::ConsentChanged::TYPE => {
+                item.consent = decode::<feedback::ConsentChanged>(event)?.consent;
                 if item.consent < Some(Consent::Commissioners) {
                     item.original = None;
                     item.text = None;
                     item.redacted = None;
                 }
             }
-            "SafeguardingFlagged" => item.safeguarding = Some(decode::<Flagged>(event)?.coordinator),
+            feedback::SafeguardingFlagged::TYPE => {
+                item.safeguarding = Some(decode::<feedback::SafeguardingFlagged>(event)?.coordinator)
+            }
             _ => {}
         }
         Ok(())
@@ -354,13 +283,13 @@ impl State {
                 }
                 None => false,
             },
-            Evidence::Theme { theme } => self.themes.contains_key(theme),
+            Evidence::Theme { theme } => self.reference.themes.contains_key(theme),
             Evidence::ComplaintLearning { complaint } => {
                 self.learning.get(complaint).is_some_and(|learning| !learning.statements.is_empty())
             }
             Evidence::AdvocacyTheme { dimension, value } => match dimension.as_str() {
                 "domain" => self.advocacy_domains.contains(value),
-                "theme" => self.themes.contains_key(value),
+                "theme" => self.reference.themes.contains_key(value),
                 _ => return Err(ApiError::bad_input("evidence.dimension", "use domain or theme")),
             },
         };

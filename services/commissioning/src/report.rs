@@ -228,7 +228,7 @@ pub fn build(state: &State, actor: &Actor, scope: &Scope, public: bool, calendar
             by_theme.entry(theme.as_str()).or_default().push(item);
         }
     }
-    let name_of = |theme: &str| state.themes.get(theme).cloned().unwrap_or_else(|| theme.to_owned());
+    let name_of = |theme: &str| state.reference.theme_name(theme).unwrap_or(theme).to_owned();
     let mut said: Vec<ThemeCount> = by_theme
         .iter()
         .map(|(theme, found)| ThemeCount {

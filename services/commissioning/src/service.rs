@@ -9,7 +9,6 @@ use heard_eventstore::{EventStore, ExpectedRevision, Fold, LiveModel, NewEvent, 
 use jiff::civil::Date;
 use uuid::Uuid;
 
-use crate::domain::Rejection;
 use crate::domain::answer::{self, ANSWER, Answer};
 use crate::domain::decision::{self, DECISION, Decision, Evidence};
 use crate::model::State;
@@ -22,16 +21,6 @@ pub use crate::domain::decision::NewDecision;
 pub struct CommissioningService {
     model: LiveModel<State>,
     calendar: heard_workdays::Calendar,
-}
-
-/// A refused command as clients see it: bad input naming the field, or a conflict.
-impl From<Rejection> for ApiError {
-    fn from(rejection: Rejection) -> Self {
-        match rejection {
-            Rejection::Invalid { field, message } => ApiError::BadUserInput { field, message },
-            Rejection::Conflict(message) => ApiError::Conflict(message),
-        }
-    }
 }
 
 fn stored(event_type: &str, data: &impl serde::Serialize, by: Uuid) -> ApiResult<NewEvent> {

@@ -144,7 +144,7 @@ impl FeedbackItem {
         ID(self.item.logged.hub.clone())
     }
     async fn hub_name(&self, ctx: &Context<'_>) -> Option<String> {
-        service(ctx).read(|state| state.hubs.get(&self.item.logged.hub).cloned())
+        service(ctx).read(|state| state.reference.hubs.get(&self.item.logged.hub).cloned())
     }
     async fn view(&self) -> ViewName {
         if self.hub_view() { ViewName::Hub } else { ViewName::Shared }

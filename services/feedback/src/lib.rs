@@ -1,7 +1,9 @@
 //! The feedback service: what people tell the hubs, in their own words.
 //!
 //! - `domain/`: items, moderation, consent, safeguarding, meetings, themes. Pure.
-//! - [`service`]: commands and the in-memory projection, rebuilt from the log on start.
+//! - [`model`]: the in-memory projection, rebuilt from the log on start.
+//! - [`service`]: commands and queries, and the follower that keeps the model and the search
+//!   index in step.
 //! - [`search`]: the tantivy index, a projection too.
 //! - [`import`]: CSV spreadsheets from the hubs.
 //! - [`graphql`]: this service's part of the schema.
@@ -9,6 +11,7 @@
 pub mod domain;
 pub mod graphql;
 pub mod import;
+pub mod model;
 pub mod search;
 pub mod service;
 

@@ -1,33 +1,24 @@
-//! Commands and queries of the feedback service, over its own projection of the log.
-//!
-//! The projection (items, meetings, themes, and the hubs, providers, coordinators and
-//! commissioners' answers and decision links it needs from other services' events) is kept in
-//! memory and rebuilt from `$all` on start; the search
-//! index is updated by the same follower, in the same order.
+//! Commands and queries of the feedback service, over its own projection of the log
+//! ([`crate::model`]), kept in memory and rebuilt from `$all` on start; the search index is
+//! updated by the same follower, in the same order.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use heard_access::{Actor, Consent, Role};
 use heard_api::{ApiError, ApiResult};
-use heard_eventstore::{EventStore, ExpectedRevision, NewEvent, Personal, RecordedEvent, StreamName, SubjectId};
-use serde::Deserialize;
+use heard_contracts::{Event as _, feedback as contract};
+use heard_eventstore::{EventStore, ExpectedRevision, NewEvent, StreamName, SubjectId};
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
-use crate::domain::themes::{THEME, ThemeAdded, ThemeMerged, ThemeRenamed, Vocabulary};
+use crate::domain::themes::{THEME, ThemeAdded, ThemeMerged, ThemeRenamed};
 use crate::domain::{self, *};
 use crate::search::{SearchIndex, SearchOutcome, SearchRequest};
 
-/// A meeting as projected.
-#[derive(Clone, Debug)]
-pub struct Meeting {
-    pub recorded: MeetingRecorded,
-    /// `None` once erased.
-    pub minutes: Option<String>,
-}
+pub use crate::model::{Meeting, State};
 
 /// A search hit the asker may see, with the item and which version of it they see.
 #[derive(Clone, Debug)]
@@ -35,265 +26,6 @@ pub struct VisibleHit {
     pub hit: crate::search::Hit,
     pub item: Item,
     pub view: heard_access::FeedbackView,
-}
-
-/// What this service knows, in memory.
-#[derive(Debug, Default)]
-pub struct State {
-    pub items: HashMap<Uuid, Item>,
-    /// Items in the order they were logged.
-    pub order: Vec<Uuid>,
-    subjects: HashMap<Uuid, SubjectId>,
-    pub meetings: BTreeMap<Uuid, Meeting>,
-    pub vocabulary: Vocabulary,
-    pub import_keys: HashSet<String>,
-    /// Hub id → name, from the identity service's events.
-    pub hubs: BTreeMap<String, String>,
-    /// Provider id → name.
-    pub providers: BTreeMap<String, String>,
-    /// Account → (roles, hubs), from account events (never names or emails).
-    pub accounts: HashMap<Uuid, (BTreeSet<Role>, BTreeSet<String>)>,
-    /// Evidence links to feedback items that stand: link id → (item, decision), from the
-    /// commissioning service's events.
-    evidence_links: HashMap<Uuid, (Uuid, Uuid)>,
-    /// Decisions whose status is `done` now.
-    done_decisions: HashSet<Uuid>,
-    /// Decisions not taken or withdrawn: links to them no longer move an item's loop.
-    set_aside_decisions: HashSet<Uuid>,
-}
-
-#[derive(Deserialize)]
-struct HubAdded {
-    hub: String,
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct ProviderAdded {
-    provider: String,
-    name: String,
-}
-
-/// The commissioning service's events, decoded leniently: only what the loop needs, unknown
-/// fields ignored (the commissioning crate is not a dependency).
-#[derive(Deserialize)]
-struct EvidenceLinked {
-    decision: Uuid,
-    link: Uuid,
-    evidence: Evidence,
-}
-
-#[derive(Deserialize)]
-struct Evidence {
-    kind: String,
-    #[serde(default)]
-    item: Option<Uuid>,
-}
-
-#[derive(Deserialize)]
-struct EvidenceUnlinked {
-    link: Uuid,
-}
-
-#[derive(Deserialize)]
-struct DecisionStatusChanged {
-    decision: Uuid,
-    status: String,
-}
-
-#[derive(Deserialize)]
-struct FeedbackAcknowledged {
-    #[serde(default)]
-    item: Option<Uuid>,
-    on: String,
-}
-
-#[derive(Deserialize)]
-struct FeedbackAnswered {
-    #[serde(default)]
-    item: Option<Uuid>,
-    on: String,
-    reason: String,
-}
-
-const DECISION: &str = "decision";
-const ANSWER: &str = "answer";
-
-#[derive(Deserialize)]
-struct AccountScopes {
-    #[serde(default)]
-    account: Option<Uuid>,
-    roles: BTreeSet<Role>,
-    hubs: BTreeSet<String>,
-}
-
-impl State {
-    /// Applies one event; returns the items whose search document it changed: the item of a
-    /// feedback event, or the items whose loop state a commissioner's event moved.
-    fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<Vec<Uuid>> {
-        let stream_id = event.stream.id();
-        match event.stream.category() {
-            FEEDBACK => {
-                let Ok(id) = Uuid::parse_str(stream_id) else { return Ok(vec![]) };
-                let domain_event = match event.event_type.as_str() {
-                    "FeedbackLogged" => {
-                        let logged: FeedbackLogged = event.decode()?;
-                        let personal: Option<LoggedPersonal> = event.personal_fields()?;
-                        if let Personal::Plain(plain) = &event.personal {
-                            self.subjects.insert(id, plain.subject);
-                        } else if let Personal::Erased { subject } = &event.personal {
-                            self.subjects.insert(id, *subject);
-                        }
-                        if let Some(key) = &logged.import_key {
-                            self.import_keys.insert(key.clone());
-                        }
-                        self.items.insert(id, Item::new(logged, personal, event.recorded_at_micros));
-                        self.order.push(id);
-                        return Ok(vec![id]);
-                    }
-                    "FeedbackRedacted" => {
-                        let personal: Option<RedactedPersonal> = event.personal_fields()?;
-                        Event::Redacted(
-                            event.decode()?,
-                            personal.unwrap_or(RedactedPersonal { text: "[erased]".into() }),
-                        )
-                    }
-                    "FeedbackShared" => Event::Shared(event.decode()?),
-                    "FeedbackHeld" => Event::Held(event.decode()?),
-                    "ConsentChanged" => Event::ConsentChanged(event.decode()?),
-                    "SafeguardingFlagged" => Event::SafeguardingFlagged(event.decode()?),
-                    "FeedbackFedBack" => Event::FedBack(event.decode()?),
-                    _ => return Ok(vec![]),
-                };
-                if let Some(item) = self.items.get_mut(&id) {
-                    item.apply_at(&domain_event, event.recorded_at_micros);
-                    return Ok(vec![id]);
-                }
-            }
-            ANSWER => {
-                let from_stream = Uuid::parse_str(stream_id).ok();
-                let touched = match event.event_type.as_str() {
-                    "FeedbackAcknowledged" => {
-                        let answer: FeedbackAcknowledged = event.decode()?;
-                        let on = answer.on;
-                        answer.item.or(from_stream).and_then(|item| {
-                            self.update_loop(item, |facts| {
-                                facts.acknowledged_on.get_or_insert(on);
-                            })
-                        })
-                    }
-                    "FeedbackAnswered" => {
-                        let answer: FeedbackAnswered = event.decode()?;
-                        let not_acted_on = NotActedOn { on: answer.on, reason: answer.reason };
-                        answer
-                            .item
-                            .or(from_stream)
-                            .and_then(|item| self.update_loop(item, |facts| facts.not_acted_on = Some(not_acted_on)))
-                    }
-                    _ => None,
-                };
-                return Ok(touched.into_iter().collect());
-            }
-            DECISION => match event.event_type.as_str() {
-                "EvidenceLinked" => {
-                    let linked: EvidenceLinked = event.decode()?;
-                    let Some(item) = linked.evidence.item.filter(|_| linked.evidence.kind == "feedback_item") else {
-                        return Ok(vec![]);
-                    };
-                    self.evidence_links.insert(linked.link, (item, linked.decision));
-                    let touched = self.update_loop(item, |facts| {
-                        facts.decision_links.insert(linked.link, linked.decision);
-                    });
-                    return Ok(touched.into_iter().collect());
-                }
-                "EvidenceUnlinked" => {
-                    let unlinked: EvidenceUnlinked = event.decode()?;
-                    let Some((item, _)) = self.evidence_links.remove(&unlinked.link) else { return Ok(vec![]) };
-                    let touched = self.update_loop(item, |facts| {
-                        facts.decision_links.remove(&unlinked.link);
-                    });
-                    return Ok(touched.into_iter().collect());
-                }
-                "DecisionStatusChanged" => {
-                    let changed: DecisionStatusChanged = event.decode()?;
-                    if changed.status == "done" {
-                        self.done_decisions.insert(changed.decision);
-                    } else {
-                        self.done_decisions.remove(&changed.decision);
-                    }
-                    if matches!(changed.status.as_str(), "not_taken" | "withdrawn") {
-                        // A decision set aside no longer carries anyone's words: its links
-                        // stop counting (they stay in the commissioning history).
-                        self.set_aside_decisions.insert(changed.decision);
-                    }
-                    let items: BTreeSet<Uuid> = self
-                        .evidence_links
-                        .values()
-                        .filter(|(_, decision)| *decision == changed.decision)
-                        .map(|(item, _)| *item)
-                        .collect();
-                    return Ok(items.into_iter().filter_map(|item| self.update_loop(item, |_| {})).collect());
-                }
-                _ => {}
-            },
-            MEETING if event.event_type == "MeetingRecorded" => {
-                let recorded: MeetingRecorded = event.decode()?;
-                let minutes: Option<MinutesPersonal> = event.personal_fields()?;
-                self.meetings.insert(recorded.meeting, Meeting { recorded, minutes: minutes.map(|m| m.minutes) });
-            }
-            THEME => match event.event_type.as_str() {
-                "ThemeAdded" => self.vocabulary.added(event.decode::<ThemeAdded>()?),
-                "ThemeRenamed" => self.vocabulary.renamed(stream_id, event.decode::<ThemeRenamed>()?),
-                "ThemeMerged" => self.vocabulary.merged(stream_id, event.decode::<ThemeMerged>()?),
-                _ => {}
-            },
-            "hub" if event.event_type == "HubAdded" => {
-                let hub: HubAdded = event.decode()?;
-                self.hubs.insert(hub.hub, hub.name);
-            }
-            "provider" if event.event_type == "ProviderAdded" => {
-                let provider: ProviderAdded = event.decode()?;
-                self.providers.insert(provider.provider, provider.name);
-            }
-            "account" if matches!(event.event_type.as_str(), "AccountCreated" | "RolesChanged") => {
-                let scopes: AccountScopes = event.decode()?;
-                let account = scopes.account.or_else(|| Uuid::parse_str(stream_id).ok());
-                if let Some(account) = account {
-                    self.accounts.insert(account, (scopes.roles, scopes.hubs));
-                }
-            }
-            _ => {}
-        }
-        Ok(vec![])
-    }
-
-    /// Changes an item's loop facts, then works out again whether a decision it is linked to
-    /// is done; returns the item when its loop state moved.
-    fn update_loop(&mut self, item: Uuid, change: impl FnOnce(&mut LoopFacts)) -> Option<Uuid> {
-        let done = &self.done_decisions;
-        let set_aside = &self.set_aside_decisions;
-        let found = self.items.get_mut(&item)?;
-        let moved = found.update_loop(|facts| {
-            change(facts);
-            facts.decision_links.retain(|_, decision| !set_aside.contains(decision));
-            facts.decision_done = facts.decision_links.values().any(|decision| done.contains(decision));
-        });
-        moved.then_some(item)
-    }
-
-    /// The provider id an `about` text names, if any (by name or id, ignoring case).
-    pub fn match_provider(&self, about: &str) -> Option<String> {
-        let wanted = about.trim().to_lowercase();
-        self.providers
-            .iter()
-            .find(|(id, name)| id.to_lowercase() == wanted || name.to_lowercase() == wanted)
-            .map(|(id, _)| id.clone())
-    }
-
-    /// Items in log order.
-    pub fn items_in_order(&self) -> impl DoubleEndedIterator<Item = &Item> {
-        self.order.iter().filter_map(|id| self.items.get(id))
-    }
 }
 
 /// The feedback service.
@@ -323,13 +55,6 @@ pub enum StartError {
     Store(#[from] heard_eventstore::Error),
     #[error("the feedback projection did not catch up with the log")]
     CatchUp,
-}
-
-fn reject(rejection: Rejection) -> ApiError {
-    match rejection {
-        Rejection::Invalid { field, message } => ApiError::BadUserInput { field, message },
-        Rejection::Conflict(message) => ApiError::Conflict(message),
-    }
 }
 
 pub fn today() -> jiff::civil::Date {
@@ -436,14 +161,14 @@ impl FeedbackService {
 
     /// Logs one item. `new.hub` must be a known hub; the policy was checked by the caller.
     pub async fn log(&self, by: Uuid, mut new: NewItem) -> ApiResult<Item> {
-        let known_hub = self.read(|state| state.hubs.contains_key(&new.hub));
+        let known_hub = self.read(|state| state.reference.hubs.contains_key(&new.hub));
         if !known_hub {
             return Err(ApiError::bad_input("hub", "there is no such hub; see the `hubs` query"));
         }
         if new.provider.is_none() {
             new.provider = new.about.as_deref().and_then(|about| self.read(|state| state.match_provider(about)));
         } else if let Some(provider) = &new.provider
-            && !self.read(|state| state.providers.contains_key(provider))
+            && !self.read(|state| state.reference.providers.contains_key(provider))
         {
             return Err(ApiError::bad_input("provider", "there is no such provider; see the `providers` query"));
         }
@@ -454,10 +179,10 @@ impl FeedbackService {
             }
         }
         let id = Uuid::new_v4();
-        let Event::Logged(logged, personal) = domain::log(id, by, new, today()).map_err(reject)? else {
+        let Event::Logged(logged, personal) = domain::log(id, by, new, today()).map_err(ApiError::from)? else {
             return Err(ApiError::internal("log produced another event"));
         };
-        let event = Self::new_event("FeedbackLogged", &logged, by)?
+        let event = Self::new_event(contract::FeedbackLogged::TYPE, &logged, by)?
             .with_personal(SubjectId::new(), &personal)
             .map_err(ApiError::internal)?;
         self.append(
@@ -503,7 +228,7 @@ impl FeedbackService {
         decide: impl FnOnce(&Item) -> Result<Event, Rejection>,
     ) -> ApiResult<Item> {
         let item = self.item(id).ok_or(ApiError::NotFound)?;
-        let event = decide(&item).map_err(reject)?;
+        let event = decide(&item).map_err(ApiError::from)?;
         let subject = self.read(|state| state.subjects.get(&id).copied());
         let new_event = match &event {
             Event::Redacted(data, personal) => Self::new_event(event.event_type(), data, by)?
@@ -555,9 +280,10 @@ impl FeedbackService {
         let hub = self.item(id).map(|item| item.logged.hub).ok_or(ApiError::NotFound)?;
         let coordinates = self.read(|state| {
             state
+                .reference
                 .accounts
                 .get(&coordinator)
-                .is_some_and(|(roles, hubs)| roles.contains(&Role::HubCoordinator) && hubs.contains(&hub))
+                .is_some_and(|account| account.roles.contains(&Role::HubCoordinator) && account.hubs.contains(&hub))
         });
         if !coordinates {
             return Err(ApiError::bad_input("coordinatorId", "choose a coordinator of this item's hub"));
@@ -569,9 +295,10 @@ impl FeedbackService {
     pub fn coordinators_of(&self, hub: &str) -> Vec<Uuid> {
         self.read(|state| {
             let mut found: Vec<Uuid> = state
+                .reference
                 .accounts
                 .iter()
-                .filter(|(_, (roles, hubs))| roles.contains(&Role::HubCoordinator) && hubs.contains(hub))
+                .filter(|(_, account)| account.roles.contains(&Role::HubCoordinator) && account.hubs.contains(hub))
                 .map(|(id, _)| *id)
                 .collect();
             found.sort();
@@ -589,7 +316,7 @@ impl FeedbackService {
         minutes: &str,
         items: Vec<Uuid>,
     ) -> ApiResult<Meeting> {
-        if !self.read(|state| state.hubs.contains_key(&hub)) {
+        if !self.read(|state| state.reference.hubs.contains_key(&hub)) {
             return Err(ApiError::bad_input("hub", "there is no such hub; see the `hubs` query"));
         }
         for (index, item) in items.iter().enumerate() {
@@ -599,8 +326,9 @@ impl FeedbackService {
         }
         let meeting = Uuid::new_v4();
         let (recorded, personal) =
-            domain::record_meeting(meeting, by, hub, held_on, attendance, minutes, items, today()).map_err(reject)?;
-        let event = Self::new_event("MeetingRecorded", &recorded, by)?
+            domain::record_meeting(meeting, by, hub, held_on, attendance, minutes, items, today())
+                .map_err(ApiError::from)?;
+        let event = Self::new_event(MeetingRecorded::TYPE, &recorded, by)?
             .with_personal(SubjectId::new(), &personal)
             .map_err(ApiError::internal)?;
         let stream = StreamName::of(MEETING, meeting).map_err(ApiError::internal)?;
@@ -609,25 +337,25 @@ impl FeedbackService {
     }
 
     pub async fn add_theme(&self, by: Uuid, name: &str, parent: Option<&str>) -> ApiResult<String> {
-        let added = self.read(|state| state.vocabulary.add(name, parent)).map_err(reject)?;
+        let added = self.read(|state| state.vocabulary.add(name, parent)).map_err(ApiError::from)?;
         let theme = added.theme.clone();
         let stream = StreamName::of(THEME, &theme).map_err(ApiError::internal)?;
-        self.append(&stream, ExpectedRevision::NoStream, vec![Self::new_event("ThemeAdded", &added, by)?]).await?;
+        self.append(&stream, ExpectedRevision::NoStream, vec![Self::new_event(ThemeAdded::TYPE, &added, by)?]).await?;
         Ok(theme)
     }
 
     pub async fn rename_theme(&self, by: Uuid, theme: &str, name: &str) -> ApiResult<()> {
-        let renamed = self.read(|state| state.vocabulary.rename(theme, name)).map_err(reject)?;
+        let renamed = self.read(|state| state.vocabulary.rename(theme, name)).map_err(ApiError::from)?;
         let stream = StreamName::of(THEME, theme).map_err(ApiError::internal)?;
-        self.append(&stream, ExpectedRevision::StreamExists, vec![Self::new_event("ThemeRenamed", &renamed, by)?])
+        self.append(&stream, ExpectedRevision::StreamExists, vec![Self::new_event(ThemeRenamed::TYPE, &renamed, by)?])
             .await?;
         Ok(())
     }
 
     pub async fn merge_themes(&self, by: Uuid, from: &str, into: &str) -> ApiResult<()> {
-        let merged = self.read(|state| state.vocabulary.merge(from, into)).map_err(reject)?;
+        let merged = self.read(|state| state.vocabulary.merge(from, into)).map_err(ApiError::from)?;
         let stream = StreamName::of(THEME, from).map_err(ApiError::internal)?;
-        self.append(&stream, ExpectedRevision::StreamExists, vec![Self::new_event("ThemeMerged", &merged, by)?])
+        self.append(&stream, ExpectedRevision::StreamExists, vec![Self::new_event(ThemeMerged::TYPE, &merged, by)?])
             .await?;
         Ok(())
     }
@@ -705,7 +433,7 @@ async fn follow(inner: Arc<Inner>) {
             for event in &events {
                 match state.apply(event) {
                     Ok(items) => {
-                        if event.event_type == "FeedbackLogged" {
+                        if event.event_type == contract::FeedbackLogged::TYPE {
                             logged.extend(items.iter().copied());
                         }
                         if event.position > indexed_up_to {
@@ -762,7 +490,9 @@ async fn commit(inner: &Arc<Inner>, position: u64) -> bool {
 /// Appends the seed themes to a new store, each as its own stream (idempotent).
 async fn seed_themes(store: &EventStore) -> heard_eventstore::Result<()> {
     for theme in crate::domain::themes::seed() {
-        store.seed(&StreamName::of(THEME, &theme.theme)?, NewEvent::new("ThemeAdded", 1, &theme)?).await?;
+        store
+            .seed(&StreamName::of(THEME, &theme.theme)?, NewEvent::new(ThemeAdded::TYPE, ThemeAdded::VERSION, &theme)?)
+            .await?;
     }
     Ok(())
 }

@@ -294,15 +294,17 @@ async fn import_rows(
     let hub_slug = heard_identity::domain::slug(hub);
     let (hub, providers, vocabulary) = feedback.read(|state| {
         let hub = state
+            .reference
             .hubs
             .iter()
             .find(|(id, name)| id.as_str() == hub || **id == hub_slug || heard_identity::domain::slug(name) == hub_slug)
             .map(|(id, _)| id.clone());
-        let providers: Vec<(String, String)> = state.providers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let providers: Vec<(String, String)> =
+            state.reference.providers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         (hub, providers, state.vocabulary.clone())
     });
     let Some(hub) = hub else {
-        let known = feedback.read(|state| state.hubs.keys().cloned().collect::<Vec<_>>().join(", "));
+        let known = feedback.read(|state| state.reference.hubs.keys().cloned().collect::<Vec<_>>().join(", "));
         anyhow::bail!("--hub: there is no such hub; use one of {known}");
     };
     let today = heard_feedback::service::today();

@@ -109,17 +109,17 @@ fn you_said_we_did(state: &AppState, headers: &HeaderMap, query: ReportQuery, cs
 fn unknown(state: &AppState, scope: &Scope) -> Option<String> {
     state.commissioning.read(|model| {
         if let Some(hub) = &scope.hub
-            && !model.hubs.contains_key(hub)
+            && !model.reference.hubs.contains_key(hub)
         {
             return Some("hub: there is no hub with this id".to_owned());
         }
         if let Some(provider) = &scope.provider
-            && !model.providers.contains_key(provider)
+            && !model.reference.providers.contains_key(provider)
         {
             return Some("provider: there is no provider with this id".to_owned());
         }
         if let Some(theme) = &scope.theme
-            && !model.themes.contains_key(theme)
+            && !model.reference.themes.contains_key(theme)
         {
             return Some("theme: there is no theme with this id".to_owned());
         }
@@ -131,13 +131,13 @@ fn scope_title(state: &AppState, scope: &Scope) -> String {
     state.commissioning.read(|model| {
         let mut parts = Vec::new();
         if let Some(hub) = &scope.hub {
-            parts.push(model.hubs.get(hub).cloned().unwrap_or_else(|| hub.clone()));
+            parts.push(model.reference.hubs.get(hub).cloned().unwrap_or_else(|| hub.clone()));
         }
         if let Some(provider) = &scope.provider {
-            parts.push(model.providers.get(provider).cloned().unwrap_or_else(|| provider.clone()));
+            parts.push(model.reference.providers.get(provider).cloned().unwrap_or_else(|| provider.clone()));
         }
         if let Some(theme) = &scope.theme {
-            parts.push(model.themes.get(theme).cloned().unwrap_or_else(|| theme.clone()));
+            parts.push(model.reference.theme_name(theme).unwrap_or(theme).to_owned());
         }
         if parts.is_empty() { "Everyone".to_owned() } else { parts.join(", ") }
     })

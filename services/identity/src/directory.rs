@@ -2,15 +2,14 @@
 //! providers and the access log, kept in memory and rebuilt from the log on every start.
 //!
 //! It is small (staff accounts, not service users), so memory is the right place; a
-//! background task follows `$all` and applies this service's categories in order.
+//! [`LiveModel`] follows `$all` and applies this service's categories in order.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
-use heard_access::{AccessRecorded, Actor, Role};
-use heard_eventstore::{EventStore, RecordedEvent};
-use tokio::sync::watch;
+use heard_access::{Actor, Role};
+use heard_contracts::Event as _;
+use heard_contracts::access::AccessRecorded;
+use heard_eventstore::{Fold, LiveModel, RecordedEvent};
 use uuid::Uuid;
 
 use crate::domain::*;
@@ -106,53 +105,13 @@ pub struct State {
     pub access: Vec<AccessEntry>,
 }
 
-/// The projection, shared by the service and its resolvers.
-#[derive(Debug)]
-pub struct Directory {
-    state: RwLock<State>,
-    applied: watch::Sender<u64>,
-}
+/// The projection, shared by the service and its resolvers: the one follower mechanism every
+/// service uses ([`LiveModel`]), over this service's [`State`].
+pub type Directory = LiveModel<State>;
 
-impl Directory {
-    pub fn new() -> Arc<Self> {
-        Arc::new(Directory { state: RwLock::new(State::default()), applied: watch::channel(0).0 })
-    }
-
-    /// Reads the state.
-    pub fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
-        f(&self.state.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
-    }
-
-    /// Waits until every event up to `position` has been applied (read-your-writes).
-    pub async fn wait_for(&self, position: u64) -> bool {
-        let mut applied = self.applied.subscribe();
-        tokio::time::timeout(Duration::from_secs(10), applied.wait_for(|at| *at >= position)).await.is_ok()
-    }
-
-    /// Follows the log from the start, applying this service's events, until the store closes.
-    pub async fn follow(self: Arc<Self>, store: EventStore) {
-        let mut subscription = store.subscribe_all(1);
-        loop {
-            match subscription.next_batch(1024).await {
-                Ok(events) => {
-                    let Some(last) = events.last().map(|event| event.position) else { continue };
-                    {
-                        let mut state = self.state.write().unwrap_or_else(|poisoned| poisoned.into_inner());
-                        for event in &events {
-                            if let Err(error) = state.apply(event) {
-                                tracing::error!(position = event.position, %error, "identity projection skipped an event");
-                            }
-                        }
-                    }
-                    self.applied.send_replace(last);
-                }
-                Err(heard_eventstore::Error::Closed) => return,
-                Err(error) => {
-                    tracing::error!(%error, "identity projection cannot read the log; retrying");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
-            }
-        }
+impl Fold for State {
+    fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
+        State::apply(self, event)
     }
 }
 
@@ -160,7 +119,7 @@ impl State {
     fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
         let at = event.recorded_at_micros;
         match (event.stream.category(), event.event_type.as_str()) {
-            (ACCOUNT, "AccountCreated") => {
+            (ACCOUNT, AccountCreated::TYPE) => {
                 let data: AccountCreated = event.decode()?;
                 let personal: Option<AccountPersonal> = event.personal_fields()?;
                 if let Some(personal) = &personal {
@@ -182,7 +141,7 @@ impl State {
                     },
                 );
             }
-            (ACCOUNT, "RolesChanged") => {
+            (ACCOUNT, RolesChanged::TYPE) => {
                 let data: RolesChanged = event.decode()?;
                 if let Some(account) = self.account_of(event) {
                     account.roles = data.roles;
@@ -190,7 +149,7 @@ impl State {
                     account.provider = data.provider;
                 }
             }
-            (ACCOUNT, "PasswordChanged") => {
+            (ACCOUNT, PasswordChanged::TYPE) => {
                 let data: PasswordChanged = event.decode()?;
                 let personal: Option<PasswordPersonal> = event.personal_fields()?;
                 if let Some(account) = self.account_of(event) {
@@ -198,18 +157,18 @@ impl State {
                     account.password_hash = personal.map(|p| p.password_hash);
                 }
             }
-            (ACCOUNT, "AccountLockedOut") => {
+            (ACCOUNT, AccountLockedOut::TYPE) => {
                 let data: AccountLockedOut = event.decode()?;
                 if let Some(account) = self.account_of(event) {
                     account.locked_until_micros = Some(data.until_micros);
                 }
             }
-            (ACCOUNT, "AccountUnlocked") => {
+            (ACCOUNT, AccountUnlocked::TYPE) => {
                 if let Some(account) = self.account_of(event) {
                     account.locked_until_micros = None;
                 }
             }
-            (SESSION, "SessionStarted") => {
+            (SESSION, SessionStarted::TYPE) => {
                 let data: SessionStarted = event.decode()?;
                 self.sessions.insert(
                     data.session,
@@ -224,14 +183,14 @@ impl State {
                     },
                 );
             }
-            (SESSION, "SessionEnded") => {
+            (SESSION, SessionEnded::TYPE) => {
                 let data: SessionEnded = event.decode()?;
                 if let Some(session) = stream_uuid(event).and_then(|id| self.sessions.get_mut(&id)) {
                     session.ended_at_micros.get_or_insert(at);
                     session.end_reason.get_or_insert(data.reason);
                 }
             }
-            (API_TOKEN, "ApiTokenCreated") => {
+            (API_TOKEN, ApiTokenCreated::TYPE) => {
                 let data: ApiTokenCreated = event.decode()?;
                 self.token_by_hash.insert(data.secret_hash.clone(), data.token);
                 self.tokens.insert(
@@ -246,21 +205,21 @@ impl State {
                     },
                 );
             }
-            (API_TOKEN, "ApiTokenRevoked") => {
+            (API_TOKEN, ApiTokenRevoked::TYPE) => {
                 if let Some(token) = stream_uuid(event).and_then(|id| self.tokens.get_mut(&id)) {
                     token.revoked_at_micros.get_or_insert(at);
                 }
             }
-            (HUB, "HubAdded") => {
+            (HUB, HubAdded::TYPE) => {
                 let data: HubAdded = event.decode()?;
                 self.hubs
                     .insert(data.hub.clone(), Hub { id: data.hub, name: data.name, kind: data.kind, area: data.area });
             }
-            (PROVIDER, "ProviderAdded") => {
+            (PROVIDER, ProviderAdded::TYPE) => {
                 let data: ProviderAdded = event.decode()?;
                 self.providers.insert(data.provider.clone(), Provider { id: data.provider, name: data.name });
             }
-            (AccessRecorded::CATEGORY, AccessRecorded::EVENT_TYPE) => {
+            (AccessRecorded::CATEGORY, AccessRecorded::TYPE) => {
                 self.access.push(AccessEntry { position: event.position, at_micros: at, record: event.decode()? });
             }
             _ => {}

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use heard_access::{Actor, Role};
 use heard_api::{ApiError, ApiResult, Viewer};
+use heard_contracts::Event as _;
 use heard_eventstore::{EventStore, ExpectedRevision, NewEvent, StreamName, SubjectId};
 use uuid::Uuid;
 
@@ -117,7 +118,7 @@ pub struct IdentityService {
 #[derive(Debug)]
 struct Inner {
     store: EventStore,
-    directory: Arc<Directory>,
+    directory: Directory,
     secrets: Secrets,
     config: IdentityConfig,
     throttle: Mutex<Throttle>,
@@ -125,8 +126,6 @@ struct Inner {
     create_lock: tokio::sync::Mutex<()>,
     /// Verified against when an email has no account, so both cases take as long.
     dummy_hash: String,
-    /// The task that keeps the directory up to date; it ends when the store closes.
-    follower: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// Added to the wall clock: lets a test or a drill see what happens after a session expires
     /// without waiting for it.
     clock_offset_micros: std::sync::atomic::AtomicI64,
@@ -154,12 +153,13 @@ impl IdentityService {
             .map_err(|error| StartError::Other(error.to_string()))?
             .map_err(StartError::Other)?;
         seed(&store).await?;
-        let directory = Directory::new();
-        let follower = tokio::spawn(directory.clone().follow(store.clone()));
-        let head = store.head().position;
-        if !directory.wait_for(head).await {
-            return Err(StartError::Other("the identity projection did not catch up with the log".into()));
-        }
+        let directory = match Directory::start("identity", store.clone(), Duration::from_secs(600)).await {
+            Ok(directory) => directory,
+            Err(heard_eventstore::Error::CatchUp { .. }) => {
+                return Err(StartError::Other("the identity projection did not catch up with the log".into()));
+            }
+            Err(error) => return Err(error.into()),
+        };
         Ok(IdentityService {
             inner: Arc::new(Inner {
                 store,
@@ -169,7 +169,6 @@ impl IdentityService {
                 throttle: Mutex::default(),
                 create_lock: tokio::sync::Mutex::new(()),
                 dummy_hash,
-                follower: Mutex::new(Some(follower)),
                 clock_offset_micros: std::sync::atomic::AtomicI64::new(0),
             }),
         })
@@ -178,10 +177,7 @@ impl IdentityService {
     /// Waits for the projection task to finish after the store was closed, so that nothing
     /// of this service holds the store any more.
     pub async fn stopped(&self) {
-        let follower = self.inner.follower.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(follower) = follower {
-            let _ = follower.await;
-        }
+        self.inner.directory.stopped().await;
     }
 
     /// The service's notion of now (the wall clock, plus any offset from [`Self::advance_clock`]).
@@ -212,7 +208,7 @@ impl IdentityService {
 
     async fn append(&self, stream: &StreamName, expected: ExpectedRevision, events: Vec<NewEvent>) -> ApiResult<()> {
         let outcome = self.inner.store.append(stream, expected, events).await?;
-        self.inner.directory.wait_for(outcome.last_position).await;
+        self.inner.directory.wait_for(outcome.last_position, Duration::from_secs(10)).await;
         Ok(())
     }
 
@@ -293,7 +289,7 @@ impl IdentityService {
             created_by: by,
         };
         let personal = AccountPersonal { display_name, email, password_hash };
-        let event = Self::event("AccountCreated", &created, by)?
+        let event = Self::event(AccountCreated::TYPE, &created, by)?
             .with_personal(SubjectId(id), &personal)
             .map_err(ApiError::internal)?;
         self.append(&Self::stream(ACCOUNT, id)?, ExpectedRevision::NoStream, vec![event]).await?;
@@ -318,7 +314,7 @@ impl IdentityService {
             return Err(ApiError::NotFound);
         }
         let (roles, hubs, provider) = self.check_scopes(roles, hubs, provider, "input.")?;
-        let event = Self::event("RolesChanged", &RolesChanged { roles, hubs, provider, by }, Some(by))?;
+        let event = Self::event(RolesChanged::TYPE, &RolesChanged { roles, hubs, provider, by }, Some(by))?;
         self.append(&Self::stream(ACCOUNT, account)?, ExpectedRevision::StreamExists, vec![event]).await?;
         self.account(account).ok_or(ApiError::NotFound)
     }
@@ -344,9 +340,10 @@ impl IdentityService {
             return Err(ApiError::bad_input("newPassword", "choose a new password, not the one you have now"));
         }
         let password_hash = hash_off_thread(new.to_owned()).await?;
-        let event = Self::event("PasswordChanged", &PasswordChanged { must_change_password: false }, Some(account))?
-            .with_personal(SubjectId(account), &PasswordPersonal { password_hash })
-            .map_err(ApiError::internal)?;
+        let event =
+            Self::event(PasswordChanged::TYPE, &PasswordChanged { must_change_password: false }, Some(account))?
+                .with_personal(SubjectId(account), &PasswordPersonal { password_hash })
+                .map_err(ApiError::internal)?;
         self.append(&Self::stream(ACCOUNT, account)?, ExpectedRevision::StreamExists, vec![event]).await?;
 
         // The old password no longer logs in; now end what it opened.
@@ -385,7 +382,7 @@ impl IdentityService {
         if let Some(email) = &existing.email {
             self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner()).attempts.retain(|(e, _), _| e != email);
         }
-        let event = Self::event("AccountUnlocked", &AccountUnlocked { by }, Some(by))?;
+        let event = Self::event(AccountUnlocked::TYPE, &AccountUnlocked { by }, Some(by))?;
         self.append(&Self::stream(ACCOUNT, account)?, ExpectedRevision::StreamExists, vec![event]).await?;
         self.account(account).ok_or(ApiError::NotFound)
     }
@@ -438,7 +435,7 @@ impl IdentityService {
             secret_hash: secrets::sha256_hex(&secret),
             expires_at_micros,
         };
-        let event = Self::event("SessionStarted", &started, Some(account.id))?;
+        let event = Self::event(SessionStarted::TYPE, &started, Some(account.id))?;
         self.append(&Self::stream(SESSION, session)?, ExpectedRevision::NoStream, vec![event]).await?;
         Ok(LoggedIn {
             account: account.clone(),
@@ -487,7 +484,7 @@ impl IdentityService {
             && backoff.failures == max
         {
             let locked = AccountLockedOut { until_micros: backoff.until_micros, failed_attempts: backoff.failures };
-            let appended = match (Self::event("AccountLockedOut", &locked, None), Self::stream(ACCOUNT, account)) {
+            let appended = match (Self::event(AccountLockedOut::TYPE, &locked, None), Self::stream(ACCOUNT, account)) {
                 (Ok(event), Ok(stream)) => self.append(&stream, ExpectedRevision::StreamExists, vec![event]).await,
                 (Err(error), _) | (_, Err(error)) => Err(error),
             };
@@ -506,7 +503,7 @@ impl IdentityService {
             None => Err(ApiError::NotFound),
             Some(false) => Ok(()),
             Some(true) => {
-                let event = Self::event("SessionEnded", &SessionEnded { reason, by }, Some(by))?;
+                let event = Self::event(SessionEnded::TYPE, &SessionEnded { reason, by }, Some(by))?;
                 self.append(&Self::stream(SESSION, session)?, ExpectedRevision::StreamExists, vec![event]).await
             }
         }
@@ -593,7 +590,7 @@ impl IdentityService {
             secret_hash: secrets::sha256_hex(secret.as_bytes()),
             created_by: by,
         };
-        let event = Self::event("ApiTokenCreated", &created, Some(by))?;
+        let event = Self::event(ApiTokenCreated::TYPE, &created, Some(by))?;
         self.append(&Self::stream(API_TOKEN, id)?, ExpectedRevision::NoStream, vec![event]).await?;
         let token = self.token(id).ok_or_else(|| ApiError::internal("a new token is missing from the projection"))?;
         Ok((token, secret))
@@ -606,7 +603,7 @@ impl IdentityService {
     pub async fn revoke_token(&self, by: Uuid, id: Uuid) -> ApiResult<ApiToken> {
         let token = self.token(id).ok_or(ApiError::NotFound)?;
         if token.revoked_at_micros.is_none() {
-            let event = Self::event("ApiTokenRevoked", &ApiTokenRevoked { by }, Some(by))?;
+            let event = Self::event(ApiTokenRevoked::TYPE, &ApiTokenRevoked { by }, Some(by))?;
             self.append(&Self::stream(API_TOKEN, id)?, ExpectedRevision::StreamExists, vec![event]).await?;
         }
         self.token(id).ok_or(ApiError::NotFound)
@@ -627,7 +624,7 @@ impl IdentityService {
         if id.is_empty() {
             return Err(ApiError::bad_input("input.name", "a name needs at least one letter or digit"));
         }
-        let event = Self::event("HubAdded", &HubAdded { hub: id.clone(), name, kind, area }, Some(by))?;
+        let event = Self::event(HubAdded::TYPE, &HubAdded { hub: id.clone(), name, kind, area }, Some(by))?;
         self.append_reference(HUB, &id, event).await?;
         self.directory().read(|state| state.hubs.get(&id).cloned()).ok_or(ApiError::NotFound)
     }
@@ -638,7 +635,7 @@ impl IdentityService {
         if id.is_empty() {
             return Err(ApiError::bad_input("input.name", "a name needs at least one letter or digit"));
         }
-        let event = Self::event("ProviderAdded", &ProviderAdded { provider: id.clone(), name }, Some(by))?;
+        let event = Self::event(ProviderAdded::TYPE, &ProviderAdded { provider: id.clone(), name }, Some(by))?;
         self.append_reference(PROVIDER, &id, event).await?;
         self.directory().read(|state| state.providers.get(&id).cloned()).ok_or(ApiError::NotFound)
     }
@@ -682,11 +679,14 @@ async fn verify_off_thread(password: String, hash: String) -> ApiResult<bool> {
 /// Appends the EXACT hubs, the Forum and the seed providers once, each its own stream.
 async fn seed(store: &EventStore) -> Result<(), StartError> {
     for hub in domain::exact_hubs() {
-        store.seed(&StreamName::of(HUB, &hub.hub)?, NewEvent::new("HubAdded", 1, &hub)?).await?;
+        store.seed(&StreamName::of(HUB, &hub.hub)?, NewEvent::new(HubAdded::TYPE, HubAdded::VERSION, &hub)?).await?;
     }
     for provider in domain::seed_providers() {
         store
-            .seed(&StreamName::of(PROVIDER, &provider.provider)?, NewEvent::new("ProviderAdded", 1, &provider)?)
+            .seed(
+                &StreamName::of(PROVIDER, &provider.provider)?,
+                NewEvent::new(ProviderAdded::TYPE, ProviderAdded::VERSION, &provider)?,
+            )
             .await?;
     }
     Ok(())

@@ -218,7 +218,7 @@ impl ComplaintView {
         ID(self.complaint().provider.clone())
     }
     async fn provider_name(&self, ctx: &Context<'_>) -> Option<String> {
-        service(ctx).read(|state| state.providers.get(&self.complaint().provider).cloned())
+        service(ctx).read(|state| state.reference.providers.get(&self.complaint().provider).cloned())
     }
     /// The service complained about, in the complainant's words.
     async fn service(&self) -> Option<&str> {
@@ -524,7 +524,9 @@ impl RightsQuery {
                     let label = state.article_label(DEFAULT_CHARTER, number).unwrap_or_default();
                     format!("Article {number}: {label}")
                 }
-                Some(PatternDimension::Provider) => state.providers.get(value).cloned().unwrap_or(value.to_owned()),
+                Some(PatternDimension::Provider) => {
+                    state.reference.providers.get(value).cloned().unwrap_or(value.to_owned())
+                }
                 Some(PatternDimension::Outcome) => outcome_label(value).to_owned(),
                 _ => value.to_owned(),
             })

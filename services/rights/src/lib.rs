@@ -9,4 +9,5 @@
 
 pub mod domain;
 pub mod graphql;
+pub mod model;
 pub mod service;

@@ -1,181 +1,25 @@
-//! Commands and queries of the rights service, over its in-memory model of the log.
-//!
-//! The model holds the charters, every complaint (its fold, its encrypted personal part and
-//! who handles it) and the reference data it needs from other services' events: provider
-//! names and which accounts are advocates. It never calls another service.
+//! Commands and queries of the rights service, over its in-memory model of the log
+//! ([`crate::model`]). It never calls another service.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use heard_api::{ApiError, ApiResult};
-use heard_eventstore::{
-    EventStore, ExpectedRevision, Fold, LiveModel, NewEvent, Personal, RecordedEvent, StreamName, SubjectId,
-};
+use heard_contracts::Event as _;
+use heard_eventstore::{EventStore, ExpectedRevision, LiveModel, NewEvent, StreamName, SubjectId};
 use heard_workdays::clock::Reading;
 use heard_workdays::{Calendar, Period};
 use jiff::civil::Date;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::Rejection;
 use crate::domain::catalogue::{CHARTER, CharterPublished, exact_bill_of_rights};
 use crate::domain::complaint::{self, COMPLAINT, Complainant, Complaint, Event, Outcome, Route};
 
+pub use crate::model::{ComplaintPersonal, ComplaintRecord, State};
+
 /// The charter complaints cite unless they say otherwise.
 pub const DEFAULT_CHARTER: &str = "exact";
-
-/// What a complaint holds that could identify someone, encrypted with a key of its own.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ComplaintPersonal {
-    pub name: Option<String>,
-    pub contact: Option<String>,
-    pub what_happened: String,
-    pub outcome_wanted: String,
-}
-
-/// A complaint as the model holds it.
-#[derive(Clone, Debug)]
-pub struct ComplaintRecord {
-    pub complaint: Complaint,
-    /// `None` once the complainant's data was erased.
-    pub personal: Option<ComplaintPersonal>,
-    pub raised_by: Option<Uuid>,
-    /// The complaints handler who acknowledged it and works it.
-    pub handler: Option<Uuid>,
-    pub revision: u64,
-    pub received_at_micros: i64,
-    /// When the outcome was recorded.
-    pub closed_on: Option<Date>,
-    subject: Option<SubjectId>,
-}
-
-impl ComplaintRecord {
-    pub fn facts(&self) -> heard_access::ComplaintFacts {
-        heard_access::ComplaintFacts {
-            complaint: self.complaint.id,
-            provider: self.complaint.provider.clone(),
-            relayed_by: self.complaint.advocate,
-        }
-    }
-
-    pub fn resource(&self) -> heard_access::Resource {
-        heard_access::Resource::Complaint(self.facts())
-    }
-}
-
-/// What this service knows.
-#[derive(Debug, Default)]
-pub struct State {
-    /// Charter id → its latest version.
-    pub charters: BTreeMap<String, CharterPublished>,
-    pub complaints: HashMap<Uuid, ComplaintRecord>,
-    /// Complaint ids in the order received.
-    pub order: Vec<Uuid>,
-    /// Provider id → name.
-    pub providers: BTreeMap<String, String>,
-    /// Accounts whose roles include advocate.
-    pub advocates: BTreeSet<Uuid>,
-}
-
-#[derive(Deserialize)]
-struct ProviderAdded {
-    provider: String,
-    name: String,
-}
-
-#[derive(Deserialize)]
-struct AccountRoles {
-    #[serde(default)]
-    account: Option<Uuid>,
-    roles: BTreeSet<heard_access::Role>,
-}
-
-#[derive(Deserialize)]
-struct Actor {
-    actor: Option<Uuid>,
-}
-
-impl Fold for State {
-    fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
-        let stream_id = event.stream.id();
-        match event.stream.category() {
-            COMPLAINT => {
-                let Ok(id) = Uuid::parse_str(stream_id) else { return Ok(()) };
-                let domain_event: Event = event.decode()?;
-                let by = event.metadata_json().ok().and_then(|m| serde_json::from_value::<Actor>(m).ok()?.actor);
-                if matches!(domain_event, Event::Received { .. }) {
-                    let Some(complaint) = Complaint::from_events([&domain_event]) else { return Ok(()) };
-                    let subject = match &event.personal {
-                        Personal::Plain(plain) => Some(plain.subject),
-                        Personal::Erased { subject } => Some(*subject),
-                        Personal::Sealed(sealed) => Some(sealed.subject),
-                        Personal::None => None,
-                    };
-                    self.complaints.insert(
-                        id,
-                        ComplaintRecord {
-                            complaint,
-                            personal: event.personal_fields()?,
-                            raised_by: by,
-                            handler: None,
-                            revision: event.revision,
-                            received_at_micros: event.recorded_at_micros,
-                            closed_on: None,
-                            subject,
-                        },
-                    );
-                    self.order.push(id);
-                } else if let Some(record) = self.complaints.get_mut(&id) {
-                    match &domain_event {
-                        Event::Acknowledged { .. } => record.handler = by,
-                        Event::OutcomeRecorded { on, .. } => record.closed_on = Some(*on),
-                        _ => {}
-                    }
-                    record.complaint.apply(&domain_event);
-                    record.revision = event.revision;
-                }
-            }
-            CHARTER if event.event_type == "CharterPublished" => {
-                let charter: CharterPublished = event.decode()?;
-                self.charters.insert(charter.charter.clone(), charter);
-            }
-            "provider" if event.event_type == "ProviderAdded" => {
-                let provider: ProviderAdded = event.decode()?;
-                self.providers.insert(provider.provider, provider.name);
-            }
-            "account" if matches!(event.event_type.as_str(), "AccountCreated" | "RolesChanged") => {
-                let roles: AccountRoles = event.decode()?;
-                if let Some(account) = roles.account.or_else(|| Uuid::parse_str(stream_id).ok()) {
-                    if roles.roles.contains(&heard_access::Role::Advocate) {
-                        self.advocates.insert(account);
-                    } else {
-                        self.advocates.remove(&account);
-                    }
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-}
-
-impl State {
-    /// The article numbers of a charter.
-    pub fn articles_of(&self, charter: &str) -> BTreeSet<u32> {
-        self.charters.get(charter).map(|c| c.articles.iter().map(|a| a.number).collect()).unwrap_or_default()
-    }
-
-    /// An article's label, e.g. "The right to speak out".
-    pub fn article_label(&self, charter: &str, number: u32) -> Option<String> {
-        let charter = self.charters.get(charter)?;
-        charter.articles.iter().find(|a| a.number == number).map(|a| a.label.clone())
-    }
-
-    /// Complaints, newest first.
-    pub fn newest_first(&self) -> impl Iterator<Item = &ComplaintRecord> {
-        self.order.iter().rev().filter_map(|id| self.complaints.get(id))
-    }
-}
 
 /// What a new complaint says.
 #[derive(Clone, Debug)]
@@ -222,15 +66,8 @@ pub struct RightsService {
     calendar: Calendar,
 }
 
-fn reject(rejection: Rejection) -> ApiError {
-    match rejection {
-        Rejection::Invalid { field, message } => ApiError::BadUserInput { field, message },
-        Rejection::Conflict(message) => ApiError::Conflict(message),
-    }
-}
-
 fn text(field: &str, value: &str, max: usize, required: bool) -> ApiResult<Option<String>> {
-    let value = crate::domain::clean(field, value).map_err(reject)?;
+    let value = crate::domain::clean(field, value).map_err(ApiError::from)?;
     let value = value.trim();
     if value.is_empty() {
         return if required { Err(ApiError::bad_input(field, "this cannot be empty")) } else { Ok(None) };
@@ -245,7 +82,12 @@ impl RightsService {
     /// Publishes the EXACT Bill of Rights in a new store and catches up with the log.
     pub async fn open(store: EventStore, calendar: Calendar) -> heard_eventstore::Result<Self> {
         let exact = exact_bill_of_rights();
-        store.seed(&StreamName::of(CHARTER, &exact.charter)?, NewEvent::new("CharterPublished", 1, &exact)?).await?;
+        store
+            .seed(
+                &StreamName::of(CHARTER, &exact.charter)?,
+                NewEvent::new(CharterPublished::TYPE, CharterPublished::VERSION, &exact)?,
+            )
+            .await?;
         let model = LiveModel::start("rights", store, Duration::from_secs(600)).await?;
         Ok(RightsService { model, calendar })
     }
@@ -284,10 +126,10 @@ impl RightsService {
     /// Publishes a charter, or a new version of one (reference data).
     pub async fn publish_charter(&self, by: Uuid, charter: CharterPublished) -> ApiResult<CharterPublished> {
         let current = self.read(|state| state.charters.get(&charter.charter).map(|c| c.version));
-        let charter = crate::domain::catalogue::publish(charter, current).map_err(reject)?;
+        let charter = crate::domain::catalogue::publish(charter, current).map_err(ApiError::from)?;
         let stream = StreamName::of(CHARTER, &charter.charter).map_err(ApiError::internal)?;
         let expected = if current.is_some() { ExpectedRevision::StreamExists } else { ExpectedRevision::NoStream };
-        let event = NewEvent::new("CharterPublished", 1, &charter)
+        let event = NewEvent::new(CharterPublished::TYPE, CharterPublished::VERSION, &charter)
             .map_err(ApiError::internal)?
             .with_metadata(serde_json::json!({ "actor": by }));
         self.model.append(&stream, expected, vec![event]).await?;
@@ -299,8 +141,8 @@ impl RightsService {
         let (known_articles, known_provider, advocate_ok) = self.read(|state| {
             (
                 state.articles_of(&new.charter),
-                state.providers.contains_key(&new.provider),
-                new.advocate.is_none_or(|advocate| state.advocates.contains(&advocate)),
+                state.reference.providers.contains_key(&new.provider),
+                new.advocate.is_none_or(|advocate| state.reference.holds(advocate, heard_access::Role::Advocate)),
             )
         });
         if known_articles.is_empty() {
@@ -344,7 +186,7 @@ impl RightsService {
             new.received_on,
             today,
         )
-        .map_err(reject)?;
+        .map_err(ApiError::from)?;
         if let Some(service) = &new.service {
             text("service", service, 200, false)?;
         }
@@ -366,7 +208,7 @@ impl RightsService {
         decide: impl FnOnce(&Complaint) -> Result<Event, Rejection>,
     ) -> ApiResult<ComplaintRecord> {
         let record = self.complaint(id).ok_or(ApiError::NotFound)?;
-        let event = decide(&record.complaint).map_err(reject)?;
+        let event = decide(&record.complaint).map_err(ApiError::from)?;
         let new_event = NewEvent::new(event.event_type(), 1, &event)
             .map_err(ApiError::internal)?
             .with_metadata(serde_json::json!({ "actor": by }));

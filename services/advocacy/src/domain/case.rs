@@ -20,7 +20,8 @@ use uuid::Uuid;
 use super::{Rejection, invalid};
 
 /// The stream category of cases (`case-<id>`).
-pub const CASE: &str = "case";
+pub use heard_contracts::advocacy::CASE;
+use heard_contracts::{Event as _, advocacy as contract};
 
 /// Longest issue, in characters.
 pub const MAX_ISSUE_CHARS: usize = 5000;
@@ -406,7 +407,7 @@ pub enum Event {
 impl Event {
     pub fn event_type(&self) -> &'static str {
         match self {
-            Event::Referred(..) => "CaseReferred",
+            Event::Referred(..) => contract::CaseReferred::TYPE,
             Event::Accepted(_) => "CaseAccepted",
             Event::Declined(..) => "CaseDeclined",
             Event::ActionRecorded(..) => "CaseActionRecorded",

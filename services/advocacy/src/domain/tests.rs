@@ -979,3 +979,11 @@ fn the_rollup_groups_by_several_dimensions_in_the_order_given() {
         ])
     );
 }
+
+#[test]
+fn what_commissioning_reads_of_a_referral_decodes_from_what_is_appended() {
+    let referred = referral_data(AdvocacyKind::Instructed);
+    let read: heard_contracts::advocacy::CaseReferred =
+        heard_contracts::decode("CaseReferred", &serde_json::to_vec(&referred).unwrap()).unwrap();
+    assert_eq!(serde_json::to_value(referred.domain).unwrap(), serde_json::Value::String(read.domain));
+}

@@ -5,32 +5,16 @@
 //! Whether the item was shared with commissioners is checked by the service.
 
 use jiff::civil::Date;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
 use super::{Rejection, conflict, happened, invalid, required};
 
-/// The stream category of answers (`answer-<feedback item id>`).
-pub const ANSWER: &str = "answer";
+use heard_contracts::Event as _;
+pub use heard_contracts::commissioning::{ANSWER, FeedbackAcknowledged, FeedbackAnswered};
 
 /// Longest reason for not acting, in characters.
 pub const MAX_REASON_CHARS: usize = 1000;
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FeedbackAcknowledged {
-    pub item: Uuid,
-    pub on: Date,
-    pub by: Uuid,
-}
-
-/// "Not acted on, because …".
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FeedbackAnswered {
-    pub item: Uuid,
-    pub on: Date,
-    pub reason: String,
-    pub by: Uuid,
-}
 
 /// Every event of an answer. Serialized, an event is its data alone; the type travels beside
 /// it as [`Event::event_type`].
@@ -45,8 +29,8 @@ impl Event {
     /// The event type stored in the log.
     pub fn event_type(&self) -> &'static str {
         match self {
-            Event::Acknowledged(_) => "FeedbackAcknowledged",
-            Event::Answered(_) => "FeedbackAnswered",
+            Event::Acknowledged(_) => FeedbackAcknowledged::TYPE,
+            Event::Answered(_) => FeedbackAnswered::TYPE,
         }
     }
 

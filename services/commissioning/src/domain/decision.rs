@@ -16,7 +16,8 @@ use uuid::Uuid;
 use super::{Rejection, conflict, happened, invalid, required};
 
 /// The stream category of decisions (`decision-<id>`).
-pub const DECISION: &str = "decision";
+pub use heard_contracts::commissioning::DECISION;
+use heard_contracts::{Event as _, commissioning as contract};
 
 /// Longest title, service area, body that decides, and milestone title, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -236,12 +237,12 @@ impl Event {
     pub fn event_type(&self) -> &'static str {
         match self {
             Event::Proposed(_) => "DecisionProposed",
-            Event::StatusChanged(_) => "DecisionStatusChanged",
+            Event::StatusChanged(_) => contract::DecisionStatusChanged::TYPE,
             Event::MilestoneAdded(_) => "MilestoneAdded",
             Event::MilestoneMet(_) => "MilestoneMet",
             Event::ProgressRecorded(_) => "ProgressRecorded",
-            Event::EvidenceLinked(_) => "EvidenceLinked",
-            Event::EvidenceUnlinked(_) => "EvidenceUnlinked",
+            Event::EvidenceLinked(_) => contract::EvidenceLinked::TYPE,
+            Event::EvidenceUnlinked(_) => contract::EvidenceUnlinked::TYPE,
             Event::OutcomeReviewed(_) => "OutcomeReviewed",
         }
     }

@@ -853,3 +853,31 @@ fn no_pairs_give_no_median_and_pairs_the_calendar_cannot_count_are_left_out() {
     assert_eq!(median_working_days(&calendar, &[outside]), None);
     assert_eq!(median_working_days(&calendar, &[outside, (d("2026-11-02"), d("2026-11-04"))]), Some(2.0));
 }
+
+#[test]
+fn what_the_feedback_loop_reads_of_a_decision_decodes_from_what_is_appended() {
+    use heard_contracts::commissioning as contract;
+    let Event::EvidenceLinked(link) = linked(link_id(), feedback(item()), "2026-11-20") else { unreachable!() };
+    let read: contract::EvidenceLinked =
+        heard_contracts::decode("EvidenceLinked", &serde_json::to_vec(&link).unwrap()).unwrap();
+    assert_eq!((read.decision, read.link, read.evidence.feedback_item()), (decision_id(), link_id(), Some(item())));
+    let Event::EvidenceLinked(link) = linked(link_id(), theme("housing"), "2026-11-20") else { unreachable!() };
+    let read: contract::EvidenceLinked =
+        heard_contracts::decode("EvidenceLinked", &serde_json::to_vec(&link).unwrap()).unwrap();
+    assert_eq!(read.evidence.feedback_item(), None);
+    let Event::EvidenceUnlinked(unlink) = unlinked(link_id(), "2026-11-21") else { unreachable!() };
+    let read: contract::EvidenceUnlinked =
+        heard_contracts::decode("EvidenceUnlinked", &serde_json::to_vec(&unlink).unwrap()).unwrap();
+    assert_eq!(read.link, link_id());
+    for (status, done, set_aside) in [
+        (Status::Done, true, false),
+        (Status::NotTaken, false, true),
+        (Status::Withdrawn, false, true),
+        (Status::Agreed, false, false),
+    ] {
+        let Event::StatusChanged(changed) = self::status(status, "2026-11-20") else { unreachable!() };
+        let read: contract::DecisionStatusChanged =
+            heard_contracts::decode("DecisionStatusChanged", &serde_json::to_vec(&changed).unwrap()).unwrap();
+        assert_eq!((read.decision, read.done(), read.set_aside()), (decision_id(), done, set_aside), "{status:?}");
+    }
+}

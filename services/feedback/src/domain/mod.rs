@@ -12,8 +12,12 @@ use heard_access::{Consent, FeedbackFacts};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub const FEEDBACK: &str = "feedback";
-pub const MEETING: &str = "meeting";
+pub use heard_contracts::Rejection;
+pub use heard_contracts::feedback::{
+    ConsentChanged, FEEDBACK, FeedbackFedBack, FeedbackHeld, FeedbackRedacted, FeedbackShared, MEETING,
+    MeetingRecorded, MinutesPersonal, RedactedPersonal, SafeguardingFlagged,
+};
+use heard_contracts::{Event as _, feedback as contract};
 
 /// Longest item text, in characters: one point, not a transcript.
 pub const MAX_TEXT_CHARS: usize = 5000;
@@ -233,51 +237,6 @@ pub struct FeedbackLogged {
     pub import_key: Option<String>,
 }
 
-/// The redacted version, for outside the hub. Encrypted like the text.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RedactedPersonal {
-    pub text: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FeedbackRedacted {
-    pub by: Uuid,
-    /// How many passages were taken out.
-    pub passages: usize,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FeedbackShared {
-    pub by: Uuid,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FeedbackHeld {
-    pub by: Uuid,
-    pub reason: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConsentChanged {
-    /// `None`: withdrawn entirely.
-    pub consent: Option<Consent>,
-    pub by: Uuid,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SafeguardingFlagged {
-    pub by: Uuid,
-    /// The coordinator with the duty of care whose queue it goes to.
-    pub coordinator: Uuid,
-}
-
-/// The point of the loop where the hub reported back at a meeting.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FeedbackFedBack {
-    pub by: Uuid,
-    pub meeting: Option<Uuid>,
-}
-
 /// Every event of a feedback item, in one type. Events are short-lived values on their way to
 /// or from the log, so the size difference between variants does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -295,13 +254,13 @@ pub enum Event {
 impl Event {
     pub fn event_type(&self) -> &'static str {
         match self {
-            Event::Logged(..) => "FeedbackLogged",
-            Event::Redacted(..) => "FeedbackRedacted",
-            Event::Shared(_) => "FeedbackShared",
-            Event::Held(_) => "FeedbackHeld",
-            Event::ConsentChanged(_) => "ConsentChanged",
-            Event::SafeguardingFlagged(_) => "SafeguardingFlagged",
-            Event::FedBack(_) => "FeedbackFedBack",
+            Event::Logged(..) => contract::FeedbackLogged::TYPE,
+            Event::Redacted(..) => FeedbackRedacted::TYPE,
+            Event::Shared(_) => FeedbackShared::TYPE,
+            Event::Held(_) => FeedbackHeld::TYPE,
+            Event::ConsentChanged(_) => ConsentChanged::TYPE,
+            Event::SafeguardingFlagged(_) => SafeguardingFlagged::TYPE,
+            Event::FedBack(_) => FeedbackFedBack::TYPE,
         }
     }
 }
@@ -407,17 +366,6 @@ impl Item {
         self.consent?;
         self.text.as_deref()
     }
-}
-
-/// A command refused, naming the input field and saying why, without repeating the input.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Rejection {
-    Invalid {
-        field: String,
-        message: String,
-    },
-    /// The state of the item does not allow it (e.g. sharing a safeguarding item).
-    Conflict(String),
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> Rejection {
@@ -608,23 +556,6 @@ pub fn fed_back(item: &Item, by: Uuid, meeting: Option<Uuid>) -> Result<Event, R
             Ok(Event::FedBack(FeedbackFedBack { by, meeting }))
         }
     }
-}
-
-/// A meeting of a hub or the Forum.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MeetingRecorded {
-    pub meeting: Uuid,
-    pub hub: String,
-    pub held_on: String,
-    pub attendance: u32,
-    pub items: Vec<Uuid>,
-    pub by: Uuid,
-}
-
-/// Minutes can name people, so they are encrypted like item text.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MinutesPersonal {
-    pub minutes: String,
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -407,3 +407,19 @@ fn a_link_withdrawn_after_the_item_was_reported_back_leaves_the_loop_closed() {
     }));
     assert_eq!(item.loop_state, LoopState::FedBack);
 }
+
+#[test]
+fn what_others_read_of_a_logged_item_decodes_from_what_is_appended() {
+    let Event::Logged(logged, personal) =
+        log(Uuid::from_u128(1), Uuid::from_u128(2), new_item(Consent::Commissioners), today()).unwrap()
+    else {
+        unreachable!()
+    };
+    let data = serde_json::to_vec(&logged).unwrap();
+    let read: heard_contracts::feedback::FeedbackLogged = heard_contracts::decode("FeedbackLogged", &data).unwrap();
+    assert_eq!((read.item, read.hub.as_str(), read.consent), (logged.item, "arun", Consent::Commissioners));
+    assert_eq!((read.provider, read.themes, read.said_on), (logged.provider, logged.themes, logged.said_on));
+    let words = serde_json::to_vec(&personal).unwrap();
+    let text: heard_contracts::feedback::LoggedText = heard_contracts::decode("FeedbackLogged", &words).unwrap();
+    assert_eq!(text.text, personal.text);
+}

@@ -4,28 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use super::Rejection;
 
-pub const THEME: &str = "theme";
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ThemeAdded {
-    pub theme: String,
-    pub name: String,
-    pub parent: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ThemeRenamed {
-    pub name: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ThemeMerged {
-    pub into: String,
-}
+pub use heard_contracts::feedback::{THEME, ThemeAdded, ThemeMerged, ThemeRenamed};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Theme {

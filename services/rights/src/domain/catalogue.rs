@@ -2,27 +2,9 @@
 //! articles of the EXACT Bill of Rights, under our own short labels; other networks load their
 //! own charter (e.g. Scotland's 2024 charter) as another `CharterPublished`.
 
-use serde::{Deserialize, Serialize};
-
 use super::{Rejection, invalid};
 
-pub const CHARTER: &str = "charter";
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Article {
-    pub number: u32,
-    /// A short label in plain words.
-    pub label: String,
-}
-
-/// A charter, or a new version of one. The latest version is the one complaints cite.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CharterPublished {
-    pub charter: String,
-    pub name: String,
-    pub version: u32,
-    pub articles: Vec<Article>,
-}
+pub use heard_contracts::rights::{Article, CHARTER, CharterPublished};
 
 /// The EXACT Bill of Rights, with Heard's short labels.
 pub fn exact_bill_of_rights() -> CharterPublished {

@@ -14,7 +14,8 @@ use uuid::Uuid;
 
 use super::{Rejection, clean, invalid};
 
-pub const COMPLAINT: &str = "complaint";
+pub use heard_contracts::rights::COMPLAINT;
+use heard_contracts::{Event as _, rights as contract};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -121,7 +122,7 @@ impl Event {
     /// The event type stored in the log.
     pub fn event_type(&self) -> &'static str {
         match self {
-            Event::Received { .. } => "ComplaintReceived",
+            Event::Received { .. } => contract::ComplaintReceived::TYPE,
             Event::Acknowledged { .. } => "ComplaintAcknowledged",
             Event::PeriodAgreed { .. } => "ComplaintPeriodAgreed",
             Event::EarlyResolutionChosen => "ComplaintEarlyResolutionChosen",
@@ -133,7 +134,7 @@ impl Event {
             Event::OutcomeRecorded { .. } => "ComplaintOutcomeRecorded",
             Event::Escalated { .. } => "ComplaintEscalated",
             Event::DelayExplained { .. } => "ComplaintDelayExplained",
-            Event::LearningRecorded { .. } => "ComplaintLearningRecorded",
+            Event::LearningRecorded { .. } => contract::ComplaintLearningRecorded::TYPE,
         }
     }
 }

@@ -323,3 +323,17 @@ fn dates_in_the_future_or_before_receipt_are_refused_naming_the_field() {
     );
     assert_eq!(field_of(future), "receivedOn");
 }
+
+#[test]
+fn what_commissioning_reads_of_a_complaint_decodes_from_what_is_appended() {
+    use heard_contracts::rights as contract;
+    let received = received_event("2026-11-02");
+    let read: contract::ComplaintReceived =
+        heard_contracts::decode("ComplaintReceived", &serde_json::to_vec(&received).unwrap()).unwrap();
+    let Event::Received { provider, articles, .. } = received else { unreachable!() };
+    assert_eq!((read.received.provider, read.received.articles), (provider, articles));
+    let learning = Event::LearningRecorded { statement: "Explain the reasons for a reduced dose".into() };
+    let read: contract::ComplaintLearningRecorded =
+        heard_contracts::decode("ComplaintLearningRecorded", &serde_json::to_vec(&learning).unwrap()).unwrap();
+    assert_eq!(read.learning.statement, "Explain the reasons for a reduced dose");
+}

@@ -1,0 +1,131 @@
+//! The feedback service's events: items (`feedback-<id>`), hub meetings (`meeting-<id>`) and
+//! the shared theme list (`theme-<id>`). Commissioning reads what an item is about, its consent,
+//! its sharing and redaction and any safeguarding flag; advocacy and commissioning read the
+//! themes, with their renames and merges (through [`crate::reference::Reference`]).
+//!
+//! `FeedbackLogged` here is the part others may rely on; the feedback service's own type holds
+//! more (channel, speaker kind, import key) and its tests check that it decodes into this one.
+
+use std::collections::BTreeSet;
+
+use heard_access::Consent;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::event;
+
+/// Stream categories this service writes.
+pub const FEEDBACK: &str = "feedback";
+pub const MEETING: &str = "meeting";
+pub const THEME: &str = "theme";
+
+/// An item was logged: what other services may read of it. Its words travel as personal
+/// fields ([`LoggedText`]).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct FeedbackLogged {
+    pub item: Uuid,
+    pub hub: String,
+    pub provider: Option<String>,
+    #[serde(default)]
+    pub themes: BTreeSet<String>,
+    pub consent: Consent,
+    /// The day it was said, `YYYY-MM-DD`.
+    pub said_on: String,
+}
+
+/// The words of a logged item, from its personal fields (the speaker's details stay out).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct LoggedText {
+    pub text: String,
+}
+
+/// The redacted version, for outside the hub. Encrypted like the text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedactedPersonal {
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackRedacted {
+    pub by: Uuid,
+    /// How many passages were taken out.
+    pub passages: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackShared {
+    pub by: Uuid,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackHeld {
+    pub by: Uuid,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentChanged {
+    /// `None`: withdrawn entirely.
+    pub consent: Option<Consent>,
+    pub by: Uuid,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SafeguardingFlagged {
+    pub by: Uuid,
+    /// The coordinator with the duty of care whose queue it goes to.
+    pub coordinator: Uuid,
+}
+
+/// The point of the loop where the hub reported back at a meeting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackFedBack {
+    pub by: Uuid,
+    pub meeting: Option<Uuid>,
+}
+
+/// A meeting of a hub or the Forum.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeetingRecorded {
+    pub meeting: Uuid,
+    pub hub: String,
+    pub held_on: String,
+    pub attendance: u32,
+    pub items: Vec<Uuid>,
+    pub by: Uuid,
+}
+
+/// Minutes can name people, so they are encrypted like item text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MinutesPersonal {
+    pub minutes: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThemeAdded {
+    pub theme: String,
+    pub name: String,
+    pub parent: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThemeRenamed {
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThemeMerged {
+    pub into: String,
+}
+
+event!(FeedbackLogged, FEEDBACK, "FeedbackLogged", 1);
+event!(FeedbackRedacted, FEEDBACK, "FeedbackRedacted", 1);
+event!(FeedbackShared, FEEDBACK, "FeedbackShared", 1);
+event!(FeedbackHeld, FEEDBACK, "FeedbackHeld", 1);
+event!(ConsentChanged, FEEDBACK, "ConsentChanged", 1);
+event!(SafeguardingFlagged, FEEDBACK, "SafeguardingFlagged", 1);
+event!(FeedbackFedBack, FEEDBACK, "FeedbackFedBack", 1);
+event!(MeetingRecorded, MEETING, "MeetingRecorded", 1);
+event!(ThemeAdded, THEME, "ThemeAdded", 1);
+event!(ThemeRenamed, THEME, "ThemeRenamed", 1);
+event!(ThemeMerged, THEME, "ThemeMerged", 1);

@@ -1,0 +1,198 @@
+//! The feedback service's model of the log (`State`): items, meetings, the theme vocabulary,
+//! and what it needs from other services' events through `heard-contracts`: hubs, providers and
+//! accounts' roles and hubs (the shared reference fold), and commissioners' answers and
+//! decision links, which move each item's loop. `State::apply` returns the items whose search
+//! document an event changed, so the follower can feed the search index in the same order.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use heard_contracts::reference::Reference;
+use heard_contracts::{Event as _, commissioning, feedback as contract};
+use heard_eventstore::{Personal, RecordedEvent, SubjectId};
+use uuid::Uuid;
+
+use crate::domain::themes::{THEME, ThemeAdded, ThemeMerged, ThemeRenamed, Vocabulary};
+use crate::domain::*;
+
+/// A meeting as projected.
+#[derive(Clone, Debug)]
+pub struct Meeting {
+    pub recorded: MeetingRecorded,
+    /// `None` once erased.
+    pub minutes: Option<String>,
+}
+
+/// What this service knows, in memory.
+#[derive(Debug, Default)]
+pub struct State {
+    pub items: HashMap<Uuid, Item>,
+    /// Items in the order they were logged.
+    pub order: Vec<Uuid>,
+    pub(crate) subjects: HashMap<Uuid, SubjectId>,
+    pub meetings: BTreeMap<Uuid, Meeting>,
+    pub vocabulary: Vocabulary,
+    pub import_keys: HashSet<String>,
+    /// Hubs, providers and accounts' roles and hubs (never names or emails), from the shared
+    /// fold. Themes are this service's own: [`Vocabulary`] folds them for its commands.
+    pub reference: Reference,
+    /// Evidence links to feedback items that stand: link id → (item, decision), from the
+    /// commissioning service's events.
+    evidence_links: HashMap<Uuid, (Uuid, Uuid)>,
+    /// Decisions whose status is `done` now.
+    done_decisions: HashSet<Uuid>,
+    /// Decisions not taken or withdrawn: links to them no longer move an item's loop.
+    set_aside_decisions: HashSet<Uuid>,
+}
+
+impl State {
+    /// Applies one event; returns the items whose search document it changed: the item of a
+    /// feedback event, or the items whose loop state a commissioner's event moved.
+    pub(crate) fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<Vec<Uuid>> {
+        let stream_id = event.stream.id();
+        match event.stream.category() {
+            FEEDBACK => {
+                let Ok(id) = Uuid::parse_str(stream_id) else { return Ok(vec![]) };
+                let domain_event = match event.event_type.as_str() {
+                    contract::FeedbackLogged::TYPE => {
+                        let logged: FeedbackLogged = event.decode()?;
+                        let personal: Option<LoggedPersonal> = event.personal_fields()?;
+                        if let Personal::Plain(plain) = &event.personal {
+                            self.subjects.insert(id, plain.subject);
+                        } else if let Personal::Erased { subject } = &event.personal {
+                            self.subjects.insert(id, *subject);
+                        }
+                        if let Some(key) = &logged.import_key {
+                            self.import_keys.insert(key.clone());
+                        }
+                        self.items.insert(id, Item::new(logged, personal, event.recorded_at_micros));
+                        self.order.push(id);
+                        return Ok(vec![id]);
+                    }
+                    FeedbackRedacted::TYPE => {
+                        let personal: Option<RedactedPersonal> = event.personal_fields()?;
+                        Event::Redacted(
+                            event.decode()?,
+                            personal.unwrap_or(RedactedPersonal { text: "[erased]".into() }),
+                        )
+                    }
+                    FeedbackShared::TYPE => Event::Shared(event.decode()?),
+                    FeedbackHeld::TYPE => Event::Held(event.decode()?),
+                    ConsentChanged::TYPE => Event::ConsentChanged(event.decode()?),
+                    SafeguardingFlagged::TYPE => Event::SafeguardingFlagged(event.decode()?),
+                    FeedbackFedBack::TYPE => Event::FedBack(event.decode()?),
+                    _ => return Ok(vec![]),
+                };
+                if let Some(item) = self.items.get_mut(&id) {
+                    item.apply_at(&domain_event, event.recorded_at_micros);
+                    return Ok(vec![id]);
+                }
+            }
+            commissioning::ANSWER => {
+                let touched = match event.event_type.as_str() {
+                    commissioning::FeedbackAcknowledged::TYPE => {
+                        let answer: commissioning::FeedbackAcknowledged = event.decode()?;
+                        let on = answer.on.to_string();
+                        self.update_loop(answer.item, |facts| {
+                            facts.acknowledged_on.get_or_insert(on);
+                        })
+                    }
+                    commissioning::FeedbackAnswered::TYPE => {
+                        let answer: commissioning::FeedbackAnswered = event.decode()?;
+                        let not_acted_on = NotActedOn { on: answer.on.to_string(), reason: answer.reason };
+                        self.update_loop(answer.item, |facts| facts.not_acted_on = Some(not_acted_on))
+                    }
+                    _ => None,
+                };
+                return Ok(touched.into_iter().collect());
+            }
+            commissioning::DECISION => match event.event_type.as_str() {
+                commissioning::EvidenceLinked::TYPE => {
+                    let linked: commissioning::EvidenceLinked = event.decode()?;
+                    let Some(item) = linked.evidence.feedback_item() else {
+                        return Ok(vec![]);
+                    };
+                    self.evidence_links.insert(linked.link, (item, linked.decision));
+                    let touched = self.update_loop(item, |facts| {
+                        facts.decision_links.insert(linked.link, linked.decision);
+                    });
+                    return Ok(touched.into_iter().collect());
+                }
+                commissioning::EvidenceUnlinked::TYPE => {
+                    let unlinked: commissioning::EvidenceUnlinked = event.decode()?;
+                    let Some((item, _)) = self.evidence_links.remove(&unlinked.link) else { return Ok(vec![]) };
+                    let touched = self.update_loop(item, |facts| {
+                        facts.decision_links.remove(&unlinked.link);
+                    });
+                    return Ok(touched.into_iter().collect());
+                }
+                commissioning::DecisionStatusChanged::TYPE => {
+                    let changed: commissioning::DecisionStatusChanged = event.decode()?;
+                    if changed.done() {
+                        self.done_decisions.insert(changed.decision);
+                    } else {
+                        self.done_decisions.remove(&changed.decision);
+                    }
+                    if changed.set_aside() {
+                        // A decision set aside no longer carries anyone's words: its links
+                        // stop counting (they stay in the commissioning history).
+                        self.set_aside_decisions.insert(changed.decision);
+                    }
+                    let items: BTreeSet<Uuid> = self
+                        .evidence_links
+                        .values()
+                        .filter(|(_, decision)| *decision == changed.decision)
+                        .map(|(item, _)| *item)
+                        .collect();
+                    return Ok(items.into_iter().filter_map(|item| self.update_loop(item, |_| {})).collect());
+                }
+                _ => {}
+            },
+            MEETING if event.event_type == MeetingRecorded::TYPE => {
+                let recorded: MeetingRecorded = event.decode()?;
+                let minutes: Option<MinutesPersonal> = event.personal_fields()?;
+                self.meetings.insert(recorded.meeting, Meeting { recorded, minutes: minutes.map(|m| m.minutes) });
+            }
+            THEME => match event.event_type.as_str() {
+                ThemeAdded::TYPE => self.vocabulary.added(event.decode::<ThemeAdded>()?),
+                ThemeRenamed::TYPE => self.vocabulary.renamed(stream_id, event.decode::<ThemeRenamed>()?),
+                ThemeMerged::TYPE => self.vocabulary.merged(stream_id, event.decode::<ThemeMerged>()?),
+                _ => {}
+            },
+            category => {
+                self.reference
+                    .apply(category, stream_id, &event.event_type, &event.data)
+                    .map_err(|error| event.corrupt(error))?;
+            }
+        }
+        Ok(vec![])
+    }
+
+    /// Changes an item's loop facts, then works out again whether a decision it is linked to
+    /// is done; returns the item when its loop state moved.
+    fn update_loop(&mut self, item: Uuid, change: impl FnOnce(&mut LoopFacts)) -> Option<Uuid> {
+        let done = &self.done_decisions;
+        let set_aside = &self.set_aside_decisions;
+        let found = self.items.get_mut(&item)?;
+        let moved = found.update_loop(|facts| {
+            change(facts);
+            facts.decision_links.retain(|_, decision| !set_aside.contains(decision));
+            facts.decision_done = facts.decision_links.values().any(|decision| done.contains(decision));
+        });
+        moved.then_some(item)
+    }
+
+    /// The provider id an `about` text names, if any (by name or id, ignoring case).
+    pub fn match_provider(&self, about: &str) -> Option<String> {
+        let wanted = about.trim().to_lowercase();
+        self.reference
+            .providers
+            .iter()
+            .find(|(id, name)| id.to_lowercase() == wanted || name.to_lowercase() == wanted)
+            .map(|(id, _)| id.clone())
+    }
+
+    /// Items in log order.
+    pub fn items_in_order(&self) -> impl DoubleEndedIterator<Item = &Item> {
+        self.order.iter().filter_map(|id| self.items.get(id))
+    }
+}

@@ -1,0 +1,144 @@
+//! The rights service's model of the log (`State`, the `Fold` its `LiveModel` runs): the
+//! charters, every complaint (its fold, its encrypted personal part and who handles it) and the
+//! reference data it needs from other services' events through `heard-contracts`: provider
+//! names and which accounts are advocates.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use heard_contracts::Event as _;
+use heard_contracts::reference::Reference;
+use heard_eventstore::{Fold, Personal, RecordedEvent, SubjectId};
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::catalogue::{CHARTER, CharterPublished};
+use crate::domain::complaint::{COMPLAINT, Complaint, Event};
+
+/// What a complaint holds that could identify someone, encrypted with a key of its own.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplaintPersonal {
+    pub name: Option<String>,
+    pub contact: Option<String>,
+    pub what_happened: String,
+    pub outcome_wanted: String,
+}
+
+/// A complaint as the model holds it.
+#[derive(Clone, Debug)]
+pub struct ComplaintRecord {
+    pub complaint: Complaint,
+    /// `None` once the complainant's data was erased.
+    pub personal: Option<ComplaintPersonal>,
+    pub raised_by: Option<Uuid>,
+    /// The complaints handler who acknowledged it and works it.
+    pub handler: Option<Uuid>,
+    pub revision: u64,
+    pub received_at_micros: i64,
+    /// When the outcome was recorded.
+    pub closed_on: Option<Date>,
+    pub(crate) subject: Option<SubjectId>,
+}
+
+impl ComplaintRecord {
+    pub fn facts(&self) -> heard_access::ComplaintFacts {
+        heard_access::ComplaintFacts {
+            complaint: self.complaint.id,
+            provider: self.complaint.provider.clone(),
+            relayed_by: self.complaint.advocate,
+        }
+    }
+
+    pub fn resource(&self) -> heard_access::Resource {
+        heard_access::Resource::Complaint(self.facts())
+    }
+}
+
+/// What this service knows.
+#[derive(Debug, Default)]
+pub struct State {
+    /// Charter id → its latest version.
+    pub charters: BTreeMap<String, CharterPublished>,
+    pub complaints: HashMap<Uuid, ComplaintRecord>,
+    /// Complaint ids in the order received.
+    pub order: Vec<Uuid>,
+    /// Providers and accounts' roles (who is an advocate), from the shared fold.
+    pub reference: Reference,
+}
+
+#[derive(Deserialize)]
+struct Actor {
+    actor: Option<Uuid>,
+}
+
+impl Fold for State {
+    fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
+        let stream_id = event.stream.id();
+        match event.stream.category() {
+            COMPLAINT => {
+                let Ok(id) = Uuid::parse_str(stream_id) else { return Ok(()) };
+                let domain_event: Event = event.decode()?;
+                let by = event.metadata_json().ok().and_then(|m| serde_json::from_value::<Actor>(m).ok()?.actor);
+                if matches!(domain_event, Event::Received { .. }) {
+                    let Some(complaint) = Complaint::from_events([&domain_event]) else { return Ok(()) };
+                    let subject = match &event.personal {
+                        Personal::Plain(plain) => Some(plain.subject),
+                        Personal::Erased { subject } => Some(*subject),
+                        Personal::Sealed(sealed) => Some(sealed.subject),
+                        Personal::None => None,
+                    };
+                    self.complaints.insert(
+                        id,
+                        ComplaintRecord {
+                            complaint,
+                            personal: event.personal_fields()?,
+                            raised_by: by,
+                            handler: None,
+                            revision: event.revision,
+                            received_at_micros: event.recorded_at_micros,
+                            closed_on: None,
+                            subject,
+                        },
+                    );
+                    self.order.push(id);
+                } else if let Some(record) = self.complaints.get_mut(&id) {
+                    match &domain_event {
+                        Event::Acknowledged { .. } => record.handler = by,
+                        Event::OutcomeRecorded { on, .. } => record.closed_on = Some(*on),
+                        _ => {}
+                    }
+                    record.complaint.apply(&domain_event);
+                    record.revision = event.revision;
+                }
+            }
+            CHARTER if event.event_type == CharterPublished::TYPE => {
+                let charter: CharterPublished = event.decode()?;
+                self.charters.insert(charter.charter.clone(), charter);
+            }
+            category => {
+                self.reference
+                    .apply(category, stream_id, &event.event_type, &event.data)
+                    .map_err(|error| event.corrupt(error))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl State {
+    /// The article numbers of a charter.
+    pub fn articles_of(&self, charter: &str) -> BTreeSet<u32> {
+        self.charters.get(charter).map(|c| c.articles.iter().map(|a| a.number).collect()).unwrap_or_default()
+    }
+
+    /// An article's label, e.g. "The right to speak out".
+    pub fn article_label(&self, charter: &str, number: u32) -> Option<String> {
+        let charter = self.charters.get(charter)?;
+        charter.articles.iter().find(|a| a.number == number).map(|a| a.label.clone())
+    }
+
+    /// Complaints, newest first.
+    pub fn newest_first(&self) -> impl Iterator<Item = &ComplaintRecord> {
+        self.order.iter().rev().filter_map(|id| self.complaints.get(id))
+    }
+}
