@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use heard_access::{Actor, Consent, Role};
+use heard_access::{Actor, Consent};
 use heard_api::{ApiError, ApiResult};
 use heard_contracts::{Event as _, feedback as contract};
 use heard_eventstore::{EventStore, ExpectedRevision, NewEvent, StreamName, SubjectId};
@@ -283,7 +283,7 @@ impl FeedbackService {
                 .reference
                 .accounts
                 .get(&coordinator)
-                .is_some_and(|account| account.roles.contains(&Role::HubCoordinator) && account.hubs.contains(&hub))
+                .is_some_and(|account| heard_access::takes_safeguarding_for(&account.roles, &account.hubs, &hub))
         });
         if !coordinates {
             return Err(ApiError::bad_input("coordinatorId", "choose a coordinator of this item's hub"));
@@ -298,7 +298,7 @@ impl FeedbackService {
                 .reference
                 .accounts
                 .iter()
-                .filter(|(_, account)| account.roles.contains(&Role::HubCoordinator) && account.hubs.contains(hub))
+                .filter(|(_, account)| heard_access::takes_safeguarding_for(&account.roles, &account.hubs, hub))
                 .map(|(id, _)| *id)
                 .collect();
             found.sort();
