@@ -87,6 +87,31 @@ async fn a_commissioner_downloads_the_report_as_csv_and_the_public_csv_holds_onl
 }
 
 #[tokio::test]
+async fn the_csv_download_is_the_answer_graphql_gives_the_same_person_byte_for_byte() {
+    let app = with_items().await;
+    let commissioner = app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
+    let token = app.token_for(commissioner).await;
+    let download = app
+        .client
+        .get(app.url("/reports/you-said-we-did?hub=arun&from=2020-01-01&format=csv"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), 200);
+    let download = download.text().await.unwrap();
+    let query = "query($s: ReportScopeInput!) { youSaidWeDid(scope: $s) { csv } }";
+    let answer =
+        app.graphql_as(&token, query, serde_json::json!({ "s": { "hub": "arun", "from": "2020-01-01" } })).await;
+    assert_eq!(answer["data"]["youSaidWeDid"]["csv"].as_str(), Some(download.as_str()), "{answer}");
+    assert!(download.contains("commissioners and hubs"), "the commissioner's version: {download}");
+    let anonymous =
+        app.graphql("query { youSaidWeDid(scope: { hub: \"arun\" }) { csv } }", serde_json::json!({})).await;
+    let public = app.get("/reports/you-said-we-did?hub=arun&format=csv").await.text().await.unwrap();
+    assert_eq!(anonymous["data"]["youSaidWeDid"]["csv"].as_str(), Some(public.as_str()), "{anonymous}");
+}
+
+#[tokio::test]
 async fn a_bad_date_or_format_is_refused_with_a_message_naming_it() {
     let app = spawn_app().await;
     let bad = app.get("/reports/you-said-we-did?from=last%20week").await;

@@ -315,6 +315,12 @@ pub struct ReportView {
 
 #[Object(name = "YouSaidWeDid")]
 impl ReportView {
+    /// The whole report as CSV (`section,name,value,detail`), every cell escaped so that no
+    /// spreadsheet runs it as a formula. `/reports/you-said-we-did?format=csv` serves this.
+    async fn csv(&self) -> String {
+        self.report.to_csv()
+    }
+
     /// The public version shows only what people agreed to make public.
     async fn public(&self) -> bool {
         self.report.public

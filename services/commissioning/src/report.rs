@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use heard_access::Actor;
+use heard_api::spreadsheet::escape_cell;
 use heard_api::suppression::{Cell, Shown, Table, derived, publishable_count};
 use heard_workdays::Calendar;
 use jiff::civil::Date;
@@ -29,6 +30,50 @@ pub struct Scope {
     pub from: Option<Date>,
     /// …up to and including this day.
     pub to: Option<Date>,
+}
+
+impl Scope {
+    /// The first id in scope that names no hub, provider or theme: `(field, message)`, where
+    /// the message names the field and never repeats what was given.
+    pub fn unknown(&self, state: &State) -> Option<(&'static str, &'static str)> {
+        let reference = &state.reference;
+        if self.hub.as_ref().is_some_and(|hub| !reference.hubs.contains_key(hub)) {
+            return Some(("hub", "there is no hub with this id"));
+        }
+        if self.provider.as_ref().is_some_and(|provider| !reference.providers.contains_key(provider)) {
+            return Some(("provider", "there is no provider with this id"));
+        }
+        if self.theme.as_ref().is_some_and(|theme| !reference.themes.contains_key(theme)) {
+            return Some(("theme", "there is no theme with this id"));
+        }
+        None
+    }
+
+    /// Whose input the scope covers, in names.
+    fn title(&self, state: &State) -> String {
+        let reference = &state.reference;
+        let mut parts = Vec::new();
+        if let Some(hub) = &self.hub {
+            parts.push(reference.hubs.get(hub).cloned().unwrap_or_else(|| hub.clone()));
+        }
+        if let Some(provider) = &self.provider {
+            parts.push(reference.providers.get(provider).cloned().unwrap_or_else(|| provider.clone()));
+        }
+        if let Some(theme) = &self.theme {
+            parts.push(reference.theme_name(theme).unwrap_or(theme).to_owned());
+        }
+        if parts.is_empty() { "Everyone".to_owned() } else { parts.join(", ") }
+    }
+
+    /// The dates it covers, in words.
+    fn period(&self) -> String {
+        match (self.from, self.to) {
+            (None, None) => "all dates".to_owned(),
+            (Some(from), None) => format!("from {from}"),
+            (None, Some(to)) => format!("up to {to}"),
+            (Some(from), Some(to)) => format!("{from} to {to}"),
+        }
+    }
 }
 
 /// How many items were said about one theme.
@@ -71,6 +116,8 @@ pub struct ReportAnswer {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
     pub scope: Scope,
+    /// Whose input it is about, in names: "Arun", "Arun, Prescribing", or "Everyone".
+    pub title: String,
     /// The public version: only `PUBLIC`-consented content.
     pub public: bool,
     /// The log position and chain head it was computed at (`heard verify --at POSITION`).
@@ -302,6 +349,7 @@ pub fn build(state: &State, actor: &Actor, scope: &Scope, public: bool, calendar
     let counted = counted.count() as u64;
     Report {
         scope: scope.clone(),
+        title: scope.title(state),
         public,
         position: state.position,
         chain_head: state.chain_head.clone(),
@@ -315,5 +363,64 @@ pub fn build(state: &State, actor: &Actor, scope: &Scope, public: bool, calendar
             metrics::loop_closure_rate(counts.closed, counts.shared)
         }),
         median_working_days: derived(&[publishable_count(counted)], || metrics::median_working_days(calendar, &pairs)),
+    }
+}
+
+/// A count as the CSV gives it: "not shown" when suppressed (1 to 4, or a count that would give
+/// such a count away, so not always fewer than 5).
+fn shown(value: Option<u64>) -> String {
+    value.map_or_else(|| "not shown".to_owned(), |n| n.to_string())
+}
+
+impl Report {
+    /// The report as CSV, one row per figure or item (`section, name, value, detail`). Every
+    /// cell may hold someone's words, so none can run as a formula in a spreadsheet.
+    pub fn to_csv(&self) -> String {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut row = |section: &str, name: &str, value: &str, detail: &str| {
+            let _ = writer.write_record([section, name, value, detail].map(escape_cell));
+        };
+        row("section", "name", "value", "detail");
+        row("report", "scope", &self.title, &self.scope.period());
+        row("report", "version", if self.public { "public" } else { "commissioners and hubs" }, "");
+        row("report", "position", &self.position.to_string(), &self.chain_head);
+        row("summary", "shared items", &shown(self.shared_items), "");
+        row("summary", "closed items", &shown(self.closed_items), "");
+        row("summary", "loop closure rate", &self.loop_closure_rate.map(|r| format!("{r:.3}")).unwrap_or_default(), "");
+        row(
+            "summary",
+            "median working days to first response",
+            &self.median_working_days.map(|d| format!("{d:.1}")).unwrap_or_default(),
+            "",
+        );
+        for theme in &self.said {
+            row("you said", &theme.name, &shown(theme.count), "");
+        }
+        for item in &self.representative {
+            row(
+                "in their words",
+                &item.themes.join("; "),
+                &item.text,
+                &item.said_on.map(|d| d.to_string()).unwrap_or_default(),
+            );
+        }
+        for found in &self.decisions {
+            let decision = &found.decision;
+            let detail = format!(
+                "decided by {} on {}; Arnstein rung {}; {} linked items",
+                decision.decided_by,
+                decision.decision_date,
+                decision.ladder_rung,
+                shown(found.linked_items)
+            );
+            row("we did", &decision.title, decision.status.label(), &detail);
+            if let Some((on, summary)) = decision.outcome_reviews.last() {
+                row("what came of it", &decision.title, summary, &on.to_string());
+            }
+        }
+        for answer in &self.not_acted_on {
+            row("not acted on", answer.text.as_deref().unwrap_or(""), &answer.reason, &answer.on.to_string());
+        }
+        String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
     }
 }

@@ -1,24 +1,31 @@
 //! "You said, we did" for programs: the report as CSV, and the report asked for with an API
-//! token, from the same computation GraphQL serves. The page for people at the same address,
-//! `/reports/you-said-we-did`, is the web UI's (`heard_frontend`): [`csv_and_tokens`] stands in
-//! front of it and answers only `?format=csv` and requests carrying `Authorization`. Logged-in
-//! people (session cookie or bearer token) get what they may see; anyone else, and
-//! `?public=true`, the public version: only what people agreed to publish.
+//! token. The page for people at the same address, `/reports/you-said-we-did`, is the web UI's
+//! (`heard_frontend`): [`csv_and_tokens`] stands in front of it and answers only `?format=csv`
+//! and requests carrying `Authorization`. It is not a second door: it asks the composed schema
+//! the same `youSaidWeDid` question every other reader asks, as the person asking, so the same
+//! `authorize`, the same scope rules and the same suppression decide what the CSV holds
+//! (commissioning's `Report::to_csv` writes it). Logged-in people (session cookie or bearer
+//! token) get what they may see; anyone else, and `?public=true`, the public version: only what
+//! people agreed to publish.
 
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use heard_access::Actor;
-use heard_api::spreadsheet::escape_cell;
-use heard_commissioning::report::{Report, Scope};
+use heard_api::Viewer;
+use heard_commissioning::report::Scope;
 use serde::Deserialize;
+use serde_json::json;
 
 use crate::auth::{Credentials, credentials};
 use crate::state::AppState;
 
 /// The report's address, shared with the web UI's page.
 const PATH: &str = "/reports/you-said-we-did";
+
+/// The one question the CSV asks.
+const CSV_QUERY: &str = "query YouSaidWeDidCsv($scope: ReportScopeInput!, $public: Boolean!) { \
+                         youSaidWeDid(scope: $scope, public: $public) { csv } }";
 
 /// The query string of `/reports/you-said-we-did`.
 #[derive(Debug, Default, Deserialize)]
@@ -45,7 +52,7 @@ pub async fn csv_and_tokens(State(state): State<AppState>, request: Request, nex
     if !csv && !request.headers().contains_key(header::AUTHORIZATION) {
         return next.run(request).await;
     }
-    you_said_we_did(&state, request.headers(), query, csv)
+    you_said_we_did(&state, request.headers(), query, csv).await
 }
 
 fn refuse(status: StatusCode, message: &str) -> Response {
@@ -63,12 +70,24 @@ fn empty_to_none(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
+/// The HTTP status for a GraphQL error code.
+fn status_of(code: Option<&str>) -> StatusCode {
+    match code {
+        Some("BAD_USER_INPUT") => StatusCode::BAD_REQUEST,
+        Some("UNAUTHENTICATED") => StatusCode::UNAUTHORIZED,
+        Some("FORBIDDEN" | "PASSWORD_CHANGE_REQUIRED") => StatusCode::FORBIDDEN,
+        Some("NOT_FOUND") => StatusCode::NOT_FOUND,
+        Some("CONFLICT") => StatusCode::CONFLICT,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 /// The report as CSV, as the asker may see it. With an API token only CSV is made: the page is
 /// for people in a browser.
-fn you_said_we_did(state: &AppState, headers: &HeaderMap, query: ReportQuery, csv: bool) -> Response {
-    let actor = match credentials(&state.identity, headers) {
-        Ok(Credentials::Session(viewer) | Credentials::Token(viewer)) => viewer.actor,
-        Ok(Credentials::None) => Actor::anonymous(),
+async fn you_said_we_did(state: &AppState, headers: &HeaderMap, query: ReportQuery, csv: bool) -> Response {
+    let viewer = match credentials(&state.identity, headers) {
+        Ok(Credentials::Session(viewer) | Credentials::Token(viewer)) => viewer,
+        Ok(Credentials::None) => Viewer::anonymous(),
         Err(bad) => return bad.into_response(),
     };
     if !csv {
@@ -98,114 +117,36 @@ fn you_said_we_did(state: &AppState, headers: &HeaderMap, query: ReportQuery, cs
         from,
         to,
     };
-    if let Some(message) = unknown(state, &scope) {
-        return refuse(StatusCode::NOT_FOUND, &message);
+    if let Some((field, message)) = state.commissioning.read(|model| scope.unknown(model)) {
+        return refuse(StatusCode::NOT_FOUND, &format!("{field}: {message}"));
     }
-    let public = public || actor.account.is_none();
-    let report = state.commissioning.report(&actor, &scope, public);
-    csv_response(state, &report)
+    let variables = json!({
+        "scope": {
+            "hub": scope.hub,
+            "provider": scope.provider,
+            "theme": scope.theme,
+            "from": scope.from.map(|day| day.to_string()),
+            "to": scope.to.map(|day| day.to_string()),
+        },
+        "public": public,
+    });
+    let request =
+        async_graphql::Request::new(CSV_QUERY).variables(async_graphql::Variables::from_json(variables)).data(viewer);
+    let response = state.schema.execute(request).await;
+    if let Some(error) = response.errors.first() {
+        let code =
+            error.extensions.as_ref().and_then(|extensions| extensions.get("code")).and_then(|code| match code {
+                async_graphql::Value::String(code) => Some(code.as_str()),
+                _ => None,
+            });
+        return refuse(status_of(code), &error.message);
+    }
+    let data = serde_json::to_value(&response.data).unwrap_or_default();
+    let body = data["youSaidWeDid"]["csv"].as_str().unwrap_or_default().to_owned();
+    csv_response(body)
 }
 
-fn unknown(state: &AppState, scope: &Scope) -> Option<String> {
-    state.commissioning.read(|model| {
-        if let Some(hub) = &scope.hub
-            && !model.reference.hubs.contains_key(hub)
-        {
-            return Some("hub: there is no hub with this id".to_owned());
-        }
-        if let Some(provider) = &scope.provider
-            && !model.reference.providers.contains_key(provider)
-        {
-            return Some("provider: there is no provider with this id".to_owned());
-        }
-        if let Some(theme) = &scope.theme
-            && !model.reference.themes.contains_key(theme)
-        {
-            return Some("theme: there is no theme with this id".to_owned());
-        }
-        None
-    })
-}
-
-fn scope_title(state: &AppState, scope: &Scope) -> String {
-    state.commissioning.read(|model| {
-        let mut parts = Vec::new();
-        if let Some(hub) = &scope.hub {
-            parts.push(model.reference.hubs.get(hub).cloned().unwrap_or_else(|| hub.clone()));
-        }
-        if let Some(provider) = &scope.provider {
-            parts.push(model.reference.providers.get(provider).cloned().unwrap_or_else(|| provider.clone()));
-        }
-        if let Some(theme) = &scope.theme {
-            parts.push(model.reference.theme_name(theme).unwrap_or(theme).to_owned());
-        }
-        if parts.is_empty() { "Everyone".to_owned() } else { parts.join(", ") }
-    })
-}
-
-fn period(scope: &Scope) -> String {
-    match (scope.from, scope.to) {
-        (None, None) => "all dates".to_owned(),
-        (Some(from), None) => format!("from {from}"),
-        (None, Some(to)) => format!("up to {to}"),
-        (Some(from), Some(to)) => format!("{from} to {to}"),
-    }
-}
-
-/// A count as the CSV gives it: "not shown" when suppressed (1 to 4, or a count that would give
-/// such a count away, so not always fewer than 5).
-fn count(value: Option<u64>) -> String {
-    value.map_or_else(|| "not shown".to_owned(), |n| n.to_string())
-}
-
-fn csv_response(state: &AppState, report: &Report) -> Response {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    // Every cell may hold someone's words: none may run as a formula in a spreadsheet.
-    let mut row = |section: &str, name: &str, value: &str, detail: &str| {
-        let _ = writer.write_record([section, name, value, detail].map(escape_cell));
-    };
-    row("section", "name", "value", "detail");
-    row("report", "scope", &scope_title(state, &report.scope), &period(&report.scope));
-    row("report", "version", if report.public { "public" } else { "commissioners and hubs" }, "");
-    row("report", "position", &report.position.to_string(), &report.chain_head);
-    row("summary", "shared items", &count(report.shared_items), "");
-    row("summary", "closed items", &count(report.closed_items), "");
-    row("summary", "loop closure rate", &report.loop_closure_rate.map(|r| format!("{r:.3}")).unwrap_or_default(), "");
-    row(
-        "summary",
-        "median working days to first response",
-        &report.median_working_days.map(|d| format!("{d:.1}")).unwrap_or_default(),
-        "",
-    );
-    for theme in &report.said {
-        row("you said", &theme.name, &count(theme.count), "");
-    }
-    for item in &report.representative {
-        row(
-            "in their words",
-            &item.themes.join("; "),
-            &item.text,
-            &item.said_on.map(|d| d.to_string()).unwrap_or_default(),
-        );
-    }
-    for found in &report.decisions {
-        let decision = &found.decision;
-        let detail = format!(
-            "decided by {} on {}; Arnstein rung {}; {} linked items",
-            decision.decided_by,
-            decision.decision_date,
-            decision.ladder_rung,
-            count(found.linked_items)
-        );
-        row("we did", &decision.title, decision.status.label(), &detail);
-        if let Some((on, summary)) = decision.outcome_reviews.last() {
-            row("what came of it", &decision.title, summary, &on.to_string());
-        }
-    }
-    for answer in &report.not_acted_on {
-        row("not acted on", answer.text.as_deref().unwrap_or(""), &answer.reason, &answer.on.to_string());
-    }
-    let body = writer.into_inner().unwrap_or_default();
+fn csv_response(body: String) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
