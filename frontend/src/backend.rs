@@ -112,3 +112,27 @@ pub(crate) async fn ask_request<B: Backend>(backend: &B, viewer: &Viewer, reques
     let data = response.data.into_json().unwrap_or(Value::Null);
     Answer { data, errors, headers: response.http_headers }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+    use serde_json::json;
+
+    use super::*;
+
+    #[derive(Debug, Default, Deserialize, PartialEq)]
+    struct Found {
+        name: String,
+    }
+
+    fn answer(data: Value) -> Answer {
+        Answer { data, errors: Vec::new(), headers: HeaderMap::new() }
+    }
+
+    #[test]
+    fn an_answer_of_another_shape_is_undecodable_and_no_data_is_the_default() {
+        assert_eq!(answer(json!({ "name": "Ada" })).read::<Found>("found").unwrap(), Found { name: "Ada".into() });
+        assert_eq!(answer(Value::Null).read::<Found>("found").unwrap(), Found::default());
+        assert!(answer(json!({ "name": 7 })).read::<Found>("found").is_err());
+    }
+}
