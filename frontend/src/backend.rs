@@ -4,7 +4,8 @@
 //! for forms, the login form's visit token, and GraphQL run in process on the schema the API
 //! serves. Pages never call [`Backend::execute`] themselves: they [`ask`], which runs the
 //! request as the person looking and hands back an [`Answer`] (its data, and its errors as
-//! field, code and message). [`Answer::decode`] reads a part of the data into a typed struct.
+//! field, code and message). [`Answer::decode`] reads a part of the data into a typed struct,
+//! [`Answer::read`] the whole of it, saying when it is not of the shape the page reads.
 
 use std::future::Future;
 
@@ -64,6 +65,29 @@ impl Answer {
     }
 }
 
+/// An answer whose data is not of the shape the page reads: the page and the schema have drifted
+/// apart. It carries nothing of the data (serde's errors quote values, which can be personal).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Undecodable;
+
+/// What a page says when GraphQL's answer could not be read.
+pub(crate) const UNDECODABLE: &str = "Heard could not read its own answer. Try again later.";
+
+impl Answer {
+    /// The whole of the data as a typed struct: the default when GraphQL gave no data at all
+    /// (its errors say why), [`Undecodable`] when the data is of another shape. That is logged
+    /// as a warning naming only `query`, never a value.
+    pub fn read<T: DeserializeOwned + Default>(&self, query: &'static str) -> Result<T, Undecodable> {
+        if self.data.is_null() {
+            return Ok(T::default());
+        }
+        T::deserialize(&self.data).map_err(|_| {
+            tracing::warn!(query, "a GraphQL answer is not of the shape the page reads");
+            Undecodable
+        })
+    }
+}
+
 /// Runs `query` with `variables` as `viewer`.
 pub(crate) async fn ask<B: Backend>(backend: &B, viewer: &Viewer, query: &str, variables: Value) -> Answer {
     ask_request(backend, viewer, Request::new(query).variables(Variables::from_json(variables))).await
@@ -87,4 +111,28 @@ pub(crate) async fn ask_request<B: Backend>(backend: &B, viewer: &Viewer, reques
         .collect();
     let data = response.data.into_json().unwrap_or(Value::Null);
     Answer { data, errors, headers: response.http_headers }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+    use serde_json::json;
+
+    use super::*;
+
+    #[derive(Debug, Default, Deserialize, PartialEq)]
+    struct Found {
+        name: String,
+    }
+
+    fn answer(data: Value) -> Answer {
+        Answer { data, errors: Vec::new(), headers: HeaderMap::new() }
+    }
+
+    #[test]
+    fn an_answer_of_another_shape_is_undecodable_and_no_data_is_the_default() {
+        assert_eq!(answer(json!({ "name": "Ada" })).read::<Found>("found").unwrap(), Found { name: "Ada".into() });
+        assert_eq!(answer(Value::Null).read::<Found>("found").unwrap(), Found::default());
+        assert!(answer(json!({ "name": 7 })).read::<Found>("found").is_err());
+    }
 }

@@ -7,6 +7,8 @@
 //! that would give one away) arrive already suppressed: a chart leaves a gap there and the
 //! table says "not shown".
 
+use std::collections::HashMap;
+
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -15,13 +17,13 @@ use jiff::ToSpan;
 use jiff::civil::Date;
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::Backend;
-use crate::backend::ask;
+use crate::backend::{UNDECODABLE, Undecodable, ask};
 use crate::extract::SignedIn;
 use crate::forms::{self, Errors};
-use crate::kit::{only_for, plain};
+use crate::kit::{Connection, only_for, plain};
 use crate::layout::page;
 
 /// How many quarters the dashboard shows, the current one last.
@@ -92,60 +94,108 @@ pub(crate) struct Figures {
     pub articles: Vec<ArticleCount>,
 }
 
-fn loop_figures(report: &Value) -> LoopFigures {
-    LoopFigures {
-        shared: report["sharedItems"].as_i64(),
-        closed: report["closedItems"].as_i64(),
-        closure_rate: report["loopClosureRate"].as_f64(),
-        median_days: report["medianWorkingDaysToFirstResponse"].as_f64(),
-    }
+/// What the dashboard's query answers: the whole period, each quarter under its alias
+/// (`q0`, `q1`, …), the complaints by article and the hubs to choose from.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(crate) struct DashboardAnswer {
+    whole: Option<Report>,
+    complaint_patterns: Vec<RollupRow>,
+    hubs: Connection<Hub>,
+    /// The quarters' reports by alias; a quarter GraphQL gave nothing for is absent or null.
+    #[serde(flatten)]
+    quarters: HashMap<String, Option<Report>>,
+}
+
+/// One period's `youSaidWeDid`, as far as the dashboard reads it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Report {
+    shared_items: Option<i64>,
+    closed_items: Option<i64>,
+    loop_closure_rate: Option<f64>,
+    median_working_days_to_first_response: Option<f64>,
+    said: Vec<ThemeCount>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ThemeCount {
+    theme: String,
+    name: String,
+    /// `None` is 1 to 4 (suppressed).
+    count: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RollupRow {
+    keys: Vec<RollupKey>,
+    count: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RollupKey {
+    value: String,
+    label: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Hub {
+    id: String,
+    name: String,
+}
+
+fn loop_figures(report: Option<&Report>) -> LoopFigures {
+    report.map_or_else(LoopFigures::default, |report| LoopFigures {
+        shared: report.shared_items,
+        closed: report.closed_items,
+        closure_rate: report.loop_closure_rate,
+        median_days: report.median_working_days_to_first_response,
+    })
 }
 
 /// One quarter's count for a theme: absent from the report is none at all; `null` is 1 to 4.
-fn theme_count(report: &Value, theme: &str) -> Option<i64> {
-    let said = report["said"].as_array()?;
-    match said.iter().find(|row| row["theme"] == theme) {
+fn theme_count(report: Option<&Report>, theme: &str) -> Option<i64> {
+    match report?.said.iter().find(|row| row.theme == theme) {
         None => Some(0),
-        Some(row) => row["count"].as_i64(),
+        Some(row) => row.count,
     }
 }
 
 /// Reads the GraphQL answer (`whole`, `q0`…, `complaintPatterns`) into figures.
-pub(crate) fn figures(data: &Value, quarters: Vec<Quarter>) -> Figures {
-    let whole = &data["whole"];
-    let reports: Vec<&Value> = (0..quarters.len()).map(|i| &data[format!("q{i}")]).collect();
-    let themes = whole["said"]
-        .as_array()
-        .map(|said| {
-            said.iter()
-                .filter(|row| row["count"].as_i64().is_some())
+pub(crate) fn figures(data: &DashboardAnswer, quarters: Vec<Quarter>) -> Figures {
+    let whole = data.whole.as_ref();
+    let reports: Vec<Option<&Report>> =
+        (0..quarters.len()).map(|i| data.quarters.get(&format!("q{i}")).and_then(Option::as_ref)).collect();
+    let themes = whole
+        .map(|whole| {
+            whole
+                .said
+                .iter()
+                .filter(|row| row.count.is_some())
                 .take(THEMES)
-                .map(|row| {
-                    let theme = row["theme"].as_str().unwrap_or_default();
-                    ThemeSeries {
-                        name: row["name"].as_str().unwrap_or(theme).to_owned(),
-                        counts: reports.iter().map(|report| theme_count(report, theme)).collect(),
-                    }
+                .map(|row| ThemeSeries {
+                    name: row.name.clone(),
+                    counts: reports.iter().map(|report| theme_count(*report, &row.theme)).collect(),
                 })
                 .collect()
         })
         .unwrap_or_default();
-    let mut articles: Vec<ArticleCount> = data["complaintPatterns"]
-        .as_array()
-        .map(|rows| {
-            rows.iter()
-                .map(|row| ArticleCount {
-                    article: row["keys"][0]["value"].as_str().unwrap_or_default().to_owned(),
-                    label: row["keys"][0]["label"].as_str().unwrap_or_default().to_owned(),
-                    count: row["count"].as_i64(),
-                })
-                .collect()
+    let mut articles: Vec<ArticleCount> = data
+        .complaint_patterns
+        .iter()
+        .map(|row| {
+            let key = row.keys.first();
+            ArticleCount {
+                article: key.map(|k| k.value.clone()).unwrap_or_default(),
+                label: key.map(|k| k.label.clone()).unwrap_or_default(),
+                count: row.count,
+            }
         })
-        .unwrap_or_default();
+        .collect();
     articles.sort_by_key(|row| (row.article.parse::<u32>().unwrap_or(u32::MAX), row.article.clone()));
     Figures {
         whole: loop_figures(whole),
-        by_quarter: reports.iter().map(|report| loop_figures(report)).collect(),
+        by_quarter: reports.iter().map(|report| loop_figures(*report)).collect(),
         themes,
         articles,
         quarters,
@@ -515,24 +565,16 @@ pub async fn dashboard<B: Backend>(
     for (_, _, message) in &answer.errors {
         errors.add("hub", plain(message));
     }
-    let hubs: Vec<(String, String)> = answer.data["hubs"]["edges"]
-        .as_array()
-        .map(|edges| {
-            edges
-                .iter()
-                .map(|e| {
-                    let id = e["node"]["id"].as_str().unwrap_or_default().to_owned();
-                    let name = e["node"]["name"].as_str().unwrap_or(&id).to_owned();
-                    (id, name)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let data = answer.read::<DashboardAnswer>("dashboard").unwrap_or_else(|Undecodable| {
+        errors.add("hub", UNDECODABLE.to_owned());
+        DashboardAnswer::default()
+    });
+    let hubs: Vec<(String, String)> = data.hubs.iter().map(|hub| (hub.id.clone(), hub.name.clone())).collect();
     let mut options = vec![(String::new(), "Every hub".to_owned())];
     options.extend(hubs.iter().cloned());
     let scope_name = hub.as_ref().and_then(|id| hubs.iter().find(|(h, _)| h == id).map(|(_, name)| name.clone()));
     let period = format!("{} to {}", first.from.strftime("%-d %B %Y"), last.to.strftime("%-d %B %Y"));
-    let figures = figures(&answer.data, quarters.clone());
+    let figures = figures(&data, quarters.clone());
     let title = if errors.is_empty() { "Dashboard" } else { "Error: Dashboard" };
     let body = html! {
         (forms::summary(&errors))
@@ -667,8 +709,8 @@ mod tests {
         assert_eq!(quarters[1].label, "Jan to Mar 2027");
     }
 
-    fn answer() -> Value {
-        json!({
+    fn answer() -> DashboardAnswer {
+        serde_json::from_value(json!({
             "whole": { "sharedItems": 40, "closedItems": 8, "loopClosureRate": 0.2, "medianWorkingDaysToFirstResponse": 3.0,
                 "said": [
                     { "theme": "access", "name": "Access and waiting times", "count": 20 },
@@ -682,7 +724,8 @@ mod tests {
                 { "keys": [ { "value": "5", "label": "Article 5: Respectful services" } ], "count": null },
                 { "keys": [ { "value": "2", "label": "Article 2: The right to know" } ], "count": 9 }
             ]
-        })
+        }))
+        .unwrap()
     }
 
     #[test]

@@ -123,6 +123,11 @@ impl<T> Connection<T> {
     pub fn nodes(self) -> Vec<T> {
         self.edges.into_iter().map(|edge| edge.node).collect()
     }
+
+    /// The nodes, in order, borrowed.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.edges.iter().map(|edge| &edge.node)
+    }
 }
 
 /// Text made safe for a URL's query: everything but unreserved characters percent-encoded.
@@ -145,13 +150,6 @@ pub(crate) fn today() -> String {
 pub(crate) struct Highlight {
     pub start: usize,
     pub end: usize,
-}
-
-impl Highlight {
-    /// The highlights of a search hit as GraphQL gave them; none when they are not that shape.
-    pub fn all(value: &Value) -> Vec<Highlight> {
-        Vec::<Highlight>::deserialize(value).unwrap_or_default()
-    }
 }
 
 /// The passage with its matches marked (`<mark>`); a range out of bounds or overlapping an

@@ -35,10 +35,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
-use crate::backend::ask;
+use crate::backend::{UNDECODABLE, ask};
 use crate::extract::{PostedForm, SignedIn};
 use crate::forms::{self, Choices, Errors, Input, csrf_field, options, value_of, words};
-use crate::kit::{field_id, may, no_store, nodes, only_for, plain, text, urlencode};
+use crate::kit::{Connection, field_id, may, no_store, nodes, only_for, plain, text, urlencode};
 use crate::layout::page;
 
 use self::{list::*, raise::*, steps::*, work::*};

@@ -168,12 +168,62 @@ impl RaiseForm {
 }
 
 /// The charter's articles and the providers, as (value, label) choices.
+#[derive(Debug, Default)]
 pub(super) struct Reference {
     pub(super) charter: String,
     pub(super) articles: Vec<(String, String)>,
     pub(super) providers: Vec<(String, String)>,
+    /// Whether GraphQL's answer could not be read (the form then says so at the top).
+    pub(super) unreadable: bool,
 }
 
+/// What the raise form's reference query answers.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ReferenceAnswer {
+    rights: Option<Charter>,
+    providers: Connection<Provider>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Charter {
+    name: String,
+    articles: Vec<Article>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Article {
+    number: i64,
+    label: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Provider {
+    id: String,
+    name: String,
+}
+
+/// What `raiseComplaint` answers.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct RaiseAnswer {
+    raise_complaint: Option<Raised>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Raised {
+    id: String,
+    clock: RaisedClock,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RaisedClock {
+    acknowledge_by: String,
+}
+
+/// The charter and the providers to choose from; none, and [`Reference::unreadable`], when the
+/// answer could not be read.
 pub(super) async fn reference<B: Backend>(backend: &B, viewer: &Viewer) -> Reference {
     let answer = ask(
         backend,
@@ -182,20 +232,19 @@ pub(super) async fn reference<B: Backend>(backend: &B, viewer: &Viewer) -> Refer
         json!({}),
     )
     .await;
-    let articles = answer.data["rights"]["articles"]
-        .as_array()
-        .map(|articles| {
-            articles
-                .iter()
-                .map(|a| (a["number"].to_string(), format!("Right {}: {}", a["number"], text(a, "label"))))
-                .collect()
-        })
-        .unwrap_or_default();
-    let providers = nodes(&answer.data["providers"])
-        .iter()
-        .map(|p| (text(p, "id").to_owned(), text(p, "name").to_owned()))
-        .collect();
-    Reference { charter: text(&answer.data["rights"], "name").to_owned(), articles, providers }
+    let Ok(data) = answer.read::<ReferenceAnswer>("complaint reference") else {
+        return Reference { unreadable: true, ..Reference::default() };
+    };
+    let (charter, articles) = data.rights.map_or_else(Default::default, |rights| {
+        let articles = rights
+            .articles
+            .iter()
+            .map(|a| (a.number.to_string(), format!("Right {}: {}", a.number, a.label)))
+            .collect();
+        (rights.name, articles)
+    });
+    let providers = data.providers.nodes().into_iter().map(|p| (p.id, p.name)).collect();
+    Reference { charter, articles, providers, unreadable: false }
 }
 
 pub(super) fn kinds_for(viewer: &Viewer) -> Vec<(String, String)> {
@@ -213,6 +262,11 @@ pub(super) fn raise_page(
     form: &RaiseForm,
     errors: &Errors,
 ) -> Markup {
+    let mut errors = errors.clone();
+    if reference.unreadable {
+        errors.add("", UNDECODABLE.to_owned());
+    }
+    let errors = &errors;
     let title = if errors.is_empty() { "Raise a complaint" } else { "Error: Raise a complaint" };
     let charter = if reference.charter.is_empty() { "the Bill of Rights" } else { reference.charter.as_str() };
     page(
@@ -341,7 +395,7 @@ pub async fn raise_check<B: Backend>(
     let form = RaiseForm::from_pairs(&fields);
     let reference = reference(&backend, &viewer).await;
     let errors = form.check(heard_api::today(), may(&viewer, Action::RelayComplaint));
-    if !errors.is_empty() {
+    if !errors.is_empty() || reference.unreadable {
         let page = raise_page(&viewer, csrf, &reference, &form, &errors);
         return no_store((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
@@ -387,14 +441,19 @@ pub async fn raise<B: Backend>(
         )
         .await;
         if answer.errors.is_empty() {
-            let raised = &answer.data["raiseComplaint"];
-            let mut url = format!("/complaints/raised?by={}", urlencode(text(&raised["clock"], "acknowledgeBy")));
-            if is_handler(&viewer) {
-                url.push_str(&format!("&id={}", urlencode(text(raised, "id"))));
+            match answer.read::<RaiseAnswer>("raiseComplaint") {
+                Ok(RaiseAnswer { raise_complaint: Some(raised) }) => {
+                    let mut url = format!("/complaints/raised?by={}", urlencode(&raised.clock.acknowledge_by));
+                    if is_handler(&viewer) {
+                        url.push_str(&format!("&id={}", urlencode(&raised.id)));
+                    }
+                    return Redirect::to(&url).into_response();
+                }
+                _ => errors.add("", UNDECODABLE.to_owned()),
             }
-            return Redirect::to(&url).into_response();
+        } else {
+            errors = api_errors(&answer.errors, &RAISE_FIELDS);
         }
-        errors = api_errors(&answer.errors, &RAISE_FIELDS);
     }
     let reference = reference(&backend, &viewer).await;
     let page = raise_page(&viewer, csrf, &reference, &form, &errors);

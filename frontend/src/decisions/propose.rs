@@ -193,6 +193,18 @@ pub async fn new_form(SignedIn { viewer, csrf }: SignedIn, Query(pairs): Query<V
     propose_page(&viewer, &csrf, &draft, &Errors::default()).into_response()
 }
 
+/// What `proposeDecision` answers.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ProposeAnswer {
+    propose_decision: Option<Proposed>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Proposed {
+    id: String,
+}
+
 /// `POST /decisions/new`: `step=check` checks the answers and shows them back;
 /// `step=propose` runs `proposeDecision` and opens the new decision.
 pub async fn propose<B: Backend>(
@@ -216,9 +228,13 @@ pub async fn propose<B: Backend>(
         )
         .await;
         if answer.errors.is_empty() {
-            let id = text(&answer.data["proposeDecision"], "id");
-            let done = "The decision is proposed. Now link what people said to it";
-            return Redirect::to(&format!("/decisions/{id}?done={}", urlencode(done))).into_response();
+            match answer.read::<ProposeAnswer>("proposeDecision") {
+                Ok(ProposeAnswer { propose_decision: Some(Proposed { id }) }) => {
+                    let done = "The decision is proposed. Now link what people said to it";
+                    return Redirect::to(&format!("/decisions/{id}?done={}", urlencode(done))).into_response();
+                }
+                _ => errors.add("", UNDECODABLE.to_owned()),
+            }
         }
         for (field, _, message) in answer.errors {
             let field = field.as_deref().map(field_id).filter(|f| Draft::QUESTIONS.iter().any(|(id, _)| id == f));

@@ -30,6 +30,111 @@ impl View {
     }
 }
 
+/// What [`DECISION_QUERY`] answers.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(super) struct DecisionAnswer {
+    decision: Option<Decision>,
+    themes: Vec<ThemeChoice>,
+    search_feedback: Option<Picked>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Decision {
+    title: String,
+    service_area: String,
+    decided_by: String,
+    decision_date: String,
+    status: String,
+    status_history: Vec<StatusChange>,
+    ladder_rung: i64,
+    ladder_name: Option<String>,
+    involvement: String,
+    milestones: Vec<Milestone>,
+    progress: Option<Progress>,
+    outcome_reviews: Vec<OutcomeReview>,
+    evidence: Vec<EvidenceLink>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct StatusChange {
+    status: String,
+    on: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Milestone {
+    id: String,
+    title: String,
+    due: String,
+    met_on: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct Progress {
+    percent: i64,
+    note: String,
+    on: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct OutcomeReview {
+    on: String,
+    summary: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct EvidenceLink {
+    id: String,
+    kind: String,
+    rationale: String,
+    linked_on: String,
+    withdrawn_on: Option<String>,
+    withdrawn_because: Option<String>,
+    target: String,
+    content: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ThemeChoice {
+    id: String,
+    name: String,
+}
+
+/// The picker's search: how many matched, and the best of them.
+#[derive(Debug, Deserialize)]
+pub(super) struct Picked {
+    total: i64,
+    #[serde(flatten)]
+    hits: Connection<Hit>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct Hit {
+    fragment: String,
+    highlights: Vec<Highlight>,
+    item: HitItem,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct HitItem {
+    id: String,
+    hub_name: Option<String>,
+    said_on: String,
+    about: Option<String>,
+    decision_ids: Vec<String>,
+    themes: Vec<ThemeName>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ThemeName {
+    name: String,
+}
+
 pub(super) const DECISION_QUERY: &str = "query($id: ID!, $q: String!, $search: Boolean!, $first: Int!) {
   decision(id: $id) {
     id title serviceArea decidedBy decisionDate status statusHistory { status on }
@@ -59,20 +164,26 @@ pub(super) async fn decision_page<B: Backend>(
         json!({ "id": id, "q": q, "search": !q.is_empty(), "first": PICKER_PAGE }),
     )
     .await;
-    let decision = &answer.data["decision"];
-    if decision.is_null() {
-        let message = answer.errors.first().map_or_else(|| "There is no such decision.".to_owned(), |e| plain(&e.2));
+    let (found, message) = match answer.read::<DecisionAnswer>("decision") {
+        Ok(data) => (Some(data), answer.errors.first().map(|e| plain(&e.2))),
+        Err(Undecodable) => (None, Some(UNDECODABLE.to_owned())),
+    };
+    let Some((decision, themes, search)) =
+        found.and_then(|data| Some((data.decision?, data.themes, data.search_feedback)))
+    else {
+        let message = message.unwrap_or_else(|| "There is no such decision.".to_owned());
         let body =
             html! { h1 { "Decision not found" } p { (message) } p { a href="/decisions" { "Back to decisions" } } };
         return (StatusCode::NOT_FOUND, page(viewer, "Decision not found", Some(csrf), body)).into_response();
-    }
+    };
     let mut errors = view.errors.clone();
     let search_failed = answer.errors.iter().any(|(field, _, _)| field.as_deref().is_some_and(|f| f == "query"));
     if search_failed && let Some((_, _, message)) = answer.errors.first() {
         errors.add("q", plain(message));
     }
-    let status = text(decision, "status");
-    let title = text(decision, "title");
+    let decision = &decision;
+    let status = decision.status.as_str();
+    let title = decision.title.as_str();
     let page_title = if errors.is_empty() { title.to_owned() } else { format!("Error: {title}") };
     let body = html! {
         (forms::summary(&errors))
@@ -81,17 +192,17 @@ pub(super) async fn decision_page<B: Backend>(
         h1 { (title) }
         dl class="summary-list" {
             div { dt { "Where it stands" } dd { span class={ "status status--" (status.to_lowercase()) } { (status_words(status)) } } }
-            div { dt { "Service area" } dd { (text(decision, "serviceArea")) } }
-            div { dt { "Who decides" } dd { (text(decision, "decidedBy")) } }
-            div { dt { "Decision date" } dd { (text(decision, "decisionDate")) } }
-            div { dt { "How far people were involved" } dd { (rung_words(decision["ladderRung"].as_i64().unwrap_or(0), decision["ladderName"].as_str())) } }
-            div { dt { "How people were involved" } dd { (text(decision, "involvement")) } }
+            div { dt { "Service area" } dd { (decision.service_area) } }
+            div { dt { "Who decides" } dd { (decision.decided_by) } }
+            div { dt { "Decision date" } dd { (decision.decision_date) } }
+            div { dt { "How far people were involved" } dd { (rung_words(decision.ladder_rung, decision.ladder_name.as_deref())) } }
+            div { dt { "How people were involved" } dd { (decision.involvement) } }
         }
         (status_section(csrf, id, decision, view, &errors))
         (we_did_section(csrf, id, decision, view, &errors))
         (evidence_section(csrf, id, decision, view, &errors))
         @if view.editable && !set_aside(status) {
-            (picker_section(csrf, id, decision, &answer.data, view, &errors))
+            (picker_section(csrf, id, decision, &themes, search.as_ref(), view, &errors))
         }
         @if view.editable { script src="/assets/picker.js" defer {} }
     };
@@ -99,20 +210,20 @@ pub(super) async fn decision_page<B: Backend>(
     (code, page(viewer, &page_title, Some(csrf), body)).into_response()
 }
 
-pub(super) fn status_section(csrf: &str, id: &str, decision: &Value, view: &View, errors: &Errors) -> Markup {
-    let status = text(decision, "status");
-    let history = decision["statusHistory"].as_array().cloned().unwrap_or_default();
+pub(super) fn status_section(csrf: &str, id: &str, decision: &Decision, view: &View, errors: &Errors) -> Markup {
+    let status = decision.status.as_str();
+    let history = &decision.status_history;
     let next = next_statuses(status);
     let on = Some(view.value("status_on")).filter(|on| !on.is_empty()).unwrap_or_else(today);
     html! {
         section aria-labelledby="status-title" id="status-section" {
             h2 id="status-title" { "How it has moved on" }
             ol class="timeline" {
-                @if history.first().is_none_or(|first| text(first, "status") != "PROPOSED") {
+                @if history.first().is_none_or(|first| first.status != "PROPOSED") {
                     li { strong { "Proposed" } }
                 }
-                @for change in &history {
-                    li { strong { (status_words(text(change, "status"))) } " on " (text(change, "on")) }
+                @for change in history {
+                    li { strong { (status_words(&change.status)) } " on " (change.on) }
                 }
             }
             @if next.is_empty() {
@@ -133,24 +244,23 @@ pub(super) fn status_section(csrf: &str, id: &str, decision: &Value, view: &View
     }
 }
 
-pub(super) fn we_did_section(csrf: &str, id: &str, decision: &Value, view: &View, errors: &Errors) -> Markup {
-    let status = text(decision, "status");
-    let milestones = decision["milestones"].as_array().cloned().unwrap_or_default();
-    let reviews = decision["outcomeReviews"].as_array().cloned().unwrap_or_default();
-    let progress = &decision["progress"];
+pub(super) fn we_did_section(csrf: &str, id: &str, decision: &Decision, view: &View, errors: &Errors) -> Markup {
+    let status = decision.status.as_str();
+    let milestones = &decision.milestones;
+    let reviews = &decision.outcome_reviews;
     html! {
         section aria-labelledby="we-did-title" id="we-did" {
             h2 id="we-did-title" { "What we did" }
             h3 { "Milestones" }
             @if milestones.is_empty() { p { "No milestones yet." } }
             ul class="milestones" {
-                @for milestone in &milestones {
-                    @let mid = text(milestone, "id");
+                @for milestone in milestones {
+                    @let mid = &milestone.id;
                     @let anchor = format!("milestone-{mid}");
                     li id=(anchor) tabindex="-1" {
-                        strong { (text(milestone, "title")) }
-                        " – due " (text(milestone, "due"))
-                        @if let Some(met) = milestone["metOn"].as_str() {
+                        strong { (milestone.title) }
+                        " – due " (milestone.due)
+                        @if let Some(met) = &milestone.met_on {
                             " – " span class="tag tag--met" { "Met on " (met) }
                         } @else if view.editable && !set_aside(status) {
                             @if let Some(error) = errors.of(&anchor) {
@@ -160,7 +270,7 @@ pub(super) fn we_did_section(csrf: &str, id: &str, decision: &Value, view: &View
                                 (csrf_field(csrf))
                                 input type="hidden" name="milestone_id" value=(mid);
                                 button class="button button--secondary" type="submit" {
-                                    "Mark as met" span class="visually-hidden" { ": " (text(milestone, "title")) }
+                                    "Mark as met" span class="visually-hidden" { ": " (milestone.title) }
                                 }
                             }
                         }
@@ -179,13 +289,13 @@ pub(super) fn we_did_section(csrf: &str, id: &str, decision: &Value, view: &View
                 }
             }
             h3 { "Progress" }
-            @if progress.is_null() {
-                p { "No progress recorded yet." }
-            } @else {
+            @if let Some(progress) = &decision.progress {
                 p {
-                    strong { (progress["percent"]) "% done" } " on " (text(progress, "on"))
-                    @if !text(progress, "note").is_empty() { ": " (text(progress, "note")) }
+                    strong { (progress.percent) "% done" } " on " (progress.on)
+                    @if !progress.note.is_empty() { ": " (progress.note) }
                 }
+            } @else {
+                p { "No progress recorded yet." }
             }
             @if view.editable && matches!(status, "AGREED" | "IN_PROGRESS") {
                 details class="add" open[errors.of("percent").is_some() || errors.of("progress_note").is_some()] {
@@ -202,10 +312,10 @@ pub(super) fn we_did_section(csrf: &str, id: &str, decision: &Value, view: &View
             }
             h3 { "What came of it" }
             @if reviews.is_empty() { p { "No review of the outcome yet." } }
-            @for review in &reviews {
+            @for review in reviews {
                 div class="review" {
-                    p class="meta" { "Reviewed on " (text(review, "on")) }
-                    blockquote { p { (text(review, "summary")) } }
+                    p class="meta" { "Reviewed on " (review.on) }
+                    blockquote { p { (review.summary) } }
                 }
             }
             @if view.editable && status == "DONE" {
@@ -224,9 +334,9 @@ pub(super) fn we_did_section(csrf: &str, id: &str, decision: &Value, view: &View
     }
 }
 
-pub(super) fn evidence_section(csrf: &str, id: &str, decision: &Value, view: &View, errors: &Errors) -> Markup {
-    let links = decision["evidence"].as_array().cloned().unwrap_or_default();
-    let (live, withdrawn): (Vec<&Value>, Vec<&Value>) = links.iter().partition(|link| link["withdrawnOn"].is_null());
+pub(super) fn evidence_section(csrf: &str, id: &str, decision: &Decision, view: &View, errors: &Errors) -> Markup {
+    let (live, withdrawn): (Vec<&EvidenceLink>, Vec<&EvidenceLink>) =
+        decision.evidence.iter().partition(|link| link.withdrawn_on.is_none());
     html! {
         section aria-labelledby="evidence-title" id="evidence" {
             h2 id="evidence-title" { "You said: the evidence" }
@@ -235,20 +345,20 @@ pub(super) fn evidence_section(csrf: &str, id: &str, decision: &Value, view: &Vi
             }
             ul class="evidence-list" {
                 @for link in &live {
-                    @let lid = text(link, "id");
+                    @let lid = &link.id;
                     @let reason_id = format!("reason-{lid}");
                     li class="card evidence" {
-                        p class="meta" { (kind_words(text(link, "kind"))) " · linked on " (text(link, "linkedOn")) }
-                        @match link["content"].as_str() {
+                        p class="meta" { (kind_words(&link.kind)) " · linked on " (link.linked_on) }
+                        @match &link.content {
                             Some(content) => { blockquote { p { (content) } } }
                             None => { p class="hint" { "The words are no longer shown: the person who said it changed their consent." } }
                         }
-                        p { strong { "Why it mattered: " } (text(link, "rationale")) }
+                        p { strong { "Why it mattered: " } (link.rationale) }
                         @if view.editable {
                         details open[errors.of(&reason_id).is_some()] {
                             summary {
                                 "Unlink this"
-                                span class="visually-hidden" { ": " (first_words(link["content"].as_str().unwrap_or(text(link, "rationale")), 8)) }
+                                span class="visually-hidden" { ": " (first_words(link.content.as_deref().unwrap_or(&link.rationale), 8)) }
                             }
                             form method="post" action={ "/decisions/" (id) "/unlink" } novalidate {
                                 (csrf_field(csrf))
@@ -268,11 +378,11 @@ pub(super) fn evidence_section(csrf: &str, id: &str, decision: &Value, view: &Vi
                         li class="card evidence evidence--withdrawn" {
                             p class="meta" {
                                 span class="tag tag--withdrawn" { "Withdrawn" } " "
-                                (kind_words(text(link, "kind"))) " · linked on " (text(link, "linkedOn")) ", withdrawn on " (text(link, "withdrawnOn"))
+                                (kind_words(&link.kind)) " · linked on " (link.linked_on) ", withdrawn on " (link.withdrawn_on.as_deref().unwrap_or_default())
                             }
-                            @if let Some(content) = link["content"].as_str() { blockquote { p { (content) } } }
-                            p { strong { "Why it mattered: " } (text(link, "rationale")) }
-                            p { strong { "Why it was withdrawn: " } (text(link, "withdrawnBecause")) }
+                            @if let Some(content) = &link.content { blockquote { p { (content) } } }
+                            p { strong { "Why it mattered: " } (link.rationale) }
+                            p { strong { "Why it was withdrawn: " } (link.withdrawn_because.as_deref().unwrap_or_default()) }
                         }
                     }
                 }
@@ -284,33 +394,23 @@ pub(super) fn evidence_section(csrf: &str, id: &str, decision: &Value, view: &Vi
 pub(super) fn picker_section(
     csrf: &str,
     id: &str,
-    decision: &Value,
-    data: &Value,
+    decision: &Decision,
+    themes: &[ThemeChoice],
+    search: Option<&Picked>,
     view: &View,
     errors: &Errors,
 ) -> Markup {
     let q = view.q.trim();
-    let linked_items: Vec<&str> = decision["evidence"]
-        .as_array()
-        .map(|links| {
-            links
-                .iter()
-                .filter(|l| l["withdrawnOn"].is_null() && l["kind"] == "FEEDBACK_ITEM")
-                .filter_map(|l| l["target"].as_str())
-                .collect()
-        })
-        .unwrap_or_default();
-    let search = &data["searchFeedback"];
-    let hits = search["edges"].as_array().cloned().unwrap_or_default();
-    let total = search["total"].as_i64().unwrap_or(0);
+    let linked_items: Vec<&str> = decision
+        .evidence
+        .iter()
+        .filter(|l| l.withdrawn_on.is_none() && l.kind == "FEEDBACK_ITEM")
+        .map(|l| l.target.as_str())
+        .collect();
+    let hits: Vec<&Hit> = search.map(|s| s.hits.iter().collect()).unwrap_or_default();
+    let total = search.map_or(0, |s| s.total);
     let themes: Vec<(String, String)> = std::iter::once((String::new(), "Choose a theme".to_owned()))
-        .chain(
-            data["themes"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|t| (text(t, "id").to_owned(), text(t, "name").to_owned())),
-        )
+        .chain(themes.iter().map(|t| (t.id.clone(), t.name.clone())))
         .collect();
     html! {
         section aria-labelledby="picker-title" id="picker" {
@@ -324,25 +424,24 @@ pub(super) fn picker_section(
             div id="picker-results" {
                 @if !hits.is_empty() {
                     ol class="results picker-results" {
-                        @for hit in &hits {
-                            @let node = &hit["node"];
-                            @let item = &node["item"];
-                            @let item_id = text(item, "id");
+                        @for node in &hits {
+                            @let item = &node.item;
+                            @let item_id = item.id.as_str();
                             @let rationale_id = format!("rationale-{item_id}");
                             @let already = linked_items.contains(&item_id)
-                                || item["decisionIds"].as_array().is_some_and(|ids| ids.iter().any(|d| d.as_str() == Some(id)));
+                                || item.decision_ids.iter().any(|d| d == id);
                             li class="picker-result" {
-                                p class="fragment" { (highlighted(text(node, "fragment"), &Highlight::all(&node["highlights"]))) }
+                                p class="fragment" { (highlighted(&node.fragment, &node.highlights)) }
                                 p class="meta" {
-                                    (text(item, "hubName")) " · " (text(item, "saidOn"))
-                                    @if let Some(about) = item["about"].as_str() { " · about " (about) }
-                                    @for theme in item["themes"].as_array().into_iter().flatten() { " · " (text(theme, "name")) }
+                                    (item.hub_name.as_deref().unwrap_or_default()) " · " (item.said_on)
+                                    @if let Some(about) = &item.about { " · about " (about) }
+                                    @for theme in &item.themes { " · " (theme.name) }
                                 }
                                 @if already {
                                     p { span class="tag tag--met" { "Already linked to this decision" } }
                                 } @else {
                                     details open[errors.of(&rationale_id).is_some()] {
-                                        summary { "Link this to the decision" span class="visually-hidden" { ": " (first_words(text(node, "fragment"), 8)) } }
+                                        summary { "Link this to the decision" span class="visually-hidden" { ": " (first_words(&node.fragment, 8)) } }
                                         form method="post" action={ "/decisions/" (id) "/link" } novalidate {
                                             (csrf_field(csrf))
                                             input type="hidden" name="kind" value="FEEDBACK_ITEM";
