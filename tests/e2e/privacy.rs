@@ -1,6 +1,7 @@
 //! What people tell Heard never reaches the server's log: the real `heard serve`, logging at
 //! `debug`, is driven through feedback, a complaint, a case, searches and refused inputs that
-//! carry a known name, phone number and words, and everything it printed is searched for them.
+//! carry a known name, phone number and words, and through events in the log that do not
+//! decode, and everything it printed is searched for them.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
@@ -50,6 +51,47 @@ impl Worker {
     }
 }
 
+/// Two feedback events in the log as a drifted writer might leave them: one whose data holds
+/// the person's name where a consent level belongs, one whose personal fields hold it where the
+/// speaker's details belong. serde's own messages would quote the name.
+async fn plant_events_that_do_not_decode(data: &std::path::Path) {
+    use heard_eventstore::{EventStore, ExpectedRevision, NewEvent, StreamName, SubjectId, Upcasters};
+    use heard_feedback::domain::{Channel, FeedbackLogged, SpeakerKind};
+
+    let store = EventStore::open(data, Upcasters::new()).unwrap();
+    let logged = |item: uuid::Uuid| FeedbackLogged {
+        item,
+        hub: "arun".into(),
+        meeting: None,
+        channel: Channel::DropIn,
+        about: None,
+        provider: None,
+        themes: Default::default(),
+        speaker: SpeakerKind::Named,
+        consent: heard_access::Consent::Hub,
+        said_on: "2026-11-02".into(),
+        logged_by: uuid::Uuid::new_v4(),
+        import_key: None,
+    };
+    let drifted_data = {
+        let item = uuid::Uuid::new_v4();
+        let mut data = serde_json::to_value(logged(item)).unwrap();
+        data["consent"] = json!(NAME);
+        (item, data, json!({ "text": WORDS }))
+    };
+    let drifted_personal = {
+        let item = uuid::Uuid::new_v4();
+        (item, serde_json::to_value(logged(item)).unwrap(), json!({ "text": WORDS, "speaker": NAME }))
+    };
+    for (item, data, personal) in [drifted_data, drifted_personal] {
+        let event =
+            NewEvent::new("FeedbackLogged", 1, &data).unwrap().with_personal(SubjectId::new(), &personal).unwrap();
+        let stream = StreamName::new(format!("feedback-{item}")).unwrap();
+        store.append(&stream, ExpectedRevision::NoStream, vec![event]).await.unwrap();
+    }
+    store.close().await.unwrap();
+}
+
 #[tokio::test]
 async fn nothing_a_person_said_reaches_the_servers_log_even_at_debug_level() {
     let dir = tempfile::tempdir().unwrap();
@@ -65,6 +107,7 @@ async fn nothing_a_person_said_reaches_the_servers_log_even_at_debug_level() {
         .unwrap();
     create.stdin.take().unwrap().write_all(PASSWORD.as_bytes()).unwrap();
     assert!(create.wait().unwrap().success(), "the account is created");
+    plant_events_that_do_not_decode(&data).await;
 
     let mut server = Command::new(heard_binary())
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
@@ -172,6 +215,10 @@ async fn nothing_a_person_said_reaches_the_servers_log_even_at_debug_level() {
     let log = String::from_utf8_lossy(&everything);
     assert!(log.contains("DEBUG"), "the server logged at debug level ({} bytes)", log.len());
     assert!(log.contains("/search") && log.contains("/graphql"), "the requests themselves were logged");
+    assert!(
+        log.matches("skipped an event").count() >= 2,
+        "the events that do not decode were reached and reported: {log}"
+    );
     for personal in ["Quartermaine", "Delphine", PHONE, "900417", "Orchard Lane", "night shelter"] {
         let found = log.lines().filter(|line| line.contains(personal)).take(3).collect::<Vec<_>>();
         assert!(found.is_empty(), "`{personal}` reached the server's log: {found:#?}");

@@ -46,7 +46,7 @@ mod tests;
 pub use backend::{Backend, BackendStats};
 pub use crypto::{KeyStore, SledKeyStore};
 pub use error::{Error, Result};
-pub use live::{Fold, LiveModel};
+pub use live::{AfterApply, Fold, LiveModel};
 pub use projection::{KvProjection, KvTx, Projection, ProjectionRunner, SledProjection};
 pub use segment_backend::SegmentBackend;
 pub use sled_backend::SledBackend;

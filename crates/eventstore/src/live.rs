@@ -4,6 +4,10 @@
 //! kept up to date by one follower task, in log order. Commands append through
 //! [`LiveModel::append`], which waits until the model has applied the new events, so a
 //! command's answer always reflects its own write.
+//!
+//! A service that keeps something beside its model in step with the log (the feedback
+//! service's search index) gives [`LiveModel::start_with`] an [`AfterApply`]: the same follower
+//! hands it each batch, in order, before the batch counts as applied.
 
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -18,6 +22,34 @@ use crate::types::{AppendOutcome, ExpectedRevision, NewEvent, RecordedEvent, Str
 pub trait Fold: Default + Send + Sync + 'static {
     /// Applies one event of the global log; events the model does not need are ignored.
     fn apply(&mut self, event: &RecordedEvent) -> Result<()>;
+}
+
+/// What a service does with each batch the follower applies, beside its model.
+///
+/// [`take`](AfterApply::take) runs under the model's write lock, straight after the batch was
+/// applied, and should only copy what it needs; [`after`](AfterApply::after) runs outside the
+/// lock, before the batch counts as applied (so [`LiveModel::append`] waits for it too);
+/// [`closed`](AfterApply::closed) runs once when the log closes, before the follower stops.
+pub trait AfterApply<S>: Send + 'static {
+    /// What `take` copies out of the model for `after`.
+    type Taken: Send;
+
+    fn take(&mut self, state: &mut S, events: &[RecordedEvent]) -> Self::Taken;
+
+    fn after(&mut self, taken: Self::Taken, last: u64) -> impl Future<Output = ()> + Send;
+
+    fn closed(self) -> impl Future<Output = ()> + Send;
+}
+
+/// Nothing beside the model.
+impl<S> AfterApply<S> for () {
+    type Taken = ();
+
+    fn take(&mut self, _: &mut S, _: &[RecordedEvent]) {}
+
+    async fn after(&mut self, (): (), _: u64) {}
+
+    async fn closed(self) {}
 }
 
 /// A [`Fold`] kept up to date by a follower task.
@@ -51,6 +83,17 @@ struct Inner<S> {
 impl<S: Fold> LiveModel<S> {
     /// Starts following the log and waits until the model has caught up with its head.
     pub async fn start(name: &'static str, store: EventStore, catch_up: Duration) -> Result<Self> {
+        Self::start_with(name, store, catch_up, ()).await
+    }
+
+    /// Starts following the log with `hook` beside the model, and waits until both have
+    /// caught up with its head.
+    pub async fn start_with(
+        name: &'static str,
+        store: EventStore,
+        catch_up: Duration,
+        hook: impl AfterApply<S>,
+    ) -> Result<Self> {
         let inner = Arc::new(Inner {
             name,
             store: store.clone(),
@@ -58,7 +101,7 @@ impl<S: Fold> LiveModel<S> {
             applied: watch::channel(0).0,
             follower: Mutex::new(None),
         });
-        let follower = tokio::spawn(follow(inner.clone()));
+        let follower = tokio::spawn(follow(inner.clone(), hook));
         *inner.follower.lock().unwrap_or_else(|p| p.into_inner()) = Some(follower);
         let model = LiveModel { inner };
         if !model.wait_for(store.head().position, catch_up).await {
@@ -114,12 +157,15 @@ impl<S: Fold> LiveModel<S> {
     }
 }
 
-async fn follow<S: Fold>(inner: Arc<Inner<S>>) {
+async fn follow<S: Fold>(inner: Arc<Inner<S>>, mut hook: impl AfterApply<S>) {
     let mut subscription = inner.store.subscribe_all(1);
     loop {
         let events = match subscription.next_batch(2048).await {
             Ok(events) => events,
-            Err(Error::Closed) => return,
+            Err(Error::Closed) => {
+                hook.closed().await;
+                return;
+            }
             Err(error) => {
                 tracing::error!(model = inner.name, %error, "cannot read the log; retrying");
                 tokio::time::sleep(Duration::from_millis(500)).await;
@@ -127,14 +173,16 @@ async fn follow<S: Fold>(inner: Arc<Inner<S>>) {
             }
         };
         let Some(last) = events.last().map(|event| event.position) else { continue };
-        {
+        let taken = {
             let mut state = inner.state.write().unwrap_or_else(|p| p.into_inner());
             for event in &events {
                 if let Err(error) = state.apply(event) {
                     tracing::error!(model = inner.name, position = event.position, %error, "skipped an event");
                 }
             }
-        }
+            hook.take(&mut state, &events)
+        };
+        hook.after(taken, last).await;
         inner.applied.send_replace(last);
     }
 }

@@ -258,7 +258,7 @@ impl RecordedEvent {
     /// Deserialises the non-personal data.
     pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_slice(&self.data).map_err(|error| {
-            Error::corrupt(self.position, format!("{} data does not decode: {error}", self.event_type))
+            Error::corrupt(self.position, format!("{} data does not decode: {}", self.event_type, shape_error(&error)))
         })
     }
 
@@ -275,24 +275,37 @@ impl RecordedEvent {
 
     /// The metadata as a JSON value.
     pub fn metadata_json(&self) -> Result<serde_json::Value> {
-        serde_json::from_slice(&self.metadata)
-            .map_err(|error| Error::corrupt(self.position, format!("metadata does not decode: {error}")))
+        serde_json::from_slice(&self.metadata).map_err(|error| {
+            Error::corrupt(self.position, format!("metadata does not decode: {}", shape_error(&error)))
+        })
     }
 
     /// Deserialises the decrypted personal fields; `None` when there are none or they were erased.
     pub fn personal_fields<T: serde::de::DeserializeOwned>(&self) -> Result<Option<T>> {
         match &self.personal {
-            // serde's message quotes the value it could not take ("invalid type: string \"Sam…\"");
-            // a personal value must never reach an error, and so a log: keep only its kind.
             Personal::Plain(plain) => serde_json::from_value(plain.fields.clone()).map(Some).map_err(|error| {
                 Error::corrupt(
                     self.position,
-                    format!("personal fields do not decode into the expected shape ({:?} error)", error.classify()),
+                    format!("personal fields do not decode into the expected shape ({})", shape_error(&error)),
                 )
             }),
             _ => Ok(None),
         }
     }
+}
+
+/// What went wrong in decoding, without the value that did not fit: serde's own message quotes
+/// it ("invalid type: string \"Sam…\""), and a value must never reach an error, and so a log.
+/// Only a missing field is named (the name is the reader's, not the data's).
+fn shape_error(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    if message.starts_with("missing field `") {
+        let field = message.split('`').nth(1).unwrap_or_default();
+        return format!("missing field `{field}`");
+    }
+    let at =
+        if error.line() > 0 { format!(" at line {} column {}", error.line(), error.column()) } else { String::new() };
+    format!("{:?} error{at}", error.classify())
 }
 
 /// What an append did.
@@ -326,4 +339,54 @@ pub struct Head {
 
 impl Head {
     pub const EMPTY: Head = Head { position: 0, hash: [0; 32] };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(data: serde_json::Value, personal: serde_json::Value) -> RecordedEvent {
+        RecordedEvent {
+            position: 7,
+            stream: StreamName::new("feedback-1").unwrap(),
+            revision: 0,
+            id: Uuid::new_v4(),
+            event_type: "FeedbackLogged".into(),
+            schema_version: 1,
+            recorded_at_micros: 0,
+            metadata: br#"{"actor":"Sam Quigley 07700 900123"}"#.to_vec(),
+            data: serde_json::to_vec(&data).unwrap(),
+            personal: Personal::Plain(PersonalFields { subject: SubjectId::new(), fields: personal }),
+            prev_hash: [0; 32],
+            hash: [0; 32],
+        }
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Expected {
+        count: u32,
+        name: u32,
+    }
+
+    #[test]
+    fn an_event_that_does_not_decode_says_where_but_never_quotes_the_value() {
+        let value = "Sam Quigley 07700 900123";
+        let drifted = event(serde_json::json!({ "count": value, "name": 1 }), serde_json::json!({ "name": value }));
+        let errors = [
+            drifted.decode::<Expected>().unwrap_err().to_string(),
+            drifted.personal_fields::<Expected>().unwrap_err().to_string(),
+            event(serde_json::json!({ "unknown": value }), serde_json::json!({}))
+                .decode::<Expected>()
+                .unwrap_err()
+                .to_string(),
+        ];
+        for error in &errors {
+            for word in ["Sam", "Quigley", "07700", "900123"] {
+                assert!(!error.contains(word), "{error:?} quotes {word}");
+            }
+        }
+        assert!(errors[0].contains("FeedbackLogged data does not decode"), "{}", errors[0]);
+        assert!(errors[2].contains("missing field `count`"), "a missing field is named: {}", errors[2]);
+    }
 }

@@ -2,8 +2,8 @@
 //!
 //! - `domain/`: items, moderation, consent, safeguarding, meetings, themes. Pure.
 //! - [`model`]: the in-memory projection, rebuilt from the log on start.
-//! - [`service`]: commands and queries, and the follower that keeps the model and the search
-//!   index in step.
+//! - [`service`]: commands and queries over the model's `LiveModel`, and the hook on its
+//!   follower that keeps the search index in step.
 //! - [`search`]: the tantivy index, a projection too.
 //! - [`import`]: CSV spreadsheets from the hubs.
 //! - [`graphql`]: this service's part of the schema.

@@ -1,14 +1,15 @@
 //! The feedback service's model of the log (`State`): items, meetings, the theme vocabulary,
 //! and what it needs from other services' events through `heard-contracts`: hubs, providers and
 //! accounts' roles and hubs (the shared reference fold), and commissioners' answers and
-//! decision links, which move each item's loop. `State::apply` returns the items whose search
-//! document an event changed, so the follower can feed the search index in the same order.
+//! decision links, which move each item's loop. Applying an event notes the items whose search
+//! document it changed ([`State::take_touched`]), so the follower feeds the search index in
+//! the same order as the model.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use heard_contracts::reference::Reference;
 use heard_contracts::{Event as _, commissioning, feedback as contract};
-use heard_eventstore::{Personal, RecordedEvent, SubjectId};
+use heard_eventstore::{Fold, Personal, RecordedEvent, SubjectId};
 use uuid::Uuid;
 
 use crate::domain::themes::{THEME, ThemeAdded, ThemeMerged, ThemeRenamed, Vocabulary};
@@ -42,12 +43,22 @@ pub struct State {
     done_decisions: HashSet<Uuid>,
     /// Decisions not taken or withdrawn: links to them no longer move an item's loop.
     set_aside_decisions: HashSet<Uuid>,
+    /// Items whose search document changed since the follower last took them.
+    touched: Vec<Uuid>,
+}
+
+impl Fold for State {
+    fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
+        let touched = self.apply_event(event)?;
+        self.touched.extend(touched);
+        Ok(())
+    }
 }
 
 impl State {
     /// Applies one event; returns the items whose search document it changed: the item of a
     /// feedback event, or the items whose loop state a commissioner's event moved.
-    pub(crate) fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<Vec<Uuid>> {
+    fn apply_event(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<Vec<Uuid>> {
         let stream_id = event.stream.id();
         match event.stream.category() {
             FEEDBACK => {
@@ -189,6 +200,16 @@ impl State {
             .iter()
             .find(|(id, name)| id.to_lowercase() == wanted || name.to_lowercase() == wanted)
             .map(|(id, _)| id.clone())
+    }
+
+    /// The items whose search document changed since the last call, each once, as they stand.
+    pub(crate) fn take_touched(&mut self) -> Vec<Item> {
+        let mut seen = HashSet::new();
+        std::mem::take(&mut self.touched)
+            .into_iter()
+            .filter(|id| seen.insert(*id))
+            .filter_map(|id| self.items.get(&id).cloned())
+            .collect()
     }
 
     /// Items in log order.

@@ -1,16 +1,17 @@
 //! Commands and queries of the feedback service, over its own projection of the log
-//! ([`crate::model`]), kept in memory and rebuilt from `$all` on start; the search index is
-//! updated by the same follower, in the same order.
+//! ([`crate::model`]), kept in memory by a [`LiveModel`] and rebuilt from `$all` on start; the
+//! search index is updated by the same follower, in the same order, through its
+//! [`AfterApply`] hook ([`Indexer`]).
 
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use heard_access::{Actor, Consent};
 use heard_api::{ApiError, ApiResult};
 use heard_contracts::{Event as _, feedback as contract};
-use heard_eventstore::{EventStore, ExpectedRevision, NewEvent, StreamName, SubjectId};
+use heard_eventstore::{AfterApply, EventStore, ExpectedRevision, LiveModel, NewEvent, StreamName, SubjectId};
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
@@ -36,14 +37,11 @@ pub struct FeedbackService {
 
 #[derive(Debug)]
 struct Inner {
-    store: EventStore,
-    state: RwLock<State>,
-    applied: watch::Sender<u64>,
+    model: LiveModel<State>,
     /// The log position the search index has committed (searchable up to here).
-    indexed: watch::Sender<u64>,
+    indexed: Arc<watch::Sender<u64>>,
     search: Arc<SearchIndex>,
     logged: broadcast::Sender<Uuid>,
-    follower: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 /// Why the service could not start.
@@ -52,9 +50,18 @@ pub enum StartError {
     #[error("cannot open the search index: {0}")]
     Search(#[from] tantivy::TantivyError),
     #[error(transparent)]
-    Store(#[from] heard_eventstore::Error),
+    Store(heard_eventstore::Error),
     #[error("the feedback projection did not catch up with the log")]
     CatchUp,
+}
+
+impl From<heard_eventstore::Error> for StartError {
+    fn from(error: heard_eventstore::Error) -> Self {
+        match error {
+            heard_eventstore::Error::CatchUp { .. } => StartError::CatchUp,
+            error => StartError::Store(error),
+        }
+    }
 }
 
 pub fn today() -> jiff::civil::Date {
@@ -71,35 +78,16 @@ impl FeedbackService {
 
     /// Starts over an index (fresh or existing); used by `open` and by a rebuild.
     pub async fn start(store: EventStore, search: Arc<SearchIndex>) -> Result<Self, StartError> {
-        let inner = Arc::new(Inner {
-            store: store.clone(),
-            state: RwLock::new(State::default()),
-            applied: watch::channel(0).0,
-            indexed: watch::channel(search.applied_position()).0,
-            search,
-            logged: broadcast::channel(1024).0,
-            follower: Mutex::new(None),
-        });
-        let follower = tokio::spawn(follow(inner.clone()));
-        *inner.follower.lock().unwrap_or_else(|p| p.into_inner()) = Some(follower);
-        let service = FeedbackService { inner };
-        if !service.wait_for(store.head().position, Duration::from_secs(600)).await {
-            return Err(StartError::CatchUp);
-        }
-        Ok(service)
+        let indexed = Arc::new(watch::channel(search.applied_position()).0);
+        let logged = broadcast::channel(1024).0;
+        let indexer = Indexer::start(search.clone(), indexed.clone(), logged.clone());
+        let model = LiveModel::start_with("feedback", store, Duration::from_secs(600), indexer).await?;
+        Ok(FeedbackService { inner: Arc::new(Inner { model, indexed, search, logged }) })
     }
 
-    /// Waits for the follower to stop after the store closed.
+    /// Waits for the follower to stop after the store closed (the index has committed by then).
     pub async fn stopped(&self) {
-        let follower = self.inner.follower.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(follower) = follower {
-            let _ = follower.await;
-        }
-    }
-
-    async fn wait_for(&self, position: u64, timeout: Duration) -> bool {
-        let mut applied = self.inner.applied.subscribe();
-        tokio::time::timeout(timeout, applied.wait_for(|at| *at >= position)).await.is_ok()
+        self.inner.model.stopped().await;
     }
 
     /// Waits until everything up to `position` is searchable; false after `timeout`.
@@ -114,7 +102,7 @@ impl FeedbackService {
     }
 
     pub fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
-        f(&self.inner.state.read().unwrap_or_else(|p| p.into_inner()))
+        self.inner.model.read(f)
     }
 
     pub fn item(&self, id: Uuid) -> Option<Item> {
@@ -127,13 +115,11 @@ impl FeedbackService {
     }
 
     pub fn store(&self) -> &EventStore {
-        &self.inner.store
+        self.inner.model.store()
     }
 
     async fn append(&self, stream: &StreamName, expected: ExpectedRevision, events: Vec<NewEvent>) -> ApiResult<u64> {
-        let outcome = self.inner.store.append(stream, expected, events).await?;
-        self.wait_for(outcome.last_position, Duration::from_secs(10)).await;
-        Ok(outcome.last_position)
+        Ok(self.inner.model.append(stream, expected, events).await?.last_position)
     }
 
     fn new_event(event_type: &str, data: &impl serde::Serialize, by: Uuid) -> ApiResult<NewEvent> {
@@ -383,106 +369,127 @@ impl FeedbackService {
     }
 }
 
-/// Follows the log: applies events to the state and the search index, in order. The index
-/// commits at most every 200 ms while changes arrive (so a new item is searchable well within
-/// a second), and at once every 50,000 changes during a long catch-up.
-async fn follow(inner: Arc<Inner>) {
-    const BATCH: usize = 2048;
-    const COMMIT_EVERY: Duration = Duration::from_millis(200);
-    let indexed_up_to = inner.search.applied_position();
-    let mut subscription = inner.store.subscribe_all(1);
-    let mut pending = 0usize;
-    let mut last_seen = indexed_up_to;
-    let mut deadline: Option<tokio::time::Instant> = None;
-    loop {
-        let next = match deadline {
-            Some(at) => tokio::select! {
-                batch = subscription.next_batch(BATCH) => Some(batch),
-                _ = tokio::time::sleep_until(at) => None,
-            },
-            None => Some(subscription.next_batch(BATCH).await),
-        };
-        let events = match next {
-            None => {
-                if commit(&inner, last_seen).await {
-                    pending = 0;
-                    deadline = None;
-                } else {
-                    deadline = Some(tokio::time::Instant::now() + COMMIT_EVERY);
-                }
-                continue;
-            }
-            Some(Ok(events)) => events,
-            Some(Err(heard_eventstore::Error::Closed)) => {
-                if pending > 0 {
-                    commit(&inner, last_seen).await;
-                }
-                return;
-            }
-            Some(Err(error)) => {
-                tracing::error!(%error, "feedback projection cannot read the log; retrying");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                continue;
-            }
-        };
-        let Some(last) = events.last().map(|event| event.position) else { continue };
-        let mut touched = Vec::new();
-        let mut logged = Vec::new();
-        {
-            let mut state = inner.state.write().unwrap_or_else(|p| p.into_inner());
-            for event in &events {
-                match state.apply(event) {
-                    Ok(items) => {
-                        if event.event_type == contract::FeedbackLogged::TYPE {
-                            logged.extend(items.iter().copied());
-                        }
-                        if event.position > indexed_up_to {
-                            touched.extend(items);
-                        }
-                    }
-                    Err(error) => {
-                        tracing::error!(position = event.position, %error, "feedback projection skipped an event")
-                    }
-                }
-            }
-            for id in &touched {
-                if let Some(item) = state.items.get(id) {
-                    inner.search.upsert(item);
-                }
-            }
-        }
-        last_seen = last;
-        pending += touched.len();
-        if pending >= 50_000 {
-            if commit(&inner, last).await {
-                pending = 0;
-                deadline = None;
-            }
-        } else if pending > 0 && deadline.is_none() {
-            deadline = Some(tokio::time::Instant::now() + COMMIT_EVERY);
-        }
-        for id in logged {
-            let _ = inner.logged.send(id);
-        }
-        if pending == 0 {
-            // Nothing waiting to be committed: the index answers for everything up to here.
-            inner.indexed.send_replace(last);
-        }
-        inner.applied.send_replace(last);
+/// Keeps the search index in step with the model: the feedback model's [`AfterApply`]. Each
+/// batch's changed items are written to the index (outside the model's lock) before the batch
+/// counts as applied; a committer task makes them searchable at most 200 ms after they arrive
+/// (so a new item is searchable well within a second), and at once every 50,000 changes during
+/// a long catch-up. New items are announced to `feedbackLogged` subscribers.
+struct Indexer {
+    search: Arc<SearchIndex>,
+    /// The position the index had committed when the service started: the events up to it
+    /// are in the index already.
+    indexed_at_start: u64,
+    logged: broadcast::Sender<Uuid>,
+    indexed: Arc<watch::Sender<u64>>,
+    pending: Arc<watch::Sender<Pending>>,
+    committer: tokio::task::JoinHandle<()>,
+}
+
+/// What the index holds that is not committed yet.
+#[derive(Clone, Copy, Debug, Default)]
+struct Pending {
+    /// The last position written to the index.
+    last: u64,
+    /// Documents written since the last commit.
+    uncommitted: usize,
+    /// The log has closed: commit what is left and stop.
+    closing: bool,
+}
+
+/// Changed items, as they stand, and the items newly logged.
+struct Batch {
+    items: Vec<Item>,
+    logged: Vec<Uuid>,
+}
+
+impl Indexer {
+    fn start(search: Arc<SearchIndex>, indexed: Arc<watch::Sender<u64>>, logged: broadcast::Sender<Uuid>) -> Self {
+        let indexed_at_start = search.applied_position();
+        let pending = Arc::new(watch::channel(Pending { last: indexed_at_start, ..Pending::default() }).0);
+        let committer = tokio::spawn(commit_while_changing(search.clone(), pending.clone(), indexed.clone()));
+        Indexer { search, indexed_at_start, logged, indexed, pending, committer }
     }
 }
 
-/// Commits the index up to `position`; false when it failed (it is retried later).
-async fn commit(inner: &Arc<Inner>, position: u64) -> bool {
-    let search = inner.search.clone();
-    match tokio::task::spawn_blocking(move || search.commit(position)).await {
-        Ok(Ok(())) => {
-            inner.indexed.send_replace(position);
-            true
+impl AfterApply<State> for Indexer {
+    type Taken = Batch;
+
+    fn take(&mut self, state: &mut State, events: &[heard_eventstore::RecordedEvent]) -> Batch {
+        let touched = state.take_touched();
+        let caught_up = events.last().is_some_and(|last| last.position > self.indexed_at_start);
+        let logged = events
+            .iter()
+            .filter(|event| event.event_type == contract::FeedbackLogged::TYPE)
+            .filter_map(|event| Uuid::parse_str(event.stream.id()).ok())
+            .collect();
+        Batch { items: if caught_up { touched } else { Vec::new() }, logged }
+    }
+
+    async fn after(&mut self, batch: Batch, last: u64) {
+        let written = batch.items.len();
+        if written > 0 {
+            let search = self.search.clone();
+            let items = batch.items;
+            let wrote = tokio::task::spawn_blocking(move || items.iter().for_each(|item| search.upsert(item))).await;
+            if wrote.is_err() {
+                tracing::error!("the search index could not take a batch of changes");
+            }
         }
-        _ => {
-            tracing::error!("the search index could not commit; retrying shortly");
-            false
+        for id in batch.logged {
+            let _ = self.logged.send(id);
+        }
+        self.pending.send_modify(|pending| {
+            pending.last = last;
+            pending.uncommitted += written;
+        });
+        if self.pending.borrow().uncommitted == 0 {
+            // Nothing waiting to be committed: the index answers for everything up to here.
+            self.indexed.send_replace(last);
+        }
+    }
+
+    async fn closed(self) {
+        self.pending.send_modify(|pending| pending.closing = true);
+        let _ = self.committer.await;
+    }
+}
+
+/// Commits the index while changes arrive (see [`Indexer`]) until the log closes.
+async fn commit_while_changing(
+    search: Arc<SearchIndex>,
+    pending: Arc<watch::Sender<Pending>>,
+    indexed: Arc<watch::Sender<u64>>,
+) {
+    const COMMIT_AFTER: Duration = Duration::from_millis(200);
+    const COMMIT_AT_ONCE: usize = 50_000;
+    let mut changes = pending.subscribe();
+    loop {
+        if changes.wait_for(|p| p.uncommitted > 0 || p.closing).await.is_err() {
+            return;
+        }
+        let _ = tokio::time::timeout(COMMIT_AFTER, changes.wait_for(|p| p.uncommitted >= COMMIT_AT_ONCE || p.closing))
+            .await;
+        let now = *pending.borrow();
+        if now.uncommitted > 0 {
+            let index = search.clone();
+            match tokio::task::spawn_blocking(move || index.commit(now.last)).await {
+                Ok(Ok(())) => {
+                    pending.send_modify(|p| p.uncommitted -= now.uncommitted);
+                    let after = *pending.borrow();
+                    if after.uncommitted == 0 {
+                        indexed.send_replace(after.last);
+                    }
+                }
+                _ => {
+                    tracing::error!("the search index could not commit; retrying shortly");
+                    if !now.closing {
+                        tokio::time::sleep(COMMIT_AFTER).await;
+                    }
+                }
+            }
+        }
+        if now.closing {
+            return;
         }
     }
 }
