@@ -12,7 +12,6 @@ use heard_access::{Action, Resource};
 use heard_api::Viewer;
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::layout::page;
 
@@ -88,17 +87,14 @@ pub(crate) fn plain(message: &str) -> String {
     }
 }
 
-/// A text field of a GraphQL answer, or "" when it is missing or not text.
-pub(crate) fn text<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_default()
-}
-
-/// The nodes of a GraphQL connection (`{ edges { node } }`), in order.
-pub(crate) fn nodes(connection: &Value) -> Vec<Value> {
-    connection["edges"]
-        .as_array()
-        .map(|edges| edges.iter().map(|edge| edge["node"].clone()).collect())
-        .unwrap_or_default()
+/// For `#[serde(deserialize_with)]`: a field GraphQL may answer `null` reads as its default
+/// (a missing name as "").
+pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Option::unwrap_or_default)
 }
 
 /// A GraphQL connection (`{ edges { node } }`), decoded: [`Connection::nodes`] in order.
