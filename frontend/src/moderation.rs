@@ -7,7 +7,6 @@
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use heard_access::Action;
 use heard_api::Viewer;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -15,9 +14,9 @@ use serde_json::{Value, json};
 
 use crate::Backend;
 use crate::backend::ask;
-use crate::extract::{Fields, PostedForm, SignedIn};
+use crate::extract::{Fields, HubCoordinators, PostedForm, SignedInAs};
 use crate::forms::{self, Choices, Errors};
-use crate::kit::{Connection, only_for, plain, urlencode};
+use crate::kit::{Connection, plain, urlencode};
 use crate::layout::page;
 
 #[derive(Debug, Default, Deserialize)]
@@ -175,12 +174,9 @@ fn safeguarding_form(csrf: &str, id: &str, hub: &str, coordinators: &[(String, S
 /// `GET /moderation?hub=`.
 pub async fn queue<B: Backend>(
     State(backend): State<B>,
-    SignedIn { viewer, csrf }: SignedIn,
+    SignedInAs { viewer, csrf, .. }: SignedInAs<HubCoordinators>,
     Query(query): Query<QueueQuery>,
 ) -> Response {
-    if let Some(refused) = only_for(&viewer, &csrf, Action::ViewQueue, "hub coordinators") {
-        return refused;
-    }
     let csrf = csrf.as_str();
     let hubs: Vec<String> = viewer.actor.hubs.iter().cloned().collect();
     let hub = query.hub.clone().filter(|hub| hubs.contains(hub)).or_else(|| hubs.first().cloned()).unwrap_or_default();

@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::Backend;
 use crate::backend::{ask, ask_request};
 use crate::extract::{Fields, PostedForm, SignedIn, Visitor};
-use crate::forms::{self, Choices, Errors, Input};
+use crate::forms::{self, Choices, Errors, Input, form_page};
 use crate::kit::{Connection, expired, field_id, may, no_store, plain, today, with_cookies};
 use crate::layout::page;
 
@@ -185,21 +185,16 @@ fn login_response<B: Backend>(
 }
 
 fn login_page(viewer: &Viewer, email: &str, token: &str, errors: &Errors) -> Markup {
-    page(
-        viewer,
-        if errors.is_empty() { "Log in" } else { "Error: Log in" },
-        None,
-        html! {
-            (forms::summary(errors))
-            h1 { "Log in" }
-            form method="post" action="/login" novalidate {
-                input type="hidden" name="login_token" value=(token);
-                (forms::input(Input { id: "email", label: "Email address", kind: "email", value: email, hint: None, autocomplete: Some("username") }, errors))
-                (forms::input(Input { id: "password", label: "Password", kind: "password", value: "", hint: None, autocomplete: Some("current-password") }, errors))
-                button class="button" type="submit" { "Log in" }
-            }
-        },
-    )
+    let body = html! {
+        h1 { "Log in" }
+        form method="post" action="/login" novalidate {
+            input type="hidden" name="login_token" value=(token);
+            (forms::input(Input { id: "email", label: "Email address", kind: "email", value: email, hint: None, autocomplete: Some("username") }, errors))
+            (forms::input(Input { id: "password", label: "Password", kind: "password", value: "", hint: None, autocomplete: Some("current-password") }, errors))
+            button class="button" type="submit" { "Log in" }
+        }
+    };
+    form_page(viewer, "Log in", None, errors, body)
 }
 
 /// `GET /login`.
@@ -228,12 +223,8 @@ pub async fn login<B: Backend>(
         return login_response(&backend, StatusCode::FORBIDDEN, &viewer, form.email.trim(), &errors);
     }
     let mut errors = Errors::default();
-    if form.email.trim().is_empty() {
-        errors.add("email", "Enter your email address");
-    }
-    if form.password.is_empty() {
-        errors.add("password", "Enter your password");
-    }
+    errors.require("email", form.email.trim(), "Enter your email address");
+    errors.require("password", &form.password, "Enter your password");
     if errors.is_empty() {
         let mut request =
             Request::new("mutation($e: String!, $p: String!) { login(email: $e, password: $p) { csrfToken } }")
@@ -343,37 +334,31 @@ async fn feedback_page<B: Backend>(
         .filter(|theme| theme.parent.is_some())
         .map(|theme| (theme.id, theme.name))
         .collect();
-    let title = if errors.is_empty() { "Log feedback" } else { "Error: Log feedback" };
-    page(
-        viewer,
-        title,
-        Some(csrf),
-        html! {
-            (forms::summary(errors))
-            @if let Some(logged) = logged {
-                div class="notice" role="status" {
-                    h2 { "Logged" }
-                    p { "“" (logged) "” is saved. Log the next point below." }
-                }
+    let body = html! {
+        @if let Some(logged) = logged {
+            div class="notice" role="status" {
+                h2 { "Logged" }
+                p { "“" (logged) "” is saved. Log the next point below." }
             }
-            h1 { "Log feedback" }
-            p class="lead" { "One point per item, in the speaker's own words." }
-            p { "At the end of a meeting, " a href="/meetings/new" { "record the meeting" } "." }
-            form method="post" action="/feedback/new" novalidate {
-                input type="hidden" name="csrf_token" value=(csrf);
-                (forms::select("hub", "Hub", &hubs, &form.hub, errors))
-                (forms::textarea("text", "What did they say?", &form.text, Some("Write it in their words. Leave out names of other people."), errors))
-                (forms::choices(Choices { id: "channel", legend: "Where was it said?", multiple: false, options: pairs(&CHANNELS), chosen: vec![form.channel.clone()], hint: None }, errors))
-                (forms::input(Input { id: "about", label: "Which service is it about? (optional)", kind: "text", value: &form.about, hint: Some("For example: the pharmacy in Bognor, or Addaction"), autocomplete: None }, errors))
-                (forms::choices(Choices { id: "themes", legend: "Themes (optional)", multiple: true, options: themes, chosen: form.themes.clone(), hint: Some("Choose any that fit.") }, errors))
-                (forms::choices(Choices { id: "speaker", legend: "Who said it?", multiple: false, options: pairs(&SPEAKERS), chosen: vec![form.speaker.clone()], hint: None }, errors))
-                (forms::input(Input { id: "speaker_name", label: "Their chosen name (only for a chosen or own name)", kind: "text", value: &form.speaker_name, hint: Some("Only this hub ever sees it."), autocomplete: Some("off") }, errors))
-                (forms::choices(Choices { id: "consent", legend: "Who did they agree can see it?", multiple: false, options: pairs(&CONSENTS), chosen: vec![form.consent.clone()], hint: Some("Ask them. If you are not sure, choose only this hub.") }, errors))
-                (forms::input(Input { id: "said_on", label: "When was it said?", kind: "date", value: &form.said_on, hint: Some("For example, 2026-11-23"), autocomplete: None }, errors))
-                button class="button" type="submit" { "Save and log another" }
-            }
-        },
-    )
+        }
+        h1 { "Log feedback" }
+        p class="lead" { "One point per item, in the speaker's own words." }
+        p { "At the end of a meeting, " a href="/meetings/new" { "record the meeting" } "." }
+        form method="post" action="/feedback/new" novalidate {
+            input type="hidden" name="csrf_token" value=(csrf);
+            (forms::select("hub", "Hub", &hubs, &form.hub, errors))
+            (forms::textarea("text", "What did they say?", &form.text, Some("Write it in their words. Leave out names of other people."), errors))
+            (forms::choices(Choices { id: "channel", legend: "Where was it said?", multiple: false, options: pairs(&CHANNELS), chosen: vec![form.channel.clone()], hint: None }, errors))
+            (forms::input(Input { id: "about", label: "Which service is it about? (optional)", kind: "text", value: &form.about, hint: Some("For example: the pharmacy in Bognor, or Addaction"), autocomplete: None }, errors))
+            (forms::choices(Choices { id: "themes", legend: "Themes (optional)", multiple: true, options: themes, chosen: form.themes.clone(), hint: Some("Choose any that fit.") }, errors))
+            (forms::choices(Choices { id: "speaker", legend: "Who said it?", multiple: false, options: pairs(&SPEAKERS), chosen: vec![form.speaker.clone()], hint: None }, errors))
+            (forms::input(Input { id: "speaker_name", label: "Their chosen name (only for a chosen or own name)", kind: "text", value: &form.speaker_name, hint: Some("Only this hub ever sees it."), autocomplete: Some("off") }, errors))
+            (forms::choices(Choices { id: "consent", legend: "Who did they agree can see it?", multiple: false, options: pairs(&CONSENTS), chosen: vec![form.consent.clone()], hint: Some("Ask them. If you are not sure, choose only this hub.") }, errors))
+            (forms::input(Input { id: "said_on", label: "When was it said?", kind: "date", value: &form.said_on, hint: Some("For example, 2026-11-23"), autocomplete: None }, errors))
+            button class="button" type="submit" { "Save and log another" }
+        }
+    };
+    form_page(viewer, "Log feedback", Some(csrf), errors, body)
 }
 
 /// `GET /feedback/new`: the form, ready for a meeting.
@@ -389,18 +374,10 @@ pub async fn log_feedback<B: Backend>(State(backend): State<B>, posted: PostedFo
     let csrf = csrf.as_str();
     let form = FeedbackForm::from_fields(&fields);
     let mut errors = Errors::default();
-    if form.text.trim().is_empty() {
-        errors.add("text", "Write what they said");
-    }
-    if form.channel.is_empty() {
-        errors.add("channel", "Choose where it was said");
-    }
-    if form.speaker.is_empty() {
-        errors.add("speaker", "Choose who said it");
-    }
-    if form.consent.is_empty() {
-        errors.add("consent", "Choose who they agreed can see it");
-    }
+    errors.require("text", form.text.trim(), "Write what they said");
+    errors.require("channel", &form.channel, "Choose where it was said");
+    errors.require("speaker", &form.speaker, "Choose who said it");
+    errors.require("consent", &form.consent, "Choose who they agreed can see it");
     if errors.is_empty() {
         let input = json!({
             "hub": form.hub, "text": form.text, "channel": form.channel, "themes": form.themes,

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use crate::Backend;
 use crate::backend::{UNDECODABLE, Undecodable, ask};
 use crate::extract::Visitor;
-use crate::forms::{self, Choices, Errors, Input};
+use crate::forms::{self, Choices, Errors, Input, form_page};
 use crate::kit::{Connection, plain, urlencode};
 use crate::layout::page;
 
@@ -516,43 +516,38 @@ fn builder_page(
     let period = if form.period.is_empty() { Period::LastQuarter.value().to_owned() } else { form.period.clone() };
     let public = if form.public.is_empty() { "false".to_owned() } else { form.public.clone() };
     let signed_in = viewer.actor.is_authenticated();
-    page(
-        viewer,
-        if errors.is_empty() { "Build a report" } else { "Error: Build a report" },
-        csrf,
-        html! {
-            (forms::summary(errors))
-            h1 { "Build a “you said, we did” report" }
-            p class="lead" { "Choose whose feedback and when it was said. The report opens as a page you can print, or download as a spreadsheet (CSV)." }
-            form method="get" action="/reports" novalidate {
-                input type="hidden" name="open" value="yes";
-                (grouped_select("hub", "Hub or the Forum", "What people said at one hub, or at the county Forum.", &hubs, &form.hub, errors))
-                (grouped_select("provider", "Which service it was about", "A treatment service, pharmacy, GP or housing provider.", &providers, &form.provider, errors))
-                (grouped_select("theme", "Theme", "What it was about.", &themes, &form.theme, errors))
-                (forms::choices(Choices { id: "period", legend: "When was it said?", multiple: false, options: periods, chosen: vec![period], hint: Some("Quarters start in January, April, July and October.") }, errors))
-                fieldset class="date-range" {
-                    legend { "Dates I choose" }
-                    p class="hint" { "Only if you chose “Dates I choose” above. Leave one empty for no start or no end." }
-                    (forms::input(Input { id: "from", label: "From", kind: "date", value: &form.from, hint: Some("For example, 2026-07-01"), autocomplete: None }, errors))
-                    (forms::input(Input { id: "to", label: "To (this day included)", kind: "date", value: &form.to, hint: Some("For example, 2026-09-30"), autocomplete: None }, errors))
-                }
-                @if signed_in {
-                    (forms::choices(Choices {
-                        id: "public",
-                        legend: "Who is it for?",
-                        multiple: false,
-                        options: vec![
-                            ("false".to_owned(), "Commissioners and hubs: everything you may see".to_owned()),
-                            ("true".to_owned(), "Anyone: only what people agreed to publish".to_owned()),
-                        ],
-                        chosen: vec![public],
-                        hint: Some("Choose “Anyone” for a paper to hand out or put on a website."),
-                    }, errors))
-                }
-                button class="button" type="submit" { "Open the report" }
+    let body = html! {
+        h1 { "Build a “you said, we did” report" }
+        p class="lead" { "Choose whose feedback and when it was said. The report opens as a page you can print, or download as a spreadsheet (CSV)." }
+        form method="get" action="/reports" novalidate {
+            input type="hidden" name="open" value="yes";
+            (grouped_select("hub", "Hub or the Forum", "What people said at one hub, or at the county Forum.", &hubs, &form.hub, errors))
+            (grouped_select("provider", "Which service it was about", "A treatment service, pharmacy, GP or housing provider.", &providers, &form.provider, errors))
+            (grouped_select("theme", "Theme", "What it was about.", &themes, &form.theme, errors))
+            (forms::choices(Choices { id: "period", legend: "When was it said?", multiple: false, options: periods, chosen: vec![period], hint: Some("Quarters start in January, April, July and October.") }, errors))
+            fieldset class="date-range" {
+                legend { "Dates I choose" }
+                p class="hint" { "Only if you chose “Dates I choose” above. Leave one empty for no start or no end." }
+                (forms::input(Input { id: "from", label: "From", kind: "date", value: &form.from, hint: Some("For example, 2026-07-01"), autocomplete: None }, errors))
+                (forms::input(Input { id: "to", label: "To (this day included)", kind: "date", value: &form.to, hint: Some("For example, 2026-09-30"), autocomplete: None }, errors))
             }
-        },
-    )
+            @if signed_in {
+                (forms::choices(Choices {
+                    id: "public",
+                    legend: "Who is it for?",
+                    multiple: false,
+                    options: vec![
+                        ("false".to_owned(), "Commissioners and hubs: everything you may see".to_owned()),
+                        ("true".to_owned(), "Anyone: only what people agreed to publish".to_owned()),
+                    ],
+                    chosen: vec![public],
+                    hint: Some("Choose “Anyone” for a paper to hand out or put on a website."),
+                }, errors))
+            }
+            button class="button" type="submit" { "Open the report" }
+        }
+    };
+    form_page(viewer, "Build a report", csrf, errors, body)
 }
 
 /// `GET /reports`: the builder. Submitted, it opens the report, or comes back with errors

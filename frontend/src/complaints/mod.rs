@@ -36,9 +36,9 @@ use serde_json::{Value, json};
 
 use crate::Backend;
 use crate::backend::{UNDECODABLE, Undecodable, ask};
-use crate::extract::{PostedForm, SignedIn};
-use crate::forms::{self, Choices, Errors, Input, csrf_field, options, value_of, words};
-use crate::kit::{Connection, field_id, may, no_store, null_as_default, only_for, plain, urlencode};
+use crate::extract::{ComplaintRaisers, PostedForm, PostedFormAs, SignedIn, SignedInAs};
+use crate::forms::{self, Choices, Errors, Input, csrf_field, form_page, options, value_of, words};
+use crate::kit::{Connection, field_id, may, no_store, null_as_default, plain, urlencode};
 use crate::layout::page;
 
 use self::{list::*, raise::*, steps::*, work::*};
