@@ -144,11 +144,6 @@ audiences! {
     ComplaintRaisers: RaiseComplaint, "hub members, coordinators, advocates and the complaints team";
 }
 
-/// The "not for you" page, unless the viewer is one of `A`.
-fn admit<A: Audience>(viewer: &Viewer, csrf: &str) -> Result<(), Response> {
-    only_for(viewer, csrf, A::ACTION, A::WHOSE).map_or(Ok(()), Err)
-}
-
 /// [`SignedIn`], for one of the audience `A` only.
 pub(crate) struct SignedInAs<A> {
     pub viewer: Viewer,
@@ -161,7 +156,9 @@ impl<B: Backend, A: Audience> FromRequestParts<B> for SignedInAs<A> {
 
     async fn from_request_parts(parts: &mut Parts, backend: &B) -> Result<Self, Self::Rejection> {
         let SignedIn { viewer, csrf } = SignedIn::from_request_parts(parts, backend).await?;
-        admit::<A>(&viewer, &csrf)?;
+        if let Some(refused) = only_for(&viewer, &csrf, A::ACTION, A::WHOSE) {
+            return Err(refused);
+        }
         Ok(SignedInAs { viewer, csrf, audience: PhantomData })
     }
 }
@@ -179,7 +176,9 @@ impl<B: Backend, A: Audience, T: DeserializeOwned + Send> FromRequest<B> for Pos
 
     async fn from_request(request: Request, backend: &B) -> Result<Self, Self::Rejection> {
         let PostedForm { viewer, csrf, form } = PostedForm::<T>::from_request(request, backend).await?;
-        admit::<A>(&viewer, &csrf)?;
+        if let Some(refused) = only_for(&viewer, &csrf, A::ACTION, A::WHOSE) {
+            return Err(refused);
+        }
         Ok(PostedFormAs { viewer, csrf, form, audience: PhantomData })
     }
 }

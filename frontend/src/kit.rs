@@ -126,6 +126,28 @@ impl<T> Connection<T> {
     }
 }
 
+/// A table of figures: the first column names each row, the others hold a number each (or
+/// the words standing in for one), under `heads`.
+pub(crate) fn figures_table(
+    class: &str,
+    caption: &str,
+    heads: &[&str],
+    rows: impl IntoIterator<Item = (String, Vec<String>)>,
+) -> Markup {
+    let (first, numbers) = heads.split_first().map_or(("", &[][..]), |(first, rest)| (*first, rest));
+    html! {
+        table class=(class) {
+            caption { (caption) }
+            thead { tr { th scope="col" { (first) } @for head in numbers { th scope="col" class="number" { (head) } } } }
+            tbody {
+                @for (name, cells) in rows {
+                    tr { th scope="row" { (name) } @for cell in &cells { td class="number" { (cell) } } }
+                }
+            }
+        }
+    }
+}
+
 /// Text made safe for a URL's query: everything but unreserved characters percent-encoded.
 pub(crate) fn urlencode(text: &str) -> String {
     text.bytes()

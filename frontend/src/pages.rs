@@ -63,6 +63,19 @@ struct Me {
     display_name: Option<String>,
 }
 
+/// A task on the home page: its heading, what it is, the button that starts it and any
+/// further links.
+fn task(id: &str, title: &str, what: Option<&str>, button: Option<(&str, &str)>, links: &[(&str, &str)]) -> Markup {
+    html! {
+        section class="card" aria-labelledby={ (id) "-title" } {
+            h2 id={ (id) "-title" } { (title) }
+            @if let Some(what) = what { p { (what) } }
+            @if let Some((href, label)) = button { p { a class="button" href=(href) { (label) } } }
+            @for (href, label) in links { p { a href=(href) { (label) } } }
+        }
+    }
+}
+
 /// `GET /`: a welcome, and the person's tasks once logged in.
 pub async fn home<B: Backend>(State(backend): State<B>, Visitor { viewer, csrf }: Visitor) -> Markup {
     let csrf = csrf.as_deref();
@@ -99,61 +112,27 @@ pub async fn home<B: Backend>(State(backend): State<B>, Visitor { viewer, csrf }
         html! {
             h1 { "Hello, " (name) }
             @if may(&viewer, Action::LogFeedback) {
-                section class="card" aria-labelledby="log-title" {
-                    h2 id="log-title" { "Log what people said" }
-                    p { "During a forum, a drop-in or a one-to-one: one point per item, in the speaker's own words." }
-                    p { a class="button" href="/feedback/new" { "Log feedback" } }
-                    p { a href="/meetings/new" { "Record a meeting: attendance and minutes" } }
-                }
+                (task("log", "Log what people said", Some("During a forum, a drop-in or a one-to-one: one point per item, in the speaker's own words."), Some(("/feedback/new", "Log feedback")), &[("/meetings/new", "Record a meeting: attendance and minutes")]))
             }
             @if may(&viewer, Action::ViewQueue) {
-                section class="card" aria-labelledby="moderate-title" {
-                    h2 id="moderate-title" { "Moderate before anything leaves the hub" }
-                    p { "Redact what could identify someone, then share or hold each item." }
-                    p { a class="button" href="/moderation" { "Open the moderation queue" } }
-                }
+                (task("moderate", "Moderate before anything leaves the hub", Some("Redact what could identify someone, then share or hold each item."), Some(("/moderation", "Open the moderation queue")), &[]))
             }
             @if may(&viewer, Action::ReferCase) {
-                section class="card" aria-labelledby="cases-title" {
-                    h2 id="cases-title" { "My cases" }
-                    p { "The people you advocate for, one issue at a time." }
-                    p { a class="button" href="/cases" { "Open my cases" } }
-                }
+                (task("cases", "My cases", Some("The people you advocate for, one issue at a time."), Some(("/cases", "Open my cases")), &[]))
             }
             @if may(&viewer, Action::HandleComplaint) {
-                section class="card" aria-labelledby="complaints-title" {
-                    h2 id="complaints-title" { "Complaints" }
-                    p { "Open complaints, the most urgent first, with their working-day clocks." }
-                    p { a class="button" href="/complaints" { "Open the complaints queue" } }
-                }
+                (task("complaints", "Complaints", Some("Open complaints, the most urgent first, with their working-day clocks."), Some(("/complaints", "Open the complaints queue")), &[]))
             }
             @if raises_with_people {
-                section class="card" aria-labelledby="raise-title" {
-                    h2 id="raise-title" { "Raise a complaint" }
-                    p { "Someone feels a service broke the Bill of Rights? Record their complaint with them. It is acknowledged within 3 working days." }
-                    p { a href="/complaints/new" { "Raise a complaint" } }
-                }
+                (task("raise", "Raise a complaint", Some("Someone feels a service broke the Bill of Rights? Record their complaint with them. It is acknowledged within 3 working days."), None, &[("/complaints/new", "Raise a complaint")]))
             }
             @if may(&viewer, Action::AnswerForProvider) {
-                section class="card" aria-labelledby="provider-title" {
-                    h2 id="provider-title" { "Complaints about your service" }
-                    p { "Complaints made about your service under the Bill of Rights, and where each one stands. Who made them is not shown." }
-                    p { a class="button" href="/complaints" { "See the complaints" } }
-                }
+                (task("provider", "Complaints about your service", Some("Complaints made about your service under the Bill of Rights, and where each one stands. Who made them is not shown."), Some(("/complaints", "See the complaints")), &[]))
             }
             @if may(&viewer, Action::RecordDecision) {
-                section class="card" aria-labelledby="dashboard-title" {
-                    h2 id="dashboard-title" { "What people are telling you" }
-                    p { "Feedback by theme over time, how many loops closed, how fast you answered, and complaints by right." }
-                    p { a class="button" href="/dashboard" { "Open the dashboard" } }
-                    p { a href="/shared" { "Answer shared feedback" } }
-                    p { a href="/decisions" { "Decisions and the evidence behind them" } }
-                }
+                (task("dashboard", "What people are telling you", Some("Feedback by theme over time, how many loops closed, how fast you answered, and complaints by right."), Some(("/dashboard", "Open the dashboard")), &[("/shared", "Answer shared feedback"), ("/decisions", "Decisions and the evidence behind them")]))
             }
-            section class="card" aria-labelledby="reports-title" {
-                h2 id="reports-title" { "You said, we did" }
-                p { a href="/reports" { "Build a report of what people said and what was done about it" } }
-            }
+            (task("reports", "You said, we did", None, None, &[("/reports", "Build a report of what people said and what was done about it")]))
         },
     )
 }

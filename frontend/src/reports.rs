@@ -22,7 +22,7 @@ use crate::Backend;
 use crate::backend::{UNDECODABLE, Undecodable, ask};
 use crate::extract::Visitor;
 use crate::forms::{self, Choices, Errors, Input, form_page};
-use crate::kit::{Connection, plain, urlencode};
+use crate::kit::{Connection, figures_table, plain, urlencode};
 use crate::layout::page;
 
 /// Where the printable report lives.
@@ -748,15 +748,7 @@ fn report_page(
             @if report.said.is_empty() {
                 p { "Nothing has been shared for this report yet." }
             } @else {
-                table class="report-table" {
-                    caption { "Items by theme" }
-                    thead { tr { th scope="col" { "Theme" } th scope="col" class="number" { "Items" } } }
-                    tbody {
-                        @for theme in &report.said {
-                            tr { th scope="row" { (theme.name) } td class="number" { (count(theme.count)) } }
-                        }
-                    }
-                }
+                (figures_table("report-table", "Items by theme", &["Theme", "Items"], report.said.iter().map(|theme| (theme.name.clone(), vec![count(theme.count)]))))
                 p class="hint" { "Counts from 1 to 4 are not shown, nor any count that would let one be worked out, so that nobody can be recognised." }
             }
             @if !report.representative_items.is_empty() {

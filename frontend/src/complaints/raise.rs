@@ -372,21 +372,35 @@ pub async fn raise_form<B: Backend>(
     raise_page(&viewer, csrf, &reference, &form, &Errors::default()).into_response()
 }
 
+/// The answers posted back: to `check`, then "check your answers" (or the questions again with
+/// what is missing); otherwise the questions again with the answers kept.
+async fn answers_back<B: Backend>(
+    backend: &B,
+    viewer: &Viewer,
+    csrf: &str,
+    fields: &[(String, String)],
+    check: bool,
+) -> Response {
+    let form = RaiseForm::from_pairs(fields);
+    let reference = reference(backend, viewer).await;
+    if !check {
+        return no_store(raise_page(viewer, csrf, &reference, &form, &Errors::default()).into_response());
+    }
+    let errors = form.check(heard_api::today(), may(viewer, Action::RelayComplaint));
+    if !errors.is_empty() || reference.unreadable {
+        let page = raise_page(viewer, csrf, &reference, &form, &errors);
+        return no_store((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    no_store(check_page(viewer, csrf, &reference, &form).into_response())
+}
+
 /// `POST /complaints/new`: the answers checked; then "check your answers" (or the questions
 /// again with what is missing).
 pub async fn raise_check<B: Backend>(
     State(backend): State<B>,
     PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<ComplaintRaisers, Vec<(String, String)>>,
 ) -> Response {
-    let csrf = csrf.as_str();
-    let form = RaiseForm::from_pairs(&fields);
-    let reference = reference(&backend, &viewer).await;
-    let errors = form.check(heard_api::today(), may(&viewer, Action::RelayComplaint));
-    if !errors.is_empty() || reference.unreadable {
-        let page = raise_page(&viewer, csrf, &reference, &form, &errors);
-        return no_store((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-    }
-    no_store(check_page(&viewer, csrf, &reference, &form).into_response())
+    answers_back(&backend, &viewer, &csrf, &fields, true).await
 }
 
 /// `POST /complaints/new/change`: back to the questions with the answers kept.
@@ -394,10 +408,7 @@ pub async fn raise_change<B: Backend>(
     State(backend): State<B>,
     PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<ComplaintRaisers, Vec<(String, String)>>,
 ) -> Response {
-    let csrf = csrf.as_str();
-    let form = RaiseForm::from_pairs(&fields);
-    let reference = reference(&backend, &viewer).await;
-    no_store(raise_page(&viewer, csrf, &reference, &form, &Errors::default()).into_response())
+    answers_back(&backend, &viewer, &csrf, &fields, false).await
 }
 
 /// `POST /complaints/new/submit`: `raiseComplaint`; then the confirmation, or the questions
