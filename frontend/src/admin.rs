@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::Backend;
-use crate::backend::{Answer, ask};
+use crate::backend::{Answer, ask, submit};
 use crate::extract::{Administrators, PostedFormAs, SignedInAs};
 use crate::forms::{self, Choices, Errors, Input, form_page};
 use crate::kit::{Connection, field_id, plain, urlencode};
@@ -376,13 +376,7 @@ async fn add_user<B: Backend>(
             "email": account.email, "displayName": account.display_name, "roles": account.roles,
             "hubs": account.hubs, "provider": Some(&account.provider).filter(|p| !p.is_empty()),
         });
-        let answer = ask(
-            &backend,
-            &viewer,
-            "mutation($i: CreateUserInput!) { createUser(input: $i) { oneTimePassword } }",
-            json!({ "i": input }),
-        )
-        .await;
+        let answer = submit(&backend, &viewer, "createUser", "oneTimePassword", input).await;
         if answer.errors.is_empty() {
             let secret = answer.decode::<Secret>("createUser").and_then(|made| made.one_time_password);
             return overview_page(&backend, &viewer, &csrf, &Overview { secret, ..Overview::default() }).await;
@@ -570,13 +564,7 @@ async fn change_user<B: Backend>(
                     "userId": id, "roles": form.roles, "hubs": form.hubs,
                     "provider": Some(&form.provider).filter(|p| !p.is_empty()),
                 });
-                let answer = ask(
-                    &backend,
-                    &viewer,
-                    "mutation($i: UpdateUserRolesInput!) { updateUserRoles(input: $i) { id } }",
-                    json!({ "i": input }),
-                )
-                .await;
+                let answer = submit(&backend, &viewer, "updateUserRoles", "id", input).await;
                 if answer.errors.is_empty() {
                     return back("roles-saved");
                 }
@@ -722,11 +710,12 @@ async fn add_hub<B: Backend>(
     errors.require("kind", &form.kind, "Choose whether it is a local hub or a forum");
     errors.require("area", &form.area, "Enter the area it covers");
     if errors.is_empty() {
-        let answer = ask(
+        let answer = submit(
             &backend,
             &viewer,
-            "mutation($i: AddHubInput!) { addHub(input: $i) { id } }",
-            json!({ "i": { "name": form.hub_name, "kind": form.kind, "area": form.area } }),
+            "addHub",
+            "id",
+            json!({ "name": form.hub_name, "kind": form.kind, "area": form.area }),
         )
         .await;
         if answer.errors.is_empty() {
@@ -755,13 +744,7 @@ async fn add_provider<B: Backend>(
     if form.provider_name.is_empty() {
         errors.add("provider_name", "Enter the provider's name");
     } else {
-        let answer = ask(
-            &backend,
-            &viewer,
-            "mutation($i: AddProviderInput!) { addProvider(input: $i) { id } }",
-            json!({ "i": { "name": form.provider_name } }),
-        )
-        .await;
+        let answer = submit(&backend, &viewer, "addProvider", "id", json!({ "name": form.provider_name })).await;
         if answer.errors.is_empty() {
             return Redirect::to("/admin/hubs?done=provider-added#providers-title").into_response();
         }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
-use crate::backend::ask;
+use crate::backend::{ask, submit};
 use crate::extract::{Advocates, PostedFormAs, SignedInAs};
 use crate::forms::{self, Choices, Errors, Input, csrf_field, form_page, options, value_of, words};
 use crate::kit::{Connection, field_id, plain};
@@ -207,13 +207,7 @@ pub async fn refer<B: Backend>(
             "pseudonym": Some(form.pseudonym.trim()).filter(|p| !p.is_empty()),
             "issue": form.issue, "kind": form.kind, "referralSource": form.referral_source, "domain": form.domain,
         });
-        let answer = ask(
-            &backend,
-            &viewer,
-            "mutation($i: ReferCaseInput!) { referCase(input: $i) { id } }",
-            json!({ "i": input }),
-        )
-        .await;
+        let answer = submit(&backend, &viewer, "referCase", "id", input).await;
         if answer.errors.is_empty() {
             let id = answer.decode::<Case>("referCase").unwrap_or_default().id;
             return Redirect::to(&format!("/cases/{id}?done=referred")).into_response();

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::Backend;
-use crate::backend::ask;
+use crate::backend::submit;
 use crate::extract::{PostedForm, SignedIn};
 use crate::forms::{self, Errors, Input, form_page};
 use crate::kit::{field_id, plain};
@@ -64,13 +64,7 @@ pub async fn record<B: Backend>(
     if let Ok(attendance) = attendance {
         let input =
             json!({ "hub": form.hub, "heldOn": form.held_on, "attendance": attendance, "minutes": form.minutes });
-        let answer = ask(
-            &backend,
-            &viewer,
-            "mutation($i: RecordMeetingInput!) { recordMeeting(input: $i) { id } }",
-            json!({ "i": input }),
-        )
-        .await;
+        let answer = submit(&backend, &viewer, "recordMeeting", "id", input).await;
         if answer.errors.is_empty() {
             return meeting_page(
                 &viewer,

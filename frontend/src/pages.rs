@@ -16,7 +16,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::Backend;
-use crate::backend::{ask, ask_request};
+use crate::backend::{ask, ask_request, submit};
 use crate::extract::{Fields, PostedForm, SignedIn, Visitor};
 use crate::forms::{self, Choices, Errors, Input, form_page};
 use crate::kit::{Connection, expired, field_id, may, no_store, plain, today, with_cookies};
@@ -364,13 +364,7 @@ pub async fn log_feedback<B: Backend>(State(backend): State<B>, posted: PostedFo
             "consent": form.consent, "saidOn": form.said_on,
             "about": Some(form.about.trim()).filter(|a| !a.is_empty()),
         });
-        let answer = ask(
-            &backend,
-            &viewer,
-            "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id text } }",
-            json!({ "i": input }),
-        )
-        .await;
+        let answer = submit(&backend, &viewer, "logFeedback", "id text", input).await;
         if answer.errors.is_empty() {
             let logged = answer.decode::<Logged>("logFeedback").unwrap_or_default();
             let short: String = logged.text.chars().take(80).collect();

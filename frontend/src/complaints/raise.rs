@@ -421,13 +421,7 @@ pub async fn raise<B: Backend>(
     let form = RaiseForm::from_pairs(&fields);
     let mut errors = form.check(heard_api::today(), may(&viewer, Action::RelayComplaint));
     if errors.is_empty() {
-        let answer = ask(
-            &backend,
-            &viewer,
-            "mutation($i: RaiseComplaintInput!) { raiseComplaint(input: $i) { id clock { acknowledgeBy } } }",
-            json!({ "i": form.input() }),
-        )
-        .await;
+        let answer = submit(&backend, &viewer, "raiseComplaint", "id clock { acknowledgeBy }", form.input()).await;
         if answer.errors.is_empty() {
             match answer.read::<RaiseAnswer>("raiseComplaint") {
                 Ok(RaiseAnswer { raise_complaint: Some(raised) }) => {

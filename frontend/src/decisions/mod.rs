@@ -25,7 +25,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
-use crate::backend::{UNDECODABLE, Undecodable, ask};
+use crate::backend::{UNDECODABLE, Undecodable, ask, submit};
 use crate::extract::{Commissioners, PostedFormAs, SignedIn, SignedInAs};
 use crate::forms::{self, Choices, Errors, Input, csrf_field, form_page, value_of};
 use crate::kit::{Connection, Highlight, field_id, highlighted, may, plain, today, urlencode};

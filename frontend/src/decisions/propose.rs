@@ -212,13 +212,7 @@ pub async fn propose<B: Backend>(
         return check_page(&viewer, &csrf, &draft).into_response();
     }
     if errors.is_empty() {
-        let answer = ask(
-            &backend,
-            &viewer,
-            "mutation($i: ProposeDecisionInput!) { proposeDecision(input: $i) { id } }",
-            json!({ "i": draft.input() }),
-        )
-        .await;
+        let answer = submit(&backend, &viewer, "proposeDecision", "id", draft.input()).await;
         if answer.errors.is_empty() {
             match answer.read::<ProposeAnswer>("proposeDecision") {
                 Ok(ProposeAnswer { propose_decision: Some(Proposed { id }) }) => {
