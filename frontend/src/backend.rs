@@ -5,7 +5,8 @@
 //! serves. Pages never call [`Backend::execute`] themselves: they [`ask`], which runs the
 //! request as the person looking and hands back an [`Answer`] (its data, and its errors as
 //! field, code and message). [`Answer::decode`] reads a part of the data into a typed struct,
-//! [`Answer::read`] the whole of it, saying when it is not of the shape the page reads.
+//! [`Answer::read`] the whole of it, saying when it is not of the shape the page reads. A form
+//! runs its mutation with [`submit`], which writes the one pattern every form's mutation follows.
 
 use std::future::Future;
 

@@ -1,7 +1,8 @@
 //! The helpers every page shares: the answers that are not a page (log in first, an expired
 //! form, a page for other people), reading what GraphQL said (its messages in plain words, its
-//! field names as the page's), and small pieces of text and markup (an address-safe string,
-//! a passage with its matches marked, today's date).
+//! field names as the page's, its connections and `null`s into typed structs), and small pieces
+//! of text and markup (an address-safe string, a passage with its matches marked, a table of
+//! figures, today's date).
 //!
 //! Who may use a page is never decided here by comparing roles: [`may`] and [`only_for`] ask
 //! the one policy (`heard_access::may`) with an action.
