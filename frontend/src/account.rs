@@ -114,12 +114,8 @@ async fn change_password<B: Backend>(
     let confirm = forms::value_of(&fields, "confirm_password");
     let revoke = forms::value_of(&fields, REVOKE) == "yes";
     let mut errors = Errors::default();
-    if current.is_empty() {
-        errors.add("current_password", "Enter your current password");
-    }
-    if new.is_empty() {
-        errors.add("new_password", "Enter a new password");
-    }
+    errors.require("current_password", &current, "Enter your current password");
+    errors.require("new_password", &new, "Enter a new password");
     if confirm.is_empty() {
         errors.add("confirm_password", "Enter the new password again");
     } else if !new.is_empty() && confirm != new {

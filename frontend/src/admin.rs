@@ -11,17 +11,16 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use heard_access::Action;
 use heard_api::Viewer;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::Backend;
-use crate::backend::{Answer, ask};
-use crate::extract::{PostedForm, SignedIn};
-use crate::forms::{self, Choices, Errors, Input};
-use crate::kit::{Connection, field_id, only_for, plain, urlencode};
+use crate::backend::{Answer, ask, submit};
+use crate::extract::{Administrators, PostedFormAs, SignedInAs};
+use crate::forms::{self, Choices, Errors, Input, form_page};
+use crate::kit::{Connection, field_id, plain, urlencode};
 use crate::layout::page;
 
 const ROLES: [(&str, &str); 7] = [
@@ -166,11 +165,6 @@ fn role_options() -> Vec<(String, String)> {
     ROLES.iter().map(|(value, label)| ((*value).to_owned(), (*label).to_owned())).collect()
 }
 
-/// The "not for you" page for anyone the policy does not let manage accounts.
-fn administrators_only(viewer: &Viewer, csrf: &str) -> Option<Response> {
-    only_for(viewer, csrf, Action::CreateAccount, "administrators")
-}
-
 /// The errors of an answer, beside the page's fields: `rename` turns the API's field (`input.name`)
 /// into the page's (`hub_name`); errors naming no field go to `fallback`.
 fn answer_errors(answer: &Answer, rename: impl Fn(&str) -> String, fallback: &str) -> Errors {
@@ -205,10 +199,6 @@ fn notice(done: Option<&str>) -> Markup {
 fn with_status(status: StatusCode, errors: &Errors, markup: Markup) -> Response {
     let status = if errors.is_empty() { status } else { StatusCode::UNPROCESSABLE_ENTITY };
     (status, markup).into_response()
-}
-
-fn title(errors: &Errors, title: &str) -> String {
-    if errors.is_empty() { title.to_owned() } else { format!("Error: {title}") }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -259,7 +249,6 @@ async fn overview_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, sho
     let errors = &shown.errors;
     let form = &shown.account;
     let body = html! {
-        (forms::summary(errors))
         (notice(shown.done.as_deref()))
         @if let Some(secret) = &shown.secret {
             div class="notice" role="status" {
@@ -350,18 +339,15 @@ async fn overview_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, sho
             }
         }
     };
-    with_status(StatusCode::OK, errors, page(viewer, &title(errors, "Administration"), Some(csrf), body))
+    with_status(StatusCode::OK, errors, form_page(viewer, "Administration", Some(csrf), errors, body))
 }
 
 /// `GET /admin`.
 async fn overview<B: Backend>(
     State(backend): State<B>,
-    SignedIn { viewer, csrf }: SignedIn,
+    SignedInAs { viewer, csrf, .. }: SignedInAs<Administrators>,
     Query(query): Query<DoneQuery>,
 ) -> Response {
-    if let Some(refused) = administrators_only(&viewer, &csrf) {
-        return refused;
-    }
     let shown = Overview { done: query.done, ..Overview::default() };
     overview_page(&backend, &viewer, &csrf, &shown).await
 }
@@ -370,11 +356,8 @@ async fn overview<B: Backend>(
 /// answering the form.
 async fn add_user<B: Backend>(
     State(backend): State<B>,
-    PostedForm { viewer, csrf, form: fields }: PostedForm,
+    PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<Administrators>,
 ) -> Response {
-    if let Some(refused) = administrators_only(&viewer, &csrf) {
-        return refused;
-    }
     let account = AccountForm {
         display_name: fields.trimmed("display_name"),
         email: fields.trimmed("email"),
@@ -383,12 +366,8 @@ async fn add_user<B: Backend>(
         provider: fields.trimmed("provider"),
     };
     let mut errors = Errors::default();
-    if account.display_name.is_empty() {
-        errors.add("display_name", "Enter their name");
-    }
-    if account.email.is_empty() {
-        errors.add("email", "Enter their email address");
-    }
+    errors.require("display_name", &account.display_name, "Enter their name");
+    errors.require("email", &account.email, "Enter their email address");
     if account.roles.is_empty() {
         errors.add("roles", "Choose what they do");
     }
@@ -397,13 +376,7 @@ async fn add_user<B: Backend>(
             "email": account.email, "displayName": account.display_name, "roles": account.roles,
             "hubs": account.hubs, "provider": Some(&account.provider).filter(|p| !p.is_empty()),
         });
-        let answer = ask(
-            &backend,
-            &viewer,
-            "mutation($i: CreateUserInput!) { createUser(input: $i) { oneTimePassword } }",
-            json!({ "i": input }),
-        )
-        .await;
+        let answer = submit(&backend, &viewer, "createUser", "oneTimePassword", input).await;
         if answer.errors.is_empty() {
             let secret = answer.decode::<Secret>("createUser").and_then(|made| made.one_time_password);
             return overview_page(&backend, &viewer, &csrf, &Overview { secret, ..Overview::default() }).await;
@@ -417,11 +390,8 @@ async fn add_user<B: Backend>(
 /// `POST /admin/tokens`: creates an API token, shown once.
 async fn create_token<B: Backend>(
     State(backend): State<B>,
-    PostedForm { viewer, csrf, form: fields }: PostedForm,
+    PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<Administrators>,
 ) -> Response {
-    if let Some(refused) = administrators_only(&viewer, &csrf) {
-        return refused;
-    }
     let label = fields.trimmed("label");
     let mut errors = Errors::default();
     if label.is_empty() {
@@ -446,11 +416,8 @@ async fn create_token<B: Backend>(
 /// `POST /admin/tokens-revoke`.
 async fn revoke_token<B: Backend>(
     State(backend): State<B>,
-    PostedForm { viewer, csrf, form: fields }: PostedForm,
+    PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<Administrators>,
 ) -> Response {
-    if let Some(refused) = administrators_only(&viewer, &csrf) {
-        return refused;
-    }
     let answer = ask(
         &backend,
         &viewer,
@@ -509,7 +476,6 @@ async fn user_page<B: Backend>(
         data.sessions.unwrap_or_default().nodes().into_iter().filter(|session| session.active).collect();
     let base = format!("/admin/users/{}", urlencode(id));
     let body = html! {
-        (forms::summary(errors))
         (notice(done))
         p { a href="/admin#accounts" { "All accounts" } }
         h1 { (name) }
@@ -562,19 +528,16 @@ async fn user_page<B: Backend>(
             }
         }
     };
-    with_status(StatusCode::OK, errors, page(viewer, &title(errors, name), Some(csrf), body))
+    with_status(StatusCode::OK, errors, form_page(viewer, name, Some(csrf), errors, body))
 }
 
 /// `GET /admin/users/{id}`: one person's account.
 async fn user<B: Backend>(
     State(backend): State<B>,
-    SignedIn { viewer, csrf }: SignedIn,
+    SignedInAs { viewer, csrf, .. }: SignedInAs<Administrators>,
     Path(id): Path<String>,
     Query(query): Query<DoneQuery>,
 ) -> Response {
-    if let Some(refused) = administrators_only(&viewer, &csrf) {
-        return refused;
-    }
     user_page(&backend, &viewer, &csrf, &id, query.done.as_deref(), None, &Errors::default()).await
 }
 
@@ -583,11 +546,8 @@ async fn user<B: Backend>(
 async fn change_user<B: Backend>(
     State(backend): State<B>,
     Path((id, what)): Path<(String, String)>,
-    PostedForm { viewer, csrf, form: fields }: PostedForm,
+    PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<Administrators>,
 ) -> Response {
-    if let Some(refused) = administrators_only(&viewer, &csrf) {
-        return refused;
-    }
     let back = |done: &str| Redirect::to(&format!("/admin/users/{}?done={done}", urlencode(&id))).into_response();
     match what.as_str() {
         "roles" => {
@@ -604,13 +564,7 @@ async fn change_user<B: Backend>(
                     "userId": id, "roles": form.roles, "hubs": form.hubs,
                     "provider": Some(&form.provider).filter(|p| !p.is_empty()),
                 });
-                let answer = ask(
-                    &backend,
-                    &viewer,
-                    "mutation($i: UpdateUserRolesInput!) { updateUserRoles(input: $i) { id } }",
-                    json!({ "i": input }),
-                )
-                .await;
+                let answer = submit(&backend, &viewer, "updateUserRoles", "id", input).await;
                 if answer.errors.is_empty() {
                     return back("roles-saved");
                 }
@@ -680,7 +634,6 @@ async fn hubs_page<B: Backend>(
         ("FORUM".to_owned(), "A forum that local hubs belong to, such as a county forum".to_owned()),
     ];
     let body = html! {
-        (forms::summary(errors))
         (notice(done))
         p { a href="/admin" { "Administration" } }
         h1 { "Hubs and providers" }
@@ -729,29 +682,23 @@ async fn hubs_page<B: Backend>(
             button class="button button--secondary" type="submit" { "Add the provider" }
         }
     };
-    with_status(StatusCode::OK, errors, page(viewer, &title(errors, "Hubs and providers"), Some(csrf), body))
+    with_status(StatusCode::OK, errors, form_page(viewer, "Hubs and providers", Some(csrf), errors, body))
 }
 
 /// `GET /admin/hubs`.
 async fn hubs<B: Backend>(
     State(backend): State<B>,
-    SignedIn { viewer, csrf }: SignedIn,
+    SignedInAs { viewer, csrf, .. }: SignedInAs<Administrators>,
     Query(query): Query<DoneQuery>,
 ) -> Response {
-    if let Some(refused) = administrators_only(&viewer, &csrf) {
-        return refused;
-    }
     hubs_page(&backend, &viewer, &csrf, query.done.as_deref(), &ReferenceForm::default(), &Errors::default()).await
 }
 
 /// `POST /admin/hubs`: `addHub`.
 async fn add_hub<B: Backend>(
     State(backend): State<B>,
-    PostedForm { viewer, csrf, form: fields }: PostedForm,
+    PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<Administrators>,
 ) -> Response {
-    if let Some(refused) = administrators_only(&viewer, &csrf) {
-        return refused;
-    }
     let form = ReferenceForm {
         hub_name: fields.trimmed("hub_name"),
         kind: fields.trimmed("kind"),
@@ -759,21 +706,16 @@ async fn add_hub<B: Backend>(
         ..ReferenceForm::default()
     };
     let mut errors = Errors::default();
-    if form.hub_name.is_empty() {
-        errors.add("hub_name", "Enter the hub's name");
-    }
-    if form.kind.is_empty() {
-        errors.add("kind", "Choose whether it is a local hub or a forum");
-    }
-    if form.area.is_empty() {
-        errors.add("area", "Enter the area it covers");
-    }
+    errors.require("hub_name", &form.hub_name, "Enter the hub's name");
+    errors.require("kind", &form.kind, "Choose whether it is a local hub or a forum");
+    errors.require("area", &form.area, "Enter the area it covers");
     if errors.is_empty() {
-        let answer = ask(
+        let answer = submit(
             &backend,
             &viewer,
-            "mutation($i: AddHubInput!) { addHub(input: $i) { id } }",
-            json!({ "i": { "name": form.hub_name, "kind": form.kind, "area": form.area } }),
+            "addHub",
+            "id",
+            json!({ "name": form.hub_name, "kind": form.kind, "area": form.area }),
         )
         .await;
         if answer.errors.is_empty() {
@@ -795,23 +737,14 @@ fn hub_field(api_field: &str) -> String {
 /// `POST /admin/providers`: `addProvider`.
 async fn add_provider<B: Backend>(
     State(backend): State<B>,
-    PostedForm { viewer, csrf, form: fields }: PostedForm,
+    PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<Administrators>,
 ) -> Response {
-    if let Some(refused) = administrators_only(&viewer, &csrf) {
-        return refused;
-    }
     let form = ReferenceForm { provider_name: fields.trimmed("provider_name"), ..ReferenceForm::default() };
     let mut errors = Errors::default();
     if form.provider_name.is_empty() {
         errors.add("provider_name", "Enter the provider's name");
     } else {
-        let answer = ask(
-            &backend,
-            &viewer,
-            "mutation($i: AddProviderInput!) { addProvider(input: $i) { id } }",
-            json!({ "i": { "name": form.provider_name } }),
-        )
-        .await;
+        let answer = submit(&backend, &viewer, "addProvider", "id", json!({ "name": form.provider_name })).await;
         if answer.errors.is_empty() {
             return Redirect::to("/admin/hubs?done=provider-added#providers-title").into_response();
         }

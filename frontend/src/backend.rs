@@ -5,7 +5,8 @@
 //! serves. Pages never call [`Backend::execute`] themselves: they [`ask`], which runs the
 //! request as the person looking and hands back an [`Answer`] (its data, and its errors as
 //! field, code and message). [`Answer::decode`] reads a part of the data into a typed struct,
-//! [`Answer::read`] the whole of it, saying when it is not of the shape the page reads.
+//! [`Answer::read`] the whole of it, saying when it is not of the shape the page reads. A form
+//! runs its mutation with [`submit`], which writes the one pattern every form's mutation follows.
 
 use std::future::Future;
 
@@ -93,6 +94,25 @@ pub(crate) async fn ask<B: Backend>(backend: &B, viewer: &Viewer, query: &str, v
     ask_request(backend, viewer, Request::new(query).variables(Variables::from_json(variables))).await
 }
 
+/// The text of a form's mutation. Every one follows the same pattern: its one argument `input`,
+/// of the type named after it (`referCase(input: ReferCaseInput!)`), as the variable `$i`.
+fn mutation_text(mutation: &str, selection: &str) -> String {
+    let mut letters = mutation.chars();
+    let named: String = letters.next().map(|first| first.to_ascii_uppercase()).into_iter().chain(letters).collect();
+    format!("mutation($i: {named}Input!) {{ {mutation}(input: $i) {{ {selection} }} }}")
+}
+
+/// Runs a form's `mutation` with its `input` as `viewer`, selecting `selection` from the answer.
+pub(crate) async fn submit<B: Backend>(
+    backend: &B,
+    viewer: &Viewer,
+    mutation: &str,
+    selection: &str,
+    input: Value,
+) -> Answer {
+    ask(backend, viewer, &mutation_text(mutation, selection), serde_json::json!({ "i": input })).await
+}
+
 /// [`ask`], for a request that carries more than a query and variables.
 pub(crate) async fn ask_request<B: Backend>(backend: &B, viewer: &Viewer, request: Request) -> Answer {
     let response = backend.execute(viewer.clone(), request).await;
@@ -127,6 +147,15 @@ mod tests {
 
     fn answer(data: Value) -> Answer {
         Answer { data, errors: Vec::new(), headers: HeaderMap::new() }
+    }
+
+    #[test]
+    fn a_forms_mutation_takes_its_input_of_the_type_named_after_it() {
+        assert_eq!(mutation_text("referCase", "id"), "mutation($i: ReferCaseInput!) { referCase(input: $i) { id } }");
+        assert_eq!(
+            mutation_text("raiseComplaint", "id clock { acknowledgeBy }"),
+            "mutation($i: RaiseComplaintInput!) { raiseComplaint(input: $i) { id clock { acknowledgeBy } } }"
+        );
     }
 
     #[test]

@@ -5,16 +5,15 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use heard_access::Action;
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
-use crate::backend::ask;
-use crate::extract::{PostedForm, SignedIn};
-use crate::forms::{self, Choices, Errors, Input, csrf_field, options, value_of, words};
-use crate::kit::{Connection, field_id, only_for, plain};
+use crate::backend::{ask, submit};
+use crate::extract::{Advocates, PostedFormAs, SignedInAs};
+use crate::forms::{self, Choices, Errors, Input, csrf_field, form_page, options, value_of, words};
+use crate::kit::{Connection, field_id, plain};
 use crate::layout::page;
 
 const DOMAINS: [(&str, &str); 10] = [
@@ -123,12 +122,9 @@ fn state_words(state: &str) -> &'static str {
 /// `GET /cases`: my cases, newest referral first.
 pub async fn list<B: Backend>(
     State(backend): State<B>,
-    SignedIn { viewer, csrf }: SignedIn,
+    SignedInAs { viewer, csrf, .. }: SignedInAs<Advocates>,
     Query(query): Query<CaseQuery>,
 ) -> Response {
-    if let Some(refused) = only_for(&viewer, &csrf, Action::ReferCase, "advocates") {
-        return refused;
-    }
     let csrf = csrf.as_str();
     let answer = ask(
         &backend,
@@ -175,32 +171,24 @@ pub struct ReferForm {
 }
 
 fn refer_page(viewer: &heard_api::Viewer, csrf: &str, form: &ReferForm, errors: &Errors) -> Markup {
-    page(
-        viewer,
-        if errors.is_empty() { "Refer a case" } else { "Error: Refer a case" },
-        Some(csrf),
-        html! {
-            (forms::summary(errors))
-            h1 { "Refer a case" }
-            p class="lead" { "One person, one issue. Another issue for the same person is a new case linked to this one." }
-            form method="post" action="/cases/new" novalidate {
-                input type="hidden" name="csrf_token" value=(csrf);
-                (forms::input(Input { id: "pseudonym", label: "What to call them (optional)", kind: "text", value: &form.pseudonym, hint: Some("Not their real name unless they want it. Left empty, Heard gives a code such as Client 3F2A."), autocomplete: Some("off") }, errors))
-                (forms::textarea("issue", "What is the issue?", &form.issue, Some("In their words where you can."), errors))
-                (forms::choices(Choices { id: "kind", legend: "Kind of advocacy", multiple: false, options: options(&KINDS), chosen: vec![form.kind.clone()], hint: None }, errors))
-                (forms::select("referral_source", "Who referred them?", &options(&SOURCES), &form.referral_source, errors))
-                (forms::select("domain", "What area is it in?", &options(&DOMAINS), &form.domain, errors))
-                button class="button" type="submit" { "Refer" }
-            }
-        },
-    )
+    let body = html! {
+        h1 { "Refer a case" }
+        p class="lead" { "One person, one issue. Another issue for the same person is a new case linked to this one." }
+        form method="post" action="/cases/new" novalidate {
+            input type="hidden" name="csrf_token" value=(csrf);
+            (forms::input(Input { id: "pseudonym", label: "What to call them (optional)", kind: "text", value: &form.pseudonym, hint: Some("Not their real name unless they want it. Left empty, Heard gives a code such as Client 3F2A."), autocomplete: Some("off") }, errors))
+            (forms::textarea("issue", "What is the issue?", &form.issue, Some("In their words where you can."), errors))
+            (forms::choices(Choices { id: "kind", legend: "Kind of advocacy", multiple: false, options: options(&KINDS), chosen: vec![form.kind.clone()], hint: None }, errors))
+            (forms::select("referral_source", "Who referred them?", &options(&SOURCES), &form.referral_source, errors))
+            (forms::select("domain", "What area is it in?", &options(&DOMAINS), &form.domain, errors))
+            button class="button" type="submit" { "Refer" }
+        }
+    };
+    form_page(viewer, "Refer a case", Some(csrf), errors, body)
 }
 
 /// `GET /cases/new`.
-pub async fn refer_form(SignedIn { viewer, csrf }: SignedIn) -> Response {
-    if let Some(refused) = only_for(&viewer, &csrf, Action::ReferCase, "advocates") {
-        return refused;
-    }
+pub async fn refer_form(SignedInAs { viewer, csrf, .. }: SignedInAs<Advocates>) -> Response {
     let csrf = csrf.as_str();
     refer_page(&viewer, csrf, &ReferForm::default(), &Errors::default()).into_response()
 }
@@ -208,31 +196,18 @@ pub async fn refer_form(SignedIn { viewer, csrf }: SignedIn) -> Response {
 /// `POST /cases/new`: `referCase`, then the new case's page.
 pub async fn refer<B: Backend>(
     State(backend): State<B>,
-    PostedForm { viewer, csrf, form }: PostedForm<ReferForm>,
+    PostedFormAs { viewer, csrf, form, .. }: PostedFormAs<Advocates, ReferForm>,
 ) -> Response {
-    if let Some(refused) = only_for(&viewer, &csrf, Action::ReferCase, "advocates") {
-        return refused;
-    }
     let csrf = csrf.as_str();
     let mut errors = Errors::default();
-    if form.issue.trim().is_empty() {
-        errors.add("issue", "Write what the issue is");
-    }
-    if form.kind.is_empty() {
-        errors.add("kind", "Choose the kind of advocacy");
-    }
+    errors.require("issue", form.issue.trim(), "Write what the issue is");
+    errors.require("kind", &form.kind, "Choose the kind of advocacy");
     if errors.is_empty() {
         let input = json!({
             "pseudonym": Some(form.pseudonym.trim()).filter(|p| !p.is_empty()),
             "issue": form.issue, "kind": form.kind, "referralSource": form.referral_source, "domain": form.domain,
         });
-        let answer = ask(
-            &backend,
-            &viewer,
-            "mutation($i: ReferCaseInput!) { referCase(input: $i) { id } }",
-            json!({ "i": input }),
-        )
-        .await;
+        let answer = submit(&backend, &viewer, "referCase", "id", input).await;
         if answer.errors.is_empty() {
             let id = answer.decode::<Case>("referCase").unwrap_or_default().id;
             return Redirect::to(&format!("/cases/{id}?done=referred")).into_response();
@@ -301,11 +276,7 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
     let mut errors = Errors::default();
     let field = |key: &str| value_of(fields, key).trim().to_owned();
     let on = |key: &str| Some(field(key)).filter(|on| !on.is_empty());
-    let required = |errors: &mut Errors, key: &str, message: &str| {
-        if field(key).is_empty() {
-            errors.add(key, message);
-        }
-    };
+    let required = |errors: &mut Errors, key: &str, message: &str| errors.require(key, &field(key), message);
     let request = match step {
         "accept" => CaseRequest {
             query: "mutation($id: ID!) { acceptCase(id: $id) { id } }",
@@ -580,12 +551,9 @@ async fn case_page<B: Backend>(
 pub async fn show<B: Backend>(
     State(backend): State<B>,
     Path(id): Path<String>,
-    SignedIn { viewer, csrf }: SignedIn,
+    SignedInAs { viewer, csrf, .. }: SignedInAs<Advocates>,
     Query(query): Query<CaseQuery>,
 ) -> Response {
-    if let Some(refused) = only_for(&viewer, &csrf, Action::ReferCase, "advocates") {
-        return refused;
-    }
     let csrf = csrf.as_str();
     let mut errors = Errors::default();
     if let Some(error) = &query.error {
@@ -604,11 +572,8 @@ pub async fn show<B: Backend>(
 pub async fn act<B: Backend>(
     State(backend): State<B>,
     Path((id, step)): Path<(String, String)>,
-    PostedForm { viewer, csrf, form: fields }: PostedForm<Vec<(String, String)>>,
+    PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<Advocates, Vec<(String, String)>>,
 ) -> Response {
-    if let Some(refused) = only_for(&viewer, &csrf, Action::ReferCase, "advocates") {
-        return refused;
-    }
     let csrf = csrf.as_str();
     let errors = match case_request(&step, &id, &fields) {
         Ok(request) => {

@@ -12,7 +12,6 @@ use std::collections::HashMap;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use heard_access::Action;
 use jiff::ToSpan;
 use jiff::civil::Date;
 use maud::{Markup, PreEscaped, html};
@@ -21,9 +20,9 @@ use serde_json::json;
 
 use crate::Backend;
 use crate::backend::{UNDECODABLE, Undecodable, ask};
-use crate::extract::SignedIn;
+use crate::extract::{Commissioners, SignedInAs};
 use crate::forms::{self, Errors};
-use crate::kit::{Connection, only_for, plain};
+use crate::kit::{Connection, figures_table, plain};
 use crate::layout::page;
 
 /// How many quarters the dashboard shows, the current one last.
@@ -548,12 +547,9 @@ fn query_text(quarters: &[Quarter]) -> String {
 /// `GET /dashboard?hub=`.
 pub async fn dashboard<B: Backend>(
     State(backend): State<B>,
-    SignedIn { viewer, csrf }: SignedIn,
+    SignedInAs { viewer, csrf, .. }: SignedInAs<Commissioners>,
     Query(query): Query<DashboardQuery>,
 ) -> Response {
-    if let Some(refused) = only_for(&viewer, &csrf, Action::RecordDecision, "commissioners") {
-        return refused;
-    }
     let hub = query.hub.filter(|hub| !hub.is_empty());
     let quarters = quarters(heard_api::today(), QUARTERS);
     let (Some(first), Some(last)) = (quarters.first(), quarters.last()) else {
@@ -607,69 +603,38 @@ pub async fn dashboard<B: Backend>(
 }
 
 fn themes_table(figures: &Figures) -> Markup {
-    html! {
-        table class="figures" {
-            caption { "Items shared with you, by theme and quarter" }
-            thead { tr { th scope="col" { "Theme" } @for q in &figures.quarters { th scope="col" class="number" { (q.label) } } } }
-            tbody {
-                @for theme in &figures.themes {
-                    tr { th scope="row" { (theme.name) } @for count in &theme.counts { td class="number" { (count_words(*count)) } } }
-                }
-            }
-        }
-    }
+    let heads: Vec<&str> = ["Theme"].into_iter().chain(figures.quarters.iter().map(|q| q.label.as_str())).collect();
+    let rows =
+        figures.themes.iter().map(|theme| (theme.name.clone(), theme.counts.iter().map(|c| count_words(*c)).collect()));
+    figures_table("figures", "Items shared with you, by theme and quarter", &heads, rows)
 }
 
 fn loop_table(figures: &Figures) -> Markup {
-    html! {
-        table class="figures" {
-            caption { "The loop, quarter by quarter" }
-            thead { tr {
-                th scope="col" { "Quarter" }
-                th scope="col" class="number" { "Shared" }
-                th scope="col" class="number" { "Closed" }
-                th scope="col" class="number" { "Loops closed" }
-            } }
-            tbody {
-                @for (quarter, q) in figures.quarters.iter().zip(&figures.by_quarter) {
-                    tr {
-                        th scope="row" { (quarter.label) }
-                        td class="number" { (q.shared.map_or(NOT_SHOWN.to_owned(), |n| n.to_string())) }
-                        td class="number" { (q.closed.map_or(NOT_SHOWN.to_owned(), |n| n.to_string())) }
-                        td class="number" { (percent(q.closure_rate)) }
-                    }
-                }
-            }
-        }
-    }
+    let shown = |count: Option<i64>| count.map_or(NOT_SHOWN.to_owned(), |n| n.to_string());
+    let rows =
+        figures.quarters.iter().zip(&figures.by_quarter).map(|(quarter, q)| {
+            (quarter.label.clone(), vec![shown(q.shared), shown(q.closed), percent(q.closure_rate)])
+        });
+    figures_table("figures", "The loop, quarter by quarter", &["Quarter", "Shared", "Closed", "Loops closed"], rows)
 }
 
 fn response_table(figures: &Figures) -> Markup {
-    html! {
-        table class="figures" {
-            caption { "Median time from sharing to a first response, quarter by quarter" }
-            thead { tr { th scope="col" { "Quarter" } th scope="col" class="number" { "Median" } } }
-            tbody {
-                @for (quarter, q) in figures.quarters.iter().zip(&figures.by_quarter) {
-                    tr { th scope="row" { (quarter.label) } td class="number" { (days(q.median_days)) } }
-                }
-            }
-        }
-    }
+    let rows = figures
+        .quarters
+        .iter()
+        .zip(&figures.by_quarter)
+        .map(|(quarter, q)| (quarter.label.clone(), vec![days(q.median_days)]));
+    figures_table(
+        "figures",
+        "Median time from sharing to a first response, quarter by quarter",
+        &["Quarter", "Median"],
+        rows,
+    )
 }
 
 fn complaints_table(figures: &Figures) -> Markup {
-    html! {
-        table class="figures" {
-            caption { "Complaints by the article of the Bill of Rights" }
-            thead { tr { th scope="col" { "Article" } th scope="col" class="number" { "Complaints" } } }
-            tbody {
-                @for article in &figures.articles {
-                    tr { th scope="row" { (article.label) } td class="number" { (count_words(article.count)) } }
-                }
-            }
-        }
-    }
+    let rows = figures.articles.iter().map(|article| (article.label.clone(), vec![count_words(article.count)]));
+    figures_table("figures", "Complaints by the article of the Bill of Rights", &["Article", "Complaints"], rows)
 }
 
 /// This page's routes.

@@ -9,19 +9,24 @@
 //!   otherwise), someone not logged in is sent to log in, and a form whose `csrf_token` is not
 //!   the session's gets the expired-form answer ([`crate::kit::expired`]) and changes nothing.
 //!
-//! A page for some people only then asks [`crate::kit::only_for`] with a policy action.
+//! - [`SignedInAs`] and [`PostedFormAs`]: the same, for a page for some people only (an
+//!   [`Audience`]: those the policy lets take an action); anyone else gets the "not for you"
+//!   page ([`crate::kit::only_for`]), after the checks above.
+
+use std::marker::PhantomData;
 
 use axum::Form;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
+use heard_access::Action;
 use heard_api::Viewer;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::backend::{Backend, signed_in};
-use crate::kit::{expired, see_login};
+use crate::kit::{expired, only_for, see_login};
 
 /// Whoever is looking: logged in or not. Never refuses.
 pub(crate) struct Visitor {
@@ -109,4 +114,71 @@ impl<B: Backend, T: DeserializeOwned + Send> FromRequest<B> for PostedForm<T> {
 /// axum's `Form` refuses it), and [`Fields`] takes them all, in order.
 fn read<T: DeserializeOwned>(pairs: Vec<(String, String)>) -> Result<T, serde::de::value::Error> {
     T::deserialize(serde::de::value::MapDeserializer::new(pairs.into_iter()))
+}
+
+/// The people a page is for: those the policy lets take [`Audience::ACTION`], who they are in
+/// words ([`Audience::WHOSE`]) for the "This page is for …" page anyone else gets.
+pub(crate) trait Audience: Send + Sync + 'static {
+    const ACTION: Action;
+    const WHOSE: &'static str;
+}
+
+/// Declares each audience: `Name: Action, "who they are"`.
+macro_rules! audiences {
+    ($($name:ident: $action:ident, $whose:literal;)*) => {$(
+        #[doc = concat!("The page is for ", $whose, " (the policy's `", stringify!($action), "`).")]
+        pub(crate) struct $name;
+
+        impl Audience for $name {
+            const ACTION: Action = Action::$action;
+            const WHOSE: &'static str = $whose;
+        }
+    )*};
+}
+
+audiences! {
+    Advocates: ReferCase, "advocates";
+    HubCoordinators: ViewQueue, "hub coordinators";
+    Commissioners: RecordDecision, "commissioners";
+    Administrators: CreateAccount, "administrators";
+    ComplaintRaisers: RaiseComplaint, "hub members, coordinators, advocates and the complaints team";
+}
+
+/// [`SignedIn`], for one of the audience `A` only.
+pub(crate) struct SignedInAs<A> {
+    pub viewer: Viewer,
+    pub csrf: String,
+    audience: PhantomData<A>,
+}
+
+impl<B: Backend, A: Audience> FromRequestParts<B> for SignedInAs<A> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, backend: &B) -> Result<Self, Self::Rejection> {
+        let SignedIn { viewer, csrf } = SignedIn::from_request_parts(parts, backend).await?;
+        if let Some(refused) = only_for(&viewer, &csrf, A::ACTION, A::WHOSE) {
+            return Err(refused);
+        }
+        Ok(SignedInAs { viewer, csrf, audience: PhantomData })
+    }
+}
+
+/// [`PostedForm`], from one of the audience `A` only.
+pub(crate) struct PostedFormAs<A, T = Fields> {
+    pub viewer: Viewer,
+    pub csrf: String,
+    pub form: T,
+    audience: PhantomData<A>,
+}
+
+impl<B: Backend, A: Audience, T: DeserializeOwned + Send> FromRequest<B> for PostedFormAs<A, T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, backend: &B) -> Result<Self, Self::Rejection> {
+        let PostedForm { viewer, csrf, form } = PostedForm::<T>::from_request(request, backend).await?;
+        if let Some(refused) = only_for(&viewer, &csrf, A::ACTION, A::WHOSE) {
+            return Err(refused);
+        }
+        Ok(PostedFormAs { viewer, csrf, form, audience: PhantomData })
+    }
 }

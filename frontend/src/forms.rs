@@ -1,7 +1,10 @@
 //! Form parts that carry their own label, hint and error, and the error summary that links to
 //! each field (announced to screen readers when the page loads with errors).
 
+use heard_api::Viewer;
 use maud::{Markup, html};
+
+use crate::layout::page;
 
 /// An error to show beside a field and in the summary.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,6 +30,23 @@ impl Errors {
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
         self.0.push(FieldError { field: field.to_owned(), message: message.into() });
     }
+
+    /// An answer that must be given: `message` beside `field` when `value` is empty.
+    pub fn require(&mut self, field: &str, value: &str, message: &str) {
+        if value.is_empty() {
+            self.add(field, message);
+        }
+    }
+}
+
+/// A page's title, saying "Error: " first when the form on it has errors.
+pub fn titled(errors: &Errors, title: &str) -> String {
+    if errors.is_empty() { title.to_owned() } else { format!("Error: {title}") }
+}
+
+/// A page with a form: its title [`titled`], and the [`summary`] of the errors before `body`.
+pub fn form_page(viewer: &Viewer, title: &str, csrf: Option<&str>, errors: &Errors, body: Markup) -> Markup {
+    page(viewer, &titled(errors, title), csrf, html! { (summary(errors)) (body) })
 }
 
 /// "There is a problem": at the top of the page, focused and announced, each error a link to

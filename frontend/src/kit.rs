@@ -1,7 +1,8 @@
 //! The helpers every page shares: the answers that are not a page (log in first, an expired
 //! form, a page for other people), reading what GraphQL said (its messages in plain words, its
-//! field names as the page's), and small pieces of text and markup (an address-safe string,
-//! a passage with its matches marked, today's date).
+//! field names as the page's, its connections and `null`s into typed structs), and small pieces
+//! of text and markup (an address-safe string, a passage with its matches marked, a table of
+//! figures, today's date).
 //!
 //! Who may use a page is never decided here by comparing roles: [`may`] and [`only_for`] ask
 //! the one policy (`heard_access::may`) with an action.
@@ -12,7 +13,6 @@ use heard_access::{Action, Resource};
 use heard_api::Viewer;
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::layout::page;
 
@@ -88,17 +88,14 @@ pub(crate) fn plain(message: &str) -> String {
     }
 }
 
-/// A text field of a GraphQL answer, or "" when it is missing or not text.
-pub(crate) fn text<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key].as_str().unwrap_or_default()
-}
-
-/// The nodes of a GraphQL connection (`{ edges { node } }`), in order.
-pub(crate) fn nodes(connection: &Value) -> Vec<Value> {
-    connection["edges"]
-        .as_array()
-        .map(|edges| edges.iter().map(|edge| edge["node"].clone()).collect())
-        .unwrap_or_default()
+/// For `#[serde(deserialize_with)]`: a field GraphQL may answer `null` reads as its default
+/// (a missing name as "").
+pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Option::unwrap_or_default)
 }
 
 /// A GraphQL connection (`{ edges { node } }`), decoded: [`Connection::nodes`] in order.
@@ -127,6 +124,28 @@ impl<T> Connection<T> {
     /// The nodes, in order, borrowed.
     pub fn iter(&self) -> impl Iterator<Item = &T> {
         self.edges.iter().map(|edge| &edge.node)
+    }
+}
+
+/// A table of figures: the first column names each row, the others hold a number each (or
+/// the words standing in for one), under `heads`.
+pub(crate) fn figures_table(
+    class: &str,
+    caption: &str,
+    heads: &[&str],
+    rows: impl IntoIterator<Item = (String, Vec<String>)>,
+) -> Markup {
+    let (first, numbers) = heads.split_first().map_or(("", &[][..]), |(first, rest)| (*first, rest));
+    html! {
+        table class=(class) {
+            caption { (caption) }
+            thead { tr { th scope="col" { (first) } @for head in numbers { th scope="col" class="number" { (head) } } } }
+            tbody {
+                @for (name, cells) in rows {
+                    tr { th scope="row" { (name) } @for cell in &cells { td class="number" { (cell) } } }
+                }
+            }
+        }
     }
 }
 

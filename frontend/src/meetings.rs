@@ -9,11 +9,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::Backend;
-use crate::backend::ask;
+use crate::backend::submit;
 use crate::extract::{PostedForm, SignedIn};
-use crate::forms::{self, Errors, Input};
+use crate::forms::{self, Errors, Input, form_page};
 use crate::kit::{field_id, plain};
-use crate::layout::page;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct MeetingForm {
@@ -29,24 +28,19 @@ pub struct MeetingForm {
 
 fn meeting_page(viewer: &heard_api::Viewer, csrf: &str, form: &MeetingForm, errors: &Errors, done: bool) -> Markup {
     let hubs: Vec<(String, String)> = viewer.actor.hubs.iter().map(|h| (h.clone(), h.replace('-', " "))).collect();
-    page(
-        viewer,
-        if errors.is_empty() { "Record the meeting" } else { "Error: Record the meeting" },
-        Some(csrf),
-        html! {
-            (forms::summary(errors))
-            @if done { div class="notice" role="status" { p { "The meeting is recorded." } } }
-            h1 { "Record the meeting" }
-            form method="post" action="/meetings/new" novalidate {
-                input type="hidden" name="csrf_token" value=(csrf);
-                (forms::select("hub", "Hub", &hubs, &form.hub, errors))
-                (forms::input(Input { id: "held_on", label: "When was it?", kind: "date", value: &form.held_on, hint: Some("For example, 2026-11-23"), autocomplete: None }, errors))
-                (forms::input(Input { id: "attendance", label: "How many people came?", kind: "text", value: &form.attendance, hint: None, autocomplete: Some("off") }, errors))
-                (forms::textarea("minutes", "Minutes (optional)", &form.minutes, Some("They stay in the hub."), errors))
-                button class="button" type="submit" { "Record the meeting" }
-            }
-        },
-    )
+    let body = html! {
+        @if done { div class="notice" role="status" { p { "The meeting is recorded." } } }
+        h1 { "Record the meeting" }
+        form method="post" action="/meetings/new" novalidate {
+            input type="hidden" name="csrf_token" value=(csrf);
+            (forms::select("hub", "Hub", &hubs, &form.hub, errors))
+            (forms::input(Input { id: "held_on", label: "When was it?", kind: "date", value: &form.held_on, hint: Some("For example, 2026-11-23"), autocomplete: None }, errors))
+            (forms::input(Input { id: "attendance", label: "How many people came?", kind: "text", value: &form.attendance, hint: None, autocomplete: Some("off") }, errors))
+            (forms::textarea("minutes", "Minutes (optional)", &form.minutes, Some("They stay in the hub."), errors))
+            button class="button" type="submit" { "Record the meeting" }
+        }
+    };
+    form_page(viewer, "Record the meeting", Some(csrf), errors, body)
 }
 
 /// `GET /meetings/new`.
@@ -70,13 +64,7 @@ pub async fn record<B: Backend>(
     if let Ok(attendance) = attendance {
         let input =
             json!({ "hub": form.hub, "heldOn": form.held_on, "attendance": attendance, "minutes": form.minutes });
-        let answer = ask(
-            &backend,
-            &viewer,
-            "mutation($i: RecordMeetingInput!) { recordMeeting(input: $i) { id } }",
-            json!({ "i": input }),
-        )
-        .await;
+        let answer = submit(&backend, &viewer, "recordMeeting", "id", input).await;
         if answer.errors.is_empty() {
             return meeting_page(
                 &viewer,

@@ -7,7 +7,6 @@
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use heard_access::Action;
 use heard_api::Viewer;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -15,9 +14,9 @@ use serde_json::{Value, json};
 
 use crate::Backend;
 use crate::backend::ask;
-use crate::extract::{Fields, PostedForm, SignedIn};
+use crate::extract::{Fields, HubCoordinators, PostedForm, SignedInAs};
 use crate::forms::{self, Choices, Errors};
-use crate::kit::{Connection, only_for, plain, urlencode};
+use crate::kit::{Connection, plain, urlencode};
 use crate::layout::page;
 
 #[derive(Debug, Default, Deserialize)]
@@ -175,12 +174,9 @@ fn safeguarding_form(csrf: &str, id: &str, hub: &str, coordinators: &[(String, S
 /// `GET /moderation?hub=`.
 pub async fn queue<B: Backend>(
     State(backend): State<B>,
-    SignedIn { viewer, csrf }: SignedIn,
+    SignedInAs { viewer, csrf, .. }: SignedInAs<HubCoordinators>,
     Query(query): Query<QueueQuery>,
 ) -> Response {
-    if let Some(refused) = only_for(&viewer, &csrf, Action::ViewQueue, "hub coordinators") {
-        return refused;
-    }
     let csrf = csrf.as_str();
     let hubs: Vec<String> = viewer.actor.hubs.iter().cloned().collect();
     let hub = query.hub.clone().filter(|hub| hubs.contains(hub)).or_else(|| hubs.first().cloned()).unwrap_or_default();
@@ -281,6 +277,24 @@ pub async fn queue<B: Backend>(
     page(&viewer, title, Some(csrf), body).into_response()
 }
 
+/// Runs an action on an item and goes back to the queue, saying it was `done`, or with the
+/// error beside the item's `field` form (none: the item as a whole).
+async fn act<B: Backend>(
+    backend: &B,
+    viewer: &Viewer,
+    form: &ActionForm,
+    query: &str,
+    variables: Value,
+    done: &str,
+    field: &str,
+) -> Response {
+    let answer = ask(backend, viewer, query, variables).await;
+    match answer.errors.first() {
+        None => back(&form.hub, Ok(done), &form.id),
+        Some((_, _, message)) => back_to(&form.hub, Err(plain(message)), &form.id, field),
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub struct ActionForm {
     #[serde(default)]
@@ -291,33 +305,18 @@ pub struct ActionForm {
     reason: String,
 }
 
-async fn act<B: Backend>(
-    backend: &B,
-    viewer: &Viewer,
-    form: &ActionForm,
-    query: &str,
-    variables: Value,
-    done: &str,
-) -> Response {
-    let answer = ask(backend, viewer, query, variables).await;
-    match answer.errors.first() {
-        None => back(&form.hub, Ok(done), &form.id),
-        Some((_, _, message)) => back(&form.hub, Err(plain(message)), &form.id),
-    }
-}
-
 /// `POST /moderation/share`.
 pub async fn share<B: Backend>(State(backend): State<B>, posted: PostedForm<ActionForm>) -> Response {
     let PostedForm { viewer, form, .. } = posted;
     let query = "mutation($id: ID!) { shareFeedback(id: $id) { id } }";
-    act(&backend, &viewer, &form, query, json!({ "id": form.id }), "shared").await
+    act(&backend, &viewer, &form, query, json!({ "id": form.id }), "shared", "").await
 }
 
 /// `POST /moderation/hold`.
 pub async fn hold<B: Backend>(State(backend): State<B>, posted: PostedForm<ActionForm>) -> Response {
     let PostedForm { viewer, form, .. } = posted;
     let query = "mutation($id: ID!, $r: String!) { holdFeedback(id: $id, reason: $r) { id } }";
-    act(&backend, &viewer, &form, query, json!({ "id": form.id, "r": form.reason }), "held").await
+    act(&backend, &viewer, &form, query, json!({ "id": form.id, "r": form.reason }), "held", "").await
 }
 
 /// `POST /moderation/redact`: the textarea is named after the item, so read it from the fields.
@@ -335,7 +334,7 @@ pub async fn redact<B: Backend>(State(backend): State<B>, posted: PostedForm) ->
         return back(&form.hub, Err("Write the words to take out, one per line".to_owned()), &form.id);
     }
     let query = "mutation($id: ID!, $p: [String!]!) { redactFeedback(id: $id, passages: $p) { id } }";
-    act(&backend, &viewer, &form, query, json!({ "id": form.id, "p": passages }), "redacted").await
+    act(&backend, &viewer, &form, query, json!({ "id": form.id, "p": passages }), "redacted", "").await
 }
 
 /// The consent change a posted form asks for (`consent-{id}`), if it is one the API knows.
@@ -357,7 +356,7 @@ pub async fn consent<B: Backend>(State(backend): State<B>, posted: PostedForm) -
         return back_to(&form.hub, Err("Choose who may see it now".to_owned()), &form.id, "consent");
     };
     let query = "mutation($id: ID!, $c: ConsentChange!) { changeConsent(id: $id, consent: $c) { id } }";
-    act_on(&backend, &viewer, &form, query, json!({ "id": form.id, "c": consent }), "consent", "consent").await
+    act(&backend, &viewer, &form, query, json!({ "id": form.id, "c": consent }), "consent", "consent").await
 }
 
 /// `POST /moderation/safeguarding`: `flagSafeguarding`, to the coordinator chosen.
@@ -370,24 +369,7 @@ pub async fn safeguarding<B: Backend>(State(backend): State<B>, posted: PostedFo
     }
     let query = "mutation($id: ID!, $c: ID!) { flagSafeguarding(id: $id, coordinatorId: $c) }";
     let variables = json!({ "id": form.id, "c": coordinator });
-    act_on(&backend, &viewer, &form, query, variables, "safeguarding", "coordinator").await
-}
-
-/// Like [`act`], with errors beside the item's `field` form.
-async fn act_on<B: Backend>(
-    backend: &B,
-    viewer: &Viewer,
-    form: &ActionForm,
-    query: &str,
-    variables: Value,
-    done: &str,
-    field: &str,
-) -> Response {
-    let answer = ask(backend, viewer, query, variables).await;
-    match answer.errors.first() {
-        None => back(&form.hub, Ok(done), &form.id),
-        Some((_, _, message)) => back_to(&form.hub, Err(plain(message)), &form.id, field),
-    }
+    act(&backend, &viewer, &form, query, variables, "safeguarding", "coordinator").await
 }
 
 /// This page's routes.

@@ -16,9 +16,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::Backend;
-use crate::backend::{ask, ask_request};
+use crate::backend::{ask, ask_request, submit};
 use crate::extract::{Fields, PostedForm, SignedIn, Visitor};
-use crate::forms::{self, Choices, Errors, Input};
+use crate::forms::{self, Choices, Errors, Input, form_page};
 use crate::kit::{Connection, expired, field_id, may, no_store, plain, today, with_cookies};
 use crate::layout::page;
 
@@ -63,6 +63,19 @@ struct Me {
     display_name: Option<String>,
 }
 
+/// A task on the home page: its heading, what it is, the button that starts it and any
+/// further links.
+fn task(id: &str, title: &str, what: Option<&str>, button: Option<(&str, &str)>, links: &[(&str, &str)]) -> Markup {
+    html! {
+        section class="card" aria-labelledby={ (id) "-title" } {
+            h2 id={ (id) "-title" } { (title) }
+            @if let Some(what) = what { p { (what) } }
+            @if let Some((href, label)) = button { p { a class="button" href=(href) { (label) } } }
+            @for (href, label) in links { p { a href=(href) { (label) } } }
+        }
+    }
+}
+
 /// `GET /`: a welcome, and the person's tasks once logged in.
 pub async fn home<B: Backend>(State(backend): State<B>, Visitor { viewer, csrf }: Visitor) -> Markup {
     let csrf = csrf.as_deref();
@@ -99,61 +112,27 @@ pub async fn home<B: Backend>(State(backend): State<B>, Visitor { viewer, csrf }
         html! {
             h1 { "Hello, " (name) }
             @if may(&viewer, Action::LogFeedback) {
-                section class="card" aria-labelledby="log-title" {
-                    h2 id="log-title" { "Log what people said" }
-                    p { "During a forum, a drop-in or a one-to-one: one point per item, in the speaker's own words." }
-                    p { a class="button" href="/feedback/new" { "Log feedback" } }
-                    p { a href="/meetings/new" { "Record a meeting: attendance and minutes" } }
-                }
+                (task("log", "Log what people said", Some("During a forum, a drop-in or a one-to-one: one point per item, in the speaker's own words."), Some(("/feedback/new", "Log feedback")), &[("/meetings/new", "Record a meeting: attendance and minutes")]))
             }
             @if may(&viewer, Action::ViewQueue) {
-                section class="card" aria-labelledby="moderate-title" {
-                    h2 id="moderate-title" { "Moderate before anything leaves the hub" }
-                    p { "Redact what could identify someone, then share or hold each item." }
-                    p { a class="button" href="/moderation" { "Open the moderation queue" } }
-                }
+                (task("moderate", "Moderate before anything leaves the hub", Some("Redact what could identify someone, then share or hold each item."), Some(("/moderation", "Open the moderation queue")), &[]))
             }
             @if may(&viewer, Action::ReferCase) {
-                section class="card" aria-labelledby="cases-title" {
-                    h2 id="cases-title" { "My cases" }
-                    p { "The people you advocate for, one issue at a time." }
-                    p { a class="button" href="/cases" { "Open my cases" } }
-                }
+                (task("cases", "My cases", Some("The people you advocate for, one issue at a time."), Some(("/cases", "Open my cases")), &[]))
             }
             @if may(&viewer, Action::HandleComplaint) {
-                section class="card" aria-labelledby="complaints-title" {
-                    h2 id="complaints-title" { "Complaints" }
-                    p { "Open complaints, the most urgent first, with their working-day clocks." }
-                    p { a class="button" href="/complaints" { "Open the complaints queue" } }
-                }
+                (task("complaints", "Complaints", Some("Open complaints, the most urgent first, with their working-day clocks."), Some(("/complaints", "Open the complaints queue")), &[]))
             }
             @if raises_with_people {
-                section class="card" aria-labelledby="raise-title" {
-                    h2 id="raise-title" { "Raise a complaint" }
-                    p { "Someone feels a service broke the Bill of Rights? Record their complaint with them. It is acknowledged within 3 working days." }
-                    p { a href="/complaints/new" { "Raise a complaint" } }
-                }
+                (task("raise", "Raise a complaint", Some("Someone feels a service broke the Bill of Rights? Record their complaint with them. It is acknowledged within 3 working days."), None, &[("/complaints/new", "Raise a complaint")]))
             }
             @if may(&viewer, Action::AnswerForProvider) {
-                section class="card" aria-labelledby="provider-title" {
-                    h2 id="provider-title" { "Complaints about your service" }
-                    p { "Complaints made about your service under the Bill of Rights, and where each one stands. Who made them is not shown." }
-                    p { a class="button" href="/complaints" { "See the complaints" } }
-                }
+                (task("provider", "Complaints about your service", Some("Complaints made about your service under the Bill of Rights, and where each one stands. Who made them is not shown."), Some(("/complaints", "See the complaints")), &[]))
             }
             @if may(&viewer, Action::RecordDecision) {
-                section class="card" aria-labelledby="dashboard-title" {
-                    h2 id="dashboard-title" { "What people are telling you" }
-                    p { "Feedback by theme over time, how many loops closed, how fast you answered, and complaints by right." }
-                    p { a class="button" href="/dashboard" { "Open the dashboard" } }
-                    p { a href="/shared" { "Answer shared feedback" } }
-                    p { a href="/decisions" { "Decisions and the evidence behind them" } }
-                }
+                (task("dashboard", "What people are telling you", Some("Feedback by theme over time, how many loops closed, how fast you answered, and complaints by right."), Some(("/dashboard", "Open the dashboard")), &[("/shared", "Answer shared feedback"), ("/decisions", "Decisions and the evidence behind them")]))
             }
-            section class="card" aria-labelledby="reports-title" {
-                h2 id="reports-title" { "You said, we did" }
-                p { a href="/reports" { "Build a report of what people said and what was done about it" } }
-            }
+            (task("reports", "You said, we did", None, None, &[("/reports", "Build a report of what people said and what was done about it")]))
         },
     )
 }
@@ -185,21 +164,16 @@ fn login_response<B: Backend>(
 }
 
 fn login_page(viewer: &Viewer, email: &str, token: &str, errors: &Errors) -> Markup {
-    page(
-        viewer,
-        if errors.is_empty() { "Log in" } else { "Error: Log in" },
-        None,
-        html! {
-            (forms::summary(errors))
-            h1 { "Log in" }
-            form method="post" action="/login" novalidate {
-                input type="hidden" name="login_token" value=(token);
-                (forms::input(Input { id: "email", label: "Email address", kind: "email", value: email, hint: None, autocomplete: Some("username") }, errors))
-                (forms::input(Input { id: "password", label: "Password", kind: "password", value: "", hint: None, autocomplete: Some("current-password") }, errors))
-                button class="button" type="submit" { "Log in" }
-            }
-        },
-    )
+    let body = html! {
+        h1 { "Log in" }
+        form method="post" action="/login" novalidate {
+            input type="hidden" name="login_token" value=(token);
+            (forms::input(Input { id: "email", label: "Email address", kind: "email", value: email, hint: None, autocomplete: Some("username") }, errors))
+            (forms::input(Input { id: "password", label: "Password", kind: "password", value: "", hint: None, autocomplete: Some("current-password") }, errors))
+            button class="button" type="submit" { "Log in" }
+        }
+    };
+    form_page(viewer, "Log in", None, errors, body)
 }
 
 /// `GET /login`.
@@ -228,12 +202,8 @@ pub async fn login<B: Backend>(
         return login_response(&backend, StatusCode::FORBIDDEN, &viewer, form.email.trim(), &errors);
     }
     let mut errors = Errors::default();
-    if form.email.trim().is_empty() {
-        errors.add("email", "Enter your email address");
-    }
-    if form.password.is_empty() {
-        errors.add("password", "Enter your password");
-    }
+    errors.require("email", form.email.trim(), "Enter your email address");
+    errors.require("password", &form.password, "Enter your password");
     if errors.is_empty() {
         let mut request =
             Request::new("mutation($e: String!, $p: String!) { login(email: $e, password: $p) { csrfToken } }")
@@ -343,37 +313,31 @@ async fn feedback_page<B: Backend>(
         .filter(|theme| theme.parent.is_some())
         .map(|theme| (theme.id, theme.name))
         .collect();
-    let title = if errors.is_empty() { "Log feedback" } else { "Error: Log feedback" };
-    page(
-        viewer,
-        title,
-        Some(csrf),
-        html! {
-            (forms::summary(errors))
-            @if let Some(logged) = logged {
-                div class="notice" role="status" {
-                    h2 { "Logged" }
-                    p { "“" (logged) "” is saved. Log the next point below." }
-                }
+    let body = html! {
+        @if let Some(logged) = logged {
+            div class="notice" role="status" {
+                h2 { "Logged" }
+                p { "“" (logged) "” is saved. Log the next point below." }
             }
-            h1 { "Log feedback" }
-            p class="lead" { "One point per item, in the speaker's own words." }
-            p { "At the end of a meeting, " a href="/meetings/new" { "record the meeting" } "." }
-            form method="post" action="/feedback/new" novalidate {
-                input type="hidden" name="csrf_token" value=(csrf);
-                (forms::select("hub", "Hub", &hubs, &form.hub, errors))
-                (forms::textarea("text", "What did they say?", &form.text, Some("Write it in their words. Leave out names of other people."), errors))
-                (forms::choices(Choices { id: "channel", legend: "Where was it said?", multiple: false, options: pairs(&CHANNELS), chosen: vec![form.channel.clone()], hint: None }, errors))
-                (forms::input(Input { id: "about", label: "Which service is it about? (optional)", kind: "text", value: &form.about, hint: Some("For example: the pharmacy in Bognor, or Addaction"), autocomplete: None }, errors))
-                (forms::choices(Choices { id: "themes", legend: "Themes (optional)", multiple: true, options: themes, chosen: form.themes.clone(), hint: Some("Choose any that fit.") }, errors))
-                (forms::choices(Choices { id: "speaker", legend: "Who said it?", multiple: false, options: pairs(&SPEAKERS), chosen: vec![form.speaker.clone()], hint: None }, errors))
-                (forms::input(Input { id: "speaker_name", label: "Their chosen name (only for a chosen or own name)", kind: "text", value: &form.speaker_name, hint: Some("Only this hub ever sees it."), autocomplete: Some("off") }, errors))
-                (forms::choices(Choices { id: "consent", legend: "Who did they agree can see it?", multiple: false, options: pairs(&CONSENTS), chosen: vec![form.consent.clone()], hint: Some("Ask them. If you are not sure, choose only this hub.") }, errors))
-                (forms::input(Input { id: "said_on", label: "When was it said?", kind: "date", value: &form.said_on, hint: Some("For example, 2026-11-23"), autocomplete: None }, errors))
-                button class="button" type="submit" { "Save and log another" }
-            }
-        },
-    )
+        }
+        h1 { "Log feedback" }
+        p class="lead" { "One point per item, in the speaker's own words." }
+        p { "At the end of a meeting, " a href="/meetings/new" { "record the meeting" } "." }
+        form method="post" action="/feedback/new" novalidate {
+            input type="hidden" name="csrf_token" value=(csrf);
+            (forms::select("hub", "Hub", &hubs, &form.hub, errors))
+            (forms::textarea("text", "What did they say?", &form.text, Some("Write it in their words. Leave out names of other people."), errors))
+            (forms::choices(Choices { id: "channel", legend: "Where was it said?", multiple: false, options: pairs(&CHANNELS), chosen: vec![form.channel.clone()], hint: None }, errors))
+            (forms::input(Input { id: "about", label: "Which service is it about? (optional)", kind: "text", value: &form.about, hint: Some("For example: the pharmacy in Bognor, or Addaction"), autocomplete: None }, errors))
+            (forms::choices(Choices { id: "themes", legend: "Themes (optional)", multiple: true, options: themes, chosen: form.themes.clone(), hint: Some("Choose any that fit.") }, errors))
+            (forms::choices(Choices { id: "speaker", legend: "Who said it?", multiple: false, options: pairs(&SPEAKERS), chosen: vec![form.speaker.clone()], hint: None }, errors))
+            (forms::input(Input { id: "speaker_name", label: "Their chosen name (only for a chosen or own name)", kind: "text", value: &form.speaker_name, hint: Some("Only this hub ever sees it."), autocomplete: Some("off") }, errors))
+            (forms::choices(Choices { id: "consent", legend: "Who did they agree can see it?", multiple: false, options: pairs(&CONSENTS), chosen: vec![form.consent.clone()], hint: Some("Ask them. If you are not sure, choose only this hub.") }, errors))
+            (forms::input(Input { id: "said_on", label: "When was it said?", kind: "date", value: &form.said_on, hint: Some("For example, 2026-11-23"), autocomplete: None }, errors))
+            button class="button" type="submit" { "Save and log another" }
+        }
+    };
+    form_page(viewer, "Log feedback", Some(csrf), errors, body)
 }
 
 /// `GET /feedback/new`: the form, ready for a meeting.
@@ -389,18 +353,10 @@ pub async fn log_feedback<B: Backend>(State(backend): State<B>, posted: PostedFo
     let csrf = csrf.as_str();
     let form = FeedbackForm::from_fields(&fields);
     let mut errors = Errors::default();
-    if form.text.trim().is_empty() {
-        errors.add("text", "Write what they said");
-    }
-    if form.channel.is_empty() {
-        errors.add("channel", "Choose where it was said");
-    }
-    if form.speaker.is_empty() {
-        errors.add("speaker", "Choose who said it");
-    }
-    if form.consent.is_empty() {
-        errors.add("consent", "Choose who they agreed can see it");
-    }
+    errors.require("text", form.text.trim(), "Write what they said");
+    errors.require("channel", &form.channel, "Choose where it was said");
+    errors.require("speaker", &form.speaker, "Choose who said it");
+    errors.require("consent", &form.consent, "Choose who they agreed can see it");
     if errors.is_empty() {
         let input = json!({
             "hub": form.hub, "text": form.text, "channel": form.channel, "themes": form.themes,
@@ -408,13 +364,7 @@ pub async fn log_feedback<B: Backend>(State(backend): State<B>, posted: PostedFo
             "consent": form.consent, "saidOn": form.said_on,
             "about": Some(form.about.trim()).filter(|a| !a.is_empty()),
         });
-        let answer = ask(
-            &backend,
-            &viewer,
-            "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id text } }",
-            json!({ "i": input }),
-        )
-        .await;
+        let answer = submit(&backend, &viewer, "logFeedback", "id text", input).await;
         if answer.errors.is_empty() {
             let logged = answer.decode::<Logged>("logFeedback").unwrap_or_default();
             let short: String = logged.text.chars().take(80).collect();

@@ -6,16 +6,15 @@
 
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use heard_access::Action;
 use maud::html;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::Backend;
 use crate::backend::ask;
-use crate::extract::{PostedForm, SignedIn};
+use crate::extract::{HubCoordinators, PostedForm, SignedInAs};
 use crate::forms::{self, Errors};
-use crate::kit::{Connection, only_for, plain, urlencode};
+use crate::kit::{Connection, plain, urlencode};
 use crate::layout::page;
 
 #[derive(Debug, Default, Deserialize)]
@@ -56,12 +55,9 @@ fn answered_words(item: &Item) -> String {
 /// `GET /report-back`.
 pub async fn list<B: Backend>(
     State(backend): State<B>,
-    SignedIn { viewer, csrf }: SignedIn,
+    SignedInAs { viewer, csrf, .. }: SignedInAs<HubCoordinators>,
     Query(query): Query<ReportBackQuery>,
 ) -> Response {
-    if let Some(refused) = only_for(&viewer, &csrf, Action::ViewQueue, "hub coordinators") {
-        return refused;
-    }
     let csrf = csrf.as_str();
     let mut items: Vec<Item> = Vec::new();
     for state in ["ACKNOWLEDGED", "NOT_ACTED_ON", "LINKED_TO_DECISION", "DECISION_DONE"] {

@@ -19,10 +19,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
-use crate::backend::ask;
+use crate::backend::{UNDECODABLE, Undecodable, ask};
 use crate::extract::Visitor;
-use crate::forms::{self, Choices, Errors, Input};
-use crate::kit::{plain, text, urlencode};
+use crate::forms::{self, Choices, Errors, Input, form_page};
+use crate::kit::{Connection, figures_table, plain, urlencode};
 use crate::layout::page;
 
 /// Where the printable report lives.
@@ -202,6 +202,36 @@ struct Reference {
     providers: Vec<(String, String)>,
     /// (id, name, parent id); only themes with a parent are given to items.
     themes: Vec<(String, String, Option<String>)>,
+    /// Whether GraphQL's answer could not be read (there is then nothing to choose from).
+    unreadable: bool,
+}
+
+/// The reference data as GraphQL answers it.
+#[derive(Debug, Default, Deserialize)]
+struct ReferenceAnswer {
+    hubs: Option<Connection<Hub>>,
+    providers: Option<Connection<Named>>,
+    themes: Option<Vec<Theme>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Hub {
+    id: String,
+    name: String,
+    kind: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Named {
+    id: String,
+    name: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Theme {
+    id: String,
+    name: String,
+    parent: Option<String>,
 }
 
 impl Reference {
@@ -215,31 +245,25 @@ impl Reference {
             json!({}),
         )
         .await;
-        Reference::from_json(&answer.data)
+        match answer.read::<ReferenceAnswer>("report reference") {
+            Ok(data) => Reference::from_answer(data),
+            Err(Undecodable) => Reference { unreadable: true, ..Reference::default() },
+        }
     }
 
-    fn from_json(data: &Value) -> Reference {
-        let text = |value: &Value, key: &str| value[key].as_str().unwrap_or_default().to_owned();
-        let nodes = |value: &Value| -> Vec<Value> {
-            value["edges"].as_array().map(|edges| edges.iter().map(|e| e["node"].clone()).collect()).unwrap_or_default()
-        };
-        let mut hubs: Vec<(String, String, bool)> = nodes(&data["hubs"])
-            .iter()
-            .map(|hub| (text(hub, "id"), text(hub, "name"), hub["kind"] == "FORUM"))
+    fn from_answer(data: ReferenceAnswer) -> Reference {
+        let mut hubs: Vec<(String, String, bool)> = data
+            .hubs
+            .unwrap_or_default()
+            .nodes()
+            .into_iter()
+            .map(|hub| (hub.id, hub.name, hub.kind == "FORUM"))
             .collect();
         // Local hubs first, then the Forum they belong to.
         hubs.sort_by(|a, b| (a.2, &a.1).cmp(&(b.2, &b.1)));
-        let providers = nodes(&data["providers"]).iter().map(|p| (text(p, "id"), text(p, "name"))).collect();
-        let themes = data["themes"]
-            .as_array()
-            .map(|themes| {
-                themes
-                    .iter()
-                    .map(|t| (text(t, "id"), text(t, "name"), t["parent"].as_str().map(str::to_owned)))
-                    .collect()
-            })
-            .unwrap_or_default();
-        Reference { hubs, providers, themes }
+        let providers = data.providers.unwrap_or_default().nodes().into_iter().map(|p| (p.id, p.name)).collect();
+        let themes = data.themes.unwrap_or_default().into_iter().map(|t| (t.id, t.name, t.parent)).collect();
+        Reference { hubs, providers, themes, unreadable: false }
     }
 
     fn hub(&self, id: &str) -> Option<&str> {
@@ -492,43 +516,38 @@ fn builder_page(
     let period = if form.period.is_empty() { Period::LastQuarter.value().to_owned() } else { form.period.clone() };
     let public = if form.public.is_empty() { "false".to_owned() } else { form.public.clone() };
     let signed_in = viewer.actor.is_authenticated();
-    page(
-        viewer,
-        if errors.is_empty() { "Build a report" } else { "Error: Build a report" },
-        csrf,
-        html! {
-            (forms::summary(errors))
-            h1 { "Build a “you said, we did” report" }
-            p class="lead" { "Choose whose feedback and when it was said. The report opens as a page you can print, or download as a spreadsheet (CSV)." }
-            form method="get" action="/reports" novalidate {
-                input type="hidden" name="open" value="yes";
-                (grouped_select("hub", "Hub or the Forum", "What people said at one hub, or at the county Forum.", &hubs, &form.hub, errors))
-                (grouped_select("provider", "Which service it was about", "A treatment service, pharmacy, GP or housing provider.", &providers, &form.provider, errors))
-                (grouped_select("theme", "Theme", "What it was about.", &themes, &form.theme, errors))
-                (forms::choices(Choices { id: "period", legend: "When was it said?", multiple: false, options: periods, chosen: vec![period], hint: Some("Quarters start in January, April, July and October.") }, errors))
-                fieldset class="date-range" {
-                    legend { "Dates I choose" }
-                    p class="hint" { "Only if you chose “Dates I choose” above. Leave one empty for no start or no end." }
-                    (forms::input(Input { id: "from", label: "From", kind: "date", value: &form.from, hint: Some("For example, 2026-07-01"), autocomplete: None }, errors))
-                    (forms::input(Input { id: "to", label: "To (this day included)", kind: "date", value: &form.to, hint: Some("For example, 2026-09-30"), autocomplete: None }, errors))
-                }
-                @if signed_in {
-                    (forms::choices(Choices {
-                        id: "public",
-                        legend: "Who is it for?",
-                        multiple: false,
-                        options: vec![
-                            ("false".to_owned(), "Commissioners and hubs: everything you may see".to_owned()),
-                            ("true".to_owned(), "Anyone: only what people agreed to publish".to_owned()),
-                        ],
-                        chosen: vec![public],
-                        hint: Some("Choose “Anyone” for a paper to hand out or put on a website."),
-                    }, errors))
-                }
-                button class="button" type="submit" { "Open the report" }
+    let body = html! {
+        h1 { "Build a “you said, we did” report" }
+        p class="lead" { "Choose whose feedback and when it was said. The report opens as a page you can print, or download as a spreadsheet (CSV)." }
+        form method="get" action="/reports" novalidate {
+            input type="hidden" name="open" value="yes";
+            (grouped_select("hub", "Hub or the Forum", "What people said at one hub, or at the county Forum.", &hubs, &form.hub, errors))
+            (grouped_select("provider", "Which service it was about", "A treatment service, pharmacy, GP or housing provider.", &providers, &form.provider, errors))
+            (grouped_select("theme", "Theme", "What it was about.", &themes, &form.theme, errors))
+            (forms::choices(Choices { id: "period", legend: "When was it said?", multiple: false, options: periods, chosen: vec![period], hint: Some("Quarters start in January, April, July and October.") }, errors))
+            fieldset class="date-range" {
+                legend { "Dates I choose" }
+                p class="hint" { "Only if you chose “Dates I choose” above. Leave one empty for no start or no end." }
+                (forms::input(Input { id: "from", label: "From", kind: "date", value: &form.from, hint: Some("For example, 2026-07-01"), autocomplete: None }, errors))
+                (forms::input(Input { id: "to", label: "To (this day included)", kind: "date", value: &form.to, hint: Some("For example, 2026-09-30"), autocomplete: None }, errors))
             }
-        },
-    )
+            @if signed_in {
+                (forms::choices(Choices {
+                    id: "public",
+                    legend: "Who is it for?",
+                    multiple: false,
+                    options: vec![
+                        ("false".to_owned(), "Commissioners and hubs: everything you may see".to_owned()),
+                        ("true".to_owned(), "Anyone: only what people agreed to publish".to_owned()),
+                    ],
+                    chosen: vec![public],
+                    hint: Some("Choose “Anyone” for a paper to hand out or put on a website."),
+                }, errors))
+            }
+            button class="button" type="submit" { "Open the report" }
+        }
+    };
+    form_page(viewer, "Build a report", csrf, errors, body)
 }
 
 /// `GET /reports`: the builder. Submitted, it opens the report, or comes back with errors
@@ -539,8 +558,12 @@ async fn builder<B: Backend>(
     Query(form): Query<BuilderForm>,
 ) -> Response {
     let reference = Reference::ask(&backend, &viewer).await;
-    if form.open.is_empty() {
-        return builder_page(&viewer, csrf.as_deref(), &form, &Errors::default(), &reference).into_response();
+    if form.open.is_empty() || reference.unreadable {
+        let mut errors = Errors::default();
+        if reference.unreadable {
+            errors.add("", UNDECODABLE.to_owned());
+        }
+        return builder_page(&viewer, csrf.as_deref(), &form, &errors, &reference).into_response();
     }
     match form.check(today(), &reference) {
         Ok(mut scope) => {
@@ -567,16 +590,16 @@ fn cannot(viewer: &Viewer, csrf: Option<&str>, status: StatusCode, message: &str
 
 /// Counts of 1 to 4 are not given, nor any that would let one be worked out, so that nobody
 /// can be recognised (a count not shown may be 5 or more).
-fn count(value: &Value) -> String {
-    value.as_u64().map_or_else(|| "not shown".to_owned(), |n| n.to_string())
+fn count(value: Option<u64>) -> String {
+    value.map_or_else(|| "not shown".to_owned(), |n| n.to_string())
 }
 
-fn percent(value: &Value) -> String {
-    value.as_f64().map_or_else(|| "not enough items to say".to_owned(), |rate| format!("{:.0}%", rate * 100.0))
+fn percent(value: Option<f64>) -> String {
+    value.map_or_else(|| "not enough items to say".to_owned(), |rate| format!("{:.0}%", rate * 100.0))
 }
 
-fn working_days(value: &Value) -> String {
-    match value.as_f64() {
+fn working_days(value: Option<f64>) -> String {
+    match value {
         None => "not enough items to say".to_owned(),
         Some(days) if days < 0.05 => "the same working day".to_owned(),
         Some(days) if (days - 1.0).abs() < 0.05 => "1 working day".to_owned(),
@@ -592,13 +615,12 @@ fn figure(label: &str, value: String) -> Markup {
 }
 
 /// `IN_PROGRESS` → `in progress`.
-fn words(value: &Value) -> String {
-    value.as_str().unwrap_or_default().replace('_', " ").to_lowercase()
+fn words(value: &str) -> String {
+    value.replace('_', " ").to_lowercase()
 }
 
 /// A day from GraphQL (`2026-11-23`) in words, or as it came if it is not one.
-fn day_text(value: &Value) -> String {
-    let text = value.as_str().unwrap_or_default();
+fn day_text(text: &str) -> String {
     text.parse::<Date>().map(day_words).unwrap_or_else(|_| text.to_owned())
 }
 
@@ -609,19 +631,99 @@ const REPORT_QUERY: &str = "query($s: ReportScopeInput!, $p: Boolean!) { youSaid
       progress { percent note on } milestones { title due metOn } outcomeReviews { on summary } } \
     notActedOn { item text reason on } } }";
 
+/// The report as GraphQL answers it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReportAnswer {
+    you_said_we_did: Option<Report>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Report {
+    public: bool,
+    position: u64,
+    chain_head: String,
+    shared_items: Option<u64>,
+    closed_items: Option<u64>,
+    loop_closure_rate: Option<f64>,
+    median_working_days_to_first_response: Option<f64>,
+    said: Vec<ThemeCount>,
+    representative_items: Vec<ReportItem>,
+    decisions: Vec<ReportDecision>,
+    not_acted_on: Vec<NotActedOn>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ThemeCount {
+    name: String,
+    count: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReportItem {
+    hub: String,
+    themes: Vec<String>,
+    text: String,
+    said_on: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReportDecision {
+    title: String,
+    service_area: String,
+    decided_by: String,
+    decision_date: String,
+    status: String,
+    ladder_rung: u8,
+    ladder_name: Option<String>,
+    involvement: String,
+    progress: Option<Progress>,
+    milestones: Vec<Milestone>,
+    outcome_reviews: Vec<OutcomeReview>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Progress {
+    percent: u8,
+    note: String,
+    on: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Milestone {
+    title: String,
+    due: String,
+    met_on: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct OutcomeReview {
+    on: String,
+    summary: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct NotActedOn {
+    text: Option<String>,
+    reason: String,
+    on: String,
+}
+
 /// The report as a page: on screen with its actions, on paper as a board paper.
 fn report_page(
     viewer: &Viewer,
     csrf: Option<&str>,
     scope: &Scope,
     reference: &Reference,
-    report: &Value,
+    report: &Report,
     change: bool,
 ) -> Markup {
     let title = reference.title(scope);
-    let public = report["public"] == true;
-    let empty = Vec::new();
-    let list = |key: &str| report[key].as_array().unwrap_or(&empty);
+    let public = report.public;
     let body = html! {
         p class="report-kicker" { @if public { "Public version: only what people agreed to publish" } @else { "For commissioners and hubs" } }
         h1 { "You said, we did: " (title) }
@@ -635,38 +737,30 @@ fn report_page(
         section aria-labelledby="summary" {
             h2 id="summary" { "Summary" }
             dl class="report-figures" {
-                (figure("Items shared with commissioners", count(&report["sharedItems"])))
-                (figure("Items that reached a decision or a reasoned answer", count(&report["closedItems"])))
-                (figure("Loop closed", percent(&report["loopClosureRate"])))
-                (figure("Time to a first response (median)", working_days(&report["medianWorkingDaysToFirstResponse"])))
+                (figure("Items shared with commissioners", count(report.shared_items)))
+                (figure("Items that reached a decision or a reasoned answer", count(report.closed_items)))
+                (figure("Loop closed", percent(report.loop_closure_rate)))
+                (figure("Time to a first response (median)", working_days(report.median_working_days_to_first_response)))
             }
         }
         section aria-labelledby="said" {
             h2 id="said" { "You said" }
-            @if list("said").is_empty() {
+            @if report.said.is_empty() {
                 p { "Nothing has been shared for this report yet." }
             } @else {
-                table class="report-table" {
-                    caption { "Items by theme" }
-                    thead { tr { th scope="col" { "Theme" } th scope="col" class="number" { "Items" } } }
-                    tbody {
-                        @for theme in list("said") {
-                            tr { th scope="row" { (text(theme, "name")) } td class="number" { (count(&theme["count"])) } }
-                        }
-                    }
-                }
+                (figures_table("report-table", "Items by theme", &["Theme", "Items"], report.said.iter().map(|theme| (theme.name.clone(), vec![count(theme.count)]))))
                 p class="hint" { "Counts from 1 to 4 are not shown, nor any count that would let one be worked out, so that nobody can be recognised." }
             }
-            @if !list("representativeItems").is_empty() {
+            @if !report.representative_items.is_empty() {
                 h3 { "In people's own words" }
                 ul class="quotes" {
-                    @for item in list("representativeItems") {
+                    @for item in &report.representative_items {
                         li {
-                            blockquote { p { (text(item, "text")) } }
+                            blockquote { p { (item.text) } }
                             p class="meta" {
-                                @if scope.hub.is_none() { (reference.hub(text(item, "hub")).unwrap_or(text(item, "hub"))) " · " }
-                                (item["themes"].as_array().map(|themes| themes.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")).unwrap_or_default())
-                                @if !item["saidOn"].is_null() { " · said " (day_text(&item["saidOn"])) }
+                                @if scope.hub.is_none() { (reference.hub(&item.hub).unwrap_or(&item.hub)) " · " }
+                                (item.themes.join(", "))
+                                @if let Some(said_on) = &item.said_on { " · said " (day_text(said_on)) }
                             }
                         }
                     }
@@ -675,59 +769,59 @@ fn report_page(
         }
         section aria-labelledby="did" {
             h2 id="did" { "We did" }
-            @if list("decisions").is_empty() {
+            @if report.decisions.is_empty() {
                 p { "No decision has been linked to this feedback yet." }
             }
-            @for decision in list("decisions") {
+            @for decision in &report.decisions {
                 article class="decision" {
-                    h3 { (text(decision, "title")) }
+                    h3 { (decision.title) }
                     dl class="summary-list" {
-                        div { dt { "Where it stands" } dd { (words(&decision["status"])) } }
-                        div { dt { "Decided by" } dd { (text(decision, "decidedBy")) " on " (day_text(&decision["decisionDate"])) } }
-                        div { dt { "Service area" } dd { (text(decision, "serviceArea")) } }
+                        div { dt { "Where it stands" } dd { (words(&decision.status)) } }
+                        div { dt { "Decided by" } dd { (decision.decided_by) " on " (day_text(&decision.decision_date)) } }
+                        div { dt { "Service area" } dd { (decision.service_area) } }
                         div {
                             dt { "How people who use services were involved" }
                             dd {
-                                (text(decision, "involvement"))
-                                " (rung " (decision["ladderRung"]) " of 8 on the ladder of participation"
-                                @if let Some(name) = decision["ladderName"].as_str() { ": " (name) }
+                                (decision.involvement)
+                                " (rung " (decision.ladder_rung) " of 8 on the ladder of participation"
+                                @if let Some(name) = &decision.ladder_name { ": " (name) }
                                 ")"
                             }
                         }
-                        @if let Some(progress) = decision["progress"].as_object() {
+                        @if let Some(progress) = &decision.progress {
                             div {
                                 dt { "Progress" }
                                 dd {
-                                    (progress.get("percent").cloned().unwrap_or_default()) "% on " (day_text(progress.get("on").unwrap_or(&Value::Null)))
-                                    @if let Some(note) = progress.get("note").and_then(Value::as_str).filter(|note| !note.is_empty()) { ": " (note) }
+                                    (progress.percent) "% on " (day_text(&progress.on))
+                                    @if !progress.note.is_empty() { ": " (progress.note) }
                                 }
                             }
                         }
-                        @for milestone in decision["milestones"].as_array().unwrap_or(&empty) {
+                        @for milestone in &decision.milestones {
                             div {
                                 dt { "Milestone" }
                                 dd {
-                                    (text(milestone, "title")) " ("
-                                    @if milestone["metOn"].is_null() { "due " (day_text(&milestone["due"])) } @else { "met " (day_text(&milestone["metOn"])) }
+                                    (milestone.title) " ("
+                                    @match &milestone.met_on { None => { "due " (day_text(&milestone.due)) }, Some(met_on) => { "met " (day_text(met_on)) } }
                                     ")"
                                 }
                             }
                         }
-                        @if let Some(review) = decision["outcomeReviews"].as_array().and_then(|reviews| reviews.last()) {
-                            div { dt { "What came of it (reviewed " (day_text(&review["on"])) ")" } dd { (text(review, "summary")) } }
+                        @if let Some(review) = decision.outcome_reviews.last() {
+                            div { dt { "What came of it (reviewed " (day_text(&review.on)) ")" } dd { (review.summary) } }
                         }
                     }
                 }
             }
         }
-        @if !list("notActedOn").is_empty() {
+        @if !report.not_acted_on.is_empty() {
             section aria-labelledby="not-acted-on" {
                 h2 id="not-acted-on" { "Not acted on, and why" }
                 ul class="quotes" {
-                    @for answer in list("notActedOn") {
+                    @for answer in &report.not_acted_on {
                         li {
-                            @if let Some(words) = answer["text"].as_str() { blockquote { p { (words) } } }
-                            p { strong { "Answer (" (day_text(&answer["on"])) "): " } (text(answer, "reason")) }
+                            @if let Some(words) = &answer.text { blockquote { p { (words) } } }
+                            p { strong { "Answer (" (day_text(&answer.on)) "): " } (answer.reason) }
                         }
                     }
                 }
@@ -736,9 +830,9 @@ fn report_page(
         section class="report-proof" aria-labelledby="proof" {
             h2 id="proof" { "Checking this report" }
             p {
-                "Made at position " (report["position"]) " of Heard's event log, whose chain head there is "
-                code { (text(report, "chainHead")) } ". Anyone holding a copy of the log can confirm later that the evidence behind this report was not rewritten: "
-                code { "heard verify --at " (report["position"]) } "."
+                "Made at position " (report.position) " of Heard's event log, whose chain head there is "
+                code { (report.chain_head) } ". Anyone holding a copy of the log can confirm later that the evidence behind this report was not rewritten: "
+                code { "heard verify --at " (report.position) } "."
             }
         }
         script src="/assets/reports.js" defer {}
@@ -746,21 +840,37 @@ fn report_page(
     page(viewer, &format!("You said, we did: {title}"), csrf, body)
 }
 
-/// Asks for the report (as nobody in particular for the public version) and renders it.
+/// Checks that the scope names hubs, providers and themes there are (as `reference_asker` sees
+/// them), then asks for the report (as nobody in particular for the public version) and
+/// renders it.
 async fn answer_report<B: Backend>(
     backend: &B,
     viewer: &Viewer,
+    reference_asker: &Viewer,
     csrf: Option<&str>,
     scope: &Scope,
-    reference: &Reference,
     change: bool,
 ) -> Response {
+    let reference = Reference::ask(backend, reference_asker).await;
+    if reference.unreadable {
+        return cannot(viewer, csrf, StatusCode::INTERNAL_SERVER_ERROR, UNDECODABLE);
+    }
+    if let Some((_, message)) = reference.unknown(scope) {
+        return cannot(viewer, csrf, StatusCode::NOT_FOUND, &message);
+    }
     let asker = if scope.public { Viewer::anonymous() } else { viewer.clone() };
     let answer = ask(backend, &asker, REPORT_QUERY, json!({ "s": scope.input(), "p": scope.public })).await;
     if let Some((_, _, message)) = answer.errors.first() {
         return cannot(viewer, csrf, StatusCode::BAD_REQUEST, &plain(message));
     }
-    report_page(viewer, csrf, scope, reference, &answer.data["youSaidWeDid"], change).into_response()
+    match answer.read::<ReportAnswer>("youSaidWeDid") {
+        Ok(ReportAnswer { you_said_we_did: Some(report) }) => {
+            report_page(viewer, csrf, scope, &reference, &report, change).into_response()
+        }
+        Ok(ReportAnswer { you_said_we_did: None }) | Err(Undecodable) => {
+            cannot(viewer, csrf, StatusCode::INTERNAL_SERVER_ERROR, UNDECODABLE)
+        }
+    }
 }
 
 /// `GET /reports/you-said-we-did?hub=&provider=&theme=&from=&to=&public=`: the printable report.
@@ -785,11 +895,7 @@ async fn report<B: Backend>(
         Err(message) => return cannot(&viewer, csrf, StatusCode::BAD_REQUEST, &message),
     };
     scope.public |= !viewer.actor.is_authenticated();
-    let reference = Reference::ask(&backend, &viewer).await;
-    if let Some((_, message)) = reference.unknown(&scope) {
-        return cannot(&viewer, csrf, StatusCode::NOT_FOUND, &message);
-    }
-    answer_report(&backend, &viewer, csrf, &scope, &reference, true).await
+    answer_report(&backend, &viewer, &viewer, csrf, &scope, true).await
 }
 
 /// `GET /public/you-said-we-did/{hub}`: a hub's published page, no login needed.
@@ -800,11 +906,7 @@ async fn public_hub<B: Backend>(
 ) -> Response {
     let csrf = csrf.as_deref();
     let scope = Scope { hub: Some(hub), public: true, ..Scope::default() };
-    let reference = Reference::ask(&backend, &Viewer::anonymous()).await;
-    if let Some((_, message)) = reference.unknown(&scope) {
-        return cannot(&viewer, csrf, StatusCode::NOT_FOUND, &message);
-    }
-    answer_report(&backend, &viewer, csrf, &scope, &reference, false).await
+    answer_report(&backend, &viewer, &Viewer::anonymous(), csrf, &scope, false).await
 }
 
 /// This page's routes.
@@ -835,6 +937,7 @@ mod tests {
                 ("getting-help".into(), "Getting help".into(), None),
                 ("opening-hours".into(), "Opening hours".into(), Some("getting-help".into())),
             ],
+            unreadable: false,
         }
     }
 
@@ -954,14 +1057,14 @@ mod tests {
 
     #[test]
     fn small_counts_are_not_given_and_missing_figures_are_said_plainly() {
-        assert_eq!(count(&json!(7)), "7");
-        assert_eq!(count(&Value::Null), "not shown", "a hidden count may be 5 or more (issue #13)");
-        assert_eq!(percent(&json!(0.857)), "86%");
-        assert_eq!(working_days(&json!(0.0)), "the same working day");
-        assert_eq!(working_days(&json!(1.0)), "1 working day");
-        assert_eq!(working_days(&json!(3.0)), "3 working days");
-        assert_eq!(working_days(&json!(2.26)), "2.3 working days");
-        assert_eq!(working_days(&Value::Null), "not enough items to say");
+        assert_eq!(count(Some(7)), "7");
+        assert_eq!(count(None), "not shown", "a hidden count may be 5 or more (issue #13)");
+        assert_eq!(percent(Some(0.857)), "86%");
+        assert_eq!(working_days(Some(0.0)), "the same working day");
+        assert_eq!(working_days(Some(1.0)), "1 working day");
+        assert_eq!(working_days(Some(3.0)), "3 working days");
+        assert_eq!(working_days(Some(2.26)), "2.3 working days");
+        assert_eq!(working_days(None), "not enough items to say");
     }
 
     #[test]
@@ -971,7 +1074,8 @@ mod tests {
             { "node": { "id": "crawley", "name": "Crawley", "kind": "HUB" } },
             { "node": { "id": "arun", "name": "Arun", "kind": "HUB" } },
         ] } });
-        let hubs: Vec<String> = Reference::from_json(&data).hubs.into_iter().map(|hub| hub.0).collect();
+        let data = serde_json::from_value(data).unwrap();
+        let hubs: Vec<String> = Reference::from_answer(data).hubs.into_iter().map(|hub| hub.0).collect();
         assert_eq!(hubs, ["arun", "crawley", "west-sussex-forum"]);
     }
 }

@@ -5,7 +5,6 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use heard_access::Action;
 use heard_api::Viewer;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -13,9 +12,9 @@ use serde_json::{Value, json};
 
 use crate::Backend;
 use crate::backend::ask;
-use crate::extract::{PostedForm, SignedIn};
+use crate::extract::{Commissioners, PostedFormAs, SignedInAs};
 use crate::forms::{self, Errors, value_of};
-use crate::kit::{Connection, only_for, plain, urlencode};
+use crate::kit::{Connection, plain, urlencode};
 use crate::layout::page;
 
 /// Items on one page.
@@ -267,12 +266,9 @@ fn item_card(
 /// `GET /shared?state=new|acknowledged&before=`.
 pub async fn list<B: Backend>(
     State(backend): State<B>,
-    SignedIn { viewer, csrf }: SignedIn,
+    SignedInAs { viewer, csrf, .. }: SignedInAs<Commissioners>,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    if let Some(refused) = only_for(&viewer, &csrf, Action::RecordDecision, "commissioners") {
-        return refused;
-    }
     let view = View { state: query.state, before: query.before, done: query.done, ..View::default() };
     list_page(&backend, &viewer, &csrf, &view).await
 }
@@ -328,11 +324,8 @@ pub(crate) fn field_for(action: &str, api_field: Option<&str>, item: &str) -> St
 pub async fn act<B: Backend>(
     State(backend): State<B>,
     Path(action): Path<String>,
-    PostedForm { viewer, csrf, form: pairs }: PostedForm<Vec<(String, String)>>,
+    PostedFormAs { viewer, csrf, form: pairs, .. }: PostedFormAs<Commissioners, Vec<(String, String)>>,
 ) -> Response {
-    if let Some(refused) = only_for(&viewer, &csrf, Action::RecordDecision, "commissioners") {
-        return refused;
-    }
     if !["acknowledge", "answer", "link"].contains(&action.as_str()) {
         return (StatusCode::NOT_FOUND, "There is no such action.").into_response();
     }

@@ -16,10 +16,17 @@ pub(super) const QUEUE_FIELDS: &str = "id receivedOn providerName stage outcome 
     clock { stage acknowledgeBy respondBy workingDaysLeft overdue urgent paused needsExplanation }";
 
 /// Most urgent first: fewest working days left; paused and clock-less ones last.
-pub(super) fn by_urgency(complaints: &mut [Value]) {
-    complaints.sort_by_key(|c| {
-        (c["clock"]["workingDaysLeft"].as_i64().unwrap_or(i64::MAX), c["receivedOn"].as_str().unwrap_or("").to_owned())
+pub(super) fn by_urgency(complaints: &mut [Complaint]) {
+    complaints.sort_by(|a, b| {
+        (a.clock.working_days_left.unwrap_or(i64::MAX), &a.received_on)
+            .cmp(&(b.clock.working_days_left.unwrap_or(i64::MAX), &b.received_on))
     });
+}
+
+/// The queue as GraphQL answers it.
+#[derive(Debug, Default, Deserialize)]
+struct QueueAnswer {
+    complaints: Option<Connection<Complaint>>,
 }
 
 /// `GET /complaints`: open complaints, most urgent first (or `?show=closed`).
@@ -47,18 +54,24 @@ pub async fn queue<B: Backend>(
         let body = html! { h1 { "Complaints" } p { (plain(message)) } };
         return (StatusCode::FORBIDDEN, page(&viewer, "Complaints", Some(csrf), body)).into_response();
     }
-    let mut complaints = nodes(&answer.data["complaints"]);
+    let mut errors = Errors::default();
+    let mut complaints = match answer.read::<QueueAnswer>("complaints") {
+        Ok(data) => data.complaints.unwrap_or_default().nodes(),
+        Err(Undecodable) => {
+            errors.add("", UNDECODABLE.to_owned());
+            Vec::new()
+        }
+    };
     if closed {
-        complaints.sort_by(|a, b| text(b, "closedOn").cmp(text(a, "closedOn")));
+        complaints.sort_by(|a, b| b.closed_on.cmp(&a.closed_on));
     } else {
         by_urgency(&mut complaints);
     }
-    let mut errors = Errors::default();
     if let (Some(error), Some(item)) = (&query.error, &query.item) {
         errors.add(&format!("complaint-{item}"), error.clone());
     }
     let done = query.done.as_deref().and_then(Step::from_slug).map(Step::done);
-    let overdue = complaints.iter().filter(|c| c["clock"]["overdue"] == true).count();
+    let overdue = complaints.iter().filter(|c| c.clock.overdue).count();
     let heading = if handler {
         "Complaints queue"
     } else if provider {
@@ -101,22 +114,22 @@ pub async fn queue<B: Backend>(
             }
         }
         @for complaint in &complaints {
-            @let id = text(complaint, "id");
-            @let clock = &complaint["clock"];
-            @let overdue = !closed && clock["overdue"] == true;
-            @let urgent = !closed && clock["urgent"] == true;
-            @let stage = text(complaint, "stage");
+            @let id = complaint.id.as_str();
+            @let clock = &complaint.clock;
+            @let overdue = !closed && clock.overdue;
+            @let urgent = !closed && clock.urgent;
+            @let stage = complaint.stage.as_str();
             article id={ "complaint-" (id) } class={ "card complaint" @if overdue { " complaint--overdue" } @else if urgent { " complaint--urgent" } } aria-labelledby={ "title-" (id) } tabindex="-1" {
                 h2 id={ "title-" (id) } class="item-title" {
                     @if overdue { span class="tag tag--overdue" { "Overdue" } " " } @else if urgent { span class="tag tag--urgent" { "Due soon" } " " }
-                    a href={ "/complaints/" (id) } { (text(complaint, "providerName")) ", received " (text(complaint, "receivedOn")) }
+                    a href={ "/complaints/" (id) } { (complaint.provider_name) ", received " (complaint.received_on) }
                 }
                 @if closed {
-                    p class="clock" { strong { "Closed " (text(complaint, "closedOn")) ": " (words(&OUTCOMES, text(complaint, "outcome"))) } }
+                    p class="clock" { strong { "Closed " (complaint.closed_on) ": " (words(&OUTCOMES, &complaint.outcome)) } }
                 } @else {
                     p class="clock" { strong { (clock_words(clock)) } }
                 }
-                @if clock["needsExplanation"] == true {
+                @if clock.needs_explanation {
                     p class="warning" {
                         "Open for six months: "
                         @if handler { a href={ "/complaints/" (id) "/delay" } { "record why it is taking so long" } } @else { "the complaints team must record why it is taking so long" }
@@ -124,9 +137,9 @@ pub async fn queue<B: Backend>(
                     }
                 }
                 p class="meta" { (stage_words(stage, handler)) " · Articles: " (articles_words(complaint)) }
-                @if let Some(what) = complaint["whatHappened"].as_str() { blockquote class="said" { p { (what) } } }
+                @if let Some(what) = &complaint.what_happened { blockquote class="said" { p { (what) } } }
                 @if handler && !closed {
-                    (quick_steps(csrf, id, stage, clock["paused"] == true, true))
+                    (quick_steps(csrf, id, stage, clock.paused, true))
                 }
             }
         }

@@ -35,10 +35,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
-use crate::backend::{UNDECODABLE, ask};
-use crate::extract::{PostedForm, SignedIn};
-use crate::forms::{self, Choices, Errors, Input, csrf_field, options, value_of, words};
-use crate::kit::{Connection, field_id, may, no_store, nodes, only_for, plain, text, urlencode};
+use crate::backend::{UNDECODABLE, Undecodable, ask, submit};
+use crate::extract::{ComplaintRaisers, PostedForm, PostedFormAs, SignedIn, SignedInAs};
+use crate::forms::{self, Choices, Errors, Input, csrf_field, form_page, options, value_of, words};
+use crate::kit::{Connection, field_id, may, no_store, null_as_default, plain, urlencode};
 use crate::layout::page;
 
 use self::{list::*, raise::*, steps::*, work::*};
@@ -84,40 +84,102 @@ fn stage_words(stage: &str, handler: bool) -> &'static str {
     }
 }
 
-fn clock_words(clock: &Value) -> String {
-    let what = if clock["stage"] == "ACKNOWLEDGEMENT" { "Acknowledgement" } else { "Response" };
-    let due = if clock["stage"] == "ACKNOWLEDGEMENT" { &clock["acknowledgeBy"] } else { &clock["respondBy"] };
-    if clock["paused"] == true {
+/// A complaint as the pages read it: the queue asks for `QUEUE_FIELDS`, a complaint's own page
+/// for `DETAIL_FIELDS`; what a query leaves out reads as nothing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub(super) struct Complaint {
+    id: String,
+    #[serde(deserialize_with = "null_as_default")]
+    provider_name: String,
+    service: Option<String>,
+    received_on: String,
+    stage: String,
+    early_resolution: bool,
+    #[serde(deserialize_with = "null_as_default")]
+    outcome: String,
+    #[serde(deserialize_with = "null_as_default")]
+    closed_on: String,
+    #[serde(deserialize_with = "null_as_default")]
+    route: String,
+    #[serde(deserialize_with = "null_as_default")]
+    complainant_kind: String,
+    complainant_name: Option<String>,
+    complainant_contact: Option<String>,
+    what_happened: Option<String>,
+    outcome_wanted: Option<String>,
+    agreed_working_days: Option<i64>,
+    articles: Vec<Article>,
+    clock: Clock,
+    extensions: Vec<Extension>,
+    pauses: Vec<Pause>,
+    escalations: Vec<Escalation>,
+    delay_explanations: Vec<String>,
+    learning: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Article {
+    number: u32,
+    label: String,
+}
+
+/// A complaint's clock; the queue asks for less of it than a complaint's page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Clock {
+    stage: String,
+    acknowledge_by: String,
+    acknowledged_on: Option<String>,
+    respond_by: Option<String>,
+    responded_on: Option<String>,
+    working_days_left: Option<i64>,
+    overdue: bool,
+    urgent: bool,
+    paused: bool,
+    response_period: Option<i64>,
+    needs_explanation: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Extension {
+    working_days: i64,
+    reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Pause {
+    from: String,
+    until: Option<String>,
+    reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Escalation {
+    to: String,
+    reference: String,
+}
+
+fn clock_words(clock: &Clock) -> String {
+    let acknowledgement = clock.stage == "ACKNOWLEDGEMENT";
+    let what = if acknowledgement { "Acknowledgement" } else { "Response" };
+    let due = if acknowledgement { clock.acknowledge_by.as_str() } else { clock.respond_by.as_deref().unwrap_or("") };
+    if clock.paused {
         return "The clock is paused".to_owned();
     }
-    match clock["workingDaysLeft"].as_i64() {
-        Some(left) if left < 0 => format!(
-            "{what} overdue by {} working day{} (was due {})",
-            -left,
-            if left == -1 { "" } else { "s" },
-            due.as_str().unwrap_or("")
-        ),
-        Some(0) => format!("{what} due today ({})", due.as_str().unwrap_or("")),
-        Some(left) => format!(
-            "{what} due {} – {left} working day{} left",
-            due.as_str().unwrap_or(""),
-            if left == 1 { "" } else { "s" }
-        ),
+    match clock.working_days_left {
+        Some(left) if left < 0 => {
+            format!("{what} overdue by {} working day{} (was due {due})", -left, if left == -1 { "" } else { "s" })
+        }
+        Some(0) => format!("{what} due today ({due})"),
+        Some(left) => format!("{what} due {due} – {left} working day{} left", if left == 1 { "" } else { "s" }),
         None => "No clock running".to_owned(),
     }
 }
 
-fn articles_words(complaint: &Value) -> String {
-    complaint["articles"]
-        .as_array()
-        .map(|articles| {
-            articles
-                .iter()
-                .map(|a| format!("{} {}", a["number"], a["label"].as_str().unwrap_or("")))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
+fn articles_words(complaint: &Complaint) -> String {
+    complaint.articles.iter().map(|a| format!("{} {}", a.number, a.label)).collect::<Vec<_>>().join(", ")
 }
 
 /// Whether the viewer works complaints (the policy's `HandleComplaint`).

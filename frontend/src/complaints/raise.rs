@@ -267,33 +267,27 @@ pub(super) fn raise_page(
         errors.add("", UNDECODABLE.to_owned());
     }
     let errors = &errors;
-    let title = if errors.is_empty() { "Raise a complaint" } else { "Error: Raise a complaint" };
     let charter = if reference.charter.is_empty() { "the Bill of Rights" } else { reference.charter.as_str() };
-    page(
-        viewer,
-        title,
-        Some(csrf),
-        html! {
-            (forms::summary(errors))
-            p { a href="/complaints" { "Complaints" } }
-            h1 { "Raise a complaint" }
-            p class="lead" { "For when someone says a right in the " (charter) " was not respected. You can check your answers before anything is recorded." }
-            form method="post" action="/complaints/new" novalidate {
-                (csrf_field(csrf))
-                (forms::choices(Choices { id: "provider", legend: "Which service provider is it about?", multiple: false, options: reference.providers.clone(), chosen: vec![form.provider.clone()], hint: None }, errors))
-                (forms::input(Input { id: "service", label: "Which part of the service, or where? (optional)", kind: "text", value: &form.service, hint: Some("For example: the needle exchange in Crawley."), autocomplete: Some("off") }, errors))
-                (forms::choices(Choices { id: "articles", legend: "Which rights were not respected?", multiple: true, options: reference.articles.clone(), chosen: form.articles.clone(), hint: Some("Choose all that apply.") }, errors))
-                (forms::textarea("what_happened", "What happened?", &form.what_happened, Some("In their own words where you can. Leave out the names of other people."), errors))
-                (forms::textarea("outcome_wanted", "What would they like to happen?", &form.outcome_wanted, Some("For example: an apology, a review meeting, or a change for everyone."), errors))
-                (forms::choices(Choices { id: "route", legend: "How did the complaint come in?", multiple: false, options: options(&ROUTES), chosen: vec![form.route.clone()], hint: None }, errors))
-                (forms::choices(Choices { id: "complainant_kind", legend: "Who is making the complaint?", multiple: false, options: kinds_for(viewer), chosen: vec![form.complainant_kind.clone()], hint: Some("People can complain without giving their name. The service it is about never learns who complained.") }, errors))
-                (forms::input(Input { id: "complainant_name", label: "Their name (only if they gave it)", kind: "text", value: &form.complainant_name, hint: Some("Only the complaints team sees it."), autocomplete: Some("off") }, errors))
-                (forms::input(Input { id: "complainant_contact", label: "How to contact them (optional, only if they gave their name)", kind: "text", value: &form.complainant_contact, hint: Some("A phone number or email address the complaints team can use."), autocomplete: Some("off") }, errors))
-                (forms::input(Input { id: "received_on", label: "When did the complaint come in? (optional)", kind: "date", value: &form.received_on, hint: Some("Leave it as today unless it came in earlier. For example, 2026-11-23."), autocomplete: None }, errors))
-                button class="button" type="submit" { "Continue" }
-            }
-        },
-    )
+    let body = html! {
+        p { a href="/complaints" { "Complaints" } }
+        h1 { "Raise a complaint" }
+        p class="lead" { "For when someone says a right in the " (charter) " was not respected. You can check your answers before anything is recorded." }
+        form method="post" action="/complaints/new" novalidate {
+            (csrf_field(csrf))
+            (forms::choices(Choices { id: "provider", legend: "Which service provider is it about?", multiple: false, options: reference.providers.clone(), chosen: vec![form.provider.clone()], hint: None }, errors))
+            (forms::input(Input { id: "service", label: "Which part of the service, or where? (optional)", kind: "text", value: &form.service, hint: Some("For example: the needle exchange in Crawley."), autocomplete: Some("off") }, errors))
+            (forms::choices(Choices { id: "articles", legend: "Which rights were not respected?", multiple: true, options: reference.articles.clone(), chosen: form.articles.clone(), hint: Some("Choose all that apply.") }, errors))
+            (forms::textarea("what_happened", "What happened?", &form.what_happened, Some("In their own words where you can. Leave out the names of other people."), errors))
+            (forms::textarea("outcome_wanted", "What would they like to happen?", &form.outcome_wanted, Some("For example: an apology, a review meeting, or a change for everyone."), errors))
+            (forms::choices(Choices { id: "route", legend: "How did the complaint come in?", multiple: false, options: options(&ROUTES), chosen: vec![form.route.clone()], hint: None }, errors))
+            (forms::choices(Choices { id: "complainant_kind", legend: "Who is making the complaint?", multiple: false, options: kinds_for(viewer), chosen: vec![form.complainant_kind.clone()], hint: Some("People can complain without giving their name. The service it is about never learns who complained.") }, errors))
+            (forms::input(Input { id: "complainant_name", label: "Their name (only if they gave it)", kind: "text", value: &form.complainant_name, hint: Some("Only the complaints team sees it."), autocomplete: Some("off") }, errors))
+            (forms::input(Input { id: "complainant_contact", label: "How to contact them (optional, only if they gave their name)", kind: "text", value: &form.complainant_contact, hint: Some("A phone number or email address the complaints team can use."), autocomplete: Some("off") }, errors))
+            (forms::input(Input { id: "received_on", label: "When did the complaint come in? (optional)", kind: "date", value: &form.received_on, hint: Some("Leave it as today unless it came in earlier. For example, 2026-11-23."), autocomplete: None }, errors))
+            button class="button" type="submit" { "Continue" }
+        }
+    };
+    form_page(viewer, "Raise a complaint", Some(csrf), errors, body)
 }
 
 pub(super) fn check_page(viewer: &Viewer, csrf: &str, reference: &Reference, form: &RaiseForm) -> Markup {
@@ -368,78 +362,66 @@ pub(super) fn check_page(viewer: &Viewer, csrf: &str, reference: &Reference, for
 }
 
 /// `GET /complaints/new`: the questions.
-pub async fn raise_form<B: Backend>(State(backend): State<B>, SignedIn { viewer, csrf }: SignedIn) -> Response {
+pub async fn raise_form<B: Backend>(
+    State(backend): State<B>,
+    SignedInAs { viewer, csrf, .. }: SignedInAs<ComplaintRaisers>,
+) -> Response {
     let csrf = csrf.as_str();
-    if let Some(refused) =
-        only_for(&viewer, csrf, Action::RaiseComplaint, "hub members, coordinators, advocates and the complaints team")
-    {
-        return refused;
-    }
     let reference = reference(&backend, &viewer).await;
     let form = RaiseForm { received_on: heard_api::today().to_string(), ..RaiseForm::default() };
     raise_page(&viewer, csrf, &reference, &form, &Errors::default()).into_response()
+}
+
+/// The answers posted back: to `check`, then "check your answers" (or the questions again with
+/// what is missing); otherwise the questions again with the answers kept.
+async fn answers_back<B: Backend>(
+    backend: &B,
+    viewer: &Viewer,
+    csrf: &str,
+    fields: &[(String, String)],
+    check: bool,
+) -> Response {
+    let form = RaiseForm::from_pairs(fields);
+    let reference = reference(backend, viewer).await;
+    if !check {
+        return no_store(raise_page(viewer, csrf, &reference, &form, &Errors::default()).into_response());
+    }
+    let errors = form.check(heard_api::today(), may(viewer, Action::RelayComplaint));
+    if !errors.is_empty() || reference.unreadable {
+        let page = raise_page(viewer, csrf, &reference, &form, &errors);
+        return no_store((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    no_store(check_page(viewer, csrf, &reference, &form).into_response())
 }
 
 /// `POST /complaints/new`: the answers checked; then "check your answers" (or the questions
 /// again with what is missing).
 pub async fn raise_check<B: Backend>(
     State(backend): State<B>,
-    PostedForm { viewer, csrf, form: fields }: PostedForm<Vec<(String, String)>>,
+    PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<ComplaintRaisers, Vec<(String, String)>>,
 ) -> Response {
-    let csrf = csrf.as_str();
-    if let Some(refused) =
-        only_for(&viewer, csrf, Action::RaiseComplaint, "hub members, coordinators, advocates and the complaints team")
-    {
-        return refused;
-    }
-    let form = RaiseForm::from_pairs(&fields);
-    let reference = reference(&backend, &viewer).await;
-    let errors = form.check(heard_api::today(), may(&viewer, Action::RelayComplaint));
-    if !errors.is_empty() || reference.unreadable {
-        let page = raise_page(&viewer, csrf, &reference, &form, &errors);
-        return no_store((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-    }
-    no_store(check_page(&viewer, csrf, &reference, &form).into_response())
+    answers_back(&backend, &viewer, &csrf, &fields, true).await
 }
 
 /// `POST /complaints/new/change`: back to the questions with the answers kept.
 pub async fn raise_change<B: Backend>(
     State(backend): State<B>,
-    PostedForm { viewer, csrf, form: fields }: PostedForm<Vec<(String, String)>>,
+    PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<ComplaintRaisers, Vec<(String, String)>>,
 ) -> Response {
-    let csrf = csrf.as_str();
-    if let Some(refused) =
-        only_for(&viewer, csrf, Action::RaiseComplaint, "hub members, coordinators, advocates and the complaints team")
-    {
-        return refused;
-    }
-    let form = RaiseForm::from_pairs(&fields);
-    let reference = reference(&backend, &viewer).await;
-    no_store(raise_page(&viewer, csrf, &reference, &form, &Errors::default()).into_response())
+    answers_back(&backend, &viewer, &csrf, &fields, false).await
 }
 
 /// `POST /complaints/new/submit`: `raiseComplaint`; then the confirmation, or the questions
 /// with the API's errors beside their fields.
 pub async fn raise<B: Backend>(
     State(backend): State<B>,
-    PostedForm { viewer, csrf, form: fields }: PostedForm<Vec<(String, String)>>,
+    PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<ComplaintRaisers, Vec<(String, String)>>,
 ) -> Response {
     let csrf = csrf.as_str();
-    if let Some(refused) =
-        only_for(&viewer, csrf, Action::RaiseComplaint, "hub members, coordinators, advocates and the complaints team")
-    {
-        return refused;
-    }
     let form = RaiseForm::from_pairs(&fields);
     let mut errors = form.check(heard_api::today(), may(&viewer, Action::RelayComplaint));
     if errors.is_empty() {
-        let answer = ask(
-            &backend,
-            &viewer,
-            "mutation($i: RaiseComplaintInput!) { raiseComplaint(input: $i) { id clock { acknowledgeBy } } }",
-            json!({ "i": form.input() }),
-        )
-        .await;
+        let answer = submit(&backend, &viewer, "raiseComplaint", "id clock { acknowledgeBy }", form.input()).await;
         if answer.errors.is_empty() {
             match answer.read::<RaiseAnswer>("raiseComplaint") {
                 Ok(RaiseAnswer { raise_complaint: Some(raised) }) => {

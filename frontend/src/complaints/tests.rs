@@ -165,12 +165,13 @@ fn only_a_complaint_with_a_response_can_be_upheld_and_only_early_resolution_reso
 
 #[test]
 fn the_most_urgent_complaint_comes_first_and_paused_ones_last() {
-    let mut complaints = vec![
-        json!({ "id": "paused", "receivedOn": "2026-01-01", "clock": { "workingDaysLeft": null } }),
-        json!({ "id": "later", "receivedOn": "2026-01-05", "clock": { "workingDaysLeft": 7 } }),
-        json!({ "id": "overdue", "receivedOn": "2026-01-09", "clock": { "workingDaysLeft": -2 } }),
-    ];
+    let mut complaints: Vec<Complaint> = serde_json::from_value(json!([
+        { "id": "paused", "receivedOn": "2026-01-01", "clock": { "workingDaysLeft": null } },
+        { "id": "later", "receivedOn": "2026-01-05", "clock": { "workingDaysLeft": 7 } },
+        { "id": "overdue", "receivedOn": "2026-01-09", "clock": { "workingDaysLeft": -2 } },
+    ]))
+    .unwrap();
     by_urgency(&mut complaints);
-    let ids: Vec<&str> = complaints.iter().map(|c| text(c, "id")).collect();
+    let ids: Vec<&str> = complaints.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, ["overdue", "later", "paused"]);
 }

@@ -16,7 +16,20 @@ pub(super) const DETAIL_FIELDS: &str = "id providerName service receivedOn stage
     clock { stage acknowledgeBy acknowledgedOn respondBy respondedOn workingDaysLeft overdue urgent paused responsePeriod needsExplanation } \
     extensions { workingDays reason } pauses { from until reason } escalations { to reference } delayExplanations learning";
 
-pub(super) async fn fetch<B: Backend>(backend: &B, viewer: &Viewer, id: &str) -> Option<Value> {
+/// One complaint as GraphQL answers it.
+#[derive(Debug, Default, Deserialize)]
+struct ComplaintAnswer {
+    complaint: Option<Complaint>,
+}
+
+/// The complaint `id`, or the page that says it is not there for the viewer (or that the answer
+/// could not be read).
+pub(super) async fn fetch<B: Backend>(
+    backend: &B,
+    viewer: &Viewer,
+    csrf: &str,
+    id: &str,
+) -> Result<Complaint, Response> {
     let answer = ask(
         backend,
         viewer,
@@ -24,13 +37,21 @@ pub(super) async fn fetch<B: Backend>(backend: &B, viewer: &Viewer, id: &str) ->
         json!({ "id": id }),
     )
     .await;
-    answer.errors.is_empty().then(|| answer.data["complaint"].clone()).filter(|c| c.is_object())
+    let not_shared = "There is no complaint here that is shared with you.";
+    if !answer.errors.is_empty() {
+        return Err(not_found(viewer, csrf, not_shared));
+    }
+    match answer.read::<ComplaintAnswer>("complaint") {
+        Ok(ComplaintAnswer { complaint: Some(complaint) }) => Ok(complaint),
+        Ok(ComplaintAnswer { complaint: None }) => Err(not_found(viewer, csrf, not_shared)),
+        Err(Undecodable) => Err(not_found(viewer, csrf, UNDECODABLE)),
+    }
 }
 
-pub(super) fn not_found(viewer: &Viewer, csrf: &str) -> Response {
+fn not_found(viewer: &Viewer, csrf: &str, message: &str) -> Response {
     let body = html! {
         h1 { "Complaint not found" }
-        p { "There is no complaint here that is shared with you." }
+        p { (message) }
         p { a href="/complaints" { "Back to complaints" } }
     };
     (StatusCode::NOT_FOUND, page(viewer, "Complaint not found", Some(csrf), body)).into_response()
@@ -47,45 +68,45 @@ pub(super) fn withheld(viewer: &Viewer) -> bool {
 }
 
 /// Who complained, as far as the viewer may know.
-pub(super) fn complainant_words(viewer: &Viewer, complaint: &Value) -> Markup {
+pub(super) fn complainant_words(viewer: &Viewer, complaint: &Complaint) -> Markup {
     if withheld(viewer) {
         return html! { "Withheld: a service never learns who complained about it." };
     }
     html! {
-        (match text(complaint, "complainantKind") {
+        (match complaint.complainant_kind.as_str() {
             "NAMED" => "Named",
             "RELAYED_BY_ADVOCATE" => "Passed on by an advocate",
             _ => "Anonymous",
         })
-        @if let Some(name) = complaint["complainantName"].as_str() { br; (name) }
-        @if let Some(contact) = complaint["complainantContact"].as_str() { br; (contact) }
+        @if let Some(name) = &complaint.complainant_name { br; (name) }
+        @if let Some(contact) = &complaint.complainant_contact { br; (contact) }
     }
 }
 
 /// The complaint, its clock and its history.
-pub(super) fn complaint_summary(viewer: &Viewer, complaint: &Value) -> Markup {
-    let clock = &complaint["clock"];
-    let stage = text(complaint, "stage");
+pub(super) fn complaint_summary(viewer: &Viewer, complaint: &Complaint) -> Markup {
+    let clock = &complaint.clock;
+    let stage = complaint.stage.as_str();
     html! {
         h2 { "Where it stands" }
         dl class="summary-list" {
             div { dt { "Stage" } dd { (stage_words(stage, is_handler(viewer))) } }
             @if stage == "CLOSED" {
-                div { dt { "Outcome" } dd { (words(&OUTCOMES, text(complaint, "outcome"))) ", closed " (text(complaint, "closedOn")) } }
+                div { dt { "Outcome" } dd { (words(&OUTCOMES, &complaint.outcome)) ", closed " (complaint.closed_on) } }
             } @else {
                 div { dt { "Clock" } dd class="clock" { (clock_words(clock)) } }
             }
             div { dt { "Acknowledge by" } dd {
-                (text(clock, "acknowledgeBy"))
-                @if let Some(on) = clock["acknowledgedOn"].as_str() { " (acknowledged " (on) ")" }
+                (clock.acknowledge_by)
+                @if let Some(on) = &clock.acknowledged_on { " (acknowledged " (on) ")" }
             } }
             div { dt { "Respond by" } dd {
-                @match clock["respondBy"].as_str() { Some(by) => { (by) }, None => { "Not while the clock is paused" } }
-                @if let Some(on) = clock["respondedOn"].as_str() { " (response sent " (on) ")" }
+                @match &clock.respond_by { Some(by) => { (by) }, None => { "Not while the clock is paused" } }
+                @if let Some(on) = &clock.responded_on { " (response sent " (on) ")" }
             } }
             div { dt { "Response period" } dd {
-                (days_words(clock["responsePeriod"].as_i64().unwrap_or(20)))
-                @if let Some(agreed) = complaint["agreedWorkingDays"].as_i64() { " (" (days_words(agreed)) " agreed with the person who complained, plus any extensions)" }
+                (days_words(clock.response_period.unwrap_or(20)))
+                @if let Some(agreed) = complaint.agreed_working_days { " (" (days_words(agreed)) " agreed with the person who complained, plus any extensions)" }
                 @else { " (the usual 20, plus any extensions)" }
             } }
         }
@@ -93,49 +114,44 @@ pub(super) fn complaint_summary(viewer: &Viewer, complaint: &Value) -> Markup {
         dl class="summary-list" {
             div { dt { "Rights not respected" } dd {
                 ul class="plain-list" {
-                    @for article in complaint["articles"].as_array().cloned().unwrap_or_default() {
-                        li { "Right " (article["number"]) ": " (text(&article, "label")) }
+                    @for article in &complaint.articles {
+                        li { "Right " (article.number) ": " (article.label) }
                     }
                 }
             } }
-            div { dt { "Service provider" } dd { (text(complaint, "providerName")) @if let Some(service) = complaint["service"].as_str() { " – " (service) } } }
-            div { dt { "What happened" } dd { (complaint["whatHappened"].as_str().unwrap_or("(erased at the person's request)")) } }
-            div { dt { "What they want to happen" } dd { (complaint["outcomeWanted"].as_str().unwrap_or("(erased at the person's request)")) } }
+            div { dt { "Service provider" } dd { (complaint.provider_name) @if let Some(service) = &complaint.service { " – " (service) } } }
+            div { dt { "What happened" } dd { (complaint.what_happened.as_deref().unwrap_or("(erased at the person's request)")) } }
+            div { dt { "What they want to happen" } dd { (complaint.outcome_wanted.as_deref().unwrap_or("(erased at the person's request)")) } }
             @if !withheld(viewer) {
-                div { dt { "How it came in" } dd { (words(&ROUTES, text(complaint, "route")).split(':').next().unwrap_or_default()) } }
+                div { dt { "How it came in" } dd { (words(&ROUTES, &complaint.route).split(':').next().unwrap_or_default()) } }
             }
             div { dt { "Who complained" } dd { (complainant_words(viewer, complaint)) } }
-            div { dt { "Received" } dd { (text(complaint, "receivedOn")) } }
+            div { dt { "Received" } dd { (complaint.received_on) } }
         }
         h2 { "History" }
-        @let extensions = complaint["extensions"].as_array().cloned().unwrap_or_default();
-        @let pauses = complaint["pauses"].as_array().cloned().unwrap_or_default();
-        @let escalations = complaint["escalations"].as_array().cloned().unwrap_or_default();
-        @let delays = complaint["delayExplanations"].as_array().cloned().unwrap_or_default();
-        @let learning = complaint["learning"].as_array().cloned().unwrap_or_default();
         ul class="history" {
-            li { "Received " (text(complaint, "receivedOn")) }
-            @if let Some(on) = clock["acknowledgedOn"].as_str() { li { "Acknowledged " (on) } }
-            @if complaint["earlyResolution"] == true { li { "Handled by early resolution" } }
-            @if let Some(agreed) = complaint["agreedWorkingDays"].as_i64() { li { "Response period agreed: " (days_words(agreed)) } }
-            @for extension in &extensions {
-                li { "Extended by " (days_words(extension["workingDays"].as_i64().unwrap_or_default())) ": " (text(extension, "reason")) }
+            li { "Received " (complaint.received_on) }
+            @if let Some(on) = &clock.acknowledged_on { li { "Acknowledged " (on) } }
+            @if complaint.early_resolution { li { "Handled by early resolution" } }
+            @if let Some(agreed) = complaint.agreed_working_days { li { "Response period agreed: " (days_words(agreed)) } }
+            @for extension in &complaint.extensions {
+                li { "Extended by " (days_words(extension.working_days)) ": " (extension.reason) }
             }
-            @for pause in &pauses {
-                li { "Clock paused " (text(pause, "from"))
-                    @if let Some(until) = pause["until"].as_str() { " until " (until) } @else { " (still paused)" }
-                    ": " (text(pause, "reason")) }
+            @for pause in &complaint.pauses {
+                li { "Clock paused " (pause.from)
+                    @if let Some(until) = &pause.until { " until " (until) } @else { " (still paused)" }
+                    ": " (pause.reason) }
             }
-            @if let Some(on) = clock["respondedOn"].as_str() { li { "Response sent " (on) } }
-            @if stage == "CLOSED" { li { "Outcome: " (words(&OUTCOMES, text(complaint, "outcome"))) ", " (text(complaint, "closedOn")) } }
-            @for escalation in &escalations {
-                li { "Went to " (words(&ESCALATIONS, text(escalation, "to")).to_lowercase()) ", reference " (text(escalation, "reference")) }
+            @if let Some(on) = &clock.responded_on { li { "Response sent " (on) } }
+            @if stage == "CLOSED" { li { "Outcome: " (words(&OUTCOMES, &complaint.outcome)) ", " (complaint.closed_on) } }
+            @for escalation in &complaint.escalations {
+                li { "Went to " (words(&ESCALATIONS, &escalation.to).to_lowercase()) ", reference " (escalation.reference) }
             }
-            @for delay in &delays { li { "Why it is taking long: " (delay.as_str().unwrap_or_default()) } }
+            @for delay in &complaint.delay_explanations { li { "Why it is taking long: " (delay) } }
         }
-        @if !learning.is_empty() {
+        @if !complaint.learning.is_empty() {
             h2 { "What should change" }
-            ul { @for statement in &learning { li { (statement.as_str().unwrap_or_default()) } } }
+            ul { @for statement in &complaint.learning { li { (statement) } } }
         }
     }
 }
@@ -148,30 +164,31 @@ pub async fn detail<B: Backend>(
     Query(query): Query<DetailQuery>,
 ) -> Response {
     let csrf = csrf.as_str();
-    let Some(complaint) = fetch(&backend, &viewer, &id).await else {
-        return not_found(&viewer, csrf);
+    let complaint = match fetch(&backend, &viewer, csrf, &id).await {
+        Ok(complaint) => complaint,
+        Err(page) => return page,
     };
     let mut errors = Errors::default();
     if let Some(error) = &query.error {
         errors.add("", error.clone());
     }
     let done = query.done.as_deref().and_then(Step::from_slug).map(Step::done);
-    let stage = text(&complaint, "stage");
-    let clock = &complaint["clock"];
-    let paused = clock["paused"] == true;
+    let stage = complaint.stage.as_str();
+    let clock = &complaint.clock;
+    let paused = clock.paused;
     let handler = is_handler(&viewer);
     let pages: Vec<Step> = steps_for(stage, paused).into_iter().filter(|step| step.has_page()).collect();
-    let heading = format!("Complaint about {}", text(&complaint, "providerName"));
+    let heading = format!("Complaint about {}", complaint.provider_name);
     let body = html! {
         (forms::summary(&errors))
         @if let Some(done) = done { div class="notice" role="status" { p { (done) } } }
         p { a href="/complaints" { "All complaints" } }
         h1 {
-            @if stage != "CLOSED" && clock["overdue"] == true { span class="tag tag--overdue" { "Overdue" } " " }
-            @else if stage != "CLOSED" && clock["urgent"] == true { span class="tag tag--urgent" { "Due soon" } " " }
+            @if stage != "CLOSED" && clock.overdue { span class="tag tag--overdue" { "Overdue" } " " }
+            @else if stage != "CLOSED" && clock.urgent { span class="tag tag--urgent" { "Due soon" } " " }
             (heading)
         }
-        @if clock["needsExplanation"] == true {
+        @if clock.needs_explanation {
             p class="warning" { "Open for six months: the record must say why it is taking so long." }
         }
         @if handler {
@@ -192,9 +209,9 @@ pub async fn detail<B: Backend>(
 }
 
 /// The fields on each step's page.
-pub(super) fn step_fields(step: Step, complaint: &Value, form: &StepForm, errors: &Errors) -> Markup {
-    let stage = text(complaint, "stage");
-    let early = complaint["earlyResolution"] == true;
+pub(super) fn step_fields(step: Step, complaint: &Complaint, form: &StepForm, errors: &Errors) -> Markup {
+    let stage = complaint.stage.as_str();
+    let early = complaint.early_resolution;
     html! {
         @match step {
             Step::Period => {
@@ -231,7 +248,7 @@ pub(super) fn step_page(
     csrf: &str,
     id: &str,
     step: Step,
-    complaint: &Value,
+    complaint: &Complaint,
     form: &StepForm,
     errors: &Errors,
 ) -> Markup {
@@ -245,8 +262,8 @@ pub(super) fn step_page(
             p { a href={ "/complaints/" (id) } { "Back to the complaint" } }
             h1 { (step.label()) }
             p class="lead" {
-                "Complaint about " (text(complaint, "providerName")) ", received " (text(complaint, "receivedOn")) ". "
-                @if text(complaint, "stage") != "CLOSED" { (clock_words(&complaint["clock"])) "." }
+                "Complaint about " (complaint.provider_name) ", received " (complaint.received_on) ". "
+                @if complaint.stage != "CLOSED" { (clock_words(&complaint.clock)) "." }
             }
             @if step == Step::Escalate {
                 p { "When the person takes their complaint further: to the provider's own complaints process, or to the ombudsman." }
@@ -289,10 +306,11 @@ pub async fn step_form<B: Backend>(
     if !is_handler(&viewer) {
         return handlers_only(&viewer, csrf);
     }
-    let Some(complaint) = fetch(&backend, &viewer, &id).await else {
-        return not_found(&viewer, csrf);
+    let complaint = match fetch(&backend, &viewer, csrf, &id).await {
+        Ok(complaint) => complaint,
+        Err(page) => return page,
     };
-    if !step.open_at(text(&complaint, "stage"), complaint["clock"]["paused"] == true) {
+    if !step.open_at(&complaint.stage, complaint.clock.paused) {
         return Redirect::to(&format!("/complaints/{id}")).into_response();
     }
     step_page(&viewer, csrf, &id, step, &complaint, &StepForm::default(), &Errors::default()).into_response()
@@ -320,17 +338,17 @@ pub async fn step<B: Backend>(
         };
         Redirect::to(&url).into_response()
     };
-    let again = |complaint: &Value, errors: &Errors| {
+    let again = |complaint: &Complaint, errors: &Errors| {
         let page = step_page(&viewer, csrf, &id, step, complaint, &form, errors);
         no_store((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
     };
     let request = match step_request(step, &id, &form) {
         Ok(request) => request,
         Err(errors) if step.has_page() => {
-            let Some(complaint) = fetch(&backend, &viewer, &id).await else {
-                return not_found(&viewer, csrf);
+            return match fetch(&backend, &viewer, csrf, &id).await {
+                Ok(complaint) => again(&complaint, &errors),
+                Err(page) => page,
             };
-            return again(&complaint, &errors);
         }
         Err(errors) => return back(Err(errors.0.first().map(|e| e.message.clone()).unwrap_or_default())),
     };
@@ -341,11 +359,11 @@ pub async fn step<B: Backend>(
     if !step.has_page() {
         return back(Err(plain(&answer.errors[0].2)));
     }
-    let Some(complaint) = fetch(&backend, &viewer, &id).await else {
-        return not_found(&viewer, csrf);
-    };
-    again(
-        &complaint,
-        &api_errors(&answer.errors, &["working_days", "reason", "outcome", "to", "reference", "statement"]),
-    )
+    match fetch(&backend, &viewer, csrf, &id).await {
+        Ok(complaint) => again(
+            &complaint,
+            &api_errors(&answer.errors, &["working_days", "reason", "outcome", "to", "reference", "statement"]),
+        ),
+        Err(page) => page,
+    }
 }

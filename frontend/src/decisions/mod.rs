@@ -25,10 +25,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Backend;
-use crate::backend::{UNDECODABLE, Undecodable, ask};
-use crate::extract::{PostedForm, SignedIn};
-use crate::forms::{self, Choices, Errors, Input, csrf_field, value_of};
-use crate::kit::{Connection, Highlight, field_id, highlighted, may, only_for, plain, today, urlencode};
+use crate::backend::{UNDECODABLE, Undecodable, ask, submit};
+use crate::extract::{Commissioners, PostedFormAs, SignedIn, SignedInAs};
+use crate::forms::{self, Choices, Errors, Input, csrf_field, form_page, value_of};
+use crate::kit::{Connection, Highlight, field_id, highlighted, may, plain, today, urlencode};
 use crate::layout::page;
 
 use self::{list::*, propose::*, show::*, steps::*};

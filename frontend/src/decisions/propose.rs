@@ -123,28 +123,23 @@ pub(super) fn ladder_options() -> Vec<(String, String)> {
 }
 
 pub(super) fn propose_page(viewer: &Viewer, csrf: &str, draft: &Draft, errors: &Errors) -> Markup {
-    page(
-        viewer,
-        if errors.is_empty() { "Propose a decision" } else { "Error: Propose a decision" },
-        Some(csrf),
-        html! {
-            (forms::summary(errors))
-            p { a href="/decisions" { "Back to decisions" } }
-            h1 { "Propose a decision" }
-            p class="lead" { "Record a decision, taken or planned. You can link what people said to it next." }
-            form method="post" action="/decisions/new" novalidate {
-                (csrf_field(csrf))
-                input type="hidden" name="step" value="check";
-                (forms::input(Input { id: "title", label: "What was decided, or is proposed?", kind: "text", value: &draft.title, hint: Some("For example: evening opening at the Crawley hub"), autocomplete: Some("off") }, errors))
-                (forms::input(Input { id: "service_area", label: "Service area", kind: "text", value: &draft.service_area, hint: Some("For example: adult drug and alcohol treatment"), autocomplete: Some("off") }, errors))
-                (forms::input(Input { id: "decided_by", label: "Who decides?", kind: "text", value: &draft.decided_by, hint: Some("For example: West Sussex DAAT board"), autocomplete: Some("off") }, errors))
-                (forms::input(Input { id: "decision_date", label: "Decision date", kind: "date", value: &draft.decision_date, hint: Some("The day it was, or will be, decided. For example, 2026-11-23"), autocomplete: None }, errors))
-                (forms::choices(Choices { id: "ladder_rung", legend: "How far were people who use services involved?", multiple: false, options: ladder_options(), chosen: vec![draft.ladder_rung.clone()], hint: Some("The rungs of Arnstein's ladder of participation, from the lowest to the highest. It is shown beside the decision, so choose the rung that describes what really happened.") }, errors))
-                (forms::textarea("involvement", "How were people involved?", &draft.involvement, Some("For example: hub members raised it at forums, and two peer representatives sat on the working group."), errors))
-                button class="button" type="submit" { "Continue" }
-            }
-        },
-    )
+    let body = html! {
+        p { a href="/decisions" { "Back to decisions" } }
+        h1 { "Propose a decision" }
+        p class="lead" { "Record a decision, taken or planned. You can link what people said to it next." }
+        form method="post" action="/decisions/new" novalidate {
+            (csrf_field(csrf))
+            input type="hidden" name="step" value="check";
+            (forms::input(Input { id: "title", label: "What was decided, or is proposed?", kind: "text", value: &draft.title, hint: Some("For example: evening opening at the Crawley hub"), autocomplete: Some("off") }, errors))
+            (forms::input(Input { id: "service_area", label: "Service area", kind: "text", value: &draft.service_area, hint: Some("For example: adult drug and alcohol treatment"), autocomplete: Some("off") }, errors))
+            (forms::input(Input { id: "decided_by", label: "Who decides?", kind: "text", value: &draft.decided_by, hint: Some("For example: West Sussex DAAT board"), autocomplete: Some("off") }, errors))
+            (forms::input(Input { id: "decision_date", label: "Decision date", kind: "date", value: &draft.decision_date, hint: Some("The day it was, or will be, decided. For example, 2026-11-23"), autocomplete: None }, errors))
+            (forms::choices(Choices { id: "ladder_rung", legend: "How far were people who use services involved?", multiple: false, options: ladder_options(), chosen: vec![draft.ladder_rung.clone()], hint: Some("The rungs of Arnstein's ladder of participation, from the lowest to the highest. It is shown beside the decision, so choose the rung that describes what really happened.") }, errors))
+            (forms::textarea("involvement", "How were people involved?", &draft.involvement, Some("For example: hub members raised it at forums, and two peer representatives sat on the working group."), errors))
+            button class="button" type="submit" { "Continue" }
+        }
+    };
+    form_page(viewer, "Propose a decision", Some(csrf), errors, body)
 }
 
 pub(super) fn check_page(viewer: &Viewer, csrf: &str, draft: &Draft) -> Markup {
@@ -182,10 +177,10 @@ pub(super) fn check_page(viewer: &Viewer, csrf: &str, draft: &Draft) -> Markup {
 }
 
 /// `GET /decisions/new`, filled in from the query when coming back from "Change".
-pub async fn new_form(SignedIn { viewer, csrf }: SignedIn, Query(pairs): Query<Vec<(String, String)>>) -> Response {
-    if let Some(refused) = only_for(&viewer, &csrf, Action::RecordDecision, "commissioners") {
-        return refused;
-    }
+pub async fn new_form(
+    SignedInAs { viewer, csrf, .. }: SignedInAs<Commissioners>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
     let mut draft = Draft::from_pairs(&pairs);
     if pairs.is_empty() {
         draft.decision_date = today();
@@ -209,24 +204,15 @@ struct Proposed {
 /// `step=propose` runs `proposeDecision` and opens the new decision.
 pub async fn propose<B: Backend>(
     State(backend): State<B>,
-    PostedForm { viewer, csrf, form: pairs }: PostedForm<Vec<(String, String)>>,
+    PostedFormAs { viewer, csrf, form: pairs, .. }: PostedFormAs<Commissioners, Vec<(String, String)>>,
 ) -> Response {
-    if let Some(refused) = only_for(&viewer, &csrf, Action::RecordDecision, "commissioners") {
-        return refused;
-    }
     let draft = Draft::from_pairs(&pairs);
     let mut errors = draft.problems();
     if errors.is_empty() && value_of(&pairs, "step") != "propose" {
         return check_page(&viewer, &csrf, &draft).into_response();
     }
     if errors.is_empty() {
-        let answer = ask(
-            &backend,
-            &viewer,
-            "mutation($i: ProposeDecisionInput!) { proposeDecision(input: $i) { id } }",
-            json!({ "i": draft.input() }),
-        )
-        .await;
+        let answer = submit(&backend, &viewer, "proposeDecision", "id", draft.input()).await;
         if answer.errors.is_empty() {
             match answer.read::<ProposeAnswer>("proposeDecision") {
                 Ok(ProposeAnswer { propose_decision: Some(Proposed { id }) }) => {

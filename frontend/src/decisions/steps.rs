@@ -150,11 +150,8 @@ pub(super) fn step_for(id: &str, step: &str, pairs: &[(String, String)]) -> Resu
 pub async fn act<B: Backend>(
     State(backend): State<B>,
     Path((id, step)): Path<(String, String)>,
-    PostedForm { viewer, csrf, form: pairs }: PostedForm<Vec<(String, String)>>,
+    PostedFormAs { viewer, csrf, form: pairs, .. }: PostedFormAs<Commissioners, Vec<(String, String)>>,
 ) -> Response {
-    if let Some(refused) = only_for(&viewer, &csrf, Action::RecordDecision, "commissioners") {
-        return refused;
-    }
     if !["status", "milestone", "milestone-met", "progress", "review", "link", "unlink"].contains(&step.as_str()) {
         return (StatusCode::NOT_FOUND, "There is no such step.").into_response();
     }
