@@ -10,14 +10,18 @@
 //! - [`paginate`]: Relay cursor connections for every list.
 //! - [`suppression`]: which counts, rates and medians may be published, so that no small
 //!   count can be seen or worked out; every roll-up and report asks it.
+//! - [`fold`]: what every service's model does the same way while it folds the log.
+//! - [`subgraph`]: how a service joins the composed schema and prints its federation subgraph.
 //! - [`spreadsheet::escape_cell`]: every cell of every CSV Heard writes, safe from formula
 //!   injection.
 
 mod error;
+pub mod fold;
 pub mod limits;
 mod pagination;
 pub mod rollup;
 pub mod spreadsheet;
+pub mod subgraph;
 pub mod suppression;
 
 use async_graphql::Context;

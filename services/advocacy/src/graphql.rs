@@ -5,7 +5,7 @@
 //! see only counts, with small numbers suppressed.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, EmptySubscription, Enum, ID, InputObject, Object, Result, Schema, SimpleObject};
+use async_graphql::{Context, EmptySubscription, Enum, ID, InputObject, Object, Result, SimpleObject};
 use heard_access::{Action, CaseFacts, Resource};
 use heard_api::rollup::{ReportPeriod, RollupRow, labelled};
 use heard_api::suppression::grouped;
@@ -21,20 +21,11 @@ fn service<'a>(ctx: &'a Context<'_>) -> &'a AdvocacyService {
     ctx.data_unchecked::<AdvocacyService>()
 }
 
-/// Adds what this service's resolvers need to a schema being built.
-pub fn register<Q, M, S>(
-    builder: async_graphql::SchemaBuilder<Q, M, S>,
-    advocacy: AdvocacyService,
-) -> async_graphql::SchemaBuilder<Q, M, S> {
-    builder.data(advocacy)
-}
+pub use heard_api::subgraph::register;
 
 /// This service as a federation subgraph (`schema/advocacy.graphql`).
 pub fn subgraph_sdl() -> String {
-    Schema::build(AdvocacyQuery, AdvocacyMutation, EmptySubscription)
-        .enable_federation()
-        .finish()
-        .sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+    heard_api::subgraph::subgraph_sdl(AdvocacyQuery, AdvocacyMutation, EmptySubscription)
 }
 
 /// Whether the client can tell the advocate what they want.

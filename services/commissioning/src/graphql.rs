@@ -5,7 +5,7 @@
 //! and a withdrawn consent empties the link's content everywhere while the link itself stays.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, Schema, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use heard_access::{Action, Actor, Resource};
 use heard_api::{ApiError, account, authorize, date_arg, paginate, today, uuid_arg, viewer};
 use jiff::civil::Date;
@@ -20,20 +20,11 @@ fn service<'a>(ctx: &'a Context<'_>) -> &'a CommissioningService {
     ctx.data_unchecked::<CommissioningService>()
 }
 
-/// Adds what this service's resolvers need to a schema being built.
-pub fn register<Q, M, S>(
-    builder: async_graphql::SchemaBuilder<Q, M, S>,
-    commissioning: CommissioningService,
-) -> async_graphql::SchemaBuilder<Q, M, S> {
-    builder.data(commissioning)
-}
+pub use heard_api::subgraph::register;
 
 /// This service as a federation subgraph (`schema/commissioning.graphql`).
 pub fn subgraph_sdl() -> String {
-    Schema::build(CommissioningQuery, CommissioningMutation, async_graphql::EmptySubscription)
-        .enable_federation()
-        .finish()
-        .sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+    heard_api::subgraph::subgraph_sdl(CommissioningQuery, CommissioningMutation, async_graphql::EmptySubscription)
 }
 
 /// proposed → agreed → in progress → done, or not taken / withdrawn.

@@ -2,7 +2,7 @@
 //! asks the policy; what an item shows depends on `heard_access::feedback_view`.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, Schema, SimpleObject, Subscription};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
 use futures::Stream;
 use heard_access::{Action, Actor, Consent, FeedbackView, Resource, feedback_view};
 use heard_api::{ApiError, authorize, paginate, timestamp, uuid_arg, viewer};
@@ -16,21 +16,11 @@ fn service<'a>(ctx: &'a Context<'_>) -> &'a FeedbackService {
     ctx.data_unchecked::<FeedbackService>()
 }
 
-/// Adds what this service's resolvers need to a schema being built.
-pub fn register<Q, M, S>(
-    builder: async_graphql::SchemaBuilder<Q, M, S>,
-    feedback: FeedbackService,
-) -> async_graphql::SchemaBuilder<Q, M, S> {
-    builder.data(feedback)
-}
+pub use heard_api::subgraph::register;
 
 /// This service as a federation subgraph (`schema/feedback.graphql`).
 pub fn subgraph_sdl() -> String {
-    Schema::build(FeedbackQuery, FeedbackMutation, FeedbackSubscription)
-        .enable_federation()
-        .enable_subscription_in_federation()
-        .finish()
-        .sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+    heard_api::subgraph::subgraph_sdl(FeedbackQuery, FeedbackMutation, FeedbackSubscription)
 }
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, Schema, SimpleObject, Subscription};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
 use futures::Stream;
 use heard_access::{Action, Resource};
 use heard_api::rollup::{ReportPeriod, RollupRow, rows};
@@ -29,21 +29,11 @@ fn service<'a>(ctx: &'a Context<'_>) -> &'a RightsService {
     ctx.data_unchecked::<RightsService>()
 }
 
-/// Adds what this service's resolvers need to a schema being built.
-pub fn register<Q, M, S>(
-    builder: async_graphql::SchemaBuilder<Q, M, S>,
-    rights: RightsService,
-) -> async_graphql::SchemaBuilder<Q, M, S> {
-    builder.data(rights)
-}
+pub use heard_api::subgraph::register;
 
 /// This service as a federation subgraph (`schema/rights.graphql`).
 pub fn subgraph_sdl() -> String {
-    Schema::build(RightsQuery, RightsMutation, RightsSubscription)
-        .enable_federation()
-        .enable_subscription_in_federation()
-        .finish()
-        .sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+    heard_api::subgraph::subgraph_sdl(RightsQuery, RightsMutation, RightsSubscription)
 }
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
