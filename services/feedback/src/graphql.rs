@@ -343,6 +343,21 @@ fn view_of(actor: &Actor, item: Item) -> Option<FeedbackItem> {
     Some(FeedbackItem { item, view })
 }
 
+/// A page forward through a queue: the items `keep` picks, oldest first, each as the asker may
+/// see it (one they may not see is left out).
+fn queue_page(
+    ctx: &Context<'_>,
+    after: Option<String>,
+    first: Option<i32>,
+    keep: impl Fn(&Item) -> bool,
+) -> Result<Connection<String, FeedbackItem>> {
+    let actor = viewer(ctx).actor.clone();
+    let items: Vec<FeedbackItem> = service(ctx).read(|state| {
+        state.items_in_order().filter(|item| keep(item)).filter_map(|item| view_of(&actor, item.clone())).collect()
+    });
+    Ok(paginate(items, after, None, first, None)?)
+}
+
 fn parse_id(field: &str, id: &ID) -> Result<Uuid> {
     Ok(uuid_arg(field, id)?)
 }
@@ -501,16 +516,12 @@ impl FeedbackQuery {
         first: Option<i32>,
     ) -> Result<Connection<String, FeedbackItem>> {
         authorize(ctx, Action::ViewQueue, &Resource::Hub { hub: hub.0.clone() }).await?;
-        let actor = viewer(ctx).actor.clone();
-        let items: Vec<FeedbackItem> = service(ctx).read(|state| {
-            state
-                .items_in_order()
-                .filter(|item| item.logged.hub == hub.as_str() && item.moderation != Moderation::Shared)
-                .filter(|item| item.safeguarding.is_none() && item.consent.is_some_and(|c| c > Consent::Hub))
-                .filter_map(|item| view_of(&actor, item.clone()))
-                .collect()
-        });
-        Ok(paginate(items, after, None, first, None)?)
+        queue_page(ctx, after, first, |item| {
+            item.logged.hub == hub.as_str()
+                && item.moderation != Moderation::Shared
+                && item.safeguarding.is_none()
+                && item.consent.is_some_and(|c| c > Consent::Hub)
+        })
     }
 
     /// Items routed to you because a risk was disclosed. Hub coordinators only.
@@ -521,16 +532,8 @@ impl FeedbackQuery {
         first: Option<i32>,
     ) -> Result<Connection<String, FeedbackItem>> {
         authorize(ctx, Action::ViewQueue, &Resource::System).await?;
-        let actor = viewer(ctx).actor.clone();
-        let me = actor.account;
-        let items: Vec<FeedbackItem> = service(ctx).read(|state| {
-            state
-                .items_in_order()
-                .filter(|item| item.safeguarding.is_some() && item.safeguarding == me)
-                .filter_map(|item| view_of(&actor, item.clone()))
-                .collect()
-        });
-        Ok(paginate(items, after, None, first, None)?)
+        let me = viewer(ctx).actor.account;
+        queue_page(ctx, after, first, |item| item.safeguarding.is_some() && item.safeguarding == me)
     }
 
     /// The theme vocabulary (merged themes left out), by name.
