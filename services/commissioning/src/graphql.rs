@@ -592,7 +592,7 @@ async fn decide(
     let by = account(ctx)?;
     let id = uuid_arg("id", id)?;
     let commissioning = service(ctx);
-    let decision = commissioning.change(id, by, |found, _| command(found, by).map_err(ApiError::from)).await?;
+    let decision = commissioning.decide(id, by, |found| command(found, by)).await?;
     Ok(as_it_stands(ctx, decision))
 }
 
