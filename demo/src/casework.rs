@@ -347,18 +347,15 @@ pub async fn seed_decisions(
         for (step, next) in path.iter().enumerate() {
             let moved_on = on(2 + step as u32 * 5);
             commissioning
-                .change(id, commissioner, |found, _| {
-                    decision::change_status(found, *next, moved_on, today).map_err(heard_api::ApiError::from)
-                })
+                .decide(id, commissioner, |found| decision::change_status(found, *next, moved_on, today))
                 .await
                 .map_err(fail)?;
         }
         if matches!(status, Status::InProgress) {
             let progress_on = on(13);
             commissioning
-                .change(id, commissioner, |found, _| {
+                .decide(id, commissioner, |found| {
                     decision::record_progress(found, 60, &words.progress, progress_on, today)
-                        .map_err(heard_api::ApiError::from)
                 })
                 .await
                 .map_err(fail)?;
@@ -366,9 +363,8 @@ pub async fn seed_decisions(
         if matches!(status, Status::Done) {
             let reviewed = on(13);
             commissioning
-                .change(id, commissioner, |found, _| {
+                .decide(id, commissioner, |found| {
                     decision::review_outcome(found, &words.outcome_review, reviewed, today)
-                        .map_err(heard_api::ApiError::from)
                 })
                 .await
                 .map_err(fail)?;

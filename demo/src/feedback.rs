@@ -329,7 +329,7 @@ fn minutes(
         1 => format!("{people} people came, including {} new to the group", rng.pick(&["one person", "two people"])),
         _ => format!("{people} people came, and one more joined by phone"),
     });
-    let openings: &[&str] = if forum {
+    lines.push(rng.line(if forum {
         &[
             "The chair welcomed representatives from each hub",
             "Each hub gave a short update on its month",
@@ -342,22 +342,20 @@ fn minutes(
             "The vice-chair chaired this month",
             "We started with tea and a welcome for anyone new to the hub",
         ]
-    };
-    lines.push((*rng.pick(openings)).to_owned());
+    }));
     lines.push(match (raised.len(), top.as_slice()) {
-        (0, _) | (_, []) => (*rng.pick(&[
+        (0, _) | (_, []) => rng.line(&[
             "No new points were logged; the time went on following up earlier ones",
             "Nothing new was logged this month; the meeting went on planning the open day",
             "No new points were logged; most of the time went on the replies from commissioners",
-        ]))
-        .to_owned(),
+        ]),
         (1, [theme, ..]) => format!("One point was logged, under \"{theme}\""),
         (n, [theme]) => format!("{} points were logged, under \"{theme}\"", number(n)),
         (n, [first, second, ..]) => {
             format!("{} points were logged, mostly under \"{first}\" and \"{second}\"", number(n))
         }
     });
-    let reports: &[&str] = if forum {
+    lines.push(rng.line(if forum {
         &[
             "Commissioners from the DAAT joined for the second half and answered questions",
             "The Forum agreed which points to put to the commissioners this month",
@@ -371,8 +369,7 @@ fn minutes(
             "The hub's rep reported back from the West Sussex Forum",
             "We looked at what commissioners said they had done with points from earlier in the year",
         ]
-    };
-    lines.push((*rng.pick(reports)).to_owned());
+    }));
     let focus = top.first().copied().unwrap_or("waiting times");
     lines.push(match rng.below(6) {
         0 => "Action: the chair to chase the reply the service still owes us".to_owned(),
@@ -382,14 +379,11 @@ fn minutes(
         4 => format!("Action: write up the points on {focus} for the commissioners"),
         _ => "Action: find out whether travel can be paid for people coming in from the villages".to_owned(),
     });
-    lines.push(
-        (*rng.pick(&[
-            "Next meeting in a month, same time and place",
-            "We closed with thanks to the volunteers who made the tea",
-            "Next meeting: same time next month",
-        ]))
-        .to_owned(),
-    );
+    lines.push(rng.line(&[
+        "Next meeting in a month, same time and place",
+        "We closed with thanks to the volunteers who made the tea",
+        "Next meeting: same time next month",
+    ]));
     lines.iter().map(|line| capitalise(&format!("{line}."))).collect::<Vec<_>>().join(" ")
 }
 

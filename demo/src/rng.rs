@@ -60,6 +60,11 @@ impl Rng {
         &items[self.below(items.len() as u64) as usize]
     }
 
+    /// One of some lines, as a `String` to go on with.
+    pub(crate) fn line(&mut self, lines: &[&str]) -> String {
+        (*self.pick(lines)).to_owned()
+    }
+
     pub(crate) fn word(&mut self, words: &'static [String]) -> &'static str {
         &words[self.below(words.len() as u64) as usize]
     }

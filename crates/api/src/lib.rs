@@ -10,14 +10,18 @@
 //! - [`paginate`]: Relay cursor connections for every list.
 //! - [`suppression`]: which counts, rates and medians may be published, so that no small
 //!   count can be seen or worked out; every roll-up and report asks it.
+//! - [`fold`]: what every service's model does the same way while it folds the log.
+//! - [`subgraph`]: how a service joins the composed schema and prints its federation subgraph.
 //! - [`spreadsheet::escape_cell`]: every cell of every CSV Heard writes, safe from formula
 //!   injection.
 
 mod error;
+pub mod fold;
 pub mod limits;
 mod pagination;
 pub mod rollup;
 pub mod spreadsheet;
+pub mod subgraph;
 pub mod suppression;
 
 use async_graphql::Context;
@@ -160,6 +164,33 @@ pub fn date_arg(field: &str, text: &str) -> ApiResult<jiff::civil::Date> {
     text.trim()
         .parse()
         .map_err(|_| ApiError::bad_input(field, "is not a date; write it as YYYY-MM-DD, e.g. 2026-11-23"))
+}
+
+/// An optional date argument ([`date_arg`]); `None` when it is left out.
+pub fn optional_date_arg(field: &str, text: Option<&str>) -> ApiResult<Option<jiff::civil::Date>> {
+    text.map(|text| date_arg(field, text)).transpose()
+}
+
+/// An optional date argument ([`date_arg`]); today when it is left out.
+pub fn date_arg_or_today(field: &str, text: Option<&str>) -> ApiResult<jiff::civil::Date> {
+    text.map_or_else(|| Ok(today()), |text| date_arg(field, text))
+}
+
+/// The optional start and end arguments of a period, each named by its field; an end before
+/// the start is refused on the end's field, saying `reversed`.
+pub fn period_args(
+    (from_field, from): (&str, Option<&str>),
+    (to_field, to): (&str, Option<&str>),
+    reversed: &str,
+) -> ApiResult<(Option<jiff::civil::Date>, Option<jiff::civil::Date>)> {
+    let from = optional_date_arg(from_field, from)?;
+    let to = optional_date_arg(to_field, to)?;
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(ApiError::bad_input(to_field, reversed));
+    }
+    Ok((from, to))
 }
 
 /// Today's date where Heard runs (UK time for the clocks of complaints).

@@ -9,22 +9,27 @@
 //! into it.
 //!
 //! Besides the events: [`reference::Reference`], the one fold of reference data (hubs,
-//! providers, themes and their merges, accounts' roles and hubs) that every service keeps, and
-//! [`Rejection`], the one way a pure command refuses.
+//! providers, themes and their merges, accounts' roles and hubs) that every service keeps,
+//! [`Rejection`], the one way a pure command refuses, and [`input`], the checks on free text
+//! that commands share.
 //!
 //! No upcasters exist yet: every event is still at schema version 1. When one is needed it
 //! belongs beside its event here.
 //!
-//! This crate is pure: serde, uuid, jiff and the access policy's types, no storage, web or
-//! GraphQL crate.
+//! This crate is pure: serde, uuid, jiff, `heard-text` and the access policy's types, no
+//! storage, web or GraphQL crate.
 
 pub mod access;
 pub mod advocacy;
 pub mod commissioning;
 pub mod feedback;
 pub mod identity;
+pub mod input;
 pub mod reference;
 pub mod rights;
+pub mod rollup;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use serde::de::DeserializeOwned;
 

@@ -5,11 +5,14 @@
 //! see only counts, with small numbers suppressed.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, EmptySubscription, Enum, ID, InputObject, Object, Result, Schema, SimpleObject};
+use async_graphql::{Context, EmptySubscription, Enum, ID, InputObject, Object, Result, SimpleObject};
 use heard_access::{Action, CaseFacts, Resource};
 use heard_api::rollup::{ReportPeriod, RollupRow, labelled};
 use heard_api::suppression::grouped;
-use heard_api::{ApiError, allowed, authorize, date_arg, paginate, record_read, record_reads, uuid_arg};
+use heard_api::{
+    ApiError, allowed, authorize, date_arg_or_today, optional_date_arg, paginate, period_args, record_read,
+    record_reads, uuid_arg,
+};
 use jiff::civil::Date;
 use uuid::Uuid;
 
@@ -21,20 +24,11 @@ fn service<'a>(ctx: &'a Context<'_>) -> &'a AdvocacyService {
     ctx.data_unchecked::<AdvocacyService>()
 }
 
-/// Adds what this service's resolvers need to a schema being built.
-pub fn register<Q, M, S>(
-    builder: async_graphql::SchemaBuilder<Q, M, S>,
-    advocacy: AdvocacyService,
-) -> async_graphql::SchemaBuilder<Q, M, S> {
-    builder.data(advocacy)
-}
+pub use heard_api::subgraph::register;
 
 /// This service as a federation subgraph (`schema/advocacy.graphql`).
 pub fn subgraph_sdl() -> String {
-    Schema::build(AdvocacyQuery, AdvocacyMutation, EmptySubscription)
-        .enable_federation()
-        .finish()
-        .sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+    heard_api::subgraph::subgraph_sdl(AdvocacyQuery, AdvocacyMutation, EmptySubscription)
 }
 
 /// Whether the client can tell the advocate what they want.
@@ -354,12 +348,10 @@ async fn case_for(ctx: &Context<'_>, field: &str, id: &ID, action: Action) -> Re
     Ok(case)
 }
 
-/// A date argument, today when absent.
-fn on_or_today(field: &str, on: Option<&str>) -> Result<Date> {
-    Ok(match on {
-        Some(on) => date_arg(field, on)?,
-        None => heard_api::today(),
-    })
+/// The id of a case the asker may work (found as [`case_for`] finds it), and the asker.
+async fn work_on(ctx: &Context<'_>, id: &ID) -> Result<(Uuid, Uuid)> {
+    let case = case_for(ctx, "id", id, Action::WorkCase).await?;
+    Ok((case.id, heard_api::account(ctx)?))
 }
 
 /// Domain field names are the input's; in a mutation they sit under `input.`.
@@ -464,13 +456,8 @@ impl AdvocacyQuery {
                 return Err(ApiError::bad_input("by", "name each dimension once").into());
             }
         }
-        let from = from.as_deref().map(|from| date_arg("from", from)).transpose()?;
-        let to = to.as_deref().map(|to| date_arg("to", to)).transpose()?;
-        if let (Some(from), Some(to)) = (from, to)
-            && from > to
-        {
-            return Err(ApiError::bad_input("to", "the end cannot be before the start").into());
-        }
+        let (from, to) =
+            period_args(("from", from.as_deref()), ("to", to.as_deref()), "the end cannot be before the start")?;
         let period = period.into();
         let asked: Vec<usize> = by.iter().filter_map(|d| Dimension::ALL.iter().position(|all| all == d)).collect();
         // Every grouping from one state, so that they agree.
@@ -571,7 +558,7 @@ impl AdvocacyMutation {
             })
             .collect::<Result<Vec<u32>, ApiError>>()?;
         let advocate = input.advocate_id.as_ref().map(|id| uuid_arg("input.advocateId", id)).transpose()?;
-        let referred_on = input.referred_on.as_deref().map(|on| date_arg("input.referredOn", on)).transpose()?;
+        let referred_on = optional_date_arg("input.referredOn", input.referred_on.as_deref())?;
         let referral = Referral {
             pseudonym: input.pseudonym,
             client_name: input.client_name,
@@ -593,26 +580,23 @@ impl AdvocacyMutation {
 
     /// Takes on a referred case.
     async fn accept_case(&self, ctx: &Context<'_>, id: ID, on: Option<String>) -> Result<CaseNode> {
-        let case = case_for(ctx, "id", &id, Action::WorkCase).await?;
-        let by = heard_api::account(ctx)?;
-        let on = on_or_today("on", on.as_deref())?;
-        Ok(CaseNode(service(ctx).accept(case.id, by, on).await?))
+        let (case, by) = work_on(ctx, &id).await?;
+        let on = date_arg_or_today("on", on.as_deref())?;
+        Ok(CaseNode(service(ctx).accept(case, by, on).await?))
     }
 
     /// Turns down a referred case, saying why.
     async fn decline_case(&self, ctx: &Context<'_>, id: ID, reason: String, on: Option<String>) -> Result<CaseNode> {
-        let case = case_for(ctx, "id", &id, Action::WorkCase).await?;
-        let by = heard_api::account(ctx)?;
-        let on = on_or_today("on", on.as_deref())?;
-        Ok(CaseNode(service(ctx).decline(case.id, by, on, &reason).await?))
+        let (case, by) = work_on(ctx, &id).await?;
+        let on = date_arg_or_today("on", on.as_deref())?;
+        Ok(CaseNode(service(ctx).decline(case, by, on, &reason).await?))
     }
 
     /// Records a meeting, an accompanied appointment, a letter, a call or a note.
     async fn record_case_action(&self, ctx: &Context<'_>, id: ID, input: RecordCaseActionInput) -> Result<CaseNode> {
-        let case = case_for(ctx, "id", &id, Action::WorkCase).await?;
-        let by = heard_api::account(ctx)?;
-        let on = on_or_today("input.on", input.on.as_deref())?;
-        let case = service(ctx).record_action(case.id, by, on, input.kind.into(), &input.text).await;
+        let (case, by) = work_on(ctx, &id).await?;
+        let on = date_arg_or_today("input.on", input.on.as_deref())?;
+        let case = service(ctx).record_action(case, by, on, input.kind.into(), &input.text).await;
         Ok(CaseNode(case.map_err(prefix_input)?))
     }
 
@@ -624,39 +608,35 @@ impl AdvocacyMutation {
         scope: Option<ShareScope>,
         on: Option<String>,
     ) -> Result<CaseNode> {
-        let case = case_for(ctx, "id", &id, Action::WorkCase).await?;
-        let by = heard_api::account(ctx)?;
-        let on = on_or_today("on", on.as_deref())?;
-        Ok(CaseNode(service(ctx).record_consent(case.id, by, on, scope.map(Into::into)).await?))
+        let (case, by) = work_on(ctx, &id).await?;
+        let on = date_arg_or_today("on", on.as_deref())?;
+        Ok(CaseNode(service(ctx).record_consent(case, by, on, scope.map(Into::into)).await?))
     }
 
     /// Closes an accepted case with its outcome and the client's view of it.
     async fn close_case(&self, ctx: &Context<'_>, id: ID, input: CloseCaseInput) -> Result<CaseNode> {
-        let case = case_for(ctx, "id", &id, Action::WorkCase).await?;
-        let by = heard_api::account(ctx)?;
+        let (case, by) = work_on(ctx, &id).await?;
         let closure = Closure {
             outcome: input.outcome.into(),
             reason: input.reason.into(),
             client_view: input.client_view,
-            on: on_or_today("input.on", input.on.as_deref())?,
+            on: date_arg_or_today("input.on", input.on.as_deref())?,
         };
-        Ok(CaseNode(service(ctx).close(case.id, by, closure).await.map_err(prefix_input)?))
+        Ok(CaseNode(service(ctx).close(case, by, closure).await.map_err(prefix_input)?))
     }
 
     /// Reopens a closed case, saying why. The closure stays on record.
     async fn reopen_case(&self, ctx: &Context<'_>, id: ID, reason: String, on: Option<String>) -> Result<CaseNode> {
-        let case = case_for(ctx, "id", &id, Action::WorkCase).await?;
-        let by = heard_api::account(ctx)?;
-        let on = on_or_today("on", on.as_deref())?;
-        Ok(CaseNode(service(ctx).reopen(case.id, by, on, &reason).await?))
+        let (case, by) = work_on(ctx, &id).await?;
+        let on = date_arg_or_today("on", on.as_deref())?;
+        Ok(CaseNode(service(ctx).reopen(case, by, on, &reason).await?))
     }
 
     /// Hands an open case to another advocate. You no longer see it afterwards.
     async fn assign_case(&self, ctx: &Context<'_>, id: ID, advocate_id: ID) -> Result<CaseAssignment> {
-        let case = case_for(ctx, "id", &id, Action::WorkCase).await?;
-        let by = heard_api::account(ctx)?;
+        let (case, by) = work_on(ctx, &id).await?;
         let advocate = uuid_arg("advocateId", &advocate_id)?;
-        let case = service(ctx).assign(case.id, by, advocate).await?;
+        let case = service(ctx).assign(case, by, advocate).await?;
         Ok(CaseAssignment { case_id: id_of(case.id), advocate_id: id_of(case.advocate) })
     }
 }

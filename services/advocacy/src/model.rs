@@ -8,9 +8,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use heard_access::Role;
+use heard_api::fold::{apply_reference, subject_of};
 use heard_contracts::reference::Reference;
 use heard_contracts::{Event as _, rights};
-use heard_eventstore::{Fold, Personal, RecordedEvent, SubjectId};
+use heard_eventstore::{Fold, RecordedEvent, SubjectId};
 use uuid::Uuid;
 
 use crate::domain::case::*;
@@ -42,18 +43,8 @@ pub struct State {
     pub charters: BTreeMap<String, Charter>,
 }
 
-fn subject_of(personal: &Personal) -> Option<SubjectId> {
-    match personal {
-        Personal::Plain(plain) => Some(plain.subject),
-        Personal::Sealed(sealed) => Some(sealed.subject),
-        Personal::Erased { subject } => Some(*subject),
-        Personal::None => None,
-    }
-}
-
 impl Fold for State {
     fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
-        let stream_id = event.stream.id();
         match event.stream.category() {
             CASE => self.apply_case(event)?,
             rights::CHARTER if event.event_type == rights::CharterPublished::TYPE => {
@@ -68,11 +59,7 @@ impl Fold for State {
                     );
                 }
             }
-            category => {
-                self.reference
-                    .apply(category, stream_id, &event.event_type, &event.data)
-                    .map_err(|error| event.corrupt(error))?;
-            }
+            _ => apply_reference(&mut self.reference, event)?,
         }
         Ok(())
     }

@@ -5,9 +5,12 @@
 //! and a withdrawn consent empties the link's content everywhere while the link itself stays.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, Schema, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use heard_access::{Action, Actor, Resource};
-use heard_api::{ApiError, account, authorize, date_arg, paginate, today, uuid_arg, viewer};
+use heard_api::{
+    ApiError, account, authorize, date_arg, date_arg_or_today, optional_date_arg, paginate, period_args, today,
+    uuid_arg, viewer,
+};
 use jiff::civil::Date;
 use uuid::Uuid;
 
@@ -20,20 +23,11 @@ fn service<'a>(ctx: &'a Context<'_>) -> &'a CommissioningService {
     ctx.data_unchecked::<CommissioningService>()
 }
 
-/// Adds what this service's resolvers need to a schema being built.
-pub fn register<Q, M, S>(
-    builder: async_graphql::SchemaBuilder<Q, M, S>,
-    commissioning: CommissioningService,
-) -> async_graphql::SchemaBuilder<Q, M, S> {
-    builder.data(commissioning)
-}
+pub use heard_api::subgraph::register;
 
 /// This service as a federation subgraph (`schema/commissioning.graphql`).
 pub fn subgraph_sdl() -> String {
-    Schema::build(CommissioningQuery, CommissioningMutation, async_graphql::EmptySubscription)
-        .enable_federation()
-        .finish()
-        .sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+    heard_api::subgraph::subgraph_sdl(CommissioningQuery, CommissioningMutation, async_graphql::EmptySubscription)
 }
 
 /// proposed → agreed → in progress → done, or not taken / withdrawn.
@@ -263,13 +257,11 @@ impl ReportScopeInput {
         } else {
             (self.from, self.to, "scope")
         };
-        let from = from.as_deref().map(|from| date_arg(&format!("{field}.from"), from)).transpose()?;
-        let to = to.as_deref().map(|to| date_arg(&format!("{field}.to"), to)).transpose()?;
-        if let (Some(from), Some(to)) = (from, to)
-            && from > to
-        {
-            return Err(ApiError::bad_input(format!("{field}.to"), "the end of the period cannot be before its start"));
-        }
+        let (from, to) = period_args(
+            (&format!("{field}.from"), from.as_deref()),
+            (&format!("{field}.to"), to.as_deref()),
+            "the end of the period cannot be before its start",
+        )?;
         Ok(Scope {
             hub: self.hub.map(|id| id.0),
             provider: self.provider.map(|id| id.0),
@@ -439,7 +431,7 @@ impl CommissioningQuery {
         let commissioning = service(ctx);
         let current = commissioning.decision(id).ok_or(ApiError::NotFound)?;
         let actor = viewer(ctx).actor.clone();
-        let as_at = as_at.as_deref().map(|day| date_arg("asAt", day)).transpose()?;
+        let as_at = optional_date_arg("asAt", as_at.as_deref())?;
         let day = if as_at_decision_date { Some(current.decision_date) } else { as_at };
         if at_position.is_none() && day.is_none() {
             return Ok(commissioning.read(|state| DecisionView::new(current, state, state, &actor)));
@@ -584,8 +576,10 @@ fn in_input(error: ApiError, evidence_field: &str) -> ApiError {
     }
 }
 
-fn on_or_today(field: &str, on: Option<&str>) -> Result<Date, ApiError> {
-    on.map_or_else(|| Ok(today()), |on| date_arg(field, on))
+/// A decision just changed, shown to the asker as it stands now.
+fn as_it_stands(ctx: &Context<'_>, decision: Decision) -> DecisionView {
+    let actor = viewer(ctx).actor.clone();
+    service(ctx).read(|state| DecisionView::new(decision, state, state, &actor))
 }
 
 /// Runs one decision command as a commissioner and shows the decision after it.
@@ -598,9 +592,8 @@ async fn decide(
     let by = account(ctx)?;
     let id = uuid_arg("id", id)?;
     let commissioning = service(ctx);
-    let decision = commissioning.change(id, by, |found, _| command(found, by).map_err(ApiError::from)).await?;
-    let actor = viewer(ctx).actor.clone();
-    Ok(commissioning.read(|state| DecisionView::new(decision, state, state, &actor)))
+    let decision = commissioning.decide(id, by, |found| command(found, by)).await?;
+    Ok(as_it_stands(ctx, decision))
 }
 
 /// Finds a feedback item commissioning knows, and asks the policy whether the asker may
@@ -654,8 +647,7 @@ impl CommissioningMutation {
         };
         let commissioning = service(ctx);
         let decision = commissioning.propose(new).await.map_err(|error| in_input(error, "title"))?;
-        let actor = viewer(ctx).actor.clone();
-        Ok(commissioning.read(|state| DecisionView::new(decision, state, state, &actor)))
+        Ok(as_it_stands(ctx, decision))
     }
 
     async fn update_decision_status(
@@ -665,7 +657,7 @@ impl CommissioningMutation {
         status: StatusName,
         on: Option<String>,
     ) -> Result<DecisionView> {
-        let on = on_or_today("on", on.as_deref())?;
+        let on = date_arg_or_today("on", on.as_deref())?;
         decide(ctx, &id, |found, _| decision::change_status(found, status.into(), on, today())).await
     }
 
@@ -682,7 +674,7 @@ impl CommissioningMutation {
         on: Option<String>,
     ) -> Result<DecisionView> {
         let milestone = uuid_arg("milestoneId", &milestone_id)?;
-        let on = on_or_today("on", on.as_deref())?;
+        let on = date_arg_or_today("on", on.as_deref())?;
         decide(ctx, &id, |found, _| decision::meet_milestone(found, milestone, on, today())).await
     }
 
@@ -694,7 +686,7 @@ impl CommissioningMutation {
         #[graphql(default)] note: String,
         on: Option<String>,
     ) -> Result<DecisionView> {
-        let on = on_or_today("on", on.as_deref())?;
+        let on = date_arg_or_today("on", on.as_deref())?;
         decide(ctx, &id, |found, _| decision::record_progress(found, percent, &note, on, today())).await
     }
 
@@ -705,7 +697,7 @@ impl CommissioningMutation {
         let by = account(ctx)?;
         let id = uuid_arg("id", &id)?;
         let evidence = input.evidence()?;
-        let on = on_or_today("input.on", input.on.as_deref())?;
+        let on = date_arg_or_today("input.on", input.on.as_deref())?;
         let commissioning = service(ctx);
         let evidence_field = match input.kind {
             EvidenceKind::FeedbackItem => "itemId",
@@ -717,8 +709,7 @@ impl CommissioningMutation {
             .link_evidence(id, by, evidence, &input.rationale, on)
             .await
             .map_err(|error| in_input(error, evidence_field))?;
-        let actor = viewer(ctx).actor.clone();
-        Ok(commissioning.read(|state| DecisionView::new(decision, state, state, &actor)))
+        Ok(as_it_stands(ctx, decision))
     }
 
     /// Withdraws a link. It stays in the decision's history, marked withdrawn with the reason.
@@ -731,7 +722,7 @@ impl CommissioningMutation {
         on: Option<String>,
     ) -> Result<DecisionView> {
         let link = uuid_arg("linkId", &link_id)?;
-        let on = on_or_today("on", on.as_deref())?;
+        let on = date_arg_or_today("on", on.as_deref())?;
         decide(ctx, &id, |found, by| decision::unlink_evidence(found, link, &reason, by, on, today())).await
     }
 
@@ -742,14 +733,14 @@ impl CommissioningMutation {
         summary: String,
         on: Option<String>,
     ) -> Result<DecisionView> {
-        let on = on_or_today("on", on.as_deref())?;
+        let on = date_arg_or_today("on", on.as_deref())?;
         decide(ctx, &id, |found, _| decision::review_outcome(found, &summary, on, today())).await
     }
 
     /// Tells the hub a commissioner has seen a shared item.
     async fn acknowledge_feedback(&self, ctx: &Context<'_>, item_id: ID, on: Option<String>) -> Result<FeedbackAnswer> {
         let item = answerable(ctx, &item_id).await?;
-        let on = on_or_today("on", on.as_deref())?;
+        let on = date_arg_or_today("on", on.as_deref())?;
         Ok(service(ctx).answer(item, account(ctx)?, None, on).await?.into())
     }
 
@@ -762,7 +753,7 @@ impl CommissioningMutation {
         on: Option<String>,
     ) -> Result<FeedbackAnswer> {
         let item = answerable(ctx, &item_id).await?;
-        let on = on_or_today("on", on.as_deref())?;
+        let on = date_arg_or_today("on", on.as_deref())?;
         Ok(service(ctx).answer(item, account(ctx)?, Some(&reason), on).await?.into())
     }
 }

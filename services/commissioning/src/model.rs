@@ -10,6 +10,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use heard_access::{Actor, Consent, FeedbackFacts};
+use heard_api::fold::apply_reference;
 use heard_api::{ApiError, ApiResult};
 use heard_contracts::reference::Reference;
 use heard_contracts::{Event as _, advocacy, commissioning as contract, feedback, rights};
@@ -175,11 +176,7 @@ impl Fold for State {
                 let referred: advocacy::CaseReferred = decode(event)?;
                 self.advocacy_domains.insert(referred.domain);
             }
-            category => {
-                self.reference
-                    .apply(category, stream_id, &event.event_type, &event.data)
-                    .map_err(|error| event.corrupt(error))?;
-            }
+            _ => apply_reference(&mut self.reference, event)?,
         }
         Ok(())
     }

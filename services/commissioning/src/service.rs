@@ -92,6 +92,17 @@ impl CommissioningService {
         self.decision(id).ok_or(ApiError::NotFound)
     }
 
+    /// Runs a pure decision command ([`crate::domain::decision`]) on the decision as it stands
+    /// and appends its event; a refusal is the command's.
+    pub async fn decide(
+        &self,
+        id: Uuid,
+        by: Uuid,
+        command: impl FnOnce(&Decision) -> Result<decision::Event, crate::domain::Rejection>,
+    ) -> ApiResult<Decision> {
+        self.change(id, by, |found, _| command(found).map_err(ApiError::from)).await
+    }
+
     pub async fn link_evidence(
         &self,
         id: Uuid,

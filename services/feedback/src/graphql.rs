@@ -2,7 +2,7 @@
 //! asks the policy; what an item shows depends on `heard_access::feedback_view`.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, Schema, SimpleObject, Subscription};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
 use futures::Stream;
 use heard_access::{Action, Actor, Consent, FeedbackView, Resource, feedback_view};
 use heard_api::{ApiError, authorize, paginate, timestamp, uuid_arg, viewer};
@@ -16,21 +16,11 @@ fn service<'a>(ctx: &'a Context<'_>) -> &'a FeedbackService {
     ctx.data_unchecked::<FeedbackService>()
 }
 
-/// Adds what this service's resolvers need to a schema being built.
-pub fn register<Q, M, S>(
-    builder: async_graphql::SchemaBuilder<Q, M, S>,
-    feedback: FeedbackService,
-) -> async_graphql::SchemaBuilder<Q, M, S> {
-    builder.data(feedback)
-}
+pub use heard_api::subgraph::register;
 
 /// This service as a federation subgraph (`schema/feedback.graphql`).
 pub fn subgraph_sdl() -> String {
-    Schema::build(FeedbackQuery, FeedbackMutation, FeedbackSubscription)
-        .enable_federation()
-        .enable_subscription_in_federation()
-        .finish()
-        .sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+    heard_api::subgraph::subgraph_sdl(FeedbackQuery, FeedbackMutation, FeedbackSubscription)
 }
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -353,6 +343,21 @@ fn view_of(actor: &Actor, item: Item) -> Option<FeedbackItem> {
     Some(FeedbackItem { item, view })
 }
 
+/// A page forward through a queue: the items `keep` picks, oldest first, each as the asker may
+/// see it (one they may not see is left out).
+fn queue_page(
+    ctx: &Context<'_>,
+    after: Option<String>,
+    first: Option<i32>,
+    keep: impl Fn(&Item) -> bool,
+) -> Result<Connection<String, FeedbackItem>> {
+    let actor = viewer(ctx).actor.clone();
+    let items: Vec<FeedbackItem> = service(ctx).read(|state| {
+        state.items_in_order().filter(|item| keep(item)).filter_map(|item| view_of(&actor, item.clone())).collect()
+    });
+    Ok(paginate(items, after, None, first, None)?)
+}
+
 fn parse_id(field: &str, id: &ID) -> Result<Uuid> {
     Ok(uuid_arg(field, id)?)
 }
@@ -511,16 +516,12 @@ impl FeedbackQuery {
         first: Option<i32>,
     ) -> Result<Connection<String, FeedbackItem>> {
         authorize(ctx, Action::ViewQueue, &Resource::Hub { hub: hub.0.clone() }).await?;
-        let actor = viewer(ctx).actor.clone();
-        let items: Vec<FeedbackItem> = service(ctx).read(|state| {
-            state
-                .items_in_order()
-                .filter(|item| item.logged.hub == hub.as_str() && item.moderation != Moderation::Shared)
-                .filter(|item| item.safeguarding.is_none() && item.consent.is_some_and(|c| c > Consent::Hub))
-                .filter_map(|item| view_of(&actor, item.clone()))
-                .collect()
-        });
-        Ok(paginate(items, after, None, first, None)?)
+        queue_page(ctx, after, first, |item| {
+            item.logged.hub == hub.as_str()
+                && item.moderation != Moderation::Shared
+                && item.safeguarding.is_none()
+                && item.consent.is_some_and(|c| c > Consent::Hub)
+        })
     }
 
     /// Items routed to you because a risk was disclosed. Hub coordinators only.
@@ -531,16 +532,8 @@ impl FeedbackQuery {
         first: Option<i32>,
     ) -> Result<Connection<String, FeedbackItem>> {
         authorize(ctx, Action::ViewQueue, &Resource::System).await?;
-        let actor = viewer(ctx).actor.clone();
-        let me = actor.account;
-        let items: Vec<FeedbackItem> = service(ctx).read(|state| {
-            state
-                .items_in_order()
-                .filter(|item| item.safeguarding.is_some() && item.safeguarding == me)
-                .filter_map(|item| view_of(&actor, item.clone()))
-                .collect()
-        });
-        Ok(paginate(items, after, None, first, None)?)
+        let me = viewer(ctx).actor.account;
+        queue_page(ctx, after, first, |item| item.safeguarding.is_some() && item.safeguarding == me)
     }
 
     /// The theme vocabulary (merged themes left out), by name.

@@ -11,8 +11,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{
-    Context, EmptySubscription, Enum, ID, InputObject, Object, Pos, Result, Schema, ServerResult, SimpleObject,
-    Variables,
+    Context, EmptySubscription, Enum, ID, InputObject, Object, Pos, Result, ServerResult, SimpleObject, Variables,
 };
 use heard_access::{Action, Resource, Role};
 use heard_api::{ApiError, ClientIp, Viewer, authorize, paginate, timestamp, uuid_arg, viewer};
@@ -132,10 +131,7 @@ fn first_refused<'a>(
 
 /// The SDL of this service as a federation subgraph (`schema/identity.graphql`).
 pub fn subgraph_sdl() -> String {
-    Schema::build(IdentityQuery, IdentityMutation, EmptySubscription)
-        .enable_federation()
-        .finish()
-        .sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+    heard_api::subgraph::subgraph_sdl(IdentityQuery, IdentityMutation, EmptySubscription)
 }
 
 /// Loads accounts by id in one go per request.
@@ -423,9 +419,8 @@ impl IdentityQuery {
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Connection<String, HubView>> {
-        authorize(ctx, Action::ViewReferenceData, &Resource::ReferenceData).await?;
         let hubs = service(ctx).hubs().into_iter().map(HubView).collect();
-        Ok(paginate(hubs, after, before, first, last)?)
+        reference_data_page(ctx, hubs, after, before, first, last).await
     }
 
     /// Providers, by id.
@@ -437,9 +432,8 @@ impl IdentityQuery {
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Connection<String, ProviderView>> {
-        authorize(ctx, Action::ViewReferenceData, &Resource::ReferenceData).await?;
         let providers = service(ctx).providers().into_iter().map(ProviderView).collect();
-        Ok(paginate(providers, after, before, first, last)?)
+        reference_data_page(ctx, providers, after, before, first, last).await
     }
 
     /// API tokens of an account (yours if `userId` is left out), newest first.
@@ -546,6 +540,20 @@ async fn find_user(ctx: &Context<'_>, id: Uuid) -> Result<User> {
             Err(ApiError::NotFound.into())
         }
     }
+}
+
+/// One page of a list of reference data (hubs, providers), which anyone allowed to see
+/// reference data may list.
+async fn reference_data_page<T: async_graphql::OutputType>(
+    ctx: &Context<'_>,
+    items: Vec<T>,
+    after: Option<String>,
+    before: Option<String>,
+    first: Option<i32>,
+    last: Option<i32>,
+) -> Result<Connection<String, T>> {
+    authorize(ctx, Action::ViewReferenceData, &Resource::ReferenceData).await?;
+    Ok(paginate(items, after, before, first, last)?)
 }
 
 fn owner_arg(ctx: &Context<'_>, user_id: Option<&ID>) -> Result<Uuid> {

@@ -8,14 +8,14 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, Schema, SimpleObject, Subscription};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
 use futures::Stream;
 use heard_access::{Action, Resource};
 use heard_api::rollup::{ReportPeriod, RollupRow, rows};
 use heard_api::{
-    ApiError, account, allowed, authorize, date_arg, paginate, record_read, record_reads, today, uuid_arg, viewer,
+    ApiError, account, allowed, authorize, date_arg_or_today, paginate, period_args, record_read, record_reads, today,
+    uuid_arg, viewer,
 };
-use jiff::civil::Date;
 use uuid::Uuid;
 
 use crate::domain::Rejection;
@@ -29,21 +29,11 @@ fn service<'a>(ctx: &'a Context<'_>) -> &'a RightsService {
     ctx.data_unchecked::<RightsService>()
 }
 
-/// Adds what this service's resolvers need to a schema being built.
-pub fn register<Q, M, S>(
-    builder: async_graphql::SchemaBuilder<Q, M, S>,
-    rights: RightsService,
-) -> async_graphql::SchemaBuilder<Q, M, S> {
-    builder.data(rights)
-}
+pub use heard_api::subgraph::register;
 
 /// This service as a federation subgraph (`schema/rights.graphql`).
 pub fn subgraph_sdl() -> String {
-    Schema::build(RightsQuery, RightsMutation, RightsSubscription)
-        .enable_federation()
-        .enable_subscription_in_federation()
-        .finish()
-        .sdl_with_options(async_graphql::SDLExportOptions::new().federation())
+    heard_api::subgraph::subgraph_sdl(RightsQuery, RightsMutation, RightsSubscription)
 }
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -398,21 +388,6 @@ fn view(ctx: &Context<'_>, record: ComplaintRecord) -> ComplaintView {
     ComplaintView { record, full }
 }
 
-fn date_or_today(field: &str, on: Option<&str>) -> Result<Date, ApiError> {
-    on.map_or_else(|| Ok(today()), |on| date_arg(field, on))
-}
-
-fn period_bounds(from: Option<&str>, to: Option<&str>) -> Result<(Option<Date>, Option<Date>), ApiError> {
-    let from = from.map(|from| date_arg("from", from)).transpose()?;
-    let to = to.map(|to| date_arg("to", to)).transpose()?;
-    if let (Some(from), Some(to)) = (from, to)
-        && from > to
-    {
-        return Err(ApiError::bad_input("to", "the end of the period cannot be before its start"));
-    }
-    Ok((from, to))
-}
-
 #[derive(Default)]
 pub struct RightsQuery;
 
@@ -507,7 +482,11 @@ impl RightsQuery {
         if !dimensions.iter().all(|d| seen.insert(*d)) {
             return Err(ApiError::bad_input("by", "choose each thing to group by once").into());
         }
-        let (from, to) = period_bounds(from.as_deref(), to.as_deref())?;
+        let (from, to) = period_args(
+            ("from", from.as_deref()),
+            ("to", to.as_deref()),
+            "the end of the period cannot be before its start",
+        )?;
         let rights = service(ctx);
         let names: Vec<&str> = by.iter().map(|d| dimension_name(*d)).collect();
         let asked: Vec<usize> =
@@ -643,7 +622,7 @@ impl RightsMutation {
             advocate,
             what_happened: input.what_happened,
             outcome_wanted: input.outcome_wanted,
-            received_on: date_or_today("receivedOn", input.received_on.as_deref())?,
+            received_on: date_arg_or_today("receivedOn", input.received_on.as_deref())?,
         };
         let record = service(ctx).raise(by, new, today()).await?;
         Ok(view(ctx, record))
@@ -652,7 +631,7 @@ impl RightsMutation {
     /// Acknowledges a complaint (due within 3 working days of receipt). The person who
     /// acknowledges it becomes its handler.
     async fn acknowledge_complaint(&self, ctx: &Context<'_>, id: ID, on: Option<String>) -> Result<ComplaintView> {
-        let on = date_or_today("on", on.as_deref())?;
+        let on = date_arg_or_today("on", on.as_deref())?;
         handle(ctx, &id, |c| complaint::acknowledge(c, on, today())).await
     }
 
@@ -690,19 +669,19 @@ impl RightsMutation {
         reason: String,
         on: Option<String>,
     ) -> Result<ComplaintView> {
-        let on = date_or_today("on", on.as_deref())?;
+        let on = date_arg_or_today("on", on.as_deref())?;
         handle(ctx, &id, |c| complaint::pause(c, on, &reason, today())).await
     }
 
     /// Starts the response clock again.
     async fn resume_complaint(&self, ctx: &Context<'_>, id: ID, on: Option<String>) -> Result<ComplaintView> {
-        let on = date_or_today("on", on.as_deref())?;
+        let on = date_arg_or_today("on", on.as_deref())?;
         handle(ctx, &id, |c| complaint::resume(c, on, today())).await
     }
 
     /// Records that the response was issued.
     async fn respond_to_complaint(&self, ctx: &Context<'_>, id: ID, on: Option<String>) -> Result<ComplaintView> {
-        let on = date_or_today("on", on.as_deref())?;
+        let on = date_arg_or_today("on", on.as_deref())?;
         handle(ctx, &id, |c| complaint::respond(c, on, today())).await
     }
 
@@ -714,7 +693,7 @@ impl RightsMutation {
         outcome: OutcomeName,
         on: Option<String>,
     ) -> Result<ComplaintView> {
-        let on = date_or_today("on", on.as_deref())?;
+        let on = date_arg_or_today("on", on.as_deref())?;
         handle(ctx, &id, |c| complaint::record_outcome(c, outcome.into(), on, today())).await
     }
 

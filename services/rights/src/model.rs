@@ -5,9 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use heard_api::fold::{apply_reference, subject_of};
 use heard_contracts::Event as _;
 use heard_contracts::reference::Reference;
-use heard_eventstore::{Fold, Personal, RecordedEvent, SubjectId};
+use heard_eventstore::{Fold, RecordedEvent, SubjectId};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -81,12 +82,7 @@ impl Fold for State {
                 let by = event.metadata_json().ok().and_then(|m| serde_json::from_value::<Actor>(m).ok()?.actor);
                 if matches!(domain_event, Event::Received { .. }) {
                     let Some(complaint) = Complaint::from_events([&domain_event]) else { return Ok(()) };
-                    let subject = match &event.personal {
-                        Personal::Plain(plain) => Some(plain.subject),
-                        Personal::Erased { subject } => Some(*subject),
-                        Personal::Sealed(sealed) => Some(sealed.subject),
-                        Personal::None => None,
-                    };
+                    let subject = subject_of(&event.personal);
                     self.complaints.insert(
                         id,
                         ComplaintRecord {
@@ -115,11 +111,7 @@ impl Fold for State {
                 let charter: CharterPublished = event.decode()?;
                 self.charters.insert(charter.charter.clone(), charter);
             }
-            category => {
-                self.reference
-                    .apply(category, stream_id, &event.event_type, &event.data)
-                    .map_err(|error| event.corrupt(error))?;
-            }
+            _ => apply_reference(&mut self.reference, event)?,
         }
         Ok(())
     }

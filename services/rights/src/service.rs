@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use heard_api::{ApiError, ApiResult};
 use heard_contracts::Event as _;
+use heard_contracts::rollup::count_in_every_group;
 use heard_eventstore::{EventStore, ExpectedRevision, LiveModel, NewEvent, StreamName, SubjectId};
 use heard_workdays::clock::Reading;
 use heard_workdays::{Calendar, Period};
@@ -273,30 +274,16 @@ pub fn patterns(
         if from.is_some_and(|from| received < from) || to.is_some_and(|to| received > to) {
             continue;
         }
-        let mut keys: Vec<Vec<String>> = vec![Vec::new()];
-        for dimension in by {
-            let labels: Vec<String> = match dimension {
+        let labels: Vec<Vec<String>> = by
+            .iter()
+            .map(|dimension| match dimension {
                 PatternDimension::Article => complaint.articles.iter().map(u32::to_string).collect(),
                 PatternDimension::Provider => vec![complaint.provider.clone()],
-                PatternDimension::Outcome => {
-                    vec![complaint.outcome.map_or("open", outcome_name).to_owned()]
-                }
+                PatternDimension::Outcome => vec![complaint.outcome.map_or("open", outcome_name).to_owned()],
                 PatternDimension::Period => vec![period.label(received)],
-            };
-            keys = keys
-                .into_iter()
-                .flat_map(|key| {
-                    labels.iter().map(move |label| {
-                        let mut key = key.clone();
-                        key.push(label.clone());
-                        key
-                    })
-                })
-                .collect();
-        }
-        for key in keys {
-            *counts.entry(key).or_insert(0) += 1;
-        }
+            })
+            .collect();
+        count_in_every_group(&mut counts, &labels);
     }
     counts
 }

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Rejection, invalid};
+use heard_contracts::input::{optional, required};
 
 /// The stream category of cases (`case-<id>`).
 pub use heard_contracts::advocacy::CASE;
@@ -587,36 +588,8 @@ pub fn default_pseudonym(client: Uuid) -> String {
     format!("Client {}", hex[..4].to_uppercase())
 }
 
-/// Free text with its line endings made `\n`; refused, naming the field, if it holds a
-/// control character other than tab and newline (`heard_text`).
-fn clean(field: &str, text: &str) -> Result<String, Rejection> {
-    heard_text::clean(text).map(std::borrow::Cow::into_owned).map_err(|refused| invalid(field, refused.to_string()))
-}
-
 fn conflict(message: &str) -> Rejection {
     Rejection::Conflict(message.to_owned())
-}
-
-/// Trimmed text of 1 to `max` characters.
-fn required(field: &str, text: &str, max: usize, message: &str) -> Result<String, Rejection> {
-    let text = clean(field, text)?;
-    let text = text.trim();
-    if text.is_empty() || text.chars().count() > max {
-        return Err(invalid(field, message));
-    }
-    Ok(text.to_owned())
-}
-
-/// Trimmed text of at most `max` characters; blank is `None`.
-fn optional(field: &str, text: Option<&str>, max: usize, message: &str) -> Result<Option<String>, Rejection> {
-    let text = text.map(|text| clean(field, text)).transpose()?;
-    let Some(text) = text.as_deref().map(str::trim).filter(|text| !text.is_empty()) else {
-        return Ok(None);
-    };
-    if text.chars().count() > max {
-        return Err(invalid(field, message));
-    }
-    Ok(Some(text.to_owned()))
 }
 
 fn reason(text: &str) -> Result<String, Rejection> {

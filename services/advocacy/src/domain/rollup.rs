@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use heard_contracts::rollup::count_in_every_group;
 use heard_workdays::Period;
 use jiff::civil::Date;
 
@@ -75,23 +76,8 @@ pub fn systemic_themes<'a>(
         if case.state == CaseState::Declined || !within(case.referred_on) {
             continue;
         }
-        let mut keys: Vec<Vec<String>> = vec![Vec::new()];
-        for dimension in by {
-            let labels = labels(case, *dimension, period);
-            keys = keys
-                .into_iter()
-                .flat_map(|key| {
-                    labels.iter().map(move |label| {
-                        let mut key = key.clone();
-                        key.push(label.clone());
-                        key
-                    })
-                })
-                .collect();
-        }
-        for key in keys {
-            *counts.entry(key).or_insert(0) += 1;
-        }
+        let labels: Vec<Vec<String>> = by.iter().map(|dimension| labels(case, *dimension, period)).collect();
+        count_in_every_group(&mut counts, &labels);
     }
     counts
 }

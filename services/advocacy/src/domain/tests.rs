@@ -7,7 +7,8 @@ use heard_workdays::Period;
 use jiff::civil::Date;
 use uuid::Uuid;
 
-use super::Rejection;
+use heard_contracts::testing::{conflict_of, field_and_message_of, field_of};
+
 use super::case::*;
 use super::rollup::{Dimension, systemic_themes};
 
@@ -127,27 +128,6 @@ fn closed_case() -> Vec<Event> {
     [active(), vec![closed("2026-11-10")]].concat()
 }
 
-fn conflict_of(result: Result<Event, Rejection>) -> String {
-    match result {
-        Err(Rejection::Conflict(message)) => message,
-        other => panic!("expected a conflict, got {other:?}"),
-    }
-}
-
-fn field_of(result: Result<Event, Rejection>) -> String {
-    match result {
-        Err(Rejection::Invalid { field, .. }) => field,
-        other => panic!("expected a field error, got {other:?}"),
-    }
-}
-
-fn message_of(result: Result<Event, Rejection>) -> (String, String) {
-    match result {
-        Err(Rejection::Invalid { field, message }) => (field, message),
-        other => panic!("expected a field error, got {other:?}"),
-    }
-}
-
 fn personal_of(event: &Event) -> ReferralPersonal {
     match event {
         Event::Referred(_, Some(personal)) => personal.clone(),
@@ -177,7 +157,7 @@ fn a_referral_names_the_field_that_is_wrong() {
 #[test]
 fn a_referral_tells_the_user_what_to_do() {
     let known = known();
-    let ask = |new: NewCase| message_of(refer(new, &known, today())).1;
+    let ask = |new: NewCase| field_and_message_of(refer(new, &known, today())).1;
     assert_eq!(ask(NewCase { themes: vec!["addiction".into()], ..new_case() }), "there is no such theme");
     assert_eq!(ask(NewCase { articles: vec![0], ..new_case() }), "the charter has no such article");
     assert_eq!(ask(NewCase { advocate: worker(), ..new_case() }), "choose an advocate");
@@ -288,11 +268,11 @@ fn a_referred_case_can_be_accepted_once() {
 fn dates_on_a_case_cannot_be_before_the_referral_or_in_the_future() {
     let referred = given(vec![]);
     assert_eq!(
-        message_of(accept(&referred, advocate(), d("2026-11-01"), today())),
+        field_and_message_of(accept(&referred, advocate(), d("2026-11-01"), today())),
         ("on".to_owned(), "the date cannot be before the case was referred".to_owned())
     );
     assert_eq!(
-        message_of(accept(&referred, advocate(), d("2026-11-24"), today())),
+        field_and_message_of(accept(&referred, advocate(), d("2026-11-24"), today())),
         ("on".to_owned(), "the date cannot be in the future".to_owned())
     );
     assert!(accept(&referred, advocate(), d("2026-11-02"), today()).is_ok(), "the referral day itself is fine");
@@ -556,7 +536,7 @@ fn instructed_advocacy_needs_the_clients_own_view_of_the_outcome() {
         close(&case, advocate(), d("2026-11-10"), CaseOutcome::Achieved, ClosureReason::IssueResolved, view, today())
     };
     assert_eq!(
-        message_of(close_with(None)),
+        field_and_message_of(close_with(None)),
         ("clientView".to_owned(), "record the client's own view of the outcome".to_owned())
     );
     assert_eq!(field_of(close_with(Some("   "))), "clientView");
@@ -663,7 +643,7 @@ fn a_reopening_needs_a_reason_and_a_date_after_the_closure() {
     assert_eq!(field_of(reopen(&case, advocate(), d("2026-11-15"), "  ", today())), "reason");
     assert_eq!(field_of(reopen(&case, advocate(), d("2026-11-15"), &"x".repeat(1001), today())), "reason");
     assert_eq!(
-        message_of(reopen(&case, advocate(), d("2026-11-09"), "again", today())),
+        field_and_message_of(reopen(&case, advocate(), d("2026-11-09"), "again", today())),
         ("on".to_owned(), "the date cannot be before the case was closed".to_owned())
     );
     assert!(reopen(&case, advocate(), d("2026-11-10"), "again", today()).is_ok(), "the day it closed is fine");
@@ -713,7 +693,7 @@ fn a_case_is_not_assigned_to_its_own_advocate_an_unknown_one_or_when_closed() {
         "this case is already assigned to that advocate"
     );
     assert_eq!(
-        message_of(assign(&case, worker(), worker(), &known)),
+        field_and_message_of(assign(&case, worker(), worker(), &known)),
         ("advocateId".to_owned(), "choose an advocate".to_owned())
     );
     assert_eq!(conflict_of(assign(&given(closed_case()), worker(), other_advocate(), &known)), "this case is closed");

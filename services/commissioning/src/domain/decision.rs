@@ -417,18 +417,9 @@ impl Decision {
     }
 }
 
-/// What someone typed to propose a decision.
-#[derive(Clone, Debug)]
-pub struct NewDecision {
-    pub decision: Uuid,
-    pub title: String,
-    pub service_area: String,
-    pub decided_by: String,
-    pub decision_date: Date,
-    pub ladder_rung: u8,
-    pub involvement: String,
-    pub proposed_by: Uuid,
-}
+/// What someone typed to propose a decision: the fields of the proposal, not yet checked
+/// ([`propose`] checks them and trims the text).
+pub type NewDecision = DecisionProposed;
 
 const SET_ASIDE: &str = "this decision was not taken or was withdrawn";
 
@@ -464,16 +455,7 @@ pub fn propose(new: NewDecision, today: Date) -> Result<Event, Rejection> {
         MAX_INVOLVEMENT_CHARS,
         "say how people who use services were involved, in 1–2000 characters",
     )?;
-    Ok(Event::Proposed(DecisionProposed {
-        decision: new.decision,
-        title,
-        service_area,
-        decided_by,
-        decision_date: new.decision_date,
-        ladder_rung: new.ladder_rung,
-        involvement,
-        proposed_by: new.proposed_by,
-    }))
+    Ok(Event::Proposed(DecisionProposed { title, service_area, decided_by, involvement, ..new }))
 }
 
 /// Moves a decision on: agreed, in progress, done, not taken or withdrawn.

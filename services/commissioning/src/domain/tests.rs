@@ -6,7 +6,10 @@ use jiff::civil::Date;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::Rejection;
+use heard_contracts::testing::{
+    Command, conflict_of, conflicts_table_mismatches, field_and_message_of, field_of, is_conflict,
+};
+
 use super::answer::{self, Answer, FeedbackAcknowledged, FeedbackAnswered, acknowledge, answer_not_acted_on};
 use super::decision::*;
 use super::metrics::{loop_closure_rate, median_working_days};
@@ -110,31 +113,6 @@ fn theme(id: &str) -> Evidence {
     Evidence::Theme { theme: id.into() }
 }
 
-fn is_conflict<T>(result: Result<T, Rejection>) -> bool {
-    matches!(result, Err(Rejection::Conflict(_)))
-}
-
-fn conflict_of<T: std::fmt::Debug>(result: Result<T, Rejection>) -> String {
-    match result {
-        Err(Rejection::Conflict(message)) => message,
-        other => panic!("expected a conflict, got {other:?}"),
-    }
-}
-
-fn field_of<T: std::fmt::Debug>(result: Result<T, Rejection>) -> String {
-    match result {
-        Err(Rejection::Invalid { field, .. }) => field,
-        other => panic!("expected a field error, got {other:?}"),
-    }
-}
-
-fn message_of<T: std::fmt::Debug>(result: Result<T, Rejection>) -> String {
-    match result {
-        Err(Rejection::Invalid { message, .. }) => message,
-        other => panic!("expected a field error, got {other:?}"),
-    }
-}
-
 /// The statuses in the order of the tables below, each reached the usual way, with one
 /// milestone (not yet met) and one link (active) recorded while proposed.
 fn stages() -> Vec<(&'static str, Decision)> {
@@ -208,9 +186,10 @@ fn every_field_of_a_proposal_is_checked_and_the_error_names_the_field() {
 
 #[test]
 fn the_messages_of_a_proposal_name_the_ladder_and_ask_how_people_were_involved() {
-    let rung = message_of(propose(NewDecision { ladder_rung: 0, ..new_decision() }, today()));
+    let (_, rung) = field_and_message_of(propose(NewDecision { ladder_rung: 0, ..new_decision() }, today()));
     assert!(rung.contains("Arnstein's ladder"), "{rung}");
-    let involvement = message_of(propose(NewDecision { involvement: "".into(), ..new_decision() }, today()));
+    let (_, involvement) =
+        field_and_message_of(propose(NewDecision { involvement: "".into(), ..new_decision() }, today()));
     assert!(involvement.contains("say how people who use services were involved"), "{involvement}");
 }
 
@@ -243,9 +222,8 @@ fn the_ladder_has_eight_named_rungs_from_manipulation_to_citizen_control() {
 #[test]
 fn every_command_in_every_status_is_either_allowed_or_refused_as_a_conflict_with_a_message() {
     let on = d("2026-11-20");
-    type Command = Box<dyn Fn(&Decision) -> Result<Event, Rejection>>;
-    let to = |next: Status| -> Command { Box::new(move |c| change_status(c, next, on, today())) };
-    let commands: Vec<(&str, Command, &str)> = vec![
+    let to = |next: Status| -> Command<Decision, Event> { Box::new(move |c| change_status(c, next, on, today())) };
+    let commands: Vec<(&str, Command<Decision, Event>, &str)> = vec![
         ("become proposed", to(Status::Proposed), "CCCCCC"),
         ("become agreed", to(Status::Agreed), "OCCCCC"),
         ("become in progress", to(Status::InProgress), "COCCCC"),
@@ -281,23 +259,7 @@ fn every_command_in_every_status_is_either_allowed_or_refused_as_a_conflict_with
         ),
         ("review the outcome", Box::new(move |c| review_outcome(c, "Evenings are full", on, today())), "CCCOCC"),
     ];
-    let stages = stages();
-    let mut wrong = Vec::new();
-    for (name, command, expected) in &commands {
-        for ((stage, decision), want) in stages.iter().zip(expected.chars()) {
-            let got = match command(decision) {
-                Ok(_) => 'O',
-                Err(Rejection::Conflict(message)) => {
-                    assert!(message.len() > 10 && !message.contains('{'), "{name} when {stage}: unclear {message:?}");
-                    'C'
-                }
-                Err(Rejection::Invalid { field, message }) => panic!("{name} when {stage}: {field}: {message}"),
-            };
-            if got != want {
-                wrong.push(format!("{name} when {stage}: expected {want}, got {got}"));
-            }
-        }
-    }
+    let wrong = conflicts_table_mismatches(&stages(), &commands);
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
@@ -429,7 +391,7 @@ fn evidence_is_linked_with_a_rationale_saying_why_it_mattered() {
     };
     assert_eq!(field_of(link(" ", "2026-09-10")), "rationale");
     assert_eq!(field_of(link(&"x".repeat(1001), "2026-09-10")), "rationale");
-    assert!(message_of(link("", "2026-09-10")).contains("say why this evidence mattered"));
+    assert!(field_and_message_of(link("", "2026-09-10")).1.contains("say why this evidence mattered"));
     assert_eq!(field_of(link("Said often", "2026-11-24")), "on");
     assert!(link(&"x".repeat(1000), "2026-09-10").is_ok());
 }

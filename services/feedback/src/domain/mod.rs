@@ -372,11 +372,7 @@ fn invalid(field: &str, message: impl Into<String>) -> Rejection {
     Rejection::Invalid { field: field.to_owned(), message: message.into() }
 }
 
-/// Free text with its line endings made `\n`; refused, naming the field, if it holds a
-/// control character other than tab and newline (`heard_text`).
-pub(crate) fn clean(field: &str, text: &str) -> Result<String, Rejection> {
-    heard_text::clean(text).map(std::borrow::Cow::into_owned).map_err(|refused| invalid(field, refused.to_string()))
-}
+pub(crate) use heard_contracts::input::{clean, required};
 
 fn clean_opt(field: &str, text: Option<String>) -> Result<Option<String>, Rejection> {
     text.map(|text| clean(field, &text)).transpose()
@@ -513,15 +509,11 @@ pub fn share(item: &Item, by: Uuid) -> Result<Event, Rejection> {
 }
 
 pub fn hold(item: &Item, by: Uuid, reason: &str) -> Result<Event, Rejection> {
-    let reason = clean("reason", reason)?;
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(invalid("reason", "say in a few words why it is held (at most 500 characters)"));
-    }
+    let reason = required("reason", reason, 500, "say in a few words why it is held (at most 500 characters)")?;
     if item.moderation == Moderation::Shared {
         return Err(Rejection::Conflict("this item is already shared; narrow or withdraw consent instead".into()));
     }
-    Ok(Event::Held(FeedbackHeld { by, reason: reason.to_owned() }))
+    Ok(Event::Held(FeedbackHeld { by, reason }))
 }
 
 /// Narrows or withdraws consent. Widening needs the speaker's new consent, recorded as a new

@@ -169,12 +169,12 @@ impl Vocabulary {
 }
 
 fn check_name(name: &str) -> Result<String, Rejection> {
-    let name = super::clean("name", name)?;
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
-        return Err(Rejection::Invalid { field: "name".into(), message: "a theme name is 1–80 characters".into() });
+    const MESSAGE: &str = "a theme name is 1–80 characters";
+    let name = super::required("name", name, 80, MESSAGE)?;
+    if name.chars().any(char::is_control) {
+        return Err(Rejection::invalid("name", MESSAGE));
     }
-    Ok(name.to_owned())
+    Ok(name)
 }
 
 /// The starting vocabulary, from what people in West Sussex raised: (group, themes).

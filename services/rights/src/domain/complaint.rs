@@ -12,7 +12,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Rejection, clean, invalid};
+use super::{Rejection, clean, invalid, required};
 
 pub use heard_contracts::rights::COMPLAINT;
 use heard_contracts::{Event as _, rights as contract};
@@ -254,12 +254,7 @@ impl Complaint {
 }
 
 fn reason(field: &str, text: &str) -> Result<String, Rejection> {
-    let text = clean(field, text)?;
-    let text = text.trim();
-    if text.is_empty() || text.chars().count() > 1000 {
-        return Err(invalid(field, "give a reason in 1–1000 characters"));
-    }
-    Ok(text.to_owned())
+    required(field, text, 1000, "give a reason in 1–1000 characters")
 }
 
 fn not_before_receipt(complaint: &Complaint, field: &str, on: Date, today: Date) -> Result<(), Rejection> {
@@ -429,12 +424,8 @@ pub fn escalate(complaint: &Complaint, to: EscalatedTo, reference: &str) -> Resu
     if !matches!(complaint.stage, Stage::ResponseIssued | Stage::Closed) {
         return Err(conflict("a complaint is escalated after its response"));
     }
-    let reference = clean("reference", reference)?;
-    let reference = reference.trim();
-    if reference.is_empty() || reference.chars().count() > 100 {
-        return Err(invalid("reference", "give the reference the other body gave (1–100 characters)"));
-    }
-    Ok(Event::Escalated { to, reference: reference.to_owned() })
+    let reference = required("reference", reference, 100, "give the reference the other body gave (1–100 characters)")?;
+    Ok(Event::Escalated { to, reference })
 }
 
 pub fn explain_delay(complaint: &Complaint, why: &str) -> Result<Event, Rejection> {
@@ -449,13 +440,9 @@ pub fn record_learning(complaint: &Complaint, statement: &str) -> Result<Event, 
     if complaint.outcome.is_none() {
         return Err(conflict("record the outcome before the learning"));
     }
-    let statement = clean("statement", statement)?;
-    let statement = statement.trim();
-    if statement.is_empty() || statement.chars().count() > 500 {
-        return Err(invalid("statement", "say what should change in 1–500 characters"));
-    }
+    let statement = required("statement", statement, 500, "say what should change in 1–500 characters")?;
     if statement.contains('@') || statement.chars().filter(char::is_ascii_digit).count() >= 7 {
         return Err(invalid("statement", "learning must not identify anyone: leave out emails and phone numbers"));
     }
-    Ok(Event::LearningRecorded { statement: statement.to_owned() })
+    Ok(Event::LearningRecorded { statement })
 }

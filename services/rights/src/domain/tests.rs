@@ -6,7 +6,8 @@ use heard_workdays::Calendar;
 use jiff::civil::Date;
 use uuid::Uuid;
 
-use super::Rejection;
+use heard_contracts::testing::{Command, conflicts_table_mismatches, field_of, is_conflict};
+
 use super::catalogue::{exact_bill_of_rights, publish};
 use super::complaint::*;
 
@@ -44,17 +45,6 @@ fn given(on: &str, events: Vec<Event>) -> Complaint {
     let mut all = vec![received_event(on)];
     all.extend(events);
     Complaint::from_events(&all).unwrap()
-}
-
-fn is_conflict(result: Result<Event, Rejection>) -> bool {
-    matches!(result, Err(Rejection::Conflict(_)))
-}
-
-fn field_of(result: Result<Event, Rejection>) -> String {
-    match result {
-        Err(Rejection::Invalid { field, .. }) => field,
-        other => panic!("expected a field error, got {other:?}"),
-    }
 }
 
 fn acknowledged(on: &str) -> Vec<Event> {
@@ -264,8 +254,7 @@ fn every_command_in_every_stage_is_either_allowed_or_refused_as_a_conflict_with_
             ),
         ),
     ];
-    type Command = Box<dyn Fn(&Complaint) -> Result<Event, Rejection>>;
-    let commands: Vec<(&str, Command, &str)> = vec![
+    let commands: Vec<(&str, Command<Complaint, Event>, &str)> = vec![
         ("acknowledge", Box::new(move |c| acknowledge(c, on, today())), "OCCCCCC"),
         ("agree a period", Box::new(|c| agree_period(c, 30)), "OOOOOCC"),
         ("choose early resolution", Box::new(choose_early_resolution), "COCCCCC"),
@@ -280,22 +269,7 @@ fn every_command_in_every_stage_is_either_allowed_or_refused_as_a_conflict_with_
         ("explain a delay", Box::new(|c| explain_delay(c, "staff away")), "OOOOOOC"),
         ("record learning", Box::new(|c| record_learning(c, "Offer evening appointments")), "CCCCCCO"),
     ];
-    let mut wrong = Vec::new();
-    for (name, command, expected) in &commands {
-        for ((stage, complaint), want) in stages.iter().zip(expected.chars()) {
-            let got = match command(complaint) {
-                Ok(_) => 'O',
-                Err(Rejection::Conflict(message)) => {
-                    assert!(message.len() > 10 && !message.contains('{'), "{name} in {stage}: unclear {message:?}");
-                    'C'
-                }
-                Err(Rejection::Invalid { field, message }) => panic!("{name} in {stage}: {field}: {message}"),
-            };
-            if got != want {
-                wrong.push(format!("{name} when {stage}: expected {want}, got {got}"));
-            }
-        }
-    }
+    let wrong = conflicts_table_mismatches(&stages, &commands);
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 

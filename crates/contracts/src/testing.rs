@@ -1,0 +1,63 @@
+//! What every service's domain tests read a [`Rejection`] with, and the table check of which
+//! commands each state allows. Compiled only with the `testing` feature, which the services
+//! turn on for their tests alone.
+
+use std::fmt::Debug;
+
+use crate::Rejection;
+
+/// A command that may be refused, as the tables of [`conflicts_table_mismatches`] hold it.
+pub type Command<'a, S, T> = Box<dyn Fn(&S) -> Result<T, Rejection> + 'a>;
+
+/// Whether the command was refused because of the state.
+pub fn is_conflict<T>(result: Result<T, Rejection>) -> bool {
+    matches!(result, Err(Rejection::Conflict(_)))
+}
+
+/// The message of a refusal because of the state; anything else fails the test.
+pub fn conflict_of<T: Debug>(result: Result<T, Rejection>) -> String {
+    match result {
+        Err(Rejection::Conflict(message)) => message,
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+/// The field a refusal names; anything else fails the test.
+pub fn field_of<T: Debug>(result: Result<T, Rejection>) -> String {
+    field_and_message_of(result).0
+}
+
+/// The field a refusal names and what it says to do; anything else fails the test.
+pub fn field_and_message_of<T: Debug>(result: Result<T, Rejection>) -> (String, String) {
+    match result {
+        Err(Rejection::Invalid { field, message }) => (field, message),
+        other => panic!("expected a field error, got {other:?}"),
+    }
+}
+
+/// Runs every command in every state: `expected` has one letter a state, `O` allowed and `C`
+/// refused as a conflict. Returns a line for every cell that came out otherwise. A conflict
+/// must say something readable (more than ten characters, no leftover `{`), and a refused
+/// field fails the test outright: the commands of the table are written to be valid.
+pub fn conflicts_table_mismatches<S, T>(
+    states: &[(&str, S)],
+    commands: &[(&str, Command<'_, S, T>, &str)],
+) -> Vec<String> {
+    let mut wrong = Vec::new();
+    for (name, command, expected) in commands {
+        for ((state, subject), want) in states.iter().zip(expected.chars()) {
+            let got = match command(subject) {
+                Ok(_) => 'O',
+                Err(Rejection::Conflict(message)) => {
+                    assert!(message.len() > 10 && !message.contains('{'), "{name} when {state}: unclear {message:?}");
+                    'C'
+                }
+                Err(Rejection::Invalid { field, message }) => panic!("{name} when {state}: {field}: {message}"),
+            };
+            if got != want {
+                wrong.push(format!("{name} when {state}: expected {want}, got {got}"));
+            }
+        }
+    }
+    wrong
+}
