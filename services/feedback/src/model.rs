@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use heard_contracts::reference::Reference;
 use heard_contracts::{Event as _, commissioning, feedback as contract};
-use heard_eventstore::{Fold, Personal, RecordedEvent, SubjectId};
+use heard_eventstore::{Fold, RecordedEvent, SubjectId};
 use uuid::Uuid;
 
 use crate::domain::themes::{THEME, ThemeAdded, ThemeMerged, ThemeRenamed, Vocabulary};
@@ -67,10 +67,8 @@ impl State {
                     contract::FeedbackLogged::TYPE => {
                         let logged: FeedbackLogged = event.decode()?;
                         let personal: Option<LoggedPersonal> = event.personal_fields()?;
-                        if let Personal::Plain(plain) = &event.personal {
-                            self.subjects.insert(id, plain.subject);
-                        } else if let Personal::Erased { subject } = &event.personal {
-                            self.subjects.insert(id, *subject);
+                        if let Some(subject) = heard_api::fold::subject_of(&event.personal) {
+                            self.subjects.insert(id, subject);
                         }
                         if let Some(key) = &logged.import_key {
                             self.import_keys.insert(key.clone());
@@ -169,11 +167,7 @@ impl State {
                 ThemeMerged::TYPE => self.vocabulary.merged(stream_id, event.decode::<ThemeMerged>()?),
                 _ => {}
             },
-            category => {
-                self.reference
-                    .apply(category, stream_id, &event.event_type, &event.data)
-                    .map_err(|error| event.corrupt(error))?;
-            }
+            _ => heard_api::fold::apply_reference(&mut self.reference, event)?,
         }
         Ok(vec![])
     }
