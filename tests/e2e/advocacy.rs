@@ -47,29 +47,33 @@ struct Cast {
 
 async fn cast() -> Cast {
     let app = spawn_app().await;
-    let advocate_id = app.create_user("advocate@example.org", &[Role::Advocate], &[]).await;
-    let other_advocate_id = app.create_user("other.advocate@example.org", &[Role::Advocate], &[]).await;
-    app.create_user("member@example.org", &[Role::HubMember], &["arun"]).await;
-    app.create_user("coordinator@example.org", &[Role::HubCoordinator], &["arun"]).await;
-    app.create_user("handler@example.org", &[Role::ComplaintsHandler], &[]).await;
-    app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
-    app.create_user_with("addaction@example.org", &[Role::ProviderResponder], &[], Some("addaction")).await;
-    app.create_user("admin@example.org", &[Role::Administrator], &[]).await;
+    let people =
+        ["advocate", "other.advocate", "member", "coordinator", "handler", "commissioner", "addaction", "admin"];
+    let [
+        (advocate_id, advocate),
+        (other_advocate_id, other_advocate),
+        (_, member),
+        (_, coordinator),
+        (_, handler),
+        (_, commissioner),
+        (_, provider),
+        (_, administrator),
+    ] = app.people(people).await;
     for advocate in [advocate_id, other_advocate_id] {
         known_as_advocate(&app, advocate).await;
     }
     Cast {
-        advocate: app.login("advocate@example.org").await,
-        advocate_id,
-        other_advocate: app.login("other.advocate@example.org").await,
-        other_advocate_id,
-        member: app.login("member@example.org").await,
-        coordinator: app.login("coordinator@example.org").await,
-        handler: app.login("handler@example.org").await,
-        commissioner: app.login("commissioner@example.org").await,
-        provider: app.login("addaction@example.org").await,
-        administrator: app.login("admin@example.org").await,
         app,
+        advocate,
+        advocate_id,
+        other_advocate,
+        other_advocate_id,
+        member,
+        coordinator,
+        handler,
+        commissioner,
+        provider,
+        administrator,
     }
 }
 

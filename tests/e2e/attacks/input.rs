@@ -4,7 +4,6 @@
 //! field refuses them, naming the field, before anything is appended; tab and newline are kept,
 //! and the CRLF a browser sends for a textarea's newline is stored as LF.
 
-use heard_access::Role;
 use heard_tests::{Session, TestApp, error_code, spawn_app};
 use serde_json::{Value, json};
 
@@ -24,21 +23,9 @@ struct Cast {
 
 async fn cast() -> Cast {
     let app = spawn_app().await;
-    app.create_user("member@example.org", &[Role::HubMember], &["arun"]).await;
-    app.create_user("coordinator@example.org", &[Role::HubCoordinator], &["arun"]).await;
-    app.create_user("handler@example.org", &[Role::ComplaintsHandler], &[]).await;
-    app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
-    app.create_user("advocate@example.org", &[Role::Advocate], &[]).await;
-    app.create_user("admin@example.org", &[Role::Administrator], &[]).await;
-    Cast {
-        member: app.login("member@example.org").await,
-        coordinator: app.login("coordinator@example.org").await,
-        handler: app.login("handler@example.org").await,
-        commissioner: app.login("commissioner@example.org").await,
-        advocate: app.login("advocate@example.org").await,
-        admin: app.login("admin@example.org").await,
-        app,
-    }
+    let [(_, member), (_, coordinator), (_, handler), (_, commissioner), (_, advocate), (_, admin)] =
+        app.people(["member", "coordinator", "handler", "commissioner", "advocate", "admin"]).await;
+    Cast { app, member, coordinator, handler, commissioner, advocate, admin }
 }
 
 fn feedback(text: &str) -> Value {

@@ -6,7 +6,7 @@
 use heard_access::Role;
 use heard_identity::NewAccount;
 use heard_identity::domain::SessionEndReason;
-use heard_tests::{PASSWORD, TestApp, error_code, spawn_app, spawn_app_with};
+use heard_tests::{PASSWORD, TestApp, answer_json, error_code, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 const CHANGE: &str = "mutation($c: String!, $n: String!, $r: Boolean!) { changePassword(currentPassword: $c, newPassword: $n, revokeApiTokens: $r) }";
@@ -116,17 +116,8 @@ async fn a_one_time_password_opens_nothing_but_changing_it_until_it_is_changed()
         "query": "query Me { me { id } } query Hubs { hubs { edges { node { id } } } }",
         "operationName": "Hubs",
     });
-    let response: Value = session
-        .client
-        .post(app.url("/graphql"))
-        .header("X-CSRF-Token", &session.csrf_token)
-        .json(&named)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let request = session.client.post(app.url("/graphql")).header("X-CSRF-Token", &session.csrf_token);
+    let response = answer_json(request.json(&named)).await;
     refused_for_password(&response);
 
     let me = session.graphql("{ me { mustChangePassword } __typename }", json!({})).await;
