@@ -7,7 +7,7 @@ use tokio::sync::watch;
 
 use crate::error::Result;
 use crate::record::PreparedEvent;
-use crate::types::{AppendOutcome, Direction, ExpectedRevision, Head, RecordedEvent, StreamName};
+use crate::types::{AppendOutcome, ExpectedRevision, Head, RecordedEvent, StreamName, StreamWindow};
 
 /// Counters a backend keeps for `/metrics`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -32,15 +32,8 @@ pub trait Backend: Send + Sync + 'static {
         events: Vec<PreparedEvent>,
     ) -> Result<AppendOutcome>;
 
-    /// Reads up to `max` events of a stream starting at `from_revision` (inclusive).
-    /// Backwards from `u64::MAX` starts at the end.
-    async fn read_stream(
-        &self,
-        stream: &StreamName,
-        from_revision: u64,
-        direction: Direction,
-        max: usize,
-    ) -> Result<Vec<RecordedEvent>>;
+    /// Reads the events of a stream in `window`.
+    async fn read_stream(&self, stream: &StreamName, window: StreamWindow) -> Result<Vec<RecordedEvent>>;
 
     /// Reads up to `max` events of the global log from `from_position` (inclusive).
     async fn read_all(&self, from_position: u64, max: usize) -> Result<Vec<RecordedEvent>>;

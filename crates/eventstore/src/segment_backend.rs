@@ -40,7 +40,7 @@ use uuid::Uuid;
 use crate::backend::{Backend, BackendStats};
 use crate::error::{Error, Result};
 use crate::record::{self, PreparedEvent};
-use crate::types::{AppendOutcome, Direction, ExpectedRevision, Head, RecordedEvent, StreamName};
+use crate::types::{AppendOutcome, ExpectedRevision, Head, RecordedEvent, StreamName, StreamWindow};
 use crate::writer::{KnownEvent, LogSink, PlannedGroup, Published, WriterHandle};
 
 /// A segment is closed once it reaches this size.
@@ -403,27 +403,8 @@ impl Backend for SegmentBackend {
         self.writer.append(stream, expected, events).await
     }
 
-    async fn read_stream(
-        &self,
-        stream: &StreamName,
-        from_revision: u64,
-        direction: Direction,
-        max: usize,
-    ) -> Result<Vec<RecordedEvent>> {
-        let positions: Vec<u64> = {
-            let index = self.read_index()?;
-            let all = index.stream_positions(stream);
-            match direction {
-                Direction::Forwards => {
-                    let start = usize::try_from(from_revision).unwrap_or(usize::MAX).min(all.len());
-                    all[start..].iter().take(max).copied().collect()
-                }
-                Direction::Backwards => {
-                    let end = usize::try_from(from_revision).map_or(all.len(), |r| r.saturating_add(1).min(all.len()));
-                    all[..end].iter().rev().take(max).copied().collect()
-                }
-            }
-        };
+    async fn read_stream(&self, stream: &StreamName, window: StreamWindow) -> Result<Vec<RecordedEvent>> {
+        let positions = window.select(self.read_index()?.stream_positions(stream));
         self.read_positions(&positions)
     }
 

@@ -25,7 +25,7 @@ use uuid::Uuid;
 use crate::backend::{Backend, BackendStats};
 use crate::error::{Error, Result};
 use crate::record::{self, PreparedEvent};
-use crate::types::{AppendOutcome, Direction, ExpectedRevision, Head, RecordedEvent, StreamName};
+use crate::types::{AppendOutcome, Direction, ExpectedRevision, Head, RecordedEvent, StreamName, StreamWindow};
 use crate::writer::{KnownEvent, LogSink, PlannedGroup, Published, WriterHandle};
 
 const EVENT: u8 = b'e';
@@ -212,17 +212,11 @@ impl Backend for SledBackend {
         self.writer.append(stream, expected, events).await
     }
 
-    async fn read_stream(
-        &self,
-        stream: &StreamName,
-        from_revision: u64,
-        direction: Direction,
-        max: usize,
-    ) -> Result<Vec<RecordedEvent>> {
+    async fn read_stream(&self, stream: &StreamName, window: StreamWindow) -> Result<Vec<RecordedEvent>> {
         let durable = self.published.durable();
         let prefix = stream_prefix(stream);
-        let from_key = stream_key(stream, from_revision);
-        let entries: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = match direction {
+        let from_key = stream_key(stream, window.from_revision);
+        let entries: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = match window.direction {
             Direction::Forwards => Box::new(
                 self.tree
                     .range(from_key..)
@@ -232,7 +226,7 @@ impl Backend for SledBackend {
         };
         let mut events = Vec::new();
         for entry in entries {
-            if events.len() >= max {
+            if events.len() >= window.max {
                 break;
             }
             let (_, value) = entry?;
