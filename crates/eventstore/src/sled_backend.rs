@@ -19,13 +19,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::backend::{Backend, BackendStats};
+use crate::backend::EmbeddedLog;
 use crate::error::{Error, Result};
-use crate::record::{self, PreparedEvent};
-use crate::types::{AppendOutcome, Direction, ExpectedRevision, Head, RecordedEvent, StreamName, StreamWindow};
+use crate::record;
+use crate::types::{Direction, Head, RecordedEvent, StreamName, StreamWindow};
 use crate::writer::{KnownEvent, LogSink, PlannedGroup, Published, WriterHandle};
 
 const EVENT: u8 = b'e';
@@ -202,14 +201,9 @@ fn be_u64(bytes: &[u8], position: u64) -> Result<u64> {
 }
 
 #[async_trait]
-impl Backend for SledBackend {
-    async fn append(
-        &self,
-        stream: &StreamName,
-        expected: ExpectedRevision,
-        events: Vec<PreparedEvent>,
-    ) -> Result<AppendOutcome> {
-        self.writer.append(stream, expected, events).await
+impl EmbeddedLog for SledBackend {
+    fn writer(&self) -> &WriterHandle {
+        &self.writer
     }
 
     async fn read_stream(&self, stream: &StreamName, window: StreamWindow) -> Result<Vec<RecordedEvent>> {
@@ -285,20 +279,7 @@ impl Backend for SledBackend {
         Ok(None)
     }
 
-    fn head(&self) -> Head {
-        self.published.head()
-    }
-
-    fn watch_head(&self) -> watch::Receiver<u64> {
-        self.published.watch()
-    }
-
-    fn stats(&self) -> BackendStats {
-        self.published.stats()
-    }
-
-    async fn close(&self) -> Result<()> {
-        self.writer.close().await?;
+    async fn flush_after_writer(&self) -> Result<()> {
         self.db.flush_async().await?;
         Ok(())
     }
