@@ -165,8 +165,10 @@ pub async fn answer_json(request: reqwest::RequestBuilder) -> Value {
     request.send().await.expect("the request is answered").json().await.expect("the answer is JSON")
 }
 
-/// Checks a page's status and returns its text (for the error summary a refused form shows).
-pub async fn page_with_status(response: reqwest::Response, status: u16) -> String {
+/// Sends a request, checks the status of the page that answers and returns its text (for the
+/// error summary a refused form shows).
+pub async fn page_with_status(request: reqwest::RequestBuilder, status: u16) -> String {
+    let response = request.send().await.expect("the request is answered");
     assert_eq!(response.status(), status, "{}", response.url());
     response.text().await.expect("the page is text")
 }

@@ -139,11 +139,7 @@ async fn case_ids(session: &Session) -> Vec<String> {
 
 /// Runs a mutation on case `$id` and returns the case it answers with.
 async fn work(session: &Session, call: &str, args: &str, variables: Value) -> Value {
-    let query = format!("mutation($id: ID!{args}) {{ {call} {{ {FIELDS} }} }}");
-    let response = session.graphql(&query, variables).await;
-    let name = call.split('(').next().unwrap();
-    assert!(response["data"][name].is_object(), "{call} failed: {response}");
-    response["data"][name].clone()
+    session.mutate_by_id(call, args, FIELDS, variables).await
 }
 
 const RECORD_ACTION: &str = "recordCaseAction(id: $id, input: $i)";

@@ -3,15 +3,10 @@
 // an item that discloses a risk for safeguarding, find it in the safeguarding queue and record
 // that the person withdrew their consent.
 
-import { check, expect } from "../lib.mjs";
+import { check, expect, login } from "../lib.mjs";
 
 export default async function ({ browser, base }) {
-  const context = await browser.newContext({ bypassCSP: true });
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.fill("#email", "coordinator.arun@demo.heard.example");
-  await page.fill("#password", "heard demo coordinator.arun");
-  await page.click("button[type=submit]");
+  const { context, page } = await login(browser, base, "coordinator.arun");
   await page.getByRole("link", { name: "Moderation", exact: true }).click();
   await page.waitForURL(/\/moderation/);
   await check(page, "moderation");

@@ -3,17 +3,12 @@
 // extend, pause and resume the clock, explain a delay, respond, record the outcome, the
 // learning and an escalation. Then resolve another complaint early.
 
-import { accessible, check, expect } from "../lib.mjs";
+import { accessible, check, expect, login } from "../lib.mjs";
 
 const words = (locator) => locator.innerText().then((text) => text.replace(/\s+/g, " ").trim());
 
 export default async function ({ browser, base }) {
-  const context = await browser.newContext({ bypassCSP: true });
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.fill("#email", "complaints@demo.heard.example");
-  await page.fill("#password", "heard demo complaints");
-  await page.click("button[type=submit]");
+  const { context, page } = await login(browser, base, "complaints");
   await page.getByRole("link", { name: "Complaints", exact: true }).click();
   await page.waitForURL(/\/complaints/);
   await check(page, "complaints");

@@ -4,7 +4,7 @@
 //! field refuses them, naming the field, before anything is appended; tab and newline are kept,
 //! and the CRLF a browser sends for a textarea's newline is stored as LF.
 
-use heard_tests::{Session, TestApp, error_code, spawn_app};
+use heard_tests::{Session, TestApp, error_code, page_with_status, spawn_app};
 use serde_json::{Value, json};
 
 const LOG: &str = "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id text } }";
@@ -185,26 +185,24 @@ async fn tab_and_newline_are_kept_and_crlf_or_a_lone_cr_is_stored_as_lf() {
     assert_eq!(proposed["data"]["proposeDecision"]["title"], "Evening\topening", "{proposed}");
 }
 
+/// The member's feedback form saying `text`, as a browser posts it.
+fn feedback_form(cast: &Cast, text: &str) -> reqwest::RequestBuilder {
+    let today = jiff::Zoned::now().date().to_string();
+    cast.member.client.post(cast.app.url("/feedback/new")).form(&[
+        ("csrf_token", cast.member.csrf_token.as_str()),
+        ("hub", "arun"),
+        ("text", text),
+        ("channel", "FORUM"),
+        ("speaker", "ANONYMOUS"),
+        ("consent", "HUB"),
+        ("said_on", today.as_str()),
+    ])
+}
+
 #[tokio::test]
 async fn a_textarea_a_browser_posts_with_crlf_newlines_is_stored_with_lf() {
     let cast = cast().await;
-    let today = jiff::Zoned::now().date().to_string();
-    let posted = cast
-        .member
-        .client
-        .post(cast.app.url("/feedback/new"))
-        .form(&[
-            ("csrf_token", cast.member.csrf_token.as_str()),
-            ("hub", "arun"),
-            ("text", "The bus stops at six.\r\nThe group ends at seven."),
-            ("channel", "FORUM"),
-            ("speaker", "ANONYMOUS"),
-            ("consent", "HUB"),
-            ("said_on", today.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let posted = feedback_form(&cast, "The bus stops at six.\r\nThe group ends at seven.").send().await.unwrap();
     assert_eq!(posted.status(), 200, "{}", posted.text().await.unwrap());
     cast.app.settled().await;
     let items = cast.member.graphql("{ feedbackItems(first: 5) { edges { node { text } } } }", json!({})).await;
@@ -214,24 +212,7 @@ async fn a_textarea_a_browser_posts_with_crlf_newlines_is_stored_with_lf() {
     );
 
     let before = events(&cast.app).await;
-    let refused = cast
-        .member
-        .client
-        .post(cast.app.url("/feedback/new"))
-        .form(&[
-            ("csrf_token", cast.member.csrf_token.as_str()),
-            ("hub", "arun"),
-            ("text", "Hidden\u{1b}[8m words"),
-            ("channel", "FORUM"),
-            ("speaker", "ANONYMOUS"),
-            ("consent", "HUB"),
-            ("said_on", today.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 422);
-    let page = refused.text().await.unwrap();
+    let page = page_with_status(feedback_form(&cast, "Hidden\u{1b}[8m words"), 422).await;
     assert!(page.contains("id=\"text-error\"") && page.contains("Contains a control character; remove it"), "{page}");
     assert_eq!(events(&cast.app).await, before, "nothing was appended");
 }
