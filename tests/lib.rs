@@ -90,6 +90,27 @@ pub fn cast_account(name: &str) -> (Role, &'static [&'static str], Option<&'stat
     }
 }
 
+/// One of each kind of staff, each logged in: a member and a coordinator of Arun, a complaints
+/// handler, a commissioner, an advocate and an administrator.
+pub struct Staff {
+    pub app: TestApp,
+    pub member: Session,
+    pub coordinator: Session,
+    pub handler: Session,
+    pub commissioner: Session,
+    pub advocate: Session,
+    pub advocate_id: uuid::Uuid,
+    pub admin: Session,
+}
+
+/// A fresh server with its [`Staff`].
+pub async fn staff() -> Staff {
+    let app = spawn_app().await;
+    let [(_, member), (_, coordinator), (_, handler), (_, commissioner), (advocate_id, advocate), (_, admin)] =
+        app.people(["member", "coordinator", "handler", "commissioner", "advocate", "admin"]).await;
+    Staff { app, member, coordinator, handler, commissioner, advocate, advocate_id, admin }
+}
+
 /// Arun's hub as the feedback scenarios see it, each person logged in: a member and a
 /// coordinator of Arun, a commissioner, and Crawley's coordinator.
 pub struct Hub {
