@@ -208,6 +208,11 @@ impl TestApp {
         self.client.get(self.url(path)).send().await.expect("the request is answered")
     }
 
+    /// A POST of `body` as `content_type` to `path`, to send as it is or with more headers.
+    pub fn post_body(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path)).header("content-type", content_type).body(body)
+    }
+
     /// Posts a GraphQL query and returns the whole response body.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
         post_graphql(self.client.post(self.url("/graphql")), query, variables).await
