@@ -70,6 +70,67 @@ pub async fn spawn_app_in(data_dir: TempDir, change: impl FnOnce(&mut Settings))
     }
 }
 
+/// The accounts scenarios cast, by the name they go by (their email is `NAME@example.org`):
+/// the role, the hubs and the provider of each.
+pub fn cast_account(name: &str) -> (Role, &'static [&'static str], Option<&'static str>) {
+    match name {
+        "member" => (Role::HubMember, &["arun"], None),
+        "coordinator" => (Role::HubCoordinator, &["arun"], None),
+        "crawley" => (Role::HubCoordinator, &["crawley"], None),
+        "crawley.member" => (Role::HubMember, &["crawley"], None),
+        "handler" => (Role::ComplaintsHandler, &[], None),
+        "commissioner" => (Role::Commissioner, &[], None),
+        "advocate" => (Role::Advocate, &[], None),
+        "other.advocate" => (Role::Advocate, &[], None),
+        "addaction" => (Role::ProviderResponder, &[], Some("addaction")),
+        "cri" => (Role::ProviderResponder, &[], Some("cri")),
+        "pharmacies" => (Role::ProviderResponder, &[], Some("community-pharmacies")),
+        "admin" => (Role::Administrator, &[], None),
+        other => panic!("no one called {other} in the cast"),
+    }
+}
+
+/// One of each kind of staff, each logged in: a member and a coordinator of Arun, a complaints
+/// handler, a commissioner, an advocate and an administrator.
+pub struct Staff {
+    pub app: TestApp,
+    pub member: Session,
+    pub coordinator: Session,
+    pub handler: Session,
+    pub commissioner: Session,
+    pub advocate: Session,
+    pub advocate_id: uuid::Uuid,
+    pub admin: Session,
+}
+
+/// A fresh server with its [`Staff`].
+pub async fn staff() -> Staff {
+    let app = spawn_app().await;
+    let [(_, member), (_, coordinator), (_, handler), (_, commissioner), (advocate_id, advocate), (_, admin)] =
+        app.people(["member", "coordinator", "handler", "commissioner", "advocate", "admin"]).await;
+    Staff { app, member, coordinator, handler, commissioner, advocate, advocate_id, admin }
+}
+
+/// Arun's hub as the feedback scenarios see it, each person logged in: a member and a
+/// coordinator of Arun, a commissioner, and Crawley's coordinator.
+pub struct Hub {
+    pub app: TestApp,
+    pub member: Session,
+    pub coordinator: Session,
+    pub coordinator_id: String,
+    pub commissioner: Session,
+    /// The coordinator of another hub.
+    pub crawley: Session,
+}
+
+/// A fresh server with Arun's [`Hub`].
+pub async fn hub() -> Hub {
+    let app = spawn_app().await;
+    let [(_, member), (coordinator_id, coordinator), (_, commissioner), (_, crawley)] =
+        app.people(["member", "coordinator", "commissioner", "crawley"]).await;
+    Hub { app, member, coordinator, coordinator_id: coordinator_id.to_string(), commissioner, crawley }
+}
+
 /// A browser-like client logged in with a session cookie, which sends the CSRF token.
 pub struct Session {
     pub client: reqwest::Client,
@@ -78,6 +139,22 @@ pub struct Session {
 }
 
 impl Session {
+    /// Logs in through `login` at the server at `base` (`http://host:port`), like a browser;
+    /// returns the GraphQL response when it fails.
+    pub async fn log_in(base: &str, email: &str, password: &str) -> Result<Session, Value> {
+        let client = reqwest::Client::builder().cookie_store(true).build().expect("an HTTP client");
+        let response = post_graphql(
+            client.post(format!("{base}/graphql")),
+            "mutation($email: String!, $password: String!) { login(email: $email, password: $password) { csrfToken } }",
+            json!({ "email": email, "password": password }),
+        )
+        .await;
+        match response["data"]["login"]["csrfToken"].as_str() {
+            Some(csrf) => Ok(Session { client, csrf_token: csrf.to_owned(), base: base.to_owned() }),
+            None => Err(response),
+        }
+    }
+
     /// Posts GraphQL with the session cookie and the CSRF header.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
         post_graphql(
@@ -87,18 +164,34 @@ impl Session {
         )
         .await
     }
+
+    /// Runs `mutation($id: ID!{args}) { call { fields } }` and returns what the mutation
+    /// answered, checking that it answered an object (not an error).
+    pub async fn mutate_by_id(&self, call: &str, args: &str, fields: &str, variables: Value) -> Value {
+        let query = format!("mutation($id: ID!{args}) {{ {call} {{ {fields} }} }}");
+        let response = self.graphql(&query, variables).await;
+        let name = call.split('(').next().expect("a call starts with its name");
+        assert!(response["data"][name].is_object(), "{call} failed: {response}");
+        response["data"][name].clone()
+    }
 }
 
 /// Sends a GraphQL request and returns the whole response body.
 async fn post_graphql(request: reqwest::RequestBuilder, query: &str, variables: Value) -> Value {
-    request
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .expect("the request is answered")
-        .json()
-        .await
-        .expect("GraphQL answers with JSON")
+    answer_json(request.json(&json!({ "query": query, "variables": variables }))).await
+}
+
+/// Sends a request and reads its answer as JSON, whatever its status.
+pub async fn answer_json(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.expect("the request is answered").json().await.expect("the answer is JSON")
+}
+
+/// Sends a request, checks the status of the page that answers and returns its text (for the
+/// error summary a refused form shows).
+pub async fn page_with_status(request: reqwest::RequestBuilder, status: u16) -> String {
+    let response = request.send().await.expect("the request is answered");
+    assert_eq!(response.status(), status, "{}", response.url());
+    response.text().await.expect("the page is text")
 }
 
 /// The `extensions.code` of the first error of a GraphQL response, if any.
@@ -113,6 +206,11 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(self.url(path)).send().await.expect("the request is answered")
+    }
+
+    /// A POST of `body` as `content_type` to `path`, to send as it is or with more headers.
+    pub fn post_body(&self, path: &str, content_type: &str, body: impl Into<reqwest::Body>) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path)).header("content-type", content_type).body(body)
     }
 
     /// Posts a GraphQL query and returns the whole response body.
@@ -144,6 +242,24 @@ impl TestApp {
         account.id
     }
 
+    /// Creates the named accounts of the cast (see [`cast_account`]) with [`PASSWORD`], in
+    /// order, then logs each of them in: their ids and sessions, in the same order.
+    pub async fn people<const N: usize>(&self, names: [&str; N]) -> [(uuid::Uuid, Session); N] {
+        let mut ids = Vec::with_capacity(N);
+        for name in names {
+            let (role, hubs, provider) = cast_account(name);
+            ids.push(self.create_user_with(&format!("{name}@example.org"), &[role], hubs, provider).await);
+        }
+        let mut people = Vec::with_capacity(N);
+        for (name, id) in names.into_iter().zip(ids) {
+            people.push((id, self.login(&format!("{name}@example.org")).await));
+        }
+        match people.try_into() {
+            Ok(people) => people,
+            Err(_) => unreachable!("one person a name"),
+        }
+    }
+
     /// Logs in through `login`, like a browser: the returned session keeps the cookie.
     pub async fn login(&self, email: &str) -> Session {
         self.try_login(email, PASSWORD).await.expect("the login succeeds")
@@ -151,23 +267,7 @@ impl TestApp {
 
     /// Tries to log in; returns the GraphQL response when it fails.
     pub async fn try_login(&self, email: &str, password: &str) -> Result<Session, Value> {
-        let client = reqwest::Client::builder().cookie_store(true).build().expect("an HTTP client");
-        let response: Value = client
-            .post(self.url("/graphql"))
-            .json(&json!({
-                "query": "mutation($email: String!, $password: String!) { login(email: $email, password: $password) { csrfToken } }",
-                "variables": { "email": email, "password": password },
-            }))
-            .send()
-            .await
-            .expect("the request is answered")
-            .json()
-            .await
-            .expect("GraphQL answers with JSON");
-        match response["data"]["login"]["csrfToken"].as_str() {
-            Some(csrf) => Ok(Session { client, csrf_token: csrf.to_owned(), base: format!("http://{}", self.addr) }),
-            None => Err(response),
-        }
+        Session::log_in(&format!("http://{}", self.addr), email, password).await
     }
 
     /// An API token for an account, made directly through the identity service.

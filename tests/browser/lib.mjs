@@ -54,6 +54,12 @@ export async function check(page, name) {
   await screenshots(page, name);
 }
 
+/** Follows the link called exactly `name` and waits until the browser is at `url`. */
+export async function follow(page, name, url) {
+  await page.getByRole("link", { name, exact: true }).click();
+  await page.waitForURL(url);
+}
+
 /** A fresh browser context logged in as a demo account; returns `{ context, page }`. */
 export async function login(browser, base, account, options = {}) {
   const context = await browser.newContext({ bypassCSP: true, ...options });

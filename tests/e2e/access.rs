@@ -59,66 +59,107 @@ fn outcome(response: &Value) -> char {
     }
 }
 
+/// The variables of a query that takes only an `$id`.
+fn id(value: impl std::fmt::Display) -> Value {
+    json!({ "id": value.to_string() })
+}
+
+/// One row of a policy matrix: (operation, scope, query, variables, expected per column:
+/// mem crd adv cmp com prv adm anon).
+type Row<'a> = (&'a str, &'a str, &'a str, Value, &'a str);
+
+impl Cast {
+    /// Asks every row as every column and notes in `wrong` each outcome that disagrees with the
+    /// row. A concealed read (`N`) must return no data at all.
+    async fn check_rows(&self, app: &TestApp, rows: &[Row<'_>], wrong: &mut Vec<String>) {
+        for (operation, scope, query, variables, expected) in rows {
+            for (column, want) in expected.chars().enumerate() {
+                let response = ask(app, &self.actors[column].0, query, variables.clone()).await;
+                check_outcome(&response, want, &format!("{:?} × {operation} × {scope}", COLUMNS[column]), wrong);
+                if outcome(&response) == 'N' {
+                    assert_eq!(response["data"], Value::Null, "a concealed read returns no data: {response}");
+                }
+            }
+        }
+    }
+}
+
+/// An operation asked once per column: its name, and the query and variables for a column
+/// (fresh input where the change uses it up).
+type PerColumn<'a> = (&'a str, &'a dyn Fn(usize) -> (String, Value));
+
+impl Cast {
+    /// For every column in turn, asks each operation as that column and notes in `wrong` each
+    /// outcome that disagrees with `expected`.
+    async fn check_columns(
+        &self,
+        app: &TestApp,
+        expected: &str,
+        operations: &[PerColumn<'_>],
+        wrong: &mut Vec<String>,
+    ) {
+        for (column, want) in expected.chars().enumerate() {
+            for (operation, request) in operations {
+                let (query, variables) = request(column);
+                let response = ask(app, &self.actors[column].0, &query, variables).await;
+                check_outcome(&response, want, &format!("{:?} × {operation}", COLUMNS[column]), wrong);
+            }
+        }
+    }
+}
+
+/// Notes in `wrong` when `response` is not the outcome `want`.
+fn check_outcome(response: &Value, want: char, case: &str, wrong: &mut Vec<String>) {
+    let got = outcome(response);
+    if got != want {
+        wrong.push(format!("{case}: expected {want}, got {got}: {response}"));
+    }
+}
+
 #[tokio::test]
 async fn every_role_gets_the_policy_matrix_decision_for_every_operation_through_graphql() {
     let app = spawn_app().await;
     let cast = cast(&app).await;
     let (colleague, stranger) = (cast.colleague.to_string(), cast.stranger.to_string());
     let someone_else = cast.actors[6].1.unwrap().to_string(); // the administrator's account
+    let user = "query($id: ID!) { user(id: $id) { id email } }";
+    let roles_in_arun =
+        "mutation($id: ID!) { updateUserRoles(input: { userId: $id, roles: [HUB_MEMBER], hubs: [\"arun\"] }) { id } }";
+    let roles_in_crawley = "mutation($id: ID!) { updateUserRoles(input: { userId: $id, roles: [HUB_MEMBER], hubs: [\"crawley\"] }) { id } }";
+    let unlock = "mutation($id: ID!) { unlockUser(id: $id) { id } }";
+    let their_tokens = "query($id: ID!) { apiTokens(userId: $id) { edges { node { id } } } }";
+    let their_sessions = "query($id: ID!) { sessions(userId: $id) { edges { node { id } } } }";
+    let (colleague, stranger, someone_else) =
+        (json!({ "id": colleague }), json!({ "id": stranger }), json!({ "id": someone_else }));
     // (operation, scope, query, variables, expected per column: mem crd adv cmp com prv adm anon)
-    let rows: Vec<(&str, &str, String, Value, &str)> = vec![
-        ("user", "in scope: a colleague in the same hub", "query($id: ID!) { user(id: $id) { id email } }".into(), json!({ "id": colleague }), "NANNNNAU"),
-        ("user", "out of scope: an account in another hub", "query($id: ID!) { user(id: $id) { id email } }".into(), json!({ "id": stranger }), "NNNNNNAU"),
-        ("users", "in scope", "{ users { edges { node { id } } } }".into(), json!({}), "FAFFFFAU"),
-        ("updateUserRoles", "in scope: an account in the same hub", "mutation($id: ID!) { updateUserRoles(input: { userId: $id, roles: [HUB_MEMBER], hubs: [\"arun\"] }) { id } }".into(), json!({ "id": colleague }), "FFFFFFAU"),
-        ("updateUserRoles", "out of scope: an account in another hub", "mutation($id: ID!) { updateUserRoles(input: { userId: $id, roles: [HUB_MEMBER], hubs: [\"crawley\"] }) { id } }".into(), json!({ "id": stranger }), "FFFFFFAU"),
-        ("unlockUser", "in scope: an account in the same hub", "mutation($id: ID!) { unlockUser(id: $id) { id } }".into(), json!({ "id": colleague }), "FFFFFFAU"),
-        ("unlockUser", "out of scope: an account in another hub", "mutation($id: ID!) { unlockUser(id: $id) { id } }".into(), json!({ "id": stranger }), "FFFFFFAU"),
-        ("apiTokens", "in scope: their own", "{ apiTokens { edges { node { id } } } }".into(), json!({}), "AAAAAAAU"),
-        ("apiTokens", "out of scope: someone else's", "query($id: ID!) { apiTokens(userId: $id) { edges { node { id } } } }".into(), json!({ "id": someone_else }), "NNNNNNAU"),
-        ("sessions", "out of scope: someone else's", "query($id: ID!) { sessions(userId: $id) { edges { node { id } } } }".into(), json!({ "id": someone_else }), "NNNNNNAU"),
-        ("accessLog", "in scope", "{ accessLog { edges { node { action } } } }".into(), json!({}), "FFFFFFAU"),
-        ("hubs", "in scope", "{ hubs { edges { node { id } } } }".into(), json!({}), "AAAAAAAA"),
-        ("providers", "in scope", "{ providers { edges { node { id } } } }".into(), json!({}), "AAAAAAAA"),
+    let rows: Vec<Row> = vec![
+        ("user", "in scope: a colleague in the same hub", user, colleague.clone(), "NANNNNAU"),
+        ("user", "out of scope: an account in another hub", user, stranger.clone(), "NNNNNNAU"),
+        ("users", "in scope", "{ users { edges { node { id } } } }", json!({}), "FAFFFFAU"),
+        ("updateUserRoles", "in scope: an account in the same hub", roles_in_arun, colleague.clone(), "FFFFFFAU"),
+        ("updateUserRoles", "out of scope: an account in another hub", roles_in_crawley, stranger.clone(), "FFFFFFAU"),
+        ("unlockUser", "in scope: an account in the same hub", unlock, colleague, "FFFFFFAU"),
+        ("unlockUser", "out of scope: an account in another hub", unlock, stranger, "FFFFFFAU"),
+        ("apiTokens", "in scope: their own", "{ apiTokens { edges { node { id } } } }", json!({}), "AAAAAAAU"),
+        ("apiTokens", "out of scope: someone else's", their_tokens, someone_else.clone(), "NNNNNNAU"),
+        ("sessions", "out of scope: someone else's", their_sessions, someone_else, "NNNNNNAU"),
+        ("accessLog", "in scope", "{ accessLog { edges { node { action } } } }", json!({}), "FFFFFFAU"),
+        ("hubs", "in scope", "{ hubs { edges { node { id } } } }", json!({}), "AAAAAAAA"),
+        ("providers", "in scope", "{ providers { edges { node { id } } } }", json!({}), "AAAAAAAA"),
     ];
     let mut wrong = Vec::new();
-    for (operation, scope, query, variables, expected) in &rows {
-        for (column, want) in expected.chars().enumerate() {
-            let response = ask(&app, &cast.actors[column].0, query, variables.clone()).await;
-            let got = outcome(&response);
-            if got != want {
-                wrong.push(format!(
-                    "{:?} × {operation} × {scope}: expected {want}, got {got}: {response}",
-                    COLUMNS[column]
-                ));
-            }
-            if got == 'N' {
-                assert_eq!(response["data"], Value::Null, "a concealed read returns no data: {response}");
-            }
-        }
-    }
+    cast.check_rows(&app, &rows, &mut wrong).await;
     // Mutations that create things, once per column with fresh input.
-    for (column, want) in "FFFFFFAU".chars().enumerate() {
-        let create = ask(
-            &app,
-            &cast.actors[column].0,
-            "mutation($e: String!) { createUser(input: { email: $e, displayName: \"New\", roles: [ADVOCATE] }) { user { id } } }",
-            json!({ "e": format!("new{column}@example.org") }),
-        )
-        .await;
-        let hub = ask(
-            &app,
-            &cast.actors[column].0,
-            "mutation($n: String!) { addHub(input: { name: $n, kind: HUB, area: \"Brighton and Hove\" }) { id } }",
-            json!({ "n": format!("Brighton {column}") }),
-        )
-        .await;
-        for (operation, response) in [("createUser", create), ("addHub", hub)] {
-            if outcome(&response) != want {
-                wrong.push(format!("{:?} × {operation}: expected {want}: {response}", COLUMNS[column]));
-            }
-        }
-    }
+    let create_user = |column: usize| {
+        let query = "mutation($e: String!) { createUser(input: { email: $e, displayName: \"New\", roles: [ADVOCATE] }) { user { id } } }";
+        (query.to_owned(), json!({ "e": format!("new{column}@example.org") }))
+    };
+    let add_hub = |column: usize| {
+        let query =
+            "mutation($n: String!) { addHub(input: { name: $n, kind: HUB, area: \"Brighton and Hove\" }) { id } }";
+        (query.to_owned(), json!({ "n": format!("Brighton {column}") }))
+    };
+    cast.check_columns(&app, "FFFFFFAU", &[("createUser", &create_user), ("addHub", &add_hub)], &mut wrong).await;
     assert!(wrong.is_empty(), "the API disagrees with the policy matrix:\n{}", wrong.join("\n"));
 }
 
@@ -154,7 +195,7 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_feedback_operation
     let cast = cast(&app).await;
     let arun = item(&app, "arun", Commissioners, false, None).await;
     let crawley = item(&app, "crawley", Public, false, None).await;
-    let crawley_for_commissioners = item(&app, "crawley", Commissioners, true, Some("addaction")).await;
+    let for_commissioners = item(&app, "crawley", Commissioners, true, Some("addaction")).await;
     let crawley_public = item(&app, "crawley", Public, true, None).await;
     let coordinator = cast.actors[1].1.unwrap().to_string();
     let view = "query($id: ID!) { feedbackItem(id: $id) { text } }";
@@ -163,92 +204,53 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_feedback_operation
     let meeting =
         "mutation($h: ID!) { recordMeeting(input: { hub: $h, heldOn: \"2026-11-01\", attendance: 9 }) { id } }";
     let queue = "query($h: ID!) { moderationQueue(hub: $h) { edges { node { id } } } }";
+    let search = "{ searchFeedback(query: \"room\") { total } }";
     // (operation, scope, query, variables, expected: mem crd adv cmp com prv adm anon)
-    let rows: Vec<(&str, &str, &str, Value, &str)> = vec![
+    let rows: Vec<Row> = vec![
         ("logFeedback", "in scope: their hub", log, json!({ "h": "arun" }), "AAFFFFFU"),
         ("logFeedback", "out of scope: another hub", log, json!({ "h": "crawley" }), "FFFFFFFU"),
         ("recordMeeting", "in scope: their hub", meeting, json!({ "h": "arun" }), "AAFFFFFU"),
         ("recordMeeting", "out of scope: another hub", meeting, json!({ "h": "crawley" }), "FFFFFFFU"),
         ("moderationQueue", "in scope: their hub", queue, json!({ "h": "arun" }), "FAFFFFFU"),
         ("moderationQueue", "out of scope: another hub", queue, json!({ "h": "crawley" }), "FFFFFFFU"),
-        ("feedbackItem", "in scope: their hub's unshared item", view, json!({ "id": arun }), "AANNNNNN"),
-        ("feedbackItem", "out of scope: another hub's unshared item", view, json!({ "id": crawley }), "NNNNNNNN"),
+        ("feedbackItem", "in scope: their hub's unshared item", view, id(&arun), "AANNNNNN"),
+        ("feedbackItem", "out of scope: another hub's unshared item", view, id(&crawley), "NNNNNNNN"),
         (
             "feedbackItem",
             "in scope: shared with commissioners, about their provider",
             view,
-            json!({ "id": crawley_for_commissioners }),
+            id(&for_commissioners),
             "NNNNAANN",
         ),
-        ("feedbackItem", "in scope: shared and public", view, json!({ "id": crawley_public }), "AAAAAAAA"),
-        ("holdFeedback", "in scope: their hub's item", hold, json!({ "id": arun }), "FANNNNNU"),
-        ("holdFeedback", "out of scope: another hub's item", hold, json!({ "id": crawley }), "NNNNNNNU"),
-        (
-            "searchFeedback",
-            "in scope: what each may see",
-            "{ searchFeedback(query: \"room\") { total } }",
-            json!({}),
-            "AAAAAAAA",
-        ),
+        ("feedbackItem", "in scope: shared and public", view, id(&crawley_public), "AAAAAAAA"),
+        ("holdFeedback", "in scope: their hub's item", hold, id(&arun), "FANNNNNU"),
+        ("holdFeedback", "out of scope: another hub's item", hold, id(&crawley), "NNNNNNNU"),
+        ("searchFeedback", "in scope: what each may see", search, json!({}), "AAAAAAAA"),
     ];
     let mut wrong = Vec::new();
-    for (operation, scope, query, variables, expected) in &rows {
-        for (column, want) in expected.chars().enumerate() {
-            let response = ask(&app, &cast.actors[column].0, query, variables.clone()).await;
-            if outcome(&response) != want {
-                wrong.push(format!("{:?} × {operation} × {scope}: expected {want}: {response}", COLUMNS[column]));
-            }
-        }
-    }
+    cast.check_rows(&app, &rows, &mut wrong).await;
     // Changes that use up their item: a fresh item per column.
+    let narrow_consent = "mutation($id: ID!) { changeConsent(id: $id, consent: HUB) { id } }";
+    let flag = "mutation($id: ID!, $c: ID!) { flagSafeguarding(id: $id, coordinatorId: $c) }";
     for (column, want) in "AANNNNNU".chars().enumerate() {
         let token = &cast.actors[column].0;
         let fresh = item(&app, "arun", Public, false, None).await;
-        let narrowed = ask(
-            &app,
-            token,
-            "mutation($id: ID!) { changeConsent(id: $id, consent: HUB) { id } }",
-            json!({ "id": fresh }),
-        )
-        .await;
+        let narrowed = ask(&app, token, narrow_consent, json!({ "id": fresh })).await;
         let fresh = item(&app, "arun", Public, false, None).await;
-        let flagged = ask(
-            &app,
-            token,
-            "mutation($id: ID!, $c: ID!) { flagSafeguarding(id: $id, coordinatorId: $c) }",
-            json!({ "id": fresh, "c": coordinator }),
-        )
-        .await;
+        let flagged = ask(&app, token, flag, json!({ "id": fresh, "c": coordinator })).await;
         for (operation, response) in [("changeConsent", narrowed), ("flagSafeguarding", flagged)] {
-            if outcome(&response) != want {
-                wrong.push(format!("{:?} × {operation} × in scope: expected {want}: {response}", COLUMNS[column]));
-            }
+            check_outcome(&response, want, &format!("{:?} × {operation} × in scope", COLUMNS[column]), &mut wrong);
         }
         let theirs = item(&app, "crawley", Hub, false, None).await;
-        let elsewhere = ask(
-            &app,
-            token,
-            "mutation($id: ID!) { changeConsent(id: $id, consent: HUB) { id } }",
-            json!({ "id": theirs }),
-        )
-        .await;
+        let elsewhere = ask(&app, token, narrow_consent, json!({ "id": theirs })).await;
         let expected_elsewhere = if column == 7 { 'U' } else { 'N' };
-        if outcome(&elsewhere) != expected_elsewhere {
-            wrong.push(format!("{:?} × changeConsent × out of scope: {elsewhere}", COLUMNS[column]));
-        }
+        let case = format!("{:?} × changeConsent × out of scope", COLUMNS[column]);
+        check_outcome(&elsewhere, expected_elsewhere, &case, &mut wrong);
     }
-    for (column, want) in "FAFFFFAU".chars().enumerate() {
-        let added = ask(
-            &app,
-            &cast.actors[column].0,
-            "mutation($n: String!) { addTheme(name: $n) { id } }",
-            json!({ "n": format!("Theme {column}") }),
-        )
-        .await;
-        if outcome(&added) != want {
-            wrong.push(format!("{:?} × addTheme: expected {want}: {added}", COLUMNS[column]));
-        }
-    }
+    let add_theme = |column: usize| {
+        ("mutation($n: String!) { addTheme(name: $n) { id } }".to_owned(), json!({ "n": format!("Theme {column}") }))
+    };
+    cast.check_columns(&app, "FAFFFFAU", &[("addTheme", &add_theme)], &mut wrong).await;
     assert!(wrong.is_empty(), "the API disagrees with the policy matrix:\n{}", wrong.join("\n"));
 }
 
@@ -314,64 +316,37 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_casework_operation
     let acknowledge = "mutation($id: ID!) { acknowledgeComplaint(id: $id) { id } }";
     let patterns = "{ complaintPatterns(by: [ARTICLE]) { count } }";
     // (operation, scope, query, variables, expected: mem crd adv cmp com prv adm anon)
-    let rows: Vec<(&str, &str, &str, Value, &str)> = vec![
-        ("complaint", "in scope: about their provider, relayed by them", view, json!({ "id": theirs }), "NNAANANU"),
-        ("complaint", "out of scope: another provider, another advocate", view, json!({ "id": elsewhere }), "NNNANNNU"),
+    let rows: Vec<Row> = vec![
+        ("complaint", "in scope: about their provider, relayed by them", view, id(&theirs), "NNAANANU"),
+        ("complaint", "out of scope: another provider, another advocate", view, id(&elsewhere), "NNNANNNU"),
         ("overdueComplaints", "in scope", "{ overdueComplaints { reason } }", json!({}), "FFFAFFFU"),
         ("complaintPatterns", "in scope", patterns, json!({}), "FFFAAFFU"),
-        ("acknowledgeComplaint", "out of scope: another provider", acknowledge, json!({ "id": elsewhere }), "NNNANNNU"),
-        ("acknowledgeComplaint", "in scope: about their provider", acknowledge, json!({ "id": theirs }), "NNFANFNU"),
-        ("case", "in scope: assigned to them", view_case, json!({ "id": my_case }), "NNANNNNU"),
-        ("case", "out of scope: assigned to another advocate", view_case, json!({ "id": their_case }), "NNNNNNNU"),
-        ("recordCaseAction", "in scope: assigned to them", work_case, json!({ "id": my_case }), "NNANNNNU"),
-        (
-            "recordCaseAction",
-            "out of scope: assigned to another advocate",
-            work_case,
-            json!({ "id": their_case }),
-            "NNNNNNNU",
-        ),
+        ("acknowledgeComplaint", "out of scope: another provider", acknowledge, id(&elsewhere), "NNNANNNU"),
+        ("acknowledgeComplaint", "in scope: about their provider", acknowledge, id(&theirs), "NNFANFNU"),
+        ("case", "in scope: assigned to them", view_case, id(&my_case), "NNANNNNU"),
+        ("case", "out of scope: assigned to another advocate", view_case, id(&their_case), "NNNNNNNU"),
+        ("recordCaseAction", "in scope: assigned to them", work_case, id(&my_case), "NNANNNNU"),
+        ("recordCaseAction", "out of scope: assigned to another advocate", work_case, id(&their_case), "NNNNNNNU"),
         ("advocacyThemes", "in scope", themes, json!({}), "FFAFAFFU"),
     ];
     let mut wrong = Vec::new();
-    for (operation, scope, query, variables, expected) in &rows {
-        for (column, want) in expected.chars().enumerate() {
-            let response = ask(&app, &cast.actors[column].0, query, variables.clone()).await;
-            if outcome(&response) != want {
-                wrong.push(format!("{:?} × {operation} × {scope}: expected {want}: {response}", COLUMNS[column]));
-            }
-        }
-    }
+    cast.check_rows(&app, &rows, &mut wrong).await;
     // Who complained: the handler and the relaying advocate see it; the provider sees the
     // complaint with the complainant withheld.
     let provider = ask(&app, &cast.actors[5].0, who, json!({ "id": theirs })).await;
     assert_eq!(provider["data"]["complaint"]["relayedByAdvocateId"], Value::Null, "{provider}");
     let handler = ask(&app, &cast.actors[3].0, who, json!({ "id": theirs })).await;
     assert_eq!(handler["data"]["complaint"]["relayedByAdvocateId"], advocate.to_string().as_str(), "{handler}");
-    for (column, want) in "AAAAFFFU".chars().enumerate() {
-        let raised = ask(
-            &app,
-            &cast.actors[column].0,
-            "mutation { raiseComplaint(input: { provider: \"cri\", articles: [2], complainantKind: ANONYMOUS, route: HUB, whatHappened: \"No leaflet\", outcomeWanted: \"A leaflet\" }) { id } }",
-            json!({}),
-        )
-        .await;
-        if outcome(&raised) != want {
-            wrong.push(format!("{:?} × raiseComplaint: expected {want}: {raised}", COLUMNS[column]));
-        }
-    }
-    for (column, want) in "FFAFFFFU".chars().enumerate() {
-        let referred = ask(
-            &app,
-            &cast.actors[column].0,
-            "mutation($issue: String!) { referCase(input: { issue: $issue, kind: INSTRUCTED, referralSource: SELF_REFERRAL, domain: BENEFITS }) { id } }",
-            json!({ "issue": format!("My benefits were stopped ({column})") }),
-        )
-        .await;
-        if outcome(&referred) != want {
-            wrong.push(format!("{:?} × referCase: expected {want}: {referred}", COLUMNS[column]));
-        }
-    }
+    let raise = |_| {
+        let query = "mutation { raiseComplaint(input: { provider: \"cri\", articles: [2], complainantKind: ANONYMOUS, route: HUB, whatHappened: \"No leaflet\", outcomeWanted: \"A leaflet\" }) { id } }";
+        (query.to_owned(), json!({}))
+    };
+    cast.check_columns(&app, "AAAAFFFU", &[("raiseComplaint", &raise)], &mut wrong).await;
+    let refer = |column: usize| {
+        let query = "mutation($issue: String!) { referCase(input: { issue: $issue, kind: INSTRUCTED, referralSource: SELF_REFERRAL, domain: BENEFITS }) { id } }";
+        (query.to_owned(), json!({ "issue": format!("My benefits were stopped ({column})") }))
+    };
+    cast.check_columns(&app, "FFAFFFFU", &[("referCase", &refer)], &mut wrong).await;
     assert!(wrong.is_empty(), "the API disagrees with the policy matrix:\n{}", wrong.join("\n"));
     // The advocate's in-scope action was recorded once; nobody else's attempt left anything.
     let recorded = app.advocacy.case(my_case.parse().unwrap()).unwrap().actions.len();
@@ -566,122 +541,60 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_commissioning_oper
     let acknowledge = "mutation($id: ID!) { acknowledgeFeedback(itemId: $id) { itemId } }";
     let answer = "mutation($id: ID!) { answerFeedback(itemId: $id, reason: \"Outside this contract\") { itemId } }";
     // (operation, scope, query, variables, expected: mem crd adv cmp com prv adm anon)
-    let rows: Vec<(&str, &str, &str, Value, &str)> = vec![
-        ("decision", "in scope", view, json!({ "id": decision }), "AAAAAAFU"),
+    let rows: Vec<Row> = vec![
+        ("decision", "in scope", view, id(&decision), "AAAAAAFU"),
         ("decisions", "in scope", "{ decisions { nodes { id } } }", json!({}), "AAAAAAFU"),
         // Before the decision was proposed: as if there were no such decision.
-        ("decision", "at a position before it", as_at, json!({ "id": decision }), "NNNNNNFU"),
+        ("decision", "at a position before it", as_at, id(&decision), "NNNNNNFU"),
         ("youSaidWeDid", "in scope", report, json!({}), "AAAAAAAA"),
         ("youSaidWeDid", "in scope: the public version", public, json!({}), "AAAAAAAA"),
         ("loopMetrics", "in scope", "{ loopMetrics { sharedItems } }", json!({}), "AAAAAAAA"),
-        (
-            "acknowledgeFeedback",
-            "in scope: shared with commissioners",
-            acknowledge,
-            json!({ "id": to_acknowledge }),
-            "NNNNAFNU",
-        ),
-        ("acknowledgeFeedback", "out of scope: not shared yet", acknowledge, json!({ "id": not_shared }), "NNNNNNNU"),
-        ("answerFeedback", "in scope: shared with commissioners", answer, json!({ "id": to_answer }), "NNNNAFNU"),
-        ("answerFeedback", "out of scope: not shared yet", answer, json!({ "id": not_shared }), "NNNNNNNU"),
+        ("acknowledgeFeedback", "in scope: shared with commissioners", acknowledge, id(&to_acknowledge), "NNNNAFNU"),
+        ("acknowledgeFeedback", "out of scope: not shared yet", acknowledge, id(&not_shared), "NNNNNNNU"),
+        ("answerFeedback", "in scope: shared with commissioners", answer, id(&to_answer), "NNNNAFNU"),
+        ("answerFeedback", "out of scope: not shared yet", answer, id(&not_shared), "NNNNNNNU"),
     ];
     let mut wrong = Vec::new();
-    for (operation, scope, query, variables, expected) in &rows {
-        for (column, want) in expected.chars().enumerate() {
-            let response = ask(&app, &cast.actors[column].0, query, variables.clone()).await;
-            let got = outcome(&response);
-            if got != want {
-                wrong.push(format!(
-                    "{:?} × {operation} × {scope}: expected {want}, got {got}: {response}",
-                    COLUMNS[column]
-                ));
-            }
-            if got == 'N' {
-                assert_eq!(response["data"], Value::Null, "a concealed read returns no data: {response}");
-            }
-        }
-    }
+    cast.check_rows(&app, &rows, &mut wrong).await;
     // Every change to a decision, on a fresh decision per column set up by the commissioner:
     // proposed with a milestone and a link, then agreed.
+    let first_milestone = format!(
+        "mutation($id: ID!) {{ addMilestone(id: $id, title: \"Contract varied\", due: \"2027-04-01\") {{ {decision_fields} }} }}"
+    );
+    let first_link = format!(
+        "mutation($id: ID!) {{ linkEvidence(id: $id, input: {{ kind: THEME, theme: \"opening-hours\", rationale: \"Raised at every hub\" }}) {{ {decision_fields} }} }}"
+    );
+    let agree = "mutation($id: ID!) { updateDecisionStatus(id: $id, status: AGREED) { id } }";
+    let record_progress = "mutation($id: ID!) { recordProgress(id: $id, percent: 50, note: \"Half way\") { id } }";
+    let add_milestone = "mutation($id: ID!) { addMilestone(id: $id, title: \"Review\", due: \"2027-06-01\") { id } }";
+    let meet = "mutation($id: ID!, $m: ID!) { meetMilestone(id: $id, milestoneId: $m) { id } }";
+    let link_more = "mutation($id: ID!) { linkEvidence(id: $id, input: { kind: THEME, theme: \"keyworker-time\", rationale: \"Also raised\" }) { id } }";
+    let unlink =
+        "mutation($id: ID!, $l: ID!) { unlinkEvidence(id: $id, linkId: $l, reason: \"Linked in error\") { id } }";
+    let done = "mutation($id: ID!) { updateDecisionStatus(id: $id, status: DONE) { id } }";
+    let review = "mutation($id: ID!) { reviewOutcome(id: $id, summary: \"Waiting times fell\") { id } }";
     for (column, want) in "FFFFAFFU".chars().enumerate() {
         let token = &cast.actors[column].0;
         let fresh = ask(&app, &commissioner, &propose, json!({ "t": format!("For column {column}") })).await;
         let id = by_commissioner(fresh, "proposeDecision")["id"].as_str().unwrap().to_owned();
-        let milestone = ask(
-            &app,
-            &commissioner,
-            &format!(
-                "mutation($id: ID!) {{ addMilestone(id: $id, title: \"Contract varied\", due: \"2027-04-01\") {{ {decision_fields} }} }}"
-            ),
-            json!({ "id": id }),
-        )
-        .await;
+        let milestone = ask(&app, &commissioner, &first_milestone, json!({ "id": id })).await;
         let milestone = by_commissioner(milestone, "addMilestone")["milestones"][0]["id"].as_str().unwrap().to_owned();
-        let linked = ask(
-            &app,
-            &commissioner,
-            &format!(
-                "mutation($id: ID!) {{ linkEvidence(id: $id, input: {{ kind: THEME, theme: \"opening-hours\", rationale: \"Raised at every hub\" }}) {{ {decision_fields} }} }}"
-            ),
-            json!({ "id": id }),
-        )
-        .await;
+        let linked = ask(&app, &commissioner, &first_link, json!({ "id": id })).await;
         let link = by_commissioner(linked, "linkEvidence")["evidence"][0]["id"].as_str().unwrap().to_owned();
-        let agreed = ask(
-            &app,
-            &commissioner,
-            "mutation($id: ID!) { updateDecisionStatus(id: $id, status: AGREED) { id } }",
-            json!({ "id": id }),
-        )
-        .await;
-        by_commissioner(agreed, "updateDecisionStatus");
-        let operations: Vec<(&str, String, Value)> = vec![
-            ("proposeDecision", propose.clone(), json!({ "t": format!("Proposed by column {column}") })),
-            (
-                "recordProgress",
-                "mutation($id: ID!) { recordProgress(id: $id, percent: 50, note: \"Half way\") { id } }".into(),
-                json!({ "id": id }),
-            ),
-            (
-                "addMilestone",
-                "mutation($id: ID!) { addMilestone(id: $id, title: \"Review\", due: \"2027-06-01\") { id } }".into(),
-                json!({ "id": id }),
-            ),
-            (
-                "meetMilestone",
-                "mutation($id: ID!, $m: ID!) { meetMilestone(id: $id, milestoneId: $m) { id } }".into(),
-                json!({ "id": id, "m": milestone }),
-            ),
-            (
-                "linkEvidence",
-                "mutation($id: ID!) { linkEvidence(id: $id, input: { kind: THEME, theme: \"keyworker-time\", rationale: \"Also raised\" }) { id } }".into(),
-                json!({ "id": id }),
-            ),
-            (
-                "unlinkEvidence",
-                "mutation($id: ID!, $l: ID!) { unlinkEvidence(id: $id, linkId: $l, reason: \"Linked in error\") { id } }".into(),
-                json!({ "id": id, "l": link }),
-            ),
-            (
-                "updateDecisionStatus",
-                "mutation($id: ID!) { updateDecisionStatus(id: $id, status: DONE) { id } }".into(),
-                json!({ "id": id }),
-            ),
-            (
-                "reviewOutcome",
-                "mutation($id: ID!) { reviewOutcome(id: $id, summary: \"Waiting times fell\") { id } }".into(),
-                json!({ "id": id }),
-            ),
+        by_commissioner(ask(&app, &commissioner, agree, json!({ "id": id })).await, "updateDecisionStatus");
+        let operations: Vec<(&str, &str, Value)> = vec![
+            ("proposeDecision", &propose, json!({ "t": format!("Proposed by column {column}") })),
+            ("recordProgress", record_progress, json!({ "id": id })),
+            ("addMilestone", add_milestone, json!({ "id": id })),
+            ("meetMilestone", meet, json!({ "id": id, "m": milestone })),
+            ("linkEvidence", link_more, json!({ "id": id })),
+            ("unlinkEvidence", unlink, json!({ "id": id, "l": link })),
+            ("updateDecisionStatus", done, json!({ "id": id })),
+            ("reviewOutcome", review, json!({ "id": id })),
         ];
         for (operation, query, variables) in operations {
-            let response = ask(&app, token, &query, variables).await;
-            let got = outcome(&response);
-            if got != want {
-                wrong.push(format!(
-                    "{:?} × {operation} × in scope: expected {want}, got {got}: {response}",
-                    COLUMNS[column]
-                ));
-            }
+            let response = ask(&app, token, query, variables).await;
+            check_outcome(&response, want, &format!("{:?} × {operation} × in scope", COLUMNS[column]), &mut wrong);
         }
         // Nobody but the commissioner moved the decision on.
         let after =

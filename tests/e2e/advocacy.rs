@@ -9,7 +9,7 @@ use heard_access::Role;
 use heard_advocacy::domain::case::{ActionKind, AdvocacyKind, CaseDomain, ReferralSource};
 use heard_advocacy::service::Referral;
 use heard_eventstore::StreamName;
-use heard_tests::{Session, TestApp, error_code, spawn_app, spawn_app_in};
+use heard_tests::{Session, Staff, TestApp, error_code, spawn_app_in, staff};
 use jiff::ToSpan;
 use jiff::civil::Date;
 use serde_json::{Value, json};
@@ -31,46 +31,29 @@ fn case_query() -> String {
 const THEMES: &str =
     "query($by: [AdvocacyDimension!]!) { advocacyThemes(by: $by) { keys { dimension value label } count suppressed } }";
 
+/// The staff, and the people casework adds: a second advocate and Addaction's responder.
 struct Cast {
-    app: TestApp,
-    advocate: Session,
-    advocate_id: Uuid,
+    staff: Staff,
     other_advocate: Session,
     other_advocate_id: Uuid,
-    member: Session,
-    coordinator: Session,
-    handler: Session,
-    commissioner: Session,
     provider: Session,
-    administrator: Session,
+}
+
+impl std::ops::Deref for Cast {
+    type Target = Staff;
+
+    fn deref(&self) -> &Staff {
+        &self.staff
+    }
 }
 
 async fn cast() -> Cast {
-    let app = spawn_app().await;
-    let advocate_id = app.create_user("advocate@example.org", &[Role::Advocate], &[]).await;
-    let other_advocate_id = app.create_user("other.advocate@example.org", &[Role::Advocate], &[]).await;
-    app.create_user("member@example.org", &[Role::HubMember], &["arun"]).await;
-    app.create_user("coordinator@example.org", &[Role::HubCoordinator], &["arun"]).await;
-    app.create_user("handler@example.org", &[Role::ComplaintsHandler], &[]).await;
-    app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
-    app.create_user_with("addaction@example.org", &[Role::ProviderResponder], &[], Some("addaction")).await;
-    app.create_user("admin@example.org", &[Role::Administrator], &[]).await;
-    for advocate in [advocate_id, other_advocate_id] {
-        known_as_advocate(&app, advocate).await;
+    let staff = staff().await;
+    let [(other_advocate_id, other_advocate), (_, provider)] = staff.app.people(["other.advocate", "addaction"]).await;
+    for advocate in [staff.advocate_id, other_advocate_id] {
+        known_as_advocate(&staff.app, advocate).await;
     }
-    Cast {
-        advocate: app.login("advocate@example.org").await,
-        advocate_id,
-        other_advocate: app.login("other.advocate@example.org").await,
-        other_advocate_id,
-        member: app.login("member@example.org").await,
-        coordinator: app.login("coordinator@example.org").await,
-        handler: app.login("handler@example.org").await,
-        commissioner: app.login("commissioner@example.org").await,
-        provider: app.login("addaction@example.org").await,
-        administrator: app.login("admin@example.org").await,
-        app,
-    }
+    Cast { staff, other_advocate, other_advocate_id, provider }
 }
 
 /// Waits until the advocacy service has seen the account made with the advocate role (it
@@ -135,11 +118,7 @@ async fn case_ids(session: &Session) -> Vec<String> {
 
 /// Runs a mutation on case `$id` and returns the case it answers with.
 async fn work(session: &Session, call: &str, args: &str, variables: Value) -> Value {
-    let query = format!("mutation($id: ID!{args}) {{ {call} {{ {FIELDS} }} }}");
-    let response = session.graphql(&query, variables).await;
-    let name = call.split('(').next().unwrap();
-    assert!(response["data"][name].is_object(), "{call} failed: {response}");
-    response["data"][name].clone()
+    session.mutate_by_id(call, args, FIELDS, variables).await
 }
 
 const RECORD_ACTION: &str = "recordCaseAction(id: $id, input: $i)";
@@ -270,7 +249,7 @@ async fn an_advocate_works_a_case_from_referral_to_closure_and_reopening_and_it_
     let before = case_of(&cast.advocate, &id).await;
     assert_eq!(before, closed_again, "a read shows what the last change answered");
 
-    let data_dir = cast.app.shutdown().await;
+    let data_dir = cast.staff.app.shutdown().await;
     let app = spawn_app_in(data_dir, |_| {}).await;
     let after = case_of(&app.login("advocate@example.org").await, &id).await;
     assert_eq!(after, before, "the case is rebuilt from the log exactly as it was");
@@ -299,7 +278,7 @@ async fn a_case_file_is_seen_only_by_the_advocate_it_is_assigned_to_and_moves_wi
         ("a complaints handler", &cast.handler),
         ("a commissioner", &cast.commissioner),
         ("a provider responder", &cast.provider),
-        ("an administrator", &cast.administrator),
+        ("an administrator", &cast.admin),
     ];
     for (who, session) in others {
         let response = read_case(session, &id).await;
@@ -624,7 +603,7 @@ async fn erasing_a_client_empties_their_case_files_while_the_state_domain_and_da
 
     let subject = cast.app.advocacy.read(|state| state.subject(client)).expect("the client has a subject");
     assert!(cast.app.store.forget_subject(subject).unwrap(), "the client's key is destroyed");
-    let data_dir = cast.app.shutdown().await;
+    let data_dir = cast.staff.app.shutdown().await;
     let app = spawn_app_in(data_dir, |_| {}).await;
     let advocate = app.login("advocate@example.org").await;
 

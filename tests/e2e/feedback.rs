@@ -4,39 +4,13 @@
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use heard_access::Role;
-use heard_tests::{Session, TestApp, error_code, spawn_app, spawn_app_in};
+use heard_tests::{Session, TestApp, error_code, hub, spawn_app, spawn_app_in};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
 const LOG: &str = "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id text view moderation loopState } }";
 const ITEM: &str = "query($id: ID!) { feedbackItem(id: $id) { id text view speakerName consent moderation } }";
 const SEARCH: &str = "query($q: String!, $f: FeedbackFilter) { searchFeedback(query: $q, filter: $f, first: 20) { total facets { dimension value count } edges { node { fragment highlights { start end } item { id text } } } } }";
-
-struct Hub {
-    app: TestApp,
-    member: Session,
-    coordinator: Session,
-    coordinator_id: String,
-    commissioner: Session,
-    crawley: Session,
-}
-
-async fn hub() -> Hub {
-    let app = spawn_app().await;
-    app.create_user("member@example.org", &[Role::HubMember], &["arun"]).await;
-    let coordinator_id = app.create_user("coordinator@example.org", &[Role::HubCoordinator], &["arun"]).await;
-    app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
-    app.create_user("crawley@example.org", &[Role::HubCoordinator], &["crawley"]).await;
-    Hub {
-        member: app.login("member@example.org").await,
-        coordinator: app.login("coordinator@example.org").await,
-        commissioner: app.login("commissioner@example.org").await,
-        crawley: app.login("crawley@example.org").await,
-        coordinator_id: coordinator_id.to_string(),
-        app,
-    }
-}
 
 fn input(text: &str, consent: &str) -> Value {
     json!({ "i": {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use heard_access::Role;
-use heard_tests::{PASSWORD, error_code, spawn_app, spawn_app_with};
+use heard_tests::{PASSWORD, answer_json, error_code, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 const ME: &str = "{ me { id displayName email roles hubs { id name } } }";
@@ -58,18 +58,8 @@ async fn a_tampered_session_cookie_is_not_accepted() {
     let csrf: Value = response.json().await.unwrap();
     let csrf = csrf["data"]["login"]["csrfToken"].as_str().unwrap().to_owned();
     let tampered = format!("{}x", value);
-    let body: Value = app
-        .client
-        .post(app.url("/graphql"))
-        .header("cookie", tampered)
-        .header("x-csrf-token", csrf)
-        .json(&json!({ "query": ME }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let request = app.client.post(app.url("/graphql")).header("cookie", tampered).header("x-csrf-token", csrf);
+    let body = answer_json(request.json(&json!({ "query": ME }))).await;
     assert_eq!(error_code(&body), Some("UNAUTHENTICATED"), "{body}");
 }
 

@@ -5,9 +5,8 @@
 
 use std::time::Duration;
 
-use heard_access::Role;
 use heard_eventstore::{ExpectedRevision, NewEvent, StreamName};
-use heard_tests::{Session, TestApp, error_code, spawn_app};
+use heard_tests::{Hub, TestApp, error_code, hub};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -16,29 +15,6 @@ const SHARE: &str = "mutation($id: ID!) { shareFeedback(id: $id) { loopState sha
 const ITEM: &str = "query($id: ID!) { feedbackItem(id: $id) { loopState sharedAt acknowledgedOn notActedOnReason decisionIds fedBackOn } }";
 const FED_BACK: &str = "mutation($id: ID!, $m: ID) { recordFedBack(id: $id, meetingId: $m) { loopState fedBackOn } }";
 const SEARCH: &str = "query($f: FeedbackFilter) { searchFeedback(query: \"\", filter: $f, first: 20) { total edges { node { item { id loopState } } } } }";
-
-struct Hub {
-    app: TestApp,
-    member: Session,
-    coordinator: Session,
-    commissioner: Session,
-    crawley: Session,
-}
-
-async fn hub() -> Hub {
-    let app = spawn_app().await;
-    app.create_user("member@example.org", &[Role::HubMember], &["arun"]).await;
-    app.create_user("coordinator@example.org", &[Role::HubCoordinator], &["arun"]).await;
-    app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
-    app.create_user("crawley@example.org", &[Role::HubCoordinator], &["crawley"]).await;
-    Hub {
-        member: app.login("member@example.org").await,
-        coordinator: app.login("coordinator@example.org").await,
-        commissioner: app.login("commissioner@example.org").await,
-        crawley: app.login("crawley@example.org").await,
-        app,
-    }
-}
 
 /// Logs an item for commissioners in Arun and shares it; returns its id.
 async fn shared_item(hub: &Hub, text: &str) -> String {

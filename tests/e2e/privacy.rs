@@ -7,8 +7,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-use heard_tests::{PASSWORD, heard_binary};
-use serde_json::{Value, json};
+use heard_tests::{PASSWORD, Session, heard_binary};
+use serde_json::json;
 
 const NAME: &str = "Delphine Quartermaine";
 const PHONE: &str = "07700 900417";
@@ -28,27 +28,6 @@ fn collect(mut pipe: impl Read + Send + 'static) -> (Arc<Mutex<Vec<u8>>>, std::t
         }
     });
     (collected, reader)
-}
-
-struct Worker {
-    client: reqwest::Client,
-    base: String,
-    csrf: String,
-}
-
-impl Worker {
-    async fn graphql(&self, query: &str, variables: Value) -> Value {
-        self.client
-            .post(format!("{}/graphql", self.base))
-            .header("X-CSRF-Token", &self.csrf)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
 }
 
 /// Two feedback events in the log as a drifted writer might leave them: one whose data holds
@@ -131,19 +110,7 @@ async fn nothing_a_person_said_reaches_the_servers_log_even_at_debug_level() {
     };
     let (rest_of_stdout, stdout_reader) = collect(stdout.into_inner());
 
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-    let login: Value = client
-        .post(format!("{base}/graphql"))
-        .json(&json!({ "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { csrfToken } }",
-            "variables": { "e": "worker@example.org", "p": PASSWORD } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let csrf = login["data"]["login"]["csrfToken"].as_str().unwrap_or_else(|| panic!("{login}")).to_owned();
-    let worker = Worker { client, base: base.clone(), csrf };
+    let worker = Session::log_in(&base, "worker@example.org", PASSWORD).await.unwrap_or_else(|login| panic!("{login}"));
     let said = format!("{NAME} said to ring {PHONE} about {WORDS}");
 
     let logged = worker

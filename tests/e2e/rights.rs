@@ -92,11 +92,7 @@ async fn raise(session: &Session, variables: Value) -> Value {
 }
 
 async fn act(session: &Session, mutation: &str, args: &str, variables: Value) -> Value {
-    let query = format!("mutation($id: ID!{args}) {{ {mutation} {{ {FIELDS} }} }}");
-    let response = session.graphql(&query, variables).await;
-    let name = mutation.split('(').next().unwrap();
-    assert!(response["data"][name].is_object(), "{mutation} failed: {response}");
-    response["data"][name].clone()
+    session.mutate_by_id(mutation, args, FIELDS, variables).await
 }
 
 #[tokio::test]

@@ -82,6 +82,19 @@ fn complaint(provider: &str, relayed_by: Option<Uuid>) -> Resource {
 fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
     use Action::*;
     let own_account = Resource::Account { id: own(), hubs: BTreeSet::from([ARUN.to_owned()]) };
+    let arun_unshared = feedback(ARUN, Some(Consent::Commissioners), false, "cgl", None);
+    let crawley_unshared = feedback(CRAWLEY, Some(Consent::Public), false, "cgl", None);
+    let for_commissioners = feedback(CRAWLEY, Some(Consent::Commissioners), true, "cgl", None);
+    let other_provider = feedback(CRAWLEY, Some(Consent::Commissioners), true, "addaction", None);
+    let crawley_public = feedback(CRAWLEY, Some(Consent::Public), true, "cgl", None);
+    let withdrawn = feedback(CRAWLEY, None, true, "cgl", None);
+    let hub_only = feedback(CRAWLEY, Some(Consent::Hub), true, "cgl", None);
+    let in_my_queue = feedback(ARUN, Some(Consent::Public), true, "cgl", Some(own()));
+    let their_queue = feedback(ARUN, Some(Consent::Public), true, "cgl", Some(someone_else()));
+    let crawley_unshared_for_commissioners = feedback(CRAWLEY, Some(Consent::Commissioners), false, "cgl", None);
+    let arun_public = feedback(ARUN, Some(Consent::Public), true, "cgl", None);
+    let arun_public_unshared = feedback(ARUN, Some(Consent::Public), false, "cgl", None);
+    let elsewhere = complaint("addaction", Some(someone_else()));
     vec![
         //                                                                   mem crd adv cmp com prv adm anon
         (ViewAccount, "in scope: a colleague in the same hub", account_in(ARUN), "NANNNNAU"),
@@ -112,91 +125,26 @@ fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
         (RecordMeeting, "out of scope: another hub", hub(CRAWLEY), "FFFFFFFU"),
         (ViewQueue, "in scope: their hub", hub(ARUN), "FAFFFFFU"),
         (ViewQueue, "out of scope: another hub", hub(CRAWLEY), "FFFFFFFU"),
-        (
-            ViewFeedback,
-            "in scope: their hub's item, not yet shared",
-            feedback(ARUN, Some(Consent::Commissioners), false, "cgl", None),
-            "AANNNNNN",
-        ),
-        (
-            ViewFeedback,
-            "out of scope: another hub's item, not yet shared",
-            feedback(CRAWLEY, Some(Consent::Public), false, "cgl", None),
-            "NNNNNNNN",
-        ),
+        (ViewFeedback, "in scope: their hub's item, not yet shared", arun_unshared.clone(), "AANNNNNN"),
+        (ViewFeedback, "out of scope: another hub's item, not yet shared", crawley_unshared.clone(), "NNNNNNNN"),
         (
             ViewFeedback,
             "in scope: shared with commissioners, about their provider",
-            feedback(CRAWLEY, Some(Consent::Commissioners), true, "cgl", None),
+            for_commissioners.clone(),
             "NNNNAANN",
         ),
-        (
-            ViewFeedback,
-            "out of scope: shared with commissioners, about another provider",
-            feedback(CRAWLEY, Some(Consent::Commissioners), true, "addaction", None),
-            "NNNNANNN",
-        ),
-        (
-            ViewFeedback,
-            "in scope: shared and public",
-            feedback(CRAWLEY, Some(Consent::Public), true, "cgl", None),
-            "AAAAAAAA",
-        ),
-        (ViewFeedback, "out of scope: consent withdrawn", feedback(CRAWLEY, None, true, "cgl", None), "NNNNNNNN"),
-        (
-            ViewFeedback,
-            "out of scope: shared but the speaker agreed to the hub only",
-            feedback(CRAWLEY, Some(Consent::Hub), true, "cgl", None),
-            "NNNNNNNN",
-        ),
-        (
-            ViewFeedback,
-            "in scope: safeguarding, in their own queue",
-            feedback(ARUN, Some(Consent::Public), true, "cgl", Some(own())),
-            "NANNNNNN",
-        ),
-        (
-            ViewFeedback,
-            "out of scope: safeguarding, in another coordinator's queue",
-            feedback(ARUN, Some(Consent::Public), true, "cgl", Some(someone_else())),
-            "NNNNNNNN",
-        ),
-        (
-            ModerateFeedback,
-            "in scope: their hub's item",
-            feedback(ARUN, Some(Consent::Commissioners), false, "cgl", None),
-            "FANNNNNU",
-        ),
-        (
-            ModerateFeedback,
-            "out of scope: another hub's item",
-            feedback(CRAWLEY, Some(Consent::Commissioners), false, "cgl", None),
-            "NNNNNNNU",
-        ),
-        (
-            ChangeConsent,
-            "in scope: their hub's item",
-            feedback(ARUN, Some(Consent::Public), true, "cgl", None),
-            "AANNNNNU",
-        ),
-        (
-            ChangeConsent,
-            "out of scope: another hub's shared item",
-            feedback(CRAWLEY, Some(Consent::Public), true, "cgl", None),
-            "NNNNNNNU",
-        ),
-        (
-            FlagSafeguarding,
-            "in scope: their hub's item",
-            feedback(ARUN, Some(Consent::Public), false, "cgl", None),
-            "AANNNNNU",
-        ),
-        (
-            FlagSafeguarding,
-            "out of scope: another hub's item",
-            feedback(CRAWLEY, Some(Consent::Public), false, "cgl", None),
-            "NNNNNNNU",
-        ),
+        (ViewFeedback, "out of scope: shared with commissioners, about another provider", other_provider, "NNNNANNN"),
+        (ViewFeedback, "in scope: shared and public", crawley_public.clone(), "AAAAAAAA"),
+        (ViewFeedback, "out of scope: consent withdrawn", withdrawn, "NNNNNNNN"),
+        (ViewFeedback, "out of scope: shared but the speaker agreed to the hub only", hub_only, "NNNNNNNN"),
+        (ViewFeedback, "in scope: safeguarding, in their own queue", in_my_queue, "NANNNNNN"),
+        (ViewFeedback, "out of scope: safeguarding, in another coordinator's queue", their_queue, "NNNNNNNN"),
+        (ModerateFeedback, "in scope: their hub's item", arun_unshared, "FANNNNNU"),
+        (ModerateFeedback, "out of scope: another hub's item", crawley_unshared_for_commissioners.clone(), "NNNNNNNU"),
+        (ChangeConsent, "in scope: their hub's item", arun_public, "AANNNNNU"),
+        (ChangeConsent, "out of scope: another hub's shared item", crawley_public, "NNNNNNNU"),
+        (FlagSafeguarding, "in scope: their hub's item", arun_public_unshared, "AANNNNNU"),
+        (FlagSafeguarding, "out of scope: another hub's item", crawley_unshared, "NNNNNNNU"),
         (EditThemes, "in scope", Resource::Themes, "FAFFFFAU"),
         (EditThemes, "out of scope", Resource::Themes, "FAFFFFAU"),
         //                                                                   mem crd adv cmp com prv adm anon
@@ -211,26 +159,16 @@ fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
         (RaiseComplaint, "in scope", Resource::System, "AAAAFFFU"),
         (RaiseComplaint, "out of scope", Resource::System, "AAAAFFFU"),
         (ViewComplaint, "in scope: about their provider, relayed by them", complaint("cgl", Some(own())), "NNAANANU"),
-        (
-            ViewComplaint,
-            "out of scope: about another provider, relayed by someone else",
-            complaint("addaction", Some(someone_else())),
-            "NNNANNNU",
-        ),
+        (ViewComplaint, "out of scope: about another provider, relayed by someone else", elsewhere.clone(), "NNNANNNU"),
         (ViewComplainant, "in scope: about their provider, relayed by them", complaint("cgl", Some(own())), "NNAANFNU"),
         (
             ViewComplainant,
             "out of scope: about another provider, relayed by someone else",
-            complaint("addaction", Some(someone_else())),
+            elsewhere.clone(),
             "NNNANNNU",
         ),
         (HandleComplaint, "in scope: about their provider, relayed by them", complaint("cgl", Some(own())), "NNFANFNU"),
-        (
-            HandleComplaint,
-            "out of scope: about another provider, relayed by someone else",
-            complaint("addaction", Some(someone_else())),
-            "NNNANNNU",
-        ),
+        (HandleComplaint, "out of scope: about another provider, relayed by someone else", elsewhere, "NNNANNNU"),
         (HandleComplaint, "in scope: the overdue queue", Resource::System, "FFFAFFFU"),
         (ViewComplaintPatterns, "in scope", Resource::System, "FFFAAFFU"),
         (ViewComplaintPatterns, "out of scope", Resource::System, "FFFAAFFU"),
@@ -238,18 +176,8 @@ fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
         (RecordDecision, "out of scope", Resource::System, "FFFFAFFU"),
         (ViewDecision, "in scope", Resource::System, "AAAAAAFU"),
         (ViewDecision, "out of scope", Resource::System, "AAAAAAFU"),
-        (
-            AnswerFeedback,
-            "in scope: shared with commissioners",
-            feedback(CRAWLEY, Some(Consent::Commissioners), true, "cgl", None),
-            "NNNNAFNU",
-        ),
-        (
-            AnswerFeedback,
-            "out of scope: not shared yet",
-            feedback(CRAWLEY, Some(Consent::Commissioners), false, "cgl", None),
-            "NNNNNNNU",
-        ),
+        (AnswerFeedback, "in scope: shared with commissioners", for_commissioners.clone(), "NNNNAFNU"),
+        (AnswerFeedback, "out of scope: not shared yet", crawley_unshared_for_commissioners, "NNNNNNNU"),
         (ViewReport, "in scope", Resource::System, "AAAAAAAA"),
         (ViewReport, "out of scope", Resource::System, "AAAAAAAA"),
         (BuildReport, "in scope", Resource::System, "FAFFAFFU"),

@@ -7,7 +7,8 @@ use tokio::sync::watch;
 
 use crate::error::Result;
 use crate::record::PreparedEvent;
-use crate::types::{AppendOutcome, Direction, ExpectedRevision, Head, RecordedEvent, StreamName};
+use crate::types::{AppendOutcome, ExpectedRevision, Head, RecordedEvent, StreamName, StreamWindow};
+use crate::writer::WriterHandle;
 
 /// Counters a backend keeps for `/metrics`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -32,15 +33,8 @@ pub trait Backend: Send + Sync + 'static {
         events: Vec<PreparedEvent>,
     ) -> Result<AppendOutcome>;
 
-    /// Reads up to `max` events of a stream starting at `from_revision` (inclusive).
-    /// Backwards from `u64::MAX` starts at the end.
-    async fn read_stream(
-        &self,
-        stream: &StreamName,
-        from_revision: u64,
-        direction: Direction,
-        max: usize,
-    ) -> Result<Vec<RecordedEvent>>;
+    /// Reads the events of a stream in `window`.
+    async fn read_stream(&self, stream: &StreamName, window: StreamWindow) -> Result<Vec<RecordedEvent>>;
 
     /// Reads up to `max` events of the global log from `from_position` (inclusive).
     async fn read_all(&self, from_position: u64, max: usize) -> Result<Vec<RecordedEvent>>;
@@ -61,4 +55,71 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Flushes and stops accepting appends.
     async fn close(&self) -> Result<()>;
+}
+
+/// The storage half of an embedded backend (segments or sled): it reads what the single writer
+/// appended through its sink. [`Backend`] is implemented once for them all: appends go to the
+/// writer, and the head and the counters are what the writer published.
+#[async_trait]
+pub(crate) trait EmbeddedLog: Send + Sync + 'static {
+    /// The writer that appends to this log.
+    fn writer(&self) -> &WriterHandle;
+
+    async fn read_stream(&self, stream: &StreamName, window: StreamWindow) -> Result<Vec<RecordedEvent>>;
+
+    async fn read_all(&self, from_position: u64, max: usize) -> Result<Vec<RecordedEvent>>;
+
+    async fn read_category(&self, category: &str, from_position: u64, max: usize) -> Result<Vec<RecordedEvent>>;
+
+    async fn stream_revision(&self, stream: &StreamName) -> Result<Option<u64>>;
+
+    /// Flushes what the writer's sink leaves for later, once the writer has stopped.
+    async fn flush_after_writer(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<Log: EmbeddedLog> Backend for Log {
+    async fn append(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedRevision,
+        events: Vec<PreparedEvent>,
+    ) -> Result<AppendOutcome> {
+        self.writer().append(stream, expected, events).await
+    }
+
+    async fn read_stream(&self, stream: &StreamName, window: StreamWindow) -> Result<Vec<RecordedEvent>> {
+        EmbeddedLog::read_stream(self, stream, window).await
+    }
+
+    async fn read_all(&self, from_position: u64, max: usize) -> Result<Vec<RecordedEvent>> {
+        EmbeddedLog::read_all(self, from_position, max).await
+    }
+
+    async fn read_category(&self, category: &str, from_position: u64, max: usize) -> Result<Vec<RecordedEvent>> {
+        EmbeddedLog::read_category(self, category, from_position, max).await
+    }
+
+    async fn stream_revision(&self, stream: &StreamName) -> Result<Option<u64>> {
+        EmbeddedLog::stream_revision(self, stream).await
+    }
+
+    fn head(&self) -> Head {
+        self.writer().published().head()
+    }
+
+    fn watch_head(&self) -> watch::Receiver<u64> {
+        self.writer().published().watch()
+    }
+
+    fn stats(&self) -> BackendStats {
+        self.writer().published().stats()
+    }
+
+    async fn close(&self) -> Result<()> {
+        self.writer().close().await?;
+        self.flush_after_writer().await
+    }
 }

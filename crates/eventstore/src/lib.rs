@@ -54,7 +54,7 @@ pub use store::{BackendKind, EventStore};
 pub use subscription::Subscription;
 pub use types::{
     AppendOutcome, Direction, ExpectedRevision, Head, NewEvent, Personal, PersonalFields, RecordedEvent,
-    SealedPersonal, StreamName, SubjectId,
+    SealedPersonal, StreamName, StreamWindow, SubjectId,
 };
 pub use upcast::Upcasters;
 pub use verify::{ChainReport, verify_chain};

@@ -34,13 +34,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
-use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::backend::{Backend, BackendStats};
+use crate::backend::EmbeddedLog;
 use crate::error::{Error, Result};
-use crate::record::{self, PreparedEvent};
-use crate::types::{AppendOutcome, Direction, ExpectedRevision, Head, RecordedEvent, StreamName};
+use crate::record;
+use crate::types::{Head, RecordedEvent, StreamName, StreamWindow};
 use crate::writer::{KnownEvent, LogSink, PlannedGroup, Published, WriterHandle};
 
 /// A segment is closed once it reaches this size.
@@ -393,37 +392,13 @@ impl LogSink for SegmentSink {
 }
 
 #[async_trait]
-impl Backend for SegmentBackend {
-    async fn append(
-        &self,
-        stream: &StreamName,
-        expected: ExpectedRevision,
-        events: Vec<PreparedEvent>,
-    ) -> Result<AppendOutcome> {
-        self.writer.append(stream, expected, events).await
+impl EmbeddedLog for SegmentBackend {
+    fn writer(&self) -> &WriterHandle {
+        &self.writer
     }
 
-    async fn read_stream(
-        &self,
-        stream: &StreamName,
-        from_revision: u64,
-        direction: Direction,
-        max: usize,
-    ) -> Result<Vec<RecordedEvent>> {
-        let positions: Vec<u64> = {
-            let index = self.read_index()?;
-            let all = index.stream_positions(stream);
-            match direction {
-                Direction::Forwards => {
-                    let start = usize::try_from(from_revision).unwrap_or(usize::MAX).min(all.len());
-                    all[start..].iter().take(max).copied().collect()
-                }
-                Direction::Backwards => {
-                    let end = usize::try_from(from_revision).map_or(all.len(), |r| r.saturating_add(1).min(all.len()));
-                    all[..end].iter().rev().take(max).copied().collect()
-                }
-            }
-        };
+    async fn read_stream(&self, stream: &StreamName, window: StreamWindow) -> Result<Vec<RecordedEvent>> {
+        let positions = window.select(self.read_index()?.stream_positions(stream));
         self.read_positions(&positions)
     }
 
@@ -454,21 +429,5 @@ impl Backend for SegmentBackend {
         let index = self.read_index()?;
         let positions = index.stream_positions(stream);
         Ok((positions.partition_point(|p| *p <= durable) as u64).checked_sub(1))
-    }
-
-    fn head(&self) -> Head {
-        self.published.head()
-    }
-
-    fn watch_head(&self) -> watch::Receiver<u64> {
-        self.published.watch()
-    }
-
-    fn stats(&self) -> BackendStats {
-        self.published.stats()
-    }
-
-    async fn close(&self) -> Result<()> {
-        self.writer.close().await
     }
 }

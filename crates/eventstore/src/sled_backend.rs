@@ -19,13 +19,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::backend::{Backend, BackendStats};
+use crate::backend::EmbeddedLog;
 use crate::error::{Error, Result};
-use crate::record::{self, PreparedEvent};
-use crate::types::{AppendOutcome, Direction, ExpectedRevision, Head, RecordedEvent, StreamName};
+use crate::record;
+use crate::types::{Direction, Head, RecordedEvent, StreamName, StreamWindow};
 use crate::writer::{KnownEvent, LogSink, PlannedGroup, Published, WriterHandle};
 
 const EVENT: u8 = b'e';
@@ -202,27 +201,16 @@ fn be_u64(bytes: &[u8], position: u64) -> Result<u64> {
 }
 
 #[async_trait]
-impl Backend for SledBackend {
-    async fn append(
-        &self,
-        stream: &StreamName,
-        expected: ExpectedRevision,
-        events: Vec<PreparedEvent>,
-    ) -> Result<AppendOutcome> {
-        self.writer.append(stream, expected, events).await
+impl EmbeddedLog for SledBackend {
+    fn writer(&self) -> &WriterHandle {
+        &self.writer
     }
 
-    async fn read_stream(
-        &self,
-        stream: &StreamName,
-        from_revision: u64,
-        direction: Direction,
-        max: usize,
-    ) -> Result<Vec<RecordedEvent>> {
+    async fn read_stream(&self, stream: &StreamName, window: StreamWindow) -> Result<Vec<RecordedEvent>> {
         let durable = self.published.durable();
         let prefix = stream_prefix(stream);
-        let from_key = stream_key(stream, from_revision);
-        let entries: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = match direction {
+        let from_key = stream_key(stream, window.from_revision);
+        let entries: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> = match window.direction {
             Direction::Forwards => Box::new(
                 self.tree
                     .range(from_key..)
@@ -232,7 +220,7 @@ impl Backend for SledBackend {
         };
         let mut events = Vec::new();
         for entry in entries {
-            if events.len() >= max {
+            if events.len() >= window.max {
                 break;
             }
             let (_, value) = entry?;
@@ -291,20 +279,7 @@ impl Backend for SledBackend {
         Ok(None)
     }
 
-    fn head(&self) -> Head {
-        self.published.head()
-    }
-
-    fn watch_head(&self) -> watch::Receiver<u64> {
-        self.published.watch()
-    }
-
-    fn stats(&self) -> BackendStats {
-        self.published.stats()
-    }
-
-    async fn close(&self) -> Result<()> {
-        self.writer.close().await?;
+    async fn flush_after_writer(&self) -> Result<()> {
         self.db.flush_async().await?;
         Ok(())
     }

@@ -13,7 +13,7 @@ use crate::sled_backend::SledBackend;
 use crate::subscription::Subscription;
 use crate::types::{
     AppendOutcome, Direction, ExpectedRevision, Head, NewEvent, Personal, PersonalFields, RecordedEvent, StreamName,
-    SubjectId,
+    StreamWindow, SubjectId,
 };
 use crate::upcast::Upcasters;
 
@@ -198,7 +198,7 @@ impl EventStore {
         direction: Direction,
         max: usize,
     ) -> Result<Vec<RecordedEvent>> {
-        let raw = self.backend.read_stream(stream, from_revision, direction, max).await?;
+        let raw = self.backend.read_stream(stream, StreamWindow { from_revision, direction, max }).await?;
         self.finish_all(raw)
     }
 

@@ -86,17 +86,11 @@ async fn sled_corrupted_bytes_are_reported_with_their_position_not_a_panic() {
     }
     store.close().await.unwrap();
     drop(store);
-    {
-        let db = sled::open(dir.path().join("sled-log")).unwrap();
-        let tree = db.open_tree("log").unwrap();
-        let mut key = vec![b'e'];
-        key.extend_from_slice(&3u64.to_be_bytes());
-        let mut bytes = tree.get(&key).unwrap().unwrap().to_vec();
+    rewrite_sled_record(dir.path(), 3, |mut bytes| {
         let middle = bytes.len() / 2;
         bytes[middle] ^= 0x01;
-        tree.insert(&key, bytes).unwrap();
-        db.flush().unwrap();
-    }
+        bytes
+    });
     let store = EventStore::open_embedded(dir.path(), BackendKind::Sled, Upcasters::new()).unwrap();
     let report = verify_chain(&store, None).await.unwrap();
     assert!(!report.ok);
@@ -106,16 +100,23 @@ async fn sled_corrupted_bytes_are_reported_with_their_position_not_a_panic() {
         // Truncated bytes: reads report the position instead of panicking.
         store.close().await.unwrap();
         drop(store);
-        let db = sled::open(dir.path().join("sled-log")).unwrap();
-        let tree = db.open_tree("log").unwrap();
-        let mut key = vec![b'e'];
-        key.extend_from_slice(&4u64.to_be_bytes());
-        tree.insert(&key, &b"\x01short"[..]).unwrap();
-        db.flush().unwrap();
+        rewrite_sled_record(dir.path(), 4, |_| b"\x01short".to_vec());
     }
     let store = EventStore::open_embedded(dir.path(), BackendKind::Sled, Upcasters::new()).unwrap();
     let err = store.read_all(4, 1).await.unwrap_err();
     assert!(matches!(err, Error::Corrupt { position: 4, .. }), "{err}");
+}
+
+/// Replaces the stored record at `position` of the closed sled log in `dir` with what
+/// `rewrite` makes of it.
+fn rewrite_sled_record(dir: &Path, position: u64, rewrite: impl FnOnce(Vec<u8>) -> Vec<u8>) {
+    let db = sled::open(dir.join("sled-log")).unwrap();
+    let tree = db.open_tree("log").unwrap();
+    let mut key = vec![b'e'];
+    key.extend_from_slice(&position.to_be_bytes());
+    let bytes = tree.get(&key).unwrap().expect("the record is stored").to_vec();
+    tree.insert(&key, rewrite(bytes)).unwrap();
+    db.flush().unwrap();
 }
 
 /// Counts events per category; fails on demand to prove atomicity.

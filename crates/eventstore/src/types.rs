@@ -328,6 +328,32 @@ pub enum Direction {
     Backwards,
 }
 
+/// Which events of a stream a read wants: up to `max` of them from `from_revision`
+/// (inclusive) in `direction`. Backwards from `u64::MAX` starts at the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StreamWindow {
+    pub from_revision: u64,
+    pub direction: Direction,
+    pub max: usize,
+}
+
+impl StreamWindow {
+    /// The entries of the window, in the order read, from a stream's entries listed by revision.
+    pub fn select<T: Copy>(&self, by_revision: &[T]) -> Vec<T> {
+        match self.direction {
+            Direction::Forwards => {
+                let start = usize::try_from(self.from_revision).unwrap_or(usize::MAX).min(by_revision.len());
+                by_revision[start..].iter().take(self.max).copied().collect()
+            }
+            Direction::Backwards => {
+                let end = usize::try_from(self.from_revision)
+                    .map_or(by_revision.len(), |r| r.saturating_add(1).min(by_revision.len()));
+                by_revision[..end].iter().rev().take(self.max).copied().collect()
+            }
+        }
+    }
+}
+
 /// The last event of the global log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Head {

@@ -152,6 +152,11 @@ impl WriterHandle {
         })
     }
 
+    /// The durable head and the counters this writer publishes.
+    pub fn published(&self) -> &Published {
+        &self.published
+    }
+
     /// Queues an append and waits for its durable outcome.
     pub async fn append(
         &self,

@@ -77,16 +77,17 @@ impl Calendar {
         Ok(!matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday) && !self.closed.contains(&date))
     }
 
+    /// The day after `date`; past the last day there is, it is not covered either.
+    fn day_after(&self, date: Date) -> Result<Date, CalendarError> {
+        date.tomorrow().map_err(|_| CalendarError::NotCovered { date, first: self.first_year, last: self.last_year })
+    }
+
     /// The day that is `days` working days after `start` (`start` itself does not count).
     pub fn add_working_days(&self, start: Date, days: u32) -> Result<Date, CalendarError> {
         let mut date = start;
         let mut left = days;
         while left > 0 {
-            date = date.tomorrow().map_err(|_| CalendarError::NotCovered {
-                date,
-                first: self.first_year,
-                last: self.last_year,
-            })?;
+            date = self.day_after(date)?;
             if self.is_working_day(date)? {
                 left -= 1;
             }
@@ -100,11 +101,7 @@ impl Calendar {
         let mut count = 0i64;
         let mut date = start;
         while date < end {
-            date = date.tomorrow().map_err(|_| CalendarError::NotCovered {
-                date,
-                first: self.first_year,
-                last: self.last_year,
-            })?;
+            date = self.day_after(date)?;
             if self.is_working_day(date)? {
                 count += 1;
             }

@@ -3,17 +3,11 @@
 // an item that discloses a risk for safeguarding, find it in the safeguarding queue and record
 // that the person withdrew their consent.
 
-import { check, expect } from "../lib.mjs";
+import { check, expect, follow, login } from "../lib.mjs";
 
 export default async function ({ browser, base }) {
-  const context = await browser.newContext({ bypassCSP: true });
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.fill("#email", "coordinator.arun@demo.heard.example");
-  await page.fill("#password", "heard demo coordinator.arun");
-  await page.click("button[type=submit]");
-  await page.getByRole("link", { name: "Moderation", exact: true }).click();
-  await page.waitForURL(/\/moderation/);
+  const { context, page } = await login(browser, base, "coordinator.arun");
+  await follow(page, "Moderation", /\/moderation/);
   await check(page, "moderation");
   const first = page.locator("article.item").first();
   const said = await first.locator(".before-after blockquote").first().innerText();
@@ -29,8 +23,7 @@ export default async function ({ browser, base }) {
   expect((await page.locator(".notice").innerText()).includes("Shared"), "the item is shared");
   await check(page, "moderation-after");
   // Close the loop: report back what commissioners did with an item.
-  await page.getByRole("link", { name: "Report back", exact: true }).click();
-  await page.waitForURL(/\/report-back/);
+  await follow(page, "Report back", /\/report-back/);
   await check(page, "report-back");
   const waiting = await page.getByRole("button", { name: "Reported back at a meeting" }).count();
   if (waiting > 0) {
@@ -40,8 +33,7 @@ export default async function ({ browser, base }) {
   }
 
   // The speaker narrows what they agreed to: first forgetting to choose, then "this hub only".
-  await page.getByRole("link", { name: "Moderation", exact: true }).click();
-  await page.waitForURL(/\/moderation/);
+  await follow(page, "Moderation", /\/moderation/);
   const narrowed = page.locator("article.item").first();
   const narrowedId = await narrowed.getAttribute("aria-labelledby");
   const narrowedSaid = await narrowed.locator(".before-after blockquote").first().innerText();

@@ -2,15 +2,10 @@
 // timeline, close it with the client's view, record that consent was withdrawn, reopen it.
 // Then pass a complaint on for a client, and follow it under "Complaints you passed on".
 
-import { accessible, check, expect } from "../lib.mjs";
+import { accessible, check, expect, login } from "../lib.mjs";
 
 export default async function ({ browser, base }) {
-  const context = await browser.newContext({ bypassCSP: true });
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.fill("#email", "advocate@demo.heard.example");
-  await page.fill("#password", "heard demo advocate");
-  await page.click("button[type=submit]");
+  const { context, page } = await login(browser, base, "advocate");
   await page.getByRole("link", { name: "My cases", exact: true }).first().click();
   await page.waitForURL(/\/cases$/);
   await check(page, "cases");

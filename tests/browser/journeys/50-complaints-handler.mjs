@@ -3,19 +3,13 @@
 // extend, pause and resume the clock, explain a delay, respond, record the outcome, the
 // learning and an escalation. Then resolve another complaint early.
 
-import { accessible, check, expect } from "../lib.mjs";
+import { accessible, check, expect, follow, login } from "../lib.mjs";
 
 const words = (locator) => locator.innerText().then((text) => text.replace(/\s+/g, " ").trim());
 
 export default async function ({ browser, base }) {
-  const context = await browser.newContext({ bypassCSP: true });
-  const page = await context.newPage();
-  await page.goto(`${base}/login`);
-  await page.fill("#email", "complaints@demo.heard.example");
-  await page.fill("#password", "heard demo complaints");
-  await page.click("button[type=submit]");
-  await page.getByRole("link", { name: "Complaints", exact: true }).click();
-  await page.waitForURL(/\/complaints/);
+  const { context, page } = await login(browser, base, "complaints");
+  await follow(page, "Complaints", /\/complaints/);
   await check(page, "complaints");
   const firstCard = page.locator("article.complaint").first();
   expect((await firstCard.locator(".tag").innerText()) === "Overdue", "the most urgent complaint comes first, marked overdue");
@@ -116,8 +110,7 @@ export default async function ({ browser, base }) {
   await page.getByRole("link", { name: "All complaints" }).click();
   const id = complaint.split("/").pop();
   expect((await page.locator(`#complaint-${id}`).count()) === 0, "a closed complaint leaves the open queue");
-  await page.getByRole("link", { name: "Closed", exact: true }).click();
-  await page.waitForURL(/show=closed/);
+  await follow(page, "Closed", /show=closed/);
   expect((await words(page.locator(`#complaint-${id} .clock`))).includes("Partly upheld"), "the closed tab lists it with its outcome");
 
   // Another complaint, acknowledged earlier, is resolved early.

@@ -1,14 +1,13 @@
 // 5b. Provider responder: the complaints about their own service, read-only, never who
 // complained; no handler's steps anywhere.
 
-import { check, expect, login } from "../lib.mjs";
+import { check, expect, follow, login } from "../lib.mjs";
 
 const words = (locator) => locator.innerText().then((text) => text.replace(/\s+/g, " ").trim());
 
 export default async function ({ browser, base }) {
   const { context, page } = await login(browser, base, "provider");
-  await page.getByRole("link", { name: "Complaints", exact: true }).click();
-  await page.waitForURL(/\/complaints/);
+  await follow(page, "Complaints", /\/complaints/);
   expect((await page.locator("h1").innerText()) === "Complaints about your service", "the page is about their own service");
   if ((await page.locator("article.complaint").count()) === 0) {
     await page.getByRole("link", { name: "Closed", exact: true }).click();

@@ -1,12 +1,11 @@
 // 6. Commissioner: the dashboard's four charts, each a real SVG image with a text alternative
 // (its accessible name, and the same figures as a table), for every hub and then for one.
 
-import { check, expect, login } from "../lib.mjs";
+import { check, expect, follow, login } from "../lib.mjs";
 
 export default async function ({ browser, base }) {
   const { context, page } = await login(browser, base, "commissioner");
-  await page.getByRole("link", { name: "Dashboard", exact: true }).click();
-  await page.waitForURL(/\/dashboard$/);
+  await follow(page, "Dashboard", /\/dashboard$/);
   expect((await page.locator("h1").innerText()) === "What people are telling you", "the dashboard opens");
   const charts = page.getByRole("img");
   const names = await charts.evaluateAll((svgs) =>

@@ -4,7 +4,7 @@
 // Print button's script, a file, still runs.
 
 import { readFileSync } from "node:fs";
-import { check, expect, login, screenshots } from "../lib.mjs";
+import { check, expect, follow, login, screenshots } from "../lib.mjs";
 
 const summaryLinks = (page) => page.locator(".error-summary a").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
 
@@ -12,8 +12,7 @@ export default async function ({ browser, base }) {
   const { context, page } = await login(browser, base, "commissioner");
 
   // The builder.
-  await page.getByRole("link", { name: "Reports", exact: true }).click();
-  await page.waitForURL(/\/reports$/);
+  await follow(page, "Reports", /\/reports$/);
   expect((await page.locator("h1").innerText()).includes("report"), "the builder opens");
   expect(await page.isChecked("input[name=period][value=last-quarter]"), "the last quarter is the first choice");
   expect((await page.locator("label[for=period]").innerText()).startsWith("The last quarter: "), "each quick choice says its days");

@@ -3,14 +3,13 @@
 // their password wrongly too often; their one-time password changed at their first login);
 // hubs and providers (a hub added, an error first).
 
-import { check, expect, login } from "../lib.mjs";
+import { check, expect, follow, login } from "../lib.mjs";
 
 const summaryLinks = (page) => page.locator(".error-summary a").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
 
 export default async function ({ browser, base }) {
   const { context, page } = await login(browser, base, "admin");
-  await page.getByRole("link", { name: "Administration", exact: true }).click();
-  await page.waitForURL(/\/admin$/);
+  await follow(page, "Administration", /\/admin$/);
   await check(page, "admin");
 
   // An account, its one-time password shown once.

@@ -19,16 +19,16 @@ async fn access_bytes(app: &TestApp) -> usize {
     app.store.read_category("access", 1, 100_000).await.unwrap().iter().map(|event| event.data.len()).sum()
 }
 
-async fn post(app: &TestApp, body: &Value) -> Value {
-    app.client.post(app.url("/graphql")).json(body).send().await.unwrap().json().await.unwrap()
+/// Asks for `count` aliases of `field` about Arun's hub, as nobody logged in.
+async fn anonymous_aliases(app: &TestApp, count: usize, field: &str) -> Value {
+    app.graphql(&aliases(count, field), json!({ "h": "arun" })).await
 }
 
 #[tokio::test]
 async fn an_anonymous_request_with_hundreds_of_refused_aliases_leaves_the_log_as_it_was() {
     let app = spawn_app().await;
     let before = events(&app).await;
-    let query = aliases(400, "moderationQueue(hub: $h) { __typename }");
-    let answered = post(&app, &json!({ "query": query, "variables": { "h": "arun" } })).await;
+    let answered = anonymous_aliases(&app, 400, "moderationQueue(hub: $h) { __typename }").await;
     assert_eq!(answered["errors"].as_array().map(Vec::len), Some(400), "every alias is refused");
     assert_eq!(error_code(&answered), Some("UNAUTHENTICATED"));
     app.settled().await;
@@ -41,8 +41,7 @@ async fn an_anonymous_request_with_hundreds_of_refused_aliases_leaves_the_log_as
 async fn a_thousand_aliases_are_refused_before_anything_runs() {
     let app = spawn_app().await;
     let before = events(&app).await;
-    let query = aliases(1000, "moderationQueue(hub: $h) { edges { node { id } } }");
-    let answered = post(&app, &json!({ "query": query, "variables": { "h": "arun" } })).await;
+    let answered = anonymous_aliases(&app, 1000, "moderationQueue(hub: $h) { edges { node { id } } }").await;
     assert_eq!(error_code(&answered), Some("BAD_USER_INPUT"), "{answered}");
     assert!(answered["data"].is_null(), "{answered}");
     assert_eq!(events(&app).await, before);
@@ -85,11 +84,8 @@ async fn a_text_plain_post_from_another_site_is_refused_before_it_runs() {
     let before = events(&app).await;
     let query = json!({ "query": "{ moderationQueue(hub: \"arun\") { __typename } }" }).to_string();
     let sent = app
-        .client
-        .post(app.url("/graphql"))
-        .header("content-type", "text/plain")
+        .post_body("/graphql", "text/plain", query.clone())
         .header("origin", "https://evil.example")
-        .body(query.clone())
         .send()
         .await
         .unwrap();
@@ -97,11 +93,8 @@ async fn a_text_plain_post_from_another_site_is_refused_before_it_runs() {
     let body: Value = sent.json().await.unwrap();
     assert_eq!(error_code(&body), Some("BAD_USER_INPUT"));
     let from_elsewhere = app
-        .client
-        .post(app.url("/graphql"))
-        .header("content-type", "application/json")
+        .post_body("/graphql", "application/json", query)
         .header("origin", "https://evil.example")
-        .body(query)
         .send()
         .await
         .unwrap();

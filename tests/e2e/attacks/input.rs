@@ -4,42 +4,12 @@
 //! field refuses them, naming the field, before anything is appended; tab and newline are kept,
 //! and the CRLF a browser sends for a textarea's newline is stored as LF.
 
-use heard_access::Role;
-use heard_tests::{Session, TestApp, error_code, spawn_app};
+use heard_tests::{Session, Staff, TestApp, error_code, page_with_status, staff};
 use serde_json::{Value, json};
 
 const LOG: &str = "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id text } }";
 const RAISE: &str = "mutation($i: RaiseComplaintInput!) { raiseComplaint(input: $i) { id whatHappened } }";
 const PROPOSE: &str = "mutation($i: ProposeDecisionInput!) { proposeDecision(input: $i) { id title } }";
-
-struct Cast {
-    app: TestApp,
-    member: Session,
-    coordinator: Session,
-    handler: Session,
-    commissioner: Session,
-    advocate: Session,
-    admin: Session,
-}
-
-async fn cast() -> Cast {
-    let app = spawn_app().await;
-    app.create_user("member@example.org", &[Role::HubMember], &["arun"]).await;
-    app.create_user("coordinator@example.org", &[Role::HubCoordinator], &["arun"]).await;
-    app.create_user("handler@example.org", &[Role::ComplaintsHandler], &[]).await;
-    app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
-    app.create_user("advocate@example.org", &[Role::Advocate], &[]).await;
-    app.create_user("admin@example.org", &[Role::Administrator], &[]).await;
-    Cast {
-        member: app.login("member@example.org").await,
-        coordinator: app.login("coordinator@example.org").await,
-        handler: app.login("handler@example.org").await,
-        commissioner: app.login("commissioner@example.org").await,
-        advocate: app.login("advocate@example.org").await,
-        admin: app.login("admin@example.org").await,
-        app,
-    }
-}
 
 fn feedback(text: &str) -> Value {
     json!({ "hub": "arun", "text": text, "channel": "FORUM", "saidOn": "2026-11-01", "speaker": "ANONYMOUS", "consent": "HUB" })
@@ -80,27 +50,27 @@ async fn refused(app: &TestApp, session: &Session, query: &str, variables: Value
 
 #[tokio::test]
 async fn a_nul_in_feedback_text_is_refused_naming_the_field_and_nothing_is_stored() {
-    let cast = cast().await;
+    let cast = staff().await;
     let text = "The groups are too far away\0and nobody told us";
     refused(&cast.app, &cast.member, LOG, json!({ "i": feedback(text) }), "input.text").await;
 }
 
 #[tokio::test]
 async fn a_nul_in_a_complaint_is_refused_naming_the_field_and_nothing_is_stored() {
-    let cast = cast().await;
+    let cast = staff().await;
     let what = "No leaflet\0in the waiting room";
     refused(&cast.app, &cast.handler, RAISE, json!({ "i": complaint(what) }), "whatHappened").await;
 }
 
 #[tokio::test]
 async fn a_nul_in_a_decision_title_is_refused_naming_the_field_and_nothing_is_stored() {
-    let cast = cast().await;
+    let cast = staff().await;
     refused(&cast.app, &cast.commissioner, PROPOSE, json!({ "i": decision("Evening\0opening") }), "input.title").await;
 }
 
 #[tokio::test]
 async fn every_free_text_field_refuses_control_characters_naming_the_field() {
-    let cast = cast().await;
+    let cast = staff().await;
     // `base` with `key` set to `value`, as the `$i` variable.
     fn with(base: Value, key: &str, value: &str) -> Value {
         let mut base = if base.get("i").is_some() { base["i"].clone() } else { base };
@@ -173,7 +143,7 @@ async fn every_free_text_field_refuses_control_characters_naming_the_field() {
 
 #[tokio::test]
 async fn tab_and_newline_are_kept_and_crlf_or_a_lone_cr_is_stored_as_lf() {
-    let cast = cast().await;
+    let cast = staff().await;
     let logged = cast.member.graphql(LOG, json!({ "i": feedback("One\r\ntwo\rthree\tfour\nfive") })).await;
     assert_eq!(logged["data"]["logFeedback"]["text"], "One\ntwo\nthree\tfour\nfive", "{logged}");
     let id = logged["data"]["logFeedback"]["id"].as_str().unwrap().to_owned();
@@ -198,26 +168,24 @@ async fn tab_and_newline_are_kept_and_crlf_or_a_lone_cr_is_stored_as_lf() {
     assert_eq!(proposed["data"]["proposeDecision"]["title"], "Evening\topening", "{proposed}");
 }
 
+/// The member's feedback form saying `text`, as a browser posts it.
+fn feedback_form(cast: &Staff, text: &str) -> reqwest::RequestBuilder {
+    let today = jiff::Zoned::now().date().to_string();
+    cast.member.client.post(cast.app.url("/feedback/new")).form(&[
+        ("csrf_token", cast.member.csrf_token.as_str()),
+        ("hub", "arun"),
+        ("text", text),
+        ("channel", "FORUM"),
+        ("speaker", "ANONYMOUS"),
+        ("consent", "HUB"),
+        ("said_on", today.as_str()),
+    ])
+}
+
 #[tokio::test]
 async fn a_textarea_a_browser_posts_with_crlf_newlines_is_stored_with_lf() {
-    let cast = cast().await;
-    let today = jiff::Zoned::now().date().to_string();
-    let posted = cast
-        .member
-        .client
-        .post(cast.app.url("/feedback/new"))
-        .form(&[
-            ("csrf_token", cast.member.csrf_token.as_str()),
-            ("hub", "arun"),
-            ("text", "The bus stops at six.\r\nThe group ends at seven."),
-            ("channel", "FORUM"),
-            ("speaker", "ANONYMOUS"),
-            ("consent", "HUB"),
-            ("said_on", today.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let cast = staff().await;
+    let posted = feedback_form(&cast, "The bus stops at six.\r\nThe group ends at seven.").send().await.unwrap();
     assert_eq!(posted.status(), 200, "{}", posted.text().await.unwrap());
     cast.app.settled().await;
     let items = cast.member.graphql("{ feedbackItems(first: 5) { edges { node { text } } } }", json!({})).await;
@@ -227,24 +195,7 @@ async fn a_textarea_a_browser_posts_with_crlf_newlines_is_stored_with_lf() {
     );
 
     let before = events(&cast.app).await;
-    let refused = cast
-        .member
-        .client
-        .post(cast.app.url("/feedback/new"))
-        .form(&[
-            ("csrf_token", cast.member.csrf_token.as_str()),
-            ("hub", "arun"),
-            ("text", "Hidden\u{1b}[8m words"),
-            ("channel", "FORUM"),
-            ("speaker", "ANONYMOUS"),
-            ("consent", "HUB"),
-            ("said_on", today.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 422);
-    let page = refused.text().await.unwrap();
+    let page = page_with_status(feedback_form(&cast, "Hidden\u{1b}[8m words"), 422).await;
     assert!(page.contains("id=\"text-error\"") && page.contains("Contains a control character; remove it"), "{page}");
     assert_eq!(events(&cast.app).await, before, "nothing was appended");
 }

@@ -26,33 +26,44 @@ async fn read_until_closed(stream: &mut TcpStream, within: Duration) -> Option<S
     read.ok().map(|()| String::from_utf8_lossy(&received).into_owned())
 }
 
+/// A POST to `path` that declares a body of `length` bytes of `content_type` and sends only
+/// its first bytes, `start`; what the server sends before it closes (within `within`).
+async fn post_only_the_start(
+    app: &TestApp,
+    path: &str,
+    content_type: &str,
+    length: usize,
+    start: &[u8],
+    within: Duration,
+) -> Option<String> {
+    let mut stream = TcpStream::connect(app.addr).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {content_type}\r\nContent-Length: {length}\r\n\r\n",
+        app.addr
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(start).await.unwrap();
+    read_until_closed(&mut stream, within).await
+}
+
 #[tokio::test]
 async fn a_fifty_megabyte_body_is_refused_with_413_before_it_is_read() {
     let app = spawn_app().await;
-    let mut stream = TcpStream::connect(app.addr).await.unwrap();
-    let head = format!(
-        "POST /graphql HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        app.addr,
-        50 * 1024 * 1024
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(b"{\"query\": \"").await.unwrap();
-    let answer = read_until_closed(&mut stream, Duration::from_secs(10)).await.expect("answered without the body");
+    let length = 50 * 1024 * 1024;
+    let answer =
+        post_only_the_start(&app, "/graphql", "application/json", length, b"{\"query\": \"", Duration::from_secs(10))
+            .await
+            .expect("answered without the body");
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
 }
 
 #[tokio::test]
 async fn a_form_larger_than_the_limit_is_refused_too() {
     let app = spawn_app().await;
-    let mut stream = TcpStream::connect(app.addr).await.unwrap();
-    let head = format!(
-        "POST /login HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
-        app.addr,
-        2 * 1024 * 1024
-    );
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(b"email=").await.unwrap();
-    let answer = read_until_closed(&mut stream, Duration::from_secs(10)).await.expect("answered without the body");
+    let form = "application/x-www-form-urlencoded";
+    let answer = post_only_the_start(&app, "/login", form, 2 * 1024 * 1024, b"email=", Duration::from_secs(10))
+        .await
+        .expect("answered without the body");
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
 }
 
@@ -68,11 +79,10 @@ async fn a_client_that_trickles_its_headers_is_cut_off() {
 #[tokio::test]
 async fn a_request_whose_body_never_finishes_is_answered_408() {
     let app = spawn_app_with(|settings| settings.http.request_timeout = "1s".into()).await;
-    let mut stream = TcpStream::connect(app.addr).await.unwrap();
-    let head = "POST /graphql HTTP/1.1\r\nHost: heard\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n";
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(b"{\"query\":").await.unwrap();
-    let answer = read_until_closed(&mut stream, Duration::from_secs(20)).await.expect("answered and closed");
+    let answer =
+        post_only_the_start(&app, "/graphql", "application/json", 100, b"{\"query\":", Duration::from_secs(20))
+            .await
+            .expect("answered and closed");
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
 }
 
@@ -132,14 +142,7 @@ async fn twenty_thousand_typename_aliases_are_refused_by_the_complexity_limit() 
 async fn a_malformed_body_gets_a_plain_bad_user_input_answer() {
     let app = spawn_app().await;
     for body in ["{\"query\": ", "[1, 2", "\"just a string\"", "{\"variables\": {}}", "\u{0}\u{1}"] {
-        let response = app
-            .client
-            .post(app.url("/graphql"))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let response = app.post_body("/graphql", "application/json", body).send().await.unwrap();
         assert_eq!(response.status(), 400, "{body:?}");
         let answer: Value = response.json().await.expect("the answer is JSON");
         assert_eq!(error_code(&answer), Some("BAD_USER_INPUT"), "{body:?}: {answer}");

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use heard_access::Role;
-use heard_tests::{Session, TestApp, error_code, spawn_app};
+use heard_tests::{Session, TestApp, answer_json, error_code, spawn_app};
 use serde_json::{Value, json};
 
 const SEARCH: &str = "query($q: String!) { searchFeedback(query: $q, first: 20) { total facets { dimension value count } edges { node { fragment item { id text } } } } }";
@@ -39,13 +39,8 @@ struct Fixture {
 /// publicly. Everyone outside Arun sees "[redacted]" where the name was.
 async fn fixture() -> Fixture {
     let app = spawn_app().await;
-    app.create_user("member@example.org", &[Role::HubMember], &["arun"]).await;
-    app.create_user("coordinator@example.org", &[Role::HubCoordinator], &["arun"]).await;
-    app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
-    app.create_user_with("provider@example.org", &[Role::ProviderResponder], &[], Some("community-pharmacies")).await;
-    app.create_user("crawley@example.org", &[Role::HubMember], &["crawley"]).await;
-    let member = app.login("member@example.org").await;
-    let coordinator = app.login("coordinator@example.org").await;
+    let [(_, member), (_, coordinator), (_, commissioner), (_, provider), (_, crawley)] =
+        app.people(["member", "coordinator", "commissioner", "pharmacies", "crawley.member"]).await;
     let logged = member
         .graphql(
             "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }",
@@ -69,27 +64,12 @@ async fn fixture() -> Fixture {
     assert!(shared["errors"].is_null(), "{shared}");
     let head = app.store.head().position;
     assert!(app.feedback.wait_searchable(head, Duration::from_secs(5)).await);
-    Fixture {
-        commissioner: app.login("commissioner@example.org").await,
-        provider: app.login("provider@example.org").await,
-        crawley: app.login("crawley@example.org").await,
-        anonymous: reqwest::Client::new(),
-        item,
-        app,
-    }
+    Fixture { app, anonymous: reqwest::Client::new(), commissioner, provider, crawley, item }
 }
 
 async fn anonymous_search(fixture: &Fixture, query: &str) -> Value {
-    fixture
-        .anonymous
-        .post(fixture.app.url("/graphql"))
-        .json(&json!({ "query": SEARCH, "variables": { "q": query } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    let request = fixture.anonymous.post(fixture.app.url("/graphql"));
+    answer_json(request.json(&json!({ "query": SEARCH, "variables": { "q": query } }))).await
 }
 
 fn assert_finds_nothing(who: &str, query: &str, found: &Value) {

@@ -6,7 +6,7 @@
 use heard_access::Role;
 use heard_identity::NewAccount;
 use heard_identity::domain::SessionEndReason;
-use heard_tests::{PASSWORD, TestApp, error_code, spawn_app, spawn_app_with};
+use heard_tests::{PASSWORD, TestApp, answer_json, error_code, page_with_status, spawn_app, spawn_app_with};
 use serde_json::{Value, json};
 
 const CHANGE: &str = "mutation($c: String!, $n: String!, $r: Boolean!) { changePassword(currentPassword: $c, newPassword: $n, revokeApiTokens: $r) }";
@@ -116,17 +116,8 @@ async fn a_one_time_password_opens_nothing_but_changing_it_until_it_is_changed()
         "query": "query Me { me { id } } query Hubs { hubs { edges { node { id } } } }",
         "operationName": "Hubs",
     });
-    let response: Value = session
-        .client
-        .post(app.url("/graphql"))
-        .header("X-CSRF-Token", &session.csrf_token)
-        .json(&named)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let request = session.client.post(app.url("/graphql")).header("X-CSRF-Token", &session.csrf_token);
+    let response = answer_json(request.json(&named)).await;
     refused_for_password(&response);
 
     let me = session.graphql("{ me { mustChangePassword } __typename }", json!({})).await;
@@ -219,14 +210,8 @@ async fn the_web_ui_sends_someone_with_a_one_time_password_to_change_it_and_the_
             ("confirm_password", again.to_owned()),
         ]
     };
-    let mismatch = browser
-        .post(app.url("/account/password"))
-        .form(&form(&one_time, NEW_PASSWORD, "something else"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(mismatch.status(), 422);
-    let body = mismatch.text().await.unwrap();
+    let change_password = |form: Vec<(&str, String)>| browser.post(app.url("/account/password")).form(&form);
+    let body = page_with_status(change_password(form(&one_time, NEW_PASSWORD, "something else")), 422).await;
     assert!(body.contains("There is a problem") && body.contains("href=\"#confirm_password\""), "{body}");
     assert!(
         body.contains("id=\"confirm_password-error\"") && body.contains("The two new passwords are not the same"),
@@ -234,21 +219,13 @@ async fn the_web_ui_sends_someone_with_a_one_time_password_to_change_it_and_the_
     );
     assert!(!body.contains(NEW_PASSWORD) && !body.contains(&one_time), "no password comes back in the page");
 
-    let wrong = browser
-        .post(app.url("/account/password"))
-        .form(&form("not my password", NEW_PASSWORD, NEW_PASSWORD))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), 422);
-    let body = wrong.text().await.unwrap();
+    let body = page_with_status(change_password(form("not my password", NEW_PASSWORD, NEW_PASSWORD)), 422).await;
     assert!(
         body.contains("id=\"current_password-error\"") && body.contains("This is not your current password"),
         "{body}"
     );
 
-    let short =
-        browser.post(app.url("/account/password")).form(&form(&one_time, "short", "short")).send().await.unwrap();
+    let short = change_password(form(&one_time, "short", "short")).send().await.unwrap();
     let body = short.text().await.unwrap();
     assert!(body.contains("id=\"new_password-error\"") && body.contains("at least 12 characters"), "{body}");
 
@@ -265,12 +242,7 @@ async fn the_web_ui_sends_someone_with_a_one_time_password_to_change_it_and_the_
         .unwrap();
     assert_eq!(expired.status(), 403, "a form without the session's CSRF token changes nothing");
 
-    let changed = browser
-        .post(app.url("/account/password"))
-        .form(&form(&one_time, NEW_PASSWORD, NEW_PASSWORD))
-        .send()
-        .await
-        .unwrap();
+    let changed = change_password(form(&one_time, NEW_PASSWORD, NEW_PASSWORD)).send().await.unwrap();
     assert_eq!(changed.url().path(), "/account/password");
     assert_eq!(changed.url().query(), Some("done=changed"));
     let body = changed.text().await.unwrap();

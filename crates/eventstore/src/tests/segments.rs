@@ -37,6 +37,17 @@ fn last_segment(dir: &Path) -> PathBuf {
     segments.pop().unwrap()
 }
 
+/// Writes `events` events to a log in `dir` and closes it, then lets `damage` change the
+/// bytes of its last segment, given where the data `data` of one event starts.
+async fn damage_closed_log(dir: &Path, events: u64, data: &[u8], damage: impl FnOnce(&mut [u8], usize)) {
+    close(store_with(dir, events).await).await;
+    let path = last_segment(dir);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.windows(data.len()).position(|w| w == data).unwrap();
+    damage(&mut bytes, at);
+    std::fs::write(&path, &bytes).unwrap();
+}
+
 #[tokio::test]
 async fn a_write_cut_short_at_the_end_is_set_aside_and_the_log_carries_on() {
     let dir = tempfile::tempdir().unwrap();
@@ -65,13 +76,7 @@ async fn a_write_cut_short_at_the_end_is_set_aside_and_the_log_carries_on() {
 #[tokio::test]
 async fn a_damaged_old_record_is_kept_and_reported_by_position_never_dropped() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store_with(dir.path(), 5).await;
-    close(store).await;
-    let path = last_segment(dir.path());
-    let mut bytes = std::fs::read(&path).unwrap();
-    let at = bytes.windows(7).position(|w| w == br#"{"n":2}"#).unwrap();
-    bytes[at + 5] = b'7';
-    std::fs::write(&path, &bytes).unwrap();
+    damage_closed_log(dir.path(), 5, br#"{"n":2}"#, |bytes, at| bytes[at + 5] = b'7').await;
 
     let store = EventStore::open(dir.path(), Upcasters::new()).unwrap();
     assert_eq!(store.head().position, 5, "nothing after the damage is lost");
@@ -85,13 +90,7 @@ async fn a_damaged_old_record_is_kept_and_reported_by_position_never_dropped() {
 #[tokio::test]
 async fn garbage_in_place_of_an_old_record_is_reported_as_corrupt_at_its_position() {
     let dir = tempfile::tempdir().unwrap();
-    let store = store_with(dir.path(), 4).await;
-    close(store).await;
-    let path = last_segment(dir.path());
-    let mut bytes = std::fs::read(&path).unwrap();
-    let at = bytes.windows(7).position(|w| w == br#"{"n":1}"#).unwrap();
-    bytes[at - 30..at].fill(0xff);
-    std::fs::write(&path, &bytes).unwrap();
+    damage_closed_log(dir.path(), 4, br#"{"n":1}"#, |bytes, at| bytes[at - 30..at].fill(0xff)).await;
     let store = EventStore::open(dir.path(), Upcasters::new()).unwrap();
     let err = store.read_all(1, 10).await.unwrap_err();
     assert!(matches!(err, Error::Corrupt { position: 2, .. }), "{err}");
