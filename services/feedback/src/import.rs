@@ -1009,7 +1009,7 @@ mod tests {
     }
 
     #[test]
-    fn a_hundred_thousand_rows_parse_quickly() {
+    fn a_hundred_thousand_row_spreadsheet_parses_every_row_with_its_own_row_number_and_key() {
         let themes = ["Women", "Keyworker time; Opening hours", "", "access and waiting times"];
         let channels = ["forum", "drop-in", "one-to-one", "survey", "online", "phone"];
         let mut text = String::with_capacity(100_000 * 120);
@@ -1023,15 +1023,12 @@ mod tests {
                 themes[n % themes.len()],
             ));
         }
-        let started = std::time::Instant::now();
         let parsed = parsed(&text);
-        let took = started.elapsed();
         assert!(parsed.errors.is_empty(), "{:?}", &parsed.errors[..parsed.errors.len().min(3)]);
         assert_eq!(parsed.rows.len(), 100_000);
         assert_eq!(parsed.rows.last().unwrap().row, 100_001);
         let keys: std::collections::HashSet<_> = parsed.rows.iter().map(|row| row.item.import_key.as_deref()).collect();
         assert_eq!(keys.len(), 100_000);
-        // About a second in a debug build; quadratic work would take minutes.
-        assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+        // How fast is the import benchmark's business (BENCHMARKS.md), never a test's.
     }
 }
