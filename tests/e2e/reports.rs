@@ -147,6 +147,27 @@ async fn with_an_api_token_the_report_comes_only_as_csv_and_a_wrong_token_is_ref
 }
 
 #[tokio::test]
+async fn graphql_refuses_a_report_about_a_hub_that_does_not_exist_naming_the_part_of_the_scope() {
+    let app = spawn_app().await;
+    for (scope, field) in [("hub", "scope.hub"), ("provider", "scope.provider"), ("theme", "scope.theme")] {
+        let answer = app
+            .graphql(
+                "query($s: ReportScopeInput!) { youSaidWeDid(scope: $s) { public } loopMetrics(scope: $s) { sharedItems } }",
+                serde_json::json!({ "s": { scope: "atlantis" } }),
+            )
+            .await;
+        assert_eq!(heard_tests::error_code(&answer), Some("BAD_USER_INPUT"), "{answer}");
+        let errors = answer["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 2, "both fields refuse: {answer}");
+        for error in errors {
+            let message = error["message"].as_str().unwrap();
+            assert!(message.starts_with(field) && !message.contains("atlantis"), "{message}");
+        }
+        assert!(answer["data"].is_null(), "no empty report stands in for the refusal: {answer}");
+    }
+}
+
+#[tokio::test]
 async fn a_commissioner_logged_in_sees_the_fuller_report_and_can_ask_for_the_public_version() {
     let app = with_items().await;
     app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;

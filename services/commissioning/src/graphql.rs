@@ -480,7 +480,7 @@ impl CommissioningQuery {
     ) -> Result<ReportView> {
         authorize(ctx, Action::ViewReport, &Resource::System).await?;
         let public = public || viewer(ctx).actor.account.is_none();
-        let scope = scope.scope(period)?;
+        let scope = known_scope(ctx, scope.scope(period)?)?;
         let report = service(ctx).report(&viewer(ctx).actor, &scope, public);
         Ok(report_view(ctx, report))
     }
@@ -495,7 +495,8 @@ impl CommissioningQuery {
     ) -> Result<LoopMetrics> {
         authorize(ctx, Action::ViewReport, &Resource::System).await?;
         let public = viewer(ctx).actor.account.is_none();
-        let report = service(ctx).report(&viewer(ctx).actor, &scope.scope(period)?, public);
+        let scope = known_scope(ctx, scope.scope(period)?)?;
+        let report = service(ctx).report(&viewer(ctx).actor, &scope, public);
         Ok(LoopMetrics {
             shared_items: report.shared_items,
             closed_items: report.closed_items,
@@ -504,6 +505,16 @@ impl CommissioningQuery {
             position: report.position,
             chain_head: report.chain_head,
         })
+    }
+}
+
+/// The scope, when every hub, provider and theme it names exists; otherwise the refusal names
+/// the part that does not (`scope.hub`, …), as the CSV download and the page do, rather than
+/// answering with an empty report.
+fn known_scope(ctx: &Context<'_>, scope: Scope) -> Result<Scope> {
+    match service(ctx).read(|state| scope.unknown(state)) {
+        Some((field, message)) => Err(ApiError::bad_input(format!("scope.{field}"), message).into()),
+        None => Ok(scope),
     }
 }
 
