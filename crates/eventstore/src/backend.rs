@@ -7,17 +7,8 @@ use tokio::sync::watch;
 
 use crate::error::Result;
 use crate::record::PreparedEvent;
-use crate::types::{AppendOutcome, ExpectedRevision, Head, RecordedEvent, StreamName, StreamWindow};
+use crate::types::{AppendOutcome, BackendStats, ExpectedRevision, Head, RecordedEvent, StreamName, StreamWindow};
 use crate::writer::WriterHandle;
-
-/// Counters a backend keeps for `/metrics`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct BackendStats {
-    /// Events appended since the process started.
-    pub events_appended: u64,
-    /// Durable commits (each one fsync, shared by every append in its group).
-    pub commits: u64,
-}
 
 /// What every backend must provide (see the conformance suite).
 ///

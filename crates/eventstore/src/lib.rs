@@ -43,7 +43,7 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
-pub use backend::{Backend, BackendStats};
+pub use backend::Backend;
 pub use crypto::{KeyStore, SledKeyStore};
 pub use error::{Error, Result};
 pub use live::{AfterApply, Fold, LiveModel};
@@ -53,7 +53,7 @@ pub use sled_backend::SledBackend;
 pub use store::{BackendKind, EventStore};
 pub use subscription::Subscription;
 pub use types::{
-    AppendOutcome, Direction, ExpectedRevision, Head, NewEvent, Personal, PersonalFields, RecordedEvent,
+    AppendOutcome, BackendStats, Direction, ExpectedRevision, Head, NewEvent, Personal, PersonalFields, RecordedEvent,
     SealedPersonal, StreamName, StreamWindow, SubjectId,
 };
 pub use upcast::Upcasters;

@@ -4,13 +4,14 @@ use std::path::Path;
 use std::sync::Arc;
 use uuid::Uuid;
 
-use crate::backend::{Backend, BackendStats};
+use crate::backend::Backend;
 use crate::crypto::{self, KeyStore, SledKeyStore};
 use crate::error::{Error, Result};
 use crate::record::PreparedEvent;
 use crate::segment_backend::SegmentBackend;
 use crate::sled_backend::SledBackend;
 use crate::subscription::Subscription;
+use crate::types::BackendStats;
 use crate::types::{
     AppendOutcome, Direction, ExpectedRevision, Head, NewEvent, Personal, PersonalFields, RecordedEvent, StreamName,
     StreamWindow, SubjectId,

@@ -308,6 +308,15 @@ fn shape_error(error: &serde_json::Error) -> String {
     format!("{:?} error{at}", error.classify())
 }
 
+/// Counters a backend keeps for `/metrics`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BackendStats {
+    /// Events appended since the process started.
+    pub events_appended: u64,
+    /// Durable commits (each one fsync, shared by every append in its group).
+    pub commits: u64,
+}
+
 /// What an append did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppendOutcome {

@@ -14,9 +14,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
-use crate::backend::BackendStats;
 use crate::error::{Error, Result};
 use crate::record::{self, PreparedEvent};
+use crate::types::BackendStats;
 use crate::types::{AppendOutcome, ExpectedRevision, Head, StreamName};
 
 /// How many queued appends one commit takes at most.
