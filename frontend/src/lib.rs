@@ -37,6 +37,7 @@ use axum::routing::{get, post};
 
 pub use assets::STYLESHEET;
 pub use backend::Backend;
+pub use reports::{ReportQuery, Scope as ReportScope};
 
 /// The pages, ready to be merged into the server's router. Each module adds its own routes.
 /// While the password must be changed, every page but the change-password form redirects to it.

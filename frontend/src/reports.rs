@@ -29,15 +29,17 @@ use crate::layout::page;
 const REPORT_PATH: &str = "/reports/you-said-we-did";
 
 /// What a report is about. Everything empty means every hub, provider and theme, all dates.
+/// The page and the gateway's CSV download read it from the same query string
+/// ([`ReportQuery::scope`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct Scope {
-    hub: Option<String>,
-    provider: Option<String>,
-    theme: Option<String>,
-    from: Option<Date>,
-    to: Option<Date>,
+pub struct Scope {
+    pub hub: Option<String>,
+    pub provider: Option<String>,
+    pub theme: Option<String>,
+    pub from: Option<Date>,
+    pub to: Option<Date>,
     /// Only what people agreed to make public.
-    public: bool,
+    pub public: bool,
 }
 
 impl Scope {
@@ -330,13 +332,17 @@ pub struct ReportQuery {
 }
 
 impl ReportQuery {
-    /// The scope the address names, or why it cannot be made (naming the part that is wrong).
-    fn scope(&self) -> Result<Scope, String> {
+    /// Whether the address asks for the CSV download (`format=csv`).
+    pub fn wants_csv(&self) -> bool {
+        self.format.trim() == "csv"
+    }
+
+    /// The scope the address names, or why it cannot be made (naming the part that is wrong,
+    /// never repeating what was typed).
+    pub fn scope(&self) -> Result<Scope, String> {
         let date = |field: &str, value: &str| match empty_to_none(value) {
             None => Ok(None),
-            Some(text) => {
-                text.parse().map(Some).map_err(|_| format!("{field} must be a date like 2026-11-23, not “{text}”"))
-            }
+            Some(text) => text.parse().map(Some).map_err(|_| format!("{field} must be a date like 2026-11-23")),
         };
         let from = date("from", &self.from)?;
         let to = date("to", &self.to)?;
@@ -348,7 +354,7 @@ impl ReportQuery {
         let public = match self.public.trim() {
             "" | "false" => false,
             "true" => true,
-            other => return Err(format!("public must be true or false, not “{other}”")),
+            _ => return Err("public must be true or false".to_owned()),
         };
         Ok(Scope {
             hub: empty_to_none(&self.hub),
@@ -885,10 +891,7 @@ async fn report<B: Backend>(
         "" | "html" => {}
         // The host answers CSV before a request gets here; one that does not cannot make it.
         "csv" => return cannot(&viewer, csrf, StatusCode::NOT_ACCEPTABLE, "This server cannot make CSV."),
-        other => {
-            let message = format!("format must be html or csv, not “{other}”");
-            return cannot(&viewer, csrf, StatusCode::BAD_REQUEST, &message);
-        }
+        _ => return cannot(&viewer, csrf, StatusCode::BAD_REQUEST, "format must be html or csv"),
     }
     let mut scope = match query.scope() {
         Ok(scope) => scope,
@@ -1041,7 +1044,7 @@ mod tests {
     #[test]
     fn the_reports_address_names_a_bad_date_and_a_backwards_period() {
         let bad = ReportQuery { from: "last week".into(), ..ReportQuery::default() };
-        assert_eq!(bad.scope().unwrap_err(), "from must be a date like 2026-11-23, not “last week”");
+        assert_eq!(bad.scope().unwrap_err(), "from must be a date like 2026-11-23");
         let backwards = ReportQuery { from: "2026-11-20".into(), to: "2026-11-01".into(), ..ReportQuery::default() };
         assert!(backwards.scope().unwrap_err().contains("must not be before"));
         let public = ReportQuery { hub: " arun ".into(), public: "true".into(), ..ReportQuery::default() };

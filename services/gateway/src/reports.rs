@@ -6,7 +6,9 @@
 //! `authorize`, the same scope rules and the same suppression decide what the CSV holds
 //! (commissioning's `Report::to_csv` writes it). Logged-in people (session cookie or bearer
 //! token) get what they may see; anyone else, and `?public=true`, the public version: only what
-//! people agreed to publish.
+//! people agreed to publish. The query string is read by the web UI's own
+//! [`heard_frontend::ReportQuery`], so the page and the CSV accept and refuse the same addresses
+//! with the same words.
 
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -14,7 +16,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use heard_api::Viewer;
 use heard_commissioning::report::Scope;
-use serde::Deserialize;
+use heard_frontend::ReportQuery;
 use serde_json::json;
 
 use crate::auth::{Credentials, credentials};
@@ -27,20 +29,6 @@ const PATH: &str = "/reports/you-said-we-did";
 const CSV_QUERY: &str = "query YouSaidWeDidCsv($scope: ReportScopeInput!, $public: Boolean!) { \
                          youSaidWeDid(scope: $scope, public: $public) { csv } }";
 
-/// The query string of `/reports/you-said-we-did`.
-#[derive(Debug, Default, Deserialize)]
-pub struct ReportQuery {
-    hub: Option<String>,
-    provider: Option<String>,
-    theme: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    /// `true` for the public version.
-    public: Option<String>,
-    /// `html` (the web UI's page) or `csv`.
-    format: Option<String>,
-}
-
 /// In front of the web UI: answers `/reports/you-said-we-did` here when it asks for CSV or
 /// carries an API token; everything else goes on to the page.
 pub async fn csv_and_tokens(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -48,7 +36,7 @@ pub async fn csv_and_tokens(State(state): State<AppState>, request: Request, nex
         return next.run(request).await;
     }
     let query = Query::<ReportQuery>::try_from_uri(request.uri()).map(|query| query.0).unwrap_or_default();
-    let csv = query.format.as_deref().map(str::trim) == Some("csv");
+    let csv = query.wants_csv();
     if !csv && !request.headers().contains_key(header::AUTHORIZATION) {
         return next.run(request).await;
     }
@@ -57,17 +45,6 @@ pub async fn csv_and_tokens(State(state): State<AppState>, request: Request, nex
 
 fn refuse(status: StatusCode, message: &str) -> Response {
     (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{message}\n")).into_response()
-}
-
-fn date(field: &str, value: Option<&str>) -> Result<Option<jiff::civil::Date>, String> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(text) => text.parse().map(Some).map_err(|_| format!("{field} must be a date like 2026-11-23")),
-    }
-}
-
-fn empty_to_none(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 /// The HTTP status for a GraphQL error code.
@@ -96,27 +73,12 @@ async fn you_said_we_did(state: &AppState, headers: &HeaderMap, query: ReportQue
             "with an API token this report comes as CSV (format=csv); or ask GraphQL's youSaidWeDid",
         );
     }
-    let (from, to) = match (date("from", query.from.as_deref()), date("to", query.to.as_deref())) {
-        (Ok(from), Ok(to)) => (from, to),
-        (Err(message), _) | (_, Err(message)) => return refuse(StatusCode::BAD_REQUEST, &message),
+    let scope = match query.scope() {
+        Ok(scope) => scope,
+        Err(message) => return refuse(StatusCode::BAD_REQUEST, &message),
     };
-    if let (Some(from), Some(to)) = (from, to)
-        && from > to
-    {
-        return refuse(StatusCode::BAD_REQUEST, "to must not be before from");
-    }
-    let public = match query.public.as_deref().map(str::trim) {
-        None | Some("" | "false") => false,
-        Some("true") => true,
-        Some(_) => return refuse(StatusCode::BAD_REQUEST, "public must be true or false"),
-    };
-    let scope = Scope {
-        hub: empty_to_none(query.hub),
-        provider: empty_to_none(query.provider),
-        theme: empty_to_none(query.theme),
-        from,
-        to,
-    };
+    let public = scope.public;
+    let scope = Scope { hub: scope.hub, provider: scope.provider, theme: scope.theme, from: scope.from, to: scope.to };
     if let Some((field, message)) = state.commissioning.read(|model| scope.unknown(model)) {
         return refuse(StatusCode::NOT_FOUND, &format!("{field}: {message}"));
     }
