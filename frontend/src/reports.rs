@@ -33,13 +33,13 @@ const REPORT_PATH: &str = "/reports/you-said-we-did";
 /// ([`ReportQuery::scope`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Scope {
-    pub hub: Option<String>,
-    pub provider: Option<String>,
-    pub theme: Option<String>,
-    pub from: Option<Date>,
-    pub to: Option<Date>,
+    hub: Option<String>,
+    provider: Option<String>,
+    theme: Option<String>,
+    from: Option<Date>,
+    to: Option<Date>,
     /// Only what people agreed to make public.
-    pub public: bool,
+    public: bool,
 }
 
 impl Scope {
@@ -83,7 +83,13 @@ impl Scope {
     }
 
     /// The GraphQL `ReportScopeInput`.
-    fn input(&self) -> Value {
+    /// Only what people agreed to make public.
+    pub fn is_public(&self) -> bool {
+        self.public
+    }
+
+    /// The scope as GraphQL's `ReportScopeInput`.
+    pub fn input(&self) -> Value {
         json!({
             "hub": self.hub, "provider": self.provider, "theme": self.theme,
             "from": self.from.map(|day| day.to_string()), "to": self.to.map(|day| day.to_string()),

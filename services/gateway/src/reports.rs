@@ -8,14 +8,14 @@
 //! token) get what they may see; anyone else, and `?public=true`, the public version: only what
 //! people agreed to publish. The query string is read by the web UI's own
 //! [`heard_frontend::ReportQuery`], so the page and the CSV accept and refuse the same addresses
-//! with the same words.
+//! with the same words; a scope naming a hub, provider or theme that does not exist is refused
+//! by GraphQL (naming `scope.hub`, …), and that refusal is a 404 here, as on the page.
 
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use heard_api::Viewer;
-use heard_commissioning::report::Scope;
 use heard_frontend::ReportQuery;
 use serde_json::json;
 
@@ -77,21 +77,7 @@ async fn you_said_we_did(state: &AppState, headers: &HeaderMap, query: ReportQue
         Ok(scope) => scope,
         Err(message) => return refuse(StatusCode::BAD_REQUEST, &message),
     };
-    let public = scope.public;
-    let scope = Scope { hub: scope.hub, provider: scope.provider, theme: scope.theme, from: scope.from, to: scope.to };
-    if let Some((field, message)) = state.commissioning.read(|model| scope.unknown(model)) {
-        return refuse(StatusCode::NOT_FOUND, &format!("{field}: {message}"));
-    }
-    let variables = json!({
-        "scope": {
-            "hub": scope.hub,
-            "provider": scope.provider,
-            "theme": scope.theme,
-            "from": scope.from.map(|day| day.to_string()),
-            "to": scope.to.map(|day| day.to_string()),
-        },
-        "public": public,
-    });
+    let variables = json!({ "scope": scope.input(), "public": scope.is_public() });
     let request =
         async_graphql::Request::new(CSV_QUERY).variables(async_graphql::Variables::from_json(variables)).data(viewer);
     let response = state.schema.execute(request).await;
@@ -101,7 +87,14 @@ async fn you_said_we_did(state: &AppState, headers: &HeaderMap, query: ReportQue
                 async_graphql::Value::String(code) => Some(code.as_str()),
                 _ => None,
             });
-        return refuse(status_of(code), &error.message);
+        // A scope naming a hub, provider or theme that does not exist: there is no such report.
+        let about_the_scope =
+            error.extensions.as_ref().and_then(|extensions| extensions.get("field")).is_some_and(
+                |field| matches!(field, async_graphql::Value::String(field) if field.starts_with("scope.")),
+            );
+        let status =
+            if code == Some("BAD_USER_INPUT") && about_the_scope { StatusCode::NOT_FOUND } else { status_of(code) };
+        return refuse(status, &error.message);
     }
     let data = serde_json::to_value(&response.data).unwrap_or_default();
     let body = data["youSaidWeDid"]["csv"].as_str().unwrap_or_default().to_owned();
