@@ -488,3 +488,54 @@ async fn someone_not_logged_in_cannot_tell_whether_a_complaint_exists() {
     assert_eq!(error_code(&real), Some("UNAUTHENTICATED"));
     assert_eq!(real["errors"][0]["message"], made_up["errors"][0]["message"], "{real} vs {made_up}");
 }
+
+/// A page of the web UI as the complaints handler sees it.
+async fn page(cast: &Cast, path: String) -> String {
+    let response = cast.handler.client.get(cast.app.url(&path)).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn every_complaint_has_a_short_reference_that_finds_it_for_those_who_may_see_it() {
+    let cast = cast().await;
+    let year = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).year();
+    let first = raise(&cast.handler, named("addaction", &[5], today())).await;
+    let second = raise(&cast.handler, named("cri", &[2], today())).await;
+    let reference_of = |id: &Value| {
+        let id = id.as_str().unwrap().to_owned();
+        let handler = &cast.handler;
+        async move {
+            let answer =
+                handler.graphql("query($id: ID!) { complaint(id: $id) { reference } }", json!({ "id": id })).await;
+            answer["data"]["complaint"]["reference"].as_str().unwrap_or_else(|| panic!("{answer}")).to_owned()
+        }
+    };
+    assert_eq!(reference_of(&first["id"]).await, format!("EX-{year}-0001"));
+    assert_eq!(reference_of(&second["id"]).await, format!("EX-{year}-0002"), "numbered in the order recorded");
+
+    let find = "query($r: String) { complaints(reference: $r) { edges { node { id reference } } } }";
+    let spoken = format!(" ex-{year}-0002 ");
+    let found = cast.handler.graphql(find, json!({ "r": spoken })).await;
+    let edges = found["data"]["complaints"]["edges"].as_array().unwrap();
+    assert_eq!(edges.len(), 1, "case and spaces do not matter: {found}");
+    assert_eq!(edges[0]["node"]["id"], second["id"]);
+    let provider = cast.provider.graphql(find, json!({ "r": format!("EX-{year}-0002") })).await;
+    assert_eq!(provider["data"]["complaints"]["edges"], json!([]), "not about their service: {provider}");
+    let nowhere = cast.handler.graphql(find, json!({ "r": "Sam Example" })).await;
+    assert_eq!(nowhere["data"]["complaints"]["edges"], json!([]), "{nowhere}");
+
+    let queue = page(&cast, "/complaints".to_owned()).await;
+    assert!(
+        queue.contains(&format!("Reference EX-{year}-0001")) && queue.contains(&format!("Reference EX-{year}-0002"))
+    );
+    assert!(queue.contains("Find a complaint by its reference"), "the queue can be searched by reference");
+    let one = page(&cast, format!("/complaints?reference=EX-{year}-0001")).await;
+    assert!(one.contains(&format!("Reference EX-{year}-0001")) && !one.contains(&format!("EX-{year}-0002")), "{one}");
+    let typed = page(&cast, "/complaints?reference=Sam+Example".to_owned()).await;
+    assert!(typed.contains("No complaint you may see has that reference."));
+    assert_eq!(typed.matches("Sam Example").count(), 1, "what was typed is only in the box, to correct it");
+    assert!(typed.contains(r#"value="Sam Example""#));
+    let detail = page(&cast, format!("/complaints/{}", first["id"].as_str().unwrap())).await;
+    assert!(detail.contains(&format!("EX-{year}-0001")), "the complaint's page shows its reference");
+}

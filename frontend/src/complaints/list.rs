@@ -10,9 +10,11 @@ pub struct QueueQuery {
     pub(super) error: Option<String>,
     pub(super) item: Option<String>,
     pub(super) show: Option<String>,
+    /// A complaint's short reference to find (`EX-2026-0042`).
+    pub(super) reference: Option<String>,
 }
 
-pub(super) const QUEUE_FIELDS: &str = "id receivedOn providerName stage outcome closedOn whatHappened articles { number label } \
+pub(super) const QUEUE_FIELDS: &str = "id reference receivedOn providerName stage outcome closedOn whatHappened articles { number label } \
     clock { stage acknowledgeBy respondBy workingDaysLeft overdue urgent paused needsExplanation }";
 
 /// Most urgent first: fewest working days left; paused and clock-less ones last.
@@ -41,11 +43,16 @@ pub async fn queue<B: Backend>(
     let advocate = may(&viewer, Action::RelayComplaint) && !handler;
     let raiser = may_raise(&viewer);
     let closed = query.show.as_deref() == Some("closed");
+    let wanted = query.reference.as_deref().map(str::trim).filter(|reference| !reference.is_empty());
+    // A reference finds the complaint whether it is open or closed.
     let answer = ask(
         &backend,
         &viewer,
-        &format!("query($open: Boolean!) {{ complaints(open: $open, first: 100) {{ edges {{ node {{ {QUEUE_FIELDS} }} }} }} }}"),
-        json!({ "open": !closed }),
+        &format!(
+            "query($open: Boolean, $reference: String) {{ complaints(open: $open, reference: $reference, first: 100) \
+             {{ edges {{ node {{ {QUEUE_FIELDS} }} }} }} }}"
+        ),
+        json!({ "open": wanted.is_none().then_some(!closed), "reference": wanted }),
     )
     .await;
     if let Some((_, Some(code), message)) = answer.errors.first()
@@ -103,13 +110,26 @@ pub async fn queue<B: Backend>(
             p { a class={ "button" @if handler { " button--secondary" } } href="/complaints/new" { "Raise a complaint" } }
         }
         @if handler || provider || advocate {
+            form class="find" method="get" action="/complaints" role="search" {
+                label for="reference" { "Find a complaint by its reference" }
+                span class="hint" id="reference-hint" { "For example EX-2026-0042" }
+                input id="reference" name="reference" type="text" autocomplete="off" spellcheck="false" aria-describedby="reference-hint" value=[wanted];
+                button type="submit" class="button button--secondary" { "Find" }
+            }
+            @if wanted.is_some() {
+                p role="status" {
+                    @if complaints.is_empty() { "No complaint you may see has that reference." }
+                    @else { "The complaint with that reference:" }
+                    " " a href="/complaints" { "Back to the queue" }
+                }
+            }
             nav class="tabs" aria-label="Open or closed complaints" {
                 ul {
                     li { a href="/complaints" aria-current=[(!closed).then_some("page")] { "Open" } }
                     li { a href="/complaints?show=closed" aria-current=[closed.then_some("page")] { "Closed" } }
                 }
             }
-            @if complaints.is_empty() {
+            @if complaints.is_empty() && wanted.is_none() {
                 p { @if closed { "No closed complaints to show." } @else { "No open complaints to show." } }
             }
         }
@@ -136,6 +156,7 @@ pub async fn queue<B: Backend>(
                         "."
                     }
                 }
+                p class="reference" { "Reference " (complaint.reference) }
                 p class="meta" { (stage_words(stage, handler)) " · Articles: " (articles_words(complaint)) }
                 @if let Some(what) = &complaint.what_happened { blockquote class="said" { p { (what) } } }
                 @if handler && !closed {

@@ -90,6 +90,8 @@ fn stage_words(stage: &str, handler: bool) -> &'static str {
 #[serde(default, rename_all = "camelCase")]
 pub(super) struct Complaint {
     id: String,
+    /// The short reference people quote, e.g. `EX-2026-0042`.
+    reference: String,
     #[serde(deserialize_with = "null_as_default")]
     provider_name: String,
     service: Option<String>,

@@ -10,7 +10,7 @@ pub struct DetailQuery {
     pub(super) error: Option<String>,
 }
 
-pub(super) const DETAIL_FIELDS: &str = "id providerName service receivedOn stage earlyResolution outcome closedOn route \
+pub(super) const DETAIL_FIELDS: &str = "id reference providerName service receivedOn stage earlyResolution outcome closedOn route \
     complainantKind complainantName complainantContact whatHappened outcomeWanted agreedWorkingDays \
     articles { number label } \
     clock { stage acknowledgeBy acknowledgedOn respondBy respondedOn workingDaysLeft overdue urgent paused responsePeriod needsExplanation } \
@@ -119,6 +119,7 @@ pub(super) fn complaint_summary(viewer: &Viewer, complaint: &Complaint) -> Marku
                     }
                 }
             } }
+            div { dt { "Reference" } dd { (complaint.reference) } }
             div { dt { "Service provider" } dd { (complaint.provider_name) @if let Some(service) = &complaint.service { " – " (service) } } }
             div { dt { "What happened" } dd { (complaint.what_happened.as_deref().unwrap_or("(erased at the person's request)")) } }
             div { dt { "What they want to happen" } dd { (complaint.outcome_wanted.as_deref().unwrap_or("(erased at the person's request)")) } }

@@ -200,6 +200,10 @@ impl ComplaintView {
     async fn id(&self) -> ID {
         ID(self.complaint().id.to_string())
     }
+    /// The short reference people can quote on the phone, e.g. `EX-2026-0042`.
+    async fn reference(&self) -> &str {
+        &self.record.reference
+    }
     /// The charter whose articles it cites, e.g. `exact`.
     async fn charter(&self) -> ID {
         ID(self.complaint().charter.clone())
@@ -417,11 +421,13 @@ impl RightsQuery {
 
     /// The complaints the asker may see, newest first: all of them for complaints handlers,
     /// those about their provider for a provider responder, those they relayed for an
-    /// advocate. Every complaint on the page is recorded on the access log.
+    /// advocate. `reference` finds one by its short reference (`EX-2026-0042`; case and spaces
+    /// ignored). Every complaint on the page is recorded on the access log.
     #[allow(clippy::too_many_arguments)]
     async fn complaints(
         &self,
         ctx: &Context<'_>,
+        reference: Option<String>,
         stage: Option<StageName>,
         provider: Option<ID>,
         open: Option<bool>,
@@ -433,9 +439,15 @@ impl RightsQuery {
         account(ctx)?;
         let stage = stage.map(crate::domain::complaint::Stage::from);
         let actor = viewer(ctx).actor.clone();
+        let found = |state: &crate::model::State, record: &ComplaintRecord| {
+            reference.as_deref().is_none_or(|wanted| {
+                state.by_reference(wanted).is_some_and(|named| named.complaint.id == record.complaint.id)
+            })
+        };
         let records: Vec<ComplaintRecord> = service(ctx).read(|state| {
             state
                 .newest_first()
+                .filter(|r| found(state, r))
                 .filter(|r| stage.is_none_or(|stage| r.complaint.stage == stage))
                 .filter(|r| provider.as_ref().is_none_or(|p| r.complaint.provider == p.as_str()))
                 .filter(|r| open.is_none_or(|open| r.complaint.is_open() == open))

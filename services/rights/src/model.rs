@@ -29,6 +29,9 @@ pub struct ComplaintPersonal {
 #[derive(Clone, Debug)]
 pub struct ComplaintRecord {
     pub complaint: Complaint,
+    /// The short reference people quote on the phone, e.g. `EX-2026-0042`: the charter's first
+    /// two letters, the year it was recorded, and its number in that year, in log order.
+    pub reference: String,
     /// `None` once the complainant's data was erased.
     pub personal: Option<ComplaintPersonal>,
     pub raised_by: Option<Uuid>,
@@ -65,6 +68,10 @@ pub struct State {
     pub order: Vec<Uuid>,
     /// Providers and accounts' roles (who is an advocate), from the shared fold.
     pub reference: Reference,
+    /// Complaints recorded so far in each year (their references' numbers).
+    numbered: HashMap<i16, u32>,
+    /// Reference → complaint.
+    by_reference: HashMap<String, Uuid>,
 }
 
 #[derive(Deserialize)]
@@ -83,9 +90,12 @@ impl Fold for State {
                 if matches!(domain_event, Event::Received { .. }) {
                     let Some(complaint) = Complaint::from_events([&domain_event]) else { return Ok(()) };
                     let subject = subject_of(&event.personal);
+                    let reference = self.next_reference(&complaint.charter, event.recorded_at_micros);
+                    self.by_reference.insert(reference.clone(), id);
                     self.complaints.insert(
                         id,
                         ComplaintRecord {
+                            reference,
                             complaint,
                             personal: event.personal_fields()?,
                             raised_by: by,
@@ -118,6 +128,23 @@ impl Fold for State {
 }
 
 impl State {
+    /// The next reference for a complaint under `charter` recorded at `micros`.
+    fn next_reference(&mut self, charter: &str, micros: i64) -> String {
+        let year =
+            jiff::Timestamp::from_microsecond(micros).map_or(0, |at| at.to_zoned(jiff::tz::TimeZone::UTC).year());
+        let number = self.numbered.entry(year).or_insert(0);
+        *number += 1;
+        let prefix: String =
+            charter.chars().filter(char::is_ascii_alphabetic).take(2).collect::<String>().to_uppercase();
+        format!("{prefix}-{year}-{number:04}")
+    }
+
+    /// The complaint a reference names, however it was typed (case and spaces ignored).
+    pub fn by_reference(&self, reference: &str) -> Option<&ComplaintRecord> {
+        let wanted: String = reference.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_uppercase();
+        self.complaints.get(self.by_reference.get(&wanted)?)
+    }
+
     /// The article numbers of a charter.
     pub fn articles_of(&self, charter: &str) -> BTreeSet<u32> {
         self.charters.get(charter).map(|c| c.articles.iter().map(|a| a.number).collect()).unwrap_or_default()

@@ -75,7 +75,8 @@ export default async function ({ browser, base }) {
   expect((await page.locator("h1").innerText()) === "Complaints you passed on", "the advocate follows the complaints they passed on");
   const relayed = page.locator("article.complaint", { hasText: "Released on a Friday with no script arranged, and nobody" });
   expect((await relayed.count()) >= 1, "the new complaint is listed");
-  expect((await page.locator("main button").count()) === 0, "an advocate does not handle complaints");
+  expect((await page.locator("main article.complaint button").count()) === 0, "an advocate does not handle complaints: no step buttons on any complaint");
+  expect((await page.getByLabel("Find a complaint by its reference").count()) === 1, "the advocate can find a complaint by its reference");
   await context.close();
 
 }

@@ -15,7 +15,7 @@ export default async function ({ browser, base }) {
   const titles = await page.locator("article.complaint h2").allInnerTexts();
   expect(titles.length > 0, "the demo has complaints about Addaction");
   expect(titles.every((title) => title.includes("Addaction")), `only complaints about their own service: ${titles}`);
-  expect((await page.locator("main button").count()) === 0, "no steps to take: the complaints team handles them");
+  expect((await page.locator("main article.complaint button").count()) === 0, "no steps to take on any complaint: the complaints team handles them");
   expect((await page.getByRole("link", { name: "Raise a complaint" }).count()) === 0, "a provider does not raise complaints");
   await check(page, "complaints-provider");
 
