@@ -102,6 +102,8 @@ fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
         (ViewAccount, "in scope: their own account", own_account, "AAAAAAAU"),
         (ListAccounts, "in scope", Resource::System, "FAFFFFAU"),
         (ListAccounts, "out of scope", Resource::System, "FAFFFFAU"),
+        (ListAdvocates, "in scope", Resource::System, "FFAFFFAU"),
+        (ListAdvocates, "out of scope: a hub", hub(ARUN), "FFFFFFAU"),
         (CreateAccount, "in scope", Resource::System, "FFFFFFAU"),
         (CreateAccount, "out of scope", Resource::System, "FFFFFFAU"),
         (ChangeRoles, "in scope: an account in the same hub", account_in(ARUN), "FFFFFFAU"),
