@@ -574,7 +574,6 @@ fn owner_arg(ctx: &Context<'_>, user_id: Option<&ID>) -> Result<Uuid> {
     })
 }
 
-/// What `login` returns.
 /// One advocate in the directory of advocates: who they are to choose by, and nothing more.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct AdvocateListing {
@@ -583,6 +582,7 @@ pub struct AdvocateListing {
     pub display_name: String,
 }
 
+/// What `login` returns.
 #[derive(SimpleObject)]
 pub struct LoginPayload {
     pub user: User,
