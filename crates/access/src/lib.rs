@@ -409,6 +409,12 @@ pub fn takes_safeguarding_for(roles: &BTreeSet<Role>, hubs: &BTreeSet<String>, h
     roles.contains(&Role::HubCoordinator) && hubs.contains(hub)
 }
 
+/// Whether advocacy cases may be handed to the account with these roles: it holds the advocate
+/// role. The directory of advocates lists exactly these accounts.
+pub fn can_be_handed_cases(roles: &BTreeSet<Role>) -> bool {
+    roles.contains(&Role::Advocate)
+}
+
 /// Counts below this are never shown in a roll-up, so that nobody can be recognised from a
 /// small number ("the one person at Arun who complained about prescribing in March").
 pub const SUPPRESS_BELOW: u64 = 5;

@@ -319,3 +319,13 @@ fn safeguarding_goes_only_to_a_coordinator_of_the_hub() {
     assert!(!takes_safeguarding_for(&BTreeSet::from([Role::HubMember]), &arun, ARUN));
     assert!(!takes_safeguarding_for(&BTreeSet::from([Role::Commissioner]), &BTreeSet::new(), ARUN));
 }
+
+#[test]
+fn cases_are_handed_only_to_accounts_holding_the_advocate_role() {
+    assert!(can_be_handed_cases(&BTreeSet::from([Role::Advocate])));
+    assert!(can_be_handed_cases(&BTreeSet::from([Role::HubMember, Role::Advocate])));
+    for role in Role::ALL.into_iter().filter(|role| *role != Role::Advocate) {
+        assert!(!can_be_handed_cases(&BTreeSet::from([role])), "{role}");
+    }
+    assert!(!can_be_handed_cases(&BTreeSet::new()));
+}

@@ -244,7 +244,7 @@ impl State {
         let mut advocates: Vec<(Uuid, String)> = self
             .accounts
             .values()
-            .filter(|account| account.roles.contains(&Role::Advocate))
+            .filter(|account| heard_access::can_be_handed_cases(&account.roles))
             .filter_map(|account| Some((account.id, account.display_name.clone()?)))
             .collect();
         advocates.sort_by(|(a_id, a_name), (b_id, b_name)| {
