@@ -287,6 +287,11 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
     let field = |key: &str| value_of(fields, key).trim().to_owned();
     let on = |key: &str| Some(field(key)).filter(|on| !on.is_empty());
     let required = |errors: &mut Errors, key: &str, message: &str| errors.require(key, &field(key), message);
+    let one_of = |errors: &mut Errors, key: &str, choices: &[(&str, &str)], message: &str| {
+        if !choices.iter().any(|(choice, _)| *choice == field(key)) {
+            errors.add(key, message);
+        }
+    };
     let request = match step {
         "accept" => CaseRequest {
             query: "mutation($id: ID!) { acceptCase(id: $id) { id } }",
@@ -315,9 +320,7 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
             }
         }
         "close" => {
-            if !OUTCOMES.iter().any(|(outcome, _)| *outcome == field("outcome")) {
-                errors.add("outcome", "Choose the outcome: whether what the client wanted happened");
-            }
+            one_of(&mut errors, "outcome", &OUTCOMES, "Choose the outcome: whether what the client wanted happened");
             CaseRequest {
                 query: "mutation($id: ID!, $i: CloseCaseInput!) { closeCase(id: $id, input: $i) { id } }",
                 variables: json!({ "id": id, "i": { "outcome": field("outcome"), "reason": field("reason"),
@@ -326,9 +329,7 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
             }
         }
         "consent" => {
-            if !SCOPES.iter().any(|(scope, _)| *scope == field("scope")) {
-                errors.add("scope", "Choose what the client agreed you can share");
-            }
+            one_of(&mut errors, "scope", &SCOPES, "Choose what the client agreed you can share");
             CaseRequest {
                 query: "mutation($id: ID!, $s: ShareScope, $on: String) { recordConsent(id: $id, scope: $s, on: $on) { id } }",
                 variables: json!({ "id": id, "s": field("scope"), "on": on("consent_on") }),

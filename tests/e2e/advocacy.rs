@@ -56,6 +56,19 @@ async fn cast() -> Cast {
     Cast { staff, other_advocate, other_advocate_id, provider }
 }
 
+impl Cast {
+    /// Everyone in the cast who is neither an advocate nor an administrator, by who they are.
+    fn neither_advocates_nor_administrators(&self) -> [(&'static str, &Session); 5] {
+        [
+            ("a hub member", &self.member),
+            ("a hub coordinator", &self.coordinator),
+            ("a complaints handler", &self.handler),
+            ("a commissioner", &self.commissioner),
+            ("a provider responder", &self.provider),
+        ]
+    }
+}
+
 /// Waits until the advocacy service has seen the account made with the advocate role (it
 /// follows the log on its own).
 async fn known_as_advocate(app: &TestApp, account: Uuid) {
@@ -272,14 +285,7 @@ async fn a_case_file_is_seen_only_by_the_advocate_it_is_assigned_to_and_moves_wi
         cast.other_advocate.graphql("mutation($id: ID!) { acceptCase(id: $id) { id } }", json!({ "id": id })).await;
     assert_eq!(error_code(&meddling), Some("NOT_FOUND"), "{meddling}");
 
-    let others = [
-        ("a hub member", &cast.member),
-        ("a coordinator", &cast.coordinator),
-        ("a complaints handler", &cast.handler),
-        ("a commissioner", &cast.commissioner),
-        ("a provider responder", &cast.provider),
-        ("an administrator", &cast.admin),
-    ];
+    let others = cast.neither_advocates_nor_administrators().into_iter().chain([("an administrator", &cast.admin)]);
     for (who, session) in others {
         let response = read_case(session, &id).await;
         assert_eq!(error_code(&response), Some("NOT_FOUND"), "{who} must not read the case file: {response}");
@@ -687,14 +693,7 @@ async fn the_directory_of_advocates_names_each_advocate_by_name_to_advocates_and
 #[tokio::test]
 async fn a_hub_member_or_anyone_else_asking_for_the_directory_of_advocates_is_refused_and_learns_nothing() {
     let cast = cast().await;
-    let others = [
-        ("a hub member", &cast.member),
-        ("a hub coordinator", &cast.coordinator),
-        ("a complaints handler", &cast.handler),
-        ("a commissioner", &cast.commissioner),
-        ("a provider responder", &cast.provider),
-    ];
-    for (who, session) in others {
+    for (who, session) in cast.neither_advocates_nor_administrators() {
         let response = session.graphql(DIRECTORY, json!({})).await;
         assert_eq!(error_code(&response), Some("FORBIDDEN"), "{who}: {response}");
         assert_eq!(response["data"], Value::Null, "{who}: {response}");
