@@ -75,6 +75,7 @@ struct Case {
     closure_reason: Option<String>,
     client_view: Option<String>,
     closed_on: Option<String>,
+    closures: Vec<Closure>,
     reopenings: Vec<Reopening>,
 }
 
@@ -94,6 +95,15 @@ struct CaseConsent {
     recorded_on: String,
 }
 
+/// One closure of the case, with its outcome (a reopened case keeps its earlier closures).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Closure {
+    on: String,
+    outcome: String,
+    reason: String,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 struct Reopening {
@@ -101,12 +111,12 @@ struct Reopening {
     reason: Option<String>,
 }
 
-/// An advocate a case can be handed to.
+/// An advocate a case can be handed to, as the directory of advocates lists them.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 struct Advocate {
     id: String,
-    display_name: Option<String>,
+    display_name: String,
 }
 
 fn state_words(state: &str) -> &'static str {
@@ -277,6 +287,11 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
     let field = |key: &str| value_of(fields, key).trim().to_owned();
     let on = |key: &str| Some(field(key)).filter(|on| !on.is_empty());
     let required = |errors: &mut Errors, key: &str, message: &str| errors.require(key, &field(key), message);
+    let one_of = |errors: &mut Errors, key: &str, choices: &[(&str, &str)], message: &str| {
+        if !choices.iter().any(|(choice, _)| *choice == field(key)) {
+            errors.add(key, message);
+        }
+    };
     let request = match step {
         "accept" => CaseRequest {
             query: "mutation($id: ID!) { acceptCase(id: $id) { id } }",
@@ -293,22 +308,28 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
         }
         "action" => {
             required(&mut errors, "action_kind", "Choose what happened");
+            let action_on = on("action_on").map(|typed| typed_day(&typed));
+            if let Some(None) = action_on {
+                errors.add("action_on", "Enter the date of the action as day, month and year, for example 23/11/2026");
+            }
             CaseRequest {
                 query: "mutation($id: ID!, $i: RecordCaseActionInput!) { recordCaseAction(id: $id, input: $i) { id } }",
-                variables: json!({ "id": id, "i": { "kind": field("action_kind"), "text": value_of(fields, "text") } }),
+                variables: json!({ "id": id, "i": { "kind": field("action_kind"), "text": value_of(fields, "text"),
+                    "on": action_on.flatten() } }),
                 done: "action",
             }
         }
-        "close" => CaseRequest {
-            query: "mutation($id: ID!, $i: CloseCaseInput!) { closeCase(id: $id, input: $i) { id } }",
-            variables: json!({ "id": id, "i": { "outcome": field("outcome"), "reason": field("reason"),
-                "clientView": Some(field("client_view")).filter(|v| !v.is_empty()) } }),
-            done: "closed",
-        },
-        "consent" => {
-            if !SCOPES.iter().any(|(scope, _)| *scope == field("scope")) {
-                errors.add("scope", "Choose what the client agreed you can share");
+        "close" => {
+            one_of(&mut errors, "outcome", &OUTCOMES, "Choose the outcome: whether what the client wanted happened");
+            CaseRequest {
+                query: "mutation($id: ID!, $i: CloseCaseInput!) { closeCase(id: $id, input: $i) { id } }",
+                variables: json!({ "id": id, "i": { "outcome": field("outcome"), "reason": field("reason"),
+                    "clientView": Some(field("client_view")).filter(|v| !v.is_empty()) } }),
+                done: "closed",
             }
+        }
+        "consent" => {
+            one_of(&mut errors, "scope", &SCOPES, "Choose what the client agreed you can share");
             CaseRequest {
                 query: "mutation($id: ID!, $s: ShareScope, $on: String) { recordConsent(id: $id, scope: $s, on: $on) { id } }",
                 variables: json!({ "id": id, "s": field("scope"), "on": on("consent_on") }),
@@ -344,6 +365,24 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
     if errors.is_empty() { Ok(request) } else { Err(errors) }
 }
 
+/// A day as someone typed it, as the API takes it (`2026-11-23`): either the way a date field
+/// sends it, or the way people in the UK write it (`23/11/2026`, `23-11-2026`, `23.11.2026`).
+/// `None` when it is not a real day.
+fn typed_day(typed: &str) -> Option<String> {
+    let typed = typed.trim();
+    if let Ok(day) = typed.parse::<jiff::civil::Date>() {
+        return Some(day.to_string());
+    }
+    let parts: Vec<&str> = typed.split(['/', '-', '.']).map(str::trim).collect();
+    let [day, month, year] = parts[..] else { return None };
+    let number = |text: &str| text.parse::<i16>().ok().filter(|_| text.chars().all(|c| c.is_ascii_digit()));
+    let (day, month, year) = (number(day)?, number(month)?, number(year)?);
+    if year < 1000 {
+        return None;
+    }
+    jiff::civil::Date::new(year, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok().map(|day| day.to_string())
+}
+
 /// The id on the page of the field an API error names, for the form `step` posted (several
 /// forms on the page have a date, so the API's `on` means a different field on each).
 fn page_field(step: &str, api_field: Option<&str>) -> String {
@@ -352,6 +391,7 @@ fn page_field(step: &str, api_field: Option<&str>) -> String {
         ("decline", "reason") => "reason",
         ("action", "kind") => "action_kind",
         ("action", "text") => "text",
+        ("action", "on") => "action_on",
         ("close", "outcome" | "reason" | "client_view") => id.as_str(),
         ("consent", "scope") => "scope",
         ("consent", "on") => "consent_on",
@@ -374,26 +414,62 @@ fn consent_words(consent: Option<&CaseConsent>) -> String {
     }
 }
 
-/// Other advocates to hand a case to, when the API lets the asker list them.
+/// The other advocates to hand a case to, by name, from the directory of advocates; `None`
+/// when it could not be read.
 async fn advocates<B: Backend>(backend: &B, viewer: &heard_api::Viewer) -> Option<Vec<(String, String)>> {
-    let answer =
-        ask(backend, viewer, "{ users(role: ADVOCATE, first: 100) { edges { node { id displayName } } } }", json!({}))
-            .await;
+    let answer = ask(backend, viewer, "{ advocates { id displayName } }", json!({})).await;
     if !answer.errors.is_empty() {
         return None;
     }
     let me = viewer.actor.account.map(|id| id.to_string()).unwrap_or_default();
-    let found = answer.decode::<Connection<Advocate>>("users").unwrap_or_default().nodes();
-    Some(
-        found
-            .into_iter()
-            .filter(|user| user.id != me)
-            .map(|user| {
-                let name = user.display_name.unwrap_or_else(|| user.id.clone());
-                (user.id, name)
-            })
-            .collect(),
-    )
+    let found = answer.decode::<Vec<Advocate>>("advocates").unwrap_or_default();
+    Some(others_by_name(found, &me))
+}
+
+/// The advocates a case can go to: everyone listed but the advocate handing it over.
+fn others_by_name(advocates: Vec<Advocate>, me: &str) -> Vec<(String, String)> {
+    advocates
+        .into_iter()
+        .filter(|advocate| advocate.id != me)
+        .map(|advocate| (advocate.id, advocate.display_name))
+        .collect()
+}
+
+/// One entry of a case's timeline: the day, what happened, and the words under it.
+struct TimelineEntry {
+    on: String,
+    heading: String,
+    text: String,
+}
+
+/// Actions, closures with their outcome and reopenings, in date order (on one day: actions,
+/// then a closure, then a reopening).
+fn timeline(case: &Case) -> Vec<TimelineEntry> {
+    let erased = |text: &Option<String>| text.clone().unwrap_or_else(|| "(erased)".to_owned());
+    let actions = case.actions.iter().map(|action| TimelineEntry {
+        on: action.on.clone(),
+        heading: words(&ACTIONS, &action.kind).to_owned(),
+        text: erased(&action.text),
+    });
+    let closures = case.closures.iter().map(|closure| TimelineEntry {
+        on: closure.on.clone(),
+        heading: format!("Closed. Outcome: {}", words(&OUTCOMES, &closure.outcome).to_lowercase()),
+        text: words(&CLOSURES, &closure.reason).to_owned(),
+    });
+    let reopenings = case.reopenings.iter().map(|reopening| TimelineEntry {
+        on: reopening.on.clone(),
+        heading: "Reopened".to_owned(),
+        text: erased(&reopening.reason),
+    });
+    let mut entries: Vec<TimelineEntry> = actions.chain(closures).chain(reopenings).collect();
+    entries.sort_by(|a, b| a.on.cmp(&b.on));
+    entries
+}
+
+/// The hand-over choices: a first, empty "Choose an advocate" so nobody is chosen in advance,
+/// then the advocates by name.
+fn handover_choices(advocates: &[(String, String)]) -> Vec<(String, String)> {
+    std::iter::once((String::new(), "Choose an advocate".to_owned())).chain(advocates.iter().cloned()).collect()
 }
 
 /// The case file, with the forms its state allows; `values` are what was posted, kept after
@@ -412,7 +488,7 @@ async fn case_page<B: Backend>(
         viewer,
         "query($id: ID!) { case(id: $id) { id pseudonym issue kind referralSource domain state referredOn acceptedOn \
          providerName declineReason actions { on kind text } consent { scope recordedOn } \
-         consentHistory { scope recordedOn } outcome closureReason clientView closedOn reopenings { on reason } } }",
+         consentHistory { scope recordedOn } outcome closureReason clientView closedOn closures { on outcome reason } reopenings { on reason } } }",
         json!({ "id": id }),
     )
     .await;
@@ -461,13 +537,11 @@ async fn case_page<B: Backend>(
             @if let Some(view) = &case.client_view { p { "In the client's words:" } blockquote { p { (view) } } }
         }
         h2 { "Timeline" }
-        @if case.actions.is_empty() && case.reopenings.is_empty() { p { "Nothing recorded yet." } }
+        @let entries = timeline(&case);
+        @if entries.is_empty() { p { "Nothing recorded yet." } }
         ol class="timeline" {
-            @for action in &case.actions {
-                li { strong { (action.on) " · " (words(&ACTIONS, &action.kind)) } p { (action.text.as_deref().unwrap_or("(erased)")) } }
-            }
-            @for reopening in &case.reopenings {
-                li { strong { (reopening.on) " · Reopened" } p { (reopening.reason.as_deref().unwrap_or("(erased)")) } }
+            @for entry in &entries {
+                li { strong { (entry.on) " · " (entry.heading) } p { (entry.text) } }
             }
         }
         @if open {
@@ -475,6 +549,7 @@ async fn case_page<B: Backend>(
             form method="post" action={ "/cases/" (id) "/action" } novalidate {
                 (csrf_field(csrf))
                 (forms::choices(Choices { id: "action_kind", legend: "What happened?", multiple: false, options: options(&ACTIONS), chosen: vec![kept("action_kind")], hint: None }, errors))
+                (forms::input(Input { id: "action_on", label: "When did it happen?", kind: "date", value: &date_or_today("action_on"), hint: Some("Today unless you change it. Not before the case was referred, and not in the future. For example, 23/11/2026."), autocomplete: None }, errors))
                 (forms::textarea("text", "Notes", &kept("text"), Some("Only you can read case notes."), errors))
                 button class="button" type="submit" { "Save to the timeline" }
             }
@@ -508,24 +583,24 @@ async fn case_page<B: Backend>(
             h2 { "Close the case" }
             form method="post" action={ "/cases/" (id) "/close" } novalidate {
                 (csrf_field(csrf))
-                (forms::select("outcome", "Outcome", &options(&OUTCOMES), &kept("outcome"), errors))
+                (forms::choices(Choices { id: "outcome", legend: "Outcome: did what the client wanted happen?", multiple: false, options: options(&OUTCOMES), chosen: vec![kept("outcome")], hint: None }, errors))
                 (forms::select("reason", "Why it is closing", &options(&CLOSURES), &kept("reason"), errors))
                 (forms::textarea("client_view", "The client's own view of the outcome", &kept("client_view"), Some("In their words."), errors))
                 button class="button" type="submit" { "Close the case" }
             }
             details class="handover" open[errors.of("advocate_id").is_some()] {
                 summary { "Hand the case to another advocate" }
-                form method="post" action={ "/cases/" (id) "/assign" } novalidate {
-                    (csrf_field(csrf))
-                    @match &handover {
-                        Some(advocates) if !advocates.is_empty() => {
-                            (forms::select("advocate_id", "Which advocate?", advocates, &kept("advocate_id"), errors))
-                        }
-                        _ => {
-                            (forms::input(Input { id: "advocate_id", label: "The other advocate's account ID", kind: "text", value: &kept("advocate_id"), hint: Some("An administrator can give you it. Once handed over, you no longer see the case."), autocomplete: Some("off") }, errors))
+                @match &handover {
+                    Some(advocates) if !advocates.is_empty() => {
+                        form method="post" action={ "/cases/" (id) "/assign" } novalidate {
+                            (csrf_field(csrf))
+                            (forms::select("advocate_id", "Which advocate?", &handover_choices(advocates), &kept("advocate_id"), errors))
+                            p class="hint" { "Once handed over, you no longer see the case." }
+                            button class="button button--secondary" type="submit" { "Hand over the case" }
                         }
                     }
-                    button class="button button--secondary" type="submit" { "Hand over the case" }
+                    Some(_) => { p { "There is no other advocate to hand the case to yet." } }
+                    None => { p { "The list of advocates could not be read just now. Try again later." } }
                 }
             }
         }
@@ -654,7 +729,70 @@ mod tests {
         assert_eq!(fields(&case_request("decline", "c1", &[]).unwrap_err()), ["reason"]);
         assert_eq!(fields(&case_request("action", "c1", &[]).unwrap_err()), ["action_kind"]);
         assert_eq!(fields(&case_request("assign", "c1", &[]).unwrap_err()), ["advocate_id"]);
+        assert_eq!(fields(&case_request("close", "c1", &posted(&[("reason", "OTHER")])).unwrap_err()), ["outcome"]);
+        assert_eq!(
+            fields(&case_request("close", "c1", &posted(&[("outcome", "SPLENDID")])).unwrap_err()),
+            ["outcome"],
+            "a forged outcome is no outcome"
+        );
         assert!(case_request("nonsense", "c1", &[]).is_err());
+    }
+
+    #[test]
+    fn closing_sends_the_outcome_chosen() {
+        let request =
+            case_request("close", "c1", &posted(&[("outcome", "PARTLY_ACHIEVED"), ("reason", "OTHER")])).unwrap();
+        assert_eq!(request.variables["i"]["outcome"], "PARTLY_ACHIEVED");
+        assert_eq!(request.done, "closed");
+    }
+
+    #[test]
+    fn an_action_is_recorded_on_the_day_given_written_either_way_or_today_when_left_empty() {
+        let action = |on: &str| {
+            case_request("action", "c1", &posted(&[("action_kind", "CALL"), ("text", "Called"), ("action_on", on)]))
+        };
+        assert_eq!(action("").unwrap().variables["i"]["on"], Value::Null, "empty is today, the API's default");
+        assert_eq!(action("2026-03-02").unwrap().variables["i"]["on"], "2026-03-02");
+        assert_eq!(action(" 2/3/2026 ").unwrap().variables["i"]["on"], "2026-03-02", "as people in the UK write it");
+        assert_eq!(action("02.03.2026").unwrap().variables["i"]["on"], "2026-03-02");
+        for nonsense in ["31/2/2026", "3/2026", "yesterday", "2/3/26", "2026-02-31"] {
+            let errors = action(nonsense).unwrap_err();
+            assert_eq!(fields(&errors), ["action_on"], "{nonsense}");
+            assert!(errors.0[0].message.contains("date of the action"), "the message names the field: {nonsense}");
+        }
+    }
+
+    #[test]
+    fn the_hand_over_lists_the_other_advocates_by_name_with_nobody_chosen_in_advance() {
+        let listed = |id: &str, name: &str| Advocate { id: id.to_owned(), display_name: name.to_owned() };
+        let others = others_by_name(vec![listed("a1", "Alex Advocate"), listed("me", "Me"), listed("a2", "Sam")], "me");
+        assert_eq!(others, options(&[("a1", "Alex Advocate"), ("a2", "Sam")]));
+        let choices = handover_choices(&others);
+        assert_eq!(choices[0], (String::new(), "Choose an advocate".to_owned()));
+        assert_eq!(&choices[1..], &others[..]);
+    }
+
+    #[test]
+    fn the_timeline_shows_actions_closures_with_their_outcome_and_reopenings_in_date_order() {
+        let case: Case = serde_json::from_value(json!({
+            "actions": [{ "on": "2026-03-02", "kind": "CALL", "text": "Called the landlord" },
+                        { "on": "2026-03-20", "kind": "NOTE", "text": null }],
+            "closures": [{ "on": "2026-03-10", "outcome": "PARTLY_ACHIEVED", "reason": "ISSUE_RESOLVED" }],
+            "reopenings": [{ "on": "2026-03-10", "reason": "The review did not happen" }],
+        }))
+        .unwrap();
+        let entries: Vec<(String, String, String)> =
+            timeline(&case).into_iter().map(|entry| (entry.on, entry.heading, entry.text)).collect();
+        let entry = |on: &str, heading: &str, text: &str| (on.to_owned(), heading.to_owned(), text.to_owned());
+        assert_eq!(
+            entries,
+            [
+                entry("2026-03-02", "Call", "Called the landlord"),
+                entry("2026-03-10", "Closed. Outcome: partly achieved", "The issue is resolved"),
+                entry("2026-03-10", "Reopened", "The review did not happen"),
+                entry("2026-03-20", "Note", "(erased)"),
+            ]
+        );
     }
 
     #[test]
@@ -675,6 +813,7 @@ mod tests {
         assert_eq!(page_field("withdraw", Some("on")), "withdraw_on");
         assert_eq!(page_field("reopen", Some("on")), "reopen_on");
         assert_eq!(page_field("reopen", Some("reason")), "reopen_reason");
+        assert_eq!(page_field("action", Some("input.on")), "action_on");
         assert_eq!(page_field("close", Some("input.clientView")), "client_view");
         assert_eq!(page_field("assign", Some("advocateId")), "advocate_id");
         assert_eq!(page_field("close", Some("input.on")), "", "a field not on the form goes to the top");

@@ -136,6 +136,7 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_operation_through_
         ("user", "in scope: a colleague in the same hub", user, colleague.clone(), "NANNNNAU"),
         ("user", "out of scope: an account in another hub", user, stranger.clone(), "NNNNNNAU"),
         ("users", "in scope", "{ users { edges { node { id } } } }", json!({}), "FAFFFFAU"),
+        ("advocates", "in scope", "{ advocates { id displayName } }", json!({}), "FFAFFFAU"),
         ("updateUserRoles", "in scope: an account in the same hub", roles_in_arun, colleague.clone(), "FFFFFFAU"),
         ("updateUserRoles", "out of scope: an account in another hub", roles_in_crawley, stranger.clone(), "FFFFFFAU"),
         ("unlockUser", "in scope: an account in the same hub", unlock, colleague, "FFFFFFAU"),

@@ -56,6 +56,19 @@ async fn cast() -> Cast {
     Cast { staff, other_advocate, other_advocate_id, provider }
 }
 
+impl Cast {
+    /// Everyone in the cast who is neither an advocate nor an administrator, by who they are.
+    fn neither_advocates_nor_administrators(&self) -> [(&'static str, &Session); 5] {
+        [
+            ("a hub member", &self.member),
+            ("a hub coordinator", &self.coordinator),
+            ("a complaints handler", &self.handler),
+            ("a commissioner", &self.commissioner),
+            ("a provider responder", &self.provider),
+        ]
+    }
+}
+
 /// Waits until the advocacy service has seen the account made with the advocate role (it
 /// follows the log on its own).
 async fn known_as_advocate(app: &TestApp, account: Uuid) {
@@ -272,14 +285,7 @@ async fn a_case_file_is_seen_only_by_the_advocate_it_is_assigned_to_and_moves_wi
         cast.other_advocate.graphql("mutation($id: ID!) { acceptCase(id: $id) { id } }", json!({ "id": id })).await;
     assert_eq!(error_code(&meddling), Some("NOT_FOUND"), "{meddling}");
 
-    let others = [
-        ("a hub member", &cast.member),
-        ("a coordinator", &cast.coordinator),
-        ("a complaints handler", &cast.handler),
-        ("a commissioner", &cast.commissioner),
-        ("a provider responder", &cast.provider),
-        ("an administrator", &cast.admin),
-    ];
+    let others = cast.neither_advocates_nor_administrators().into_iter().chain([("an administrator", &cast.admin)]);
     for (who, session) in others {
         let response = read_case(session, &id).await;
         assert_eq!(error_code(&response), Some("NOT_FOUND"), "{who} must not read the case file: {response}");
@@ -664,4 +670,192 @@ async fn someone_not_logged_in_cannot_tell_whether_a_case_exists() {
     let made_up = cast.app.graphql(query, json!({ "id": Uuid::new_v4().to_string() })).await;
     assert_eq!(error_code(&real), Some("UNAUTHENTICATED"));
     assert_eq!(real["errors"][0]["message"], made_up["errors"][0]["message"], "{real} vs {made_up}");
+}
+
+const DIRECTORY: &str = "{ advocates { id displayName } }";
+
+#[tokio::test]
+async fn the_directory_of_advocates_names_each_advocate_by_name_to_advocates_and_administrators_only() {
+    let cast = cast().await;
+    let listing = |id: Uuid, name: &str| json!({ "id": id.to_string(), "displayName": name });
+    let everyone =
+        json!([listing(cast.advocate_id, "Test advocate"), listing(cast.other_advocate_id, "Test other.advocate")]);
+    for (who, session) in [("an advocate", &cast.advocate), ("an administrator", &cast.admin)] {
+        let response = session.graphql(DIRECTORY, json!({})).await;
+        assert_eq!(response["data"]["advocates"], everyone, "{who} sees every advocate and nobody else: {response}");
+    }
+    // Nothing personal beyond the name can be asked for.
+    let nosy = cast.advocate.graphql("{ advocates { id displayName email roles } }", json!({})).await;
+    assert!(nosy["errors"][0]["message"].as_str().unwrap().contains("email"), "{nosy}");
+    assert!(!nosy.to_string().contains("@example.org"), "no email leaks: {nosy}");
+}
+
+#[tokio::test]
+async fn a_hub_member_or_anyone_else_asking_for_the_directory_of_advocates_is_refused_and_learns_nothing() {
+    let cast = cast().await;
+    for (who, session) in cast.neither_advocates_nor_administrators() {
+        let response = session.graphql(DIRECTORY, json!({})).await;
+        assert_eq!(error_code(&response), Some("FORBIDDEN"), "{who}: {response}");
+        assert_eq!(response["data"], Value::Null, "{who}: {response}");
+        assert!(!response.to_string().contains("Test advocate"), "{who} learns no name: {response}");
+    }
+    let anonymous = cast.app.graphql(DIRECTORY, json!({})).await;
+    assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"), "{anonymous}");
+    assert!(!anonymous.to_string().contains("Test advocate"), "{anonymous}");
+}
+
+/// A case referred and accepted by `cast.advocate`, referred `days` ago: its id.
+async fn accepted_case(cast: &Cast, days: i64) -> String {
+    let mut input = referral("My landlord wants me out");
+    input["referredOn"] = json!(days_ago(days));
+    let id = refer(&cast.advocate, input).await["id"].as_str().unwrap().to_owned();
+    work(&cast.advocate, "acceptCase(id: $id)", "", json!({ "id": id })).await;
+    id
+}
+
+/// The action form's fields for a call on the day `on`, typed as someone would.
+fn call(on: &str) -> [(&str, &str); 3] {
+    [("action_kind", "CALL"), ("text", "Called the landlord"), ("action_on", on)]
+}
+
+/// A case page's form posted as a browser without JavaScript posts it (the CSRF token in the
+/// form, redirects followed): the status, address and text of the page it lands on.
+async fn post_case_form(
+    cast: &Cast,
+    session: &Session,
+    case: &str,
+    step: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String, String) {
+    let mut form = vec![("csrf_token", session.csrf_token.as_str())];
+    form.extend_from_slice(fields);
+    let response =
+        session.client.post(cast.app.url(&format!("/cases/{case}/{step}"))).form(&form).send().await.unwrap();
+    let (status, url) = (response.status().as_u16(), response.url().to_string());
+    (status, url, response.text().await.unwrap())
+}
+
+/// The case page as `session` gets it.
+async fn case_page(cast: &Cast, session: &Session, case: &str) -> String {
+    let response = session.client.get(cast.app.url(&format!("/cases/{case}"))).send().await.unwrap();
+    assert_eq!(response.status(), 200, "the case page opens");
+    response.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_advocate_hands_a_case_over_by_choosing_the_other_advocate_by_name_from_a_labelled_list() {
+    let cast = cast().await;
+    let id = accepted_case(&cast, 0).await;
+    let page = case_page(&cast, &cast.advocate, &id).await;
+    assert!(page.contains(r#"<label for="advocate_id">Which advocate?</label>"#), "the list is labelled");
+    assert!(page.contains(r#"<select id="advocate_id" name="advocate_id""#), "a plain select works without JavaScript");
+    assert!(page.contains(r#"<option value="" selected>Choose an advocate</option>"#), "nobody is chosen in advance");
+    let other = format!(r#"<option value="{}">Test other.advocate</option>"#, cast.other_advocate_id);
+    assert!(page.contains(&other), "the other advocate is listed by name");
+    assert!(!page.contains(&format!(r#"value="{}""#, cast.advocate_id)), "the advocate handing over is not listed");
+    assert!(!page.contains("account ID"), "nobody types an account id any more");
+
+    let (status, url, page) =
+        post_case_form(&cast, &cast.advocate, &id, "assign", &[("advocate_id", &cast.other_advocate_id.to_string())])
+            .await;
+    assert_eq!(status, 200);
+    assert!(url.ends_with("/cases?done=assigned"), "back to my cases: {url}");
+    assert!(page.contains("Handed over"), "the handover is confirmed");
+    assert_eq!(case_of(&cast.other_advocate, &id).await["advocateId"], cast.other_advocate_id.to_string());
+    assert_eq!(error_code(&read_case(&cast.advocate, &id).await), Some("NOT_FOUND"), "and is no longer theirs");
+}
+
+#[tokio::test]
+async fn a_forged_hand_over_naming_someone_who_is_not_an_advocate_is_refused_beside_the_field_and_changes_nothing() {
+    let cast = cast().await;
+    let member = cast.app.create_user("not.an.advocate@example.org", &[Role::HubMember], &["arun"]).await;
+    let id = accepted_case(&cast, 0).await;
+    let before = event_types(&cast.app, &id).await;
+    for (forged, what) in [(member.to_string(), "a hub member"), (Uuid::new_v4().to_string(), "an unknown account")] {
+        let (status, _, page) = post_case_form(&cast, &cast.advocate, &id, "assign", &[("advocate_id", &forged)]).await;
+        assert_eq!(status, 422, "{what} is refused");
+        assert!(page.contains(r##"<a href="#advocate_id">"##), "the error names the field: {what}");
+        assert!(
+            page.contains("Choose one of the advocates listed; that account is not an advocate"),
+            "the error says what is wrong: {what}"
+        );
+    }
+    assert_eq!(event_types(&cast.app, &id).await, before, "nothing was stored");
+    assert_eq!(case_of(&cast.advocate, &id).await["advocateId"], cast.advocate_id.to_string(), "the case stays put");
+}
+
+#[tokio::test]
+async fn closing_a_case_asks_for_the_outcome_with_none_chosen_and_the_closing_shows_on_the_timeline_with_its_outcome() {
+    let cast = cast().await;
+    let id = accepted_case(&cast, 0).await;
+    let page = case_page(&cast, &cast.advocate, &id).await;
+    assert!(page.contains(r#"name="outcome" type="radio" value="ACHIEVED""#), "the outcomes are choices");
+    assert!(!page.contains(r#"name="outcome" type="radio" value="ACHIEVED" checked"#), "none is chosen in advance");
+    assert!(!page.contains(r#"<select id="outcome""#), "no drop-down with its first answer already chosen");
+
+    let before = event_types(&cast.app, &id).await;
+    let view = ("client_view", "They listened to me");
+    let (status, _, page) =
+        post_case_form(&cast, &cast.advocate, &id, "close", &[("reason", "ISSUE_RESOLVED"), view]).await;
+    assert_eq!(status, 422, "closing without an outcome is refused");
+    assert!(page.contains(r##"<a href="#outcome">Choose the outcome"##), "the error names the field");
+    assert!(!page.contains(r#"type="radio" value="ACHIEVED" checked"#), "and still chooses none");
+    assert!(page.contains("They listened to me"), "what was typed is kept");
+    assert_eq!(event_types(&cast.app, &id).await, before, "nothing was stored");
+
+    let closing = [("outcome", "PARTLY_ACHIEVED"), ("reason", "ISSUE_RESOLVED"), view];
+    let (status, url, page) = post_case_form(&cast, &cast.advocate, &id, "close", &closing).await;
+    assert_eq!(status, 200);
+    assert!(url.ends_with(&format!("/cases/{id}?done=closed")), "{url}");
+    let today = today().to_string();
+    assert!(page.contains(&format!("{today} · Closed. Outcome: partly achieved")), "on the timeline with its outcome");
+    let closures = cast
+        .advocate
+        .graphql("query($id: ID!) { case(id: $id) { closures { on outcome reason } } }", json!({ "id": id }))
+        .await;
+    assert_eq!(
+        closures["data"]["case"]["closures"],
+        json!([{ "on": today, "outcome": "PARTLY_ACHIEVED", "reason": "ISSUE_RESOLVED" }])
+    );
+}
+
+#[tokio::test]
+async fn an_action_is_recorded_on_the_day_it_happened_as_typed_in_the_uk_and_never_before_the_referral_or_in_the_future()
+ {
+    let cast = cast().await;
+    let id = accepted_case(&cast, 10).await;
+    let page = case_page(&cast, &cast.advocate, &id).await;
+    let today = today();
+    assert!(
+        page.contains(&format!(r#"<input id="action_on" name="action_on" type="date" value="{today}""#)),
+        "the day is today unless changed"
+    );
+    let uk = |day: Date| day.strftime("%d/%m/%Y").to_string();
+    let three_days_ago = today.checked_sub(3.days()).unwrap();
+    let before = event_types(&cast.app, &id).await;
+    let refused = [
+        (
+            uk(today.checked_sub(11.days()).unwrap()),
+            format!(
+                "The date of the action cannot be before the case was referred on {}",
+                today.checked_sub(10.days()).unwrap().strftime("%-d %B %Y")
+            ),
+        ),
+        (uk(today.tomorrow().unwrap()), "The date of the action cannot be in the future".to_owned()),
+        ("31/02/2026".to_owned(), "Enter the date of the action as day, month and year".to_owned()),
+    ];
+    for (on, message) in refused {
+        let (status, _, page) = post_case_form(&cast, &cast.advocate, &id, "action", &call(&on)).await;
+        assert_eq!(status, 422, "{on} is refused");
+        assert!(page.contains(r##"<a href="#action_on">"##), "the error names the field: {on}");
+        assert!(page.contains(&message), "{on}: expected {message}");
+    }
+    assert_eq!(event_types(&cast.app, &id).await, before, "nothing was stored");
+
+    let (status, url, page) = post_case_form(&cast, &cast.advocate, &id, "action", &call(&uk(three_days_ago))).await;
+    assert_eq!(status, 200);
+    assert!(url.ends_with(&format!("/cases/{id}?done=action")), "{url}");
+    assert!(page.contains(&format!("{three_days_ago} · Call")), "the timeline shows the day it happened");
+    let actions = case_of(&cast.advocate, &id).await["actions"].clone();
+    assert_eq!(actions[0]["on"], three_days_ago.to_string(), "{actions}");
 }

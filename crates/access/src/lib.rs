@@ -138,6 +138,9 @@ pub enum Action {
     ViewAccount,
     /// List accounts; each one listed is then checked with `ViewAccount`.
     ListAccounts,
+    /// See the directory of advocates (each one's account id and display name, nothing more),
+    /// to hand a case to one of them: advocates and administrators.
+    ListAdvocates,
     CreateAccount,
     /// Change roles and scopes.
     ChangeRoles,
@@ -206,9 +209,10 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 35] = [
         Action::ViewAccount,
         Action::ListAccounts,
+        Action::ListAdvocates,
         Action::CreateAccount,
         Action::ChangeRoles,
         Action::UnlockAccount,
@@ -247,6 +251,7 @@ impl Action {
         match self {
             Action::ViewAccount => "view_account",
             Action::ListAccounts => "list_accounts",
+            Action::ListAdvocates => "list_advocates",
             Action::CreateAccount => "create_account",
             Action::ChangeRoles => "change_roles",
             Action::UnlockAccount => "unlock_account",
@@ -289,6 +294,7 @@ impl Action {
             self,
             Action::ViewAccount
                 | Action::ListAccounts
+                | Action::ListAdvocates
                 | Action::CreateAccount
                 | Action::ChangeRoles
                 | Action::UnlockAccount
@@ -401,6 +407,12 @@ pub fn feedback_reach(actor: &Actor) -> FeedbackReach {
 /// hubs: the people with a duty of care there, its coordinators.
 pub fn takes_safeguarding_for(roles: &BTreeSet<Role>, hubs: &BTreeSet<String>, hub: &str) -> bool {
     roles.contains(&Role::HubCoordinator) && hubs.contains(hub)
+}
+
+/// Whether advocacy cases may be handed to the account with these roles: it holds the advocate
+/// role. The directory of advocates lists exactly these accounts.
+pub fn can_be_handed_cases(roles: &BTreeSet<Role>) -> bool {
+    roles.contains(&Role::Advocate)
 }
 
 /// Counts below this are never shown in a roll-up, so that nobody can be recognised from a
@@ -540,6 +552,8 @@ pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
         }
         (ListAccounts, Resource::System) if actor.has(Role::HubCoordinator) => Decision::Allow,
         (ListAccounts, _) => Decision::deny("only administrators and hub coordinators can list accounts"),
+        (ListAdvocates, Resource::System) if actor.has(Role::Advocate) => Decision::Allow,
+        (ListAdvocates, _) => Decision::deny("only advocates and administrators can see the directory of advocates"),
         (ManageSessions | ManageApiTokens, Resource::OwnedBy { account }) if actor.is(*account) => Decision::Allow,
         (ManageSessions | ManageApiTokens, Resource::OwnedBy { .. }) => {
             Decision::conceal("only administrators can manage another account's sessions and tokens")

@@ -102,6 +102,8 @@ fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
         (ViewAccount, "in scope: their own account", own_account, "AAAAAAAU"),
         (ListAccounts, "in scope", Resource::System, "FAFFFFAU"),
         (ListAccounts, "out of scope", Resource::System, "FAFFFFAU"),
+        (ListAdvocates, "in scope", Resource::System, "FFAFFFAU"),
+        (ListAdvocates, "out of scope: a hub", hub(ARUN), "FFFFFFAU"),
         (CreateAccount, "in scope", Resource::System, "FFFFFFAU"),
         (CreateAccount, "out of scope", Resource::System, "FFFFFFAU"),
         (ChangeRoles, "in scope: an account in the same hub", account_in(ARUN), "FFFFFFAU"),
@@ -316,4 +318,14 @@ fn safeguarding_goes_only_to_a_coordinator_of_the_hub() {
     assert!(!takes_safeguarding_for(&BTreeSet::from([Role::HubCoordinator]), &arun, "crawley"));
     assert!(!takes_safeguarding_for(&BTreeSet::from([Role::HubMember]), &arun, ARUN));
     assert!(!takes_safeguarding_for(&BTreeSet::from([Role::Commissioner]), &BTreeSet::new(), ARUN));
+}
+
+#[test]
+fn cases_are_handed_only_to_accounts_holding_the_advocate_role() {
+    assert!(can_be_handed_cases(&BTreeSet::from([Role::Advocate])));
+    assert!(can_be_handed_cases(&BTreeSet::from([Role::HubMember, Role::Advocate])));
+    for role in Role::ALL.into_iter().filter(|role| *role != Role::Advocate) {
+        assert!(!can_be_handed_cases(&BTreeSet::from([role])), "{role}");
+    }
+    assert!(!can_be_handed_cases(&BTreeSet::new()));
 }

@@ -191,6 +191,15 @@ pub struct CaseReopening {
     pub reason: Option<String>,
 }
 
+/// A case closed, with its outcome: one for every closure, even after the case was reopened.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct CaseClosure {
+    /// `YYYY-MM-DD`.
+    pub on: String,
+    pub outcome: CaseOutcome,
+    pub reason: ClosureReason,
+}
+
 /// A case handed to another advocate (the caller may no longer see it).
 #[derive(SimpleObject, Clone, Debug)]
 pub struct CaseAssignment {
@@ -308,6 +317,19 @@ impl CaseNode {
     }
     async fn closed_on(&self) -> Option<String> {
         self.0.closed_on().map(day)
+    }
+    /// Every closure with its outcome, oldest first (the closure in force is the last, while
+    /// the case is closed).
+    async fn closures(&self) -> Vec<CaseClosure> {
+        self.0
+            .closures
+            .iter()
+            .map(|(closed, _)| CaseClosure {
+                on: day(closed.on),
+                outcome: closed.outcome.into(),
+                reason: closed.reason.into(),
+            })
+            .collect()
     }
     async fn reopenings(&self) -> Vec<CaseReopening> {
         self.0

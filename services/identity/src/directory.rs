@@ -237,8 +237,61 @@ impl State {
         accounts.sort_by_key(|account| (account.created_at_micros, account.id));
         accounts
     }
+
+    /// The directory of advocates: each account holding the advocate role whose person is still
+    /// known (an erased account has no name to choose by), as (id, display name), by name.
+    pub fn advocates_by_name(&self) -> Vec<(Uuid, String)> {
+        let mut advocates: Vec<(Uuid, String)> = self
+            .accounts
+            .values()
+            .filter(|account| heard_access::can_be_handed_cases(&account.roles))
+            .filter_map(|account| Some((account.id, account.display_name.clone()?)))
+            .collect();
+        advocates.sort_by(|(a_id, a_name), (b_id, b_name)| {
+            a_name.to_lowercase().cmp(&b_name.to_lowercase()).then(a_id.cmp(b_id))
+        });
+        advocates
+    }
 }
 
 fn stream_uuid(event: &RecordedEvent) -> Option<Uuid> {
     Uuid::parse_str(event.stream.id()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(id: u128, name: Option<&str>, roles: &[Role]) -> Account {
+        Account {
+            id: Uuid::from_u128(id),
+            display_name: name.map(str::to_owned),
+            email: name.map(|name| format!("{name}@example.org")),
+            password_hash: None,
+            roles: roles.iter().copied().collect(),
+            hubs: BTreeSet::new(),
+            provider: None,
+            must_change_password: false,
+            locked_until_micros: None,
+            created_at_micros: id as i64,
+        }
+    }
+
+    #[test]
+    fn the_directory_of_advocates_names_only_advocates_still_known_in_name_order() {
+        let mut state = State::default();
+        for account in [
+            account(1, Some("zainab"), &[Role::Advocate]),
+            account(2, Some("Alex"), &[Role::Advocate, Role::HubMember]),
+            account(3, Some("Morgan"), &[Role::HubMember]),
+            account(4, None, &[Role::Advocate]),
+            account(5, Some("Admin"), &[Role::Administrator]),
+        ] {
+            state.accounts.insert(account.id, account);
+        }
+        assert_eq!(
+            state.advocates_by_name(),
+            [(Uuid::from_u128(2), "Alex".to_owned()), (Uuid::from_u128(1), "zainab".to_owned())]
+        );
+    }
 }

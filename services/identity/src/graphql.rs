@@ -410,6 +410,17 @@ impl IdentityQuery {
         Ok(paginate(visible, after, before, first, last)?)
     }
 
+    /// The directory of advocates, by name, to hand a case to one of them: advocates and
+    /// administrators only. Each advocate's account id and display name, and nothing more.
+    async fn advocates(&self, ctx: &Context<'_>) -> Result<Vec<AdvocateListing>> {
+        authorize(ctx, Action::ListAdvocates, &Resource::System).await?;
+        let advocates = service(ctx).directory().read(|state| state.advocates_by_name());
+        Ok(advocates
+            .into_iter()
+            .map(|(id, display_name)| AdvocateListing { id: ID(id.to_string()), display_name })
+            .collect())
+    }
+
     /// Hubs and forums, by id.
     async fn hubs(
         &self,
@@ -561,6 +572,14 @@ fn owner_arg(ctx: &Context<'_>, user_id: Option<&ID>) -> Result<Uuid> {
         Some(id) => uuid_arg("userId", id)?,
         None => heard_api::account(ctx)?,
     })
+}
+
+/// One advocate in the directory of advocates: who they are to choose by, and nothing more.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct AdvocateListing {
+    /// The advocate's account id.
+    pub id: ID,
+    pub display_name: String,
 }
 
 /// What `login` returns.

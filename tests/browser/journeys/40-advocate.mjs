@@ -1,10 +1,22 @@
 // 4. Advocate: refer a case, accept it, record the client's consent to share, keep the
-// timeline, close it with the client's view, record that consent was withdrawn, reopen it.
-// Then pass a complaint on for a client, and follow it under "Complaints you passed on".
+// timeline (an action on the day it happened), close it with the outcome (none chosen in
+// advance) and the client's view, record that consent was withdrawn, reopen it, and hand it to
+// another advocate chosen by name. Then pass a complaint on for a client, and follow it under
+// "Complaints you passed on".
 
 import { accessible, check, expect, login } from "../lib.mjs";
 
 export default async function ({ browser, base }) {
+  // An administrator adds a second advocate, for the case to be handed to.
+  const admin = await login(browser, base, "admin");
+  await admin.page.goto(`${base}/admin`);
+  await admin.page.fill("#display_name", "Jo Advocate");
+  await admin.page.fill("#email", "jo.advocate@demo.heard.example");
+  await admin.page.check("input[name=roles][value=ADVOCATE]");
+  await admin.page.getByRole("button", { name: "Add the account" }).click();
+  expect((await admin.page.locator(".secret").count()) === 1, "the second advocate's account is made");
+  await admin.context.close();
+
   const { context, page } = await login(browser, base, "advocate");
   await page.getByRole("link", { name: "My cases", exact: true }).first().click();
   await page.waitForURL(/\/cases$/);
@@ -31,17 +43,25 @@ export default async function ({ browser, base }) {
   expect((await page.locator(".notice").innerText()).includes("Consent recorded"), "the consent is recorded");
   expect((await page.locator(".summary-list").innerText()).includes("Only the services they named"), "the consent in force is in plain words");
   await page.check("input[name=action_kind][value=MEETING]");
+  const today = await page.inputValue("#action_on");
+  expect(/^\d{4}-\d{2}-\d{2}$/.test(today), `the day of the action is today unless changed: ${today}`);
   await page.fill("#text", "Met River at the hub; agreed to ask for a review meeting.");
   await page.getByRole("button", { name: "Save to the timeline" }).click();
-  expect((await page.locator(".timeline").innerText()).includes("agreed to ask for a review"), "the action is on the timeline");
+  const timeline = await page.locator(".timeline").innerText();
+  expect(timeline.includes("agreed to ask for a review"), "the action is on the timeline");
+  expect(timeline.includes(`${today} · Meeting`), "with the day it happened");
   await check(page, "case");
-  await page.selectOption("#outcome", "ACHIEVED");
+  expect((await page.locator("input[name=outcome]:checked").count()) === 0, "no outcome is chosen in advance");
+  await page.getByRole("button", { name: "Close the case" }).click();
+  expect((await page.locator(".error-summary a").getAttribute("href")) === "#outcome", "closing needs the outcome");
+  await page.check("input[name=outcome][value=ACHIEVED]");
   await page.getByRole("button", { name: "Close the case" }).click();
   expect((await page.locator(".error-summary").innerText()).toLowerCase().includes("view"), "instructed advocacy needs the client's own view");
-  await page.selectOption("#outcome", "ACHIEVED");
+  await page.check("input[name=outcome][value=ACHIEVED]");
   await page.fill("#client_view", "I was listened to and the dose stays as it is.");
   await page.getByRole("button", { name: "Close the case" }).click();
   expect((await page.locator("main").innerText()).includes("Closed"), "the case is closed");
+  expect((await page.locator(".timeline").innerText()).includes("Closed. Outcome: achieved"), "the closing is on the timeline with its outcome");
   await check(page, "case-closed");
   // The client withdraws their consent after the case closed.
   await page.getByRole("button", { name: "Record that consent was withdrawn" }).click();
@@ -58,6 +78,17 @@ export default async function ({ browser, base }) {
   expect((await page.locator(".timeline").innerText()).includes("review meeting was cancelled"), "the reopening is on the timeline");
   expect((await page.getByRole("button", { name: "Save to the timeline" }).count()) === 1, "an open case takes actions again");
   await check(page, "case-reopened");
+  // Handed to another advocate, chosen by name; first without choosing anyone.
+  await page.getByText("Hand the case to another advocate").click();
+  expect((await page.inputValue("#advocate_id")) === "", "nobody is chosen in advance");
+  const names = await page.locator("#advocate_id option").allInnerTexts();
+  expect(names.includes("Jo Advocate") && !names.includes("Demo advocate"), `the other advocates by name: ${names}`);
+  await page.getByRole("button", { name: "Hand over the case" }).click();
+  expect((await page.locator(".error-summary a").getAttribute("href")) === "#advocate_id", "handing over needs an advocate");
+  await page.getByLabel("Which advocate?").selectOption({ label: "Jo Advocate" });
+  await page.getByRole("button", { name: "Hand over the case" }).click();
+  await page.waitForURL(/\/cases\?done=assigned/);
+  expect((await page.locator(".notice").innerText()).includes("Handed over"), "the case is with the other advocate");
 
   // A client wants to complain without the service knowing who: the advocate passes it on.
   await page.goto(`${base}/complaints/new`);

@@ -607,6 +607,27 @@ fn on_the_case(case: &Case, on: Date, today: Date) -> Result<(), Rejection> {
     Ok(())
 }
 
+/// A day as people in the UK write it: `3 November 2026`.
+pub fn uk_day(day: Date) -> String {
+    day.strftime("%-d %B %Y").to_string()
+}
+
+/// The day an action happened: not before the referral and not in the future, refused in words
+/// that name the field and the days it must lie between.
+fn action_day(case: &Case, on: Date, today: Date) -> Result<(), Rejection> {
+    if on < case.referred_on {
+        let referred = uk_day(case.referred_on);
+        return Err(invalid(
+            "on",
+            format!("the date of the action cannot be before the case was referred on {referred}"),
+        ));
+    }
+    if on > today {
+        return Err(invalid("on", format!("the date of the action cannot be in the future (after {})", uk_day(today))));
+    }
+    Ok(())
+}
+
 const DECLINED: &str = "this case was declined; refer it again if things have changed";
 
 /// Opens a case, checked against the reference data.
@@ -696,7 +717,8 @@ pub fn decline(case: &Case, by: Uuid, on: Date, why: &str, today: Date) -> Resul
     Ok(Event::Declined(Declined { on, by }, Some(DeclinedPersonal { reason: reason(why)? })))
 }
 
-/// Records what the advocate did: a meeting, an appointment they went to, a letter, a call, a note.
+/// Records what the advocate did (a meeting, an appointment they went to, a letter, a call, a
+/// note) on the day it happened, which may be earlier than the day it is recorded.
 pub fn record_action(
     case: &Case,
     action: Uuid,
@@ -715,7 +737,7 @@ pub fn record_action(
     if case.actions.iter().any(|(recorded, _)| recorded.action == action) {
         return Err(conflict("this action is already recorded"));
     }
-    on_the_case(case, on, today)?;
+    action_day(case, on, today)?;
     let text = required("text", text, MAX_ACTION_CHARS, "write the note in 1–10000 characters")?;
     Ok(Event::ActionRecorded(ActionRecorded { action, on, kind, by }, Some(ActionPersonal { text })))
 }
@@ -799,7 +821,7 @@ pub fn assign(case: &Case, by: Uuid, advocate: Uuid, known_advocates: &BTreeSet<
         return Err(conflict("this case is closed"));
     }
     if !known_advocates.contains(&advocate) {
-        return Err(invalid("advocateId", "choose an advocate"));
+        return Err(invalid("advocateId", "choose one of the advocates listed; that account is not an advocate"));
     }
     if case.advocate == advocate {
         return Err(conflict("this case is already assigned to that advocate"));

@@ -279,18 +279,20 @@ fn dates_on_a_case_cannot_be_before_the_referral_or_in_the_future() {
     assert!(accept(&referred, advocate(), today(), today()).is_ok(), "today is fine");
     assert_eq!(field_of(decline(&referred, advocate(), d("2026-11-01"), "out of area", today())), "on");
     let open = given(active());
+    let action_on =
+        |on: &str| record_action(&open, Uuid::from_u128(11), advocate(), d(on), ActionKind::Note, "n", today());
     assert_eq!(
-        field_of(record_action(
-            &open,
-            Uuid::from_u128(11),
-            advocate(),
-            d("2026-11-24"),
-            ActionKind::Note,
-            "n",
-            today()
-        )),
-        "on"
+        field_and_message_of(action_on("2026-11-24")),
+        ("on".to_owned(), "the date of the action cannot be in the future (after 23 November 2026)".to_owned())
     );
+    assert_eq!(
+        field_and_message_of(action_on("2026-11-01")),
+        (
+            "on".to_owned(),
+            "the date of the action cannot be before the case was referred on 2 November 2026".to_owned()
+        )
+    );
+    assert!(action_on("2026-11-02").is_ok(), "an action on the referral day itself is fine");
     assert_eq!(
         field_of(record_consent(&open, advocate(), d("2026-10-01"), Some(ShareScope::AdvocateOnly), today())),
         "on"
@@ -694,7 +696,7 @@ fn a_case_is_not_assigned_to_its_own_advocate_an_unknown_one_or_when_closed() {
     );
     assert_eq!(
         field_and_message_of(assign(&case, worker(), worker(), &known)),
-        ("advocateId".to_owned(), "choose an advocate".to_owned())
+        ("advocateId".to_owned(), "choose one of the advocates listed; that account is not an advocate".to_owned())
     );
     assert_eq!(conflict_of(assign(&given(closed_case()), worker(), other_advocate(), &known)), "this case is closed");
     assert_eq!(
