@@ -60,6 +60,7 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .merge(shared::routes())
         .merge(reports::routes())
         .merge(account::routes())
+        .fallback(pages::not_found)
         .with_state(backend.clone())
         .layer(axum::middleware::from_fn_with_state(backend, account::password_first::<B>))
 }

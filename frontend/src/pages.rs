@@ -76,6 +76,18 @@ fn task(id: &str, title: &str, what: Option<&str>, button: Option<(&str, &str)>,
     }
 }
 
+/// Any address no page answers: a page that says so, with the way home, in the site's own
+/// layout (for the person as they are, logged in or not).
+pub async fn not_found(Visitor { viewer, csrf }: Visitor) -> Response {
+    let body = html! {
+        h1 { "Page not found" }
+        p { "If you typed the web address, check it is correct." }
+        p { "If you followed a link or a bookmark, the page may have moved, or it may be one you cannot see." }
+        p { a href="/" { "Go to the home page" } }
+    };
+    (StatusCode::NOT_FOUND, page(&viewer, "Page not found", csrf.as_deref(), body)).into_response()
+}
+
 /// `GET /`: a welcome, and the person's tasks once logged in.
 pub async fn home<B: Backend>(State(backend): State<B>, Visitor { viewer, csrf }: Visitor) -> Markup {
     let csrf = csrf.as_deref();

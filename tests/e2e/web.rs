@@ -97,3 +97,20 @@ async fn a_form_posted_by_someone_it_is_not_for_changes_nothing() {
         appended.iter().map(|event| event.stream.category()).filter(|category| *category != "access").collect();
     assert!(changes.is_empty(), "nothing but access records was appended: {changes:?}");
 }
+
+#[tokio::test]
+async fn an_address_no_page_answers_gets_a_page_not_found_with_the_way_home_and_never_repeats_the_address() {
+    let app = spawn_app().await;
+    for path in ["/no-such-page", "/complaints/new/nowhere/else", "/%3Cscript%3Ealert(1)%3C/script%3E"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 404, "{path}");
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"), "{path}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains("<title>Page not found") && page.contains("<h1>Page not found</h1>"), "{page}");
+        assert!(page.contains(r#"<a href="/">Go to the home page</a>"#), "{page}");
+        assert!(!page.contains("script%3E") && !page.contains("<script>alert"), "the address is not repeated: {page}");
+    }
+    let posted = app.post_body("/no-such-form", "application/x-www-form-urlencoded", "a=b").send().await.unwrap();
+    assert_eq!(posted.status(), 404, "a form posted nowhere is not found either");
+    assert_eq!(app.get("/assets/no-such-file.css").await.status(), 404);
+}

@@ -1,10 +1,20 @@
-// The error page again, with JavaScript on, so that axe can check it.
+// The error pages again, with JavaScript on, so that axe can check them; and the page for an
+// address nothing answers.
 
 import { accessible, check, expect } from "../lib.mjs";
 
 export default async function ({ browser, base }) {
   const context = await browser.newContext({ bypassCSP: true });
   const page = await context.newPage();
+  const nowhere = await page.goto(`${base}/no-such-page`);
+  expect(nowhere.status() === 404, "an address nothing answers is not found");
+  expect((await page.locator("h1").innerText()) === "Page not found", "and the page says so");
+  await page.getByRole("link", { name: "Go to the home page" }).focus();
+  await page.keyboard.press("Enter");
+  await page.waitForURL(`${base}/`);
+  expect((await page.locator("h1").innerText()) === "Heard", "the way home works by keyboard");
+  await page.goto(`${base}/no-such-page`);
+  await check(page, "not-found");
   await page.goto(`${base}/login`);
   await page.click("text=Log in >> nth=-1");
   expect(await page.locator(".error-summary").isVisible(), "an empty login shows the error summary");
