@@ -55,7 +55,9 @@ impl<B: Backend> FromRequestParts<B> for SignedIn {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, backend: &B) -> Result<Self, Self::Rejection> {
-        let (viewer, csrf) = signed_in(backend, &parts.headers).ok_or_else(see_login)?;
+        let asked = (parts.method == axum::http::Method::GET).then_some(&parts.uri);
+        let (viewer, csrf) = signed_in(backend, &parts.headers)
+            .ok_or_else(|| asked.map_or_else(see_login, crate::kit::see_login_then))?;
         Ok(SignedIn { viewer, csrf })
     }
 }

@@ -47,6 +47,27 @@ pub(crate) fn see_login() -> Response {
     Redirect::to("/login").into_response()
 }
 
+/// The same, for a page asked for with `GET`: after logging in the person comes back to
+/// `asked` (its path and query), when it is an address on this site.
+pub(crate) fn see_login_then(asked: &axum::http::Uri) -> Response {
+    let back = asked.path_and_query().map(|whole| whole.as_str()).and_then(local_address);
+    match back {
+        Some(back) if back != "/" => Redirect::to(&format!("/login?next={}", urlencode(back))).into_response(),
+        _ => see_login(),
+    }
+}
+
+/// `next` when it is an address on this site (a path from the root), never another site's:
+/// not `//host`, not `/\host`, no scheme, no control characters, and of a sane length.
+pub(crate) fn local_address(next: &str) -> Option<&str> {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control)
+        && next.len() <= 2000;
+    local.then_some(next)
+}
+
 /// The response, never kept by a cache (a page that holds what was typed into a form).
 pub(crate) fn no_store(mut response: Response) -> Response {
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

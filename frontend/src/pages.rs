@@ -6,7 +6,7 @@
 use async_graphql::{Request, Variables};
 use axum::Extension;
 use axum::Form;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use heard_access::Action;
@@ -19,7 +19,7 @@ use crate::Backend;
 use crate::backend::{ask, ask_request, submit};
 use crate::extract::{Fields, PostedForm, SignedIn, Visitor};
 use crate::forms::{self, Choices, Errors, Input, form_page};
-use crate::kit::{Connection, expired, field_id, may, no_store, plain, today, with_cookies};
+use crate::kit::{Connection, expired, field_id, local_address, may, no_store, plain, today, with_cookies};
 use crate::layout::page;
 
 /// A hub or theme as GraphQL names it.
@@ -157,6 +157,21 @@ pub struct LoginForm {
     password: String,
     #[serde(default)]
     login_token: String,
+    /// Where to go after logging in (an address on this site).
+    #[serde(default)]
+    next: String,
+}
+
+/// `GET /login?next=…`: where the person was going.
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginQuery {
+    #[serde(default)]
+    next: String,
+}
+
+/// Where a login sends the person: `next` when it is an address on this site, else home.
+fn after_login(next: &str) -> Redirect {
+    Redirect::to(local_address(next).unwrap_or("/"))
 }
 
 /// The login page, with a fresh visit cookie and its token in the form.
@@ -164,22 +179,25 @@ fn login_response<B: Backend>(
     backend: &B,
     status: StatusCode,
     viewer: &Viewer,
-    email: &str,
+    (email, next): (&str, &str),
     errors: &Errors,
 ) -> Response {
     let (cookie, token) = backend.login_challenge();
-    let mut response = (status, login_page(viewer, email, &token, errors)).into_response();
+    let next = local_address(next).unwrap_or("");
+    let mut response = (status, login_page(viewer, email, next, &token, errors)).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
 }
 
-fn login_page(viewer: &Viewer, email: &str, token: &str, errors: &Errors) -> Markup {
+fn login_page(viewer: &Viewer, email: &str, next: &str, token: &str, errors: &Errors) -> Markup {
     let body = html! {
         h1 { "Log in" }
+        @if !next.is_empty() { p { "Log in to see that page; you will go straight to it." } }
         form method="post" action="/login" novalidate {
             input type="hidden" name="login_token" value=(token);
+            @if !next.is_empty() { input type="hidden" name="next" value=(next); }
             (forms::input(Input { id: "email", label: "Email address", kind: "email", value: email, hint: None, autocomplete: Some("username") }, errors))
             (forms::input(Input { id: "password", label: "Password", kind: "password", value: "", hint: None, autocomplete: Some("current-password") }, errors))
             button class="button" type="submit" { "Log in" }
@@ -189,12 +207,16 @@ fn login_page(viewer: &Viewer, email: &str, token: &str, errors: &Errors) -> Mar
 }
 
 /// `GET /login`.
-pub async fn login_form<B: Backend>(State(backend): State<B>, headers: HeaderMap) -> Response {
+pub async fn login_form<B: Backend>(
+    State(backend): State<B>,
+    headers: HeaderMap,
+    Query(query): Query<LoginQuery>,
+) -> Response {
     let viewer = backend.viewer(&headers);
     if viewer.actor.is_authenticated() {
-        return Redirect::to("/").into_response();
+        return after_login(&query.next).into_response();
     }
-    login_response(&backend, StatusCode::OK, &viewer, "", &Errors::default())
+    login_response(&backend, StatusCode::OK, &viewer, ("", &query.next), &Errors::default())
 }
 
 /// `POST /login`: the `login` mutation; its cookies go back with a redirect home. A form that
@@ -211,7 +233,7 @@ pub async fn login<B: Backend>(
     if !backend.login_form_is_ours(&headers, &form.login_token) {
         let mut errors = Errors::default();
         errors.add("email", "This login form has expired or came from another website. Log in again here.");
-        return login_response(&backend, StatusCode::FORBIDDEN, &viewer, form.email.trim(), &errors);
+        return login_response(&backend, StatusCode::FORBIDDEN, &viewer, (form.email.trim(), &form.next), &errors);
     }
     let mut errors = Errors::default();
     errors.require("email", form.email.trim(), "Enter your email address");
@@ -225,13 +247,13 @@ pub async fn login<B: Backend>(
         }
         let answer = ask_request(&backend, &viewer, request).await;
         if answer.errors.is_empty() {
-            return with_cookies(Redirect::to("/").into_response(), &answer.headers);
+            return with_cookies(after_login(&form.next).into_response(), &answer.headers);
         }
         for (_, _, message) in answer.errors {
             errors.add("email", plain(&message));
         }
     }
-    login_response(&backend, StatusCode::UNPROCESSABLE_ENTITY, &viewer, form.email.trim(), &errors)
+    login_response(&backend, StatusCode::UNPROCESSABLE_ENTITY, &viewer, (form.email.trim(), &form.next), &errors)
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -98,7 +98,7 @@ export default async function ({ browser, base }) {
   await page.waitForURL(/\?done=session-ended$/);
   expect((await page.locator("main").innerText()).includes("not logged in anywhere"), "the session is ended");
   await guess.goto(`${base}/moderation`);
-  await guess.waitForURL(`${base}/login`);
+  await guess.waitForURL(`${base}/login?next=%2Fmoderation`); // sent to log in, and back to moderation after
   await other.close();
 
   // Hubs and providers: an error first, then a new hub.

@@ -170,3 +170,53 @@ async fn a_graphql_login_from_another_sites_page_is_refused() {
     assert_eq!(forged.status(), 403);
     assert!(!sets_session(&forged));
 }
+
+#[tokio::test]
+async fn logging_in_returns_the_person_to_the_page_they_asked_for_and_never_to_another_site() {
+    let app = spawn_app().await;
+    app.create_user("advocate@example.org", &[Role::Advocate], &[]).await;
+    let visitor = browser();
+    let asked = visitor.get(app.url("/cases?show=closed")).send().await.unwrap();
+    assert_eq!(asked.status(), 303, "someone not logged in is sent to log in");
+    assert_eq!(asked.headers()["location"], "/login?next=%2Fcases%3Fshow%3Dclosed", "saying where they were going");
+    let page = visitor.get(app.url("/login?next=%2Fcases%3Fshow%3Dclosed")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(r#"name="next" value="/cases?show=closed""#), "the form carries it: {page}");
+    let start = page.find("name=\"login_token\" value=\"").unwrap() + 26;
+    let token = page[start..start + page[start..].find('"').unwrap()].to_owned();
+    let logged_in = visitor
+        .post(app.url("/login"))
+        .form(&[
+            ("email", "advocate@example.org"),
+            ("password", PASSWORD),
+            ("login_token", &token),
+            ("next", "/cases?show=closed"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(sets_session(&logged_in));
+    assert_eq!(logged_in.headers()["location"], "/cases?show=closed", "back to the page they asked for");
+
+    for elsewhere in
+        ["//evil.example/", "https://evil.example/", "/\\evil.example", "evil.example", "/ok\r\nSet-Cookie: x=y"]
+    {
+        let person = browser();
+        let page =
+            person.get(app.url("/login")).query(&[("next", elsewhere)]).send().await.unwrap().text().await.unwrap();
+        assert!(!page.contains("name=\"next\""), "{elsewhere:?} is not carried: {page}");
+        let token = login_token(&app, &person).await;
+        let response = person
+            .post(app.url("/login"))
+            .form(&[
+                ("email", "advocate@example.org"),
+                ("password", PASSWORD),
+                ("login_token", &token),
+                ("next", elsewhere),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert!(sets_session(&response), "{elsewhere:?}");
+        assert_eq!(response.headers()["location"], "/", "{elsewhere:?} leads home, not away");
+    }
+}
