@@ -167,6 +167,9 @@ pub enum Action {
     FlagSafeguarding,
     /// See a hub's moderation queue, or your own safeguarding queue.
     ViewQueue,
+    /// See and change a hub's gazetteer: the names of people and places its coordinators take
+    /// out before anything leaves the hub. It never leaves the hub either.
+    KeepGazetteer,
     /// Record a forum meeting for a hub.
     RecordMeeting,
     /// Add, rename or merge themes.
@@ -209,7 +212,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 36] = [
         Action::ViewAccount,
         Action::ListAccounts,
         Action::ListAdvocates,
@@ -227,6 +230,7 @@ impl Action {
         Action::ChangeConsent,
         Action::FlagSafeguarding,
         Action::ViewQueue,
+        Action::KeepGazetteer,
         Action::RecordMeeting,
         Action::EditThemes,
         Action::ReferCase,
@@ -266,6 +270,7 @@ impl Action {
             Action::ChangeConsent => "change_consent",
             Action::FlagSafeguarding => "flag_safeguarding",
             Action::ViewQueue => "view_queue",
+            Action::KeepGazetteer => "keep_gazetteer",
             Action::RecordMeeting => "record_meeting",
             Action::EditThemes => "edit_themes",
             Action::ReferCase => "refer_case",
@@ -568,6 +573,8 @@ pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
         (ViewQueue, Resource::Hub { hub }) if in_hub(hub, &[Role::HubCoordinator]) => Decision::Allow,
         (ViewQueue, Resource::System) if actor.has(Role::HubCoordinator) => Decision::Allow,
         (ViewQueue, _) => Decision::deny("only this hub's coordinators can see its queues"),
+        (KeepGazetteer, Resource::Hub { hub }) if in_hub(hub, &[Role::HubCoordinator]) => Decision::Allow,
+        (KeepGazetteer, _) => Decision::deny("only this hub's coordinators keep its names and places"),
         (ModerateFeedback | ChangeConsent | FlagSafeguarding, Resource::Feedback(facts)) => {
             if feedback_view(actor, facts) != Some(FeedbackView::Hub) {
                 return Decision::conceal("this feedback is not shared with you");

@@ -1,5 +1,5 @@
 //! The feedback service's model of the log (`State`): items, meetings, the theme vocabulary,
-//! and what it needs from other services' events through `heard-contracts`: hubs, providers and
+//! each hub's gazetteer, and what it needs from other services' events through `heard-contracts`: hubs, providers and
 //! accounts' roles and hubs (the shared reference fold), and commissioners' answers and
 //! decision links, which move each item's loop. Applying an event notes the items whose search
 //! document it changed ([`State::take_touched`]), so the follower feeds the search index in
@@ -12,6 +12,7 @@ use heard_contracts::{Event as _, commissioning, feedback as contract};
 use heard_eventstore::{Fold, RecordedEvent, SubjectId};
 use uuid::Uuid;
 
+use crate::domain::gazetteer::{GAZETTEER, Gazetteer, GazetteerEntryAdded, GazetteerEntryRemoved, GazetteerName};
 use crate::domain::themes::{THEME, ThemeAdded, ThemeMerged, ThemeRenamed, Vocabulary};
 use crate::domain::*;
 
@@ -32,6 +33,8 @@ pub struct State {
     pub(crate) subjects: HashMap<Uuid, SubjectId>,
     pub meetings: BTreeMap<Uuid, Meeting>,
     pub vocabulary: Vocabulary,
+    /// Each hub's names and places to take out (hub id → its list).
+    pub gazetteers: HashMap<String, Gazetteer>,
     pub import_keys: HashSet<String>,
     /// Hubs, providers and accounts' roles and hubs (never names or emails), from the shared
     /// fold. Themes are this service's own: [`Vocabulary`] folds them for its commands.
@@ -86,6 +89,7 @@ impl State {
                     }
                     FeedbackShared::TYPE => Event::Shared(event.decode()?),
                     FeedbackHeld::TYPE => Event::Held(event.decode()?),
+                    FeedbackReleased::TYPE => Event::Released(event.decode()?),
                     ConsentChanged::TYPE => Event::ConsentChanged(event.decode()?),
                     SafeguardingFlagged::TYPE => Event::SafeguardingFlagged(event.decode()?),
                     FeedbackFedBack::TYPE => Event::FedBack(event.decode()?),
@@ -161,6 +165,19 @@ impl State {
                 let minutes: Option<MinutesPersonal> = event.personal_fields()?;
                 self.meetings.insert(recorded.meeting, Meeting { recorded, minutes: minutes.map(|m| m.minutes) });
             }
+            GAZETTEER => match event.event_type.as_str() {
+                GazetteerEntryAdded::TYPE => {
+                    let added: GazetteerEntryAdded = event.decode()?;
+                    let name: Option<GazetteerName> = event.personal_fields()?;
+                    let list = self.gazetteers.entry(stream_id.to_owned()).or_default();
+                    list.added(&added, name, event.recorded_at_micros);
+                }
+                GazetteerEntryRemoved::TYPE => {
+                    let removed: GazetteerEntryRemoved = event.decode()?;
+                    self.gazetteers.entry(stream_id.to_owned()).or_default().removed(&removed);
+                }
+                _ => {}
+            },
             THEME => match event.event_type.as_str() {
                 ThemeAdded::TYPE => self.vocabulary.added(event.decode::<ThemeAdded>()?),
                 ThemeRenamed::TYPE => self.vocabulary.renamed(stream_id, event.decode::<ThemeRenamed>()?),
