@@ -232,7 +232,6 @@ pub async fn refer<B: Backend>(
 #[derive(Debug, Default, Deserialize)]
 pub struct CaseQuery {
     done: Option<String>,
-    error: Option<String>,
 }
 
 const SCOPES: [(&str, &str); 3] = [
@@ -627,13 +626,12 @@ pub async fn show<B: Backend>(
     State(backend): State<B>,
     Path(id): Path<String>,
     SignedInAs { viewer, csrf, .. }: SignedInAs<Advocates>,
+    flashed: crate::flash::Flashed,
     Query(query): Query<CaseQuery>,
 ) -> Response {
     let csrf = csrf.as_str();
     let mut errors = Errors::default();
-    if let Some(error) = &query.error {
-        errors.add("", error.clone());
-    }
+    flashed.add_error_to(&mut errors);
     let done = query.done.as_deref().and_then(done_words);
     match case_page(&backend, &viewer, csrf, &id, &errors, done, &[]).await {
         Ok(page) => page.into_response(),

@@ -185,6 +185,35 @@ pub(crate) fn today() -> String {
     jiff::Zoned::now().date().to_string()
 }
 
+/// A day as someone typed it: the way a date field sends it (`2026-11-23`) or the way people in
+/// the UK write it (`23/11/2026`, `23-11-2026`, `23.11.2026`). `None` when it is not a real day.
+pub(crate) fn typed_date(typed: &str) -> Option<jiff::civil::Date> {
+    let typed = typed.trim();
+    if let Ok(day) = typed.parse::<jiff::civil::Date>() {
+        return Some(day);
+    }
+    let parts: Vec<&str> = typed.split(['/', '-', '.']).map(str::trim).collect();
+    let [day, month, year] = parts[..] else { return None };
+    let number = |text: &str| {
+        text.parse::<i16>().ok().filter(|_| !text.is_empty() && text.len() <= 4 && text.chars().all(|c| c.is_ascii_digit()))
+    };
+    let (day, month, year) = (number(day)?, number(month)?, number(year)?);
+    if year < 1000 {
+        return None;
+    }
+    jiff::civil::Date::new(year, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok()
+}
+
+/// A day as people write it: `4 December 2026`.
+pub(crate) fn day_words(day: jiff::civil::Date) -> String {
+    day.strftime("%-d %B %Y").to_string()
+}
+
+/// A day from GraphQL (`2026-12-04`) as people write it, or as it came if it is not one.
+pub(crate) fn day_text(text: &str) -> String {
+    text.parse::<jiff::civil::Date>().map(day_words).unwrap_or_else(|_| text.to_owned())
+}
+
 /// Where a search matched in a passage, in characters.
 #[derive(Clone, Copy, Debug, Default, Deserialize)]
 pub(crate) struct Highlight {
@@ -234,6 +263,19 @@ mod tests {
     fn api_messages_lose_their_field_prefix_and_start_with_a_capital() {
         assert_eq!(plain("input.text: write what they said"), "Write what they said");
         assert_eq!(plain("the email or password is not right"), "The email or password is not right");
+    }
+
+    #[test]
+    fn a_day_is_read_either_way_it_is_typed_and_shown_as_people_write_it() {
+        let day = jiff::civil::date(2026, 12, 4);
+        for typed in ["2026-12-04", "4/12/2026", " 04-12-2026 ", "4.12.2026"] {
+            assert_eq!(typed_date(typed), Some(day), "{typed}");
+        }
+        for typed in ["", "30/2/2026", "2026-02-30", "4/12/26", "tomorrow", "4/12/2026/1", "99999999999/1/2026"] {
+            assert_eq!(typed_date(typed), None, "{typed}");
+        }
+        assert_eq!(day_words(day), "4 December 2026");
+        assert_eq!(day_text("2026-12-04"), "4 December 2026");
     }
 
     #[test]

@@ -6,6 +6,9 @@
 //! JavaScript: it posts, the server runs the mutation, and errors come back beside their fields
 //! with a summary at the top (the GOV.UK error-summary pattern, in Heard's own calm style).
 //!
+//! A message for the page after a redirect travels in the session's flash ([`flash`]), which
+//! the server sets and signs; nothing a page says is ever taken from its address.
+//!
 //! Someone whose account still has its one-time password is sent to `/account/password` from
 //! every other page until they choose their own (one layer, [`account::password_first`]).
 //!
@@ -21,6 +24,7 @@ mod complaints;
 mod dashboard;
 mod decisions;
 mod extract;
+mod flash;
 mod forms;
 mod kit;
 mod layout;
@@ -62,5 +66,6 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .merge(account::routes())
         .fallback(pages::not_found)
         .with_state(backend.clone())
-        .layer(axum::middleware::from_fn_with_state(backend, account::password_first::<B>))
+        .layer(axum::middleware::from_fn_with_state(backend.clone(), account::password_first::<B>))
+        .layer(axum::middleware::from_fn_with_state(backend, flash::forget_once_shown::<B>))
 }

@@ -4,8 +4,8 @@
 //! safeguarding queue: disclosures of risk routed to them, shown nowhere else, where they can
 //! record that the person narrowed or withdrew their consent.
 
-use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::Deserialize;
 use serde_json::json;
@@ -13,17 +13,10 @@ use serde_json::json;
 use crate::Backend;
 use crate::backend::ask;
 use crate::extract::{HubCoordinators, PostedForm, SignedInAs};
+use crate::flash::{self, Flash, Flashed};
 use crate::forms::{self, Errors};
-use crate::kit::{Connection, plain, urlencode};
+use crate::kit::{Connection, plain};
 use crate::layout::page;
-
-#[derive(Debug, Default, Deserialize)]
-pub struct ReportBackQuery {
-    done: Option<String>,
-    error: Option<String>,
-    /// The safeguarding item an error is about.
-    item: Option<String>,
-}
 
 /// A feedback item as this page asks for it; `text` is `null` once consent was withdrawn.
 #[derive(Debug, Default, Deserialize)]
@@ -56,7 +49,7 @@ fn answered_words(item: &Item) -> String {
 pub async fn list<B: Backend>(
     State(backend): State<B>,
     SignedInAs { viewer, csrf, .. }: SignedInAs<HubCoordinators>,
-    Query(query): Query<ReportBackQuery>,
+    flashed: Flashed,
 ) -> Response {
     let csrf = csrf.as_str();
     let mut items: Vec<Item> = Vec::new();
@@ -81,13 +74,10 @@ pub async fn list<B: Backend>(
     .await;
     let risks = safeguarding.decode::<Connection<Item>>("safeguardingQueue").unwrap_or_default().nodes();
     let mut errors = Errors::default();
-    if let Some(error) = &query.error {
-        let field = query.item.as_deref().map(|item| format!("consent-{item}")).unwrap_or_default();
-        errors.add(&field, error.clone());
-    }
+    flashed.add_error_to(&mut errors);
     let body = html! {
         (forms::summary(&errors))
-        @if let Some(done) = &query.done { div class="notice" role="status" { p { (done) } } }
+        @if let Some(done) = flashed.notice() { (flash::notice(done)) }
         h1 { "Report back to the hub" }
         p class="lead" { "What commissioners did with what people said. Tell the hub at the next meeting, then record it here." }
         @if items.is_empty() { p { "Nothing is waiting to be reported back." } }
@@ -134,11 +124,11 @@ pub async fn record<B: Backend>(State(backend): State<B>, posted: PostedForm<Rep
     let PostedForm { viewer, form, .. } = posted;
     let answer =
         ask(&backend, &viewer, "mutation($id: ID!) { recordFedBack(id: $id) { id } }", json!({ "id": form.id })).await;
-    let url = match answer.errors.first() {
-        None => format!("/report-back?done={}", urlencode("Recorded: the hub has heard what came of it.")),
-        Some((_, _, message)) => format!("/report-back?error={}", urlencode(&plain(message))),
+    let said = match answer.errors.first() {
+        None => Flash::notice("Recorded: the hub has heard what came of it."),
+        Some((_, _, message)) => Flash::error(plain(message)),
     };
-    Redirect::to(&url).into_response()
+    flash::redirect(&backend, &viewer, "/report-back", said)
 }
 
 /// `POST /report-back/consent`: `changeConsent` on an item in the safeguarding queue.
@@ -146,8 +136,8 @@ pub async fn consent<B: Backend>(State(backend): State<B>, posted: PostedForm) -
     let PostedForm { viewer, form: fields, .. } = posted;
     let id = fields.value("id");
     let error = |message: &str| {
-        let url = format!("/report-back?error={}&item={}#safeguarding", urlencode(message), urlencode(&id));
-        Redirect::to(&url).into_response()
+        let at = format!("consent-{}", uuid::Uuid::parse_str(&id).map(|id| id.to_string()).unwrap_or_default());
+        flash::redirect(&backend, &viewer, "/report-back#safeguarding", Flash::error(message).at(at))
     };
     let Some(consent) = crate::moderation::posted_consent(&fields, &id) else {
         return error("Choose who may see it now");
@@ -161,9 +151,8 @@ pub async fn consent<B: Backend>(State(backend): State<B>, posted: PostedForm) -
     .await;
     match answer.errors.first() {
         None => {
-            let done =
-                urlencode("Consent changed. It stays in your safeguarding queue; every other view obeys it at once.");
-            Redirect::to(&format!("/report-back?done={done}#safeguarding")).into_response()
+            let done = "Consent changed. It stays in your safeguarding queue; every other view obeys it at once.";
+            flash::redirect(&backend, &viewer, "/report-back#safeguarding", Flash::notice(done))
         }
         Some((_, _, message)) => error(&plain(message)),
     }
