@@ -13,6 +13,7 @@ mod feedback;
 mod identity;
 mod import;
 mod loop_state;
+mod moderation;
 mod privacy;
 mod reports;
 mod rights;

@@ -54,6 +54,7 @@ async fn render<B: Backend>(
     typed: &Typed,
     errors: &Errors,
     flashed: &Flashed,
+    status: StatusCode,
 ) -> Response {
     let answer = ask(backend, viewer, "query($h: ID!) { gazetteer(hub: $h) { id name kind } }", json!({ "h": hub })).await;
     if let Some((_, _, message)) = answer.errors.first() {
@@ -105,7 +106,6 @@ async fn render<B: Backend>(
             }
         }
     };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let title = forms::titled(errors, "Names and places to take out");
     no_store((status, page(viewer, &title, Some(csrf), body)).into_response())
 }
@@ -142,14 +142,14 @@ pub async fn list<B: Backend>(
     let (hub, refused) = View::hub_from(&pairs, &ids);
     let mut errors = Errors::default();
     if let Some(message) = refused {
-        errors.add("hub", message);
+        errors.add(if hubs.len() > 1 { "hub" } else { "" }, message);
     }
     flashed.add_error_to(&mut errors);
     if hubs.is_empty() {
         let body = html! { h1 { "Names and places to take out" } p { "You are not a coordinator of any hub yet." } };
         return page(&viewer, "Names and places to take out", Some(&csrf), body).into_response();
     }
-    render(&backend, &viewer, &csrf, &hubs, &hub, &Typed::default(), &errors, &flashed).await
+    render(&backend, &viewer, &csrf, &hubs, &hub, &Typed::default(), &errors, &flashed, StatusCode::OK).await
 }
 
 /// `POST /moderation/gazetteer`: `addGazetteerEntry`; back to the list, or the form again with
@@ -169,7 +169,8 @@ pub async fn add<B: Backend>(State(backend): State<B>, PostedForm { viewer, csrf
         errors.add(&field, plain(message));
     }
     let hubs = coordinated_hubs(&backend, &viewer, Action::KeepGazetteer).await;
-    render(&backend, &viewer, &csrf, &hubs, &hub, &typed, &errors, &Flashed::default()).await
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    render(&backend, &viewer, &csrf, &hubs, &hub, &typed, &errors, &Flashed::default(), status).await
 }
 
 /// `POST /moderation/gazetteer/remove`: `removeGazetteerEntry`; back to the list.

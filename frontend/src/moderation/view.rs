@@ -98,7 +98,8 @@ impl View {
         let mut errors = Errors::default();
         let (hub, hub_error) = View::hub_from(pairs, hubs);
         if let Some(message) = hub_error {
-            errors.add("hub", message);
+            // With one hub there is no list to choose from, so the error is the page's.
+            errors.add(if hubs.len() > 1 { "hub" } else { "" }, message);
         }
         let mut view = View { hub, ..View::default() };
         let mut day = |field: &str, which: &str| match asked(pairs, field) {

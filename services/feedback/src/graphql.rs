@@ -1,7 +1,7 @@
 //! The feedback service's part of the GraphQL schema (a federation subgraph). Every resolver
 //! asks the policy; what an item shows depends on `heard_access::feedback_view`.
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::connection::{Connection, ConnectionNameType, DefaultEdgeName, Edge, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
 use futures::Stream;
 use heard_access::{Action, Actor, Consent, FeedbackView, Resource, feedback_view};
@@ -204,10 +204,10 @@ impl FeedbackItem {
     /// For the hub's coordinators: the passages of the words that would leave the hub which
     /// could identify someone (names and places on the hub's gazetteer, and capitalised words
     /// inside a sentence, UK phone numbers and email addresses), for them to confirm with
-    /// `redactFeedback`. Never applied by themselves.
-    async fn suggested_redactions(&self, ctx: &Context<'_>) -> Result<Vec<SuggestedRedaction>> {
+    /// `redactFeedback`. Never applied by themselves. Anyone else is refused (and gets `null`).
+    async fn suggested_redactions(&self, ctx: &Context<'_>) -> Result<Option<Vec<SuggestedRedaction>>> {
         authorize(ctx, Action::ModerateFeedback, &Resource::Feedback(self.item.facts())).await?;
-        Ok(service(ctx).suggested_redactions(&self.item).into_iter().map(SuggestedRedaction::from).collect())
+        Ok(Some(service(ctx).suggested_redactions(&self.item).into_iter().map(SuggestedRedaction::from).collect()))
     }
     async fn moderation(&self) -> ModerationState {
         match self.item.moderation {
@@ -435,6 +435,19 @@ pub struct QueueTotals {
     pub total_count: i32,
 }
 
+/// A page of a moderation queue: `FeedbackQueueConnection`, a connection of feedback items with
+/// their `totalCount`.
+pub struct QueueName;
+
+impl ConnectionNameType for QueueName {
+    fn type_name<T: async_graphql::OutputType>() -> String {
+        "FeedbackQueueConnection".to_owned()
+    }
+}
+
+/// A page of a moderation queue.
+pub type QueuePage = Connection<String, FeedbackItem, QueueTotals, EmptyFields, QueueName, DefaultEdgeName>;
+
 /// A moderation filter checked against the hub: each bad part refused naming it
 /// (`filter.from`, `filter.theme`, …).
 struct CheckedFilter {
@@ -499,7 +512,7 @@ fn moderation_page(
     order: QueueOrder,
     page: (Option<String>, Option<i32>),
     keep: impl Fn(&Item) -> bool,
-) -> Result<Connection<String, FeedbackItem, QueueTotals>> {
+) -> Result<QueuePage> {
     let filter = CheckedFilter::check(ctx, hub, filter.unwrap_or_default())?;
     let actor = viewer(ctx).actor.clone();
     let mut items: Vec<FeedbackItem> = service(ctx).read(|state| {
@@ -711,12 +724,12 @@ impl FeedbackQuery {
         ctx: &Context<'_>,
         hub: ID,
         filter: Option<ModerationFilter>,
-        #[graphql(default)] order: QueueOrder,
+        order: Option<QueueOrder>,
         after: Option<String>,
         first: Option<i32>,
-    ) -> Result<Connection<String, FeedbackItem, QueueTotals>> {
+    ) -> Result<QueuePage> {
         authorize(ctx, Action::ViewQueue, &Resource::Hub { hub: hub.0.clone() }).await?;
-        moderation_page(ctx, &hub, filter, order, (after, first), |item| {
+        moderation_page(ctx, &hub, filter, order.unwrap_or_default(), (after, first), |item| {
             item.moderation == Moderation::Pending
                 && item.safeguarding.is_none()
                 && item.consent.is_some_and(|c| c > Consent::Hub)
@@ -732,12 +745,12 @@ impl FeedbackQuery {
         ctx: &Context<'_>,
         hub: ID,
         filter: Option<ModerationFilter>,
-        #[graphql(default)] order: QueueOrder,
+        order: Option<QueueOrder>,
         after: Option<String>,
         first: Option<i32>,
-    ) -> Result<Connection<String, FeedbackItem, QueueTotals>> {
+    ) -> Result<QueuePage> {
         authorize(ctx, Action::ViewQueue, &Resource::Hub { hub: hub.0.clone() }).await?;
-        moderation_page(ctx, &hub, filter, order, (after, first), |item| {
+        moderation_page(ctx, &hub, filter, order.unwrap_or_default(), (after, first), |item| {
             item.moderation == Moderation::Held
                 && item.safeguarding.is_none()
                 && item.consent.is_some_and(|c| c > Consent::Hub)

@@ -5,6 +5,7 @@ mod flood;
 mod input;
 mod limits;
 mod login;
+pub(crate) mod messages;
 mod not_found;
 mod reports;
 mod search;
