@@ -3,7 +3,8 @@
 //! used with `--demo`).
 //!
 //! - [`feedback`]: a year of hub meetings and a few hundred feedback items, generated from the
-//!   templates and names in `demo/data/*.toml` (read at start-up, checked by this crate's tests).
+//!   templates and names in `demo/data/*.toml` (read at start-up, checked by this crate's tests);
+//!   each hub's gazetteer starts with the towns `hubs.toml` gives it.
 //! - `casework`: advocacy cases, Bill of Rights complaints and commissioning decisions in every
 //!   state of their lifecycles.
 //! - [`Rng`]: the small deterministic generator the demo and the benchmarks vary their data with.
@@ -23,6 +24,7 @@ use heard_access::Role;
 use heard_advocacy::service::AdvocacyService;
 use heard_commissioning::service::CommissioningService;
 use heard_feedback::FeedbackService;
+use heard_feedback::domain::gazetteer::GazetteerKind;
 use heard_identity::{IdentityService, NewAccount};
 use heard_rights::service::RightsService;
 use uuid::Uuid;
@@ -142,6 +144,17 @@ pub async fn seed(services: Services<'_>) -> anyhow::Result<Vec<(String, String,
             )
             .await
             .map_err(|e| anyhow::anyhow!(e.message()))?;
+    }
+    // Each hub's gazetteer starts with the towns its speakers mention, so the moderation
+    // queue suggests taking them out.
+    for hub in &crate::words::WORDS.hubs {
+        let Some(coordinator) = coordinators.get(&hub.id) else { continue };
+        for town in &hub.towns {
+            feedback
+                .add_to_gazetteer(*coordinator, &hub.id, town, Some(GazetteerKind::Place))
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message()))?;
+        }
     }
     if let Some(commissioner) = first_of.get(&Role::Commissioner)
         && services.commissioning.read(|state| state.decisions.is_empty())

@@ -195,7 +195,9 @@ pub(crate) fn typed_date(typed: &str) -> Option<jiff::civil::Date> {
     let parts: Vec<&str> = typed.split(['/', '-', '.']).map(str::trim).collect();
     let [day, month, year] = parts[..] else { return None };
     let number = |text: &str| {
-        text.parse::<i16>().ok().filter(|_| !text.is_empty() && text.len() <= 4 && text.chars().all(|c| c.is_ascii_digit()))
+        text.parse::<i16>()
+            .ok()
+            .filter(|_| !text.is_empty() && text.len() <= 4 && text.chars().all(|c| c.is_ascii_digit()))
     };
     let (day, month, year) = (number(day)?, number(month)?, number(year)?);
     if year < 1000 {

@@ -279,7 +279,8 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_feedback_operation
         }
     }
     let remove = "mutation($h: ID!, $id: ID!) { removeGazetteerEntry(input: { hub: $h, id: $id }) }";
-    let add_entry = "mutation($h: ID!, $n: String!) { addGazetteerEntry(input: { hub: $h, name: $n, kind: PLACE }) { id } }";
+    let add_entry =
+        "mutation($h: ID!, $n: String!) { addGazetteerEntry(input: { hub: $h, name: $n, kind: PLACE }) { id } }";
     for (hub, column, entry) in &entries {
         let (want, scope) = if *hub == "arun" { ("FAFFFFFU", "in scope") } else { ("FFFFFFFU", "out of scope") };
         let want = want.chars().nth(*column).unwrap();

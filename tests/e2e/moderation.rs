@@ -41,7 +41,10 @@ async fn the_queue_comes_twenty_at_a_time_filtered_by_date_theme_and_meeting_in_
     let hub = hub().await;
     let meeting = hub
         .member
-        .graphql("mutation { recordMeeting(input: { hub: \"arun\", heldOn: \"2026-03-05\", attendance: 12 }) { id } }", json!({}))
+        .graphql(
+            "mutation { recordMeeting(input: { hub: \"arun\", heldOn: \"2026-03-05\", attendance: 12 }) { id } }",
+            json!({}),
+        )
         .await;
     let meeting = meeting["data"]["recordMeeting"]["id"].as_str().unwrap().to_owned();
     let mut logged = Vec::new();
@@ -50,9 +53,7 @@ async fn the_queue_comes_twenty_at_a_time_filtered_by_date_theme_and_meeting_in_
         let at = (n % 9 == 0).then_some(meeting.as_str());
         logged.push((log(&hub, &format!("Point number {n}"), &day(n), theme, at).await, day(n), n));
     }
-    let ask = |filter: Value, order: &str, after: Option<String>| {
-        json!({ "h": "arun", "f": filter, "o": order, "a": after, "n": 20 })
-    };
+    let ask = |filter: Value, order: &str, after: Option<String>| json!({ "h": "arun", "f": filter, "o": order, "a": after, "n": 20 });
     let first = hub.coordinator.graphql(QUEUE, ask(json!({}), "OLDEST_FIRST", None)).await;
     assert_eq!(first["data"]["moderationQueue"]["totalCount"], 45, "{first}");
     assert_eq!(ids(&first, "moderationQueue").len(), 20);
@@ -119,7 +120,10 @@ async fn a_filter_heard_does_not_understand_is_refused_naming_its_part() {
     let hub = hub().await;
     let theirs = hub
         .crawley
-        .graphql("mutation { recordMeeting(input: { hub: \"crawley\", heldOn: \"2026-03-05\", attendance: 3 }) { id } }", json!({}))
+        .graphql(
+            "mutation { recordMeeting(input: { hub: \"crawley\", heldOn: \"2026-03-05\", attendance: 3 }) { id } }",
+            json!({}),
+        )
         .await;
     let theirs = theirs["data"]["recordMeeting"]["id"].as_str().unwrap();
     for (filter, field) in [
@@ -146,7 +150,10 @@ async fn a_held_item_leaves_the_queue_and_waits_under_held_with_its_reason_until
     let held = hub.coordinator.graphql(HELD, json!({ "h": "arun" })).await;
     assert_eq!(held["data"]["heldFeedback"]["totalCount"], 1);
     let node = &held["data"]["heldFeedback"]["edges"][0]["node"];
-    assert_eq!((node["id"].as_str(), node["heldReason"].as_str()), (Some(id.as_str()), Some("Check with the speaker first")));
+    assert_eq!(
+        (node["id"].as_str(), node["heldReason"].as_str()),
+        (Some(id.as_str()), Some("Check with the speaker first"))
+    );
     assert_eq!(node["heldOn"].as_str().map(str::len), Some(10), "the day it was held");
 
     let release = "mutation($id: ID!) { releaseFeedback(id: $id) { moderation heldReason } }";
@@ -171,7 +178,8 @@ async fn another_hubs_coordinator_cannot_see_or_release_held_items_nor_read_the_
     let held = hub.crawley.graphql(HELD, json!({ "h": "arun" })).await;
     assert_eq!(error_code(&held), Some("FORBIDDEN"), "{held}");
     assert!(!held.to_string().contains("Kezia"));
-    let release = hub.crawley.graphql("mutation($id: ID!) { releaseFeedback(id: $id) { id } }", json!({ "id": id })).await;
+    let release =
+        hub.crawley.graphql("mutation($id: ID!) { releaseFeedback(id: $id) { id } }", json!({ "id": id })).await;
     assert_eq!(error_code(&release), Some("NOT_FOUND"), "{release}");
     let gazetteer = hub.crawley.graphql("{ gazetteer(hub: \"arun\") { name } }", json!({})).await;
     assert_eq!(error_code(&gazetteer), Some("FORBIDDEN"), "{gazetteer}");
@@ -216,7 +224,8 @@ async fn suggested_redactions_are_marked_for_the_coordinator_and_applied_only_wh
 
     let text = "Went to the chemist in Bognor and Marnie said ring 07700 900123 or write to help@example.org.";
     let id = log(&hub, text, "2026-03-02", &[], None).await;
-    let query = "query($id: ID!) { feedbackItem(id: $id) { redactedText suggestedRedactions { text start end reason } } }";
+    let query =
+        "query($id: ID!) { feedbackItem(id: $id) { redactedText suggestedRedactions { text start end reason } } }";
     let item = hub.coordinator.graphql(query, json!({ "id": id })).await;
     let found: Vec<(String, String)> = item["data"]["feedbackItem"]["suggestedRedactions"]
         .as_array()
@@ -224,7 +233,8 @@ async fn suggested_redactions_are_marked_for_the_coordinator_and_applied_only_wh
         .iter()
         .map(|s| (s["text"].as_str().unwrap().to_owned(), s["reason"].as_str().unwrap().to_owned()))
         .collect();
-    let expected = [("Bognor", "GAZETTEER"), ("Marnie", "NAME"), ("07700 900123", "PHONE"), ("help@example.org", "EMAIL")];
+    let expected =
+        [("Bognor", "GAZETTEER"), ("Marnie", "NAME"), ("07700 900123", "PHONE"), ("help@example.org", "EMAIL")];
     assert_eq!(found, expected.map(|(t, r)| (t.to_owned(), r.to_owned())));
     assert_eq!(item["data"]["feedbackItem"]["redactedText"], Value::Null, "nothing is taken out by itself");
 
@@ -232,7 +242,10 @@ async fn suggested_redactions_are_marked_for_the_coordinator_and_applied_only_wh
     let mut coordinator = Browser::log_in(&hub.app, "coordinator@example.org").await;
     let page = coordinator.get("/moderation").await;
     for (passage, _) in &expected {
-        assert!(page.body.contains(&format!("name=\"suggested\" type=\"checkbox\" value=\"{passage}\" checked")), "{passage}");
+        assert!(
+            page.body.contains(&format!("name=\"suggested\" type=\"checkbox\" value=\"{passage}\" checked")),
+            "{passage}"
+        );
     }
     assert!(page.body.contains("<mark>Marnie</mark>"), "the suggestions are marked in the words that would be shared");
     let mut fields = form_fields(&page.body, "/moderation/redact", &format!("id=\"item-{id}\""));
@@ -251,8 +264,12 @@ async fn suggested_redactions_are_marked_for_the_coordinator_and_applied_only_wh
     );
     let share = "mutation($id: ID!) { shareFeedback(id: $id) { id } }";
     hub.coordinator.graphql(share, json!({ "id": id })).await;
-    let seen = hub.commissioner.graphql("query($id: ID!) { feedbackItem(id: $id) { text } }", json!({ "id": id })).await;
-    assert_eq!(seen["data"]["feedbackItem"]["text"], after["data"]["feedbackItem"]["redactedText"], "the redacted text is what is shared");
+    let seen =
+        hub.commissioner.graphql("query($id: ID!) { feedbackItem(id: $id) { text } }", json!({ "id": id })).await;
+    assert_eq!(
+        seen["data"]["feedbackItem"]["text"], after["data"]["feedbackItem"]["redactedText"],
+        "the redacted text is what is shared"
+    );
 }
 
 #[tokio::test]
@@ -293,9 +310,14 @@ async fn after_an_action_the_coordinator_is_back_on_the_same_page_and_filters_at
     // Paging keeps the filters: the whole queue, 24 left, is two pages.
     let whole = coordinator.get("/moderation?hub=arun&order=newest").await;
     assert!(whole.body.contains("Page 1 of 2"), "{}", whole.body);
-    assert!(whole.body.contains("href=\"/moderation?hub=arun&amp;order=newest&amp;page=2\" rel=\"next\""), "{}", whole.body);
+    assert!(
+        whole.body.contains("href=\"/moderation?hub=arun&amp;order=newest&amp;page=2\" rel=\"next\""),
+        "{}",
+        whole.body
+    );
     let second = coordinator.get("/moderation?hub=arun&order=newest&page=2").await;
-    let last: Vec<&str> = second.body.split("<h2 id=\"item-").skip(1).map(|rest| rest.split('"').next().unwrap()).collect();
+    let last: Vec<&str> =
+        second.body.split("<h2 id=\"item-").skip(1).map(|rest| rest.split('"').next().unwrap()).collect();
     assert_eq!(last.len(), 4, "24 left, 20 on the first page");
     // Held one by one until the last page holds one item; holding that goes back a page.
     for id in &last[..3] {
@@ -312,7 +334,11 @@ async fn after_an_action_the_coordinator_is_back_on_the_same_page_and_filters_at
     assert!(held_page.body.contains("4 items held") && held_page.body.contains("because: </strong>Check first"));
     let release = form_fields(&held_page.body, "/moderation/release", &format!("id=\"item-{}\"", last[3]));
     let released = coordinator.post("/moderation/release", &release).await;
-    assert!(released.location.as_deref().unwrap().starts_with("/moderation/held?hub=arun#item-"), "{:?}", released.location);
+    assert!(
+        released.location.as_deref().unwrap().starts_with("/moderation/held?hub=arun#item-"),
+        "{:?}",
+        released.location
+    );
     let back = coordinator.follow(&released).await;
     assert!(back.body.contains("Released. It is back in the queue to moderate.") && back.body.contains("3 items held"));
 }
@@ -323,11 +349,16 @@ async fn the_gazetteer_page_adds_and_takes_off_names_and_explains_a_mistake_besi
     let mut coordinator = Browser::log_in(&hub.app, "coordinator@example.org").await;
     let page = coordinator.get("/moderation/gazetteer").await;
     assert!(page.body.contains("Nothing yet."), "{}", page.body);
-    let add = |name: &str, kind: &str| vec![("hub".to_owned(), "arun".to_owned()), ("name".into(), name.into()), ("kind".into(), kind.into())];
+    let add = |name: &str, kind: &str| {
+        vec![("hub".to_owned(), "arun".to_owned()), ("name".into(), name.into()), ("kind".into(), kind.into())]
+    };
     let added = coordinator.post("/moderation/gazetteer", &add("Rustington", "PLACE")).await;
     assert_eq!((added.status, added.location.as_deref()), (303, Some("/moderation/gazetteer?hub=arun")));
     let list = coordinator.follow(&added).await;
-    assert!(list.body.contains("Added to the list.") && list.body.contains("<span class=\"gazetteer-name\">Rustington</span>"));
+    assert!(
+        list.body.contains("Added to the list.")
+            && list.body.contains("<span class=\"gazetteer-name\">Rustington</span>")
+    );
 
     let nameless = coordinator.post("/moderation/gazetteer", &add(" ", "PLACE")).await;
     assert_eq!(nameless.status, 422);
@@ -340,7 +371,8 @@ async fn the_gazetteer_page_adds_and_takes_off_names_and_explains_a_mistake_besi
 
     let entry = hub.coordinator.graphql("{ gazetteer(hub: \"arun\") { id } }", json!({})).await;
     let entry = entry["data"]["gazetteer"][0]["id"].as_str().unwrap().to_owned();
-    let removed = coordinator.post("/moderation/gazetteer/remove", &[("hub".into(), "arun".into()), ("id".into(), entry)]).await;
+    let removed =
+        coordinator.post("/moderation/gazetteer/remove", &[("hub".into(), "arun".into()), ("id".into(), entry)]).await;
     let list = coordinator.follow(&removed).await;
     assert!(list.body.contains("Taken off the list.") && list.body.contains("Nothing yet."));
 }

@@ -166,7 +166,10 @@ pub async fn consent<B: Backend>(State(backend): State<B>, PostedForm { viewer, 
 }
 
 /// `POST /moderation/safeguarding`: `flagSafeguarding`, to the coordinator chosen.
-pub async fn safeguarding<B: Backend>(State(backend): State<B>, PostedForm { viewer, form, .. }: PostedForm) -> Response {
+pub async fn safeguarding<B: Backend>(
+    State(backend): State<B>,
+    PostedForm { viewer, form, .. }: PostedForm,
+) -> Response {
     let posted = posted(&form);
     let coordinator = form.trimmed(&format!("coordinator-{}", posted.id));
     if coordinator.is_empty() {
@@ -205,13 +208,7 @@ mod tests {
 
     #[test]
     fn after_an_action_the_page_and_filters_come_back_at_the_next_item() {
-        let form = fields(&[
-            ("id", ITEM),
-            ("hub", "arun"),
-            ("theme", "housing"),
-            ("page", "2"),
-            ("next", NEXT),
-        ]);
+        let form = fields(&[("id", ITEM), ("hub", "arun"), ("theme", "housing"), ("page", "2"), ("next", NEXT)]);
         let posted = posted(&form);
         let view = posted.view.clone();
         assert_eq!(address(&posted, &view, NEXT), format!("/moderation?hub=arun&theme=housing&page=2#item-{NEXT}"));

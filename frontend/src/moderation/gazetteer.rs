@@ -56,7 +56,8 @@ async fn render<B: Backend>(
     flashed: &Flashed,
     status: StatusCode,
 ) -> Response {
-    let answer = ask(backend, viewer, "query($h: ID!) { gazetteer(hub: $h) { id name kind } }", json!({ "h": hub })).await;
+    let answer =
+        ask(backend, viewer, "query($h: ID!) { gazetteer(hub: $h) { id name kind } }", json!({ "h": hub })).await;
     if let Some((_, _, message)) = answer.errors.first() {
         let body = html! { h1 { "Names and places to take out" } p { (plain(message)) } };
         return (StatusCode::FORBIDDEN, page(viewer, "Names and places to take out", Some(csrf), body)).into_response();
@@ -158,14 +159,17 @@ pub async fn add<B: Backend>(State(backend): State<B>, PostedForm { viewer, csrf
     let hub = form.trimmed("hub");
     let typed = Typed { name: form.value("name"), kind: form.trimmed("kind") };
     let kind = KINDS.iter().find(|(value, _)| *value == typed.kind).map(|(value, _)| *value);
-    let answer = submit(&backend, &viewer, "addGazetteerEntry", "id", json!({ "hub": hub, "name": typed.name, "kind": kind })).await;
+    let answer =
+        submit(&backend, &viewer, "addGazetteerEntry", "id", json!({ "hub": hub, "name": typed.name, "kind": kind }))
+            .await;
     if answer.errors.is_empty() {
         let said = Flash::notice("Added to the list. Heard marks it from now on.");
         return flash::redirect(&backend, &viewer, &address(&hub), said);
     }
     let mut errors = Errors::default();
     for (field, _, message) in &answer.errors {
-        let field = field.as_deref().map(field_id).filter(|field| field == "name" || field == "kind").unwrap_or_default();
+        let field =
+            field.as_deref().map(field_id).filter(|field| field == "name" || field == "kind").unwrap_or_default();
         errors.add(&field, plain(message));
     }
     let hubs = coordinated_hubs(&backend, &viewer, Action::KeepGazetteer).await;

@@ -113,7 +113,11 @@ struct Lists {
 }
 
 /// The hubs whose queues the viewer may see (the policy decides), as (id, name), by name.
-pub(super) async fn coordinated_hubs<B: Backend>(backend: &B, viewer: &Viewer, action: Action) -> Vec<(String, String)> {
+pub(super) async fn coordinated_hubs<B: Backend>(
+    backend: &B,
+    viewer: &Viewer,
+    action: Action,
+) -> Vec<(String, String)> {
     let answer = ask(backend, viewer, "{ me { hubs { id name } } }", json!({})).await;
     let me: Me = answer.decode("me").unwrap_or_default();
     let mut hubs: Vec<(String, String)> = me
@@ -167,9 +171,9 @@ async fn fetch<B: Backend>(backend: &B, viewer: &Viewer, tab: Tab, view: &View) 
         };
         return Err((status, plain(message)));
     }
-    let queues: Queues = answer.read("moderation queues").map_err(|_| {
-        (StatusCode::INTERNAL_SERVER_ERROR, crate::backend::UNDECODABLE.to_owned())
-    })?;
+    let queues: Queues = answer
+        .read("moderation queues")
+        .map_err(|_| (StatusCode::INTERNAL_SERVER_ERROR, crate::backend::UNDECODABLE.to_owned()))?;
     let (this, other) = match tab {
         Tab::ToModerate => (queues.moderation_queue, queues.held_feedback),
         Tab::Held => (queues.held_feedback, queues.moderation_queue),
@@ -345,9 +349,13 @@ fn filter_form(
         options
     };
     let orders = [("oldest".to_owned(), "Oldest first".to_owned()), ("newest".to_owned(), "Newest first".to_owned())];
+    let filter_errors =
+        ["hub", "from", "to", "theme", "meeting", "order"].iter().any(|field| errors.of(field).is_some());
+    let open = view.filtered() || view.newest_first || filter_errors;
     html! {
-        form method="get" action=(tab.path()) class="filters" aria-labelledby="filters-title" {
-            h2 id="filters-title" class="filters-title" { "Show only" }
+        details class="filters" open[open] {
+            summary { span class="filters-title" { "Show only some items, or the newest first" } }
+            form method="get" action=(tab.path()) {
             div class="filter-fields" {
                 @if hubs.len() > 1 {
                     (forms::select("hub", "Hub", hubs, &view.hub, errors))
@@ -365,6 +373,7 @@ fn filter_form(
                 @if view.filtered() || view.newest_first {
                     a href=(View { hub: view.hub.clone(), ..View::default() }.url(tab.path())) { "Show everything" }
                 }
+            }
             }
         }
     }

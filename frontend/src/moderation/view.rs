@@ -226,7 +226,8 @@ impl View {
 
     /// The address of this view at `path` (`/moderation`), every value made safe for it.
     pub fn url(&self, path: &str) -> String {
-        let query: Vec<String> = self.pairs().into_iter().map(|(key, value)| format!("{key}={}", urlencode(&value))).collect();
+        let query: Vec<String> =
+            self.pairs().into_iter().map(|(key, value)| format!("{key}={}", urlencode(&value))).collect();
         format!("{path}?{}", query.join("&"))
     }
 

@@ -575,7 +575,14 @@ impl IdentityService {
     pub fn flash_cookie(&self, session: Uuid, payload: &str) -> String {
         let value = self.inner.secrets.flash_cookie(session, payload);
         let secure = self.inner.config.secure_cookies;
-        crate::cookies::cookie(crate::cookies::FLASH_COOKIE, &value, crate::cookies::FLASH_SECONDS, true, "Strict", secure)
+        crate::cookies::cookie(
+            crate::cookies::FLASH_COOKIE,
+            &value,
+            crate::cookies::FLASH_SECONDS,
+            true,
+            "Strict",
+            secure,
+        )
     }
 
     /// The payload of a flash cookie's `value`, when this server made it for `session`.

@@ -133,7 +133,9 @@ async fn a_message_in_the_address_is_never_shown() {
         assert!(!page.body.contains("0800 000 0000"), "{path} repeats the forged message: {}", page.body);
         assert!(!page.body.contains("There is a problem"), "{path} shows no error: {}", page.body);
     }
-    for path in [format!("/report-back?error={forged}&item=x&done={forged}"), format!("/moderation/held?error={forged}")] {
+    for path in
+        [format!("/report-back?error={forged}&item=x&done={forged}"), format!("/moderation/held?error={forged}")]
+    {
         let page = coordinator.get(&path).await;
         assert_eq!(page.status, 200, "{path}");
         assert!(!page.body.contains("0800 000 0000") && !page.body.contains("There is a problem"), "{path}");
@@ -185,7 +187,10 @@ async fn a_message_is_shown_once_to_the_session_it_was_set_for_and_never_if_alte
 
     // An action that goes wrong: holding without a reason.
     let held = mine
-        .post("/moderation/hold", &[("id".into(), id.clone()), ("hub".into(), "arun".into()), ("reason".into(), " ".into())])
+        .post(
+            "/moderation/hold",
+            &[("id".into(), id.clone()), ("hub".into(), "arun".into()), ("reason".into(), " ".into())],
+        )
         .await;
     assert_eq!(held.status, 303);
     let flash = held.set_cookies.iter().find(|cookie| cookie.starts_with("heard_flash=")).expect("a flash").clone();

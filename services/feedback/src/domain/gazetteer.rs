@@ -109,9 +109,15 @@ mod tests {
     fn given(names: &[&str]) -> Gazetteer {
         let mut list = Gazetteer::default();
         for (index, name) in names.iter().enumerate() {
-            let (added, personal) =
-                add(&list, Uuid::from_u128(index as u128 + 1), "arun", coordinator(), name, Some(GazetteerKind::Person))
-                    .unwrap();
+            let (added, personal) = add(
+                &list,
+                Uuid::from_u128(index as u128 + 1),
+                "arun",
+                coordinator(),
+                name,
+                Some(GazetteerKind::Person),
+            )
+            .unwrap();
             list.added(&added, Some(personal), 0);
         }
         list
@@ -126,9 +132,15 @@ mod tests {
 
     #[test]
     fn a_name_is_added_trimmed_with_its_spaces_made_single() {
-        let (added, personal) =
-            add(&given(&[]), Uuid::from_u128(9), "arun", coordinator(), "  Three   Bridges ", Some(GazetteerKind::Place))
-                .unwrap();
+        let (added, personal) = add(
+            &given(&[]),
+            Uuid::from_u128(9),
+            "arun",
+            coordinator(),
+            "  Three   Bridges ",
+            Some(GazetteerKind::Place),
+        )
+        .unwrap();
         assert_eq!(personal.name, "Three Bridges");
         assert_eq!((added.hub.as_str(), added.kind, added.entry), ("arun", GazetteerKind::Place, Uuid::from_u128(9)));
     }

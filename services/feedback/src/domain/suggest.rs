@@ -213,14 +213,35 @@ fn phone_at(text: &str, start: usize) -> Option<usize> {
 /// Words that open many sentences: when a sentence opens with one of them followed by
 /// capitalised words (`The Hope Centre`), the opener is not part of the name.
 const OPENERS: &[&str] = &[
-    "a", "an", "and", "at", "but", "for", "from", "he", "her", "his", "if", "in", "it", "my", "on", "our", "she",
-    "so", "that", "the", "their", "then", "there", "they", "this", "to", "we", "when", "with", "you", "your",
+    "a", "an", "and", "at", "but", "for", "from", "he", "her", "his", "if", "in", "it", "my", "on", "our", "she", "so",
+    "that", "the", "their", "then", "there", "they", "this", "to", "we", "when", "with", "you", "your",
 ];
 
 /// Capitalised words that name no one.
 const COMMON: &[&str] = &[
-    "i", "i'm", "i've", "i'd", "i'll", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "i",
+    "i'm",
+    "i've",
+    "i'd",
+    "i'll",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
     "december",
 ];
 
@@ -249,7 +270,8 @@ fn words(text: &str) -> Vec<Word> {
         let mut next = index + 1;
         while next < chars.len() {
             let c = chars[next].1;
-            let joins = matches!(c, '\'' | '\u{2019}' | '-') && chars.get(next + 1).is_some_and(|(_, c)| c.is_alphabetic());
+            let joins =
+                matches!(c, '\'' | '\u{2019}' | '-') && chars.get(next + 1).is_some_and(|(_, c)| c.is_alphabetic());
             if c.is_alphabetic() {
                 last = next;
                 next += 1;
@@ -372,7 +394,9 @@ mod tests {
 
     #[test]
     fn uk_mobile_numbers_are_found_written_every_usual_way() {
-        for number in ["07700 900123", "07700900123", "+44 7700 900123", "+447700900123", "+44 (0)7700 900123", "07700-900-123"] {
+        for number in
+            ["07700 900123", "07700900123", "+44 7700 900123", "+447700900123", "+44 (0)7700 900123", "07700-900-123"]
+        {
             let text = format!("ring me on {number} after six");
             assert_eq!(found(&text), [(number.to_owned(), Reason::Phone)], "{text}");
         }
@@ -396,7 +420,10 @@ mod tests {
 
     #[test]
     fn email_addresses_are_found_and_their_full_stop_is_not_taken() {
-        assert_eq!(found("write to jo.smith+hub@example.org."), [("jo.smith+hub@example.org".to_owned(), Reason::Email)]);
+        assert_eq!(
+            found("write to jo.smith+hub@example.org."),
+            [("jo.smith+hub@example.org".to_owned(), Reason::Email)]
+        );
         assert_eq!(found("or Jo@Example.co.uk today"), [("Jo@Example.co.uk".to_owned(), Reason::Email)]);
         assert!(found("meet @ the hub, or at me@home").is_empty(), "an @ alone is no address");
     }
@@ -406,7 +433,10 @@ mod tests {
         assert_eq!(suggest("Down in bognor by the pier", &["Bognor"])[0].reason, Reason::Gazetteer);
         assert_eq!(passages("Down in bognor by the pier", &["Bognor"]), ["bognor"]);
         assert!(passages("Bognorians are fine", &["Bognor"]).is_empty(), "never part of a word");
-        assert_eq!(passages("Three  Bridges again, three bridges", &["Three Bridges"]), ["Three  Bridges", "three bridges"]);
+        assert_eq!(
+            passages("Three  Bridges again, three bridges", &["Three Bridges"]),
+            ["Three  Bridges", "three bridges"]
+        );
     }
 
     #[test]
@@ -445,7 +475,20 @@ mod tests {
 
     #[test]
     fn odd_text_never_trips_the_detector() {
-        for text in ["+44", "(", "(0", "0", "@", "a@", "@b.cd", "é@ü.de", "İstanbul İ", "👍 Zoë 👍 +44 (0)", "x\u{301}Y Z", "Ⅻ Ⅻ"] {
+        for text in [
+            "+44",
+            "(",
+            "(0",
+            "0",
+            "@",
+            "a@",
+            "@b.cd",
+            "é@ü.de",
+            "İstanbul İ",
+            "👍 Zoë 👍 +44 (0)",
+            "x\u{301}Y Z",
+            "Ⅻ Ⅻ",
+        ] {
             for suggestion in suggest(text, &["İ", "ü", "👍"]) {
                 let chars: Vec<char> = text.chars().collect();
                 let marked: String = chars[suggestion.start..suggestion.end].iter().collect();
