@@ -17,6 +17,7 @@ mod privacy;
 mod reports;
 mod rights;
 mod schema;
+mod search;
 mod server;
 mod tidy;
 mod web;

@@ -367,7 +367,9 @@ fn search_request(ctx: &Context<'_>, query: String, filter: Option<FeedbackFilte
         return Err(ApiError::bad_input("filter.hub", "there is no such hub; see the `hubs` query").into());
     }
     if !provider_known {
-        return Err(ApiError::bad_input("filter.provider", "there is no such provider; see the `providers` query").into());
+        return Err(
+            ApiError::bad_input("filter.provider", "there is no such provider; see the `providers` query").into()
+        );
     }
     let theme = match &filter.theme {
         Some(theme) => service(ctx)
@@ -515,7 +517,17 @@ struct CsvRow {
 /// The rows as CSV, every cell through `heard_api::spreadsheet::escape_cell`.
 fn to_csv(rows: &[CsvRow]) -> std::result::Result<String, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(["id", "said on", "hub", "themes", "how it was heard", "provider", "consent", "where it stands", "words"])?;
+    writer.write_record([
+        "id",
+        "said on",
+        "hub",
+        "themes",
+        "how it was heard",
+        "provider",
+        "consent",
+        "where it stands",
+        "words",
+    ])?;
     for row in rows {
         let cells = [
             &row.id,
@@ -725,7 +737,12 @@ impl FeedbackQuery {
                     CsvRow {
                         id: item.logged.item.to_string(),
                         said_on: item.logged.said_on.clone(),
-                        hub: state.reference.hubs.get(&item.logged.hub).cloned().unwrap_or_else(|| item.logged.hub.clone()),
+                        hub: state
+                            .reference
+                            .hubs
+                            .get(&item.logged.hub)
+                            .cloned()
+                            .unwrap_or_else(|| item.logged.hub.clone()),
                         themes: themes.join("; "),
                         channel: channel_words(item.logged.channel).to_owned(),
                         provider: item

@@ -331,7 +331,14 @@ impl SearchIndex {
             let mut collector = FacetCollector::for_field("facets");
             collector.add_facet(format!("/{dimension}").as_str());
             let counts = searcher.search(&without_it, &collector)?;
-            facets.extend(counted(&counts, &[dimension]));
+            let mut values = counted(&counts, &[dimension]);
+            // The chosen value is always answered, even when nothing matches it now.
+            if let Some(chosen) = request.filter_of(dimension)
+                && !values.iter().any(|(_, value, _)| value == chosen)
+            {
+                values.push((dimension.to_owned(), chosen.to_owned(), 0));
+            }
+            facets.extend(values);
         }
         facets.sort_by_key(|(dimension, _, _)| DIMENSIONS.iter().position(|d| d == dimension));
 
@@ -340,7 +347,9 @@ impl SearchIndex {
             if understood.marked.is_empty() {
                 return Box::new(EmptyQuery);
             }
-            Box::new(BooleanQuery::new(understood.marked.iter().map(|word| (Occur::Should, term_query(field, word))).collect()))
+            Box::new(BooleanQuery::new(
+                understood.marked.iter().map(|word| (Occur::Should, term_query(field, word))).collect(),
+            ))
         };
         let generator = |field: Field| {
             SnippetGenerator::create(&searcher, &*marking(field), field).map(|mut generator| {
@@ -420,9 +429,13 @@ impl SearchIndex {
     ) -> BooleanQuery {
         let f = self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, self.visible(reach, text))];
-        for (dimension, field) in
-            [("hub", f.hub), ("theme", f.theme), ("provider", f.provider), ("channel", f.channel), ("loop", f.loop_state)]
-        {
+        for (dimension, field) in [
+            ("hub", f.hub),
+            ("theme", f.theme),
+            ("provider", f.provider),
+            ("channel", f.channel),
+            ("loop", f.loop_state),
+        ] {
             if except == Some(dimension) {
                 continue;
             }
@@ -805,10 +818,12 @@ mod tests {
             item: Uuid::from_u128(n),
             hub: hub.to_owned(),
             meeting: None,
-            channel: if n % 2 == 0 { Channel::DropIn } else { Channel::Forum },
+            channel: if n.is_multiple_of(2) { Channel::DropIn } else { Channel::Forum },
             about: None,
             provider: Some("community-pharmacies".to_owned()),
-            themes: std::collections::BTreeSet::from([if n % 3 == 0 { "staff" } else { "opening-hours" }.to_owned()]),
+            themes: std::collections::BTreeSet::from([
+                if n.is_multiple_of(3) { "staff" } else { "opening-hours" }.to_owned()
+            ]),
             speaker: SpeakerKind::Anonymous,
             consent: shared.map_or(Consent::Hub, |(consent, _)| consent),
             said_on: said_on.to_owned(),
@@ -915,7 +930,11 @@ mod tests {
             roles: std::collections::BTreeSet::from([heard_access::Role::Commissioner]),
             ..Actor::default()
         };
-        for (who, actor) in [("anonymous", Actor::anonymous()), ("crawley", member_of("crawley")), ("commissioner", commissioner.clone())] {
+        for (who, actor) in [
+            ("anonymous", Actor::anonymous()),
+            ("crawley", member_of("crawley")),
+            ("commissioner", commissioner.clone()),
+        ] {
             for misspelt in ["quartermane", "delphene", "delphin", "quatermaine"] {
                 let found = search(&fixture, &actor, misspelt);
                 assert_eq!(found.total, 0, "{who}: {misspelt}");
@@ -939,12 +958,8 @@ mod tests {
             item(2, "crawley", "The clinic closes early", "2026-11-02", Some((Consent::Public, None))),
             item(3, "crawley", "The clinic was shut", "2026-11-03", Some((Consent::Public, None))),
         ]);
-        let request = SearchRequest {
-            text: "clinic".into(),
-            hub: Some("crawley".into()),
-            limit: 20,
-            ..SearchRequest::default()
-        };
+        let request =
+            SearchRequest { text: "clinic".into(), hub: Some("crawley".into()), limit: 20, ..SearchRequest::default() };
         let found = fixture.index.search(&Actor::anonymous(), &request).unwrap();
         assert_eq!(found.total, 2);
         let hubs: Vec<(String, u64)> =
