@@ -35,7 +35,10 @@ async fn each_page_refuses_the_roles_it_is_not_for_and_shows_them_none_of_its_co
             ],
         ),
         ("provider", &["/dashboard", "/shared", "/report-back", "/cases", "/admin", "/moderation"]),
-        ("admin", &["/dashboard", "/shared", "/decisions/new", "/cases", "/report-back"]),
+        (
+            "admin",
+            &["/dashboard", "/shared", "/decisions/new", "/cases", "/report-back", "/search", "/search/download"],
+        ),
         ("commissioner", &["/admin", "/admin/hubs", "/cases", "/moderation", "/report-back"]),
     ];
     for (account, paths) in refused {
