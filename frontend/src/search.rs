@@ -507,9 +507,11 @@ fn consent_words(consent: &str) -> &'static str {
 pub async fn item<B: Backend>(
     State(backend): State<B>,
     Visitor { viewer, csrf }: Visitor,
-    Path(id): Path<String>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
+    // An address that is no id at all (`/feedback/%FF`) is not found, like any other.
+    let Ok(Path(id)) = id else { return crate::pages::not_found(Visitor { viewer, csrf }).await };
     let answer = ask(
         &backend,
         &viewer,

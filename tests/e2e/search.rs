@@ -203,9 +203,11 @@ async fn a_result_opens_its_item_and_an_item_you_may_not_see_is_not_found_like_a
         assert!(not_found(&hidden) && !hidden.contains("hatch"), "{who} sees nothing of it: {hidden}");
         assert_eq!(hidden, missing, "{who}: a hidden item and a missing one answer alike");
     }
-    let (status, body) = page(&p.crawley, &p.app, "/feedback/not-an-id").await;
-    assert_eq!(status, 404);
-    assert!(not_found(&body));
+    for nonsense in ["/feedback/not-an-id", "/feedback/%FF", "/feedback/%00"] {
+        let (status, body) = page(&p.crawley, &p.app, nonsense).await;
+        assert_eq!(status, 404, "{nonsense}");
+        assert!(not_found(&body), "{nonsense}: {body}");
+    }
     let anonymous = reqwest::Client::new();
     let response = anonymous.get(p.app.url(&format!("/feedback/{id}"))).send().await.unwrap();
     assert_eq!(response.status(), 404, "someone not logged in sees only what is public");
