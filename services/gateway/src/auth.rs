@@ -243,8 +243,11 @@ pub async fn graphql_ws(
     let schema = state.schema.clone();
     let upgrade = upgrade.max_message_size(state.edge.max_body_bytes).max_frame_size(state.edge.max_body_bytes);
     upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| async move {
-        // Who the connection turned out to be, once `connection_init` has said.
+        // Who the connection turned out to be, once `connection_init` has said: waited on to
+        // close the socket, and checked again before every message goes out.
         let (accepted, who) = tokio::sync::oneshot::channel::<Viewer>();
+        let known = std::sync::Arc::new(std::sync::OnceLock::<Viewer>::new());
+        let known_at_init = known.clone();
         let watcher = identity.clone();
         let (mut to_client, from_client) = socket.split();
         // The GraphQL side writes into a channel; this task forwards it, and can still close
@@ -263,6 +266,7 @@ pub async fn graphql_ws(
                         .ok_or_else(|| async_graphql::Error::new("this API token is not valid or has been revoked"))?,
                     None => cookie_viewer.unwrap_or_default(),
                 };
+                let _ = known_at_init.set(viewer.clone());
                 let _ = accepted.send(viewer.clone());
                 let mut data = Data::default();
                 data.insert(viewer);
@@ -276,16 +280,28 @@ pub async fn graphql_ws(
             }
         };
         let ended = {
+            // Forwards what GraphQL sends, until it stops or the viewer's credentials end: a
+            // message made after that is never sent, however the tasks were scheduled.
             let forward = async {
                 while let Some(message) = queued.next().await {
+                    if known.get().is_some_and(|viewer| !watcher.still_valid(viewer)) {
+                        return true;
+                    }
                     if to_client.send(message).await.is_err() {
                         break;
                     }
                 }
+                false
+            };
+            // Once GraphQL stops, its side of the channel closes and `forward` sends what is left.
+            let serve = async {
+                serve.await;
+                std::future::pending::<()>().await;
             };
             tokio::select! {
-                _ = futures::future::join(serve, forward) => false,
+                ended = forward => ended,
                 () = credentials_end => true,
+                () = serve => false,
             }
         };
         if ended {
