@@ -20,11 +20,17 @@ pub(crate) const KEPT_FOR: Duration = Duration::from_secs(10 * 60);
 /// The most secrets kept at once; beyond it the oldest go first.
 pub(crate) const MAX_KEPT: usize = 1_000;
 
-/// Secrets waiting for the one page view that shows them, by session and slot (what the
-/// secret is for, such as `account-<id>`).
+/// Which secret: the session that made it, and its slot (what it is for, such as
+/// `account-<id>`).
+type Key = (Uuid, String);
+
+/// A secret, and when it was kept.
+type Kept = (Instant, String);
+
+/// Secrets waiting for the one page view that shows them.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ShownOnce {
-    kept: Arc<Mutex<HashMap<(Uuid, String), (Instant, String)>>>,
+    kept: Arc<Mutex<HashMap<Key, Kept>>>,
 }
 
 impl ShownOnce {
