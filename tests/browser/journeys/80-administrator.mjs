@@ -191,4 +191,23 @@ export default async function ({ browser, base }) {
   await page.waitForURL(/\?done=provider-added/);
   expect((await page.locator("table").nth(1).innerText()).includes("Bognor community pharmacy"), "the new provider is listed");
   await context.close();
+
+  // Home pages count what waits for each person, each count a link to where the work is.
+  for (const [account, pattern, href, name] of [
+    ["coordinator.arun", /^(No items|1 item|\d+ items|\d+ or more items) to moderate$/, /\/moderation\?hub=arun$/, "Moderation"],
+    ["commissioner", /^(No shared items|1 shared item|\d+ shared items) to acknowledge$/, /\/shared$/, "Shared feedback"],
+    ["complaints", /^(No open complaints|1 open complaint|\d+ open complaints|\d+ or more open complaints)$/, /\/complaints$/, "Complaints"],
+    ["advocate", /^(No open cases|1 open case|\d+ open cases|\d+ or more open cases)$/, /\/cases$/, "My cases"],
+  ]) {
+    const someone = await login(browser, base, account);
+    const first = someone.page.locator("section.waiting a").first();
+    const words = await first.innerText();
+    expect(pattern.test(words), `${account}'s home says what waits: ${words}`);
+    await check(someone.page, `home-${account.split(".")[0]}`);
+    await first.click();
+    await someone.page.waitForURL(href);
+    const marked = await current(someone.page);
+    expect(JSON.stringify(marked) === JSON.stringify([name]), `the count leads to ${name}, marked in the menu: ${marked}`);
+    await someone.context.close();
+  }
 }
