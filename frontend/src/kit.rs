@@ -42,6 +42,14 @@ pub(crate) fn expired() -> Response {
     (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.").into_response()
 }
 
+/// The answer to a form that did what it asked: `303 See Other` to the page that shows the
+/// result, which the browser opens with `GET` (post/redirect/get), so refreshing it or going
+/// back never sends the form again. `to` is an address on this site, never one from the
+/// request.
+pub(crate) fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
 /// The answer to someone not logged in who asked for a page that needs it.
 pub(crate) fn see_login() -> Response {
     Redirect::to("/login").into_response()

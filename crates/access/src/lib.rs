@@ -146,6 +146,11 @@ pub enum Action {
     ChangeRoles,
     /// Lift a lockout after failed logins.
     UnlockAccount,
+    /// Deactivate an account (its sessions and API tokens end at once, and it cannot log in)
+    /// or reactivate it.
+    DeactivateAccount,
+    /// Give an account a new one-time password, which the person changes at their next login.
+    ResetPassword,
     /// See or end an account's sessions.
     ManageSessions,
     /// See, create or revoke an account's API tokens.
@@ -209,13 +214,15 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 37] = [
         Action::ViewAccount,
         Action::ListAccounts,
         Action::ListAdvocates,
         Action::CreateAccount,
         Action::ChangeRoles,
         Action::UnlockAccount,
+        Action::DeactivateAccount,
+        Action::ResetPassword,
         Action::ManageSessions,
         Action::ManageApiTokens,
         Action::ViewAccessLog,
@@ -255,6 +262,8 @@ impl Action {
             Action::CreateAccount => "create_account",
             Action::ChangeRoles => "change_roles",
             Action::UnlockAccount => "unlock_account",
+            Action::DeactivateAccount => "deactivate_account",
+            Action::ResetPassword => "reset_password",
             Action::ManageSessions => "manage_sessions",
             Action::ManageApiTokens => "manage_api_tokens",
             Action::ViewAccessLog => "view_access_log",
@@ -298,6 +307,8 @@ impl Action {
                 | Action::CreateAccount
                 | Action::ChangeRoles
                 | Action::UnlockAccount
+                | Action::DeactivateAccount
+                | Action::ResetPassword
                 | Action::ManageSessions
                 | Action::ManageApiTokens
                 | Action::ViewAccessLog
@@ -558,7 +569,9 @@ pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
         (ManageSessions | ManageApiTokens, Resource::OwnedBy { .. }) => {
             Decision::conceal("only administrators can manage another account's sessions and tokens")
         }
-        (CreateAccount | ChangeRoles | UnlockAccount, _) => Decision::deny("only administrators can manage accounts"),
+        (CreateAccount | ChangeRoles | UnlockAccount | DeactivateAccount | ResetPassword, _) => {
+            Decision::deny("only administrators can manage accounts")
+        }
         (ViewAccessLog, _) => Decision::deny("only administrators can read the access log"),
         (EditReferenceData, _) => Decision::deny("only administrators can change hubs and providers"),
         (LogFeedback | RecordMeeting, Resource::Hub { hub }) if in_hub(hub, &HUB_ROLES) => Decision::Allow,
