@@ -249,6 +249,7 @@ fn the_history_says_how_and_when_it_was_acknowledged_and_whether_the_person_agre
     let page = complaint_summary(&viewer, &recorded, None).into_string();
     assert!(page.contains("Acknowledged by email on 2 December 2026"), "{page}");
     assert!(page.contains("Received 1 December 2026"), "{page}");
+    assert!(page.contains("4 December 2026 (acknowledged by email on 2 December 2026)"), "{page}");
 }
 
 #[test]
@@ -275,14 +276,21 @@ fn the_team_is_listed_by_name_with_you_marked_and_whoever_works_a_complaint_name
 
 #[test]
 fn assigning_offers_the_rest_of_the_team_by_name_with_nobody_chosen_in_advance() {
-    let complaint = complaint(json!({ "id": "c1", "stage": "ACKNOWLEDGED", "handlerId": "a" }));
+    let with_ash = complaint(json!({ "id": "c1", "stage": "ACKNOWLEDGED", "handlerId": "a" }));
     let team = [
         ("a".to_owned(), "Ash".to_owned()),
         ("b".to_owned(), "Bo".to_owned()),
         ("me".to_owned(), "Kim (you)".to_owned()),
     ];
     let form = StepForm::default();
-    let page = StepPage { id: "c1", step: Step::Assign, complaint: &complaint, form: &form, handlers: Some(&team) };
+    let page = StepPage {
+        id: "c1",
+        step: Step::Assign,
+        complaint: &with_ash,
+        form: &form,
+        handlers: Some(&team),
+        me: Some("me"),
+    };
     let html = step_fields(&page, &Errors::default()).into_string();
     assert!(html.contains(r#"<label for="handler_id">Who should work on it?</label>"#), "{html}");
     assert!(html.contains(r#"<option value="" selected>Choose a handler</option>"#), "{html}");
@@ -295,13 +303,16 @@ fn assigning_offers_the_rest_of_the_team_by_name_with_nobody_chosen_in_advance()
     assert!(step_fields(&page, &Errors::default()).into_string().contains("nobody else in the complaints team"));
     let unread = StepPage { handlers: None, ..page };
     assert!(step_fields(&unread, &Errors::default()).into_string().contains("could not be read"));
+    let with_me = complaint(json!({ "id": "c1", "stage": "ACKNOWLEDGED", "handlerId": "me" }));
+    let mine = StepPage { complaint: &with_me, handlers: Some(&team), ..page };
+    assert!(step_explanation(&mine).into_string().contains("It is with you now."));
 }
 
 #[test]
 fn the_extension_asks_whether_the_person_agreed_with_neither_answer_chosen_in_advance() {
     let complaint = complaint(json!({ "id": "c1", "stage": "INVESTIGATION", "clock": { "responsePeriod": 20 } }));
     let form = StepForm::default();
-    let page = StepPage { id: "c1", step: Step::Extend, complaint: &complaint, form: &form, handlers: None };
+    let page = StepPage { id: "c1", step: Step::Extend, complaint: &complaint, form: &form, handlers: None, me: None };
     let html = step_fields(&page, &Errors::default()).into_string();
     assert!(html.contains("Did the person who complained agree to wait longer?"), "{html}");
     assert!(html.contains(r#"value="YES""#) && html.contains(r#"value="NO""#));

@@ -91,10 +91,15 @@ pub(super) fn complainant_words(viewer: &Viewer, complaint: &Complaint) -> Marku
 
 /// "Acknowledged by phone on 4 December 2026": how, where it was recorded, and the day.
 pub(super) fn acknowledged_words(how: &str, on: &str) -> String {
-    let how = ACKNOWLEDGEMENT_METHODS.iter().find(|(value, _)| *value == how).map(|(_, words)| words.to_lowercase());
-    match how {
-        Some(how) => format!("Acknowledged {how} on {}", day_words(on)),
-        None => format!("Acknowledged on {}", day_words(on)),
+    format!("Acknowledged {}", how_and_when(how, on))
+}
+
+/// "by phone on 4 December 2026", or "on 4 December 2026" for an acknowledgement recorded
+/// before Heard asked how.
+fn how_and_when(how: &str, on: &str) -> String {
+    match ACKNOWLEDGEMENT_METHODS.iter().find(|(value, _)| *value == how) {
+        Some((_, words)) => format!("{} on {}", words.to_lowercase(), day_words(on)),
+        None => format!("on {}", day_words(on)),
     }
 }
 
@@ -132,7 +137,7 @@ pub(super) fn complaint_summary(
             }
             div { dt { "Acknowledge by" } dd {
                 (day_words(&clock.acknowledge_by))
-                @if let Some(on) = &clock.acknowledged_on { " (" (acknowledged_words(&complaint.acknowledged_how, on).to_lowercase()) ")" }
+                @if let Some(on) = &clock.acknowledged_on { " (acknowledged " (how_and_when(&complaint.acknowledged_how, on)) ")" }
             } }
             div { dt { "Respond by" } dd {
                 @match &clock.respond_by { Some(by) => { (day_words(by)) }, None => { "Not while the clock is paused" } }
@@ -262,6 +267,8 @@ pub(super) struct StepPage<'a> {
     pub(super) form: &'a StepForm,
     /// `None` when the directory of complaints handlers could not be read.
     pub(super) handlers: Option<&'a [(String, String)]>,
+    /// The account id of the handler looking.
+    pub(super) me: Option<&'a str>,
 }
 
 impl StepPage<'_> {
@@ -307,6 +314,7 @@ pub(super) fn step_explanation(page: &StepPage<'_>) -> Markup {
             }
             Step::Assign => {
                 @match (complaint.handler_id.as_deref(), page.handlers) {
+                    (Some(id), _) if Some(id) == page.me => p { "It is with you now. Choose who in the complaints team should work on it instead." },
                     (Some(_), Some(handlers)) => p { "It is with " (handler_words(complaint.handler_id.as_deref(), handlers)) " now. Choose who in the complaints team should work on it instead." },
                     (None, _) => p { "Nobody is working on it yet. Choose who in the complaints team should." },
                     (Some(_), None) => p { "Choose who in the complaints team should work on it." },
@@ -443,7 +451,15 @@ pub async fn step_form<B: Backend>(
     let handlers = if step == Step::Assign { handlers(&backend, &viewer).await } else { None };
     let from = if query.from.as_deref() == Some("queue") { "queue" } else { "" };
     let form = StepForm { from: from.to_owned(), ..StepForm::default() };
-    let page = StepPage { id: &id, step, complaint: &complaint, form: &form, handlers: handlers.as_deref() };
+    let me = viewer.actor.account.map(|account| account.to_string());
+    let page = StepPage {
+        id: &id,
+        step,
+        complaint: &complaint,
+        form: &form,
+        handlers: handlers.as_deref(),
+        me: me.as_deref(),
+    };
     step_page(&viewer, csrf, &page, &Errors::default()).into_response()
 }
 
@@ -474,8 +490,9 @@ pub async fn step<B: Backend>(
         Redirect::to(&url).into_response()
     };
     let handlers = if step == Step::Assign { handlers(&backend, &viewer).await } else { None };
+    let me = viewer.actor.account.map(|account| account.to_string());
     let again = |complaint: &Complaint, errors: &Errors| {
-        let page = StepPage { id: &id, step, complaint, form: &form, handlers: handlers.as_deref() };
+        let page = StepPage { id: &id, step, complaint, form: &form, handlers: handlers.as_deref(), me: me.as_deref() };
         no_store((StatusCode::UNPROCESSABLE_ENTITY, step_page(&viewer, csrf, &page, errors)).into_response())
     };
     let request = match step_request(step, &id, &form) {
