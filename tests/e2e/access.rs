@@ -324,14 +324,23 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_casework_operation
     let themes = "{ advocacyThemes(by: [DOMAIN]) { count suppressed } }";
     let view = "query($id: ID!) { complaint(id: $id) { id whatHappened } }";
     let who = "query($id: ID!) { complaint(id: $id) { complainantName relayedByAdvocateId } }";
-    let acknowledge = "mutation($id: ID!) { acknowledgeComplaint(id: $id) { id } }";
+    let acknowledge = "mutation($id: ID!) { acknowledgeComplaint(id: $id, how: PHONE) { id } }";
     let patterns = "{ complaintPatterns(by: [ARTICLE]) { count } }";
+    let handler = cast.actors[3].1.unwrap().to_string();
+    let assign = "mutation($id: ID!, $h: ID!) { assignComplaint(id: $id, handlerId: $h) { id } }";
+    let assign_to_handler = |complaint: &str| json!({ "id": complaint, "h": handler });
+    let mine = "{ complaints(mine: true) { edges { node { id } } } }";
     // (operation, scope, query, variables, expected: mem crd adv cmp com prv adm anon)
     let rows: Vec<Row> = vec![
         ("complaint", "in scope: about their provider, relayed by them", view, id(&theirs), "NNAANANU"),
         ("complaint", "out of scope: another provider, another advocate", view, id(&elsewhere), "NNNANNNU"),
         ("overdueComplaints", "in scope", "{ overdueComplaints { reason } }", json!({}), "FFFAFFFU"),
         ("complaintPatterns", "in scope", patterns, json!({}), "FFFAAFFU"),
+        ("complaintHandlers", "in scope", "{ complaintHandlers { id displayName } }", json!({}), "FFFAFFFU"),
+        ("complaints(mine)", "in scope", mine, json!({}), "FFFAFFFU"),
+        // Before the acknowledgements below, which make the handler its handler already.
+        ("assignComplaint", "out of scope: another provider", assign, assign_to_handler(&elsewhere), "NNNANNNU"),
+        ("assignComplaint", "in scope: about their provider", assign, assign_to_handler(&theirs), "NNFANFNU"),
         ("acknowledgeComplaint", "out of scope: another provider", acknowledge, id(&elsewhere), "NNNANNNU"),
         ("acknowledgeComplaint", "in scope: about their provider", acknowledge, id(&theirs), "NNFANFNU"),
         ("case", "in scope: assigned to them", view_case, id(&my_case), "NNANNNNU"),

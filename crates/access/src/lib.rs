@@ -141,6 +141,10 @@ pub enum Action {
     /// See the directory of advocates (each one's account id and display name, nothing more),
     /// to hand a case to one of them: advocates and administrators.
     ListAdvocates,
+    /// See the directory of complaints handlers (each one's account id and display name,
+    /// nothing more), to assign a complaint to one of them: complaints handlers only, the
+    /// people who may assign.
+    ListComplaintHandlers,
     CreateAccount,
     /// Change roles and scopes.
     ChangeRoles,
@@ -190,7 +194,8 @@ pub enum Action {
     ViewComplaint,
     /// See who complained: their name and contact details, and the advocate who relayed it.
     ViewComplainant,
-    /// Acknowledge, extend, pause, respond, record outcomes and learning; see the overdue queue.
+    /// Acknowledge, extend, pause, respond, record outcomes and learning, assign to a handler;
+    /// see the overdue queue and the complaints assigned to them.
     HandleComplaint,
     /// See complaint patterns by article, provider, outcome and period (counts only).
     ViewComplaintPatterns,
@@ -214,10 +219,11 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 37] = [
+    pub const ALL: [Action; 38] = [
         Action::ViewAccount,
         Action::ListAccounts,
         Action::ListAdvocates,
+        Action::ListComplaintHandlers,
         Action::CreateAccount,
         Action::ChangeRoles,
         Action::UnlockAccount,
@@ -259,6 +265,7 @@ impl Action {
             Action::ViewAccount => "view_account",
             Action::ListAccounts => "list_accounts",
             Action::ListAdvocates => "list_advocates",
+            Action::ListComplaintHandlers => "list_complaint_handlers",
             Action::CreateAccount => "create_account",
             Action::ChangeRoles => "change_roles",
             Action::UnlockAccount => "unlock_account",
@@ -426,6 +433,12 @@ pub fn can_be_handed_cases(roles: &BTreeSet<Role>) -> bool {
     roles.contains(&Role::Advocate)
 }
 
+/// Whether complaints may be assigned to the account with these roles: it holds the complaints
+/// handler role. The directory of complaints handlers lists exactly these accounts.
+pub fn can_be_assigned_complaints(roles: &BTreeSet<Role>) -> bool {
+    roles.contains(&Role::ComplaintsHandler)
+}
+
 /// Counts below this are never shown in a roll-up, so that nobody can be recognised from a
 /// small number ("the one person at Arun who complained about prescribing in March").
 pub const SUPPRESS_BELOW: u64 = 5;
@@ -565,6 +578,10 @@ pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
         (ListAccounts, _) => Decision::deny("only administrators and hub coordinators can list accounts"),
         (ListAdvocates, Resource::System) if actor.has(Role::Advocate) => Decision::Allow,
         (ListAdvocates, _) => Decision::deny("only advocates and administrators can see the directory of advocates"),
+        (ListComplaintHandlers, Resource::System) if actor.has(Role::ComplaintsHandler) => Decision::Allow,
+        (ListComplaintHandlers, _) => {
+            Decision::deny("only complaints handlers can see the directory of complaints handlers")
+        }
         (ManageSessions | ManageApiTokens, Resource::OwnedBy { account }) if actor.is(*account) => Decision::Allow,
         (ManageSessions | ManageApiTokens, Resource::OwnedBy { .. }) => {
             Decision::conceal("only administrators can manage another account's sessions and tokens")

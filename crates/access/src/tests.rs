@@ -104,6 +104,8 @@ fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
         (ListAccounts, "out of scope", Resource::System, "FAFFFFAU"),
         (ListAdvocates, "in scope", Resource::System, "FFAFFFAU"),
         (ListAdvocates, "out of scope: a hub", hub(ARUN), "FFFFFFAU"),
+        (ListComplaintHandlers, "in scope", Resource::System, "FFFAFFFU"),
+        (ListComplaintHandlers, "out of scope: a complaint", complaint("cgl", Some(own())), "FFFFFFFU"),
         (CreateAccount, "in scope", Resource::System, "FFFFFFAU"),
         (CreateAccount, "out of scope", Resource::System, "FFFFFFAU"),
         (ChangeRoles, "in scope: an account in the same hub", account_in(ARUN), "FFFFFFAU"),
@@ -332,4 +334,13 @@ fn cases_are_handed_only_to_accounts_holding_the_advocate_role() {
         assert!(!can_be_handed_cases(&BTreeSet::from([role])), "{role}");
     }
     assert!(!can_be_handed_cases(&BTreeSet::new()));
+}
+
+#[test]
+fn complaints_are_assigned_only_to_accounts_holding_the_complaints_handler_role() {
+    assert!(can_be_assigned_complaints(&BTreeSet::from([Role::ComplaintsHandler])));
+    assert!(can_be_assigned_complaints(&BTreeSet::from([Role::Commissioner, Role::ComplaintsHandler])));
+    for role in Role::ALL.into_iter().filter(|role| *role != Role::ComplaintsHandler) {
+        assert!(!can_be_assigned_complaints(&BTreeSet::from([role])), "{role}");
+    }
 }

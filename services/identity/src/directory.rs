@@ -293,16 +293,28 @@ impl State {
     /// known (an erased account has no name to choose by) and which is not deactivated, as
     /// (id, display name), by name.
     pub fn advocates_by_name(&self) -> Vec<(Uuid, String)> {
-        let mut advocates: Vec<(Uuid, String)> = self
+        self.by_name(heard_access::can_be_handed_cases)
+    }
+
+    /// The directory of complaints handlers: each account holding the complaints handler role
+    /// whose person is still known, as (id, display name), by name.
+    pub fn complaint_handlers_by_name(&self) -> Vec<(Uuid, String)> {
+        self.by_name(heard_access::can_be_assigned_complaints)
+    }
+
+    /// The accounts whose roles `listed` picks and whose person is still known (an erased
+    /// account has no name to choose by), as (id, display name), by name.
+    fn by_name(&self, listed: impl Fn(&BTreeSet<Role>) -> bool) -> Vec<(Uuid, String)> {
+        let mut found: Vec<(Uuid, String)> = self
             .accounts
             .values()
-            .filter(|account| heard_access::can_be_handed_cases(&account.roles) && !account.is_deactivated())
+            .filter(|account| listed(&account.roles) && !account.is_deactivated())
             .filter_map(|account| Some((account.id, account.display_name.clone()?)))
             .collect();
-        advocates.sort_by(|(a_id, a_name), (b_id, b_name)| {
+        found.sort_by(|(a_id, a_name), (b_id, b_name)| {
             a_name.to_lowercase().cmp(&b_name.to_lowercase()).then(a_id.cmp(b_id))
         });
-        advocates
+        found
     }
 }
 
@@ -346,6 +358,24 @@ mod tests {
         assert_eq!(
             state.advocates_by_name(),
             [(Uuid::from_u128(2), "Alex".to_owned()), (Uuid::from_u128(1), "zainab".to_owned())]
+        );
+    }
+
+    #[test]
+    fn the_directory_of_complaints_handlers_names_only_handlers_still_known_in_name_order() {
+        let mut state = State::default();
+        for account in [
+            account(1, Some("Priya"), &[Role::ComplaintsHandler]),
+            account(2, Some("ben"), &[Role::ComplaintsHandler, Role::Commissioner]),
+            account(3, Some("Alex"), &[Role::Advocate]),
+            account(4, None, &[Role::ComplaintsHandler]),
+            account(5, Some("Admin"), &[Role::Administrator]),
+        ] {
+            state.accounts.insert(account.id, account);
+        }
+        assert_eq!(
+            state.complaint_handlers_by_name(),
+            [(Uuid::from_u128(2), "ben".to_owned()), (Uuid::from_u128(1), "Priya".to_owned())]
         );
     }
 }

@@ -427,6 +427,18 @@ impl IdentityQuery {
             .collect())
     }
 
+    /// The directory of complaints handlers, by name, to assign a complaint to one of them:
+    /// complaints handlers only (the people who may assign). Each handler's account id and
+    /// display name, and nothing more.
+    async fn complaint_handlers(&self, ctx: &Context<'_>) -> Result<Vec<ComplaintHandlerListing>> {
+        authorize(ctx, Action::ListComplaintHandlers, &Resource::System).await?;
+        let handlers = service(ctx).directory().read(|state| state.complaint_handlers_by_name());
+        Ok(handlers
+            .into_iter()
+            .map(|(id, display_name)| ComplaintHandlerListing { id: ID(id.to_string()), display_name })
+            .collect())
+    }
+
     /// Hubs and forums, by id.
     async fn hubs(
         &self,
@@ -599,6 +611,15 @@ fn owner_arg(ctx: &Context<'_>, user_id: Option<&ID>) -> Result<Uuid> {
 #[derive(SimpleObject, Clone, Debug)]
 pub struct AdvocateListing {
     /// The advocate's account id.
+    pub id: ID,
+    pub display_name: String,
+}
+
+/// One complaints handler in the directory of complaints handlers: who they are to choose by,
+/// and nothing more.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ComplaintHandlerListing {
+    /// The handler's account id.
     pub id: ID,
     pub display_name: String,
 }
