@@ -309,9 +309,10 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
         "action" => {
             required(&mut errors, "action_kind", "Choose what happened");
             let action_on = on("action_on").map(|typed| typed_day(&typed));
-            if let Some(None) = action_on {
-                errors.add("action_on", "Enter the date of the action as day, month and year, for example 23/11/2026");
+            if let Some(Err(wrong)) = &action_on {
+                errors.add("action_on", wrong);
             }
+            let action_on = action_on.map(Result::ok);
             CaseRequest {
                 query: "mutation($id: ID!, $i: RecordCaseActionInput!) { recordCaseAction(id: $id, input: $i) { id } }",
                 variables: json!({ "id": id, "i": { "kind": field("action_kind"), "text": value_of(fields, "text"),
@@ -366,21 +367,11 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
 }
 
 /// A day as someone typed it, as the API takes it (`2026-11-23`): either the way a date field
-/// sends it, or the way people in the UK write it (`23/11/2026`, `23-11-2026`, `23.11.2026`).
-/// `None` when it is not a real day.
-fn typed_day(typed: &str) -> Option<String> {
-    let typed = typed.trim();
-    if let Ok(day) = typed.parse::<jiff::civil::Date>() {
-        return Some(day.to_string());
-    }
-    let parts: Vec<&str> = typed.split(['/', '-', '.']).map(str::trim).collect();
-    let [day, month, year] = parts[..] else { return None };
-    let number = |text: &str| text.parse::<i16>().ok().filter(|_| text.chars().all(|c| c.is_ascii_digit()));
-    let (day, month, year) = (number(day)?, number(month)?, number(year)?);
-    if year < 1000 {
-        return None;
-    }
-    jiff::civil::Date::new(year, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok().map(|day| day.to_string())
+/// sends it, or the way people in the UK write it (`23/11/2026`, `23 November 2026`; see
+/// [`heard_contracts::day`]). When it is not a real day, what was wrong, in the words every page
+/// uses ("31 February 2026 does not exist").
+fn typed_day(typed: &str) -> Result<String, String> {
+    heard_contracts::day::parse(typed).map(|day| day.to_string()).map_err(|wrong| plain(&wrong.to_string()))
 }
 
 /// The id on the page of the field an API error names, for the form `step` posted (several

@@ -152,10 +152,7 @@ pub fn day_input(id: &str, label: &str, value: &str, extra_hint: Option<&str>, e
         Some(extra) => format!("{extra} {}.", heard_contracts::day::HINT),
         None => format!("{}.", heard_contracts::day::HINT),
     };
-    input(
-        Input { id, label, kind: "text", value: &shown, hint: Some(&hint), autocomplete: Some("off") },
-        errors,
-    )
+    input(Input { id, label, kind: "text", value: &shown, hint: Some(&hint), autocomplete: Some("off") }, errors)
 }
 
 /// Radios or checkboxes in a fieldset with a legend. `options` are (value, label).

@@ -136,11 +136,11 @@ impl ItemForm {
     pub fn missing(&self, setting: Setting) -> Errors {
         let mut errors = Errors::default();
         errors.require("text", self.text.trim(), "Write what they said");
+        errors.require("speaker", &self.speaker, "Choose who said it");
+        errors.require("consent", &self.consent, "Choose who they agreed can see it");
         if setting == Setting::Alone {
             errors.require("channel", &self.channel, "Choose where it was said");
         }
-        errors.require("speaker", &self.speaker, "Choose who said it");
-        errors.require("consent", &self.consent, "Choose who they agreed can see it");
         errors
     }
 
@@ -162,8 +162,7 @@ impl ItemForm {
     /// The form's fields (without the `<form>`), in the order a volunteer asks.
     pub fn fields(&self, reference: &Reference, errors: &Errors, setting: Setting, focus_text: bool) -> Markup {
         let themes_open = !self.themes.is_empty() || errors.of("themes").is_some();
-        let more_open =
-            !self.about.trim().is_empty() || errors.of("about").is_some() || errors.of("said_on").is_some();
+        let more_open = !self.about.trim().is_empty() || errors.of("about").is_some() || errors.of("said_on").is_some();
         let chosen_themes = self.themes.len();
         html! {
             @if setting == Setting::Alone {
@@ -379,12 +378,12 @@ pub(crate) async fn log_item<B: Backend>(
     for (field, _, message) in answer.errors {
         let field = field.as_deref().map(field_id).unwrap_or_default();
         // In a meeting, the meeting's own fields are not on the form: say so at the top.
-        let field = if setting == Setting::Meeting && matches!(field.as_str(), "hub" | "said_on" | "channel" | "meeting")
-        {
-            String::new()
-        } else {
-            field
-        };
+        let field =
+            if setting == Setting::Meeting && matches!(field.as_str(), "hub" | "said_on" | "channel" | "meeting") {
+                String::new()
+            } else {
+                field
+            };
         errors.add(&field, plain(&message));
     }
     Err(errors)
@@ -431,7 +430,14 @@ pub async fn undo<B: Backend>(State(backend): State<B>, Path(id): Path<String>, 
     Redirect::to(&format!("{}?done=undone#text", back_to(&found))).into_response()
 }
 
-fn edit_page(viewer: &Viewer, csrf: &str, item: &LoggedItem, form: &ItemForm, reference: &Reference, errors: &Errors) -> Markup {
+fn edit_page(
+    viewer: &Viewer,
+    csrf: &str,
+    item: &LoggedItem,
+    form: &ItemForm,
+    reference: &Reference,
+    errors: &Errors,
+) -> Markup {
     let body = html! {
         h1 { "Correct what you logged" }
         p { "You can correct an item until a coordinator has looked at it." }
@@ -524,7 +530,13 @@ mod tests {
 
     #[test]
     fn in_a_meeting_the_item_takes_the_meetings_hub_day_and_channel_and_names_the_meeting() {
-        let item = form(&[("text", "Evening clinic please"), ("speaker", "ANONYMOUS"), ("consent", "HUB"), ("hub", "crawley"), ("said_on", "2020-01-01")]);
+        let item = form(&[
+            ("text", "Evening clinic please"),
+            ("speaker", "ANONYMOUS"),
+            ("consent", "HUB"),
+            ("hub", "crawley"),
+            ("said_on", "2020-01-01"),
+        ]);
         let input = item.input(Some(("m1", "arun", "2026-12-04")));
         assert_eq!(input["hub"], "arun", "never a hub the form could be made to send");
         assert_eq!(input["saidOn"], "2026-12-04");
@@ -543,7 +555,8 @@ mod tests {
 
     #[test]
     fn after_an_undo_or_edit_the_person_goes_back_to_the_meeting_the_item_was_logged_in() {
-        let in_meeting = LoggedItem { meeting: Some("5f0c2a7e-8a43-4f4e-9d9e-0d5c3b1c2a10".into()), ..LoggedItem::default() };
+        let in_meeting =
+            LoggedItem { meeting: Some("5f0c2a7e-8a43-4f4e-9d9e-0d5c3b1c2a10".into()), ..LoggedItem::default() };
         assert_eq!(back_to(&in_meeting), "/meetings/5f0c2a7e-8a43-4f4e-9d9e-0d5c3b1c2a10");
         let odd = LoggedItem { meeting: Some("//evil.example".into()), ..LoggedItem::default() };
         assert_eq!(back_to(&odd), "/feedback/new");

@@ -86,13 +86,7 @@ struct MeetingEdge {
     node: Meeting,
 }
 
-async fn start_page<B: Backend>(
-    backend: &B,
-    viewer: &Viewer,
-    csrf: &str,
-    form: &StartForm,
-    errors: &Errors,
-) -> Markup {
+async fn start_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, form: &StartForm, errors: &Errors) -> Markup {
     let reference = logging::reference(backend, viewer).await;
     let mut meetings: Vec<Meeting> = Vec::new();
     for (hub, _) in &reference.hubs {
@@ -186,8 +180,7 @@ pub async fn start<B: Backend>(State(backend): State<B>, posted: PostedForm<Star
         let answer = submit(&backend, &viewer, "startMeeting", "id", input).await;
         if answer.errors.is_empty() {
             let started = answer.decode::<Started>("startMeeting").unwrap_or_default();
-            return Redirect::to(&format!("/meetings/{}?done=started#text", urlencode(&started.id)))
-                .into_response();
+            return Redirect::to(&format!("/meetings/{}?done=started#text", urlencode(&started.id))).into_response();
         }
         for (field, _, message) in answer.errors {
             errors.add(&field.as_deref().map(field_id).unwrap_or_default(), plain(&message));
@@ -267,7 +260,9 @@ pub async fn show<B: Backend>(
 ) -> Response {
     let Some(found) = meeting(&backend, &viewer, &id).await else { return not_found(viewer, csrf).await };
     let logged = match after.logged() {
-        Some(item) => logging::item(&backend, &viewer, item).await.filter(|item| item.meeting.as_deref() == Some(&found.id)),
+        Some(item) => {
+            logging::item(&backend, &viewer, item).await.filter(|item| item.meeting.as_deref() == Some(&found.id))
+        }
         None => None,
     };
     let reference = logging::reference(&backend, &viewer).await;
@@ -354,7 +349,11 @@ pub async fn end_form<B: Backend>(
 }
 
 /// `POST /meetings/{id}/end`: `recordMeeting` with the meeting's id, which ends it.
-pub async fn end<B: Backend>(State(backend): State<B>, Path(id): Path<String>, posted: PostedForm<EndForm>) -> Response {
+pub async fn end<B: Backend>(
+    State(backend): State<B>,
+    Path(id): Path<String>,
+    posted: PostedForm<EndForm>,
+) -> Response {
     let PostedForm { viewer, csrf, form } = posted;
     let Some(found) = meeting(&backend, &viewer, &id).await else { return not_found(viewer, csrf).await };
     if !found.is_open {

@@ -842,7 +842,7 @@ async fn an_action_is_recorded_on_the_day_it_happened_as_typed_in_the_uk_and_nev
             ),
         ),
         (uk(today.tomorrow().unwrap()), "The date of the action cannot be in the future".to_owned()),
-        ("31/02/2026".to_owned(), "Enter the date of the action as day, month and year".to_owned()),
+        ("31/02/2026".to_owned(), "31 February 2026 does not exist".to_owned()),
     ];
     for (on, message) in refused {
         let (status, _, page) = post_case_form(&cast, &cast.advocate, &id, "action", &call(&on)).await;

@@ -43,7 +43,17 @@ impl std::fmt::Display for DayError {
 }
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
     "December",
 ];
 
@@ -121,8 +131,10 @@ pub fn parse(typed: &str) -> Result<Date, DayError> {
         return build(day, month, year);
     }
     // 4 December 2026, 4 Dec 26, 4th December 2026, 4-Dec-2026 (as Excel writes it)
-    let words: Vec<&str> =
-        typed.split(|c: char| c.is_whitespace() || c == ',' || c == '-' || c == '/').filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = typed
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '-' || c == '/')
+        .filter(|w| !w.is_empty())
+        .collect();
     if let [day, month, year] = words[..]
         && let Some(day) = day_number(day)
         && month.chars().all(|c| c.is_ascii_alphabetic() || c == '.')

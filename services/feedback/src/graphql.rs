@@ -298,15 +298,13 @@ impl MeetingView {
     /// The items logged into it or recorded with it, in the order they were logged (items
     /// taken back are left out).
     async fn item_ids(&self, ctx: &Context<'_>) -> Vec<ID> {
-        service(ctx).read(|state| {
-            state.meeting_items(&self.0).iter().map(|item| ID(item.logged.item.to_string())).collect()
-        })
+        service(ctx)
+            .read(|state| state.meeting_items(&self.0).iter().map(|item| ID(item.logged.item.to_string())).collect())
     }
     /// Its items as you may see them, in the order they were logged.
     async fn items(&self, ctx: &Context<'_>) -> Vec<FeedbackItem> {
         let actor = viewer(ctx).actor.clone();
-        let items: Vec<Item> =
-            service(ctx).read(|state| state.meeting_items(&self.0).into_iter().cloned().collect());
+        let items: Vec<Item> = service(ctx).read(|state| state.meeting_items(&self.0).into_iter().cloned().collect());
         items.into_iter().filter_map(|item| view_of(&actor, item)).collect()
     }
 }

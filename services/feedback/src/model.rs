@@ -113,10 +113,7 @@ impl State {
                     FeedbackWithdrawn::TYPE => Event::Withdrawn(event.decode()?),
                     FeedbackEdited::TYPE => {
                         let personal: Option<EditedPersonal> = event.personal_fields()?;
-                        Event::Edited(
-                            event.decode()?,
-                            personal.unwrap_or(EditedPersonal { text: String::new() }),
-                        )
+                        Event::Edited(event.decode()?, personal.unwrap_or(EditedPersonal { text: String::new() }))
                     }
                     _ => return Ok(vec![]),
                 };

@@ -238,7 +238,8 @@ impl FeedbackService {
         };
         let stream = StreamName::of(FEEDBACK, id).map_err(ApiError::internal)?;
         self.append(&stream, ExpectedRevision::Exact(item.revision), vec![new_event]).await?;
-        self.item(id).ok_or(ApiError::NotFound)
+        // As it stands now, even when this change took it back (`withdraw`).
+        self.read(|state| state.items.get(&id).cloned()).ok_or(ApiError::NotFound)
     }
 
     pub async fn redact(&self, id: Uuid, by: Uuid, passages: &[String]) -> ApiResult<Item> {

@@ -398,7 +398,9 @@ impl Item {
             return Err(Rejection::Conflict("this item was already taken back".into()));
         }
         if self.logged.logged_by != by {
-            return Err(Rejection::Conflict("only the person who logged an item can take it back or correct it".into()));
+            return Err(Rejection::Conflict(
+                "only the person who logged an item can take it back or correct it".into(),
+            ));
         }
         if self.moderation != Moderation::Pending || self.redacted_text.is_some() {
             return Err(Rejection::Conflict(
