@@ -180,6 +180,12 @@ pub(crate) fn urlencode(text: &str) -> String {
         .collect()
 }
 
+/// A day held as `YYYY-MM-DD` (as GraphQL gives it), shown as people write it:
+/// `23 November 2026` ([`heard_contracts::day::written_iso`]).
+pub(crate) fn day(iso: &str) -> String {
+    heard_contracts::day::written_iso(iso)
+}
+
 /// Today's date where the server is, as a form field holds it: `2026-11-23`.
 pub(crate) fn today() -> String {
     jiff::Zoned::now().date().to_string()
