@@ -188,34 +188,18 @@ pub(crate) fn urlencode(text: &str) -> String {
         .collect()
 }
 
-/// A day as someone typed it, as the API takes it (`2026-11-23`): either the way a date field
-/// sends it, or the way people in the UK write it (`23/11/2026`, `23-11-2026`, `23.11.2026`).
-/// `None` when it is not a real day. Every form with a day reads it with this.
-pub(crate) fn typed_day(typed: &str) -> Option<String> {
-    let typed = typed.trim();
-    if let Ok(day) = typed.parse::<jiff::civil::Date>() {
-        return Some(day.to_string());
-    }
-    let parts: Vec<&str> = typed.split(['/', '-', '.']).map(str::trim).collect();
-    let [day, month, year] = parts[..] else { return None };
-    let number = |text: &str| text.parse::<i16>().ok().filter(|_| text.chars().all(|c| c.is_ascii_digit()));
-    let (day, month, year) = (number(day)?, number(month)?, number(year)?);
-    if year < 1000 {
-        return None;
-    }
-    jiff::civil::Date::new(year, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok().map(|day| day.to_string())
-}
-
-/// What to say when a typed day is not a real one (`what`: "the date of the action"), worded
-/// the same on every form.
-pub(crate) fn day_typed_wrong(what: &str) -> String {
-    format!("Enter {what} as day, month and year, for example 23/11/2026")
+/// A day as someone typed it, as the API takes it (`2026-11-23`): the way a date field sends it,
+/// or the way people in the UK write it (`23/11/2026`, `23 November 2026`; read by
+/// [`heard_contracts::day::parse`]). When it is not a real day: what was wrong, in the words
+/// every page uses ("31 February 2026 does not exist"). Every form with a day reads it with this.
+pub(crate) fn typed_day(typed: &str) -> Result<String, String> {
+    heard_contracts::day::parse(typed).map(|day| day.to_string()).map_err(|wrong| plain(&wrong.to_string()))
 }
 
 /// A day the API sent (`2026-12-04`) as people write it: `4 December 2026`; anything else as
-/// it came.
+/// it came ([`heard_contracts::day::written_iso`]).
 pub(crate) fn day_words(day: &str) -> String {
-    day.parse::<jiff::civil::Date>().map_or_else(|_| day.to_owned(), heard_workdays::uk_day)
+    heard_contracts::day::written_iso(day)
 }
 
 /// Today's date where the server is, as a form field holds it: `2026-11-23`.
