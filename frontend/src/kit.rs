@@ -42,6 +42,14 @@ pub(crate) fn expired() -> Response {
     (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.").into_response()
 }
 
+/// The answer to a form that did what it asked: `303 See Other` to the page that shows the
+/// result, which the browser opens with `GET` (post/redirect/get), so refreshing it or going
+/// back never sends the form again. `to` is an address on this site, never one from the
+/// request.
+pub(crate) fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
 /// The answer to someone not logged in who asked for a page that needs it.
 pub(crate) fn see_login() -> Response {
     Redirect::to("/login").into_response()
@@ -180,40 +188,23 @@ pub(crate) fn urlencode(text: &str) -> String {
         .collect()
 }
 
+/// A day as someone typed it, as the API takes it (`2026-11-23`): the way a date field sends it,
+/// or the way people in the UK write it (`23/11/2026`, `23 November 2026`; read by
+/// [`heard_contracts::day::parse`]). When it is not a real day: what was wrong, in the words
+/// every page uses ("31 February 2026 does not exist"). Every form with a day reads it with this.
+pub(crate) fn typed_day(typed: &str) -> Result<String, String> {
+    heard_contracts::day::parse(typed).map(|day| day.to_string()).map_err(|wrong| plain(&wrong.to_string()))
+}
+
+/// A day the API sent (`2026-12-04`) as people write it: `4 December 2026`; anything else as
+/// it came ([`heard_contracts::day::written_iso`]).
+pub(crate) fn day_words(day: &str) -> String {
+    heard_contracts::day::written_iso(day)
+}
+
 /// Today's date where the server is, as a form field holds it: `2026-11-23`.
 pub(crate) fn today() -> String {
     jiff::Zoned::now().date().to_string()
-}
-
-/// A day as someone typed it: the way a date field sends it (`2026-11-23`) or the way people in
-/// the UK write it (`23/11/2026`, `23-11-2026`, `23.11.2026`). `None` when it is not a real day.
-pub(crate) fn typed_date(typed: &str) -> Option<jiff::civil::Date> {
-    let typed = typed.trim();
-    if let Ok(day) = typed.parse::<jiff::civil::Date>() {
-        return Some(day);
-    }
-    let parts: Vec<&str> = typed.split(['/', '-', '.']).map(str::trim).collect();
-    let [day, month, year] = parts[..] else { return None };
-    let number = |text: &str| {
-        text.parse::<i16>()
-            .ok()
-            .filter(|_| !text.is_empty() && text.len() <= 4 && text.chars().all(|c| c.is_ascii_digit()))
-    };
-    let (day, month, year) = (number(day)?, number(month)?, number(year)?);
-    if year < 1000 {
-        return None;
-    }
-    jiff::civil::Date::new(year, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok()
-}
-
-/// A day as people write it: `4 December 2026`.
-pub(crate) fn day_words(day: jiff::civil::Date) -> String {
-    day.strftime("%-d %B %Y").to_string()
-}
-
-/// A day from GraphQL (`2026-12-04`) as people write it, or as it came if it is not one.
-pub(crate) fn day_text(text: &str) -> String {
-    text.parse::<jiff::civil::Date>().map(day_words).unwrap_or_else(|_| text.to_owned())
 }
 
 /// Where a search matched in a passage, in characters.
@@ -268,20 +259,22 @@ mod tests {
     }
 
     #[test]
-    fn a_day_is_read_either_way_it_is_typed_and_shown_as_people_write_it() {
-        let day = jiff::civil::date(2026, 12, 4);
-        for typed in ["2026-12-04", "4/12/2026", " 04-12-2026 ", "4.12.2026"] {
-            assert_eq!(typed_date(typed), Some(day), "{typed}");
-        }
-        for typed in ["", "30/2/2026", "2026-02-30", "4/12/26", "tomorrow", "4/12/2026/1", "99999999999/1/2026"] {
-            assert_eq!(typed_date(typed), None, "{typed}");
-        }
-        assert_eq!(day_words(day), "4 December 2026");
-        assert_eq!(day_text("2026-12-04"), "4 December 2026");
+    fn only_unreserved_characters_stay_as_they_are_in_an_address() {
+        assert_eq!(urlencode("a b&c=d/é~"), "a%20b%26c%3Dd%2F%C3%A9~");
     }
 
     #[test]
-    fn only_unreserved_characters_stay_as_they_are_in_an_address() {
-        assert_eq!(urlencode("a b&c=d/é~"), "a%20b%26c%3Dd%2F%C3%A9~");
+    fn a_day_is_read_as_typed_either_way_and_shown_as_people_write_it() {
+        for typed in ["2026-12-04", "04/12/2026", "4/12/2026", " 4-12-2026 ", "4.12.2026", "4/12/26", "4 December 2026"]
+        {
+            assert_eq!(typed_day(typed).as_deref(), Ok("2026-12-04"), "{typed}");
+        }
+        assert_eq!(typed_day("30/02/2026"), Err("30 February 2026 does not exist".to_owned()));
+        for wrong in ["12/2026", "next tuesday", ""] {
+            let said = typed_day(wrong).unwrap_err();
+            assert!(said.starts_with("Enter the date"), "{wrong}: {said}");
+        }
+        assert_eq!(day_words("2026-12-04"), "4 December 2026");
+        assert_eq!(day_words("soon"), "soon");
     }
 }

@@ -17,7 +17,7 @@ use crate::backend::ask;
 use crate::extract::{HubCoordinators, SignedInAs};
 use crate::flash::{Flashed, notice};
 use crate::forms::{self, Errors};
-use crate::kit::{Connection, Highlight, day_text, highlighted, plain};
+use crate::kit::{Connection, Highlight, day_words, highlighted, plain};
 use crate::layout::page;
 
 /// Which of the hub's queues a page shows.
@@ -232,7 +232,7 @@ async fn show<B: Backend>(
     let lists: Lists = lists.decode_all();
     let themes: Vec<(String, String)> = lists.themes.into_iter().map(|theme| (theme.id, theme.name)).collect();
     let meetings: Vec<(String, String)> =
-        lists.meetings.nodes().into_iter().map(|meeting| (meeting.id, day_text(&meeting.held_on))).collect();
+        lists.meetings.nodes().into_iter().map(|meeting| (meeting.id, day_words(&meeting.held_on))).collect();
     let theme_ids: Vec<String> = themes.iter().map(|(id, _)| id.clone()).collect();
     let meeting_ids: Vec<String> = meetings.iter().map(|(id, _)| id.clone()).collect();
     let (view, mut errors) = View::read(pairs, &hub_ids, &theme_ids, &meeting_ids);
@@ -362,8 +362,8 @@ fn filter_form(
                 } @else {
                     input type="hidden" name="hub" value=(view.hub);
                 }
-                (forms::input(forms::Input { id: "from", label: "Said on or after", kind: "date", value: &from, hint: None, autocomplete: None }, errors))
-                (forms::input(forms::Input { id: "to", label: "Said on or before", kind: "date", value: &to, hint: None, autocomplete: None }, errors))
+                (forms::input(forms::Input { id: "from", label: "Said on or after", kind: "date", value: &from, hint: Some(heard_contracts::day::HINT), autocomplete: None }, errors))
+                (forms::input(forms::Input { id: "to", label: "Said on or before", kind: "date", value: &to, hint: Some(heard_contracts::day::HINT), autocomplete: None }, errors))
                 (forms::select("theme", "Theme", &any("Any theme", themes), view.theme.as_deref().unwrap_or(""), errors))
                 (forms::select("meeting", "Meeting", &any("Any meeting", meetings), view.meeting.as_deref().unwrap_or(""), errors))
                 (forms::select("order", "Order", &orders, if view.newest_first { "newest" } else { "oldest" }, errors))
@@ -436,7 +436,7 @@ fn heading(context: &Context<'_>, item: &Item) -> Markup {
     let id = &item.id;
     let themes: Vec<&str> = item.themes.iter().map(|theme| theme.name.as_str()).collect();
     html! {
-        h2 id={ "item-" (id) } class="item-title" { "Said on " (day_text(&item.said_on)) }
+        h2 id={ "item-" (id) } class="item-title" { "Said on " (day_words(&item.said_on)) }
         @if !themes.is_empty() { p class="meta" { "Themes: " (themes.join(", ")) } }
         @if let Some(error) = context.errors.of(&format!("item-{id}")) {
             p class="field-error" { span class="visually-hidden" { "Error: " } (error) }
@@ -576,7 +576,7 @@ fn held_card(context: &Context<'_>, item: &Item, next: &str) -> Markup {
                 blockquote { p { (redacted) } }
             }
             p class="held-reason" {
-                strong { "Held" @if let Some(on) = &item.held_on { " on " (day_text(on)) } ", because: " }
+                strong { "Held" @if let Some(on) = &item.held_on { " on " (day_words(on)) } ", because: " }
                 (item.held_reason.as_deref().unwrap_or("no reason was given"))
             }
             p class="meta" { "Who may see it: " (consent_words(consent)) }

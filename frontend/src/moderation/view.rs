@@ -11,7 +11,7 @@ use jiff::civil::Date;
 use maud::{Markup, html};
 
 use crate::forms::Errors;
-use crate::kit::{typed_date, urlencode};
+use crate::kit::urlencode;
 
 /// Items on a page.
 pub(crate) const PAGE_SIZE: usize = 20;
@@ -102,23 +102,27 @@ impl View {
             errors.add(if hubs.len() > 1 { "hub" } else { "" }, message);
         }
         let mut view = View { hub, ..View::default() };
-        let mut day = |field: &str, which: &str| match asked(pairs, field) {
+        let mut day = |field: &str, label: &str| match asked(pairs, field) {
             Asked::Nothing => None,
-            Asked::Once(text) => typed_date(text).or_else(|| {
-                errors.add(field, format!("Enter the {which} day as a real date, for example 23/11/2026"));
-                None
-            }),
+            Asked::Once(text) => match heard_contracts::day::parse(text) {
+                Ok(day) => Some(day),
+                Err(wrong) => {
+                    // The same words as every date field ("30 February 2026 does not exist").
+                    errors.add(field, format!("{label}: {wrong}"));
+                    None
+                }
+            },
             Asked::Repeated => {
-                errors.add(field, format!("Give one {which} day"));
+                errors.add(field, format!("{label}: give one day"));
                 None
             }
         };
-        view.from = day("from", "first");
-        view.to = day("to", "last");
+        view.from = day("from", "Said on or after");
+        view.to = day("to", "Said on or before");
         if let (Some(from), Some(to)) = (view.from, view.to)
             && to < from
         {
-            errors.add("to", "The last day must be the same as the first day or after it");
+            errors.add("to", "Said on or before: the day must be the same as the first day or after it");
             view.to = None;
         }
         let mut listed = |field: &str, known: &[String], message: &str| match asked(pairs, field) {
@@ -157,8 +161,8 @@ impl View {
         };
         View {
             hub: value("hub").unwrap_or_default(),
-            from: value("from").as_deref().and_then(typed_date),
-            to: value("to").as_deref().and_then(typed_date),
+            from: value("from").and_then(|day| heard_contracts::day::parse(&day).ok()),
+            to: value("to").and_then(|day| heard_contracts::day::parse(&day).ok()),
             theme: value("theme"),
             meeting: value("meeting"),
             newest_first: value("order").as_deref() == Some("newest"),

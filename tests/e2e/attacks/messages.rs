@@ -242,9 +242,13 @@ async fn a_hostile_query_string_gets_a_message_naming_the_field_never_a_500_or_a
     let mut coordinator = Browser::log_in(&hub.app, "coordinator@example.org").await;
     let long = "x".repeat(10_000);
     let cases: Vec<(String, &str, &str)> = vec![
-        ("from=30%2F02%2F2026".into(), "#from", "Enter the first day as a real date"),
-        ("to=%3Cscript%3Ealert(1)%3C%2Fscript%3E".into(), "#to", "Enter the last day as a real date"),
-        ("from=2026-03-10&to=2026-03-01".into(), "#to", "The last day must be the same as the first day or after it"),
+        ("from=30%2F02%2F2026".into(), "#from", "Said on or after: 30 February 2026 does not exist"),
+        (
+            "to=%3Cscript%3Ealert(1)%3C%2Fscript%3E".into(),
+            "#to",
+            "Said on or before: enter the date as day, month and year",
+        ),
+        ("from=2026-03-10&to=2026-03-01".into(), "#to", "Said on or before: the day must be the same as the first day"),
         ("theme=..%2F..%2Fetc%2Fpasswd".into(), "#theme", "Choose a theme from the list"),
         ("meeting=%27%20OR%201%3D1".into(), "#meeting", "Choose a meeting of this hub from the list"),
         ("order=sideways".into(), "#order", "Choose newest first or oldest first"),
@@ -253,8 +257,8 @@ async fn a_hostile_query_string_gets_a_message_naming_the_field_never_a_500_or_a
         ("page=-1".into(), "", "Give the page as a number, for example 2"),
         ("page=1&page=2".into(), "", "Give one page number"),
         ("theme=opening-hours&theme=opening-hours".into(), "#theme", "Choose a theme from the list"),
-        (format!("from={long}"), "#from", "Enter the first day as a real date"),
-        ("from=%00%0A%0D".into(), "#from", "Enter the first day as a real date"),
+        (format!("from={long}"), "#from", "Said on or after: enter the date as day, month and year"),
+        ("from=%00%0A%0D".into(), "#from", "Said on or after: enter the date as day, month and year"),
     ];
     for path in ["/moderation", "/moderation/held"] {
         for (query, href, message) in &cases {
