@@ -42,11 +42,11 @@ async fn the_queue_comes_twenty_at_a_time_filtered_by_date_theme_and_meeting_in_
     let meeting = hub
         .member
         .graphql(
-            "mutation { recordMeeting(input: { hub: \"arun\", heldOn: \"2026-03-05\", attendance: 12 }) { id } }",
+            "mutation { startMeeting(input: { hub: \"arun\", heldOn: \"2026-03-05\", place: \"The library\" }) { id } }",
             json!({}),
         )
         .await;
-    let meeting = meeting["data"]["recordMeeting"]["id"].as_str().unwrap().to_owned();
+    let meeting = meeting["data"]["startMeeting"]["id"].as_str().unwrap_or_else(|| panic!("{meeting}")).to_owned();
     let mut logged = Vec::new();
     for n in 0..45 {
         let theme: &[&str] = if n % 3 == 0 { &["Opening hours"] } else { &["Keyworker time"] };
