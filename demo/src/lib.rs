@@ -50,6 +50,8 @@ fn demo_accounts() -> Vec<DemoAccount> {
         ("admin@demo.heard.example".to_owned(), Role::Administrator, vec![], None, None),
         ("member.arun@demo.heard.example".to_owned(), Role::HubMember, vec!["arun"], None, None),
         ("advocate@demo.heard.example".to_owned(), Role::Advocate, vec![], None, None),
+        // A second advocate, so a case can be handed over by name.
+        (ADVOCATE_COLLEAGUE.to_owned(), Role::Advocate, vec![], None, None),
         ("complaints@demo.heard.example".to_owned(), Role::ComplaintsHandler, vec![], None, None),
         // A colleague in the complaints team, so complaints can be assigned from one to another.
         (COLLEAGUE.to_owned(), Role::ComplaintsHandler, vec![], None, None),
@@ -71,10 +73,16 @@ fn demo_accounts() -> Vec<DemoAccount> {
 /// The second complaints handler.
 const COLLEAGUE: &str = "complaints.colleague@demo.heard.example";
 
+/// The second advocate.
+const ADVOCATE_COLLEAGUE: &str = "advocate.colleague@demo.heard.example";
+
 /// The name an account is chosen by in a directory.
 fn demo_display_name(email: &str, role: Role) -> String {
     if email == COLLEAGUE {
         return "Demo colleague in the complaints team".to_owned();
+    }
+    if email == ADVOCATE_COLLEAGUE {
+        return "Demo colleague in the advocacy team".to_owned();
     }
     format!("Demo {}", role.as_str().replace('_', " "))
 }

@@ -321,6 +321,7 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
         }
         "close" => {
             one_of(&mut errors, "outcome", &OUTCOMES, "Choose the outcome: whether what the client wanted happened");
+            one_of(&mut errors, "reason", &CLOSURES, "Choose why the case is closing");
             CaseRequest {
                 query: "mutation($id: ID!, $i: CloseCaseInput!) { closeCase(id: $id, input: $i) { id } }",
                 variables: json!({ "id": id, "i": { "outcome": field("outcome"), "reason": field("reason"),
@@ -566,7 +567,7 @@ async fn case_page<B: Backend>(
             form method="post" action={ "/cases/" (id) "/close" } novalidate {
                 (csrf_field(csrf))
                 (forms::choices(Choices { id: "outcome", legend: "Outcome: did what the client wanted happen?", multiple: false, options: options(&OUTCOMES), chosen: vec![kept("outcome")], hint: None }, errors))
-                (forms::select("reason", "Why it is closing", &options(&CLOSURES), &kept("reason"), errors))
+                (forms::select("reason", "Why it is closing", &[(String::new(), "Choose a reason".to_owned())].into_iter().chain(options(&CLOSURES)).collect::<Vec<_>>(), &kept("reason"), errors))
                 (forms::textarea("client_view", "The client's own view of the outcome", &kept("client_view"), Some("In their words."), errors))
                 button class="button" type="submit" { "Close the case" }
             }
@@ -712,7 +713,12 @@ mod tests {
         assert_eq!(fields(&case_request("assign", "c1", &[]).unwrap_err()), ["advocate_id"]);
         assert_eq!(fields(&case_request("close", "c1", &posted(&[("reason", "OTHER")])).unwrap_err()), ["outcome"]);
         assert_eq!(
-            fields(&case_request("close", "c1", &posted(&[("outcome", "SPLENDID")])).unwrap_err()),
+            fields(&case_request("close", "c1", &posted(&[("outcome", "ACHIEVED")])).unwrap_err()),
+            ["reason"],
+            "no reason is chosen in advance, so one must be chosen"
+        );
+        assert_eq!(
+            fields(&case_request("close", "c1", &posted(&[("outcome", "SPLENDID"), ("reason", "OTHER")])).unwrap_err()),
             ["outcome"],
             "a forged outcome is no outcome"
         );

@@ -15,7 +15,9 @@
 //! The header marks the page the person is on ([`layout`]): one layer runs each request inside
 //! a task-local holding its path, which the shell reads. A secret a form makes (a one-time
 //! password, an API token) is kept in memory for the one page view after the redirect
-//! ([`once`]), so every successful form post answers `303 See Other` (post/redirect/get).
+//! ([`once`]), so every successful form post answers `303 See Other` (post/redirect/get). A
+//! refused form is redirected too ([`refused`]): its page is kept for the session and shown at
+//! the page the form was on, so Back and refresh never ask to send a form again.
 //!
 //! The gateway implements [`Backend`] (who is asking, the CSRF check, running GraphQL) and
 //! mounts [`router`].
@@ -38,6 +40,7 @@ mod meetings;
 mod moderation;
 mod once;
 mod pages;
+mod refused;
 mod report_back;
 mod reports;
 mod search;
@@ -74,6 +77,7 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .merge(account::routes())
         .fallback(pages::not_found)
         .with_state(backend.clone())
+        .layer(axum::middleware::from_fn_with_state(backend.clone(), refused::redirect_refused_forms::<B>))
         .layer(axum::Extension(once::ShownOnce::default()))
         .layer(axum::middleware::from_fn_with_state(backend.clone(), account::password_first::<B>))
         .layer(axum::middleware::from_fn_with_state(backend, flash::forget_once_shown::<B>))
