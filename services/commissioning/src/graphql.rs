@@ -755,6 +755,36 @@ impl CommissioningMutation {
         Ok(service(ctx).answer(item, account(ctx)?, None, on).await?.into())
     }
 
+    /// Acknowledges several shared items at once: all of them, or none. An item the asker may
+    /// not answer (not shared with commissioners, not theirs to see, or no such item) refuses
+    /// the whole request, naming it (`itemIds[2]`). Items already acknowledged or answered are
+    /// left as they are, so the same request sent again changes nothing.
+    async fn acknowledge_feedback_items(
+        &self,
+        ctx: &Context<'_>,
+        item_ids: Vec<ID>,
+        on: Option<String>,
+    ) -> Result<Vec<FeedbackAnswer>> {
+        let by = account(ctx)?;
+        let mut items = Vec::with_capacity(item_ids.len());
+        for (index, id) in item_ids.iter().enumerate() {
+            let field = format!("itemIds[{index}]");
+            let item = uuid_arg(&field, id)?;
+            let facts = service(ctx).read(|state| state.items.get(&item).map(|found| found.facts()));
+            let refused = || ApiError::bad_input(field.clone(), crate::service::cannot_acknowledge(item));
+            let facts = facts.ok_or_else(refused)?;
+            match authorize(ctx, Action::AnswerFeedback, &Resource::Feedback(facts)).await {
+                Ok(()) => {}
+                Err(ApiError::Unauthenticated(message)) => return Err(ApiError::Unauthenticated(message).into()),
+                Err(_) => return Err(refused().into()),
+            }
+            items.push(item);
+        }
+        let on = date_arg_or_today("on", on.as_deref())?;
+        let answers = service(ctx).acknowledge_together(&items, by, on).await?;
+        Ok(answers.into_iter().map(FeedbackAnswer::from).collect())
+    }
+
     /// Answers a shared item "not acted on, because …".
     async fn answer_feedback(
         &self,
