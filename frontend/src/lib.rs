@@ -27,6 +27,7 @@ mod layout;
 mod meetings;
 mod moderation;
 mod pages;
+mod public;
 mod report_back;
 mod reports;
 mod search;
