@@ -6,6 +6,7 @@ mod input;
 mod limits;
 mod login;
 mod not_found;
+mod public_page;
 mod reports;
 mod search;
 mod sessions;
