@@ -307,7 +307,8 @@ mod charts {
             let (x, y) = at(i as i32);
             let (first, second) = two_lines(label);
             root.draw(&Text::new(first, (x, y + 6), centred.clone())).map_err(|e| e.to_string())?;
-            root.draw(&Text::new(second, (x, y + 6 + TEXT_PX as i32 + 2), centred.clone())).map_err(|e| e.to_string())?;
+            root.draw(&Text::new(second, (x, y + 6 + TEXT_PX as i32 + 2), centred.clone()))
+                .map_err(|e| e.to_string())?;
         }
         Ok(())
     }
@@ -410,7 +411,9 @@ mod charts {
                 for (k, theme) in figures.themes.iter().enumerate() {
                     let y = 12 + (k as i32) * (TEXT_PX as i32 + 10) + TEXT_PX as i32 / 2;
                     legend.draw(&marker(k, (22, y), PALETTE[k % PALETTE.len()])).map_err(|e| e.to_string())?;
-                    legend.draw(&Text::new(fitted(&theme.name, size), (40, y), left.clone())).map_err(|e| e.to_string())?;
+                    legend
+                        .draw(&Text::new(fitted(&theme.name, size), (40, y), left.clone()))
+                        .map_err(|e| e.to_string())?;
                 }
                 Ok(())
             } else {
@@ -614,12 +617,20 @@ fn empty_because(figures: &Figures, drawable: bool, too_few: &'static str) -> Op
 
 fn themes_empty(figures: &Figures) -> Option<&'static str> {
     let drawable = figures.themes.iter().any(|theme| theme.counts.iter().any(Option::is_some));
-    empty_because(figures, drawable, "No theme was raised often enough to show without risking that someone could be recognised.")
+    empty_because(
+        figures,
+        drawable,
+        "No theme was raised often enough to show without risking that someone could be recognised.",
+    )
 }
 
 fn closure_empty(figures: &Figures) -> Option<&'static str> {
     let drawable = figures.by_quarter.iter().any(|q| q.closure_rate.is_some());
-    empty_because(figures, drawable, "Each quarter had too few items to show this without risking that someone could be recognised.")
+    empty_because(
+        figures,
+        drawable,
+        "Each quarter had too few items to show this without risking that someone could be recognised.",
+    )
 }
 
 fn response_empty(figures: &Figures) -> Option<&'static str> {
@@ -631,7 +642,9 @@ fn complaints_empty(figures: &Figures) -> Option<&'static str> {
     if figures.articles.is_empty() {
         Some("No complaints were made in this period.")
     } else if figures.articles.iter().all(|article| article.count.is_none()) {
-        Some("Too few complaints were made under any one right to show without risking that someone could be recognised.")
+        Some(
+            "Too few complaints were made under any one right to show without risking that someone could be recognised.",
+        )
     } else {
         None
     }
@@ -900,7 +913,10 @@ mod tests {
 
     /// What each `<text>` of an SVG says.
     fn texts(svg: &str) -> Vec<String> {
-        svg.split("<text").skip(1).filter_map(|rest| Some(rest.split_once('>')?.1.split("</text>").next()?.trim().to_owned())).collect()
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|rest| Some(rest.split_once('>')?.1.split("</text>").next()?.trim().to_owned()))
+            .collect()
     }
 
     /// The font sizes a chart's SVG gives its text.
@@ -918,7 +934,10 @@ mod tests {
             ("complaints", charts::complaints(&figures, charts::PHONE)),
         ] {
             let svg = phone.unwrap_or_else(|e| panic!("{name} is drawn for a phone: {e}"));
-            assert!(svg.contains(&format!("viewBox=\"0 0 {} {}\"", charts::PHONE.width, charts::PHONE.height)), "{name}");
+            assert!(
+                svg.contains(&format!("viewBox=\"0 0 {} {}\"", charts::PHONE.width, charts::PHONE.height)),
+                "{name}"
+            );
             let sizes = text_sizes(&svg);
             assert!(!sizes.is_empty(), "{name} has text");
             // A 320 px screen leaves 286 px for the chart: the smallest text is scaled by that.
@@ -929,7 +948,10 @@ mod tests {
         }
         let phone = charts::themes(&figures, charts::PHONE).unwrap();
         let written = texts(&phone);
-        assert!(written.iter().any(|t| t == "Jan–Mar") && written.iter().any(|t| t == "2026"), "two lines: {written:?}");
+        assert!(
+            written.iter().any(|t| t == "Jan–Mar") && written.iter().any(|t| t == "2026"),
+            "two lines: {written:?}"
+        );
         assert!(phone.contains("Access and waiting times"), "the legend under the chart");
     }
 
@@ -944,7 +966,8 @@ mod tests {
         assert_eq!(response_empty(&nothing), Some("Nothing was shared in this period."));
         nothing.whole.shared = None;
         assert!(themes_empty(&nothing).is_some_and(|why| why.contains("recognised")), "too few, said so");
-        let markup = figure("themes", "Feedback", "Summary", themes_empty(&nothing), Err("x".into()), html! {}).into_string();
+        let markup =
+            figure("themes", "Feedback", "Summary", themes_empty(&nothing), Err("x".into()), html! {}).into_string();
         assert!(!markup.contains("<svg") && markup.contains("chart-empty"), "{markup}");
         let drawn = figures(&answer(), quarters(d("2026-06-30"), 2));
         assert_eq!(themes_empty(&drawn), None);

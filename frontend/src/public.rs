@@ -51,8 +51,9 @@ struct Hub {
 }
 
 /// "Get involved" and "If a service did not respect your rights", with the Bill of Rights:
-/// the end of the home page and of every public report. `hubs` are (id, name, is the Forum).
-pub(crate) fn get_involved_and_complain(hubs: &[(String, String, bool)]) -> Markup {
+/// the end of the home page and of every public report. `hubs` are (id, name, is the Forum);
+/// `link_hubs` links each to its public page (the home page lists those links already).
+pub(crate) fn get_involved_and_complain(hubs: &[(String, String, bool)], link_hubs: bool) -> Markup {
     let local: Vec<&(String, String, bool)> = hubs.iter().filter(|hub| !hub.2).collect();
     let forum = hubs.iter().find(|hub| hub.2);
     html! {
@@ -63,7 +64,10 @@ pub(crate) fn get_involved_and_complain(hubs: &[(String, String, bool)]) -> Mark
                 p { "The local hubs are:" }
                 ul class="link-list" {
                     @for (id, name, _) in &local {
-                        li { a href={ "/public/you-said-we-did/" (id) } { (name) } " (what people said there and what came of it)" }
+                        li {
+                            @if link_hubs { a href={ "/public/you-said-we-did/" (id) } { (name) } " (what people said there and what came of it)" }
+                            @else { (name) }
+                        }
                     }
                 }
             }
@@ -73,7 +77,11 @@ pub(crate) fn get_involved_and_complain(hubs: &[(String, String, bool)]) -> Mark
                 li { "Come along. You do not have to give your name, and you can come as often or as rarely as you like." }
                 li {
                     "Hub members also meet at "
-                    @match forum { Some((id, name, _)) => { a href={ "/public/you-said-we-did/" (id) } { (name) } }, None => { "the county Forum" } }
+                    @match forum {
+                        Some((id, name, _)) if link_hubs => { a href={ "/public/you-said-we-did/" (id) } { (name) } },
+                        Some((_, name, _)) => { (name) },
+                        None => { "the county Forum" },
+                    }
                     ", which meets every month. Ask your hub how to go with them."
                 }
             }
@@ -132,7 +140,7 @@ pub(crate) async fn home<B: Backend>(backend: &B) -> Markup {
                 }
             }
         }
-        (get_involved_and_complain(&hubs))
+        (get_involved_and_complain(&hubs, false))
     }
 }
 
@@ -174,7 +182,7 @@ mod tests {
         assert_eq!(BILL_OF_RIGHTS.len(), 11);
         assert!(BILL_OF_RIGHTS.iter().all(|article| article.starts_with("We have the right")));
         assert!(BILL_OF_RIGHTS[10].ends_with("long-term recovery is a reality."));
-        let page = get_involved_and_complain(&[]).into_string();
+        let page = get_involved_and_complain(&[], true).into_string();
         assert!(page.contains(&format!(r#"href="{COMPLAINT_ROUTE}""#)), "{page}");
         assert_eq!(page.matches("<li>We have the right").count(), 11, "{page}");
     }

@@ -824,7 +824,8 @@ pub(crate) fn outcome_words(report: &Report, outcome: &Outcome, report_url: &str
 
 /// When a decision was taken and moved on, latest last.
 fn decision_when(decision: &ReportDecision) -> Markup {
-    let planned = decision.decision_date.parse::<Date>().is_ok_and(|day| day > today()) && decision.status == "PROPOSED";
+    // A proposal is not decided yet, whatever day it was planned for.
+    let planned = decision.status == "PROPOSED";
     html! {
         ul class="when" {
             li { @if planned { "To be decided " } @else { "Decided " } (day_text(&decision.decision_date)) }
@@ -1022,7 +1023,7 @@ fn report_page(
                 code { "heard verify --at " (report.position) } "."
             }
         }
-        @if public { (crate::public::get_involved_and_complain(&reference.hubs)) }
+        @if public { (crate::public::get_involved_and_complain(&reference.hubs, true)) }
         script src="/assets/reports.js" defer {}
     };
     page(viewer, &format!("You said, we did: {title}"), csrf, body)

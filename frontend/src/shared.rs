@@ -418,8 +418,11 @@ pub async fn acknowledge_selected<B: Backend>(
     State(backend): State<B>,
     PostedFormAs { viewer, csrf, form: pairs, .. }: PostedFormAs<Commissioners, Vec<(String, String)>>,
 ) -> Response {
-    let items: Vec<String> =
-        pairs.iter().filter(|(key, value)| key == "items" && !value.trim().is_empty()).map(|(_, v)| v.trim().to_owned()).collect();
+    let items: Vec<String> = pairs
+        .iter()
+        .filter(|(key, value)| key == "items" && !value.trim().is_empty())
+        .map(|(_, v)| v.trim().to_owned())
+        .collect();
     let (state, before) = (value_of(&pairs, "state"), value_of(&pairs, "before"));
     let mut errors = Errors::default();
     if items.is_empty() {
@@ -447,7 +450,9 @@ pub async fn acknowledge_selected<B: Backend>(
 
 /// A day from GraphQL (`2026-11-23`) as people write it (`23 November 2026`), or as it came.
 fn day_text(text: &str) -> String {
-    text.parse::<jiff::civil::Date>().map(|day| day.strftime("%-d %B %Y").to_string()).unwrap_or_else(|_| text.to_owned())
+    text.parse::<jiff::civil::Date>()
+        .map(|day| day.strftime("%-d %B %Y").to_string())
+        .unwrap_or_else(|_| text.to_owned())
 }
 
 /// This page's routes.

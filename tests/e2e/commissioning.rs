@@ -825,7 +825,15 @@ async fn a_commissioner_acknowledges_several_shared_items_in_one_event_and_sendi
     let cast = cast().await;
     let mut items = Vec::new();
     for n in 0..3 {
-        items.push(said(&cast, &format!("The needle exchange should open at weekends ({n})"), "COMMISSIONERS", "Opening hours").await);
+        items.push(
+            said(
+                &cast,
+                &format!("The needle exchange should open at weekends ({n})"),
+                "COMMISSIONERS",
+                "Opening hours",
+            )
+            .await,
+        );
     }
     cast.app.settled().await;
     let head = cast.app.store.head().position;
@@ -849,7 +857,8 @@ async fn a_commissioner_acknowledges_several_shared_items_in_one_event_and_sendi
     assert!(appended_since(&cast.app, head).await.is_empty(), "nothing more was stored");
 
     // The loop still closes for an item acknowledged together with others.
-    let answer = "mutation($id: ID!, $r: String!) { answerFeedback(itemId: $id, reason: $r) { itemId notActedOnReason } }";
+    let answer =
+        "mutation($id: ID!, $r: String!) { answerFeedback(itemId: $id, reason: $r) { itemId notActedOnReason } }";
     ok(&cast.commissioner.graphql(answer, json!({ "id": items[1], "r": NOT_ACTED_ON })).await, "answerFeedback");
     cast.app.item_in_loop(&cast.member, ITEM, &items[1], "NOT_ACTED_ON").await;
 }
@@ -895,13 +904,18 @@ async fn the_shared_page_acknowledges_the_ticked_items_without_javascript_and_a_
     let cast = cast().await;
     let mut items = Vec::new();
     for n in 0..3 {
-        items.push(said(&cast, &format!("A women-only group on Tuesdays ({n})"), "COMMISSIONERS", "Opening hours").await);
+        items.push(
+            said(&cast, &format!("A women-only group on Tuesdays ({n})"), "COMMISSIONERS", "Opening hours").await,
+        );
     }
     cast.app.settled().await;
     let session = &cast.commissioner;
     let page = session.client.get(cast.app.url("/shared")).send().await.unwrap().text().await.unwrap();
     for item in &items {
-        assert!(page.contains(&format!(r#"id="select-{item}" name="items" value="{item}" form="acknowledge-selected""#)), "{page}");
+        assert!(
+            page.contains(&format!(r#"id="select-{item}" name="items" value="{item}" form="acknowledge-selected""#)),
+            "{page}"
+        );
         assert!(page.contains(&format!(r#"<label for="select-{item}">Select"#)), "each checkbox is labelled: {page}");
     }
     assert!(page.contains("Acknowledge selected"), "{page}");
@@ -919,7 +933,10 @@ async fn the_shared_page_acknowledges_the_ticked_items_without_javascript_and_a_
     assert_eq!(posted.url().query(), Some("state=new&done=acknowledged-selected"));
     let page = posted.text().await.unwrap();
     assert!(page.contains("The items you selected are acknowledged"), "{page}");
-    assert!(!page.contains(&format!("select-{}", items[0])) && page.contains(&format!("select-{}", items[1])), "{page}");
+    assert!(
+        !page.contains(&format!("select-{}", items[0])) && page.contains(&format!("select-{}", items[1])),
+        "{page}"
+    );
     assert_eq!(appended_since(&cast.app, head).await, ["acknowledgement"]);
 
     let head = cast.app.store.head().position;
@@ -928,10 +945,14 @@ async fn the_shared_page_acknowledges_the_ticked_items_without_javascript_and_a_
     assert!(appended_since(&cast.app, head).await.is_empty(), "and nothing more stored");
 
     let nothing = [("csrf_token", session.csrf_token.as_str()), ("state", "new"), ("before", "")];
-    let refused = session.client.post(cast.app.url("/shared/acknowledge-selected")).form(&nothing).send().await.unwrap();
+    let refused =
+        session.client.post(cast.app.url("/shared/acknowledge-selected")).form(&nothing).send().await.unwrap();
     assert_eq!(refused.status(), 422);
     let page = refused.text().await.unwrap();
-    assert!(page.contains("Select at least one item to acknowledge") && page.contains(r##"href="#acknowledge-selected""##), "{page}");
+    assert!(
+        page.contains("Select at least one item to acknowledge") && page.contains(r##"href="#acknowledge-selected""##),
+        "{page}"
+    );
 
     let forged = [("state", "new"), ("items", items[1].as_str())];
     let forged = session.client.post(cast.app.url("/shared/acknowledge-selected")).form(&forged).send().await.unwrap();

@@ -246,8 +246,10 @@ async fn each_theme_is_paired_with_what_was_decided_about_it_and_when_on_the_pag
             .await;
     }
     app.settled().await;
-    let page = session.client.get(app.url("/reports/you-said-we-did?hub=arun")).send().await.unwrap().text().await.unwrap();
-    let table = page.split("<table class=\"report-table pairing\">").nth(1).and_then(|rest| rest.split("</table>").next());
+    let page =
+        session.client.get(app.url("/reports/you-said-we-did?hub=arun")).send().await.unwrap().text().await.unwrap();
+    let table =
+        page.split("<table class=\"report-table pairing\">").nth(1).and_then(|rest| rest.split("</table>").next());
     let table = table.unwrap_or_else(|| panic!("one pairing table: {page}"));
     for column in ["Theme", "What people said", "What was decided or done", "When"] {
         assert!(table.contains(&format!("<th scope=\"col\">{column}</th>")), "{column}: {table}");
@@ -255,9 +257,12 @@ async fn each_theme_is_paired_with_what_was_decided_about_it_and_when_on_the_pag
     let today = heard_api::today().strftime("%-d %B %Y").to_string();
     assert!(table.contains(">Opening hours</th>") && table.contains("7 items"), "the theme and its count: {table}");
     assert!(table.contains("Saturday opening at the Arun hub</a> · Proposed"), "beside it the decision: {table}");
-    assert!(table.contains(&format!("Decided {today}")), "and when: {table}");
+    assert!(table.contains(&format!("To be decided {today}")), "and when: {table}");
     assert!(table.contains("the decision stayed with the commissioner"), "the ladder in words: {table}");
-    assert!(table.contains("What came of it: </strong>") && table.contains("It fed into the decision"), "each quote says what came of it: {table}");
+    assert!(
+        table.contains("What came of it: </strong>") && table.contains("It fed into the decision"),
+        "each quote says what came of it: {table}"
+    );
     assert!(!page.contains("Rung") && !page.contains("rung 5"), "no rung numbers: {page}");
 
     let csv = session.client.get(app.url("/reports/you-said-we-did?hub=arun&format=csv")).send().await.unwrap();
@@ -266,7 +271,11 @@ async fn each_theme_is_paired_with_what_was_decided_about_it_and_when_on_the_pag
     assert_eq!(rows.headers().unwrap().iter().collect::<Vec<_>>(), ["section", "name", "value", "detail", "theme"]);
     let records: Vec<Vec<String>> = rows.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
     let we_did = records.iter().find(|r| r[0] == "we did").unwrap_or_else(|| panic!("{text}"));
-    assert_eq!((we_did[1].as_str(), we_did[2].as_str(), we_did[4].as_str()), ("Saturday opening at the Arun hub", "proposed", "Opening hours"), "{text}");
+    assert_eq!(
+        (we_did[1].as_str(), we_did[2].as_str(), we_did[4].as_str()),
+        ("Saturday opening at the Arun hub", "proposed", "Opening hours"),
+        "{text}"
+    );
     assert!(we_did[3].contains("the decision stayed with the commissioner") && !we_did[3].contains("rung"), "{text}");
     let quote = records.iter().find(|r| r[0] == "in their words").unwrap_or_else(|| panic!("{text}"));
     assert!(quote[3].contains("what came of it: linked to Saturday opening at the Arun hub (proposed)"), "{text}");

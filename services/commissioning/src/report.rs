@@ -341,9 +341,7 @@ pub fn build(state: &State, actor: &Actor, scope: &Scope, public: bool, calendar
     let outcome_of = |item: &ItemFacts, decisions: &[ReportDecision]| ItemOutcome {
         decisions: decisions
             .iter()
-            .filter(|found| {
-                found.decision.active_links().any(|link| link.evidence.feedback_item() == Some(item.item))
-            })
+            .filter(|found| found.decision.active_links().any(|link| link.evidence.feedback_item() == Some(item.item)))
             .map(|found| found.decision.id)
             .collect(),
         not_acted_on: state.answers.get(&item.item).and_then(|a| a.answered.clone()).map(|(on, why, _)| (on, why)),
@@ -512,7 +510,13 @@ fn pairings(
         .collect();
     let untagged = responses(None);
     if !untagged.is_empty() {
-        pairs.push(Pairing { theme: None, name: NO_THEME.to_owned(), count: None, quotes: Vec::new(), responses: untagged });
+        pairs.push(Pairing {
+            theme: None,
+            name: NO_THEME.to_owned(),
+            count: None,
+            quotes: Vec::new(),
+            responses: untagged,
+        });
     }
     pairs
 }

@@ -148,7 +148,9 @@ impl CommissioningService {
     /// answer as it stands afterwards, in the order asked.
     pub async fn acknowledge_together(&self, items: &[Uuid], by: Uuid, on: Date) -> ApiResult<Vec<Answer>> {
         let event = self.read(|state| {
-            if let Some(index) = items.iter().position(|item| !state.items.get(item).is_some_and(|f| f.for_commissioners())) {
+            if let Some(index) =
+                items.iter().position(|item| !state.items.get(item).is_some_and(|f| f.for_commissioners()))
+            {
                 return Err(ApiError::bad_input(format!("itemIds[{index}]"), cannot_acknowledge(items[index])));
             }
             answer::acknowledge_together(items, |item| state.answers.get(&item), by, on, heard_api::today())

@@ -133,7 +133,10 @@ async fn the_public_pages_show_no_words_without_public_consent_and_no_figure_tha
     assert!(!home.contains("pair-count") && !home.contains("report-figures"), "the home page publishes no figures");
     seen.push(("/".into(), home));
     let county_csv = app.get("/reports/you-said-we-did?public=true&format=csv").await.text().await.unwrap();
-    seen.push(("/reports/you-said-we-did?public=true".into(), app.get("/reports/you-said-we-did?public=true").await.text().await.unwrap()));
+    seen.push((
+        "/reports/you-said-we-did?public=true".into(),
+        app.get("/reports/you-said-we-did?public=true").await.text().await.unwrap(),
+    ));
     let county = figures_of(&county_csv);
     seen.push(("county CSV".into(), county_csv));
     let mut by_hub: BTreeMap<String, Figures> = BTreeMap::new();
@@ -141,7 +144,8 @@ async fn the_public_pages_show_no_words_without_public_consent_and_no_figure_tha
         let page = app.get(&format!("/public/you-said-we-did/{hub}")).await;
         assert_eq!(page.status(), 200, "{hub}");
         let page = page.text().await.unwrap();
-        let csv = app.get(&format!("/reports/you-said-we-did?hub={hub}&public=true&format=csv")).await.text().await.unwrap();
+        let csv =
+            app.get(&format!("/reports/you-said-we-did?hub={hub}&public=true&format=csv")).await.text().await.unwrap();
         let figures = figures_of(&csv);
         // The page shows the CSV's theme counts, no more.
         for (theme, count) in &figures.themes {
@@ -171,9 +175,15 @@ async fn the_public_pages_show_no_words_without_public_consent_and_no_figure_tha
         std::iter::once(("county", &county)).chain(by_hub.iter().map(|(hub, f)| (hub.as_str(), f))).collect();
     for (scope, figures) in &scopes {
         let themes: Vec<Option<u64>> = figures.themes.values().copied().collect();
-        assert!(!gives_one_away(figures.shared, &themes), "{scope}: shared minus the other themes gives one away: {figures:?}");
+        assert!(
+            !gives_one_away(figures.shared, &themes),
+            "{scope}: shared minus the other themes gives one away: {figures:?}"
+        );
         if let (Some(shared), Some(closed)) = (figures.shared, figures.closed) {
-            assert!(!(1..=4).contains(&(shared - closed)), "{scope}: shared minus closed gives a small open count: {figures:?}");
+            assert!(
+                !(1..=4).contains(&(shared - closed)),
+                "{scope}: shared minus closed gives a small open count: {figures:?}"
+            );
         }
         for count in themes.iter().flatten().chain(figures.shared.iter()).chain(figures.closed.iter()) {
             assert!(!(1..=4).contains(count), "{scope}: a count of 1 to 4 is shown: {figures:?}");
@@ -185,8 +195,7 @@ async fn the_public_pages_show_no_words_without_public_consent_and_no_figure_tha
     let closed: Vec<Option<u64>> = hub_figures.iter().map(|f| f.closed).collect();
     assert!(!gives_one_away(county.closed, &closed), "closed, county against hubs: {by_hub:?}");
     for (theme, total) in &county.themes {
-        let parts: Vec<Option<u64>> =
-            hub_figures.iter().filter_map(|f| f.themes.get(theme).copied()).collect();
+        let parts: Vec<Option<u64>> = hub_figures.iter().filter_map(|f| f.themes.get(theme).copied()).collect();
         assert!(!gives_one_away(*total, &parts), "{theme}, county against hubs: {by_hub:?} {county:?}");
     }
 }

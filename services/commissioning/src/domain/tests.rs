@@ -779,10 +779,7 @@ fn acknowledging_nothing_too_many_or_in_the_future_is_refused_naming_the_field()
     assert_eq!(field_of(answer::acknowledge_together(&[], none, commissioner(), today(), today())), "itemIds");
     let many: Vec<Uuid> = (0..101).map(Uuid::from_u128).collect();
     assert_eq!(field_of(answer::acknowledge_together(&many, none, commissioner(), today(), today())), "itemIds");
-    assert_eq!(
-        field_of(answer::acknowledge_together(&[item()], none, commissioner(), d("2026-11-24"), today())),
-        "on"
-    );
+    assert_eq!(field_of(answer::acknowledge_together(&[item()], none, commissioner(), d("2026-11-24"), today())), "on");
 }
 
 #[test]
