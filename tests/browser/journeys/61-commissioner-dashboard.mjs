@@ -42,7 +42,11 @@ export default async function ({ browser, base }) {
   await page.getByRole("button", { name: "Show" }).click();
   await page.waitForURL(/hub=arun/);
   expect((await page.locator(".lead").innerText()).includes("Arun"), "the dashboard narrows to one hub");
-  expect((await page.getByRole("img").count()) === 4, "still four charts");
+  // Issue #15: a chart with nothing to show now says why instead of drawing bare axes, so
+  // "still four charts" became "four charts, or the words saying why one is empty".
+  const arunEmpty = await page.locator(".chart-empty").allInnerTexts();
+  expect((await page.getByRole("img").count()) + arunEmpty.length === 4, `still four charts, or why one is empty: ${arunEmpty}`);
+  for (const why of arunEmpty) expect(why.length > 20, `an empty chart says why: ${why}`);
   await chartTextReadableOnAPhone(page, "dashboard-arun");
   // A hub where nothing was shared: each chart says why it is empty, with no bare axes.
   await page.goto(`${base}/dashboard?hub=west-sussex-forum`);
