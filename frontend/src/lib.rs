@@ -9,6 +9,11 @@
 //! Someone whose account still has its one-time password is sent to `/account/password` from
 //! every other page until they choose their own (one layer, [`account::password_first`]).
 //!
+//! The header marks the page the person is on ([`layout`]): one layer runs each request inside
+//! a task-local holding its path, which the shell reads. A secret a form makes (a one-time
+//! password, an API token) is kept in memory for the one page view after the redirect
+//! ([`once`]), so every successful form post answers `303 See Other` (post/redirect/get).
+//!
 //! The gateway implements [`Backend`] (who is asking, the CSRF check, running GraphQL) and
 //! mounts [`router`].
 
@@ -24,14 +29,17 @@ mod extract;
 mod forms;
 mod kit;
 mod layout;
+mod logging;
 mod meetings;
 mod moderation;
+mod once;
 mod pages;
 mod public;
 mod report_back;
 mod reports;
 mod search;
 mod shared;
+mod waiting;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -47,13 +55,13 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .route("/", get(pages::home::<B>))
         .route("/login", get(pages::login_form::<B>).post(pages::login::<B>))
         .route("/logout", post(pages::logout::<B>))
-        .route("/feedback/new", get(pages::log_feedback_form::<B>).post(pages::log_feedback::<B>))
         .merge(assets::routes())
         .merge(moderation::routes())
         .merge(complaints::routes())
         .merge(cases::routes())
         .merge(search::routes())
         .merge(admin::routes())
+        .merge(logging::routes())
         .merge(meetings::routes())
         .merge(report_back::routes())
         .merge(dashboard::routes())
@@ -63,5 +71,7 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .merge(account::routes())
         .fallback(pages::not_found)
         .with_state(backend.clone())
+        .layer(axum::Extension(once::ShownOnce::default()))
         .layer(axum::middleware::from_fn_with_state(backend, account::password_first::<B>))
+        .layer(axum::middleware::from_fn(layout::current_page))
 }

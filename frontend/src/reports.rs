@@ -99,7 +99,7 @@ impl Scope {
 
 /// A day in words: `1 July 2026`.
 fn day_words(day: Date) -> String {
-    day.strftime("%-d %B %Y").to_string()
+    heard_contracts::day::written(day)
 }
 
 /// From one day to another in words, the year said once when both share it.
@@ -633,7 +633,7 @@ fn words(value: &str) -> String {
 
 /// A day from GraphQL (`2026-11-23`) in words, or as it came if it is not one.
 pub(crate) fn day_text(text: &str) -> String {
-    text.parse::<Date>().map(day_words).unwrap_or_else(|_| text.to_owned())
+    crate::kit::day_words(text)
 }
 
 const REPORT_QUERY: &str = "query($s: ReportScopeInput!, $p: Boolean!) { youSaidWeDid(scope: $s, public: $p) { \

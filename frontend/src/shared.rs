@@ -14,7 +14,7 @@ use crate::Backend;
 use crate::backend::ask;
 use crate::extract::{Commissioners, PostedFormAs, SignedInAs};
 use crate::forms::{self, Errors, value_of};
-use crate::kit::{Connection, plain, urlencode};
+use crate::kit::{Connection, day_words as day_text, plain, urlencode};
 use crate::layout::page;
 
 /// Items on one page.
@@ -446,13 +446,6 @@ pub async fn acknowledge_selected<B: Backend>(
     let mut response = list_page(&backend, &viewer, &csrf, &view).await;
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-/// A day from GraphQL (`2026-11-23`) as people write it (`23 November 2026`), or as it came.
-fn day_text(text: &str) -> String {
-    text.parse::<jiff::civil::Date>()
-        .map(|day| day.strftime("%-d %B %Y").to_string())
-        .unwrap_or_else(|_| text.to_owned())
 }
 
 /// This page's routes.

@@ -9,7 +9,7 @@ use heard_api::{ApiError, authorize, paginate, timestamp, uuid_arg, viewer};
 use uuid::Uuid;
 
 use crate::domain::{Channel, Item, LoopState, Moderation, NewItem};
-use crate::search::{SearchRequest, days};
+use crate::search::{MAX_RESULTS, SearchRequest, days};
 use crate::service::{FeedbackService, Meeting};
 
 fn service<'a>(ctx: &'a Context<'_>) -> &'a FeedbackService {
@@ -237,6 +237,17 @@ impl FeedbackItem {
     async fn meeting(&self) -> Option<ID> {
         self.item.logged.meeting.map(|id| ID(id.to_string()))
     }
+    /// Whether you can still undo it ("undo the last one"): you logged it, nobody has
+    /// moderated it, and it is at most ten minutes old.
+    async fn can_undo(&self, ctx: &Context<'_>) -> bool {
+        let now = jiff::Timestamp::now().as_microsecond();
+        heard_api::account(ctx).is_ok_and(|me| crate::domain::withdraw(&self.item, me, now).is_ok())
+    }
+    /// Whether you can still correct its words and themes: you logged it and nobody has
+    /// moderated it.
+    async fn can_edit(&self, ctx: &Context<'_>) -> bool {
+        heard_api::account(ctx).is_ok_and(|me| self.item.correctable_by(me).is_ok() && self.item.text.is_some())
+    }
 }
 
 #[derive(SimpleObject, Clone, Debug)]
@@ -260,22 +271,41 @@ pub struct MeetingView(Meeting);
 #[Object(name = "Meeting")]
 impl MeetingView {
     async fn id(&self) -> ID {
-        ID(self.0.recorded.meeting.to_string())
+        ID(self.0.id.to_string())
     }
     async fn hub(&self) -> ID {
-        ID(self.0.recorded.hub.clone())
+        ID(self.0.hub.clone())
     }
+    /// The day it was held, `YYYY-MM-DD`.
     async fn held_on(&self) -> &str {
-        &self.0.recorded.held_on
+        &self.0.held_on
     }
-    async fn attendance(&self) -> u32 {
-        self.0.recorded.attendance
+    /// Where it was held, when it was started in meeting mode.
+    async fn place(&self) -> Option<&str> {
+        self.0.place.as_deref()
+    }
+    /// Still going: items can be logged into it until attendance and minutes are recorded.
+    async fn is_open(&self) -> bool {
+        self.0.is_open()
+    }
+    /// How many came; `null` while the meeting is still going.
+    async fn attendance(&self) -> Option<u32> {
+        self.0.attendance
     }
     async fn minutes(&self) -> Option<&str> {
         self.0.minutes.as_deref()
     }
-    async fn item_ids(&self) -> Vec<ID> {
-        self.0.recorded.items.iter().map(|id| ID(id.to_string())).collect()
+    /// The items logged into it or recorded with it, in the order they were logged (items
+    /// taken back are left out).
+    async fn item_ids(&self, ctx: &Context<'_>) -> Vec<ID> {
+        service(ctx)
+            .read(|state| state.meeting_items(&self.0).iter().map(|item| ID(item.logged.item.to_string())).collect())
+    }
+    /// Its items as you may see them, in the order they were logged.
+    async fn items(&self, ctx: &Context<'_>) -> Vec<FeedbackItem> {
+        let actor = viewer(ctx).actor.clone();
+        let items: Vec<Item> = service(ctx).read(|state| state.meeting_items(&self.0).into_iter().cloned().collect());
+        items.into_iter().filter_map(|item| view_of(&actor, item)).collect()
     }
 }
 
@@ -300,7 +330,11 @@ pub struct SearchHit {
 pub struct FacetCount {
     /// `hub`, `theme`, `provider`, `channel` or `loop`.
     pub dimension: String,
+    /// What to pass as the filter of that dimension to narrow the search to it: a hub,
+    /// provider or theme id, or a `Channel` or `LoopState` value.
     pub value: String,
+    /// The value as people call it: "Adur & Worthing", "Drop-in", "Shared outside the hub".
+    pub name: String,
     pub count: i32,
 }
 
@@ -309,7 +343,15 @@ pub struct FacetCount {
 pub struct SearchSummary {
     /// How many items match (that the asker may see).
     pub total: i32,
+    /// Counts by hub, theme, provider, channel and loop state. A dimension whose filter is set
+    /// is counted as if it were not, so the other values stay in view with their counts.
     pub facets: Vec<FacetCount>,
+    /// False when no item has every word of the search: the results are then the items with
+    /// most of them, best first.
+    pub matched_every_word: bool,
+    /// The search as it was understood, when a misspelt word was taken for a word in the items
+    /// you may see ("evning clinc" → "evening clinic"); `null` when every word was found as written.
+    pub understood_as: Option<String>,
 }
 
 /// Filters shared by lists and search.
@@ -328,14 +370,203 @@ pub struct FeedbackFilter {
 }
 
 fn parse_day(field: &str, text: &Option<String>) -> Result<Option<jiff::civil::Date>> {
-    match text {
-        None => Ok(None),
-        Some(text) => text
-            .trim()
-            .parse::<jiff::civil::Date>()
-            .map(Some)
-            .map_err(|_| ApiError::bad_input(field, "enter a date as YYYY-MM-DD").into()),
+    Ok(heard_api::optional_date_arg(field, text.as_deref())?)
+}
+
+/// A search's words and filters, checked: a filter naming a hub, provider or theme Heard does
+/// not have is refused naming it, never searched for nothing.
+fn search_request(ctx: &Context<'_>, query: String, filter: Option<FeedbackFilter>) -> Result<SearchRequest> {
+    let filter = filter.unwrap_or_default();
+    if query.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::bad_input("query", format!("a search is at most {MAX_QUERY_CHARS} characters")).into());
     }
+    let (hub_known, provider_known) = service(ctx).read(|state| {
+        (
+            filter.hub.as_ref().is_none_or(|hub| state.reference.hubs.contains_key(hub.as_str())),
+            filter.provider.as_ref().is_none_or(|provider| state.reference.providers.contains_key(provider.as_str())),
+        )
+    });
+    if !hub_known {
+        return Err(ApiError::bad_input("filter.hub", "there is no such hub; see the `hubs` query").into());
+    }
+    if !provider_known {
+        return Err(
+            ApiError::bad_input("filter.provider", "there is no such provider; see the `providers` query").into()
+        );
+    }
+    let theme = match &filter.theme {
+        Some(theme) => service(ctx)
+            .resolve_themes("filter.theme", std::slice::from_ref(theme))
+            .map_err(|_| ApiError::bad_input("filter.theme", "there is no such theme; see the `themes` query"))?
+            .into_iter()
+            .next(),
+        None => None,
+    };
+    Ok(SearchRequest {
+        text: query,
+        hub: filter.hub.map(|h| h.0),
+        theme,
+        provider: filter.provider.map(|p| p.0),
+        channel: filter.channel.map(|c| Channel::from(c).as_str().to_owned()),
+        loop_state: filter.loop_state.map(|l| LoopState::from(l).as_str().to_owned()),
+        from_day: parse_day("filter.from", &filter.from)?.map(days),
+        to_day: parse_day("filter.to", &filter.to)?.map(days),
+        ..SearchRequest::default()
+    })
+}
+
+/// The longest search, in characters.
+const MAX_QUERY_CHARS: usize = 500;
+
+/// The index's facet counts with the names people know them by, each value as its filter takes it.
+fn facet_counts(ctx: &Context<'_>, facets: Vec<(String, String, u64)>) -> Vec<FacetCount> {
+    service(ctx).read(|state| {
+        facets
+            .into_iter()
+            .map(|(dimension, value, count)| {
+                let (value, name) = match dimension.as_str() {
+                    "hub" => {
+                        let name = state.reference.hubs.get(&value).cloned().unwrap_or_else(|| value.clone());
+                        (value, name)
+                    }
+                    "provider" => {
+                        let name = state.reference.providers.get(&value).cloned().unwrap_or_else(|| value.clone());
+                        (value, name)
+                    }
+                    "theme" => {
+                        let name = state.vocabulary.resolve(&value).map(|theme| theme.name.clone());
+                        let name = name.unwrap_or_else(|| value.clone());
+                        (value, name)
+                    }
+                    "channel" => match Channel::parse(&value) {
+                        Some(channel) => (channel_value(channel).to_owned(), channel_words(channel).to_owned()),
+                        None => (value.clone(), value),
+                    },
+                    "loop" => match LOOP_STATES.into_iter().find(|state| state.as_str() == value) {
+                        Some(state) => (loop_value(state).to_owned(), loop_words(state).to_owned()),
+                        None => (value.clone(), value),
+                    },
+                    _ => (value.clone(), value),
+                };
+                FacetCount { dimension, value, name, count: i32::try_from(count).unwrap_or(i32::MAX) }
+            })
+            .collect()
+    })
+}
+
+/// A channel as the `Channel` enum names it.
+fn channel_value(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Forum => "FORUM",
+        Channel::DropIn => "DROP_IN",
+        Channel::OneToOne => "ONE_TO_ONE",
+        Channel::Survey => "SURVEY",
+        Channel::Online => "ONLINE",
+        Channel::Phone => "PHONE",
+    }
+}
+
+/// How it was heard, in words.
+fn channel_words(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Forum => "Forum meeting",
+        Channel::DropIn => "Drop-in",
+        Channel::OneToOne => "One-to-one",
+        Channel::Survey => "Survey",
+        Channel::Online => "Online",
+        Channel::Phone => "Phone or text",
+    }
+}
+
+const LOOP_STATES: [LoopState; 7] = [
+    LoopState::Logged,
+    LoopState::Shared,
+    LoopState::Acknowledged,
+    LoopState::LinkedToDecision,
+    LoopState::NotActedOn,
+    LoopState::DecisionDone,
+    LoopState::FedBack,
+];
+
+/// A loop state as the `LoopState` enum names it.
+fn loop_value(state: LoopState) -> &'static str {
+    match state {
+        LoopState::Logged => "LOGGED",
+        LoopState::Shared => "SHARED",
+        LoopState::Acknowledged => "ACKNOWLEDGED",
+        LoopState::LinkedToDecision => "LINKED_TO_DECISION",
+        LoopState::NotActedOn => "NOT_ACTED_ON",
+        LoopState::DecisionDone => "DECISION_DONE",
+        LoopState::FedBack => "FED_BACK",
+    }
+}
+
+/// Where an item's loop stands, in words.
+fn loop_words(state: LoopState) -> &'static str {
+    match state {
+        LoopState::Logged => "Logged in the hub",
+        LoopState::Shared => "Shared outside the hub",
+        LoopState::Acknowledged => "Acknowledged by commissioners",
+        LoopState::LinkedToDecision => "Fed into a decision",
+        LoopState::NotActedOn => "Not acted on",
+        LoopState::DecisionDone => "A decision it fed into is done",
+        LoopState::FedBack => "Reported back to the hub",
+    }
+}
+
+/// Who the speaker agreed may see it, in words.
+fn consent_words(consent: Option<Consent>) -> &'static str {
+    match consent {
+        None => "Withdrawn",
+        Some(Consent::Hub) => "The hub only",
+        Some(Consent::Commissioners) => "The hub and commissioners",
+        Some(Consent::Public) => "Anyone (public)",
+    }
+}
+
+/// One row of a search's CSV.
+struct CsvRow {
+    id: String,
+    said_on: String,
+    hub: String,
+    themes: String,
+    channel: String,
+    provider: String,
+    consent: String,
+    loop_state: String,
+    text: String,
+}
+
+/// The rows as CSV, every cell through `heard_api::spreadsheet::escape_cell`.
+fn to_csv(rows: &[CsvRow]) -> std::result::Result<String, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record([
+        "id",
+        "said on",
+        "hub",
+        "themes",
+        "how it was heard",
+        "provider",
+        "consent",
+        "where it stands",
+        "words",
+    ])?;
+    for row in rows {
+        let cells = [
+            &row.id,
+            &row.said_on,
+            &row.hub,
+            &row.themes,
+            &row.channel,
+            &row.provider,
+            &row.consent,
+            &row.loop_state,
+            &row.text,
+        ];
+        writer.write_record(cells.map(|cell| heard_api::spreadsheet::escape_cell(cell.as_str())))?;
+    }
+    let bytes = writer.into_inner().map_err(|error| error.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 fn view_of(actor: &Actor, item: Item) -> Option<FeedbackItem> {
@@ -372,6 +603,18 @@ async fn item_for(ctx: &Context<'_>, field: &str, id: &ID, action: Action) -> Re
         }
         None => Err(ApiError::NotFound.into()),
     }
+}
+
+/// A meeting the asker may record meetings for (members of its hub); any other is not found.
+async fn meeting_for(ctx: &Context<'_>, field: &str, id: &ID) -> Result<Meeting> {
+    let id = parse_id(field, id)?;
+    let meeting = service(ctx).meeting(id).ok_or(ApiError::NotFound)?;
+    let allowed =
+        heard_access::may(&viewer(ctx).actor, Action::RecordMeeting, &Resource::Hub { hub: meeting.hub.clone() });
+    if !allowed.is_allowed() {
+        return Err(ApiError::NotFound.into());
+    }
+    Ok(meeting)
 }
 
 fn shown(ctx: &Context<'_>, item: Item) -> Result<FeedbackItem> {
@@ -437,8 +680,10 @@ impl FeedbackQuery {
         Ok(paginate(items, after, before, first, last)?)
     }
 
-    /// Full-text search over the feedback you may see: fuzzy, with highlights, filters and
-    /// facets. `query` accepts words, "quoted phrases", and OR.
+    /// Full-text search over the feedback you may see: words and "quoted phrases", every one
+    /// needed first; when no item has them all, the items with most of them, best first. One
+    /// letter wrong in a word of four letters or more still matches. With highlights, filters
+    /// and facets.
     async fn search_feedback(
         &self,
         ctx: &Context<'_>,
@@ -447,48 +692,36 @@ impl FeedbackQuery {
         #[graphql(desc = "Results per page (at most 100)", default = 20)] first: i32,
         #[graphql(desc = "A cursor from a previous page")] after: Option<String>,
     ) -> Result<Connection<String, SearchHit, SearchSummary>> {
-        let filter = filter.unwrap_or_default();
         if !(1..=100).contains(&first) {
             return Err(ApiError::bad_input("first", "must be between 1 and 100").into());
-        }
-        if query.chars().count() > 500 {
-            return Err(ApiError::bad_input("query", "a search is at most 500 characters").into());
         }
         let offset = match &after {
             Some(cursor) => cursor
                 .strip_prefix("s:")
                 .and_then(|n| n.parse::<usize>().ok())
+                .filter(|n| *n < MAX_RESULTS)
                 .map(|n| n + 1)
-                .ok_or_else(|| ApiError::bad_input("after", "is not a cursor this search gave out"))?,
+                .ok_or_else(|| {
+                    ApiError::bad_input(
+                        "after",
+                        format!("is not a cursor this search gave out (a search pages through its first {MAX_RESULTS} results)"),
+                    )
+                })?,
             None => 0,
         };
-        let theme = match &filter.theme {
-            Some(theme) => service(ctx).resolve_themes("filter.theme", std::slice::from_ref(theme))?.into_iter().next(),
-            None => None,
-        };
-        let request = SearchRequest {
-            text: query,
-            hub: filter.hub.map(|h| h.0),
-            theme,
-            provider: filter.provider.map(|p| p.0),
-            channel: filter.channel.map(|c| Channel::from(c).as_str().to_owned()),
-            loop_state: filter.loop_state.map(|l| LoopState::from(l).as_str().to_owned()),
-            from_day: parse_day("filter.from", &filter.from)?.map(days),
-            to_day: parse_day("filter.to", &filter.to)?.map(days),
-            offset,
-            limit: first as usize,
-        };
+        let mut request = search_request(ctx, query, filter)?;
+        request.offset = offset;
+        request.limit = first as usize;
         let actor = viewer(ctx).actor.clone();
         let (outcome, hits) = service(ctx).search(&actor, &request)?;
+        let reachable = outcome.total.min(MAX_RESULTS);
         let summary = SearchSummary {
             total: outcome.total as i32,
-            facets: outcome
-                .facets
-                .into_iter()
-                .map(|(dimension, value, count)| FacetCount { dimension, value, count: count as i32 })
-                .collect(),
+            facets: facet_counts(ctx, outcome.facets),
+            matched_every_word: outcome.every_word,
+            understood_as: outcome.understood_as,
         };
-        let has_next = offset + (first as usize) < outcome.total;
+        let has_next = offset + (first as usize) < reachable;
         let mut connection = Connection::with_additional_fields(offset > 0, has_next, summary);
         for (index, visible) in hits.into_iter().enumerate() {
             let (hit, item) = (visible.hit, FeedbackItem { item: visible.item, view: visible.view });
@@ -505,6 +738,62 @@ impl FeedbackQuery {
             connection.edges.push(Edge::new(format!("s:{}", offset + index), node));
         }
         Ok(connection)
+    }
+
+    /// The items the same search finds, every one you may see (best first, at most 10,000), as
+    /// CSV: one row per item with its id, the day it was said, hub, themes, how it was heard,
+    /// provider, consent, where its loop stands and its words in the version you see. Every cell
+    /// that a spreadsheet would run as a formula starts with a quote.
+    async fn search_feedback_csv(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] query: String,
+        filter: Option<FeedbackFilter>,
+    ) -> Result<String> {
+        let mut request = search_request(ctx, query, filter)?;
+        request.limit = MAX_RESULTS;
+        request.items_only = true;
+        let actor = viewer(ctx).actor.clone();
+        let (_, hits) = service(ctx).search(&actor, &request)?;
+        let rows: Vec<CsvRow> = service(ctx).read(|state| {
+            hits.iter()
+                .map(|visible| {
+                    let item = &visible.item;
+                    let themes: Vec<String> = item
+                        .logged
+                        .themes
+                        .iter()
+                        .filter_map(|id| state.vocabulary.resolve(id).map(|theme| theme.name.clone()))
+                        .collect();
+                    let text = match visible.view {
+                        FeedbackView::Hub => item.hub_text(),
+                        FeedbackView::Shared => item.shared_text(),
+                    };
+                    CsvRow {
+                        id: item.logged.item.to_string(),
+                        said_on: item.logged.said_on.clone(),
+                        hub: state
+                            .reference
+                            .hubs
+                            .get(&item.logged.hub)
+                            .cloned()
+                            .unwrap_or_else(|| item.logged.hub.clone()),
+                        themes: themes.join("; "),
+                        channel: channel_words(item.logged.channel).to_owned(),
+                        provider: item
+                            .logged
+                            .provider
+                            .as_ref()
+                            .map(|id| state.reference.providers.get(id).cloned().unwrap_or_else(|| id.clone()))
+                            .unwrap_or_default(),
+                        consent: consent_words(item.consent).to_owned(),
+                        loop_state: loop_words(item.loop_state).to_owned(),
+                        text: text.unwrap_or_default().to_owned(),
+                    }
+                })
+                .collect()
+        });
+        to_csv(&rows).map_err(|error| ApiError::internal(error).into())
     }
 
     /// A hub's items waiting for moderation, oldest first. Its coordinators only.
@@ -561,10 +850,18 @@ impl FeedbackQuery {
         first: Option<i32>,
     ) -> Result<Connection<String, MeetingView>> {
         authorize(ctx, Action::RecordMeeting, &Resource::Hub { hub: hub.0.clone() }).await?;
-        let mut meetings: Vec<Meeting> = service(ctx)
-            .read(|state| state.meetings.values().filter(|m| m.recorded.hub == hub.as_str()).cloned().collect());
-        meetings.sort_by(|a, b| b.recorded.held_on.cmp(&a.recorded.held_on));
+        let mut meetings: Vec<Meeting> =
+            service(ctx).read(|state| state.meetings.values().filter(|m| m.hub == hub.as_str()).cloned().collect());
+        // Meetings still going first, then the newest.
+        meetings.sort_by(|a, b| b.is_open().cmp(&a.is_open()).then_with(|| b.held_on.cmp(&a.held_on)));
         Ok(paginate(meetings.into_iter().map(MeetingView).collect(), after, None, first, None)?)
+    }
+
+    /// One meeting, for members of its hub. Another hub's meeting is not found, exactly like
+    /// one that does not exist.
+    async fn meeting(&self, ctx: &Context<'_>, id: ID) -> Result<MeetingView> {
+        let meeting = meeting_for(ctx, "id", &id).await?;
+        Ok(MeetingView(meeting))
     }
 
     /// Coordinators of a hub who can receive a safeguarding item (account ids).
@@ -599,8 +896,21 @@ pub struct LogFeedbackInput {
     pub meeting: Option<ID>,
 }
 
+/// Meeting mode: the meeting first, then its items are logged into it.
+#[derive(InputObject)]
+pub struct StartMeetingInput {
+    pub hub: ID,
+    /// The day it is held: `YYYY-MM-DD`, or as people in the UK write it.
+    pub held_on: String,
+    /// Where it is held: a venue, not a person.
+    pub place: String,
+}
+
 #[derive(InputObject)]
 pub struct RecordMeetingInput {
+    /// A meeting started in meeting mode, to end now: its items are those logged into it, and
+    /// its hub and day are the ones it was started with.
+    pub meeting_id: Option<ID>,
     pub hub: ID,
     /// `YYYY-MM-DD`.
     pub held_on: String,
@@ -696,10 +1006,57 @@ impl FeedbackMutation {
         Ok(true)
     }
 
-    /// Records a meeting: date, attendance, minutes and the items raised.
+    /// Starts meeting mode for a hub you belong to: the day and where. Items are then logged
+    /// into it (`logFeedback` with `meeting`), and `recordMeeting` with `meetingId` ends it.
+    async fn start_meeting(&self, ctx: &Context<'_>, input: StartMeetingInput) -> Result<MeetingView> {
+        authorize(ctx, Action::RecordMeeting, &Resource::Hub { hub: input.hub.0.clone() }).await?;
+        let by = heard_api::account(ctx)?;
+        let meeting =
+            service(ctx).start_meeting(by, input.hub.0, &input.held_on, &input.place).await.map_err(prefix_input)?;
+        Ok(MeetingView(meeting))
+    }
+
+    /// "Undo the last one": takes back an item you logged, within ten minutes and before
+    /// anyone moderated it. It leaves every list, count and search; the log keeps that it
+    /// happened.
+    async fn undo_feedback(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let item = item_for(ctx, "id", &id, Action::ViewFeedback).await?;
+        authorize(ctx, Action::LogFeedback, &Resource::Hub { hub: item.logged.hub.clone() }).await?;
+        let by = heard_api::account(ctx)?;
+        service(ctx).withdraw(item.logged.item, by).await?;
+        Ok(true)
+    }
+
+    /// Corrects the words and themes of an item you logged, before anyone moderated it.
+    async fn edit_feedback(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        text: String,
+        #[graphql(default)] themes: Vec<String>,
+    ) -> Result<FeedbackItem> {
+        let item = item_for(ctx, "id", &id, Action::ViewFeedback).await?;
+        authorize(ctx, Action::LogFeedback, &Resource::Hub { hub: item.logged.hub.clone() }).await?;
+        let by = heard_api::account(ctx)?;
+        shown(ctx, service(ctx).edit(item.logged.item, by, &text, &themes).await?)
+    }
+
+    /// Records a meeting: date, attendance, minutes and the items raised. With `meetingId`,
+    /// ends a meeting started in meeting mode.
     async fn record_meeting(&self, ctx: &Context<'_>, input: RecordMeetingInput) -> Result<MeetingView> {
         authorize(ctx, Action::RecordMeeting, &Resource::Hub { hub: input.hub.0.clone() }).await?;
         let by = heard_api::account(ctx)?;
+        if let Some(id) = &input.meeting_id {
+            let meeting = meeting_for(ctx, "input.meetingId", id).await?;
+            if meeting.hub != input.hub.as_str() {
+                return Err(ApiError::bad_input("input.meetingId", "this meeting is not one of this hub's").into());
+            }
+            let meeting = service(ctx)
+                .end_meeting(by, meeting.id, i64::from(input.attendance), &input.minutes)
+                .await
+                .map_err(prefix_input)?;
+            return Ok(MeetingView(meeting));
+        }
         let items = input
             .item_ids
             .iter()
