@@ -40,6 +40,7 @@ mod meetings;
 mod moderation;
 mod once;
 mod pages;
+mod public;
 mod refused;
 mod report_back;
 mod reports;

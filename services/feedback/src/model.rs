@@ -144,6 +144,16 @@ impl State {
                 };
                 return Ok(touched.into_iter().collect());
             }
+            commissioning::ACKNOWLEDGEMENT if event.event_type == commissioning::FeedbackAcknowledgedTogether::TYPE => {
+                let together: commissioning::FeedbackAcknowledgedTogether = event.decode()?;
+                let on = together.on.to_string();
+                let touched = together.items.into_iter().filter_map(|item| {
+                    self.update_loop(item, |facts| {
+                        facts.acknowledged_on.get_or_insert_with(|| on.clone());
+                    })
+                });
+                return Ok(touched.collect());
+            }
             commissioning::DECISION => match event.event_type.as_str() {
                 commissioning::EvidenceLinked::TYPE => {
                     let linked: commissioning::EvidenceLinked = event.decode()?;

@@ -8,6 +8,7 @@ mod limits;
 mod login;
 pub(crate) mod messages;
 mod not_found;
+mod public_page;
 mod reports;
 mod search;
 mod sessions;
