@@ -360,13 +360,13 @@ async fn the_gazetteer_page_adds_and_takes_off_names_and_explains_a_mistake_besi
             && list.body.contains("<span class=\"gazetteer-name\">Rustington</span>")
     );
 
-    let nameless = coordinator.post("/moderation/gazetteer", &add(" ", "PLACE")).await;
+    let nameless = coordinator.submit("/moderation/gazetteer", &add(" ", "PLACE")).await;
     assert_eq!(nameless.status, 422);
     assert!(nameless.body.contains("<a href=\"#name\">Write the name or place"), "{}", nameless.body);
-    let kindless = coordinator.post("/moderation/gazetteer", &add("Arundel", "")).await;
+    let kindless = coordinator.submit("/moderation/gazetteer", &add("Arundel", "")).await;
     assert!(kindless.body.contains("<a href=\"#kind\">Choose whether it is a person or a place"), "{}", kindless.body);
     assert!(kindless.body.contains("value=\"Arundel\""), "what was typed is kept");
-    let twice = coordinator.post("/moderation/gazetteer", &add("rustington", "PLACE")).await;
+    let twice = coordinator.submit("/moderation/gazetteer", &add("rustington", "PLACE")).await;
     assert!(twice.body.contains("This name is on the list already"), "{}", twice.body);
 
     let entry = hub.coordinator.graphql("{ gazetteer(hub: \"arun\") { id } }", json!({})).await;

@@ -225,6 +225,9 @@ async fn an_administrator_is_told_beside_the_account_that_they_cannot_deactivate
     assert!(page.contains(r#"id="account-error""#), "and beside the account: {page}");
     assert!(!page.contains("Deactivate the account</button>"), "with no button to press: {page}");
     let posted = admin.post_form(&path, &[]).await;
+    assert_eq!(posted.status(), 303, "a refused form answers with a redirect, so a refresh never posts it again");
+    let location = posted.headers()["location"].to_str().unwrap().to_owned();
+    let posted = admin.client.get(app.url(&location)).send().await.unwrap();
     assert_eq!(posted.status(), 422, "posting it anyway is refused");
     let posted = posted.text().await.unwrap();
     assert!(posted.contains(r#"id="account-error""#) && posted.contains("your own account"), "{posted}");

@@ -41,8 +41,10 @@ async fn someone_who_is_not_an_administrator_cannot_deactivate_reactivate_or_res
         let page = session.client.get(app.url(&format!("/admin/users/{sam}/deactivate"))).send().await.unwrap();
         assert_eq!(page.status(), 403, "the check page is for administrators");
         for step in ["deactivate", "reset-password", "reactivate"] {
-            let posted = session.post_form(&format!("/admin/users/{sam}/{step}"), &[]).await;
-            assert_eq!(posted.status(), 403, "{step} is refused");
+            let form = [("csrf_token", session.csrf_token.as_str())];
+            let path = format!("/admin/users/{sam}/{step}");
+            let posted = session.client.post(app.url(&path)).form(&form).send().await.unwrap();
+            assert_eq!(posted.status(), 403, "{step} is refused (after the redirect every form answers with)");
             let body = posted.text().await.unwrap();
             assert!(body.contains("This page is for administrators"), "{body}");
         }

@@ -90,6 +90,14 @@ impl Browser {
         self.answer(request).await
     }
 
+    /// Posts a form and, as a browser does, follows the redirect it answers with: every form
+    /// answers 303, a refused one too (to the refused page, kept for this session).
+    pub async fn submit(&mut self, path: &str, fields: &[(String, String)]) -> Answer {
+        let answer = self.post(path, fields).await;
+        assert_eq!(answer.status, 303, "every form answers with a redirect: {}", answer.body);
+        self.follow(&answer).await
+    }
+
     /// The page a redirect leads to (its fragment is the browser's, never sent).
     pub async fn follow(&mut self, answer: &Answer) -> Answer {
         let location = answer.location.as_deref().expect("a redirect");
