@@ -368,7 +368,7 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
 /// A day as someone typed it, as the API takes it (`2026-11-23`): either the way a date field
 /// sends it, or the way people in the UK write it (`23/11/2026`, `23-11-2026`, `23.11.2026`).
 /// `None` when it is not a real day.
-fn typed_day(typed: &str) -> Option<String> {
+pub(crate) fn typed_day(typed: &str) -> Option<String> {
     let typed = typed.trim();
     if let Ok(day) = typed.parse::<jiff::civil::Date>() {
         return Some(day.to_string());

@@ -6,6 +6,9 @@
 //! JavaScript: it posts, the server runs the mutation, and errors come back beside their fields
 //! with a summary at the top (the GOV.UK error-summary pattern, in Heard's own calm style).
 //!
+//! The header's menu says how many disclosures of risk wait with a coordinator
+//! ([`waiting::counted`] counts them once a request, through GraphQL like every page).
+//!
 //! Someone whose account still has its one-time password is sent to `/account/password` from
 //! every other page until they choose their own (one layer, [`account::password_first`]).
 //!
@@ -29,8 +32,10 @@ mod moderation;
 mod pages;
 mod report_back;
 mod reports;
+mod safeguarding;
 mod search;
 mod shared;
+mod waiting;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -55,6 +60,7 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .merge(admin::routes())
         .merge(meetings::routes())
         .merge(report_back::routes())
+        .merge(safeguarding::routes())
         .merge(dashboard::routes())
         .merge(decisions::routes())
         .merge(shared::routes())
@@ -62,5 +68,6 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .merge(account::routes())
         .fallback(pages::not_found)
         .with_state(backend.clone())
+        .layer(axum::middleware::from_fn_with_state(backend.clone(), waiting::counted::<B>))
         .layer(axum::middleware::from_fn_with_state(backend, account::password_first::<B>))
 }

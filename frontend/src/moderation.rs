@@ -64,7 +64,7 @@ fn done_words(done: &str) -> &'static str {
         "redacted" => "Redacted. Check the shared version, then share it.",
         "consent" => "Consent changed. Every list, report and search obeys it at once.",
         "safeguarding" => {
-            "Sent for safeguarding. It has left every other list, report and search, and waits in the coordinator's safeguarding queue."
+            "Sent for safeguarding. It has left every other list, report and search, and waits with the coordinator you chose."
         }
         _ => "Done.",
     }
@@ -100,30 +100,6 @@ struct Item {
     said_on: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Coordinator {
-    display_name: Option<String>,
-}
-
-/// The coordinators of `hub` who can receive a safeguarding item, as (account id, name).
-async fn coordinators<B: Backend>(backend: &B, viewer: &Viewer, hub: &str) -> Vec<(String, String)> {
-    let answer = ask(backend, viewer, "query($h: ID!) { hubCoordinators(hub: $h) }", json!({ "h": hub })).await;
-    let ids: Vec<String> = answer.decode("hubCoordinators").unwrap_or_default();
-    let me = viewer.actor.account.map(|id| id.to_string()).unwrap_or_default();
-    let mut found = Vec::new();
-    for id in ids {
-        let user = ask(backend, viewer, "query($id: ID!) { user(id: $id) { displayName } }", json!({ "id": id })).await;
-        let name = user
-            .decode::<Coordinator>("user")
-            .and_then(|user| user.display_name)
-            .unwrap_or_else(|| "A coordinator of this hub".to_owned());
-        let name = if id == me { format!("{name} (you)") } else { name };
-        found.push((id, name));
-    }
-    found
-}
-
 /// "They narrowed or withdrew their consent", for one item; posts to `action`.
 pub(crate) fn consent_form(csrf: &str, action: &str, id: &str, hub: &str, current: &str, errors: &Errors) -> Markup {
     let choices = narrower_consents(current);
@@ -143,30 +119,6 @@ pub(crate) fn consent_form(csrf: &str, action: &str, id: &str, hub: &str, curren
                 }, errors))
                 button class="button button--secondary" type="submit" { "Change consent" }
             }
-        }
-    }
-}
-
-/// "It tells of a risk": send it to a coordinator of the hub with a duty of care.
-fn safeguarding_form(csrf: &str, id: &str, hub: &str, coordinators: &[(String, String)], errors: &Errors) -> Markup {
-    let field = format!("coordinator-{id}");
-    html! {
-        form method="post" action="/moderation/safeguarding" novalidate {
-            input type="hidden" name="csrf_token" value=(csrf);
-            input type="hidden" name="id" value=(id);
-            input type="hidden" name="hub" value=(hub);
-            h3 { "It tells of a risk to someone" }
-            p class="hint" { "For example self-harm, abuse, or a child at risk. It goes to a person with a duty of care, leaves every other list at once, and is never shared or counted." }
-            @if coordinators.len() == 1 {
-                input type="hidden" name=(field) value=(coordinators[0].0);
-                p id=(field) tabindex="-1" { "It goes to " strong { (coordinators[0].1) } "." }
-                @if let Some(error) = errors.of(&field) {
-                    p class="field-error" { span class="visually-hidden" { "Error: " } (error) }
-                }
-            } @else {
-                (forms::select(&field, "Who should it go to?", coordinators, "", errors))
-            }
-            button class="button button--secondary" type="submit" { "Send for safeguarding" }
         }
     }
 }
@@ -204,14 +156,14 @@ pub async fn queue<B: Backend>(
         errors.add(&field, error.clone());
     }
     let done = query.done.as_deref().map(done_words);
-    let coordinators = coordinators(&backend, &viewer, &hub).await;
+    let coordinators = crate::safeguarding::coordinator_choices(&backend, &viewer, &hub).await;
     let title = if errors.is_empty() { "Moderation queue" } else { "Error: Moderation queue" };
     let body = html! {
         (forms::summary(&errors))
         @if let Some(done) = done {
             div class="notice" role="status" {
                 p { (done) }
-                @if query.done.as_deref() == Some("safeguarding") { p { a href="/report-back#safeguarding" { "Open your safeguarding queue" } } }
+                @if query.done.as_deref() == Some("safeguarding") { p { a href="/safeguarding" { "Go to safeguarding" } } }
             }
         }
         h1 { "Moderation queue" }
@@ -269,7 +221,7 @@ pub async fn queue<B: Backend>(
                 details class="more-actions" open[open] {
                     summary { "They changed their mind, or it tells of a risk" }
                     (consent_form(csrf, "/moderation/consent", id, &hub, consent, &errors))
-                    (safeguarding_form(csrf, id, &hub, &coordinators, &errors))
+                    (crate::safeguarding::flag_form(csrf, id, &hub, coordinators.as_deref(), &errors))
                 }
             }
         }

@@ -141,6 +141,10 @@ pub enum Action {
     /// See the directory of advocates (each one's account id and display name, nothing more),
     /// to hand a case to one of them: advocates and administrators.
     ListAdvocates,
+    /// See the coordinators of one hub (each one's account id and display name, nothing more),
+    /// to send a disclosure of risk to one of them by name or hand it to another: the hub's
+    /// members and coordinators, and administrators.
+    ListCoordinators,
     CreateAccount,
     /// Change roles and scopes.
     ChangeRoles,
@@ -167,6 +171,11 @@ pub enum Action {
     FlagSafeguarding,
     /// See a hub's moderation queue, or your own safeguarding queue.
     ViewQueue,
+    /// Follow up disclosures of risk: hub coordinators have the safeguarding page. One
+    /// disclosure (its words, its follow-up, recording what was done, handing it over, marking
+    /// it dealt with) is for the coordinator it is with, in its hub, alone; a hub's coordinators
+    /// see which of the hub's open disclosures are with whom, never what was said.
+    FollowUpSafeguarding,
     /// Record a forum meeting for a hub.
     RecordMeeting,
     /// Add, rename or merge themes.
@@ -209,10 +218,11 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 35] = [
+    pub const ALL: [Action; 37] = [
         Action::ViewAccount,
         Action::ListAccounts,
         Action::ListAdvocates,
+        Action::ListCoordinators,
         Action::CreateAccount,
         Action::ChangeRoles,
         Action::UnlockAccount,
@@ -227,6 +237,7 @@ impl Action {
         Action::ChangeConsent,
         Action::FlagSafeguarding,
         Action::ViewQueue,
+        Action::FollowUpSafeguarding,
         Action::RecordMeeting,
         Action::EditThemes,
         Action::ReferCase,
@@ -252,6 +263,7 @@ impl Action {
             Action::ViewAccount => "view_account",
             Action::ListAccounts => "list_accounts",
             Action::ListAdvocates => "list_advocates",
+            Action::ListCoordinators => "list_coordinators",
             Action::CreateAccount => "create_account",
             Action::ChangeRoles => "change_roles",
             Action::UnlockAccount => "unlock_account",
@@ -266,6 +278,7 @@ impl Action {
             Action::ChangeConsent => "change_consent",
             Action::FlagSafeguarding => "flag_safeguarding",
             Action::ViewQueue => "view_queue",
+            Action::FollowUpSafeguarding => "follow_up_safeguarding",
             Action::RecordMeeting => "record_meeting",
             Action::EditThemes => "edit_themes",
             Action::ReferCase => "refer_case",
@@ -295,6 +308,7 @@ impl Action {
             Action::ViewAccount
                 | Action::ListAccounts
                 | Action::ListAdvocates
+                | Action::ListCoordinators
                 | Action::CreateAccount
                 | Action::ChangeRoles
                 | Action::UnlockAccount
@@ -554,6 +568,8 @@ pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
         (ListAccounts, _) => Decision::deny("only administrators and hub coordinators can list accounts"),
         (ListAdvocates, Resource::System) if actor.has(Role::Advocate) => Decision::Allow,
         (ListAdvocates, _) => Decision::deny("only advocates and administrators can see the directory of advocates"),
+        (ListCoordinators, Resource::Hub { hub }) if in_hub(hub, &HUB_ROLES) => Decision::Allow,
+        (ListCoordinators, _) => Decision::deny("only this hub's members and coordinators can see who coordinates it"),
         (ManageSessions | ManageApiTokens, Resource::OwnedBy { account }) if actor.is(*account) => Decision::Allow,
         (ManageSessions | ManageApiTokens, Resource::OwnedBy { .. }) => {
             Decision::conceal("only administrators can manage another account's sessions and tokens")
@@ -568,6 +584,15 @@ pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
         (ViewQueue, Resource::Hub { hub }) if in_hub(hub, &[Role::HubCoordinator]) => Decision::Allow,
         (ViewQueue, Resource::System) if actor.has(Role::HubCoordinator) => Decision::Allow,
         (ViewQueue, _) => Decision::deny("only this hub's coordinators can see its queues"),
+        (FollowUpSafeguarding, Resource::System) if actor.has(Role::HubCoordinator) => Decision::Allow,
+        (FollowUpSafeguarding, Resource::Hub { hub }) if in_hub(hub, &[Role::HubCoordinator]) => Decision::Allow,
+        (FollowUpSafeguarding, Resource::Feedback(facts)) => {
+            // A disclosure is with one coordinator of its hub; to everyone else it does not exist.
+            let with_them = facts.safeguarding.is_some_and(|coordinator| actor.is(coordinator))
+                && in_hub(&facts.hub, &[Role::HubCoordinator]);
+            if with_them { Decision::Allow } else { Decision::conceal("this disclosure is not with you") }
+        }
+        (FollowUpSafeguarding, _) => Decision::deny("only a hub's coordinators follow up its disclosures of risk"),
         (ModerateFeedback | ChangeConsent | FlagSafeguarding, Resource::Feedback(facts)) => {
             if feedback_view(actor, facts) != Some(FeedbackView::Hub) {
                 return Decision::conceal("this feedback is not shared with you");

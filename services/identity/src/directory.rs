@@ -252,6 +252,21 @@ impl State {
         });
         advocates
     }
+
+    /// The coordinators of `hub`, who can receive its disclosures of risk: each account that
+    /// takes its safeguarding and whose person is still known, as (id, display name), by name.
+    pub fn coordinators_by_name(&self, hub: &str) -> Vec<(Uuid, String)> {
+        let mut coordinators: Vec<(Uuid, String)> = self
+            .accounts
+            .values()
+            .filter(|account| heard_access::takes_safeguarding_for(&account.roles, &account.hubs, hub))
+            .filter_map(|account| Some((account.id, account.display_name.clone()?)))
+            .collect();
+        coordinators.sort_by(|(a_id, a_name), (b_id, b_name)| {
+            a_name.to_lowercase().cmp(&b_name.to_lowercase()).then(a_id.cmp(b_id))
+        });
+        coordinators
+    }
 }
 
 fn stream_uuid(event: &RecordedEvent) -> Option<Uuid> {
@@ -275,6 +290,29 @@ mod tests {
             locked_until_micros: None,
             created_at_micros: id as i64,
         }
+    }
+
+    #[test]
+    fn the_coordinators_of_a_hub_are_its_coordinators_still_known_in_name_order() {
+        let mut state = State::default();
+        let in_hub = |id: u128, name: Option<&str>, roles: &[Role], hub: &str| {
+            let mut account = account(id, name, roles);
+            account.hubs = BTreeSet::from([hub.to_owned()]);
+            account
+        };
+        for account in [
+            in_hub(1, Some("Zoe"), &[Role::HubCoordinator], "arun"),
+            in_hub(2, Some("ali"), &[Role::HubCoordinator, Role::HubMember], "arun"),
+            in_hub(3, Some("Member"), &[Role::HubMember], "arun"),
+            in_hub(4, Some("Crawley's"), &[Role::HubCoordinator], "crawley"),
+            in_hub(5, None, &[Role::HubCoordinator], "arun"),
+        ] {
+            state.accounts.insert(account.id, account);
+        }
+        assert_eq!(
+            state.coordinators_by_name("arun"),
+            [(Uuid::from_u128(2), "ali".to_owned()), (Uuid::from_u128(1), "Zoe".to_owned())]
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! event on its stream (`feedback-<id>`); [`Item`] folds them, and [`decide`] turns a command
 //! into new events or a [`Rejection`] that names the field and says what is wrong.
 
+pub mod safeguarding;
 pub mod themes;
 
 use std::collections::{BTreeMap, BTreeSet};
