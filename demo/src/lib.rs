@@ -68,9 +68,9 @@ fn demo_password(email: &str) -> String {
     format!("heard demo {}", email.split('@').next().unwrap_or_default())
 }
 
-/// Some follow-up on the demo's disclosures of risk (item, coordinator, whether it is the one
-/// Arun's coordinator is always given): one with a step taken and still open, one dealt with,
-/// the rest (Arun's first among them) waiting for a first step.
+/// Some follow-up on the demo's disclosures of risk (item, coordinator, whether it is the first
+/// of Arun's, which its coordinator is always given): of the others, one dealt with and one
+/// with a step taken and still open; the rest, Arun's first among them, wait for a first step.
 async fn follow_up_disclosures(feedback: &FeedbackService, disclosures: &[(Uuid, Uuid, bool)]) -> anyhow::Result<()> {
     use heard_feedback::domain::safeguarding::{NewAction, SafeguardingOutcome, SafeguardingStep};
     let error = |e: heard_api::ApiError| anyhow::anyhow!(e.message());
@@ -86,7 +86,7 @@ async fn follow_up_disclosures(feedback: &FeedbackService, disclosures: &[(Uuid,
             ),
         };
         feedback.record_safeguarding_action(*id, *coordinator, spoke).await.map_err(error)?;
-        if index == 1 {
+        if index == 0 {
             let referred = NewAction {
                 step: Some(SafeguardingStep::ReferredToProviderLead),
                 on: None,
@@ -145,7 +145,7 @@ pub async fn seed(services: Services<'_>) -> anyhow::Result<Vec<(String, String,
     }
     let data = generate(2026, heard_feedback::service::today());
     let mut ids = Vec::with_capacity(data.items.len());
-    let mut disclosures = Vec::new();
+    let mut disclosures: Vec<(Uuid, Uuid, bool)> = Vec::new();
     for demo in &data.items {
         let hub = demo.item.hub.clone();
         let coordinator = *coordinators.get(&hub).ok_or_else(|| anyhow::anyhow!("no demo coordinator for {hub}"))?;
@@ -153,7 +153,8 @@ pub async fn seed(services: Services<'_>) -> anyhow::Result<Vec<(String, String,
         let id = item.logged.item;
         if demo.safeguarding {
             feedback.flag_safeguarding(id, coordinator, coordinator).await.map_err(|e| anyhow::anyhow!(e.message()))?;
-            disclosures.push((id, coordinator, hub == crate::feedback::FIRST_DISCLOSURE_HUB));
+            let arun_first = hub == crate::feedback::FIRST_DISCLOSURE_HUB && !disclosures.iter().any(|d| d.2);
+            disclosures.push((id, coordinator, arun_first));
         } else if demo.share {
             if !demo.redact.is_empty() {
                 feedback.redact(id, coordinator, &demo.redact).await.map_err(|e| anyhow::anyhow!(e.message()))?;

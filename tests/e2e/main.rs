@@ -16,6 +16,7 @@ mod loop_state;
 mod privacy;
 mod reports;
 mod rights;
+mod safeguarding;
 mod schema;
 mod server;
 mod tidy;

@@ -32,11 +32,12 @@ async fn each_page_refuses_the_roles_it_is_not_for_and_shows_them_none_of_its_co
                 "/cases",
                 "/cases/new",
                 "/moderation",
+                "/safeguarding",
             ],
         ),
-        ("provider", &["/dashboard", "/shared", "/report-back", "/cases", "/admin", "/moderation"]),
-        ("admin", &["/dashboard", "/shared", "/decisions/new", "/cases", "/report-back"]),
-        ("commissioner", &["/admin", "/admin/hubs", "/cases", "/moderation", "/report-back"]),
+        ("provider", &["/dashboard", "/shared", "/report-back", "/cases", "/admin", "/moderation", "/safeguarding"]),
+        ("admin", &["/dashboard", "/shared", "/decisions/new", "/cases", "/report-back", "/safeguarding"]),
+        ("commissioner", &["/admin", "/admin/hubs", "/cases", "/moderation", "/report-back", "/safeguarding"]),
     ];
     for (account, paths) in refused {
         let session = demo_login(&app, account).await;
