@@ -118,6 +118,5 @@ pub async fn record<B: Backend>(State(backend): State<B>, posted: PostedForm<Rep
 /// This page's routes.
 pub fn routes<B: Backend>() -> axum::Router<B> {
     use axum::routing::get;
-    axum::Router::new()
-        .route("/report-back", get(list::<B>).post(record::<B>))
+    axum::Router::new().route("/report-back", get(list::<B>).post(record::<B>))
 }

@@ -408,7 +408,8 @@ fn standing(disclosure: &Disclosure) -> String {
         let waited = words(&URGENCIES, &disclosure.urgency).to_lowercase();
         format!("Open: {waited}")
     } else {
-        let outcome = words(&OUTCOMES, disclosure.outcome.as_deref().unwrap_or("")).replace(" (say what in the notes)", "");
+        let outcome =
+            words(&OUTCOMES, disclosure.outcome.as_deref().unwrap_or("")).replace(" (say what in the notes)", "");
         format!("Dealt with {}. {outcome}", day_words(disclosure.closed_on.as_deref().unwrap_or("")))
     }
 }
@@ -510,7 +511,7 @@ async fn disclosure_page<B: Backend>(
             }
         }
         @if !crate::moderation::narrower_consents(&consent).is_empty() {
-            h2 { "They changed what they agreed to" }
+            h2 { "If they change what they agreed to" }
             p { "If the person tells you they want less of it used, or none of it, record that here. It stays with you for safeguarding either way." }
             (crate::moderation::consent_form(csrf, &format!("/safeguarding/{}/consent", disclosure.id), &disclosure.id, &disclosure.hub, &consent, errors))
         }
@@ -738,7 +739,10 @@ mod tests {
         assert_eq!(action("2026-12-04").unwrap().input["on"], "2026-12-04");
         let request = action("04.12.2026").unwrap();
         assert_eq!(request.mutation, "recordSafeguardingAction");
-        assert_eq!(request.input, json!({ "itemId": "d1", "step": "SPOKE_TO_PERSON", "on": "2026-12-04", "notes": "Rang" }));
+        assert_eq!(
+            request.input,
+            json!({ "itemId": "d1", "step": "SPOKE_TO_PERSON", "on": "2026-12-04", "notes": "Rang" })
+        );
         for nonsense in ["31/2/2026", "yesterday", "4/12/26"] {
             assert_eq!(fields(&action(nonsense).unwrap_err()), ["action_on"], "{nonsense}");
         }
@@ -750,9 +754,10 @@ mod tests {
         assert_eq!(fields(&step_request("action", "d1", &posted(&[("step", "PRAYED")])).unwrap_err()), ["step"]);
         assert_eq!(fields(&step_request("close", "d1", &[]).unwrap_err()), ["outcome"]);
         assert_eq!(fields(&step_request("close", "d1", &posted(&[("outcome", "FINE")])).unwrap_err()), ["outcome"]);
-        assert_eq!(fields(&step_request("handover", "d1", &posted(&[("coordinator_id", " ")])).unwrap_err()), [
-            "coordinator_id"
-        ]);
+        assert_eq!(
+            fields(&step_request("handover", "d1", &posted(&[("coordinator_id", " ")])).unwrap_err()),
+            ["coordinator_id"]
+        );
         assert!(step_request("delete", "d1", &[]).is_err());
     }
 

@@ -1,5 +1,6 @@
 //! What waits for the person looking, counted once a request for the header's menu: the open
-//! disclosures of risk with a coordinator ("Safeguarding (2)", read as "Safeguarding (2 open)").
+//! disclosures of risk with a coordinator ("Safeguarding (2 open)", the same words on screen and
+//! to a screen reader).
 //!
 //! [`counted`] asks GraphQL as the person looking, like every page, and only when the policy
 //! gives them the safeguarding page; the count lives for the request ([`tokio::task_local!`]),
@@ -46,12 +47,13 @@ pub async fn counted<B: Backend>(State(backend): State<B>, request: Request, nex
 }
 
 /// What goes beside a menu link: for the safeguarding page, how many disclosures are open with
-/// the person looking, when there are any ("(2)", read as "(2 open)").
+/// the person looking, when there are any ("(2 open)"; plain words, so what is seen is what a
+/// screen reader says).
 pub(crate) fn beside(href: &str) -> Markup {
     let open = if href == SAFEGUARDING { OPEN_DISCLOSURES.try_with(|open| *open).unwrap_or(0) } else { 0 };
     html! {
         @if open > 0 {
-            " " span class="menu-count" { "(" (open) span class="visually-hidden" { " open" } ")" }
+            " " span class="menu-count" { "(" (open) " open)" }
         }
     }
 }

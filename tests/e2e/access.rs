@@ -214,7 +214,8 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_feedback_operation
         app.feedback.flag_safeguarding(disclosure.parse().unwrap(), uuid::Uuid::nil(), with).await.expect("flagged");
     }
     let disclosure = "query($id: ID!) { safeguardingDisclosure(id: $id) { id } }";
-    let record = "mutation($id: ID!) { recordSafeguardingAction(input: { itemId: $id, step: SPOKE_TO_PERSON }) { id } }";
+    let record =
+        "mutation($id: ID!) { recordSafeguardingAction(input: { itemId: $id, step: SPOKE_TO_PERSON }) { id } }";
     let coordinators = "query($h: ID!) { coordinators(hub: $h) { id displayName } }";
     // (operation, scope, query, variables, expected: mem crd adv cmp com prv adm anon)
     let rows: Vec<Row> = vec![

@@ -160,7 +160,8 @@ async fn nothing_a_person_said_reaches_the_servers_log_even_at_debug_level() {
         )
         .await;
     assert!(followed["data"]["recordSafeguardingAction"]["id"].is_string(), "{followed}");
-    let form = [("csrf_token", worker.csrf_token.as_str()), ("step", "OTHER"), ("action_on", "31/2/2026"), ("notes", &said)];
+    let form =
+        [("csrf_token", worker.csrf_token.as_str()), ("step", "OTHER"), ("action_on", "31/2/2026"), ("notes", &said)];
     worker.client.post(format!("{base}/safeguarding/{item}/action")).form(&form).send().await.unwrap();
 
     // Refused and failing inputs that carry the same words.

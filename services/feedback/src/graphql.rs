@@ -1075,7 +1075,11 @@ impl FeedbackMutation {
     }
 
     /// Marks a disclosure with you dealt with, with what came of it.
-    async fn close_safeguarding(&self, ctx: &Context<'_>, input: CloseSafeguardingInput) -> Result<SafeguardingDisclosure> {
+    async fn close_safeguarding(
+        &self,
+        ctx: &Context<'_>,
+        input: CloseSafeguardingInput,
+    ) -> Result<SafeguardingDisclosure> {
         let (disclosure, _) = disclosure_for(ctx, "input.itemId", &input.item_id).await?;
         let by = heard_api::account(ctx)?;
         let outcome = input.outcome.map(Into::into);

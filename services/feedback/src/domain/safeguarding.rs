@@ -84,9 +84,17 @@ impl FollowUpEvent {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Happened {
     /// A step taken, on the day it happened.
-    Action { step: SafeguardingStep, on: Date },
-    HandedOver { from: Uuid, to: Uuid },
-    Closed { outcome: SafeguardingOutcome },
+    Action {
+        step: SafeguardingStep,
+        on: Date,
+    },
+    HandedOver {
+        from: Uuid,
+        to: Uuid,
+    },
+    Closed {
+        outcome: SafeguardingOutcome,
+    },
 }
 
 /// One entry of a disclosure's follow-up, in the order it was recorded.
@@ -266,13 +274,16 @@ pub fn record_action(
     let step = new.step.ok_or_else(|| invalid("step", "choose what was done"))?;
     let on = match new.on.as_deref().map(str::trim).filter(|on| !on.is_empty()) {
         None => today,
-        Some(typed) => typed.parse::<Date>().map_err(|_| {
-            invalid("on", "enter the day it happened as day, month and year, for example 23/11/2026")
-        })?,
+        Some(typed) => typed
+            .parse::<Date>()
+            .map_err(|_| invalid("on", "enter the day it happened as day, month and year, for example 23/11/2026"))?,
     };
     if on < disclosure.flagged_on {
         let flagged = uk_day(disclosure.flagged_on);
-        return Err(invalid("on", format!("the day it happened cannot be before the disclosure was flagged on {flagged}")));
+        return Err(invalid(
+            "on",
+            format!("the day it happened cannot be before the disclosure was flagged on {flagged}"),
+        ));
     }
     if on > today {
         return Err(invalid("on", format!("the day it happened cannot be in the future (after {})", uk_day(today))));

@@ -47,7 +47,11 @@ fn a_step_is_recorded_on_the_day_it_happened_with_its_notes_and_who_recorded_it(
     assert_eq!(
         event,
         FollowUpEvent::ActionRecorded(
-            SafeguardingActionRecorded { step: SafeguardingStep::SpokeToPerson, on: "2026-12-02".into(), by: coordinator() },
+            SafeguardingActionRecorded {
+                step: SafeguardingStep::SpokeToPerson,
+                on: "2026-12-02".into(),
+                by: coordinator()
+            },
             Notes::Written("Rang Sam; they are staying with family".into()),
         )
     );
@@ -141,7 +145,8 @@ fn a_disclosure_is_handed_only_to_another_coordinator_of_its_own_hub_and_then_it
         ("coordinatorId".into(), "choose a coordinator of this disclosure's hub".into())
     );
     assert_eq!(field_of(hand_over(&disclosure, coordinator(), coordinator(), true, None)), "coordinatorId");
-    let handed = hand_over(&disclosure, coordinator(), colleague(), true, Some("Back from leave on Monday".into())).unwrap();
+    let handed =
+        hand_over(&disclosure, coordinator(), colleague(), true, Some("Back from leave on Monday".into())).unwrap();
     assert_eq!(
         handed,
         FollowUpEvent::HandedOver(
@@ -203,7 +208,7 @@ fn urgency_is_today_this_week_or_older_and_the_most_urgent_comes_first() {
     assert_eq!(today_fresh.urgency(today()), Urgency::Today);
     assert_eq!(this_week.urgency(today()), Urgency::ThisWeek, "six days ago is this week");
     assert_eq!(older.urgency(today()), Urgency::Older, "seven days ago is older");
-    let mut list = vec![older.clone(), today_followed.clone(), this_week.clone(), today_fresh.clone()];
+    let mut list = [older.clone(), today_followed.clone(), this_week.clone(), today_fresh.clone()];
     list.sort_by(|a, b| most_urgent_first(a, b, today()));
     let order: Vec<i64> = list.iter().map(|d| d.flagged_at_micros).collect();
     assert_eq!(order, [40, 30, 20, 10], "today with nothing done, today, this week, older");
