@@ -136,13 +136,21 @@ pub struct Session {
     pub client: reqwest::Client,
     pub csrf_token: String,
     base: String,
+    /// The same cookies, for posting a form without following where it answers to go.
+    posting: reqwest::Client,
 }
 
 impl Session {
     /// Logs in through `login` at the server at `base` (`http://host:port`), like a browser;
     /// returns the GraphQL response when it fails.
     pub async fn log_in(base: &str, email: &str, password: &str) -> Result<Session, Value> {
-        let client = reqwest::Client::builder().cookie_store(true).build().expect("an HTTP client");
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let client = reqwest::Client::builder().cookie_provider(jar.clone()).build().expect("an HTTP client");
+        let posting = reqwest::Client::builder()
+            .cookie_provider(jar)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client");
         let response = post_graphql(
             client.post(format!("{base}/graphql")),
             "mutation($email: String!, $password: String!) { login(email: $email, password: $password) { csrfToken } }",
@@ -150,7 +158,7 @@ impl Session {
         )
         .await;
         match response["data"]["login"]["csrfToken"].as_str() {
-            Some(csrf) => Ok(Session { client, csrf_token: csrf.to_owned(), base: base.to_owned() }),
+            Some(csrf) => Ok(Session { client, csrf_token: csrf.to_owned(), base: base.to_owned(), posting }),
             None => Err(response),
         }
     }
@@ -163,6 +171,21 @@ impl Session {
             variables,
         )
         .await
+    }
+
+    /// Posts a form of the web UI to `path` as this person's browser would, with their session's
+    /// CSRF token, and answers with the response itself: a redirect is not followed.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", self.csrf_token.as_str())];
+        form.extend_from_slice(fields);
+        self.posting.post(format!("{}{path}", self.base)).form(&form).send().await.expect("the form is answered")
+    }
+
+    /// Posts a form that must succeed, and checks it answers as every successful form post in
+    /// Heard does: `303 See Other` (post/redirect/get), so that refreshing the page it leads to,
+    /// or going back, never sends the form again. Returns where it sends the browser.
+    pub async fn submit_form(&self, path: &str, fields: &[(&str, &str)]) -> String {
+        see_other(self.post_form(path, fields).await).await
     }
 
     /// Runs `mutation($id: ID!{args}) { call { fields } }` and returns what the mutation
@@ -192,6 +215,17 @@ pub async fn page_with_status(request: reqwest::RequestBuilder, status: u16) -> 
     let response = request.send().await.expect("the request is answered");
     assert_eq!(response.status(), status, "{}", response.url());
     response.text().await.expect("the page is text")
+}
+
+/// Checks that a form post answered `303 See Other` (post/redirect/get) and returns where it
+/// sends the browser (its `Location`, a path on this site).
+pub async fn see_other(response: reqwest::Response) -> String {
+    let status = response.status().as_u16();
+    let location = response.headers().get("location").map(|value| value.to_str().unwrap_or_default().to_owned());
+    let url = response.url().to_string();
+    let body = response.text().await.unwrap_or_default();
+    assert_eq!(status, 303, "a successful form post to {url} answers 303 See Other, not {status}: {body}");
+    location.unwrap_or_else(|| panic!("a 303 from {url} says where to go"))
 }
 
 /// The `extensions.code` of the first error of a GraphQL response, if any.

@@ -6,7 +6,7 @@
 use heard_advocacy::domain::case::{AdvocacyKind, CaseOutcome, ClosureReason, ReferralSource, ShareScope};
 use heard_advocacy::service::{Closure, Referral};
 use heard_feedback::domain::themes::theme_id;
-use heard_rights::domain::complaint::{self, Complainant, EscalatedTo, Outcome, Route};
+use heard_rights::domain::complaint::{self, AcknowledgementMethod, Complainant, EscalatedTo, Outcome, Route};
 use heard_rights::service::NewComplaint;
 use heard_workdays::Calendar;
 use jiff::civil::Date;
@@ -61,6 +61,15 @@ impl Step<'_> {
     }
 }
 
+/// How the demo's acknowledgements were made, in turn.
+const ACKNOWLEDGED_BY: [AcknowledgementMethod; 5] = [
+    AcknowledgementMethod::Phone,
+    AcknowledgementMethod::Letter,
+    AcknowledgementMethod::Email,
+    AcknowledgementMethod::InPerson,
+    AcknowledgementMethod::TextMessage,
+];
+
 /// How far a demo complaint has gone.
 #[derive(Clone, Copy, Debug)]
 enum Reached {
@@ -76,8 +85,16 @@ enum Reached {
     OldAndExplained,
 }
 
-/// Seeds complaints in every state, from `handler`'s desk (and relayed by `advocate`).
-pub async fn seed_complaints(services: Services<'_>, handler: Uuid, advocate: Uuid, today: Date) -> anyhow::Result<()> {
+/// Seeds complaints in every state, from `handler`'s desk (and relayed by `advocate`); some are
+/// assigned to `colleague`, another complaints handler, and one still waiting to be
+/// acknowledged is assigned to `handler`.
+pub async fn seed_complaints(
+    services: Services<'_>,
+    handler: Uuid,
+    colleague: Option<Uuid>,
+    advocate: Uuid,
+    today: Date,
+) -> anyhow::Result<()> {
     let rights = services.rights;
     let words = &CASEWORK.complaints;
     let calendar = rights.calendar().clone();
@@ -144,10 +161,17 @@ pub async fn seed_complaints(services: Services<'_>, handler: Uuid, advocate: Uu
         let on = |n| after(&calendar, received_on, n, today);
         let step = |decide| Step { rights, id, handler }.run(decide);
         if matches!(reached, Reached::Received) {
+            if index == 1 {
+                rights.assign(id, handler, handler).await.map_err(fail)?;
+            }
             continue;
         }
         let acknowledged = on(1);
-        step(Decide::new(move |c| complaint::acknowledge(c, acknowledged, today))).await?;
+        let method = ACKNOWLEDGED_BY[index % ACKNOWLEDGED_BY.len()];
+        step(Decide::new(move |c| complaint::acknowledge(c, method, acknowledged, today))).await?;
+        if let Some(colleague) = colleague.filter(|_| index % 3 == 2) {
+            rights.assign(id, handler, colleague).await.map_err(fail)?;
+        }
         match reached {
             Reached::Acknowledged => continue,
             Reached::EarlyResolution | Reached::Closed(Outcome::ResolvedEarly) => {
@@ -164,7 +188,7 @@ pub async fn seed_complaints(services: Services<'_>, handler: Uuid, advocate: Uu
                 continue;
             }
             Reached::Extended => {
-                step(Decide::new(move |c| complaint::extend(c, 10, &words.extended_because))).await?;
+                step(Decide::new(move |c| complaint::extend(c, 10, &words.extended_because, true))).await?;
                 continue;
             }
             Reached::OldAndExplained => {

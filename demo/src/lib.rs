@@ -49,6 +49,8 @@ fn demo_accounts() -> Vec<DemoAccount> {
         ("member.arun@demo.heard.example".to_owned(), Role::HubMember, vec!["arun"], None, None),
         ("advocate@demo.heard.example".to_owned(), Role::Advocate, vec![], None, None),
         ("complaints@demo.heard.example".to_owned(), Role::ComplaintsHandler, vec![], None, None),
+        // A colleague in the complaints team, so complaints can be assigned from one to another.
+        (COLLEAGUE.to_owned(), Role::ComplaintsHandler, vec![], None, None),
         ("commissioner@demo.heard.example".to_owned(), Role::Commissioner, vec![], None, None),
         ("provider@demo.heard.example".to_owned(), Role::ProviderResponder, vec![], Some("addaction"), None),
     ];
@@ -62,6 +64,17 @@ fn demo_accounts() -> Vec<DemoAccount> {
         ));
     }
     accounts
+}
+
+/// The second complaints handler.
+const COLLEAGUE: &str = "complaints.colleague@demo.heard.example";
+
+/// The name an account is chosen by in a directory.
+fn demo_display_name(email: &str, role: Role) -> String {
+    if email == COLLEAGUE {
+        return "Demo colleague in the complaints team".to_owned();
+    }
+    format!("Demo {}", role.as_str().replace('_', " "))
 }
 
 fn demo_password(email: &str) -> String {
@@ -105,6 +118,7 @@ pub async fn seed(services: Services<'_>) -> anyhow::Result<Vec<(String, String,
     let (identity, feedback) = (services.identity, services.feedback);
     let mut coordinators: HashMap<String, Uuid> = HashMap::new();
     let mut first_of: HashMap<Role, Uuid> = HashMap::new();
+    let mut colleague = None;
     let mut printed = Vec::new();
     let fresh = feedback.read(|state| state.items.is_empty());
     for (email, role, hubs, provider, coordinates) in demo_accounts() {
@@ -115,7 +129,7 @@ pub async fn seed(services: Services<'_>) -> anyhow::Result<Vec<(String, String,
             None if fresh => {
                 let new = NewAccount {
                     email: email.clone(),
-                    display_name: format!("Demo {}", role.as_str().replace('_', " ")),
+                    display_name: demo_display_name(&email, role),
                     roles: vec![role],
                     hubs: hubs.iter().map(|h| h.to_string()).collect(),
                     provider: provider.map(str::to_owned),
@@ -129,12 +143,15 @@ pub async fn seed(services: Services<'_>) -> anyhow::Result<Vec<(String, String,
             coordinators.insert(hub.to_owned(), id);
         }
         first_of.entry(role).or_insert(id);
+        if email == COLLEAGUE {
+            colleague = Some(id);
+        }
         printed.push((email, role.as_str().to_owned(), password));
     }
     let today = heard_api::today();
     if let (Some(handler), Some(advocate)) = (first_of.get(&Role::ComplaintsHandler), first_of.get(&Role::Advocate)) {
         if services.rights.read(|state| state.complaints.is_empty()) {
-            crate::casework::seed_complaints(services, *handler, *advocate, today).await?;
+            crate::casework::seed_complaints(services, *handler, colleague, *advocate, today).await?;
         }
         if services.advocacy.read(|state| state.cases.is_empty()) {
             crate::casework::seed_cases(services, *advocate, today).await?;

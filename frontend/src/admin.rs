@@ -1,16 +1,20 @@
 //! An administrator's pages: the accounts (listed, and added with a one-time password shown
 //! once), one person's page (`/admin/users/{id}`: what they do, their hubs and provider,
-//! unlocking after failed logins, ending their sessions), hubs and providers (`/admin/hubs`),
-//! API tokens (created, shown once, revoked) and the access log. Administrators manage
-//! accounts and reference data, never content.
+//! unlocking after failed logins, ending their sessions, a new one-time password, deactivating
+//! through a check-your-answers page at `/admin/users/{id}/deactivate`, and reactivating), hubs
+//! and providers (`/admin/hubs`), API tokens (created, shown once, revoked) and the access log.
+//! Administrators manage accounts and reference data, never content.
 //!
-//! Forms post, and on success redirect back with a short code for the notice (never words
-//! from the address, and never a secret); with errors the page comes back at once, with what
-//! was typed, the errors beside their fields and a summary at the top.
+//! Forms post, and on success redirect (`303 See Other`) with a short code for the notice
+//! (never words from the address, and never a secret): refreshing or going back never sends a
+//! form again. A secret a form made is kept for the page the redirect opens, and shown there
+//! once ([`crate::once`]). With errors the page comes back at once, with what was typed, the
+//! errors beside their fields and a summary at the top.
 
+use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use heard_api::Viewer;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -20,8 +24,9 @@ use crate::Backend;
 use crate::backend::{Answer, ask, submit};
 use crate::extract::{Administrators, PostedFormAs, SignedInAs};
 use crate::forms::{self, Choices, Errors, Input, form_page};
-use crate::kit::{Connection, field_id, plain, urlencode};
+use crate::kit::{Connection, field_id, no_store, plain, see_other, urlencode};
 use crate::layout::page;
+use crate::once::ShownOnce;
 
 const ROLES: [(&str, &str); 7] = [
     ("HUB_MEMBER", "Hub member"),
@@ -38,6 +43,13 @@ const ROLES: [(&str, &str); 7] = [
 fn done_message(code: &str) -> Option<&'static str> {
     Some(match code {
         "token-revoked" => "Token revoked: it stopped working at once.",
+        "token-made" => "Token made.",
+        "account-added" => "Account added.",
+        "password-reset" => "Their password is reset, and they are logged out everywhere they were logged in.",
+        "deactivated" => {
+            "Deactivated: they are logged out everywhere, their API tokens stopped working, and they cannot log in."
+        }
+        "reactivated" => "Reactivated: they can log in again with the password they had.",
         "roles-saved" => "Saved. Their new roles and hubs apply from the next page they open.",
         "unlocked" => "Unlocked: they can log in again.",
         "session-ended" => "That session is ended: they are logged out there.",
@@ -92,6 +104,7 @@ struct Account {
     locked_until: Option<String>,
     must_change_password: bool,
     created_at: String,
+    deactivated_at: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -124,12 +137,56 @@ struct Session {
     current: bool,
 }
 
-/// What creating an account or a token answers: the secret, shown once.
+/// What creating an account or a token, or resetting a password, answers: the secret, shown
+/// once, and the account it is for.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
 struct Secret {
     one_time_password: Option<String>,
     secret: Option<String>,
+    user: Option<Made>,
+}
+
+/// The account a mutation made or changed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Made {
+    id: String,
+}
+
+/// Where a one-time password waits for the person's page.
+fn account_slot(id: &str) -> String {
+    format!("account-{id}")
+}
+
+/// Where a new API token's secret waits for the overview.
+const TOKEN_SLOT: &str = "token";
+
+/// The secret kept for this viewer's session in `slot`, taken for this one view.
+fn shown_once(once: &ShownOnce, viewer: &Viewer, slot: &str) -> Option<String> {
+    viewer.session.and_then(|session| once.take(session, slot))
+}
+
+/// Keeps `secret` for this viewer's next view of the page for `slot`.
+fn keep_once(once: &ShownOnce, viewer: &Viewer, slot: &str, secret: Option<String>) {
+    if let (Some(session), Some(secret)) = (viewer.session, secret) {
+        once.keep(session, slot, secret);
+    }
+}
+
+/// A secret, shown once: `made` says what it is. After the one view, `missed` says so instead,
+/// when the page was opened by the redirect that should have shown it.
+fn secret_notice(secret: Option<&str>, made: &str, missed: Option<&str>) -> Markup {
+    html! {
+        @if let Some(secret) = secret {
+            div class="notice" role="status" {
+                p { (made) " Copy it now and pass it on privately. Heard will not show it again:" }
+                p { code class="secret" { (secret) } }
+            }
+        } @else if let Some(missed) = missed {
+            div class="notice" role="status" { p { (missed) } }
+        }
+    }
 }
 
 /// What the overview asks.
@@ -220,15 +277,15 @@ struct AccountForm {
 #[derive(Debug, Default)]
 struct Overview {
     done: Option<String>,
-    /// A secret shown once (a one-time password or a new API token): never in a URL, only on
-    /// the page answering the form that made it.
+    /// A new API token's secret, shown once: never in a URL, only on the one view after the
+    /// redirect from the form that made it.
     secret: Option<String>,
     account: AccountForm,
     label: String,
     errors: Errors,
 }
 
-const OVERVIEW_QUERY: &str = "{ users(first: 100) { edges { node { id displayName email roles hubs { name } lockedUntil } } } \
+const OVERVIEW_QUERY: &str = "{ users(first: 100) { edges { node { id displayName email roles hubs { name } lockedUntil deactivatedAt } } } \
     apiTokens { edges { node { id label createdAt revokedAt } } } \
     accessLog(last: 25) { edges { node { at action resourceKind allowed reason actor { displayName } } } } \
     hubs(first: 100) { edges { node { id name } } } providers(first: 100) { edges { node { id name } } } }";
@@ -248,14 +305,11 @@ async fn overview_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, sho
     let hubs = pairs(data.hubs);
     let errors = &shown.errors;
     let form = &shown.account;
+    let missed = (shown.done.as_deref() == Some("token-made"))
+        .then_some("The new token was shown once, when it was made. If it was not copied, revoke it and make another.");
     let body = html! {
         (notice(shown.done.as_deref()))
-        @if let Some(secret) = &shown.secret {
-            div class="notice" role="status" {
-                p { "Copy this now and pass it on privately. Heard will not show it again:" }
-                p { code class="secret" { (secret) } }
-            }
-        }
+        (secret_notice(shown.secret.as_deref(), "The new token is below.", missed))
         h1 { "Administration" }
         nav aria-label="On this page" {
             ul class="link-list" {
@@ -267,7 +321,7 @@ async fn overview_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, sho
             }
         }
         h2 id="accounts" { "Accounts" }
-        p { "Choose a name to change what they do, unlock the account or log them out." }
+        p { "Choose a name to change what they do, unlock the account, log them out, give them a new password or deactivate the account." }
         div class="table-scroll" role="region" aria-label="Accounts" tabindex="0" {
             table class="cases" {
                 caption class="visually-hidden" { "Accounts" }
@@ -278,6 +332,7 @@ async fn overview_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, sho
                             th scope="row" {
                                 a href={ "/admin/users/" (user.id) } { (user.display_name.as_deref().unwrap_or("(erased)")) }
                                 @if user.locked_until.is_some() { " " span class="tag tag--overdue" { "Locked" } }
+                                @if user.deactivated_at.is_some() { " " span class="tag tag--withdrawn" { "Deactivated" } }
                             }
                             td { (user.email.as_deref().unwrap_or_default()) }
                             td { (user.roles.iter().map(|role| role_name(role)).collect::<Vec<_>>().join(", ")) }
@@ -342,20 +397,23 @@ async fn overview_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, sho
     with_status(StatusCode::OK, errors, form_page(viewer, "Administration", Some(csrf), errors, body))
 }
 
-/// `GET /admin`.
+/// `GET /admin`: with a new API token's secret, once, after the redirect from making it.
 async fn overview<B: Backend>(
     State(backend): State<B>,
+    Extension(once): Extension<ShownOnce>,
     SignedInAs { viewer, csrf, .. }: SignedInAs<Administrators>,
     Query(query): Query<DoneQuery>,
 ) -> Response {
-    let shown = Overview { done: query.done, ..Overview::default() };
-    overview_page(&backend, &viewer, &csrf, &shown).await
+    let secret = (query.done.as_deref() == Some("token-made")).then(|| shown_once(&once, &viewer, TOKEN_SLOT));
+    let shown = Overview { done: query.done, secret: secret.flatten(), ..Overview::default() };
+    no_store(overview_page(&backend, &viewer, &csrf, &shown).await)
 }
 
-/// `POST /admin/users`: adds an account; its one-time password is shown once, on the page
-/// answering the form.
+/// `POST /admin/users`: adds an account, then sends the administrator to the person's page,
+/// where its one-time password is shown once.
 async fn add_user<B: Backend>(
     State(backend): State<B>,
+    Extension(once): Extension<ShownOnce>,
     PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<Administrators>,
 ) -> Response {
     let account = AccountForm {
@@ -376,10 +434,12 @@ async fn add_user<B: Backend>(
             "email": account.email, "displayName": account.display_name, "roles": account.roles,
             "hubs": account.hubs, "provider": Some(&account.provider).filter(|p| !p.is_empty()),
         });
-        let answer = submit(&backend, &viewer, "createUser", "oneTimePassword", input).await;
+        let answer = submit(&backend, &viewer, "createUser", "user { id } oneTimePassword", input).await;
         if answer.errors.is_empty() {
-            let secret = answer.decode::<Secret>("createUser").and_then(|made| made.one_time_password);
-            return overview_page(&backend, &viewer, &csrf, &Overview { secret, ..Overview::default() }).await;
+            let made = answer.decode::<Secret>("createUser").unwrap_or_default();
+            let id = made.user.map(|user| user.id).unwrap_or_default();
+            keep_once(&once, &viewer, &account_slot(&id), made.one_time_password);
+            return see_other(&format!("/admin/users/{}?done=account-added", urlencode(&id)));
         }
         errors = answer_errors(&answer, field_id, "email");
     }
@@ -387,9 +447,10 @@ async fn add_user<B: Backend>(
     overview_page(&backend, &viewer, &csrf, &shown).await
 }
 
-/// `POST /admin/tokens`: creates an API token, shown once.
+/// `POST /admin/tokens`: creates an API token, shown once on the overview it redirects to.
 async fn create_token<B: Backend>(
     State(backend): State<B>,
+    Extension(once): Extension<ShownOnce>,
     PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<Administrators>,
 ) -> Response {
     let label = fields.trimmed("label");
@@ -406,7 +467,8 @@ async fn create_token<B: Backend>(
         .await;
         if answer.errors.is_empty() {
             let secret = answer.decode::<Secret>("createApiToken").and_then(|made| made.secret);
-            return overview_page(&backend, &viewer, &csrf, &Overview { secret, ..Overview::default() }).await;
+            keep_once(&once, &viewer, TOKEN_SLOT, secret);
+            return see_other("/admin?done=token-made#tokens");
         }
         errors = answer_errors(&answer, |_| "label".to_owned(), "label");
     }
@@ -426,7 +488,7 @@ async fn revoke_token<B: Backend>(
     )
     .await;
     if answer.errors.is_empty() {
-        return Redirect::to("/admin?done=token-revoked#tokens").into_response();
+        return see_other("/admin?done=token-revoked#tokens");
     }
     let errors = answer_errors(&answer, |_| String::new(), "");
     overview_page(&backend, &viewer, &csrf, &Overview { errors, ..Overview::default() }).await
@@ -441,19 +503,28 @@ struct RolesForm {
 }
 
 const USER_QUERY: &str = "query($id: ID!) { \
-    user(id: $id) { id displayName email roles hubs { id name } provider { id name } lockedUntil mustChangePassword createdAt } \
+    user(id: $id) { id displayName email roles hubs { id name } provider { id name } lockedUntil mustChangePassword createdAt deactivatedAt } \
     sessions(userId: $id, first: 20) { edges { node { id startedAt expiresAt active current } } } \
     hubs(first: 100) { edges { node { id name } } } providers(first: 100) { edges { node { id name } } } }";
+
+/// What a person's page shows besides their account: the notice after a redirect, a one-time
+/// password kept for this one view, and the roles form as it was posted.
+#[derive(Default)]
+struct UserView<'a> {
+    done: Option<&'a str>,
+    secret: Option<String>,
+    form: Option<&'a RolesForm>,
+}
 
 async fn user_page<B: Backend>(
     backend: &B,
     viewer: &Viewer,
     csrf: &str,
     id: &str,
-    done: Option<&str>,
-    form: Option<&RolesForm>,
+    view: UserView<'_>,
     errors: &Errors,
 ) -> Response {
+    let UserView { done, secret, form } = view;
     let answer = ask(backend, viewer, USER_QUERY, json!({ "id": id })).await;
     if let Some(refused) = refused(viewer, csrf, &answer) {
         return refused;
@@ -475,8 +546,12 @@ async fn user_page<B: Backend>(
     let sessions: Vec<Session> =
         data.sessions.unwrap_or_default().nodes().into_iter().filter(|session| session.active).collect();
     let base = format!("/admin/users/{}", urlencode(id));
+    let yourself = viewer.actor.account.is_some_and(|me| me.to_string() == user.id);
+    let missed = matches!(done, Some("account-added" | "password-reset"))
+        .then_some("Their one-time password was shown once. If it was not passed on, give them a new one below.");
     let body = html! {
         (notice(done))
+        (secret_notice(secret.as_deref(), "Their one-time password is below.", missed))
         p { a href="/admin#accounts" { "All accounts" } }
         h1 { (name) }
         dl class="summary-list" {
@@ -487,6 +562,19 @@ async fn user_page<B: Backend>(
             div { dt { "Account made" } dd { (when(&user.created_at)) } }
             @if user.must_change_password {
                 div { dt { "Password" } dd { "Still the one-time password Heard made: when they next log in, Heard asks them to choose their own before they can do anything else." } }
+            }
+            @if let Some(at) = &user.deactivated_at {
+                div { dt { "Account" } dd { "Deactivated " (when(at)) ". They cannot log in." } }
+            }
+        }
+        @if user.deactivated_at.is_some() {
+            section class="card" aria-labelledby="reactivate-title" {
+                h2 id="reactivate-title" { "Deactivated" }
+                p { "They cannot log in, and nothing they were logged in to or their API tokens opened works any more. Reactivate the account if they need it again: they log in with the password they had." }
+                form method="post" action={ (base) "/reactivate" } {
+                    (forms::csrf_field(csrf))
+                    button class="button" type="submit" { "Reactivate the account" }
+                }
             }
         }
         @if let Some(until) = &user.locked_until {
@@ -527,28 +615,57 @@ async fn user_page<B: Backend>(
                 }
             }
         }
+        @if yourself {
+            h2 id="password-title" { "Your password" }
+            p { "To change your own password, " a href="/account/password" { "change your password" } " with the one you have now. Another administrator can deactivate your account, if that is ever needed." }
+        } @else {
+            h2 id="password-title" { "A new password" }
+            p { "If they forgot their password, or someone else may know it, give them a new one-time password. It is shown to you once, to pass on privately; they choose their own when they next log in. Anywhere they are logged in now, they are logged out." }
+            form method="post" action={ (base) "/reset-password" } {
+                (forms::csrf_field(csrf))
+                button class="button button--secondary" type="submit" { "Give them a new one-time password" }
+            }
+            @if user.deactivated_at.is_none() {
+                h2 id="deactivate-title" { "Deactivate the account" }
+                p { "When someone leaves, or their account may be used by someone else, deactivate it: it stops working at once. You can reactivate it later." }
+                p { a class="button button--secondary" href={ (base) "/deactivate" } { "Deactivate the account" } }
+            }
+        }
     };
     with_status(StatusCode::OK, errors, form_page(viewer, name, Some(csrf), errors, body))
 }
 
-/// `GET /admin/users/{id}`: one person's account.
+/// `GET /admin/users/{id}`: one person's account; after a new account or a new password, its
+/// one-time password, once.
 async fn user<B: Backend>(
     State(backend): State<B>,
+    Extension(once): Extension<ShownOnce>,
     SignedInAs { viewer, csrf, .. }: SignedInAs<Administrators>,
     Path(id): Path<String>,
     Query(query): Query<DoneQuery>,
 ) -> Response {
-    user_page(&backend, &viewer, &csrf, &id, query.done.as_deref(), None, &Errors::default()).await
+    let done = query.done.as_deref();
+    let secret = matches!(done, Some("account-added" | "password-reset"))
+        .then(|| shown_once(&once, &viewer, &account_slot(&id)))
+        .flatten();
+    no_store(user_page(&backend, &viewer, &csrf, &id, UserView { done, secret, form: None }, &Errors::default()).await)
 }
 
-/// `POST /admin/users/{id}/{what}`: `roles` (what they do and where), `unlock`, or
-/// `sessions-end` (one of their sessions).
+/// `POST /admin/users/{id}/{what}`: `roles` (what they do and where), `unlock`,
+/// `sessions-end` (one of their sessions), `reset-password` (a new one-time password, shown
+/// once on their page) or `reactivate`.
 async fn change_user<B: Backend>(
     State(backend): State<B>,
+    Extension(once): Extension<ShownOnce>,
     Path((id, what)): Path<(String, String)>,
     PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<Administrators>,
 ) -> Response {
-    let back = |done: &str| Redirect::to(&format!("/admin/users/{}?done={done}", urlencode(&id))).into_response();
+    let back = |done: &str| see_other(&format!("/admin/users/{}?done={done}", urlencode(&id)));
+    let refused = |answer: &Answer| answer_errors(answer, |_| String::new(), "");
+    let again = |errors: Errors| {
+        let (backend, viewer, csrf, id) = (backend.clone(), viewer.clone(), csrf.clone(), id.clone());
+        async move { user_page(&backend, &viewer, &csrf, &id, UserView::default(), &errors).await }
+    };
     match what.as_str() {
         "roles" => {
             let form = RolesForm {
@@ -570,7 +687,8 @@ async fn change_user<B: Backend>(
                 }
                 errors = answer_errors(&answer, field_id, "roles");
             }
-            user_page(&backend, &viewer, &csrf, &id, None, Some(&form), &errors).await
+            user_page(&backend, &viewer, &csrf, &id, UserView { form: Some(&form), ..UserView::default() }, &errors)
+                .await
         }
         "unlock" => {
             let answer =
@@ -578,8 +696,31 @@ async fn change_user<B: Backend>(
             if answer.errors.is_empty() {
                 return back("unlocked");
             }
-            let errors = answer_errors(&answer, |_| String::new(), "");
-            user_page(&backend, &viewer, &csrf, &id, None, None, &errors).await
+            again(refused(&answer)).await
+        }
+        "reset-password" => {
+            let answer = ask(
+                &backend,
+                &viewer,
+                "mutation($id: ID!) { resetUserPassword(id: $id) { oneTimePassword } }",
+                json!({ "id": id }),
+            )
+            .await;
+            if answer.errors.is_empty() {
+                let made = answer.decode::<Secret>("resetUserPassword").unwrap_or_default();
+                keep_once(&once, &viewer, &account_slot(&id), made.one_time_password);
+                return back("password-reset");
+            }
+            again(refused(&answer)).await
+        }
+        "reactivate" => {
+            let answer =
+                ask(&backend, &viewer, "mutation($id: ID!) { reactivateUser(id: $id) { id } }", json!({ "id": id }))
+                    .await;
+            if answer.errors.is_empty() {
+                return back("reactivated");
+            }
+            again(refused(&answer)).await
         }
         "sessions-end" => {
             let answer = ask(
@@ -592,11 +733,113 @@ async fn change_user<B: Backend>(
             if answer.errors.is_empty() {
                 return back("session-ended");
             }
-            let errors = answer_errors(&answer, |_| String::new(), "");
-            user_page(&backend, &viewer, &csrf, &id, None, None, &errors).await
+            again(refused(&answer)).await
         }
         _ => (StatusCode::NOT_FOUND, "There is no such page.").into_response(),
     }
+}
+
+/// What the check-your-answers page before a deactivation asks about the account.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Deactivating {
+    user: Option<Account>,
+}
+
+/// The page's field for an error `deactivateUser` gave: the account row.
+const ACCOUNT_FIELD: &str = "account";
+
+/// Check your answers before deactivating: whose account, what happens, and the one button.
+/// For the administrator's own account it says at once, beside the account, that it cannot be
+/// done, and offers no button.
+async fn deactivate_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, id: &str, errors: &Errors) -> Response {
+    let answer = ask(
+        backend,
+        viewer,
+        "query($id: ID!) { user(id: $id) { id displayName email roles hubs { id name } deactivatedAt } }",
+        json!({ "id": id }),
+    )
+    .await;
+    if let Some(refused) = refused(viewer, csrf, &answer) {
+        return refused;
+    }
+    let user = answer.decode_all::<Deactivating>().user.unwrap_or_default();
+    let base = format!("/admin/users/{}", urlencode(id));
+    if user.deactivated_at.is_some() && errors.is_empty() {
+        return see_other(&format!("{base}?done=deactivated"));
+    }
+    let mut errors = errors.clone();
+    let yourself = viewer.actor.account.is_some_and(|me| me.to_string() == user.id);
+    if yourself && errors.is_empty() {
+        errors.add(
+            ACCOUNT_FIELD,
+            "You cannot deactivate your own account. Another administrator can, if it must be done.",
+        );
+    }
+    let name = user.display_name.as_deref().unwrap_or("(erased)");
+    let error = errors.of(ACCOUNT_FIELD);
+    let title = format!("Deactivate {name}'s account");
+    let body = html! {
+        p { a href=(base) { "Back to " (name) } }
+        h1 { "Deactivate " (name) "'s account?" }
+        dl class="summary-list check-answers" {
+            div id=(ACCOUNT_FIELD) class=[error.map(|_| "field--error")] tabindex="-1" {
+                dt { "Account" }
+                dd {
+                    (name) @if let Some(email) = &user.email { ", " (email) }
+                    @if let Some(error) = error {
+                        p class="field-error" id={ (ACCOUNT_FIELD) "-error" } { span class="visually-hidden" { "Error: " } (error) }
+                    }
+                }
+            }
+            div { dt { "What they do" } dd { (user.roles.iter().map(|role| role_name(role)).collect::<Vec<_>>().join(", ")) } }
+            div { dt { "Hubs" } dd { @if user.hubs.is_empty() { "None" } @else { (user.hubs.iter().map(|hub| hub.name.as_str()).collect::<Vec<_>>().join(", ")) } } }
+        }
+        h2 { "What happens" }
+        ul {
+            li { "They are logged out everywhere at once, and cannot log in." }
+            li { "Their API tokens stop working at once." }
+            li { "Nobody can hand them work any more: they leave the lists of advocates and coordinators to choose from." }
+            li { "Everything they recorded stays. You can reactivate the account later, and they log in with the password they had." }
+        }
+        @if !yourself {
+            form method="post" action={ (base) "/deactivate" } {
+                (forms::csrf_field(csrf))
+                button class="button button--warning" type="submit" { "Deactivate the account" }
+            }
+        }
+        p { a href=(base) { "Cancel: keep the account as it is" } }
+    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    (status, form_page(viewer, &title, Some(csrf), &errors, body)).into_response()
+}
+
+/// `GET /admin/users/{id}/deactivate`: check your answers before deactivating.
+async fn deactivate_form<B: Backend>(
+    State(backend): State<B>,
+    SignedInAs { viewer, csrf, .. }: SignedInAs<Administrators>,
+    Path(id): Path<String>,
+) -> Response {
+    deactivate_page(&backend, &viewer, &csrf, &id, &Errors::default()).await
+}
+
+/// `POST /admin/users/{id}/deactivate`: `deactivateUser`, then back to their page. Refused (your
+/// own account), the check page again with the reason beside the account.
+async fn deactivate<B: Backend>(
+    State(backend): State<B>,
+    Path(id): Path<String>,
+    PostedFormAs { viewer, csrf, .. }: PostedFormAs<Administrators>,
+) -> Response {
+    let answer =
+        ask(&backend, &viewer, "mutation($id: ID!) { deactivateUser(id: $id) { id } }", json!({ "id": id })).await;
+    if answer.errors.is_empty() {
+        return see_other(&format!("/admin/users/{}?done=deactivated", urlencode(&id)));
+    }
+    if let Some(refused) = refused(&viewer, &csrf, &answer) {
+        return refused;
+    }
+    let errors = answer_errors(&answer, |_| ACCOUNT_FIELD.to_owned(), ACCOUNT_FIELD);
+    deactivate_page(&backend, &viewer, &csrf, &id, &errors).await
 }
 
 /// What the add-a-hub and add-a-provider forms hold.
@@ -719,7 +962,7 @@ async fn add_hub<B: Backend>(
         )
         .await;
         if answer.errors.is_empty() {
-            return Redirect::to("/admin/hubs?done=hub-added").into_response();
+            return see_other("/admin/hubs?done=hub-added");
         }
         errors = answer_errors(&answer, hub_field, "hub_name");
     }
@@ -746,7 +989,7 @@ async fn add_provider<B: Backend>(
     } else {
         let answer = submit(&backend, &viewer, "addProvider", "id", json!({ "name": form.provider_name })).await;
         if answer.errors.is_empty() {
-            return Redirect::to("/admin/hubs?done=provider-added#providers-title").into_response();
+            return see_other("/admin/hubs?done=provider-added#providers-title");
         }
         errors = answer_errors(&answer, |_| "provider_name".to_owned(), "provider_name");
     }
@@ -760,6 +1003,7 @@ pub fn routes<B: Backend>() -> axum::Router<B> {
         .route("/admin", get(overview::<B>))
         .route("/admin/users", post(add_user::<B>))
         .route("/admin/users/{id}", get(user::<B>))
+        .route("/admin/users/{id}/deactivate", get(deactivate_form::<B>).post(deactivate::<B>))
         .route("/admin/users/{id}/{what}", post(change_user::<B>))
         .route("/admin/tokens", post(create_token::<B>))
         .route("/admin/tokens-revoke", post(revoke_token::<B>))

@@ -13,7 +13,7 @@ use crate::Backend;
 use crate::backend::{ask, submit};
 use crate::extract::{Advocates, PostedFormAs, SignedInAs};
 use crate::forms::{self, Choices, Errors, Input, csrf_field, form_page, options, value_of, words};
-use crate::kit::{Connection, field_id, plain};
+use crate::kit::{Connection, day_typed_wrong, field_id, plain, typed_day};
 use crate::layout::page;
 
 const DOMAINS: [(&str, &str); 10] = [
@@ -310,7 +310,7 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
             required(&mut errors, "action_kind", "Choose what happened");
             let action_on = on("action_on").map(|typed| typed_day(&typed));
             if let Some(None) = action_on {
-                errors.add("action_on", "Enter the date of the action as day, month and year, for example 23/11/2026");
+                errors.add("action_on", day_typed_wrong("the date of the action"));
             }
             CaseRequest {
                 query: "mutation($id: ID!, $i: RecordCaseActionInput!) { recordCaseAction(id: $id, input: $i) { id } }",
@@ -363,24 +363,6 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
         }
     };
     if errors.is_empty() { Ok(request) } else { Err(errors) }
-}
-
-/// A day as someone typed it, as the API takes it (`2026-11-23`): either the way a date field
-/// sends it, or the way people in the UK write it (`23/11/2026`, `23-11-2026`, `23.11.2026`).
-/// `None` when it is not a real day.
-pub(crate) fn typed_day(typed: &str) -> Option<String> {
-    let typed = typed.trim();
-    if let Ok(day) = typed.parse::<jiff::civil::Date>() {
-        return Some(day.to_string());
-    }
-    let parts: Vec<&str> = typed.split(['/', '-', '.']).map(str::trim).collect();
-    let [day, month, year] = parts[..] else { return None };
-    let number = |text: &str| text.parse::<i16>().ok().filter(|_| text.chars().all(|c| c.is_ascii_digit()));
-    let (day, month, year) = (number(day)?, number(month)?, number(year)?);
-    if year < 1000 {
-        return None;
-    }
-    jiff::civil::Date::new(year, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok().map(|day| day.to_string())
 }
 
 /// The id on the page of the field an API error names, for the form `step` posted (several

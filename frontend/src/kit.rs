@@ -42,6 +42,14 @@ pub(crate) fn expired() -> Response {
     (StatusCode::FORBIDDEN, "This form has expired. Go back, reload the page and try again.").into_response()
 }
 
+/// The answer to a form that did what it asked: `303 See Other` to the page that shows the
+/// result, which the browser opens with `GET` (post/redirect/get), so refreshing it or going
+/// back never sends the form again. `to` is an address on this site, never one from the
+/// request.
+pub(crate) fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
 /// The answer to someone not logged in who asked for a page that needs it.
 pub(crate) fn see_login() -> Response {
     Redirect::to("/login").into_response()
@@ -180,6 +188,36 @@ pub(crate) fn urlencode(text: &str) -> String {
         .collect()
 }
 
+/// A day as someone typed it, as the API takes it (`2026-11-23`): either the way a date field
+/// sends it, or the way people in the UK write it (`23/11/2026`, `23-11-2026`, `23.11.2026`).
+/// `None` when it is not a real day. Every form with a day reads it with this.
+pub(crate) fn typed_day(typed: &str) -> Option<String> {
+    let typed = typed.trim();
+    if let Ok(day) = typed.parse::<jiff::civil::Date>() {
+        return Some(day.to_string());
+    }
+    let parts: Vec<&str> = typed.split(['/', '-', '.']).map(str::trim).collect();
+    let [day, month, year] = parts[..] else { return None };
+    let number = |text: &str| text.parse::<i16>().ok().filter(|_| text.chars().all(|c| c.is_ascii_digit()));
+    let (day, month, year) = (number(day)?, number(month)?, number(year)?);
+    if year < 1000 {
+        return None;
+    }
+    jiff::civil::Date::new(year, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok().map(|day| day.to_string())
+}
+
+/// What to say when a typed day is not a real one (`what`: "the date of the action"), worded
+/// the same on every form.
+pub(crate) fn day_typed_wrong(what: &str) -> String {
+    format!("Enter {what} as day, month and year, for example 23/11/2026")
+}
+
+/// A day the API sent (`2026-12-04`) as people write it: `4 December 2026`; anything else as
+/// it came.
+pub(crate) fn day_words(day: &str) -> String {
+    day.parse::<jiff::civil::Date>().map_or_else(|_| day.to_owned(), heard_workdays::uk_day)
+}
+
 /// Today's date where the server is, as a form field holds it: `2026-11-23`.
 pub(crate) fn today() -> String {
     jiff::Zoned::now().date().to_string()
@@ -239,5 +277,21 @@ mod tests {
     #[test]
     fn only_unreserved_characters_stay_as_they_are_in_an_address() {
         assert_eq!(urlencode("a b&c=d/é~"), "a%20b%26c%3Dd%2F%C3%A9~");
+    }
+
+    #[test]
+    fn a_day_is_read_as_typed_either_way_and_shown_as_people_write_it() {
+        for typed in ["2026-12-04", "04/12/2026", "4/12/2026", " 4-12-2026 ", "4.12.2026"] {
+            assert_eq!(typed_day(typed).as_deref(), Some("2026-12-04"), "{typed}");
+        }
+        for wrong in ["30/02/2026", "12/2026", "4/12/26", "next tuesday", ""] {
+            assert_eq!(typed_day(wrong), None, "{wrong}");
+        }
+        assert_eq!(day_words("2026-12-04"), "4 December 2026");
+        assert_eq!(day_words("soon"), "soon");
+        assert_eq!(
+            day_typed_wrong("the day you acknowledged it"),
+            "Enter the day you acknowledged it as day, month and year, for example 23/11/2026"
+        );
     }
 }

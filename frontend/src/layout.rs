@@ -1,9 +1,53 @@
 //! The page shell every page shares: a skip link, the header with the person's tasks and their
 //! account (changing their password, logging out), one `main`, and a footer. Calm colours with AA contrast, a visible focus ring, usable at 320 px.
+//!
+//! The header marks where the person is: the link for the page they are on, or for the section
+//! it is under (`/complaints/123` marks Complaints), carries `aria-current="page"`, which the
+//! stylesheet shows with a bar under it. [`page`] learns the address from [`current_page`], the
+//! one layer of the router that runs every request's handler inside a task-local holding its
+//! path ([`CURRENT_PATH`]); no handler passes it on. Rendered outside a request (a unit test),
+//! no link is marked.
 
+use std::future::Future;
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
 use heard_access::{Action, Resource};
 use heard_api::Viewer;
 use maud::{DOCTYPE, Markup, html};
+
+tokio::task_local! {
+    /// The path of the page being answered (`/complaints/123`), never its query string.
+    static CURRENT_PATH: String;
+}
+
+/// The router's layer that lets [`page`] know which page it is rendering: it runs the rest of
+/// the request inside [`CURRENT_PATH`].
+pub async fn current_page(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    answering(path, next.run(request)).await
+}
+
+/// Runs `future` as the answer to the page at `path`.
+pub async fn answering<F: Future>(path: String, future: F) -> F::Output {
+    CURRENT_PATH.scope(path, future).await
+}
+
+/// Whether the link to `href` is for the page at `path` or for the section `path` is under:
+/// `/` only for itself, any other link for itself and the pages below it (`/complaints`
+/// for `/complaints/123`, never for `/complaints-old`).
+fn is_current(href: &str, path: &str) -> bool {
+    if href == "/" {
+        return path == "/";
+    }
+    path == href || path.strip_prefix(href).is_some_and(|below| below.starts_with('/'))
+}
+
+/// `Some("page")` for the link to the page being answered (the value of `aria-current`).
+fn current(href: &str) -> Option<&'static str> {
+    CURRENT_PATH.try_with(|path| is_current(href, path)).unwrap_or(false).then_some("page")
+}
 
 /// The links in the header, by what the policy lets the person do.
 /// (The policy is asked here as [`crate::kit::may`] asks it; the shell imports nothing from the
@@ -68,14 +112,14 @@ pub fn page(viewer: &Viewer, title: &str, csrf: Option<&str>, body: Markup) -> M
                                 nav aria-label="Your tasks" {
                                     ul {
                                         @for (href, label) in tasks(viewer) {
-                                            li { a href=(href) { (label) (crate::waiting::beside(href)) } }
+                                            li { a href=(href) aria-current=[current(href)] { (label) (crate::waiting::beside(href)) } }
                                         }
                                     }
                                 }
                             }
                             div class="account" {
                                 nav aria-label="Your account" {
-                                    ul { li { a href="/account/password" { "Change your password" } } }
+                                    ul { li { a href="/account/password" aria-current=[current("/account/password")] { "Change your password" } } }
                                 }
                                 @if let Some(csrf) = csrf {
                                     form class="logout" method="post" action="/logout" {
@@ -86,7 +130,7 @@ pub fn page(viewer: &Viewer, title: &str, csrf: Option<&str>, body: Markup) -> M
                             }
                         } @else {
                             nav aria-label="Account" {
-                                ul { li { a href="/login" { "Log in" } } }
+                                ul { li { a href="/login" aria-current=[current("/login")] { "Log in" } } }
                             }
                         }
                     }
@@ -101,5 +145,40 @@ pub fn page(viewer: &Viewer, title: &str, csrf: Option<&str>, body: Markup) -> M
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_link_is_current_on_its_own_page_and_the_pages_under_it() {
+        assert!(is_current("/", "/"));
+        assert!(!is_current("/", "/complaints"), "home is only home");
+        assert!(is_current("/complaints", "/complaints"));
+        assert!(is_current("/complaints", "/complaints/123"));
+        assert!(is_current("/admin", "/admin/users/7/deactivate"));
+        assert!(!is_current("/complaints", "/complaints-old"), "a longer name is not under it");
+        assert!(!is_current("/feedback/new", "/meetings/new"));
+    }
+
+    #[tokio::test]
+    async fn the_page_marks_the_link_of_the_section_it_is_in_and_no_other() {
+        let viewer = Viewer {
+            actor: heard_access::Actor {
+                account: Some(uuid::Uuid::from_u128(1)),
+                roles: [heard_access::Role::ComplaintsHandler].into(),
+                ..Default::default()
+            },
+            ..Viewer::default()
+        };
+        let markup = answering("/complaints/123".to_owned(), async { page(&viewer, "A complaint", None, html! {}) })
+            .await
+            .into_string();
+        assert!(markup.contains(r#"<a href="/complaints" aria-current="page">Complaints</a>"#), "{markup}");
+        assert_eq!(markup.matches("aria-current").count(), 1, "{markup}");
+        let outside = page(&viewer, "A complaint", None, html! {}).into_string();
+        assert!(!outside.contains("aria-current"), "outside a request nothing is marked");
     }
 }

@@ -7,10 +7,15 @@
 //! with a summary at the top (the GOV.UK error-summary pattern, in Heard's own calm style).
 //!
 //! The header's menu says how many disclosures of risk wait with a coordinator
-//! ([`waiting::counted`] counts them once a request, through GraphQL like every page).
+//! ([`waiting::count_for_menu`] counts them once a request, through GraphQL like every page).
 //!
 //! Someone whose account still has its one-time password is sent to `/account/password` from
 //! every other page until they choose their own (one layer, [`account::password_first`]).
+//!
+//! The header marks the page the person is on ([`layout`]): one layer runs each request inside
+//! a task-local holding its path, which the shell reads. A secret a form makes (a one-time
+//! password, an API token) is kept in memory for the one page view after the redirect
+//! ([`once`]), so every successful form post answers `303 See Other` (post/redirect/get).
 //!
 //! The gateway implements [`Backend`] (who is asking, the CSRF check, running GraphQL) and
 //! mounts [`router`].
@@ -29,6 +34,7 @@ mod kit;
 mod layout;
 mod meetings;
 mod moderation;
+mod once;
 mod pages;
 mod report_back;
 mod reports;
@@ -68,6 +74,8 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .merge(account::routes())
         .fallback(pages::not_found)
         .with_state(backend.clone())
-        .layer(axum::middleware::from_fn_with_state(backend.clone(), waiting::counted::<B>))
+        .layer(axum::middleware::from_fn_with_state(backend.clone(), waiting::count_for_menu::<B>))
+        .layer(axum::Extension(once::ShownOnce::default()))
         .layer(axum::middleware::from_fn_with_state(backend, account::password_first::<B>))
+        .layer(axum::middleware::from_fn(layout::current_page))
 }

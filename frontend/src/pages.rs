@@ -117,12 +117,14 @@ pub async fn home<B: Backend>(State(backend): State<B>, Visitor { viewer, csrf }
     // Hub members, coordinators and advocates raise complaints with the person beside them;
     // the complaints team has its queue instead.
     let raises_with_people = may(&viewer, Action::LogFeedback) || may(&viewer, Action::RelayComplaint);
+    let waiting = crate::waiting::for_you(&backend, &viewer).await;
     page(
         &viewer,
         "Your tasks",
         csrf,
         html! {
             h1 { "Hello, " (name) }
+            (waiting)
             @if may(&viewer, Action::LogFeedback) {
                 (task("log", "Log what people said", Some("During a forum, a drop-in or a one-to-one: one point per item, in the speaker's own words."), Some(("/feedback/new", "Log feedback")), &[("/meetings/new", "Record a meeting: attendance and minutes")]))
             }

@@ -26,7 +26,7 @@ use crate::Backend;
 use crate::backend::{ask, submit};
 use crate::extract::{PostedFormAs, SafeguardingLeads, SignedInAs};
 use crate::forms::{self, Choices, Errors, Input, csrf_field, options, value_of, words};
-use crate::kit::{field_id, no_store, plain};
+use crate::kit::{day_typed_wrong, day_words, field_id, no_store, plain, typed_day};
 use crate::layout::page;
 
 /// What can be recorded as done, in the API's words and the page's.
@@ -68,12 +68,6 @@ fn done_words(done: &str) -> Option<&'static str> {
 #[derive(Debug, Default, Deserialize)]
 pub struct DoneQuery {
     done: Option<String>,
-}
-
-/// A day as people write it: `2026-12-04` → "4 December 2026" (as it came when it is not one).
-fn day_words(day: &str) -> String {
-    let day = day.get(..10).unwrap_or(day);
-    day.parse::<jiff::civil::Date>().map_or_else(|_| day.to_owned(), |date| date.strftime("%-d %B %Y").to_string())
 }
 
 /// Today as someone in the UK writes it in a form: `4/12/2026`.
@@ -549,7 +543,7 @@ fn typed_on(typed: &str) -> Result<Option<String>, ()> {
     if typed.is_empty() {
         return Ok(None);
     }
-    crate::cases::typed_day(typed).map(Some).ok_or(())
+    typed_day(typed).map(Some).ok_or(())
 }
 
 /// A form of the disclosure page as the request it makes, or the errors beside its fields.
@@ -566,7 +560,7 @@ fn step_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Ste
         "action" => {
             one_of(&mut errors, "step", &STEPS, "Choose what was done");
             let on = typed_on(&field("action_on")).unwrap_or_else(|()| {
-                errors.add("action_on", "Enter the day it happened as day, month and year, for example 23/11/2026");
+                errors.add("action_on", day_typed_wrong("the day it happened"));
                 None
             });
             Step {
@@ -787,12 +781,5 @@ mod tests {
         let form = flag_form("t", "i1", "arun", Some(&choices[1..]), &Errors::default()).into_string();
         assert!(form.contains(r#"<option value="" selected>Choose a coordinator</option>"#), "{form}");
         assert!(!form.contains(r#"value="me" selected"#), "not the person sending it by default: {form}");
-    }
-
-    #[test]
-    fn days_read_as_people_write_them() {
-        assert_eq!(day_words("2026-12-04"), "4 December 2026");
-        assert_eq!(day_words("2026-12-04T10:11:12Z"), "4 December 2026");
-        assert_eq!(day_words(""), "");
     }
 }

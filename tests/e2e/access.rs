@@ -127,6 +127,9 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_operation_through_
         "mutation($id: ID!) { updateUserRoles(input: { userId: $id, roles: [HUB_MEMBER], hubs: [\"arun\"] }) { id } }";
     let roles_in_crawley = "mutation($id: ID!) { updateUserRoles(input: { userId: $id, roles: [HUB_MEMBER], hubs: [\"crawley\"] }) { id } }";
     let unlock = "mutation($id: ID!) { unlockUser(id: $id) { id } }";
+    let reset = "mutation($id: ID!) { resetUserPassword(id: $id) { oneTimePassword } }";
+    let deactivate = "mutation($id: ID!) { deactivateUser(id: $id) { id } }";
+    let reactivate = "mutation($id: ID!) { reactivateUser(id: $id) { id } }";
     let their_tokens = "query($id: ID!) { apiTokens(userId: $id) { edges { node { id } } } }";
     let their_sessions = "query($id: ID!) { sessions(userId: $id) { edges { node { id } } } }";
     let (colleague, stranger, someone_else) =
@@ -139,8 +142,15 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_operation_through_
         ("advocates", "in scope", "{ advocates { id displayName } }", json!({}), "FFAFFFAU"),
         ("updateUserRoles", "in scope: an account in the same hub", roles_in_arun, colleague.clone(), "FFFFFFAU"),
         ("updateUserRoles", "out of scope: an account in another hub", roles_in_crawley, stranger.clone(), "FFFFFFAU"),
-        ("unlockUser", "in scope: an account in the same hub", unlock, colleague, "FFFFFFAU"),
-        ("unlockUser", "out of scope: an account in another hub", unlock, stranger, "FFFFFFAU"),
+        ("unlockUser", "in scope: an account in the same hub", unlock, colleague.clone(), "FFFFFFAU"),
+        ("unlockUser", "out of scope: an account in another hub", unlock, stranger.clone(), "FFFFFFAU"),
+        ("resetUserPassword", "in scope: an account in the same hub", reset, colleague.clone(), "FFFFFFAU"),
+        ("resetUserPassword", "out of scope: an account in another hub", reset, stranger.clone(), "FFFFFFAU"),
+        // Deactivated, then reactivated (the colleague and the stranger ask nothing here).
+        ("deactivateUser", "in scope: an account in the same hub", deactivate, colleague.clone(), "FFFFFFAU"),
+        ("deactivateUser", "out of scope: an account in another hub", deactivate, stranger.clone(), "FFFFFFAU"),
+        ("reactivateUser", "in scope: an account in the same hub", reactivate, colleague.clone(), "FFFFFFAU"),
+        ("reactivateUser", "out of scope: an account in another hub", reactivate, stranger, "FFFFFFAU"),
         ("apiTokens", "in scope: their own", "{ apiTokens { edges { node { id } } } }", json!({}), "AAAAAAAU"),
         ("apiTokens", "out of scope: someone else's", their_tokens, someone_else.clone(), "NNNNNNAU"),
         ("sessions", "out of scope: someone else's", their_sessions, someone_else, "NNNNNNAU"),
@@ -334,14 +344,23 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_casework_operation
     let themes = "{ advocacyThemes(by: [DOMAIN]) { count suppressed } }";
     let view = "query($id: ID!) { complaint(id: $id) { id whatHappened } }";
     let who = "query($id: ID!) { complaint(id: $id) { complainantName relayedByAdvocateId } }";
-    let acknowledge = "mutation($id: ID!) { acknowledgeComplaint(id: $id) { id } }";
+    let acknowledge = "mutation($id: ID!) { acknowledgeComplaint(id: $id, how: PHONE) { id } }";
     let patterns = "{ complaintPatterns(by: [ARTICLE]) { count } }";
+    let handler = cast.actors[3].1.unwrap().to_string();
+    let assign = "mutation($id: ID!, $h: ID!) { assignComplaint(id: $id, handlerId: $h) { id } }";
+    let assign_to_handler = |complaint: &str| json!({ "id": complaint, "h": handler });
+    let mine = "{ complaints(mine: true) { edges { node { id } } } }";
     // (operation, scope, query, variables, expected: mem crd adv cmp com prv adm anon)
     let rows: Vec<Row> = vec![
         ("complaint", "in scope: about their provider, relayed by them", view, id(&theirs), "NNAANANU"),
         ("complaint", "out of scope: another provider, another advocate", view, id(&elsewhere), "NNNANNNU"),
         ("overdueComplaints", "in scope", "{ overdueComplaints { reason } }", json!({}), "FFFAFFFU"),
         ("complaintPatterns", "in scope", patterns, json!({}), "FFFAAFFU"),
+        ("complaintHandlers", "in scope", "{ complaintHandlers { id displayName } }", json!({}), "FFFAFFFU"),
+        ("complaints(mine)", "in scope", mine, json!({}), "FFFAFFFU"),
+        // Before the acknowledgements below, which make the handler its handler already.
+        ("assignComplaint", "out of scope: another provider", assign, assign_to_handler(&elsewhere), "NNNANNNU"),
+        ("assignComplaint", "in scope: about their provider", assign, assign_to_handler(&theirs), "NNFANFNU"),
         ("acknowledgeComplaint", "out of scope: another provider", acknowledge, id(&elsewhere), "NNNANNNU"),
         ("acknowledgeComplaint", "in scope: about their provider", acknowledge, id(&theirs), "NNFANFNU"),
         ("case", "in scope: assigned to them", view_case, id(&my_case), "NNANNNNU"),

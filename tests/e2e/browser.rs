@@ -40,9 +40,9 @@ async fn the_web_journeys_work_in_a_real_browser_by_keyboard_and_without_javascr
     if std::env::var("HEARD_JOURNEYS").is_ok_and(|only| !only.is_empty()) {
         return;
     }
-    // The main page of every journey: 7 public, 1 member, 3 search, 2 coordinator, 4 safeguarding,
-    // 4 advocate, 5 complaints (handler, person raising one, provider), 6 commissioner,
-    // 8 administrator.
+    // The main page of every journey: 7 public, 1 member, 3 search (22: a facet, an item),
+    // 2 coordinator, 4 safeguarding, 4 advocate, 5 complaints (handler, person raising one,
+    // provider), 6 commissioner, 8 administrator.
     for page in [
         "home",
         "public-arun",
@@ -51,6 +51,8 @@ async fn the_web_journeys_work_in_a_real_browser_by_keyboard_and_without_javascr
         "log-feedback",
         "log-feedback-errors",
         "search",
+        "search-facet",
+        "feedback-item",
         "moderation",
         "report-back",
         "safeguarding",
@@ -64,6 +66,10 @@ async fn the_web_journeys_work_in_a_real_browser_by_keyboard_and_without_javascr
         "complaint-new",
         "complaint-check",
         "complaints-provider",
+        "complaint-acknowledge-error",
+        "complaint-assign",
+        "complaint-extend",
+        "complaints-mine",
         "dashboard",
         "decisions",
         "decision",

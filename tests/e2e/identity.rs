@@ -267,3 +267,232 @@ async fn accounts_sessions_and_hubs_survive_a_restart() {
     let hubs = app.graphql("{ hubs { edges { node { id } } } }", json!({})).await;
     assert_eq!(hubs["data"]["hubs"]["edges"].as_array().unwrap().len(), 7, "seeding twice adds nothing");
 }
+
+const DEACTIVATE: &str = "mutation($id: ID!) { deactivateUser(id: $id) { id deactivatedAt } }";
+const REACTIVATE: &str = "mutation($id: ID!) { reactivateUser(id: $id) { id deactivatedAt } }";
+const RESET: &str = "mutation($id: ID!) { resetUserPassword(id: $id) { oneTimePassword user { mustChangePassword } } }";
+
+#[tokio::test]
+async fn a_deactivated_account_is_refused_its_next_request_by_cookie_or_token_cannot_log_in_and_can_be_reactivated() {
+    let app = spawn_app().await;
+    let admin = app.create_user("admin@example.org", &[Role::Administrator], &[]).await;
+    let sam = app.create_user("sam@example.org", &[Role::HubCoordinator], &["arun"]).await;
+    let admin_token = app.token_for(admin).await;
+    let cookie = app.login("sam@example.org").await;
+    let token = app.token_for(sam).await;
+    assert!(cookie.graphql(ME, json!({})).await["data"]["me"]["id"].is_string());
+    assert!(app.graphql_as(&token, ME, json!({})).await["data"]["me"]["id"].is_string());
+
+    let deactivated = app.graphql_as(&admin_token, DEACTIVATE, json!({ "id": sam })).await;
+    assert!(deactivated["data"]["deactivateUser"]["deactivatedAt"].is_string(), "{deactivated}");
+    // The very next request with the old cookie or token gets nothing.
+    assert_eq!(error_code(&cookie.graphql(ME, json!({})).await), Some("UNAUTHENTICATED"));
+    let by_token = app.client.post(app.url("/graphql")).bearer_auth(&token).json(&json!({ "query": ME }));
+    let by_token = by_token.send().await.unwrap();
+    assert_eq!(by_token.status(), 401, "a revoked token is refused");
+    // The right password no longer logs in, and says why; a wrong one says only that it is wrong.
+    let refused = app.try_login("sam@example.org", PASSWORD).await.err().expect("the login is refused");
+    assert!(refused["errors"][0]["message"].as_str().unwrap().contains("deactivated"), "{refused}");
+    let wrong = app.try_login("sam@example.org", "not the password at all").await.err().unwrap();
+    assert!(!wrong.to_string().contains("deactivated"), "a wrong password learns nothing of it: {wrong}");
+    // Its sessions and tokens show as ended.
+    let sessions = app
+        .graphql_as(
+            &admin_token,
+            "query($u: ID!) { sessions(userId: $u) { edges { node { active } } } apiTokens(userId: $u) { edges { node { revokedAt } } } }",
+            json!({ "u": sam }),
+        )
+        .await;
+    assert_eq!(sessions["data"]["sessions"]["edges"][0]["node"]["active"], false, "{sessions}");
+    assert!(sessions["data"]["apiTokens"]["edges"][0]["node"]["revokedAt"].is_string(), "{sessions}");
+    let no_new_token = app
+        .graphql_as(
+            &admin_token,
+            "mutation($u: ID!) { createApiToken(label: \"again\", userId: $u) { secret } }",
+            json!({ "u": sam }),
+        )
+        .await;
+    assert_eq!(error_code(&no_new_token), Some("CONFLICT"), "{no_new_token}");
+
+    let reactivated = app.graphql_as(&admin_token, REACTIVATE, json!({ "id": sam })).await;
+    assert_eq!(reactivated["data"]["reactivateUser"]["deactivatedAt"], Value::Null, "{reactivated}");
+    let again = app.login("sam@example.org").await;
+    assert!(again.graphql(ME, json!({})).await["data"]["me"]["id"].is_string(), "the password they had works");
+    assert_eq!(error_code(&cookie.graphql(ME, json!({})).await), Some("UNAUTHENTICATED"), "old sessions stay ended");
+    assert_eq!(
+        app.client
+            .post(app.url("/graphql"))
+            .bearer_auth(&token)
+            .json(&json!({ "query": ME }))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401,
+        "old tokens stay revoked"
+    );
+}
+
+#[tokio::test]
+async fn an_administrator_cannot_deactivate_or_reset_their_own_account_and_the_refusal_names_the_field() {
+    let app = spawn_app().await;
+    let admin = app.create_user("admin@example.org", &[Role::Administrator], &[]).await;
+    let session = app.login("admin@example.org").await;
+    for query in [DEACTIVATE, RESET] {
+        let refused = session.graphql(query, json!({ "id": admin })).await;
+        assert_eq!(error_code(&refused), Some("BAD_USER_INPUT"), "{refused}");
+        assert_eq!(refused["errors"][0]["extensions"]["field"], "id", "{refused}");
+    }
+    assert!(session.graphql(ME, json!({})).await["data"]["me"]["id"].is_string(), "still logged in");
+}
+
+#[tokio::test]
+async fn a_reset_password_is_given_once_logs_the_person_out_and_must_be_changed_at_their_next_login() {
+    let app = spawn_app().await;
+    let admin = app.create_user("admin@example.org", &[Role::Administrator], &[]).await;
+    let sam = app.create_user("sam@example.org", &[Role::Advocate], &[]).await;
+    let admin_token = app.token_for(admin).await;
+    let before = app.login("sam@example.org").await;
+
+    let reset = app.graphql_as(&admin_token, RESET, json!({ "id": sam })).await;
+    let password = reset["data"]["resetUserPassword"]["oneTimePassword"].as_str().expect("a new password").to_owned();
+    assert_eq!(reset["data"]["resetUserPassword"]["user"]["mustChangePassword"], true, "{reset}");
+    assert_eq!(error_code(&before.graphql(ME, json!({})).await), Some("UNAUTHENTICATED"), "logged out");
+    assert!(app.try_login("sam@example.org", PASSWORD).await.is_err(), "the old password no longer works");
+    let after = app.try_login("sam@example.org", &password).await.expect("the one-time password logs in");
+    let cases = after.graphql("{ cases { edges { node { id } } } }", json!({})).await;
+    assert_eq!(error_code(&cases), Some("PASSWORD_CHANGE_REQUIRED"), "{cases}");
+    let changed = after
+        .graphql(
+            "mutation($c: String!) { changePassword(currentPassword: $c, newPassword: \"sam's own new passphrase\") }",
+            json!({ "c": password }),
+        )
+        .await;
+    assert_eq!(changed["data"]["changePassword"], true, "{changed}");
+    let events = app.store.read_all(1, 10_000).await.unwrap();
+    let stored: Vec<String> = events.iter().map(|event| String::from_utf8_lossy(&event.data).into_owned()).collect();
+    assert!(stored.iter().all(|data| !data.contains(&password)), "the password itself is never in the log");
+}
+
+#[tokio::test]
+async fn a_deactivated_advocate_or_coordinator_is_no_longer_anyone_to_hand_work_to() {
+    let app = spawn_app().await;
+    let admin = app.create_user("admin@example.org", &[Role::Administrator], &[]).await;
+    let advocate = app.create_user("bea@example.org", &[Role::Advocate], &[]).await;
+    let coordinator = app.create_user("cal@example.org", &[Role::HubCoordinator], &["arun"]).await;
+    app.create_user("other@example.org", &[Role::Advocate], &[]).await;
+    app.create_user("member@example.org", &[Role::HubMember], &["arun"]).await;
+    let admin_token = app.token_for(admin).await;
+    let colleague = app.login("other@example.org").await;
+    let member = app.login("member@example.org").await;
+    let directory = "{ advocates { id } }";
+    let coordinators = "{ hubCoordinators(hub: \"arun\") }";
+    let listed = colleague.graphql(directory, json!({})).await.to_string();
+    assert!(listed.contains(&advocate.to_string()), "{listed}");
+    assert!(member.graphql(coordinators, json!({})).await.to_string().contains(&coordinator.to_string()));
+
+    for id in [advocate, coordinator] {
+        let done = app.graphql_as(&admin_token, DEACTIVATE, json!({ "id": id })).await;
+        assert!(done["data"]["deactivateUser"].is_object(), "{done}");
+    }
+    app.settled().await;
+    let listed = colleague.graphql(directory, json!({})).await;
+    assert!(!listed.to_string().contains(&advocate.to_string()), "the advocate left the directory: {listed}");
+    let listed = member.graphql(coordinators, json!({})).await;
+    assert_eq!(listed["data"]["hubCoordinators"], json!([]), "nobody to route a disclosure to: {listed}");
+    let admins = app.graphql_as(&admin_token, "{ users { edges { node { id deactivatedAt } } } }", json!({})).await;
+    let shown = admins["data"]["users"]["edges"].as_array().unwrap();
+    let bea =
+        shown.iter().find(|edge| edge["node"]["id"] == advocate.to_string()).expect("administrators still see it");
+    assert!(bea["node"]["deactivatedAt"].is_string());
+
+    app.graphql_as(&admin_token, REACTIVATE, json!({ "id": advocate })).await;
+    app.settled().await;
+    let listed = colleague.graphql(directory, json!({})).await;
+    assert!(listed.to_string().contains(&advocate.to_string()), "back once reactivated: {listed}");
+}
+
+/// Opens a graphql-transport-ws socket authenticated by `init` (or by `cookie`), and subscribes
+/// to the feedback logged at Arun.
+async fn feedback_socket(
+    app: &heard_tests::TestApp,
+    cookie: Option<&str>,
+    init: Value,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+    let mut request = format!("ws://{}/graphql/ws", app.addr).into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+    if let Some(cookie) = cookie {
+        request.headers_mut().insert("Cookie", cookie.parse().unwrap());
+    }
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("the websocket connects");
+    socket.send(Message::text(json!({ "type": "connection_init", "payload": init }).to_string())).await.unwrap();
+    let ack = socket.next().await.unwrap().unwrap();
+    assert!(ack.to_string().contains("connection_ack"), "{ack}");
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": "subscription { feedbackLogged(hub: \"arun\") { text } }" } });
+    socket.send(Message::text(subscribe.to_string())).await.unwrap();
+    socket
+}
+
+/// Reads the socket until the server closes it; returns the close code, and every text message
+/// that came first.
+async fn until_closed(
+    socket: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+) -> (Option<u16>, Vec<String>) {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let mut heard = Vec::new();
+    loop {
+        let next =
+            tokio::time::timeout(Duration::from_secs(10), socket.next()).await.expect("the server closes the socket");
+        match next {
+            Some(Ok(Message::Close(frame))) => return (frame.map(|frame| u16::from(frame.code)), heard),
+            Some(Ok(Message::Text(text))) => heard.push(text.to_string()),
+            Some(Ok(_)) => {}
+            None | Some(Err(_)) => return (None, heard),
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_open_subscription_of_a_deactivated_account_is_closed_and_hears_nothing_more_by_token_or_cookie() {
+    let app = spawn_app().await;
+    let admin = app.create_user("admin@example.org", &[Role::Administrator], &[]).await;
+    let sam = app.create_user("sam@example.org", &[Role::HubCoordinator], &["arun"]).await;
+    app.create_user("member@example.org", &[Role::HubMember], &["arun"]).await;
+    let admin_token = app.token_for(admin).await;
+    let token = app.token_for(sam).await;
+    let response = raw_login(&app, "sam@example.org", PASSWORD).await;
+    let cookie = set_cookies(&response)
+        .iter()
+        .find(|c| c.starts_with("heard_session="))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .unwrap();
+    let mut by_token = feedback_socket(&app, None, json!({ "authorization": format!("Bearer {token}") })).await;
+    let mut by_cookie = feedback_socket(&app, Some(&cookie), json!({})).await;
+    let listening = tokio::time::timeout(Duration::from_secs(10), async {
+        while app.feedback.subscribers() < 2 {
+            tokio::task::yield_now().await;
+        }
+    });
+    assert!(listening.await.is_ok(), "the subscriptions did not start");
+
+    let done = app.graphql_as(&admin_token, DEACTIVATE, json!({ "id": sam })).await;
+    assert!(done["data"]["deactivateUser"].is_object(), "{done}");
+    // Someone logs feedback after the deactivation: it must reach neither socket.
+    let member = app.login("member@example.org").await;
+    let logged = member
+        .graphql(
+            "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }",
+            json!({ "i": { "hub": "arun", "text": "The evening group was cancelled again", "channel": "FORUM",
+                            "speaker": "ANONYMOUS", "consent": "COMMISSIONERS", "saidOn": "2026-11-02" } }),
+        )
+        .await;
+    assert!(logged["data"]["logFeedback"].is_object(), "{logged}");
+    for socket in [&mut by_token, &mut by_cookie] {
+        let (code, heard) = until_closed(socket).await;
+        assert_eq!(code, Some(4403), "closed as forbidden");
+        assert!(heard.iter().all(|text| !text.contains("evening group")), "it heard nothing more: {heard:?}");
+    }
+}

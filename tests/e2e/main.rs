@@ -18,6 +18,7 @@ mod reports;
 mod rights;
 mod safeguarding;
 mod schema;
+mod search;
 mod server;
 mod tidy;
 mod web;

@@ -1,12 +1,14 @@
-//! Bill of Rights complaints through GraphQL, as a complaints handler, an advocate, a provider
-//! and a commissioner would use them: the lifecycle and its working-day clock, what each of
-//! them may see, the overdue queue and its notifications, and patterns with small numbers
-//! suppressed.
+//! Bill of Rights complaints through GraphQL and the web pages, as a complaints handler, an
+//! advocate, a provider and a commissioner would use them: the lifecycle and its working-day
+//! clock, acknowledging (how and when), extending (whether the person agreed), assigning to a
+//! handler chosen by name and "Mine", what each of them may see, the overdue queue and its
+//! notifications, and patterns with small numbers suppressed.
 
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use heard_access::Role;
+use heard_eventstore::{ExpectedRevision, NewEvent, StreamName};
 use heard_tests::{Session, TestApp, error_code, spawn_app, spawn_app_with};
 use jiff::ToSpan;
 use jiff::civil::Date;
@@ -28,6 +30,10 @@ fn complaint_query() -> String {
 struct Cast {
     app: TestApp,
     handler: Session,
+    handler_id: String,
+    /// A second complaints handler.
+    colleague: Session,
+    colleague_id: String,
     advocate: Session,
     advocate_id: String,
     provider: Session,
@@ -40,13 +46,17 @@ async fn cast() -> Cast {
 }
 
 async fn cast_with(app: TestApp) -> Cast {
-    app.create_user("handler@example.org", &[Role::ComplaintsHandler], &[]).await;
+    let handler_id = app.create_user("handler@example.org", &[Role::ComplaintsHandler], &[]).await;
+    let colleague_id = app.create_user("colleague@example.org", &[Role::ComplaintsHandler], &[]).await;
     let advocate_id = app.create_user("advocate@example.org", &[Role::Advocate], &[]).await;
     app.create_user_with("addaction@example.org", &[Role::ProviderResponder], &[], Some("addaction")).await;
     app.create_user_with("cri@example.org", &[Role::ProviderResponder], &[], Some("cri")).await;
     app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
     Cast {
         handler: app.login("handler@example.org").await,
+        handler_id: handler_id.to_string(),
+        colleague: app.login("colleague@example.org").await,
+        colleague_id: colleague_id.to_string(),
         advocate: app.login("advocate@example.org").await,
         advocate_id: advocate_id.to_string(),
         provider: app.login("addaction@example.org").await,
@@ -112,14 +122,14 @@ async fn a_complaint_is_worked_from_receipt_to_outcome_and_learning_with_its_clo
     assert_eq!(complaint["clock"]["respondBy"], twenty);
 
     let id_only = json!({ "id": id });
-    let acknowledged = act(&cast.handler, "acknowledgeComplaint(id: $id)", "", id_only.clone()).await;
+    let acknowledged = act(&cast.handler, "acknowledgeComplaint(id: $id, how: PHONE)", "", id_only.clone()).await;
     assert_eq!(acknowledged["stage"], "ACKNOWLEDGED");
     assert_eq!(acknowledged["clock"]["stage"], "RESPONSE");
     let investigating = act(&cast.handler, "openInvestigation(id: $id)", "", id_only.clone()).await;
     assert_eq!(investigating["stage"], "INVESTIGATION");
     let extended = act(
         &cast.handler,
-        "extendComplaint(id: $id, workingDays: 5, reason: $r)",
+        "extendComplaint(id: $id, workingDays: 5, reason: $r, personAgreed: true)",
         ", $r: String!",
         json!({ "id": id, "r": "Waiting for the prescriber's notes" }),
     )
@@ -191,8 +201,10 @@ async fn a_provider_sees_a_relayed_complaint_about_itself_but_never_who_made_it_
 
     let elsewhere = cast.other_provider.graphql(&complaint_query(), json!({ "id": id })).await;
     assert_eq!(error_code(&elsewhere), Some("NOT_FOUND"), "another provider cannot tell it exists: {elsewhere}");
-    let meddling =
-        cast.provider.graphql("mutation($id: ID!) { acknowledgeComplaint(id: $id) { id } }", json!({ "id": id })).await;
+    let meddling = cast
+        .provider
+        .graphql("mutation($id: ID!) { acknowledgeComplaint(id: $id, how: LETTER) { id } }", json!({ "id": id }))
+        .await;
     assert_eq!(error_code(&meddling), Some("FORBIDDEN"), "{meddling}");
 
     raise(&cast.handler, named("cri", &[2], today())).await;
@@ -223,13 +235,13 @@ async fn illegal_transitions_are_conflicts_bad_input_names_the_field_and_nothing
         ),
         ("mutation($id: ID!) { resumeComplaint(id: $id) { id } }", json!({ "id": id }), "CONFLICT", None),
         (
-            "mutation($id: ID!) { acknowledgeComplaint(id: $id, on: \"next tuesday\") { id } }",
+            "mutation($id: ID!) { acknowledgeComplaint(id: $id, how: EMAIL, on: \"next tuesday\") { id } }",
             json!({ "id": id }),
             "BAD_USER_INPUT",
             Some("on"),
         ),
         (
-            "mutation($id: ID!) { acknowledgeComplaint(id: $id, on: \"2031-01-01\") { id } }",
+            "mutation($id: ID!) { acknowledgeComplaint(id: $id, how: EMAIL, on: \"2031-01-01\") { id } }",
             json!({ "id": id }),
             "BAD_USER_INPUT",
             Some("on"),
@@ -242,18 +254,20 @@ async fn illegal_transitions_are_conflicts_bad_input_names_the_field_and_nothing
         let message = response["errors"][0]["message"].as_str().unwrap();
         assert!(!message.contains("Sam") && !message.contains("script"), "no personal data in errors: {message}");
     }
-    act(&cast.handler, "acknowledgeComplaint(id: $id)", "", json!({ "id": id })).await;
+    act(&cast.handler, "acknowledgeComplaint(id: $id, how: PHONE)", "", json!({ "id": id })).await;
     let head_after_ack = cast.app.store.head().position;
     let bad_extension = cast
         .handler
         .graphql(
-            "mutation($id: ID!) { extendComplaint(id: $id, workingDays: 5, reason: \"  \") { id } }",
+            "mutation($id: ID!) { extendComplaint(id: $id, workingDays: 5, reason: \"  \", personAgreed: false) { id } }",
             json!({ "id": id }),
         )
         .await;
     assert_eq!(bad_extension["errors"][0]["extensions"]["field"], "reason", "{bad_extension}");
-    let twice =
-        cast.handler.graphql("mutation($id: ID!) { acknowledgeComplaint(id: $id) { id } }", json!({ "id": id })).await;
+    let twice = cast
+        .handler
+        .graphql("mutation($id: ID!) { acknowledgeComplaint(id: $id, how: LETTER) { id } }", json!({ "id": id }))
+        .await;
     assert_eq!(error_code(&twice), Some("CONFLICT"));
     assert!(twice["errors"][0]["message"].as_str().unwrap().contains("already been acknowledged"), "{twice}");
 
@@ -298,7 +312,7 @@ async fn overdue_complaints_are_listed_most_urgent_first_and_reach_the_handler_a
     assert!(!order.contains(&&fresh));
 
     // Acknowledging the long-overdue one takes it off the queue: its response is not due yet.
-    act(&cast.handler, "acknowledgeComplaint(id: $id)", "", json!({ "id": long_overdue })).await;
+    act(&cast.handler, "acknowledgeComplaint(id: $id, how: PHONE)", "", json!({ "id": long_overdue })).await;
     let queue = cast.handler.graphql(&format!("{{ overdueComplaints {{ {ALERT} }} }}"), json!({})).await;
     assert_eq!(queue["data"]["overdueComplaints"].as_array().unwrap().len(), 2, "{queue}");
     let provider = cast.provider.graphql(&format!("{{ overdueComplaints {{ {ALERT} }} }}"), json!({})).await;
@@ -538,4 +552,397 @@ async fn every_complaint_has_a_short_reference_that_finds_it_for_those_who_may_s
     assert!(typed.contains(r#"value="Sam Example""#));
     let detail = page(&cast, format!("/complaints/{}", first["id"].as_str().unwrap())).await;
     assert!(detail.contains(&format!("EX-{year}-0001")), "the complaint's page shows its reference");
+}
+
+/// The event types of a complaint's stream, in order.
+async fn event_types(app: &TestApp, complaint: &str) -> Vec<String> {
+    let stream = StreamName::of("complaint", complaint).unwrap();
+    app.store.read_stream_to_end(&stream).await.unwrap().into_iter().map(|event| event.event_type).collect()
+}
+
+/// Posts a step's form as `session` (with its CSRF token), following the redirect; returns
+/// the status, the address it ended at and the page.
+async fn post_step(
+    cast: &Cast,
+    session: &Session,
+    id: &str,
+    step: &str,
+    fields: &[(&str, &str)],
+) -> (u16, String, String) {
+    let mut form = vec![("csrf_token", session.csrf_token.as_str())];
+    form.extend_from_slice(fields);
+    let response =
+        session.client.post(cast.app.url(&format!("/complaints/{id}/{step}"))).form(&form).send().await.unwrap();
+    let (status, url) = (response.status().as_u16(), response.url().to_string());
+    (status, url, response.text().await.unwrap())
+}
+
+/// A page as `session` gets it, with its status.
+async fn get_as(cast: &Cast, session: &Session, path: &str) -> (u16, String) {
+    let response = session.client.get(cast.app.url(path)).send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+/// A complaint received `n` working days ago, raised by the handler; its id.
+async fn received(cast: &Cast, n: u32) -> String {
+    raise(&cast.handler, named("addaction", &[5], working_days_ago(n))).await["id"].as_str().unwrap().to_owned()
+}
+
+fn uk(day: Date) -> String {
+    day.strftime("%-d %B %Y").to_string()
+}
+
+#[tokio::test]
+async fn a_handler_acknowledges_saying_how_and_when_and_the_history_says_acknowledged_by_phone_on_that_day() {
+    let cast = cast().await;
+    let received_on = working_days_ago(2);
+    let id = received(&cast, 2).await;
+    let (status, form) = get_as(&cast, &cast.handler, &format!("/complaints/{id}/acknowledge")).await;
+    assert_eq!(status, 200);
+    for method in ["PHONE", "LETTER", "EMAIL", "IN_PERSON", "TEXT_MESSAGE"] {
+        assert!(
+            form.contains(&format!(r#"name="how" type="radio" value="{method}">"#)),
+            "{method} is offered, unchosen"
+        );
+    }
+    assert!(!form.contains("checked"), "no way is chosen in advance");
+    assert!(
+        form.contains(&format!(r#"<input id="on" name="on" type="date" value="{}""#, today())),
+        "the day starts as today"
+    );
+    assert!(form.contains(&format!("Not before the complaint was received on {}", uk(received_on))));
+
+    let before = event_types(&cast.app, &id).await;
+    let (status, _, page) = post_step(&cast, &cast.handler, &id, "acknowledge", &[("on", "")]).await;
+    assert_eq!(status, 422, "how must be chosen");
+    assert!(page.contains(r##"<a href="#how">Choose how you told them</a>"##), "beside its field, linked: {page}");
+    let tomorrow = today().tomorrow().unwrap().strftime("%d/%m/%Y").to_string();
+    let (status, _, page) =
+        post_step(&cast, &cast.handler, &id, "acknowledge", &[("how", "PHONE"), ("on", &tomorrow)]).await;
+    assert_eq!(status, 422, "not in the future");
+    assert!(page.contains(&format!("The acknowledgement cannot be in the future (after {})", uk(today()))), "{page}");
+    assert!(page.contains(r##"<a href="#on">"##));
+    let early = received_on.yesterday().unwrap().strftime("%d/%m/%Y").to_string();
+    let (status, _, page) =
+        post_step(&cast, &cast.handler, &id, "acknowledge", &[("how", "PHONE"), ("on", &early)]).await;
+    assert_eq!(status, 422, "not before it was received");
+    assert!(page.contains(&format!("cannot be before the complaint was received on {}", uk(received_on))), "{page}");
+    let (status, _, page) =
+        post_step(&cast, &cast.handler, &id, "acknowledge", &[("how", "PHONE"), ("on", "31/02/2026")]).await;
+    assert_eq!(status, 422, "not a real day");
+    assert!(page.contains("Enter the day you told them as day, month and year, for example 23/11/2026"));
+    assert_eq!(event_types(&cast.app, &id).await, before, "no refused form stored anything");
+
+    let typed = received_on.strftime("%d/%m/%Y").to_string();
+    let (status, url, page) =
+        post_step(&cast, &cast.handler, &id, "acknowledge", &[("how", "PHONE"), ("on", &typed)]).await;
+    assert_eq!(status, 200);
+    assert!(url.ends_with(&format!("/complaints/{id}?done=acknowledge")), "post, redirect, get: {url}");
+    assert!(page.contains(&format!("Acknowledged by phone on {}", uk(received_on))), "on the history");
+    let seen = cast
+        .handler
+        .graphql(
+            "query($id: ID!) { complaint(id: $id) { acknowledgedHow handlerId clock { acknowledgedOn } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let seen = &seen["data"]["complaint"];
+    assert_eq!(seen["acknowledgedHow"], "PHONE");
+    assert_eq!(seen["clock"]["acknowledgedOn"], received_on.to_string());
+    assert_eq!(seen["handlerId"], cast.handler_id.as_str(), "whoever acknowledges an unassigned complaint works it");
+    let provider =
+        cast.provider.graphql("query($id: ID!) { complaint(id: $id) { acknowledgedHow } }", json!({ "id": id })).await;
+    assert_eq!(provider["data"]["complaint"]["acknowledgedHow"], Value::Null, "not for the provider: {provider}");
+}
+
+#[tokio::test]
+async fn an_acknowledgement_and_an_extension_recorded_before_heard_asked_still_read_and_show_without_what_was_not_asked()
+ {
+    let cast = cast().await;
+    let received_on = working_days_ago(3);
+    let id = received(&cast, 3).await;
+    let stream = StreamName::of("complaint", &id).unwrap();
+    // The shapes these events had before this change, as they sit in logs already.
+    let old = [
+        ("ComplaintAcknowledged", json!({ "Acknowledged": { "on": received_on.to_string() } })),
+        ("ComplaintInvestigationOpened", json!("InvestigationOpened")),
+        ("ComplaintExtended", json!({ "Extended": { "working_days": 5, "reason": "Waiting for records" } })),
+    ];
+    for (event_type, data) in old {
+        let event = NewEvent::new(event_type, 1, &data).unwrap().with_metadata(json!({ "actor": cast.handler_id }));
+        cast.app.store.append(&stream, ExpectedRevision::Any, vec![event]).await.unwrap();
+    }
+    cast.app.settled().await;
+    let seen = cast
+        .handler
+        .graphql(
+            "query($id: ID!) { complaint(id: $id) { stage acknowledgedHow handlerId extensions { workingDays personAgreed } clock { acknowledgedOn responsePeriod respondBy } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let seen = &seen["data"]["complaint"];
+    assert_eq!((seen["stage"].as_str(), &seen["acknowledgedHow"]), (Some("INVESTIGATION"), &Value::Null), "{seen}");
+    assert_eq!(seen["handlerId"], cast.handler_id.as_str(), "the one who acknowledged it still works it");
+    assert_eq!(seen["extensions"], json!([{ "workingDays": 5, "personAgreed": null }]));
+    let calendar = heard_workdays::Calendar::england_and_wales();
+    assert_eq!(
+        seen["clock"]["respondBy"],
+        calendar.add_working_days(received_on, 25).unwrap().to_string(),
+        "the deadline is still right"
+    );
+    let (_, page) = get_as(&cast, &cast.handler, &format!("/complaints/{id}")).await;
+    assert!(page.contains(&format!("<li>Acknowledged on {}</li>", uk(received_on))), "shown without a method: {page}");
+    assert!(page.contains("Extended by 5 working days: Waiting for records.</li>"), "without an answer it never had");
+}
+
+#[tokio::test]
+async fn agreeing_a_period_and_extending_are_told_apart_and_extending_records_whether_the_person_agreed() {
+    let cast = cast().await;
+    let received_on = working_days_ago(1);
+    let id = received(&cast, 1).await;
+    let calendar = heard_workdays::Calendar::england_and_wales();
+    act(&cast.handler, "acknowledgeComplaint(id: $id, how: LETTER)", "", json!({ "id": id })).await;
+    let (_, detail) = get_as(&cast, &cast.handler, &format!("/complaints/{id}")).await;
+    assert!(detail.contains("The person agreed a different time for the response than the usual 20 working days."));
+    assert!(detail.contains("The response needs longer than the time that applies now."));
+    let (_, period) = get_as(&cast, &cast.handler, &format!("/complaints/{id}/period")).await;
+    assert!(period.contains(
+        "The number you enter replaces the 20 working days, counted from the day the complaint was received"
+    ));
+    let (_, extend) = get_as(&cast, &cast.handler, &format!("/complaints/{id}/extend")).await;
+    assert!(extend.contains("longer than the 20 working days that apply now") && extend.contains("added on top"));
+    assert!(extend.contains("Did the person who complained agree to wait longer?"));
+    assert!(!extend.contains("checked"), "neither answer is chosen in advance");
+
+    let (status, _, _) = post_step(&cast, &cast.handler, &id, "period", &[("working_days", "30")]).await;
+    assert_eq!(status, 200);
+    let before = event_types(&cast.app, &id).await;
+    let asked = [("working_days", "5"), ("reason", "The prescriber's notes are with another team")];
+    let (status, _, page) = post_step(&cast, &cast.handler, &id, "extend", &asked).await;
+    assert_eq!(status, 422, "the answer is required");
+    assert!(page.contains(r##"<a href="#person_agreed">Say whether the person agreed to wait longer</a>"##), "{page}");
+    assert!(page.contains("The prescriber's notes are with another team</textarea>"), "what was typed is kept: {page}");
+    let (status, _, _) =
+        post_step(&cast, &cast.handler, &id, "extend", &[asked[0], asked[1], ("person_agreed", "PERHAPS")]).await;
+    assert_eq!(status, 422, "a forged answer is refused");
+    assert_eq!(event_types(&cast.app, &id).await, before, "nothing was stored");
+
+    let (status, url, page) =
+        post_step(&cast, &cast.handler, &id, "extend", &[asked[0], asked[1], ("person_agreed", "NO")]).await;
+    assert_eq!((status, url.ends_with("?done=extend")), (200, true), "{url}");
+    assert!(
+        page.contains("Extended by 5 working days: The prescriber")
+            && page.contains("The person did not agree to wait.")
+    );
+    assert!(page.contains("Response period agreed with the person: 30 working days instead of the usual 20"));
+    let seen = cast
+        .handler
+        .graphql(
+            "query($id: ID!) { complaint(id: $id) { extensions { personAgreed } clock { respondBy responsePeriod } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let seen = &seen["data"]["complaint"];
+    assert_eq!(seen["extensions"], json!([{ "personAgreed": false }]));
+    assert_eq!(seen["clock"]["responsePeriod"], 35, "30 agreed, 5 more: the deadline moves even without agreement");
+    assert_eq!(seen["clock"]["respondBy"], calendar.add_working_days(received_on, 35).unwrap().to_string());
+    let provider = cast
+        .provider
+        .graphql(
+            "query($id: ID!) { complaint(id: $id) { extensions { workingDays personAgreed } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(provider["data"]["complaint"]["extensions"], json!([{ "workingDays": 5, "personAgreed": null }]));
+}
+
+#[tokio::test]
+async fn a_complaint_is_assigned_to_a_handler_chosen_by_name_then_reassigned_and_shows_under_mine() {
+    let cast = cast().await;
+    let id = received(&cast, 1).await;
+    let reference =
+        cast.handler.graphql("query($id: ID!) { complaint(id: $id) { reference } }", json!({ "id": id })).await;
+    let reference = reference["data"]["complaint"]["reference"].as_str().unwrap().to_owned();
+    let (status, form) = get_as(&cast, &cast.handler, &format!("/complaints/{id}/assign")).await;
+    assert_eq!(status, 200);
+    assert!(form.contains(r#"<label for="handler_id">Who should work on it?</label>"#), "the list is labelled");
+    assert!(form.contains(r#"<option value="" selected>Choose a handler</option>"#), "nobody is chosen in advance");
+    assert!(form.contains(&format!(r#"<option value="{}">Test colleague</option>"#, cast.colleague_id)), "{form}");
+    assert!(form.contains(&format!(r#"<option value="{}">Test handler (you)</option>"#, cast.handler_id)));
+    assert!(!form.contains(&cast.advocate_id), "only the complaints team is listed");
+    let directory = cast.handler.graphql("{ complaintHandlers { id displayName } }", json!({})).await;
+    assert_eq!(
+        directory["data"]["complaintHandlers"],
+        json!([{ "id": cast.colleague_id, "displayName": "Test colleague" }, { "id": cast.handler_id, "displayName": "Test handler" }])
+    );
+
+    let (status, _, page) = post_step(&cast, &cast.handler, &id, "assign", &[("handler_id", "")]).await;
+    assert_eq!(status, 422);
+    assert!(page.contains(r##"<a href="#handler_id">Choose who should work on it</a>"##));
+    let (status, url, _) = post_step(&cast, &cast.handler, &id, "assign", &[("handler_id", &cast.colleague_id)]).await;
+    assert_eq!((status, url.ends_with(&format!("/complaints/{id}?done=assign"))), (200, true), "{url}");
+
+    let (_, mine) = get_as(&cast, &cast.colleague, "/complaints?show=mine").await;
+    assert!(mine.contains(&format!("Reference {reference}")), "it is under Mine for the colleague");
+    assert!(mine.contains(r#"<a href="/complaints?show=mine" aria-current="page">Mine</a>"#));
+    let (_, theirs) = get_as(&cast, &cast.handler, "/complaints?show=mine").await;
+    assert!(
+        !theirs.contains(&format!("Reference {reference}")) && theirs.contains("Nothing is assigned to you just now.")
+    );
+    let (_, queue) = get_as(&cast, &cast.handler, "/complaints").await;
+    assert!(queue.contains("Handled by: <strong>Test colleague</strong>"), "the queue says who works it");
+    let (_, detail) = get_as(&cast, &cast.handler, &format!("/complaints/{id}")).await;
+    assert!(detail.contains(r#"<dd class="handler">Test colleague</dd>"#));
+    let query = "{ complaints(mine: true) { edges { node { id handlerId } } } }";
+    let colleague_mine = cast.colleague.graphql(query, json!({})).await;
+    assert_eq!(
+        colleague_mine["data"]["complaints"]["edges"],
+        json!([{ "node": { "id": id, "handlerId": cast.colleague_id } }])
+    );
+
+    // Acknowledging does not take it from the colleague; re-assigning gives it back.
+    act(&cast.handler, "acknowledgeComplaint(id: $id, how: EMAIL)", "", json!({ "id": id })).await;
+    let (_, form) = get_as(&cast, &cast.handler, &format!("/complaints/{id}/assign")).await;
+    assert!(!form.contains(&format!(r#"value="{}""#, cast.colleague_id)), "the one it is with is not offered again");
+    assert!(form.contains("It is with Test colleague now."));
+    let (status, _, _) =
+        post_step(&cast, &cast.handler, &id, "assign", &[("handler_id", &cast.handler_id), ("from", "queue")]).await;
+    assert_eq!(status, 200);
+    let handler_mine = cast.handler.graphql(query, json!({})).await;
+    assert_eq!(handler_mine["data"]["complaints"]["edges"][0]["node"]["id"], id.as_str(), "{handler_mine}");
+    assert_eq!(cast.colleague.graphql(query, json!({})).await["data"]["complaints"]["edges"], json!([]));
+    let stored = event_types(&cast.app, &id).await;
+    assert_eq!(
+        stored,
+        ["ComplaintReceived", "ComplaintAssigned", "ComplaintAcknowledged", "ComplaintAssigned"],
+        "each assignment is an event"
+    );
+}
+
+#[tokio::test]
+async fn a_forged_assignment_to_someone_outside_the_complaints_team_is_refused_beside_the_field_and_changes_nothing() {
+    let cast = cast().await;
+    let id = received(&cast, 1).await;
+    let before = event_types(&cast.app, &id).await;
+    let commissioner =
+        cast.app.identity.directory().read(|state| state.by_email["commissioner@example.org"]).to_string();
+    for (forged, what) in [
+        (cast.advocate_id.clone(), "an advocate"),
+        (commissioner, "a commissioner"),
+        (uuid::Uuid::new_v4().to_string(), "an unknown account"),
+        ("not an id".to_owned(), "not an id at all"),
+    ] {
+        let (status, _, page) = post_step(&cast, &cast.handler, &id, "assign", &[("handler_id", &forged)]).await;
+        assert_eq!(status, 422, "{what} is refused");
+        assert!(page.contains(r##"<a href="#handler_id">"##), "the error names the field: {what}: {page}");
+        assert!(page.contains(r#"<p class="field-error" id="handler_id-error">"#), "and beside it: {what}");
+        let graphql = cast
+            .handler
+            .graphql(
+                "mutation($id: ID!, $h: ID!) { assignComplaint(id: $id, handlerId: $h) { id } }",
+                json!({ "id": id, "h": forged }),
+            )
+            .await;
+        assert_eq!(error_code(&graphql), Some("BAD_USER_INPUT"), "{what}: {graphql}");
+        assert_eq!(graphql["errors"][0]["extensions"]["field"], "handlerId");
+    }
+    let (_, _, page) = post_step(&cast, &cast.handler, &id, "assign", &[("handler_id", &cast.advocate_id)]).await;
+    assert!(page.contains("Choose someone from the complaints team"), "it says what is wrong");
+    assert_eq!(event_types(&cast.app, &id).await, before, "nothing was stored");
+}
+
+#[tokio::test]
+async fn nobody_but_a_complaints_handler_can_assign_see_the_team_or_learn_anything_from_mine() {
+    let cast = cast().await;
+    cast.app.create_user("member@example.org", &[Role::HubMember], &["arun"]).await;
+    let member = cast.app.login("member@example.org").await;
+    let mut relayed = named("addaction", &[6], today());
+    relayed["i"]["complainantKind"] = json!("RELAYED_BY_ADVOCATE");
+    relayed["i"]["complainantName"] = Value::Null;
+    relayed["i"]["complainantContact"] = Value::Null;
+    relayed["i"]["route"] = json!("ADVOCATE");
+    let id = raise(&cast.advocate, relayed).await["id"].as_str().unwrap().to_owned();
+    act(
+        &cast.handler,
+        "assignComplaint(id: $id, handlerId: $h)",
+        ", $h: ID!",
+        json!({ "id": id, "h": cast.colleague_id }),
+    )
+    .await;
+    let before = event_types(&cast.app, &id).await;
+    let assign = "mutation($id: ID!, $h: ID!) { assignComplaint(id: $id, handlerId: $h) { id } }";
+    let variables = json!({ "id": id, "h": cast.handler_id });
+    let outsiders = [
+        ("a provider responder", &cast.provider, "FORBIDDEN"),
+        ("the advocate who relayed it", &cast.advocate, "FORBIDDEN"),
+        ("a hub member", &member, "NOT_FOUND"),
+    ];
+    for (who, session, refused) in outsiders {
+        let directory = session.graphql("{ complaintHandlers { id displayName } }", json!({})).await;
+        assert_eq!(
+            (error_code(&directory), &directory["data"]),
+            (Some("FORBIDDEN"), &Value::Null),
+            "{who}: {directory}"
+        );
+        let assigned = session.graphql(assign, variables.clone()).await;
+        assert_eq!(error_code(&assigned), Some(refused), "{who}: {assigned}");
+        let mine = session.graphql("{ complaints(mine: true) { edges { node { id } } } }", json!({})).await;
+        assert_eq!((error_code(&mine), &mine["data"]), (Some("FORBIDDEN"), &Value::Null), "{who}: {mine}");
+        let (status, page) = get_as(&cast, session, &format!("/complaints/{id}/assign")).await;
+        assert_eq!(status, 403, "{who} is refused the assign page");
+        assert!(!page.contains("Test colleague") && !page.contains("Test handler"), "{who} sees nobody's name");
+        let (status, _, page) = post_step(&cast, session, &id, "assign", &[("handler_id", &cast.handler_id)]).await;
+        assert_eq!(status, 403, "{who} cannot post it");
+        assert!(!page.contains("Test colleague"));
+        let (_, plain) = get_as(&cast, session, "/complaints").await;
+        let (_, asked_mine) = get_as(&cast, session, "/complaints?show=mine").await;
+        assert_eq!(asked_mine, plain, "{who}: ?show=mine is the ordinary page");
+        assert!(!plain.contains("show=mine") && !plain.contains("Handled by"), "{who}: no Mine tab, nobody's handler");
+    }
+    let anonymous = cast.app.graphql("{ complaintHandlers { id displayName } }", json!({})).await;
+    assert_eq!(error_code(&anonymous), Some("UNAUTHENTICATED"));
+    assert_eq!(error_code(&cast.app.graphql(assign, variables.clone()).await), Some("UNAUTHENTICATED"));
+    let mine = cast.app.graphql("{ complaints(mine: true) { edges { node { id } } } }", json!({})).await;
+    assert_eq!(error_code(&mine), Some("UNAUTHENTICATED"));
+    let anonymous_page = cast.app.client.get(cast.app.url(&format!("/complaints/{id}/assign"))).send().await.unwrap();
+    assert!(anonymous_page.url().path().starts_with("/login"), "someone not logged in is sent to log in");
+    assert_eq!(event_types(&cast.app, &id).await, before, "nothing was stored");
+    let still = cast.handler.graphql("query($id: ID!) { complaint(id: $id) { handlerId } }", json!({ "id": id })).await;
+    assert_eq!(still["data"]["complaint"]["handlerId"], cast.colleague_id.as_str());
+}
+
+#[tokio::test]
+async fn a_replayed_or_cross_site_assignment_is_refused_and_changes_nothing() {
+    let cast = cast().await;
+    let id = received(&cast, 1).await;
+    let before = event_types(&cast.app, &id).await;
+    let url = cast.app.url(&format!("/complaints/{id}/assign"));
+    let to = ("handler_id", cast.colleague_id.as_str());
+    // No token: what another site's page can send with the handler's cookie.
+    let forged =
+        cast.handler.client.post(&url).header("origin", "https://evil.example").form(&[to]).send().await.unwrap();
+    assert_eq!(forged.status(), 403);
+    // A token from another session (the colleague's), replayed with the handler's cookie.
+    let replayed = cast
+        .handler
+        .client
+        .post(&url)
+        .form(&[("csrf_token", cast.colleague.csrf_token.as_str()), to])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replayed.status(), 403);
+    // GraphQL from another site's page, even with the token.
+    let cross_site = cast
+        .handler
+        .client
+        .post(cast.app.url("/graphql"))
+        .header("origin", "https://evil.example")
+        .header("X-CSRF-Token", &cast.handler.csrf_token)
+        .json(&json!({ "query": "mutation($id: ID!, $h: ID!) { assignComplaint(id: $id, handlerId: $h) { id } }", "variables": { "id": id, "h": cast.colleague_id } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403);
+    assert_eq!(event_types(&cast.app, &id).await, before, "nothing was stored");
 }

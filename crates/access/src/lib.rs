@@ -145,11 +145,20 @@ pub enum Action {
     /// to send a disclosure of risk to one of them by name or hand it to another: the hub's
     /// members and coordinators, and administrators.
     ListCoordinators,
+    /// See the directory of complaints handlers (each one's account id and display name,
+    /// nothing more), to assign a complaint to one of them: complaints handlers only, the
+    /// people who may assign.
+    ListComplaintHandlers,
     CreateAccount,
     /// Change roles and scopes.
     ChangeRoles,
     /// Lift a lockout after failed logins.
     UnlockAccount,
+    /// Deactivate an account (its sessions and API tokens end at once, and it cannot log in)
+    /// or reactivate it.
+    DeactivateAccount,
+    /// Give an account a new one-time password, which the person changes at their next login.
+    ResetPassword,
     /// See or end an account's sessions.
     ManageSessions,
     /// See, create or revoke an account's API tokens.
@@ -194,7 +203,8 @@ pub enum Action {
     ViewComplaint,
     /// See who complained: their name and contact details, and the advocate who relayed it.
     ViewComplainant,
-    /// Acknowledge, extend, pause, respond, record outcomes and learning; see the overdue queue.
+    /// Acknowledge, extend, pause, respond, record outcomes and learning, assign to a handler;
+    /// see the overdue queue and the complaints assigned to them.
     HandleComplaint,
     /// See complaint patterns by article, provider, outcome and period (counts only).
     ViewComplaintPatterns,
@@ -218,14 +228,17 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 37] = [
+    pub const ALL: [Action; 40] = [
         Action::ViewAccount,
         Action::ListAccounts,
         Action::ListAdvocates,
+        Action::ListComplaintHandlers,
         Action::ListCoordinators,
         Action::CreateAccount,
         Action::ChangeRoles,
         Action::UnlockAccount,
+        Action::DeactivateAccount,
+        Action::ResetPassword,
         Action::ManageSessions,
         Action::ManageApiTokens,
         Action::ViewAccessLog,
@@ -264,9 +277,12 @@ impl Action {
             Action::ListAccounts => "list_accounts",
             Action::ListAdvocates => "list_advocates",
             Action::ListCoordinators => "list_coordinators",
+            Action::ListComplaintHandlers => "list_complaint_handlers",
             Action::CreateAccount => "create_account",
             Action::ChangeRoles => "change_roles",
             Action::UnlockAccount => "unlock_account",
+            Action::DeactivateAccount => "deactivate_account",
+            Action::ResetPassword => "reset_password",
             Action::ManageSessions => "manage_sessions",
             Action::ManageApiTokens => "manage_api_tokens",
             Action::ViewAccessLog => "view_access_log",
@@ -312,6 +328,8 @@ impl Action {
                 | Action::CreateAccount
                 | Action::ChangeRoles
                 | Action::UnlockAccount
+                | Action::DeactivateAccount
+                | Action::ResetPassword
                 | Action::ManageSessions
                 | Action::ManageApiTokens
                 | Action::ViewAccessLog
@@ -427,6 +445,12 @@ pub fn takes_safeguarding_for(roles: &BTreeSet<Role>, hubs: &BTreeSet<String>, h
 /// role. The directory of advocates lists exactly these accounts.
 pub fn can_be_handed_cases(roles: &BTreeSet<Role>) -> bool {
     roles.contains(&Role::Advocate)
+}
+
+/// Whether complaints may be assigned to the account with these roles: it holds the complaints
+/// handler role. The directory of complaints handlers lists exactly these accounts.
+pub fn can_be_assigned_complaints(roles: &BTreeSet<Role>) -> bool {
+    roles.contains(&Role::ComplaintsHandler)
 }
 
 /// Counts below this are never shown in a roll-up, so that nobody can be recognised from a
@@ -570,11 +594,17 @@ pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
         (ListAdvocates, _) => Decision::deny("only advocates and administrators can see the directory of advocates"),
         (ListCoordinators, Resource::Hub { hub }) if in_hub(hub, &HUB_ROLES) => Decision::Allow,
         (ListCoordinators, _) => Decision::deny("only this hub's members and coordinators can see who coordinates it"),
+        (ListComplaintHandlers, Resource::System) if actor.has(Role::ComplaintsHandler) => Decision::Allow,
+        (ListComplaintHandlers, _) => {
+            Decision::deny("only complaints handlers can see the directory of complaints handlers")
+        }
         (ManageSessions | ManageApiTokens, Resource::OwnedBy { account }) if actor.is(*account) => Decision::Allow,
         (ManageSessions | ManageApiTokens, Resource::OwnedBy { .. }) => {
             Decision::conceal("only administrators can manage another account's sessions and tokens")
         }
-        (CreateAccount | ChangeRoles | UnlockAccount, _) => Decision::deny("only administrators can manage accounts"),
+        (CreateAccount | ChangeRoles | UnlockAccount | DeactivateAccount | ResetPassword, _) => {
+            Decision::deny("only administrators can manage accounts")
+        }
         (ViewAccessLog, _) => Decision::deny("only administrators can read the access log"),
         (EditReferenceData, _) => Decision::deny("only administrators can change hubs and providers"),
         (LogFeedback | RecordMeeting, Resource::Hub { hub }) if in_hub(hub, &HUB_ROLES) => Decision::Allow,

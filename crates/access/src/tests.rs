@@ -108,12 +108,18 @@ fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
         (ListAdvocates, "out of scope: a hub", hub(ARUN), "FFFFFFAU"),
         (ListCoordinators, "in scope: their hub", hub(ARUN), "AAFFFFAU"),
         (ListCoordinators, "out of scope: another hub", hub(CRAWLEY), "FFFFFFAU"),
+        (ListComplaintHandlers, "in scope", Resource::System, "FFFAFFFU"),
+        (ListComplaintHandlers, "out of scope: a complaint", complaint("cgl", Some(own())), "FFFFFFFU"),
         (CreateAccount, "in scope", Resource::System, "FFFFFFAU"),
         (CreateAccount, "out of scope", Resource::System, "FFFFFFAU"),
         (ChangeRoles, "in scope: an account in the same hub", account_in(ARUN), "FFFFFFAU"),
         (ChangeRoles, "out of scope: an account in another hub", account_in(CRAWLEY), "FFFFFFAU"),
         (UnlockAccount, "in scope: an account in the same hub", account_in(ARUN), "FFFFFFAU"),
         (UnlockAccount, "out of scope: an account in another hub", account_in(CRAWLEY), "FFFFFFAU"),
+        (DeactivateAccount, "in scope: an account in the same hub", account_in(ARUN), "FFFFFFAU"),
+        (DeactivateAccount, "out of scope: an account in another hub", account_in(CRAWLEY), "FFFFFFAU"),
+        (ResetPassword, "in scope: an account in the same hub", account_in(ARUN), "FFFFFFAU"),
+        (ResetPassword, "out of scope: an account in another hub", account_in(CRAWLEY), "FFFFFFAU"),
         (ManageSessions, "in scope: their own", Resource::OwnedBy { account: own() }, "AAAAAAAU"),
         (ManageSessions, "out of scope: someone else's", Resource::OwnedBy { account: someone_else() }, "NNNNNNAU"),
         (ManageApiTokens, "in scope: their own", Resource::OwnedBy { account: own() }, "AAAAAAAU"),
@@ -339,4 +345,13 @@ fn cases_are_handed_only_to_accounts_holding_the_advocate_role() {
         assert!(!can_be_handed_cases(&BTreeSet::from([role])), "{role}");
     }
     assert!(!can_be_handed_cases(&BTreeSet::new()));
+}
+
+#[test]
+fn complaints_are_assigned_only_to_accounts_holding_the_complaints_handler_role() {
+    assert!(can_be_assigned_complaints(&BTreeSet::from([Role::ComplaintsHandler])));
+    assert!(can_be_assigned_complaints(&BTreeSet::from([Role::Commissioner, Role::ComplaintsHandler])));
+    for role in Role::ALL.into_iter().filter(|role| *role != Role::ComplaintsHandler) {
+        assert!(!can_be_assigned_complaints(&BTreeSet::from([role])), "{role}");
+    }
 }

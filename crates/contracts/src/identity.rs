@@ -1,6 +1,7 @@
 //! The identity service's events: accounts (roles, hubs, provider), sessions, API tokens, and
 //! the hubs and providers every other service names. Other services read `AccountCreated` and
-//! `RolesChanged` (roles and hubs, never names or emails), `HubAdded` and `ProviderAdded`
+//! `RolesChanged` (roles and hubs, never names or emails), `AccountDeactivated` and
+//! `AccountReactivated` (who may be handed work now), `HubAdded` and `ProviderAdded`
 //! (through [`crate::reference::Reference`]). They never change shape without a new schema
 //! version and an upcaster.
 
@@ -72,6 +73,33 @@ pub struct AccountUnlocked {
     pub by: Uuid,
 }
 
+/// `PasswordReset`: an administrator gave the account a new one-time password (the hash in
+/// [`PasswordPersonal`], encrypted), which the person must change at their next login. At this
+/// point in the log every session of the account ends (`SessionEndReason::PasswordReset`):
+/// whoever knew the old password is logged out. Its API tokens are left as they are.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordReset {
+    pub by: Uuid,
+}
+
+/// `AccountDeactivated`: an administrator switched the account off. At this point in the log
+/// every session of the account ends (`SessionEndReason::AccountDeactivated`) and every API
+/// token of it is revoked, in this one event, so that nothing it opened survives even a crash
+/// straight after it; while it stays deactivated it cannot log in, a session or token it
+/// somehow starts never opens anything, and other services leave it out of every list of people
+/// to hand work to ([`crate::reference::Reference`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountDeactivated {
+    pub by: Uuid,
+}
+
+/// `AccountReactivated`: the account can log in again, with the password it had. Nothing the
+/// deactivation ended comes back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountReactivated {
+    pub by: Uuid,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionStarted {
     pub session: Uuid,
@@ -89,6 +117,10 @@ pub enum SessionEndReason {
     /// The account's password was changed from another session: whoever knew the old one is
     /// logged out.
     PasswordChanged,
+    /// An administrator gave the account a new one-time password ([`PasswordReset`]).
+    PasswordReset,
+    /// An administrator deactivated the account ([`AccountDeactivated`]).
+    AccountDeactivated,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,6 +174,9 @@ event!(RolesChanged, ACCOUNT, "RolesChanged", 1);
 event!(PasswordChanged, ACCOUNT, "PasswordChanged", 1);
 event!(AccountLockedOut, ACCOUNT, "AccountLockedOut", 1);
 event!(AccountUnlocked, ACCOUNT, "AccountUnlocked", 1);
+event!(PasswordReset, ACCOUNT, "PasswordReset", 1);
+event!(AccountDeactivated, ACCOUNT, "AccountDeactivated", 1);
+event!(AccountReactivated, ACCOUNT, "AccountReactivated", 1);
 event!(SessionStarted, SESSION, "SessionStarted", 1);
 event!(SessionEnded, SESSION, "SessionEnded", 1);
 event!(ApiTokenCreated, API_TOKEN, "ApiTokenCreated", 1);

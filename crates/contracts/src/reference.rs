@@ -4,6 +4,10 @@
 //! A service holds a [`Reference`] in its model and hands it every event of the log
 //! ([`Reference::apply`]); events that are not reference data are ignored. The identity and
 //! feedback services publish these events; everyone, them included, reads them here.
+//!
+//! A deactivated account is kept aside ([`Reference::deactivated`]) until it is reactivated, so
+//! that `accounts`, and with it every list of people to hand work to that a service draws from
+//! it (advocates, a hub's coordinators), holds only the accounts in use now.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -11,7 +15,7 @@ use heard_access::Role;
 use uuid::Uuid;
 
 use crate::feedback::{ThemeAdded, ThemeMerged, ThemeRenamed};
-use crate::identity::{AccountCreated, HubAdded, ProviderAdded, RolesChanged};
+use crate::identity::{AccountCreated, AccountDeactivated, AccountReactivated, HubAdded, ProviderAdded, RolesChanged};
 use crate::{DecodeError, Event, decode};
 
 /// A theme from the shared list.
@@ -42,8 +46,11 @@ pub struct Reference {
     pub providers: BTreeMap<String, String>,
     /// Theme id → theme, merged ones included.
     pub themes: BTreeMap<String, Theme>,
-    /// Account → its roles, hubs and provider.
+    /// Account → its roles, hubs and provider: the accounts in use now.
     pub accounts: HashMap<Uuid, Account>,
+    /// Deactivated accounts, kept aside with their roles until they are reactivated. Nobody
+    /// hands work to them.
+    pub deactivated: HashMap<Uuid, Account>,
 }
 
 impl Reference {
@@ -84,6 +91,24 @@ impl Reference {
             let changed: RolesChanged = decode(event_type, data)?;
             if let Ok(id) = Uuid::parse_str(stream_id) {
                 let account = Account { roles: changed.roles, hubs: changed.hubs, provider: changed.provider };
+                match self.deactivated.get_mut(&id) {
+                    Some(aside) => *aside = account,
+                    None => {
+                        self.accounts.insert(id, account);
+                    }
+                }
+            }
+        } else if AccountDeactivated::is(category, event_type) {
+            let _: AccountDeactivated = decode(event_type, data)?;
+            if let Some((id, account)) = Uuid::parse_str(stream_id).ok().and_then(|id| self.accounts.remove_entry(&id))
+            {
+                self.deactivated.insert(id, account);
+            }
+        } else if AccountReactivated::is(category, event_type) {
+            let _: AccountReactivated = decode(event_type, data)?;
+            if let Some((id, account)) =
+                Uuid::parse_str(stream_id).ok().and_then(|id| self.deactivated.remove_entry(&id))
+            {
                 self.accounts.insert(id, account);
             }
         } else {
@@ -92,12 +117,12 @@ impl Reference {
         Ok(true)
     }
 
-    /// Whether the account holds the role now.
+    /// Whether the account holds the role now (a deactivated account holds none).
     pub fn holds(&self, account: Uuid, role: Role) -> bool {
         self.accounts.get(&account).is_some_and(|found| found.roles.contains(&role))
     }
 
-    /// Every account that holds the role now.
+    /// Every account in use that holds the role now.
     pub fn holders(&self, role: Role) -> BTreeSet<Uuid> {
         self.accounts.iter().filter(|(_, account)| account.roles.contains(&role)).map(|(id, _)| *id).collect()
     }
@@ -172,6 +197,38 @@ mod tests {
         assert!(!reference.holds(account, Role::Advocate));
         assert!(reference.holds(account, Role::HubMember));
         assert_eq!(reference.accounts[&account].hubs, BTreeSet::from(["arun".to_owned()]));
+    }
+
+    #[test]
+    fn a_deactivated_account_holds_no_role_until_it_is_reactivated_with_its_roles_as_they_became() {
+        let mut reference = Reference::default();
+        let account = Uuid::from_u128(7);
+        let by = Uuid::from_u128(1);
+        let id = account.to_string();
+        apply(
+            &mut reference,
+            "account",
+            &id,
+            "AccountCreated",
+            json!({ "account": account, "roles": ["advocate"], "hubs": [], "provider": null,
+                    "must_change_password": false, "created_by": null }),
+        );
+        assert!(apply(&mut reference, "account", &id, "AccountDeactivated", json!({ "by": by })));
+        assert!(!reference.holds(account, Role::Advocate));
+        assert!(reference.holders(Role::Advocate).is_empty(), "nobody hands a case to a deactivated advocate");
+        assert!(!reference.accounts.contains_key(&account));
+        apply(
+            &mut reference,
+            "account",
+            &id,
+            "RolesChanged",
+            json!({ "roles": ["hub_coordinator"], "hubs": ["arun"], "provider": null, "by": by }),
+        );
+        assert!(!reference.holds(account, Role::HubCoordinator), "a change of roles does not bring it back");
+        assert!(apply(&mut reference, "account", &id, "AccountReactivated", json!({ "by": by })));
+        assert!(reference.holds(account, Role::HubCoordinator));
+        assert!(!reference.holds(account, Role::Advocate));
+        assert!(reference.deactivated.is_empty());
     }
 
     #[test]

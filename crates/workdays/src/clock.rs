@@ -20,11 +20,15 @@ pub struct Pause {
     pub reason: String,
 }
 
-/// An extension of the response period, in working days, with its reason.
+/// An extension of the response period, in working days, with its reason. It moves the
+/// deadline whether or not the person who complained agreed to it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Extension {
     pub working_days: u32,
     pub reason: String,
+    /// Whether the person who complained agreed to wait longer; `None` for an extension
+    /// recorded before Heard asked.
+    pub person_agreed: Option<bool>,
 }
 
 /// Everything the clock of one complaint depends on.

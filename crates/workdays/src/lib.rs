@@ -110,6 +110,12 @@ impl Calendar {
     }
 }
 
+/// A day as people in the UK write it: `4 December 2026`. Every message and page that names a
+/// day says it this way.
+pub fn uk_day(day: Date) -> String {
+    day.strftime("%-d %B %Y").to_string()
+}
+
 /// How reports group dates: by calendar month, quarter or year.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub enum Period {

@@ -83,7 +83,11 @@ fn an_agreed_period_and_extensions_move_the_response_date() {
     clock.agreed_working_days = Some(30);
     let agreed = clock.read(&calendar(), d("2026-03-03")).unwrap().respond_by.unwrap();
     assert_eq!(agreed, calendar().add_working_days(d("2026-03-02"), 30).unwrap());
-    clock.extensions.push(Extension { working_days: 5, reason: "waiting for the prescriber's notes".into() });
+    clock.extensions.push(Extension {
+        working_days: 5,
+        reason: "waiting for the prescriber's notes".into(),
+        person_agreed: Some(false),
+    });
     let extended = clock.read(&calendar(), d("2026-03-03")).unwrap().respond_by.unwrap();
     assert_eq!(extended, calendar().add_working_days(d("2026-03-02"), 35).unwrap());
 }
@@ -163,4 +167,10 @@ fn periods_are_labelled_by_month_quarter_and_year() {
     assert_eq!(Period::Quarter.label(d("2026-01-01")), "2026-Q1");
     assert_eq!(Period::Quarter.label(d("2026-06-30")), "2026-Q2");
     assert_eq!(Period::Year.label(d("2026-11-23")), "2026");
+}
+
+#[test]
+fn a_day_is_written_the_way_people_in_the_uk_write_it() {
+    assert_eq!(crate::uk_day(d("2026-12-04")), "4 December 2026");
+    assert_eq!(crate::uk_day(d("2027-01-31")), "31 January 2027");
 }

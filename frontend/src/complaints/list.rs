@@ -1,6 +1,7 @@
 //! `/complaints`: the queue. A handler's open complaints ordered by how urgent their clock is,
-//! each with its next one-click step, and closed ones on a second tab; a provider responder's
-//! complaints about their service; an advocate's complaints they relayed.
+//! each with who works it and its next step; "Mine", the open ones assigned to the handler
+//! looking; and closed ones on a tab of their own. A provider responder's complaints about their
+//! service; an advocate's complaints they relayed.
 
 use super::*;
 
@@ -14,7 +15,7 @@ pub struct QueueQuery {
     pub(super) reference: Option<String>,
 }
 
-pub(super) const QUEUE_FIELDS: &str = "id reference receivedOn providerName stage outcome closedOn whatHappened articles { number label } \
+pub(super) const QUEUE_FIELDS: &str = "id reference receivedOn providerName stage outcome closedOn handlerId whatHappened articles { number label } \
     clock { stage acknowledgeBy respondBy workingDaysLeft overdue urgent paused needsExplanation }";
 
 /// Most urgent first: fewest working days left; paused and clock-less ones last.
@@ -31,7 +32,27 @@ struct QueueAnswer {
     complaints: Option<Connection<Complaint>>,
 }
 
-/// `GET /complaints`: open complaints, most urgent first (or `?show=closed`).
+/// Which tab of the queue: open complaints, the open ones assigned to me, or closed ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Tab {
+    Open,
+    Mine,
+    Closed,
+}
+
+impl Tab {
+    /// The tab `?show=` asks for; "mine" only for complaints handlers (nobody else has any, and
+    /// asking tells them nothing: they get the open tab).
+    pub(super) fn from_query(show: Option<&str>, handler: bool) -> Tab {
+        match show {
+            Some("closed") => Tab::Closed,
+            Some("mine") if handler => Tab::Mine,
+            _ => Tab::Open,
+        }
+    }
+}
+
+/// `GET /complaints`: open complaints, most urgent first (or `?show=mine`, `?show=closed`).
 pub async fn queue<B: Backend>(
     State(backend): State<B>,
     SignedIn { viewer, csrf }: SignedIn,
@@ -42,19 +63,22 @@ pub async fn queue<B: Backend>(
     let provider = may(&viewer, Action::AnswerForProvider) && !handler;
     let advocate = may(&viewer, Action::RelayComplaint) && !handler;
     let raiser = may_raise(&viewer);
-    let closed = query.show.as_deref() == Some("closed");
+    let tab = Tab::from_query(query.show.as_deref(), handler);
+    let closed = tab == Tab::Closed;
     let wanted = query.reference.as_deref().map(str::trim).filter(|reference| !reference.is_empty());
-    // A reference finds the complaint whether it is open or closed.
+    // A reference finds the complaint whether it is open or closed, and whoever works it.
     let answer = ask(
         &backend,
         &viewer,
         &format!(
-            "query($open: Boolean, $reference: String) {{ complaints(open: $open, reference: $reference, first: 100) \
+            "query($open: Boolean, $reference: String, $mine: Boolean) {{ complaints(open: $open, reference: $reference, mine: $mine, first: 100) \
              {{ edges {{ node {{ {QUEUE_FIELDS} }} }} }} }}"
         ),
-        json!({ "open": wanted.is_none().then_some(!closed), "reference": wanted }),
+        json!({ "open": wanted.is_none().then_some(!closed), "reference": wanted,
+            "mine": wanted.is_none() && tab == Tab::Mine }),
     )
     .await;
+    let names = if handler { handlers(&backend, &viewer).await } else { None };
     if let Some((_, Some(code), message)) = answer.errors.first()
         && code == "FORBIDDEN"
     {
@@ -97,8 +121,11 @@ pub async fn queue<B: Backend>(
             p class="lead" { "Complaints about your service under the Bill of Rights. You see what happened and the clock; you never see who complained. The complaints team handles each one." }
         } @else if handler {
             p class="lead" {
-                @if closed { (complaints.len()) " closed, newest first." }
-                @else { (complaints.len()) " open, " (overdue) " overdue. The most urgent come first. Working days leave out weekends and bank holidays." }
+                @match tab {
+                    Tab::Closed => { (complaints.len()) " closed, newest first." }
+                    Tab::Mine => { (complaints.len()) " open and assigned to you, " (overdue) " overdue. The most urgent come first." }
+                    Tab::Open => { (complaints.len()) " open, " (overdue) " overdue. The most urgent come first. Working days leave out weekends and bank holidays." }
+                }
             }
         } @else if raiser {
             p class="lead" { "When someone tells you a right in the Bill of Rights was not respected, record it here. The complaints team acknowledges every complaint within 3 working days, and the service it is about never learns who complained." }
@@ -123,14 +150,21 @@ pub async fn queue<B: Backend>(
                     " " a href="/complaints" { "Back to the queue" }
                 }
             }
-            nav class="tabs" aria-label="Open or closed complaints" {
+            nav class="tabs" aria-label="Which complaints" {
                 ul {
-                    li { a href="/complaints" aria-current=[(!closed).then_some("page")] { "Open" } }
+                    li { a href="/complaints" aria-current=[(tab == Tab::Open).then_some("page")] { "Open" } }
+                    @if handler {
+                        li { a href="/complaints?show=mine" aria-current=[(tab == Tab::Mine).then_some("page")] { "Mine" } }
+                    }
                     li { a href="/complaints?show=closed" aria-current=[closed.then_some("page")] { "Closed" } }
                 }
             }
             @if complaints.is_empty() && wanted.is_none() {
-                p { @if closed { "No closed complaints to show." } @else { "No open complaints to show." } }
+                p { @match tab {
+                    Tab::Closed => "No closed complaints to show.",
+                    Tab::Mine => "Nothing is assigned to you just now. Complaints you acknowledge, or that are assigned to you, show here.",
+                    Tab::Open => "No open complaints to show.",
+                } }
             }
         }
         @for complaint in &complaints {
@@ -142,10 +176,10 @@ pub async fn queue<B: Backend>(
             article id={ "complaint-" (id) } class={ "card complaint" @if overdue { " complaint--overdue" } @else if urgent { " complaint--urgent" } } aria-labelledby={ "title-" (id) } tabindex="-1" {
                 h2 id={ "title-" (id) } class="item-title" {
                     @if overdue { span class="tag tag--overdue" { "Overdue" } " " } @else if urgent { span class="tag tag--urgent" { "Due soon" } " " }
-                    a href={ "/complaints/" (id) } { (complaint.provider_name) ", received " (complaint.received_on) }
+                    a href={ "/complaints/" (id) } { (complaint.provider_name) ", received " (day_words(&complaint.received_on)) }
                 }
                 @if closed {
-                    p class="clock" { strong { "Closed " (complaint.closed_on) ": " (words(&OUTCOMES, &complaint.outcome)) } }
+                    p class="clock" { strong { "Closed " (day_words(&complaint.closed_on)) ": " (words(&OUTCOMES, &complaint.outcome)) } }
                 } @else {
                     p class="clock" { strong { (clock_words(clock)) } }
                 }
@@ -158,6 +192,17 @@ pub async fn queue<B: Backend>(
                 }
                 p class="reference" { "Reference " (complaint.reference) }
                 p class="meta" { (stage_words(stage, handler)) " · Articles: " (articles_words(complaint)) }
+                @if let Some(names) = &names {
+                    p class="assigned" {
+                        "Handled by: " strong { (handler_words(complaint.handler_id.as_deref(), names)) }
+                        @if !closed {
+                            " · " a href={ "/complaints/" (id) "/assign?from=queue" } {
+                                @if complaint.handler_id.is_some() { "Re-assign" } @else { "Assign" }
+                                span class="visually-hidden" { " " (complaint.reference) }
+                            }
+                        }
+                    }
+                }
                 @if let Some(what) = &complaint.what_happened { blockquote class="said" { p { (what) } } }
                 @if handler && !closed {
                     (quick_steps(csrf, id, stage, clock.paused, true))

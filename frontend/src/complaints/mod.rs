@@ -1,13 +1,15 @@
 //! Complaints under the Bill of Rights.
 //!
 //! - `/complaints`: a complaints handler's queue, open complaints ordered by how urgent their
-//!   clock is, overdue ones marked, each with its due date and working days left and its next
-//!   one-click step; closed complaints on a second tab. A provider responder sees the
+//!   clock is, overdue ones marked, each with its due date and working days left, who it is
+//!   assigned to and its next step; "Mine" (`?show=mine`: the open ones assigned to the handler
+//!   looking) and closed complaints on tabs of their own. A provider responder sees the
 //!   complaints about their own service, read-only and never who complained; an advocate the
 //!   complaints they relayed.
 //! - `/complaints/{id}`: one complaint, its clock and its history, with the handler's next steps.
-//!   Steps that need an answer (agree a period, extend, pause, outcome, escalate, learning,
-//!   explain a delay) each have a page of their own, `/complaints/{id}/{step}`.
+//!   Steps that need an answer (acknowledge: how and when; agree a period; extend, and whether
+//!   the person agreed; pause, outcome, escalate, learning, explain a delay; assign to a handler
+//!   chosen by name) each have a page of their own, `/complaints/{id}/{step}`.
 //! - `/complaints/new`: raise a complaint (hub members, coordinators, advocates, handlers), then
 //!   check your answers, then record it. The answers travel in the form itself, so it works
 //!   without JavaScript and nothing personal goes into a URL.
@@ -38,7 +40,9 @@ use crate::Backend;
 use crate::backend::{UNDECODABLE, Undecodable, ask, submit};
 use crate::extract::{ComplaintRaisers, PostedForm, PostedFormAs, SignedIn, SignedInAs};
 use crate::forms::{self, Choices, Errors, Input, csrf_field, form_page, options, value_of, words};
-use crate::kit::{Connection, field_id, may, no_store, null_as_default, plain, urlencode};
+use crate::kit::{
+    Connection, day_typed_wrong, day_words, field_id, may, no_store, null_as_default, plain, typed_day, urlencode,
+};
 use crate::layout::page;
 
 use self::{list::*, raise::*, steps::*, work::*};
@@ -68,6 +72,20 @@ const KINDS: [(&str, &str); 3] = [
 
 const ESCALATIONS: [(&str, &str); 2] =
     [("PROVIDER_PROCESS", "The provider's own complaints process"), ("OMBUDSMAN", "The ombudsman")];
+
+/// How the person was told their complaint had been received; the timeline says "Acknowledged
+/// by phone on 4 December 2026".
+const ACKNOWLEDGEMENT_METHODS: [(&str, &str); 5] = [
+    ("PHONE", "By phone"),
+    ("LETTER", "By letter"),
+    ("EMAIL", "By email"),
+    ("IN_PERSON", "In person"),
+    ("TEXT_MESSAGE", "By text message"),
+];
+
+/// Whether the person agreed to wait longer, asked with nothing chosen in advance.
+const PERSON_AGREED: [(&str, &str); 2] =
+    [("YES", "Yes, they agreed to wait longer"), ("NO", "No, they did not agree, or could not be asked")];
 
 /// Where a complaint stands; for a handler, with what to do next.
 fn stage_words(stage: &str, handler: bool) -> &'static str {
@@ -106,6 +124,12 @@ pub(super) struct Complaint {
     route: String,
     #[serde(deserialize_with = "null_as_default")]
     complainant_kind: String,
+    /// The complaints handler working it (handlers and the relaying advocate see it).
+    handler_id: Option<String>,
+    /// How the acknowledgement was made (`PHONE`, …); "" before it, for one recorded before
+    /// Heard asked, and for a provider.
+    #[serde(deserialize_with = "null_as_default")]
+    acknowledged_how: String,
     complainant_name: Option<String>,
     complainant_contact: Option<String>,
     what_happened: Option<String>,
@@ -148,6 +172,9 @@ struct Clock {
 struct Extension {
     working_days: i64,
     reason: String,
+    /// `None` for an extension recorded before Heard asked, and for a provider.
+    #[serde(default)]
+    person_agreed: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -167,6 +194,7 @@ fn clock_words(clock: &Clock) -> String {
     let acknowledgement = clock.stage == "ACKNOWLEDGEMENT";
     let what = if acknowledgement { "Acknowledgement" } else { "Response" };
     let due = if acknowledgement { clock.acknowledge_by.as_str() } else { clock.respond_by.as_deref().unwrap_or("") };
+    let due = day_words(due);
     if clock.paused {
         return "The clock is paused".to_owned();
     }
@@ -187,6 +215,48 @@ fn articles_words(complaint: &Complaint) -> String {
 /// Whether the viewer works complaints (the policy's `HandleComplaint`).
 fn is_handler(viewer: &Viewer) -> bool {
     may(viewer, Action::HandleComplaint)
+}
+
+/// A complaints handler as the directory of complaints handlers lists them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Handler {
+    id: String,
+    display_name: String,
+}
+
+/// The complaints team by name, as (account id, name) with "(you)" after the viewer's own; `None`
+/// when the directory could not be read (or the viewer may not see it: only handlers may).
+async fn handlers<B: Backend>(backend: &B, viewer: &Viewer) -> Option<Vec<(String, String)>> {
+    let answer = ask(backend, viewer, "{ complaintHandlers { id displayName } }", json!({})).await;
+    if !answer.errors.is_empty() {
+        return None;
+    }
+    let me = viewer.actor.account.map(|id| id.to_string()).unwrap_or_default();
+    let found = answer.decode::<Vec<Handler>>("complaintHandlers")?;
+    Some(named_handlers(found, &me))
+}
+
+/// The directory's handlers as (id, name), the viewer's own name marked "(you)".
+fn named_handlers(found: Vec<Handler>, me: &str) -> Vec<(String, String)> {
+    found
+        .into_iter()
+        .map(|handler| {
+            let name = if handler.id == me { format!("{} (you)", handler.display_name) } else { handler.display_name };
+            (handler.id, name)
+        })
+        .collect()
+}
+
+/// Who works a complaint, in words: their name from the directory, or that nobody does yet.
+fn handler_words(handler_id: Option<&str>, names: &[(String, String)]) -> String {
+    match handler_id {
+        None => "Nobody yet".to_owned(),
+        Some(id) => names
+            .iter()
+            .find(|(handler, _)| handler == id)
+            .map_or_else(|| "Someone no longer in the complaints team".to_owned(), |(_, name)| name.clone()),
+    }
 }
 
 /// Whether the viewer records complaints (the policy's `RaiseComplaint`).

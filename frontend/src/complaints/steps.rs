@@ -19,9 +19,10 @@ pub(super) enum Step {
     Escalate,
     Learning,
     Delay,
+    Assign,
 }
 
-pub(super) const STEPS: [Step; 12] = [
+pub(super) const STEPS: [Step; 13] = [
     Step::Acknowledge,
     Step::Investigate,
     Step::ResolveEarly,
@@ -34,6 +35,7 @@ pub(super) const STEPS: [Step; 12] = [
     Step::Escalate,
     Step::Learning,
     Step::Delay,
+    Step::Assign,
 ];
 
 impl Step {
@@ -51,6 +53,7 @@ impl Step {
             Step::Escalate => "escalate",
             Step::Learning => "learning",
             Step::Delay => "delay",
+            Step::Assign => "assign",
         }
     }
 
@@ -73,13 +76,14 @@ impl Step {
             Step::Escalate => "Record an escalation",
             Step::Learning => "Record what should change",
             Step::Delay => "Explain why it is taking so long",
+            Step::Assign => "Assign to a handler",
         }
     }
 
     /// What to say once it is done.
     pub(super) fn done(self) -> &'static str {
         match self {
-            Step::Acknowledge => "Acknowledged. You are now handling this complaint.",
+            Step::Acknowledge => "Acknowledged. Unless it was assigned to someone else, you are now handling it.",
             Step::Investigate => "Investigation opened.",
             Step::ResolveEarly => "Early resolution chosen.",
             Step::Resume => "The clock is running again.",
@@ -91,12 +95,24 @@ impl Step {
             Step::Escalate => "Escalation recorded.",
             Step::Learning => "Learning recorded. Commissioners can link it to a decision.",
             Step::Delay => "Explanation recorded.",
+            Step::Assign => "Assigned. It is in their queue, under Mine.",
+        }
+    }
+
+    /// A line under the step's link, where the label alone could be mistaken for another step.
+    pub(super) fn hint(self) -> Option<&'static str> {
+        match self {
+            Step::Period => Some("The person agreed a different time for the response than the usual 20 working days."),
+            Step::Extend => Some(
+                "The response needs longer than the time that applies now. Add working days, say why, and record whether the person agreed.",
+            ),
+            _ => None,
         }
     }
 
     /// Whether the step needs answers on a page of its own (the others are one button).
     pub(super) fn has_page(self) -> bool {
-        !matches!(self, Step::Acknowledge | Step::Investigate | Step::ResolveEarly | Step::Resume | Step::Respond)
+        !matches!(self, Step::Investigate | Step::ResolveEarly | Step::Resume | Step::Respond)
     }
 
     /// Whether the step makes sense for a complaint at `stage` (the API has the last word).
@@ -114,6 +130,7 @@ impl Step {
             Step::Outcome | Step::Delay => stage != "CLOSED",
             Step::Escalate => matches!(stage, "RESPONSE_ISSUED" | "CLOSED"),
             Step::Learning => stage == "CLOSED",
+            Step::Assign => stage != "CLOSED",
         }
     }
 }
@@ -146,7 +163,20 @@ pub(super) struct StepForm {
     pub(super) to: String,
     pub(super) reference: String,
     pub(super) statement: String,
+    /// How the acknowledgement was made (`PHONE`, …).
+    pub(super) how: String,
+    /// The day of the acknowledgement, as typed (`23/11/2026` or `2026-11-23`); empty: today.
+    pub(super) on: String,
+    /// Whether the person agreed to the extension: `YES` or `NO`.
+    pub(super) person_agreed: String,
+    pub(super) handler_id: String,
+    /// `queue` when the step was started from the queue, to go back there.
+    pub(super) from: String,
 }
+
+/// The fields of the step pages, for the API's errors to land beside.
+pub(super) const STEP_FIELDS: [&str; 10] =
+    ["working_days", "reason", "outcome", "to", "reference", "statement", "how", "on", "person_agreed", "handler_id"];
 
 impl StepForm {
     pub(super) fn from_pairs(fields: &[(String, String)]) -> StepForm {
@@ -157,6 +187,11 @@ impl StepForm {
             to: value_of(fields, "to"),
             reference: value_of(fields, "reference"),
             statement: value_of(fields, "statement"),
+            how: value_of(fields, "how"),
+            on: value_of(fields, "on"),
+            person_agreed: value_of(fields, "person_agreed"),
+            handler_id: value_of(fields, "handler_id"),
+            from: if value_of(fields, "from") == "queue" { "queue".to_owned() } else { String::new() },
         }
     }
 }
@@ -201,13 +236,34 @@ pub(super) fn step_request(step: Step, id: &str, form: &StepForm) -> Result<Step
     if step == Step::Learning && form.statement.trim().is_empty() {
         errors.add("statement", "Say what should change");
     }
+    if step == Step::Acknowledge && !ACKNOWLEDGEMENT_METHODS.iter().any(|(value, _)| *value == form.how) {
+        errors.add("how", "Choose how you told them");
+    }
+    let on = Some(form.on.trim()).filter(|on| !on.is_empty()).map(typed_day);
+    if step == Step::Acknowledge && on == Some(None) {
+        errors.add("on", day_typed_wrong("the day you told them"));
+    }
+    let person_agreed = match form.person_agreed.as_str() {
+        "YES" => Some(true),
+        "NO" => Some(false),
+        _ => None,
+    };
+    if step == Step::Extend && person_agreed.is_none() {
+        errors.add("person_agreed", "Say whether the person agreed to wait longer");
+    }
+    if step == Step::Assign && form.handler_id.trim().is_empty() {
+        errors.add("handler_id", "Choose who should work on it");
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
     let days = days.unwrap_or_default();
     let reason = form.reason.trim();
     let (query, variables) = match step {
-        Step::Acknowledge => ("mutation($id: ID!) { acknowledgeComplaint(id: $id) { id } }", json!({ "id": id })),
+        Step::Acknowledge => (
+            "mutation($id: ID!, $how: AcknowledgementMethod!, $on: String) { acknowledgeComplaint(id: $id, how: $how, on: $on) { id } }",
+            json!({ "id": id, "how": form.how, "on": on.flatten() }),
+        ),
         Step::Investigate => ("mutation($id: ID!) { openInvestigation(id: $id) { id } }", json!({ "id": id })),
         Step::ResolveEarly => ("mutation($id: ID!) { chooseEarlyResolution(id: $id) { id } }", json!({ "id": id })),
         Step::Resume => ("mutation($id: ID!) { resumeComplaint(id: $id) { id } }", json!({ "id": id })),
@@ -217,8 +273,8 @@ pub(super) fn step_request(step: Step, id: &str, form: &StepForm) -> Result<Step
             json!({ "id": id, "d": days }),
         ),
         Step::Extend => (
-            "mutation($id: ID!, $d: Int!, $r: String!) { extendComplaint(id: $id, workingDays: $d, reason: $r) { id } }",
-            json!({ "id": id, "d": days, "r": reason }),
+            "mutation($id: ID!, $d: Int!, $r: String!, $a: Boolean!) { extendComplaint(id: $id, workingDays: $d, reason: $r, personAgreed: $a) { id } }",
+            json!({ "id": id, "d": days, "r": reason, "a": person_agreed }),
         ),
         Step::Pause => (
             "mutation($id: ID!, $r: String!) { pauseComplaint(id: $id, reason: $r) { id } }",
@@ -240,6 +296,10 @@ pub(super) fn step_request(step: Step, id: &str, form: &StepForm) -> Result<Step
             "mutation($id: ID!, $r: String!) { explainComplaintDelay(id: $id, reason: $r) { id } }",
             json!({ "id": id, "r": reason }),
         ),
+        Step::Assign => (
+            "mutation($id: ID!, $h: ID!) { assignComplaint(id: $id, handlerId: $h) { id } }",
+            json!({ "id": id, "h": form.handler_id.trim() }),
+        ),
     };
     Ok(StepRequest { query, variables })
 }
@@ -255,17 +315,24 @@ pub(super) fn api_errors(answer_errors: &[(Option<String>, Option<String>, Strin
     errors
 }
 
-/// The one-click steps open now, as buttons; `from_queue` brings the handler back to the queue.
+/// The next steps offered beside a complaint: acknowledging (a page of its own, asking how and
+/// when) and the one-click steps open now, as buttons; `from_queue` brings the handler back to
+/// the queue.
 pub(super) fn quick_steps(csrf: &str, id: &str, stage: &str, paused: bool, from_queue: bool) -> Markup {
-    let quick: Vec<Step> = steps_for(stage, paused).into_iter().filter(|step| !step.has_page()).collect();
+    let open = steps_for(stage, paused);
+    let acknowledge = open.contains(&Step::Acknowledge);
+    let quick: Vec<Step> = open.into_iter().filter(|step| !step.has_page()).collect();
     html! {
-        @if !quick.is_empty() {
+        @if acknowledge || !quick.is_empty() {
             div class="actions" {
+                @if acknowledge {
+                    a class="button" href={ "/complaints/" (id) "/acknowledge" @if from_queue { "?from=queue" } } { (Step::Acknowledge.label()) }
+                }
                 @for (n, step) in quick.iter().enumerate() {
                     form method="post" action={ "/complaints/" (id) "/" (step.slug()) } {
                         (csrf_field(csrf))
                         @if from_queue { input type="hidden" name="from" value="queue"; }
-                        button class={ "button" @if n > 0 { " button--secondary" } } type="submit" { (step.label()) }
+                        button class={ "button" @if n > 0 || acknowledge { " button--secondary" } } type="submit" { (step.label()) }
                     }
                 }
             }

@@ -10,11 +10,17 @@ pub struct DetailQuery {
     pub(super) error: Option<String>,
 }
 
+/// `?from=queue` on a step's page: the step was started from the queue, and goes back there.
+#[derive(Debug, Default, Deserialize)]
+pub struct StepQuery {
+    pub(super) from: Option<String>,
+}
+
 pub(super) const DETAIL_FIELDS: &str = "id reference providerName service receivedOn stage earlyResolution outcome closedOn route \
-    complainantKind complainantName complainantContact whatHappened outcomeWanted agreedWorkingDays \
+    complainantKind complainantName complainantContact handlerId acknowledgedHow whatHappened outcomeWanted agreedWorkingDays \
     articles { number label } \
     clock { stage acknowledgeBy acknowledgedOn respondBy respondedOn workingDaysLeft overdue urgent paused responsePeriod needsExplanation } \
-    extensions { workingDays reason } pauses { from until reason } escalations { to reference } delayExplanations learning";
+    extensions { workingDays reason personAgreed } pauses { from until reason } escalations { to reference } delayExplanations learning";
 
 /// One complaint as GraphQL answers it.
 #[derive(Debug, Default, Deserialize)]
@@ -83,8 +89,38 @@ pub(super) fn complainant_words(viewer: &Viewer, complaint: &Complaint) -> Marku
     }
 }
 
-/// The complaint, its clock and its history.
-pub(super) fn complaint_summary(viewer: &Viewer, complaint: &Complaint) -> Markup {
+/// "Acknowledged by phone on 4 December 2026": how, where it was recorded, and the day.
+pub(super) fn acknowledged_words(how: &str, on: &str) -> String {
+    format!("Acknowledged {}", how_and_when(how, on))
+}
+
+/// "by phone on 4 December 2026", or "on 4 December 2026" for an acknowledgement recorded
+/// before Heard asked how.
+fn how_and_when(how: &str, on: &str) -> String {
+    match ACKNOWLEDGEMENT_METHODS.iter().find(|(value, _)| *value == how) {
+        Some((_, words)) => format!("{} on {}", words.to_lowercase(), day_words(on)),
+        None => format!("on {}", day_words(on)),
+    }
+}
+
+/// An extension on the timeline: how long, why, and whether the person agreed to wait (said
+/// only when it was recorded).
+pub(super) fn extension_words(extension: &Extension) -> String {
+    let agreed = match extension.person_agreed {
+        Some(true) => " The person agreed to wait.",
+        Some(false) => " The person did not agree to wait.",
+        None => "",
+    };
+    format!("Extended by {}: {}.{agreed}", days_words(extension.working_days), extension.reason.trim_end_matches('.'))
+}
+
+/// The complaint, its clock and its history; `handlers` (the complaints team by name, for
+/// handlers only) says who works it.
+pub(super) fn complaint_summary(
+    viewer: &Viewer,
+    complaint: &Complaint,
+    handlers: Option<&[(String, String)]>,
+) -> Markup {
     let clock = &complaint.clock;
     let stage = complaint.stage.as_str();
     html! {
@@ -92,17 +128,20 @@ pub(super) fn complaint_summary(viewer: &Viewer, complaint: &Complaint) -> Marku
         dl class="summary-list" {
             div { dt { "Stage" } dd { (stage_words(stage, is_handler(viewer))) } }
             @if stage == "CLOSED" {
-                div { dt { "Outcome" } dd { (words(&OUTCOMES, &complaint.outcome)) ", closed " (complaint.closed_on) } }
+                div { dt { "Outcome" } dd { (words(&OUTCOMES, &complaint.outcome)) ", closed " (day_words(&complaint.closed_on)) } }
             } @else {
                 div { dt { "Clock" } dd class="clock" { (clock_words(clock)) } }
             }
+            @if let Some(handlers) = handlers {
+                div { dt { "Handled by" } dd class="handler" { (handler_words(complaint.handler_id.as_deref(), handlers)) } }
+            }
             div { dt { "Acknowledge by" } dd {
-                (clock.acknowledge_by)
-                @if let Some(on) = &clock.acknowledged_on { " (acknowledged " (on) ")" }
+                (day_words(&clock.acknowledge_by))
+                @if let Some(on) = &clock.acknowledged_on { " (acknowledged " (how_and_when(&complaint.acknowledged_how, on)) ")" }
             } }
             div { dt { "Respond by" } dd {
-                @match &clock.respond_by { Some(by) => { (by) }, None => { "Not while the clock is paused" } }
-                @if let Some(on) = &clock.responded_on { " (response sent " (on) ")" }
+                @match &clock.respond_by { Some(by) => { (day_words(by)) }, None => { "Not while the clock is paused" } }
+                @if let Some(on) = &clock.responded_on { " (response sent " (day_words(on)) ")" }
             } }
             div { dt { "Response period" } dd {
                 (days_words(clock.response_period.unwrap_or(20)))
@@ -127,24 +166,26 @@ pub(super) fn complaint_summary(viewer: &Viewer, complaint: &Complaint) -> Marku
                 div { dt { "How it came in" } dd { (words(&ROUTES, &complaint.route).split(':').next().unwrap_or_default()) } }
             }
             div { dt { "Who complained" } dd { (complainant_words(viewer, complaint)) } }
-            div { dt { "Received" } dd { (complaint.received_on) } }
+            div { dt { "Received" } dd { (day_words(&complaint.received_on)) } }
         }
         h2 { "History" }
         ul class="history" {
-            li { "Received " (complaint.received_on) }
-            @if let Some(on) = &clock.acknowledged_on { li { "Acknowledged " (on) } }
+            li { "Received " (day_words(&complaint.received_on)) }
+            @if let Some(on) = &clock.acknowledged_on { li { (acknowledged_words(&complaint.acknowledged_how, on)) } }
             @if complaint.early_resolution { li { "Handled by early resolution" } }
-            @if let Some(agreed) = complaint.agreed_working_days { li { "Response period agreed: " (days_words(agreed)) } }
+            @if let Some(agreed) = complaint.agreed_working_days {
+                li { "Response period agreed with the person: " (days_words(agreed)) " instead of the usual 20" }
+            }
             @for extension in &complaint.extensions {
-                li { "Extended by " (days_words(extension.working_days)) ": " (extension.reason) }
+                li { (extension_words(extension)) }
             }
             @for pause in &complaint.pauses {
-                li { "Clock paused " (pause.from)
-                    @if let Some(until) = &pause.until { " until " (until) } @else { " (still paused)" }
+                li { "Clock paused " (day_words(&pause.from))
+                    @if let Some(until) = &pause.until { " until " (day_words(until)) } @else { " (still paused)" }
                     ": " (pause.reason) }
             }
-            @if let Some(on) = &clock.responded_on { li { "Response sent " (on) } }
-            @if stage == "CLOSED" { li { "Outcome: " (words(&OUTCOMES, &complaint.outcome)) ", " (complaint.closed_on) } }
+            @if let Some(on) = &clock.responded_on { li { "Response sent " (day_words(on)) } }
+            @if stage == "CLOSED" { li { "Outcome: " (words(&OUTCOMES, &complaint.outcome)) ", " (day_words(&complaint.closed_on)) } }
             @for escalation in &complaint.escalations {
                 li { "Went to " (words(&ESCALATIONS, &escalation.to).to_lowercase()) ", reference " (escalation.reference) }
             }
@@ -178,7 +219,10 @@ pub async fn detail<B: Backend>(
     let clock = &complaint.clock;
     let paused = clock.paused;
     let handler = is_handler(&viewer);
-    let pages: Vec<Step> = steps_for(stage, paused).into_iter().filter(|step| step.has_page()).collect();
+    // Acknowledging is the first button among the next steps; the other pages are links.
+    let pages: Vec<Step> =
+        steps_for(stage, paused).into_iter().filter(|step| step.has_page() && *step != Step::Acknowledge).collect();
+    let names = if handler { handlers(&backend, &viewer).await } else { None };
     let heading = format!("Complaint about {}", complaint.provider_name);
     let body = html! {
         (forms::summary(&errors))
@@ -198,29 +242,112 @@ pub async fn detail<B: Backend>(
                 (quick_steps(csrf, &id, stage, paused, false))
                 @if !pages.is_empty() {
                     ul class="step-links" {
-                        @for step in &pages { li { a href={ "/complaints/" (id) "/" (step.slug()) } { (step.label()) } } }
+                        @for step in &pages {
+                            li {
+                                a href={ "/complaints/" (id) "/" (step.slug()) } aria-describedby=[step.hint().map(|_| format!("hint-{}", step.slug()))] { (step.label()) }
+                                @if let Some(hint) = step.hint() { br; span class="hint" id={ "hint-" (step.slug()) } { (hint) } }
+                            }
+                        }
                     }
                 }
             }
         }
-        div class="complaint-detail" { (complaint_summary(&viewer, &complaint)) }
+        div class="complaint-detail" { (complaint_summary(&viewer, &complaint, names.as_deref())) }
     };
     let title = if errors.is_empty() { heading } else { format!("Error: {heading}") };
     page(&viewer, &title, Some(csrf), body).into_response()
 }
 
-/// The fields on each step's page.
-pub(super) fn step_fields(step: Step, complaint: &Complaint, form: &StepForm, errors: &Errors) -> Markup {
-    let stage = complaint.stage.as_str();
-    let early = complaint.early_resolution;
+/// What a step's page shows and keeps: the step, the complaint, what was posted, and the
+/// complaints team by name (for assigning).
+pub(super) struct StepPage<'a> {
+    pub(super) id: &'a str,
+    pub(super) step: Step,
+    pub(super) complaint: &'a Complaint,
+    pub(super) form: &'a StepForm,
+    /// `None` when the directory of complaints handlers could not be read.
+    pub(super) handlers: Option<&'a [(String, String)]>,
+    /// The account id of the handler looking.
+    pub(super) me: Option<&'a str>,
+}
+
+impl StepPage<'_> {
+    /// Whom the complaint can be assigned to: everyone in the team but the one working it now,
+    /// after a first, empty "Choose a handler" so nobody is chosen in advance.
+    fn assign_choices(&self) -> Option<Vec<(String, String)>> {
+        let current = self.complaint.handler_id.as_deref();
+        let others: Vec<(String, String)> =
+            self.handlers?.iter().filter(|(id, _)| Some(id.as_str()) != current).cloned().collect();
+        Some(if others.is_empty() {
+            others
+        } else {
+            std::iter::once((String::new(), "Choose a handler".to_owned())).chain(others).collect()
+        })
+    }
+
+    /// Whether the page can send its step: assigning needs someone to assign to.
+    fn can_send(&self) -> bool {
+        self.step != Step::Assign || self.assign_choices().is_some_and(|choices| !choices.is_empty())
+    }
+}
+
+/// What a step means, in plain words, at the top of its page.
+pub(super) fn step_explanation(page: &StepPage<'_>) -> Markup {
+    let complaint = page.complaint;
+    let received = day_words(&complaint.received_on);
+    let period = complaint.clock.response_period.unwrap_or(20);
     html! {
-        @match step {
+        @match page.step {
+            Step::Acknowledge => {
+                p { "Tell the person who complained that their complaint has been received and what happens next. Then record here how and when you told them." }
+            }
             Step::Period => {
-                (forms::input(Input { id: "working_days", label: "How many working days did you agree?", kind: "text", value: &form.working_days, hint: Some("Instead of the usual 20, from the day it was received. 1 to 130 working days: weekends and bank holidays do not count."), autocomplete: Some("off") }, errors))
+                p { "Use this when the person who complained agrees that the response will take a different time from the usual 20 working days, for example because they will be in hospital." }
+                p { "The number you enter replaces the 20 working days, counted from the day the complaint was received (" (received) "). Agreeing again replaces it once more. Extensions are added on top. You can agree a period until the response is sent." }
             }
             Step::Extend => {
-                (forms::input(Input { id: "working_days", label: "Extend by how many working days?", kind: "text", value: &form.working_days, hint: Some("1 to 60 working days."), autocomplete: Some("off") }, errors))
+                p { "Use this when the response needs longer than the " (days_words(period)) " that apply now, for example because records have to be requested. The working days you enter are added on top." }
+                p { "Tell the person why and ask whether they agree to wait. The new date applies either way; if they do not agree, they can take their complaint further. You can extend once the complaint is acknowledged, until the response is sent." }
+            }
+            Step::Escalate => {
+                p { "When the person takes their complaint further: to the provider's own complaints process, or to the ombudsman." }
+            }
+            Step::Assign => {
+                @match (complaint.handler_id.as_deref(), page.handlers) {
+                    (Some(id), _) if Some(id) == page.me => p { "It is with you now. Choose who in the complaints team should work on it instead." },
+                    (Some(_), Some(handlers)) => p { "It is with " (handler_words(complaint.handler_id.as_deref(), handlers)) " now. Choose who in the complaints team should work on it instead." },
+                    (None, _) => p { "Nobody is working on it yet. Choose who in the complaints team should." },
+                    (Some(_), None) => p { "Choose who in the complaints team should work on it." },
+                }
+                p { "They will find it in their queue under Mine." }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The fields on each step's page.
+pub(super) fn step_fields(page: &StepPage<'_>, errors: &Errors) -> Markup {
+    let (complaint, form) = (page.complaint, page.form);
+    let stage = complaint.stage.as_str();
+    let early = complaint.early_resolution;
+    let received = day_words(&complaint.received_on);
+    html! {
+        @match page.step {
+            Step::Acknowledge => {
+                (forms::choices(Choices { id: "how", legend: "How did you tell them?", multiple: false, options: options(&ACKNOWLEDGEMENT_METHODS), chosen: vec![form.how.clone()], hint: None }, errors))
+                @let on = if form.on.trim().is_empty() { crate::kit::today() } else { form.on.clone() };
+                @let hint = format!("Today unless you change it. Not before the complaint was received on {received}, and not in the future. For example, 23/11/2026.");
+                (forms::input(Input { id: "on", label: "When did you tell them?", kind: "date", value: &on, hint: Some(&hint), autocomplete: None }, errors))
+            }
+            Step::Period => {
+                @let hint = format!("Counted from the day it was received, {received}. 1 to 130 working days: weekends and bank holidays do not count.");
+                (forms::input(Input { id: "working_days", label: "How many working days did they agree to?", kind: "text", value: &form.working_days, hint: Some(&hint), autocomplete: Some("off") }, errors))
+            }
+            Step::Extend => {
+                (forms::input(Input { id: "working_days", label: "How many more working days?", kind: "text", value: &form.working_days, hint: Some("1 to 60 working days, added on top."), autocomplete: Some("off") }, errors))
                 (forms::textarea("reason", "Why does it need longer?", &form.reason, Some("For example: the prescriber is on leave until next month."), errors))
+                (forms::choices(Choices { id: "person_agreed", legend: "Did the person who complained agree to wait longer?", multiple: false, options: options(&PERSON_AGREED), chosen: vec![form.person_agreed.clone()], hint: Some("The history shows their answer.") }, errors))
             }
             Step::Pause => {
                 (forms::textarea("reason", "Why stop the clock?", &form.reason, Some("For example: waiting to hear back from the person who complained. Resume the clock when things move again."), errors))
@@ -239,22 +366,24 @@ pub(super) fn step_fields(step: Step, complaint: &Complaint, form: &StepForm, er
             Step::Delay => {
                 (forms::textarea("reason", "Why is it taking so long?", &form.reason, Some("Every complaint still open after six months must say why."), errors))
             }
+            Step::Assign => {
+                @match page.assign_choices() {
+                    Some(choices) if !choices.is_empty() => {
+                        (forms::select("handler_id", "Who should work on it?", &choices, &form.handler_id, errors))
+                    }
+                    Some(_) => { p { "There is nobody else in the complaints team to assign it to." } }
+                    None => { p { "The list of the complaints team could not be read just now. Try again later." } }
+                }
+            }
             _ => {}
         }
     }
 }
 
-pub(super) fn step_page(
-    viewer: &Viewer,
-    csrf: &str,
-    id: &str,
-    step: Step,
-    complaint: &Complaint,
-    form: &StepForm,
-    errors: &Errors,
-) -> Markup {
+pub(super) fn step_page(viewer: &Viewer, csrf: &str, page: &StepPage<'_>, errors: &Errors) -> Markup {
+    let (id, step, complaint) = (page.id, page.step, page.complaint);
     let title = if errors.is_empty() { step.label().to_owned() } else { format!("Error: {}", step.label()) };
-    page(
+    crate::layout::page(
         viewer,
         &title,
         Some(csrf),
@@ -263,19 +392,23 @@ pub(super) fn step_page(
             p { a href={ "/complaints/" (id) } { "Back to the complaint" } }
             h1 { (step.label()) }
             p class="lead" {
-                "Complaint about " (complaint.provider_name) ", received " (complaint.received_on) ". "
+                "Complaint " (complaint.reference) " about " (complaint.provider_name) ", received " (day_words(&complaint.received_on)) ". "
                 @if complaint.stage != "CLOSED" { (clock_words(&complaint.clock)) "." }
             }
-            @if step == Step::Escalate {
-                p { "When the person takes their complaint further: to the provider's own complaints process, or to the ombudsman." }
-            }
-            form method="post" action={ "/complaints/" (id) "/" (step.slug()) } novalidate {
-                (csrf_field(csrf))
-                (step_fields(step, complaint, form, errors))
-                div class="actions" {
-                    button class="button" type="submit" { (step.label()) }
-                    a href={ "/complaints/" (id) } { "Cancel" }
+            (step_explanation(page))
+            @if page.can_send() {
+                form method="post" action={ "/complaints/" (id) "/" (step.slug()) } novalidate {
+                    (csrf_field(csrf))
+                    @if page.form.from == "queue" { input type="hidden" name="from" value="queue"; }
+                    (step_fields(page, errors))
+                    div class="actions" {
+                        button class="button" type="submit" { (step.label()) }
+                        a href={ "/complaints/" (id) } { "Cancel" }
+                    }
                 }
+            } @else {
+                (step_fields(page, errors))
+                p { a href={ "/complaints/" (id) } { "Back to the complaint" } }
             }
         },
     )
@@ -295,6 +428,7 @@ pub async fn step_form<B: Backend>(
     State(backend): State<B>,
     Path((id, slug)): Path<(String, String)>,
     SignedIn { viewer, csrf }: SignedIn,
+    Query(query): Query<StepQuery>,
 ) -> Response {
     let csrf = csrf.as_str();
     let Some(step) = Step::from_slug(&slug) else {
@@ -314,7 +448,19 @@ pub async fn step_form<B: Backend>(
     if !step.open_at(&complaint.stage, complaint.clock.paused) {
         return Redirect::to(&format!("/complaints/{id}")).into_response();
     }
-    step_page(&viewer, csrf, &id, step, &complaint, &StepForm::default(), &Errors::default()).into_response()
+    let handlers = if step == Step::Assign { handlers(&backend, &viewer).await } else { None };
+    let from = if query.from.as_deref() == Some("queue") { "queue" } else { "" };
+    let form = StepForm { from: from.to_owned(), ..StepForm::default() };
+    let me = viewer.actor.account.map(|account| account.to_string());
+    let page = StepPage {
+        id: &id,
+        step,
+        complaint: &complaint,
+        form: &form,
+        handlers: handlers.as_deref(),
+        me: me.as_deref(),
+    };
+    step_page(&viewer, csrf, &page, &Errors::default()).into_response()
 }
 
 /// `POST /complaints/{id}/{step}`: runs the step; a one-click step goes back where it came
@@ -328,6 +474,10 @@ pub async fn step<B: Backend>(
     let Some(step) = Step::from_slug(&slug) else {
         return (StatusCode::NOT_FOUND, "There is no such step.").into_response();
     };
+    if !is_handler(&viewer) {
+        // The API would refuse it too; nothing of the complaint or the team is shown.
+        return handlers_only(&viewer, csrf);
+    }
     let from_queue = value_of(&fields, "from") == "queue";
     let form = StepForm::from_pairs(&fields);
     let back = |outcome: Result<Step, String>| {
@@ -339,9 +489,11 @@ pub async fn step<B: Backend>(
         };
         Redirect::to(&url).into_response()
     };
+    let handlers = if step == Step::Assign { handlers(&backend, &viewer).await } else { None };
+    let me = viewer.actor.account.map(|account| account.to_string());
     let again = |complaint: &Complaint, errors: &Errors| {
-        let page = step_page(&viewer, csrf, &id, step, complaint, &form, errors);
-        no_store((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        let page = StepPage { id: &id, step, complaint, form: &form, handlers: handlers.as_deref(), me: me.as_deref() };
+        no_store((StatusCode::UNPROCESSABLE_ENTITY, step_page(&viewer, csrf, &page, errors)).into_response())
     };
     let request = match step_request(step, &id, &form) {
         Ok(request) => request,
@@ -361,10 +513,7 @@ pub async fn step<B: Backend>(
         return back(Err(plain(&answer.errors[0].2)));
     }
     match fetch(&backend, &viewer, csrf, &id).await {
-        Ok(complaint) => again(
-            &complaint,
-            &api_errors(&answer.errors, &["working_days", "reason", "outcome", "to", "reference", "statement"]),
-        ),
+        Ok(complaint) => again(&complaint, &api_errors(&answer.errors, &STEP_FIELDS)),
         Err(page) => page,
     }
 }

@@ -17,7 +17,7 @@ mod tests;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use heard_access::Action;
 use heard_api::Viewer;
 use maud::{Markup, html};
@@ -28,7 +28,7 @@ use crate::Backend;
 use crate::backend::{UNDECODABLE, Undecodable, ask, submit};
 use crate::extract::{Commissioners, PostedFormAs, SignedIn, SignedInAs};
 use crate::forms::{self, Choices, Errors, Input, csrf_field, form_page, value_of};
-use crate::kit::{Connection, Highlight, field_id, highlighted, may, plain, today, urlencode};
+use crate::kit::{Connection, Highlight, field_id, highlighted, may, plain, see_other, today, urlencode};
 use crate::layout::page;
 
 use self::{list::*, propose::*, show::*, steps::*};
@@ -122,6 +122,7 @@ pub fn routes<B: Backend>() -> axum::Router<B> {
     axum::Router::new()
         .route("/decisions", get(list::<B>))
         .route("/decisions/new", get(new_form).post(propose::<B>))
+        .route("/decisions/new/check", get(check_form))
         .route("/decisions/{id}", get(show::<B>))
         .route("/decisions/{id}/{step}", post(act::<B>))
 }

@@ -1,6 +1,9 @@
 //! `/decisions/new`: proposing a decision. The form, then check your answers (the answers
 //! travel in the form, so "Change" comes back to the questions with them kept), then
-//! `proposeDecision` and the new decision's page.
+//! `proposeDecision` and the new decision's page. Each post that goes on answers `303 See
+//! Other`: "Continue" to the check page (`GET /decisions/new/check`, the answers in its
+//! address as "Change" carries them), proposing to the new decision, so going back or
+//! refreshing never sends a form again.
 
 use super::*;
 
@@ -188,6 +191,21 @@ pub async fn new_form(
     propose_page(&viewer, &csrf, &draft, &Errors::default()).into_response()
 }
 
+/// `GET /decisions/new/check`: check your answers, read from the address ("Continue" sends
+/// them here). Answers that are not all there (an address made by hand) bring the form back
+/// with what is missing beside its question.
+pub async fn check_form(
+    SignedInAs { viewer, csrf, .. }: SignedInAs<Commissioners>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Response {
+    let draft = Draft::from_pairs(&pairs);
+    let errors = draft.problems();
+    if !errors.is_empty() {
+        return (StatusCode::UNPROCESSABLE_ENTITY, propose_page(&viewer, &csrf, &draft, &errors)).into_response();
+    }
+    check_page(&viewer, &csrf, &draft).into_response()
+}
+
 /// What `proposeDecision` answers.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, rename_all = "camelCase")]
@@ -209,15 +227,14 @@ pub async fn propose<B: Backend>(
     let draft = Draft::from_pairs(&pairs);
     let mut errors = draft.problems();
     if errors.is_empty() && value_of(&pairs, "step") != "propose" {
-        return check_page(&viewer, &csrf, &draft).into_response();
+        return see_other(&format!("/decisions/new/check?{}", draft.to_query()));
     }
     if errors.is_empty() {
         let answer = submit(&backend, &viewer, "proposeDecision", "id", draft.input()).await;
         if answer.errors.is_empty() {
             match answer.read::<ProposeAnswer>("proposeDecision") {
                 Ok(ProposeAnswer { propose_decision: Some(Proposed { id }) }) => {
-                    let done = "The decision is proposed. Now link what people said to it";
-                    return Redirect::to(&format!("/decisions/{id}?done={}", urlencode(done))).into_response();
+                    return see_other(&format!("/decisions/{}?done=proposed", urlencode(&id)));
                 }
                 _ => errors.add("", UNDECODABLE.to_owned()),
             }

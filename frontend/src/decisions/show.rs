@@ -187,7 +187,7 @@ pub(super) async fn decision_page<B: Backend>(
     let page_title = if errors.is_empty() { title.to_owned() } else { format!("Error: {title}") };
     let body = html! {
         (forms::summary(&errors))
-        @if let Some(done) = &view.done { div class="notice" role="status" { p { (done) "." } } }
+        @if let Some(done) = view.done.as_deref().and_then(done_words) { div class="notice" role="status" { p { (done) "." } } }
         p { a href="/decisions" { "Back to decisions" } }
         h1 { (title) }
         dl class="summary-list" {

@@ -29,12 +29,30 @@ pub(crate) fn page_field(step: &str, api_field: &str, target: &str) -> String {
 pub(super) struct Step {
     pub(super) query: &'static str,
     pub(super) variables: Value,
+    /// The code for `?done=`, which [`done_words`] turns into the notice.
     pub(super) done: &'static str,
     /// Where to return to on the page.
     pub(super) anchor: &'static str,
     /// The key for [`page_field`], and what the form is about.
     pub(super) kind: &'static str,
     pub(super) target: String,
+}
+
+/// What happened, by the code a redirect carries (`?done=status-changed`): the words come
+/// from here, never from the address, so a link cannot make Heard say something it did not.
+pub(super) fn done_words(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "proposed" => "The decision is proposed. Now link what people said to it",
+        "status-changed" => "The status is changed",
+        "milestone-added" => "The milestone is added",
+        "milestone-met" => "The milestone is marked as met",
+        "progress-recorded" => "Progress is recorded",
+        "review-saved" => "The review is saved",
+        "theme-linked" => "The theme is linked",
+        "linked" => "It is linked",
+        "unlinked" => "It is unlinked. It stays in the history, marked as withdrawn",
+        _ => return None,
+    })
 }
 
 pub(super) fn step_for(id: &str, step: &str, pairs: &[(String, String)]) -> Result<Step, (String, String)> {
@@ -49,7 +67,7 @@ pub(super) fn step_for(id: &str, step: &str, pairs: &[(String, String)]) -> Resu
             Step {
                 query: "mutation($id: ID!, $s: DecisionStatus!, $on: String) { updateDecisionStatus(id: $id, status: $s, on: $on) { id } }",
                 variables: json!({ "id": id, "s": status, "on": filled("status_on") }),
-                done: "The status is changed",
+                done: "status-changed",
                 anchor: "status-section",
                 kind: "status",
                 target: String::new(),
@@ -61,7 +79,7 @@ pub(super) fn step_for(id: &str, step: &str, pairs: &[(String, String)]) -> Resu
             Step {
                 query: "mutation($id: ID!, $t: String!, $d: String!) { addMilestone(id: $id, title: $t, due: $d) { id } }",
                 variables: json!({ "id": id, "t": title, "d": due }),
-                done: "The milestone is added",
+                done: "milestone-added",
                 anchor: "we-did",
                 kind: "milestone",
                 target: String::new(),
@@ -72,7 +90,7 @@ pub(super) fn step_for(id: &str, step: &str, pairs: &[(String, String)]) -> Resu
             Step {
                 query: "mutation($id: ID!, $m: ID!) { meetMilestone(id: $id, milestoneId: $m) { id } }",
                 variables: json!({ "id": id, "m": milestone }),
-                done: "The milestone is marked as met",
+                done: "milestone-met",
                 anchor: "we-did",
                 kind: "milestone-met",
                 target: milestone,
@@ -85,7 +103,7 @@ pub(super) fn step_for(id: &str, step: &str, pairs: &[(String, String)]) -> Resu
             Step {
                 query: "mutation($id: ID!, $p: Int!, $n: String!) { recordProgress(id: $id, percent: $p, note: $n) { id } }",
                 variables: json!({ "id": id, "p": percent, "n": value("progress_note").trim() }),
-                done: "Progress is recorded",
+                done: "progress-recorded",
                 anchor: "we-did",
                 kind: "progress",
                 target: String::new(),
@@ -96,7 +114,7 @@ pub(super) fn step_for(id: &str, step: &str, pairs: &[(String, String)]) -> Resu
             Step {
                 query: "mutation($id: ID!, $s: String!) { reviewOutcome(id: $id, summary: $s) { id } }",
                 variables: json!({ "id": id, "s": summary }),
-                done: "The review is saved",
+                done: "review-saved",
                 anchor: "we-did",
                 kind: "review",
                 target: String::new(),
@@ -108,7 +126,7 @@ pub(super) fn step_for(id: &str, step: &str, pairs: &[(String, String)]) -> Resu
             Step {
                 query: "mutation($id: ID!, $i: LinkEvidenceInput!) { linkEvidence(id: $id, input: $i) { id } }",
                 variables: json!({ "id": id, "i": { "kind": "THEME", "theme": theme, "rationale": rationale } }),
-                done: "The theme is linked",
+                done: "theme-linked",
                 anchor: "evidence",
                 kind: "link-theme",
                 target: String::new(),
@@ -121,7 +139,7 @@ pub(super) fn step_for(id: &str, step: &str, pairs: &[(String, String)]) -> Resu
             Step {
                 query: "mutation($id: ID!, $i: LinkEvidenceInput!) { linkEvidence(id: $id, input: $i) { id } }",
                 variables: json!({ "id": id, "i": { "kind": "FEEDBACK_ITEM", "itemId": item, "rationale": rationale } }),
-                done: "It is linked",
+                done: "linked",
                 anchor: "evidence",
                 kind: "link",
                 target: item,
@@ -134,7 +152,7 @@ pub(super) fn step_for(id: &str, step: &str, pairs: &[(String, String)]) -> Resu
             Step {
                 query: "mutation($id: ID!, $l: ID!, $r: String!) { unlinkEvidence(id: $id, linkId: $l, reason: $r) { id } }",
                 variables: json!({ "id": id, "l": link, "r": reason }),
-                done: "It is unlinked. It stays in the history, marked as withdrawn",
+                done: "unlinked",
                 anchor: "evidence",
                 kind: "unlink",
                 target: link,
@@ -163,8 +181,8 @@ pub async fn act<B: Backend>(
             let answer = ask(&backend, &viewer, found.query, found.variables).await;
             if answer.errors.is_empty() {
                 let search = if q.trim().is_empty() { String::new() } else { format!("q={}&", urlencode(q.trim())) };
-                let url = format!("/decisions/{id}?{search}done={}#{}", urlencode(found.done), found.anchor);
-                return Redirect::to(&url).into_response();
+                let url = format!("/decisions/{}?{search}done={}#{}", urlencode(&id), found.done, found.anchor);
+                return see_other(&url);
             }
             for (field, _, message) in answer.errors {
                 errors.add(&page_field(found.kind, field.as_deref().unwrap_or(""), &found.target), plain(&message));

@@ -117,3 +117,10 @@ fn a_missing_rationale_is_refused_beside_its_own_result_before_asking_the_api() 
     let theme = step_for("d", "link", &pairs(&[("kind", "THEME"), ("theme", "housing"), ("theme_rationale", "why")]));
     assert_eq!(theme.ok().map(|s| s.variables["i"]["kind"].clone()), Some(json!("THEME")));
 }
+
+#[test]
+fn a_decisions_notice_comes_from_a_code_so_an_address_cannot_put_words_on_the_page() {
+    assert_eq!(done_words("status-changed"), Some("The status is changed"));
+    assert_eq!(done_words("proposed"), Some("The decision is proposed. Now link what people said to it"));
+    assert_eq!(done_words("Call 0800 000 000 to confirm your password"), None);
+}

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::domain::safeguarding::{self, Disclosure, Happened, NewAction, Notes, SafeguardingStep};
 use crate::domain::{Channel, Item, LoopState, Moderation, NewItem};
-use crate::search::{SearchRequest, days};
+use crate::search::{MAX_RESULTS, SearchRequest, days};
 use crate::service::{FeedbackService, Meeting};
 
 fn service<'a>(ctx: &'a Context<'_>) -> &'a FeedbackService {
@@ -536,7 +536,11 @@ pub struct SearchHit {
 pub struct FacetCount {
     /// `hub`, `theme`, `provider`, `channel` or `loop`.
     pub dimension: String,
+    /// What to pass as the filter of that dimension to narrow the search to it: a hub,
+    /// provider or theme id, or a `Channel` or `LoopState` value.
     pub value: String,
+    /// The value as people call it: "Adur & Worthing", "Drop-in", "Shared outside the hub".
+    pub name: String,
     pub count: i32,
 }
 
@@ -545,7 +549,15 @@ pub struct FacetCount {
 pub struct SearchSummary {
     /// How many items match (that the asker may see).
     pub total: i32,
+    /// Counts by hub, theme, provider, channel and loop state. A dimension whose filter is set
+    /// is counted as if it were not, so the other values stay in view with their counts.
     pub facets: Vec<FacetCount>,
+    /// False when no item has every word of the search: the results are then the items with
+    /// most of them, best first.
+    pub matched_every_word: bool,
+    /// The search as it was understood, when a misspelt word was taken for a word in the items
+    /// you may see ("evning clinc" → "evening clinic"); `null` when every word was found as written.
+    pub understood_as: Option<String>,
 }
 
 /// Filters shared by lists and search.
@@ -572,6 +584,202 @@ fn parse_day(field: &str, text: &Option<String>) -> Result<Option<jiff::civil::D
             .map(Some)
             .map_err(|_| ApiError::bad_input(field, "enter a date as YYYY-MM-DD").into()),
     }
+}
+
+/// A search's words and filters, checked: a filter naming a hub, provider or theme Heard does
+/// not have is refused naming it, never searched for nothing.
+fn search_request(ctx: &Context<'_>, query: String, filter: Option<FeedbackFilter>) -> Result<SearchRequest> {
+    let filter = filter.unwrap_or_default();
+    if query.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::bad_input("query", format!("a search is at most {MAX_QUERY_CHARS} characters")).into());
+    }
+    let (hub_known, provider_known) = service(ctx).read(|state| {
+        (
+            filter.hub.as_ref().is_none_or(|hub| state.reference.hubs.contains_key(hub.as_str())),
+            filter.provider.as_ref().is_none_or(|provider| state.reference.providers.contains_key(provider.as_str())),
+        )
+    });
+    if !hub_known {
+        return Err(ApiError::bad_input("filter.hub", "there is no such hub; see the `hubs` query").into());
+    }
+    if !provider_known {
+        return Err(
+            ApiError::bad_input("filter.provider", "there is no such provider; see the `providers` query").into()
+        );
+    }
+    let theme = match &filter.theme {
+        Some(theme) => service(ctx)
+            .resolve_themes("filter.theme", std::slice::from_ref(theme))
+            .map_err(|_| ApiError::bad_input("filter.theme", "there is no such theme; see the `themes` query"))?
+            .into_iter()
+            .next(),
+        None => None,
+    };
+    Ok(SearchRequest {
+        text: query,
+        hub: filter.hub.map(|h| h.0),
+        theme,
+        provider: filter.provider.map(|p| p.0),
+        channel: filter.channel.map(|c| Channel::from(c).as_str().to_owned()),
+        loop_state: filter.loop_state.map(|l| LoopState::from(l).as_str().to_owned()),
+        from_day: parse_day("filter.from", &filter.from)?.map(days),
+        to_day: parse_day("filter.to", &filter.to)?.map(days),
+        ..SearchRequest::default()
+    })
+}
+
+/// The longest search, in characters.
+const MAX_QUERY_CHARS: usize = 500;
+
+/// The index's facet counts with the names people know them by, each value as its filter takes it.
+fn facet_counts(ctx: &Context<'_>, facets: Vec<(String, String, u64)>) -> Vec<FacetCount> {
+    service(ctx).read(|state| {
+        facets
+            .into_iter()
+            .map(|(dimension, value, count)| {
+                let (value, name) = match dimension.as_str() {
+                    "hub" => {
+                        let name = state.reference.hubs.get(&value).cloned().unwrap_or_else(|| value.clone());
+                        (value, name)
+                    }
+                    "provider" => {
+                        let name = state.reference.providers.get(&value).cloned().unwrap_or_else(|| value.clone());
+                        (value, name)
+                    }
+                    "theme" => {
+                        let name = state.vocabulary.resolve(&value).map(|theme| theme.name.clone());
+                        let name = name.unwrap_or_else(|| value.clone());
+                        (value, name)
+                    }
+                    "channel" => match Channel::parse(&value) {
+                        Some(channel) => (channel_value(channel).to_owned(), channel_words(channel).to_owned()),
+                        None => (value.clone(), value),
+                    },
+                    "loop" => match LOOP_STATES.into_iter().find(|state| state.as_str() == value) {
+                        Some(state) => (loop_value(state).to_owned(), loop_words(state).to_owned()),
+                        None => (value.clone(), value),
+                    },
+                    _ => (value.clone(), value),
+                };
+                FacetCount { dimension, value, name, count: i32::try_from(count).unwrap_or(i32::MAX) }
+            })
+            .collect()
+    })
+}
+
+/// A channel as the `Channel` enum names it.
+fn channel_value(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Forum => "FORUM",
+        Channel::DropIn => "DROP_IN",
+        Channel::OneToOne => "ONE_TO_ONE",
+        Channel::Survey => "SURVEY",
+        Channel::Online => "ONLINE",
+        Channel::Phone => "PHONE",
+    }
+}
+
+/// How it was heard, in words.
+fn channel_words(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Forum => "Forum meeting",
+        Channel::DropIn => "Drop-in",
+        Channel::OneToOne => "One-to-one",
+        Channel::Survey => "Survey",
+        Channel::Online => "Online",
+        Channel::Phone => "Phone or text",
+    }
+}
+
+const LOOP_STATES: [LoopState; 7] = [
+    LoopState::Logged,
+    LoopState::Shared,
+    LoopState::Acknowledged,
+    LoopState::LinkedToDecision,
+    LoopState::NotActedOn,
+    LoopState::DecisionDone,
+    LoopState::FedBack,
+];
+
+/// A loop state as the `LoopState` enum names it.
+fn loop_value(state: LoopState) -> &'static str {
+    match state {
+        LoopState::Logged => "LOGGED",
+        LoopState::Shared => "SHARED",
+        LoopState::Acknowledged => "ACKNOWLEDGED",
+        LoopState::LinkedToDecision => "LINKED_TO_DECISION",
+        LoopState::NotActedOn => "NOT_ACTED_ON",
+        LoopState::DecisionDone => "DECISION_DONE",
+        LoopState::FedBack => "FED_BACK",
+    }
+}
+
+/// Where an item's loop stands, in words.
+fn loop_words(state: LoopState) -> &'static str {
+    match state {
+        LoopState::Logged => "Logged in the hub",
+        LoopState::Shared => "Shared outside the hub",
+        LoopState::Acknowledged => "Acknowledged by commissioners",
+        LoopState::LinkedToDecision => "Fed into a decision",
+        LoopState::NotActedOn => "Not acted on",
+        LoopState::DecisionDone => "A decision it fed into is done",
+        LoopState::FedBack => "Reported back to the hub",
+    }
+}
+
+/// Who the speaker agreed may see it, in words.
+fn consent_words(consent: Option<Consent>) -> &'static str {
+    match consent {
+        None => "Withdrawn",
+        Some(Consent::Hub) => "The hub only",
+        Some(Consent::Commissioners) => "The hub and commissioners",
+        Some(Consent::Public) => "Anyone (public)",
+    }
+}
+
+/// One row of a search's CSV.
+struct CsvRow {
+    id: String,
+    said_on: String,
+    hub: String,
+    themes: String,
+    channel: String,
+    provider: String,
+    consent: String,
+    loop_state: String,
+    text: String,
+}
+
+/// The rows as CSV, every cell through `heard_api::spreadsheet::escape_cell`.
+fn to_csv(rows: &[CsvRow]) -> std::result::Result<String, csv::Error> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record([
+        "id",
+        "said on",
+        "hub",
+        "themes",
+        "how it was heard",
+        "provider",
+        "consent",
+        "where it stands",
+        "words",
+    ])?;
+    for row in rows {
+        let cells = [
+            &row.id,
+            &row.said_on,
+            &row.hub,
+            &row.themes,
+            &row.channel,
+            &row.provider,
+            &row.consent,
+            &row.loop_state,
+            &row.text,
+        ];
+        writer.write_record(cells.map(|cell| heard_api::spreadsheet::escape_cell(cell.as_str())))?;
+    }
+    let bytes = writer.into_inner().map_err(|error| error.into_error())?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 fn view_of(actor: &Actor, item: Item) -> Option<FeedbackItem> {
@@ -673,8 +881,10 @@ impl FeedbackQuery {
         Ok(paginate(items, after, before, first, last)?)
     }
 
-    /// Full-text search over the feedback you may see: fuzzy, with highlights, filters and
-    /// facets. `query` accepts words, "quoted phrases", and OR.
+    /// Full-text search over the feedback you may see: words and "quoted phrases", every one
+    /// needed first; when no item has them all, the items with most of them, best first. One
+    /// letter wrong in a word of four letters or more still matches. With highlights, filters
+    /// and facets.
     async fn search_feedback(
         &self,
         ctx: &Context<'_>,
@@ -683,48 +893,36 @@ impl FeedbackQuery {
         #[graphql(desc = "Results per page (at most 100)", default = 20)] first: i32,
         #[graphql(desc = "A cursor from a previous page")] after: Option<String>,
     ) -> Result<Connection<String, SearchHit, SearchSummary>> {
-        let filter = filter.unwrap_or_default();
         if !(1..=100).contains(&first) {
             return Err(ApiError::bad_input("first", "must be between 1 and 100").into());
-        }
-        if query.chars().count() > 500 {
-            return Err(ApiError::bad_input("query", "a search is at most 500 characters").into());
         }
         let offset = match &after {
             Some(cursor) => cursor
                 .strip_prefix("s:")
                 .and_then(|n| n.parse::<usize>().ok())
+                .filter(|n| *n < MAX_RESULTS)
                 .map(|n| n + 1)
-                .ok_or_else(|| ApiError::bad_input("after", "is not a cursor this search gave out"))?,
+                .ok_or_else(|| {
+                    ApiError::bad_input(
+                        "after",
+                        format!("is not a cursor this search gave out (a search pages through its first {MAX_RESULTS} results)"),
+                    )
+                })?,
             None => 0,
         };
-        let theme = match &filter.theme {
-            Some(theme) => service(ctx).resolve_themes("filter.theme", std::slice::from_ref(theme))?.into_iter().next(),
-            None => None,
-        };
-        let request = SearchRequest {
-            text: query,
-            hub: filter.hub.map(|h| h.0),
-            theme,
-            provider: filter.provider.map(|p| p.0),
-            channel: filter.channel.map(|c| Channel::from(c).as_str().to_owned()),
-            loop_state: filter.loop_state.map(|l| LoopState::from(l).as_str().to_owned()),
-            from_day: parse_day("filter.from", &filter.from)?.map(days),
-            to_day: parse_day("filter.to", &filter.to)?.map(days),
-            offset,
-            limit: first as usize,
-        };
+        let mut request = search_request(ctx, query, filter)?;
+        request.offset = offset;
+        request.limit = first as usize;
         let actor = viewer(ctx).actor.clone();
         let (outcome, hits) = service(ctx).search(&actor, &request)?;
+        let reachable = outcome.total.min(MAX_RESULTS);
         let summary = SearchSummary {
             total: outcome.total as i32,
-            facets: outcome
-                .facets
-                .into_iter()
-                .map(|(dimension, value, count)| FacetCount { dimension, value, count: count as i32 })
-                .collect(),
+            facets: facet_counts(ctx, outcome.facets),
+            matched_every_word: outcome.every_word,
+            understood_as: outcome.understood_as,
         };
-        let has_next = offset + (first as usize) < outcome.total;
+        let has_next = offset + (first as usize) < reachable;
         let mut connection = Connection::with_additional_fields(offset > 0, has_next, summary);
         for (index, visible) in hits.into_iter().enumerate() {
             let (hit, item) = (visible.hit, FeedbackItem { item: visible.item, view: visible.view });
@@ -741,6 +939,62 @@ impl FeedbackQuery {
             connection.edges.push(Edge::new(format!("s:{}", offset + index), node));
         }
         Ok(connection)
+    }
+
+    /// The items the same search finds, every one you may see (best first, at most 10,000), as
+    /// CSV: one row per item with its id, the day it was said, hub, themes, how it was heard,
+    /// provider, consent, where its loop stands and its words in the version you see. Every cell
+    /// that a spreadsheet would run as a formula starts with a quote.
+    async fn search_feedback_csv(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] query: String,
+        filter: Option<FeedbackFilter>,
+    ) -> Result<String> {
+        let mut request = search_request(ctx, query, filter)?;
+        request.limit = MAX_RESULTS;
+        request.items_only = true;
+        let actor = viewer(ctx).actor.clone();
+        let (_, hits) = service(ctx).search(&actor, &request)?;
+        let rows: Vec<CsvRow> = service(ctx).read(|state| {
+            hits.iter()
+                .map(|visible| {
+                    let item = &visible.item;
+                    let themes: Vec<String> = item
+                        .logged
+                        .themes
+                        .iter()
+                        .filter_map(|id| state.vocabulary.resolve(id).map(|theme| theme.name.clone()))
+                        .collect();
+                    let text = match visible.view {
+                        FeedbackView::Hub => item.hub_text(),
+                        FeedbackView::Shared => item.shared_text(),
+                    };
+                    CsvRow {
+                        id: item.logged.item.to_string(),
+                        said_on: item.logged.said_on.clone(),
+                        hub: state
+                            .reference
+                            .hubs
+                            .get(&item.logged.hub)
+                            .cloned()
+                            .unwrap_or_else(|| item.logged.hub.clone()),
+                        themes: themes.join("; "),
+                        channel: channel_words(item.logged.channel).to_owned(),
+                        provider: item
+                            .logged
+                            .provider
+                            .as_ref()
+                            .map(|id| state.reference.providers.get(id).cloned().unwrap_or_else(|| id.clone()))
+                            .unwrap_or_default(),
+                        consent: consent_words(item.consent).to_owned(),
+                        loop_state: loop_words(item.loop_state).to_owned(),
+                        text: text.unwrap_or_default().to_owned(),
+                    }
+                })
+                .collect()
+        });
+        to_csv(&rows).map_err(|error| ApiError::internal(error).into())
     }
 
     /// A hub's items waiting for moderation, oldest first. Its coordinators only.

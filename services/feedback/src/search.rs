@@ -15,16 +15,17 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use heard_access::{Actor, Consent, SharedReach};
-use tantivy::collector::{Count, FacetCollector, TopDocs};
+use heard_access::{Actor, Consent, FeedbackReach, SharedReach};
+use tantivy::collector::{Count, FacetCollector, FacetCounts, TopDocs};
 use tantivy::query::{
-    AllQuery, BooleanQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery,
+    TermQuery,
 };
 use tantivy::schema::{
     FAST, Facet, FacetOptions, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TEXT, TantivyDocument, Value,
 };
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, Term, doc};
+use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, Term, doc};
 use uuid::Uuid;
 
 use crate::domain::{Item, Moderation};
@@ -82,6 +83,18 @@ impl std::fmt::Debug for SearchIndex {
     }
 }
 
+/// Each word (or phrase) an item has adds this much to its score, so that an item with more of
+/// the words always comes first; BM25 (a few dozen per word at most, even over millions of
+/// items) only orders items that have as many of them.
+const PER_WORD: f32 = 10_000.0;
+/// The most results one search reaches: the last result a page may start from, and the most
+/// rows a download holds. Deeper paging is refused, so no request makes the index rank millions.
+pub const MAX_RESULTS: usize = 10_000;
+/// How many words from the index are checked as what a misspelt word may have meant.
+const MAX_VARIANTS: usize = 16;
+/// The facet dimensions, in the order they are answered.
+pub const DIMENSIONS: [&str; 5] = ["hub", "theme", "provider", "channel", "loop"];
+
 /// Filters and paging of a search.
 #[derive(Clone, Debug, Default)]
 pub struct SearchRequest {
@@ -96,6 +109,21 @@ pub struct SearchRequest {
     pub to_day: Option<i64>,
     pub offset: usize,
     pub limit: usize,
+    /// Only which items match, best first (a download): no passages, facets or spelling.
+    pub items_only: bool,
+}
+
+impl SearchRequest {
+    fn filter_of(&self, dimension: &str) -> Option<&str> {
+        match dimension {
+            "hub" => self.hub.as_deref(),
+            "theme" => self.theme.as_deref(),
+            "provider" => self.provider.as_deref(),
+            "channel" => self.channel.as_deref(),
+            "loop" => self.loop_state.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// One hit before the service checks it against the policy.
@@ -112,8 +140,30 @@ pub struct Hit {
 pub struct SearchOutcome {
     pub total: usize,
     pub hits: Vec<Hit>,
-    /// (dimension, value, count), e.g. ("theme", "opening-hours", 12).
+    /// (dimension, value, count), e.g. ("theme", "opening-hours", 12). A dimension with a value
+    /// chosen is counted as if it were not chosen, so its other values stay in view.
     pub facets: Vec<(String, String, u64)>,
+    /// False when no item has every word, and the hits are the items with most of them.
+    pub every_word: bool,
+    /// The search as it was understood, when a word nobody the asker may read wrote was taken
+    /// for one they did ("evning clinc" → "evening clinic").
+    pub understood_as: Option<String>,
+}
+
+/// What the spelling check found: the search as understood, and every word to mark in a passage.
+struct Understood {
+    understood_as: Option<String>,
+    marked: Vec<String>,
+}
+
+type TextQuery<'a> = &'a dyn Fn(Field) -> Box<dyn Query>;
+
+fn scoring_nothing(query: Box<dyn Query>) -> Box<dyn Query> {
+    Box::new(ConstScoreQuery::new(query, 0.0))
+}
+
+fn term_query(field: Field, value: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
 }
 
 impl SearchIndex {
@@ -231,79 +281,78 @@ impl SearchIndex {
 
     /// Searches as `actor`. Visibility is part of the query, so totals and facets count only
     /// what the asker may see.
+    ///
+    /// Every word must match first; when no item has them all, the items with most of them come
+    /// back instead, best first (`every_word` is then false). Spelling suggestions and the words
+    /// marked in passages come only from items the asker may read, in the version they read.
     pub fn search(&self, actor: &Actor, request: &SearchRequest) -> SearchResult<SearchOutcome> {
         let f = self.fields;
         let searcher = self.reader.searcher();
-        let words = Words::parse(&request.text);
-        let parse = |field: Field| -> Box<dyn Query> { words.query(&self.index, field, Spelling::Tolerant) };
-        let exact = |field: Field| -> Box<dyn Query> { words.query(&self.index, field, Spelling::Exact) };
-        let term = |field: Field, value: &str| -> Box<dyn Query> {
-            Box::new(TermQuery::new(Term::from_field_text(field, value), IndexRecordOption::Basic))
-        };
-
-        // Who may see what, as query clauses, from the same reach `feedback_view` judges with.
         let reach = heard_access::feedback_reach(actor);
-        let mut visible: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for hub in &reach.own_hubs {
-            let clause = BooleanQuery::new(vec![(Occur::Must, term(f.hub, hub)), (Occur::Must, parse(f.text_hub))]);
-            visible.push((Occur::Should, Box::new(clause)));
-        }
-        let reach_at_least = |level: u64| -> Box<dyn Query> {
-            Box::new(RangeQuery::new(
-                std::ops::Bound::Included(Term::from_field_u64(f.reach, level)),
-                std::ops::Bound::Included(Term::from_field_u64(f.reach, 2)),
-            ))
+        let words = Words::parse(&request.text);
+        let tokens = words.tokens(&self.index, f.text_hub);
+        let every = |field: Field| words.query_of(&tokens, field, Need::Every);
+        let any = |field: Field| words.query_of(&tokens, field, Need::Any);
+        let limit = request.limit.clamp(1, MAX_RESULTS);
+        let offset = request.offset.min(MAX_RESULTS);
+        let newest_first = words.is_empty();
+        // Dimensions without a chosen value are counted in the same pass as the results.
+        let unchosen: Vec<&str> = if request.items_only {
+            Vec::new()
+        } else {
+            DIMENSIONS.into_iter().filter(|d| request.filter_of(d).is_none()).collect()
         };
-        let outside = match &reach.shared {
-            SharedReach::Commissioners => reach_at_least(1),
-            SharedReach::Provider(provider) => Box::new(BooleanQuery::new(vec![
-                (Occur::Should, reach_at_least(2)),
-                (
-                    Occur::Should,
-                    Box::new(BooleanQuery::new(vec![
-                        (Occur::Must, reach_at_least(1)),
-                        (Occur::Must, term(f.provider, provider)),
-                    ])),
-                ),
-            ])),
-            SharedReach::Public => reach_at_least(2),
-        };
-        visible.push((
-            Occur::Should,
-            Box::new(BooleanQuery::new(vec![(Occur::Must, outside), (Occur::Must, parse(f.text_shared))])),
-        ));
 
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, Box::new(BooleanQuery::new(visible)))];
-        for (field, value) in [
-            (f.hub, &request.hub),
-            (f.theme, &request.theme),
-            (f.provider, &request.provider),
-            (f.channel, &request.channel),
-            (f.loop_state, &request.loop_state),
-        ] {
-            if let Some(value) = value {
-                clauses.push((Occur::Must, term(field, value)));
+        let mut every_word = true;
+        let mut text: TextQuery<'_> = &every;
+        let query = self.narrowed(&reach, text, request, None);
+        let (mut top, mut total, mut facets) = self.run(&searcher, &query, newest_first, offset, limit, &unchosen)?;
+        if total == 0 && tokens.len() > 1 {
+            let fallback = self.narrowed(&reach, &any, request, None);
+            let found = self.run(&searcher, &fallback, newest_first, offset, limit, &unchosen)?;
+            if found.1 > 0 {
+                (top, total, facets) = found;
+                every_word = false;
+                text = &any;
             }
         }
-        if request.from_day.is_some() || request.to_day.is_some() {
-            let bound = |day: Option<i64>| match day {
-                Some(day) => std::ops::Bound::Included(Term::from_field_i64(f.day, day)),
-                None => std::ops::Bound::Unbounded,
-            };
-            clauses.push((Occur::Must, Box::new(RangeQuery::new(bound(request.from_day), bound(request.to_day)))));
+        if request.items_only {
+            let mut hits = Vec::with_capacity(top.len());
+            for (score, address) in top {
+                let document: TantivyDocument = searcher.doc(address)?;
+                if let Some(item) = first_text(&document, f.id).and_then(|id| Uuid::parse_str(&id).ok()) {
+                    hits.push(Hit { item, score, fragment: String::new(), highlights: Vec::new() });
+                }
+            }
+            return Ok(SearchOutcome { total, hits, facets: Vec::new(), every_word, understood_as: None });
         }
-        let query = BooleanQuery::new(clauses);
-
-        let mut facets = FacetCollector::for_field("facets");
-        for dimension in ["/hub", "/theme", "/provider", "/channel", "/loop"] {
-            facets.add_facet(dimension);
+        for dimension in DIMENSIONS.into_iter().filter(|d| request.filter_of(d).is_some()) {
+            let without_it = self.narrowed(&reach, text, request, Some(dimension));
+            let mut collector = FacetCollector::for_field("facets");
+            collector.add_facet(format!("/{dimension}").as_str());
+            let counts = searcher.search(&without_it, &collector)?;
+            let mut values = counted(&counts, &[dimension]);
+            // The chosen value is always answered, even when nothing matches it now.
+            if let Some(chosen) = request.filter_of(dimension)
+                && !values.iter().any(|(_, value, _)| value == chosen)
+            {
+                values.push((dimension.to_owned(), chosen.to_owned(), 0));
+            }
+            facets.extend(values);
         }
-        let limit = request.limit.clamp(1, 100);
-        let (top, total, facet_counts) = searcher
-            .search(&query, &(TopDocs::with_limit(limit).and_offset(request.offset).order_by_score(), Count, facets))?;
+        facets.sort_by_key(|(dimension, _, _)| DIMENSIONS.iter().position(|d| d == dimension));
 
+        let understood = self.understand(&searcher, &reach, &tokens, request)?;
+        let marking = |field: Field| -> Box<dyn Query> {
+            if understood.marked.is_empty() {
+                return Box::new(EmptyQuery);
+            }
+            Box::new(BooleanQuery::new(
+                understood.marked.iter().map(|word| (Occur::Should, term_query(field, word))).collect(),
+            ))
+        };
         let generator = |field: Field| {
-            SnippetGenerator::create(&searcher, &*exact(field), field).map(|mut generator| {
+            SnippetGenerator::create(&searcher, &*marking(field), field).map(|mut generator| {
                 generator.set_max_num_chars(300);
                 generator
             })
@@ -324,22 +373,213 @@ impl SearchIndex {
             };
             hits.push(Hit { item, score, fragment, highlights });
         }
-        let mut counted = Vec::new();
-        for dimension in ["hub", "theme", "provider", "channel", "loop"] {
-            for (facet, count) in facet_counts.get(&format!("/{dimension}")) {
-                let value = facet.to_path().last().map(|s| s.to_string()).unwrap_or_default();
-                counted.push((dimension.to_owned(), value, count));
+        Ok(SearchOutcome { total, hits, facets, every_word, understood_as: understood.understood_as })
+    }
+
+    /// The items the asker may see whose words (in the version they see) match `text`: in
+    /// their own hubs the original words, elsewhere the shared words within consent. Each item
+    /// is in one branch only, so its words count once in its score.
+    fn visible(&self, reach: &FeedbackReach, text: TextQuery<'_>) -> Box<dyn Query> {
+        let f = self.fields;
+        let mut branches: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for hub in &reach.own_hubs {
+            let clause = BooleanQuery::new(vec![
+                (Occur::Must, scoring_nothing(term_query(f.hub, hub))),
+                (Occur::Must, text(f.text_hub)),
+            ]);
+            branches.push((Occur::Should, Box::new(clause)));
+        }
+        let reach_at_least = |level: u64| -> Box<dyn Query> {
+            Box::new(RangeQuery::new(
+                std::ops::Bound::Included(Term::from_field_u64(f.reach, level)),
+                std::ops::Bound::Included(Term::from_field_u64(f.reach, 2)),
+            ))
+        };
+        let outside = match &reach.shared {
+            SharedReach::Commissioners => reach_at_least(1),
+            SharedReach::Provider(provider) => Box::new(BooleanQuery::new(vec![
+                (Occur::Should, reach_at_least(2)),
+                (
+                    Occur::Should,
+                    Box::new(BooleanQuery::new(vec![
+                        (Occur::Must, reach_at_least(1)),
+                        (Occur::Must, term_query(f.provider, provider)),
+                    ])),
+                ),
+            ])),
+            SharedReach::Public => reach_at_least(2),
+        };
+        let mut shared: Vec<(Occur, Box<dyn Query>)> =
+            vec![(Occur::Must, scoring_nothing(outside)), (Occur::Must, text(f.text_shared))];
+        for hub in &reach.own_hubs {
+            shared.push((Occur::MustNot, term_query(f.hub, hub)));
+        }
+        branches.push((Occur::Should, Box::new(BooleanQuery::new(shared))));
+        Box::new(BooleanQuery::new(branches))
+    }
+
+    /// What the asker may see that matches `text` and the request's filters, leaving out the
+    /// filter of `except` (to count that dimension's other values).
+    fn narrowed(
+        &self,
+        reach: &FeedbackReach,
+        text: TextQuery<'_>,
+        request: &SearchRequest,
+        except: Option<&str>,
+    ) -> BooleanQuery {
+        let f = self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, self.visible(reach, text))];
+        for (dimension, field) in [
+            ("hub", f.hub),
+            ("theme", f.theme),
+            ("provider", f.provider),
+            ("channel", f.channel),
+            ("loop", f.loop_state),
+        ] {
+            if except == Some(dimension) {
+                continue;
+            }
+            if let Some(value) = request.filter_of(dimension) {
+                clauses.push((Occur::Must, scoring_nothing(term_query(field, value))));
             }
         }
-        Ok(SearchOutcome { total, hits, facets: counted })
+        if request.from_day.is_some() || request.to_day.is_some() {
+            let bound = |day: Option<i64>| match day {
+                Some(day) => std::ops::Bound::Included(Term::from_field_i64(f.day, day)),
+                None => std::ops::Bound::Unbounded,
+            };
+            let range = RangeQuery::new(bound(request.from_day), bound(request.to_day));
+            clauses.push((Occur::Must, scoring_nothing(Box::new(range))));
+        }
+        BooleanQuery::new(clauses)
+    }
+
+    /// One page of `query` (best first, or newest first for a search without words), how many
+    /// match, and the counts of the `dimensions` asked for.
+    #[allow(clippy::type_complexity)]
+    fn run(
+        &self,
+        searcher: &Searcher,
+        query: &dyn Query,
+        newest_first: bool,
+        offset: usize,
+        limit: usize,
+        dimensions: &[&str],
+    ) -> SearchResult<(Vec<(f32, DocAddress)>, usize, Vec<(String, String, u64)>)> {
+        let mut collector = FacetCollector::for_field("facets");
+        for dimension in dimensions {
+            collector.add_facet(format!("/{dimension}").as_str());
+        }
+        let page = TopDocs::with_limit(limit).and_offset(offset);
+        let (top, total, counts) = if newest_first {
+            let by_day = page.order_by_fast_field::<i64>("day", Order::Desc);
+            let (top, total, counts) = searcher.search(query, &(by_day, Count, collector))?;
+            (top.into_iter().map(|(_, address)| (1.0, address)).collect(), total, counts)
+        } else {
+            searcher.search(query, &(page.order_by_score(), Count, collector))?
+        };
+        Ok((top, total, counted(&counts, dimensions)))
+    }
+
+    /// Which words to mark in passages, and the search as understood. Both come only from the
+    /// items the asker may see, in the version they see: a word is taken for another only when
+    /// the other is in such an item, so no suggestion carries a word from a hub's own record to
+    /// someone outside the hub, nor from a shared item to someone it was not shared with.
+    fn understand(
+        &self,
+        searcher: &Searcher,
+        reach: &FeedbackReach,
+        tokens: &[Token],
+        request: &SearchRequest,
+    ) -> SearchResult<Understood> {
+        let f = self.fields;
+        let readable = |word: &str| -> SearchResult<usize> {
+            let text = |field: Field| term_query(field, word);
+            searcher.search(&self.narrowed(reach, &text, request, None), &Count)
+        };
+        let fields: &[Field] = if reach.own_hubs.is_empty() { &[f.text_shared] } else { &[f.text_hub, f.text_shared] };
+        let mut marked = Vec::new();
+        let mut said = Vec::new();
+        let mut changed = false;
+        for token in tokens {
+            match token {
+                Token::Word(word) if word.chars().count() >= FUZZY_FROM_CHARS => {
+                    marked.push(word.clone());
+                    let mut best: Option<(usize, &String)> = None;
+                    let variants = neighbours(searcher, fields, word)?;
+                    for variant in &variants {
+                        let count = readable(variant)?;
+                        if count > 0 {
+                            marked.push(variant.clone());
+                            if best.is_none_or(|(most, _)| count > most) {
+                                best = Some((count, variant));
+                            }
+                        }
+                    }
+                    match best {
+                        Some((_, variant)) if readable(word)? == 0 => {
+                            changed = true;
+                            said.push(variant.clone());
+                        }
+                        _ => said.push(word.clone()),
+                    }
+                }
+                Token::Word(word) | Token::Exact(word) => {
+                    marked.push(word.clone());
+                    said.push(word.clone());
+                }
+                Token::Phrase(words) => {
+                    marked.extend(words.iter().cloned());
+                    said.push(format!("\"{}\"", words.join(" ")));
+                }
+            }
+        }
+        Ok(Understood { understood_as: changed.then(|| said.join(" ")), marked })
     }
 }
 
-/// The query language people get: words and "quoted phrases", every one required, with
-/// spelling tolerance on longer words. There is no field syntax and nothing of tantivy's own
-/// query language: `text_hub:name`, `+`, `-`, `*`, `~`, brackets and the rest are punctuation,
-/// and punctuation only separates words. The query is built from these parts against the one
-/// field the caller passes, so a search can never name another field.
+/// Words in the index one letter off `word` (missing, extra, wrong or swapped), the most
+/// frequent first, at most [`MAX_VARIANTS`]. Whether the asker may read any of them is for the
+/// caller to check: these come from every item's words.
+fn neighbours(searcher: &Searcher, fields: &[Field], word: &str) -> SearchResult<Vec<String>> {
+    let mut found: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+    for field in fields {
+        for segment in searcher.segment_readers() {
+            let automaton = FuzzyTermQuery::new(Term::from_field_text(*field, word), 1, true).automaton()?;
+            let inverted = segment.inverted_index(*field)?;
+            let mut stream = inverted.terms().search(automaton).into_stream()?;
+            while stream.advance() {
+                if let Ok(text) = std::str::from_utf8(stream.key())
+                    && text != word
+                {
+                    *found.entry(text.to_owned()).or_default() += u64::from(stream.value().doc_freq);
+                }
+            }
+        }
+    }
+    let mut variants: Vec<(String, u64)> = found.into_iter().collect();
+    variants.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    variants.truncate(MAX_VARIANTS);
+    Ok(variants.into_iter().map(|(text, _)| text).collect())
+}
+
+/// The counts of `dimensions` as (dimension, value, count).
+fn counted(counts: &FacetCounts, dimensions: &[&str]) -> Vec<(String, String, u64)> {
+    let mut found = Vec::new();
+    for dimension in dimensions {
+        for (facet, count) in counts.get(&format!("/{dimension}")) {
+            let value = facet.to_path().last().map(|s| s.to_string()).unwrap_or_default();
+            found.push((dimension.to_string(), value, count));
+        }
+    }
+    found
+}
+
+/// The query language people get: words and "quoted phrases", with spelling tolerance on
+/// longer words. There is no field syntax and nothing of tantivy's own query language:
+/// `text_hub:name`, `+`, `-`, `*`, `~`, brackets and the rest are punctuation, and punctuation
+/// only separates words. The query is built from these parts against the one field the caller
+/// passes, so a search can never name another field.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Words {
     parts: Vec<Part>,
@@ -351,12 +591,20 @@ enum Part {
     Phrase(String),
 }
 
+/// A part of a search as the text fields were tokenised: a word (one letter off still matches,
+/// from 4 letters), a word in quotes (exactly as written), or a phrase (its words in order).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Token {
+    Word(String),
+    Exact(String),
+    Phrase(Vec<String>),
+}
+
+/// Whether an item needs every word and phrase, or any of them (ranked by how many it has).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Spelling {
-    /// One letter wrong, missing, extra or swapped still matches (words of 4 letters or more).
-    Tolerant,
-    /// Only the words as written: for highlighting.
-    Exact,
+enum Need {
+    Every,
+    Any,
 }
 
 /// At most this many words count; the rest of a very long query is ignored.
@@ -386,64 +634,85 @@ impl Words {
         self.parts.is_empty()
     }
 
-    /// The query for `field`: every word and phrase must match, each tokenised exactly as the
-    /// field was indexed. An empty search matches everything; a search of punctuation alone
-    /// matches nothing.
-    fn query(&self, index: &Index, field: Field, spelling: Spelling) -> Box<dyn Query> {
-        if self.parts.is_empty() {
-            return Box::new(AllQuery);
-        }
-        let Ok(mut tokenizer) = index.tokenizer_for_field(field) else { return Box::new(EmptyQuery) };
-        let mut tokens_of = |text: &str| -> Vec<Term> {
-            let mut terms = Vec::new();
+    /// The words and phrases tokenised exactly as `field` was indexed ("text_hub:name" is three
+    /// words), at most [`MAX_WORDS`] words in all.
+    fn tokens(&self, index: &Index, field: Field) -> Vec<Token> {
+        let Ok(mut tokenizer) = index.tokenizer_for_field(field) else { return Vec::new() };
+        let mut split = |text: &str| -> Vec<String> {
+            let mut words = Vec::new();
             let mut stream = tokenizer.token_stream(text);
             while let Some(token) = stream.next() {
-                terms.push(Term::from_field_text(field, &token.text));
+                words.push(token.text.clone());
             }
-            terms
+            words
         };
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut tokens = Vec::new();
         let mut words = 0usize;
         for part in &self.parts {
-            if words >= MAX_WORDS {
-                break;
-            }
             match part {
                 Part::Word(word) => {
-                    // "text_hub:name" is three words, all of which must be in the text.
-                    for term in tokens_of(word) {
-                        words += 1;
-                        if words > MAX_WORDS {
+                    for text in split(word) {
+                        if words >= MAX_WORDS {
                             break;
                         }
-                        clauses.push((Occur::Must, word_query(term, spelling)));
+                        words += 1;
+                        tokens.push(Token::Word(text));
                     }
                 }
                 Part::Phrase(phrase) => {
-                    let mut terms = tokens_of(phrase);
+                    let mut terms = split(phrase);
                     terms.truncate(MAX_WORDS - words);
                     words += terms.len();
                     match terms.len() {
                         0 => {}
-                        1 => clauses.push((Occur::Must, word_query(terms.remove(0), Spelling::Exact))),
-                        _ => clauses.push((Occur::Must, Box::new(PhraseQuery::new(terms)))),
+                        1 => tokens.push(Token::Exact(terms.remove(0))),
+                        _ => tokens.push(Token::Phrase(terms)),
                     }
                 }
             }
         }
-        if clauses.is_empty() {
+        tokens
+    }
+
+    /// The query for `field`: every token, or any of them, each scored [`PER_WORD`] when an
+    /// item has it plus BM25 when it has it exactly. An empty search matches everything; a
+    /// search of punctuation alone matches nothing.
+    fn query_of(&self, tokens: &[Token], field: Field, need: Need) -> Box<dyn Query> {
+        if self.parts.is_empty() {
+            return Box::new(AllQuery);
+        }
+        if tokens.is_empty() {
             return Box::new(EmptyQuery);
         }
-        Box::new(BooleanQuery::new(clauses))
+        let occur = match need {
+            Need::Every => Occur::Must,
+            Need::Any => Occur::Should,
+        };
+        Box::new(BooleanQuery::new(tokens.iter().map(|token| (occur, token_query(token, field))).collect()))
     }
 }
 
-fn word_query(term: Term, spelling: Spelling) -> Box<dyn Query> {
-    let long_enough = term.value().as_str().is_some_and(|text| text.chars().count() >= FUZZY_FROM_CHARS);
-    if spelling == Spelling::Tolerant && long_enough {
-        Box::new(FuzzyTermQuery::new(term, 1, true))
-    } else {
-        Box::new(TermQuery::new(term, IndexRecordOption::WithFreqsAndPositions))
+/// One token's query: [`PER_WORD`] when the item has it (one letter off allowed for words of 4
+/// letters or more), and its BM25 score on top when the item has it exactly as written.
+fn token_query(token: &Token, field: Field) -> Box<dyn Query> {
+    let scored = |matched: Box<dyn Query>, exact: Box<dyn Query>| -> Box<dyn Query> {
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Should, Box::new(ConstScoreQuery::new(matched, PER_WORD))),
+            (Occur::Should, exact),
+        ]))
+    };
+    let exact = |text: &str| -> Box<dyn Query> {
+        Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqsAndPositions))
+    };
+    match token {
+        Token::Word(text) if text.chars().count() >= FUZZY_FROM_CHARS => {
+            scored(Box::new(FuzzyTermQuery::new(Term::from_field_text(field, text), 1, true)), exact(text))
+        }
+        Token::Word(text) | Token::Exact(text) => scored(exact(text), exact(text)),
+        Token::Phrase(words) => {
+            let terms: Vec<Term> = words.iter().map(|word| Term::from_field_text(field, word)).collect();
+            scored(Box::new(PhraseQuery::new(terms.clone())), Box::new(PhraseQuery::new(terms)))
+        }
     }
 }
 
@@ -485,6 +754,12 @@ mod tests {
         Words::parse(text).parts
     }
 
+    fn query(text: &str, index: &Index, field: Field, need: Need) -> Box<dyn Query> {
+        let words = Words::parse(text);
+        let tokens = words.tokens(index, field);
+        words.query_of(&tokens, field, need)
+    }
+
     #[test]
     fn a_search_is_words_and_quoted_phrases_and_an_unclosed_quote_runs_to_the_end() {
         assert_eq!(
@@ -505,13 +780,15 @@ mod tests {
         for attack in
             ["text_hub:delphine", "text_hub:\"used to see y\"*", "speaker_name:x", "+id:[a TO z]", "hub:arun^9"]
         {
-            let query = Words::parse(attack).query(&index, fields.text_shared, Spelling::Exact);
-            let mut named = Vec::new();
-            query.query_terms(&mut |term, _| named.push(term.field()));
-            assert!(
-                !named.is_empty() && named.iter().all(|field| *field == fields.text_shared),
-                "{attack} reached another field: {query:?}"
-            );
+            for need in [Need::Every, Need::Any] {
+                let query = query(attack, &index, fields.text_shared, need);
+                let mut named = Vec::new();
+                query.query_terms(&mut |term, _| named.push(term.field()));
+                assert!(
+                    !named.is_empty() && named.iter().all(|field| *field == fields.text_shared),
+                    "{attack} reached another field: {query:?}"
+                );
+            }
         }
     }
 
@@ -519,9 +796,189 @@ mod tests {
     fn punctuation_alone_matches_nothing_and_an_empty_search_matches_everything() {
         let (schema, fields) = schema();
         let index = Index::create_in_ram(schema);
-        let nothing = Words::parse("*:^~").query(&index, fields.text_shared, Spelling::Tolerant);
-        assert!(format!("{nothing:?}").contains("EmptyQuery"), "{nothing:?}");
-        let everything = Words::parse("").query(&index, fields.text_shared, Spelling::Tolerant);
-        assert!(format!("{everything:?}").contains("AllQuery"), "{everything:?}");
+        for need in [Need::Every, Need::Any] {
+            let nothing = query("*:^~", &index, fields.text_shared, need);
+            assert!(format!("{nothing:?}").contains("EmptyQuery"), "{nothing:?}");
+            let everything = query("", &index, fields.text_shared, need);
+            assert!(format!("{everything:?}").contains("AllQuery"), "{everything:?}");
+        }
+    }
+
+    /// An index in a temporary directory, and the items put into it.
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        index: SearchIndex,
+    }
+
+    /// An item of `hub`, said on `said_on`: shared within `consent` with `redacted` as its
+    /// shared words when `shared` is set, otherwise kept in the hub.
+    fn item(n: u128, hub: &str, text: &str, said_on: &str, shared: Option<(Consent, Option<&str>)>) -> Item {
+        use crate::domain::{Channel, LoggedPersonal, SpeakerKind};
+        let logged = crate::domain::FeedbackLogged {
+            item: Uuid::from_u128(n),
+            hub: hub.to_owned(),
+            meeting: None,
+            channel: if n.is_multiple_of(2) { Channel::DropIn } else { Channel::Forum },
+            about: None,
+            provider: Some("community-pharmacies".to_owned()),
+            themes: std::collections::BTreeSet::from([
+                if n.is_multiple_of(3) { "staff" } else { "opening-hours" }.to_owned()
+            ]),
+            speaker: SpeakerKind::Anonymous,
+            consent: shared.map_or(Consent::Hub, |(consent, _)| consent),
+            said_on: said_on.to_owned(),
+            logged_by: Uuid::from_u128(1000),
+            import_key: None,
+        };
+        let personal = LoggedPersonal { text: text.to_owned(), speaker: Default::default() };
+        let mut item = Item::new(logged, Some(personal), 0);
+        if let Some((_, redacted)) = shared {
+            item.moderation = Moderation::Shared;
+            item.redacted_text = redacted.map(str::to_owned);
+        }
+        item
+    }
+
+    fn fixture(items: &[Item]) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let index = SearchIndex::create(&dir.path().join("g1")).unwrap();
+        for item in items {
+            index.upsert(item);
+        }
+        index.commit(1).unwrap();
+        Fixture { _dir: dir, index }
+    }
+
+    fn member_of(hub: &str) -> Actor {
+        Actor {
+            account: Some(Uuid::from_u128(7)),
+            roles: std::collections::BTreeSet::from([heard_access::Role::HubMember]),
+            hubs: std::collections::BTreeSet::from([hub.to_owned()]),
+            provider: None,
+        }
+    }
+
+    fn search(fixture: &Fixture, actor: &Actor, text: &str) -> SearchOutcome {
+        let request = SearchRequest { text: text.to_owned(), limit: 20, ..SearchRequest::default() };
+        fixture.index.search(actor, &request).unwrap()
+    }
+
+    fn ids(outcome: &SearchOutcome) -> Vec<u128> {
+        outcome.hits.iter().map(|hit| hit.item.as_u128()).collect()
+    }
+
+    fn marked(hit: &Hit) -> Vec<String> {
+        let chars: Vec<char> = hit.fragment.chars().collect();
+        hit.highlights.iter().map(|(start, end)| chars[*start..*end].iter().collect()).collect()
+    }
+
+    #[test]
+    fn when_no_item_has_every_word_the_items_with_most_of_them_come_first() {
+        let fixture = fixture(&[
+            item(1, "arun", "The evening clinic is too far away", "2026-11-01", None),
+            item(2, "arun", "The clinic staff were kind", "2026-11-02", None),
+            item(3, "arun", "Buses stop running in the evening", "2026-11-03", None),
+            item(4, "arun", "Nothing to do with any of it", "2026-11-04", None),
+        ]);
+        let member = member_of("arun");
+        let both = search(&fixture, &member, "evening clinic");
+        assert!(both.every_word);
+        assert_eq!(ids(&both), [1], "every word is needed while an item has them all");
+
+        let most = search(&fixture, &member, "evening clinic buses");
+        assert!(!most.every_word, "no item has all three");
+        assert_eq!(most.total, 3);
+        let order = ids(&most);
+        assert!(order[0] == 1 || order[0] == 3, "an item with two of the words comes first: {order:?}");
+        assert_eq!(order[2], 2, "the item with one of them comes last: {order:?}");
+        let nothing = search(&fixture, &member, "helicopter submarine");
+        assert_eq!(nothing.total, 0, "a word no item has matches nothing");
+    }
+
+    #[test]
+    fn a_misspelt_search_says_what_it_was_taken_for_and_marks_the_words_it_matched() {
+        let fixture = fixture(&[
+            item(1, "arun", "The evening clinic is too far away", "2026-11-01", None),
+            item(2, "arun", "I go to the clinic in the evenings", "2026-11-02", None),
+        ]);
+        let found = search(&fixture, &member_of("arun"), "evning clinc");
+        assert_eq!(found.understood_as.as_deref(), Some("evening clinic"));
+        assert_eq!(ids(&found), [1]);
+        assert_eq!(marked(&found.hits[0]), ["evening", "clinic"]);
+        let exact = search(&fixture, &member_of("arun"), "evening clinic");
+        assert_eq!(exact.understood_as, None, "nothing to correct when every word is found as written");
+    }
+
+    #[test]
+    fn a_spelling_suggestion_never_carries_a_word_the_asker_may_not_read() {
+        let fixture = fixture(&[
+            // Kept in Arun: its words are Arun's alone.
+            item(1, "arun", "Quartermaine at the pharmacy was rude", "2026-11-01", None),
+            // Shared publicly, with the name taken out of the shared words.
+            item(
+                2,
+                "arun",
+                "I used to see Delphine at the pharmacy",
+                "2026-11-02",
+                Some((Consent::Public, Some("I used to see [redacted] at the pharmacy"))),
+            ),
+            // Shared with commissioners only.
+            item(3, "crawley", "The methadone queue is long", "2026-11-03", Some((Consent::Commissioners, None))),
+        ]);
+        let commissioner = Actor {
+            account: Some(Uuid::from_u128(8)),
+            roles: std::collections::BTreeSet::from([heard_access::Role::Commissioner]),
+            ..Actor::default()
+        };
+        for (who, actor) in [
+            ("anonymous", Actor::anonymous()),
+            ("crawley", member_of("crawley")),
+            ("commissioner", commissioner.clone()),
+        ] {
+            for misspelt in ["quartermane", "delphene", "delphin", "quatermaine"] {
+                let found = search(&fixture, &actor, misspelt);
+                assert_eq!(found.total, 0, "{who}: {misspelt}");
+                assert_eq!(found.understood_as, None, "{who} is offered no word from Arun's own record: {misspelt}");
+            }
+        }
+        for actor in [Actor::anonymous(), member_of("arun")] {
+            let found = search(&fixture, &actor, "methadon");
+            assert_eq!(found.understood_as, None, "a commissioners-only item lends no word: {found:?}");
+        }
+        assert_eq!(search(&fixture, &commissioner, "methadon").understood_as.as_deref(), Some("methadone"));
+        let arun = search(&fixture, &member_of("arun"), "quartermane");
+        assert_eq!(arun.understood_as.as_deref(), Some("quartermaine"), "the hub reads its own words");
+        assert_eq!(search(&fixture, &member_of("arun"), "delphene").understood_as.as_deref(), Some("delphine"));
+    }
+
+    #[test]
+    fn a_chosen_facet_leaves_the_other_values_of_its_dimension_counted() {
+        let fixture = fixture(&[
+            item(1, "arun", "The clinic opens late", "2026-11-01", Some((Consent::Public, None))),
+            item(2, "crawley", "The clinic closes early", "2026-11-02", Some((Consent::Public, None))),
+            item(3, "crawley", "The clinic was shut", "2026-11-03", Some((Consent::Public, None))),
+        ]);
+        let request =
+            SearchRequest { text: "clinic".into(), hub: Some("crawley".into()), limit: 20, ..SearchRequest::default() };
+        let found = fixture.index.search(&Actor::anonymous(), &request).unwrap();
+        assert_eq!(found.total, 2);
+        let hubs: Vec<(String, u64)> =
+            found.facets.iter().filter(|f| f.0 == "hub").map(|f| (f.1.clone(), f.2)).collect();
+        assert_eq!(hubs, [("arun".to_owned(), 1), ("crawley".to_owned(), 2)]);
+        let channels: u64 = found.facets.iter().filter(|f| f.0 == "channel").map(|f| f.2).sum();
+        assert_eq!(channels, 2, "other dimensions count within the chosen hub");
+    }
+
+    #[test]
+    fn a_search_without_words_lists_the_newest_first_and_paging_stops_at_the_most_results() {
+        let fixture = fixture(&[
+            item(1, "arun", "First", "2026-10-01", None),
+            item(2, "arun", "Third", "2026-12-01", None),
+            item(3, "arun", "Second", "2026-11-01", None),
+        ]);
+        assert_eq!(ids(&search(&fixture, &member_of("arun"), "")), [2, 3, 1]);
+        let far = SearchRequest { offset: usize::MAX, limit: usize::MAX, ..SearchRequest::default() };
+        let found = fixture.index.search(&member_of("arun"), &far).unwrap();
+        assert_eq!((found.total, found.hits.len()), (3, 0), "an offset past the end finds no page, and no panic");
     }
 }

@@ -7,9 +7,11 @@ use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
 use axum::Extension;
+use axum::extract::ws::{CloseFrame, Message};
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures::{SinkExt, StreamExt};
 use heard_api::{ClientIp, ErrorCode, Viewer};
 use heard_identity::{CSRF_HEADER, IdentityService, SESSION_COOKIE};
 use serde_json::json;
@@ -211,6 +213,11 @@ fn too_large() -> Response {
 /// `GET /graphql/ws`: subscriptions over graphql-transport-ws. The viewer comes from a bearer
 /// token in the `connection_init` payload (`{"authorization": "Bearer …"}`), or from the
 /// session cookie when the page is on this same origin (a cross-site page cannot use it).
+///
+/// The socket lives only as long as what it came with: once that session ends or expires,
+/// that token is revoked, or that account is deactivated, the server closes it (4403
+/// Forbidden) and every subscription on it stops, so nothing reaches someone it no longer
+/// would reach over HTTP.
 pub async fn graphql_ws(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -235,8 +242,18 @@ pub async fn graphql_ws(
     let identity = state.identity.clone();
     let schema = state.schema.clone();
     let upgrade = upgrade.max_message_size(state.edge.max_body_bytes).max_frame_size(state.edge.max_body_bytes);
-    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |stream| {
-        GraphQLWebSocket::new(stream, schema, protocol)
+    upgrade.protocols(ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |socket| async move {
+        // Who the connection turned out to be, once `connection_init` has said: waited on to
+        // close the socket, and checked again before every message goes out.
+        let (accepted, who) = tokio::sync::oneshot::channel::<Viewer>();
+        let known = std::sync::Arc::new(std::sync::OnceLock::<Viewer>::new());
+        let known_at_init = known.clone();
+        let watcher = identity.clone();
+        let (mut to_client, from_client) = socket.split();
+        // The GraphQL side writes into a channel; this task forwards it, and can still close
+        // the socket itself when the viewer's credentials end.
+        let (outgoing, mut queued) = futures::channel::mpsc::channel::<Message>(16);
+        let serve = GraphQLWebSocket::new_with_pair(outgoing, from_client, schema, protocol)
             .on_connection_init(move |payload: serde_json::Value| async move {
                 let bearer = payload
                     .get("authorization")
@@ -249,10 +266,48 @@ pub async fn graphql_ws(
                         .ok_or_else(|| async_graphql::Error::new("this API token is not valid or has been revoked"))?,
                     None => cookie_viewer.unwrap_or_default(),
                 };
+                let _ = known_at_init.set(viewer.clone());
+                let _ = accepted.send(viewer.clone());
                 let mut data = Data::default();
                 data.insert(viewer);
                 Ok(data)
             })
-            .serve()
+            .serve();
+        let credentials_end = async {
+            match who.await {
+                Ok(viewer) => watcher.credentials_end(&viewer).await,
+                Err(_) => std::future::pending().await,
+            }
+        };
+        let ended = {
+            // Forwards what GraphQL sends, until it stops or the viewer's credentials end: a
+            // message made after that is never sent, however the tasks were scheduled.
+            let forward = async {
+                while let Some(message) = queued.next().await {
+                    if known.get().is_some_and(|viewer| !watcher.still_valid(viewer)) {
+                        return true;
+                    }
+                    if to_client.send(message).await.is_err() {
+                        break;
+                    }
+                }
+                false
+            };
+            // Once GraphQL stops, its side of the channel closes and `forward` sends what is left.
+            let serve = async {
+                serve.await;
+                std::future::pending::<()>().await;
+            };
+            tokio::select! {
+                ended = forward => ended,
+                () = credentials_end => true,
+                () = serve => false,
+            }
+        };
+        if ended {
+            let close = CloseFrame { code: 4403, reason: "Forbidden".into() };
+            let _ = to_client.send(Message::Close(Some(close))).await;
+            let _ = to_client.close().await;
+        }
     })
 }

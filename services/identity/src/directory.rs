@@ -27,9 +27,15 @@ pub struct Account {
     pub must_change_password: bool,
     pub locked_until_micros: Option<i64>,
     pub created_at_micros: i64,
+    /// When an administrator deactivated it, while it stays deactivated.
+    pub deactivated_at_micros: Option<i64>,
 }
 
 impl Account {
+    pub fn is_deactivated(&self) -> bool {
+        self.deactivated_at_micros.is_some()
+    }
+
     pub fn actor(&self) -> Actor {
         Actor {
             account: Some(self.id),
@@ -138,6 +144,7 @@ impl State {
                         must_change_password: data.must_change_password,
                         locked_until_micros: None,
                         created_at_micros: at,
+                        deactivated_at_micros: None,
                     },
                 );
             }
@@ -168,8 +175,35 @@ impl State {
                     account.locked_until_micros = None;
                 }
             }
+            (ACCOUNT, PasswordReset::TYPE) => {
+                let _: PasswordReset = event.decode()?;
+                let personal: Option<PasswordPersonal> = event.personal_fields()?;
+                if let Some(account) = self.account_of(event) {
+                    account.must_change_password = true;
+                    account.password_hash = personal.map(|p| p.password_hash);
+                    let id = account.id;
+                    self.end_sessions_of(id, at, SessionEndReason::PasswordReset);
+                }
+            }
+            (ACCOUNT, AccountDeactivated::TYPE) => {
+                let _: AccountDeactivated = event.decode()?;
+                if let Some(account) = self.account_of(event) {
+                    account.deactivated_at_micros.get_or_insert(at);
+                    let id = account.id;
+                    self.end_sessions_of(id, at, SessionEndReason::AccountDeactivated);
+                    self.revoke_tokens_of(id, at);
+                }
+            }
+            (ACCOUNT, AccountReactivated::TYPE) => {
+                let _: AccountReactivated = event.decode()?;
+                if let Some(account) = self.account_of(event) {
+                    account.deactivated_at_micros = None;
+                }
+            }
             (SESSION, SessionStarted::TYPE) => {
                 let data: SessionStarted = event.decode()?;
+                // A login that raced a deactivation and landed after it never opens anything.
+                let deactivated = self.accounts.get(&data.account).is_some_and(Account::is_deactivated);
                 self.sessions.insert(
                     data.session,
                     Session {
@@ -178,8 +212,8 @@ impl State {
                         secret_hash: data.secret_hash,
                         started_at_micros: at,
                         expires_at_micros: data.expires_at_micros,
-                        ended_at_micros: None,
-                        end_reason: None,
+                        ended_at_micros: deactivated.then_some(at),
+                        end_reason: deactivated.then_some(SessionEndReason::AccountDeactivated),
                     },
                 );
             }
@@ -192,6 +226,7 @@ impl State {
             }
             (API_TOKEN, ApiTokenCreated::TYPE) => {
                 let data: ApiTokenCreated = event.decode()?;
+                let deactivated = self.accounts.get(&data.account).is_some_and(Account::is_deactivated);
                 self.token_by_hash.insert(data.secret_hash.clone(), data.token);
                 self.tokens.insert(
                     data.token,
@@ -201,7 +236,7 @@ impl State {
                         label: data.label,
                         secret_hash: data.secret_hash,
                         created_at_micros: at,
-                        revoked_at_micros: None,
+                        revoked_at_micros: deactivated.then_some(at),
                     },
                 );
             }
@@ -231,6 +266,22 @@ impl State {
         stream_uuid(event).and_then(|id| self.accounts.get_mut(&id))
     }
 
+    /// Ends, at `at`, every session of `account` not ended yet: what a reset password or a
+    /// deactivation means for the sessions it opened.
+    fn end_sessions_of(&mut self, account: Uuid, at: i64, reason: SessionEndReason) {
+        for session in self.sessions.values_mut().filter(|s| s.account == account && s.ended_at_micros.is_none()) {
+            session.ended_at_micros = Some(at);
+            session.end_reason = Some(reason);
+        }
+    }
+
+    /// Revokes, at `at`, every API token of `account` not revoked yet.
+    fn revoke_tokens_of(&mut self, account: Uuid, at: i64) {
+        for token in self.tokens.values_mut().filter(|t| t.account == account && t.revoked_at_micros.is_none()) {
+            token.revoked_at_micros = Some(at);
+        }
+    }
+
     /// Accounts ordered by creation time.
     pub fn accounts_in_order(&self) -> Vec<Account> {
         let mut accounts: Vec<Account> = self.accounts.values().cloned().collect();
@@ -239,33 +290,39 @@ impl State {
     }
 
     /// The directory of advocates: each account holding the advocate role whose person is still
-    /// known (an erased account has no name to choose by), as (id, display name), by name.
+    /// known (an erased account has no name to choose by) and which is not deactivated, as
+    /// (id, display name), by name.
     pub fn advocates_by_name(&self) -> Vec<(Uuid, String)> {
-        let mut advocates: Vec<(Uuid, String)> = self
-            .accounts
-            .values()
-            .filter(|account| heard_access::can_be_handed_cases(&account.roles))
-            .filter_map(|account| Some((account.id, account.display_name.clone()?)))
-            .collect();
-        advocates.sort_by(|(a_id, a_name), (b_id, b_name)| {
-            a_name.to_lowercase().cmp(&b_name.to_lowercase()).then(a_id.cmp(b_id))
-        });
-        advocates
+        self.by_name(|account| heard_access::can_be_handed_cases(&account.roles))
+    }
+
+    /// The directory of complaints handlers: each account holding the complaints handler role
+    /// whose person is still known, as (id, display name), by name.
+    pub fn complaint_handlers_by_name(&self) -> Vec<(Uuid, String)> {
+        self.by_name(|account| heard_access::can_be_assigned_complaints(&account.roles))
     }
 
     /// The coordinators of `hub`, who can receive its disclosures of risk: each account that
-    /// takes its safeguarding and whose person is still known, as (id, display name), by name.
+    /// takes its safeguarding, whose person is still known and which is not deactivated, as
+    /// (id, display name), by name.
     pub fn coordinators_by_name(&self, hub: &str) -> Vec<(Uuid, String)> {
-        let mut coordinators: Vec<(Uuid, String)> = self
+        self.by_name(|account| heard_access::takes_safeguarding_for(&account.roles, &account.hubs, hub))
+    }
+
+    /// The accounts `listed` picks (by their roles and hubs) whose person is still known (an
+    /// erased account has no name to choose by) and which are not deactivated, as
+    /// (id, display name), by name.
+    fn by_name(&self, listed: impl Fn(&Account) -> bool) -> Vec<(Uuid, String)> {
+        let mut found: Vec<(Uuid, String)> = self
             .accounts
             .values()
-            .filter(|account| heard_access::takes_safeguarding_for(&account.roles, &account.hubs, hub))
+            .filter(|account| listed(account) && !account.is_deactivated())
             .filter_map(|account| Some((account.id, account.display_name.clone()?)))
             .collect();
-        coordinators.sort_by(|(a_id, a_name), (b_id, b_name)| {
+        found.sort_by(|(a_id, a_name), (b_id, b_name)| {
             a_name.to_lowercase().cmp(&b_name.to_lowercase()).then(a_id.cmp(b_id))
         });
-        coordinators
+        found
     }
 }
 
@@ -289,6 +346,7 @@ mod tests {
             must_change_password: false,
             locked_until_micros: None,
             created_at_micros: id as i64,
+            deactivated_at_micros: None,
         }
     }
 
@@ -316,7 +374,7 @@ mod tests {
     }
 
     #[test]
-    fn the_directory_of_advocates_names_only_advocates_still_known_in_name_order() {
+    fn the_directory_of_advocates_names_only_advocates_still_known_and_not_deactivated_in_name_order() {
         let mut state = State::default();
         for account in [
             account(1, Some("zainab"), &[Role::Advocate]),
@@ -324,12 +382,31 @@ mod tests {
             account(3, Some("Morgan"), &[Role::HubMember]),
             account(4, None, &[Role::Advocate]),
             account(5, Some("Admin"), &[Role::Administrator]),
+            Account { deactivated_at_micros: Some(9), ..account(6, Some("Bea"), &[Role::Advocate]) },
         ] {
             state.accounts.insert(account.id, account);
         }
         assert_eq!(
             state.advocates_by_name(),
             [(Uuid::from_u128(2), "Alex".to_owned()), (Uuid::from_u128(1), "zainab".to_owned())]
+        );
+    }
+
+    #[test]
+    fn the_directory_of_complaints_handlers_names_only_handlers_still_known_in_name_order() {
+        let mut state = State::default();
+        for account in [
+            account(1, Some("Priya"), &[Role::ComplaintsHandler]),
+            account(2, Some("ben"), &[Role::ComplaintsHandler, Role::Commissioner]),
+            account(3, Some("Alex"), &[Role::Advocate]),
+            account(4, None, &[Role::ComplaintsHandler]),
+            account(5, Some("Admin"), &[Role::Administrator]),
+        ] {
+            state.accounts.insert(account.id, account);
+        }
+        assert_eq!(
+            state.complaint_handlers_by_name(),
+            [(Uuid::from_u128(2), "ben".to_owned()), (Uuid::from_u128(1), "Priya".to_owned())]
         );
     }
 }

@@ -234,6 +234,12 @@ impl User {
     async fn created_at(&self) -> String {
         timestamp(self.0.created_at_micros)
     }
+
+    /// When an administrator deactivated the account; `null` while it is in use. A deactivated
+    /// account cannot log in, and nothing it had opened works.
+    async fn deactivated_at(&self) -> Option<String> {
+        self.0.deactivated_at_micros.map(timestamp)
+    }
 }
 
 /// A local hub, or a forum that hubs belong to.
@@ -433,6 +439,18 @@ impl IdentityQuery {
             .collect())
     }
 
+    /// The directory of complaints handlers, by name, to assign a complaint to one of them:
+    /// complaints handlers only (the people who may assign). Each handler's account id and
+    /// display name, and nothing more.
+    async fn complaint_handlers(&self, ctx: &Context<'_>) -> Result<Vec<ComplaintHandlerListing>> {
+        authorize(ctx, Action::ListComplaintHandlers, &Resource::System).await?;
+        let handlers = service(ctx).directory().read(|state| state.complaint_handlers_by_name());
+        Ok(handlers
+            .into_iter()
+            .map(|(id, display_name)| ComplaintHandlerListing { id: ID(id.to_string()), display_name })
+            .collect())
+    }
+
     /// Hubs and forums, by id.
     async fn hubs(
         &self,
@@ -565,6 +583,21 @@ async fn find_user(ctx: &Context<'_>, id: Uuid) -> Result<User> {
     }
 }
 
+/// The account `id` names, once the policy lets the asker take `action` on it. A missing
+/// account is judged as one in no hub first, so that a refusal looks the same whether it
+/// exists or not.
+async fn account_to_manage(ctx: &Context<'_>, id: &ID, action: Action) -> Result<Uuid> {
+    let id = uuid_arg("id", id)?;
+    match service(ctx).account(id) {
+        Some(account) => authorize(ctx, action, &account_resource(&account)).await?,
+        None => {
+            authorize(ctx, action, &Resource::Account { id, hubs: Default::default() }).await?;
+            return Err(ApiError::NotFound.into());
+        }
+    }
+    Ok(id)
+}
+
 /// One page of a list of reference data (hubs, providers), which anyone allowed to see
 /// reference data may list.
 async fn reference_data_page<T: async_graphql::OutputType>(
@@ -602,6 +635,15 @@ pub struct CoordinatorListing {
     pub display_name: String,
 }
 
+/// One complaints handler in the directory of complaints handlers: who they are to choose by,
+/// and nothing more.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ComplaintHandlerListing {
+    /// The handler's account id.
+    pub id: ID,
+    pub display_name: String,
+}
+
 /// What `login` returns.
 #[derive(SimpleObject)]
 pub struct LoginPayload {
@@ -618,6 +660,15 @@ pub struct CreateUserPayload {
     pub user: User,
     /// Set when no password was given: pass it to the person privately. It is shown only once.
     pub one_time_password: Option<String>,
+}
+
+/// What `resetUserPassword` returns.
+#[derive(SimpleObject)]
+pub struct ResetUserPasswordPayload {
+    pub user: User,
+    /// The new one-time password: pass it to the person privately. It is shown only once, and
+    /// works only until they choose their own at their next login.
+    pub one_time_password: String,
 }
 
 /// What `createApiToken` returns.
@@ -750,6 +801,31 @@ impl IdentityMutation {
         let target = service(ctx).account(id).ok_or(ApiError::NotFound)?;
         authorize(ctx, Action::UnlockAccount, &account_resource(&target)).await?;
         Ok(User(service(ctx).unlock(heard_api::account(ctx)?, id).await?))
+    }
+
+    /// Deactivates an account: every session of it ends and every API token of it is revoked
+    /// at once, and it cannot log in until it is reactivated. It leaves the directory of
+    /// advocates and every list of people to hand work to. You cannot deactivate your own.
+    /// Administrators only.
+    async fn deactivate_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
+        let id = account_to_manage(ctx, &id, Action::DeactivateAccount).await?;
+        Ok(User(service(ctx).deactivate(heard_api::account(ctx)?, id).await?))
+    }
+
+    /// Reactivates a deactivated account: it logs in again with the password it had (its old
+    /// sessions and tokens stay ended). Administrators only.
+    async fn reactivate_user(&self, ctx: &Context<'_>, id: ID) -> Result<User> {
+        let id = account_to_manage(ctx, &id, Action::DeactivateAccount).await?;
+        Ok(User(service(ctx).reactivate(heard_api::account(ctx)?, id).await?))
+    }
+
+    /// Gives an account a new one-time password, returned once, which the person must change
+    /// at their next login; every session of the account ends. Not for your own account (use
+    /// `changePassword`). Administrators only.
+    async fn reset_user_password(&self, ctx: &Context<'_>, id: ID) -> Result<ResetUserPasswordPayload> {
+        let id = account_to_manage(ctx, &id, Action::ResetPassword).await?;
+        let (account, one_time_password) = service(ctx).reset_password(heard_api::account(ctx)?, id).await?;
+        Ok(ResetUserPasswordPayload { user: User(account), one_time_password })
     }
 
     /// Creates an API token for yours (or, for administrators, another) account.

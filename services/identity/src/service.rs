@@ -387,6 +387,58 @@ impl IdentityService {
         self.account(account).ok_or(ApiError::NotFound)
     }
 
+    /// Deactivates an account: in one event, every session of it ends and every API token of it
+    /// is revoked, so the very next request made with them is refused, and it cannot log in
+    /// until it is reactivated. An administrator cannot deactivate their own account (someone
+    /// must be left to reactivate it). Deactivating a deactivated account changes nothing.
+    pub async fn deactivate(&self, by: Uuid, account: Uuid) -> ApiResult<Account> {
+        let existing = self.account(account).ok_or(ApiError::NotFound)?;
+        if account == by {
+            return Err(ApiError::bad_input(
+                "id",
+                "you cannot deactivate your own account; another administrator can, if it must be done",
+            ));
+        }
+        if !existing.is_deactivated() {
+            let event = Self::event(AccountDeactivated::TYPE, &AccountDeactivated { by }, Some(by))?;
+            self.append(&Self::stream(ACCOUNT, account)?, ExpectedRevision::StreamExists, vec![event]).await?;
+            tracing::info!(account = %account, "an account was deactivated");
+        }
+        self.account(account).ok_or(ApiError::NotFound)
+    }
+
+    /// Reactivates a deactivated account: it logs in again with the password it had. Nothing
+    /// the deactivation ended comes back.
+    pub async fn reactivate(&self, by: Uuid, account: Uuid) -> ApiResult<Account> {
+        let existing = self.account(account).ok_or(ApiError::NotFound)?;
+        if existing.is_deactivated() {
+            let event = Self::event(AccountReactivated::TYPE, &AccountReactivated { by }, Some(by))?;
+            self.append(&Self::stream(ACCOUNT, account)?, ExpectedRevision::StreamExists, vec![event]).await?;
+        }
+        self.account(account).ok_or(ApiError::NotFound)
+    }
+
+    /// Gives an account a new one-time password, returned once, which the person must change at
+    /// their next login. In the same event every session of the account ends. An administrator
+    /// changes their own password as everyone does, knowing the current one.
+    pub async fn reset_password(&self, by: Uuid, account: Uuid) -> ApiResult<(Account, String)> {
+        self.account(account).ok_or(ApiError::NotFound)?;
+        if account == by {
+            return Err(ApiError::bad_input(
+                "id",
+                "to change your own password, use Change your password, with the one you have now",
+            ));
+        }
+        let password = secrets::generate_password();
+        let password_hash = hash_off_thread(password.clone()).await?;
+        let event = Self::event(PasswordReset::TYPE, &PasswordReset { by }, Some(by))?
+            .with_personal(SubjectId(account), &PasswordPersonal { password_hash })
+            .map_err(ApiError::internal)?;
+        self.append(&Self::stream(ACCOUNT, account)?, ExpectedRevision::StreamExists, vec![event]).await?;
+        let account = self.account(account).ok_or(ApiError::NotFound)?;
+        Ok((account, password))
+    }
+
     /// Checks an email and password. Wrong credentials, a wait after failed logins and a
     /// throttled address each get a clear message that never reveals whether the email has an
     /// account. `ip` is the client's address (the gateway reads it, through trusted proxies);
@@ -418,11 +470,21 @@ impl IdentityService {
         };
         // The password may have changed while it was being checked: then the old one must not
         // open a session that the change did not see to end.
-        if self.account(account.id).and_then(|now| now.password_hash) != Some(hash) {
+        let current = self.account(account.id);
+        if current.as_ref().and_then(|now| now.password_hash.clone()) != Some(hash) {
             return Err(ApiError::Unauthenticated("the email or password is not right".into()));
         }
         self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner()).attempts.remove(&(email, ip));
-        self.start_session(&account, now).await
+        // Only someone who knows the password learns that the account is deactivated.
+        if current.is_some_and(|now| now.is_deactivated()) {
+            return Err(deactivated());
+        }
+        let logged_in = self.start_session(&account, now).await?;
+        // A deactivation that landed while the session was starting has already ended it.
+        if !self.session(logged_in.session).is_some_and(|session| session.is_live(self.now_micros())) {
+            return Err(deactivated());
+        }
+        Ok(logged_in)
     }
 
     async fn start_session(&self, account: &Account, now: i64) -> ApiResult<LoggedIn> {
@@ -522,7 +584,7 @@ impl IdentityService {
             if !found.is_live(now) || found.secret_hash != secrets::sha256_hex(&secret) {
                 return None;
             }
-            let account = state.accounts.get(&found.account)?;
+            let account = state.accounts.get(&found.account).filter(|account| !account.is_deactivated())?;
             Some(Viewer {
                 actor: account.actor(),
                 session: Some(session),
@@ -540,7 +602,7 @@ impl IdentityService {
             if found.revoked_at_micros.is_some() {
                 return None;
             }
-            let account = state.accounts.get(&found.account)?;
+            let account = state.accounts.get(&found.account).filter(|account| !account.is_deactivated())?;
             Some(Viewer {
                 actor: account.actor(),
                 session: None,
@@ -548,6 +610,55 @@ impl IdentityService {
                 must_change_password: account.must_change_password,
             })
         })
+    }
+
+    /// Whether what `viewer` came with (a session or an API token) still opens anything now:
+    /// not ended, expired or revoked, and its account not deactivated. Someone not logged in
+    /// always may carry on as they are.
+    pub fn still_valid(&self, viewer: &Viewer) -> bool {
+        let now = self.now_micros();
+        self.directory().read(|state| {
+            let active = |account: &Uuid| state.accounts.get(account).is_some_and(|found| !found.is_deactivated());
+            match (viewer.session, viewer.token) {
+                (Some(session), _) => {
+                    state.sessions.get(&session).is_some_and(|found| found.is_live(now) && active(&found.account))
+                }
+                (None, Some(token)) => state
+                    .tokens
+                    .get(&token)
+                    .is_some_and(|found| found.revoked_at_micros.is_none() && active(&found.account)),
+                (None, None) => true,
+            }
+        })
+    }
+
+    /// Resolves once what `viewer` came with stops opening anything ([`Self::still_valid`]):
+    /// its session ended or expired, its token was revoked, or its account was deactivated.
+    /// An open websocket waits on this to close itself. Never resolves for someone not logged in.
+    pub async fn credentials_end(&self, viewer: &Viewer) {
+        if viewer.session.is_none() && viewer.token.is_none() {
+            return std::future::pending().await;
+        }
+        let mut applied = self.directory().watch_applied();
+        loop {
+            if !self.still_valid(viewer) {
+                return;
+            }
+            // A session also ends by expiring, with nothing in the log to say so.
+            let expires = viewer.session.and_then(|id| self.session(id)).map(|session| session.expires_at_micros);
+            let until_expiry =
+                expires.map(|at| Duration::from_micros(at.saturating_sub(self.now_micros()).max(0) as u64));
+            let expiry = async {
+                match until_expiry {
+                    Some(wait) => tokio::time::sleep(wait.min(Duration::from_secs(3600))).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                changed = applied.changed() => if changed.is_err() { return },
+                () = expiry => {}
+            }
+        }
     }
 
     pub fn csrf_matches(&self, session: Uuid, given: &str) -> bool {
@@ -578,8 +689,12 @@ impl IdentityService {
     /// Creates an API token for `account`; the secret is returned once and stored only hashed.
     pub async fn create_token(&self, by: Uuid, account: Uuid, label: &str) -> ApiResult<(ApiToken, String)> {
         let label = domain::label("label", label).map_err(bad)?;
-        if self.account(account).is_none() {
-            return Err(ApiError::NotFound);
+        match self.account(account) {
+            None => return Err(ApiError::NotFound),
+            Some(found) if found.is_deactivated() => {
+                return Err(ApiError::Conflict("this account is deactivated: reactivate it first".into()));
+            }
+            Some(_) => {}
         }
         let secret = secrets::new_api_token();
         let id = Uuid::new_v4();
@@ -653,6 +768,11 @@ impl IdentityService {
     pub fn actor_of(&self, account: Uuid) -> Option<Actor> {
         self.account(account).map(|account| account.actor())
     }
+}
+
+/// What logging in to a deactivated account answers, once the password was right.
+fn deactivated() -> ApiError {
+    ApiError::Unauthenticated("this account has been deactivated; ask an administrator if you need it again".into())
 }
 
 fn locked_message(until_micros: i64) -> ApiError {

@@ -73,6 +73,17 @@ pub enum EscalatedToName {
     Ombudsman,
 }
 
+/// How the person who complained was told it had been received.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "AcknowledgementMethod", remote = "crate::domain::complaint::AcknowledgementMethod")]
+pub enum AcknowledgementMethodName {
+    Phone,
+    Letter,
+    Email,
+    InPerson,
+    TextMessage,
+}
+
 /// received → acknowledged → early resolution or investigation → response issued → closed.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[graphql(name = "ComplaintStage", remote = "crate::domain::complaint::Stage")]
@@ -162,10 +173,14 @@ pub struct ComplaintClock {
     pub needs_explanation: bool,
 }
 
+/// More working days on top of the response period, because the response needs longer.
 #[derive(SimpleObject)]
 pub struct ClockExtension {
     pub working_days: u32,
     pub reason: String,
+    /// Whether the person who complained agreed to wait longer: `null` for an extension
+    /// recorded before Heard asked, and for a provider.
+    pub person_agreed: Option<bool>,
 }
 
 #[derive(SimpleObject)]
@@ -248,9 +263,16 @@ impl ComplaintView {
     async fn relayed_by_advocate_id(&self) -> Option<ID> {
         if self.full { self.complaint().advocate.map(|id| ID(id.to_string())) } else { None }
     }
-    /// The complaints handler working it (who acknowledged it).
+    /// The complaints handler working it: the one it was last assigned to, or else the one who
+    /// acknowledged it; `null` while nobody works it, and for a provider. Names are in the
+    /// directory of complaints handlers (`complaintHandlers`).
     async fn handler_id(&self) -> Option<ID> {
-        if self.full { self.record.handler.map(|id| ID(id.to_string())) } else { None }
+        if self.full { self.complaint().handler.map(|id| ID(id.to_string())) } else { None }
+    }
+    /// How the person was told it had been received: `null` until it is acknowledged, for an
+    /// acknowledgement recorded before Heard asked how, and for a provider.
+    async fn acknowledged_how(&self) -> Option<AcknowledgementMethodName> {
+        if self.full { self.complaint().acknowledged_by.map(Into::into) } else { None }
     }
     /// How it came in (directly, through a hub, an advocate…); `null` for a provider.
     async fn route(&self) -> Option<RouteName> {
@@ -297,13 +319,23 @@ impl ComplaintView {
             needs_explanation: reading.needs_explanation,
         })
     }
-    /// A period agreed with the complainant instead of 20 working days.
+    /// A response period the person agreed to, replacing the usual 20 working days (counted
+    /// from the day it was received; extensions add to it).
     async fn agreed_working_days(&self) -> Option<u32> {
         self.complaint().clock.agreed_working_days
     }
+    /// Working days added on top of the response period, each with why and whether the person
+    /// agreed.
     async fn extensions(&self) -> Vec<ClockExtension> {
         let extensions = &self.complaint().clock.extensions;
-        extensions.iter().map(|e| ClockExtension { working_days: e.working_days, reason: e.reason.clone() }).collect()
+        extensions
+            .iter()
+            .map(|e| ClockExtension {
+                working_days: e.working_days,
+                reason: e.reason.clone(),
+                person_agreed: if self.full { e.person_agreed } else { None },
+            })
+            .collect()
     }
     async fn pauses(&self) -> Vec<ClockPause> {
         let pauses = &self.complaint().clock.pauses;
@@ -422,12 +454,14 @@ impl RightsQuery {
     /// The complaints the asker may see, newest first: all of them for complaints handlers,
     /// those about their provider for a provider responder, those they relayed for an
     /// advocate. `reference` finds one by its short reference (`EX-2026-0042`; case and spaces
-    /// ignored). Every complaint on the page is recorded on the access log.
+    /// ignored). `mine` keeps those assigned to the asker, and only complaints handlers may ask
+    /// it. Every complaint on the page is recorded on the access log.
     #[allow(clippy::too_many_arguments)]
     async fn complaints(
         &self,
         ctx: &Context<'_>,
         reference: Option<String>,
+        #[graphql(default)] mine: bool,
         stage: Option<StageName>,
         provider: Option<ID>,
         open: Option<bool>,
@@ -436,7 +470,11 @@ impl RightsQuery {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<Connection<String, ComplaintView>> {
-        account(ctx)?;
+        let asker = account(ctx)?;
+        if mine {
+            // Only those who work complaints have any; nobody else learns anything from asking.
+            authorize(ctx, Action::HandleComplaint, &Resource::System).await?;
+        }
         let stage = stage.map(crate::domain::complaint::Stage::from);
         let actor = viewer(ctx).actor.clone();
         let found = |state: &crate::model::State, record: &ComplaintRecord| {
@@ -448,6 +486,7 @@ impl RightsQuery {
             state
                 .newest_first()
                 .filter(|r| found(state, r))
+                .filter(|r| !mine || r.complaint.handler == Some(asker))
                 .filter(|r| stage.is_none_or(|stage| r.complaint.stage == stage))
                 .filter(|r| provider.as_ref().is_none_or(|p| r.complaint.provider == p.as_str()))
                 .filter(|r| open.is_none_or(|open| r.complaint.is_open() == open))
@@ -464,7 +503,7 @@ impl RightsQuery {
 
     /// Open complaints past a due date, due within 2 working days, or open six months without
     /// an explanation, most urgent first. `mine` keeps those the asker handles, plus those
-    /// nobody has acknowledged yet.
+    /// nobody works yet.
     async fn overdue_complaints(&self, ctx: &Context<'_>, #[graphql(default)] mine: bool) -> Result<Vec<AlertView>> {
         authorize(ctx, Action::HandleComplaint, &Resource::System).await?;
         let handler = if mine { Some(account(ctx)?) } else { None };
@@ -640,14 +679,33 @@ impl RightsMutation {
         Ok(view(ctx, record))
     }
 
-    /// Acknowledges a complaint (due within 3 working days of receipt). The person who
-    /// acknowledges it becomes its handler.
-    async fn acknowledge_complaint(&self, ctx: &Context<'_>, id: ID, on: Option<String>) -> Result<ComplaintView> {
+    /// Acknowledges a complaint (due within 3 working days of receipt): how the person was told,
+    /// and the day (default today; not before it was received, not in the future). Unless it
+    /// was assigned to someone already, the person who acknowledges it becomes its handler.
+    async fn acknowledge_complaint(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        how: AcknowledgementMethodName,
+        on: Option<String>,
+    ) -> Result<ComplaintView> {
         let on = date_arg_or_today("on", on.as_deref())?;
-        handle(ctx, &id, |c| complaint::acknowledge(c, on, today())).await
+        handle(ctx, &id, |c| complaint::acknowledge(c, how.into(), on, today())).await
     }
 
-    /// Records a response period agreed with the complainant, instead of 20 working days.
+    /// Assigns a complaint to a complaints handler (see `complaintHandlers`), or re-assigns it
+    /// to another; they work it from now on. Anyone else is refused, naming `handlerId`.
+    async fn assign_complaint(&self, ctx: &Context<'_>, id: ID, handler_id: ID) -> Result<ComplaintView> {
+        let record = complaint_for(ctx, &id, Action::HandleComplaint).await?;
+        let to = uuid_arg("handlerId", &handler_id)?;
+        let by = account(ctx)?;
+        let record = service(ctx).assign(record.complaint.id, by, to).await?;
+        Ok(view(ctx, record))
+    }
+
+    /// Records a response period the person agreed to, replacing the usual 20 working days
+    /// (counted from the day it was received; agreeing again replaces it, and extensions add
+    /// to it). Open until the response is issued.
     async fn agree_complaint_period(&self, ctx: &Context<'_>, id: ID, working_days: u32) -> Result<ComplaintView> {
         handle(ctx, &id, |c| complaint::agree_period(c, working_days)).await
     }
@@ -662,15 +720,18 @@ impl RightsMutation {
         handle(ctx, &id, complaint::open_investigation).await
     }
 
-    /// Extends the response period by some working days, with a reason.
+    /// Adds working days on top of the response period because the response needs longer,
+    /// with why and whether the person agreed to wait (the deadline moves either way). Open
+    /// once acknowledged, until the response is issued.
     async fn extend_complaint(
         &self,
         ctx: &Context<'_>,
         id: ID,
         working_days: u32,
         reason: String,
+        person_agreed: bool,
     ) -> Result<ComplaintView> {
-        handle(ctx, &id, |c| complaint::extend(c, working_days, &reason)).await
+        handle(ctx, &id, |c| complaint::extend(c, working_days, &reason, person_agreed)).await
     }
 
     /// Stops the response clock (e.g. waiting to hear from the complainant), with a reason.

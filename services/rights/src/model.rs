@@ -1,5 +1,5 @@
 //! The rights service's model of the log (`State`, the `Fold` its `LiveModel` runs): the
-//! charters, every complaint (its fold, its encrypted personal part and who handles it) and the
+//! charters, every complaint (its fold, with who handles it, and its encrypted personal part) and the
 //! reference data it needs from other services' events through `heard-contracts`: provider
 //! names and which accounts are advocates.
 
@@ -35,8 +35,6 @@ pub struct ComplaintRecord {
     /// `None` once the complainant's data was erased.
     pub personal: Option<ComplaintPersonal>,
     pub raised_by: Option<Uuid>,
-    /// The complaints handler who acknowledged it and works it.
-    pub handler: Option<Uuid>,
     pub revision: u64,
     pub received_at_micros: i64,
     /// When the outcome was recorded.
@@ -99,7 +97,6 @@ impl Fold for State {
                             complaint,
                             personal: event.personal_fields()?,
                             raised_by: by,
-                            handler: None,
                             revision: event.revision,
                             received_at_micros: event.recorded_at_micros,
                             closed_on: None,
@@ -109,7 +106,7 @@ impl Fold for State {
                     self.order.push(id);
                 } else if let Some(record) = self.complaints.get_mut(&id) {
                     match &domain_event {
-                        Event::Acknowledged { .. } => record.handler = by,
+                        Event::Acknowledged { .. } => record.complaint.acknowledged_by_handler(by),
                         Event::OutcomeRecorded { on, .. } => record.closed_on = Some(*on),
                         _ => {}
                     }

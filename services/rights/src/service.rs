@@ -218,14 +218,27 @@ impl RightsService {
         self.complaint(id).ok_or(ApiError::NotFound)
     }
 
+    /// Assigns a complaint to the complaints handler `to` (or re-assigns it), checked against
+    /// who holds the complaints handler role now, at the complaint's exact revision.
+    pub async fn assign(&self, id: Uuid, by: Uuid, to: Uuid) -> ApiResult<ComplaintRecord> {
+        let to_is_handler = self.read(|state| {
+            state
+                .reference
+                .accounts
+                .get(&to)
+                .is_some_and(|account| heard_access::can_be_assigned_complaints(&account.roles))
+        });
+        self.change(id, by, |complaint| complaint::assign(complaint, to, to_is_handler)).await
+    }
+
     /// Open complaints that need attention on `today`, most urgent first. `handler` narrows
-    /// them to the complaints that handler works, plus those nobody has acknowledged yet.
+    /// them to the complaints that handler works, plus those nobody works yet.
     pub fn attention(&self, today: Date, handler: Option<Uuid>) -> ApiResult<Vec<Attention>> {
         let open: Vec<ComplaintRecord> = self.read(|state| {
             state
                 .newest_first()
                 .filter(|r| r.complaint.is_open())
-                .filter(|r| handler.is_none() || r.handler.is_none() || r.handler == handler)
+                .filter(|r| handler.is_none() || r.complaint.handler.is_none() || r.complaint.handler == handler)
                 .cloned()
                 .collect()
         });

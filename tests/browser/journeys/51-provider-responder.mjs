@@ -17,6 +17,8 @@ export default async function ({ browser, base }) {
   expect(titles.every((title) => title.includes("Addaction")), `only complaints about their own service: ${titles}`);
   expect((await page.locator("main article.complaint button").count()) === 0, "no steps to take on any complaint: the complaints team handles them");
   expect((await page.getByRole("link", { name: "Raise a complaint" }).count()) === 0, "a provider does not raise complaints");
+  expect((await page.getByRole("link", { name: "Mine", exact: true }).count()) === 0, "no Mine tab: complaints are never assigned to a provider");
+  expect((await page.locator(".assigned").count()) === 0, "nor does a provider learn who handles each complaint");
   await check(page, "complaints-provider");
 
   await page.locator("article.complaint h2 a").first().click();
@@ -28,8 +30,15 @@ export default async function ({ browser, base }) {
   }
   expect((await page.locator(".next-steps").count()) === 0, "no next steps for a provider");
   await check(page, "complaint-provider");
-  const step = await page.goto(`${page.url()}/outcome`);
+  expect(!detail.includes("Handled by"), "who handles it is not shown to the provider");
+  const complaintUrl = page.url();
+  const step = await page.goto(`${complaintUrl}/outcome`);
   expect(step.status() === 403, `a handler's step page is refused: ${step.status()}`);
+  const assign = await page.goto(`${complaintUrl}/assign`);
+  expect(assign.status() === 403, `the assign page and its list of the team are refused: ${assign.status()}`);
+  expect(!(await words(page.locator("main"))).includes("Demo complaints handler"), "no handler's name on it");
+  await page.goto(`${base}/complaints?show=mine`);
+  expect((await page.locator("h1").innerText()) === "Complaints about your service", "asking for Mine shows the ordinary page");
   await context.close();
 
 }

@@ -1,26 +1,45 @@
-// 8. Administrator: accounts, a one-time password shown once, a token made and revoked, the
-// log; one person's page (what they do changed, an error first; unlocked after someone typed
-// their password wrongly too often; their one-time password changed at their first login);
-// hubs and providers (a hub added, an error first).
+// 8. Administrator: accounts, a one-time password shown once on the new person's page (and not
+// again on a refresh), a token made and revoked, the log; one person's page (what they do
+// changed, an error first; unlocked after someone typed their password wrongly too often; their
+// one-time password changed at their first login; a new one-time password; deactivated through
+// a check-your-answers page, which logs them out at once, then reactivated); an administrator
+// told beside the account that they cannot deactivate their own; hubs and providers (a hub
+// added, an error first). The menu marks the page, or the section, the administrator is on.
 
 import { check, expect, follow, login } from "../lib.mjs";
 
 const summaryLinks = (page) => page.locator(".error-summary a").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+/** The header's link marked as the page the person is on. */
+const current = (page) => page.locator("header a[aria-current=page]").allInnerTexts();
 
 export default async function ({ browser, base }) {
   const { context, page } = await login(browser, base, "admin");
+  expect(JSON.stringify(await current(page)) === JSON.stringify(["Home"]), "the menu marks Home");
   await follow(page, "Administration", /\/admin$/);
+  expect(JSON.stringify(await current(page)) === JSON.stringify(["Administration"]), "the menu marks Administration");
+  const marked = await page.locator("header a[aria-current=page]").evaluate((a) => getComputedStyle(a).borderBottomStyle);
+  expect(marked === "solid", `the marked link has a bar under it: ${marked}`);
   await check(page, "admin");
 
-  // An account, its one-time password shown once.
+  // An account, its one-time password shown once, on the new person's page.
   await page.fill("#display_name", "New volunteer");
   await page.fill("#email", "volunteer@demo.heard.example");
   await page.check("input[name=roles][value=HUB_MEMBER]");
   await page.check("input[name=hubs][value=arun]");
   await page.getByRole("button", { name: "Add the account" }).click();
+  await page.waitForURL(/\/admin\/users\/[0-9a-f-]{36}\?done=account-added$/);
   expect((await page.locator(".secret").count()) === 1, "the one-time password is shown once");
   expect(!page.url().includes("secret"), "a secret never goes in the address");
   const password = await page.locator(".secret").innerText();
+  expect((await page.locator("h1").innerText()) === "New volunteer", "on the new person's page");
+  expect(JSON.stringify(await current(page)) === JSON.stringify(["Administration"]), "a page under Administration marks it");
+  await check(page, "admin-user-added");
+  // Refreshing does not add the account again, and the password is not shown again.
+  await page.reload();
+  expect((await page.locator(".secret").count()) === 0, "a refresh does not show the password again");
+  expect((await page.locator(".notice").allInnerTexts()).join(" ").includes("shown once"), "it says it was shown once");
+  expect(!(await page.locator("main").innerText()).includes("already exists"), "nor does it try to add it again");
+  await page.goto(`${base}/admin`);
   expect((await page.locator("table").first().innerText()).includes("volunteer@demo.heard.example"), "the account is listed");
 
   // A token, made and revoked.
@@ -99,7 +118,57 @@ export default async function ({ browser, base }) {
   expect((await page.locator("main").innerText()).includes("not logged in anywhere"), "the session is ended");
   await guess.goto(`${base}/moderation`);
   await guess.waitForURL(`${base}/login?next=%2Fmoderation`); // sent to log in, and back to moderation after
+  const volunteerPage = page.url().split("?")[0];
+
+  // They forgot their password: a new one-time password, shown once.
+  await page.getByRole("button", { name: "Give them a new one-time password" }).click();
+  await page.waitForURL(/\?done=password-reset$/);
+  const reset = await page.locator(".secret").innerText();
+  expect(reset.length >= 12 && reset !== password, "a new one-time password is shown");
+  await check(page, "admin-user-reset");
+  await page.reload();
+  expect((await page.locator(".secret").count()) === 0, "and only once");
+  await guess.fill("#email", "volunteer@demo.heard.example");
+  await guess.fill("#password", reset);
+  await guess.click("button[type=submit]");
+  await guess.waitForURL(`${base}/account/password`); // it must be changed before anything else
+  await guess.fill("#current_password", reset);
+  await guess.fill("#new_password", "the volunteer's second password");
+  await guess.fill("#confirm_password", "the volunteer's second password");
+  await guess.getByRole("button", { name: "Change your password" }).click();
+  await guess.waitForURL(/\/account\/password\?done=changed$/);
+
+  // They leave: the account is deactivated after checking, and stops working at once.
+  await page.goto(volunteerPage);
+  await page.getByRole("link", { name: "Deactivate the account" }).click();
+  await page.waitForURL(/\/deactivate$/);
+  expect((await page.locator("h1").innerText()) === "Deactivate New volunteer's account?", "check before deactivating");
+  expect((await page.locator(".check-answers").innerText()).includes("volunteer@demo.heard.example"), "whose account it is");
+  await check(page, "admin-deactivate");
+  await page.getByRole("button", { name: "Deactivate the account" }).click();
+  await page.waitForURL(/\?done=deactivated$/);
+  expect((await page.locator(".notice").innerText()).includes("Deactivated"), "it is deactivated");
+  await check(page, "admin-user-deactivated");
+  await guess.goto(`${base}/moderation`);
+  await guess.waitForURL(`${base}/login?next=%2Fmoderation`); // logged out at once
+  await guess.fill("#email", "volunteer@demo.heard.example");
+  await guess.fill("#password", "the volunteer's second password");
+  await guess.click("button[type=submit]");
+  expect((await guess.locator("#email-error").innerText()).includes("deactivated"), "the right password no longer logs in");
+  await page.getByRole("button", { name: "Reactivate the account" }).click();
+  await page.waitForURL(/\?done=reactivated$/);
+  expect((await page.getByRole("link", { name: "Deactivate the account" }).count()) === 1, "it can be deactivated again");
   await other.close();
+
+  // Their own account: refused beside the account, with no button to press.
+  await page.goto(`${base}/admin`);
+  const own = await page.locator("tr", { hasText: "admin@demo.heard.example" }).getByRole("link").getAttribute("href");
+  await page.goto(`${base}${own}/deactivate`);
+  const refusal = await summaryLinks(page);
+  expect(JSON.stringify(refusal) === JSON.stringify(["#account"]), `the summary links to the account: ${refusal}`);
+  expect((await page.locator("#account-error").innerText()).includes("your own account"), "the reason is beside the account");
+  expect((await page.getByRole("button", { name: "Deactivate the account" }).count()) === 0, "no button to press");
+  await check(page, "admin-deactivate-self");
 
   // Hubs and providers: an error first, then a new hub.
   await page.goto(`${base}/admin`);
@@ -122,4 +191,23 @@ export default async function ({ browser, base }) {
   await page.waitForURL(/\?done=provider-added/);
   expect((await page.locator("table").nth(1).innerText()).includes("Bognor community pharmacy"), "the new provider is listed");
   await context.close();
+
+  // Home pages count what waits for each person, each count a link to where the work is.
+  for (const [account, pattern, href, name] of [
+    ["coordinator.arun", /^(No items|1 item|\d+ items|\d+ or more items) to moderate$/, /\/moderation\?hub=arun$/, "Moderation"],
+    ["commissioner", /^(No shared items|1 shared item|\d+ shared items) to acknowledge$/, /\/shared$/, "Shared feedback"],
+    ["complaints", /^(No open complaints|1 open complaint|\d+ open complaints|\d+ or more open complaints)$/, /\/complaints$/, "Complaints"],
+    ["advocate", /^(No open cases|1 open case|\d+ open cases|\d+ or more open cases)$/, /\/cases$/, "My cases"],
+  ]) {
+    const someone = await login(browser, base, account);
+    const first = someone.page.locator("section.waiting a").first();
+    const words = await first.innerText();
+    expect(pattern.test(words), `${account}'s home says what waits: ${words}`);
+    await check(someone.page, `home-${account.split(".")[0]}`);
+    await first.click();
+    await someone.page.waitForURL(href);
+    const marked = await current(someone.page);
+    expect(JSON.stringify(marked) === JSON.stringify([name]), `the count leads to ${name}, marked in the menu: ${marked}`);
+    await someone.context.close();
+  }
 }

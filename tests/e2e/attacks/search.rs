@@ -1,5 +1,7 @@
 //! The search box cannot reach words a coordinator redacted: not by naming the hub's own field,
-//! not with tantivy's syntax, not letter by letter, not through the web page.
+//! not with tantivy's syntax, not letter by letter, not through the web page, not as a
+//! spelling suggestion, not in a CSV download. A search with a name in it answers an outsider
+//! exactly as the same search with a made-up word there instead.
 
 use std::time::Duration;
 
@@ -7,7 +9,7 @@ use heard_access::Role;
 use heard_tests::{Session, TestApp, answer_json, error_code, spawn_app};
 use serde_json::{Value, json};
 
-const SEARCH: &str = "query($q: String!) { searchFeedback(query: $q, first: 20) { total facets { dimension value count } edges { node { fragment item { id text } } } } }";
+const SEARCH: &str = "query($q: String!) { searchFeedback(query: $q, first: 20) { total matchedEveryWord understoodAs facets { dimension value name count } edges { node { score fragment highlights { start end } item { id text } } } } }";
 
 /// Every way the redacted surname could be asked for.
 const ATTACKS: [&str; 12] = [
@@ -94,11 +96,65 @@ async fn nobody_outside_the_hub_finds_a_redacted_name_whatever_syntax_they_searc
         assert_eq!(found["data"]["searchFeedback"]["edges"][0]["node"]["item"]["id"], fixture.item.as_str());
     }
     for query in ATTACKS {
-        assert_finds_nothing("anonymous", query, &anonymous_search(&fixture, query).await);
-        assert_finds_nothing("commissioner", query, &fixture.commissioner.graphql(SEARCH, json!({ "q": query })).await);
-        assert_finds_nothing("provider", query, &fixture.provider.graphql(SEARCH, json!({ "q": query })).await);
-        assert_finds_nothing("another hub", query, &fixture.crawley.graphql(SEARCH, json!({ "q": query })).await);
+        for who in ["anonymous", "commissioner", "provider", "another hub"] {
+            let found = outsider_search(&fixture, who, query).await;
+            if NAME_ALONE.contains(&query) {
+                assert_finds_nothing(who, query, &found);
+            }
+            // Words beside the name ("to", "night") may find the item by its shared words, as
+            // any search finds the items with most of its words; the name itself adds nothing.
+            let control = outsider_search(&fixture, who, &without_the_name(query)).await;
+            assert_no_name(who, query, &found);
+            assert_eq!(comparable(&found), comparable(&control), "{who}: `{query}` found more than its other words do");
+        }
     }
+}
+
+/// The attacks made of the name and search syntax alone, which must find nothing at all.
+const NAME_ALONE: [&str; 10] = [
+    "quartermaine",
+    "Quartermaine",
+    "text_hub:quartermaine",
+    "text_hub:\"delphine quartermaine\"",
+    "text_hub:\"used to see delph\"*",
+    "text_hub:quarter*",
+    "+text_hub:quartermaine",
+    "(text_hub:quartermaine)",
+    "quartermaine~2",
+    "\"delphine quartermaine\"",
+];
+
+/// The same search with every part of the name as a word of the same length nobody wrote.
+fn without_the_name(query: &str) -> String {
+    let mut query = query.to_lowercase();
+    for part in ["quartermaine", "quarter", "delphine", "delph"] {
+        query = query.replace(part, &"z".repeat(part.len()));
+    }
+    query
+}
+
+async fn outsider_search(fixture: &Fixture, who: &str, query: &str) -> Value {
+    match who {
+        "anonymous" => anonymous_search(fixture, query).await,
+        "commissioner" => fixture.commissioner.graphql(SEARCH, json!({ "q": query })).await,
+        "provider" => fixture.provider.graphql(SEARCH, json!({ "q": query })).await,
+        _ => fixture.crawley.graphql(SEARCH, json!({ "q": query })).await,
+    }
+}
+
+/// What a search answered, less the words it says it understood (which repeat the search).
+fn comparable(found: &Value) -> Value {
+    let mut found = found.clone();
+    if let Some(summary) = found["data"]["searchFeedback"].as_object_mut() {
+        summary.remove("understoodAs");
+    }
+    found
+}
+
+fn assert_no_name(who: &str, query: &str, found: &Value) {
+    assert!(found["errors"].is_null(), "{who}: `{query}` answered an error: {found}");
+    let text = found.to_string().to_lowercase();
+    assert!(!text.contains("quartermaine") && !text.contains("delphine"), "{who}: `{query}` showed the name: {found}");
 }
 
 #[tokio::test]
@@ -148,7 +204,129 @@ async fn the_web_search_page_shows_no_redacted_name_to_a_commissioner() {
         let page =
             fixture.commissioner.client.get(fixture.app.url("/search")).query(&[("q", query)]).send().await.unwrap();
         assert_eq!(page.status(), 200, "`{query}`");
-        let body = page.text().await.unwrap().to_lowercase();
-        assert!(!body.contains("the night staff were kind"), "`{query}` found the item on the web page");
+        let body = page.text().await.unwrap();
+        if NAME_ALONE.contains(&query) {
+            assert!(
+                !body.to_lowercase().contains("the night staff were kind"),
+                "`{query}` found the item on the web page"
+            );
+        }
+        // The page repeats the search itself (in the box, and in its links); nothing else may
+        // hold the name.
+        let shown = body.replace(&html_escaped(query), "").replace(&url_encoded(query), "").to_lowercase();
+        assert!(!shown.contains("quartermaine") && !shown.contains("delphine"), "`{query}` showed the name: {body}");
     }
+}
+
+/// `text` as the page puts it in an address: every byte but letters, digits and `-_.~` as `%XX`.
+fn url_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `text` as the page writes it inside an attribute.
+fn html_escaped(text: &str) -> String {
+    text.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+#[tokio::test]
+async fn a_spelling_suggestion_never_offers_a_word_the_asker_may_not_read() {
+    let fixture = fixture().await;
+    for misspelt in ["quartermane", "quatermaine", "delphene", "delphin", "Quartermain"] {
+        for who in ["anonymous", "commissioner", "provider", "another hub"] {
+            let found = outsider_search(&fixture, who, misspelt).await;
+            assert_finds_nothing(who, misspelt, &found);
+            assert_eq!(found["data"]["searchFeedback"]["understoodAs"], Value::Null, "{who}: `{misspelt}`: {found}");
+        }
+        let page = fixture.crawley.client.get(fixture.app.url("/search")).query(&[("q", misspelt)]).send().await;
+        let body = page.unwrap().text().await.unwrap().to_lowercase();
+        assert!(!body.contains("showing results for"), "`{misspelt}` suggests nothing on the page: {body}");
+    }
+    // The hub reads its own words, so it is offered them; outsiders get what was shared.
+    fixture.app.create_user("second@example.org", &[Role::HubMember], &["arun"]).await;
+    let member = fixture.app.login("second@example.org").await;
+    let own = member.graphql(SEARCH, json!({ "q": "quartermane" })).await;
+    assert_eq!(own["data"]["searchFeedback"]["understoodAs"], "quartermaine", "{own}");
+    let shared = outsider_search(&fixture, "anonymous", "nigth staf").await;
+    assert_eq!(shared["data"]["searchFeedback"]["understoodAs"], "night staff", "{shared}");
+}
+
+#[tokio::test]
+async fn a_csv_download_holds_only_what_the_asker_may_see_and_nothing_for_those_who_may_not_search() {
+    let fixture = fixture().await;
+    let no_redirects = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let anonymous = no_redirects.get(fixture.app.url("/search/download?q=night")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 303, "someone not logged in is sent to log in");
+    let location = anonymous.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/login"), "{location}");
+    assert!(!anonymous.text().await.unwrap().contains("night staff"));
+
+    let [(_, admin)] = fixture.app.people(["admin"]).await;
+    let refused = admin.client.get(fixture.app.url("/search/download?q=night")).send().await.unwrap();
+    assert_eq!(refused.status(), 403, "an administrator gets no content by virtue of the role");
+    let body = refused.text().await.unwrap();
+    assert!(body.contains("<h1>This page is for") && !body.contains("night staff"), "{body}");
+
+    for (who, session) in
+        [("commissioner", &fixture.commissioner), ("provider", &fixture.provider), ("another hub", &fixture.crawley)]
+    {
+        for query in ["night", "quartermaine", "text_hub:quartermaine OR night", "", "*"] {
+            let response =
+                session.client.get(fixture.app.url("/search/download")).query(&[("q", query)]).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{who}: `{query}`");
+            let csv = response.text().await.unwrap().to_lowercase();
+            assert!(!csv.contains("quartermaine") && !csv.contains("delphine"), "{who}: `{query}` got the name: {csv}");
+            if csv.contains(&fixture.item) {
+                assert!(csv.contains("i used to see [redacted] at the pharmacy"), "{who} gets the shared words: {csv}");
+            }
+        }
+    }
+    let graphql = "query($q: String!) { searchFeedbackCsv(query: $q) }";
+    let request = fixture.anonymous.post(fixture.app.url("/graphql"));
+    let answer = answer_json(request.json(&json!({ "query": graphql, "variables": { "q": "night" } }))).await;
+    let csv = answer["data"]["searchFeedbackCsv"].as_str().unwrap_or_else(|| panic!("{answer}")).to_lowercase();
+    assert!(csv.contains("[redacted]") && !csv.contains("quartermaine"), "the public gets the public version: {csv}");
+}
+
+#[tokio::test]
+async fn query_syntax_in_the_search_page_and_the_download_is_only_words_and_never_an_error() {
+    let fixture = fixture().await;
+    for query in ["text:foo OR hub:x", "hub:arun", "*", "\"unbalanced", "night\" staff\"\"", "((((", "^~:[]{}", "id:*"]
+    {
+        for path in ["/search", "/search/download"] {
+            let response =
+                fixture.crawley.client.get(fixture.app.url(path)).query(&[("q", query)]).send().await.unwrap();
+            assert_eq!(response.status(), 200, "{path} `{query}`");
+        }
+        let found = anonymous_search(&fixture, query).await;
+        assert!(found["errors"].is_null(), "`{query}`: {found}");
+    }
+}
+
+#[tokio::test]
+async fn a_cursor_beyond_the_reach_of_search_is_refused_naming_after_and_never_crashes_the_server() {
+    let fixture = fixture().await;
+    let query = "query($a: String) { searchFeedback(query: \"night\", first: 100, after: $a) { total } }";
+    for cursor in ["s:10000", "s:18446744073709551614", "s:99999999999", "x:1", "s:-1"] {
+        let request = fixture.anonymous.post(fixture.app.url("/graphql"));
+        let answer = answer_json(request.json(&json!({ "query": query, "variables": { "a": cursor } }))).await;
+        assert_eq!(error_code(&answer), Some("BAD_USER_INPUT"), "`{cursor}`: {answer}");
+        assert_eq!(answer["errors"][0]["extensions"]["field"], "after", "`{cursor}`");
+    }
+    let last = answer_json(
+        fixture
+            .anonymous
+            .post(fixture.app.url("/graphql"))
+            .json(&json!({ "query": query, "variables": { "a": "s:9999" } })),
+    )
+    .await;
+    assert!(last["errors"].is_null(), "the last cursor within reach is answered: {last}");
+    let page = fixture.crawley.client.get(fixture.app.url("/search?q=night&page=501")).send().await.unwrap();
+    assert_eq!(page.status(), 400);
+    assert!(page.text().await.unwrap().contains("Page must be between 1 and 500"));
+    assert!(anonymous_search(&fixture, "night staff").await["errors"].is_null(), "the server still answers");
 }

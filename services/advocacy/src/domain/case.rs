@@ -607,10 +607,8 @@ fn on_the_case(case: &Case, on: Date, today: Date) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// A day as people in the UK write it: `3 November 2026`.
-pub fn uk_day(day: Date) -> String {
-    day.strftime("%-d %B %Y").to_string()
-}
+/// A day as people in the UK write it: `3 November 2026` (the one wording every service uses).
+pub use heard_workdays::uk_day;
 
 /// The day an action happened: not before the referral and not in the future, refused in words
 /// that name the field and the days it must lie between.

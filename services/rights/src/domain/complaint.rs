@@ -3,6 +3,19 @@
 //! received → acknowledged → early resolution or investigation → response issued → outcome.
 //! Withdrawal is possible at any open stage. Extensions and pauses carry reasons and move the
 //! working-day clock; a complaint open for six months must carry an explanation.
+//!
+//! Two ways change how long the response may take, and they mean different things to the
+//! person who complained:
+//! - an **agreed period** ([`agree_period`]) replaces the usual 20 working days with a period
+//!   the person agreed to, counted from the day it was received; agreeing again replaces it.
+//! - an **extension** ([`extend`]) adds working days on top of whatever period applies,
+//!   because the response needs longer than was said; it records why, and whether the person
+//!   agreed to wait (the deadline moves either way: they may take it further if they did not).
+//!
+//! Acknowledging records how the person was told (phone, letter, email, in person, text
+//! message) and on which day; an acknowledgement recorded before Heard asked how has no method.
+//! A complaint is worked by one complaints handler at a time: whoever it was assigned to last,
+//! or else whoever acknowledged it.
 
 use std::collections::BTreeSet;
 
@@ -13,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Rejection, clean, invalid, required};
+use heard_workdays::uk_day;
 
 pub use heard_contracts::rights::COMPLAINT;
 use heard_contracts::{Event as _, rights as contract};
@@ -52,6 +66,17 @@ pub enum EscalatedTo {
     Ombudsman,
 }
 
+/// How the person who complained was told their complaint had been received.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AcknowledgementMethod {
+    Phone,
+    Letter,
+    Email,
+    InPerson,
+    TextMessage,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
@@ -82,6 +107,9 @@ pub enum Event {
     },
     Acknowledged {
         on: Date,
+        /// How the person was told; `None` in acknowledgements recorded before Heard asked.
+        #[serde(default)]
+        method: Option<AcknowledgementMethod>,
     },
     PeriodAgreed {
         working_days: u32,
@@ -91,6 +119,10 @@ pub enum Event {
     Extended {
         working_days: u32,
         reason: String,
+        /// Whether the person agreed to wait longer; `None` in extensions recorded before
+        /// Heard asked.
+        #[serde(default)]
+        person_agreed: Option<bool>,
     },
     Paused {
         on: Date,
@@ -116,6 +148,10 @@ pub enum Event {
     LearningRecorded {
         statement: String,
     },
+    /// Assigned (or re-assigned) to a complaints handler, who works it from now on.
+    Assigned {
+        to: Uuid,
+    },
 }
 
 impl Event {
@@ -135,6 +171,7 @@ impl Event {
             Event::Escalated { .. } => "ComplaintEscalated",
             Event::DelayExplained { .. } => "ComplaintDelayExplained",
             Event::LearningRecorded { .. } => contract::ComplaintLearningRecorded::TYPE,
+            Event::Assigned { .. } => "ComplaintAssigned",
         }
     }
 }
@@ -152,6 +189,12 @@ pub struct Complaint {
     pub route: Route,
     pub stage: Stage,
     pub clock: Clock,
+    /// How the acknowledgement was made (`None` before it, and for acknowledgements recorded
+    /// before Heard asked).
+    pub acknowledged_by: Option<AcknowledgementMethod>,
+    /// The complaints handler working it: the last one it was assigned to, or else the one who
+    /// acknowledged it (see [`Complaint::acknowledged_by_handler`]).
+    pub handler: Option<Uuid>,
     pub outcome: Option<Outcome>,
     /// Handled by early resolution (an investigation replaces it).
     pub early_resolution: bool,
@@ -189,6 +232,8 @@ impl Complaint {
             route: *route,
             stage: Stage::Received,
             clock: Clock::new(*received_on),
+            acknowledged_by: None,
+            handler: None,
             outcome: None,
             early_resolution: false,
             escalations: Vec::new(),
@@ -204,8 +249,9 @@ impl Complaint {
     pub fn apply(&mut self, event: &Event) {
         match event {
             Event::Received { .. } => {}
-            Event::Acknowledged { on } => {
+            Event::Acknowledged { on, method } => {
                 self.clock.acknowledged = Some(*on);
+                self.acknowledged_by = *method;
                 self.stage = Stage::Acknowledged;
             }
             Event::PeriodAgreed { working_days } => self.clock.agreed_working_days = Some(*working_days),
@@ -217,9 +263,11 @@ impl Complaint {
                 self.stage = Stage::Investigation;
                 self.early_resolution = false;
             }
-            Event::Extended { working_days, reason } => {
-                self.clock.extensions.push(Extension { working_days: *working_days, reason: reason.clone() })
-            }
+            Event::Extended { working_days, reason, person_agreed } => self.clock.extensions.push(Extension {
+                working_days: *working_days,
+                reason: reason.clone(),
+                person_agreed: *person_agreed,
+            }),
             Event::Paused { on, reason } => {
                 self.clock.pauses.push(Pause { from: *on, until: None, reason: reason.clone() })
             }
@@ -240,6 +288,16 @@ impl Complaint {
             Event::Escalated { to, reference } => self.escalations.push((*to, reference.clone())),
             Event::DelayExplained { reason } => self.delay_explanations.push(reason.clone()),
             Event::LearningRecorded { statement } => self.learning.push(statement.clone()),
+            Event::Assigned { to } => self.handler = Some(*to),
+        }
+    }
+
+    /// The handler who acknowledged it works it, unless it was assigned to someone first (the
+    /// rule since before assignments were recorded). Who acknowledged is the event's actor, which
+    /// the model reads from its metadata; `apply` has only the event.
+    pub fn acknowledged_by_handler(&mut self, by: Option<Uuid>) {
+        if self.handler.is_none() {
+            self.handler = by;
         }
     }
 
@@ -263,6 +321,22 @@ fn not_before_receipt(complaint: &Complaint, field: &str, on: Date, today: Date)
     }
     if on > today {
         return Err(invalid(field, "the date cannot be in the future"));
+    }
+    Ok(())
+}
+
+/// The day of the acknowledgement: not before the complaint was received and not in the
+/// future, refused in words that name the days it must lie between.
+fn acknowledgement_day(complaint: &Complaint, on: Date, today: Date) -> Result<(), Rejection> {
+    if on < complaint.clock.received {
+        let received = uk_day(complaint.clock.received);
+        return Err(invalid(
+            "on",
+            format!("the acknowledgement cannot be before the complaint was received on {received}"),
+        ));
+    }
+    if on > today {
+        return Err(invalid("on", format!("the acknowledgement cannot be in the future (after {})", uk_day(today))));
     }
     Ok(())
 }
@@ -318,14 +392,22 @@ pub fn receive(
     })
 }
 
-pub fn acknowledge(complaint: &Complaint, on: Date, today: Date) -> Result<Event, Rejection> {
+/// Records that the person was told, how and on which day.
+pub fn acknowledge(
+    complaint: &Complaint,
+    method: AcknowledgementMethod,
+    on: Date,
+    today: Date,
+) -> Result<Event, Rejection> {
     if complaint.stage != Stage::Received {
         return Err(conflict("this complaint has already been acknowledged"));
     }
-    not_before_receipt(complaint, "on", on, today)?;
-    Ok(Event::Acknowledged { on })
+    acknowledgement_day(complaint, on, today)?;
+    Ok(Event::Acknowledged { on, method: Some(method) })
 }
 
+/// A response period the person agreed to, replacing the usual 20 working days (extensions
+/// still add to it). Open until the response is issued.
 pub fn agree_period(complaint: &Complaint, working_days: u32) -> Result<Event, Rejection> {
     if !complaint.is_open() || complaint.stage == Stage::ResponseIssued {
         return Err(conflict("the response has already been issued"));
@@ -354,14 +436,16 @@ pub fn open_investigation(complaint: &Complaint) -> Result<Event, Rejection> {
     }
 }
 
-pub fn extend(complaint: &Complaint, working_days: u32, why: &str) -> Result<Event, Rejection> {
+/// More working days on top of the period that applies, with why and whether the person
+/// agreed to wait. Open once acknowledged, until the response is issued.
+pub fn extend(complaint: &Complaint, working_days: u32, why: &str, person_agreed: bool) -> Result<Event, Rejection> {
     if !matches!(complaint.stage, Stage::Acknowledged | Stage::EarlyResolution | Stage::Investigation) {
         return Err(conflict("only an acknowledged complaint still waiting for its response can be extended"));
     }
     if !(1..=60).contains(&working_days) {
         return Err(invalid("workingDays", "extend by 1 to 60 working days"));
     }
-    Ok(Event::Extended { working_days, reason: reason("reason", why)? })
+    Ok(Event::Extended { working_days, reason: reason("reason", why)?, person_agreed: Some(person_agreed) })
 }
 
 pub fn pause(complaint: &Complaint, on: Date, why: &str, today: Date) -> Result<Event, Rejection> {
@@ -445,4 +529,19 @@ pub fn record_learning(complaint: &Complaint, statement: &str) -> Result<Event, 
         return Err(invalid("statement", "learning must not identify anyone: leave out emails and phone numbers"));
     }
     Ok(Event::LearningRecorded { statement })
+}
+
+/// Assigns an open complaint to a complaints handler (`to_is_handler`: whether the account
+/// holds the complaints handler role now), or re-assigns it to another.
+pub fn assign(complaint: &Complaint, to: Uuid, to_is_handler: bool) -> Result<Event, Rejection> {
+    if !complaint.is_open() {
+        return Err(conflict("this complaint is closed"));
+    }
+    if !to_is_handler {
+        return Err(invalid("handlerId", "choose someone from the complaints team"));
+    }
+    if complaint.handler == Some(to) {
+        return Err(invalid("handlerId", "the complaint is already with them; choose someone else"));
+    }
+    Ok(Event::Assigned { to })
 }

@@ -6,7 +6,7 @@ use heard_workdays::Calendar;
 use jiff::civil::Date;
 use uuid::Uuid;
 
-use heard_contracts::testing::{Command, conflicts_table_mismatches, field_of, is_conflict};
+use heard_contracts::testing::{Command, conflicts_table_mismatches, field_and_message_of, field_of, is_conflict};
 
 use super::catalogue::{exact_bill_of_rights, publish};
 use super::complaint::*;
@@ -48,7 +48,11 @@ fn given(on: &str, events: Vec<Event>) -> Complaint {
 }
 
 fn acknowledged(on: &str) -> Vec<Event> {
-    vec![Event::Acknowledged { on: d(on) }]
+    vec![Event::Acknowledged { on: d(on), method: Some(AcknowledgementMethod::Phone) }]
+}
+
+fn handler(n: u128) -> Uuid {
+    Uuid::from_u128(n)
 }
 
 #[test]
@@ -85,12 +89,135 @@ fn a_complaint_needs_a_provider_and_real_articles() {
 }
 
 #[test]
-fn a_received_complaint_is_acknowledged_once() {
+fn a_received_complaint_is_acknowledged_once_recording_how_and_when() {
     let complaint = given("2026-11-16", vec![]);
-    assert_eq!(acknowledge(&complaint, d("2026-11-17"), today()), Ok(Event::Acknowledged { on: d("2026-11-17") }));
+    let letter = acknowledge(&complaint, AcknowledgementMethod::Letter, d("2026-11-17"), today());
+    assert_eq!(letter, Ok(Event::Acknowledged { on: d("2026-11-17"), method: Some(AcknowledgementMethod::Letter) }));
+    let mut folded = complaint.clone();
+    folded.apply(&letter.unwrap());
+    assert_eq!((folded.stage, folded.acknowledged_by), (Stage::Acknowledged, Some(AcknowledgementMethod::Letter)));
+    assert_eq!(folded.clock.acknowledged, Some(d("2026-11-17")));
     let again = given("2026-11-16", acknowledged("2026-11-17"));
-    assert!(is_conflict(acknowledge(&again, d("2026-11-18"), today())));
-    assert_eq!(field_of(acknowledge(&complaint, d("2026-11-10"), today())), "on");
+    assert!(is_conflict(acknowledge(&again, AcknowledgementMethod::Email, d("2026-11-18"), today())));
+}
+
+#[test]
+fn an_acknowledgement_is_never_before_the_complaint_was_received_nor_in_the_future_and_says_the_days() {
+    let complaint = given("2026-11-16", vec![]);
+    let early = acknowledge(&complaint, AcknowledgementMethod::Phone, d("2026-11-10"), today());
+    assert_eq!(
+        field_and_message_of(early),
+        (
+            "on".to_owned(),
+            "the acknowledgement cannot be before the complaint was received on 16 November 2026".to_owned()
+        )
+    );
+    let late = acknowledge(&complaint, AcknowledgementMethod::Phone, d("2026-11-24"), today());
+    assert_eq!(
+        field_and_message_of(late),
+        ("on".to_owned(), "the acknowledgement cannot be in the future (after 23 November 2026)".to_owned())
+    );
+    assert!(
+        acknowledge(&complaint, AcknowledgementMethod::TextMessage, d("2026-11-16"), today()).is_ok(),
+        "the day it came in"
+    );
+    assert!(acknowledge(&complaint, AcknowledgementMethod::InPerson, today(), today()).is_ok(), "today");
+}
+
+#[test]
+fn an_acknowledgement_recorded_before_heard_asked_how_still_folds_without_a_method() {
+    let old: Event = serde_json::from_str(r#"{"Acknowledged":{"on":"2026-11-17"}}"#).unwrap();
+    assert_eq!(old, Event::Acknowledged { on: d("2026-11-17"), method: None });
+    let complaint = given("2026-11-16", vec![old]);
+    assert_eq!((complaint.stage, complaint.acknowledged_by), (Stage::Acknowledged, None));
+    assert_eq!(complaint.clock.acknowledged, Some(d("2026-11-17")));
+    let new = serde_json::to_string(&acknowledged("2026-11-17")[0]).unwrap();
+    assert_eq!(new, r#"{"Acknowledged":{"on":"2026-11-17","method":"phone"}}"#);
+}
+
+#[test]
+fn an_extension_recorded_before_heard_asked_whether_the_person_agreed_still_folds_and_moves_the_clock() {
+    let old: Event = serde_json::from_str(r#"{"Extended":{"working_days":5,"reason":"more records"}}"#).unwrap();
+    assert_eq!(old, Event::Extended { working_days: 5, reason: "more records".into(), person_agreed: None });
+    let complaint = given("2026-10-01", [acknowledged("2026-10-02"), vec![old]].concat());
+    assert_eq!(complaint.clock.extensions[0].person_agreed, None);
+    assert_eq!(complaint.clock.response_period(), 25);
+}
+
+#[test]
+fn extending_records_whether_the_person_agreed_and_moves_the_deadline_either_way() {
+    let calendar = Calendar::england_and_wales();
+    let open = given("2026-10-01", [acknowledged("2026-10-02"), vec![Event::InvestigationOpened]].concat());
+    let due = open.reading(&calendar, d("2026-10-05")).unwrap().respond_by.unwrap();
+    for agreed in [true, false] {
+        let event = extend(&open, 5, "waiting for the prescriber's notes", agreed).unwrap();
+        assert_eq!(
+            event,
+            Event::Extended {
+                working_days: 5,
+                reason: "waiting for the prescriber's notes".into(),
+                person_agreed: Some(agreed)
+            }
+        );
+        let mut extended = open.clone();
+        extended.apply(&event);
+        assert_eq!(extended.clock.extensions[0].person_agreed, Some(agreed));
+        let moved = extended.reading(&calendar, d("2026-10-05")).unwrap().respond_by.unwrap();
+        assert_eq!(moved, calendar.add_working_days(due, 5).unwrap(), "agreed: {agreed}");
+    }
+}
+
+#[test]
+fn an_agreed_period_replaces_the_twenty_days_and_an_extension_adds_to_whatever_period_applies() {
+    let calendar = Calendar::england_and_wales();
+    let received = d("2026-10-01");
+    let agreed =
+        given("2026-10-01", [acknowledged("2026-10-02"), vec![Event::PeriodAgreed { working_days: 30 }]].concat());
+    let respond_by = |complaint: &Complaint| complaint.reading(&calendar, d("2026-10-05")).unwrap().respond_by.unwrap();
+    assert_eq!(respond_by(&agreed), calendar.add_working_days(received, 30).unwrap(), "30 instead of 20, from receipt");
+    let mut extended = agreed.clone();
+    extended.apply(&extend(&agreed, 5, "records", true).unwrap());
+    assert_eq!(respond_by(&extended), calendar.add_working_days(received, 35).unwrap(), "35 = 30 agreed + 5");
+    let mut agreed_again = extended.clone();
+    agreed_again.apply(&agree_period(&extended, 25).unwrap());
+    assert_eq!(
+        respond_by(&agreed_again),
+        calendar.add_working_days(received, 30).unwrap(),
+        "a new agreement replaces the period; the extension still adds to it"
+    );
+    let received_only = given("2026-10-01", vec![]);
+    assert!(agree_period(&received_only, 30).is_ok(), "a period can be agreed before acknowledging");
+    assert!(is_conflict(extend(&received_only, 5, "records", true)), "an extension needs an acknowledged complaint");
+}
+
+#[test]
+fn a_complaint_is_assigned_only_to_a_complaints_handler_and_reassigned_to_someone_else() {
+    let received = given("2026-11-16", vec![]);
+    assert_eq!(received.handler, None, "nobody works it yet");
+    assert_eq!(assign(&received, handler(7), true), Ok(Event::Assigned { to: handler(7) }));
+    assert_eq!(field_of(assign(&received, handler(8), false)), "handlerId", "not a complaints handler");
+    let assigned = given("2026-11-16", vec![Event::Assigned { to: handler(7) }]);
+    assert_eq!(assigned.handler, Some(handler(7)));
+    assert_eq!(field_of(assign(&assigned, handler(7), true)), "handlerId", "already with them");
+    let reassigned = given("2026-11-16", vec![Event::Assigned { to: handler(7) }, Event::Assigned { to: handler(9) }]);
+    assert_eq!(reassigned.handler, Some(handler(9)), "the last assignment counts");
+    let closed = given("2026-11-16", vec![Event::OutcomeRecorded { outcome: Outcome::Withdrawn, on: d("2026-11-17") }]);
+    assert!(is_conflict(assign(&closed, handler(7), true)));
+}
+
+#[test]
+fn whoever_acknowledges_an_unassigned_complaint_works_it_but_an_assignment_stands() {
+    let mut unassigned = given("2026-11-16", acknowledged("2026-11-17"));
+    unassigned.acknowledged_by_handler(Some(handler(3)));
+    assert_eq!(unassigned.handler, Some(handler(3)));
+    let mut assigned =
+        given("2026-11-16", [vec![Event::Assigned { to: handler(7) }], acknowledged("2026-11-17")].concat());
+    assigned.acknowledged_by_handler(Some(handler(3)));
+    assert_eq!(assigned.handler, Some(handler(7)), "acknowledging does not take it from the one it was assigned to");
+    let mut later = given("2026-11-16", acknowledged("2026-11-17"));
+    later.acknowledged_by_handler(Some(handler(3)));
+    later.apply(&Event::Assigned { to: handler(7) });
+    assert_eq!(later.handler, Some(handler(7)), "and it can be re-assigned after");
 }
 
 #[test]
@@ -105,11 +232,11 @@ fn the_route_is_chosen_after_acknowledgement_and_investigation_can_follow_early_
 #[test]
 fn extensions_and_pauses_need_a_reason_and_an_acknowledged_open_complaint() {
     let received = given("2026-11-16", vec![]);
-    assert!(is_conflict(extend(&received, 5, "notes")));
+    assert!(is_conflict(extend(&received, 5, "notes", true)));
     let open = given("2026-11-16", [acknowledged("2026-11-17"), vec![Event::InvestigationOpened]].concat());
-    assert_eq!(field_of(extend(&open, 5, "  ")), "reason");
-    assert_eq!(field_of(extend(&open, 0, "notes")), "workingDays");
-    assert!(extend(&open, 5, "waiting for the prescriber's notes").is_ok());
+    assert_eq!(field_of(extend(&open, 5, "  ", true)), "reason");
+    assert_eq!(field_of(extend(&open, 0, "notes", true)), "workingDays");
+    assert!(extend(&open, 5, "waiting for the prescriber's notes", true).is_ok());
     let paused = given(
         "2026-11-16",
         [acknowledged("2026-11-17"), vec![Event::Paused { on: d("2026-11-18"), reason: "in hospital".into() }]]
@@ -133,7 +260,7 @@ fn the_clock_reflects_pauses_and_extensions() {
             acknowledged("2026-10-02"),
             vec![
                 Event::InvestigationOpened,
-                Event::Extended { working_days: 5, reason: "more records".into() },
+                Event::Extended { working_days: 5, reason: "more records".into(), person_agreed: Some(true) },
                 Event::Paused { on: d("2026-10-05"), reason: "complainant away".into() },
                 Event::Resumed { on: d("2026-10-09") },
             ],
@@ -255,11 +382,11 @@ fn every_command_in_every_stage_is_either_allowed_or_refused_as_a_conflict_with_
         ),
     ];
     let commands: Vec<(&str, Command<Complaint, Event>, &str)> = vec![
-        ("acknowledge", Box::new(move |c| acknowledge(c, on, today())), "OCCCCCC"),
+        ("acknowledge", Box::new(move |c| acknowledge(c, AcknowledgementMethod::Email, on, today())), "OCCCCCC"),
         ("agree a period", Box::new(|c| agree_period(c, 30)), "OOOOOCC"),
         ("choose early resolution", Box::new(choose_early_resolution), "COCCCCC"),
         ("open an investigation", Box::new(open_investigation), "COOCCCC"),
-        ("extend", Box::new(|c| extend(c, 5, "more records")), "COOOOCC"),
+        ("extend", Box::new(|c| extend(c, 5, "more records", false)), "COOOOCC"),
         ("pause", Box::new(move |c| pause(c, on, "away", today())), "COOOCCC"),
         ("resume", Box::new(move |c| resume(c, on, today())), "CCCCOCC"),
         ("respond", Box::new(move |c| respond(c, on, today())), "CCOOCCC"),
@@ -268,6 +395,7 @@ fn every_command_in_every_stage_is_either_allowed_or_refused_as_a_conflict_with_
         ("escalate", Box::new(|c| escalate(c, EscalatedTo::Ombudsman, "PHSO-1")), "CCCCCOO"),
         ("explain a delay", Box::new(|c| explain_delay(c, "staff away")), "OOOOOOC"),
         ("record learning", Box::new(|c| record_learning(c, "Offer evening appointments")), "CCCCCCO"),
+        ("assign", Box::new(|c| assign(c, Uuid::from_u128(7), true)), "OOOOOOC"),
     ];
     let wrong = conflicts_table_mismatches(&stages, &commands);
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
