@@ -435,14 +435,19 @@ async fn the_safeguarding_page_counts_what_is_open_in_the_menu_and_says_who_has_
     let (status, list) = page(&arun.app, &arun.coordinator, "/safeguarding").await;
     assert_eq!(status, 200);
     assert!(
-        list.contains(r#"<a href="/safeguarding">Safeguarding <span class="menu-count">(1 open)</span></a>"#),
+        list.contains(
+            r#"<a href="/safeguarding" aria-current="page">Safeguarding <span class="menu-count">(1 open)</span></a>"#
+        ),
         "the menu counts it in words: {list}"
     );
     assert!(list.contains("Flagged today (1)") && list.contains(SAID), "{list}");
     assert!(list.contains(&format!("href=\"/safeguarding/{id}\"")), "{list}");
 
     let (_, colleague) = page(&arun.app, &arun.colleague, "/safeguarding").await;
-    assert!(colleague.contains(r#"<a href="/safeguarding">Safeguarding</a>"#), "nothing open with the colleague");
+    assert!(
+        colleague.contains(r#"<a href="/safeguarding" aria-current="page">Safeguarding</a>"#),
+        "nothing open with the colleague"
+    );
     assert!(colleague.contains("With other coordinators of your hubs") && colleague.contains("Test coordinator"));
     assert!(!colleague.contains(SAID) && !colleague.contains(&id), "never what was said, nor a way in: {colleague}");
     let (status, _) = page(&arun.app, &arun.colleague, &format!("/safeguarding/{id}")).await;
