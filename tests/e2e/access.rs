@@ -252,6 +252,7 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_feedback_operation
         ("coordinators", "out of scope: another hub", coordinators, json!({ "h": "crawley" }), "FFFFFFAU"),
         ("safeguardingDisclosures", "in scope", "{ safeguardingDisclosures { id } }", json!({}), "FAFFFFFU"),
         ("safeguardingWithOthers", "in scope", "{ safeguardingWithOthers { hub } }", json!({}), "FAFFFFFU"),
+        ("safeguardingOpenCount", "in scope", "{ safeguardingOpenCount }", json!({}), "FAFFFFFU"),
         ("safeguardingDisclosure", "in scope: a disclosure with them", disclosure, id(&mine), "NANNNNNU"),
         ("safeguardingDisclosure", "out of scope: with another coordinator", disclosure, id(&theirs), "NNNNNNNU"),
         ("safeguardingDisclosure", "out of scope: an item nobody flagged", disclosure, id(&arun), "NNNNNNNU"),

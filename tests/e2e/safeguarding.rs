@@ -441,6 +441,15 @@ async fn the_safeguarding_page_counts_what_is_open_in_the_menu_and_says_who_has_
         "the menu counts it in words: {list}"
     );
     assert!(list.contains("Flagged today (1)") && list.contains(SAID), "{list}");
+    // Counting for the menu reads nothing of them: no page view writes to the log for it.
+    arun.app.settled().await;
+    let before = arun.app.store.head().position;
+    for path in ["/", "/report-back", "/moderation"] {
+        let (status, shown) = page(&arun.app, &arun.coordinator, path).await;
+        assert!(status == 200 && shown.contains("(1 open)"), "{path}");
+    }
+    arun.app.settled().await;
+    assert_eq!(arun.app.store.head().position, before, "the count appended nothing, not even an access record");
     assert!(list.contains(&format!("href=\"/safeguarding/{id}\"")), "{list}");
 
     let (_, colleague) = page(&arun.app, &arun.colleague, "/safeguarding").await;

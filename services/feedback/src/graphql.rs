@@ -1060,6 +1060,26 @@ impl FeedbackQuery {
         Ok(found)
     }
 
+    /// How many disclosures of risk are open with you: a number for the menu and the home page,
+    /// which reads nothing of them (and so records no read). Hub coordinators only.
+    async fn safeguarding_open_count(&self, ctx: &Context<'_>) -> Result<i32> {
+        authorize(ctx, Action::FollowUpSafeguarding, &Resource::System).await?;
+        let actor = viewer(ctx).actor.clone();
+        let open = service(ctx).read(|state| {
+            state
+                .disclosures
+                .values()
+                .filter(|disclosure| disclosure.is_open() && actor.account == Some(disclosure.coordinator))
+                .filter_map(|disclosure| state.items.get(&disclosure.item))
+                .filter(|item| {
+                    heard_access::may(&actor, Action::FollowUpSafeguarding, &Resource::Feedback(item.facts()))
+                        .is_allowed()
+                })
+                .count()
+        });
+        Ok(open as i32)
+    }
+
     /// One disclosure of risk with its follow-up, for the coordinator it is with. To anyone
     /// else it is not found. The read is on the access log.
     async fn safeguarding_disclosure(&self, ctx: &Context<'_>, id: ID) -> Result<SafeguardingDisclosure> {
