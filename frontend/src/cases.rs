@@ -13,7 +13,7 @@ use crate::Backend;
 use crate::backend::{ask, submit};
 use crate::extract::{Advocates, PostedFormAs, SignedInAs};
 use crate::forms::{self, Choices, Errors, Input, csrf_field, form_page, options, value_of, words};
-use crate::kit::{Connection, day_typed_wrong, field_id, plain, typed_day};
+use crate::kit::{Connection, day_words, field_id, plain, typed_day};
 use crate::layout::page;
 
 const DOMAINS: [(&str, &str); 10] = [
@@ -157,7 +157,7 @@ pub async fn list<B: Backend>(
                     span class="meta" {
                         (words(&DOMAINS, &case.domain)) " · "
                         (state_words(&case.state)) " · referred "
-                        (case.referred_on)
+                        (day_words(&case.referred_on))
                     }
                 }
             }
@@ -309,9 +309,10 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
         "action" => {
             required(&mut errors, "action_kind", "Choose what happened");
             let action_on = on("action_on").map(|typed| typed_day(&typed));
-            if let Some(None) = action_on {
-                errors.add("action_on", day_typed_wrong("the date of the action"));
+            if let Some(Err(wrong)) = &action_on {
+                errors.add("action_on", wrong);
             }
+            let action_on = action_on.map(Result::ok);
             CaseRequest {
                 query: "mutation($id: ID!, $i: RecordCaseActionInput!) { recordCaseAction(id: $id, input: $i) { id } }",
                 variables: json!({ "id": id, "i": { "kind": field("action_kind"), "text": value_of(fields, "text"),
@@ -389,9 +390,9 @@ fn page_field(step: &str, api_field: Option<&str>) -> String {
 fn consent_words(consent: Option<&CaseConsent>) -> String {
     match consent {
         Some(CaseConsent { scope: Some(scope), recorded_on }) => {
-            format!("{}, recorded {recorded_on}", words(&SCOPES, scope))
+            format!("{}, recorded {}", words(&SCOPES, scope), day_words(recorded_on))
         }
-        Some(CaseConsent { scope: None, recorded_on }) => format!("Withdrawn {recorded_on}"),
+        Some(CaseConsent { scope: None, recorded_on }) => format!("Withdrawn {}", day_words(recorded_on)),
         None => "None recorded".to_owned(),
     }
 }
@@ -496,7 +497,7 @@ async fn case_page<B: Backend>(
             div { dt { "Kind of advocacy" } dd { (words(&KINDS, &case.kind).split(':').next().unwrap_or_default()) } }
             div { dt { "Area" } dd { (words(&DOMAINS, &case.domain)) } }
             @if let Some(provider) = &case.provider_name { div { dt { "Service it is with" } dd { (provider) } } }
-            div { dt { "Referred" } dd { (case.referred_on) ": " (words(&SOURCES, &case.referral_source).to_lowercase()) } }
+            div { dt { "Referred" } dd { (day_words(&case.referred_on)) ": " (words(&SOURCES, &case.referral_source).to_lowercase()) } }
             div { dt { "Where it stands" } dd { (state_words(state)) } }
             div { dt { "Consent to share" } dd { (consent_words(case.consent.as_ref())) } }
         }
@@ -514,7 +515,7 @@ async fn case_page<B: Backend>(
             p { "Declined. " @if let Some(reason) = &case.decline_reason { "Why: " (reason) } }
         }
         @if state == "CLOSED" {
-            p { "Closed " (case.closed_on.as_deref().unwrap_or("")) ". Outcome: " (words(&OUTCOMES, case.outcome.as_deref().unwrap_or("")).to_lowercase())
+            p { "Closed " (day_words(case.closed_on.as_deref().unwrap_or(""))) ". Outcome: " (words(&OUTCOMES, case.outcome.as_deref().unwrap_or("")).to_lowercase())
                 @if let Some(reason) = &case.closure_reason { ". " (words(&CLOSURES, reason)) } "." }
             @if let Some(view) = &case.client_view { p { "In the client's words:" } blockquote { p { (view) } } }
         }
@@ -523,7 +524,7 @@ async fn case_page<B: Backend>(
         @if entries.is_empty() { p { "Nothing recorded yet." } }
         ol class="timeline" {
             @for entry in &entries {
-                li { strong { (entry.on) " · " (entry.heading) } p { (entry.text) } }
+                li { strong { (day_words(&entry.on)) " · " (entry.heading) } p { (entry.text) } }
             }
         }
         @if open {
@@ -531,7 +532,7 @@ async fn case_page<B: Backend>(
             form method="post" action={ "/cases/" (id) "/action" } novalidate {
                 (csrf_field(csrf))
                 (forms::choices(Choices { id: "action_kind", legend: "What happened?", multiple: false, options: options(&ACTIONS), chosen: vec![kept("action_kind")], hint: None }, errors))
-                (forms::input(Input { id: "action_on", label: "When did it happen?", kind: "date", value: &date_or_today("action_on"), hint: Some("Today unless you change it. Not before the case was referred, and not in the future. For example, 23/11/2026."), autocomplete: None }, errors))
+                (forms::day_input("action_on", "When did it happen?", &date_or_today("action_on"), Some("Today unless you change it. Not before the case was referred, and not in the future."), errors))
                 (forms::textarea("text", "Notes", &kept("text"), Some("Only you can read case notes."), errors))
                 button class="button" type="submit" { "Save to the timeline" }
             }
@@ -548,7 +549,7 @@ async fn case_page<B: Backend>(
                 form method="post" action={ "/cases/" (id) "/consent" } novalidate {
                     (csrf_field(csrf))
                     (forms::choices(Choices { id: "scope", legend: "What has the client agreed to now?", multiple: false, options: options(&SCOPES), chosen: vec![kept("scope")], hint: Some("Record it again if it changes: the latest answer is the one in force.") }, errors))
-                    (forms::input(Input { id: "consent_on", label: "When did they agree?", kind: "date", value: &date_or_today("consent_on"), hint: Some("For example, 2026-11-23."), autocomplete: None }, errors))
+                    (forms::day_input("consent_on", "When did they agree?", &date_or_today("consent_on"), None, errors))
                     button class="button" type="submit" { "Record consent" }
                 }
             }
@@ -556,7 +557,7 @@ async fn case_page<B: Backend>(
                 form method="post" action={ "/cases/" (id) "/withdraw" } novalidate {
                     (csrf_field(csrf))
                     h3 { "The client withdrew their consent" }
-                    (forms::input(Input { id: "withdraw_on", label: "When did they withdraw it?", kind: "date", value: &date_or_today("withdraw_on"), hint: Some("From then on, nothing more is shared. This works on a closed case too."), autocomplete: None }, errors))
+                    (forms::day_input("withdraw_on", "When did they withdraw it?", &date_or_today("withdraw_on"), Some("From then on, nothing more is shared. This works on a closed case too."), errors))
                     button class="button button--secondary" type="submit" { "Record that consent was withdrawn" }
                 }
             }
@@ -591,7 +592,7 @@ async fn case_page<B: Backend>(
             form method="post" action={ "/cases/" (id) "/reopen" } novalidate {
                 (csrf_field(csrf))
                 (forms::textarea("reopen_reason", "Why is it opening again?", &kept("reopen_reason"), Some("For example: the agreed review did not happen. The closure stays on record."), errors))
-                (forms::input(Input { id: "reopen_on", label: "When did it open again?", kind: "date", value: &date_or_today("reopen_on"), hint: Some("For example, 2026-11-23."), autocomplete: None }, errors))
+                (forms::day_input("reopen_on", "When did it open again?", &date_or_today("reopen_on"), None, errors))
                 button class="button" type="submit" { "Reopen the case" }
             }
         }
@@ -737,10 +738,16 @@ mod tests {
         assert_eq!(action("2026-03-02").unwrap().variables["i"]["on"], "2026-03-02");
         assert_eq!(action(" 2/3/2026 ").unwrap().variables["i"]["on"], "2026-03-02", "as people in the UK write it");
         assert_eq!(action("02.03.2026").unwrap().variables["i"]["on"], "2026-03-02");
-        for nonsense in ["31/2/2026", "3/2026", "yesterday", "2/3/26", "2026-02-31"] {
+        assert_eq!(action("2/3/26").unwrap().variables["i"]["on"], "2026-03-02", "a two-digit year is this century");
+        for (nonsense, said) in [
+            ("31/2/2026", "31 February 2026 does not exist"),
+            ("2026-02-31", "31 February 2026 does not exist"),
+            ("3/2026", "Enter the date as day, month and year"),
+            ("yesterday", "Enter the date as day, month and year"),
+        ] {
             let errors = action(nonsense).unwrap_err();
-            assert_eq!(fields(&errors), ["action_on"], "{nonsense}");
-            assert!(errors.0[0].message.contains("date of the action"), "the message names the field: {nonsense}");
+            assert_eq!(fields(&errors), ["action_on"], "beside the field: {nonsense}");
+            assert!(errors.0[0].message.starts_with(said), "in the words every page uses: {nonsense}");
         }
     }
 
@@ -806,9 +813,9 @@ mod tests {
     fn consent_reads_as_plain_words_including_its_withdrawal() {
         let consent = |json: Value| serde_json::from_value::<CaseConsent>(json).unwrap();
         let named = consent(json!({ "scope": "NAMED_SERVICES", "recordedOn": "2026-03-02" }));
-        assert_eq!(consent_words(Some(&named)), "Only the services they named, recorded 2026-03-02");
+        assert_eq!(consent_words(Some(&named)), "Only the services they named, recorded 2 March 2026");
         let withdrawn = consent(json!({ "scope": null, "recordedOn": "2026-03-04" }));
-        assert_eq!(consent_words(Some(&withdrawn)), "Withdrawn 2026-03-04");
+        assert_eq!(consent_words(Some(&withdrawn)), "Withdrawn 4 March 2026");
         assert_eq!(consent_words(None), "None recorded");
     }
 }

@@ -118,16 +118,41 @@ pub fn input(field: Input<'_>, errors: &Errors) -> Markup {
 
 /// A text area.
 pub fn textarea(id: &str, label: &str, value: &str, hint: Option<&str>, errors: &Errors) -> Markup {
+    textarea_focused(id, label, value, hint, errors, false)
+}
+
+/// [`textarea`], with the cursor put in it when the page opens (`autofocus`): where the person
+/// carries on typing, such as the next item of a meeting after the last one was saved.
+pub fn textarea_focused(
+    id: &str,
+    label: &str,
+    value: &str,
+    hint: Option<&str>,
+    errors: &Errors,
+    autofocus: bool,
+) -> Markup {
     let error = errors.of(id);
     html! {
         div class={ "field" @if error.is_some() { " field--error" } } {
             label for=(id) { (label) }
             (hint_and_error(id, hint, error))
-            textarea id=(id) name=(id) rows="5"
+            textarea id=(id) name=(id) rows="5" autofocus[autofocus]
                 aria-describedby=[described_by(id, hint, error)]
                 aria-invalid=[error.map(|_| "true")] { (value) }
         }
     }
+}
+
+/// A day, typed as people in the UK write it (`4 December 2026`, `4/12/2026`; read by
+/// [`heard_contracts::day::parse`]), shown the same way, with the same hint on every page.
+/// `value` may be `YYYY-MM-DD` (as the API gives it): it is shown in words.
+pub fn day_input(id: &str, label: &str, value: &str, extra_hint: Option<&str>, errors: &Errors) -> Markup {
+    let shown = heard_contracts::day::written_iso(value.trim());
+    let hint = match extra_hint {
+        Some(extra) => format!("{extra} {}.", heard_contracts::day::HINT),
+        None => format!("{}.", heard_contracts::day::HINT),
+    };
+    input(Input { id, label, kind: "text", value: &shown, hint: Some(&hint), autocomplete: Some("off") }, errors)
 }
 
 /// Radios or checkboxes in a fieldset with a legend. `options` are (value, label).

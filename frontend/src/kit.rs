@@ -188,34 +188,18 @@ pub(crate) fn urlencode(text: &str) -> String {
         .collect()
 }
 
-/// A day as someone typed it, as the API takes it (`2026-11-23`): either the way a date field
-/// sends it, or the way people in the UK write it (`23/11/2026`, `23-11-2026`, `23.11.2026`).
-/// `None` when it is not a real day. Every form with a day reads it with this.
-pub(crate) fn typed_day(typed: &str) -> Option<String> {
-    let typed = typed.trim();
-    if let Ok(day) = typed.parse::<jiff::civil::Date>() {
-        return Some(day.to_string());
-    }
-    let parts: Vec<&str> = typed.split(['/', '-', '.']).map(str::trim).collect();
-    let [day, month, year] = parts[..] else { return None };
-    let number = |text: &str| text.parse::<i16>().ok().filter(|_| text.chars().all(|c| c.is_ascii_digit()));
-    let (day, month, year) = (number(day)?, number(month)?, number(year)?);
-    if year < 1000 {
-        return None;
-    }
-    jiff::civil::Date::new(year, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok().map(|day| day.to_string())
-}
-
-/// What to say when a typed day is not a real one (`what`: "the date of the action"), worded
-/// the same on every form.
-pub(crate) fn day_typed_wrong(what: &str) -> String {
-    format!("Enter {what} as day, month and year, for example 23/11/2026")
+/// A day as someone typed it, as the API takes it (`2026-11-23`): the way a date field sends it,
+/// or the way people in the UK write it (`23/11/2026`, `23 November 2026`; read by
+/// [`heard_contracts::day::parse`]). When it is not a real day: what was wrong, in the words
+/// every page uses ("31 February 2026 does not exist"). Every form with a day reads it with this.
+pub(crate) fn typed_day(typed: &str) -> Result<String, String> {
+    heard_contracts::day::parse(typed).map(|day| day.to_string()).map_err(|wrong| plain(&wrong.to_string()))
 }
 
 /// A day the API sent (`2026-12-04`) as people write it: `4 December 2026`; anything else as
-/// it came.
+/// it came ([`heard_contracts::day::written_iso`]).
 pub(crate) fn day_words(day: &str) -> String {
-    day.parse::<jiff::civil::Date>().map_or_else(|_| day.to_owned(), heard_workdays::uk_day)
+    heard_contracts::day::written_iso(day)
 }
 
 /// Today's date where the server is, as a form field holds it: `2026-11-23`.
@@ -281,17 +265,16 @@ mod tests {
 
     #[test]
     fn a_day_is_read_as_typed_either_way_and_shown_as_people_write_it() {
-        for typed in ["2026-12-04", "04/12/2026", "4/12/2026", " 4-12-2026 ", "4.12.2026"] {
-            assert_eq!(typed_day(typed).as_deref(), Some("2026-12-04"), "{typed}");
+        for typed in ["2026-12-04", "04/12/2026", "4/12/2026", " 4-12-2026 ", "4.12.2026", "4/12/26", "4 December 2026"]
+        {
+            assert_eq!(typed_day(typed).as_deref(), Ok("2026-12-04"), "{typed}");
         }
-        for wrong in ["30/02/2026", "12/2026", "4/12/26", "next tuesday", ""] {
-            assert_eq!(typed_day(wrong), None, "{wrong}");
+        assert_eq!(typed_day("30/02/2026"), Err("30 February 2026 does not exist".to_owned()));
+        for wrong in ["12/2026", "next tuesday", ""] {
+            let said = typed_day(wrong).unwrap_err();
+            assert!(said.starts_with("Enter the date"), "{wrong}: {said}");
         }
         assert_eq!(day_words("2026-12-04"), "4 December 2026");
         assert_eq!(day_words("soon"), "soon");
-        assert_eq!(
-            day_typed_wrong("the day you acknowledged it"),
-            "Enter the day you acknowledged it as day, month and year, for example 23/11/2026"
-        );
     }
 }

@@ -32,6 +32,7 @@ mod extract;
 mod forms;
 mod kit;
 mod layout;
+mod logging;
 mod meetings;
 mod moderation;
 mod once;
@@ -57,13 +58,13 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .route("/", get(pages::home::<B>))
         .route("/login", get(pages::login_form::<B>).post(pages::login::<B>))
         .route("/logout", post(pages::logout::<B>))
-        .route("/feedback/new", get(pages::log_feedback_form::<B>).post(pages::log_feedback::<B>))
         .merge(assets::routes())
         .merge(moderation::routes())
         .merge(complaints::routes())
         .merge(cases::routes())
         .merge(search::routes())
         .merge(admin::routes())
+        .merge(logging::routes())
         .merge(meetings::routes())
         .merge(report_back::routes())
         .merge(safeguarding::routes())

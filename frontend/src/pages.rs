@@ -16,43 +16,19 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::Backend;
-use crate::backend::{ask, ask_request, submit};
-use crate::extract::{Fields, PostedForm, SignedIn, Visitor};
-use crate::forms::{self, Choices, Errors, Input, form_page};
-use crate::kit::{Connection, expired, field_id, local_address, may, no_store, plain, today, with_cookies};
+use crate::backend::{ask, ask_request};
+use crate::extract::Visitor;
+use crate::forms::{self, Errors, Input, form_page};
+use crate::kit::{Connection, expired, local_address, may, plain, with_cookies};
 use crate::layout::page;
 
-/// A hub or theme as GraphQL names it.
+/// A hub as GraphQL names it.
 #[derive(Debug, Default, Deserialize)]
 struct Named {
     #[serde(default)]
     id: String,
     #[serde(default)]
     name: String,
-    /// A theme's parent; `None` for a top-level theme.
-    #[serde(default)]
-    parent: Option<String>,
-}
-
-/// What the log-feedback form asks: the person's hubs, and the themes.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct FeedbackReference {
-    me: MyHubs,
-    themes: Vec<Named>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct MyHubs {
-    hubs: Vec<Named>,
-}
-
-/// What `logFeedback` answers.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct Logged {
-    text: String,
 }
 
 /// What the home page asks about the person.
@@ -126,7 +102,7 @@ pub async fn home<B: Backend>(State(backend): State<B>, Visitor { viewer, csrf }
             h1 { "Hello, " (name) }
             (waiting)
             @if may(&viewer, Action::LogFeedback) {
-                (task("log", "Log what people said", Some("During a forum, a drop-in or a one-to-one: one point per item, in the speaker's own words."), Some(("/feedback/new", "Log feedback")), &[("/meetings/new", "Record a meeting: attendance and minutes")]))
+                (task("log", "Log what people said", Some("During a forum, a drop-in or a one-to-one: one point per item, in the speaker's own words."), Some(("/feedback/new", "Log feedback")), &[("/meetings", "Start a meeting, or carry on with one")]))
             }
             @if may(&viewer, Action::ViewQueue) {
                 (task("moderate", "Moderate before anything leaves the hub", Some("Redact what could identify someone, then share or hold each item."), Some(("/moderation", "Open the moderation queue")), &[]))
@@ -275,150 +251,4 @@ pub async fn logout<B: Backend>(State(backend): State<B>, headers: HeaderMap, Fo
     }
     let answer = ask(&backend, &viewer, "mutation { logout }", json!({})).await;
     with_cookies(Redirect::to("/").into_response(), &answer.headers)
-}
-
-/// What the log-feedback form holds.
-#[derive(Clone, Debug, Default)]
-struct FeedbackForm {
-    hub: String,
-    text: String,
-    channel: String,
-    themes: Vec<String>,
-    speaker: String,
-    speaker_name: String,
-    consent: String,
-    said_on: String,
-    about: String,
-}
-
-impl FeedbackForm {
-    fn from_fields(fields: &Fields) -> FeedbackForm {
-        FeedbackForm {
-            hub: fields.value("hub"),
-            text: fields.value("text"),
-            channel: fields.value("channel"),
-            themes: fields.values("themes"),
-            speaker: fields.value("speaker"),
-            speaker_name: fields.value("speaker_name"),
-            consent: fields.value("consent"),
-            said_on: fields.value("said_on"),
-            about: fields.value("about"),
-        }
-    }
-}
-
-const CHANNELS: [(&str, &str); 6] = [
-    ("FORUM", "Forum meeting"),
-    ("DROP_IN", "Drop-in"),
-    ("ONE_TO_ONE", "One-to-one"),
-    ("SURVEY", "Survey"),
-    ("ONLINE", "Online"),
-    ("PHONE", "Phone or text"),
-];
-
-const SPEAKERS: [(&str, &str); 3] = [
-    ("ANONYMOUS", "Anonymous: no name is kept"),
-    ("PSEUDONYMOUS", "A name they chose (not their real name)"),
-    ("NAMED", "Their own name"),
-];
-
-const CONSENTS: [(&str, &str); 3] = [
-    ("HUB", "Only this hub"),
-    ("COMMISSIONERS", "This hub, and commissioners and the service it is about"),
-    ("PUBLIC", "Anyone: it can be published"),
-];
-
-fn pairs(options: &[(&str, &str)]) -> Vec<(String, String)> {
-    options.iter().map(|(value, label)| ((*value).to_owned(), (*label).to_owned())).collect()
-}
-
-async fn feedback_page<B: Backend>(
-    backend: &B,
-    viewer: &Viewer,
-    csrf: &str,
-    form: &FeedbackForm,
-    errors: &Errors,
-    logged: Option<&str>,
-) -> Markup {
-    let answer = ask(backend, viewer, "{ me { hubs { id name } } themes { id name parent } }", json!({})).await;
-    let reference = answer.decode_all::<FeedbackReference>();
-    let hubs: Vec<(String, String)> = reference.me.hubs.into_iter().map(|hub| (hub.id, hub.name)).collect();
-    let themes: Vec<(String, String)> = reference
-        .themes
-        .into_iter()
-        .filter(|theme| theme.parent.is_some())
-        .map(|theme| (theme.id, theme.name))
-        .collect();
-    let body = html! {
-        @if let Some(logged) = logged {
-            div class="notice" role="status" {
-                h2 { "Logged" }
-                p { "“" (logged) "” is saved. Log the next point below." }
-            }
-        }
-        h1 { "Log feedback" }
-        p class="lead" { "One point per item, in the speaker's own words." }
-        p { "At the end of a meeting, " a href="/meetings/new" { "record the meeting" } "." }
-        form method="post" action="/feedback/new" novalidate {
-            input type="hidden" name="csrf_token" value=(csrf);
-            (forms::select("hub", "Hub", &hubs, &form.hub, errors))
-            (forms::textarea("text", "What did they say?", &form.text, Some("Write it in their words. Leave out names of other people."), errors))
-            (forms::choices(Choices { id: "channel", legend: "Where was it said?", multiple: false, options: pairs(&CHANNELS), chosen: vec![form.channel.clone()], hint: None }, errors))
-            (forms::input(Input { id: "about", label: "Which service is it about? (optional)", kind: "text", value: &form.about, hint: Some("For example: the pharmacy in Bognor, or Addaction"), autocomplete: None }, errors))
-            (forms::choices(Choices { id: "themes", legend: "Themes (optional)", multiple: true, options: themes, chosen: form.themes.clone(), hint: Some("Choose any that fit.") }, errors))
-            (forms::choices(Choices { id: "speaker", legend: "Who said it?", multiple: false, options: pairs(&SPEAKERS), chosen: vec![form.speaker.clone()], hint: None }, errors))
-            (forms::input(Input { id: "speaker_name", label: "Their chosen name (only for a chosen or own name)", kind: "text", value: &form.speaker_name, hint: Some("Only this hub ever sees it."), autocomplete: Some("off") }, errors))
-            (forms::choices(Choices { id: "consent", legend: "Who did they agree can see it?", multiple: false, options: pairs(&CONSENTS), chosen: vec![form.consent.clone()], hint: Some("Ask them. If you are not sure, choose only this hub.") }, errors))
-            (forms::input(Input { id: "said_on", label: "When was it said?", kind: "date", value: &form.said_on, hint: Some("For example, 2026-11-23"), autocomplete: None }, errors))
-            button class="button" type="submit" { "Save and log another" }
-        }
-    };
-    form_page(viewer, "Log feedback", Some(csrf), errors, body)
-}
-
-/// `GET /feedback/new`: the form, ready for a meeting.
-pub async fn log_feedback_form<B: Backend>(State(backend): State<B>, SignedIn { viewer, csrf }: SignedIn) -> Response {
-    let form = FeedbackForm { said_on: today(), ..FeedbackForm::default() };
-    feedback_page(&backend, &viewer, &csrf, &form, &Errors::default(), None).await.into_response()
-}
-
-/// `POST /feedback/new`: `logFeedback`; on success the form comes back for the next item,
-/// keeping the hub, place and date.
-pub async fn log_feedback<B: Backend>(State(backend): State<B>, posted: PostedForm) -> Response {
-    let PostedForm { viewer, csrf, form: fields } = posted;
-    let csrf = csrf.as_str();
-    let form = FeedbackForm::from_fields(&fields);
-    let mut errors = Errors::default();
-    errors.require("text", form.text.trim(), "Write what they said");
-    errors.require("channel", &form.channel, "Choose where it was said");
-    errors.require("speaker", &form.speaker, "Choose who said it");
-    errors.require("consent", &form.consent, "Choose who they agreed can see it");
-    if errors.is_empty() {
-        let input = json!({
-            "hub": form.hub, "text": form.text, "channel": form.channel, "themes": form.themes,
-            "speaker": form.speaker, "speakerName": Some(form.speaker_name.trim()).filter(|n| !n.is_empty()),
-            "consent": form.consent, "saidOn": form.said_on,
-            "about": Some(form.about.trim()).filter(|a| !a.is_empty()),
-        });
-        let answer = submit(&backend, &viewer, "logFeedback", "id text", input).await;
-        if answer.errors.is_empty() {
-            let logged = answer.decode::<Logged>("logFeedback").unwrap_or_default();
-            let short: String = logged.text.chars().take(80).collect();
-            let next = FeedbackForm {
-                hub: form.hub.clone(),
-                channel: form.channel.clone(),
-                said_on: form.said_on.clone(),
-                consent: form.consent.clone(),
-                ..FeedbackForm::default()
-            };
-            return feedback_page(&backend, &viewer, csrf, &next, &Errors::default(), Some(&short))
-                .await
-                .into_response();
-        }
-        for (field, _, message) in answer.errors {
-            errors.add(&field.as_deref().map(field_id).unwrap_or_default(), plain(&message));
-        }
-    }
-    let page = feedback_page(&backend, &viewer, csrf, &form, &errors, None).await;
-    no_store((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }

@@ -25,8 +25,8 @@ use serde_json::{Value, json};
 use crate::Backend;
 use crate::backend::{ask, submit};
 use crate::extract::{PostedFormAs, SafeguardingLeads, SignedInAs};
-use crate::forms::{self, Choices, Errors, Input, csrf_field, options, value_of, words};
-use crate::kit::{day_typed_wrong, day_words, field_id, no_store, plain, typed_day};
+use crate::forms::{self, Choices, Errors, csrf_field, options, value_of, words};
+use crate::kit::{day_words, field_id, no_store, plain, typed_day};
 use crate::layout::page;
 
 /// What can be recorded as done, in the API's words and the page's.
@@ -68,11 +68,6 @@ fn done_words(done: &str) -> Option<&'static str> {
 #[derive(Debug, Default, Deserialize)]
 pub struct DoneQuery {
     done: Option<String>,
-}
-
-/// Today as someone in the UK writes it in a form: `4/12/2026`.
-fn today_typed() -> String {
-    heard_api::today().strftime("%-d/%-m/%Y").to_string()
 }
 
 /// The item as a disclosure shows it; its words are `null` once consent was withdrawn.
@@ -441,12 +436,13 @@ async fn disclosure_page<B: Backend>(
         None
     };
     let kept = |key: &str| value_of(values, key);
-    let on_typed = Some(kept("action_on")).filter(|typed| !typed.is_empty()).unwrap_or_else(today_typed);
+    let on_typed =
+        Some(kept("action_on")).filter(|typed| !typed.is_empty()).unwrap_or_else(|| heard_api::today().to_string());
     let hub_name = disclosure.hub_name.clone().unwrap_or_default();
     let consent = disclosure.item.consent.clone().unwrap_or_default();
     let entries = timeline(&disclosure, &names);
     let on_hint = format!(
-        "For example, 23/11/2026. Not before it was flagged on {}, and not in the future.",
+        "Today unless you change it. Not before it was flagged on {}, and not in the future.",
         day_words(&disclosure.flagged_on)
     );
     let body = html! {
@@ -477,7 +473,7 @@ async fn disclosure_page<B: Backend>(
             form method="post" action={ "/safeguarding/" (disclosure.id) "/action" } novalidate {
                 (csrf_field(csrf))
                 (forms::choices(Choices { id: "step", legend: "What was done?", multiple: false, options: options(&STEPS), chosen: vec![kept("step")], hint: None }, errors))
-                (forms::input(Input { id: "action_on", label: "When did it happen?", kind: "text", value: &on_typed, hint: Some(&on_hint), autocomplete: Some("off") }, errors))
+                (forms::day_input("action_on", "When did it happen?", &on_typed, Some(&on_hint), errors))
                 (forms::textarea("notes", "Notes", &kept("notes"), Some("What was done, heard and agreed. Only the coordinator who has this disclosure can read them."), errors))
                 button class="button" type="submit" { "Save to the follow-up" }
             }
@@ -537,13 +533,13 @@ struct Step {
     done: &'static str,
 }
 
-/// A day as typed on the form, as the API takes it, or the error beside the field.
-fn typed_on(typed: &str) -> Result<Option<String>, ()> {
+/// A day as typed on the form, as the API takes it (none: today), or what was wrong with it.
+fn typed_on(typed: &str) -> Result<Option<String>, String> {
     let typed = typed.trim();
     if typed.is_empty() {
         return Ok(None);
     }
-    typed_day(typed).map(Some).ok_or(())
+    typed_day(typed).map(Some)
 }
 
 /// A form of the disclosure page as the request it makes, or the errors beside its fields.
@@ -559,8 +555,8 @@ fn step_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Ste
     let request = match step {
         "action" => {
             one_of(&mut errors, "step", &STEPS, "Choose what was done");
-            let on = typed_on(&field("action_on")).unwrap_or_else(|()| {
-                errors.add("action_on", day_typed_wrong("the day it happened"));
+            let on = typed_on(&field("action_on")).unwrap_or_else(|wrong| {
+                errors.add("action_on", wrong);
                 None
             });
             Step {
@@ -737,9 +733,12 @@ mod tests {
             request.input,
             json!({ "itemId": "d1", "step": "SPOKE_TO_PERSON", "on": "2026-12-04", "notes": "Rang" })
         );
-        for nonsense in ["31/2/2026", "yesterday", "4/12/26"] {
+        assert_eq!(action("4 December 2026").unwrap().input["on"], "2026-12-04", "as people write it in words");
+        for nonsense in ["31/2/2026", "yesterday", "4/13/2026"] {
             assert_eq!(fields(&action(nonsense).unwrap_err()), ["action_on"], "{nonsense}");
         }
+        let wrong = action("30/2/2026").unwrap_err();
+        assert_eq!(wrong.of("action_on"), Some("30 February 2026 does not exist"), "worded as on every form");
     }
 
     #[test]

@@ -21,7 +21,9 @@ use crate::Backend;
 use crate::backend::{UNDECODABLE, ask};
 use crate::extract::{SignedIn, Visitor};
 use crate::forms::{self, Errors, Input};
-use crate::kit::{Connection, Highlight, highlighted, no_store, null_as_default, only_for, plain, urlencode};
+use crate::kit::{
+    Connection, Highlight, day_words, highlighted, no_store, null_as_default, only_for, plain, urlencode,
+};
 use crate::layout::page;
 
 /// Who searches: everyone who follows what was said and decided (the menu offers it to the
@@ -162,11 +164,6 @@ fn known_value(known: &[&str], value: &str) -> Option<String> {
 /// "1 item", "3 items".
 fn items(count: i64) -> String {
     if count == 1 { "1 item".to_owned() } else { format!("{count} items") }
-}
-
-/// A day from GraphQL (`2026-12-04`) as people write it (`4 December 2026`).
-fn day_words(day: &str) -> String {
-    day.parse::<jiff::civil::Date>().map(|day| day.strftime("%-d %B %Y").to_string()).unwrap_or_else(|_| day.to_owned())
 }
 
 /// Where an item's loop stands, in words.

@@ -807,8 +807,12 @@ async fn closing_a_case_asks_for_the_outcome_with_none_chosen_and_the_closing_sh
     let (status, url, page) = post_case_form(&cast, &cast.advocate, &id, "close", &closing).await;
     assert_eq!(status, 200);
     assert!(url.ends_with(&format!("/cases/{id}?done=closed")), "{url}");
+    let written = today().strftime("%-d %B %Y").to_string();
+    assert!(
+        page.contains(&format!("{written} · Closed. Outcome: partly achieved")),
+        "on the timeline with its outcome, its day as people write it"
+    );
     let today = today().to_string();
-    assert!(page.contains(&format!("{today} · Closed. Outcome: partly achieved")), "on the timeline with its outcome");
     let closures = cast
         .advocate
         .graphql("query($id: ID!) { case(id: $id) { closures { on outcome reason } } }", json!({ "id": id }))
@@ -827,7 +831,10 @@ async fn an_action_is_recorded_on_the_day_it_happened_as_typed_in_the_uk_and_nev
     let page = case_page(&cast, &cast.advocate, &id).await;
     let today = today();
     assert!(
-        page.contains(&format!(r#"<input id="action_on" name="action_on" type="date" value="{today}""#)),
+        page.contains(&format!(
+            r#"<input id="action_on" name="action_on" type="text" value="{}""#,
+            today.strftime("%-d %B %Y")
+        )),
         "the day is today unless changed"
     );
     let uk = |day: Date| day.strftime("%d/%m/%Y").to_string();
@@ -842,7 +849,7 @@ async fn an_action_is_recorded_on_the_day_it_happened_as_typed_in_the_uk_and_nev
             ),
         ),
         (uk(today.tomorrow().unwrap()), "The date of the action cannot be in the future".to_owned()),
-        ("31/02/2026".to_owned(), "Enter the date of the action as day, month and year".to_owned()),
+        ("31/02/2026".to_owned(), "31 February 2026 does not exist".to_owned()),
     ];
     for (on, message) in refused {
         let (status, _, page) = post_case_form(&cast, &cast.advocate, &id, "action", &call(&on)).await;
@@ -855,7 +862,8 @@ async fn an_action_is_recorded_on_the_day_it_happened_as_typed_in_the_uk_and_nev
     let (status, url, page) = post_case_form(&cast, &cast.advocate, &id, "action", &call(&uk(three_days_ago))).await;
     assert_eq!(status, 200);
     assert!(url.ends_with(&format!("/cases/{id}?done=action")), "{url}");
-    assert!(page.contains(&format!("{three_days_ago} · Call")), "the timeline shows the day it happened");
+    let written = three_days_ago.strftime("%-d %B %Y");
+    assert!(page.contains(&format!("{written} · Call")), "the timeline shows the day it happened, as people write it");
     let actions = case_of(&cast.advocate, &id).await["actions"].clone();
     assert_eq!(actions[0]["on"], three_days_ago.to_string(), "{actions}");
 }

@@ -40,7 +40,7 @@ async fn the_web_journeys_work_in_a_real_browser_by_keyboard_and_without_javascr
     if std::env::var("HEARD_JOURNEYS").is_ok_and(|only| !only.is_empty()) {
         return;
     }
-    // The main page of every journey: 7 public, 1 member, 3 search (22: a facet, an item),
+    // The main page of every journey: 7 public, 6 member, 3 search (22: a facet, an item),
     // 2 coordinator, 4 safeguarding, 4 advocate, 5 complaints (handler, person raising one,
     // provider), 6 commissioner, 8 administrator.
     for page in [
@@ -50,6 +50,11 @@ async fn the_web_journeys_work_in_a_real_browser_by_keyboard_and_without_javascr
         "home-member",
         "log-feedback",
         "log-feedback-errors",
+        "meeting",
+        "meeting-logged",
+        "feedback-edit",
+        "meeting-end",
+        "meeting-phone",
         "search",
         "search-facet",
         "feedback-item",

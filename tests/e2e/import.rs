@@ -222,7 +222,7 @@ async fn importing_the_same_spreadsheet_twice_adds_nothing_the_second_time() {
 /// Three bad rows among good ones; the cells that are wrong are distinctive so the test can
 /// tell whether a message repeats them.
 const BAD_ROWS: &str = "2025-03-01,forum,,Zebediah said the waiting room is fine,Opening hours,anonymous,hub\n\
-                        14/03/2025,forum,,Quentin waited six weeks for a first appointment,,anonymous,hub\n\
+                        31/02/2025,forum,,Quentin waited six weeks for a first appointment,,anonymous,hub\n\
                         2025-03-03,drop-in,,Ophelia wants a women-only group,Parking spaces,anonymous,hub\n\
                         2025-03-04,carrier pigeon,,Barnaby never sees the same keyworker twice,Keyworker time,anonymous,hub\n\
                         2025-03-05,phone,,Wilhelmina liked the new peer mentor,Peer support and mutual aid,anonymous,public\n";
@@ -244,7 +244,7 @@ async fn a_spreadsheet_with_bad_rows_imports_nothing_and_names_each_row_and_colu
     assert_eq!(stderr.matches(&format!("{path}: row ")).count(), 3, "one message per bad cell:\n{stderr}");
     assert!(stderr.contains("--skip-invalid"), "the way out is named:\n{stderr}");
     for cell in
-        ["14/03/2025", "Parking spaces", "carrier pigeon", "Zebediah", "Quentin", "Ophelia", "Barnaby", "Wilhelmina"]
+        ["31/02/2025", "Parking spaces", "carrier pigeon", "Zebediah", "Quentin", "Ophelia", "Barnaby", "Wilhelmina"]
     {
         assert!(!stderr.to_lowercase().contains(&cell.to_lowercase()), "{cell:?} repeated in:\n{stderr}");
     }
@@ -295,7 +295,7 @@ async fn a_fixed_rejects_file_imports_the_rows_it_held_and_nothing_twice() {
 
     let fixed = std::fs::read_to_string(&rejects)
         .expect("the rejects file is where --rejects said")
-        .replace("14/03/2025", "2025-03-14")
+        .replace("31/02/2025", "14/03/2025")
         .replace("Parking spaces", "Women")
         .replace("carrier pigeon", "phone");
     let fixed_file = spreadsheet(&files, "fixed.csv", fixed);

@@ -13,6 +13,7 @@ mod feedback;
 mod identity;
 mod import;
 mod loop_state;
+mod meetings;
 mod privacy;
 mod reports;
 mod rights;

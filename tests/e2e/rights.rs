@@ -630,7 +630,7 @@ async fn a_handler_acknowledges_saying_how_and_when_and_the_history_says_acknowl
     let (status, _, page) =
         post_step(&cast, &cast.handler, &id, "acknowledge", &[("how", "PHONE"), ("on", "31/02/2026")]).await;
     assert_eq!(status, 422, "not a real day");
-    assert!(page.contains("Enter the day you told them as day, month and year, for example 23/11/2026"));
+    assert!(page.contains("31 February 2026 does not exist"), "in the words every page uses");
     assert_eq!(event_types(&cast.app, &id).await, before, "no refused form stored anything");
 
     let typed = received_on.strftime("%d/%m/%Y").to_string();

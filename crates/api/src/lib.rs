@@ -159,11 +159,11 @@ pub fn uuid_arg(field: &str, id: &async_graphql::ID) -> ApiResult<uuid::Uuid> {
     uuid::Uuid::parse_str(id.as_str()).map_err(|_| ApiError::bad_input(field, "is not an id Heard gave out"))
 }
 
-/// Parses a `YYYY-MM-DD` date argument, naming the field when it is not one.
+/// Parses a date argument (`2026-11-23`, or as people in the UK write it: `23/11/2026`,
+/// `23 November 2026`; [`heard_contracts::day`]), naming the field and saying what was wrong
+/// when it is not a real day.
 pub fn date_arg(field: &str, text: &str) -> ApiResult<jiff::civil::Date> {
-    text.trim()
-        .parse()
-        .map_err(|_| ApiError::bad_input(field, "is not a date; write it as YYYY-MM-DD, e.g. 2026-11-23"))
+    heard_contracts::day::parse(text).map_err(|error| ApiError::bad_input(field, error.to_string()))
 }
 
 /// An optional date argument ([`date_arg`]); `None` when it is left out.

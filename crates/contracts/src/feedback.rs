@@ -161,6 +161,41 @@ pub struct MeetingRecorded {
     pub by: Uuid,
 }
 
+/// Meeting mode begins: a meeting of a hub on a day, somewhere, into which items are then logged
+/// (each `FeedbackLogged` names it). `MeetingRecorded` on the same stream ends it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeetingStarted {
+    pub meeting: Uuid,
+    pub hub: String,
+    /// The day it is held, `YYYY-MM-DD`.
+    pub held_on: String,
+    /// Where it is held: a venue ("Worthing hub, upstairs room"), not a person.
+    pub place: String,
+    pub by: Uuid,
+}
+
+/// The person who logged an item took it back ("undo"), minutes after logging it and before
+/// anyone moderated it. The item leaves every list, count and the search index; the log keeps
+/// that it happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackWithdrawn {
+    pub by: Uuid,
+}
+
+/// The person who logged an item corrected it before anyone moderated it: the themes here,
+/// the words in [`EditedPersonal`], encrypted like the first words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackEdited {
+    pub by: Uuid,
+    pub themes: BTreeSet<String>,
+}
+
+/// The corrected words of a [`FeedbackEdited`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EditedPersonal {
+    pub text: String,
+}
+
 /// Minutes can name people, so they are encrypted like item text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MinutesPersonal {
@@ -191,6 +226,9 @@ event!(FeedbackHeld, FEEDBACK, "FeedbackHeld", 1);
 event!(ConsentChanged, FEEDBACK, "ConsentChanged", 1);
 event!(SafeguardingFlagged, FEEDBACK, "SafeguardingFlagged", 1);
 event!(FeedbackFedBack, FEEDBACK, "FeedbackFedBack", 1);
+event!(FeedbackWithdrawn, FEEDBACK, "FeedbackWithdrawn", 1);
+event!(FeedbackEdited, FEEDBACK, "FeedbackEdited", 1);
+event!(MeetingStarted, MEETING, "MeetingStarted", 1);
 event!(MeetingRecorded, MEETING, "MeetingRecorded", 1);
 event!(SafeguardingActionRecorded, SAFEGUARDING, "SafeguardingActionRecorded", 1);
 event!(SafeguardingHandedOver, SAFEGUARDING, "SafeguardingHandedOver", 1);

@@ -22,6 +22,7 @@
 pub mod access;
 pub mod advocacy;
 pub mod commissioning;
+pub mod day;
 pub mod feedback;
 pub mod identity;
 pub mod input;

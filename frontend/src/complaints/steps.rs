@@ -240,9 +240,12 @@ pub(super) fn step_request(step: Step, id: &str, form: &StepForm) -> Result<Step
         errors.add("how", "Choose how you told them");
     }
     let on = Some(form.on.trim()).filter(|on| !on.is_empty()).map(typed_day);
-    if step == Step::Acknowledge && on == Some(None) {
-        errors.add("on", day_typed_wrong("the day you told them"));
+    if step == Step::Acknowledge
+        && let Some(Err(wrong)) = &on
+    {
+        errors.add("on", wrong.clone());
     }
+    let on = on.map(Result::ok);
     let person_agreed = match form.person_agreed.as_str() {
         "YES" => Some(true),
         "NO" => Some(false),

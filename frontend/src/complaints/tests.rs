@@ -211,7 +211,7 @@ fn an_acknowledgement_needs_a_listed_way_and_a_real_day_each_refused_beside_its_
     let form = StepForm { how: "CARRIER_PIGEON".into(), on: "30/02/2026".into(), ..StepForm::default() };
     let errors = step_request(Step::Acknowledge, "c1", &form).unwrap_err();
     assert_eq!(fields(&errors), ["how", "on"]);
-    assert_eq!(errors.of("on"), Some("Enter the day you told them as day, month and year, for example 23/11/2026"));
+    assert_eq!(errors.of("on"), Some("30 February 2026 does not exist"), "in the words every page uses");
 }
 
 fn complaint(value: Value) -> Complaint {

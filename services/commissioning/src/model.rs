@@ -212,8 +212,22 @@ impl State {
             );
             return Ok(());
         }
+        if event.event_type == feedback::FeedbackWithdrawn::TYPE {
+            // Taken back by the person who logged it, before anyone moderated it: as if never
+            // logged, in every count.
+            self.items.remove(&id);
+            return Ok(());
+        }
         let Some(item) = self.items.get_mut(&id) else { return Ok(()) };
         match event.event_type.as_str() {
+            feedback::FeedbackEdited::TYPE => {
+                let edited: feedback::FeedbackEdited = decode(event)?;
+                let text: Option<feedback::EditedPersonal> = event.personal_fields()?;
+                item.themes = edited.themes;
+                if item.consent >= Some(Consent::Commissioners) && item.shared_on.is_none() {
+                    item.original = text.map(|t| t.text);
+                }
+            }
             feedback::FeedbackRedacted::TYPE => {
                 let text: Option<feedback::RedactedPersonal> = event.personal_fields()?;
                 item.redacted = text.map(|t| t.text);

@@ -238,6 +238,17 @@ impl FeedbackItem {
     async fn meeting(&self) -> Option<ID> {
         self.item.logged.meeting.map(|id| ID(id.to_string()))
     }
+    /// Whether you can still undo it ("undo the last one"): you logged it, nobody has
+    /// moderated it, and it is at most ten minutes old.
+    async fn can_undo(&self, ctx: &Context<'_>) -> bool {
+        let now = jiff::Timestamp::now().as_microsecond();
+        heard_api::account(ctx).is_ok_and(|me| crate::domain::withdraw(&self.item, me, now).is_ok())
+    }
+    /// Whether you can still correct its words and themes: you logged it and nobody has
+    /// moderated it.
+    async fn can_edit(&self, ctx: &Context<'_>) -> bool {
+        heard_api::account(ctx).is_ok_and(|me| self.item.correctable_by(me).is_ok() && self.item.text.is_some())
+    }
 }
 
 /// What was done about a disclosure of risk.
@@ -496,22 +507,41 @@ pub struct MeetingView(Meeting);
 #[Object(name = "Meeting")]
 impl MeetingView {
     async fn id(&self) -> ID {
-        ID(self.0.recorded.meeting.to_string())
+        ID(self.0.id.to_string())
     }
     async fn hub(&self) -> ID {
-        ID(self.0.recorded.hub.clone())
+        ID(self.0.hub.clone())
     }
+    /// The day it was held, `YYYY-MM-DD`.
     async fn held_on(&self) -> &str {
-        &self.0.recorded.held_on
+        &self.0.held_on
     }
-    async fn attendance(&self) -> u32 {
-        self.0.recorded.attendance
+    /// Where it was held, when it was started in meeting mode.
+    async fn place(&self) -> Option<&str> {
+        self.0.place.as_deref()
+    }
+    /// Still going: items can be logged into it until attendance and minutes are recorded.
+    async fn is_open(&self) -> bool {
+        self.0.is_open()
+    }
+    /// How many came; `null` while the meeting is still going.
+    async fn attendance(&self) -> Option<u32> {
+        self.0.attendance
     }
     async fn minutes(&self) -> Option<&str> {
         self.0.minutes.as_deref()
     }
-    async fn item_ids(&self) -> Vec<ID> {
-        self.0.recorded.items.iter().map(|id| ID(id.to_string())).collect()
+    /// The items logged into it or recorded with it, in the order they were logged (items
+    /// taken back are left out).
+    async fn item_ids(&self, ctx: &Context<'_>) -> Vec<ID> {
+        service(ctx)
+            .read(|state| state.meeting_items(&self.0).iter().map(|item| ID(item.logged.item.to_string())).collect())
+    }
+    /// Its items as you may see them, in the order they were logged.
+    async fn items(&self, ctx: &Context<'_>) -> Vec<FeedbackItem> {
+        let actor = viewer(ctx).actor.clone();
+        let items: Vec<Item> = service(ctx).read(|state| state.meeting_items(&self.0).into_iter().cloned().collect());
+        items.into_iter().filter_map(|item| view_of(&actor, item)).collect()
     }
 }
 
@@ -576,14 +606,7 @@ pub struct FeedbackFilter {
 }
 
 fn parse_day(field: &str, text: &Option<String>) -> Result<Option<jiff::civil::Date>> {
-    match text {
-        None => Ok(None),
-        Some(text) => text
-            .trim()
-            .parse::<jiff::civil::Date>()
-            .map(Some)
-            .map_err(|_| ApiError::bad_input(field, "enter a date as YYYY-MM-DD").into()),
-    }
+    Ok(heard_api::optional_date_arg(field, text.as_deref())?)
 }
 
 /// A search's words and filters, checked: a filter naming a hub, provider or theme Heard does
@@ -816,6 +839,18 @@ async fn item_for(ctx: &Context<'_>, field: &str, id: &ID, action: Action) -> Re
         }
         None => Err(ApiError::NotFound.into()),
     }
+}
+
+/// A meeting the asker may record meetings for (members of its hub); any other is not found.
+async fn meeting_for(ctx: &Context<'_>, field: &str, id: &ID) -> Result<Meeting> {
+    let id = parse_id(field, id)?;
+    let meeting = service(ctx).meeting(id).ok_or(ApiError::NotFound)?;
+    let allowed =
+        heard_access::may(&viewer(ctx).actor, Action::RecordMeeting, &Resource::Hub { hub: meeting.hub.clone() });
+    if !allowed.is_allowed() {
+        return Err(ApiError::NotFound.into());
+    }
+    Ok(meeting)
 }
 
 fn shown(ctx: &Context<'_>, item: Item) -> Result<FeedbackItem> {
@@ -1150,10 +1185,18 @@ impl FeedbackQuery {
         first: Option<i32>,
     ) -> Result<Connection<String, MeetingView>> {
         authorize(ctx, Action::RecordMeeting, &Resource::Hub { hub: hub.0.clone() }).await?;
-        let mut meetings: Vec<Meeting> = service(ctx)
-            .read(|state| state.meetings.values().filter(|m| m.recorded.hub == hub.as_str()).cloned().collect());
-        meetings.sort_by(|a, b| b.recorded.held_on.cmp(&a.recorded.held_on));
+        let mut meetings: Vec<Meeting> =
+            service(ctx).read(|state| state.meetings.values().filter(|m| m.hub == hub.as_str()).cloned().collect());
+        // Meetings still going first, then the newest.
+        meetings.sort_by(|a, b| b.is_open().cmp(&a.is_open()).then_with(|| b.held_on.cmp(&a.held_on)));
         Ok(paginate(meetings.into_iter().map(MeetingView).collect(), after, None, first, None)?)
+    }
+
+    /// One meeting, for members of its hub. Another hub's meeting is not found, exactly like
+    /// one that does not exist.
+    async fn meeting(&self, ctx: &Context<'_>, id: ID) -> Result<MeetingView> {
+        let meeting = meeting_for(ctx, "id", &id).await?;
+        Ok(MeetingView(meeting))
     }
 
     /// Coordinators of a hub who can receive a safeguarding item (account ids).
@@ -1188,8 +1231,21 @@ pub struct LogFeedbackInput {
     pub meeting: Option<ID>,
 }
 
+/// Meeting mode: the meeting first, then its items are logged into it.
+#[derive(InputObject)]
+pub struct StartMeetingInput {
+    pub hub: ID,
+    /// The day it is held: `YYYY-MM-DD`, or as people in the UK write it.
+    pub held_on: String,
+    /// Where it is held: a venue, not a person.
+    pub place: String,
+}
+
 #[derive(InputObject)]
 pub struct RecordMeetingInput {
+    /// A meeting started in meeting mode, to end now: its items are those logged into it, and
+    /// its hub and day are the ones it was started with.
+    pub meeting_id: Option<ID>,
     pub hub: ID,
     /// `YYYY-MM-DD`.
     pub held_on: String,
@@ -1208,8 +1264,8 @@ pub struct RecordSafeguardingActionInput {
     pub item_id: ID,
     /// What was done (required: there is no default).
     pub step: Option<SafeguardingStepName>,
-    /// The day it happened, `YYYY-MM-DD`: not before the flag, not in the future. Today when
-    /// left out.
+    /// The day it happened (`2026-12-04`, `4/12/2026` or `4 December 2026`): not before the
+    /// flag, not in the future. Today when left out.
     pub on: Option<String>,
     /// What was done, heard and agreed. Required for `OTHER`.
     pub notes: Option<String>,
@@ -1362,10 +1418,57 @@ impl FeedbackMutation {
         disclosure_view(ctx, id)
     }
 
-    /// Records a meeting: date, attendance, minutes and the items raised.
+    /// Starts meeting mode for a hub you belong to: the day and where. Items are then logged
+    /// into it (`logFeedback` with `meeting`), and `recordMeeting` with `meetingId` ends it.
+    async fn start_meeting(&self, ctx: &Context<'_>, input: StartMeetingInput) -> Result<MeetingView> {
+        authorize(ctx, Action::RecordMeeting, &Resource::Hub { hub: input.hub.0.clone() }).await?;
+        let by = heard_api::account(ctx)?;
+        let meeting =
+            service(ctx).start_meeting(by, input.hub.0, &input.held_on, &input.place).await.map_err(prefix_input)?;
+        Ok(MeetingView(meeting))
+    }
+
+    /// "Undo the last one": takes back an item you logged, within ten minutes and before
+    /// anyone moderated it. It leaves every list, count and search; the log keeps that it
+    /// happened.
+    async fn undo_feedback(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
+        let item = item_for(ctx, "id", &id, Action::ViewFeedback).await?;
+        authorize(ctx, Action::LogFeedback, &Resource::Hub { hub: item.logged.hub.clone() }).await?;
+        let by = heard_api::account(ctx)?;
+        service(ctx).withdraw(item.logged.item, by).await?;
+        Ok(true)
+    }
+
+    /// Corrects the words and themes of an item you logged, before anyone moderated it.
+    async fn edit_feedback(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        text: String,
+        #[graphql(default)] themes: Vec<String>,
+    ) -> Result<FeedbackItem> {
+        let item = item_for(ctx, "id", &id, Action::ViewFeedback).await?;
+        authorize(ctx, Action::LogFeedback, &Resource::Hub { hub: item.logged.hub.clone() }).await?;
+        let by = heard_api::account(ctx)?;
+        shown(ctx, service(ctx).edit(item.logged.item, by, &text, &themes).await?)
+    }
+
+    /// Records a meeting: date, attendance, minutes and the items raised. With `meetingId`,
+    /// ends a meeting started in meeting mode.
     async fn record_meeting(&self, ctx: &Context<'_>, input: RecordMeetingInput) -> Result<MeetingView> {
         authorize(ctx, Action::RecordMeeting, &Resource::Hub { hub: input.hub.0.clone() }).await?;
         let by = heard_api::account(ctx)?;
+        if let Some(id) = &input.meeting_id {
+            let meeting = meeting_for(ctx, "input.meetingId", id).await?;
+            if meeting.hub != input.hub.as_str() {
+                return Err(ApiError::bad_input("input.meetingId", "this meeting is not one of this hub's").into());
+            }
+            let meeting = service(ctx)
+                .end_meeting(by, meeting.id, i64::from(input.attendance), &input.minutes)
+                .await
+                .map_err(prefix_input)?;
+            return Ok(MeetingView(meeting));
+        }
         let items = input
             .item_ids
             .iter()

@@ -355,7 +355,7 @@ impl<'a> Context<'a> {
         };
 
         let said_on = if cells[DATE].is_empty() {
-            fail(DATE, "the date is missing; enter it as YYYY-MM-DD, for example 2026-03-14".into());
+            fail(DATE, "the date is missing; enter it as day, month and year, for example 4/12/2026".into());
             None
         } else {
             match domain::check_date(COLUMNS[DATE], cells[DATE], self.today) {
@@ -713,9 +713,9 @@ mod tests {
 
     #[test]
     fn a_bad_date_is_reported_by_row_and_column() {
-        let error = one_error(&format!("{HEADER}14/03/2026,forum,,Words,,anonymous,hub\n"));
+        let error = one_error(&format!("{HEADER}30/02/2026,forum,,Words,,anonymous,hub\n"));
         assert_eq!((error.row, error.column.as_str()), (2, "date"));
-        assert!(error.message.contains("YYYY-MM-DD"), "{}", error.message);
+        assert!(error.message.contains("30 February 2026 does not exist"), "{}", error.message);
         assert_eq!(error.to_string(), format!("row 2, date: {}", error.message));
     }
 

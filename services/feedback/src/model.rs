@@ -19,12 +19,33 @@ use crate::domain::safeguarding::{
 use crate::domain::themes::{THEME, ThemeAdded, ThemeMerged, ThemeRenamed, Vocabulary};
 use crate::domain::*;
 
-/// A meeting as projected.
+/// A meeting as projected: started in meeting mode ([`MeetingStarted`]) and then recorded, or
+/// recorded in one go afterwards ([`MeetingRecorded`] alone).
 #[derive(Clone, Debug)]
 pub struct Meeting {
-    pub recorded: MeetingRecorded,
-    /// `None` once erased.
+    pub id: Uuid,
+    pub hub: String,
+    /// `YYYY-MM-DD`.
+    pub held_on: String,
+    /// Where it was held, when it was started in meeting mode.
+    pub place: Option<String>,
+    /// Who started it (or recorded it, when it was recorded in one go).
+    pub by: Uuid,
+    /// How many came: `None` while the meeting is still going.
+    pub attendance: Option<u32>,
+    /// Items named when it was recorded; items logged into it are found by their `meeting`.
+    pub recorded_items: Vec<Uuid>,
+    /// `None` before it is recorded, or once erased.
     pub minutes: Option<String>,
+    /// The stream revision this state is at.
+    pub revision: u64,
+}
+
+impl Meeting {
+    /// Still going: items can be logged into it.
+    pub fn is_open(&self) -> bool {
+        self.attendance.is_none()
+    }
 }
 
 /// What this service knows, in memory.
@@ -95,6 +116,11 @@ impl State {
                     ConsentChanged::TYPE => Event::ConsentChanged(event.decode()?),
                     SafeguardingFlagged::TYPE => Event::SafeguardingFlagged(event.decode()?),
                     FeedbackFedBack::TYPE => Event::FedBack(event.decode()?),
+                    FeedbackWithdrawn::TYPE => Event::Withdrawn(event.decode()?),
+                    FeedbackEdited::TYPE => {
+                        let personal: Option<EditedPersonal> = event.personal_fields()?;
+                        Event::Edited(event.decode()?, personal.unwrap_or(EditedPersonal { text: String::new() }))
+                    }
                     _ => return Ok(vec![]),
                 };
                 if let Some(item) = self.items.get_mut(&id) {
@@ -188,11 +214,47 @@ impl State {
                 }
                 _ => {}
             },
-            MEETING if event.event_type == MeetingRecorded::TYPE => {
-                let recorded: MeetingRecorded = event.decode()?;
-                let minutes: Option<MinutesPersonal> = event.personal_fields()?;
-                self.meetings.insert(recorded.meeting, Meeting { recorded, minutes: minutes.map(|m| m.minutes) });
-            }
+            MEETING => match event.event_type.as_str() {
+                MeetingStarted::TYPE => {
+                    let started: MeetingStarted = event.decode()?;
+                    self.meetings.insert(
+                        started.meeting,
+                        Meeting {
+                            id: started.meeting,
+                            hub: started.hub,
+                            held_on: started.held_on,
+                            place: Some(started.place),
+                            by: started.by,
+                            attendance: None,
+                            recorded_items: Vec::new(),
+                            minutes: None,
+                            revision: 0,
+                        },
+                    );
+                }
+                MeetingRecorded::TYPE => {
+                    let recorded: MeetingRecorded = event.decode()?;
+                    let minutes: Option<MinutesPersonal> = event.personal_fields()?;
+                    let meeting = self.meetings.entry(recorded.meeting).or_insert_with(|| Meeting {
+                        id: recorded.meeting,
+                        hub: recorded.hub.clone(),
+                        held_on: recorded.held_on.clone(),
+                        place: None,
+                        by: recorded.by,
+                        attendance: None,
+                        recorded_items: Vec::new(),
+                        minutes: None,
+                        revision: 0,
+                    });
+                    if meeting.place.is_some() {
+                        meeting.revision += 1;
+                    }
+                    meeting.attendance = Some(recorded.attendance);
+                    meeting.recorded_items = recorded.items;
+                    meeting.minutes = minutes.map(|m| m.minutes);
+                }
+                _ => {}
+            },
             THEME => match event.event_type.as_str() {
                 ThemeAdded::TYPE => self.vocabulary.added(event.decode::<ThemeAdded>()?),
                 ThemeRenamed::TYPE => self.vocabulary.renamed(stream_id, event.decode::<ThemeRenamed>()?),
@@ -238,8 +300,22 @@ impl State {
             .collect()
     }
 
-    /// Items in log order.
+    /// Items in log order (not those taken back by the person who logged them).
     pub fn items_in_order(&self) -> impl DoubleEndedIterator<Item = &Item> {
-        self.order.iter().filter_map(|id| self.items.get(id))
+        self.order.iter().filter_map(|id| self.items.get(id)).filter(|item| !item.withdrawn)
+    }
+
+    /// An item as it stands, unless it was taken back by the person who logged it.
+    pub fn item(&self, id: Uuid) -> Option<&Item> {
+        self.items.get(&id).filter(|item| !item.withdrawn)
+    }
+
+    /// A meeting's items, in the order they were logged: those logged into it and those named
+    /// when it was recorded, each once, none taken back.
+    pub fn meeting_items(&self, meeting: &Meeting) -> Vec<&Item> {
+        let named: HashSet<Uuid> = meeting.recorded_items.iter().copied().collect();
+        self.items_in_order()
+            .filter(|item| item.logged.meeting == Some(meeting.id) || named.contains(&item.logged.item))
+            .collect()
     }
 }

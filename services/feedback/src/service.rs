@@ -107,7 +107,7 @@ impl FeedbackService {
     }
 
     pub fn item(&self, id: Uuid) -> Option<Item> {
-        self.read(|state| state.items.get(&id).cloned())
+        self.read(|state| state.item(id).cloned())
     }
 
     /// New items as they are logged (ids); the subscriber checks each against the policy.
@@ -160,9 +160,14 @@ impl FeedbackService {
             return Err(ApiError::bad_input("provider", "there is no such provider; see the `providers` query"));
         }
         if let Some(meeting) = new.meeting {
-            let same_hub = self.read(|state| state.meetings.get(&meeting).map(|m| m.recorded.hub == new.hub));
-            if same_hub != Some(true) {
-                return Err(ApiError::bad_input("meeting", "there is no such meeting of this hub"));
+            let found = self.read(|state| state.meetings.get(&meeting).map(|m| (m.hub == new.hub, m.is_open())));
+            match found {
+                Some((true, true)) => {}
+                Some((true, false)) if new.import_key.is_some() => {}
+                Some((true, false)) => {
+                    return Err(ApiError::bad_input("meeting", "this meeting has ended; start a new one to log into"));
+                }
+                _ => return Err(ApiError::bad_input("meeting", "there is no such meeting of this hub")),
             }
         }
         let id = Uuid::new_v4();
@@ -226,11 +231,16 @@ impl FeedbackService {
             Event::ConsentChanged(data) => Self::new_event(event.event_type(), data, by)?,
             Event::SafeguardingFlagged(data) => Self::new_event(event.event_type(), data, by)?,
             Event::FedBack(data) => Self::new_event(event.event_type(), data, by)?,
+            Event::Withdrawn(data) => Self::new_event(event.event_type(), data, by)?,
+            Event::Edited(data, personal) => Self::new_event(event.event_type(), data, by)?
+                .with_personal(subject.unwrap_or_default(), personal)
+                .map_err(ApiError::internal)?,
             Event::Logged(..) => return Err(ApiError::internal("an item cannot be logged twice")),
         };
         let stream = StreamName::of(FEEDBACK, id).map_err(ApiError::internal)?;
         self.append(&stream, ExpectedRevision::Exact(item.revision), vec![new_event]).await?;
-        self.item(id).ok_or(ApiError::NotFound)
+        // As it stands now, even when this change took it back (`withdraw`).
+        self.read(|state| state.items.get(&id).cloned()).ok_or(ApiError::NotFound)
     }
 
     pub async fn redact(&self, id: Uuid, by: Uuid, passages: &[String]) -> ApiResult<Item> {
@@ -249,12 +259,61 @@ impl FeedbackService {
         self.change(id, by, |item| domain::change_consent(item, by, consent)).await
     }
 
+    /// "Undo": the person who logged the item takes it back, within minutes and before anyone
+    /// moderated it.
+    pub async fn withdraw(&self, id: Uuid, by: Uuid) -> ApiResult<()> {
+        let now = jiff::Timestamp::now().as_microsecond();
+        self.change(id, by, |item| domain::withdraw(item, by, now)).await.map(|_| ())
+    }
+
+    /// The person who logged the item corrects its words and themes before anyone moderated it.
+    pub async fn edit(&self, id: Uuid, by: Uuid, text: &str, themes: &[String]) -> ApiResult<Item> {
+        let themes = self.resolve_themes("themes", themes)?;
+        self.change(id, by, |item| domain::edit(item, by, text, themes)).await
+    }
+
+    /// Starts meeting mode: a meeting of `hub` on `held_on`, at `place`.
+    pub async fn start_meeting(&self, by: Uuid, hub: String, held_on: &str, place: &str) -> ApiResult<Meeting> {
+        if !self.read(|state| state.reference.hubs.contains_key(&hub)) {
+            return Err(ApiError::bad_input("hub", "there is no such hub; see the `hubs` query"));
+        }
+        let meeting = Uuid::new_v4();
+        let started = domain::start_meeting(meeting, by, hub, held_on, place, today()).map_err(ApiError::from)?;
+        let event = Self::new_event(MeetingStarted::TYPE, &started, by)?;
+        let stream = StreamName::of(MEETING, meeting).map_err(ApiError::internal)?;
+        self.append(&stream, ExpectedRevision::NoStream, vec![event]).await?;
+        self.meeting(meeting).ok_or_else(|| ApiError::internal("meeting missing"))
+    }
+
+    pub fn meeting(&self, id: Uuid) -> Option<Meeting> {
+        self.read(|state| state.meetings.get(&id).cloned())
+    }
+
+    /// Ends a meeting started in meeting mode: how many came and the minutes. Its items are
+    /// those logged into it.
+    pub async fn end_meeting(&self, by: Uuid, id: Uuid, attendance: i64, minutes: &str) -> ApiResult<Meeting> {
+        let meeting = self.meeting(id).ok_or(ApiError::NotFound)?;
+        if !meeting.is_open() {
+            return Err(ApiError::bad_input("meetingId", "this meeting has already been recorded"));
+        }
+        let items = self.read(|state| state.meeting_items(&meeting).iter().map(|item| item.logged.item).collect());
+        let (recorded, personal) =
+            domain::record_meeting(id, by, meeting.hub.clone(), &meeting.held_on, attendance, minutes, items, today())
+                .map_err(ApiError::from)?;
+        let event = Self::new_event(MeetingRecorded::TYPE, &recorded, by)?
+            .with_personal(SubjectId::new(), &personal)
+            .map_err(ApiError::internal)?;
+        let stream = StreamName::of(MEETING, id).map_err(ApiError::internal)?;
+        self.append(&stream, ExpectedRevision::Exact(meeting.revision), vec![event]).await?;
+        self.meeting(id).ok_or_else(|| ApiError::internal("meeting missing"))
+    }
+
     /// Records that the item was reported back to its hub, at `meeting` (one of the hub's) if
     /// given.
     pub async fn fed_back(&self, id: Uuid, by: Uuid, meeting: Option<Uuid>) -> ApiResult<Item> {
         let hub = self.item(id).map(|item| item.logged.hub).ok_or(ApiError::NotFound)?;
         if let Some(meeting) = meeting {
-            let same_hub = self.read(|state| state.meetings.get(&meeting).map(|m| m.recorded.hub == hub));
+            let same_hub = self.read(|state| state.meetings.get(&meeting).map(|m| m.hub == hub));
             if same_hub != Some(true) {
                 return Err(ApiError::bad_input("meetingId", "there is no such meeting of this hub"));
             }
@@ -425,7 +484,7 @@ impl FeedbackService {
             std::mem::take(&mut outcome.hits)
                 .into_iter()
                 .filter_map(|hit| {
-                    let item = state.items.get(&hit.item)?.clone();
+                    let item = state.item(hit.item)?.clone();
                     let view = heard_access::feedback_view(actor, &item.facts())?;
                     Some(VisibleHit { hit, item, view })
                 })

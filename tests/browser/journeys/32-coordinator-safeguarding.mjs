@@ -67,7 +67,8 @@ export default async function ({ browser, base }) {
   await page.keyboard.press("Space");
   expect(await page.locator("#step").isChecked(), "Space chooses the first step");
   await tabTo(page, "the day it happened", () => document.activeElement?.id === "action_on", 10);
-  expect((await page.inputValue("#action_on")) === typed(0), "the day is today unless changed, as people write it");
+  const written = new Date().toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric" });
+  expect((await page.inputValue("#action_on")) === written, `the day is today unless changed, as people write it: ${written}`);
   await page.keyboard.press("Control+A");
   await page.keyboard.type(typed(1));
   await page.keyboard.press("Tab");

@@ -44,7 +44,7 @@ export default async function ({ browser, base }) {
   expect((await page.locator(".summary-list").innerText()).includes("Only the services they named"), "the consent in force is in plain words");
   await page.check("input[name=action_kind][value=MEETING]");
   const today = await page.inputValue("#action_on");
-  expect(/^\d{4}-\d{2}-\d{2}$/.test(today), `the day of the action is today unless changed: ${today}`);
+  expect(/^\d{1,2} [A-Z][a-z]+ \d{4}$/.test(today), `the day of the action is today unless changed, as people write it: ${today}`);
   await page.fill("#text", "Met River at the hub; agreed to ask for a review meeting.");
   await page.getByRole("button", { name: "Save to the timeline" }).click();
   const timeline = await page.locator(".timeline").innerText();

@@ -15,8 +15,9 @@ use uuid::Uuid;
 
 pub use heard_contracts::Rejection;
 pub use heard_contracts::feedback::{
-    ConsentChanged, FEEDBACK, FeedbackFedBack, FeedbackHeld, FeedbackRedacted, FeedbackShared, MEETING,
-    MeetingRecorded, MinutesPersonal, RedactedPersonal, SafeguardingFlagged,
+    ConsentChanged, EditedPersonal, FEEDBACK, FeedbackEdited, FeedbackFedBack, FeedbackHeld, FeedbackRedacted,
+    FeedbackShared, FeedbackWithdrawn, MEETING, MeetingRecorded, MeetingStarted, MinutesPersonal, RedactedPersonal,
+    SafeguardingFlagged,
 };
 use heard_contracts::{Event as _, feedback as contract};
 
@@ -250,6 +251,8 @@ pub enum Event {
     ConsentChanged(ConsentChanged),
     SafeguardingFlagged(SafeguardingFlagged),
     FedBack(FeedbackFedBack),
+    Withdrawn(FeedbackWithdrawn),
+    Edited(FeedbackEdited, EditedPersonal),
 }
 
 impl Event {
@@ -262,6 +265,8 @@ impl Event {
             Event::ConsentChanged(_) => ConsentChanged::TYPE,
             Event::SafeguardingFlagged(_) => SafeguardingFlagged::TYPE,
             Event::FedBack(_) => FeedbackFedBack::TYPE,
+            Event::Withdrawn(_) => FeedbackWithdrawn::TYPE,
+            Event::Edited(..) => FeedbackEdited::TYPE,
         }
     }
 }
@@ -286,6 +291,10 @@ pub struct Item {
     pub shared_at_micros: Option<i64>,
     /// The stream revision this state is at.
     pub revision: u64,
+    /// The person who logged it took it back ([`withdraw`]): it is in no list, count or index.
+    pub withdrawn: bool,
+    /// Microseconds since the epoch of the last correction ([`edit`]), if it was corrected.
+    pub edited_at_micros: Option<i64>,
 }
 
 impl Item {
@@ -305,6 +314,8 @@ impl Item {
             logged_at_micros: at_micros,
             shared_at_micros: None,
             revision: 0,
+            withdrawn: false,
+            edited_at_micros: None,
         }
     }
 
@@ -331,6 +342,14 @@ impl Item {
             Event::FedBack(fed) => {
                 let fed_back = FedBack { on: day_of(at_micros), meeting: fed.meeting };
                 self.update_loop(|facts| facts.fed_back = Some(fed_back));
+            }
+            Event::Withdrawn(_) => self.withdrawn = true,
+            Event::Edited(edited, personal) => {
+                self.logged.themes = edited.themes.clone();
+                if self.text.is_some() {
+                    self.text = Some(personal.text.clone());
+                }
+                self.edited_at_micros = Some(at_micros);
             }
         }
     }
@@ -362,10 +381,37 @@ impl Item {
         self.redacted_text.as_deref().or(self.text.as_deref())
     }
 
-    /// The words for the hub itself (`None` once consent is withdrawn or the person erased).
+    /// The words for the hub itself (`None` once consent is withdrawn, the person erased, or
+    /// the item taken back by the person who logged it).
     pub fn hub_text(&self) -> Option<&str> {
         self.consent?;
+        if self.withdrawn {
+            return None;
+        }
         self.text.as_deref()
+    }
+
+    /// Whether the person who logged it may still take it back or correct it, at `now_micros`:
+    /// they logged it, nobody has moderated, redacted or flagged it, and (to take it back) it
+    /// is at most [`UNDO_MINUTES`] old.
+    pub fn correctable_by(&self, by: Uuid) -> Result<(), Rejection> {
+        if self.withdrawn {
+            return Err(Rejection::Conflict("this item was already taken back".into()));
+        }
+        if self.logged.logged_by != by {
+            return Err(Rejection::Conflict(
+                "only the person who logged an item can take it back or correct it".into(),
+            ));
+        }
+        if self.moderation != Moderation::Pending || self.redacted_text.is_some() {
+            return Err(Rejection::Conflict(
+                "a coordinator has already moderated this item; ask them to hold it instead".into(),
+            ));
+        }
+        if self.safeguarding.is_some() {
+            return Err(Rejection::Conflict("this item is with a coordinator for safeguarding".into()));
+        }
+        Ok(())
     }
 }
 
@@ -397,12 +443,15 @@ pub struct NewItem {
     pub import_key: Option<String>,
 }
 
-/// Checks a date `YYYY-MM-DD` that is not in the future.
+/// Checks a day as someone typed it ([`heard_contracts::day::parse`]: `2026-03-14`,
+/// `14/03/2026`, `14 March 2026`) that is not in the future.
 pub fn check_date(field: &str, text: &str, today: jiff::civil::Date) -> Result<jiff::civil::Date, Rejection> {
-    let date: jiff::civil::Date =
-        text.trim().parse().map_err(|_| invalid(field, "enter a date as YYYY-MM-DD, for example 2026-03-14"))?;
+    let date = heard_contracts::day::parse(text).map_err(|error| invalid(field, error.to_string()))?;
     if date > today {
-        return Err(invalid(field, "the date cannot be in the future"));
+        return Err(invalid(
+            field,
+            format!("the date cannot be in the future (today is {})", heard_contracts::day::written(today)),
+        ));
     }
     if date.year() < 2000 {
         return Err(invalid(field, "the date is before 2000; check the year"));
@@ -412,16 +461,7 @@ pub fn check_date(field: &str, text: &str, today: jiff::civil::Date) -> Result<j
 
 /// Validates a new item and returns its first event.
 pub fn log(item: Uuid, by: Uuid, new: NewItem, today: jiff::civil::Date) -> Result<Event, Rejection> {
-    let text = clean("text", &new.text)?.trim().to_owned();
-    if text.is_empty() {
-        return Err(invalid("text", "write down what the person said"));
-    }
-    if text.chars().count() > MAX_TEXT_CHARS {
-        return Err(invalid(
-            "text",
-            format!("one item holds at most {MAX_TEXT_CHARS} characters; split it into several points"),
-        ));
-    }
+    let text = words(&new.text)?;
     let channel = new.channel.ok_or_else(|| invalid("channel", "choose how it was heard"))?;
     let speaker = new.speaker.ok_or_else(|| invalid("speaker", "choose anonymous, pseudonymous or named"))?;
     let consent =
@@ -527,6 +567,60 @@ pub fn change_consent(item: &Item, by: Uuid, consent: Option<Consent>) -> Result
         }
         _ => Ok(Event::ConsentChanged(ConsentChanged { consent, by })),
     }
+}
+
+/// How long after logging an item the person who logged it can still undo it.
+pub const UNDO_MINUTES: i64 = 10;
+
+/// "Undo the last one": the person who logged an item takes it back, within [`UNDO_MINUTES`]
+/// and before anyone moderated it. It is an event: the log keeps that it happened.
+pub fn withdraw(item: &Item, by: Uuid, now_micros: i64) -> Result<Event, Rejection> {
+    item.correctable_by(by)?;
+    if now_micros - item.logged_at_micros > UNDO_MINUTES * 60 * 1_000_000 {
+        return Err(Rejection::Conflict(format!(
+            "an item can be undone only in the {UNDO_MINUTES} minutes after it was logged; ask a coordinator to hold it instead"
+        )));
+    }
+    Ok(Event::Withdrawn(FeedbackWithdrawn { by }))
+}
+
+/// The person who logged an item corrects its words and themes before anyone moderated it.
+pub fn edit(item: &Item, by: Uuid, text: &str, themes: BTreeSet<String>) -> Result<Event, Rejection> {
+    item.correctable_by(by)?;
+    if item.text.is_none() {
+        return Err(Rejection::Conflict("there is no text to correct: the person was erased".into()));
+    }
+    let text = words(text)?;
+    Ok(Event::Edited(FeedbackEdited { by, themes }, EditedPersonal { text }))
+}
+
+/// The words of an item, checked as they are when it is logged.
+fn words(text: &str) -> Result<String, Rejection> {
+    let text = clean("text", text)?.trim().to_owned();
+    if text.is_empty() {
+        return Err(invalid("text", "write down what the person said"));
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(invalid(
+            "text",
+            format!("one item holds at most {MAX_TEXT_CHARS} characters; split it into several points"),
+        ));
+    }
+    Ok(text)
+}
+
+/// Starts meeting mode: a meeting of `hub` on a day, somewhere.
+pub fn start_meeting(
+    meeting: Uuid,
+    by: Uuid,
+    hub: String,
+    held_on: &str,
+    place: &str,
+    today: jiff::civil::Date,
+) -> Result<MeetingStarted, Rejection> {
+    let held_on = check_date("heldOn", held_on, today)?;
+    let place = required("place", place, 200, "say where the meeting is, in at most 200 characters")?;
+    Ok(MeetingStarted { meeting, hub, held_on: held_on.to_string(), place, by })
 }
 
 pub fn flag_safeguarding(item: &Item, by: Uuid, coordinator: Uuid) -> Result<Event, Rejection> {

@@ -147,7 +147,7 @@ pub fn local_day(micros: i64) -> Date {
 
 /// A day as people in the UK write it: `4 December 2026`.
 pub fn uk_day(day: Date) -> String {
-    day.strftime("%-d %B %Y").to_string()
+    heard_contracts::day::written(day)
 }
 
 impl Disclosure {
@@ -258,7 +258,8 @@ fn still_open(disclosure: &Disclosure) -> Result<(), Rejection> {
 #[derive(Clone, Debug, Default)]
 pub struct NewAction {
     pub step: Option<SafeguardingStep>,
-    /// The day it happened, `YYYY-MM-DD`; none or empty is today.
+    /// The day it happened, as someone typed it (`2026-12-04`, `4/12/2026`, `4 December 2026`);
+    /// none or empty is today.
     pub on: Option<String>,
     pub notes: Option<String>,
 }
@@ -274,9 +275,7 @@ pub fn record_action(
     let step = new.step.ok_or_else(|| invalid("step", "choose what was done"))?;
     let on = match new.on.as_deref().map(str::trim).filter(|on| !on.is_empty()) {
         None => today,
-        Some(typed) => typed
-            .parse::<Date>()
-            .map_err(|_| invalid("on", "enter the day it happened as day, month and year, for example 23/11/2026"))?,
+        Some(typed) => heard_contracts::day::parse(typed).map_err(|wrong| invalid("on", wrong.to_string()))?,
     };
     if on < disclosure.flagged_on {
         let flagged = uk_day(disclosure.flagged_on);

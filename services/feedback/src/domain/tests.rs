@@ -93,7 +93,7 @@ fn logging_without_the_required_answers_names_each_field() {
         (NewItem { channel: None, ..new_item(Consent::Hub) }, "channel"),
         (NewItem { speaker: None, ..new_item(Consent::Hub) }, "speaker"),
         (NewItem { consent: None, ..new_item(Consent::Hub) }, "consent"),
-        (NewItem { said_on: "20/11/2026".into(), ..new_item(Consent::Hub) }, "saidOn"),
+        (NewItem { said_on: "31/11/2026".into(), ..new_item(Consent::Hub) }, "saidOn"),
         (NewItem { said_on: "2027-01-01".into(), ..new_item(Consent::Hub) }, "saidOn"),
         (NewItem { speaker_name: Some("Jo".into()), ..new_item(Consent::Hub) }, "speakerName"),
         (NewItem { speaker: Some(SpeakerKind::Named), ..new_item(Consent::Hub) }, "speakerName"),
@@ -422,4 +422,74 @@ fn what_others_read_of_a_logged_item_decodes_from_what_is_appended() {
     let words = serde_json::to_vec(&personal).unwrap();
     let text: heard_contracts::feedback::LoggedText = heard_contracts::decode("FeedbackLogged", &words).unwrap();
     assert_eq!(text.text, personal.text);
+}
+
+fn logger() -> Uuid {
+    Uuid::from_u128(2)
+}
+
+const MINUTE: i64 = 60 * 1_000_000;
+
+#[test]
+fn the_person_who_logged_an_item_can_undo_it_within_ten_minutes_and_it_then_leaves_every_view() {
+    let mut item = given(Consent::Public, vec![]);
+    let undo = withdraw(&item, logger(), 9 * MINUTE).expect("nine minutes after logging, it can be undone");
+    item.apply(&undo);
+    assert!(item.withdrawn);
+    assert_eq!(item.hub_text(), None, "its words are in no view, not even the hub's");
+    assert!(withdraw(&item, logger(), 9 * MINUTE).is_err(), "it cannot be undone twice");
+    assert!(correctable(&given(Consent::Public, vec![]), logger()));
+}
+
+fn correctable(item: &Item, by: Uuid) -> bool {
+    item.correctable_by(by).is_ok()
+}
+
+#[test]
+fn an_item_cannot_be_undone_after_ten_minutes_by_someone_else_or_once_a_coordinator_has_moderated_it() {
+    let item = given(Consent::Public, vec![]);
+    assert!(matches!(withdraw(&item, logger(), 11 * MINUTE), Err(Rejection::Conflict(_))), "too late");
+    assert!(withdraw(&item, coordinator(), MINUTE).is_err(), "only the person who logged it");
+    let shared = given(Consent::Public, vec![Event::Shared(FeedbackShared { by: coordinator() })]);
+    assert!(withdraw(&shared, logger(), MINUTE).is_err(), "it has left the hub");
+    let held = given(Consent::Public, vec![hold(&item, coordinator(), "check with the speaker").unwrap()]);
+    assert!(withdraw(&held, logger(), MINUTE).is_err(), "a coordinator has it");
+    let redacted_item = given(Consent::Public, vec![redacted(&item, &["Jo"])]);
+    assert!(withdraw(&redacted_item, logger(), MINUTE).is_err(), "a coordinator redacted it");
+    let flagged = given(Consent::Public, vec![flag_safeguarding(&item, logger(), coordinator()).unwrap()]);
+    assert!(withdraw(&flagged, logger(), MINUTE).is_err(), "it is with a coordinator for safeguarding");
+}
+
+#[test]
+fn the_person_who_logged_an_item_can_correct_its_words_and_themes_until_it_is_moderated() {
+    let mut item = given(Consent::Commissioners, vec![]);
+    let themes = BTreeSet::from(["pharmacy".to_owned()]);
+    let correction =
+        edit(&item, logger(), "  The chemist made her queue outside in the rain  ", themes.clone()).unwrap();
+    item.apply(&correction);
+    assert_eq!(item.hub_text(), Some("The chemist made her queue outside in the rain"));
+    assert_eq!(item.logged.themes, themes);
+    assert!(item.edited_at_micros.is_some());
+    assert!(
+        matches!(edit(&item, logger(), "   ", BTreeSet::new()), Err(Rejection::Invalid { field, .. }) if field == "text")
+    );
+    assert!(edit(&item, coordinator(), "Another person's words", BTreeSet::new()).is_err());
+    let shared = given(Consent::Commissioners, vec![Event::Shared(FeedbackShared { by: coordinator() })]);
+    assert!(edit(&shared, logger(), "Too late", BTreeSet::new()).is_err());
+}
+
+#[test]
+fn a_meeting_starts_with_its_hub_day_and_place_and_refuses_a_day_that_does_not_exist() {
+    let meeting = Uuid::from_u128(7);
+    let started =
+        start_meeting(meeting, logger(), "arun".into(), "23/11/2026", " Bognor hub, upstairs ", today()).unwrap();
+    assert_eq!((started.held_on.as_str(), started.place.as_str()), ("2026-11-23", "Bognor hub, upstairs"));
+    let refused = start_meeting(meeting, logger(), "arun".into(), "30/02/2026", "Bognor", today()).unwrap_err();
+    assert_eq!(refused, Rejection::invalid("heldOn", "30 February 2026 does not exist"));
+    let refused = start_meeting(meeting, logger(), "arun".into(), "24 November 2026", "Bognor", today()).unwrap_err();
+    assert_eq!(refused, Rejection::invalid("heldOn", "the date cannot be in the future (today is 23 November 2026)"));
+    assert!(matches!(
+        start_meeting(meeting, logger(), "arun".into(), "23/11/2026", "  ", today()),
+        Err(Rejection::Invalid { field, .. }) if field == "place"
+    ));
 }

@@ -96,7 +96,8 @@ fn a_step_cannot_be_dated_before_the_flag_nor_in_the_future_and_the_refusal_name
         at("2026-12-05"),
         ("on".into(), "the day it happened cannot be in the future (after 4 December 2026)".into())
     );
-    assert_eq!(at("2026-02-31").0, "on", "a day that does not exist");
+    assert_eq!(at("31/2/2026"), ("on".into(), "31 February 2026 does not exist".into()), "worded as everywhere");
+    assert_eq!(at("tuesday").0, "on");
     for edge in ["2026-12-01", "2026-12-04"] {
         let allowed = record_action(
             &disclosure,
