@@ -137,7 +137,7 @@ pub struct Session {
     pub csrf_token: String,
     base: String,
     /// The same cookies, for posting a form without following where it answers to go.
-    posting: reqwest::Client,
+    pub posting: reqwest::Client,
 }
 
 impl Session {

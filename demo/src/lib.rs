@@ -3,7 +3,8 @@
 //! used with `--demo`).
 //!
 //! - [`feedback`]: a year of hub meetings and a few hundred feedback items, generated from the
-//!   templates and names in `demo/data/*.toml` (read at start-up, checked by this crate's tests).
+//!   templates and names in `demo/data/*.toml` (read at start-up, checked by this crate's tests);
+//!   each hub's gazetteer starts with the towns `hubs.toml` gives it.
 //! - `casework`: advocacy cases, Bill of Rights complaints and commissioning decisions in every
 //!   state of their lifecycles.
 //! - [`Rng`]: the small deterministic generator the demo and the benchmarks vary their data with.
@@ -23,6 +24,7 @@ use heard_access::Role;
 use heard_advocacy::service::AdvocacyService;
 use heard_commissioning::service::CommissioningService;
 use heard_feedback::FeedbackService;
+use heard_feedback::domain::gazetteer::GazetteerKind;
 use heard_identity::{IdentityService, NewAccount};
 use heard_rights::service::RightsService;
 use uuid::Uuid;
@@ -48,6 +50,8 @@ fn demo_accounts() -> Vec<DemoAccount> {
         ("admin@demo.heard.example".to_owned(), Role::Administrator, vec![], None, None),
         ("member.arun@demo.heard.example".to_owned(), Role::HubMember, vec!["arun"], None, None),
         ("advocate@demo.heard.example".to_owned(), Role::Advocate, vec![], None, None),
+        // A second advocate, so a case can be handed over by name.
+        (ADVOCATE_COLLEAGUE.to_owned(), Role::Advocate, vec![], None, None),
         ("complaints@demo.heard.example".to_owned(), Role::ComplaintsHandler, vec![], None, None),
         // A colleague in the complaints team, so complaints can be assigned from one to another.
         (COLLEAGUE.to_owned(), Role::ComplaintsHandler, vec![], None, None),
@@ -69,10 +73,16 @@ fn demo_accounts() -> Vec<DemoAccount> {
 /// The second complaints handler.
 const COLLEAGUE: &str = "complaints.colleague@demo.heard.example";
 
+/// The second advocate.
+const ADVOCATE_COLLEAGUE: &str = "advocate.colleague@demo.heard.example";
+
 /// The name an account is chosen by in a directory.
 fn demo_display_name(email: &str, role: Role) -> String {
     if email == COLLEAGUE {
         return "Demo colleague in the complaints team".to_owned();
+    }
+    if email == ADVOCATE_COLLEAGUE {
+        return "Demo colleague in the advocacy team".to_owned();
     }
     format!("Demo {}", role.as_str().replace('_', " "))
 }
@@ -195,6 +205,17 @@ pub async fn seed(services: Services<'_>) -> anyhow::Result<Vec<(String, String,
             )
             .await
             .map_err(|e| anyhow::anyhow!(e.message()))?;
+    }
+    // Each hub's gazetteer starts with the towns its speakers mention, so the moderation
+    // queue suggests taking them out.
+    for hub in &crate::words::WORDS.hubs {
+        let Some(coordinator) = coordinators.get(&hub.id) else { continue };
+        for town in &hub.towns {
+            feedback
+                .add_to_gazetteer(*coordinator, &hub.id, town, Some(GazetteerKind::Place))
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message()))?;
+        }
     }
     if let Some(commissioner) = first_of.get(&Role::Commissioner)
         && services.commissioning.read(|state| state.decisions.is_empty())

@@ -7,6 +7,8 @@
 //! field, code and message). [`Answer::decode`] reads a part of the data into a typed struct,
 //! [`Answer::read`] the whole of it, saying when it is not of the shape the page reads. A form
 //! runs its mutation with [`submit`], which writes the one pattern every form's mutation follows.
+//! A message for the page after a redirect travels in the session's flash ([`crate::flash`]),
+//! which the server signs; never in the address.
 
 use std::future::Future;
 
@@ -30,6 +32,15 @@ pub trait Backend: Clone + Send + Sync + 'static {
     /// Whether a posted login form came from Heard's own login page in this browser: its
     /// token matches the visit cookie, and the browser says the post came from this site.
     fn login_form_is_ours(&self, headers: &HeaderMap, token: &str) -> bool;
+    /// A one-shot message for the viewer's next page ([`crate::flash`]): the `Set-Cookie`
+    /// header value that carries `payload`, bound to their session. `None` without a session.
+    fn flash_cookie(&self, viewer: &Viewer, payload: &str) -> Option<String>;
+    /// The payload of the flash the request carries, when the server set it for the viewer's
+    /// session; `None` otherwise (none, forged, or another session's).
+    fn flash(&self, viewer: &Viewer, headers: &HeaderMap) -> Option<String>;
+    /// The `Set-Cookie` header value that removes the flash the request carries, if it
+    /// carries one.
+    fn forget_flash(&self, headers: &HeaderMap) -> Option<String>;
     /// Runs a GraphQL request as `viewer` against the schema the API serves. The request may
     /// carry `heard_api::ClientIp`, which the server puts into each HTTP request's extensions.
     fn execute(

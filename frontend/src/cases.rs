@@ -232,7 +232,6 @@ pub async fn refer<B: Backend>(
 #[derive(Debug, Default, Deserialize)]
 pub struct CaseQuery {
     done: Option<String>,
-    error: Option<String>,
 }
 
 const SCOPES: [(&str, &str); 3] = [
@@ -322,6 +321,7 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
         }
         "close" => {
             one_of(&mut errors, "outcome", &OUTCOMES, "Choose the outcome: whether what the client wanted happened");
+            one_of(&mut errors, "reason", &CLOSURES, "Choose why the case is closing");
             CaseRequest {
                 query: "mutation($id: ID!, $i: CloseCaseInput!) { closeCase(id: $id, input: $i) { id } }",
                 variables: json!({ "id": id, "i": { "outcome": field("outcome"), "reason": field("reason"),
@@ -567,7 +567,7 @@ async fn case_page<B: Backend>(
             form method="post" action={ "/cases/" (id) "/close" } novalidate {
                 (csrf_field(csrf))
                 (forms::choices(Choices { id: "outcome", legend: "Outcome: did what the client wanted happen?", multiple: false, options: options(&OUTCOMES), chosen: vec![kept("outcome")], hint: None }, errors))
-                (forms::select("reason", "Why it is closing", &options(&CLOSURES), &kept("reason"), errors))
+                (forms::select("reason", "Why it is closing", &[(String::new(), "Choose a reason".to_owned())].into_iter().chain(options(&CLOSURES)).collect::<Vec<_>>(), &kept("reason"), errors))
                 (forms::textarea("client_view", "The client's own view of the outcome", &kept("client_view"), Some("In their words."), errors))
                 button class="button" type="submit" { "Close the case" }
             }
@@ -610,13 +610,12 @@ pub async fn show<B: Backend>(
     State(backend): State<B>,
     Path(id): Path<String>,
     SignedInAs { viewer, csrf, .. }: SignedInAs<Advocates>,
+    flashed: crate::flash::Flashed,
     Query(query): Query<CaseQuery>,
 ) -> Response {
     let csrf = csrf.as_str();
     let mut errors = Errors::default();
-    if let Some(error) = &query.error {
-        errors.add("", error.clone());
-    }
+    flashed.add_error_to(&mut errors);
     let done = query.done.as_deref().and_then(done_words);
     match case_page(&backend, &viewer, csrf, &id, &errors, done, &[]).await {
         Ok(page) => page.into_response(),
@@ -714,7 +713,12 @@ mod tests {
         assert_eq!(fields(&case_request("assign", "c1", &[]).unwrap_err()), ["advocate_id"]);
         assert_eq!(fields(&case_request("close", "c1", &posted(&[("reason", "OTHER")])).unwrap_err()), ["outcome"]);
         assert_eq!(
-            fields(&case_request("close", "c1", &posted(&[("outcome", "SPLENDID")])).unwrap_err()),
+            fields(&case_request("close", "c1", &posted(&[("outcome", "ACHIEVED")])).unwrap_err()),
+            ["reason"],
+            "no reason is chosen in advance, so one must be chosen"
+        );
+        assert_eq!(
+            fields(&case_request("close", "c1", &posted(&[("outcome", "SPLENDID"), ("reason", "OTHER")])).unwrap_err()),
             ["outcome"],
             "a forged outcome is no outcome"
         );

@@ -224,15 +224,31 @@ fn days(median: Option<f64>) -> String {
     }
 }
 
-/// The charts, drawn by plotters as SVG text.
+/// The charts, drawn by plotters as SVG text, each in two sizes: wide for a screen, and a
+/// narrower, taller one for a phone, where a wide chart scaled down to fit would shrink its
+/// text below 12 px. The page shows one or the other by the width of the screen.
 mod charts {
     use plotters::coord::Shift;
     use plotters::prelude::*;
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
 
     use super::Figures;
 
-    pub const WIDTH: u32 = 640;
-    pub const HEIGHT: u32 = 360;
+    /// The size a chart is drawn at.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct Size {
+        pub width: u32,
+        pub height: u32,
+        /// Drawn for a phone: quarters labelled on two lines, the legend under the chart.
+        pub phone: bool,
+    }
+
+    /// For a screen: shown up to 640 px wide.
+    pub const WIDE: Size = Size { width: 640, height: 360, phone: false };
+    /// For a phone: about as wide as a phone's page, so its text is drawn at close to its
+    /// own size (16 px at 340 px wide is still 13.5 px on a 320 px screen).
+    pub const PHONE: Size = Size { width: 340, height: 440, phone: true };
+
     /// Line and bar colours: each at least 3:1 against white (WCAG 1.4.11), told apart by
     /// marker shape as well as colour.
     const PALETTE: [RGBColor; 5] = [
@@ -244,21 +260,25 @@ mod charts {
     ];
     const INK: RGBColor = RGBColor(0x1d, 0x2b, 0x33);
     const FONT: &str = "sans-serif";
+    /// Every text on every chart, as plotters sizes it (its SVG says `font-size` 16.1: plotters
+    /// divides by 1.24).
+    pub const TEXT_PX: u32 = 20;
 
     type Result<T> = std::result::Result<T, String>;
+    type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
-    fn canvas(svg: &mut String, draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<()>) -> Result<()> {
-        let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
+    fn canvas(svg: &mut String, size: Size, draw: impl FnOnce(&Area<'_>) -> Result<()>) -> Result<()> {
+        let root = SVGBackend::with_string(svg, (size.width, size.height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         draw(&root)?;
         root.present().map_err(|e| e.to_string())
     }
 
-    fn text(size: u32) -> TextStyle<'static> {
-        (FONT, size).into_font().color(&INK)
+    fn text() -> TextStyle<'static> {
+        (FONT, TEXT_PX).into_font().color(&INK)
     }
 
-    /// Quarter labels under the x axis.
+    /// Quarter labels under the x axis (on a phone they are drawn separately, on two lines).
     fn quarter_label(labels: &[String], value: &SegmentValue<i32>) -> String {
         match value {
             SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
@@ -268,17 +288,64 @@ mod charts {
         }
     }
 
+    /// "Jan to Mar 2026" on a phone: "Jan–Mar" over "2026".
+    fn two_lines(label: &str) -> (String, String) {
+        let mut words: Vec<&str> = label.split(' ').collect();
+        let year = if words.len() > 1 { words.pop().unwrap_or_default() } else { "" };
+        (words.join(" ").replace(" to ", "–"), year.to_owned())
+    }
+
+    /// A phone's quarter labels, on two lines under each quarter's centre.
+    fn phone_quarter_labels<Y: Copy>(
+        root: &Area<'_>,
+        labels: &[String],
+        at: impl Fn(i32) -> (i32, i32),
+        _y: std::marker::PhantomData<Y>,
+    ) -> Result<()> {
+        let centred = text().pos(Pos::new(HPos::Center, VPos::Top));
+        for (i, label) in labels.iter().enumerate() {
+            let (x, y) = at(i as i32);
+            let (first, second) = two_lines(label);
+            root.draw(&Text::new(first, (x, y + 6), centred.clone())).map_err(|e| e.to_string())?;
+            root.draw(&Text::new(second, (x, y + 6 + TEXT_PX as i32 + 2), centred.clone()))
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Cuts a name to fit a phone's legend.
+    fn fitted(name: &str, size: Size) -> String {
+        let most = if size.phone { 30 } else { 60 };
+        if name.chars().count() <= most {
+            name.to_owned()
+        } else {
+            format!("{}…", name.chars().take(most - 1).collect::<String>().trim_end())
+        }
+    }
+
+    fn marker<'a>(k: usize, at: (i32, i32), colour: RGBColor) -> DynElement<'a, SVGBackend<'a>, (i32, i32)> {
+        match k % 4 {
+            0 => Circle::new(at, 5, colour.filled()).into_dyn(),
+            1 => TriangleMarker::new(at, 7, colour.filled()).into_dyn(),
+            2 => Cross::new(at, 6, colour.stroke_width(3)).into_dyn(),
+            _ => Circle::new(at, 6, colour.stroke_width(3)).into_dyn(),
+        }
+    }
+
     /// Feedback volume by theme: one line per theme, a gap where a count was suppressed.
-    pub fn themes(figures: &Figures) -> Result<String> {
+    pub fn themes(figures: &Figures, size: Size) -> Result<String> {
         let labels: Vec<String> = figures.quarters.iter().map(|q| q.label.clone()).collect();
         let n = i32::try_from(labels.len()).map_err(|e| e.to_string())?;
         let top = figures.themes.iter().flat_map(|t| t.counts.iter().flatten()).copied().max().unwrap_or(0);
+        let legend_rows = if size.phone { figures.themes.len() as u32 } else { 0 };
         let mut svg = String::new();
-        canvas(&mut svg, |root| {
-            let mut chart = ChartBuilder::on(root)
+        canvas(&mut svg, size, |root| {
+            let legend_height = legend_rows * (TEXT_PX + 10) + if size.phone { 12 } else { 0 };
+            let (plot, legend) = root.split_vertically(size.height - legend_height);
+            let mut chart = ChartBuilder::on(&plot)
                 .margin(12)
-                .x_label_area_size(36)
-                .y_label_area_size(48)
+                .x_label_area_size(if size.phone { 56 } else { 40 })
+                .y_label_area_size(60)
                 .build_cartesian_2d((0..n - 1).into_segmented(), 0i64..(top + top / 4 + 2))
                 .map_err(|e| e.to_string())?;
             chart
@@ -287,9 +354,9 @@ mod charts {
                 .light_line_style(WHITE)
                 .bold_line_style(INK.mix(0.15))
                 .y_desc("Items shared with you")
-                .x_label_formatter(&|v| quarter_label(&labels, v))
-                .label_style(text(16))
-                .axis_desc_style(text(16))
+                .x_label_formatter(&|v| if size.phone { String::new() } else { quarter_label(&labels, v) })
+                .label_style(text())
+                .axis_desc_style(text())
                 .draw()
                 .map_err(|e| e.to_string())?;
             for (k, theme) in figures.themes.iter().enumerate() {
@@ -310,13 +377,13 @@ mod charts {
                         }
                     }
                 }
-                let points: Vec<_> = theme
+                let points: Vec<(SegmentValue<i32>, i64)> = theme
                     .counts
                     .iter()
                     .enumerate()
                     .filter_map(|(i, c)| c.map(|c| (SegmentValue::CenterOf(i as i32), c)))
                     .collect();
-                let name = theme.name.clone();
+                let name = fitted(&theme.name, size);
                 let series = match k % 4 {
                     0 => chart
                         .draw_series(points.into_iter().map(|p| Circle::new(p, 5, colour.filled())))
@@ -337,21 +404,37 @@ mod charts {
                 };
                 series.label(name);
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.9))
-                .border_style(INK.mix(0.4))
-                .label_font(text(16))
-                .draw()
-                .map_err(|e| e.to_string())
+            if size.phone {
+                let at = |i: i32| chart.backend_coord(&(SegmentValue::CenterOf(i), 0));
+                phone_quarter_labels::<i64>(root, &labels, at, std::marker::PhantomData)?;
+                let left = text().pos(Pos::new(HPos::Left, VPos::Center));
+                for (k, theme) in figures.themes.iter().enumerate() {
+                    let y = 12 + (k as i32) * (TEXT_PX as i32 + 10) + TEXT_PX as i32 / 2;
+                    legend.draw(&marker(k, (22, y), PALETTE[k % PALETTE.len()])).map_err(|e| e.to_string())?;
+                    legend
+                        .draw(&Text::new(fitted(&theme.name, size), (40, y), left.clone()))
+                        .map_err(|e| e.to_string())?;
+                }
+                Ok(())
+            } else {
+                chart
+                    .configure_series_labels()
+                    .position(SeriesLabelPosition::UpperLeft)
+                    .background_style(WHITE.mix(0.9))
+                    .border_style(INK.mix(0.4))
+                    .label_font(text())
+                    .draw()
+                    .map_err(|e| e.to_string())
+            }
         })?;
         Ok(svg)
     }
 
-    /// Bars per quarter, one value each, with the value written above its bar.
+    /// Bars per quarter, one value each, with the value written above its bar. The axis is
+    /// labelled in whole numbers, each once.
     fn quarter_bars(
         figures: &Figures,
+        size: Size,
         values: &[Option<f64>],
         axis: &str,
         top: f64,
@@ -360,12 +443,15 @@ mod charts {
     ) -> Result<String> {
         let labels: Vec<String> = figures.quarters.iter().map(|q| q.label.clone()).collect();
         let n = i32::try_from(labels.len()).map_err(|e| e.to_string())?;
+        let top = top.ceil().max(1.0);
+        // One label per whole number up to 10; beyond that plotters picks round steps.
+        let y_labels = (top as usize + 1).min(11);
         let mut svg = String::new();
-        canvas(&mut svg, |root| {
+        canvas(&mut svg, size, |root| {
             let mut chart = ChartBuilder::on(root)
                 .margin(12)
-                .x_label_area_size(36)
-                .y_label_area_size(48)
+                .x_label_area_size(if size.phone { 56 } else { 40 })
+                .y_label_area_size(64)
                 .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..top)
                 .map_err(|e| e.to_string())?;
             chart
@@ -374,47 +460,50 @@ mod charts {
                 .light_line_style(WHITE)
                 .bold_line_style(INK.mix(0.15))
                 .y_desc(axis)
+                .y_labels(y_labels)
                 .y_label_formatter(&|v| format!("{v:.0}"))
-                .x_label_formatter(&|v| quarter_label(&labels, v))
-                .label_style(text(16))
-                .axis_desc_style(text(16))
+                .x_label_formatter(&|v| if size.phone { String::new() } else { quarter_label(&labels, v) })
+                .label_style(text())
+                .axis_desc_style(text())
                 .draw()
                 .map_err(|e| e.to_string())?;
             let known: Vec<(i32, f64)> =
                 values.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i as i32, v))).collect();
+            let gap = if size.phone { 10 } else { 24 };
             chart
-                .draw_series(Histogram::vertical(&chart).style(colour.filled()).margin(24).data(known.iter().copied()))
+                .draw_series(Histogram::vertical(&chart).style(colour.filled()).margin(gap).data(known.iter().copied()))
                 .map_err(|e| e.to_string())?;
-            let above = text(16).pos(plotters::style::text_anchor::Pos::new(
-                plotters::style::text_anchor::HPos::Center,
-                plotters::style::text_anchor::VPos::Bottom,
-            ));
+            let above = text().pos(Pos::new(HPos::Center, VPos::Bottom));
             chart
                 .draw_series(
                     known.iter().map(|(i, v)| Text::new(label(*v), (SegmentValue::CenterOf(*i), *v), above.clone())),
                 )
                 .map_err(|e| e.to_string())?;
+            if size.phone {
+                let at = |i: i32| chart.backend_coord(&(SegmentValue::CenterOf(i), 0.0));
+                phone_quarter_labels::<f64>(root, &labels, at, std::marker::PhantomData)?;
+            }
             Ok(())
         })?;
         Ok(svg)
     }
 
     /// The share of shared items whose loop closed, per quarter, in percent.
-    pub fn closure(figures: &Figures) -> Result<String> {
+    pub fn closure(figures: &Figures, size: Size) -> Result<String> {
         let values: Vec<Option<f64>> = figures.by_quarter.iter().map(|q| q.closure_rate.map(|r| r * 100.0)).collect();
-        quarter_bars(figures, &values, "Loops closed (%)", 100.0, PALETTE[2], |v| format!("{v:.0}%"))
+        quarter_bars(figures, size, &values, "Loops closed (%)", 100.0, PALETTE[2], |v| format!("{v:.0}%"))
     }
 
     /// The median working days from sharing to a first response, per quarter.
-    pub fn response(figures: &Figures) -> Result<String> {
+    pub fn response(figures: &Figures, size: Size) -> Result<String> {
         let values: Vec<Option<f64>> = figures.by_quarter.iter().map(|q| q.median_days).collect();
         let top = values.iter().flatten().copied().fold(0.0, f64::max);
         let top = (top * 1.25).max(5.0);
-        quarter_bars(figures, &values, "Median working days", top, PALETTE[0], |v| format!("{v:.1}"))
+        quarter_bars(figures, size, &values, "Median working days", top, PALETTE[0], |v| format!("{v:.1}"))
     }
 
     /// Complaints by the article of the charter they were made under: horizontal bars.
-    pub fn complaints(figures: &Figures) -> Result<String> {
+    pub fn complaints(figures: &Figures, size: Size) -> Result<String> {
         let articles = &figures.articles;
         if articles.is_empty() {
             return Err("no complaints to chart".to_owned());
@@ -423,11 +512,11 @@ mod charts {
         let top = articles.iter().filter_map(|a| a.count).max().unwrap_or(0);
         let names: Vec<String> = articles.iter().map(|a| format!("Article {}", a.article)).collect();
         let mut svg = String::new();
-        canvas(&mut svg, |root| {
+        canvas(&mut svg, size, |root| {
             let mut chart = ChartBuilder::on(root)
                 .margin(12)
-                .x_label_area_size(40)
-                .y_label_area_size(90)
+                .x_label_area_size(48)
+                .y_label_area_size(110)
                 .build_cartesian_2d(0i64..(top + top / 4 + 2), (0..n - 1).into_segmented())
                 .map_err(|e| e.to_string())?;
             chart
@@ -436,10 +525,11 @@ mod charts {
                 .light_line_style(WHITE)
                 .bold_line_style(INK.mix(0.15))
                 .x_desc("Complaints")
+                .x_labels(if size.phone { 5 } else { 10 })
                 .y_label_formatter(&|v| quarter_label(&names, v))
                 .y_labels(names.len().max(1))
-                .label_style(text(16))
-                .axis_desc_style(text(16))
+                .label_style(text())
+                .axis_desc_style(text())
                 .draw()
                 .map_err(|e| e.to_string())?;
             let known: Vec<(i32, i64)> =
@@ -451,15 +541,32 @@ mod charts {
         })?;
         Ok(svg)
     }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn a_quarter_is_written_on_two_lines_on_a_phone() {
+            assert_eq!(two_lines("Jan to Mar 2026"), ("Jan–Mar".to_owned(), "2026".to_owned()));
+        }
+
+        #[test]
+        fn a_long_theme_name_is_cut_to_fit_a_phones_legend() {
+            let long = "Aftercare and falling off a cliff after treatment ends";
+            assert!(fitted(long, PHONE).chars().count() <= 30 && fitted(long, PHONE).ends_with('…'));
+            assert_eq!(fitted(long, WIDE), long);
+        }
+    }
 }
 
 /// A chart's SVG as an image with an accessible name: `role="img"`, and a `<title>` carrying
 /// the summary, which screen readers announce instead of the drawing's loose text.
-pub(crate) fn accessible_svg(svg: &str, id: &str, summary: &str) -> Markup {
+pub(crate) fn accessible_svg(svg: &str, id: &str, summary: &str, class: &str) -> Markup {
     let title = maud::html! { title id={ (id) "-summary" } { (summary) } }.into_string();
     let opened = svg.replacen(
         "<svg ",
-        &format!(r#"<svg role="img" aria-labelledby="{id}-summary" focusable="false" class="chart" "#),
+        &format!(r#"<svg role="img" aria-labelledby="{id}-summary" focusable="false" class="{class}" "#),
         1,
     );
     let body = match opened.find('>') {
@@ -469,18 +576,77 @@ pub(crate) fn accessible_svg(svg: &str, id: &str, summary: &str) -> Markup {
     PreEscaped(body)
 }
 
-/// One chart with its caption, its summary and its figures.
-fn figure(id: &str, caption: &str, summary: &str, drawn: Result<String, String>, table: Markup) -> Markup {
+/// A chart drawn wide and for a phone (`Err` when there is nothing it could draw).
+type Drawn = Result<(String, String), String>;
+
+fn both(draw: impl Fn(charts::Size) -> Result<String, String>) -> Drawn {
+    Ok((draw(charts::WIDE)?, draw(charts::PHONE)?))
+}
+
+/// One chart with its caption, its summary and its figures. A chart with nothing to draw says
+/// why instead (`empty`), rather than drawing bare axes.
+fn figure(id: &str, caption: &str, summary: &str, empty: Option<&str>, drawn: Drawn, table: Markup) -> Markup {
     html! {
         figure class="chart-figure" aria-labelledby={ (id) "-caption" } {
             figcaption id={ (id) "-caption" } { h2 { (caption) } }
             p class="chart-summary" { (summary) }
-            @match drawn {
-                Ok(svg) => (accessible_svg(&svg, id, summary)),
-                Err(_) => p class="notice" { "There is no chart to show for this yet." },
+            @match (empty, drawn) {
+                (Some(why), _) => p class="chart-empty" { (why) },
+                (None, Ok((wide, phone))) => {
+                    (accessible_svg(&wide, id, summary, "chart chart--wide"))
+                    (accessible_svg(&phone, &format!("{id}-phone"), summary, "chart chart--phone"))
+                }
+                (None, Err(_)) => p class="chart-empty" { "There is no chart to show for this yet." },
             }
             div class="table-scroll" role="region" aria-label={ (caption) ": the figures" } tabindex="0" { (table) }
         }
+    }
+}
+
+/// Why nothing is drawn, in words, when there is nothing to draw: nothing was shared, or every
+/// figure is too small to show.
+fn empty_because(figures: &Figures, drawable: bool, too_few: &'static str) -> Option<&'static str> {
+    if drawable {
+        None
+    } else if figures.whole.shared == Some(0) {
+        Some("Nothing was shared in this period.")
+    } else {
+        Some(too_few)
+    }
+}
+
+fn themes_empty(figures: &Figures) -> Option<&'static str> {
+    let drawable = figures.themes.iter().any(|theme| theme.counts.iter().any(Option::is_some));
+    empty_because(
+        figures,
+        drawable,
+        "No theme was raised often enough to show without risking that someone could be recognised.",
+    )
+}
+
+fn closure_empty(figures: &Figures) -> Option<&'static str> {
+    let drawable = figures.by_quarter.iter().any(|q| q.closure_rate.is_some());
+    empty_because(
+        figures,
+        drawable,
+        "Each quarter had too few items to show this without risking that someone could be recognised.",
+    )
+}
+
+fn response_empty(figures: &Figures) -> Option<&'static str> {
+    let drawable = figures.by_quarter.iter().any(|q| q.median_days.is_some());
+    empty_because(figures, drawable, "Too few items had a first response in any quarter to show this.")
+}
+
+fn complaints_empty(figures: &Figures) -> Option<&'static str> {
+    if figures.articles.is_empty() {
+        Some("No complaints were made in this period.")
+    } else if figures.articles.iter().all(|article| article.count.is_none()) {
+        Some(
+            "Too few complaints were made under any one right to show without risking that someone could be recognised.",
+        )
+    } else {
+        None
     }
 }
 
@@ -591,10 +757,10 @@ pub async fn dashboard<B: Backend>(
             }
             p { a href="/shared" { "Answer the shared feedback still waiting" } }
             div class="charts" {
-                (figure("themes", "Feedback by theme over time", &themes_summary(&figures), charts::themes(&figures), themes_table(&figures)))
-                (figure("closure", "Loops closed", &closure_summary(&figures), charts::closure(&figures), loop_table(&figures)))
-                (figure("response", "Time to a first response", &response_summary(&figures), charts::response(&figures), response_table(&figures)))
-                (figure("complaints", "Complaints by right", &complaints_summary(&figures), charts::complaints(&figures), complaints_table(&figures)))
+                (figure("themes", "Feedback by theme over time", &themes_summary(&figures), themes_empty(&figures), both(|size| charts::themes(&figures, size)), themes_table(&figures)))
+                (figure("closure", "Loops closed", &closure_summary(&figures), closure_empty(&figures), both(|size| charts::closure(&figures, size)), loop_table(&figures)))
+                (figure("response", "Time to a first response", &response_summary(&figures), response_empty(&figures), both(|size| charts::response(&figures, size)), response_table(&figures)))
+                (figure("complaints", "Complaints by right", &complaints_summary(&figures), complaints_empty(&figures), both(|size| charts::complaints(&figures, size)), complaints_table(&figures)))
             }
             p { "Complaints are counted across every provider in West Sussex, whichever hub you choose." }
         }
@@ -716,13 +882,13 @@ mod tests {
     fn every_chart_is_drawn_as_an_svg_image_whose_name_is_its_summary() {
         let figures = figures(&answer(), quarters(d("2026-06-30"), 2));
         for (name, drawn) in [
-            ("themes", charts::themes(&figures)),
-            ("closure", charts::closure(&figures)),
-            ("response", charts::response(&figures)),
-            ("complaints", charts::complaints(&figures)),
+            ("themes", charts::themes(&figures, charts::WIDE)),
+            ("closure", charts::closure(&figures, charts::WIDE)),
+            ("response", charts::response(&figures, charts::WIDE)),
+            ("complaints", charts::complaints(&figures, charts::WIDE)),
         ] {
             let svg = drawn.unwrap_or_else(|e| panic!("{name} is drawn: {e}"));
-            let markup = accessible_svg(&svg, name, "A summary <in words>").into_string();
+            let markup = accessible_svg(&svg, name, "A summary <in words>", "chart").into_string();
             assert!(
                 markup.starts_with(&format!(r#"<svg role="img" aria-labelledby="{name}-summary""#)),
                 "{markup:.120}"
@@ -730,9 +896,9 @@ mod tests {
             assert!(markup.contains(&format!(r#"<title id="{name}-summary">A summary &lt;in words&gt;</title>"#)));
             assert!(markup.ends_with("</svg>\n") || markup.ends_with("</svg>"), "{name} is a whole SVG");
         }
-        let themes = charts::themes(&figures).unwrap();
+        let themes = charts::themes(&figures, charts::WIDE).unwrap();
         assert!(themes.contains("Access and waiting times"), "the legend names the themes");
-        let complaints = charts::complaints(&figures).unwrap();
+        let complaints = charts::complaints(&figures, charts::WIDE).unwrap();
         assert!(complaints.contains("Article 10"), "the bars are labelled by article");
     }
 
@@ -740,8 +906,83 @@ mod tests {
     fn a_period_without_complaints_shows_no_chart_rather_than_an_empty_one() {
         let mut figures = figures(&answer(), quarters(d("2026-06-30"), 2));
         figures.articles.clear();
-        assert!(charts::complaints(&figures).is_err());
+        assert!(charts::complaints(&figures, charts::WIDE).is_err());
         assert_eq!(complaints_summary(&figures), "No article had enough complaints to show in this period.");
+        assert_eq!(complaints_empty(&figures), Some("No complaints were made in this period."));
+    }
+
+    /// What each `<text>` of an SVG says.
+    fn texts(svg: &str) -> Vec<String> {
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|rest| Some(rest.split_once('>')?.1.split("</text>").next()?.trim().to_owned()))
+            .collect()
+    }
+
+    /// The font sizes a chart's SVG gives its text.
+    fn text_sizes(svg: &str) -> Vec<f64> {
+        svg.split("font-size=\"").skip(1).filter_map(|rest| rest.split('"').next()?.parse().ok()).collect()
+    }
+
+    #[test]
+    fn every_chart_has_a_phone_sized_version_whose_text_is_not_shrunk_below_12_px_on_a_phone() {
+        let figures = figures(&answer(), quarters(d("2026-06-30"), 2));
+        for (name, phone) in [
+            ("themes", charts::themes(&figures, charts::PHONE)),
+            ("closure", charts::closure(&figures, charts::PHONE)),
+            ("response", charts::response(&figures, charts::PHONE)),
+            ("complaints", charts::complaints(&figures, charts::PHONE)),
+        ] {
+            let svg = phone.unwrap_or_else(|e| panic!("{name} is drawn for a phone: {e}"));
+            assert!(
+                svg.contains(&format!("viewBox=\"0 0 {} {}\"", charts::PHONE.width, charts::PHONE.height)),
+                "{name}"
+            );
+            let sizes = text_sizes(&svg);
+            assert!(!sizes.is_empty(), "{name} has text");
+            // A 320 px screen leaves 286 px for the chart: the smallest text is scaled by that.
+            let scale = 286.0 / f64::from(charts::PHONE.width);
+            for size in sizes {
+                assert!(size * scale >= 12.0, "{name}: {size} px text would show at {:.1} px", size * scale);
+            }
+        }
+        let phone = charts::themes(&figures, charts::PHONE).unwrap();
+        let written = texts(&phone);
+        assert!(
+            written.iter().any(|t| t == "Jan–Mar") && written.iter().any(|t| t == "2026"),
+            "two lines: {written:?}"
+        );
+        assert!(phone.contains("Access and waiting times"), "the legend under the chart");
+    }
+
+    #[test]
+    fn an_empty_chart_says_why_instead_of_drawing_bare_axes() {
+        let mut nothing = figures(&answer(), quarters(d("2026-06-30"), 2));
+        nothing.whole.shared = Some(0);
+        nothing.themes.clear();
+        nothing.by_quarter.iter_mut().for_each(|q| *q = LoopFigures::default());
+        assert_eq!(themes_empty(&nothing), Some("Nothing was shared in this period."));
+        assert_eq!(closure_empty(&nothing), Some("Nothing was shared in this period."));
+        assert_eq!(response_empty(&nothing), Some("Nothing was shared in this period."));
+        nothing.whole.shared = None;
+        assert!(themes_empty(&nothing).is_some_and(|why| why.contains("recognised")), "too few, said so");
+        let markup =
+            figure("themes", "Feedback", "Summary", themes_empty(&nothing), Err("x".into()), html! {}).into_string();
+        assert!(!markup.contains("<svg") && markup.contains("chart-empty"), "{markup}");
+        let drawn = figures(&answer(), quarters(d("2026-06-30"), 2));
+        assert_eq!(themes_empty(&drawn), None);
+    }
+
+    #[test]
+    fn an_axis_of_few_working_days_labels_each_whole_number_once() {
+        let mut figures = figures(&answer(), quarters(d("2026-06-30"), 2));
+        figures.by_quarter[0].median_days = Some(1.0);
+        figures.by_quarter[1].median_days = Some(2.0);
+        let svg = charts::response(&figures, charts::WIDE).unwrap();
+        let written = texts(&svg);
+        for n in 0..=5 {
+            assert_eq!(written.iter().filter(|text| **text == n.to_string()).count(), 1, "{n} once: {written:?}");
+        }
     }
 
     #[test]

@@ -9,13 +9,18 @@
 //! The header's menu says how many disclosures of risk wait with a coordinator
 //! ([`waiting::count_for_menu`] counts them once a request, through GraphQL like every page).
 //!
+//! A message for the page after a redirect travels in the session's flash ([`flash`]), which
+//! the server sets and signs; nothing a page says is ever taken from its address.
+//!
 //! Someone whose account still has its one-time password is sent to `/account/password` from
 //! every other page until they choose their own (one layer, [`account::password_first`]).
 //!
 //! The header marks the page the person is on ([`layout`]): one layer runs each request inside
 //! a task-local holding its path, which the shell reads. A secret a form makes (a one-time
 //! password, an API token) is kept in memory for the one page view after the redirect
-//! ([`once`]), so every successful form post answers `303 See Other` (post/redirect/get).
+//! ([`once`]), so every successful form post answers `303 See Other` (post/redirect/get). A
+//! refused form is redirected too ([`refused`]): its page is kept for the session and shown at
+//! the page the form was on, so Back and refresh never ask to send a form again.
 //!
 //! The gateway implements [`Backend`] (who is asking, the CSRF check, running GraphQL) and
 //! mounts [`router`].
@@ -29,6 +34,7 @@ mod complaints;
 mod dashboard;
 mod decisions;
 mod extract;
+mod flash;
 mod forms;
 mod kit;
 mod layout;
@@ -37,6 +43,8 @@ mod meetings;
 mod moderation;
 mod once;
 mod pages;
+mod public;
+mod refused;
 mod report_back;
 mod reports;
 mod safeguarding;
@@ -76,7 +84,9 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .fallback(pages::not_found)
         .with_state(backend.clone())
         .layer(axum::middleware::from_fn_with_state(backend.clone(), waiting::count_for_menu::<B>))
+        .layer(axum::middleware::from_fn_with_state(backend.clone(), refused::redirect_refused_forms::<B>))
         .layer(axum::Extension(once::ShownOnce::default()))
-        .layer(axum::middleware::from_fn_with_state(backend, account::password_first::<B>))
+        .layer(axum::middleware::from_fn_with_state(backend.clone(), account::password_first::<B>))
+        .layer(axum::middleware::from_fn_with_state(backend, flash::forget_once_shown::<B>))
         .layer(axum::middleware::from_fn(layout::current_page))
 }

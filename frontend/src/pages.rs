@@ -19,17 +19,8 @@ use crate::Backend;
 use crate::backend::{ask, ask_request};
 use crate::extract::Visitor;
 use crate::forms::{self, Errors, Input, form_page};
-use crate::kit::{Connection, expired, local_address, may, plain, with_cookies};
+use crate::kit::{expired, local_address, may, plain, with_cookies};
 use crate::layout::page;
-
-/// A hub as GraphQL names it.
-#[derive(Debug, Default, Deserialize)]
-struct Named {
-    #[serde(default)]
-    id: String,
-    #[serde(default)]
-    name: String,
-}
 
 /// What the home page asks about the person.
 #[derive(Debug, Default, Deserialize)]
@@ -68,25 +59,9 @@ pub async fn not_found(Visitor { viewer, csrf }: Visitor) -> Response {
 pub async fn home<B: Backend>(State(backend): State<B>, Visitor { viewer, csrf }: Visitor) -> Markup {
     let csrf = csrf.as_deref();
     if !viewer.actor.is_authenticated() {
-        let hubs = ask(&backend, &viewer, "{ hubs(first: 100) { edges { node { id name } } } }", json!({})).await;
-        let hubs = hubs.decode::<Connection<Named>>("hubs").unwrap_or_default().nodes();
-        return page(
-            &viewer,
-            "Welcome",
-            None,
-            html! {
-                h1 { "Heard" }
-                p class="lead" { "What people who use drug and alcohol services say, what happened because of it, and the rights they have." }
-                p { a class="button" href="/login" { "Log in" } }
-                h2 { "You said, we did" }
-                p { "Each hub publishes what people told it and what changed. No login needed." }
-                ul class="link-list" {
-                    @for hub in &hubs {
-                        li { a href={ "/public/you-said-we-did/" (hub.id) } { (hub.name) } }
-                    }
-                }
-            },
-        );
+        // What a visitor sees is the public module's (people's public words, how to get
+        // involved, how to complain); this page only frames it.
+        return page(&viewer, "Welcome", None, crate::public::home(&backend).await);
     }
     let me = ask(&backend, &viewer, "{ me { displayName roles hubs { id name } } }", json!({})).await;
     let name = me.decode::<Me>("me").and_then(|me| me.display_name).unwrap_or_else(|| "there".to_owned());

@@ -3,8 +3,8 @@
 //! the coordinator records that each was reported back at a meeting. (Disclosures of risk,
 //! once a section here, have a page of their own: `crate::safeguarding`.)
 
-use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::Deserialize;
 use serde_json::json;
@@ -12,15 +12,10 @@ use serde_json::json;
 use crate::Backend;
 use crate::backend::ask;
 use crate::extract::{HubCoordinators, PostedForm, SignedInAs};
+use crate::flash::{self, Flash, Flashed};
 use crate::forms::{self, Errors};
-use crate::kit::{Connection, plain, urlencode};
+use crate::kit::{Connection, plain};
 use crate::layout::page;
-
-#[derive(Debug, Default, Deserialize)]
-pub struct ReportBackQuery {
-    done: Option<String>,
-    error: Option<String>,
-}
 
 /// A feedback item as this page asks for it; `text` is `null` once consent was withdrawn.
 #[derive(Debug, Default, Deserialize)]
@@ -51,7 +46,7 @@ fn answered_words(item: &Item) -> String {
 pub async fn list<B: Backend>(
     State(backend): State<B>,
     SignedInAs { viewer, csrf, .. }: SignedInAs<HubCoordinators>,
-    Query(query): Query<ReportBackQuery>,
+    flashed: Flashed,
 ) -> Response {
     let csrf = csrf.as_str();
     let mut items: Vec<Item> = Vec::new();
@@ -68,12 +63,10 @@ pub async fn list<B: Backend>(
         }
     }
     let mut errors = Errors::default();
-    if let Some(error) = &query.error {
-        errors.add("", error.clone());
-    }
+    flashed.add_error_to(&mut errors);
     let body = html! {
         (forms::summary(&errors))
-        @if let Some(done) = &query.done { div class="notice" role="status" { p { (done) } } }
+        @if let Some(done) = flashed.notice() { (flash::notice(done)) }
         h1 { "Report back to the hub" }
         p class="lead" { "What commissioners did with what people said. Tell the hub at the next meeting, then record it here." }
         @if items.is_empty() { p { "Nothing is waiting to be reported back." } }
@@ -108,11 +101,11 @@ pub async fn record<B: Backend>(State(backend): State<B>, posted: PostedForm<Rep
     let PostedForm { viewer, form, .. } = posted;
     let answer =
         ask(&backend, &viewer, "mutation($id: ID!) { recordFedBack(id: $id) { id } }", json!({ "id": form.id })).await;
-    let url = match answer.errors.first() {
-        None => format!("/report-back?done={}", urlencode("Recorded: the hub has heard what came of it.")),
-        Some((_, _, message)) => format!("/report-back?error={}", urlencode(&plain(message))),
+    let said = match answer.errors.first() {
+        None => Flash::notice("Recorded: the hub has heard what came of it."),
+        Some((_, _, message)) => Flash::error(plain(message)),
     };
-    Redirect::to(&url).into_response()
+    flash::redirect(&backend, &viewer, "/report-back", said)
 }
 
 /// This page's routes.

@@ -22,7 +22,7 @@ use crate::Backend;
 use crate::backend::{UNDECODABLE, Undecodable, ask};
 use crate::extract::Visitor;
 use crate::forms::{self, Choices, Errors, Input, form_page};
-use crate::kit::{Connection, figures_table, plain, urlencode};
+use crate::kit::{Connection, plain, urlencode};
 use crate::layout::page;
 
 /// Where the printable report lives.
@@ -99,7 +99,7 @@ impl Scope {
 
 /// A day in words: `1 July 2026`.
 fn day_words(day: Date) -> String {
-    day.strftime("%-d %B %Y").to_string()
+    heard_contracts::day::written(day)
 }
 
 /// From one day to another in words, the year said once when both share it.
@@ -632,14 +632,16 @@ fn words(value: &str) -> String {
 }
 
 /// A day from GraphQL (`2026-11-23`) in words, or as it came if it is not one.
-fn day_text(text: &str) -> String {
-    text.parse::<Date>().map(day_words).unwrap_or_else(|_| text.to_owned())
+pub(crate) fn day_text(text: &str) -> String {
+    crate::kit::day_words(text)
 }
 
 const REPORT_QUERY: &str = "query($s: ReportScopeInput!, $p: Boolean!) { youSaidWeDid(scope: $s, public: $p) { \
     public position chainHead sharedItems closedItems loopClosureRate medianWorkingDaysToFirstResponse \
-    said { theme name count } representativeItems { id hub themes text saidOn } \
-    decisions { id title serviceArea decidedBy decisionDate status ladderRung ladderName involvement \
+    pairs { theme name count \
+      quotes { id hub text saidOn outcome { decisionIds notActedOnReason answeredOn acknowledgedOn } } \
+      responses { decisionId notActedOnReason answeredOn } } \
+    decisions { id title serviceArea decidedBy decisionDate status statusHistory { status on } ladderWords involvement \
       progress { percent note on } milestones { title due metOn } outcomeReviews { on summary } } \
     notActedOn { item text reason on } } }";
 
@@ -652,7 +654,7 @@ struct ReportAnswer {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Report {
+pub(crate) struct Report {
     public: bool,
     position: u64,
     chain_head: String,
@@ -660,41 +662,98 @@ struct Report {
     closed_items: Option<u64>,
     loop_closure_rate: Option<f64>,
     median_working_days_to_first_response: Option<f64>,
-    said: Vec<ThemeCount>,
-    representative_items: Vec<ReportItem>,
-    decisions: Vec<ReportDecision>,
+    pub(crate) pairs: Vec<Pairing>,
+    pub(crate) decisions: Vec<ReportDecision>,
     not_acted_on: Vec<NotActedOn>,
 }
 
+impl Report {
+    pub(crate) fn decision(&self, id: &str) -> Option<&ReportDecision> {
+        self.decisions.iter().find(|decision| decision.id == id)
+    }
+}
+
+impl Outcome {
+    /// Whether anything came of it beyond being read: a decision, or a reason for not acting.
+    pub(crate) fn answered(&self) -> bool {
+        !self.decision_ids.is_empty() || self.not_acted_on_reason.is_some()
+    }
+}
+
+/// The public report for everyone, all dates, as nobody in particular asks it (`None` when
+/// GraphQL's answer cannot be read).
+pub(crate) async fn public_report<B: Backend>(backend: &B) -> Option<Report> {
+    let scope = Scope { public: true, ..Scope::default() };
+    let answer = ask(backend, &Viewer::anonymous(), REPORT_QUERY, json!({ "s": scope.input(), "p": true })).await;
+    match answer.read::<ReportAnswer>("youSaidWeDid") {
+        Ok(ReportAnswer { you_said_we_did }) => you_said_we_did,
+        Err(Undecodable) => None,
+    }
+}
+
+/// Where the public report for everyone lives (its decisions are anchors on it).
+pub(crate) const PUBLIC_REPORT_URL: &str = "/reports/you-said-we-did?public=true";
+
+/// A theme beside what was done about it.
 #[derive(Debug, Deserialize)]
-struct ThemeCount {
-    name: String,
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Pairing {
+    theme: Option<String>,
+    pub(crate) name: String,
     count: Option<u64>,
+    pub(crate) quotes: Vec<ReportItem>,
+    responses: Vec<ThemeResponse>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ReportItem {
-    hub: String,
-    themes: Vec<String>,
-    text: String,
-    said_on: Option<String>,
+pub(crate) struct ReportItem {
+    pub(crate) hub: String,
+    pub(crate) text: String,
+    pub(crate) said_on: Option<String>,
+    pub(crate) outcome: Outcome,
+}
+
+/// What came of one item.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Outcome {
+    decision_ids: Vec<String>,
+    not_acted_on_reason: Option<String>,
+    answered_on: Option<String>,
+    acknowledged_on: Option<String>,
+}
+
+/// One thing done about a theme: a decision, or a reason for not acting.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ThemeResponse {
+    decision_id: Option<String>,
+    not_acted_on_reason: Option<String>,
+    answered_on: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ReportDecision {
-    title: String,
+pub(crate) struct ReportDecision {
+    id: String,
+    pub(crate) title: String,
     service_area: String,
     decided_by: String,
     decision_date: String,
-    status: String,
-    ladder_rung: u8,
-    ladder_name: Option<String>,
+    pub(crate) status: String,
+    status_history: Vec<StatusChange>,
+    ladder_words: Option<String>,
     involvement: String,
     progress: Option<Progress>,
     milestones: Vec<Milestone>,
     outcome_reviews: Vec<OutcomeReview>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StatusChange {
+    status: String,
+    on: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -723,6 +782,139 @@ struct NotActedOn {
     text: Option<String>,
     reason: String,
     on: String,
+}
+
+/// A status from GraphQL in words: `IN_PROGRESS` → "In progress".
+fn status_words(status: &str) -> String {
+    let words = words(status);
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => words,
+    }
+}
+
+/// What came of one item, in a sentence or two; its decisions link to their full story on the
+/// report at `report_url` (empty: this page).
+pub(crate) fn outcome_words(report: &Report, outcome: &Outcome, report_url: &str) -> Markup {
+    let decisions: Vec<&ReportDecision> = outcome.decision_ids.iter().filter_map(|id| report.decision(id)).collect();
+    html! {
+        @for decision in &decisions {
+            span class="outcome" {
+                "It fed into the decision " a href={ (report_url) "#decision-" (decision.id) } { "“" (decision.title) "”" }
+                " (" (words(&decision.status)) ")."
+            }
+            " "
+        }
+        @if let Some(reason) = &outcome.not_acted_on_reason {
+            span class="outcome" {
+                "Not acted on"
+                @if let Some(on) = &outcome.answered_on { " (" (day_text(on)) ")" }
+                ", because: " (reason)
+            }
+        }
+        @if decisions.is_empty() && outcome.not_acted_on_reason.is_none() {
+            @match &outcome.acknowledged_on {
+                Some(on) => { span class="outcome" { "Commissioners read it on " (day_text(on)) ". Nothing has been decided about it yet." } }
+                None => { span class="outcome" { "Nothing has been decided about it yet." } }
+            }
+        }
+    }
+}
+
+/// When a decision was taken and moved on, latest last.
+fn decision_when(decision: &ReportDecision) -> Markup {
+    // A proposal is not decided yet, whatever day it was planned for.
+    let planned = decision.status == "PROPOSED";
+    html! {
+        ul class="when" {
+            li { @if planned { "To be decided " } @else { "Decided " } (day_text(&decision.decision_date)) }
+            @if let Some(change) = decision.status_history.last() {
+                li { (status_words(&change.status)) " " (day_text(&change.on)) }
+            }
+            @if let Some(review) = decision.outcome_reviews.last() {
+                li { "Reviewed " (day_text(&review.on)) }
+            }
+        }
+    }
+}
+
+/// How many items raised a theme, in words.
+fn items_words(count: Option<u64>) -> String {
+    match count {
+        Some(1) => "1 item".to_owned(),
+        Some(n) => format!("{n} items"),
+        None => "Number not shown".to_owned(),
+    }
+}
+
+/// The pairing: each theme, what people said about it, and beside it what was decided or
+/// done and when. One row per response; the theme and what was said span them.
+fn pairing_table(scope: &Scope, reference: &Reference, report: &Report) -> Markup {
+    html! {
+        div class="table-scroll pairing-scroll" role="region" aria-labelledby="pairing-caption" tabindex="0" {
+            table class="report-table pairing" {
+                caption id="pairing-caption" { "What people said about each theme, beside what was decided or done about it" }
+                thead {
+                    tr {
+                        th scope="col" { "Theme" }
+                        th scope="col" { "What people said" }
+                        th scope="col" { "What was decided or done" }
+                        th scope="col" { "When" }
+                    }
+                }
+                @for pair in &report.pairs {
+                    @let rows = pair.responses.len().max(1);
+                    tbody class="pair" {
+                        @for index in 0..rows {
+                            tr {
+                                @if index == 0 {
+                                    th scope="rowgroup" rowspan=(rows) class="pair-theme" { (pair.name) }
+                                    td rowspan=(rows) class="pair-said" data-label="What people said" {
+                                        @if pair.theme.is_some() { p class="pair-count" { (items_words(pair.count)) } }
+                                        @for quote in &pair.quotes {
+                                            blockquote { p { (quote.text) } }
+                                            p class="meta" {
+                                                @if scope.hub.is_none() { (reference.hub(&quote.hub).unwrap_or(&quote.hub)) " · " }
+                                                @if let Some(said_on) = &quote.said_on { "said " (day_text(said_on)) }
+                                            }
+                                            p class="came-of-it" { strong { "What came of it: " } (outcome_words(report, &quote.outcome, "")) }
+                                        }
+                                    }
+                                }
+                                @match pair.responses.get(index) {
+                                    None => {
+                                        td data-label="What was decided or done" { "Nothing has been decided about it yet." }
+                                        td data-label="When" { "Not yet" }
+                                    }
+                                    Some(response) => {
+                                        @match response.decision_id.as_deref().and_then(|id| report.decision(id)) {
+                                            Some(decision) => {
+                                                td data-label="What was decided or done" {
+                                                    a href={ "#decision-" (decision.id) } { (decision.title) }
+                                                    " · " (status_words(&decision.status))
+                                                    @if let Some(words) = &decision.ladder_words { p class="meta" { (words) } }
+                                                }
+                                                td data-label="When" { (decision_when(decision)) }
+                                            }
+                                            None => {
+                                                td data-label="What was decided or done" {
+                                                    "Not acted on, because: " (response.not_acted_on_reason.as_deref().unwrap_or_default())
+                                                }
+                                                td data-label="When" {
+                                                    @if let Some(on) = &response.answered_on { "Answered " (day_text(on)) }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The report as a page: on screen with its actions, on paper as a board paper.
@@ -756,48 +948,32 @@ fn report_page(
             }
         }
         section aria-labelledby="said" {
-            h2 id="said" { "You said" }
-            @if report.said.is_empty() {
+            h2 id="said" { "You said, we did" }
+            @if report.pairs.is_empty() {
                 p { "Nothing has been shared for this report yet." }
             } @else {
-                (figures_table("report-table", "Items by theme", &["Theme", "Items"], report.said.iter().map(|theme| (theme.name.clone(), vec![count(theme.count)]))))
+                p { "Each theme people raised, with examples in their own words where they agreed to it, beside what was decided or done about it." }
+                (pairing_table(scope, reference, report))
                 p class="hint" { "Counts from 1 to 4 are not shown, nor any count that would let one be worked out, so that nobody can be recognised." }
-            }
-            @if !report.representative_items.is_empty() {
-                h3 { "In people's own words" }
-                ul class="quotes" {
-                    @for item in &report.representative_items {
-                        li {
-                            blockquote { p { (item.text) } }
-                            p class="meta" {
-                                @if scope.hub.is_none() { (reference.hub(&item.hub).unwrap_or(&item.hub)) " · " }
-                                (item.themes.join(", "))
-                                @if let Some(said_on) = &item.said_on { " · said " (day_text(said_on)) }
-                            }
-                        }
-                    }
-                }
             }
         }
         section aria-labelledby="did" {
-            h2 id="did" { "We did" }
+            h2 id="did" { "The decisions in full" }
             @if report.decisions.is_empty() {
                 p { "No decision has been linked to this feedback yet." }
             }
             @for decision in &report.decisions {
-                article class="decision" {
+                article class="decision" id={ "decision-" (decision.id) } tabindex="-1" {
                     h3 { (decision.title) }
                     dl class="summary-list" {
                         div { dt { "Where it stands" } dd { (words(&decision.status)) } }
                         div { dt { "Decided by" } dd { (decision.decided_by) " on " (day_text(&decision.decision_date)) } }
                         div { dt { "Service area" } dd { (decision.service_area) } }
                         div {
-                            dt { "How people who use services were involved" }
+                            dt { "How far people who use services were involved" }
                             dd {
-                                (decision.involvement)
-                                " (rung " (decision.ladder_rung) " of 8 on the ladder of participation"
-                                @if let Some(name) = &decision.ladder_name { ": " (name) }
-                                ")"
+                                @if let Some(words) = &decision.ladder_words { p { (words) } }
+                                p { (decision.involvement) }
                             }
                         }
                         @if let Some(progress) = &decision.progress {
@@ -847,6 +1023,7 @@ fn report_page(
                 code { "heard verify --at " (report.position) } "."
             }
         }
+        @if public { (crate::public::get_involved_and_complain(&reference.hubs, true)) }
         script src="/assets/reports.js" defer {}
     };
     page(viewer, &format!("You said, we did: {title}"), csrf, body)

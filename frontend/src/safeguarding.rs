@@ -5,18 +5,19 @@
 //! what was said, its follow-up as a timeline, and plain forms to record what was done on the
 //! day it happened, mark it dealt with (the outcome chosen, none in advance), hand it to
 //! another coordinator of its hub chosen by name, or record that the person narrowed or
-//! withdrew their consent. Every form posts and redirects (post, redirect, get); errors come
-//! back beside their fields. Only the coordinator a disclosure is with ever sees it (the
+//! withdrew their consent. Every form posts and redirects (post, redirect, get), with what
+//! happened in the session's flash ([`crate::flash`]), never in the address; errors come back
+//! beside their fields. Only the coordinator a disclosure is with ever sees it (the
 //! policy, through GraphQL).
 //!
-//! Also what flagging needs elsewhere: the hub's coordinators by name ([`coordinator_choices`])
-//! and the "it tells of a risk" form ([`flag_form`]), with nobody chosen in advance.
+//! Also what flagging needs in the moderation queue: the hub's coordinators by name
+//! ([`coordinator_choices`]), offered with nobody chosen in advance ([`with_nobody_chosen`]).
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use heard_api::Viewer;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -25,6 +26,7 @@ use serde_json::{Value, json};
 use crate::Backend;
 use crate::backend::{ask, submit};
 use crate::extract::{PostedFormAs, SafeguardingLeads, SignedInAs};
+use crate::flash::{self, Flash, Flashed};
 use crate::forms::{self, Choices, Errors, csrf_field, options, value_of, words};
 use crate::kit::{day_words, field_id, no_store, plain, typed_day};
 use crate::layout::page;
@@ -51,24 +53,12 @@ const OUTCOMES: [(&str, &str); 6] = [
 const URGENCIES: [(&str, &str); 3] =
     [("TODAY", "Flagged today"), ("THIS_WEEK", "Flagged this week"), ("OLDER", "Flagged earlier")];
 
-/// What to say after a form worked, by the code the redirect carries (never words from the
-/// address).
-fn done_words(done: &str) -> Option<&'static str> {
-    Some(match done {
-        "action" => "Saved to the follow-up.",
-        "closed" => "Marked dealt with. It stays on record here, with what came of it.",
-        "consent" => "Consent changed. It stays with you for safeguarding; every other view obeys it at once.",
-        "handed-over" => {
-            "Handed over. The disclosure is with the other coordinator now, and you no longer see what was said."
-        }
-        _ => return None,
-    })
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct DoneQuery {
-    done: Option<String>,
-}
+/// What to say after a form worked: the session's flash carries it to the next page.
+const SAVED: &str = "Saved to the follow-up.";
+const DEALT_WITH: &str = "Marked dealt with. It stays on record here, with what came of it.";
+const CONSENT_CHANGED: &str = "Consent changed. It stays with you for safeguarding; every other view obeys it at once.";
+const HANDED_OVER: &str =
+    "Handed over. The disclosure is with the other coordinator now, and you no longer see what was said.";
 
 /// The item as a disclosure shows it; its words are `null` once consent was withdrawn.
 #[derive(Debug, Default, Deserialize)]
@@ -161,38 +151,8 @@ pub(crate) async fn coordinator_choices<B: Backend>(
 }
 
 /// A choice of coordinators with nobody chosen in advance: "Choose a coordinator" first.
-fn with_nobody_chosen(coordinators: &[(String, String)]) -> Vec<(String, String)> {
+pub(crate) fn with_nobody_chosen(coordinators: &[(String, String)]) -> Vec<(String, String)> {
     std::iter::once((String::new(), "Choose a coordinator".to_owned())).chain(coordinators.iter().cloned()).collect()
-}
-
-/// "It tells of a risk": send the item to a coordinator of its hub, chosen by name from a
-/// list where nobody (not even the person sending it) is chosen in advance. Posts
-/// `coordinator-{id}` to `/moderation/safeguarding`.
-pub(crate) fn flag_form(
-    csrf: &str,
-    id: &str,
-    hub: &str,
-    coordinators: Option<&[(String, String)]>,
-    errors: &Errors,
-) -> Markup {
-    let field = format!("coordinator-{id}");
-    html! {
-        form method="post" action="/moderation/safeguarding" novalidate {
-            (csrf_field(csrf))
-            input type="hidden" name="id" value=(id);
-            input type="hidden" name="hub" value=(hub);
-            h3 { "It tells of a risk to someone" }
-            p class="hint" { "For example self-harm, abuse, or a child at risk. It goes to a coordinator with a duty of care, leaves every other list at once, and is never shared or counted." }
-            @match coordinators {
-                Some(coordinators) if !coordinators.is_empty() => {
-                    (forms::select(&field, "Which coordinator should it go to?", &with_nobody_chosen(coordinators), "", errors))
-                    button class="button button--secondary" type="submit" { "Send for safeguarding" }
-                }
-                Some(_) => { p { "This hub has no coordinator to send it to. Ask an administrator to add one." } }
-                None => { p { "The list of coordinators could not be read just now. Try again later." } }
-            }
-        }
-    }
 }
 
 /// Names of the people a disclosure mentions, by account id: the hub's coordinators first,
@@ -260,7 +220,7 @@ struct ListAnswer {
 pub async fn list<B: Backend>(
     State(backend): State<B>,
     SignedInAs { viewer, csrf, .. }: SignedInAs<SafeguardingLeads>,
-    Query(query): Query<DoneQuery>,
+    flashed: Flashed,
 ) -> Response {
     let csrf = csrf.as_str();
     let answer = ask(&backend, &viewer, LIST_QUERY, json!({})).await;
@@ -274,10 +234,9 @@ pub async fn list<B: Backend>(
             names.insert(id, name);
         }
     }
-    let done = query.done.as_deref().and_then(done_words);
     let open = found.mine.len();
     let body = html! {
-        @if let Some(done) = done { div class="notice" role="status" { p { (done) } } }
+        @if let Some(notice) = flashed.notice() { (flash::notice(notice)) }
         h1 { "Safeguarding" }
         p class="lead" { "Disclosures of risk sent to you, because you have a duty of care. Follow your safeguarding procedure for each one and record here what was done. Nobody else can see what was said or what you record; none of it is ever shared, published, searched or counted in a report." }
         p class="count" {
@@ -411,7 +370,7 @@ async fn disclosure_page<B: Backend>(
     csrf: &str,
     id: &str,
     errors: &Errors,
-    done: Option<&str>,
+    done: Option<&Flash>,
     values: &[(String, String)],
 ) -> Result<Markup, Response> {
     let answer = ask(backend, viewer, DISCLOSURE_QUERY, json!({ "id": id })).await;
@@ -447,7 +406,7 @@ async fn disclosure_page<B: Backend>(
     );
     let body = html! {
         (forms::summary(errors))
-        @if let Some(done) = done { div class="notice" role="status" { p { (done) } } }
+        @if let Some(done) = done { (flash::notice(done)) }
         p { a href="/safeguarding" { "Safeguarding" } }
         h1 { "Disclosure: " (hub_name) ", said on " (day_words(&disclosure.item.said_on)) }
         blockquote class="said" { p { (disclosure.item.text.as_deref().unwrap_or("(consent withdrawn: the words are no longer kept for use)")) } }
@@ -515,16 +474,17 @@ pub async fn show<B: Backend>(
     State(backend): State<B>,
     Path(id): Path<String>,
     SignedInAs { viewer, csrf, .. }: SignedInAs<SafeguardingLeads>,
-    Query(query): Query<DoneQuery>,
+    flashed: Flashed,
 ) -> Response {
-    let done = query.done.as_deref().and_then(done_words);
-    match disclosure_page(&backend, &viewer, &csrf, &id, &Errors::default(), done, &[]).await {
+    let mut errors = Errors::default();
+    flashed.add_error_to(&mut errors);
+    match disclosure_page(&backend, &viewer, &csrf, &id, &errors, flashed.notice(), &[]).await {
         Ok(page) => no_store(page.into_response()),
         Err(response) => response,
     }
 }
 
-/// The GraphQL a form on the disclosure page runs, and the code for `?done=`.
+/// The GraphQL a form on the disclosure page runs, and what to say once it has.
 #[derive(Debug, PartialEq)]
 struct Step {
     mutation: &'static str,
@@ -563,7 +523,7 @@ fn step_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Ste
                 mutation: "recordSafeguardingAction",
                 selection: "id",
                 input: json!({ "itemId": id, "step": field("step"), "on": on, "notes": notes("notes") }),
-                done: "action",
+                done: SAVED,
             }
         }
         "close" => {
@@ -572,7 +532,7 @@ fn step_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Ste
                 mutation: "closeSafeguarding",
                 selection: "id",
                 input: json!({ "itemId": id, "outcome": field("outcome"), "notes": notes("close_notes") }),
-                done: "closed",
+                done: DEALT_WITH,
             }
         }
         "handover" => {
@@ -581,7 +541,7 @@ fn step_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Ste
                 mutation: "handSafeguardingOver",
                 selection: "itemId",
                 input: json!({ "itemId": id, "coordinatorId": field("coordinator_id"), "notes": notes("handover_notes") }),
-                done: "handed-over",
+                done: HANDED_OVER,
             }
         }
         _ => {
@@ -645,7 +605,8 @@ async fn change_consent<B: Backend>(
             )
             .await;
             if answer.errors.is_empty() {
-                return Redirect::to(&format!("/safeguarding/{id}?done=consent")).into_response();
+                let back = format!("/safeguarding/{id}");
+                return flash::redirect(backend, viewer, &back, Flash::notice(CONSENT_CHANGED));
             }
             for (_, _, message) in &answer.errors {
                 errors.add(&field, plain(message));
@@ -669,12 +630,9 @@ pub async fn act<B: Backend>(
         Ok(request) => {
             let answer = submit(&backend, &viewer, request.mutation, request.selection, request.input).await;
             if answer.errors.is_empty() {
-                let url = if request.done == "handed-over" {
-                    format!("/safeguarding?done={}", request.done)
-                } else {
-                    format!("/safeguarding/{id}?done={}", request.done)
-                };
-                return Redirect::to(&url).into_response();
+                // Once handed over it is no longer this coordinator's to see: back to the list.
+                let back = if step == "handover" { "/safeguarding".to_owned() } else { format!("/safeguarding/{id}") };
+                return flash::redirect(&backend, &viewer, &back, Flash::notice(request.done));
             }
             let mut errors = Errors::default();
             for (api_field, _, message) in &answer.errors {
@@ -759,7 +717,7 @@ mod tests {
         let request =
             step_request("close", "d1", &posted(&[("outcome", "REFERRED_ON"), ("close_notes", "  ")])).unwrap();
         assert_eq!(request.input, json!({ "itemId": "d1", "outcome": "REFERRED_ON", "notes": null }));
-        assert_eq!(request.done, "closed");
+        assert_eq!(request.done, DEALT_WITH);
     }
 
     #[test]
@@ -777,8 +735,9 @@ mod tests {
         let choices = with_nobody_chosen(&[("c1".into(), "Alex".into()), ("me".into(), "Sam (you)".into())]);
         assert_eq!(choices[0], (String::new(), "Choose a coordinator".to_owned()));
         assert_eq!(choices.len(), 3);
-        let form = flag_form("t", "i1", "arun", Some(&choices[1..]), &Errors::default()).into_string();
-        assert!(form.contains(r#"<option value="" selected>Choose a coordinator</option>"#), "{form}");
-        assert!(!form.contains(r#"value="me" selected"#), "not the person sending it by default: {form}");
+        let list =
+            forms::select("coordinator-i1", "Which coordinator?", &choices, "", &Errors::default()).into_string();
+        assert!(list.contains(r#"<option value="" selected>Choose a coordinator</option>"#), "{list}");
+        assert!(!list.contains(r#"value="me" selected"#), "not the person sending it by default: {list}");
     }
 }

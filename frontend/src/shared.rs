@@ -14,7 +14,7 @@ use crate::Backend;
 use crate::backend::ask;
 use crate::extract::{Commissioners, PostedFormAs, SignedInAs};
 use crate::forms::{self, Errors, value_of};
-use crate::kit::{Connection, plain, urlencode};
+use crate::kit::{Connection, day_words as day_text, plain, urlencode};
 use crate::layout::page;
 
 /// Items on one page.
@@ -27,6 +27,21 @@ const TABS: [(&str, &str, &str); 2] =
 /// The tab for a `state` in the URL (the first when it is unknown).
 pub(crate) fn tab(state: &str) -> (&'static str, &'static str, &'static str) {
     TABS.iter().copied().find(|(value, _, _)| *value == state).unwrap_or(TABS[0])
+}
+
+/// What a finished form says on the list it returns to: a fixed code in the address
+/// (`?done=answered`) and its fixed words here, so that nobody can make the page say anything
+/// else by sending someone a link.
+const DONE: [(&str, &str); 4] = [
+    ("acknowledged", "Acknowledged. The hub can see you have read it"),
+    ("acknowledged-selected", "The items you selected are acknowledged. Their hubs can see you have read them"),
+    ("answered", "Answered. The hub will tell the people who said it why"),
+    ("linked", "Linked to the decision"),
+];
+
+/// The words for a `done` code, or nothing for a code this page does not know.
+pub(crate) fn done_words(code: &str) -> Option<&'static str> {
+    DONE.iter().find(|(known, _)| *known == code).map(|(_, words)| *words)
 }
 
 /// The list's address, keeping the tab and the page.
@@ -132,6 +147,10 @@ struct Theme {
     name: String,
 }
 
+/// The form that acknowledges every item ticked on the page (each checkbox joins it with
+/// `form=`, since each card holds forms of its own and forms cannot nest).
+const SELECTED_FORM: &str = "acknowledge-selected";
+
 async fn list_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, view: &View) -> Response {
     let (state, loop_state, label) = tab(&view.state);
     let before = Some(view.before.as_str()).filter(|b| !b.is_empty());
@@ -162,7 +181,7 @@ async fn list_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, view: &
     let title = if errors.is_empty() { "Shared feedback" } else { "Error: Shared feedback" };
     let body = html! {
         (forms::summary(errors))
-        @if let Some(done) = &view.done { div class="notice" role="status" { p { (done) "." } } }
+        @if let Some(done) = view.done.as_deref().and_then(done_words) { div class="notice" role="status" { p { (done) "." } } }
         h1 { "Shared feedback" }
         p class="lead" { "What hubs have shared with you, the oldest first. The people who said it are waiting to hear what happened." }
         p { "Acknowledge each item to tell the hub you have read it. Then link it to a decision, or say why it was not acted on." }
@@ -182,8 +201,24 @@ async fn list_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, view: &
         @if items.is_empty() {
             p { "Nothing is waiting here. Thank you." }
         }
+        @let selectable = items.iter().any(|item| item.loop_state == "SHARED");
+        @if selectable {
+            p class="hint" { "To acknowledge several at once, tick “Select” on each item you have read, then choose “Acknowledge selected” at the end of the list." }
+        }
         @for item in &items {
             (item_card(csrf, item, state, &view.before, &decisions, view))
+        }
+        @if selectable {
+            form id=(SELECTED_FORM) class="acknowledge-selected" method="post" action="/shared/acknowledge-selected" tabindex="-1" aria-labelledby="acknowledge-selected-title" {
+                h3 id="acknowledge-selected-title" class="visually-hidden" { "Acknowledge the items you selected" }
+                input type="hidden" name="csrf_token" value=(csrf);
+                input type="hidden" name="state" value=(state);
+                input type="hidden" name="before" value=(view.before);
+                @if let Some(error) = errors.of(SELECTED_FORM) {
+                    p class="field-error" { span class="visually-hidden" { "Error: " } (error) }
+                }
+                button class="button" type="submit" { "Acknowledge selected" }
+            }
         }
         @if newer {
             p { a class="button button--secondary" href=(list_url(state, &newer_cursor, None)) { "Show more recent items" } }
@@ -219,7 +254,18 @@ fn item_card(
     };
     html! {
         article class="card shared-item" id={ "card-" (id) } aria-labelledby=(heading) tabindex="-1" {
-            h3 class="item-title" id=(heading) { "Said at " (item.hub_name.as_deref().unwrap_or_default()) " on " (item.said_on) }
+            h3 class="item-title" id=(heading) { "Said at " (item.hub_name.as_deref().unwrap_or_default()) " on " (day_text(&item.said_on)) }
+            @if item.loop_state == "SHARED" {
+                @let select_id = format!("select-{id}");
+                div class="choice select-item" {
+                    input type="checkbox" id=(select_id) name="items" value=(id) form=(SELECTED_FORM)
+                        checked[view.values.iter().any(|(key, value)| key == "items" && value == id)];
+                    label for=(select_id) {
+                        "Select"
+                        span class="visually-hidden" { " the item said at " (item.hub_name.as_deref().unwrap_or_default()) " on " (day_text(&item.said_on)) }
+                    }
+                }
+            }
             @match &item.text {
                 Some(words) => { blockquote { p { (words) } } }
                 None => { p class="hint" { "The words are no longer shown: the person who said it changed their consent." } }
@@ -227,8 +273,8 @@ fn item_card(
             p class="meta" {
                 @if let Some(about) = &item.about { "About " (about) " · " }
                 @for theme in &item.themes { (theme.name) " · " }
-                "Shared " (item.shared_at.as_deref().unwrap_or_default().get(..10).unwrap_or_default())
-                @if let Some(on) = &item.acknowledged_on { " · Acknowledged " (on) }
+                "Shared " (day_text(item.shared_at.as_deref().unwrap_or_default().get(..10).unwrap_or_default()))
+                @if let Some(on) = &item.acknowledged_on { " · Acknowledged " (day_text(on)) }
             }
             @if let Some(error) = errors.of(&format!("card-{id}")) {
                 p class="field-error" { span class="visually-hidden" { "Error: " } (error) }
@@ -284,7 +330,7 @@ pub(crate) fn action_for(
         "acknowledge" => Ok((
             "mutation($i: ID!) { acknowledgeFeedback(itemId: $i) { itemId } }",
             json!({ "i": item }),
-            "Acknowledged. The hub can see you have read it",
+            "acknowledged",
         )),
         "answer" => {
             let field = format!("reason-{item}");
@@ -292,7 +338,7 @@ pub(crate) fn action_for(
             Ok((
                 "mutation($i: ID!, $r: String!) { answerFeedback(itemId: $i, reason: $r) { itemId } }",
                 json!({ "i": item, "r": reason.trim() }),
-                "Answered. The hub will tell the people who said it why",
+                "answered",
             ))
         }
         "link" => {
@@ -303,7 +349,7 @@ pub(crate) fn action_for(
             Ok((
                 "mutation($d: ID!, $i: LinkEvidenceInput!) { linkEvidence(id: $d, input: $i) { id } }",
                 json!({ "d": decision, "i": { "kind": "FEEDBACK_ITEM", "itemId": item, "rationale": rationale.trim() } }),
-                "Linked to the decision",
+                "linked",
             ))
         }
         _ => Err((String::new(), "There is no such action".to_owned())),
@@ -350,10 +396,65 @@ pub async fn act<B: Backend>(
     response
 }
 
+const ACKNOWLEDGE_SELECTED: &str =
+    "mutation($items: [ID!]!) { acknowledgeFeedbackItems(itemIds: $items) { itemId acknowledgedOn } }";
+
+/// Where an error of acknowledging several items goes: beside the item the API named
+/// (`itemIds[2]` is the third ticked), or beside the button.
+pub(crate) fn selected_error_field(api_field: Option<&str>, items: &[String]) -> String {
+    let index = api_field
+        .and_then(|field| field.strip_prefix("itemIds["))
+        .and_then(|rest| rest.strip_suffix(']'))
+        .and_then(|index| index.parse::<usize>().ok());
+    match index.and_then(|index| items.get(index)) {
+        Some(item) => format!("card-{item}"),
+        None => SELECTED_FORM.to_owned(),
+    }
+}
+
+/// `POST /shared/acknowledge-selected`: acknowledges every ticked item at once, all or none.
+/// Sent again (Back, then the button once more) it changes nothing and says the same.
+pub async fn acknowledge_selected<B: Backend>(
+    State(backend): State<B>,
+    PostedFormAs { viewer, csrf, form: pairs, .. }: PostedFormAs<Commissioners, Vec<(String, String)>>,
+) -> Response {
+    let items: Vec<String> = pairs
+        .iter()
+        .filter(|(key, value)| key == "items" && !value.trim().is_empty())
+        .map(|(_, v)| v.trim().to_owned())
+        .collect();
+    let (state, before) = (value_of(&pairs, "state"), value_of(&pairs, "before"));
+    let mut errors = Errors::default();
+    if items.is_empty() {
+        errors.add(SELECTED_FORM, "Select at least one item to acknowledge");
+    } else {
+        let answer = ask(&backend, &viewer, ACKNOWLEDGE_SELECTED, json!({ "items": items })).await;
+        if answer.errors.is_empty() {
+            return Redirect::to(&list_url(&state, &before, Some("acknowledged-selected"))).into_response();
+        }
+        for (field, _, message) in answer.errors {
+            let field = selected_error_field(field.as_deref(), &items);
+            let message = if field == SELECTED_FORM {
+                plain(&message)
+            } else {
+                "This item cannot be acknowledged by you, so none of the items you selected was. Untick it and try again".to_owned()
+            };
+            errors.add(&field, message);
+        }
+    }
+    let view = View { state, before, done: None, errors, values: pairs };
+    let mut response = list_page(&backend, &viewer, &csrf, &view).await;
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
 /// This page's routes.
 pub fn routes<B: Backend>() -> axum::Router<B> {
     use axum::routing::{get, post};
-    axum::Router::new().route("/shared", get(list::<B>)).route("/shared/{action}", post(act::<B>))
+    axum::Router::new()
+        .route("/shared", get(list::<B>))
+        .route("/shared/acknowledge-selected", post(acknowledge_selected::<B>))
+        .route("/shared/{action}", post(act::<B>))
 }
 
 #[cfg(test)]
@@ -374,8 +475,8 @@ mod tests {
     #[test]
     fn going_back_to_the_list_keeps_the_tab_and_the_page() {
         assert_eq!(
-            list_url("acknowledged", "o:40", Some("Answered")),
-            "/shared?state=acknowledged&before=o%3A40&done=Answered"
+            list_url("acknowledged", "o:40", Some("answered")),
+            "/shared?state=acknowledged&before=o%3A40&done=answered"
         );
         assert_eq!(list_url("", "", None), "/shared?state=new");
     }
@@ -389,6 +490,25 @@ mod tests {
         let (_, variables, _) =
             action_for("answer", "i1", &pairs(&[("reason-i1", " Not our service ")])).expect("fine");
         assert_eq!(variables["r"], "Not our service");
+    }
+
+    #[test]
+    fn the_message_after_a_form_is_one_of_this_pages_own_never_words_from_the_address() {
+        assert_eq!(done_words("answered"), Some("Answered. The hub will tell the people who said it why"));
+        assert_eq!(done_words("Your account is closed: call 0800 000 000"), None);
+        for action in ["acknowledge", "answer", "link"] {
+            let fields = pairs(&[("reason-i1", "Because"), ("decision-i1", "d1"), ("rationale-i1", "Why")]);
+            let (_, _, done) = action_for(action, "i1", &fields).expect("fine");
+            assert!(done_words(done).is_some(), "{action} returns with a known code");
+        }
+    }
+
+    #[test]
+    fn a_refusal_of_one_of_several_items_is_shown_beside_that_item() {
+        let items = vec!["a".to_owned(), "b".to_owned(), "c".to_owned()];
+        assert_eq!(selected_error_field(Some("itemIds[1]"), &items), "card-b");
+        assert_eq!(selected_error_field(Some("itemIds[9]"), &items), SELECTED_FORM);
+        assert_eq!(selected_error_field(None, &items), SELECTED_FORM);
     }
 
     #[test]

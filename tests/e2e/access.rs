@@ -215,6 +215,9 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_feedback_operation
     let meeting =
         "mutation($h: ID!) { recordMeeting(input: { hub: $h, heldOn: \"2026-11-01\", attendance: 9 }) { id } }";
     let queue = "query($h: ID!) { moderationQueue(hub: $h) { edges { node { id } } } }";
+    let held = "query($h: ID!) { heldFeedback(hub: $h) { totalCount edges { node { id heldReason } } } }";
+    let gazetteer = "query($h: ID!) { gazetteer(hub: $h) { id name } }";
+    let suggested = "query($id: ID!) { feedbackItem(id: $id) { suggestedRedactions { text } } }";
     let search = "{ searchFeedback(query: \"room\") { total } }";
     // Disclosures of risk: one with the coordinator of the cast, one with another of Arun's.
     let colleague = app.create_user("colleague.coordinator@example.org", &[Role::HubCoordinator], &["arun"]).await;
@@ -235,6 +238,12 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_feedback_operation
         ("recordMeeting", "out of scope: another hub", meeting, json!({ "h": "crawley" }), "FFFFFFFU"),
         ("moderationQueue", "in scope: their hub", queue, json!({ "h": "arun" }), "FAFFFFFU"),
         ("moderationQueue", "out of scope: another hub", queue, json!({ "h": "crawley" }), "FFFFFFFU"),
+        ("heldFeedback", "in scope: their hub", held, json!({ "h": "arun" }), "FAFFFFFU"),
+        ("heldFeedback", "out of scope: another hub", held, json!({ "h": "crawley" }), "FFFFFFFU"),
+        ("gazetteer", "in scope: their hub", gazetteer, json!({ "h": "arun" }), "FAFFFFFU"),
+        ("gazetteer", "out of scope: another hub", gazetteer, json!({ "h": "crawley" }), "FFFFFFFU"),
+        ("suggestedRedactions", "in scope: their hub's unshared item", suggested, id(&arun), "FANNNNNN"),
+        ("suggestedRedactions", "out of scope: another hub's unshared item", suggested, id(&crawley), "NNNNNNNN"),
         ("feedbackItem", "in scope: their hub's unshared item", view, id(&arun), "AANNNNNN"),
         ("feedbackItem", "out of scope: another hub's unshared item", view, id(&crawley), "NNNNNNNN"),
         (
@@ -278,6 +287,39 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_feedback_operation
         let expected_elsewhere = if column == 7 { 'U' } else { 'N' };
         let case = format!("{:?} × changeConsent × out of scope", COLUMNS[column]);
         check_outcome(&elsewhere, expected_elsewhere, &case, &mut wrong);
+    }
+    // Releasing a held item back to the queue: the same people as holding it.
+    let release = "mutation($id: ID!) { releaseFeedback(id: $id) { id } }";
+    let (mine, elsewhere): (Vec<char>, Vec<char>) = ("FANNNNNU".chars().collect(), "NNNNNNNU".chars().collect());
+    for column in 0..COLUMNS.len() {
+        let token = &cast.actors[column].0;
+        for (hub, want, scope) in [("arun", mine[column], "in scope"), ("crawley", elsewhere[column], "out of scope")] {
+            let held_item = item(&app, hub, Public, false, None).await;
+            app.feedback.hold(held_item.parse().unwrap(), uuid::Uuid::nil(), "check first").await.expect("held");
+            let released = ask(&app, token, release, json!({ "id": held_item })).await;
+            check_outcome(&released, want, &format!("{:?} × releaseFeedback × {scope}", COLUMNS[column]), &mut wrong);
+        }
+    }
+    // The gazetteer: kept by the hub's own coordinators only.
+    let mut entries = Vec::new();
+    for hub in ["arun", "crawley"] {
+        for column in 0..COLUMNS.len() {
+            let person = Some(heard_feedback::domain::gazetteer::GazetteerKind::Person);
+            let added = app.feedback.add_to_gazetteer(uuid::Uuid::nil(), hub, &format!("Name {column}"), person).await;
+            entries.push((hub, column, added.expect("added").id.to_string()));
+        }
+    }
+    let remove = "mutation($h: ID!, $id: ID!) { removeGazetteerEntry(input: { hub: $h, id: $id }) }";
+    let add_entry =
+        "mutation($h: ID!, $n: String!) { addGazetteerEntry(input: { hub: $h, name: $n, kind: PLACE }) { id } }";
+    for (hub, column, entry) in &entries {
+        let (want, scope) = if *hub == "arun" { ("FAFFFFFU", "in scope") } else { ("FFFFFFFU", "out of scope") };
+        let want = want.chars().nth(*column).unwrap();
+        let token = &cast.actors[*column].0;
+        let added = ask(&app, token, add_entry, json!({ "h": hub, "n": format!("Village {column}") })).await;
+        check_outcome(&added, want, &format!("{:?} × addGazetteerEntry × {scope}", COLUMNS[*column]), &mut wrong);
+        let removed = ask(&app, token, remove, json!({ "h": hub, "id": entry })).await;
+        check_outcome(&removed, want, &format!("{:?} × removeGazetteerEntry × {scope}", COLUMNS[*column]), &mut wrong);
     }
     let add_theme = |column: usize| {
         ("mutation($n: String!) { addTheme(name: $n) { id } }".to_owned(), json!({ "n": format!("Theme {column}") }))

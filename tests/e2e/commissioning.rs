@@ -809,3 +809,154 @@ async fn a_withdrawn_decision_closes_no_loops_and_the_hub_sees_its_items_waiting
     assert_eq!(metrics["sharedItems"], 5);
     assert_eq!(metrics["loopClosureRate"], 0.0, "nothing was decided: {metrics}");
 }
+
+const ACKNOWLEDGE_TOGETHER: &str =
+    "mutation($ids: [ID!]!) { acknowledgeFeedbackItems(itemIds: $ids) { itemId acknowledgedOn } }";
+
+/// The categories of the events appended after `position`, leaving out access records.
+async fn appended_since(app: &TestApp, position: u64) -> Vec<String> {
+    app.settled().await;
+    let events = app.store.read_all(position + 1, 1000).await.expect("the log reads");
+    events.iter().map(|event| event.stream.category().to_owned()).filter(|category| category != "access").collect()
+}
+
+#[tokio::test]
+async fn a_commissioner_acknowledges_several_shared_items_in_one_event_and_sending_it_again_changes_nothing() {
+    let cast = cast().await;
+    let mut items = Vec::new();
+    for n in 0..3 {
+        items.push(
+            said(
+                &cast,
+                &format!("The needle exchange should open at weekends ({n})"),
+                "COMMISSIONERS",
+                "Opening hours",
+            )
+            .await,
+        );
+    }
+    cast.app.settled().await;
+    let head = cast.app.store.head().position;
+    let acknowledged = cast.commissioner.graphql(ACKNOWLEDGE_TOGETHER, json!({ "ids": items })).await;
+    let answers = ok(&acknowledged, "acknowledgeFeedbackItems");
+    let answered: Vec<&str> = answers.as_array().unwrap().iter().map(|a| a["itemId"].as_str().unwrap()).collect();
+    assert_eq!(answered, items, "every item is answered, in the order asked");
+    assert!(answers.as_array().unwrap().iter().all(|a| a["acknowledgedOn"] == today()), "{answers}");
+    assert_eq!(appended_since(&cast.app, head).await, ["acknowledgement"], "one event for all of them");
+    for item in &items {
+        let seen = cast.app.item_in_loop(&cast.member, ITEM, item, "ACKNOWLEDGED").await;
+        assert_eq!(seen["acknowledgedOn"], today(), "the hub sees each acknowledged");
+    }
+
+    let head = cast.app.store.head().position;
+    let again = cast.commissioner.graphql(ACKNOWLEDGE_TOGETHER, json!({ "ids": items })).await;
+    assert_eq!(ok(&again, "acknowledgeFeedbackItems"), answers, "the same answer");
+    let single = "mutation($id: ID!) { acknowledgeFeedback(itemId: $id) { acknowledgedOn } }";
+    let refused = cast.commissioner.graphql(single, json!({ "id": items[0] })).await;
+    assert_eq!(error_code(&refused), Some("CONFLICT"), "one at a time it is already acknowledged: {refused}");
+    assert!(appended_since(&cast.app, head).await.is_empty(), "nothing more was stored");
+
+    // The loop still closes for an item acknowledged together with others.
+    let answer =
+        "mutation($id: ID!, $r: String!) { answerFeedback(itemId: $id, reason: $r) { itemId notActedOnReason } }";
+    ok(&cast.commissioner.graphql(answer, json!({ "id": items[1], "r": NOT_ACTED_ON })).await, "answerFeedback");
+    cast.app.item_in_loop(&cast.member, ITEM, &items[1], "NOT_ACTED_ON").await;
+}
+
+#[tokio::test]
+async fn one_item_the_commissioner_may_not_acknowledge_refuses_the_whole_batch_naming_it_and_stores_nothing() {
+    let cast = cast().await;
+    let first = said(&cast, "More evening clinics please", "COMMISSIONERS", "Opening hours").await;
+    let kept_in_hub = said(&cast, "Only for the hub to hear", "HUB", "Opening hours").await;
+    let last = said(&cast, "The bus to the clinic stops at six", "COMMISSIONERS", "Opening hours").await;
+    let nowhere = uuid::Uuid::new_v4().to_string();
+    cast.app.settled().await;
+    let head = cast.app.store.head().position;
+    for (what, ids, field, named) in [
+        ("an item kept in the hub", vec![&first, &kept_in_hub, &last], "itemIds[1]", &kept_in_hub),
+        ("an item that does not exist", vec![&first, &last, &nowhere], "itemIds[2]", &nowhere),
+    ] {
+        let refused = cast.commissioner.graphql(ACKNOWLEDGE_TOGETHER, json!({ "ids": ids })).await;
+        assert_eq!(error_code(&refused), Some("BAD_USER_INPUT"), "{what}: {refused}");
+        assert_eq!(refused["errors"][0]["extensions"]["field"], field, "{what}: {refused}");
+        let message = refused["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(named.as_str()) && message.contains("nothing was acknowledged"), "{what}: {message}");
+        assert!(!refused.to_string().contains("Only for the hub"), "the words are never echoed: {refused}");
+    }
+    // Not shared and not there read the same, apart from the id.
+    let hidden = cast.commissioner.graphql(ACKNOWLEDGE_TOGETHER, json!({ "ids": [kept_in_hub] })).await;
+    let missing = cast.commissioner.graphql(ACKNOWLEDGE_TOGETHER, json!({ "ids": [nowhere] })).await;
+    assert_eq!(
+        hidden["errors"][0]["message"].as_str().unwrap().replace(&kept_in_hub, "ID"),
+        missing["errors"][0]["message"].as_str().unwrap().replace(&nowhere, "ID"),
+    );
+    let member = cast.member.graphql(ACKNOWLEDGE_TOGETHER, json!({ "ids": [first] })).await;
+    assert_eq!(error_code(&member), Some("BAD_USER_INPUT"), "a hub member cannot acknowledge: {member}");
+    let empty = cast.commissioner.graphql(ACKNOWLEDGE_TOGETHER, json!({ "ids": [] })).await;
+    assert_eq!(empty["errors"][0]["extensions"]["field"], "itemIds", "{empty}");
+    assert!(appended_since(&cast.app, head).await.is_empty(), "nothing was acknowledged, not even the first item");
+    let first_now = cast.member.graphql(ITEM, json!({ "id": first })).await;
+    assert_eq!(ok(&first_now, "feedbackItem")["loopState"], "SHARED");
+}
+
+#[tokio::test]
+async fn the_shared_page_acknowledges_the_ticked_items_without_javascript_and_a_replayed_form_changes_nothing() {
+    let cast = cast().await;
+    let mut items = Vec::new();
+    for n in 0..3 {
+        items.push(
+            said(&cast, &format!("A women-only group on Tuesdays ({n})"), "COMMISSIONERS", "Opening hours").await,
+        );
+    }
+    cast.app.settled().await;
+    let session = &cast.commissioner;
+    let page = session.client.get(cast.app.url("/shared")).send().await.unwrap().text().await.unwrap();
+    for item in &items {
+        assert!(
+            page.contains(&format!(r#"id="select-{item}" name="items" value="{item}" form="acknowledge-selected""#)),
+            "{page}"
+        );
+        assert!(page.contains(&format!(r#"<label for="select-{item}">Select"#)), "each checkbox is labelled: {page}");
+    }
+    assert!(page.contains("Acknowledge selected"), "{page}");
+
+    let head = cast.app.store.head().position;
+    let form = [
+        ("csrf_token", session.csrf_token.as_str()),
+        ("state", "new"),
+        ("before", ""),
+        ("items", items[0].as_str()),
+        ("items", items[2].as_str()),
+    ];
+    let posted = session.client.post(cast.app.url("/shared/acknowledge-selected")).form(&form).send().await.unwrap();
+    assert_eq!(posted.url().path(), "/shared", "post, redirect, get");
+    assert_eq!(posted.url().query(), Some("state=new&done=acknowledged-selected"));
+    let page = posted.text().await.unwrap();
+    assert!(page.contains("The items you selected are acknowledged"), "{page}");
+    assert!(
+        !page.contains(&format!("select-{}", items[0])) && page.contains(&format!("select-{}", items[1])),
+        "{page}"
+    );
+    assert_eq!(appended_since(&cast.app, head).await, ["acknowledgement"]);
+
+    let head = cast.app.store.head().position;
+    let replayed = session.client.post(cast.app.url("/shared/acknowledge-selected")).form(&form).send().await.unwrap();
+    assert_eq!(replayed.url().query(), Some("state=new&done=acknowledged-selected"), "the same answer again");
+    assert!(appended_since(&cast.app, head).await.is_empty(), "and nothing more stored");
+
+    let nothing = [("csrf_token", session.csrf_token.as_str()), ("state", "new"), ("before", "")];
+    let refused =
+        session.client.post(cast.app.url("/shared/acknowledge-selected")).form(&nothing).send().await.unwrap();
+    assert_eq!(refused.status(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("Select at least one item to acknowledge") && page.contains(r##"href="#acknowledge-selected""##),
+        "{page}"
+    );
+
+    let forged = [("state", "new"), ("items", items[1].as_str())];
+    let forged = session.client.post(cast.app.url("/shared/acknowledge-selected")).form(&forged).send().await.unwrap();
+    assert_eq!(forged.status(), 403, "a form without the session's token changes nothing");
+    let hostile = session.client.get(cast.app.url("/shared?done=Call%200800%20to%20keep%20your%20script")).send().await;
+    assert!(!hostile.unwrap().text().await.unwrap().contains("0800"), "no message is taken from the address");
+}

@@ -196,7 +196,7 @@ async fn searching_with_a_loop_state_filter_finds_the_item_in_its_new_state() {
     hub.app.item_in_loop(&hub.member, ITEM, &id, "DECISION_DONE").await;
 
     let head = hub.app.store.head().position;
-    assert!(hub.app.feedback.wait_searchable(head, Duration::from_secs(2)).await, "not searchable in time");
+    assert!(hub.app.feedback.wait_searchable(head, Duration::from_secs(30)).await, "never became searchable");
     for session in [&hub.member, &hub.commissioner] {
         let done = session.graphql(SEARCH, json!({ "f": { "loopState": "DECISION_DONE" } })).await;
         assert_eq!(done["data"]["searchFeedback"]["total"], 1, "{done}");

@@ -1,5 +1,6 @@
 //! What people tell Heard never reaches the server's log: the real `heard serve`, logging at
-//! `debug`, is driven through feedback, a complaint, a case, searches and refused inputs that
+//! `debug`, is driven through feedback, the moderation pages and the hub's gazetteer, a
+//! complaint, a case, searches and refused inputs that
 //! carry a known name, phone number and words, and through events in the log that do not
 //! decode, and everything it printed is searched for them.
 
@@ -127,6 +128,22 @@ async fn nothing_a_person_said_reaches_the_servers_log_even_at_debug_level() {
             json!({ "id": item, "p": [NAME, PHONE] }),
         )
         .await;
+    // The hub's gazetteer, the suggested redactions and the moderation pages, with the name in
+    // what they are given and in what the address asks.
+    let gazetteer =
+        "mutation($n: String!) { addGazetteerEntry(input: { hub: \"arun\", name: $n, kind: PERSON }) { id } }";
+    for _ in 0..2 {
+        worker.graphql(gazetteer, json!({ "n": NAME })).await;
+    }
+    let suggested = worker
+        .graphql("query($id: ID!) { feedbackItem(id: $id) { suggestedRedactions { text } } }", json!({ "id": item }))
+        .await;
+    assert!(suggested.to_string().contains("Orchard Lane"), "what is left of a place is suggested: {suggested}");
+    let page = worker.client.get(format!("{base}/moderation")).query(&[("theme", NAME), ("from", PHONE)]).send().await;
+    assert_eq!(page.unwrap().status(), 200);
+    let form =
+        [("csrf_token", worker.csrf_token.as_str()), ("id", item.as_str()), ("hub", "arun"), ("suggested", NAME)];
+    worker.client.post(format!("{base}/moderation/redact")).form(&form).send().await.unwrap();
     let raised = worker
         .graphql(
             "mutation($i: RaiseComplaintInput!) { raiseComplaint(input: $i) { id } }",

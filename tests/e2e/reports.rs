@@ -177,7 +177,8 @@ async fn a_commissioner_logged_in_sees_the_fuller_report_and_can_ask_for_the_pub
     let full = full.text().await.unwrap();
     assert!(full.contains("For commissioners and hubs"), "{full}");
     assert!(full.contains("<h1>You said, we did: Arun</h1>"), "{full}");
-    for section in ["Summary", "You said", "We did", "Checking this report"] {
+    // "You said" and "We did" became one pairing table and the decisions in full (issue #15).
+    for section in ["Summary", "You said, we did", "The decisions in full", "Checking this report"] {
         assert!(full.contains(&format!(">{section}</h2>")), "the report has a section {section}");
     }
     assert!(full.contains("Download as CSV") && full.contains("/assets/reports.js"), "CSV and Print");
@@ -219,4 +220,64 @@ async fn the_builder_opens_the_report_for_a_period_or_shows_errors_beside_the_da
     assert!(report.contains("Public words number"), "the items said in November");
     let before = session.client.get(app.url("/reports/you-said-we-did?hub=arun&to=2026-10-31")).send().await.unwrap();
     assert!(!before.text().await.unwrap().contains("Public words number"), "nothing said before November");
+}
+
+#[tokio::test]
+async fn each_theme_is_paired_with_what_was_decided_about_it_and_when_on_the_page_and_in_the_csv() {
+    let app = with_items().await;
+    let items = app.feedback.read(|state| state.items.keys().map(|id| id.to_string()).collect::<Vec<_>>());
+    app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
+    let session = app.login("commissioner@example.org").await;
+    let proposed = session
+        .graphql(
+            "mutation($i: ProposeDecisionInput!) { proposeDecision(input: $i) { id } }",
+            serde_json::json!({ "i": { "title": "Saturday opening at the Arun hub", "serviceArea": "Treatment",
+                "decidedBy": "DAAT board", "decisionDate": heard_api::today().to_string(), "ladderRung": 5,
+                "involvement": "Asked at three forums" } }),
+        )
+        .await;
+    let decision = proposed["data"]["proposeDecision"]["id"].as_str().expect("proposed").to_owned();
+    for item in &items {
+        session
+            .graphql(
+                "mutation($id: ID!, $i: LinkEvidenceInput!) { linkEvidence(id: $id, input: $i) { id } }",
+                serde_json::json!({ "id": decision, "i": { "kind": "FEEDBACK_ITEM", "itemId": item, "rationale": "Asked for" } }),
+            )
+            .await;
+    }
+    app.settled().await;
+    let page =
+        session.client.get(app.url("/reports/you-said-we-did?hub=arun")).send().await.unwrap().text().await.unwrap();
+    let table =
+        page.split("<table class=\"report-table pairing\">").nth(1).and_then(|rest| rest.split("</table>").next());
+    let table = table.unwrap_or_else(|| panic!("one pairing table: {page}"));
+    for column in ["Theme", "What people said", "What was decided or done", "When"] {
+        assert!(table.contains(&format!("<th scope=\"col\">{column}</th>")), "{column}: {table}");
+    }
+    let today = heard_api::today().strftime("%-d %B %Y").to_string();
+    assert!(table.contains(">Opening hours</th>") && table.contains("7 items"), "the theme and its count: {table}");
+    assert!(table.contains("Saturday opening at the Arun hub</a> · Proposed"), "beside it the decision: {table}");
+    assert!(table.contains(&format!("To be decided {today}")), "and when: {table}");
+    assert!(table.contains("the decision stayed with the commissioner"), "the ladder in words: {table}");
+    assert!(
+        table.contains("What came of it: </strong>") && table.contains("It fed into the decision"),
+        "each quote says what came of it: {table}"
+    );
+    assert!(!page.contains("Rung") && !page.contains("rung 5"), "no rung numbers: {page}");
+
+    let csv = session.client.get(app.url("/reports/you-said-we-did?hub=arun&format=csv")).send().await.unwrap();
+    let text = csv.text().await.unwrap();
+    let mut rows = ::csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(rows.headers().unwrap().iter().collect::<Vec<_>>(), ["section", "name", "value", "detail", "theme"]);
+    let records: Vec<Vec<String>> = rows.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
+    let we_did = records.iter().find(|r| r[0] == "we did").unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(
+        (we_did[1].as_str(), we_did[2].as_str(), we_did[4].as_str()),
+        ("Saturday opening at the Arun hub", "proposed", "Opening hours"),
+        "{text}"
+    );
+    assert!(we_did[3].contains("the decision stayed with the commissioner") && !we_did[3].contains("rung"), "{text}");
+    let quote = records.iter().find(|r| r[0] == "in their words").unwrap_or_else(|| panic!("{text}"));
+    assert!(quote[3].contains("what came of it: linked to Saturday opening at the Arun hub (proposed)"), "{text}");
+    assert_eq!(quote[4], "Opening hours");
 }

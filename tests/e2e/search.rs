@@ -53,7 +53,7 @@ async fn share(coordinator: &Session, id: &str) {
 
 async fn searchable(app: &TestApp) {
     let head = app.store.head().position;
-    assert!(app.feedback.wait_searchable(head, Duration::from_secs(5)).await, "searchable in time");
+    assert!(app.feedback.wait_searchable(head, Duration::from_secs(30)).await, "never became searchable");
 }
 
 fn found(answer: &Value) -> &Value {

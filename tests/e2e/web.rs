@@ -442,3 +442,51 @@ async fn an_advocates_forms_answer_303_and_lead_to_the_case() {
     let case = referred.split('?').next().unwrap().to_owned();
     assert_eq!(advocate.submit_form(&format!("{case}/accept"), &[]).await, format!("{case}?done=accepted"));
 }
+
+#[tokio::test]
+async fn a_refused_form_answers_with_a_redirect_so_back_and_refresh_never_send_it_again_and_only_its_sender_sees_it() {
+    let hub = heard_tests::hub().await;
+    let form = [("hub", "arun"), ("held_on", "30/02/2026"), ("place", "Bognor hub")];
+    let refused = hub.member.post_form("/meetings", &form).await;
+    assert_eq!(refused.status(), 303, "a refused form is answered with a redirect too");
+    let location = refused.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/meetings?refused="), "back to the page the form was posted to: {location}");
+    for view in ["the redirect", "a refresh"] {
+        let page = hub.member.client.get(hub.app.url(&location)).send().await.unwrap();
+        assert_eq!(page.status(), 422, "{view} shows the refused form with its status");
+        let page = page.text().await.unwrap();
+        assert!(page.contains(r##"<a href="#held_on">30 February 2026 does not exist</a>"##), "{view}: {page}");
+        assert!(page.contains(r#"value="Bognor hub""#), "{view}: what was typed is kept");
+    }
+    let nosy = hub.crawley.client.get(hub.app.url(&location)).send().await.unwrap();
+    assert_eq!(nosy.status(), 200, "another session gets the page as if there were no key");
+    let nosy = nosy.text().await.unwrap();
+    assert!(!nosy.contains("Bognor hub") && !nosy.contains("does not exist"), "nothing of the refused form: {nosy}");
+
+    let referer = format!("{}/meetings", hub.app.url(""));
+    let from_page = hub
+        .member
+        .posting
+        .post(hub.app.url("/meetings"))
+        .header("referer", hub.app.url("/feedback/new?x=1"))
+        .form(&[("csrf_token", hub.member.csrf_token.as_str()), ("place", "")])
+        .send()
+        .await
+        .unwrap();
+    let location = from_page.headers()["location"].to_str().unwrap();
+    assert!(
+        location.starts_with("/feedback/new?x=1&refused="),
+        "back to the page the form was on: {location} ({referer})"
+    );
+    let foreign = hub
+        .member
+        .posting
+        .post(hub.app.url("/meetings"))
+        .header("referer", "https://evil.example/phish")
+        .form(&[("csrf_token", hub.member.csrf_token.as_str()), ("place", "")])
+        .send()
+        .await
+        .unwrap();
+    let location = foreign.headers()["location"].to_str().unwrap();
+    assert!(location.starts_with("/meetings?refused="), "never to another site: {location}");
+}

@@ -185,6 +185,9 @@ pub enum Action {
     /// it dealt with) is for the coordinator it is with, in its hub, alone; a hub's coordinators
     /// see which of the hub's open disclosures are with whom, never what was said.
     FollowUpSafeguarding,
+    /// See and change a hub's gazetteer: the names of people and places its coordinators take
+    /// out before anything leaves the hub. It never leaves the hub either.
+    KeepGazetteer,
     /// Record a forum meeting for a hub.
     RecordMeeting,
     /// Add, rename or merge themes.
@@ -228,7 +231,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 40] = [
+    pub const ALL: [Action; 41] = [
         Action::ViewAccount,
         Action::ListAccounts,
         Action::ListAdvocates,
@@ -251,6 +254,7 @@ impl Action {
         Action::FlagSafeguarding,
         Action::ViewQueue,
         Action::FollowUpSafeguarding,
+        Action::KeepGazetteer,
         Action::RecordMeeting,
         Action::EditThemes,
         Action::ReferCase,
@@ -295,6 +299,7 @@ impl Action {
             Action::FlagSafeguarding => "flag_safeguarding",
             Action::ViewQueue => "view_queue",
             Action::FollowUpSafeguarding => "follow_up_safeguarding",
+            Action::KeepGazetteer => "keep_gazetteer",
             Action::RecordMeeting => "record_meeting",
             Action::EditThemes => "edit_themes",
             Action::ReferCase => "refer_case",
@@ -623,6 +628,8 @@ pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
             if with_them { Decision::Allow } else { Decision::conceal("this disclosure is not with you") }
         }
         (FollowUpSafeguarding, _) => Decision::deny("only a hub's coordinators follow up its disclosures of risk"),
+        (KeepGazetteer, Resource::Hub { hub }) if in_hub(hub, &[Role::HubCoordinator]) => Decision::Allow,
+        (KeepGazetteer, _) => Decision::deny("only this hub's coordinators keep its names and places"),
         (ModerateFeedback | ChangeConsent | FlagSafeguarding, Resource::Feedback(facts)) => {
             if feedback_view(actor, facts) != Some(FeedbackView::Hub) {
                 return Decision::conceal("this feedback is not shared with you");

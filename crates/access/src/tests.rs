@@ -137,6 +137,8 @@ fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
         (RecordMeeting, "out of scope: another hub", hub(CRAWLEY), "FFFFFFFU"),
         (ViewQueue, "in scope: their hub", hub(ARUN), "FAFFFFFU"),
         (ViewQueue, "out of scope: another hub", hub(CRAWLEY), "FFFFFFFU"),
+        (KeepGazetteer, "in scope: their hub", hub(ARUN), "FAFFFFFU"),
+        (KeepGazetteer, "out of scope: another hub", hub(CRAWLEY), "FFFFFFFU"),
         (ViewFeedback, "in scope: their hub's item, not yet shared", arun_unshared.clone(), "AANNNNNN"),
         (ViewFeedback, "out of scope: another hub's item, not yet shared", crawley_unshared.clone(), "NNNNNNNN"),
         (

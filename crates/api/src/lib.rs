@@ -32,7 +32,7 @@ use heard_eventstore::{EventStore, ExpectedRevision, NewEvent, StreamName};
 
 pub use error::{ApiError, ApiResult, ErrorCode};
 pub use limits::{AccessBudget, access_counters};
-pub use pagination::{MAX_PAGE, paginate};
+pub use pagination::{MAX_PAGE, cursor_before, paginate};
 
 /// Who is asking, and how they proved it.
 #[derive(Clone, Debug, Default)]

@@ -51,6 +51,12 @@ pub fn paginate<T: OutputType>(
     Ok(connection)
 }
 
+/// The `after` cursor of a page that starts at `offset` (the 21st item: 20), for a client that
+/// jumps to a page by its number; `None` for the first page.
+pub fn cursor_before(offset: usize) -> Option<String> {
+    offset.checked_sub(1).map(encode)
+}
+
 fn encode(index: usize) -> String {
     format!("o:{index}")
 }
@@ -76,6 +82,13 @@ mod tests {
         assert_eq!(page(None, Some(4)), (vec![0, 1, 2, 3], false, true));
         assert_eq!(page(Some("o:3"), Some(4)), (vec![4, 5, 6, 7], true, true));
         assert_eq!(page(Some("o:7"), Some(4)), (vec![8, 9], true, false));
+    }
+
+    #[test]
+    fn a_page_can_be_reached_by_where_it_starts() {
+        assert_eq!(cursor_before(0), None);
+        let third = cursor_before(8);
+        assert_eq!(page(third.as_deref(), Some(4)), (vec![8, 9], true, false));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The commissioning service's events that other services read: answers to a shared feedback
-//! item (`answer-<item>`: acknowledged, or "not acted on, because …") and, of its decisions
+//! item (`answer-<item>`: acknowledged, or "not acted on, because …"), several items
+//! acknowledged together (`acknowledgement-<batch>`: one event, so all are or none is) and, of its decisions
 //! (`decision-<id>`), the evidence links and status changes that move a feedback item's loop.
 //!
 //! The decision structs here hold only what the feedback service relies on; the commissioning
@@ -15,10 +16,24 @@ use crate::event;
 pub const DECISION: &str = "decision";
 /// The stream category of answers (`answer-<feedback item id>`).
 pub const ANSWER: &str = "answer";
+/// The stream category of acknowledgements made together (`acknowledgement-<batch id>`).
+pub const ACKNOWLEDGEMENT: &str = "acknowledgement";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedbackAcknowledged {
     pub item: Uuid,
+    pub on: Date,
+    pub by: Uuid,
+}
+
+/// Several shared items acknowledged at once by one commissioner: one event in its own stream,
+/// so that every item in it is acknowledged, or none is. The batch id is derived from who
+/// acknowledged and which items, so a replayed request finds its stream already there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackAcknowledgedTogether {
+    pub batch: Uuid,
+    /// The items, none of them acknowledged or answered before (in the order asked).
+    pub items: Vec<Uuid>,
     pub on: Date,
     pub by: Uuid,
 }
@@ -85,6 +100,7 @@ impl DecisionStatusChanged {
 }
 
 event!(FeedbackAcknowledged, ANSWER, "FeedbackAcknowledged", 1);
+event!(FeedbackAcknowledgedTogether, ACKNOWLEDGEMENT, "FeedbackAcknowledgedTogether", 1);
 event!(FeedbackAnswered, ANSWER, "FeedbackAnswered", 1);
 event!(EvidenceLinked, DECISION, "EvidenceLinked", 1);
 event!(EvidenceUnlinked, DECISION, "EvidenceUnlinked", 1);

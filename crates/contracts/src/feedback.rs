@@ -1,5 +1,7 @@
-//! The feedback service's events: items (`feedback-<id>`), hub meetings (`meeting-<id>`) and
-//! the shared theme list (`theme-<id>`). Commissioning reads what an item is about, its consent,
+//! The feedback service's events: items (`feedback-<id>`), hub meetings (`meeting-<id>`),
+//! the shared theme list (`theme-<id>`) and each hub's gazetteer (`gazetteer-<hub>`: the names
+//! and places its coordinators take out before anything leaves the hub; no other service reads
+//! it, and its names travel only as personal fields). Commissioning reads what an item is about, its consent,
 //! its sharing and redaction and any safeguarding flag; advocacy and commissioning read the
 //! themes, with their renames and merges (through [`crate::reference::Reference`]).
 //!
@@ -24,6 +26,7 @@ pub const MEETING: &str = "meeting";
 pub const THEME: &str = "theme";
 /// A safeguarding disclosure's follow-up: `safeguarding-<item id>`.
 pub const SAFEGUARDING: &str = "safeguarding";
+pub const GAZETTEER: &str = "gazetteer";
 
 /// An item was logged: what other services may read of it. Its words travel as personal
 /// fields ([`LoggedText`]).
@@ -67,6 +70,12 @@ pub struct FeedbackShared {
 pub struct FeedbackHeld {
     pub by: Uuid,
     pub reason: String,
+}
+
+/// A held item goes back to the hub's queue to moderate.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackReleased {
+    pub by: Uuid,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -219,10 +228,42 @@ pub struct ThemeMerged {
     pub into: String,
 }
 
+/// What a gazetteer entry names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GazetteerKind {
+    Person,
+    Place,
+}
+
+/// A name or place added to a hub's gazetteer (stream `gazetteer-<hub>`). The name itself is
+/// personal ([`GazetteerName`]), sealed under a key of the entry's own.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GazetteerEntryAdded {
+    pub entry: Uuid,
+    pub hub: String,
+    pub kind: GazetteerKind,
+    pub by: Uuid,
+}
+
+/// The personal part of [`GazetteerEntryAdded`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GazetteerName {
+    pub name: String,
+}
+
+/// An entry taken off a hub's gazetteer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GazetteerEntryRemoved {
+    pub entry: Uuid,
+    pub by: Uuid,
+}
+
 event!(FeedbackLogged, FEEDBACK, "FeedbackLogged", 1);
 event!(FeedbackRedacted, FEEDBACK, "FeedbackRedacted", 1);
 event!(FeedbackShared, FEEDBACK, "FeedbackShared", 1);
 event!(FeedbackHeld, FEEDBACK, "FeedbackHeld", 1);
+event!(FeedbackReleased, FEEDBACK, "FeedbackReleased", 1);
 event!(ConsentChanged, FEEDBACK, "ConsentChanged", 1);
 event!(SafeguardingFlagged, FEEDBACK, "SafeguardingFlagged", 1);
 event!(FeedbackFedBack, FEEDBACK, "FeedbackFedBack", 1);
@@ -236,3 +277,5 @@ event!(SafeguardingClosed, SAFEGUARDING, "SafeguardingClosed", 1);
 event!(ThemeAdded, THEME, "ThemeAdded", 1);
 event!(ThemeRenamed, THEME, "ThemeRenamed", 1);
 event!(ThemeMerged, THEME, "ThemeMerged", 1);
+event!(GazetteerEntryAdded, GAZETTEER, "GazetteerEntryAdded", 1);
+event!(GazetteerEntryRemoved, GAZETTEER, "GazetteerEntryRemoved", 1);

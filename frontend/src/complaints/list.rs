@@ -8,8 +8,6 @@ use super::*;
 #[derive(Debug, Default, Deserialize)]
 pub struct QueueQuery {
     pub(super) done: Option<String>,
-    pub(super) error: Option<String>,
-    pub(super) item: Option<String>,
     pub(super) show: Option<String>,
     /// A complaint's short reference to find (`EX-2026-0042`).
     pub(super) reference: Option<String>,
@@ -56,6 +54,7 @@ impl Tab {
 pub async fn queue<B: Backend>(
     State(backend): State<B>,
     SignedIn { viewer, csrf }: SignedIn,
+    flashed: Flashed,
     Query(query): Query<QueueQuery>,
 ) -> Response {
     let csrf = csrf.as_str();
@@ -98,9 +97,7 @@ pub async fn queue<B: Backend>(
     } else {
         by_urgency(&mut complaints);
     }
-    if let (Some(error), Some(item)) = (&query.error, &query.item) {
-        errors.add(&format!("complaint-{item}"), error.clone());
-    }
+    flashed.add_error_to(&mut errors);
     let done = query.done.as_deref().and_then(Step::from_slug).map(Step::done);
     let overdue = complaints.iter().filter(|c| c.clock.overdue).count();
     let heading = if handler {

@@ -39,6 +39,7 @@ use serde_json::{Value, json};
 use crate::Backend;
 use crate::backend::{UNDECODABLE, Undecodable, ask, submit};
 use crate::extract::{ComplaintRaisers, PostedForm, PostedFormAs, SignedIn, SignedInAs};
+use crate::flash::{self, Flash, Flashed};
 use crate::forms::{self, Choices, Errors, Input, csrf_field, form_page, options, value_of, words};
 use crate::kit::{Connection, day_words, field_id, may, no_store, null_as_default, plain, typed_day, urlencode};
 use crate::layout::page;

@@ -7,7 +7,6 @@ use super::*;
 #[derive(Debug, Default, Deserialize)]
 pub struct DetailQuery {
     pub(super) done: Option<String>,
-    pub(super) error: Option<String>,
 }
 
 /// `?from=queue` on a step's page: the step was started from the queue, and goes back there.
@@ -203,6 +202,7 @@ pub async fn detail<B: Backend>(
     State(backend): State<B>,
     Path(id): Path<String>,
     SignedIn { viewer, csrf }: SignedIn,
+    flashed: Flashed,
     Query(query): Query<DetailQuery>,
 ) -> Response {
     let csrf = csrf.as_str();
@@ -211,9 +211,7 @@ pub async fn detail<B: Backend>(
         Err(page) => return page,
     };
     let mut errors = Errors::default();
-    if let Some(error) = &query.error {
-        errors.add("", error.clone());
-    }
+    flashed.add_error_to(&mut errors);
     let done = query.done.as_deref().and_then(Step::from_slug).map(Step::done);
     let stage = complaint.stage.as_str();
     let clock = &complaint.clock;
@@ -480,14 +478,16 @@ pub async fn step<B: Backend>(
     }
     let from_queue = value_of(&fields, "from") == "queue";
     let form = StepForm::from_pairs(&fields);
-    let back = |outcome: Result<Step, String>| {
-        let url = match (outcome, from_queue) {
-            (Ok(step), true) => format!("/complaints?done={}#complaint-{id}", step.slug()),
-            (Ok(step), false) => format!("/complaints/{id}?done={}", step.slug()),
-            (Err(error), true) => format!("/complaints?error={}&item={}", urlencode(&error), urlencode(&id)),
-            (Err(error), false) => format!("/complaints/{id}?error={}", urlencode(&error)),
-        };
-        Redirect::to(&url).into_response()
+    let back = |outcome: Result<Step, String>| match (outcome, from_queue) {
+        (Ok(step), true) => Redirect::to(&format!("/complaints?done={}#complaint-{id}", step.slug())).into_response(),
+        (Ok(step), false) => Redirect::to(&format!("/complaints/{id}?done={}", step.slug())).into_response(),
+        (Err(error), true) => {
+            let said = Flash::error(error).at(format!("complaint-{id}"));
+            flash::redirect(&backend, &viewer, &format!("/complaints#complaint-{}", urlencode(&id)), said)
+        }
+        (Err(error), false) => {
+            flash::redirect(&backend, &viewer, &format!("/complaints/{}", urlencode(&id)), Flash::error(error))
+        }
     };
     let handlers = if step == Step::Assign { handlers(&backend, &viewer).await } else { None };
     let me = viewer.actor.account.map(|account| account.to_string());

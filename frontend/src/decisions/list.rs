@@ -12,7 +12,6 @@ struct Listed {
     status: String,
     decision_date: Option<String>,
     ladder_rung: Option<i64>,
-    ladder_name: Option<String>,
     evidence: Vec<serde::de::IgnoredAny>,
 }
 
@@ -21,7 +20,7 @@ pub async fn list<B: Backend>(State(backend): State<B>, SignedIn { viewer, csrf 
     let answer = ask(
         &backend,
         &viewer,
-        "{ decisions(first: 100) { edges { node { id title serviceArea status decisionDate ladderRung ladderName evidence { id } } } } }",
+        "{ decisions(first: 100) { edges { node { id title serviceArea status decisionDate ladderRung evidence { id } } } } }",
         json!({}),
     )
     .await;
@@ -45,7 +44,7 @@ pub async fn list<B: Backend>(State(backend): State<B>, SignedIn { viewer, csrf 
                     dl class="facts" {
                         div { dt { "Where it stands" } dd { span class={ "status status--" (decision.status.to_lowercase()) } { (status_words(&decision.status)) } } }
                         div { dt { "Decision date" } dd { (decision.decision_date.as_deref().unwrap_or_default()) } }
-                        div { dt { "How people were involved" } dd { (rung_words(decision.ladder_rung.unwrap_or(0), decision.ladder_name.as_deref())) } }
+                        div { dt { "How people were involved" } dd { (rung_words(decision.ladder_rung.unwrap_or(0))) } }
                         div { dt { "Evidence linked" } dd { (evidence) @if evidence == 1 { " piece" } @else { " pieces" } } }
                     }
                 }

@@ -33,16 +33,18 @@ use crate::layout::page;
 
 use self::{list::*, propose::*, show::*, steps::*};
 
-/// Arnstein's ladder of participation: (rung, name, what it means in plain words).
+/// Arnstein's ladder of participation: (rung, name, what it meant for people, in plain words).
+/// Pages show the words, never "rung 5 of 8: placation" (the commissioning service's
+/// `ladderWords` says the same).
 pub(crate) const LADDER: [(u8, &str, &str); 8] = [
-    (1, "Manipulation", "people were there to be persuaded, not heard"),
-    (2, "Therapy", "people were treated as the problem to be fixed"),
-    (3, "Informing", "people were told what had been decided"),
-    (4, "Consultation", "people were asked for their views, with no promise they would count"),
-    (5, "Placation", "a few people advised, but others decided"),
-    (6, "Partnership", "people shared the planning and the decision"),
-    (7, "Delegated power", "people who use services held most of the say"),
-    (8, "Citizen control", "people who use services decided it themselves"),
+    (1, "Manipulation", "People who use services were there to be persuaded, not to be heard."),
+    (2, "Therapy", "People who use services were treated as the problem to be fixed, not asked what should change."),
+    (3, "Informing", "People who use services were told what had been decided, but not asked."),
+    (4, "Consultation", "People's views were asked for, with no promise that they would change the decision."),
+    (5, "Placation", "People's views were asked for and heard, but the decision stayed with the commissioner."),
+    (6, "Partnership", "People who use services shared the planning and the decision with the commissioner."),
+    (7, "Delegated power", "People who use services held most of the say in the decision."),
+    (8, "Citizen control", "People who use services made the decision themselves."),
 ];
 
 /// How many search results the picker shows at once.
@@ -97,17 +99,12 @@ fn kind_words(kind: &str) -> &'static str {
     }
 }
 
-fn rung_words(rung: i64, name: Option<&str>) -> String {
-    let name = name
-        .map(str::to_owned)
-        .or_else(|| LADDER.iter().find(|(n, _, _)| i64::from(*n) == rung).map(|(_, name, _)| name.to_lowercase()))
-        .unwrap_or_default();
-    let mut chars = name.chars();
-    let name: String = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    };
-    format!("Rung {rung} of 8: {name}")
+/// How far people who use services were involved, in words (for a rung of the ladder).
+fn rung_words(rung: i64) -> String {
+    LADDER
+        .iter()
+        .find(|(n, _, _)| i64::from(*n) == rung)
+        .map_or_else(|| "Not recorded.".to_owned(), |(_, _, meaning)| (*meaning).to_owned())
 }
 
 /// The first `count` words of `text`, with an ellipsis when there were more.

@@ -102,10 +102,7 @@ impl Draft {
     pub(super) fn answer(&self, id: &str) -> String {
         match id {
             "ladder_rung" => match self.rung() {
-                Some(rung) => {
-                    let (_, name, meaning) = LADDER[usize::from(rung) - 1];
-                    format!("Rung {rung} of 8, {name}: {meaning}")
-                }
+                Some(rung) => LADDER[usize::from(rung) - 1].2.to_owned(),
                 None => String::new(),
             },
             other => self.get(other).trim().to_owned(),
@@ -122,7 +119,7 @@ impl Draft {
 }
 
 pub(super) fn ladder_options() -> Vec<(String, String)> {
-    LADDER.iter().map(|(rung, name, meaning)| (rung.to_string(), format!("{rung}. {name}: {meaning}"))).collect()
+    LADDER.iter().map(|(rung, _, meaning)| (rung.to_string(), (*meaning).to_owned())).collect()
 }
 
 pub(super) fn propose_page(viewer: &Viewer, csrf: &str, draft: &Draft, errors: &Errors) -> Markup {
@@ -137,7 +134,7 @@ pub(super) fn propose_page(viewer: &Viewer, csrf: &str, draft: &Draft, errors: &
             (forms::input(Input { id: "service_area", label: "Service area", kind: "text", value: &draft.service_area, hint: Some("For example: adult drug and alcohol treatment"), autocomplete: Some("off") }, errors))
             (forms::input(Input { id: "decided_by", label: "Who decides?", kind: "text", value: &draft.decided_by, hint: Some("For example: West Sussex DAAT board"), autocomplete: Some("off") }, errors))
             (forms::input(Input { id: "decision_date", label: "Decision date", kind: "date", value: &draft.decision_date, hint: Some("The day it was, or will be, decided. For example, 2026-11-23"), autocomplete: None }, errors))
-            (forms::choices(Choices { id: "ladder_rung", legend: "How far were people who use services involved?", multiple: false, options: ladder_options(), chosen: vec![draft.ladder_rung.clone()], hint: Some("The rungs of Arnstein's ladder of participation, from the lowest to the highest. It is shown beside the decision, so choose the rung that describes what really happened.") }, errors))
+            (forms::choices(Choices { id: "ladder_rung", legend: "How far were people who use services involved?", multiple: false, options: ladder_options(), chosen: vec![draft.ladder_rung.clone()], hint: Some("From the least say to the most (Arnstein's ladder of participation). These words are shown beside the decision, so choose the one that describes what really happened.") }, errors))
             (forms::textarea("involvement", "How were people involved?", &draft.involvement, Some("For example: hub members raised it at forums, and two peer representatives sat on the working group."), errors))
             button class="button" type="submit" { "Continue" }
         }

@@ -49,7 +49,6 @@ pub(super) struct Decision {
     status: String,
     status_history: Vec<StatusChange>,
     ladder_rung: i64,
-    ladder_name: Option<String>,
     involvement: String,
     milestones: Vec<Milestone>,
     progress: Option<Progress>,
@@ -138,7 +137,7 @@ pub(super) struct ThemeName {
 pub(super) const DECISION_QUERY: &str = "query($id: ID!, $q: String!, $search: Boolean!, $first: Int!) {
   decision(id: $id) {
     id title serviceArea decidedBy decisionDate status statusHistory { status on }
-    ladderRung ladderName involvement
+    ladderRung involvement
     milestones { id title due metOn } progress { percent note on } outcomeReviews { on summary }
     evidence(includeWithdrawn: true) { id kind rationale linkedOn withdrawnOn withdrawnBecause target content }
   }
@@ -195,7 +194,7 @@ pub(super) async fn decision_page<B: Backend>(
             div { dt { "Service area" } dd { (decision.service_area) } }
             div { dt { "Who decides" } dd { (decision.decided_by) } }
             div { dt { "Decision date" } dd { (decision.decision_date) } }
-            div { dt { "How far people were involved" } dd { (rung_words(decision.ladder_rung, decision.ladder_name.as_deref())) } }
+            div { dt { "How far people were involved" } dd { (rung_words(decision.ladder_rung)) } }
             div { dt { "How people were involved" } dd { (decision.involvement) } }
         }
         (status_section(csrf, id, decision, view, &errors))

@@ -71,8 +71,12 @@ fn a_rung_off_the_ladder_or_a_date_in_another_shape_is_caught_before_the_check_p
 }
 
 #[test]
-fn the_check_page_reads_the_rung_with_its_name_and_meaning() {
-    assert_eq!(full().answer("ladder_rung"), "Rung 6 of 8, Partnership: people shared the planning and the decision");
+fn the_check_page_says_how_far_people_were_involved_in_words_not_a_rung_number() {
+    assert_eq!(
+        full().answer("ladder_rung"),
+        "People who use services shared the planning and the decision with the commissioner."
+    );
+    assert!(!ladder_options().iter().any(|(_, words)| words.contains("Rung")), "the ladder is told in words");
     assert_eq!(full().input()["ladderRung"], 6);
 }
 

@@ -14,9 +14,9 @@ use heard_api::{
 use jiff::civil::Date;
 use uuid::Uuid;
 
-use crate::domain::decision::{self, Decision, Evidence, Link, NewDecision, ladder_name};
+use crate::domain::decision::{self, Decision, Evidence, Link, NewDecision, ladder_name, ladder_words};
 use crate::model::State;
-use crate::report::{Report, Scope};
+use crate::report::{ItemOutcome, Report, ReportItem, Response, Scope};
 use crate::service::CommissioningService;
 
 fn service<'a>(ctx: &'a Context<'_>) -> &'a CommissioningService {
@@ -189,6 +189,12 @@ impl DecisionView {
     async fn ladder_name(&self) -> Option<&'static str> {
         ladder_name(self.decision.ladder_rung)
     }
+    /// How far people who use services were involved, in plain words ("People's views were
+    /// asked for and heard, but the decision stayed with the commissioner."): what to show
+    /// people instead of the rung's number and name.
+    async fn ladder_words(&self) -> Option<&'static str> {
+        ladder_words(self.decision.ladder_rung)
+    }
     /// How people who use services were involved.
     async fn involvement(&self) -> &str {
         &self.decision.involvement
@@ -288,6 +294,66 @@ pub struct ReportItemView {
     pub themes: Vec<String>,
     pub text: String,
     pub said_on: Option<String>,
+    /// What came of it.
+    pub outcome: ItemOutcomeView,
+}
+
+impl From<&ReportItem> for ReportItemView {
+    fn from(item: &ReportItem) -> Self {
+        ReportItemView {
+            id: ID(item.item.to_string()),
+            hub: ID(item.hub.clone()),
+            themes: item.themes.clone(),
+            text: item.text.clone(),
+            said_on: item.said_on.map(|d| d.to_string()),
+            outcome: (&item.outcome).into(),
+        }
+    }
+}
+
+/// What came of one item: the report's decisions it is linked to, a reason it was not acted
+/// on, and when a commissioner said they had read it.
+#[derive(SimpleObject)]
+pub struct ItemOutcomeView {
+    /// Ids of decisions in the report's `decisions`.
+    pub decision_ids: Vec<ID>,
+    pub not_acted_on_reason: Option<String>,
+    pub answered_on: Option<String>,
+    pub acknowledged_on: Option<String>,
+}
+
+impl From<&ItemOutcome> for ItemOutcomeView {
+    fn from(outcome: &ItemOutcome) -> Self {
+        ItemOutcomeView {
+            decision_ids: outcome.decisions.iter().map(|id| ID(id.to_string())).collect(),
+            not_acted_on_reason: outcome.not_acted_on.as_ref().map(|(_, why)| why.clone()),
+            answered_on: outcome.not_acted_on.as_ref().map(|(on, _)| on.to_string()),
+            acknowledged_on: outcome.acknowledged_on.map(|on| on.to_string()),
+        }
+    }
+}
+
+/// One thing done about a theme: a decision of the report (`decisionId`), or a reason given
+/// for not acting on it, with the day it was given.
+#[derive(SimpleObject)]
+pub struct ThemeResponseView {
+    pub decision_id: Option<ID>,
+    pub not_acted_on_reason: Option<String>,
+    pub answered_on: Option<String>,
+}
+
+/// A theme people raised beside what was done about it ("you said" beside "we did").
+#[derive(SimpleObject)]
+pub struct PairingView {
+    /// `null` for feedback with no theme that something was done about.
+    pub theme: Option<ID>,
+    pub name: String,
+    /// `null` when suppressed (and for feedback with no theme, which is never counted).
+    pub count: Option<u64>,
+    /// Examples in people's own words where consent allows, each with what came of it.
+    pub quotes: Vec<ReportItemView>,
+    /// Decisions it fed into (newest first), then reasons given for not acting.
+    pub responses: Vec<ThemeResponseView>,
 }
 
 #[derive(SimpleObject)]
@@ -339,15 +405,35 @@ impl ReportView {
     }
     /// Examples in people's own words, where their consent allows.
     async fn representative_items(&self) -> Vec<ReportItemView> {
+        self.report.representative.iter().map(ReportItemView::from).collect()
+    }
+    /// "You said, we did" side by side: each theme, in the order of `said`, with examples in
+    /// people's own words and what was done about it.
+    async fn pairs(&self) -> Vec<PairingView> {
         self.report
-            .representative
+            .pairs
             .iter()
-            .map(|item| ReportItemView {
-                id: ID(item.item.to_string()),
-                hub: ID(item.hub.clone()),
-                themes: item.themes.clone(),
-                text: item.text.clone(),
-                said_on: item.said_on.map(|d| d.to_string()),
+            .map(|pair| PairingView {
+                theme: pair.theme.clone().map(ID),
+                name: pair.name.clone(),
+                count: pair.count,
+                quotes: pair.quotes.iter().map(ReportItemView::from).collect(),
+                responses: pair
+                    .responses
+                    .iter()
+                    .map(|response| match response {
+                        Response::Decision(id) => ThemeResponseView {
+                            decision_id: Some(ID(id.to_string())),
+                            not_acted_on_reason: None,
+                            answered_on: None,
+                        },
+                        Response::NotActedOn { reason, on } => ThemeResponseView {
+                            decision_id: None,
+                            not_acted_on_reason: Some(reason.clone()),
+                            answered_on: Some(on.to_string()),
+                        },
+                    })
+                    .collect(),
             })
             .collect()
     }
@@ -753,6 +839,36 @@ impl CommissioningMutation {
         let item = answerable(ctx, &item_id).await?;
         let on = date_arg_or_today("on", on.as_deref())?;
         Ok(service(ctx).answer(item, account(ctx)?, None, on).await?.into())
+    }
+
+    /// Acknowledges several shared items at once: all of them, or none. An item the asker may
+    /// not answer (not shared with commissioners, not theirs to see, or no such item) refuses
+    /// the whole request, naming it (`itemIds[2]`). Items already acknowledged or answered are
+    /// left as they are, so the same request sent again changes nothing.
+    async fn acknowledge_feedback_items(
+        &self,
+        ctx: &Context<'_>,
+        item_ids: Vec<ID>,
+        on: Option<String>,
+    ) -> Result<Vec<FeedbackAnswer>> {
+        let by = account(ctx)?;
+        let mut items = Vec::with_capacity(item_ids.len());
+        for (index, id) in item_ids.iter().enumerate() {
+            let field = format!("itemIds[{index}]");
+            let item = uuid_arg(&field, id)?;
+            let facts = service(ctx).read(|state| state.items.get(&item).map(|found| found.facts()));
+            let refused = || ApiError::bad_input(field.clone(), crate::service::cannot_acknowledge(item));
+            let facts = facts.ok_or_else(refused)?;
+            match authorize(ctx, Action::AnswerFeedback, &Resource::Feedback(facts)).await {
+                Ok(()) => {}
+                Err(ApiError::Unauthenticated(message)) => return Err(ApiError::Unauthenticated(message).into()),
+                Err(_) => return Err(refused().into()),
+            }
+            items.push(item);
+        }
+        let on = date_arg_or_today("on", on.as_deref())?;
+        let answers = service(ctx).acknowledge_together(&items, by, on).await?;
+        Ok(answers.into_iter().map(FeedbackAnswer::from).collect())
     }
 
     /// Answers a shared item "not acted on, because …".

@@ -19,7 +19,7 @@ use jiff::civil::Date;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::domain::answer::{self, ANSWER, Answer};
+use crate::domain::answer::{self, ACKNOWLEDGEMENT, ANSWER, Answer};
 use crate::domain::decision::{self, DECISION, Decision, Evidence};
 
 /// A feedback item as commissioning knows it. `text` is the version that left the hub, held
@@ -153,6 +153,15 @@ impl Fold for State {
                             self.answers.insert(new.item, new);
                         }
                     }
+                }
+            }
+            ACKNOWLEDGEMENT if event.event_type == answer::FeedbackAcknowledgedTogether::TYPE => {
+                let together: answer::FeedbackAcknowledgedTogether = decode(event)?;
+                for item in together.items {
+                    self.answers
+                        .entry(item)
+                        .and_modify(|found| found.acknowledge_in_batch(together.on, together.by))
+                        .or_insert_with(|| Answer::acknowledged_together(item, together.on, together.by));
                 }
             }
             feedback::FEEDBACK => self.apply_feedback(event, stream_id)?,

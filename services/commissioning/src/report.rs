@@ -5,6 +5,10 @@
 //! closed count, a count that another would give away by subtraction (within the report, and
 //! between a hub's report and the whole county's). One computation serves GraphQL, the
 //! printable page and the CSV.
+//!
+//! The heart of it is [`Pairing`]: each theme people raised beside what was done about it
+//! (the decisions it fed into and the reasons given where nothing was done), with examples in
+//! people's own words where their consent allows, each with what came of that item.
 
 use std::collections::BTreeMap;
 
@@ -15,7 +19,7 @@ use heard_workdays::Calendar;
 use jiff::civil::Date;
 use uuid::Uuid;
 
-use crate::domain::decision::{Decision, Evidence, Status};
+use crate::domain::decision::{Decision, Evidence, Status, ladder_words};
 use crate::domain::metrics;
 use crate::model::{ItemFacts, State};
 
@@ -93,7 +97,53 @@ pub struct ReportItem {
     pub themes: Vec<String>,
     pub text: String,
     pub said_on: Option<Date>,
+    /// What came of it.
+    pub outcome: ItemOutcome,
 }
+
+/// What came of one item, as far as the report tells it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ItemOutcome {
+    /// The report's decisions it is linked to, in the report's order.
+    pub decisions: Vec<Uuid>,
+    /// Answered "not acted on, because …": when and why.
+    pub not_acted_on: Option<(Date, String)>,
+    /// When a commissioner said they had read it.
+    pub acknowledged_on: Option<Date>,
+}
+
+impl ItemOutcome {
+    /// Whether anything came of it beyond being read.
+    pub fn answered(&self) -> bool {
+        !self.decisions.is_empty() || self.not_acted_on.is_some()
+    }
+}
+
+/// One thing done about a theme: a decision it fed into, or a reason given for not acting.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Response {
+    /// A decision of the report (see [`Report::decisions`]).
+    Decision(Uuid),
+    /// "Not acted on, because …" (the same reason given for several items is one response).
+    NotActedOn { reason: String, on: Date },
+}
+
+/// A theme people raised, paired with what was done about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pairing {
+    /// The theme's id; `None` for feedback with no theme that something was done about.
+    pub theme: Option<String>,
+    pub name: String,
+    /// How many items raised it (`None` when suppressed, and always for feedback with no theme).
+    pub count: Option<u64>,
+    /// Examples in people's own words, where consent allows, each with what came of it.
+    pub quotes: Vec<ReportItem>,
+    /// What was done about it: decisions (newest first), then reasons for not acting.
+    pub responses: Vec<Response>,
+}
+
+/// The name of the row for feedback with no theme.
+pub const NO_THEME: &str = "Other feedback";
 
 /// One decision and what came of it.
 #[derive(Clone, Debug, PartialEq)]
@@ -126,6 +176,8 @@ pub struct Report {
     /// Items shared with commissioners in scope (`None` when suppressed).
     pub shared_items: Option<u64>,
     pub said: Vec<ThemeCount>,
+    /// Each theme beside what was done about it, in the order of `said`.
+    pub pairs: Vec<Pairing>,
     pub representative: Vec<ReportItem>,
     pub decisions: Vec<ReportDecision>,
     pub not_acted_on: Vec<ReportAnswer>,
@@ -286,26 +338,15 @@ pub fn build(state: &State, actor: &Actor, scope: &Scope, public: bool, calendar
         .collect();
     said.sort_by_key(|count| (std::cmp::Reverse(count.count), count.name.clone()));
 
-    let mut representative = Vec::new();
-    for (theme, found) in &by_theme {
-        // Examples say nothing of how many there were; a theme only 1 to 4 people raised has none.
-        if publishable_count(found.len() as u64).is_none() {
-            continue;
-        }
-        let shown = found.iter().filter_map(|item| Some((item, item.text_for(reader)?))).take(EXAMPLES_PER_THEME);
-        for (item, text) in shown {
-            if representative.iter().any(|r: &ReportItem| r.item == item.item) {
-                continue;
-            }
-            representative.push(ReportItem {
-                item: item.item,
-                hub: item.hub.clone(),
-                themes: vec![name_of(theme)],
-                text: text.to_owned(),
-                said_on: item.said_on,
-            });
-        }
-    }
+    let outcome_of = |item: &ItemFacts, decisions: &[ReportDecision]| ItemOutcome {
+        decisions: decisions
+            .iter()
+            .filter(|found| found.decision.active_links().any(|link| link.evidence.feedback_item() == Some(item.item)))
+            .map(|found| found.decision.id)
+            .collect(),
+        not_acted_on: state.answers.get(&item.item).and_then(|a| a.answered.clone()).map(|(on, why, _)| (on, why)),
+        acknowledged_on: state.answers.get(&item.item).and_then(|a| a.acknowledged).map(|(on, _)| on),
+    };
 
     let in_scope_ids: std::collections::HashSet<Uuid> = items.iter().map(|item| item.item).collect();
     let said_themes: std::collections::HashSet<&str> = by_theme.keys().copied().collect();
@@ -335,6 +376,43 @@ pub fn build(state: &State, actor: &Actor, scope: &Scope, public: bool, calendar
         .collect();
     not_acted_on.sort_by_key(|answer| std::cmp::Reverse(answer.on));
 
+    // Examples in people's own words: those something came of first, then the newest. A theme
+    // only 1 to 4 people raised has none: examples say nothing of how many there were.
+    let mut representative: Vec<ReportItem> = Vec::new();
+    let mut quotes_of: BTreeMap<&str, Vec<ReportItem>> = BTreeMap::new();
+    for (theme, found) in &by_theme {
+        if publishable_count(found.len() as u64).is_none() {
+            continue;
+        }
+        let mut candidates: Vec<(ItemOutcome, &&ItemFacts, &str)> = found
+            .iter()
+            .filter_map(|item| Some((outcome_of(item, &decisions), item, item.text_for(reader)?)))
+            .collect();
+        candidates.sort_by_key(|(outcome, _, _)| !outcome.answered());
+        let mut picked = 0;
+        for (outcome, item, text) in candidates {
+            if picked == EXAMPLES_PER_THEME {
+                break;
+            }
+            if representative.iter().any(|r: &ReportItem| r.item == item.item) {
+                continue;
+            }
+            let example = ReportItem {
+                item: item.item,
+                hub: item.hub.clone(),
+                themes: vec![name_of(theme)],
+                text: text.to_owned(),
+                said_on: item.said_on,
+                outcome,
+            };
+            quotes_of.entry(theme).or_default().push(example.clone());
+            representative.push(example);
+            picked += 1;
+        }
+    }
+
+    let paired = pairings(&said, &items, &decisions, state, &mut quotes_of);
+
     let first_responses = state.first_responses();
     let pairs: Vec<(Date, Date)> = items
         .iter()
@@ -355,6 +433,7 @@ pub fn build(state: &State, actor: &Actor, scope: &Scope, public: bool, calendar
         chain_head: state.chain_head.clone(),
         shared_items,
         said,
+        pairs: paired,
         representative,
         decisions,
         not_acted_on,
@@ -366,6 +445,82 @@ pub fn build(state: &State, actor: &Actor, scope: &Scope, public: bool, calendar
     }
 }
 
+/// Whether a decision answers a theme: linked to the theme itself (or to it as an advocacy
+/// theme), or to an item of the report that raised it (`theme` `None`: an item with no theme).
+fn answers_theme(decision: &Decision, theme: Option<&str>, items: &[&ItemFacts]) -> bool {
+    decision.active_links().any(|link| match (&link.evidence, theme) {
+        (Evidence::Theme { theme: linked }, Some(theme)) => linked == theme,
+        (Evidence::AdvocacyTheme { dimension, value }, Some(theme)) => dimension == "theme" && value == theme,
+        (Evidence::FeedbackItem { item }, theme) => items.iter().any(|found| {
+            found.item == *item
+                && match theme {
+                    Some(theme) => found.themes.contains(theme),
+                    None => found.themes.is_empty(),
+                }
+        }),
+        _ => false,
+    })
+}
+
+/// Each theme of `said` beside what was done about it, and a last row for feedback with no
+/// theme when something was done about some of it.
+fn pairings(
+    said: &[ThemeCount],
+    items: &[&ItemFacts],
+    decisions: &[ReportDecision],
+    state: &State,
+    quotes_of: &mut BTreeMap<&str, Vec<ReportItem>>,
+) -> Vec<Pairing> {
+    let responses = |theme: Option<&str>| {
+        let mut found: Vec<Response> = decisions
+            .iter()
+            .filter(|d| answers_theme(&d.decision, theme, items))
+            .map(|d| Response::Decision(d.decision.id))
+            .collect();
+        let mut reasons: Vec<(String, Date)> = Vec::new();
+        for item in items {
+            let raised = match theme {
+                Some(theme) => item.themes.contains(theme),
+                None => item.themes.is_empty(),
+            };
+            let Some((on, reason, _)) = state.answers.get(&item.item).and_then(|a| a.answered.clone()) else {
+                continue;
+            };
+            if !raised {
+                continue;
+            }
+            match reasons.iter_mut().find(|(known, _)| *known == reason) {
+                Some((_, latest)) => *latest = (*latest).max(on),
+                None => reasons.push((reason, on)),
+            }
+        }
+        reasons.sort_by_key(|(_, on)| std::cmp::Reverse(*on));
+        found.extend(reasons.into_iter().map(|(reason, on)| Response::NotActedOn { reason, on }));
+        found
+    };
+    let mut pairs: Vec<Pairing> = said
+        .iter()
+        .map(|count| Pairing {
+            theme: Some(count.theme.clone()),
+            name: count.name.clone(),
+            count: count.count,
+            quotes: quotes_of.remove(count.theme.as_str()).unwrap_or_default(),
+            responses: responses(Some(&count.theme)),
+        })
+        .collect();
+    let untagged = responses(None);
+    if !untagged.is_empty() {
+        pairs.push(Pairing {
+            theme: None,
+            name: NO_THEME.to_owned(),
+            count: None,
+            quotes: Vec::new(),
+            responses: untagged,
+        });
+    }
+    pairs
+}
+
 /// A count as the CSV gives it: "not shown" when suppressed (1 to 4, or a count that would give
 /// such a count away, so not always fewer than 5).
 fn shown(value: Option<u64>) -> String {
@@ -373,53 +528,102 @@ fn shown(value: Option<u64>) -> String {
 }
 
 impl Report {
-    /// The report as CSV, one row per figure or item (`section, name, value, detail`). Every
-    /// cell may hold someone's words, so none can run as a formula in a spreadsheet.
+    /// A decision of this report, by id.
+    pub fn decision(&self, id: Uuid) -> Option<&ReportDecision> {
+        self.decisions.iter().find(|found| found.decision.id == id)
+    }
+
+    /// What came of an item, in words for the CSV: "linked to Weekend opening (done)".
+    fn outcome_words(&self, outcome: &ItemOutcome) -> String {
+        let mut words: Vec<String> = outcome
+            .decisions
+            .iter()
+            .filter_map(|id| self.decision(*id))
+            .map(|found| format!("linked to {} ({})", found.decision.title, found.decision.status.label()))
+            .collect();
+        if let Some((on, reason)) = &outcome.not_acted_on {
+            words.push(format!("not acted on ({on}): {reason}"));
+        }
+        if words.is_empty() {
+            match outcome.acknowledged_on {
+                Some(on) => words.push(format!("read by commissioners on {on}; nothing decided yet")),
+                None => words.push("nothing decided yet".to_owned()),
+            }
+        }
+        words.join("; ")
+    }
+
+    /// The report as CSV, one row per figure, example or response
+    /// (`section, name, value, detail, theme`), theme by theme: what people said about it
+    /// ("you said", "in their words") beside what was done ("we did", "what came of it", "not
+    /// acted on"); `theme` pairs each row with its theme. Every cell may hold someone's words,
+    /// so none can run as a formula in a spreadsheet.
     pub fn to_csv(&self) -> String {
         let mut writer = csv::Writer::from_writer(Vec::new());
-        let mut row = |section: &str, name: &str, value: &str, detail: &str| {
-            let _ = writer.write_record([section, name, value, detail].map(escape_cell));
+        let mut row = |section: &str, name: &str, value: &str, detail: &str, theme: &str| {
+            let _ = writer.write_record([section, name, value, detail, theme].map(escape_cell));
         };
-        row("section", "name", "value", "detail");
-        row("report", "scope", &self.title, &self.scope.period());
-        row("report", "version", if self.public { "public" } else { "commissioners and hubs" }, "");
-        row("report", "position", &self.position.to_string(), &self.chain_head);
-        row("summary", "shared items", &shown(self.shared_items), "");
-        row("summary", "closed items", &shown(self.closed_items), "");
-        row("summary", "loop closure rate", &self.loop_closure_rate.map(|r| format!("{r:.3}")).unwrap_or_default(), "");
+        row("section", "name", "value", "detail", "theme");
+        row("report", "scope", &self.title, &self.scope.period(), "");
+        row("report", "version", if self.public { "public" } else { "commissioners and hubs" }, "", "");
+        row("report", "position", &self.position.to_string(), &self.chain_head, "");
+        row("summary", "shared items", &shown(self.shared_items), "", "");
+        row("summary", "closed items", &shown(self.closed_items), "", "");
+        row(
+            "summary",
+            "loop closure rate",
+            &self.loop_closure_rate.map(|r| format!("{r:.3}")).unwrap_or_default(),
+            "",
+            "",
+        );
         row(
             "summary",
             "median working days to first response",
             &self.median_working_days.map(|d| format!("{d:.1}")).unwrap_or_default(),
             "",
+            "",
         );
-        for theme in &self.said {
-            row("you said", &theme.name, &shown(theme.count), "");
-        }
-        for item in &self.representative {
-            row(
-                "in their words",
-                &item.themes.join("; "),
-                &item.text,
-                &item.said_on.map(|d| d.to_string()).unwrap_or_default(),
-            );
-        }
-        for found in &self.decisions {
-            let decision = &found.decision;
-            let detail = format!(
-                "decided by {} on {}; Arnstein rung {}; {} linked items",
-                decision.decided_by,
-                decision.decision_date,
-                decision.ladder_rung,
-                shown(found.linked_items)
-            );
-            row("we did", &decision.title, decision.status.label(), &detail);
-            if let Some((on, summary)) = decision.outcome_reviews.last() {
-                row("what came of it", &decision.title, summary, &on.to_string());
+        for pair in &self.pairs {
+            let theme = pair.name.as_str();
+            if pair.theme.is_some() {
+                row("you said", theme, &shown(pair.count), "", theme);
             }
-        }
-        for answer in &self.not_acted_on {
-            row("not acted on", answer.text.as_deref().unwrap_or(""), &answer.reason, &answer.on.to_string());
+            for item in &pair.quotes {
+                let said = item.said_on.map(|d| format!("said {d}; ")).unwrap_or_default();
+                let detail = format!("{said}what came of it: {}", self.outcome_words(&item.outcome));
+                row("in their words", &item.themes.join("; "), &item.text, &detail, theme);
+            }
+            if pair.responses.is_empty() {
+                row("we did", "", "nothing decided yet", "", theme);
+            }
+            for response in &pair.responses {
+                match response {
+                    Response::Decision(id) => {
+                        let Some(found) = self.decision(*id) else { continue };
+                        let decision = &found.decision;
+                        let mut when = format!("decided by {} on {}", decision.decided_by, decision.decision_date);
+                        if let Some((status, on)) = decision.status_history.last() {
+                            when.push_str(&format!("; {} on {on}", status.label()));
+                        }
+                        if let Some(words) = ladder_words(decision.ladder_rung) {
+                            when.push_str(&format!("; {words}"));
+                        }
+                        row("we did", &decision.title, decision.status.label(), &when, theme);
+                        if let Some((on, summary)) = decision.outcome_reviews.last() {
+                            row("what came of it", &decision.title, summary, &on.to_string(), theme);
+                        }
+                    }
+                    Response::NotActedOn { reason, on } => {
+                        let words = self
+                            .not_acted_on
+                            .iter()
+                            .find(|answer| &answer.reason == reason)
+                            .and_then(|answer| answer.text.as_deref())
+                            .unwrap_or("");
+                        row("not acted on", words, reason, &on.to_string(), theme);
+                    }
+                }
+            }
         }
         String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
     }

@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use heard_access::Actor;
 use heard_api::{ApiError, ApiResult};
+use heard_contracts::Event as _;
 use heard_eventstore::{EventStore, ExpectedRevision, Fold, LiveModel, NewEvent, StreamName};
 use jiff::civil::Date;
 use uuid::Uuid;
 
-use crate::domain::answer::{self, ANSWER, Answer};
+use crate::domain::answer::{self, ACKNOWLEDGEMENT, ANSWER, Answer};
 use crate::domain::decision::{self, DECISION, Decision, Evidence};
 use crate::model::State;
 
@@ -133,12 +134,46 @@ impl CommissioningService {
                 Some(reason) => answer::answer_not_acted_on(current, item, reason, by, on, today),
             }
             .map_err(ApiError::from)?;
-            Ok((event, current.map(|a| a.revision)))
+            Ok((event, current.and_then(|a| a.revision)))
         })?;
         let stream = StreamName::of(ANSWER, item).map_err(ApiError::internal)?;
         let expected = revision.map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
         self.model.append(&stream, expected, vec![stored(event.event_type(), &event, by)?]).await?;
         self.read(|state| state.answers.get(&item).cloned()).ok_or_else(|| ApiError::internal("answer missing"))
+    }
+
+    /// Acknowledges several shared items at once, in one event: all of them or none. The
+    /// caller has checked that the asker may answer each. Items already acknowledged or
+    /// answered are left out, so a replayed request changes nothing; the answer is every item's
+    /// answer as it stands afterwards, in the order asked.
+    pub async fn acknowledge_together(&self, items: &[Uuid], by: Uuid, on: Date) -> ApiResult<Vec<Answer>> {
+        let event = self.read(|state| {
+            if let Some(index) =
+                items.iter().position(|item| !state.items.get(item).is_some_and(|f| f.for_commissioners()))
+            {
+                return Err(ApiError::bad_input(format!("itemIds[{index}]"), cannot_acknowledge(items[index])));
+            }
+            answer::acknowledge_together(items, |item| state.answers.get(&item), by, on, heard_api::today())
+                .map_err(ApiError::from)
+        })?;
+        if let Some(event) = event {
+            let stream = StreamName::of(ACKNOWLEDGEMENT, event.batch).map_err(ApiError::internal)?;
+            let stored = stored(answer::FeedbackAcknowledgedTogether::TYPE, &event, by)?;
+            match self.model.append(&stream, ExpectedRevision::NoStream, vec![stored]).await {
+                Ok(_) => {}
+                // The same request, made at the same moment, got there first: its batch is ours.
+                Err(heard_eventstore::Error::WrongExpectedRevision { .. }) => {
+                    self.caught_up().await;
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        self.read(|state| {
+            items
+                .iter()
+                .map(|item| state.answers.get(item).cloned().ok_or_else(|| ApiError::internal("answer missing")))
+                .collect()
+        })
     }
 
     /// The model as it was at `position`, replayed from the log (never from a copy). `until`
@@ -162,4 +197,13 @@ impl CommissioningService {
         }
         Ok(state)
     }
+}
+
+/// Why one item of several cannot be acknowledged: the same words whether it does not exist,
+/// was not shared with commissioners, or is not the asker's to answer.
+pub fn cannot_acknowledge(item: Uuid) -> String {
+    format!(
+        "item {item} cannot be acknowledged: it is not feedback shared with you that you may answer; \
+         nothing was acknowledged"
+    )
 }

@@ -1,14 +1,16 @@
 //! The feedback service's part of the GraphQL schema (a federation subgraph). Every resolver
 //! asks the policy; what an item shows depends on `heard_access::feedback_view`.
 
-use async_graphql::connection::{Connection, Edge};
+use async_graphql::connection::{Connection, ConnectionNameType, DefaultEdgeName, Edge, EmptyFields};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
 use futures::Stream;
 use heard_access::{Action, Actor, Consent, FeedbackView, Resource, feedback_view};
 use heard_api::{ApiError, authorize, paginate, timestamp, uuid_arg, viewer};
 use uuid::Uuid;
 
+use crate::domain::gazetteer::{self, GazetteerKind};
 use crate::domain::safeguarding::{self, Disclosure, Happened, NewAction, Notes, SafeguardingStep};
+use crate::domain::suggest::Suggestion;
 use crate::domain::{Channel, Item, LoopState, Moderation, NewItem};
 use crate::search::{MAX_RESULTS, SearchRequest, days};
 use crate::service::{FeedbackService, Meeting};
@@ -191,6 +193,22 @@ impl FeedbackItem {
             Some(Consent::Commissioners) => ConsentStatus::Commissioners,
             Some(Consent::Public) => ConsentStatus::Public,
         }
+    }
+    /// For the hub: why a coordinator is keeping it in the hub, while it is held.
+    async fn held_reason(&self) -> Option<&str> {
+        if self.hub_view() { self.item.held.as_ref().map(|held| held.reason.as_str()) } else { None }
+    }
+    /// For the hub: the day it was held (`YYYY-MM-DD`), while it is held.
+    async fn held_on(&self) -> Option<String> {
+        if self.hub_view() { self.item.held.as_ref().map(|held| crate::domain::day_of(held.at_micros)) } else { None }
+    }
+    /// For the hub's coordinators: the passages of the words that would leave the hub which
+    /// could identify someone (names and places on the hub's gazetteer, and capitalised words
+    /// inside a sentence, UK phone numbers and email addresses), for them to confirm with
+    /// `redactFeedback`. Never applied by themselves. Anyone else is refused (and gets `null`).
+    async fn suggested_redactions(&self, ctx: &Context<'_>) -> Result<Option<Vec<SuggestedRedaction>>> {
+        authorize(ctx, Action::ModerateFeedback, &Resource::Feedback(self.item.facts())).await?;
+        Ok(Some(service(ctx).suggested_redactions(&self.item).into_iter().map(SuggestedRedaction::from).collect()))
     }
     async fn moderation(&self) -> ModerationState {
         match self.item.moderation {
@@ -492,6 +510,69 @@ pub struct ThemeRef {
     pub name: String,
 }
 
+/// Why a passage is suggested for redaction.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::suggest::Reason")]
+pub enum RedactionReason {
+    /// On the hub's own gazetteer of names and places.
+    Gazetteer,
+    Email,
+    Phone,
+    /// A capitalised word inside a sentence: most likely a person or a place.
+    Name,
+}
+
+/// A passage suggested for redaction: characters `start..end` (end exclusive) of the words
+/// that would leave the hub.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct SuggestedRedaction {
+    pub text: String,
+    pub start: i32,
+    pub end: i32,
+    pub reason: RedactionReason,
+}
+
+impl From<Suggestion> for SuggestedRedaction {
+    fn from(found: Suggestion) -> Self {
+        let position = |at: usize| i32::try_from(at).unwrap_or(i32::MAX);
+        SuggestedRedaction {
+            start: position(found.start),
+            end: position(found.end),
+            text: found.text,
+            reason: found.reason.into(),
+        }
+    }
+}
+
+/// Whether a gazetteer entry names a person or a place.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "GazetteerKind", remote = "crate::domain::gazetteer::GazetteerKind")]
+pub enum GazetteerKindName {
+    Person,
+    Place,
+}
+
+/// A name or place on a hub's gazetteer.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct GazetteerEntry {
+    pub id: ID,
+    /// `null` once erased.
+    pub name: Option<String>,
+    pub kind: GazetteerKindName,
+    pub added_at: String,
+}
+
+impl From<gazetteer::Entry> for GazetteerEntry {
+    fn from(entry: gazetteer::Entry) -> Self {
+        GazetteerEntry {
+            id: ID(entry.id.to_string()),
+            name: entry.name,
+            kind: entry.kind.into(),
+            added_at: timestamp(entry.added_at_micros),
+        }
+    }
+}
+
 /// A theme in the vocabulary.
 #[derive(SimpleObject, Clone, Debug)]
 #[graphql(name = "Theme")]
@@ -603,6 +684,134 @@ pub struct FeedbackFilter {
     pub from: Option<String>,
     /// To this day, inclusive.
     pub to: Option<String>,
+}
+
+/// What a hub's coordinators narrow a moderation queue to.
+#[derive(InputObject, Default)]
+pub struct ModerationFilter {
+    /// Said on this day (`YYYY-MM-DD`) or later.
+    pub from: Option<String>,
+    /// Said on this day or earlier.
+    pub to: Option<String>,
+    /// A theme id or name.
+    pub theme: Option<String>,
+    /// A meeting of the hub: the items logged at it.
+    pub meeting: Option<ID>,
+}
+
+/// The order of a queue, by the day each item was said (then the order they were logged).
+#[derive(Enum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum QueueOrder {
+    #[default]
+    OldestFirst,
+    NewestFirst,
+}
+
+/// How many items a queue holds under its filters, beside its page.
+#[derive(SimpleObject)]
+pub struct QueueTotals {
+    pub total_count: i32,
+}
+
+/// A page of a moderation queue: `FeedbackQueueConnection`, a connection of feedback items with
+/// their `totalCount`.
+pub struct QueueName;
+
+impl ConnectionNameType for QueueName {
+    fn type_name<T: async_graphql::OutputType>() -> String {
+        "FeedbackQueueConnection".to_owned()
+    }
+}
+
+/// A page of a moderation queue.
+pub type QueuePage = Connection<String, FeedbackItem, QueueTotals, EmptyFields, QueueName, DefaultEdgeName>;
+
+/// A moderation filter checked against the hub: each bad part refused naming it
+/// (`filter.from`, `filter.theme`, …).
+struct CheckedFilter {
+    from: Option<jiff::civil::Date>,
+    to: Option<jiff::civil::Date>,
+    theme: Option<String>,
+    meeting: Option<Uuid>,
+}
+
+impl CheckedFilter {
+    fn check(ctx: &Context<'_>, hub: &str, filter: ModerationFilter) -> Result<CheckedFilter> {
+        let from = parse_day("filter.from", &filter.from)?;
+        let to = parse_day("filter.to", &filter.to)?;
+        if let (Some(from), Some(to)) = (from, to)
+            && to < from
+        {
+            return Err(ApiError::bad_input("filter.to", "the last day is before the first day").into());
+        }
+        let theme = match &filter.theme {
+            Some(theme) => Some(
+                service(ctx)
+                    .read(|state| state.vocabulary.find(theme).map(|found| found.id.clone()))
+                    .ok_or_else(|| ApiError::bad_input("filter.theme", "there is no such theme"))?,
+            ),
+            None => None,
+        };
+        let meeting = match &filter.meeting {
+            Some(id) => {
+                let meeting = parse_id("filter.meeting", id)?;
+                let of_hub = service(ctx).read(|state| state.meetings.get(&meeting).map(|m| m.hub == hub));
+                if of_hub != Some(true) {
+                    return Err(ApiError::bad_input("filter.meeting", "there is no such meeting of this hub").into());
+                }
+                Some(meeting)
+            }
+            None => None,
+        };
+        Ok(CheckedFilter { from, to, theme, meeting })
+    }
+
+    fn keeps(&self, state: &crate::service::State, item: &Item) -> bool {
+        let day = item.logged.said_on.parse::<jiff::civil::Date>().ok();
+        let in_days = self.from.is_none_or(|from| day.is_some_and(|d| d >= from))
+            && self.to.is_none_or(|to| day.is_some_and(|d| d <= to));
+        let of_theme = self.theme.as_ref().is_none_or(|theme| {
+            item.logged.themes.iter().any(|t| state.vocabulary.resolve(t).is_some_and(|found| &found.id == theme))
+        });
+        let at_meeting = self.meeting.is_none_or(|meeting| {
+            item.logged.meeting == Some(meeting)
+                || state.meetings.get(&meeting).is_some_and(|m| m.recorded_items.contains(&item.logged.item))
+        });
+        in_days && of_theme && at_meeting
+    }
+}
+
+/// A page of one of a hub's moderation queues: the items `keep` picks that `filter` keeps, in
+/// `order`, each as the asker may see it, with how many there are in all.
+fn moderation_page(
+    ctx: &Context<'_>,
+    hub: &str,
+    filter: Option<ModerationFilter>,
+    order: QueueOrder,
+    page: (Option<String>, Option<i32>),
+    keep: impl Fn(&Item) -> bool,
+) -> Result<QueuePage> {
+    let filter = CheckedFilter::check(ctx, hub, filter.unwrap_or_default())?;
+    let actor = viewer(ctx).actor.clone();
+    let mut items: Vec<FeedbackItem> = service(ctx).read(|state| {
+        state
+            .items_in_order()
+            .filter(|item| item.logged.hub == hub && keep(item) && filter.keeps(state, item))
+            .filter_map(|item| view_of(&actor, item.clone()))
+            .collect()
+    });
+    // A stable sort: items said on the same day stay in the order they were logged.
+    items.sort_by(|a, b| a.item.logged.said_on.cmp(&b.item.logged.said_on));
+    if order == QueueOrder::NewestFirst {
+        items.reverse();
+    }
+    let total_count = i32::try_from(items.len()).unwrap_or(i32::MAX);
+    let (after, first) = page;
+    let cut: Connection<String, FeedbackItem, EmptyFields> = paginate(items, after, None, first, None)?;
+    let mut connection =
+        Connection::with_additional_fields(cut.has_previous_page, cut.has_next_page, QueueTotals { total_count });
+    connection.edges.extend(cut.edges.into_iter().map(|edge| Edge::new(edge.cursor, edge.node)));
+    Ok(connection)
 }
 
 fn parse_day(field: &str, text: &Option<String>) -> Result<Option<jiff::civil::Date>> {
@@ -1032,21 +1241,53 @@ impl FeedbackQuery {
         to_csv(&rows).map_err(|error| ApiError::internal(error).into())
     }
 
-    /// A hub's items waiting for moderation, oldest first. Its coordinators only.
+    /// A hub's items waiting for moderation (not held, not shared), oldest first unless asked
+    /// otherwise, narrowed by `filter`; `totalCount` counts them all. Its coordinators only.
+    #[allow(clippy::too_many_arguments)]
     async fn moderation_queue(
         &self,
         ctx: &Context<'_>,
         hub: ID,
+        filter: Option<ModerationFilter>,
+        order: Option<QueueOrder>,
         after: Option<String>,
         first: Option<i32>,
-    ) -> Result<Connection<String, FeedbackItem>> {
+    ) -> Result<QueuePage> {
         authorize(ctx, Action::ViewQueue, &Resource::Hub { hub: hub.0.clone() }).await?;
-        queue_page(ctx, after, first, |item| {
-            item.logged.hub == hub.as_str()
-                && item.moderation != Moderation::Shared
+        moderation_page(ctx, &hub, filter, order.unwrap_or_default(), (after, first), |item| {
+            item.moderation == Moderation::Pending
                 && item.safeguarding.is_none()
                 && item.consent.is_some_and(|c| c > Consent::Hub)
         })
+    }
+
+    /// A hub's held items, each with the reason it was held (`heldReason`), until a
+    /// coordinator releases it back to the queue (`releaseFeedback`) or the speaker narrows
+    /// their consent to the hub. Filters and order as `moderationQueue`. Its coordinators only.
+    #[allow(clippy::too_many_arguments)]
+    async fn held_feedback(
+        &self,
+        ctx: &Context<'_>,
+        hub: ID,
+        filter: Option<ModerationFilter>,
+        order: Option<QueueOrder>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> Result<QueuePage> {
+        authorize(ctx, Action::ViewQueue, &Resource::Hub { hub: hub.0.clone() }).await?;
+        moderation_page(ctx, &hub, filter, order.unwrap_or_default(), (after, first), |item| {
+            item.moderation == Moderation::Held
+                && item.safeguarding.is_none()
+                && item.consent.is_some_and(|c| c > Consent::Hub)
+        })
+    }
+
+    /// The hub's gazetteer: the names of people and places its coordinators take out before
+    /// anything leaves the hub, by name. Its coordinators only; it never leaves the hub.
+    async fn gazetteer(&self, ctx: &Context<'_>, hub: ID) -> Result<Vec<GazetteerEntry>> {
+        authorize(ctx, Action::KeepGazetteer, &Resource::Hub { hub: hub.0.clone() }).await?;
+        let list = service(ctx).gazetteer(&hub);
+        Ok(list.by_name().into_iter().cloned().map(GazetteerEntry::from).collect())
     }
 
     /// Items routed to you because a risk was disclosed. Hub coordinators only.
@@ -1290,6 +1531,20 @@ pub struct CloseSafeguardingInput {
     pub notes: Option<String>,
 }
 
+/// A name or place for a hub's gazetteer.
+#[derive(InputObject)]
+pub struct AddGazetteerEntryInput {
+    pub hub: ID,
+    pub name: String,
+    pub kind: Option<GazetteerKindName>,
+}
+
+#[derive(InputObject)]
+pub struct RemoveGazetteerEntryInput {
+    pub hub: ID,
+    pub id: ID,
+}
+
 #[derive(Default)]
 pub struct FeedbackMutation;
 
@@ -1340,6 +1595,31 @@ impl FeedbackMutation {
         let item = item_for(ctx, "id", &id, Action::ModerateFeedback).await?;
         let by = heard_api::account(ctx)?;
         shown(ctx, service(ctx).hold(item.logged.item, by, &reason).await?)
+    }
+
+    /// Puts a held item back in the hub's queue to moderate. Its coordinators only.
+    async fn release_feedback(&self, ctx: &Context<'_>, id: ID) -> Result<FeedbackItem> {
+        let item = item_for(ctx, "id", &id, Action::ModerateFeedback).await?;
+        let by = heard_api::account(ctx)?;
+        shown(ctx, service(ctx).release(item.logged.item, by).await?)
+    }
+
+    /// Adds a name or place to the hub's gazetteer, so that suggested redactions find it.
+    async fn add_gazetteer_entry(&self, ctx: &Context<'_>, input: AddGazetteerEntryInput) -> Result<GazetteerEntry> {
+        authorize(ctx, Action::KeepGazetteer, &Resource::Hub { hub: input.hub.0.clone() }).await?;
+        let by = heard_api::account(ctx)?;
+        let kind = input.kind.map(GazetteerKind::from);
+        let entry = service(ctx).add_to_gazetteer(by, &input.hub, &input.name, kind).await.map_err(prefix_input)?;
+        Ok(entry.into())
+    }
+
+    /// Takes an entry off the hub's gazetteer.
+    async fn remove_gazetteer_entry(&self, ctx: &Context<'_>, input: RemoveGazetteerEntryInput) -> Result<bool> {
+        authorize(ctx, Action::KeepGazetteer, &Resource::Hub { hub: input.hub.0.clone() }).await?;
+        let by = heard_api::account(ctx)?;
+        let entry = parse_id("input.id", &input.id)?;
+        service(ctx).remove_from_gazetteer(by, &input.hub, entry).await.map_err(prefix_input)?;
+        Ok(true)
     }
 
     /// Records that the speaker narrowed or withdrew their consent. Every view obeys it at once.

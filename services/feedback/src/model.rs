@@ -1,5 +1,5 @@
 //! The feedback service's model of the log (`State`): items, meetings, the theme vocabulary,
-//! safeguarding disclosures with their follow-up, and what it needs from other services' events through `heard-contracts`: hubs, providers and
+//! safeguarding disclosures with their follow-up, each hub's gazetteer, and what it needs from other services' events through `heard-contracts`: hubs, providers and
 //! accounts' roles and hubs (the shared reference fold), and commissioners' answers and
 //! decision links, which move each item's loop. Applying an event notes the items whose search
 //! document it changed ([`State::take_touched`]), so the follower feeds the search index in
@@ -12,6 +12,7 @@ use heard_contracts::{Event as _, commissioning, feedback as contract};
 use heard_eventstore::{Fold, Personal, RecordedEvent, SubjectId};
 use uuid::Uuid;
 
+use crate::domain::gazetteer::{GAZETTEER, Gazetteer, GazetteerEntryAdded, GazetteerEntryRemoved, GazetteerName};
 use crate::domain::safeguarding::{
     Disclosure, FollowUpEvent, Notes, SAFEGUARDING, SafeguardingActionRecorded, SafeguardingClosed,
     SafeguardingHandedOver, SafeguardingNotes,
@@ -59,6 +60,8 @@ pub struct State {
     /// Items flagged for safeguarding, by item, with their follow-up.
     pub disclosures: HashMap<Uuid, Disclosure>,
     pub vocabulary: Vocabulary,
+    /// Each hub's names and places to take out (hub id → its list).
+    pub gazetteers: HashMap<String, Gazetteer>,
     pub import_keys: HashSet<String>,
     /// Hubs, providers and accounts' roles and hubs (never names or emails), from the shared
     /// fold. Themes are this service's own: [`Vocabulary`] folds them for its commands.
@@ -113,6 +116,7 @@ impl State {
                     }
                     FeedbackShared::TYPE => Event::Shared(event.decode()?),
                     FeedbackHeld::TYPE => Event::Held(event.decode()?),
+                    FeedbackReleased::TYPE => Event::Released(event.decode()?),
                     ConsentChanged::TYPE => Event::ConsentChanged(event.decode()?),
                     SafeguardingFlagged::TYPE => Event::SafeguardingFlagged(event.decode()?),
                     FeedbackFedBack::TYPE => Event::FedBack(event.decode()?),
@@ -171,6 +175,16 @@ impl State {
                     _ => None,
                 };
                 return Ok(touched.into_iter().collect());
+            }
+            commissioning::ACKNOWLEDGEMENT if event.event_type == commissioning::FeedbackAcknowledgedTogether::TYPE => {
+                let together: commissioning::FeedbackAcknowledgedTogether = event.decode()?;
+                let on = together.on.to_string();
+                let touched = together.items.into_iter().filter_map(|item| {
+                    self.update_loop(item, |facts| {
+                        facts.acknowledged_on.get_or_insert_with(|| on.clone());
+                    })
+                });
+                return Ok(touched.collect());
             }
             commissioning::DECISION => match event.event_type.as_str() {
                 commissioning::EvidenceLinked::TYPE => {
@@ -252,6 +266,19 @@ impl State {
                     meeting.attendance = Some(recorded.attendance);
                     meeting.recorded_items = recorded.items;
                     meeting.minutes = minutes.map(|m| m.minutes);
+                }
+                _ => {}
+            },
+            GAZETTEER => match event.event_type.as_str() {
+                GazetteerEntryAdded::TYPE => {
+                    let added: GazetteerEntryAdded = event.decode()?;
+                    let name: Option<GazetteerName> = event.personal_fields()?;
+                    let list = self.gazetteers.entry(stream_id.to_owned()).or_default();
+                    list.added(&added, name, event.recorded_at_micros);
+                }
+                GazetteerEntryRemoved::TYPE => {
+                    let removed: GazetteerEntryRemoved = event.decode()?;
+                    self.gazetteers.entry(stream_id.to_owned()).or_default().removed(&removed);
                 }
                 _ => {}
             },

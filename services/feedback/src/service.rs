@@ -15,7 +15,9 @@ use heard_eventstore::{AfterApply, EventStore, ExpectedRevision, LiveModel, NewE
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
+use crate::domain::gazetteer::{self, GAZETTEER, Gazetteer, GazetteerEntryAdded, GazetteerEntryRemoved, GazetteerKind};
 use crate::domain::safeguarding::{self, Disclosure, FollowUpEvent, NewAction, SAFEGUARDING, SafeguardingOutcome};
+use crate::domain::suggest::{self, Suggestion};
 use crate::domain::themes::{THEME, ThemeAdded, ThemeMerged, ThemeRenamed};
 use crate::domain::{self, *};
 use crate::search::{SearchIndex, SearchOutcome, SearchRequest};
@@ -228,6 +230,7 @@ impl FeedbackService {
                 .map_err(ApiError::internal)?,
             Event::Shared(data) => Self::new_event(event.event_type(), data, by)?,
             Event::Held(data) => Self::new_event(event.event_type(), data, by)?,
+            Event::Released(data) => Self::new_event(event.event_type(), data, by)?,
             Event::ConsentChanged(data) => Self::new_event(event.event_type(), data, by)?,
             Event::SafeguardingFlagged(data) => Self::new_event(event.event_type(), data, by)?,
             Event::FedBack(data) => Self::new_event(event.event_type(), data, by)?,
@@ -253,6 +256,11 @@ impl FeedbackService {
 
     pub async fn hold(&self, id: Uuid, by: Uuid, reason: &str) -> ApiResult<Item> {
         self.change(id, by, |item| domain::hold(item, by, reason)).await
+    }
+
+    /// Puts a held item back in the hub's queue to moderate.
+    pub async fn release(&self, id: Uuid, by: Uuid) -> ApiResult<Item> {
+        self.change(id, by, |item| domain::release(item, by)).await
     }
 
     pub async fn change_consent(&self, id: Uuid, by: Uuid, consent: Option<Consent>) -> ApiResult<Item> {
@@ -449,6 +457,62 @@ impl FeedbackService {
         let stream = StreamName::of(MEETING, meeting).map_err(ApiError::internal)?;
         self.append(&stream, ExpectedRevision::NoStream, vec![event]).await?;
         self.read(|state| state.meetings.get(&meeting).cloned()).ok_or_else(|| ApiError::internal("meeting missing"))
+    }
+
+    /// The hub's gazetteer as it stands (empty when nothing was ever added).
+    pub fn gazetteer(&self, hub: &str) -> Gazetteer {
+        self.read(|state| state.gazetteers.get(hub).cloned().unwrap_or_default())
+    }
+
+    /// Adds a name or place to `hub`'s gazetteer; returns the new entry. The name is sealed
+    /// under a key of the entry's own.
+    pub async fn add_to_gazetteer(
+        &self,
+        by: Uuid,
+        hub: &str,
+        name: &str,
+        kind: Option<GazetteerKind>,
+    ) -> ApiResult<gazetteer::Entry> {
+        if !self.read(|state| state.reference.hubs.contains_key(hub)) {
+            return Err(ApiError::bad_input("hub", "there is no such hub; see the `hubs` query"));
+        }
+        let list = self.gazetteer(hub);
+        let entry = Uuid::new_v4();
+        let (added, personal) = gazetteer::add(&list, entry, hub, by, name, kind).map_err(ApiError::from)?;
+        let event = Self::new_event(GazetteerEntryAdded::TYPE, &added, by)?
+            .with_personal(SubjectId::new(), &personal)
+            .map_err(ApiError::internal)?;
+        self.append_to_gazetteer(hub, &list, event).await?;
+        self.gazetteer(hub).entries.remove(&entry).ok_or_else(|| ApiError::internal("a new entry is missing"))
+    }
+
+    /// Takes an entry off `hub`'s gazetteer.
+    pub async fn remove_from_gazetteer(&self, by: Uuid, hub: &str, entry: Uuid) -> ApiResult<()> {
+        let list = self.gazetteer(hub);
+        let removed = gazetteer::remove(&list, entry, by).map_err(ApiError::from)?;
+        let event = Self::new_event(GazetteerEntryRemoved::TYPE, &removed, by)?;
+        self.append_to_gazetteer(hub, &list, event).await
+    }
+
+    /// Appends to a hub's gazetteer at the revision `list` was read at, so that two
+    /// coordinators changing it at once cannot overwrite each other.
+    async fn append_to_gazetteer(&self, hub: &str, list: &Gazetteer, event: NewEvent) -> ApiResult<()> {
+        let stream = StreamName::of(GAZETTEER, hub).map_err(ApiError::internal)?;
+        let expected = list.revision.map_or(ExpectedRevision::NoStream, ExpectedRevision::Exact);
+        self.append(&stream, expected, vec![event]).await.map(|_| ())
+    }
+
+    /// The passages of an item's shareable words that could identify someone: its hub's
+    /// gazetteer and the detector's findings ([`domain::suggest`]). Nothing once consent is
+    /// withdrawn.
+    pub fn suggested_redactions(&self, item: &Item) -> Vec<Suggestion> {
+        let Some(text) = item.redacted_text.as_deref().or(item.hub_text()).filter(|_| item.consent.is_some()) else {
+            return Vec::new();
+        };
+        self.read(|state| {
+            let names = state.gazetteers.get(&item.logged.hub).map(Gazetteer::names).unwrap_or_default();
+            suggest::suggest(text, &names)
+        })
     }
 
     pub async fn add_theme(&self, by: Uuid, name: &str, parent: Option<&str>) -> ApiResult<String> {

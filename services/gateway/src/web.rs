@@ -1,5 +1,6 @@
 //! The web UI's view of the server: who is asking (the session cookie only: pages are for
-//! people, not integrations), the CSRF check, and GraphQL run in process on the served schema.
+//! people, not integrations), the CSRF check, the session's flash (a one-shot message signed
+//! with the session, `heard_flash`), and GraphQL run in process on the served schema.
 //!
 //! A page reads its own writes: after a form's mutation succeeds, the page that follows is
 //! rendered only once every service's model has applied the log up to that change, so an item
@@ -76,6 +77,20 @@ impl heard_frontend::Backend for WebBackend {
         crate::edge::same_origin(headers)
             && crate::auth::cookie(headers, heard_identity::LOGIN_COOKIE)
                 .is_some_and(|visit| self.identity.login_token_matches(visit, token))
+    }
+
+    fn flash_cookie(&self, viewer: &Viewer, payload: &str) -> Option<String> {
+        viewer.session.map(|session| self.identity.flash_cookie(session, payload))
+    }
+
+    fn flash(&self, viewer: &Viewer, headers: &HeaderMap) -> Option<String> {
+        let session = viewer.session?;
+        let value = crate::auth::cookie(headers, heard_identity::FLASH_COOKIE)?;
+        self.identity.open_flash(session, value)
+    }
+
+    fn forget_flash(&self, headers: &HeaderMap) -> Option<String> {
+        crate::auth::cookie(headers, heard_identity::FLASH_COOKIE).map(|_| self.identity.forget_flash_cookie())
     }
 
     async fn execute(&self, viewer: Viewer, request: async_graphql::Request) -> async_graphql::Response {

@@ -7,6 +7,13 @@ pub const CSRF_COOKIE: &str = "heard_csrf";
 /// Names the visit a login form belongs to (see [`crate::IdentityService::login_challenge`]).
 pub const LOGIN_COOKIE: &str = "heard_login";
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// A one-shot message for the next page a session sees (the web UI's flash): HttpOnly,
+/// SameSite=Strict, and signed with the session it is for (see
+/// [`crate::secrets::Secrets::flash_cookie`]), so neither another site nor a crafted link can
+/// set one, and one copied from another session does not open.
+pub const FLASH_COOKIE: &str = "heard_flash";
+/// How long a flash waits for the page that shows it, in seconds.
+pub const FLASH_SECONDS: i64 = 300;
 
 /// A `Set-Cookie` value for Heard's cookies: always `Path=/`, with the given lifetime,
 /// `SameSite`, and `HttpOnly`/`Secure` as asked.

@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod secrets;
 pub mod service;
 
+pub use cookies::FLASH_COOKIE;
 pub use graphql::PasswordChangeGate;
 pub use graphql::{CSRF_COOKIE, CSRF_HEADER, IdentityMutation, IdentityQuery, LOGIN_COOKIE, SESSION_COOKIE};
 pub use service::{IdentityConfig, IdentityService, LoggedIn, NewAccount, PasswordChange, StartError};

@@ -104,6 +104,27 @@ impl Secrets {
         bool::from(self.login_token(visit).as_bytes().ct_eq(given.as_bytes()))
     }
 
+    /// The value of a flash cookie carrying `payload` for `session`: `payload.signature`, the
+    /// payload in base64url and the signature an HMAC of the session id and the payload. A page
+    /// on another site can neither read the server key nor set an HttpOnly cookie of ours, and
+    /// a value made for one session does not open for another.
+    pub fn flash_cookie(&self, session: Uuid, payload: &str) -> String {
+        let payload = URL_SAFE_NO_PAD.encode(payload.as_bytes());
+        let signature = URL_SAFE_NO_PAD.encode(self.mac("flash", &format!("{}.{payload}", session.simple())));
+        format!("{payload}.{signature}")
+    }
+
+    /// The payload of a flash cookie, when it was made for `session` by this server.
+    pub fn open_flash_cookie(&self, session: Uuid, value: &str) -> Option<String> {
+        let (payload, signature) = value.split_once('.')?;
+        let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
+        let expected = self.mac("flash", &format!("{}.{payload}", session.simple()));
+        if !bool::from(expected.ct_eq(&signature)) {
+            return None;
+        }
+        String::from_utf8(URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
+    }
+
     pub fn csrf_matches(&self, session: Uuid, given: &str) -> bool {
         bool::from(self.csrf_token(session).as_bytes().ct_eq(given.as_bytes()))
     }
@@ -160,6 +181,24 @@ mod tests {
         forged.replace_range(0..1, if cookie.starts_with('a') { "b" } else { "a" });
         assert_eq!(secrets.open_session_cookie(&forged), None);
         assert_eq!(Secrets::from_key([8; 32]).open_session_cookie(&cookie), None);
+    }
+
+    #[test]
+    fn a_flash_opens_only_for_the_session_it_was_made_for_and_only_unaltered() {
+        let secrets = Secrets::from_key([7; 32]);
+        let (mine, theirs) = (Uuid::new_v4(), Uuid::new_v4());
+        let value = secrets.flash_cookie(mine, "Shared. It has left the queue.");
+        assert_eq!(secrets.open_flash_cookie(mine, &value).as_deref(), Some("Shared. It has left the queue."));
+        assert_eq!(secrets.open_flash_cookie(theirs, &value), None, "another session's flash does not open");
+        assert_eq!(Secrets::from_key([8; 32]).open_flash_cookie(mine, &value), None, "another server's neither");
+        let (payload, signature) = value.split_once('.').unwrap();
+        let forged = format!("{}.{signature}", URL_SAFE_NO_PAD.encode("Your account is locked. Call 0800 …"));
+        assert_ne!(forged.split_once('.').unwrap().0, payload);
+        assert_eq!(secrets.open_flash_cookie(mine, &forged), None, "a message put in by hand does not open");
+        for junk in ["", ".", "abc", "abc.", ".abc", "%%%.%%%"] {
+            assert_eq!(secrets.open_flash_cookie(mine, junk), None, "{junk:?}");
+        }
+        assert!(value.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)), "a plain cookie value");
     }
 
     #[test]

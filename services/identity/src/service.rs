@@ -681,6 +681,32 @@ impl IdentityService {
         (header, self.inner.secrets.login_token(visit))
     }
 
+    /// The `Set-Cookie` header that carries a one-shot message (`payload`) to the next page
+    /// `session` sees: HttpOnly, SameSite=Strict, five minutes, signed with the session.
+    pub fn flash_cookie(&self, session: Uuid, payload: &str) -> String {
+        let value = self.inner.secrets.flash_cookie(session, payload);
+        let secure = self.inner.config.secure_cookies;
+        crate::cookies::cookie(
+            crate::cookies::FLASH_COOKIE,
+            &value,
+            crate::cookies::FLASH_SECONDS,
+            true,
+            "Strict",
+            secure,
+        )
+    }
+
+    /// The payload of a flash cookie's `value`, when this server made it for `session`.
+    pub fn open_flash(&self, session: Uuid, value: &str) -> Option<String> {
+        self.inner.secrets.open_flash_cookie(session, value)
+    }
+
+    /// The `Set-Cookie` header that removes the flash once its page was shown.
+    pub fn forget_flash_cookie(&self) -> String {
+        let secure = self.inner.config.secure_cookies;
+        crate::cookies::cookie(crate::cookies::FLASH_COOKIE, "", 0, true, "Strict", secure)
+    }
+
     /// Whether a login form's token belongs to the visit its cookie names.
     pub fn login_token_matches(&self, cookie: &str, given: &str) -> bool {
         Uuid::parse_str(cookie).is_ok_and(|visit| self.inner.secrets.login_token_matches(visit, given))

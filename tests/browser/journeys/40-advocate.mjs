@@ -52,9 +52,12 @@ export default async function ({ browser, base }) {
   expect(timeline.includes(`${today} · Meeting`), "with the day it happened");
   await check(page, "case");
   expect((await page.locator("input[name=outcome]:checked").count()) === 0, "no outcome is chosen in advance");
+  expect((await page.inputValue("#reason")) === "", "no reason for closing is chosen in advance");
   await page.getByRole("button", { name: "Close the case" }).click();
-  expect((await page.locator(".error-summary a").getAttribute("href")) === "#outcome", "closing needs the outcome");
+  const closingErrors = await page.locator(".error-summary a").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+  expect(JSON.stringify(closingErrors) === JSON.stringify(["#outcome", "#reason"]), `closing needs the outcome and the reason: ${closingErrors}`);
   await page.check("input[name=outcome][value=ACHIEVED]");
+  await page.selectOption("#reason", "ISSUE_RESOLVED");
   await page.getByRole("button", { name: "Close the case" }).click();
   expect((await page.locator(".error-summary").innerText()).toLowerCase().includes("view"), "instructed advocacy needs the client's own view");
   await page.check("input[name=outcome][value=ACHIEVED]");

@@ -14,7 +14,9 @@ export default async function ({ browser, base }) {
   await page.waitForURL(/\/decisions$/);
   expect((await page.locator(".decision-list > li").count()) >= 4, "the demo's decisions are listed");
   const firstFacts = await words(page.locator(".decision-list > li").first());
-  expect(/Where it stands/.test(firstFacts) && /Rung \d of 8/.test(firstFacts) && /Evidence linked/.test(firstFacts), `each decision shows its status, rung and evidence: ${firstFacts}`);
+  // How far people were involved is said in words, never as "Rung 5 of 8" (changed in issue #15).
+  expect(/Where it stands/.test(firstFacts) && /People(’|')?s? (who use services|views)/.test(firstFacts) && /Evidence linked/.test(firstFacts), `each decision shows its status, how far people were involved and its evidence: ${firstFacts}`);
+  expect(!/Rung/.test(await page.locator("main").innerText()), "no rung numbers on the page");
   await check(page, "decisions");
 
   // Propose: a missing answer first, then "check your answers", a change, an error the API
@@ -37,7 +39,7 @@ export default async function ({ browser, base }) {
   await page.getByRole("button", { name: "Continue" }).click();
   await page.waitForSelector("h1:has-text('Check your answers')");
   const answers = await words(page.locator(".check-answers"));
-  expect(answers.includes(title) && answers.includes("Partnership") && answers.includes("Community pharmacy"), `the answers are shown back: ${answers}`);
+  expect(answers.includes(title) && answers.includes("shared the planning and the decision") && answers.includes("Community pharmacy"), `the answers are shown back, the involvement in words: ${answers}`);
   await check(page, "decision-check");
   await page.getByRole("link", { name: "Change what was decided" }).click();
   await page.waitForURL(/\/decisions\/new\?/);
@@ -163,6 +165,25 @@ export default async function ({ browser, base }) {
   await first.getByRole("button", { name: "Acknowledge" }).click();
   expect((await page.locator(".notice").innerText()).includes("Acknowledged"), "the acknowledgement is confirmed");
   expect((await page.locator(`#${firstId}`).count()) === 0, "it leaves the list waiting for acknowledgement");
+  // Several at once, without JavaScript's help: tick two, then "Acknowledge selected".
+  const ticked = await page.locator("input[name=items]").evaluateAll((boxes) => boxes.slice(0, 2).map((box) => box.value));
+  expect(ticked.length === 2, "items waiting can be ticked");
+  for (const id of ticked) {
+    const label = await page.locator(`label[for=select-${id}]`).innerText();
+    expect(label.startsWith("Select"), `each checkbox has its own label: ${label}`);
+    await page.check(`#select-${id}`);
+  }
+  await page.getByRole("button", { name: "Acknowledge selected" }).click();
+  await page.waitForURL(/done=acknowledged-selected/);
+  expect((await page.locator(".notice").innerText()).includes("The items you selected are acknowledged"), "the acknowledgement of both is confirmed");
+  for (const id of ticked) expect((await page.locator(`#card-${id}`).count()) === 0, "both leave the list waiting for acknowledgement");
+  await page.goBack();
+  await page.goForward();
+  expect((await page.locator(".notice").count()) === 1, "Back and Forward show the page again, no resubmission");
+  await page.getByRole("button", { name: "Acknowledge selected" }).click();
+  expect((await page.locator(".error-summary").innerText()).includes("Select at least one item"), "nothing ticked says so");
+  await check(page, "shared-selected-error");
+  await page.goto(`${base}/shared`);
   const next = page.locator("article.shared-item").first();
   const nextId = (await next.getAttribute("id")).replace(/^card-/, "");
   await next.locator("summary", { hasText: "Not acted on" }).click();

@@ -5,6 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { check, expect, follow, login, screenshots } from "../lib.mjs";
+import { tablesScrollInTheirOwnBox } from "../charts.mjs";
 
 const summaryLinks = (page) => page.locator(".error-summary a").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
 
@@ -41,10 +42,20 @@ export default async function ({ browser, base }) {
   await page.waitForURL(/\/reports\/you-said-we-did\?hub=arun&from=\d{4}-\d\d-\d\d&to=\d{4}-\d\d-\d\d$/);
   expect((await page.locator("h1").innerText()) === "You said, we did: Arun", "the report opens for Arun");
   expect((await page.locator(".report-kicker").innerText()) === "For commissioners and hubs", "the commissioners' version");
-  for (const section of ["Summary", "You said", "We did", "Checking this report"]) {
+  for (const section of ["Summary", "You said, we did", "The decisions in full", "Checking this report"]) {
     expect((await page.getByRole("heading", { level: 2, name: section, exact: true }).count()) === 1, `the report has "${section}"`);
   }
+  // "You said" beside "we did": one table, theme by theme (the sections were renamed in issue #15).
   expect((await page.locator("table.report-table tbody tr").count()) > 0, "what was said, by theme");
+  const heads = await page.locator("table.pairing thead th").allInnerTexts();
+  expect(JSON.stringify(heads) === JSON.stringify(["Theme", "What people said", "What was decided or done", "When"]), `the pairing's columns: ${heads}`);
+  const paired = await page.locator("table.pairing tbody.pair").evaluateAll((groups) =>
+    groups.map((group) => group.innerText.replace(/\s+/g, " ")),
+  );
+  expect(paired.some((group) => /(Decided|To be decided) \d{1,2} [A-Z][a-z]+ \d{4}/.test(group)), `a theme is paired with a decision and when: ${paired.slice(0, 2)}`);
+  expect(paired.some((group) => group.includes("What came of it:")), "quotes say what came of them");
+  expect(!/Rung \d/.test(await page.locator("main").innerText()), "the ladder is told in words");
+  await tablesScrollInTheirOwnBox(page, "report");
   expect((await page.locator("main").innerText()).includes("heard verify --at"), "it says how to check it");
   const print = page.getByRole("button", { name: "Print" });
   expect(await print.isVisible(), "with JavaScript, a Print button");
@@ -66,7 +77,7 @@ export default async function ({ browser, base }) {
   ]);
   expect(download.suggestedFilename() === "you-said-we-did.csv", `a CSV file: ${download.suggestedFilename()}`);
   const csv = readFileSync(await download.path(), "utf8");
-  expect(csv.startsWith("section,name,value,detail"), `with a header row: ${csv.slice(0, 80)}`);
+  expect(csv.startsWith("section,name,value,detail,theme"), `with a header row; each row paired with its theme: ${csv.slice(0, 80)}`);
   expect(csv.includes("report,version,commissioners and hubs"), "the version the commissioner may see");
 
   // Changing it goes back to the builder with the same choices.

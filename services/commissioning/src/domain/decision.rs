@@ -40,6 +40,24 @@ pub const LADDER: [&str; 8] = [
     "Citizen control",
 ];
 
+/// What each rung of the ladder meant for the people who use services, in plain words, lowest
+/// first: what a report says instead of "rung 5 of 8: placation".
+pub const LADDER_WORDS: [&str; 8] = [
+    "People who use services were there to be persuaded, not to be heard.",
+    "People who use services were treated as the problem to be fixed, not asked what should change.",
+    "People who use services were told what had been decided, but not asked.",
+    "People's views were asked for, with no promise that they would change the decision.",
+    "People's views were asked for and heard, but the decision stayed with the commissioner.",
+    "People who use services shared the planning and the decision with the commissioner.",
+    "People who use services held most of the say in the decision.",
+    "People who use services made the decision themselves.",
+];
+
+/// How far people who use services were involved, in words, for a rung of the ladder.
+pub fn ladder_words(rung: u8) -> Option<&'static str> {
+    LADDER_WORDS.get(usize::from(rung).checked_sub(1)?).copied()
+}
+
 /// The name of a rung of Arnstein's ladder (1 Manipulation … 8 Citizen control).
 pub fn ladder_name(rung: u8) -> Option<&'static str> {
     LADDER.get(usize::from(rung).checked_sub(1)?).copied()

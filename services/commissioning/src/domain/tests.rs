@@ -736,11 +736,64 @@ fn the_answer_fold_keeps_both_responses_and_the_first_of_them() {
         Some((d("2026-11-20"), "The building is shared and closes at six".to_owned(), commissioner()))
     );
     assert_eq!(both.first_response(), Some(d("2026-11-18")));
-    assert_eq!(both.revision, 1);
+    assert_eq!(both.revision, Some(1));
     let answered_only = answer_of(&[answered("2026-11-20")]);
     assert_eq!(answered_only.acknowledged, None);
     assert_eq!(answered_only.first_response(), Some(d("2026-11-20")));
-    assert_eq!(answered_only.revision, 0);
+    assert_eq!(answered_only.revision, Some(0));
+}
+
+#[test]
+fn several_items_are_acknowledged_together_in_one_event_leaving_out_those_already_answered() {
+    let third = Uuid::from_u128(0x33);
+    let acknowledged_before = answer_of(&[acknowledged("2026-11-18")]);
+    let answers = |id: Uuid| (id == item()).then_some(&acknowledged_before);
+    let together = answer::acknowledge_together(
+        &[item(), other_item(), third, other_item()],
+        answers,
+        commissioner(),
+        d("2026-11-20"),
+        today(),
+    )
+    .unwrap()
+    .expect("two items are left to acknowledge");
+    assert_eq!(together.items, vec![other_item(), third], "each once, the one acknowledged before left out");
+    assert_eq!(together.on, d("2026-11-20"));
+    assert_eq!(together.batch, answer::batch_id(commissioner(), &[third, other_item()]), "the same set, the same id");
+    assert_ne!(together.batch, answer::batch_id(commissioner(), &[third]));
+}
+
+#[test]
+fn acknowledging_items_together_again_changes_nothing() {
+    let done = answer_of(&[acknowledged("2026-11-18")]);
+    let again = answer::acknowledge_together(&[item()], |_| Some(&done), commissioner(), today(), today());
+    assert_eq!(again, Ok(None));
+    let answered_first = answer_of(&[answered("2026-11-18")]);
+    let answered = answer::acknowledge_together(&[item()], |_| Some(&answered_first), commissioner(), today(), today());
+    assert_eq!(answered, Ok(None), "an item already answered counts as acknowledged");
+}
+
+#[test]
+fn acknowledging_nothing_too_many_or_in_the_future_is_refused_naming_the_field() {
+    let none = |_| None;
+    assert_eq!(field_of(answer::acknowledge_together(&[], none, commissioner(), today(), today())), "itemIds");
+    let many: Vec<Uuid> = (0..101).map(Uuid::from_u128).collect();
+    assert_eq!(field_of(answer::acknowledge_together(&many, none, commissioner(), today(), today())), "itemIds");
+    assert_eq!(field_of(answer::acknowledge_together(&[item()], none, commissioner(), d("2026-11-24"), today())), "on");
+}
+
+#[test]
+fn an_item_acknowledged_together_keeps_its_own_streams_revision_apart() {
+    let mut answer = Answer::acknowledged_together(item(), d("2026-11-18"), commissioner());
+    assert_eq!(answer.revision, None, "no answer-<item> stream yet");
+    assert_eq!(answer.first_response(), Some(d("2026-11-18")));
+    answer.apply(&answered("2026-11-20"));
+    assert_eq!(answer.revision, Some(0));
+    assert_eq!(answer.acknowledged, Some((d("2026-11-18"), commissioner())), "the first acknowledgement stands");
+    let mut single = answer_of(&[acknowledged("2026-11-18")]);
+    single.acknowledge_in_batch(d("2026-11-19"), Uuid::from_u128(0x99));
+    assert_eq!(single.acknowledged, Some((d("2026-11-18"), commissioner())));
+    assert_eq!(single.revision, Some(0));
 }
 
 #[test]

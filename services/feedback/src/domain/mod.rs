@@ -4,7 +4,9 @@
 //! event on its stream (`feedback-<id>`); [`Item`] folds them, and [`decide`] turns a command
 //! into new events or a [`Rejection`] that names the field and says what is wrong.
 
+pub mod gazetteer;
 pub mod safeguarding;
+pub mod suggest;
 pub mod themes;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,8 +18,8 @@ use uuid::Uuid;
 pub use heard_contracts::Rejection;
 pub use heard_contracts::feedback::{
     ConsentChanged, EditedPersonal, FEEDBACK, FeedbackEdited, FeedbackFedBack, FeedbackHeld, FeedbackRedacted,
-    FeedbackShared, FeedbackWithdrawn, MEETING, MeetingRecorded, MeetingStarted, MinutesPersonal, RedactedPersonal,
-    SafeguardingFlagged,
+    FeedbackReleased, FeedbackShared, FeedbackWithdrawn, MEETING, MeetingRecorded, MeetingStarted, MinutesPersonal,
+    RedactedPersonal, SafeguardingFlagged,
 };
 use heard_contracts::{Event as _, feedback as contract};
 
@@ -203,6 +205,15 @@ pub enum Moderation {
     Held,
 }
 
+/// Why a coordinator is keeping an item in the hub for now, and since when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Held {
+    pub reason: String,
+    pub by: Uuid,
+    /// Microseconds since the epoch of `FeedbackHeld`.
+    pub at_micros: i64,
+}
+
 /// Who said it. Encrypted in the log under the speaker's own key.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpeakerDetails {
@@ -248,6 +259,7 @@ pub enum Event {
     Redacted(FeedbackRedacted, RedactedPersonal),
     Shared(FeedbackShared),
     Held(FeedbackHeld),
+    Released(FeedbackReleased),
     ConsentChanged(ConsentChanged),
     SafeguardingFlagged(SafeguardingFlagged),
     FedBack(FeedbackFedBack),
@@ -262,6 +274,7 @@ impl Event {
             Event::Redacted(..) => FeedbackRedacted::TYPE,
             Event::Shared(_) => FeedbackShared::TYPE,
             Event::Held(_) => FeedbackHeld::TYPE,
+            Event::Released(_) => FeedbackReleased::TYPE,
             Event::ConsentChanged(_) => ConsentChanged::TYPE,
             Event::SafeguardingFlagged(_) => SafeguardingFlagged::TYPE,
             Event::FedBack(_) => FeedbackFedBack::TYPE,
@@ -281,6 +294,8 @@ pub struct Item {
     pub redacted_text: Option<String>,
     pub consent: Option<Consent>,
     pub moderation: Moderation,
+    /// Why and when it was held, while it is held.
+    pub held: Option<Held>,
     pub safeguarding: Option<Uuid>,
     /// Always `loop_state(&self.loop_facts)`.
     pub loop_state: LoopState,
@@ -308,6 +323,7 @@ impl Item {
             redacted_text: None,
             consent,
             moderation: Moderation::Pending,
+            held: None,
             safeguarding: None,
             loop_state: LoopState::Logged,
             loop_facts: LoopFacts::default(),
@@ -336,7 +352,14 @@ impl Item {
                 self.shared_at_micros.get_or_insert(at_micros);
                 self.update_loop(|facts| facts.shared = true);
             }
-            Event::Held(_) => self.moderation = Moderation::Held,
+            Event::Held(held) => {
+                self.moderation = Moderation::Held;
+                self.held = Some(Held { reason: held.reason.clone(), by: held.by, at_micros });
+            }
+            Event::Released(_) => {
+                self.moderation = Moderation::Pending;
+                self.held = None;
+            }
             Event::ConsentChanged(changed) => self.consent = changed.consent,
             Event::SafeguardingFlagged(flagged) => self.safeguarding = Some(flagged.coordinator),
             Event::FedBack(fed) => {
@@ -527,6 +550,12 @@ pub fn redact(item: &Item, by: Uuid, passages: &[String]) -> Result<Event, Rejec
         if !text.contains(passage) {
             return Err(invalid(&format!("passages[{index}]"), "this passage is not in the text"));
         }
+    }
+    // The longest first, so that a passage inside another (`Sam` and `Sam Jones`) cannot take
+    // part of the longer one away before it is found.
+    let mut longest_first = passages.clone();
+    longest_first.sort_by_key(|passage| std::cmp::Reverse(passage.len()));
+    for passage in longest_first {
         text = text.replace(passage, "[redacted]");
     }
     Ok(Event::Redacted(FeedbackRedacted { by, passages: passages.len() }, RedactedPersonal { text }))
@@ -551,10 +580,22 @@ pub fn share(item: &Item, by: Uuid) -> Result<Event, Rejection> {
 
 pub fn hold(item: &Item, by: Uuid, reason: &str) -> Result<Event, Rejection> {
     let reason = required("reason", reason, 500, "say in a few words why it is held (at most 500 characters)")?;
-    if item.moderation == Moderation::Shared {
-        return Err(Rejection::Conflict("this item is already shared; narrow or withdraw consent instead".into()));
+    match item.moderation {
+        Moderation::Shared => {
+            Err(Rejection::Conflict("this item is already shared; narrow or withdraw consent instead".into()))
+        }
+        Moderation::Held => Err(Rejection::Conflict("this item is already held".into())),
+        Moderation::Pending => Ok(Event::Held(FeedbackHeld { by, reason })),
     }
-    Ok(Event::Held(FeedbackHeld { by, reason }))
+}
+
+/// Puts a held item back in the hub's queue to moderate.
+pub fn release(item: &Item, by: Uuid) -> Result<Event, Rejection> {
+    match item.moderation {
+        Moderation::Held => Ok(Event::Released(FeedbackReleased { by })),
+        Moderation::Shared => Err(Rejection::Conflict("this item is already shared; it is not held".into())),
+        Moderation::Pending => Err(Rejection::Conflict("this item is not held; it is in the queue already".into())),
+    }
 }
 
 /// Narrows or withdraws consent. Widening needs the speaker's new consent, recorded as a new

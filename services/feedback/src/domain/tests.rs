@@ -128,6 +128,13 @@ fn a_passage_that_is_not_in_the_text_is_refused_by_its_index() {
 }
 
 #[test]
+fn a_passage_inside_another_passage_confirmed_at_once_is_taken_out_with_it() {
+    let item = given(Consent::Commissioners, vec![]);
+    let Event::Redacted(_, personal) = redacted(&item, &["Bognor", "chemist in Bognor"]) else { unreachable!() };
+    assert_eq!(personal.text, "The [redacted] made Jo queue outside in the rain for her script");
+}
+
+#[test]
 fn nothing_leaves_the_hub_until_a_coordinator_shares_it() {
     let item = given(Consent::Public, vec![]);
     assert_eq!(shown(&commissioner(), &item), None);
@@ -200,6 +207,32 @@ fn holding_needs_a_reason_and_a_shared_item_cannot_be_redacted_or_held() {
     let shared = given(Consent::Commissioners, vec![Event::Shared(FeedbackShared { by: coordinator() })]);
     assert!(matches!(hold(&shared, coordinator(), "too late"), Err(Rejection::Conflict(_))));
     assert!(matches!(redact(&shared, coordinator(), &["Jo".into()]), Err(Rejection::Conflict(_))));
+}
+
+#[test]
+fn a_held_item_keeps_its_reason_until_it_is_released_back_to_the_queue() {
+    let held = given(Consent::Commissioners, vec![]);
+    let event = hold(&held, coordinator(), "check with the speaker first").unwrap();
+    let mut item = given(Consent::Commissioners, vec![]);
+    item.apply_at(&event, 1_000);
+    assert_eq!(item.moderation, Moderation::Held);
+    assert_eq!(
+        item.held,
+        Some(Held { reason: "check with the speaker first".into(), by: coordinator(), at_micros: 1_000 })
+    );
+    assert!(matches!(hold(&item, coordinator(), "again"), Err(Rejection::Conflict(_))), "held once is enough");
+
+    let released = release(&item, coordinator()).unwrap();
+    assert_eq!(released, Event::Released(FeedbackReleased { by: coordinator() }));
+    item.apply(&released);
+    assert_eq!((item.moderation, item.held.clone()), (Moderation::Pending, None), "back in the queue, no reason left");
+    assert!(matches!(release(&item, coordinator()), Err(Rejection::Conflict(_))), "only a held item is released");
+}
+
+#[test]
+fn a_shared_item_is_not_held_so_it_cannot_be_released() {
+    let shared = given(Consent::Commissioners, vec![Event::Shared(FeedbackShared { by: coordinator() })]);
+    assert!(matches!(release(&shared, coordinator()), Err(Rejection::Conflict(_))));
 }
 
 #[test]
