@@ -388,6 +388,10 @@ fn minutes(
 }
 
 /// A year of meetings and a few hundred items ending before `today`. Same `seed`, same data.
+/// The hub whose coordinator (`coordinator.arun`, the one the README introduces) is always
+/// given a disclosure of risk to follow up.
+pub const FIRST_DISCLOSURE_HUB: &str = "arun";
+
 pub fn generate(seed: u64, today: Date) -> DemoData {
     let mut rng = Rng::new(seed);
 
@@ -428,8 +432,16 @@ pub fn generate(seed: u64, today: Date) -> DemoData {
     let mut texts: BTreeSet<String> = BTreeSet::new();
     // (item, the meeting it was raised at)
     let mut items: Vec<(DemoItem, Option<usize>)> = Vec::with_capacity(count);
+    let first_disclosure = safeguarding.first().copied();
     for index in 0..count {
-        let hub = &WORDS.hubs[rng.weighted(&hub_weights)];
+        let picked = &WORDS.hubs[rng.weighted(&hub_weights)];
+        // The coordinator the README introduces always has a disclosure to follow up.
+        let hub = match first_disclosure {
+            Some(first) if first == index => {
+                WORDS.hubs.iter().find(|hub| hub.id == FIRST_DISCLOSURE_HUB).unwrap_or(picked)
+            }
+            _ => picked,
+        };
         let channel = if hub.forum { Channel::Forum } else { rng.weighted(&channels) };
         let (said_on, meeting) = if channel == Channel::Forum {
             let meeting = *rng.pick(&hub_meetings[hub.id.as_str()]);
@@ -750,6 +762,17 @@ mod tests {
         let safeguarding: Vec<&DemoItem> = data.items.iter().filter(|d| d.safeguarding).collect();
         assert!((2..=6).contains(&safeguarding.len()), "{}", safeguarding.len());
         assert!(safeguarding.iter().all(|d| d.redact.is_empty()));
+    }
+
+    #[test]
+    fn arun_always_has_a_disclosure_for_its_coordinator_to_follow_up_whatever_the_day() {
+        for seed in [1, 2026] {
+            for day in [today(), jiff::civil::date(2026, 1, 1), jiff::civil::date(2027, 6, 30)] {
+                let data = generate(seed, day);
+                let arun = data.items.iter().filter(|d| d.safeguarding && d.item.hub == FIRST_DISCLOSURE_HUB).count();
+                assert!(arun >= 1, "seed {seed} on {day}: Arun's coordinator has nothing to follow up");
+            }
+        }
     }
 
     #[test]

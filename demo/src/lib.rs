@@ -91,6 +91,38 @@ fn demo_password(email: &str) -> String {
     format!("heard demo {}", email.split('@').next().unwrap_or_default())
 }
 
+/// Some follow-up on the demo's disclosures of risk (item, coordinator, whether it is the first
+/// of Arun's, which its coordinator is always given): of the others, one dealt with and one
+/// with a step taken and still open; the rest, Arun's first among them, wait for a first step.
+async fn follow_up_disclosures(feedback: &FeedbackService, disclosures: &[(Uuid, Uuid, bool)]) -> anyhow::Result<()> {
+    use heard_feedback::domain::safeguarding::{NewAction, SafeguardingOutcome, SafeguardingStep};
+    let error = |e: heard_api::ApiError| anyhow::anyhow!(e.message());
+    let others = disclosures.iter().filter(|(_, _, first)| !first);
+    for (index, (id, coordinator, _)) in others.enumerate().take(2) {
+        let spoke = NewAction {
+            step: Some(SafeguardingStep::SpokeToPerson),
+            on: None,
+            notes: Some(
+                "Rang them the same day. They are staying with a friend this week and agreed to see their \
+                 keyworker on Monday."
+                    .into(),
+            ),
+        };
+        feedback.record_safeguarding_action(*id, *coordinator, spoke).await.map_err(error)?;
+        if index == 0 {
+            let referred = NewAction {
+                step: Some(SafeguardingStep::ReferredToProviderLead),
+                on: None,
+                notes: Some("Passed to the safeguarding lead at the service they use, with their agreement.".into()),
+            };
+            feedback.record_safeguarding_action(*id, *coordinator, referred).await.map_err(error)?;
+            let outcome = Some(SafeguardingOutcome::ReferredOn);
+            feedback.close_safeguarding(*id, *coordinator, outcome, None).await.map_err(error)?;
+        }
+    }
+    Ok(())
+}
+
 /// Seeds the demo set into a store without feedback, and returns (email, role, password).
 pub async fn seed(services: Services<'_>) -> anyhow::Result<Vec<(String, String, String)>> {
     let (identity, feedback) = (services.identity, services.feedback);
@@ -140,6 +172,7 @@ pub async fn seed(services: Services<'_>) -> anyhow::Result<Vec<(String, String,
     }
     let data = generate(2026, heard_feedback::service::today());
     let mut ids = Vec::with_capacity(data.items.len());
+    let mut disclosures: Vec<(Uuid, Uuid, bool)> = Vec::new();
     for demo in &data.items {
         let hub = demo.item.hub.clone();
         let coordinator = *coordinators.get(&hub).ok_or_else(|| anyhow::anyhow!("no demo coordinator for {hub}"))?;
@@ -147,6 +180,8 @@ pub async fn seed(services: Services<'_>) -> anyhow::Result<Vec<(String, String,
         let id = item.logged.item;
         if demo.safeguarding {
             feedback.flag_safeguarding(id, coordinator, coordinator).await.map_err(|e| anyhow::anyhow!(e.message()))?;
+            let arun_first = hub == crate::feedback::FIRST_DISCLOSURE_HUB && !disclosures.iter().any(|d| d.2);
+            disclosures.push((id, coordinator, arun_first));
         } else if demo.share {
             if !demo.redact.is_empty() {
                 feedback.redact(id, coordinator, &demo.redact).await.map_err(|e| anyhow::anyhow!(e.message()))?;
@@ -155,6 +190,7 @@ pub async fn seed(services: Services<'_>) -> anyhow::Result<Vec<(String, String,
         }
         ids.push(id);
     }
+    follow_up_disclosures(feedback, &disclosures).await?;
     for meeting in &data.meetings {
         let coordinator = coordinators[&meeting.hub];
         let items = meeting.items.iter().filter_map(|index| ids.get(*index).copied()).collect();

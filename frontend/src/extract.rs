@@ -141,6 +141,7 @@ macro_rules! audiences {
 audiences! {
     Advocates: ReferCase, "advocates";
     HubCoordinators: ViewQueue, "hub coordinators";
+    SafeguardingLeads: FollowUpSafeguarding, "hub coordinators, who follow up disclosures of risk";
     Commissioners: RecordDecision, "commissioners";
     Administrators: CreateAccount, "administrators";
     ComplaintRaisers: RaiseComplaint, "hub members, coordinators, advocates and the complaints team";

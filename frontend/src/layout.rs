@@ -67,6 +67,9 @@ fn tasks(viewer: &Viewer) -> Vec<(&'static str, &'static str)> {
         links.push(("/moderation", "Moderation"));
         links.push(("/report-back", "Report back"));
     }
+    if may(viewer, Action::FollowUpSafeguarding) {
+        links.push(("/safeguarding", "Safeguarding"));
+    }
     if may(viewer, Action::ReferCase) {
         links.push(("/cases", "My cases"));
     }
@@ -109,7 +112,7 @@ pub fn page(viewer: &Viewer, title: &str, csrf: Option<&str>, body: Markup) -> M
                                 nav aria-label="Your tasks" {
                                     ul {
                                         @for (href, label) in tasks(viewer) {
-                                            li { a href=(href) aria-current=[current(href)] { (label) } }
+                                            li { a href=(href) aria-current=[current(href)] { (label) (crate::waiting::beside(href)) } }
                                         }
                                     }
                                 }

@@ -6,6 +6,9 @@
 //! JavaScript: it posts, the server runs the mutation, and errors come back beside their fields
 //! with a summary at the top (the GOV.UK error-summary pattern, in Heard's own calm style).
 //!
+//! The header's menu says how many disclosures of risk wait with a coordinator
+//! ([`waiting::count_for_menu`] counts them once a request, through GraphQL like every page).
+//!
 //! A message for the page after a redirect travels in the session's flash ([`flash`]), which
 //! the server sets and signs; nothing a page says is ever taken from its address.
 //!
@@ -44,6 +47,7 @@ mod public;
 mod refused;
 mod report_back;
 mod reports;
+mod safeguarding;
 mod search;
 mod shared;
 mod waiting;
@@ -71,6 +75,7 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .merge(logging::routes())
         .merge(meetings::routes())
         .merge(report_back::routes())
+        .merge(safeguarding::routes())
         .merge(dashboard::routes())
         .merge(decisions::routes())
         .merge(shared::routes())
@@ -78,6 +83,7 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .merge(account::routes())
         .fallback(pages::not_found)
         .with_state(backend.clone())
+        .layer(axum::middleware::from_fn_with_state(backend.clone(), waiting::count_for_menu::<B>))
         .layer(axum::middleware::from_fn_with_state(backend.clone(), refused::redirect_refused_forms::<B>))
         .layer(axum::Extension(once::ShownOnce::default()))
         .layer(axum::middleware::from_fn_with_state(backend.clone(), account::password_first::<B>))

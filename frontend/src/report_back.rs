@@ -1,8 +1,7 @@
 //! A hub coordinator closes the loop: items commissioners have answered (acknowledged, not
 //! acted on, linked to a decision, or a decision done) are listed with what came back, and
-//! the coordinator records that each was reported back at a meeting. Also the coordinator's
-//! safeguarding queue: disclosures of risk routed to them, shown nowhere else, where they can
-//! record that the person narrowed or withdrew their consent.
+//! the coordinator records that each was reported back at a meeting. (Disclosures of risk,
+//! once a section here, have a page of their own: `crate::safeguarding`.)
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -23,14 +22,12 @@ use crate::layout::page;
 #[serde(default, rename_all = "camelCase")]
 struct Item {
     id: String,
-    hub: String,
     text: Option<String>,
     hub_name: Option<String>,
     said_on: String,
     loop_state: String,
     acknowledged_on: Option<String>,
     not_acted_on_reason: Option<String>,
-    consent: Option<String>,
 }
 
 fn answered_words(item: &Item) -> String {
@@ -65,14 +62,6 @@ pub async fn list<B: Backend>(
             items.extend(answer.decode::<Connection<Item>>("feedbackItems").unwrap_or_default().nodes());
         }
     }
-    let safeguarding = ask(
-        &backend,
-        &viewer,
-        "{ safeguardingQueue(first: 50) { edges { node { id hub text hubName saidOn channel consent themes { name } } } } }",
-        json!({}),
-    )
-    .await;
-    let risks = safeguarding.decode::<Connection<Item>>("safeguardingQueue").unwrap_or_default().nodes();
     let mut errors = Errors::default();
     flashed.add_error_to(&mut errors);
     let body = html! {
@@ -94,20 +83,8 @@ pub async fn list<B: Backend>(
                 }
             }
         }
-        h2 id="safeguarding" { "Your safeguarding queue" }
-        p { "Disclosures of risk routed to you, because you have a duty of care. Nobody else can see them; they are never shared, published or counted in a report." }
-        p { "Follow your safeguarding procedure for each one. If the person tells you they want less of it used, or none of it, record that here." }
-        @if risks.is_empty() { p { "There is nothing in your safeguarding queue." } }
-        @for risk in &risks {
-            @let id = risk.id.as_str();
-            @let consent = risk.consent.as_deref().unwrap_or_default();
-            article class="card item safeguarding-item" id={ "risk-" (id) } aria-labelledby={ "risk-title-" (id) } {
-                h3 id={ "risk-title-" (id) } class="item-title" { (risk.hub_name.as_deref().unwrap_or("")) ", said on " (risk.said_on) }
-                blockquote { p { (risk.text.as_deref().unwrap_or("(consent withdrawn: the words are no longer kept for use)")) } }
-                p class="meta" { "They agreed it could go to: " (crate::moderation::consent_words(consent).to_lowercase()) }
-                (crate::moderation::consent_form(csrf, "/report-back/consent", id, &risk.hub, consent, &errors))
-            }
-        }
+        // Where the safeguarding queue used to be: an old link to `#safeguarding` lands here.
+        p id="safeguarding" class="meta" { "Disclosures of risk have a page of their own: " a href="/safeguarding" { "Safeguarding" } "." }
     };
     page(&viewer, if errors.is_empty() { "Report back" } else { "Error: Report back" }, Some(csrf), body)
         .into_response()
@@ -131,37 +108,8 @@ pub async fn record<B: Backend>(State(backend): State<B>, posted: PostedForm<Rep
     flash::redirect(&backend, &viewer, "/report-back", said)
 }
 
-/// `POST /report-back/consent`: `changeConsent` on an item in the safeguarding queue.
-pub async fn consent<B: Backend>(State(backend): State<B>, posted: PostedForm) -> Response {
-    let PostedForm { viewer, form: fields, .. } = posted;
-    let id = fields.value("id");
-    let error = |message: &str| {
-        let at = format!("consent-{}", uuid::Uuid::parse_str(&id).map(|id| id.to_string()).unwrap_or_default());
-        flash::redirect(&backend, &viewer, "/report-back#safeguarding", Flash::error(message).at(at))
-    };
-    let Some(consent) = crate::moderation::posted_consent(&fields, &id) else {
-        return error("Choose who may see it now");
-    };
-    let answer = ask(
-        &backend,
-        &viewer,
-        "mutation($id: ID!, $c: ConsentChange!) { changeConsent(id: $id, consent: $c) { id } }",
-        json!({ "id": id, "c": consent }),
-    )
-    .await;
-    match answer.errors.first() {
-        None => {
-            let done = "Consent changed. It stays in your safeguarding queue; every other view obeys it at once.";
-            flash::redirect(&backend, &viewer, "/report-back#safeguarding", Flash::notice(done))
-        }
-        Some((_, _, message)) => error(&plain(message)),
-    }
-}
-
 /// This page's routes.
 pub fn routes<B: Backend>() -> axum::Router<B> {
-    use axum::routing::{get, post};
-    axum::Router::new()
-        .route("/report-back", get(list::<B>).post(record::<B>))
-        .route("/report-back/consent", post(consent::<B>))
+    use axum::routing::get;
+    axum::Router::new().route("/report-back", get(list::<B>).post(record::<B>))
 }

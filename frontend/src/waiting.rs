@@ -1,13 +1,22 @@
 //! What waits for the person, counted for their home page: items to moderate for a hub
-//! coordinator (per hub), open cases for an advocate, open and overdue complaints for the
-//! complaints team, shared feedback not yet acknowledged for a commissioner. A count of none
-//! says so ("No open cases"): that too is worth knowing. Each count is a
-//! link to the page where the work is.
+//! coordinator (per hub) and the disclosures of risk with them, open cases for an advocate,
+//! open and overdue complaints for the complaints team, shared feedback not yet acknowledged
+//! for a commissioner. A count of none says so ("No open cases"): that too is worth knowing.
+//! Each count is a link to the page where the work is.
 //!
 //! Every count is read through the same GraphQL the page it links to reads, as the person
 //! looking, so it counts only what the policy lets them see there. A list is read a page at a
 //! time ([`heard_api`]'s `MAX_PAGE`, 100): past that the count says "100 or more".
+//!
+//! The open disclosures are also counted for the header's menu on every page
+//! ("Safeguarding (2 open)", the same words on screen and to a screen reader):
+//! [`count_for_menu`], a layer of the router, counts them once a request and keeps the count
+//! for that request in a task-local, so the page shell reads it ([`beside`]) without any page
+//! passing it along.
 
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
 use heard_access::Action;
 use heard_api::Viewer;
 use maud::{Markup, html};
@@ -162,12 +171,62 @@ async fn to_acknowledge<B: Backend>(backend: &B, viewer: &Viewer) -> Vec<Waiting
     vec![(words, "/shared".to_owned())]
 }
 
+/// How many disclosures of risk are open with the coordinator (a number only: counting them
+/// reads none, so no read lands on the access log with every page).
+async fn disclosures_open<B: Backend>(backend: &B, viewer: &Viewer) -> Option<usize> {
+    let answer = ask(backend, viewer, "{ safeguardingOpenCount }", json!({})).await;
+    answer.decode::<usize>("safeguardingOpenCount")
+}
+
+async fn to_follow_up<B: Backend>(backend: &B, viewer: &Viewer) -> Vec<Waiting> {
+    let Some(open) = disclosures_open(backend, viewer).await else { return Vec::new() };
+    let words = counted(open, false, "disclosure of risk to follow up", "disclosures of risk to follow up");
+    vec![(words, "/safeguarding".to_owned())]
+}
+
+/// The menu link whose count [`beside`] shows.
+const SAFEGUARDING: &str = "/safeguarding";
+
+tokio::task_local! {
+    /// Open disclosures with the person looking, for this request.
+    static OPEN_DISCLOSURES: usize;
+}
+
+/// The router's layer that counts, before the page is made, the disclosures open with a
+/// coordinator, for the menu to show. Only for those the policy gives the safeguarding page.
+pub async fn count_for_menu<B: Backend>(State(backend): State<B>, request: Request, next: Next) -> Response {
+    if request.uri().path().starts_with("/assets/") {
+        return next.run(request).await;
+    }
+    let viewer = backend.viewer(request.headers());
+    if viewer.must_change_password || !may(&viewer, Action::FollowUpSafeguarding) {
+        return next.run(request).await;
+    }
+    let open = disclosures_open(&backend, &viewer).await.unwrap_or(0);
+    OPEN_DISCLOSURES.scope(open, next.run(request)).await
+}
+
+/// What goes beside a menu link: for the safeguarding page, how many disclosures are open with
+/// the person looking, when there are any ("(2 open)"; plain words, so what is seen is what a
+/// screen reader says).
+pub(crate) fn beside(href: &str) -> Markup {
+    let open = if href == SAFEGUARDING { OPEN_DISCLOSURES.try_with(|open| *open).unwrap_or(0) } else { 0 };
+    html! {
+        @if open > 0 {
+            " " span class="menu-count" { "(" (open) " open)" }
+        }
+    }
+}
+
 /// The "Waiting for you" part of a signed-in person's home page: a link for each kind of work
 /// their roles give them, with its count. Nothing for someone whose roles have none.
 pub(crate) async fn for_you<B: Backend>(backend: &B, viewer: &Viewer) -> Markup {
     let mut waiting = Vec::new();
     if may(viewer, Action::ViewQueue) {
         waiting.extend(to_moderate(backend, viewer).await);
+    }
+    if may(viewer, Action::FollowUpSafeguarding) {
+        waiting.extend(to_follow_up(backend, viewer).await);
     }
     if may(viewer, Action::ReferCase) {
         waiting.extend(open_cases(backend, viewer).await);

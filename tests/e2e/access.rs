@@ -219,6 +219,17 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_feedback_operation
     let gazetteer = "query($h: ID!) { gazetteer(hub: $h) { id name } }";
     let suggested = "query($id: ID!) { feedbackItem(id: $id) { suggestedRedactions { text } } }";
     let search = "{ searchFeedback(query: \"room\") { total } }";
+    // Disclosures of risk: one with the coordinator of the cast, one with another of Arun's.
+    let colleague = app.create_user("colleague.coordinator@example.org", &[Role::HubCoordinator], &["arun"]).await;
+    let mine = item(&app, "arun", Hub, false, None).await;
+    let theirs = item(&app, "arun", Hub, false, None).await;
+    for (disclosure, with) in [(&mine, cast.actors[1].1.unwrap()), (&theirs, colleague)] {
+        app.feedback.flag_safeguarding(disclosure.parse().unwrap(), uuid::Uuid::nil(), with).await.expect("flagged");
+    }
+    let disclosure = "query($id: ID!) { safeguardingDisclosure(id: $id) { id } }";
+    let record =
+        "mutation($id: ID!) { recordSafeguardingAction(input: { itemId: $id, step: SPOKE_TO_PERSON }) { id } }";
+    let coordinators = "query($h: ID!) { coordinators(hub: $h) { id displayName } }";
     // (operation, scope, query, variables, expected: mem crd adv cmp com prv adm anon)
     let rows: Vec<Row> = vec![
         ("logFeedback", "in scope: their hub", log, json!({ "h": "arun" }), "AAFFFFFU"),
@@ -246,6 +257,16 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_feedback_operation
         ("holdFeedback", "in scope: their hub's item", hold, id(&arun), "FANNNNNU"),
         ("holdFeedback", "out of scope: another hub's item", hold, id(&crawley), "NNNNNNNU"),
         ("searchFeedback", "in scope: what each may see", search, json!({}), "AAAAAAAA"),
+        ("coordinators", "in scope: their hub", coordinators, json!({ "h": "arun" }), "AAFFFFAU"),
+        ("coordinators", "out of scope: another hub", coordinators, json!({ "h": "crawley" }), "FFFFFFAU"),
+        ("safeguardingDisclosures", "in scope", "{ safeguardingDisclosures { id } }", json!({}), "FAFFFFFU"),
+        ("safeguardingWithOthers", "in scope", "{ safeguardingWithOthers { hub } }", json!({}), "FAFFFFFU"),
+        ("safeguardingOpenCount", "in scope", "{ safeguardingOpenCount }", json!({}), "FAFFFFFU"),
+        ("safeguardingDisclosure", "in scope: a disclosure with them", disclosure, id(&mine), "NANNNNNU"),
+        ("safeguardingDisclosure", "out of scope: with another coordinator", disclosure, id(&theirs), "NNNNNNNU"),
+        ("safeguardingDisclosure", "out of scope: an item nobody flagged", disclosure, id(&arun), "NNNNNNNU"),
+        ("recordSafeguardingAction", "out of scope: with another coordinator", record, id(&theirs), "NNNNNNNU"),
+        ("recordSafeguardingAction", "in scope: a disclosure with them", record, id(&mine), "NANNNNNU"),
     ];
     let mut wrong = Vec::new();
     cast.check_rows(&app, &rows, &mut wrong).await;

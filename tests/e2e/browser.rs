@@ -40,8 +40,9 @@ async fn the_web_journeys_work_in_a_real_browser_by_keyboard_and_without_javascr
     if std::env::var("HEARD_JOURNEYS").is_ok_and(|only| !only.is_empty()) {
         return;
     }
-    // The main page of every journey: 7 public, 6 member, 3 search (22: a facet, an item), 6 coordinator, 4 advocate,
-    // 5 complaints (handler, person raising one, provider), 6 commissioner, 8 administrator.
+    // The main page of every journey: 7 public, 6 member, 3 search (22: a facet, an item),
+    // 6 coordinator, 4 safeguarding, 4 advocate, 5 complaints (handler, person raising one,
+    // provider), 6 commissioner, 8 administrator.
     for page in [
         "home",
         "public-arun",
@@ -64,6 +65,9 @@ async fn the_web_journeys_work_in_a_real_browser_by_keyboard_and_without_javascr
         "gazetteer",
         "report-back",
         "safeguarding",
+        "safeguarding-flagged",
+        "disclosure",
+        "disclosure-dealt-with",
         "cases",
         "case",
         "complaints",

@@ -18,6 +18,7 @@ mod moderation;
 mod privacy;
 mod reports;
 mod rights;
+mod safeguarding;
 mod schema;
 mod search;
 mod server;

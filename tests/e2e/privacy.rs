@@ -161,6 +161,25 @@ async fn nothing_a_person_said_reaches_the_servers_log_even_at_debug_level() {
         )
         .await;
     assert!(referred["data"]["referCase"]["id"].is_string(), "{referred}");
+    // A disclosure of risk and its follow-up, whose notes carry the same words.
+    let me = worker.graphql("{ me { id } }", json!({})).await["data"]["me"]["id"].as_str().unwrap().to_owned();
+    let flagged = worker
+        .graphql(
+            "mutation($id: ID!, $c: ID!) { flagSafeguarding(id: $id, coordinatorId: $c) }",
+            json!({ "id": item, "c": me }),
+        )
+        .await;
+    assert_eq!(flagged["data"]["flagSafeguarding"], true, "{flagged}");
+    let followed = worker
+        .graphql(
+            "mutation($i: RecordSafeguardingActionInput!) { recordSafeguardingAction(input: $i) { id } }",
+            json!({ "i": { "itemId": item, "step": "SPOKE_TO_PERSON", "notes": said } }),
+        )
+        .await;
+    assert!(followed["data"]["recordSafeguardingAction"]["id"].is_string(), "{followed}");
+    let form =
+        [("csrf_token", worker.csrf_token.as_str()), ("step", "OTHER"), ("action_on", "31/2/2026"), ("notes", &said)];
+    worker.client.post(format!("{base}/safeguarding/{item}/action")).form(&form).send().await.unwrap();
 
     // Refused and failing inputs that carry the same words.
     for (query, variables) in [
@@ -177,6 +196,14 @@ async fn nothing_a_person_said_reaches_the_servers_log_even_at_debug_level() {
         ("query($q: String!) { searchFeedback(query: $q) { total } }", json!({ "q": format!("{NAME} {PHONE}") })),
         ("query($h: ID!) { moderationQueue(hub: $h) { __typename } }", json!({ "h": NAME })),
         ("query($id: ID!) { feedbackItem(id: $id) { id } }", json!({ "id": NAME })),
+        (
+            "mutation($i: RecordSafeguardingActionInput!) { recordSafeguardingAction(input: $i) { id } }",
+            json!({ "i": { "itemId": item, "step": "OTHER", "on": PHONE, "notes": format!("{said}\u{7}") } }),
+        ),
+        (
+            "mutation($i: CloseSafeguardingInput!) { closeSafeguarding(input: $i) { id } }",
+            json!({ "i": { "itemId": NAME, "outcome": "OTHER", "notes": said } }),
+        ),
         (&format!("{{ {NAME} }}"), json!({})),
     ] {
         worker.graphql(query, variables).await;

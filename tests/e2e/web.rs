@@ -33,14 +33,24 @@ async fn each_page_refuses_the_roles_it_is_not_for_and_shows_them_none_of_its_co
                 "/cases",
                 "/cases/new",
                 "/moderation",
+                "/safeguarding",
             ],
         ),
-        ("provider", &["/dashboard", "/shared", "/report-back", "/cases", "/admin", "/moderation"]),
+        ("provider", &["/dashboard", "/shared", "/report-back", "/cases", "/admin", "/moderation", "/safeguarding"]),
         (
             "admin",
-            &["/dashboard", "/shared", "/decisions/new", "/cases", "/report-back", "/search", "/search/download"],
+            &[
+                "/dashboard",
+                "/shared",
+                "/decisions/new",
+                "/cases",
+                "/report-back",
+                "/search",
+                "/search/download",
+                "/safeguarding",
+            ],
         ),
-        ("commissioner", &["/admin", "/admin/hubs", "/cases", "/moderation", "/report-back"]),
+        ("commissioner", &["/admin", "/admin/hubs", "/cases", "/moderation", "/report-back", "/safeguarding"]),
     ];
     for (account, paths) in refused {
         let session = demo_login(&app, account).await;
@@ -294,8 +304,12 @@ fn line(words: &str, href: &str) -> (String, String) {
 #[tokio::test]
 async fn the_home_page_counts_what_waits_for_each_person_and_links_to_where_it_is() {
     let app = spawn_app().await;
-    let [(_, member), (_, coordinator), (_, advocate), (_, handler), (_, commissioner)] =
+    let [(_, member), (coordinator_id, coordinator), (_, advocate), (_, handler), (_, commissioner)] =
         app.people(["member", "coordinator", "advocate", "handler", "commissioner"]).await;
+    // A coordinator's home counts what waits in the hub's queue and the disclosures of risk with them.
+    let for_coordinator = |moderate: &str, follow_up: &str| {
+        vec![line(moderate, "/moderation?hub=arun"), line(follow_up, "/safeguarding")]
+    };
     let log = |text: &'static str| {
         let member = &member;
         async move {
@@ -314,13 +328,22 @@ async fn the_home_page_counts_what_waits_for_each_person_and_links_to_where_it_i
         let client = session.client.clone();
         async move { client.get(url).send().await.unwrap().text().await.unwrap() }
     };
-    assert_eq!(waiting(&home(&coordinator).await), vec![line("No items to moderate", "/moderation?hub=arun")]);
+    assert_eq!(
+        waiting(&home(&coordinator).await),
+        for_coordinator("No items to moderate", "No disclosures of risk to follow up")
+    );
     let first = log("The evening group keeps being cancelled").await;
     app.settled().await;
-    assert_eq!(waiting(&home(&coordinator).await), vec![line("1 item to moderate", "/moderation?hub=arun")]);
-    log("Nobody rang back about my script").await;
+    assert_eq!(
+        waiting(&home(&coordinator).await),
+        for_coordinator("1 item to moderate", "No disclosures of risk to follow up")
+    );
+    let second = log("Nobody rang back about my script").await;
     app.settled().await;
-    assert_eq!(waiting(&home(&coordinator).await), vec![line("2 items to moderate", "/moderation?hub=arun")]);
+    assert_eq!(
+        waiting(&home(&coordinator).await),
+        for_coordinator("2 items to moderate", "No disclosures of risk to follow up")
+    );
     assert_eq!(waiting(&home(&member).await), vec![], "a member has no queue to count");
 
     assert_eq!(waiting(&home(&commissioner).await), vec![line("No shared items to acknowledge", "/shared")]);
@@ -329,7 +352,22 @@ async fn the_home_page_counts_what_waits_for_each_person_and_links_to_where_it_i
     assert!(shared["data"]["shareFeedback"].is_object(), "{shared}");
     app.settled().await;
     assert_eq!(waiting(&home(&commissioner).await), vec![line("1 shared item to acknowledge", "/shared")]);
-    assert_eq!(waiting(&home(&coordinator).await), vec![line("1 item to moderate", "/moderation?hub=arun")]);
+    assert_eq!(
+        waiting(&home(&coordinator).await),
+        for_coordinator("1 item to moderate", "No disclosures of risk to follow up")
+    );
+    let flagged = coordinator
+        .graphql(
+            "mutation($id: ID!, $c: ID!) { flagSafeguarding(id: $id, coordinatorId: $c) }",
+            json!({ "id": second, "c": coordinator_id }),
+        )
+        .await;
+    assert_eq!(flagged["data"]["flagSafeguarding"], true, "{flagged}");
+    app.settled().await;
+    assert_eq!(
+        waiting(&home(&coordinator).await),
+        for_coordinator("No items to moderate", "1 disclosure of risk to follow up")
+    );
 
     assert_eq!(waiting(&home(&advocate).await), vec![line("No open cases", "/cases")]);
     let referred = advocate

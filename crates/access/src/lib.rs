@@ -141,6 +141,10 @@ pub enum Action {
     /// See the directory of advocates (each one's account id and display name, nothing more),
     /// to hand a case to one of them: advocates and administrators.
     ListAdvocates,
+    /// See the coordinators of one hub (each one's account id and display name, nothing more),
+    /// to send a disclosure of risk to one of them by name or hand it to another: the hub's
+    /// members and coordinators, and administrators.
+    ListCoordinators,
     /// See the directory of complaints handlers (each one's account id and display name,
     /// nothing more), to assign a complaint to one of them: complaints handlers only, the
     /// people who may assign.
@@ -176,6 +180,11 @@ pub enum Action {
     FlagSafeguarding,
     /// See a hub's moderation queue, or your own safeguarding queue.
     ViewQueue,
+    /// Follow up disclosures of risk: hub coordinators have the safeguarding page. One
+    /// disclosure (its words, its follow-up, recording what was done, handing it over, marking
+    /// it dealt with) is for the coordinator it is with, in its hub, alone; a hub's coordinators
+    /// see which of the hub's open disclosures are with whom, never what was said.
+    FollowUpSafeguarding,
     /// See and change a hub's gazetteer: the names of people and places its coordinators take
     /// out before anything leaves the hub. It never leaves the hub either.
     KeepGazetteer,
@@ -222,11 +231,12 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 39] = [
+    pub const ALL: [Action; 41] = [
         Action::ViewAccount,
         Action::ListAccounts,
         Action::ListAdvocates,
         Action::ListComplaintHandlers,
+        Action::ListCoordinators,
         Action::CreateAccount,
         Action::ChangeRoles,
         Action::UnlockAccount,
@@ -243,6 +253,7 @@ impl Action {
         Action::ChangeConsent,
         Action::FlagSafeguarding,
         Action::ViewQueue,
+        Action::FollowUpSafeguarding,
         Action::KeepGazetteer,
         Action::RecordMeeting,
         Action::EditThemes,
@@ -269,6 +280,7 @@ impl Action {
             Action::ViewAccount => "view_account",
             Action::ListAccounts => "list_accounts",
             Action::ListAdvocates => "list_advocates",
+            Action::ListCoordinators => "list_coordinators",
             Action::ListComplaintHandlers => "list_complaint_handlers",
             Action::CreateAccount => "create_account",
             Action::ChangeRoles => "change_roles",
@@ -286,6 +298,7 @@ impl Action {
             Action::ChangeConsent => "change_consent",
             Action::FlagSafeguarding => "flag_safeguarding",
             Action::ViewQueue => "view_queue",
+            Action::FollowUpSafeguarding => "follow_up_safeguarding",
             Action::KeepGazetteer => "keep_gazetteer",
             Action::RecordMeeting => "record_meeting",
             Action::EditThemes => "edit_themes",
@@ -316,6 +329,7 @@ impl Action {
             Action::ViewAccount
                 | Action::ListAccounts
                 | Action::ListAdvocates
+                | Action::ListCoordinators
                 | Action::CreateAccount
                 | Action::ChangeRoles
                 | Action::UnlockAccount
@@ -583,6 +597,8 @@ pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
         (ListAccounts, _) => Decision::deny("only administrators and hub coordinators can list accounts"),
         (ListAdvocates, Resource::System) if actor.has(Role::Advocate) => Decision::Allow,
         (ListAdvocates, _) => Decision::deny("only advocates and administrators can see the directory of advocates"),
+        (ListCoordinators, Resource::Hub { hub }) if in_hub(hub, &HUB_ROLES) => Decision::Allow,
+        (ListCoordinators, _) => Decision::deny("only this hub's members and coordinators can see who coordinates it"),
         (ListComplaintHandlers, Resource::System) if actor.has(Role::ComplaintsHandler) => Decision::Allow,
         (ListComplaintHandlers, _) => {
             Decision::deny("only complaints handlers can see the directory of complaints handlers")
@@ -603,6 +619,15 @@ pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
         (ViewQueue, Resource::Hub { hub }) if in_hub(hub, &[Role::HubCoordinator]) => Decision::Allow,
         (ViewQueue, Resource::System) if actor.has(Role::HubCoordinator) => Decision::Allow,
         (ViewQueue, _) => Decision::deny("only this hub's coordinators can see its queues"),
+        (FollowUpSafeguarding, Resource::System) if actor.has(Role::HubCoordinator) => Decision::Allow,
+        (FollowUpSafeguarding, Resource::Hub { hub }) if in_hub(hub, &[Role::HubCoordinator]) => Decision::Allow,
+        (FollowUpSafeguarding, Resource::Feedback(facts)) => {
+            // A disclosure is with one coordinator of its hub; to everyone else it does not exist.
+            let with_them = facts.safeguarding.is_some_and(|coordinator| actor.is(coordinator))
+                && in_hub(&facts.hub, &[Role::HubCoordinator]);
+            if with_them { Decision::Allow } else { Decision::conceal("this disclosure is not with you") }
+        }
+        (FollowUpSafeguarding, _) => Decision::deny("only a hub's coordinators follow up its disclosures of risk"),
         (KeepGazetteer, Resource::Hub { hub }) if in_hub(hub, &[Role::HubCoordinator]) => Decision::Allow,
         (KeepGazetteer, _) => Decision::deny("only this hub's coordinators keep its names and places"),
         (ModerateFeedback | ChangeConsent | FlagSafeguarding, Resource::Feedback(facts)) => {

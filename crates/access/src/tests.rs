@@ -95,6 +95,8 @@ fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
     let arun_public = feedback(ARUN, Some(Consent::Public), true, "cgl", None);
     let arun_public_unshared = feedback(ARUN, Some(Consent::Public), false, "cgl", None);
     let elsewhere = complaint("addaction", Some(someone_else()));
+    let crawley_named_to_me = feedback(CRAWLEY, Some(Consent::Hub), false, "cgl", Some(own()));
+    let arun_flagged_by_nobody = feedback(ARUN, Some(Consent::Hub), false, "cgl", None);
     vec![
         //                                                                   mem crd adv cmp com prv adm anon
         (ViewAccount, "in scope: a colleague in the same hub", account_in(ARUN), "NANNNNAU"),
@@ -104,6 +106,8 @@ fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
         (ListAccounts, "out of scope", Resource::System, "FAFFFFAU"),
         (ListAdvocates, "in scope", Resource::System, "FFAFFFAU"),
         (ListAdvocates, "out of scope: a hub", hub(ARUN), "FFFFFFAU"),
+        (ListCoordinators, "in scope: their hub", hub(ARUN), "AAFFFFAU"),
+        (ListCoordinators, "out of scope: another hub", hub(CRAWLEY), "FFFFFFAU"),
         (ListComplaintHandlers, "in scope", Resource::System, "FFFAFFFU"),
         (ListComplaintHandlers, "out of scope: a complaint", complaint("cgl", Some(own())), "FFFFFFFU"),
         (CreateAccount, "in scope", Resource::System, "FFFFFFAU"),
@@ -147,14 +151,21 @@ fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
         (ViewFeedback, "in scope: shared and public", crawley_public.clone(), "AAAAAAAA"),
         (ViewFeedback, "out of scope: consent withdrawn", withdrawn, "NNNNNNNN"),
         (ViewFeedback, "out of scope: shared but the speaker agreed to the hub only", hub_only, "NNNNNNNN"),
-        (ViewFeedback, "in scope: safeguarding, in their own queue", in_my_queue, "NANNNNNN"),
-        (ViewFeedback, "out of scope: safeguarding, in another coordinator's queue", their_queue, "NNNNNNNN"),
+        (ViewFeedback, "in scope: safeguarding, in their own queue", in_my_queue.clone(), "NANNNNNN"),
+        (ViewFeedback, "out of scope: safeguarding, in another coordinator's queue", their_queue.clone(), "NNNNNNNN"),
         (ModerateFeedback, "in scope: their hub's item", arun_unshared, "FANNNNNU"),
         (ModerateFeedback, "out of scope: another hub's item", crawley_unshared_for_commissioners.clone(), "NNNNNNNU"),
         (ChangeConsent, "in scope: their hub's item", arun_public, "AANNNNNU"),
         (ChangeConsent, "out of scope: another hub's shared item", crawley_public, "NNNNNNNU"),
         (FlagSafeguarding, "in scope: their hub's item", arun_public_unshared, "AANNNNNU"),
         (FlagSafeguarding, "out of scope: another hub's item", crawley_unshared, "NNNNNNNU"),
+        (FollowUpSafeguarding, "in scope: the safeguarding page", Resource::System, "FAFFFFFU"),
+        (FollowUpSafeguarding, "in scope: who has their hub's disclosures", hub(ARUN), "FAFFFFFU"),
+        (FollowUpSafeguarding, "out of scope: another hub's disclosures", hub(CRAWLEY), "FFFFFFFU"),
+        (FollowUpSafeguarding, "in scope: a disclosure with them", in_my_queue.clone(), "NANNNNNU"),
+        (FollowUpSafeguarding, "out of scope: a disclosure with another coordinator", their_queue.clone(), "NNNNNNNU"),
+        (FollowUpSafeguarding, "out of scope: another hub's disclosure named to them", crawley_named_to_me, "NNNNNNNU"),
+        (FollowUpSafeguarding, "out of scope: an item nobody flagged", arun_flagged_by_nobody, "NNNNNNNU"),
         (EditThemes, "in scope", Resource::Themes, "FAFFFFAU"),
         (EditThemes, "out of scope", Resource::Themes, "FAFFFFAU"),
         //                                                                   mem crd adv cmp com prv adm anon

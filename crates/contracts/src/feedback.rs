@@ -7,6 +7,10 @@
 //!
 //! `FeedbackLogged` here is the part others may rely on; the feedback service's own type holds
 //! more (channel, speaker kind, import key) and its tests check that it decodes into this one.
+//!
+//! A disclosure's follow-up (`safeguarding-<item id>`: actions taken, handing it to another
+//! coordinator, marking it dealt with) is declared here too, so that its names are spelled in
+//! one place, but no other service reads it: nothing about the follow-up leaves the hub.
 
 use std::collections::BTreeSet;
 
@@ -20,6 +24,8 @@ use crate::event;
 pub const FEEDBACK: &str = "feedback";
 pub const MEETING: &str = "meeting";
 pub const THEME: &str = "theme";
+/// A safeguarding disclosure's follow-up: `safeguarding-<item id>`.
+pub const SAFEGUARDING: &str = "safeguarding";
 pub const GAZETTEER: &str = "gazetteer";
 
 /// An item was logged: what other services may read of it. Its words travel as personal
@@ -84,6 +90,66 @@ pub struct SafeguardingFlagged {
     pub by: Uuid,
     /// The coordinator with the duty of care whose queue it goes to.
     pub coordinator: Uuid,
+}
+
+/// What was done about a disclosure of risk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SafeguardingStep {
+    SpokeToPerson,
+    /// Referred to the safeguarding lead of the provider the person is with.
+    ReferredToProviderLead,
+    CalledEmergencyServices,
+    /// Something else, said in the notes.
+    Other,
+}
+
+/// What came of a disclosure, once it is dealt with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SafeguardingOutcome {
+    /// Support is in place for the person.
+    SupportInPlace,
+    /// Another service (the provider's safeguarding lead, social care) has taken it on.
+    ReferredOn,
+    EmergencyServicesResponded,
+    /// The person did not want any more help.
+    PersonDeclinedHelp,
+    /// The person could not be reached.
+    CouldNotReachPerson,
+    /// Something else, said in the notes.
+    Other,
+}
+
+/// A step taken about a disclosure, on the day it happened (`YYYY-MM-DD`), by the coordinator
+/// it is with. Notes travel as personal fields ([`SafeguardingNotes`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SafeguardingActionRecorded {
+    pub step: SafeguardingStep,
+    pub on: String,
+    pub by: Uuid,
+}
+
+/// The disclosure went from one coordinator of its hub to another.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SafeguardingHandedOver {
+    pub from: Uuid,
+    pub to: Uuid,
+    pub by: Uuid,
+}
+
+/// The disclosure is dealt with, with what came of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SafeguardingClosed {
+    pub outcome: SafeguardingOutcome,
+    pub by: Uuid,
+}
+
+/// A coordinator's notes on a disclosure: what they did, heard and agreed. They are about the
+/// person who disclosed, so they are sealed with that person's key, like the item's words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SafeguardingNotes {
+    pub notes: String,
 }
 
 /// The point of the loop where the hub reported back at a meeting.
@@ -205,6 +271,9 @@ event!(FeedbackWithdrawn, FEEDBACK, "FeedbackWithdrawn", 1);
 event!(FeedbackEdited, FEEDBACK, "FeedbackEdited", 1);
 event!(MeetingStarted, MEETING, "MeetingStarted", 1);
 event!(MeetingRecorded, MEETING, "MeetingRecorded", 1);
+event!(SafeguardingActionRecorded, SAFEGUARDING, "SafeguardingActionRecorded", 1);
+event!(SafeguardingHandedOver, SAFEGUARDING, "SafeguardingHandedOver", 1);
+event!(SafeguardingClosed, SAFEGUARDING, "SafeguardingClosed", 1);
 event!(ThemeAdded, THEME, "ThemeAdded", 1);
 event!(ThemeRenamed, THEME, "ThemeRenamed", 1);
 event!(ThemeMerged, THEME, "ThemeMerged", 1);

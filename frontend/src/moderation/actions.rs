@@ -177,9 +177,9 @@ pub async fn safeguarding<B: Backend>(
     }
     let query = "mutation($id: ID!, $c: ID!) { flagSafeguarding(id: $id, coordinatorId: $c) }";
     let said = Flash::notice(
-        "Sent for safeguarding. It has left every other list, report and search, and waits in the coordinator's safeguarding queue.",
+        "Sent for safeguarding. It has left every other list, report and search, and waits with the coordinator you chose.",
     )
-    .with_link("/report-back#safeguarding", "Open your safeguarding queue");
+    .with_link("/safeguarding", "Go to safeguarding");
     let variables = json!({ "id": posted.id, "c": coordinator });
     act(&backend, &viewer, &posted, query, variables, After::Leaves, said, "coordinator").await
 }

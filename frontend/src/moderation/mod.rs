@@ -24,11 +24,8 @@ mod view;
 
 use heard_api::Viewer;
 use maud::{Markup, html};
-use serde::Deserialize;
-use serde_json::json;
 
 use crate::Backend;
-use crate::backend::ask;
 use crate::extract::Fields;
 use crate::forms::{self, Choices, Errors};
 
@@ -91,28 +88,10 @@ pub(crate) fn posted_consent(fields: &Fields, id: &str) -> Option<String> {
     ["HUB", "COMMISSIONERS", "PUBLIC", "WITHDRAWN"].contains(&value.as_str()).then_some(value)
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Coordinator {
-    display_name: Option<String>,
-}
-
-/// The coordinators of `hub` who can receive a safeguarding item, as (account id, name).
+/// The coordinators of `hub` who can receive a safeguarding item, by name (the person
+/// looking marked "(you)"); none when the directory could not be read.
 async fn coordinators<B: Backend>(backend: &B, viewer: &Viewer, hub: &str) -> Vec<(String, String)> {
-    let answer = ask(backend, viewer, "query($h: ID!) { hubCoordinators(hub: $h) }", json!({ "h": hub })).await;
-    let ids: Vec<String> = answer.decode("hubCoordinators").unwrap_or_default();
-    let me = viewer.actor.account.map(|id| id.to_string()).unwrap_or_default();
-    let mut found = Vec::new();
-    for id in ids {
-        let user = ask(backend, viewer, "query($id: ID!) { user(id: $id) { displayName } }", json!({ "id": id })).await;
-        let name = user
-            .decode::<Coordinator>("user")
-            .and_then(|user| user.display_name)
-            .unwrap_or_else(|| "A coordinator of this hub".to_owned());
-        let name = if id == me { format!("{name} (you)") } else { name };
-        found.push((id, name));
-    }
-    found
+    crate::safeguarding::coordinator_choices(backend, viewer, hub).await.unwrap_or_default()
 }
 
 /// This page's routes.

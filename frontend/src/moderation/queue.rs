@@ -538,7 +538,7 @@ fn pending_card(context: &Context<'_>, item: &Item, next: &str) -> Markup {
     }
 }
 
-/// "It tells of a risk": send it to a coordinator of the hub with a duty of care.
+/// "It tells of a risk": send it to a coordinator of the hub with a duty of care, chosen by name.
 fn safeguarding_form(context: &Context<'_>, id: &str, next: &str) -> Markup {
     let field = format!("coordinator-{id}");
     let coordinators = context.coordinators;
@@ -547,16 +547,13 @@ fn safeguarding_form(context: &Context<'_>, id: &str, next: &str) -> Markup {
             (hidden(context, id, next))
             h3 { "It tells of a risk to someone" }
             p class="hint" { "For example self-harm, abuse, or a child at risk. It goes to a person with a duty of care, leaves every other list at once, and is never shared or counted." }
-            @if coordinators.len() == 1 {
-                input type="hidden" name=(field) value=(coordinators[0].0);
-                p id=(field) tabindex="-1" { "It goes to " strong { (coordinators[0].1) } "." }
-                @if let Some(error) = context.errors.of(&field) {
-                    p class="field-error" { span class="visually-hidden" { "Error: " } (error) }
-                }
+            @if coordinators.is_empty() {
+                p { "This hub has no coordinator to send it to. Ask an administrator to add one." }
             } @else {
-                (forms::select(&field, "Who should it go to?", coordinators, "", context.errors))
+                // Chosen by name, nobody (not even the person sending it) chosen in advance.
+                (forms::select(&field, "Which coordinator should it go to?", &crate::safeguarding::with_nobody_chosen(coordinators), "", context.errors))
+                button class="button button--secondary" type="submit" { "Send for safeguarding" }
             }
-            button class="button button--secondary" type="submit" { "Send for safeguarding" }
         }
     }
 }

@@ -9,6 +9,7 @@ use heard_api::{ApiError, authorize, paginate, timestamp, uuid_arg, viewer};
 use uuid::Uuid;
 
 use crate::domain::gazetteer::{self, GazetteerKind};
+use crate::domain::safeguarding::{self, Disclosure, Happened, NewAction, Notes, SafeguardingStep};
 use crate::domain::suggest::Suggestion;
 use crate::domain::{Channel, Item, LoopState, Moderation, NewItem};
 use crate::search::{MAX_RESULTS, SearchRequest, days};
@@ -266,6 +267,241 @@ impl FeedbackItem {
     async fn can_edit(&self, ctx: &Context<'_>) -> bool {
         heard_api::account(ctx).is_ok_and(|me| self.item.correctable_by(me).is_ok() && self.item.text.is_some())
     }
+}
+
+/// What was done about a disclosure of risk.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "SafeguardingStep", remote = "heard_contracts::feedback::SafeguardingStep")]
+pub enum SafeguardingStepName {
+    SpokeToPerson,
+    /// Referred to the safeguarding lead of the provider the person is with.
+    ReferredToProviderLead,
+    CalledEmergencyServices,
+    /// Something else, said in the notes.
+    Other,
+}
+
+/// What came of a disclosure, once it is dealt with.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "SafeguardingOutcome", remote = "heard_contracts::feedback::SafeguardingOutcome")]
+pub enum SafeguardingOutcomeName {
+    SupportInPlace,
+    /// Another service (the provider's safeguarding lead, social care) has taken it on.
+    ReferredOn,
+    EmergencyServicesResponded,
+    PersonDeclinedHelp,
+    CouldNotReachPerson,
+    /// Something else, said in the notes.
+    Other,
+}
+
+/// How long a disclosure has waited since it was flagged.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "SafeguardingUrgency", remote = "crate::domain::safeguarding::Urgency")]
+pub enum UrgencyName {
+    /// Flagged today.
+    Today,
+    /// Flagged in the six days before today.
+    ThisWeek,
+    /// Flagged a week ago or more.
+    Older,
+}
+
+/// What one entry of a disclosure's follow-up records.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SafeguardingEntryKind {
+    Action,
+    HandedOver,
+    DealtWith,
+}
+
+/// A disclosure of risk with its follow-up: only ever for the coordinator it is with.
+pub struct SafeguardingDisclosure {
+    disclosure: Disclosure,
+    item: Item,
+}
+
+#[Object]
+impl SafeguardingDisclosure {
+    /// The item's id.
+    async fn id(&self) -> ID {
+        ID(self.disclosure.item.to_string())
+    }
+    async fn hub(&self) -> ID {
+        ID(self.disclosure.hub.clone())
+    }
+    async fn hub_name(&self, ctx: &Context<'_>) -> Option<String> {
+        service(ctx).read(|state| state.reference.hubs.get(&self.disclosure.hub).cloned())
+    }
+    /// What was said, in the hub's own version.
+    async fn item(&self) -> FeedbackItem {
+        FeedbackItem { item: self.item.clone(), view: FeedbackView::Hub }
+    }
+    async fn flagged_at(&self) -> String {
+        timestamp(self.disclosure.flagged_at_micros)
+    }
+    /// The day it was flagged (`YYYY-MM-DD`).
+    async fn flagged_on(&self) -> String {
+        self.disclosure.flagged_on.to_string()
+    }
+    /// The account that flagged it.
+    async fn flagged_by(&self) -> ID {
+        ID(self.disclosure.flagged_by.to_string())
+    }
+    /// The coordinator it is with.
+    async fn coordinator_id(&self) -> ID {
+        ID(self.disclosure.coordinator.to_string())
+    }
+    async fn urgency(&self) -> UrgencyName {
+        self.disclosure.urgency(heard_api::today()).into()
+    }
+    /// Still waiting to be dealt with.
+    async fn open(&self) -> bool {
+        self.disclosure.is_open()
+    }
+    /// What came of it, once dealt with.
+    async fn outcome(&self) -> Option<SafeguardingOutcomeName> {
+        self.disclosure.outcome.map(Into::into)
+    }
+    async fn closed_at(&self) -> Option<String> {
+        self.disclosure.closed_at_micros().map(timestamp)
+    }
+    /// The day it was marked dealt with (`YYYY-MM-DD`).
+    async fn closed_on(&self) -> Option<String> {
+        self.disclosure.closed_at_micros().map(|at| safeguarding::local_day(at).to_string())
+    }
+    async fn actions_recorded(&self) -> i32 {
+        self.disclosure.actions_recorded() as i32
+    }
+    /// The latest day a step was taken (`YYYY-MM-DD`).
+    async fn last_action_on(&self) -> Option<String> {
+        self.disclosure.last_action_on().map(|day| day.to_string())
+    }
+    /// Everything done about it, in the order it was recorded.
+    async fn follow_up(&self) -> Vec<SafeguardingEntry> {
+        self.disclosure.entries.iter().cloned().map(SafeguardingEntry).collect()
+    }
+}
+
+/// One entry of a disclosure's follow-up.
+pub struct SafeguardingEntry(safeguarding::Entry);
+
+#[Object]
+impl SafeguardingEntry {
+    async fn kind(&self) -> SafeguardingEntryKind {
+        match self.0.happened {
+            Happened::Action { .. } => SafeguardingEntryKind::Action,
+            Happened::HandedOver { .. } => SafeguardingEntryKind::HandedOver,
+            Happened::Closed { .. } => SafeguardingEntryKind::DealtWith,
+        }
+    }
+    /// For a step: what was done.
+    async fn step(&self) -> Option<SafeguardingStepName> {
+        match self.0.happened {
+            Happened::Action { step, .. } => Some(step.into()),
+            _ => None,
+        }
+    }
+    /// The day it happened (`YYYY-MM-DD`): for a step, the day given; otherwise the day it was
+    /// recorded.
+    async fn on(&self) -> String {
+        match self.0.happened {
+            Happened::Action { on, .. } => on.to_string(),
+            _ => safeguarding::local_day(self.0.at_micros).to_string(),
+        }
+    }
+    /// When it was recorded.
+    async fn recorded_at(&self) -> String {
+        timestamp(self.0.at_micros)
+    }
+    /// The coordinator who recorded it.
+    async fn by(&self) -> ID {
+        ID(self.0.by.to_string())
+    }
+    /// For a hand-over: the coordinator it went from and the one it went to.
+    async fn from_coordinator(&self) -> Option<ID> {
+        match self.0.happened {
+            Happened::HandedOver { from, .. } => Some(ID(from.to_string())),
+            _ => None,
+        }
+    }
+    async fn to_coordinator(&self) -> Option<ID> {
+        match self.0.happened {
+            Happened::HandedOver { to, .. } => Some(ID(to.to_string())),
+            _ => None,
+        }
+    }
+    /// For marking it dealt with: what came of it.
+    async fn outcome(&self) -> Option<SafeguardingOutcomeName> {
+        match self.0.happened {
+            Happened::Closed { outcome } => Some(outcome.into()),
+            _ => None,
+        }
+    }
+    async fn notes(&self) -> Option<&str> {
+        self.0.notes.text()
+    }
+    /// The notes were erased with the person who disclosed.
+    async fn notes_erased(&self) -> bool {
+        self.0.notes == Notes::Erased
+    }
+}
+
+/// An open disclosure of one of your hubs that is with another coordinator: who has it and
+/// how long it has waited, never what was said or done.
+#[derive(SimpleObject)]
+pub struct SafeguardingAssignment {
+    pub hub: ID,
+    pub hub_name: Option<String>,
+    /// The day it was flagged (`YYYY-MM-DD`).
+    pub flagged_on: String,
+    pub urgency: UrgencyName,
+    /// The coordinator it is with.
+    pub coordinator_id: ID,
+    pub actions_recorded: i32,
+    /// The latest day a step was taken (`YYYY-MM-DD`).
+    pub last_action_on: Option<String>,
+}
+
+/// A disclosure handed to another coordinator: it is theirs now, and no longer yours to see.
+#[derive(SimpleObject)]
+pub struct SafeguardingHandover {
+    pub item_id: ID,
+    pub coordinator_id: ID,
+}
+
+/// Finds a disclosure and checks that it is with the asker; for anyone else it does not exist.
+async fn disclosure_for(ctx: &Context<'_>, field: &str, id: &ID) -> Result<(Disclosure, Item)> {
+    let id = parse_id(field, id)?;
+    let found = service(ctx).read(|state| Some((state.disclosures.get(&id)?.clone(), state.items.get(&id)?.clone())));
+    match found {
+        Some((disclosure, item)) => {
+            authorize(ctx, Action::FollowUpSafeguarding, &Resource::Feedback(item.facts())).await?;
+            Ok((disclosure, item))
+        }
+        None => {
+            // Something that is no disclosure gets the answer one that is not theirs gets (and
+            // the same refusal for someone not logged in): the policy judges it as a disclosure
+            // with nobody.
+            let nobody = heard_access::FeedbackFacts {
+                item: id,
+                hub: String::new(),
+                provider: None,
+                consent: None,
+                shared: false,
+                safeguarding: None,
+            };
+            authorize(ctx, Action::FollowUpSafeguarding, &Resource::Feedback(nobody)).await?;
+            Err(ApiError::NotFound.into())
+        }
+    }
+}
+
+fn disclosure_view(ctx: &Context<'_>, id: Uuid) -> Result<SafeguardingDisclosure> {
+    service(ctx)
+        .read(|state| Some((state.disclosures.get(&id)?.clone(), state.items.get(&id)?.clone())))
+        .map(|(disclosure, item)| SafeguardingDisclosure { disclosure, item })
+        .ok_or_else(|| ApiError::NotFound.into())
 }
 
 #[derive(SimpleObject, Clone, Debug)]
@@ -1066,6 +1302,105 @@ impl FeedbackQuery {
         queue_page(ctx, after, first, |item| item.safeguarding.is_some() && item.safeguarding == me)
     }
 
+    /// The disclosures of risk that are with you, most urgent first (flagged today, this week,
+    /// then earlier; those with nothing done yet first), or those you marked dealt with, most
+    /// recent first. Hub coordinators only; each read is on the access log.
+    async fn safeguarding_disclosures(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] dealt_with: bool,
+    ) -> Result<Vec<SafeguardingDisclosure>> {
+        authorize(ctx, Action::FollowUpSafeguarding, &Resource::System).await?;
+        let actor = viewer(ctx).actor.clone();
+        let today = heard_api::today();
+        let mut found: Vec<SafeguardingDisclosure> = service(ctx).read(|state| {
+            state
+                .disclosures
+                .values()
+                .filter(|disclosure| disclosure.is_open() != dealt_with)
+                .filter_map(|disclosure| Some((disclosure, state.items.get(&disclosure.item)?)))
+                .filter(|(_, item)| {
+                    heard_access::may(&actor, Action::FollowUpSafeguarding, &Resource::Feedback(item.facts()))
+                        .is_allowed()
+                })
+                .map(|(disclosure, item)| SafeguardingDisclosure { disclosure: disclosure.clone(), item: item.clone() })
+                .collect()
+        });
+        if dealt_with {
+            found.sort_by_key(|found| std::cmp::Reverse(found.disclosure.closed_at_micros()));
+        } else {
+            found.sort_by(|a, b| safeguarding::most_urgent_first(&a.disclosure, &b.disclosure, today));
+        }
+        let read: Vec<Resource> = found.iter().map(|found| Resource::Feedback(found.item.facts())).collect();
+        heard_api::record_reads(ctx, Action::FollowUpSafeguarding, &read).await?;
+        Ok(found)
+    }
+
+    /// How many disclosures of risk are open with you: a number for the menu and the home page,
+    /// which reads nothing of them (and so records no read). Hub coordinators only.
+    async fn safeguarding_open_count(&self, ctx: &Context<'_>) -> Result<i32> {
+        authorize(ctx, Action::FollowUpSafeguarding, &Resource::System).await?;
+        let actor = viewer(ctx).actor.clone();
+        let open = service(ctx).read(|state| {
+            state
+                .disclosures
+                .values()
+                .filter(|disclosure| disclosure.is_open() && actor.account == Some(disclosure.coordinator))
+                .filter_map(|disclosure| state.items.get(&disclosure.item))
+                .filter(|item| {
+                    heard_access::may(&actor, Action::FollowUpSafeguarding, &Resource::Feedback(item.facts()))
+                        .is_allowed()
+                })
+                .count()
+        });
+        Ok(open as i32)
+    }
+
+    /// One disclosure of risk with its follow-up, for the coordinator it is with. To anyone
+    /// else it is not found. The read is on the access log.
+    async fn safeguarding_disclosure(&self, ctx: &Context<'_>, id: ID) -> Result<SafeguardingDisclosure> {
+        let (disclosure, item) = disclosure_for(ctx, "id", &id).await?;
+        heard_api::record_read(ctx, Action::FollowUpSafeguarding, &Resource::Feedback(item.facts())).await?;
+        Ok(SafeguardingDisclosure { disclosure, item })
+    }
+
+    /// The open disclosures of your hubs that are with another coordinator: who has each and how
+    /// long it has waited, most urgent first; never what was said or done. Hub coordinators only.
+    async fn safeguarding_with_others(&self, ctx: &Context<'_>) -> Result<Vec<SafeguardingAssignment>> {
+        authorize(ctx, Action::FollowUpSafeguarding, &Resource::System).await?;
+        let actor = viewer(ctx).actor.clone();
+        let today = heard_api::today();
+        let hubs: Vec<String> = actor
+            .hubs
+            .iter()
+            .filter(|hub| {
+                heard_access::may(&actor, Action::FollowUpSafeguarding, &Resource::Hub { hub: (*hub).clone() })
+                    .is_allowed()
+            })
+            .cloned()
+            .collect();
+        Ok(service(ctx).read(|state| {
+            let mut open: Vec<&Disclosure> = state
+                .disclosures
+                .values()
+                .filter(|disclosure| disclosure.is_open() && hubs.contains(&disclosure.hub))
+                .filter(|disclosure| actor.account != Some(disclosure.coordinator))
+                .collect();
+            open.sort_by(|a, b| safeguarding::most_urgent_first(a, b, today));
+            open.into_iter()
+                .map(|disclosure| SafeguardingAssignment {
+                    hub: ID(disclosure.hub.clone()),
+                    hub_name: state.reference.hubs.get(&disclosure.hub).cloned(),
+                    flagged_on: disclosure.flagged_on.to_string(),
+                    urgency: disclosure.urgency(today).into(),
+                    coordinator_id: ID(disclosure.coordinator.to_string()),
+                    actions_recorded: disclosure.actions_recorded() as i32,
+                    last_action_on: disclosure.last_action_on().map(|day| day.to_string()),
+                })
+                .collect()
+        }))
+    }
+
     /// The theme vocabulary (merged themes left out), by name.
     async fn themes(&self, ctx: &Context<'_>) -> Vec<ThemeNode> {
         service(ctx).read(|state| {
@@ -1161,6 +1496,39 @@ pub struct RecordMeetingInput {
     /// Items raised at the meeting.
     #[graphql(default)]
     pub item_ids: Vec<ID>,
+}
+
+/// A step taken about a disclosure.
+#[derive(InputObject)]
+pub struct RecordSafeguardingActionInput {
+    /// The flagged item.
+    pub item_id: ID,
+    /// What was done (required: there is no default).
+    pub step: Option<SafeguardingStepName>,
+    /// The day it happened (`2026-12-04`, `4/12/2026` or `4 December 2026`): not before the
+    /// flag, not in the future. Today when left out.
+    pub on: Option<String>,
+    /// What was done, heard and agreed. Required for `OTHER`.
+    pub notes: Option<String>,
+}
+
+/// Handing a disclosure to another coordinator of its hub.
+#[derive(InputObject)]
+pub struct HandSafeguardingOverInput {
+    pub item_id: ID,
+    pub coordinator_id: ID,
+    /// What the next coordinator needs to know.
+    pub notes: Option<String>,
+}
+
+/// Marking a disclosure dealt with.
+#[derive(InputObject)]
+pub struct CloseSafeguardingInput {
+    pub item_id: ID,
+    /// What came of it (required: there is no default).
+    pub outcome: Option<SafeguardingOutcomeName>,
+    /// Required for `OTHER`.
+    pub notes: Option<String>,
 }
 
 /// A name or place for a hub's gazetteer.
@@ -1284,6 +1652,50 @@ impl FeedbackMutation {
         let coordinator = parse_id("coordinatorId", &coordinator_id)?;
         service(ctx).flag_safeguarding(item.logged.item, by, coordinator).await?;
         Ok(true)
+    }
+
+    /// Records a step taken about a disclosure with you, on the day it happened. Only the
+    /// coordinator it is with; to anyone else it is not found.
+    async fn record_safeguarding_action(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordSafeguardingActionInput,
+    ) -> Result<SafeguardingDisclosure> {
+        let (disclosure, _) = disclosure_for(ctx, "input.itemId", &input.item_id).await?;
+        let by = heard_api::account(ctx)?;
+        let new = NewAction { step: input.step.map(SafeguardingStep::from), on: input.on, notes: input.notes };
+        let id = disclosure.item;
+        service(ctx).record_safeguarding_action(id, by, new).await.map_err(prefix_input)?;
+        disclosure_view(ctx, id)
+    }
+
+    /// Hands a disclosure with you to another coordinator of its hub: from then on it is theirs
+    /// alone to see and follow up.
+    async fn hand_safeguarding_over(
+        &self,
+        ctx: &Context<'_>,
+        input: HandSafeguardingOverInput,
+    ) -> Result<SafeguardingHandover> {
+        let (disclosure, _) = disclosure_for(ctx, "input.itemId", &input.item_id).await?;
+        let by = heard_api::account(ctx)?;
+        let to = parse_id("input.coordinatorId", &input.coordinator_id)?;
+        let id = disclosure.item;
+        service(ctx).hand_safeguarding_over(id, by, to, input.notes).await.map_err(prefix_input)?;
+        Ok(SafeguardingHandover { item_id: ID(id.to_string()), coordinator_id: ID(to.to_string()) })
+    }
+
+    /// Marks a disclosure with you dealt with, with what came of it.
+    async fn close_safeguarding(
+        &self,
+        ctx: &Context<'_>,
+        input: CloseSafeguardingInput,
+    ) -> Result<SafeguardingDisclosure> {
+        let (disclosure, _) = disclosure_for(ctx, "input.itemId", &input.item_id).await?;
+        let by = heard_api::account(ctx)?;
+        let outcome = input.outcome.map(Into::into);
+        let id = disclosure.item;
+        service(ctx).close_safeguarding(id, by, outcome, input.notes).await.map_err(prefix_input)?;
+        disclosure_view(ctx, id)
     }
 
     /// Starts meeting mode for a hub you belong to: the day and where. Items are then logged

@@ -1,5 +1,5 @@
 //! The feedback service's model of the log (`State`): items, meetings, the theme vocabulary,
-//! each hub's gazetteer, and what it needs from other services' events through `heard-contracts`: hubs, providers and
+//! safeguarding disclosures with their follow-up, each hub's gazetteer, and what it needs from other services' events through `heard-contracts`: hubs, providers and
 //! accounts' roles and hubs (the shared reference fold), and commissioners' answers and
 //! decision links, which move each item's loop. Applying an event notes the items whose search
 //! document it changed ([`State::take_touched`]), so the follower feeds the search index in
@@ -9,10 +9,14 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use heard_contracts::reference::Reference;
 use heard_contracts::{Event as _, commissioning, feedback as contract};
-use heard_eventstore::{Fold, RecordedEvent, SubjectId};
+use heard_eventstore::{Fold, Personal, RecordedEvent, SubjectId};
 use uuid::Uuid;
 
 use crate::domain::gazetteer::{GAZETTEER, Gazetteer, GazetteerEntryAdded, GazetteerEntryRemoved, GazetteerName};
+use crate::domain::safeguarding::{
+    Disclosure, FollowUpEvent, Notes, SAFEGUARDING, SafeguardingActionRecorded, SafeguardingClosed,
+    SafeguardingHandedOver, SafeguardingNotes,
+};
 use crate::domain::themes::{THEME, ThemeAdded, ThemeMerged, ThemeRenamed, Vocabulary};
 use crate::domain::*;
 
@@ -53,6 +57,8 @@ pub struct State {
     pub order: Vec<Uuid>,
     pub(crate) subjects: HashMap<Uuid, SubjectId>,
     pub meetings: BTreeMap<Uuid, Meeting>,
+    /// Items flagged for safeguarding, by item, with their follow-up.
+    pub disclosures: HashMap<Uuid, Disclosure>,
     pub vocabulary: Vocabulary,
     /// Each hub's names and places to take out (hub id → its list).
     pub gazetteers: HashMap<String, Gazetteer>,
@@ -123,7 +129,33 @@ impl State {
                 };
                 if let Some(item) = self.items.get_mut(&id) {
                     item.apply_at(&domain_event, event.recorded_at_micros);
+                    if let Event::SafeguardingFlagged(flagged) = &domain_event {
+                        let hub = item.logged.hub.clone();
+                        let disclosure = Disclosure::flagged(id, hub, flagged, event.recorded_at_micros);
+                        self.disclosures.insert(id, disclosure);
+                    }
                     return Ok(vec![id]);
+                }
+            }
+            SAFEGUARDING => {
+                let Ok(id) = Uuid::parse_str(stream_id) else { return Ok(vec![]) };
+                let notes = match event.personal_fields::<SafeguardingNotes>()? {
+                    Some(written) => Notes::Written(written.notes),
+                    None if matches!(event.personal, Personal::Erased { .. }) => Notes::Erased,
+                    None => Notes::None,
+                };
+                let follow_up = match event.event_type.as_str() {
+                    SafeguardingActionRecorded::TYPE => FollowUpEvent::ActionRecorded(event.decode()?, notes),
+                    SafeguardingHandedOver::TYPE => FollowUpEvent::HandedOver(event.decode()?, notes),
+                    SafeguardingClosed::TYPE => FollowUpEvent::Closed(event.decode()?, notes),
+                    _ => return Ok(vec![]),
+                };
+                if let Some(disclosure) = self.disclosures.get_mut(&id) {
+                    disclosure.apply(&follow_up, event.recorded_at_micros);
+                    // Whoever has the disclosure now is the one coordinator who sees the item.
+                    if let (FollowUpEvent::HandedOver(handed, _), Some(item)) = (&follow_up, self.items.get_mut(&id)) {
+                        item.safeguarding = Some(handed.to);
+                    }
                 }
             }
             commissioning::ANSWER => {

@@ -16,6 +16,7 @@ use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
 use crate::domain::gazetteer::{self, GAZETTEER, Gazetteer, GazetteerEntryAdded, GazetteerEntryRemoved, GazetteerKind};
+use crate::domain::safeguarding::{self, Disclosure, FollowUpEvent, NewAction, SAFEGUARDING, SafeguardingOutcome};
 use crate::domain::suggest::{self, Suggestion};
 use crate::domain::themes::{THEME, ThemeAdded, ThemeMerged, ThemeRenamed};
 use crate::domain::{self, *};
@@ -331,17 +332,86 @@ impl FeedbackService {
     /// Routes the item to `coordinator`, who must coordinate the item's hub.
     pub async fn flag_safeguarding(&self, id: Uuid, by: Uuid, coordinator: Uuid) -> ApiResult<Item> {
         let hub = self.item(id).map(|item| item.logged.hub).ok_or(ApiError::NotFound)?;
-        let coordinates = self.read(|state| {
-            state
-                .reference
-                .accounts
-                .get(&coordinator)
-                .is_some_and(|account| heard_access::takes_safeguarding_for(&account.roles, &account.hubs, &hub))
-        });
-        if !coordinates {
+        if !self.coordinates(coordinator, &hub) {
             return Err(ApiError::bad_input("coordinatorId", "choose a coordinator of this item's hub"));
         }
         self.change(id, by, |item| domain::flag_safeguarding(item, by, coordinator)).await
+    }
+
+    /// A flagged item's disclosure and its follow-up.
+    pub fn disclosure(&self, id: Uuid) -> Option<Disclosure> {
+        self.read(|state| state.disclosures.get(&id).cloned())
+    }
+
+    /// Appends the follow-up event decided from the disclosure as it stands, at its follow-up
+    /// stream's exact revision, with its notes sealed under the key of the person who disclosed
+    /// (erasing them erases the notes too).
+    async fn follow_up(
+        &self,
+        id: Uuid,
+        by: Uuid,
+        decide: impl FnOnce(&Disclosure) -> Result<FollowUpEvent, Rejection>,
+    ) -> ApiResult<Disclosure> {
+        let disclosure = self.disclosure(id).ok_or(ApiError::NotFound)?;
+        let event = decide(&disclosure).map_err(ApiError::from)?;
+        let mut new_event = match &event {
+            FollowUpEvent::ActionRecorded(data, _) => Self::new_event(event.event_type(), data, by)?,
+            FollowUpEvent::HandedOver(data, _) => Self::new_event(event.event_type(), data, by)?,
+            FollowUpEvent::Closed(data, _) => Self::new_event(event.event_type(), data, by)?,
+        };
+        if let Some(notes) = event.notes().sealed() {
+            let subject = self
+                .read(|state| state.subjects.get(&id).copied())
+                .ok_or_else(|| ApiError::internal("a flagged item has no subject key"))?;
+            new_event = new_event.with_personal(subject, &notes).map_err(ApiError::internal)?;
+        }
+        let expected = match disclosure.revision {
+            None => ExpectedRevision::NoStream,
+            Some(revision) => ExpectedRevision::Exact(revision),
+        };
+        let stream = StreamName::of(SAFEGUARDING, id).map_err(ApiError::internal)?;
+        self.append(&stream, expected, vec![new_event]).await?;
+        self.disclosure(id).ok_or(ApiError::NotFound)
+    }
+
+    /// Records a step taken about a disclosure, on the day it happened.
+    pub async fn record_safeguarding_action(&self, id: Uuid, by: Uuid, new: NewAction) -> ApiResult<Disclosure> {
+        self.follow_up(id, by, |disclosure| safeguarding::record_action(disclosure, by, new, today())).await
+    }
+
+    /// Hands a disclosure to `to`, who must coordinate its hub.
+    pub async fn hand_safeguarding_over(
+        &self,
+        id: Uuid,
+        by: Uuid,
+        to: Uuid,
+        notes: Option<String>,
+    ) -> ApiResult<Disclosure> {
+        let hub = self.disclosure(id).map(|disclosure| disclosure.hub).ok_or(ApiError::NotFound)?;
+        let coordinates = self.coordinates(to, &hub);
+        self.follow_up(id, by, |disclosure| safeguarding::hand_over(disclosure, by, to, coordinates, notes)).await
+    }
+
+    /// Marks a disclosure dealt with, with what came of it.
+    pub async fn close_safeguarding(
+        &self,
+        id: Uuid,
+        by: Uuid,
+        outcome: Option<SafeguardingOutcome>,
+        notes: Option<String>,
+    ) -> ApiResult<Disclosure> {
+        self.follow_up(id, by, |disclosure| safeguarding::close(disclosure, by, outcome, notes)).await
+    }
+
+    /// Whether `account` coordinates `hub`, and so may receive its disclosures.
+    fn coordinates(&self, account: Uuid, hub: &str) -> bool {
+        self.read(|state| {
+            state
+                .reference
+                .accounts
+                .get(&account)
+                .is_some_and(|account| heard_access::takes_safeguarding_for(&account.roles, &account.hubs, hub))
+        })
     }
 
     /// The coordinators of a hub, for choosing who receives a safeguarding item.

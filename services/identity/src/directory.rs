@@ -293,22 +293,30 @@ impl State {
     /// known (an erased account has no name to choose by) and which is not deactivated, as
     /// (id, display name), by name.
     pub fn advocates_by_name(&self) -> Vec<(Uuid, String)> {
-        self.by_name(heard_access::can_be_handed_cases)
+        self.by_name(|account| heard_access::can_be_handed_cases(&account.roles))
     }
 
     /// The directory of complaints handlers: each account holding the complaints handler role
     /// whose person is still known, as (id, display name), by name.
     pub fn complaint_handlers_by_name(&self) -> Vec<(Uuid, String)> {
-        self.by_name(heard_access::can_be_assigned_complaints)
+        self.by_name(|account| heard_access::can_be_assigned_complaints(&account.roles))
     }
 
-    /// The accounts whose roles `listed` picks and whose person is still known (an erased
-    /// account has no name to choose by), as (id, display name), by name.
-    fn by_name(&self, listed: impl Fn(&BTreeSet<Role>) -> bool) -> Vec<(Uuid, String)> {
+    /// The coordinators of `hub`, who can receive its disclosures of risk: each account that
+    /// takes its safeguarding, whose person is still known and which is not deactivated, as
+    /// (id, display name), by name.
+    pub fn coordinators_by_name(&self, hub: &str) -> Vec<(Uuid, String)> {
+        self.by_name(|account| heard_access::takes_safeguarding_for(&account.roles, &account.hubs, hub))
+    }
+
+    /// The accounts `listed` picks (by their roles and hubs) whose person is still known (an
+    /// erased account has no name to choose by) and which are not deactivated, as
+    /// (id, display name), by name.
+    fn by_name(&self, listed: impl Fn(&Account) -> bool) -> Vec<(Uuid, String)> {
         let mut found: Vec<(Uuid, String)> = self
             .accounts
             .values()
-            .filter(|account| listed(&account.roles) && !account.is_deactivated())
+            .filter(|account| listed(account) && !account.is_deactivated())
             .filter_map(|account| Some((account.id, account.display_name.clone()?)))
             .collect();
         found.sort_by(|(a_id, a_name), (b_id, b_name)| {
@@ -340,6 +348,29 @@ mod tests {
             created_at_micros: id as i64,
             deactivated_at_micros: None,
         }
+    }
+
+    #[test]
+    fn the_coordinators_of_a_hub_are_its_coordinators_still_known_in_name_order() {
+        let mut state = State::default();
+        let in_hub = |id: u128, name: Option<&str>, roles: &[Role], hub: &str| {
+            let mut account = account(id, name, roles);
+            account.hubs = BTreeSet::from([hub.to_owned()]);
+            account
+        };
+        for account in [
+            in_hub(1, Some("Zoe"), &[Role::HubCoordinator], "arun"),
+            in_hub(2, Some("ali"), &[Role::HubCoordinator, Role::HubMember], "arun"),
+            in_hub(3, Some("Member"), &[Role::HubMember], "arun"),
+            in_hub(4, Some("Crawley's"), &[Role::HubCoordinator], "crawley"),
+            in_hub(5, None, &[Role::HubCoordinator], "arun"),
+        ] {
+            state.accounts.insert(account.id, account);
+        }
+        assert_eq!(
+            state.coordinators_by_name("arun"),
+            [(Uuid::from_u128(2), "ali".to_owned()), (Uuid::from_u128(1), "Zoe".to_owned())]
+        );
     }
 
     #[test]

@@ -427,6 +427,18 @@ impl IdentityQuery {
             .collect())
     }
 
+    /// The coordinators of one hub, by name, to send a disclosure of risk to one of them or hand
+    /// it to another: the hub's members and coordinators, and administrators. Each
+    /// coordinator's account id and display name, and nothing more.
+    async fn coordinators(&self, ctx: &Context<'_>, hub: ID) -> Result<Vec<CoordinatorListing>> {
+        authorize(ctx, Action::ListCoordinators, &Resource::Hub { hub: hub.0.clone() }).await?;
+        let coordinators = service(ctx).directory().read(|state| state.coordinators_by_name(&hub));
+        Ok(coordinators
+            .into_iter()
+            .map(|(id, display_name)| CoordinatorListing { id: ID(id.to_string()), display_name })
+            .collect())
+    }
+
     /// The directory of complaints handlers, by name, to assign a complaint to one of them:
     /// complaints handlers only (the people who may assign). Each handler's account id and
     /// display name, and nothing more.
@@ -611,6 +623,14 @@ fn owner_arg(ctx: &Context<'_>, user_id: Option<&ID>) -> Result<Uuid> {
 #[derive(SimpleObject, Clone, Debug)]
 pub struct AdvocateListing {
     /// The advocate's account id.
+    pub id: ID,
+    pub display_name: String,
+}
+
+/// One coordinator of a hub: who they are to choose by, and nothing more.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct CoordinatorListing {
+    /// The coordinator's account id.
     pub id: ID,
     pub display_name: String,
 }

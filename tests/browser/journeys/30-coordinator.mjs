@@ -1,7 +1,7 @@
 // 2. Hub coordinator: redact the first item in the queue, check the shared version, share it;
 // report back; record that a speaker narrowed their consent (the item leaves the queue); send
-// an item that discloses a risk for safeguarding, find it in the safeguarding queue and record
-// that the person withdrew their consent. Then moderation at volume: narrow the queue by theme,
+// an item that discloses a risk to a coordinator chosen by name, find it on the safeguarding
+// page and record, on its own page, that the person withdrew their consent. Then moderation at volume: narrow the queue by theme,
 // newest first, and page through it keeping the filters; confirm Heard's suggested redactions
 // (unticking one); hold an item, find it under Held with its reason and release it; keep the
 // hub's list of names and places.
@@ -54,28 +54,32 @@ export default async function ({ browser, base }) {
   expect((await page.locator(".notice").innerText()).includes("Consent changed"), "the consent change is confirmed");
   expect((await page.locator(`article.item[aria-labelledby="${narrowedId}"]`).count()) === 0, "an item kept in the hub leaves the moderation queue");
 
-  // An item tells of a risk: it goes to a coordinator with a duty of care, and nowhere else.
+  // An item tells of a risk: it goes to a coordinator with a duty of care chosen by name
+  // (nobody chosen in advance), and nowhere else.
   const risky = page.locator("article.item").first();
-  const riskyId = await risky.getAttribute("aria-labelledby");
+  const riskyId = (await risky.getAttribute("aria-labelledby")).replace(/^item-/, "");
   const riskySaid = await risky.locator(".before-after blockquote").first().innerText();
   expect(riskySaid !== narrowedSaid, "another item");
   await risky.locator("summary").click();
-  expect((await risky.locator(".more-actions").innerText()).includes("It goes to"), "it says who it goes to");
+  expect((await page.inputValue(`#coordinator-${riskyId}`)) === "", "nobody is chosen in advance, not even you");
+  await page.locator(`#coordinator-${riskyId}`).selectOption({ label: "Demo hub coordinator (you)" });
   await risky.getByRole("button", { name: "Send for safeguarding" }).click();
   expect((await page.locator(".notice").innerText()).includes("Sent for safeguarding"), "the flag is confirmed");
-  expect((await page.locator(`article.item[aria-labelledby="${riskyId}"]`).count()) === 0, "the item leaves the moderation queue");
-  await page.getByRole("link", { name: "Open your safeguarding queue" }).click();
-  await page.waitForURL(/\/report-back/);
-  const queued = page.locator(`#risk-${riskyId.replace(/^item-/, "")}`);
-  expect((await queued.count()) === 1, "the item waits in the safeguarding queue");
+  expect((await page.locator(`article.item[aria-labelledby="item-${riskyId}"]`).count()) === 0, "the item leaves the moderation queue");
+  await page.getByRole("link", { name: "Go to safeguarding" }).click();
+  await page.waitForURL(/\/safeguarding$/);
+  const queued = page.locator(`#disclosure-${riskyId}`);
+  expect((await queued.count()) === 1, "the item waits on the safeguarding page");
   expect((await queued.locator("blockquote").innerText()) === riskySaid, `in the words as said: ${riskySaid}`);
-  await check(page, "safeguarding");
-  await queued.locator("input[type=radio][value=WITHDRAWN]").check();
-  await queued.getByRole("button", { name: "Change consent" }).click();
+  await check(page, "safeguarding-flagged");
+  // The person withdraws their consent: recorded on the disclosure's own page.
+  await queued.locator("h3 a").click();
+  await page.waitForURL(new RegExp(`/safeguarding/${riskyId}$`));
+  await page.locator("input[type=radio][value=WITHDRAWN]").check();
+  await page.getByRole("button", { name: "Change consent" }).click();
   expect((await page.locator(".notice").innerText()).includes("Consent changed"), "the withdrawal is confirmed");
-  const withdrawn = page.locator(`#risk-${riskyId.replace(/^item-/, "")}`);
-  expect((await withdrawn.innerText()).includes("consent withdrawn"), "the words are no longer shown once consent is withdrawn");
-  expect((await withdrawn.getByRole("button", { name: "Change consent" }).count()) === 0, "nothing is left to change");
+  expect((await page.locator("blockquote").first().innerText()).includes("consent withdrawn"), "the words are no longer shown once consent is withdrawn");
+  expect((await page.getByRole("button", { name: "Change consent" }).count()) === 0, "nothing is left to change");
 
   // The queue narrowed: one theme, newest first, with a plain GET form; paging keeps the filters.
   await follow(page, "Moderation", /\/moderation/);

@@ -5,6 +5,7 @@
 //! into new events or a [`Rejection`] that names the field and says what is wrong.
 
 pub mod gazetteer;
+pub mod safeguarding;
 pub mod suggest;
 pub mod themes;
 
