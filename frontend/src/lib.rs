@@ -36,6 +36,7 @@ mod decisions;
 mod extract;
 mod flash;
 mod forms;
+mod involved;
 mod kit;
 mod layout;
 mod logging;

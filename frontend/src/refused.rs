@@ -71,11 +71,10 @@ fn back_to(referer: Option<&str>, host: Option<&str>, posted: &Uri) -> String {
     let target = from_referer.and_then(crate::kit::local_address).unwrap_or_else(|| posted.path());
     // Drop an earlier key, and any fragment: the kept page is what is shown.
     let target = target.split('#').next().unwrap_or("/");
-    let target = match carried_key(&target.parse::<Uri>().unwrap_or_default()) {
+    match carried_key(&target.parse::<Uri>().unwrap_or_default()) {
         Some((_, without)) => without,
         None => target.to_owned(),
-    };
-    target
+    }
 }
 
 fn with_key(target: &str, key: &str) -> String {

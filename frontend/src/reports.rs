@@ -1023,7 +1023,7 @@ fn report_page(
                 code { "heard verify --at " (report.position) } "."
             }
         }
-        @if public { (crate::public::get_involved_and_complain(&reference.hubs, true)) }
+        @if public { (crate::involved::get_involved_and_complain(&reference.hubs, true)) }
         script src="/assets/reports.js" defer {}
     };
     page(viewer, &format!("You said, we did: {title}"), csrf, body)
