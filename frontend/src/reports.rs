@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use crate::Backend;
 use crate::backend::{UNDECODABLE, Undecodable, ask};
 use crate::extract::Visitor;
-use crate::forms::{self, Choices, Errors, Input, form_page};
+use crate::forms::{self, Choices, Errors, form_page};
 use crate::kit::{Connection, plain, urlencode};
 use crate::layout::page;
 
@@ -348,7 +348,7 @@ impl ReportQuery {
     pub fn scope(&self) -> Result<Scope, String> {
         let date = |field: &str, value: &str| match empty_to_none(value) {
             None => Ok(None),
-            Some(text) => text.parse().map(Some).map_err(|_| format!("{field} must be a date like 2026-11-23")),
+            Some(text) => heard_contracts::day::parse(&text).map(Some).map_err(|wrong| format!("{field}: {wrong}")),
         };
         let from = date("from", &self.from)?;
         let to = date("to", &self.to)?;
@@ -418,22 +418,21 @@ impl BuilderForm {
         match Period::parse(self.period.trim()) {
             None => errors.add("period", "Choose when it was said"),
             Some(Period::Dates) => {
-                let date = |field: &str, value: &str, example: &str, errors: &mut Errors| {
+                let date = |field: &str, value: &str, errors: &mut Errors| {
                     let text = value.trim();
                     if text.is_empty() {
                         return None;
                     }
-                    let parsed = text.parse::<Date>().ok();
-                    if parsed.is_none() {
-                        errors.add(
-                            field,
-                            format!("Enter the {} date as a date, for example {example}", field_words(field)),
-                        );
+                    match heard_contracts::day::parse(text) {
+                        Ok(day) => Some(day),
+                        Err(wrong) => {
+                            errors.add(field, format!("The {} date: {wrong}", field_words(field)));
+                            None
+                        }
                     }
-                    parsed
                 };
-                from = date("from", &self.from, "2026-07-01", &mut errors);
-                to = date("to", &self.to, "2026-09-30", &mut errors);
+                from = date("from", &self.from, &mut errors);
+                to = date("to", &self.to, &mut errors);
                 if let (Some(start), Some(end)) = (from, to)
                     && end < start
                 {
@@ -540,8 +539,8 @@ fn builder_page(
             fieldset class="date-range" {
                 legend { "Dates I choose" }
                 p class="hint" { "Only if you chose “Dates I choose” above. Leave one empty for no start or no end." }
-                (forms::input(Input { id: "from", label: "From", kind: "date", value: &form.from, hint: Some("For example, 2026-07-01"), autocomplete: None }, errors))
-                (forms::input(Input { id: "to", label: "To (this day included)", kind: "date", value: &form.to, hint: Some("For example, 2026-09-30"), autocomplete: None }, errors))
+                (forms::day_input("from", "From", &form.from, None, errors))
+                (forms::day_input("to", "To (this day included)", &form.to, None, errors))
             }
             @if signed_in {
                 (forms::choices(Choices {
@@ -1192,7 +1191,10 @@ mod tests {
     #[test]
     fn a_date_that_is_not_one_is_an_error_beside_its_own_field() {
         let errors = form("dates", "last week", "2026-07-01").check(day("2026-11-23"), &reference()).unwrap_err();
-        assert_eq!(errors.of("from"), Some("Enter the start date as a date, for example 2026-07-01"));
+        assert_eq!(
+            errors.of("from"),
+            Some("The start date: enter the date as day, month and year, for example 4 December 2026 or 4/12/2026")
+        );
         assert_eq!(errors.of("to"), None);
     }
 
@@ -1227,7 +1229,10 @@ mod tests {
     #[test]
     fn the_reports_address_names_a_bad_date_and_a_backwards_period() {
         let bad = ReportQuery { from: "last week".into(), ..ReportQuery::default() };
-        assert_eq!(bad.scope().unwrap_err(), "from must be a date like 2026-11-23");
+        assert_eq!(
+            bad.scope().unwrap_err(),
+            "from: enter the date as day, month and year, for example 4 December 2026 or 4/12/2026"
+        );
         let backwards = ReportQuery { from: "2026-11-20".into(), to: "2026-11-01".into(), ..ReportQuery::default() };
         assert!(backwards.scope().unwrap_err().contains("must not be before"));
         let public = ReportQuery { hub: " arun ".into(), public: "true".into(), ..ReportQuery::default() };

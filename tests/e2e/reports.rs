@@ -116,7 +116,15 @@ async fn a_bad_date_or_format_is_refused_with_a_message_naming_it() {
     let app = spawn_app().await;
     let bad = app.get("/reports/you-said-we-did?from=last%20week").await;
     assert_eq!(bad.status(), 400);
-    assert!(bad.text().await.unwrap().contains("from must be a date"));
+    assert!(
+        bad.text().await.unwrap().contains("from: enter the date as day, month and year"),
+        "the field is named, in the words every page uses for a day"
+    );
+    let missing_day = app.get("/reports/you-said-we-did?from=30%2F02%2F2026").await;
+    assert_eq!(missing_day.status(), 400);
+    assert!(missing_day.text().await.unwrap().contains("from: 30 February 2026 does not exist"));
+    let uk = app.get("/reports/you-said-we-did?from=1%2F3%2F2026").await;
+    assert_eq!(uk.status(), 200, "a day as people in the UK write it is taken");
     let backwards = app.get("/reports/you-said-we-did?from=2026-11-20&to=2026-11-01").await;
     assert_eq!(backwards.status(), 400);
     let format = app.get("/reports/you-said-we-did?format=pdf").await;
@@ -142,7 +150,12 @@ async fn with_an_api_token_the_report_comes_only_as_csv_and_a_wrong_token_is_ref
     assert_eq!(wrong.status(), 401);
     let bad = app.get("/reports/you-said-we-did?from=2026-13-01&format=csv").await;
     assert_eq!(bad.status(), 400);
-    assert!(bad.text().await.unwrap().contains("from must be a date"));
+    assert!(bad.text().await.unwrap().contains("from: there is no such month"), "the field is named, and what is wrong");
+    let missing_day = app.get("/reports/you-said-we-did?from=30%2F02%2F2026").await;
+    assert_eq!(missing_day.status(), 400);
+    assert!(missing_day.text().await.unwrap().contains("from: 30 February 2026 does not exist"));
+    let uk = app.get("/reports/you-said-we-did?from=1%2F3%2F2026").await;
+    assert_eq!(uk.status(), 200, "a day as people in the UK write it is taken");
     assert_eq!(app.get("/reports/you-said-we-did?hub=atlantis&format=csv").await.status(), 404);
 }
 
@@ -206,7 +219,7 @@ async fn the_builder_opens_the_report_for_a_period_or_shows_errors_beside_the_da
         "an error summary linking to the field"
     );
     assert!(page.contains("id=\"to-error\""), "the error beside the end date: {page}");
-    assert!(page.contains("value=\"2026-11-20\""), "what was typed is kept");
+    assert!(page.contains("value=\"20 November 2026\""), "what was typed is kept, the day as people write it");
     let opened = session
         .client
         .get(app.url("/reports?open=yes&hub=arun&period=dates&from=2026-11-01&to=2026-11-30&public=false"))

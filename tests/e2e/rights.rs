@@ -607,7 +607,7 @@ async fn a_handler_acknowledges_saying_how_and_when_and_the_history_says_acknowl
     }
     assert!(!form.contains("checked"), "no way is chosen in advance");
     assert!(
-        form.contains(&format!(r#"<input id="on" name="on" type="date" value="{}""#, today())),
+        form.contains(&format!(r#"<input id="on" name="on" type="text" value="{}""#, today().strftime("%-d %B %Y"))),
         "the day starts as today"
     );
     assert!(form.contains(&format!("Not before the complaint was received on {}", uk(received_on))));

@@ -138,8 +138,8 @@ impl RaiseForm {
         }
         let received = self.received_on.trim();
         if !received.is_empty() {
-            match received.parse::<jiff::civil::Date>() {
-                Err(_) => errors.add("received_on", "Enter the date as year, month and day, for example 2026-11-23"),
+            match heard_contracts::day::parse(received) {
+                Err(wrong) => errors.add("received_on", crate::kit::plain(&wrong.to_string())),
                 Ok(date) if date > today => errors.add("received_on", "The date cannot be in the future"),
                 Ok(_) => {}
             }
@@ -283,7 +283,7 @@ pub(super) fn raise_page(
             (forms::choices(Choices { id: "complainant_kind", legend: "Who is making the complaint?", multiple: false, options: kinds_for(viewer), chosen: vec![form.complainant_kind.clone()], hint: Some("People can complain without giving their name. The service it is about never learns who complained.") }, errors))
             (forms::input(Input { id: "complainant_name", label: "Their name (only if they gave it)", kind: "text", value: &form.complainant_name, hint: Some("Only the complaints team sees it."), autocomplete: Some("off") }, errors))
             (forms::input(Input { id: "complainant_contact", label: "How to contact them (optional, only if they gave their name)", kind: "text", value: &form.complainant_contact, hint: Some("A phone number or email address the complaints team can use."), autocomplete: Some("off") }, errors))
-            (forms::input(Input { id: "received_on", label: "When did the complaint come in? (optional)", kind: "date", value: &form.received_on, hint: Some("Leave it as today unless it came in earlier. For example, 2026-11-23."), autocomplete: None }, errors))
+            (forms::day_input("received_on", "When did the complaint come in? (optional)", &form.received_on, Some("Leave it empty for today unless it came in earlier."), errors))
             button class="button" type="submit" { "Continue" }
         }
     };
@@ -295,8 +295,11 @@ pub(super) fn check_page(viewer: &Viewer, csrf: &str, reference: &Reference, for
         choices.iter().find(|(v, _)| v == value).map_or_else(|| value.to_owned(), |(_, l)| l.clone())
     };
     let not_given = "Not given";
-    let received =
-        if form.received_on.trim().is_empty() { "Today".to_owned() } else { form.received_on.trim().to_owned() };
+    let received = match heard_contracts::day::parse(&form.received_on) {
+        Ok(day) => heard_contracts::day::written(day),
+        Err(_) if form.received_on.trim().is_empty() => "Today".to_owned(),
+        Err(_) => form.received_on.trim().to_owned(),
+    };
     let rows: Vec<(&str, &str, Markup)> = vec![
         ("provider", "Service provider", html! { (label(&reference.providers, &form.provider)) }),
         (

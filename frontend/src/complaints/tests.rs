@@ -78,8 +78,10 @@ fn only_an_advocate_can_pass_a_complaint_on_as_its_advocate() {
 fn a_received_date_must_be_a_real_day_not_in_the_future_and_may_be_left_empty() {
     let future = RaiseForm { received_on: "2026-02-03".into(), ..filled() };
     assert_eq!(fields(&future.check(today(), false)), ["received_on"]);
-    let wrong = RaiseForm { received_on: "31/01/2026".into(), ..filled() };
+    let wrong = RaiseForm { received_on: "31/02/2026".into(), ..filled() };
     assert_eq!(fields(&wrong.check(today(), false)), ["received_on"]);
+    let uk = RaiseForm { received_on: "31/01/2026".into(), ..filled() };
+    assert!(uk.check(today(), false).is_empty(), "a day as people in the UK write it is taken");
     let empty = RaiseForm { received_on: String::new(), ..filled() };
     assert!(empty.check(today(), false).is_empty());
     assert_eq!(empty.input()["receivedOn"], Value::Null);

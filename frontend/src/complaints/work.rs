@@ -335,8 +335,8 @@ pub(super) fn step_fields(page: &StepPage<'_>, errors: &Errors) -> Markup {
             Step::Acknowledge => {
                 (forms::choices(Choices { id: "how", legend: "How did you tell them?", multiple: false, options: options(&ACKNOWLEDGEMENT_METHODS), chosen: vec![form.how.clone()], hint: None }, errors))
                 @let on = if form.on.trim().is_empty() { crate::kit::today() } else { form.on.clone() };
-                @let hint = format!("Today unless you change it. Not before the complaint was received on {received}, and not in the future. For example, 23/11/2026.");
-                (forms::input(Input { id: "on", label: "When did you tell them?", kind: "date", value: &on, hint: Some(&hint), autocomplete: None }, errors))
+                @let hint = format!("Today unless you change it. Not before the complaint was received on {received}, and not in the future.");
+                (forms::day_input("on", "When did you tell them?", &on, Some(&hint), errors))
             }
             Step::Period => {
                 @let hint = format!("Counted from the day it was received, {received}. 1 to 130 working days: weekends and bank holidays do not count.");

@@ -43,7 +43,7 @@ pub async fn list<B: Backend>(State(backend): State<B>, SignedIn { viewer, csrf 
                     h2 class="item-title" { a href={ "/decisions/" (decision.id) } { (decision.title) } }
                     dl class="facts" {
                         div { dt { "Where it stands" } dd { span class={ "status status--" (decision.status.to_lowercase()) } { (status_words(&decision.status)) } } }
-                        div { dt { "Decision date" } dd { (decision.decision_date.as_deref().unwrap_or_default()) } }
+                        div { dt { "Decision date" } dd { (crate::kit::day_words(decision.decision_date.as_deref().unwrap_or_default())) } }
                         div { dt { "How people were involved" } dd { (rung_words(decision.ladder_rung.unwrap_or(0))) } }
                         div { dt { "Evidence linked" } dd { (evidence) @if evidence == 1 { " piece" } @else { " pieces" } } }
                     }

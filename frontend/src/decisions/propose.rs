@@ -82,8 +82,8 @@ impl Draft {
         }
         if self.decision_date.trim().is_empty() {
             errors.add("decision_date", "Give the date it was, or will be, decided");
-        } else if self.decision_date.trim().parse::<jiff::civil::Date>().is_err() {
-            errors.add("decision_date", "Give the date as year-month-day, for example 2026-11-23");
+        } else if let Err(wrong) = heard_contracts::day::parse(&self.decision_date) {
+            errors.add("decision_date", crate::kit::plain(&wrong.to_string()));
         }
         if self.rung().is_none() {
             errors.add("ladder_rung", "Choose how far people who use services were involved");
@@ -133,7 +133,7 @@ pub(super) fn propose_page(viewer: &Viewer, csrf: &str, draft: &Draft, errors: &
             (forms::input(Input { id: "title", label: "What was decided, or is proposed?", kind: "text", value: &draft.title, hint: Some("For example: evening opening at the Crawley hub"), autocomplete: Some("off") }, errors))
             (forms::input(Input { id: "service_area", label: "Service area", kind: "text", value: &draft.service_area, hint: Some("For example: adult drug and alcohol treatment"), autocomplete: Some("off") }, errors))
             (forms::input(Input { id: "decided_by", label: "Who decides?", kind: "text", value: &draft.decided_by, hint: Some("For example: West Sussex DAAT board"), autocomplete: Some("off") }, errors))
-            (forms::input(Input { id: "decision_date", label: "Decision date", kind: "date", value: &draft.decision_date, hint: Some("The day it was, or will be, decided. For example, 2026-11-23"), autocomplete: None }, errors))
+            (forms::day_input("decision_date", "Decision date", &draft.decision_date, Some("The day it was, or will be, decided."), errors))
             (forms::choices(Choices { id: "ladder_rung", legend: "How far were people who use services involved?", multiple: false, options: ladder_options(), chosen: vec![draft.ladder_rung.clone()], hint: Some("From the least say to the most (Arnstein's ladder of participation). These words are shown beside the decision, so choose the one that describes what really happened.") }, errors))
             (forms::textarea("involvement", "How were people involved?", &draft.involvement, Some("For example: hub members raised it at forums, and two peer representatives sat on the working group."), errors))
             button class="button" type="submit" { "Continue" }

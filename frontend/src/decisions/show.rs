@@ -235,7 +235,7 @@ pub(super) fn status_section(csrf: &str, id: &str, decision: &Decision, view: &V
                         options: next.iter().map(|s| ((*s).to_owned(), status_choice(s).to_owned())).collect(),
                         chosen: vec![view.value("status")], hint: None,
                     }, errors))
-                    (forms::input(Input { id: "status_on", label: "When", kind: "date", value: &on, hint: Some("For example, 2026-11-23"), autocomplete: None }, errors))
+                    (forms::day_input("status_on", "When", &on, None, errors))
                     button class="button" type="submit" { "Change the status" }
                 }
             }
@@ -282,7 +282,7 @@ pub(super) fn we_did_section(csrf: &str, id: &str, decision: &Decision, view: &V
                     form method="post" action={ "/decisions/" (id) "/milestone" } novalidate {
                         (csrf_field(csrf))
                         (forms::input(Input { id: "milestone_title", label: "What will be done?", kind: "text", value: &view.value("milestone_title"), hint: None, autocomplete: Some("off") }, errors))
-                        (forms::input(Input { id: "milestone_due", label: "When is it due?", kind: "date", value: &view.value("milestone_due"), hint: Some("For example, 2026-11-23"), autocomplete: None }, errors))
+                        (forms::day_input("milestone_due", "When is it due?", &view.value("milestone_due"), None, errors))
                         button class="button" type="submit" { "Add the milestone" }
                     }
                 }

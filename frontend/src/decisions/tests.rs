@@ -64,8 +64,8 @@ fn an_empty_draft_names_every_question_in_the_order_the_form_asks_them() {
 }
 
 #[test]
-fn a_rung_off_the_ladder_or_a_date_in_another_shape_is_caught_before_the_check_page() {
-    let draft = Draft { ladder_rung: "9".into(), decision_date: "23/11/2026".into(), ..full() };
+fn a_rung_off_the_ladder_or_a_day_that_does_not_exist_is_caught_before_the_check_page() {
+    let draft = Draft { ladder_rung: "9".into(), decision_date: "31/11/2026".into(), ..full() };
     let fields: Vec<String> = draft.problems().0.into_iter().map(|e| e.field).collect();
     assert_eq!(fields, ["decision_date", "ladder_rung"]);
 }

@@ -362,8 +362,8 @@ fn filter_form(
                 } @else {
                     input type="hidden" name="hub" value=(view.hub);
                 }
-                (forms::input(forms::Input { id: "from", label: "Said on or after", kind: "date", value: &from, hint: Some(heard_contracts::day::HINT), autocomplete: None }, errors))
-                (forms::input(forms::Input { id: "to", label: "Said on or before", kind: "date", value: &to, hint: Some(heard_contracts::day::HINT), autocomplete: None }, errors))
+                (forms::day_input("from", "Said on or after", &from, None, errors))
+                (forms::day_input("to", "Said on or before", &to, None, errors))
                 (forms::select("theme", "Theme", &any("Any theme", themes), view.theme.as_deref().unwrap_or(""), errors))
                 (forms::select("meeting", "Meeting", &any("Any meeting", meetings), view.meeting.as_deref().unwrap_or(""), errors))
                 (forms::select("order", "Order", &orders, if view.newest_first { "newest" } else { "oldest" }, errors))

@@ -27,7 +27,7 @@ export default async function ({ browser, base }) {
   await page.waitForURL(/\/complaints\/[0-9a-f-]+\/acknowledge\?from=queue$/);
   const ways = await page.locator("input[name=how]").evaluateAll((inputs) => inputs.map((i) => [i.value, i.checked]));
   expect(JSON.stringify(ways) === JSON.stringify([["PHONE", false], ["LETTER", false], ["EMAIL", false], ["IN_PERSON", false], ["TEXT_MESSAGE", false]]), `every way, none chosen in advance: ${ways}`);
-  expect((await page.inputValue("#on")) === iso(new Date()), "the day starts as today");
+  expect((await page.inputValue("#on")) === inWords(new Date()), "the day starts as today, as people write it");
   // Nothing chosen: the error is beside the choices and in the summary.
   await page.getByRole("button", { name: "Acknowledge", exact: true }).focus();
   await page.keyboard.press("Enter");

@@ -9,6 +9,9 @@ import { tablesScrollInTheirOwnBox } from "../charts.mjs";
 
 const summaryLinks = (page) => page.locator(".error-summary a").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
 
+// A day as the forms show it: 30 September 2026.
+const written = (iso) => new Date(`${iso}T12:00:00`).toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric" });
+
 export default async function ({ browser, base }) {
   const { context, page } = await login(browser, base, "commissioner");
 
@@ -30,7 +33,7 @@ export default async function ({ browser, base }) {
   expect(JSON.stringify(links) === JSON.stringify(["#to"]), `the summary links to the end date: ${links}`);
   expect((await page.locator("#to-error").innerText()).includes("after"), "the error is beside the end date");
   expect((await page.locator("#to").getAttribute("aria-invalid")) === "true", "and the field says it is wrong");
-  expect((await page.inputValue("#from")) === "2026-09-30" && (await page.inputValue("#hub")) === "arun", "what was chosen is kept");
+  expect((await page.inputValue("#from")) === "30 September 2026" && (await page.inputValue("#hub")) === "arun", "what was chosen is kept, the day as people write it");
   expect((await page.title()).startsWith("Error: "), "the title says there is a problem");
   await check(page, "reports-errors");
 
@@ -84,7 +87,7 @@ export default async function ({ browser, base }) {
   const from = new URL(page.url()).searchParams.get("from");
   await page.getByRole("link", { name: "Change what this report covers" }).click();
   await page.waitForURL(/\/reports\?/);
-  expect((await page.inputValue("#from")) === from && (await page.isChecked("input[name=period][value=dates]")), "the dates are kept");
+  expect((await page.inputValue("#from")) === written(from) && (await page.isChecked("input[name=period][value=dates]")), "the dates are kept");
   await context.close();
 
   // Under the real Content-Security-Policy (no bypass), the Print button's script runs.
