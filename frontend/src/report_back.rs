@@ -73,7 +73,7 @@ pub async fn list<B: Backend>(
         @for item in &items {
             @let id = &item.id;
             article class="card item" aria-labelledby={ "rb-" (id) } {
-                h2 id={ "rb-" (id) } class="item-title" { (item.hub_name.as_deref().unwrap_or("")) ", said on " (item.said_on) }
+                h2 id={ "rb-" (id) } class="item-title" { (item.hub_name.as_deref().unwrap_or("")) ", said on " (crate::kit::day_words(&item.said_on)) }
                 blockquote { p { (item.text.as_deref().unwrap_or("(withdrawn)")) } }
                 p { strong { (answered_words(item)) } }
                 form method="post" action="/report-back" {

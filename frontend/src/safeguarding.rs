@@ -421,7 +421,7 @@ async fn disclosure_page<B: Backend>(
         ol class="timeline" {
             @for entry in &entries {
                 li {
-                    strong { (entry.on) " · " (entry.heading) }
+                    strong { (day_words(&entry.on)) " · " (entry.heading) }
                     p class="meta" { "Recorded by " (entry.by) }
                     @if !entry.notes.is_empty() { p { (entry.notes) } }
                 }

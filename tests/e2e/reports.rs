@@ -150,7 +150,10 @@ async fn with_an_api_token_the_report_comes_only_as_csv_and_a_wrong_token_is_ref
     assert_eq!(wrong.status(), 401);
     let bad = app.get("/reports/you-said-we-did?from=2026-13-01&format=csv").await;
     assert_eq!(bad.status(), 400);
-    assert!(bad.text().await.unwrap().contains("from: there is no such month"), "the field is named, and what is wrong");
+    assert!(
+        bad.text().await.unwrap().contains("from: there is no such month"),
+        "the field is named, and what is wrong"
+    );
     let missing_day = app.get("/reports/you-said-we-did?from=30%2F02%2F2026").await;
     assert_eq!(missing_day.status(), 400);
     assert!(missing_day.text().await.unwrap().contains("from: 30 February 2026 does not exist"));

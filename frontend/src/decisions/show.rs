@@ -4,6 +4,7 @@
 //! picker, a plain GET search over the feedback shared with commissioners.
 
 use super::*;
+use crate::kit::day_words;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct DecisionQuery {
@@ -222,7 +223,7 @@ pub(super) fn status_section(csrf: &str, id: &str, decision: &Decision, view: &V
                     li { strong { "Proposed" } }
                 }
                 @for change in history {
-                    li { strong { (status_words(&change.status)) } " on " (change.on) }
+                    li { strong { (status_words(&change.status)) } " on " (day_words(&change.on)) }
                 }
             }
             @if next.is_empty() {
@@ -258,7 +259,7 @@ pub(super) fn we_did_section(csrf: &str, id: &str, decision: &Decision, view: &V
                     @let anchor = format!("milestone-{mid}");
                     li id=(anchor) tabindex="-1" {
                         strong { (milestone.title) }
-                        " – due " (milestone.due)
+                        " – due " (day_words(&milestone.due))
                         @if let Some(met) = &milestone.met_on {
                             " – " span class="tag tag--met" { "Met on " (met) }
                         } @else if view.editable && !set_aside(status) {
@@ -290,7 +291,7 @@ pub(super) fn we_did_section(csrf: &str, id: &str, decision: &Decision, view: &V
             h3 { "Progress" }
             @if let Some(progress) = &decision.progress {
                 p {
-                    strong { (progress.percent) "% done" } " on " (progress.on)
+                    strong { (progress.percent) "% done" } " on " (day_words(&progress.on))
                     @if !progress.note.is_empty() { ": " (progress.note) }
                 }
             } @else {
@@ -313,7 +314,7 @@ pub(super) fn we_did_section(csrf: &str, id: &str, decision: &Decision, view: &V
             @if reviews.is_empty() { p { "No review of the outcome yet." } }
             @for review in reviews {
                 div class="review" {
-                    p class="meta" { "Reviewed on " (review.on) }
+                    p class="meta" { "Reviewed on " (day_words(&review.on)) }
                     blockquote { p { (review.summary) } }
                 }
             }
@@ -347,7 +348,7 @@ pub(super) fn evidence_section(csrf: &str, id: &str, decision: &Decision, view: 
                     @let lid = &link.id;
                     @let reason_id = format!("reason-{lid}");
                     li class="card evidence" {
-                        p class="meta" { (kind_words(&link.kind)) " · linked on " (link.linked_on) }
+                        p class="meta" { (kind_words(&link.kind)) " · linked on " (day_words(&link.linked_on)) }
                         @match &link.content {
                             Some(content) => { blockquote { p { (content) } } }
                             None => { p class="hint" { "The words are no longer shown: the person who said it changed their consent." } }
@@ -377,7 +378,7 @@ pub(super) fn evidence_section(csrf: &str, id: &str, decision: &Decision, view: 
                         li class="card evidence evidence--withdrawn" {
                             p class="meta" {
                                 span class="tag tag--withdrawn" { "Withdrawn" } " "
-                                (kind_words(&link.kind)) " · linked on " (link.linked_on) ", withdrawn on " (link.withdrawn_on.as_deref().unwrap_or_default())
+                                (kind_words(&link.kind)) " · linked on " (day_words(&link.linked_on)) ", withdrawn on " (day_words(link.withdrawn_on.as_deref().unwrap_or_default()))
                             }
                             @if let Some(content) = &link.content { blockquote { p { (content) } } }
                             p { strong { "Why it mattered: " } (link.rationale) }
@@ -432,7 +433,7 @@ pub(super) fn picker_section(
                             li class="picker-result" {
                                 p class="fragment" { (highlighted(&node.fragment, &node.highlights)) }
                                 p class="meta" {
-                                    (item.hub_name.as_deref().unwrap_or_default()) " · " (item.said_on)
+                                    (item.hub_name.as_deref().unwrap_or_default()) " · " (day_words(&item.said_on))
                                     @if let Some(about) = &item.about { " · about " (about) }
                                     @for theme in &item.themes { " · " (theme.name) }
                                 }
