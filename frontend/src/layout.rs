@@ -22,6 +22,33 @@ tokio::task_local! {
     static CURRENT_PATH: String;
 }
 
+/// The menu link whose count [`beside`] shows.
+const SAFEGUARDING: &str = "/safeguarding";
+
+tokio::task_local! {
+    /// Open disclosures with the person looking, for this request (counted by
+    /// [`crate::waiting::count_for_menu`]).
+    static OPEN_DISCLOSURES: usize;
+}
+
+/// Runs the rest of the request knowing how many disclosures are open with the person looking,
+/// for the menu to show.
+pub(crate) async fn with_open_disclosures<F: std::future::Future>(open: usize, rest: F) -> F::Output {
+    OPEN_DISCLOSURES.scope(open, rest).await
+}
+
+/// What goes beside a menu link: for the safeguarding page, how many disclosures are open with
+/// the person looking, when there are any ("(2 open)"; plain words, so what is seen is what a
+/// screen reader says).
+fn beside(href: &str) -> Markup {
+    let open = if href == SAFEGUARDING { OPEN_DISCLOSURES.try_with(|open| *open).unwrap_or(0) } else { 0 };
+    html! {
+        @if open > 0 {
+            " " span class="menu-count" { "(" (open) " open)" }
+        }
+    }
+}
+
 /// The router's layer that lets [`page`] know which page it is rendering: it runs the rest of
 /// the request inside [`CURRENT_PATH`].
 pub async fn current_page(request: Request, next: Next) -> Response {
@@ -112,7 +139,7 @@ pub fn page(viewer: &Viewer, title: &str, csrf: Option<&str>, body: Markup) -> M
                                 nav aria-label="Your tasks" {
                                     ul {
                                         @for (href, label) in tasks(viewer) {
-                                            li { a href=(href) aria-current=[current(href)] { (label) (crate::waiting::beside(href)) } }
+                                            li { a href=(href) aria-current=[current(href)] { (label) (beside(href)) } }
                                         }
                                     }
                                 }

@@ -31,6 +31,7 @@ mod assets;
 mod backend;
 mod cases;
 mod complaints;
+mod consent;
 mod dashboard;
 mod decisions;
 mod extract;

@@ -414,7 +414,7 @@ async fn disclosure_page<B: Backend>(
             div { dt { "Where it stands" } dd { (standing(&disclosure)) } }
             div { dt { "Flagged" } dd { (day_words(&disclosure.flagged_on)) ", by " (names.name(&disclosure.flagged_by)) } }
             div { dt { "With" } dd { (names.name(&disclosure.coordinator_id)) } }
-            div { dt { "They agreed it could go to" } dd { (crate::moderation::consent_words(&consent).to_lowercase()) } }
+            div { dt { "They agreed it could go to" } dd { (crate::consent::consent_words(&consent).to_lowercase()) } }
         }
         h2 { "What was done" }
         @if entries.is_empty() { p { "Nothing recorded yet." } }
@@ -459,10 +459,10 @@ async fn disclosure_page<B: Backend>(
                 }
             }
         }
-        @if !crate::moderation::narrower_consents(&consent).is_empty() {
+        @if !crate::consent::narrower_consents(&consent).is_empty() {
             h2 { "If they change what they agreed to" }
             p { "If the person tells you they want less of it used, or none of it, record that here. It stays with you for safeguarding either way." }
-            (crate::moderation::consent_form(csrf, &format!("/safeguarding/{}/consent", disclosure.id), &disclosure.id, &disclosure.hub, &consent, errors))
+            (crate::consent::consent_form(csrf, &format!("/safeguarding/{}/consent", disclosure.id), &disclosure.id, &disclosure.hub, &consent, errors))
         }
     };
     let title = if errors.is_empty() { "Disclosure" } else { "Error: Disclosure" };
@@ -594,7 +594,7 @@ async fn change_consent<B: Backend>(
 ) -> Response {
     let field = format!("consent-{id}");
     let mut errors = Errors::default();
-    match crate::moderation::posted_consent(&crate::extract::Fields(fields.to_vec()), id) {
+    match crate::consent::posted_consent(&crate::extract::Fields(fields.to_vec()), id) {
         None => errors.add(&field, "Choose who may see it now"),
         Some(consent) => {
             let answer = ask(

@@ -184,14 +184,6 @@ async fn to_follow_up<B: Backend>(backend: &B, viewer: &Viewer) -> Vec<Waiting> 
     vec![(words, "/safeguarding".to_owned())]
 }
 
-/// The menu link whose count [`beside`] shows.
-const SAFEGUARDING: &str = "/safeguarding";
-
-tokio::task_local! {
-    /// Open disclosures with the person looking, for this request.
-    static OPEN_DISCLOSURES: usize;
-}
-
 /// The router's layer that counts, before the page is made, the disclosures open with a
 /// coordinator, for the menu to show. Only for those the policy gives the safeguarding page.
 pub async fn count_for_menu<B: Backend>(State(backend): State<B>, request: Request, next: Next) -> Response {
@@ -203,19 +195,7 @@ pub async fn count_for_menu<B: Backend>(State(backend): State<B>, request: Reque
         return next.run(request).await;
     }
     let open = disclosures_open(&backend, &viewer).await.unwrap_or(0);
-    OPEN_DISCLOSURES.scope(open, next.run(request)).await
-}
-
-/// What goes beside a menu link: for the safeguarding page, how many disclosures are open with
-/// the person looking, when there are any ("(2 open)"; plain words, so what is seen is what a
-/// screen reader says).
-pub(crate) fn beside(href: &str) -> Markup {
-    let open = if href == SAFEGUARDING { OPEN_DISCLOSURES.try_with(|open| *open).unwrap_or(0) } else { 0 };
-    html! {
-        @if open > 0 {
-            " " span class="menu-count" { "(" (open) " open)" }
-        }
-    }
+    crate::layout::with_open_disclosures(open, next.run(request)).await
 }
 
 /// The "Waiting for you" part of a signed-in person's home page: a link for each kind of work
