@@ -190,6 +190,9 @@ pub enum Action {
     KeepGazetteer,
     /// Record a forum meeting for a hub.
     RecordMeeting,
+    /// Bring a hub's spreadsheet of what people said into Heard: this hub's coordinators only.
+    /// The upload, its preview and its progress are for the coordinator who sent it alone.
+    ImportFeedback,
     /// Add, rename or merge themes.
     EditThemes,
     /// Open an advocacy case for someone (assigned to an advocate).
@@ -231,7 +234,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 41] = [
+    pub const ALL: [Action; 42] = [
         Action::ViewAccount,
         Action::ListAccounts,
         Action::ListAdvocates,
@@ -256,6 +259,7 @@ impl Action {
         Action::FollowUpSafeguarding,
         Action::KeepGazetteer,
         Action::RecordMeeting,
+        Action::ImportFeedback,
         Action::EditThemes,
         Action::ReferCase,
         Action::ViewCase,
@@ -301,6 +305,7 @@ impl Action {
             Action::FollowUpSafeguarding => "follow_up_safeguarding",
             Action::KeepGazetteer => "keep_gazetteer",
             Action::RecordMeeting => "record_meeting",
+            Action::ImportFeedback => "import_feedback",
             Action::EditThemes => "edit_themes",
             Action::ReferCase => "refer_case",
             Action::ViewCase => "view_case",
@@ -630,6 +635,10 @@ pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
         (FollowUpSafeguarding, _) => Decision::deny("only a hub's coordinators follow up its disclosures of risk"),
         (KeepGazetteer, Resource::Hub { hub }) if in_hub(hub, &[Role::HubCoordinator]) => Decision::Allow,
         (KeepGazetteer, _) => Decision::deny("only this hub's coordinators keep its names and places"),
+        (ImportFeedback, Resource::Hub { hub }) if in_hub(hub, &[Role::HubCoordinator]) => Decision::Allow,
+        // Whether importing is part of what they do at all (for some hub of theirs).
+        (ImportFeedback, Resource::System) if actor.has(Role::HubCoordinator) => Decision::Allow,
+        (ImportFeedback, _) => Decision::deny("only this hub's coordinators can import its spreadsheets"),
         (ModerateFeedback | ChangeConsent | FlagSafeguarding, Resource::Feedback(facts)) => {
             if feedback_view(actor, facts) != Some(FeedbackView::Hub) {
                 return Decision::conceal("this feedback is not shared with you");

@@ -139,6 +139,9 @@ fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
         (ViewQueue, "out of scope: another hub", hub(CRAWLEY), "FFFFFFFU"),
         (KeepGazetteer, "in scope: their hub", hub(ARUN), "FAFFFFFU"),
         (KeepGazetteer, "out of scope: another hub", hub(CRAWLEY), "FFFFFFFU"),
+        (ImportFeedback, "in scope: their hub", hub(ARUN), "FAFFFFFU"),
+        (ImportFeedback, "out of scope: another hub", hub(CRAWLEY), "FFFFFFFU"),
+        (ImportFeedback, "in scope: anywhere (some hub of theirs)", Resource::System, "FAFFFFFU"),
         (ViewFeedback, "in scope: their hub's item, not yet shared", arun_unshared.clone(), "AANNNNNN"),
         (ViewFeedback, "out of scope: another hub's item, not yet shared", crawley_unshared.clone(), "NNNNNNNN"),
         (
