@@ -11,6 +11,7 @@
 pub mod domain;
 pub mod graphql;
 pub mod import;
+pub mod import_guard;
 pub mod model;
 pub mod search;
 pub mod service;
