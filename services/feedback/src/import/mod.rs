@@ -22,6 +22,7 @@
 //! (`heard_api::spreadsheet`), and the quote comes off again when the file is imported.
 
 pub mod columns;
+pub mod guard;
 pub mod sheet;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -174,7 +175,9 @@ pub fn read(bytes: &[u8], options: Options<'_>, known: Known<'_>) -> Result<Read
     if bytes.iter().all(u8::is_ascii_whitespace) || bytes == b"\xEF\xBB\xBF" {
         return Err(FileError::Empty);
     }
-    let table = sheet::read(bytes, options.sheet).map_err(FileError::Unreadable)?;
+    // A workbook's parts may unpack to 25 times its size on disk, and never less than 128 MB.
+    let max_inflated = (options.max_bytes as u64).saturating_mul(25).max(128 << 20);
+    let table = sheet::read(bytes, options.sheet, max_inflated).map_err(FileError::Unreadable)?;
     let Some(header) = table.rows.first() else {
         return Err(FileError::Empty);
     };
@@ -1165,5 +1168,171 @@ mod tests {
         let keys: std::collections::HashSet<_> = parsed.rows.iter().map(|row| row.item.import_key.as_deref()).collect();
         assert_eq!(keys.len(), 100_000);
         // How fast is the import benchmark's business (BENCHMARKS.md), never a test's.
+    }
+
+    mod files {
+        //! The same rows in every kind of file hubs have: each gives the same items as the
+        //! canonical CSV.
+        use heard_testsheets::{Cell, Rows};
+
+        use super::*;
+
+        const CANONICAL: &str = "date,channel,about,text,themes,speaker,consent\n\
+            2025-08-25,drop-in,Turning Point,The £5 bus fare is too much,Women,anonymous,public\n\
+            2025-08-26,phone,,\u{201c}Nobody rings back\u{201d},,named,hub\n\
+            2025-09-01,one-to-one,Change Grow Live,Evening clinic please,Access and waiting times,pseudonymous,commissioners\n";
+
+        /// As a hub keeps it: its own headings, a Notes column, capitalised values, UK dates.
+        const AS_KEPT: &str = "Date said,Where,Service,What was said,Theme,Who said it,Who may see it,Notes\n\
+            25/08/2025,Drop-in,Turning Point,The £5 bus fare is too much,WOMEN,Anonymous,Public,follow up\n\
+            26 Aug 2025,Phone,,\u{201c}Nobody rings back\u{201d},,Named,Hub,\n\
+            01/09/25,One to one,Change Grow Live,Evening clinic please,access and waiting times,Pseudonymous,Commissioners,\n\
+            ,,,,,,,\n,,,,,,,\n";
+
+        fn items(bytes: &[u8]) -> Vec<NewItem> {
+            let reading = reading(bytes, Options::default());
+            assert_eq!(reading.problem, None);
+            assert!(reading.parsed.errors.is_empty(), "{:?}", reading.parsed.errors);
+            reading.parsed.rows.into_iter().map(|row| row.item).collect()
+        }
+
+        fn same(a: &[NewItem], b: &[NewItem]) {
+            let key = |items: &[NewItem]| items.iter().map(|item| format!("{item:?}")).collect::<Vec<_>>();
+            assert_eq!(key(a), key(b));
+        }
+
+        /// The hub's rows as workbook cells: date cells, a formula whose saved value is the
+        /// words, blank rows at the end.
+        fn workbook_rows() -> Rows<'static> {
+            let text = |t| Cell::Text(t);
+            vec![
+                ["Date said", "Where", "Service", "What was said", "Theme", "Who said it", "Who may see it", "Notes"]
+                    .map(text)
+                    .to_vec(),
+                vec![
+                    Cell::Date(2025, 8, 25),
+                    text("Drop-in"),
+                    text("Turning Point"),
+                    Cell::Formula {
+                        formula: "=\"The £5 bus fare is too much\"",
+                        cached: Some("The £5 bus fare is too much"),
+                    },
+                    text("WOMEN"),
+                    text("Anonymous"),
+                    text("Public"),
+                    text("follow up"),
+                ],
+                vec![
+                    Cell::Date(2025, 8, 26),
+                    text("Phone"),
+                    Cell::Empty,
+                    text("\u{201c}Nobody rings back\u{201d}"),
+                    Cell::Empty,
+                    text("Named"),
+                    text("Hub"),
+                ],
+                vec![
+                    Cell::Number(45901.0),
+                    text("One to one"),
+                    text("Change Grow Live"),
+                    text("Evening clinic please"),
+                    text("access and waiting times"),
+                    text("Pseudonymous"),
+                    text("Commissioners"),
+                ],
+                vec![Cell::Empty, Cell::Empty],
+                vec![Cell::Text("  ")],
+            ]
+        }
+
+        #[test]
+        fn every_kind_of_file_a_hub_keeps_gives_the_same_items_as_the_canonical_csv() {
+            let canonical = items(CANONICAL.as_bytes());
+            assert_eq!(canonical.len(), 3);
+            let sheets = [("Feedback", workbook_rows()), ("Attendance", vec![vec![Cell::Text("Names")]])];
+            for (kind, bytes) in [
+                ("UTF-8 CSV", AS_KEPT.as_bytes().to_vec()),
+                ("UTF-8 CSV with a byte order mark", heard_testsheets::utf8_with_bom(AS_KEPT)),
+                ("Windows-1252 CSV", heard_testsheets::windows_1252(AS_KEPT)),
+                ("semicolon-separated CSV", AS_KEPT.replace(',', ";").into_bytes()),
+                ("Excel workbook", heard_testsheets::xlsx(&sheets)),
+                ("OpenDocument spreadsheet", heard_testsheets::ods(&sheets)),
+            ] {
+                let found = items(&bytes);
+                assert_eq!(found.len(), 3, "{kind}");
+                same(&found, &canonical);
+            }
+        }
+
+        #[test]
+        fn a_workbook_says_what_it_is_lists_its_sheets_and_reads_the_first_by_default() {
+            let sheets = [("Feedback", workbook_rows()), ("Spring", workbook_rows())];
+            for (bytes, kind) in
+                [(heard_testsheets::xlsx(&sheets), Kind::Xlsx), (heard_testsheets::ods(&sheets), Kind::Ods)]
+            {
+                let reading = reading(&bytes, Options::default());
+                assert_eq!(reading.table.kind, kind);
+                assert_eq!(reading.table.sheets, ["Feedback", "Spring"]);
+                assert_eq!(reading.table.sheet.as_deref(), Some("Feedback"));
+                assert_eq!(reading.rows, 3, "blank rows at the end are left out");
+                let spring = super::reading(&bytes, Options { sheet: Some("spring"), ..Options::default() });
+                assert_eq!(spring.table.sheet.as_deref(), Some("Spring"));
+                let (providers, vocabulary) = (providers(), vocabulary());
+                let known = Known { hub: "crawley", providers: &providers, vocabulary: &vocabulary, today: today() };
+                let missing = read(&bytes, Options { sheet: Some("Summer"), ..Options::default() }, known).unwrap_err();
+                assert_eq!(missing, FileError::Unreadable(Unreadable::NoSuchSheet(2)));
+                assert!(!missing.to_string().contains("Summer"), "{missing}");
+            }
+        }
+
+        #[test]
+        fn a_formula_whose_value_was_never_saved_is_a_cell_to_fix() {
+            let mut rows = workbook_rows();
+            rows[1][3] = Cell::Formula { formula: "=A1", cached: None };
+            for bytes in [
+                heard_testsheets::xlsx(&[("Feedback", rows.clone())]),
+                heard_testsheets::ods(&[("Feedback", rows.clone())]),
+            ] {
+                let reading = reading(&bytes, Options::default());
+                assert_eq!(reading.parsed.rows.len(), 2);
+                let error = &reading.parsed.errors[0];
+                assert_eq!((error.row, error.column.as_str()), (2, "What was said"));
+                assert!(error.message.contains("formula whose value was never saved"), "{}", error.message);
+            }
+        }
+
+        fn refusal(bytes: &[u8]) -> String {
+            let (providers, vocabulary) = (providers(), vocabulary());
+            let known = Known { hub: "crawley", providers: &providers, vocabulary: &vocabulary, today: today() };
+            read(bytes, Options::default(), known).unwrap_err().to_string()
+        }
+
+        #[test]
+        fn a_password_protected_workbook_gets_a_plain_answer() {
+            let why = refusal(&heard_testsheets::password_protected_xlsx());
+            assert!(why.contains("password"), "{why}");
+        }
+
+        #[test]
+        fn hostile_workbooks_are_refused_without_building_them_in_memory() {
+            let far = refusal(&heard_testsheets::xlsx_with_far_cell());
+            assert!(far.contains("columns"), "{far}");
+            let bomb = refusal(&heard_testsheets::xlsx_zip_bomb());
+            assert!(bomb.contains("larger than Heard can read"), "{bomb}");
+            let repeated = refusal(&heard_testsheets::ods_with_repeated_cells());
+            assert!(repeated.contains("larger than Heard can read"), "{repeated}");
+        }
+
+        #[test]
+        fn a_file_that_is_not_a_spreadsheet_gets_a_plain_answer() {
+            for bytes in [
+                &b"%PDF-1.7\n\x00binary"[..],
+                b"PK\x03\x04not a zip",
+                &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0, 0],
+            ] {
+                let why = refusal(bytes);
+                assert!(why.contains("save") && !why.contains("rror"), "{why}");
+            }
+        }
     }
 }

@@ -127,6 +127,8 @@ pub enum Unreadable {
     TooManyRows,
     #[error("the sheet has more than {MAX_COLUMNS} columns; keep only the columns of feedback")]
     TooManyColumns,
+    #[error("the workbook is larger than Heard can read at once; save only the sheet of feedback, or save it as CSV")]
+    TooManyCells,
     #[error(
         "the CSV text is broken in row {0} (a quote that never closes?); open it in a spreadsheet and save it again"
     )]
@@ -140,10 +142,26 @@ const COMPOUND_FILE: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 const ODS_MIMETYPE: &[u8] = b"application/vnd.oasis.opendocument.spreadsheet";
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// Reads `sheet` (by default the first) of the file in `bytes`.
-pub fn read(bytes: &[u8], sheet: Option<&str>) -> Result<Table, Unreadable> {
+/// The most cells an `.ods` may hold up to its last cell with content: calamine builds every
+/// sheet of an OpenDocument file as a full grid when it opens it (about 32 bytes a cell).
+pub const MAX_ODS_CELLS: u64 = 4_000_000;
+
+/// Reads `sheet` (by default the first) of the file in `bytes`. A workbook is first checked by
+/// [`super::guard`]: its parts may unpack to at most `max_inflated` bytes, and an `.ods` may
+/// hold at most [`MAX_ODS_CELLS`], so that a small hostile file cannot make Heard build a huge
+/// one in memory.
+pub fn read(bytes: &[u8], sheet: Option<&str>, max_inflated: u64) -> Result<Table, Unreadable> {
     if bytes.starts_with(ZIP) {
-        if is_ods(bytes) { workbook(bytes, Kind::Ods, sheet) } else { workbook(bytes, Kind::Xlsx, sheet) }
+        let refused = |refusal: super::guard::Refusal| Unreadable::Refused(refusal.0);
+        super::guard::check_zip(bytes, max_inflated).map_err(refused)?;
+        if is_ods(bytes) {
+            if super::guard::ods_extent(bytes, max_inflated).map_err(refused)? > MAX_ODS_CELLS {
+                return Err(Unreadable::TooManyCells);
+            }
+            workbook(bytes, Kind::Ods, sheet)
+        } else {
+            workbook(bytes, Kind::Xlsx, sheet)
+        }
     } else if bytes.starts_with(COMPOUND_FILE) {
         // Excel keeps a workbook with a password to open inside a compound file, as the old
         // .xls format is kept: calamine tells the two apart.
@@ -177,7 +195,12 @@ fn workbook(bytes: &[u8], kind: Kind, sheet: Option<&str>) -> Result<Table, Unre
             while let Some(cell) = cells.next_cell_with_formula().map_err(|_| Unreadable::Damaged)? {
                 let (row, column) = cell.pos;
                 let value = match (cell.value, cell.formula) {
+                    // Excel always saves a formula's value; a file written by a program may not,
+                    // and calamine then gives an empty value (or empty text).
                     (DataRef::Empty, Some(formula)) if !formula.is_empty() => Value::FormulaWithoutValue,
+                    (DataRef::String(text), Some(formula)) if text.is_empty() && !formula.is_empty() => {
+                        Value::FormulaWithoutValue
+                    }
                     (value, _) => value_of(Data::from(value)),
                 };
                 grid.put(row as usize, column as usize, value)?;
@@ -388,10 +411,10 @@ mod tests {
 
     #[test]
     fn a_utf8_csv_with_or_without_a_byte_order_mark_reads_the_same() {
-        let plain = read("date,text\n25/08/2026,Café opens late\n".as_bytes(), None).unwrap();
+        let plain = read("date,text\n25/08/2026,Café opens late\n".as_bytes(), None, 1 << 27).unwrap();
         let mut with_bom = UTF8_BOM.to_vec();
         with_bom.extend_from_slice("date,text\n25/08/2026,Café opens late\n".as_bytes());
-        let bom = read(&with_bom, None).unwrap();
+        let bom = read(&with_bom, None, 1 << 27).unwrap();
         assert_eq!(texts(&plain), texts(&bom));
         assert_eq!(texts(&plain)[1], ["25/08/2026", "Café opens late"]);
         assert!(plain.notices.is_empty() && bom.notices.is_empty());
@@ -402,7 +425,7 @@ mod tests {
     fn a_windows_1252_csv_is_read_as_such_with_a_notice() {
         // "£5 bus fare" and curly quotes, as Excel on Windows saves them.
         let bytes = b"date,text\n25/08/2026,\x93The \xA35 bus fare\x94 is too much\n";
-        let table = read(bytes, None).unwrap();
+        let table = read(bytes, None, 1 << 27).unwrap();
         assert_eq!(texts(&table)[1][1], "\u{201c}The £5 bus fare\u{201d} is too much");
         assert_eq!(table.notices.len(), 1);
         assert!(table.notices[0].contains("Windows-1252"), "{:?}", table.notices);
@@ -411,12 +434,13 @@ mod tests {
     #[test]
     fn semicolons_and_tabs_are_found_from_the_header_row() {
         let table =
-            read("date;text;themes\n25/08/2026;\"Late, again\";Women, Keyworker time\n".as_bytes(), None).unwrap();
+            read("date;text;themes\n25/08/2026;\"Late, again\";Women, Keyworker time\n".as_bytes(), None, 1 << 27)
+                .unwrap();
         assert_eq!(texts(&table)[1], ["25/08/2026", "Late, again", "Women, Keyworker time"]);
         assert!(table.notices[0].contains("semicolons"));
-        let table = read("date\ttext\n25/08/2026\tLate; again\n".as_bytes(), None).unwrap();
+        let table = read("date\ttext\n25/08/2026\tLate; again\n".as_bytes(), None, 1 << 27).unwrap();
         assert_eq!(texts(&table)[1], ["25/08/2026", "Late; again"]);
-        let table = read("date,text\n25/08/2026,\"Late; again; and again\"\n".as_bytes(), None).unwrap();
+        let table = read("date,text\n25/08/2026,\"Late; again; and again\"\n".as_bytes(), None, 1 << 27).unwrap();
         assert_eq!(texts(&table)[1], ["25/08/2026", "Late; again; and again"]);
     }
 
@@ -426,32 +450,33 @@ mod tests {
         for unit in "date\ttext\n25/08/2026\tCafé\n".encode_utf16() {
             bytes.extend_from_slice(&unit.to_le_bytes());
         }
-        let table = read(&bytes, None).unwrap();
+        let table = read(&bytes, None, 1 << 27).unwrap();
         assert_eq!(texts(&table)[1], ["25/08/2026", "Café"]);
     }
 
     #[test]
     fn blank_rows_are_left_out_and_the_others_keep_their_row_numbers() {
-        let table = read("date,text\n,\n\"a\nb\",c\n , \nd,e\n,,,\n\n".as_bytes(), None).unwrap();
+        let table = read("date,text\n,\n\"a\nb\",c\n , \nd,e\n,,,\n\n".as_bytes(), None, 1 << 27).unwrap();
         assert_eq!(table.rows.iter().map(|row| row.number).collect::<Vec<_>>(), [1, 3, 5]);
     }
 
     #[test]
     fn a_file_that_is_not_text_is_not_a_spreadsheet() {
-        assert_eq!(read(b"%PDF-1.7\n\x00\x01\x02", None).unwrap_err(), Unreadable::NotASpreadsheet);
-        assert_eq!(read(b"\x89PNG\r\n\x1a\n\x00\x00", None).unwrap_err(), Unreadable::NotASpreadsheet);
+        assert_eq!(read(b"%PDF-1.7\n\x00\x01\x02", None, 1 << 27).unwrap_err(), Unreadable::NotASpreadsheet);
+        assert_eq!(read(b"\x89PNG\r\n\x1a\n\x00\x00", None, 1 << 27).unwrap_err(), Unreadable::NotASpreadsheet);
     }
 
     #[test]
     fn a_compound_file_that_is_not_encrypted_is_an_older_excel_file() {
         let mut bytes = COMPOUND_FILE.to_vec();
         bytes.extend_from_slice(&[0; 600]);
-        assert_eq!(read(&bytes, None).unwrap_err(), Unreadable::OldExcel);
+        assert_eq!(read(&bytes, None, 1 << 27).unwrap_err(), Unreadable::OldExcel);
     }
 
     #[test]
-    fn a_zip_that_is_not_a_workbook_is_damaged() {
-        assert_eq!(read(b"PK\x03\x04not really a zip at all", None).unwrap_err(), Unreadable::Damaged);
+    fn a_zip_that_is_not_a_workbook_is_not_a_spreadsheet() {
+        let refused = read(b"PK\x03\x04not really a zip at all", None, 1 << 27).unwrap_err();
+        assert!(matches!(&refused, Unreadable::Refused(why) if why.contains("not a spreadsheet")), "{refused:?}");
     }
 
     #[test]
@@ -459,7 +484,7 @@ mod tests {
         // The csv reader takes an unclosed quote to the end of the file as one cell, so a
         // broken file shows as a short, strange last row rather than an error: nothing is lost
         // or invented.
-        let table = read("date,text\n25/08/2026,\"never closed\n26/08/2026,more\n".as_bytes(), None).unwrap();
+        let table = read("date,text\n25/08/2026,\"never closed\n26/08/2026,more\n".as_bytes(), None, 1 << 27).unwrap();
         assert_eq!(table.rows.len(), 2);
         assert_eq!(table.rows[1].cells.len(), 2);
     }
