@@ -1,5 +1,6 @@
-//! `heard import feedback`: a hub's spreadsheet brought in with the real binary, against a real
-//! data directory, and then looked at the way a hub coordinator would.
+//! Importing a hub's spreadsheet: `heard import feedback` with the real binary against a real
+//! data directory, and the upload, preview and background import through GraphQL while Heard
+//! runs; each then looked at the way a hub coordinator would.
 
 use std::io::BufRead as _;
 use std::path::{Path, PathBuf};
@@ -269,13 +270,14 @@ async fn skip_invalid_imports_the_good_rows_and_writes_exactly_the_bad_rows_with
 
     let rejects = std::fs::read_to_string(&rejects_path).expect("a rejects file beside the spreadsheet");
     assert!(!rejects.contains("Zebediah") && !rejects.contains("Wilhelmina"), "good rows stay out:\n{rejects}");
-    let records = csv_records(&rejects);
+    let rejects = rejects.strip_prefix('\u{feff}').expect("a byte order mark, so that Excel opens it as UTF-8");
+    let records = csv_records(rejects);
     assert_eq!(records[0], ["date", "channel", "about", "text", "themes", "speaker", "consent", "error"]);
     let bad: Vec<&str> = BAD_ROWS.lines().skip(1).take(3).collect();
     assert_eq!(records.len(), 1 + bad.len(), "the header and exactly the bad rows:\n{rejects}");
     for ((record, original), column) in records[1..].iter().zip(&bad).zip(["date", "themes", "channel"]) {
         assert_eq!(record[..7].join(","), *original, "the row as it was");
-        assert!(record[7].starts_with(&format!("{column}: ")), "{column} error for {original}: {:?}", record[7]);
+        assert!(record[7].contains(&format!(", {column}: ")), "{column} error for {original}: {:?}", record[7]);
     }
 
     let (items, _data) = seen_by_coordinator(data, "arun").await;
@@ -428,4 +430,249 @@ async fn a_hundred_thousand_row_spreadsheet_imports_every_row() {
     let started = std::time::Instant::now();
     assert_eq!(feedback_logged(data.path()), ROWS, "every row is in the log");
     eprintln!("exporting took {:?}", started.elapsed());
+}
+
+// ---- While Heard runs: upload, preview, confirm, through GraphQL ----
+
+const UPLOAD: &str = "mutation($input: UploadImportInput!) { uploadImport(input: $input) {
+    draftId hub hubName fileName kind sheets sheet notices problem
+    columns { heading use chosen } missing rows readyRows alreadyThere rowsToFix
+    errors { row column message } } }";
+const START: &str = "mutation($id: ID!, $rows: ImportRows!) { startImport(draftId: $id, rows: $rows) {
+    id state total done imported alreadyThere rowsToFix } }";
+const JOB: &str =
+    "query($id: ID!) { importJob(id: $id) { id state total done imported alreadyThere rowsToFix message } }";
+const PREVIEW: &str = "query($id: ID!) { importPreview(draftId: $id) { draftId readyRows } }";
+const REJECTS: &str = "query($id: ID!) { importRejects(id: $id) }";
+const QUEUE: &str =
+    "query($hub: ID!) { moderationQueue(hub: $hub, first: 100) { totalCount edges { node { text saidOn } } } }";
+
+/// A spreadsheet as a hub keeps it: its own headings and a Notes column, UK dates, capitalised
+/// values, one row in the future and one with a channel Heard does not know.
+const AS_KEPT: &str = "Date said,Where,What was said,Theme,Who said it,Who may see it,Notes\n\
+    25/08/2025,Drop-in,The £5 bus fare is too much,WOMEN,Anonymous,Public,ring back\n\
+    26 Aug 2025,Phone,Nobody rings back after six,,Named,Hub,\n\
+    01/01/2099,Forum,Written in the future,,Anonymous,Hub,\n\
+    02/09/2025,Carrier pigeon,Evening clinic please,,Anonymous,Hub,\n\
+    ,,,,,,\n";
+
+fn upload_input(hub: &str, name: &str, bytes: &[u8]) -> Value {
+    use base64::Engine as _;
+    json!({ "input": { "hub": hub, "fileName": name, "content": base64::engine::general_purpose::STANDARD.encode(bytes) } })
+}
+
+/// Polls the job until it is no longer running (each poll is a real request; the job itself is
+/// never waited on with a fixed sleep).
+async fn finished(session: &heard_tests::Session, id: &str) -> Value {
+    for _ in 0..600 {
+        let job = session.graphql(JOB, json!({ "id": id })).await;
+        if job["data"]["importJob"]["state"] != "RUNNING" {
+            return job["data"]["importJob"].clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the import did not finish");
+}
+
+#[tokio::test]
+async fn a_coordinator_previews_an_upload_imports_the_good_rows_and_they_wait_in_the_moderation_queue() {
+    let app = spawn_app().await;
+    app.create_user("c@example.org", &[Role::HubCoordinator], &["arun"]).await;
+    let session = app.login("c@example.org").await;
+    let before =
+        session.graphql(QUEUE, json!({ "hub": "arun" })).await["data"]["moderationQueue"]["totalCount"].clone();
+
+    let preview = session.graphql(UPLOAD, upload_input("arun", "C:\\fakepath\\feedback.csv", AS_KEPT.as_bytes())).await;
+    assert!(preview["errors"].is_null(), "{preview}");
+    let preview = &preview["data"]["uploadImport"];
+    assert_eq!(preview["fileName"], "feedback.csv", "only the name, never the path");
+    assert_eq!(preview["kind"], "CSV file");
+    assert_eq!(preview["problem"], Value::Null);
+    assert_eq!(
+        (preview["rows"].as_i64(), preview["readyRows"].as_i64(), preview["rowsToFix"].as_i64()),
+        (Some(4), Some(2), Some(2))
+    );
+    let ignored: Vec<&Value> = preview["columns"].as_array().unwrap().iter().filter(|c| c["use"].is_null()).collect();
+    assert_eq!(ignored.len(), 1);
+    assert_eq!(ignored[0]["heading"], "Notes");
+    let errors: Vec<(i64, &str)> = preview["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["row"].as_i64().unwrap(), e["column"].as_str().unwrap()))
+        .collect();
+    assert_eq!(errors, [(4, "Date said"), (5, "Where")]);
+    let after_preview = session.graphql(QUEUE, json!({ "hub": "arun" })).await;
+    assert_eq!(after_preview["data"]["moderationQueue"]["totalCount"], before, "nothing is written before confirming");
+
+    let id = preview["draftId"].as_str().unwrap().to_owned();
+    let all = session.graphql(START, json!({ "id": id, "rows": "ALL" })).await;
+    assert_eq!(heard_tests::error_code(&all), Some("BAD_USER_INPUT"), "{all}");
+    assert!(all["errors"][0]["message"].as_str().unwrap().contains("2 rows need fixing"), "{all}");
+
+    let rejects = session.graphql(REJECTS, json!({ "id": id })).await;
+    let rejects = rejects["data"]["importRejects"].as_str().unwrap().trim_start_matches('\u{feff}').to_owned();
+    let records = csv_records(&rejects);
+    assert_eq!(records[0].last().map(String::as_str), Some("error"));
+    assert_eq!(records.len(), 3, "the header and the two rows to fix: {rejects}");
+    assert!(records[1].last().unwrap().starts_with("row 4, Date said: "), "{rejects}");
+
+    let started = session.graphql(START, json!({ "id": id, "rows": "GOOD_ROWS" })).await;
+    assert!(started["errors"].is_null(), "{started}");
+    let job = finished(&session, &id).await;
+    assert_eq!(job["state"], "FINISHED", "{job}");
+    assert_eq!(
+        (job["imported"].as_i64(), job["alreadyThere"].as_i64(), job["rowsToFix"].as_i64()),
+        (Some(2), Some(0), Some(2))
+    );
+    // The public item waits for moderation like any other before it leaves the hub; the
+    // hub-only one never leaves it, and its coordinators see both.
+    let queue = session.graphql(QUEUE, json!({ "hub": "arun" })).await;
+    let texts: Vec<&str> = queue["data"]["moderationQueue"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["node"]["text"].as_str())
+        .collect();
+    assert!(texts.contains(&"The £5 bus fare is too much"), "{texts:?}");
+    assert_eq!(queue["data"]["moderationQueue"]["totalCount"].as_i64(), before.as_i64().map(|n| n + 1));
+    let items = session.graphql(ITEMS, json!({ "hub": "arun" })).await;
+    let texts: Vec<&str> = items["data"]["feedbackItems"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["node"]["text"].as_str())
+        .collect();
+    assert!(texts.contains(&"Nobody rings back after six"), "{texts:?}");
+    let rejects_after = session.graphql(REJECTS, json!({ "id": id })).await;
+    assert!(
+        rejects_after["data"]["importRejects"].as_str().is_some(),
+        "the rows to fix stay with the job: {rejects_after}"
+    );
+
+    // The same file again, as a workbook this time: every good row is there already.
+    let sheet = heard_testsheets::xlsx(&[(
+        "Feedback",
+        AS_KEPT.lines().map(|line| line.split(',').map(heard_testsheets::Cell::Text).collect()).collect(),
+    )]);
+    let again = session.graphql(UPLOAD, upload_input("arun", "feedback.xlsx", &sheet)).await;
+    let again = &again["data"]["uploadImport"];
+    assert_eq!(again["kind"], "Excel workbook", "{again}");
+    assert_eq!((again["readyRows"].as_i64(), again["alreadyThere"].as_i64()), (Some(0), Some(2)), "{again}");
+    let again_id = again["draftId"].as_str().unwrap();
+    session.graphql(START, json!({ "id": again_id, "rows": "GOOD_ROWS" })).await;
+    let job = finished(&session, again_id).await;
+    assert_eq!((job["imported"].as_i64(), job["alreadyThere"].as_i64()), (Some(0), Some(2)), "{job}");
+    let queue = session.graphql(QUEUE, json!({ "hub": "arun" })).await;
+    assert_eq!(
+        queue["data"]["moderationQueue"]["totalCount"].as_i64(),
+        before.as_i64().map(|n| n + 1),
+        "nothing twice"
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_column_heard_does_not_recognise_is_chosen_and_the_preview_is_read_again() {
+    let app = spawn_app().await;
+    app.create_user("c@example.org", &[Role::HubCoordinator], &["arun"]).await;
+    let session = app.login("c@example.org").await;
+    let file = "Date,Channel,Comment box,Speaker,Consent\n01/03/2025,Drop-in,Nobody rings back,Anonymous,Hub\n";
+    let preview = session.graphql(UPLOAD, upload_input("arun", "f.csv", file.as_bytes())).await;
+    let preview = &preview["data"]["uploadImport"];
+    assert_eq!(preview["problem"], "no column holds what was said; choose the column that does, or add one");
+    assert_eq!(preview["missing"], json!(["TEXT"]));
+    assert_eq!(preview["readyRows"], 0);
+    let id = preview["draftId"].as_str().unwrap();
+    let refused = session.graphql(START, json!({ "id": id, "rows": "GOOD_ROWS" })).await;
+    assert_eq!(heard_tests::error_code(&refused), Some("BAD_USER_INPUT"), "{refused}");
+
+    let revise = "mutation($input: ReviseImportInput!) { reviseImport(input: $input) { problem readyRows columns { heading use chosen } } }";
+    let revised = session
+        .graphql(
+            revise,
+            json!({ "input": { "draftId": id, "columns": [{ "heading": "Comment box", "use": "TEXT" }] } }),
+        )
+        .await;
+    let revised = &revised["data"]["reviseImport"];
+    assert_eq!(revised["problem"], Value::Null, "{revised}");
+    assert_eq!(revised["readyRows"], 1);
+    assert_eq!(revised["columns"][2], json!({ "heading": "Comment box", "use": "TEXT", "chosen": true }));
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn nobody_but_the_coordinator_who_uploaded_can_see_or_import_a_draft_and_nobody_uploads_into_another_hub() {
+    let app = spawn_app().await;
+    app.create_user("owner@example.org", &[Role::HubCoordinator], &["arun"]).await;
+    app.create_user("colleague@example.org", &[Role::HubCoordinator], &["arun"]).await;
+    app.create_user("nosy@example.org", &[Role::HubCoordinator], &["crawley"]).await;
+    app.create_user("member@example.org", &[Role::HubMember], &["arun"]).await;
+    let owner = app.login("owner@example.org").await;
+    let file = format!("{HEADER}2025-03-01,forum,,Nobody rings back,,anonymous,hub\n");
+
+    let nosy = app.login("nosy@example.org").await;
+    let into_arun = nosy.graphql(UPLOAD, upload_input("arun", "f.csv", file.as_bytes())).await;
+    assert_eq!(heard_tests::error_code(&into_arun), Some("FORBIDDEN"), "{into_arun}");
+    let member = app.login("member@example.org").await;
+    let by_member = member.graphql(UPLOAD, upload_input("arun", "f.csv", file.as_bytes())).await;
+    assert_eq!(heard_tests::error_code(&by_member), Some("FORBIDDEN"), "{by_member}");
+    let anonymous = app.graphql(UPLOAD, upload_input("arun", "f.csv", file.as_bytes())).await;
+    assert_eq!(heard_tests::error_code(&anonymous), Some("UNAUTHENTICATED"), "{anonymous}");
+
+    let preview = owner.graphql(UPLOAD, upload_input("arun", "f.csv", file.as_bytes())).await;
+    let id = preview["data"]["uploadImport"]["draftId"].as_str().unwrap().to_owned();
+    let colleague = app.login("colleague@example.org").await;
+    for other in [&colleague, &nosy] {
+        assert_eq!(other.graphql(PREVIEW, json!({ "id": id })).await["data"]["importPreview"], Value::Null);
+        assert_eq!(other.graphql(REJECTS, json!({ "id": id })).await["data"]["importRejects"], Value::Null);
+        let start = other.graphql(START, json!({ "id": id, "rows": "GOOD_ROWS" })).await;
+        assert_eq!(heard_tests::error_code(&start), Some("NOT_FOUND"), "{start}");
+        let cancel = other.graphql("mutation($id: ID!) { cancelImport(draftId: $id) }", json!({ "id": id })).await;
+        assert_eq!(heard_tests::error_code(&cancel), Some("NOT_FOUND"), "{cancel}");
+    }
+    owner.graphql(START, json!({ "id": id, "rows": "ALL" })).await;
+    let job = finished(&owner, &id).await;
+    assert_eq!(job["imported"], 1);
+    for other in [&colleague, &nosy] {
+        assert_eq!(other.graphql(JOB, json!({ "id": id })).await["data"]["importJob"], Value::Null);
+    }
+    let cancel_after = owner.graphql("mutation($id: ID!) { cancelImport(draftId: $id) }", json!({ "id": id })).await;
+    assert_eq!(heard_tests::error_code(&cancel_after), Some("NOT_FOUND"), "a started import is no draft to cancel");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_file_that_cannot_be_read_gets_a_plain_answer_naming_the_file_and_nothing_is_kept() {
+    let app = spawn_app().await;
+    app.create_user("c@example.org", &[Role::HubCoordinator], &["arun"]).await;
+    let session = app.login("c@example.org").await;
+    for (bytes, words) in [
+        (heard_testsheets::password_protected_xlsx(), "password"),
+        (b"%PDF-1.7\n\x00\x01".to_vec(), "not a spreadsheet"),
+        (heard_testsheets::xlsx_zip_bomb(), "larger than Heard can read"),
+        (vec![b' '; 10], "no rows"),
+    ] {
+        let answer = session.graphql(UPLOAD, upload_input("arun", "f.xlsx", &bytes)).await;
+        assert_eq!(heard_tests::error_code(&answer), Some("BAD_USER_INPUT"), "{answer}");
+        assert_eq!(answer["errors"][0]["extensions"]["field"], "file", "{answer}");
+        assert!(answer["errors"][0]["message"].as_str().unwrap().contains(words), "{answer}");
+    }
+    let not_base64 = session
+        .graphql(UPLOAD, json!({ "input": { "hub": "arun", "fileName": "f.csv", "content": "not base64!" } }))
+        .await;
+    assert_eq!(not_base64["errors"][0]["extensions"]["field"], "content", "{not_base64}");
+    app.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_command_line_says_to_use_the_web_page_while_heard_is_running() {
+    let app = spawn_app().await;
+    let files = tempfile::tempdir().unwrap();
+    let file = spreadsheet(&files, "f.csv", format!("{HEADER}2025-03-01,forum,,Words,,anonymous,hub\n"));
+    let output = import(app.data_dir.path(), "arun", &file, &[]);
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("Heard is running"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("Import a spreadsheet"), "{}", stderr(&output));
+    app.shutdown().await;
 }
