@@ -208,6 +208,37 @@ async fn nothing_a_person_said_reaches_the_servers_log_even_at_debug_level() {
     ] {
         worker.graphql(query, variables).await;
     }
+    // A spreadsheet with the same words, a good row and a bad one, named after the person,
+    // previewed, imported in the background, its rejects downloaded; and a file that is not one.
+    {
+        use base64::Engine as _;
+        let sheet = format!(
+            "Date said,Where,What was said,Who said it,Who may see it,{NAME}\n02/11/2026,Drop-in,{said},Named,Hub,{PHONE}\n\
+             30/02/2026,{NAME},{said},{NAME},{PHONE},{WORDS}\n"
+        );
+        let upload = "mutation($i: UploadImportInput!) { uploadImport(input: $i) { draftId rowsToFix } }";
+        let encode = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+        let previewed = worker
+            .graphql(upload, json!({ "i": { "hub": "arun", "fileName": format!("{NAME}.csv"), "content": encode(sheet.as_bytes()) } }))
+            .await;
+        assert_eq!(previewed["data"]["uploadImport"]["rowsToFix"], 1, "{previewed}");
+        let draft = previewed["data"]["uploadImport"]["draftId"].as_str().unwrap().to_owned();
+        worker.graphql("query($id: ID!) { importRejects(id: $id) }", json!({ "id": draft })).await;
+        worker
+            .graphql("mutation($id: ID!) { startImport(draftId: $id, rows: GOOD_ROWS) { id } }", json!({ "id": draft }))
+            .await;
+        let job = "query($id: ID!) { importJob(id: $id) { state } }";
+        while worker.graphql(job, json!({ "id": draft })).await["data"]["importJob"]["state"] == "RUNNING" {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let not_a_sheet = format!("%PDF {NAME} {PHONE}\u{0}");
+        worker
+            .graphql(
+                upload,
+                json!({ "i": { "hub": "arun", "fileName": NAME, "content": encode(not_a_sheet.as_bytes()) } }),
+            )
+            .await;
+    }
     let page = worker.client.get(format!("{base}/search")).query(&[("q", NAME)]).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let anonymous = reqwest::Client::new();
