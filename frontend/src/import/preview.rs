@@ -408,6 +408,78 @@ mod tests {
         assert_eq!(ignored, vec![json!({ "heading": "Date", "use": null })], "Not imported is sent as null");
     }
 
+    fn draft() -> Preview {
+        Preview {
+            draft_id: "d1".to_owned(),
+            hub_name: "Arun".to_owned(),
+            file_name: "arun.csv".to_owned(),
+            kind: "CSV file".to_owned(),
+            columns: vec![column("date", Some("DATE"), false), column("Notes", None, false)],
+            rows: 5,
+            ready_rows: 2,
+            already_there: 1,
+            rows_to_fix: 2,
+            errors: vec![
+                super::super::RowError {
+                    row: 4,
+                    column: "date".to_owned(),
+                    message: "date: 30 February 2026 does not exist".to_owned(),
+                },
+                super::super::RowError {
+                    row: 6,
+                    column: "consent".to_owned(),
+                    message: "this is not a consent".to_owned(),
+                },
+            ],
+            ..Preview::default()
+        }
+    }
+
+    fn shown(preview: &Preview) -> String {
+        preview_page(&Viewer::default(), "token", preview, &Errors::default(), &Flashed::default()).into_string()
+    }
+
+    #[test]
+    fn the_preview_offers_the_good_rows_and_the_rows_that_need_fixing_as_a_download() {
+        let page = shown(&draft());
+        assert!(page.contains("Import the 3 good rows"), "{page}");
+        assert!(page.contains(r#"name="rows" value="GOOD_ROWS""#), "{page}");
+        assert!(page.contains("Download the 2 rows that need fixing (CSV)"), "{page}");
+        assert!(
+            page.contains(r#"<td class="number">4</td><td>date</td><td>30 February 2026 does not exist</td>"#),
+            "{page}"
+        );
+        assert!(page.contains("1 row already in Heard will be left out"), "{page}");
+        assert!(
+            page.contains(r#"<select id="column-1" name="column-1">"#),
+            "a heading not imported can be chosen: {page}"
+        );
+        let all_good = Preview { rows_to_fix: 0, errors: Vec::new(), ..draft() };
+        let page = shown(&all_good);
+        assert!(page.contains("Import all 3 rows") && page.contains(r#"value="ALL""#), "{page}");
+        assert!(!page.contains("rejects.csv"), "{page}");
+    }
+
+    #[test]
+    fn a_file_heard_cannot_read_as_it_is_offers_no_import_but_the_choice_of_columns() {
+        let unreadable = Preview {
+            problem: Some("no column holds the text: choose one".to_owned()),
+            missing: vec!["TEXT".to_owned()],
+            ready_rows: 0,
+            already_there: 0,
+            rows_to_fix: 0,
+            errors: Vec::new(),
+            ..draft()
+        };
+        let page = shown(&unreadable);
+        assert!(page.contains("This file cannot be imported as it is"), "{page}");
+        assert!(page.contains("Heard needs a column for: Text."), "{page}");
+        assert!(!page.contains("/start\""), "no import to start: {page}");
+        assert!(page.contains("/columns\""), "{page}");
+        let everything_there = Preview { ready_rows: 0, already_there: 3, ..draft() };
+        assert!(shown(&everything_there).contains("importing this file again would add nothing"));
+    }
+
     #[test]
     fn a_heading_is_quoted_and_a_missing_one_named() {
         assert_eq!(heading_words("Date said"), "“Date said”");
