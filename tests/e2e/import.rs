@@ -307,25 +307,22 @@ async fn a_fixed_rejects_file_imports_the_rows_it_held_and_nothing_twice() {
 }
 
 #[tokio::test]
-async fn a_spreadsheet_that_is_not_utf8_is_refused_naming_the_row_and_nothing_is_imported() {
+async fn a_spreadsheet_excel_saved_in_windows_1252_is_imported_with_a_notice_and_its_pound_signs() {
     let data = seeded_data_dir().await;
     let files = tempfile::tempdir().unwrap();
     let mut bytes = HEADER.as_bytes().to_vec();
     bytes.extend_from_slice(b"2025-03-01,forum,,The waiting list is too long,,anonymous,hub\n");
-    bytes.extend_from_slice(b"2025-03-02,forum,,The caf\xe9 upstairs was closed,,anonymous,hub\n");
-    let file = spreadsheet(&files, "latin1.csv", bytes);
+    bytes.extend_from_slice(b"02/03/2025,forum,,\x93The caf\xe9 upstairs charges \xa32\x94,,anonymous,hub\n");
+    let file = spreadsheet(&files, "windows.csv", bytes);
 
-    for extra in [&[][..], &["--skip-invalid"][..]] {
-        let output = import(data.path(), "arun", &file, extra);
-        assert!(!output.status.success(), "{extra:?}: refused");
-        assert!(output.stdout.is_empty(), "{extra:?}: no summary");
-        let stderr = stderr(&output);
-        assert!(stderr.contains("row 3") && stderr.contains("UTF-8"), "{extra:?}: {stderr}");
-        assert!(stderr.contains(&file.display().to_string()), "{extra:?}: the file is named: {stderr}");
-        assert!(!stderr.contains("upstairs"), "{extra:?}: the cell is not repeated: {stderr}");
-    }
-    assert!(!files.path().join("latin1.rejects.csv").exists());
-    assert_eq!(feedback_logged(data.path()), 0, "not even the good first row");
+    let output = import(data.path(), "arun", &file, &[]);
+    assert_eq!(summary(&output), json!({ "imported": 2, "already_there": 0, "rejected": 0 }));
+    let stderr = stderr(&output);
+    assert!(stderr.contains("Windows-1252"), "the encoding is said: {stderr}");
+    assert!(!stderr.contains("upstairs"), "the cell is not repeated: {stderr}");
+    let (items, _data) = seen_by_coordinator(data, "arun").await;
+    let texts: Vec<&str> = items.iter().filter_map(|item| item["text"].as_str()).collect();
+    assert!(texts.contains(&"\u{201c}The café upstairs charges £2\u{201d}"), "{texts:?}");
 }
 
 #[tokio::test]
@@ -335,13 +332,31 @@ async fn a_missing_column_is_named_and_nothing_is_imported() {
     let file = spreadsheet(
         &files,
         "feedback.csv",
-        "date,channel,about,text,speaker,consent\n2025-03-01,forum,,Nobody rings back,anonymous,hub\n",
+        "date,channel,about,themes,speaker,consent\n2025-03-01,forum,,,anonymous,hub\n",
     );
     let output = import(data.path(), "arun", &file, &[]);
     assert!(!output.status.success());
     let stderr = stderr(&output);
-    assert!(stderr.contains("\"themes\" column"), "{stderr}");
+    assert!(stderr.contains("no column holds what was said"), "{stderr}");
     assert_eq!(feedback_logged(data.path()), 0);
+}
+
+#[tokio::test]
+async fn a_column_heard_does_not_recognise_can_be_named_on_the_command_line() {
+    let data = seeded_data_dir().await;
+    let files = tempfile::tempdir().unwrap();
+    let file = spreadsheet(
+        &files,
+        "feedback.csv",
+        "Date said,Where,Comment box,Who said it,Consent,Notes\n01/03/2025,Drop-in,Nobody rings back,Anonymous,Hub,call Tuesday\n",
+    );
+    let refused = import(data.path(), "arun", &file, &[]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("--column"), "{}", stderr(&refused));
+    let output = import(data.path(), "arun", &file, &["--column", "Comment box=text"]);
+    assert_eq!(summary(&output), json!({ "imported": 1, "already_there": 0, "rejected": 0 }));
+    let wrong = import(data.path(), "arun", &file, &["--column", "Comment box=words"]);
+    assert!(stderr(&wrong).contains("--column: the column after = must be one of"), "{}", stderr(&wrong));
 }
 
 #[tokio::test]

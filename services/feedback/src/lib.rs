@@ -5,12 +5,14 @@
 //! - [`service`]: commands and queries over the model's `LiveModel`, and the hook on its
 //!   follower that keeps the search index in step.
 //! - [`search`]: the tantivy index, a projection too.
-//! - [`import`]: CSV spreadsheets from the hubs.
+//! - [`import`]: reading the hubs' spreadsheets (Excel, OpenDocument, CSV). Pure.
+//! - [`imports`]: an uploaded spreadsheet's preview and its import in the background.
 //! - [`graphql`]: this service's part of the schema.
 
 pub mod domain;
 pub mod graphql;
 pub mod import;
+pub mod imports;
 pub mod model;
 pub mod search;
 pub mod service;

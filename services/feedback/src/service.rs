@@ -39,8 +39,10 @@ pub struct FeedbackService {
 }
 
 #[derive(Debug)]
-struct Inner {
+pub(crate) struct Inner {
     model: LiveModel<State>,
+    /// Uploaded spreadsheets being looked at, and their imports (`crate::imports`).
+    pub(crate) imports: crate::imports::Imports,
     /// The log position the search index has committed (searchable up to here).
     indexed: Arc<watch::Sender<u64>>,
     search: Arc<SearchIndex>,
@@ -85,7 +87,12 @@ impl FeedbackService {
         let logged = broadcast::channel(1024).0;
         let indexer = Indexer::start(search.clone(), indexed.clone(), logged.clone());
         let model = LiveModel::start_with("feedback", store, Duration::from_secs(600), indexer).await?;
-        Ok(FeedbackService { inner: Arc::new(Inner { model, indexed, search, logged }) })
+        let imports = crate::imports::Imports::default();
+        Ok(FeedbackService { inner: Arc::new(Inner { model, indexed, search, logged, imports }) })
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
     }
 
     /// Waits for the follower to stop after the store closed (the index has committed by then).
@@ -194,6 +201,8 @@ impl FeedbackService {
     /// they share fsyncs. Returns (imported, skipped as already there).
     pub async fn import(&self, by: Uuid, rows: Vec<NewItem>) -> ApiResult<(usize, usize)> {
         use futures::StreamExt as _;
+        // Two imports of one file at once must not both find a row new and both add it.
+        let _adding = self.inner.imports.adding().lock().await;
         let count = rows.len();
         let mut seen = HashSet::new();
         let mut fresh = Vec::new();

@@ -76,10 +76,13 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
-    /// Import a hub's feedback spreadsheet (CSV: date, channel, about, text, themes, speaker,
-    /// consent). Nothing is imported unless every row is valid, or with --skip-invalid the
-    /// good rows are and the bad ones are written to a rejects file. Importing the same rows
-    /// twice adds nothing. Run it while Heard is stopped.
+    /// Import a hub's feedback spreadsheet: an Excel workbook (.xlsx), an OpenDocument
+    /// spreadsheet (.ods) or CSV, with columns for the date, channel, about, text, themes,
+    /// speaker and consent (matched by name, e.g. "Date said", "Where", "Who said it"; other
+    /// columns are left out). Nothing is imported unless every row is valid, or with
+    /// --skip-invalid the good rows are and the bad ones are written to a rejects file.
+    /// Importing the same rows twice adds nothing. While Heard runs, import from its web page
+    /// "Import a spreadsheet" instead.
     Feedback {
         #[arg(long)]
         data: PathBuf,
@@ -92,6 +95,14 @@ pub enum ImportCommand {
         /// Where rejected rows go (default: FILE with `.rejects.csv`).
         #[arg(long)]
         rejects: Option<PathBuf>,
+        /// The sheet of a workbook to read (default: the first).
+        #[arg(long)]
+        sheet: Option<String>,
+        /// What a column Heard does not recognise holds, as HEADING=COLUMN (COLUMN one of date,
+        /// channel, about, text, themes, speaker, consent, or "none" to leave it out). Repeat
+        /// for several columns.
+        #[arg(long = "column", value_name = "HEADING=COLUMN")]
+        columns: Vec<String>,
         file: PathBuf,
     },
 }
@@ -193,8 +204,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { import: ImportCommand::Feedback { data, hub, skip_invalid, rejects, file } } => {
-            import_feedback(&data, &hub, skip_invalid, rejects, &file).await
+        Command::Import {
+            import: ImportCommand::Feedback { data, hub, skip_invalid, rejects, sheet, columns, file },
+        } => {
+            let choices = column_choices(&columns)?;
+            let how = ImportHow { skip_invalid, rejects, sheet, choices };
+            import_feedback(&data, &hub, how, &file).await
         }
         Command::Rebuild { rebuild: RebuildCommand::Search { data } } => rebuild_search(&data).await,
         Command::Admin {
@@ -267,17 +282,55 @@ async fn create_user(
     Ok(ExitCode::SUCCESS)
 }
 
+/// How `heard import feedback` reads and imports a file.
+struct ImportHow {
+    skip_invalid: bool,
+    rejects: Option<PathBuf>,
+    sheet: Option<String>,
+    choices: Vec<heard_feedback::import::Choice>,
+}
+
+/// The largest file the command line reads: it runs on the hub's own machine, so it allows far
+/// more than an upload.
+const MAX_COMMAND_LINE_FILE: usize = 1024 * 1024 * 1024;
+
+/// `--column "Date said=date"` choices; a wrong one names the option.
+fn column_choices(columns: &[String]) -> anyhow::Result<Vec<heard_feedback::import::Choice>> {
+    use heard_feedback::import::{Choice, Column};
+    columns
+        .iter()
+        .map(|pair| {
+            let Some((heading, column)) = pair.rsplit_once('=') else {
+                anyhow::bail!("--column: write it as HEADING=COLUMN, for example \"Date said=date\"");
+            };
+            let column = match column.trim() {
+                "none" | "" => None,
+                name => Some(Column::parse(name).ok_or_else(|| {
+                    let names = Column::ALL.map(Column::name).join(", ");
+                    anyhow::anyhow!("--column: the column after = must be one of {names}, or none")
+                })?),
+            };
+            Ok(Choice { heading: heading.trim().to_owned(), column })
+        })
+        .collect()
+}
+
 async fn import_feedback(
     data: &std::path::Path,
     hub: &str,
-    skip_invalid: bool,
-    rejects: Option<PathBuf>,
+    how: ImportHow,
     file: &std::path::Path,
 ) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(file).map_err(|error| anyhow::anyhow!("cannot read {}: {error}", file.display()))?;
-    let store = open_existing(data)?;
+    let store = match open_existing(data) {
+        Err(error) if matches!(error.downcast_ref(), Some(heard_eventstore::Error::Locked)) => anyhow::bail!(
+            "Heard is running on {}: import the spreadsheet from its web page \"Import a spreadsheet\" while it runs, or stop Heard and run this again",
+            data.display()
+        ),
+        opened => opened?,
+    };
     let feedback = heard_feedback::FeedbackService::open(store.clone(), data).await?;
-    let outcome = import_rows(&feedback, hub, skip_invalid, rejects, file, &bytes).await;
+    let outcome = import_rows(&feedback, hub, how, file, &bytes).await;
     store.close().await?;
     feedback.stopped().await;
     outcome
@@ -286,11 +339,11 @@ async fn import_feedback(
 async fn import_rows(
     feedback: &heard_feedback::FeedbackService,
     hub: &str,
-    skip_invalid: bool,
-    rejects: Option<PathBuf>,
+    how: ImportHow,
     file: &std::path::Path,
     bytes: &[u8],
 ) -> anyhow::Result<ExitCode> {
+    use heard_feedback::import::{Known, Options};
     let hub_slug = heard_identity::domain::slug(hub);
     let (hub, providers, vocabulary) = feedback.read(|state| {
         let hub = state
@@ -308,25 +361,33 @@ async fn import_rows(
         anyhow::bail!("--hub: there is no such hub; use one of {known}");
     };
     let today = heard_feedback::service::today();
-    let parsed = heard_feedback::import::parse(bytes, &hub, &providers, &vocabulary, today)
+    let known = Known { hub: &hub, providers: &providers, vocabulary: &vocabulary, today };
+    let options = Options { sheet: how.sheet.as_deref(), choices: &how.choices, max_bytes: MAX_COMMAND_LINE_FILE };
+    let reading = heard_feedback::import::read(bytes, options, known)
         .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
+    for notice in &reading.table.notices {
+        eprintln!("{}: {notice}", file.display());
+    }
+    if let Some(problem) = &reading.problem {
+        anyhow::bail!("{}: {problem} (with --column \"HEADING=COLUMN\")", file.display());
+    }
+    let parsed = &reading.parsed;
+    let rejected = parsed.rows_to_fix();
     if !parsed.errors.is_empty() {
         for error in &parsed.errors {
             eprintln!("{}: {error}", file.display());
         }
-        if !skip_invalid {
+        if !how.skip_invalid {
             eprintln!(
-                "nothing was imported: {} row(s) need fixing. Fix them, or use --skip-invalid to import the rest.",
-                parsed.errors.iter().map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len()
+                "nothing was imported: {rejected} row(s) need fixing. Fix them, or use --skip-invalid to import the rest."
             );
             return Ok(ExitCode::FAILURE);
         }
-        let path = rejects.unwrap_or_else(|| file.with_extension("rejects.csv"));
-        std::fs::write(&path, heard_feedback::import::rejects_csv(bytes, &parsed.errors))?;
+        let path = how.rejects.unwrap_or_else(|| file.with_extension("rejects.csv"));
+        std::fs::write(&path, heard_feedback::import::rejects_csv(&reading))?;
         eprintln!("rejected rows written to {}", path.display());
     }
-    let rejected = parsed.errors.iter().map(|e| e.row).collect::<std::collections::BTreeSet<_>>().len();
-    let rows = parsed.rows.into_iter().map(|row| row.item).collect();
+    let rows = reading.parsed.rows.iter().map(|row| row.item.clone()).collect();
     let (imported, duplicates) =
         feedback.import(uuid::Uuid::nil(), rows).await.map_err(|e| anyhow::anyhow!(e.message()))?;
     println!("{}", json!({ "imported": imported, "already_there": duplicates, "rejected": rejected }));

@@ -1,19 +1,28 @@
-//! Reading a hub's spreadsheet of feedback: `heard import feedback --data DIR --hub HUB FILE.csv`.
+//! Reading a hub's spreadsheet of feedback, from the web UI's "Import a spreadsheet" page
+//! (`uploadImport` in GraphQL) or `heard import feedback --hub HUB FILE`.
 //!
-//! A pure module: it turns the bytes of a CSV file into [`NewItem`]s and row errors, and never
-//! touches storage. The file is UTF-8 (a UTF-8 byte order mark is fine) with a header row naming
-//! the columns `date, channel, about, text, themes, speaker, consent`, in any order and any case.
+//! A pure module: it turns the bytes of a file into [`NewItem`]s and row errors, and never
+//! touches storage. It reads in three steps:
+//! - [`sheet`]: the file's cells, whatever it is: an Excel workbook, an OpenDocument
+//!   spreadsheet, or CSV text in UTF-8, UTF-16 or Windows-1252, separated by commas, semicolons
+//!   or tabs;
+//! - [`columns`]: which column holds what, from the header row's headings (matched by name,
+//!   with the names hubs commonly use) and the coordinator's [`Choice`]s; other columns are
+//!   left out and listed;
+//! - the rows: each cell checked as the web form checks it, with dates in UK order, ISO or as
+//!   the spreadsheet's date cells, and values matched whatever their case.
 //!
-//! **Row numbers** count the header as row 1, so the first data row is row 2: the number a
-//! person sees beside the row when they open the file in a spreadsheet. A row is one CSV record,
-//! so a quoted cell that spans several lines is still one row. Rows whose cells are all blank
-//! (spreadsheets often export a few at the end) are skipped but still counted.
+//! **Row numbers** are the spreadsheet's own: the header is row 1 when it is the first row, and
+//! a CSV record whose quoted cell spans several lines is one row. Rows whose cells are all
+//! blank (spreadsheets leave a few at the end) are left out.
 //!
 //! Messages never repeat a cell's content: it may be personal data, and messages end up in
 //! logs and terminals. [`rejects_csv`] writes the rejected rows themselves, with what is wrong,
-//! to a file on the hub's own disk so a person can fix them and import just those again. Its
-//! cells are escaped against formula injection (`heard_api::spreadsheet`), and the quote comes
-//! off again when the file is imported.
+//! for the coordinator to fix and import again. Its cells are escaped against formula injection
+//! (`heard_api::spreadsheet`), and the quote comes off again when the file is imported.
+
+pub mod columns;
+pub mod sheet;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
@@ -22,37 +31,30 @@ use heard_access::Consent;
 use heard_api::spreadsheet::{escape_cell, unescape_cell};
 use sha2::{Digest, Sha256};
 
+pub use columns::{Choice, Column, ERROR_COLUMN, HeaderProblem, Layout, Use};
+pub use sheet::{Kind, Table, Unreadable, Value};
+
 use crate::domain::themes::Vocabulary;
 use crate::domain::{self, Channel, MAX_TEXT_CHARS, NewItem, Rejection, SpeakerKind};
 
-/// The columns a feedback spreadsheet must have, in the order their cells go into the import key.
-pub const COLUMNS: [&str; 7] = ["date", "channel", "about", "text", "themes", "speaker", "consent"];
+/// The largest file Heard reads: a year of a busy hub's feedback is a few hundred kilobytes.
+pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
 
-/// The column [`rejects_csv`] adds. A file that has it is still accepted (its cells are ignored),
-/// so a person can fix the rejected rows and import that file as it is.
-pub const ERROR_COLUMN: &str = "error";
-
-/// The column named in a [`RowError`] when the row itself is wrong (it has too many or too few
-/// cells).
+/// The column named in a [`RowError`] when the row itself is wrong (it has cells beyond the
+/// last heading).
 pub const ROW_COLUMN: &str = "(row)";
-
-const DATE: usize = 0;
-const CHANNEL: usize = 1;
-const ABOUT: usize = 2;
-const TEXT: usize = 3;
-const THEMES: usize = 4;
-const SPEAKER: usize = 5;
-const CONSENT: usize = 6;
 
 /// Longest `about`, in characters (as [`domain::log`] allows).
 const MAX_ABOUT_CHARS: usize = 200;
 
-const BOM: &[u8] = b"\xEF\xBB\xBF";
+/// Excel's day numbers: day 1 is 1 January 1900, counted as if 1900 were a leap year, so from
+/// March 1900 on, day N is N days after 30 December 1899.
+const EXCEL_EPOCH: jiff::civil::Date = jiff::civil::date(1899, 12, 30);
 
 /// A valid row, ready for the service to log.
 #[derive(Clone, Debug)]
 pub struct ImportRow {
-    /// The row number: the header is row 1, the first data row is row 2.
+    /// The row's number in the spreadsheet.
     pub row: usize,
     /// `hub` is the hub imported into, `import_key` is always set, `provider` is set when `about`
     /// names a known provider, and `themes` holds theme ids.
@@ -64,13 +66,14 @@ pub struct ImportRow {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("row {row}, {column}: {message}")]
 pub struct RowError {
-    /// The row number: the header is row 1, the first data row is row 2.
+    /// The row's number in the spreadsheet.
     pub row: usize,
+    /// The column as the file heads it (or its letter, when it has no heading).
     pub column: String,
     pub message: String,
 }
 
-/// A file read: the good rows, and what is wrong with the others. A row with several wrong
+/// The rows read: the good ones, and what is wrong with the others. A row with several wrong
 /// cells has one error for each.
 #[derive(Clone, Debug, Default)]
 pub struct Parsed {
@@ -78,62 +81,122 @@ pub struct Parsed {
     pub errors: Vec<RowError>,
 }
 
-/// The file as a whole cannot be imported.
+impl Parsed {
+    /// How many rows need fixing (a row with several errors counts once).
+    pub fn rows_to_fix(&self) -> usize {
+        self.errors.iter().map(|error| error.row).collect::<BTreeSet<_>>().len()
+    }
+}
+
+/// How to read a file: which sheet, the coordinator's choices of columns, and how large a file
+/// may be.
+#[derive(Clone, Copy, Debug)]
+pub struct Options<'a> {
+    /// `None`: the first sheet.
+    pub sheet: Option<&'a str>,
+    pub choices: &'a [Choice],
+    /// [`MAX_FILE_BYTES`] for an upload; the command line, reading a file on the hub's own
+    /// machine, allows more.
+    pub max_bytes: usize,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Options { sheet: None, choices: &[], max_bytes: MAX_FILE_BYTES }
+    }
+}
+
+/// What Heard checks every row against.
+#[derive(Clone, Copy)]
+pub struct Known<'a> {
+    /// The hub imported into.
+    pub hub: &'a str,
+    /// The known providers as `(id, name)`: an `about` cell that matches one's name or id
+    /// (ignoring case and spaces) links the item to it.
+    pub providers: &'a [(String, String)],
+    /// Themes are matched by name or id through [`Vocabulary::find`].
+    pub vocabulary: &'a Vocabulary,
+    /// Dates may not be after it.
+    pub today: jiff::civil::Date,
+}
+
+/// A file read: everything its preview shows, and the rows to import.
+#[derive(Clone, Debug)]
+pub struct Reading {
+    pub table: Table,
+    /// `None` when the sheet has no rows at all.
+    pub layout: Option<Layout>,
+    /// Why the file cannot be imported as it is; the coordinator can fix it by choosing
+    /// columns. When set, `parsed` is empty.
+    pub problem: Option<String>,
+    /// Rows below the header with anything in them.
+    pub rows: usize,
+    pub parsed: Parsed,
+}
+
+/// The file as a whole cannot be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FileError {
-    /// Bytes that are not UTF-8, first found in this row.
-    NotUtf8 {
-        row: usize,
-    },
-    /// No header, or a header and no rows with anything in them.
+    /// Larger than this many bytes.
+    TooBig(usize),
+    /// No rows with anything in them, or a header and nothing under it.
     Empty,
-    MissingColumn(String),
-    /// A column that is not one of [`COLUMNS`] (or [`ERROR_COLUMN`]), named as the header has it.
-    UnknownColumn(String),
-    /// The CSV itself is broken in this row, or the header row is not a header.
-    Unreadable {
-        row: usize,
-        message: String,
-    },
+    Unreadable(Unreadable),
+    /// The header row cannot be used as it is (for the command line, which has no preview).
+    Header(String),
 }
 
 impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FileError::NotUtf8 { row } => {
-                write!(f, "row {row} is not UTF-8 text; save the spreadsheet as \"CSV UTF-8\" and import it again")
-            }
-            FileError::Empty => write!(f, "the file has no rows"),
-            FileError::MissingColumn(column) => {
-                write!(f, "the file has no \"{column}\" column; the header row needs {}", column_list())
-            }
-            FileError::UnknownColumn(column) if column.is_empty() => {
-                write!(f, "a column has no heading; remove it (the columns are {})", column_list())
-            }
-            FileError::UnknownColumn(column) => write!(
+            FileError::TooBig(limit) => write!(
                 f,
-                "the file has a column \"{column}\" that is not known; remove it (the columns are {})",
-                column_list()
+                "the file is larger than {} MB; split it into smaller files, or save only the sheet of feedback",
+                limit / (1024 * 1024)
             ),
-            FileError::Unreadable { row, message } => write!(f, "row {row} cannot be read: {message}"),
+            FileError::Empty => write!(f, "the file has no rows"),
+            FileError::Unreadable(why) => write!(f, "{why}"),
+            FileError::Header(why) => write!(f, "{why}"),
         }
     }
 }
 
 impl std::error::Error for FileError {}
 
-fn column_list() -> String {
-    format!("{} and {}", COLUMNS[..COLUMNS.len() - 1].join(", "), COLUMNS[COLUMNS.len() - 1])
+/// Reads a file of feedback for `known.hub`: its cells, its columns and every row, so one call
+/// reports every bad row. A header that cannot be used as it is gives a [`Reading`] with a
+/// `problem` (for a preview to ask the coordinator); a file that cannot be read at all gives a
+/// [`FileError`].
+pub fn read(bytes: &[u8], options: Options<'_>, known: Known<'_>) -> Result<Reading, FileError> {
+    if bytes.len() > options.max_bytes {
+        return Err(FileError::TooBig(options.max_bytes));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) || bytes == b"\xEF\xBB\xBF" {
+        return Err(FileError::Empty);
+    }
+    let table = sheet::read(bytes, options.sheet).map_err(FileError::Unreadable)?;
+    let Some(header) = table.rows.first() else {
+        return Err(FileError::Empty);
+    };
+    let (layout, problem) = columns::layout(header, options.choices);
+    let rows = table.rows.len() - 1;
+    if problem.is_none() && rows == 0 {
+        return Err(FileError::Empty);
+    }
+    let mut reading =
+        Reading { layout: None, problem: problem.map(|p| p.to_string()), rows, parsed: Parsed::default(), table };
+    if reading.problem.is_none() {
+        let mut context = Context::new(known);
+        for row in &reading.table.rows[1..] {
+            context.row(&layout, row, &mut reading.parsed);
+        }
+    }
+    reading.layout = Some(layout);
+    Ok(reading)
 }
 
-/// Reads a feedback spreadsheet for `hub`.
-///
-/// `providers` are the known providers as `(id, name)`: an `about` cell that matches one's name
-/// or id (ignoring case and surrounding spaces) links the item to that provider. Themes are
-/// matched by name or id through [`Vocabulary::find`]. Dates may not be after `today`.
-///
-/// Every row is read, so one call reports every bad row. The file as a whole is refused (a
-/// [`FileError`]) when it is not UTF-8, has no rows, or its header is wrong.
+/// Reads a file with Heard's own column names and no choices, refusing a header it cannot use
+/// (for the tests).
 pub fn parse(
     bytes: &[u8],
     hub: &str,
@@ -141,178 +204,62 @@ pub fn parse(
     vocabulary: &Vocabulary,
     today: jiff::civil::Date,
 ) -> Result<Parsed, FileError> {
-    let (_, body) = split_bom(bytes);
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(FileError::Empty);
+    let options = Options { max_bytes: usize::MAX, ..Options::default() };
+    let reading = read(bytes, options, Known { hub, providers, vocabulary, today })?;
+    match reading.problem {
+        Some(problem) => Err(FileError::Header(problem)),
+        None => Ok(reading.parsed),
     }
-    let mut reader = reader(body);
-    let mut record = csv::ByteRecord::new();
-    if !read(&mut reader, &mut record, 1)? {
-        return Err(FileError::Empty);
-    }
-    let layout = Layout::from_header(&record)?;
-    let mut context = Context::new(hub, providers, vocabulary, today);
-
-    let mut parsed = Parsed::default();
-    let mut row = 1;
-    loop {
-        row += 1;
-        if !read(&mut reader, &mut record, row)? {
-            break;
-        }
-        let mut cells = Vec::with_capacity(record.len());
-        for field in record.iter() {
-            cells.push(std::str::from_utf8(field).map_err(|_| FileError::NotUtf8 { row })?);
-        }
-        if cells.iter().all(|cell| cell.trim().is_empty()) {
-            continue;
-        }
-        if cells.len() != layout.width {
-            parsed.errors.push(RowError {
-                row,
-                column: ROW_COLUMN.into(),
-                message: format!(
-                    "this row has {} cells but the header has {}; check for a stray comma or a missing quote",
-                    cells.len(),
-                    layout.width
-                ),
-            });
-            continue;
-        }
-        let cells: [&str; 7] = std::array::from_fn(|column| unescape_cell(cells[layout.index[column]].trim()).trim());
-        let before = parsed.errors.len();
-        let item = context.item(&cells, row, &mut parsed.errors);
-        if let (Some(item), true) = (item, parsed.errors.len() == before) {
-            parsed.rows.push(ImportRow { row, item });
-        }
-    }
-    if parsed.rows.is_empty() && parsed.errors.is_empty() {
-        return Err(FileError::Empty);
-    }
-    Ok(parsed)
 }
 
-/// The rejected rows as a CSV to fix and import again: the original header (plus an `error`
-/// column, unless it already has one) and, for each row with errors, its original cells and all
-/// its errors joined by "; ". It repeats what the rows hold, so it belongs on the hub's own
-/// disk only. Rows are in file order; a BOM in the original is kept.
-pub fn rejects_csv(bytes: &[u8], errors: &[RowError]) -> Vec<u8> {
-    let (bom, body) = split_bom(bytes);
+/// The rejected rows as a CSV file to fix and import again (UTF-8 with a byte order mark, so
+/// Excel opens it as it should): the header row as the file has it plus an `error` column
+/// (unless it already has one, which is then filled), and for each row with errors its cells
+/// and all its errors, "row 5, date: …", joined by "; ". It repeats what the rows hold, so it
+/// goes only to the coordinator who imports. Rows are in file order; dates are written
+/// day/month/year.
+pub fn rejects_csv(reading: &Reading) -> Vec<u8> {
     let mut messages: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    for error in errors {
+    for error in &reading.parsed.errors {
         messages.entry(error.row).or_default().push(format!("{}: {}", error.column, error.message));
     }
-    let mut out = Vec::with_capacity(bom.len());
-    out.extend_from_slice(bom);
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    out.reserve(1024);
     let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(out);
-    let mut reader = reader(body);
-    let mut record = csv::ByteRecord::new();
-    if matches!(reader.read_byte_record(&mut record), Ok(true)) {
-        let width = record.len();
-        let existing = record.iter().position(|name| name.trim_ascii().eq_ignore_ascii_case(ERROR_COLUMN.as_bytes()));
-        let mut header: Vec<&[u8]> = record.iter().collect();
-        if existing.is_none() {
-            header.push(ERROR_COLUMN.as_bytes());
+    let Some(header) = reading.table.rows.first() else {
+        return writer.into_inner().expect("writing to memory cannot fail");
+    };
+    let width = header.cells.len();
+    let existing = header.cells.iter().position(|cell| cell.text().trim().eq_ignore_ascii_case(ERROR_COLUMN));
+    let mut headings: Vec<String> = header.cells.iter().map(Value::text).collect();
+    if existing.is_none() {
+        headings.push(ERROR_COLUMN.to_owned());
+    }
+    write(&mut writer, &headings);
+    for row in &reading.table.rows[1..] {
+        let Some(messages) = messages.get(&row.number) else { continue };
+        let mut cells: Vec<String> = row.cells.iter().map(Value::text).collect();
+        if cells.len() < width {
+            cells.resize(width, String::new());
         }
-        write(&mut writer, &header);
-        let last = messages.keys().next_back().copied().unwrap_or(0);
-        let mut row = 1;
-        while row < last && matches!(reader.read_byte_record(&mut record), Ok(true)) {
-            row += 1;
-            let Some(messages) = messages.get(&row) else { continue };
-            let joined = messages.join("; ");
-            let mut cells: Vec<&[u8]> = record.iter().collect();
-            if cells.len() < width {
-                cells.resize(width, b"");
+        let joined = messages.iter().map(|message| format!("row {}, {message}", row.number)).collect::<Vec<_>>();
+        let joined = joined.join("; ");
+        match existing {
+            Some(index) => cells[index] = joined,
+            None => {
+                cells.truncate(width.max(cells.len()));
+                cells.push(joined);
             }
-            match existing {
-                Some(index) => cells[index] = joined.as_bytes(),
-                None => cells.push(joined.as_bytes()),
-            }
-            write(&mut writer, &cells);
         }
+        write(&mut writer, &cells);
     }
     writer.into_inner().expect("writing to memory cannot fail")
 }
 
 /// Every cell is escaped: a rejected row repeats whatever the hub's spreadsheet held, and none of
 /// it may run as a formula when the file is opened ([`unescape_cell`] undoes it on import).
-fn write(writer: &mut csv::Writer<Vec<u8>>, cells: &[&[u8]]) {
+fn write(writer: &mut csv::Writer<Vec<u8>>, cells: &[String]) {
     writer.write_record(cells.iter().map(escape_cell)).expect("writing to memory cannot fail");
-}
-
-fn split_bom(bytes: &[u8]) -> (&[u8], &[u8]) {
-    match bytes.strip_prefix(BOM) {
-        Some(body) => (BOM, body),
-        None => (&[], bytes),
-    }
-}
-
-/// Both [`parse`] and [`rejects_csv`] read with this, so they number rows alike. The field count
-/// is checked by hand rather than by the reader (`flexible(false)`), so that a blank line of any
-/// width is skipped rather than reported.
-fn reader(body: &[u8]) -> csv::Reader<&[u8]> {
-    csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(body)
-}
-
-fn read(reader: &mut csv::Reader<&[u8]>, record: &mut csv::ByteRecord, row: usize) -> Result<bool, FileError> {
-    reader.read_byte_record(record).map_err(|error| FileError::Unreadable {
-        row,
-        message: match error.kind() {
-            csv::ErrorKind::Utf8 { .. } => "it is not UTF-8 text".into(),
-            _ => "the CSV is broken here".into(),
-        },
-    })
-}
-
-/// Where each of [`COLUMNS`] is in the file.
-struct Layout {
-    index: [usize; 7],
-    width: usize,
-}
-
-impl Layout {
-    fn from_header(record: &csv::ByteRecord) -> Result<Layout, FileError> {
-        let mut names = Vec::with_capacity(record.len());
-        for field in record.iter() {
-            names.push(std::str::from_utf8(field).map_err(|_| FileError::NotUtf8 { row: 1 })?.trim());
-        }
-        let known = |name: &str| COLUMNS.iter().position(|column| column.eq_ignore_ascii_case(name));
-        if names.len() == 1 && names[0].contains([';', '\t']) && known(names[0]).is_none() {
-            return Err(FileError::Unreadable {
-                row: 1,
-                message: "the columns are not separated by commas; save the spreadsheet as CSV (comma separated)"
-                    .into(),
-            });
-        }
-        // A first row with no known heading is most likely data: say so rather than echo it.
-        if !names.iter().any(|name| known(name).is_some()) {
-            return Err(FileError::Unreadable {
-                row: 1,
-                message: format!("the first row must be the column headings: {}", column_list()),
-            });
-        }
-        let mut index = [None; 7];
-        let mut error_column = false;
-        for (position, name) in names.iter().enumerate() {
-            let duplicate = match known(name) {
-                Some(column) => index[column].replace(position).is_some(),
-                None if name.eq_ignore_ascii_case(ERROR_COLUMN) => std::mem::replace(&mut error_column, true),
-                None => return Err(FileError::UnknownColumn((*name).to_owned())),
-            };
-            if duplicate {
-                return Err(FileError::Unreadable {
-                    row: 1,
-                    message: format!("there are two \"{}\" columns", name.to_lowercase()),
-                });
-            }
-        }
-        let mut found = [0; 7];
-        for (column, position) in index.into_iter().enumerate() {
-            found[column] = position.ok_or_else(|| FileError::MissingColumn(COLUMNS[column].to_owned()))?;
-        }
-        Ok(Layout { index: found, width: names.len() })
-    }
 }
 
 /// What every row is checked against, with the theme lookups remembered.
@@ -331,106 +278,179 @@ fn provider_key(text: &str) -> String {
 }
 
 impl<'a> Context<'a> {
-    fn new(
-        hub: &'a str,
-        providers: &'a [(String, String)],
-        vocabulary: &'a Vocabulary,
-        today: jiff::civil::Date,
-    ) -> Context<'a> {
+    fn new(known: Known<'a>) -> Context<'a> {
         let mut map = HashMap::new();
         // Names first, so that an id wins where a name happens to equal another provider's id.
-        for (id, name) in providers {
+        for (id, name) in known.providers {
             map.insert(provider_key(name), id.as_str());
         }
-        for (id, _) in providers {
+        for (id, _) in known.providers {
             map.insert(provider_key(id), id.as_str());
         }
-        Context { hub, providers: map, vocabulary, themes: HashMap::new(), today }
+        Context {
+            hub: known.hub,
+            providers: map,
+            vocabulary: known.vocabulary,
+            themes: HashMap::new(),
+            today: known.today,
+        }
     }
 
-    /// Checks one row's trimmed cells (in [`COLUMNS`] order), pushing an error for each bad cell.
-    fn item(&mut self, cells: &[&str; 7], row: usize, errors: &mut Vec<RowError>) -> Option<NewItem> {
-        let mut fail = |column: usize, message: String| {
-            errors.push(RowError { row, column: COLUMNS[column].to_owned(), message });
-        };
+    /// Reads one row below the header into `parsed`: an item, or an error for each bad cell.
+    fn row(&mut self, layout: &Layout, row: &sheet::Row, parsed: &mut Parsed) {
+        let width = layout.uses.len();
+        if let Some(beyond) = row.cells.iter().skip(width).position(|cell| !cell.is_blank()) {
+            parsed.errors.push(RowError {
+                row: row.number,
+                column: ROW_COLUMN.into(),
+                message: format!(
+                    "this row has a cell in column {}, beyond the last heading; check for a stray comma or a missing quote",
+                    columns::letter(width + beyond)
+                ),
+            });
+            return;
+        }
+        let before = parsed.errors.len();
+        let item = self.item(layout, row, &mut parsed.errors);
+        if let (Some(item), true) = (item, parsed.errors.len() == before) {
+            parsed.rows.push(ImportRow { row: row.number, item });
+        }
+    }
 
-        let said_on = if cells[DATE].is_empty() {
-            fail(DATE, "the date is missing; enter it as day, month and year, for example 4/12/2026".into());
-            None
-        } else {
-            match domain::check_date(COLUMNS[DATE], cells[DATE], self.today) {
-                Ok(date) => Some(date.to_string()),
-                Err(Rejection::Invalid { message, .. } | Rejection::Conflict(message)) => {
-                    fail(DATE, message);
-                    None
+    /// Checks one row's cells, pushing an error for each bad cell.
+    fn item(&mut self, layout: &Layout, row: &sheet::Row, errors: &mut Vec<RowError>) -> Option<NewItem> {
+        let empty = Value::Empty;
+        let value =
+            |column: Column| layout.position(column).and_then(|position| row.cells.get(position)).unwrap_or(&empty);
+        let texts: [String; 7] = std::array::from_fn(|index| {
+            let text = value(Column::ALL[index]).text();
+            unescape_cell(text.trim()).trim().to_owned()
+        });
+        let text_of = |column: Column| texts[column as usize].as_str();
+        let mut fail = |column: Column, message: String| {
+            errors.push(RowError { row: row.number, column: layout.label_of(column), message });
+        };
+        for column in Column::ALL {
+            match value(column) {
+                Value::FormulaWithoutValue => fail(
+                    column,
+                    "this cell holds a formula whose value was never saved; open the file in Excel or LibreOffice, save it and upload it again, or type the value in"
+                        .into(),
+                ),
+                Value::Error(code) => {
+                    fail(column, format!("this cell shows the spreadsheet error {code}; put the value in it instead"))
                 }
+                _ => {}
             }
-        };
-
-        let channel = Channel::parse(cells[CHANNEL]);
-        if channel.is_none() {
-            let list = Channel::ALL.map(Channel::as_str).join(", ");
-            let what = if cells[CHANNEL].is_empty() { "the channel is missing" } else { "this is not a channel" };
-            fail(CHANNEL, format!("{what}; use one of {list}"));
+        }
+        if matches!(value(Column::Date), Value::FormulaWithoutValue | Value::Error(_)) {
+            return None;
         }
 
-        let about = (!cells[ABOUT].is_empty()).then(|| cells[ABOUT].to_owned());
-        if heard_text::clean(cells[ABOUT]).is_err() {
-            fail(ABOUT, heard_text::ControlCharacter::MESSAGE.into());
-        } else if cells[ABOUT].chars().count() > MAX_ABOUT_CHARS {
-            fail(ABOUT, format!("name the service in at most {MAX_ABOUT_CHARS} characters"));
+        let said_on = self.date(value(Column::Date), text_of(Column::Date), &mut |message| fail(Column::Date, message));
+
+        let channel = Channel::parse(text_of(Column::Channel));
+        if channel.is_none() {
+            let list = Channel::ALL.map(Channel::as_str).join(", ");
+            let what =
+                if text_of(Column::Channel).is_empty() { "the channel is missing" } else { "this is not a channel" };
+            fail(Column::Channel, format!("{what}; use one of {list}"));
+        }
+
+        let about_text = text_of(Column::About);
+        let about = (!about_text.is_empty()).then(|| about_text.to_owned());
+        if heard_text::clean(about_text).is_err() {
+            fail(Column::About, heard_text::ControlCharacter::MESSAGE.into());
+        } else if about_text.chars().count() > MAX_ABOUT_CHARS {
+            fail(Column::About, format!("name the service in at most {MAX_ABOUT_CHARS} characters"));
         }
         let provider =
             about.as_deref().and_then(|about| self.providers.get(&provider_key(about))).map(|id| (*id).to_owned());
 
-        let text = cells[TEXT];
+        let text = text_of(Column::Text);
         if text.is_empty() {
-            fail(TEXT, "the text is missing; write down what the person said".into());
+            fail(Column::Text, "the text is missing; write down what the person said".into());
         } else if heard_text::clean(text).is_err() {
-            fail(TEXT, heard_text::ControlCharacter::MESSAGE.into());
+            fail(Column::Text, heard_text::ControlCharacter::MESSAGE.into());
         } else if text.chars().count() > MAX_TEXT_CHARS {
-            fail(TEXT, format!("one item holds at most {MAX_TEXT_CHARS} characters; split it into several rows"));
+            fail(
+                Column::Text,
+                format!("one item holds at most {MAX_TEXT_CHARS} characters; split it into several rows"),
+            );
         }
 
-        let themes = self.themes(cells[THEMES], &mut fail);
+        let themes = self.themes(text_of(Column::Themes), &mut |message| fail(Column::Themes, message));
 
-        let speaker = match SpeakerKind::parse(cells[SPEAKER]) {
+        let speaker = match SpeakerKind::parse(text_of(Column::Speaker)) {
             // A spreadsheet has no name column: for named and pseudonymous speakers the kind is
             // recorded and the name stays in the hub's own records.
             Some(kind) => Some(kind),
-            None if cells[SPEAKER].is_empty() => {
-                fail(SPEAKER, "the speaker is missing; use anonymous, pseudonymous or named".into());
+            None if text_of(Column::Speaker).is_empty() => {
+                fail(Column::Speaker, "who said it is missing; use anonymous, pseudonymous or named".into());
                 None
             }
             None => {
-                fail(SPEAKER, "this is not a kind of speaker; use anonymous, pseudonymous or named".into());
+                fail(Column::Speaker, "this is not a kind of speaker; use anonymous, pseudonymous or named".into());
                 None
             }
         };
 
-        let consent: Option<Consent> = domain::parse_consent(cells[CONSENT]);
+        let consent: Option<Consent> = domain::parse_consent(text_of(Column::Consent));
         if consent.is_none() {
-            let what = if cells[CONSENT].is_empty() { "the consent is missing" } else { "this is not a consent" };
-            fail(CONSENT, format!("{what}; choose who may see it: hub, commissioners or public"));
+            let what =
+                if text_of(Column::Consent).is_empty() { "the consent is missing" } else { "this is not a consent" };
+            fail(Column::Consent, format!("{what}; choose who may see it: hub, commissioners or public"));
         }
 
+        let (channel, themes, speaker, consent, said_on) = (channel?, themes?, speaker?, consent?, said_on?);
+        let import_key = import_key(self.hub, &said_on, channel, about.as_deref(), text, &themes, speaker, consent);
         Some(NewItem {
             hub: self.hub.to_owned(),
-            channel: Some(channel?),
+            channel: Some(channel),
             about,
             provider,
-            themes: themes?,
-            speaker: Some(speaker?),
-            consent: Some(consent?),
-            said_on: said_on?,
+            themes,
+            speaker: Some(speaker),
+            consent: Some(consent),
+            said_on,
             text: text.to_owned(),
-            import_key: Some(import_key(self.hub, cells)),
+            import_key: Some(import_key),
             ..NewItem::default()
         })
     }
 
+    /// The day a row was said on, as ISO text: a date cell, an Excel day number in a cell not
+    /// formatted as a date, or a date typed as the web form takes it (UK order, ISO or words).
+    fn date(&self, value: &Value, text: &str, fail: &mut impl FnMut(String)) -> Option<String> {
+        let typed = match value {
+            Value::Date(date) => date.to_string(),
+            Value::Number(number) if number.fract() == 0.0 && (36_526.0..=2_958_465.0).contains(number) => {
+                let date = EXCEL_EPOCH.checked_add(jiff::Span::new().days(*number as i64)).ok()?;
+                date.to_string()
+            }
+            Value::Number(_) => {
+                fail(
+                    "this is a number, not a date; enter the date as day, month and year, for example 4/12/2026".into(),
+                );
+                return None;
+            }
+            _ if text.is_empty() => {
+                fail("the date is missing; enter it as day, month and year, for example 4/12/2026".into());
+                return None;
+            }
+            _ => text.to_owned(),
+        };
+        match domain::check_date(Column::Date.name(), &typed, self.today) {
+            Ok(date) => Some(date.to_string()),
+            Err(Rejection::Invalid { message, .. } | Rejection::Conflict(message)) => {
+                fail(message);
+                None
+            }
+        }
+    }
+
     /// Theme ids for a cell of names separated by semicolons; `None` if any is unknown.
-    fn themes(&mut self, cell: &str, fail: &mut impl FnMut(usize, String)) -> Option<BTreeSet<String>> {
+    fn themes(&mut self, cell: &str, fail: &mut impl FnMut(String)) -> Option<BTreeSet<String>> {
         let names: Vec<&str> = cell.split(';').map(str::trim).filter(|name| !name.is_empty()).collect();
         let mut ids = BTreeSet::new();
         let mut unknown = Vec::new();
@@ -458,25 +478,37 @@ impl<'a> Context<'a> {
             [rest @ .., last] => format!("themes {} and {last} of {} are", rest.join(", "), names.len()),
             [] => unreachable!("checked above"),
         };
-        fail(
-            THEMES,
-            format!(
-                "{which} not in the theme list; check the spelling (separate themes with ;) or ask a coordinator to add it"
-            ),
-        );
+        fail(format!(
+            "{which} not in the theme list; check the spelling (separate themes with ;) or ask a coordinator to add it"
+        ));
         None
     }
 }
 
-/// Hex SHA-256 of the hub and the row's trimmed cells in [`COLUMNS`] order, separated by U+001F:
-/// the same row gives the same key whatever the column order, so importing a file twice logs
+/// Hex SHA-256 of the hub and the row's values as Heard reads them, separated by U+001F: the
+/// day in ISO form, the channel, the service, the words, the theme ids, the kind of speaker and
+/// the consent. The same row gives the same key whatever the column order, the file's kind or
+/// how its date was written, so importing a file twice (or the workbook and then its CSV) logs
 /// each row once.
-fn import_key(hub: &str, cells: &[&str; 7]) -> String {
+#[allow(clippy::too_many_arguments)]
+fn import_key(
+    hub: &str,
+    said_on: &str,
+    channel: Channel,
+    about: Option<&str>,
+    text: &str,
+    themes: &BTreeSet<String>,
+    speaker: SpeakerKind,
+    consent: Consent,
+) -> String {
+    let themes = themes.iter().map(String::as_str).collect::<Vec<_>>().join(";");
+    let speaker = format!("{speaker:?}");
+    let consent = format!("{consent:?}");
     let mut hasher = Sha256::new();
     hasher.update(hub.as_bytes());
-    for cell in cells {
+    for value in [said_on, channel.as_str(), about.unwrap_or(""), text, &themes, &speaker, &consent] {
         hasher.update("\u{1f}".as_bytes());
-        hasher.update(cell.as_bytes());
+        hasher.update(value.as_bytes());
     }
     hex::encode(hasher.finalize())
 }
@@ -487,6 +519,7 @@ mod tests {
     use crate::domain::themes;
 
     const HEADER: &str = "date,channel,about,text,themes,speaker,consent\n";
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
 
     fn today() -> jiff::civil::Date {
         jiff::civil::date(2026, 3, 14)
@@ -509,6 +542,16 @@ mod tests {
 
     fn parse_text(text: &str) -> Result<Parsed, FileError> {
         parse(text.as_bytes(), "crawley", &providers(), &vocabulary(), today())
+    }
+
+    fn reading(bytes: &[u8], options: Options<'_>) -> Reading {
+        let (providers, vocabulary) = (providers(), vocabulary());
+        read(bytes, options, Known { hub: "crawley", providers: &providers, vocabulary: &vocabulary, today: today() })
+            .unwrap()
+    }
+
+    fn rejects_of(bytes: &[u8]) -> Vec<u8> {
+        rejects_csv(&reading(bytes, Options::default()))
     }
 
     fn parsed(text: &str) -> Parsed {
@@ -594,45 +637,56 @@ mod tests {
     }
 
     #[test]
-    fn bytes_that_are_not_utf8_name_their_row() {
+    fn a_windows_1252_file_is_read_with_its_pound_signs_and_curly_quotes() {
         let mut bytes = format!("{HEADER}{GOOD_ROW}").into_bytes();
-        bytes.extend_from_slice(b"2026-03-01,forum,,Caf\xE9 was closed,,anonymous,hub\n");
-        let error = parse(&bytes, "crawley", &providers(), &vocabulary(), today()).unwrap_err();
-        assert_eq!(error, FileError::NotUtf8 { row: 3 });
-        assert!(error.to_string().contains("row 3"), "{error}");
-        assert!(error.to_string().contains("UTF-8"), "{error}");
+        bytes.extend_from_slice(b"2026-03-01,forum,,\x93The \xA35 fare\x94 at the caf\xE9,,anonymous,hub\n");
+        let reading = reading(&bytes, Options::default());
+        assert!(reading.parsed.errors.is_empty(), "{:?}", reading.parsed.errors);
+        assert_eq!(reading.parsed.rows[1].item.text, "\u{201c}The £5 fare\u{201d} at the café");
+        assert!(
+            reading.table.notices.iter().any(|notice| notice.contains("Windows-1252")),
+            "{:?}",
+            reading.table.notices
+        );
     }
 
     #[test]
-    fn a_header_that_is_not_utf8_is_row_one() {
-        let mut bytes = b"date,channel,about,text,themes,speaker,consent,\xFF\n".to_vec();
-        bytes.extend_from_slice(GOOD_ROW.as_bytes());
-        let error = parse(&bytes, "crawley", &providers(), &vocabulary(), today()).unwrap_err();
-        assert_eq!(error, FileError::NotUtf8 { row: 1 });
-    }
-
-    #[test]
-    fn a_utf16_file_is_refused_as_not_utf8() {
+    fn a_utf16_file_is_read_as_utf16() {
         let mut bytes = vec![0xFF, 0xFE];
         for unit in format!("{HEADER}{GOOD_ROW}").encode_utf16() {
             bytes.extend_from_slice(&unit.to_le_bytes());
         }
-        let error = parse(&bytes, "crawley", &providers(), &vocabulary(), today()).unwrap_err();
-        assert_eq!(error, FileError::NotUtf8 { row: 1 });
+        let parsed = parse(&bytes, "crawley", &providers(), &vocabulary(), today()).unwrap();
+        assert_eq!(parsed.rows.len(), 1, "{:?}", parsed.errors);
     }
 
     #[test]
-    fn a_missing_column_is_named() {
-        let error = parse_text("date,channel,about,text,speaker,consent\n").unwrap_err();
-        assert_eq!(error, FileError::MissingColumn("themes".into()));
-        assert!(error.to_string().contains("\"themes\""), "{error}");
+    fn a_file_over_the_size_limit_is_refused_before_it_is_read() {
+        let bytes = vec![b'a'; MAX_FILE_BYTES + 1];
+        let (providers, vocabulary) = (providers(), vocabulary());
+        let known = Known { hub: "crawley", providers: &providers, vocabulary: &vocabulary, today: today() };
+        let error = read(&bytes, Options::default(), known).unwrap_err();
+        assert_eq!(error, FileError::TooBig(MAX_FILE_BYTES));
+        assert!(error.to_string().contains("larger than 5 MB"), "{error}");
     }
 
     #[test]
-    fn about_and_themes_columns_are_required_but_their_cells_may_be_empty() {
-        let error = parse_text("date,channel,text,themes,speaker,consent\n").unwrap_err();
-        assert_eq!(error, FileError::MissingColumn("about".into()));
-        let parsed = parsed(&format!("{HEADER}2026-03-01,forum,,Some words,  ,anonymous,hub\n"));
+    fn a_missing_column_is_named_in_words() {
+        let error =
+            parse_text("date,channel,about,themes,speaker,consent\n2026-03-01,forum,,,anonymous,hub\n").unwrap_err();
+        assert_eq!(
+            error,
+            FileError::Header("no column holds what was said; choose the column that does, or add one".into())
+        );
+    }
+
+    #[test]
+    fn the_about_and_themes_columns_and_their_cells_may_be_left_out() {
+        let parsed = parsed("date,channel,text,speaker,consent\n2026-03-01,forum,Some words,anonymous,hub\n");
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        assert_eq!(parsed.rows[0].item.about, None);
+        assert!(parsed.rows[0].item.themes.is_empty());
+        let parsed = self::parsed(&format!("{HEADER}2026-03-01,forum,,Some words,  ,anonymous,hub\n"));
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
         assert_eq!(parsed.rows[0].item.about, None);
         assert_eq!(parsed.rows[0].item.provider, None);
@@ -640,37 +694,87 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_column_is_named() {
-        let error = parse_text("date,channel,about,text,themes,Postcode,speaker,consent\n").unwrap_err();
-        assert_eq!(error, FileError::UnknownColumn("Postcode".into()));
-        assert!(error.to_string().contains("\"Postcode\""), "{error}");
+    fn columns_heard_does_not_know_are_left_out_and_listed_not_refused() {
+        let text = "date,channel,about,text,themes,Postcode,speaker,consent,,Notes\n\
+                    2026-03-01,forum,,Words,,BN1 1AA,anonymous,hub,,called back\n";
+        let reading = reading(text.as_bytes(), Options::default());
+        assert_eq!(reading.problem, None);
+        assert_eq!(reading.parsed.rows.len(), 1, "{:?}", reading.parsed.errors);
+        let left_out: Vec<&str> = reading
+            .layout
+            .as_ref()
+            .unwrap()
+            .uses
+            .iter()
+            .filter(|found| found.column.is_none())
+            .map(|found| found.heading.as_str())
+            .collect();
+        assert_eq!(left_out, ["Postcode", "", "Notes"]);
     }
 
     #[test]
-    fn a_column_without_a_heading_is_unknown() {
-        let error = parse_text("date,channel,about,text,themes,speaker,consent,\n").unwrap_err();
-        assert_eq!(error, FileError::UnknownColumn(String::new()));
-        assert!(error.to_string().contains("no heading"), "{error}");
-    }
-
-    #[test]
-    fn a_column_given_twice_is_refused() {
+    fn a_column_given_twice_is_a_problem_to_choose_from() {
         let error = parse_text("date,channel,about,text,themes,speaker,consent,Text\n").unwrap_err();
-        assert!(matches!(&error, FileError::Unreadable { row: 1, .. }), "{error:?}");
-        assert!(error.to_string().contains("two \"text\" columns"), "{error}");
+        assert!(
+            matches!(&error, FileError::Header(why) if why.contains("columns D and H could both hold what was said")),
+            "{error:?}"
+        );
+        let choices = [Choice { heading: "TEXT".into(), column: None }];
+        let reading = reading(
+            format!("date,channel,about,text,themes,speaker,consent,Notes\n{GOOD_ROW}").as_bytes(),
+            Options { choices: &choices, ..Options::default() },
+        );
+        assert!(reading.problem.is_some(), "leaving the only text column out leaves no text");
     }
 
     #[test]
     fn a_file_without_a_header_row_is_refused_without_echoing_its_first_row() {
         let error = parse_text(GOOD_ROW).unwrap_err();
-        assert!(matches!(&error, FileError::Unreadable { row: 1, .. }), "{error:?}");
+        assert!(matches!(&error, FileError::Header(_)), "{error:?}");
         assert!(!error.to_string().contains("waiting list"), "{error}");
     }
 
     #[test]
-    fn a_semicolon_separated_file_is_explained() {
-        let error = parse_text("date;channel;about;text;themes;speaker;consent\n").unwrap_err();
-        assert!(error.to_string().contains("not separated by commas"), "{error}");
+    fn a_semicolon_separated_file_is_read_with_a_notice() {
+        let text =
+            format!("{}{}", HEADER.replace(',', ";"), "2026-03-01;drop-in;;\"Late, again\";Women;anonymous;hub\n");
+        let reading = reading(text.as_bytes(), Options::default());
+        assert_eq!(reading.parsed.rows.len(), 1, "{:?}", reading.parsed.errors);
+        assert_eq!(reading.parsed.rows[0].item.text, "Late, again");
+        assert!(reading.table.notices.iter().any(|notice| notice.contains("semicolons")));
+    }
+
+    #[test]
+    fn common_headings_uk_dates_and_capitalised_values_are_read() {
+        let text = "Date said,Where,Service,What was said,Theme,Who said it,Who may see it,Notes\n\
+                    25/08/2025,Drop-in,TURNING POINT,The bus costs too much,WOMEN,Anonymous,Public,follow up\n\
+                    25 Aug 2025,Phone,,Call me back please,,Named,Hub only,\n\
+                    25/08/25,One to one,,Opening hours suit me,,Pseudonymous,Commissioners,\n";
+        let parsed = parsed(text);
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let items: Vec<_> = parsed
+            .rows
+            .iter()
+            .map(|row| (row.item.said_on.as_str(), row.item.channel.unwrap(), row.item.consent.unwrap()))
+            .collect();
+        assert_eq!(
+            items,
+            [
+                ("2025-08-25", Channel::DropIn, Consent::Public),
+                ("2025-08-25", Channel::Phone, Consent::Hub),
+                ("2025-08-25", Channel::OneToOne, Consent::Commissioners)
+            ]
+        );
+        assert_eq!(parsed.rows[0].item.provider.as_deref(), Some("turning-point"));
+        assert_eq!(parsed.rows[0].item.themes, BTreeSet::from(["women".to_owned()]));
+    }
+
+    #[test]
+    fn an_error_names_the_column_as_the_file_heads_it() {
+        let text = "Date said,Where,What was said,Who said it,Who may see it\n30/02/2025,Drop-in,Words,Anonymous,Hub\n";
+        let error = one_error(text);
+        assert_eq!((error.row, error.column.as_str()), (2, "Date said"));
+        assert!(error.message.contains("30 February 2025 does not exist"), "{}", error.message);
     }
 
     #[test]
@@ -690,7 +794,7 @@ mod tests {
 
     #[test]
     fn blank_rows_are_skipped_but_counted() {
-        let text = format!("{HEADER},,,,,,\n , , ,,,,\n{GOOD_ROW}\n\n");
+        let text = format!("{HEADER},,,,,,\n , , ,,,,\n{GOOD_ROW}\n\n,,,,,,\n,,,,,,\n");
         let parsed = parsed(&text);
         assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
         assert_eq!(parsed.rows.len(), 1);
@@ -709,6 +813,24 @@ mod tests {
         assert_eq!(parsed.rows[0].item.text, "first line\nsecond line");
         assert_eq!(parsed.errors.len(), 1);
         assert_eq!((parsed.errors[0].row, parsed.errors[0].column.as_str()), (3, "channel"));
+    }
+
+    #[test]
+    fn an_excel_day_number_in_the_date_column_is_read_as_its_day() {
+        // 46000 is 9 December 2025 in Excel's numbering, as a date cell not formatted as a date holds it.
+        let (providers, vocabulary) = (providers(), vocabulary());
+        let mut context =
+            Context::new(Known { hub: "crawley", providers: &providers, vocabulary: &vocabulary, today: today() });
+        let mut fail = |message: String| panic!("{message}");
+        assert_eq!(context.date(&Value::Number(46000.0), "46000", &mut fail).as_deref(), Some("2025-12-09"));
+        assert_eq!(
+            context.date(&Value::Date(jiff::civil::date(2025, 8, 25)), "25/08/2025", &mut fail).as_deref(),
+            Some("2025-08-25")
+        );
+        let mut messages = Vec::new();
+        assert_eq!(context.date(&Value::Number(12.5), "12.5", &mut |message| messages.push(message)), None);
+        assert!(messages[0].contains("a number, not a date"), "{messages:?}");
+        let _ = &mut context;
     }
 
     #[test]
@@ -839,13 +961,13 @@ mod tests {
     }
 
     #[test]
-    fn a_row_with_the_wrong_number_of_cells_is_a_row_error() {
+    fn a_row_with_a_cell_beyond_the_last_heading_is_a_row_error() {
         let parsed = parsed(&format!("{HEADER}2026-03-01,forum,,Words, more words,,anonymous,hub\n{GOOD_ROW}"));
         assert_eq!(parsed.rows.len(), 1);
         assert_eq!(parsed.errors.len(), 1);
         let error = &parsed.errors[0];
         assert_eq!((error.row, error.column.as_str()), (2, ROW_COLUMN));
-        assert!(error.message.contains("8 cells but the header has 7"), "{}", error.message);
+        assert!(error.message.contains("column H, beyond the last heading"), "{}", error.message);
     }
 
     #[test]
@@ -886,7 +1008,7 @@ mod tests {
     }
 
     #[test]
-    fn the_import_key_is_the_sha256_of_hub_and_cells() {
+    fn the_import_key_is_the_sha256_of_hub_and_the_values_as_heard_reads_them() {
         let parsed = parsed(&format!("{HEADER}{GOOD_ROW}"));
         let content = [
             "crawley",
@@ -894,13 +1016,23 @@ mod tests {
             "drop-in",
             "Turning Point",
             "The waiting list is too long",
-            "Access and waiting times",
-            "anonymous",
-            "hub",
+            "access-and-waiting-times",
+            "Anonymous",
+            "Hub",
         ]
         .join("\u{1f}");
         let expected = hex::encode(Sha256::digest(content.as_bytes()));
         assert_eq!(parsed.rows[0].item.import_key.as_deref(), Some(expected.as_str()));
+    }
+
+    #[test]
+    fn the_same_row_written_another_way_has_the_same_key() {
+        let other = "Date said,Where,Service,What was said,Theme,Who said it,Who may see it\n\
+                     01/03/2026,Drop in,Turning Point,The waiting list is too long,access and waiting times,Anonymous,HUB\n";
+        assert_eq!(
+            parsed(&format!("{HEADER}{GOOD_ROW}")).rows[0].item.import_key,
+            parsed(other).rows[0].item.import_key
+        );
     }
 
     #[test]
@@ -937,29 +1069,29 @@ mod tests {
         let text = format!("{HEADER}{GOOD_ROW}{bad_date}\n{GOOD_ROW}{bad_two}\n{short}\n");
         let parsed = parsed(&text);
         assert_eq!(parsed.rows.len(), 2);
-        let rejects = String::from_utf8(rejects_csv(text.as_bytes(), &parsed.errors)).unwrap();
-        let mut reader = csv::ReaderBuilder::new().from_reader(rejects.as_bytes());
+        let rejects = String::from_utf8(rejects_of(text.as_bytes())).unwrap();
+        assert!(rejects.starts_with('\u{feff}'), "a byte order mark, so that Excel reads it as UTF-8");
+        let mut reader = csv::ReaderBuilder::new().from_reader(rejects.trim_start_matches('\u{feff}').as_bytes());
         let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
         assert_eq!(header, ["date", "channel", "about", "text", "themes", "speaker", "consent", "error"]);
         let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
         assert_eq!(records.len(), 3);
         assert_eq!(&records[0].iter().take(7).collect::<Vec<_>>().join(","), &bad_date.replace('"', ""));
-        assert!(records[0][7].starts_with("date: "), "{}", &records[0][7]);
+        assert!(records[0][7].starts_with("row 3, date: "), "{}", &records[0][7]);
         assert_eq!(&records[1].iter().take(7).collect::<Vec<_>>().join(","), bad_two);
         let errors: Vec<&str> = records[1][7].split("; ").collect();
-        assert!(errors[0].starts_with("channel: "), "{errors:?}");
-        assert!(errors.iter().any(|error| error.starts_with("themes: ")), "{errors:?}");
+        assert!(errors[0].starts_with("row 5, channel: "), "{errors:?}");
+        assert!(errors.iter().any(|error| error.starts_with("row 5, themes: ")), "{errors:?}");
         assert_eq!(&records[2][0], "2026-03-01");
         assert_eq!(&records[2][2], "", "a short row is padded so its error lands in the error column");
-        assert!(records[2][7].starts_with("(row): "), "{}", &records[2][7]);
+        assert!(records[2][7].starts_with("row 6, text: "), "{}", &records[2][7]);
     }
 
     #[test]
     fn a_fixed_rejects_file_can_be_imported_again() {
         let mut bytes = BOM.to_vec();
         bytes.extend_from_slice(format!("{HEADER}{GOOD_ROW}2030-01-01,forum,,Words,,anonymous,hub\n").as_bytes());
-        let first = parse(&bytes, "crawley", &providers(), &vocabulary(), today()).unwrap();
-        let rejects = rejects_csv(&bytes, &first.errors);
+        let rejects = rejects_of(&bytes);
         assert!(rejects.starts_with(BOM), "the BOM is kept");
         let again = parse(&rejects, "crawley", &providers(), &vocabulary(), today()).unwrap();
         assert!(again.rows.is_empty());
@@ -969,8 +1101,7 @@ mod tests {
         assert!(fixed.errors.is_empty(), "{:?}", fixed.errors);
         assert_eq!(fixed.rows.len(), 1);
         // Rejecting from a rejects file replaces its error column rather than adding another.
-        let twice = String::from_utf8(rejects_csv(&bytes, &first.errors)).unwrap();
-        let twice = rejects_csv(twice.as_bytes(), &again.errors);
+        let twice = rejects_of(&rejects_of(&bytes));
         let header = String::from_utf8(twice).unwrap().lines().next().unwrap().to_owned();
         assert_eq!(header.trim_start_matches('\u{feff}'), "date,channel,about,text,themes,speaker,consent,error");
     }
@@ -981,7 +1112,8 @@ mod tests {
         let text = format!("{HEADER}2030-01-01,forum,@Turning Point,\"{words}\",-Women,anonymous,hub\n");
         let first = parsed(&text);
         assert!(first.rows.is_empty(), "the date is in the future");
-        let rejects = String::from_utf8(rejects_csv(text.as_bytes(), &first.errors)).unwrap();
+        let rejects = String::from_utf8(rejects_of(text.as_bytes())).unwrap();
+        let rejects = rejects.trim_start_matches('\u{feff}').to_owned();
         let mut reader = csv::ReaderBuilder::new().from_reader(rejects.as_bytes());
         let record = reader.records().next().unwrap().unwrap();
         assert_eq!(&record[3], format!("'{words}"), "{rejects}");
@@ -1004,8 +1136,11 @@ mod tests {
     #[test]
     fn rejects_csv_without_errors_is_just_the_header() {
         let text = format!("{HEADER}{GOOD_ROW}");
-        let rejects = rejects_csv(text.as_bytes(), &[]);
-        assert_eq!(String::from_utf8(rejects).unwrap(), "date,channel,about,text,themes,speaker,consent,error\n");
+        let rejects = rejects_of(text.as_bytes());
+        assert_eq!(
+            String::from_utf8(rejects).unwrap(),
+            "\u{feff}date,channel,about,text,themes,speaker,consent,error\n"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! asks the policy; what an item shows depends on `heard_access::feedback_view`.
 
 use async_graphql::connection::{Connection, ConnectionNameType, DefaultEdgeName, Edge, EmptyFields};
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
+use async_graphql::{Context, Enum, ID, InputObject, MergedObject, Object, Result, SimpleObject, Subscription};
 use futures::Stream;
 use heard_access::{Action, Actor, Consent, FeedbackView, Resource, feedback_view};
 use heard_api::{ApiError, authorize, paginate, timestamp, uuid_arg, viewer};
@@ -15,6 +15,8 @@ use crate::domain::{Channel, Item, LoopState, Moderation, NewItem};
 use crate::search::{MAX_RESULTS, SearchRequest, days};
 use crate::service::{FeedbackService, Meeting};
 
+mod imports;
+
 fn service<'a>(ctx: &'a Context<'_>) -> &'a FeedbackService {
     ctx.data_unchecked::<FeedbackService>()
 }
@@ -23,7 +25,7 @@ pub use heard_api::subgraph::register;
 
 /// This service as a federation subgraph (`schema/feedback.graphql`).
 pub fn subgraph_sdl() -> String {
-    heard_api::subgraph::subgraph_sdl(FeedbackQuery, FeedbackMutation, FeedbackSubscription)
+    heard_api::subgraph::subgraph_sdl(FeedbackQuery::default(), FeedbackMutation::default(), FeedbackSubscription)
 }
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -1066,11 +1068,20 @@ fn shown(ctx: &Context<'_>, item: Item) -> Result<FeedbackItem> {
     view_of(&viewer(ctx).actor, item).ok_or_else(|| ApiError::NotFound.into())
 }
 
+/// This service's queries: items, moderation, safeguarding, meetings, themes, search and
+/// spreadsheet imports.
+#[derive(MergedObject, Default)]
+pub struct FeedbackQuery(ItemsQuery, imports::ImportQuery);
+
+/// This service's mutations.
+#[derive(MergedObject, Default)]
+pub struct FeedbackMutation(ItemsMutation, imports::ImportMutation);
+
 #[derive(Default)]
-pub struct FeedbackQuery;
+pub struct ItemsQuery;
 
 #[Object]
-impl FeedbackQuery {
+impl ItemsQuery {
     /// One item, in the version you may see. Items you may not see are not found.
     async fn feedback_item(&self, ctx: &Context<'_>, id: ID) -> Result<FeedbackItem> {
         let item = item_for(ctx, "id", &id, Action::ViewFeedback).await?;
@@ -1546,10 +1557,10 @@ pub struct RemoveGazetteerEntryInput {
 }
 
 #[derive(Default)]
-pub struct FeedbackMutation;
+pub struct ItemsMutation;
 
 #[Object]
-impl FeedbackMutation {
+impl ItemsMutation {
     /// Logs one point someone made, for a hub you belong to.
     async fn log_feedback(&self, ctx: &Context<'_>, input: LogFeedbackInput) -> Result<FeedbackItem> {
         authorize(ctx, Action::LogFeedback, &Resource::Hub { hub: input.hub.0.clone() }).await?;
