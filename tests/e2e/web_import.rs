@@ -10,7 +10,7 @@ use serde_json::json;
 /// A spreadsheet of five rows as a hub keeps it: rows 2, 3 and 5 are good; row 4 has a day
 /// that does not exist and row 6 a consent Heard does not know.
 const SPREADSHEET: &str = "date,channel,about,text,themes,speaker,consent\r\n\
-    2026-01-12,drop-in,,The waiting list is too long,Access and waiting times,anonymous,hub\r\n\
+    2026-01-12,drop-in,,The waiting list is too long,Access and waiting times,anonymous,commissioners\r\n\
     2026-01-19,forum,,Evening opening would help people who work,Opening hours,anonymous,commissioners\r\n\
     30/02/2026,forum,,Peer support kept me going,,anonymous,hub\r\n\
     2026-02-02,phone,,The new keyworker listens,,pseudonymous,public\r\n\

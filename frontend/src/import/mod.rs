@@ -242,10 +242,4 @@ mod tests {
         assert_eq!(rejects_link_words(2), "Download the 2 rows that need fixing (CSV)");
         assert_eq!(rejects_link_words(1), "Download the 1 row that needs fixing (CSV)");
     }
-
-    #[test]
-    fn the_upload_form_may_carry_a_whole_file_and_little_more() {
-        assert_eq!(MAX_FILE_BYTES, 5 * 1024 * 1024);
-        assert!(UPLOAD_BODY_BYTES > MAX_FILE_BYTES && UPLOAD_BODY_BYTES - MAX_FILE_BYTES <= 64 * 1024);
-    }
 }

@@ -191,9 +191,9 @@ fn preview_page(viewer: &Viewer, csrf: &str, preview: &Preview, errors: &Errors,
         h1 { "Check the spreadsheet" }
         @if let Some(notice) = flashed.notice() { (flash::notice(notice)) }
         p {
-            (preview.file_name) ", " (preview.kind.to_lowercase())
+            (preview.file_name) " (" (preview.kind)
             @if let Some(sheet) = &preview.sheet { ", sheet “" (sheet) "”" }
-            ". Nothing has been imported yet."
+            "). Nothing has been imported yet."
         }
         @if !preview.notices.is_empty() {
             ul { @for notice in &preview.notices { li { (notice) } } }

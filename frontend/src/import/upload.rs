@@ -111,13 +111,25 @@ impl<B: Backend> FromRequest<B> for PostedUpload {
 
 /// What each column holds, and what else it is often called.
 const WHAT_COLUMNS_HOLD: [(&str, &str, &str); 7] = [
-    ("DATE", "The day it was said, such as 4/12/2026 or 4 December 2026.", "Date, Day, Date said"),
-    ("CHANNEL", "How it reached the hub: forum, drop-in, one-to-one, survey, online or phone.", "Channel, Where, How"),
-    ("ABOUT", "The service or provider it is about, if any.", "About, Service, Provider"),
-    ("TEXT", "What the person said, in their words.", "Text, Feedback, What was said, Comment"),
-    ("THEMES", "Themes from Heard's list, separated by semicolons (;).", "Themes, Theme, Topic"),
-    ("SPEAKER", "Whether the person is anonymous, pseudonymous or named.", "Speaker, Who"),
-    ("CONSENT", "Who may see it: hub, commissioners or public.", "Consent, Who may see it, Sharing"),
+    ("DATE", "The day it was said, such as 4/12/2026 or 4 December 2026.", "Date said, Day, When, Feedback date"),
+    (
+        "CHANNEL",
+        "How it reached the hub: forum, drop-in, one-to-one, survey, online or phone.",
+        "Where, How, Source, Method",
+    ),
+    (
+        "ABOUT",
+        "The service or provider it is about, if any. This column may be left out.",
+        "Service, Provider, Which service, Organisation",
+    ),
+    ("TEXT", "What the person said, in their words.", "What was said, Feedback, Comment, Quote"),
+    (
+        "THEMES",
+        "Themes from Heard's list, separated by semicolons (;). This column may be left out.",
+        "Theme, Topic, Category, Tags",
+    ),
+    ("SPEAKER", "Whether the person is anonymous, pseudonymous or named.", "Who said it, Who, Said by, Identity"),
+    ("CONSENT", "Who may see it: hub, commissioners or public.", "Who may see it, Sharing, Can we share, Permission"),
 ];
 
 fn upload_page(

@@ -23,7 +23,7 @@ export default async function ({ browser, base }) {
   }
   const file = windows1252(
     "Date,Channel,About,Text,Themes,Speaker,Consent\r\n" +
-      "3/11/2026,drop-in,,The £5 bus fare to the clinic is too much,,anonymous,hub\r\n" +
+      "3/11/2026,drop-in,,The £5 bus fare to the clinic is too much,,anonymous,public\r\n" +
       "31/11/2026,forum,,The £2 tea at the drop-in is worth it,,anonymous,hub\r\n" +
       "10/11/2026,forum,,Evening opening on Thursdays would help people who work,,anonymous,commissioners\r\n",
   );
