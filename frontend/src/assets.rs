@@ -1,7 +1,8 @@
 //! Heard's own static files, compiled in from `frontend/assets/` and served under `/assets/`:
-//! the stylesheet (with its print rules) and four small scripts that only enhance pages which
+//! the stylesheet (with its print rules) and five small scripts that only enhance pages which
 //! work without them (search as you type on `/search` and in the decision's evidence picker,
-//! the report's Print button, and finding a theme on the log-feedback forms). No page holds
+//! the report's Print button, finding a theme on the log-feedback forms, and an import's
+//! progress page checking again while it runs). No page holds
 //! an inline script or style: the Content-Security-Policy allows only `'self'`.
 
 use axum::Router;
@@ -15,12 +16,13 @@ pub const STYLESHEET: &str = include_str!("../assets/heard.css");
 const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
 
 /// Each file: its address, its content type and its text.
-const FILES: [(&str, &str, &str); 5] = [
+const FILES: [(&str, &str, &str); 6] = [
     ("/assets/heard.css", "text/css; charset=utf-8", STYLESHEET),
     ("/assets/search.js", JAVASCRIPT, include_str!("../assets/search.js")),
     ("/assets/picker.js", JAVASCRIPT, include_str!("../assets/picker.js")),
     ("/assets/reports.js", JAVASCRIPT, include_str!("../assets/reports.js")),
     ("/assets/themes.js", JAVASCRIPT, include_str!("../assets/themes.js")),
+    ("/assets/import.js", JAVASCRIPT, include_str!("../assets/import.js")),
 ];
 
 fn file(content_type: &'static str, text: &'static str) -> Response {

@@ -141,6 +141,7 @@ macro_rules! audiences {
 audiences! {
     Advocates: ReferCase, "advocates";
     HubCoordinators: ViewQueue, "hub coordinators";
+    HubImporters: ImportFeedback, "hub coordinators, who import their hub's spreadsheets";
     SafeguardingLeads: FollowUpSafeguarding, "hub coordinators, who follow up disclosures of risk";
     Commissioners: RecordDecision, "commissioners";
     Administrators: CreateAccount, "administrators";

@@ -97,6 +97,9 @@ fn tasks(viewer: &Viewer) -> Vec<(&'static str, &'static str)> {
     if may(viewer, Action::FollowUpSafeguarding) {
         links.push(("/safeguarding", "Safeguarding"));
     }
+    if may(viewer, Action::ImportFeedback) {
+        links.push(("/import", "Import a spreadsheet"));
+    }
     if may(viewer, Action::ReferCase) {
         links.push(("/cases", "My cases"));
     }

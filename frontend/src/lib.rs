@@ -37,6 +37,7 @@ mod decisions;
 mod extract;
 mod flash;
 mod forms;
+mod import;
 mod involved;
 mod kit;
 mod layout;
@@ -59,6 +60,7 @@ use axum::routing::{get, post};
 
 pub use assets::STYLESHEET;
 pub use backend::Backend;
+pub use import::{UPLOAD_BODY_BYTES, UPLOAD_PATH};
 pub use reports::{ReportQuery, Scope as ReportScope};
 
 /// The pages, ready to be merged into the server's router. Each module adds its own routes.
@@ -76,6 +78,7 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .merge(admin::routes())
         .merge(logging::routes())
         .merge(meetings::routes())
+        .merge(import::routes())
         .merge(report_back::routes())
         .merge(safeguarding::routes())
         .merge(dashboard::routes())

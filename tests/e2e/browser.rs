@@ -41,7 +41,7 @@ async fn the_web_journeys_work_in_a_real_browser_by_keyboard_and_without_javascr
         return;
     }
     // The main page of every journey: 7 public, 6 member, 3 search (22: a facet, an item),
-    // 6 coordinator, 4 safeguarding, 4 advocate, 5 complaints (handler, person raising one,
+    // 6 coordinator, 4 safeguarding, 3 importing a spreadsheet, 4 advocate, 5 complaints (handler, person raising one,
     // provider), 6 commissioner, 8 administrator.
     for page in [
         "home",
@@ -68,6 +68,9 @@ async fn the_web_journeys_work_in_a_real_browser_by_keyboard_and_without_javascr
         "safeguarding-flagged",
         "disclosure",
         "disclosure-dealt-with",
+        "import",
+        "import-preview",
+        "import-progress",
         "cases",
         "case",
         "complaints",

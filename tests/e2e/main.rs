@@ -24,3 +24,4 @@ mod search;
 mod server;
 mod tidy;
 mod web;
+mod web_import;

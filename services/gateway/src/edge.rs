@@ -9,7 +9,8 @@
 //!   `X-Forwarded-For`. Login throttling is keyed on it.
 //! - [`same_origin`] tells a request a browser sent from Heard's own pages from one another
 //!   site made it send (login CSRF, cross-site GraphQL).
-//! - [`layers`]: the body limit (413) and the request timeout (408).
+//! - [`layers`]: the body limit (413; larger for the web UI's spreadsheet upload alone, which
+//!   answers a page when even that is too small) and the request timeout (408).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -19,16 +20,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use heard_api::ClientIp;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use tower::ServiceExt as _;
+use tower::{Layer as _, ServiceExt as _};
 
 use crate::config::EdgeLimits;
 
@@ -142,11 +143,88 @@ pub fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-/// The body limit and the request timeout, for the whole router.
+/// The body limit and the request timeout, for the whole router. Every request's body is held
+/// to `http.max_body_bytes`, but for the web UI's spreadsheet upload ([`body_limit`]).
 pub fn layers(router: Router, limits: &EdgeLimits) -> Router {
     router
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.request_timeout))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state((limits.max_body_bytes, limits.request_timeout), body_limit))
+}
+
+/// The largest body a request may send: `configured` (`http.max_body_bytes`) for every route
+/// but `POST /import`, the web UI's spreadsheet upload, which may carry a whole file of 5 MB
+/// ([`heard_frontend::UPLOAD_BODY_BYTES`]).
+pub fn body_limit_for(method: &Method, path: &str, configured: usize) -> usize {
+    if method == Method::POST && path == heard_frontend::UPLOAD_PATH {
+        configured.max(heard_frontend::UPLOAD_BODY_BYTES)
+    } else {
+        configured
+    }
+}
+
+/// How much of an upload that is too large is read (and dropped) so that the browser, still
+/// sending it, reads the answer rather than a reset connection. Past this, the connection is
+/// closed without reading on.
+const DRAIN_AT_MOST: u64 = 32 * 1024 * 1024;
+
+/// The body limit: a body declared larger than the route's limit is answered `413` at once, one
+/// that turns out larger while it is read is cut off (tower-http's `RequestBodyLimit`). The
+/// upload form's `413` is a page that says what to do, in the site's stylesheet.
+pub async fn body_limit(
+    axum::extract::State((configured, within)): axum::extract::State<(usize, std::time::Duration)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limit = body_limit_for(request.method(), request.uri().path(), configured);
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    let is_upload = request.method() == Method::POST && request.uri().path() == heard_frontend::UPLOAD_PATH;
+    if is_upload && declared.is_some_and(|length| length > limit as u64) {
+        if declared.is_some_and(|length| length <= DRAIN_AT_MOST) {
+            // As long as any request may take, and no longer.
+            let _ = tokio::time::timeout(within, drain(request.into_body())).await;
+        }
+        return upload_too_large();
+    }
+    // tower-http's limit hands the rest of the router a body that stops at `limit`.
+    let rest = tower::service_fn(move |request: axum::http::Request<_>| {
+        let next = next.clone();
+        async move { Ok::<_, Infallible>(next.run(request.map(axum::body::Body::new)).await) }
+    });
+    let limited = tower_http::limit::RequestBodyLimitLayer::new(limit).layer(rest);
+    match limited.oneshot(request).await {
+        Ok(response) => response.map(axum::body::Body::new),
+        Err(never) => match never {},
+    }
+}
+
+/// Reads a body to its end and drops it.
+async fn drain(body: axum::body::Body) {
+    use futures::StreamExt as _;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        if chunk.is_err() {
+            break;
+        }
+    }
+}
+
+/// The answer to an upload larger than Heard takes: a short page of its own (the web UI's
+/// shell needs the person, and this is answered before anyone is asked who they are).
+fn upload_too_large() -> Response {
+    let page = "<!DOCTYPE html>\n<html lang=\"en-GB\"><head><meta charset=\"utf-8\">\
+        <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+        <title>The file is too large – Heard</title><link rel=\"stylesheet\" href=\"/assets/heard.css\"></head>\
+        <body><main id=\"main\" class=\"wrap\"><h1>The file is too large</h1>\
+        <p>Heard imports spreadsheets of up to 5 MB. Save the rows you need in a smaller file, or split it into several files, and upload each one.</p>\
+        <p><a href=\"/import\">Back to Import a spreadsheet</a></p></main></body></html>\n";
+    let mut response = (StatusCode::PAYLOAD_TOO_LARGE, page).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
 }
 
 #[cfg(test)]
@@ -172,6 +250,68 @@ mod tests {
         let chained = headers(&[("x-forwarded-for", "203.0.113.7, 10.0.0.2")]);
         let second: IpAddr = "10.0.0.2".parse().unwrap();
         assert_eq!(client_ip(proxy, &chained, &[proxy, second]), client, "trusted hops are skipped");
+    }
+
+    #[test]
+    fn only_the_spreadsheet_upload_is_allowed_a_body_larger_than_the_configured_limit() {
+        let configured = 1024 * 1024;
+        let upload = heard_frontend::UPLOAD_BODY_BYTES;
+        assert_eq!(body_limit_for(&Method::POST, "/import", configured), upload);
+        assert_eq!(body_limit_for(&Method::POST, "/import", 64 * 1024 * 1024), 64 * 1024 * 1024, "never smaller");
+        for (method, path) in [
+            (Method::POST, "/graphql"),
+            (Method::POST, "/import/abc/columns"),
+            (Method::PUT, "/import"),
+            (Method::POST, "/importer"),
+        ] {
+            assert_eq!(body_limit_for(&method, path, configured), configured, "{method} {path}");
+        }
+    }
+
+    fn limited_router() -> Router {
+        use axum::routing::post;
+        // Each route reads the whole body and says how long it was.
+        async fn length(request: Request) -> Response {
+            match axum::body::to_bytes(request.into_body(), usize::MAX).await {
+                Ok(bytes) => bytes.len().to_string().into_response(),
+                Err(_) => StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+            }
+        }
+        let limits = EdgeLimits {
+            max_body_bytes: 1024 * 1024,
+            header_read_timeout: std::time::Duration::from_secs(10),
+            request_timeout: std::time::Duration::from_secs(30),
+            max_connections: 10,
+            trusted_proxies: Vec::new(),
+        };
+        layers(Router::new().route("/import", post(length)).route("/graphql", post(length)), &limits)
+    }
+
+    async fn post_bytes(path: &str, length: usize) -> (StatusCode, String) {
+        let request = Request::post(path)
+            .header(header::CONTENT_LENGTH, length)
+            .body(axum::body::Body::from(vec![b'x'; length]))
+            .unwrap();
+        let response = limited_router().oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    #[tokio::test]
+    async fn a_spreadsheet_of_five_megabytes_goes_through_where_every_other_body_is_held_to_the_configured_limit() {
+        let file = 5 * 1024 * 1024;
+        assert_eq!(post_bytes("/import", file).await, (StatusCode::OK, file.to_string()));
+        assert_eq!(post_bytes("/graphql", 2 * 1024 * 1024).await.0, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(post_bytes("/graphql", 1024).await, (StatusCode::OK, "1024".to_owned()));
+    }
+
+    #[tokio::test]
+    async fn an_upload_larger_than_even_that_is_answered_with_a_page_that_says_what_to_do() {
+        let (status, page) = post_bytes("/import", heard_frontend::UPLOAD_BODY_BYTES + 1).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(page.contains("<h1>The file is too large</h1>") && page.contains("up to 5 MB"), "{page}");
+        assert!(page.contains(r#"href="/import""#), "a way back to the form: {page}");
     }
 
     #[test]
