@@ -160,7 +160,7 @@ async fn a_coordinator_uploads_a_spreadsheet_reads_the_preview_imports_the_good_
 
     let finished = import_and_wait(&hub, &preview, "GOOD_ROWS").await;
     assert!(
-        finished.contains("3 items were added and are waiting in the moderation queue; 0 were already in Heard."),
+        finished.contains("3 items were added to the hub's feedback; 0 were already in Heard."),
         "{finished}"
     );
     assert!(finished.contains(r#"href="/moderation""#), "{finished}");

@@ -33,9 +33,9 @@ fn status_words(job: &Job) -> String {
     match job.state.as_str() {
         "FINISHED" => {
             let added = if job.imported == 1 {
-                "1 item was added and is waiting in the moderation queue".to_owned()
+                "1 item was added to the hub's feedback".to_owned()
             } else {
-                format!("{} were added and are waiting in the moderation queue", items(job.imported))
+                format!("{} were added to the hub's feedback", items(job.imported))
             };
             let there = if job.already_there == 1 {
                 "1 was already in Heard".to_owned()
@@ -72,6 +72,10 @@ fn progress_page(viewer: &Viewer, csrf: &str, job: &Job) -> Markup {
                     p { a href={ "/import/" (id) "/progress" } { "Check progress" } }
                     p class="hint" { "You can leave this page: the import carries on. Come back to it from this address." }
                 } @else if job.state == "FINISHED" {
+                    p {
+                        "Those the person agreed to share beyond the hub wait in the moderation queue, "
+                        "as anything logged does, until a coordinator checks them."
+                    }
                     p { a class="button" href="/moderation" { "Go to the moderation queue" } }
                 }
                 @if job.rows_to_fix > 0 {
@@ -159,11 +163,11 @@ mod tests {
         assert_eq!(status_words(&job("RUNNING", 120, 100, 20)), "Imported 120 of 500 rows.");
         assert_eq!(
             status_words(&job("FINISHED", 500, 480, 20)),
-            "480 items were added and are waiting in the moderation queue; 20 were already in Heard."
+            "480 items were added to the hub's feedback; 20 were already in Heard."
         );
         assert_eq!(
             status_words(&job("FINISHED", 2, 1, 1)),
-            "1 item was added and is waiting in the moderation queue; 1 was already in Heard."
+            "1 item was added to the hub's feedback; 1 was already in Heard."
         );
         let failed = Job { message: Some("the log could not be written".to_owned()), ..job("FAILED", 7, 7, 0) };
         assert_eq!(

@@ -60,7 +60,7 @@ export default async function ({ browser, base }) {
     { timeout: 60000 },
   );
   const status = await page.locator("#import-status").innerText();
-  expect(status.includes("2 items were added and are waiting in the moderation queue"), `finished: ${status}`);
+  expect(status.includes("2 items were added to the hub's feedback"), `finished: ${status}`);
   expect((await page.getByRole("link", { name: "Go to the moderation queue" }).count()) === 1, "a way to the queue");
   await check(page, "import-progress");
 
