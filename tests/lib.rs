@@ -181,11 +181,32 @@ impl Session {
         self.posting.post(format!("{}{path}", self.base)).form(&form).send().await.expect("the form is answered")
     }
 
+    /// Posts a form of the web UI to `path` as a browser without JavaScript posts it (the CSRF
+    /// token in the form) and follows where it answers to go: the status, the address and the
+    /// text of the page it lands on.
+    pub async fn post_form_followed(&self, path: &str, fields: &[(&str, &str)]) -> (u16, reqwest::Url, String) {
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", self.csrf_token.as_str())];
+        form.extend_from_slice(fields);
+        let response =
+            self.client.post(format!("{}{path}", self.base)).form(&form).send().await.expect("the form is answered");
+        let (status, url) = (response.status().as_u16(), response.url().clone());
+        (status, url, response.text().await.expect("the page is text"))
+    }
+
     /// Posts a form that must succeed, and checks it answers as every successful form post in
     /// Heard does: `303 See Other` (post/redirect/get), so that refreshing the page it leads to,
     /// or going back, never sends the form again. Returns where it sends the browser.
     pub async fn submit_form(&self, path: &str, fields: &[(&str, &str)]) -> String {
         see_other(self.post_form(path, fields).await).await
+    }
+
+    /// Logs feedback (`input` is a `LogFeedbackInput`) and returns the new item's id, checking
+    /// that it was logged.
+    pub async fn log_feedback(&self, input: Value) -> String {
+        let logged = self
+            .graphql("mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }", json!({ "i": input }))
+            .await;
+        logged["data"]["logFeedback"]["id"].as_str().unwrap_or_else(|| panic!("not logged: {logged}")).to_owned()
     }
 
     /// Runs `mutation($id: ID!{args}) { call { fields } }` and returns what the mutation

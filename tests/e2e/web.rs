@@ -313,14 +313,10 @@ async fn the_home_page_counts_what_waits_for_each_person_and_links_to_where_it_i
     let log = |text: &'static str| {
         let member = &member;
         async move {
-            let logged = member
-                .graphql(
-                    "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }",
-                    json!({ "i": { "hub": "arun", "text": text, "channel": "FORUM", "speaker": "ANONYMOUS",
-                                    "consent": "COMMISSIONERS", "saidOn": "2026-11-02" } }),
-                )
-                .await;
-            logged["data"]["logFeedback"]["id"].as_str().expect("logged").to_owned()
+            member
+                .log_feedback(json!({ "hub": "arun", "text": text, "channel": "FORUM", "speaker": "ANONYMOUS",
+                                    "consent": "COMMISSIONERS", "saidOn": "2026-11-02" }))
+                .await
         }
     };
     let home = |session: &heard_tests::Session| {

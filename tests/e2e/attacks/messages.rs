@@ -175,13 +175,12 @@ async fn only_a_form_sets_a_message_and_a_page_or_a_link_never_does() {
 
 /// An item logged for Arun through the API, as its member would.
 async fn logged(hub: &heard_tests::Hub, text: &str) -> String {
-    let query = "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }";
-    let input = json!({ "i": {
-        "hub": "arun", "text": text, "channel": "FORUM", "saidOn": "2026-11-02",
-        "speaker": "ANONYMOUS", "consent": "PUBLIC"
-    }});
-    let answer = hub.member.graphql(query, input).await;
-    answer["data"]["logFeedback"]["id"].as_str().unwrap_or_else(|| panic!("{answer}")).to_owned()
+    hub.member
+        .log_feedback(json!({
+            "hub": "arun", "text": text, "channel": "FORUM", "saidOn": "2026-11-02",
+            "speaker": "ANONYMOUS", "consent": "PUBLIC"
+        }))
+        .await
 }
 
 #[tokio::test]
