@@ -209,6 +209,18 @@ impl Session {
         logged["data"]["logFeedback"]["id"].as_str().unwrap_or_else(|| panic!("not logged: {logged}")).to_owned()
     }
 
+    /// Flags the feedback item `item` as a disclosure of risk for the coordinator `coordinator`
+    /// to follow up, checking that it was flagged.
+    pub async fn flag_safeguarding(&self, item: &str, coordinator: &str) {
+        let flagged = self
+            .graphql(
+                "mutation($id: ID!, $c: ID!) { flagSafeguarding(id: $id, coordinatorId: $c) }",
+                json!({ "id": item, "c": coordinator }),
+            )
+            .await;
+        assert_eq!(flagged["data"]["flagSafeguarding"], true, "{flagged}");
+    }
+
     /// Runs `mutation($id: ID!{args}) { call { fields } }` and returns what the mutation
     /// answered, checking that it answered an object (not an error).
     pub async fn mutate_by_id(&self, call: &str, args: &str, fields: &str, variables: Value) -> Value {
@@ -436,4 +448,14 @@ impl Rng {
     pub fn between(&mut self, low: u64, high: u64) -> u64 {
         low + self.next_u64() % (high - low).max(1)
     }
+}
+
+/// `text` as a page puts it in an address: every byte but letters, digits and `-_.~` as `%XX`.
+pub fn url_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

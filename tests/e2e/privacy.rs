@@ -159,13 +159,7 @@ async fn nothing_a_person_said_reaches_the_servers_log_even_at_debug_level() {
     assert!(referred["data"]["referCase"]["id"].is_string(), "{referred}");
     // A disclosure of risk and its follow-up, whose notes carry the same words.
     let me = worker.graphql("{ me { id } }", json!({})).await["data"]["me"]["id"].as_str().unwrap().to_owned();
-    let flagged = worker
-        .graphql(
-            "mutation($id: ID!, $c: ID!) { flagSafeguarding(id: $id, coordinatorId: $c) }",
-            json!({ "id": item, "c": me }),
-        )
-        .await;
-    assert_eq!(flagged["data"]["flagSafeguarding"], true, "{flagged}");
+    worker.flag_safeguarding(&item, &me).await;
     let followed = worker
         .graphql(
             "mutation($i: RecordSafeguardingActionInput!) { recordSafeguardingAction(input: $i) { id } }",

@@ -64,14 +64,7 @@ async fn disclosed(arun: &Arun) -> String {
         .log_feedback(json!({ "hub": "arun", "text": SAID, "channel": "DROP_IN", "saidOn": "2026-11-02",
                 "speaker": "ANONYMOUS", "consent": "PUBLIC", "about": "Addaction" }))
         .await;
-    let flagged = arun
-        .member
-        .graphql(
-            "mutation($id: ID!, $c: ID!) { flagSafeguarding(id: $id, coordinatorId: $c) }",
-            json!({ "id": id, "c": arun.coordinator_id }),
-        )
-        .await;
-    assert_eq!(flagged["data"]["flagSafeguarding"], true, "{flagged}");
+    arun.member.flag_safeguarding(&id, &arun.coordinator_id).await;
     id
 }
 

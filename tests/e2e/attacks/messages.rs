@@ -128,7 +128,7 @@ async fn a_message_in_the_address_is_never_shown() {
     let hub = hub().await;
     let app = &hub.app;
     app.create_user("handler@example.org", &[heard_access::Role::ComplaintsHandler], &[]).await;
-    let forged = heard_tests_urlencode(FORGED);
+    let forged = heard_tests::url_encoded(FORGED);
     let mut coordinator = Browser::log_in(app, "coordinator@example.org").await;
     let mut handler = Browser::log_in(app, "handler@example.org").await;
     let pages = [
@@ -150,16 +150,6 @@ async fn a_message_in_the_address_is_never_shown() {
     }
     let complaint = handler.get(&format!("/complaints/00000000-0000-0000-0000-000000000000?error={forged}")).await;
     assert!(!complaint.body.contains("0800 000 0000"), "{}", complaint.body);
-}
-
-/// The address form of `text` (the frontend's own encoder is not public).
-fn heard_tests_urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[tokio::test]

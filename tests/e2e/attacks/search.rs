@@ -199,19 +199,9 @@ async fn the_web_search_page_shows_no_redacted_name_to_a_commissioner() {
         }
         // The page repeats the search itself (in the box, and in its links); nothing else may
         // hold the name.
-        let shown = body.replace(&html_escaped(query), "").replace(&url_encoded(query), "").to_lowercase();
+        let shown = body.replace(&html_escaped(query), "").replace(&heard_tests::url_encoded(query), "").to_lowercase();
         assert!(!shown.contains("quartermaine") && !shown.contains("delphine"), "`{query}` showed the name: {body}");
     }
-}
-
-/// `text` as the page puts it in an address: every byte but letters, digits and `-_.~` as `%XX`.
-fn url_encoded(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// `text` as the page writes it inside an attribute.
