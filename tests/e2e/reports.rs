@@ -34,6 +34,16 @@ async fn get_with_token(app: &TestApp, path: &str, token: &str) -> reqwest::Resp
     app.client.get(app.url(path)).bearer_auth(token).send().await.unwrap()
 }
 
+/// The report's address takes a day as people in the UK write it, and names a day that does
+/// not exist.
+async fn days_are_read_as_people_in_the_uk_write_them(app: &TestApp) {
+    let missing_day = app.get("/reports/you-said-we-did?from=30%2F02%2F2026").await;
+    assert_eq!(missing_day.status(), 400);
+    assert!(missing_day.text().await.unwrap().contains("from: 30 February 2026 does not exist"));
+    let uk = app.get("/reports/you-said-we-did?from=1%2F3%2F2026").await;
+    assert_eq!(uk.status(), 200, "a day as people in the UK write it is taken");
+}
+
 async fn with_items() -> TestApp {
     let app = spawn_app().await;
     for n in 0..6 {
@@ -117,11 +127,7 @@ async fn a_bad_date_or_format_is_refused_with_a_message_naming_it() {
         bad.text().await.unwrap().contains("from: enter the date as day, month and year"),
         "the field is named, in the words every page uses for a day"
     );
-    let missing_day = app.get("/reports/you-said-we-did?from=30%2F02%2F2026").await;
-    assert_eq!(missing_day.status(), 400);
-    assert!(missing_day.text().await.unwrap().contains("from: 30 February 2026 does not exist"));
-    let uk = app.get("/reports/you-said-we-did?from=1%2F3%2F2026").await;
-    assert_eq!(uk.status(), 200, "a day as people in the UK write it is taken");
+    days_are_read_as_people_in_the_uk_write_them(&app).await;
     let backwards = app.get("/reports/you-said-we-did?from=2026-11-20&to=2026-11-01").await;
     assert_eq!(backwards.status(), 400);
     let format = app.get("/reports/you-said-we-did?format=pdf").await;
@@ -144,11 +150,7 @@ async fn with_an_api_token_the_report_comes_only_as_csv_and_a_wrong_token_is_ref
         bad.text().await.unwrap().contains("from: there is no such month"),
         "the field is named, and what is wrong"
     );
-    let missing_day = app.get("/reports/you-said-we-did?from=30%2F02%2F2026").await;
-    assert_eq!(missing_day.status(), 400);
-    assert!(missing_day.text().await.unwrap().contains("from: 30 February 2026 does not exist"));
-    let uk = app.get("/reports/you-said-we-did?from=1%2F3%2F2026").await;
-    assert_eq!(uk.status(), 200, "a day as people in the UK write it is taken");
+    days_are_read_as_people_in_the_uk_write_them(&app).await;
     assert_eq!(app.get("/reports/you-said-we-did?hub=atlantis&format=csv").await.status(), 404);
 }
 
