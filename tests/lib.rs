@@ -221,6 +221,17 @@ impl Session {
         assert_eq!(flagged["data"]["flagSafeguarding"], true, "{flagged}");
     }
 
+    /// Changes this account's password from `current` to `new`, checking that it changed.
+    pub async fn change_password(&self, current: &str, new: &str) {
+        let changed = self
+            .graphql(
+                "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }",
+                json!({ "c": current, "n": new }),
+            )
+            .await;
+        assert_eq!(changed["data"]["changePassword"], true, "{changed}");
+    }
+
     /// Runs `mutation($id: ID!{args}) { call { fields } }` and returns what the mutation
     /// answered, checking that it answered an object (not an error).
     pub async fn mutate_by_id(&self, call: &str, args: &str, fields: &str, variables: Value) -> Value {
