@@ -212,24 +212,20 @@ impl Session {
     /// Flags the feedback item `item` as a disclosure of risk for the coordinator `coordinator`
     /// to follow up, checking that it was flagged.
     pub async fn flag_safeguarding(&self, item: &str, coordinator: &str) {
-        let flagged = self
-            .graphql(
-                "mutation($id: ID!, $c: ID!) { flagSafeguarding(id: $id, coordinatorId: $c) }",
-                json!({ "id": item, "c": coordinator }),
-            )
-            .await;
-        assert_eq!(flagged["data"]["flagSafeguarding"], true, "{flagged}");
+        let query = "mutation($id: ID!, $c: ID!) { flagSafeguarding(id: $id, coordinatorId: $c) }";
+        self.answers_true(query, json!({ "id": item, "c": coordinator }), "flagSafeguarding").await;
     }
 
     /// Changes this account's password from `current` to `new`, checking that it changed.
     pub async fn change_password(&self, current: &str, new: &str) {
-        let changed = self
-            .graphql(
-                "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }",
-                json!({ "c": current, "n": new }),
-            )
-            .await;
-        assert_eq!(changed["data"]["changePassword"], true, "{changed}");
+        let query = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+        self.answers_true(query, json!({ "c": current, "n": new }), "changePassword").await;
+    }
+
+    /// Runs a mutation that answers `true` when it is done, and checks that `field` did.
+    async fn answers_true(&self, query: &str, variables: Value, field: &str) {
+        let answer = self.graphql(query, variables).await;
+        assert_eq!(answer["data"][field], true, "{answer}");
     }
 
     /// Runs `mutation($id: ID!{args}) { call { fields } }` and returns what the mutation
