@@ -181,11 +181,51 @@ impl Session {
         self.posting.post(format!("{}{path}", self.base)).form(&form).send().await.expect("the form is answered")
     }
 
+    /// Posts a form of the web UI to `path` as a browser without JavaScript posts it (the CSRF
+    /// token in the form) and follows where it answers to go: the status, the address and the
+    /// text of the page it lands on.
+    pub async fn post_form_followed(&self, path: &str, fields: &[(&str, &str)]) -> (u16, reqwest::Url, String) {
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", self.csrf_token.as_str())];
+        form.extend_from_slice(fields);
+        let response =
+            self.client.post(format!("{}{path}", self.base)).form(&form).send().await.expect("the form is answered");
+        let (status, url) = (response.status().as_u16(), response.url().clone());
+        (status, url, response.text().await.expect("the page is text"))
+    }
+
     /// Posts a form that must succeed, and checks it answers as every successful form post in
     /// Heard does: `303 See Other` (post/redirect/get), so that refreshing the page it leads to,
     /// or going back, never sends the form again. Returns where it sends the browser.
     pub async fn submit_form(&self, path: &str, fields: &[(&str, &str)]) -> String {
         see_other(self.post_form(path, fields).await).await
+    }
+
+    /// Logs feedback (`input` is a `LogFeedbackInput`) and returns the new item's id, checking
+    /// that it was logged.
+    pub async fn log_feedback(&self, input: Value) -> String {
+        let logged = self
+            .graphql("mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }", json!({ "i": input }))
+            .await;
+        logged["data"]["logFeedback"]["id"].as_str().unwrap_or_else(|| panic!("not logged: {logged}")).to_owned()
+    }
+
+    /// Flags the feedback item `item` as a disclosure of risk for the coordinator `coordinator`
+    /// to follow up, checking that it was flagged.
+    pub async fn flag_safeguarding(&self, item: &str, coordinator: &str) {
+        let query = "mutation($id: ID!, $c: ID!) { flagSafeguarding(id: $id, coordinatorId: $c) }";
+        self.answers_true(query, json!({ "id": item, "c": coordinator }), "flagSafeguarding").await;
+    }
+
+    /// Changes this account's password from `current` to `new`, checking that it changed.
+    pub async fn change_password(&self, current: &str, new: &str) {
+        let query = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
+        self.answers_true(query, json!({ "c": current, "n": new }), "changePassword").await;
+    }
+
+    /// Runs a mutation that answers `true` when it is done, and checks that `field` did.
+    async fn answers_true(&self, query: &str, variables: Value, field: &str) {
+        let answer = self.graphql(query, variables).await;
+        assert_eq!(answer["data"][field], true, "{answer}");
     }
 
     /// Runs `mutation($id: ID!{args}) { call { fields } }` and returns what the mutation
@@ -415,4 +455,14 @@ impl Rng {
     pub fn between(&mut self, low: u64, high: u64) -> u64 {
         low + self.next_u64() % (high - low).max(1)
     }
+}
+
+/// `text` as a page puts it in an address: every byte but letters, digits and `-_.~` as `%XX`.
+pub fn url_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

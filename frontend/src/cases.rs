@@ -674,14 +674,7 @@ pub fn routes<B: Backend>() -> axum::Router<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn posted(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
-    }
-
-    fn fields(errors: &Errors) -> Vec<&str> {
-        errors.0.iter().map(|e| e.field.as_str()).collect()
-    }
+    use crate::forms::testing::{fields, posted};
 
     #[test]
     fn recording_consent_sends_the_scope_and_the_day_or_today_when_left_empty() {

@@ -223,3 +223,19 @@ pub fn words(pairs: &[(&str, &str)], value: &str) -> String {
 pub fn options(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     pairs.iter().map(|(v, l)| ((*v).to_owned(), (*l).to_owned())).collect()
 }
+
+/// What the pages' unit tests share: a form as posted, and the fields an answer names.
+#[cfg(test)]
+pub mod testing {
+    use super::Errors;
+
+    /// A posted form (or an address's query) from literal pairs.
+    pub fn posted(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        super::options(pairs)
+    }
+
+    /// The fields the errors name, in the order the page names them.
+    pub fn fields(errors: &Errors) -> Vec<&str> {
+        errors.0.iter().map(|error| error.field.as_str()).collect()
+    }
+}

@@ -10,7 +10,6 @@
 
 use heard_api::Viewer;
 use maud::{Markup, html};
-use serde::Deserialize;
 use serde_json::json;
 
 use crate::Backend;
@@ -22,31 +21,13 @@ use crate::reports::{self, Report};
 /// How many of people's own words the home page shows.
 const HOME_QUOTES: usize = 6;
 
-/// A hub as the home page lists it.
-#[derive(Debug, Default, Deserialize)]
-struct Hub {
-    #[serde(default)]
-    id: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    kind: String,
-}
-
 /// The home page for someone not logged in: what people said in their own words (only what
 /// they agreed to make public) and what came of it, the hubs' public pages, how to get involved
 /// and how to complain.
 pub(crate) async fn home<B: Backend>(backend: &B) -> Markup {
     let anyone = Viewer::anonymous();
     let hubs = ask(backend, &anyone, "{ hubs(first: 100) { edges { node { id name kind } } } }", json!({})).await;
-    let mut hubs: Vec<(String, String, bool)> = hubs
-        .decode::<Connection<Hub>>("hubs")
-        .unwrap_or_default()
-        .nodes()
-        .into_iter()
-        .map(|hub| (hub.id, hub.name, hub.kind == "FORUM"))
-        .collect();
-    hubs.sort_by(|a, b| (a.2, &a.1).cmp(&(b.2, &b.1)));
+    let hubs = reports::hubs_in_order(hubs.decode::<Connection<reports::Hub>>("hubs"));
     let report = reports::public_report(backend).await;
     html! {
         h1 { "Heard" }

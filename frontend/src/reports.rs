@@ -222,11 +222,21 @@ struct ReferenceAnswer {
     themes: Option<Vec<Theme>>,
 }
 
+/// A hub as the report builder and the home page list it.
 #[derive(Debug, Deserialize)]
-struct Hub {
+pub(crate) struct Hub {
     id: String,
     name: String,
     kind: String,
+}
+
+/// Hubs as (id, name, is a Forum), in the order the pages offer them: local hubs first, then
+/// the Forum they belong to, each by name.
+pub(crate) fn hubs_in_order(hubs: Option<Connection<Hub>>) -> Vec<(String, String, bool)> {
+    let mut hubs: Vec<(String, String, bool)> =
+        hubs.unwrap_or_default().nodes().into_iter().map(|hub| (hub.id, hub.name, hub.kind == "FORUM")).collect();
+    hubs.sort_by(|a, b| (a.2, &a.1).cmp(&(b.2, &b.1)));
+    hubs
 }
 
 #[derive(Debug, Deserialize)]
@@ -260,15 +270,7 @@ impl Reference {
     }
 
     fn from_answer(data: ReferenceAnswer) -> Reference {
-        let mut hubs: Vec<(String, String, bool)> = data
-            .hubs
-            .unwrap_or_default()
-            .nodes()
-            .into_iter()
-            .map(|hub| (hub.id, hub.name, hub.kind == "FORUM"))
-            .collect();
-        // Local hubs first, then the Forum they belong to.
-        hubs.sort_by(|a, b| (a.2, &a.1).cmp(&(b.2, &b.1)));
+        let hubs = hubs_in_order(data.hubs);
         let providers = data.providers.unwrap_or_default().nodes().into_iter().map(|p| (p.id, p.name)).collect();
         let themes = data.themes.unwrap_or_default().into_iter().map(|t| (t.id, t.name, t.parent)).collect();
         Reference { hubs, providers, themes, unreadable: false }

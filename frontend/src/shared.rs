@@ -460,10 +460,7 @@ pub fn routes<B: Backend>() -> axum::Router<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
-    }
+    use crate::forms::testing::posted;
 
     #[test]
     fn an_unknown_list_falls_back_to_the_items_not_yet_acknowledged() {
@@ -483,12 +480,12 @@ mod tests {
 
     #[test]
     fn an_empty_reason_is_refused_beside_the_items_own_field() {
-        let refused = action_for("answer", "i1", &pairs(&[("reason-i1", "   ")]));
+        let refused = action_for("answer", "i1", &posted(&[("reason-i1", "   ")]));
         assert_eq!(refused.err(), Some(("reason-i1".to_owned(), "Say why it was not acted on".to_owned())));
-        let refused = action_for("link", "i1", &pairs(&[("decision-i1", "d1")]));
+        let refused = action_for("link", "i1", &posted(&[("decision-i1", "d1")]));
         assert_eq!(refused.err().map(|e| e.0), Some("rationale-i1".to_owned()));
         let (_, variables, _) =
-            action_for("answer", "i1", &pairs(&[("reason-i1", " Not our service ")])).expect("fine");
+            action_for("answer", "i1", &posted(&[("reason-i1", " Not our service ")])).expect("fine");
         assert_eq!(variables["r"], "Not our service");
     }
 
@@ -497,7 +494,7 @@ mod tests {
         assert_eq!(done_words("answered"), Some("Answered. The hub will tell the people who said it why"));
         assert_eq!(done_words("Your account is closed: call 0800 000 000"), None);
         for action in ["acknowledge", "answer", "link"] {
-            let fields = pairs(&[("reason-i1", "Because"), ("decision-i1", "d1"), ("rationale-i1", "Why")]);
+            let fields = posted(&[("reason-i1", "Because"), ("decision-i1", "d1"), ("rationale-i1", "Why")]);
             let (_, _, done) = action_for(action, "i1", &fields).expect("fine");
             assert!(done_words(done).is_some(), "{action} returns with a known code");
         }

@@ -720,19 +720,9 @@ fn call(on: &str) -> [(&str, &str); 3] {
 
 /// A case page's form posted as a browser without JavaScript posts it (the CSRF token in the
 /// form, redirects followed): the status, address and text of the page it lands on.
-async fn post_case_form(
-    cast: &Cast,
-    session: &Session,
-    case: &str,
-    step: &str,
-    fields: &[(&str, &str)],
-) -> (u16, String, String) {
-    let mut form = vec![("csrf_token", session.csrf_token.as_str())];
-    form.extend_from_slice(fields);
-    let response =
-        session.client.post(cast.app.url(&format!("/cases/{case}/{step}"))).form(&form).send().await.unwrap();
-    let (status, url) = (response.status().as_u16(), response.url().to_string());
-    (status, url, response.text().await.unwrap())
+async fn post_case_form(session: &Session, case: &str, step: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+    let (status, url, page) = session.post_form_followed(&format!("/cases/{case}/{step}"), fields).await;
+    (status, url.to_string(), page)
 }
 
 /// The case page as `session` gets it.
@@ -756,8 +746,7 @@ async fn an_advocate_hands_a_case_over_by_choosing_the_other_advocate_by_name_fr
     assert!(!page.contains("account ID"), "nobody types an account id any more");
 
     let (status, url, page) =
-        post_case_form(&cast, &cast.advocate, &id, "assign", &[("advocate_id", &cast.other_advocate_id.to_string())])
-            .await;
+        post_case_form(&cast.advocate, &id, "assign", &[("advocate_id", &cast.other_advocate_id.to_string())]).await;
     assert_eq!(status, 200);
     assert!(url.ends_with("/cases?done=assigned"), "back to my cases: {url}");
     assert!(page.contains("Handed over"), "the handover is confirmed");
@@ -772,7 +761,7 @@ async fn a_forged_hand_over_naming_someone_who_is_not_an_advocate_is_refused_bes
     let id = accepted_case(&cast, 0).await;
     let before = event_types(&cast.app, &id).await;
     for (forged, what) in [(member.to_string(), "a hub member"), (Uuid::new_v4().to_string(), "an unknown account")] {
-        let (status, _, page) = post_case_form(&cast, &cast.advocate, &id, "assign", &[("advocate_id", &forged)]).await;
+        let (status, _, page) = post_case_form(&cast.advocate, &id, "assign", &[("advocate_id", &forged)]).await;
         assert_eq!(status, 422, "{what} is refused");
         assert!(page.contains(r##"<a href="#advocate_id">"##), "the error names the field: {what}");
         assert!(
@@ -795,8 +784,7 @@ async fn closing_a_case_asks_for_the_outcome_with_none_chosen_and_the_closing_sh
 
     let before = event_types(&cast.app, &id).await;
     let view = ("client_view", "They listened to me");
-    let (status, _, page) =
-        post_case_form(&cast, &cast.advocate, &id, "close", &[("reason", "ISSUE_RESOLVED"), view]).await;
+    let (status, _, page) = post_case_form(&cast.advocate, &id, "close", &[("reason", "ISSUE_RESOLVED"), view]).await;
     assert_eq!(status, 422, "closing without an outcome is refused");
     assert!(page.contains(r##"<a href="#outcome">Choose the outcome"##), "the error names the field");
     assert!(!page.contains(r#"type="radio" value="ACHIEVED" checked"#), "and still chooses none");
@@ -804,7 +792,7 @@ async fn closing_a_case_asks_for_the_outcome_with_none_chosen_and_the_closing_sh
     assert_eq!(event_types(&cast.app, &id).await, before, "nothing was stored");
 
     let closing = [("outcome", "PARTLY_ACHIEVED"), ("reason", "ISSUE_RESOLVED"), view];
-    let (status, url, page) = post_case_form(&cast, &cast.advocate, &id, "close", &closing).await;
+    let (status, url, page) = post_case_form(&cast.advocate, &id, "close", &closing).await;
     assert_eq!(status, 200);
     assert!(url.ends_with(&format!("/cases/{id}?done=closed")), "{url}");
     let written = today().strftime("%-d %B %Y").to_string();
@@ -852,14 +840,14 @@ async fn an_action_is_recorded_on_the_day_it_happened_as_typed_in_the_uk_and_nev
         ("31/02/2026".to_owned(), "31 February 2026 does not exist".to_owned()),
     ];
     for (on, message) in refused {
-        let (status, _, page) = post_case_form(&cast, &cast.advocate, &id, "action", &call(&on)).await;
+        let (status, _, page) = post_case_form(&cast.advocate, &id, "action", &call(&on)).await;
         assert_eq!(status, 422, "{on} is refused");
         assert!(page.contains(r##"<a href="#action_on">"##), "the error names the field: {on}");
         assert!(page.contains(&message), "{on}: expected {message}");
     }
     assert_eq!(event_types(&cast.app, &id).await, before, "nothing was stored");
 
-    let (status, url, page) = post_case_form(&cast, &cast.advocate, &id, "action", &call(&uk(three_days_ago))).await;
+    let (status, url, page) = post_case_form(&cast.advocate, &id, "action", &call(&uk(three_days_ago))).await;
     assert_eq!(status, 200);
     assert!(url.ends_with(&format!("/cases/{id}?done=action")), "{url}");
     let written = three_days_ago.strftime("%-d %B %Y");

@@ -10,6 +10,13 @@ fn heard(args: &[&str], data: &std::path::Path) -> std::process::Output {
     Command::new(heard_binary()).args(args).arg("--data").arg(data).output().expect("heard runs")
 }
 
+/// Runs `heard` on the data directory `data`, checks that it succeeded and returns what it printed.
+fn heard_succeeds(args: &[&str], data: &std::path::Path) -> String {
+    let output = heard(args, data);
+    assert!(output.status.success(), "heard {args:?} failed");
+    String::from_utf8(output.stdout).unwrap()
+}
+
 async fn store_with_events(data: &std::path::Path, n: u64) {
     let store = EventStore::open(data, Upcasters::new()).unwrap();
     let stream = StreamName::new("case-0001").unwrap();
@@ -29,9 +36,7 @@ async fn store_with_events(data: &std::path::Path, n: u64) {
 async fn verify_prints_one_json_line_with_events_and_head_and_exits_zero() {
     let data = tempfile::tempdir().unwrap();
     store_with_events(data.path(), 5).await;
-    let output = heard(&["verify"], data.path());
-    assert!(output.status.success());
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = heard_succeeds(&["verify"], data.path());
     assert_eq!(stdout.lines().count(), 1);
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["events"], 5);
@@ -64,9 +69,7 @@ async fn verify_names_the_first_broken_position_and_exits_non_zero() {
 async fn export_prints_every_event_in_order_with_personal_fields_still_encrypted() {
     let data = tempfile::tempdir().unwrap();
     store_with_events(data.path(), 4).await;
-    let output = heard(&["export"], data.path());
-    assert!(output.status.success());
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = heard_succeeds(&["export"], data.path());
     assert!(!stdout.contains("Alex Placeholder"), "export never shows personal fields in clear");
     let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 4);

@@ -9,7 +9,6 @@ use heard_access::Role;
 use heard_tests::{Session, TestApp, error_code, heard_binary, spawn_app, spawn_app_in};
 use serde_json::{Value, json};
 
-const LOG: &str = "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }";
 const SHARE: &str = "mutation($id: ID!) { shareFeedback(id: $id) { loopState } }";
 const ITEM: &str = "query($id: ID!) { feedbackItem(id: $id) { text loopState acknowledgedOn notActedOnReason decisionIds fedBackOn sharedAt } }";
 const DECISION_FIELDS: &str = "id title serviceArea decidedBy decisionDate status statusHistory { status on } ladderRung ladderName involvement milestones { id title due metOn } progress { percent note on } outcomeReviews { on summary } evidence(includeWithdrawn: true) { id kind target rationale content linkedOn withdrawnOn withdrawnBecause } position chainHead";
@@ -85,17 +84,13 @@ async fn cast() -> Cast {
 
 /// A hub member logs an item in Arun; a coordinator shares it unless its consent is `HUB`.
 async fn said(cast: &Cast, text: &str, consent: &str, theme: &str) -> String {
-    let logged = cast
+    let id = cast
         .member
-        .graphql(
-            LOG,
-            json!({ "i": {
+        .log_feedback(json!({
                 "hub": "arun", "text": text, "channel": "FORUM", "saidOn": "2026-11-02", "themes": [theme],
                 "speaker": "ANONYMOUS", "consent": consent, "about": "Community pharmacies"
-            }}),
-        )
+        }))
         .await;
-    let id = ok(&logged, "logFeedback")["id"].as_str().unwrap().to_owned();
     if consent != "HUB" {
         let shared = cast.coordinator.graphql(SHARE, json!({ "id": id })).await;
         assert_eq!(ok(&shared, "shareFeedback")["loopState"], "SHARED");
@@ -697,17 +692,13 @@ async fn reports_and_point_in_time_views_are_identical_after_a_restart_and_a_reb
 async fn bad_input_names_the_field_an_illegal_move_is_a_conflict_and_a_refusal_stores_nothing() {
     let cast = cast().await;
     let unshared = said(&cast, "Not for sharing yet", "HUB", "Opening hours").await;
-    let logged = cast
+    let not_shared_yet = cast
         .member
-        .graphql(
-            LOG,
-            json!({ "i": {
+        .log_feedback(json!({
                 "hub": "arun", "text": "Waiting for the coordinator", "channel": "FORUM", "saidOn": "2026-11-02",
                 "speaker": "ANONYMOUS", "consent": "COMMISSIONERS"
-            }}),
-        )
+        }))
         .await;
-    let not_shared_yet = ok(&logged, "logFeedback")["id"].as_str().unwrap().to_owned();
     let decision = propose(&cast.commissioner, "Weekend opening pilot").await;
     move_to(&cast.commissioner, &decision, "AGREED").await;
     move_to(&cast.commissioner, &decision, "DONE").await;

@@ -131,14 +131,7 @@ async fn withdrawing_consent_removes_the_item_from_shared_search_and_counts_at_o
 async fn a_safeguarding_item_reaches_only_the_named_coordinator_and_never_leaves_the_queue() {
     let hub = hub().await;
     let id = log(&hub.member, "He told us he has been thinking about ending his life", "PUBLIC").await;
-    let flagged = hub
-        .member
-        .graphql(
-            "mutation($id: ID!, $c: ID!) { flagSafeguarding(id: $id, coordinatorId: $c) }",
-            json!({ "id": id, "c": hub.coordinator_id }),
-        )
-        .await;
-    assert_eq!(flagged["data"]["flagSafeguarding"], true, "{flagged}");
+    hub.member.flag_safeguarding(&id, &hub.coordinator_id).await;
 
     let queue =
         hub.coordinator.graphql("{ safeguardingQueue { edges { node { id text safeguarding } } } }", json!({})).await;

@@ -9,8 +9,10 @@ use serde_json::{Value, json};
 
 const ME: &str = "{ me { id displayName email roles hubs { id name } } }";
 
-fn set_cookies(response: &reqwest::Response) -> Vec<String> {
-    response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect()
+/// The `Set-Cookie` header that sets the session cookie, with its attributes.
+fn session_cookie(response: &reqwest::Response) -> String {
+    let mut cookies = response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned());
+    cookies.find(|c| c.starts_with("heard_session=")).expect("a session cookie")
 }
 
 async fn raw_login(app: &heard_tests::TestApp, email: &str, password: &str) -> reqwest::Response {
@@ -31,8 +33,7 @@ async fn login_sets_a_signed_http_only_same_site_cookie_and_me_answers_with_it()
     app.create_user("sam@example.org", &[Role::HubCoordinator], &["arun"]).await;
 
     let response = raw_login(&app, "  Sam@Example.org ", PASSWORD).await;
-    let cookies = set_cookies(&response);
-    let session = cookies.iter().find(|c| c.starts_with("heard_session=")).expect("a session cookie");
+    let session = session_cookie(&response);
     assert!(
         session.contains("HttpOnly") && session.contains("SameSite=Lax") && session.contains("Path=/"),
         "{session}"
@@ -52,8 +53,7 @@ async fn a_tampered_session_cookie_is_not_accepted() {
     let app = spawn_app().await;
     app.create_user("sam@example.org", &[Role::HubMember], &["arun"]).await;
     let response = raw_login(&app, "sam@example.org", PASSWORD).await;
-    let cookies = set_cookies(&response);
-    let session = cookies.iter().find(|c| c.starts_with("heard_session=")).unwrap();
+    let session = session_cookie(&response);
     let value = session.split(';').next().unwrap().to_owned();
     let csrf: Value = response.json().await.unwrap();
     let csrf = csrf["data"]["login"]["csrfToken"].as_str().unwrap().to_owned();
@@ -362,13 +362,7 @@ async fn a_reset_password_is_given_once_logs_the_person_out_and_must_be_changed_
     let after = app.try_login("sam@example.org", &password).await.expect("the one-time password logs in");
     let cases = after.graphql("{ cases { edges { node { id } } } }", json!({})).await;
     assert_eq!(error_code(&cases), Some("PASSWORD_CHANGE_REQUIRED"), "{cases}");
-    let changed = after
-        .graphql(
-            "mutation($c: String!) { changePassword(currentPassword: $c, newPassword: \"sam's own new passphrase\") }",
-            json!({ "c": password }),
-        )
-        .await;
-    assert_eq!(changed["data"]["changePassword"], true, "{changed}");
+    after.change_password(&password, "sam's own new passphrase").await;
     let events = app.store.read_all(1, 10_000).await.unwrap();
     let stored: Vec<String> = events.iter().map(|event| String::from_utf8_lossy(&event.data).into_owned()).collect();
     assert!(stored.iter().all(|data| !data.contains(&password)), "the password itself is never in the log");
@@ -464,11 +458,7 @@ async fn an_open_subscription_of_a_deactivated_account_is_closed_and_hears_nothi
     let admin_token = app.token_for(admin).await;
     let token = app.token_for(sam).await;
     let response = raw_login(&app, "sam@example.org", PASSWORD).await;
-    let cookie = set_cookies(&response)
-        .iter()
-        .find(|c| c.starts_with("heard_session="))
-        .map(|c| c.split(';').next().unwrap().to_owned())
-        .unwrap();
+    let cookie = session_cookie(&response).split(';').next().unwrap().to_owned();
     let mut by_token = feedback_socket(&app, None, json!({ "authorization": format!("Bearer {token}") })).await;
     let mut by_cookie = feedback_socket(&app, Some(&cookie), json!({})).await;
     let listening = tokio::time::timeout(Duration::from_secs(10), async {
@@ -482,14 +472,10 @@ async fn an_open_subscription_of_a_deactivated_account_is_closed_and_hears_nothi
     assert!(done["data"]["deactivateUser"].is_object(), "{done}");
     // Someone logs feedback after the deactivation: it must reach neither socket.
     let member = app.login("member@example.org").await;
-    let logged = member
-        .graphql(
-            "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }",
-            json!({ "i": { "hub": "arun", "text": "The evening group was cancelled again", "channel": "FORUM",
-                            "speaker": "ANONYMOUS", "consent": "COMMISSIONERS", "saidOn": "2026-11-02" } }),
-        )
+    member
+        .log_feedback(json!({ "hub": "arun", "text": "The evening group was cancelled again", "channel": "FORUM",
+                            "speaker": "ANONYMOUS", "consent": "COMMISSIONERS", "saidOn": "2026-11-02" }))
         .await;
-    assert!(logged["data"]["logFeedback"].is_object(), "{logged}");
     for socket in [&mut by_token, &mut by_cookie] {
         let (code, heard) = until_closed(socket).await;
         assert_eq!(code, Some(4403), "closed as forbidden");

@@ -10,7 +10,6 @@ use heard_tests::{Hub, TestApp, error_code, hub};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-const LOG: &str = "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }";
 const SHARE: &str = "mutation($id: ID!) { shareFeedback(id: $id) { loopState sharedAt } }";
 const ITEM: &str = "query($id: ID!) { feedbackItem(id: $id) { loopState sharedAt acknowledgedOn notActedOnReason decisionIds fedBackOn } }";
 const FED_BACK: &str = "mutation($id: ID!, $m: ID) { recordFedBack(id: $id, meetingId: $m) { loopState fedBackOn } }";
@@ -18,17 +17,13 @@ const SEARCH: &str = "query($f: FeedbackFilter) { searchFeedback(query: \"\", fi
 
 /// Logs an item for commissioners in Arun and shares it; returns its id.
 async fn shared_item(hub: &Hub, text: &str) -> String {
-    let logged = hub
+    let id = hub
         .member
-        .graphql(
-            LOG,
-            json!({ "i": {
-                "hub": "arun", "text": text, "channel": "FORUM", "saidOn": "2026-11-02",
-                "speaker": "ANONYMOUS", "consent": "COMMISSIONERS", "about": "Community pharmacies"
-            }}),
-        )
+        .log_feedback(json!({
+            "hub": "arun", "text": text, "channel": "FORUM", "saidOn": "2026-11-02",
+            "speaker": "ANONYMOUS", "consent": "COMMISSIONERS", "about": "Community pharmacies"
+        }))
         .await;
-    let id = logged["data"]["logFeedback"]["id"].as_str().unwrap_or_else(|| panic!("not logged: {logged}")).to_owned();
     let shared = hub.coordinator.graphql(SHARE, json!({ "id": id })).await;
     assert_eq!(shared["data"]["shareFeedback"]["loopState"], "SHARED", "{shared}");
     assert!(shared["data"]["shareFeedback"]["sharedAt"].is_string(), "{shared}");

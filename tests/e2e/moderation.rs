@@ -8,19 +8,18 @@ use serde_json::{Value, json};
 
 use crate::attacks::messages::{Browser, form_fields};
 
-const LOG: &str = "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }";
 const QUEUE: &str = "query($h: ID!, $f: ModerationFilter, $o: QueueOrder, $a: String, $n: Int) { \
     moderationQueue(hub: $h, filter: $f, order: $o, after: $a, first: $n) { totalCount pageInfo { hasNextPage } edges { cursor node { id saidOn } } } }";
 const HELD: &str = "query($h: ID!) { heldFeedback(hub: $h) { totalCount edges { node { id heldReason heldOn } } } }";
 
 /// Logs an item for Arun said on `said_on`, with `themes`, at `meeting` if given.
 async fn log(hub: &Hub, text: &str, said_on: &str, themes: &[&str], meeting: Option<&str>) -> String {
-    let input = json!({ "i": {
-        "hub": "arun", "text": text, "channel": "FORUM", "saidOn": said_on, "themes": themes,
-        "speaker": "ANONYMOUS", "consent": "PUBLIC", "meeting": meeting,
-    }});
-    let answer = hub.member.graphql(LOG, input).await;
-    answer["data"]["logFeedback"]["id"].as_str().unwrap_or_else(|| panic!("not logged: {answer}")).to_owned()
+    hub.member
+        .log_feedback(json!({
+            "hub": "arun", "text": text, "channel": "FORUM", "saidOn": said_on, "themes": themes,
+            "speaker": "ANONYMOUS", "consent": "PUBLIC", "meeting": meeting,
+        }))
+        .await
 }
 
 fn ids(answer: &Value, root: &str) -> Vec<String> {

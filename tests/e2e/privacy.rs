@@ -114,14 +114,10 @@ async fn nothing_a_person_said_reaches_the_servers_log_even_at_debug_level() {
     let worker = Session::log_in(&base, "worker@example.org", PASSWORD).await.unwrap_or_else(|login| panic!("{login}"));
     let said = format!("{NAME} said to ring {PHONE} about {WORDS}");
 
-    let logged = worker
-        .graphql(
-            "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }",
-            json!({ "i": { "hub": "arun", "text": said, "channel": "DROP_IN", "saidOn": "2026-11-02",
-                "speaker": "NAMED", "speakerName": NAME, "consent": "COMMISSIONERS" } }),
-        )
+    let item = worker
+        .log_feedback(json!({ "hub": "arun", "text": said, "channel": "DROP_IN", "saidOn": "2026-11-02",
+                "speaker": "NAMED", "speakerName": NAME, "consent": "COMMISSIONERS" }))
         .await;
-    let item = logged["data"]["logFeedback"]["id"].as_str().unwrap_or_else(|| panic!("{logged}")).to_owned();
     worker
         .graphql(
             "mutation($id: ID!, $p: [String!]!) { redactFeedback(id: $id, passages: $p) { id } }",
@@ -163,13 +159,7 @@ async fn nothing_a_person_said_reaches_the_servers_log_even_at_debug_level() {
     assert!(referred["data"]["referCase"]["id"].is_string(), "{referred}");
     // A disclosure of risk and its follow-up, whose notes carry the same words.
     let me = worker.graphql("{ me { id } }", json!({})).await["data"]["me"]["id"].as_str().unwrap().to_owned();
-    let flagged = worker
-        .graphql(
-            "mutation($id: ID!, $c: ID!) { flagSafeguarding(id: $id, coordinatorId: $c) }",
-            json!({ "id": item, "c": me }),
-        )
-        .await;
-    assert_eq!(flagged["data"]["flagSafeguarding"], true, "{flagged}");
+    worker.flag_safeguarding(&item, &me).await;
     let followed = worker
         .graphql(
             "mutation($i: RecordSafeguardingActionInput!) { recordSafeguardingAction(input: $i) { id } }",

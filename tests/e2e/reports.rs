@@ -23,6 +23,27 @@ async fn shared(app: &TestApp, text: &str, consent: Consent) -> uuid::Uuid {
     logged.logged.item
 }
 
+/// An API token of a commissioner, for the report's CSV.
+async fn commissioner_token(app: &TestApp) -> String {
+    let commissioner = app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
+    app.token_for(commissioner).await
+}
+
+/// `path` asked for with the API token `token`, as an integration asks.
+async fn get_with_token(app: &TestApp, path: &str, token: &str) -> reqwest::Response {
+    app.client.get(app.url(path)).bearer_auth(token).send().await.unwrap()
+}
+
+/// The report's address takes a day as people in the UK write it, and names a day that does
+/// not exist.
+async fn days_are_read_as_people_in_the_uk_write_them(app: &TestApp) {
+    let missing_day = app.get("/reports/you-said-we-did?from=30%2F02%2F2026").await;
+    assert_eq!(missing_day.status(), 400);
+    assert!(missing_day.text().await.unwrap().contains("from: 30 February 2026 does not exist"));
+    let uk = app.get("/reports/you-said-we-did?from=1%2F3%2F2026").await;
+    assert_eq!(uk.status(), 200, "a day as people in the UK write it is taken");
+}
+
 async fn with_items() -> TestApp {
     let app = spawn_app().await;
     for n in 0..6 {
@@ -63,15 +84,8 @@ async fn a_hubs_public_page_needs_no_login_and_shows_only_what_people_agreed_to_
 #[tokio::test]
 async fn a_commissioner_downloads_the_report_as_csv_and_the_public_csv_holds_only_public_words() {
     let app = with_items().await;
-    let commissioner = app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
-    let token = app.token_for(commissioner).await;
-    let csv = app
-        .client
-        .get(app.url("/reports/you-said-we-did?hub=arun&format=csv"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let token = commissioner_token(&app).await;
+    let csv = get_with_token(&app, "/reports/you-said-we-did?hub=arun&format=csv", &token).await;
     assert_eq!(csv.status(), 200);
     assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
     let text = csv.text().await.unwrap();
@@ -89,15 +103,8 @@ async fn a_commissioner_downloads_the_report_as_csv_and_the_public_csv_holds_onl
 #[tokio::test]
 async fn the_csv_download_is_the_answer_graphql_gives_the_same_person_byte_for_byte() {
     let app = with_items().await;
-    let commissioner = app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
-    let token = app.token_for(commissioner).await;
-    let download = app
-        .client
-        .get(app.url("/reports/you-said-we-did?hub=arun&from=2020-01-01&format=csv"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let token = commissioner_token(&app).await;
+    let download = get_with_token(&app, "/reports/you-said-we-did?hub=arun&from=2020-01-01&format=csv", &token).await;
     assert_eq!(download.status(), 200);
     let download = download.text().await.unwrap();
     let query = "query($s: ReportScopeInput!) { youSaidWeDid(scope: $s) { csv } }";
@@ -120,11 +127,7 @@ async fn a_bad_date_or_format_is_refused_with_a_message_naming_it() {
         bad.text().await.unwrap().contains("from: enter the date as day, month and year"),
         "the field is named, in the words every page uses for a day"
     );
-    let missing_day = app.get("/reports/you-said-we-did?from=30%2F02%2F2026").await;
-    assert_eq!(missing_day.status(), 400);
-    assert!(missing_day.text().await.unwrap().contains("from: 30 February 2026 does not exist"));
-    let uk = app.get("/reports/you-said-we-did?from=1%2F3%2F2026").await;
-    assert_eq!(uk.status(), 200, "a day as people in the UK write it is taken");
+    days_are_read_as_people_in_the_uk_write_them(&app).await;
     let backwards = app.get("/reports/you-said-we-did?from=2026-11-20&to=2026-11-01").await;
     assert_eq!(backwards.status(), 400);
     let format = app.get("/reports/you-said-we-did?format=pdf").await;
@@ -135,18 +138,11 @@ async fn a_bad_date_or_format_is_refused_with_a_message_naming_it() {
 #[tokio::test]
 async fn with_an_api_token_the_report_comes_only_as_csv_and_a_wrong_token_is_refused() {
     let app = with_items().await;
-    let commissioner = app.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
-    let token = app.token_for(commissioner).await;
-    let page = app.client.get(app.url("/reports/you-said-we-did?hub=arun")).bearer_auth(&token).send().await.unwrap();
+    let token = commissioner_token(&app).await;
+    let page = get_with_token(&app, "/reports/you-said-we-did?hub=arun", &token).await;
     assert_eq!(page.status(), 400);
     assert!(page.text().await.unwrap().contains("format=csv"), "the answer says how to ask");
-    let wrong = app
-        .client
-        .get(app.url("/reports/you-said-we-did?hub=arun&format=csv"))
-        .bearer_auth("heard_not-a-token")
-        .send()
-        .await
-        .unwrap();
+    let wrong = get_with_token(&app, "/reports/you-said-we-did?hub=arun&format=csv", "heard_not-a-token").await;
     assert_eq!(wrong.status(), 401);
     let bad = app.get("/reports/you-said-we-did?from=2026-13-01&format=csv").await;
     assert_eq!(bad.status(), 400);
@@ -154,11 +150,7 @@ async fn with_an_api_token_the_report_comes_only_as_csv_and_a_wrong_token_is_ref
         bad.text().await.unwrap().contains("from: there is no such month"),
         "the field is named, and what is wrong"
     );
-    let missing_day = app.get("/reports/you-said-we-did?from=30%2F02%2F2026").await;
-    assert_eq!(missing_day.status(), 400);
-    assert!(missing_day.text().await.unwrap().contains("from: 30 February 2026 does not exist"));
-    let uk = app.get("/reports/you-said-we-did?from=1%2F3%2F2026").await;
-    assert_eq!(uk.status(), 200, "a day as people in the UK write it is taken");
+    days_are_read_as_people_in_the_uk_write_them(&app).await;
     assert_eq!(app.get("/reports/you-said-we-did?hub=atlantis&format=csv").await.status(), 404);
 }
 

@@ -562,19 +562,9 @@ async fn event_types(app: &TestApp, complaint: &str) -> Vec<String> {
 
 /// Posts a step's form as `session` (with its CSRF token), following the redirect; returns
 /// the status, the address it ended at and the page.
-async fn post_step(
-    cast: &Cast,
-    session: &Session,
-    id: &str,
-    step: &str,
-    fields: &[(&str, &str)],
-) -> (u16, String, String) {
-    let mut form = vec![("csrf_token", session.csrf_token.as_str())];
-    form.extend_from_slice(fields);
-    let response =
-        session.client.post(cast.app.url(&format!("/complaints/{id}/{step}"))).form(&form).send().await.unwrap();
-    let (status, url) = (response.status().as_u16(), response.url().to_string());
-    (status, url, response.text().await.unwrap())
+async fn post_step(session: &Session, id: &str, step: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+    let (status, url, page) = session.post_form_followed(&format!("/complaints/{id}/{step}"), fields).await;
+    (status, url.to_string(), page)
 }
 
 /// A page as `session` gets it, with its status.
@@ -613,29 +603,26 @@ async fn a_handler_acknowledges_saying_how_and_when_and_the_history_says_acknowl
     assert!(form.contains(&format!("Not before the complaint was received on {}", uk(received_on))));
 
     let before = event_types(&cast.app, &id).await;
-    let (status, _, page) = post_step(&cast, &cast.handler, &id, "acknowledge", &[("on", "")]).await;
+    let (status, _, page) = post_step(&cast.handler, &id, "acknowledge", &[("on", "")]).await;
     assert_eq!(status, 422, "how must be chosen");
     assert!(page.contains(r##"<a href="#how">Choose how you told them</a>"##), "beside its field, linked: {page}");
     let tomorrow = today().tomorrow().unwrap().strftime("%d/%m/%Y").to_string();
-    let (status, _, page) =
-        post_step(&cast, &cast.handler, &id, "acknowledge", &[("how", "PHONE"), ("on", &tomorrow)]).await;
+    let (status, _, page) = post_step(&cast.handler, &id, "acknowledge", &[("how", "PHONE"), ("on", &tomorrow)]).await;
     assert_eq!(status, 422, "not in the future");
     assert!(page.contains(&format!("The acknowledgement cannot be in the future (after {})", uk(today()))), "{page}");
     assert!(page.contains(r##"<a href="#on">"##));
     let early = received_on.yesterday().unwrap().strftime("%d/%m/%Y").to_string();
-    let (status, _, page) =
-        post_step(&cast, &cast.handler, &id, "acknowledge", &[("how", "PHONE"), ("on", &early)]).await;
+    let (status, _, page) = post_step(&cast.handler, &id, "acknowledge", &[("how", "PHONE"), ("on", &early)]).await;
     assert_eq!(status, 422, "not before it was received");
     assert!(page.contains(&format!("cannot be before the complaint was received on {}", uk(received_on))), "{page}");
     let (status, _, page) =
-        post_step(&cast, &cast.handler, &id, "acknowledge", &[("how", "PHONE"), ("on", "31/02/2026")]).await;
+        post_step(&cast.handler, &id, "acknowledge", &[("how", "PHONE"), ("on", "31/02/2026")]).await;
     assert_eq!(status, 422, "not a real day");
     assert!(page.contains("31 February 2026 does not exist"), "in the words every page uses");
     assert_eq!(event_types(&cast.app, &id).await, before, "no refused form stored anything");
 
     let typed = received_on.strftime("%d/%m/%Y").to_string();
-    let (status, url, page) =
-        post_step(&cast, &cast.handler, &id, "acknowledge", &[("how", "PHONE"), ("on", &typed)]).await;
+    let (status, url, page) = post_step(&cast.handler, &id, "acknowledge", &[("how", "PHONE"), ("on", &typed)]).await;
     assert_eq!(status, 200);
     assert!(url.ends_with(&format!("/complaints/{id}?done=acknowledge")), "post, redirect, get: {url}");
     assert!(page.contains(&format!("Acknowledged by phone on {}", uk(received_on))), "on the history");
@@ -714,21 +701,21 @@ async fn agreeing_a_period_and_extending_are_told_apart_and_extending_records_wh
     assert!(extend.contains("Did the person who complained agree to wait longer?"));
     assert!(!extend.contains("checked"), "neither answer is chosen in advance");
 
-    let (status, _, _) = post_step(&cast, &cast.handler, &id, "period", &[("working_days", "30")]).await;
+    let (status, _, _) = post_step(&cast.handler, &id, "period", &[("working_days", "30")]).await;
     assert_eq!(status, 200);
     let before = event_types(&cast.app, &id).await;
     let asked = [("working_days", "5"), ("reason", "The prescriber's notes are with another team")];
-    let (status, _, page) = post_step(&cast, &cast.handler, &id, "extend", &asked).await;
+    let (status, _, page) = post_step(&cast.handler, &id, "extend", &asked).await;
     assert_eq!(status, 422, "the answer is required");
     assert!(page.contains(r##"<a href="#person_agreed">Say whether the person agreed to wait longer</a>"##), "{page}");
     assert!(page.contains("The prescriber's notes are with another team</textarea>"), "what was typed is kept: {page}");
     let (status, _, _) =
-        post_step(&cast, &cast.handler, &id, "extend", &[asked[0], asked[1], ("person_agreed", "PERHAPS")]).await;
+        post_step(&cast.handler, &id, "extend", &[asked[0], asked[1], ("person_agreed", "PERHAPS")]).await;
     assert_eq!(status, 422, "a forged answer is refused");
     assert_eq!(event_types(&cast.app, &id).await, before, "nothing was stored");
 
     let (status, url, page) =
-        post_step(&cast, &cast.handler, &id, "extend", &[asked[0], asked[1], ("person_agreed", "NO")]).await;
+        post_step(&cast.handler, &id, "extend", &[asked[0], asked[1], ("person_agreed", "NO")]).await;
     assert_eq!((status, url.ends_with("?done=extend")), (200, true), "{url}");
     assert!(
         page.contains("Extended by 5 working days: The prescriber")
@@ -776,10 +763,10 @@ async fn a_complaint_is_assigned_to_a_handler_chosen_by_name_then_reassigned_and
         json!([{ "id": cast.colleague_id, "displayName": "Test colleague" }, { "id": cast.handler_id, "displayName": "Test handler" }])
     );
 
-    let (status, _, page) = post_step(&cast, &cast.handler, &id, "assign", &[("handler_id", "")]).await;
+    let (status, _, page) = post_step(&cast.handler, &id, "assign", &[("handler_id", "")]).await;
     assert_eq!(status, 422);
     assert!(page.contains(r##"<a href="#handler_id">Choose who should work on it</a>"##));
-    let (status, url, _) = post_step(&cast, &cast.handler, &id, "assign", &[("handler_id", &cast.colleague_id)]).await;
+    let (status, url, _) = post_step(&cast.handler, &id, "assign", &[("handler_id", &cast.colleague_id)]).await;
     assert_eq!((status, url.ends_with(&format!("/complaints/{id}?done=assign"))), (200, true), "{url}");
 
     let (_, mine) = get_as(&cast, &cast.colleague, "/complaints?show=mine").await;
@@ -806,7 +793,7 @@ async fn a_complaint_is_assigned_to_a_handler_chosen_by_name_then_reassigned_and
     assert!(!form.contains(&format!(r#"value="{}""#, cast.colleague_id)), "the one it is with is not offered again");
     assert!(form.contains("It is with Test colleague now."));
     let (status, _, _) =
-        post_step(&cast, &cast.handler, &id, "assign", &[("handler_id", &cast.handler_id), ("from", "queue")]).await;
+        post_step(&cast.handler, &id, "assign", &[("handler_id", &cast.handler_id), ("from", "queue")]).await;
     assert_eq!(status, 200);
     let handler_mine = cast.handler.graphql(query, json!({})).await;
     assert_eq!(handler_mine["data"]["complaints"]["edges"][0]["node"]["id"], id.as_str(), "{handler_mine}");
@@ -832,7 +819,7 @@ async fn a_forged_assignment_to_someone_outside_the_complaints_team_is_refused_b
         (uuid::Uuid::new_v4().to_string(), "an unknown account"),
         ("not an id".to_owned(), "not an id at all"),
     ] {
-        let (status, _, page) = post_step(&cast, &cast.handler, &id, "assign", &[("handler_id", &forged)]).await;
+        let (status, _, page) = post_step(&cast.handler, &id, "assign", &[("handler_id", &forged)]).await;
         assert_eq!(status, 422, "{what} is refused");
         assert!(page.contains(r##"<a href="#handler_id">"##), "the error names the field: {what}: {page}");
         assert!(page.contains(r#"<p class="field-error" id="handler_id-error">"#), "and beside it: {what}");
@@ -846,7 +833,7 @@ async fn a_forged_assignment_to_someone_outside_the_complaints_team_is_refused_b
         assert_eq!(error_code(&graphql), Some("BAD_USER_INPUT"), "{what}: {graphql}");
         assert_eq!(graphql["errors"][0]["extensions"]["field"], "handlerId");
     }
-    let (_, _, page) = post_step(&cast, &cast.handler, &id, "assign", &[("handler_id", &cast.advocate_id)]).await;
+    let (_, _, page) = post_step(&cast.handler, &id, "assign", &[("handler_id", &cast.advocate_id)]).await;
     assert!(page.contains("Choose someone from the complaints team"), "it says what is wrong");
     assert_eq!(event_types(&cast.app, &id).await, before, "nothing was stored");
 }
@@ -891,7 +878,7 @@ async fn nobody_but_a_complaints_handler_can_assign_see_the_team_or_learn_anythi
         let (status, page) = get_as(&cast, session, &format!("/complaints/{id}/assign")).await;
         assert_eq!(status, 403, "{who} is refused the assign page");
         assert!(!page.contains("Test colleague") && !page.contains("Test handler"), "{who} sees nobody's name");
-        let (status, _, page) = post_step(&cast, session, &id, "assign", &[("handler_id", &cast.handler_id)]).await;
+        let (status, _, page) = post_step(session, &id, "assign", &[("handler_id", &cast.handler_id)]).await;
         assert_eq!(status, 403, "{who} cannot post it");
         assert!(!page.contains("Test colleague"));
         let (_, plain) = get_as(&cast, session, "/complaints").await;

@@ -59,23 +59,12 @@ const CLOSE: &str = "mutation($i: CloseSafeguardingInput!) { closeSafeguarding(i
 /// An item the member logs about Addaction, shareable with commissioners, then flagged to the
 /// coordinator: its id.
 async fn disclosed(arun: &Arun) -> String {
-    let logged = arun
+    let id = arun
         .member
-        .graphql(
-            "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }",
-            json!({ "i": { "hub": "arun", "text": SAID, "channel": "DROP_IN", "saidOn": "2026-11-02",
-                "speaker": "ANONYMOUS", "consent": "PUBLIC", "about": "Addaction" } }),
-        )
+        .log_feedback(json!({ "hub": "arun", "text": SAID, "channel": "DROP_IN", "saidOn": "2026-11-02",
+                "speaker": "ANONYMOUS", "consent": "PUBLIC", "about": "Addaction" }))
         .await;
-    let id = logged["data"]["logFeedback"]["id"].as_str().unwrap_or_else(|| panic!("{logged}")).to_owned();
-    let flagged = arun
-        .member
-        .graphql(
-            "mutation($id: ID!, $c: ID!) { flagSafeguarding(id: $id, coordinatorId: $c) }",
-            json!({ "id": id, "c": arun.coordinator_id }),
-        )
-        .await;
-    assert_eq!(flagged["data"]["flagSafeguarding"], true, "{flagged}");
+    arun.member.flag_safeguarding(&id, &arun.coordinator_id).await;
     id
 }
 
@@ -96,14 +85,10 @@ async fn appended_since(app: &TestApp, before: u64) -> Vec<(String, String)> {
 
 /// A form posted by `session` to `path`, with its CSRF token: the page that answers, after
 /// any redirect, as (status, final path and query, body).
-async fn post_form(app: &TestApp, session: &Session, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
-    let mut form: Vec<(&str, &str)> = vec![("csrf_token", session.csrf_token.as_str())];
-    form.extend_from_slice(fields);
-    let response = session.client.post(app.url(path)).form(&form).send().await.expect("the form is answered");
-    let status = response.status().as_u16();
-    let url = response.url();
+async fn post_form(session: &Session, path: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+    let (status, url, page) = session.post_form_followed(path, fields).await;
     let at = format!("{}{}", url.path(), url.query().map(|q| format!("?{q}")).unwrap_or_default());
-    (status, at, response.text().await.unwrap())
+    (status, at, page)
 }
 
 async fn page(app: &TestApp, session: &Session, path: &str) -> (u16, String) {
@@ -271,15 +256,11 @@ async fn nothing_of_a_disclosure_or_its_follow_up_reaches_shared_feedback_search
 #[tokio::test]
 async fn the_person_flagging_chooses_the_coordinator_by_name_from_a_list_with_nobody_chosen_in_advance() {
     let arun = arun().await;
-    let logged = arun
+    let id = arun
         .member
-        .graphql(
-            "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }",
-            json!({ "i": { "hub": "arun", "text": SAID, "channel": "DROP_IN", "saidOn": "2026-11-02",
-                "speaker": "ANONYMOUS", "consent": "PUBLIC" } }),
-        )
+        .log_feedback(json!({ "hub": "arun", "text": SAID, "channel": "DROP_IN", "saidOn": "2026-11-02",
+                "speaker": "ANONYMOUS", "consent": "PUBLIC" }))
         .await;
-    let id = logged["data"]["logFeedback"]["id"].as_str().unwrap().to_owned();
     let (status, moderation) = page(&arun.app, &arun.coordinator, "/moderation").await;
     assert_eq!(status, 200);
     let select = moderation.split(&format!("<select id=\"coordinator-{id}\"")).nth(1).expect("a list of coordinators");
@@ -301,13 +282,12 @@ async fn the_person_flagging_chooses_the_coordinator_by_name_from_a_list_with_no
 
     // Nobody chosen: the form says so beside the field, and nothing is flagged.
     let field = format!("coordinator-{id}");
-    let (_, _, body) =
-        post_form(&arun.app, &arun.coordinator, "/moderation/safeguarding", &[("id", &id), ("hub", "arun")]).await;
+    let (_, _, body) = post_form(&arun.coordinator, "/moderation/safeguarding", &[("id", &id), ("hub", "arun")]).await;
     assert!(body.contains(&format!("id=\"{field}-error\"")), "the error is beside the list: {body}");
     assert!(arun.app.feedback.item(id.parse().unwrap()).unwrap().safeguarding.is_none());
     // Chosen by name: the colleague gets it.
     let chosen = [("id", id.as_str()), ("hub", "arun"), (field.as_str(), arun.colleague_id.as_str())];
-    let (status, at, body) = post_form(&arun.app, &arun.coordinator, "/moderation/safeguarding", &chosen).await;
+    let (status, at, body) = post_form(&arun.coordinator, "/moderation/safeguarding", &chosen).await;
     assert_eq!(status, 200, "{at}");
     assert!(body.contains("Sent for safeguarding"), "the flag is confirmed: {at}");
     let with = arun.app.feedback.item(id.parse().unwrap()).unwrap().safeguarding.map(|c| c.to_string());
@@ -322,7 +302,7 @@ async fn a_forged_form_naming_a_coordinator_of_another_hub_is_refused_beside_the
     // Handing over, through the page and through GraphQL.
     let path = format!("/safeguarding/{id}/handover");
     let forged = [("coordinator_id", arun.crawley_id.as_str())];
-    let (status, _, body) = post_form(&arun.app, &arun.coordinator, &path, &forged).await;
+    let (status, _, body) = post_form(&arun.coordinator, &path, &forged).await;
     assert_eq!(status, 422, "{body}");
     assert!(body.contains(r##"<a href="#coordinator_id">"##), "the summary links to the field: {body}");
     assert!(body.contains("id=\"coordinator_id-error\""), "the error is beside the field: {body}");
@@ -332,19 +312,15 @@ async fn a_forged_form_naming_a_coordinator_of_another_hub_is_refused_beside_the
     assert_eq!(error_code(&answer), Some("BAD_USER_INPUT"), "{answer}");
     assert_eq!(answer["errors"][0]["extensions"]["field"], "input.coordinatorId");
     // Flagging another item to Crawley's coordinator.
-    let logged = arun
+    let other = arun
         .member
-        .graphql(
-            "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }",
-            json!({ "i": { "hub": "arun", "text": SAID, "channel": "DROP_IN", "saidOn": "2026-11-02",
-                "speaker": "ANONYMOUS", "consent": "PUBLIC" } }),
-        )
+        .log_feedback(json!({ "hub": "arun", "text": SAID, "channel": "DROP_IN", "saidOn": "2026-11-02",
+                "speaker": "ANONYMOUS", "consent": "PUBLIC" }))
         .await;
-    let other = logged["data"]["logFeedback"]["id"].as_str().unwrap().to_owned();
     let before_flag = arun.app.store.head().position;
     let field = format!("coordinator-{other}");
     let forged = [("id", other.as_str()), ("hub", "arun"), (field.as_str(), arun.crawley_id.as_str())];
-    let (_, _, body) = post_form(&arun.app, &arun.coordinator, "/moderation/safeguarding", &forged).await;
+    let (_, _, body) = post_form(&arun.coordinator, "/moderation/safeguarding", &forged).await;
     assert!(body.contains(&format!("id=\"{field}-error\"")), "the error is beside the list: {body}");
 
     assert!(appended_since(&arun.app, before_flag).await.is_empty(), "the forged flag changed nothing");
@@ -368,15 +344,14 @@ async fn a_step_dated_before_the_flag_or_in_the_future_is_refused_beside_the_day
     for (day, says) in [(tomorrow.as_str(), "in the future"), (yesterday.as_str(), "before the disclosure was flagged")]
     {
         let typed = [("step", "SPOKE_TO_PERSON"), ("action_on", day), ("notes", "Rang them")];
-        let (status, _, body) = post_form(&arun.app, &arun.coordinator, &path, &typed).await;
+        let (status, _, body) = post_form(&arun.coordinator, &path, &typed).await;
         assert_eq!(status, 422, "{day}");
         assert!(body.contains(r##"<a href="#action_on">"##), "{day}: {body}");
         assert!(body.contains("id=\"action_on-error\"") && body.contains(says), "{day}: {body}");
         assert!(body.contains(&format!("value=\"{day}\"")) && body.contains("Rang them"), "what was typed stays");
     }
     let (status, _, body) =
-        post_form(&arun.app, &arun.coordinator, &path, &[("step", "SPOKE_TO_PERSON"), ("action_on", "30/2/2026")])
-            .await;
+        post_form(&arun.coordinator, &path, &[("step", "SPOKE_TO_PERSON"), ("action_on", "30/2/2026")]).await;
     assert_eq!(status, 422);
     assert!(body.contains("id=\"action_on-error\""), "a day that does not exist: {body}");
     let through_the_api = arun
@@ -401,7 +376,7 @@ async fn every_safeguarding_form_posts_then_redirects_to_a_page_that_says_what_h
     assert!(!detail.contains(" checked"), "nothing is chosen in advance: {detail}");
 
     let (status, _, body) =
-        post_form(&arun.app, &arun.coordinator, &format!("/safeguarding/{id}/close"), &[("close_notes", "x")]).await;
+        post_form(&arun.coordinator, &format!("/safeguarding/{id}/close"), &[("close_notes", "x")]).await;
     assert_eq!(status, 422, "closing needs an outcome");
     assert!(body.contains(r##"<a href="#outcome">"##) && body.contains("id=\"outcome-error\""), "{body}");
 
@@ -416,8 +391,7 @@ async fn every_safeguarding_form_posts_then_redirects_to_a_page_that_says_what_h
         ("consent", vec![(consent.as_str(), "WITHDRAWN")], "Consent changed"),
     ];
     for (step, fields, says) in steps {
-        let (status, at, body) =
-            post_form(&arun.app, &arun.coordinator, &format!("/safeguarding/{id}/{step}"), &fields).await;
+        let (status, at, body) = post_form(&arun.coordinator, &format!("/safeguarding/{id}/{step}"), &fields).await;
         assert_eq!(status, 200, "{step}: {body}");
         assert_eq!(at, format!("/safeguarding/{id}"), "{step}: redirected to a GET, with nothing in the address");
         assert!(body.contains(says), "{step}: {body}");
@@ -488,7 +462,7 @@ async fn old_links_to_the_safeguarding_queue_still_lead_there_and_its_consent_fo
     assert!(!report_back.contains(SAID), "the words have left Report back");
     let field = format!("consent-{id}");
     let (status, at, body) =
-        post_form(&arun.app, &arun.coordinator, "/report-back/consent", &[("id", &id), (&field, "HUB")]).await;
+        post_form(&arun.coordinator, "/report-back/consent", &[("id", &id), (&field, "HUB")]).await;
     assert_eq!((status, at.as_str()), (200, format!("/safeguarding/{id}").as_str()), "{body}");
     assert!(body.contains("Consent changed"), "{body}");
     let consent = arun.app.feedback.item(id.parse().unwrap()).unwrap().consent;

@@ -9,7 +9,6 @@ use heard_access::Role;
 use heard_tests::{Session, TestApp, error_code, spawn_app};
 use serde_json::{Value, json};
 
-const LOG: &str = "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }";
 const SEARCH: &str = "query($q: String!, $f: FeedbackFilter, $after: String) { searchFeedback(query: $q, filter: $f, first: 20, after: $after) { total matchedEveryWord understoodAs facets { dimension value name count } edges { node { fragment highlights { start end } item { id text } } } } }";
 
 struct People {
@@ -34,16 +33,12 @@ async fn people() -> People {
 
 /// Logs what someone said for `hub`, on `said_on`, with `themes` and `consent`; returns its id.
 async fn log(session: &Session, hub: &str, text: &str, said_on: &str, themes: &[&str], consent: &str) -> String {
-    let logged = session
-        .graphql(
-            LOG,
-            json!({ "i": {
-                "hub": hub, "text": text, "channel": "DROP_IN", "saidOn": said_on, "themes": themes,
-                "speaker": "ANONYMOUS", "consent": consent, "provider": "community-pharmacies"
-            }}),
-        )
-        .await;
-    logged["data"]["logFeedback"]["id"].as_str().unwrap_or_else(|| panic!("not logged: {logged}")).to_owned()
+    session
+        .log_feedback(json!({
+            "hub": hub, "text": text, "channel": "DROP_IN", "saidOn": said_on, "themes": themes,
+            "speaker": "ANONYMOUS", "consent": consent, "provider": "community-pharmacies"
+        }))
+        .await
 }
 
 async fn share(coordinator: &Session, id: &str) {

@@ -313,14 +313,10 @@ async fn the_home_page_counts_what_waits_for_each_person_and_links_to_where_it_i
     let log = |text: &'static str| {
         let member = &member;
         async move {
-            let logged = member
-                .graphql(
-                    "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }",
-                    json!({ "i": { "hub": "arun", "text": text, "channel": "FORUM", "speaker": "ANONYMOUS",
-                                    "consent": "COMMISSIONERS", "saidOn": "2026-11-02" } }),
-                )
-                .await;
-            logged["data"]["logFeedback"]["id"].as_str().expect("logged").to_owned()
+            member
+                .log_feedback(json!({ "hub": "arun", "text": text, "channel": "FORUM", "speaker": "ANONYMOUS",
+                                    "consent": "COMMISSIONERS", "saidOn": "2026-11-02" }))
+                .await
         }
     };
     let home = |session: &heard_tests::Session| {
@@ -356,13 +352,7 @@ async fn the_home_page_counts_what_waits_for_each_person_and_links_to_where_it_i
         waiting(&home(&coordinator).await),
         for_coordinator("1 item to moderate", "No disclosures of risk to follow up")
     );
-    let flagged = coordinator
-        .graphql(
-            "mutation($id: ID!, $c: ID!) { flagSafeguarding(id: $id, coordinatorId: $c) }",
-            json!({ "id": second, "c": coordinator_id }),
-        )
-        .await;
-    assert_eq!(flagged["data"]["flagSafeguarding"], true, "{flagged}");
+    coordinator.flag_safeguarding(&second, &coordinator_id.to_string()).await;
     app.settled().await;
     assert_eq!(
         waiting(&home(&coordinator).await),

@@ -1,6 +1,7 @@
 //! The complaints pages' own checks: raising, the steps, and the queue's order.
 
 use super::*;
+use crate::forms::testing::fields;
 
 fn filled() -> RaiseForm {
     RaiseForm {
@@ -19,10 +20,6 @@ fn filled() -> RaiseForm {
 
 fn today() -> jiff::civil::Date {
     "2026-02-02".parse().unwrap()
-}
-
-fn fields(errors: &Errors) -> Vec<&str> {
-    errors.0.iter().map(|e| e.field.as_str()).collect()
 }
 
 #[test]

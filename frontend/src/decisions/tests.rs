@@ -1,10 +1,7 @@
 //! The decision pages' own checks: the draft and its answers, the steps and their errors, the picker's words.
 
 use super::*;
-
-fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-    items.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
-}
+use crate::forms::testing::posted;
 
 fn full() -> Draft {
     Draft {
@@ -51,7 +48,7 @@ fn percent_decode(text: &str) -> String {
 #[test]
 fn a_draft_read_from_a_form_keeps_only_its_own_fields() {
     let draft =
-        Draft::from_pairs(&pairs(&[("csrf_token", "x"), ("step", "check"), ("title", "A"), ("ladder_rung", "4")]));
+        Draft::from_pairs(&posted(&[("csrf_token", "x"), ("step", "check"), ("title", "A"), ("ladder_rung", "4")]));
     assert_eq!(draft, Draft { title: "A".into(), ladder_rung: "4".into(), ..Draft::default() });
 }
 
@@ -116,9 +113,9 @@ fn the_picker_status_says_how_many_match_in_words() {
 #[test]
 fn a_missing_rationale_is_refused_beside_its_own_result_before_asking_the_api() {
     let refused =
-        step_for("d", "link", &pairs(&[("kind", "FEEDBACK_ITEM"), ("item_id", "i1"), ("rationale-i1", "  ")]));
+        step_for("d", "link", &posted(&[("kind", "FEEDBACK_ITEM"), ("item_id", "i1"), ("rationale-i1", "  ")]));
     assert_eq!(refused.err(), Some(("rationale-i1".to_owned(), "Say why this matters to the decision".to_owned())));
-    let theme = step_for("d", "link", &pairs(&[("kind", "THEME"), ("theme", "housing"), ("theme_rationale", "why")]));
+    let theme = step_for("d", "link", &posted(&[("kind", "THEME"), ("theme", "housing"), ("theme_rationale", "why")]));
     assert_eq!(theme.ok().map(|s| s.variables["i"]["kind"].clone()), Some(json!("THEME")));
 }
 

@@ -189,7 +189,7 @@ mod tests {
     use super::*;
 
     fn fields(pairs: &[(&str, &str)]) -> Fields {
-        Fields(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect())
+        Fields(crate::forms::testing::posted(pairs))
     }
 
     const ITEM: &str = "7f0c2c52-3d8b-4f43-9a39-6a2c8e1d1a11";

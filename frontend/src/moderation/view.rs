@@ -253,10 +253,7 @@ impl View {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pairs(query: &[(&str, &str)]) -> Vec<(String, String)> {
-        query.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
-    }
+    use crate::forms::testing::{fields, posted};
 
     fn hubs() -> Vec<String> {
         vec!["arun".into(), "crawley".into()]
@@ -271,11 +268,7 @@ mod tests {
     }
 
     fn read(query: &[(&str, &str)]) -> (View, Errors) {
-        View::read(&pairs(query), &hubs(), &themes(), &meetings())
-    }
-
-    fn fields(errors: &Errors) -> Vec<&str> {
-        errors.0.iter().map(|error| error.field.as_str()).collect()
+        View::read(&posted(query), &hubs(), &themes(), &meetings())
     }
 
     #[test]

@@ -128,7 +128,7 @@ async fn a_message_in_the_address_is_never_shown() {
     let hub = hub().await;
     let app = &hub.app;
     app.create_user("handler@example.org", &[heard_access::Role::ComplaintsHandler], &[]).await;
-    let forged = heard_tests_urlencode(FORGED);
+    let forged = heard_tests::url_encoded(FORGED);
     let mut coordinator = Browser::log_in(app, "coordinator@example.org").await;
     let mut handler = Browser::log_in(app, "handler@example.org").await;
     let pages = [
@@ -152,16 +152,6 @@ async fn a_message_in_the_address_is_never_shown() {
     assert!(!complaint.body.contains("0800 000 0000"), "{}", complaint.body);
 }
 
-/// The address form of `text` (the frontend's own encoder is not public).
-fn heard_tests_urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn only_a_form_sets_a_message_and_a_page_or_a_link_never_does() {
     let hub = hub().await;
@@ -175,13 +165,12 @@ async fn only_a_form_sets_a_message_and_a_page_or_a_link_never_does() {
 
 /// An item logged for Arun through the API, as its member would.
 async fn logged(hub: &heard_tests::Hub, text: &str) -> String {
-    let query = "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }";
-    let input = json!({ "i": {
-        "hub": "arun", "text": text, "channel": "FORUM", "saidOn": "2026-11-02",
-        "speaker": "ANONYMOUS", "consent": "PUBLIC"
-    }});
-    let answer = hub.member.graphql(query, input).await;
-    answer["data"]["logFeedback"]["id"].as_str().unwrap_or_else(|| panic!("{answer}")).to_owned()
+    hub.member
+        .log_feedback(json!({
+            "hub": "arun", "text": text, "channel": "FORUM", "saidOn": "2026-11-02",
+            "speaker": "ANONYMOUS", "consent": "PUBLIC"
+        }))
+        .await
 }
 
 #[tokio::test]

@@ -23,14 +23,10 @@ async fn an_item_you_may_not_see_and_a_made_up_id_answer_exactly_the_same() {
     app.create_user("other@example.org", &[Role::Advocate], &[]).await;
     let member = app.login("member@example.org").await;
     let nosy = app.login("nosy@example.org").await;
-    let logged = member
-        .graphql(
-            "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }",
-            json!({ "i": { "hub": "arun", "text": "The hub kept my words to itself", "channel": "DROP_IN",
-                "saidOn": "2026-11-02", "speaker": "ANONYMOUS", "consent": "HUB" } }),
-        )
+    let real = member
+        .log_feedback(json!({ "hub": "arun", "text": "The hub kept my words to itself", "channel": "DROP_IN",
+                "saidOn": "2026-11-02", "speaker": "ANONYMOUS", "consent": "HUB" }))
         .await;
-    let real = logged["data"]["logFeedback"]["id"].as_str().unwrap().to_owned();
     let made_up = uuid::Uuid::new_v4().to_string();
     let query = "query($id: ID!) { feedbackItem(id: $id) { id text } }";
     let hidden = ask(&nosy, query, &real).await;

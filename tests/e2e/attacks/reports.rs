@@ -34,6 +34,15 @@ async fn shared(app: &TestApp, hub: &str, text: &str, theme: &str) -> String {
     logged.logged.item.to_string()
 }
 
+/// `count` items shared in `hub` with `theme`, numbered "`text` (0)", "`text` (1)" and on.
+async fn shared_numbered(app: &TestApp, hub: &str, count: usize, text: &str, theme: &str) -> Vec<String> {
+    let mut items = Vec::new();
+    for n in 0..count {
+        items.push(shared(app, hub, &format!("{text} ({n})"), theme).await);
+    }
+    items
+}
+
 fn ok(response: &Value, field: &str) -> Value {
     assert!(response["errors"].is_null(), "{field} failed: {response}");
     response["data"][field].clone()
@@ -68,9 +77,7 @@ async fn a_decision_title_that_starts_with_a_formula_is_escaped_in_the_public_cs
     let mut items = Vec::new();
     items.push(shared(&app, "arun", "@everyone the pharmacy shuts at five", "opening-hours").await);
     items.push(shared(&app, "arun", "-1 star for the waiting room", "opening-hours").await);
-    for n in 0..4 {
-        items.push(shared(&app, "arun", &format!("Open on Saturdays please ({n})"), "opening-hours").await);
-    }
+    items.extend(shared_numbered(&app, "arun", 4, "Open on Saturdays please", "opening-hours").await);
     app.settled().await;
     let decision = propose(&session, FORMULA).await;
     link(&session, &decision, &items[2]).await;
@@ -133,14 +140,8 @@ async fn the_closure_rate_and_the_countys_figures_never_let_anyone_work_out_how_
     // county's 8 closed minus Crawley's 7 is 1 as well.
     let app = spawn_app().await;
     let session = commissioner(&app).await;
-    let mut arun = Vec::new();
-    for n in 0..9 {
-        arun.push(shared(&app, "arun", &format!("The Arun hub should open later ({n})"), "opening-hours").await);
-    }
-    let mut crawley = Vec::new();
-    for n in 0..12 {
-        crawley.push(shared(&app, "crawley", &format!("Crawley needs a women's group ({n})"), "women").await);
-    }
+    let arun = shared_numbered(&app, "arun", 9, "The Arun hub should open later", "opening-hours").await;
+    let crawley = shared_numbered(&app, "crawley", 12, "Crawley needs a women's group", "women").await;
     app.settled().await;
     let decision = propose(&session, "Open the Arun hub until 8pm twice a week").await;
     link(&session, &decision, &arun[0]).await;
@@ -193,10 +194,7 @@ async fn a_hub_whose_items_are_nearly_all_closed_does_not_give_away_the_few_stil
     // 7 shared and 6 closed would say that 1 is still open.
     let app = spawn_app().await;
     let session = commissioner(&app).await;
-    let mut items = Vec::new();
-    for n in 0..7 {
-        items.push(shared(&app, "arun", &format!("Evening clinics please ({n})"), "opening-hours").await);
-    }
+    let items = shared_numbered(&app, "arun", 7, "Evening clinics please", "opening-hours").await;
     app.settled().await;
     let decision = propose(&session, "Evening clinics at the Arun hub").await;
     for item in &items[..6] {
@@ -218,12 +216,8 @@ async fn a_theme_raised_by_one_to_four_people_cannot_be_worked_out_from_the_shar
     // 7 shared in Arun, each with one theme: 5 on keyworker time and 2 on women. Showing 7 and 5
     // says 2.
     let app = spawn_app().await;
-    for n in 0..5 {
-        shared(&app, "arun", &format!("My keyworker keeps changing ({n})"), "keyworker-time").await;
-    }
-    for n in 0..2 {
-        shared(&app, "arun", &format!("There is no women-only space ({n})"), "women").await;
-    }
+    shared_numbered(&app, "arun", 5, "My keyworker keeps changing", "keyworker-time").await;
+    shared_numbered(&app, "arun", 2, "There is no women-only space", "women").await;
     app.settled().await;
     let report = ok(&app.graphql(REPORT, json!({ "s": { "hub": "arun" } })).await, "youSaidWeDid");
     let count = |theme: &str| {

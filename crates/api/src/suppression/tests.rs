@@ -242,43 +242,41 @@ fn a_chain_of_subtractions_through_several_sums_gives_nothing_away() {
     assert_eq!(worked_out[2], None, "Arun's 3 open");
 }
 
+/// A reproducible stream of numbers, each below the bound it is asked with (a linear
+/// congruential generator started at `seed`).
+fn numbers_from(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |n| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) % n
+    }
+}
+
+/// How many `records` there are of each value of the dimensions `by`, as [`grouped`] asks.
+fn counts_by<const N: usize>(records: &[[u64; N]], by: &[usize]) -> BTreeMap<Vec<String>, u64> {
+    let mut counts = BTreeMap::new();
+    for record in records {
+        *counts.entry(by.iter().map(|d| record[*d].to_string()).collect::<Vec<_>>()).or_insert(0) += 1;
+    }
+    counts
+}
+
 #[test]
 fn a_large_roll_up_over_four_dimensions_publishes_no_small_count() {
     // 3,000 records over four dimensions, many of them small.
-    let mut seed = 7u64;
-    let mut next = |n: u64| {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (seed >> 33) % n
-    };
+    let mut next = numbers_from(7);
     let records: Vec<[u64; 4]> = (0..3000).map(|_| [next(11), next(12), next(5), next(24)]).collect();
-    let shown = grouped(4, &[0, 1, 3], |by| {
-        let mut counts = BTreeMap::new();
-        for record in &records {
-            *counts.entry(by.iter().map(|d| record[*d].to_string()).collect::<Vec<_>>()).or_insert(0) += 1;
-        }
-        counts
-    });
+    let shown = grouped(4, &[0, 1, 3], |by| counts_by(&records, by));
     assert!(!shown.is_empty());
     assert!(shown.values().all(|count| count.is_none_or(|count| !is_small(count))));
 }
 
 #[test]
 fn no_subtraction_across_every_roll_up_of_random_records_gives_a_hidden_count() {
-    let mut seed = 11u64;
-    let mut next = |n: u64| {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (seed >> 33) % n
-    };
+    let mut next = numbers_from(11);
     for round in 0..200 {
         let sizes = [1 + next(3), 1 + next(4), 1 + next(3)];
         let records: Vec<[u64; 3]> = (0..next(60)).map(|_| [next(sizes[0]), next(sizes[1]), next(sizes[2])]).collect();
-        let count = |by: &[usize]| {
-            let mut counts = BTreeMap::new();
-            for record in &records {
-                *counts.entry(by.iter().map(|d| record[*d].to_string()).collect::<Vec<_>>()).or_insert(0u64) += 1;
-            }
-            counts
-        };
+        let count = |by: &[usize]| counts_by(&records, by);
         let dimensions_of = |mask: usize| (0..3).filter(|d| mask & (1 << d) != 0).collect::<Vec<usize>>();
         // Every roll-up an asker can ask for, and the truth behind it.
         let mut index = BTreeMap::new();
