@@ -159,10 +159,7 @@ async fn a_coordinator_uploads_a_spreadsheet_reads_the_preview_imports_the_good_
     assert_eq!(waiting(&hub).await, 0, "nothing is written before the coordinator starts the import");
 
     let finished = import_and_wait(&hub, &preview, "GOOD_ROWS").await;
-    assert!(
-        finished.contains("3 items were added to the hub's feedback; 0 were already in Heard."),
-        "{finished}"
-    );
+    assert!(finished.contains("3 items were added to the hub's feedback; 0 were already in Heard."), "{finished}");
     assert!(finished.contains(r#"href="/moderation""#), "{finished}");
     assert_eq!(waiting(&hub).await, 3, "the good rows wait in the moderation queue like any other item");
 
