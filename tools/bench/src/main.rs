@@ -9,6 +9,7 @@
 //!   in process).
 
 mod feedback;
+mod import;
 mod store;
 
 use std::path::PathBuf;
@@ -77,6 +78,16 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5000)]
         items: u64,
     },
+    /// A hub's spreadsheet of R rows as CSV (UTF-8 and Windows-1252), .xlsx and .ods, each read
+    /// as an upload's preview reads it; then the workbook imported in the background on a
+    /// server in process, and imported again.
+    Import {
+        #[arg(long, default_value_t = 20_000)]
+        rows: usize,
+        /// Readings of each file timed.
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -111,5 +122,6 @@ async fn run(bench: BenchCommand) -> anyhow::Result<serde_json::Value> {
             feedback::search(feedback::SearchOptions { items, pg, queries, seed }).await
         }
         BenchCommand::LogFeedback { clients, items } => feedback::log_feedback(clients, items).await,
+        BenchCommand::Import { rows, runs } => import::import(rows, runs).await,
     }
 }
