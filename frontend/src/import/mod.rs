@@ -15,7 +15,8 @@
 //! - `progress`: `POST /import/{id}/start` (`startImport`, all rows or the good ones) and
 //!   `GET /import/{id}/progress`: how far it has got, a "Check progress" link, and
 //!   `/assets/import.js`, which checks again every 2 seconds while it runs and says what changed
-//!   in a polite live region. Imported items wait in the moderation queue like any other.
+//!   in a polite live region. Imported items join the hub's feedback like any other (those shared beyond the hub wait in
+//!   the moderation queue).
 //!
 //! A draft and its job belong to the account that uploaded the file: to anyone else its pages
 //! are "Page not found", exactly like an id that does not exist. Nothing here repeats a cell of

@@ -241,7 +241,8 @@ fn preview_page(viewer: &Viewer, csrf: &str, preview: &Preview, errors: &Errors,
                 p { "The file has no rows to import." }
             } @else {
                 p {
-                    "Each row becomes an item in the moderation queue of " (preview.hub_name) ", like feedback logged any other way."
+                    "Each row becomes an item of " (preview.hub_name) "'s feedback, like feedback logged any other way; "
+                    "those the person agreed to share beyond the hub wait in its moderation queue."
                     @if preview.already_there > 0 {
                         " " (rows(preview.already_there)) " already in Heard will be left out, so nothing is added twice."
                     }

@@ -149,7 +149,10 @@ fn upload_page(
         h1 { "Import a spreadsheet" }
         @if let Some(notice) = flashed.notice() { (flash::notice(notice)) }
         p { "Bring in the feedback your hub keeps in a spreadsheet. Heard shows you what it found before anything is added, and you choose whether to go on." }
-        p { "Every item imported waits in the moderation queue, like feedback logged any other way." }
+        p {
+            "Every row becomes an item of the hub's feedback, like feedback logged any other way: those the person agreed "
+            "to share beyond the hub wait in the moderation queue until a coordinator checks them."
+        }
         @if hubs.is_empty() {
             p { "You do not coordinate a hub at the moment, so there is nowhere to import into." }
         } @else {
