@@ -68,17 +68,19 @@ impl<T> Page<T> {
     }
 }
 
+/// A hub of the person looking, as `me { hubs { id name } }` answers.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct Hub {
-    id: String,
-    name: String,
+pub(crate) struct Hub {
+    pub id: String,
+    pub name: String,
 }
 
+/// The person looking's hubs (`me { hubs { id name } }`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-struct Me {
-    hubs: Vec<Hub>,
+pub(crate) struct Me {
+    pub hubs: Vec<Hub>,
 }
 
 #[derive(Debug, Default, Deserialize)]
