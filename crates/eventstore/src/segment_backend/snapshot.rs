@@ -154,8 +154,9 @@ fn parse(bytes: &[u8]) -> std::result::Result<Parsed, FullScanReason> {
     let position = u64::from_be_bytes(array(&content[12..20]));
     let head = Head { position, hash: array(&content[20..52]) };
     let entries_len = usize::try_from(position).ok().and_then(|p| p.checked_mul(ENTRY_LEN));
-    let Some(entries_end) =
-        entries_len.and_then(|len| len.checked_add(HEADER_LEN)).filter(|end| *end + 4 <= content.len())
+    let Some(entries_end) = entries_len
+        .and_then(|len| len.checked_add(HEADER_LEN))
+        .filter(|end| content.len().checked_sub(4).is_some_and(|room| *end <= room))
     else {
         return Err(FullScanReason::Corrupt);
     };
