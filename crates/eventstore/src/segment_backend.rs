@@ -13,9 +13,13 @@
 //!
 //! # Indexes
 //!
-//! Position → (segment, offset), stream → positions, category → positions and event id →
-//! position are kept in memory (about 80 bytes an event) and rebuilt by one sequential scan
-//! when the log is opened.
+//! Position → (segment, offset, event id), stream → positions, category → positions and event
+//! id → position are kept in memory (about 100 bytes an event). They are saved to
+//! `DIR/index.snapshot` at every close and, in the background, as the log grows (see
+//! `snapshot`); opening the log loads the snapshot and scans only the segments after it. A
+//! missing, damaged or out-of-date snapshot, or one that covers more than the log holds, is
+//! ignored and the whole log scanned, as before snapshots existed. [`SegmentBackend::recovery`]
+//! says which happened.
 //!
 //! # Recovery
 //!
@@ -24,7 +28,8 @@
 //! segment (a write cut short by a crash), or a last frame that fails its hash, was never
 //! acknowledged: it is copied aside to `torn-<position>-<id>.bin` and cut off. A bad frame anywhere
 //! else is kept and reported as corrupt by reads and by `heard verify`; nothing acknowledged is
-//! ever removed.
+//! ever removed. A snapshot covers only acknowledged events, so the scan after it still finds
+//! and cuts a torn tail.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -42,6 +47,12 @@ use crate::record;
 use crate::types::{Head, RecordedEvent, StreamName, StreamWindow};
 use crate::writer::{KnownEvent, LogSink, PlannedGroup, Published, WriterHandle};
 
+mod snapshot;
+#[cfg(test)]
+mod snapshot_tests;
+
+pub use snapshot::{FILE_NAME as INDEX_SNAPSHOT_FILE_NAME, FullScanReason};
+
 /// A segment is closed once it reaches this size.
 const SEGMENT_BYTES: u64 = 256 * 1024 * 1024;
 /// No single record may claim more than this (guards recovery against a garbage length).
@@ -49,7 +60,7 @@ const MAX_FRAME: u32 = 64 * 1024 * 1024;
 /// Marks a location whose record could not be decoded.
 const UNKNOWN_STREAM: u32 = u32::MAX;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Location {
     segment: u32,
     /// Offset of the record (after the length prefix).
@@ -64,6 +75,9 @@ struct Index {
     segments: Vec<Arc<File>>,
     /// `locations[p - 1]` is position `p`.
     locations: Vec<Location>,
+    /// `event_ids[p - 1]` is the id of the event at position `p` (nil where it did not decode),
+    /// so that a snapshot can be copied from the index a range of positions at a time.
+    event_ids: Vec<Uuid>,
     stream_names: Vec<StreamName>,
     stream_ids: HashMap<StreamName, u32>,
     /// Positions of each stream, by revision.
@@ -95,11 +109,23 @@ impl Index {
             self.ids.insert(id, position);
         }
         self.locations.push(location);
+        self.event_ids.push(id.unwrap_or_default());
     }
 
     fn stream_positions(&self, stream: &StreamName) -> &[u64] {
         self.stream_ids.get(stream).map_or(&[], |id| &self.streams[*id as usize])
     }
+}
+
+/// What opening the log did to rebuild its index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recovery {
+    /// The position the index snapshot covered, when it was used.
+    pub snapshot_position: Option<u64>,
+    /// Why the whole log was scanned instead, when the snapshot was not used.
+    pub full_scan_reason: Option<FullScanReason>,
+    /// How many records were read from the segments: those after the snapshot, or all.
+    pub records_scanned: u64,
 }
 
 /// The segment-file backend. Cheap to clone.
@@ -108,6 +134,7 @@ pub struct SegmentBackend {
     index: Arc<RwLock<Index>>,
     published: Arc<Published>,
     writer: Arc<WriterHandle>,
+    recovery: Arc<Recovery>,
 }
 
 impl SegmentBackend {
@@ -120,12 +147,24 @@ impl SegmentBackend {
     pub fn open_with_segment_size(dir: &Path, segment_bytes: u64) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(Error::storage)?;
         let lock = lock_directory(dir)?;
-        let (index, head, current) = recover(dir)?;
+        let (index, head, current, recovery) = recover(dir)?;
         let index = Arc::new(RwLock::new(index));
         let published = Arc::new(Published::new(head));
-        let sink = SegmentSink { dir: dir.to_owned(), current, index: index.clone(), segment_bytes, _lock: lock };
+        let snapshots = snapshot::Snapshotter::spawn(
+            dir,
+            index.clone(),
+            published.clone(),
+            recovery.snapshot_position.unwrap_or(0),
+        )?;
+        let sink =
+            SegmentSink { dir: dir.to_owned(), current, index: index.clone(), segment_bytes, snapshots, _lock: lock };
         let writer = Arc::new(WriterHandle::spawn(sink, published.clone())?);
-        Ok(SegmentBackend { index, published, writer })
+        Ok(SegmentBackend { index, published, writer, recovery: Arc::new(recovery) })
+    }
+
+    /// How the index was rebuilt when this log was opened.
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
     }
 
     fn read_index(&self) -> Result<std::sync::RwLockReadGuard<'_, Index>> {
@@ -219,16 +258,35 @@ struct CurrentSegment {
     len: u64,
 }
 
-/// Scans every segment, rebuilding the index and cutting off a torn tail.
-fn recover(dir: &Path) -> Result<(Index, Head, CurrentSegment)> {
+/// Loads the index snapshot, or else starts from nothing, and scans the segments after it,
+/// rebuilding the rest of the index and cutting off a torn tail.
+fn recover(dir: &Path) -> Result<(Index, Head, CurrentSegment, Recovery)> {
     let numbers = segment_numbers(dir)?;
-    let mut index = Index::default();
-    let mut head = Head::EMPTY;
+    snapshot::remove_leftovers(dir)?;
+    let (mut index, mut head, resume_at, mut recovery) = match snapshot::load(dir, &numbers) {
+        Ok(loaded) => {
+            let recovery =
+                Recovery { snapshot_position: Some(loaded.head.position), full_scan_reason: None, records_scanned: 0 };
+            (loaded.index, loaded.head, loaded.resume_at, recovery)
+        }
+        Err(reason) => {
+            if reason == FullScanReason::Missing {
+                tracing::info!(%reason, "scanning the whole log to rebuild its index");
+            } else {
+                tracing::warn!(%reason, "scanning the whole log to rebuild its index");
+            }
+            let recovery = Recovery { snapshot_position: None, full_scan_reason: Some(reason), records_scanned: 0 };
+            (Index::default(), Head::EMPTY, (1, 0), recovery)
+        }
+    };
     let last_number = numbers.last().copied().unwrap_or(1);
-    for &number in &numbers {
+    for &number in numbers.iter().filter(|number| **number >= resume_at.0) {
         let path = segment_path(dir, number);
+        let start = if number == resume_at.0 { resume_at.1 } else { 0 };
         let mut bytes = Vec::new();
-        File::open(&path).and_then(|mut f| f.read_to_end(&mut bytes)).map_err(Error::storage)?;
+        File::open(&path)
+            .and_then(|mut f| f.seek(SeekFrom::Start(start)).and_then(|_| f.read_to_end(&mut bytes)))
+            .map_err(Error::storage)?;
         let is_last = number == last_number;
         let mut at = 0usize;
         while at < bytes.len() {
@@ -246,7 +304,7 @@ fn recover(dir: &Path) -> Result<(Index, Head, CurrentSegment)> {
                 if !is_last {
                     return Err(Error::corrupt(position, format!("segment {number:08} is damaged: {reason}")));
                 }
-                cut_torn_tail(dir, &path, &bytes, at, position)?;
+                cut_torn_tail(dir, &path, &bytes[at..], start + at as u64, position)?;
                 tracing::warn!(
                     position,
                     reason,
@@ -258,7 +316,7 @@ fn recover(dir: &Path) -> Result<(Index, Head, CurrentSegment)> {
             let Some((record_bytes, next)) = frame else { break };
             let location = Location {
                 segment: number - 1,
-                offset: at as u64 + 4,
+                offset: start + at as u64 + 4,
                 len: record_bytes.len() as u32,
                 stream: UNKNOWN_STREAM,
                 revision: 0,
@@ -277,10 +335,14 @@ fn recover(dir: &Path) -> Result<(Index, Head, CurrentSegment)> {
                     head = Head { position, hash: hash.unwrap_or([0; 32]) };
                 }
             }
+            recovery.records_scanned += 1;
             at = next;
         }
-        let file = OpenOptions::new().read(true).open(&path).map_err(Error::storage)?;
-        index.segments.push(Arc::new(file));
+        // A segment the snapshot covered is open already.
+        if index.segments.len() < number as usize {
+            let file = OpenOptions::new().read(true).open(&path).map_err(Error::storage)?;
+            index.segments.push(Arc::new(file));
+        }
     }
     let current = if numbers.is_empty() {
         create_segment(dir, 1, &mut index)?
@@ -290,7 +352,13 @@ fn recover(dir: &Path) -> Result<(Index, Head, CurrentSegment)> {
         let len = file.seek(SeekFrom::End(0)).map_err(Error::storage)?;
         CurrentSegment { number: last_number, file, len }
     };
-    Ok((index, head, current))
+    tracing::info!(
+        position = head.position,
+        snapshot_position = recovery.snapshot_position,
+        records_scanned = recovery.records_scanned,
+        "opened the event log"
+    );
+    Ok((index, head, current, recovery))
 }
 
 /// The record at `at` and the offset after it, or `None` when the frame is incomplete.
@@ -304,11 +372,12 @@ fn read_frame(bytes: &[u8], at: usize) -> Option<(&[u8], usize)> {
     Some((bytes.get(at + 4..end)?, end))
 }
 
-fn cut_torn_tail(dir: &Path, path: &Path, bytes: &[u8], at: usize, position: u64) -> Result<()> {
+/// Copies `torn`, the bytes of the segment at `path` from offset `at`, aside and cuts them off.
+fn cut_torn_tail(dir: &Path, path: &Path, torn: &[u8], at: u64, position: u64) -> Result<()> {
     let aside = dir.join(format!("torn-{position}-{}.bin", Uuid::new_v4().simple()));
-    std::fs::write(&aside, &bytes[at..]).map_err(Error::storage)?;
+    std::fs::write(&aside, torn).map_err(Error::storage)?;
     let file = OpenOptions::new().write(true).open(path).map_err(Error::storage)?;
-    file.set_len(at as u64).map_err(Error::storage)?;
+    file.set_len(at).map_err(Error::storage)?;
     file.sync_all().map_err(Error::storage)?;
     Ok(())
 }
@@ -328,6 +397,8 @@ struct SegmentSink {
     segment_bytes: u64,
     current: CurrentSegment,
     index: Arc<RwLock<Index>>,
+    /// Keeps `index.snapshot` close behind the head; writes the last one at close.
+    snapshots: snapshot::Snapshotter,
     _lock: File,
 }
 
@@ -387,7 +458,10 @@ impl LogSink for SegmentSink {
     }
 
     fn close(&mut self) -> Result<()> {
-        self.current.file.sync_all().map_err(Error::storage)
+        self.current.file.sync_all().map_err(Error::storage)?;
+        // Still holding the directory lock: the next open reads this snapshot.
+        self.snapshots.finish();
+        Ok(())
     }
 }
 

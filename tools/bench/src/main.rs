@@ -4,12 +4,14 @@
 //! holds the commands, the machine and the results.
 //!
 //! - [`store`]: `append`, `replay`, `rebuild`: the event store's write, read and rebuild rates.
+//! - [`open`]: `open`: how long the event store takes to open, with its index snapshot and without.
 //! - [`feedback`]: `search` (tantivy against PostgreSQL full-text search, on a corpus made of
 //!   the demo's sentences) and `log-feedback` (logging feedback over HTTP to a server started
 //!   in process).
 
 mod feedback;
 mod import;
+mod open;
 mod store;
 
 use std::path::PathBuf;
@@ -54,6 +56,14 @@ enum BenchCommand {
     Rebuild {
         #[arg(long)]
         data: PathBuf,
+    },
+    /// Open and close the store R times by a full scan of the segment log (its index snapshot
+    /// removed), and R times from the snapshot the close wrote; medians of both.
+    Open {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
     },
     /// Index N synthetic feedback items in tantivy and in PostgreSQL full-text search, and time
     /// the same queries (word, phrase, fuzzy, filter+facet) as a commissioner on both.
@@ -118,6 +128,7 @@ async fn run(bench: BenchCommand) -> anyhow::Result<serde_json::Value> {
         }
         BenchCommand::Replay { data } => store::replay(&data).await,
         BenchCommand::Rebuild { data } => store::rebuild(&data).await,
+        BenchCommand::Open { data, runs } => open::open(&data, runs).await,
         BenchCommand::Search { items, pg, queries, seed } => {
             feedback::search(feedback::SearchOptions { items, pg, queries, seed }).await
         }
