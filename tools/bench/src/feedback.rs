@@ -45,7 +45,7 @@ pub struct SearchOptions {
 }
 
 /// Words that occur in the demo texts, common and rare.
-const WORDS: [&str; 20] = [
+pub(crate) const WORDS: [&str; 20] = [
     "appointment",
     "pharmacy",
     "keyworker",
@@ -69,7 +69,7 @@ const WORDS: [&str; 20] = [
 ];
 
 /// Two-word phrases that occur in the demo texts.
-const PHRASES: [&str; 10] = [
+pub(crate) const PHRASES: [&str; 10] = [
     "waiting list",
     "first appointment",
     "supervised consumption",
@@ -141,14 +141,14 @@ struct Sentence {
 
 /// The demo texts cut into sentences: openings (the first sentence of an item, which carries
 /// its point) and the rest (second points, names and places, closing remarks).
-struct Pool {
+pub(crate) struct Pool {
     sources: Vec<DemoItem>,
     openings: Vec<Sentence>,
     rest: Vec<Sentence>,
 }
 
 impl Pool {
-    fn new(seed: u64) -> Pool {
+    pub(crate) fn new(seed: u64) -> Pool {
         let today = jiff::civil::date(2026, 11, 23);
         let mut sources = Vec::new();
         for k in 0..8 {
@@ -169,7 +169,7 @@ impl Pool {
     /// A new text: an opening, sometimes spliced at a comma with another opening, then up to
     /// two sentences from other items. Returns the text, the item whose point it opens with,
     /// and the names and places in it that a hub would redact.
-    fn compose(&self, rng: &mut Rng) -> (String, &DemoItem, Vec<String>) {
+    pub(crate) fn compose(&self, rng: &mut Rng) -> (String, &DemoItem, Vec<String>) {
         let opening = &self.openings[rng.index(self.openings.len())];
         let mut text = opening.text.clone();
         let mut used = vec![opening.source];

@@ -8,10 +8,14 @@
 //! - [`feedback`]: `search` (tantivy against PostgreSQL full-text search, on a corpus made of
 //!   the demo's sentences) and `log-feedback` (logging feedback over HTTP to a server started
 //!   in process).
+//! - [`scale`]: `scale`, a store of N events of every kind built through the services'
+//!   commands, then served by the real `heard` binary: time to ready, resident memory, query
+//!   latencies and the `logFeedback` rate (issue #17).
 
 mod feedback;
 mod import;
 mod open;
+mod scale;
 mod store;
 
 use std::path::PathBuf;
@@ -98,6 +102,38 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Build (or reuse) a store of N events of every kind, serve a copy of it with the real
+    /// `heard` binary, and report the time to ready, resident memory, the p50/p99 of a query
+    /// mix and the `logFeedback` rate.
+    Scale {
+        #[arg(long, default_value_t = 100_000)]
+        events: u64,
+        /// Where to build the store, or a store this command built before with the same
+        /// --events and --seed, which is reused. A temporary directory when not given.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Keep the temporary store (without --data) and print where it is.
+        #[arg(long)]
+        keep: bool,
+        /// Seed of the content.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// GraphQL queries in the mix.
+        #[arg(long, default_value_t = 1000)]
+        queries: usize,
+        /// Stop the query mix after this many seconds, whatever has run.
+        #[arg(long, default_value_t = 600)]
+        query_budget_seconds: u64,
+        /// Concurrent clients logging feedback at the end.
+        #[arg(long, default_value_t = 32)]
+        log_clients: usize,
+        /// Seconds of logging feedback.
+        #[arg(long, default_value_t = 5)]
+        log_seconds: u64,
+        /// The `heard` binary to serve with; by default the one beside heard-bench.
+        #[arg(long)]
+        heard: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -134,5 +170,29 @@ async fn run(bench: BenchCommand) -> anyhow::Result<serde_json::Value> {
         }
         BenchCommand::LogFeedback { clients, items } => feedback::log_feedback(clients, items).await,
         BenchCommand::Import { rows, runs } => import::import(rows, runs).await,
+        BenchCommand::Scale {
+            events,
+            data,
+            keep,
+            seed,
+            queries,
+            query_budget_seconds,
+            log_clients,
+            log_seconds,
+            heard,
+        } => {
+            let options = scale::ScaleOptions {
+                events,
+                data,
+                keep,
+                seed,
+                queries,
+                query_budget_seconds,
+                log_clients,
+                log_seconds,
+                heard,
+            };
+            scale::scale(options).await
+        }
     }
 }
