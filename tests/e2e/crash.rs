@@ -1,12 +1,13 @@
 //! Durability: a real process appending to the log (`heard-bench append`) is killed with SIGKILL
 //! while it appends, many times at random points, and every append it acknowledged must be there
-//! afterwards; `heard verify` then finds the chain whole.
+//! afterwards; `heard verify` then finds the chain whole. With `--personal`, every append also
+//! seals a field under a new person's key, and every acknowledged field must still decrypt.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use heard_eventstore::{BackendKind, EventStore, Upcasters, verify_chain};
+use heard_eventstore::{BackendKind, EventStore, Personal, Upcasters, verify_chain};
 use heard_tests::{Rng, heard_bench_binary, heard_binary};
 
 /// One acknowledged append as printed by `heard-bench append --print-acks`.
@@ -32,15 +33,27 @@ fn kills() -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_acknowledged_append_survives_kill_9_at_random_points() {
-    kill_repeatedly(BackendKind::Segments, kills()).await;
+    kill_repeatedly(BackendKind::Segments, kills(), false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_acknowledged_append_to_the_sled_backend_survives_kill_9_too() {
-    kill_repeatedly(BackendKind::Sled, kills() / 4).await;
+    kill_repeatedly(BackendKind::Sled, kills() / 4, false).await;
 }
 
-async fn kill_repeatedly(backend: BackendKind, kills: u64) {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_personal_field_still_decrypts_after_kill_9() {
+    kill_repeatedly(BackendKind::Segments, kills() / 2, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_personal_field_in_the_sled_backend_still_decrypts_after_kill_9() {
+    kill_repeatedly(BackendKind::Sled, kills() / 4, true).await;
+}
+
+/// Kills `heard-bench append` `kills` times; with `personal`, every event seals a field under a
+/// new person's key.
+async fn kill_repeatedly(backend: BackendKind, kills: u64, personal: bool) {
     let binary = heard_bench_binary();
     let data = tempfile::tempdir().unwrap();
     let mut rng = Rng::from_env_or_random();
@@ -57,6 +70,7 @@ async fn kill_repeatedly(backend: BackendKind, kills: u64) {
             .args(["--writers", &writers.to_string(), "--events", "5000000", "--size", &size.to_string()])
             .arg("--print-acks")
             .args(["--backend", backend_name(backend)])
+            .args(personal.then_some("--personal"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -83,7 +97,7 @@ async fn kill_repeatedly(backend: BackendKind, kills: u64) {
                 acknowledged.push(ack);
             }
         }
-        check_every_ack_is_stored(data.path(), backend, &acknowledged, round).await;
+        check_every_ack_is_stored(data.path(), backend, &acknowledged, round, personal).await;
     }
     eprintln!(
         "{backend:?}: {kills} kills, {killed_mid_run} mid-run, {} acknowledged appends checked",
@@ -100,7 +114,13 @@ fn backend_name(backend: BackendKind) -> &'static str {
     }
 }
 
-async fn check_every_ack_is_stored(data: &std::path::Path, backend: BackendKind, acknowledged: &[Ack], round: u64) {
+async fn check_every_ack_is_stored(
+    data: &std::path::Path,
+    backend: BackendKind,
+    acknowledged: &[Ack],
+    round: u64,
+    personal: bool,
+) {
     let store = EventStore::open_embedded(data, backend, Upcasters::new())
         .unwrap_or_else(|error| panic!("round {round}: the store reopens after kill -9: {error}"));
     let mut stored: HashMap<u64, (String, u64)> = HashMap::new();
@@ -121,10 +141,42 @@ async fn check_every_ack_is_stored(data: &std::path::Path, backend: BackendKind,
             "round {round}: acknowledged {ack:?} is missing or different after kill -9"
         );
     }
+    if personal {
+        check_every_personal_field_decrypts(&store, acknowledged, round).await;
+    }
     let report = verify_chain(&store, None).await.unwrap();
     assert!(report.ok, "round {round}: the chain verifies after kill -9: {report:?}");
     assert_eq!(report.events, stored.len() as u64, "round {round}: positions are gapless");
     store.close().await.unwrap();
+}
+
+/// Every acknowledged event's personal field decrypts to `{"revision": r}`; and since a key is
+/// made durable before its event is written, so does every other event in the log.
+async fn check_every_personal_field_decrypts(store: &EventStore, acknowledged: &[Ack], round: u64) {
+    let mut fields: HashMap<u64, serde_json::Value> = HashMap::new();
+    let mut from = 1;
+    loop {
+        let page = store.read_all(from, 8192).await.unwrap();
+        let Some(last) = page.last() else { break };
+        from = last.position + 1;
+        for event in page {
+            let Personal::Plain(plain) = &event.personal else {
+                panic!(
+                    "round {round}: the personal field at position {} does not decrypt after kill -9",
+                    event.position
+                )
+            };
+            assert_eq!(plain.fields, serde_json::json!({ "revision": event.revision }), "round {round}");
+            fields.insert(event.position, plain.fields.clone());
+        }
+    }
+    for ack in acknowledged {
+        assert_eq!(
+            fields.get(&ack.position),
+            Some(&serde_json::json!({ "revision": ack.revision })),
+            "round {round}: the personal field of acknowledged {ack:?} decrypts after kill -9"
+        );
+    }
 }
 
 #[test]

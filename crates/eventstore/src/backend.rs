@@ -5,6 +5,9 @@
 use async_trait::async_trait;
 use tokio::sync::watch;
 
+use std::sync::Arc;
+
+use crate::crypto::KeyStore;
 use crate::error::Result;
 use crate::record::PreparedEvent;
 use crate::types::{AppendOutcome, BackendStats, ExpectedRevision, Head, RecordedEvent, StreamName, StreamWindow};
@@ -17,11 +20,17 @@ use crate::writer::WriterHandle;
 #[async_trait]
 pub trait Backend: Send + Sync + 'static {
     /// Appends a batch atomically. Idempotent by event id.
+    ///
+    /// `sealed_with` is the key store whose keys sealed the batch's personal fields, if any
+    /// were: the backend calls its [`KeyStore::make_durable`] after the batch is planned and
+    /// before any of it is written, so that no event reaches the log (let alone is
+    /// acknowledged or read) before its key is durable.
     async fn append(
         &self,
         stream: &StreamName,
         expected: ExpectedRevision,
         events: Vec<PreparedEvent>,
+        sealed_with: Option<Arc<dyn KeyStore>>,
     ) -> Result<AppendOutcome>;
 
     /// Reads the events of a stream in `window`.
@@ -77,8 +86,9 @@ impl<Log: EmbeddedLog> Backend for Log {
         stream: &StreamName,
         expected: ExpectedRevision,
         events: Vec<PreparedEvent>,
+        sealed_with: Option<Arc<dyn KeyStore>>,
     ) -> Result<AppendOutcome> {
-        self.writer().append(stream, expected, events).await
+        self.writer().append(stream, expected, events, sealed_with).await
     }
 
     async fn read_stream(&self, stream: &StreamName, window: StreamWindow) -> Result<Vec<RecordedEvent>> {

@@ -7,6 +7,8 @@
 //! they were.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use chacha20poly1305::aead::{Aead, Generate, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
@@ -26,7 +28,7 @@ impl std::fmt::Debug for SubjectKey {
 }
 
 impl SubjectKey {
-    fn generate() -> Self {
+    pub(crate) fn generate() -> Self {
         let key = Key::generate();
         let mut bytes = [0; 32];
         bytes.copy_from_slice(key.as_slice());
@@ -39,9 +41,18 @@ impl SubjectKey {
 }
 
 /// Where subject keys live: outside the event log, so that they can be destroyed.
+///
+/// A key created by [`get_or_create`](KeyStore::get_or_create) need not be durable yet: the
+/// log's writer calls [`make_durable`](KeyStore::make_durable) once for a whole group of appends
+/// before it writes the group, so that new people's keys share one flush and no event reaches
+/// the log before the keys its personal fields are sealed with.
 pub trait KeyStore: Send + Sync + 'static {
-    /// The subject's key, created (and made durable) on first use.
+    /// The subject's key, created on first use (durable once [`make_durable`](KeyStore::make_durable)
+    /// has returned).
     fn get_or_create(&self, subject: SubjectId) -> Result<SubjectKey>;
+    /// Makes every key that [`get_or_create`](KeyStore::get_or_create) has returned so far
+    /// durable. Cheap when no key was created since the last call.
+    fn make_durable(&self) -> Result<()>;
     /// The subject's key, or `None` once it has been destroyed.
     fn get(&self, subject: SubjectId) -> Result<Option<SubjectKey>>;
     /// Destroys the key durably. Returns whether there was one.
@@ -52,12 +63,43 @@ pub trait KeyStore: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct SledKeyStore {
     db: sled::Db,
+    pending: Arc<PendingKeys>,
+}
+
+/// Which created keys may still be only in sled's memory.
+///
+/// A creation counts itself in `creating` before its insert and in `created` after it, so a
+/// flush that starts after `make_durable` has read both covers every key anyone could have been
+/// handed: a finished creation is counted in `created`, and one whose key another caller already
+/// found is still counted in `creating` (then the flush happens whatever the counts say).
+#[derive(Default)]
+struct PendingKeys {
+    creating: AtomicU64,
+    created: AtomicU64,
+    /// `created` as it was read before the last flush that succeeded.
+    durable: AtomicU64,
+    flushes: AtomicU64,
 }
 
 impl SledKeyStore {
     pub fn open(path: &Path) -> Result<Self> {
         let db = sled::Config::new().path(path).open()?;
-        Ok(SledKeyStore { db })
+        Ok(SledKeyStore { db, pending: Arc::default() })
+    }
+
+    fn create(&self, subject: SubjectId) -> Result<SubjectKey> {
+        let fresh = SubjectKey::generate();
+        let swapped = self.db.compare_and_swap(subject.0.as_bytes(), None as Option<&[u8]>, Some(&fresh.0[..]));
+        match swapped? {
+            Ok(()) => Ok(fresh),
+            Err(conflict) => key_from_stored(conflict.current.as_deref().unwrap_or(TOMBSTONE)),
+        }
+    }
+
+    fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        self.pending.flushes.fetch_add(1, Ordering::SeqCst);
+        Ok(())
     }
 }
 
@@ -71,15 +113,23 @@ impl KeyStore for SledKeyStore {
         if let Some(existing) = self.db.get(id)? {
             return key_from_stored(&existing);
         }
-        let fresh = SubjectKey::generate();
-        match self.db.compare_and_swap(id, None as Option<&[u8]>, Some(&fresh.0[..]))? {
-            Ok(()) => {
-                // The key must be on disk before any event sealed with it is acknowledged.
-                self.db.flush()?;
-                Ok(fresh)
-            }
-            Err(conflict) => key_from_stored(conflict.current.as_deref().unwrap_or(TOMBSTONE)),
+        // Not flushed here: the log's writer makes it durable with the rest of the group.
+        self.pending.creating.fetch_add(1, Ordering::SeqCst);
+        let created = self.create(subject);
+        self.pending.created.fetch_add(1, Ordering::SeqCst);
+        self.pending.creating.fetch_sub(1, Ordering::SeqCst);
+        created
+    }
+
+    fn make_durable(&self) -> Result<()> {
+        let creating = self.pending.creating.load(Ordering::SeqCst);
+        let created = self.pending.created.load(Ordering::SeqCst);
+        if creating == 0 && self.pending.durable.load(Ordering::SeqCst) >= created {
+            return Ok(());
         }
+        self.flush()?;
+        self.pending.durable.fetch_max(created, Ordering::SeqCst);
+        Ok(())
     }
 
     fn get(&self, subject: SubjectId) -> Result<Option<SubjectKey>> {
@@ -92,7 +142,7 @@ impl KeyStore for SledKeyStore {
 
     fn destroy(&self, subject: SubjectId) -> Result<bool> {
         let previous = self.db.insert(subject.0.as_bytes(), TOMBSTONE)?;
-        self.db.flush()?;
+        self.flush()?;
         Ok(previous.is_some_and(|p| p.as_ref() != TOMBSTONE))
     }
 }
@@ -178,5 +228,25 @@ mod tests {
         assert!(keys.destroy(subject).unwrap());
         assert!(keys.get(subject).unwrap().is_none());
         assert!(keys.get_or_create(subject).is_err());
+    }
+
+    #[test]
+    fn new_keys_share_one_flush_and_a_flush_with_nothing_new_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = SledKeyStore::open(dir.path()).unwrap();
+        let subjects: Vec<SubjectId> = (0..50).map(|_| SubjectId::new()).collect();
+        let created: Vec<SubjectKey> = subjects.iter().map(|s| keys.get_or_create(*s).unwrap()).collect();
+        assert_eq!(keys.pending.flushes.load(Ordering::SeqCst), 0, "creating a key does not flush");
+        keys.make_durable().unwrap();
+        assert_eq!(keys.pending.flushes.load(Ordering::SeqCst), 1);
+        keys.make_durable().unwrap();
+        keys.get_or_create(subjects[0]).unwrap();
+        keys.make_durable().unwrap();
+        assert_eq!(keys.pending.flushes.load(Ordering::SeqCst), 1, "nothing new, nothing to flush");
+        drop(keys);
+        let reopened = SledKeyStore::open(dir.path()).unwrap();
+        for (subject, key) in subjects.iter().zip(&created) {
+            assert_eq!(reopened.get(*subject).unwrap().map(|k| k.0), Some(key.0));
+        }
     }
 }

@@ -125,7 +125,8 @@ impl EventStore {
             }
             prepared.push(self.prepare(stream, event)?);
         }
-        self.backend.append(stream, expected, prepared).await
+        let sealed_with = prepared.iter().any(|event| event.sealed.is_some()).then(|| self.keys.clone());
+        self.backend.append(stream, expected, prepared, sealed_with).await
     }
 
     /// Starts `stream` with `event` unless it already exists: for seeding reference data. The

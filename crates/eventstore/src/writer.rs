@@ -8,12 +8,14 @@
 //! event that could still be lost.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
+use crate::crypto::KeyStore;
 use crate::error::{Error, Result};
 use crate::record::{self, PreparedEvent};
 use crate::types::BackendStats;
@@ -27,6 +29,8 @@ pub(crate) struct AppendRequest {
     pub stream: StreamName,
     pub expected: ExpectedRevision,
     pub events: Vec<PreparedEvent>,
+    /// The key store whose keys sealed personal fields of `events`, if any did.
+    pub sealed_with: Option<Arc<dyn KeyStore>>,
     pub reply: oneshot::Sender<Result<AppendOutcome>>,
 }
 
@@ -163,6 +167,7 @@ impl WriterHandle {
         stream: &StreamName,
         expected: ExpectedRevision,
         events: Vec<PreparedEvent>,
+        sealed_with: Option<Arc<dyn KeyStore>>,
     ) -> Result<AppendOutcome> {
         if self.published.is_poisoned() {
             return Err(Error::Poisoned);
@@ -172,7 +177,7 @@ impl WriterHandle {
             let sender = self.sender.lock().map_err(|_| Error::Closed)?;
             let sender = sender.as_ref().ok_or(Error::Closed)?;
             sender
-                .send(AppendRequest { stream: stream.clone(), expected, events, reply })
+                .send(AppendRequest { stream: stream.clone(), expected, events, sealed_with, reply })
                 .map_err(|_| Error::Closed)?;
         }
         response.await.map_err(|_| Error::Closed)?
@@ -234,9 +239,24 @@ impl<S: LogSink> Writer<S> {
         let mut staged_ids: HashMap<Uuid, KnownEvent> = HashMap::new();
         let recorded_at = now_micros();
         let mut replies = Vec::with_capacity(group.len());
+        let mut key_stores: Vec<Arc<dyn KeyStore>> = Vec::new();
         for request in group {
             let outcome = self.plan(&request, &mut planned, &mut staged_ids, recorded_at);
+            if let (Some(keys), Ok(_)) = (request.sealed_with, &outcome)
+                && !key_stores.iter().any(|known| Arc::ptr_eq(known, &keys))
+            {
+                key_stores.push(keys);
+            }
             replies.push((request.reply, outcome));
+        }
+        // New people's keys are made durable once for the whole group, and before the log is
+        // written: no event may reach the log before the key its personal fields need.
+        if let Err(error) = key_stores.iter().try_for_each(|keys| keys.make_durable()) {
+            tracing::error!(%error, "making new subject keys durable failed; the group is not appended");
+            for (reply, outcome) in replies {
+                let _ = reply.send(outcome.and(Err(Error::storage(&error))));
+            }
+            return;
         }
         if !planned.records.is_empty() {
             if let Err(error) = self.sink.commit(&planned) {

@@ -50,6 +50,10 @@ enum BenchCommand {
         /// `segments` (default) or `sled`.
         #[arg(long, default_value = "segments")]
         backend: BackendKind,
+        /// Seal a personal field in every event under a new person's key (as logging feedback
+        /// does), so every append also creates a key.
+        #[arg(long)]
+        personal: bool,
     },
     /// Read the whole log ($all), raw and decoded.
     Replay {
@@ -159,8 +163,8 @@ fn main() -> ExitCode {
 
 async fn run(bench: BenchCommand) -> anyhow::Result<serde_json::Value> {
     match bench {
-        BenchCommand::Append { data, writers, events, size, print_acks, backend } => {
-            store::append(&data, store::AppendOptions { writers, events, size, print_acks, backend }).await
+        BenchCommand::Append { data, writers, events, size, print_acks, backend, personal } => {
+            store::append(&data, store::AppendOptions { writers, events, size, print_acks, backend, personal }).await
         }
         BenchCommand::Replay { data } => store::replay(&data).await,
         BenchCommand::Rebuild { data } => store::rebuild(&data).await,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use heard_eventstore::{
     BackendKind, EventStore, ExpectedRevision, KvProjection, KvTx, NewEvent, RecordedEvent, SledProjection, StreamName,
-    Upcasters, projection,
+    SubjectId, Upcasters, projection,
 };
 use serde_json::json;
 
@@ -20,6 +20,8 @@ pub struct AppendOptions {
     pub size: usize,
     pub print_acks: bool,
     pub backend: BackendKind,
+    /// Every event carries `{"revision": r}` as personal fields, sealed under a new subject.
+    pub personal: bool,
 }
 
 /// Runs W concurrent writers appending N events in total, one event per append, then times
@@ -41,10 +43,15 @@ pub async fn append(data_dir: &Path, options: AppendOptions) -> anyhow::Result<s
         let latencies = latencies.clone();
         let stream = StreamName::new(format!("bench-{run}w{writer}"))?;
         let print_acks = options.print_acks;
+        let personal = options.personal;
         tasks.push(tokio::spawn(async move {
             let mut mine = Vec::with_capacity(share as usize);
             for i in 0..share {
-                let event = NewEvent::new("BenchEventAppended", 1, &json!({ "i": i, "payload": payload }))?;
+                let mut event = NewEvent::new("BenchEventAppended", 1, &json!({ "i": i, "payload": payload }))?;
+                if personal {
+                    // Each writer's stream is new, so the append's revision is `i`.
+                    event = event.with_personal(SubjectId::new(), &json!({ "revision": i }))?;
+                }
                 let sent = Instant::now();
                 let outcome = store.append(&stream, ExpectedRevision::Any, vec![event]).await?;
                 mine.push(sent.elapsed());
@@ -78,6 +85,7 @@ pub async fn append(data_dir: &Path, options: AppendOptions) -> anyhow::Result<s
         "writers": options.writers,
         "backend": options.backend,
         "size": options.size,
+        "personal": options.personal,
         "seconds": round(seconds),
         "events_per_sec": round(events_per_sec),
         "p50_ms": round(percentile(&latencies, 0.50)),
