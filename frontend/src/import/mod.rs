@@ -151,7 +151,8 @@ async fn job<B: Backend>(backend: &B, viewer: &Viewer, id: &str) -> Option<Job> 
 
 /// The hubs the person may import into (the policy decides), as (id, name), by name.
 async fn importable_hubs<B: Backend>(backend: &B, viewer: &Viewer) -> Vec<(String, String)> {
-    let me: crate::waiting::Me = ask(backend, viewer, "{ me { hubs { id name } } }", json!({})).await.decode("me").unwrap_or_default();
+    let me: crate::waiting::Me =
+        ask(backend, viewer, "{ me { hubs { id name } } }", json!({})).await.decode("me").unwrap_or_default();
     let mut hubs: Vec<(String, String)> = me
         .hubs
         .into_iter()

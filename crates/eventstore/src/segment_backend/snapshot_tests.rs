@@ -39,7 +39,7 @@ async fn append(backend: &SegmentBackend, events: u64) {
     for n in 0..events {
         let category = if n % 3 == 0 { "alpha" } else { "beta" };
         let stream = StreamName::new(format!("{category}-{}", n % 7)).unwrap();
-        Backend::append(backend, &stream, ExpectedRevision::Any, vec![event(n)]).await.unwrap();
+        Backend::append(backend, &stream, ExpectedRevision::Any, vec![event(n)], None).await.unwrap();
     }
 }
 
@@ -133,7 +133,7 @@ async fn reopening_after_a_clean_close_loads_the_index_snapshot_and_scans_no_rec
     assert_eq!(Backend::head(&backend), head);
     assert_eq!(Backend::read_all(&backend, 1, 100).await.unwrap().len(), 30);
     let stream = StreamName::new("alpha-0").unwrap();
-    let outcome = Backend::append(&backend, &stream, ExpectedRevision::Any, vec![event(30)]).await.unwrap();
+    let outcome = Backend::append(&backend, &stream, ExpectedRevision::Any, vec![event(30)], None).await.unwrap();
     assert_eq!(outcome.last_position, 31, "the log carries on from the snapshot's head");
     let loaded = view(&backend);
     close(backend).await;
