@@ -6,7 +6,8 @@
 //! answers to shared feedback, a few hundred accounts, and feedback for the rest. Feedback is
 //! said over the four years before the build; cases, complaints and decisions are dated over
 //! the same years. Every plan is drawn from the seed before it runs, so the number of events it
-//! appends is known in advance and the log ends within a few events of N.
+//! appends is known in advance and the log ends at N or a few dozen events past it (the unit
+//! that reaches each share may run past it).
 //!
 //! The store stamps every event with the moment it was appended, so a built store's whole
 //! history is recorded on the day it was built. A decision as at a past decision date would
@@ -1241,7 +1242,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let data = dir.path().join("data");
         let built = build_or_reuse(&data, 2_500, 1).await.expect("the store builds");
-        assert!((2_500..2_510).contains(&built.events), "{} events", built.events);
+        assert!((2_500..2_530).contains(&built.events), "{} events", built.events);
         assert!(!built.reused);
         let counts = &built.counts;
         assert_eq!(counts.accounts, 300);
