@@ -42,7 +42,7 @@ pub struct FeedbackService {
 pub(crate) struct Inner {
     model: LiveModel<State>,
     /// Uploaded spreadsheets being looked at, and their imports (`crate::imports`).
-    pub(crate) imports: crate::imports::Imports,
+    pub(crate) imports: crate::imports::kept::Imports,
     /// The log position the search index has committed (searchable up to here).
     indexed: Arc<watch::Sender<u64>>,
     search: Arc<SearchIndex>,
@@ -87,7 +87,7 @@ impl FeedbackService {
         let logged = broadcast::channel(1024).0;
         let indexer = Indexer::start(search.clone(), indexed.clone(), logged.clone());
         let model = LiveModel::start_with("feedback", store, Duration::from_secs(600), indexer).await?;
-        let imports = crate::imports::Imports::default();
+        let imports = crate::imports::kept::Imports::default();
         Ok(FeedbackService { inner: Arc::new(Inner { model, indexed, search, logged, imports }) })
     }
 
