@@ -144,6 +144,7 @@ pub fn decode(expected_position: u64, bytes: &[u8]) -> Result<RecordedEvent> {
         metadata,
         data,
         personal,
+        sealed_personal: None,
         prev_hash,
         hash,
     })

@@ -8,6 +8,7 @@ use crate::backend::Backend;
 use crate::crypto::{self, KeyStore, SledKeyStore};
 use crate::error::{Error, Result};
 use crate::record::PreparedEvent;
+use crate::sealed::Sealed;
 use crate::segment_backend::SegmentBackend;
 use crate::sled_backend::SledBackend;
 use crate::subscription::Subscription;
@@ -67,6 +68,8 @@ pub struct EventStore {
     upcasters: Arc<Upcasters>,
     /// Turns true on `close`, so that live subscriptions end (and release the store).
     closed: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Each model following the log, by name, with the position it has applied.
+    models: Arc<std::sync::Mutex<Vec<(&'static str, tokio::sync::watch::Receiver<u64>)>>>,
 }
 
 impl std::fmt::Debug for EventStore {
@@ -83,6 +86,7 @@ impl EventStore {
             keys,
             upcasters: Arc::new(upcasters),
             closed: Arc::new(tokio::sync::watch::channel(false).0),
+            models: Arc::default(),
         }
     }
 
@@ -176,16 +180,32 @@ impl EventStore {
     /// Upcasts and decrypts a raw record.
     fn finish(&self, mut event: RecordedEvent) -> Result<RecordedEvent> {
         self.upcasters.apply(&mut event)?;
-        if let Personal::Sealed(sealed) = &event.personal {
+        if let Personal::Sealed(sealed) = std::mem::replace(&mut event.personal, Personal::None) {
             event.personal = match self.keys.get(sealed.subject)? {
                 None => Personal::Erased { subject: sealed.subject },
                 Some(key) => {
-                    let fields = crypto::open(&key, sealed, &event.stream, event.id)?;
-                    Personal::Plain(PersonalFields { subject: sealed.subject, fields })
+                    let fields = crypto::open(&key, &sealed, &event.stream, event.id)?;
+                    let subject = sealed.subject;
+                    event.sealed_personal = Some(sealed);
+                    Personal::Plain(PersonalFields { subject, fields })
                 }
             };
         }
         Ok(event)
+    }
+
+    /// Opens personal fields a read model kept sealed; `None` once the person was erased.
+    /// The error names no value: a field that does not fit `T` is named by its shape only.
+    pub fn unseal<T: serde::de::DeserializeOwned>(&self, sealed: &Sealed<T>) -> Result<Option<T>> {
+        let Some(key) = self.keys.get(sealed.subject())? else {
+            return Ok(None);
+        };
+        let (stream, parts) = sealed.parts();
+        let stream = StreamName::new(stream)?;
+        let fields = crypto::open(&key, &parts, &stream, sealed.event())?;
+        serde_json::from_value(fields)
+            .map(Some)
+            .map_err(|error| Error::Crypto { detail: format!("kept personal fields do not fit: {:?}", error.classify()) })
     }
 
     fn finish_all(&self, events: Vec<RecordedEvent>) -> Result<Vec<RecordedEvent>> {
@@ -276,6 +296,20 @@ impl EventStore {
         let closed = self.backend.close().await;
         self.closed.send_replace(true);
         closed
+    }
+
+    /// Notes a model that follows this log, so that readiness can say how far it is.
+    pub(crate) fn catching_up(&self, name: &'static str, applied: tokio::sync::watch::Receiver<u64>) {
+        let mut models = self.models.lock().unwrap_or_else(|p| p.into_inner());
+        models.retain(|(known, _)| *known != name);
+        models.push((name, applied));
+    }
+
+    /// Each model following this log, with the position it has applied, in the order they
+    /// started: while a model catches up after a start, this says how far it is.
+    pub fn catch_up_progress(&self) -> Vec<(&'static str, u64)> {
+        let models = self.models.lock().unwrap_or_else(|p| p.into_inner());
+        models.iter().map(|(name, applied)| (*name, *applied.borrow())).collect()
     }
 
     /// Changes to `true` once the store is closed.

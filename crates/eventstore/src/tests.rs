@@ -37,6 +37,7 @@ mod segment_conformance {
 }
 
 mod keys;
+mod kept;
 mod segments;
 
 fn event(n: u64) -> NewEvent {

@@ -248,6 +248,9 @@ pub struct RecordedEvent {
     /// JSON bytes of the non-personal fields.
     pub data: Vec<u8>,
     pub personal: Personal,
+    /// The personal fields as they are on disk, kept after decryption so that a read model can
+    /// hold them sealed ([`RecordedEvent::sealed`]) rather than the words.
+    pub sealed_personal: Option<SealedPersonal>,
     /// Hash of the previous event in the global log (zeros for position 1).
     pub prev_hash: [u8; 32],
     /// Hash of this event's content together with `prev_hash`.
@@ -278,6 +281,19 @@ impl RecordedEvent {
         serde_json::from_slice(&self.metadata).map_err(|error| {
             Error::corrupt(self.position, format!("metadata does not decode: {}", shape_error(&error)))
         })
+    }
+
+    /// The personal fields still sealed, for a read model to keep and open when it is read;
+    /// `None` when there are none or they were erased.
+    pub fn sealed<T>(&self) -> Option<crate::sealed::Sealed<T>> {
+        if matches!(self.personal, Personal::Erased { .. } | Personal::None) {
+            return None;
+        }
+        let sealed = match &self.personal {
+            Personal::Sealed(sealed) => sealed,
+            _ => self.sealed_personal.as_ref()?,
+        };
+        Some(crate::sealed::Sealed::new(self.stream.as_str(), self.id, sealed))
     }
 
     /// Deserialises the decrypted personal fields; `None` when there are none or they were erased.
@@ -392,6 +408,7 @@ mod tests {
             metadata: br#"{"actor":"Sam Quigley 07700 900123"}"#.to_vec(),
             data: serde_json::to_vec(&data).unwrap(),
             personal: Personal::Plain(PersonalFields { subject: SubjectId::new(), fields: personal }),
+            sealed_personal: None,
             prev_hash: [0; 32],
             hash: [0; 32],
         }
