@@ -87,7 +87,8 @@ impl std::fmt::Debug for ModelStore {
 
 impl ModelStore {
     pub fn open(dir: &Path) -> Result<Self> {
-        let db = sled::Config::new().path(dir).open()?;
+        // A small cache: models are read from memory; sled is only where they are saved.
+        let db = sled::Config::new().path(dir).cache_capacity(32 << 20).open()?;
         Ok(ModelStore { db })
     }
 

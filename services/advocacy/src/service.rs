@@ -134,7 +134,7 @@ fn to_new_event(event: &Event, subject: SubjectId, by: Uuid) -> ApiResult<NewEve
 
 impl AdvocacyService {
     /// Starts following the log and waits (up to 10 minutes) until the model has caught up.
-    pub async fn open(store: EventStore) -> Result<Self, heard_eventstore::Error> {
+    pub async fn open(store: EventStore, _models: &heard_eventstore::ModelStore) -> Result<Self, heard_eventstore::Error> {
         let model = LiveModel::start("advocacy", store, Duration::from_secs(600)).await?;
         Ok(AdvocacyService { model })
     }

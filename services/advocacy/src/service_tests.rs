@@ -13,6 +13,12 @@ use heard_contracts::rights::CharterPublished;
 
 use super::*;
 
+/// A place of its own to keep the model, as a fresh data directory would have.
+fn models(_: &EventStore) -> heard_eventstore::ModelStore {
+    let dir = tempfile::tempdir().unwrap().keep();
+    heard_eventstore::ModelStore::open(&dir.join("models")).unwrap()
+}
+
 struct World {
     dir: TempDir,
     store: EventStore,
@@ -58,7 +64,7 @@ async fn world() -> World {
         json!({ "charter": "exact", "name": "EXACT Bill of Rights", "version": 1, "articles": articles }),
     )
     .await;
-    let service = AdvocacyService::open(store.clone()).await.unwrap();
+    let service = AdvocacyService::open(store.clone(), &models(&store)).await.unwrap();
     World { dir, store, service, advocate, colleague }
 }
 
@@ -112,7 +118,7 @@ async fn a_case_referred_accepted_worked_consented_closed_and_reopened_is_the_sa
     service.stopped().await;
     drop((service, store));
     let store = EventStore::open(dir.path(), Upcasters::new()).unwrap();
-    let service = AdvocacyService::open(store.clone()).await.unwrap();
+    let service = AdvocacyService::open(store.clone(), &models(&store)).await.unwrap();
     let after = service.case(id).unwrap();
     assert_eq!(after, before);
     assert_eq!(after.personal.as_ref().unwrap().issue, "My dose was cut without a review");
@@ -143,7 +149,7 @@ async fn erasing_a_client_erases_the_personal_parts_of_all_their_linked_cases_an
     assert_ne!(Some(subject), service.read(|state| state.subject(other.client)));
 
     assert!(store.forget_subject(subject).unwrap());
-    let restarted = AdvocacyService::open(store.clone()).await.unwrap();
+    let restarted = AdvocacyService::open(store.clone(), &models(&store)).await.unwrap();
     for id in [first.id, second.id] {
         let case = restarted.case(id).unwrap();
         assert_eq!(case.personal, None);
@@ -252,10 +258,10 @@ async fn without_the_exact_charter_any_published_charters_articles_may_be_cited(
     put::<CharterPublished>(&store, "scotland", charter("scotland", 2, articles(1..=4))).await;
     put::<CharterPublished>(&store, "scotland", charter("scotland", 1, articles(1..=9))).await;
     put::<CharterPublished>(&store, "other", charter("other", 1, articles(6..=6))).await;
-    let service = AdvocacyService::open(store.clone()).await.unwrap();
+    let service = AdvocacyService::open(store.clone(), &models(&store)).await.unwrap();
     assert_eq!(service.read(|state| state.articles().into_keys().collect::<Vec<_>>()), vec![1, 2, 3, 4, 6]);
     put::<CharterPublished>(&store, "exact", charter("exact", 1, articles(1..=2))).await;
-    let service = AdvocacyService::open(store).await.unwrap();
+    let service = AdvocacyService::open(store.clone(), &models(&store)).await.unwrap();
     assert_eq!(service.read(|state| state.known().articles.into_iter().collect::<Vec<_>>()), vec![1, 2]);
 }
 

@@ -31,7 +31,11 @@ fn stored(event_type: &str, data: &impl serde::Serialize, by: Uuid) -> ApiResult
 }
 
 impl CommissioningService {
-    pub async fn open(store: EventStore, calendar: heard_workdays::Calendar) -> heard_eventstore::Result<Self> {
+    pub async fn open(
+        store: EventStore,
+        calendar: heard_workdays::Calendar,
+        _models: &heard_eventstore::ModelStore,
+    ) -> heard_eventstore::Result<Self> {
         let model = LiveModel::start("commissioning", store, Duration::from_secs(600)).await?;
         Ok(CommissioningService { model, calendar })
     }

@@ -75,7 +75,7 @@ pub fn today() -> jiff::civil::Date {
 
 impl FeedbackService {
     /// Seeds the themes in a new store, opens the search index, and catches up with the log.
-    pub async fn open(store: EventStore, data_dir: &Path) -> Result<Self, StartError> {
+    pub async fn open(store: EventStore, data_dir: &Path, _models: &heard_eventstore::ModelStore) -> Result<Self, StartError> {
         seed_themes(&store).await?;
         let search = Arc::new(SearchIndex::open(data_dir)?);
         Self::start(store, search).await
@@ -650,9 +650,15 @@ impl AfterApply<State> for Indexer {
         }
     }
 
-    async fn closed(self) {
+    async fn closed(self) -> u64 {
         self.pending.send_modify(|pending| pending.closing = true);
         let _ = self.committer.await;
+        *self.indexed.borrow()
+    }
+
+    /// The index has committed up to here: the model is never saved past it.
+    fn durable(&self) -> u64 {
+        *self.indexed.borrow()
     }
 }
 

@@ -329,7 +329,8 @@ async fn import_feedback(
         ),
         opened => opened?,
     };
-    let feedback = heard_feedback::FeedbackService::open(store.clone(), data).await?;
+    let models = heard_eventstore::ModelStore::open(&data.join("models"))?;
+    let feedback = heard_feedback::FeedbackService::open(store.clone(), data, &models).await?;
     let outcome = import_rows(&feedback, hub, how, file, &bytes).await;
     store.close().await?;
     feedback.stopped().await;

@@ -4,7 +4,7 @@
 use anyhow::Context as _;
 use heard_advocacy::service::AdvocacyService;
 use heard_commissioning::service::CommissioningService;
-use heard_eventstore::EventStore;
+use heard_eventstore::{EventStore, ModelStore};
 use heard_feedback::FeedbackService;
 use heard_identity::IdentityService;
 use heard_rights::service::RightsService;
@@ -24,18 +24,20 @@ pub struct Services {
 impl Services {
     /// Opens every service over `store`, each catching up with the log.
     pub async fn open(store: &EventStore, settings: &Settings) -> anyhow::Result<Services> {
+        let models = ModelStore::open(&settings.data_dir.join("models"))
+            .with_context(|| format!("cannot open the saved read models in {}", settings.data_dir.display()))?;
         let identity_config = settings.auth.identity_config().map_err(anyhow::Error::msg)?;
         let identity = IdentityService::open(store.clone(), &settings.data_dir, identity_config)
             .await
             .context("cannot start the identity service")?;
-        let feedback = FeedbackService::open(store.clone(), &settings.data_dir)
+        let feedback = FeedbackService::open(store.clone(), &settings.data_dir, &models)
             .await
             .context("cannot start the feedback service")?;
         let calendar = settings.calendar.calendar().map_err(anyhow::Error::msg)?;
         let rights =
-            RightsService::open(store.clone(), calendar.clone()).await.context("cannot start the rights service")?;
-        let advocacy = AdvocacyService::open(store.clone()).await.context("cannot start the advocacy service")?;
-        let commissioning = CommissioningService::open(store.clone(), calendar)
+            RightsService::open(store.clone(), calendar.clone(), &models).await.context("cannot start the rights service")?;
+        let advocacy = AdvocacyService::open(store.clone(), &models).await.context("cannot start the advocacy service")?;
+        let commissioning = CommissioningService::open(store.clone(), calendar, &models)
             .await
             .context("cannot start the commissioning service")?;
         Ok(Services { identity, feedback, rights, advocacy, commissioning })

@@ -81,7 +81,11 @@ fn text(field: &str, value: &str, max: usize, required: bool) -> ApiResult<Optio
 
 impl RightsService {
     /// Publishes the EXACT Bill of Rights in a new store and catches up with the log.
-    pub async fn open(store: EventStore, calendar: Calendar) -> heard_eventstore::Result<Self> {
+    pub async fn open(
+        store: EventStore,
+        calendar: Calendar,
+        _models: &heard_eventstore::ModelStore,
+    ) -> heard_eventstore::Result<Self> {
         let exact = exact_bill_of_rights();
         store
             .seed(
