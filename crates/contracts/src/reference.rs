@@ -19,7 +19,7 @@ use crate::identity::{AccountCreated, AccountDeactivated, AccountReactivated, Hu
 use crate::{DecodeError, Event, decode};
 
 /// A theme from the shared list.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Theme {
     pub id: String,
     pub name: String,
@@ -30,7 +30,7 @@ pub struct Theme {
 }
 
 /// What an account may do, as other services need it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Account {
     pub roles: BTreeSet<Role>,
     pub hubs: BTreeSet<String>,
@@ -38,7 +38,8 @@ pub struct Account {
 }
 
 /// The reference data, as the log has it so far.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Saved with each read model that holds it (nothing here is personal).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Reference {
     /// Hub id → name.
     pub hubs: BTreeMap<String, String>,
