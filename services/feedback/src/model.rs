@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use heard_contracts::reference::Reference;
 use heard_contracts::{Event as _, commissioning, feedback as contract};
-use heard_eventstore::{Fold, Personal, RecordedEvent, SubjectId};
+use heard_eventstore::{EventStore, Fold, Persist, Personal, RecordedEvent, Sealed, SubjectId};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::gazetteer::{GAZETTEER, Gazetteer, GazetteerEntryAdded, GazetteerEntryRemoved, GazetteerName};
@@ -22,7 +23,7 @@ use crate::domain::*;
 
 /// A meeting as projected: started in meeting mode ([`MeetingStarted`]) and then recorded, or
 /// recorded in one go afterwards ([`MeetingRecorded`] alone).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Meeting {
     pub id: Uuid,
     pub hub: String,
@@ -36,8 +37,9 @@ pub struct Meeting {
     pub attendance: Option<u32>,
     /// Items named when it was recorded; items logged into it are found by their `meeting`.
     pub recorded_items: Vec<Uuid>,
-    /// `None` before it is recorded, or once erased.
-    pub minutes: Option<String>,
+    /// `None` before it is recorded; sealed: [`FeedbackService::minutes`](crate::FeedbackService::minutes)
+    /// opens it.
+    pub minutes: Option<Sealed<MinutesPersonal>>,
     /// The stream revision this state is at.
     pub revision: u64,
 }
@@ -49,13 +51,22 @@ impl Meeting {
     }
 }
 
-/// What this service knows, in memory.
-#[derive(Debug, Default)]
+/// What this service knows: in memory while it runs, saved in the [`ModelStore`](heard_eventstore::ModelStore)
+/// between runs. It holds no person's words: every personal field is kept [`Sealed`] and opened
+/// when a query reads it (see [`ItemWords`]), so a destroyed key erases them here too.
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
     pub items: HashMap<Uuid, Item>,
     /// Items in the order they were logged.
     pub order: Vec<Uuid>,
     pub(crate) subjects: HashMap<Uuid, SubjectId>,
+    /// Each item's words, sealed. The item itself holds an empty placeholder where it has words
+    /// (so that `text.is_some()` still means "not erased when it was folded").
+    pub(crate) words: HashMap<Uuid, ItemWords>,
+    /// Safeguarding follow-up notes, sealed, by disclosure and entry number.
+    pub(crate) notes: HashMap<(Uuid, usize), Sealed<SafeguardingNotes>>,
+    /// Gazetteer names, sealed, by entry.
+    pub(crate) names: HashMap<Uuid, Sealed<GazetteerName>>,
     pub meetings: BTreeMap<Uuid, Meeting>,
     /// Items flagged for safeguarding, by item, with their follow-up.
     pub disclosures: HashMap<Uuid, Disclosure>,
@@ -74,7 +85,49 @@ pub struct State {
     /// Decisions not taken or withdrawn: links to them no longer move an item's loop.
     set_aside_decisions: HashSet<Uuid>,
     /// Items whose search document changed since the follower last took them.
+    #[serde(skip)]
     touched: Vec<Uuid>,
+}
+
+impl Persist for State {
+    const VERSION: u32 = 1;
+}
+
+/// An item's personal fields as the model keeps them: sealed under the speaker's key.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub(crate) struct ItemWords {
+    logged: Option<Sealed<LoggedPersonal>>,
+    edited: Option<Sealed<EditedPersonal>>,
+    redacted: Option<Sealed<RedactedPersonal>>,
+}
+
+impl ItemWords {
+    /// Puts the words into `item` (which holds placeholders), opened now: `None` where the
+    /// person's key has been destroyed.
+    pub(crate) fn open_into(&self, store: &EventStore, item: &mut Item) {
+        let logged = self.logged.as_ref().and_then(|sealed| unseal(store, sealed));
+        let had_text = item.text.is_some();
+        item.speaker = logged.as_ref().map(|logged| logged.speaker.clone()).unwrap_or_default();
+        item.text = logged.map(|logged| logged.text).filter(|_| had_text);
+        if item.text.is_some()
+            && let Some(edited) = &self.edited
+        {
+            item.text = unseal(store, edited).map(|edited| edited.text);
+        }
+        if item.redacted_text.is_some() {
+            let redacted = self.redacted.as_ref().and_then(|sealed| unseal(store, sealed));
+            item.redacted_text = Some(redacted.map_or_else(|| "[erased]".to_owned(), |redacted| redacted.text));
+        }
+    }
+}
+
+/// Opens sealed words; `None` once erased. A failure to open is logged without any value and
+/// answered as erased: the words are never shown wrong.
+pub(crate) fn unseal<T: serde::de::DeserializeOwned>(store: &EventStore, sealed: &Sealed<T>) -> Option<T> {
+    store.unseal(sealed).unwrap_or_else(|error| {
+        tracing::error!(%error, "cannot open a kept personal field");
+        None
+    })
 }
 
 impl Fold for State {
@@ -96,7 +149,9 @@ impl State {
                 let domain_event = match event.event_type.as_str() {
                     contract::FeedbackLogged::TYPE => {
                         let logged: FeedbackLogged = event.decode()?;
-                        let personal: Option<LoggedPersonal> = event.personal_fields()?;
+                        let sealed = event.sealed::<LoggedPersonal>();
+                        let personal = sealed.as_ref().map(|_| LoggedPersonal::default());
+                        self.words.insert(id, ItemWords { logged: sealed, ..ItemWords::default() });
                         if let Some(subject) = heard_api::fold::subject_of(&event.personal) {
                             self.subjects.insert(id, subject);
                         }
@@ -108,11 +163,10 @@ impl State {
                         return Ok(vec![id]);
                     }
                     FeedbackRedacted::TYPE => {
-                        let personal: Option<RedactedPersonal> = event.personal_fields()?;
-                        Event::Redacted(
-                            event.decode()?,
-                            personal.unwrap_or(RedactedPersonal { text: "[erased]".into() }),
-                        )
+                        if let Some(words) = self.words.get_mut(&id) {
+                            words.redacted = event.sealed();
+                        }
+                        Event::Redacted(event.decode()?, RedactedPersonal { text: String::new() })
                     }
                     FeedbackShared::TYPE => Event::Shared(event.decode()?),
                     FeedbackHeld::TYPE => Event::Held(event.decode()?),
@@ -122,8 +176,12 @@ impl State {
                     FeedbackFedBack::TYPE => Event::FedBack(event.decode()?),
                     FeedbackWithdrawn::TYPE => Event::Withdrawn(event.decode()?),
                     FeedbackEdited::TYPE => {
-                        let personal: Option<EditedPersonal> = event.personal_fields()?;
-                        Event::Edited(event.decode()?, personal.unwrap_or(EditedPersonal { text: String::new() }))
+                        if let Some(words) = self.words.get_mut(&id)
+                            && self.items.get(&id).is_some_and(|item| item.text.is_some())
+                        {
+                            words.edited = event.sealed();
+                        }
+                        Event::Edited(event.decode()?, EditedPersonal { text: String::new() })
                     }
                     _ => return Ok(vec![]),
                 };
@@ -139,8 +197,9 @@ impl State {
             }
             SAFEGUARDING => {
                 let Ok(id) = Uuid::parse_str(stream_id) else { return Ok(vec![]) };
-                let notes = match event.personal_fields::<SafeguardingNotes>()? {
-                    Some(written) => Notes::Written(written.notes),
+                let sealed = event.sealed::<SafeguardingNotes>();
+                let notes = match &sealed {
+                    Some(_) => Notes::Written(String::new()),
                     None if matches!(event.personal, Personal::Erased { .. }) => Notes::Erased,
                     None => Notes::None,
                 };
@@ -152,6 +211,9 @@ impl State {
                 };
                 if let Some(disclosure) = self.disclosures.get_mut(&id) {
                     disclosure.apply(&follow_up, event.recorded_at_micros);
+                    if let Some(sealed) = sealed {
+                        self.notes.insert((id, disclosure.entries.len() - 1), sealed);
+                    }
                     // Whoever has the disclosure now is the one coordinator who sees the item.
                     if let (FollowUpEvent::HandedOver(handed, _), Some(item)) = (&follow_up, self.items.get_mut(&id)) {
                         item.safeguarding = Some(handed.to);
@@ -248,7 +310,7 @@ impl State {
                 }
                 MeetingRecorded::TYPE => {
                     let recorded: MeetingRecorded = event.decode()?;
-                    let minutes: Option<MinutesPersonal> = event.personal_fields()?;
+                    let minutes = event.sealed::<MinutesPersonal>();
                     let meeting = self.meetings.entry(recorded.meeting).or_insert_with(|| Meeting {
                         id: recorded.meeting,
                         hub: recorded.hub.clone(),
@@ -265,20 +327,25 @@ impl State {
                     }
                     meeting.attendance = Some(recorded.attendance);
                     meeting.recorded_items = recorded.items;
-                    meeting.minutes = minutes.map(|m| m.minutes);
+                    meeting.minutes = minutes;
                 }
                 _ => {}
             },
             GAZETTEER => match event.event_type.as_str() {
                 GazetteerEntryAdded::TYPE => {
                     let added: GazetteerEntryAdded = event.decode()?;
-                    let name: Option<GazetteerName> = event.personal_fields()?;
+                    let name = event.sealed::<GazetteerName>();
+                    let placeholder = name.as_ref().map(|_| GazetteerName { name: String::new() });
+                    if let Some(name) = name {
+                        self.names.insert(added.entry, name);
+                    }
                     let list = self.gazetteers.entry(stream_id.to_owned()).or_default();
-                    list.added(&added, name, event.recorded_at_micros);
+                    list.added(&added, placeholder, event.recorded_at_micros);
                 }
                 GazetteerEntryRemoved::TYPE => {
                     let removed: GazetteerEntryRemoved = event.decode()?;
                     self.gazetteers.entry(stream_id.to_owned()).or_default().removed(&removed);
+                    self.names.remove(&removed.entry);
                 }
                 _ => {}
             },
@@ -318,13 +385,45 @@ impl State {
     }
 
     /// The items whose search document changed since the last call, each once, as they stand.
-    pub(crate) fn take_touched(&mut self) -> Vec<Item> {
+    pub(crate) fn take_touched(&mut self) -> Vec<(Item, ItemWords)> {
         let mut seen = HashSet::new();
         std::mem::take(&mut self.touched)
             .into_iter()
             .filter(|id| seen.insert(*id))
-            .filter_map(|id| self.items.get(&id).cloned())
+            .filter_map(|id| Some((self.items.get(&id)?.clone(), self.words.get(&id).cloned().unwrap_or_default())))
             .collect()
+    }
+
+    /// The item with its words opened (placeholders otherwise: see [`ItemWords`]).
+    pub(crate) fn opened(&self, store: &EventStore, mut item: Item) -> Item {
+        if let Some(words) = self.words.get(&item.logged.item) {
+            words.open_into(store, &mut item);
+        }
+        item
+    }
+
+    /// The disclosure with its follow-up notes opened.
+    pub(crate) fn opened_disclosure(&self, store: &EventStore, mut disclosure: Disclosure) -> Disclosure {
+        for (index, entry) in disclosure.entries.iter_mut().enumerate() {
+            if let Notes::Written(_) = entry.notes {
+                entry.notes = match self.notes.get(&(disclosure.item, index)).and_then(|sealed| unseal(store, sealed)) {
+                    Some(written) => Notes::Written(written.notes),
+                    None => Notes::Erased,
+                };
+            }
+        }
+        disclosure
+    }
+
+    /// The hub's gazetteer with its names opened (`None` where erased).
+    pub(crate) fn opened_gazetteer(&self, store: &EventStore, hub: &str) -> Gazetteer {
+        let mut list = self.gazetteers.get(hub).cloned().unwrap_or_default();
+        for entry in list.entries.values_mut() {
+            if entry.name.is_some() {
+                entry.name = self.names.get(&entry.id).and_then(|sealed| unseal(store, sealed)).map(|name| name.name);
+            }
+        }
+        list
     }
 
     /// Items in log order (not those taken back by the person who logged them).

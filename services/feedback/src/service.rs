@@ -11,7 +11,7 @@ use std::time::Duration;
 use heard_access::{Actor, Consent};
 use heard_api::{ApiError, ApiResult};
 use heard_contracts::{Event as _, feedback as contract};
-use heard_eventstore::{AfterApply, EventStore, ExpectedRevision, LiveModel, NewEvent, StreamName, SubjectId};
+use heard_eventstore::{ModelStore, AfterApply, EventStore, ExpectedRevision, LiveModel, NewEvent, StreamName, SubjectId};
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 
@@ -75,18 +75,20 @@ pub fn today() -> jiff::civil::Date {
 
 impl FeedbackService {
     /// Seeds the themes in a new store, opens the search index, and catches up with the log.
-    pub async fn open(store: EventStore, data_dir: &Path, _models: &heard_eventstore::ModelStore) -> Result<Self, StartError> {
+    pub async fn open(store: EventStore, data_dir: &Path, models: &ModelStore) -> Result<Self, StartError> {
         seed_themes(&store).await?;
         let search = Arc::new(SearchIndex::open(data_dir)?);
-        Self::start(store, search).await
+        Self::start(store, search, models).await
     }
 
-    /// Starts over an index (fresh or existing); used by `open` and by a rebuild.
-    pub async fn start(store: EventStore, search: Arc<SearchIndex>) -> Result<Self, StartError> {
+    /// Starts over an index (fresh or existing) and the saved model; used by `open` and by a
+    /// rebuild. The model is loaded from what it saved only as far as the index has committed:
+    /// a fresh index rebuilds both from the log.
+    pub async fn start(store: EventStore, search: Arc<SearchIndex>, models: &ModelStore) -> Result<Self, StartError> {
         let indexed = Arc::new(watch::channel(search.applied_position()).0);
         let logged = broadcast::channel(1024).0;
-        let indexer = Indexer::start(search.clone(), indexed.clone(), logged.clone());
-        let model = LiveModel::start_with("feedback", store, Duration::from_secs(600), indexer).await?;
+        let indexer = Indexer::start(search.clone(), store.clone(), indexed.clone(), logged.clone());
+        let model = LiveModel::start_kept("feedback", store, Duration::from_secs(600), indexer, models).await?;
         let imports = crate::imports::kept::Imports::default();
         Ok(FeedbackService { inner: Arc::new(Inner { model, indexed, search, logged, imports }) })
     }
@@ -115,8 +117,22 @@ impl FeedbackService {
         self.inner.model.read(f)
     }
 
+    /// An item with its words opened now (`None` where the speaker was erased).
     pub fn item(&self, id: Uuid) -> Option<Item> {
-        self.read(|state| state.item(id).cloned())
+        let store = self.store();
+        self.read(|state| Some(state.opened(store, state.item(id)?.clone())))
+    }
+
+    /// `item` (as the model holds it, without its words) with its words opened now.
+    pub fn opened(&self, item: &Item) -> Item {
+        let store = self.store();
+        self.read(|state| state.opened(store, item.clone()))
+    }
+
+    /// A meeting's minutes, opened now; `None` before they are recorded or once erased.
+    pub fn minutes(&self, meeting: &Meeting) -> Option<String> {
+        let sealed = meeting.minutes.as_ref()?;
+        crate::model::unseal(self.store(), sealed).map(|minutes| minutes.minutes)
     }
 
     /// New items as they are logged (ids); the subscriber checks each against the policy.
@@ -252,7 +268,8 @@ impl FeedbackService {
         let stream = StreamName::of(FEEDBACK, id).map_err(ApiError::internal)?;
         self.append(&stream, ExpectedRevision::Exact(item.revision), vec![new_event]).await?;
         // As it stands now, even when this change took it back (`withdraw`).
-        self.read(|state| state.items.get(&id).cloned()).ok_or(ApiError::NotFound)
+        let store = self.store();
+        self.read(|state| Some(state.opened(store, state.items.get(&id)?.clone()))).ok_or(ApiError::NotFound)
     }
 
     pub async fn redact(&self, id: Uuid, by: Uuid, passages: &[String]) -> ApiResult<Item> {
@@ -349,7 +366,8 @@ impl FeedbackService {
 
     /// A flagged item's disclosure and its follow-up.
     pub fn disclosure(&self, id: Uuid) -> Option<Disclosure> {
-        self.read(|state| state.disclosures.get(&id).cloned())
+        let store = self.store();
+        self.read(|state| Some(state.opened_disclosure(store, state.disclosures.get(&id)?.clone())))
     }
 
     /// Appends the follow-up event decided from the disclosure as it stands, at its follow-up
@@ -470,7 +488,8 @@ impl FeedbackService {
 
     /// The hub's gazetteer as it stands (empty when nothing was ever added).
     pub fn gazetteer(&self, hub: &str) -> Gazetteer {
-        self.read(|state| state.gazetteers.get(hub).cloned().unwrap_or_default())
+        let store = self.store();
+        self.read(|state| state.opened_gazetteer(store, hub))
     }
 
     /// Adds a name or place to `hub`'s gazetteer; returns the new entry. The name is sealed
@@ -515,13 +534,12 @@ impl FeedbackService {
     /// gazetteer and the detector's findings ([`domain::suggest`]). Nothing once consent is
     /// withdrawn.
     pub fn suggested_redactions(&self, item: &Item) -> Vec<Suggestion> {
+        let item = self.opened(item);
         let Some(text) = item.redacted_text.as_deref().or(item.hub_text()).filter(|_| item.consent.is_some()) else {
             return Vec::new();
         };
-        self.read(|state| {
-            let names = state.gazetteers.get(&item.logged.hub).map(Gazetteer::names).unwrap_or_default();
-            suggest::suggest(text, &names)
-        })
+        let list = self.gazetteer(&item.logged.hub);
+        suggest::suggest(text, &list.names())
     }
 
     pub async fn add_theme(&self, by: Uuid, name: &str, parent: Option<&str>) -> ApiResult<String> {
@@ -578,6 +596,7 @@ impl FeedbackService {
 /// a long catch-up. New items are announced to `feedbackLogged` subscribers.
 struct Indexer {
     search: Arc<SearchIndex>,
+    store: EventStore,
     /// The position the index had committed when the service started: the events up to it
     /// are in the index already.
     indexed_at_start: u64,
@@ -598,18 +617,23 @@ struct Pending {
     closing: bool,
 }
 
-/// Changed items, as they stand, and the items newly logged.
+/// Changed items, as they stand (their words still sealed), and the items newly logged.
 struct Batch {
-    items: Vec<Item>,
+    items: Vec<(Item, crate::model::ItemWords)>,
     logged: Vec<Uuid>,
 }
 
 impl Indexer {
-    fn start(search: Arc<SearchIndex>, indexed: Arc<watch::Sender<u64>>, logged: broadcast::Sender<Uuid>) -> Self {
+    fn start(
+        search: Arc<SearchIndex>,
+        store: EventStore,
+        indexed: Arc<watch::Sender<u64>>,
+        logged: broadcast::Sender<Uuid>,
+    ) -> Self {
         let indexed_at_start = search.applied_position();
         let pending = Arc::new(watch::channel(Pending { last: indexed_at_start, ..Pending::default() }).0);
         let committer = tokio::spawn(commit_while_changing(search.clone(), pending.clone(), indexed.clone()));
-        Indexer { search, indexed_at_start, logged, indexed, pending, committer }
+        Indexer { search, store, indexed_at_start, logged, indexed, pending, committer }
     }
 }
 
@@ -631,8 +655,16 @@ impl AfterApply<State> for Indexer {
         let written = batch.items.len();
         if written > 0 {
             let search = self.search.clone();
+            let store = self.store.clone();
             let items = batch.items;
-            let wrote = tokio::task::spawn_blocking(move || items.iter().for_each(|item| search.upsert(item))).await;
+            // The words are opened here, outside the model's lock, only to be indexed.
+            let wrote = tokio::task::spawn_blocking(move || {
+                for (mut item, words) in items {
+                    words.open_into(&store, &mut item);
+                    search.upsert(&item);
+                }
+            })
+            .await;
             if wrote.is_err() {
                 tracing::error!("the search index could not take a batch of changes");
             }

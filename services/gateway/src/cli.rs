@@ -114,7 +114,18 @@ pub enum RebuildCommand {
         #[arg(long)]
         data: PathBuf,
     },
+    /// Rebuild saved read models from the log now: one (feedback, advocacy, rights,
+    /// commissioning) or all. Run it while Heard is stopped.
+    Models {
+        #[arg(default_value = "all")]
+        model: String,
+        #[arg(long)]
+        data: PathBuf,
+    },
 }
+
+/// The read models Heard saves between starts (`heard rebuild models`).
+pub const SAVED_MODELS: [&str; 4] = ["feedback", "advocacy", "rights", "commissioning"];
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -212,6 +223,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             import_feedback(&data, &hub, how, &file).await
         }
         Command::Rebuild { rebuild: RebuildCommand::Search { data } } => rebuild_search(&data).await,
+        Command::Rebuild { rebuild: RebuildCommand::Models { model, data } } => rebuild_models(&data, &model).await,
         Command::Admin {
             admin: AdminCommand::CreateUser { data, email, roles, hubs, provider, name, password_stdin },
         } => create_user(&data, email, roles, hubs, provider, name, password_stdin).await,
@@ -395,6 +407,38 @@ async fn import_rows(
     Ok(ExitCode::SUCCESS)
 }
 
+async fn rebuild_models(data: &std::path::Path, model: &str) -> anyhow::Result<ExitCode> {
+    let chosen: Vec<&str> = match model {
+        "all" => SAVED_MODELS.to_vec(),
+        one if SAVED_MODELS.contains(&one) => vec![one],
+        _ => anyhow::bail!("MODEL: choose one of {} or all", SAVED_MODELS.join(", ")),
+    };
+    let started = std::time::Instant::now();
+    let store = match open_existing(data) {
+        Err(error) if matches!(error.downcast_ref(), Some(heard_eventstore::Error::Locked)) => {
+            anyhow::bail!("Heard is running on {}: stop it, then rebuild", data.display())
+        }
+        opened => opened?,
+    };
+    let models = heard_eventstore::ModelStore::open(&data.join("models"))?;
+    for name in &chosen {
+        models.forget(name)?;
+    }
+    drop(models);
+    // Opening the services rebuilds what was forgotten (with its progress in the log); closing
+    // the store saves it.
+    let settings = Settings { data_dir: data.to_owned(), ..Settings::default() };
+    let services = crate::services::Services::open(&store, &settings).await?;
+    store.close().await?;
+    services.stopped().await;
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        json!({ "rebuilt": chosen, "events": store.head().position, "seconds": (seconds * 1000.0).round() / 1000.0 })
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn rebuild_search(data: &std::path::Path) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let store = open_existing(data)?;
@@ -402,7 +446,10 @@ async fn rebuild_search(data: &std::path::Path) -> anyhow::Result<ExitCode> {
     let old = std::fs::read_to_string(root.join("CURRENT")).ok().map(|name| root.join(name.trim()));
     let generation = format!("g{}", uuid::Uuid::now_v7().simple());
     let index = heard_feedback::search::SearchIndex::create(&root.join(&generation))?;
-    let feedback = heard_feedback::FeedbackService::start(store.clone(), std::sync::Arc::new(index)).await?;
+    // The model is rebuilt with the index, so that the two agree.
+    let models = heard_eventstore::ModelStore::open(&data.join("models"))?;
+    models.forget("feedback")?;
+    let feedback = heard_feedback::FeedbackService::start(store.clone(), std::sync::Arc::new(index), &models).await?;
     let items = feedback.read(|state| state.items.len());
     let events = store.head().position;
     store.close().await?;

@@ -18,7 +18,7 @@ pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_ENTRIES: usize = 1000;
 
 /// One name or place on the list.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     pub id: Uuid,
     pub kind: GazetteerKind,
@@ -29,7 +29,7 @@ pub struct Entry {
 }
 
 /// A hub's list as its events have made it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Gazetteer {
     pub entries: BTreeMap<Uuid, Entry>,
     /// The stream revision it is at; `None` before its first event.

@@ -129,7 +129,7 @@ impl LoopState {
 
 /// A commissioner's answer "not acted on, because …". The reason is the commissioner's, not
 /// personal data.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NotActedOn {
     /// `YYYY-MM-DD`.
     pub on: String,
@@ -137,7 +137,7 @@ pub struct NotActedOn {
 }
 
 /// When and where a hub coordinator recorded that the item was reported back to the hub.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FedBack {
     /// The day it was recorded, `YYYY-MM-DD`.
     pub on: String,
@@ -147,7 +147,7 @@ pub struct FedBack {
 /// What has happened to an item along the loop. The commissioning facts come from the
 /// commissioning service's events (`answer-<item>` and `decision-<id>` streams), which the
 /// feedback service projects; nothing here is personal data.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LoopFacts {
     /// A coordinator shared it outside the hub.
     pub shared: bool,
@@ -206,7 +206,7 @@ pub enum Moderation {
 }
 
 /// Why a coordinator is keeping an item in the hub for now, and since when.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Held {
     pub reason: String,
     pub by: Uuid,
@@ -222,7 +222,7 @@ pub struct SpeakerDetails {
 }
 
 /// The personal part of `FeedbackLogged`: the words (which may name people) and the speaker.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoggedPersonal {
     pub text: String,
     #[serde(default)]
@@ -285,7 +285,7 @@ impl Event {
 }
 
 /// An item as its events have made it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Item {
     pub logged: FeedbackLogged,
     /// `None` once the speaker's key was destroyed (erased).

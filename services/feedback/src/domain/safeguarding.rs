@@ -28,7 +28,7 @@ use heard_contracts::{Event as _, Rejection};
 pub const MAX_NOTES_CHARS: usize = 5000;
 
 /// An entry's notes, as the log gives them back.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Notes {
     /// None were written.
     None,
@@ -81,7 +81,7 @@ impl FollowUpEvent {
 }
 
 /// What one entry of the follow-up says happened.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Happened {
     /// A step taken, on the day it happened.
     Action {
@@ -98,7 +98,7 @@ pub enum Happened {
 }
 
 /// One entry of a disclosure's follow-up, in the order it was recorded.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Entry {
     pub happened: Happened,
     /// Who recorded it: the coordinator the disclosure was with.
@@ -109,7 +109,7 @@ pub struct Entry {
 }
 
 /// A disclosure as its flag and its follow-up have made it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Disclosure {
     pub item: Uuid,
     pub hub: String,

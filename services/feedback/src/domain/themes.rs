@@ -8,7 +8,7 @@ use super::Rejection;
 
 pub use heard_contracts::feedback::{THEME, ThemeAdded, ThemeMerged, ThemeRenamed};
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Theme {
     pub id: String,
     pub name: String,
@@ -17,7 +17,7 @@ pub struct Theme {
 }
 
 /// Every theme, by id.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Vocabulary {
     pub themes: BTreeMap<String, Theme>,
 }

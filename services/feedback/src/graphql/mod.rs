@@ -146,12 +146,13 @@ impl FeedbackItem {
     }
     /// The words. Inside the hub: as said. Outside: with redactions applied. `null` once
     /// consent is withdrawn or the speaker erased.
-    async fn text(&self) -> Option<&str> {
-        if self.hub_view() { self.item.hub_text() } else { self.item.shared_text() }
+    async fn text(&self, ctx: &Context<'_>) -> Option<String> {
+        let item = service(ctx).opened(&self.item);
+        if self.hub_view() { item.hub_text() } else { item.shared_text() }.map(str::to_owned)
     }
     /// For the hub: the version that would leave the hub, when redactions were made.
-    async fn redacted_text(&self) -> Option<&str> {
-        if self.hub_view() && self.item.consent.is_some() { self.item.redacted_text.as_deref() } else { None }
+    async fn redacted_text(&self, ctx: &Context<'_>) -> Option<String> {
+        if self.hub_view() && self.item.consent.is_some() { service(ctx).opened(&self.item).redacted_text } else { None }
     }
     async fn redacted(&self) -> bool {
         self.item.redacted_text.is_some()
@@ -185,8 +186,8 @@ impl FeedbackItem {
         self.item.logged.speaker.into()
     }
     /// The speaker's (chosen) name: for the hub only, never outside it.
-    async fn speaker_name(&self) -> Option<&str> {
-        if self.hub_view() && self.item.consent.is_some() { self.item.speaker.name.as_deref() } else { None }
+    async fn speaker_name(&self, ctx: &Context<'_>) -> Option<String> {
+        if self.hub_view() && self.item.consent.is_some() { service(ctx).opened(&self.item).speaker.name } else { None }
     }
     async fn consent(&self) -> ConsentStatus {
         match self.item.consent {
@@ -267,7 +268,8 @@ impl FeedbackItem {
     /// Whether you can still correct its words and themes: you logged it and nobody has
     /// moderated it.
     async fn can_edit(&self, ctx: &Context<'_>) -> bool {
-        heard_api::account(ctx).is_ok_and(|me| self.item.correctable_by(me).is_ok() && self.item.text.is_some())
+        heard_api::account(ctx)
+            .is_ok_and(|me| self.item.correctable_by(me).is_ok() && service(ctx).opened(&self.item).text.is_some())
     }
 }
 
@@ -380,8 +382,11 @@ impl SafeguardingDisclosure {
         self.disclosure.last_action_on().map(|day| day.to_string())
     }
     /// Everything done about it, in the order it was recorded.
-    async fn follow_up(&self) -> Vec<SafeguardingEntry> {
-        self.disclosure.entries.iter().cloned().map(SafeguardingEntry).collect()
+    async fn follow_up(&self, ctx: &Context<'_>) -> Vec<SafeguardingEntry> {
+        // The notes are opened now, however the disclosure was found.
+        let store = service(ctx).store();
+        let opened = service(ctx).read(|state| state.opened_disclosure(store, self.disclosure.clone()));
+        opened.entries.into_iter().map(SafeguardingEntry).collect()
     }
 }
 
@@ -475,7 +480,10 @@ pub struct SafeguardingHandover {
 /// Finds a disclosure and checks that it is with the asker; for anyone else it does not exist.
 async fn disclosure_for(ctx: &Context<'_>, field: &str, id: &ID) -> Result<(Disclosure, Item)> {
     let id = parse_id(field, id)?;
-    let found = service(ctx).read(|state| Some((state.disclosures.get(&id)?.clone(), state.items.get(&id)?.clone())));
+    let store = service(ctx).store();
+    let found = service(ctx).read(|state| {
+        Some((state.opened_disclosure(store, state.disclosures.get(&id)?.clone()), state.items.get(&id)?.clone()))
+    });
     match found {
         Some((disclosure, item)) => {
             authorize(ctx, Action::FollowUpSafeguarding, &Resource::Feedback(item.facts())).await?;
@@ -500,8 +508,11 @@ async fn disclosure_for(ctx: &Context<'_>, field: &str, id: &ID) -> Result<(Disc
 }
 
 fn disclosure_view(ctx: &Context<'_>, id: Uuid) -> Result<SafeguardingDisclosure> {
+    let store = service(ctx).store();
     service(ctx)
-        .read(|state| Some((state.disclosures.get(&id)?.clone(), state.items.get(&id)?.clone())))
+        .read(|state| {
+            Some((state.opened_disclosure(store, state.disclosures.get(&id)?.clone()), state.items.get(&id)?.clone()))
+        })
         .map(|(disclosure, item)| SafeguardingDisclosure { disclosure, item })
         .ok_or_else(|| ApiError::NotFound.into())
 }
@@ -611,8 +622,8 @@ impl MeetingView {
     async fn attendance(&self) -> Option<u32> {
         self.0.attendance
     }
-    async fn minutes(&self) -> Option<&str> {
-        self.0.minutes.as_deref()
+    async fn minutes(&self, ctx: &Context<'_>) -> Option<String> {
+        service(ctx).minutes(&self.0)
     }
     /// The items logged into it or recorded with it, in the order they were logged (items
     /// taken back are left out).
@@ -1221,6 +1232,7 @@ impl ItemsQuery {
                         .iter()
                         .filter_map(|id| state.vocabulary.resolve(id).map(|theme| theme.name.clone()))
                         .collect();
+                    let item = &state.opened(service(ctx).store(), item.clone());
                     let text = match visible.view {
                         FeedbackView::Hub => item.hub_text(),
                         FeedbackView::Shared => item.shared_text(),
