@@ -1,7 +1,7 @@
 //! The HTTP server: health, readiness, metrics and GraphQL, over one event store.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use heard_eventstore::{EventStore, Upcasters};
 use tokio::sync::oneshot;
+use tower::ServiceExt as _;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Settings;
@@ -38,7 +39,10 @@ impl std::fmt::Debug for RunningServer {
     }
 }
 
-/// Opens the store in `settings.data_dir`, binds `settings.listen` and starts serving.
+/// Opens the store in `settings.data_dir`, binds `settings.listen` and starts serving. While
+/// the services load their saved models and catch up with the log (or rebuild a model), the
+/// listener already answers: `/healthz` with 200, `/readyz` with 503 and how far each model
+/// is, anything else with 503 and a plain "starting" page. Returns once everything is served.
 pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let listen = settings.listen_addr().map_err(anyhow::Error::msg)?;
     let edge = Arc::new(settings.http.limits().map_err(anyhow::Error::msg)?);
@@ -47,7 +51,28 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let store = tokio::task::spawn_blocking(move || EventStore::open_embedded(&data_dir, backend, Upcasters::new()))
         .await?
         .with_context(|| format!("cannot open the event store in {}", settings.data_dir.display()))?;
-    let services = Services::open(&store, settings).await?;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let ready: Arc<OnceLock<Router>> = Arc::default();
+    let app = until_ready(store.clone(), ready.clone());
+    let (shutdown, on_shutdown) = oneshot::channel::<()>();
+    let serving_edge = edge.clone();
+    let task = tokio::spawn(async move {
+        crate::edge::serve(listener, app, &serving_edge, async move {
+            let _ = on_shutdown.await;
+        })
+        .await
+    });
+    tracing::info!(%addr, "heard is listening and catching up with its log");
+    let services = match Services::open(&store, settings).await {
+        Ok(services) => services,
+        Err(error) => {
+            let _ = shutdown.send(());
+            let _ = task.await;
+            let _ = store.close().await;
+            return Err(error);
+        }
+    };
     let schema = graphql::build_schema(store.clone(), &services);
     let state = AppState {
         store: store.clone(),
@@ -59,17 +84,8 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         edge: edge.clone(),
         graphiql: settings.server.graphiql,
     };
-    let app = router(state);
-    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
-    let addr = listener.local_addr()?;
-    let (shutdown, on_shutdown) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        crate::edge::serve(listener, app, &edge, async move {
-            let _ = on_shutdown.await;
-        })
-        .await
-    });
-    tracing::info!(%addr, "heard is listening");
+    let _ = ready.set(router(state));
+    tracing::info!(%addr, "heard is ready");
     Ok(RunningServer { addr, store, services, shutdown, task })
 }
 
@@ -121,6 +137,45 @@ pub fn router(state: AppState) -> Router {
         )
 }
 
+/// Serves `ready` once it is set, and until then the answers of a server still starting.
+fn until_ready(store: EventStore, ready: Arc<OnceLock<Router>>) -> Router {
+    Router::new()
+        .fallback(move |request: Request| {
+            let ready = ready.clone();
+            let store = store.clone();
+            async move {
+                match ready.get() {
+                    Some(router) => router.clone().oneshot(request).await.into_response(),
+                    None => starting(&store, request.uri().path()),
+                }
+            }
+        })
+        .layer(middleware::from_fn(security_headers))
+}
+
+/// The answer of a server whose models are still catching up with the log.
+fn starting(store: &EventStore, path: &str) -> Response {
+    let head = store.head().position;
+    match path {
+        "/healthz" => (StatusCode::OK, "ok").into_response(),
+        "/readyz" => {
+            let models: Vec<serde_json::Value> = store
+                .catch_up_progress()
+                .into_iter()
+                .map(|(model, applied)| serde_json::json!({ "model": model, "applied": applied, "of": head }))
+                .collect();
+            let body = serde_json::json!({ "ready": false, "events": head, "models": models });
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
+        }
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "5")],
+            "Heard is starting: it is catching up with its records. Try again in a few seconds.",
+        )
+            .into_response(),
+    }
+}
+
 async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     state.http.record(response.status().as_u16());
@@ -168,4 +223,62 @@ async fn security_headers(request: Request, next: Next) -> Response {
     headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
     headers.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+
+    use super::*;
+
+    async fn get(app: &Router, path: &str) -> (StatusCode, Option<String>, String) {
+        let response = app.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+        let status = response.status();
+        let retry = response.headers().get(header::RETRY_AFTER).map(|v| v.to_str().unwrap().to_owned());
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        (status, retry, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn while_the_models_catch_up_readyz_says_how_far_each_is_and_everything_else_asks_to_try_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EventStore::open(dir.path(), Upcasters::new()).unwrap();
+        let ready: Arc<OnceLock<Router>> = Arc::default();
+        let app = until_ready(store.clone(), ready.clone());
+        let (status, _, body) = get(&app, "/healthz").await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"), "alive while starting");
+        let _model = heard_eventstore::LiveModel::<Nothing>::start("nothing", store.clone(), Duration::from_secs(10))
+            .await
+            .unwrap();
+        let (status, _, body) = get(&app, "/readyz").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        let progress: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(progress["ready"], false);
+        assert_eq!(progress["models"][0]["model"], "nothing", "{progress}");
+        assert_eq!(progress["models"][0]["applied"], 0);
+        assert_eq!(progress["models"][0]["of"], 0);
+        let (status, retry, body) = get(&app, "/graphql").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(retry.as_deref(), Some("5"));
+        assert!(body.contains("Heard is starting"), "{body}");
+        // Once ready, every request goes to the whole app.
+        let _ = ready.set(Router::new().route("/graphql", get_route()));
+        let (status, _, body) = get(&app, "/graphql").await;
+        assert_eq!((status, body.as_str()), (StatusCode::OK, "the whole app"));
+        store.close().await.unwrap();
+    }
+
+    #[derive(Default)]
+    struct Nothing;
+
+    impl heard_eventstore::Fold for Nothing {
+        fn apply(&mut self, _: &heard_eventstore::RecordedEvent) -> heard_eventstore::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn get_route() -> axum::routing::MethodRouter {
+        get(|| async { "the whole app" })
+    }
 }
