@@ -11,6 +11,7 @@ use heard_api::{
     ApiError, account, authorize, date_arg, date_arg_or_today, optional_date_arg, paginate, period_args, today,
     uuid_arg, viewer,
 };
+use heard_eventstore::EventStore;
 use jiff::civil::Date;
 use uuid::Uuid;
 
@@ -120,18 +121,22 @@ pub struct DecisionView {
 impl DecisionView {
     /// Builds the view from `at` (the model now, or a replay), checking each item's content
     /// against `now` as well, so that content withdrawn since disappears from old views too.
-    fn new(decision: Decision, at: &State, now: &State, actor: &Actor) -> DecisionView {
-        let links = decision.links.iter().map(|link| evidence_link(link, at, now, actor)).collect();
+    /// An item's words are opened now, with the speaker's key in `store` (gone once erased).
+    fn new(decision: Decision, at: &State, now: &State, actor: &Actor, store: &EventStore) -> DecisionView {
+        let links = decision.links.iter().map(|link| evidence_link(link, at, now, actor, store)).collect();
         DecisionView { decision, links, position: at.position, chain_head: at.chain_head.clone() }
     }
 }
 
-fn evidence_link(link: &Link, at: &State, now: &State, actor: &Actor) -> EvidenceLink {
+fn evidence_link(link: &Link, at: &State, now: &State, actor: &Actor, store: &EventStore) -> EvidenceLink {
     let (target, content) = match &link.evidence {
         Evidence::FeedbackItem { item } => {
-            let allowed_now = now.items.get(item).and_then(|found| found.text_for(actor)).is_some();
-            let then = at.items.get(item).and_then(|found| found.text_for(actor)).map(str::to_owned);
-            (item.to_string(), then.filter(|_| allowed_now))
+            let then = at.items.get(item).and_then(|found| found.text_for(actor, store));
+            // The model now is often the state the view is built from: its words were just opened.
+            let allowed_now = || {
+                std::ptr::eq(at, now) || now.items.get(item).and_then(|found| found.text_for(actor, store)).is_some()
+            };
+            (item.to_string(), then.filter(|_| allowed_now()))
         }
         Evidence::Theme { theme } => (theme.clone(), at.reference.theme_name(theme).map(str::to_owned)),
         Evidence::ComplaintLearning { complaint } => {
@@ -485,8 +490,12 @@ pub struct LoopMetrics {
 fn report_view(ctx: &Context<'_>, report: Report) -> ReportView {
     let actor = viewer(ctx).actor.clone();
     let reader = if report.public { Actor::anonymous() } else { actor };
+    let store = service(ctx).store();
     let decisions = service(ctx).read(|state| {
-        report.decisions.iter().map(|found| DecisionView::new(found.decision.clone(), state, state, &reader)).collect()
+        let view = |found: &crate::report::ReportDecision| {
+            DecisionView::new(found.decision.clone(), state, state, &reader, store)
+        };
+        report.decisions.iter().map(view).collect()
     });
     ReportView { report, decisions }
 }
@@ -520,7 +529,8 @@ impl CommissioningQuery {
         let as_at = optional_date_arg("asAt", as_at.as_deref())?;
         let day = if as_at_decision_date { Some(current.decision_date) } else { as_at };
         if at_position.is_none() && day.is_none() {
-            return Ok(commissioning.read(|state| DecisionView::new(current, state, state, &actor)));
+            let store = commissioning.store();
+            return Ok(commissioning.read(|state| DecisionView::new(current, state, state, &actor, store)));
         }
         let head = commissioning.read(|state| state.position);
         let position = at_position.unwrap_or(head);
@@ -529,7 +539,8 @@ impl CommissioningQuery {
         }
         let then = commissioning.replay(position, day.and_then(end_of)).await?;
         let decision = then.decisions.get(&id).cloned().ok_or(ApiError::NotFound)?;
-        Ok(commissioning.read(|now| DecisionView::new(decision, &then, now, &actor)))
+        let store = commissioning.store();
+        Ok(commissioning.read(|now| DecisionView::new(decision, &then, now, &actor, store)))
     }
 
     /// Decisions, newest first.
@@ -545,11 +556,12 @@ impl CommissioningQuery {
         authorize(ctx, Action::ViewDecision, &Resource::System).await?;
         let actor = viewer(ctx).actor.clone();
         let status = status.map(decision::Status::from);
+        let store = service(ctx).store();
         let views = service(ctx).read(|state| {
             state
                 .newest_first()
                 .filter(|d| status.is_none_or(|status| d.status == status))
-                .map(|d| DecisionView::new(d.clone(), state, state, &actor))
+                .map(|d| DecisionView::new(d.clone(), state, state, &actor, store))
                 .collect::<Vec<_>>()
         });
         Ok(paginate(views, after, before, first, last)?)
@@ -676,7 +688,8 @@ fn in_input(error: ApiError, evidence_field: &str) -> ApiError {
 /// A decision just changed, shown to the asker as it stands now.
 fn as_it_stands(ctx: &Context<'_>, decision: Decision) -> DecisionView {
     let actor = viewer(ctx).actor.clone();
-    service(ctx).read(|state| DecisionView::new(decision, state, state, &actor))
+    let store = service(ctx).store();
+    service(ctx).read(|state| DecisionView::new(decision, state, state, &actor, store))
 }
 
 /// Runs one decision command as a commissioner and shows the decision after it.

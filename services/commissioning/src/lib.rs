@@ -14,3 +14,6 @@ pub mod graphql;
 pub mod model;
 pub mod report;
 pub mod service;
+
+#[cfg(test)]
+mod kept_tests;

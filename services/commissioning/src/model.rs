@@ -6,6 +6,11 @@
 //! shared it, in its redacted version, and are shown only as far as the item's consent allows
 //! at the moment of asking. The same `Fold` replays the log up to any position for the
 //! point-in-time view of a decision.
+//!
+//! The model holds no words in the clear: an item's words stay [`Sealed`] under the speaker's
+//! key, and are opened ([`ItemFacts::text_for`]) only when a report or a decision is answered.
+//! Once the speaker's key is destroyed they open to nothing, at once, in the running model and
+//! in the copy kept on disk (`State` is [`Persist`]).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -14,17 +19,32 @@ use heard_api::fold::apply_reference;
 use heard_api::{ApiError, ApiResult};
 use heard_contracts::reference::Reference;
 use heard_contracts::{Event as _, advocacy, commissioning as contract, feedback, rights};
-use heard_eventstore::{Fold, RecordedEvent};
+use heard_eventstore::{EventStore, Fold, Persist, RecordedEvent, Sealed};
 use jiff::civil::Date;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::answer::{self, ACKNOWLEDGEMENT, ANSWER, Answer};
 use crate::domain::decision::{self, DECISION, Decision, Evidence};
 
+/// An item's words, as the feedback service seals them: the `text` of a logged, edited or
+/// redacted item's personal fields.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+pub struct Words {
+    pub text: String,
+}
+
+/// Opens sealed words: `None` once the speaker's key was destroyed (erased), and when they
+/// cannot be opened at all (shown as nothing, never as an error that could carry them).
+pub fn open_words(store: &EventStore, sealed: &Sealed<Words>) -> Option<String> {
+    store.unseal(sealed).ok().flatten().map(|words| words.text)
+}
+
 /// A feedback item as commissioning knows it. `text` is the version that left the hub, held
-/// only once the item was shared; the original words never reach this service's answers.
-#[derive(Clone, Debug)]
+/// (sealed) only once the item was shared; the original words never reach this service's
+/// answers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ItemFacts {
     pub item: Uuid,
     pub hub: String,
@@ -34,11 +54,11 @@ pub struct ItemFacts {
     pub consent: Option<Consent>,
     pub shared_on: Option<Date>,
     pub safeguarding: Option<Uuid>,
-    /// The words as shared (redacted where a coordinator redacted them).
-    pub text: Option<String>,
-    /// Pending words until the item is shared (kept in memory only, never answered with).
-    original: Option<String>,
-    redacted: Option<String>,
+    /// The words as shared (redacted where a coordinator redacted them), sealed.
+    pub text: Option<Sealed<Words>>,
+    /// Pending words until the item is shared (sealed, never answered with).
+    original: Option<Sealed<Words>>,
+    redacted: Option<Sealed<Words>>,
 }
 
 impl ItemFacts {
@@ -53,10 +73,16 @@ impl ItemFacts {
         }
     }
 
-    /// The words `actor` may read here: the shared version, while consent allows it.
-    pub fn text_for(&self, actor: &Actor) -> Option<&str> {
+    /// The words `actor` may read here: the shared version, while consent allows it, opened
+    /// now (`None` once the speaker was erased).
+    pub fn text_for(&self, actor: &Actor, store: &EventStore) -> Option<String> {
+        open_words(store, self.readable_by(actor)?)
+    }
+
+    /// The sealed words `actor` may read here, without opening them.
+    pub fn readable_by(&self, actor: &Actor) -> Option<&Sealed<Words>> {
         heard_access::feedback_view(actor, &self.facts())?;
-        self.text.as_deref()
+        self.text.as_ref()
     }
 
     /// Within the commissioners' consent scope: shared, consent at least `Commissioners`, and
@@ -71,15 +97,15 @@ impl ItemFacts {
 }
 
 /// The learning recorded on a complaint (non-identifying by rule), with what it was about.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Learning {
     pub provider: String,
     pub articles: BTreeSet<u32>,
     pub statements: Vec<String>,
 }
 
-/// What this service knows.
-#[derive(Debug, Default)]
+/// What this service knows. Kept on disk between starts (`commissioning` in the model store).
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
     pub decisions: HashMap<Uuid, Decision>,
     /// Decision ids in the order proposed.
@@ -87,6 +113,7 @@ pub struct State {
     pub answers: HashMap<Uuid, Answer>,
     pub items: HashMap<Uuid, ItemFacts>,
     /// Hubs, providers and themes (merged themes keep their last name), from the shared fold.
+    #[serde(with = "kept_reference")]
     pub reference: Reference,
     pub learning: HashMap<Uuid, Learning>,
     /// The advocacy domains cases have been opened in (for advocacy-theme evidence).
@@ -96,6 +123,100 @@ pub struct State {
     pub chain_head: String,
     /// When the last event applied was recorded (micros since the epoch).
     pub last_recorded_at: i64,
+}
+
+impl Persist for State {
+    const VERSION: u32 = 1;
+}
+
+/// The shared reference data as this model saves it (its types in `heard-contracts` are not
+/// serialisable themselves): the same fields, one for one.
+mod kept_reference {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use heard_access::Role;
+    use heard_contracts::reference::{Account, Reference, Theme};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use uuid::Uuid;
+
+    #[derive(Serialize, Deserialize)]
+    struct Saved {
+        hubs: BTreeMap<String, String>,
+        providers: BTreeMap<String, String>,
+        themes: BTreeMap<String, SavedTheme>,
+        accounts: Vec<(Uuid, SavedAccount)>,
+        deactivated: Vec<(Uuid, SavedAccount)>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct SavedTheme {
+        id: String,
+        name: String,
+        parent: Option<String>,
+        merged_into: Option<String>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct SavedAccount {
+        roles: BTreeSet<Role>,
+        hubs: BTreeSet<String>,
+        provider: Option<String>,
+    }
+
+    fn saved_account(account: &Account) -> SavedAccount {
+        SavedAccount { roles: account.roles.clone(), hubs: account.hubs.clone(), provider: account.provider.clone() }
+    }
+
+    fn account(saved: SavedAccount) -> Account {
+        Account { roles: saved.roles, hubs: saved.hubs, provider: saved.provider }
+    }
+
+    pub fn serialize<S: Serializer>(reference: &Reference, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut accounts: Vec<_> = reference.accounts.iter().map(|(id, found)| (*id, saved_account(found))).collect();
+        accounts.sort_by_key(|(id, _)| *id);
+        let mut deactivated: Vec<_> =
+            reference.deactivated.iter().map(|(id, found)| (*id, saved_account(found))).collect();
+        deactivated.sort_by_key(|(id, _)| *id);
+        Saved {
+            hubs: reference.hubs.clone(),
+            providers: reference.providers.clone(),
+            themes: reference
+                .themes
+                .iter()
+                .map(|(key, theme)| {
+                    let saved = SavedTheme {
+                        id: theme.id.clone(),
+                        name: theme.name.clone(),
+                        parent: theme.parent.clone(),
+                        merged_into: theme.merged_into.clone(),
+                    };
+                    (key.clone(), saved)
+                })
+                .collect(),
+            accounts,
+            deactivated,
+        }
+        .serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Reference, D::Error> {
+        let saved = Saved::deserialize(deserializer)?;
+        Ok(Reference {
+            hubs: saved.hubs,
+            providers: saved.providers,
+            themes: saved
+                .themes
+                .into_iter()
+                .map(|(key, theme)| {
+                    let theme =
+                        Theme { id: theme.id, name: theme.name, parent: theme.parent, merged_into: theme.merged_into };
+                    (key, theme)
+                })
+                .collect(),
+            accounts: saved.accounts.into_iter().map(|(id, saved)| (id, account(saved))).collect(),
+            deactivated: saved.deactivated.into_iter().map(|(id, saved)| (id, account(saved))).collect(),
+        })
+    }
 }
 
 fn day_of(micros: i64) -> Option<Date> {
@@ -200,7 +321,7 @@ impl State {
         let Ok(id) = Uuid::parse_str(stream_id) else { return Ok(()) };
         if event.event_type == feedback::FeedbackLogged::TYPE {
             let logged: feedback::FeedbackLogged = decode(event)?;
-            let text: Option<feedback::LoggedText> = event.personal_fields()?;
+            let text: Option<Sealed<Words>> = event.sealed::<feedback::LoggedText>().map(Sealed::cast);
             self.items.insert(
                 id,
                 ItemFacts {
@@ -214,8 +335,8 @@ impl State {
                     safeguarding: None,
                     text: None,
                     // Words the speaker kept to the hub can never reach commissioners: not even
-                    // held here. Others wait (in memory only) until a coordinator shares them.
-                    original: text.filter(|_| logged.consent >= Consent::Commissioners).map(|t| t.text),
+                    // held here. Others wait (sealed) until a coordinator shares them.
+                    original: text.filter(|_| logged.consent >= Consent::Commissioners),
                     redacted: None,
                 },
             );
@@ -231,15 +352,14 @@ impl State {
         match event.event_type.as_str() {
             feedback::FeedbackEdited::TYPE => {
                 let edited: feedback::FeedbackEdited = decode(event)?;
-                let text: Option<feedback::EditedPersonal> = event.personal_fields()?;
+                let text: Option<Sealed<Words>> = event.sealed::<feedback::EditedPersonal>().map(Sealed::cast);
                 item.themes = edited.themes;
                 if item.consent >= Some(Consent::Commissioners) && item.shared_on.is_none() {
-                    item.original = text.map(|t| t.text);
+                    item.original = text;
                 }
             }
             feedback::FeedbackRedacted::TYPE => {
-                let text: Option<feedback::RedactedPersonal> = event.personal_fields()?;
-                item.redacted = text.map(|t| t.text);
+                item.redacted = event.sealed::<feedback::RedactedPersonal>().map(Sealed::cast);
                 if item.shared_on.is_some() {
                     item.text = item.redacted.clone();
                 }

@@ -15,16 +15,18 @@ use std::collections::BTreeMap;
 use heard_access::Actor;
 use heard_api::spreadsheet::escape_cell;
 use heard_api::suppression::{Cell, Shown, Table, derived, publishable_count};
+use heard_eventstore::EventStore;
 use heard_workdays::Calendar;
 use jiff::civil::Date;
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::domain::decision::{Decision, Evidence, Status, ladder_words};
 use crate::domain::metrics;
-use crate::model::{ItemFacts, State};
+use crate::model::{ItemFacts, State, open_words};
 
 /// Whose input the report is about. Empty means everything.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Scope {
     /// A hub, or the Forum (a hub of kind forum).
     pub hub: Option<String>,
@@ -81,7 +83,7 @@ impl Scope {
 }
 
 /// How many items were said about one theme.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ThemeCount {
     pub theme: String,
     pub name: String,
@@ -90,7 +92,7 @@ pub struct ThemeCount {
 }
 
 /// One item shown as it was shared, where consent allows.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReportItem {
     pub item: Uuid,
     pub hub: String,
@@ -102,7 +104,7 @@ pub struct ReportItem {
 }
 
 /// What came of one item, as far as the report tells it.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ItemOutcome {
     /// The report's decisions it is linked to, in the report's order.
     pub decisions: Vec<Uuid>,
@@ -120,7 +122,7 @@ impl ItemOutcome {
 }
 
 /// One thing done about a theme: a decision it fed into, or a reason given for not acting.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum Response {
     /// A decision of the report (see [`Report::decisions`]).
     Decision(Uuid),
@@ -129,7 +131,7 @@ pub enum Response {
 }
 
 /// A theme people raised, paired with what was done about it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Pairing {
     /// The theme's id; `None` for feedback with no theme that something was done about.
     pub theme: Option<String>,
@@ -146,7 +148,7 @@ pub struct Pairing {
 pub const NO_THEME: &str = "Other feedback";
 
 /// One decision and what came of it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReportDecision {
     pub decision: Decision,
     /// Items of this report's scope it is linked to (`None` when 1 to 4).
@@ -154,7 +156,7 @@ pub struct ReportDecision {
 }
 
 /// An item answered "not acted on, because …".
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ReportAnswer {
     pub item: Uuid,
     /// The words, where consent allows.
@@ -163,7 +165,7 @@ pub struct ReportAnswer {
     pub on: Date,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
     pub scope: Scope,
     /// Whose input it is about, in names: "Arun", "Arun, Prescribing", or "Everyone".
@@ -292,8 +294,16 @@ fn suppressed<'a>(
     }
 }
 
-/// Builds the report as `actor` may see it, from `state`.
-pub fn build(state: &State, actor: &Actor, scope: &Scope, public: bool, calendar: &Calendar) -> Report {
+/// Builds the report as `actor` may see it, from `state`, opening the words it shows with the
+/// speakers' keys in `store` (an erased speaker's words are not shown).
+pub fn build(
+    state: &State,
+    actor: &Actor,
+    scope: &Scope,
+    public: bool,
+    calendar: &Calendar,
+    store: &EventStore,
+) -> Report {
     let anyone = Actor::anonymous();
     let reader = if public { &anyone } else { actor };
     let everywhere_scope = Scope { hub: None, ..scope.clone() };
@@ -371,7 +381,7 @@ pub fn build(state: &State, actor: &Actor, scope: &Scope, public: bool, calendar
         .iter()
         .filter_map(|item| {
             let (on, reason, _) = state.answers.get(&item.item)?.answered.clone()?;
-            Some(ReportAnswer { item: item.item, text: item.text_for(reader).map(str::to_owned), reason, on })
+            Some(ReportAnswer { item: item.item, text: item.text_for(reader, store), reason, on })
         })
         .collect();
     not_acted_on.sort_by_key(|answer| std::cmp::Reverse(answer.on));
@@ -384,24 +394,26 @@ pub fn build(state: &State, actor: &Actor, scope: &Scope, public: bool, calendar
         if publishable_count(found.len() as u64).is_none() {
             continue;
         }
-        let mut candidates: Vec<(ItemOutcome, &&ItemFacts, &str)> = found
+        // The words are opened only for the examples picked (an erased speaker's are skipped).
+        let mut candidates: Vec<(ItemOutcome, &&ItemFacts, _)> = found
             .iter()
-            .filter_map(|item| Some((outcome_of(item, &decisions), item, item.text_for(reader)?)))
+            .filter_map(|item| Some((outcome_of(item, &decisions), item, item.readable_by(reader)?)))
             .collect();
         candidates.sort_by_key(|(outcome, _, _)| !outcome.answered());
         let mut picked = 0;
-        for (outcome, item, text) in candidates {
+        for (outcome, item, sealed) in candidates {
             if picked == EXAMPLES_PER_THEME {
                 break;
             }
             if representative.iter().any(|r: &ReportItem| r.item == item.item) {
                 continue;
             }
+            let Some(text) = open_words(store, sealed) else { continue };
             let example = ReportItem {
                 item: item.item,
                 hub: item.hub.clone(),
                 themes: vec![name_of(theme)],
-                text: text.to_owned(),
+                text,
                 said_on: item.said_on,
                 outcome,
             };

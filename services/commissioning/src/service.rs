@@ -34,9 +34,9 @@ impl CommissioningService {
     pub async fn open(
         store: EventStore,
         calendar: heard_workdays::Calendar,
-        _models: &heard_eventstore::ModelStore,
+        models: &heard_eventstore::ModelStore,
     ) -> heard_eventstore::Result<Self> {
-        let model = LiveModel::start("commissioning", store, Duration::from_secs(600)).await?;
+        let model = LiveModel::start_kept("commissioning", store, Duration::from_secs(600), (), models).await?;
         Ok(CommissioningService { model, calendar })
     }
 
@@ -51,7 +51,8 @@ impl CommissioningService {
 
     /// "You said, we did" as `actor` may see it, now.
     pub fn report(&self, actor: &Actor, scope: &crate::report::Scope, public: bool) -> crate::report::Report {
-        self.read(|state| crate::report::build(state, actor, scope, public, &self.calendar))
+        let store = self.store();
+        self.read(|state| crate::report::build(state, actor, scope, public, &self.calendar, store))
     }
 
     pub async fn stopped(&self) {

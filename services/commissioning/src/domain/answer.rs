@@ -8,7 +8,7 @@
 //! stream (`acknowledgement-<batch>`), so that all of them are acknowledged or none is.
 
 use jiff::civil::Date;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Rejection, conflict, happened, invalid, required};
@@ -51,7 +51,7 @@ impl Event {
 }
 
 /// What commissioners have said about one feedback item.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Answer {
     pub item: Uuid,
     /// When and by whom it was acknowledged.

@@ -281,7 +281,7 @@ impl Event {
 }
 
 /// A step towards carrying the decision out ("we did").
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Milestone {
     pub id: Uuid,
     pub title: String,
@@ -290,7 +290,7 @@ pub struct Milestone {
 }
 
 /// Evidence linked to a decision. Never edited or removed: an unlink only sets `unlinked`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
     pub link: Uuid,
     pub evidence: Evidence,
@@ -308,7 +308,7 @@ impl Link {
 }
 
 /// A decision as its events have made it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
     pub id: Uuid,
     pub title: String,
