@@ -113,7 +113,6 @@ pub struct State {
     pub answers: HashMap<Uuid, Answer>,
     pub items: HashMap<Uuid, ItemFacts>,
     /// Hubs, providers and themes (merged themes keep their last name), from the shared fold.
-    #[serde(with = "kept_reference")]
     pub reference: Reference,
     pub learning: HashMap<Uuid, Learning>,
     /// The advocacy domains cases have been opened in (for advocacy-theme evidence).
@@ -129,95 +128,6 @@ impl Persist for State {
     const VERSION: u32 = 1;
 }
 
-/// The shared reference data as this model saves it (its types in `heard-contracts` are not
-/// serialisable themselves): the same fields, one for one.
-mod kept_reference {
-    use std::collections::{BTreeMap, BTreeSet};
-
-    use heard_access::Role;
-    use heard_contracts::reference::{Account, Reference, Theme};
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use uuid::Uuid;
-
-    #[derive(Serialize, Deserialize)]
-    struct Saved {
-        hubs: BTreeMap<String, String>,
-        providers: BTreeMap<String, String>,
-        themes: BTreeMap<String, SavedTheme>,
-        accounts: Vec<(Uuid, SavedAccount)>,
-        deactivated: Vec<(Uuid, SavedAccount)>,
-    }
-
-    #[derive(Serialize, Deserialize)]
-    struct SavedTheme {
-        id: String,
-        name: String,
-        parent: Option<String>,
-        merged_into: Option<String>,
-    }
-
-    #[derive(Serialize, Deserialize)]
-    struct SavedAccount {
-        roles: BTreeSet<Role>,
-        hubs: BTreeSet<String>,
-        provider: Option<String>,
-    }
-
-    fn saved_account(account: &Account) -> SavedAccount {
-        SavedAccount { roles: account.roles.clone(), hubs: account.hubs.clone(), provider: account.provider.clone() }
-    }
-
-    fn account(saved: SavedAccount) -> Account {
-        Account { roles: saved.roles, hubs: saved.hubs, provider: saved.provider }
-    }
-
-    pub fn serialize<S: Serializer>(reference: &Reference, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut accounts: Vec<_> = reference.accounts.iter().map(|(id, found)| (*id, saved_account(found))).collect();
-        accounts.sort_by_key(|(id, _)| *id);
-        let mut deactivated: Vec<_> =
-            reference.deactivated.iter().map(|(id, found)| (*id, saved_account(found))).collect();
-        deactivated.sort_by_key(|(id, _)| *id);
-        Saved {
-            hubs: reference.hubs.clone(),
-            providers: reference.providers.clone(),
-            themes: reference
-                .themes
-                .iter()
-                .map(|(key, theme)| {
-                    let saved = SavedTheme {
-                        id: theme.id.clone(),
-                        name: theme.name.clone(),
-                        parent: theme.parent.clone(),
-                        merged_into: theme.merged_into.clone(),
-                    };
-                    (key.clone(), saved)
-                })
-                .collect(),
-            accounts,
-            deactivated,
-        }
-        .serialize(serializer)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Reference, D::Error> {
-        let saved = Saved::deserialize(deserializer)?;
-        Ok(Reference {
-            hubs: saved.hubs,
-            providers: saved.providers,
-            themes: saved
-                .themes
-                .into_iter()
-                .map(|(key, theme)| {
-                    let theme =
-                        Theme { id: theme.id, name: theme.name, parent: theme.parent, merged_into: theme.merged_into };
-                    (key, theme)
-                })
-                .collect(),
-            accounts: saved.accounts.into_iter().map(|(id, saved)| (id, account(saved))).collect(),
-            deactivated: saved.deactivated.into_iter().map(|(id, saved)| (id, account(saved))).collect(),
-        })
-    }
-}
 
 fn day_of(micros: i64) -> Option<Date> {
     jiff::Timestamp::from_microsecond(micros).ok().map(|at| at.to_zoned(jiff::tz::TimeZone::system()).date())
