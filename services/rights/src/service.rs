@@ -84,7 +84,7 @@ impl RightsService {
     pub async fn open(
         store: EventStore,
         calendar: Calendar,
-        _models: &heard_eventstore::ModelStore,
+        models: &heard_eventstore::ModelStore,
     ) -> heard_eventstore::Result<Self> {
         let exact = exact_bill_of_rights();
         store
@@ -93,7 +93,7 @@ impl RightsService {
                 NewEvent::new(CharterPublished::TYPE, CharterPublished::VERSION, &exact)?,
             )
             .await?;
-        let model = LiveModel::start("rights", store, Duration::from_secs(600)).await?;
+        let model = LiveModel::start_kept("rights", store, Duration::from_secs(600), (), models).await?;
         Ok(RightsService { model, calendar })
     }
 
@@ -116,6 +116,15 @@ impl RightsService {
 
     pub fn complaint(&self, id: Uuid) -> Option<ComplaintRecord> {
         self.read(|state| state.complaints.get(&id).cloned())
+    }
+
+    /// The complainant's words of a complaint, opened now: `None` once they were erased.
+    pub fn words(&self, record: &ComplaintRecord) -> Option<ComplaintPersonal> {
+        record.words(self.model.store())
+    }
+
+    pub fn store(&self) -> &EventStore {
+        self.model.store()
     }
 
     /// Changes of the model, for subscriptions.
