@@ -214,6 +214,7 @@ pub struct CaseAssignment {
 ///
 /// Its facts are read from the model; the client's words are opened when the first field that
 /// shows them is resolved, and kept only as long as this answer.
+#[allow(clippy::large_enum_variant)] // one per case in an answer, never stored
 pub enum CaseNode {
     /// A case whose words a command has just opened.
     Opened(Case),
@@ -310,7 +311,11 @@ impl CaseNode {
     }
     /// Why the case was declined; `null` if it was not, or once the client's data was erased.
     async fn decline_reason(&self, ctx: &Context<'_>) -> Option<&str> {
-        self.words(ctx).declined.as_ref().and_then(|(_, personal)| personal.as_ref()).map(|personal| personal.reason.as_str())
+        self.words(ctx)
+            .declined
+            .as_ref()
+            .and_then(|(_, personal)| personal.as_ref())
+            .map(|personal| personal.reason.as_str())
     }
     /// What the advocate did, in date order.
     async fn actions(&self, ctx: &Context<'_>) -> Vec<CaseAction> {

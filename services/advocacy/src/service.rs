@@ -136,7 +136,10 @@ impl AdvocacyService {
     /// Starts following the log and waits (up to 10 minutes) until the model has caught up.
     /// The model is kept in `models` between starts, and rebuilt from the log when what was
     /// saved cannot be used.
-    pub async fn open(store: EventStore, models: &heard_eventstore::ModelStore) -> Result<Self, heard_eventstore::Error> {
+    pub async fn open(
+        store: EventStore,
+        models: &heard_eventstore::ModelStore,
+    ) -> Result<Self, heard_eventstore::Error> {
         let model = LiveModel::start_kept("advocacy", store, Duration::from_secs(600), (), models).await?;
         Ok(AdvocacyService { model })
     }

@@ -344,7 +344,10 @@ mod kept {
         service.assign(handed.id, advocate, colleague).await.unwrap();
         for id in [first.id, linked.id] {
             service.accept(id, advocate, today).await.unwrap();
-            service.record_action(id, advocate, today, ActionKind::Letter, "Wrote to Dr Philippa Snodgrass").await.unwrap();
+            service
+                .record_action(id, advocate, today, ActionKind::Letter, "Wrote to Dr Philippa Snodgrass")
+                .await
+                .unwrap();
         }
         service.record_consent(first.id, advocate, today, Some(ShareScope::AllServicesInvolved)).await.unwrap();
         let closure = Closure {

@@ -22,7 +22,8 @@ use crate::domain::Rejection;
 use crate::domain::catalogue::{Article, CharterPublished};
 use crate::domain::complaint::{self, Complaint, Event};
 use crate::service::{
-    Attention, ComplaintPersonal, ComplaintRecord, DEFAULT_CHARTER, NewComplaint, PatternDimension, RightsService, patterns,
+    Attention, ComplaintPersonal, ComplaintRecord, DEFAULT_CHARTER, NewComplaint, PatternDimension, RightsService,
+    patterns,
 };
 
 fn service<'a>(ctx: &'a Context<'_>) -> &'a RightsService {

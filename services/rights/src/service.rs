@@ -337,3 +337,7 @@ pub fn outcome_name(outcome: Outcome) -> &'static str {
         Outcome::Withdrawn => "withdrawn",
     }
 }
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;

@@ -613,7 +613,11 @@ mod saved_clock {
                 .into_iter()
                 .map(|e| Extension { working_days: e.working_days, reason: e.reason, person_agreed: e.person_agreed })
                 .collect(),
-            pauses: saved.pauses.into_iter().map(|p| Pause { from: p.from, until: p.until, reason: p.reason }).collect(),
+            pauses: saved
+                .pauses
+                .into_iter()
+                .map(|p| Pause { from: p.from, until: p.until, reason: p.reason })
+                .collect(),
         };
         Ok(clock)
     }
