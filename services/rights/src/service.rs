@@ -1,5 +1,5 @@
-//! Commands and queries of the rights service, over its in-memory model of the log
-//! ([`crate::model`]). It never calls another service.
+//! Commands and queries of the rights service, over its model of the log ([`crate::model`]),
+//! kept in memory and on disk between starts. It never calls another service.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -93,6 +93,7 @@ impl RightsService {
                 NewEvent::new(CharterPublished::TYPE, CharterPublished::VERSION, &exact)?,
             )
             .await?;
+        // Kept in `models` between starts, and rebuilt from the log when what was saved cannot be used.
         let model = LiveModel::start_kept("rights", store, Duration::from_secs(600), (), models).await?;
         Ok(RightsService { model, calendar })
     }
