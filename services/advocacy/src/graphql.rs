@@ -16,8 +16,11 @@ use heard_api::{
 use jiff::civil::Date;
 use uuid::Uuid;
 
+use std::sync::OnceLock;
+
 use crate::domain::case::{self, Case};
 use crate::domain::rollup::{self, Dimension};
+use crate::model::KeptCase;
 use crate::service::{AdvocacyService, Closure, Referral};
 
 fn service<'a>(ctx: &'a Context<'_>) -> &'a AdvocacyService {
@@ -208,81 +211,116 @@ pub struct CaseAssignment {
 }
 
 /// An advocacy case file. Only the advocate it is assigned to sees it.
-pub struct CaseNode(Case);
+///
+/// Its facts are read from the model; the client's words are opened when the first field that
+/// shows them is resolved, and kept only as long as this answer.
+#[allow(clippy::large_enum_variant)] // one per case in an answer, never stored
+pub enum CaseNode {
+    /// A case whose words a command has just opened.
+    Opened(Case),
+    /// A case as the model keeps it, its words opened on demand.
+    Kept(KeptCase, OnceLock<Case>),
+}
+
+impl CaseNode {
+    fn kept(kept: KeptCase) -> Self {
+        CaseNode::Kept(kept, OnceLock::new())
+    }
+
+    /// The case's facts (no words).
+    fn facts(&self) -> &Case {
+        match self {
+            CaseNode::Opened(case) => case,
+            CaseNode::Kept(kept, _) => kept.facts(),
+        }
+    }
+
+    /// The case with the client's words (each `None` once they were erased).
+    fn words(&self, ctx: &Context<'_>) -> &Case {
+        match self {
+            CaseNode::Opened(case) => case,
+            CaseNode::Kept(kept, opened) => opened.get_or_init(|| service(ctx).open_case(kept)),
+        }
+    }
+}
 
 #[Object(name = "Case")]
 impl CaseNode {
     async fn id(&self) -> ID {
-        id_of(self.0.id)
+        id_of(self.facts().id)
     }
     /// The client, as an opaque id: linked cases of the same person share it.
     async fn client_ref(&self) -> ID {
-        id_of(self.0.client)
+        id_of(self.facts().client)
     }
     /// The case this one was opened as a further issue of.
     async fn linked_to(&self) -> Option<ID> {
-        self.0.linked_to.map(id_of)
+        self.facts().linked_to.map(id_of)
     }
     /// How the case names the client. `null` once their data was erased.
-    async fn pseudonym(&self) -> Option<&str> {
-        self.0.personal.as_ref().map(|personal| personal.pseudonym.as_str())
+    async fn pseudonym(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.words(ctx).personal.as_ref().map(|personal| personal.pseudonym.as_str())
     }
-    async fn client_name(&self) -> Option<&str> {
-        self.0.personal.as_ref().and_then(|personal| personal.name.as_deref())
+    async fn client_name(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.words(ctx).personal.as_ref().and_then(|personal| personal.name.as_deref())
     }
-    async fn client_contact(&self) -> Option<&str> {
-        self.0.personal.as_ref().and_then(|personal| personal.contact.as_deref())
+    async fn client_contact(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.words(ctx).personal.as_ref().and_then(|personal| personal.contact.as_deref())
     }
     /// The issue, in the client's words. `null` once their data was erased.
-    async fn issue(&self) -> Option<&str> {
-        self.0.personal.as_ref().map(|personal| personal.issue.as_str())
+    async fn issue(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.words(ctx).personal.as_ref().map(|personal| personal.issue.as_str())
     }
     async fn kind(&self) -> AdvocacyKind {
-        self.0.kind.into()
+        self.facts().kind.into()
     }
     async fn referral_source(&self) -> ReferralSource {
-        self.0.source.into()
+        self.facts().source.into()
     }
     async fn domain(&self) -> CaseDomain {
-        self.0.domain.into()
+        self.facts().domain.into()
     }
     /// Theme ids.
     async fn themes(&self) -> Vec<ID> {
-        self.0.themes.iter().cloned().map(ID).collect()
+        self.facts().themes.iter().cloned().map(ID).collect()
     }
     /// The provider id the issue is with.
     async fn provider(&self) -> Option<ID> {
-        self.0.provider.clone().map(ID)
+        self.facts().provider.clone().map(ID)
     }
     async fn provider_name(&self, ctx: &Context<'_>) -> Option<String> {
-        let provider = self.0.provider.as_ref()?;
+        let provider = self.facts().provider.as_ref()?;
         service(ctx).read(|state| state.reference.providers.get(provider).cloned())
     }
     /// Articles of the charter of rights the issue touches.
     async fn articles(&self) -> Vec<i32> {
-        self.0.articles.iter().map(|number| *number as i32).collect()
+        self.facts().articles.iter().map(|number| *number as i32).collect()
     }
     /// The advocate working the case now.
     async fn advocate_id(&self) -> ID {
-        id_of(self.0.advocate)
+        id_of(self.facts().advocate)
     }
     async fn state(&self) -> CaseState {
-        self.0.state.into()
+        self.facts().state.into()
     }
     async fn referred_on(&self) -> String {
-        day(self.0.referred_on)
+        day(self.facts().referred_on)
     }
     async fn accepted_on(&self) -> Option<String> {
-        self.0.accepted_on.map(day)
+        self.facts().accepted_on.map(day)
     }
     /// Why the case was declined; `null` if it was not, or once the client's data was erased.
-    async fn decline_reason(&self) -> Option<&str> {
-        self.0.declined.as_ref().and_then(|(_, personal)| personal.as_ref()).map(|personal| personal.reason.as_str())
+    async fn decline_reason(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.words(ctx)
+            .declined
+            .as_ref()
+            .and_then(|(_, personal)| personal.as_ref())
+            .map(|personal| personal.reason.as_str())
     }
     /// What the advocate did, in date order.
-    async fn actions(&self) -> Vec<CaseAction> {
+    async fn actions(&self, ctx: &Context<'_>) -> Vec<CaseAction> {
         let mut actions: Vec<CaseAction> = self
-            .0
+            .words(ctx)
             .actions
             .iter()
             .map(|(action, personal)| CaseAction {
@@ -298,30 +336,30 @@ impl CaseNode {
     }
     /// The latest consent recorded (`scope: null` when withdrawn); `null` if none ever was.
     async fn consent(&self) -> Option<CaseConsent> {
-        self.0.consent.as_ref().map(CaseConsent::from)
+        self.facts().consent.as_ref().map(CaseConsent::from)
     }
     /// Every consent recorded, oldest first.
     async fn consent_history(&self) -> Vec<CaseConsent> {
-        self.0.consent_history.iter().map(CaseConsent::from).collect()
+        self.facts().consent_history.iter().map(CaseConsent::from).collect()
     }
     /// While the case is closed: whether what the client wanted happened.
     async fn outcome(&self) -> Option<CaseOutcome> {
-        self.0.current_closure().map(|(closed, _)| closed.outcome.into())
+        self.facts().current_closure().map(|(closed, _)| closed.outcome.into())
     }
     async fn closure_reason(&self) -> Option<ClosureReason> {
-        self.0.current_closure().map(|(closed, _)| closed.reason.into())
+        self.facts().current_closure().map(|(closed, _)| closed.reason.into())
     }
     /// The client's own view of the outcome.
-    async fn client_view(&self) -> Option<&str> {
-        self.0.current_closure().and_then(|(_, personal)| personal.as_ref()?.client_view.as_deref())
+    async fn client_view(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.words(ctx).current_closure().and_then(|(_, personal)| personal.as_ref()?.client_view.as_deref())
     }
     async fn closed_on(&self) -> Option<String> {
-        self.0.closed_on().map(day)
+        self.facts().closed_on().map(day)
     }
     /// Every closure with its outcome, oldest first (the closure in force is the last, while
     /// the case is closed).
     async fn closures(&self) -> Vec<CaseClosure> {
-        self.0
+        self.facts()
             .closures
             .iter()
             .map(|(closed, _)| CaseClosure {
@@ -331,8 +369,8 @@ impl CaseNode {
             })
             .collect()
     }
-    async fn reopenings(&self) -> Vec<CaseReopening> {
-        self.0
+    async fn reopenings(&self, ctx: &Context<'_>) -> Vec<CaseReopening> {
+        self.words(ctx)
             .reopenings
             .iter()
             .map(|(reopened, personal)| CaseReopening {
@@ -344,7 +382,7 @@ impl CaseNode {
     /// Other cases of the same client that you may see.
     async fn linked_cases(&self, ctx: &Context<'_>) -> Vec<ID> {
         let linked: Vec<Resource> =
-            service(ctx).read(|state| state.linked_cases(&self.0).into_iter().map(resource).collect());
+            service(ctx).read(|state| state.linked_cases(self.facts()).into_iter().map(|c| resource(c)).collect());
         linked
             .into_iter()
             .filter(|linked| allowed(ctx, Action::ViewCase, linked))
@@ -360,12 +398,13 @@ fn resource(case: &Case) -> Resource {
     Resource::Case(CaseFacts { case: case.id, advocate: case.advocate })
 }
 
-/// Finds a case and checks the policy for `action`; another advocate's case is not found.
-async fn case_for(ctx: &Context<'_>, field: &str, id: &ID, action: Action) -> Result<Case> {
+/// Finds a case (its words still sealed) and checks the policy for `action`; another
+/// advocate's case is not found.
+async fn case_for(ctx: &Context<'_>, field: &str, id: &ID, action: Action) -> Result<KeptCase> {
     let id = uuid_arg(field, id)?;
     // Log in first, so that nobody outside can tell an existing case from a missing one.
     heard_api::account(ctx)?;
-    let case = service(ctx).case(id).ok_or(ApiError::NotFound)?;
+    let case = service(ctx).kept(id).ok_or(ApiError::NotFound)?;
     authorize(ctx, action, &resource(&case)).await?;
     Ok(case)
 }
@@ -420,7 +459,7 @@ impl AdvocacyQuery {
     async fn case(&self, ctx: &Context<'_>, id: ID) -> Result<CaseNode> {
         let case = case_for(ctx, "id", &id, Action::ViewCase).await?;
         record_read(ctx, Action::ViewCase, &resource(&case)).await?;
-        Ok(CaseNode(case))
+        Ok(CaseNode::kept(case))
     }
 
     /// The cases assigned to you, newest referral first. The reads are logged.
@@ -438,7 +477,7 @@ impl AdvocacyQuery {
         heard_api::account(ctx)?;
         let state = state.map(case::CaseState::from);
         let domain = domain.map(case::CaseDomain::from);
-        let mut cases: Vec<Case> = service(ctx).read(|model| {
+        let mut cases: Vec<KeptCase> = service(ctx).read(|model| {
             model
                 .cases_in_order()
                 .rev()
@@ -449,8 +488,8 @@ impl AdvocacyQuery {
                 .collect()
         });
         cases.sort_by_key(|case| std::cmp::Reverse(case.referred_on));
-        let page = paginate(cases.into_iter().map(CaseNode).collect(), after, before, first, last)?;
-        let read: Vec<Resource> = page.edges.iter().map(|edge| resource(&edge.node.0)).collect();
+        let page = paginate(cases.into_iter().map(CaseNode::kept).collect(), after, before, first, last)?;
+        let read: Vec<Resource> = page.edges.iter().map(|edge| resource(edge.node.facts())).collect();
         record_reads(ctx, Action::ViewCase, &read).await?;
         Ok(page)
     }
@@ -486,7 +525,7 @@ impl AdvocacyQuery {
         let shown = service(ctx).read(|state| {
             grouped(Dimension::ALL.len(), &asked, |subset| {
                 let by: Vec<Dimension> = subset.iter().map(|index| Dimension::ALL[*index]).collect();
-                rollup::systemic_themes(state.cases.values(), &by, period, from, to)
+                rollup::systemic_themes(state.cases.values().map(KeptCase::facts), &by, period, from, to)
             })
         });
         let names: Vec<&str> = by.iter().map(|dimension| AdvocacyDimension::from(*dimension).name()).collect();
@@ -597,21 +636,21 @@ impl AdvocacyMutation {
             referred_on,
         };
         let case = service(ctx).refer(by, referral).await.map_err(prefix_input)?;
-        Ok(CaseNode(case))
+        Ok(CaseNode::Opened(case))
     }
 
     /// Takes on a referred case.
     async fn accept_case(&self, ctx: &Context<'_>, id: ID, on: Option<String>) -> Result<CaseNode> {
         let (case, by) = work_on(ctx, &id).await?;
         let on = date_arg_or_today("on", on.as_deref())?;
-        Ok(CaseNode(service(ctx).accept(case, by, on).await?))
+        Ok(CaseNode::Opened(service(ctx).accept(case, by, on).await?))
     }
 
     /// Turns down a referred case, saying why.
     async fn decline_case(&self, ctx: &Context<'_>, id: ID, reason: String, on: Option<String>) -> Result<CaseNode> {
         let (case, by) = work_on(ctx, &id).await?;
         let on = date_arg_or_today("on", on.as_deref())?;
-        Ok(CaseNode(service(ctx).decline(case, by, on, &reason).await?))
+        Ok(CaseNode::Opened(service(ctx).decline(case, by, on, &reason).await?))
     }
 
     /// Records a meeting, an accompanied appointment, a letter, a call or a note.
@@ -619,7 +658,7 @@ impl AdvocacyMutation {
         let (case, by) = work_on(ctx, &id).await?;
         let on = date_arg_or_today("input.on", input.on.as_deref())?;
         let case = service(ctx).record_action(case, by, on, input.kind.into(), &input.text).await;
-        Ok(CaseNode(case.map_err(prefix_input)?))
+        Ok(CaseNode::Opened(case.map_err(prefix_input)?))
     }
 
     /// Records the client's authority to share; `scope: null` records its withdrawal.
@@ -632,7 +671,7 @@ impl AdvocacyMutation {
     ) -> Result<CaseNode> {
         let (case, by) = work_on(ctx, &id).await?;
         let on = date_arg_or_today("on", on.as_deref())?;
-        Ok(CaseNode(service(ctx).record_consent(case, by, on, scope.map(Into::into)).await?))
+        Ok(CaseNode::Opened(service(ctx).record_consent(case, by, on, scope.map(Into::into)).await?))
     }
 
     /// Closes an accepted case with its outcome and the client's view of it.
@@ -644,14 +683,14 @@ impl AdvocacyMutation {
             client_view: input.client_view,
             on: date_arg_or_today("input.on", input.on.as_deref())?,
         };
-        Ok(CaseNode(service(ctx).close(case, by, closure).await.map_err(prefix_input)?))
+        Ok(CaseNode::Opened(service(ctx).close(case, by, closure).await.map_err(prefix_input)?))
     }
 
     /// Reopens a closed case, saying why. The closure stays on record.
     async fn reopen_case(&self, ctx: &Context<'_>, id: ID, reason: String, on: Option<String>) -> Result<CaseNode> {
         let (case, by) = work_on(ctx, &id).await?;
         let on = date_arg_or_today("on", on.as_deref())?;
-        Ok(CaseNode(service(ctx).reopen(case, by, on, &reason).await?))
+        Ok(CaseNode::Opened(service(ctx).reopen(case, by, on, &reason).await?))
     }
 
     /// Hands an open case to another advocate. You no longer see it afterwards.

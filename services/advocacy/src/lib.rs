@@ -2,7 +2,8 @@
 //! independent of the provider, and the systemic themes the cases show to commissioners.
 //!
 //! - `domain/`: the case lifecycle and the roll-up of themes. Pure.
-//! - [`service`]: commands and the in-memory model of cases, rebuilt from the log on start.
+//! - [`model`]: the model of cases, kept on disk between starts, with the clients' words sealed.
+//! - [`service`]: commands and queries over it; the words are opened when they are read.
 //! - [`graphql`]: this service's part of the schema; every resolver asks the policy.
 
 pub mod domain;

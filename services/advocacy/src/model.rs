@@ -4,20 +4,28 @@
 //!
 //! Each case event is stored as its non-personal part, with the personal part encrypted under
 //! the client's own subject key; the model keeps which subject each client's fields are under.
+//!
+//! The model holds no client's words: a case is kept as its facts ([`Case`] with every personal
+//! part `None`) beside its personal parts still [`Sealed`] ([`CaseWords`]). They are opened
+//! ([`KeptCase::open`]) when a query or a command reads them, so destroying the client's key
+//! erases them at once, in memory and in the copy of the model kept on disk.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Deref;
 
 use heard_access::Role;
 use heard_api::fold::{apply_reference, subject_of};
 use heard_contracts::reference::Reference;
 use heard_contracts::{Event as _, rights};
-use heard_eventstore::{Fold, RecordedEvent, SubjectId};
+use heard_eventstore::{EventStore, Fold, Persist, RecordedEvent, Sealed, SubjectId};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::case::*;
 
 /// The latest version of a charter of rights.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Charter {
     pub name: String,
     pub version: u32,
@@ -28,10 +36,86 @@ pub struct Charter {
 /// The charter whose articles cases cite, when it has been published.
 pub const EXACT_CHARTER: &str = "exact";
 
-/// What this service knows, in memory.
-#[derive(Debug, Default)]
+/// The personal parts of a case's events, still sealed under the client's key, beside the
+/// parts of its facts they belong to (`actions[i]` is the note of the case's `actions[i]`, and so
+/// on). `None` where the event came without one (erased before the model read it).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseWords {
+    referral: Option<Sealed<ReferralPersonal>>,
+    declined: Option<Sealed<DeclinedPersonal>>,
+    actions: Vec<Option<Sealed<ActionPersonal>>>,
+    closures: Vec<Option<Sealed<ClosedPersonal>>>,
+    reopenings: Vec<Option<Sealed<ReopenedPersonal>>>,
+}
+
+/// A case as the model keeps it: its facts, and the client's words sealed.
+///
+/// It reads as its facts ([`Deref`] to [`Case`]), whose personal parts are always `None` here:
+/// ask [`KeptCase::open`] for the words.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptCase {
+    facts: Case,
+    words: CaseWords,
+}
+
+impl Deref for KeptCase {
+    type Target = Case;
+
+    fn deref(&self) -> &Case {
+        &self.facts
+    }
+}
+
+/// Opens one sealed part: `None` when there is none, when the client's key was destroyed, or
+/// when it cannot be read (which the error would say without a word of it; the case then reads
+/// as erased there).
+fn open<T: DeserializeOwned>(store: &EventStore, sealed: &Option<Sealed<T>>) -> Option<T> {
+    sealed.as_ref().and_then(|sealed| store.unseal(sealed).ok().flatten())
+}
+
+impl KeptCase {
+    /// The case's facts (its personal parts are `None`).
+    pub fn facts(&self) -> &Case {
+        &self.facts
+    }
+
+    /// The case with the client's words, opened now; every part reads `None` once the client's
+    /// key was destroyed.
+    pub fn open(&self, store: &EventStore) -> Case {
+        let mut case = self.facts.clone();
+        let words = &self.words;
+        case.personal = open(store, &words.referral);
+        if let Some((_, personal)) = &mut case.declined {
+            *personal = open(store, &words.declined);
+        }
+        for ((_, personal), sealed) in case.actions.iter_mut().zip(&words.actions) {
+            *personal = open(store, sealed);
+        }
+        for ((_, personal), sealed) in case.closures.iter_mut().zip(&words.closures) {
+            *personal = open(store, sealed);
+        }
+        for ((_, personal), sealed) in case.reopenings.iter_mut().zip(&words.reopenings) {
+            *personal = open(store, sealed);
+        }
+        case
+    }
+
+    /// The referral's words alone (who the client is and the issue), opened now.
+    pub fn referral(&self, store: &EventStore) -> Option<ReferralPersonal> {
+        open(store, &self.words.referral)
+    }
+
+    /// Whether the client's details can no longer be read (their key was destroyed), so that
+    /// nothing personal may be written about them.
+    pub fn is_erased(&self, store: &EventStore) -> bool {
+        self.referral(store).is_none()
+    }
+}
+
+/// What this service knows, in memory and saved between starts (see [`Persist`]).
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
-    pub cases: HashMap<Uuid, Case>,
+    pub cases: HashMap<Uuid, KeptCase>,
     /// Case ids in the order they were referred (log order).
     pub order: Vec<Uuid>,
     /// Client → the subject their personal fields are encrypted under.
@@ -41,6 +125,10 @@ pub struct State {
     pub reference: Reference,
     /// Charter id → its latest version.
     pub charters: BTreeMap<String, Charter>,
+}
+
+impl Persist for State {
+    const VERSION: u32 = 1;
 }
 
 impl Fold for State {
@@ -68,33 +156,48 @@ impl Fold for State {
 impl State {
     fn apply_case(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
         let Ok(id) = Uuid::parse_str(event.stream.id()) else { return Ok(()) };
-        let domain_event = match event.event_type.as_str() {
-            heard_contracts::advocacy::CaseReferred::TYPE => {
-                let referred: Referred = event.decode()?;
-                let personal: Option<ReferralPersonal> = event.personal_fields()?;
-                if let Some(subject) = subject_of(&event.personal) {
-                    self.subjects.insert(referred.client, subject);
-                }
-                if let Some(mut case) = Case::from_events([&Event::Referred(referred, personal)]) {
-                    case.revision = event.revision;
-                    if self.cases.insert(id, case).is_none() {
-                        self.order.push(id);
-                    }
-                }
-                return Ok(());
+        if event.event_type == heard_contracts::advocacy::CaseReferred::TYPE {
+            let referred: Referred = event.decode()?;
+            if let Some(subject) = subject_of(&event.personal) {
+                self.subjects.insert(referred.client, subject);
             }
-            "CaseAccepted" => Event::Accepted(event.decode()?),
-            "CaseDeclined" => Event::Declined(event.decode()?, event.personal_fields()?),
-            "CaseActionRecorded" => Event::ActionRecorded(event.decode()?, event.personal_fields()?),
-            "CaseConsentRecorded" => Event::ConsentRecorded(event.decode()?),
-            "CaseClosed" => Event::Closed(event.decode()?, event.personal_fields()?),
-            "CaseReopened" => Event::Reopened(event.decode()?, event.personal_fields()?),
-            "CaseAssigned" => Event::Assigned(event.decode()?),
+            if let Some(mut facts) = Case::from_events([&Event::Referred(referred, None)]) {
+                facts.revision = event.revision;
+                let words = CaseWords { referral: event.sealed(), ..CaseWords::default() };
+                if self.cases.insert(id, KeptCase { facts, words }).is_none() {
+                    self.order.push(id);
+                }
+            }
+            return Ok(());
+        }
+        // Which of the case's words the event brings, if any.
+        enum Words {
+            None,
+            Declined(Option<Sealed<DeclinedPersonal>>),
+            Action(Option<Sealed<ActionPersonal>>),
+            Closure(Option<Sealed<ClosedPersonal>>),
+            Reopening(Option<Sealed<ReopenedPersonal>>),
+        }
+        let (domain_event, words) = match event.event_type.as_str() {
+            "CaseAccepted" => (Event::Accepted(event.decode()?), Words::None),
+            "CaseDeclined" => (Event::Declined(event.decode()?, None), Words::Declined(event.sealed())),
+            "CaseActionRecorded" => (Event::ActionRecorded(event.decode()?, None), Words::Action(event.sealed())),
+            "CaseConsentRecorded" => (Event::ConsentRecorded(event.decode()?), Words::None),
+            "CaseClosed" => (Event::Closed(event.decode()?, None), Words::Closure(event.sealed())),
+            "CaseReopened" => (Event::Reopened(event.decode()?, None), Words::Reopening(event.sealed())),
+            "CaseAssigned" => (Event::Assigned(event.decode()?), Words::None),
             _ => return Ok(()),
         };
         if let Some(case) = self.cases.get_mut(&id) {
-            case.apply(&domain_event);
-            case.revision = event.revision;
+            case.facts.apply(&domain_event);
+            case.facts.revision = event.revision;
+            match words {
+                Words::None => {}
+                Words::Declined(sealed) => case.words.declined = sealed,
+                Words::Action(sealed) => case.words.actions.push(sealed),
+                Words::Closure(sealed) => case.words.closures.push(sealed),
+                Words::Reopening(sealed) => case.words.reopenings.push(sealed),
+            }
         }
         Ok(())
     }
@@ -105,12 +208,12 @@ impl State {
     }
 
     /// Cases in the order they were referred.
-    pub fn cases_in_order(&self) -> impl DoubleEndedIterator<Item = &Case> {
+    pub fn cases_in_order(&self) -> impl DoubleEndedIterator<Item = &KeptCase> {
         self.order.iter().filter_map(|id| self.cases.get(id))
     }
 
     /// The other cases of the same client, in referral order.
-    pub fn linked_cases(&self, case: &Case) -> Vec<&Case> {
+    pub fn linked_cases(&self, case: &Case) -> Vec<&KeptCase> {
         self.cases_in_order().filter(|other| other.client == case.client && other.id != case.id).collect()
     }
 

@@ -1,5 +1,5 @@
 //! Commands and queries of the advocacy service, over its own model of the log
-//! ([`crate::model`]), kept in memory by a [`LiveModel`] and rebuilt from `$all` on start. This
+//! ([`crate::model`]), kept by a [`LiveModel`] in memory and on disk between starts. This
 //! service never calls another.
 //!
 //! Each case event is stored as its non-personal part, with the personal part encrypted under
@@ -21,7 +21,7 @@ use crate::domain::Rejection;
 use crate::domain::case::{self, *};
 use crate::domain::rollup::{self, Dimension};
 
-pub use crate::model::{Charter, EXACT_CHARTER, State};
+pub use crate::model::{CaseWords, Charter, EXACT_CHARTER, KeptCase, State};
 
 /// What someone asked for when referring a case. Field names in errors are the GraphQL
 /// input's (`clientName`, `themes[0]`, `advocateId`).
@@ -134,8 +134,13 @@ fn to_new_event(event: &Event, subject: SubjectId, by: Uuid) -> ApiResult<NewEve
 
 impl AdvocacyService {
     /// Starts following the log and waits (up to 10 minutes) until the model has caught up.
-    pub async fn open(store: EventStore, _models: &heard_eventstore::ModelStore) -> Result<Self, heard_eventstore::Error> {
-        let model = LiveModel::start("advocacy", store, Duration::from_secs(600)).await?;
+    /// The model is kept in `models` between starts, and rebuilt from the log when what was
+    /// saved cannot be used.
+    pub async fn open(
+        store: EventStore,
+        models: &heard_eventstore::ModelStore,
+    ) -> Result<Self, heard_eventstore::Error> {
+        let model = LiveModel::start_kept("advocacy", store, Duration::from_secs(600), (), models).await?;
         Ok(AdvocacyService { model })
     }
 
@@ -153,8 +158,20 @@ impl AdvocacyService {
         self.model.read(f)
     }
 
+    /// A case with the client's words, opened now.
     pub fn case(&self, id: Uuid) -> Option<Case> {
+        let kept = self.kept(id)?;
+        Some(kept.open(self.store()))
+    }
+
+    /// A case as the model keeps it: its facts, and the client's words still sealed.
+    pub fn kept(&self, id: Uuid) -> Option<KeptCase> {
         self.read(|state| state.cases.get(&id).cloned())
+    }
+
+    /// Opens the client's words of a case kept by the model.
+    pub fn open_case(&self, kept: &KeptCase) -> Case {
+        kept.open(self.store())
     }
 
     pub fn store(&self) -> &EventStore {
@@ -167,13 +184,17 @@ impl AdvocacyService {
     pub async fn refer(&self, by: Uuid, referral: Referral) -> ApiResult<Case> {
         let id = Uuid::new_v4();
         let today = heard_api::today();
+        let store = self.store();
         let (event, subject) = self.read(|state| {
-            let linked = match referral.linked_to {
+            let kept = match referral.linked_to {
                 Some(linked) => Some(state.cases.get(&linked).ok_or_else(not_found)?),
                 None => None,
             };
+            if kept.is_some_and(|kept| kept.is_erased(store)) {
+                return Err(erased());
+            }
+            let linked = kept.map(KeptCase::facts);
             let (client, subject) = match linked {
-                Some(linked) if linked.personal.is_none() => return Err(erased()),
                 Some(linked) => {
                     let subject = state
                         .subject(linked.client)
@@ -216,10 +237,13 @@ impl AdvocacyService {
         by: Uuid,
         decide: impl FnOnce(&Case, &State) -> Result<Event, Rejection>,
     ) -> ApiResult<Case> {
+        let store = self.store();
         let (event, revision, subject) = self.read(|state| {
-            let case = state.cases.get(&id).ok_or_else(not_found)?;
+            let kept = state.cases.get(&id).ok_or_else(not_found)?;
+            let case = kept.facts();
             let event = decide(case, state).map_err(ApiError::from)?;
-            if case.personal.is_none() && carries_personal(&event) {
+            // The words are opened only to see whether they can still be read.
+            if carries_personal(&event) && kept.is_erased(store) {
                 return Err(erased());
             }
             let subject =
@@ -283,7 +307,7 @@ impl AdvocacyService {
         from: Option<Date>,
         to: Option<Date>,
     ) -> BTreeMap<Vec<String>, u64> {
-        self.read(|state| rollup::systemic_themes(state.cases.values(), by, period, from, to))
+        self.read(|state| rollup::systemic_themes(state.cases.values().map(KeptCase::facts), by, period, from, to))
     }
 }
 

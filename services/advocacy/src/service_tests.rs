@@ -280,3 +280,212 @@ fn the_subgraph_has_the_queries_and_mutations_the_issue_names() {
         assert!(sdl.contains(name), "{name} is missing from the SDL");
     }
 }
+
+/// Kept models: what the model saves answers as the log does, and holds no client's words.
+mod kept {
+    use std::path::{Path, PathBuf};
+
+    use heard_eventstore::ModelStore;
+
+    use super::*;
+
+    /// The answers of a few queries, as JSON: every case with its words, the roll-ups, the
+    /// order, the links and the reference data a referral is checked against.
+    fn answers(service: &AdvocacyService, ids: &[Uuid]) -> String {
+        let cases: Vec<Case> = ids.iter().map(|id| service.case(*id).expect("the case is known")).collect();
+        let groupings = [
+            vec![Dimension::Theme, Dimension::Provider],
+            vec![Dimension::Domain, Dimension::Period],
+            vec![Dimension::Article],
+            vec![],
+        ];
+        let themes: Vec<Vec<(Vec<String>, u64)>> = groupings
+            .iter()
+            .map(|by| service.systemic_themes(by, Period::Quarter, None, None).into_iter().collect())
+            .collect();
+        let (order, linked, articles, known) = service.read(|state| {
+            let linked: Vec<Vec<Uuid>> = ids
+                .iter()
+                .map(|id| state.linked_cases(&state.cases[id]).iter().map(|case| case.id).collect())
+                .collect();
+            let known = state.known();
+            let known = (known.themes, known.providers, known.articles, known.advocates);
+            (state.order.clone(), linked, state.articles(), known)
+        });
+        serde_json::to_string(&json!({
+            "cases": cases,
+            "themes": themes,
+            "order": order,
+            "linked": linked,
+            "articles": articles,
+            "known": known,
+        }))
+        .unwrap()
+    }
+
+    /// Cases in every state, with every kind of words: linked, declined, worked, closed with
+    /// the client's view and reopened.
+    async fn casework(service: &AdvocacyService, advocate: Uuid, colleague: Uuid) -> Vec<Uuid> {
+        let today = heard_api::today();
+        let first = service.refer(advocate, referral("Quentin Marchbanks was moved off his script")).await.unwrap();
+        let linked = service
+            .refer(
+                advocate,
+                Referral { linked_to: Some(first.id), domain: CaseDomain::Housing, ..referral("Hostel eviction") },
+            )
+            .await
+            .unwrap();
+        let declined = service.refer(advocate, referral("Wants a solicitor, not an advocate")).await.unwrap();
+        service.decline(declined.id, advocate, today, "Zebedee Fothergill already has one").await.unwrap();
+        let handed = service
+            .refer(advocate, Referral { articles: vec![], themes: vec!["housing".into()], ..referral("Waiting list") })
+            .await
+            .unwrap();
+        service.assign(handed.id, advocate, colleague).await.unwrap();
+        for id in [first.id, linked.id] {
+            service.accept(id, advocate, today).await.unwrap();
+            service
+                .record_action(id, advocate, today, ActionKind::Letter, "Wrote to Dr Philippa Snodgrass")
+                .await
+                .unwrap();
+        }
+        service.record_consent(first.id, advocate, today, Some(ShareScope::AllServicesInvolved)).await.unwrap();
+        let closure = Closure {
+            outcome: CaseOutcome::PartlyAchieved,
+            reason: ClosureReason::IssueResolved,
+            client_view: Some("Better than nothing, says Quentin".into()),
+            on: today,
+        };
+        service.close(first.id, advocate, closure).await.unwrap();
+        service.reopen(first.id, advocate, today, "The script was cut again by Dr Snodgrass").await.unwrap();
+        vec![first.id, linked.id, declined.id, handed.id]
+    }
+
+    /// Closes the log and waits for every service following it to stop (the kept model saves).
+    async fn close(store: EventStore, services: &[&AdvocacyService]) {
+        store.close().await.unwrap();
+        for service in services {
+            service.stopped().await;
+        }
+    }
+
+    fn files(dir: &Path) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() { files.extend(self::files(&path)) } else { files.push(path) }
+        }
+        files
+    }
+
+    fn saved_at(models: &ModelStore) -> Option<u64> {
+        models.saved().unwrap().into_iter().find(|(name, _)| name == "advocacy").map(|(_, at)| at)
+    }
+
+    #[tokio::test]
+    async fn a_model_loaded_from_what_it_saved_answers_exactly_as_one_rebuilt_from_the_log() {
+        let World { dir, store, service, advocate, colleague } = world().await;
+        let models = ModelStore::open(&dir.path().join("models")).unwrap();
+        let kept = AdvocacyService::open(store.clone(), &models).await.unwrap();
+        let ids = casework(&service, advocate, colleague).await;
+        assert!(kept.caught_up().await);
+        let live = answers(&kept, &ids);
+        assert_eq!(live, answers(&service, &ids), "the kept model follows the log as a fresh one does");
+        let head = store.head().position;
+        close(store, &[&service, &kept]).await;
+        drop((service, kept));
+        assert_eq!(saved_at(&models), Some(head), "saved when the log closed");
+
+        let store = EventStore::open(dir.path(), Upcasters::new()).unwrap();
+        let loaded = AdvocacyService::open(store.clone(), &models).await.unwrap();
+        assert_eq!(answers(&loaded, &ids), live, "loaded from what it saved");
+        let rebuilt = AdvocacyService::open(store.clone(), &super::models(&store)).await.unwrap();
+        assert_eq!(answers(&rebuilt, &ids), live, "rebuilt from the log after a restart");
+        close(store, &[&loaded, &rebuilt]).await;
+        drop((loaded, rebuilt));
+
+        models.forget("advocacy").unwrap();
+        assert_eq!(saved_at(&models), None);
+        let store = EventStore::open(dir.path(), Upcasters::new()).unwrap();
+        let rebuilt = AdvocacyService::open(store.clone(), &models).await.unwrap();
+        assert_eq!(answers(&rebuilt, &ids), live, "rebuilt from the log once the saved model was forgotten");
+        close(store, &[&rebuilt]).await;
+        assert_eq!(saved_at(&models), Some(head), "saved again");
+    }
+
+    #[tokio::test]
+    async fn destroying_a_clients_key_makes_their_words_unreadable_at_once_and_after_a_restart() {
+        let World { dir, store, service: _, advocate, colleague } = world().await;
+        let models = ModelStore::open(&dir.path().join("models")).unwrap();
+        let service = AdvocacyService::open(store.clone(), &models).await.unwrap();
+        let ids = casework(&service, advocate, colleague).await;
+        let (first, linked, declined) = (ids[0], ids[1], ids[2]);
+        let client = service.case(first).unwrap().client;
+        let subject = service.read(|state| state.subject(client)).unwrap();
+        assert!(store.forget_subject(subject).unwrap());
+
+        let erased = |service: &AdvocacyService| {
+            for id in [first, linked] {
+                let case = service.case(id).unwrap();
+                assert_eq!(case.personal, None, "the referral's words are gone");
+                assert!(case.actions.iter().all(|(_, words)| words.is_none()), "the notes are gone");
+                assert!(case.closures.iter().all(|(_, words)| words.is_none()));
+                assert!(case.reopenings.iter().all(|(_, words)| words.is_none()));
+                assert_eq!((case.client, case.actions.len()), (client, 1), "the facts stay");
+            }
+            let first = service.case(first).unwrap();
+            assert_eq!((first.state, first.closures.len(), first.reopenings.len()), (CaseState::Active, 1, 1));
+            let other = service.case(declined).unwrap();
+            assert_eq!(other.personal.unwrap().issue, "Wants a solicitor, not an advocate", "nobody else is erased");
+            assert_eq!(other.declined.unwrap().1.unwrap().reason, "Zebedee Fothergill already has one");
+        };
+        erased(&service);
+        let today = heard_api::today();
+        let refused = service.record_action(linked, advocate, today, ActionKind::Note, "More").await.unwrap_err();
+        assert!(matches!(&refused, ApiError::Conflict(message) if message.contains("erased")), "{refused:?}");
+        let relinked = service.refer(advocate, Referral { linked_to: Some(first), ..referral("Again") }).await;
+        assert!(matches!(relinked, Err(ApiError::Conflict(_))), "{relinked:?}");
+        service.accept(ids[3], colleague, today).await.expect("nothing personal in an acceptance");
+
+        let head = store.head().position;
+        close(store, &[&service]).await;
+        drop(service);
+        assert_eq!(saved_at(&models), Some(head));
+        let store = EventStore::open(dir.path(), Upcasters::new()).unwrap();
+        let loaded = AdvocacyService::open(store.clone(), &models).await.unwrap();
+        erased(&loaded);
+        store.close().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn after_close_no_file_under_the_model_store_holds_a_clients_words() {
+        let World { dir, store, service: _, advocate, colleague } = world().await;
+        let models_dir = dir.path().join("models");
+        let models = ModelStore::open(&models_dir).unwrap();
+        let service = AdvocacyService::open(store.clone(), &models).await.unwrap();
+        let ids = casework(&service, advocate, colleague).await;
+        assert_eq!(service.case(ids[0]).unwrap().personal.unwrap().name.as_deref(), Some("Sam Example"));
+        close(store, &[&service]).await;
+        drop((service, models));
+        let words = [
+            "Sam Example",
+            "07700 900123",
+            "Quentin",
+            "Hostel eviction",
+            "Zebedee",
+            "Philippa",
+            "Snodgrass",
+            "Better than nothing",
+        ];
+        let holds = |bytes: &[u8], word: &str| bytes.windows(word.len()).any(|window| window == word.as_bytes());
+        let files: Vec<(PathBuf, Vec<u8>)> =
+            files(&models_dir).into_iter().map(|file| (file.clone(), std::fs::read(file).unwrap())).collect();
+        // The search can see what is saved: the facts and the reference data are there in the clear.
+        assert!(files.iter().any(|(_, bytes)| holds(bytes, "Housing and ghettoisation")), "nothing was saved");
+        for (file, bytes) in &files {
+            for word in words {
+                assert!(!holds(bytes, word), "{word:?} in {file:?}");
+            }
+        }
+    }
+}

@@ -22,7 +22,8 @@ use crate::domain::Rejection;
 use crate::domain::catalogue::{Article, CharterPublished};
 use crate::domain::complaint::{self, Complaint, Event};
 use crate::service::{
-    Attention, ComplaintRecord, DEFAULT_CHARTER, NewComplaint, PatternDimension, RightsService, patterns,
+    Attention, ComplaintPersonal, ComplaintRecord, DEFAULT_CHARTER, NewComplaint, PatternDimension, RightsService,
+    patterns,
 };
 
 fn service<'a>(ctx: &'a Context<'_>) -> &'a RightsService {
@@ -202,11 +203,23 @@ pub struct ComplaintView {
     record: ComplaintRecord,
     /// Whether the asker may see who complained.
     full: bool,
+    /// The complainant's words, opened when the first field that shows them is resolved and
+    /// kept only as long as this answer.
+    words: std::sync::OnceLock<Option<ComplaintPersonal>>,
 }
 
 impl ComplaintView {
+    fn new(record: ComplaintRecord, full: bool) -> Self {
+        ComplaintView { record, full, words: std::sync::OnceLock::new() }
+    }
+
     fn complaint(&self) -> &Complaint {
         &self.record.complaint
+    }
+
+    /// The complainant's words (`None` once they were erased).
+    fn words(&self, ctx: &Context<'_>) -> Option<&ComplaintPersonal> {
+        self.words.get_or_init(|| service(ctx).words(&self.record)).as_ref()
     }
 }
 
@@ -253,11 +266,11 @@ impl ComplaintView {
         self.full.then(|| self.complaint().complainant.into())
     }
     /// The complainant's name: complaints handlers only, never the provider.
-    async fn complainant_name(&self) -> Option<&str> {
-        if self.full { self.record.personal.as_ref()?.name.as_deref() } else { None }
+    async fn complainant_name(&self, ctx: &Context<'_>) -> Option<&str> {
+        if self.full { self.words(ctx)?.name.as_deref() } else { None }
     }
-    async fn complainant_contact(&self) -> Option<&str> {
-        if self.full { self.record.personal.as_ref()?.contact.as_deref() } else { None }
+    async fn complainant_contact(&self, ctx: &Context<'_>) -> Option<&str> {
+        if self.full { self.words(ctx)?.contact.as_deref() } else { None }
     }
     /// The advocate who relayed it (never shown to the provider).
     async fn relayed_by_advocate_id(&self) -> Option<ID> {
@@ -279,11 +292,11 @@ impl ComplaintView {
         self.full.then(|| self.complaint().route.into())
     }
     /// What happened, in the complainant's words; `null` once their data was erased.
-    async fn what_happened(&self) -> Option<&str> {
-        self.record.personal.as_ref().map(|p| p.what_happened.as_str())
+    async fn what_happened(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.words(ctx).map(|p| p.what_happened.as_str())
     }
-    async fn outcome_wanted(&self) -> Option<&str> {
-        self.record.personal.as_ref().map(|p| p.outcome_wanted.as_str())
+    async fn outcome_wanted(&self, ctx: &Context<'_>) -> Option<&str> {
+        self.words(ctx).map(|p| p.outcome_wanted.as_str())
     }
     async fn received_on(&self) -> String {
         self.complaint().clock.received.to_string()
@@ -374,7 +387,7 @@ pub struct AlertView {
 #[Object(name = "ComplaintAlert")]
 impl AlertView {
     async fn complaint(&self) -> ComplaintView {
-        ComplaintView { record: self.attention.record.clone(), full: true }
+        ComplaintView::new(self.attention.record.clone(), true)
     }
     /// Why it needs attention, in plain words.
     async fn reason(&self) -> String {
@@ -421,7 +434,7 @@ async fn complaint_for(ctx: &Context<'_>, id: &ID, action: Action) -> Result<Com
 
 fn view(ctx: &Context<'_>, record: ComplaintRecord) -> ComplaintView {
     let full = allowed(ctx, Action::ViewComplainant, &record.resource());
-    ComplaintView { record, full }
+    ComplaintView::new(record, full)
 }
 
 #[derive(Default)]

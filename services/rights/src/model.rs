@@ -2,13 +2,17 @@
 //! charters, every complaint (its fold, with who handles it, and its encrypted personal part) and the
 //! reference data it needs from other services' events through `heard-contracts`: provider
 //! names and which accounts are advocates.
+//!
+//! The model holds no complainant's words: a complaint's personal part stays [`Sealed`] under
+//! its own key and is opened ([`ComplaintRecord::words`]) when a query reads it, so destroying
+//! the key erases it at once, in memory and in the copy of the model kept on disk.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use heard_api::fold::{apply_reference, subject_of};
 use heard_contracts::Event as _;
 use heard_contracts::reference::Reference;
-use heard_eventstore::{Fold, RecordedEvent, SubjectId};
+use heard_eventstore::{EventStore, Fold, Persist, RecordedEvent, Sealed, SubjectId};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -26,14 +30,15 @@ pub struct ComplaintPersonal {
 }
 
 /// A complaint as the model holds it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ComplaintRecord {
     pub complaint: Complaint,
     /// The short reference people quote on the phone, e.g. `EX-2026-0042`: the charter's first
     /// two letters, the year it was recorded, and its number in that year, in log order.
     pub reference: String,
-    /// `None` once the complainant's data was erased.
-    pub personal: Option<ComplaintPersonal>,
+    /// Still sealed under the complaint's key: read it with [`ComplaintRecord::words`]. `None`
+    /// when the complaint came without one, or was erased before the model read it.
+    pub personal: Option<Sealed<ComplaintPersonal>>,
     pub raised_by: Option<Uuid>,
     pub revision: u64,
     pub received_at_micros: i64,
@@ -43,6 +48,12 @@ pub struct ComplaintRecord {
 }
 
 impl ComplaintRecord {
+    /// The complainant's words, opened now: `None` once their key was destroyed (or when they
+    /// cannot be read, which reads as erased).
+    pub fn words(&self, store: &EventStore) -> Option<ComplaintPersonal> {
+        self.personal.as_ref().and_then(|sealed| store.unseal(sealed).ok().flatten())
+    }
+
     pub fn facts(&self) -> heard_access::ComplaintFacts {
         heard_access::ComplaintFacts {
             complaint: self.complaint.id,
@@ -56,8 +67,8 @@ impl ComplaintRecord {
     }
 }
 
-/// What this service knows.
-#[derive(Debug, Default)]
+/// What this service knows, in memory and saved between starts (see [`Persist`]).
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
     /// Charter id → its latest version.
     pub charters: BTreeMap<String, CharterPublished>,
@@ -70,6 +81,10 @@ pub struct State {
     numbered: HashMap<i16, u32>,
     /// Reference → complaint.
     by_reference: HashMap<String, Uuid>,
+}
+
+impl Persist for State {
+    const VERSION: u32 = 1;
 }
 
 #[derive(Deserialize)]
@@ -95,7 +110,7 @@ impl Fold for State {
                         ComplaintRecord {
                             reference,
                             complaint,
-                            personal: event.personal_fields()?,
+                            personal: event.sealed(),
                             raised_by: by,
                             revision: event.revision,
                             received_at_micros: event.recorded_at_micros,

@@ -1,5 +1,5 @@
-//! Commands and queries of the rights service, over its in-memory model of the log
-//! ([`crate::model`]). It never calls another service.
+//! Commands and queries of the rights service, over its model of the log ([`crate::model`]),
+//! kept in memory and on disk between starts. It never calls another service.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -84,7 +84,7 @@ impl RightsService {
     pub async fn open(
         store: EventStore,
         calendar: Calendar,
-        _models: &heard_eventstore::ModelStore,
+        models: &heard_eventstore::ModelStore,
     ) -> heard_eventstore::Result<Self> {
         let exact = exact_bill_of_rights();
         store
@@ -93,7 +93,8 @@ impl RightsService {
                 NewEvent::new(CharterPublished::TYPE, CharterPublished::VERSION, &exact)?,
             )
             .await?;
-        let model = LiveModel::start("rights", store, Duration::from_secs(600)).await?;
+        // Kept in `models` between starts, and rebuilt from the log when what was saved cannot be used.
+        let model = LiveModel::start_kept("rights", store, Duration::from_secs(600), (), models).await?;
         Ok(RightsService { model, calendar })
     }
 
@@ -116,6 +117,15 @@ impl RightsService {
 
     pub fn complaint(&self, id: Uuid) -> Option<ComplaintRecord> {
         self.read(|state| state.complaints.get(&id).cloned())
+    }
+
+    /// The complainant's words of a complaint, opened now: `None` once they were erased.
+    pub fn words(&self, record: &ComplaintRecord) -> Option<ComplaintPersonal> {
+        record.words(self.model.store())
+    }
+
+    pub fn store(&self) -> &EventStore {
+        self.model.store()
     }
 
     /// Changes of the model, for subscriptions.
@@ -328,3 +338,7 @@ pub fn outcome_name(outcome: Outcome) -> &'static str {
         Outcome::Withdrawn => "withdrawn",
     }
 }
+
+#[cfg(test)]
+#[path = "service_tests.rs"]
+mod tests;

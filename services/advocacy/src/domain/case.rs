@@ -421,7 +421,7 @@ impl Event {
 }
 
 /// A case as its events have made it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Case {
     pub id: Uuid,
     pub client: Uuid,

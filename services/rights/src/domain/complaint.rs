@@ -177,7 +177,7 @@ impl Event {
 }
 
 /// A complaint as its events have made it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Complaint {
     pub id: Uuid,
     pub charter: String,
@@ -188,6 +188,7 @@ pub struct Complaint {
     pub complainant: Complainant,
     pub route: Route,
     pub stage: Stage,
+    #[serde(with = "saved_clock")]
     pub clock: Clock,
     /// How the acknowledgement was made (`None` before it, and for acknowledgements recorded
     /// before Heard asked).
@@ -544,4 +545,80 @@ pub fn assign(complaint: &Complaint, to: Uuid, to_is_handler: bool) -> Result<Ev
         return Err(invalid("handlerId", "the complaint is already with them; choose someone else"));
     }
     Ok(Event::Assigned { to })
+}
+
+/// A complaint's clock as a saved model writes it (the clock's own type is not serialisable).
+mod saved_clock {
+    use heard_workdays::clock::{Clock, Extension, Pause};
+    use jiff::civil::Date;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct SavedClock {
+        received: Date,
+        acknowledged: Option<Date>,
+        responded: Option<Date>,
+        agreed_working_days: Option<u32>,
+        extensions: Vec<SavedExtension>,
+        pauses: Vec<SavedPause>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct SavedExtension {
+        working_days: u32,
+        reason: String,
+        person_agreed: Option<bool>,
+    }
+
+    #[derive(Serialize, Deserialize)]
+    struct SavedPause {
+        from: Date,
+        until: Option<Date>,
+        reason: String,
+    }
+
+    pub fn serialize<S: Serializer>(clock: &Clock, serializer: S) -> Result<S::Ok, S::Error> {
+        SavedClock {
+            received: clock.received,
+            acknowledged: clock.acknowledged,
+            responded: clock.responded,
+            agreed_working_days: clock.agreed_working_days,
+            extensions: clock
+                .extensions
+                .iter()
+                .map(|e| SavedExtension {
+                    working_days: e.working_days,
+                    reason: e.reason.clone(),
+                    person_agreed: e.person_agreed,
+                })
+                .collect(),
+            pauses: clock
+                .pauses
+                .iter()
+                .map(|p| SavedPause { from: p.from, until: p.until, reason: p.reason.clone() })
+                .collect(),
+        }
+        .serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Clock, D::Error> {
+        let saved = SavedClock::deserialize(deserializer)?;
+        let clock = Clock {
+            received: saved.received,
+            acknowledged: saved.acknowledged,
+            responded: saved.responded,
+            agreed_working_days: saved.agreed_working_days,
+            extensions: saved
+                .extensions
+                .into_iter()
+                .map(|e| Extension { working_days: e.working_days, reason: e.reason, person_agreed: e.person_agreed })
+                .collect(),
+            pauses: saved
+                .pauses
+                .into_iter()
+                .map(|p| Pause { from: p.from, until: p.until, reason: p.reason })
+                .collect(),
+        };
+        Ok(clock)
+    }
 }
