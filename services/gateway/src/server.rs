@@ -279,6 +279,6 @@ mod tests {
     }
 
     fn get_route() -> axum::routing::MethodRouter {
-        get(|| async { "the whole app" })
+        axum::routing::get(|| async { "the whole app" })
     }
 }
