@@ -92,7 +92,7 @@ struct Inner<S> {
 }
 
 /// Saves a model's state as at a position and hash (see [`LiveModel::start_kept`]).
-type Saver<S> = Box<dyn Fn(&S, u64, [u8; 32]) -> Result<u64> + Send + Sync>;
+type Saver<S> = Arc<dyn Fn(&S, u64, [u8; 32]) -> Result<u64> + Send + Sync>;
 
 /// When a kept model is saved while it runs: once this many events follow the last save,
 /// and at most every [`SAVE_AT_MOST_EVERY`]; and always when the log closes.
@@ -218,7 +218,7 @@ impl<S: Persist> LiveModel<S> {
             tracing::info!(model = name, position = applied, "loaded the saved model");
         }
         let kept = models.clone();
-        let saver: Saver<S> = Box::new(move |state, position, hash| kept.save(name, state, position, hash));
+        let saver: Saver<S> = Arc::new(move |state, position, hash| kept.save(name, state, position, hash));
         Self::launch(name, store, catch_up, hook, state, applied, Some(saver)).await
     }
 }
@@ -281,21 +281,31 @@ struct Saved {
 }
 
 /// Saves the model as at the last batch applied, unless nothing changed or the hook has not
-/// made that batch durable yet. The state is read-locked while it is encoded (readers go on;
-/// the follower waits).
+/// made that batch durable yet. It is encoded on a blocking thread under the model's read lock
+/// (readers go on; the follower waits for it, so the state saved is the state at `position`).
 async fn save<S: Fold>(inner: &Arc<Inner<S>>, saver: &Saver<S>, saved: &mut Saved, durable: u64) {
     let (Some(hash), true) = (saved.last_hash, saved.last > saved.position && saved.last <= durable) else {
         return;
     };
     let position = saved.last;
     let started = std::time::Instant::now();
-    let state = inner.state.read().unwrap_or_else(|p| p.into_inner());
-    match saver(&state, position, hash) {
+    let (model, saver) = (inner.clone(), saver.clone());
+    let outcome = tokio::task::spawn_blocking(move || {
+        let state = model.state.read().unwrap_or_else(|p| p.into_inner());
+        saver(&state, position, hash)
+    })
+    .await
+    .map_err(Error::storage)
+    .and_then(|saved| saved);
+    match outcome {
         Ok(bytes) => {
-            tracing::debug!(model = inner.name, position, bytes, ms = started.elapsed().as_millis() as u64, "saved the model");
+            let ms = started.elapsed().as_millis() as u64;
+            tracing::debug!(model = inner.name, position, bytes, ms, "saved the model");
             *saved = Saved { position, at: std::time::Instant::now(), last: position, last_hash: Some(hash) };
         }
-        Err(error) => tracing::warn!(model = inner.name, %error, "cannot save the model; it will be rebuilt from the log if Heard stops"),
+        Err(error) => {
+            tracing::warn!(model = inner.name, %error, "cannot save the model; a start will apply the log from its last save");
+        }
     }
 }
 
