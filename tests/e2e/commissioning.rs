@@ -686,6 +686,39 @@ async fn reports_and_point_in_time_views_are_identical_after_a_restart_and_a_reb
     for (index, (was, is)) in before.iter().zip(&rebuilt).enumerate() {
         assert_eq!(was, is, "query {index} differs after rebuilding every projection");
     }
+
+    // The saved models: rebuilt on demand, and rebuilt by themselves when their files are gone.
+    let data_dir = app.shutdown().await;
+    let bad = std::process::Command::new(heard_tests::heard_binary())
+        .args(["rebuild", "models", "everything", "--data"])
+        .arg(data_dir.path())
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let said = String::from_utf8_lossy(&bad.stderr);
+    assert!(said.contains("MODEL: choose one of feedback, advocacy, rights, commissioning or all"), "{said}");
+    let output = std::process::Command::new(heard_tests::heard_binary())
+        .args(["rebuild", "models", "all", "--data"])
+        .arg(data_dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(summary["rebuilt"], json!(["feedback", "advocacy", "rights", "commissioning"]), "{summary}");
+    let app = spawn_app_in(data_dir, |_| {}).await;
+    app.settled().await;
+    let rebuilt = answers(&app, &token, &queries).await;
+    for (index, (was, is)) in before.iter().zip(&rebuilt).enumerate() {
+        assert_eq!(was, is, "query {index} differs after heard rebuild models all");
+    }
+    let data_dir = app.shutdown().await;
+    std::fs::remove_dir_all(data_dir.path().join("models")).unwrap();
+    let app = spawn_app_in(data_dir, |_| {}).await;
+    app.settled().await;
+    let rebuilt = answers(&app, &token, &queries).await;
+    for (index, (was, is)) in before.iter().zip(&rebuilt).enumerate() {
+        assert_eq!(was, is, "query {index} differs after the saved models were deleted");
+    }
 }
 
 #[tokio::test]
