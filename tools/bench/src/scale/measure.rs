@@ -77,7 +77,46 @@ async fn serve_and_measure(
     heard: &Path,
     options: &ScaleOptions,
 ) -> anyhow::Result<Value> {
-    let log = std::fs::File::create(log_path)?;
+    // First a start with no saved models (every model rebuilt from the log, as before issue
+    // #17 at every start); it saves them when it stops. Then the start that is measured.
+    let models = data.join("models");
+    if models.exists() {
+        std::fs::remove_dir_all(&models)?;
+    }
+    let (server, _, rebuild_seconds) = start_until_ready(data, log_path, heard).await?;
+    let after_rebuild = memory(server.pid)?;
+    eprintln!("scale: rebuilt every model in {rebuild_seconds:.2} s, {:.0} MiB resident; restarting", after_rebuild.rss_mib);
+    server.stop().await?;
+    let (server, listening_seconds, ready_seconds) = start_until_ready(data, log_path, heard).await?;
+    let after_start = memory(server.pid)?;
+    eprintln!("scale: ready in {ready_seconds:.2} s, {:.0} MiB resident; querying", after_start.rss_mib);
+
+    let client = reqwest::Client::builder().build()?;
+    let queries = query_mix(&client, &server.base, manifest, options).await?;
+    let after_queries = memory(server.pid)?;
+    eprintln!("scale: {:.0} MiB resident after the queries; logging feedback", after_queries.rss_mib);
+
+    let logging = log_feedback(&server.base, &manifest.tokens.hub_member, options).await?;
+    let after_logging = memory(server.pid)?;
+    server.stop().await?;
+    Ok(json!({
+        "rebuild_ready_seconds": round(rebuild_seconds),
+        "rss_mib_after_rebuild": round(after_rebuild.rss_mib),
+        "listening_seconds": round(listening_seconds),
+        "ready_seconds": round(ready_seconds),
+        "rss_mib_after_start": round(after_start.rss_mib),
+        "rss_mib_after_queries": round(after_queries.rss_mib),
+        "rss_mib_after_logging": round(after_logging.rss_mib),
+        "rss_mib_peak": round(after_logging.peak_mib),
+        "queries": queries,
+        "log_feedback": logging,
+    }))
+}
+
+/// Starts `heard serve` on `data` and waits for `/readyz` to answer 200. Returns the server,
+/// the seconds until it printed its address and the seconds until it was ready.
+async fn start_until_ready(data: &Path, log_path: &Path, heard: &Path) -> anyhow::Result<(Server, f64, f64)> {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(log_path)?;
     let mut command = tokio::process::Command::new(heard);
     command
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
@@ -121,26 +160,7 @@ async fn serve_and_measure(
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let ready_seconds = started.elapsed().as_secs_f64();
-    let after_start = memory(server.pid)?;
-    eprintln!("scale: ready in {ready_seconds:.2} s, {:.0} MiB resident; querying", after_start.rss_mib);
-
-    let queries = query_mix(&client, &server.base, manifest, options).await?;
-    let after_queries = memory(server.pid)?;
-    eprintln!("scale: {:.0} MiB resident after the queries; logging feedback", after_queries.rss_mib);
-
-    let logging = log_feedback(&server.base, &manifest.tokens.hub_member, options).await?;
-    let after_logging = memory(server.pid)?;
-    server.stop().await?;
-    Ok(json!({
-        "listening_seconds": round(listening_seconds),
-        "ready_seconds": round(ready_seconds),
-        "rss_mib_after_start": round(after_start.rss_mib),
-        "rss_mib_after_queries": round(after_queries.rss_mib),
-        "rss_mib_after_logging": round(after_logging.rss_mib),
-        "rss_mib_peak": round(after_logging.peak_mib),
-        "queries": queries,
-        "log_feedback": logging,
-    }))
+    Ok((server, listening_seconds, ready_seconds))
 }
 
 /// Resident memory of a process, from `/proc/PID/status`.
