@@ -45,7 +45,7 @@ use crate::backend::EmbeddedLog;
 use crate::error::{Error, Result};
 use crate::record;
 use crate::types::{Head, RecordedEvent, StreamName, StreamWindow};
-use crate::writer::{KnownEvent, LogSink, PlannedGroup, Published, WriterHandle};
+use crate::writer::{Flush, KnownEvent, LogSink, PlannedGroup, Published, WriterHandle};
 
 mod snapshot;
 #[cfg(test)]
@@ -156,8 +156,16 @@ impl SegmentBackend {
             published.clone(),
             recovery.snapshot_position.unwrap_or(0),
         )?;
-        let sink =
-            SegmentSink { dir: dir.to_owned(), current, index: index.clone(), segment_bytes, snapshots, _lock: lock };
+        let flush = data_flush(&current.file)?;
+        let sink = SegmentSink {
+            dir: dir.to_owned(),
+            current,
+            flush,
+            index: index.clone(),
+            segment_bytes,
+            snapshots,
+            _lock: lock,
+        };
         let writer = Arc::new(WriterHandle::spawn(sink, published.clone())?);
         Ok(SegmentBackend { index, published, writer, recovery: Arc::new(recovery) })
     }
@@ -392,10 +400,19 @@ fn create_segment(dir: &Path, number: u32, index: &mut Index) -> Result<CurrentS
     Ok(CurrentSegment { number, file, len: 0 })
 }
 
+/// `fdatasync` of the segment `file` (through a handle of the same open file), for the syncer.
+fn data_flush(file: &File) -> Result<Flush> {
+    let file = file.try_clone().map_err(Error::storage)?;
+    Ok(Arc::new(move || file.sync_data().map_err(Error::storage)))
+}
+
 struct SegmentSink {
     dir: PathBuf,
     segment_bytes: u64,
     current: CurrentSegment,
+    /// Flushes `current`; shared by every group written to it, so the syncer runs it once for
+    /// all the groups waiting.
+    flush: Flush,
     index: Arc<RwLock<Index>>,
     /// Keeps `index.snapshot` close behind the head; writes the last one at close.
     snapshots: snapshot::Snapshotter,
@@ -422,14 +439,22 @@ impl LogSink for SegmentSink {
         Ok(Some(KnownEvent { position, revision: location.revision, stream }))
     }
 
-    fn commit(&mut self, group: &PlannedGroup) -> Result<()> {
+    /// Writes the group's frames with one `write` and indexes them; the syncer's `fdatasync`
+    /// makes them durable. Readers are capped at the durable head, so the index may run ahead.
+    fn write(&mut self, group: &PlannedGroup) -> Result<Vec<Flush>> {
         let size: usize = group.records.iter().map(|r| r.bytes.len() + 4).sum();
+        let mut flushes = Vec::with_capacity(2);
         if self.current.len > 0 && self.current.len + size as u64 > self.segment_bytes {
-            self.current.file.sync_all().map_err(Error::storage)?;
+            // Groups written to the old segment may still wait for their flush: this group's
+            // flushes sync the old segment whole (data and metadata) before the new one, so
+            // its head is never published before everything under it is durable.
+            let old = self.current.file.try_clone().map_err(Error::storage)?;
+            flushes.push(Arc::new(move || old.sync_all().map_err(Error::storage)) as Flush);
             let next = self.current.number + 1;
             let mut index = self.write_index()?;
             let segment = create_segment(&self.dir, next, &mut index)?;
             drop(index);
+            self.flush = data_flush(&segment.file)?;
             self.current = segment;
         }
         let mut buffer = Vec::with_capacity(size);
@@ -448,13 +473,13 @@ impl LogSink for SegmentSink {
             });
         }
         self.current.file.write_all(&buffer).map_err(Error::storage)?;
-        self.current.file.sync_data().map_err(Error::storage)?;
         self.current.len += buffer.len() as u64;
         let mut index = self.write_index()?;
         for (record, location) in group.records.iter().zip(locations) {
             index.add(record.position, location, Some(&record.stream), Some(record.id));
         }
-        Ok(())
+        flushes.push(self.flush.clone());
+        Ok(flushes)
     }
 
     fn close(&mut self) -> Result<()> {
@@ -472,7 +497,13 @@ impl EmbeddedLog for SegmentBackend {
     }
 
     async fn read_stream(&self, stream: &StreamName, window: StreamWindow) -> Result<Vec<RecordedEvent>> {
-        let positions = window.select(self.read_index()?.stream_positions(stream));
+        let durable = self.published.durable();
+        let positions = {
+            let index = self.read_index()?;
+            let all = index.stream_positions(stream);
+            // The index also holds written groups still waiting for their flush.
+            window.select(&all[..all.partition_point(|p| *p <= durable)])
+        };
         self.read_positions(&positions)
     }
 
@@ -489,11 +520,12 @@ impl EmbeddedLog for SegmentBackend {
 
     async fn read_category(&self, category: &str, from_position: u64, max: usize) -> Result<Vec<RecordedEvent>> {
         crate::types::validate_category(category)?;
+        let durable = self.published.durable();
         let positions: Vec<u64> = {
             let index = self.read_index()?;
             let all = index.categories.get(category).map_or(&[][..], Vec::as_slice);
             let start = all.partition_point(|p| *p < from_position);
-            all[start..].iter().take(max).copied().collect()
+            all[start..].iter().take(max).take_while(|p| **p <= durable).copied().collect()
         };
         self.read_positions(&positions)
     }
