@@ -35,6 +35,9 @@ use crate::record::{self, PreparedEvent};
 use crate::types::BackendStats;
 use crate::types::{AppendOutcome, ExpectedRevision, Head, StreamName};
 
+#[cfg(test)]
+mod tests;
+
 /// How many queued appends one commit takes at most.
 const MAX_GROUP: usize = 4096;
 
@@ -267,7 +270,7 @@ impl<S: LogSink> Writer<S> {
                 }
             }
             let written = self.write_group(group);
-            self.to_syncer(written);
+            self.hand_to_syncer(written);
         }
         // Every flush runs (and every reply is sent) before the sink closes.
         if let Some((sender, thread)) = self.syncer.take() {
@@ -279,7 +282,7 @@ impl<S: LogSink> Writer<S> {
         }
     }
 
-    fn to_syncer(&mut self, written: Written) {
+    fn hand_to_syncer(&mut self, written: Written) {
         let Some((sender, _)) = &self.syncer else { return };
         if let Err(std::sync::mpsc::SendError(written)) = sender.send(written) {
             // The syncer is gone (it panicked): nothing can be made durable any more.

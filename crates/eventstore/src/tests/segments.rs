@@ -153,3 +153,40 @@ async fn opening_a_directory_with_the_other_backend_is_refused() {
     let err = EventStore::open_embedded(dir.path(), crate::BackendKind::Sled, Upcasters::new()).unwrap_err();
     assert!(err.to_string().contains("set store.backend"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_acknowledged_append_is_under_the_durable_head_and_readable_even_across_segment_rolls() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = || Arc::new(SledKeyStore::open(&dir.path().join("keys")).unwrap());
+    let open = || {
+        let backend = SegmentBackend::open_with_segment_size(&dir.path().join("log"), 4096).unwrap();
+        EventStore::new(Arc::new(backend), keys(), Upcasters::new())
+    };
+    let store = open();
+    let mut writers = Vec::new();
+    for w in 0..16u64 {
+        let store = store.clone();
+        writers.push(tokio::spawn(async move {
+            let stream = StreamName::new(format!("ack-{w}")).unwrap();
+            for n in 0..25 {
+                let expected = if n == 0 { ExpectedRevision::NoStream } else { ExpectedRevision::Exact(n - 1) };
+                let outcome = store.append(&stream, expected, vec![event(n)]).await.unwrap();
+                assert!(store.head().position >= outcome.last_position, "acknowledged before the head reached it");
+                let read = store.read_all(outcome.last_position, 1).await.unwrap();
+                assert_eq!(read.len(), 1, "an acknowledged event is readable at once");
+                assert_eq!((read[0].stream.as_str(), read[0].revision), (stream.as_str(), n));
+                let back = store.read_stream(&stream, u64::MAX, Direction::Backwards, 1).await.unwrap();
+                assert!(back.first().is_some_and(|e| e.revision >= n), "a backwards read starts at a durable event");
+            }
+        }));
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    close(store).await;
+    let segments = std::fs::read_dir(dir.path().join("log")).unwrap().count();
+    assert!(segments > 5, "rolled over into {segments} files");
+    let store = open();
+    assert_eq!(store.read_all(1, 1000).await.unwrap().len(), 400);
+    assert!(verify_chain(&store, None).await.unwrap().ok);
+}
