@@ -23,8 +23,10 @@
 //!
 //! # Recovery
 //!
-//! A group is acknowledged only after `write` + `fdatasync` of all its frames, so anything
-//! acknowledged is complete on disk. On open, an incomplete frame at the end of the last
+//! A group is acknowledged only after `write` + `fdatasync` of all its frames (the writer
+//! writes, the writer's syncer thread flushes, possibly while the next group is written), so
+//! anything acknowledged is complete on disk. The in-memory index learns a group when it is
+//! written; every read is capped at the durable head, which moves only after the flush. On open, an incomplete frame at the end of the last
 //! segment (a write cut short by a crash), or a last frame that fails its hash, was never
 //! acknowledged: it is copied aside to `torn-<position>-<id>.bin` and cut off. A bad frame anywhere
 //! else is kept and reported as corrupt by reads and by `heard verify`; nothing acknowledged is
