@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 # The raw fsync ceiling as `heard-bench` measures it (1 KB write + fdatasync, one at a time and
-# 64 at a time, in a new file in DIR), plus the median time of one call. Usage: fsync-probe.py DIR
+# 64 at a time, in a new file in DIR), plus the median time of one call.
+# Usage: fsync-probe.py DIR [--busy]; with --busy a second process keeps a CPU busy meanwhile
+# (on the 2 vCPU VM an idle CPU takes about one 4 ms tick to wake for the fdatasync's completion).
 import os, time, sys, uuid, json
 d = sys.argv[1]
 def measure(batch, seconds=2.0):
@@ -20,7 +22,13 @@ def measure(batch, seconds=2.0):
     os.close(fd); os.remove(p)
     lat.sort()
     return r, lat[len(lat)//2] * 1000
-seq, seq_p50 = measure(1)
-b64, b64_p50 = measure(64)
+import subprocess
+spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if "--busy" in sys.argv else None
+try:
+    seq, seq_p50 = measure(1)
+    b64, b64_p50 = measure(64)
+finally:
+    if spinner:
+        spinner.kill()
 print(json.dumps({"probe_sequential_per_sec": round(seq), "probe_sequential_p50_ms": round(seq_p50, 3),
                   "probe_batch64_events_per_sec": round(b64), "probe_batch64_p50_ms": round(b64_p50, 3)}))
