@@ -147,6 +147,12 @@ impl SegmentBackend {
 
     /// As [`open`](Self::open), closing segments at `segment_bytes` (tests use small ones).
     pub fn open_with_segment_size(dir: &Path, segment_bytes: u64) -> Result<Self> {
+        Self::open_with_flush_wrapper(dir, segment_bytes, Arc::new(|flush| flush))
+    }
+
+    /// As [`open_with_segment_size`](Self::open_with_segment_size), passing every flush the log
+    /// makes through `wrap` (tests hold or fail them).
+    pub(crate) fn open_with_flush_wrapper(dir: &Path, segment_bytes: u64, wrap: WrapFlush) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(Error::storage)?;
         let lock = lock_directory(dir)?;
         let (index, head, current, recovery) = recover(dir)?;
@@ -158,11 +164,12 @@ impl SegmentBackend {
             published.clone(),
             recovery.snapshot_position.unwrap_or(0),
         )?;
-        let flush = data_flush(&current.file)?;
+        let flush = wrap(data_flush(&current.file)?);
         let sink = SegmentSink {
             dir: dir.to_owned(),
             current,
             flush,
+            wrap,
             index: index.clone(),
             segment_bytes,
             snapshots,
@@ -402,6 +409,9 @@ fn create_segment(dir: &Path, number: u32, index: &mut Index) -> Result<CurrentS
     Ok(CurrentSegment { number, file, len: 0 })
 }
 
+/// Wraps each flush the segment sink makes; the identity outside tests.
+pub(crate) type WrapFlush = Arc<dyn Fn(Flush) -> Flush + Send + Sync>;
+
 /// `fdatasync` of the segment `file` (through a handle of the same open file), for the syncer.
 fn data_flush(file: &File) -> Result<Flush> {
     let file = file.try_clone().map_err(Error::storage)?;
@@ -415,6 +425,7 @@ struct SegmentSink {
     /// Flushes `current`; shared by every group written to it, so the syncer runs it once for
     /// all the groups waiting.
     flush: Flush,
+    wrap: WrapFlush,
     index: Arc<RwLock<Index>>,
     /// Keeps `index.snapshot` close behind the head; writes the last one at close.
     snapshots: snapshot::Snapshotter,
@@ -451,12 +462,12 @@ impl LogSink for SegmentSink {
             // flushes sync the old segment whole (data and metadata) before the new one, so
             // its head is never published before everything under it is durable.
             let old = self.current.file.try_clone().map_err(Error::storage)?;
-            flushes.push(Arc::new(move || old.sync_all().map_err(Error::storage)) as Flush);
+            flushes.push((self.wrap)(Arc::new(move || old.sync_all().map_err(Error::storage))));
             let next = self.current.number + 1;
             let mut index = self.write_index()?;
             let segment = create_segment(&self.dir, next, &mut index)?;
             drop(index);
-            self.flush = data_flush(&segment.file)?;
+            self.flush = (self.wrap)(data_flush(&segment.file)?);
             self.current = segment;
         }
         let mut buffer = Vec::with_capacity(size);

@@ -190,3 +190,115 @@ async fn every_acknowledged_append_is_under_the_durable_head_and_readable_even_a
     assert_eq!(store.read_all(1, 1000).await.unwrap().len(), 400);
     assert!(verify_chain(&store, None).await.unwrap().ok);
 }
+
+/// Lets the test hold every flush of a segment log until it opens the gate.
+#[derive(Default)]
+struct FlushGate {
+    open: std::sync::Mutex<bool>,
+    changed: std::sync::Condvar,
+    waiting: std::sync::atomic::AtomicU64,
+}
+
+impl FlushGate {
+    fn wrap(gate: &Arc<FlushGate>) -> crate::segment_backend::WrapFlush {
+        let gate = gate.clone();
+        Arc::new(move |flush: crate::writer::Flush| {
+            let gate = gate.clone();
+            Arc::new(move || {
+                gate.waiting.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut open = gate.open.lock().unwrap();
+                while !*open {
+                    open = gate.changed.wait(open).unwrap();
+                }
+                drop(open);
+                gate.waiting.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                flush()
+            }) as crate::writer::Flush
+        })
+    }
+
+    fn set(&self, open: bool) {
+        *self.open.lock().unwrap() = open;
+        self.changed.notify_all();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_of_the_segment_log_never_show_a_written_group_before_its_flush() {
+    let dir = tempfile::tempdir().unwrap();
+    let gate = Arc::new(FlushGate::default());
+    gate.set(true);
+    let backend =
+        SegmentBackend::open_with_flush_wrapper(&dir.path().join("log"), 1 << 20, FlushGate::wrap(&gate)).unwrap();
+    let keys = Arc::new(SledKeyStore::open(&dir.path().join("keys")).unwrap());
+    let store = EventStore::new(Arc::new(backend), keys, Upcasters::new());
+    let stream = StreamName::new("held-1").unwrap();
+    store.append(&stream, ExpectedRevision::NoStream, vec![event(0)]).await.unwrap();
+
+    gate.set(false);
+    let pending = {
+        let (store, stream) = (store.clone(), stream.clone());
+        tokio::spawn(async move { store.append(&stream, ExpectedRevision::Exact(0), vec![event(1), event(2)]).await })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while gate.waiting.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(std::time::Instant::now() < deadline, "the second append's flush never began");
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    // Written and indexed, not flushed: no read shows it.
+    assert_eq!(store.head().position, 1);
+    assert_eq!(store.read_all(1, 10).await.unwrap().len(), 1);
+    assert_eq!(store.stream_revision(&stream).await.unwrap(), Some(0));
+    let last = store.read_stream(&stream, u64::MAX, Direction::Backwards, 1).await.unwrap();
+    assert_eq!(last.len(), 1, "a backwards read starts at the last durable event, not at a held one");
+    assert_eq!(last[0].revision, 0);
+    assert_eq!(store.read_stream(&stream, 0, Direction::Forwards, 10).await.unwrap().len(), 1);
+    assert_eq!(store.read_category("held", 1, 10).await.unwrap().len(), 1);
+    assert!(!pending.is_finished(), "not acknowledged before its flush");
+
+    gate.set(true);
+    let outcome = pending.await.unwrap().unwrap();
+    assert_eq!((outcome.first_position, outcome.last_position), (2, 3));
+    assert_eq!(store.read_stream(&stream, u64::MAX, Direction::Backwards, 1).await.unwrap()[0].revision, 2);
+    assert_eq!(store.read_category("held", 1, 10).await.unwrap().len(), 3);
+    close(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_fdatasync_of_the_segment_log_fails_that_append_and_every_later_one_until_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let failing = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let wrap: crate::segment_backend::WrapFlush = {
+        let failing = failing.clone();
+        Arc::new(move |flush: crate::writer::Flush| {
+            let failing = failing.clone();
+            Arc::new(move || {
+                if failing.load(std::sync::atomic::Ordering::SeqCst) {
+                    return Err(Error::Storage { detail: "injected fdatasync failure".into() });
+                }
+                flush()
+            }) as crate::writer::Flush
+        })
+    };
+    let backend = SegmentBackend::open_with_flush_wrapper(&dir.path().join("log"), 1 << 20, wrap).unwrap();
+    let keys = Arc::new(SledKeyStore::open(&dir.path().join("keys")).unwrap());
+    let store = EventStore::new(Arc::new(backend), keys, Upcasters::new());
+    let stream = StreamName::new("fail-1").unwrap();
+    store.append(&stream, ExpectedRevision::Any, vec![event(0)]).await.unwrap();
+
+    failing.store(true, std::sync::atomic::Ordering::SeqCst);
+    let failed = store.append(&stream, ExpectedRevision::Any, vec![event(1)]).await;
+    assert!(matches!(failed, Err(Error::Poisoned)), "{failed:?}");
+    failing.store(false, std::sync::atomic::Ordering::SeqCst);
+    let later = store.append(&stream, ExpectedRevision::Any, vec![event(2)]).await;
+    assert!(matches!(later, Err(Error::Poisoned)), "a flush that would now succeed is not trusted: {later:?}");
+    assert_eq!(store.head().position, 1, "nothing after the failure is published");
+    assert_eq!(store.read_all(1, 10).await.unwrap().len(), 1);
+    let _ = store.close().await;
+    drop(store);
+
+    let store = EventStore::open(dir.path(), Upcasters::new()).unwrap();
+    assert!(store.head().position >= 1, "the acknowledged event is still there after a reopen");
+    assert!(verify_chain(&store, None).await.unwrap().ok);
+    store.append(&stream, ExpectedRevision::Any, vec![event(3)]).await.unwrap();
+}
