@@ -26,9 +26,10 @@
 //! A group is acknowledged only after `write` + `fdatasync` of all its frames (the writer
 //! writes, the writer's syncer thread flushes, possibly while the next group is written), so
 //! anything acknowledged is complete on disk. The in-memory index learns a group when it is
-//! written; every read is capped at the durable head, which moves only after the flush. On open, an incomplete frame at the end of the last
-//! segment (a write cut short by a crash), or a last frame that fails its hash, was never
-//! acknowledged: it is copied aside to `torn-<position>-<id>.bin` and cut off. A bad frame anywhere
+//! written; every read is capped at the durable head, which moves only after the flush. A
+//! segment is synced whole, after every group written to it, before the next one is created.
+//! On open, an incomplete frame at the end of the last segment (a write cut short by a
+//! crash), or a last frame that fails its hash, was never acknowledged: it is copied aside to `torn-<position>-<id>.bin` and cut off. A bad frame anywhere
 //! else is kept and reported as corrupt by reads and by `heard verify`; nothing acknowledged is
 //! ever removed. A snapshot covers only acknowledged events, so the scan after it still finds
 //! and cuts a torn tail.
@@ -454,15 +455,14 @@ impl LogSink for SegmentSink {
 
     /// Writes the group's frames with one `write` and indexes them; the syncer's `fdatasync`
     /// makes them durable. Readers are capped at the durable head, so the index may run ahead.
-    fn write(&mut self, group: &PlannedGroup) -> Result<Vec<Flush>> {
+    fn write(&mut self, group: &PlannedGroup, flush_now: &mut dyn FnMut(Flush) -> Result<()>) -> Result<Vec<Flush>> {
         let size: usize = group.records.iter().map(|r| r.bytes.len() + 4).sum();
-        let mut flushes = Vec::with_capacity(2);
         if self.current.len > 0 && self.current.len + size as u64 > self.segment_bytes {
-            // Groups written to the old segment may still wait for their flush: this group's
-            // flushes sync the old segment whole (data and metadata) before the new one, so
-            // its head is never published before everything under it is durable.
+            // Groups written to the old segment may still wait for their flush. The old
+            // segment is synced whole (data and metadata), on the syncer after them, before the
+            // next one exists: only the last segment may ever end in a torn write.
             let old = self.current.file.try_clone().map_err(Error::storage)?;
-            flushes.push((self.wrap)(Arc::new(move || old.sync_all().map_err(Error::storage))));
+            flush_now((self.wrap)(Arc::new(move || old.sync_all().map_err(Error::storage))))?;
             let next = self.current.number + 1;
             let mut index = self.write_index()?;
             let segment = create_segment(&self.dir, next, &mut index)?;
@@ -491,8 +491,7 @@ impl LogSink for SegmentSink {
         for (record, location) in group.records.iter().zip(locations) {
             index.add(record.position, location, Some(&record.stream), Some(record.id));
         }
-        flushes.push(self.flush.clone());
-        Ok(flushes)
+        Ok(vec![self.flush.clone()])
     }
 
     fn close(&mut self) -> Result<()> {

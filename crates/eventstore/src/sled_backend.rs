@@ -87,7 +87,7 @@ impl LogSink for SledSink {
 
     /// Applies and flushes the group on the writer thread, so nothing is left for the syncer:
     /// sled's `flush` writes whatever the tree holds, and this backend is not pipelined.
-    fn write(&mut self, group: &PlannedGroup) -> Result<Vec<Flush>> {
+    fn write(&mut self, group: &PlannedGroup, _flush_now: &mut dyn FnMut(Flush) -> Result<()>) -> Result<Vec<Flush>> {
         let mut batch = sled::Batch::default();
         for record in &group.records {
             let position = record.position.to_be_bytes();

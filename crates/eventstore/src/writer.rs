@@ -94,7 +94,11 @@ pub(crate) trait LogSink: Send + 'static {
     /// returns the flushes, in order, that make it durable (none when the write itself was
     /// durable). Readers must not see the group before the writer publishes its head. Called
     /// only with at least one record.
-    fn write(&mut self, group: &PlannedGroup) -> Result<Vec<Flush>>;
+    ///
+    /// `flush_now` runs a flush on the syncer after every group written before and waits for
+    /// it: what must be durable before the write goes on (the segment log syncs a full segment
+    /// this way before it starts the next one). An error from it fails the group.
+    fn write(&mut self, group: &PlannedGroup, flush_now: &mut dyn FnMut(Flush) -> Result<()>) -> Result<Vec<Flush>>;
     /// Called once when the writer stops, after every flush has run.
     fn close(&mut self) -> Result<()>;
 }
@@ -239,6 +243,13 @@ impl WriterHandle {
 /// A reply and the outcome it will carry once the groups up to its own are durable.
 type Reply = (oneshot::Sender<Result<AppendOutcome>>, Result<AppendOutcome>);
 
+/// What the writer hands the syncer, in order.
+enum ToSyncer {
+    Written(Written),
+    /// Settle everything before, then run this flush alone and say how it went.
+    FlushNow(Flush, std::sync::mpsc::SyncSender<Result<()>>),
+}
+
 /// A group the writer has written (or failed to plan, write or make keys durable for), on its
 /// way to the syncer.
 struct Written {
@@ -256,7 +267,7 @@ struct Writer<S> {
     head: Head,
     /// Written stream heads seen so far (the writer is the only one who changes them).
     stream_heads: HashMap<StreamName, Option<u64>>,
-    syncer: Option<(std::sync::mpsc::Sender<Written>, std::thread::JoinHandle<()>)>,
+    syncer: Option<(std::sync::mpsc::Sender<ToSyncer>, std::thread::JoinHandle<()>)>,
 }
 
 impl<S: LogSink> Writer<S> {
@@ -284,7 +295,7 @@ impl<S: LogSink> Writer<S> {
 
     fn hand_to_syncer(&mut self, written: Written) {
         let Some((sender, _)) = &self.syncer else { return };
-        if let Err(std::sync::mpsc::SendError(written)) = sender.send(written) {
+        if let Err(std::sync::mpsc::SendError(ToSyncer::Written(written))) = sender.send(ToSyncer::Written(written)) {
             // The syncer is gone (it panicked): nothing can be made durable any more.
             tracing::error!("the event log's syncer stopped; refusing further writes");
             self.published.poison();
@@ -334,7 +345,13 @@ impl<S: LogSink> Writer<S> {
         if planned.records.is_empty() {
             return nothing_written(replies);
         }
-        let flushes = match self.sink.write(&planned) {
+        let syncer = self.syncer.as_ref().map(|(sender, _)| sender);
+        let mut flush_now = |flush: Flush| -> Result<()> {
+            let (done, outcome) = std::sync::mpsc::sync_channel(1);
+            syncer.ok_or(Error::Poisoned)?.send(ToSyncer::FlushNow(flush, done)).map_err(|_| Error::Poisoned)?;
+            outcome.recv().map_err(|_| Error::Poisoned)?
+        };
+        let flushes = match self.sink.write(&planned, &mut flush_now) {
             Ok(flushes) => flushes,
             Err(error) => {
                 tracing::error!(%error, "event log write failed; refusing further writes");
@@ -418,12 +435,40 @@ struct Syncer {
 }
 
 impl Syncer {
-    fn run(mut self, queue: std::sync::mpsc::Receiver<Written>) {
+    fn run(mut self, queue: std::sync::mpsc::Receiver<ToSyncer>) {
         while let Ok(first) = queue.recv() {
-            let mut round = vec![first];
-            round.extend(queue.try_iter());
-            self.settle(round);
+            let mut round = Vec::new();
+            let mut next = Some(first);
+            let mut flush_now = None;
+            while let Some(message) = next {
+                match message {
+                    ToSyncer::Written(written) => round.push(written),
+                    ToSyncer::FlushNow(flush, done) => {
+                        flush_now = Some((flush, done));
+                        break;
+                    }
+                }
+                next = queue.try_recv().ok();
+            }
+            if !round.is_empty() {
+                self.settle(round);
+            }
+            if let Some((flush, done)) = flush_now {
+                let _ = done.send(self.flush_alone(&flush));
+            }
         }
+    }
+
+    /// Runs one flush after everything before it has settled; a failure fails every later group.
+    fn flush_alone(&mut self, flush: &Flush) -> Result<()> {
+        if self.failed {
+            return Err(Error::Poisoned);
+        }
+        flush().inspect_err(|error| {
+            tracing::error!(%error, "flushing the event log failed; refusing further writes");
+            self.failed = true;
+            self.published.poison();
+        })
     }
 
     /// Makes a round of written groups durable with one run of each distinct flush, then moves

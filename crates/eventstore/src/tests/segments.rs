@@ -302,3 +302,49 @@ async fn a_failed_fdatasync_of_the_segment_log_fails_that_append_and_every_later
     assert!(verify_chain(&store, None).await.unwrap().ok);
     store.append(&stream, ExpectedRevision::Any, vec![event(3)]).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_next_segment_is_created_only_after_the_full_one_is_synced_behind_its_last_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let segments = || {
+        std::fs::read_dir(&log)
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "seg"))
+            .count()
+    };
+    let gate = Arc::new(FlushGate::default());
+    let backend = SegmentBackend::open_with_flush_wrapper(&log, 2048, FlushGate::wrap(&gate)).unwrap();
+    let keys = Arc::new(SledKeyStore::open(&dir.path().join("keys")).unwrap());
+    let store = EventStore::new(Arc::new(backend), keys, Upcasters::new());
+    let stream = StreamName::new("roll-1").unwrap();
+    let big = |n: u64| NewEvent::new("Tested", 1, &json!({ "n": n, "pad": "x".repeat(1200) })).unwrap();
+
+    // The first group fills most of the segment and waits for its flush.
+    let first = {
+        let (store, stream) = (store.clone(), stream.clone());
+        tokio::spawn(async move { store.append(&stream, ExpectedRevision::Any, vec![big(0)]).await })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while gate.waiting.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+        assert!(std::time::Instant::now() < deadline, "the first flush never began");
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    // The second does not fit: the segment must be synced after the first group before the
+    // next segment exists.
+    let second = {
+        let (store, stream) = (store.clone(), stream.clone());
+        tokio::spawn(async move { store.append(&stream, ExpectedRevision::Any, vec![big(1)]).await })
+    };
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        assert_eq!(segments(), 1, "no new segment while the full one may still lose its tail");
+    }
+    assert!(!first.is_finished() && !second.is_finished());
+
+    gate.set(true);
+    assert_eq!(first.await.unwrap().unwrap().last_position, 1);
+    assert_eq!(second.await.unwrap().unwrap().last_position, 2);
+    assert_eq!(segments(), 2);
+    close(store).await;
+}

@@ -82,7 +82,7 @@ impl LogSink for FakeSink {
         Ok(self.written.lock().unwrap().ids.get(&id).cloned())
     }
 
-    fn write(&mut self, group: &PlannedGroup) -> Result<Vec<Flush>> {
+    fn write(&mut self, group: &PlannedGroup, _flush_now: &mut dyn FnMut(Flush) -> Result<()>) -> Result<Vec<Flush>> {
         let mut written = self.written.lock().unwrap();
         for record in &group.records {
             let known =
@@ -334,7 +334,7 @@ fn after_a_failed_flush_the_syncer_fails_every_later_round_without_flushing_or_p
     assert!(answers[0].is_ok());
     assert_eq!(published.durable(), 1);
 
-    // The old segment's flush fails at a roll: the new segment's flush is not even tried.
+    // A round whose first flush fails: the flush after it is not even tried.
     let answers = settle(&mut syncer, vec![written(2, vec![good.clone()]), written(3, vec![bad, good.clone()])]);
     assert!(answers.iter().all(|a| matches!(a, Err(Error::Poisoned))), "the whole round fails");
     assert_eq!(bad_runs.load(Ordering::SeqCst), 1);
@@ -365,4 +365,40 @@ fn a_reply_that_appends_nothing_keeps_its_own_answer_and_waits_for_the_groups_be
     assert!(matches!(answers[1], Err(Error::WrongExpectedRevision { .. })));
     assert_eq!(published.durable(), 1);
     assert_eq!(published.stats().commits, 1, "a round without records of its own adds no flush");
+}
+
+#[test]
+fn a_flush_the_writer_waits_for_runs_after_the_groups_before_it_and_its_failure_fails_the_ones_after() {
+    let published = Arc::new(Published::new(Head::EMPTY));
+    let (to_syncer, queue) = std::sync::mpsc::channel();
+    let syncer = Syncer { published: published.clone(), failed: false };
+    let thread = std::thread::spawn(move || syncer.run(queue));
+    let runs = Arc::new(AtomicU64::new(0));
+    let good = counting_flush(&runs, false);
+
+    let first = written(1, vec![good.clone()]);
+    to_syncer.send(super::ToSyncer::Written(first.written)).unwrap();
+    let (done, outcome) = std::sync::mpsc::sync_channel(1);
+    let durable_when_run = Arc::new(AtomicU64::new(u64::MAX));
+    let failing_sync: Flush = {
+        let (published, seen) = (published.clone(), durable_when_run.clone());
+        Arc::new(move || {
+            seen.store(published.durable(), Ordering::SeqCst);
+            Err(Error::storage("injected fsync failure of a full segment"))
+        })
+    };
+    to_syncer.send(super::ToSyncer::FlushNow(failing_sync, done)).unwrap();
+    assert!(outcome.recv().unwrap().is_err(), "the writer hears of the failure");
+    assert_eq!(durable_when_run.load(Ordering::SeqCst), 1, "the group before it was settled first");
+
+    let later = written(2, vec![good.clone()]);
+    to_syncer.send(super::ToSyncer::Written(later.written)).unwrap();
+    drop(to_syncer);
+    thread.join().unwrap();
+    let mut first_answer = first.answer;
+    let mut later_answer = later.answer;
+    assert!(first_answer.try_recv().unwrap().is_ok());
+    assert!(matches!(later_answer.try_recv().unwrap(), Err(Error::Poisoned)));
+    assert_eq!(runs.load(Ordering::SeqCst), 1, "no flush runs after the failure");
+    assert_eq!(published.durable(), 1);
 }
