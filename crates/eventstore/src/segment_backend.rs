@@ -23,10 +23,13 @@
 //!
 //! # Recovery
 //!
-//! A group is acknowledged only after `write` + `fdatasync` of all its frames, so anything
-//! acknowledged is complete on disk. On open, an incomplete frame at the end of the last
-//! segment (a write cut short by a crash), or a last frame that fails its hash, was never
-//! acknowledged: it is copied aside to `torn-<position>-<id>.bin` and cut off. A bad frame anywhere
+//! A group is acknowledged only after `write` + `fdatasync` of all its frames (the writer
+//! writes, the writer's syncer thread flushes, possibly while the next group is written), so
+//! anything acknowledged is complete on disk. The in-memory index learns a group when it is
+//! written; every read is capped at the durable head, which moves only after the flush. A
+//! segment is synced whole, after every group written to it, before the next one is created.
+//! On open, an incomplete frame at the end of the last segment (a write cut short by a
+//! crash), or a last frame that fails its hash, was never acknowledged: it is copied aside to `torn-<position>-<id>.bin` and cut off. A bad frame anywhere
 //! else is kept and reported as corrupt by reads and by `heard verify`; nothing acknowledged is
 //! ever removed. A snapshot covers only acknowledged events, so the scan after it still finds
 //! and cuts a torn tail.
@@ -45,7 +48,7 @@ use crate::backend::EmbeddedLog;
 use crate::error::{Error, Result};
 use crate::record;
 use crate::types::{Head, RecordedEvent, StreamName, StreamWindow};
-use crate::writer::{KnownEvent, LogSink, PlannedGroup, Published, WriterHandle};
+use crate::writer::{Flush, KnownEvent, LogSink, PlannedGroup, Published, WriterHandle};
 
 mod snapshot;
 #[cfg(test)]
@@ -145,6 +148,12 @@ impl SegmentBackend {
 
     /// As [`open`](Self::open), closing segments at `segment_bytes` (tests use small ones).
     pub fn open_with_segment_size(dir: &Path, segment_bytes: u64) -> Result<Self> {
+        Self::open_with_flush_wrapper(dir, segment_bytes, Arc::new(|flush| flush))
+    }
+
+    /// As [`open_with_segment_size`](Self::open_with_segment_size), passing every flush the log
+    /// makes through `wrap` (tests hold or fail them).
+    pub(crate) fn open_with_flush_wrapper(dir: &Path, segment_bytes: u64, wrap: WrapFlush) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(Error::storage)?;
         let lock = lock_directory(dir)?;
         let (index, head, current, recovery) = recover(dir)?;
@@ -156,8 +165,17 @@ impl SegmentBackend {
             published.clone(),
             recovery.snapshot_position.unwrap_or(0),
         )?;
-        let sink =
-            SegmentSink { dir: dir.to_owned(), current, index: index.clone(), segment_bytes, snapshots, _lock: lock };
+        let flush = wrap(data_flush(&current.file)?);
+        let sink = SegmentSink {
+            dir: dir.to_owned(),
+            current,
+            flush,
+            wrap,
+            index: index.clone(),
+            segment_bytes,
+            snapshots,
+            _lock: lock,
+        };
         let writer = Arc::new(WriterHandle::spawn(sink, published.clone())?);
         Ok(SegmentBackend { index, published, writer, recovery: Arc::new(recovery) })
     }
@@ -392,10 +410,23 @@ fn create_segment(dir: &Path, number: u32, index: &mut Index) -> Result<CurrentS
     Ok(CurrentSegment { number, file, len: 0 })
 }
 
+/// Wraps each flush the segment sink makes; the identity outside tests.
+pub(crate) type WrapFlush = Arc<dyn Fn(Flush) -> Flush + Send + Sync>;
+
+/// `fdatasync` of the segment `file` (through a handle of the same open file), for the syncer.
+fn data_flush(file: &File) -> Result<Flush> {
+    let file = file.try_clone().map_err(Error::storage)?;
+    Ok(Arc::new(move || file.sync_data().map_err(Error::storage)))
+}
+
 struct SegmentSink {
     dir: PathBuf,
     segment_bytes: u64,
     current: CurrentSegment,
+    /// Flushes `current`; shared by every group written to it, so the syncer runs it once for
+    /// all the groups waiting.
+    flush: Flush,
+    wrap: WrapFlush,
     index: Arc<RwLock<Index>>,
     /// Keeps `index.snapshot` close behind the head; writes the last one at close.
     snapshots: snapshot::Snapshotter,
@@ -422,14 +453,21 @@ impl LogSink for SegmentSink {
         Ok(Some(KnownEvent { position, revision: location.revision, stream }))
     }
 
-    fn commit(&mut self, group: &PlannedGroup) -> Result<()> {
+    /// Writes the group's frames with one `write` and indexes them; the syncer's `fdatasync`
+    /// makes them durable. Readers are capped at the durable head, so the index may run ahead.
+    fn write(&mut self, group: &PlannedGroup, flush_now: &mut dyn FnMut(Flush) -> Result<()>) -> Result<Vec<Flush>> {
         let size: usize = group.records.iter().map(|r| r.bytes.len() + 4).sum();
         if self.current.len > 0 && self.current.len + size as u64 > self.segment_bytes {
-            self.current.file.sync_all().map_err(Error::storage)?;
+            // Groups written to the old segment may still wait for their flush. The old
+            // segment is synced whole (data and metadata), on the syncer after them, before the
+            // next one exists: only the last segment may ever end in a torn write.
+            let old = self.current.file.try_clone().map_err(Error::storage)?;
+            flush_now((self.wrap)(Arc::new(move || old.sync_all().map_err(Error::storage))))?;
             let next = self.current.number + 1;
             let mut index = self.write_index()?;
             let segment = create_segment(&self.dir, next, &mut index)?;
             drop(index);
+            self.flush = (self.wrap)(data_flush(&segment.file)?);
             self.current = segment;
         }
         let mut buffer = Vec::with_capacity(size);
@@ -448,13 +486,12 @@ impl LogSink for SegmentSink {
             });
         }
         self.current.file.write_all(&buffer).map_err(Error::storage)?;
-        self.current.file.sync_data().map_err(Error::storage)?;
         self.current.len += buffer.len() as u64;
         let mut index = self.write_index()?;
         for (record, location) in group.records.iter().zip(locations) {
             index.add(record.position, location, Some(&record.stream), Some(record.id));
         }
-        Ok(())
+        Ok(vec![self.flush.clone()])
     }
 
     fn close(&mut self) -> Result<()> {
@@ -472,7 +509,13 @@ impl EmbeddedLog for SegmentBackend {
     }
 
     async fn read_stream(&self, stream: &StreamName, window: StreamWindow) -> Result<Vec<RecordedEvent>> {
-        let positions = window.select(self.read_index()?.stream_positions(stream));
+        let durable = self.published.durable();
+        let positions = {
+            let index = self.read_index()?;
+            let all = index.stream_positions(stream);
+            // The index also holds written groups still waiting for their flush.
+            window.select(&all[..all.partition_point(|p| *p <= durable)])
+        };
         self.read_positions(&positions)
     }
 
@@ -489,11 +532,12 @@ impl EmbeddedLog for SegmentBackend {
 
     async fn read_category(&self, category: &str, from_position: u64, max: usize) -> Result<Vec<RecordedEvent>> {
         crate::types::validate_category(category)?;
+        let durable = self.published.durable();
         let positions: Vec<u64> = {
             let index = self.read_index()?;
             let all = index.categories.get(category).map_or(&[][..], Vec::as_slice);
             let start = all.partition_point(|p| *p < from_position);
-            all[start..].iter().take(max).copied().collect()
+            all[start..].iter().take(max).take_while(|p| **p <= durable).copied().collect()
         };
         self.read_positions(&positions)
     }

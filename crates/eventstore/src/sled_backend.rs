@@ -25,7 +25,7 @@ use crate::backend::EmbeddedLog;
 use crate::error::{Error, Result};
 use crate::record;
 use crate::types::{Direction, Head, RecordedEvent, StreamName, StreamWindow};
-use crate::writer::{KnownEvent, LogSink, PlannedGroup, Published, WriterHandle};
+use crate::writer::{Flush, KnownEvent, LogSink, PlannedGroup, Published, WriterHandle};
 
 const EVENT: u8 = b'e';
 const STREAM: u8 = b's';
@@ -85,7 +85,9 @@ impl LogSink for SledSink {
         Ok(Some(KnownEvent { position, revision, stream }))
     }
 
-    fn commit(&mut self, group: &PlannedGroup) -> Result<()> {
+    /// Applies and flushes the group on the writer thread, so nothing is left for the syncer:
+    /// sled's `flush` writes whatever the tree holds, and this backend is not pipelined.
+    fn write(&mut self, group: &PlannedGroup, _flush_now: &mut dyn FnMut(Flush) -> Result<()>) -> Result<Vec<Flush>> {
         let mut batch = sled::Batch::default();
         for record in &group.records {
             let position = record.position.to_be_bytes();
@@ -109,7 +111,7 @@ impl LogSink for SledSink {
         batch.insert(META_HEAD, head_value);
         self.tree.apply_batch(batch)?;
         self.db.flush()?;
-        Ok(())
+        Ok(Vec::new())
     }
 
     fn close(&mut self) -> Result<()> {

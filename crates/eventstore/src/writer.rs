@@ -1,11 +1,25 @@
-//! The single writer shared by the embedded backends: group commit, planning and publication.
+//! The single writer shared by the embedded backends: pipelined group commit, planning and
+//! publication.
 //!
-//! Appends are queued to one thread. It takes every request waiting in the queue, checks each
-//! one against the committed state plus the earlier requests of the same group (expected
-//! revision, idempotency), assigns revisions, global positions and chain hashes, and hands the
-//! whole group to the backend's [`LogSink::commit`] — one durable write for all of them. Only
-//! then are the appends acknowledged and the durable head moved on, so readers never see an
-//! event that could still be lost.
+//! Appends are queued to one thread, the writer. It takes every request waiting in the queue,
+//! checks each one against the written state plus the earlier requests of the same group
+//! (expected revision, idempotency), assigns revisions, global positions and chain hashes, makes
+//! the group's new subject keys durable, and hands the whole group to the backend's
+//! [`LogSink::write`] — one write for all of them. It does not wait for the flush: the group,
+//! with its replies and the [`Flush`]es that make it durable, goes to a second thread, the
+//! syncer, and the writer goes on to plan and write the next group while this one's
+//! `fdatasync` is in flight.
+//!
+//! The syncer takes every written group waiting for it, runs each distinct flush once, in
+//! order, and only then moves the durable head on and acknowledges the groups, in the order
+//! they were written. Readers are capped at the durable head, so they never see an event that
+//! could still be lost, even though the sink's own lookups already know written events.
+//!
+//! A failed flush fails its groups and every group after it (whatever they say, they were
+//! planned on top of what may be lost), nothing after it is acknowledged, and the store refuses
+//! further appends ([`Error::Poisoned`]). Replies that do not append anything (a wrong expected
+//! revision, a retry of an already appended batch) also wait for the groups before them: an
+//! answer may depend on a group that is not yet durable.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,6 +34,9 @@ use crate::error::{Error, Result};
 use crate::record::{self, PreparedEvent};
 use crate::types::BackendStats;
 use crate::types::{AppendOutcome, ExpectedRevision, Head, StreamName};
+
+#[cfg(test)]
+mod tests;
 
 /// How many queued appends one commit takes at most.
 const MAX_GROUP: usize = 4096;
@@ -62,15 +79,27 @@ pub(crate) struct PlannedGroup {
     pub head: Head,
 }
 
+/// Makes what a sink wrote durable (for the segment log, an `fdatasync` of one file). Runs on
+/// the syncer thread. Groups written to the same file share one, and the syncer runs each
+/// distinct flush (by `Arc` identity) once per round.
+pub(crate) type Flush = Arc<dyn Fn() -> Result<()> + Send + Sync>;
+
 /// What a backend's storage must do for the writer.
 pub(crate) trait LogSink: Send + 'static {
-    /// The committed last revision of a stream.
+    /// The last revision of a stream, counting written groups that may not be durable yet.
     fn stream_head(&mut self, stream: &StreamName) -> Result<Option<u64>>;
-    /// Where a committed event id lives.
+    /// Where an event id lives, counting written groups that may not be durable yet.
     fn known_event(&mut self, id: Uuid) -> Result<Option<KnownEvent>>;
-    /// Makes the group durable and readable, all or nothing. Called only with at least one record.
-    fn commit(&mut self, group: &PlannedGroup) -> Result<()>;
-    /// Called once when the writer stops.
+    /// Writes the group, all or nothing, so that `stream_head` and `known_event` know it, and
+    /// returns the flushes, in order, that make it durable (none when the write itself was
+    /// durable). Readers must not see the group before the writer publishes its head. Called
+    /// only with at least one record.
+    ///
+    /// `flush_now` runs a flush on the syncer after every group written before and waits for
+    /// it: what must be durable before the write goes on (the segment log syncs a full segment
+    /// this way before it starts the next one). An error from it fails the group.
+    fn write(&mut self, group: &PlannedGroup, flush_now: &mut dyn FnMut(Flush) -> Result<()>) -> Result<Vec<Flush>>;
+    /// Called once when the writer stops, after every flush has run.
     fn close(&mut self) -> Result<()>;
 }
 
@@ -114,6 +143,10 @@ impl Published {
         self.poisoned.load(Ordering::Acquire)
     }
 
+    fn poison(&self) {
+        self.poisoned.store(true, Ordering::Release);
+    }
+
     pub fn stats(&self) -> BackendStats {
         BackendStats {
             events_appended: self.events_appended.load(Ordering::Relaxed),
@@ -121,13 +154,14 @@ impl Published {
         }
     }
 
-    fn publish(&self, head: Head, appended: u64) {
+    /// Moves the durable head on after `flushes` flushes made `appended` more events durable.
+    fn publish(&self, head: Head, appended: u64, flushes: u64) {
         if let Ok(mut shared) = self.head.lock() {
             *shared = head;
         }
         self.durable_head.store(head.position, Ordering::Release);
         self.events_appended.fetch_add(appended, Ordering::Relaxed);
-        self.commits.fetch_add(1, Ordering::Relaxed);
+        self.commits.fetch_add(flushes, Ordering::Relaxed);
         self.head_tx.send_replace(head.position);
     }
 }
@@ -140,11 +174,23 @@ pub(crate) struct WriterHandle {
 }
 
 impl WriterHandle {
-    /// Starts the writer thread over `sink`, from the committed `head`.
+    /// Starts the writer and syncer threads over `sink`, from the committed `head`.
     pub fn spawn<S: LogSink>(sink: S, published: std::sync::Arc<Published>) -> Result<Self> {
         let (sender, receiver) = mpsc::unbounded_channel();
+        let (to_syncer, syncer_queue) = std::sync::mpsc::channel();
+        let syncer = Syncer { published: published.clone(), failed: false };
+        let syncer = std::thread::Builder::new()
+            .name("heard-log-syncer".into())
+            .spawn(move || syncer.run(syncer_queue))
+            .map_err(Error::storage)?;
         let head = published.head();
-        let writer = Writer { sink, published: published.clone(), head, stream_heads: HashMap::new() };
+        let writer = Writer {
+            sink,
+            published: published.clone(),
+            head,
+            stream_heads: HashMap::new(),
+            syncer: Some((to_syncer, syncer)),
+        };
         let thread = std::thread::Builder::new()
             .name("heard-log-writer".into())
             .spawn(move || writer.run(receiver))
@@ -183,7 +229,7 @@ impl WriterHandle {
         response.await.map_err(|_| Error::Closed)?
     }
 
-    /// Stops accepting appends, lets the writer finish what is queued, and joins it.
+    /// Stops accepting appends, lets the writer and syncer finish what is queued, and joins them.
     pub async fn close(&self) -> Result<()> {
         drop(self.sender.lock().map_err(|_| Error::Closed)?.take());
         let thread = self.thread.lock().map_err(|_| Error::Closed)?.take();
@@ -194,12 +240,34 @@ impl WriterHandle {
     }
 }
 
+/// A reply and the outcome it will carry once the groups up to its own are durable.
+type Reply = (oneshot::Sender<Result<AppendOutcome>>, Result<AppendOutcome>);
+
+/// What the writer hands the syncer, in order.
+enum ToSyncer {
+    Written(Written),
+    /// Settle everything before, then run this flush alone and say how it went.
+    FlushNow(Flush, std::sync::mpsc::SyncSender<Result<()>>),
+}
+
+/// A group the writer has written (or failed to plan, write or make keys durable for), on its
+/// way to the syncer.
+struct Written {
+    /// What makes the group durable; empty when nothing was written or the write was durable.
+    flushes: Vec<Flush>,
+    /// The head after the group and how many events it appended, when it appended any.
+    appended: Option<(Head, u64)>,
+    replies: Vec<Reply>,
+}
+
 struct Writer<S> {
     sink: S,
     published: std::sync::Arc<Published>,
+    /// The head of what has been written (durable or not).
     head: Head,
-    /// Committed stream heads seen so far (the writer is the only one who changes them).
+    /// Written stream heads seen so far (the writer is the only one who changes them).
     stream_heads: HashMap<StreamName, Option<u64>>,
+    syncer: Option<(std::sync::mpsc::Sender<ToSyncer>, std::thread::JoinHandle<()>)>,
 }
 
 impl<S: LogSink> Writer<S> {
@@ -212,10 +280,28 @@ impl<S: LogSink> Writer<S> {
                     Err(_) => break,
                 }
             }
-            self.commit_group(group);
+            let written = self.write_group(group);
+            self.hand_to_syncer(written);
+        }
+        // Every flush runs (and every reply is sent) before the sink closes.
+        if let Some((sender, thread)) = self.syncer.take() {
+            drop(sender);
+            let _ = thread.join();
         }
         if let Err(error) = self.sink.close() {
             tracing::error!(%error, "closing the event log failed");
+        }
+    }
+
+    fn hand_to_syncer(&mut self, written: Written) {
+        let Some((sender, _)) = &self.syncer else { return };
+        if let Err(std::sync::mpsc::SendError(ToSyncer::Written(written))) = sender.send(ToSyncer::Written(written)) {
+            // The syncer is gone (it panicked): nothing can be made durable any more.
+            tracing::error!("the event log's syncer stopped; refusing further writes");
+            self.published.poison();
+            for (reply, outcome) in written.replies {
+                let _ = reply.send(outcome.and(Err(Error::Poisoned)));
+            }
         }
     }
 
@@ -228,12 +314,11 @@ impl<S: LogSink> Writer<S> {
         Ok(head)
     }
 
-    fn commit_group(&mut self, group: Vec<AppendRequest>) {
+    /// Plans the group, makes its new keys durable and writes it, without waiting for the flush.
+    fn write_group(&mut self, group: Vec<AppendRequest>) -> Written {
+        let nothing_written = |replies| Written { flushes: Vec::new(), appended: None, replies };
         if self.published.is_poisoned() {
-            for request in group {
-                let _ = request.reply.send(Err(Error::Poisoned));
-            }
-            return;
+            return nothing_written(group.into_iter().map(|request| (request.reply, Err(Error::Poisoned))).collect());
         }
         let mut planned = PlannedGroup { records: Vec::new(), stream_heads: HashMap::new(), head: self.head };
         let mut staged_ids: HashMap<Uuid, KnownEvent> = HashMap::new();
@@ -253,33 +338,38 @@ impl<S: LogSink> Writer<S> {
         // written: no event may reach the log before the key its personal fields need.
         if let Err(error) = key_stores.iter().try_for_each(|keys| keys.make_durable()) {
             tracing::error!(%error, "making new subject keys durable failed; the group is not appended");
-            for (reply, outcome) in replies {
-                let _ = reply.send(outcome.and(Err(Error::storage(&error))));
-            }
-            return;
+            return nothing_written(
+                replies.into_iter().map(|(reply, outcome)| (reply, outcome.and(Err(Error::storage(&error))))).collect(),
+            );
         }
-        if !planned.records.is_empty() {
-            if let Err(error) = self.sink.commit(&planned) {
-                tracing::error!(%error, "event log commit failed; refusing further writes");
-                self.published.poisoned.store(true, Ordering::Release);
-                for (reply, outcome) in replies {
-                    let _ = reply.send(outcome.and(Err(Error::Poisoned)));
-                }
-                return;
-            }
-            let appended = planned.head.position - self.head.position;
-            self.head = planned.head;
-            for (stream, revision) in planned.stream_heads {
-                self.stream_heads.insert(stream, Some(revision));
-            }
-            self.published.publish(self.head, appended);
+        if planned.records.is_empty() {
+            return nothing_written(replies);
         }
-        for (reply, outcome) in replies {
-            let _ = reply.send(outcome);
+        let syncer = self.syncer.as_ref().map(|(sender, _)| sender);
+        let mut flush_now = |flush: Flush| -> Result<()> {
+            let (done, outcome) = std::sync::mpsc::sync_channel(1);
+            syncer.ok_or(Error::Poisoned)?.send(ToSyncer::FlushNow(flush, done)).map_err(|_| Error::Poisoned)?;
+            outcome.recv().map_err(|_| Error::Poisoned)?
+        };
+        let flushes = match self.sink.write(&planned, &mut flush_now) {
+            Ok(flushes) => flushes,
+            Err(error) => {
+                tracing::error!(%error, "event log write failed; refusing further writes");
+                self.published.poison();
+                return nothing_written(
+                    replies.into_iter().map(|(reply, outcome)| (reply, outcome.and(Err(Error::Poisoned)))).collect(),
+                );
+            }
+        };
+        let appended = planned.head.position - self.head.position;
+        self.head = planned.head;
+        for (stream, revision) in planned.stream_heads {
+            self.stream_heads.insert(stream, Some(revision));
         }
+        Written { flushes, appended: Some((self.head, appended)), replies }
     }
 
-    /// Checks one append against the committed state and the group so far, and stages its
+    /// Checks one append against the written state and the group so far, and stages its
     /// records. Nothing is staged when it fails.
     fn plan(
         &mut self,
@@ -334,6 +424,86 @@ impl<S: LogSink> Writer<S> {
             last_position: planned.head.position,
             already_appended: false,
         })
+    }
+}
+
+/// The syncer thread: flushes written groups and only then publishes and acknowledges them.
+struct Syncer {
+    published: Arc<Published>,
+    /// A flush failed: every later group fails too.
+    failed: bool,
+}
+
+impl Syncer {
+    fn run(mut self, queue: std::sync::mpsc::Receiver<ToSyncer>) {
+        while let Ok(first) = queue.recv() {
+            let mut round = Vec::new();
+            let mut next = Some(first);
+            let mut flush_now = None;
+            while let Some(message) = next {
+                match message {
+                    ToSyncer::Written(written) => round.push(written),
+                    ToSyncer::FlushNow(flush, done) => {
+                        flush_now = Some((flush, done));
+                        break;
+                    }
+                }
+                next = queue.try_recv().ok();
+            }
+            if !round.is_empty() {
+                self.settle(round);
+            }
+            if let Some((flush, done)) = flush_now {
+                let _ = done.send(self.flush_alone(&flush));
+            }
+        }
+    }
+
+    /// Runs one flush after everything before it has settled; a failure fails every later group.
+    fn flush_alone(&mut self, flush: &Flush) -> Result<()> {
+        if self.failed {
+            return Err(Error::Poisoned);
+        }
+        flush().inspect_err(|error| {
+            tracing::error!(%error, "flushing the event log failed; refusing further writes");
+            self.failed = true;
+            self.published.poison();
+        })
+    }
+
+    /// Makes a round of written groups durable with one run of each distinct flush, then moves
+    /// the durable head on and acknowledges them in the order they were written; or, when a
+    /// flush fails now or failed before, fails them all.
+    fn settle(&mut self, round: Vec<Written>) {
+        let mut flushes: Vec<&Flush> = Vec::new();
+        for flush in round.iter().flat_map(|written| &written.flushes) {
+            if !flushes.iter().any(|known| Arc::ptr_eq(known, flush)) {
+                flushes.push(flush);
+            }
+        }
+        if !self.failed
+            && let Err(error) = flushes.iter().try_for_each(|flush| flush())
+        {
+            tracing::error!(%error, "flushing the event log failed; refusing further writes");
+            self.failed = true;
+            self.published.poison();
+        }
+        if self.failed {
+            for (reply, outcome) in round.into_iter().flat_map(|written| written.replies) {
+                let _ = reply.send(outcome.and(Err(Error::Poisoned)));
+            }
+            return;
+        }
+        let appended = round.iter().filter_map(|written| written.appended).map(|(_, events)| events).sum();
+        if let Some((head, _)) = round.iter().rev().find_map(|written| written.appended) {
+            // A group whose write was durable by itself counts as one flush of its own.
+            let durable_on_write =
+                round.iter().filter(|written| written.appended.is_some() && written.flushes.is_empty()).count();
+            self.published.publish(head, appended, (flushes.len() + durable_on_write) as u64);
+        }
+        for (reply, outcome) in round.into_iter().flat_map(|written| written.replies) {
+            let _ = reply.send(outcome);
+        }
     }
 }
 
