@@ -223,7 +223,12 @@ impl<S: Persist> LiveModel<S> {
     }
 }
 
-async fn follow<S: Fold>(inner: Arc<Inner<S>>, mut hook: impl AfterApply<S>, saver: Option<Saver<S>>, start: u64) {
+async fn follow<S: Fold>(
+    inner: Arc<Inner<S>>,
+    mut hook: impl AfterApply<S>,
+    saver: Option<Saver<S>>,
+    start: u64,
+) {
     let mut subscription = inner.store.subscribe_all(start + 1);
     let mut saved = Saved { position: start, at: std::time::Instant::now(), last: start, last_hash: None };
     let mut rebuilding = Progress::new(inner.name, start, inner.store.head().position);
@@ -287,18 +292,10 @@ async fn save<S: Fold>(inner: &Arc<Inner<S>>, saver: &Saver<S>, saved: &mut Save
     let state = inner.state.read().unwrap_or_else(|p| p.into_inner());
     match saver(&state, position, hash) {
         Ok(bytes) => {
-            tracing::debug!(
-                model = inner.name,
-                position,
-                bytes,
-                ms = started.elapsed().as_millis() as u64,
-                "saved the model"
-            );
+            tracing::debug!(model = inner.name, position, bytes, ms = started.elapsed().as_millis() as u64, "saved the model");
             *saved = Saved { position, at: std::time::Instant::now(), last: position, last_hash: Some(hash) };
         }
-        Err(error) => {
-            tracing::warn!(model = inner.name, %error, "cannot save the model; it will be rebuilt from the log if Heard stops")
-        }
+        Err(error) => tracing::warn!(model = inner.name, %error, "cannot save the model; it will be rebuilt from the log if Heard stops"),
     }
 }
 
@@ -323,12 +320,7 @@ impl Progress {
         }
         if at >= self.target {
             if self.target - self.from >= SAVE_AFTER_EVENTS {
-                tracing::info!(
-                    model = self.name,
-                    events = self.target - self.from,
-                    seconds = self.started.elapsed().as_secs_f64(),
-                    "caught up with the log"
-                );
+                tracing::info!(model = self.name, events = self.target - self.from, seconds = self.started.elapsed().as_secs_f64(), "caught up with the log");
             }
             self.target = 0;
         } else if self.last_said.elapsed() >= Duration::from_secs(5) {

@@ -36,8 +36,8 @@ mod segment_conformance {
     crate::conformance_suite!(fresh_segment_store);
 }
 
-mod kept;
 mod keys;
+mod kept;
 mod segments;
 
 fn event(n: u64) -> NewEvent {
