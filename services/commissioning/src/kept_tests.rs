@@ -314,6 +314,17 @@ async fn a_state_as_at_a_position_or_a_moment_from_a_history_copy_equals_a_repla
     let models = ModelStore::open(&dir.path().join("models")).unwrap();
     let world = open_keeping_history(dir.path(), &models, 4).await;
     seed(&world).await;
+    // Another hub or two, until the log goes on past the last copy.
+    for n in 0..4 {
+        let last = models.history("commissioning").unwrap().last().map(|entry| entry.position);
+        if last < Some(world.store.head().position) {
+            break;
+        }
+        let hub = format!("hub-{n}");
+        put::<HubAdded>(&world.store, &hub, json!({ "hub": hub, "name": hub, "kind": "hub", "area": "West Sussex" }))
+            .await;
+        assert!(world.service.caught_up().await);
+    }
     let head = world.store.head().position;
     let copies: Vec<u64> = models.history("commissioning").unwrap().iter().map(|entry| entry.position).collect();
     assert!(copies.len() >= 3, "copies every 4 events of {head}: {copies:?}");

@@ -108,10 +108,13 @@ impl AfterApply<State> for History {
     }
 }
 
-/// Recently replayed states, by what was asked (position, and the moment when one was given).
+/// What a replay was asked: a position, and the moment when one was given.
+type Asked = (u64, Option<i64>);
+
+/// Recently replayed states, most recently asked first.
 #[derive(Debug, Default)]
 struct Replayed {
-    states: VecDeque<((u64, Option<i64>), Arc<State>)>,
+    states: VecDeque<(Asked, Arc<State>)>,
 }
 
 /// The commissioning service.
@@ -361,7 +364,7 @@ impl CommissioningService {
         Ok(state)
     }
 
-    fn cached(&self, asked: (u64, Option<i64>)) -> Option<Arc<State>> {
+    fn cached(&self, asked: Asked) -> Option<Arc<State>> {
         let mut replayed = self.replayed.lock().unwrap_or_else(|p| p.into_inner());
         let index = replayed.states.iter().position(|(key, _)| *key == asked)?;
         let found = replayed.states.remove(index)?;

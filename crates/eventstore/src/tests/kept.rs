@@ -271,7 +271,8 @@ async fn the_history_copy_used_is_the_newest_at_or_before_the_position_and_recor
             at
         })
     };
-    for (position, expected) in [(0, None), (1, None), (2, Some(2)), (3, Some(2)), (5, Some(4)), (6, Some(6)), (99, Some(6))]
+    for (position, expected) in
+        [(0, None), (1, None), (2, Some(2)), (3, Some(2)), (5, Some(4)), (6, Some(6)), (99, Some(6))]
     {
         assert_eq!(found(position, None).await, expected, "at position {position}");
     }
@@ -328,7 +329,10 @@ async fn history_copies_are_thinned_evenly_to_the_number_kept_and_later_ones_rep
     assert_eq!(kept.len(), 5, "{kept:?}");
     assert_eq!((kept[0], kept[4]), (1, 40), "the oldest and the newest stay: {kept:?}");
     let gaps: Vec<u64> = kept.windows(2).map(|pair| pair[1] - pair[0]).collect();
-    assert!(gaps.iter().max().unwrap() - gaps.iter().min().unwrap() <= gaps.iter().min().unwrap() + 1, "even: {kept:?}");
+    assert!(
+        gaps.iter().max().unwrap() - gaps.iter().min().unwrap() <= gaps.iter().min().unwrap() + 1,
+        "even: {kept:?}"
+    );
     for position in [1, 20, 40] {
         let found = models.nearest_at_or_before::<Notes>("notes", &store, position, None).await.unwrap();
         assert!(found.is_some_and(|(notes, at)| at <= position && notes.events == at));
