@@ -500,10 +500,19 @@ fn report_view(ctx: &Context<'_>, report: Report) -> ReportView {
     ReportView { report, decisions }
 }
 
-/// The end of a day, in microseconds since the epoch (the server's time zone).
-fn end_of(date: Date) -> Option<i64> {
-    let next = date.tomorrow().ok()?.to_zoned(jiff::tz::TimeZone::system()).ok()?;
-    Some(next.timestamp().as_microsecond() - 1)
+use crate::service::end_of_day as end_of;
+
+/// A day a report is asked "as at": not after today (what was known by the end of a day that
+/// has not ended is the report as it stands, which is asked without `asAt`).
+fn as_at_day(text: Option<&str>) -> heard_api::ApiResult<Option<Date>> {
+    let Some(day) = optional_date_arg("asAt", text)? else { return Ok(None) };
+    if day > today() {
+        return Err(ApiError::bad_input(
+            "asAt",
+            "is after today; a report as at a day shows what was known by its end: leave asAt out for the report as it stands",
+        ));
+    }
+    Ok(Some(day))
 }
 
 #[derive(Default)]
@@ -568,18 +577,27 @@ impl CommissioningQuery {
     }
 
     /// "You said, we did" for a hub, the Forum, a provider, a theme and/or a period. Without a
-    /// login (or with `public: true`) only what people agreed to make public is shown.
+    /// login (or with `public: true`) only what people agreed to make public is shown. With
+    /// `asAt`, the report as it stood at the end of that day (consent and words as they are
+    /// now still decide what is shown).
     async fn you_said_we_did(
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] scope: ReportScopeInput,
         #[graphql(default)] period: ReportPeriodInput,
         #[graphql(default)] public: bool,
+        #[graphql(desc = "A day, YYYY-MM-DD, not after today: the report as it stood at the end of it")] as_at: Option<
+            String,
+        >,
     ) -> Result<ReportView> {
         authorize(ctx, Action::ViewReport, &Resource::System).await?;
+        let as_at = as_at_day(as_at.as_deref())?;
         let public = public || viewer(ctx).actor.account.is_none();
         let scope = known_scope(ctx, scope.scope(period)?)?;
-        let report = service(ctx).report(&viewer(ctx).actor, &scope, public);
+        let report = match as_at {
+            None => service(ctx).report(&viewer(ctx).actor, &scope, public),
+            Some(day) => service(ctx).report_as_at(&viewer(ctx).actor, &scope, public, day).await?,
+        };
         Ok(report_view(ctx, report))
     }
 

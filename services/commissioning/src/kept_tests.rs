@@ -134,7 +134,7 @@ async fn answers(world: &World, seeded: &Seeded) -> Value {
     let mut replayed = Vec::new();
     for decision in &decisions {
         let at = service.read(|state| state.position);
-        let then: State = service.replay(at, None).await.unwrap();
+        let then: std::sync::Arc<State> = service.replay(at, None).await.unwrap();
         let words: BTreeMap<String, Option<String>> = decision
             .links
             .iter()
@@ -279,4 +279,248 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     files
+}
+
+// --- History copies: answers "as at" a position or a moment ---------------------------------
+
+use crate::service::{HistoryConfig, end_of_day};
+
+async fn open_keeping_history(dir: &Path, models: &ModelStore, every: u64) -> World {
+    let store = EventStore::open(dir, Upcasters::new()).unwrap();
+    let config = HistoryConfig { every, keep: 64, cached: 4 };
+    let service =
+        CommissioningService::open_with(store.clone(), heard_workdays::Calendar::england_and_wales(), models, config)
+            .await
+            .unwrap();
+    World { store, service }
+}
+
+/// `replay(position, until)` as JSON (maps with sorted keys): from the nearest copy, and from the
+/// first event of the log.
+async fn both_ways(service: &CommissioningService, position: u64, until: Option<i64>) -> (Value, Value) {
+    let from_a_copy = serde_json::to_value(&*service.replay(position, until).await.unwrap()).unwrap();
+    let from_the_start = serde_json::to_value(service.replay_from_the_start(position, until).await.unwrap()).unwrap();
+    (from_a_copy, from_the_start)
+}
+
+/// Every event's position and recorded-at time.
+async fn moments(store: &EventStore) -> Vec<(u64, i64)> {
+    store.read_all(1, 100_000).await.unwrap().iter().map(|event| (event.position, event.recorded_at_micros)).collect()
+}
+
+#[tokio::test]
+async fn a_state_as_at_a_position_or_a_moment_from_a_history_copy_equals_a_replay_from_the_first_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = ModelStore::open(&dir.path().join("models")).unwrap();
+    let world = open_keeping_history(dir.path(), &models, 4).await;
+    seed(&world).await;
+    // Another hub or two, until the log goes on past the last copy.
+    for n in 0..4 {
+        let last = models.history("commissioning").unwrap().last().map(|entry| entry.position);
+        if last < Some(world.store.head().position) {
+            break;
+        }
+        let hub = format!("hub-{n}");
+        put::<HubAdded>(&world.store, &hub, json!({ "hub": hub, "name": hub, "kind": "hub", "area": "West Sussex" }))
+            .await;
+        assert!(world.service.caught_up().await);
+    }
+    let head = world.store.head().position;
+    let copies: Vec<u64> = models.history("commissioning").unwrap().iter().map(|entry| entry.position).collect();
+    assert!(copies.len() >= 3, "copies every 4 events of {head}: {copies:?}");
+    let (first, last) = (copies[0], *copies.last().unwrap());
+    assert!(first > 1 && last < head, "the log goes on past the last copy: {copies:?} of {head}");
+    let between = (first + 1..last).find(|at| !copies.contains(at)).unwrap();
+
+    // Before the first copy, exactly at each, between two, and after the last.
+    let mut positions = vec![0, 1, first - 1, between, last + 1, head];
+    positions.extend(&copies);
+    for &position in &positions {
+        let found = models.nearest_at_or_before::<State>("commissioning", &world.store, position, None).await.unwrap();
+        let expected = copies.iter().rev().find(|at| **at <= position).copied();
+        assert_eq!(found.map(|(_, at)| at), expected, "the copy used for position {position}");
+        let (from_a_copy, from_the_start) = both_ways(&world.service, position, None).await;
+        assert_eq!(from_a_copy.to_string(), from_the_start.to_string(), "as at position {position}");
+        assert_eq!(from_a_copy["position"], json!(position), "applied up to {position}");
+    }
+
+    // Moments: just before each event that ends a copy, at it, and after everything; days.
+    let recorded = moments(&world.store).await;
+    let mut untils: Vec<Option<i64>> = Vec::new();
+    for &(position, at) in &recorded {
+        if copies.contains(&position) || position == 1 || position == between || position == head {
+            untils.extend([Some(at - 1), Some(at), Some(at + 1)]);
+        }
+    }
+    let today = heard_api::today();
+    untils.extend([end_of_day(today), end_of_day(today.yesterday().unwrap()), Some(i64::MAX), Some(0)]);
+    for until in untils {
+        for position in [head, between, last] {
+            let (from_a_copy, from_the_start) = both_ways(&world.service, position, until).await;
+            assert_eq!(from_a_copy.to_string(), from_the_start.to_string(), "as at {position} until {until:?}");
+        }
+    }
+    let (yesterday, _) = both_ways(&world.service, head, end_of_day(today.yesterday().unwrap())).await;
+    assert_eq!(yesterday["position"], json!(0), "nothing was recorded before today");
+
+    // After a restart, with the model loaded from what it saved, the copies still answer.
+    close(world).await;
+    let world = open_keeping_history(dir.path(), &models, 4).await;
+    for position in positions {
+        let (from_a_copy, from_the_start) = both_ways(&world.service, position, None).await;
+        assert_eq!(from_a_copy.to_string(), from_the_start.to_string(), "after a restart, as at {position}");
+    }
+    close(world).await;
+
+    // The copies hold no words in the clear either.
+    drop(models);
+    for file in walk(&dir.path().join("models")) {
+        let bytes = std::fs::read(&file).unwrap();
+        for words in [SPEAKER.as_bytes(), b"for a script", b"keyworker left"] {
+            assert!(!bytes.windows(words.len()).any(|window| window == words), "words in the clear in {file:?}");
+        }
+    }
+}
+
+/// A state of the same version that does not decode as commissioning's.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct NotAState {
+    junk: u8,
+}
+
+impl heard_eventstore::Fold for NotAState {
+    fn apply(&mut self, _: &heard_eventstore::RecordedEvent) -> heard_eventstore::Result<()> {
+        Ok(())
+    }
+}
+
+impl heard_eventstore::Persist for NotAState {
+    const VERSION: u32 = <State as heard_eventstore::Persist>::VERSION;
+}
+
+#[tokio::test]
+async fn a_damaged_history_copy_is_skipped_for_an_earlier_one_and_the_answer_stays_the_same() {
+    use heard_eventstore::model_store::HistoryCopy;
+    let dir = tempfile::tempdir().unwrap();
+    let models = ModelStore::open(&dir.path().join("models")).unwrap();
+    let world = open_keeping_history(dir.path(), &models, 6).await;
+    seed(&world).await;
+    let copies: Vec<u64> = models.history("commissioning").unwrap().iter().map(|entry| entry.position).collect();
+    assert!(copies.len() >= 2, "{copies:?}");
+    let newest = *copies.last().unwrap();
+    let hash = world.store.read_all(newest, 1).await.unwrap()[0].hash;
+    let head = world.store.head().position;
+    let (_, expected) = both_ways(&world.service, head, None).await;
+
+    // The newest copy is replaced by bytes of the same version that are not a state.
+    let junk = HistoryCopy::encode(&NotAState { junk: 7 }, newest, hash, 0).unwrap();
+    models.save_history("commissioning", junk, 64).unwrap();
+    let found = models.nearest_at_or_before::<State>("commissioning", &world.store, head, None).await.unwrap();
+    assert_eq!(found.map(|(_, at)| at), Some(copies[copies.len() - 2]), "the copy before the damaged one");
+    let answer = serde_json::to_value(&*world.service.replay(head, None).await.unwrap()).unwrap();
+    assert_eq!(answer.to_string(), expected.to_string());
+
+    // Every copy damaged: from the first event.
+    for &position in &copies {
+        let hash = world.store.read_all(position, 1).await.unwrap()[0].hash;
+        let junk = HistoryCopy::encode(&NotAState { junk: 7 }, position, hash, 0).unwrap();
+        models.save_history("commissioning", junk, 64).unwrap();
+    }
+    let found = models.nearest_at_or_before::<State>("commissioning", &world.store, head, None).await.unwrap();
+    assert!(found.is_none(), "no copy will do");
+    let answer = serde_json::to_value(&*world.service.replay(head - 1, None).await.unwrap()).unwrap();
+    let (_, expected) = both_ways(&world.service, head - 1, None).await;
+    assert_eq!(answer.to_string(), expected.to_string());
+    close(world).await;
+}
+
+#[tokio::test]
+async fn the_report_as_at_a_day_is_what_it_said_then_and_nothing_logged_after_the_day_is_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = ModelStore::open(&dir.path().join("models")).unwrap();
+    let world = open_keeping_history(dir.path(), &models, 4).await;
+    let seeded = seed(&world).await;
+    let actor = commissioner(seeded.commissioner);
+    let scope = Scope::default();
+    let today = heard_api::today();
+    let service = &world.service;
+
+    // Everything was logged today: as at today it is the report as it stands, as at yesterday
+    // it is empty.
+    let now = serde_json::to_value(service.report(&actor, &scope, false)).unwrap();
+    let as_at_today = serde_json::to_value(service.report_as_at(&actor, &scope, false, today).await.unwrap()).unwrap();
+    assert_eq!(as_at_today.to_string(), now.to_string());
+    let yesterday = service.report_as_at(&actor, &scope, false, today.yesterday().unwrap()).await.unwrap();
+    assert_eq!(yesterday.position, 0);
+    assert!(yesterday.decisions.is_empty() && yesterday.not_acted_on.is_empty() && yesterday.representative.is_empty());
+    assert!(!mentions(&serde_json::to_value(&yesterday).unwrap(), SPEAKER), "no words before they were logged");
+
+    // As at a moment between events: what a replay from the first event says, without what
+    // came after (the decision and the answer came last).
+    let recorded = moments(&world.store).await;
+    let decision_at = world
+        .store
+        .read_all(1, 100_000)
+        .await
+        .unwrap()
+        .iter()
+        .find(|event| event.event_type == "DecisionProposed")
+        .map(|event| event.position)
+        .unwrap();
+    let before_the_decision = recorded[usize::try_from(decision_at).unwrap() - 2].1;
+    let head = world.store.head().position;
+    let then = service.replay(head, Some(before_the_decision)).await.unwrap();
+    let from_the_start = service.replay_from_the_start(head, Some(before_the_decision)).await.unwrap();
+    let calendar = service.calendar();
+    let report = crate::report::build(&then, &actor, &scope, false, calendar, &world.store);
+    let expected = crate::report::build(&from_the_start, &actor, &scope, false, calendar, &world.store);
+    assert_eq!(
+        serde_json::to_value(&report).unwrap().to_string(),
+        serde_json::to_value(&expected).unwrap().to_string()
+    );
+    assert!(report.decisions.is_empty() && report.not_acted_on.is_empty(), "nothing decided or answered yet");
+    assert_eq!(report.position, decision_at - 1, "as at the event before the decision");
+    close(world).await;
+}
+
+async fn ask(service: &CommissioningService, query: &str, viewer: heard_api::Viewer) -> Value {
+    let schema = async_graphql::Schema::build(
+        crate::graphql::CommissioningQuery,
+        crate::graphql::CommissioningMutation,
+        async_graphql::EmptySubscription,
+    )
+    .data(service.clone())
+    .finish();
+    let response = schema.execute(async_graphql::Request::new(query).data(viewer)).await;
+    serde_json::to_value(&response).unwrap()
+}
+
+#[tokio::test]
+async fn a_hostile_as_at_is_refused_with_an_error_naming_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = ModelStore::open(&dir.path().join("models")).unwrap();
+    let world = open_keeping_history(dir.path(), &models, 4).await;
+    let seeded = seed(&world).await;
+    let viewer = heard_api::Viewer { actor: commissioner(seeded.commissioner), ..heard_api::Viewer::anonymous() };
+    let tomorrow = heard_api::today().tomorrow().unwrap().to_string();
+    for hostile in
+        ["not a date", "99999999-01-01", "2026-02-30", "'; DROP TABLE feedback; --", "", &tomorrow, "9999-12-31"]
+    {
+        let query = format!("{{ youSaidWeDid(asAt: {}) {{ position }} }}", serde_json::to_string(hostile).unwrap());
+        let answer = ask(&world.service, &query, viewer.clone()).await;
+        let error = &answer["errors"][0];
+        assert_eq!(error["extensions"]["code"], json!("BAD_USER_INPUT"), "{hostile:?}: {answer}");
+        assert_eq!(error["extensions"]["field"], json!("asAt"), "{hostile:?}: {answer}");
+        assert!(answer["data"].is_null(), "{hostile:?}: {answer}");
+        if hostile.contains("DROP") {
+            assert!(!answer.to_string().contains("DROP"), "what was typed is not repeated: {answer}");
+        }
+    }
+    let today = heard_api::today().to_string();
+    let query = format!("{{ youSaidWeDid(asAt: \"{today}\") {{ position }} }}");
+    let answer = ask(&world.service, &query, viewer.clone()).await;
+    assert_eq!(answer["data"]["youSaidWeDid"]["position"], json!(world.store.head().position), "{answer}");
+    let anonymous = ask(&world.service, &query, heard_api::Viewer::anonymous()).await;
+    assert!(anonymous["errors"].is_null() || anonymous["errors"].as_array().is_some_and(Vec::is_empty), "{anonymous}");
+    close(world).await;
 }

@@ -122,12 +122,15 @@ pub struct State {
     pub chain_head: String,
     /// When the last event applied was recorded (micros since the epoch).
     pub last_recorded_at: i64,
+    /// The latest recorded-at time of every event applied (micros since the epoch): a saved
+    /// history copy answers "as at" a moment only when this is not after it.
+    pub recorded_until: i64,
 }
 
 impl Persist for State {
-    const VERSION: u32 = 1;
+    /// 2: `recorded_until`.
+    const VERSION: u32 = 2;
 }
-
 
 fn day_of(micros: i64) -> Option<Date> {
     jiff::Timestamp::from_microsecond(micros).ok().map(|at| at.to_zoned(jiff::tz::TimeZone::system()).date())
@@ -158,6 +161,7 @@ impl Fold for State {
         self.position = event.position;
         self.chain_head = hex_of(&event.hash);
         self.last_recorded_at = event.recorded_at_micros;
+        self.recorded_until = self.recorded_until.max(event.recorded_at_micros);
         let stream_id = event.stream.id();
         match event.stream.category() {
             DECISION => {

@@ -1,12 +1,17 @@
 //! Commands and queries of the commissioning service, over its model of the log
 //! ([`crate::model`]).
 
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use heard_access::Actor;
 use heard_api::{ApiError, ApiResult};
 use heard_contracts::Event as _;
-use heard_eventstore::{EventStore, ExpectedRevision, Fold, LiveModel, NewEvent, StreamName};
+use heard_eventstore::model_store::HistoryCopy;
+use heard_eventstore::{
+    AfterApply, EventStore, ExpectedRevision, Fold, LiveModel, ModelStore, NewEvent, RecordedEvent, StreamName,
+};
 use jiff::civil::Date;
 use uuid::Uuid;
 
@@ -17,11 +22,115 @@ use crate::model::State;
 /// What a new decision says.
 pub use crate::domain::decision::NewDecision;
 
+/// The model's name in the model store (`model:commissioning`, `history:commissioning`).
+const NAME: &str = "commissioning";
+
+/// How the model keeps copies of its past for answers "as at" a position or a day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HistoryConfig {
+    /// A copy is saved once at least this many events follow the last one (at the end of the
+    /// batch that reaches it).
+    pub every: u64,
+    /// At most this many copies are kept: the oldest, the newest, and the rest thinned evenly.
+    pub keep: usize,
+    /// How many replayed states are kept in memory, most recently asked first.
+    pub cached: usize,
+}
+
+impl Default for HistoryConfig {
+    fn default() -> Self {
+        HistoryConfig { every: 20_000, keep: 64, cached: 4 }
+    }
+}
+
+impl HistoryConfig {
+    /// The defaults, changed by `HEARD_HISTORY_EVERY`, `HEARD_HISTORY_KEEP` and
+    /// `HEARD_HISTORY_CACHED` where they are set to a whole number above 0.
+    pub fn from_env() -> Self {
+        fn var(name: &str) -> Option<u64> {
+            std::env::var(name).ok()?.trim().parse().ok().filter(|n| *n > 0)
+        }
+        let default = HistoryConfig::default();
+        HistoryConfig {
+            every: var("HEARD_HISTORY_EVERY").unwrap_or(default.every),
+            keep: var("HEARD_HISTORY_KEEP").map_or(default.keep, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+            cached: var("HEARD_HISTORY_CACHED").map_or(default.cached, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+        }
+    }
+}
+
+/// Beside the live model: encodes a copy of it (under its lock) every `every` events, and saves
+/// it as a history copy (outside the lock) before the batch counts as applied.
+struct History {
+    models: ModelStore,
+    config: HistoryConfig,
+    /// The position of the newest copy.
+    last: u64,
+}
+
+impl AfterApply<State> for History {
+    type Taken = Option<HistoryCopy>;
+
+    fn take(&mut self, state: &mut State, events: &[RecordedEvent]) -> Option<HistoryCopy> {
+        let hash = events.last()?.hash;
+        if state.position < self.last {
+            // Rebuilding from the log: the copies past here are another course of the log's.
+            self.last = 0;
+        }
+        if state.position < self.last.saturating_add(self.config.every) {
+            return None;
+        }
+        match HistoryCopy::encode(state, state.position, hash, state.recorded_until) {
+            Ok(copy) => {
+                self.last = state.position;
+                Some(copy)
+            }
+            Err(error) => {
+                tracing::warn!(model = NAME, %error, "cannot encode a history copy");
+                None
+            }
+        }
+    }
+
+    async fn after(&mut self, copy: Option<HistoryCopy>, _: u64) {
+        let Some(copy) = copy else { return };
+        let (models, keep, position) = (self.models.clone(), self.config.keep, copy.position());
+        let saved = tokio::task::spawn_blocking(move || models.save_history(NAME, copy, keep)).await;
+        match saved {
+            Ok(Ok(bytes)) => tracing::debug!(model = NAME, position, bytes, "saved a history copy"),
+            Ok(Err(error)) => tracing::warn!(model = NAME, %error, "cannot save a history copy"),
+            Err(error) => tracing::warn!(model = NAME, %error, "cannot save a history copy"),
+        }
+    }
+
+    async fn closed(self) -> u64 {
+        u64::MAX
+    }
+}
+
+/// What a replay was asked: a position, and the moment when one was given.
+type Asked = (u64, Option<i64>);
+
+/// Recently replayed states, most recently asked first.
+#[derive(Debug, Default)]
+struct Replayed {
+    states: VecDeque<(Asked, Arc<State>)>,
+}
+
 /// The commissioning service.
 #[derive(Clone, Debug)]
 pub struct CommissioningService {
     model: LiveModel<State>,
     calendar: heard_workdays::Calendar,
+    models: ModelStore,
+    history: HistoryConfig,
+    replayed: Arc<Mutex<Replayed>>,
+}
+
+/// The end of a day, in microseconds since the epoch (the server's time zone).
+pub fn end_of_day(date: Date) -> Option<i64> {
+    let next = date.tomorrow().ok()?.to_zoned(jiff::tz::TimeZone::system()).ok()?;
+    Some(next.timestamp().as_microsecond() - 1)
 }
 
 fn stored(event_type: &str, data: &impl serde::Serialize, by: Uuid) -> ApiResult<NewEvent> {
@@ -36,8 +145,32 @@ impl CommissioningService {
         calendar: heard_workdays::Calendar,
         models: &heard_eventstore::ModelStore,
     ) -> heard_eventstore::Result<Self> {
-        let model = LiveModel::start_kept("commissioning", store, Duration::from_secs(600), (), models).await?;
-        Ok(CommissioningService { model, calendar })
+        Self::open_with(store, calendar, models, HistoryConfig::from_env()).await
+    }
+
+    /// [`open`](Self::open), keeping history copies as `history` says.
+    pub async fn open_with(
+        store: EventStore,
+        calendar: heard_workdays::Calendar,
+        models: &heard_eventstore::ModelStore,
+        history: HistoryConfig,
+    ) -> heard_eventstore::Result<Self> {
+        let last = models
+            .history(NAME)?
+            .iter()
+            .filter(|entry| entry.version == <State as heard_eventstore::Persist>::VERSION)
+            .map(|entry| entry.position)
+            .max()
+            .unwrap_or(0);
+        let hook = History { models: models.clone(), config: history, last };
+        let model = LiveModel::start_kept(NAME, store, Duration::from_secs(600), hook, models).await?;
+        Ok(CommissioningService {
+            model,
+            calendar,
+            models: models.clone(),
+            history,
+            replayed: Arc::new(Mutex::new(Replayed::default())),
+        })
     }
 
     /// Waits (up to 30 s) until the model has applied everything in the log now.
@@ -53,6 +186,20 @@ impl CommissioningService {
     pub fn report(&self, actor: &Actor, scope: &crate::report::Scope, public: bool) -> crate::report::Report {
         let store = self.store();
         self.read(|state| crate::report::build(state, actor, scope, public, &self.calendar, store))
+    }
+
+    /// "You said, we did" as `actor` may see it, as it stood at the end of `day` (replayed
+    /// from the nearest history copy, [`replay`](Self::replay)).
+    pub async fn report_as_at(
+        &self,
+        actor: &Actor,
+        scope: &crate::report::Scope,
+        public: bool,
+        day: Date,
+    ) -> ApiResult<crate::report::Report> {
+        let head = self.read(|state| state.position);
+        let then = self.replay(head, end_of_day(day)).await?;
+        Ok(crate::report::build(&then, actor, scope, public, &self.calendar, self.store()))
     }
 
     pub async fn stopped(&self) {
@@ -181,27 +328,75 @@ impl CommissioningService {
         })
     }
 
-    /// The model as it was at `position`, replayed from the log (never from a copy). `until`
-    /// stops earlier, at the last event recorded up to that moment (micros since the epoch).
-    pub async fn replay(&self, position: u64, until: Option<i64>) -> ApiResult<State> {
+    /// The model as it was at `position`. `until` stops earlier, at the last event recorded up
+    /// to that moment (micros since the epoch): the log is read up to the first event recorded
+    /// after it. Answered from the nearest history copy at or before `position` (and, with
+    /// `until`, whose events were all recorded by then) plus the events after it, never by
+    /// replaying the whole log when a copy will do; the same as a replay from the first event.
+    /// The last few answers are kept in memory.
+    pub async fn replay(&self, position: u64, until: Option<i64>) -> ApiResult<Arc<State>> {
+        let asked = (position, until);
+        if let Some(found) = self.cached(asked) {
+            return Ok(found);
+        }
         let store = self.model.store();
-        let mut state = State::default();
-        let mut next = 1;
-        'pages: while next <= position {
-            let page = store.read_all(next, 4096).await?;
-            if page.is_empty() {
-                break;
-            }
-            for event in &page {
-                if event.position > position || until.is_some_and(|until| event.recorded_at_micros > until) {
-                    break 'pages;
-                }
-                state.apply(event).map_err(ApiError::internal)?;
-                next = event.position + 1;
-            }
+        let (mut state, next) = match self.models.nearest_at_or_before::<State>(NAME, store, position, until).await? {
+            Some((state, at)) => (state, at + 1),
+            None => (State::default(), 1),
+        };
+        apply_until(store, &mut state, next, position, until).await?;
+        let state = Arc::new(state);
+        if self.history.cached > 0 {
+            let mut replayed = self.replayed.lock().unwrap_or_else(|p| p.into_inner());
+            replayed.states.retain(|(key, _)| *key != asked);
+            replayed.states.push_front((asked, state.clone()));
+            replayed.states.truncate(self.history.cached);
         }
         Ok(state)
     }
+
+    /// The model as it was at `position` (and `until`), replayed from the first event of the
+    /// log, without history copies or the cache: what [`replay`](Self::replay) must equal.
+    pub async fn replay_from_the_start(&self, position: u64, until: Option<i64>) -> ApiResult<State> {
+        let store = self.model.store();
+        let mut state = State::default();
+        apply_until(store, &mut state, 1, position, until).await?;
+        Ok(state)
+    }
+
+    fn cached(&self, asked: Asked) -> Option<Arc<State>> {
+        let mut replayed = self.replayed.lock().unwrap_or_else(|p| p.into_inner());
+        let index = replayed.states.iter().position(|(key, _)| *key == asked)?;
+        let found = replayed.states.remove(index)?;
+        let state = found.1.clone();
+        replayed.states.push_front(found);
+        Some(state)
+    }
+}
+
+/// Applies the log's events from `next` to `state`, up to `position` and before the first event
+/// recorded after `until`.
+async fn apply_until(
+    store: &EventStore,
+    state: &mut State,
+    mut next: u64,
+    position: u64,
+    until: Option<i64>,
+) -> ApiResult<()> {
+    'pages: while next <= position {
+        let page = store.read_all(next, 4096).await?;
+        if page.is_empty() {
+            break;
+        }
+        for event in &page {
+            if event.position > position || until.is_some_and(|until| event.recorded_at_micros > until) {
+                break 'pages;
+            }
+            state.apply(event).map_err(ApiError::internal)?;
+            next = event.position + 1;
+        }
+    }
+    Ok(())
 }
 
 /// Why one item of several cannot be acknowledged: the same words whether it does not exist,

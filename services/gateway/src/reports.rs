@@ -26,8 +26,17 @@ use crate::state::AppState;
 const PATH: &str = "/reports/you-said-we-did";
 
 /// The one question the CSV asks.
-const CSV_QUERY: &str = "query YouSaidWeDidCsv($scope: ReportScopeInput!, $public: Boolean!) { \
-                         youSaidWeDid(scope: $scope, public: $public) { csv } }";
+const CSV_QUERY: &str = "query YouSaidWeDidCsv($scope: ReportScopeInput!, $public: Boolean!, $asAt: String) { \
+                         youSaidWeDid(scope: $scope, public: $public, asAt: $asAt) { csv } }";
+
+/// `?asAt=YYYY-MM-DD`: the report as it stood at the end of that day. GraphQL checks it (a
+/// day that is not one, or after today, is refused naming `asAt`); left out or blank, the
+/// report as it stands.
+#[derive(Debug, Default, serde::Deserialize)]
+struct AsAt {
+    #[serde(default, rename = "asAt")]
+    as_at: String,
+}
 
 /// In front of the web UI: answers `/reports/you-said-we-did` here when it asks for CSV or
 /// carries an API token; everything else goes on to the page.
@@ -40,7 +49,9 @@ pub async fn csv_and_tokens(State(state): State<AppState>, request: Request, nex
     if !csv && !request.headers().contains_key(header::AUTHORIZATION) {
         return next.run(request).await;
     }
-    you_said_we_did(&state, request.headers(), query, csv).await
+    let as_at = Query::<AsAt>::try_from_uri(request.uri()).map(|query| query.0.as_at).unwrap_or_default();
+    let as_at = Some(as_at.trim().to_owned()).filter(|day| !day.is_empty());
+    you_said_we_did(&state, request.headers(), query, as_at, csv).await
 }
 
 fn refuse(status: StatusCode, message: &str) -> Response {
@@ -61,7 +72,13 @@ fn status_of(code: Option<&str>) -> StatusCode {
 
 /// The report as CSV, as the asker may see it. With an API token only CSV is made: the page is
 /// for people in a browser.
-async fn you_said_we_did(state: &AppState, headers: &HeaderMap, query: ReportQuery, csv: bool) -> Response {
+async fn you_said_we_did(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: ReportQuery,
+    as_at: Option<String>,
+    csv: bool,
+) -> Response {
     let viewer = match credentials(&state.identity, headers) {
         Ok(Credentials::Session(viewer) | Credentials::Token(viewer)) => viewer,
         Ok(Credentials::None) => Viewer::anonymous(),
@@ -77,7 +94,7 @@ async fn you_said_we_did(state: &AppState, headers: &HeaderMap, query: ReportQue
         Ok(scope) => scope,
         Err(message) => return refuse(StatusCode::BAD_REQUEST, &message),
     };
-    let variables = json!({ "scope": scope.input(), "public": scope.is_public() });
+    let variables = json!({ "scope": scope.input(), "public": scope.is_public(), "asAt": as_at });
     let request =
         async_graphql::Request::new(CSV_QUERY).variables(async_graphql::Variables::from_json(variables)).data(viewer);
     let response = state.schema.execute(request).await;

@@ -233,3 +233,116 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+// --- History copies ---------------------------------------------------------------------------
+
+use crate::model_store::HistoryCopy;
+
+/// Saves a copy of `Notes` as at each of `positions`, folded from `store`'s log.
+async fn save_copies(store: &EventStore, models: &ModelStore, positions: &[u64], keep: usize) {
+    let events = store.read_all(1, 10_000).await.unwrap();
+    for &position in positions {
+        let mut notes = Notes::default();
+        let mut until = 0;
+        for event in events.iter().take_while(|event| event.position <= position) {
+            notes.apply(event).unwrap();
+            until = until.max(event.recorded_at_micros);
+        }
+        let hash = events[usize::try_from(position).unwrap() - 1].hash;
+        models.save_history("notes", HistoryCopy::encode(&notes, position, hash, until).unwrap(), keep).unwrap();
+    }
+}
+
+fn positions(models: &ModelStore) -> Vec<u64> {
+    models.history("notes").unwrap().iter().map(|entry| entry.position).collect()
+}
+
+#[tokio::test]
+async fn the_history_copy_used_is_the_newest_at_or_before_the_position_and_recorded_by_the_moment() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EventStore::open(dir.path(), Upcasters::new()).unwrap();
+    let models = ModelStore::open(&dir.path().join("models")).unwrap();
+    write_notes(&store, 0, 8).await;
+    save_copies(&store, &models, &[2, 4, 6], 64).await;
+    assert_eq!(positions(&models), vec![2, 4, 6]);
+    let found = async |position: u64, until: Option<i64>| {
+        models.nearest_at_or_before::<Notes>("notes", &store, position, until).await.unwrap().map(|(notes, at)| {
+            assert_eq!(notes.events, at, "the copy is the state as at its position");
+            at
+        })
+    };
+    for (position, expected) in
+        [(0, None), (1, None), (2, Some(2)), (3, Some(2)), (5, Some(4)), (6, Some(6)), (99, Some(6))]
+    {
+        assert_eq!(found(position, None).await, expected, "at position {position}");
+    }
+    let recorded: Vec<i64> = store.read_all(1, 100).await.unwrap().iter().map(|e| e.recorded_at_micros).collect();
+    assert_eq!(found(8, Some(recorded[3])).await, Some(4), "recorded by the 4th event's moment");
+    assert_eq!(found(8, Some(recorded[3] - 1)).await, Some(2), "just before it");
+    assert_eq!(found(8, Some(recorded[0])).await, None, "before the first copy's last event");
+    store.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_damaged_or_other_version_or_other_log_history_copy_is_skipped_for_an_earlier_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EventStore::open(dir.path(), Upcasters::new()).unwrap();
+    let models = ModelStore::open(&dir.path().join("models")).unwrap();
+    write_notes(&store, 0, 8).await;
+    save_copies(&store, &models, &[2, 4, 6], 64).await;
+    let tree = models.db.open_tree("history:notes").unwrap();
+    let mut chunk = vec![b'c'];
+    chunk.extend_from_slice(&6u64.to_be_bytes());
+    chunk.extend_from_slice(&0u32.to_be_bytes());
+    tree.insert(chunk, &b"\xc1 not a model"[..]).unwrap();
+    let mut meta = vec![b'm'];
+    meta.extend_from_slice(&4u64.to_be_bytes());
+    tree.insert(meta, &b"\xc1 not a meta"[..]).unwrap();
+    let at = |found: Option<(Notes, u64)>| found.map(|(_, at)| at);
+    let nearest = models.nearest_at_or_before::<Notes>("notes", &store, 8, None).await.unwrap();
+    assert_eq!(at(nearest), Some(2), "6 is damaged and so is 4's meta");
+    let other_version = models.nearest_at_or_before::<NotesV2>("notes", &store, 8, None).await.unwrap();
+    assert!(other_version.is_none(), "saved by another version");
+
+    // Another log of the same length: no copy is of it.
+    let other = tempfile::tempdir().unwrap();
+    let other_store = EventStore::open(other.path(), Upcasters::new()).unwrap();
+    write_notes(&other_store, 100, 8).await;
+    assert!(models.nearest_at_or_before::<Notes>("notes", &other_store, 8, None).await.unwrap().is_none());
+
+    // The next copy saved clears the damaged meta away.
+    save_copies(&store, &models, &[7], 64).await;
+    assert_eq!(positions(&models), vec![2, 6, 7]);
+    other_store.close().await.unwrap();
+    store.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn history_copies_are_thinned_evenly_to_the_number_kept_and_later_ones_replaced_by_an_earlier_course() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EventStore::open(dir.path(), Upcasters::new()).unwrap();
+    let models = ModelStore::open(&dir.path().join("models")).unwrap();
+    write_notes(&store, 0, 40).await;
+    let every: Vec<u64> = (1..=40).collect();
+    save_copies(&store, &models, &every, 5).await;
+    let kept = positions(&models);
+    assert_eq!(kept.len(), 5, "{kept:?}");
+    assert_eq!((kept[0], kept[4]), (1, 40), "the oldest and the newest stay: {kept:?}");
+    let gaps: Vec<u64> = kept.windows(2).map(|pair| pair[1] - pair[0]).collect();
+    assert!(
+        gaps.iter().max().unwrap() - gaps.iter().min().unwrap() <= gaps.iter().min().unwrap() + 1,
+        "even: {kept:?}"
+    );
+    for position in [1, 20, 40] {
+        let found = models.nearest_at_or_before::<Notes>("notes", &store, position, None).await.unwrap();
+        assert!(found.is_some_and(|(notes, at)| at <= position && notes.events == at));
+    }
+
+    // A copy saved at an earlier position (a rebuild) replaces those at or after it.
+    save_copies(&store, &models, &[12], 5).await;
+    assert!(positions(&models).iter().all(|at| *at <= 12), "{:?}", positions(&models));
+    assert_eq!(*positions(&models).last().unwrap(), 12);
+    models.forget_history("notes").unwrap();
+    assert!(positions(&models).is_empty());
+    store.close().await.unwrap();
+}
