@@ -43,21 +43,6 @@ impl Default for HistoryConfig {
     }
 }
 
-impl HistoryConfig {
-    /// The defaults, changed by `HEARD_HISTORY_EVERY`, `HEARD_HISTORY_KEEP` and
-    /// `HEARD_HISTORY_CACHED` where they are set to a whole number above 0.
-    pub fn from_env() -> Self {
-        fn var(name: &str) -> Option<u64> {
-            std::env::var(name).ok()?.trim().parse().ok().filter(|n| *n > 0)
-        }
-        let default = HistoryConfig::default();
-        HistoryConfig {
-            every: var("HEARD_HISTORY_EVERY").unwrap_or(default.every),
-            keep: var("HEARD_HISTORY_KEEP").map_or(default.keep, |n| usize::try_from(n).unwrap_or(usize::MAX)),
-            cached: var("HEARD_HISTORY_CACHED").map_or(default.cached, |n| usize::try_from(n).unwrap_or(usize::MAX)),
-        }
-    }
-}
 
 /// Beside the live model: encodes a copy of it (under its lock) every `every` events, and saves
 /// it as a history copy (outside the lock) before the batch counts as applied.
@@ -145,7 +130,7 @@ impl CommissioningService {
         calendar: heard_workdays::Calendar,
         models: &heard_eventstore::ModelStore,
     ) -> heard_eventstore::Result<Self> {
-        Self::open_with(store, calendar, models, HistoryConfig::from_env()).await
+        Self::open_with(store, calendar, models, HistoryConfig::default()).await
     }
 
     /// [`open`](Self::open), keeping history copies as `history` says.

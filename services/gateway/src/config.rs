@@ -30,6 +30,47 @@ pub struct Settings {
     pub http: HttpSettings,
     #[serde(default)]
     pub server: ServerSettings,
+    #[serde(default)]
+    pub history: HistorySettings,
+}
+
+/// The copies of the commissioning model kept for answers as at a past day or position.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+#[serde(default)]
+pub struct HistorySettings {
+    /// A copy every this many events (1,000 to 10,000,000).
+    pub every: u64,
+    /// At most this many copies, thinned evenly (2 to 1,000).
+    pub keep: usize,
+    /// Answers as at a moment kept in memory (0 to 64).
+    pub cached: usize,
+}
+
+impl Default for HistorySettings {
+    fn default() -> Self {
+        HistorySettings { every: 20_000, keep: 64, cached: 4 }
+    }
+}
+
+impl HistorySettings {
+    fn validate(&self) -> Result<(), String> {
+        if !(1_000..=10_000_000).contains(&self.every) {
+            return Err("history.every must be from 1000 to 10000000 events".into());
+        }
+        if !(2..=1_000).contains(&self.keep) {
+            return Err("history.keep must be from 2 to 1000 copies".into());
+        }
+        if self.cached > 64 {
+            return Err("history.cached must be from 0 to 64 answers".into());
+        }
+        Ok(())
+    }
+
+    /// What the commissioning service takes.
+    pub fn config(&self) -> heard_commissioning::service::HistoryConfig {
+        heard_commissioning::service::HistoryConfig { every: self.every, keep: self.keep, cached: self.cached }
+    }
 }
 
 /// Limits at the HTTP edge, and which proxies may say who the client is.
@@ -337,6 +378,7 @@ impl Default for Settings {
             calendar: CalendarSettings::default(),
             http: HttpSettings::default(),
             server: ServerSettings::default(),
+            history: HistorySettings::default(),
         }
     }
 }
@@ -410,6 +452,7 @@ impl Settings {
         self.auth.identity_config()?;
         self.calendar.calendar()?;
         self.http.limits()?;
+        self.history.validate()?;
         if self.auth.max_failed_logins == 0 {
             return Err("auth.max_failed_logins must be at least 1".into());
         }
@@ -533,6 +576,22 @@ mod tests {
         assert!(err.message.contains("calendar.closures[1]") && err.message.contains("tuesday"), "{err}");
         let err = Settings::load(None, env(&[("HEARD_CALENDAR__CLOSURES", "2041-01-04")])).unwrap_err();
         assert!(err.message.contains("calendar.closures[0]") && err.message.contains("2035"), "{err}");
+    }
+
+    #[test]
+    fn history_copies_are_configured_within_bounds_and_a_bad_value_names_its_key() {
+        let set = Settings::load(None, env(&[("HEARD_HISTORY__EVERY", "5000"), ("HEARD_HISTORY__KEEP", "8")])).unwrap();
+        assert_eq!((set.history.every, set.history.keep, set.history.cached), (5000, 8, 4));
+        for (key, value, named) in [
+            ("HEARD_HISTORY__EVERY", "10", "history.every"),
+            ("HEARD_HISTORY__KEEP", "1", "history.keep"),
+            ("HEARD_HISTORY__CACHED", "65", "history.cached"),
+            // Not a number: named by the variable it came from, as every type error is.
+            ("HEARD_HISTORY__EVERY", "often", "configuration error in HEARD_HISTORY__EVERY"),
+        ] {
+            let err = Settings::load(None, env(&[(key, value)])).unwrap_err();
+            assert!(err.to_string().contains(named), "{key}={value}: {err}");
+        }
     }
 
     #[test]

@@ -37,7 +37,7 @@ impl Services {
         let rights =
             RightsService::open(store.clone(), calendar.clone(), &models).await.context("cannot start the rights service")?;
         let advocacy = AdvocacyService::open(store.clone(), &models).await.context("cannot start the advocacy service")?;
-        let commissioning = CommissioningService::open(store.clone(), calendar, &models)
+        let commissioning = CommissioningService::open_with(store.clone(), calendar, &models, settings.history.config())
             .await
             .context("cannot start the commissioning service")?;
         Ok(Services { identity, feedback, rights, advocacy, commissioning })
