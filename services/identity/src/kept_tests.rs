@@ -86,7 +86,10 @@ async fn seed(world: &World) -> Seeded {
     service.change_password(advocate, PASSWORD, NEW_PASSWORD, None, false).await.unwrap();
     let (_, one_time) = service.reset_password(admin, coordinator).await.unwrap();
     service.deactivate(admin, handler).await.unwrap();
-    service.change_roles(admin, erased, &[Role::Advocate, Role::HubMember], std::slice::from_ref(&hub), &None).await.unwrap();
+    service
+        .change_roles(admin, erased, &[Role::Advocate, Role::HubMember], std::slice::from_ref(&hub), &None)
+        .await
+        .unwrap();
     let logged_in = service.login(PEOPLE[1].1, NEW_PASSWORD, None).await.unwrap();
     let (_, token) = service.create_token(advocate, advocate, "reports").await.unwrap();
     // The admin's wrong guesses, up to the lock-out (recorded in the log).
