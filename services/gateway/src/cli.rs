@@ -251,7 +251,8 @@ async fn create_user(
     };
     let kind = BackendKind::detect(data).unwrap_or_default();
     let store = EventStore::open_embedded(data, kind, Upcasters::new())?;
-    let identity = heard_identity::IdentityService::open(store.clone(), data, Default::default()).await?;
+    let models = heard_eventstore::ModelStore::open(&data.join("models"))?;
+    let identity = heard_identity::IdentityService::open(store.clone(), data, Default::default(), &models).await?;
     let pick = |wanted: &str, known: Vec<(String, String)>, flag: &str| -> anyhow::Result<String> {
         let slug = heard_identity::domain::slug(wanted);
         known

@@ -27,7 +27,7 @@ impl Services {
         let models = ModelStore::open(&settings.data_dir.join("models"))
             .with_context(|| format!("cannot open the saved read models in {}", settings.data_dir.display()))?;
         let identity_config = settings.auth.identity_config().map_err(anyhow::Error::msg)?;
-        let identity = IdentityService::open(store.clone(), &settings.data_dir, identity_config)
+        let identity = IdentityService::open(store.clone(), &settings.data_dir, identity_config, &models)
             .await
             .context("cannot start the identity service")?;
         let feedback = FeedbackService::open(store.clone(), &settings.data_dir, &models)

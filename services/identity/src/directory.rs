@@ -1,19 +1,36 @@
 //! The identity service's own projection of the log: accounts, sessions, API tokens, hubs,
-//! providers and the access log, kept in memory and rebuilt from the log on every start.
+//! providers and the access log, kept on disk between starts (see [`heard_eventstore::Persist`])
+//! and followed from the log by the one follower mechanism every service uses ([`LiveModel`]).
 //!
-//! It is small (staff accounts, not service users), so memory is the right place; a
-//! [`LiveModel`] follows `$all` and applies this service's categories in order.
+//! The model holds no person's words in the clear. An account's name and email, and its
+//! password hash, stay [`Sealed`] under the person's key ([`KeptAccount`]) and are opened with
+//! [`EventStore::unseal`] when a login, a profile, an account list or a directory reads them
+//! ([`KeptAccount::open`]); once the key is destroyed they open to `None`, at once, in memory
+//! and in what was saved alike.
+//!
+//! Login finds an account by email without an email in the clear ([`EmailIndex`]): the model
+//! keeps an index from a keyed hash of the (already normalised) email, HMAC-SHA256 under the
+//! server key ([`Secrets::email_key`]), to the account id and its sealed email. The hash cannot
+//! be reversed, nor a guess tested, without `secret.key`, which is never saved with the model.
+//! A hit is only a candidate: the sealed email is opened and must equal the email asked for, so
+//! an erased account is never found. The index is filled beside the fold ([`IndexEmails`],
+//! under the model's write lock, in the same batch); it records which server key it was made
+//! under, and one saved under another key (a new `secret.key`) is made again from the sealed
+//! emails with the next batch, a lookup meanwhile opening each sealed email in turn.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use heard_access::{Actor, Role};
 use heard_contracts::Event as _;
 use heard_contracts::access::AccessRecorded;
-use heard_eventstore::{Fold, LiveModel, RecordedEvent};
+use heard_eventstore::{AfterApply, EventStore, Fold, LiveModel, Persist, RecordedEvent, Sealed};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::domain::*;
+use crate::secrets::Secrets;
 
+/// An account as a reader sees it: its facts, with the person's fields opened.
 #[derive(Clone, Debug)]
 pub struct Account {
     pub id: Uuid,
@@ -50,7 +67,129 @@ impl Account {
     }
 }
 
-#[derive(Clone, Debug)]
+/// The name and email of an account's [`AccountPersonal`]: what a profile or a directory opens
+/// (the password hash in the same ciphertext is left unread).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NameAndEmail {
+    pub display_name: String,
+    pub email: String,
+}
+
+/// An account as the model keeps it: facts, and the person's fields sealed.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct KeptAccount {
+    pub id: Uuid,
+    /// The name and email, sealed under the person's key; `None` if they were erased before
+    /// the model read the account.
+    pub personal: Option<Sealed<NameAndEmail>>,
+    /// The current password hash, sealed: from the account's creation, or its last change or
+    /// reset.
+    pub password: Option<Sealed<PasswordPersonal>>,
+    pub roles: BTreeSet<Role>,
+    pub hubs: BTreeSet<String>,
+    pub provider: Option<String>,
+    pub must_change_password: bool,
+    pub locked_until_micros: Option<i64>,
+    pub created_at_micros: i64,
+    /// When an administrator deactivated it, while it stays deactivated.
+    pub deactivated_at_micros: Option<i64>,
+}
+
+/// Opens a sealed field; `None` once the person's key is destroyed. A failure to open is
+/// logged without a word of what was sealed.
+fn open<T: serde::de::DeserializeOwned>(store: &EventStore, sealed: Option<&Sealed<T>>) -> Option<T> {
+    store.unseal(sealed?).unwrap_or_else(|error| {
+        tracing::warn!(%error, "cannot open an account's sealed fields");
+        None
+    })
+}
+
+impl KeptAccount {
+    pub fn is_deactivated(&self) -> bool {
+        self.deactivated_at_micros.is_some()
+    }
+
+    pub fn actor(&self) -> Actor {
+        Actor {
+            account: Some(self.id),
+            roles: self.roles.clone(),
+            hubs: self.hubs.clone(),
+            provider: self.provider.clone(),
+        }
+    }
+
+    /// The name and email, opened; `None` once the person is erased.
+    pub fn name_and_email(&self, store: &EventStore) -> Option<NameAndEmail> {
+        open(store, self.personal.as_ref())
+    }
+
+    pub fn display_name(&self, store: &EventStore) -> Option<String> {
+        self.name_and_email(store).map(|personal| personal.display_name)
+    }
+
+    pub fn email(&self, store: &EventStore) -> Option<String> {
+        self.name_and_email(store).map(|personal| personal.email)
+    }
+
+    /// The account as a reader sees it, its personal fields opened.
+    pub fn open(&self, store: &EventStore) -> Account {
+        let personal = self.name_and_email(store);
+        let (display_name, email) = personal.map(|p| (p.display_name, p.email)).unzip();
+        Account {
+            id: self.id,
+            display_name,
+            email,
+            password_hash: open(store, self.password.as_ref()).map(|password| password.password_hash),
+            roles: self.roles.clone(),
+            hubs: self.hubs.clone(),
+            provider: self.provider.clone(),
+            must_change_password: self.must_change_password,
+            locked_until_micros: self.locked_until_micros,
+            created_at_micros: self.created_at_micros,
+            deactivated_at_micros: self.deactivated_at_micros,
+        }
+    }
+}
+
+/// What the directory's lists read of an account, however it is held.
+pub trait Listed {
+    fn id(&self) -> Uuid;
+    fn roles(&self) -> &BTreeSet<Role>;
+    fn hubs(&self) -> &BTreeSet<String>;
+    fn is_deactivated(&self) -> bool;
+}
+
+impl Listed for Account {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn roles(&self) -> &BTreeSet<Role> {
+        &self.roles
+    }
+    fn hubs(&self) -> &BTreeSet<String> {
+        &self.hubs
+    }
+    fn is_deactivated(&self) -> bool {
+        Account::is_deactivated(self)
+    }
+}
+
+impl Listed for KeptAccount {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn roles(&self) -> &BTreeSet<Role> {
+        &self.roles
+    }
+    fn hubs(&self) -> &BTreeSet<String> {
+        &self.hubs
+    }
+    fn is_deactivated(&self) -> bool {
+        KeptAccount::is_deactivated(self)
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Session {
     pub id: Uuid,
     pub account: Uuid,
@@ -67,7 +206,7 @@ impl Session {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ApiToken {
     pub id: Uuid,
     pub account: Uuid,
@@ -77,7 +216,7 @@ pub struct ApiToken {
     pub revoked_at_micros: Option<i64>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Hub {
     pub id: String,
     pub name: String,
@@ -85,23 +224,51 @@ pub struct Hub {
     pub area: String,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Provider {
     pub id: String,
     pub name: String,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AccessEntry {
     pub position: u64,
     pub at_micros: i64,
+    #[serde(with = "access_record")]
     pub record: AccessRecorded,
 }
 
-#[derive(Default, Debug)]
-pub struct State {
-    pub accounts: HashMap<Uuid, Account>,
-    pub by_email: HashMap<String, Uuid>,
+/// [`AccessRecorded`] as the model saves it: every field, always, in order. (The contract skips
+/// an empty `resource_ids` when it is written to the log, which a format that saves a struct
+/// as a list of its fields could not read back.)
+mod access_record {
+    use heard_contracts::access::AccessRecorded;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use uuid::Uuid;
+
+    type Fields = (Option<Uuid>, String, String, Option<String>, Vec<String>, bool, Option<String>);
+
+    pub fn serialize<S: Serializer>(record: &AccessRecorded, serializer: S) -> Result<S::Ok, S::Error> {
+        let AccessRecorded { actor, action, resource_kind, resource_id, resource_ids, allowed, reason } = record;
+        (actor, action, resource_kind, resource_id, resource_ids, allowed, reason).serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<AccessRecorded, D::Error> {
+        let (actor, action, resource_kind, resource_id, resource_ids, allowed, reason) =
+            Fields::deserialize(deserializer)?;
+        Ok(AccessRecorded { actor, action, resource_kind, resource_id, resource_ids, allowed, reason })
+    }
+}
+
+/// What this service knows, in memory and saved between starts. `A` is how it holds an
+/// account: the model itself keeps [`KeptAccount`]s (facts, the person's fields sealed); a
+/// `State<Account>` is a directory whose accounts are already opened, and lists them by name
+/// without a store.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct State<A = KeptAccount> {
+    pub accounts: HashMap<Uuid, A>,
+    /// Each account by its email, which it holds only as a keyed hash and sealed.
+    pub by_email: EmailIndex,
     pub sessions: HashMap<Uuid, Session>,
     pub tokens: HashMap<Uuid, ApiToken>,
     pub token_by_hash: HashMap<String, Uuid>,
@@ -111,13 +278,161 @@ pub struct State {
     pub access: Vec<AccessEntry>,
 }
 
+impl<A> Default for State<A> {
+    fn default() -> Self {
+        State {
+            accounts: HashMap::new(),
+            by_email: EmailIndex::default(),
+            sessions: HashMap::new(),
+            tokens: HashMap::new(),
+            token_by_hash: HashMap::new(),
+            hubs: BTreeMap::new(),
+            providers: BTreeMap::new(),
+            access: Vec::new(),
+        }
+    }
+}
+
 /// The projection, shared by the service and its resolvers: the one follower mechanism every
-/// service uses ([`LiveModel`]), over this service's [`State`].
+/// service uses ([`LiveModel`]), over this service's [`State`], beside [`IndexEmails`].
 pub type Directory = LiveModel<State>;
 
 impl Fold for State {
     fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
         State::apply(self, event)
+    }
+}
+
+/// Version 1: accounts' personal fields sealed, the email index keyed by a hash.
+impl Persist for State {
+    const VERSION: u32 = 1;
+}
+
+/// The accounts by email, holding no email in the clear: each entry is keyed by the keyed
+/// hash of an account's email ([`Secrets::email_key`]) and holds the account and its sealed
+/// email, which a lookup opens to confirm the hit. Looked up as a map by email, once the
+/// service has given it the server key and the store to open with ([`EmailIndex::open_with`]);
+/// until then it finds nothing.
+#[derive(Default, Serialize, Deserialize)]
+pub struct EmailIndex {
+    /// [`Secrets::email_index_id`] of the key `entries` were made under; empty until they are.
+    made_under: String,
+    entries: HashMap<String, IndexEntry>,
+    #[serde(skip)]
+    opener: std::sync::OnceLock<Opener>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct IndexEntry {
+    account: Uuid,
+    email: Sealed<NameAndEmail>,
+}
+
+/// What a lookup needs beside the index: the server key, and the store that opens sealed fields.
+struct Opener {
+    secrets: Secrets,
+    store: EventStore,
+}
+
+/// Names nothing: not an email's hash, nor an account.
+impl std::fmt::Debug for EmailIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EmailIndex({} entries)", self.entries.len())
+    }
+}
+
+impl EmailIndex {
+    /// Gives the index the server key and the store: the service does, once, when it starts.
+    pub fn open_with(&self, secrets: Secrets, store: EventStore) {
+        let _ = self.opener.set(Opener { secrets, store });
+    }
+
+    /// The account whose email is `email` (as account creation and login normalise it), if its
+    /// person is still known.
+    pub fn get(&self, email: &str) -> Option<&Uuid> {
+        let opener = self.opener.get()?;
+        let is_it = |entry: &IndexEntry| {
+            opener.store.unseal(&entry.email).ok().flatten().is_some_and(|opened| opened.email == email)
+        };
+        if self.made_under == opener.secrets.email_index_id() {
+            return self.entries.get(&opener.secrets.email_key(email)).filter(|entry| is_it(entry)).map(|e| &e.account);
+        }
+        // Made under another server key and not made again yet: each sealed email in turn.
+        self.entries.values().find(|entry| is_it(entry)).map(|entry| &entry.account)
+    }
+
+    pub fn contains_key(&self, email: &str) -> bool {
+        self.get(email).is_some()
+    }
+
+    /// Whether the index was made under `secrets`' key.
+    pub fn made_under(&self, secrets: &Secrets) -> bool {
+        self.made_under == secrets.email_index_id()
+    }
+}
+
+impl std::ops::Index<&str> for EmailIndex {
+    type Output = Uuid;
+
+    fn index(&self, email: &str) -> &Uuid {
+        self.get(email).expect("an account has this email")
+    }
+}
+
+/// Keeps the model's email index beside the fold: for each account created in a batch, the
+/// keyed hash of its email (read from the event, which the follower hands over opened), under
+/// the model's write lock before the batch counts as applied. An index made under another
+/// server key is made again from the accounts' sealed emails.
+pub struct IndexEmails {
+    secrets: Secrets,
+    store: EventStore,
+}
+
+impl IndexEmails {
+    pub fn new(secrets: Secrets, store: EventStore) -> Self {
+        IndexEmails { secrets, store }
+    }
+}
+
+impl AfterApply<State> for IndexEmails {
+    type Taken = ();
+
+    fn take(&mut self, state: &mut State, events: &[RecordedEvent]) {
+        let index = &mut state.by_email;
+        let index_id = self.secrets.email_index_id();
+        if index.made_under != index_id {
+            // Every account the model knows, this batch's among them; the newest wins a clash,
+            // as it does below.
+            index.entries.clear();
+            let mut accounts: Vec<&KeptAccount> = state.accounts.values().collect();
+            accounts.sort_by_key(|account| (account.created_at_micros, account.id));
+            for account in accounts {
+                let Some(sealed) = &account.personal else { continue };
+                let Some(opened) = open(&self.store, Some(sealed)) else { continue };
+                let entry = IndexEntry { account: account.id, email: sealed.clone() };
+                index.entries.insert(self.secrets.email_key(&opened.email), entry);
+            }
+            index.made_under = index_id;
+            return;
+        }
+        for event in events {
+            if event.stream.category() != ACCOUNT || event.event_type != AccountCreated::TYPE {
+                continue;
+            }
+            let (Ok(created), Ok(Some(opened)), Some(sealed)) =
+                (event.decode::<AccountCreated>(), event.personal_fields::<NameAndEmail>(), event.sealed())
+            else {
+                continue;
+            };
+            let entry = IndexEntry { account: created.account, email: sealed };
+            index.entries.insert(self.secrets.email_key(&opened.email), entry);
+        }
+    }
+
+    async fn after(&mut self, (): (), _: u64) {}
+
+    async fn closed(self) -> u64 {
+        u64::MAX
     }
 }
 
@@ -127,17 +442,12 @@ impl State {
         match (event.stream.category(), event.event_type.as_str()) {
             (ACCOUNT, AccountCreated::TYPE) => {
                 let data: AccountCreated = event.decode()?;
-                let personal: Option<AccountPersonal> = event.personal_fields()?;
-                if let Some(personal) = &personal {
-                    self.by_email.insert(personal.email.clone(), data.account);
-                }
                 self.accounts.insert(
                     data.account,
-                    Account {
+                    KeptAccount {
                         id: data.account,
-                        display_name: personal.as_ref().map(|p| p.display_name.clone()),
-                        email: personal.as_ref().map(|p| p.email.clone()),
-                        password_hash: personal.map(|p| p.password_hash),
+                        personal: event.sealed::<NameAndEmail>(),
+                        password: event.sealed::<PasswordPersonal>(),
                         roles: data.roles,
                         hubs: data.hubs,
                         provider: data.provider,
@@ -158,10 +468,9 @@ impl State {
             }
             (ACCOUNT, PasswordChanged::TYPE) => {
                 let data: PasswordChanged = event.decode()?;
-                let personal: Option<PasswordPersonal> = event.personal_fields()?;
                 if let Some(account) = self.account_of(event) {
                     account.must_change_password = data.must_change_password;
-                    account.password_hash = personal.map(|p| p.password_hash);
+                    account.password = event.sealed();
                 }
             }
             (ACCOUNT, AccountLockedOut::TYPE) => {
@@ -177,10 +486,9 @@ impl State {
             }
             (ACCOUNT, PasswordReset::TYPE) => {
                 let _: PasswordReset = event.decode()?;
-                let personal: Option<PasswordPersonal> = event.personal_fields()?;
                 if let Some(account) = self.account_of(event) {
                     account.must_change_password = true;
-                    account.password_hash = personal.map(|p| p.password_hash);
+                    account.password = event.sealed();
                     let id = account.id;
                     self.end_sessions_of(id, at, SessionEndReason::PasswordReset);
                 }
@@ -203,7 +511,7 @@ impl State {
             (SESSION, SessionStarted::TYPE) => {
                 let data: SessionStarted = event.decode()?;
                 // A login that raced a deactivation and landed after it never opens anything.
-                let deactivated = self.accounts.get(&data.account).is_some_and(Account::is_deactivated);
+                let deactivated = self.accounts.get(&data.account).is_some_and(KeptAccount::is_deactivated);
                 self.sessions.insert(
                     data.session,
                     Session {
@@ -226,7 +534,7 @@ impl State {
             }
             (API_TOKEN, ApiTokenCreated::TYPE) => {
                 let data: ApiTokenCreated = event.decode()?;
-                let deactivated = self.accounts.get(&data.account).is_some_and(Account::is_deactivated);
+                let deactivated = self.accounts.get(&data.account).is_some_and(KeptAccount::is_deactivated);
                 self.token_by_hash.insert(data.secret_hash.clone(), data.token);
                 self.tokens.insert(
                     data.token,
@@ -262,7 +570,7 @@ impl State {
         Ok(())
     }
 
-    fn account_of(&mut self, event: &RecordedEvent) -> Option<&mut Account> {
+    fn account_of(&mut self, event: &RecordedEvent) -> Option<&mut KeptAccount> {
         stream_uuid(event).and_then(|id| self.accounts.get_mut(&id))
     }
 
@@ -282,42 +590,76 @@ impl State {
         }
     }
 
-    /// Accounts ordered by creation time.
-    pub fn accounts_in_order(&self) -> Vec<Account> {
-        let mut accounts: Vec<Account> = self.accounts.values().cloned().collect();
+    /// The account, opened for a reader.
+    pub fn account(&self, id: Uuid, store: &EventStore) -> Option<Account> {
+        self.accounts.get(&id).map(|account| account.open(store))
+    }
+
+    /// Accounts ordered by creation time, opened.
+    pub fn accounts_in_order(&self, store: &EventStore) -> Vec<Account> {
+        let mut accounts: Vec<&KeptAccount> = self.accounts.values().collect();
         accounts.sort_by_key(|account| (account.created_at_micros, account.id));
-        accounts
+        accounts.into_iter().map(|account| account.open(store)).collect()
     }
 
     /// The directory of advocates: each account holding the advocate role whose person is still
     /// known (an erased account has no name to choose by) and which is not deactivated, as
     /// (id, display name), by name.
-    pub fn advocates_by_name(&self) -> Vec<(Uuid, String)> {
-        self.by_name(|account| heard_access::can_be_handed_cases(&account.roles))
+    pub fn advocates_by_name(&self, store: &EventStore) -> Vec<(Uuid, String)> {
+        self.by_name(advocates, |account| account.display_name(store))
     }
 
     /// The directory of complaints handlers: each account holding the complaints handler role
     /// whose person is still known, as (id, display name), by name.
-    pub fn complaint_handlers_by_name(&self) -> Vec<(Uuid, String)> {
-        self.by_name(|account| heard_access::can_be_assigned_complaints(&account.roles))
+    pub fn complaint_handlers_by_name(&self, store: &EventStore) -> Vec<(Uuid, String)> {
+        self.by_name(complaint_handlers, |account| account.display_name(store))
     }
 
     /// The coordinators of `hub`, who can receive its disclosures of risk: each account that
     /// takes its safeguarding, whose person is still known and which is not deactivated, as
     /// (id, display name), by name.
-    pub fn coordinators_by_name(&self, hub: &str) -> Vec<(Uuid, String)> {
-        self.by_name(|account| heard_access::takes_safeguarding_for(&account.roles, &account.hubs, hub))
+    pub fn coordinators_by_name(&self, hub: &str, store: &EventStore) -> Vec<(Uuid, String)> {
+        self.by_name(|account| coordinators_of(account, hub), |account| account.display_name(store))
+    }
+}
+
+/// The same lists, of a directory whose accounts are already opened.
+impl State<Account> {
+    pub fn advocates_by_name(&self) -> Vec<(Uuid, String)> {
+        self.by_name(advocates, |account| account.display_name.clone())
     }
 
+    pub fn complaint_handlers_by_name(&self) -> Vec<(Uuid, String)> {
+        self.by_name(complaint_handlers, |account| account.display_name.clone())
+    }
+
+    pub fn coordinators_by_name(&self, hub: &str) -> Vec<(Uuid, String)> {
+        self.by_name(|account| coordinators_of(account, hub), |account| account.display_name.clone())
+    }
+}
+
+fn advocates(account: &impl Listed) -> bool {
+    heard_access::can_be_handed_cases(account.roles())
+}
+
+fn complaint_handlers(account: &impl Listed) -> bool {
+    heard_access::can_be_assigned_complaints(account.roles())
+}
+
+fn coordinators_of(account: &impl Listed, hub: &str) -> bool {
+    heard_access::takes_safeguarding_for(account.roles(), account.hubs(), hub)
+}
+
+impl<A: Listed> State<A> {
     /// The accounts `listed` picks (by their roles and hubs) whose person is still known (an
-    /// erased account has no name to choose by) and which are not deactivated, as
-    /// (id, display name), by name.
-    fn by_name(&self, listed: impl Fn(&Account) -> bool) -> Vec<(Uuid, String)> {
+    /// erased account has no name to choose by, `name` gives none) and which are not
+    /// deactivated, as (id, display name), by name.
+    fn by_name(&self, listed: impl Fn(&A) -> bool, name: impl Fn(&A) -> Option<String>) -> Vec<(Uuid, String)> {
         let mut found: Vec<(Uuid, String)> = self
             .accounts
             .values()
             .filter(|account| listed(account) && !account.is_deactivated())
-            .filter_map(|account| Some((account.id, account.display_name.clone()?)))
+            .filter_map(|account| Some((account.id(), name(account)?)))
             .collect();
         found.sort_by(|(a_id, a_name), (b_id, b_name)| {
             a_name.to_lowercase().cmp(&b_name.to_lowercase()).then(a_id.cmp(b_id))

@@ -17,7 +17,7 @@ use heard_access::{Action, Resource, Role};
 use heard_api::{ApiError, ClientIp, Viewer, authorize, paginate, timestamp, uuid_arg, viewer};
 use uuid::Uuid;
 
-use crate::directory::{AccessEntry, Account, ApiToken, Hub, Provider, Session};
+use crate::directory::{AccessEntry, Account, ApiToken, Hub, KeptAccount, Provider, Session};
 use crate::domain::{HubKind, SessionEndReason};
 use crate::service::{IdentityService, NewAccount};
 
@@ -142,9 +142,9 @@ impl Loader<Uuid> for AccountLoader {
     type Error = std::sync::Arc<String>;
 
     async fn load(&self, keys: &[Uuid]) -> std::result::Result<HashMap<Uuid, Account>, Self::Error> {
-        Ok(self.0.directory().read(|state| {
-            keys.iter().filter_map(|key| state.accounts.get(key).map(|account| (*key, account.clone()))).collect()
-        }))
+        let kept: Vec<KeptAccount> =
+            self.0.directory().read(|state| keys.iter().filter_map(|key| state.accounts.get(key).cloned()).collect());
+        Ok(kept.into_iter().map(|account| (account.id, account.open(self.0.store()))).collect())
     }
 }
 
@@ -405,7 +405,8 @@ impl IdentityQuery {
         last: Option<i32>,
     ) -> Result<Connection<String, User>> {
         authorize(ctx, Action::ListAccounts, &Resource::System).await?;
-        let accounts = service(ctx).directory().read(|state| state.accounts_in_order());
+        let identity = service(ctx);
+        let accounts = identity.directory().read(|state| state.accounts_in_order(identity.store()));
         let visible = accounts
             .into_iter()
             .filter(|account| heard_api::allowed(ctx, Action::ViewAccount, &account_resource(account)))
@@ -420,7 +421,8 @@ impl IdentityQuery {
     /// administrators only. Each advocate's account id and display name, and nothing more.
     async fn advocates(&self, ctx: &Context<'_>) -> Result<Vec<AdvocateListing>> {
         authorize(ctx, Action::ListAdvocates, &Resource::System).await?;
-        let advocates = service(ctx).directory().read(|state| state.advocates_by_name());
+        let identity = service(ctx);
+        let advocates = identity.directory().read(|state| state.advocates_by_name(identity.store()));
         Ok(advocates
             .into_iter()
             .map(|(id, display_name)| AdvocateListing { id: ID(id.to_string()), display_name })
@@ -432,7 +434,8 @@ impl IdentityQuery {
     /// coordinator's account id and display name, and nothing more.
     async fn coordinators(&self, ctx: &Context<'_>, hub: ID) -> Result<Vec<CoordinatorListing>> {
         authorize(ctx, Action::ListCoordinators, &Resource::Hub { hub: hub.0.clone() }).await?;
-        let coordinators = service(ctx).directory().read(|state| state.coordinators_by_name(&hub));
+        let identity = service(ctx);
+        let coordinators = identity.directory().read(|state| state.coordinators_by_name(&hub, identity.store()));
         Ok(coordinators
             .into_iter()
             .map(|(id, display_name)| CoordinatorListing { id: ID(id.to_string()), display_name })
@@ -444,7 +447,8 @@ impl IdentityQuery {
     /// display name, and nothing more.
     async fn complaint_handlers(&self, ctx: &Context<'_>) -> Result<Vec<ComplaintHandlerListing>> {
         authorize(ctx, Action::ListComplaintHandlers, &Resource::System).await?;
-        let handlers = service(ctx).directory().read(|state| state.complaint_handlers_by_name());
+        let identity = service(ctx);
+        let handlers = identity.directory().read(|state| state.complaint_handlers_by_name(identity.store()));
         Ok(handlers
             .into_iter()
             .map(|(id, display_name)| ComplaintHandlerListing { id: ID(id.to_string()), display_name })

@@ -2,7 +2,7 @@
 //! throttling, and the reference data (hubs, the Forum, providers) other services refer to.
 //!
 //! - `domain/`: events, input rules and seed data; pure.
-//! - [`directory`]: this service's in-memory projection of the log.
+//! - [`directory`]: this service's projection of the log, kept on disk between starts.
 //! - [`service`]: commands and authentication.
 //! - [`secrets`]: the server key, cookie signing, CSRF tokens, token and password hashing.
 //! - [`graphql`]: its part of the schema, a federation subgraph.
@@ -13,6 +13,9 @@ pub mod domain;
 pub mod graphql;
 pub mod secrets;
 pub mod service;
+
+#[cfg(test)]
+mod kept_tests;
 
 pub use cookies::FLASH_COOKIE;
 pub use graphql::PasswordChangeGate;

@@ -125,6 +125,19 @@ impl Secrets {
         String::from_utf8(URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
     }
 
+    /// What the saved directory indexes an account's email by: HMAC-SHA256 of the email (as
+    /// normalised by the caller) under the server key, in hex. Neither reversed nor a guess
+    /// tested without `secret.key`, which is never saved with the model.
+    pub fn email_key(&self, email: &str) -> String {
+        hex::encode(self.mac("account email", email))
+    }
+
+    /// Names the server key an email index was made under, without revealing it: an index
+    /// made under another key is made again.
+    pub fn email_index_id(&self) -> String {
+        hex::encode(&self.mac("account email index", "")[..16])
+    }
+
     pub fn csrf_matches(&self, session: Uuid, given: &str) -> bool {
         bool::from(self.csrf_token(session).as_bytes().ct_eq(given.as_bytes()))
     }

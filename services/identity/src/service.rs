@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use heard_access::{Actor, Role};
 use heard_api::{ApiError, ApiResult, Viewer};
 use heard_contracts::Event as _;
-use heard_eventstore::{EventStore, ExpectedRevision, NewEvent, StreamName, SubjectId};
+use heard_eventstore::{EventStore, ExpectedRevision, ModelStore, NewEvent, StreamName, SubjectId};
 use uuid::Uuid;
 
-use crate::directory::{Account, ApiToken, Directory, Hub, Provider, Session};
+use crate::directory::{Account, ApiToken, Directory, Hub, IndexEmails, KeptAccount, Provider, Session};
 use crate::domain::{self, *};
 use crate::secrets::{self, Secrets};
 
@@ -144,22 +144,32 @@ fn bad((field, message): (String, String)) -> ApiError {
 }
 
 impl IdentityService {
-    /// Seeds the reference data if this is a new store, starts the projection and waits until
-    /// it has caught up with the log.
-    pub async fn open(store: EventStore, data_dir: &Path, config: IdentityConfig) -> Result<Self, StartError> {
+    /// Seeds the reference data if this is a new store, starts the projection (from what it
+    /// saved in `models`, when that can be trusted) and waits until it has caught up with the
+    /// log.
+    pub async fn open(
+        store: EventStore,
+        data_dir: &Path,
+        config: IdentityConfig,
+        models: &ModelStore,
+    ) -> Result<Self, StartError> {
         let secrets = Secrets::load_or_create(data_dir)?;
         let dummy_hash = tokio::task::spawn_blocking(|| secrets::hash_password("no account has this password"))
             .await
             .map_err(|error| StartError::Other(error.to_string()))?
             .map_err(StartError::Other)?;
         seed(&store).await?;
-        let directory = match Directory::start("identity", store.clone(), Duration::from_secs(600)).await {
+        let index = IndexEmails::new(secrets.clone(), store.clone());
+        let started = Directory::start_kept("identity", store.clone(), Duration::from_secs(600), index, models);
+        let directory = match started.await {
             Ok(directory) => directory,
             Err(heard_eventstore::Error::CatchUp { .. }) => {
                 return Err(StartError::Other("the identity projection did not catch up with the log".into()));
             }
             Err(error) => return Err(error.into()),
         };
+        // From now on, the directory finds accounts by email (`state.by_email`).
+        directory.read(|state| state.by_email.open_with(secrets.clone(), store.clone()));
         Ok(IdentityService {
             inner: Arc::new(Inner {
                 store,
@@ -276,7 +286,7 @@ impl IdentityService {
         let password_hash = hash_off_thread(password).await?;
 
         let _serial = self.inner.create_lock.lock().await;
-        if self.directory().read(|state| state.by_email.contains_key(&email)) {
+        if self.account_id_by_email(&email).is_some() {
             return Err(ApiError::Conflict("an account with this email already exists".into()));
         }
         let id = Uuid::new_v4();
@@ -298,8 +308,21 @@ impl IdentityService {
         Ok((account, one_time))
     }
 
+    /// The account, its name, email and password hash opened.
     pub fn account(&self, id: Uuid) -> Option<Account> {
+        let kept = self.kept(id)?;
+        Some(kept.open(self.store()))
+    }
+
+    /// The account as the model keeps it: its facts, the person's fields sealed.
+    fn kept(&self, id: Uuid) -> Option<KeptAccount> {
         self.directory().read(|state| state.accounts.get(&id).cloned())
+    }
+
+    /// The account whose email is `email` (lower-cased and trimmed), if its person is still
+    /// known.
+    fn account_id_by_email(&self, email: &str) -> Option<Uuid> {
+        self.directory().read(|state| state.by_email.get(email).copied())
     }
 
     pub async fn change_roles(
@@ -310,7 +333,7 @@ impl IdentityService {
         hubs: &[String],
         provider: &Option<String>,
     ) -> ApiResult<Account> {
-        if self.account(account).is_none() {
+        if self.kept(account).is_none() {
             return Err(ApiError::NotFound);
         }
         let (roles, hubs, provider) = self.check_scopes(roles, hubs, provider, "input.")?;
@@ -392,7 +415,7 @@ impl IdentityService {
     /// until it is reactivated. An administrator cannot deactivate their own account (someone
     /// must be left to reactivate it). Deactivating a deactivated account changes nothing.
     pub async fn deactivate(&self, by: Uuid, account: Uuid) -> ApiResult<Account> {
-        let existing = self.account(account).ok_or(ApiError::NotFound)?;
+        let existing = self.kept(account).ok_or(ApiError::NotFound)?;
         if account == by {
             return Err(ApiError::bad_input(
                 "id",
@@ -410,7 +433,7 @@ impl IdentityService {
     /// Reactivates a deactivated account: it logs in again with the password it had. Nothing
     /// the deactivation ended comes back.
     pub async fn reactivate(&self, by: Uuid, account: Uuid) -> ApiResult<Account> {
-        let existing = self.account(account).ok_or(ApiError::NotFound)?;
+        let existing = self.kept(account).ok_or(ApiError::NotFound)?;
         if existing.is_deactivated() {
             let event = Self::event(AccountReactivated::TYPE, &AccountReactivated { by }, Some(by))?;
             self.append(&Self::stream(ACCOUNT, account)?, ExpectedRevision::StreamExists, vec![event]).await?;
@@ -422,7 +445,7 @@ impl IdentityService {
     /// their next login. In the same event every session of the account ends. An administrator
     /// changes their own password as everyone does, knowing the current one.
     pub async fn reset_password(&self, by: Uuid, account: Uuid) -> ApiResult<(Account, String)> {
-        self.account(account).ok_or(ApiError::NotFound)?;
+        self.kept(account).ok_or(ApiError::NotFound)?;
         if account == by {
             return Err(ApiError::bad_input(
                 "id",
@@ -460,8 +483,7 @@ impl IdentityService {
         if let Some(until) = waiting {
             return Err(locked_message(until));
         }
-        let account =
-            self.directory().read(|state| state.by_email.get(&email).and_then(|id| state.accounts.get(id).cloned()));
+        let account = self.account_id_by_email(&email).and_then(|id| self.account(id));
         let hash =
             account.as_ref().and_then(|a| a.password_hash.clone()).unwrap_or_else(|| self.inner.dummy_hash.clone());
         let right = verify_off_thread(password.to_owned(), hash.clone()).await? && account.is_some();
@@ -541,7 +563,7 @@ impl IdentityService {
         if backoff.failures < max {
             return ApiError::Unauthenticated("the email or password is not right".into());
         }
-        let account = self.directory().read(|state| state.by_email.get(email).copied());
+        let account = self.account_id_by_email(email);
         if let Some(account) = account
             && backoff.failures == max
         {
@@ -715,7 +737,7 @@ impl IdentityService {
     /// Creates an API token for `account`; the secret is returned once and stored only hashed.
     pub async fn create_token(&self, by: Uuid, account: Uuid, label: &str) -> ApiResult<(ApiToken, String)> {
         let label = domain::label("label", label).map_err(bad)?;
-        match self.account(account) {
+        match self.kept(account) {
             None => return Err(ApiError::NotFound),
             Some(found) if found.is_deactivated() => {
                 return Err(ApiError::Conflict("this account is deactivated: reactivate it first".into()));
@@ -792,7 +814,7 @@ impl IdentityService {
 
     /// Everything a viewer's actor is allowed to be, re-read now (roles may have changed).
     pub fn actor_of(&self, account: Uuid) -> Option<Actor> {
-        self.account(account).map(|account| account.actor())
+        self.directory().read(|state| state.accounts.get(&account).map(KeptAccount::actor))
     }
 }
 
