@@ -678,14 +678,26 @@ async fn start_up_after_a_crash_in_the_middle_of_a_rebuild_rebuilds_again_and_en
     let driving = Driving::start(&serve.base, &tokens, &acks);
     driving.until_acknowledged(0, 30, &serve).await;
     driving.finish().await;
-    // The search index shows new items once it refreshes: wait until it shows every one.
+    // The search index shows new items, and items newly linked to a decision, once it
+    // refreshes: wait until it shows every one as linked.
+    let linked = acks.lock().unwrap().evidence.iter().map(|(_, item)| item.clone()).collect::<BTreeSet<_>>().len();
     let logged = acks.lock().unwrap().items.len();
+    assert_eq!(linked, logged, "each driver finishes its step, linking its item, before it stops");
     let deadline = Instant::now() + PATIENCE;
-    let search = "{ searchFeedback(query: \"evening clinic\", first: 1) { total } }";
-    while answer(&client, &serve.base, &tokens.coordinator, search, json!({})).await["data"]["searchFeedback"]["total"]
-        != logged
-    {
-        assert!(Instant::now() < deadline, "the search never showed the {logged} items logged");
+    let search = "{ searchFeedback(query: \"evening clinic\", first: 1) { total facets { dimension value count } } }";
+    loop {
+        let seen = answer(&client, &serve.base, &tokens.coordinator, search, json!({})).await;
+        let seen = &seen["data"]["searchFeedback"];
+        let linked_seen = seen["facets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|facet| facet["dimension"] == "loop" && facet["value"] == "LINKED_TO_DECISION")
+            .map(|facet| facet["count"].clone());
+        if seen["total"] == logged && linked_seen == Some(json!(linked)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the search never showed the {logged} items linked: {seen}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let before = answers(&client, &serve.base, &tokens).await;
