@@ -14,6 +14,7 @@ mod identity;
 mod import;
 mod loop_state;
 mod meetings;
+mod models_crash;
 mod moderation;
 mod privacy;
 mod reports;
