@@ -114,8 +114,8 @@ pub enum RebuildCommand {
         #[arg(long)]
         data: PathBuf,
     },
-    /// Rebuild saved read models from the log now: one (feedback, advocacy, rights,
-    /// commissioning) or all. Run it while Heard is stopped.
+    /// Rebuild saved read models from the log now: one (identity, feedback, advocacy,
+    /// rights, commissioning) or all. Run it while Heard is stopped.
     Models {
         #[arg(default_value = "all")]
         model: String,
@@ -125,7 +125,7 @@ pub enum RebuildCommand {
 }
 
 /// The read models Heard saves between starts (`heard rebuild models`).
-pub const SAVED_MODELS: [&str; 4] = ["feedback", "advocacy", "rights", "commissioning"];
+pub const SAVED_MODELS: [&str; 5] = ["identity", "feedback", "advocacy", "rights", "commissioning"];
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
