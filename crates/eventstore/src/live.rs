@@ -223,12 +223,7 @@ impl<S: Persist> LiveModel<S> {
     }
 }
 
-async fn follow<S: Fold>(
-    inner: Arc<Inner<S>>,
-    mut hook: impl AfterApply<S>,
-    saver: Option<Saver<S>>,
-    start: u64,
-) {
+async fn follow<S: Fold>(inner: Arc<Inner<S>>, mut hook: impl AfterApply<S>, saver: Option<Saver<S>>, start: u64) {
     let mut subscription = inner.store.subscribe_all(start + 1);
     let mut saved = Saved { position: start, at: std::time::Instant::now(), last: start, last_hash: None };
     let mut rebuilding = Progress::new(inner.name, start, inner.store.head().position);
@@ -330,7 +325,12 @@ impl Progress {
         }
         if at >= self.target {
             if self.target - self.from >= SAVE_AFTER_EVENTS {
-                tracing::info!(model = self.name, events = self.target - self.from, seconds = self.started.elapsed().as_secs_f64(), "caught up with the log");
+                tracing::info!(
+                    model = self.name,
+                    events = self.target - self.from,
+                    seconds = self.started.elapsed().as_secs_f64(),
+                    "caught up with the log"
+                );
             }
             self.target = 0;
         } else if self.last_said.elapsed() >= Duration::from_secs(5) {

@@ -97,7 +97,11 @@ impl ModelStore {
     }
 
     /// Loads `name`'s saved state and its position, if it can be trusted with `store`'s log.
-    pub async fn load<S: Persist>(&self, name: &str, store: &EventStore) -> Result<std::result::Result<(S, u64), NotLoaded>> {
+    pub async fn load<S: Persist>(
+        &self,
+        name: &str,
+        store: &EventStore,
+    ) -> Result<std::result::Result<(S, u64), NotLoaded>> {
         let tree = self.tree(name)?;
         let Some(meta) = tree.get(META)? else { return Ok(Err(NotLoaded::Missing)) };
         let Ok(meta) = rmp_serde::from_slice::<Meta>(&meta) else { return Ok(Err(NotLoaded::Damaged)) };

@@ -203,9 +203,9 @@ impl EventStore {
         let (stream, parts) = sealed.parts();
         let stream = StreamName::new(stream)?;
         let fields = crypto::open(&key, &parts, &stream, sealed.event())?;
-        serde_json::from_value(fields)
-            .map(Some)
-            .map_err(|error| Error::Crypto { detail: format!("kept personal fields do not fit: {:?}", error.classify()) })
+        serde_json::from_value(fields).map(Some).map_err(|error| Error::Crypto {
+            detail: format!("kept personal fields do not fit: {:?}", error.classify()),
+        })
     }
 
     fn finish_all(&self, events: Vec<RecordedEvent>) -> Result<Vec<RecordedEvent>> {

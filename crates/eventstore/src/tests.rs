@@ -36,8 +36,8 @@ mod segment_conformance {
     crate::conformance_suite!(fresh_segment_store);
 }
 
-mod keys;
 mod kept;
+mod keys;
 mod segments;
 
 fn event(n: u64) -> NewEvent {

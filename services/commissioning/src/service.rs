@@ -43,7 +43,6 @@ impl Default for HistoryConfig {
     }
 }
 
-
 /// Beside the live model: encodes a copy of it (under its lock) every `every` events, and saves
 /// it as a history copy (outside the lock) before the batch counts as applied.
 struct History {

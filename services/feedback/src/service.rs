@@ -11,7 +11,9 @@ use std::time::Duration;
 use heard_access::{Actor, Consent};
 use heard_api::{ApiError, ApiResult};
 use heard_contracts::{Event as _, feedback as contract};
-use heard_eventstore::{ModelStore, AfterApply, EventStore, ExpectedRevision, LiveModel, NewEvent, StreamName, SubjectId};
+use heard_eventstore::{
+    AfterApply, EventStore, ExpectedRevision, LiveModel, ModelStore, NewEvent, StreamName, SubjectId,
+};
 use tokio::sync::{broadcast, watch};
 use uuid::Uuid;
 

@@ -34,12 +34,15 @@ impl Services {
             .await
             .context("cannot start the feedback service")?;
         let calendar = settings.calendar.calendar().map_err(anyhow::Error::msg)?;
-        let rights =
-            RightsService::open(store.clone(), calendar.clone(), &models).await.context("cannot start the rights service")?;
-        let advocacy = AdvocacyService::open(store.clone(), &models).await.context("cannot start the advocacy service")?;
-        let commissioning = CommissioningService::open_with(store.clone(), calendar, &models, settings.history.config())
+        let rights = RightsService::open(store.clone(), calendar.clone(), &models)
             .await
-            .context("cannot start the commissioning service")?;
+            .context("cannot start the rights service")?;
+        let advocacy =
+            AdvocacyService::open(store.clone(), &models).await.context("cannot start the advocacy service")?;
+        let commissioning =
+            CommissioningService::open_with(store.clone(), calendar, &models, settings.history.config())
+                .await
+                .context("cannot start the commissioning service")?;
         Ok(Services { identity, feedback, rights, advocacy, commissioning })
     }
 

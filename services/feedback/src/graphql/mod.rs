@@ -152,7 +152,11 @@ impl FeedbackItem {
     }
     /// For the hub: the version that would leave the hub, when redactions were made.
     async fn redacted_text(&self, ctx: &Context<'_>) -> Option<String> {
-        if self.hub_view() && self.item.consent.is_some() { service(ctx).opened(&self.item).redacted_text } else { None }
+        if self.hub_view() && self.item.consent.is_some() {
+            service(ctx).opened(&self.item).redacted_text
+        } else {
+            None
+        }
     }
     async fn redacted(&self) -> bool {
         self.item.redacted_text.is_some()

@@ -85,7 +85,10 @@ async fn serve_and_measure(
     }
     let (server, _, rebuild_seconds) = start_until_ready(data, log_path, heard).await?;
     let after_rebuild = memory(server.pid)?;
-    eprintln!("scale: rebuilt every model in {rebuild_seconds:.2} s, {:.0} MiB resident; restarting", after_rebuild.rss_mib);
+    eprintln!(
+        "scale: rebuilt every model in {rebuild_seconds:.2} s, {:.0} MiB resident; restarting",
+        after_rebuild.rss_mib
+    );
     server.stop().await?;
     let (server, listening_seconds, ready_seconds) = start_until_ready(data, log_path, heard).await?;
     let after_start = memory(server.pid)?;
