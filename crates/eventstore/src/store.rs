@@ -59,6 +59,9 @@ const MAX_EVENT_TYPE_LEN: usize = 200;
 /// Largest event data accepted (JSON bytes), so one bad request cannot fill the disk.
 pub const MAX_EVENT_BYTES: usize = 4 * 1024 * 1024;
 
+/// A model following the log, by name, with the position it has applied.
+type ModelProgress = (&'static str, tokio::sync::watch::Receiver<u64>);
+
 /// The event store: appends, reads, subscriptions; encrypts personal fields on the way in,
 /// decrypts and upcasts on the way out. Cheap to clone.
 #[derive(Clone)]
@@ -69,7 +72,7 @@ pub struct EventStore {
     /// Turns true on `close`, so that live subscriptions end (and release the store).
     closed: Arc<tokio::sync::watch::Sender<bool>>,
     /// Each model following the log, by name, with the position it has applied.
-    models: Arc<std::sync::Mutex<Vec<(&'static str, tokio::sync::watch::Receiver<u64>)>>>,
+    models: Arc<std::sync::Mutex<Vec<ModelProgress>>>,
 }
 
 impl std::fmt::Debug for EventStore {
