@@ -189,7 +189,7 @@ impl<S: Fold> LiveModel<S> {
     }
 }
 
-impl<S: Persist> LiveModel<S> {
+impl<S: Fold + Persist> LiveModel<S> {
     /// Starts a model kept in `models`: from what it saved, when that can be trusted, and
     /// otherwise rebuilt from the log by the same follower (with its progress in the log and
     /// in [`EventStore::catch_up_progress`]). It is saved as it runs and when the log closes.

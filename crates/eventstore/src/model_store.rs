@@ -22,11 +22,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::live::Fold;
 use crate::store::EventStore;
 
-/// A model that can be saved and loaded.
-pub trait Persist: Fold + Serialize + DeserializeOwned {
+/// A model that can be saved and loaded (a [`Fold`](crate::Fold) that `LiveModel::start_kept` runs).
+pub trait Persist: Serialize + DeserializeOwned + Send + 'static {
     /// Changes whenever the state's shape or the way events fold into it changes; a saved state
     /// of another version is rebuilt from the log.
     const VERSION: u32;

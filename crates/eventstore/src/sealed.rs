@@ -13,7 +13,7 @@ use std::marker::PhantomData;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::types::{SealedPersonal, SubjectId};
+use crate::types::{Personal, RecordedEvent, SealedPersonal, SubjectId};
 
 /// The personal fields of one event, of type `T`, still encrypted.
 #[derive(Serialize, Deserialize)]
@@ -94,5 +94,20 @@ impl<T> Eq for Sealed<T> {}
 impl<T> fmt::Debug for Sealed<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Sealed(..)")
+    }
+}
+
+impl RecordedEvent {
+    /// The personal fields still sealed, for a read model to keep and open when it is read;
+    /// `None` when there are none or they were erased.
+    pub fn sealed<T>(&self) -> Option<Sealed<T>> {
+        if matches!(self.personal, Personal::Erased { .. } | Personal::None) {
+            return None;
+        }
+        let sealed = match &self.personal {
+            Personal::Sealed(sealed) => sealed,
+            _ => self.sealed_personal.as_ref()?,
+        };
+        Some(Sealed::new(self.stream.as_str(), self.id, sealed))
     }
 }

@@ -283,19 +283,6 @@ impl RecordedEvent {
         })
     }
 
-    /// The personal fields still sealed, for a read model to keep and open when it is read;
-    /// `None` when there are none or they were erased.
-    pub fn sealed<T>(&self) -> Option<crate::sealed::Sealed<T>> {
-        if matches!(self.personal, Personal::Erased { .. } | Personal::None) {
-            return None;
-        }
-        let sealed = match &self.personal {
-            Personal::Sealed(sealed) => sealed,
-            _ => self.sealed_personal.as_ref()?,
-        };
-        Some(crate::sealed::Sealed::new(self.stream.as_str(), self.id, sealed))
-    }
-
     /// Deserialises the decrypted personal fields; `None` when there are none or they were erased.
     pub fn personal_fields<T: serde::de::DeserializeOwned>(&self) -> Result<Option<T>> {
         match &self.personal {

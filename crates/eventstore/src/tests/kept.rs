@@ -73,7 +73,7 @@ async fn write_notes(store: &EventStore, from: u64, count: u64) -> Vec<SubjectId
     subjects
 }
 
-async fn run<S: Persist>(dir: &Path, then: impl AsyncFnOnce(&EventStore, &LiveModel<S>)) {
+async fn run<S: Fold + Persist>(dir: &Path, then: impl AsyncFnOnce(&EventStore, &LiveModel<S>)) {
     let store = EventStore::open(dir, Upcasters::new()).unwrap();
     let models = ModelStore::open(&dir.join("models")).unwrap();
     let model = LiveModel::<S>::start_kept("notes", store.clone(), WAIT, (), &models).await.unwrap();
