@@ -472,14 +472,24 @@ async fn the_report_as_at_a_day_is_what_it_said_then_and_nothing_logged_after_th
     let then = service.replay(head, Some(before_the_decision)).await.unwrap();
     let from_the_start = service.replay_from_the_start(head, Some(before_the_decision)).await.unwrap();
     let calendar = service.calendar();
-    let report = crate::report::build(&then, &actor, &scope, false, calendar, &world.store);
-    let expected = crate::report::build(&from_the_start, &actor, &scope, false, calendar, &world.store);
+    let report = crate::report::build(&then, &actor, &scope, false, calendar, &world.store, None);
+    let expected = crate::report::build(&from_the_start, &actor, &scope, false, calendar, &world.store, None);
     assert_eq!(
         serde_json::to_value(&report).unwrap().to_string(),
         serde_json::to_value(&expected).unwrap().to_string()
     );
     assert!(report.decisions.is_empty() && report.not_acted_on.is_empty(), "nothing decided or answered yet");
     assert_eq!(report.position, decision_at - 1, "as at the event before the decision");
+    assert!(!report.representative.is_empty(), "the past report shows people's words");
+    // Words nobody may read now (consent withdrawn or narrowed since) are not shown as at the
+    // past either: the same report, judged against a model where no item may be read.
+    let nobody_now = State::default();
+    let judged = crate::report::build(&then, &actor, &scope, false, calendar, &world.store, Some(&nobody_now));
+    assert!(judged.representative.is_empty(), "{:?}", judged.representative.len());
+    assert!(!mentions(&serde_json::to_value(&judged).unwrap(), SPEAKER), "no words that may not be read now");
+    let still =
+        service.read(|now| crate::report::build(&then, &actor, &scope, false, calendar, &world.store, Some(now)));
+    assert_eq!(still.representative.len(), report.representative.len(), "words still readable now stay");
     close(world).await;
 }
 

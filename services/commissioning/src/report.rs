@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use heard_access::Actor;
 use heard_api::spreadsheet::escape_cell;
 use heard_api::suppression::{Cell, Shown, Table, derived, publishable_count};
-use heard_eventstore::EventStore;
+use heard_eventstore::{EventStore, Sealed};
 use heard_workdays::Calendar;
 use jiff::civil::Date;
 use serde::Serialize;
@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use crate::domain::decision::{Decision, Evidence, Status, ladder_words};
 use crate::domain::metrics;
-use crate::model::{ItemFacts, State, open_words};
+use crate::model::{ItemFacts, State, Words, open_words};
 
 /// Whose input the report is about. Empty means everything.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -294,8 +294,19 @@ fn suppressed<'a>(
     }
 }
 
+/// The sealed words `reader` may read in `item`, and may still read in `now` when given.
+fn readable_then_and_now<'a>(item: &'a ItemFacts, reader: &Actor, now: Option<&State>) -> Option<&'a Sealed<Words>> {
+    let sealed = item.readable_by(reader)?;
+    match now {
+        Some(now) => now.items.get(&item.item)?.readable_by(reader).map(|_| sealed),
+        None => Some(sealed),
+    }
+}
+
 /// Builds the report as `actor` may see it, from `state`, opening the words it shows with the
-/// speakers' keys in `store` (an erased speaker's words are not shown).
+/// speakers' keys in `store` (an erased speaker's words are not shown). For a report as at a
+/// past day, `now` is the model as it stands: a person's words are shown only if they may be
+/// read now too, so consent withdrawn or narrowed since that day hides them from the past as well.
 pub fn build(
     state: &State,
     actor: &Actor,
@@ -303,9 +314,11 @@ pub fn build(
     public: bool,
     calendar: &Calendar,
     store: &EventStore,
+    now: Option<&State>,
 ) -> Report {
     let anyone = Actor::anonymous();
     let reader = if public { &anyone } else { actor };
+    let readable = |item| readable_then_and_now(item, reader, now);
     let everywhere_scope = Scope { hub: None, ..scope.clone() };
     let everywhere: Vec<&ItemFacts> =
         state.items.values().filter(|item| in_scope(item, &everywhere_scope, public)).collect();
@@ -381,7 +394,8 @@ pub fn build(
         .iter()
         .filter_map(|item| {
             let (on, reason, _) = state.answers.get(&item.item)?.answered.clone()?;
-            Some(ReportAnswer { item: item.item, text: item.text_for(reader, store), reason, on })
+            let text = readable(item).and_then(|sealed| open_words(store, sealed));
+            Some(ReportAnswer { item: item.item, text, reason, on })
         })
         .collect();
     not_acted_on.sort_by_key(|answer| std::cmp::Reverse(answer.on));
@@ -395,10 +409,8 @@ pub fn build(
             continue;
         }
         // The words are opened only for the examples picked (an erased speaker's are skipped).
-        let mut candidates: Vec<(ItemOutcome, &&ItemFacts, _)> = found
-            .iter()
-            .filter_map(|item| Some((outcome_of(item, &decisions), item, item.readable_by(reader)?)))
-            .collect();
+        let mut candidates: Vec<(ItemOutcome, &&ItemFacts, _)> =
+            found.iter().filter_map(|item| Some((outcome_of(item, &decisions), item, readable(item)?))).collect();
         candidates.sort_by_key(|(outcome, _, _)| !outcome.answered());
         let mut picked = 0;
         for (outcome, item, sealed) in candidates {

@@ -169,7 +169,7 @@ impl CommissioningService {
     /// "You said, we did" as `actor` may see it, now.
     pub fn report(&self, actor: &Actor, scope: &crate::report::Scope, public: bool) -> crate::report::Report {
         let store = self.store();
-        self.read(|state| crate::report::build(state, actor, scope, public, &self.calendar, store))
+        self.read(|state| crate::report::build(state, actor, scope, public, &self.calendar, store, None))
     }
 
     /// "You said, we did" as `actor` may see it, as it stood at the end of `day` (replayed
@@ -183,7 +183,8 @@ impl CommissioningService {
     ) -> ApiResult<crate::report::Report> {
         let head = self.read(|state| state.position);
         let then = self.replay(head, end_of_day(day)).await?;
-        Ok(crate::report::build(&then, actor, scope, public, &self.calendar, self.store()))
+        let store = self.store();
+        Ok(self.read(|now| crate::report::build(&then, actor, scope, public, &self.calendar, store, Some(now))))
     }
 
     pub async fn stopped(&self) {
