@@ -231,10 +231,20 @@ pub enum Action {
     /// Answer, for one provider, for what is said about it: the complaints about it, without
     /// who made them. Each complaint is then checked with `ViewComplaint`.
     AnswerForProvider,
+    /// Erase everything Heard holds about a person (a data subject) at their request: those who
+    /// hold one of the person's records for them (a coordinator of a hub holding one of their
+    /// items, the advocate of one of their cases, complaints handlers when they have a complaint,
+    /// the advocate who relayed it). The erasure reaches all of the person's records, and tells
+    /// the asker only of those the asker may see.
+    EraseSubject,
+    /// Subject access: see everything Heard holds about a person, to give it to them. The same
+    /// people as [`Action::EraseSubject`]; each record in the answer is still checked with its own
+    /// rule (`ViewFeedback`, `ViewCase`, `ViewComplaint`), so nobody sees more than before.
+    ViewSubjectAccess,
 }
 
 impl Action {
-    pub const ALL: [Action; 42] = [
+    pub const ALL: [Action; 44] = [
         Action::ViewAccount,
         Action::ListAccounts,
         Action::ListAdvocates,
@@ -277,6 +287,8 @@ impl Action {
         Action::BuildReport,
         Action::RelayComplaint,
         Action::AnswerForProvider,
+        Action::EraseSubject,
+        Action::ViewSubjectAccess,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -323,6 +335,8 @@ impl Action {
             Action::BuildReport => "build_report",
             Action::RelayComplaint => "relay_complaint",
             Action::AnswerForProvider => "answer_for_provider",
+            Action::EraseSubject => "erase_subject",
+            Action::ViewSubjectAccess => "view_subject_access",
         }
     }
 
@@ -494,6 +508,24 @@ pub enum Resource {
     Case(CaseFacts),
     /// One complaint.
     Complaint(ComplaintFacts),
+    /// One person (a data subject), with who holds their records.
+    Person(PersonFacts),
+}
+
+/// What the policy needs to know about a person (a data subject): who holds their records.
+/// Built from the records said to be about them; a person with no records has empty facts,
+/// and nobody may act for them.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct PersonFacts {
+    pub person: Uuid,
+    /// The hubs holding feedback items of theirs.
+    pub hubs: BTreeSet<String>,
+    /// The advocates their cases are assigned to.
+    pub advocates: BTreeSet<Uuid>,
+    /// Whether they have a complaint.
+    pub complained: bool,
+    /// The advocates who relayed a complaint of theirs.
+    pub relayed_by: BTreeSet<Uuid>,
 }
 
 /// What the policy needs to know about an advocacy case.
@@ -527,6 +559,7 @@ impl Resource {
             Resource::Themes => ("themes", None),
             Resource::Case(facts) => ("case", Some(facts.case.to_string())),
             Resource::Complaint(facts) => ("complaint", Some(facts.complaint.to_string())),
+            Resource::Person(facts) => ("person", Some(facts.person.to_string())),
         }
     }
 }
@@ -723,6 +756,18 @@ pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
         (RelayComplaint, _) => Decision::deny("only advocates relay complaints"),
         (AnswerForProvider, Resource::System) if actor.has(Role::ProviderResponder) => Decision::Allow,
         (AnswerForProvider, _) => Decision::deny("only provider responders answer for a provider"),
+        // A person's rights: those who hold a record of theirs act for them; to anyone else the
+        // person does not exist.
+        (EraseSubject | ViewSubjectAccess, Resource::Person(facts)) => {
+            let holds = actor.coordinates_any(&facts.hubs)
+                || (actor.has(Role::Advocate)
+                    && actor.account.is_some_and(|me| facts.advocates.contains(&me) || facts.relayed_by.contains(&me)))
+                || (actor.has(Role::ComplaintsHandler) && facts.complained);
+            if holds { Decision::Allow } else { Decision::conceal("no record of this person is held by you") }
+        }
+        (EraseSubject | ViewSubjectAccess, _) => {
+            Decision::deny("a person's rights are exercised for one person, by those who hold their records")
+        }
         _ => Decision::deny("this is not something your role can do"),
     }
 }

@@ -79,6 +79,16 @@ fn complaint(provider: &str, relayed_by: Option<Uuid>) -> Resource {
 }
 
 /// (action, scope, resource, expected per column)
+fn person(hubs: &[&str], advocates: &[Uuid], complained: bool, relayed_by: &[Uuid]) -> Resource {
+    Resource::Person(PersonFacts {
+        person: Uuid::from_u128(55),
+        hubs: hubs.iter().map(|hub| (*hub).to_owned()).collect(),
+        advocates: advocates.iter().copied().collect(),
+        complained,
+        relayed_by: relayed_by.iter().copied().collect(),
+    })
+}
+
 fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
     use Action::*;
     let own_account = Resource::Account { id: own(), hubs: BTreeSet::from([ARUN.to_owned()]) };
@@ -210,6 +220,29 @@ fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
         (RelayComplaint, "out of scope: a complaint", complaint("cgl", Some(own())), "FFFFFFFU"),
         (AnswerForProvider, "in scope", Resource::System, "FFFFFAFU"),
         (AnswerForProvider, "out of scope: a complaint about their provider", complaint("cgl", None), "FFFFFFFU"),
+        //                                                                   mem crd adv cmp com prv adm anon
+        (EraseSubject, "in scope: items in their hub", person(&[ARUN], &[], false, &[]), "NANNNNNU"),
+        (EraseSubject, "in scope: a case assigned to them", person(&[], &[own()], false, &[]), "NNANNNNU"),
+        (EraseSubject, "in scope: a complaint relayed by them", person(&[], &[], true, &[own()]), "NNAANNNU"),
+        (EraseSubject, "in scope: a complaint", person(&[], &[], true, &[]), "NNNANNNU"),
+        (
+            EraseSubject,
+            "out of scope: another hub's items and another advocate's case",
+            person(&[CRAWLEY], &[someone_else()], false, &[]),
+            "NNNNNNNU",
+        ),
+        (EraseSubject, "out of scope: a person with no records", person(&[], &[], false, &[]), "NNNNNNNU"),
+        (EraseSubject, "out of scope: not one person", Resource::System, "FFFFFFFU"),
+        (ViewSubjectAccess, "in scope: items in their hub", person(&[ARUN], &[], false, &[]), "NANNNNNU"),
+        (ViewSubjectAccess, "in scope: a case assigned to them", person(&[], &[own()], false, &[]), "NNANNNNU"),
+        (ViewSubjectAccess, "in scope: a complaint", person(&[], &[], true, &[]), "NNNANNNU"),
+        (
+            ViewSubjectAccess,
+            "out of scope: another hub's items and another advocate's case",
+            person(&[CRAWLEY], &[someone_else()], false, &[]),
+            "NNNNNNNU",
+        ),
+        (ViewSubjectAccess, "out of scope: not one person", Resource::System, "FFFFFFFU"),
     ]
 }
 

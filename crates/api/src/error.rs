@@ -128,6 +128,9 @@ impl From<heard_eventstore::Error> for ApiError {
             heard_eventstore::Error::WrongExpectedRevision { .. } => {
                 ApiError::Conflict("someone else changed this at the same time; reload and try again".into())
             }
+            heard_eventstore::Error::SubjectErased => ApiError::Conflict(
+                "this person's records have been erased; nothing more can be recorded about them".into(),
+            ),
             other => ApiError::internal(other),
         }
     }

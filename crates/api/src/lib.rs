@@ -15,6 +15,7 @@
 //! - [`spreadsheet::escape_cell`]: every cell of every CSV Heard writes, safe from formula
 //!   injection.
 
+pub mod erasure;
 mod error;
 pub mod fold;
 pub mod limits;

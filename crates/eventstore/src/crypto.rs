@@ -149,7 +149,7 @@ impl KeyStore for SledKeyStore {
 
 fn key_from_stored(stored: &[u8]) -> Result<SubjectKey> {
     if stored == TOMBSTONE {
-        return Err(Error::Crypto { detail: "this person has been erased; their key cannot be reused".into() });
+        return Err(Error::SubjectErased);
     }
     let bytes: [u8; 32] =
         stored.try_into().map_err(|_| Error::Crypto { detail: "a stored key has the wrong length".into() })?;

@@ -41,6 +41,12 @@ pub enum Error {
     #[error("personal data could not be processed: {detail}")]
     Crypto { detail: String },
 
+    /// New personal fields for a subject whose key was destroyed: the person was erased, and
+    /// nothing more may be recorded about them under that subject. No event of the batch was
+    /// appended.
+    #[error("this person's records have been erased; nothing more can be recorded about them")]
+    SubjectErased,
+
     /// An upcaster could not bring an old event to its current schema version.
     #[error("event type {event_type} version {version} could not be upcast: {detail}")]
     Upcast { event_type: String, version: u32, detail: String },

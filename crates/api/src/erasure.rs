@@ -1,0 +1,78 @@
+//! Erasure: the one path by which Heard forgets a person, or one record of theirs.
+//!
+//! Every service that erases (the privacy service at a person's request or when a retention
+//! period ends, feedback when a speaker withdraws within six months) goes through [`erase`]:
+//! 1. it reads each record's streams and collects every subject key their personal fields are
+//!    sealed under (a record's streams are `CATEGORY-<id>` for each of
+//!    [`RecordKind::categories`]);
+//! 2. it appends one [`SubjectErased`] naming the records and keys, who asked and why, and
+//!    nothing personal, on a stream of its own (`erasure-<id>`);
+//! 3. it destroys the keys.
+//!
+//! If the process dies between 2 and 3, the privacy service's follower destroys the keys named
+//! by every `SubjectErased` it folds ([`destroy_keys`]), on every start, so the erasure still
+//! completes before Heard answers again. Destroying a key twice does nothing.
+
+use heard_contracts::Event as _;
+use heard_contracts::privacy::{ErasureReason, PersonId, RecordRef, SubjectErased};
+use heard_eventstore::{EventStore, ExpectedRevision, NewEvent, StreamName, SubjectId};
+use uuid::Uuid;
+
+use crate::fold::subject_of;
+use crate::{ApiError, ApiResult};
+
+/// Erases `records` (of `person`, when a person's records are erased together): appends the
+/// [`SubjectErased`] and destroys every key their personal fields were sealed under. Returns
+/// the event as appended. Records with no streams (an id Heard never gave out) are skipped, so
+/// an erasure never names a record that does not exist.
+pub async fn erase(
+    store: &EventStore,
+    person: Option<PersonId>,
+    records: &[RecordRef],
+    asked_by: Option<Uuid>,
+    reason: ErasureReason,
+) -> ApiResult<SubjectErased> {
+    let mut found = Vec::new();
+    let mut subjects = Vec::new();
+    for record in records {
+        let mut exists = false;
+        for category in record.kind.categories() {
+            let stream = StreamName::of(category, record.id).map_err(ApiError::internal)?;
+            let events = store.read_stream_to_end(&stream).await.map_err(ApiError::internal)?;
+            exists |= !events.is_empty();
+            for event in &events {
+                if let Some(subject) = subject_of(&event.personal)
+                    && !subjects.contains(&subject.0)
+                {
+                    subjects.push(subject.0);
+                }
+            }
+        }
+        if exists && !found.contains(record) {
+            found.push(*record);
+        }
+    }
+    let erased = SubjectErased { person, records: found, subjects, asked_by, reason };
+    let mut event = NewEvent::new(SubjectErased::TYPE, SubjectErased::VERSION, &erased).map_err(ApiError::internal)?;
+    if let Some(by) = asked_by {
+        event = event.with_metadata(serde_json::json!({ "by": by }));
+    }
+    let stream = StreamName::of(SubjectErased::CATEGORY, Uuid::new_v4()).map_err(ApiError::internal)?;
+    store.append(&stream, ExpectedRevision::NoStream, vec![event]).await.map_err(ApiError::internal)?;
+    destroy_keys(store, &erased)?;
+    Ok(erased)
+}
+
+/// Destroys every key an erasure names (again: destroying a key twice does nothing).
+pub fn destroy_keys(store: &EventStore, erased: &SubjectErased) -> ApiResult<()> {
+    for subject in &erased.subjects {
+        store.forget_subject(SubjectId(*subject)).map_err(ApiError::internal)?;
+    }
+    Ok(())
+}
+
+/// Whether an error from sealing personal fields says the subject was erased: new personal
+/// text for an erased person is refused, with this answer on `field`.
+pub fn refused_for_erased(field: &str) -> ApiError {
+    ApiError::bad_input(field, "this person's records have been erased; nothing more can be recorded about them")
+}

@@ -1,0 +1,186 @@
+//! A person's rights over their data, across services: which records are about one person
+//! (a *data subject*), and their erasure.
+//!
+//! **A person** is an opaque id ([`PersonId`]) that the hub or service holds in its own records:
+//! never a name, and never part of a stream name. A record is said to be about a person by the
+//! service that owns the record, on the record's own stream:
+//! - feedback ([`FeedbackAttributed`], on `feedback-<item>`): a hub's coordinator says a named
+//!   or pseudonymous speaker's items are the same person's;
+//! - advocacy ([`CaseAttributed`], on `case-<case>`): an advocate's client, one event on each of
+//!   the client's cases;
+//! - rights ([`ComplaintAttributed`], on `complaint-<complaint>`): a complaints handler says the
+//!   complainant is a person the hub or service already knows.
+//!
+//! Each attribution carries the facts the policy needs to say who may act for that person (the
+//! item's hub, the case's advocate, who relayed the complaint), so the privacy service can judge
+//! without reading another service's model. Attributing never widens who sees a record: every
+//! record keeps its own rule.
+//!
+//! **An erasure** ([`SubjectErased`], on its own stream `erasure-<id>`) names the records it
+//! erases and the subject keys destroyed with it, who asked and why, and nothing personal. The
+//! service that appends it destroys the keys at once; the privacy service's follower destroys
+//! them again on every start, so an erasure whose process died before the keys went still
+//! completes. Every model folds it: facts that are not personal (dates, themes, counts, the
+//! stage a complaint reached) stay, and the words, which were sealed under the destroyed keys,
+//! can no longer be read by anyone.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::event;
+
+/// Erasures go to a stream of their own each: `erasure-<id>`.
+pub const ERASURE: &str = "erasure";
+
+/// A data subject: the opaque id a hub or service holds for one person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PersonId(pub Uuid);
+
+impl PersonId {
+    pub fn new() -> Self {
+        PersonId(Uuid::new_v4())
+    }
+}
+
+impl Default for PersonId {
+    fn default() -> Self {
+        PersonId::new()
+    }
+}
+
+impl fmt::Display for PersonId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// What kind of record an erasure or an attribution is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    /// A feedback item (`feedback-<id>`, with its safeguarding stream `safeguarding-<id>`).
+    FeedbackItem,
+    /// An advocacy case (`case-<id>`).
+    Case,
+    /// A complaint (`complaint-<id>`).
+    Complaint,
+}
+
+impl RecordKind {
+    /// The stream categories that hold this record's events, each `CATEGORY-<record id>`.
+    pub fn categories(self) -> &'static [&'static str] {
+        match self {
+            RecordKind::FeedbackItem => &[crate::feedback::FEEDBACK, crate::feedback::SAFEGUARDING],
+            RecordKind::Case => &[crate::advocacy::CASE],
+            RecordKind::Complaint => &[crate::rights::COMPLAINT],
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::FeedbackItem => "feedback_item",
+            RecordKind::Case => "case",
+            RecordKind::Complaint => "complaint",
+        }
+    }
+}
+
+/// One record: its kind and id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RecordRef {
+    pub kind: RecordKind,
+    pub id: Uuid,
+}
+
+/// A hub's coordinator said a feedback item's speaker is this person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackAttributed {
+    pub item: Uuid,
+    pub person: PersonId,
+    /// The item's hub (an item never changes hub).
+    pub hub: String,
+    /// Who said so.
+    pub by: Uuid,
+}
+
+/// An advocate said a case's client is this person. Appended on each of the client's cases.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseAttributed {
+    pub case: Uuid,
+    pub person: PersonId,
+    /// The advocate the case is assigned to when it was attributed; later changes travel as
+    /// [`CaseAssigned`].
+    pub advocate: Uuid,
+    pub by: Uuid,
+}
+
+/// A case was handed to another advocate: what others may read of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseAssigned {
+    /// The advocate it is assigned to now.
+    pub advocate: Uuid,
+}
+
+/// A complaints handler said the complainant is this person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplaintAttributed {
+    pub complaint: Uuid,
+    pub person: PersonId,
+    /// The advocate who relayed the complaint, if one did.
+    pub relayed_by: Option<Uuid>,
+    pub by: Uuid,
+}
+
+/// Why something was erased: a closed list, so that no free text (which could name someone)
+/// reaches the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErasureReason {
+    /// The person asked for their data to be erased (UK GDPR article 17).
+    PersonAsked,
+    /// The speaker withdrew within six months of speaking, as the seed research promised.
+    WithdrewWithinSixMonths,
+    /// The retention period for this kind of record ended.
+    RetentionPeriodEnded,
+}
+
+impl ErasureReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErasureReason::PersonAsked => "person_asked",
+            ErasureReason::WithdrewWithinSixMonths => "withdrew_within_six_months",
+            ErasureReason::RetentionPeriodEnded => "retention_period_ended",
+        }
+    }
+}
+
+/// Records were erased: their subject keys were destroyed. Opaque ids only.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectErased {
+    /// The person, when a person's records were erased together; `None` when one record was
+    /// erased alone (a withdrawal, a retention period).
+    pub person: Option<PersonId>,
+    /// Every record erased.
+    pub records: Vec<RecordRef>,
+    /// Every subject key destroyed (random ids, not personal).
+    pub subjects: Vec<Uuid>,
+    /// Who asked; `None` for Heard's own retention job.
+    pub asked_by: Option<Uuid>,
+    pub reason: ErasureReason,
+}
+
+impl SubjectErased {
+    /// Whether this erasure covers `record`.
+    pub fn covers(&self, kind: RecordKind, id: Uuid) -> bool {
+        self.records.iter().any(|record| record.kind == kind && record.id == id)
+    }
+}
+
+event!(FeedbackAttributed, crate::feedback::FEEDBACK, "FeedbackAttributed", 1);
+event!(CaseAttributed, crate::advocacy::CASE, "CaseAttributed", 1);
+event!(CaseAssigned, crate::advocacy::CASE, "CaseAssigned", 1);
+event!(ComplaintAttributed, crate::rights::COMPLAINT, "ComplaintAttributed", 1);
+event!(SubjectErased, ERASURE, "SubjectErased", 1);
