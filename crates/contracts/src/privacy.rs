@@ -179,6 +179,36 @@ impl SubjectErased {
     }
 }
 
+/// How long each kind of record is kept before Heard's retention job erases it (through the
+/// same path as a person's request, with [`ErasureReason::RetentionPeriodEnded`]). `None` keeps
+/// that kind until it is erased by hand. Set in the `[retention]` section of the configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionRules {
+    /// Feedback items never shared beyond their hub, counted from the day they were said.
+    pub feedback_not_shared_days: Option<u32>,
+    /// Advocacy cases, counted from the day the client's last case was closed (a client's cases
+    /// share one key, so they go together, once every one of them is closed and due).
+    pub cases_closed_days: Option<u32>,
+    /// Complaints, counted from the day their outcome was recorded.
+    pub complaints_after_outcome_days: Option<u32>,
+}
+
+impl Default for RetentionRules {
+    /// Two years for feedback that never left the hub; six years for closed cases and for
+    /// complaints after their outcome.
+    fn default() -> Self {
+        RetentionRules {
+            feedback_not_shared_days: Some(730),
+            cases_closed_days: Some(2190),
+            complaints_after_outcome_days: Some(2190),
+        }
+    }
+}
+
+/// A speaker may withdraw within this many months of speaking, and their item is then erased,
+/// not only hidden.
+pub const WITHDRAWAL_WINDOW_MONTHS: i8 = 6;
+
 event!(FeedbackAttributed, crate::feedback::FEEDBACK, "FeedbackAttributed", 1);
 event!(CaseAttributed, crate::advocacy::CASE, "CaseAttributed", 1);
 event!(CaseAssigned, crate::advocacy::CASE, "CaseAssigned", 1);
