@@ -35,6 +35,14 @@ impl SubjectKey {
         SubjectKey(bytes)
     }
 
+    pub(crate) fn from_bytes(bytes: [u8; 32]) -> Self {
+        SubjectKey(bytes)
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
     fn cipher(&self) -> Result<ChaCha20Poly1305> {
         ChaCha20Poly1305::new_from_slice(&self.0).map_err(|error| Error::Crypto { detail: error.to_string() })
     }
@@ -59,7 +67,14 @@ pub trait KeyStore: Send + Sync + 'static {
     fn destroy(&self, subject: SubjectId) -> Result<bool>;
 }
 
-/// Keys in their own sled database (a separate directory from the log).
+/// Keys in their own sled database (a separate directory from the log): the key store before
+/// [`FileKeyStore`](crate::FileKeyStore), which replaced it.
+///
+/// Not used by [`EventStore::open`](crate::EventStore::open) any more: sled keeps removed values
+/// in its files, so a destroyed key could still be read from `keys/db` afterwards. A data
+/// directory that still has a `keys/` sled store is converted to `keys.heard` when it is opened,
+/// and the sled files are overwritten and removed. Kept only for tools that open a store by hand;
+/// new code uses [`FileKeyStore::open_in`](crate::FileKeyStore::open_in).
 #[derive(Clone)]
 pub struct SledKeyStore {
     db: sled::Db,

@@ -47,6 +47,12 @@ pub enum Error {
     #[error("this person's records have been erased; nothing more can be recorded about them")]
     SubjectErased,
 
+    /// The subject key file (or the old key store it replaces) holds bytes that cannot be
+    /// trusted, in a way that a crash cannot explain: heard refuses to start rather than lose or
+    /// invent keys. Never names a subject.
+    #[error("the subject key file is damaged: {detail}")]
+    KeyFile { detail: String },
+
     /// An upcaster could not bring an old event to its current schema version.
     #[error("event type {event_type} version {version} could not be upcast: {detail}")]
     Upcast { event_type: String, version: u32, detail: String },

@@ -16,7 +16,8 @@
 //! - schema versions with upcasting on read ([`Upcasters`]);
 //! - a hash chain over the global log ([`verify_chain`]);
 //! - personal fields encrypted with a key per person, kept outside the log, so that erasing a
-//!   person destroys a key and leaves the chain verifiable ([`crypto`]).
+//!   person destroys a key and leaves the chain verifiable ([`crypto`]); the keys live in one
+//!   file of fixed-size slots where a destroyed key is overwritten in place ([`keyfile`]).
 //!
 //! The embedded default backend keeps the log as append-only segment files
 //! ([`SegmentBackend`]); a backend that keeps everything in sled ([`SledBackend`]) is the
@@ -28,6 +29,7 @@ pub mod backend;
 pub mod conformance;
 pub mod crypto;
 pub mod error;
+pub mod keyfile;
 pub mod live;
 pub mod model_store;
 pub mod projection;
@@ -48,6 +50,7 @@ mod tests;
 pub use backend::Backend;
 pub use crypto::{KeyStore, SledKeyStore};
 pub use error::{Error, Result};
+pub use keyfile::FileKeyStore;
 pub use live::{AfterApply, Fold, LiveModel};
 pub use model_store::{ModelStore, NotLoaded, Persist};
 pub use projection::{KvProjection, KvTx, Projection, ProjectionRunner, SledProjection};

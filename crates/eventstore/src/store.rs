@@ -5,8 +5,9 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::backend::Backend;
-use crate::crypto::{self, KeyStore, SledKeyStore};
+use crate::crypto::{self, KeyStore};
 use crate::error::{Error, Result};
+use crate::keyfile::FileKeyStore;
 use crate::record::PreparedEvent;
 use crate::sealed::Sealed;
 use crate::segment_backend::SegmentBackend;
@@ -93,12 +94,15 @@ impl EventStore {
         }
     }
 
-    /// The embedded default: segment files in `data_dir/log`, subject keys in `data_dir/keys`.
+    /// The embedded default: segment files in `data_dir/log`, subject keys in
+    /// `data_dir/keys.heard` ([`FileKeyStore`]).
     pub fn open(data_dir: &Path, upcasters: Upcasters) -> Result<Self> {
         Self::open_embedded(data_dir, BackendKind::Segments, upcasters)
     }
 
-    /// An embedded store with the chosen backend. Subject keys live in `data_dir/keys`.
+    /// An embedded store with the chosen backend. Subject keys live in `data_dir/keys.heard`
+    /// ([`FileKeyStore`]); an old sled key store in `data_dir/keys/` is moved into it and its
+    /// files overwritten and removed.
     pub fn open_embedded(data_dir: &Path, kind: BackendKind, upcasters: Upcasters) -> Result<Self> {
         std::fs::create_dir_all(data_dir).map_err(Error::storage)?;
         if let Some(found) = BackendKind::detect(data_dir).filter(|found| *found != kind) {
@@ -110,7 +114,7 @@ impl EventStore {
             BackendKind::Segments => Arc::new(SegmentBackend::open(&data_dir.join("log"))?),
             BackendKind::Sled => Arc::new(SledBackend::open(&data_dir.join("sled-log"))?),
         };
-        let keys = SledKeyStore::open(&data_dir.join("keys"))?;
+        let keys = FileKeyStore::open_in(data_dir)?;
         Ok(Self::new(backend, Arc::new(keys), upcasters))
     }
 
@@ -291,6 +295,12 @@ impl EventStore {
     /// on, while the log and its chain are unchanged.
     pub fn forget_subject(&self, subject: SubjectId) -> Result<bool> {
         self.keys.destroy(subject)
+    }
+
+    /// The subject's key bytes, for tests that look for them on disk.
+    #[cfg(test)]
+    pub(crate) fn key_bytes(&self, subject: SubjectId) -> Result<Option<[u8; 32]>> {
+        Ok(self.keys.get(subject)?.map(|key| *key.as_bytes()))
     }
 
     /// Flushes and stops the writer. Further appends fail with [`Error::Closed`].

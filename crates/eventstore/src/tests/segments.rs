@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::{
-    Direction, Error, EventStore, ExpectedRevision, NewEvent, SegmentBackend, SledKeyStore, StreamName, Upcasters,
+    Direction, Error, EventStore, ExpectedRevision, FileKeyStore, NewEvent, SegmentBackend, StreamName, Upcasters,
     verify_chain,
 };
 
@@ -101,7 +101,7 @@ async fn garbage_in_place_of_an_old_record_is_reported_as_corrupt_at_its_positio
 #[tokio::test]
 async fn events_spread_over_many_segments_read_back_after_a_reopen() {
     let dir = tempfile::tempdir().unwrap();
-    let keys = || Arc::new(SledKeyStore::open(&dir.path().join("keys")).unwrap());
+    let keys = || Arc::new(FileKeyStore::open_in(dir.path()).unwrap());
     let open = || {
         let backend = SegmentBackend::open_with_segment_size(&dir.path().join("log"), 4096).unwrap();
         EventStore::new(Arc::new(backend), keys(), Upcasters::new())
@@ -134,7 +134,7 @@ async fn a_data_directory_in_use_cannot_be_opened_a_second_time() {
 #[tokio::test]
 async fn a_missing_segment_file_stops_the_open_instead_of_hiding_the_loss() {
     let dir = tempfile::tempdir().unwrap();
-    let keys = Arc::new(SledKeyStore::open(&dir.path().join("keys")).unwrap());
+    let keys = Arc::new(FileKeyStore::open_in(dir.path()).unwrap());
     let backend = SegmentBackend::open_with_segment_size(&dir.path().join("log"), 2048).unwrap();
     let store = EventStore::new(Arc::new(backend), keys, Upcasters::new());
     for n in 0..100 {
@@ -157,7 +157,7 @@ async fn opening_a_directory_with_the_other_backend_is_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_acknowledged_append_is_under_the_durable_head_and_readable_even_across_segment_rolls() {
     let dir = tempfile::tempdir().unwrap();
-    let keys = || Arc::new(SledKeyStore::open(&dir.path().join("keys")).unwrap());
+    let keys = || Arc::new(FileKeyStore::open_in(dir.path()).unwrap());
     let open = || {
         let backend = SegmentBackend::open_with_segment_size(&dir.path().join("log"), 4096).unwrap();
         EventStore::new(Arc::new(backend), keys(), Upcasters::new())
@@ -230,7 +230,7 @@ async fn reads_of_the_segment_log_never_show_a_written_group_before_its_flush() 
     gate.set(true);
     let backend =
         SegmentBackend::open_with_flush_wrapper(&dir.path().join("log"), 1 << 20, FlushGate::wrap(&gate)).unwrap();
-    let keys = Arc::new(SledKeyStore::open(&dir.path().join("keys")).unwrap());
+    let keys = Arc::new(FileKeyStore::open_in(dir.path()).unwrap());
     let store = EventStore::new(Arc::new(backend), keys, Upcasters::new());
     let stream = StreamName::new("held-1").unwrap();
     store.append(&stream, ExpectedRevision::NoStream, vec![event(0)]).await.unwrap();
@@ -281,7 +281,7 @@ async fn a_failed_fdatasync_of_the_segment_log_fails_that_append_and_every_later
         })
     };
     let backend = SegmentBackend::open_with_flush_wrapper(&dir.path().join("log"), 1 << 20, wrap).unwrap();
-    let keys = Arc::new(SledKeyStore::open(&dir.path().join("keys")).unwrap());
+    let keys = Arc::new(FileKeyStore::open_in(dir.path()).unwrap());
     let store = EventStore::new(Arc::new(backend), keys, Upcasters::new());
     let stream = StreamName::new("fail-1").unwrap();
     store.append(&stream, ExpectedRevision::Any, vec![event(0)]).await.unwrap();
@@ -315,7 +315,7 @@ async fn the_next_segment_is_created_only_after_the_full_one_is_synced_behind_it
     };
     let gate = Arc::new(FlushGate::default());
     let backend = SegmentBackend::open_with_flush_wrapper(&log, 2048, FlushGate::wrap(&gate)).unwrap();
-    let keys = Arc::new(SledKeyStore::open(&dir.path().join("keys")).unwrap());
+    let keys = Arc::new(FileKeyStore::open_in(dir.path()).unwrap());
     let store = EventStore::new(Arc::new(backend), keys, Upcasters::new());
     let stream = StreamName::new("roll-1").unwrap();
     let big = |n: u64| NewEvent::new("Tested", 1, &json!({ "n": n, "pad": "x".repeat(1200) })).unwrap();
