@@ -53,7 +53,7 @@
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
@@ -131,8 +131,9 @@ enum Slot {
 }
 
 impl FileKeyStore {
-    /// Opens (or creates) `data_dir/keys.heard`, locking it for this process, repairing what a
-    /// crash cut short, and moving in the keys of an old sled store in `data_dir/keys/`.
+    /// Opens (or creates, readable by its owner only) `data_dir/keys.heard`, locking it for this
+    /// process, repairing what a crash cut short, and moving in the keys of an old sled store in
+    /// `data_dir/keys/`.
     pub fn open_in(data_dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(data_dir).map_err(Error::storage)?;
         let path = data_dir.join(KEY_FILE_NAME);
@@ -141,6 +142,7 @@ impl FileKeyStore {
             .write(true)
             .create(true)
             .truncate(false)
+            .mode(0o600)
             .open(&path)
             .map_err(Error::storage)?;
         match file.try_lock() {

@@ -404,6 +404,15 @@ fn a_header_torn_while_the_key_file_was_created_is_written_afresh() {
 }
 
 #[test]
+fn a_new_key_file_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    drop(FileKeyStore::open_in(dir.path()).unwrap());
+    let mode = std::fs::metadata(key_file(dir.path())).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
 fn a_key_file_in_use_cannot_be_opened_a_second_time() {
     let dir = tempfile::tempdir().unwrap();
     let _keys = FileKeyStore::open_in(dir.path()).unwrap();
@@ -438,6 +447,11 @@ fn the_index_for_a_million_subjects_stays_under_64_mb() {
     for n in [0, 1, 499_999, SUBJECTS - 1] {
         assert_eq!(keys.get(subject(n)).unwrap().map(|k| bytes_of(&k)), Some(key(n)));
     }
+    let started = std::time::Instant::now();
+    for n in (0..SUBJECTS).step_by(10) {
+        assert!(keys.get(subject(n)).unwrap().is_some());
+    }
+    println!("a key read from the file: {:?} (debug build)", started.elapsed() / (SUBJECTS / 10));
 }
 
 #[test]
