@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use heard_eventstore::segment_backend::INDEX_SNAPSHOT_FILE_NAME;
-use heard_eventstore::{EventStore, SegmentBackend, SledKeyStore, Upcasters};
+use heard_eventstore::{EventStore, FileKeyStore, SegmentBackend, Upcasters};
 use serde_json::json;
 
 use crate::store::round;
@@ -62,7 +62,7 @@ pub async fn open(data_dir: &Path, runs: usize) -> anyhow::Result<serde_json::Va
 async fn open_once(data_dir: &Path) -> anyhow::Result<Opened> {
     let started = Instant::now();
     let backend = SegmentBackend::open(&data_dir.join("log"))?;
-    let keys = SledKeyStore::open(&data_dir.join("keys"))?;
+    let keys = FileKeyStore::open_in(data_dir)?;
     let recovery = backend.recovery().clone();
     let store = EventStore::new(Arc::new(backend), Arc::new(keys), Upcasters::new());
     let seconds = started.elapsed().as_secs_f64();
