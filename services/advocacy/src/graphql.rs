@@ -7,13 +7,13 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, EmptySubscription, Enum, ID, InputObject, Object, Result, SimpleObject};
 use heard_access::{Action, Resource};
-use heard_contracts::privacy::PersonId;
 use heard_api::rollup::{ReportPeriod, RollupRow, labelled};
 use heard_api::suppression::grouped;
 use heard_api::{
     ApiError, allowed, authorize, date_arg_or_today, optional_date_arg, paginate, period_args, record_read,
     record_reads, uuid_arg,
 };
+use heard_contracts::privacy::PersonId;
 use jiff::civil::Date;
 use uuid::Uuid;
 

@@ -428,9 +428,11 @@ impl AdvocacyService {
                 };
             }
             let due = |client: &Uuid| {
-                ended.get(client).copied().flatten().is_some_and(|last| {
-                    last.checked_add(i64::from(days).days()).is_ok_and(|until| until < today)
-                })
+                ended
+                    .get(client)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|last| last.checked_add(i64::from(days).days()).is_ok_and(|until| until < today))
             };
             state
                 .cases_in_order()
