@@ -57,8 +57,11 @@ async fn raise(handler: &Session) -> (String, String) {
 /// list of theirs, the list found by its reference, and the web pages of both.
 async fn what_the_provider_sees(cast: &Cast, id: &str, reference: &str) -> Vec<String> {
     let provider = &cast.provider;
-    let one = provider.graphql(&format!("query($id: ID!) {{ complaint(id: $id) {{ {EVERY_FIELD} }} }}"), json!({ "id": id })).await;
-    let list = provider.graphql(&format!("{{ complaints {{ edges {{ node {{ {EVERY_FIELD} }} }} }} }}"), json!({})).await;
+    let one = provider
+        .graphql(&format!("query($id: ID!) {{ complaint(id: $id) {{ {EVERY_FIELD} }} }}"), json!({ "id": id }))
+        .await;
+    let list =
+        provider.graphql(&format!("{{ complaints {{ edges {{ node {{ {EVERY_FIELD} }} }} }} }}"), json!({})).await;
     let found = provider
         .graphql(
             &format!("query($r: String!) {{ complaints(reference: $r) {{ edges {{ node {{ {EVERY_FIELD} }} }} }} }}"),
@@ -96,7 +99,10 @@ async fn once_a_handler_redacts_a_complaint_the_provider_responder_never_reads_t
     let redacted = cast.handler.graphql(redact, json!({ "id": id, "text": REDACTED })).await;
     let answer = &redacted["data"]["redactComplaintForProvider"];
     assert_eq!(answer["redactedForProvider"], REDACTED, "{redacted}");
-    assert_eq!(answer["whatHappened"], "Dr Pennyfeather on Ward 7 cut my dose without a review.", "the handler keeps the original");
+    assert_eq!(
+        answer["whatHappened"], "Dr Pennyfeather on Ward 7 cut my dose without a review.",
+        "the handler keeps the original"
+    );
 
     let after = what_the_provider_sees(&cast, &id, &reference).await;
     for seen in &after {
@@ -105,5 +111,8 @@ async fn once_a_handler_redacts_a_complaint_the_provider_responder_never_reads_t
         }
     }
     assert!(after[0].contains(REDACTED), "the provider reads the redacted words: {}", after[0]);
-    assert!(after[3].contains("nobody explained why") || after[4].contains("nobody explained why"), "and on the web pages");
+    assert!(
+        after[3].contains("nobody explained why") || after[4].contains("nobody explained why"),
+        "and on the web pages"
+    );
 }
