@@ -651,13 +651,15 @@ async fn erasing_a_client_empties_their_case_files_while_the_state_domain_and_da
             json!({ "id": linked_id }),
         )
         .await;
-    assert_eq!(error_code(&note), Some("CONFLICT"), "{note}");
+    assert_eq!(error_code(&note), Some("BAD_USER_INPUT"), "{note}");
+    assert_eq!(note["errors"][0]["extensions"]["field"], "input.text", "{note}");
     assert!(note["errors"][0]["message"].as_str().unwrap().contains("erased"), "{note}");
     let mut again = named("Another issue");
     again["linkedTo"] = json!(id);
     let relinked =
         advocate.graphql("mutation($i: ReferCaseInput!) { referCase(input: $i) { id } }", json!({ "i": again })).await;
-    assert_eq!(error_code(&relinked), Some("CONFLICT"), "{relinked}");
+    assert_eq!(error_code(&relinked), Some("BAD_USER_INPUT"), "{relinked}");
+    assert_eq!(relinked["errors"][0]["extensions"]["field"], "input.linkedTo", "{relinked}");
     assert_eq!(app.store.head().position, head, "nothing was stored");
 }
 
