@@ -52,7 +52,8 @@ async fn search_total(session: &Session, query: &str) -> Value {
 #[tokio::test]
 async fn a_withdrawal_within_six_months_erases_a_persons_items_from_search_and_the_index_files_within_a_second() {
     let app = spawn_app().await;
-    let [(_, coordinator), (_, member), (_, commissioner)] = app.people(["coordinator", "member", "commissioner"]).await;
+    let [(_, coordinator), (_, member), (_, commissioner)] =
+        app.people(["coordinator", "member", "commissioner"]).await;
     let today = heard_api::today().to_string();
     let log = |text: String, person: Option<String>| {
         let mut input = json!({
@@ -74,7 +75,8 @@ async fn a_withdrawal_within_six_months_erases_a_persons_items_from_search_and_t
         .await;
     let kept = coordinator.log_feedback(log("The chemist opens late on Sundays".into(), None)).await;
     for id in [&first, &second, &kept] {
-        let shared = coordinator.graphql("mutation($id: ID!) { shareFeedback(id: $id) { id } }", json!({ "id": id })).await;
+        let shared =
+            coordinator.graphql("mutation($id: ID!) { shareFeedback(id: $id) { id } }", json!({ "id": id })).await;
         ok(&shared, "shareFeedback");
     }
 

@@ -134,7 +134,9 @@ fn field(answer: &Value) -> Option<&str> {
 
 fn attribute(item: Uuid, person: Option<&str>) -> String {
     match person {
-        Some(person) => format!(r#"mutation {{ attributeFeedback(itemId: "{item}", person: "{person}") {{ id person }} }}"#),
+        Some(person) => {
+            format!(r#"mutation {{ attributeFeedback(itemId: "{item}", person: "{person}") {{ id person }} }}"#)
+        }
         None => format!(r#"mutation {{ attributeFeedback(itemId: "{item}") {{ id person }} }}"#),
     }
 }
@@ -212,7 +214,8 @@ async fn a_hub_coordinator_attributes_items_to_a_person_and_attributing_again_mo
     // Outside the hub, the person never shows.
     world.service.share(second, world.coordinator).await.unwrap();
     let commissioner = actor(Uuid::new_v4(), Role::Commissioner, &[], None);
-    let seen = world.ask(&format!(r#"{{ feedbackItem(id: "{second}") {{ person text }} }}"#), Some(&commissioner)).await;
+    let seen =
+        world.ask(&format!(r#"{{ feedbackItem(id: "{second}") {{ person text }} }}"#), Some(&commissioner)).await;
     assert!(seen["data"]["feedbackItem"]["text"].is_string(), "{seen}");
     assert!(seen["data"]["feedbackItem"]["person"].is_null(), "{seen}");
 }
@@ -224,8 +227,16 @@ async fn only_the_items_hub_coordinators_may_attribute_it_and_a_refusal_appends_
     world.service.share(item, world.coordinator).await.unwrap();
     let refused = [
         ("a member of the hub", Some(actor(Uuid::new_v4(), Role::HubMember, &["arun"], None)), "FORBIDDEN"),
-        ("another hub's coordinator", Some(actor(Uuid::new_v4(), Role::HubCoordinator, &["crawley"], None)), "NOT_FOUND"),
-        ("the provider it is about", Some(actor(Uuid::new_v4(), Role::ProviderResponder, &[], Some("cri"))), "NOT_FOUND"),
+        (
+            "another hub's coordinator",
+            Some(actor(Uuid::new_v4(), Role::HubCoordinator, &["crawley"], None)),
+            "NOT_FOUND",
+        ),
+        (
+            "the provider it is about",
+            Some(actor(Uuid::new_v4(), Role::ProviderResponder, &[], Some("cri"))),
+            "NOT_FOUND",
+        ),
         ("a commissioner", Some(actor(Uuid::new_v4(), Role::Commissioner, &[], None)), "NOT_FOUND"),
         ("someone not logged in", None, "UNAUTHENTICATED"),
     ];
@@ -291,7 +302,10 @@ async fn after_an_erasure_no_query_list_queue_or_search_finds_the_items_and_no_i
         world.log(&format!("They sent me to the {PHRASE} and {NAME} was there"), "2026-01-06", Some(person)).await;
     let kept = world.log("The chemist opens late on Sundays", "2026-01-07", None).await;
     world.searchable().await;
-    assert!(!index_files_holding(&world.service, NAME).is_empty(), "the words are in the index before: the check can fail");
+    assert!(
+        !index_files_holding(&world.service, NAME).is_empty(),
+        "the words are in the index before: the check can fail"
+    );
     assert_eq!(world.search(&member, NAME).0, 2);
 
     world.erase(Some(person), &[first, second]).await;
@@ -458,7 +472,10 @@ async fn subject_access_gives_each_asker_only_the_persons_items_they_may_see_in_
     let _not_theirs = world.log("Someone else's words", "2026-01-07", None).await;
 
     let held = world.service.held_about(person, Some(&world.coordinator()));
-    assert_eq!(held.iter().map(|item| item.id.0.clone()).collect::<Vec<_>>(), [first.to_string(), redacted.to_string()]);
+    assert_eq!(
+        held.iter().map(|item| item.id.0.clone()).collect::<Vec<_>>(),
+        [first.to_string(), redacted.to_string()]
+    );
     let second = serde_json::to_value(&held[1]).unwrap();
     assert_eq!(second["redactedText"], json!("[redacted] was made to wait at the clinic"), "{second}");
     assert_eq!(second["speakerName"], json!("Jay"));
@@ -495,4 +512,3 @@ async fn subject_access_gives_each_asker_only_the_persons_items_they_may_see_in_
 
 /// The feedback part as the gateway merges it, as a root of its own.
 type QueryHeld = crate::graphql::FeedbackHeld;
-
