@@ -421,6 +421,12 @@ async fn a_withdrawal_within_six_months_of_speaking_erases_the_item_and_a_later_
     assert_eq!(hidden.hub_text(), None);
     assert!(hidden.text.is_some(), "its words are still held");
 
+    // A disclosure of risk is never lost by a withdrawal: it is only hidden.
+    let disclosed = world.log("Words of a disclosure", "2025-01-31", None).await;
+    world.service.flag_safeguarding(disclosed, world.coordinator, world.coordinator).await.unwrap();
+    let flagged = world.service.change_consent_on(disclosed, world.coordinator, None, six_months_on).await.unwrap();
+    assert!(!flagged.erased && flagged.text.is_some(), "a flagged item is hidden, not erased");
+
     // Narrowing never erases.
     let narrowed = world.log("Narrowed only", "2025-01-31", None).await;
     let item = world.service.change_consent_on(narrowed, world.coordinator, Some(Consent::Hub), six_months_on).await;

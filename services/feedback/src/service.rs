@@ -338,7 +338,8 @@ impl FeedbackService {
     /// months of the day the item was said (that day six months on still counts) erases the
     /// item too, through [`heard_api::erasure::erase`] with
     /// [`ErasureReason::WithdrewWithinSixMonths`], after the change is appended: the answer
-    /// comes back erased. Later than that, the item is only hidden.
+    /// comes back erased. Later than that, the item is only hidden; so is an item flagged for
+    /// safeguarding, whose disclosure and follow-up must not be lost.
     pub async fn change_consent(&self, id: Uuid, by: Uuid, consent: Option<Consent>) -> ApiResult<Item> {
         self.change_consent_on(id, by, consent, today()).await
     }
@@ -352,7 +353,13 @@ impl FeedbackService {
         today: jiff::civil::Date,
     ) -> ApiResult<Item> {
         let changed = self.change(id, by, None, |item| domain::change_consent(item, by, consent)).await?;
-        if consent.is_some() || !within_withdrawal_window(&changed.logged.said_on, today) {
+        // A disclosure of risk is a duty-of-care record that must not be lost: withdrawing hides
+        // it like any item, and erasing it is for a person's request (`eraseSubject`), decided
+        // by a person.
+        if consent.is_some()
+            || changed.safeguarding.is_some()
+            || !within_withdrawal_window(&changed.logged.said_on, today)
+        {
             return Ok(changed);
         }
         let record = RecordRef { kind: RecordKind::FeedbackItem, id };

@@ -1707,7 +1707,7 @@ impl ItemsMutation {
     /// months on included) erases the item as well, as the person was promised: its words and
     /// speaker are destroyed, it leaves every list and search, and the answer comes back with
     /// `erased: true` (its facts stay in counts and reports). Later than that, the item is only
-    /// hidden.
+    /// hidden; so is an item flagged for safeguarding (a disclosure of risk must not be lost).
     async fn change_consent(&self, ctx: &Context<'_>, id: ID, consent: ConsentChange) -> Result<FeedbackItem> {
         let item = item_for(ctx, "id", &id, Action::ChangeConsent).await?;
         let by = heard_api::account(ctx)?;
