@@ -293,7 +293,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Retention { dry_run, today, data, config } => {
             let settings = offline_settings(config.as_deref(), data)?;
             let today = match today {
-                Some(text) => heard_contracts::day::parse(&text).map_err(|error| anyhow::anyhow!("--today: {error}"))?,
+                Some(text) => {
+                    heard_contracts::day::parse(&text).map_err(|error| anyhow::anyhow!("--today: {error}"))?
+                }
                 None => heard_api::today(),
             };
             retention(&settings, today, dry_run).await
@@ -339,9 +341,9 @@ async fn close(store: EventStore, services: crate::services::Services) -> anyhow
 
 /// The person `--person` names. What was typed is never repeated (it could be a name).
 fn person_arg(text: &str) -> anyhow::Result<heard_contracts::privacy::PersonId> {
-    uuid::Uuid::parse_str(text.trim()).map(heard_contracts::privacy::PersonId).map_err(|_| {
-        anyhow::anyhow!("--person: this is not a person id; give the id Heard holds for them (a UUID)")
-    })
+    uuid::Uuid::parse_str(text.trim())
+        .map(heard_contracts::privacy::PersonId)
+        .map_err(|_| anyhow::anyhow!("--person: this is not a person id; give the id Heard holds for them (a UUID)"))
 }
 
 /// The person, if Heard holds any record of them (or erased them).
@@ -464,12 +466,23 @@ fn scalar_html(value: &serde_json::Value) -> String {
         serde_json::Value::Bool(true) => "yes".to_owned(),
         serde_json::Value::Bool(false) => "no".to_owned(),
         serde_json::Value::String(text) => escape_html(text),
+        serde_json::Value::Array(items) if items.is_empty() => "none".to_owned(),
+        serde_json::Value::Array(items) => items.iter().map(scalar_html).collect::<Vec<_>>().join(", "),
         other => escape_html(&other.to_string()),
     }
 }
 
+/// A value shown as text: a scalar, or a list of scalars.
+fn is_scalar(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Object(_) => false,
+        serde_json::Value::Array(items) => items.iter().all(|item| !item.is_object() && !item.is_array()),
+        _ => true,
+    }
+}
+
 fn is_flat(value: &serde_json::Value) -> bool {
-    value.as_object().is_some_and(|fields| fields.values().all(|v| !v.is_object() && !v.is_array()))
+    value.as_object().is_some_and(|fields| fields.values().all(is_scalar))
 }
 
 /// One value as HTML: scalars as text, a list of flat objects as a table, anything else as
@@ -495,7 +508,11 @@ fn value_html(out: &mut String, value: &serde_json::Value, level: usize, name: &
             for item in items {
                 out.push_str("<tr>");
                 for column in &columns {
-                    let _ = write!(out, "<td>{}</td>", scalar_html(item.get(column.as_str()).unwrap_or(&serde_json::Value::Null)));
+                    let _ = write!(
+                        out,
+                        "<td>{}</td>",
+                        scalar_html(item.get(column.as_str()).unwrap_or(&serde_json::Value::Null))
+                    );
                 }
                 out.push_str("</tr>\n");
             }
@@ -513,7 +530,7 @@ fn value_html(out: &mut String, value: &serde_json::Value, level: usize, name: &
             out.push_str("<dl>\n");
             for (key, field) in fields {
                 let _ = write!(out, "<dt>{}</dt>\n<dd>", escape_html(&label(key)));
-                if field.is_array() || field.is_object() {
+                if !is_scalar(field) {
                     out.push('\n');
                     value_html(out, field, level + 1, &label(key));
                 } else {

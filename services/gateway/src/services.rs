@@ -4,9 +4,9 @@
 use anyhow::Context as _;
 use heard_advocacy::service::AdvocacyService;
 use heard_commissioning::service::CommissioningService;
+use heard_contracts::privacy::{PersonId, RecordRef, RetentionRules};
 use heard_eventstore::{EventStore, ModelStore};
 use heard_feedback::FeedbackService;
-use heard_contracts::privacy::{PersonId, RecordRef, RetentionRules};
 use heard_identity::IdentityService;
 use heard_privacy::PrivacyService;
 use heard_rights::service::RightsService;
@@ -48,8 +48,7 @@ impl Services {
                 .context("cannot start the commissioning service")?;
         // Opened last: if Heard stopped in the middle of an erasure, its keys are destroyed
         // here, before anything is served.
-        let privacy =
-            PrivacyService::open(store.clone(), &models).await.context("cannot start the privacy service")?;
+        let privacy = PrivacyService::open(store.clone(), &models).await.context("cannot start the privacy service")?;
         Ok(Services { identity, feedback, rights, advocacy, commissioning, privacy })
     }
 
