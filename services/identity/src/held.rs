@@ -60,12 +60,12 @@ impl HeldRecords {
         match kind {
             "case" => {
                 let (theirs, advocate) = self.cases.get(&id)?;
-                (*theirs == person).then(|| (id, Resource::Case(CaseFacts { case: id, advocate: *advocate })))
+                (*theirs == person).then_some((id, Resource::Case(CaseFacts { case: id, advocate: *advocate })))
             }
             "complaint" => {
                 let (theirs, relayed_by) = self.complaints.get(&id)?;
                 let facts = ComplaintFacts { complaint: id, provider: String::new(), relayed_by: *relayed_by };
-                (*theirs == person).then(|| (id, Resource::Complaint(facts)))
+                (*theirs == person).then_some((id, Resource::Complaint(facts)))
             }
             _ => None,
         }
