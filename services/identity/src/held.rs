@@ -41,10 +41,10 @@ impl HeldRecords {
             let data: CaseAttributed = event.decode()?;
             self.cases.insert(data.case, (data.person, data.advocate));
         } else if category == CaseAssigned::CATEGORY && kind == CaseAssigned::TYPE {
-            let data: CaseAssigned = event.decode()?;
             if let Ok(case) = Uuid::parse_str(event.stream.id())
                 && let Some((_, advocate)) = self.cases.get_mut(&case)
             {
+                let data: CaseAssigned = event.decode()?;
                 *advocate = data.advocate;
             }
         } else if category == ComplaintAttributed::CATEGORY && kind == ComplaintAttributed::TYPE {

@@ -80,10 +80,10 @@ impl Fold for State {
             );
         } else if category == CaseAssigned::CATEGORY && kind == CaseAssigned::TYPE {
             // Only attributed cases matter here; the case is the stream's id.
-            let data: CaseAssigned = event.decode()?;
             if let Ok(case) = Uuid::parse_str(event.stream.id())
                 && let Some(held) = self.records.get_mut(&RecordRef { kind: RecordKind::Case, id: case })
             {
+                let data: CaseAssigned = event.decode()?;
                 held.advocate = Some(data.advocate);
             }
         } else if category == ComplaintAttributed::CATEGORY && kind == ComplaintAttributed::TYPE {
