@@ -704,7 +704,11 @@ async fn reports_and_point_in_time_views_are_identical_after_a_restart_and_a_reb
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let summary: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(summary["rebuilt"], json!(["identity", "feedback", "advocacy", "rights", "commissioning"]), "{summary}");
+    assert_eq!(
+        summary["rebuilt"],
+        json!(["identity", "feedback", "advocacy", "rights", "commissioning", "privacy"]),
+        "{summary}"
+    );
     let app = spawn_app_in(data_dir, |_| {}).await;
     app.settled().await;
     let rebuilt = answers(&app, &token, &queries).await;

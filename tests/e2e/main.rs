@@ -10,6 +10,7 @@ mod cli;
 mod commissioning;
 mod config;
 mod crash;
+mod erasure;
 mod feedback;
 mod feedback_erasure;
 mod identity;

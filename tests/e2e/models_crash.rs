@@ -575,7 +575,11 @@ async fn same_as_a_fresh_rebuild(
     let stopping = restarted.stop();
     let stopped_at = last_events(data, 6);
     let rebuilt: Value = serde_json::from_str(heard(&["rebuild", "models", "all"], data).trim()).unwrap();
-    assert_eq!(rebuilt["rebuilt"], json!(["identity", "feedback", "advocacy", "rights", "commissioning"]), "{rebuilt}");
+    assert_eq!(
+        rebuilt["rebuilt"],
+        json!(["identity", "feedback", "advocacy", "rights", "commissioning", "privacy"]),
+        "{rebuilt}"
+    );
     let rebuilt_at = last_events(data, 6);
     let fresh = Serve::start(data);
     fresh.ready(client).await;

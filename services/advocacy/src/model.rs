@@ -17,7 +17,7 @@ use heard_access::Role;
 use heard_api::fold::{apply_reference, subject_of};
 use heard_api::{ApiError, ApiResult};
 use heard_contracts::privacy::{
-    CaseAttributed, ComplaintAttributed, ERASURE, FeedbackAttributed, PersonId, RecordKind, SubjectErased,
+    CaseAssigned, CaseAttributed, ComplaintAttributed, ERASURE, FeedbackAttributed, PersonId, RecordKind, SubjectErased,
 };
 use heard_contracts::reference::Reference;
 use heard_contracts::{Event as _, rights};
@@ -274,7 +274,7 @@ impl State {
             "CaseConsentRecorded" => (Event::ConsentRecorded(event.decode()?), Words::None),
             "CaseClosed" => (Event::Closed(event.decode()?, None), Words::Closure(event.sealed())),
             "CaseReopened" => (Event::Reopened(event.decode()?, None), Words::Reopening(event.sealed())),
-            "CaseAssigned" => (Event::Assigned(event.decode()?), Words::None),
+            assigned if assigned == CaseAssigned::TYPE => (Event::Assigned(event.decode()?), Words::None),
             _ => return Ok(()),
         };
         if let Some(case) = self.cases.get_mut(&id) {

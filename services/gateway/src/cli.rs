@@ -180,7 +180,7 @@ pub enum RebuildCommand {
 }
 
 /// The read models Heard saves between starts (`heard rebuild models`).
-pub const SAVED_MODELS: [&str; 5] = ["identity", "feedback", "advocacy", "rights", "commissioning"];
+pub const SAVED_MODELS: [&str; 6] = ["identity", "feedback", "advocacy", "rights", "commissioning", "privacy"];
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {

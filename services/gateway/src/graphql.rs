@@ -7,13 +7,16 @@ use std::time::Duration;
 
 use async_graphql::{MergedObject, MergedSubscription, Object, Schema, SimpleObject, Subscription};
 use futures::Stream;
+use heard_advocacy::graphql::CasesHeld;
 use heard_advocacy::graphql::{AdvocacyMutation, AdvocacyQuery};
 use heard_commissioning::graphql::{CommissioningMutation, CommissioningQuery};
 use heard_eventstore::EventStore;
+use heard_feedback::graphql::FeedbackHeld;
 use heard_feedback::graphql::{FeedbackMutation, FeedbackQuery, FeedbackSubscription};
 use heard_identity::held::AccessHeld;
 use heard_identity::{IdentityMutation, IdentityQuery};
 use heard_privacy::graphql::{PrivacyHeld, PrivacyMutation};
+use heard_rights::graphql::ComplaintsHeld;
 use heard_rights::graphql::{RightsMutation, RightsQuery, RightsSubscription};
 
 use crate::services::Services;
@@ -62,11 +65,17 @@ impl StoreStats {
 /// part, merged. Every record in it is one you may see under that record's own rule.
 #[derive(MergedObject)]
 #[graphql(name = "SubjectAccess")]
-pub struct SubjectAccess(PrivacyHeld, AccessHeld);
+pub struct SubjectAccess(PrivacyHeld, FeedbackHeld, CasesHeld, ComplaintsHeld, AccessHeld);
 
 impl SubjectAccess {
     fn of(person: heard_contracts::privacy::PersonId) -> Self {
-        SubjectAccess(PrivacyHeld { person }, AccessHeld { person })
+        SubjectAccess(
+            PrivacyHeld { person },
+            FeedbackHeld { person },
+            CasesHeld { person },
+            ComplaintsHeld { person },
+            AccessHeld { person },
+        )
     }
 }
 

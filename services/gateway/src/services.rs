@@ -77,11 +77,10 @@ impl Services {
     /// that owns records: what the retention job (`heard serve`'s daily run, `heard retention`)
     /// erases.
     pub fn due_for_retention(&self, today: jiff::civil::Date, rules: &RetentionRules) -> Vec<RecordRef> {
-        #[allow(unused_mut)]
         let mut due: Vec<RecordRef> = Vec::new();
-        // The feedback, advocacy and rights services each say which of their records are due
-        // (`due_for_retention`), once they have it.
-        let _ = (today, rules);
+        due.extend(self.feedback.due_for_retention(today, rules));
+        due.extend(self.advocacy.due_for_retention(today, rules));
+        due.extend(self.rights.due_for_retention(today, rules));
         due
     }
 
@@ -110,6 +109,9 @@ impl Services {
             }
         };
         add(serde_json::to_value(self.privacy.held_about(person, None))?);
+        add(serde_json::json!({ "feedbackItems": self.feedback.held_about(person, None) }));
+        add(serde_json::json!({ "cases": self.advocacy.held_about(person, None) }));
+        add(serde_json::json!({ "complaints": self.rights.held_about(person, None) }));
         add(serde_json::json!({ "accessLog": self.identity.held_about(person, None) }));
         Ok(serde_json::Value::Object(merged))
     }

@@ -415,7 +415,7 @@ impl Event {
             Event::ConsentRecorded(_) => "CaseConsentRecorded",
             Event::Closed(..) => "CaseClosed",
             Event::Reopened(..) => "CaseReopened",
-            Event::Assigned(_) => "CaseAssigned",
+            Event::Assigned(_) => heard_contracts::privacy::CaseAssigned::TYPE,
         }
     }
 }
