@@ -1,0 +1,1 @@
+//! The rights pages, against a small schema of the agreed names.
