@@ -241,8 +241,8 @@ fn provider_section(csrf: &str, id: &str, rights: &Rights, flashed: &Flashed, er
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct PersonForm {
-    person_choice: String,
-    person_code: String,
+    pub(super) person_choice: String,
+    pub(super) person_code: String,
 }
 
 impl PersonForm {
