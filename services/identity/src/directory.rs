@@ -276,6 +276,9 @@ pub struct State<A = KeptAccount> {
     pub providers: BTreeMap<String, Provider>,
     /// In log order.
     pub access: Vec<AccessEntry>,
+    /// Which cases and complaints are about which person, for the access-log part of subject
+    /// access (`crate::held`).
+    pub held: crate::held::HeldRecords,
 }
 
 impl<A> Default for State<A> {
@@ -289,6 +292,7 @@ impl<A> Default for State<A> {
             hubs: BTreeMap::new(),
             providers: BTreeMap::new(),
             access: Vec::new(),
+            held: Default::default(),
         }
     }
 }
@@ -303,9 +307,10 @@ impl Fold for State {
     }
 }
 
-/// Version 1: accounts' personal fields sealed, the email index keyed by a hash.
+/// Version 1: accounts' personal fields sealed, the email index keyed by a hash. Version 2:
+/// which cases and complaints are about which person ([`crate::held::HeldRecords`]).
 impl Persist for State {
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
 }
 
 /// The accounts by email, holding no email in the clear: each entry is keyed by the keyed
@@ -565,7 +570,7 @@ impl State {
             (AccessRecorded::CATEGORY, AccessRecorded::TYPE) => {
                 self.access.push(AccessEntry { position: event.position, at_micros: at, record: event.decode()? });
             }
-            _ => {}
+            _ => self.held.apply(event)?,
         }
         Ok(())
     }

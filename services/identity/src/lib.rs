@@ -6,14 +6,19 @@
 //! - [`service`]: commands and authentication.
 //! - [`secrets`]: the server key, cookie signing, CSRF tokens, token and password hashing.
 //! - [`graphql`]: its part of the schema, a federation subgraph.
+//! - [`held`]: its part of subject access: who read or was refused a person's cases and
+//!   complaints, and when.
 
 pub mod cookies;
 pub mod directory;
 pub mod domain;
 pub mod graphql;
+pub mod held;
 pub mod secrets;
 pub mod service;
 
+#[cfg(test)]
+mod held_tests;
 #[cfg(test)]
 mod kept_tests;
 
