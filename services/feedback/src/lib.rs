@@ -7,10 +7,12 @@
 //! - [`search`]: the tantivy index, a projection too.
 //! - [`import`]: reading the hubs' spreadsheets (Excel, OpenDocument, CSV). Pure.
 //! - [`imports`]: an uploaded spreadsheet's preview and its import in the background.
+//! - [`held`]: what this service holds about a person, for a subject access request.
 //! - [`graphql`]: this service's part of the schema.
 
 pub mod domain;
 pub mod graphql;
+pub mod held;
 pub mod import;
 pub mod imports;
 pub mod model;
@@ -18,3 +20,6 @@ pub mod search;
 pub mod service;
 
 pub use service::{FeedbackService, StartError};
+
+#[cfg(test)]
+mod rights_tests;

@@ -7,8 +7,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use heard_contracts::privacy::{
+    CaseAttributed, ComplaintAttributed, ERASURE, FeedbackAttributed, PersonId, RecordKind, SubjectErased,
+};
 use heard_contracts::reference::Reference;
-use heard_contracts::{Event as _, commissioning, feedback as contract};
+use heard_contracts::{Event as _, advocacy, commissioning, feedback as contract, rights};
 use heard_eventstore::{EventStore, Fold, Persist, Personal, RecordedEvent, Sealed, SubjectId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -84,13 +87,26 @@ pub struct State {
     done_decisions: HashSet<Uuid>,
     /// Decisions not taken or withdrawn: links to them no longer move an item's loop.
     set_aside_decisions: HashSet<Uuid>,
+    /// Every person (data subject) any service said a record is about (from the three
+    /// attribution events): a `person` given to this service must be one of them.
+    #[serde(default)]
+    pub persons: HashSet<PersonId>,
+    /// Persons erased as a whole (`SubjectErased` naming them): nothing more is recorded about
+    /// them.
+    #[serde(default)]
+    pub erased_persons: HashSet<PersonId>,
     /// Items whose search document changed since the follower last took them.
     #[serde(skip)]
     touched: Vec<Uuid>,
+    /// An erasure of feedback was applied since the follower last looked: the search index must
+    /// merge its segments so the erased words are physically gone.
+    #[serde(skip)]
+    purge: bool,
 }
 
 impl Persist for State {
-    const VERSION: u32 = 1;
+    /// 2: items carry their person, whether they were erased and their consent history.
+    const VERSION: u32 = 2;
 }
 
 /// An item's personal fields as the model keeps them: sealed under the speaker's key.
@@ -105,6 +121,12 @@ impl ItemWords {
     /// Puts the words into `item` (which holds placeholders), opened now: `None` where the
     /// person's key has been destroyed.
     pub(crate) fn open_into(&self, store: &EventStore, item: &mut Item) {
+        if item.erased {
+            item.text = None;
+            item.redacted_text = None;
+            item.speaker = Default::default();
+            return;
+        }
         let logged = self.logged.as_ref().and_then(|sealed| unseal(store, sealed));
         let had_text = item.text.is_some();
         item.speaker = logged.as_ref().map(|logged| logged.speaker.clone()).unwrap_or_default();
@@ -175,6 +197,14 @@ impl State {
                     SafeguardingFlagged::TYPE => Event::SafeguardingFlagged(event.decode()?),
                     FeedbackFedBack::TYPE => Event::FedBack(event.decode()?),
                     FeedbackWithdrawn::TYPE => Event::Withdrawn(event.decode()?),
+                    FeedbackAttributed::TYPE => {
+                        let attributed: FeedbackAttributed = event.decode()?;
+                        self.persons.insert(attributed.person);
+                        if let Some(item) = self.items.get_mut(&id) {
+                            item.attributed(attributed.person);
+                        }
+                        return Ok(vec![]);
+                    }
                     FeedbackEdited::TYPE => {
                         if let Some(words) = self.words.get_mut(&id)
                             && self.items.get(&id).is_some_and(|item| item.text.is_some())
@@ -219,6 +249,40 @@ impl State {
                         item.safeguarding = Some(handed.to);
                     }
                 }
+            }
+            ERASURE if event.event_type == SubjectErased::TYPE => {
+                let erased: SubjectErased = event.decode()?;
+                if let Some(person) = erased.person {
+                    self.erased_persons.insert(person);
+                }
+                let items: Vec<Uuid> = erased
+                    .records
+                    .iter()
+                    .filter(|record| record.kind == RecordKind::FeedbackItem)
+                    .map(|record| record.id)
+                    .collect();
+                if !items.is_empty() {
+                    self.purge = true;
+                }
+                let mut touched = Vec::new();
+                for id in items {
+                    // The sealed words go from the model too: their keys are destroyed.
+                    self.words.remove(&id);
+                    self.notes.retain(|(item, _), _| *item != id);
+                    if let Some(item) = self.items.get_mut(&id) {
+                        item.erase();
+                        touched.push(id);
+                    }
+                }
+                return Ok(touched);
+            }
+            advocacy::CASE if event.event_type == CaseAttributed::TYPE => {
+                let attributed: CaseAttributed = event.decode()?;
+                self.persons.insert(attributed.person);
+            }
+            rights::COMPLAINT if event.event_type == ComplaintAttributed::TYPE => {
+                let attributed: ComplaintAttributed = event.decode()?;
+                self.persons.insert(attributed.person);
             }
             commissioning::ANSWER => {
                 let touched = match event.event_type.as_str() {
@@ -394,6 +458,11 @@ impl State {
             .collect()
     }
 
+    /// Whether an erasure of feedback was applied since the last call (the index must purge).
+    pub(crate) fn take_purge(&mut self) -> bool {
+        std::mem::take(&mut self.purge)
+    }
+
     /// The item with its words opened (placeholders otherwise: see [`ItemWords`]).
     pub(crate) fn opened(&self, store: &EventStore, mut item: Item) -> Item {
         if let Some(words) = self.words.get(&item.logged.item) {
@@ -426,9 +495,10 @@ impl State {
         list
     }
 
-    /// Items in log order (not those taken back by the person who logged them).
+    /// Items in log order (not those taken back by the person who logged them, nor erased ones:
+    /// no list shows an erased item).
     pub fn items_in_order(&self) -> impl DoubleEndedIterator<Item = &Item> {
-        self.order.iter().filter_map(|id| self.items.get(id)).filter(|item| !item.withdrawn)
+        self.order.iter().filter_map(|id| self.items.get(id)).filter(|item| !item.withdrawn && !item.erased)
     }
 
     /// An item as it stands, unless it was taken back by the person who logged it.

@@ -223,7 +223,7 @@ impl SearchIndex {
         let id = item.logged.item.to_string();
         writer.delete_term(Term::from_field_text(f.id, &id));
         let Some(hub_text) = item.hub_text() else { return };
-        if item.safeguarding.is_some() {
+        if item.safeguarding.is_some() || item.erased {
             return;
         }
         let reach = match (item.moderation == Moderation::Shared, item.consent) {
@@ -272,9 +272,51 @@ impl SearchIndex {
     pub fn commit(&self, position: u64) -> SearchResult<()> {
         {
             let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-            let mut prepared = writer.prepare_commit()?;
-            prepared.set_payload(&position.to_string());
-            prepared.commit()?;
+            self.commit_locked(&mut writer, position)?;
+        }
+        self.reader.reload()
+    }
+
+    /// Commits with the writer held. The position recorded never goes back: a commit made
+    /// for an erasure ([`Self::purge`]) may have covered more than a later routine one.
+    fn commit_locked(&self, writer: &mut IndexWriter, position: u64) -> SearchResult<()> {
+        let position = position.max(self.applied_position());
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&position.to_string());
+        prepared.commit()?;
+        Ok(())
+    }
+
+    /// Makes deleted documents physically gone (after an erasure): commits everything up to
+    /// `position` (the erased items' documents were deleted before), merges every segment into
+    /// one (a merge writes only the documents still alive, and drops every term no live
+    /// document has), waits for it, and deletes the files no longer used. After it, no file of
+    /// the index holds an erased item's words.
+    ///
+    /// The writer is held throughout, so nothing is added meanwhile. A segment the index was
+    /// already merging in the background cannot join a merge: the merge is tried again until
+    /// none is busy (each background merge takes milliseconds at Heard's sizes), for at most 30 s.
+    pub fn purge(&self, position: u64) -> SearchResult<()> {
+        const GIVE_UP_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+        let started = std::time::Instant::now();
+        {
+            let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+            self.commit_locked(&mut writer, position)?;
+            loop {
+                let segments = self.index.searchable_segment_ids()?;
+                if segments.is_empty() {
+                    break;
+                }
+                match writer.merge(&segments).wait() {
+                    Ok(_) => break,
+                    Err(error) if started.elapsed() < GIVE_UP_AFTER => {
+                        tracing::debug!(%error, "a segment is still merging; merging again");
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                    }
+                    Err(error) => return Err(error),
+                }
+            }
+            writer.garbage_collect_files().wait()?;
         }
         self.reader.reload()
     }

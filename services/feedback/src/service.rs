@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use heard_access::{Actor, Consent};
 use heard_api::{ApiError, ApiResult};
+use heard_contracts::privacy::{
+    ErasureReason, FeedbackAttributed, PersonId, RecordKind, RecordRef, RetentionRules, WITHDRAWAL_WINDOW_MONTHS,
+};
 use heard_contracts::{Event as _, feedback as contract};
 use heard_eventstore::{
     AfterApply, EventStore, ExpectedRevision, LiveModel, ModelStore, NewEvent, StreamName, SubjectId,
@@ -73,6 +76,17 @@ impl From<heard_eventstore::Error> for StartError {
 
 pub fn today() -> jiff::civil::Date {
     jiff::Zoned::now().date()
+}
+
+/// What an erased item answers to any change that is not new personal text.
+const ERASED_ITEM: &str = "this item was erased; nothing more can be done with it";
+
+/// Whether a speaker who withdraws on `today` is within [`WITHDRAWAL_WINDOW_MONTHS`] calendar
+/// months of the day they spoke (`said_on`, `YYYY-MM-DD`): the same day six months on still is
+/// (31 August → 28 or 29 February). A day that does not parse is not within it.
+pub fn within_withdrawal_window(said_on: &str, today: jiff::civil::Date) -> bool {
+    let Ok(said) = said_on.parse::<jiff::civil::Date>() else { return false };
+    said.checked_add(jiff::Span::new().months(WITHDRAWAL_WINDOW_MONTHS)).is_ok_and(|last| today <= last)
 }
 
 impl FeedbackService {
@@ -174,7 +188,17 @@ impl FeedbackService {
     }
 
     /// Logs one item. `new.hub` must be a known hub; the policy was checked by the caller.
-    pub async fn log(&self, by: Uuid, mut new: NewItem) -> ApiResult<Item> {
+    pub async fn log(&self, by: Uuid, new: NewItem) -> ApiResult<Item> {
+        self.log_for(by, new, None).await
+    }
+
+    /// Logs one item said by `person` (when given): the item and its attribution are appended
+    /// together. An unknown person is refused naming `person`, an erased one with
+    /// [`heard_api::erasure::refused_for_erased`].
+    pub async fn log_for(&self, by: Uuid, mut new: NewItem, person: Option<PersonId>) -> ApiResult<Item> {
+        if let Some(person) = person {
+            self.check_person(person)?;
+        }
         let known_hub = self.read(|state| state.reference.hubs.contains_key(&new.hub));
         if !known_hub {
             return Err(ApiError::bad_input("hub", "there is no such hub; see the `hubs` query"));
@@ -201,15 +225,17 @@ impl FeedbackService {
         let Event::Logged(logged, personal) = domain::log(id, by, new, today()).map_err(ApiError::from)? else {
             return Err(ApiError::internal("log produced another event"));
         };
+        let hub = logged.hub.clone();
         let event = Self::new_event(contract::FeedbackLogged::TYPE, &logged, by)?
             .with_personal(SubjectId::new(), &personal)
             .map_err(ApiError::internal)?;
-        self.append(
-            &StreamName::of(FEEDBACK, id).map_err(ApiError::internal)?,
-            ExpectedRevision::NoStream,
-            vec![event],
-        )
-        .await?;
+        let mut events = vec![event];
+        if let Some(person) = person {
+            let attributed = FeedbackAttributed { item: id, person, hub, by };
+            events.push(Self::new_event(FeedbackAttributed::TYPE, &attributed, by)?);
+        }
+        self.append(&StreamName::of(FEEDBACK, id).map_err(ApiError::internal)?, ExpectedRevision::NoStream, events)
+            .await?;
         self.item(id).ok_or_else(|| ApiError::internal("a new item is missing from the projection"))
     }
 
@@ -242,13 +268,23 @@ impl FeedbackService {
 
     /// Appends one event decided from the item's current state, with an exact expected revision
     /// so that two people moderating at once cannot overwrite each other.
+    ///
+    /// An erased item takes nothing more: new personal text (`personal` names its field) is
+    /// refused with [`heard_api::erasure::refused_for_erased`], anything else as a conflict.
     async fn change(
         &self,
         id: Uuid,
         by: Uuid,
+        personal: Option<&str>,
         decide: impl FnOnce(&Item) -> Result<Event, Rejection>,
     ) -> ApiResult<Item> {
         let item = self.item(id).ok_or(ApiError::NotFound)?;
+        if item.erased {
+            return Err(match personal {
+                Some(field) => heard_api::erasure::refused_for_erased(field),
+                None => ApiError::Conflict(ERASED_ITEM.into()),
+            });
+        }
         let event = decide(&item).map_err(ApiError::from)?;
         let subject = self.read(|state| state.subjects.get(&id).copied());
         let new_event = match &event {
@@ -268,44 +304,146 @@ impl FeedbackService {
             Event::Logged(..) => return Err(ApiError::internal("an item cannot be logged twice")),
         };
         let stream = StreamName::of(FEEDBACK, id).map_err(ApiError::internal)?;
-        self.append(&stream, ExpectedRevision::Exact(item.revision), vec![new_event]).await?;
+        match self.inner.model.append(&stream, ExpectedRevision::Exact(item.revision), vec![new_event]).await {
+            Ok(_) => {}
+            // Erased between the check and the append: the store refuses the sealed words.
+            Err(heard_eventstore::Error::SubjectErased) => {
+                return Err(heard_api::erasure::refused_for_erased(personal.unwrap_or("id")));
+            }
+            Err(error) => return Err(error.into()),
+        }
         // As it stands now, even when this change took it back (`withdraw`).
         let store = self.store();
         self.read(|state| Some(state.opened(store, state.items.get(&id)?.clone()))).ok_or(ApiError::NotFound)
     }
 
     pub async fn redact(&self, id: Uuid, by: Uuid, passages: &[String]) -> ApiResult<Item> {
-        self.change(id, by, |item| domain::redact(item, by, passages)).await
+        self.change(id, by, Some("passages"), |item| domain::redact(item, by, passages)).await
     }
 
     pub async fn share(&self, id: Uuid, by: Uuid) -> ApiResult<Item> {
-        self.change(id, by, |item| domain::share(item, by)).await
+        self.change(id, by, None, |item| domain::share(item, by)).await
     }
 
     pub async fn hold(&self, id: Uuid, by: Uuid, reason: &str) -> ApiResult<Item> {
-        self.change(id, by, |item| domain::hold(item, by, reason)).await
+        self.change(id, by, None, |item| domain::hold(item, by, reason)).await
     }
 
     /// Puts a held item back in the hub's queue to moderate.
     pub async fn release(&self, id: Uuid, by: Uuid) -> ApiResult<Item> {
-        self.change(id, by, |item| domain::release(item, by)).await
+        self.change(id, by, None, |item| domain::release(item, by)).await
     }
 
+    /// Narrows or withdraws consent. A withdrawal within [`WITHDRAWAL_WINDOW_MONTHS`] calendar
+    /// months of the day the item was said (that day six months on still counts) erases the
+    /// item too, through [`heard_api::erasure::erase`] with
+    /// [`ErasureReason::WithdrewWithinSixMonths`], after the change is appended: the answer
+    /// comes back erased. Later than that, the item is only hidden.
     pub async fn change_consent(&self, id: Uuid, by: Uuid, consent: Option<Consent>) -> ApiResult<Item> {
-        self.change(id, by, |item| domain::change_consent(item, by, consent)).await
+        self.change_consent_on(id, by, consent, today()).await
+    }
+
+    /// [`Self::change_consent`] as if today were `today`.
+    pub async fn change_consent_on(
+        &self,
+        id: Uuid,
+        by: Uuid,
+        consent: Option<Consent>,
+        today: jiff::civil::Date,
+    ) -> ApiResult<Item> {
+        let changed = self.change(id, by, None, |item| domain::change_consent(item, by, consent)).await?;
+        if consent.is_some() || !within_withdrawal_window(&changed.logged.said_on, today) {
+            return Ok(changed);
+        }
+        let record = RecordRef { kind: RecordKind::FeedbackItem, id };
+        heard_api::erasure::erase(self.store(), None, &[record], Some(by), ErasureReason::WithdrewWithinSixMonths)
+            .await?;
+        self.caught_up().await;
+        let store = self.store();
+        self.read(|state| Some(state.opened(store, state.items.get(&id)?.clone()))).ok_or(ApiError::NotFound)
+    }
+
+    /// Waits (up to 10 s) until the model, and the search index beside it, have applied
+    /// everything in the log now.
+    pub async fn caught_up(&self) -> bool {
+        self.inner.model.caught_up(Duration::from_secs(10)).await
+    }
+
+    /// Refuses a person this service cannot attach a record to: unknown (no service ever said a
+    /// record is about them), or erased.
+    fn check_person(&self, person: PersonId) -> ApiResult<()> {
+        let (known, erased) =
+            self.read(|state| (state.persons.contains(&person), state.erased_persons.contains(&person)));
+        if erased {
+            return Err(heard_api::erasure::refused_for_erased("person"));
+        }
+        if !known {
+            return Err(ApiError::bad_input(
+                "person",
+                "there is no such person; leave it out to start a new one, or attribute an item first",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Says the item's speaker is `person` (a new person when `None`), as the item's hub's
+    /// coordinator `by` (the caller checked the policy). An item is about one person at most:
+    /// attributing it to another person moves it to them (the latest attribution counts, and
+    /// the log keeps both); attributing it to the person it is already about changes nothing.
+    pub async fn attribute(&self, id: Uuid, by: Uuid, person: Option<PersonId>) -> ApiResult<Item> {
+        let item = self.item(id).ok_or(ApiError::NotFound)?;
+        if let Some(person) = person {
+            self.check_person(person)?;
+        }
+        if item.erased {
+            return Err(heard_api::erasure::refused_for_erased("itemId"));
+        }
+        let person = person.unwrap_or_default();
+        if item.person != Some(person) {
+            let attributed = FeedbackAttributed { item: id, person, hub: item.logged.hub.clone(), by };
+            let event = Self::new_event(FeedbackAttributed::TYPE, &attributed, by)?;
+            let stream = StreamName::of(FEEDBACK, id).map_err(ApiError::internal)?;
+            self.append(&stream, ExpectedRevision::Exact(item.revision), vec![event]).await?;
+        }
+        self.item(id).ok_or(ApiError::NotFound)
+    }
+
+    /// Everything this service holds about `person` that `actor` may see (each item in its
+    /// hub's own view; `None`, the operator at the command line: everything), in log order.
+    pub fn held_about(&self, person: PersonId, actor: Option<&Actor>) -> Vec<crate::held::HeldFeedbackItem> {
+        crate::held::held_about(self, person, actor)
+    }
+
+    /// The feedback items whose retention period has ended on `today`: never shared beyond
+    /// their hub, not erased, and said more than `feedback_not_shared_days` days before
+    /// `today`. Items taken back by the person who logged them count too (their words are
+    /// still held). Nothing when the rules keep such items.
+    pub fn due_for_retention(&self, today: jiff::civil::Date, rules: &RetentionRules) -> Vec<RecordRef> {
+        let Some(days) = rules.feedback_not_shared_days else { return Vec::new() };
+        let Ok(cutoff) = today.checked_sub(jiff::Span::new().days(i64::from(days))) else { return Vec::new() };
+        self.read(|state| {
+            state
+                .order
+                .iter()
+                .filter_map(|id| state.items.get(id))
+                .filter(|item| !item.erased && item.shared_at_micros.is_none())
+                .filter(|item| item.logged.said_on.parse::<jiff::civil::Date>().is_ok_and(|said| said < cutoff))
+                .map(|item| RecordRef { kind: RecordKind::FeedbackItem, id: item.logged.item })
+                .collect()
+        })
     }
 
     /// "Undo": the person who logged the item takes it back, within minutes and before anyone
     /// moderated it.
     pub async fn withdraw(&self, id: Uuid, by: Uuid) -> ApiResult<()> {
         let now = jiff::Timestamp::now().as_microsecond();
-        self.change(id, by, |item| domain::withdraw(item, by, now)).await.map(|_| ())
+        self.change(id, by, None, |item| domain::withdraw(item, by, now)).await.map(|_| ())
     }
 
     /// The person who logged the item corrects its words and themes before anyone moderated it.
     pub async fn edit(&self, id: Uuid, by: Uuid, text: &str, themes: &[String]) -> ApiResult<Item> {
         let themes = self.resolve_themes("themes", themes)?;
-        self.change(id, by, |item| domain::edit(item, by, text, themes)).await
+        self.change(id, by, Some("text"), |item| domain::edit(item, by, text, themes)).await
     }
 
     /// Starts meeting mode: a meeting of `hub` on `held_on`, at `place`.
@@ -354,7 +492,7 @@ impl FeedbackService {
                 return Err(ApiError::bad_input("meetingId", "there is no such meeting of this hub"));
             }
         }
-        self.change(id, by, |item| domain::fed_back(item, by, meeting)).await
+        self.change(id, by, None, |item| domain::fed_back(item, by, meeting)).await
     }
 
     /// Routes the item to `coordinator`, who must coordinate the item's hub.
@@ -363,7 +501,7 @@ impl FeedbackService {
         if !self.coordinates(coordinator, &hub) {
             return Err(ApiError::bad_input("coordinatorId", "choose a coordinator of this item's hub"));
         }
-        self.change(id, by, |item| domain::flag_safeguarding(item, by, coordinator)).await
+        self.change(id, by, None, |item| domain::flag_safeguarding(item, by, coordinator)).await
     }
 
     /// A flagged item's disclosure and its follow-up.
@@ -382,7 +520,11 @@ impl FeedbackService {
         decide: impl FnOnce(&Disclosure) -> Result<FollowUpEvent, Rejection>,
     ) -> ApiResult<Disclosure> {
         let disclosure = self.disclosure(id).ok_or(ApiError::NotFound)?;
+        let erased = self.read(|state| state.items.get(&id).is_some_and(|item| item.erased));
         let event = decide(&disclosure).map_err(ApiError::from)?;
+        if erased && event.notes().sealed().is_some() {
+            return Err(heard_api::erasure::refused_for_erased("notes"));
+        }
         let mut new_event = match &event {
             FollowUpEvent::ActionRecorded(data, _) => Self::new_event(event.event_type(), data, by)?,
             FollowUpEvent::HandedOver(data, _) => Self::new_event(event.event_type(), data, by)?,
@@ -399,7 +541,11 @@ impl FeedbackService {
             Some(revision) => ExpectedRevision::Exact(revision),
         };
         let stream = StreamName::of(SAFEGUARDING, id).map_err(ApiError::internal)?;
-        self.append(&stream, expected, vec![new_event]).await?;
+        match self.inner.model.append(&stream, expected, vec![new_event]).await {
+            Ok(_) => {}
+            Err(heard_eventstore::Error::SubjectErased) => return Err(heard_api::erasure::refused_for_erased("notes")),
+            Err(error) => return Err(error.into()),
+        }
         self.disclosure(id).ok_or(ApiError::NotFound)
     }
 
@@ -577,7 +723,7 @@ impl FeedbackService {
             std::mem::take(&mut outcome.hits)
                 .into_iter()
                 .filter_map(|hit| {
-                    let item = state.item(hit.item)?.clone();
+                    let item = state.item(hit.item).filter(|item| !item.erased)?.clone();
                     let view = heard_access::feedback_view(actor, &item.facts())?;
                     Some(VisibleHit { hit, item, view })
                 })
@@ -623,6 +769,8 @@ struct Pending {
 struct Batch {
     items: Vec<(Item, crate::model::ItemWords)>,
     logged: Vec<Uuid>,
+    /// The batch erased feedback: the index must lose the words physically, at once.
+    purge: bool,
 }
 
 impl Indexer {
@@ -644,13 +792,14 @@ impl AfterApply<State> for Indexer {
 
     fn take(&mut self, state: &mut State, events: &[heard_eventstore::RecordedEvent]) -> Batch {
         let touched = state.take_touched();
+        let purge = state.take_purge();
         let caught_up = events.last().is_some_and(|last| last.position > self.indexed_at_start);
         let logged = events
             .iter()
             .filter(|event| event.event_type == contract::FeedbackLogged::TYPE)
             .filter_map(|event| Uuid::parse_str(event.stream.id()).ok())
             .collect();
-        Batch { items: if caught_up { touched } else { Vec::new() }, logged }
+        Batch { items: if caught_up { touched } else { Vec::new() }, logged, purge: purge && caught_up }
     }
 
     async fn after(&mut self, batch: Batch, last: u64) {
@@ -669,6 +818,17 @@ impl AfterApply<State> for Indexer {
             .await;
             if wrote.is_err() {
                 tracing::error!("the search index could not take a batch of changes");
+            }
+        }
+        if batch.purge {
+            // An erasure: the documents were deleted above; the index commits, merges and drops
+            // its old files now, before the batch counts as applied, so that once the model
+            // shows the erasure no file of the index holds the words.
+            let search = self.search.clone();
+            match tokio::task::spawn_blocking(move || search.purge(last)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::error!(%error, "the search index could not purge erased items"),
+                Err(_) => tracing::error!("the search index could not purge erased items"),
             }
         }
         for id in batch.logged {

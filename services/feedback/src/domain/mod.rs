@@ -310,6 +310,28 @@ pub struct Item {
     pub withdrawn: bool,
     /// Microseconds since the epoch of the last correction ([`edit`]), if it was corrected.
     pub edited_at_micros: Option<i64>,
+    /// The person (data subject) a coordinator said the speaker is (`FeedbackAttributed`; the
+    /// latest attribution wins: attributing again to another person moves the item).
+    #[serde(default)]
+    pub person: Option<heard_contracts::privacy::PersonId>,
+    /// The item was erased (`SubjectErased`): its facts stay, its words, speaker, edits,
+    /// redactions and safeguarding notes can no longer be read, and it is in no list or search.
+    #[serde(default)]
+    pub erased: bool,
+    /// Who agreed to what, and when: the consent given when it was logged, then each change.
+    #[serde(default)]
+    pub consent_history: Vec<ConsentStep>,
+}
+
+/// One step of an item's consent: given when it was logged, or changed later.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ConsentStep {
+    /// `None`: withdrawn.
+    pub consent: Option<Consent>,
+    /// Microseconds since the epoch.
+    pub at_micros: i64,
+    /// The account that recorded it.
+    pub by: Uuid,
 }
 
 impl Item {
@@ -332,7 +354,29 @@ impl Item {
             revision: 0,
             withdrawn: false,
             edited_at_micros: None,
+            person: None,
+            erased: false,
+            consent_history: Vec::new(),
         }
+        .with_first_consent(at_micros)
+    }
+
+    fn with_first_consent(mut self, at_micros: i64) -> Item {
+        self.consent_history.push(ConsentStep { consent: self.consent, at_micros, by: self.logged.logged_by });
+        self
+    }
+
+    /// A coordinator said the speaker is `person` (the item's stream moves on by one event).
+    pub fn attributed(&mut self, person: heard_contracts::privacy::PersonId) {
+        self.revision += 1;
+        self.person = Some(person);
+    }
+
+    /// The item was erased: nothing of the words stays in it (the facts do).
+    pub fn erase(&mut self) {
+        self.erased = true;
+        self.text = None;
+        self.speaker = SpeakerDetails::default();
     }
 
     /// Applies a later event whose recording time does not matter (it counts as the time the
@@ -360,7 +404,10 @@ impl Item {
                 self.moderation = Moderation::Pending;
                 self.held = None;
             }
-            Event::ConsentChanged(changed) => self.consent = changed.consent,
+            Event::ConsentChanged(changed) => {
+                self.consent = changed.consent;
+                self.consent_history.push(ConsentStep { consent: changed.consent, at_micros, by: changed.by });
+            }
             Event::SafeguardingFlagged(flagged) => self.safeguarding = Some(flagged.coordinator),
             Event::FedBack(fed) => {
                 let fed_back = FedBack { on: day_of(at_micros), meeting: fed.meeting };
@@ -401,6 +448,9 @@ impl Item {
     /// The words for outside the hub: the redacted version if there is one.
     pub fn shared_text(&self) -> Option<&str> {
         self.consent?;
+        if self.erased {
+            return None;
+        }
         self.redacted_text.as_deref().or(self.text.as_deref())
     }
 
@@ -408,7 +458,7 @@ impl Item {
     /// the item taken back by the person who logged it).
     pub fn hub_text(&self) -> Option<&str> {
         self.consent?;
-        if self.withdrawn {
+        if self.withdrawn || self.erased {
             return None;
         }
         self.text.as_deref()

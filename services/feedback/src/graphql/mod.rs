@@ -14,6 +14,25 @@ use crate::domain::suggest::Suggestion;
 use crate::domain::{Channel, Item, LoopState, Moderation, NewItem};
 use crate::search::{MAX_RESULTS, SearchRequest, days};
 use crate::service::{FeedbackService, Meeting};
+use heard_contracts::privacy::PersonId;
+
+pub use crate::held::{HeldConsentChange, HeldFeedbackItem};
+
+/// The feedback part of a subject access request (`subjectAccess(person)` in the gateway):
+/// what this service holds about one person that the asker may see.
+pub struct FeedbackHeld {
+    pub person: PersonId,
+}
+
+#[Object]
+impl FeedbackHeld {
+    /// The person's feedback items that you may see in their hub's own view (erased ones with
+    /// their facts and `erased: true`), in the order they were logged.
+    async fn feedback_items(&self, ctx: &Context<'_>) -> Vec<HeldFeedbackItem> {
+        let actor = viewer(ctx).actor.clone();
+        service(ctx).held_about(self.person, Some(&actor))
+    }
+}
 
 mod imports;
 
@@ -28,7 +47,8 @@ pub fn subgraph_sdl() -> String {
     heard_api::subgraph::subgraph_sdl(FeedbackQuery::default(), FeedbackMutation::default(), FeedbackSubscription)
 }
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(name = "Channel", remote = "crate::domain::Channel")]
 pub enum ChannelName {
     Forum,
@@ -68,7 +88,8 @@ pub enum ConsentChange {
 }
 
 /// Consent as it stands.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ConsentStatus {
     Hub,
     Commissioners,
@@ -272,8 +293,20 @@ impl FeedbackItem {
     /// Whether you can still correct its words and themes: you logged it and nobody has
     /// moderated it.
     async fn can_edit(&self, ctx: &Context<'_>) -> bool {
-        heard_api::account(ctx)
-            .is_ok_and(|me| self.item.correctable_by(me).is_ok() && service(ctx).opened(&self.item).text.is_some())
+        heard_api::account(ctx).is_ok_and(|me| {
+            !self.item.erased && self.item.correctable_by(me).is_ok() && service(ctx).opened(&self.item).text.is_some()
+        })
+    }
+    /// For the hub: the person (an opaque id, never a name) a coordinator said the speaker is
+    /// (`attributeFeedback`). `null` outside the hub.
+    async fn person(&self) -> Option<ID> {
+        if self.hub_view() { self.item.person.map(|person| ID(person.to_string())) } else { None }
+    }
+    /// The item was erased (the person asked, withdrew within six months of speaking, or its
+    /// retention period ended): its facts (hub, dates, themes, where its loop stands) stay,
+    /// and its words, speaker, redactions and safeguarding notes are gone (`null`).
+    async fn erased(&self) -> bool {
+        self.item.erased
     }
 }
 
@@ -521,7 +554,7 @@ fn disclosure_view(ctx: &Context<'_>, id: Uuid) -> Result<SafeguardingDisclosure
         .ok_or_else(|| ApiError::NotFound.into())
 }
 
-#[derive(SimpleObject, Clone, Debug)]
+#[derive(SimpleObject, Clone, Debug, serde::Serialize)]
 pub struct ThemeRef {
     pub id: ID,
     pub name: String,
@@ -1098,8 +1131,12 @@ pub struct ItemsQuery;
 #[Object]
 impl ItemsQuery {
     /// One item, in the version you may see. Items you may not see are not found.
+    /// An erased item is not found either: no query shows it again.
     async fn feedback_item(&self, ctx: &Context<'_>, id: ID) -> Result<FeedbackItem> {
         let item = item_for(ctx, "id", &id, Action::ViewFeedback).await?;
+        if item.erased {
+            return Err(ApiError::NotFound.into());
+        }
         shown(ctx, item)
     }
 
@@ -1497,6 +1534,9 @@ pub struct LogFeedbackInput {
     pub consent: ConsentScope,
     /// The meeting it was raised at.
     pub meeting: Option<ID>,
+    /// The person (a `person` id from `attributeFeedback` or another service) who said it,
+    /// when the hub knows them: their items can then be found and erased together.
+    pub person: Option<ID>,
 }
 
 /// Meeting mode: the meeting first, then its items are logged into it.
@@ -1583,6 +1623,7 @@ impl ItemsMutation {
         let by = heard_api::account(ctx)?;
         let themes = service(ctx).resolve_themes("input.themes", &input.themes)?;
         let meeting = input.meeting.as_ref().map(|id| parse_id("input.meeting", id)).transpose()?;
+        let person = input.person.as_ref().map(|id| parse_id("input.person", id).map(PersonId)).transpose()?;
         let new = NewItem {
             hub: input.hub.0,
             meeting,
@@ -1598,8 +1639,20 @@ impl ItemsMutation {
             text: input.text,
             import_key: None,
         };
-        let item = service(ctx).log(by, new).await.map_err(prefix_input)?;
+        let item = service(ctx).log_for(by, new, person).await.map_err(prefix_input)?;
         shown(ctx, item)
+    }
+
+    /// Says which person (data subject) said the item: `person`, or a new person when left
+    /// out (its id comes back as `person`). The item's hub's coordinators only; to anyone else
+    /// the item is not found (or refused). An item is about one person at most: attributing it
+    /// to another person moves it to them. An unknown person is refused naming `person`, an
+    /// erased one too; an erased item cannot be attributed.
+    async fn attribute_feedback(&self, ctx: &Context<'_>, item_id: ID, person: Option<ID>) -> Result<FeedbackItem> {
+        let item = item_for(ctx, "itemId", &item_id, Action::ModerateFeedback).await?;
+        let by = heard_api::account(ctx)?;
+        let person = person.as_ref().map(|id| parse_id("person", id).map(PersonId)).transpose()?;
+        shown(ctx, service(ctx).attribute(item.logged.item, by, person).await?)
     }
 
     /// Takes passages (names, places) out of the version that leaves the hub. The original
@@ -1650,6 +1703,11 @@ impl ItemsMutation {
     }
 
     /// Records that the speaker narrowed or withdrew their consent. Every view obeys it at once.
+    /// A withdrawal within six calendar months of the day the item was said (that day six
+    /// months on included) erases the item as well, as the person was promised: its words and
+    /// speaker are destroyed, it leaves every list and search, and the answer comes back with
+    /// `erased: true` (its facts stay in counts and reports). Later than that, the item is only
+    /// hidden.
     async fn change_consent(&self, ctx: &Context<'_>, id: ID, consent: ConsentChange) -> Result<FeedbackItem> {
         let item = item_for(ctx, "id", &id, Action::ChangeConsent).await?;
         let by = heard_api::account(ctx)?;
@@ -1849,7 +1907,7 @@ impl FeedbackSubscription {
                         Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                         Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                     };
-                    let Some(item) = feedback.item(id) else { continue };
+                    let Some(item) = feedback.item(id).filter(|item| !item.erased) else { continue };
                     if hub.as_ref().is_some_and(|hub| item.logged.hub != hub.as_str()) {
                         continue;
                     }
