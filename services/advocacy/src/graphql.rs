@@ -6,13 +6,14 @@
 
 use async_graphql::connection::Connection;
 use async_graphql::{Context, EmptySubscription, Enum, ID, InputObject, Object, Result, SimpleObject};
-use heard_access::{Action, CaseFacts, Resource};
+use heard_access::{Action, Resource};
 use heard_api::rollup::{ReportPeriod, RollupRow, labelled};
 use heard_api::suppression::grouped;
 use heard_api::{
     ApiError, allowed, authorize, date_arg_or_today, optional_date_arg, paginate, period_args, record_read,
     record_reads, uuid_arg,
 };
+use heard_contracts::privacy::PersonId;
 use jiff::civil::Date;
 use uuid::Uuid;
 
@@ -20,8 +21,9 @@ use std::sync::OnceLock;
 
 use crate::domain::case::{self, Case};
 use crate::domain::rollup::{self, Dimension};
+use crate::held::HeldCase;
 use crate::model::KeptCase;
-use crate::service::{AdvocacyService, Closure, Referral};
+use crate::service::{AdvocacyService, Closure, Referral, resource};
 
 fn service<'a>(ctx: &'a Context<'_>) -> &'a AdvocacyService {
     ctx.data_unchecked::<AdvocacyService>()
@@ -35,7 +37,8 @@ pub fn subgraph_sdl() -> String {
 }
 
 /// Whether the client can tell the advocate what they want.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "crate::domain::case::AdvocacyKind")]
 pub enum AdvocacyKind {
     /// The client says what they want; the advocate speaks up for that.
@@ -60,7 +63,8 @@ pub enum ReferralSource {
 }
 
 /// What the issue is about.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "crate::domain::case::CaseDomain")]
 pub enum CaseDomain {
     Housing,
@@ -79,7 +83,8 @@ pub enum CaseDomain {
 }
 
 /// Where a case stands.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(remote = "crate::domain::case::CaseState")]
 pub enum CaseState {
     Referred,
@@ -227,6 +232,17 @@ impl CaseNode {
         CaseNode::Kept(kept, OnceLock::new())
     }
 
+    /// The person the client was said to be, and whether an erasure covered the case, as the
+    /// model has them now.
+    fn person_and_erased(&self, ctx: &Context<'_>) -> (Option<PersonId>, bool) {
+        match self {
+            CaseNode::Kept(kept, _) => (kept.person, kept.erased),
+            CaseNode::Opened(case) => service(ctx)
+                .read(|state| state.cases.get(&case.id).map(|kept| (kept.person, kept.erased)))
+                .unwrap_or_default(),
+        }
+    }
+
     /// The case's facts (no words).
     fn facts(&self) -> &Case {
         match self {
@@ -252,6 +268,17 @@ impl CaseNode {
     /// The client, as an opaque id: linked cases of the same person share it.
     async fn client_ref(&self) -> ID {
         id_of(self.facts().client)
+    }
+    /// The person (data subject) the client was said to be (`attributeCase`); every case of
+    /// the client carries the same one.
+    async fn person(&self, ctx: &Context<'_>) -> Option<ID> {
+        self.person_and_erased(ctx).0.map(|person| ID(person.to_string()))
+    }
+    /// The client's data was erased: the facts of the case stay (domain, dates, stage, counts)
+    /// and every field of their words reads `null`.
+    async fn erased(&self, ctx: &Context<'_>) -> bool {
+        let (_, erased) = self.person_and_erased(ctx);
+        erased || self.words(ctx).personal.is_none()
     }
     /// The case this one was opened as a further issue of.
     async fn linked_to(&self) -> Option<ID> {
@@ -394,10 +421,6 @@ impl CaseNode {
     }
 }
 
-fn resource(case: &Case) -> Resource {
-    Resource::Case(CaseFacts { case: case.id, advocate: case.advocate })
-}
-
 /// Finds a case (its words still sealed) and checks the policy for `action`; another
 /// advocate's case is not found.
 async fn case_for(ctx: &Context<'_>, field: &str, id: &ID, action: Action) -> Result<KeptCase> {
@@ -447,6 +470,33 @@ fn label(ctx: &Context<'_>, dimension: Dimension, value: &str) -> String {
         }
         Dimension::Article => format!("Article {value}"),
         Dimension::Period => value.to_owned(),
+    }
+}
+
+/// Advocacy's part of a person's subject access (`subjectAccess(person)`, composed in the
+/// gateway): the cases held about them.
+#[derive(Clone, Copy, Debug)]
+pub struct CasesHeld {
+    pub person: PersonId,
+}
+
+#[Object]
+impl CasesHeld {
+    /// Every case of the person's that you may view (the advocate a case is assigned to), with
+    /// the client's details, the issue and the timeline with its words; words read `null` once
+    /// erased. The reads are logged.
+    async fn cases(&self, ctx: &Context<'_>) -> Result<Vec<HeldCase>> {
+        let actor = heard_api::viewer(ctx).actor.clone();
+        let advocacy = service(ctx);
+        let held = advocacy.held_about(self.person, Some(&actor));
+        let read: Vec<Resource> = advocacy.read(|state| {
+            held.iter()
+                .filter_map(|case| Uuid::parse_str(case.id.as_str()).ok())
+                .filter_map(|id| state.cases.get(&id).map(|kept| resource(kept)))
+                .collect()
+        });
+        record_reads(ctx, Action::ViewCase, &read).await?;
+        Ok(held)
     }
 }
 
@@ -691,6 +741,17 @@ impl AdvocacyMutation {
         let (case, by) = work_on(ctx, &id).await?;
         let on = date_arg_or_today("on", on.as_deref())?;
         Ok(CaseNode::Opened(service(ctx).reopen(case, by, on, &reason).await?))
+    }
+
+    /// Says the client of a case you work is a person (a data subject), so that their records
+    /// across Heard can be found and erased together: `person` is one already known to Heard,
+    /// or left out for a new person. Every case of the client is attributed at once, and their
+    /// later cases too. Who sees the case does not change.
+    async fn attribute_case(&self, ctx: &Context<'_>, case_id: ID, person: Option<ID>) -> Result<CaseNode> {
+        let case = case_for(ctx, "caseId", &case_id, Action::WorkCase).await?;
+        let by = heard_api::account(ctx)?;
+        let person = person.as_ref().map(|person| uuid_arg("person", person).map(PersonId)).transpose()?;
+        Ok(CaseNode::Opened(service(ctx).attribute(case.id, by, person).await?))
     }
 
     /// Hands an open case to another advocate. You no longer see it afterwards.

@@ -5,9 +5,11 @@
 //! - [`model`]: the model of cases, kept on disk between starts, with the clients' words sealed.
 //! - [`service`]: commands and queries over it; the words are opened when they are read.
 //! - [`graphql`]: this service's part of the schema; every resolver asks the policy.
+//! - [`held`]: what is held about a person in their cases, for subject access.
 
 pub mod domain;
 pub mod graphql;
+pub mod held;
 pub mod model;
 pub mod service;
 

@@ -10,11 +10,15 @@
 //! ([`KeptCase::open`]) when a query or a command reads them, so destroying the client's key
 //! erases them at once, in memory and in the copy of the model kept on disk.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::Deref;
 
 use heard_access::Role;
 use heard_api::fold::{apply_reference, subject_of};
+use heard_api::{ApiError, ApiResult};
+use heard_contracts::privacy::{
+    CaseAttributed, ComplaintAttributed, ERASURE, FeedbackAttributed, PersonId, RecordKind, SubjectErased,
+};
 use heard_contracts::reference::Reference;
 use heard_contracts::{Event as _, rights};
 use heard_eventstore::{EventStore, Fold, Persist, RecordedEvent, Sealed, SubjectId};
@@ -56,6 +60,11 @@ pub struct CaseWords {
 pub struct KeptCase {
     facts: Case,
     words: CaseWords,
+    /// The person the client was said to be (`CaseAttributed`), if anyone said so.
+    pub person: Option<PersonId>,
+    /// An erasure (`SubjectErased`) covered the case, or its client's person: its words are
+    /// never opened again, whether or not the key is gone yet.
+    pub erased: bool,
 }
 
 impl Deref for KeptCase {
@@ -80,9 +89,12 @@ impl KeptCase {
     }
 
     /// The case with the client's words, opened now; every part reads `None` once the client's
-    /// key was destroyed.
+    /// key was destroyed, or once an erasure covered the case.
     pub fn open(&self, store: &EventStore) -> Case {
         let mut case = self.facts.clone();
+        if self.erased {
+            return case;
+        }
         let words = &self.words;
         case.personal = open(store, &words.referral);
         if let Some((_, personal)) = &mut case.declined {
@@ -102,13 +114,74 @@ impl KeptCase {
 
     /// The referral's words alone (who the client is and the issue), opened now.
     pub fn referral(&self, store: &EventStore) -> Option<ReferralPersonal> {
+        if self.erased {
+            return None;
+        }
         open(store, &self.words.referral)
     }
 
-    /// Whether the client's details can no longer be read (their key was destroyed), so that
-    /// nothing personal may be written about them.
+    /// Whether the client's details can no longer be read (an erasure covered the case, or
+    /// their key was destroyed), so that nothing personal may be written about them.
     pub fn is_erased(&self, store: &EventStore) -> bool {
         self.referral(store).is_none()
+    }
+}
+
+/// The people (data subjects) this service has heard of, from every service's attributions,
+/// and those erased. An attribution may only name a person someone already attributed a record
+/// to; an erased person gets nothing new.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Persons {
+    known: HashSet<PersonId>,
+    erased: HashSet<PersonId>,
+}
+
+impl Persons {
+    /// Folds the attribution and erasure contract events of any service; `true` when `event`
+    /// was one of them.
+    fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<bool> {
+        let category = event.stream.category();
+        let person = match event.event_type.as_str() {
+            FeedbackAttributed::TYPE if category == FeedbackAttributed::CATEGORY => {
+                event.decode::<FeedbackAttributed>()?.person
+            }
+            CaseAttributed::TYPE if category == CaseAttributed::CATEGORY => event.decode::<CaseAttributed>()?.person,
+            ComplaintAttributed::TYPE if category == ComplaintAttributed::CATEGORY => {
+                event.decode::<ComplaintAttributed>()?.person
+            }
+            SubjectErased::TYPE if category == SubjectErased::CATEGORY => {
+                if let Some(person) = event.decode::<SubjectErased>()?.person {
+                    self.erased.insert(person);
+                }
+                return Ok(true);
+            }
+            _ => return Ok(false),
+        };
+        self.known.insert(person);
+        Ok(true)
+    }
+
+    pub fn is_known(&self, person: PersonId) -> bool {
+        self.known.contains(&person)
+    }
+
+    pub fn is_erased(&self, person: PersonId) -> bool {
+        self.erased.contains(&person)
+    }
+
+    /// A person named by someone attributing a record: one Heard has heard of, and not erased.
+    /// Refused on `person` otherwise.
+    pub fn check(&self, person: PersonId) -> ApiResult<()> {
+        if self.is_erased(person) {
+            return Err(heard_api::erasure::refused_for_erased("person"));
+        }
+        if !self.is_known(person) {
+            return Err(ApiError::bad_input(
+                "person",
+                "there is no such person; leave it out to say this is a person Heard has not met before",
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -125,16 +198,21 @@ pub struct State {
     pub reference: Reference,
     /// Charter id → its latest version.
     pub charters: BTreeMap<String, Charter>,
+    /// Every person any service attributed a record to, and those erased.
+    pub persons: Persons,
 }
 
 impl Persist for State {
-    const VERSION: u32 = 1;
+    /// 2: cases know their person and whether an erasure covered them; the model knows persons.
+    const VERSION: u32 = 2;
 }
 
 impl Fold for State {
     fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
+        self.persons.apply(event)?;
         match event.stream.category() {
             CASE => self.apply_case(event)?,
+            ERASURE if event.event_type == SubjectErased::TYPE => self.apply_erasure(&event.decode()?),
             rights::CHARTER if event.event_type == rights::CharterPublished::TYPE => {
                 let published: rights::CharterPublished = event.decode()?;
                 let newer = self.charters.get(&published.charter).is_none_or(|known| published.version > known.version);
@@ -164,9 +242,20 @@ impl State {
             if let Some(mut facts) = Case::from_events([&Event::Referred(referred, None)]) {
                 facts.revision = event.revision;
                 let words = CaseWords { referral: event.sealed(), ..CaseWords::default() };
-                if self.cases.insert(id, KeptCase { facts, words }).is_none() {
+                let kept = KeptCase { facts, words, person: None, erased: false };
+                if self.cases.insert(id, kept).is_none() {
                     self.order.push(id);
                 }
+            }
+            return Ok(());
+        }
+        if event.event_type == CaseAttributed::TYPE {
+            let attributed: CaseAttributed = event.decode()?;
+            let erased = self.persons.is_erased(attributed.person);
+            if let Some(case) = self.cases.get_mut(&id) {
+                case.person = Some(attributed.person);
+                case.facts.revision = event.revision;
+                case.erased |= erased;
             }
             return Ok(());
         }
@@ -200,6 +289,34 @@ impl State {
             }
         }
         Ok(())
+    }
+
+    /// Marks the cases an erasure covers, and every case of an erased person, as erased. A
+    /// client's cases share one key, so every case of a client with a case covered goes too.
+    fn apply_erasure(&mut self, erased: &SubjectErased) {
+        let clients: HashSet<Uuid> = self
+            .cases
+            .values()
+            .filter(|case| {
+                erased.covers(RecordKind::Case, case.id) || (erased.person.is_some() && case.person == erased.person)
+            })
+            .map(|case| case.client)
+            .collect();
+        for case in self.cases.values_mut() {
+            if clients.contains(&case.client) {
+                case.erased = true;
+            }
+        }
+    }
+
+    /// The person a client was said to be, if anyone said so (their cases all carry it).
+    pub fn person_of(&self, client: Uuid) -> Option<PersonId> {
+        self.cases_in_order().filter(|case| case.client == client).find_map(|case| case.person)
+    }
+
+    /// Every case of a client, in referral order.
+    pub fn cases_of(&self, client: Uuid) -> Vec<&KeptCase> {
+        self.cases_in_order().filter(|case| case.client == client).collect()
     }
 
     /// The subject a client's personal fields are encrypted under (for erasure).

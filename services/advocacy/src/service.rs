@@ -6,13 +6,18 @@
 //! the client's own subject key. Linked cases of one client share that key, so erasing the
 //! person erases every case of theirs while the counts and dates stay.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
-use heard_access::Role;
+use heard_access::{Action, Actor, CaseFacts, Resource, Role};
+use heard_api::erasure::refused_for_erased;
 use heard_api::{ApiError, ApiResult};
+use heard_contracts::Event as _;
+use heard_contracts::privacy::{CaseAttributed, PersonId, RecordKind, RecordRef, RetentionRules};
 use heard_eventstore::{EventStore, ExpectedRevision, LiveModel, NewEvent, StreamName, SubjectId};
 use heard_workdays::Period;
+use jiff::ToSpan;
 use jiff::civil::Date;
 use serde::Serialize;
 use uuid::Uuid;
@@ -21,7 +26,8 @@ use crate::domain::Rejection;
 use crate::domain::case::{self, *};
 use crate::domain::rollup::{self, Dimension};
 
-pub use crate::model::{CaseWords, Charter, EXACT_CHARTER, KeptCase, State};
+pub use crate::held::{HeldCase, HeldCaseStep};
+pub use crate::model::{CaseWords, Charter, EXACT_CHARTER, KeptCase, Persons, State};
 
 /// What someone asked for when referring a case. Field names in errors are the GraphQL
 /// input's (`clientName`, `themes[0]`, `advocateId`).
@@ -58,6 +64,9 @@ pub struct Closure {
 #[derive(Clone, Debug)]
 pub struct AdvocacyService {
     model: LiveModel<State>,
+    /// Held while a client's cases are attributed to a person, and while a further case of a
+    /// client is referred, so that every case of a client carries the same person.
+    attributing: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// The domain names the referral's fields after the case; the client calls them `clientName`
@@ -80,19 +89,37 @@ fn not_found() -> ApiError {
     ApiError::NotFound
 }
 
-/// The client's details were erased: their key is gone, so nothing personal can be added.
-fn erased() -> ApiError {
-    ApiError::Conflict(
-        "this client's details were erased, so nothing more can be written about them here; refer them again as a new client"
-            .into(),
-    )
+/// The field of the client's words an event carries, as the GraphQL input names it; `None`
+/// when it carries nothing personal. New words for an erased client are refused on it.
+fn personal_field(event: &Event) -> Option<&'static str> {
+    match event {
+        Event::Referred(..) => Some("linkedTo"),
+        Event::Declined(..) | Event::Reopened(..) => Some("reason"),
+        Event::ActionRecorded(..) => Some("text"),
+        Event::Closed(..) => Some("clientView"),
+        Event::Accepted(_) | Event::ConsentRecorded(_) | Event::Assigned(_) => None,
+    }
 }
 
-fn carries_personal(event: &Event) -> bool {
-    matches!(
-        event,
-        Event::Referred(..) | Event::Declined(..) | Event::ActionRecorded(..) | Event::Closed(..) | Event::Reopened(..)
-    )
+/// An append refused because the subject's key was destroyed meanwhile: refused on `field`.
+fn refused_on(field: &'static str) -> impl Fn(heard_eventstore::Error) -> ApiError {
+    move |error| match error {
+        heard_eventstore::Error::SubjectErased => refused_for_erased(field),
+        other => ApiError::from(other),
+    }
+}
+
+/// One `CaseAttributed` for the store: no personal fields, the actor in the metadata.
+fn attribution(case: &Case, person: PersonId, by: Uuid) -> ApiResult<NewEvent> {
+    let attributed = CaseAttributed { case: case.id, person, advocate: case.advocate, by };
+    Ok(NewEvent::new(CaseAttributed::TYPE, CaseAttributed::VERSION, &attributed)
+        .map_err(ApiError::internal)?
+        .with_metadata(serde_json::json!({ "actor": by })))
+}
+
+/// What the policy needs to know about a case.
+pub fn resource(case: &Case) -> Resource {
+    Resource::Case(CaseFacts { case: case.id, advocate: case.advocate })
 }
 
 fn stream(id: Uuid) -> ApiResult<StreamName> {
@@ -141,7 +168,7 @@ impl AdvocacyService {
         models: &heard_eventstore::ModelStore,
     ) -> Result<Self, heard_eventstore::Error> {
         let model = LiveModel::start_kept("advocacy", store, Duration::from_secs(600), (), models).await?;
-        Ok(AdvocacyService { model })
+        Ok(AdvocacyService { model, attributing: Arc::default() })
     }
 
     /// Waits for the follower to stop after the store closed.
@@ -181,17 +208,24 @@ impl AdvocacyService {
     /// Opens a case. A new client gets a new id and subject; a linked case shares the client
     /// (and subject) of the case it is linked to. The policy was checked by the caller,
     /// including that `linked_to` is a case they may work.
+    ///
+    /// A further case of a client who was attributed to a person carries the same person: its
+    /// `CaseAttributed` is appended with the referral, in one batch.
     pub async fn refer(&self, by: Uuid, referral: Referral) -> ApiResult<Case> {
         let id = Uuid::new_v4();
         let today = heard_api::today();
         let store = self.store();
-        let (event, subject) = self.read(|state| {
+        let _attributing = match referral.linked_to {
+            Some(_) => Some(self.attributing.lock().await),
+            None => None,
+        };
+        let (event, subject, person) = self.read(|state| {
             let kept = match referral.linked_to {
                 Some(linked) => Some(state.cases.get(&linked).ok_or_else(not_found)?),
                 None => None,
             };
             if kept.is_some_and(|kept| kept.is_erased(store)) {
-                return Err(erased());
+                return Err(refused_for_erased("linkedTo"));
             }
             let linked = kept.map(KeptCase::facts);
             let (client, subject) = match linked {
@@ -221,12 +255,68 @@ impl AdvocacyService {
                 contact: referral.client_contact,
                 issue: referral.issue,
             };
+            let person = linked.and_then(|linked| state.person_of(linked.client));
+            if person.is_some_and(|person| state.persons.is_erased(person)) {
+                return Err(refused_for_erased("linkedTo"));
+            }
             let event = case::refer(new, &state.known(), today).map_err(referral_field).map_err(ApiError::from)?;
-            Ok::<_, ApiError>((event, subject))
+            Ok::<_, ApiError>((event, subject, person))
         })?;
-        let new_event = to_new_event(&event, subject, by)?;
-        self.model.append(&stream(id)?, ExpectedRevision::NoStream, vec![new_event]).await?;
+        let mut events = vec![to_new_event(&event, subject, by)?];
+        if let Some(person) = person
+            && let Some(facts) = Case::from_events([&event])
+        {
+            events.push(attribution(&facts, person, by)?);
+        }
+        self.model.append(&stream(id)?, ExpectedRevision::NoStream, events).await.map_err(refused_on("linkedTo"))?;
         self.case(id).ok_or_else(|| ApiError::internal("a new case is missing from the model"))
+    }
+
+    /// Says the client of case `id` is `person` (a new person when `None`): appends one
+    /// `CaseAttributed` on every case of that client, and answers the case. The policy (the
+    /// case's advocate) was checked by the caller.
+    ///
+    /// A client is one person: attributing again to the same person only completes what is
+    /// missing (say, after a crash half-way), and a client already attributed to someone else
+    /// is a conflict. An unknown person is refused on `person`, an erased one with
+    /// [`refused_for_erased`]; so is a case whose client was erased (on `caseId`).
+    pub async fn attribute(&self, id: Uuid, by: Uuid, person: Option<PersonId>) -> ApiResult<Case> {
+        let _attributing = self.attributing.lock().await;
+        let store = self.store();
+        let (person, missing) = self.read(|state| {
+            let kept = state.cases.get(&id).ok_or_else(not_found)?;
+            if kept.is_erased(store) {
+                return Err(refused_for_erased("caseId"));
+            }
+            let already = state.person_of(kept.client);
+            let person = match (person, already) {
+                (Some(person), Some(already)) if person == already => person,
+                (_, Some(_)) => {
+                    return Err(ApiError::Conflict(
+                        "this client is already said to be another person; nothing was changed".into(),
+                    ));
+                }
+                (Some(person), None) => {
+                    state.persons.check(person)?;
+                    person
+                }
+                (None, None) => PersonId::new(),
+            };
+            let missing: Vec<Case> = state
+                .cases_of(kept.client)
+                .into_iter()
+                .filter(|case| case.person != Some(person))
+                .map(|case| case.facts().clone())
+                .collect();
+            Ok::<_, ApiError>((person, missing))
+        })?;
+        for case in &missing {
+            // Nothing personal is appended, and the lock keeps other attributions out, so the
+            // case's own commands may go on meanwhile.
+            let event = attribution(case, person, by)?;
+            self.model.append(&stream(case.id)?, ExpectedRevision::StreamExists, vec![event]).await?;
+        }
+        self.case(id).ok_or_else(not_found)
     }
 
     /// Appends one event decided from the case as it stands, expecting its exact revision so
@@ -243,15 +333,18 @@ impl AdvocacyService {
             let case = kept.facts();
             let event = decide(case, state).map_err(ApiError::from)?;
             // The words are opened only to see whether they can still be read.
-            if carries_personal(&event) && kept.is_erased(store) {
-                return Err(erased());
+            if let Some(field) = personal_field(&event)
+                && kept.is_erased(store)
+            {
+                return Err(refused_for_erased(field));
             }
             let subject =
                 state.subject(case.client).ok_or_else(|| ApiError::internal("a case's client has no subject"))?;
             Ok::<_, ApiError>((event, case.revision, subject))
         })?;
         let new_event = to_new_event(&event, subject, by)?;
-        self.model.append(&stream(id)?, ExpectedRevision::Exact(revision), vec![new_event]).await?;
+        let appended = self.model.append(&stream(id)?, ExpectedRevision::Exact(revision), vec![new_event]).await;
+        appended.map_err(refused_on(personal_field(&event).unwrap_or("id")))?;
         self.case(id).ok_or_else(not_found)
     }
 
@@ -296,6 +389,57 @@ impl AdvocacyService {
     pub async fn assign(&self, id: Uuid, by: Uuid, advocate: Uuid) -> ApiResult<Case> {
         self.change(id, by, |case, state| case::assign(case, by, advocate, &state.reference.holders(Role::Advocate)))
             .await
+    }
+
+    /// Everything held about `person` in their cases, for subject access: each case of theirs
+    /// that `actor` may view (`ViewCase`: the advocate it is assigned to), with the client's
+    /// details, the issue and the timeline with its words (`null` once erased). `None` is the
+    /// operator at the command line, who gets every case. Referral order.
+    pub fn held_about(&self, person: PersonId, actor: Option<&Actor>) -> Vec<HeldCase> {
+        let kept: Vec<KeptCase> = self.read(|state| {
+            state
+                .cases_in_order()
+                .filter(|case| case.person == Some(person))
+                .filter(|case| {
+                    actor.is_none_or(|actor| heard_access::may(actor, Action::ViewCase, &resource(case)).is_allowed())
+                })
+                .cloned()
+                .collect()
+        });
+        kept.iter().map(|kept| HeldCase::new(kept, &self.open_case(kept), person)).collect()
+    }
+
+    /// The cases whose retention period ended by `today` and that are not erased yet: every
+    /// case of a client whose cases have all ended (closed, or declined), the last of them more
+    /// than `rules.cases_closed_days` days before `today`. A client's cases share one key, so
+    /// they go together or not at all: one open case keeps every case of theirs. One record
+    /// per case, in referral order; none when the rules keep cases.
+    pub fn due_for_retention(&self, today: Date, rules: &RetentionRules) -> Vec<RecordRef> {
+        let Some(days) = rules.cases_closed_days else { return Vec::new() };
+        self.read(|state| {
+            // Client → the day their last case ended, or `None` while one is still open.
+            let mut ended: HashMap<Uuid, Option<Date>> = HashMap::new();
+            for case in state.cases_in_order() {
+                let on = case.closed_on().or_else(|| case.declined.as_ref().map(|(declined, _)| declined.on));
+                let last = ended.entry(case.client).or_insert(on);
+                *last = match (*last, on) {
+                    (Some(last), Some(on)) => Some(last.max(on)),
+                    _ => None,
+                };
+            }
+            let due = |client: &Uuid| {
+                ended
+                    .get(client)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|last| last.checked_add(i64::from(days).days()).is_ok_and(|until| until < today))
+            };
+            state
+                .cases_in_order()
+                .filter(|case| !case.erased && due(&case.client))
+                .map(|case| RecordRef { kind: RecordKind::Case, id: case.id })
+                .collect()
+        })
     }
 
     /// Counts of cases (declined ones left out) referred between `from` and `to`, grouped by

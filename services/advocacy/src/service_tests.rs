@@ -444,9 +444,12 @@ mod kept {
         erased(&service);
         let today = heard_api::today();
         let refused = service.record_action(linked, advocate, today, ActionKind::Note, "More").await.unwrap_err();
-        assert!(matches!(&refused, ApiError::Conflict(message) if message.contains("erased")), "{refused:?}");
+        assert!(
+            matches!(&refused, ApiError::BadUserInput { field, message } if field == "text" && message.contains("erased")),
+            "{refused:?}"
+        );
         let relinked = service.refer(advocate, Referral { linked_to: Some(first), ..referral("Again") }).await;
-        assert!(matches!(relinked, Err(ApiError::Conflict(_))), "{relinked:?}");
+        assert_eq!(field(relinked.unwrap_err()), "linkedTo");
         service.accept(ids[3], colleague, today).await.expect("nothing personal in an acceptance");
 
         let head = store.head().position;
@@ -491,3 +494,7 @@ mod kept {
         }
     }
 }
+
+/// A person across services (issue #18): attribution, erasure, subject access and retention.
+#[path = "person_tests.rs"]
+mod person;

@@ -16,11 +16,13 @@ use heard_api::{
     ApiError, account, allowed, authorize, date_arg_or_today, paginate, period_args, record_read, record_reads, today,
     uuid_arg, viewer,
 };
+use heard_contracts::privacy::PersonId;
 use uuid::Uuid;
 
 use crate::domain::Rejection;
 use crate::domain::catalogue::{Article, CharterPublished};
 use crate::domain::complaint::{self, Complaint, Event};
+use crate::held::HeldComplaint;
 use crate::service::{
     Attention, ComplaintPersonal, ComplaintRecord, DEFAULT_CHARTER, NewComplaint, PatternDimension, RightsService,
     patterns,
@@ -37,7 +39,8 @@ pub fn subgraph_sdl() -> String {
     heard_api::subgraph::subgraph_sdl(RightsQuery, RightsMutation, RightsSubscription)
 }
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(name = "ComplainantKind", remote = "crate::domain::complaint::Complainant")]
 pub enum ComplainantKind {
     /// The complainant gave their name; only complaints handlers see it.
@@ -56,7 +59,8 @@ pub enum RouteName {
     Direct,
 }
 
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(name = "ComplaintOutcome", remote = "crate::domain::complaint::Outcome")]
 pub enum OutcomeName {
     Upheld,
@@ -86,7 +90,8 @@ pub enum AcknowledgementMethodName {
 }
 
 /// received → acknowledged → early resolution or investigation → response issued → closed.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[graphql(name = "ComplaintStage", remote = "crate::domain::complaint::Stage")]
 pub enum StageName {
     Received,
@@ -217,9 +222,22 @@ impl ComplaintView {
         &self.record.complaint
     }
 
-    /// The complainant's words (`None` once they were erased).
+    /// The complainant's words (`None` once they were erased). Never for a provider once a
+    /// handler wrote the words for them: see [`ComplaintView::said`].
     fn words(&self, ctx: &Context<'_>) -> Option<&ComplaintPersonal> {
+        if !self.full && self.record.redacted_for_provider {
+            return None;
+        }
         self.words.get_or_init(|| service(ctx).words(&self.record)).as_ref()
+    }
+
+    /// What happened, as this asker may read it: the complainant's words, or for a provider,
+    /// once a handler wrote the words for them, those alone.
+    fn said(&self, ctx: &Context<'_>) -> Option<String> {
+        if !self.full && self.record.redacted_for_provider {
+            return service(ctx).redacted_words(&self.record);
+        }
+        self.words(ctx).map(|p| p.what_happened.clone())
     }
 }
 
@@ -291,12 +309,32 @@ impl ComplaintView {
     async fn route(&self) -> Option<RouteName> {
         self.full.then(|| self.complaint().route.into())
     }
-    /// What happened, in the complainant's words; `null` once their data was erased.
-    async fn what_happened(&self, ctx: &Context<'_>) -> Option<&str> {
-        self.words(ctx).map(|p| p.what_happened.as_str())
+    /// What happened, in the complainant's words; `null` once their data was erased. A provider
+    /// reads the words a handler wrote for them (`redactComplaintForProvider`) once there are
+    /// any, and never the complainant's own after that.
+    async fn what_happened(&self, ctx: &Context<'_>) -> Option<String> {
+        self.said(ctx)
     }
+    /// The outcome the complainant wants, in their words; `null` once erased, and for a provider
+    /// once a handler wrote the complaint's words for them (the handler's words say it all).
     async fn outcome_wanted(&self, ctx: &Context<'_>) -> Option<&str> {
         self.words(ctx).map(|p| p.outcome_wanted.as_str())
+    }
+    /// The complaint's words as a handler wrote them for the provider; complaints handlers and
+    /// the relaying advocate see them here (a provider reads them as `whatHappened`). `null`
+    /// until a handler writes them, and once erased.
+    async fn redacted_for_provider(&self, ctx: &Context<'_>) -> Option<String> {
+        if self.full { service(ctx).redacted_words(&self.record) } else { None }
+    }
+    /// The person (data subject) the complainant was said to be (`attributeComplaint`): only
+    /// for those who may see who complained, never a provider.
+    async fn person(&self) -> Option<ID> {
+        if self.full { self.record.person.map(|person| ID(person.to_string())) } else { None }
+    }
+    /// The complainant's data was erased: the complaint stays with its facts (provider,
+    /// articles, dates, the stage it reached, outcome, learning) and its words read `null`.
+    async fn erased(&self, ctx: &Context<'_>) -> bool {
+        self.record.erased || self.record.is_erased(service(ctx).store())
     }
     async fn received_on(&self) -> String {
         self.complaint().clock.received.to_string()
@@ -424,7 +462,12 @@ fn alert_reason(attention: &Attention) -> String {
 /// Reads an existing complaint for `action`, asking the policy; a complaint the asker may not
 /// see is `NOT_FOUND`, exactly like one that does not exist.
 async fn complaint_for(ctx: &Context<'_>, id: &ID, action: Action) -> Result<ComplaintRecord> {
-    let id = uuid_arg("id", id)?;
+    complaint_named(ctx, "id", id, action).await
+}
+
+/// [`complaint_for`], with the argument named `field`.
+async fn complaint_named(ctx: &Context<'_>, field: &str, id: &ID, action: Action) -> Result<ComplaintRecord> {
+    let id = uuid_arg(field, id)?;
     // Log in first, so that nobody outside can tell an existing complaint from a missing one.
     account(ctx)?;
     let record = service(ctx).complaint(id).ok_or(ApiError::NotFound)?;
@@ -435,6 +478,33 @@ async fn complaint_for(ctx: &Context<'_>, id: &ID, action: Action) -> Result<Com
 fn view(ctx: &Context<'_>, record: ComplaintRecord) -> ComplaintView {
     let full = allowed(ctx, Action::ViewComplainant, &record.resource());
     ComplaintView::new(record, full)
+}
+
+/// Rights' part of a person's subject access (`subjectAccess(person)`, composed in the
+/// gateway): the complaints held about them.
+#[derive(Clone, Copy, Debug)]
+pub struct ComplaintsHeld {
+    pub person: PersonId,
+}
+
+#[Object]
+impl ComplaintsHeld {
+    /// Every complaint of the person's that you may see whole, with who complained (complaints
+    /// handlers, and the advocate who relayed it; never a provider): what they said, how to
+    /// reach them and every step with its day; words read `null` once erased. The reads are
+    /// logged.
+    async fn complaints(&self, ctx: &Context<'_>) -> Result<Vec<HeldComplaint>> {
+        let actor = viewer(ctx).actor.clone();
+        let rights = service(ctx);
+        let held = rights.held_about(self.person, Some(&actor));
+        let read: Vec<Resource> = held
+            .iter()
+            .filter_map(|complaint| Uuid::parse_str(complaint.id.as_str()).ok())
+            .filter_map(|id| rights.complaint(id).map(|record| record.resource()))
+            .collect();
+        record_reads(ctx, Action::ViewComplaint, &read).await?;
+        Ok(held)
+    }
 }
 
 #[derive(Default)]
@@ -802,6 +872,38 @@ impl RightsMutation {
     /// Records what should change, in a short statement that identifies nobody.
     async fn record_learning(&self, ctx: &Context<'_>, id: ID, statement: String) -> Result<ComplaintView> {
         handle(ctx, &id, |c| complaint::record_learning(c, &statement)).await
+    }
+
+    /// Says the complainant is a person (a data subject) Heard already knows, or a new person
+    /// when `person` is left out, so that their records across Heard can be found and erased
+    /// together. Complaints handlers only. Who sees the complaint does not change.
+    async fn attribute_complaint(
+        &self,
+        ctx: &Context<'_>,
+        complaint_id: ID,
+        person: Option<ID>,
+    ) -> Result<ComplaintView> {
+        let record = complaint_named(ctx, "complaintId", &complaint_id, Action::HandleComplaint).await?;
+        let by = account(ctx)?;
+        let person = person.as_ref().map(|person| uuid_arg("person", person).map(PersonId)).transpose()?;
+        let record = service(ctx).attribute(record.complaint.id, by, person).await?;
+        Ok(view(ctx, record))
+    }
+
+    /// Writes the complaint's words as the provider may read them (leaving out whatever could
+    /// identify the person), as coordinators redact feedback before it leaves the hub. From then
+    /// on a provider responder reads only these words, in place of the complainant's own;
+    /// writing them again replaces them. Complaints handlers only.
+    async fn redact_complaint_for_provider(
+        &self,
+        ctx: &Context<'_>,
+        complaint_id: ID,
+        text: String,
+    ) -> Result<ComplaintView> {
+        let record = complaint_named(ctx, "complaintId", &complaint_id, Action::HandleComplaint).await?;
+        let by = account(ctx)?;
+        let record = service(ctx).redact_for_provider(record.complaint.id, by, &text).await?;
+        Ok(view(ctx, record))
     }
 
     /// Loads another network's charter, or a new version of one (administrators).

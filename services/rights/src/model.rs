@@ -7,10 +7,14 @@
 //! its own key and is opened ([`ComplaintRecord::words`]) when a query reads it, so destroying
 //! the key erases it at once, in memory and in the copy of the model kept on disk.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use heard_api::fold::{apply_reference, subject_of};
+use heard_api::{ApiError, ApiResult};
 use heard_contracts::Event as _;
+use heard_contracts::privacy::{
+    CaseAttributed, ComplaintAttributed, ERASURE, FeedbackAttributed, PersonId, RecordKind, SubjectErased,
+};
 use heard_contracts::reference::Reference;
 use heard_eventstore::{EventStore, Fold, Persist, RecordedEvent, Sealed, SubjectId};
 use jiff::civil::Date;
@@ -19,6 +23,7 @@ use uuid::Uuid;
 
 use crate::domain::catalogue::{CHARTER, CharterPublished};
 use crate::domain::complaint::{COMPLAINT, Complaint, Event};
+use crate::service::outcome_name;
 
 /// What a complaint holds that could identify someone, encrypted with a key of its own.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,6 +32,63 @@ pub struct ComplaintPersonal {
     pub contact: Option<String>,
     pub what_happened: String,
     pub outcome_wanted: String,
+}
+
+/// A complaint's words as a handler wrote them for the provider, sealed under the complaint's
+/// key like the complainant's own.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedactedWords {
+    pub text: String,
+}
+
+/// One step of a complaint, with its day: when the step names none (an extension, say), the
+/// day it was recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// `received`, `acknowledged`, `period_agreed`, `early_resolution`, `investigation_opened`,
+    /// `extended`, `paused`, `resumed`, `responded`, `outcome`, `escalated`, `delay_explained`,
+    /// `learning_recorded` or `redacted_for_provider`.
+    pub step: String,
+    pub on: Date,
+    /// The facts of the step, and the handler's reasons: never the complainant's words.
+    pub detail: Option<String>,
+}
+
+/// The step an event is, if it is one a person would want to see in their complaint's history.
+fn step_of(event: &Event, recorded_on: Date) -> Option<Step> {
+    let step = |name: &str, on: Date, detail: Option<String>| Some(Step { step: name.to_owned(), on, detail });
+    match event {
+        Event::Received { received_on, .. } => step("received", *received_on, None),
+        Event::Acknowledged { on, method } => {
+            let method = method.map(|method| serde_json::to_value(method).ok()?.as_str().map(str::to_owned));
+            step("acknowledged", *on, method.flatten())
+        }
+        Event::PeriodAgreed { working_days } => {
+            step("period_agreed", recorded_on, Some(format!("{working_days} working days")))
+        }
+        Event::EarlyResolutionChosen => step("early_resolution", recorded_on, None),
+        Event::InvestigationOpened => step("investigation_opened", recorded_on, None),
+        Event::Extended { working_days, reason, person_agreed } => {
+            let agreed = match person_agreed {
+                Some(true) => " (the person agreed)",
+                Some(false) => " (the person did not agree)",
+                None => "",
+            };
+            step("extended", recorded_on, Some(format!("{working_days} working days{agreed}: {reason}")))
+        }
+        Event::Paused { on, reason } => step("paused", *on, Some(reason.clone())),
+        Event::Resumed { on } => step("resumed", *on, None),
+        Event::ResponseIssued { on } => step("responded", *on, None),
+        Event::OutcomeRecorded { outcome, on } => step("outcome", *on, Some(outcome_name(*outcome).to_owned())),
+        Event::Escalated { to, reference } => {
+            let to = serde_json::to_value(to).ok().and_then(|to| to.as_str().map(str::to_owned)).unwrap_or_default();
+            step("escalated", recorded_on, Some(format!("{to} {reference}")))
+        }
+        Event::DelayExplained { reason } => step("delay_explained", recorded_on, Some(reason.clone())),
+        Event::LearningRecorded { statement } => step("learning_recorded", recorded_on, Some(statement.clone())),
+        Event::Assigned { .. } => None,
+        Event::RedactedForProvider => step("redacted_for_provider", recorded_on, None),
+    }
 }
 
 /// A complaint as the model holds it.
@@ -45,13 +107,45 @@ pub struct ComplaintRecord {
     /// When the outcome was recorded.
     pub closed_on: Option<Date>,
     pub(crate) subject: Option<SubjectId>,
+    /// The person the complainant was said to be (`ComplaintAttributed`), if anyone said so.
+    pub person: Option<PersonId>,
+    /// An erasure covered the complaint, or its person: its words are never opened again,
+    /// whether or not the key is gone yet.
+    pub erased: bool,
+    /// The latest words a handler wrote for the provider, still sealed; `None` until there are
+    /// any. Once there are, a provider reads these and never the complainant's.
+    pub redacted: Option<Sealed<RedactedWords>>,
+    /// Whether a handler ever wrote the words for the provider: from then on a provider never
+    /// reads the complainant's own, even when the redacted words cannot be opened.
+    pub redacted_for_provider: bool,
+    /// Every step, in log order.
+    pub steps: Vec<Step>,
 }
 
 impl ComplaintRecord {
-    /// The complainant's words, opened now: `None` once their key was destroyed (or when they
-    /// cannot be read, which reads as erased).
+    /// The complainant's words, opened now: `None` once an erasure covered the complaint or its
+    /// key was destroyed (or when they cannot be read, which reads as erased).
     pub fn words(&self, store: &EventStore) -> Option<ComplaintPersonal> {
+        if self.erased {
+            return None;
+        }
         self.personal.as_ref().and_then(|sealed| store.unseal(sealed).ok().flatten())
+    }
+
+    /// The words written for the provider, opened now: `None` when there are none, or once they
+    /// were erased with the complaint.
+    pub fn redacted_words(&self, store: &EventStore) -> Option<String> {
+        if self.erased {
+            return None;
+        }
+        let sealed = self.redacted.as_ref()?;
+        store.unseal(sealed).ok().flatten().map(|words: RedactedWords| words.text)
+    }
+
+    /// Whether the complaint's words can no longer be read, so that nothing personal may be
+    /// written about it.
+    pub fn is_erased(&self, store: &EventStore) -> bool {
+        self.erased || self.personal.is_none() || self.words(store).is_none()
     }
 
     pub fn facts(&self) -> heard_access::ComplaintFacts {
@@ -81,10 +175,78 @@ pub struct State {
     numbered: HashMap<i16, u32>,
     /// Reference → complaint.
     by_reference: HashMap<String, Uuid>,
+    /// Every person any service attributed a record to, and those erased.
+    pub persons: Persons,
 }
 
 impl Persist for State {
-    const VERSION: u32 = 1;
+    /// 2: complaints know their person, whether an erasure covered them, the words written for
+    /// the provider and their steps; the model knows persons.
+    const VERSION: u32 = 2;
+}
+
+/// The people (data subjects) this service has heard of, from every service's attributions,
+/// and those erased. An attribution may only name a person someone already attributed a record
+/// to; an erased person gets nothing new.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Persons {
+    known: HashSet<PersonId>,
+    erased: HashSet<PersonId>,
+}
+
+impl Persons {
+    /// Folds the attribution and erasure contract events of any service.
+    fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
+        let category = event.stream.category();
+        let person = match event.event_type.as_str() {
+            FeedbackAttributed::TYPE if category == FeedbackAttributed::CATEGORY => {
+                event.decode::<FeedbackAttributed>()?.person
+            }
+            CaseAttributed::TYPE if category == CaseAttributed::CATEGORY => event.decode::<CaseAttributed>()?.person,
+            ComplaintAttributed::TYPE if category == ComplaintAttributed::CATEGORY => {
+                event.decode::<ComplaintAttributed>()?.person
+            }
+            SubjectErased::TYPE if category == SubjectErased::CATEGORY => {
+                if let Some(person) = event.decode::<SubjectErased>()?.person {
+                    self.erased.insert(person);
+                }
+                return Ok(());
+            }
+            _ => return Ok(()),
+        };
+        self.known.insert(person);
+        Ok(())
+    }
+
+    pub fn is_known(&self, person: PersonId) -> bool {
+        self.known.contains(&person)
+    }
+
+    pub fn is_erased(&self, person: PersonId) -> bool {
+        self.erased.contains(&person)
+    }
+
+    /// A person named by someone attributing a record: one Heard has heard of, and not erased.
+    /// Refused on `person` otherwise.
+    pub fn check(&self, person: PersonId) -> ApiResult<()> {
+        if self.is_erased(person) {
+            return Err(heard_api::erasure::refused_for_erased("person"));
+        }
+        if !self.is_known(person) {
+            return Err(ApiError::bad_input(
+                "person",
+                "there is no such person; leave it out to say this is a person Heard has not met before",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The day an event was recorded, where Heard runs.
+fn recorded_on(event: &RecordedEvent) -> Date {
+    jiff::Timestamp::from_microsecond(event.recorded_at_micros)
+        .map(|at| at.to_zoned(jiff::tz::TimeZone::system()).date())
+        .unwrap_or_default()
 }
 
 #[derive(Deserialize)]
@@ -94,11 +256,35 @@ struct Actor {
 
 impl Fold for State {
     fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
+        self.persons.apply(event)?;
         let stream_id = event.stream.id();
         match event.stream.category() {
+            COMPLAINT if event.event_type == ComplaintAttributed::TYPE => {
+                let attributed: ComplaintAttributed = event.decode()?;
+                let erased = self.persons.is_erased(attributed.person);
+                if let Ok(id) = Uuid::parse_str(stream_id)
+                    && let Some(record) = self.complaints.get_mut(&id)
+                {
+                    record.person = Some(attributed.person);
+                    record.erased |= erased;
+                    record.revision = event.revision;
+                }
+            }
+            ERASURE if event.event_type == SubjectErased::TYPE => {
+                let erased: SubjectErased = event.decode()?;
+                for record in self.complaints.values_mut() {
+                    let id = record.complaint.id;
+                    if erased.covers(RecordKind::Complaint, id)
+                        || (erased.person.is_some() && record.person == erased.person)
+                    {
+                        record.erased = true;
+                    }
+                }
+            }
             COMPLAINT => {
                 let Ok(id) = Uuid::parse_str(stream_id) else { return Ok(()) };
                 let domain_event: Event = event.decode()?;
+                let step = step_of(&domain_event, recorded_on(event));
                 let by = event.metadata_json().ok().and_then(|m| serde_json::from_value::<Actor>(m).ok()?.actor);
                 if matches!(domain_event, Event::Received { .. }) {
                     let Some(complaint) = Complaint::from_events([&domain_event]) else { return Ok(()) };
@@ -116,6 +302,11 @@ impl Fold for State {
                             received_at_micros: event.recorded_at_micros,
                             closed_on: None,
                             subject,
+                            person: None,
+                            erased: false,
+                            redacted: None,
+                            redacted_for_provider: false,
+                            steps: step.into_iter().collect(),
                         },
                     );
                     self.order.push(id);
@@ -123,8 +314,13 @@ impl Fold for State {
                     match &domain_event {
                         Event::Acknowledged { .. } => record.complaint.acknowledged_by_handler(by),
                         Event::OutcomeRecorded { on, .. } => record.closed_on = Some(*on),
+                        Event::RedactedForProvider => {
+                            record.redacted = event.sealed();
+                            record.redacted_for_provider = true;
+                        }
                         _ => {}
                     }
+                    record.steps.extend(step);
                     record.complaint.apply(&domain_event);
                     record.revision = event.revision;
                 }

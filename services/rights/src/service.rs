@@ -4,12 +4,16 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use heard_access::{Action, Actor};
+use heard_api::erasure::refused_for_erased;
 use heard_api::{ApiError, ApiResult};
 use heard_contracts::Event as _;
+use heard_contracts::privacy::{ComplaintAttributed, PersonId, RecordKind, RecordRef, RetentionRules};
 use heard_contracts::rollup::count_in_every_group;
 use heard_eventstore::{EventStore, ExpectedRevision, LiveModel, NewEvent, StreamName, SubjectId};
 use heard_workdays::clock::Reading;
 use heard_workdays::{Calendar, Period};
+use jiff::ToSpan;
 use jiff::civil::Date;
 use uuid::Uuid;
 
@@ -17,7 +21,12 @@ use crate::domain::Rejection;
 use crate::domain::catalogue::{CHARTER, CharterPublished, exact_bill_of_rights};
 use crate::domain::complaint::{self, COMPLAINT, Complainant, Complaint, Event, Outcome, Route};
 
-pub use crate::model::{ComplaintPersonal, ComplaintRecord, State};
+pub use crate::held::{HeldComplaint, HeldComplaintStep};
+pub use crate::model::{ComplaintPersonal, ComplaintRecord, Persons, RedactedWords, State, Step};
+
+/// The longest version of a complaint's words written for the provider, in characters (as long
+/// as what happened may be).
+pub const MAX_REDACTED_CHARS: usize = 5000;
 
 /// The charter complaints cite unless they say otherwise.
 pub const DEFAULT_CHARTER: &str = "exact";
@@ -122,6 +131,12 @@ impl RightsService {
     /// The complainant's words of a complaint, opened now: `None` once they were erased.
     pub fn words(&self, record: &ComplaintRecord) -> Option<ComplaintPersonal> {
         record.words(self.model.store())
+    }
+
+    /// The words a handler wrote for the provider, opened now: `None` when there are none or
+    /// once they were erased.
+    pub fn redacted_words(&self, record: &ComplaintRecord) -> Option<String> {
+        record.redacted_words(self.model.store())
     }
 
     pub fn store(&self) -> &EventStore {
@@ -230,6 +245,125 @@ impl RightsService {
         let stream = StreamName::of(COMPLAINT, id).map_err(ApiError::internal)?;
         self.model.append(&stream, ExpectedRevision::Exact(record.revision), vec![new_event]).await?;
         self.complaint(id).ok_or(ApiError::NotFound)
+    }
+
+    /// Says the complainant of complaint `id` is `person` (a new person when `None`): appends
+    /// one `ComplaintAttributed`, carrying the advocate who relayed it. The policy (a complaints
+    /// handler) was checked by the caller.
+    ///
+    /// Attributing again to the same person changes nothing; a complaint already attributed to
+    /// someone else is a conflict. An unknown person is refused on `person`, an erased one with
+    /// [`refused_for_erased`]; so is an erased complaint (on `complaintId`).
+    pub async fn attribute(&self, id: Uuid, by: Uuid, person: Option<PersonId>) -> ApiResult<ComplaintRecord> {
+        let store = self.store();
+        let (record, person) = self.read(|state| {
+            let record = state.complaints.get(&id).ok_or(ApiError::NotFound)?;
+            if record.is_erased(store) {
+                return Err(refused_for_erased("complaintId"));
+            }
+            let person = match (person, record.person) {
+                (Some(person), Some(already)) if person == already => return Ok((record.clone(), None)),
+                (_, Some(_)) => {
+                    return Err(ApiError::Conflict(
+                        "this complaint is already said to be another person's; nothing was changed".into(),
+                    ));
+                }
+                (Some(person), None) => {
+                    state.persons.check(person)?;
+                    person
+                }
+                (None, None) => PersonId::new(),
+            };
+            Ok((record.clone(), Some(person)))
+        })?;
+        let Some(person) = person else { return Ok(record) };
+        let attributed = ComplaintAttributed { complaint: id, person, relayed_by: record.complaint.advocate, by };
+        let event = NewEvent::new(ComplaintAttributed::TYPE, ComplaintAttributed::VERSION, &attributed)
+            .map_err(ApiError::internal)?
+            .with_metadata(serde_json::json!({ "actor": by }));
+        let stream = StreamName::of(COMPLAINT, id).map_err(ApiError::internal)?;
+        self.model.append(&stream, ExpectedRevision::Exact(record.revision), vec![event]).await?;
+        self.complaint(id).ok_or(ApiError::NotFound)
+    }
+
+    /// Records the complaint's words as the provider may read them (`text`, checked like any
+    /// free text and refused on `text`), sealed under the complaint's own key so that erasure
+    /// takes them too. From then on a provider responder reads these words, and never the
+    /// complainant's own. The policy (a complaints handler) was checked by the caller.
+    pub async fn redact_for_provider(&self, id: Uuid, by: Uuid, text: &str) -> ApiResult<ComplaintRecord> {
+        let words = self::text("text", text, MAX_REDACTED_CHARS, true)?.unwrap_or_default();
+        let record = self.complaint(id).ok_or(ApiError::NotFound)?;
+        if record.is_erased(self.store()) {
+            return Err(refused_for_erased("text"));
+        }
+        let subject = record.subject.ok_or_else(|| ApiError::internal("a complaint has no subject key"))?;
+        let event = Event::RedactedForProvider;
+        let new_event = NewEvent::new(event.event_type(), 1, &event)
+            .map_err(ApiError::internal)?
+            .with_metadata(serde_json::json!({ "actor": by }))
+            .with_personal(subject, &RedactedWords { text: words })
+            .map_err(ApiError::internal)?;
+        let stream = StreamName::of(COMPLAINT, id).map_err(ApiError::internal)?;
+        self.model.append(&stream, ExpectedRevision::Exact(record.revision), vec![new_event]).await.map_err(
+            |error| match error {
+                heard_eventstore::Error::SubjectErased => refused_for_erased("text"),
+                other => ApiError::from(other),
+            },
+        )?;
+        self.complaint(id).ok_or(ApiError::NotFound)
+    }
+
+    /// Everything held about `person` in their complaints, for subject access: each complaint
+    /// of theirs that `actor` may see whole (`ViewComplaint` and `ViewComplainant`: complaints
+    /// handlers and the advocate who relayed it, never a provider), with what they said, their
+    /// contact details and every step with its day; words read `null` once erased. `None` is
+    /// the operator at the command line, who gets every one. In the order received.
+    pub fn held_about(&self, person: PersonId, actor: Option<&Actor>) -> Vec<HeldComplaint> {
+        let records: Vec<(ComplaintRecord, Option<String>)> = self.read(|state| {
+            state
+                .order
+                .iter()
+                .filter_map(|id| state.complaints.get(id))
+                .filter(|record| record.person == Some(person))
+                .filter(|record| {
+                    actor.is_none_or(|actor| {
+                        let resource = record.resource();
+                        heard_access::may(actor, Action::ViewComplaint, &resource).is_allowed()
+                            && heard_access::may(actor, Action::ViewComplainant, &resource).is_allowed()
+                    })
+                })
+                .map(|record| (record.clone(), state.reference.providers.get(&record.complaint.provider).cloned()))
+                .collect()
+        });
+        records
+            .into_iter()
+            .map(|(record, provider_name)| {
+                let words = self.words(&record);
+                let redacted = self.redacted_words(&record);
+                HeldComplaint::new(&record, person, provider_name, words, redacted)
+            })
+            .collect()
+    }
+
+    /// The complaints whose retention period ended by `today` and that are not erased yet:
+    /// those whose outcome was recorded more than `rules.complaints_after_outcome_days` days
+    /// before `today`. In the order received; none when the rules keep complaints.
+    pub fn due_for_retention(&self, today: Date, rules: &RetentionRules) -> Vec<RecordRef> {
+        let Some(days) = rules.complaints_after_outcome_days else { return Vec::new() };
+        self.read(|state| {
+            state
+                .order
+                .iter()
+                .filter_map(|id| state.complaints.get(id))
+                .filter(|record| !record.erased)
+                .filter(|record| {
+                    record
+                        .closed_on
+                        .is_some_and(|on| on.checked_add(i64::from(days).days()).is_ok_and(|until| until < today))
+                })
+                .map(|record| RecordRef { kind: RecordKind::Complaint, id: record.complaint.id })
+                .collect()
+        })
     }
 
     /// Assigns a complaint to the complaints handler `to` (or re-assigns it), checked against

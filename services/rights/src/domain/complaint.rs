@@ -152,6 +152,10 @@ pub enum Event {
     Assigned {
         to: Uuid,
     },
+    /// A handler wrote the complaint's words as the provider may read them. The words travel
+    /// as personal fields, sealed under the complaint's key, so erasure takes them too; the
+    /// latest replaces any before.
+    RedactedForProvider,
 }
 
 impl Event {
@@ -172,6 +176,7 @@ impl Event {
             Event::DelayExplained { .. } => "ComplaintDelayExplained",
             Event::LearningRecorded { .. } => contract::ComplaintLearningRecorded::TYPE,
             Event::Assigned { .. } => "ComplaintAssigned",
+            Event::RedactedForProvider => "ComplaintRedactedForProvider",
         }
     }
 }
@@ -290,6 +295,7 @@ impl Complaint {
             Event::DelayExplained { reason } => self.delay_explanations.push(reason.clone()),
             Event::LearningRecorded { statement } => self.learning.push(statement.clone()),
             Event::Assigned { to } => self.handler = Some(*to),
+            Event::RedactedForProvider => {}
         }
     }
 

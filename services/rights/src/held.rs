@@ -1,0 +1,104 @@
+//! What is held about a person in their complaints, for subject access (issue #18): one
+//! [`HeldComplaint`] for each complaint of theirs the asker may see whole. The same structs
+//! answer GraphQL (`SubjectAccess.complaints`) and serialise as `heard subject-access` prints
+//! them, so the two are the same JSON (camelCase, enum values as GraphQL spells them).
+
+use async_graphql::{ID, SimpleObject};
+use heard_contracts::privacy::PersonId;
+use serde::Serialize;
+
+use crate::graphql::{ComplainantKind, OutcomeName, StageName};
+use crate::model::{ComplaintPersonal, ComplaintRecord, Step};
+
+/// One complaint of the person's, as held: what they said, how to reach them, and every step
+/// with its day. Words read `null` once the person was erased.
+#[derive(SimpleObject, Serialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldComplaint {
+    pub id: ID,
+    /// The short reference, e.g. `EX-2026-0042`.
+    pub reference: String,
+    pub person: ID,
+    /// The provider it is about.
+    pub provider: ID,
+    pub provider_name: Option<String>,
+    /// The service complained about, as recorded.
+    pub service: Option<String>,
+    /// The articles of the charter it cites.
+    pub articles: Vec<u32>,
+    pub complainant_kind: ComplainantKind,
+    pub complainant_name: Option<String>,
+    pub complainant_contact: Option<String>,
+    /// What happened, in their words.
+    pub what_happened: Option<String>,
+    pub outcome_wanted: Option<String>,
+    /// The words as a handler wrote them for the provider, if they did.
+    pub redacted_for_provider: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub received_on: String,
+    pub stage: StageName,
+    pub outcome: Option<OutcomeName>,
+    /// The day the outcome was recorded.
+    pub closed_on: Option<String>,
+    /// An erasure covered the complaint: its words are gone, its facts stay.
+    pub erased: bool,
+    /// Every step, in the order recorded.
+    pub steps: Vec<HeldComplaintStep>,
+}
+
+/// One step of a complaint.
+#[derive(SimpleObject, Serialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct HeldComplaintStep {
+    /// `YYYY-MM-DD`: the day of the step, or when it names none (an extension), the day it was
+    /// recorded.
+    pub on: String,
+    /// `received`, `acknowledged`, `period_agreed`, `early_resolution`, `investigation_opened`,
+    /// `extended`, `paused`, `resumed`, `responded`, `outcome`, `escalated`, `delay_explained`,
+    /// `learning_recorded` or `redacted_for_provider`.
+    pub step: String,
+    /// The facts of the step and the handler's reasons (how it was acknowledged, the working
+    /// days added and why, the outcome).
+    pub detail: Option<String>,
+}
+
+impl From<&Step> for HeldComplaintStep {
+    fn from(step: &Step) -> Self {
+        HeldComplaintStep { on: step.on.to_string(), step: step.step.clone(), detail: step.detail.clone() }
+    }
+}
+
+impl HeldComplaint {
+    /// The complaint as held, with its words opened (`None` once erased).
+    pub fn new(
+        record: &ComplaintRecord,
+        person: PersonId,
+        provider_name: Option<String>,
+        words: Option<ComplaintPersonal>,
+        redacted: Option<String>,
+    ) -> Self {
+        let complaint = &record.complaint;
+        let words = words.filter(|_| !record.erased);
+        HeldComplaint {
+            id: ID(complaint.id.to_string()),
+            reference: record.reference.clone(),
+            person: ID(person.to_string()),
+            provider: ID(complaint.provider.clone()),
+            provider_name,
+            service: complaint.service.clone(),
+            articles: complaint.articles.iter().copied().collect(),
+            complainant_kind: complaint.complainant.into(),
+            complainant_name: words.as_ref().and_then(|w| w.name.clone()),
+            complainant_contact: words.as_ref().and_then(|w| w.contact.clone()),
+            what_happened: words.as_ref().map(|w| w.what_happened.clone()),
+            outcome_wanted: words.as_ref().map(|w| w.outcome_wanted.clone()),
+            redacted_for_provider: redacted.filter(|_| !record.erased),
+            received_on: complaint.clock.received.to_string(),
+            stage: complaint.stage.into(),
+            outcome: complaint.outcome.map(Into::into),
+            closed_on: record.closed_on.map(|on| on.to_string()),
+            erased: record.erased || words.is_none(),
+            steps: record.steps.iter().map(HeldComplaintStep::from).collect(),
+        }
+    }
+}
