@@ -215,9 +215,11 @@ fn held_record(one: &str, n: usize, record: &Value, all_erased: bool) -> Markup 
 /// A record's fields, each as question and answer; ids and type names are left to the file.
 fn fields(record: &Value, erased: bool) -> Markup {
     let Some(object) = record.as_object() else { return html! { (scalar_words("", record, erased)) } };
+    let mut kept: Vec<(&String, &Value)> = object.iter().filter(|(key, _)| shown(key)).collect();
+    kept.sort_by_key(|(key, _)| place(key));
     html! {
         dl class="summary-list" {
-            @for (key, value) in object.iter().filter(|(key, _)| shown(key)) {
+            @for (key, value) in kept {
                 div {
                     dt { (label(key)) }
                     dd { (value_words(key, value, erased)) }
@@ -229,7 +231,7 @@ fn fields(record: &Value, erased: bool) -> Markup {
 
 /// Whether a field is for people to read (ids and type names are for the file).
 fn shown(key: &str) -> bool {
-    key != "id" && !key.ends_with("Id") && !key.ends_with("Ids") && !key.starts_with("__")
+    !matches!(key, "id" | "person") && !key.ends_with("Id") && !key.ends_with("Ids") && !key.starts_with("__")
 }
 
 /// A value in words: a list of parts as a list, a part as its own fields, a scalar in words.
@@ -262,57 +264,81 @@ fn part_words(part: &Value, erased: bool) -> Markup {
     fields(part, erased)
 }
 
+/// Heard's words for the fields it knows, in the order a record shows them; any other field
+/// follows, in its name's words.
+const LABELS: [(&str, &str); 62] = [
+    ("reference", "Reference"),
+    ("saidOn", "Said on"),
+    ("receivedOn", "Received on"),
+    ("referredOn", "Referred on"),
+    ("acceptedOn", "Accepted on"),
+    ("at", "When"),
+    ("on", "On"),
+    ("hub", "Hub"),
+    ("hubName", "Hub"),
+    ("provider", "Service provider"),
+    ("providerName", "Service provider"),
+    ("service", "Service"),
+    ("channel", "How it was heard"),
+    ("about", "About"),
+    ("kind", "Kind"),
+    ("domain", "Area"),
+    ("speaker", "How they gave their name"),
+    ("speakerName", "Their name"),
+    ("pseudonym", "The name used for them"),
+    ("clientName", "Their name"),
+    ("clientContact", "How to contact them"),
+    ("complainantKind", "Who complained"),
+    ("complainantName", "Their name"),
+    ("complainantContact", "How to contact them"),
+    ("text", "Their words"),
+    ("redactedText", "Their words as shared outside the hub"),
+    ("issue", "The issue, in their words"),
+    ("whatHappened", "What happened"),
+    ("outcomeWanted", "What they wanted to happen"),
+    ("redactedForProvider", "The words the provider reads"),
+    ("articles", "Rights named"),
+    ("themes", "Themes"),
+    ("consent", "Who may see it"),
+    ("scope", "Who may see it"),
+    ("consentHistory", "Who may see it, over time"),
+    ("sharedAt", "Shared outside the hub"),
+    ("safeguarding", "Flagged for safeguarding"),
+    ("loopState", "Where it stands"),
+    ("state", "Where it stands"),
+    ("stage", "Stage"),
+    ("outcome", "Outcome"),
+    ("closedOn", "Closed on"),
+    ("clientView", "Their own view of the outcome"),
+    ("step", "What happened"),
+    ("detail", "Details"),
+    ("words", "What was written"),
+    ("actions", "What was done"),
+    ("timeline", "Everything that happened"),
+    ("steps", "Every step"),
+    ("history", "History"),
+    ("recordedOn", "Recorded on"),
+    ("by", "Who"),
+    ("byName", "Who"),
+    ("who", "Who"),
+    ("actorName", "Who"),
+    ("actorRoles", "Their role"),
+    ("action", "What they did"),
+    ("recordKind", "Which record"),
+    ("allowed", "Allowed"),
+    ("erased", "Erased"),
+    ("erasedAt", "Erased on"),
+    ("requestedAt", "Asked for on"),
+];
+
+/// Where a field comes in a record: Heard's order for the fields it knows, then the rest.
+fn place(key: &str) -> usize {
+    LABELS.iter().position(|(name, _)| *name == key).unwrap_or(LABELS.len())
+}
+
 /// Words for a field's name: Heard's own for the names it knows, else its name in words
 /// (`acknowledgedHow` → "Acknowledged how").
 pub(super) fn label(key: &str) -> String {
-    const LABELS: [(&str, &str); 46] = [
-        ("text", "Their words"),
-        ("redactedText", "Their words as shared outside the hub"),
-        ("saidOn", "Said on"),
-        ("hub", "Hub"),
-        ("hubName", "Hub"),
-        ("channel", "How it was heard"),
-        ("consent", "Who may see it"),
-        ("consentHistory", "Who may see it, over time"),
-        ("themes", "Themes"),
-        ("about", "About"),
-        ("loopState", "Where it stands"),
-        ("speaker", "How they gave their name"),
-        ("speakerName", "Their name"),
-        ("pseudonym", "The name used for them"),
-        ("issue", "Issue"),
-        ("domain", "Area"),
-        ("state", "Where it stands"),
-        ("referredOn", "Referred on"),
-        ("referralSource", "Who referred them"),
-        ("actions", "What was done"),
-        ("kind", "Kind"),
-        ("whatHappened", "What happened"),
-        ("outcomeWanted", "What they wanted to happen"),
-        ("complainantName", "Their name"),
-        ("complainantContact", "How to contact them"),
-        ("complainantKind", "Who complained"),
-        ("receivedOn", "Received on"),
-        ("stage", "Stage"),
-        ("outcome", "Outcome"),
-        ("steps", "Steps"),
-        ("history", "History"),
-        ("reference", "Reference"),
-        ("provider", "Service provider"),
-        ("providerName", "Service provider"),
-        ("at", "When"),
-        ("on", "On"),
-        ("by", "Who"),
-        ("byName", "Who"),
-        ("who", "Who"),
-        ("recordedOn", "Recorded on"),
-        ("scope", "Who may see it"),
-        ("erased", "Erased"),
-        ("erasedAt", "Erased on"),
-        ("redactedForProvider", "The words the provider reads"),
-        ("clientView", "Their own view of the outcome"),
-        ("closedOn", "Closed on"),
-    ];
     if let Some((_, words)) = LABELS.iter().find(|(name, _)| *name == key) {
         return (*words).to_owned();
     }
@@ -368,6 +394,12 @@ pub(super) fn scalar_words(key: &str, value: &Value, erased: bool) -> String {
             if code && !key.ends_with("reference") && key != "reference" {
                 return sentence(&text.replace('_', " ").to_lowercase());
             }
+            // The steps' own codes (`consent_recorded`, `view_case`, `achieved, issue_resolved`).
+            if matches!(key, "step" | "detail" | "action" | "recordKind")
+                && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_, ".contains(c))
+            {
+                return sentence(&text.replace('_', " "));
+            }
             when_words(text)
         }
         other => other.to_string(),
@@ -384,6 +416,7 @@ fn access_table(entries: &[Value]) -> Markup {
             }
         }
     }
+    columns.sort_by_key(|column| place(column));
     html! {
         div class="table-scroll" role="region" aria-labelledby="access-caption" tabindex="0" {
             table class="figures" {
@@ -393,12 +426,21 @@ fn access_table(entries: &[Value]) -> Markup {
                     @for entry in entries {
                         tr {
                             @for column in &columns {
-                                td { (entry.get(*column).map(|value| scalar_words(column, value, false)).unwrap_or_default()) }
+                                td { (entry.get(*column).map(|value| cell_words(column, value)).unwrap_or_default()) }
                             }
                         }
                     }
                 }
             }
         }
+    }
+}
+
+/// A cell of the access log: a list (an account's roles) as its words, joined.
+fn cell_words(column: &str, value: &Value) -> String {
+    match value {
+        Value::Array(items) => items.iter().map(|item| scalar_words(column, item, false)).collect::<Vec<_>>().join(", "),
+        Value::Null if column == "actorName" => "Someone not logged in, or an account since erased".to_owned(),
+        other => scalar_words(column, other, false),
     }
 }
