@@ -457,6 +457,7 @@ fn handover_choices(advocates: &[(String, String)]) -> Vec<(String, String)> {
 
 /// The case file, with the forms its state allows; `values` are what was posted, kept after
 /// an error.
+#[allow(clippy::too_many_arguments)] // the page's parts, each from its own source
 async fn case_page<B: Backend>(
     backend: &B,
     viewer: &heard_api::Viewer,

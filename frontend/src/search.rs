@@ -530,7 +530,8 @@ pub async fn item<B: Backend>(
     // Whose words these are, for the hub's coordinators; that they were erased, for everyone.
     let rights = match csrf.as_deref() {
         Some(csrf) => Some(
-            crate::people::rights_section(&backend, &viewer, csrf, crate::people::Record::Feedback, &id, &flashed).await,
+            crate::people::rights_section(&backend, &viewer, csrf, crate::people::Record::Feedback, &id, &flashed)
+                .await,
         ),
         None => None,
     };

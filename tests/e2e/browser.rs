@@ -126,7 +126,9 @@ async fn a_coordinator_finds_and_erases_everything_about_a_person_with_the_keybo
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "the rights journey failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("\"done\":true"), "{stdout}");
-    for page in ["person-attributed", "people-find", "person-held", "person-erase", "person-erase-check", "person-erased"] {
+    for page in
+        ["person-attributed", "people-find", "person-held", "person-erase", "person-erase-check", "person-erased"]
+    {
         for width in [390, 1280] {
             assert!(shots.join(format!("{page}-{width}.png")).is_file(), "a screenshot of {page} at {width} px");
         }

@@ -222,7 +222,8 @@ pub async fn detail<B: Backend>(
         steps_for(stage, paused).into_iter().filter(|step| step.has_page() && *step != Step::Acknowledge).collect();
     let names = if handler { handlers(&backend, &viewer).await } else { None };
     let heading = format!("Complaint about {}", complaint.provider_name);
-    let rights = crate::people::rights_section(&backend, &viewer, csrf, crate::people::Record::Complaint, &id, &flashed).await;
+    let rights =
+        crate::people::rights_section(&backend, &viewer, csrf, crate::people::Record::Complaint, &id, &flashed).await;
     let body = html! {
         (forms::summary(&errors))
         @if let Some(done) = done { div class="notice" role="status" { p { (done) } } }

@@ -282,7 +282,8 @@ pub async fn post<B: Backend>(
     }
     // A form sent again after its erasure: the same answer, without asking again (the person
     // may no longer be there to ask about).
-    if let (Some(code), Some(session), Ok(attempt)) = (person_code(&code), viewer.session, Uuid::try_parse(&form.attempt))
+    if let (Some(code), Some(session), Ok(attempt)) =
+        (person_code(&code), viewer.session, Uuid::try_parse(&form.attempt))
         && erasures.outcome(session, attempt, &code).is_some()
     {
         return see_other(&format!("/people/{code}/erased?attempt={attempt}"));
@@ -391,7 +392,9 @@ pub async fn done<B: Backend>(
             format!("{what}, on {}, with any that others keep for them.", when_words(&at))
         }
         Some(Outcome::AlreadyErased { at }) => match at {
-            Some(at) => format!("Their records had already been erased, on {}. Nothing more was erased.", when_words(&at)),
+            Some(at) => {
+                format!("Their records had already been erased, on {}. Nothing more was erased.", when_words(&at))
+            }
             None => "Their records had already been erased. Nothing more was erased.".to_owned(),
         },
         None if held.privacy.erased => match &held.privacy.erased_at {

@@ -31,7 +31,7 @@ fn find_page(viewer: &Viewer, csrf: &str, typed: &str, errors: &Errors) -> Marku
 
 /// `GET /people`: the form; with `?code=`, the person's page (`303`), or the form with what is
 /// wrong beside the code.
-pub async fn find<B: Backend>(SignedIn { viewer, csrf }: SignedIn, Query(query): Query<FindQuery>) -> Response {
+pub async fn find(SignedIn { viewer, csrf }: SignedIn, Query(query): Query<FindQuery>) -> Response {
     if !acts_for_people(&viewer) {
         return not_for_you(&viewer, &csrf);
     }
@@ -83,7 +83,10 @@ pub(super) async fn subject_access<B: Backend>(
                 h1 { "Heard could not read this person's records" }
                 p { "Try again in a minute. If it keeps happening, tell your administrator." }
             };
-            Err(no_store((StatusCode::SERVICE_UNAVAILABLE, page(viewer, "Could not read the records", Some(csrf), body)).into_response()))
+            Err(no_store(
+                (StatusCode::SERVICE_UNAVAILABLE, page(viewer, "Could not read the records", Some(csrf), body))
+                    .into_response(),
+            ))
         }
     }
 }
@@ -439,7 +442,9 @@ fn access_table(entries: &[Value]) -> Markup {
 /// A cell of the access log: a list (an account's roles) as its words, joined.
 fn cell_words(column: &str, value: &Value) -> String {
     match value {
-        Value::Array(items) => items.iter().map(|item| scalar_words(column, item, false)).collect::<Vec<_>>().join(", "),
+        Value::Array(items) => {
+            items.iter().map(|item| scalar_words(column, item, false)).collect::<Vec<_>>().join(", ")
+        }
         Value::Null if column == "actorName" => "Someone not logged in, or an account since erased".to_owned(),
         other => scalar_words(column, other, false),
     }

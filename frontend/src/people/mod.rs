@@ -56,7 +56,8 @@ pub(crate) use erase::Erasures;
 pub(crate) use record::{Record, rights_section};
 
 /// Who the pages here are for, in the words of the "This page is for …" page.
-const WHOSE: &str = "the people who keep someone's records for them: hub coordinators, advocates and the complaints team";
+const WHOSE: &str =
+    "the people who keep someone's records for them: hub coordinators, advocates and the complaints team";
 
 /// Whether the policy lets the viewer act for people at all: whether there could be a person
 /// whose records they hold (one with an item in one of their hubs, a case of theirs, a
@@ -119,7 +120,10 @@ pub(crate) fn from_another_site(headers: &HeaderMap) -> bool {
 
 /// The answer to a form another website sent: nothing is changed.
 fn refused_from_another_site() -> Response {
-    (StatusCode::FORBIDDEN, "This form was sent from another website, so nothing was changed. Go to Heard and try again there.")
+    (
+        StatusCode::FORBIDDEN,
+        "This form was sent from another website, so nothing was changed. Go to Heard and try again there.",
+    )
         .into_response()
 }
 
@@ -150,7 +154,7 @@ fn counted(n: usize, one: &str, many: &str) -> String {
 pub fn routes<B: Backend>() -> axum::Router<B> {
     use axum::routing::{get, post};
     axum::Router::new()
-        .route("/people", get(held::find::<B>))
+        .route("/people", get(held::find))
         .route("/people/{code}", get(held::show::<B>))
         .route("/people/{code}/held.json", get(held::download::<B>))
         .route("/people/{code}/erase", get(erase::explain::<B>).post(erase::post::<B>))

@@ -302,12 +302,19 @@ pub async fn attribute<B: Backend>(
         if not_found_answer(&answer) {
             return crate::pages::not_found(Visitor { viewer, csrf: None }).await;
         }
-        return flash::redirect(&backend, &viewer, &back, Flash::error(plain(message)).at(person_field(field.as_deref())));
+        return flash::redirect(
+            &backend,
+            &viewer,
+            &back,
+            Flash::error(plain(message)).at(person_field(field.as_deref())),
+        );
     }
     let code = answer.decode::<Attributed>(mutation).and_then(|done| done.person);
     let notice = match (&code, person.is_some()) {
         (Some(code), true) => format!("Saved: this is the person with code {code}."),
-        (Some(code), false) => format!("Saved as a new person, with code {code}. Give them the code if they want to ask about their records."),
+        (Some(code), false) => format!(
+            "Saved as a new person, with code {code}. Give them the code if they want to ask about their records."
+        ),
         (None, _) => "Saved.".to_owned(),
     };
     flash::redirect(&backend, &viewer, &back, Flash::notice(notice).at("person"))
@@ -350,7 +357,12 @@ pub async fn provider_words<B: Backend>(
         }
         return flash::redirect(&backend, &viewer, &back, Flash::error(plain(message)).at("provider_text"));
     }
-    flash::redirect(&backend, &viewer, &back, Flash::notice("Saved. The provider reads this version now.").at("provider"))
+    flash::redirect(
+        &backend,
+        &viewer,
+        &back,
+        Flash::notice("Saved. The provider reads this version now.").at("provider"),
+    )
 }
 
 /// `GET` of a form's address (a bookmark, or Back after it was sent): the record's page.

@@ -17,7 +17,6 @@ use super::held::{label, scalar_words};
 use super::record::{PersonForm, person_field};
 use super::*;
 
-
 const PERSON: &str = "6f1c2a9e-51b4-4d0e-9a55-3c2f8e1d7b40";
 const ITEM: &str = "11111111-2222-4333-8444-555555555555";
 const COMPLAINT: &str = "99999999-2222-4333-8444-555555555555";
@@ -32,8 +31,6 @@ struct World {
     item_person: Mutex<Option<String>>,
     provider_words: Mutex<Option<String>>,
 }
-
-
 
 fn world(ctx: &Context<'_>) -> Arc<World> {
     ctx.data_unchecked::<Arc<World>>().clone()
@@ -165,7 +162,11 @@ impl Query {
                 id: "c1".into(),
                 referred_on: "2026-10-02".into(),
                 issue: words("A review before the dose is cut"),
-                actions: vec![HeldAction { on: "2026-10-03".into(), kind: "LETTER".into(), text: words("Wrote to the GP") }],
+                actions: vec![HeldAction {
+                    on: "2026-10-03".into(),
+                    kind: "LETTER".into(),
+                    text: words("Wrote to the GP"),
+                }],
             }],
             complaints: vec![HeldComplaint {
                 id: COMPLAINT.into(),
@@ -255,7 +256,13 @@ impl Mutation {
         text: String,
     ) -> async_graphql::Result<Complaint> {
         *world(ctx).provider_words.lock().unwrap() = Some(text.clone());
-        Ok(Complaint { id: complaint_id, person: None, erased: false, what_happened: None, redacted_for_provider: Some(text) })
+        Ok(Complaint {
+            id: complaint_id,
+            person: None,
+            erased: false,
+            what_happened: None,
+            redacted_for_provider: Some(text),
+        })
     }
 }
 
@@ -345,10 +352,19 @@ fn form(who: &str, path: &str, fields: &[(&str, &str)]) -> axum::http::request::
 }
 
 fn encoded(fields: &[(&str, &str)]) -> String {
-    fields.iter().map(|(k, v)| format!("{}={}", crate::kit::urlencode(k), crate::kit::urlencode(v))).collect::<Vec<_>>().join("&")
+    fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", crate::kit::urlencode(k), crate::kit::urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
-async fn post(backend: &TestBackend, who: &str, path: &str, fields: &[(&str, &str)]) -> (StatusCode, HeaderMap, String) {
+async fn post(
+    backend: &TestBackend,
+    who: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> (StatusCode, HeaderMap, String) {
     send(backend, form(who, path, fields).body(Body::from(encoded(fields))).unwrap()).await
 }
 
@@ -382,7 +398,11 @@ fn the_whose_record_form_names_the_field_that_is_wrong() {
     assert_eq!(form("", "").person().unwrap_err().0, "person_choice");
     assert_eq!(form("same", "").person().unwrap_err().0, "person_code");
     assert_eq!(form("same", "Jo Bloggs").person().unwrap_err().0, "person_code");
-    assert_eq!(form("new", PERSON).person().unwrap_err().0, "person_code", "a code with a new person is a contradiction");
+    assert_eq!(
+        form("new", PERSON).person().unwrap_err().0,
+        "person_code",
+        "a code with a new person is a contradiction"
+    );
     assert_eq!(person_field(Some("person")), "person_code");
     assert_eq!(person_field(None), "person_choice");
 }
@@ -401,7 +421,11 @@ fn a_form_another_website_made_the_browser_send_is_told_apart_from_one_sent_from
     assert!(!from_another_site(&headers(&[("sec-fetch-site", "same-origin"), ("origin", "null")])));
     assert!(from_another_site(&headers(&[("origin", "https://evil.example"), ("host", "heard.test")])));
     assert!(from_another_site(&headers(&[("sec-fetch-site", "cross-site"), ("host", "heard.test")])));
-    assert!(from_another_site(&headers(&[("sec-fetch-site", "same-site"), ("origin", "http://heard.test"), ("host", "heard.test")])));
+    assert!(from_another_site(&headers(&[
+        ("sec-fetch-site", "same-site"),
+        ("origin", "http://heard.test"),
+        ("host", "heard.test")
+    ])));
 }
 
 #[test]
@@ -417,8 +441,10 @@ fn only_those_who_keep_peoples_records_act_for_people() {
     for who in ["member", "anonymous"] {
         assert!(!acts_for_people(&viewer_as(who)), "{who}");
     }
-    let commissioner =
-        Viewer { actor: Actor { account: Some(Uuid::from_u128(8)), roles: [Role::Commissioner].into(), ..Actor::default() }, ..Viewer::default() };
+    let commissioner = Viewer {
+        actor: Actor { account: Some(Uuid::from_u128(8)), roles: [Role::Commissioner].into(), ..Actor::default() },
+        ..Viewer::default()
+    };
     assert!(!acts_for_people(&commissioner));
 }
 
@@ -497,7 +523,8 @@ async fn a_person_someone_may_not_act_for_is_page_not_found_and_the_code_is_neve
         assert_eq!(status, 404, "{code}");
         assert!(!page.contains(code) && !page.contains("<script>"), "{code}: {page}");
     }
-    let sent = [("csrf_token", "token-ok"), ("step", "erase"), ("confirm", "yes"), ("attempt", &Uuid::new_v4().to_string())];
+    let sent =
+        [("csrf_token", "token-ok"), ("step", "erase"), ("confirm", "yes"), ("attempt", &Uuid::new_v4().to_string())];
     let (status, headers, _) = post(&backend, "nosy", &format!("/people/{PERSON}/erase"), &sent).await;
     assert_eq!(status, 303, "a refused form is redirected, as every one is");
     let (status, _, page) = get(&backend, "nosy", location(&headers)).await;
@@ -541,18 +568,25 @@ async fn erasing_asks_for_a_confirmation_then_checks_then_erases_once_however_of
     let erase = format!("/people/{PERSON}/erase");
     let (status, _, page) = get(&backend, "coordinator", &erase).await;
     assert_eq!(status, 200);
-    for said in ["destroyed for good", "Counts, dates, themes", "cannot be undone", "1 feedback item, 1 advocacy case and 1 complaint"] {
+    for said in [
+        "destroyed for good",
+        "Counts, dates, themes",
+        "cannot be undone",
+        "1 feedback item, 1 advocacy case and 1 complaint",
+    ] {
         assert!(page.contains(said), "{said}: {page}");
     }
     // Without the tick: the page again, the error beside it.
-    let (status, headers, _) = post(&backend, "coordinator", &erase, &[("csrf_token", "token-ok"), ("step", "check")]).await;
+    let (status, headers, _) =
+        post(&backend, "coordinator", &erase, &[("csrf_token", "token-ok"), ("step", "check")]).await;
     assert_eq!(status, 303, "a refused form is redirected, as every one is");
     assert!(location(&headers).starts_with(&format!("{erase}?refused=")), "{headers:?}");
     let (status, _, page) = get(&backend, "coordinator", location(&headers)).await;
     assert_eq!(status, 422);
     assert!(page.contains("<a href=\"#confirm\">Tick to confirm"), "{page}");
     let (status, headers, _) =
-        post(&backend, "coordinator", &erase, &[("csrf_token", "token-ok"), ("step", "check"), ("confirm", "yes")]).await;
+        post(&backend, "coordinator", &erase, &[("csrf_token", "token-ok"), ("step", "check"), ("confirm", "yes")])
+            .await;
     assert_eq!(status, 303);
     let check = location(&headers).to_owned();
     assert_eq!(check, format!("/people/{PERSON}/erase/check?confirm=yes"));
@@ -582,7 +616,10 @@ async fn erasing_asks_for_a_confirmation_then_checks_then_erases_once_however_of
     let (status, headers, _) = post(&backend, "coordinator", &erase, &sent).await;
     assert_eq!(status, 303);
     let (_, _, page) = get(&backend, "coordinator", location(&headers)).await;
-    assert!(page.contains("had already been erased, on 5 December 2026 at 09:30 UTC. Nothing more was erased."), "{page}");
+    assert!(
+        page.contains("had already been erased, on 5 December 2026 at 09:30 UTC. Nothing more was erased."),
+        "{page}"
+    );
     assert_eq!(backend.world.erase_calls.load(Ordering::SeqCst), 1, "still erased once");
     // What is held now says so, and keeps the facts.
     let (_, _, page) = get(&backend, "coordinator", &format!("/people/{PERSON}")).await;
@@ -625,7 +662,10 @@ async fn a_feedback_items_page_says_whose_words_they_are_for_the_hubs_coordinato
     assert!(section.contains("It is not linked to a person yet"), "{section}");
     assert!(section.contains(&format!("action=\"/feedback/{ITEM}/person\"")), "{section}");
     assert!(section.contains("This is a new person") && section.contains("The same person as a code"), "{section}");
-    assert!(section.contains("so that if they ask, everything Heard holds about them can be shown to them or erased together"));
+    assert!(
+        section
+            .contains("so that if they ask, everything Heard holds about them can be shown to them or erased together")
+    );
     assert!(shown.banner.into_string().is_empty(), "not erased");
     let nosy = rights_section(&backend, &viewer_as("nosy"), "token-ok", Record::Feedback, ITEM, &flashed).await;
     assert!(nosy.section.into_string().is_empty(), "another hub's coordinator gets no form");
@@ -637,7 +677,8 @@ async fn a_feedback_items_page_says_whose_words_they_are_for_the_hubs_coordinato
     assert_eq!((status, location(&headers)), (StatusCode::SEE_OTHER, format!("/feedback/{ITEM}#person").as_str()));
     let cookie = headers[header::SET_COOKIE].to_str().unwrap();
     assert!(cookie.contains("Saved as a new person, with code 0b5e8c1a"), "{cookie}");
-    let shown = rights_section(&backend, &viewer, "token-ok", Record::Feedback, ITEM, &flashed).await.section.into_string();
+    let shown =
+        rights_section(&backend, &viewer, "token-ok", Record::Feedback, ITEM, &flashed).await.section.into_string();
     assert!(shown.contains("<code class=\"person-code\">0b5e8c1a-0000-4000-8000-000000000001</code>"), "{shown}");
 
     // A code nobody holds: the API's error beside the code.
@@ -645,17 +686,25 @@ async fn a_feedback_items_page_says_whose_words_they_are_for_the_hubs_coordinato
         &backend,
         "coordinator",
         &path,
-        &[("csrf_token", "token-ok"), ("person_choice", "same"), ("person_code", "0b5e8c1a-0000-4000-8000-00000000dead")],
+        &[
+            ("csrf_token", "token-ok"),
+            ("person_choice", "same"),
+            ("person_code", "0b5e8c1a-0000-4000-8000-00000000dead"),
+        ],
     )
     .await;
     let cookie = headers[header::SET_COOKIE].to_str().unwrap();
-    assert!(cookie.contains("There is no person with this code") && cookie.contains("\"at\":\"person_code\""), "{cookie}");
+    assert!(
+        cookie.contains("There is no person with this code") && cookie.contains("\"at\":\"person_code\""),
+        "{cookie}"
+    );
     // Nothing chosen: named before asking.
     let (_, headers, _) = post(&backend, "coordinator", &path, &[("csrf_token", "token-ok")]).await;
     assert!(headers[header::SET_COOKIE].to_str().unwrap().contains("\"at\":\"person_choice\""));
     // From another website: refused.
     let request = form("coordinator", &path, &[]).header("sec-fetch-site", "cross-site");
-    let (status, _, _) = send(&backend, request.body(Body::from("csrf_token=token-ok&person_choice=new")).unwrap()).await;
+    let (status, _, _) =
+        send(&backend, request.body(Body::from("csrf_token=token-ok&person_choice=new")).unwrap()).await;
     assert_eq!(status, 403);
 }
 
@@ -669,7 +718,8 @@ async fn a_handler_takes_names_out_of_a_complaint_before_the_provider_reads_it_a
     assert!(section.contains("the provider reads the complaint's words as they were written"), "{section}");
     assert!(section.contains(">Jo Bloggs was turned away at the Crawley door</textarea>"), "prefilled: {section}");
     let path = format!("/complaints/{COMPLAINT}/provider-words");
-    let (_, headers, _) = post(&backend, "handler", &path, &[("csrf_token", "token-ok"), ("provider_text", "  ")]).await;
+    let (_, headers, _) =
+        post(&backend, "handler", &path, &[("csrf_token", "token-ok"), ("provider_text", "  ")]).await;
     assert!(headers[header::SET_COOKIE].to_str().unwrap().contains("\"at\":\"provider_text\""));
     let (status, headers, _) = post(
         &backend,
@@ -678,9 +728,18 @@ async fn a_handler_takes_names_out_of_a_complaint_before_the_provider_reads_it_a
         &[("csrf_token", "token-ok"), ("provider_text", "Someone was turned away at the door")],
     )
     .await;
-    assert_eq!((status, location(&headers)), (StatusCode::SEE_OTHER, format!("/complaints/{COMPLAINT}#provider").as_str()));
-    let section = rights_section(&backend, &handler, "token-ok", Record::Complaint, COMPLAINT, &flashed).await.section.into_string();
-    assert!(section.contains("<blockquote class=\"said\"><p>Someone was turned away at the door</p></blockquote>"), "{section}");
+    assert_eq!(
+        (status, location(&headers)),
+        (StatusCode::SEE_OTHER, format!("/complaints/{COMPLAINT}#provider").as_str())
+    );
+    let section = rights_section(&backend, &handler, "token-ok", Record::Complaint, COMPLAINT, &flashed)
+        .await
+        .section
+        .into_string();
+    assert!(
+        section.contains("<blockquote class=\"said\"><p>Someone was turned away at the door</p></blockquote>"),
+        "{section}"
+    );
 
     *backend.world.erased.lock().unwrap() = true;
     let shown = rights_section(&backend, &handler, "token-ok", Record::Complaint, COMPLAINT, &flashed).await;
