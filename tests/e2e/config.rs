@@ -54,3 +54,27 @@ fn an_environment_variable_overrides_the_file_and_serve_stops_cleanly_on_sigterm
     assert!(status.success(), "serve exits 0 after SIGTERM: {status:?}");
     assert!(dir.path().join("data").join("log").is_dir(), "HEARD_DATA_DIR was used");
 }
+
+#[test]
+fn a_bad_retention_period_stops_serve_and_retention_with_an_error_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in ["serve", "retention"] {
+        let output = Command::new(heard_binary())
+            .arg(command)
+            .arg("--data")
+            .arg(dir.path().join("data"))
+            .env("HEARD_LISTEN", "127.0.0.1:0")
+            .env("HEARD_RETENTION__FEEDBACK_NOT_SHARED_DAYS", "0")
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{command}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("HEARD_RETENTION__FEEDBACK_NOT_SHARED_DAYS")
+                && stderr.contains("retention.feedback_not_shared_days")
+                && stderr.contains("never"),
+            "{command}: {stderr}"
+        );
+    }
+    assert!(!dir.path().join("data").join("log").exists(), "nothing was started");
+}

@@ -17,6 +17,7 @@ mod meetings;
 mod models_crash;
 mod moderation;
 mod privacy;
+mod privacy_rights;
 mod reports;
 mod rights;
 mod safeguarding;

@@ -1,4 +1,5 @@
-//! The command line: `heard serve | import | rebuild | verify | export | schema | admin`.
+//! The command line: `heard serve | import | rebuild | verify | export | schema | admin |
+//! erase | subject-access | retention`.
 //! The benchmarks have their own binary, `heard-bench` (`tools/bench`).
 
 use std::io::Write as _;
@@ -72,6 +73,60 @@ pub enum Command {
         #[command(subcommand)]
         admin: AdminCommand,
     },
+    /// Erase everything Heard holds about a person, at their request: the words and details of
+    /// every feedback item, case and complaint of theirs are gone for good; counts, dates and
+    /// themes stay. Asks for confirmation unless --yes. Prints how many records of each kind
+    /// were erased. Run it while Heard is stopped (while it runs, use `eraseSubject`).
+    Erase {
+        /// The person's id (the opaque id the hub or service holds for them).
+        #[arg(long)]
+        person: String,
+        /// Erase without asking.
+        #[arg(long)]
+        yes: bool,
+        /// Data directory (overrides the config file and HEARD_DATA_DIR).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// A TOML config file (see ops/heard.example.toml).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Print everything Heard holds about a person, to give it to them: as JSON (the same shape
+    /// as the GraphQL `subjectAccess`) or as a readable HTML page. The request is recorded on
+    /// the access log. Run it while Heard is stopped.
+    SubjectAccess {
+        /// The person's id (the opaque id the hub or service holds for them).
+        #[arg(long)]
+        person: String,
+        #[arg(long, value_enum, default_value = "json")]
+        format: SubjectAccessFormat,
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Erase every record whose retention period (the [retention] section of the config) has
+    /// ended, as `heard serve` does once a day; with --dry-run, only list them. Prints what was
+    /// due and erased, as ids and counts. Run it while Heard is stopped.
+    Retention {
+        /// List the records that are due, and erase nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Count the periods to this day (YYYY-MM-DD) instead of today.
+        #[arg(long)]
+        today: Option<String>,
+        #[arg(long)]
+        data: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+/// How `heard subject-access` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SubjectAccessFormat {
+    Json,
+    Html,
 }
 
 #[derive(Debug, Subcommand)]
@@ -227,7 +282,298 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Admin {
             admin: AdminCommand::CreateUser { data, email, roles, hubs, provider, name, password_stdin },
         } => create_user(&data, email, roles, hubs, provider, name, password_stdin).await,
+        Command::Erase { person, yes, data, config } => {
+            let settings = offline_settings(config.as_deref(), data)?;
+            erase(&settings, &person, yes).await
+        }
+        Command::SubjectAccess { person, format, data, config } => {
+            let settings = offline_settings(config.as_deref(), data)?;
+            subject_access(&settings, &person, format).await
+        }
+        Command::Retention { dry_run, today, data, config } => {
+            let settings = offline_settings(config.as_deref(), data)?;
+            let today = match today {
+                Some(text) => {
+                    heard_contracts::day::parse(&text).map_err(|error| anyhow::anyhow!("--today: {error}"))?
+                }
+                None => heard_api::today(),
+            };
+            retention(&settings, today, dry_run).await
+        }
     }
+}
+
+/// The settings of a command run while Heard is stopped: the config file and `HEARD_…`
+/// variables, with `--data` over them.
+fn offline_settings(config: Option<&std::path::Path>, data: Option<PathBuf>) -> anyhow::Result<Settings> {
+    let mut settings = Settings::load(config, std::env::vars())?;
+    if let Some(data) = data {
+        settings.data_dir = data;
+    }
+    settings.validate().map_err(anyhow::Error::msg)?;
+    Ok(settings)
+}
+
+/// Opens every service over the log in `settings.data_dir`, which must exist and not be in use
+/// by a running Heard.
+async fn open_stopped(settings: &Settings) -> anyhow::Result<(EventStore, crate::services::Services)> {
+    let data = &settings.data_dir;
+    let store = match open_existing(data) {
+        Err(error) if matches!(error.downcast_ref(), Some(heard_eventstore::Error::Locked)) => {
+            anyhow::bail!("Heard is running on {}: stop it, then run this again", data.display())
+        }
+        opened => opened?,
+    };
+    match crate::services::Services::open(&store, settings).await {
+        Ok(services) => Ok((store, services)),
+        Err(error) => {
+            let _ = store.close().await;
+            Err(error)
+        }
+    }
+}
+
+async fn close(store: EventStore, services: crate::services::Services) -> anyhow::Result<()> {
+    store.close().await?;
+    services.stopped().await;
+    Ok(())
+}
+
+/// The person `--person` names. What was typed is never repeated (it could be a name).
+fn person_arg(text: &str) -> anyhow::Result<heard_contracts::privacy::PersonId> {
+    uuid::Uuid::parse_str(text.trim())
+        .map(heard_contracts::privacy::PersonId)
+        .map_err(|_| anyhow::anyhow!("--person: this is not a person id; give the id Heard holds for them (a UUID)"))
+}
+
+/// The person, if Heard holds any record of them (or erased them).
+fn known_person(
+    services: &crate::services::Services,
+    text: &str,
+) -> anyhow::Result<heard_contracts::privacy::PersonId> {
+    let person = person_arg(text)?;
+    if !services.privacy.knows(person) {
+        anyhow::bail!("--person: Heard holds no records of this person");
+    }
+    Ok(person)
+}
+
+async fn erase(settings: &Settings, person: &str, yes: bool) -> anyhow::Result<ExitCode> {
+    person_arg(person)?;
+    let (store, services) = open_stopped(settings).await?;
+    let outcome = erase_person(&services, person, yes).await;
+    close(store, services).await?;
+    outcome
+}
+
+async fn erase_person(services: &crate::services::Services, person: &str, yes: bool) -> anyhow::Result<ExitCode> {
+    let person = known_person(services, person)?;
+    if let Some(at) = services.privacy.erased_at(person) {
+        anyhow::bail!("--person: this person's records were already erased ({})", heard_api::timestamp(at));
+    }
+    let records = services.privacy.records_of(person);
+    let counts = heard_privacy::service::count_by_kind(&records);
+    if !yes {
+        eprintln!(
+            "This erases {} record(s) about person {person}: {} feedback item(s), {} case(s), {} complaint(s).",
+            records.len(),
+            counts["feedback_item"],
+            counts["case"],
+            counts["complaint"],
+        );
+        eprintln!("Their words and details cannot be brought back. Counts, dates and themes stay.");
+        eprint!("Type yes to erase them: ");
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if answer.trim() != "yes" {
+            eprintln!("Nothing was erased.");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    let erased = services.privacy.erase_person(person, None).await.map_err(|error| anyhow::anyhow!(error.message()))?;
+    let counts = heard_privacy::service::count_by_kind(&erased.event.records);
+    println!(
+        "{}",
+        json!({
+            "person": person.to_string(),
+            "erased_at": heard_api::timestamp(erased.erased_at_micros),
+            "erased": counts,
+            "keys_destroyed": erased.event.subjects.len(),
+        })
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn subject_access(settings: &Settings, person: &str, format: SubjectAccessFormat) -> anyhow::Result<ExitCode> {
+    person_arg(person)?;
+    let (store, services) = open_stopped(settings).await?;
+    let answer = async {
+        let person = known_person(&services, person)?;
+        services.privacy.record_subject_access(person, None).await.map_err(|error| anyhow::anyhow!(error.message()))?;
+        services.subject_access(person)
+    }
+    .await;
+    close(store, services).await?;
+    let answer = answer?;
+    match format {
+        SubjectAccessFormat::Json => println!("{}", serde_json::to_string_pretty(&answer)?),
+        SubjectAccessFormat::Html => print!("{}", subject_access_html(&answer)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn retention(settings: &Settings, today: jiff::civil::Date, dry_run: bool) -> anyhow::Result<ExitCode> {
+    let rules = settings.retention.rules().map_err(anyhow::Error::msg)?;
+    let (store, services) = open_stopped(settings).await?;
+    let report = services.apply_retention(today, &rules, dry_run).await;
+    close(store, services).await?;
+    println!("{}", serde_json::to_string(&report?)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Text made safe to put in HTML.
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A field's name in words: `feedbackItems` → "Feedback items".
+fn label(key: &str) -> String {
+    let mut words = String::new();
+    for c in key.chars() {
+        if c.is_ascii_uppercase() && !words.is_empty() {
+            words.push(' ');
+        }
+        words.push(c.to_ascii_lowercase());
+    }
+    let mut chars = words.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+fn scalar_html(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => "none".to_owned(),
+        serde_json::Value::Bool(true) => "yes".to_owned(),
+        serde_json::Value::Bool(false) => "no".to_owned(),
+        serde_json::Value::String(text) => escape_html(text),
+        serde_json::Value::Array(items) if items.is_empty() => "none".to_owned(),
+        serde_json::Value::Array(items) => items.iter().map(scalar_html).collect::<Vec<_>>().join(", "),
+        other => escape_html(&other.to_string()),
+    }
+}
+
+/// A value shown as text: a scalar, or a list of scalars.
+fn is_scalar(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Object(_) => false,
+        serde_json::Value::Array(items) => items.iter().all(|item| !item.is_object() && !item.is_array()),
+        _ => true,
+    }
+}
+
+fn is_flat(value: &serde_json::Value) -> bool {
+    value.as_object().is_some_and(|fields| fields.values().all(is_scalar))
+}
+
+/// One value as HTML: scalars as text, a list of flat objects as a table, anything else as
+/// nested definition lists. `level` is the heading level for lists' items.
+fn value_html(out: &mut String, value: &serde_json::Value, level: usize, name: &str) {
+    use std::fmt::Write as _;
+    match value {
+        serde_json::Value::Array(items) if items.is_empty() => out.push_str("<p>None.</p>\n"),
+        serde_json::Value::Array(items) if items.iter().all(is_flat) => {
+            let mut columns: Vec<&String> = Vec::new();
+            for item in items {
+                for key in item.as_object().into_iter().flat_map(|fields| fields.keys()) {
+                    if !columns.contains(&key) {
+                        columns.push(key);
+                    }
+                }
+            }
+            let _ = writeln!(out, "<table>\n<caption>{} ({})</caption>\n<thead><tr>", escape_html(name), items.len());
+            for column in &columns {
+                let _ = write!(out, "<th scope=\"col\">{}</th>", escape_html(&label(column)));
+            }
+            out.push_str("</tr></thead>\n<tbody>\n");
+            for item in items {
+                out.push_str("<tr>");
+                for column in &columns {
+                    let _ = write!(
+                        out,
+                        "<td>{}</td>",
+                        scalar_html(item.get(column.as_str()).unwrap_or(&serde_json::Value::Null))
+                    );
+                }
+                out.push_str("</tr>\n");
+            }
+            out.push_str("</tbody>\n</table>\n");
+        }
+        serde_json::Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                let heading = level.min(6);
+                let _ = writeln!(out, "<section>\n<h{heading}>{} {}</h{heading}>", escape_html(name), index + 1);
+                value_html(out, item, level + 1, name);
+                out.push_str("</section>\n");
+            }
+        }
+        serde_json::Value::Object(fields) => {
+            out.push_str("<dl>\n");
+            for (key, field) in fields {
+                let _ = write!(out, "<dt>{}</dt>\n<dd>", escape_html(&label(key)));
+                if !is_scalar(field) {
+                    out.push('\n');
+                    value_html(out, field, level + 1, &label(key));
+                } else {
+                    out.push_str(&scalar_html(field));
+                }
+                out.push_str("</dd>\n");
+            }
+            out.push_str("</dl>\n");
+        }
+        scalar => out.push_str(&scalar_html(scalar)),
+    }
+}
+
+/// The subject access answer as a plain, readable and accessible HTML page: the facts first,
+/// then one section per kind of record, each record's fields in words.
+pub fn subject_access_html(answer: &serde_json::Value) -> String {
+    use std::fmt::Write as _;
+    let person = answer.get("person").and_then(|p| p.as_str()).unwrap_or_default();
+    let title = format!("What Heard holds about person {}", escape_html(person));
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{title}</title>\n\
+         <style>body{{font-family:system-ui,sans-serif;line-height:1.5;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#111;background:#fff}}\
+         table{{border-collapse:collapse;margin:1rem 0}}caption{{text-align:left;font-weight:bold}}\
+         th,td{{border:1px solid #444;padding:.3rem .5rem;text-align:left;vertical-align:top}}dt{{font-weight:bold}}dd{{margin:0 0 .5rem 1.5rem}}</style>\n\
+         </head>\n<body>\n<main>\n<h1>{title}</h1>\n"
+    );
+    let empty = serde_json::Map::new();
+    let fields = answer.as_object().unwrap_or(&empty);
+    out.push_str("<dl>\n");
+    for (key, value) in fields.iter().filter(|(_, value)| !value.is_array() && !value.is_object()) {
+        let _ = writeln!(out, "<dt>{}</dt>\n<dd>{}</dd>", escape_html(&label(key)), scalar_html(value));
+    }
+    out.push_str("</dl>\n");
+    for (key, value) in fields.iter().filter(|(_, value)| value.is_array() || value.is_object()) {
+        let _ = writeln!(out, "<section>\n<h2>{}</h2>", escape_html(&label(key)));
+        value_html(&mut out, value, 3, &label(key));
+        out.push_str("</section>\n");
+    }
+    out.push_str("</main>\n</body>\n</html>\n");
+    out
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -32,6 +32,78 @@ pub struct Settings {
     pub server: ServerSettings,
     #[serde(default)]
     pub history: HistorySettings,
+    #[serde(default)]
+    pub retention: RetentionSettings,
+}
+
+/// How long each kind of record is kept before Heard's daily retention job erases it (through
+/// the same path as a person's request). Each key is a number of days (1 to 36500), or
+/// `"never"` to keep that kind until it is erased by hand. 0 is refused: it would erase every
+/// record of that kind on the next run.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+#[serde(default)]
+pub struct RetentionSettings {
+    /// Feedback items never shared beyond their hub, counted from the day they were said.
+    pub feedback_not_shared_days: RetentionDays,
+    /// Advocacy cases, counted from the day the client's last case was closed.
+    pub cases_closed_days: RetentionDays,
+    /// Complaints, counted from the day their outcome was recorded.
+    pub complaints_after_outcome_days: RetentionDays,
+}
+
+/// A retention period as configured: days, or a word (only `never` is one).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum RetentionDays {
+    Days(i64),
+    Word(String),
+}
+
+/// The longest retention period accepted, in days (a hundred years).
+pub const MAX_RETENTION_DAYS: i64 = 36_500;
+
+impl RetentionDays {
+    fn of(days: Option<u32>) -> Self {
+        days.map_or_else(|| RetentionDays::Word("never".into()), |days| RetentionDays::Days(i64::from(days)))
+    }
+
+    fn parse(&self, key: &str) -> Result<Option<u32>, String> {
+        let bad = |got: String| {
+            format!(
+                "retention.{key} must be a number of days from 1 to {MAX_RETENTION_DAYS}, or \"never\" to keep \
+                 these records until they are erased by hand (got `{got}`)"
+            )
+        };
+        match self {
+            RetentionDays::Days(days) if (1..=MAX_RETENTION_DAYS).contains(days) => Ok(u32::try_from(*days).ok()),
+            RetentionDays::Days(days) => Err(bad(days.to_string())),
+            RetentionDays::Word(word) if word.trim().eq_ignore_ascii_case("never") => Ok(None),
+            RetentionDays::Word(word) => Err(bad(word.escape_debug().to_string())),
+        }
+    }
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        let rules = heard_contracts::privacy::RetentionRules::default();
+        RetentionSettings {
+            feedback_not_shared_days: RetentionDays::of(rules.feedback_not_shared_days),
+            cases_closed_days: RetentionDays::of(rules.cases_closed_days),
+            complaints_after_outcome_days: RetentionDays::of(rules.complaints_after_outcome_days),
+        }
+    }
+}
+
+impl RetentionSettings {
+    /// The rules the retention job applies; an error names the key that is wrong.
+    pub fn rules(&self) -> Result<heard_contracts::privacy::RetentionRules, String> {
+        Ok(heard_contracts::privacy::RetentionRules {
+            feedback_not_shared_days: self.feedback_not_shared_days.parse("feedback_not_shared_days")?,
+            cases_closed_days: self.cases_closed_days.parse("cases_closed_days")?,
+            complaints_after_outcome_days: self.complaints_after_outcome_days.parse("complaints_after_outcome_days")?,
+        })
+    }
 }
 
 /// The copies of the commissioning model kept for answers as at a past day or position.
@@ -379,6 +451,7 @@ impl Default for Settings {
             http: HttpSettings::default(),
             server: ServerSettings::default(),
             history: HistorySettings::default(),
+            retention: RetentionSettings::default(),
         }
     }
 }
@@ -453,6 +526,7 @@ impl Settings {
         self.calendar.calendar()?;
         self.http.limits()?;
         self.history.validate()?;
+        self.retention.rules()?;
         if self.auth.max_failed_logins == 0 {
             return Err("auth.max_failed_logins must be at least 1".into());
         }
@@ -608,6 +682,55 @@ mod tests {
         assert!(err.message.contains("http.request_timeout"), "{err}");
         let err = Settings::load(None, env(&[("HEARD_CALENDAR__CLOSURES", "2041-01-04")])).unwrap_err();
         assert!(err.message.contains("calendar.closures[0]") && err.message.contains("2035"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod retention_tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn retention_defaults_to_two_years_for_unshared_feedback_and_six_for_cases_and_complaints() {
+        let rules = Settings::default().retention.rules().unwrap();
+        assert_eq!(rules, heard_contracts::privacy::RetentionRules::default());
+        assert_eq!(rules.feedback_not_shared_days, Some(730));
+        assert_eq!(rules.cases_closed_days, Some(2190));
+    }
+
+    #[test]
+    fn retention_periods_are_days_or_never_from_the_file_or_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("heard.toml");
+        std::fs::write(&file, "[retention]\nfeedback_not_shared_days = 365\ncases_closed_days = \"never\"\n").unwrap();
+        let rules = Settings::load(Some(&file), env(&[("HEARD_RETENTION__COMPLAINTS_AFTER_OUTCOME_DAYS", "NEVER")]))
+            .unwrap()
+            .retention
+            .rules()
+            .unwrap();
+        assert_eq!(rules.feedback_not_shared_days, Some(365));
+        assert_eq!(rules.cases_closed_days, None);
+        assert_eq!(rules.complaints_after_outcome_days, None);
+        let rules = Settings::load(None, env(&[("HEARD_RETENTION__CASES_CLOSED_DAYS", "3000")])).unwrap();
+        assert_eq!(rules.retention.rules().unwrap().cases_closed_days, Some(3000));
+    }
+
+    #[test]
+    fn a_bad_retention_period_is_refused_naming_its_key() {
+        for (key, value, named) in [
+            ("HEARD_RETENTION__FEEDBACK_NOT_SHARED_DAYS", "0", "retention.feedback_not_shared_days"),
+            ("HEARD_RETENTION__CASES_CLOSED_DAYS", "-5", "retention.cases_closed_days"),
+            ("HEARD_RETENTION__COMPLAINTS_AFTER_OUTCOME_DAYS", "forever", "retention.complaints_after_outcome_days"),
+            ("HEARD_RETENTION__CASES_CLOSED_DAYS", "36501", "retention.cases_closed_days"),
+            ("HEARD_RETENTION__CASES_CLOSED_DAY", "30", "cases_closed_day"),
+        ] {
+            let err = Settings::load(None, env(&[(key, value)])).unwrap_err();
+            assert_eq!(err.origin, key);
+            assert!(err.message.contains(named), "{key}={value}: {err}");
+        }
     }
 }
 

@@ -11,7 +11,9 @@ use heard_advocacy::graphql::{AdvocacyMutation, AdvocacyQuery};
 use heard_commissioning::graphql::{CommissioningMutation, CommissioningQuery};
 use heard_eventstore::EventStore;
 use heard_feedback::graphql::{FeedbackMutation, FeedbackQuery, FeedbackSubscription};
+use heard_identity::held::AccessHeld;
 use heard_identity::{IdentityMutation, IdentityQuery};
+use heard_privacy::graphql::{PrivacyHeld, PrivacyMutation};
 use heard_rights::graphql::{RightsMutation, RightsQuery, RightsSubscription};
 
 use crate::services::Services;
@@ -25,7 +27,14 @@ pub struct QueryRoot(GatewayQuery, IdentityQuery, FeedbackQuery, RightsQuery, Ad
 
 /// Every service's mutations.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(IdentityMutation, FeedbackMutation, RightsMutation, AdvocacyMutation, CommissioningMutation);
+pub struct MutationRoot(
+    IdentityMutation,
+    FeedbackMutation,
+    RightsMutation,
+    AdvocacyMutation,
+    CommissioningMutation,
+    PrivacyMutation,
+);
 
 /// Every service's subscriptions.
 #[derive(MergedSubscription, Default)]
@@ -49,11 +58,36 @@ impl StoreStats {
     }
 }
 
+/// Everything Heard holds about a person (subject access, UK GDPR article 15): each service's
+/// part, merged. Every record in it is one you may see under that record's own rule.
+#[derive(MergedObject)]
+#[graphql(name = "SubjectAccess")]
+pub struct SubjectAccess(PrivacyHeld, AccessHeld);
+
+impl SubjectAccess {
+    fn of(person: heard_contracts::privacy::PersonId) -> Self {
+        SubjectAccess(PrivacyHeld { person }, AccessHeld { person })
+    }
+}
+
 #[derive(Default)]
 pub struct GatewayQuery;
 
 #[Object]
 impl GatewayQuery {
+    /// Everything Heard holds about a person, to give it to them: for those who hold one of
+    /// their records (a coordinator of a hub holding one of their items, the advocate of one of
+    /// their cases, complaints handlers when they have a complaint). Anyone else, and a person
+    /// Heard does not know, get `NOT_FOUND`. The request is recorded on the access log.
+    async fn subject_access(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+        person: async_graphql::ID,
+    ) -> async_graphql::Result<SubjectAccess> {
+        let person = heard_privacy::graphql::authorize_subject_access(ctx, &person).await?;
+        Ok(SubjectAccess::of(person))
+    }
+
     /// Event count, head position and chain head of the event log.
     async fn store_stats(&self, ctx: &async_graphql::Context<'_>) -> async_graphql::Result<StoreStats> {
         Ok(StoreStats::of(ctx.data::<EventStore>()?))
@@ -102,6 +136,7 @@ pub fn build_schema(store: EventStore, services: &Services) -> HeardSchema {
     let builder = heard_feedback::graphql::register(builder, services.feedback.clone());
     let builder = heard_rights::graphql::register(builder, services.rights.clone());
     let builder = heard_advocacy::graphql::register(builder, services.advocacy.clone());
+    let builder = heard_privacy::graphql::register(builder, services.privacy.clone());
     heard_commissioning::graphql::register(builder, services.commissioning.clone()).finish()
 }
 
@@ -119,5 +154,6 @@ pub fn sdl_files() -> Vec<(&'static str, String)> {
         ("rights.graphql", heard_rights::graphql::subgraph_sdl()),
         ("advocacy.graphql", heard_advocacy::graphql::subgraph_sdl()),
         ("commissioning.graphql", heard_commissioning::graphql::subgraph_sdl()),
+        ("privacy.graphql", heard_privacy::graphql::subgraph_sdl()),
     ]
 }

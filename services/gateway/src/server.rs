@@ -30,6 +30,8 @@ pub struct RunningServer {
     pub store: EventStore,
     pub services: Services,
     shutdown: oneshot::Sender<()>,
+    /// The daily retention job.
+    retention: tokio::task::JoinHandle<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
@@ -46,6 +48,7 @@ impl std::fmt::Debug for RunningServer {
 pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let listen = settings.listen_addr().map_err(anyhow::Error::msg)?;
     let edge = Arc::new(settings.http.limits().map_err(anyhow::Error::msg)?);
+    let retention_rules = settings.retention.rules().map_err(anyhow::Error::msg)?;
     let data_dir = settings.data_dir.clone();
     let backend = settings.store.backend;
     let store = tokio::task::spawn_blocking(move || EventStore::open_embedded(&data_dir, backend, Upcasters::new()))
@@ -85,14 +88,19 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         graphiql: settings.server.graphiql,
     };
     let _ = ready.set(router(state));
+    let retention = spawn_retention(services.clone(), retention_rules);
     tracing::info!(%addr, "heard is ready");
-    Ok(RunningServer { addr, store, services, shutdown, task })
+    Ok(RunningServer { addr, store, services, shutdown, task, retention })
 }
 
 impl RunningServer {
     /// Stops accepting connections, lets requests in flight finish (up to 10 s), then flushes
     /// and closes the store.
     pub async fn shutdown(self) -> anyhow::Result<()> {
+        // An erasure cut short here completes at the next start (the privacy service destroys
+        // the keys of every erasure it applies).
+        self.retention.abort();
+        let _ = self.retention.await;
         let _ = self.shutdown.send(());
         let mut task = self.task;
         match tokio::time::timeout(Duration::from_secs(10), &mut task).await {
@@ -107,6 +115,28 @@ impl RunningServer {
         tracing::info!("heard stopped; the event log is flushed");
         Ok(())
     }
+}
+
+/// How often the retention job runs.
+pub const RETENTION_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The daily retention job: at start, then every [`RETENTION_EVERY`], erases every record whose
+/// retention period has ended (through the same path as a person's request). A failed run is
+/// logged (no personal data: ids and counts only) and tried again the next day.
+fn spawn_retention(services: Services, rules: heard_contracts::privacy::RetentionRules) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut every_day = tokio::time::interval(RETENTION_EVERY);
+        every_day.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every_day.tick().await;
+            match services.apply_retention(heard_api::today(), &rules, false).await {
+                Ok(report) => {
+                    tracing::info!(due = report.due.len(), erased = report.erased, "retention ran");
+                }
+                Err(error) => tracing::error!(%error, "retention could not finish; it runs again in a day"),
+            }
+        }
+    })
 }
 
 /// Every route.

@@ -4,9 +4,11 @@
 use anyhow::Context as _;
 use heard_advocacy::service::AdvocacyService;
 use heard_commissioning::service::CommissioningService;
+use heard_contracts::privacy::{PersonId, RecordRef, RetentionRules};
 use heard_eventstore::{EventStore, ModelStore};
 use heard_feedback::FeedbackService;
 use heard_identity::IdentityService;
+use heard_privacy::PrivacyService;
 use heard_rights::service::RightsService;
 
 use crate::config::Settings;
@@ -19,6 +21,7 @@ pub struct Services {
     pub rights: RightsService,
     pub advocacy: AdvocacyService,
     pub commissioning: CommissioningService,
+    pub privacy: PrivacyService,
 }
 
 impl Services {
@@ -43,7 +46,10 @@ impl Services {
             CommissioningService::open_with(store.clone(), calendar, &models, settings.history.config())
                 .await
                 .context("cannot start the commissioning service")?;
-        Ok(Services { identity, feedback, rights, advocacy, commissioning })
+        // Opened last: if Heard stopped in the middle of an erasure, its keys are destroyed
+        // here, before anything is served.
+        let privacy = PrivacyService::open(store.clone(), &models).await.context("cannot start the privacy service")?;
+        Ok(Services { identity, feedback, rights, advocacy, commissioning, privacy })
     }
 
     /// The services the demo data set seeds (`heard serve --demo`).
@@ -64,5 +70,47 @@ impl Services {
         self.rights.stopped().await;
         self.advocacy.stopped().await;
         self.commissioning.stopped().await;
+        self.privacy.stopped().await;
+    }
+
+    /// The records whose retention period has ended on `today` under `rules`, from each service
+    /// that owns records: what the retention job (`heard serve`'s daily run, `heard retention`)
+    /// erases.
+    pub fn due_for_retention(&self, today: jiff::civil::Date, rules: &RetentionRules) -> Vec<RecordRef> {
+        #[allow(unused_mut)]
+        let mut due: Vec<RecordRef> = Vec::new();
+        // The feedback, advocacy and rights services each say which of their records are due
+        // (`due_for_retention`), once they have it.
+        let _ = (today, rules);
+        due
+    }
+
+    /// Runs retention once, on `today`: erases every record whose period has ended (or, on a
+    /// dry run, only lists them). What `heard serve`'s daily job and `heard retention` call.
+    pub async fn apply_retention(
+        &self,
+        today: jiff::civil::Date,
+        rules: &RetentionRules,
+        dry_run: bool,
+    ) -> anyhow::Result<heard_privacy::retention::RetentionReport> {
+        let due = self.due_for_retention(today, rules);
+        heard_privacy::retention::run(self.privacy.store(), today, due, dry_run)
+            .await
+            .map_err(|error| anyhow::anyhow!(error.message()))
+    }
+
+    /// Everything Heard holds about `person`, for the operator at the command line
+    /// (`heard subject-access`): each service's part, unfiltered, merged into one object of the
+    /// same shape as the GraphQL `SubjectAccess`.
+    pub fn subject_access(&self, person: PersonId) -> anyhow::Result<serde_json::Value> {
+        let mut merged = serde_json::Map::new();
+        let mut add = |part: serde_json::Value| {
+            if let serde_json::Value::Object(fields) = part {
+                merged.extend(fields);
+            }
+        };
+        add(serde_json::to_value(self.privacy.held_about(person, None))?);
+        add(serde_json::json!({ "accessLog": self.identity.held_about(person, None) }));
+        Ok(serde_json::Value::Object(merged))
     }
 }

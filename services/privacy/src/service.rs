@@ -125,9 +125,8 @@ impl PrivacyService {
         if !self.caught_up().await {
             return Err(ApiError::internal("the privacy model did not apply an erasure"));
         }
-        let erased_at_micros = self
-            .erased_at(person)
-            .ok_or_else(|| ApiError::internal("an erasure is missing from the privacy model"))?;
+        let erased_at_micros =
+            self.erased_at(person).ok_or_else(|| ApiError::internal("an erasure is missing from the privacy model"))?;
         let visible = self.visible_count(&event.records, asker);
         Ok(Erased { person, erased_at_micros, visible, event })
     }
