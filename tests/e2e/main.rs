@@ -10,6 +10,7 @@ mod commissioning;
 mod config;
 mod crash;
 mod feedback;
+mod feedback_erasure;
 mod identity;
 mod import;
 mod loop_state;
