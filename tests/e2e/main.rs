@@ -5,6 +5,7 @@ mod access;
 mod advocacy;
 mod attacks;
 mod browser;
+mod casework_rights;
 mod cli;
 mod commissioning;
 mod config;

@@ -284,3 +284,8 @@ async fn after_close_no_file_under_the_model_store_holds_a_complainants_words() 
         }
     }
 }
+
+/// A complainant as a person across Heard, erasure, subject access, retention and the words a
+/// provider reads (issue #18).
+#[path = "person_tests.rs"]
+mod person;
