@@ -92,8 +92,17 @@ impl Held {
     }
 }
 
-const HELD_QUERY: &str = "query($p: ID!) { subjectAccess(person: $p) { person requestedAt erased erasedAt \
-    feedbackItems { __typename } cases { __typename } complaints { __typename } } }";
+/// The query for [`Held`]: the privacy part, and each service's part the schema has (counted,
+/// nothing more read).
+async fn held_query<B: Backend>(backend: &B, viewer: &Viewer) -> String {
+    let has = super::schema::fields_of(backend, viewer, "SubjectAccess").await;
+    let parts: String = ["feedbackItems", "cases", "complaints"]
+        .iter()
+        .filter(|part| has.iter().any(|name| name == *part))
+        .map(|part| format!(" {part} {{ __typename }}"))
+        .collect();
+    format!("query($p: ID!) {{ subjectAccess(person: $p) {{ person requestedAt erased erasedAt{parts} }} }}")
+}
 
 /// The person, as far as the viewer may act for them; or the response instead (the 403 for
 /// someone who acts for nobody, the site's 404 for anyone the API hides them from).
@@ -102,7 +111,7 @@ async fn held<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, code: &str) 
         return Err(not_for_you(viewer, csrf));
     }
     let Some(code) = person_code(code) else { return Err(person_not_found(viewer.clone(), csrf.to_owned()).await) };
-    let answer = ask(backend, viewer, HELD_QUERY, json!({ "p": code })).await;
+    let answer = ask(backend, viewer, &held_query(backend, viewer).await, json!({ "p": code })).await;
     match answer.decode::<Held>("subjectAccess") {
         Some(held) if answer.errors.is_empty() => Ok((code, held)),
         _ => Err(person_not_found(viewer.clone(), csrf.to_owned()).await),
@@ -323,7 +332,7 @@ pub async fn post<B: Backend>(
                 return Ok(Outcome::Erased { records: erasure.records, at: erasure.erased_at });
             }
             // Erased meanwhile by someone else: not erased again, and said so.
-            let again = ask(&backend, &viewer, HELD_QUERY, json!({ "p": code })).await;
+            let again = ask(&backend, &viewer, &held_query(&backend, &viewer).await, json!({ "p": code })).await;
             match again.decode::<Held>("subjectAccess") {
                 Some(held) if held.privacy.erased => Ok(Outcome::AlreadyErased { at: held.privacy.erased_at }),
                 _ => Err(answer),

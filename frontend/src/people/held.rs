@@ -389,6 +389,8 @@ pub(super) fn scalar_words(key: &str, value: &Value, erased: bool) -> String {
         Value::Bool(false) => "No".to_owned(),
         Value::Number(n) => n.to_string(),
         Value::String(text) if text.is_empty() => "Not recorded".to_owned(),
+        // An account, by its id (who changed consent): the file holds the id.
+        Value::String(text) if Uuid::try_parse(text).is_ok() => "A Heard account (its id is in the file)".to_owned(),
         Value::String(text) => {
             if let Some((_, words)) = CODES.iter().find(|(code, _)| code == text) {
                 return (*words).to_owned();

@@ -460,6 +460,9 @@ fn what_is_held_reads_in_words_days_codes_and_erased_words_included() {
     assert_eq!(scalar_words("text", &Value::Null, true), "Erased");
     assert_eq!(scalar_words("text", &Value::Null, false), "Not recorded");
     assert_eq!(scalar_words("erased", &json!(true), false), "Yes");
+    assert_eq!(scalar_words("by", &json!(PERSON), false), "A Heard account (its id is in the file)");
+    assert_eq!(scalar_words("step", &json!("consent_recorded"), false), "Consent recorded");
+    assert_eq!(scalar_words("action", &json!("view_case"), false), "View case");
 }
 
 // ---------------------------------------------------------------------------------------------
