@@ -56,9 +56,11 @@ async fn another_hubs_coordinator_finds_page_not_found_for_a_person_and_their_er
     let made_up = "0b5e8c1a-0000-4000-8000-00000000dead";
     let shown = page(&hub, &hub.coordinator, &format!("/people/{made_up}"), 404).await;
     assert!(!shown.contains(made_up));
-    // A hub member keeps nobody's records: the plain page for others.
+    // A hub member keeps nobody's records: the plain page for others, and no way there.
     let shown = page(&hub, &hub.member, "/people", 403).await;
     assert!(shown.contains("<h1>This page is for"), "{shown}");
+    assert!(!page(&hub, &hub.member, "/", 200).await.contains("href=\"/people\""));
+    assert!(page(&hub, &hub.coordinator, "/", 200).await.contains("href=\"/people\""), "the way there, from home");
     // The coordinator who keeps the item finds the person.
     let (status, url, shown) = {
         let response = hub.coordinator.client.get(hub.app.url(&format!("/people?code={code}"))).send().await.unwrap();
