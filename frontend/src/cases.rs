@@ -457,6 +457,7 @@ fn handover_choices(advocates: &[(String, String)]) -> Vec<(String, String)> {
 
 /// The case file, with the forms its state allows; `values` are what was posted, kept after
 /// an error.
+#[allow(clippy::too_many_arguments)] // the page's parts, each from its own source
 async fn case_page<B: Backend>(
     backend: &B,
     viewer: &heard_api::Viewer,
@@ -465,6 +466,7 @@ async fn case_page<B: Backend>(
     errors: &Errors,
     done: Option<&str>,
     values: &[(String, String)],
+    flashed: &crate::flash::Flashed,
 ) -> Result<Markup, Response> {
     let answer = ask(
         backend,
@@ -487,11 +489,13 @@ async fn case_page<B: Backend>(
     let kept = |key: &str| value_of(values, key);
     let date_or_today = |key: &str| Some(kept(key)).filter(|v| !v.is_empty()).unwrap_or_else(|| today.clone());
     let handover = if open { advocates(backend, viewer).await } else { None };
+    let rights = crate::people::rights_section(backend, viewer, csrf, crate::people::Record::Case, id, flashed).await;
     let body = html! {
         (forms::summary(errors))
         @if let Some(done) = done { div class="notice" role="status" { p { (done) "." } } }
         p { a href="/cases" { "My cases" } }
         h1 { (case.pseudonym.as_deref().unwrap_or("Client")) }
+        (rights.banner)
         dl class="summary-list" {
             div { dt { "Issue" } dd { (case.issue.as_deref().unwrap_or("(erased)")) } }
             div { dt { "Kind of advocacy" } dd { (words(&KINDS, &case.kind).split(':').next().unwrap_or_default()) } }
@@ -596,6 +600,7 @@ async fn case_page<B: Backend>(
                 button class="button" type="submit" { "Reopen the case" }
             }
         }
+        (rights.section)
     };
     let title = match (errors.is_empty(), state) {
         (true, "CLOSED") => "Case (closed)",
@@ -617,7 +622,7 @@ pub async fn show<B: Backend>(
     let mut errors = Errors::default();
     flashed.add_error_to(&mut errors);
     let done = query.done.as_deref().and_then(done_words);
-    match case_page(&backend, &viewer, csrf, &id, &errors, done, &[]).await {
+    match case_page(&backend, &viewer, csrf, &id, &errors, done, &[], &flashed).await {
         Ok(page) => page.into_response(),
         Err(response) => response,
     }
@@ -651,7 +656,7 @@ pub async fn act<B: Backend>(
         }
         Err(errors) => errors,
     };
-    match case_page(&backend, &viewer, csrf, &id, &errors, None, &fields).await {
+    match case_page(&backend, &viewer, csrf, &id, &errors, None, &fields, &crate::flash::Flashed::default()).await {
         Ok(page) => {
             let mut response = (StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
             response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

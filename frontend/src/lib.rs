@@ -46,6 +46,7 @@ mod meetings;
 mod moderation;
 mod once;
 mod pages;
+mod people;
 mod public;
 mod refused;
 mod report_back;
@@ -86,11 +87,13 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .merge(shared::routes())
         .merge(reports::routes())
         .merge(account::routes())
+        .merge(people::routes())
         .fallback(pages::not_found)
         .with_state(backend.clone())
         .layer(axum::middleware::from_fn_with_state(backend.clone(), waiting::count_for_menu::<B>))
         .layer(axum::middleware::from_fn_with_state(backend.clone(), refused::redirect_refused_forms::<B>))
         .layer(axum::Extension(once::ShownOnce::default()))
+        .layer(axum::Extension(people::Erasures::default()))
         .layer(axum::middleware::from_fn_with_state(backend.clone(), account::password_first::<B>))
         .layer(axum::middleware::from_fn_with_state(backend, flash::forget_once_shown::<B>))
         .layer(axum::middleware::from_fn(layout::current_page))

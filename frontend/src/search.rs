@@ -506,6 +506,7 @@ pub async fn item<B: Backend>(
     Visitor { viewer, csrf }: Visitor,
     id: Result<Path<String>, axum::extract::rejection::PathRejection>,
     Query(pairs): Query<Vec<(String, String)>>,
+    flashed: crate::flash::Flashed,
 ) -> Response {
     // An address that is no id at all (`/feedback/%FF`) is not found, like any other.
     let Ok(Path(id)) = id else { return crate::pages::not_found(Visitor { viewer, csrf }).await };
@@ -526,12 +527,28 @@ pub async fn item<B: Backend>(
     let back = if mistakes.is_empty() && !pairs.is_empty() { search.link(search.page) } else { "/search".to_owned() };
     let themes: Vec<&str> = item.themes.iter().map(|theme| theme.name.as_str()).collect();
     let hub_view = item.view == "HUB";
+    // Whose words these are, for the hub's coordinators; that they were erased, for everyone.
+    let rights = match csrf.as_deref() {
+        Some(csrf) => Some(
+            crate::people::rights_section(&backend, &viewer, csrf, crate::people::Record::Feedback, &id, &flashed)
+                .await,
+        ),
+        None => None,
+    };
+    let mut errors = crate::forms::Errors::default();
+    flashed.add_error_to(&mut errors);
     let body = html! {
+        (crate::forms::summary(&errors))
         @if viewer.actor.is_authenticated() {
             p { a href=(back) { "Back to the search" } }
         }
         h1 { "What was said" }
-        blockquote class="said" { p { (item.text) } }
+        @if let Some(rights) = &rights { (rights.banner) }
+        @if item.text.is_empty() {
+            p class="said-erased" { "(erased at the person's request)" }
+        } @else {
+            blockquote class="said" { p { (item.text) } }
+        }
         @if hub_view && !item.redacted_text.is_empty() {
             h2 { "What leaves the hub" }
             p class="hint" { "Names and places were taken out of the version shared outside the hub:" }
@@ -547,8 +564,10 @@ pub async fn item<B: Backend>(
             div { dt { "Where it stands" } dd { (loop_words(&item.loop_state)) } }
             div { dt { "The version you see" } dd { @if hub_view { "The hub's own record, in the speaker's words" } @else { "The version shared outside the hub, with any names taken out" } } }
         }
+        @if let Some(rights) = &rights { (rights.section) }
     };
-    page(&viewer, "What was said", csrf.as_deref(), body).into_response()
+    let title = crate::forms::titled(&errors, "What was said");
+    page(&viewer, &title, csrf.as_deref(), body).into_response()
 }
 
 /// This page's routes.

@@ -98,3 +98,39 @@ async fn the_web_journeys_work_in_a_real_browser_by_keyboard_and_without_javascr
         }
     }
 }
+
+#[tokio::test]
+async fn a_coordinator_finds_and_erases_everything_about_a_person_with_the_keyboard_alone_and_the_page_of_what_is_held_reads_on_a_phone()
+ {
+    let root = workspace_root();
+    let browser = root.join("tests/browser");
+    assert!(
+        browser.join("node_modules/playwright-core").is_dir() && std::path::Path::new("/usr/bin/chromium").exists(),
+        "the browser tests need chromium and their npm packages: run ./scripts/test, which installs them"
+    );
+    let app = spawn_app().await;
+    heard_demo::seed(app.services.demo()).await.expect("the demo seeds");
+    app.settled().await;
+    let shots = root.join("target/screenshots");
+    let run = tokio::process::Command::new("node")
+        .arg(root.join("tests/e2e/browser_rights.mjs"))
+        .arg(format!("http://{}", app.addr))
+        .arg(&shots)
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(300), run)
+        .await
+        .expect("the journey finishes (a guard against a hang, not a timing: five minutes)")
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "the rights journey failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("\"done\":true"), "{stdout}");
+    for page in
+        ["person-attributed", "people-find", "person-held", "person-erase", "person-erase-check", "person-erased"]
+    {
+        for width in [390, 1280] {
+            assert!(shots.join(format!("{page}-{width}.png")).is_file(), "a screenshot of {page} at {width} px");
+        }
+    }
+}

@@ -30,3 +30,4 @@ mod server;
 mod tidy;
 mod web;
 mod web_import;
+mod web_rights;

@@ -222,6 +222,8 @@ pub async fn detail<B: Backend>(
         steps_for(stage, paused).into_iter().filter(|step| step.has_page() && *step != Step::Acknowledge).collect();
     let names = if handler { handlers(&backend, &viewer).await } else { None };
     let heading = format!("Complaint about {}", complaint.provider_name);
+    let rights =
+        crate::people::rights_section(&backend, &viewer, csrf, crate::people::Record::Complaint, &id, &flashed).await;
     let body = html! {
         (forms::summary(&errors))
         @if let Some(done) = done { div class="notice" role="status" { p { (done) } } }
@@ -231,6 +233,7 @@ pub async fn detail<B: Backend>(
             @else if stage != "CLOSED" && clock.urgent { span class="tag tag--urgent" { "Due soon" } " " }
             (heading)
         }
+        (rights.banner)
         @if clock.needs_explanation {
             p class="warning" { "Open for six months: the record must say why it is taking so long." }
         }
@@ -251,6 +254,7 @@ pub async fn detail<B: Backend>(
             }
         }
         div class="complaint-detail" { (complaint_summary(&viewer, &complaint, names.as_deref())) }
+        (rights.section)
     };
     let title = if errors.is_empty() { heading } else { format!("Error: {heading}") };
     page(&viewer, &title, Some(csrf), body).into_response()
