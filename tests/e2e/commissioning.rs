@@ -696,7 +696,10 @@ async fn reports_and_point_in_time_views_are_identical_after_a_restart_and_a_reb
         .unwrap();
     assert!(!bad.status.success());
     let said = String::from_utf8_lossy(&bad.stderr);
-    assert!(said.contains("MODEL: choose one of identity, feedback, advocacy, rights, commissioning, privacy or all"), "{said}");
+    assert!(
+        said.contains("MODEL: choose one of identity, feedback, advocacy, rights, commissioning, privacy or all"),
+        "{said}"
+    );
     let output = std::process::Command::new(heard_tests::heard_binary())
         .args(["rebuild", "models", "all", "--data"])
         .arg(data_dir.path())

@@ -46,6 +46,17 @@ fn files_holding(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
         .collect()
 }
 
+/// The key `subject` had in a copy of `keys.heard` (64-byte slots after a 64-byte header: the
+/// subject id, then its 32-byte key; see `crates/eventstore/src/keyfile.rs`).
+fn key_in(file: &[u8], subject: uuid::Uuid) -> Vec<u8> {
+    let slot = file[64..]
+        .chunks_exact(64)
+        .find(|slot| slot[..16] == subject.as_bytes()[..] && slot[48] == 1)
+        .unwrap_or_else(|| panic!("subject {subject} had a live key before the erasure"));
+    assert_ne!(&slot[16..48], &[0; 32], "a real key");
+    slot[16..48].to_vec()
+}
+
 const SEARCH: &str =
     "query($q: String!) { searchFeedback(query: $q, first: 20) { total edges { node { item { id } } } } }";
 
@@ -164,6 +175,9 @@ async fn erasing_a_person_takes_their_words_from_every_view_search_and_file_with
         .await;
     assert!(shared.to_string().contains("quillwort"), "the commissioner reads the shared item: {shared}");
 
+    // The keys as they are before the erasure, to look for afterwards.
+    let keys_before = std::fs::read(staff.app.data_dir.path().join("keys.heard")).expect("the key file");
+
     // The erasure.
     let erased = staff
         .coordinator
@@ -253,11 +267,25 @@ async fn erasing_a_person_takes_their_words_from_every_view_search_and_file_with
         .await;
     assert!(errors_code(&twice).is_some(), "a second erasure is refused: {twice}");
 
-    // On disk: not one file holds their words, name or number.
+    // The erasure names the keys it destroyed: one for each item, the client's and the
+    // complaint's.
+    let erasures = staff.app.store.read_category("erasure", 0, 10).await.unwrap();
+    assert_eq!(erasures.len(), 1);
+    let erasure: Value = serde_json::from_slice(&erasures[0].data).unwrap();
+    let subjects: Vec<uuid::Uuid> =
+        erasure["subjects"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().parse().unwrap()).collect();
+    assert!(subjects.len() >= 4, "{erasure}");
+    let keys: Vec<Vec<u8>> = subjects.iter().map(|subject| key_in(&keys_before, *subject)).collect();
+
+    // On disk: not one file holds their words, name, number or keys.
     let dir = staff.app.shutdown().await;
     for needle in [NAME, PHONE, "quillwort", "marshwick", "Fennimore", "Ravelston", "Brackenbury"] {
         let holding = files_holding(dir.path(), needle.as_bytes());
         assert!(holding.is_empty(), "{needle:?} is still in {holding:?}");
+    }
+    for key in &keys {
+        let holding = files_holding(dir.path(), key);
+        assert!(holding.is_empty(), "a destroyed key is still in {holding:?}");
     }
 
     // The chain verifies, and the report made before the erasure verifies at its position.

@@ -3,7 +3,8 @@
 //! advocacy-theme evidence. The client and the issue travel as personal fields and are never
 //! part of this contract.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::event;
 
@@ -18,3 +19,23 @@ pub struct CaseReferred {
 }
 
 event!(CaseReferred, CASE, "CaseReferred", 1);
+
+/// An advocate said a case's client is this person. Appended on each of the client's cases.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseAttributed {
+    pub case: Uuid,
+    pub person: crate::privacy::PersonId,
+    /// The advocate the case is assigned to when it was attributed; later changes travel as
+    /// [`CaseAssigned`].
+    pub advocate: Uuid,
+    pub by: Uuid,
+}
+
+/// A case was handed to another advocate: what others may read of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseAssigned {
+    /// The advocate it is assigned to now.
+    pub advocate: Uuid,
+}
+event!(CaseAttributed, CASE, "CaseAttributed", 1);
+event!(CaseAssigned, CASE, "CaseAssigned", 1);

@@ -279,3 +279,15 @@ event!(ThemeRenamed, THEME, "ThemeRenamed", 1);
 event!(ThemeMerged, THEME, "ThemeMerged", 1);
 event!(GazetteerEntryAdded, GAZETTEER, "GazetteerEntryAdded", 1);
 event!(GazetteerEntryRemoved, GAZETTEER, "GazetteerEntryRemoved", 1);
+
+/// A hub's coordinator said a feedback item's speaker is this person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedbackAttributed {
+    pub item: Uuid,
+    pub person: crate::privacy::PersonId,
+    /// The item's hub (an item never changes hub).
+    pub hub: String,
+    /// Who said so.
+    pub by: Uuid,
+}
+event!(FeedbackAttributed, FEEDBACK, "FeedbackAttributed", 1);

@@ -31,6 +31,10 @@ use uuid::Uuid;
 
 use crate::event;
 
+pub use crate::advocacy::{CaseAssigned, CaseAttributed};
+pub use crate::feedback::FeedbackAttributed;
+pub use crate::rights::ComplaintAttributed;
+
 /// Erasures go to a stream of their own each: `erasure-<id>`.
 pub const ERASURE: &str = "erasure";
 
@@ -93,45 +97,6 @@ impl RecordKind {
 pub struct RecordRef {
     pub kind: RecordKind,
     pub id: Uuid,
-}
-
-/// A hub's coordinator said a feedback item's speaker is this person.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FeedbackAttributed {
-    pub item: Uuid,
-    pub person: PersonId,
-    /// The item's hub (an item never changes hub).
-    pub hub: String,
-    /// Who said so.
-    pub by: Uuid,
-}
-
-/// An advocate said a case's client is this person. Appended on each of the client's cases.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaseAttributed {
-    pub case: Uuid,
-    pub person: PersonId,
-    /// The advocate the case is assigned to when it was attributed; later changes travel as
-    /// [`CaseAssigned`].
-    pub advocate: Uuid,
-    pub by: Uuid,
-}
-
-/// A case was handed to another advocate: what others may read of it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CaseAssigned {
-    /// The advocate it is assigned to now.
-    pub advocate: Uuid,
-}
-
-/// A complaints handler said the complainant is this person.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ComplaintAttributed {
-    pub complaint: Uuid,
-    pub person: PersonId,
-    /// The advocate who relayed the complaint, if one did.
-    pub relayed_by: Option<Uuid>,
-    pub by: Uuid,
 }
 
 /// Why something was erased: a closed list, so that no free text (which could name someone)
@@ -209,8 +174,4 @@ impl Default for RetentionRules {
 /// not only hidden.
 pub const WITHDRAWAL_WINDOW_MONTHS: i8 = 6;
 
-event!(FeedbackAttributed, crate::feedback::FEEDBACK, "FeedbackAttributed", 1);
-event!(CaseAttributed, crate::advocacy::CASE, "CaseAttributed", 1);
-event!(CaseAssigned, crate::advocacy::CASE, "CaseAssigned", 1);
-event!(ComplaintAttributed, crate::rights::COMPLAINT, "ComplaintAttributed", 1);
 event!(SubjectErased, ERASURE, "SubjectErased", 1);

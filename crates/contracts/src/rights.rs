@@ -10,6 +10,7 @@
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use crate::event;
 
@@ -61,3 +62,14 @@ pub struct Learning {
 event!(CharterPublished, CHARTER, "CharterPublished", 1);
 event!(ComplaintReceived, COMPLAINT, "ComplaintReceived", 1);
 event!(ComplaintLearningRecorded, COMPLAINT, "ComplaintLearningRecorded", 1);
+
+/// A complaints handler said the complainant is this person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComplaintAttributed {
+    pub complaint: Uuid,
+    pub person: crate::privacy::PersonId,
+    /// The advocate who relayed the complaint, if one did.
+    pub relayed_by: Option<Uuid>,
+    pub by: Uuid,
+}
+event!(ComplaintAttributed, COMPLAINT, "ComplaintAttributed", 1);

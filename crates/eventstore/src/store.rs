@@ -325,6 +325,26 @@ impl EventStore {
         models.iter().map(|(name, applied)| (*name, *applied.borrow())).collect()
     }
 
+    /// Waits until every model following this log has applied `position`; `false` if one has
+    /// not within `within`, or has stopped. An erasure answers only once this is true, so that
+    /// no model (and no search index, which counts as applied only once purged) still shows what
+    /// it erased when the person asking is told it is done.
+    pub async fn models_reached(&self, position: u64, within: std::time::Duration) -> bool {
+        let following: Vec<ModelProgress> = {
+            let models = self.models.lock().unwrap_or_else(|p| p.into_inner());
+            models.clone()
+        };
+        let every = async {
+            for (_, mut applied) in following {
+                if applied.wait_for(|at| *at >= position).await.is_err() {
+                    return false;
+                }
+            }
+            true
+        };
+        tokio::time::timeout(within, every).await.unwrap_or(false)
+    }
+
     /// Changes to `true` once the store is closed.
     pub fn watch_closed(&self) -> tokio::sync::watch::Receiver<bool> {
         self.closed.subscribe()

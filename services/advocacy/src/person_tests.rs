@@ -106,7 +106,7 @@ async fn attributing_one_case_attributes_every_case_of_the_client_and_their_late
     let third = service.refer(advocate, linked(first.id, "Benefit sanction")).await.unwrap();
     let events = events_of(&world.store, third.id).await;
     let types: Vec<&str> = events.iter().map(|event| event.event_type.as_str()).collect();
-    assert_eq!(types, ["CaseReferred", "CaseAttributed"]);
+    assert_eq!(types, [heard_contracts::advocacy::CaseReferred::TYPE, CaseAttributed::TYPE]);
     assert_eq!(events[0].position + 1, events[1].position, "one batch: nothing between them");
     assert_eq!(service.read(|state| state.cases[&third.id].person), Some(person));
 

@@ -7,8 +7,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use heard_access::{Actor, Consent, Role};
+use heard_contracts::Event as _;
 use heard_contracts::identity::{AccountCreated, HubAdded, HubKind, ProviderAdded};
-use heard_contracts::privacy::{ErasureReason, PersonId, RecordKind, RecordRef, RetentionRules};
+use heard_contracts::privacy::{
+    ErasureReason, FeedbackAttributed, PersonId, RecordKind, RecordRef, RetentionRules, SubjectErased,
+};
 use heard_eventstore::{EventStore, ExpectedRevision, ModelStore, NewEvent, StreamName, Upcasters};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -20,6 +23,20 @@ use crate::search::SearchRequest;
 /// Words only the two items of the person erased hold.
 const NAME: &str = "Quartermaine";
 const PHRASE: &str = "orchard lane shelter";
+
+/// Opens the store in `dir` again, once the tasks of the services stopped over it have let go
+/// of it (they drop their handles just after they stop).
+async fn reopen(dir: &std::path::Path) -> EventStore {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match EventStore::open(dir, Upcasters::new()) {
+            Err(heard_eventstore::Error::Locked) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            opened => return opened.unwrap(),
+        }
+    }
+}
 
 struct World {
     dir: tempfile::TempDir,
@@ -247,7 +264,7 @@ async fn only_the_items_hub_coordinators_may_attribute_it_and_a_refusal_appends_
         assert!(answer["data"].is_null(), "{who}: {answer}");
         let appended = world.store.read_stream_to_end(&StreamName::of("feedback", item).unwrap()).await.unwrap();
         assert!(
-            appended.iter().all(|event| event.event_type != "FeedbackAttributed"),
+            appended.iter().all(|event| event.event_type != FeedbackAttributed::TYPE),
             "{who}: nothing attributed (head was {head})"
         );
     }
@@ -358,7 +375,7 @@ async fn after_an_erasure_no_query_list_queue_or_search_finds_the_items_and_no_i
     store.close().await.unwrap();
     service.stopped().await;
     drop((service, store));
-    let store = EventStore::open(&dir, Upcasters::new()).unwrap();
+    let store = reopen(&dir).await;
     let models = ModelStore::open(&dir.join("models")).unwrap();
     let service = FeedbackService::open(store.clone(), &dir, &models).await.unwrap();
     assert!(index_files_holding(&service, NAME).is_empty());
@@ -407,7 +424,7 @@ async fn a_withdrawal_within_six_months_of_speaking_erases_the_item_and_a_later_
     let events = world.store.read_all(0, 100_000).await.unwrap();
     let types: Vec<&str> = events.iter().map(|event| event.event_type.as_str()).collect();
     let changed = types.iter().rposition(|t| *t == "ConsentChanged").unwrap();
-    let erasure = types.iter().rposition(|t| *t == "SubjectErased").expect("an erasure was appended");
+    let erasure = types.iter().rposition(|t| *t == SubjectErased::TYPE).expect("an erasure was appended");
     assert!(changed < erasure, "the consent change comes first: {types:?}");
     assert!(index_files_holding(&world.service, NAME).is_empty(), "gone from the index when the answer comes");
 

@@ -125,6 +125,11 @@ impl PrivacyService {
         if !self.caught_up().await {
             return Err(ApiError::internal("the privacy model did not apply an erasure"));
         }
+        // Answer only once every model and the search index hold none of it.
+        let erased_at_position = self.store().head().position;
+        if !self.store().models_reached(erased_at_position, std::time::Duration::from_secs(10)).await {
+            tracing::warn!(position = erased_at_position, "an erasure was not applied by every model within 10 s");
+        }
         let erased_at_micros =
             self.erased_at(person).ok_or_else(|| ApiError::internal("an erasure is missing from the privacy model"))?;
         let visible = self.visible_count(&event.records, asker);
