@@ -15,10 +15,7 @@ use std::ops::Deref;
 
 use heard_access::Role;
 use heard_api::fold::{apply_reference, subject_of};
-use heard_api::{ApiError, ApiResult};
-use heard_contracts::privacy::{
-    CaseAssigned, CaseAttributed, ComplaintAttributed, ERASURE, FeedbackAttributed, PersonId, RecordKind, SubjectErased,
-};
+use heard_contracts::privacy::{CaseAssigned, CaseAttributed, ERASURE, PersonId, RecordKind, SubjectErased};
 use heard_contracts::reference::Reference;
 use heard_contracts::{Event as _, rights};
 use heard_eventstore::{EventStore, Fold, Persist, RecordedEvent, Sealed, SubjectId};
@@ -127,64 +124,6 @@ impl KeptCase {
     }
 }
 
-/// The people (data subjects) this service has heard of, from every service's attributions,
-/// and those erased. An attribution may only name a person someone already attributed a record
-/// to; an erased person gets nothing new.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Persons {
-    known: HashSet<PersonId>,
-    erased: HashSet<PersonId>,
-}
-
-impl Persons {
-    /// Folds the attribution and erasure contract events of any service; `true` when `event`
-    /// was one of them.
-    fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<bool> {
-        let category = event.stream.category();
-        let person = match event.event_type.as_str() {
-            FeedbackAttributed::TYPE if category == FeedbackAttributed::CATEGORY => {
-                event.decode::<FeedbackAttributed>()?.person
-            }
-            CaseAttributed::TYPE if category == CaseAttributed::CATEGORY => event.decode::<CaseAttributed>()?.person,
-            ComplaintAttributed::TYPE if category == ComplaintAttributed::CATEGORY => {
-                event.decode::<ComplaintAttributed>()?.person
-            }
-            SubjectErased::TYPE if category == SubjectErased::CATEGORY => {
-                if let Some(person) = event.decode::<SubjectErased>()?.person {
-                    self.erased.insert(person);
-                }
-                return Ok(true);
-            }
-            _ => return Ok(false),
-        };
-        self.known.insert(person);
-        Ok(true)
-    }
-
-    pub fn is_known(&self, person: PersonId) -> bool {
-        self.known.contains(&person)
-    }
-
-    pub fn is_erased(&self, person: PersonId) -> bool {
-        self.erased.contains(&person)
-    }
-
-    /// A person named by someone attributing a record: one Heard has heard of, and not erased.
-    /// Refused on `person` otherwise.
-    pub fn check(&self, person: PersonId) -> ApiResult<()> {
-        if self.is_erased(person) {
-            return Err(heard_api::erasure::refused_for_erased("person"));
-        }
-        if !self.is_known(person) {
-            return Err(ApiError::bad_input(
-                "person",
-                "there is no such person; leave it out to say this is a person Heard has not met before",
-            ));
-        }
-        Ok(())
-    }
-}
-
 /// What this service knows, in memory and saved between starts (see [`Persist`]).
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
@@ -199,7 +138,7 @@ pub struct State {
     /// Charter id → its latest version.
     pub charters: BTreeMap<String, Charter>,
     /// Every person any service attributed a record to, and those erased.
-    pub persons: Persons,
+    pub persons: heard_api::fold::Persons,
 }
 
 impl Persist for State {

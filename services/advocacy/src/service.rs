@@ -27,7 +27,8 @@ use crate::domain::case::{self, *};
 use crate::domain::rollup::{self, Dimension};
 
 pub use crate::held::{HeldCase, HeldCaseStep};
-pub use crate::model::{CaseWords, Charter, EXACT_CHARTER, KeptCase, Persons, State};
+pub use crate::model::{CaseWords, Charter, EXACT_CHARTER, KeptCase, State};
+pub use heard_api::fold::Persons;
 
 /// What someone asked for when referring a case. Field names in errors are the GraphQL
 /// input's (`clientName`, `themes[0]`, `advocateId`).

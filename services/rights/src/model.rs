@@ -7,14 +7,11 @@
 //! its own key and is opened ([`ComplaintRecord::words`]) when a query reads it, so destroying
 //! the key erases it at once, in memory and in the copy of the model kept on disk.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use heard_api::fold::{apply_reference, subject_of};
-use heard_api::{ApiError, ApiResult};
 use heard_contracts::Event as _;
-use heard_contracts::privacy::{
-    CaseAttributed, ComplaintAttributed, ERASURE, FeedbackAttributed, PersonId, RecordKind, SubjectErased,
-};
+use heard_contracts::privacy::{ComplaintAttributed, ERASURE, PersonId, RecordKind, SubjectErased};
 use heard_contracts::reference::Reference;
 use heard_eventstore::{EventStore, Fold, Persist, RecordedEvent, Sealed, SubjectId};
 use jiff::civil::Date;
@@ -176,70 +173,13 @@ pub struct State {
     /// Reference → complaint.
     by_reference: HashMap<String, Uuid>,
     /// Every person any service attributed a record to, and those erased.
-    pub persons: Persons,
+    pub persons: heard_api::fold::Persons,
 }
 
 impl Persist for State {
     /// 2: complaints know their person, whether an erasure covered them, the words written for
     /// the provider and their steps; the model knows persons.
     const VERSION: u32 = 2;
-}
-
-/// The people (data subjects) this service has heard of, from every service's attributions,
-/// and those erased. An attribution may only name a person someone already attributed a record
-/// to; an erased person gets nothing new.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct Persons {
-    known: HashSet<PersonId>,
-    erased: HashSet<PersonId>,
-}
-
-impl Persons {
-    /// Folds the attribution and erasure contract events of any service.
-    fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
-        let category = event.stream.category();
-        let person = match event.event_type.as_str() {
-            FeedbackAttributed::TYPE if category == FeedbackAttributed::CATEGORY => {
-                event.decode::<FeedbackAttributed>()?.person
-            }
-            CaseAttributed::TYPE if category == CaseAttributed::CATEGORY => event.decode::<CaseAttributed>()?.person,
-            ComplaintAttributed::TYPE if category == ComplaintAttributed::CATEGORY => {
-                event.decode::<ComplaintAttributed>()?.person
-            }
-            SubjectErased::TYPE if category == SubjectErased::CATEGORY => {
-                if let Some(person) = event.decode::<SubjectErased>()?.person {
-                    self.erased.insert(person);
-                }
-                return Ok(());
-            }
-            _ => return Ok(()),
-        };
-        self.known.insert(person);
-        Ok(())
-    }
-
-    pub fn is_known(&self, person: PersonId) -> bool {
-        self.known.contains(&person)
-    }
-
-    pub fn is_erased(&self, person: PersonId) -> bool {
-        self.erased.contains(&person)
-    }
-
-    /// A person named by someone attributing a record: one Heard has heard of, and not erased.
-    /// Refused on `person` otherwise.
-    pub fn check(&self, person: PersonId) -> ApiResult<()> {
-        if self.is_erased(person) {
-            return Err(heard_api::erasure::refused_for_erased("person"));
-        }
-        if !self.is_known(person) {
-            return Err(ApiError::bad_input(
-                "person",
-                "there is no such person; leave it out to say this is a person Heard has not met before",
-            ));
-        }
-        Ok(())
-    }
 }
 
 /// The day an event was recorded, where Heard runs.

@@ -22,7 +22,8 @@ use crate::domain::catalogue::{CHARTER, CharterPublished, exact_bill_of_rights};
 use crate::domain::complaint::{self, COMPLAINT, Complainant, Complaint, Event, Outcome, Route};
 
 pub use crate::held::{HeldComplaint, HeldComplaintStep};
-pub use crate::model::{ComplaintPersonal, ComplaintRecord, Persons, RedactedWords, State, Step};
+pub use crate::model::{ComplaintPersonal, ComplaintRecord, RedactedWords, State, Step};
+pub use heard_api::fold::Persons;
 
 /// The longest version of a complaint's words written for the provider, in characters (as long
 /// as what happened may be).
