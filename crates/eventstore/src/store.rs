@@ -118,6 +118,17 @@ impl EventStore {
         Ok(Self::new(backend, Arc::new(keys), upcasters))
     }
 
+    /// A store in PostgreSQL at `url` (`postgres://user@host:port/database`): the log in
+    /// [`PostgresBackend`](crate::PostgresBackend), subject keys in
+    /// [`PostgresKeyStore`](crate::PostgresKeyStore). Migrates the schema first. Several
+    /// processes may open the same database at once.
+    pub async fn open_postgres(url: &str, upcasters: Upcasters) -> Result<Self> {
+        let config = crate::postgres_backend::parse_url(url)?;
+        let backend = crate::PostgresBackend::open(config.clone()).await?;
+        let keys = crate::PostgresKeyStore::open(config)?;
+        Ok(Self::new(Arc::new(backend), Arc::new(keys), upcasters))
+    }
+
     /// Appends a batch of events to one stream, atomically. Acknowledged only once durable.
     pub async fn append(
         &self,
