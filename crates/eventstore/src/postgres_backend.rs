@@ -108,7 +108,11 @@ pub fn parse_url(url: &str) -> Result<tokio_postgres::Config> {
 pub(crate) fn pg_error(error: tokio_postgres::Error) -> Error {
     match error.as_db_error() {
         Some(db) => Error::Storage { detail: format!("PostgreSQL: {} ({})", db.message(), db.code().code()) },
-        None => Error::Storage { detail: format!("PostgreSQL: {error}") },
+        // The cause (e.g. "Connection refused") but never the connection string.
+        None => match std::error::Error::source(&error) {
+            Some(cause) => Error::Storage { detail: format!("PostgreSQL: {error}: {cause}") },
+            None => Error::Storage { detail: format!("PostgreSQL: {error}") },
+        },
     }
 }
 
