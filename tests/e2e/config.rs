@@ -78,3 +78,40 @@ fn a_bad_retention_period_stops_serve_and_retention_with_an_error_naming_the_key
     }
     assert!(!dir.path().join("data").join("log").exists(), "nothing was started");
 }
+
+#[test]
+fn migrate_names_a_bad_store_url_without_its_password_and_migrates_a_database_once() {
+    let output = Command::new(heard_binary())
+        .arg("migrate")
+        .env("HEARD_STORE__BACKEND", "postgres")
+        .env("HEARD_STORE__URL", "postgres://heard:hunter2@127.0.0.1:notaport/heard")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("store.url") && !stderr.contains("hunter2"), "{stderr}");
+
+    // A schema of its own in the test database (PostgreSQL at 127.0.0.1:5432, trust auth).
+    let schema = format!("heard_e2e_{}", uuid::Uuid::new_v4().simple());
+    let psql = |sql: &str| {
+        let status = Command::new("psql")
+            .args(["-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c", sql])
+            .status()
+            .expect("psql runs (PostgreSQL's client; scripts/test installs and starts PostgreSQL)");
+        assert!(status.success(), "psql {sql}: is PostgreSQL running at 127.0.0.1:5432? scripts/test starts it");
+    };
+    psql(&format!("CREATE SCHEMA {schema}"));
+    let url = format!("postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D{schema}");
+    for _ in 0..2 {
+        let output = Command::new(heard_binary())
+            .arg("migrate")
+            .env("HEARD_STORE__BACKEND", "postgres")
+            .env("HEARD_STORE__URL", &url)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{stdout} {}", String::from_utf8_lossy(&output.stderr));
+        assert!(stdout.contains("schema version 1"), "{stdout}");
+    }
+    psql(&format!("DROP SCHEMA {schema} CASCADE"));
+}

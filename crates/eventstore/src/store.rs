@@ -29,6 +29,9 @@ pub enum BackendKind {
     Segments,
     /// Everything in one sled tree (`data/sled-log`): simpler, and several times slower.
     Sled,
+    /// A PostgreSQL database (`store.url`), which several Heard processes can share: see
+    /// [`EventStore::open_postgres`] and [`EventStore::open_configured`].
+    Postgres,
 }
 
 impl BackendKind {
@@ -50,7 +53,8 @@ impl std::str::FromStr for BackendKind {
         match s {
             "segments" => Ok(BackendKind::Segments),
             "sled" => Ok(BackendKind::Sled),
-            other => Err(format!("unknown backend {other:?}: use segments or sled")),
+            "postgres" => Ok(BackendKind::Postgres),
+            other => Err(format!("unknown backend {other:?}: use segments, sled or postgres")),
         }
     }
 }
@@ -113,9 +117,52 @@ impl EventStore {
         let backend: Arc<dyn Backend> = match kind {
             BackendKind::Segments => Arc::new(SegmentBackend::open(&data_dir.join("log"))?),
             BackendKind::Sled => Arc::new(SledBackend::open(&data_dir.join("sled-log"))?),
+            BackendKind::Postgres => {
+                return Err(Error::Storage {
+                    detail: "store.backend = \"postgres\" keeps the log in PostgreSQL, not in the data directory: \
+                             open it with EventStore::open_configured (store.url)"
+                        .into(),
+                });
+            }
         };
         let keys = FileKeyStore::open_in(data_dir)?;
         Ok(Self::new(backend, Arc::new(keys), upcasters))
+    }
+
+    /// The store as configured: `kind` in `data_dir`, or, for [`BackendKind::Postgres`], the
+    /// database at `url` (required then, and only then).
+    pub async fn open_configured(
+        data_dir: &Path,
+        kind: BackendKind,
+        url: Option<&str>,
+        upcasters: Upcasters,
+    ) -> Result<Self> {
+        match (kind, url) {
+            (BackendKind::Postgres, Some(url)) => Self::open_postgres(url, upcasters).await,
+            (BackendKind::Postgres, None) => {
+                Err(Error::Storage { detail: "store.backend = \"postgres\" needs store.url".into() })
+            }
+            (_, Some(_)) => {
+                Err(Error::Storage { detail: "store.url is only used with store.backend = \"postgres\"".into() })
+            }
+            (kind, None) => {
+                let data_dir = data_dir.to_owned();
+                tokio::task::spawn_blocking(move || Self::open_embedded(&data_dir, kind, upcasters))
+                    .await
+                    .map_err(Error::storage)?
+            }
+        }
+    }
+
+    /// A store in PostgreSQL at `url` (`postgres://user@host:port/database`): the log in
+    /// [`PostgresBackend`](crate::PostgresBackend), subject keys in
+    /// [`PostgresKeyStore`](crate::PostgresKeyStore). Migrates the schema first. Several
+    /// processes may open the same database at once.
+    pub async fn open_postgres(url: &str, upcasters: Upcasters) -> Result<Self> {
+        let config = crate::postgres_backend::parse_url(url)?;
+        let backend = crate::PostgresBackend::open(config.clone()).await?;
+        let keys = crate::PostgresKeyStore::open(config)?;
+        Ok(Self::new(Arc::new(backend), Arc::new(keys), upcasters))
     }
 
     /// Appends a batch of events to one stream, atomically. Acknowledged only once durable.

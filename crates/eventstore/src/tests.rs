@@ -38,6 +38,7 @@ mod segment_conformance {
 
 mod kept;
 mod keys;
+mod postgres;
 mod segments;
 
 fn event(n: u64) -> NewEvent {

@@ -508,7 +508,7 @@ impl Syncer {
 }
 
 /// Decides whether a batch whose ids are (partly) known is a faithful retry.
-fn retried_outcome(
+pub(crate) fn retried_outcome(
     stream: &StreamName,
     events: &[PreparedEvent],
     known: &[Option<KnownEvent>],
@@ -535,6 +535,6 @@ fn retried_outcome(
     })
 }
 
-fn now_micros() -> i64 {
+pub(crate) fn now_micros() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }

@@ -48,6 +48,14 @@ pub enum Command {
         #[command(subcommand)]
         rebuild: RebuildCommand,
     },
+    /// Create or migrate the PostgreSQL event store's schema (store.backend = "postgres",
+    /// store.url or HEARD_STORE__URL) and print its version. `heard serve` also migrates when
+    /// it starts; several may run at once.
+    Migrate {
+        /// A TOML config file (see ops/heard.example.toml).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Walk the hash chain of the event log and report the first break.
     Verify {
         #[arg(long)]
@@ -241,8 +249,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 settings.listen = listen;
             }
             settings.validate().map_err(anyhow::Error::msg)?;
+            settings.store.complete().map_err(anyhow::Error::msg)?;
             crate::telemetry::init(&settings.log);
             serve(settings, demo).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate { config } => {
+            let settings = Settings::load(config.as_deref(), std::env::vars())?;
+            settings.store.complete().map_err(anyhow::Error::msg)?;
+            let Some(url) = settings.store.url.as_deref() else {
+                anyhow::bail!(
+                    "the embedded store needs no migration (set store.backend = \"postgres\" and store.url to migrate PostgreSQL)"
+                );
+            };
+            let config = heard_eventstore::postgres_backend::parse_url(url)?;
+            let version = heard_eventstore::postgres_backend::migrate_with(&config).await?;
+            println!("the PostgreSQL event store is at schema version {version}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { data, at } => {

@@ -405,12 +405,53 @@ impl AuthSettings {
 }
 
 /// How the event log is kept.
-#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[derive(Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct StoreSettings {
-    /// `segments` (the default: append-only files) or `sled`.
+    /// `segments` (the default: append-only files), `sled`, or `postgres` (with `url`).
     #[serde(default)]
     pub backend: heard_eventstore::BackendKind,
+    /// The PostgreSQL database, `postgres://user@host:port/database`, for `backend =
+    /// "postgres"` only (`HEARD_STORE__URL`). It may hold a password, so it is never printed.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+impl std::fmt::Debug for StoreSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSettings")
+            .field("backend", &self.backend)
+            .field("url", &self.url.as_ref().map(|_| "(set, not shown)"))
+            .finish()
+    }
+}
+
+impl StoreSettings {
+    /// Checks that `url`, when given, is a PostgreSQL URL. The message names the key and never
+    /// repeats the URL. (Whether the URL is needed is checked by [`Self::complete`]: the layers
+    /// are checked one by one, and a file or variable that sets the backend comes before the
+    /// one that sets the URL.)
+    pub fn validate(&self) -> Result<(), String> {
+        match &self.url {
+            Some(url) => heard_eventstore::postgres_backend::parse_url(url)
+                .map(drop)
+                .map_err(|_| "store.url is not a valid PostgreSQL URL (postgres://user@host:port/database)".into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Checks the finished settings: PostgreSQL needs `url`, and `url` is for PostgreSQL only.
+    pub fn complete(&self) -> Result<(), String> {
+        self.validate()?;
+        match (self.backend, &self.url) {
+            (heard_eventstore::BackendKind::Postgres, None) => {
+                Err("store.url is required with store.backend = \"postgres\" (postgres://user@host:port/database)"
+                    .into())
+            }
+            (heard_eventstore::BackendKind::Postgres, Some(_)) | (_, None) => Ok(()),
+            (_, Some(_)) => Err("store.url is only used with store.backend = \"postgres\"".into()),
+        }
+    }
 }
 
 /// How logs are written.
@@ -523,6 +564,7 @@ impl Settings {
             return Err("data_dir must not be empty".into());
         }
         self.auth.identity_config()?;
+        self.store.validate()?;
         self.calendar.calendar()?;
         self.http.limits()?;
         self.history.validate()?;
@@ -602,6 +644,41 @@ mod tests {
         assert!(err.message.contains("listen"), "{err}");
         let err = Settings::load(None, env(&[("HEARD_LISTN", "127.0.0.1:1")])).unwrap_err();
         assert!(err.message.contains("listn"), "an unknown key is named: {err}");
+    }
+
+    #[test]
+    fn the_store_runs_on_postgres_only_with_a_valid_url_and_a_bad_one_is_named_without_its_password() {
+        assert_eq!(Settings::load(None, env(&[])).unwrap().store.backend, heard_eventstore::BackendKind::Segments);
+        let settings = Settings::load(
+            None,
+            env(&[
+                ("HEARD_STORE__BACKEND", "postgres"),
+                ("HEARD_STORE__URL", "postgres://heard:pw@db.example:5432/heard"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(settings.store.backend, heard_eventstore::BackendKind::Postgres);
+        assert_eq!(settings.store.url.as_deref(), Some("postgres://heard:pw@db.example:5432/heard"));
+        assert!(!format!("{settings:?}").contains("pw@"), "Debug never shows the URL");
+
+        settings.store.complete().unwrap();
+        let no_url = Settings::load(None, env(&[("HEARD_STORE__BACKEND", "postgres")])).unwrap();
+        let err = no_url.store.complete().unwrap_err();
+        assert!(err.contains("store.url is required"), "{err}");
+        let err = Settings::load(
+            None,
+            env(&[
+                ("HEARD_STORE__BACKEND", "postgres"),
+                ("HEARD_STORE__URL", "postgres://heard:hunter2@db:notaport/x"),
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(err.origin, "HEARD_STORE__URL");
+        assert!(err.message.contains("store.url is not a valid"), "{err}");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        let stray = Settings::load(None, env(&[("HEARD_STORE__URL", "postgres://db/x")])).unwrap();
+        let err = stray.store.complete().unwrap_err();
+        assert!(err.contains("only used with store.backend"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,569 @@
+//! A backend that keeps the log in PostgreSQL, so that several Heard processes can share it.
+//!
+//! # Tables (created and migrated by [`migrate`], in the connection's `search_path` schema)
+//!
+//! ```text
+//! heard_schema_version (version, applied_at)          one row per migration applied
+//! heard_head           (only_row, position, hash)     ONE row: the sequencer
+//! heard_events         (position PK, stream, category, revision, event_id UNIQUE, record)
+//! heard_streams        (stream PK, revision)          each stream's last revision
+//! heard_subject_keys   (subject PK, key, destroyed_at) see `postgres_keys`
+//! ```
+//!
+//! `record` holds the very bytes the embedded backends write (see [`record`]): the body, the
+//! previous hash and the chain hash, so a record reads back, verifies and chains exactly as it
+//! does on disk, and `heard verify` gives the same answers.
+//!
+//! # The sequencer
+//!
+//! Every append is one transaction that starts by locking the single `heard_head` row
+//! (`SELECT position, hash FROM heard_head FOR UPDATE`). Holding it, the append checks
+//! idempotency and the expected revision, numbers its events from the head, chains their hashes
+//! from the head's hash, inserts them, moves the head and sends `NOTIFY heard_head`, then
+//! commits. Appends from every process therefore run one after another: a position is taken
+//! only once the transaction that took the one before it has committed (and is visible) or
+//! rolled back (and gave the position back). Positions are gapless, and a reader can never see
+//! position `n + 1` while `n` is still to come.
+//!
+//! # Waking subscribers
+//!
+//! One connection per backend `LISTEN`s on `heard_head`; a notification (or, should one be
+//! missed, a poll every [`POLL_EVERY`]) re-reads the head row and moves [`Backend::watch_head`] on.
+//! This process's own appends move it on as soon as they commit.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use futures::StreamExt;
+use tokio::sync::watch;
+use tokio_postgres::{AsyncMessage, NoTls};
+use uuid::Uuid;
+
+use crate::backend::Backend;
+use crate::crypto::KeyStore;
+use crate::error::{Error, Result};
+use crate::record::{self, PreparedEvent};
+use crate::types::{
+    AppendOutcome, BackendStats, Direction, ExpectedRevision, Head, RecordedEvent, StreamName, StreamWindow,
+};
+use crate::writer::{KnownEvent, now_micros, retried_outcome};
+
+/// How often the head is re-read when no notification came.
+pub const POLL_EVERY: Duration = Duration::from_millis(500);
+/// The channel appends notify on.
+const CHANNEL: &str = "heard_head";
+/// Connections in the pool.
+const POOL_SIZE: usize = 16;
+
+/// The migrations, in order: migration `n` (from 1) is `MIGRATIONS[n - 1]`. Append only.
+const MIGRATIONS: &[&str] = &[
+    // 1: the log, its sequencer and the subject keys.
+    r"
+    CREATE TABLE heard_head (
+        only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+        position bigint NOT NULL CHECK (position >= 0),
+        hash bytea NOT NULL CHECK (length(hash) = 32)
+    );
+    INSERT INTO heard_head (position, hash) VALUES (0, decode(repeat('00', 32), 'hex'));
+    CREATE TABLE heard_events (
+        position bigint PRIMARY KEY CHECK (position >= 1),
+        stream text NOT NULL,
+        category text NOT NULL,
+        revision bigint NOT NULL CHECK (revision >= 0),
+        event_id uuid NOT NULL UNIQUE,
+        record bytea NOT NULL,
+        UNIQUE (stream, revision)
+    );
+    CREATE INDEX heard_events_by_category ON heard_events (category, position);
+    CREATE TABLE heard_streams (
+        stream text PRIMARY KEY,
+        revision bigint NOT NULL CHECK (revision >= 0)
+    );
+    CREATE TABLE heard_subject_keys (
+        subject uuid PRIMARY KEY,
+        key bytea CHECK (key IS NULL OR length(key) = 32),
+        destroyed_at timestamptz,
+        CHECK ((key IS NULL) = (destroyed_at IS NOT NULL))
+    );
+    ",
+];
+
+/// The schema version this heard migrates to.
+pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
+
+/// Parses a `postgres://` URL (or key=value string). The error never repeats the URL, which
+/// may hold a password.
+pub fn parse_url(url: &str) -> Result<tokio_postgres::Config> {
+    tokio_postgres::Config::from_str(url).map_err(|_| Error::Storage {
+        detail: "the PostgreSQL URL is not valid (postgres://user@host:port/database)".into(),
+    })
+}
+
+/// A PostgreSQL error as the store reports it: the server's message and code, never the
+/// connection string.
+pub(crate) fn pg_error(error: tokio_postgres::Error) -> Error {
+    match error.as_db_error() {
+        Some(db) => Error::Storage { detail: format!("PostgreSQL: {} ({})", db.message(), db.code().code()) },
+        // The cause (e.g. "Connection refused") but never the connection string.
+        None => match std::error::Error::source(&error) {
+            Some(cause) => Error::Storage { detail: format!("PostgreSQL: {error}: {cause}") },
+            None => Error::Storage { detail: format!("PostgreSQL: {error}") },
+        },
+    }
+}
+
+fn pool_error(error: deadpool_postgres::PoolError) -> Error {
+    match error {
+        deadpool_postgres::PoolError::Backend(error) => pg_error(error),
+        other => Error::Storage { detail: format!("PostgreSQL connection pool: {other}") },
+    }
+}
+
+pub(crate) fn pool(config: tokio_postgres::Config, size: usize) -> Result<Pool> {
+    let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    Pool::builder(manager)
+        .max_size(size)
+        .build()
+        .map_err(|error| Error::Storage { detail: format!("PostgreSQL connection pool: {error}") })
+}
+
+/// Creates the schema or brings it up to [`SCHEMA_VERSION`]; returns the version it is at.
+/// Safe to run from several processes at once (they take turns on an advisory lock).
+pub async fn migrate(client: &mut tokio_postgres::Client) -> Result<u32> {
+    let tx = client.transaction().await.map_err(pg_error)?;
+    tx.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.heard_migrate'))", &[])
+        .await
+        .map_err(pg_error)?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS heard_schema_version (
+             version integer PRIMARY KEY,
+             applied_at timestamptz NOT NULL DEFAULT now()
+         )",
+    )
+    .await
+    .map_err(pg_error)?;
+    let current: i32 =
+        tx.query_one("SELECT coalesce(max(version), 0) FROM heard_schema_version", &[]).await.map_err(pg_error)?.get(0);
+    let current = u32::try_from(current).unwrap_or(0);
+    if current > SCHEMA_VERSION {
+        return Err(Error::Storage {
+            detail: format!(
+                "the database's heard schema is version {current}; this heard knows up to {SCHEMA_VERSION} (a newer heard migrated it)"
+            ),
+        });
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let version = index as i32 + 1;
+        tx.batch_execute(migration).await.map_err(pg_error)?;
+        tx.execute("INSERT INTO heard_schema_version (version) VALUES ($1)", &[&version]).await.map_err(pg_error)?;
+        tracing::info!(version, "migrated the PostgreSQL event store schema");
+    }
+    tx.commit().await.map_err(pg_error)?;
+    Ok(SCHEMA_VERSION)
+}
+
+/// Connects once with `config`, runs [`migrate`] and returns the schema version.
+pub async fn migrate_with(config: &tokio_postgres::Config) -> Result<u32> {
+    let (mut client, connection) = config.connect(NoTls).await.map_err(pg_error)?;
+    let driver = tokio::spawn(connection);
+    let migrated = migrate(&mut client).await;
+    drop(client);
+    let _ = driver.await;
+    migrated
+}
+
+/// What the backend and its listener share.
+struct Shared {
+    pool: Pool,
+    head: std::sync::Mutex<Head>,
+    head_tx: watch::Sender<u64>,
+    events_appended: AtomicU64,
+    commits: AtomicU64,
+}
+
+impl Shared {
+    /// Moves the known head on to `head` if it is further (heads only ever grow).
+    fn publish(&self, head: Head) {
+        let mut known = self.head.lock().unwrap_or_else(|p| p.into_inner());
+        if head.position > known.position {
+            *known = head;
+            self.head_tx.send_replace(head.position);
+        }
+    }
+
+    async fn read_head(&self) -> Result<Head> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        read_head(&client).await
+    }
+}
+
+async fn read_head(client: &tokio_postgres::Client) -> Result<Head> {
+    let row = client.query_one("SELECT position, hash FROM heard_head", &[]).await.map_err(pg_error)?;
+    head_from(row.get(0), row.get(1))
+}
+
+fn head_from(position: i64, hash: Vec<u8>) -> Result<Head> {
+    let position = u64::try_from(position).map_err(|_| Error::corrupt(0, "the head position is negative"))?;
+    let hash: [u8; 32] = hash.try_into().map_err(|_| Error::corrupt(position, "the head hash has the wrong length"))?;
+    Ok(Head { position, hash })
+}
+
+/// A test's grip on one append, held just before it commits (see `hold_next_append`).
+#[cfg(test)]
+pub(crate) struct Hold {
+    /// Told once the append holds the head row and has written its events.
+    pub holding: tokio::sync::oneshot::Sender<()>,
+    /// `true` to commit, `false` to roll back.
+    pub release: tokio::sync::oneshot::Receiver<bool>,
+}
+
+/// The PostgreSQL backend. Cheap to clone.
+#[derive(Clone)]
+pub struct PostgresBackend {
+    shared: Arc<Shared>,
+    closed: Arc<AtomicBool>,
+    /// Dropped (or sent `true`) to stop the listener.
+    stop: Arc<watch::Sender<bool>>,
+    #[cfg(test)]
+    hold: Arc<std::sync::Mutex<Option<Hold>>>,
+    /// Set by a test: appends send no notification (as if every one were missed).
+    #[cfg(test)]
+    silent: Arc<AtomicBool>,
+}
+
+impl PostgresBackend {
+    /// Connects, migrates the schema and starts listening for other processes' appends.
+    pub async fn open(config: tokio_postgres::Config) -> Result<Self> {
+        let pool = pool(config.clone(), POOL_SIZE)?;
+        {
+            let mut client = pool.get().await.map_err(pool_error)?;
+            let client: &mut tokio_postgres::Client = &mut client;
+            migrate(client).await?;
+        }
+        let head = {
+            let client = pool.get().await.map_err(pool_error)?;
+            read_head(&client).await?
+        };
+        let (head_tx, _) = watch::channel(head.position);
+        let shared = Arc::new(Shared {
+            pool,
+            head: std::sync::Mutex::new(head),
+            head_tx,
+            events_appended: AtomicU64::new(0),
+            commits: AtomicU64::new(0),
+        });
+        let (stop, stopped) = watch::channel(false);
+        tokio::spawn(listen(config, Arc::downgrade(&shared), stopped));
+        Ok(PostgresBackend {
+            shared,
+            closed: Arc::new(AtomicBool::new(false)),
+            stop: Arc::new(stop),
+            #[cfg(test)]
+            hold: Arc::default(),
+            #[cfg(test)]
+            silent: Arc::default(),
+        })
+    }
+
+    /// Makes the next append stop just before its commit, holding the head row, until the test
+    /// releases it.
+    #[cfg(test)]
+    pub(crate) fn hold_next_append(&self, hold: Hold) {
+        *self.hold.lock().unwrap() = Some(hold);
+    }
+
+    /// Makes this backend's appends send no notification, so others only find them by polling.
+    #[cfg(test)]
+    pub(crate) fn stop_notifying(&self) {
+        self.silent.store(true, Ordering::Release);
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object> {
+        self.shared.pool.get().await.map_err(pool_error)
+    }
+
+    async fn events(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<RecordedEvent>> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached(sql).await.map_err(pg_error)?;
+        let rows = client.query(&statement, params).await.map_err(pg_error)?;
+        rows.iter()
+            .map(|row| {
+                let position: i64 = row.get(0);
+                let bytes: &[u8] = row.get(1);
+                record::decode(u64::try_from(position).unwrap_or(0), bytes)
+            })
+            .collect()
+    }
+
+    async fn append_in_transaction(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedRevision,
+        events: &[PreparedEvent],
+    ) -> Result<(AppendOutcome, Option<Head>)> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(pg_error)?;
+        let lock = tx.prepare_cached("SELECT position, hash FROM heard_head FOR UPDATE").await.map_err(pg_error)?;
+        let row = tx.query_one(&lock, &[]).await.map_err(pg_error)?;
+        let head = head_from(row.get(0), row.get(1))?;
+
+        // A retry of a batch that was already appended succeeds without adding anything.
+        let ids: Vec<Uuid> = events.iter().map(|event| event.id).collect();
+        let known_sql = "SELECT event_id, position, revision, stream FROM heard_events WHERE event_id = ANY($1)";
+        let known_statement = tx.prepare_cached(known_sql).await.map_err(pg_error)?;
+        let known_rows = tx.query(&known_statement, &[&ids]).await.map_err(pg_error)?;
+        if !known_rows.is_empty() {
+            let mut by_id = std::collections::HashMap::new();
+            for row in &known_rows {
+                let id: Uuid = row.get(0);
+                let position: i64 = row.get(1);
+                let revision: i64 = row.get(2);
+                let position = u64::try_from(position).unwrap_or(0);
+                let revision = u64::try_from(revision).unwrap_or(0);
+                by_id.insert(id, KnownEvent { position, revision, stream: row.get(3) });
+            }
+            let known: Vec<Option<KnownEvent>> = ids.iter().map(|id| by_id.get(id).cloned()).collect();
+            let outcome = retried_outcome(stream, events, &known)?;
+            return Ok((outcome, None));
+        }
+
+        let revision_statement =
+            tx.prepare_cached("SELECT revision FROM heard_streams WHERE stream = $1").await.map_err(pg_error)?;
+        let current = tx
+            .query_opt(&revision_statement, &[&stream.as_str()])
+            .await
+            .map_err(pg_error)?
+            .map(|row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0));
+        if !expected.accepts(current) {
+            return Err(Error::WrongExpectedRevision { stream: stream.to_string(), expected, actual: current });
+        }
+
+        let insert = tx
+            .prepare_cached(
+                "INSERT INTO heard_events (position, stream, category, revision, event_id, record)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .await
+            .map_err(pg_error)?;
+        let recorded_at = now_micros();
+        let mut planned = head;
+        let mut revision = current.map_or(0, |revision| revision + 1);
+        for event in events {
+            let position = planned.position + 1;
+            let body = record::encode_body(position, stream, revision, recorded_at, event);
+            let (bytes, hash) = record::seal_record(body, &planned.hash);
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
+                [&to_i64(position)?, &stream.as_str(), &stream.category(), &to_i64(revision)?, &event.id, &bytes];
+            tx.execute(&insert, &params).await.map_err(pg_error)?;
+            planned = Head { position, hash };
+            revision += 1;
+        }
+        let last_revision = revision - 1;
+        let upsert = tx
+            .prepare_cached(
+                "INSERT INTO heard_streams (stream, revision) VALUES ($1, $2)
+                 ON CONFLICT (stream) DO UPDATE SET revision = EXCLUDED.revision",
+            )
+            .await
+            .map_err(pg_error)?;
+        tx.execute(&upsert, &[&stream.as_str(), &to_i64(last_revision)?]).await.map_err(pg_error)?;
+        let update = tx.prepare_cached("UPDATE heard_head SET position = $1, hash = $2").await.map_err(pg_error)?;
+        tx.execute(&update, &[&to_i64(planned.position)?, &planned.hash.as_slice()]).await.map_err(pg_error)?;
+        #[cfg(test)]
+        let notify_now = !self.silent.load(Ordering::Acquire);
+        #[cfg(not(test))]
+        let notify_now = true;
+        if notify_now {
+            let notify = tx.prepare_cached("SELECT pg_notify($1, $2)").await.map_err(pg_error)?;
+            tx.execute(&notify, &[&CHANNEL, &planned.position.to_string()]).await.map_err(pg_error)?;
+        }
+
+        #[cfg(test)]
+        {
+            let hold = self.hold.lock().unwrap().take();
+            if let Some(hold) = hold {
+                let _ = hold.holding.send(());
+                if !hold.release.await.unwrap_or(false) {
+                    tx.rollback().await.map_err(pg_error)?;
+                    return Err(Error::Storage { detail: "rolled back by the test".into() });
+                }
+            }
+        }
+
+        tx.commit().await.map_err(pg_error)?;
+        let outcome = AppendOutcome {
+            next_expected_revision: last_revision,
+            first_position: head.position + 1,
+            last_position: planned.position,
+            already_appended: false,
+        };
+        Ok((outcome, Some(planned)))
+    }
+}
+
+fn to_i64(n: u64) -> Result<i64> {
+    i64::try_from(n).map_err(|_| Error::storage("a position or revision is beyond what PostgreSQL stores"))
+}
+
+fn clamp(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Follows other processes' appends: `LISTEN` on one connection, and a poll every
+/// [`POLL_EVERY`] in case a notification was missed (or the connection dropped). Stops when the
+/// backend closes or is dropped.
+async fn listen(config: tokio_postgres::Config, shared: std::sync::Weak<Shared>, mut stop: watch::Receiver<bool>) {
+    let (woken_tx, mut woken) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let mut listener: Option<(tokio_postgres::Client, tokio::task::JoinHandle<()>)> = None;
+    let mut poll = tokio::time::interval(POLL_EVERY);
+    poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        if listener.as_ref().is_none_or(|(client, _)| client.is_closed()) {
+            listener = connect_listener(&config, woken_tx.clone()).await;
+        }
+        tokio::select! {
+            _ = stop.changed() => break,
+            _ = woken.recv() => {}
+            _ = poll.tick() => {}
+        }
+        if *stop.borrow() {
+            break;
+        }
+        let Some(shared) = shared.upgrade() else { break };
+        match shared.read_head().await {
+            Ok(head) => shared.publish(head),
+            Err(error) => tracing::warn!(%error, "reading the PostgreSQL log head failed; retrying"),
+        }
+    }
+    if let Some((_, driver)) = listener {
+        driver.abort();
+    }
+}
+
+async fn connect_listener(
+    config: &tokio_postgres::Config,
+    woken: tokio::sync::mpsc::UnboundedSender<()>,
+) -> Option<(tokio_postgres::Client, tokio::task::JoinHandle<()>)> {
+    let (client, mut connection) = match config.connect(NoTls).await {
+        Ok(connected) => connected,
+        Err(error) => {
+            tracing::warn!(error = %pg_error(error), "the PostgreSQL listener could not connect; polling meanwhile");
+            return None;
+        }
+    };
+    let driver = tokio::spawn(async move {
+        let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(message) = messages.next().await {
+            match message {
+                Ok(AsyncMessage::Notification(_)) => {
+                    if woken.send(()).is_err() {
+                        break;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    });
+    if let Err(error) = client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
+        tracing::warn!(error = %pg_error(error), "LISTEN failed; polling meanwhile");
+        driver.abort();
+        return None;
+    }
+    Some((client, driver))
+}
+
+#[async_trait]
+impl Backend for PostgresBackend {
+    async fn append(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedRevision,
+        events: Vec<PreparedEvent>,
+        sealed_with: Option<Arc<dyn KeyStore>>,
+    ) -> Result<AppendOutcome> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        if events.is_empty() {
+            return Err(Error::invalid_event("an append needs at least one event"));
+        }
+        // Keys are committed on their own before the event's transaction starts: see
+        // `PostgresKeyStore`. For another key store this is where its keys become durable.
+        if let Some(keys) = &sealed_with {
+            keys.make_durable()?;
+        }
+        let (outcome, appended) = self.append_in_transaction(stream, expected, &events).await?;
+        if let Some(head) = appended {
+            self.shared.events_appended.fetch_add(events.len() as u64, Ordering::Relaxed);
+            self.shared.commits.fetch_add(1, Ordering::Relaxed);
+            self.shared.publish(head);
+        }
+        Ok(outcome)
+    }
+
+    async fn read_stream(&self, stream: &StreamName, window: StreamWindow) -> Result<Vec<RecordedEvent>> {
+        let max = clamp(window.max as u64);
+        let from = clamp(window.from_revision);
+        let sql = match window.direction {
+            Direction::Forwards => {
+                "SELECT position, record FROM heard_events WHERE stream = $1 AND revision >= $2
+                 ORDER BY revision LIMIT $3"
+            }
+            Direction::Backwards => {
+                "SELECT position, record FROM heard_events WHERE stream = $1 AND revision <= $2
+                 ORDER BY revision DESC LIMIT $3"
+            }
+        };
+        self.events(sql, &[&stream.as_str(), &from, &max]).await
+    }
+
+    async fn read_all(&self, from_position: u64, max: usize) -> Result<Vec<RecordedEvent>> {
+        let sql = "SELECT position, record FROM heard_events WHERE position >= $1 ORDER BY position LIMIT $2";
+        self.events(sql, &[&clamp(from_position), &clamp(max as u64)]).await
+    }
+
+    async fn read_category(&self, category: &str, from_position: u64, max: usize) -> Result<Vec<RecordedEvent>> {
+        crate::types::validate_category(category)?;
+        let sql = "SELECT position, record FROM heard_events WHERE category = $1 AND position >= $2
+                   ORDER BY position LIMIT $3";
+        self.events(sql, &[&category, &clamp(from_position), &clamp(max as u64)]).await
+    }
+
+    async fn stream_revision(&self, stream: &StreamName) -> Result<Option<u64>> {
+        let client = self.client().await?;
+        let statement =
+            client.prepare_cached("SELECT revision FROM heard_streams WHERE stream = $1").await.map_err(pg_error)?;
+        let row = client.query_opt(&statement, &[&stream.as_str()]).await.map_err(pg_error)?;
+        Ok(row.map(|row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0)))
+    }
+
+    fn head(&self) -> Head {
+        *self.shared.head.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn watch_head(&self) -> watch::Receiver<u64> {
+        self.shared.head_tx.subscribe()
+    }
+
+    fn stats(&self) -> BackendStats {
+        BackendStats {
+            events_appended: self.shared.events_appended.load(Ordering::Relaxed),
+            commits: self.shared.commits.load(Ordering::Relaxed),
+        }
+    }
+
+    async fn close(&self) -> Result<()> {
+        self.closed.store(true, Ordering::Release);
+        self.stop.send_replace(true);
+        Ok(())
+    }
+}

@@ -1,0 +1,196 @@
+//! [`PostgresKeyStore`]: subject keys in their own table, `heard_subject_keys`, next to the
+//! PostgreSQL log (the schema is created by [`postgres_backend::migrate`](crate::postgres_backend::migrate)).
+//!
+//! - [`get_or_create`](KeyStore::get_or_create) commits a new key in its own transaction
+//!   (`INSERT … ON CONFLICT DO NOTHING`, so two processes creating one subject's key at once
+//!   agree on one) before it returns. The key is therefore durable before the event it seals is
+//!   even planned, and [`make_durable`](KeyStore::make_durable) has nothing left to do. (Doing it
+//!   inside the append's transaction would save a commit for a person's first event only, and
+//!   would need the key store to know the backend's transaction; a key whose append then fails
+//!   seals nothing, as with the key file.)
+//! - [`destroy`](KeyStore::destroy) sets the key to NULL with the time it was destroyed (a
+//!   tombstone: the subject never gets a key again, [`Error::SubjectErased`]), commits, then
+//!   runs `VACUUM` on the table so that the old row version, which still holds the key's bytes,
+//!   is removed from the table's pages. VACUUM can only remove it once no transaction older than
+//!   the destroy is still open; appends are short, but a long-running transaction elsewhere in
+//!   the database would hold it back until the next (auto)vacuum. The bytes also stay in
+//!   PostgreSQL's write-ahead log until it is recycled (as they stay in the file system's
+//!   journal for the key file).
+//!
+//! The [`KeyStore`] trait is synchronous (it is called while an append is prepared), so the
+//! store runs its own thread with its own small runtime and connection pool, and each call waits
+//! for that thread's answer. Calling it from any runtime is safe: the answer never needs the
+//! caller's runtime to make progress.
+
+use tokio::sync::mpsc;
+
+use crate::crypto::{KeyStore, SubjectKey};
+use crate::error::{Error, Result};
+use crate::postgres_backend::{self, pg_error};
+use crate::types::SubjectId;
+
+/// Connections the key thread keeps.
+const POOL_SIZE: usize = 4;
+
+enum Request {
+    GetOrCreate(SubjectId, std::sync::mpsc::SyncSender<Result<SubjectKey>>),
+    Get(SubjectId, std::sync::mpsc::SyncSender<Result<Option<SubjectKey>>>),
+    Destroy(SubjectId, std::sync::mpsc::SyncSender<Result<bool>>),
+}
+
+/// Subject keys in PostgreSQL; see the module docs.
+pub struct PostgresKeyStore {
+    requests: mpsc::UnboundedSender<Request>,
+}
+
+impl std::fmt::Debug for PostgresKeyStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresKeyStore").finish_non_exhaustive()
+    }
+}
+
+impl PostgresKeyStore {
+    /// Starts the key thread over `config`'s database (whose schema must be migrated).
+    pub fn open(config: tokio_postgres::Config) -> Result<Self> {
+        // The pool connects lazily, so its connections are driven by the key thread's runtime.
+        let pool = postgres_backend::pool(config, POOL_SIZE)?;
+        let (requests, mut incoming) = mpsc::unbounded_channel::<Request>();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Error::storage)?;
+        std::thread::Builder::new()
+            .name("heard-pg-keys".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    while let Some(request) = incoming.recv().await {
+                        let pool = pool.clone();
+                        tokio::spawn(async move { answer(&pool, request).await });
+                    }
+                });
+            })
+            .map_err(Error::storage)?;
+        Ok(PostgresKeyStore { requests })
+    }
+
+    /// Opens over a `postgres://` URL.
+    pub fn open_url(url: &str) -> Result<Self> {
+        Self::open(postgres_backend::parse_url(url)?)
+    }
+
+    fn ask<T>(&self, make: impl FnOnce(std::sync::mpsc::SyncSender<Result<T>>) -> Request) -> Result<T> {
+        let (reply, answer) = std::sync::mpsc::sync_channel(1);
+        self.requests.send(make(reply)).map_err(|_| Error::Closed)?;
+        answer.recv().map_err(|_| Error::storage("the PostgreSQL key store stopped"))?
+    }
+}
+
+async fn answer(pool: &deadpool_postgres::Pool, request: Request) {
+    match request {
+        Request::GetOrCreate(subject, reply) => {
+            let _ = reply.send(get_or_create(pool, subject).await);
+        }
+        Request::Get(subject, reply) => {
+            let _ = reply.send(get(pool, subject).await);
+        }
+        Request::Destroy(subject, reply) => {
+            let _ = reply.send(destroy(pool, subject).await);
+        }
+    }
+}
+
+async fn client(pool: &deadpool_postgres::Pool) -> Result<deadpool_postgres::Object> {
+    pool.get().await.map_err(|error| match error {
+        deadpool_postgres::PoolError::Backend(error) => pg_error(error),
+        other => Error::Storage { detail: format!("PostgreSQL connection pool: {other}") },
+    })
+}
+
+/// The stored key: `Some(Some(key))` live, `Some(None)` destroyed, `None` never created.
+async fn stored(client: &deadpool_postgres::Object, subject: SubjectId) -> Result<Option<Option<SubjectKey>>> {
+    let statement =
+        client.prepare_cached("SELECT key FROM heard_subject_keys WHERE subject = $1").await.map_err(pg_error)?;
+    let row = client.query_opt(&statement, &[&subject.0]).await.map_err(pg_error)?;
+    row.map(|row| row.get::<_, Option<Vec<u8>>>(0).map(key_from).transpose()).transpose()
+}
+
+fn key_from(bytes: Vec<u8>) -> Result<SubjectKey> {
+    let bytes: [u8; 32] =
+        bytes.try_into().map_err(|_| Error::Crypto { detail: "a stored key has the wrong length".into() })?;
+    Ok(SubjectKey::from_bytes(bytes))
+}
+
+async fn get_or_create(pool: &deadpool_postgres::Pool, subject: SubjectId) -> Result<SubjectKey> {
+    let client = client(pool).await?;
+    match stored(&client, subject).await? {
+        Some(Some(key)) => return Ok(key),
+        Some(None) => return Err(Error::SubjectErased),
+        None => {}
+    }
+    let fresh = SubjectKey::generate();
+    let insert = client
+        .prepare_cached(
+            "INSERT INTO heard_subject_keys (subject, key) VALUES ($1, $2) ON CONFLICT (subject) DO NOTHING",
+        )
+        .await
+        .map_err(pg_error)?;
+    // Autocommit: committed (and, with synchronous_commit on, durable) when this returns.
+    let inserted = client.execute(&insert, &[&subject.0, &fresh.as_bytes().as_slice()]).await.map_err(pg_error)?;
+    if inserted == 1 {
+        return Ok(fresh);
+    }
+    // Another process created (or destroyed) it first.
+    match stored(&client, subject).await? {
+        Some(Some(key)) => Ok(key),
+        Some(None) => Err(Error::SubjectErased),
+        None => Err(Error::storage("a subject key vanished while it was created")),
+    }
+}
+
+async fn get(pool: &deadpool_postgres::Pool, subject: SubjectId) -> Result<Option<SubjectKey>> {
+    let client = client(pool).await?;
+    Ok(stored(&client, subject).await?.flatten())
+}
+
+async fn destroy(pool: &deadpool_postgres::Pool, subject: SubjectId) -> Result<bool> {
+    let client = client(pool).await?;
+    let erase = client
+        .prepare_cached(
+            "UPDATE heard_subject_keys SET key = NULL, destroyed_at = now()
+             WHERE subject = $1 AND key IS NOT NULL",
+        )
+        .await
+        .map_err(pg_error)?;
+    let had_key = client.execute(&erase, &[&subject.0]).await.map_err(pg_error)? == 1;
+    if !had_key {
+        // Never created (or already destroyed): a tombstone keeps it from being created later.
+        let tombstone = client
+            .prepare_cached(
+                "INSERT INTO heard_subject_keys (subject, key, destroyed_at) VALUES ($1, NULL, now())
+                 ON CONFLICT (subject) DO NOTHING",
+            )
+            .await
+            .map_err(pg_error)?;
+        client.execute(&tombstone, &[&subject.0]).await.map_err(pg_error)?;
+        return Ok(false);
+    }
+    // The old row version still holds the key's bytes until VACUUM removes it from the page.
+    client.batch_execute("VACUUM heard_subject_keys").await.map_err(pg_error)?;
+    Ok(true)
+}
+
+impl KeyStore for PostgresKeyStore {
+    fn get_or_create(&self, subject: SubjectId) -> Result<SubjectKey> {
+        self.ask(|reply| Request::GetOrCreate(subject, reply))
+    }
+
+    /// Nothing to do: [`get_or_create`](KeyStore::get_or_create) commits each new key itself.
+    fn make_durable(&self) -> Result<()> {
+        Ok(())
+    }
+
+    fn get(&self, subject: SubjectId) -> Result<Option<SubjectKey>> {
+        self.ask(|reply| Request::Get(subject, reply))
+    }
+
+    fn destroy(&self, subject: SubjectId) -> Result<bool> {
+        self.ask(|reply| Request::Destroy(subject, reply))
+    }
+}

@@ -1,0 +1,380 @@
+//! The PostgreSQL backend against the conformance suite, the held-open-transaction ordering
+//! test, several processes over one database, and its key store.
+//!
+//! Each test runs in a schema of its own (`heard_t_<random>`, dropped afterwards), so they run
+//! in parallel. They need PostgreSQL at `HEARD_TEST_POSTGRES_URL` (by default
+//! `postgres://postgres@127.0.0.1:5432/test`, trust auth); when it does not answer they fail
+//! and say how to start it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio_postgres::NoTls;
+
+use crate::postgres_backend::{Hold, PostgresBackend};
+use crate::{
+    Error, EventStore, ExpectedRevision, KeyStore, NewEvent, Personal, PostgresKeyStore, StreamName, SubjectId,
+    Upcasters, verify_chain,
+};
+
+fn base_url() -> String {
+    std::env::var("HEARD_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+const HOW_TO_START: &str = "start it with `scripts/test` (which starts it when it is not answering), \
+     or `sudo pg_ctlcluster 15 main start`; or point HEARD_TEST_POSTGRES_URL at another server";
+
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = match tokio_postgres::connect(url, NoTls).await {
+        Ok(connected) => connected,
+        Err(error) => panic!(
+            "the PostgreSQL tests need PostgreSQL at 127.0.0.1:5432 (trust auth, database `test`) and it did not answer ({error}): {HOW_TO_START}"
+        ),
+    };
+    tokio::spawn(connection);
+    client
+}
+
+/// A schema of the test's own, dropped when this is dropped.
+pub(crate) struct Schema {
+    name: String,
+}
+
+impl Schema {
+    pub(crate) async fn create() -> Schema {
+        let name = format!("heard_t_{}", uuid::Uuid::new_v4().simple());
+        let client = connect(&base_url()).await;
+        client.batch_execute(&format!("CREATE SCHEMA {name}")).await.expect("the test schema is created");
+        Schema { name }
+    }
+
+    /// The URL of the test database with this schema as the search path; the schema's name is
+    /// the application name too, so the test can find its own sessions.
+    pub(crate) fn url(&self) -> String {
+        let base = base_url();
+        let join = if base.contains('?') { '&' } else { '?' };
+        format!("{base}{join}options=-c%20search_path%3D{0}&application_name={0}", self.name)
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async move {
+                let (client, connection) = tokio_postgres::connect(&base_url(), NoTls).await.ok()?;
+                tokio::spawn(connection);
+                client.batch_execute(&format!("SET lock_timeout = '10s'; DROP SCHEMA {name} CASCADE")).await.ok()
+            })
+        });
+        let _ = dropped.join();
+    }
+}
+
+async fn fresh_store(upcasters: Upcasters) -> (EventStore, Schema) {
+    let schema = Schema::create().await;
+    let store = EventStore::open_postgres(&schema.url(), upcasters).await.expect("the PostgreSQL store opens");
+    (store, schema)
+}
+
+mod postgres_conformance {
+    use super::fresh_store;
+    crate::conformance_suite!(fresh_store);
+}
+
+fn event(n: u64) -> NewEvent {
+    NewEvent::new("Tested", 1, &json!({ "n": n })).unwrap()
+}
+
+fn stream(name: &str) -> StreamName {
+    StreamName::new(name).unwrap()
+}
+
+/// A store over a backend the test can hold, with the backend itself.
+async fn holdable_store(schema: &Schema) -> (EventStore, PostgresBackend) {
+    let config = crate::postgres_backend::parse_url(&schema.url()).unwrap();
+    let backend = PostgresBackend::open(config.clone()).await.unwrap();
+    let keys = PostgresKeyStore::open(config).unwrap();
+    (EventStore::new(Arc::new(backend.clone()), Arc::new(keys), Upcasters::new()), backend)
+}
+
+/// Polls `condition` until it holds, failing after `within`.
+async fn eventually<F, Fut>(within: Duration, what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + within;
+    while !condition().await {
+        assert!(Instant::now() < deadline, "{what} did not happen within {within:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn sessions_waiting_on_a_lock(observer: &tokio_postgres::Client, schema: &Schema) -> i64 {
+    observer
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+            &[&schema.name],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// One append holds the head row just before it commits while five more try to append and a
+/// live subscriber waits; then it commits (or rolls back). The subscriber sees every committed
+/// event once, in position order, with no gap, and nothing while the append is held.
+async fn held_open_append(commit: bool) {
+    let schema = Schema::create().await;
+    let (store, backend) = holdable_store(&schema).await;
+    for n in 0..3 {
+        store.append(&stream("before-1"), ExpectedRevision::Any, vec![event(n)]).await.unwrap();
+    }
+    let mut subscription = store.subscribe_all(1);
+    for expected in 1..=3 {
+        assert_eq!(subscription.next().await.unwrap().position, expected);
+    }
+
+    let (holding_tx, holding) = tokio::sync::oneshot::channel();
+    let (release, release_rx) = tokio::sync::oneshot::channel();
+    backend.hold_next_append(Hold { holding: holding_tx, release: release_rx });
+    let held = {
+        let store = store.clone();
+        tokio::spawn(async move { store.append(&stream("held-1"), ExpectedRevision::Any, vec![event(100)]).await })
+    };
+    tokio::time::timeout(Duration::from_secs(10), holding).await.expect("the append reaches its hold").unwrap();
+
+    let mut others = Vec::new();
+    for writer in 0..5u64 {
+        let store = store.clone();
+        others.push(tokio::spawn(async move {
+            store.append(&stream(&format!("other-{writer}")), ExpectedRevision::Any, vec![event(200 + writer)]).await
+        }));
+    }
+    let observer = connect(&base_url()).await;
+    eventually(Duration::from_secs(10), "five appends waiting on the head row", || {
+        let observer = &observer;
+        let schema = &schema;
+        async move { sessions_waiting_on_a_lock(observer, schema).await >= 5 }
+    })
+    .await;
+
+    // While the first append is open nobody can pass it: neither a reader nor a subscriber.
+    let early = tokio::time::timeout(Duration::from_millis(300), subscription.next()).await;
+    assert!(early.is_err(), "the subscriber got an event while the head row was held: {early:?}");
+    assert!(store.read_all(4, 100).await.unwrap().is_empty(), "a reader sees nothing past the held append");
+    assert_eq!(store.head().position, 3);
+
+    release.send(commit).unwrap();
+    let held = held.await.unwrap();
+    assert_eq!(held.is_ok(), commit, "{held:?}");
+    for other in others {
+        other.await.unwrap().expect("the waiting appends commit once the head row is free");
+    }
+
+    let expected_events = if commit { 6 } else { 5 };
+    let mut seen = std::collections::HashSet::new();
+    for expected in 4..4 + expected_events {
+        let e = tokio::time::timeout(Duration::from_secs(10), subscription.next())
+            .await
+            .expect("the subscriber goes on once the held append ends")
+            .unwrap();
+        assert_eq!(e.position, expected, "no gap, no duplicate");
+        assert!(seen.insert(e.id));
+        let n = e.data_json().unwrap()["n"].as_u64().unwrap();
+        assert!(commit || n != 100, "a rolled-back event was delivered");
+    }
+    let late = tokio::time::timeout(Duration::from_millis(300), subscription.next()).await;
+    assert!(late.is_err(), "nothing more than the committed events: {late:?}");
+    let all = store.read_all(1, 100).await.unwrap();
+    assert_eq!(all.len() as u64, 3 + expected_events);
+    assert_eq!(all.iter().any(|e| e.stream.as_str() == "held-1"), commit);
+    assert!(verify_chain(&store, None).await.unwrap().ok);
+    store.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_append_held_open_then_committed_is_passed_by_no_reader_and_leaves_no_gap() {
+    held_open_append(true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_append_held_open_then_rolled_back_gives_its_position_to_the_next_append() {
+    held_open_append(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_processes_over_one_database_share_one_gapless_log_and_wake_each_others_subscribers() {
+    let schema = Schema::create().await;
+    let a = EventStore::open_postgres(&schema.url(), Upcasters::new()).await.unwrap();
+    let b = EventStore::open_postgres(&schema.url(), Upcasters::new()).await.unwrap();
+    let mut on_b = b.subscribe_all(1);
+    let mut writers = Vec::new();
+    for writer in 0..8u64 {
+        let store = if writer % 2 == 0 { a.clone() } else { b.clone() };
+        writers.push(tokio::spawn(async move {
+            for i in 0..25 {
+                store.append(&stream(&format!("proc-{writer}")), ExpectedRevision::Any, vec![event(i)]).await.unwrap();
+            }
+        }));
+    }
+    // Both processes race for each revision of one stream: one winner per revision.
+    let race = stream("race-1");
+    let (first, second) = tokio::join!(
+        a.append(&race, ExpectedRevision::NoStream, vec![event(0)]),
+        b.append(&race, ExpectedRevision::NoStream, vec![event(1)])
+    );
+    assert!(first.is_ok() != second.is_ok(), "exactly one process wins: {first:?} {second:?}");
+    let loser = if first.is_err() { first } else { second };
+    assert!(matches!(loser, Err(Error::WrongExpectedRevision { actual: Some(0), .. })), "{loser:?}");
+
+    for expected in 1..=201u64 {
+        let e =
+            tokio::time::timeout(Duration::from_secs(20), on_b.next()).await.expect("b's subscriber keeps up").unwrap();
+        assert_eq!(e.position, expected);
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    eventually(Duration::from_secs(5), "a's head reaching b's appends", || async { a.head() == b.head() }).await;
+    assert_eq!(a.head().position, 201);
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_subscriber_that_misses_a_notification_still_sees_the_append_by_polling() {
+    let schema = Schema::create().await;
+    let (a, backend) = holdable_store(&schema).await;
+    backend.stop_notifying();
+    let b = EventStore::open_postgres(&schema.url(), Upcasters::new()).await.unwrap();
+    let mut on_b = b.subscribe_all(1);
+    let waiting = tokio::spawn(async move {
+        let mut positions = Vec::new();
+        for _ in 0..3 {
+            positions.push(on_b.next().await.unwrap().position);
+        }
+        positions
+    });
+    for n in 0..3 {
+        a.append(&stream("quiet-1"), ExpectedRevision::Any, vec![event(n)]).await.unwrap();
+    }
+    // Only b's poll can tell b's head about a's appends.
+    eventually(Duration::from_secs(5), "b's head reaching a's appends by polling", || async { b.head().position == 3 })
+        .await;
+    assert_eq!(b.head(), a.head());
+    let delivered = tokio::time::timeout(Duration::from_secs(5), waiting).await.expect("b's subscriber wakes");
+    assert_eq!(delivered.unwrap(), vec![1, 2, 3]);
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn migrating_twice_and_from_two_processes_at_once_leaves_one_schema_version() {
+    let schema = Schema::create().await;
+    let config = crate::postgres_backend::parse_url(&schema.url()).unwrap();
+    let (first, second) =
+        tokio::join!(crate::postgres_backend::migrate_with(&config), crate::postgres_backend::migrate_with(&config));
+    assert_eq!(first.unwrap(), crate::postgres_backend::SCHEMA_VERSION);
+    assert_eq!(second.unwrap(), crate::postgres_backend::SCHEMA_VERSION);
+    assert_eq!(crate::postgres_backend::migrate_with(&config).await.unwrap(), crate::postgres_backend::SCHEMA_VERSION);
+    let client = connect(&schema.url()).await;
+    let versions: Vec<i32> = client
+        .query("SELECT version FROM heard_schema_version ORDER BY version", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(versions, (1..=crate::postgres_backend::SCHEMA_VERSION as i32).collect::<Vec<_>>());
+    // A database a newer heard migrated is refused, not downgraded.
+    client.execute("INSERT INTO heard_schema_version (version) VALUES (9999)", &[]).await.unwrap();
+    let refused = EventStore::open_postgres(&schema.url(), Upcasters::new()).await.unwrap_err();
+    assert!(refused.to_string().contains("version 9999"), "{refused}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_bad_url_or_an_unreachable_server_is_an_error_that_never_repeats_the_password() {
+    let bad = EventStore::open_postgres("postgres://heard:s3cret-pw@127.0.0.1:notaport/x", Upcasters::new()).await;
+    let bad = bad.unwrap_err().to_string();
+    assert!(!bad.contains("s3cret-pw"), "{bad}");
+    assert!(bad.contains("URL is not valid"), "{bad}");
+    let unreachable = EventStore::open_postgres("postgres://heard:s3cret-pw@127.0.0.1:1/x", Upcasters::new()).await;
+    let unreachable = unreachable.unwrap_err().to_string();
+    assert!(!unreachable.contains("s3cret-pw"), "{unreachable}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_destroyed_key_reads_as_erased_is_never_recreated_and_is_gone_from_the_tables_files() {
+    let schema = Schema::create().await;
+    let store = EventStore::open_postgres(&schema.url(), Upcasters::new()).await.unwrap();
+    let person = SubjectId::new();
+    let secret = "Robin Placeholder, 3 Fictional Lane";
+    let with_personal = |n: u64| event(n).with_personal(person, &json!({ "name": secret })).unwrap();
+    store.append(&stream("case-1"), ExpectedRevision::NoStream, vec![with_personal(0)]).await.unwrap();
+    let key = store.key_bytes(person).unwrap().expect("the person has a key");
+
+    let observer = connect(&base_url()).await;
+    let keys_file = format!("{}.heard_subject_keys", schema.name);
+    let table_holds = |needle: Vec<u8>| {
+        let observer = &observer;
+        let keys_file = keys_file.clone();
+        async move {
+            observer.batch_execute("CHECKPOINT").await.unwrap();
+            let row = observer
+                .query_one(
+                    "SELECT position($1::bytea IN pg_read_binary_file(pg_relation_filepath($2::text::regclass)))",
+                    &[&needle, &keys_file],
+                )
+                .await
+                .unwrap();
+            row.get::<_, i32>(0) > 0
+        }
+    };
+    assert!(table_holds(key.to_vec()).await, "before erasure the key's bytes are in the table's file");
+
+    assert!(store.forget_subject(person).unwrap());
+    assert!(!store.forget_subject(person).unwrap(), "a second destroy finds nothing");
+    let read = store.read_stream(&stream("case-1"), 0, crate::Direction::Forwards, 1).await.unwrap();
+    assert_eq!(read[0].personal, Personal::Erased { subject: person });
+    let again = store.append(&stream("case-1"), ExpectedRevision::Any, vec![with_personal(1)]).await.unwrap_err();
+    assert!(matches!(again, Error::SubjectErased), "{again}");
+    assert!(!table_holds(key.to_vec()).await, "after erasure (and heard's VACUUM) the key's bytes are gone");
+
+    // Every heard table, as a dump would see it, holds neither the key nor the words.
+    let client = connect(&schema.url()).await;
+    for table in ["heard_events", "heard_streams", "heard_head", "heard_subject_keys", "heard_schema_version"] {
+        let rows = client.query(&format!("SELECT {table}::text FROM {table}"), &[]).await.unwrap();
+        let dump: String = rows.iter().map(|row| row.get::<_, String>(0)).collect();
+        assert!(!dump.contains("Robin") && !dump.contains("Fictional"), "{table} holds the words");
+        assert!(!dump.contains(&hex::encode(key)), "{table} holds the key");
+    }
+    assert!(verify_chain(&store, None).await.unwrap().ok);
+    store.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_key_stores_creating_one_persons_key_at_once_agree_and_an_unknown_destroy_blocks_creation() {
+    let schema = Schema::create().await;
+    let _store = EventStore::open_postgres(&schema.url(), Upcasters::new()).await.unwrap();
+    let a = Arc::new(PostgresKeyStore::open_url(&schema.url()).unwrap());
+    let b = Arc::new(PostgresKeyStore::open_url(&schema.url()).unwrap());
+    for _ in 0..20 {
+        let person = SubjectId::new();
+        let (ka, kb) = {
+            let (a, b) = (a.clone(), b.clone());
+            let ta = std::thread::spawn(move || a.get_or_create(person).unwrap());
+            let tb = std::thread::spawn(move || b.get_or_create(person).unwrap());
+            (ta.join().unwrap(), tb.join().unwrap())
+        };
+        assert_eq!(ka.as_bytes(), kb.as_bytes());
+        assert_eq!(b.get(person).unwrap().map(|k| *k.as_bytes()), Some(*ka.as_bytes()));
+    }
+    let never_seen = SubjectId::new();
+    assert!(!a.destroy(never_seen).unwrap());
+    assert!(matches!(b.get_or_create(never_seen), Err(Error::SubjectErased)));
+    assert!(a.get(never_seen).unwrap().is_none());
+}
