@@ -111,6 +111,7 @@ fn backend_name(backend: BackendKind) -> &'static str {
     match backend {
         BackendKind::Segments => "segments",
         BackendKind::Sled => "sled",
+        BackendKind::Postgres => "postgres",
     }
 }
 

@@ -49,11 +49,17 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let listen = settings.listen_addr().map_err(anyhow::Error::msg)?;
     let edge = Arc::new(settings.http.limits().map_err(anyhow::Error::msg)?);
     let retention_rules = settings.retention.rules().map_err(anyhow::Error::msg)?;
-    let data_dir = settings.data_dir.clone();
-    let backend = settings.store.backend;
-    let store = tokio::task::spawn_blocking(move || EventStore::open_embedded(&data_dir, backend, Upcasters::new()))
-        .await?
-        .with_context(|| format!("cannot open the event store in {}", settings.data_dir.display()))?;
+    let store = EventStore::open_configured(
+        &settings.data_dir,
+        settings.store.backend,
+        settings.store.url.as_deref(),
+        Upcasters::new(),
+    )
+    .await
+    .with_context(|| match settings.store.backend {
+        heard_eventstore::BackendKind::Postgres => "cannot open the event store in PostgreSQL (store.url)".to_owned(),
+        _ => format!("cannot open the event store in {}", settings.data_dir.display()),
+    })?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let ready: Arc<OnceLock<Router>> = Arc::default();
