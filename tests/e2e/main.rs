@@ -19,6 +19,7 @@ mod loop_state;
 mod meetings;
 mod models_crash;
 mod moderation;
+mod on_postgres;
 mod privacy;
 mod privacy_rights;
 mod reports;

@@ -1,0 +1,84 @@
+//! Heard served on PostgreSQL (`store.backend = "postgres"`): the real server on port 0, its
+//! event log and keys in a schema of its own in the test database at 127.0.0.1:5432 (trust auth;
+//! `scripts/test` starts PostgreSQL), read models and the search index in the data directory.
+
+use std::process::Command;
+
+use heard_eventstore::BackendKind;
+use heard_tests::spawn_app_with;
+use serde_json::json;
+
+/// A fresh schema in the test database, dropped when the test ends.
+struct Schema(String);
+
+impl Schema {
+    fn new() -> Self {
+        let schema = Schema(format!("heard_e2e_{}", uuid::Uuid::new_v4().simple()));
+        schema.psql(&format!("CREATE SCHEMA {}", schema.0));
+        schema
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D{}", self.0)
+    }
+
+    fn psql(&self, sql: &str) {
+        let status = Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-q", "-c", sql])
+            .status()
+            .expect("psql runs (PostgreSQL's client; scripts/test installs and starts PostgreSQL)");
+        assert!(status.success(), "psql {sql}: is PostgreSQL running at 127.0.0.1:5432? scripts/test starts it");
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        self.psql(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0));
+    }
+}
+
+#[tokio::test]
+async fn a_hub_logs_searches_and_erases_on_heard_served_from_postgresql_and_the_log_verifies_after_a_restart() {
+    let schema = Schema::new();
+    let url = schema.url();
+    let on_postgres = |settings: &mut heard::config::Settings| {
+        settings.store.backend = BackendKind::Postgres;
+        settings.store.url = Some(url.clone());
+    };
+    let app = spawn_app_with(on_postgres).await;
+    let [(_, coordinator), (_, commissioner)] = app.people(["coordinator", "commissioner"]).await;
+    let item = coordinator
+        .log_feedback(json!({ "hub": "arun", "text": "the evening clinic at Bognor closed without notice",
+            "channel": "DROP_IN", "saidOn": "2026-11-02", "speaker": "ANONYMOUS", "consent": "COMMISSIONERS" }))
+        .await;
+    let shared =
+        coordinator.graphql("mutation($id: ID!) { shareFeedback(id: $id) { id } }", json!({ "id": item })).await;
+    assert!(shared["errors"].is_null(), "{shared}");
+    app.settled().await;
+    let search = "query($q: String!) { searchFeedback(query: $q) { total } }";
+    let found = commissioner.graphql(search, json!({ "q": "Bognor" })).await;
+    assert_eq!(found["data"]["searchFeedback"]["total"], 1, "{found}");
+
+    // Erasure works on PostgreSQL too: the item's words are gone from the answers.
+    let attributed = coordinator
+        .graphql("mutation($id: ID!) { attributeFeedback(itemId: $id) { person } }", json!({ "id": item }))
+        .await;
+    let person = attributed["data"]["attributeFeedback"]["person"].as_str().expect("a person").to_owned();
+    let erased =
+        coordinator.graphql("mutation($p: ID!) { eraseSubject(person: $p) { records } }", json!({ "p": person })).await;
+    assert_eq!(erased["data"]["eraseSubject"]["records"], 1, "{erased}");
+    let found = commissioner.graphql(search, json!({ "q": "Bognor" })).await;
+    assert_eq!(found["data"]["searchFeedback"]["total"], 0, "{found}");
+    let head = app.store.head();
+
+    // A restart over the same database and data directory answers as before.
+    let data_dir = app.shutdown().await;
+    let app = heard_tests::spawn_app_in(data_dir, on_postgres).await;
+    app.settled().await;
+    assert_eq!(app.store.head(), head, "the same log, to the same chain head");
+    let report = heard_eventstore::verify_chain(&app.store, None).await.unwrap();
+    assert!(report.ok, "{report:?}");
+    let stats = app.graphql("{ storeStats { events } }", json!({})).await;
+    assert_eq!(stats["data"]["storeStats"]["events"], head.position, "{stats}");
+    app.shutdown().await;
+}
