@@ -97,7 +97,7 @@ pub async fn home<B: Backend>(State(backend): State<B>, Visitor { viewer, csrf }
             @if may(&viewer, Action::RecordDecision) {
                 (task("dashboard", "What people are telling you", Some("Feedback by theme over time, how many loops closed, how fast you answered, and complaints by right."), Some(("/dashboard", "Open the dashboard")), &[("/shared", "Answer shared feedback"), ("/decisions", "Decisions and the evidence behind them")]))
             }
-            @if crate::people::acts_for_people(&viewer) {
+            @if heard_access::may_act_for_people(&viewer.actor) {
                 (task("people", "A person's rights", Some("When someone asks what Heard holds about them, or asks for it to be erased."), None, &[("/people", "Find a person's records by their code")]))
             }
             (task("reports", "You said, we did", None, None, &[("/reports", "Build a report of what people said and what was done about it")]))

@@ -477,6 +477,21 @@ pub fn can_be_assigned_complaints(roles: &BTreeSet<Role>) -> bool {
     roles.contains(&Role::ComplaintsHandler)
 }
 
+/// Whether `actor` could act for some person at all (erase them, or see what is held about
+/// them): whether the policy would allow [`Action::EraseSubject`] for a person whose records
+/// are all within the actor's reach. Each person is still judged with their own facts; this
+/// only spares everyone else forms they could never use.
+pub fn may_act_for_people(actor: &Actor) -> bool {
+    let anyone = PersonFacts {
+        person: Uuid::nil(),
+        hubs: actor.hubs.clone(),
+        advocates: actor.account.into_iter().collect(),
+        complained: true,
+        relayed_by: BTreeSet::new(),
+    };
+    may(actor, Action::EraseSubject, &Resource::Person(anyone)).is_allowed()
+}
+
 /// Counts below this are never shown in a roll-up, so that nobody can be recognised from a
 /// small number ("the one person at Arun who complained about prescribing in March").
 pub const SUPPRESS_BELOW: u64 = 5;

@@ -20,6 +20,7 @@ mod error;
 pub mod fold;
 pub mod limits;
 mod pagination;
+pub mod persons;
 pub mod rollup;
 pub mod spreadsheet;
 pub mod subgraph;

@@ -24,7 +24,7 @@ event!(CaseReferred, CASE, "CaseReferred", 1);
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseAttributed {
     pub case: Uuid,
-    pub person: crate::privacy::PersonId,
+    pub person: crate::person::PersonId,
     /// The advocate the case is assigned to when it was attributed; later changes travel as
     /// [`CaseAssigned`].
     pub advocate: Uuid,

@@ -284,7 +284,7 @@ event!(GazetteerEntryRemoved, GAZETTEER, "GazetteerEntryRemoved", 1);
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedbackAttributed {
     pub item: Uuid,
-    pub person: crate::privacy::PersonId,
+    pub person: crate::person::PersonId,
     /// The item's hub (an item never changes hub).
     pub hub: String,
     /// Who said so.

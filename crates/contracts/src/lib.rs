@@ -26,6 +26,7 @@ pub mod day;
 pub mod feedback;
 pub mod identity;
 pub mod input;
+pub mod person;
 pub mod privacy;
 pub mod reference;
 pub mod rights;

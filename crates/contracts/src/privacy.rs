@@ -24,8 +24,6 @@
 //! stage a complaint reached) stay, and the words, which were sealed under the destroyed keys,
 //! can no longer be read by anyone.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -33,33 +31,11 @@ use crate::event;
 
 pub use crate::advocacy::{CaseAssigned, CaseAttributed};
 pub use crate::feedback::FeedbackAttributed;
+pub use crate::person::PersonId;
 pub use crate::rights::ComplaintAttributed;
 
 /// Erasures go to a stream of their own each: `erasure-<id>`.
 pub const ERASURE: &str = "erasure";
-
-/// A data subject: the opaque id a hub or service holds for one person.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct PersonId(pub Uuid);
-
-impl PersonId {
-    pub fn new() -> Self {
-        PersonId(Uuid::new_v4())
-    }
-}
-
-impl Default for PersonId {
-    fn default() -> Self {
-        PersonId::new()
-    }
-}
-
-impl fmt::Display for PersonId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
 
 /// What kind of record an erasure or an attribution is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

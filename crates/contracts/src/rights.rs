@@ -67,7 +67,7 @@ event!(ComplaintLearningRecorded, COMPLAINT, "ComplaintLearningRecorded", 1);
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComplaintAttributed {
     pub complaint: Uuid,
-    pub person: crate::privacy::PersonId,
+    pub person: crate::person::PersonId,
     /// The advocate who relayed the complaint, if one did.
     pub relayed_by: Option<Uuid>,
     pub by: Uuid,

@@ -32,12 +32,10 @@ mod schema;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeSet;
-
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use heard_access::{Action, PersonFacts, Resource};
+use heard_access::Action;
 use heard_api::Viewer;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -59,20 +57,10 @@ pub(crate) use record::{Record, rights_section};
 const WHOSE: &str =
     "the people who keep someone's records for them: hub coordinators, advocates and the complaints team";
 
-/// Whether the policy lets the viewer act for people at all: whether there could be a person
-/// whose records they hold (one with an item in one of their hubs, a case of theirs, a
-/// complaint). The policy decides, for each person, with that person's facts; this only spares
-/// everyone else forms they could never use.
+/// Whether the policy lets the viewer act for people at all
+/// ([`heard_access::may_act_for_people`]).
 pub(crate) fn acts_for_people(viewer: &Viewer) -> bool {
-    let actor = &viewer.actor;
-    let anyone = PersonFacts {
-        person: Uuid::nil(),
-        hubs: actor.hubs.clone(),
-        advocates: actor.account.into_iter().collect(),
-        complained: true,
-        relayed_by: BTreeSet::new(),
-    };
-    heard_access::may(actor, Action::EraseSubject, &Resource::Person(anyone)).is_allowed()
+    heard_access::may_act_for_people(&viewer.actor)
 }
 
 /// The plain 403 for someone who does not act for people: none of the page's content or forms.

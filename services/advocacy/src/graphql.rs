@@ -21,7 +21,6 @@ use std::sync::OnceLock;
 
 use crate::domain::case::{self, Case};
 use crate::domain::rollup::{self, Dimension};
-use crate::held::HeldCase;
 use crate::model::KeptCase;
 use crate::service::{AdvocacyService, Closure, Referral, resource};
 
@@ -470,33 +469,6 @@ fn label(ctx: &Context<'_>, dimension: Dimension, value: &str) -> String {
         }
         Dimension::Article => format!("Article {value}"),
         Dimension::Period => value.to_owned(),
-    }
-}
-
-/// Advocacy's part of a person's subject access (`subjectAccess(person)`, composed in the
-/// gateway): the cases held about them.
-#[derive(Clone, Copy, Debug)]
-pub struct CasesHeld {
-    pub person: PersonId,
-}
-
-#[Object]
-impl CasesHeld {
-    /// Every case of the person's that you may view (the advocate a case is assigned to), with
-    /// the client's details, the issue and the timeline with its words; words read `null` once
-    /// erased. The reads are logged.
-    async fn cases(&self, ctx: &Context<'_>) -> Result<Vec<HeldCase>> {
-        let actor = heard_api::viewer(ctx).actor.clone();
-        let advocacy = service(ctx);
-        let held = advocacy.held_about(self.person, Some(&actor));
-        let read: Vec<Resource> = advocacy.read(|state| {
-            held.iter()
-                .filter_map(|case| Uuid::parse_str(case.id.as_str()).ok())
-                .filter_map(|id| state.cases.get(&id).map(|kept| resource(kept)))
-                .collect()
-        });
-        record_reads(ctx, Action::ViewCase, &read).await?;
-        Ok(held)
     }
 }
 

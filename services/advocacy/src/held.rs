@@ -3,14 +3,18 @@
 //! (`SubjectAccess.cases`) and serialise as `heard subject-access` prints them, so the two are
 //! the same JSON (camelCase, enum values as GraphQL spells them).
 
-use async_graphql::{ID, SimpleObject};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use heard_access::{Action, Actor, Resource};
+use heard_api::record_reads;
 use heard_contracts::privacy::PersonId;
 use jiff::civil::Date;
 use serde::Serialize;
+use uuid::Uuid;
 
 use crate::domain::case::Case;
 use crate::graphql::{AdvocacyKind, CaseDomain, CaseState};
 use crate::model::KeptCase;
+use crate::service::{AdvocacyService, resource};
 
 /// One case of the person's, as held: its facts, the client's details and the issue in their
 /// words, and everything that happened on it. Words read `null` once the person was erased.
@@ -102,5 +106,52 @@ impl HeldCase {
             issue: personal.map(|p| p.issue.clone()),
             timeline,
         }
+    }
+}
+
+/// Advocacy's part of a person's subject access (`subjectAccess(person)`, composed in the
+/// gateway): the cases held about them.
+#[derive(Clone, Copy, Debug)]
+pub struct CasesHeld {
+    pub person: PersonId,
+}
+
+#[Object]
+impl CasesHeld {
+    /// Every case of the person's that you may view (the advocate a case is assigned to), with
+    /// the client's details, the issue and the timeline with its words; words read `null` once
+    /// erased. The reads are logged.
+    async fn cases(&self, ctx: &Context<'_>) -> Result<Vec<HeldCase>> {
+        let actor = heard_api::viewer(ctx).actor.clone();
+        let advocacy = ctx.data_unchecked::<AdvocacyService>();
+        let held = advocacy.held_about(self.person, Some(&actor));
+        let read: Vec<Resource> = advocacy.read(|state| {
+            held.iter()
+                .filter_map(|case| Uuid::parse_str(case.id.as_str()).ok())
+                .filter_map(|id| state.cases.get(&id).map(|kept| resource(kept)))
+                .collect()
+        });
+        record_reads(ctx, Action::ViewCase, &read).await?;
+        Ok(held)
+    }
+}
+
+impl AdvocacyService {
+    /// Everything held about `person` in their cases, for subject access: each case of theirs
+    /// that `actor` may view (`ViewCase`: the advocate it is assigned to), with the client's
+    /// details, the issue and the timeline with its words (`null` once erased). `None` is the
+    /// operator at the command line, who gets every case. Referral order.
+    pub fn held_about(&self, person: PersonId, actor: Option<&Actor>) -> Vec<HeldCase> {
+        let kept: Vec<KeptCase> = self.read(|state| {
+            state
+                .cases_in_order()
+                .filter(|case| case.person == Some(person))
+                .filter(|case| {
+                    actor.is_none_or(|actor| heard_access::may(actor, Action::ViewCase, &resource(case)).is_allowed())
+                })
+                .cloned()
+                .collect()
+        });
+        kept.iter().map(|kept| HeldCase::new(kept, &self.open_case(kept), person)).collect()
     }
 }

@@ -138,7 +138,7 @@ pub struct State {
     /// Charter id → its latest version.
     pub charters: BTreeMap<String, Charter>,
     /// Every person any service attributed a record to, and those erased.
-    pub persons: heard_api::fold::Persons,
+    pub persons: heard_api::persons::Persons,
 }
 
 impl Persist for State {

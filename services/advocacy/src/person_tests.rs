@@ -17,7 +17,8 @@ use jiff::civil::date;
 use serde_json::Value;
 
 use super::*;
-use crate::graphql::{AdvocacyMutation, AdvocacyQuery, CasesHeld};
+use crate::graphql::{AdvocacyMutation, AdvocacyQuery};
+use crate::held::CasesHeld;
 
 fn actor(account: Uuid, role: Role) -> Actor {
     Actor { account: Some(account), roles: BTreeSet::from([role]), ..Actor::anonymous() }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use heard_access::{Action, Actor, CaseFacts, Resource, Role};
+use heard_access::{CaseFacts, Resource, Role};
 use heard_api::erasure::refused_for_erased;
 use heard_api::{ApiError, ApiResult};
 use heard_contracts::Event as _;
@@ -26,9 +26,8 @@ use crate::domain::Rejection;
 use crate::domain::case::{self, *};
 use crate::domain::rollup::{self, Dimension};
 
-pub use crate::held::{HeldCase, HeldCaseStep};
 pub use crate::model::{CaseWords, Charter, EXACT_CHARTER, KeptCase, State};
-pub use heard_api::fold::Persons;
+pub use heard_api::persons::Persons;
 
 /// What someone asked for when referring a case. Field names in errors are the GraphQL
 /// input's (`clientName`, `themes[0]`, `advocateId`).
@@ -390,24 +389,6 @@ impl AdvocacyService {
     pub async fn assign(&self, id: Uuid, by: Uuid, advocate: Uuid) -> ApiResult<Case> {
         self.change(id, by, |case, state| case::assign(case, by, advocate, &state.reference.holders(Role::Advocate)))
             .await
-    }
-
-    /// Everything held about `person` in their cases, for subject access: each case of theirs
-    /// that `actor` may view (`ViewCase`: the advocate it is assigned to), with the client's
-    /// details, the issue and the timeline with its words (`null` once erased). `None` is the
-    /// operator at the command line, who gets every case. Referral order.
-    pub fn held_about(&self, person: PersonId, actor: Option<&Actor>) -> Vec<HeldCase> {
-        let kept: Vec<KeptCase> = self.read(|state| {
-            state
-                .cases_in_order()
-                .filter(|case| case.person == Some(person))
-                .filter(|case| {
-                    actor.is_none_or(|actor| heard_access::may(actor, Action::ViewCase, &resource(case)).is_allowed())
-                })
-                .cloned()
-                .collect()
-        });
-        kept.iter().map(|kept| HeldCase::new(kept, &self.open_case(kept), person)).collect()
     }
 
     /// The cases whose retention period ended by `today` and that are not erased yet: every

@@ -8,8 +8,9 @@
 //! `FollowUpSafeguarding` allows it. The operator at the command line (no actor) gets every item
 //! and every word still readable.
 
-use async_graphql::{ID, SimpleObject};
+use async_graphql::{Context, ID, Object, SimpleObject};
 use heard_access::{Action, Actor, Consent, FeedbackView, Resource};
+use heard_api::viewer;
 use heard_contracts::privacy::PersonId;
 use serde::Serialize;
 
@@ -57,7 +58,7 @@ pub struct HeldConsentChange {
     pub by: ID,
 }
 
-pub(crate) fn held_about(service: &FeedbackService, person: PersonId, actor: Option<&Actor>) -> Vec<HeldFeedbackItem> {
+fn held_about(service: &FeedbackService, person: PersonId, actor: Option<&Actor>) -> Vec<HeldFeedbackItem> {
     let items: Vec<Item> = service.read(|state| {
         state
             .order
@@ -131,5 +132,29 @@ fn consent_status(consent: Option<Consent>) -> ConsentStatus {
         Some(Consent::Hub) => ConsentStatus::Hub,
         Some(Consent::Commissioners) => ConsentStatus::Commissioners,
         Some(Consent::Public) => ConsentStatus::Public,
+    }
+}
+
+/// The feedback part of a subject access request (`subjectAccess(person)` in the gateway):
+/// what this service holds about one person that the asker may see.
+pub struct FeedbackHeld {
+    pub person: PersonId,
+}
+
+#[Object]
+impl FeedbackHeld {
+    /// The person's feedback items that you may see in their hub's own view (erased ones with
+    /// their facts and `erased: true`), in the order they were logged.
+    async fn feedback_items(&self, ctx: &Context<'_>) -> Vec<HeldFeedbackItem> {
+        let actor = viewer(ctx).actor.clone();
+        ctx.data_unchecked::<FeedbackService>().held_about(self.person, Some(&actor))
+    }
+}
+
+impl FeedbackService {
+    /// Everything this service holds about `person` that `actor` may see (each item in its
+    /// hub's own view; `None`, the operator at the command line: everything), in log order.
+    pub fn held_about(&self, person: PersonId, actor: Option<&Actor>) -> Vec<HeldFeedbackItem> {
+        held_about(self, person, actor)
     }
 }

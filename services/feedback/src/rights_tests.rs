@@ -534,4 +534,4 @@ async fn subject_access_gives_each_asker_only_the_persons_items_they_may_see_in_
 }
 
 /// The feedback part as the gateway merges it, as a root of its own.
-type QueryHeld = crate::graphql::FeedbackHeld;
+type QueryHeld = crate::held::FeedbackHeld;

@@ -415,12 +415,6 @@ impl FeedbackService {
         self.item(id).ok_or(ApiError::NotFound)
     }
 
-    /// Everything this service holds about `person` that `actor` may see (each item in its
-    /// hub's own view; `None`, the operator at the command line: everything), in log order.
-    pub fn held_about(&self, person: PersonId, actor: Option<&Actor>) -> Vec<crate::held::HeldFeedbackItem> {
-        crate::held::held_about(self, person, actor)
-    }
-
     /// The feedback items whose retention period has ended on `today`: never shared beyond
     /// their hub, not erased, and said more than `feedback_not_shared_days` days before
     /// `today`. Items taken back by the person who logged them count too (their words are

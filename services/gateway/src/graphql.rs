@@ -7,17 +7,17 @@ use std::time::Duration;
 
 use async_graphql::{MergedObject, MergedSubscription, Object, Schema, SimpleObject, Subscription};
 use futures::Stream;
-use heard_advocacy::graphql::CasesHeld;
 use heard_advocacy::graphql::{AdvocacyMutation, AdvocacyQuery};
+use heard_advocacy::held::CasesHeld;
 use heard_commissioning::graphql::{CommissioningMutation, CommissioningQuery};
 use heard_eventstore::EventStore;
-use heard_feedback::graphql::FeedbackHeld;
 use heard_feedback::graphql::{FeedbackMutation, FeedbackQuery, FeedbackSubscription};
+use heard_feedback::held::FeedbackHeld;
 use heard_identity::held::AccessHeld;
 use heard_identity::{IdentityMutation, IdentityQuery};
 use heard_privacy::graphql::{PrivacyHeld, PrivacyMutation};
-use heard_rights::graphql::ComplaintsHeld;
 use heard_rights::graphql::{RightsMutation, RightsQuery, RightsSubscription};
+use heard_rights::held::ComplaintsHeld;
 
 use crate::services::Services;
 

@@ -278,7 +278,7 @@ pub struct State<A = KeptAccount> {
     pub access: Vec<AccessEntry>,
     /// Which cases and complaints are about which person, for the access-log part of subject
     /// access (`crate::held`).
-    pub held: crate::held::HeldRecords,
+    pub held: crate::held_records::HeldRecords,
 }
 
 impl<A> Default for State<A> {
@@ -308,7 +308,7 @@ impl Fold for State {
 }
 
 /// Version 1: accounts' personal fields sealed, the email index keyed by a hash. Version 2:
-/// which cases and complaints are about which person ([`crate::held::HeldRecords`]).
+/// which cases and complaints are about which person ([`crate::held_records::HeldRecords`]).
 impl Persist for State {
     const VERSION: u32 = 2;
 }

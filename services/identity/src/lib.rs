@@ -14,6 +14,7 @@ pub mod directory;
 pub mod domain;
 pub mod graphql;
 pub mod held;
+mod held_records;
 pub mod secrets;
 pub mod service;
 

@@ -22,7 +22,6 @@ use uuid::Uuid;
 use crate::domain::Rejection;
 use crate::domain::catalogue::{Article, CharterPublished};
 use crate::domain::complaint::{self, Complaint, Event};
-use crate::held::HeldComplaint;
 use crate::service::{
     Attention, ComplaintPersonal, ComplaintRecord, DEFAULT_CHARTER, NewComplaint, PatternDimension, RightsService,
     patterns,
@@ -478,33 +477,6 @@ async fn complaint_named(ctx: &Context<'_>, field: &str, id: &ID, action: Action
 fn view(ctx: &Context<'_>, record: ComplaintRecord) -> ComplaintView {
     let full = allowed(ctx, Action::ViewComplainant, &record.resource());
     ComplaintView::new(record, full)
-}
-
-/// Rights' part of a person's subject access (`subjectAccess(person)`, composed in the
-/// gateway): the complaints held about them.
-#[derive(Clone, Copy, Debug)]
-pub struct ComplaintsHeld {
-    pub person: PersonId,
-}
-
-#[Object]
-impl ComplaintsHeld {
-    /// Every complaint of the person's that you may see whole, with who complained (complaints
-    /// handlers, and the advocate who relayed it; never a provider): what they said, how to
-    /// reach them and every step with its day; words read `null` once erased. The reads are
-    /// logged.
-    async fn complaints(&self, ctx: &Context<'_>) -> Result<Vec<HeldComplaint>> {
-        let actor = viewer(ctx).actor.clone();
-        let rights = service(ctx);
-        let held = rights.held_about(self.person, Some(&actor));
-        let read: Vec<Resource> = held
-            .iter()
-            .filter_map(|complaint| Uuid::parse_str(complaint.id.as_str()).ok())
-            .filter_map(|id| rights.complaint(id).map(|record| record.resource()))
-            .collect();
-        record_reads(ctx, Action::ViewComplaint, &read).await?;
-        Ok(held)
-    }
 }
 
 #[derive(Default)]

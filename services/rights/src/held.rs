@@ -3,12 +3,16 @@
 //! answer GraphQL (`SubjectAccess.complaints`) and serialise as `heard subject-access` prints
 //! them, so the two are the same JSON (camelCase, enum values as GraphQL spells them).
 
-use async_graphql::{ID, SimpleObject};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use heard_access::{Action, Actor, Resource};
+use heard_api::{record_reads, viewer};
 use heard_contracts::privacy::PersonId;
 use serde::Serialize;
+use uuid::Uuid;
 
 use crate::graphql::{ComplainantKind, OutcomeName, StageName};
 use crate::model::{ComplaintPersonal, ComplaintRecord, Step};
+use crate::service::RightsService;
 
 /// One complaint of the person's, as held: what they said, how to reach them, and every step
 /// with its day. Words read `null` once the person was erased.
@@ -100,5 +104,66 @@ impl HeldComplaint {
             erased: record.erased || words.is_none(),
             steps: record.steps.iter().map(HeldComplaintStep::from).collect(),
         }
+    }
+}
+
+/// Rights' part of a person's subject access (`subjectAccess(person)`, composed in the
+/// gateway): the complaints held about them.
+#[derive(Clone, Copy, Debug)]
+pub struct ComplaintsHeld {
+    pub person: PersonId,
+}
+
+#[Object]
+impl ComplaintsHeld {
+    /// Every complaint of the person's that you may see whole, with who complained (complaints
+    /// handlers, and the advocate who relayed it; never a provider): what they said, how to
+    /// reach them and every step with its day; words read `null` once erased. The reads are
+    /// logged.
+    async fn complaints(&self, ctx: &Context<'_>) -> Result<Vec<HeldComplaint>> {
+        let actor = viewer(ctx).actor.clone();
+        let rights = ctx.data_unchecked::<RightsService>();
+        let held = rights.held_about(self.person, Some(&actor));
+        let read: Vec<Resource> = held
+            .iter()
+            .filter_map(|complaint| Uuid::parse_str(complaint.id.as_str()).ok())
+            .filter_map(|id| rights.complaint(id).map(|record| record.resource()))
+            .collect();
+        record_reads(ctx, Action::ViewComplaint, &read).await?;
+        Ok(held)
+    }
+}
+
+impl RightsService {
+    /// Everything held about `person` in their complaints, for subject access: each complaint
+    /// of theirs that `actor` may see whole (`ViewComplaint` and `ViewComplainant`: complaints
+    /// handlers and the advocate who relayed it, never a provider), with what they said, their
+    /// contact details and every step with its day; words read `null` once erased. `None` is
+    /// the operator at the command line, who gets every one. In the order received.
+    pub fn held_about(&self, person: PersonId, actor: Option<&Actor>) -> Vec<HeldComplaint> {
+        let records: Vec<(ComplaintRecord, Option<String>)> = self.read(|state| {
+            state
+                .order
+                .iter()
+                .filter_map(|id| state.complaints.get(id))
+                .filter(|record| record.person == Some(person))
+                .filter(|record| {
+                    actor.is_none_or(|actor| {
+                        let resource = record.resource();
+                        heard_access::may(actor, Action::ViewComplaint, &resource).is_allowed()
+                            && heard_access::may(actor, Action::ViewComplainant, &resource).is_allowed()
+                    })
+                })
+                .map(|record| (record.clone(), state.reference.providers.get(&record.complaint.provider).cloned()))
+                .collect()
+        });
+        records
+            .into_iter()
+            .map(|(record, provider_name)| {
+                let words = self.words(&record);
+                let redacted = self.redacted_words(&record);
+                HeldComplaint::new(&record, person, provider_name, words, redacted)
+            })
+            .collect()
     }
 }

@@ -173,7 +173,7 @@ pub struct State {
     /// Reference → complaint.
     by_reference: HashMap<String, Uuid>,
     /// Every person any service attributed a record to, and those erased.
-    pub persons: heard_api::fold::Persons,
+    pub persons: heard_api::persons::Persons,
 }
 
 impl Persist for State {

@@ -16,7 +16,8 @@ use heard_eventstore::Direction;
 use serde_json::Value;
 
 use super::*;
-use crate::graphql::{ComplaintsHeld, RightsMutation, RightsQuery};
+use crate::graphql::{RightsMutation, RightsQuery};
+use crate::held::ComplaintsHeld;
 
 fn actor(account: Uuid, role: Role) -> Actor {
     Actor { account: Some(account), roles: BTreeSet::from([role]), ..Actor::anonymous() }

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use heard_access::{Action, Actor};
 use heard_api::erasure::refused_for_erased;
 use heard_api::{ApiError, ApiResult};
 use heard_contracts::Event as _;
@@ -21,9 +20,8 @@ use crate::domain::Rejection;
 use crate::domain::catalogue::{CHARTER, CharterPublished, exact_bill_of_rights};
 use crate::domain::complaint::{self, COMPLAINT, Complainant, Complaint, Event, Outcome, Route};
 
-pub use crate::held::{HeldComplaint, HeldComplaintStep};
 pub use crate::model::{ComplaintPersonal, ComplaintRecord, RedactedWords, State, Step};
-pub use heard_api::fold::Persons;
+pub use heard_api::persons::Persons;
 
 /// The longest version of a complaint's words written for the provider, in characters (as long
 /// as what happened may be).
@@ -312,38 +310,6 @@ impl RightsService {
             },
         )?;
         self.complaint(id).ok_or(ApiError::NotFound)
-    }
-
-    /// Everything held about `person` in their complaints, for subject access: each complaint
-    /// of theirs that `actor` may see whole (`ViewComplaint` and `ViewComplainant`: complaints
-    /// handlers and the advocate who relayed it, never a provider), with what they said, their
-    /// contact details and every step with its day; words read `null` once erased. `None` is
-    /// the operator at the command line, who gets every one. In the order received.
-    pub fn held_about(&self, person: PersonId, actor: Option<&Actor>) -> Vec<HeldComplaint> {
-        let records: Vec<(ComplaintRecord, Option<String>)> = self.read(|state| {
-            state
-                .order
-                .iter()
-                .filter_map(|id| state.complaints.get(id))
-                .filter(|record| record.person == Some(person))
-                .filter(|record| {
-                    actor.is_none_or(|actor| {
-                        let resource = record.resource();
-                        heard_access::may(actor, Action::ViewComplaint, &resource).is_allowed()
-                            && heard_access::may(actor, Action::ViewComplainant, &resource).is_allowed()
-                    })
-                })
-                .map(|record| (record.clone(), state.reference.providers.get(&record.complaint.provider).cloned()))
-                .collect()
-        });
-        records
-            .into_iter()
-            .map(|(record, provider_name)| {
-                let words = self.words(&record);
-                let redacted = self.redacted_words(&record);
-                HeldComplaint::new(&record, person, provider_name, words, redacted)
-            })
-            .collect()
     }
 
     /// The complaints whose retention period ended by `today` and that are not erased yet:

@@ -16,24 +16,6 @@ use crate::search::{MAX_RESULTS, SearchRequest, days};
 use crate::service::{FeedbackService, Meeting};
 use heard_contracts::privacy::PersonId;
 
-pub use crate::held::{HeldConsentChange, HeldFeedbackItem};
-
-/// The feedback part of a subject access request (`subjectAccess(person)` in the gateway):
-/// what this service holds about one person that the asker may see.
-pub struct FeedbackHeld {
-    pub person: PersonId,
-}
-
-#[Object]
-impl FeedbackHeld {
-    /// The person's feedback items that you may see in their hub's own view (erased ones with
-    /// their facts and `erased: true`), in the order they were logged.
-    async fn feedback_items(&self, ctx: &Context<'_>) -> Vec<HeldFeedbackItem> {
-        let actor = viewer(ctx).actor.clone();
-        service(ctx).held_about(self.person, Some(&actor))
-    }
-}
-
 mod imports;
 
 fn service<'a>(ctx: &'a Context<'_>) -> &'a FeedbackService {
