@@ -24,6 +24,17 @@ export function expect(condition, message) {
 
 /** Runs axe on the page; fails on any serious or critical violation. */
 export async function accessible(page, name) {
+  // Judged as people see it: with the stylesheet applied. A form posted back with its errors
+  // is checked as soon as its error summary is there, which can be before the page has loaded
+  // its CSS on a busy machine; without it every link and button is a small inline target.
+  await page.waitForLoadState("load");
+  await page.evaluate(async () => {
+    const sheets = [...document.querySelectorAll('link[rel="stylesheet"]')];
+    await Promise.all(sheets.map((link) => (link.sheet ? null : new Promise((done) => {
+      link.addEventListener("load", done, { once: true });
+      link.addEventListener("error", done, { once: true });
+    }))));
+  });
   await page.addScriptTag({ content: axeSource }).catch(() => {});
   const results = await page.evaluate(async () => {
     // eslint-disable-next-line no-undef
