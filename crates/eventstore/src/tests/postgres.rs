@@ -73,6 +73,48 @@ impl Drop for Schema {
     }
 }
 
+/// A database of the test's own, dropped when this is dropped: for what depends on no other
+/// session of the database holding an older transaction open (a `VACUUM` removing a destroyed
+/// key's old row version), which the tests running beside it in the shared database would.
+pub(crate) struct Database {
+    name: String,
+}
+
+impl Database {
+    pub(crate) async fn create() -> Database {
+        let name = format!("heard_d_{}", uuid::Uuid::new_v4().simple());
+        let client = connect(&base_url()).await;
+        client.batch_execute(&format!("CREATE DATABASE {name}")).await.expect("the test database is created");
+        Database { name }
+    }
+
+    /// The URL of this database: the test server's URL with its database name replaced.
+    pub(crate) fn url(&self) -> String {
+        let base = base_url();
+        let (server_and_database, query) = base.split_once('?').map_or((base.as_str(), None), |(a, q)| (a, Some(q)));
+        let server = server_and_database.rsplit_once('/').map_or(server_and_database, |(server, _)| server);
+        match query {
+            Some(query) => format!("{server}/{}?{query}", self.name),
+            None => format!("{server}/{}", self.name),
+        }
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async move {
+                let (client, connection) = tokio_postgres::connect(&base_url(), NoTls).await.ok()?;
+                tokio::spawn(connection);
+                client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()
+            })
+        });
+        let _ = dropped.join();
+    }
+}
+
 async fn fresh_store(upcasters: Upcasters) -> (EventStore, Schema) {
     let schema = Schema::create().await;
     let store = EventStore::open_postgres(&schema.url(), upcasters).await.expect("the PostgreSQL store opens");
@@ -309,16 +351,18 @@ async fn a_bad_url_or_an_unreachable_server_is_an_error_that_never_repeats_the_p
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_destroyed_key_reads_as_erased_is_never_recreated_and_is_gone_from_the_tables_files() {
-    let schema = Schema::create().await;
-    let store = EventStore::open_postgres(&schema.url(), Upcasters::new()).await.unwrap();
+    // A database of its own: Heard's VACUUM removes the old row version only once no older
+    // transaction of the database is open, and the tests beside it hold some on purpose.
+    let database = Database::create().await;
+    let store = EventStore::open_postgres(&database.url(), Upcasters::new()).await.unwrap();
     let person = SubjectId::new();
     let secret = "Robin Placeholder, 3 Fictional Lane";
     let with_personal = |n: u64| event(n).with_personal(person, &json!({ "name": secret })).unwrap();
     store.append(&stream("case-1"), ExpectedRevision::NoStream, vec![with_personal(0)]).await.unwrap();
     let key = store.key_bytes(person).unwrap().expect("the person has a key");
 
-    let observer = connect(&base_url()).await;
-    let keys_file = format!("{}.heard_subject_keys", schema.name);
+    let observer = connect(&database.url()).await;
+    let keys_file = "public.heard_subject_keys".to_owned();
     let table_holds = |needle: Vec<u8>| {
         let observer = &observer;
         let keys_file = keys_file.clone();
@@ -345,7 +389,7 @@ async fn a_destroyed_key_reads_as_erased_is_never_recreated_and_is_gone_from_the
     assert!(!table_holds(key.to_vec()).await, "after erasure (and heard's VACUUM) the key's bytes are gone");
 
     // Every heard table, as a dump would see it, holds neither the key nor the words.
-    let client = connect(&schema.url()).await;
+    let client = connect(&database.url()).await;
     for table in ["heard_events", "heard_streams", "heard_head", "heard_subject_keys", "heard_schema_version"] {
         let rows = client.query(&format!("SELECT {table}::text FROM {table}"), &[]).await.unwrap();
         let dump: String = rows.iter().map(|row| row.get::<_, String>(0)).collect();
