@@ -4,9 +4,9 @@
 //! no file under the data directory holds a byte of what they said; the counts, the chain and a
 //! report made before the erasure still hold.
 
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use heard_contracts::testing::files_holding;
 use heard_tests::{Session, Staff, heard_binary, staff};
 use serde_json::{Value, json};
 
@@ -26,24 +26,6 @@ fn errors_code(answer: &Value) -> Option<&str> {
 fn data<'a>(answer: &'a Value, field: &str) -> &'a Value {
     assert!(answer["errors"].is_null(), "{field} answered with errors: {answer}");
     &answer["data"][field]
-}
-
-/// Every file below `dir`.
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() { found.extend(files(&path)) } else { found.push(path) }
-    }
-    found
-}
-
-/// The files below `dir` whose raw bytes hold `needle`.
-fn files_holding(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
-    files(dir)
-        .into_iter()
-        .filter(|file| std::fs::read(file).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle)))
-        .collect()
 }
 
 /// The key `subject` had in a copy of `keys.heard` (64-byte slots after a 64-byte header: the

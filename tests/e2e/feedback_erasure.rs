@@ -19,23 +19,10 @@ fn ok<'a>(answer: &'a Value, field: &str) -> &'a Value {
 
 /// The files under `dir` whose raw bytes hold `word` (lower case, as indexed, or as written).
 fn files_holding(dir: &Path, word: &str) -> Vec<PathBuf> {
-    let lower = word.to_lowercase().into_bytes();
-    let written = word.as_bytes().to_vec();
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if let Ok(bytes) = std::fs::read(&path)
-                && bytes.windows(lower.len()).any(|w| w == lower.as_slice() || w == written.as_slice())
-            {
-                found.push(path);
-            }
-        }
-    }
+    let mut found = heard_contracts::testing::files_holding(dir, word.to_lowercase().as_bytes());
+    found.extend(heard_contracts::testing::files_holding(dir, word.as_bytes()));
+    found.sort();
+    found.dedup();
     found
 }
 

@@ -61,3 +61,22 @@ pub fn conflicts_table_mismatches<S, T>(
     }
     wrong
 }
+
+/// Every file below `dir`, for the tests that read the raw bytes Heard left on disk (a saved
+/// model, an index, a key file) for words that must not be there.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("the directory can be read") {
+        let path = entry.expect("the directory can be read").path();
+        if path.is_dir() { files.extend(files_under(&path)) } else { files.push(path) }
+    }
+    files
+}
+
+/// The files below `dir` whose raw bytes hold `needle`.
+pub fn files_holding(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .filter(|file| std::fs::read(file).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle)))
+        .collect()
+}

@@ -283,7 +283,7 @@ fn the_subgraph_has_the_queries_and_mutations_the_issue_names() {
 
 /// Kept models: what the model saves answers as the log does, and holds no client's words.
 mod kept {
-    use std::path::{Path, PathBuf};
+    use std::path::PathBuf;
 
     use heard_eventstore::ModelStore;
 
@@ -367,15 +367,6 @@ mod kept {
         for service in services {
             service.stopped().await;
         }
-    }
-
-    fn files(dir: &Path) -> Vec<PathBuf> {
-        let mut files = Vec::new();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() { files.extend(self::files(&path)) } else { files.push(path) }
-        }
-        files
     }
 
     fn saved_at(models: &ModelStore) -> Option<u64> {
@@ -483,8 +474,10 @@ mod kept {
             "Better than nothing",
         ];
         let holds = |bytes: &[u8], word: &str| bytes.windows(word.len()).any(|window| window == word.as_bytes());
-        let files: Vec<(PathBuf, Vec<u8>)> =
-            files(&models_dir).into_iter().map(|file| (file.clone(), std::fs::read(file).unwrap())).collect();
+        let files: Vec<(PathBuf, Vec<u8>)> = heard_contracts::testing::files_under(&models_dir)
+            .into_iter()
+            .map(|file| (file.clone(), std::fs::read(file).unwrap()))
+            .collect();
         // The search can see what is saved: the facts and the reference data are there in the clear.
         assert!(files.iter().any(|(_, bytes)| holds(bytes, "Housing and ghettoisation")), "nothing was saved");
         for (file, bytes) in &files {

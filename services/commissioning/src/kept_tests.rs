@@ -2,7 +2,7 @@
 //! clear, and an erased speaker's words are gone at once, running and after a restart.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use heard_access::{Actor, Role};
 use heard_contracts::feedback::{FeedbackLogged, FeedbackRedacted, FeedbackShared, ThemeAdded};
@@ -254,7 +254,7 @@ async fn after_close_no_file_of_the_model_store_holds_a_speakers_words() {
         close(world).await;
         assert!(models.saved().unwrap().iter().any(|(name, at)| name == "commissioning" && *at > 0));
     }
-    let files = walk(&models_dir);
+    let files = heard_contracts::testing::files_under(&models_dir);
     assert!(files.iter().map(|file| std::fs::metadata(file).unwrap().len()).sum::<u64>() > 0, "something was saved");
     let mut found = Vec::new();
     for file in &files {
@@ -266,19 +266,6 @@ async fn after_close_no_file_of_the_model_store_holds_a_speakers_words() {
         }
     }
     assert!(found.is_empty(), "words in the clear in {found:?}");
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
 
 // --- History copies: answers "as at" a position or a moment ---------------------------------
@@ -377,7 +364,7 @@ async fn a_state_as_at_a_position_or_a_moment_from_a_history_copy_equals_a_repla
 
     // The copies hold no words in the clear either.
     drop(models);
-    for file in walk(&dir.path().join("models")) {
+    for file in heard_contracts::testing::files_under(&dir.path().join("models")) {
         let bytes = std::fs::read(&file).unwrap();
         for words in [SPEAKER.as_bytes(), b"for a script", b"keyworker left"] {
             assert!(!bytes.windows(words.len()).any(|window| window == words), "words in the clear in {file:?}");

@@ -335,7 +335,7 @@ async fn after_close_no_file_of_the_model_store_holds_a_name_an_email_or_a_passw
         close(world).await;
         assert!(models.saved().unwrap().iter().any(|(name, at)| name == "identity" && *at > 0));
     }
-    let files = walk(&models_dir);
+    let files = heard_contracts::testing::files_under(&models_dir);
     let holds = |file: &PathBuf, words: &[u8]| std::fs::read(file).unwrap().windows(words.len()).any(|w| w == words);
     assert!(
         files.iter().any(|file| holds(file, b"not their case")),
@@ -351,17 +351,4 @@ async fn after_close_no_file_of_the_model_store_holds_a_name_an_email_or_a_passw
         }
     }
     assert!(found.is_empty(), "personal data in the clear in {found:?}");
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }

@@ -1,7 +1,7 @@
 //! The service over a real store in a temporary directory, its model kept on disk: what it
 //! saves answers as the log does, and holds no complainant's words.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use heard_eventstore::{EventStore, ExpectedRevision, ModelStore, NewEvent, StreamName, Upcasters};
 use heard_workdays::{Calendar, Period};
@@ -191,15 +191,6 @@ fn saved_at(models: &ModelStore) -> Option<u64> {
     models.saved().unwrap().into_iter().find(|(name, _)| name == "rights").map(|(_, at)| at)
 }
 
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() { files.extend(self::files(&path)) } else { files.push(path) }
-    }
-    files
-}
-
 /// A place of its own to keep a model, as a fresh data directory would have.
 fn fresh_models() -> ModelStore {
     let dir = tempfile::tempdir().unwrap().keep();
@@ -272,7 +263,7 @@ async fn after_close_no_file_under_the_model_store_holds_a_complainants_words() 
     drop((service, models));
     let words = ["Ottoline", "Braithwaite", "ottoline@example.org", "Greenhalgh", "Pennyfeather", "Rude at the desk"];
     let holds = |bytes: &[u8], word: &str| bytes.windows(word.len()).any(|window| window == word.as_bytes());
-    let files: Vec<(PathBuf, Vec<u8>)> = files(&dir.path().join("models"))
+    let files: Vec<(PathBuf, Vec<u8>)> = heard_contracts::testing::files_under(&dir.path().join("models"))
         .into_iter()
         .map(|file| (file.clone(), std::fs::read(file).unwrap()))
         .collect();

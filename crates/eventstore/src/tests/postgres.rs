@@ -58,18 +58,22 @@ impl Schema {
     }
 }
 
+/// Runs `sql` on the test server from a thread of its own (a `Drop` may run inside a runtime).
+fn run_on_the_side(sql: String) {
+    let ran = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async move {
+            let (client, connection) = tokio_postgres::connect(&base_url(), NoTls).await.ok()?;
+            tokio::spawn(connection);
+            client.batch_execute(&sql).await.ok()
+        })
+    });
+    let _ = ran.join();
+}
+
 impl Drop for Schema {
     fn drop(&mut self) {
-        let name = self.name.clone();
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(async move {
-                let (client, connection) = tokio_postgres::connect(&base_url(), NoTls).await.ok()?;
-                tokio::spawn(connection);
-                client.batch_execute(&format!("SET lock_timeout = '10s'; DROP SCHEMA {name} CASCADE")).await.ok()
-            })
-        });
-        let _ = dropped.join();
+        run_on_the_side(format!("SET lock_timeout = '10s'; DROP SCHEMA {} CASCADE", self.name));
     }
 }
 
@@ -102,16 +106,7 @@ impl Database {
 
 impl Drop for Database {
     fn drop(&mut self) {
-        let name = self.name.clone();
-        let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(async move {
-                let (client, connection) = tokio_postgres::connect(&base_url(), NoTls).await.ok()?;
-                tokio::spawn(connection);
-                client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()
-            })
-        });
-        let _ = dropped.join();
+        run_on_the_side(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
     }
 }
 
