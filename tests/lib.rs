@@ -53,7 +53,18 @@ pub async fn spawn_app_in(data_dir: TempDir, change: impl FnOnce(&mut Settings))
     let mut settings =
         Settings { data_dir: data_dir.path().to_owned(), listen: "127.0.0.1:0".into(), ..Settings::default() };
     change(&mut settings);
-    let server = heard::start(&settings).await.expect("the server starts");
+    // A server started again in the same process may find the last one's tasks still letting
+    // go of the data directory (they drop their handles just after they stop): wait for that,
+    // never longer than 10 s.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let server = loop {
+        match heard::start(&settings).await {
+            Err(error) if format!("{error:#}").contains("in use") && std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            started => break started.expect("the server starts"),
+        }
+    };
     let client = reqwest::Client::builder().build().expect("an HTTP client");
     TestApp {
         addr: server.addr,
