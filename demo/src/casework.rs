@@ -334,6 +334,9 @@ pub async fn seed_decisions(
     let mut themes: Vec<(String, Vec<(Uuid, String)>)> = by_theme.into_iter().collect();
     themes.sort_by_key(|(theme, items)| (std::cmp::Reverse(items.len()), theme.clone()));
     let mut linked: std::collections::HashSet<Uuid> = std::collections::HashSet::new();
+    // Each decision's items in the order they were linked, so that what is reported back below
+    // leaves every decision with items still waiting to hear.
+    let mut linked_by_decision: Vec<Vec<Uuid>> = Vec::new();
     for (index, (plan, (theme, items))) in words.plans.iter().zip(themes.iter()).enumerate() {
         let status = plan.status;
         let decided = working_days_before(&calendar, today, 40 - index as u32 * 8);
@@ -355,6 +358,7 @@ pub async fn seed_decisions(
             .map_err(fail)?;
         let chosen: Vec<Uuid> =
             items.iter().map(|(item, _)| *item).filter(|item| !linked.contains(item)).take(4).collect();
+        linked_by_decision.push(chosen.clone());
         for item in chosen {
             commissioning
                 .link_evidence(id, commissioner, Evidence::FeedbackItem { item }, &words.item_evidence, today)
@@ -405,10 +409,12 @@ pub async fn seed_decisions(
         let reason = (index % 3 == 0).then_some(words.not_acted_on_because.as_str());
         commissioning.answer(*item, commissioner, reason, answered_on).await.map_err(fail)?;
     }
-    // The hubs reported some of the decided items back at a meeting.
+    // The hubs reported half of each decision's items back at a meeting; the rest still wait,
+    // so a done decision always has items whose loop stands at "decision done".
     let feedback = services.feedback;
     feedback.wait_searchable(commissioning.store().head().position, std::time::Duration::from_secs(30)).await;
-    for item in linked.iter().take(6) {
+    let reported = linked_by_decision.iter().flat_map(|items| items.iter().take(items.len() / 2));
+    for item in reported {
         let Some(found) = feedback.item(*item) else { continue };
         let Some(coordinator) = coordinators.get(&found.logged.hub) else { continue };
         feedback.fed_back(*item, *coordinator, None).await.map_err(fail)?;

@@ -98,7 +98,7 @@ struct PendingKeys {
 
 impl SledKeyStore {
     pub fn open(path: &Path) -> Result<Self> {
-        let db = sled::Config::new().path(path).open()?;
+        let db = crate::sled_open::open(sled::Config::new(), path)?;
         Ok(SledKeyStore { db, pending: Arc::default() })
     }
 

@@ -237,7 +237,7 @@ impl FileKeyStore {
         let mut imported = Vec::new();
         let mut tombstones = Vec::new();
         {
-            let db = sled::Config::new().path(legacy).open()?;
+            let db = crate::sled_open::open(sled::Config::new(), legacy)?;
             for entry in db.iter() {
                 let (id, value) = entry?;
                 let id: [u8; 16] = id

@@ -39,6 +39,7 @@ pub mod record;
 pub mod sealed;
 pub mod segment_backend;
 pub mod sled_backend;
+mod sled_open;
 pub mod store;
 pub mod subscription;
 pub mod types;

@@ -87,7 +87,7 @@ impl std::fmt::Debug for ModelStore {
 impl ModelStore {
     pub fn open(dir: &Path) -> Result<Self> {
         // A small cache: models are read from memory; sled is only where they are saved.
-        let db = sled::Config::new().path(dir).cache_capacity(32 << 20).open()?;
+        let db = crate::sled_open::open(sled::Config::new().cache_capacity(32 << 20), dir)?;
         Ok(ModelStore { db })
     }
 

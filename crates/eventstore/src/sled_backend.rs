@@ -46,7 +46,7 @@ pub struct SledBackend {
 impl SledBackend {
     /// Opens (or creates) the log in `path`.
     pub fn open(path: &Path) -> Result<Self> {
-        let db = sled::Config::new().path(path).open()?;
+        let db = crate::sled_open::open(sled::Config::new(), path)?;
         let tree = db.open_tree("log")?;
         let published = Arc::new(Published::new(load_head(&tree)?));
         let sink = SledSink { tree: tree.clone(), db: db.clone() };
