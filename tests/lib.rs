@@ -477,3 +477,62 @@ pub fn url_encoded(text: &str) -> String {
         })
         .collect()
 }
+
+/// A fresh schema in the test database at 127.0.0.1:5432 (trust auth; `scripts/test` starts
+/// PostgreSQL), dropped when the test ends, so PostgreSQL tests run in parallel.
+pub struct PgSchema(String);
+
+impl PgSchema {
+    pub fn new() -> Self {
+        let schema = PgSchema(format!("heard_e2e_{}", uuid::Uuid::new_v4().simple()));
+        schema.psql(&format!("CREATE SCHEMA {}", schema.0));
+        schema
+    }
+
+    /// The schema's name.
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+
+    /// A `store.url` whose connections work in this schema.
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D{}", self.0)
+    }
+
+    /// Points `settings` at this schema: `store.backend = "postgres"` and its `store.url`.
+    pub fn serve_from(&self, settings: &mut Settings) {
+        settings.store.backend = heard_eventstore::BackendKind::Postgres;
+        settings.store.url = Some(self.url());
+    }
+
+    /// Runs `sql` with `psql` in the test database and returns what it printed (unaligned,
+    /// tuples only).
+    pub fn psql(&self, sql: &str) -> String {
+        let output = std::process::Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-q", "-A", "-t", "-c", sql])
+            .env("PGOPTIONS", format!("-c search_path={}", self.0))
+            .output()
+            .expect("psql runs (PostgreSQL's client; scripts/test installs and starts PostgreSQL)");
+        assert!(
+            output.status.success(),
+            "psql {sql}: {}; is PostgreSQL running at 127.0.0.1:5432? scripts/test starts it",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+impl Default for PgSchema {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0);
+        let _ = std::process::Command::new("psql")
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-q", "-c", &sql])
+            .status();
+    }
+}

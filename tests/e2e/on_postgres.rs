@@ -2,49 +2,13 @@
 //! event log and keys in a schema of its own in the test database at 127.0.0.1:5432 (trust auth;
 //! `scripts/test` starts PostgreSQL), read models and the search index in the data directory.
 
-use std::process::Command;
-
-use heard_eventstore::BackendKind;
-use heard_tests::spawn_app_with;
+use heard_tests::{PgSchema, spawn_app_with};
 use serde_json::json;
-
-/// A fresh schema in the test database, dropped when the test ends.
-struct Schema(String);
-
-impl Schema {
-    fn new() -> Self {
-        let schema = Schema(format!("heard_e2e_{}", uuid::Uuid::new_v4().simple()));
-        schema.psql(&format!("CREATE SCHEMA {}", schema.0));
-        schema
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D{}", self.0)
-    }
-
-    fn psql(&self, sql: &str) {
-        let status = Command::new("psql")
-            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-q", "-c", sql])
-            .status()
-            .expect("psql runs (PostgreSQL's client; scripts/test installs and starts PostgreSQL)");
-        assert!(status.success(), "psql {sql}: is PostgreSQL running at 127.0.0.1:5432? scripts/test starts it");
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        self.psql(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0));
-    }
-}
 
 #[tokio::test]
 async fn a_hub_logs_searches_and_erases_on_heard_served_from_postgresql_and_the_log_verifies_after_a_restart() {
-    let schema = Schema::new();
-    let url = schema.url();
-    let on_postgres = |settings: &mut heard::config::Settings| {
-        settings.store.backend = BackendKind::Postgres;
-        settings.store.url = Some(url.clone());
-    };
+    let schema = PgSchema::new();
+    let on_postgres = |settings: &mut heard::config::Settings| schema.serve_from(settings);
     let app = spawn_app_with(on_postgres).await;
     let [(_, coordinator), (_, commissioner)] = app.people(["coordinator", "commissioner"]).await;
     let item = coordinator
