@@ -98,10 +98,36 @@ pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 /// Parses a `postgres://` URL (or key=value string). The error never repeats the URL, which
 /// may hold a password.
 pub fn parse_url(url: &str) -> Result<tokio_postgres::Config> {
-    tokio_postgres::Config::from_str(url).map_err(|_| Error::Storage {
+    let mut config = tokio_postgres::Config::from_str(url).map_err(|_| Error::Storage {
         detail: "the PostgreSQL URL is not valid (postgres://user@host:port/database)".into(),
-    })
+    })?;
+    // A server that does not answer is an error after a while, not a request that hangs; the
+    // URL's own `connect_timeout` wins.
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    Ok(config)
 }
+
+/// Connects with `config`, the whole handshake bounded by its `connect_timeout` (a server that
+/// accepts the connection and never answers is an error too, not a start that hangs).
+async fn connect(
+    config: &tokio_postgres::Config,
+) -> Result<(
+    tokio_postgres::Client,
+    tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>,
+)> {
+    let limit = config.get_connect_timeout().copied().unwrap_or(CONNECT_TIMEOUT);
+    match tokio::time::timeout(limit, config.connect(NoTls)).await {
+        Ok(connected) => connected.map_err(pg_error),
+        Err(_) => Err(Error::Storage { detail: format!("PostgreSQL did not answer within {} s", limit.as_secs_f32()) }),
+    }
+}
+
+/// How long connecting to PostgreSQL may take, unless the URL says otherwise.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a request waits for a pooled connection before it fails.
+const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A PostgreSQL error as the store reports it: the server's message and code, never the
 /// connection string.
@@ -116,17 +142,29 @@ pub(crate) fn pg_error(error: tokio_postgres::Error) -> Error {
     }
 }
 
-fn pool_error(error: deadpool_postgres::PoolError) -> Error {
+pub(crate) fn pool_error(error: deadpool_postgres::PoolError) -> Error {
+    use deadpool_postgres::{PoolError, TimeoutType};
     match error {
-        deadpool_postgres::PoolError::Backend(error) => pg_error(error),
+        PoolError::Backend(error) => pg_error(error),
+        PoolError::Timeout(TimeoutType::Create | TimeoutType::Recycle) => {
+            Error::Storage { detail: "PostgreSQL did not answer within the connect timeout".into() }
+        }
+        PoolError::Timeout(TimeoutType::Wait) => {
+            Error::Storage { detail: format!("no PostgreSQL connection was free within {} s", POOL_WAIT.as_secs()) }
+        }
         other => Error::Storage { detail: format!("PostgreSQL connection pool: {other}") },
     }
 }
 
 pub(crate) fn pool(config: tokio_postgres::Config, size: usize) -> Result<Pool> {
+    let connect_limit = config.get_connect_timeout().copied().unwrap_or(CONNECT_TIMEOUT);
     let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
     Pool::builder(manager)
         .max_size(size)
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .wait_timeout(Some(POOL_WAIT))
+        .create_timeout(Some(connect_limit))
+        .recycle_timeout(Some(connect_limit))
         .build()
         .map_err(|error| Error::Storage { detail: format!("PostgreSQL connection pool: {error}") })
 }
@@ -168,7 +206,7 @@ pub async fn migrate(client: &mut tokio_postgres::Client) -> Result<u32> {
 
 /// Connects once with `config`, runs [`migrate`] and returns the schema version.
 pub async fn migrate_with(config: &tokio_postgres::Config) -> Result<u32> {
-    let (mut client, connection) = config.connect(NoTls).await.map_err(pg_error)?;
+    let (mut client, connection) = connect(config).await?;
     let driver = tokio::spawn(connection);
     let migrated = migrate(&mut client).await;
     drop(client);
@@ -452,10 +490,10 @@ async fn connect_listener(
     config: &tokio_postgres::Config,
     woken: tokio::sync::mpsc::UnboundedSender<()>,
 ) -> Option<(tokio_postgres::Client, tokio::task::JoinHandle<()>)> {
-    let (client, mut connection) = match config.connect(NoTls).await {
+    let (client, mut connection) = match connect(config).await {
         Ok(connected) => connected,
         Err(error) => {
-            tracing::warn!(error = %pg_error(error), "the PostgreSQL listener could not connect; polling meanwhile");
+            tracing::warn!(%error, "the PostgreSQL listener could not connect; polling meanwhile");
             return None;
         }
     };

@@ -99,10 +99,7 @@ async fn answer(pool: &deadpool_postgres::Pool, request: Request) {
 }
 
 async fn client(pool: &deadpool_postgres::Pool) -> Result<deadpool_postgres::Object> {
-    pool.get().await.map_err(|error| match error {
-        deadpool_postgres::PoolError::Backend(error) => pg_error(error),
-        other => Error::Storage { detail: format!("PostgreSQL connection pool: {other}") },
-    })
+    pool.get().await.map_err(postgres_backend::pool_error)
 }
 
 /// The stored key: `Some(Some(key))` live, `Some(None)` destroyed, `None` never created.

@@ -344,6 +344,26 @@ async fn a_bad_url_or_an_unreachable_server_is_an_error_that_never_repeats_the_p
     assert!(!unreachable.contains("s3cret-pw"), "{unreachable}");
 }
 
+#[tokio::test]
+async fn a_server_that_accepts_and_never_answers_is_an_error_within_the_connect_timeout_not_a_hang() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut accepted = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            accepted.push(socket);
+        }
+    });
+    let url = format!("postgres://postgres@127.0.0.1:{port}/test?connect_timeout=1");
+    let opened =
+        tokio::time::timeout(std::time::Duration::from_secs(20), EventStore::open_postgres(&url, Upcasters::new()))
+            .await
+            .expect("opening gives up by itself");
+    let error = opened.unwrap_err().to_string();
+    assert!(error.contains("did not answer"), "{error}");
+    held.abort();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_destroyed_key_reads_as_erased_is_never_recreated_and_is_gone_from_the_tables_files() {
     // A database of its own: Heard's VACUUM removes the old row version only once no older
