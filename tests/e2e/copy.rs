@@ -146,7 +146,23 @@ async fn a_store_copied_to_postgresql_and_back_verifies_to_the_same_chain_head_a
     assert_eq!(in_postgres, on_disk);
     let report: Value = serde_json::from_str(&on_disk).unwrap();
     assert_eq!(report["ok"], true);
-    assert_eq!((report["events"].clone(), report["head"].clone()), (copied["head_position"].clone(), copied["head"].clone()));
+    assert_eq!(
+        (report["events"].clone(), report["head"].clone()),
+        (copied["head_position"].clone(), copied["head"].clone())
+    );
+    // With no flag, verify reads the configured store (here from HEARD_STORE__… variables).
+    let configured = Command::new(heard_binary())
+        .arg("verify")
+        .env("HEARD_STORE__BACKEND", "postgres")
+        .env("HEARD_STORE__URL", &url)
+        .output()
+        .expect("heard runs");
+    assert_eq!(String::from_utf8_lossy(&configured.stdout), on_disk, "{}", String::from_utf8_lossy(&configured.stderr));
+    // Read models rebuild from the log in PostgreSQL into a data directory of their own.
+    let models = tempfile::tempdir().unwrap();
+    let rebuilt = heard_succeeds(&["rebuild", "models", "all", "--data", path(models.path()), "--store-url", &url]);
+    let rebuilt: Value = serde_json::from_str(&rebuilt).unwrap();
+    assert_eq!(rebuilt["events"], events, "{rebuilt}");
     assert_eq!(
         heard_succeeds(&["export", "--store-url", &url]),
         heard_succeeds(&["export", "--data", path(original.path())]),
@@ -221,7 +237,10 @@ async fn heard_copy_refuses_a_destination_that_holds_anything_a_url_that_is_not_
     let missing = dir.path().join("missing");
     let fresh = dir.path().join("fresh");
     let refused = heard_fails(&["copy", "--from", path(&missing), "--to", path(&fresh)]);
-    assert!(refused.contains("--from:") && refused.contains("holds no Heard event log (it does not exist)"), "{refused}");
+    assert!(
+        refused.contains("--from:") && refused.contains("holds no Heard event log (it does not exist)"),
+        "{refused}"
+    );
     let refused = heard_fails(&["copy", "--from", path(&other_files), "--to", path(&fresh)]);
     assert!(refused.contains("--from:") && refused.contains("holds no Heard event log"), "{refused}");
     let empty = PgSchema::new();

@@ -472,10 +472,10 @@ impl PostgresBackend {
         tx.execute(&insert, &[&positions, &stream_names, &categories, &revisions, &ids, &records])
             .await
             .map_err(pg_error)?;
-        let touched: Vec<&str> = streams.clone();
-        let last_revisions: Vec<i64> = touched
+        // Every stream of the page is in `stream_heads` now, at its last revision.
+        let last_revisions: Vec<i64> = streams
             .iter()
-            .map(|stream| stream_heads.get(*stream).map_or(Ok(0), |r| to_i64(*r)))
+            .map(|stream| stream_heads.get(*stream).map_or(Ok(0), |revision| to_i64(*revision)))
             .collect::<Result<_>>()?;
         let upsert = tx
             .prepare_cached(
@@ -484,7 +484,7 @@ impl PostgresBackend {
             )
             .await
             .map_err(pg_error)?;
-        tx.execute(&upsert, &[&touched, &last_revisions]).await.map_err(pg_error)?;
+        tx.execute(&upsert, &[&streams, &last_revisions]).await.map_err(pg_error)?;
         let update = tx.prepare_cached("UPDATE heard_head SET position = $1, hash = $2").await.map_err(pg_error)?;
         tx.execute(&update, &[&to_i64(head.position)?, &head.hash.as_slice()]).await.map_err(pg_error)?;
         let notify = tx.prepare_cached("SELECT pg_notify($1, $2)").await.map_err(pg_error)?;

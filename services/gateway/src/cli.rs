@@ -827,7 +827,9 @@ async fn import_rows(
 async fn rebuild_log(data: &std::path::Path, store_url: Option<String>) -> anyhow::Result<EventStore> {
     match store_url {
         Some(url) => match StorePlace::parse("--store-url", &url)? {
-            StorePlace::Dir(_) => anyhow::bail!("--store-url: not a PostgreSQL URL (postgres://user@host:port/database)"),
+            StorePlace::Dir(_) => {
+                anyhow::bail!("--store-url: not a PostgreSQL URL (postgres://user@host:port/database)")
+            }
             place => place.open_existing("--store-url").await,
         },
         None => StorePlace::Dir(data.to_owned()).open_existing("--data").await.map_err(|error| {

@@ -133,8 +133,9 @@ impl StorePlace {
                     );
                 }
                 let (dir, kind) = (dir.clone(), kind.unwrap_or_default());
-                let opened = tokio::task::spawn_blocking(move || EventStore::open_embedded(&dir, kind, Upcasters::new()))
-                    .await?;
+                let opened =
+                    tokio::task::spawn_blocking(move || EventStore::open_embedded(&dir, kind, Upcasters::new()))
+                        .await?;
                 match opened {
                     Err(heard_eventstore::Error::Locked) => {
                         anyhow::bail!("{flag}: Heard is running on this directory: stop it, then copy again")
