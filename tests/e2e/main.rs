@@ -9,6 +9,7 @@ mod casework_rights;
 mod cli;
 mod commissioning;
 mod config;
+mod copy;
 mod crash;
 mod erasure;
 mod feedback;

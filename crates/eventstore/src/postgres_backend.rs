@@ -447,6 +447,108 @@ impl PostgresBackend {
     }
 }
 
+impl PostgresBackend {
+    /// [`Backend::import`] in one transaction: holding the head row, checks that every event
+    /// comes next and chains to its recorded hash, then inserts them all at once.
+    async fn import_in_transaction(&self, events: &[RecordedEvent]) -> Result<Option<Head>> {
+        let Some(last) = events.last() else { return Ok(None) };
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(pg_error)?;
+        let lock = tx.prepare_cached("SELECT position, hash FROM heard_head FOR UPDATE").await.map_err(pg_error)?;
+        let row = tx.query_one(&lock, &[]).await.map_err(pg_error)?;
+        let mut head = head_from(row.get(0), row.get(1))?;
+
+        let mut streams: Vec<&str> = events.iter().map(|event| event.stream.as_str()).collect();
+        streams.sort_unstable();
+        streams.dedup();
+        let revisions = tx
+            .prepare_cached("SELECT stream, revision FROM heard_streams WHERE stream = ANY($1)")
+            .await
+            .map_err(pg_error)?;
+        let mut stream_heads: std::collections::HashMap<String, u64> = tx
+            .query(&revisions, &[&streams])
+            .await
+            .map_err(pg_error)?
+            .iter()
+            .map(|row| (row.get::<_, String>(0), u64::try_from(row.get::<_, i64>(1)).unwrap_or(0)))
+            .collect();
+
+        let mut positions = Vec::with_capacity(events.len());
+        let mut revisions = Vec::with_capacity(events.len());
+        let mut records = Vec::with_capacity(events.len());
+        for event in events {
+            let stream = event.stream.as_str();
+            let current = stream_heads.get(stream).copied();
+            let expected = match event.revision {
+                0 => ExpectedRevision::NoStream,
+                revision => ExpectedRevision::Exact(revision - 1),
+            };
+            if !expected.accepts(current) {
+                return Err(Error::WrongExpectedRevision { stream: stream.to_owned(), expected, actual: current });
+            }
+            let position = head.position + 1;
+            let (bytes, hash) = record::seal_record(record::encode_body_of(event), &head.hash);
+            if event.position != position || hash != event.hash {
+                return Err(crate::writer::not_as_recorded(event.position, position));
+            }
+            positions.push(to_i64(position)?);
+            revisions.push(to_i64(event.revision)?);
+            records.push(bytes);
+            stream_heads.insert(stream.to_owned(), event.revision);
+            head = Head { position, hash };
+        }
+        let stream_names: Vec<&str> = events.iter().map(|event| event.stream.as_str()).collect();
+        let categories: Vec<&str> = events.iter().map(|event| event.stream.category()).collect();
+        let ids: Vec<Uuid> = events.iter().map(|event| event.id).collect();
+        let insert = tx
+            .prepare_cached(
+                "INSERT INTO heard_events (position, stream, category, revision, event_id, record)
+                 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::uuid[], $6::bytea[])",
+            )
+            .await
+            .map_err(pg_error)?;
+        tx.execute(&insert, &[&positions, &stream_names, &categories, &revisions, &ids, &records])
+            .await
+            .map_err(pg_error)?;
+        // Every stream of the page is in `stream_heads` now, at its last revision.
+        let last_revisions: Vec<i64> = streams
+            .iter()
+            .map(|stream| stream_heads.get(*stream).map_or(Ok(0), |revision| to_i64(*revision)))
+            .collect::<Result<_>>()?;
+        let upsert = tx
+            .prepare_cached(
+                "INSERT INTO heard_streams (stream, revision) SELECT * FROM unnest($1::text[], $2::bigint[])
+                 ON CONFLICT (stream) DO UPDATE SET revision = EXCLUDED.revision",
+            )
+            .await
+            .map_err(pg_error)?;
+        tx.execute(&upsert, &[&streams, &last_revisions]).await.map_err(pg_error)?;
+        let update = tx.prepare_cached("UPDATE heard_head SET position = $1, hash = $2").await.map_err(pg_error)?;
+        tx.execute(&update, &[&to_i64(head.position)?, &head.hash.as_slice()]).await.map_err(pg_error)?;
+        let notify = tx.prepare_cached("SELECT pg_notify($1, $2)").await.map_err(pg_error)?;
+        tx.execute(&notify, &[&CHANNEL, &head.position.to_string()]).await.map_err(pg_error)?;
+        tx.commit().await.map_err(pg_error)?;
+        debug_assert_eq!(head.position, last.position);
+        Ok(Some(head))
+    }
+}
+
+/// Whether the database at `url` holds a Heard log (its schema was migrated), without
+/// creating anything: for commands that must not turn a wrong URL into an empty store.
+pub async fn holds_log(url: &str) -> Result<bool> {
+    let config = parse_url(url)?;
+    let (client, connection) = config.connect(NoTls).await.map_err(pg_error)?;
+    let driver = tokio::spawn(connection);
+    let found = client
+        .query_one("SELECT to_regclass('heard_head') IS NOT NULL AND to_regclass('heard_events') IS NOT NULL", &[])
+        .await
+        .map_err(pg_error)
+        .map(|row| row.get::<_, bool>(0));
+    drop(client);
+    let _ = driver.await;
+    found
+}
+
 fn to_i64(n: u64) -> Result<i64> {
     i64::try_from(n).map_err(|_| Error::storage("a position or revision is beyond what PostgreSQL stores"))
 }
@@ -546,6 +648,18 @@ impl Backend for PostgresBackend {
             self.shared.publish(head);
         }
         Ok(outcome)
+    }
+
+    async fn import(&self, events: Vec<RecordedEvent>) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        if let Some(head) = self.import_in_transaction(&events).await? {
+            self.shared.events_appended.fetch_add(events.len() as u64, Ordering::Relaxed);
+            self.shared.commits.fetch_add(1, Ordering::Relaxed);
+            self.shared.publish(head);
+        }
+        Ok(())
     }
 
     async fn read_stream(&self, stream: &StreamName, window: StreamWindow) -> Result<Vec<RecordedEvent>> {

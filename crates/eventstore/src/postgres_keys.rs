@@ -34,10 +34,15 @@ use crate::types::SubjectId;
 /// Connections the key thread keeps.
 const POOL_SIZE: usize = 4;
 
+/// Every subject with its key, or `None` once destroyed.
+type AllKeys = Vec<(SubjectId, Option<SubjectKey>)>;
+
 enum Request {
     GetOrCreate(SubjectId, std::sync::mpsc::SyncSender<Result<SubjectKey>>),
     Get(SubjectId, std::sync::mpsc::SyncSender<Result<Option<SubjectKey>>>),
     Destroy(SubjectId, std::sync::mpsc::SyncSender<Result<bool>>),
+    All(std::sync::mpsc::SyncSender<Result<AllKeys>>),
+    Import(AllKeys, std::sync::mpsc::SyncSender<Result<()>>),
 }
 
 /// Subject keys in PostgreSQL; see the module docs.
@@ -95,6 +100,41 @@ async fn answer(pool: &deadpool_postgres::Pool, request: Request) {
         Request::Destroy(subject, reply) => {
             let _ = reply.send(destroy(pool, subject).await);
         }
+        Request::All(reply) => {
+            let _ = reply.send(all_keys(pool).await);
+        }
+        Request::Import(keys, reply) => {
+            let _ = reply.send(import_keys(pool, &keys).await);
+        }
+    }
+}
+
+async fn all_keys(pool: &deadpool_postgres::Pool) -> Result<AllKeys> {
+    let client = client(pool).await?;
+    let rows = client.query("SELECT subject, key FROM heard_subject_keys", &[]).await.map_err(pg_error)?;
+    rows.iter()
+        .map(|row| {
+            let subject = SubjectId(row.get(0));
+            row.get::<_, Option<Vec<u8>>>(1).map(key_from).transpose().map(|key| (subject, key))
+        })
+        .collect()
+}
+
+/// Inserts every key and tombstone in one autocommitted statement; a subject already there
+/// fails it whole (the primary key), and nothing is stored.
+async fn import_keys(pool: &deadpool_postgres::Pool, keys: &AllKeys) -> Result<()> {
+    let client = client(pool).await?;
+    let subjects: Vec<uuid::Uuid> = keys.iter().map(|(subject, _)| subject.0).collect();
+    let bytes: Vec<Option<&[u8]>> = keys.iter().map(|(_, key)| key.as_ref().map(|k| k.as_bytes().as_slice())).collect();
+    let insert = "INSERT INTO heard_subject_keys (subject, key, destroyed_at)
+                  SELECT subject, key, CASE WHEN key IS NULL THEN now() END
+                  FROM unnest($1::uuid[], $2::bytea[]) AS copied (subject, key)";
+    match client.execute(insert, &[&subjects, &bytes]).await {
+        Ok(_) => Ok(()),
+        Err(error) if error.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {
+            Err(crate::crypto::already_known())
+        }
+        Err(error) => Err(pg_error(error)),
     }
 }
 
@@ -245,5 +285,13 @@ impl KeyStore for PostgresKeyStore {
 
     fn destroy(&self, subject: SubjectId) -> Result<bool> {
         self.ask(|reply| Request::Destroy(subject, reply))
+    }
+
+    fn all_keys(&self) -> Result<AllKeys> {
+        self.ask(Request::All)
+    }
+
+    fn import_keys(&self, keys: &[(SubjectId, Option<SubjectKey>)]) -> Result<()> {
+        self.ask(|reply| Request::Import(keys.to_vec(), reply))
     }
 }

@@ -344,6 +344,16 @@ impl EventStore {
         self.keys.destroy(subject)
     }
 
+    /// The backend, for [`copy_store`](crate::copy::copy_store).
+    pub(crate) fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
+    }
+
+    /// The key store, for [`copy_store`](crate::copy::copy_store).
+    pub(crate) fn keys(&self) -> &Arc<dyn KeyStore> {
+        &self.keys
+    }
+
     /// The subject's key bytes, for tests that look for them on disk.
     #[cfg(test)]
     pub(crate) fn key_bytes(&self, subject: SubjectId) -> Result<Option<[u8; 32]>> {
