@@ -504,3 +504,7 @@ impl SharedState for InPostgres {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "shared_tests.rs"]
+mod tests;
