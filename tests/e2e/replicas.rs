@@ -77,9 +77,14 @@ async fn feedback_logged_and_shared_on_one_replica_is_read_and_found_on_the_othe
             coordinator.graphql("mutation($id: ID!) { shareFeedback(id: $id) { id } }", json!({ "id": item })).await;
         assert!(shared["errors"].is_null(), "{shared}");
         let seen = within(Duration::from_secs(1), || async {
-            let read = commissioner_on_b.graphql("query($id: ID!) { feedbackItem(id: $id) { id } }", json!({ "id": item })).await;
+            let read = commissioner_on_b
+                .graphql("query($id: ID!) { feedbackItem(id: $id) { id } }", json!({ "id": item }))
+                .await;
             let found = commissioner_on_b
-                .graphql("query($q: String!) { searchFeedback(query: $q) { total } }", json!({ "q": format!("round {round}") }))
+                .graphql(
+                    "query($q: String!) { searchFeedback(query: $q) { total } }",
+                    json!({ "q": format!("round {round}") }),
+                )
                 .await;
             (read["data"]["feedbackItem"]["id"] == item.as_str() && found["data"]["searchFeedback"]["total"] == 1)
                 .then_some(())
@@ -121,9 +126,12 @@ async fn two_replicas_acknowledging_one_complaint_at_once_give_one_success_and_o
         })
         .await
         .expect("replica B sees the complaint");
-        let (first, second) =
-            tokio::join!(on_a.graphql(acknowledge, json!({ "id": id })), on_b.graphql(acknowledge, json!({ "id": id })));
-        let succeeded = [&first, &second].iter().filter(|answer| answer["data"]["acknowledgeComplaint"].is_object()).count();
+        let (first, second) = tokio::join!(
+            on_a.graphql(acknowledge, json!({ "id": id })),
+            on_b.graphql(acknowledge, json!({ "id": id }))
+        );
+        let succeeded =
+            [&first, &second].iter().filter(|answer| answer["data"]["acknowledgeComplaint"].is_object()).count();
         let conflicts = [&first, &second].iter().filter(|answer| error_code(answer) == Some("CONFLICT")).count();
         assert_eq!((succeeded, conflicts), (1, 1), "one success and one CONFLICT: {first} / {second}");
         let stream = StreamName::of("complaint", &id).unwrap();
@@ -143,7 +151,8 @@ async fn the_same_email_created_on_two_replicas_at_once_gives_one_account() {
     for round in 0..5 {
         let email = format!("new.advocate.{round}@example.org");
         let input = json!({ "i": { "email": email, "displayName": "New Advocate", "roles": ["ADVOCATE"] } });
-        let (first, second) = tokio::join!(admin_on_a.graphql(create, input.clone()), admin_on_b.graphql(create, input));
+        let (first, second) =
+            tokio::join!(admin_on_a.graphql(create, input.clone()), admin_on_b.graphql(create, input));
         let made: Vec<&Value> =
             [&first, &second].into_iter().filter(|answer| answer["data"]["createUser"].is_object()).collect();
         assert_eq!(made.len(), 1, "one account: {first} / {second}");
@@ -153,7 +162,11 @@ async fn the_same_email_created_on_two_replicas_at_once_gives_one_account() {
             app.identity.catch_up().await.unwrap();
             let store = app.store.clone();
             let holders = app.identity.directory().read(|state| {
-                state.accounts.values().filter(|account| account.email(&store).as_deref() == Some(email.as_str())).count()
+                state
+                    .accounts
+                    .values()
+                    .filter(|account| account.email(&store).as_deref() == Some(email.as_str()))
+                    .count()
             });
             assert_eq!(holders, 1, "one account holds {email}");
         }
@@ -211,7 +224,7 @@ async fn a_replica_whose_secret_key_is_not_the_others_refuses_to_start_and_says_
         ..heard::Settings::default()
     };
     r._schema.serve_from(&mut settings);
-    let refused = heard::start(&settings).await.err().expect("a replica with another key does not start");
+    let refused = heard::start(&settings).await.expect_err("a replica with another key does not start");
     let message = format!("{refused:#}");
     assert!(message.contains("secret.key") && message.contains("copy"), "{message}");
 }
@@ -282,12 +295,11 @@ async fn complaint_alerts_on_either_replica_tell_the_same_complaint_once_and_app
     assert!(next_alert(&mut alerts_b, Duration::from_millis(1200)).await.is_none(), "told once");
     assert_eq!(r.b.store.stream_revision(&stream).await.unwrap(), revision, "alerts append nothing");
     // Acknowledged on B: A's queue drops it within a second.
-    let acknowledged = r
-        .b
-        .login("handler@example.org")
-        .await
-        .graphql("mutation($id: ID!) { acknowledgeComplaint(id: $id, how: PHONE) { id } }", json!({ "id": id }))
-        .await;
+    let acknowledged =
+        r.b.login("handler@example.org")
+            .await
+            .graphql("mutation($id: ID!) { acknowledgeComplaint(id: $id, how: PHONE) { id } }", json!({ "id": id }))
+            .await;
     assert!(acknowledged["data"]["acknowledgeComplaint"].is_object(), "{acknowledged}");
     let dropped = within(Duration::from_secs(1), || async {
         let queue = on_a.graphql("{ overdueComplaints { complaint { id } } }", json!({})).await;

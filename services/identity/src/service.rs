@@ -128,7 +128,8 @@ impl IdentityService {
     ) -> Result<Self, StartError> {
         let secrets = Secrets::load_or_create(data_dir)?;
         let shared = crate::shared::for_store(&store);
-        let same_key = shared.server_key_matches(&secrets.key_id()).await.map_err(|error| StartError::Other(error.message()))?;
+        let same_key =
+            shared.server_key_matches(&secrets.key_id()).await.map_err(|error| StartError::Other(error.message()))?;
         if !same_key {
             return Err(StartError::Other(
                 "this data directory's secret.key is not the server key of the other Heard processes over this \

@@ -183,7 +183,10 @@ impl SharedState for InProcess {
 
     async fn address_failures(&self, address_key: &str, since_micros: i64) -> ApiResult<u32> {
         let throttle = self.throttle();
-        let count = throttle.by_address.get(address_key).map_or(0, |times| times.iter().filter(|at| **at > since_micros).count());
+        let count = throttle
+            .by_address
+            .get(address_key)
+            .map_or(0, |times| times.iter().filter(|at| **at > since_micros).count());
         Ok(u32::try_from(count).unwrap_or(u32::MAX))
     }
 
@@ -375,7 +378,8 @@ impl SharedState for InPostgres {
                 .await
                 .map_err(db)?;
             let until = now_micros + micros(wait);
-            let row = client.query_opt(&update, &[&attempt.email_key, &attempt.address_key, &until]).await.map_err(db)?;
+            let row =
+                client.query_opt(&update, &[&attempt.email_key, &attempt.address_key, &until]).await.map_err(db)?;
             backoff.until_micros = row.map_or(until, |row| row.get(0));
         }
         // What no longer counts goes: addresses' failures past the window, and runs of failures
@@ -425,7 +429,10 @@ impl SharedState for InPostgres {
             return Ok(Reservation::Held(None));
         }
         let row = client
-            .query_opt("SELECT account, reserved_micros FROM heard_email_reservations WHERE email_key = $1", &[&email_key])
+            .query_opt(
+                "SELECT account, reserved_micros FROM heard_email_reservations WHERE email_key = $1",
+                &[&email_key],
+            )
             .await
             .map_err(db)?;
         match row {
@@ -464,7 +471,10 @@ impl SharedState for InPostgres {
     async fn release_email(&self, email_key: &str, account: Uuid) -> ApiResult<()> {
         let client = self.client().await?;
         client
-            .execute("DELETE FROM heard_email_reservations WHERE email_key = $1 AND account = $2", &[&email_key, &account])
+            .execute(
+                "DELETE FROM heard_email_reservations WHERE email_key = $1 AND account = $2",
+                &[&email_key, &account],
+            )
             .await
             .map_err(db)?;
         Ok(())
@@ -496,9 +506,10 @@ impl SharedState for InPostgres {
 
     async fn forget_account(&self, account: Uuid) -> ApiResult<()> {
         let client = self.client().await?;
-        for sql in
-            ["DELETE FROM heard_email_reservations WHERE account = $1", "DELETE FROM heard_login_failures WHERE account = $1"]
-        {
+        for sql in [
+            "DELETE FROM heard_email_reservations WHERE account = $1",
+            "DELETE FROM heard_login_failures WHERE account = $1",
+        ] {
             client.execute(sql, &[&account]).await.map_err(db)?;
         }
         Ok(())
