@@ -23,6 +23,7 @@ mod moderation;
 mod on_postgres;
 mod privacy;
 mod privacy_rights;
+mod replicas;
 mod reports;
 mod rights;
 mod safeguarding;

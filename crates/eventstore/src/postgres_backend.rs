@@ -8,7 +8,18 @@
 //! heard_events         (position PK, stream, category, revision, event_id UNIQUE, record)
 //! heard_streams        (stream PK, revision)          each stream's last revision
 //! heard_subject_keys   (subject PK, key, destroyed_at) see `postgres_keys`
+//!
+//! what replicas share beside the log (migration 2; read and written by heard-identity):
+//! heard_server_key         (only_row, key_id)       which `secret.key` every replica must hold
+//! heard_login_failures     (email_key, address_key PK, account, failures, until_micros,
+//!                           updated_micros)          failed logins in a row, by keyed hashes
+//! heard_address_failures   (address_key, at_micros) failed logins from one address
+//! heard_email_reservations (email_key PK, account, reserved_micros) one account an email
 //! ```
+//!
+//! The shared tables hold no email or address in the clear: every key is an HMAC under the
+//! server key (`secret.key`), and each row names the account it concerns, when there is one,
+//! so that it can be removed when the account's person is erased.
 //!
 //! `record` holds the very bytes the embedded backends write (see [`record`]): the body, the
 //! previous hash and the chain hash, so a record reads back, verifies and chains exactly as it
@@ -90,6 +101,38 @@ const MIGRATIONS: &[&str] = &[
         CHECK ((key IS NULL) = (destroyed_at IS NOT NULL))
     );
     ",
+    // 2: what several `heard serve` replicas over this database must share beside the log
+    // (heard-identity's `PostgresShared`): login throttling, email reservations and which
+    // server key they all hold. No email or address in the clear: keys are HMACs.
+    r"
+    CREATE TABLE heard_server_key (
+        only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+        key_id text NOT NULL
+    );
+    CREATE TABLE heard_login_failures (
+        email_key text NOT NULL,
+        address_key text NOT NULL,
+        account uuid,
+        failures integer NOT NULL CHECK (failures >= 0),
+        until_micros bigint NOT NULL DEFAULT 0,
+        updated_micros bigint NOT NULL,
+        PRIMARY KEY (email_key, address_key)
+    );
+    CREATE INDEX heard_login_failures_by_account ON heard_login_failures (account);
+    CREATE INDEX heard_login_failures_by_update ON heard_login_failures (updated_micros);
+    CREATE TABLE heard_address_failures (
+        address_key text NOT NULL,
+        at_micros bigint NOT NULL
+    );
+    CREATE INDEX heard_address_failures_by_address ON heard_address_failures (address_key, at_micros);
+    CREATE INDEX heard_address_failures_by_time ON heard_address_failures (at_micros);
+    CREATE TABLE heard_email_reservations (
+        email_key text PRIMARY KEY,
+        account uuid NOT NULL,
+        reserved_micros bigint NOT NULL
+    );
+    CREATE INDEX heard_email_reservations_by_account ON heard_email_reservations (account);
+    ",
 ];
 
 /// The schema version this heard migrates to.
@@ -131,7 +174,7 @@ const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A PostgreSQL error as the store reports it: the server's message and code, never the
 /// connection string.
-pub(crate) fn pg_error(error: tokio_postgres::Error) -> Error {
+pub fn pg_error(error: tokio_postgres::Error) -> Error {
     match error.as_db_error() {
         Some(db) => Error::Storage { detail: format!("PostgreSQL: {} ({})", db.message(), db.code().code()) },
         // The cause (e.g. "Connection refused") but never the connection string.
@@ -142,7 +185,8 @@ pub(crate) fn pg_error(error: tokio_postgres::Error) -> Error {
     }
 }
 
-pub(crate) fn pool_error(error: deadpool_postgres::PoolError) -> Error {
+/// A pool's failure to give a connection, as the store reports it.
+pub fn pool_error(error: deadpool_postgres::PoolError) -> Error {
     use deadpool_postgres::{PoolError, TimeoutType};
     match error {
         PoolError::Backend(error) => pg_error(error),
@@ -318,6 +362,21 @@ impl PostgresBackend {
     #[cfg(test)]
     pub(crate) fn stop_notifying(&self) {
         self.silent.store(true, Ordering::Release);
+    }
+
+    /// The connection pool, for what replicas share beside the log (heard-identity's tables
+    /// from migration 2). Nothing else should write the log's own tables through it.
+    pub fn pool(&self) -> Pool {
+        self.shared.pool.clone()
+    }
+
+    /// Reads the head as the database has it now and moves this backend's head on to it,
+    /// waking every subscription: after this returns, whatever any process had committed
+    /// before the call is visible to this process's followers.
+    pub async fn refresh_head(&self) -> Result<Head> {
+        let head = self.shared.read_head().await?;
+        self.shared.publish(head);
+        Ok(head)
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
