@@ -3,12 +3,13 @@
 //! search or report shows their words or details, nothing more can be recorded about them, and
 //! no file under the data directory holds a byte of what they said; the counts, the chain and a
 //! report made before the erasure still hold. It runs on the embedded store and on PostgreSQL,
-//! where no Heard table (as dumped, and as its files lie on disk) holds a byte of them either.
+//! where no Heard table (as dumped, and as its files lie on disk) holds a byte of them either,
+//! nor any file of a second replica that had indexed their words.
 
 use std::time::{Duration, Instant};
 
 use heard_contracts::testing::files_holding;
-use heard_tests::{PgSchema, Session, Staff, heard_binary, staff_with};
+use heard_tests::{PgSchema, Session, Staff, TestApp, heard_binary, spawn_app_in, staff_with};
 use serde_json::{Value, json};
 
 /// What the person told the hub, their name and number, and the words of their case and
@@ -230,6 +231,22 @@ async fn erase_a_person_everywhere(postgres: Option<PgSchema>) {
         .await;
     assert!(shared.to_string().contains("quillwort"), "the commissioner reads the shared item: {shared}");
 
+    // On PostgreSQL, a second replica over the same log, with its own read models and search
+    // index, which has taken in the person's words by the time of the erasure.
+    let replica: Option<TestApp> = match &postgres {
+        None => None,
+        Some(schema) => {
+            let dir = tempfile::tempdir().expect("the second replica's data directory");
+            std::fs::copy(staff.app.data_dir.path().join("secret.key"), dir.path().join("secret.key"))
+                .expect("the replicas share the server key");
+            let replica = spawn_app_in(dir, |settings| schema.serve_from(settings)).await;
+            replica.settled().await;
+            let indexed = files_holding(replica.data_dir.path(), b"quillwort");
+            assert!(!indexed.is_empty(), "the second replica indexed the person's words");
+            Some(replica)
+        }
+    };
+
     // The keys as they are before the erasure, to look for afterwards.
     let keys_before = keys_now(staff.app.data_dir.path(), postgres.as_ref());
     if let Some(schema) = &postgres {
@@ -344,15 +361,26 @@ async fn erase_a_person_everywhere(postgres: Option<PgSchema>) {
         })
         .collect();
 
-    // On disk: not one file holds their words, name, number or keys.
-    let dir = staff.app.shutdown().await;
-    for needle in [NAME, PHONE, "quillwort", "marshwick", "Fennimore", "Ravelston", "Brackenbury"] {
-        let holding = files_holding(dir.path(), needle.as_bytes());
-        assert!(holding.is_empty(), "{needle:?} is still in {holding:?}");
+    // On disk: not one file of any replica holds their words, name, number or keys.
+    let mut dirs = Vec::new();
+    if let Some(replica) = replica {
+        let head = replica.store.refresh_head().await.expect("the second replica reads the database's head");
+        assert!(
+            replica.store.models_reached(head, Duration::from_secs(10)).await,
+            "the second replica applies the erasure to every model and its search index"
+        );
+        dirs.push(replica.shutdown().await);
     }
-    for key in &keys {
-        let holding = files_holding(dir.path(), key);
-        assert!(holding.is_empty(), "a destroyed key is still in {holding:?}");
+    let dir = staff.app.shutdown().await;
+    for dir in dirs.iter().chain([&dir]) {
+        for needle in [NAME, PHONE, "quillwort", "marshwick", "Fennimore", "Ravelston", "Brackenbury"] {
+            let holding = files_holding(dir.path(), needle.as_bytes());
+            assert!(holding.is_empty(), "{needle:?} is still in {holding:?}");
+        }
+        for key in &keys {
+            let holding = files_holding(dir.path(), key);
+            assert!(holding.is_empty(), "a destroyed key is still in {holding:?}");
+        }
     }
 
     if let Some(schema) = &postgres {
