@@ -10,6 +10,7 @@ mod cli;
 mod commissioning;
 mod config;
 mod crash;
+mod crash_postgres;
 mod erasure;
 mod feedback;
 mod feedback_erasure;
