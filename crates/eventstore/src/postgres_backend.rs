@@ -20,7 +20,9 @@
 //! (`SELECT position, hash FROM heard_head FOR UPDATE`). Holding it, the append checks
 //! idempotency and the expected revision, numbers its events from the head, chains their hashes
 //! from the head's hash, inserts them, moves the head and sends `NOTIFY heard_head`, then
-//! commits. Appends from every process therefore run one after another: a position is taken
+//! commits. The row is held for three round trips: the lock and the two reads are sent at once
+//! (PostgreSQL runs them in order, so the reads see every commit before the lock), then every
+//! write at once, then the commit. Appends from every process therefore run one after another: a position is taken
 //! only once the transaction that took the one before it has committed (and is visible) or
 //! rolled back (and gave the position back). Positions are gapless, and a reader can never see
 //! position `n + 1` while `n` is still to come.
