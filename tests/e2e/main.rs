@@ -11,6 +11,7 @@ mod commissioning;
 mod config;
 mod copy;
 mod crash;
+mod crash_postgres;
 mod erasure;
 mod feedback;
 mod feedback_erasure;

@@ -31,7 +31,9 @@
 //! (`SELECT position, hash FROM heard_head FOR UPDATE`). Holding it, the append checks
 //! idempotency and the expected revision, numbers its events from the head, chains their hashes
 //! from the head's hash, inserts them, moves the head and sends `NOTIFY heard_head`, then
-//! commits. Appends from every process therefore run one after another: a position is taken
+//! commits. The row is held for three round trips: the lock and the two reads are sent at once
+//! (PostgreSQL runs them in order, so the reads see every commit before the lock), then every
+//! write at once, then the commit. Appends from every process therefore run one after another: a position is taken
 //! only once the transaction that took the one before it has committed (and is visible) or
 //! rolled back (and gave the position back). Positions are gapless, and a reader can never see
 //! position `n + 1` while `n` is still to come.
@@ -400,6 +402,10 @@ impl PostgresBackend {
             .collect()
     }
 
+    /// One append, in one transaction, in three round trips: `BEGIN`; then the head row's lock
+    /// with the idempotency and revision reads sent behind it (PostgreSQL runs them in order,
+    /// after the lock is granted, each seeing every commit before it); then every write sent at
+    /// once; then `COMMIT`. Statements are prepared once per connection.
     async fn append_in_transaction(
         &self,
         stream: &StreamName,
@@ -407,16 +413,45 @@ impl PostgresBackend {
         events: &[PreparedEvent],
     ) -> Result<(AppendOutcome, Option<Head>)> {
         let mut client = self.client().await?;
+        let lock = client.prepare_cached("SELECT position, hash FROM heard_head FOR UPDATE").await.map_err(pg_error)?;
+        let known_statement = client
+            .prepare_cached("SELECT event_id, position, revision, stream FROM heard_events WHERE event_id = ANY($1)")
+            .await
+            .map_err(pg_error)?;
+        let revision_statement =
+            client.prepare_cached("SELECT revision FROM heard_streams WHERE stream = $1").await.map_err(pg_error)?;
+        let insert = client
+            .prepare_cached(
+                "INSERT INTO heard_events (position, stream, category, revision, event_id, record)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .await
+            .map_err(pg_error)?;
+        let upsert = client
+            .prepare_cached(
+                "INSERT INTO heard_streams (stream, revision) VALUES ($1, $2)
+                 ON CONFLICT (stream) DO UPDATE SET revision = EXCLUDED.revision",
+            )
+            .await
+            .map_err(pg_error)?;
+        let update = client.prepare_cached("UPDATE heard_head SET position = $1, hash = $2").await.map_err(pg_error)?;
+        let notify = client.prepare_cached("SELECT pg_notify($1, $2)").await.map_err(pg_error)?;
+
         let tx = client.transaction().await.map_err(pg_error)?;
-        let lock = tx.prepare_cached("SELECT position, hash FROM heard_head FOR UPDATE").await.map_err(pg_error)?;
-        let row = tx.query_one(&lock, &[]).await.map_err(pg_error)?;
+        // One round trip: polled together, the three are sent at once, in this order.
+        let ids: Vec<Uuid> = events.iter().map(|event| event.id).collect();
+        let stream_text = stream.as_str();
+        let known_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&ids];
+        let revision_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&stream_text];
+        let (row, known_rows, current) = futures::try_join!(
+            tx.query_one(&lock, &[]),
+            tx.query(&known_statement, &known_params),
+            tx.query_opt(&revision_statement, &revision_params),
+        )
+        .map_err(pg_error)?;
         let head = head_from(row.get(0), row.get(1))?;
 
         // A retry of a batch that was already appended succeeds without adding anything.
-        let ids: Vec<Uuid> = events.iter().map(|event| event.id).collect();
-        let known_sql = "SELECT event_id, position, revision, stream FROM heard_events WHERE event_id = ANY($1)";
-        let known_statement = tx.prepare_cached(known_sql).await.map_err(pg_error)?;
-        let known_rows = tx.query(&known_statement, &[&ids]).await.map_err(pg_error)?;
         if !known_rows.is_empty() {
             let mut by_id = std::collections::HashMap::new();
             for row in &known_rows {
@@ -432,56 +467,51 @@ impl PostgresBackend {
             return Ok((outcome, None));
         }
 
-        let revision_statement =
-            tx.prepare_cached("SELECT revision FROM heard_streams WHERE stream = $1").await.map_err(pg_error)?;
-        let current = tx
-            .query_opt(&revision_statement, &[&stream.as_str()])
-            .await
-            .map_err(pg_error)?
-            .map(|row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0));
+        let current = current.map(|row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0));
         if !expected.accepts(current) {
             return Err(Error::WrongExpectedRevision { stream: stream.to_string(), expected, actual: current });
         }
 
-        let insert = tx
-            .prepare_cached(
-                "INSERT INTO heard_events (position, stream, category, revision, event_id, record)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .await
-            .map_err(pg_error)?;
         let recorded_at = now_micros();
         let mut planned = head;
         let mut revision = current.map_or(0, |revision| revision + 1);
+        // (position, revision, record) of each event, numbered and chained from the head.
+        let mut rows = Vec::with_capacity(events.len());
         for event in events {
             let position = planned.position + 1;
             let body = record::encode_body(position, stream, revision, recorded_at, event);
             let (bytes, hash) = record::seal_record(body, &planned.hash);
-            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] =
-                [&to_i64(position)?, &stream.as_str(), &stream.category(), &to_i64(revision)?, &event.id, &bytes];
-            tx.execute(&insert, &params).await.map_err(pg_error)?;
+            rows.push((to_i64(position)?, to_i64(revision)?, bytes));
             planned = Head { position, hash };
             revision += 1;
         }
         let last_revision = revision - 1;
-        let upsert = tx
-            .prepare_cached(
-                "INSERT INTO heard_streams (stream, revision) VALUES ($1, $2)
-                 ON CONFLICT (stream) DO UPDATE SET revision = EXCLUDED.revision",
-            )
-            .await
-            .map_err(pg_error)?;
-        tx.execute(&upsert, &[&stream.as_str(), &to_i64(last_revision)?]).await.map_err(pg_error)?;
-        let update = tx.prepare_cached("UPDATE heard_head SET position = $1, hash = $2").await.map_err(pg_error)?;
-        tx.execute(&update, &[&to_i64(planned.position)?, &planned.hash.as_slice()]).await.map_err(pg_error)?;
+        let category = stream.category();
+        let (last_revision_i64, head_position) = (to_i64(last_revision)?, to_i64(planned.position)?);
+        let head_hash = planned.hash.as_slice();
+        let head_text = planned.position.to_string();
         #[cfg(test)]
         let notify_now = !self.silent.load(Ordering::Acquire);
         #[cfg(not(test))]
         let notify_now = true;
-        if notify_now {
-            let notify = tx.prepare_cached("SELECT pg_notify($1, $2)").await.map_err(pg_error)?;
-            tx.execute(&notify, &[&CHANNEL, &planned.position.to_string()]).await.map_err(pg_error)?;
-        }
+
+        // One round trip: every write, sent at once, in order. Should one fail, PostgreSQL
+        // refuses the rest of the transaction and the first error is the one returned.
+        let insert_params: Vec<[&(dyn tokio_postgres::types::ToSql + Sync); 6]> = events
+            .iter()
+            .zip(&rows)
+            .map(|(event, (position, revision, bytes))| {
+                [position as _, &stream_text as _, &category as _, revision as _, &event.id as _, bytes as _]
+            })
+            .collect();
+        let inserts = futures::future::try_join_all(insert_params.iter().map(|params| tx.execute(&insert, params)));
+        let upsert_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&stream_text, &last_revision_i64];
+        let update_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&head_position, &head_hash];
+        let stream_moved = tx.execute(&upsert, &upsert_params);
+        let head_moved = tx.execute(&update, &update_params);
+        let notified =
+            async { if notify_now { tx.execute(&notify, &[&CHANNEL, &head_text]).await.map(|_| ()) } else { Ok(()) } };
+        futures::try_join!(inserts, stream_moved, head_moved, notified).map_err(pg_error)?;
 
         #[cfg(test)]
         {

@@ -4,6 +4,8 @@
 //! holds the commands, the machine and the results.
 //!
 //! - [`store`]: `append`, `replay`, `rebuild`: the event store's write, read and rebuild rates.
+//! - [`pg_append`]: `pg-append`: appends on PostgreSQL beside the segment log and a naive
+//!   `INSERT` committed per event, for several writer counts (issue #19).
 //! - [`open`]: `open`: how long the event store takes to open, with its index snapshot and without.
 //! - [`feedback`]: `search` (tantivy against PostgreSQL full-text search, on a corpus made of
 //!   the demo's sentences) and `log-feedback` (logging feedback over HTTP to a server started
@@ -15,6 +17,7 @@
 mod feedback;
 mod import;
 mod open;
+mod pg_append;
 mod scale;
 mod store;
 
@@ -54,6 +57,29 @@ enum BenchCommand {
         /// does), so every append also creates a key.
         #[arg(long)]
         personal: bool,
+    },
+    /// Appends on PostgreSQL, side by side with the embedded segment log and with one plain
+    /// `INSERT` committed per event (`synchronous_commit = on`), for each writer count: every
+    /// run on a fresh schema or data directory; medians of --runs. Ends with a JSON summary.
+    PgAppend {
+        /// The PostgreSQL database (`postgres://…`); each run works in a schema of its own.
+        #[arg(long, default_value = pg_append::DEFAULT_URL)]
+        url: String,
+        /// Writer counts, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,8,64")]
+        writers: Vec<usize>,
+        /// Events per run.
+        #[arg(long, default_value_t = 5000)]
+        events: u64,
+        /// Bytes of payload per event.
+        #[arg(long, default_value_t = 1024)]
+        size: usize,
+        /// Runs of each kind and writer count.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Where the segment log's scratch data directories go (default: a temporary directory).
+        #[arg(long)]
+        data: Option<PathBuf>,
     },
     /// Read the whole log ($all), raw and decoded.
     Replay {
@@ -165,6 +191,9 @@ async fn run(bench: BenchCommand) -> anyhow::Result<serde_json::Value> {
     match bench {
         BenchCommand::Append { data, writers, events, size, print_acks, backend, personal } => {
             store::append(&data, store::AppendOptions { writers, events, size, print_acks, backend, personal }).await
+        }
+        BenchCommand::PgAppend { url, writers, events, size, runs, data } => {
+            pg_append::pg_append(pg_append::PgAppendOptions { url, writers, events, size, runs, data }).await
         }
         BenchCommand::Replay { data } => store::replay(&data).await,
         BenchCommand::Rebuild { data } => store::rebuild(&data).await,

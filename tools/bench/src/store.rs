@@ -30,6 +30,46 @@ pub async fn append(data_dir: &Path, options: AppendOptions) -> anyhow::Result<s
     anyhow::ensure!(options.writers >= 1, "--writers must be at least 1");
     anyhow::ensure!(options.events >= 1, "--events must be at least 1");
     let store = EventStore::open_embedded(data_dir, options.backend, Upcasters::new())?;
+    let Appended { seconds, latencies, commits } = append_to(&store, &options).await?;
+    store.close().await?;
+    drop(store);
+    let (sequential, batched) = tokio::task::spawn_blocking({
+        let dir = data_dir.to_owned();
+        move || raw_fsync_rates(&dir)
+    })
+    .await??;
+    let events_per_sec = options.events as f64 / seconds;
+    Ok(json!({
+        "events": options.events,
+        "writers": options.writers,
+        "backend": options.backend,
+        "size": options.size,
+        "personal": options.personal,
+        "seconds": round(seconds),
+        "events_per_sec": round(events_per_sec),
+        "p50_ms": round(percentile(&latencies, 0.50)),
+        "p99_ms": round(percentile(&latencies, 0.99)),
+        "commits": commits,
+        "events_per_commit": round(options.events as f64 / commits.max(1) as f64),
+        "raw_fsync_sequential_per_sec": round(sequential),
+        "raw_fsync_batch64_events_per_sec": round(batched),
+        "share_of_sequential": round(events_per_sec / sequential),
+        "share_of_batch64": round(events_per_sec / batched),
+    }))
+}
+
+/// What one run of W writers appending N events to a store measured.
+pub(crate) struct Appended {
+    pub seconds: f64,
+    /// Each append's latency, sorted.
+    pub latencies: Vec<Duration>,
+    /// Commits (fsyncs or transactions) the backend made.
+    pub commits: u64,
+}
+
+/// W concurrent writers, each on a stream of its own, append N events in total to `store`,
+/// one event per append (`options.backend` is not used: the store is already open).
+pub(crate) async fn append_to(store: &EventStore, options: &AppendOptions) -> anyhow::Result<Appended> {
     let run = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
     let payload = "x".repeat(options.size);
     let latencies = Arc::new(std::sync::Mutex::new(Vec::with_capacity(options.events as usize)));
@@ -70,33 +110,9 @@ pub async fn append(data_dir: &Path, options: AppendOptions) -> anyhow::Result<s
     }
     let seconds = started.elapsed().as_secs_f64();
     let commits = store.stats().commits;
-    store.close().await?;
-    drop(store);
     let mut latencies = latencies.lock().map_err(|_| anyhow::anyhow!("latency lock poisoned"))?.clone();
     latencies.sort();
-    let (sequential, batched) = tokio::task::spawn_blocking({
-        let dir = data_dir.to_owned();
-        move || raw_fsync_rates(&dir)
-    })
-    .await??;
-    let events_per_sec = options.events as f64 / seconds;
-    Ok(json!({
-        "events": options.events,
-        "writers": options.writers,
-        "backend": options.backend,
-        "size": options.size,
-        "personal": options.personal,
-        "seconds": round(seconds),
-        "events_per_sec": round(events_per_sec),
-        "p50_ms": round(percentile(&latencies, 0.50)),
-        "p99_ms": round(percentile(&latencies, 0.99)),
-        "commits": commits,
-        "events_per_commit": round(options.events as f64 / commits.max(1) as f64),
-        "raw_fsync_sequential_per_sec": round(sequential),
-        "raw_fsync_batch64_events_per_sec": round(batched),
-        "share_of_sequential": round(events_per_sec / sequential),
-        "share_of_batch64": round(events_per_sec / batched),
-    }))
+    Ok(Appended { seconds, latencies, commits })
 }
 
 /// A figure to three decimal places.

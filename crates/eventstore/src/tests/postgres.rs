@@ -1,5 +1,6 @@
-//! The PostgreSQL backend against the conformance suite, the held-open-transaction ordering
-//! test, several processes over one database, and its key store.
+//! The PostgreSQL backend against the conformance suite, the model property (`tests/model.rs`),
+//! the held-open-transaction ordering test, several processes over one database, and its key
+//! store.
 //!
 //! Each test runs in a schema of its own (`heard_t_<random>`, dropped afterwards), so they run
 //! in parallel. They need PostgreSQL at `HEARD_TEST_POSTGRES_URL` (by default
@@ -119,6 +120,23 @@ async fn fresh_store(upcasters: Upcasters) -> (EventStore, Schema) {
 mod postgres_conformance {
     use super::fresh_store;
     crate::conformance_suite!(fresh_store);
+}
+
+/// Cases of the model property on PostgreSQL, as many as the embedded backends run: each in a
+/// schema of its own, up to 39 appends; the 24 take about 5 s.
+const MODEL_CASES: u32 = 24;
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: MODEL_CASES, .. proptest::prelude::ProptestConfig::default() })]
+    /// The embedded backends' property (`tests/model.rs`), unchanged, on PostgreSQL.
+    #[test]
+    fn the_postgresql_store_behaves_like_the_same_simple_in_memory_model(ops in super::model::ops()) {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        runtime.block_on(async {
+            let (store, _schema) = fresh_store(Upcasters::new()).await;
+            super::model::behaves_like_the_model(&store, &ops).await
+        })?;
+    }
 }
 
 fn event(n: u64) -> NewEvent {
