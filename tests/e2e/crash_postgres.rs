@@ -213,15 +213,19 @@ async fn every_item_either_replica_acknowledged_survives_kill_9_of_one_and_the_o
 
     // The coordinator's account and API token, made in the shared log by a server in this
     // process (`heard admin create-user` works on a data directory's own log only).
-    let token = {
+    // Its `secret.key` is the server key every replica over the schema must hold.
+    let (token, first) = {
         let app = spawn_app_with(|settings| schema.serve_from(settings)).await;
         let coordinator = app.create_user("coordinator@example.org", &[Role::HubCoordinator], &["arun"]).await;
         let token = app.token_for(coordinator).await;
-        app.shutdown().await;
-        token
+        (token, app.shutdown().await)
     };
 
     let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    for dir in &dirs {
+        std::fs::copy(first.path().join("secret.key"), dir.path().join("secret.key"))
+            .expect("the server key is copied");
+    }
     let mut replicas: Vec<Option<Replica>> = dirs.iter().map(|dir| Some(Replica::start(&schema, dir.path()))).collect();
     let client = reqwest::Client::new();
     for replica in replicas.iter().flatten() {
