@@ -233,8 +233,14 @@ pub enum AdminCommand {
     /// Create an account (the first administrator, usually). Prints a one-time password, or
     /// reads the password from stdin with --password-stdin. Run it while Heard is stopped.
     CreateUser {
+        /// The data directory: its log, or with --store-url this command's own read models (not
+        /// a running replica's directory).
         #[arg(long)]
         data: PathBuf,
+        /// The PostgreSQL log to create the account in (postgres://…), created if new, as
+        /// `heard serve` does; replicas then take their `secret.key` from --data.
+        #[arg(long)]
+        store_url: Option<String>,
         #[arg(long)]
         email: String,
         /// administrator, hub_coordinator, hub_member, advocate, complaints_handler,
@@ -349,8 +355,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rebuild_models(&data, store_url, &model).await
         }
         Command::Admin {
-            admin: AdminCommand::CreateUser { data, email, roles, hubs, provider, name, password_stdin },
-        } => create_user(&data, email, roles, hubs, provider, name, password_stdin).await,
+            admin: AdminCommand::CreateUser { data, store_url, email, roles, hubs, provider, name, password_stdin },
+        } => {
+            let store = match store_url {
+                Some(url) => match StorePlace::parse("--store-url", &url)? {
+                    StorePlace::Dir(_) => {
+                        anyhow::bail!("--store-url: give a postgres:// URL (the directory goes in --data)")
+                    }
+                    StorePlace::Postgres(url) => {
+                        std::fs::create_dir_all(&data).map_err(|error| anyhow::anyhow!("--data: {error}"))?;
+                        EventStore::open_postgres(&url, Upcasters::new())
+                            .await
+                            .map_err(|error| anyhow::anyhow!("--store-url: cannot open the event store: {error}"))?
+                    }
+                },
+                None => {
+                    EventStore::open_embedded(&data, BackendKind::detect(&data).unwrap_or_default(), Upcasters::new())?
+                }
+            };
+            create_user(store, &data, email, roles, hubs, provider, name, password_stdin).await
+        }
         Command::Erase { person, yes, data, config } => {
             let settings = offline_settings(config.as_deref(), data)?;
             erase(&settings, &person, yes).await
@@ -385,13 +409,24 @@ fn offline_settings(config: Option<&std::path::Path>, data: Option<PathBuf>) -> 
 
 /// Opens every service over the log in `settings.data_dir`, which must exist and not be in use
 /// by a running Heard.
+/// On PostgreSQL (`store.backend = "postgres"`), the log is the shared one (created if new, as
+/// `heard serve` does) and the data directory holds this command's read models, so it must not
+/// be a running replica's.
 async fn open_stopped(settings: &Settings) -> anyhow::Result<(EventStore, crate::services::Services)> {
     let data = &settings.data_dir;
-    let store = match open_existing(data) {
-        Err(error) if matches!(error.downcast_ref(), Some(heard_eventstore::Error::Locked)) => {
-            anyhow::bail!("Heard is running on {}: stop it, then run this again", data.display())
+    let store = if settings.store.backend == BackendKind::Postgres {
+        std::fs::create_dir_all(data)
+            .map_err(|error| anyhow::anyhow!("cannot create the data directory {}: {error}", data.display()))?;
+        EventStore::open_configured(data, settings.store.backend, settings.store.url.as_deref(), Upcasters::new())
+            .await
+            .map_err(|error| anyhow::anyhow!("store.url: cannot open the event store in PostgreSQL: {error}"))?
+    } else {
+        match open_existing(data) {
+            Err(error) if matches!(error.downcast_ref(), Some(heard_eventstore::Error::Locked)) => {
+                anyhow::bail!("Heard is running on {}: stop it, then run this again", data.display())
+            }
+            opened => opened?,
         }
-        opened => opened?,
     };
     match crate::services::Services::open(&store, settings).await {
         Ok(services) => Ok((store, services)),
@@ -646,7 +681,9 @@ pub fn subject_access_html(answer: &serde_json::Value) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments)]
 async fn create_user(
+    store: EventStore,
     data: &std::path::Path,
     email: String,
     roles: Vec<String>,
@@ -664,8 +701,6 @@ async fn create_user(
     } else {
         None
     };
-    let kind = BackendKind::detect(data).unwrap_or_default();
-    let store = EventStore::open_embedded(data, kind, Upcasters::new())?;
     let models = heard_eventstore::ModelStore::open(&data.join("models"))?;
     let identity = heard_identity::IdentityService::open(store.clone(), data, Default::default(), &models).await?;
     let pick = |wanted: &str, known: Vec<(String, String)>, flag: &str| -> anyhow::Result<String> {
