@@ -681,7 +681,6 @@ pub fn subject_access_html(answer: &serde_json::Value) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-#[allow(clippy::too_many_arguments)]
 async fn create_user(
     store: EventStore,
     data: &std::path::Path,
