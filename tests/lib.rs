@@ -541,3 +541,22 @@ impl Drop for PgSchema {
             .status();
     }
 }
+
+/// Posts GraphQL to `base` with a bearer token; `Err` when the server did not answer (a process
+/// test may have killed it).
+pub async fn ask_with_token(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    query: &str,
+    variables: Value,
+) -> Result<Value, String> {
+    let response = client
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .map_err(|error| error.to_string())?;
+    response.json::<Value>().await.map_err(|error| error.to_string())
+}

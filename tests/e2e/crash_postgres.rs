@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use heard_access::Role;
 use heard_eventstore::{EventStore, Upcasters, verify_chain};
-use heard_tests::{PgSchema, Rng, heard_binary, spawn_app_with};
+use heard_tests::{PgSchema, Rng, ask_with_token as ask, heard_binary, spawn_app_with};
 use serde_json::{Value, json};
 
 /// How long anything here may take before the test says it hung.
@@ -116,24 +116,6 @@ impl Drop for Replica {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// Posts GraphQL with a bearer token; `Err` when the replica did not answer.
-async fn ask(
-    client: &reqwest::Client,
-    base: &str,
-    token: &str,
-    query: &str,
-    variables: Value,
-) -> Result<Value, String> {
-    let response = client
-        .post(format!("{base}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .map_err(|error| error.to_string())?;
-    response.json::<Value>().await.map_err(|error| error.to_string())
 }
 
 const LOG: &str = "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }";

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use heard_tests::{PASSWORD, Rng, Session, heard_binary};
+use heard_tests::{PASSWORD, Rng, Session, ask_with_token as ask, heard_binary};
 use serde_json::{Value, json};
 
 fn kills() -> u64 {
@@ -253,24 +253,6 @@ async fn tokens(base: &str) -> Tokens {
     }
     let [coordinator, advocate, handler, commissioner] = made.try_into().expect("four accounts");
     Tokens { coordinator, advocate, handler, commissioner }
-}
-
-/// Posts GraphQL with a bearer token; `Err` when the server did not answer (it was killed).
-async fn ask(
-    client: &reqwest::Client,
-    base: &str,
-    token: &str,
-    query: &str,
-    variables: Value,
-) -> Result<Value, String> {
-    let response = client
-        .post(format!("{base}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .map_err(|error| error.to_string())?;
-    response.json::<Value>().await.map_err(|error| error.to_string())
 }
 
 /// Posts GraphQL to a server that must answer, and checks that it answered without errors.
