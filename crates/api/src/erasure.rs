@@ -7,9 +7,10 @@
 //!    [`RecordKind::categories`]);
 //! 2. it appends one [`SubjectErased`] naming the records and keys, who asked and why, and
 //!    nothing personal, on a stream of its own (`erasure-<id>`): for a person, an id derived
-//!    from theirs (a UUID v5, so the person's code is not in the stream name) and appended only
-//!    if the stream is new, so two replicas erasing one person at once give one erasure and one
-//!    `CONFLICT`; for a record erased alone (a withdrawal), a fresh id;
+//!    from theirs (a UUID v5, so the person's code is not in the stream name), and for one
+//!    record erased alone (a withdrawal, a retention period's end) an id derived from the
+//!    record's; appended only if the stream is new, so two replicas erasing one person or one
+//!    record at once give one erasure and one `CONFLICT`;
 //! 3. it destroys the keys.
 //!
 //! If the process dies between 2 and 3, the privacy service's follower destroys the keys named
@@ -60,7 +61,7 @@ pub async fn erase(
     if let Some(by) = asked_by {
         event = event.with_metadata(serde_json::json!({ "by": by }));
     }
-    let stream = StreamName::of(SubjectErased::CATEGORY, erasure_id(person)).map_err(ApiError::internal)?;
+    let stream = StreamName::of(SubjectErased::CATEGORY, erasure_id(person, records)).map_err(ApiError::internal)?;
     store.append(&stream, ExpectedRevision::NoStream, vec![event]).await.map_err(|error| match error {
         heard_eventstore::Error::WrongExpectedRevision { .. } => {
             ApiError::Conflict("this person's records have already been erased; there is nothing more to erase".into())
@@ -72,13 +73,14 @@ pub async fn erase(
 }
 
 /// The id of the stream an erasure is recorded on: one per person (derived, not their code),
-/// or a fresh one for records erased without a person.
-fn erasure_id(person: Option<PersonId>) -> Uuid {
+/// one per record erased alone, or a fresh one for several records without a person.
+fn erasure_id(person: Option<PersonId>, records: &[RecordRef]) -> Uuid {
     /// The namespace of erasure stream ids (a fixed random UUID).
     const ERASURES: Uuid = Uuid::from_u128(0x6c1f_0c2e_94a8_4d5b_9b0e_3f61_27d4_a9c3);
-    match person {
-        Some(person) => Uuid::new_v5(&ERASURES, person.0.as_bytes()),
-        None => Uuid::new_v4(),
+    match (person, records) {
+        (Some(person), _) => Uuid::new_v5(&ERASURES, person.0.as_bytes()),
+        (None, [record]) => Uuid::new_v5(&ERASURES, format!("{}:{}", record.kind.as_str(), record.id).as_bytes()),
+        (None, _) => Uuid::new_v4(),
     }
 }
 

@@ -41,15 +41,19 @@ pub async fn run(store: &EventStore, today: Date, due: Vec<RecordRef>, dry_run: 
     let mut erased = 0;
     if !dry_run {
         for record in &due {
-            let event = heard_api::erasure::erase(
+            let erasing = heard_api::erasure::erase(
                 store,
                 None,
                 std::slice::from_ref(record),
                 None,
                 ErasureReason::RetentionPeriodEnded,
-            )
-            .await?;
-            erased += event.records.len();
+            );
+            match erasing.await {
+                Ok(event) => erased += event.records.len(),
+                // Another replica's run erased it first.
+                Err(heard_api::ApiError::Conflict(_)) => {}
+                Err(error) => return Err(error),
+            }
         }
         if erased > 0 {
             tracing::info!(erased, "erased records whose retention period ended");

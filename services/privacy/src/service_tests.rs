@@ -366,3 +366,28 @@ async fn a_retention_run_erases_each_due_record_alone_with_nobody_as_the_asker()
     assert!(answer["errors"].is_null(), "{answer}");
     assert_eq!(world.all_readable().await, [false, false, false]);
 }
+
+#[tokio::test]
+async fn one_person_or_one_record_erased_by_two_replicas_at_once_is_erased_once_and_the_second_is_told_so() {
+    let world = world().await;
+    let records = world.service.records_of(world.person);
+    // Two replicas, each past its own checks, erase the same person at the same moment.
+    let (first, second) = tokio::join!(
+        heard_api::erasure::erase(&world.store, Some(world.person), &records, None, ErasureReason::PersonAsked),
+        heard_api::erasure::erase(&world.store, Some(world.person), &records, None, ErasureReason::PersonAsked),
+    );
+    let outcomes = [first.is_ok(), second.is_ok()];
+    assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "one erasure wins");
+    let refused = first.err().or(second.err()).unwrap();
+    assert!(matches!(&refused, heard_api::ApiError::Conflict(message) if message.contains("already been erased")));
+
+    // The same for one record erased alone (two replicas' retention runs).
+    let record = [RecordRef { kind: RecordKind::FeedbackItem, id: world.other_item }];
+    let (first, second) = tokio::join!(
+        heard_api::erasure::erase(&world.store, None, &record, None, ErasureReason::RetentionPeriodEnded),
+        heard_api::erasure::erase(&world.store, None, &record, None, ErasureReason::RetentionPeriodEnded),
+    );
+    assert_eq!([first.is_ok(), second.is_ok()].iter().filter(|ok| **ok).count(), 1, "one erasure of the record");
+    let erasures = world.store.read_category("erasure", 0, 10).await.unwrap();
+    assert_eq!(erasures.len(), 2, "one erasure of the person and one of the record are in the log");
+}
