@@ -116,7 +116,12 @@ pub struct Staff {
 
 /// A fresh server with its [`Staff`].
 pub async fn staff() -> Staff {
-    let app = spawn_app().await;
+    staff_with(|_| {}).await
+}
+
+/// A fresh server, its settings changed by `change`, with its [`Staff`].
+pub async fn staff_with(change: impl FnOnce(&mut Settings)) -> Staff {
+    let app = spawn_app_with(change).await;
     let [(_, member), (_, coordinator), (_, handler), (_, commissioner), (advocate_id, advocate), (_, admin)] =
         app.people(["member", "coordinator", "handler", "commissioner", "advocate", "admin"]).await;
     Staff { app, member, coordinator, handler, commissioner, advocate, advocate_id, admin }

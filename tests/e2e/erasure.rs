@@ -2,12 +2,14 @@
 //! advocacy case and a complaint is erased at their request, and within a second no view, list,
 //! search or report shows their words or details, nothing more can be recorded about them, and
 //! no file under the data directory holds a byte of what they said; the counts, the chain and a
-//! report made before the erasure still hold.
+//! report made before the erasure still hold. It runs on the embedded store and on PostgreSQL,
+//! where no Heard table (as dumped, and as its files lie on disk) holds a byte of them either,
+//! nor any file of a second replica that had indexed their words.
 
 use std::time::{Duration, Instant};
 
 use heard_contracts::testing::files_holding;
-use heard_tests::{Session, Staff, heard_binary, staff};
+use heard_tests::{PgSchema, Session, Staff, TestApp, heard_binary, spawn_app_in, staff_with};
 use serde_json::{Value, json};
 
 /// What the person told the hub, their name and number, and the words of their case and
@@ -26,17 +28,6 @@ fn errors_code(answer: &Value) -> Option<&str> {
 fn data<'a>(answer: &'a Value, field: &str) -> &'a Value {
     assert!(answer["errors"].is_null(), "{field} answered with errors: {answer}");
     &answer["data"][field]
-}
-
-/// The key `subject` had in a copy of `keys.heard` (64-byte slots after a 64-byte header: the
-/// subject id, then its 32-byte key; see `crates/eventstore/src/keyfile.rs`).
-fn key_in(file: &[u8], subject: uuid::Uuid) -> Vec<u8> {
-    let slot = file[64..]
-        .chunks_exact(64)
-        .find(|slot| slot[..16] == subject.as_bytes()[..] && slot[48] == 1)
-        .unwrap_or_else(|| panic!("subject {subject} had a live key before the erasure"));
-    assert_ne!(&slot[16..48], &[0; 32], "a real key");
-    slot[16..48].to_vec()
 }
 
 const SEARCH: &str =
@@ -124,7 +115,90 @@ const REPORT: &str = "query { youSaidWeDid(scope: { hub: \"arun\" }) { position 
 #[tokio::test]
 async fn erasing_a_person_takes_their_words_from_every_view_search_and_file_within_a_second_and_counts_and_the_chain_still_hold()
  {
-    let staff = staff().await;
+    erase_a_person_everywhere(None).await;
+}
+
+#[tokio::test]
+async fn on_postgresql_erasing_a_person_leaves_no_byte_of_them_in_any_heard_table_or_file_and_the_chain_still_holds() {
+    erase_a_person_everywhere(Some(PgSchema::new())).await;
+}
+
+/// The keys the store holds, as `(subject, key)`: read from the key file, or from PostgreSQL's
+/// keys table.
+fn keys_now(dir: &std::path::Path, postgres: Option<&PgSchema>) -> Vec<(uuid::Uuid, Vec<u8>)> {
+    match postgres {
+        None => {
+            let file = std::fs::read(dir.join("keys.heard")).expect("the key file");
+            file[64..]
+                .chunks_exact(64)
+                .filter(|slot| slot[48] == 1)
+                .map(|slot| (uuid::Uuid::from_slice(&slot[..16]).unwrap(), slot[16..48].to_vec()))
+                .collect()
+        }
+        Some(schema) => schema
+            .psql("SELECT subject, encode(key, 'hex') FROM heard_subject_keys WHERE key IS NOT NULL")
+            .lines()
+            .filter_map(|line| line.split_once('|'))
+            .map(|(subject, key)| (subject.parse().unwrap(), hex_decode(key)))
+            .collect(),
+    }
+}
+
+fn hex_decode(hex: &str) -> Vec<u8> {
+    (0..hex.len()).step_by(2).map(|at| u8::from_str_radix(&hex[at..at + 2], 16).unwrap()).collect()
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Every Heard table of `schema` as bytes to search: `pg_dump`'s text of its rows, and each
+/// table's files (with their TOAST) as they lie on disk after a checkpoint, old row versions
+/// included.
+fn heard_tables(schema: &PgSchema) -> Vec<(String, Vec<u8>)> {
+    let dump = std::process::Command::new("pg_dump")
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "--data-only", "-n", schema.name()])
+        .output()
+        .expect("pg_dump runs (PostgreSQL's client)");
+    assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
+    let mut read = vec![("the dump".to_owned(), dump.stdout)];
+    schema.psql("CHECKPOINT");
+    let files = schema.psql(&format!(
+        "SELECT t.relname, encode(pg_read_binary_file(pg_relation_filepath(c.oid)), 'hex')
+         FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
+         JOIN pg_class c ON c.oid = t.oid OR c.oid = t.reltoastrelid
+         WHERE n.nspname = '{}' AND t.relkind = 'r'",
+        schema.name()
+    ));
+    for line in files.lines() {
+        let (table, hex) = line.split_once('|').expect("a table and its bytes");
+        read.push((format!("the file of {table}"), hex_decode(hex)));
+    }
+    let tables: Vec<&str> = read.iter().map(|(name, _)| name.as_str()).collect();
+    assert!(
+        tables.contains(&"the file of heard_events") && tables.contains(&"the file of heard_subject_keys"),
+        "{tables:?}"
+    );
+    read
+}
+
+/// Which of `tables` hold `needle`, as bytes or (in the dump) as hex.
+fn holding(tables: &[(String, Vec<u8>)], needle: &[u8]) -> Vec<String> {
+    let hex = hex_encode(needle);
+    let holds = |bytes: &[u8]| {
+        bytes.windows(needle.len()).any(|window| window == needle)
+            || bytes.windows(hex.len()).any(|window| window == hex.as_bytes())
+    };
+    tables.iter().filter(|(_, bytes)| holds(bytes)).map(|(name, _)| name.clone()).collect()
+}
+
+async fn erase_a_person_everywhere(postgres: Option<PgSchema>) {
+    let staff = staff_with(|settings| {
+        if let Some(schema) = &postgres {
+            schema.serve_from(settings);
+        }
+    })
+    .await;
     let [(_, crawley), (_, provider)] = staff.app.people(["crawley", "addaction"]).await;
     let person = a_person_known_to_a_hub_an_advocate_and_complaints(&staff).await;
 
@@ -157,8 +231,29 @@ async fn erasing_a_person_takes_their_words_from_every_view_search_and_file_with
         .await;
     assert!(shared.to_string().contains("quillwort"), "the commissioner reads the shared item: {shared}");
 
+    // On PostgreSQL, a second replica over the same log, with its own read models and search
+    // index, which has taken in the person's words by the time of the erasure.
+    let replica: Option<TestApp> = match &postgres {
+        None => None,
+        Some(schema) => {
+            let dir = tempfile::tempdir().expect("the second replica's data directory");
+            std::fs::copy(staff.app.data_dir.path().join("secret.key"), dir.path().join("secret.key"))
+                .expect("the replicas share the server key");
+            let replica = spawn_app_in(dir, |settings| schema.serve_from(settings)).await;
+            replica.settled().await;
+            let indexed = files_holding(replica.data_dir.path(), b"quillwort");
+            assert!(!indexed.is_empty(), "the second replica indexed the person's words");
+            Some(replica)
+        }
+    };
+
     // The keys as they are before the erasure, to look for afterwards.
-    let keys_before = std::fs::read(staff.app.data_dir.path().join("keys.heard")).expect("the key file");
+    let keys_before = keys_now(staff.app.data_dir.path(), postgres.as_ref());
+    if let Some(schema) = &postgres {
+        let (_, key) = &keys_before[0];
+        let found = holding(&heard_tables(schema), key);
+        assert!(found.len() >= 2, "a live key is in the dump and the keys table's file: {found:?}");
+    }
 
     // The erasure.
     let erased = staff
@@ -257,17 +352,54 @@ async fn erasing_a_person_takes_their_words_from_every_view_search_and_file_with
     let subjects: Vec<uuid::Uuid> =
         erasure["subjects"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().parse().unwrap()).collect();
     assert!(subjects.len() >= 4, "{erasure}");
-    let keys: Vec<Vec<u8>> = subjects.iter().map(|subject| key_in(&keys_before, *subject)).collect();
+    let keys: Vec<Vec<u8>> = subjects
+        .iter()
+        .map(|subject| {
+            let (_, key) = keys_before.iter().find(|(held, _)| held == subject).expect("a live key before the erasure");
+            assert_ne!(key, &[0; 32], "a real key");
+            key.clone()
+        })
+        .collect();
 
-    // On disk: not one file holds their words, name, number or keys.
-    let dir = staff.app.shutdown().await;
-    for needle in [NAME, PHONE, "quillwort", "marshwick", "Fennimore", "Ravelston", "Brackenbury"] {
-        let holding = files_holding(dir.path(), needle.as_bytes());
-        assert!(holding.is_empty(), "{needle:?} is still in {holding:?}");
+    // On disk: not one file of any replica holds their words, name, number or keys.
+    let mut dirs = Vec::new();
+    if let Some(replica) = replica {
+        let head = replica.store.refresh_head().await.expect("the second replica reads the database's head");
+        assert!(
+            replica.store.models_reached(head, Duration::from_secs(10)).await,
+            "the second replica applies the erasure to every model and its search index"
+        );
+        dirs.push(replica.shutdown().await);
     }
-    for key in &keys {
-        let holding = files_holding(dir.path(), key);
-        assert!(holding.is_empty(), "a destroyed key is still in {holding:?}");
+    let dir = staff.app.shutdown().await;
+    for dir in dirs.iter().chain([&dir]) {
+        for needle in [NAME, PHONE, "quillwort", "marshwick", "Fennimore", "Ravelston", "Brackenbury"] {
+            let holding = files_holding(dir.path(), needle.as_bytes());
+            assert!(holding.is_empty(), "{needle:?} is still in {holding:?}");
+        }
+        for key in &keys {
+            let holding = files_holding(dir.path(), key);
+            assert!(holding.is_empty(), "a destroyed key is still in {holding:?}");
+        }
+    }
+
+    if let Some(schema) = &postgres {
+        let tables = heard_tables(schema);
+        for needle in [NAME, PHONE, "quillwort", "marshwick", "Fennimore", "Ravelston", "Brackenbury"] {
+            let found = holding(&tables, needle.as_bytes());
+            assert!(found.is_empty(), "{needle:?} is still in {found:?}");
+        }
+        for key in &keys {
+            let found = holding(&tables, key);
+            assert!(found.is_empty(), "a destroyed key is still in {found:?}");
+        }
+        let store = heard_eventstore::EventStore::open_postgres(&schema.url(), heard_eventstore::Upcasters::new())
+            .await
+            .expect("the log opens again");
+        let whole = heard_eventstore::verify_chain(&store, None).await.unwrap();
+        assert!(whole.ok, "{whole:?}");
+        store.close().await.unwrap();
+        return;
     }
 
     // The chain verifies, and the report made before the erasure verifies at its position.

@@ -33,6 +33,16 @@ pub trait Backend: Send + Sync + 'static {
         sealed_with: Option<Arc<dyn KeyStore>>,
     ) -> Result<AppendOutcome>;
 
+    /// Writes raw records another store recorded (as [`read_all`](Backend::read_all) returns
+    /// them, personal fields sealed), exactly as they were there: the same position, stream,
+    /// revision, id, type, time, metadata, data, ciphertext and chain hash. Each must come
+    /// next, at the head's next position and its stream's next revision, and must chain to its
+    /// own recorded hash; the first that does not is refused with an error saying why, and
+    /// nothing after it is written. Durable when it returns. Only
+    /// [`copy_store`](crate::copy::copy_store) calls it: services append through
+    /// [`EventStore::append`](crate::EventStore::append), which never reaches it.
+    async fn import(&self, events: Vec<RecordedEvent>) -> Result<()>;
+
     /// Reads the events of a stream in `window`.
     async fn read_stream(&self, stream: &StreamName, window: StreamWindow) -> Result<Vec<RecordedEvent>>;
 
@@ -89,6 +99,10 @@ impl<Log: EmbeddedLog> Backend for Log {
         sealed_with: Option<Arc<dyn KeyStore>>,
     ) -> Result<AppendOutcome> {
         self.writer().append(stream, expected, events, sealed_with).await
+    }
+
+    async fn import(&self, events: Vec<RecordedEvent>) -> Result<()> {
+        self.writer().import(events).await
     }
 
     async fn read_stream(&self, stream: &StreamName, window: StreamWindow) -> Result<Vec<RecordedEvent>> {

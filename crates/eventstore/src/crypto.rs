@@ -65,6 +65,24 @@ pub trait KeyStore: Send + Sync + 'static {
     fn get(&self, subject: SubjectId) -> Result<Option<SubjectKey>>;
     /// Destroys the key durably. Returns whether there was one.
     fn destroy(&self, subject: SubjectId) -> Result<bool>;
+    /// Every subject this store knows, with its key, or `None` for a destroyed one (a
+    /// tombstone), in no particular order: what [`copy_store`](crate::copy::copy_store) copies.
+    fn all_keys(&self) -> Result<Vec<(SubjectId, Option<SubjectKey>)>> {
+        Err(Error::storage("this key store cannot list its keys for a copy"))
+    }
+    /// Stores keys and tombstones exactly as another store holds them (from
+    /// [`all_keys`](KeyStore::all_keys)), durably before it returns; a subject this store
+    /// already knows is refused and nothing is stored. A tombstone keeps the subject erased here
+    /// too: it never gets a key again.
+    fn import_keys(&self, keys: &[(SubjectId, Option<SubjectKey>)]) -> Result<()> {
+        let _ = keys;
+        Err(Error::storage("this key store cannot take copied keys"))
+    }
+}
+
+/// The error for copied keys naming a subject the destination already knows (never named).
+pub(crate) fn already_known() -> Error {
+    Error::storage("the destination's key store already holds some of the copied subjects: it must be empty")
 }
 
 /// Keys in their own sled database (a separate directory from the log): the key store before

@@ -425,6 +425,45 @@ impl KeyStore for FileKeyStore {
         self.sync()?;
         Ok(true)
     }
+
+    fn all_keys(&self) -> Result<Vec<(SubjectId, Option<SubjectKey>)>> {
+        let index = self.read_index()?;
+        index
+            .slots
+            .iter()
+            .map(|(subject, slot)| match *slot {
+                TOMBSTONE => Ok((*subject, None)),
+                slot => self.read_key(slot).map(|key| (*subject, Some(key))),
+            })
+            .collect()
+    }
+
+    /// Appends one slot a key or tombstone, in one write, and syncs once.
+    fn import_keys(&self, keys: &[(SubjectId, Option<SubjectKey>)]) -> Result<()> {
+        self.refuse_if_poisoned()?;
+        let mut index = self.write_index()?;
+        let mut seen = std::collections::HashSet::with_capacity(keys.len());
+        if keys.iter().any(|(subject, _)| index.slots.contains_key(subject) || !seen.insert(*subject)) {
+            return Err(crate::crypto::already_known());
+        }
+        let first = index.next;
+        let count = u32::try_from(keys.len()).map_err(|_| full())?;
+        let next = first.checked_add(count).filter(|n| *n < TOMBSTONE).ok_or_else(full)?;
+        let mut slots = Vec::with_capacity(keys.len() * SLOT_LEN);
+        for (subject, key) in keys {
+            match key {
+                Some(key) => slots.extend_from_slice(&encode_slot(*subject, key.as_bytes(), LIVE)),
+                None => slots.extend_from_slice(&encode_slot(*subject, &[0; 32], DESTROYED)),
+            }
+        }
+        self.file.write_all_at(&slots, slot_offset(first)).map_err(Error::storage)?;
+        self.sync()?;
+        index.next = next;
+        for (n, (subject, key)) in keys.iter().enumerate() {
+            index.slots.insert(*subject, if key.is_some() { first + n as u32 } else { TOMBSTONE });
+        }
+        Ok(())
+    }
 }
 
 fn full() -> Error {

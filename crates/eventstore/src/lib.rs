@@ -27,6 +27,7 @@
 pub mod backend;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+pub mod copy;
 pub mod crypto;
 pub mod error;
 pub mod keyfile;

@@ -14,7 +14,15 @@
 //! so destroying a person's key erases them here as it does in the log.
 //!
 //! Layout of a model's tree `model:NAME`: `meta` → [`Meta`] (MessagePack), and the state's
-//! MessagePack bytes in chunks `chunk:00000000`, `chunk:00000001`, … (at most 4 MiB each).
+//! MessagePack bytes in chunks `chunk:00000000`, `chunk:00000001`, … (at most 32 KiB each).
+//!
+//! Why small chunks: sled 0.34 writes a value larger than a quarter of its segment (128 KiB) to
+//! a blob file of its own, and the blob of a value since overwritten is not reclaimed. With
+//! 4 MiB chunks, every save of a model left its whole old copy behind (a 1,000,000-event store
+//! grew its models to 23 GB). Values well under that size live in sled's segments, whose
+//! garbage collection keeps the directory at a bounded multiple of what is saved; a test saves
+//! a model many times and holds the directory to that bound. A directory saved in the old
+//! layout (no `layout` mark) is emptied once on open, and its models rebuilt from the log.
 
 use std::path::Path;
 
@@ -31,8 +39,11 @@ pub trait Persist: Serialize + DeserializeOwned + Send + 'static {
     const VERSION: u32;
 }
 
-const CHUNK_BYTES: usize = 4 << 20;
+const CHUNK_BYTES: usize = 32 << 10;
 const META: &[u8] = b"meta";
+/// The default tree's mark of the layout in use (see the module docs).
+const LAYOUT_KEY: &[u8] = b"layout";
+const LAYOUT: &[u8] = b"2: 32 KiB chunks";
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Meta {
@@ -87,7 +98,18 @@ impl std::fmt::Debug for ModelStore {
 impl ModelStore {
     pub fn open(dir: &Path) -> Result<Self> {
         // A small cache: models are read from memory; sled is only where they are saved.
-        let db = crate::sled_open::open(sled::Config::new().cache_capacity(32 << 20), dir)?;
+        let open = || crate::sled_open::open(sled::Config::new().cache_capacity(32 << 20), dir);
+        let mut db = open()?;
+        if db.get(LAYOUT_KEY)?.as_deref() != Some(LAYOUT) {
+            if db.tree_names().len() > 1 {
+                tracing::info!("the saved models are in an older layout; they are rebuilt from the log");
+                drop(db);
+                std::fs::remove_dir_all(dir).map_err(Error::storage)?;
+                db = open()?;
+            }
+            db.insert(LAYOUT_KEY, LAYOUT)?;
+            db.flush()?;
+        }
         Ok(ModelStore { db })
     }
 

@@ -8,7 +8,18 @@
 //! heard_events         (position PK, stream, category, revision, event_id UNIQUE, record)
 //! heard_streams        (stream PK, revision)          each stream's last revision
 //! heard_subject_keys   (subject PK, key, destroyed_at) see `postgres_keys`
+//!
+//! what replicas share beside the log (migration 2; read and written by heard-identity):
+//! heard_server_key         (only_row, key_id)       which `secret.key` every replica must hold
+//! heard_login_failures     (email_key, address_key PK, account, failures, until_micros,
+//!                           updated_micros)          failed logins in a row, by keyed hashes
+//! heard_address_failures   (address_key, at_micros) failed logins from one address
+//! heard_email_reservations (email_key PK, account, reserved_micros) one account an email
 //! ```
+//!
+//! The shared tables hold no email or address in the clear: every key is an HMAC under the
+//! server key (`secret.key`), and each row names the account it concerns, when there is one,
+//! so that it can be removed when the account's person is erased.
 //!
 //! `record` holds the very bytes the embedded backends write (see [`record`]): the body, the
 //! previous hash and the chain hash, so a record reads back, verifies and chains exactly as it
@@ -90,6 +101,38 @@ const MIGRATIONS: &[&str] = &[
         CHECK ((key IS NULL) = (destroyed_at IS NOT NULL))
     );
     ",
+    // 2: what several `heard serve` replicas over this database must share beside the log
+    // (heard-identity's `PostgresShared`): login throttling, email reservations and which
+    // server key they all hold. No email or address in the clear: keys are HMACs.
+    r"
+    CREATE TABLE heard_server_key (
+        only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+        key_id text NOT NULL
+    );
+    CREATE TABLE heard_login_failures (
+        email_key text NOT NULL,
+        address_key text NOT NULL,
+        account uuid,
+        failures integer NOT NULL CHECK (failures >= 0),
+        until_micros bigint NOT NULL DEFAULT 0,
+        updated_micros bigint NOT NULL,
+        PRIMARY KEY (email_key, address_key)
+    );
+    CREATE INDEX heard_login_failures_by_account ON heard_login_failures (account);
+    CREATE INDEX heard_login_failures_by_update ON heard_login_failures (updated_micros);
+    CREATE TABLE heard_address_failures (
+        address_key text NOT NULL,
+        at_micros bigint NOT NULL
+    );
+    CREATE INDEX heard_address_failures_by_address ON heard_address_failures (address_key, at_micros);
+    CREATE INDEX heard_address_failures_by_time ON heard_address_failures (at_micros);
+    CREATE TABLE heard_email_reservations (
+        email_key text PRIMARY KEY,
+        account uuid NOT NULL,
+        reserved_micros bigint NOT NULL
+    );
+    CREATE INDEX heard_email_reservations_by_account ON heard_email_reservations (account);
+    ",
 ];
 
 /// The schema version this heard migrates to.
@@ -98,14 +141,40 @@ pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 /// Parses a `postgres://` URL (or key=value string). The error never repeats the URL, which
 /// may hold a password.
 pub fn parse_url(url: &str) -> Result<tokio_postgres::Config> {
-    tokio_postgres::Config::from_str(url).map_err(|_| Error::Storage {
+    let mut config = tokio_postgres::Config::from_str(url).map_err(|_| Error::Storage {
         detail: "the PostgreSQL URL is not valid (postgres://user@host:port/database)".into(),
-    })
+    })?;
+    // A server that does not answer is an error after a while, not a request that hangs; the
+    // URL's own `connect_timeout` wins.
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    Ok(config)
 }
+
+/// Connects with `config`, the whole handshake bounded by its `connect_timeout` (a server that
+/// accepts the connection and never answers is an error too, not a start that hangs).
+async fn connect(
+    config: &tokio_postgres::Config,
+) -> Result<(
+    tokio_postgres::Client,
+    tokio_postgres::Connection<tokio_postgres::Socket, tokio_postgres::tls::NoTlsStream>,
+)> {
+    let limit = config.get_connect_timeout().copied().unwrap_or(CONNECT_TIMEOUT);
+    match tokio::time::timeout(limit, config.connect(NoTls)).await {
+        Ok(connected) => connected.map_err(pg_error),
+        Err(_) => Err(Error::Storage { detail: format!("PostgreSQL did not answer within {} s", limit.as_secs_f32()) }),
+    }
+}
+
+/// How long connecting to PostgreSQL may take, unless the URL says otherwise.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a request waits for a pooled connection before it fails.
+const POOL_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// A PostgreSQL error as the store reports it: the server's message and code, never the
 /// connection string.
-pub(crate) fn pg_error(error: tokio_postgres::Error) -> Error {
+pub fn pg_error(error: tokio_postgres::Error) -> Error {
     match error.as_db_error() {
         Some(db) => Error::Storage { detail: format!("PostgreSQL: {} ({})", db.message(), db.code().code()) },
         // The cause (e.g. "Connection refused") but never the connection string.
@@ -116,17 +185,30 @@ pub(crate) fn pg_error(error: tokio_postgres::Error) -> Error {
     }
 }
 
-fn pool_error(error: deadpool_postgres::PoolError) -> Error {
+/// A pool's failure to give a connection, as the store reports it.
+pub fn pool_error(error: deadpool_postgres::PoolError) -> Error {
+    use deadpool_postgres::{PoolError, TimeoutType};
     match error {
-        deadpool_postgres::PoolError::Backend(error) => pg_error(error),
+        PoolError::Backend(error) => pg_error(error),
+        PoolError::Timeout(TimeoutType::Create | TimeoutType::Recycle) => {
+            Error::Storage { detail: "PostgreSQL did not answer within the connect timeout".into() }
+        }
+        PoolError::Timeout(TimeoutType::Wait) => {
+            Error::Storage { detail: format!("no PostgreSQL connection was free within {} s", POOL_WAIT.as_secs()) }
+        }
         other => Error::Storage { detail: format!("PostgreSQL connection pool: {other}") },
     }
 }
 
 pub(crate) fn pool(config: tokio_postgres::Config, size: usize) -> Result<Pool> {
+    let connect_limit = config.get_connect_timeout().copied().unwrap_or(CONNECT_TIMEOUT);
     let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
     Pool::builder(manager)
         .max_size(size)
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .wait_timeout(Some(POOL_WAIT))
+        .create_timeout(Some(connect_limit))
+        .recycle_timeout(Some(connect_limit))
         .build()
         .map_err(|error| Error::Storage { detail: format!("PostgreSQL connection pool: {error}") })
 }
@@ -168,7 +250,7 @@ pub async fn migrate(client: &mut tokio_postgres::Client) -> Result<u32> {
 
 /// Connects once with `config`, runs [`migrate`] and returns the schema version.
 pub async fn migrate_with(config: &tokio_postgres::Config) -> Result<u32> {
-    let (mut client, connection) = config.connect(NoTls).await.map_err(pg_error)?;
+    let (mut client, connection) = connect(config).await?;
     let driver = tokio::spawn(connection);
     let migrated = migrate(&mut client).await;
     drop(client);
@@ -280,6 +362,21 @@ impl PostgresBackend {
     #[cfg(test)]
     pub(crate) fn stop_notifying(&self) {
         self.silent.store(true, Ordering::Release);
+    }
+
+    /// The connection pool, for what replicas share beside the log (heard-identity's tables
+    /// from migration 2). Nothing else should write the log's own tables through it.
+    pub fn pool(&self) -> Pool {
+        self.shared.pool.clone()
+    }
+
+    /// Reads the head as the database has it now and moves this backend's head on to it,
+    /// waking every subscription: after this returns, whatever any process had committed
+    /// before the call is visible to this process's followers.
+    pub async fn refresh_head(&self) -> Result<Head> {
+        let head = self.shared.read_head().await?;
+        self.shared.publish(head);
+        Ok(head)
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object> {
@@ -437,6 +534,108 @@ impl PostgresBackend {
     }
 }
 
+impl PostgresBackend {
+    /// [`Backend::import`] in one transaction: holding the head row, checks that every event
+    /// comes next and chains to its recorded hash, then inserts them all at once.
+    async fn import_in_transaction(&self, events: &[RecordedEvent]) -> Result<Option<Head>> {
+        let Some(last) = events.last() else { return Ok(None) };
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(pg_error)?;
+        let lock = tx.prepare_cached("SELECT position, hash FROM heard_head FOR UPDATE").await.map_err(pg_error)?;
+        let row = tx.query_one(&lock, &[]).await.map_err(pg_error)?;
+        let mut head = head_from(row.get(0), row.get(1))?;
+
+        let mut streams: Vec<&str> = events.iter().map(|event| event.stream.as_str()).collect();
+        streams.sort_unstable();
+        streams.dedup();
+        let revisions = tx
+            .prepare_cached("SELECT stream, revision FROM heard_streams WHERE stream = ANY($1)")
+            .await
+            .map_err(pg_error)?;
+        let mut stream_heads: std::collections::HashMap<String, u64> = tx
+            .query(&revisions, &[&streams])
+            .await
+            .map_err(pg_error)?
+            .iter()
+            .map(|row| (row.get::<_, String>(0), u64::try_from(row.get::<_, i64>(1)).unwrap_or(0)))
+            .collect();
+
+        let mut positions = Vec::with_capacity(events.len());
+        let mut revisions = Vec::with_capacity(events.len());
+        let mut records = Vec::with_capacity(events.len());
+        for event in events {
+            let stream = event.stream.as_str();
+            let current = stream_heads.get(stream).copied();
+            let expected = match event.revision {
+                0 => ExpectedRevision::NoStream,
+                revision => ExpectedRevision::Exact(revision - 1),
+            };
+            if !expected.accepts(current) {
+                return Err(Error::WrongExpectedRevision { stream: stream.to_owned(), expected, actual: current });
+            }
+            let position = head.position + 1;
+            let (bytes, hash) = record::seal_record(record::encode_body_of(event), &head.hash);
+            if event.position != position || hash != event.hash {
+                return Err(crate::writer::not_as_recorded(event.position, position));
+            }
+            positions.push(to_i64(position)?);
+            revisions.push(to_i64(event.revision)?);
+            records.push(bytes);
+            stream_heads.insert(stream.to_owned(), event.revision);
+            head = Head { position, hash };
+        }
+        let stream_names: Vec<&str> = events.iter().map(|event| event.stream.as_str()).collect();
+        let categories: Vec<&str> = events.iter().map(|event| event.stream.category()).collect();
+        let ids: Vec<Uuid> = events.iter().map(|event| event.id).collect();
+        let insert = tx
+            .prepare_cached(
+                "INSERT INTO heard_events (position, stream, category, revision, event_id, record)
+                 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::uuid[], $6::bytea[])",
+            )
+            .await
+            .map_err(pg_error)?;
+        tx.execute(&insert, &[&positions, &stream_names, &categories, &revisions, &ids, &records])
+            .await
+            .map_err(pg_error)?;
+        // Every stream of the page is in `stream_heads` now, at its last revision.
+        let last_revisions: Vec<i64> = streams
+            .iter()
+            .map(|stream| stream_heads.get(*stream).map_or(Ok(0), |revision| to_i64(*revision)))
+            .collect::<Result<_>>()?;
+        let upsert = tx
+            .prepare_cached(
+                "INSERT INTO heard_streams (stream, revision) SELECT * FROM unnest($1::text[], $2::bigint[])
+                 ON CONFLICT (stream) DO UPDATE SET revision = EXCLUDED.revision",
+            )
+            .await
+            .map_err(pg_error)?;
+        tx.execute(&upsert, &[&streams, &last_revisions]).await.map_err(pg_error)?;
+        let update = tx.prepare_cached("UPDATE heard_head SET position = $1, hash = $2").await.map_err(pg_error)?;
+        tx.execute(&update, &[&to_i64(head.position)?, &head.hash.as_slice()]).await.map_err(pg_error)?;
+        let notify = tx.prepare_cached("SELECT pg_notify($1, $2)").await.map_err(pg_error)?;
+        tx.execute(&notify, &[&CHANNEL, &head.position.to_string()]).await.map_err(pg_error)?;
+        tx.commit().await.map_err(pg_error)?;
+        debug_assert_eq!(head.position, last.position);
+        Ok(Some(head))
+    }
+}
+
+/// Whether the database at `url` holds a Heard log (its schema was migrated), without
+/// creating anything: for commands that must not turn a wrong URL into an empty store.
+pub async fn holds_log(url: &str) -> Result<bool> {
+    let config = parse_url(url)?;
+    let (client, connection) = config.connect(NoTls).await.map_err(pg_error)?;
+    let driver = tokio::spawn(connection);
+    let found = client
+        .query_one("SELECT to_regclass('heard_head') IS NOT NULL AND to_regclass('heard_events') IS NOT NULL", &[])
+        .await
+        .map_err(pg_error)
+        .map(|row| row.get::<_, bool>(0));
+    drop(client);
+    let _ = driver.await;
+    found
+}
+
 fn to_i64(n: u64) -> Result<i64> {
     i64::try_from(n).map_err(|_| Error::storage("a position or revision is beyond what PostgreSQL stores"))
 }
@@ -480,10 +679,10 @@ async fn connect_listener(
     config: &tokio_postgres::Config,
     woken: tokio::sync::mpsc::UnboundedSender<()>,
 ) -> Option<(tokio_postgres::Client, tokio::task::JoinHandle<()>)> {
-    let (client, mut connection) = match config.connect(NoTls).await {
+    let (client, mut connection) = match connect(config).await {
         Ok(connected) => connected,
         Err(error) => {
-            tracing::warn!(error = %pg_error(error), "the PostgreSQL listener could not connect; polling meanwhile");
+            tracing::warn!(%error, "the PostgreSQL listener could not connect; polling meanwhile");
             return None;
         }
     };
@@ -536,6 +735,18 @@ impl Backend for PostgresBackend {
             self.shared.publish(head);
         }
         Ok(outcome)
+    }
+
+    async fn import(&self, events: Vec<RecordedEvent>) -> Result<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        if let Some(head) = self.import_in_transaction(&events).await? {
+            self.shared.events_appended.fetch_add(events.len() as u64, Ordering::Relaxed);
+            self.shared.commits.fetch_add(1, Ordering::Relaxed);
+            self.shared.publish(head);
+        }
+        Ok(())
     }
 
     async fn read_stream(&self, stream: &StreamName, window: StreamWindow) -> Result<Vec<RecordedEvent>> {

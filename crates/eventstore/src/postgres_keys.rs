@@ -12,8 +12,10 @@
 //!   tombstone: the subject never gets a key again, [`Error::SubjectErased`]), commits, then
 //!   runs `VACUUM` on the table so that the old row version, which still holds the key's bytes,
 //!   is removed from the table's pages. VACUUM can only remove it once no transaction older than
-//!   the destroy is still open; appends are short, but a long-running transaction elsewhere in
-//!   the database would hold it back until the next (auto)vacuum. The bytes also stay in
+//!   the destroy is still open, so the destroy first waits (up to 10 s, watching
+//!   `pg_stat_activity`) until none is; if a long report on another connection still holds one
+//!   then, it answers and goes on waiting in the background (up to an hour) to vacuum again
+//!   once that transaction ends, and says so in the log. The bytes also stay in
 //!   PostgreSQL's write-ahead log until it is recycled (as they stay in the file system's
 //!   journal for the key file).
 //!
@@ -32,10 +34,15 @@ use crate::types::SubjectId;
 /// Connections the key thread keeps.
 const POOL_SIZE: usize = 4;
 
+/// Every subject with its key, or `None` once destroyed.
+type AllKeys = Vec<(SubjectId, Option<SubjectKey>)>;
+
 enum Request {
     GetOrCreate(SubjectId, std::sync::mpsc::SyncSender<Result<SubjectKey>>),
     Get(SubjectId, std::sync::mpsc::SyncSender<Result<Option<SubjectKey>>>),
     Destroy(SubjectId, std::sync::mpsc::SyncSender<Result<bool>>),
+    All(std::sync::mpsc::SyncSender<Result<AllKeys>>),
+    Import(AllKeys, std::sync::mpsc::SyncSender<Result<()>>),
 }
 
 /// Subject keys in PostgreSQL; see the module docs.
@@ -93,14 +100,46 @@ async fn answer(pool: &deadpool_postgres::Pool, request: Request) {
         Request::Destroy(subject, reply) => {
             let _ = reply.send(destroy(pool, subject).await);
         }
+        Request::All(reply) => {
+            let _ = reply.send(all_keys(pool).await);
+        }
+        Request::Import(keys, reply) => {
+            let _ = reply.send(import_keys(pool, &keys).await);
+        }
+    }
+}
+
+async fn all_keys(pool: &deadpool_postgres::Pool) -> Result<AllKeys> {
+    let client = client(pool).await?;
+    let rows = client.query("SELECT subject, key FROM heard_subject_keys", &[]).await.map_err(pg_error)?;
+    rows.iter()
+        .map(|row| {
+            let subject = SubjectId(row.get(0));
+            row.get::<_, Option<Vec<u8>>>(1).map(key_from).transpose().map(|key| (subject, key))
+        })
+        .collect()
+}
+
+/// Inserts every key and tombstone in one autocommitted statement; a subject already there
+/// fails it whole (the primary key), and nothing is stored.
+async fn import_keys(pool: &deadpool_postgres::Pool, keys: &AllKeys) -> Result<()> {
+    let client = client(pool).await?;
+    let subjects: Vec<uuid::Uuid> = keys.iter().map(|(subject, _)| subject.0).collect();
+    let bytes: Vec<Option<&[u8]>> = keys.iter().map(|(_, key)| key.as_ref().map(|k| k.as_bytes().as_slice())).collect();
+    let insert = "INSERT INTO heard_subject_keys (subject, key, destroyed_at)
+                  SELECT subject, key, CASE WHEN key IS NULL THEN now() END
+                  FROM unnest($1::uuid[], $2::bytea[]) AS copied (subject, key)";
+    match client.execute(insert, &[&subjects, &bytes]).await {
+        Ok(_) => Ok(()),
+        Err(error) if error.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {
+            Err(crate::crypto::already_known())
+        }
+        Err(error) => Err(pg_error(error)),
     }
 }
 
 async fn client(pool: &deadpool_postgres::Pool) -> Result<deadpool_postgres::Object> {
-    pool.get().await.map_err(|error| match error {
-        deadpool_postgres::PoolError::Backend(error) => pg_error(error),
-        other => Error::Storage { detail: format!("PostgreSQL connection pool: {other}") },
-    })
+    pool.get().await.map_err(postgres_backend::pool_error)
 }
 
 /// The stored key: `Some(Some(key))` live, `Some(None)` destroyed, `None` never created.
@@ -154,12 +193,14 @@ async fn destroy(pool: &deadpool_postgres::Pool, subject: SubjectId) -> Result<b
     let erase = client
         .prepare_cached(
             "UPDATE heard_subject_keys SET key = NULL, destroyed_at = now()
-             WHERE subject = $1 AND key IS NOT NULL",
+             WHERE subject = $1 AND key IS NOT NULL
+             RETURNING (pg_current_xact_id()::text::bigint % 4294967296)::text",
         )
         .await
         .map_err(pg_error)?;
-    let had_key = client.execute(&erase, &[&subject.0]).await.map_err(pg_error)? == 1;
-    if !had_key {
+    let destroyed_in =
+        client.query_opt(&erase, &[&subject.0]).await.map_err(pg_error)?.map(|row| row.get::<_, String>(0));
+    let Some(destroyed_in) = destroyed_in else {
         // Never created (or already destroyed): a tombstone keeps it from being created later.
         let tombstone = client
             .prepare_cached(
@@ -170,10 +211,62 @@ async fn destroy(pool: &deadpool_postgres::Pool, subject: SubjectId) -> Result<b
             .map_err(pg_error)?;
         client.execute(&tombstone, &[&subject.0]).await.map_err(pg_error)?;
         return Ok(false);
+    };
+    // The old row version still holds the key's bytes until VACUUM removes it from the page,
+    // which it can do only once no transaction older than the destroy is open.
+    if vacuum_once_nothing_older_is_open(&client, &destroyed_in, OLDER_TRANSACTIONS_WAIT).await? {
+        return Ok(true);
     }
-    // The old row version still holds the key's bytes until VACUUM removes it from the page.
-    client.batch_execute("VACUUM heard_subject_keys").await.map_err(pg_error)?;
+    tracing::warn!(
+        "a database transaction older than a key's destruction is still open; the key's old row \
+         version stays in the table's pages until it ends, and Heard vacuums again then"
+    );
+    tokio::spawn(async move {
+        match vacuum_once_nothing_older_is_open(&client, &destroyed_in, OLDER_TRANSACTIONS_LATER).await {
+            Ok(true) => tracing::info!("the destroyed key's old row version is vacuumed away"),
+            Ok(false) => tracing::error!(
+                "a database transaction has stayed open for an hour since a key was destroyed; \
+                 the key's old row version is removed by the next VACUUM after it ends"
+            ),
+            Err(error) => tracing::error!(%error, "cannot vacuum the keys table"),
+        }
+    });
     Ok(true)
+}
+
+/// How long an erasure waits for older transactions before it answers.
+const OLDER_TRANSACTIONS_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long Heard goes on waiting after that, in the background.
+const OLDER_TRANSACTIONS_LATER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Waits (up to `patience`) until no transaction that began before transaction `xid` is still
+/// open in this database, then vacuums the keys table; false when one still was.
+async fn vacuum_once_nothing_older_is_open(
+    client: &deadpool_postgres::Object,
+    xid: &str,
+    patience: std::time::Duration,
+) -> Result<bool> {
+    let deadline = std::time::Instant::now() + patience;
+    let older = client
+        .prepare_cached(
+            "SELECT count(*) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()
+               AND backend_xmin IS NOT NULL AND age(backend_xmin) >= age($1::text::xid)",
+        )
+        .await
+        .map_err(pg_error)?;
+    let nothing_older = loop {
+        let open: i64 = client.query_one(&older, &[&xid]).await.map_err(pg_error)?.get(0);
+        if open == 0 {
+            break true;
+        }
+        if std::time::Instant::now() >= deadline {
+            break false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    client.batch_execute("VACUUM heard_subject_keys").await.map_err(pg_error)?;
+    Ok(nothing_older)
 }
 
 impl KeyStore for PostgresKeyStore {
@@ -192,5 +285,13 @@ impl KeyStore for PostgresKeyStore {
 
     fn destroy(&self, subject: SubjectId) -> Result<bool> {
         self.ask(|reply| Request::Destroy(subject, reply))
+    }
+
+    fn all_keys(&self) -> Result<AllKeys> {
+        self.ask(Request::All)
+    }
+
+    fn import_keys(&self, keys: &[(SubjectId, Option<SubjectKey>)]) -> Result<()> {
+        self.ask(|reply| Request::Import(keys.to_vec(), reply))
     }
 }

@@ -209,19 +209,23 @@ impl<'a> Reader<'a> {
 
 /// Re-encodes the body of a decoded raw record (personal fields still sealed), to check its hash.
 pub fn encode_body_of(event: &RecordedEvent) -> Vec<u8> {
+    encode_body(event.position, &event.stream, event.revision, event.recorded_at_micros, &prepared_of(event))
+}
+
+/// The fields of a decoded raw record (personal fields still sealed) as they went into it.
+pub(crate) fn prepared_of(event: &RecordedEvent) -> PreparedEvent {
     let sealed = match &event.personal {
         Personal::Sealed(sealed) => Some(sealed.clone()),
         _ => None,
     };
-    let prepared = PreparedEvent {
+    PreparedEvent {
         id: event.id,
         event_type: event.event_type.clone(),
         schema_version: event.schema_version,
         metadata: event.metadata.clone(),
         data: event.data.clone(),
         sealed,
-    };
-    encode_body(event.position, &event.stream, event.revision, event.recorded_at_micros, &prepared)
+    }
 }
 
 #[cfg(test)]

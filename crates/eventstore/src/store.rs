@@ -78,6 +78,9 @@ pub struct EventStore {
     closed: Arc<tokio::sync::watch::Sender<bool>>,
     /// Each model following the log, by name, with the position it has applied.
     models: Arc<std::sync::Mutex<Vec<ModelProgress>>>,
+    /// The backend again when it is PostgreSQL: for [`Self::postgres_pool`] and
+    /// [`Self::refresh_head`].
+    postgres: Option<crate::PostgresBackend>,
 }
 
 impl std::fmt::Debug for EventStore {
@@ -95,6 +98,7 @@ impl EventStore {
             upcasters: Arc::new(upcasters),
             closed: Arc::new(tokio::sync::watch::channel(false).0),
             models: Arc::default(),
+            postgres: None,
         }
     }
 
@@ -162,7 +166,26 @@ impl EventStore {
         let config = crate::postgres_backend::parse_url(url)?;
         let backend = crate::PostgresBackend::open(config.clone()).await?;
         let keys = crate::PostgresKeyStore::open(config)?;
-        Ok(Self::new(Arc::new(backend), Arc::new(keys), upcasters))
+        let mut store = Self::new(Arc::new(backend.clone()), Arc::new(keys), upcasters);
+        store.postgres = Some(backend);
+        Ok(store)
+    }
+
+    /// The PostgreSQL connection pool when the log is in PostgreSQL (`None` for an embedded
+    /// log): what several replicas over one database share beside the log lives in tables of
+    /// the same schema (see [`crate::postgres_backend`]).
+    pub fn postgres_pool(&self) -> Option<deadpool_postgres::Pool> {
+        self.postgres.as_ref().map(crate::PostgresBackend::pool)
+    }
+
+    /// The head of the log as its storage has it now. For PostgreSQL this asks the database
+    /// (and wakes this process's followers up to it), so it includes what other processes
+    /// appended a moment ago; for an embedded log it is [`Self::head`]'s position.
+    pub async fn refresh_head(&self) -> Result<u64> {
+        match &self.postgres {
+            Some(backend) => Ok(backend.refresh_head().await?.position),
+            None => Ok(self.head().position),
+        }
     }
 
     /// Appends a batch of events to one stream, atomically. Acknowledged only once durable.
@@ -342,6 +365,16 @@ impl EventStore {
     /// on, while the log and its chain are unchanged.
     pub fn forget_subject(&self, subject: SubjectId) -> Result<bool> {
         self.keys.destroy(subject)
+    }
+
+    /// The backend, for [`copy_store`](crate::copy::copy_store).
+    pub(crate) fn backend(&self) -> &Arc<dyn Backend> {
+        &self.backend
+    }
+
+    /// The key store, for [`copy_store`](crate::copy::copy_store).
+    pub(crate) fn keys(&self) -> &Arc<dyn KeyStore> {
+        &self.keys
     }
 
     /// The subject's key bytes, for tests that look for them on disk.

@@ -34,6 +34,7 @@ mod segment_conformance {
     crate::conformance_suite!(fresh_segment_store);
 }
 
+mod copy;
 mod kept;
 mod keys;
 mod model;

@@ -33,7 +33,7 @@ use crate::crypto::KeyStore;
 use crate::error::{Error, Result};
 use crate::record::{self, PreparedEvent};
 use crate::types::BackendStats;
-use crate::types::{AppendOutcome, ExpectedRevision, Head, StreamName};
+use crate::types::{AppendOutcome, ExpectedRevision, Head, RecordedEvent, StreamName};
 
 #[cfg(test)]
 mod tests;
@@ -48,7 +48,18 @@ pub(crate) struct AppendRequest {
     pub events: Vec<PreparedEvent>,
     /// The key store whose keys sealed personal fields of `events`, if any did.
     pub sealed_with: Option<Arc<dyn KeyStore>>,
+    /// Set when the one event of `events` is copied from another store ([`WriterHandle::import`]):
+    /// where and when it was recorded there, and its hash, which the copy must reproduce.
+    pub as_recorded: Option<AsRecorded>,
     pub reply: oneshot::Sender<Result<AppendOutcome>>,
+}
+
+/// Where and when another store recorded an event being copied, and the hash it got there.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AsRecorded {
+    pub position: u64,
+    pub recorded_at_micros: i64,
+    pub hash: [u8; 32],
 }
 
 /// Where an already-appended event id lives.
@@ -223,10 +234,56 @@ impl WriterHandle {
             let sender = self.sender.lock().map_err(|_| Error::Closed)?;
             let sender = sender.as_ref().ok_or(Error::Closed)?;
             sender
-                .send(AppendRequest { stream: stream.clone(), expected, events, sealed_with, reply })
+                .send(AppendRequest { stream: stream.clone(), expected, events, sealed_with, as_recorded: None, reply })
                 .map_err(|_| Error::Closed)?;
         }
         response.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Writes events recorded by another store exactly as they were there (see
+    /// [`Backend::import`](crate::Backend::import)): one request each, all queued at once and
+    /// in order (so they share groups and flushes), each checked by the writer against its
+    /// recorded position, stream revision and hash before it is staged.
+    pub async fn import(&self, events: Vec<RecordedEvent>) -> Result<()> {
+        if self.published.is_poisoned() {
+            return Err(Error::Poisoned);
+        }
+        let mut responses = Vec::with_capacity(events.len());
+        {
+            let sender = self.sender.lock().map_err(|_| Error::Closed)?;
+            let sender = sender.as_ref().ok_or(Error::Closed)?;
+            for event in events {
+                let (reply, response) = oneshot::channel();
+                let expected = match event.revision {
+                    0 => ExpectedRevision::NoStream,
+                    revision => ExpectedRevision::Exact(revision - 1),
+                };
+                let as_recorded = AsRecorded {
+                    position: event.position,
+                    recorded_at_micros: event.recorded_at_micros,
+                    hash: event.hash,
+                };
+                let request = AppendRequest {
+                    stream: event.stream.clone(),
+                    expected,
+                    events: vec![record::prepared_of(&event)],
+                    sealed_with: None,
+                    as_recorded: Some(as_recorded),
+                    reply,
+                };
+                sender.send(request).map_err(|_| Error::Closed)?;
+                responses.push((event.position, response));
+            }
+        }
+        for (position, response) in responses {
+            let outcome = response.await.map_err(|_| Error::Closed)??;
+            if outcome.already_appended {
+                return Err(Error::invalid_event(format!(
+                    "the event copied to position {position} is already in this log"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Stops accepting appends, lets the writer and syncer finish what is queued, and joins them.
@@ -407,10 +464,17 @@ impl<S: LogSink> Writer<S> {
 
         let first_position = planned.head.position + 1;
         let mut revision = current.map_or(0, |revision| revision + 1);
+        let recorded_at = request.as_recorded.map_or(recorded_at, |copied| copied.recorded_at_micros);
         for event in &request.events {
             let position = planned.head.position + 1;
             let body = record::encode_body(position, stream, revision, recorded_at, event);
             let (bytes, hash) = record::seal_record(body, &planned.head.hash);
+            if let Some(copied) = request.as_recorded {
+                // Only one event a request: nothing of it is staged yet.
+                if request.events.len() != 1 || copied.position != position || copied.hash != hash {
+                    return Err(not_as_recorded(copied.position, position));
+                }
+            }
             planned.records.push(PlannedRecord { position, revision, stream: stream.clone(), id: event.id, bytes });
             staged_ids.insert(event.id, KnownEvent { position, revision, stream: stream.to_string() });
             planned.head = Head { position, hash };
@@ -533,6 +597,19 @@ pub(crate) fn retried_outcome(
         last_position: last.position,
         already_appended: true,
     })
+}
+
+/// A copied event that would not land where, or chain as, it was recorded.
+pub(crate) fn not_as_recorded(recorded_at: u64, would_be: u64) -> Error {
+    if recorded_at != would_be {
+        Error::Storage {
+            detail: format!(
+                "the event recorded at position {recorded_at} would be copied to position {would_be}: the destination must be empty"
+            ),
+        }
+    } else {
+        Error::corrupt(recorded_at, "the copy does not reproduce the event's chain hash")
+    }
 }
 
 pub(crate) fn now_micros() -> i64 {

@@ -1,5 +1,5 @@
-//! The command line: `heard serve | import | rebuild | verify | export | schema | admin |
-//! erase | subject-access | retention`.
+//! The command line: `heard serve | import | rebuild | migrate | verify | export | copy | schema |
+//! admin | erase | subject-access | retention`.
 //! The benchmarks have their own binary, `heard-bench` (`tools/bench`).
 
 use std::io::Write as _;
@@ -11,7 +11,7 @@ use heard_eventstore::{BackendKind, EventStore, Personal, Upcasters, verify_chai
 use serde_json::json;
 
 use crate::config::Settings;
-use crate::data_dir::open_existing;
+use crate::data_dir::{StorePlace, open_existing};
 
 #[derive(Debug, Parser)]
 #[command(name = "heard", version, about = "Heard: service-user involvement and advocacy, kept as an event log")]
@@ -56,18 +56,48 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// Walk the hash chain of the event log and report the first break.
+    /// Walk the hash chain of the event log and report the first break. The log is --data,
+    /// --store-url, or else the configured one (store.backend, store.url, data_dir).
     Verify {
+        /// A data directory.
         #[arg(long)]
-        data: PathBuf,
+        data: Option<PathBuf>,
+        /// A PostgreSQL event store (postgres://user@host:port/database).
+        #[arg(long)]
+        store_url: Option<String>,
+        /// A TOML config file (see ops/heard.example.toml), read when neither is given.
+        #[arg(long)]
+        config: Option<PathBuf>,
         /// Verify only up to this global position (as quoted by a report).
         #[arg(long)]
         at: Option<u64>,
     },
-    /// Print every event in global order as NDJSON, personal fields still encrypted.
+    /// Print every event in global order as NDJSON, personal fields still encrypted. The log is
+    /// --data, --store-url, or else the configured one.
     Export {
+        /// A data directory.
         #[arg(long)]
-        data: PathBuf,
+        data: Option<PathBuf>,
+        /// A PostgreSQL event store (postgres://user@host:port/database).
+        #[arg(long)]
+        store_url: Option<String>,
+        /// A TOML config file, read when neither is given.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Copy a whole store into a new, empty one, between any backends: every event in global
+    /// order exactly as recorded (so `heard verify` gives the same chain head on both), every
+    /// person's key, and every erasure (an erased person stays erased). Each of --from and --to
+    /// is a data directory or a postgres:// URL. Stop every Heard using the source first. Prints
+    /// progress on stderr, then one JSON line with the events, keys and the chain head.
+    Copy {
+        /// The store to copy: a data directory or postgres://user@host:port/database.
+        #[arg(long)]
+        from: String,
+        /// Where to copy it: a new or empty data directory, or a PostgreSQL database (schema)
+        /// with no Heard events or keys.
+        #[arg(long)]
+        to: String,
     },
     /// Print the composed GraphQL schema (SDL), or write every committed SDL file.
     Schema {
@@ -174,16 +204,24 @@ pub enum ImportCommand {
 pub enum RebuildCommand {
     /// Rebuild the search index from the log into a new directory and swap it in.
     Search {
+        /// The data directory the index is kept in (and the log, without --store-url).
         #[arg(long)]
         data: PathBuf,
+        /// The log in PostgreSQL (postgres://user@host:port/database), when Heard keeps it there.
+        #[arg(long)]
+        store_url: Option<String>,
     },
     /// Rebuild saved read models from the log now: one (identity, feedback, advocacy,
     /// rights, commissioning) or all. Run it while Heard is stopped.
     Models {
         #[arg(default_value = "all")]
         model: String,
+        /// The data directory the models are kept in (and the log, without --store-url).
         #[arg(long)]
         data: PathBuf,
+        /// The log in PostgreSQL (postgres://user@host:port/database), when Heard keeps it there.
+        #[arg(long)]
+        store_url: Option<String>,
     },
 }
 
@@ -267,19 +305,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("the PostgreSQL event store is at schema version {version}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify { data, at } => {
-            let store = open_existing(&data)?;
-            let report = verify_chain(&store, at).await?;
+        Command::Verify { data, store_url, config, at } => {
+            let (place, flag) = StorePlace::chosen(data, store_url, config.as_deref())?;
+            let store = place.open_existing(flag).await?;
+            let report = verify_chain(&store, at).await;
             store.close().await?;
+            let report = report?;
             println!("{}", serde_json::to_string(&report)?);
             Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
-        Command::Export { data } => {
-            let store = open_existing(&data)?;
-            export(&store).await?;
+        Command::Export { data, store_url, config } => {
+            let (place, flag) = StorePlace::chosen(data, store_url, config.as_deref())?;
+            let store = place.open_existing(flag).await?;
+            let exported = export(&store).await;
             store.close().await?;
+            exported?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Copy { from, to } => copy(&from, &to).await,
         Command::Schema { write: None } => {
             print!("{}", crate::graphql::sdl());
             Ok(ExitCode::SUCCESS)
@@ -299,8 +342,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let how = ImportHow { skip_invalid, rejects, sheet, choices };
             import_feedback(&data, &hub, how, &file).await
         }
-        Command::Rebuild { rebuild: RebuildCommand::Search { data } } => rebuild_search(&data).await,
-        Command::Rebuild { rebuild: RebuildCommand::Models { model, data } } => rebuild_models(&data, &model).await,
+        Command::Rebuild { rebuild: RebuildCommand::Search { data, store_url } } => {
+            rebuild_search(&data, store_url).await
+        }
+        Command::Rebuild { rebuild: RebuildCommand::Models { model, data, store_url } } => {
+            rebuild_models(&data, store_url, &model).await
+        }
         Command::Admin {
             admin: AdminCommand::CreateUser { data, email, roles, hubs, provider, name, password_stdin },
         } => create_user(&data, email, roles, hubs, provider, name, password_stdin).await,
@@ -776,19 +823,34 @@ async fn import_rows(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn rebuild_models(data: &std::path::Path, model: &str) -> anyhow::Result<ExitCode> {
+/// The log a rebuild reads: in PostgreSQL with `--store-url`, else in the data directory.
+async fn rebuild_log(data: &std::path::Path, store_url: Option<String>) -> anyhow::Result<EventStore> {
+    match store_url {
+        Some(url) => match StorePlace::parse("--store-url", &url)? {
+            StorePlace::Dir(_) => {
+                anyhow::bail!("--store-url: not a PostgreSQL URL (postgres://user@host:port/database)")
+            }
+            place => place.open_existing("--store-url").await,
+        },
+        None => StorePlace::Dir(data.to_owned()).open_existing("--data").await.map_err(|error| {
+            let running = format!("Heard is running on {}", data.display());
+            if error.to_string().contains(&running) {
+                anyhow::anyhow!("{running}: stop it, then rebuild")
+            } else {
+                error
+            }
+        }),
+    }
+}
+
+async fn rebuild_models(data: &std::path::Path, store_url: Option<String>, model: &str) -> anyhow::Result<ExitCode> {
     let chosen: Vec<&str> = match model {
         "all" => SAVED_MODELS.to_vec(),
         one if SAVED_MODELS.contains(&one) => vec![one],
         _ => anyhow::bail!("MODEL: choose one of {} or all", SAVED_MODELS.join(", ")),
     };
     let started = std::time::Instant::now();
-    let store = match open_existing(data) {
-        Err(error) if matches!(error.downcast_ref(), Some(heard_eventstore::Error::Locked)) => {
-            anyhow::bail!("Heard is running on {}: stop it, then rebuild", data.display())
-        }
-        opened => opened?,
-    };
+    let store = rebuild_log(data, store_url).await?;
     let models = heard_eventstore::ModelStore::open(&data.join("models"))?;
     for name in &chosen {
         models.forget(name)?;
@@ -808,9 +870,9 @@ async fn rebuild_models(data: &std::path::Path, model: &str) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
-async fn rebuild_search(data: &std::path::Path) -> anyhow::Result<ExitCode> {
+async fn rebuild_search(data: &std::path::Path, store_url: Option<String>) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
-    let store = open_existing(data)?;
+    let store = rebuild_log(data, store_url).await?;
     let root = data.join("search");
     let old = std::fs::read_to_string(root.join("CURRENT")).ok().map(|name| root.join(name.trim()));
     let generation = format!("g{}", uuid::Uuid::now_v7().simple());
@@ -875,6 +937,46 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     async move {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+/// `heard copy`: opens the source (which must hold a log) and the destination (which must hold
+/// nothing), copies, and prints the chain head both now end at.
+async fn copy(from: &str, to: &str) -> anyhow::Result<ExitCode> {
+    let (from, to) = (StorePlace::parse("--from", from)?, StorePlace::parse("--to", to)?);
+    if from == to {
+        anyhow::bail!("--to: the destination is the source; give another directory or database");
+    }
+    let source = from.open_existing("--from").await?;
+    let destination = match to.open_empty("--to").await {
+        Ok(destination) => destination,
+        Err(error) => {
+            let _ = source.close().await;
+            return Err(error);
+        }
+    };
+    let mut printed = std::time::Instant::now();
+    let copied = heard_eventstore::copy::copy_store(&source, &destination, |copied, total| {
+        if copied == total || printed.elapsed() >= std::time::Duration::from_secs(1) {
+            eprintln!("copied {copied} of {total} events");
+            printed = std::time::Instant::now();
+        }
+    })
+    .await;
+    let closed = (source.close().await, destination.close().await);
+    let report = copied?;
+    closed.0?;
+    closed.1?;
+    println!(
+        "{}",
+        json!({
+            "events": report.events,
+            "keys": report.keys,
+            "erased_keys": report.destroyed,
+            "head_position": report.head.position,
+            "head": hex::encode(report.head.hash),
+        })
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Writes the backup format: one JSON object per event, in global order.

@@ -162,6 +162,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web)
         .layer(middleware::from_fn_with_state(Arc::new(edge.trusted_proxies.clone()), crate::edge::client_address));
     crate::edge::layers(routes, &edge)
+        .layer(middleware::from_fn_with_state(state.clone(), credentials_current))
         .layer(middleware::from_fn_with_state(state.clone(), crate::hsts::strict_transport_security))
         .layer(middleware::from_fn_with_state(state, count_requests))
         .layer(middleware::from_fn(security_headers))
@@ -210,6 +211,25 @@ fn starting(store: &EventStore, path: &str) -> Response {
         )
             .into_response(),
     }
+}
+
+/// Before a request that carries a session cookie or an API token is answered, this replica
+/// reads the log up to where the database is now (`IdentityService::catch_up`): a session
+/// logged out, a token revoked or an account deactivated on another replica a moment ago is
+/// refused here too. With an embedded log there is nothing to wait for.
+async fn credentials_current(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let carries = headers.contains_key(header::AUTHORIZATION)
+        || crate::auth::cookie(headers, heard_identity::SESSION_COOKIE).is_some();
+    if carries && state.identity.catch_up().await.is_err() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "5")],
+            "Heard cannot check your session just now. Try again in a few seconds.",
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {

@@ -5,6 +5,8 @@
 //! - [`directory`]: this service's projection of the log, kept on disk between starts.
 //! - [`service`]: commands and authentication.
 //! - [`secrets`]: the server key, cookie signing, CSRF tokens, token and password hashing.
+//! - [`shared`]: what replicas over one database share beside the log (login throttling,
+//!   email reservations, the server key's name), in memory or in PostgreSQL.
 //! - [`graphql`]: its part of the schema, a federation subgraph.
 //! - [`held`]: its part of subject access: who read or was refused a person's cases and
 //!   complaints, and when.
@@ -17,6 +19,7 @@ pub mod held;
 mod held_records;
 pub mod secrets;
 pub mod service;
+pub mod shared;
 
 #[cfg(test)]
 mod held_tests;

@@ -138,6 +138,18 @@ impl Secrets {
         hex::encode(&self.mac("account email index", "")[..16])
     }
 
+    /// What login throttling keys a client's address by, shared between replicas: HMAC-SHA256
+    /// of the address under the server key, in hex (an address is personal data too).
+    pub fn address_key(&self, address: std::net::IpAddr) -> String {
+        hex::encode(self.mac("login address", &address.to_string()))
+    }
+
+    /// Names the server key without revealing it, so that replicas over one database can
+    /// check they all hold the same one.
+    pub fn key_id(&self) -> String {
+        hex::encode(&self.mac("server key id", "")[..16])
+    }
+
     pub fn csrf_matches(&self, session: Uuid, given: &str) -> bool {
         bool::from(self.csrf_token(session).as_bytes().ct_eq(given.as_bytes()))
     }

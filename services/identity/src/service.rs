@@ -1,10 +1,10 @@
 //! Commands and authentication: what the GraphQL resolvers, the gateway and the CLI call.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use heard_access::{Actor, Role};
 use heard_api::{ApiError, ApiResult, Viewer};
@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::directory::{Account, ApiToken, Directory, Hub, IndexEmails, KeptAccount, Provider, Session};
 use crate::domain::{self, *};
 use crate::secrets::{self, Secrets};
+use crate::shared::{Attempt, Policy, Reservation, SharedState};
 
 /// How logins and sessions behave. The gateway fills it from configuration.
 #[derive(Clone, Debug)]
@@ -42,8 +43,6 @@ impl Default for IdentityConfig {
         }
     }
 }
-
-const IP_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 /// What a new account needs.
 #[derive(Clone, Debug, Default)]
@@ -77,37 +76,11 @@ pub struct LoggedIn {
     pub expires_at_micros: i64,
 }
 
-#[derive(Default, Debug)]
-struct Throttle {
-    /// Failed logins in a row and the wait they earned, by normalised email and the client's
-    /// address (memory only; never logged). Keyed on both, so that someone failing from
-    /// elsewhere never delays the account's owner at their own address.
-    attempts: HashMap<(String, Option<IpAddr>), Backoff>,
-    by_ip: HashMap<IpAddr, VecDeque<Instant>>,
-}
-
-#[derive(Clone, Copy, Debug, Default)]
-struct Backoff {
-    failures: u32,
-    /// No attempt is checked before this time (microseconds since the epoch).
-    until_micros: i64,
-}
-
-/// Entries kept before old ones are pruned, so that spraying emails cannot grow memory.
-const MAX_THROTTLE_ENTRIES: usize = 100_000;
 /// The first wait after `max_failed_logins`; each further failure doubles it, up to `lockout`.
 const FIRST_WAIT: Duration = Duration::from_secs(60);
-
-impl Throttle {
-    fn prune(&mut self, now: i64) {
-        if self.attempts.len() > MAX_THROTTLE_ENTRIES {
-            self.attempts.retain(|_, backoff| backoff.until_micros > now);
-        }
-        if self.by_ip.len() > MAX_THROTTLE_ENTRIES {
-            self.by_ip.retain(|_, times| times.back().is_some_and(|at| at.elapsed() < IP_WINDOW));
-        }
-    }
-}
+/// An email reserved this long ago by an account that is still not in the log was never made
+/// (its replica stopped half-way): another creation may take the email.
+const RESERVATION_ABANDONED_AFTER: Duration = Duration::from_secs(60);
 
 /// The identity service.
 #[derive(Clone, Debug)]
@@ -121,9 +94,9 @@ struct Inner {
     directory: Directory,
     secrets: Secrets,
     config: IdentityConfig,
-    throttle: Mutex<Throttle>,
-    /// Serialises account creation so that two accounts never share an email.
-    create_lock: tokio::sync::Mutex<()>,
+    /// What every replica over the same store shares: login throttling, email reservations
+    /// (so that two accounts never share an email), how far to read before trusting a session.
+    shared: Arc<dyn SharedState>,
     /// Verified against when an email has no account, so both cases take as long.
     dummy_hash: String,
     /// Added to the wall clock: lets a test or a drill see what happens after a session expires
@@ -154,6 +127,16 @@ impl IdentityService {
         models: &ModelStore,
     ) -> Result<Self, StartError> {
         let secrets = Secrets::load_or_create(data_dir)?;
+        let shared = crate::shared::for_store(&store);
+        let same_key =
+            shared.server_key_matches(&secrets.key_id()).await.map_err(|error| StartError::Other(error.message()))?;
+        if !same_key {
+            return Err(StartError::Other(
+                "this data directory's secret.key is not the server key of the other Heard processes over this \
+                 database: copy secret.key from a running replica's data directory (it signs every session)"
+                    .into(),
+            ));
+        }
         let dummy_hash = tokio::task::spawn_blocking(|| secrets::hash_password("no account has this password"))
             .await
             .map_err(|error| StartError::Other(error.to_string()))?
@@ -170,14 +153,17 @@ impl IdentityService {
         };
         // From now on, the directory finds accounts by email (`state.by_email`).
         directory.read(|state| state.by_email.open_with(secrets.clone(), store.clone()));
+        shared
+            .enter_existing_emails(&directory, &secrets, now_micros())
+            .await
+            .map_err(|error| StartError::Other(error.message()))?;
         Ok(IdentityService {
             inner: Arc::new(Inner {
                 store,
                 directory,
                 secrets,
                 config,
-                throttle: Mutex::default(),
-                create_lock: tokio::sync::Mutex::new(()),
+                shared,
                 dummy_hash,
                 clock_offset_micros: std::sync::atomic::AtomicI64::new(0),
             }),
@@ -285,11 +271,15 @@ impl IdentityService {
         };
         let password_hash = hash_off_thread(password).await?;
 
-        let _serial = self.inner.create_lock.lock().await;
+        let id = Uuid::new_v4();
+        let email_key = self.inner.secrets.email_key(&email);
+        // Another replica may have created this email a moment ago: read up to it first.
+        self.catch_up().await?;
+        let _reserved = self.reserve_email(&email, &email_key, id).await?;
         if self.account_id_by_email(&email).is_some() {
+            self.inner.shared.release_email(&email_key, id).await?;
             return Err(ApiError::Conflict("an account with this email already exists".into()));
         }
-        let id = Uuid::new_v4();
         let created = AccountCreated {
             account: id,
             roles,
@@ -302,10 +292,50 @@ impl IdentityService {
         let event = Self::event(AccountCreated::TYPE, &created, by)?
             .with_personal(SubjectId(id), &personal)
             .map_err(ApiError::internal)?;
-        self.append(&Self::stream(ACCOUNT, id)?, ExpectedRevision::NoStream, vec![event]).await?;
+        if let Err(error) = self.append(&Self::stream(ACCOUNT, id)?, ExpectedRevision::NoStream, vec![event]).await {
+            self.inner.shared.release_email(&email_key, id).await?;
+            return Err(error);
+        }
         let account =
             self.account(id).ok_or_else(|| ApiError::internal("a new account is missing from the projection"))?;
         Ok((account, one_time))
+    }
+
+    /// Reserves `email` (keyed `email_key`) for the new account `id`, across replicas. An
+    /// email held by an account that has it still, or by one being created right now, is a
+    /// conflict; one held by an erased account, or by a creation abandoned over a minute ago,
+    /// is taken over.
+    async fn reserve_email(&self, email: &str, email_key: &str, id: Uuid) -> ApiResult<Reservation> {
+        let taken = || ApiError::Conflict("an account with this email already exists".into());
+        let now = now_micros();
+        match self.inner.shared.reserve_email(email_key, id, now).await? {
+            held @ Reservation::Held(_) => Ok(held),
+            Reservation::HeldBy(holder) => {
+                let abandoned = match self.account(holder.account) {
+                    // Its person was erased, so its email is free again.
+                    Some(account) => account.email.as_deref() != Some(email),
+                    None => holder.since_micros < now - micros(RESERVATION_ABANDONED_AFTER),
+                };
+                if abandoned && self.inner.shared.take_over_email(email_key, holder.account, id, now).await? {
+                    Ok(Reservation::Held(None))
+                } else {
+                    Err(taken())
+                }
+            }
+        }
+    }
+
+    /// Waits until this replica has read everything any replica over the same store had
+    /// committed when it was called: before a session or token is trusted, a login is
+    /// checked or an account is created. Nothing to wait for with an embedded log.
+    pub async fn catch_up(&self) -> ApiResult<()> {
+        self.inner.shared.catch_up(&self.inner.directory).await
+    }
+
+    /// Removes what the replicas share about `account` (its email's reservation, its runs of
+    /// failed logins): for when its person is erased. Keyed hashes only, but still theirs.
+    pub async fn forget_shared_traces(&self, account: Uuid) -> ApiResult<()> {
+        self.inner.shared.forget_account(account).await
     }
 
     /// The account, its name, email and password hash opened.
@@ -403,7 +433,7 @@ impl IdentityService {
     pub async fn unlock(&self, by: Uuid, account: Uuid) -> ApiResult<Account> {
         let existing = self.account(account).ok_or(ApiError::NotFound)?;
         if let Some(email) = &existing.email {
-            self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner()).attempts.retain(|(e, _), _| e != email);
+            self.inner.shared.unlock(&self.inner.secrets.email_key(email)).await?;
         }
         let event = Self::event(AccountUnlocked::TYPE, &AccountUnlocked { by }, Some(by))?;
         self.append(&Self::stream(ACCOUNT, account)?, ExpectedRevision::StreamExists, vec![event]).await?;
@@ -469,17 +499,22 @@ impl IdentityService {
     pub async fn login(&self, email: &str, password: &str, ip: Option<IpAddr>) -> ApiResult<LoggedIn> {
         let now = self.now_micros();
         let email = email.trim().to_lowercase();
-        if let Some(ip) = ip
-            && self.ip_is_throttled(ip)
-        {
-            return Err(ApiError::Forbidden(
-                "too many failed logins from this network; wait 15 minutes and try again".into(),
-            ));
-        }
-        let waiting = {
-            let throttle = self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner());
-            throttle.attempts.get(&(email.clone(), ip)).map(|backoff| backoff.until_micros).filter(|until| *until > now)
+        let attempt = Attempt {
+            email_key: self.inner.secrets.email_key(&email),
+            address_key: ip.map(|ip| self.inner.secrets.address_key(ip)).unwrap_or_default(),
         };
+        // An account made, a password reset or a lockout reached on another replica counts here.
+        self.catch_up().await?;
+        if ip.is_some() {
+            let since = now - micros(crate::shared::ADDRESS_WINDOW);
+            let failures = self.inner.shared.address_failures(&attempt.address_key, since).await?;
+            if failures >= self.inner.config.max_failures_per_ip {
+                return Err(ApiError::Forbidden(
+                    "too many failed logins from this network; wait 15 minutes and try again".into(),
+                ));
+            }
+        }
+        let waiting = self.inner.shared.backoff(&attempt).await?.map(|b| b.until_micros).filter(|until| *until > now);
         if let Some(until) = waiting {
             return Err(locked_message(until));
         }
@@ -488,7 +523,7 @@ impl IdentityService {
             account.as_ref().and_then(|a| a.password_hash.clone()).unwrap_or_else(|| self.inner.dummy_hash.clone());
         let right = verify_off_thread(password.to_owned(), hash.clone()).await? && account.is_some();
         let Some(account) = account.filter(|_| right) else {
-            return Err(self.failed_login(&email, ip, now).await);
+            return Err(self.failed_login(&email, &attempt, now).await);
         };
         // The password may have changed while it was being checked: then the old one must not
         // open a session that the change did not see to end.
@@ -496,7 +531,7 @@ impl IdentityService {
         if current.as_ref().and_then(|now| now.password_hash.clone()) != Some(hash) {
             return Err(ApiError::Unauthenticated("the email or password is not right".into()));
         }
-        self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner()).attempts.remove(&(email, ip));
+        self.inner.shared.clear(&attempt).await?;
         // Only someone who knows the password learns that the account is deactivated.
         if current.is_some_and(|now| now.is_deactivated()) {
             return Err(deactivated());
@@ -530,40 +565,21 @@ impl IdentityService {
         })
     }
 
-    fn ip_is_throttled(&self, ip: IpAddr) -> bool {
-        let mut throttle = self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(times) = throttle.by_ip.get_mut(&ip) else { return false };
-        while times.front().is_some_and(|at| at.elapsed() > IP_WINDOW) {
-            times.pop_front();
-        }
-        times.len() >= self.inner.config.max_failures_per_ip as usize
-    }
-
     /// Counts a failure for this email from this address. From the `max_failed_logins`th in a
     /// row, the address must wait before trying this email again: a minute, then twice as
     /// long after each further failure, up to `lockout`. A real account's first wait is
     /// recorded (`AccountLockedOut`) so that administrators see it.
-    async fn failed_login(&self, email: &str, ip: Option<IpAddr>, now: i64) -> ApiError {
+    async fn failed_login(&self, email: &str, attempt: &Attempt, now: i64) -> ApiError {
         let max = self.inner.config.max_failed_logins;
-        let backoff = {
-            let mut throttle = self.inner.throttle.lock().unwrap_or_else(|p| p.into_inner());
-            throttle.prune(now);
-            if let Some(ip) = ip {
-                throttle.by_ip.entry(ip).or_default().push_back(Instant::now());
-            }
-            let backoff = throttle.attempts.entry((email.to_owned(), ip)).or_default();
-            backoff.failures = backoff.failures.saturating_add(1);
-            if backoff.failures >= max {
-                let doublings = (backoff.failures - max).min(20);
-                let wait = FIRST_WAIT.saturating_mul(1u32 << doublings).min(self.inner.config.lockout);
-                backoff.until_micros = now + micros(wait);
-            }
-            *backoff
+        let account = self.account_id_by_email(email);
+        let policy = Policy { max_failures: max, first_wait: FIRST_WAIT, longest_wait: self.inner.config.lockout };
+        let backoff = match self.inner.shared.count_failure(attempt, account, now, policy).await {
+            Ok(backoff) => backoff,
+            Err(error) => return error,
         };
         if backoff.failures < max {
             return ApiError::Unauthenticated("the email or password is not right".into());
         }
-        let account = self.account_id_by_email(email);
         if let Some(account) = account
             && backoff.failures == max
         {

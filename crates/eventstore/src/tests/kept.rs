@@ -346,3 +346,67 @@ async fn history_copies_are_thinned_evenly_to_the_number_kept_and_later_ones_rep
     assert!(positions(&models).is_empty());
     store.close().await.unwrap();
 }
+
+/// A model of about 2 MB: numbers that change a little at every save.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Bulky {
+    numbers: Vec<u64>,
+}
+
+impl Persist for Bulky {
+    const VERSION: u32 = 1;
+}
+
+/// The bytes of every file below `dir`.
+fn directory_bytes(dir: &Path) -> u64 {
+    let entries = std::fs::read_dir(dir).unwrap().map(|entry| entry.unwrap());
+    entries
+        .map(
+            |entry| {
+                if entry.path().is_dir() { directory_bytes(&entry.path()) } else { entry.metadata().unwrap().len() }
+            },
+        )
+        .sum()
+}
+
+#[test]
+fn a_model_saved_again_and_again_keeps_its_directory_to_a_bounded_multiple_of_its_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = ModelStore::open(&dir.path().join("models")).unwrap();
+    let mut bulky = Bulky { numbers: (0..230_000u64).map(|n| n.wrapping_mul(0x9e37_79b9_7f4a_7c15)).collect() };
+    let mut saved = 0;
+    for round in 0..40u64 {
+        bulky.numbers[(round as usize * 4_099) % 230_000] = round;
+        saved = models.save("bulky", &bulky, round + 1, [round as u8; 32]).unwrap();
+    }
+    let on_disk = directory_bytes(&dir.path().join("models"));
+    assert!(saved > 2_000_000, "a model of {saved} bytes");
+    assert!(
+        on_disk < 12 * saved,
+        "40 saves of a {saved}-byte model take {on_disk} bytes on disk: the old copies are not reclaimed"
+    );
+}
+
+#[tokio::test]
+async fn models_saved_in_the_old_layout_are_thrown_away_once_and_rebuilt_from_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    run::<Notes>(dir.path(), async |store, model| {
+        write_notes(store, 0, 5).await;
+        assert!(model.caught_up(WAIT).await);
+    })
+    .await;
+    {
+        // As the layout before 32 KiB chunks left it: no mark.
+        let db = sled::open(dir.path().join("models")).unwrap();
+        db.remove(b"layout").unwrap();
+        db.flush().unwrap();
+    }
+    run::<Notes>(dir.path(), async |_, model| {
+        assert_eq!(model.read(|notes| (notes.events, notes.applied_this_run)), (5, 5), "rebuilt from the log");
+    })
+    .await;
+    run::<Notes>(dir.path(), async |_, model| {
+        assert_eq!(model.read(|notes| (notes.events, notes.applied_this_run)), (5, 0), "and kept from then on");
+    })
+    .await;
+}

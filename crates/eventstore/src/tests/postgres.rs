@@ -362,6 +362,26 @@ async fn a_bad_url_or_an_unreachable_server_is_an_error_that_never_repeats_the_p
     assert!(!unreachable.contains("s3cret-pw"), "{unreachable}");
 }
 
+#[tokio::test]
+async fn a_server_that_accepts_and_never_answers_is_an_error_within_the_connect_timeout_not_a_hang() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let held = tokio::spawn(async move {
+        let mut accepted = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            accepted.push(socket);
+        }
+    });
+    let url = format!("postgres://postgres@127.0.0.1:{port}/test?connect_timeout=1");
+    let opened =
+        tokio::time::timeout(std::time::Duration::from_secs(20), EventStore::open_postgres(&url, Upcasters::new()))
+            .await
+            .expect("opening gives up by itself");
+    let error = opened.unwrap_err().to_string();
+    assert!(error.contains("did not answer"), "{error}");
+    held.abort();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_destroyed_key_reads_as_erased_is_never_recreated_and_is_gone_from_the_tables_files() {
     // A database of its own: Heard's VACUUM removes the old row version only once no older
@@ -375,22 +395,7 @@ async fn a_destroyed_key_reads_as_erased_is_never_recreated_and_is_gone_from_the
     let key = store.key_bytes(person).unwrap().expect("the person has a key");
 
     let observer = connect(&database.url()).await;
-    let keys_file = "public.heard_subject_keys".to_owned();
-    let table_holds = |needle: Vec<u8>| {
-        let observer = &observer;
-        let keys_file = keys_file.clone();
-        async move {
-            observer.batch_execute("CHECKPOINT").await.unwrap();
-            let row = observer
-                .query_one(
-                    "SELECT position($1::bytea IN pg_read_binary_file(pg_relation_filepath($2::text::regclass)))",
-                    &[&needle, &keys_file],
-                )
-                .await
-                .unwrap();
-            row.get::<_, i32>(0) > 0
-        }
-    };
+    let table_holds = |needle: Vec<u8>| keys_table_file_holds(&observer, needle);
     assert!(table_holds(key.to_vec()).await, "before erasure the key's bytes are in the table's file");
 
     assert!(store.forget_subject(person).unwrap());
@@ -411,6 +416,56 @@ async fn a_destroyed_key_reads_as_erased_is_never_recreated_and_is_gone_from_the
     }
     assert!(verify_chain(&store, None).await.unwrap().ok);
     store.close().await.unwrap();
+}
+
+/// Whether the keys table's file, as on disk after a checkpoint, holds `needle`.
+async fn keys_table_file_holds(observer: &tokio_postgres::Client, needle: Vec<u8>) -> bool {
+    observer.batch_execute("CHECKPOINT").await.unwrap();
+    let row = observer
+        .query_one(
+            "SELECT position($1::bytea IN pg_read_binary_file(pg_relation_filepath('public.heard_subject_keys')))",
+            &[&needle],
+        )
+        .await
+        .unwrap();
+    row.get::<_, i32>(0) > 0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_key_destroyed_while_a_long_report_holds_an_older_transaction_is_gone_from_the_file_once_it_ends() {
+    let database = Database::create().await;
+    let store = EventStore::open_postgres(&database.url(), Upcasters::new()).await.unwrap();
+    let person = SubjectId::new();
+    let personal = event(0).with_personal(person, &json!({ "name": "Robin Placeholder" })).unwrap();
+    store.append(&stream("case-1"), ExpectedRevision::NoStream, vec![personal]).await.unwrap();
+    let key = store.key_bytes(person).unwrap().expect("the person has a key");
+
+    // A long report on another connection: its snapshot is older than the destroy.
+    let report = connect(&database.url()).await;
+    report.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM heard_events").await.unwrap();
+    let destroying = tokio::task::spawn_blocking({
+        let store = store.clone();
+        move || store.forget_subject(person)
+    });
+    let observer = connect(&database.url()).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !key_is_destroyed(&observer, person).await {
+        assert!(std::time::Instant::now() < deadline, "the key is set to NULL at once");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(!destroying.is_finished(), "the destroy waits for the older transaction before it vacuums");
+    report.batch_execute("COMMIT").await.unwrap();
+    assert!(destroying.await.unwrap().unwrap());
+    assert!(
+        !keys_table_file_holds(&observer, key.to_vec()).await,
+        "once the report ended, Heard's VACUUM removed the key's old row version"
+    );
+    store.close().await.unwrap();
+}
+
+async fn key_is_destroyed(observer: &tokio_postgres::Client, person: SubjectId) -> bool {
+    let row = observer.query_one("SELECT key IS NULL FROM heard_subject_keys WHERE subject = $1", &[&person.0]).await;
+    row.is_ok_and(|row| row.get::<_, bool>(0))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

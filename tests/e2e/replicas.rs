@@ -1,0 +1,310 @@
+//! Two `heard serve` replicas over one PostgreSQL log (issue #19): each a real server on port 0
+//! with a data directory of its own (read models, search index), both over one schema in the
+//! test database, the second holding the first's `secret.key` as an operator copies it. What
+//! one replica is told, the other answers for: reads and searches within a second, one
+//! outcome for conflicting commands, one account an email, one count of failed logins, a
+//! logged-out session refused at once, and complaint notifications from the same clock.
+
+use std::time::{Duration, Instant};
+
+use futures::{SinkExt, StreamExt};
+use heard_access::Role;
+use heard_eventstore::StreamName;
+use heard_tests::{PASSWORD, PgSchema, Session, TestApp, error_code, spawn_app_in, spawn_app_with};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+/// Two replicas over one fresh schema: `a` made its `secret.key`, `b` got a copy of it.
+struct Replicas {
+    a: TestApp,
+    b: TestApp,
+    _schema: PgSchema,
+}
+
+async fn replicas() -> Replicas {
+    let schema = PgSchema::new();
+    let a = spawn_app_with(|settings| schema.serve_from(settings)).await;
+    let b_dir = tempfile::tempdir().expect("a data directory for the second replica");
+    std::fs::copy(a.data_dir.path().join("secret.key"), b_dir.path().join("secret.key")).expect("the key is copied");
+    let b = spawn_app_in(b_dir, |settings| schema.serve_from(settings)).await;
+    Replicas { a, b, _schema: schema }
+}
+
+/// Polls `check` until it answers `Some`, for at most `within`; the answer and how long it took.
+async fn within<T, F: std::future::Future<Output = Option<T>>>(
+    within: Duration,
+    mut check: impl FnMut() -> F,
+) -> Option<(T, Duration)> {
+    let started = Instant::now();
+    loop {
+        if let Some(found) = check().await {
+            return Some((found, started.elapsed()));
+        }
+        if started.elapsed() > within {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The same browser session (its cookie jar and CSRF token) sending GraphQL to `app`.
+async fn same_session_on(session: &Session, app: &TestApp, query: &str, variables: Value) -> Value {
+    session
+        .client
+        .post(app.url("/graphql"))
+        .header("X-CSRF-Token", &session.csrf_token)
+        .json(&json!({ "query": query, "variables": variables }))
+        .send()
+        .await
+        .expect("the replica answers")
+        .json()
+        .await
+        .expect("JSON")
+}
+
+#[tokio::test]
+async fn feedback_logged_and_shared_on_one_replica_is_read_and_found_on_the_other_within_a_second() {
+    let r = replicas().await;
+    let [(_, coordinator)] = r.a.people(["coordinator"]).await;
+    r.a.create_user("commissioner@example.org", &[Role::Commissioner], &[]).await;
+    let commissioner_on_b = r.b.login("commissioner@example.org").await;
+    for round in 0..3 {
+        let item = coordinator
+            .log_feedback(json!({ "hub": "arun", "text": format!("the Bognor clinic round {round} closed early"),
+                "channel": "DROP_IN", "saidOn": "2026-11-02", "speaker": "ANONYMOUS", "consent": "COMMISSIONERS" }))
+            .await;
+        let shared =
+            coordinator.graphql("mutation($id: ID!) { shareFeedback(id: $id) { id } }", json!({ "id": item })).await;
+        assert!(shared["errors"].is_null(), "{shared}");
+        let seen = within(Duration::from_secs(1), || async {
+            let read = commissioner_on_b
+                .graphql("query($id: ID!) { feedbackItem(id: $id) { id } }", json!({ "id": item }))
+                .await;
+            let found = commissioner_on_b
+                .graphql(
+                    "query($q: String!) { searchFeedback(query: $q) { total } }",
+                    json!({ "q": format!("round {round}") }),
+                )
+                .await;
+            (read["data"]["feedbackItem"]["id"] == item.as_str() && found["data"]["searchFeedback"]["total"] == 1)
+                .then_some(())
+        })
+        .await;
+        let (_, took) = seen.unwrap_or_else(|| panic!("replica B did not read and find item {round} within 1 s"));
+        eprintln!("replica B read and found shared feedback {took:?} after A answered");
+    }
+}
+
+fn complaint(received_on: jiff::civil::Date) -> Value {
+    json!({ "i": {
+        "provider": "addaction", "service": "the Crawley clinic", "articles": [5],
+        "complainantKind": "NAMED", "complainantName": "Sam Example", "complainantContact": "07700 900123",
+        "route": "DIRECT", "whatHappened": "My script was stopped without a review.",
+        "outcomeWanted": "A review with my keyworker.", "receivedOn": received_on.to_string()
+    }})
+}
+
+async fn raise(session: &Session, received_on: jiff::civil::Date) -> String {
+    let raised = session
+        .graphql("mutation($i: RaiseComplaintInput!) { raiseComplaint(input: $i) { id } }", complaint(received_on))
+        .await;
+    raised["data"]["raiseComplaint"]["id"].as_str().unwrap_or_else(|| panic!("not raised: {raised}")).to_owned()
+}
+
+#[tokio::test]
+async fn two_replicas_acknowledging_one_complaint_at_once_give_one_success_and_one_conflict() {
+    let r = replicas().await;
+    r.a.create_user("handler@example.org", &[Role::ComplaintsHandler], &[]).await;
+    let on_a = r.a.login("handler@example.org").await;
+    let on_b = r.b.login("handler@example.org").await;
+    let acknowledge = "mutation($id: ID!) { acknowledgeComplaint(id: $id, how: PHONE) { id stage } }";
+    for _ in 0..5 {
+        let id = raise(&on_a, jiff::Zoned::now().date()).await;
+        let query = "query($id: ID!) { complaint(id: $id) { id } }";
+        within(Duration::from_secs(5), || async {
+            (on_b.graphql(query, json!({ "id": id })).await["data"]["complaint"]["id"] == id.as_str()).then_some(())
+        })
+        .await
+        .expect("replica B sees the complaint");
+        let (first, second) = tokio::join!(
+            on_a.graphql(acknowledge, json!({ "id": id })),
+            on_b.graphql(acknowledge, json!({ "id": id }))
+        );
+        let succeeded =
+            [&first, &second].iter().filter(|answer| answer["data"]["acknowledgeComplaint"].is_object()).count();
+        let conflicts = [&first, &second].iter().filter(|answer| error_code(answer) == Some("CONFLICT")).count();
+        assert_eq!((succeeded, conflicts), (1, 1), "one success and one CONFLICT: {first} / {second}");
+        let stream = StreamName::of("complaint", &id).unwrap();
+        let events = r.a.store.read_stream_to_end(&stream).await.unwrap();
+        let acknowledged = events.iter().filter(|event| event.event_type == "ComplaintAcknowledged").count();
+        assert_eq!(acknowledged, 1, "the stream holds one acknowledgement");
+    }
+}
+
+#[tokio::test]
+async fn the_same_email_created_on_two_replicas_at_once_gives_one_account() {
+    let r = replicas().await;
+    r.a.create_user("admin@example.org", &[Role::Administrator], &[]).await;
+    let admin_on_a = r.a.login("admin@example.org").await;
+    let admin_on_b = r.b.login("admin@example.org").await;
+    let create = "mutation($i: CreateUserInput!) { createUser(input: $i) { user { id } } }";
+    for round in 0..5 {
+        let email = format!("new.advocate.{round}@example.org");
+        let input = json!({ "i": { "email": email, "displayName": "New Advocate", "roles": ["ADVOCATE"] } });
+        let (first, second) =
+            tokio::join!(admin_on_a.graphql(create, input.clone()), admin_on_b.graphql(create, input));
+        let made: Vec<&Value> =
+            [&first, &second].into_iter().filter(|answer| answer["data"]["createUser"].is_object()).collect();
+        assert_eq!(made.len(), 1, "one account: {first} / {second}");
+        let refused = if made[0] == &first { &second } else { &first };
+        assert_eq!(error_code(refused), Some("CONFLICT"), "{refused}");
+        for app in [&r.a, &r.b] {
+            app.identity.catch_up().await.unwrap();
+            let store = app.store.clone();
+            let holders = app.identity.directory().read(|state| {
+                state
+                    .accounts
+                    .values()
+                    .filter(|account| account.email(&store).as_deref() == Some(email.as_str()))
+                    .count()
+            });
+            assert_eq!(holders, 1, "one account holds {email}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn failed_logins_split_across_two_replicas_count_together_and_the_lockout_holds_on_both() {
+    let r = replicas().await;
+    let id = r.a.create_user("member@example.org", &[Role::HubMember], &["arun"]).await;
+    // The default allows 5 failures in a row: 3 on A and 2 on B reach it.
+    for (app, n) in [(&r.a, 1), (&r.b, 2), (&r.a, 3), (&r.b, 4)] {
+        let refused = app.try_login("member@example.org", "not the password at all").await.err().unwrap();
+        let message = refused["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("not right"), "failure {n} is a plain refusal: {message}");
+    }
+    let fifth = r.a.try_login("member@example.org", "not the password at all").await.err().unwrap();
+    assert!(fifth["errors"][0]["message"].as_str().unwrap().contains("locked"), "the fifth locks: {fifth}");
+    for app in [&r.a, &r.b] {
+        let right = app.try_login("member@example.org", PASSWORD).await.err().expect("the lockout holds");
+        assert_eq!(error_code(&right), Some("UNAUTHENTICATED"), "{right}");
+        assert!(right["errors"][0]["message"].as_str().unwrap().contains("locked"), "{right}");
+    }
+    let events = r.a.store.read_stream_to_end(&StreamName::of("account", id).unwrap()).await.unwrap();
+    let lockouts = events.iter().filter(|event| event.event_type == "AccountLockedOut").count();
+    assert_eq!(lockouts, 1, "one lockout recorded, not one per replica");
+    let rows = r._schema.psql("SELECT count(*) FROM heard_login_failures");
+    assert_eq!(rows.trim(), "1", "one shared run of failures");
+    let emails = r._schema.psql("SELECT email_key FROM heard_login_failures");
+    assert!(!emails.contains("member") && emails.trim().len() == 64, "a keyed hash, not the email: {emails}");
+}
+
+#[tokio::test]
+async fn a_session_logged_out_on_one_replica_is_refused_on_the_other_at_once() {
+    let r = replicas().await;
+    r.a.create_user("advocate@example.org", &[Role::Advocate], &[]).await;
+    for _ in 0..5 {
+        let session = r.a.login("advocate@example.org").await;
+        let me = same_session_on(&session, &r.b, "{ me { id } }", json!({})).await;
+        assert!(me["data"]["me"]["id"].is_string(), "the session opens on B too: {me}");
+        let out = session.graphql("mutation { logout }", json!({})).await;
+        assert_eq!(out["data"]["logout"], true, "{out}");
+        let after = same_session_on(&session, &r.b, "{ me { id } }", json!({})).await;
+        assert_eq!(error_code(&after), Some("UNAUTHENTICATED"), "refused on B the moment A answered: {after}");
+    }
+}
+
+#[tokio::test]
+async fn a_replica_whose_secret_key_is_not_the_others_refuses_to_start_and_says_what_to_copy() {
+    let r = replicas().await;
+    let stranger = tempfile::tempdir().unwrap();
+    let mut settings = heard::Settings {
+        data_dir: stranger.path().to_owned(),
+        listen: "127.0.0.1:0".into(),
+        ..heard::Settings::default()
+    };
+    r._schema.serve_from(&mut settings);
+    let refused = heard::start(&settings).await.expect_err("a replica with another key does not start");
+    let message = format!("{refused:#}");
+    assert!(message.contains("secret.key") && message.contains("copy"), "{message}");
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn alerts_on(app: &TestApp, handler: uuid::Uuid) -> Socket {
+    let token = app.token_for(handler).await;
+    let mut request = format!("ws://{}/graphql/ws", app.addr).into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
+    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
+    socket.send(Message::Text(init.to_string().into())).await.unwrap();
+    let query = "subscription { complaintAlerts { complaint { id } reason overdue } }";
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": query } });
+    socket.send(Message::Text(subscribe.to_string().into())).await.unwrap();
+    socket
+}
+
+async fn next_alert(socket: &mut Socket, within: Duration) -> Option<Value> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let message = tokio::time::timeout_at(deadline, socket.next()).await.ok()?.expect("open").expect("a message");
+        let Message::Text(text) = message else { continue };
+        let value: Value = serde_json::from_str(&text).unwrap();
+        match value["type"].as_str() {
+            Some("next") => return Some(value["payload"]["data"]["complaintAlerts"].clone()),
+            Some("connection_ack" | "ping" | "pong") => continue,
+            _ => panic!("unexpected message: {value}"),
+        }
+    }
+}
+
+/// The latest working day with `n` working days after it up to today.
+fn working_days_ago(n: i64) -> jiff::civil::Date {
+    let calendar = heard_workdays::Calendar::england_and_wales();
+    let today = jiff::Zoned::now().date();
+    let mut date = today;
+    loop {
+        date = date.yesterday().unwrap();
+        if calendar.is_working_day(date).unwrap() && calendar.working_days_between(date, today).unwrap() == n {
+            return date;
+        }
+    }
+}
+
+#[tokio::test]
+async fn complaint_alerts_on_either_replica_tell_the_same_complaint_once_and_append_nothing() {
+    let r = replicas().await;
+    let handler = r.a.create_user("handler@example.org", &[Role::ComplaintsHandler], &[]).await;
+    let on_a = r.a.login("handler@example.org").await;
+    let mut alerts_a = alerts_on(&r.a, handler).await;
+    let mut alerts_b = alerts_on(&r.b, handler).await;
+    // Subscribed, with nothing to tell yet.
+    assert!(next_alert(&mut alerts_b, Duration::from_millis(300)).await.is_none());
+    let id = raise(&on_a, working_days_ago(6)).await;
+    let stream = StreamName::of("complaint", &id).unwrap();
+    let revision = r.a.store.stream_revision(&stream).await.unwrap();
+    let started = Instant::now();
+    let on_b = next_alert(&mut alerts_b, Duration::from_secs(2)).await.expect("replica B notifies within 2 s");
+    let took = started.elapsed();
+    let on_a_alert = next_alert(&mut alerts_a, Duration::from_secs(2)).await.expect("replica A notifies too");
+    eprintln!("replica B's subscriber was told {took:?} after A answered");
+    assert_eq!(on_b["complaint"]["id"], id.as_str(), "{on_b}");
+    assert_eq!((&on_b["reason"], &on_b["overdue"]), (&on_a_alert["reason"], &on_a_alert["overdue"]), "one clock");
+    assert_eq!(on_b["reason"], "Acknowledgement overdue by 3 working days", "{on_b}");
+    // Told once on each, and telling appended nothing: each subscriber keeps what it told.
+    assert!(next_alert(&mut alerts_b, Duration::from_millis(1200)).await.is_none(), "told once");
+    assert_eq!(r.b.store.stream_revision(&stream).await.unwrap(), revision, "alerts append nothing");
+    // Acknowledged on B: A's queue drops it within a second.
+    let acknowledged =
+        r.b.login("handler@example.org")
+            .await
+            .graphql("mutation($id: ID!) { acknowledgeComplaint(id: $id, how: PHONE) { id } }", json!({ "id": id }))
+            .await;
+    assert!(acknowledged["data"]["acknowledgeComplaint"].is_object(), "{acknowledged}");
+    let dropped = within(Duration::from_secs(1), || async {
+        let queue = on_a.graphql("{ overdueComplaints { complaint { id } } }", json!({})).await;
+        (queue["data"]["overdueComplaints"] == json!([])).then_some(())
+    })
+    .await;
+    assert!(dropped.is_some(), "A's queue still lists the complaint B acknowledged a second ago");
+}
