@@ -184,8 +184,9 @@ enum BenchCommand {
         /// Seconds of the mixed workload.
         #[arg(long, default_value_t = 30)]
         seconds: u64,
-        /// Clients running the query mix, half on each replica.
-        #[arg(long, default_value_t = 8)]
+        /// Clients running the query mix, half on each replica (2: one query at a time on
+        /// each, as `scale` asks its one server).
+        #[arg(long, default_value_t = 2)]
         clients: usize,
         /// Feedback items logged on A a second, each followed on B.
         #[arg(long, default_value_t = 10.0)]

@@ -12,7 +12,7 @@
 //!    against B, as fast as they are answered; meanwhile feedback is logged on A at a steady
 //!    `--log-rate` items a second (each on its tick, whether or not the one before was
 //!    answered) and, for each item A acknowledges, B is asked for it every 5 ms until it
-//!    answers it. The time from A's acknowledgement to B's answer is the replication
+//!    answers it (one item at a time, in the order A acknowledged them). The time from A's acknowledgement to B's answer is the replication
 //!    lag (as a user moving between replicas sees it, so it includes one round trip to B).
 //!
 //! Figures, never assertions: a table on stderr and a JSON summary line on stdout.
@@ -311,8 +311,10 @@ fn latency_figures(mut latencies: Vec<Duration>) -> Value {
 }
 
 /// Logs feedback on A at `rate` items a second until `deadline` (each item sent on its tick,
-/// whether or not the one before was answered), and follows each item A acknowledged until B
-/// answers it (or [`LAG_LIMIT`] passes).
+/// whether or not the one before was answered), and follows the items A acknowledged on B, one
+/// at a time in the order A acknowledged them (B applies the log in order, and one follower
+/// keeps the asking from loading B more than the workload does), each until B answers it or
+/// [`LAG_LIMIT`] after A acknowledged it.
 async fn log_and_follow(
     http: reqwest::Client,
     a: String,
@@ -323,6 +325,20 @@ async fn log_and_follow(
 ) -> anyhow::Result<Lags> {
     let texts = measure::feedback_texts();
     let said_on = jiff::Zoned::now().date().yesterday()?.to_string();
+    let (acknowledged_tx, mut acknowledged_rx) = tokio::sync::mpsc::unbounded_channel::<(Instant, String)>();
+    let follower = tokio::spawn({
+        let (http, token) = (http.clone(), manifest.tokens.coordinator.clone());
+        async move {
+            let (mut lags, mut not_seen) = (Vec::new(), 0);
+            while let Some((acknowledged, id)) = acknowledged_rx.recv().await {
+                match seen_on_b(&http, &b, &token, &id, acknowledged).await {
+                    Some(lag) => lags.push(lag),
+                    None => not_seen += 1,
+                }
+            }
+            (lags, not_seen)
+        }
+    });
     let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut items = JoinSet::new();
@@ -332,34 +348,32 @@ async fn log_and_follow(
             break;
         }
         let body = measure::log_feedback_body(&texts[n % texts.len()], &said_on);
-        let (http, a, b, manifest) = (http.clone(), a.clone(), b.clone(), manifest.clone());
+        let (http, a, token, acknowledged_tx) =
+            (http.clone(), a.clone(), manifest.tokens.hub_member.clone(), acknowledged_tx.clone());
         items.spawn(async move {
             let sent = Instant::now();
-            let answer = measure::ask(&http, &a, &manifest.tokens.hub_member, &body).await;
+            let answer = measure::ask(&http, &a, &token, &body).await;
             let acknowledged = Instant::now();
             let id = answer.and_then(|answer| {
                 answer["data"]["logFeedback"]["id"].as_str().map(str::to_owned).context("logFeedback answered no id")
             })?;
-            let lag = seen_on_b(&http, &b, &manifest.tokens.coordinator, &id, acknowledged).await;
-            anyhow::Ok((acknowledged - sent, lag))
+            // The follower ends only after every item was sent to it.
+            let _ = acknowledged_tx.send((acknowledged, id));
+            anyhow::Ok(acknowledged - sent)
         });
     }
+    drop(acknowledged_tx);
     let mut lags = Lags::default();
     while let Some(item) = items.join_next().await {
         match item? {
-            Ok((logged, lag)) => {
-                lags.logged.push(logged);
-                match lag {
-                    Some(lag) => lags.lags.push(lag),
-                    None => lags.not_seen += 1,
-                }
-            }
+            Ok(logged) => lags.logged.push(logged),
             Err(error) => {
                 lags.log_errors += 1;
                 lags.first_error.get_or_insert_with(|| format!("logFeedback: {error:#}"));
             }
         }
     }
+    (lags.lags, lags.not_seen) = follower.await?;
     Ok(lags)
 }
 

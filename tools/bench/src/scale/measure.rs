@@ -305,7 +305,11 @@ pub(crate) fn results(kind: Kind, data: &Value) -> u64 {
 pub(crate) async fn ask(client: &reqwest::Client, url: &str, token: &str, body: &Value) -> anyhow::Result<Value> {
     let response = client.post(url).bearer_auth(token).json(body).send().await?;
     let status = response.status();
-    let answer: Value = response.json().await?;
+    let text = response.text().await?;
+    let answer: Value = serde_json::from_str(&text).map_err(|_| {
+        let start: String = text.chars().take(120).collect();
+        anyhow::anyhow!("answered HTTP {status} with no JSON: {start}")
+    })?;
     if let Some(error) = answer["errors"].get(0) {
         anyhow::bail!(
             "answered an error ({}): {}",
