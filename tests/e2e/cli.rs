@@ -123,6 +123,54 @@ fn bench_append_ends_with_a_json_summary_including_the_raw_fsync_ceiling() {
     }
 }
 
+#[test]
+fn bench_replicas_serves_one_postgres_log_with_two_heard_processes_and_reports_throughput_and_replication_lag() {
+    let scratch = tempfile::tempdir().unwrap();
+    let output = Command::new(heard_bench_binary())
+        .args(["replicas", "--events", "2000", "--seconds", "2", "--clients", "2", "--log-rate", "5", "--heard"])
+        .arg(heard_binary())
+        .arg("--data")
+        .arg(scratch.path().join("store"))
+        .stderr(Stdio::inherit())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let summary: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert!(summary["events"].as_u64().unwrap() >= 2000, "{summary}");
+    let mut requests = 0;
+    for replica in ["a", "b"] {
+        let figures = &summary["replicas"][replica];
+        assert_eq!(figures["errors"], 0, "replica {replica} answered every query of the mix: {summary}");
+        assert!(figures["requests_per_sec"].as_f64().unwrap() > 0.0, "{replica} in {summary}");
+        requests += figures["requests"].as_u64().unwrap();
+        assert!(summary["ready_seconds"][replica].as_f64().unwrap() > 0.0, "{summary}");
+    }
+    assert_eq!(summary["total"]["requests"], requests, "{summary}");
+    let operations = summary["operations"].as_object().unwrap();
+    assert!(!operations.is_empty(), "{summary}");
+    for (operation, figures) in operations {
+        assert!(figures["p99_ms"].as_f64().unwrap() >= figures["p50_ms"].as_f64().unwrap(), "{operation}: {summary}");
+    }
+    let logged = &summary["log_feedback_on_a"];
+    assert_eq!(logged["errors"], 0, "{summary}");
+    let lag = &summary["replication_lag_ms"];
+    assert!(lag["items"].as_u64().unwrap() >= 1, "{summary}");
+    assert_eq!(lag["items"], logged["items"], "every item A acknowledged was followed on B: {summary}");
+    assert_eq!(lag["not_seen_within_10_s"], 0, "{summary}");
+    let (p50, p99, max) = (lag["p50"].as_f64().unwrap(), lag["p99"].as_f64().unwrap(), lag["max"].as_f64().unwrap());
+    assert!(p50 > 0.0 && p99 >= p50 && max >= p99, "{summary}");
+
+    let schema = summary["schema_dropped"].as_str().unwrap();
+    assert!(schema.starts_with("heard_bench_"), "{summary}");
+    let left = Command::new("psql")
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-A", "-t", "-c"])
+        .arg(format!("SELECT count(*) FROM pg_namespace WHERE nspname = '{schema}'"))
+        .output()
+        .expect("psql runs");
+    assert_eq!(String::from_utf8_lossy(&left.stdout).trim(), "0", "the benchmark's schema is dropped");
+}
+
 fn create_user_with_stdin(data: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
     use std::io::Write as _;
     let mut child = Command::new(heard_binary())

@@ -13,11 +13,14 @@
 //! - [`scale`]: `scale`, a store of N events of every kind built through the services'
 //!   commands, then served by the real `heard` binary: time to ready, resident memory, query
 //!   latencies and the `logFeedback` rate (issue #17).
+//! - [`replicas`]: `replicas`, that store copied into PostgreSQL and served by two real `heard`
+//!   replicas under scale's query mix: throughput of each and the replication lag (issue #19).
 
 mod feedback;
 mod import;
 mod open;
 mod pg_append;
+mod replicas;
 mod scale;
 mod store;
 
@@ -164,6 +167,38 @@ enum BenchCommand {
         #[arg(long)]
         heard: Option<PathBuf>,
     },
+    /// Build (or reuse) the store of `scale`, copy it into a fresh PostgreSQL schema, serve it
+    /// with two real `heard` replicas A and B, run scale's query mix on both while feedback is
+    /// logged on A, and report each replica's requests/s, p50/p99 per operation, errors, and
+    /// how long B took to answer each item A acknowledged (replication lag p50/p99/max).
+    Replicas {
+        #[arg(long, default_value_t = 20_000)]
+        events: u64,
+        /// Where to build the store, or a store `scale` or this command built before with the
+        /// same --events and --seed, which is reused. A temporary directory when not given.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Seed of the content.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Seconds of the mixed workload.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Clients running the query mix, half on each replica (2: one query at a time on
+        /// each, as `scale` asks its one server).
+        #[arg(long, default_value_t = 2)]
+        clients: usize,
+        /// Feedback items logged on A a second, each followed on B.
+        #[arg(long, default_value_t = 10.0)]
+        log_rate: f64,
+        /// The PostgreSQL database (`postgres://…`); the run works in a schema of its own,
+        /// dropped at the end.
+        #[arg(long, default_value = replicas::DEFAULT_PG_URL)]
+        pg_url: String,
+        /// The `heard` binary to serve with; by default the one beside heard-bench.
+        #[arg(long)]
+        heard: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -226,6 +261,10 @@ async fn run(bench: BenchCommand) -> anyhow::Result<serde_json::Value> {
                 heard,
             };
             scale::scale(options).await
+        }
+        BenchCommand::Replicas { events, data, seed, seconds, clients, log_rate, pg_url, heard } => {
+            let options = replicas::ReplicasOptions { events, data, seed, seconds, clients, log_rate, pg_url, heard };
+            replicas::replicas(options).await
         }
     }
 }

@@ -230,9 +230,14 @@ fn median_of(runs: &[Figures]) -> Figures {
 }
 
 async fn connect(url: &str) -> anyhow::Result<tokio_postgres::Client> {
+    connect_as(url, "--url").await
+}
+
+/// A connection to `url`, which the command's option `flag` gave.
+async fn connect_as(url: &str, flag: &str) -> anyhow::Result<tokio_postgres::Client> {
     let (client, connection) = tokio_postgres::connect(url, NoTls)
         .await
-        .map_err(|error| anyhow::anyhow!("cannot connect to PostgreSQL at --url: {error}"))?;
+        .map_err(|error| anyhow::anyhow!("cannot connect to PostgreSQL at {flag}: {error}"))?;
     tokio::spawn(connection);
     Ok(client)
 }
@@ -253,23 +258,29 @@ async fn server_settings(url: &str) -> anyhow::Result<serde_json::Value> {
     Ok(serde_json::Value::Object(settings))
 }
 
-/// A schema of one run's own in the database at `--url`.
-struct Schema {
+/// A schema of one run's own (`heard_bench_…`) in the database at `--url`.
+pub(crate) struct Schema {
     base: String,
-    name: String,
-    url: String,
+    pub(crate) name: String,
+    /// `base` with `options=-c search_path=` this schema.
+    pub(crate) url: String,
 }
 
 impl Schema {
     async fn create(base: &str) -> anyhow::Result<Schema> {
+        Schema::create_as(base, "--url").await
+    }
+
+    /// Creates the schema in the database at `base`, which the command's option `flag` gave.
+    pub(crate) async fn create_as(base: &str, flag: &str) -> anyhow::Result<Schema> {
         let name = format!("heard_bench_{}", uuid::Uuid::new_v4().simple());
-        connect(base).await?.batch_execute(&format!("CREATE SCHEMA {name}")).await?;
+        connect_as(base, flag).await?.batch_execute(&format!("CREATE SCHEMA {name}")).await?;
         let join = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{join}options=-c%20search_path%3D{name}");
         Ok(Schema { base: base.to_owned(), name, url })
     }
 
-    async fn drop(self) -> anyhow::Result<()> {
+    pub(crate) async fn drop(self) -> anyhow::Result<()> {
         connect(&self.base).await?.batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name)).await?;
         Ok(())
     }

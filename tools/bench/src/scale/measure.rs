@@ -37,23 +37,27 @@ pub async fn measure(dir: &Path, manifest: &Manifest, heard: &Path, options: &Sc
     eprintln!("scale: copied the store in {:.1} s; starting heard serve", copied.elapsed().as_secs_f64());
     let log_path = scratch.path().join("serve.log");
     let outcome = serve_and_measure(&data, &log_path, manifest, heard, options).await;
-    outcome.map_err(|error| {
-        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-        let tail: Vec<&str> = log.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect();
-        error.context(format!("the server's last lines:\n{}", tail.join("\n")))
-    })
+    outcome.map_err(|error| error.context(format!("the server's last lines:\n{}", log_tail(&log_path))))
+}
+
+/// The last 20 lines a server wrote to its log file.
+pub(crate) fn log_tail(log_path: &Path) -> String {
+    let log = std::fs::read_to_string(log_path).unwrap_or_default();
+    let tail: Vec<&str> = log.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect();
+    tail.join("\n")
 }
 
 /// A child `heard serve` that is killed if the run ends early.
-struct Server {
+pub(crate) struct Server {
     child: tokio::process::Child,
-    pid: u32,
-    base: String,
+    pub(crate) pid: u32,
+    /// `http://127.0.0.1:PORT`.
+    pub(crate) base: String,
 }
 
 impl Server {
     /// Stops the server as an operator would (SIGTERM), waiting up to a minute.
-    async fn stop(mut self) -> anyhow::Result<()> {
+    pub(crate) async fn stop(mut self) -> anyhow::Result<()> {
         let status = tokio::process::Command::new("kill").args(["-TERM", &self.pid.to_string()]).status().await?;
         anyhow::ensure!(status.success(), "kill -TERM {} failed", self.pid);
         match tokio::time::timeout(Duration::from_secs(60), self.child.wait()).await {
@@ -83,14 +87,14 @@ async fn serve_and_measure(
     if models.exists() {
         std::fs::remove_dir_all(&models)?;
     }
-    let (server, _, rebuild_seconds) = start_until_ready(data, log_path, heard).await?;
+    let (server, _, rebuild_seconds) = start_until_ready(data, log_path, heard, &[]).await?;
     let after_rebuild = memory(server.pid)?;
     eprintln!(
         "scale: rebuilt every model in {rebuild_seconds:.2} s, {:.0} MiB resident; restarting",
         after_rebuild.rss_mib
     );
     server.stop().await?;
-    let (server, listening_seconds, ready_seconds) = start_until_ready(data, log_path, heard).await?;
+    let (server, listening_seconds, ready_seconds) = start_until_ready(data, log_path, heard, &[]).await?;
     let after_start = memory(server.pid)?;
     eprintln!("scale: ready in {ready_seconds:.2} s, {:.0} MiB resident; querying", after_start.rss_mib);
 
@@ -117,8 +121,14 @@ async fn serve_and_measure(
 }
 
 /// Starts `heard serve` on `data` and waits for `/readyz` to answer 200. Returns the server,
-/// the seconds until it printed its address and the seconds until it was ready.
-async fn start_until_ready(data: &Path, log_path: &Path, heard: &Path) -> anyhow::Result<(Server, f64, f64)> {
+/// the seconds until it printed its address and the seconds until it was ready. The server
+/// runs with Heard's defaults and `env` (`HEARD_…` settings), whatever this shell's say.
+pub(crate) async fn start_until_ready(
+    data: &Path,
+    log_path: &Path,
+    heard: &Path,
+    env: &[(&str, &str)],
+) -> anyhow::Result<(Server, f64, f64)> {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(log_path)?;
     let mut command = tokio::process::Command::new(heard);
     command
@@ -134,6 +144,7 @@ async fn start_until_ready(data: &Path, log_path: &Path, heard: &Path) -> anyhow
             command.env_remove(key);
         }
     }
+    command.envs(env.iter().copied());
     let started = Instant::now();
     let mut child = command.spawn().with_context(|| format!("cannot start {}", heard.display()))?;
     let pid = child.id().context("heard serve exited at once")?;
@@ -186,7 +197,7 @@ fn memory(pid: u32) -> anyhow::Result<Memory> {
 
 /// The kinds of query in the mix, as reported.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Kind {
+pub(crate) enum Kind {
     /// `searchFeedback` as a commissioner, across every hub.
     SearchAsCommissioner,
     /// `searchFeedback` as a coordinator, in their hub.
@@ -200,7 +211,7 @@ enum Kind {
 }
 
 impl Kind {
-    fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             Kind::SearchAsCommissioner => "search_feedback_as_commissioner",
             Kind::SearchAsCoordinator => "search_feedback_as_coordinator",
@@ -237,7 +248,7 @@ const DECISION: &str = "query($id: ID!) { decision(id: $id, asAtDecisionDate: tr
 const CASES: &str = "query { cases(first: 20) { nodes { id state referredOn issue domain actions { on kind } } } }";
 
 /// The `n`th query of the mix: its kind, the token it is asked with and the request body.
-fn query(n: usize, manifest: &Manifest) -> Option<(Kind, &str, Value)> {
+pub(crate) fn query(n: usize, manifest: &Manifest) -> Option<(Kind, &str, Value)> {
     let kind = MIX[n % MIX.len()];
     let round = n / MIX.len();
     let words = |round: usize| {
@@ -278,7 +289,7 @@ fn query(n: usize, manifest: &Manifest) -> Option<(Kind, &str, Value)> {
 }
 
 /// How much a query's answer held: matches, themes said, evidence links or cases.
-fn results(kind: Kind, data: &Value) -> u64 {
+pub(crate) fn results(kind: Kind, data: &Value) -> u64 {
     let length = |value: &Value| value.as_array().map_or(0, Vec::len) as u64;
     match kind {
         Kind::SearchAsCommissioner | Kind::SearchAsCoordinator => data["searchFeedback"]["total"].as_u64().unwrap_or(0),
@@ -286,6 +297,28 @@ fn results(kind: Kind, data: &Value) -> u64 {
         Kind::DecisionAsAtDecisionDate => length(&data["decision"]["evidence"]),
         Kind::Cases => length(&data["cases"]["nodes"]),
     }
+}
+
+/// Sends one GraphQL request with an API token; the answer, or an error if the request failed,
+/// the answer was not HTTP 200 or it holds an error (its code and message, never the query's
+/// variables).
+pub(crate) async fn ask(client: &reqwest::Client, url: &str, token: &str, body: &Value) -> anyhow::Result<Value> {
+    let response = client.post(url).bearer_auth(token).json(body).send().await?;
+    let status = response.status();
+    let text = response.text().await?;
+    let answer: Value = serde_json::from_str(&text).map_err(|_| {
+        let start: String = text.chars().take(120).collect();
+        anyhow::anyhow!("answered HTTP {status} with no JSON: {start}")
+    })?;
+    if let Some(error) = answer["errors"].get(0) {
+        anyhow::bail!(
+            "answered an error ({}): {}",
+            error["extensions"]["code"],
+            error["message"].as_str().unwrap_or_default()
+        );
+    }
+    anyhow::ensure!(status == 200, "answered HTTP {status}");
+    Ok(answer)
 }
 
 /// Runs the mix one query at a time (each latency is the query's alone) until `queries` have
@@ -308,19 +341,8 @@ async fn query_mix(
         }
         let Some((kind, token, body)) = query(n, manifest) else { continue };
         let sent = Instant::now();
-        let response = client.post(&url).bearer_auth(token).json(&body).send().await?;
-        let status = response.status();
-        let answer: Value = response.json().await?;
+        let answer = ask(client, &url, token, &body).await.with_context(|| kind.key())?;
         let elapsed = sent.elapsed();
-        if let Some(error) = answer["errors"].get(0) {
-            anyhow::bail!(
-                "{} answered an error ({}): {}",
-                kind.key(),
-                error["extensions"]["code"],
-                error["message"].as_str().unwrap_or_default()
-            );
-        }
-        anyhow::ensure!(status == 200, "{} answered HTTP {status}", kind.key());
         let entry = timings.entry(kind).or_default();
         entry.0.push(elapsed);
         entry.1 += results(kind, &answer["data"]);
@@ -346,17 +368,37 @@ async fn query_mix(
     Ok(Value::Object(figures))
 }
 
+/// The demo's sentences (none about safeguarding), which logged feedback says.
+pub(crate) fn feedback_texts() -> Vec<String> {
+    heard_demo::feedback::generate(7, jiff::civil::date(2026, 11, 23))
+        .items
+        .into_iter()
+        .filter(|item| !item.safeguarding)
+        .map(|item| item.item.text)
+        .collect()
+}
+
+/// A `logFeedback` request at [`HUB`] saying `text`, said on `said_on` (`YYYY-MM-DD`),
+/// anonymous and shareable with commissioners; it answers the new item's `id`.
+pub(crate) fn log_feedback_body(text: &str, said_on: &str) -> Value {
+    json!({
+        "query": "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }",
+        "variables": { "i": {
+            "hub": HUB,
+            "text": text,
+            "channel": "DROP_IN",
+            "saidOn": said_on,
+            "themes": ["Opening hours"],
+            "speaker": "ANONYMOUS",
+            "consent": "COMMISSIONERS",
+        } },
+    })
+}
+
 /// `logFeedback` over HTTP by `options.log_clients` clients at once, for `options.log_seconds`,
 /// as a member of [`HUB`].
 async fn log_feedback(base: &str, token: &str, options: &ScaleOptions) -> anyhow::Result<Value> {
-    let texts: Arc<Vec<String>> = Arc::new(
-        heard_demo::feedback::generate(7, jiff::civil::date(2026, 11, 23))
-            .items
-            .into_iter()
-            .filter(|item| !item.safeguarding)
-            .map(|item| item.item.text)
-            .collect(),
-    );
+    let texts: Arc<Vec<String>> = Arc::new(feedback_texts());
     let said_on = jiff::Zoned::now().date().yesterday()?.to_string();
     let url = format!("{base}/graphql");
     let next = Arc::new(AtomicU64::new(0));
@@ -371,18 +413,7 @@ async fn log_feedback(base: &str, token: &str, options: &ScaleOptions) -> anyhow
             let mut latencies = Vec::new();
             while Instant::now() < deadline {
                 let n = next.fetch_add(1, Ordering::Relaxed);
-                let body = json!({
-                    "query": "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }",
-                    "variables": { "i": {
-                        "hub": HUB,
-                        "text": texts[n as usize % texts.len()],
-                        "channel": "DROP_IN",
-                        "saidOn": said_on,
-                        "themes": ["Opening hours"],
-                        "speaker": "ANONYMOUS",
-                        "consent": "COMMISSIONERS",
-                    } },
-                });
+                let body = log_feedback_body(&texts[n as usize % texts.len()], &said_on);
                 let sent = Instant::now();
                 let response: Value = client.post(&url).bearer_auth(&token).json(&body).send().await?.json().await?;
                 latencies.push(sent.elapsed());

@@ -55,29 +55,8 @@ pub const TARGET_POINT_IN_TIME_P99_MS: f64 = 50.0;
 pub async fn scale(options: ScaleOptions) -> anyhow::Result<Value> {
     anyhow::ensure!(options.events >= 2_000, "--events must be at least 2000");
     anyhow::ensure!(options.log_clients >= 1, "--log-clients must be at least 1");
-    let heard = match &options.heard {
-        Some(path) => path.clone(),
-        None => beside_this_binary("heard")?,
-    };
-    anyhow::ensure!(
-        heard.is_file(),
-        "{} is not there: build it first (cargo build --release -p heard -p heard-bench) or give --heard",
-        heard.display()
-    );
-    let temporary = match &options.data {
-        Some(_) => None,
-        None => Some(
-            tempfile::Builder::new()
-                .prefix("heard-scale-")
-                .tempdir()
-                .context("cannot make a temporary data directory")?,
-        ),
-    };
-    let dir = match (&options.data, &temporary) {
-        (Some(dir), _) => dir.clone(),
-        (None, Some(temporary)) => temporary.path().join("data"),
-        (None, None) => unreachable!("a temporary directory is made when no --data is given"),
-    };
+    let heard = heard_binary(options.heard.as_deref())?;
+    let (temporary, dir) = store_directory(options.data.as_deref(), "heard-scale-")?;
     let manifest = build::build_or_reuse(&dir, options.events, options.seed).await?;
     let figures = measure::measure(&dir, &manifest, &heard, &options).await;
     if let Some(temporary) = temporary
@@ -107,6 +86,37 @@ pub async fn scale(options: ScaleOptions) -> anyhow::Result<Value> {
         summary.extend(figures);
     }
     Ok(summary)
+}
+
+/// Where the store is built: `data` if given, else `data` in a new temporary directory, which
+/// is returned too and removed when dropped (unless kept).
+pub(crate) fn store_directory(
+    data: Option<&Path>,
+    prefix: &str,
+) -> anyhow::Result<(Option<tempfile::TempDir>, PathBuf)> {
+    match data {
+        Some(dir) => Ok((None, dir.to_owned())),
+        None => {
+            let temporary =
+                tempfile::Builder::new().prefix(prefix).tempdir().context("cannot make a temporary data directory")?;
+            let dir = temporary.path().join("data");
+            Ok((Some(temporary), dir))
+        }
+    }
+}
+
+/// The `heard` binary to serve with: `given`, or the one beside heard-bench; it must be there.
+pub(crate) fn heard_binary(given: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let heard = match given {
+        Some(path) => path.to_owned(),
+        None => beside_this_binary("heard")?,
+    };
+    anyhow::ensure!(
+        heard.is_file(),
+        "{} is not there: build it first (cargo build --release -p heard -p heard-bench) or give --heard",
+        heard.display()
+    );
+    Ok(heard)
 }
 
 /// A binary in the same directory as the running one (`target/release/heard` beside
