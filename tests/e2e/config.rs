@@ -92,26 +92,17 @@ fn migrate_names_a_bad_store_url_without_its_password_and_migrates_a_database_on
     assert!(stderr.contains("store.url") && !stderr.contains("hunter2"), "{stderr}");
 
     // A schema of its own in the test database (PostgreSQL at 127.0.0.1:5432, trust auth).
-    let schema = format!("heard_e2e_{}", uuid::Uuid::new_v4().simple());
-    let psql = |sql: &str| {
-        let status = Command::new("psql")
-            .args(["-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-c", sql])
-            .status()
-            .expect("psql runs (PostgreSQL's client; scripts/test installs and starts PostgreSQL)");
-        assert!(status.success(), "psql {sql}: is PostgreSQL running at 127.0.0.1:5432? scripts/test starts it");
-    };
-    psql(&format!("CREATE SCHEMA {schema}"));
-    let url = format!("postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D{schema}");
+    let schema = heard_tests::PgSchema::new();
+    let current = format!("schema version {}", heard_eventstore::postgres_backend::SCHEMA_VERSION);
     for _ in 0..2 {
         let output = Command::new(heard_binary())
             .arg("migrate")
             .env("HEARD_STORE__BACKEND", "postgres")
-            .env("HEARD_STORE__URL", &url)
+            .env("HEARD_STORE__URL", schema.url())
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(output.status.success(), "{stdout} {}", String::from_utf8_lossy(&output.stderr));
-        assert!(stdout.contains("schema version 1"), "{stdout}");
+        assert!(stdout.contains(&current), "{stdout}");
     }
-    psql(&format!("DROP SCHEMA {schema} CASCADE"));
 }
