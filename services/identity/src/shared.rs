@@ -417,42 +417,31 @@ impl SharedState for InPostgres {
 
     async fn reserve_email(&self, email_key: &str, account: Uuid, now_micros: i64) -> ApiResult<Reservation> {
         let client = self.client().await?;
-        let reserved = client
-            .query_opt(
-                "INSERT INTO heard_email_reservations (email_key, account, reserved_micros) VALUES ($1, $2, $3)
-                 ON CONFLICT (email_key) DO NOTHING RETURNING account",
-                &[&email_key, &account, &now_micros],
-            )
-            .await
-            .map_err(db)?;
-        if reserved.is_some() {
-            return Ok(Reservation::Held(None));
-        }
-        let row = client
-            .query_opt(
-                "SELECT account, reserved_micros FROM heard_email_reservations WHERE email_key = $1",
-                &[&email_key],
-            )
-            .await
-            .map_err(db)?;
-        match row {
-            Some(row) => Ok(Reservation::HeldBy(Holder { account: row.get(0), since_micros: row.get(1) })),
-            // Released between the two statements: try once more.
-            None => {
-                let again = client
-                    .query_opt(
-                        "INSERT INTO heard_email_reservations (email_key, account, reserved_micros) VALUES ($1, $2, $3)
-                         ON CONFLICT (email_key) DO NOTHING RETURNING account",
-                        &[&email_key, &account, &now_micros],
-                    )
-                    .await
-                    .map_err(db)?;
-                match again {
-                    Some(_) => Ok(Reservation::Held(None)),
-                    None => Err(ApiError::Conflict("someone is creating an account with this email; try again".into())),
-                }
+        // A reservation released between the insert and the read is tried once more.
+        for _ in 0..2 {
+            let reserved = client
+                .query_opt(
+                    "INSERT INTO heard_email_reservations (email_key, account, reserved_micros) VALUES ($1, $2, $3)
+                     ON CONFLICT (email_key) DO NOTHING RETURNING account",
+                    &[&email_key, &account, &now_micros],
+                )
+                .await
+                .map_err(db)?;
+            if reserved.is_some() {
+                return Ok(Reservation::Held(None));
+            }
+            let holder = client
+                .query_opt(
+                    "SELECT account, reserved_micros FROM heard_email_reservations WHERE email_key = $1",
+                    &[&email_key],
+                )
+                .await
+                .map_err(db)?;
+            if let Some(row) = holder {
+                return Ok(Reservation::HeldBy(Holder { account: row.get(0), since_micros: row.get(1) }));
             }
         }
+        Err(ApiError::Conflict("someone is creating an account with this email; try again".into()))
     }
 
     async fn take_over_email(&self, email_key: &str, from: Uuid, to: Uuid, now_micros: i64) -> ApiResult<bool> {
