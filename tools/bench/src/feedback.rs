@@ -592,12 +592,22 @@ pub async fn search(options: SearchOptions) -> anyhow::Result<Value> {
 }
 
 /// `heard-bench log-feedback`: C concurrent HTTP clients log N items through `logFeedback` on a
-/// server started in process on a fresh data directory, with an API token of an Arun hub member.
-pub async fn log_feedback(clients: usize, items: u64) -> anyhow::Result<Value> {
+/// server started in process on a fresh data directory, with an API token of an Arun hub member;
+/// with `store_url`, the log is a fresh schema of that PostgreSQL database.
+pub async fn log_feedback(clients: usize, items: u64, store_url: Option<&str>) -> anyhow::Result<Value> {
     anyhow::ensure!(clients >= 1, "--clients must be at least 1");
     anyhow::ensure!(items >= 1, "--items must be at least 1");
     let dir = tempfile::tempdir().context("cannot make a temporary data directory")?;
-    let settings = Settings { data_dir: dir.path().to_owned(), listen: "127.0.0.1:0".into(), ..Settings::default() };
+    let schema = match store_url {
+        Some(url) => Some(crate::pg_append::Schema::create_as(url, "--store-url").await?),
+        None => None,
+    };
+    let mut settings =
+        Settings { data_dir: dir.path().to_owned(), listen: "127.0.0.1:0".into(), ..Settings::default() };
+    if let Some(schema) = &schema {
+        settings.store.backend = heard_eventstore::BackendKind::Postgres;
+        settings.store.url = Some(schema.url.clone());
+    }
     let server = heard::server::start(&settings).await?;
     let account = heard_identity::NewAccount {
         email: "arun.bench@example.org".into(),
@@ -668,6 +678,9 @@ pub async fn log_feedback(clients: usize, items: u64) -> anyhow::Result<Value> {
     let seconds = started.elapsed().as_secs_f64();
     let commits = server.store.stats().commits - commits_before;
     server.shutdown().await?;
+    if let Some(schema) = schema {
+        schema.drop().await?;
+    }
     latencies.sort();
     let (sequential, batched) = tokio::task::spawn_blocking({
         let dir = dir.path().to_owned();
@@ -678,6 +691,7 @@ pub async fn log_feedback(clients: usize, items: u64) -> anyhow::Result<Value> {
     Ok(json!({
         "items": items,
         "clients": clients,
+        "store": if store_url.is_some() { "postgres" } else { "segments" },
         "seconds": round(seconds),
         "items_per_sec": round(items_per_sec),
         "p50_ms": round(percentile(&latencies, 0.50)),

@@ -124,6 +124,10 @@ enum BenchCommand {
         clients: usize,
         #[arg(long, default_value_t = 5000)]
         items: u64,
+        /// Log into a fresh schema of the PostgreSQL database at this `postgres://` URL (dropped
+        /// afterwards) instead of the embedded segment log.
+        #[arg(long)]
+        store_url: Option<String>,
     },
     /// A hub's spreadsheet of R rows as CSV (UTF-8 and Windows-1252), .xlsx and .ods, each read
     /// as an upload's preview reads it; then the workbook imported in the background on a
@@ -236,7 +240,9 @@ async fn run(bench: BenchCommand) -> anyhow::Result<serde_json::Value> {
         BenchCommand::Search { items, pg, queries, seed } => {
             feedback::search(feedback::SearchOptions { items, pg, queries, seed }).await
         }
-        BenchCommand::LogFeedback { clients, items } => feedback::log_feedback(clients, items).await,
+        BenchCommand::LogFeedback { clients, items, store_url } => {
+            feedback::log_feedback(clients, items, store_url.as_deref()).await
+        }
         BenchCommand::Import { rows, runs } => import::import(rows, runs).await,
         BenchCommand::Scale {
             events,
