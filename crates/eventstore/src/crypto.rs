@@ -63,6 +63,12 @@ pub trait KeyStore: Send + Sync + 'static {
     fn make_durable(&self) -> Result<()>;
     /// The subject's key, or `None` once it has been destroyed.
     fn get(&self, subject: SubjectId) -> Result<Option<SubjectKey>>;
+    /// The keys of several subjects at once (`None` for a destroyed or unknown one): what a
+    /// page of the log read back needs. A store that answers over the network answers in one
+    /// round trip; the default asks [`get`](KeyStore::get) for each.
+    fn get_many(&self, subjects: &[SubjectId]) -> Result<std::collections::HashMap<SubjectId, Option<SubjectKey>>> {
+        subjects.iter().map(|subject| Ok((*subject, self.get(*subject)?))).collect()
+    }
     /// Destroys the key durably. Returns whether there was one.
     fn destroy(&self, subject: SubjectId) -> Result<bool>;
     /// Every subject this store knows, with its key, or `None` for a destroyed one (a

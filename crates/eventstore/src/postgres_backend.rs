@@ -156,7 +156,7 @@ pub fn parse_url(url: &str) -> Result<tokio_postgres::Config> {
 
 /// Connects with `config`, the whole handshake bounded by its `connect_timeout` (a server that
 /// accepts the connection and never answers is an error too, not a start that hangs).
-async fn connect(
+pub(crate) async fn connect(
     config: &tokio_postgres::Config,
 ) -> Result<(
     tokio_postgres::Client,
@@ -650,7 +650,8 @@ fn clamp(n: u64) -> i64 {
 /// [`POLL_EVERY`] in case a notification was missed (or the connection dropped). Stops when the
 /// backend closes or is dropped.
 async fn listen(config: tokio_postgres::Config, shared: std::sync::Weak<Shared>, mut stop: watch::Receiver<bool>) {
-    let (woken_tx, mut woken) = tokio::sync::mpsc::unbounded_channel::<()>();
+    // Each notification's head position, when it names one.
+    let (woken_tx, mut woken) = tokio::sync::mpsc::unbounded_channel::<Option<u64>>();
     let mut listener: Option<(tokio_postgres::Client, tokio::task::JoinHandle<()>)> = None;
     let mut poll = tokio::time::interval(POLL_EVERY);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -658,15 +659,20 @@ async fn listen(config: tokio_postgres::Config, shared: std::sync::Weak<Shared>,
         if listener.as_ref().is_none_or(|(client, _)| client.is_closed()) {
             listener = connect_listener(&config, woken_tx.clone()).await;
         }
-        tokio::select! {
+        let notified = tokio::select! {
             _ = stop.changed() => break,
-            _ = woken.recv() => {}
-            _ = poll.tick() => {}
-        }
+            notified = woken.recv() => notified.flatten(),
+            _ = poll.tick() => None,
+        };
         if *stop.borrow() {
             break;
         }
         let Some(shared) = shared.upgrade() else { break };
+        // This process's own appends (and anything already read) need no read of the head.
+        let known = shared.head.lock().unwrap_or_else(|p| p.into_inner()).position;
+        if notified.is_some_and(|position| position <= known) {
+            continue;
+        }
         match shared.read_head().await {
             Ok(head) => shared.publish(head),
             Err(error) => tracing::warn!(%error, "reading the PostgreSQL log head failed; retrying"),
@@ -679,7 +685,7 @@ async fn listen(config: tokio_postgres::Config, shared: std::sync::Weak<Shared>,
 
 async fn connect_listener(
     config: &tokio_postgres::Config,
-    woken: tokio::sync::mpsc::UnboundedSender<()>,
+    woken: tokio::sync::mpsc::UnboundedSender<Option<u64>>,
 ) -> Option<(tokio_postgres::Client, tokio::task::JoinHandle<()>)> {
     let (client, mut connection) = match connect(config).await {
         Ok(connected) => connected,
@@ -692,8 +698,8 @@ async fn connect_listener(
         let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
         while let Some(message) = messages.next().await {
             match message {
-                Ok(AsyncMessage::Notification(_)) => {
-                    if woken.send(()).is_err() {
+                Ok(AsyncMessage::Notification(note)) => {
+                    if woken.send(note.payload().parse().ok()).is_err() {
                         break;
                     }
                 }

@@ -22,9 +22,36 @@
 //! The [`KeyStore`] trait is synchronous (it is called while an append is prepared), so the
 //! store runs its own thread with its own small runtime and connection pool, and each call waits
 //! for that thread's answer. Calling it from any runtime is safe: the answer never needs the
-//! caller's runtime to make progress.
+//! caller's runtime to make progress. On a multi-threaded runtime the wait is announced with
+//! `block_in_place`, so the worker's other tasks move to another thread instead of stalling
+//! behind a round trip to the database.
+//!
+//! # The cache of live keys
+//!
+//! Every event read back needs its subject's key, and every replica's followers read every new
+//! event, so keys are cached in memory (as the embedded key file holds them all), bounded to
+//! [`CACHE_ENTRIES`] and each entry trusted for [`CACHE_FOR`] at most. A page of the log asks
+//! for all its subjects in one query ([`KeyStore::get_many`]).
+//!
+//! A destroyed key must stop opening words at once on every replica. So:
+//! - a destroy in this process removes the key from this cache before and after the database
+//!   forgets it;
+//! - the destroy's transaction sends `NOTIFY heard_key_destroyed` with the subject's id (an
+//!   opaque id, never a name); every replica `LISTEN`s on its own connection and drops the key;
+//! - while that listener is not connected (or was reconnected, and so may have missed one) the
+//!   cache is emptied and not used;
+//! - every dropping bumps a generation, and a key read from the database is cached only if no
+//!   dropping happened while it was read, so a read that raced a destroy cannot put it back;
+//! - and no entry is trusted for longer than [`CACHE_FOR`] in any case.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
 use tokio::sync::mpsc;
+use tokio_postgres::AsyncMessage;
 
 use crate::crypto::{KeyStore, SubjectKey};
 use crate::error::{Error, Result};
@@ -33,6 +60,75 @@ use crate::types::SubjectId;
 
 /// Connections the key thread keeps.
 const POOL_SIZE: usize = 4;
+/// Live keys kept in memory at most.
+pub const CACHE_ENTRIES: usize = 50_000;
+/// How long a cached key is trusted without asking the database again.
+pub const CACHE_FOR: Duration = Duration::from_secs(1);
+/// The channel a destroy notifies every replica on, with the subject's id.
+const DESTROYED: &str = "heard_key_destroyed";
+/// How long the listener waits before connecting again after losing its connection.
+const RECONNECT_AFTER: Duration = Duration::from_millis(500);
+
+/// Live keys this process read or created lately; see the module docs.
+#[derive(Default)]
+struct Cache {
+    entries: std::sync::Mutex<HashMap<SubjectId, (SubjectKey, Instant)>>,
+    /// Bumped whenever anything is dropped from the cache.
+    generation: AtomicU64,
+    /// Whether the listener for other replicas' destroys is connected now.
+    listening: AtomicBool,
+}
+
+impl Cache {
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<SubjectId, (SubjectKey, Instant)>> {
+        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn get(&self, subject: SubjectId) -> Option<SubjectKey> {
+        if !self.listening.load(Ordering::Acquire) {
+            return None;
+        }
+        let entries = self.entries();
+        entries.get(&subject).filter(|(_, at)| at.elapsed() < CACHE_FOR).map(|(key, _)| key.clone())
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Keeps live keys read from the database when nothing was dropped since `generation`.
+    fn keep(&self, generation: u64, keys: impl IntoIterator<Item = (SubjectId, SubjectKey)>) {
+        if !self.listening.load(Ordering::Acquire) {
+            return;
+        }
+        let mut entries = self.entries();
+        if self.generation() != generation {
+            return;
+        }
+        let now = Instant::now();
+        for (subject, key) in keys {
+            if entries.len() >= CACHE_ENTRIES {
+                entries.retain(|_, (_, at)| now.duration_since(*at) < CACHE_FOR);
+                if entries.len() >= CACHE_ENTRIES {
+                    entries.clear();
+                }
+            }
+            entries.insert(subject, (key, now));
+        }
+    }
+
+    fn drop_subject(&self, subject: SubjectId) {
+        let mut entries = self.entries();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.remove(&subject);
+    }
+
+    fn drop_all(&self) {
+        let mut entries = self.entries();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.clear();
+    }
+}
 
 /// Every subject with its key, or `None` once destroyed.
 type AllKeys = Vec<(SubjectId, Option<SubjectKey>)>;
@@ -40,6 +136,7 @@ type AllKeys = Vec<(SubjectId, Option<SubjectKey>)>;
 enum Request {
     GetOrCreate(SubjectId, std::sync::mpsc::SyncSender<Result<SubjectKey>>),
     Get(SubjectId, std::sync::mpsc::SyncSender<Result<Option<SubjectKey>>>),
+    GetMany(Vec<SubjectId>, std::sync::mpsc::SyncSender<Result<Vec<(SubjectId, SubjectKey)>>>),
     Destroy(SubjectId, std::sync::mpsc::SyncSender<Result<bool>>),
     All(std::sync::mpsc::SyncSender<Result<AllKeys>>),
     Import(AllKeys, std::sync::mpsc::SyncSender<Result<()>>),
@@ -48,6 +145,7 @@ enum Request {
 /// Subject keys in PostgreSQL; see the module docs.
 pub struct PostgresKeyStore {
     requests: mpsc::UnboundedSender<Request>,
+    cache: Arc<Cache>,
 }
 
 impl std::fmt::Debug for PostgresKeyStore {
@@ -60,21 +158,37 @@ impl PostgresKeyStore {
     /// Starts the key thread over `config`'s database (whose schema must be migrated).
     pub fn open(config: tokio_postgres::Config) -> Result<Self> {
         // The pool connects lazily, so its connections are driven by the key thread's runtime.
-        let pool = postgres_backend::pool(config, POOL_SIZE)?;
+        let pool = postgres_backend::pool(config.clone(), POOL_SIZE)?;
         let (requests, mut incoming) = mpsc::unbounded_channel::<Request>();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Error::storage)?;
+        let cache = Arc::new(Cache::default());
+        let listened = Arc::downgrade(&cache);
         std::thread::Builder::new()
             .name("heard-pg-keys".into())
             .spawn(move || {
                 runtime.block_on(async move {
+                    let listener = tokio::spawn(listen_for_destroys(config, listened));
                     while let Some(request) = incoming.recv().await {
                         let pool = pool.clone();
                         tokio::spawn(async move { answer(&pool, request).await });
                     }
+                    listener.abort();
                 });
             })
             .map_err(Error::storage)?;
-        Ok(PostgresKeyStore { requests })
+        Ok(PostgresKeyStore { requests, cache })
+    }
+
+    /// Whether this store holds `subject`'s key in memory (however old), for tests.
+    #[cfg(test)]
+    pub(crate) fn holds_in_memory(&self, subject: SubjectId) -> bool {
+        self.cache.entries().contains_key(&subject)
+    }
+
+    /// Whether the listener for other replicas' destroys is connected, for tests.
+    #[cfg(test)]
+    pub(crate) fn listening(&self) -> bool {
+        self.cache.listening.load(Ordering::Acquire)
     }
 
     /// Opens over a `postgres://` URL.
@@ -85,7 +199,65 @@ impl PostgresKeyStore {
     fn ask<T>(&self, make: impl FnOnce(std::sync::mpsc::SyncSender<Result<T>>) -> Request) -> Result<T> {
         let (reply, answer) = std::sync::mpsc::sync_channel(1);
         self.requests.send(make(reply)).map_err(|_| Error::Closed)?;
-        answer.recv().map_err(|_| Error::storage("the PostgreSQL key store stopped"))?
+        let wait = || answer.recv().map_err(|_| Error::storage("the PostgreSQL key store stopped"));
+        // On a worker of a multi-threaded runtime, hand the worker's other tasks over while this
+        // waits on the database (a current-thread runtime cannot, and a plain thread need not).
+        let on_worker = tokio::runtime::Handle::try_current()
+            .is_ok_and(|runtime| runtime.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if on_worker { tokio::task::block_in_place(wait)? } else { wait()? }
+    }
+}
+
+/// Listens for other replicas' destroys and drops their keys from `cache`; while it is not
+/// connected the cache is empty and unused. Ends when the store is dropped.
+async fn listen_for_destroys(config: tokio_postgres::Config, cache: std::sync::Weak<Cache>) {
+    loop {
+        let Some(alive) = cache.upgrade() else { return };
+        alive.listening.store(false, Ordering::Release);
+        alive.drop_all();
+        drop(alive);
+        match postgres_backend::connect(&config).await {
+            Ok((client, mut connection)) => {
+                let notified = cache.clone();
+                let messages = async move {
+                    let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+                    while let Some(message) = messages.next().await {
+                        let Some(alive) = notified.upgrade() else { return };
+                        match message {
+                            Ok(AsyncMessage::Notification(note)) if note.channel() == DESTROYED => {
+                                match note.payload().parse::<uuid::Uuid>() {
+                                    Ok(subject) => alive.drop_subject(SubjectId(subject)),
+                                    // Not ours to read: forget everything rather than guess.
+                                    Err(_) => alive.drop_all(),
+                                }
+                            }
+                            Ok(_) => {}
+                            Err(_) => return,
+                        }
+                    }
+                };
+                let driver = tokio::spawn(messages);
+                match client.batch_execute(&format!("LISTEN {DESTROYED}")).await {
+                    Ok(()) => {
+                        if let Some(alive) = cache.upgrade() {
+                            // A read that began before this LISTEN may hold a key destroyed
+                            // unheard: the new generation keeps it out of the cache.
+                            alive.drop_all();
+                            alive.listening.store(true, Ordering::Release);
+                        }
+                        let _ = driver.await;
+                    }
+                    Err(error) => {
+                        tracing::warn!(error = %pg_error(error), "cannot LISTEN for destroyed keys; not caching keys meanwhile");
+                        driver.abort();
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, "the key listener cannot connect; not caching keys meanwhile");
+            }
+        }
+        tokio::time::sleep(RECONNECT_AFTER).await;
     }
 }
 
@@ -96,6 +268,9 @@ async fn answer(pool: &deadpool_postgres::Pool, request: Request) {
         }
         Request::Get(subject, reply) => {
             let _ = reply.send(get(pool, subject).await);
+        }
+        Request::GetMany(subjects, reply) => {
+            let _ = reply.send(get_many(pool, &subjects).await);
         }
         Request::Destroy(subject, reply) => {
             let _ = reply.send(destroy(pool, subject).await);
@@ -188,18 +363,35 @@ async fn get(pool: &deadpool_postgres::Pool, subject: SubjectId) -> Result<Optio
     Ok(stored(&client, subject).await?.flatten())
 }
 
+/// The live keys among `subjects`, in one query.
+async fn get_many(pool: &deadpool_postgres::Pool, subjects: &[SubjectId]) -> Result<Vec<(SubjectId, SubjectKey)>> {
+    let client = client(pool).await?;
+    let statement = client
+        .prepare_cached("SELECT subject, key FROM heard_subject_keys WHERE subject = ANY($1) AND key IS NOT NULL")
+        .await
+        .map_err(pg_error)?;
+    let ids: Vec<uuid::Uuid> = subjects.iter().map(|subject| subject.0).collect();
+    let rows = client.query(&statement, &[&ids]).await.map_err(pg_error)?;
+    rows.into_iter().map(|row| Ok((SubjectId(row.get(0)), key_from(row.get(1))?))).collect()
+}
+
 async fn destroy(pool: &deadpool_postgres::Pool, subject: SubjectId) -> Result<bool> {
     let client = client(pool).await?;
+    // One statement, so one transaction: the key goes and every replica is told, on commit.
     let erase = client
         .prepare_cached(
-            "UPDATE heard_subject_keys SET key = NULL, destroyed_at = now()
-             WHERE subject = $1 AND key IS NOT NULL
-             RETURNING (pg_current_xact_id()::text::bigint % 4294967296)::text",
+            "WITH destroyed AS (
+                 UPDATE heard_subject_keys SET key = NULL, destroyed_at = now()
+                 WHERE subject = $1 AND key IS NOT NULL
+                 RETURNING subject
+             )
+             SELECT (pg_current_xact_id()::text::bigint % 4294967296)::text, pg_notify($2, subject::text)
+             FROM destroyed",
         )
         .await
         .map_err(pg_error)?;
     let destroyed_in =
-        client.query_opt(&erase, &[&subject.0]).await.map_err(pg_error)?.map(|row| row.get::<_, String>(0));
+        client.query_opt(&erase, &[&subject.0, &DESTROYED]).await.map_err(pg_error)?.map(|row| row.get::<_, String>(0));
     let Some(destroyed_in) = destroyed_in else {
         // Never created (or already destroyed): a tombstone keeps it from being created later.
         let tombstone = client
@@ -271,7 +463,13 @@ async fn vacuum_once_nothing_older_is_open(
 
 impl KeyStore for PostgresKeyStore {
     fn get_or_create(&self, subject: SubjectId) -> Result<SubjectKey> {
-        self.ask(|reply| Request::GetOrCreate(subject, reply))
+        if let Some(key) = self.cache.get(subject) {
+            return Ok(key);
+        }
+        let generation = self.cache.generation();
+        let key = self.ask(|reply| Request::GetOrCreate(subject, reply))?;
+        self.cache.keep(generation, [(subject, key.clone())]);
+        Ok(key)
     }
 
     /// Nothing to do: [`get_or_create`](KeyStore::get_or_create) commits each new key itself.
@@ -280,11 +478,45 @@ impl KeyStore for PostgresKeyStore {
     }
 
     fn get(&self, subject: SubjectId) -> Result<Option<SubjectKey>> {
-        self.ask(|reply| Request::Get(subject, reply))
+        if let Some(key) = self.cache.get(subject) {
+            return Ok(Some(key));
+        }
+        let generation = self.cache.generation();
+        let key = self.ask(|reply| Request::Get(subject, reply))?;
+        if let Some(key) = &key {
+            self.cache.keep(generation, [(subject, key.clone())]);
+        }
+        Ok(key)
+    }
+
+    fn get_many(&self, subjects: &[SubjectId]) -> Result<HashMap<SubjectId, Option<SubjectKey>>> {
+        let mut found = HashMap::with_capacity(subjects.len());
+        let mut missing = Vec::new();
+        for subject in subjects {
+            match self.cache.get(*subject) {
+                Some(key) => {
+                    found.insert(*subject, Some(key));
+                }
+                None => missing.push(*subject),
+            }
+        }
+        if !missing.is_empty() {
+            let generation = self.cache.generation();
+            let live = self.ask(|reply| Request::GetMany(missing.clone(), reply))?;
+            self.cache.keep(generation, live.iter().cloned());
+            for subject in missing {
+                found.insert(subject, None);
+            }
+            found.extend(live.into_iter().map(|(subject, key)| (subject, Some(key))));
+        }
+        Ok(found)
     }
 
     fn destroy(&self, subject: SubjectId) -> Result<bool> {
-        self.ask(|reply| Request::Destroy(subject, reply))
+        self.cache.drop_subject(subject);
+        let destroyed = self.ask(|reply| Request::Destroy(subject, reply));
+        self.cache.drop_subject(subject);
+        destroyed
     }
 
     fn all_keys(&self) -> Result<AllKeys> {

@@ -1,11 +1,12 @@
 //! [`EventStore`]: the facade every service uses, over any [`Backend`].
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::backend::Backend;
-use crate::crypto::{self, KeyStore};
+use crate::crypto::{self, KeyStore, SubjectKey};
 use crate::error::{Error, Result};
 use crate::keyfile::FileKeyStore;
 use crate::record::PreparedEvent;
@@ -254,11 +255,16 @@ impl EventStore {
         })
     }
 
-    /// Upcasts and decrypts a raw record.
-    fn finish(&self, mut event: RecordedEvent) -> Result<RecordedEvent> {
+    /// Upcasts and decrypts a raw record, its subject's key taken from `keys` (from
+    /// [`KeyStore::get_many`], for every subject of the page being read).
+    fn finish(&self, mut event: RecordedEvent, keys: &HashMap<SubjectId, Option<SubjectKey>>) -> Result<RecordedEvent> {
         self.upcasters.apply(&mut event)?;
         if let Personal::Sealed(sealed) = std::mem::replace(&mut event.personal, Personal::None) {
-            event.personal = match self.keys.get(sealed.subject)? {
+            let key = match keys.get(&sealed.subject) {
+                Some(key) => key.clone(),
+                None => self.keys.get(sealed.subject)?,
+            };
+            event.personal = match key {
                 None => Personal::Erased { subject: sealed.subject },
                 Some(key) => {
                     let fields = crypto::open(&key, &sealed, &event.stream, event.id)?;
@@ -285,8 +291,20 @@ impl EventStore {
         })
     }
 
+    /// Upcasts and decrypts a page of raw records, asking the key store once for every subject
+    /// in it (one round trip on PostgreSQL, not one per event).
     fn finish_all(&self, events: Vec<RecordedEvent>) -> Result<Vec<RecordedEvent>> {
-        events.into_iter().map(|event| self.finish(event)).collect()
+        let mut subjects: Vec<SubjectId> = events
+            .iter()
+            .filter_map(|event| match &event.personal {
+                Personal::Sealed(sealed) => Some(sealed.subject),
+                _ => None,
+            })
+            .collect();
+        subjects.sort_unstable();
+        subjects.dedup();
+        let keys = if subjects.is_empty() { HashMap::new() } else { self.keys.get_many(&subjects)? };
+        events.into_iter().map(|event| self.finish(event, &keys)).collect()
     }
 
     /// Reads a stream from `from_revision` (inclusive) in the given direction.

@@ -51,7 +51,12 @@ impl Subscription {
                 let take = self.buffer.len().min(max.max(1));
                 return Ok(self.buffer.drain(..take).collect());
             }
-            self.fill().await?;
+            // Nothing is readable past the head: read only when it has moved past what this
+            // subscription has read (a read that comes back empty costs a round trip on
+            // PostgreSQL, and every follower would pay it after each event).
+            if *self.head.borrow() >= self.next_position {
+                self.fill().await?;
+            }
             if self.buffer.is_empty() {
                 let wanted = self.next_position;
                 tokio::select! {

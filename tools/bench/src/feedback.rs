@@ -678,9 +678,16 @@ pub async fn log_feedback(clients: usize, items: u64, store_url: Option<&str>) -
     let seconds = started.elapsed().as_secs_f64();
     let commits = server.store.stats().commits - commits_before;
     server.shutdown().await?;
-    if let Some(schema) = schema {
-        schema.drop().await?;
-    }
+    let reads_per_item = match schema {
+        Some(schema) => {
+            let reads = schema.reads_by_table().await?;
+            schema.drop().await?;
+            let per_item =
+                reads.into_iter().map(|(table, n)| (table, json!(round(n.as_f64().unwrap_or(0.0) / items as f64))));
+            Some(Value::Object(per_item.collect()))
+        }
+        None => None,
+    };
     latencies.sort();
     let (sequential, batched) = tokio::task::spawn_blocking({
         let dir = dir.path().to_owned();
@@ -692,6 +699,7 @@ pub async fn log_feedback(clients: usize, items: u64, store_url: Option<&str>) -
         "items": items,
         "clients": clients,
         "store": if store_url.is_some() { "postgres" } else { "segments" },
+        "table_reads_per_item": reads_per_item,
         "seconds": round(seconds),
         "items_per_sec": round(items_per_sec),
         "p50_ms": round(percentile(&latencies, 0.50)),

@@ -234,7 +234,7 @@ async fn connect(url: &str) -> anyhow::Result<tokio_postgres::Client> {
 }
 
 /// A connection to `url`, which the command's option `flag` gave.
-async fn connect_as(url: &str, flag: &str) -> anyhow::Result<tokio_postgres::Client> {
+pub(crate) async fn connect_as(url: &str, flag: &str) -> anyhow::Result<tokio_postgres::Client> {
     let (client, connection) = tokio_postgres::connect(url, NoTls)
         .await
         .map_err(|error| anyhow::anyhow!("cannot connect to PostgreSQL at {flag}: {error}"))?;
@@ -278,6 +278,22 @@ impl Schema {
         let join = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{join}options=-c%20search_path%3D{name}");
         Ok(Schema { base: base.to_owned(), name, url })
+    }
+
+    /// Reads of each of the schema's tables so far (sequential and index scans), by table:
+    /// how many round trips a workload cost the database, whatever the machine's speed.
+    pub(crate) async fn reads_by_table(&self) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
+        let client = connect(&self.base).await?;
+        // Statistics reach the shared view when a session ends or within a second.
+        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        let rows = client
+            .query(
+                "SELECT relname::text, (coalesce(seq_scan, 0) + coalesce(idx_scan, 0))::bigint
+                 FROM pg_stat_user_tables WHERE schemaname = $1 ORDER BY relname",
+                &[&self.name],
+            )
+            .await?;
+        Ok(rows.iter().map(|row| (row.get::<_, String>(0), json!(row.get::<_, i64>(1)))).collect())
     }
 
     pub(crate) async fn drop(self) -> anyhow::Result<()> {

@@ -490,3 +490,105 @@ async fn two_key_stores_creating_one_persons_key_at_once_agree_and_an_unknown_de
     assert!(matches!(b.get_or_create(never_seen), Err(Error::SubjectErased)));
     assert!(a.get(never_seen).unwrap().is_none());
 }
+
+/// Two stores over one schema, as two replicas: `b` reads `person`'s event (and so caches the
+/// key) before the test erases them.
+async fn a_person_read_on_b(schema: &Schema, secret: &str) -> (EventStore, EventStore, SubjectId, StreamName) {
+    let a = EventStore::open_postgres(&schema.url(), Upcasters::new()).await.unwrap();
+    let b = EventStore::open_postgres(&schema.url(), Upcasters::new()).await.unwrap();
+    let person = SubjectId::new();
+    let case = stream(&format!("case-{}", uuid::Uuid::new_v4().simple()));
+    let said = event(0).with_personal(person, &json!({ "words": secret })).unwrap();
+    a.append(&case, ExpectedRevision::NoStream, vec![said]).await.unwrap();
+    let read = b.read_stream(&case, 0, crate::Direction::Forwards, 1).await.unwrap();
+    assert!(matches!(&read[0].personal, Personal::Plain(fields) if fields.fields["words"] == secret));
+    (a, b, person, case)
+}
+
+async fn reads_as_erased(store: &EventStore, case: &StreamName) -> bool {
+    let read = store.read_stream(case, 0, crate::Direction::Forwards, 1).await.unwrap();
+    matches!(read[0].personal, Personal::Erased { .. })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_person_erased_on_one_replica_stops_reading_on_another_that_had_their_key_in_memory() {
+    let schema = Schema::create().await;
+    let (a, b, person, case) = a_person_read_on_b(&schema, "I was scared to ask").await;
+    assert!(a.forget_subject(person).unwrap());
+    // B hears of the destroy through PostgreSQL's notification, not by waiting out its cache.
+    eventually(Duration::from_secs(5), "the erasure reaching the other replica", || reads_as_erased(&b, &case)).await;
+    let again =
+        b.append(&case, ExpectedRevision::Any, vec![event(1).with_personal(person, &json!({ "words": "x" })).unwrap()]);
+    assert!(matches!(again.await.unwrap_err(), Error::SubjectErased));
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_key_destroyed_without_any_notification_is_trusted_from_memory_no_longer_than_the_cache_allows() {
+    let schema = Schema::create().await;
+    let (a, b, person, case) = a_person_read_on_b(&schema, "the night staff were kind").await;
+    // Destroyed behind Heard's back: no notification reaches B.
+    connect(&schema.url())
+        .await
+        .execute("UPDATE heard_subject_keys SET key = NULL, destroyed_at = now() WHERE subject = $1", &[&person.0])
+        .await
+        .unwrap();
+    tokio::time::sleep(crate::postgres_keys::CACHE_FOR + Duration::from_millis(50)).await;
+    assert!(reads_as_erased(&b, &case).await, "a cached key outlived the cache's limit");
+    a.close().await.unwrap();
+    b.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_page_of_the_log_with_many_people_reads_back_each_persons_words_and_erased_ones_as_erased() {
+    let schema = Schema::create().await;
+    let store = EventStore::open_postgres(&schema.url(), Upcasters::new()).await.unwrap();
+    let people: Vec<SubjectId> = (0..40).map(|_| SubjectId::new()).collect();
+    for (n, person) in people.iter().enumerate() {
+        let said = event(n as u64).with_personal(*person, &json!({ "words": format!("words of person {n}") })).unwrap();
+        store.append(&stream(&format!("item-{n}")), ExpectedRevision::NoStream, vec![said]).await.unwrap();
+    }
+    for person in people.iter().step_by(3) {
+        assert!(store.forget_subject(*person).unwrap());
+    }
+    let page = store.read_all(1, 100).await.unwrap();
+    assert_eq!(page.len(), 40);
+    for (n, event) in page.iter().enumerate() {
+        match &event.personal {
+            Personal::Erased { subject } => assert!(n % 3 == 0 && *subject == people[n], "event {n} erased"),
+            Personal::Plain(fields) => {
+                assert!(n % 3 != 0, "event {n} of an erased person read back");
+                assert_eq!(fields.fields["words"], format!("words of person {n}"));
+            }
+            other => panic!("event {n}: {other:?}"),
+        }
+    }
+    store.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_destroy_in_one_process_drops_the_key_from_the_memory_of_every_other_at_once() {
+    let schema = Schema::create().await;
+    let _store = EventStore::open_postgres(&schema.url(), Upcasters::new()).await.unwrap();
+    let a = Arc::new(PostgresKeyStore::open_url(&schema.url()).unwrap());
+    let b = Arc::new(PostgresKeyStore::open_url(&schema.url()).unwrap());
+    eventually(Duration::from_secs(5), "b listening", || {
+        let b = b.clone();
+        async move { b.listening() }
+    })
+    .await;
+    let person = SubjectId::new();
+    let key = a.get_or_create(person).unwrap();
+    assert_eq!(b.get(person).unwrap().map(|k| *k.as_bytes()), Some(*key.as_bytes()));
+    assert!(b.holds_in_memory(person), "b keeps the key it read");
+    assert!(a.destroy(person).unwrap());
+    assert!(!a.holds_in_memory(person));
+    // Only the notification removes it from b's memory: its age alone never does.
+    eventually(Duration::from_secs(5), "the destroy reaching b's memory", || {
+        let b = b.clone();
+        async move { !b.holds_in_memory(person) }
+    })
+    .await;
+    assert!(b.get(person).unwrap().is_none());
+}
