@@ -132,7 +132,7 @@ impl<S: Fold> LiveModel<S> {
             applied: watch::channel(applied).0,
             follower: Mutex::new(None),
         });
-        store.catching_up(name, inner.applied.subscribe());
+        store.following(name, inner.applied.subscribe());
         let follower = tokio::spawn(follow(inner.clone(), hook, saver, applied));
         *inner.follower.lock().unwrap_or_else(|p| p.into_inner()) = Some(follower);
         let model = LiveModel { inner };

@@ -409,8 +409,11 @@ impl EventStore {
         closed
     }
 
-    /// Notes a model that follows this log, so that readiness can say how far it is.
-    pub(crate) fn catching_up(&self, name: &'static str, applied: tokio::sync::watch::Receiver<u64>) {
+    /// Counts `name` among what follows this log, with the position it has `applied`: shown
+    /// in [`Self::catch_up_progress`] and waited for by [`Self::models_reached`]. Every
+    /// [`LiveModel`](crate::LiveModel) is counted; a service adds what else must have caught up
+    /// before an erasure answers (the search index).
+    pub fn following(&self, name: &'static str, applied: tokio::sync::watch::Receiver<u64>) {
         let mut models = self.models.lock().unwrap_or_else(|p| p.into_inner());
         models.retain(|(known, _)| *known != name);
         models.push((name, applied));
@@ -425,8 +428,9 @@ impl EventStore {
 
     /// Waits until every model following this log has applied `position`; `false` if one has
     /// not within `within`, or has stopped. An erasure answers only once this is true, so that
-    /// no model (and no search index, which counts as applied only once purged) still shows what
-    /// it erased when the person asking is told it is done.
+    /// no model and no search index still shows what it erased when the person asking is told
+    /// it is done. The search index is counted by the
+    /// feedback service, at the position it has committed and purged.
     pub async fn models_reached(&self, position: u64, within: std::time::Duration) -> bool {
         let following: Vec<ModelProgress> = {
             let models = self.models.lock().unwrap_or_else(|p| p.into_inner());

@@ -75,6 +75,9 @@ pub struct SearchIndex {
     fields: Fields,
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
+    /// Held by a test to keep purges from starting.
+    #[cfg(test)]
+    purges_held: Mutex<()>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -195,7 +198,15 @@ impl SearchIndex {
         let (_, fields) = schema();
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer = index.writer(64 * 1024 * 1024)?;
-        Ok(SearchIndex { dir: dir.to_owned(), index, fields, reader, writer: Mutex::new(writer) })
+        Ok(SearchIndex {
+            dir: dir.to_owned(),
+            index,
+            fields,
+            reader,
+            writer: Mutex::new(writer),
+            #[cfg(test)]
+            purges_held: Mutex::default(),
+        })
     }
 
     /// Points `DATA/search/CURRENT` at `generation` (atomically, by rename).
@@ -293,32 +304,46 @@ impl SearchIndex {
     /// document has), waits for it, and deletes the files no longer used. After it, no file of
     /// the index holds an erased item's words.
     ///
-    /// The writer is held throughout, so nothing is added meanwhile. A segment the index was
-    /// already merging in the background cannot join a merge: the merge is tried again until
-    /// none is busy (each background merge takes milliseconds at Heard's sizes), for at most 30 s.
+    /// The writer is held only to commit and to start the merge and the clean-up, not while
+    /// they run: documents added meanwhile go to new segments, which hold no erased words (an
+    /// erased item is never indexed again). Only the committer calls this, so no other commit
+    /// runs during the merge. A segment the index was already merging in the background cannot
+    /// join a merge: the merge is tried again until none is busy (each background merge takes
+    /// milliseconds at Heard's sizes), for at most 30 s.
     pub fn purge(&self, position: u64) -> SearchResult<()> {
         const GIVE_UP_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+        #[cfg(test)]
+        let _held = self.purges_held.lock().unwrap_or_else(|p| p.into_inner());
         let started = std::time::Instant::now();
-        {
-            let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-            self.commit_locked(&mut writer, position)?;
-            loop {
-                let segments = self.index.searchable_segment_ids()?;
-                if segments.is_empty() {
-                    break;
-                }
-                match writer.merge(&segments).wait() {
-                    Ok(_) => break,
-                    Err(error) if started.elapsed() < GIVE_UP_AFTER => {
-                        tracing::debug!(%error, "a segment is still merging; merging again");
-                        std::thread::sleep(std::time::Duration::from_millis(10));
-                    }
-                    Err(error) => return Err(error),
-                }
+        self.commit_locked(&mut self.writer(), position)?;
+        loop {
+            let segments = self.index.searchable_segment_ids()?;
+            if segments.is_empty() {
+                break;
             }
-            writer.garbage_collect_files().wait()?;
+            let merging = self.writer().merge(&segments);
+            match merging.wait() {
+                Ok(_) => break,
+                Err(error) if started.elapsed() < GIVE_UP_AFTER => {
+                    tracing::debug!(%error, "a segment is still merging; merging again");
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(error) => return Err(error),
+            }
         }
+        let cleaning = self.writer().garbage_collect_files();
+        cleaning.wait()?;
         self.reader.reload()
+    }
+
+    /// Keeps purges from starting until the guard drops (tests only).
+    #[cfg(test)]
+    pub(crate) fn hold_purges(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.purges_held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Searches as `actor`. Visibility is part of the query, so totals and facets count only

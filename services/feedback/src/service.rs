@@ -104,6 +104,8 @@ impl FeedbackService {
         let indexed = Arc::new(watch::channel(search.applied_position()).0);
         let logged = broadcast::channel(1024).0;
         let indexer = Indexer::start(search.clone(), store.clone(), indexed.clone(), logged.clone());
+        // An erasure is done only once the index has purged it too (see `Indexer`).
+        store.following("feedback search", indexed.subscribe());
         let model = LiveModel::start_kept("feedback", store, Duration::from_secs(600), indexer, models).await?;
         let imports = crate::imports::kept::Imports::default();
         Ok(FeedbackService { inner: Arc::new(Inner { model, indexed, search, logged, imports }) })
@@ -365,7 +367,11 @@ impl FeedbackService {
         let record = RecordRef { kind: RecordKind::FeedbackItem, id };
         heard_api::erasure::erase(self.store(), None, &[record], Some(by), ErasureReason::WithdrewWithinSixMonths)
             .await?;
-        self.caught_up().await;
+        // Answer once every model and the search index's files hold none of the words.
+        let erased_at = self.store().head().position;
+        if !self.store().models_reached(erased_at, Duration::from_secs(10)).await {
+            tracing::warn!(position = erased_at, "a withdrawal's erasure was not applied everywhere within 10 s");
+        }
         let store = self.store();
         self.read(|state| Some(state.opened(store, state.items.get(&id)?.clone()))).ok_or(ApiError::NotFound)
     }
@@ -743,6 +749,14 @@ impl FeedbackService {
 /// counts as applied; a committer task makes them searchable at most 200 ms after they arrive
 /// (so a new item is searchable well within a second), and at once every 50,000 changes during
 /// a long catch-up. New items are announced to `feedbackLogged` subscribers.
+///
+/// An erasure's batch asks the committer for a purge (commit, merge every segment, drop the old
+/// files) instead of purging itself, so the model goes on applying meanwhile: a purge rewrites
+/// the whole index, and a retention run erasing hundreds of records one by one would otherwise
+/// hold every other write behind one purge each. Erasures that arrive while a purge runs share
+/// the next one. The index's position (`indexed`) passes an erasure only once it is purged, and
+/// the store counts that position among its followers (`"feedback search"`), so an erasure
+/// answers (`EventStore::models_reached`) only when no file of the index holds the words.
 struct Indexer {
     search: Arc<SearchIndex>,
     store: EventStore,
@@ -764,6 +778,15 @@ struct Pending {
     uncommitted: usize,
     /// The log has closed: commit what is left and stop.
     closing: bool,
+    /// Purges asked for by erasures so far, and those done: a purge is owed while they differ.
+    purges: u64,
+    purged: u64,
+}
+
+impl Pending {
+    fn owes_purge(&self) -> bool {
+        self.purges > self.purged
+    }
 }
 
 /// Changed items, as they stand (their words still sealed), and the items newly logged.
@@ -821,27 +844,20 @@ impl AfterApply<State> for Indexer {
                 tracing::error!("the search index could not take a batch of changes");
             }
         }
-        if batch.purge {
-            // An erasure: the documents were deleted above; the index commits, merges and drops
-            // its old files now, before the batch counts as applied, so that once the model
-            // shows the erasure no file of the index holds the words.
-            let search = self.search.clone();
-            match tokio::task::spawn_blocking(move || search.purge(last)).await {
-                Ok(Ok(())) => {}
-                Ok(Err(error)) => tracing::error!(%error, "the search index could not purge erased items"),
-                Err(_) => tracing::error!("the search index could not purge erased items"),
-            }
-        }
         for id in batch.logged {
             let _ = self.logged.send(id);
         }
+        // An erasure: the documents were deleted above; the committer commits, merges and drops
+        // the old files, and only then does the index's position pass it.
         self.pending.send_modify(|pending| {
             pending.last = last;
             pending.uncommitted += written;
+            pending.purges += u64::from(batch.purge);
         });
-        if self.pending.borrow().uncommitted == 0 {
+        let now = *self.pending.borrow();
+        if now.uncommitted == 0 && !now.owes_purge() {
             // Nothing waiting to be committed: the index answers for everything up to here.
-            self.indexed.send_replace(last);
+            move_on(&self.indexed, last);
         }
     }
 
@@ -867,20 +883,34 @@ async fn commit_while_changing(
     const COMMIT_AT_ONCE: usize = 50_000;
     let mut changes = pending.subscribe();
     loop {
-        if changes.wait_for(|p| p.uncommitted > 0 || p.closing).await.is_err() {
+        if changes.wait_for(|p| p.uncommitted > 0 || p.owes_purge() || p.closing).await.is_err() {
             return;
         }
-        let _ = tokio::time::timeout(COMMIT_AFTER, changes.wait_for(|p| p.uncommitted >= COMMIT_AT_ONCE || p.closing))
-            .await;
+        // A purge starts at once (erasures arriving meanwhile share the next one); a commit
+        // waits a moment for more changes to share it.
+        if !pending.borrow().owes_purge() {
+            let more = changes.wait_for(|p| p.uncommitted >= COMMIT_AT_ONCE || p.owes_purge() || p.closing);
+            let _ = tokio::time::timeout(COMMIT_AFTER, more).await;
+        }
         let now = *pending.borrow();
-        if now.uncommitted > 0 {
+        if now.uncommitted > 0 || now.owes_purge() {
             let index = search.clone();
-            match tokio::task::spawn_blocking(move || index.commit(now.last)).await {
+            let purge = now.owes_purge();
+            let done =
+                tokio::task::spawn_blocking(move || if purge { index.purge(now.last) } else { index.commit(now.last) });
+            match done.await {
                 Ok(Ok(())) => {
-                    pending.send_modify(|p| p.uncommitted -= now.uncommitted);
-                    let after = *pending.borrow();
-                    if after.uncommitted == 0 {
-                        indexed.send_replace(after.last);
+                    pending.send_modify(|p| {
+                        p.uncommitted -= now.uncommitted;
+                        p.purged = now.purges;
+                    });
+                    // Everything up to `now.last` is committed, and every erasure up to it purged.
+                    move_on(&indexed, now.last);
+                }
+                Ok(Err(error)) if purge => {
+                    tracing::error!(%error, "the search index could not purge erased items; retrying shortly");
+                    if !now.closing {
+                        tokio::time::sleep(COMMIT_AFTER).await;
                     }
                 }
                 _ => {
@@ -895,6 +925,18 @@ async fn commit_while_changing(
             return;
         }
     }
+}
+
+/// Moves the index's position on to `position`, never back (the committer and the follower
+/// both move it).
+fn move_on(indexed: &watch::Sender<u64>, position: u64) {
+    indexed.send_if_modified(|at| {
+        let further = position > *at;
+        if further {
+            *at = position;
+        }
+        further
+    });
 }
 
 /// Appends the seed themes to a new store, each as its own stream (idempotent).
