@@ -5,11 +5,18 @@
 //! report made before the erasure still hold. It runs on the embedded store and on PostgreSQL,
 //! where no Heard table (as dumped, and as its files lie on disk) holds a byte of them either,
 //! nor any file of a second replica that had indexed their words.
+//!
+//! An erasure never concerns an account (it names feedback items, cases and complaints, sealed
+//! under keys of their own): what replicas share about an account (its email's reservation, its
+//! failed logins) goes when it is deactivated instead, at once, on either store.
 
 use std::time::{Duration, Instant};
 
+use heard_access::Role;
 use heard_contracts::testing::files_holding;
-use heard_tests::{PgSchema, Session, Staff, TestApp, heard_binary, spawn_app_in, staff_with};
+use heard_tests::{
+    PASSWORD, PgSchema, Session, Staff, TestApp, heard_binary, spawn_app_in, spawn_app_with, staff_with,
+};
 use serde_json::{Value, json};
 
 /// What the person told the hub, their name and number, and the words of their case and
@@ -414,4 +421,70 @@ async fn erase_a_person_everywhere(postgres: Option<PgSchema>) {
     assert!(at.status.success());
     let report: Value = serde_json::from_slice(&at.stdout).unwrap();
     assert_eq!(report["head"], before["chainHead"], "the report's chain head is the log's at its position");
+}
+
+#[tokio::test]
+async fn an_account_deactivated_leaves_no_failed_login_behind_and_on_postgresql_no_shared_row() {
+    deactivate_and_forget(None).await;
+}
+
+#[tokio::test]
+async fn on_postgresql_an_account_deactivated_leaves_no_shared_row_naming_it_and_reactivated_reserves_its_email() {
+    deactivate_and_forget(Some(PgSchema::new())).await;
+}
+
+/// Rows of the tables replicas share that name `account`.
+fn shared_rows_of(schema: &PgSchema, account: uuid::Uuid) -> (String, String) {
+    let reservations =
+        schema.psql(&format!("SELECT count(*) FROM heard_email_reservations WHERE account = '{account}'"));
+    let failures = schema.psql(&format!("SELECT count(*) FROM heard_login_failures WHERE account = '{account}'"));
+    (reservations.trim().to_owned(), failures.trim().to_owned())
+}
+
+/// Four failed logins in a row (one short of a wait) for a member and for a colleague, then the
+/// member's account deactivated and reactivated: the member's run is gone (their next failure is
+/// the first again), the colleague's stays, and the member logs in.
+async fn deactivate_and_forget(postgres: Option<PgSchema>) {
+    let app = spawn_app_with(|settings| {
+        if let Some(schema) = &postgres {
+            schema.serve_from(settings);
+        }
+    })
+    .await;
+    app.create_user("admin@example.org", &[Role::Administrator], &[]).await;
+    let member = app.create_user("member@example.org", &[Role::HubMember], &["arun"]).await;
+    let colleague = app.create_user("colleague@example.org", &[Role::HubMember], &["arun"]).await;
+    let admin = app.login("admin@example.org").await;
+    for email in ["member@example.org", "colleague@example.org"] {
+        for _ in 0..4 {
+            let refused = app.try_login(email, "not the password at all").await.err().expect("refused");
+            assert!(refused.to_string().contains("not right"), "{refused}");
+        }
+    }
+    if let Some(schema) = &postgres {
+        assert_eq!(shared_rows_of(schema, member), ("1".into(), "1".into()), "the member's rows before");
+    }
+
+    let deactivated =
+        admin.graphql("mutation($id: ID!) { deactivateUser(id: $id) { id } }", json!({ "id": member })).await;
+    assert!(deactivated["errors"].is_null(), "{deactivated}");
+    if let Some(schema) = &postgres {
+        // As soon as the mutation answers.
+        assert_eq!(shared_rows_of(schema, member), ("0".into(), "0".into()), "no row names the deactivated account");
+        assert_eq!(shared_rows_of(schema, colleague), ("1".into(), "1".into()), "the colleague's rows stay");
+    }
+    let reactivated =
+        admin.graphql("mutation($id: ID!) { reactivateUser(id: $id) { id } }", json!({ "id": member })).await;
+    assert!(reactivated["errors"].is_null(), "{reactivated}");
+    if let Some(schema) = &postgres {
+        assert_eq!(shared_rows_of(schema, member).0, "1", "the email is reserved for the account again");
+    }
+
+    // The member's run went with the deactivation: a fifth failure is a plain refusal again. The
+    // colleague's fifth makes them wait.
+    let member_fifth = app.try_login("member@example.org", "not the password at all").await.err().expect("refused");
+    assert!(member_fifth.to_string().contains("not right"), "the run was forgotten: {member_fifth}");
+    let colleague_fifth = app.try_login("colleague@example.org", "not the password").await.err().expect("refused");
+    assert!(colleague_fifth.to_string().contains("locked"), "the colleague's run still counts: {colleague_fifth}");
+    app.try_login("member@example.org", PASSWORD).await.expect("the reactivated member logs in");
 }

@@ -3,13 +3,18 @@
 //! test database, the second holding the first's `secret.key` as an operator copies it. What
 //! one replica is told, the other answers for: reads and searches within a second, one
 //! outcome for conflicting commands, one account an email, one count of failed logins, a
-//! logged-out session refused at once, and complaint notifications from the same clock.
+//! logged-out session refused at once, a revoked token refused when a websocket opens, one
+//! attribution of a client's cases at a time, and complaint notifications from the same clock.
 
 use std::time::{Duration, Instant};
 
 use futures::{SinkExt, StreamExt};
 use heard_access::Role;
-use heard_eventstore::StreamName;
+use heard_advocacy::domain::case::{AdvocacyKind, CaseDomain, ReferralSource};
+use heard_advocacy::service::{ATTRIBUTING, Referral};
+use heard_contracts::Event as _;
+use heard_contracts::privacy::{CaseAttributed, PersonId};
+use heard_eventstore::{ExpectedRevision, NewEvent, StreamName};
 use heard_tests::{PASSWORD, PgSchema, Session, TestApp, error_code, spawn_app_in, spawn_app_with};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
@@ -214,6 +219,47 @@ async fn a_session_logged_out_on_one_replica_is_refused_on_the_other_at_once() {
     }
 }
 
+/// Opens a websocket on `app` and sends `connection_init` with `token`; the first frame the
+/// server answers with.
+async fn first_answer_to_init(app: &TestApp, token: &str) -> Option<Message> {
+    let mut request = format!("ws://{}/graphql/ws", app.addr).into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("the websocket connects");
+    let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } });
+    socket.send(Message::Text(init.to_string().into())).await.unwrap();
+    loop {
+        let answer = tokio::time::timeout(Duration::from_secs(10), socket.next()).await.expect("an answer within 10 s");
+        match answer {
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(message)) => return Some(message),
+            Some(Err(_)) | None => return None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_token_revoked_on_one_replica_is_refused_when_a_websocket_opens_with_it_on_the_other() {
+    let r = replicas().await;
+    let handler = r.a.create_user("handler@example.org", &[Role::ComplaintsHandler], &[]).await;
+    for round in 0..5 {
+        let (token, secret) = r.a.identity.create_token(handler, handler, "alerts").await.expect("a token");
+        if round == 0 {
+            let opened = first_answer_to_init(&r.b, &secret).await;
+            let ack = matches!(&opened, Some(Message::Text(text)) if text.contains("connection_ack"));
+            assert!(ack, "a live token opens a socket on B: {opened:?}");
+        }
+        r.a.identity.revoke_token(handler, token.id).await.expect("revoked on A");
+        // At once on B: refused at connection_init, never acknowledged and closed later.
+        let answer = first_answer_to_init(&r.b, &secret).await;
+        match &answer {
+            Some(Message::Close(Some(frame))) => {
+                assert!(frame.reason.contains("revoked"), "round {round}: refused for the revocation: {frame:?}");
+            }
+            other => panic!("round {round}: B did not refuse the revoked token at init: {other:?}"),
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_replica_whose_secret_key_is_not_the_others_refuses_to_start_and_says_what_to_copy() {
     let r = replicas().await;
@@ -307,4 +353,71 @@ async fn complaint_alerts_on_either_replica_tell_the_same_complaint_once_and_app
     })
     .await;
     assert!(dropped.is_some(), "A's queue still lists the complaint B acknowledged a second ago");
+}
+
+/// A case of one client referred straight through a replica's service (a further case of
+/// theirs when `linked_to` is given).
+fn client_case(linked_to: Option<uuid::Uuid>) -> Referral {
+    Referral {
+        pseudonym: None,
+        client_name: Some("Sam Example".into()),
+        client_contact: None,
+        issue: "Evicted from the hostel after a positive test".into(),
+        kind: AdvocacyKind::Instructed,
+        source: ReferralSource::Hub,
+        domain: CaseDomain::Housing,
+        themes: vec![],
+        provider: None,
+        articles: vec![],
+        linked_to,
+        advocate: None,
+        referred_on: None,
+    }
+}
+
+/// Sessions of the schema waiting for the advocacy attribution lock.
+fn waiting_to_attribute(schema: &PgSchema) -> i64 {
+    let sql = format!(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objsubid = 2
+         AND classid = hashtext(current_schema())::oid AND objid = hashtext('{ATTRIBUTING}')::oid"
+    );
+    schema.psql(&sql).trim().parse().expect("a count")
+}
+
+#[tokio::test]
+async fn an_attribution_on_one_replica_waits_for_the_others_and_then_sees_what_it_attributed() {
+    let r = replicas().await;
+    let advocate = r.a.create_user("advocate@example.org", &[Role::Advocate], &[]).await;
+    r.a.settled().await;
+    let first = r.a.advocacy.refer(advocate, client_case(None)).await.expect("referred");
+    let second = r.a.advocacy.refer(advocate, client_case(Some(first.id))).await.expect("a further case");
+    // Replica B is attributing this client: its service holds the lock while it appends.
+    let on_b = r.b.store.exclusive(ATTRIBUTING).await.expect("B takes the lock");
+    // Meanwhile the advocate asks replica A to say the client is a new person.
+    let advocate_on_a = r.a.login("advocate@example.org").await;
+    let asked = tokio::spawn(async move {
+        let attribute = "mutation($id: ID!) { attributeCase(caseId: $id) { id } }";
+        advocate_on_a.graphql(attribute, json!({ "id": second.id })).await
+    });
+    within(Duration::from_secs(10), || async { (waiting_to_attribute(&r._schema) == 1).then_some(()) })
+        .await
+        .expect("A waits on the database for B's lock");
+    assert!(!asked.is_finished(), "A has not answered while B holds the lock");
+    // What B appends while it holds the lock: every case of the client is one person's.
+    let person = PersonId::new();
+    for case in [first.id, second.id] {
+        let attributed = CaseAttributed { case, person, advocate, by: advocate };
+        let event = NewEvent::new(CaseAttributed::TYPE, CaseAttributed::VERSION, &attributed).unwrap();
+        let stream = StreamName::of("case", case).unwrap();
+        r.b.store.append(&stream, ExpectedRevision::StreamExists, vec![event]).await.unwrap();
+    }
+    drop(on_b);
+    let answer = tokio::time::timeout(Duration::from_secs(20), asked).await.expect("A answers once B lets go").unwrap();
+    assert_eq!(error_code(&answer), Some("CONFLICT"), "A read what B did before deciding: {answer}");
+    for case in [first.id, second.id] {
+        let events = r.a.store.read_stream_to_end(&StreamName::of("case", case).unwrap()).await.unwrap();
+        let attributions = events.iter().filter(|event| event.event_type == CaseAttributed::TYPE).count();
+        assert_eq!(attributions, 1, "one attribution of case {case}, B's");
+        assert_eq!(r.a.advocacy.read(|state| state.cases[&case].person), Some(person));
+    }
 }

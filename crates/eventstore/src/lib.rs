@@ -17,7 +17,9 @@
 //! - a hash chain over the global log ([`verify_chain`]);
 //! - personal fields encrypted with a key per person, kept outside the log, so that erasing a
 //!   person destroys a key and leaves the chain verifiable ([`crypto`]); the keys live in one
-//!   file of fixed-size slots where a destroyed key is overwritten in place ([`keyfile`]).
+//!   file of fixed-size slots where a destroyed key is overwritten in place ([`keyfile`]);
+//! - named locks that hold across every process over one store ([`EventStore::exclusive`],
+//!   [`exclusive`]).
 //!
 //! The embedded default backend keeps the log as append-only segment files
 //! ([`SegmentBackend`]); a backend that keeps everything in sled ([`SledBackend`]) is the
@@ -30,6 +32,7 @@ pub mod conformance;
 pub mod copy;
 pub mod crypto;
 pub mod error;
+pub mod exclusive;
 pub mod keyfile;
 pub mod live;
 pub mod model_store;
@@ -54,6 +57,7 @@ mod tests;
 pub use backend::Backend;
 pub use crypto::{KeyStore, SledKeyStore};
 pub use error::{Error, Result};
+pub use exclusive::Exclusive;
 pub use keyfile::FileKeyStore;
 pub use live::{AfterApply, Fold, LiveModel};
 pub use model_store::{ModelStore, NotLoaded, Persist};

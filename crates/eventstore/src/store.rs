@@ -82,6 +82,8 @@ pub struct EventStore {
     /// The backend again when it is PostgreSQL: for [`Self::postgres_pool`] and
     /// [`Self::refresh_head`].
     postgres: Option<crate::PostgresBackend>,
+    /// This process's mutex per [`Self::exclusive`] name.
+    exclusive: Arc<crate::exclusive::Local>,
 }
 
 impl std::fmt::Debug for EventStore {
@@ -100,6 +102,7 @@ impl EventStore {
             closed: Arc::new(tokio::sync::watch::channel(false).0),
             models: Arc::default(),
             postgres: None,
+            exclusive: Arc::default(),
         }
     }
 
@@ -187,6 +190,18 @@ impl EventStore {
             Some(backend) => Ok(backend.refresh_head().await?.position),
             None => Ok(self.head().position),
         }
+    }
+
+    /// Takes the lock `name` (a constant of the code), waiting for whoever holds it, and holds
+    /// it until the guard drops: within this process for an embedded log, and across every
+    /// process over the database for PostgreSQL (a session advisory lock; see
+    /// [`crate::exclusive`]). Fails after waiting [`crate::exclusive::WAIT_AT_MOST`].
+    ///
+    /// The lock says nothing about what the holder before appended: read up to the database's
+    /// head ([`Self::refresh_head`]) once it is held, before deciding anything from a model.
+    pub async fn exclusive(&self, name: &'static str) -> Result<crate::Exclusive> {
+        let pool = self.postgres.as_ref().map(crate::PostgresBackend::pool);
+        crate::exclusive::take(&self.exclusive, pool, name).await
     }
 
     /// Appends a batch of events to one stream, atomically. Acknowledged only once durable.

@@ -35,6 +35,7 @@ mod segment_conformance {
 }
 
 mod copy;
+mod exclusive;
 mod kept;
 mod keys;
 mod model;

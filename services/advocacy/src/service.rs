@@ -7,7 +7,6 @@
 //! person erases every case of theirs while the counts and dates stay.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 use std::time::Duration;
 
 use heard_access::{CaseFacts, Resource, Role};
@@ -64,10 +63,16 @@ pub struct Closure {
 #[derive(Clone, Debug)]
 pub struct AdvocacyService {
     model: LiveModel<State>,
-    /// Held while a client's cases are attributed to a person, and while a further case of a
-    /// client is referred, so that every case of a client carries the same person.
-    attributing: Arc<tokio::sync::Mutex<()>>,
 }
+
+/// The lock ([`EventStore::exclusive`]) held while a client's cases are attributed to a person,
+/// and while a further case of a client is referred, so that every case of a client carries the
+/// same person: across every replica over one PostgreSQL log, not just within this one.
+pub const ATTRIBUTING: &str = "advocacy.attributing";
+
+/// How long the model may take, once [`ATTRIBUTING`] is held, to read what another replica
+/// appended before it let go.
+const CATCH_UP_WITHIN: Duration = Duration::from_secs(10);
 
 /// The domain names the referral's fields after the case; the client calls them `clientName`
 /// and `clientContact`.
@@ -168,7 +173,7 @@ impl AdvocacyService {
         models: &heard_eventstore::ModelStore,
     ) -> Result<Self, heard_eventstore::Error> {
         let model = LiveModel::start_kept("advocacy", store, Duration::from_secs(600), (), models).await?;
-        Ok(AdvocacyService { model, attributing: Arc::default() })
+        Ok(AdvocacyService { model })
     }
 
     /// Waits for the follower to stop after the store closed.
@@ -216,7 +221,7 @@ impl AdvocacyService {
         let today = heard_api::today();
         let store = self.store();
         let _attributing = match referral.linked_to {
-            Some(_) => Some(self.attributing.lock().await),
+            Some(_) => Some(self.attributing().await?),
             None => None,
         };
         let (event, subject, person) = self.read(|state| {
@@ -272,6 +277,18 @@ impl AdvocacyService {
         self.case(id).ok_or_else(|| ApiError::internal("a new case is missing from the model"))
     }
 
+    /// Takes [`ATTRIBUTING`], then reads the log up to where the database is now, so that what
+    /// another replica attributed while it held the lock is in the model before anything is
+    /// decided from it. Unavailable (internal) if either cannot be done in time.
+    async fn attributing(&self) -> ApiResult<heard_eventstore::Exclusive> {
+        let held = self.store().exclusive(ATTRIBUTING).await?;
+        let head = self.store().refresh_head().await?;
+        if !self.model.wait_for(head, CATCH_UP_WITHIN).await {
+            return Err(ApiError::internal(format!("the advocacy model did not reach position {head} within 10 s")));
+        }
+        Ok(held)
+    }
+
     /// Says the client of case `id` is `person` (a new person when `None`): appends one
     /// `CaseAttributed` on every case of that client, and answers the case. The policy (the
     /// case's advocate) was checked by the caller.
@@ -281,7 +298,7 @@ impl AdvocacyService {
     /// is a conflict. An unknown person is refused on `person`, an erased one with
     /// [`refused_for_erased`]; so is a case whose client was erased (on `caseId`).
     pub async fn attribute(&self, id: Uuid, by: Uuid, person: Option<PersonId>) -> ApiResult<Case> {
-        let _attributing = self.attributing.lock().await;
+        let _attributing = self.attributing().await?;
         let store = self.store();
         let (person, missing) = self.read(|state| {
             let kept = state.cases.get(&id).ok_or_else(not_found)?;

@@ -214,6 +214,11 @@ fn too_large() -> Response {
 /// token in the `connection_init` payload (`{"authorization": "Bearer …"}`), or from the
 /// session cookie when the page is on this same origin (a cross-site page cannot use it).
 ///
+/// Before `connection_init` trusts a token or a session, this replica reads the log up to the
+/// database's head (`IdentityService::catch_up`, as `credentials_current` does for HTTP), and
+/// refuses the socket, without acknowledging it, when that cannot be confirmed: a token revoked
+/// on another replica a moment ago never opens a socket here.
+///
 /// The socket lives only as long as what it came with: once that session ends or expires,
 /// that token is revoked, or that account is deactivated, the server closes it (4403
 /// Forbidden) and every subscription on it stops, so nothing reaches someone it no longer
@@ -255,6 +260,14 @@ pub async fn graphql_ws(
         let (outgoing, mut queued) = futures::channel::mpsc::channel::<Message>(16);
         let serve = GraphQLWebSocket::new_with_pair(outgoing, from_client, schema, protocol)
             .on_connection_init(move |payload: serde_json::Value| async move {
+                // The token comes only now, past the `credentials_current` layer: read the log up
+                // to the database's head first, so that a token revoked, a session ended or an
+                // account deactivated on another replica a moment ago opens nothing here.
+                if identity.catch_up().await.is_err() {
+                    return Err(async_graphql::Error::new(
+                        "Heard cannot check your credentials just now. Try again in a few seconds.",
+                    ));
+                }
                 let bearer = payload
                     .get("authorization")
                     .or_else(|| payload.get("Authorization"))
@@ -264,7 +277,13 @@ pub async fn graphql_ws(
                     Some(token) => identity
                         .authenticate_token(&token)
                         .ok_or_else(|| async_graphql::Error::new("this API token is not valid or has been revoked"))?,
-                    None => cookie_viewer.unwrap_or_default(),
+                    // Checked again now that the directory has caught up.
+                    None => match cookie_viewer {
+                        Some(viewer) if !identity.still_valid(&viewer) => {
+                            return Err(async_graphql::Error::new("your session has ended; log in again"));
+                        }
+                        viewer => viewer.unwrap_or_default(),
+                    },
                 };
                 let _ = known_at_init.set(viewer.clone());
                 let _ = accepted.send(viewer.clone());

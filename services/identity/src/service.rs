@@ -333,7 +333,10 @@ impl IdentityService {
     }
 
     /// Removes what the replicas share about `account` (its email's reservation, its runs of
-    /// failed logins): for when its person is erased. Keyed hashes only, but still theirs.
+    /// failed logins): [`Self::deactivate`] calls it, the nearest Heard comes to removing an
+    /// account. (An erasure never concerns an account: it names feedback items, cases and
+    /// complaints, whose personal fields are sealed under keys of their own, never an
+    /// account's.) Keyed hashes only, but still theirs.
     pub async fn forget_shared_traces(&self, account: Uuid) -> ApiResult<()> {
         self.inner.shared.forget_account(account).await
     }
@@ -443,7 +446,12 @@ impl IdentityService {
     /// Deactivates an account: in one event, every session of it ends and every API token of it
     /// is revoked, so the very next request made with them is refused, and it cannot log in
     /// until it is reactivated. An administrator cannot deactivate their own account (someone
-    /// must be left to reactivate it). Deactivating a deactivated account changes nothing.
+    /// must be left to reactivate it). Deactivating a deactivated account appends nothing.
+    ///
+    /// Then what replicas share about the account goes at once ([`Self::forget_shared_traces`]:
+    /// its email's reservation, its runs of failed logins), on every backend; deactivating
+    /// again finishes that if it failed. The account's email stays in the directory, so nobody
+    /// else can take it meanwhile; reactivation reserves it again.
     pub async fn deactivate(&self, by: Uuid, account: Uuid) -> ApiResult<Account> {
         let existing = self.kept(account).ok_or(ApiError::NotFound)?;
         if account == by {
@@ -457,18 +465,30 @@ impl IdentityService {
             self.append(&Self::stream(ACCOUNT, account)?, ExpectedRevision::StreamExists, vec![event]).await?;
             tracing::info!(account = %account, "an account was deactivated");
         }
+        self.forget_shared_traces(account).await?;
         self.account(account).ok_or(ApiError::NotFound)
     }
 
     /// Reactivates a deactivated account: it logs in again with the password it had. Nothing
-    /// the deactivation ended comes back.
+    /// the deactivation ended comes back; its email is reserved for it again.
     pub async fn reactivate(&self, by: Uuid, account: Uuid) -> ApiResult<Account> {
         let existing = self.kept(account).ok_or(ApiError::NotFound)?;
         if existing.is_deactivated() {
             let event = Self::event(AccountReactivated::TYPE, &AccountReactivated { by }, Some(by))?;
             self.append(&Self::stream(ACCOUNT, account)?, ExpectedRevision::StreamExists, vec![event]).await?;
         }
-        self.account(account).ok_or(ApiError::NotFound)
+        let reactivated = self.account(account).ok_or(ApiError::NotFound)?;
+        if let Some(email) = &reactivated.email {
+            let email_key = self.inner.secrets.email_key(email);
+            // Held by nobody else: the directory kept the email for this account meanwhile.
+            if let Reservation::HeldBy(holder) =
+                self.inner.shared.reserve_email(&email_key, account, now_micros()).await?
+                && holder.account != account
+            {
+                tracing::warn!(account = %account, "a reactivated account's email is reserved for another account");
+            }
+        }
+        Ok(reactivated)
     }
 
     /// Gives an account a new one-time password, returned once, which the person must change at

@@ -12,7 +12,7 @@
 //! Neither holds an email or an address in the clear: the service hands over keyed hashes
 //! ([`crate::secrets::Secrets::email_key`], [`crate::secrets::Secrets::address_key`]), and
 //! each row names the account it concerns, when there is one, so [`SharedState::forget_account`]
-//! removes everything about an erased account.
+//! removes everything about an account when it is deactivated.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -135,11 +135,12 @@ pub trait SharedState: Send + Sync + std::fmt::Debug {
     async fn release_email(&self, email_key: &str, account: Uuid) -> ApiResult<()>;
 
     /// Reserves the email of every account in `directory` that has no reservation yet (accounts
-    /// made before reservations were shared), keyed by `secrets`. Called once at start.
+    /// made before reservations were shared), keyed by `secrets`; not a deactivated account's,
+    /// whose reservation went with its deactivation. Called once at start.
     async fn enter_existing_emails(&self, directory: &Directory, secrets: &Secrets, now_micros: i64) -> ApiResult<()>;
 
     /// Removes everything kept about `account`: its email's reservation and its runs of failed
-    /// logins. For the erasure of an account's person.
+    /// logins. For an account's deactivation.
     async fn forget_account(&self, account: Uuid) -> ApiResult<()>;
 }
 
@@ -474,6 +475,7 @@ impl SharedState for InPostgres {
             state
                 .accounts
                 .values()
+                .filter(|account| !account.is_deactivated())
                 .filter_map(|account| Some((secrets.email_key(&account.email(&self.store)?), account.id)))
                 .unzip()
         });

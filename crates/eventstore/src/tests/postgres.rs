@@ -50,6 +50,11 @@ impl Schema {
         Schema { name }
     }
 
+    /// The schema's name (the application name of its stores' sessions too).
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The URL of the test database with this schema as the search path; the schema's name is
     /// the application name too, so the test can find its own sessions.
     pub(crate) fn url(&self) -> String {
@@ -155,8 +160,13 @@ async fn holdable_store(schema: &Schema) -> (EventStore, PostgresBackend) {
     (EventStore::new(Arc::new(backend.clone()), Arc::new(keys), Upcasters::new()), backend)
 }
 
+/// A connection of the test's own to the test database, for looking at what others hold.
+pub(crate) async fn observer() -> tokio_postgres::Client {
+    connect(&base_url()).await
+}
+
 /// Polls `condition` until it holds, failing after `within`.
-async fn eventually<F, Fut>(within: Duration, what: &str, mut condition: F)
+pub(crate) async fn eventually<F, Fut>(within: Duration, what: &str, mut condition: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
