@@ -566,3 +566,7 @@ impl KeptImports for InPostgres {
         self.offset_micros.fetch_add(micros(by), Ordering::Relaxed);
     }
 }
+
+#[cfg(test)]
+#[path = "postgres_tests.rs"]
+mod tests;
