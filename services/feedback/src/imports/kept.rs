@@ -103,7 +103,11 @@ pub(crate) enum FoundJob {
     /// stopped part of the way. `draft` is the file it was importing (to count what is in the
     /// log), when the store still has it; `already_at_start` the good rows found there already
     /// when it started.
-    Interrupted { job: Job, draft: Option<Draft>, already_at_start: usize },
+    Interrupted {
+        job: Job,
+        draft: Option<Draft>,
+        already_at_start: usize,
+    },
 }
 
 /// Where drafts and jobs are kept. Every call is for one account: another account's draft or

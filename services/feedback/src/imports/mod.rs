@@ -123,7 +123,12 @@ impl FeedbackService {
             Some(reading) => reading.clone(),
             None => {
                 let reading = self
-                    .read_in_background(draft.hub.clone(), draft.bytes.clone(), draft.sheet.clone(), draft.choices.clone())
+                    .read_in_background(
+                        draft.hub.clone(),
+                        draft.bytes.clone(),
+                        draft.sheet.clone(),
+                        draft.choices.clone(),
+                    )
                     .await?;
                 let reading = Arc::new(reading);
                 self.kept().remember(id, draft.revision, reading.clone());
@@ -142,8 +147,9 @@ impl FeedbackService {
         choices: Vec<Choice>,
     ) -> ApiResult<Preview> {
         let draft = self.kept().draft(owner, id).await?.ok_or(ApiError::NotFound)?;
-        let reading =
-            Arc::new(self.read_in_background(draft.hub.clone(), draft.bytes.clone(), sheet.clone(), choices.clone()).await?);
+        let reading = Arc::new(
+            self.read_in_background(draft.hub.clone(), draft.bytes.clone(), sheet.clone(), choices.clone()).await?,
+        );
         let revised = Draft { sheet, choices, reading: Some(reading.clone()), ..draft };
         if !self.kept().revise(owner, id, &revised).await? {
             return Err(ApiError::NotFound);

@@ -198,12 +198,7 @@ impl std::fmt::Debug for InPostgres {
 impl InPostgres {
     /// The store over `pool`, pruned every ten minutes for as long as it is held.
     pub(crate) fn start(pool: deadpool_postgres::Pool, key: ImportKey) -> Arc<Self> {
-        let store = Arc::new(InPostgres {
-            pool,
-            key,
-            readings: Mutex::default(),
-            offset_micros: AtomicI64::new(0),
-        });
+        let store = Arc::new(InPostgres { pool, key, readings: Mutex::default(), offset_micros: AtomicI64::new(0) });
         let weak: Weak<InPostgres> = Arc::downgrade(&store);
         tokio::spawn(async move {
             loop {
@@ -553,11 +548,7 @@ impl KeptImports for InPostgres {
 
     async fn prune(&self) -> ApiResult<()> {
         let alive = Self::alive(self.now());
-        self.client()
-            .await?
-            .execute(&format!("DELETE FROM heard_imports WHERE NOT {alive}"), &[])
-            .await
-            .map_err(db)?;
+        self.client().await?.execute(&format!("DELETE FROM heard_imports WHERE NOT {alive}"), &[]).await.map_err(db)?;
         Ok(())
     }
 

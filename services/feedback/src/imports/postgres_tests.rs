@@ -220,7 +220,8 @@ async fn a_job_whose_replica_stops_renewing_its_lease_is_found_interrupted_and_r
     assert_eq!(found(b.job(owner, id).await.unwrap()).state, JobState::Running, "within its lease");
     assert!(a.renew(id).await.unwrap());
     b.advance_clock(LEASE + Duration::from_secs(1));
-    let Some(FoundJob::Interrupted { job: stopped, draft: Some(kept_file), .. }) = b.job(owner, id).await.unwrap() else {
+    let Some(FoundJob::Interrupted { job: stopped, draft: Some(kept_file), .. }) = b.job(owner, id).await.unwrap()
+    else {
         panic!("the lapsed lease is taken for an interruption, with the file to count what was added");
     };
     assert_eq!(kept_file.bytes.as_slice(), file().as_slice());
