@@ -247,17 +247,9 @@ impl InPostgres {
         self.readings.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&id);
     }
 
-    /// A draft from its row's sealed columns.
-    fn open_draft(
-        &self,
-        id: Uuid,
-        owner: Uuid,
-        hub: String,
-        name: &[u8],
-        file: &[u8],
-        settings: &[u8],
-        revision: i64,
-    ) -> ApiResult<Draft> {
+    /// A draft from its row's sealed columns: its name, file and reading settings.
+    fn open_draft(&self, id: Uuid, owner: Uuid, hub: String, sealed: [&[u8]; 3], revision: i64) -> ApiResult<Draft> {
+        let [name, file, settings] = sealed;
         let file_name = String::from_utf8_lossy(&self.key.open(id, "name", name)?).into_owned();
         let bytes = self.key.open(id, "file", file)?;
         let settings: Settings =
@@ -351,7 +343,7 @@ impl KeptImports for InPostgres {
             .map_err(db)?;
         let Some(row) = row else { return Ok(None) };
         let (name, file, settings): (Vec<u8>, Vec<u8>, Vec<u8>) = (row.get(1), row.get(2), row.get(3));
-        Ok(Some(self.open_draft(id, owner, row.get(0), &name, &file, &settings, row.get(4))?))
+        Ok(Some(self.open_draft(id, owner, row.get(0), [&name, &file, &settings], row.get(4))?))
     }
 
     fn remember(&self, id: Uuid, revision: i64, reading: Arc<Reading>) {
@@ -521,7 +513,7 @@ impl KeptImports for InPostgres {
         let (file, settings): (Option<Vec<u8>>, Option<Vec<u8>>) = (row.get(5), row.get(6));
         let draft = match (file, settings) {
             (Some(file), Some(settings)) => {
-                Some(self.open_draft(id, owner, hub, &name, &file, &settings, row.get(7))?)
+                Some(self.open_draft(id, owner, hub, [&name, &file, &settings], row.get(7))?)
             }
             _ => None,
         };
