@@ -11,7 +11,7 @@ use heard_tests::{heard_binary, spawn_app, spawn_app_in};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-const HEADER: &str = "date,channel,about,text,themes,speaker,consent\n";
+pub(crate) const HEADER: &str = "date,channel,about,text,themes,speaker,consent\n";
 
 /// A data directory holding a seeded log (hubs, providers, themes) and no feedback.
 async fn seeded_data_dir() -> TempDir {
@@ -70,7 +70,7 @@ fn feedback_logged(data: &Path) -> usize {
     count
 }
 
-const ITEMS: &str = "query($hub: ID!) {
+pub(crate) const ITEMS: &str = "query($hub: ID!) {
     feedbackItems(filter: {hub: $hub}, first: 100) {
         pageInfo { hasNextPage }
         edges { node { text about saidOn speaker themes { id } provider channel consent } }
@@ -96,7 +96,7 @@ async fn seen_by_coordinator(data: TempDir, hub: &str) -> (Vec<Value>, TempDir) 
 
 /// A small CSV reader for the rejects file (quotes, doubled quotes, commas and newlines in
 /// quoted cells), so the test reads it as a spreadsheet would rather than line by line.
-fn csv_records(text: &str) -> Vec<Vec<String>> {
+pub(crate) fn csv_records(text: &str) -> Vec<Vec<String>> {
     let mut records = Vec::new();
     let mut record = Vec::new();
     let mut field = String::new();
@@ -434,16 +434,16 @@ async fn a_hundred_thousand_row_spreadsheet_imports_every_row() {
 
 // ---- While Heard runs: upload, preview, confirm, through GraphQL ----
 
-const UPLOAD: &str = "mutation($input: UploadImportInput!) { uploadImport(input: $input) {
+pub(crate) const UPLOAD: &str = "mutation($input: UploadImportInput!) { uploadImport(input: $input) {
     draftId hub hubName fileName kind sheets sheet notices problem
     columns { heading use chosen } missing rows readyRows alreadyThere rowsToFix
     errors { row column message } } }";
-const START: &str = "mutation($id: ID!, $rows: ImportRows!) { startImport(draftId: $id, rows: $rows) {
+pub(crate) const START: &str = "mutation($id: ID!, $rows: ImportRows!) { startImport(draftId: $id, rows: $rows) {
     id state total done imported alreadyThere rowsToFix } }";
-const JOB: &str =
+pub(crate) const JOB: &str =
     "query($id: ID!) { importJob(id: $id) { id state total done imported alreadyThere rowsToFix message } }";
-const PREVIEW: &str = "query($id: ID!) { importPreview(draftId: $id) { draftId readyRows } }";
-const REJECTS: &str = "query($id: ID!) { importRejects(id: $id) }";
+pub(crate) const PREVIEW: &str = "query($id: ID!) { importPreview(draftId: $id) { draftId readyRows } }";
+pub(crate) const REJECTS: &str = "query($id: ID!) { importRejects(id: $id) }";
 const QUEUE: &str =
     "query($hub: ID!) { moderationQueue(hub: $hub, first: 100) { totalCount edges { node { text saidOn } } } }";
 
@@ -456,14 +456,14 @@ const AS_KEPT: &str = "Date said,Where,What was said,Theme,Who said it,Who may s
     02/09/2025,Carrier pigeon,Evening clinic please,,Anonymous,Hub,\n\
     ,,,,,,\n";
 
-fn upload_input(hub: &str, name: &str, bytes: &[u8]) -> Value {
+pub(crate) fn upload_input(hub: &str, name: &str, bytes: &[u8]) -> Value {
     use base64::Engine as _;
     json!({ "input": { "hub": hub, "fileName": name, "content": base64::engine::general_purpose::STANDARD.encode(bytes) } })
 }
 
 /// Polls the job until it is no longer running (each poll is a real request; the job itself is
 /// never waited on with a fixed sleep).
-async fn finished(session: &heard_tests::Session, id: &str) -> Value {
+pub(crate) async fn finished(session: &heard_tests::Session, id: &str) -> Value {
     for _ in 0..600 {
         let job = session.graphql(JOB, json!({ "id": id })).await;
         if job["data"]["importJob"]["state"] != "RUNNING" {

@@ -4,7 +4,8 @@
 //! one replica is told, the other answers for: reads and searches within a second, one
 //! outcome for conflicting commands, one account an email, one count of failed logins, a
 //! logged-out session refused at once, a revoked token refused when a websocket opens, one
-//! attribution of a client's cases at a time, and complaint notifications from the same clock.
+//! attribution of a client's cases at a time, complaint notifications from the same clock, and a
+//! spreadsheet import whose steps each reach either replica.
 
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,8 @@ use heard_eventstore::{ExpectedRevision, NewEvent, StreamName};
 use heard_tests::{PASSWORD, PgSchema, Session, TestApp, error_code, spawn_app_in, spawn_app_with};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+use crate::import::{HEADER, ITEMS, JOB, PREVIEW, REJECTS, START, UPLOAD, csv_records, finished, upload_input};
 
 /// Two replicas over one fresh schema: `a` made its `secret.key`, `b` got a copy of it.
 struct Replicas {
@@ -420,4 +423,97 @@ async fn an_attribution_on_one_replica_waits_for_the_others_and_then_sees_what_i
         assert_eq!(attributions, 1, "one attribution of case {case}, B's");
         assert_eq!(r.a.advocacy.read(|state| state.cases[&case].person), Some(person));
     }
+}
+/// The texts of the hub's items `session` sees on `app` that `file_rows` wrote ("row N ...").
+async fn imported_rows_on(session: &Session, app: &TestApp) -> usize {
+    let items = same_session_on(session, app, ITEMS, json!({ "hub": "arun" })).await;
+    items["data"]["feedbackItems"]["edges"].as_array().map_or(0, |edges| {
+        edges.iter().filter(|e| e["node"]["text"].as_str().is_some_and(|t| t.contains("of the year's file"))).count()
+    })
+}
+
+/// A spreadsheet of `good` rows (more than one batch of the job's) and one row to fix.
+fn year_file(good: usize) -> String {
+    let mut file = HEADER.to_owned();
+    for n in 0..good {
+        file.push_str(&format!("2025-03-01,forum,,row {n} of the year's file,,anonymous,hub\n"));
+    }
+    file.push_str("2099-01-01,forum,,written in the future,,anonymous,hub\n");
+    file
+}
+
+#[tokio::test]
+async fn a_spreadsheet_uploaded_on_one_replica_is_confirmed_on_the_other_and_followed_on_the_first() {
+    let r = replicas().await;
+    r.a.create_user("owner@example.org", &[Role::HubCoordinator], &["arun"]).await;
+    let owner = r.a.login("owner@example.org").await;
+    let good = 90;
+
+    let uploaded = owner.graphql(UPLOAD, upload_input("arun", "year.csv", year_file(good).as_bytes())).await;
+    assert!(uploaded["errors"].is_null(), "{uploaded}");
+    let id = uploaded["data"]["uploadImport"]["draftId"].as_str().unwrap().to_owned();
+
+    // Reviewed on B, which did not take the upload.
+    let preview = same_session_on(&owner, &r.b, PREVIEW, json!({ "id": id })).await;
+    assert_eq!(preview["data"]["importPreview"]["readyRows"], good, "{preview}");
+    let rejects = same_session_on(&owner, &r.b, REJECTS, json!({ "id": id })).await;
+    let rejects = rejects["data"]["importRejects"].as_str().unwrap().trim_start_matches('\u{feff}').to_owned();
+    assert_eq!(csv_records(&rejects).len(), 2, "the header and the row to fix: {rejects}");
+
+    // Confirmed on B: the job runs there, and A follows its progress to the end.
+    let started = same_session_on(&owner, &r.b, START, json!({ "id": id, "rows": "GOOD_ROWS" })).await;
+    assert!(started["errors"].is_null(), "{started}");
+    let again = owner.graphql(START, json!({ "id": id, "rows": "GOOD_ROWS" })).await;
+    assert_eq!(error_code(&again), Some("NOT_FOUND"), "confirmed once, on whichever replica: {again}");
+    let job = finished(&owner, &id).await;
+    assert_eq!(job["state"], "FINISHED", "{job}");
+    assert_eq!((job["imported"].as_u64(), job["rowsToFix"].as_u64()), (Some(good as u64), Some(1)), "{job}");
+    let on_b = same_session_on(&owner, &r.b, JOB, json!({ "id": id })).await;
+    assert_eq!(on_b["data"]["importJob"], job, "both replicas show the same job");
+    let rejects_on_a = owner.graphql(REJECTS, json!({ "id": id })).await;
+    assert_eq!(
+        rejects_on_a["data"]["importRejects"].as_str().map(|csv| csv_records(csv.trim_start_matches('\u{feff}')).len()),
+        Some(2)
+    );
+
+    for app in [&r.a, &r.b] {
+        let seen =
+            within(Duration::from_secs(5), || async { (imported_rows_on(&owner, app).await == good).then_some(()) })
+                .await;
+        assert!(seen.is_some(), "every row is on {}", app.url("/"));
+    }
+}
+
+#[tokio::test]
+async fn a_draft_from_another_account_is_refused_on_the_other_replica_as_on_the_one_that_took_it() {
+    let r = replicas().await;
+    r.a.create_user("owner@example.org", &[Role::HubCoordinator], &["arun"]).await;
+    r.a.create_user("colleague@example.org", &[Role::HubCoordinator], &["arun"]).await;
+    let owner = r.a.login("owner@example.org").await;
+    let colleague = r.a.login("colleague@example.org").await;
+    let uploaded = owner.graphql(UPLOAD, upload_input("arun", "year.csv", year_file(2).as_bytes())).await;
+    let id = uploaded["data"]["uploadImport"]["draftId"].as_str().unwrap().to_owned();
+
+    let mut answers = Vec::new();
+    for app in [&r.a, &r.b] {
+        let preview = same_session_on(&colleague, app, PREVIEW, json!({ "id": id })).await;
+        let rejects = same_session_on(&colleague, app, REJECTS, json!({ "id": id })).await;
+        let start = same_session_on(&colleague, app, START, json!({ "id": id, "rows": "GOOD_ROWS" })).await;
+        let cancel =
+            same_session_on(&colleague, app, "mutation($id: ID!) { cancelImport(draftId: $id) }", json!({ "id": id }))
+                .await;
+        assert_eq!(preview["data"]["importPreview"], Value::Null, "{preview}");
+        assert_eq!(rejects["data"]["importRejects"], Value::Null, "{rejects}");
+        assert_eq!(error_code(&start), Some("NOT_FOUND"), "{start}");
+        assert_eq!(error_code(&cancel), Some("NOT_FOUND"), "{cancel}");
+        answers.push([start["errors"][0]["message"].clone(), cancel["errors"][0]["message"].clone()]);
+    }
+    assert_eq!(answers[0], answers[1], "the same words on either replica");
+    let preview = same_session_on(&owner, &r.b, PREVIEW, json!({ "id": id })).await;
+    assert_eq!(preview["data"]["importPreview"]["readyRows"], 2, "the owner's draft is untouched: {preview}");
+    let cancelled =
+        same_session_on(&owner, &r.b, "mutation($id: ID!) { cancelImport(draftId: $id) }", json!({ "id": id })).await;
+    assert_eq!(cancelled["data"]["cancelImport"], true, "{cancelled}");
+    let gone = owner.graphql(PREVIEW, json!({ "id": id })).await;
+    assert_eq!(gone["data"]["importPreview"], Value::Null, "cancelled on B, gone on A: {gone}");
 }

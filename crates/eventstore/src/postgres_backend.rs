@@ -135,6 +135,28 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX heard_email_reservations_by_account ON heard_email_reservations (account);
     ",
+    // 3: spreadsheet imports (heard-feedback's `imports::postgres`): each uploaded draft and the
+    // job it becomes, so that any replica shows them. The file, its name and the column
+    // choices are sealed under a key derived from the server key, which is not in the
+    // database; the hub, the state and the counts are not personal.
+    r"
+    CREATE TABLE heard_imports (
+        id uuid PRIMARY KEY,
+        owner uuid NOT NULL,
+        hub text NOT NULL,
+        state text NOT NULL CHECK (state IN ('draft', 'running', 'finished', 'failed')),
+        name bytea NOT NULL,
+        file bytea,
+        reading bytea,
+        revision bigint NOT NULL DEFAULT 0,
+        progress jsonb,
+        rejects bytea,
+        touched_micros bigint NOT NULL,
+        lease_micros bigint
+    );
+    CREATE INDEX heard_imports_by_owner ON heard_imports (owner);
+    CREATE INDEX heard_imports_by_touch ON heard_imports (touched_micros);
+    ",
 ];
 
 /// The schema version this heard migrates to.

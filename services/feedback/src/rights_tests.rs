@@ -45,7 +45,7 @@ struct World {
     coordinator: Uuid,
 }
 
-async fn put<E: heard_contracts::Event + serde::Serialize>(store: &EventStore, id: &str, data: &E) {
+pub(crate) async fn put<E: heard_contracts::Event + serde::Serialize>(store: &EventStore, id: &str, data: &E) {
     let stream = StreamName::of(E::CATEGORY, id).unwrap();
     let event = NewEvent::new(E::TYPE, E::VERSION, data).unwrap();
     store.append(&stream, ExpectedRevision::Any, vec![event]).await.unwrap();

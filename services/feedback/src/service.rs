@@ -25,6 +25,8 @@ use crate::domain::safeguarding::{self, Disclosure, FollowUpEvent, NewAction, SA
 use crate::domain::suggest::{self, Suggestion};
 use crate::domain::themes::{THEME, ThemeAdded, ThemeMerged, ThemeRenamed};
 use crate::domain::{self, *};
+use crate::imports::ImportKey;
+use crate::imports::postgres::InPostgres;
 use crate::search::{SearchIndex, SearchOutcome, SearchRequest};
 
 pub use crate::model::{Meeting, State};
@@ -91,23 +93,50 @@ pub fn within_withdrawal_window(said_on: &str, today: jiff::civil::Date) -> bool
 
 impl FeedbackService {
     /// Seeds the themes in a new store, opens the search index, and catches up with the log.
+    /// Spreadsheet drafts and jobs are kept in this process's memory: what a server over an
+    /// embedded log and the commands run with Heard stopped use.
     pub async fn open(store: EventStore, data_dir: &Path, models: &ModelStore) -> Result<Self, StartError> {
+        Self::open_with(store, data_dir, models, None).await
+    }
+
+    /// As [`Self::open`]; over a PostgreSQL log and given `import_key` (derived from the server
+    /// key), spreadsheet drafts and jobs are kept in the database, sealed under that key, so
+    /// that every replica shows them (`crate::imports::postgres`).
+    pub async fn open_with(
+        store: EventStore,
+        data_dir: &Path,
+        models: &ModelStore,
+        import_key: Option<ImportKey>,
+    ) -> Result<Self, StartError> {
         seed_themes(&store).await?;
         let search = Arc::new(SearchIndex::open(data_dir)?);
-        Self::start(store, search, models).await
+        Self::start_with(store, search, models, import_key).await
     }
 
     /// Starts over an index (fresh or existing) and the saved model; used by `open` and by a
     /// rebuild. The model is loaded from what it saved only as far as the index has committed:
     /// a fresh index rebuilds both from the log.
     pub async fn start(store: EventStore, search: Arc<SearchIndex>, models: &ModelStore) -> Result<Self, StartError> {
+        Self::start_with(store, search, models, None).await
+    }
+
+    /// As [`Self::start`], keeping spreadsheet drafts as [`Self::open_with`] says.
+    pub async fn start_with(
+        store: EventStore,
+        search: Arc<SearchIndex>,
+        models: &ModelStore,
+        import_key: Option<ImportKey>,
+    ) -> Result<Self, StartError> {
+        let imports = match (store.postgres_pool(), import_key) {
+            (Some(pool), Some(key)) => crate::imports::kept::Imports::new(InPostgres::start(pool, key)),
+            _ => crate::imports::kept::Imports::default(),
+        };
         let indexed = Arc::new(watch::channel(search.applied_position()).0);
         let logged = broadcast::channel(1024).0;
         let indexer = Indexer::start(search.clone(), store.clone(), indexed.clone(), logged.clone());
         // An erasure is done only once the index has purged it too (see `Indexer`).
         store.following("feedback search", indexed.subscribe());
         let model = LiveModel::start_kept("feedback", store, Duration::from_secs(600), indexer, models).await?;
-        let imports = crate::imports::kept::Imports::default();
         Ok(FeedbackService { inner: Arc::new(Inner { model, indexed, search, logged, imports }) })
     }
 
@@ -247,8 +276,13 @@ impl FeedbackService {
     /// they share fsyncs. Returns (imported, skipped as already there).
     pub async fn import(&self, by: Uuid, rows: Vec<NewItem>) -> ApiResult<(usize, usize)> {
         use futures::StreamExt as _;
-        // Two imports of one file at once must not both find a row new and both add it.
-        let _adding = self.inner.imports.adding().lock().await;
+        // Two imports of one file at once, on any replicas, must not both find a row new and
+        // both add it: one at a time, each reading first what the one before it added.
+        let _adding = self.store().exclusive(IMPORTING).await.map_err(ApiError::internal)?;
+        let head = self.store().refresh_head().await.map_err(ApiError::internal)?;
+        if !self.inner.model.wait_for(head, Duration::from_secs(10)).await {
+            return Err(ApiError::internal(format!("the feedback model did not reach position {head} within 10 s")));
+        }
         let count = rows.len();
         let mut seen = HashSet::new();
         let mut fresh = Vec::new();
@@ -743,6 +777,10 @@ impl FeedbackService {
         &self.inner.search
     }
 }
+
+/// The lock an import holds while it checks which rows are new and adds them, across every
+/// replica over one PostgreSQL log (`EventStore::exclusive`).
+pub const IMPORTING: &str = "feedback.importing";
 
 /// Keeps the search index in step with the model: the feedback model's [`AfterApply`]. Each
 /// batch's changed items are written to the index (outside the model's lock) before the batch

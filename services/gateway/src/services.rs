@@ -33,7 +33,10 @@ impl Services {
         let identity = IdentityService::open(store.clone(), &settings.data_dir, identity_config, &models)
             .await
             .context("cannot start the identity service")?;
-        let feedback = FeedbackService::open(store.clone(), &settings.data_dir, &models)
+        // Over PostgreSQL, spreadsheet drafts are kept in the database sealed under a key that
+        // every replica derives from the server key they share, and that is stored nowhere.
+        let import_key = heard_feedback::imports::ImportKey::new(identity.secrets().derived_key("import drafts"));
+        let feedback = FeedbackService::open_with(store.clone(), &settings.data_dir, &models, Some(import_key))
             .await
             .context("cannot start the feedback service")?;
         let calendar = settings.calendar.calendar().map_err(anyhow::Error::msg)?;

@@ -150,6 +150,17 @@ impl Secrets {
         hex::encode(&self.mac("server key id", "")[..16])
     }
 
+    /// A key for another part of Heard, for `purpose` alone: HMAC-SHA256 of the purpose under the
+    /// server key. Every replica holding the same `secret.key` derives the same key, and the
+    /// server key cannot be worked out from it. Spreadsheet drafts kept in PostgreSQL are sealed
+    /// under keys derived from `derived_key("import drafts")` (see heard-feedback's
+    /// `imports::postgres`).
+    pub fn derived_key(&self, purpose: &str) -> [u8; 32] {
+        let mut key = [0; 32];
+        key.copy_from_slice(&self.mac("derived key", purpose));
+        key
+    }
+
     pub fn csrf_matches(&self, session: Uuid, given: &str) -> bool {
         bool::from(self.csrf_token(session).as_bytes().ct_eq(given.as_bytes()))
     }
@@ -224,6 +235,15 @@ mod tests {
             assert_eq!(secrets.open_flash_cookie(mine, junk), None, "{junk:?}");
         }
         assert!(value.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)), "a plain cookie value");
+    }
+
+    #[test]
+    fn a_derived_key_is_the_same_for_the_same_server_key_and_purpose_only() {
+        let secrets = Secrets::from_key([7; 32]);
+        assert_eq!(secrets.derived_key("import drafts"), Secrets::from_key([7; 32]).derived_key("import drafts"));
+        assert_ne!(secrets.derived_key("import drafts"), secrets.derived_key("something else"));
+        assert_ne!(secrets.derived_key("import drafts"), Secrets::from_key([8; 32]).derived_key("import drafts"));
+        assert_ne!(secrets.derived_key("import drafts"), [7; 32], "never the server key itself");
     }
 
     #[test]

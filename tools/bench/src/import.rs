@@ -156,9 +156,16 @@ pub async fn import(n: usize, runs: usize) -> anyhow::Result<Value> {
             .await
             .map_err(|e| anyhow::anyhow!(e.message()))?;
         let previewed = started.elapsed();
-        feedback.start_import(account.id, preview.id, Which::GoodRows).map_err(|e| anyhow::anyhow!(e.message()))?;
+        feedback
+            .start_import(account.id, preview.id, Which::GoodRows)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message()))?;
         let job = loop {
-            let job = feedback.import_job(account.id, preview.id).context("the job is kept")?;
+            let job = feedback
+                .import_job(account.id, preview.id)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message()))?
+                .context("the job is kept")?;
             if job.state != JobState::Running {
                 break job;
             }

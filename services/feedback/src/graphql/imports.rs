@@ -290,14 +290,14 @@ impl ImportQuery {
     async fn import_preview(&self, ctx: &Context<'_>, draft_id: ID) -> Result<Option<ImportPreview>> {
         let owner = may_import(ctx).await?;
         let id = uuid_arg("draftId", &draft_id)?;
-        Ok(service(ctx).import_preview(owner, id).map(ImportPreview))
+        Ok(service(ctx).import_preview(owner, id).await?.map(ImportPreview))
     }
 
     /// An import of yours, under way or done (kept for a day).
     async fn import_job(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ImportJob>> {
         let owner = may_import(ctx).await?;
         let id = uuid_arg("id", &id)?;
-        Ok(service(ctx).import_job(owner, id).map(ImportJob))
+        Ok(service(ctx).import_job(owner, id).await?.map(ImportJob))
     }
 
     /// The rows of a draft or an import of yours that need fixing, as a CSV file (UTF-8 with a
@@ -306,7 +306,7 @@ impl ImportQuery {
     async fn import_rejects(&self, ctx: &Context<'_>, id: ID) -> Result<Option<String>> {
         let owner = may_import(ctx).await?;
         let id = uuid_arg("id", &id)?;
-        Ok(service(ctx).import_rejects(owner, id).map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+        Ok(service(ctx).import_rejects(owner, id).await?.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
     }
 }
 
@@ -348,14 +348,14 @@ impl ImportMutation {
     async fn start_import(&self, ctx: &Context<'_>, draft_id: ID, rows: ImportRows) -> Result<ImportJob> {
         let owner = may_import(ctx).await?;
         let id = uuid_arg("draftId", &draft_id)?;
-        Ok(ImportJob(service(ctx).start_import(owner, id, rows.into())?))
+        Ok(ImportJob(service(ctx).start_import(owner, id, rows.into()).await?))
     }
 
     /// Forgets an uploaded file without importing anything.
     async fn cancel_import(&self, ctx: &Context<'_>, draft_id: ID) -> Result<bool> {
         let owner = may_import(ctx).await?;
         let id = uuid_arg("draftId", &draft_id)?;
-        if service(ctx).cancel_import(owner, id) { Ok(true) } else { Err(ApiError::NotFound.into()) }
+        if service(ctx).cancel_import(owner, id).await? { Ok(true) } else { Err(ApiError::NotFound.into()) }
     }
 }
 
