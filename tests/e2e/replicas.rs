@@ -517,3 +517,37 @@ async fn a_draft_from_another_account_is_refused_on_the_other_replica_as_on_the_
     let gone = owner.graphql(PREVIEW, json!({ "id": id })).await;
     assert_eq!(gone["data"]["importPreview"], Value::Null, "cancelled on B, gone on A: {gone}");
 }
+
+#[tokio::test]
+async fn the_same_spreadsheet_imported_on_both_replicas_at_once_adds_each_row_once() {
+    let r = replicas().await;
+    r.a.create_user("owner@example.org", &[Role::HubCoordinator], &["arun"]).await;
+    let owner = r.a.login("owner@example.org").await;
+    let good = 90;
+    let file = year_file(good);
+    let mut drafts = Vec::new();
+    for _ in 0..2 {
+        let uploaded = owner.graphql(UPLOAD, upload_input("arun", "year.csv", file.as_bytes())).await;
+        assert!(uploaded["errors"].is_null(), "{uploaded}");
+        drafts.push(uploaded["data"]["uploadImport"]["draftId"].as_str().unwrap().to_owned());
+    }
+    // One import confirmed on each replica at the same moment: the jobs run on A and on B.
+    let (on_a, on_b) = tokio::join!(
+        same_session_on(&owner, &r.a, START, json!({ "id": drafts[0], "rows": "GOOD_ROWS" })),
+        same_session_on(&owner, &r.b, START, json!({ "id": drafts[1], "rows": "GOOD_ROWS" })),
+    );
+    assert!(on_a["errors"].is_null() && on_b["errors"].is_null(), "{on_a} {on_b}");
+    let mut imported = 0;
+    for id in &drafts {
+        let job = finished(&owner, id).await;
+        assert_eq!(job["state"], "FINISHED", "{job}");
+        imported += job["imported"].as_u64().unwrap();
+    }
+    assert_eq!(imported, good as u64, "the two jobs added the file's rows once between them");
+    for app in [&r.a, &r.b] {
+        let seen =
+            within(Duration::from_secs(5), || async { (imported_rows_on(&owner, app).await == good).then_some(()) })
+                .await;
+        assert!(seen.is_some(), "each row once on {}", app.url("/"));
+    }
+}
