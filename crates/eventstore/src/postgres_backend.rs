@@ -65,6 +65,8 @@ use crate::types::{
 };
 
 mod group;
+#[cfg(test)]
+pub(crate) use group::MAX_GROUP_EVENTS;
 
 /// How often the head is re-read when no notification came.
 pub const POLL_EVERY: Duration = Duration::from_millis(500);
