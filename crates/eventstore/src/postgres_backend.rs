@@ -27,16 +27,29 @@
 //!
 //! # The sequencer
 //!
-//! Every append is one transaction that starts by locking the single `heard_head` row
-//! (`SELECT position, hash FROM heard_head FOR UPDATE`). Holding it, the append checks
-//! idempotency and the expected revision, numbers its events from the head, chains their hashes
-//! from the head's hash, inserts them, moves the head and sends `NOTIFY heard_head`, then
-//! commits. The row is held for three round trips: the lock and the two reads are sent at once
-//! (PostgreSQL runs them in order, so the reads see every commit before the lock), then every
-//! write at once, then the commit. Appends from every process therefore run one after another: a position is taken
-//! only once the transaction that took the one before it has committed (and is visible) or
-//! rolled back (and gave the position back). Positions are gapless, and a reader can never see
-//! position `n + 1` while `n` is still to come.
+//! Every append is written by a transaction that starts by locking the single `heard_head` row
+//! (`SELECT position, hash FROM heard_head FOR UPDATE`). Holding it, the transaction checks
+//! idempotency and the expected revision, numbers the events from the head, chains their
+//! hashes from the head's hash, inserts them, moves the head and sends `NOTIFY heard_head`,
+//! then commits. Appends from every process therefore run one after another: a position is
+//! taken only once the transaction that took the one before it has committed (and is visible)
+//! or rolled back (and gave the position back). Positions are gapless, and a reader can never
+//! see position `n + 1` while `n` is still to come.
+//!
+//! # Group commit
+//!
+//! Within one process, appends share those transactions (`postgres_backend/group.rs`): each append joins a
+//! queue, and whichever of the process's appenders (at most eight transactions holding or
+//! waiting for the row) is granted the row takes every append queued by then, up to 1,000
+//! events or 8 MiB, and writes them in one transaction: one row lock, one commit (one WAL
+//! flush), one notification. Each append is still decided on its own, in queue order, against
+//! the database and the appends before it in the group (expected revision, idempotency by
+//! event id), before anything is written, so a refusal takes nothing from the others; if the
+//! transaction fails as a whole, every append in it gets the error and none of it is visible.
+//! The row is held for three round trips: the lock, with the reads for the appends queued when
+//! the transaction began sent behind it (PostgreSQL runs them in order, so the reads see every
+//! commit before the lock); every write at once; the commit. Appends that joined the queue
+//! while the transaction waited for the row cost a fourth, for their reads.
 //!
 //! # Waking subscribers
 //!
@@ -270,7 +283,7 @@ struct Shared {
     head_tx: watch::Sender<u64>,
     events_appended: AtomicU64,
     commits: AtomicU64,
-    /// This process's appends waiting for a group (see [`group`]).
+    /// This process's appends waiting for a group (see `group.rs`).
     queue: std::sync::Mutex<group::Queue>,
 }
 

@@ -91,7 +91,7 @@ async fn thirty_appends_queued_behind_a_held_one_commit_in_one_transaction_each_
 
     for (n, outcome) in outcomes(queued).await.into_iter().enumerate() {
         let n = n as u64;
-        let revision = if n % 3 == 0 { n / 3 + 1 } else { 0 };
+        let revision = if n.is_multiple_of(3) { n / 3 + 1 } else { 0 };
         // Positions follow the queue order, from just after the held append.
         assert_eq!(outcome.unwrap(), appended(3 + n, 3 + n, revision), "append {n}");
     }
