@@ -27,16 +27,29 @@
 //!
 //! # The sequencer
 //!
-//! Every append is one transaction that starts by locking the single `heard_head` row
-//! (`SELECT position, hash FROM heard_head FOR UPDATE`). Holding it, the append checks
-//! idempotency and the expected revision, numbers its events from the head, chains their hashes
-//! from the head's hash, inserts them, moves the head and sends `NOTIFY heard_head`, then
-//! commits. The row is held for three round trips: the lock and the two reads are sent at once
-//! (PostgreSQL runs them in order, so the reads see every commit before the lock), then every
-//! write at once, then the commit. Appends from every process therefore run one after another: a position is taken
-//! only once the transaction that took the one before it has committed (and is visible) or
-//! rolled back (and gave the position back). Positions are gapless, and a reader can never see
-//! position `n + 1` while `n` is still to come.
+//! Every append is written by a transaction that starts by locking the single `heard_head` row
+//! (`SELECT position, hash FROM heard_head FOR UPDATE`). Holding it, the transaction checks
+//! idempotency and the expected revision, numbers the events from the head, chains their
+//! hashes from the head's hash, inserts them, moves the head and sends `NOTIFY heard_head`,
+//! then commits. Appends from every process therefore run one after another: a position is
+//! taken only once the transaction that took the one before it has committed (and is visible)
+//! or rolled back (and gave the position back). Positions are gapless, and a reader can never
+//! see position `n + 1` while `n` is still to come.
+//!
+//! # Group commit
+//!
+//! Within one process, appends share those transactions (`postgres_backend/group.rs`): each append joins a
+//! queue, and whichever of the process's appenders (at most eight transactions holding or
+//! waiting for the row) is granted the row takes every append queued by then, up to 1,000
+//! events or 8 MiB, and writes them in one transaction: one row lock, one commit (one WAL
+//! flush), one notification. Each append is still decided on its own, in queue order, against
+//! the database and the appends before it in the group (expected revision, idempotency by
+//! event id), before anything is written, so a refusal takes nothing from the others; if the
+//! transaction fails as a whole, every append in it gets the error and none of it is visible.
+//! The row is held for three round trips: the lock, with the reads for the appends queued when
+//! the transaction began sent behind it (PostgreSQL runs them in order, so the reads see every
+//! commit before the lock); every write at once; the commit. Appends that joined the queue
+//! while the transaction waited for the row cost a fourth, for their reads.
 //!
 //! # Waking subscribers
 //!
@@ -63,7 +76,10 @@ use crate::record::{self, PreparedEvent};
 use crate::types::{
     AppendOutcome, BackendStats, Direction, ExpectedRevision, Head, RecordedEvent, StreamName, StreamWindow,
 };
-use crate::writer::{KnownEvent, now_micros, retried_outcome};
+
+mod group;
+#[cfg(test)]
+pub(crate) use group::MAX_GROUP_EVENTS;
 
 /// How often the head is re-read when no notification came.
 pub const POLL_EVERY: Duration = Duration::from_millis(500);
@@ -289,6 +305,8 @@ struct Shared {
     head_tx: watch::Sender<u64>,
     events_appended: AtomicU64,
     commits: AtomicU64,
+    /// This process's appends waiting for a group (see `group.rs`).
+    queue: std::sync::Mutex<group::Queue>,
 }
 
 impl Shared {
@@ -361,6 +379,7 @@ impl PostgresBackend {
             head_tx,
             events_appended: AtomicU64::new(0),
             commits: AtomicU64::new(0),
+            queue: std::sync::Mutex::default(),
         });
         let (stop, stopped) = watch::channel(false);
         tokio::spawn(listen(config, Arc::downgrade(&shared), stopped));
@@ -423,139 +442,6 @@ impl PostgresBackend {
             })
             .collect()
     }
-
-    /// One append, in one transaction, in three round trips: `BEGIN`; then the head row's lock
-    /// with the idempotency and revision reads sent behind it (PostgreSQL runs them in order,
-    /// after the lock is granted, each seeing every commit before it); then every write sent at
-    /// once; then `COMMIT`. Statements are prepared once per connection.
-    async fn append_in_transaction(
-        &self,
-        stream: &StreamName,
-        expected: ExpectedRevision,
-        events: &[PreparedEvent],
-    ) -> Result<(AppendOutcome, Option<Head>)> {
-        let mut client = self.client().await?;
-        let lock = client.prepare_cached("SELECT position, hash FROM heard_head FOR UPDATE").await.map_err(pg_error)?;
-        let known_statement = client
-            .prepare_cached("SELECT event_id, position, revision, stream FROM heard_events WHERE event_id = ANY($1)")
-            .await
-            .map_err(pg_error)?;
-        let revision_statement =
-            client.prepare_cached("SELECT revision FROM heard_streams WHERE stream = $1").await.map_err(pg_error)?;
-        let insert = client
-            .prepare_cached(
-                "INSERT INTO heard_events (position, stream, category, revision, event_id, record)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .await
-            .map_err(pg_error)?;
-        let upsert = client
-            .prepare_cached(
-                "INSERT INTO heard_streams (stream, revision) VALUES ($1, $2)
-                 ON CONFLICT (stream) DO UPDATE SET revision = EXCLUDED.revision",
-            )
-            .await
-            .map_err(pg_error)?;
-        let update = client.prepare_cached("UPDATE heard_head SET position = $1, hash = $2").await.map_err(pg_error)?;
-        let notify = client.prepare_cached("SELECT pg_notify($1, $2)").await.map_err(pg_error)?;
-
-        let tx = client.transaction().await.map_err(pg_error)?;
-        // One round trip: polled together, the three are sent at once, in this order.
-        let ids: Vec<Uuid> = events.iter().map(|event| event.id).collect();
-        let stream_text = stream.as_str();
-        let known_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&ids];
-        let revision_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&stream_text];
-        let (row, known_rows, current) = futures::try_join!(
-            tx.query_one(&lock, &[]),
-            tx.query(&known_statement, &known_params),
-            tx.query_opt(&revision_statement, &revision_params),
-        )
-        .map_err(pg_error)?;
-        let head = head_from(row.get(0), row.get(1))?;
-
-        // A retry of a batch that was already appended succeeds without adding anything.
-        if !known_rows.is_empty() {
-            let mut by_id = std::collections::HashMap::new();
-            for row in &known_rows {
-                let id: Uuid = row.get(0);
-                let position: i64 = row.get(1);
-                let revision: i64 = row.get(2);
-                let position = u64::try_from(position).unwrap_or(0);
-                let revision = u64::try_from(revision).unwrap_or(0);
-                by_id.insert(id, KnownEvent { position, revision, stream: row.get(3) });
-            }
-            let known: Vec<Option<KnownEvent>> = ids.iter().map(|id| by_id.get(id).cloned()).collect();
-            let outcome = retried_outcome(stream, events, &known)?;
-            return Ok((outcome, None));
-        }
-
-        let current = current.map(|row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0));
-        if !expected.accepts(current) {
-            return Err(Error::WrongExpectedRevision { stream: stream.to_string(), expected, actual: current });
-        }
-
-        let recorded_at = now_micros();
-        let mut planned = head;
-        let mut revision = current.map_or(0, |revision| revision + 1);
-        // (position, revision, record) of each event, numbered and chained from the head.
-        let mut rows = Vec::with_capacity(events.len());
-        for event in events {
-            let position = planned.position + 1;
-            let body = record::encode_body(position, stream, revision, recorded_at, event);
-            let (bytes, hash) = record::seal_record(body, &planned.hash);
-            rows.push((to_i64(position)?, to_i64(revision)?, bytes));
-            planned = Head { position, hash };
-            revision += 1;
-        }
-        let last_revision = revision - 1;
-        let category = stream.category();
-        let (last_revision_i64, head_position) = (to_i64(last_revision)?, to_i64(planned.position)?);
-        let head_hash = planned.hash.as_slice();
-        let head_text = planned.position.to_string();
-        #[cfg(test)]
-        let notify_now = !self.silent.load(Ordering::Acquire);
-        #[cfg(not(test))]
-        let notify_now = true;
-
-        // One round trip: every write, sent at once, in order. Should one fail, PostgreSQL
-        // refuses the rest of the transaction and the first error is the one returned.
-        let insert_params: Vec<[&(dyn tokio_postgres::types::ToSql + Sync); 6]> = events
-            .iter()
-            .zip(&rows)
-            .map(|(event, (position, revision, bytes))| {
-                [position as _, &stream_text as _, &category as _, revision as _, &event.id as _, bytes as _]
-            })
-            .collect();
-        let inserts = futures::future::try_join_all(insert_params.iter().map(|params| tx.execute(&insert, params)));
-        let upsert_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&stream_text, &last_revision_i64];
-        let update_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&head_position, &head_hash];
-        let stream_moved = tx.execute(&upsert, &upsert_params);
-        let head_moved = tx.execute(&update, &update_params);
-        let notified =
-            async { if notify_now { tx.execute(&notify, &[&CHANNEL, &head_text]).await.map(|_| ()) } else { Ok(()) } };
-        futures::try_join!(inserts, stream_moved, head_moved, notified).map_err(pg_error)?;
-
-        #[cfg(test)]
-        {
-            let hold = self.hold.lock().unwrap().take();
-            if let Some(hold) = hold {
-                let _ = hold.holding.send(());
-                if !hold.release.await.unwrap_or(false) {
-                    tx.rollback().await.map_err(pg_error)?;
-                    return Err(Error::Storage { detail: "rolled back by the test".into() });
-                }
-            }
-        }
-
-        tx.commit().await.map_err(pg_error)?;
-        let outcome = AppendOutcome {
-            next_expected_revision: last_revision,
-            first_position: head.position + 1,
-            last_position: planned.position,
-            already_appended: false,
-        };
-        Ok((outcome, Some(planned)))
-    }
 }
 
 impl PostgresBackend {
@@ -611,13 +497,7 @@ impl PostgresBackend {
         let stream_names: Vec<&str> = events.iter().map(|event| event.stream.as_str()).collect();
         let categories: Vec<&str> = events.iter().map(|event| event.stream.category()).collect();
         let ids: Vec<Uuid> = events.iter().map(|event| event.id).collect();
-        let insert = tx
-            .prepare_cached(
-                "INSERT INTO heard_events (position, stream, category, revision, event_id, record)
-                 SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::uuid[], $6::bytea[])",
-            )
-            .await
-            .map_err(pg_error)?;
+        let insert = tx.prepare_cached(group::INSERT_EVENTS).await.map_err(pg_error)?;
         tx.execute(&insert, &[&positions, &stream_names, &categories, &revisions, &ids, &records])
             .await
             .map_err(pg_error)?;
@@ -626,13 +506,7 @@ impl PostgresBackend {
             .iter()
             .map(|stream| stream_heads.get(*stream).map_or(Ok(0), |revision| to_i64(*revision)))
             .collect::<Result<_>>()?;
-        let upsert = tx
-            .prepare_cached(
-                "INSERT INTO heard_streams (stream, revision) SELECT * FROM unnest($1::text[], $2::bigint[])
-                 ON CONFLICT (stream) DO UPDATE SET revision = EXCLUDED.revision",
-            )
-            .await
-            .map_err(pg_error)?;
+        let upsert = tx.prepare_cached(group::UPSERT_STREAMS).await.map_err(pg_error)?;
         tx.execute(&upsert, &[&streams, &last_revisions]).await.map_err(pg_error)?;
         let update = tx.prepare_cached("UPDATE heard_head SET position = $1, hash = $2").await.map_err(pg_error)?;
         tx.execute(&update, &[&to_i64(head.position)?, &head.hash.as_slice()]).await.map_err(pg_error)?;
@@ -758,13 +632,7 @@ impl Backend for PostgresBackend {
         if let Some(keys) = &sealed_with {
             keys.make_durable()?;
         }
-        let (outcome, appended) = self.append_in_transaction(stream, expected, &events).await?;
-        if let Some(head) = appended {
-            self.shared.events_appended.fetch_add(events.len() as u64, Ordering::Relaxed);
-            self.shared.commits.fetch_add(1, Ordering::Relaxed);
-            self.shared.publish(head);
-        }
-        Ok(outcome)
+        self.append_grouped(stream, expected, events).await
     }
 
     async fn import(&self, events: Vec<RecordedEvent>) -> Result<()> {

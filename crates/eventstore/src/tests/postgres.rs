@@ -14,6 +14,8 @@ use serde_json::json;
 use tokio_postgres::NoTls;
 
 use crate::postgres_backend::{Hold, PostgresBackend};
+
+mod group;
 use crate::{
     Error, EventStore, ExpectedRevision, KeyStore, NewEvent, Personal, PostgresKeyStore, StreamName, SubjectId,
     Upcasters, verify_chain,
