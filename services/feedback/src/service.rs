@@ -25,7 +25,7 @@ use crate::domain::safeguarding::{self, Disclosure, FollowUpEvent, NewAction, SA
 use crate::domain::suggest::{self, Suggestion};
 use crate::domain::themes::{THEME, ThemeAdded, ThemeMerged, ThemeRenamed};
 use crate::domain::{self, *};
-use crate::imports::ImportKey;
+use crate::imports::postgres::ImportKey;
 use crate::imports::postgres::InPostgres;
 use crate::search::{SearchIndex, SearchOutcome, SearchRequest};
 
@@ -942,8 +942,12 @@ async fn commit_while_changing(
                         p.uncommitted -= now.uncommitted;
                         p.purged = now.purges;
                     });
-                    // Everything up to `now.last` is committed, and every erasure up to it purged.
-                    move_on(&indexed, now.last);
+                    // Everything up to `now.last` is committed, and every erasure up to it
+                    // purged; and when nothing came since but batches with nothing to write,
+                    // everything up to the latest batch.
+                    let since = *pending.borrow();
+                    let settled = since.uncommitted == 0 && !since.owes_purge();
+                    move_on(&indexed, if settled { since.last } else { now.last });
                 }
                 Ok(Err(error)) if purge => {
                     tracing::error!(%error, "the search index could not purge erased items; retrying shortly");
