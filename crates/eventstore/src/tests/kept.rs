@@ -357,15 +357,17 @@ impl Persist for Bulky {
     const VERSION: u32 = 1;
 }
 
-/// The bytes of every file below `dir`.
+/// The bytes of every file below `dir`. sled removes and renames its files on threads of its
+/// own, so a file listed a moment ago may be gone when it is measured: it counts as nothing.
 fn directory_bytes(dir: &Path) -> u64 {
-    let entries = std::fs::read_dir(dir).unwrap().map(|entry| entry.unwrap());
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
     entries
-        .map(
-            |entry| {
-                if entry.path().is_dir() { directory_bytes(&entry.path()) } else { entry.metadata().unwrap().len() }
-            },
-        )
+        .filter_map(Result::ok)
+        .map(|entry| match entry.metadata() {
+            Ok(meta) if meta.is_dir() => directory_bytes(&entry.path()),
+            Ok(meta) => meta.len(),
+            Err(_) => 0,
+        })
         .sum()
 }
 
