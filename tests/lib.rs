@@ -484,24 +484,23 @@ pub fn url_encoded(text: &str) -> String {
 }
 
 /// A fresh schema in the test database at 127.0.0.1:5432 (trust auth; `scripts/test` starts
-/// PostgreSQL), dropped when the test ends, so PostgreSQL tests run in parallel.
-pub struct PgSchema(String);
+/// PostgreSQL), dropped with every session still in it when the test ends, so PostgreSQL tests
+/// run in parallel and a server left running cannot hold the drop up.
+pub struct PgSchema(heard_eventstore::testing::TestSchema);
 
 impl PgSchema {
     pub fn new() -> Self {
-        let schema = PgSchema(format!("heard_e2e_{}", uuid::Uuid::new_v4().simple()));
-        schema.psql(&format!("CREATE SCHEMA {}", schema.0));
-        schema
+        PgSchema(heard_eventstore::testing::TestSchema::create("heard_e2e"))
     }
 
     /// The schema's name.
     pub fn name(&self) -> &str {
-        &self.0
+        self.0.name()
     }
 
-    /// A `store.url` whose connections work in this schema.
+    /// A `store.url` whose connections work in this schema (and are named after it).
     pub fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3D{}", self.0)
+        self.0.url()
     }
 
     /// Points `settings` at this schema: `store.backend = "postgres"` and its `store.url`.
@@ -515,7 +514,7 @@ impl PgSchema {
     pub fn psql(&self, sql: &str) -> String {
         let output = std::process::Command::new("psql")
             .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-q", "-A", "-t", "-c", sql])
-            .env("PGOPTIONS", format!("-c search_path={}", self.0))
+            .env("PGOPTIONS", format!("-c search_path={}", self.0.name()))
             .output()
             .expect("psql runs (PostgreSQL's client; scripts/test installs and starts PostgreSQL)");
         assert!(
@@ -530,15 +529,6 @@ impl PgSchema {
 impl Default for PgSchema {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0);
-        let _ = std::process::Command::new("psql")
-            .args(["-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-q", "-c", &sql])
-            .status();
     }
 }
 

@@ -86,9 +86,8 @@ fn erasure_id(person: Option<PersonId>, records: &[RecordRef]) -> Uuid {
 
 /// Destroys every key an erasure names (again: destroying a key twice does nothing).
 pub fn destroy_keys(store: &EventStore, erased: &SubjectErased) -> ApiResult<()> {
-    for subject in &erased.subjects {
-        store.forget_subject(SubjectId(*subject)).map_err(ApiError::internal)?;
-    }
+    let subjects: Vec<SubjectId> = erased.subjects.iter().copied().map(SubjectId).collect();
+    store.forget_subjects(&subjects).map_err(ApiError::internal)?;
     Ok(())
 }
 

@@ -71,6 +71,16 @@ pub trait KeyStore: Send + Sync + 'static {
     }
     /// Destroys the key durably. Returns whether there was one.
     fn destroy(&self, subject: SubjectId) -> Result<bool>;
+    /// Destroys the keys of several subjects (one person's, in an erasure); returns how many
+    /// there were. A store whose destruction has a fixed cost (PostgreSQL's wait for older
+    /// transactions and its `VACUUM`) pays it once; the default destroys each in turn.
+    fn destroy_all(&self, subjects: &[SubjectId]) -> Result<usize> {
+        let mut destroyed = 0;
+        for subject in subjects {
+            destroyed += usize::from(self.destroy(*subject)?);
+        }
+        Ok(destroyed)
+    }
     /// Every subject this store knows, with its key, or `None` for a destroyed one (a
     /// tombstone), in no particular order: what [`copy_store`](crate::copy::copy_store) copies.
     fn all_keys(&self) -> Result<Vec<(SubjectId, Option<SubjectKey>)>> {

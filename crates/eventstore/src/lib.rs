@@ -46,6 +46,8 @@ pub mod sled_backend;
 mod sled_open;
 pub mod store;
 pub mod subscription;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod types;
 pub mod upcast;
 pub mod verify;

@@ -10,12 +10,15 @@
 //!   seals nothing, as with the key file.)
 //! - [`destroy`](KeyStore::destroy) sets the key to NULL with the time it was destroyed (a
 //!   tombstone: the subject never gets a key again, [`Error::SubjectErased`]), commits, then
-//!   runs `VACUUM` on the table so that the old row version, which still holds the key's bytes,
-//!   is removed from the table's pages. VACUUM can only remove it once no transaction older than
+//!   rewrites the table with `VACUUM FULL` so that the old row version, which still holds the
+//!   key's bytes, is gone from the table's files (a plain `VACUUM` frees its space in the page
+//!   but leaves the bytes there). The rewrite can only drop it once no transaction older than
 //!   the destroy is still open, so the destroy first waits (up to 10 s, watching
 //!   `pg_stat_activity`) until none is; if a long report on another connection still holds one
-//!   then, it answers and goes on waiting in the background (up to an hour) to vacuum again
-//!   once that transaction ends, and says so in the log. The bytes also stay in
+//!   then, it answers and goes on waiting in the background (up to an hour) to rewrite the
+//!   table once that transaction ends, and says so in the log. An erasure destroys all of a
+//!   person's keys at once ([`destroy_all`](KeyStore::destroy_all)): one transaction, one wait,
+//!   one rewrite, however many keys. The bytes also stay in
 //!   PostgreSQL's write-ahead log until it is recycled (as they stay in the file system's
 //!   journal for the key file).
 //!
@@ -137,7 +140,7 @@ enum Request {
     GetOrCreate(SubjectId, std::sync::mpsc::SyncSender<Result<SubjectKey>>),
     Get(SubjectId, std::sync::mpsc::SyncSender<Result<Option<SubjectKey>>>),
     GetMany(Vec<SubjectId>, std::sync::mpsc::SyncSender<Result<Vec<(SubjectId, SubjectKey)>>>),
-    Destroy(SubjectId, std::sync::mpsc::SyncSender<Result<bool>>),
+    Destroy(Vec<SubjectId>, std::sync::mpsc::SyncSender<Result<usize>>),
     All(std::sync::mpsc::SyncSender<Result<AllKeys>>),
     Import(AllKeys, std::sync::mpsc::SyncSender<Result<()>>),
 }
@@ -272,8 +275,8 @@ async fn answer(pool: &deadpool_postgres::Pool, request: Request) {
         Request::GetMany(subjects, reply) => {
             let _ = reply.send(get_many(pool, &subjects).await);
         }
-        Request::Destroy(subject, reply) => {
-            let _ = reply.send(destroy(pool, subject).await);
+        Request::Destroy(subjects, reply) => {
+            let _ = reply.send(destroy(pool, &subjects).await);
         }
         Request::All(reply) => {
             let _ = reply.send(all_keys(pool).await);
@@ -375,56 +378,91 @@ async fn get_many(pool: &deadpool_postgres::Pool, subjects: &[SubjectId]) -> Res
     rows.into_iter().map(|row| Ok((SubjectId(row.get(0)), key_from(row.get(1))?))).collect()
 }
 
-async fn destroy(pool: &deadpool_postgres::Pool, subject: SubjectId) -> Result<bool> {
+/// Destroys the keys of `subjects` in one transaction (tombstones for those that had none) and
+/// vacuums their old row versions away; returns how many keys there were.
+async fn destroy(pool: &deadpool_postgres::Pool, subjects: &[SubjectId]) -> Result<usize> {
     let client = client(pool).await?;
-    // One statement, so one transaction: the key goes and every replica is told, on commit.
+    let ids: Vec<uuid::Uuid> = subjects.iter().map(|subject| subject.0).collect();
+    // One statement, so one transaction: the keys go, a tombstone keeps a subject that never had
+    // one from getting one later, and every replica is told, on commit.
     let erase = client
         .prepare_cached(
             "WITH destroyed AS (
                  UPDATE heard_subject_keys SET key = NULL, destroyed_at = now()
-                 WHERE subject = $1 AND key IS NOT NULL
+                 WHERE subject = ANY($1) AND key IS NOT NULL
                  RETURNING subject
+             ), tombstones AS (
+                 INSERT INTO heard_subject_keys (subject, key, destroyed_at)
+                 SELECT unnest($1::uuid[]), NULL, now()
+                 ON CONFLICT (subject) DO NOTHING
              )
-             SELECT (pg_current_xact_id()::text::bigint % 4294967296)::text, pg_notify($2, subject::text)
-             FROM destroyed",
+             SELECT (pg_current_xact_id()::text::bigint % 4294967296)::text, count(*)
+             FROM destroyed, LATERAL (SELECT pg_notify($2, destroyed.subject::text)) AS told",
         )
         .await
         .map_err(pg_error)?;
-    let destroyed_in =
-        client.query_opt(&erase, &[&subject.0, &DESTROYED]).await.map_err(pg_error)?.map(|row| row.get::<_, String>(0));
-    let Some(destroyed_in) = destroyed_in else {
-        // Never created (or already destroyed): a tombstone keeps it from being created later.
-        let tombstone = client
-            .prepare_cached(
-                "INSERT INTO heard_subject_keys (subject, key, destroyed_at) VALUES ($1, NULL, now())
-                 ON CONFLICT (subject) DO NOTHING",
-            )
-            .await
-            .map_err(pg_error)?;
-        client.execute(&tombstone, &[&subject.0]).await.map_err(pg_error)?;
-        return Ok(false);
-    };
-    // The old row version still holds the key's bytes until VACUUM removes it from the page,
-    // which it can do only once no transaction older than the destroy is open.
-    if vacuum_once_nothing_older_is_open(&client, &destroyed_in, OLDER_TRANSACTIONS_WAIT).await? {
-        return Ok(true);
+    let row = client.query_one(&erase, &[&ids, &DESTROYED]).await.map_err(pg_error)?;
+    let (destroyed_in, destroyed): (String, i64) = (row.get(0), row.get(1));
+    if destroyed == 0 {
+        return Ok(0);
     }
-    tracing::warn!(
-        "a database transaction older than a key's destruction is still open; the key's old row \
-         version stays in the table's pages until it ends, and Heard vacuums again then"
-    );
+    let destroyed = usize::try_from(destroyed).unwrap_or(usize::MAX);
+    // The old row version still holds the key's bytes until the table is rewritten without it,
+    // which can happen only once no transaction older than the destroy is open.
+    match vacuum_once_nothing_older_is_open(&client, &destroyed_in, OLDER_TRANSACTIONS_WAIT).await {
+        Ok(true) => return Ok(destroyed),
+        Ok(false) => tracing::warn!(
+            "a database transaction older than a key's destruction is still open; the key's old row \
+             version stays in the table's file until it ends, and Heard rewrites the table then"
+        ),
+        // The keys are gone from every answer already: the erasure stands, and the rewrite is
+        // tried again in the background.
+        Err(error) => tracing::warn!(%error, "the keys table could not be rewritten yet; Heard tries again"),
+    }
     tokio::spawn(async move {
-        match vacuum_once_nothing_older_is_open(&client, &destroyed_in, OLDER_TRANSACTIONS_LATER).await {
-            Ok(true) => tracing::info!("the destroyed key's old row version is vacuumed away"),
-            Ok(false) => tracing::error!(
-                "a database transaction has stayed open for an hour since a key was destroyed; \
-                 the key's old row version is removed by the next VACUUM after it ends"
-            ),
-            Err(error) => tracing::error!(%error, "cannot vacuum the keys table"),
+        let deadline = std::time::Instant::now() + OLDER_TRANSACTIONS_LATER;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match vacuum_once_nothing_older_is_open(&client, &destroyed_in, left).await {
+                Ok(true) => return tracing::info!("the destroyed key's old row version is gone from the table's file"),
+                Ok(false) => {
+                    return tracing::error!(
+                        "a database transaction has stayed open for an hour since a key was destroyed; \
+                         the key's old row version goes at the next erasure's rewrite after it ends"
+                    );
+                }
+                Err(error) if std::time::Instant::now() < deadline => {
+                    tracing::warn!(%error, "the keys table could not be rewritten yet; Heard tries again");
+                    tokio::time::sleep(REWRITE_LOCK_WAIT).await;
+                }
+                Err(error) => return tracing::error!(%error, "cannot rewrite the keys table"),
+            }
         }
     });
-    Ok(true)
+    Ok(destroyed)
 }
+
+/// Rewrites the keys table without its dead row versions: `VACUUM FULL`, which copies the live
+/// rows into new files and truncates the old ones. A plain `VACUUM` is not enough: it frees a
+/// dead row's space in its page but leaves the bytes there until a later row happens to
+/// overwrite them, so a destroyed key would stay readable in the table's file.
+///
+/// The rewrite holds the table exclusively for as long as it takes (a key for each person, so
+/// milliseconds for thousands and about a second for a million), and waits at most
+/// [`REWRITE_LOCK_WAIT`] for a reader holding it; past that it gives up with an error, and the
+/// caller's background retry or the next erasure rewrites it.
+async fn rewrite_keys_table(client: &deadpool_postgres::Object) -> Result<()> {
+    client
+        .batch_execute(&format!("SET lock_timeout = '{}ms'", REWRITE_LOCK_WAIT.as_millis()))
+        .await
+        .map_err(pg_error)?;
+    let rewritten = client.batch_execute("VACUUM FULL heard_subject_keys").await.map_err(pg_error);
+    client.batch_execute("RESET lock_timeout").await.map_err(pg_error)?;
+    rewritten
+}
+
+/// How long the rewrite of the keys table waits for someone else's lock on it.
+const REWRITE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// How long an erasure waits for older transactions before it answers.
 const OLDER_TRANSACTIONS_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -432,7 +470,8 @@ const OLDER_TRANSACTIONS_WAIT: std::time::Duration = std::time::Duration::from_s
 const OLDER_TRANSACTIONS_LATER: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Waits (up to `patience`) until no transaction that began before transaction `xid` is still
-/// open in this database, then vacuums the keys table; false when one still was.
+/// open in this database, then rewrites the keys table ([`rewrite_keys_table`]); false when one
+/// still was.
 async fn vacuum_once_nothing_older_is_open(
     client: &deadpool_postgres::Object,
     xid: &str,
@@ -443,7 +482,8 @@ async fn vacuum_once_nothing_older_is_open(
         .prepare_cached(
             "SELECT count(*) FROM pg_stat_activity
              WHERE datname = current_database() AND pid <> pg_backend_pid()
-               AND backend_xmin IS NOT NULL AND age(backend_xmin) >= age($1::text::xid)",
+               AND ((backend_xmin IS NOT NULL AND age(backend_xmin) >= age($1::text::xid))
+                 OR (backend_xid IS NOT NULL AND age(backend_xid) >= age($1::text::xid)))",
         )
         .await
         .map_err(pg_error)?;
@@ -457,7 +497,7 @@ async fn vacuum_once_nothing_older_is_open(
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
-    client.batch_execute("VACUUM heard_subject_keys").await.map_err(pg_error)?;
+    rewrite_keys_table(client).await?;
     Ok(nothing_older)
 }
 
@@ -513,9 +553,18 @@ impl KeyStore for PostgresKeyStore {
     }
 
     fn destroy(&self, subject: SubjectId) -> Result<bool> {
-        self.cache.drop_subject(subject);
-        let destroyed = self.ask(|reply| Request::Destroy(subject, reply));
-        self.cache.drop_subject(subject);
+        Ok(self.destroy_all(&[subject])? > 0)
+    }
+
+    /// All in one transaction, with one wait for older transactions and one `VACUUM`.
+    fn destroy_all(&self, subjects: &[SubjectId]) -> Result<usize> {
+        for subject in subjects {
+            self.cache.drop_subject(*subject);
+        }
+        let destroyed = self.ask(|reply| Request::Destroy(subjects.to_vec(), reply));
+        for subject in subjects {
+            self.cache.drop_subject(*subject);
+        }
         destroyed
     }
 

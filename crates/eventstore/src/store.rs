@@ -400,6 +400,12 @@ impl EventStore {
         self.keys.destroy(subject)
     }
 
+    /// Destroys the keys of several subjects at once (one person's, in an erasure), paying a
+    /// key store's fixed cost of destruction once; returns how many keys there were.
+    pub fn forget_subjects(&self, subjects: &[SubjectId]) -> Result<usize> {
+        self.keys.destroy_all(subjects)
+    }
+
     /// The backend, for [`copy_store`](crate::copy::copy_store).
     pub(crate) fn backend(&self) -> &Arc<dyn Backend> {
         &self.backend

@@ -3,24 +3,21 @@
 
 use std::collections::BTreeSet;
 
+use heard_eventstore::testing::TestSchema;
 use heard_eventstore::{EventStore, Upcasters};
 
 use super::*;
 
-const BASE: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-/// A schema of the test's own, dropped when this is dropped.
-struct Schema(String);
+/// A schema of the test's own, dropped (with its sessions) when this is dropped.
+struct Schema(TestSchema);
 
 impl Schema {
     async fn create() -> Schema {
-        let name = format!("heard_shared_{}", Uuid::new_v4().simple());
-        run(format!("CREATE SCHEMA {name}")).await;
-        Schema(name)
+        Schema(TestSchema::create("heard_shared"))
     }
 
     fn url(&self) -> String {
-        format!("{BASE}?options=-c%20search_path%3D{}", self.0)
+        self.0.url()
     }
 
     /// A replica's shared state over this schema (migrated by opening the store).
@@ -36,22 +33,6 @@ impl Schema {
         let (client, connection) = tokio_postgres::connect(&self.url(), tokio_postgres::NoTls).await.unwrap();
         tokio::spawn(connection);
         client.query_one(sql, &[]).await.unwrap().get(0)
-    }
-}
-
-async fn run(sql: String) {
-    let (client, connection) = tokio_postgres::connect(BASE, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(connection);
-    client.batch_execute(&sql).await.unwrap();
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0);
-        let _ = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run(sql))
-        })
-        .join();
     }
 }
 

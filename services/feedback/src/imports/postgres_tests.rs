@@ -5,30 +5,28 @@
 use std::collections::BTreeSet;
 
 use heard_contracts::identity::{HubAdded, HubKind};
+use heard_eventstore::testing::TestSchema;
 use heard_eventstore::{EventStore, ModelStore, Upcasters};
 
 use super::*;
 use crate::FeedbackService;
 use crate::imports::kept::BATCH;
 
-const BASE: &str = "postgres://postgres@127.0.0.1:5432/test";
 /// Words of a row, a file name and a heading, none of which may be in the table in the clear.
 const WORDS: &str = "Nobody rings back after six";
 const FILE_NAME: &str = "Jane Quartermaine feedback.csv";
 const HEADING: &str = "Notes from Quartermaine";
 
-/// A schema of the test's own, dropped when this is dropped.
-struct Schema(String);
+/// A schema of the test's own, dropped (with its sessions) when this is dropped.
+struct Schema(TestSchema);
 
 impl Schema {
     async fn create() -> Schema {
-        let name = format!("heard_imports_{}", Uuid::new_v4().simple());
-        run(BASE, &format!("CREATE SCHEMA {name}")).await;
-        Schema(name)
+        Schema(TestSchema::create("heard_imports"))
     }
 
     fn url(&self) -> String {
-        format!("{BASE}?options=-c%20search_path%3D{}", self.0)
+        self.0.url()
     }
 
     /// A replica's event store over this schema (migrated by opening it).
@@ -52,22 +50,6 @@ impl Schema {
 
     async fn count(&self) -> i64 {
         self.rows("SELECT count(*) FROM heard_imports").await[0].get(0)
-    }
-}
-
-async fn run(url: &str, sql: &str) {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
-    tokio::spawn(connection);
-    client.batch_execute(sql).await.unwrap();
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.0);
-        let _ = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(run(BASE, &sql))
-        })
-        .join();
     }
 }
 
