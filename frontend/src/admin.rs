@@ -11,7 +11,6 @@
 //! once ([`crate::once`]). With errors the page comes back at once, with what was typed, the
 //! errors beside their fields and a summary at the top.
 
-use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -26,7 +25,6 @@ use crate::extract::{Administrators, PostedFormAs, SignedInAs};
 use crate::forms::{self, Choices, Errors, Input, form_page};
 use crate::kit::{Connection, field_id, no_store, plain, see_other, urlencode};
 use crate::layout::page;
-use crate::once::ShownOnce;
 
 const ROLES: [(&str, &str); 7] = [
     ("HUB_MEMBER", "Hub member"),
@@ -163,14 +161,14 @@ fn account_slot(id: &str) -> String {
 const TOKEN_SLOT: &str = "token";
 
 /// The secret kept for this viewer's session in `slot`, taken for this one view.
-fn shown_once(once: &ShownOnce, viewer: &Viewer, slot: &str) -> Option<String> {
-    viewer.session.and_then(|session| once.take(session, slot))
+async fn shown_once<B: Backend>(backend: &B, viewer: &Viewer, slot: &str) -> Option<String> {
+    backend.take_once(viewer.session?, slot).await
 }
 
 /// Keeps `secret` for this viewer's next view of the page for `slot`.
-fn keep_once(once: &ShownOnce, viewer: &Viewer, slot: &str, secret: Option<String>) {
+async fn keep_once<B: Backend>(backend: &B, viewer: &Viewer, slot: &str, secret: Option<String>) {
     if let (Some(session), Some(secret)) = (viewer.session, secret) {
-        once.keep(session, slot, secret);
+        backend.keep_once(session, slot, secret).await;
     }
 }
 
@@ -400,12 +398,14 @@ async fn overview_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, sho
 /// `GET /admin`: with a new API token's secret, once, after the redirect from making it.
 async fn overview<B: Backend>(
     State(backend): State<B>,
-    Extension(once): Extension<ShownOnce>,
     SignedInAs { viewer, csrf, .. }: SignedInAs<Administrators>,
     Query(query): Query<DoneQuery>,
 ) -> Response {
-    let secret = (query.done.as_deref() == Some("token-made")).then(|| shown_once(&once, &viewer, TOKEN_SLOT));
-    let shown = Overview { done: query.done, secret: secret.flatten(), ..Overview::default() };
+    let secret = match query.done.as_deref() {
+        Some("token-made") => shown_once(&backend, &viewer, TOKEN_SLOT).await,
+        _ => None,
+    };
+    let shown = Overview { done: query.done, secret, ..Overview::default() };
     no_store(overview_page(&backend, &viewer, &csrf, &shown).await)
 }
 
@@ -413,7 +413,6 @@ async fn overview<B: Backend>(
 /// where its one-time password is shown once.
 async fn add_user<B: Backend>(
     State(backend): State<B>,
-    Extension(once): Extension<ShownOnce>,
     PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<Administrators>,
 ) -> Response {
     let account = AccountForm {
@@ -438,7 +437,7 @@ async fn add_user<B: Backend>(
         if answer.errors.is_empty() {
             let made = answer.decode::<Secret>("createUser").unwrap_or_default();
             let id = made.user.map(|user| user.id).unwrap_or_default();
-            keep_once(&once, &viewer, &account_slot(&id), made.one_time_password);
+            keep_once(&backend, &viewer, &account_slot(&id), made.one_time_password).await;
             return see_other(&format!("/admin/users/{}?done=account-added", urlencode(&id)));
         }
         errors = answer_errors(&answer, field_id, "email");
@@ -450,7 +449,6 @@ async fn add_user<B: Backend>(
 /// `POST /admin/tokens`: creates an API token, shown once on the overview it redirects to.
 async fn create_token<B: Backend>(
     State(backend): State<B>,
-    Extension(once): Extension<ShownOnce>,
     PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<Administrators>,
 ) -> Response {
     let label = fields.trimmed("label");
@@ -467,7 +465,7 @@ async fn create_token<B: Backend>(
         .await;
         if answer.errors.is_empty() {
             let secret = answer.decode::<Secret>("createApiToken").and_then(|made| made.secret);
-            keep_once(&once, &viewer, TOKEN_SLOT, secret);
+            keep_once(&backend, &viewer, TOKEN_SLOT, secret).await;
             return see_other("/admin?done=token-made#tokens");
         }
         errors = answer_errors(&answer, |_| "label".to_owned(), "label");
@@ -639,15 +637,15 @@ async fn user_page<B: Backend>(
 /// one-time password, once.
 async fn user<B: Backend>(
     State(backend): State<B>,
-    Extension(once): Extension<ShownOnce>,
     SignedInAs { viewer, csrf, .. }: SignedInAs<Administrators>,
     Path(id): Path<String>,
     Query(query): Query<DoneQuery>,
 ) -> Response {
     let done = query.done.as_deref();
-    let secret = matches!(done, Some("account-added" | "password-reset"))
-        .then(|| shown_once(&once, &viewer, &account_slot(&id)))
-        .flatten();
+    let secret = match done {
+        Some("account-added" | "password-reset") => shown_once(&backend, &viewer, &account_slot(&id)).await,
+        _ => None,
+    };
     no_store(user_page(&backend, &viewer, &csrf, &id, UserView { done, secret, form: None }, &Errors::default()).await)
 }
 
@@ -656,7 +654,6 @@ async fn user<B: Backend>(
 /// once on their page) or `reactivate`.
 async fn change_user<B: Backend>(
     State(backend): State<B>,
-    Extension(once): Extension<ShownOnce>,
     Path((id, what)): Path<(String, String)>,
     PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<Administrators>,
 ) -> Response {
@@ -708,7 +705,7 @@ async fn change_user<B: Backend>(
             .await;
             if answer.errors.is_empty() {
                 let made = answer.decode::<Secret>("resetUserPassword").unwrap_or_default();
-                keep_once(&once, &viewer, &account_slot(&id), made.one_time_password);
+                keep_once(&backend, &viewer, &account_slot(&id), made.one_time_password).await;
                 return back("password-reset");
             }
             again(refused(&answer)).await

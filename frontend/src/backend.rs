@@ -41,6 +41,13 @@ pub trait Backend: Clone + Send + Sync + 'static {
     /// The `Set-Cookie` header value that removes the flash the request carries, if it
     /// carries one.
     fn forget_flash(&self, headers: &HeaderMap) -> Option<String>;
+    /// Keeps `shown` (a refused form's page, a new one-time password or API token) for
+    /// `session`'s next view of `slot` ([`crate::once`]), where whichever replica answers that
+    /// view finds it.
+    fn keep_once(&self, session: uuid::Uuid, slot: &str, shown: String) -> impl Future<Output = ()> + Send;
+    /// What [`keep_once`](Backend::keep_once) kept for `session`'s `slot`, taken: the next
+    /// call finds nothing.
+    fn take_once(&self, session: uuid::Uuid, slot: &str) -> impl Future<Output = Option<String>> + Send;
     /// Runs a GraphQL request as `viewer` against the schema the API serves. The request may
     /// carry `heard_api::ClientIp`, which the server puts into each HTTP request's extensions.
     fn execute(

@@ -92,7 +92,6 @@ pub fn router<B: Backend>(backend: B) -> Router {
         .with_state(backend.clone())
         .layer(axum::middleware::from_fn_with_state(backend.clone(), waiting::count_for_menu::<B>))
         .layer(axum::middleware::from_fn_with_state(backend.clone(), refused::redirect_refused_forms::<B>))
-        .layer(axum::Extension(once::ShownOnce::default()))
         .layer(axum::Extension(people::Erasures::default()))
         .layer(axum::middleware::from_fn_with_state(backend.clone(), account::password_first::<B>))
         .layer(axum::middleware::from_fn_with_state(backend, flash::forget_once_shown::<B>))

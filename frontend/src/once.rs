@@ -5,14 +5,20 @@
 //! secret here, in the server's memory, for the session that made it, and the page the browser
 //! is sent to takes it: it is shown on that one view, and never again.
 //!
-//! What is kept is never written anywhere: a restart forgets it (the administrator resets the
-//! password again). An entry nobody came for is dropped after [`KEPT_FOR`], and there are never
-//! more than [`MAX_KEPT`] at once.
+//! The server keeps them through [`Backend::keep_once`](crate::Backend::keep_once) (heard-identity
+//! seals them and keeps them where every replica finds them). This is the same in memory, for
+//! the web UI's own tests: an entry nobody came for is dropped after [`KEPT_FOR`], and there
+//! are never more than [`MAX_KEPT`] at once.
 
+#[cfg(test)]
 use std::collections::HashMap;
+#[cfg(test)]
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(test)]
+use std::time::Instant;
 
+#[cfg(test)]
 use uuid::Uuid;
 
 /// How long a secret waits for the page that shows it.
@@ -20,19 +26,23 @@ pub(crate) const KEPT_FOR: Duration = Duration::from_secs(10 * 60);
 /// The most secrets kept at once; beyond it the oldest go first.
 pub(crate) const MAX_KEPT: usize = 1_000;
 
+#[cfg(test)]
 /// Which secret: the session that made it, and its slot (what it is for, such as
 /// `account-<id>`).
 type Key = (Uuid, String);
 
+#[cfg(test)]
 /// A secret, and when it was kept.
 type Kept = (Instant, String);
 
 /// Secrets waiting for the one page view that shows them.
+#[cfg(test)]
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ShownOnce {
     kept: Arc<Mutex<HashMap<Key, Kept>>>,
 }
 
+#[cfg(test)]
 impl ShownOnce {
     /// Keeps `secret` for `session`'s next view of the page for `slot`, in place of any secret
     /// kept there before.

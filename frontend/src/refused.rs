@@ -6,20 +6,20 @@
 //! redirect as well:
 //!
 //! 1. A POST from a session whose answer is an HTML page with a 4xx status: the page (and its
-//!    status) is kept in the server's memory for that session under a fresh random key
-//!    ([`ShownOnce`], the store that shows new passwords once), and the answer becomes
+//!    status) is kept for that session under a fresh random key ([`Backend::keep_once`], the
+//!    store that shows new passwords once, shared by every replica), and the answer becomes
 //!    `303 See Other` to the page the form was on (the `Referer`, when it is a page of this
 //!    site) or else the address posted to, with `?refused=<key>`.
 //! 2. A GET with `refused=<key>` from the same session is answered with the kept page and its
 //!    status, and it stays kept, so refreshing it shows it again. Any other session, or a key
-//!    that has gone ([`crate::once::KEPT_FOR`]), gets the page as if the key were not there.
+//!    that has gone (after ten minutes), gets the page as if the key were not there.
 //!
 //! Nothing here widens what anyone sees: the kept page is the one the person's own form was
 //! answered with, shown only to the session that posted it, and the key is 128 random bits. A
-//! restart forgets kept pages; the person then sees the empty form and types again.
+//! kept page lasts ten minutes; after that the person sees the empty form and types again.
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{Extension, Request, State};
+use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_TYPE, HOST, LOCATION, REFERER, SET_COOKIE};
 use axum::http::{HeaderValue, Method, StatusCode, Uri};
 use axum::middleware::Next;
@@ -28,7 +28,6 @@ use uuid::Uuid;
 
 use crate::Backend;
 use crate::kit::no_store;
-use crate::once::ShownOnce;
 
 /// The query parameter that carries the key.
 const PARAM: &str = "refused";
@@ -85,7 +84,6 @@ fn with_key(target: &str, key: &str) -> String {
 /// The layer (see the module's documentation).
 pub(crate) async fn redirect_refused_forms<B: Backend>(
     State(backend): State<B>,
-    Extension(kept): Extension<ShownOnce>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -93,10 +91,10 @@ pub(crate) async fn redirect_refused_forms<B: Backend>(
     if request.method() == Method::GET {
         if let Some((key, without)) = carried_key(request.uri()) {
             if let Some(session) = session
-                && let Some(page) = kept.take(session, &slot(&key))
+                && let Some(page) = backend.take_once(session, &slot(&key)).await
             {
                 // Kept again, so that a refresh shows it again.
-                kept.keep(session, &slot(&key), page.clone());
+                backend.keep_once(session, &slot(&key), page.clone()).await;
                 return kept_page(&page);
             }
             if let Ok(uri) = without.parse::<Uri>() {
@@ -130,7 +128,7 @@ pub(crate) async fn redirect_refused_forms<B: Backend>(
         return Response::from_parts(parts, Body::from(bytes));
     };
     let key = Uuid::new_v4().to_string();
-    kept.keep(session, &slot(&key), format!("{}\n{page}", status.as_u16()));
+    backend.keep_once(session, &slot(&key), format!("{}\n{page}", status.as_u16())).await;
     let target = with_key(&back_to(referer.as_deref(), host.as_deref(), &posted), &key);
     let mut redirect = StatusCode::SEE_OTHER.into_response();
     if let Ok(location) = HeaderValue::from_str(&target) {

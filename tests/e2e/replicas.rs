@@ -551,3 +551,67 @@ async fn the_same_spreadsheet_imported_on_both_replicas_at_once_adds_each_row_on
         assert!(seen.is_some(), "each row once on {}", app.url("/"));
     }
 }
+
+/// The page `path` of replica `app`, fetched with `session`'s cookies: its status and text.
+async fn page_on(session: &Session, app: &TestApp, path: &str) -> (u16, String) {
+    let page = session.client.get(app.url(path)).send().await.expect("the replica answers");
+    (page.status().as_u16(), page.text().await.expect("the page is text"))
+}
+
+#[tokio::test]
+async fn a_refused_form_posted_to_one_replica_comes_back_with_what_was_typed_on_the_other_and_is_sealed_in_the_database()
+ {
+    let r = replicas().await;
+    let [(_, member)] = r.a.people(["member"]).await;
+    let form = [("hub", "arun"), ("held_on", "30/02/2026"), ("place", "Quillmoor community hall")];
+    let refused = member.post_form("/meetings", &form).await;
+    assert_eq!(refused.status(), 303, "a refused form is answered with a redirect");
+    let location = refused.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/meetings?refused="), "{location}");
+
+    // The browser's next request reaches the other replica, then the first again.
+    for (app, view) in [(&r.b, "the redirect, on B"), (&r.a, "a refresh, on A")] {
+        let (status, page) = page_on(&member, app, &location).await;
+        assert_eq!(status, 422, "{view} shows the refused form with its status");
+        assert!(page.contains("30 February 2026 does not exist"), "{view}: {page}");
+        assert!(page.contains(r#"value="Quillmoor community hall""#), "{view}: what was typed is kept");
+    }
+    let kept = r._schema.psql("SELECT count(*) FROM heard_shown_once");
+    assert_eq!(kept.trim(), "1", "one page kept, in the database");
+    let rows = r._schema.psql("SELECT session::text || slot || encode(sealed, 'escape') FROM heard_shown_once");
+    assert!(!rows.contains("Quillmoor"), "what was typed is sealed, never in the clear: {rows}");
+
+    let [(_, crawley)] = r.b.people(["crawley"]).await;
+    let (status, nosy) = page_on(&crawley, &r.b, &location).await;
+    assert_eq!(status, 200, "another session gets the page as if there were no key");
+    assert!(!nosy.contains("Quillmoor"), "nothing of the refused form: {nosy}");
+}
+
+#[tokio::test]
+async fn a_one_time_password_made_on_one_replica_is_shown_once_on_the_other() {
+    let r = replicas().await;
+    let [(_, admin)] = r.a.people(["admin"]).await;
+    let added = admin
+        .submit_form(
+            "/admin/users",
+            &[
+                ("display_name", "New volunteer"),
+                ("email", "volunteer@example.org"),
+                ("roles", "HUB_MEMBER"),
+                ("hubs", "arun"),
+            ],
+        )
+        .await;
+    assert!(added.ends_with("?done=account-added"), "{added}");
+    let (_, page) = page_on(&admin, &r.b, &added).await;
+    let start = page.find(r#"<code class="secret">"#).expect("the one-time password is shown on B")
+        + r#"<code class="secret">"#.len();
+    let password = page[start..].split('<').next().unwrap().to_owned();
+    let (_, again) = page_on(&admin, &r.a, &added).await;
+    assert!(
+        !again.contains(r#"<code class="secret">"#) && again.contains("was shown once"),
+        "once, on either: {again}"
+    );
+    assert!(r.b.try_login("volunteer@example.org", &password).await.is_ok(), "the password shown on B works");
+    assert_eq!(r._schema.psql("SELECT count(*) FROM heard_shown_once").trim(), "0", "taken, so gone");
+}

@@ -15,6 +15,9 @@
 //!                           updated_micros)          failed logins in a row, by keyed hashes
 //! heard_address_failures   (address_key, at_micros) failed logins from one address
 //! heard_email_reservations (email_key PK, account, reserved_micros) one account an email
+//! heard_imports            (migration 3; heard-feedback) spreadsheet drafts and jobs, sealed
+//! heard_shown_once         (migration 4; session, slot PK, sealed, kept_micros) a page for
+//!                           one view after a form's redirect, sealed
 //! ```
 //!
 //! The shared tables hold no email or address in the clear: every key is an HMAC under the
@@ -172,6 +175,20 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX heard_imports_by_owner ON heard_imports (owner);
     CREATE INDEX heard_imports_by_touch ON heard_imports (touched_micros);
+    ",
+    // 4: what a page shows once after a form's redirect (heard-identity's `shared`): a refused
+    // form's page with what was typed, a new one-time password or API token, for the session
+    // that posted it, on whichever replica the browser's next request reaches. Sealed under a
+    // key derived from the server key; gone when taken or after ten minutes.
+    r"
+    CREATE TABLE heard_shown_once (
+        session uuid NOT NULL,
+        slot text NOT NULL,
+        sealed bytea NOT NULL,
+        kept_micros bigint NOT NULL,
+        PRIMARY KEY (session, slot)
+    );
+    CREATE INDEX heard_shown_once_by_time ON heard_shown_once (kept_micros);
     ",
 ];
 

@@ -273,14 +273,16 @@ impl Mutation {
 struct TestBackend {
     schema: Schema<Query, Mutation, EmptySubscription>,
     world: Arc<World>,
-    /// The one router every request of a test goes to (it keeps refused pages and erasures).
+    /// The one router every request of a test goes to (it keeps erasures).
     router: Arc<std::sync::OnceLock<axum::Router>>,
+    /// Refused pages and secrets kept for one view.
+    once: crate::once::ShownOnce,
 }
 
 fn backend() -> TestBackend {
     let world = Arc::new(World::default());
     let schema = Schema::build(Query, Mutation, EmptySubscription).data(world.clone()).finish();
-    TestBackend { schema, world, router: Arc::default() }
+    TestBackend { schema, world, router: Arc::default(), once: crate::once::ShownOnce::default() }
 }
 
 fn viewer_as(who: &str) -> Viewer {
@@ -327,6 +329,12 @@ impl crate::Backend for TestBackend {
     }
     fn forget_flash(&self, _: &HeaderMap) -> Option<String> {
         None
+    }
+    async fn keep_once(&self, session: Uuid, slot: &str, shown: String) {
+        self.once.keep(session, slot, shown);
+    }
+    async fn take_once(&self, session: Uuid, slot: &str) -> Option<String> {
+        self.once.take(session, slot)
     }
     async fn execute(&self, viewer: Viewer, request: async_graphql::Request) -> async_graphql::Response {
         self.schema.execute(request.data(viewer)).await

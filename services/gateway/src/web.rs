@@ -93,6 +93,14 @@ impl heard_frontend::Backend for WebBackend {
         crate::auth::cookie(headers, heard_identity::FLASH_COOKIE).map(|_| self.identity.forget_flash_cookie())
     }
 
+    async fn keep_once(&self, session: uuid::Uuid, slot: &str, shown: String) {
+        self.identity.keep_once(session, slot, &shown).await;
+    }
+
+    async fn take_once(&self, session: uuid::Uuid, slot: &str) -> Option<String> {
+        self.identity.take_once(session, slot).await
+    }
+
     async fn execute(&self, viewer: Viewer, request: async_graphql::Request) -> async_graphql::Response {
         let changes = request.query.trim_start().starts_with("mutation");
         let response = self.schema.execute(request.data(viewer)).await;

@@ -17,6 +17,7 @@ pub mod domain;
 pub mod graphql;
 pub mod held;
 mod held_records;
+mod once;
 pub mod secrets;
 pub mod service;
 pub mod shared;

@@ -78,6 +78,8 @@ pub struct LoggedIn {
 
 /// The first wait after `max_failed_logins`; each further failure doubles it, up to `lockout`.
 const FIRST_WAIT: Duration = Duration::from_secs(60);
+/// How long what a page shows once waits for that page ([`IdentityService::keep_once`]).
+pub const SHOWN_ONCE_FOR: Duration = Duration::from_secs(10 * 60);
 /// An email reserved this long ago by an account that is still not in the log was never made
 /// (its replica stopped half-way): another creation may take the email.
 const RESERVATION_ABANDONED_AFTER: Duration = Duration::from_secs(60);
@@ -763,6 +765,37 @@ impl IdentityService {
     pub fn forget_flash_cookie(&self) -> String {
         let secure = self.inner.config.secure_cookies;
         crate::cookies::cookie(crate::cookies::FLASH_COOKIE, "", 0, true, "Strict", secure)
+    }
+
+    /// Keeps `shown` for `session`'s next view of `slot` (a refused form's page with what was
+    /// typed, a new one-time password, a new API token), where the replica the browser's next
+    /// request reaches finds it: in the database beside a PostgreSQL log, else in this
+    /// process. Sealed first, under a key derived from `secret.key` and bound to the session and
+    /// slot, so the table never holds it in the clear. Kept for [`SHOWN_ONCE_FOR`]. A failure
+    /// is logged (without what was kept) and the page then shows as after a restart.
+    pub async fn keep_once(&self, session: Uuid, slot: &str, shown: &str) {
+        let now = self.now_micros();
+        let expired = now - i64::try_from(SHOWN_ONCE_FOR.as_micros()).unwrap_or(i64::MAX);
+        let kept = match crate::once::seal(&self.inner.secrets, session, slot, shown) {
+            Some(sealed) => self.inner.shared.keep_once(session, slot, sealed, now, expired).await,
+            None => Err(ApiError::internal("a page for one view could not be sealed")),
+        };
+        if let Err(error) = kept {
+            tracing::warn!(error = %error.message(), "a page for one view could not be kept");
+        }
+    }
+
+    /// What [`keep_once`](Self::keep_once) kept for `session`'s `slot`, taken: the next call,
+    /// on any replica, finds nothing.
+    pub async fn take_once(&self, session: Uuid, slot: &str) -> Option<String> {
+        let expired = self.now_micros() - i64::try_from(SHOWN_ONCE_FOR.as_micros()).unwrap_or(i64::MAX);
+        match self.inner.shared.take_once(session, slot, expired).await {
+            Ok(sealed) => sealed.and_then(|sealed| crate::once::open(&self.inner.secrets, session, slot, &sealed)),
+            Err(error) => {
+                tracing::warn!(error = %error.message(), "a page for one view could not be read");
+                None
+            }
+        }
     }
 
     /// Whether a login form's token belongs to the visit its cookie names.

@@ -142,7 +142,26 @@ pub trait SharedState: Send + Sync + std::fmt::Debug {
     /// Removes everything kept about `account`: its email's reservation and its runs of failed
     /// logins. For an account's deactivation.
     async fn forget_account(&self, account: Uuid) -> ApiResult<()>;
+
+    /// Keeps `sealed` (what one page view after a form's redirect shows, sealed by the caller)
+    /// for `session`'s `slot`, in place of anything kept there, at `now_micros`. What was kept
+    /// at or before `expired_micros` goes, and a session keeps at most [`ONCE_PER_SESSION`].
+    async fn keep_once(
+        &self,
+        session: Uuid,
+        slot: &str,
+        sealed: Vec<u8>,
+        now_micros: i64,
+        expired_micros: i64,
+    ) -> ApiResult<()>;
+
+    /// Takes what is kept for `session`'s `slot`, if it was kept after `expired_micros`: the
+    /// next call, on any replica, finds nothing.
+    async fn take_once(&self, session: Uuid, slot: &str, expired_micros: i64) -> ApiResult<Option<Vec<u8>>>;
 }
+
+/// The most things one session keeps for one view at once (the oldest go first).
+pub const ONCE_PER_SESSION: usize = 20;
 
 /// The shared state for `store`: in PostgreSQL when the log is, else in this process.
 pub fn for_store(store: &EventStore) -> Arc<dyn SharedState> {
@@ -157,7 +176,12 @@ pub fn for_store(store: &EventStore) -> Arc<dyn SharedState> {
 pub struct InProcess {
     throttle: Mutex<Throttle>,
     creating: Arc<tokio::sync::Mutex<()>>,
+    /// What one view shows, by (session, slot).
+    once: Mutex<HashMap<(Uuid, String), KeptOnce>>,
 }
+
+/// What one view shows, sealed, and when it was kept (micros).
+type KeptOnce = (i64, Vec<u8>);
 
 #[derive(Debug, Default)]
 struct Throttle {
@@ -258,6 +282,36 @@ impl SharedState for InProcess {
     async fn forget_account(&self, account: Uuid) -> ApiResult<()> {
         self.throttle().attempts.retain(|_, (_, held_by, _)| *held_by != Some(account));
         Ok(())
+    }
+
+    async fn keep_once(
+        &self,
+        session: Uuid,
+        slot: &str,
+        sealed: Vec<u8>,
+        now_micros: i64,
+        expired_micros: i64,
+    ) -> ApiResult<()> {
+        let mut once = self.once.lock().unwrap_or_else(|p| p.into_inner());
+        once.retain(|_, (at, _)| *at > expired_micros);
+        once.insert((session, slot.to_owned()), (now_micros, sealed));
+        let mut theirs: Vec<(i64, String)> = once
+            .iter()
+            .filter(|((held_by, _), _)| *held_by == session)
+            .map(|((_, slot), (at, _))| (*at, slot.clone()))
+            .collect();
+        if theirs.len() > ONCE_PER_SESSION {
+            theirs.sort();
+            for (_, slot) in &theirs[..theirs.len() - ONCE_PER_SESSION] {
+                once.remove(&(session, slot.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    async fn take_once(&self, session: Uuid, slot: &str, expired_micros: i64) -> ApiResult<Option<Vec<u8>>> {
+        let mut once = self.once.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(once.remove(&(session, slot.to_owned())).filter(|(at, _)| *at > expired_micros).map(|(_, sealed)| sealed))
     }
 }
 
@@ -504,6 +558,46 @@ impl SharedState for InPostgres {
             client.execute(sql, &[&account]).await.map_err(db)?;
         }
         Ok(())
+    }
+
+    async fn keep_once(
+        &self,
+        session: Uuid,
+        slot: &str,
+        sealed: Vec<u8>,
+        now_micros: i64,
+        expired_micros: i64,
+    ) -> ApiResult<()> {
+        let client = self.client().await?;
+        let limit = i64::try_from(ONCE_PER_SESSION).unwrap_or(i64::MAX);
+        let keep = client
+            .prepare_cached(
+                "WITH expired AS (DELETE FROM heard_shown_once WHERE kept_micros <= $5),
+                 kept AS (
+                     INSERT INTO heard_shown_once (session, slot, sealed, kept_micros) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (session, slot) DO UPDATE SET sealed = excluded.sealed, kept_micros = excluded.kept_micros
+                 )
+                 DELETE FROM heard_shown_once WHERE session = $1 AND slot <> $2 AND slot NOT IN (
+                     SELECT slot FROM heard_shown_once WHERE session = $1 AND slot <> $2
+                     ORDER BY kept_micros DESC LIMIT $6::bigint - 1
+                 )",
+            )
+            .await
+            .map_err(db)?;
+        client.execute(&keep, &[&session, &slot, &sealed, &now_micros, &expired_micros, &limit]).await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn take_once(&self, session: Uuid, slot: &str, expired_micros: i64) -> ApiResult<Option<Vec<u8>>> {
+        let client = self.client().await?;
+        let take = client
+            .prepare_cached(
+                "DELETE FROM heard_shown_once WHERE session = $1 AND slot = $2 RETURNING sealed, kept_micros",
+            )
+            .await
+            .map_err(db)?;
+        let row = client.query_opt(&take, &[&session, &slot]).await.map_err(db)?;
+        Ok(row.filter(|row| row.get::<_, i64>(1) > expired_micros).map(|row| row.get(0)))
     }
 }
 

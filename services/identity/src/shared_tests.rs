@@ -163,3 +163,41 @@ async fn what_a_replica_keeps_in_one_process_counts_the_same_way() {
     one.unlock("email").await.unwrap();
     assert_eq!(one.backoff(&key).await.unwrap(), None);
 }
+
+/// What one view shows, kept by one replica, taken by the other: once, only within its time,
+/// and no more than [`ONCE_PER_SESSION`] a session. The same checks hold in one process.
+async fn kept_once_on(a: &dyn SharedState, b: &dyn SharedState) {
+    let (mine, theirs) = (Uuid::new_v4(), Uuid::new_v4());
+    let now = 1_800_000_000_000_000;
+    a.keep_once(mine, "refused-1", b"sealed page".to_vec(), now, now - 600_000_000).await.unwrap();
+    assert_eq!(b.take_once(theirs, "refused-1", now - 1).await.unwrap(), None, "another session finds nothing");
+    assert_eq!(b.take_once(mine, "refused-2", now - 1).await.unwrap(), None, "nor another slot");
+    assert_eq!(b.take_once(mine, "refused-1", now - 1).await.unwrap().as_deref(), Some(&b"sealed page"[..]));
+    assert_eq!(a.take_once(mine, "refused-1", now - 1).await.unwrap(), None, "taken once, on either replica");
+
+    a.keep_once(mine, "account-1", b"old".to_vec(), now, now - 600_000_000).await.unwrap();
+    assert_eq!(b.take_once(mine, "account-1", now).await.unwrap(), None, "kept at or before the expiry: gone");
+
+    for n in 0..(ONCE_PER_SESSION + 5) {
+        let at = now + i64::try_from(n).unwrap();
+        a.keep_once(mine, &format!("slot-{n}"), vec![1], at, now - 600_000_000).await.unwrap();
+    }
+    a.keep_once(theirs, "slot-0", vec![2], now, now - 600_000_000).await.unwrap();
+    for n in 0..5 {
+        assert_eq!(b.take_once(mine, &format!("slot-{n}"), now - 1).await.unwrap(), None, "the oldest went first");
+    }
+    for n in 5..(ONCE_PER_SESSION + 5) {
+        assert!(b.take_once(mine, &format!("slot-{n}"), now - 1).await.unwrap().is_some(), "slot {n} kept");
+    }
+    assert!(b.take_once(theirs, "slot-0", now - 1).await.unwrap().is_some(), "another session's are not counted");
+}
+
+#[tokio::test]
+async fn what_one_view_shows_is_kept_by_one_replica_and_taken_once_by_the_other_within_its_time() {
+    let schema = Schema::create().await;
+    let (_, a) = schema.replica().await;
+    let (_, b) = schema.replica().await;
+    kept_once_on(&a, &b).await;
+    let one = InProcess::default();
+    kept_once_on(&one, &one).await;
+}
