@@ -495,7 +495,7 @@ async fn vacuum_once_nothing_older_is_open(
         if std::time::Instant::now() >= deadline {
             break false;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     };
     rewrite_keys_table(client).await?;
     Ok(nothing_older)
