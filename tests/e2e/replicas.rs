@@ -4,8 +4,10 @@
 //! one replica is told, the other answers for: reads and searches within a second, one
 //! outcome for conflicting commands, one account an email, one count of failed logins, a
 //! logged-out session refused at once, a revoked token refused when a websocket opens, one
-//! attribution of a client's cases at a time, complaint notifications from the same clock, and a
-//! spreadsheet import whose steps each reach either replica.
+//! attribution of a client's cases at a time, complaint notifications from the same clock, a
+//! spreadsheet import whose steps each reach either replica, a page shown once after a form's
+//! redirect (a refused form, a one-time password) on whichever replica the browser reaches,
+//! and new feedback reaching a live subscriber on the other replica.
 
 use std::time::{Duration, Instant};
 
@@ -614,4 +616,43 @@ async fn a_one_time_password_made_on_one_replica_is_shown_once_on_the_other() {
     );
     assert!(r.b.try_login("volunteer@example.org", &password).await.is_ok(), "the password shown on B works");
     assert_eq!(r._schema.psql("SELECT count(*) FROM heard_shown_once").trim(), "0", "taken, so gone");
+}
+
+#[tokio::test]
+async fn feedback_logged_on_one_replica_reaches_a_live_subscriber_on_the_other_within_a_second() {
+    let r = replicas().await;
+    let [(coordinator_id, coordinator)] = r.a.people(["coordinator"]).await;
+    let token = r.b.token_for(coordinator_id).await;
+    let mut request = format!("ws://{}/graphql/ws", r.b.addr).into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("a websocket to B");
+    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
+    socket.send(Message::Text(init.to_string().into())).await.unwrap();
+    let query = "subscription { feedbackLogged(hub: \"arun\") { text } }";
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": query } });
+    socket.send(Message::Text(subscribe.to_string().into())).await.unwrap();
+    let listening = within(Duration::from_secs(5), || async { (r.b.feedback.subscribers() >= 1).then_some(()) }).await;
+    assert!(listening.is_some(), "the subscription on B started");
+
+    let logged = Instant::now();
+    coordinator
+        .log_feedback(json!({ "hub": "arun", "text": "the Littlehampton needle exchange moved without notice",
+            "channel": "DROP_IN", "saidOn": "2026-11-02", "speaker": "ANONYMOUS", "consent": "HUB" }))
+        .await;
+    let heard = tokio::time::timeout(Duration::from_secs(1), async {
+        loop {
+            let message = socket.next().await.expect("the socket stays open").expect("a message");
+            let Message::Text(text) = message else { continue };
+            let value: Value = serde_json::from_str(&text).unwrap();
+            match value["type"].as_str() {
+                Some("next") => return value["payload"]["data"]["feedbackLogged"]["text"].clone(),
+                Some("connection_ack" | "ping" | "pong") => continue,
+                _ => panic!("unexpected message: {value}"),
+            }
+        }
+    })
+    .await
+    .expect("B's subscriber hears of what A logged within a second");
+    assert_eq!(heard, "the Littlehampton needle exchange moved without notice");
+    eprintln!("B's subscriber heard {:?} after A was asked", logged.elapsed());
 }
