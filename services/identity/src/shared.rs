@@ -162,6 +162,9 @@ pub trait SharedState: Send + Sync + std::fmt::Debug {
 
 /// The most things one session keeps for one view at once (the oldest go first).
 pub const ONCE_PER_SESSION: usize = 20;
+/// The most things one process keeps for one view at once, on the embedded store (the oldest
+/// go first).
+pub const ONCE_IN_ALL: usize = 1_000;
 
 /// The shared state for `store`: in PostgreSQL when the log is, else in this process.
 pub fn for_store(store: &EventStore) -> Arc<dyn SharedState> {
@@ -305,6 +308,11 @@ impl SharedState for InProcess {
             for (_, slot) in &theirs[..theirs.len() - ONCE_PER_SESSION] {
                 once.remove(&(session, slot.clone()));
             }
+        }
+        // One process's memory: never more than ONCE_IN_ALL, whoever keeps them.
+        while once.len() > ONCE_IN_ALL {
+            let Some(oldest) = once.iter().min_by_key(|(_, (at, _))| *at).map(|(key, _)| key.clone()) else { break };
+            once.remove(&oldest);
         }
         Ok(())
     }

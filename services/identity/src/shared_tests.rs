@@ -201,3 +201,17 @@ async fn what_one_view_shows_is_kept_by_one_replica_and_taken_once_by_the_other_
     let one = InProcess::default();
     kept_once_on(&one, &one).await;
 }
+
+#[tokio::test]
+async fn one_process_keeps_no_more_than_a_thousand_pages_for_one_view_however_many_sessions_keep_them() {
+    let one = InProcess::default();
+    let now = 1_800_000_000_000_000;
+    let first = Uuid::new_v4();
+    one.keep_once(first, "refused-1", vec![1], now, now - 600_000_000).await.unwrap();
+    for n in 1..=ONCE_IN_ALL {
+        let at = now + i64::try_from(n).unwrap();
+        one.keep_once(Uuid::new_v4(), "refused-1", vec![1], at, now - 600_000_000).await.unwrap();
+    }
+    assert_eq!(one.once.lock().unwrap().len(), ONCE_IN_ALL);
+    assert_eq!(one.take_once(first, "refused-1", now - 1).await.unwrap(), None, "the oldest went first");
+}
