@@ -282,17 +282,21 @@ async fn a_replica_whose_secret_key_is_not_the_others_refuses_to_start_and_says_
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn alerts_on(app: &TestApp, handler: uuid::Uuid) -> Socket {
-    let token = app.token_for(handler).await;
+/// A websocket to `app` as `account` (by a token), subscribed to `query`.
+async fn subscribed_on(app: &TestApp, account: uuid::Uuid, query: &str) -> Socket {
+    let token = app.token_for(account).await;
     let mut request = format!("ws://{}/graphql/ws", app.addr).into_client_request().unwrap();
     request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("websocket connects");
     let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
     socket.send(Message::Text(init.to_string().into())).await.unwrap();
-    let query = "subscription { complaintAlerts { complaint { id } reason overdue } }";
     let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": query } });
     socket.send(Message::Text(subscribe.to_string().into())).await.unwrap();
     socket
+}
+
+async fn alerts_on(app: &TestApp, handler: uuid::Uuid) -> Socket {
+    subscribed_on(app, handler, "subscription { complaintAlerts { complaint { id } reason overdue } }").await
 }
 
 async fn next_alert(socket: &mut Socket, within: Duration) -> Option<Value> {
@@ -622,15 +626,8 @@ async fn a_one_time_password_made_on_one_replica_is_shown_once_on_the_other() {
 async fn feedback_logged_on_one_replica_reaches_a_live_subscriber_on_the_other_within_a_second() {
     let r = replicas().await;
     let [(coordinator_id, coordinator)] = r.a.people(["coordinator"]).await;
-    let token = r.b.token_for(coordinator_id).await;
-    let mut request = format!("ws://{}/graphql/ws", r.b.addr).into_client_request().unwrap();
-    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("a websocket to B");
-    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
-    socket.send(Message::Text(init.to_string().into())).await.unwrap();
-    let query = "subscription { feedbackLogged(hub: \"arun\") { text } }";
-    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": query } });
-    socket.send(Message::Text(subscribe.to_string().into())).await.unwrap();
+    let mut socket =
+        subscribed_on(&r.b, coordinator_id, "subscription { feedbackLogged(hub: \"arun\") { text } }").await;
     let listening = within(Duration::from_secs(5), || async { (r.b.feedback.subscribers() >= 1).then_some(()) }).await;
     assert!(listening.is_some(), "the subscription on B started");
 
