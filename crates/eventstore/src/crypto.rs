@@ -73,7 +73,7 @@ pub trait KeyStore: Send + Sync + 'static {
     fn destroy(&self, subject: SubjectId) -> Result<bool>;
     /// Destroys the keys of several subjects (one person's, in an erasure); returns how many
     /// there were. A store whose destruction has a fixed cost (PostgreSQL's wait for older
-    /// transactions and its `VACUUM`) pays it once; the default destroys each in turn.
+    /// transactions and its rewrite of the keys table) pays it once; the default destroys each in turn.
     fn destroy_all(&self, subjects: &[SubjectId]) -> Result<usize> {
         let mut destroyed = 0;
         for subject in subjects {

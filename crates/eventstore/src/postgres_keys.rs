@@ -166,14 +166,15 @@ impl PostgresKeyStore {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(Error::storage)?;
         let cache = Arc::new(Cache::default());
         let listened = Arc::downgrade(&cache);
+        let later = Arc::new(LaterRewrite::default());
         std::thread::Builder::new()
             .name("heard-pg-keys".into())
             .spawn(move || {
                 runtime.block_on(async move {
                     let listener = tokio::spawn(listen_for_destroys(config, listened));
                     while let Some(request) = incoming.recv().await {
-                        let pool = pool.clone();
-                        tokio::spawn(async move { answer(&pool, request).await });
+                        let (pool, later) = (pool.clone(), later.clone());
+                        tokio::spawn(async move { answer(&pool, &later, request).await });
                     }
                     listener.abort();
                 });
@@ -264,7 +265,7 @@ async fn listen_for_destroys(config: tokio_postgres::Config, cache: std::sync::W
     }
 }
 
-async fn answer(pool: &deadpool_postgres::Pool, request: Request) {
+async fn answer(pool: &deadpool_postgres::Pool, later: &Arc<LaterRewrite>, request: Request) {
     match request {
         Request::GetOrCreate(subject, reply) => {
             let _ = reply.send(get_or_create(pool, subject).await);
@@ -276,7 +277,7 @@ async fn answer(pool: &deadpool_postgres::Pool, request: Request) {
             let _ = reply.send(get_many(pool, &subjects).await);
         }
         Request::Destroy(subjects, reply) => {
-            let _ = reply.send(destroy(pool, &subjects).await);
+            let _ = reply.send(destroy(pool, later, &subjects).await);
         }
         Request::All(reply) => {
             let _ = reply.send(all_keys(pool).await);
@@ -379,8 +380,9 @@ async fn get_many(pool: &deadpool_postgres::Pool, subjects: &[SubjectId]) -> Res
 }
 
 /// Destroys the keys of `subjects` in one transaction (tombstones for those that had none) and
-/// vacuums their old row versions away; returns how many keys there were.
-async fn destroy(pool: &deadpool_postgres::Pool, subjects: &[SubjectId]) -> Result<usize> {
+/// rewrites the table without their old row versions, at once or, while an older transaction
+/// is open, later ([`LaterRewrite`]); returns how many keys there were.
+async fn destroy(pool: &deadpool_postgres::Pool, later: &Arc<LaterRewrite>, subjects: &[SubjectId]) -> Result<usize> {
     let client = client(pool).await?;
     let ids: Vec<uuid::Uuid> = subjects.iter().map(|subject| subject.0).collect();
     // One statement, so one transaction: the keys go, a tombstone keeps a subject that never had
@@ -407,9 +409,15 @@ async fn destroy(pool: &deadpool_postgres::Pool, subjects: &[SubjectId]) -> Resu
         return Ok(0);
     }
     let destroyed = usize::try_from(destroyed).unwrap_or(usize::MAX);
+    if later.pending() {
+        // An older transaction is known to be open: waiting here too would only hold a
+        // connection. The rewrite already waiting covers this destroy as well.
+        later.after(pool, destroyed_in);
+        return Ok(destroyed);
+    }
     // The old row version still holds the key's bytes until the table is rewritten without it,
     // which can happen only once no transaction older than the destroy is open.
-    match vacuum_once_nothing_older_is_open(&client, &destroyed_in, OLDER_TRANSACTIONS_WAIT).await {
+    match rewrite_once_nothing_older_is_open(&client, &destroyed_in, OLDER_TRANSACTIONS_WAIT).await {
         Ok(true) => return Ok(destroyed),
         Ok(false) => tracing::warn!(
             "a database transaction older than a key's destruction is still open; the key's old row \
@@ -419,27 +427,89 @@ async fn destroy(pool: &deadpool_postgres::Pool, subjects: &[SubjectId]) -> Resu
         // tried again in the background.
         Err(error) => tracing::warn!(%error, "the keys table could not be rewritten yet; Heard tries again"),
     }
-    tokio::spawn(async move {
-        let deadline = std::time::Instant::now() + OLDER_TRANSACTIONS_LATER;
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match vacuum_once_nothing_older_is_open(&client, &destroyed_in, left).await {
-                Ok(true) => return tracing::info!("the destroyed key's old row version is gone from the table's file"),
-                Ok(false) => {
-                    return tracing::error!(
-                        "a database transaction has stayed open for an hour since a key was destroyed; \
-                         the key's old row version goes at the next erasure's rewrite after it ends"
-                    );
-                }
-                Err(error) if std::time::Instant::now() < deadline => {
-                    tracing::warn!(%error, "the keys table could not be rewritten yet; Heard tries again");
-                    tokio::time::sleep(REWRITE_LOCK_WAIT).await;
-                }
-                Err(error) => return tracing::error!(%error, "cannot rewrite the keys table"),
-            }
-        }
-    });
+    drop(client);
+    later.after(pool, destroyed_in);
     Ok(destroyed)
+}
+
+/// The rewrite of the keys table that waits, in the background, for the transactions older
+/// than a destroy to end: at most one per key store, holding one connection, however many
+/// erasures arrive while a long report is open (each would otherwise hold a connection of the
+/// store's small pool for up to an hour, and new people's keys would wait behind them). An
+/// erasure meanwhile only moves its target on to its own, newer, transaction: one rewrite
+/// after the newest destroy removes every older one's row versions too.
+#[derive(Debug, Default)]
+struct LaterRewrite {
+    /// The newest destroy's transaction id, while a rewrite waits.
+    newest: std::sync::Mutex<Option<String>>,
+}
+
+impl LaterRewrite {
+    fn newest(&self) -> std::sync::MutexGuard<'_, Option<String>> {
+        self.newest.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether a rewrite is waiting now.
+    fn pending(&self) -> bool {
+        self.newest().is_some()
+    }
+
+    /// Makes sure a rewrite follows the destroy in transaction `xid`: starts one, or moves the
+    /// waiting one on to `xid`.
+    fn after(self: &Arc<Self>, pool: &deadpool_postgres::Pool, xid: String) {
+        {
+            let mut newest = self.newest();
+            if let Some(waiting) = newest.as_mut() {
+                // Destroys answer in any order: keep the newest transaction (by its number,
+                // which wraps only every four billion transactions).
+                let number = |xid: &str| xid.parse::<u64>().unwrap_or(0);
+                if number(&xid) > number(waiting) {
+                    *waiting = xid;
+                }
+                return;
+            }
+            *newest = Some(xid);
+        }
+        let (this, pool) = (self.clone(), pool.clone());
+        tokio::spawn(async move {
+            let deadline = Instant::now() + OLDER_TRANSACTIONS_LATER;
+            loop {
+                let Some(xid) = this.newest().clone() else { return };
+                let left = deadline.saturating_duration_since(Instant::now());
+                let outcome = match client(&pool).await {
+                    Ok(client) => rewrite_once_nothing_older_is_open(&client, &xid, left).await,
+                    Err(error) => Err(error),
+                };
+                match outcome {
+                    Ok(true) => {
+                        let mut newest = this.newest();
+                        if newest.as_deref() == Some(xid.as_str()) {
+                            *newest = None;
+                            return tracing::info!(
+                                "the destroyed keys' old row versions are gone from the table's file"
+                            );
+                        }
+                        // A newer destroy arrived meanwhile: once more, for it.
+                    }
+                    Ok(false) => {
+                        *this.newest() = None;
+                        return tracing::error!(
+                            "a database transaction has stayed open for an hour since a key was destroyed; \
+                             the key's old row version goes at the next erasure's rewrite after it ends"
+                        );
+                    }
+                    Err(error) if Instant::now() < deadline => {
+                        tracing::warn!(%error, "the keys table could not be rewritten yet; Heard tries again");
+                        tokio::time::sleep(REWRITE_LOCK_WAIT).await;
+                    }
+                    Err(error) => {
+                        *this.newest() = None;
+                        return tracing::error!(%error, "cannot rewrite the keys table");
+                    }
+                }
+            }
+        });
+    }
 }
 
 /// Rewrites the keys table without its dead row versions: `VACUUM FULL`, which copies the live
@@ -467,12 +537,12 @@ const REWRITE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5)
 /// How long an erasure waits for older transactions before it answers.
 const OLDER_TRANSACTIONS_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 /// How long Heard goes on waiting after that, in the background.
-const OLDER_TRANSACTIONS_LATER: std::time::Duration = std::time::Duration::from_secs(3600);
+const OLDER_TRANSACTIONS_LATER: Duration = Duration::from_secs(3600);
 
 /// Waits (up to `patience`) until no transaction that began before transaction `xid` is still
 /// open in this database, then rewrites the keys table ([`rewrite_keys_table`]); false when one
 /// still was.
-async fn vacuum_once_nothing_older_is_open(
+async fn rewrite_once_nothing_older_is_open(
     client: &deadpool_postgres::Object,
     xid: &str,
     patience: std::time::Duration,
@@ -556,7 +626,7 @@ impl KeyStore for PostgresKeyStore {
         Ok(self.destroy_all(&[subject])? > 0)
     }
 
-    /// All in one transaction, with one wait for older transactions and one `VACUUM`.
+    /// All in one transaction, with one wait for older transactions and one rewrite.
     fn destroy_all(&self, subjects: &[SubjectId]) -> Result<usize> {
         for subject in subjects {
             self.cache.drop_subject(*subject);

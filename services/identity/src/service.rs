@@ -774,8 +774,7 @@ impl IdentityService {
     /// slot, so the table never holds it in the clear. Kept for [`SHOWN_ONCE_FOR`]. A failure
     /// is logged (without what was kept) and the page then shows as after a restart.
     pub async fn keep_once(&self, session: Uuid, slot: &str, shown: &str) {
-        let now = self.now_micros();
-        let expired = now - i64::try_from(SHOWN_ONCE_FOR.as_micros()).unwrap_or(i64::MAX);
+        let (now, expired) = self.shown_once_window();
         let kept = match crate::once::seal(&self.inner.secrets, session, slot, shown) {
             Some(sealed) => self.inner.shared.keep_once(session, slot, sealed, now, expired).await,
             None => Err(ApiError::internal("a page for one view could not be sealed")),
@@ -788,7 +787,7 @@ impl IdentityService {
     /// What [`keep_once`](Self::keep_once) kept for `session`'s `slot`, taken: the next call,
     /// on any replica, finds nothing.
     pub async fn take_once(&self, session: Uuid, slot: &str) -> Option<String> {
-        let expired = self.now_micros() - i64::try_from(SHOWN_ONCE_FOR.as_micros()).unwrap_or(i64::MAX);
+        let (_, expired) = self.shown_once_window();
         match self.inner.shared.take_once(session, slot, expired).await {
             Ok(sealed) => sealed.and_then(|sealed| crate::once::open(&self.inner.secrets, session, slot, &sealed)),
             Err(error) => {
@@ -796,6 +795,12 @@ impl IdentityService {
                 None
             }
         }
+    }
+
+    /// Now, and the time at or before which what was kept for one view has expired (micros).
+    fn shown_once_window(&self) -> (i64, i64) {
+        let now = self.now_micros();
+        (now, now - i64::try_from(SHOWN_ONCE_FOR.as_micros()).unwrap_or(i64::MAX))
     }
 
     /// Whether a login form's token belongs to the visit its cookie names.

@@ -498,6 +498,55 @@ async fn a_key_destroyed_while_a_long_report_holds_an_older_transaction_is_gone_
     store.close().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn erasures_while_a_long_report_is_open_share_one_later_rewrite_and_new_people_still_get_keys() {
+    let database = Database::create().await;
+    let store = EventStore::open_postgres(&database.url(), Upcasters::new()).await.unwrap();
+    let people: Vec<SubjectId> = (0..6).map(|_| SubjectId::new()).collect();
+    for (n, person) in people.iter().enumerate() {
+        let personal = event(0).with_personal(*person, &json!({ "name": format!("Person {n}") })).unwrap();
+        store.append(&stream(&format!("case-{n}")), ExpectedRevision::NoStream, vec![personal]).await.unwrap();
+    }
+    let keys: Vec<[u8; 32]> = people.iter().map(|person| store.key_bytes(*person).unwrap().unwrap()).collect();
+    let report = connect(&database.url()).await;
+    report.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM heard_events").await.unwrap();
+
+    // The first erasure waits for the report (10 s), then leaves the rewrite to the background;
+    // the five after it, more than the key store has connections, answer without waiting.
+    let forget = |person: SubjectId| {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || store.forget_subject(person))
+    };
+    assert!(forget(people[0]).await.unwrap().unwrap());
+    let started = Instant::now();
+    for person in &people[1..] {
+        assert!(forget(*person).await.unwrap().unwrap());
+    }
+    let newcomer = SubjectId::new();
+    let personal = event(0).with_personal(newcomer, &json!({ "name": "Someone new" })).unwrap();
+    store.append(&stream("case-new"), ExpectedRevision::NoStream, vec![personal]).await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "later erasures and a new person's key did not wait behind the report: {:?}",
+        started.elapsed()
+    );
+    let observer = connect(&database.url()).await;
+    for person in &people {
+        assert!(key_is_destroyed(&observer, *person).await, "every key is NULL at once");
+    }
+
+    report.batch_execute("COMMIT").await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for (n, key) in keys.iter().enumerate() {
+        while keys_table_file_holds(&observer, key.to_vec()).await {
+            assert!(Instant::now() < deadline, "key {n}'s bytes are gone from the file once the report ends");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    assert!(keys_table_file_holds(&observer, store.key_bytes(newcomer).unwrap().unwrap().to_vec()).await);
+    store.close().await.unwrap();
+}
+
 async fn key_is_destroyed(observer: &tokio_postgres::Client, person: SubjectId) -> bool {
     let row = observer.query_one("SELECT key IS NULL FROM heard_subject_keys WHERE subject = $1", &[&person.0]).await;
     row.is_ok_and(|row| row.get::<_, bool>(0))
