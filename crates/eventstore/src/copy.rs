@@ -94,7 +94,7 @@ pub async fn copy_store(from: &EventStore, to: &EventStore, mut progress: impl F
 
 /// The head as the source's log holds it now (the PostgreSQL backend's own view of it may
 /// trail another process's appends by a poll).
-async fn current_head(store: &EventStore) -> Result<Head> {
+pub(crate) async fn current_head(store: &EventStore) -> Result<Head> {
     let mut head = store.head();
     loop {
         let later = store.read_all_raw(head.position + 1, PAGE).await?;

@@ -53,6 +53,11 @@ pub enum Error {
     #[error("the subject key file is damaged: {detail}")]
     KeyFile { detail: String },
 
+    /// A backup file cannot be written or read as one: not a backup, a wrong passphrase, cut
+    /// short or damaged. Never quotes the file's contents.
+    #[error("backup: {detail}")]
+    Backup { detail: String },
+
     /// An upcaster could not bring an old event to its current schema version.
     #[error("event type {event_type} version {version} could not be upcast: {detail}")]
     Upcast { event_type: String, version: u32, detail: String },

@@ -470,6 +470,45 @@ fn full() -> Error {
     Error::storage("the key file is full")
 }
 
+/// Every key and tombstone in `data_dir/keys.heard` as the file holds them now, read without
+/// taking its lock, so that `heard backup` can read the keys of a running Heard. The file is
+/// only appended to, except that a destroy overwrites a live slot with its tombstone, so a read
+/// sees each slot whole or torn: a torn slot is skipped (a key not yet made durable, whose events
+/// are not in the log either), and a tombstone anywhere wins over a live slot of its subject.
+pub fn read_unlocked(data_dir: &Path) -> Result<Vec<(SubjectId, Option<SubjectKey>)>> {
+    if data_dir.join(LEGACY_KEY_DIR).is_dir() {
+        return Err(key_file("its keys are still in the old sled store: start heard on it once to move them"));
+    }
+    let path = data_dir.join(KEY_FILE_NAME);
+    let file = match File::open(&path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(Error::storage(error)),
+    };
+    if !header_is_valid(&file)? {
+        return Ok(Vec::new());
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut &file, &mut bytes).map_err(Error::storage)?;
+    let mut keys: HashMap<SubjectId, Option<SubjectKey>> = HashMap::new();
+    for slot in bytes.get(HEADER_LEN as usize..).unwrap_or_default().chunks_exact(SLOT_LEN) {
+        match decode_slot(slot) {
+            Slot::Empty | Slot::Torn(_) => {}
+            Slot::Live(subject) => {
+                let mut key = [0; 32];
+                key.copy_from_slice(&slot[KEY]);
+                keys.entry(subject).or_insert(Some(SubjectKey::from_bytes(key)));
+            }
+            Slot::Destroyed(subject) => {
+                keys.insert(subject, None);
+            }
+        }
+    }
+    let mut keys: Vec<_> = keys.into_iter().collect();
+    keys.sort_by_key(|(subject, _)| subject.0);
+    Ok(keys)
+}
+
 fn slot_offset(slot: u32) -> u64 {
     HEADER_LEN + u64::from(slot) * SLOT_LEN as u64
 }

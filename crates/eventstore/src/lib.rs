@@ -27,6 +27,7 @@
 //! suite.
 
 pub mod backend;
+pub mod backup;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod copy;

@@ -238,6 +238,59 @@ impl SegmentBackend {
     }
 }
 
+/// Reads the log in `dir` as its segment files hold it now, without taking its lock, so that
+/// `heard backup` can copy the log of a running Heard: calls `each` with every record's bytes
+/// in order from position 1, after checking its position, its hash and that it follows the
+/// one before (the chain). Stops at the end of the last segment, or at a frame there that is
+/// not whole yet (a group being written as it is read); a bad frame anywhere else is an error.
+/// Returns the head it read to.
+pub fn read_unlocked(dir: &Path, mut each: impl FnMut(&[u8]) -> Result<()>) -> Result<Head> {
+    let numbers = segment_numbers(dir)?;
+    let mut head = Head::EMPTY;
+    for (i, number) in numbers.iter().enumerate() {
+        let is_last = i + 1 == numbers.len();
+        let path = segment_path(dir, *number);
+        let file = File::open(&path).map_err(Error::storage)?;
+        let len = file.metadata().map_err(Error::storage)?.len();
+        let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+        let mut at = 0u64;
+        let mut record = Vec::new();
+        while at < len {
+            let position = head.position + 1;
+            let damaged = |reason: &str| Error::corrupt(position, format!("segment {number:08} is damaged: {reason}"));
+            let mut header = [0; 4];
+            if len - at < 4 || reader.read_exact(&mut header).is_err() {
+                if is_last {
+                    break;
+                }
+                return Err(damaged("incomplete frame"));
+            }
+            let frame = u32::from_be_bytes(header);
+            if frame == 0 || frame > MAX_FRAME || len - at - 4 < u64::from(frame) {
+                if is_last {
+                    break;
+                }
+                return Err(damaged("incomplete frame"));
+            }
+            record.resize(frame as usize, 0);
+            reader.read_exact(&mut record).map_err(Error::storage)?;
+            at += 4 + u64::from(frame);
+            let follows = record.len() >= 64 && record[record.len() - 64..record.len() - 32] == head.hash;
+            let event = record::decode(position, &record).ok().filter(|_| follows && record::hash_matches(&record));
+            let Some(event) = event else {
+                if is_last && at == len {
+                    // The last frame of the log, written but not yet whole on disk.
+                    break;
+                }
+                return Err(damaged("a record fails its hash or does not follow the one before"));
+            };
+            each(&record)?;
+            head = Head { position, hash: event.hash };
+        }
+    }
+    Ok(head)
+}
+
 /// Holds an exclusive lock on the directory for the life of the process.
 fn lock_directory(dir: &Path) -> Result<File> {
     let path = dir.join("LOCK");

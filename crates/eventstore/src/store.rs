@@ -84,6 +84,8 @@ pub struct EventStore {
     postgres: Option<crate::PostgresBackend>,
     /// This process's mutex per [`Self::exclusive`] name.
     exclusive: Arc<crate::exclusive::Local>,
+    /// Where erasures are noted for `heard restore`, when configured.
+    register: Arc<std::sync::OnceLock<crate::backup::ErasureRegister>>,
 }
 
 impl std::fmt::Debug for EventStore {
@@ -103,6 +105,7 @@ impl EventStore {
             models: Arc::default(),
             postgres: None,
             exclusive: Arc::default(),
+            register: Arc::default(),
         }
     }
 
@@ -397,13 +400,30 @@ impl EventStore {
     /// Destroys a person's key: every personal field sealed under it reads as erased from now
     /// on, while the log and its chain are unchanged.
     pub fn forget_subject(&self, subject: SubjectId) -> Result<bool> {
+        self.note_erasures(&[subject])?;
         self.keys.destroy(subject)
     }
 
     /// Destroys the keys of several subjects at once (one person's, in an erasure), paying a
     /// key store's fixed cost of destruction once; returns how many keys there were.
     pub fn forget_subjects(&self, subjects: &[SubjectId]) -> Result<usize> {
+        self.note_erasures(subjects)?;
         self.keys.destroy_all(subjects)
+    }
+
+    /// From now on, every key this store destroys is first noted in the erasure register at
+    /// `path` (see [`crate::backup::ErasureRegister`]); fails if it cannot be opened for writing.
+    pub fn keep_erasure_register(&self, path: &std::path::Path) -> Result<()> {
+        let register = crate::backup::ErasureRegister::open(path)?;
+        let _ = self.register.set(register);
+        Ok(())
+    }
+
+    fn note_erasures(&self, subjects: &[SubjectId]) -> Result<()> {
+        match self.register.get() {
+            Some(register) => register.record(subjects),
+            None => Ok(()),
+        }
     }
 
     /// The backend, for [`copy_store`](crate::copy::copy_store).

@@ -34,6 +34,7 @@ mod segment_conformance {
     crate::conformance_suite!(fresh_segment_store);
 }
 
+mod backup;
 mod copy;
 mod exclusive;
 mod kept;

@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// Every event of a store as recorded (personal fields sealed).
-async fn raw_log(store: &EventStore) -> Vec<RecordedEvent> {
+pub(super) async fn raw_log(store: &EventStore) -> Vec<RecordedEvent> {
     let mut events = Vec::new();
     loop {
         let page = store.read_all_raw(events.len() as u64 + 1, 1000).await.unwrap();
@@ -25,13 +25,13 @@ async fn raw_log(store: &EventStore) -> Vec<RecordedEvent> {
 }
 
 /// Each subject with its key's bytes, or `None` once destroyed.
-fn keys_of(store: &EventStore) -> HashMap<SubjectId, Option<[u8; 32]>> {
+pub(super) fn keys_of(store: &EventStore) -> HashMap<SubjectId, Option<[u8; 32]>> {
     store.keys().all_keys().unwrap().into_iter().map(|(subject, key)| (subject, key.map(|k| *k.as_bytes()))).collect()
 }
 
 /// Two people's words over three streams, then one person erased, and a tombstone for someone
 /// who never had a key.
-async fn fill(store: &EventStore) -> (SubjectId, SubjectId, SubjectId) {
+pub(super) async fn fill(store: &EventStore) -> (SubjectId, SubjectId, SubjectId) {
     let (kept, erased, never) = (SubjectId::new(), SubjectId::new(), SubjectId::new());
     for n in 0..30u64 {
         let stream = StreamName::of("case", n % 3).unwrap();
@@ -51,7 +51,7 @@ async fn fill(store: &EventStore) -> (SubjectId, SubjectId, SubjectId) {
 }
 
 /// What a copy must keep: the raw log event for event, the head, the keys and tombstones.
-async fn assert_same(from: &EventStore, to: &EventStore) {
+pub(super) async fn assert_same(from: &EventStore, to: &EventStore) {
     let (source, copy) = (raw_log(from).await, raw_log(to).await);
     assert_eq!(source.len(), 60);
     assert_eq!(copy, source, "every event as recorded: position, stream, revision, id, type, time, data, ciphertext");
@@ -64,7 +64,7 @@ async fn assert_same(from: &EventStore, to: &EventStore) {
 }
 
 /// What a reader sees of each person in `store`.
-async fn readable(store: &EventStore, kept: SubjectId, erased: SubjectId, never: SubjectId) {
+pub(super) async fn readable(store: &EventStore, kept: SubjectId, erased: SubjectId, never: SubjectId) {
     let events = store.read_all(1, 1000).await.unwrap();
     let words: Vec<_> = events.iter().filter_map(|e| e.personal_fields::<serde_json::Value>().unwrap()).collect();
     assert_eq!(words.len(), 15, "the kept person's words read back");

@@ -1,0 +1,250 @@
+//! Backups: taken while the store is in use, restored into an empty store with the same events,
+//! chain head, keys and erasures; refused when the passphrase is wrong or the file is damaged;
+//! and a person erased after the backup stays erased through the erasure register.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use super::copy::{assert_same, fill, keys_of, raw_log, readable};
+use super::postgres::Schema;
+use crate::backup::{self, ErasureRegister, Manifest, Reader, Writer};
+use crate::{Error, EventStore, Personal, SubjectId, Upcasters};
+
+const PASSPHRASE: &[u8] = b"correct horse battery staple";
+
+fn manifest() -> Manifest {
+    Manifest { taken_at: "2026-12-07T05:00:00Z".into(), heard_version: "test".into(), backend: "segments".into() }
+}
+
+/// A backup of the segment store in `dir`, read from its files while `dir` may be open.
+fn back_up_unlocked(dir: &Path) -> Vec<u8> {
+    let mut writer = Writer::new(Vec::new(), PASSPHRASE).unwrap();
+    writer.manifest(&manifest()).unwrap();
+    writer.file("secret.key", &[7; 32]).unwrap();
+    backup::back_up_segments_unlocked(dir, &mut writer).unwrap();
+    writer.finish().unwrap().0
+}
+
+/// Restores `bytes` into a new store in `dir`, destroying the keys of `erased`.
+async fn restore_into(bytes: &[u8], dir: &Path, erased: &[SubjectId]) -> (EventStore, backup::Restored, Vec<String>) {
+    let store = EventStore::open(dir, Upcasters::new()).unwrap();
+    let mut reader = Reader::new(bytes, PASSPHRASE).unwrap();
+    let mut files = Vec::new();
+    let restored = backup::restore(&mut reader, &store, erased, |name, bytes| {
+        assert_eq!(bytes, &[7; 32]);
+        files.push(name.to_owned());
+        Ok(())
+    })
+    .await
+    .unwrap();
+    (store, restored, files)
+}
+
+#[tokio::test]
+async fn a_backup_taken_while_the_store_is_open_restores_every_event_key_and_erasure_with_the_same_chain_head() {
+    let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let source = EventStore::open(first.path(), Upcasters::new()).unwrap();
+    let (kept, erased, never) = fill(&source).await;
+
+    let bytes = back_up_unlocked(first.path());
+    assert_eq!(backup::checksum_of(&bytes[..]).unwrap().len(), 64);
+    let (copy, restored, files) = restore_into(&bytes, second.path(), &[]).await;
+    assert_eq!(files, ["secret.key"]);
+    assert_eq!(restored.manifest, manifest());
+    assert_eq!(restored.head, source.head());
+    assert_eq!((restored.counts.events, restored.counts.keys, restored.counts.destroyed), (60, 1, 2));
+    assert_eq!(restored.erased_again, 0);
+    assert_same(&source, &copy).await;
+    readable(&copy, kept, erased, never).await;
+    for store in [source, copy] {
+        store.close().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_backup_holds_no_word_no_key_and_no_subject_in_the_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = EventStore::open(dir.path(), Upcasters::new()).unwrap();
+    let (kept, _, _) = fill(&source).await;
+    let bytes = back_up_unlocked(dir.path());
+    let key = keys_of(&source)[&kept].unwrap();
+    let contains = |needle: &[u8]| bytes.windows(needle.len()).any(|window| window == needle);
+    assert!(!contains(b"note 0"), "a person's words");
+    assert!(!contains(b"CaseNoted"), "an event's type");
+    assert!(!contains(&key), "a person's key");
+    assert!(!contains(kept.0.as_bytes()), "a person's subject id");
+    assert!(!contains(&[7; 32]), "the server key");
+    source.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_backup_of_a_postgresql_store_restores_into_a_data_directory_with_the_same_chain_head() {
+    let schema = Schema::create().await;
+    let source = EventStore::open_postgres(&schema.url(), Upcasters::new()).await.unwrap();
+    let (kept, erased, never) = fill(&source).await;
+    let mut writer = Writer::new(Vec::new(), PASSPHRASE).unwrap();
+    writer.manifest(&manifest()).unwrap();
+    writer.file("secret.key", &[7; 32]).unwrap();
+    let head = backup::back_up_store(&source, &mut writer).await.unwrap();
+    assert_eq!(head, source.head());
+    let bytes = writer.finish().unwrap().0;
+
+    let dir = tempfile::tempdir().unwrap();
+    let (copy, restored, _) = restore_into(&bytes, dir.path(), &[]).await;
+    assert_eq!(restored.head, head);
+    assert_same(&source, &copy).await;
+    readable(&copy, kept, erased, never).await;
+    for store in [source, copy] {
+        store.close().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_person_erased_after_the_backup_stays_erased_when_it_is_restored_with_the_erasure_register() {
+    let (first, second, third) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let register = first.path().join("erasures.register");
+    let source = EventStore::open(first.path(), Upcasters::new()).unwrap();
+    source.keep_erasure_register(&register).unwrap();
+    let (kept, _, never) = fill(&source).await;
+    let bytes = back_up_unlocked(first.path());
+    // Erased after the backup was taken: only the register knows.
+    assert!(source.forget_subject(kept).unwrap());
+    let named = ErasureRegister::read(&register).unwrap();
+    assert!(named.contains(&kept) && named.contains(&never), "{named:?}");
+
+    let (copy, restored, _) = restore_into(&bytes, second.path(), &named).await;
+    assert_eq!(restored.erased_again, 1);
+    assert_eq!(keys_of(&copy).get(&kept), Some(&None), "the key is a tombstone in the restored store");
+    let events = copy.read_all(1, 1000).await.unwrap();
+    assert!(events.iter().all(|event| !matches!(event.personal, Personal::Plain(_))), "no one's words read back");
+    let again = copy
+        .append(
+            &crate::StreamName::new("case-new").unwrap(),
+            crate::ExpectedRevision::Any,
+            vec![crate::NewEvent::new("CaseNoted", 1, &json!({})).unwrap().with_personal(kept, &json!({ "w": 1 })).unwrap()],
+        )
+        .await;
+    assert!(matches!(again, Err(Error::SubjectErased)), "{again:?}");
+
+    // Without the register the same backup brings the person's words back: that is what the
+    // register is for.
+    let (without, _, _) = restore_into(&bytes, third.path(), &[]).await;
+    let back = without.read_all(1, 1000).await.unwrap();
+    assert!(back.iter().any(|event| matches!(&event.personal, Personal::Plain(plain) if plain.subject == kept)));
+    for store in [source, copy, without] {
+        store.close().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_backup_opened_with_another_passphrase_is_refused_before_anything_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = EventStore::open(dir.path(), Upcasters::new()).unwrap();
+    fill(&source).await;
+    let bytes = back_up_unlocked(dir.path());
+    let refused = Reader::new(&bytes[..], b"another passphrase").err().unwrap();
+    assert!(refused.to_string().contains("the passphrase is not this backup's"), "{refused}");
+    let empty = Reader::new(&bytes[..], b"").err().unwrap();
+    assert!(empty.to_string().contains("the passphrase is empty"), "{empty}");
+    source.close().await.unwrap();
+}
+
+/// Every section of a backup read to its end, or the first error.
+fn read_through(bytes: &[u8]) -> crate::Result<u64> {
+    let mut reader = Reader::new(bytes, PASSPHRASE)?;
+    while reader.next_section()?.is_some() {}
+    Ok(reader.counts().events)
+}
+
+#[tokio::test]
+async fn a_backup_cut_short_or_with_one_byte_changed_is_refused_by_its_checksum_and_by_its_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = EventStore::open(dir.path(), Upcasters::new()).unwrap();
+    fill(&source).await;
+    let bytes = back_up_unlocked(dir.path());
+    assert_eq!(read_through(&bytes).unwrap(), 60);
+
+    let cut = &bytes[..bytes.len() - 100];
+    let said = backup::checksum_of(cut).unwrap_err().to_string();
+    assert!(said.contains("cut short"), "{said}");
+    assert!(read_through(cut).unwrap_err().to_string().contains("cut short"));
+
+    let mut changed = bytes.clone();
+    let middle = changed.len() / 2;
+    changed[middle] ^= 1;
+    let said = backup::checksum_of(&changed[..]).unwrap_err().to_string();
+    assert!(said.contains("checksum does not match"), "{said}");
+    assert!(read_through(&changed).unwrap_err().to_string().contains("damaged"));
+
+    let not_a_backup = backup::checksum_of(&b"date,text\n2026-01-01,hello\n"[..]).unwrap_err().to_string();
+    assert!(not_a_backup.contains("not a Heard backup"), "{not_a_backup}");
+    source.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_restore_into_a_store_that_holds_anything_is_refused_and_adds_nothing() {
+    let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let source = EventStore::open(first.path(), Upcasters::new()).unwrap();
+    fill(&source).await;
+    let bytes = back_up_unlocked(first.path());
+    let busy = EventStore::open(second.path(), Upcasters::new()).unwrap();
+    busy.append(
+        &crate::StreamName::new("note-1").unwrap(),
+        crate::ExpectedRevision::NoStream,
+        vec![crate::NewEvent::new("Noted", 1, &json!({})).unwrap()],
+    )
+    .await
+    .unwrap();
+    let mut reader = Reader::new(&bytes[..], PASSPHRASE).unwrap();
+    let refused = backup::restore(&mut reader, &busy, &[], |_, _| Ok(())).await.unwrap_err();
+    assert!(refused.to_string().contains("restore only into an empty store"), "{refused}");
+    assert_eq!(raw_log(&busy).await.len(), 1);
+    for store in [source, busy] {
+        store.close().await.unwrap();
+    }
+}
+
+#[test]
+fn the_erasure_register_skips_a_last_line_cut_short_and_names_a_bad_line_by_its_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("register");
+    let register = ErasureRegister::open(&path).unwrap();
+    let (one, two) = (SubjectId::new(), SubjectId::new());
+    register.record(&[one, two]).unwrap();
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, b"0191"))
+        .unwrap();
+    assert_eq!(ErasureRegister::read(&path).unwrap(), vec![one, two]);
+    std::fs::write(&path, format!("{}\nAnn Smith\n", one.0)).unwrap();
+    let said = ErasureRegister::read(&path).unwrap_err().to_string();
+    assert!(said.contains("line 2 of the erasure register is not a subject id"), "{said}");
+    assert!(!said.contains("Ann"), "the error never repeats the line: {said}");
+}
+
+#[tokio::test]
+async fn a_backup_read_while_a_group_is_half_written_ends_at_the_last_whole_record() {
+    let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let source = EventStore::open(first.path(), Upcasters::new()).unwrap();
+    fill(&source).await;
+    let head = source.head();
+    // What a write in progress looks like to a reader: a frame whose length says more than the
+    // segment holds yet.
+    let segment = first.path().join("log").join("00000001.seg");
+    let mut tail = 500u32.to_be_bytes().to_vec();
+    tail.extend_from_slice(&[1; 100]);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&segment)
+        .and_then(|mut file| std::io::Write::write_all(&mut file, &tail))
+        .unwrap();
+    let bytes = back_up_unlocked(first.path());
+    let (copy, restored, _) = restore_into(&bytes, second.path(), &[]).await;
+    assert_eq!(restored.head, head);
+    assert_eq!(raw_log(&copy).await, raw_log(&source).await);
+    for store in [source, copy] {
+        store.close().await.unwrap();
+    }
+}
