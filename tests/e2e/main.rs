@@ -4,6 +4,7 @@
 mod access;
 mod advocacy;
 mod attacks;
+mod backup;
 mod browser;
 mod casework_rights;
 mod cli;
@@ -21,6 +22,7 @@ mod loop_state;
 mod meetings;
 mod models_crash;
 mod moderation;
+mod ops;
 mod on_postgres;
 mod privacy;
 mod privacy_rights;

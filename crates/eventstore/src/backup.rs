@@ -430,7 +430,8 @@ impl<R: Read> Reader<R> {
         Ok(Some(match head[0] {
             b'M' => Section::Manifest(serde_json::from_slice(&bytes).map_err(|_| damaged())?),
             b'F' => {
-                let name_len = u16::from_be_bytes(bytes.get(..2).ok_or_else(damaged)?.try_into().map_err(|_| damaged())?);
+                let name_len =
+                    u16::from_be_bytes(bytes.get(..2).ok_or_else(damaged)?.try_into().map_err(|_| damaged())?);
                 let name = bytes.get(2..2 + name_len as usize).ok_or_else(damaged)?;
                 let name = String::from_utf8(name.to_vec()).map_err(|_| damaged())?;
                 if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
@@ -662,7 +663,10 @@ pub async fn restore<R: Read + Send>(
     tokio::task::spawn_blocking(move || destination.import_keys(&keys)).await.map_err(Error::storage)??;
     let head = to.head();
     if head.position != position {
-        return Err(backup_error(format!("the restore ends at position {} but the backup at {position}", head.position)));
+        return Err(backup_error(format!(
+            "the restore ends at position {} but the backup at {position}",
+            head.position
+        )));
     }
     Ok(Restored { manifest, head, counts, erased_again })
 }

@@ -1,5 +1,5 @@
-//! The command line: `heard serve | import | rebuild | migrate | verify | export | copy | schema |
-//! admin | erase | subject-access | retention`.
+//! The command line: `heard serve | import | rebuild | migrate | verify | export | copy | backup |
+//! restore | schema | admin | erase | subject-access | retention`.
 //! The benchmarks have their own binary, `heard-bench` (`tools/bench`).
 
 use std::io::Write as _;
@@ -98,6 +98,47 @@ pub enum Command {
         /// with no Heard events or keys.
         #[arg(long)]
         to: String,
+    },
+    /// Back up a store into one file, while Heard runs or not: the whole log, every person's key
+    /// (erased people's as erased) and the server key, encrypted under the passphrase configured
+    /// in [backup] (passphrase_file, or HEARD_BACKUP__PASSPHRASE), with a SHA-256 checksum.
+    /// Read models are not in it: a restore rebuilds them. The store is --data, --store-url, or
+    /// else the configured one. Prints one JSON line with the events, the chain head and the
+    /// checksum.
+    Backup {
+        /// The backup file to write (never overwritten).
+        #[arg(long)]
+        to: PathBuf,
+        /// A data directory.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// A PostgreSQL event store (postgres://user@host:port/database).
+        #[arg(long)]
+        store_url: Option<String>,
+        /// A TOML config file (see ops/heard.example.toml).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Restore a backup into a new data directory: checks the file's checksum, opens it with
+    /// the configured passphrase, writes every event and key, destroys again the keys of people
+    /// erased after the backup was taken (from the erasure register), verifies the chain and
+    /// rebuilds every read model and the search index. A failed restore leaves nothing behind.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The data directory to restore into: new, or empty.
+        #[arg(long)]
+        data: PathBuf,
+        /// A TOML config file (see ops/heard.example.toml): the passphrase, the erasure register.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// An erasure register to apply besides the configured one (repeat for several).
+        #[arg(long = "erasures")]
+        erasures: Vec<PathBuf>,
+        /// Restore with no erasure register at all (when none was ever kept).
+        #[arg(long)]
+        without_erasure_register: bool,
     },
     /// Print the composed GraphQL schema (SDL), or write every committed SDL file.
     Schema {
@@ -329,6 +370,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Copy { from, to } => copy(&from, &to).await,
+        Command::Backup { to, data, store_url, config } => {
+            crate::backup::back_up(crate::backup::BackupArgs { to, data, store_url, config }).await
+        }
+        Command::Restore { from, data, config, erasures, without_erasure_register } => {
+            crate::backup::restore(crate::backup::RestoreArgs {
+                from,
+                data,
+                config,
+                erasures,
+                without_erasure_register,
+            })
+            .await
+        }
         Command::Schema { write: None } => {
             print!("{}", crate::graphql::sdl());
             Ok(ExitCode::SUCCESS)
@@ -428,6 +482,10 @@ async fn open_stopped(settings: &Settings) -> anyhow::Result<(EventStore, crate:
             opened => opened?,
         }
     };
+    if let Err(error) = settings.backup.keep_register(&store) {
+        let _ = store.close().await;
+        anyhow::bail!(error);
+    }
     match crate::services::Services::open(&store, settings).await {
         Ok(services) => Ok((store, services)),
         Err(error) => {

@@ -34,6 +34,82 @@ pub struct Settings {
     pub history: HistorySettings,
     #[serde(default)]
     pub retention: RetentionSettings,
+    #[serde(default)]
+    pub backup: BackupSettings,
+}
+
+/// `heard backup` and `heard restore`: the passphrase backups are encrypted under, and the
+/// erasure register that keeps people erased after a backup erased when it is restored.
+#[derive(Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+#[serde(default)]
+pub struct BackupSettings {
+    /// A file holding the passphrase (its first line), readable by Heard's user only.
+    pub passphrase_file: Option<PathBuf>,
+    /// The passphrase itself: for the environment (`HEARD_BACKUP__PASSPHRASE`), never a file
+    /// others can read. Give this or `passphrase_file`, not both.
+    pub passphrase: Option<String>,
+    /// A file outside the data directory (on the backup volume) where every erasure notes the
+    /// keys it destroys before destroying them; `heard restore` destroys them again.
+    pub erasure_register: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for BackupSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackupSettings")
+            .field("passphrase_file", &self.passphrase_file)
+            .field("passphrase", &self.passphrase.as_ref().map(|_| ".."))
+            .field("erasure_register", &self.erasure_register)
+            .finish()
+    }
+}
+
+impl BackupSettings {
+    fn validate(&self) -> Result<(), String> {
+        if self.passphrase_file.is_some() && self.passphrase.is_some() {
+            return Err("backup.passphrase and backup.passphrase_file: give one of them, not both".into());
+        }
+        if self.passphrase.as_deref().is_some_and(|p| p.chars().count() < 12) {
+            return Err("backup.passphrase must be at least 12 characters".into());
+        }
+        if self.erasure_register.as_deref().is_some_and(|path| path.as_os_str().is_empty()) {
+            return Err("backup.erasure_register must be a file's path".into());
+        }
+        Ok(())
+    }
+
+    /// The passphrase, from `passphrase` or the first line of `passphrase_file`; the error names
+    /// the key, never the passphrase.
+    pub fn passphrase(&self) -> Result<String, String> {
+        let passphrase = match (&self.passphrase, &self.passphrase_file) {
+            (Some(passphrase), _) => passphrase.clone(),
+            (None, Some(path)) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|error| format!("backup.passphrase_file: cannot read {}: {error}", path.display()))?;
+                text.lines().next().unwrap_or_default().to_owned()
+            }
+            (None, None) => {
+                return Err(
+                    "no backup passphrase: set backup.passphrase_file in the config, or HEARD_BACKUP__PASSPHRASE"
+                        .into(),
+                );
+            }
+        };
+        if passphrase.chars().count() < 12 {
+            return Err("the backup passphrase must be at least 12 characters (backup.passphrase_file)".into());
+        }
+        Ok(passphrase)
+    }
+
+    /// From now on every erasure through `store` is noted in the configured register first.
+    pub fn keep_register(&self, store: &heard_eventstore::EventStore) -> Result<(), String> {
+        match &self.erasure_register {
+            Some(path) => {
+                store.keep_erasure_register(path).map_err(|error| format!("backup.erasure_register: {error}"))
+            }
+            None => Ok(()),
+        }
+    }
 }
 
 /// How long each kind of record is kept before Heard's daily retention job erases it (through
@@ -493,6 +569,7 @@ impl Default for Settings {
             server: ServerSettings::default(),
             history: HistorySettings::default(),
             retention: RetentionSettings::default(),
+            backup: BackupSettings::default(),
         }
     }
 }
@@ -569,6 +646,7 @@ impl Settings {
         self.http.limits()?;
         self.history.validate()?;
         self.retention.rules()?;
+        self.backup.validate()?;
         if self.auth.max_failed_logins == 0 {
             return Err("auth.max_failed_logins must be at least 1".into());
         }

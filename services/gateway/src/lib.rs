@@ -6,6 +6,7 @@
 //! codemap.
 
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod data_dir;

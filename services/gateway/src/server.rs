@@ -60,6 +60,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         heard_eventstore::BackendKind::Postgres => "cannot open the event store in PostgreSQL (store.url)".to_owned(),
         _ => format!("cannot open the event store in {}", settings.data_dir.display()),
     })?;
+    settings.backup.keep_register(&store).map_err(anyhow::Error::msg)?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let ready: Arc<OnceLock<Router>> = Arc::default();

@@ -102,7 +102,8 @@ async fn a_backup_of_a_postgresql_store_restores_into_a_data_directory_with_the_
 
 #[tokio::test]
 async fn a_person_erased_after_the_backup_stays_erased_when_it_is_restored_with_the_erasure_register() {
-    let (first, second, third) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (first, second, third) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let register = first.path().join("erasures.register");
     let source = EventStore::open(first.path(), Upcasters::new()).unwrap();
     source.keep_erasure_register(&register).unwrap();
@@ -122,7 +123,12 @@ async fn a_person_erased_after_the_backup_stays_erased_when_it_is_restored_with_
         .append(
             &crate::StreamName::new("case-new").unwrap(),
             crate::ExpectedRevision::Any,
-            vec![crate::NewEvent::new("CaseNoted", 1, &json!({})).unwrap().with_personal(kept, &json!({ "w": 1 })).unwrap()],
+            vec![
+                crate::NewEvent::new("CaseNoted", 1, &json!({}))
+                    .unwrap()
+                    .with_personal(kept, &json!({ "w": 1 }))
+                    .unwrap(),
+            ],
         )
         .await;
     assert!(matches!(again, Err(Error::SubjectErased)), "{again:?}");
