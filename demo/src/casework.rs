@@ -87,7 +87,8 @@ enum Reached {
 
 /// Seeds complaints in every state, from `handler`'s desk (and relayed by `advocate`); some are
 /// assigned to `colleague`, another complaints handler, and one still waiting to be
-/// acknowledged is assigned to `handler`.
+/// acknowledged is assigned to `handler`. Every acknowledged complaint's words were reviewed
+/// for the provider; those still waiting to be acknowledged await the review.
 pub async fn seed_complaints(
     services: Services<'_>,
     handler: Uuid,
@@ -169,6 +170,12 @@ pub async fn seed_complaints(
         let acknowledged = on(1);
         let method = ACKNOWLEDGED_BY[index % ACKNOWLEDGED_BY.len()];
         step(Decide::new(move |c| complaint::acknowledge(c, method, acknowledged, today))).await?;
+        // The team reviews the words before the provider reads them: a version of its own where
+        // the story could tell the service who complained, the words as written otherwise.
+        match &story.for_provider {
+            Some(words) => rights.redact_for_provider(id, handler, words).await.map_err(fail)?,
+            None => rights.release_to_provider(id, handler).await.map_err(fail)?,
+        };
         if let Some(colleague) = colleague.filter(|_| index % 3 == 2) {
             rights.assign(id, handler, colleague).await.map_err(fail)?;
         }

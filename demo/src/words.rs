@@ -168,6 +168,10 @@ pub(crate) struct Story {
     pub what_happened: String,
     pub outcome_wanted: String,
     pub articles: Vec<u32>,
+    /// The words the complaints team writes for the provider when the story itself could tell
+    /// the service who complained; without it, the team finds nothing to take out.
+    #[serde(default)]
+    pub for_provider: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

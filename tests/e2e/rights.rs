@@ -191,6 +191,13 @@ async fn a_provider_sees_a_relayed_complaint_about_itself_but_never_who_made_it_
     assert_eq!(complaint["relayedByAdvocateId"], cast.advocate_id.as_str(), "the advocate follows what they relayed");
 
     let seen = cast.provider.graphql(&complaint_query(), json!({ "id": id })).await;
+    assert_eq!(seen["data"]["complaint"]["whatHappened"], Value::Null, "not before the words were reviewed: {seen}");
+    let released = cast
+        .handler
+        .graphql("mutation($id: ID!) { releaseComplaintWordsToProvider(complaintId: $id) { id } }", json!({ "id": id }))
+        .await;
+    assert!(released["errors"].is_null(), "{released}");
+    let seen = cast.provider.graphql(&complaint_query(), json!({ "id": id })).await;
     let seen = &seen["data"]["complaint"];
     assert_eq!(seen["whatHappened"], "My script was stopped without a review.", "the provider can answer it");
     for withheld in ["complainantKind", "route", "complainantName", "complainantContact", "relayedByAdvocateId"] {

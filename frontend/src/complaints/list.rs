@@ -13,7 +13,7 @@ pub struct QueueQuery {
     pub(super) reference: Option<String>,
 }
 
-pub(super) const QUEUE_FIELDS: &str = "id reference receivedOn providerName stage outcome closedOn handlerId whatHappened articles { number label } \
+pub(super) const QUEUE_FIELDS: &str = "id reference receivedOn providerName stage outcome closedOn handlerId whatHappened wordsWithheld articles { number label } \
     clock { stage acknowledgeBy respondBy workingDaysLeft overdue urgent paused needsExplanation }";
 
 /// Most urgent first: fewest working days left; paused and clock-less ones last.
@@ -115,7 +115,7 @@ pub async fn queue<B: Backend>(
         @if let Some(done) = done { div class="notice" role="status" { p { (done) } } }
         h1 { (heading) }
         @if provider {
-            p class="lead" { "Complaints about your service under the Bill of Rights. You see what happened and the clock; you never see who complained. The complaints team handles each one." }
+            p class="lead" { "Complaints about your service under the Bill of Rights. You see the clock and, once the complaints team has checked the words for anything that could tell you who complained, what happened; you never see who complained. The complaints team handles each one." }
         } @else if handler {
             p class="lead" {
                 @match tab {
@@ -200,7 +200,11 @@ pub async fn queue<B: Backend>(
                         }
                     }
                 }
-                @if let Some(what) = &complaint.what_happened { blockquote class="said" { p { (what) } } }
+                @match (&complaint.what_happened, &complaint.words_withheld) {
+                    (Some(what), _) => { blockquote class="said" { p { (what) } } }
+                    (None, Some(why)) => { p class="withheld" { (why) } }
+                    (None, None) => {}
+                }
                 @if handler && !closed {
                     (quick_steps(csrf, id, stage, clock.paused, true))
                 }

@@ -4,8 +4,9 @@
 //!   clock is, overdue ones marked, each with its due date and working days left, who it is
 //!   assigned to and its next step; "Mine" (`?show=mine`: the open ones assigned to the handler
 //!   looking) and closed complaints on tabs of their own. A provider responder sees the
-//!   complaints about their own service, read-only and never who complained; an advocate the
-//!   complaints they relayed.
+//!   complaints about their own service, read-only and never who complained, with none of
+//!   the complaint's words until the complaints team has reviewed them (the page says so in their
+//!   place); an advocate the complaints they relayed.
 //! - `/complaints/{id}`: one complaint, its clock and its history, with the handler's next steps.
 //!   Steps that need an answer (acknowledge: how and when; agree a period; extend, and whether
 //!   the person agreed; pause, outcome, escalate, learning, explain a delay; assign to a handler
@@ -133,6 +134,12 @@ pub(super) struct Complaint {
     complainant_contact: Option<String>,
     what_happened: Option<String>,
     outcome_wanted: Option<String>,
+    /// Why the words read nothing for the viewer, as a sentence to show in their place (a
+    /// provider's, until the complaints team has reviewed them; anyone's, once erased).
+    words_withheld: Option<String>,
+    /// What the provider reads of the words: `AWAITING_REVIEW`, `REDACTED` or `AS_WRITTEN`.
+    #[serde(deserialize_with = "null_as_default")]
+    provider_words: String,
     agreed_working_days: Option<i64>,
     articles: Vec<Article>,
     clock: Clock,

@@ -465,7 +465,7 @@ pub async fn raised(SignedIn { viewer, csrf }: SignedIn, Query(query): Query<Rai
         ul {
             li { "The complaints team acknowledges it within 3 working days and becomes its handler." }
             li { "They answer it within 20 working days, or a period they agree with the person who complained. Any extension or pause is recorded with its reason." }
-            li { "The service it is about sees what happened, never who complained." }
+            li { "The service it is about sees what happened once the complaints team has checked the words, never who complained." }
         }
         p {
             @if let (Some(id), true) = (id, is_handler(&viewer)) { a href={ "/complaints/" (id) } { "Open the complaint" } " · " }

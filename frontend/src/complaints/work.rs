@@ -16,7 +16,8 @@ pub struct StepQuery {
 }
 
 pub(super) const DETAIL_FIELDS: &str = "id reference providerName service receivedOn stage earlyResolution outcome closedOn route \
-    complainantKind complainantName complainantContact handlerId acknowledgedHow whatHappened outcomeWanted agreedWorkingDays \
+    complainantKind complainantName complainantContact handlerId acknowledgedHow whatHappened outcomeWanted wordsWithheld \
+    providerWords agreedWorkingDays \
     articles { number label } \
     clock { stage acknowledgeBy acknowledgedOn respondBy respondedOn workingDaysLeft overdue urgent paused responsePeriod needsExplanation } \
     extensions { workingDays reason personAgreed } pauses { from until reason } escalations { to reference } delayExplanations learning";
@@ -113,6 +114,33 @@ pub(super) fn extension_words(extension: &Extension) -> String {
     format!("Extended by {}: {}.{agreed}", days_words(extension.working_days), extension.reason.trim_end_matches('.'))
 }
 
+/// What happened and what they want to happen, as far as the viewer may read them: a provider
+/// reads none of the words until the complaints team has reviewed them, and the page says so in
+/// their place (as it says when they were erased); once the team wrote the words for the
+/// provider, those alone.
+pub(super) fn words_rows(viewer: &Viewer, complaint: &Complaint) -> Markup {
+    let withheld_words = complaint.words_withheld.as_deref().unwrap_or("Erased at the person's request.");
+    let written_for_provider = withheld(viewer) && complaint.provider_words == "REDACTED";
+    html! {
+        div { dt { "What happened" } dd {
+            @match &complaint.what_happened {
+                Some(said) => {
+                    (said)
+                    @if written_for_provider { br; span class="hint" { "In the complaints team's words, with anything that could tell you who complained taken out." } }
+                }
+                None => { span class="withheld" { (withheld_words) } }
+            }
+        } }
+        div { dt { "What they want to happen" } dd {
+            @match &complaint.outcome_wanted {
+                Some(wanted) => { (wanted) }
+                None if written_for_provider => { "Said in the complaints team's words above." }
+                None => { span class="withheld" { (withheld_words) } }
+            }
+        } }
+    }
+}
+
 /// The complaint, its clock and its history; `handlers` (the complaints team by name, for
 /// handlers only) says who works it.
 pub(super) fn complaint_summary(
@@ -159,8 +187,7 @@ pub(super) fn complaint_summary(
             } }
             div { dt { "Reference" } dd { (complaint.reference) } }
             div { dt { "Service provider" } dd { (complaint.provider_name) @if let Some(service) = &complaint.service { " – " (service) } } }
-            div { dt { "What happened" } dd { (complaint.what_happened.as_deref().unwrap_or("(erased at the person's request)")) } }
-            div { dt { "What they want to happen" } dd { (complaint.outcome_wanted.as_deref().unwrap_or("(erased at the person's request)")) } }
+            (words_rows(viewer, complaint))
             @if !withheld(viewer) {
                 div { dt { "How it came in" } dd { (words(&ROUTES, &complaint.route).split(':').next().unwrap_or_default()) } }
             }

@@ -5,9 +5,11 @@
 //!   case's (for its advocate) and a complaint's (for the complaints team), a section that says
 //!   whose record it is, by *person code* ("This is a new person", or "Same person as code …"),
 //!   so that if the person asks, everything about them can be shown to them or erased together.
-//!   A complaint's page also holds the complaint's words as the provider will read them, with
-//!   names and details taken out (`redactComplaintForProvider`). An erased record says so, with
-//!   its facts, never an error page.
+//!   A complaint's page also holds the complaint's words as the provider will read them: none
+//!   until the complaints team reviews them, then a version with names and details taken out
+//!   (`redactComplaintForProvider`) or, when there is nothing to take out, the words as written
+//!   (`releaseComplaintWordsToProvider`). An erased record says so, with its facts, never an
+//!   error page.
 //! - `/people` ([`held`]): find a person by their code; `/people/{code}`: what Heard holds about
 //!   them (`subjectAccess`), as a page to read or print, and `/people/{code}/held.json`, the
 //!   same answer as a file.
@@ -152,4 +154,8 @@ pub fn routes<B: Backend>() -> axum::Router<B> {
         .route("/cases/{id}/person", post(record::attribute::<B>).get(record::back_to_record))
         .route("/complaints/{id}/person", post(record::attribute::<B>).get(record::back_to_record))
         .route("/complaints/{id}/provider-words", post(record::provider_words::<B>).get(record::back_to_record))
+        .route(
+            "/complaints/{id}/provider-words/as-written",
+            post(record::provider_words_as_written::<B>).get(record::back_to_record),
+        )
 }

@@ -4,9 +4,11 @@
 //!
 //! Each record page calls [`rights_section`], which asks for the rights fields in a query of
 //! its own (only those the record's type has: see [`super::schema`]), so the record's page
-//! never fails because of them. The forms post to `/{records}/{id}/person` ([`attribute`]) and
-//! `/complaints/{id}/provider-words` ([`provider_words`]) and come back to the record's page
-//! with a flash: a notice, or the error beside its field.
+//! never fails because of them. The forms post to `/{records}/{id}/person` ([`attribute`]),
+//! `/complaints/{id}/provider-words` ([`provider_words`]) and
+//! `/complaints/{id}/provider-words/as-written` ([`provider_words_as_written`]: nothing to take
+//! out) and come back to the record's page with a flash: a notice, or the error beside its
+//! field.
 
 use super::*;
 
@@ -94,11 +96,15 @@ struct Rights {
     erased_on: Option<String>,
     what_happened: Option<String>,
     redacted_for_provider: Option<String>,
+    /// What the provider reads of a complaint's words: `AWAITING_REVIEW`, `REDACTED` or
+    /// `AS_WRITTEN`.
+    provider_words: Option<String>,
 }
 
 /// Which of the rights fields the record's type has: the names the services agreed, and a
 /// date of erasure if the record carries one.
-const WANTED: [&str; 7] = ["view", "person", "erased", "erasedAt", "erasedOn", "whatHappened", "redactedForProvider"];
+const WANTED: [&str; 8] =
+    ["view", "person", "erased", "erasedAt", "erasedOn", "whatHappened", "redactedForProvider", "providerWords"];
 
 /// What a record's page shows of the person's rights: `banner` (above the record, once it was
 /// erased) and `section` (at its end: whose record it is, and for a complaint what the
@@ -209,28 +215,70 @@ fn person_section(csrf: &str, record: Record, id: &str, rights: &Rights, flashed
     }
 }
 
-/// A complaint's words as the provider reads them, and the form that takes names out first.
+/// What the provider reads of a complaint's words, as the complaints team reviewed them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ProviderReads {
+    Erased,
+    /// Nobody reviewed the words yet: the provider reads none of them.
+    Nothing,
+    /// The version a handler wrote.
+    Written,
+    /// The words as written: a handler found nothing to take out.
+    AsWritten,
+}
+
+impl ProviderReads {
+    fn of(rights: &Rights) -> ProviderReads {
+        match (rights.erased, rights.provider_words.as_deref(), &rights.redacted_for_provider) {
+            (true, _, _) => ProviderReads::Erased,
+            (false, Some("REDACTED"), _) | (false, None, Some(_)) => ProviderReads::Written,
+            (false, Some("AS_WRITTEN"), _) => ProviderReads::AsWritten,
+            _ => ProviderReads::Nothing,
+        }
+    }
+}
+
+/// A complaint's words as the provider reads them: none until a handler reviews them, then the
+/// version the handler wrote (the form that takes names out) or, when there is nothing to take
+/// out, the words as written (the button that says so).
 fn provider_section(csrf: &str, id: &str, rights: &Rights, flashed: &Flashed, errors: &Errors) -> Markup {
     let prefilled = rights.redacted_for_provider.as_deref().or(rights.what_happened.as_deref()).unwrap_or_default();
+    let reads = ProviderReads::of(rights);
+    let id = crate::kit::urlencode(id);
     html! {
         section class="card provider-words" id="provider" aria-labelledby="provider-title" {
             h2 id="provider-title" { "What the provider reads" }
             @if let Some(notice) = flashed.notice_at("provider") { (flash::notice(notice)) }
-            @match (&rights.redacted_for_provider, rights.erased) {
-                (_, true) => { p { "The complaint's words were erased: the provider reads nothing of them." } }
-                (Some(redacted), false) => {
+            @match (reads, &rights.redacted_for_provider) {
+                (ProviderReads::Erased, _) => { p { "The complaint's words were erased: the provider reads nothing of them." } }
+                (ProviderReads::Written, Some(redacted)) => {
                     p { "The provider reads this version, not the words as they were written:" }
                     blockquote class="said" { p { (redacted) } }
                 }
-                (None, false) => {
-                    p class="warning" { "Until you save a version here, the provider reads the complaint's words as they were written." }
+                (ProviderReads::Written, None) => {
+                    p { "The provider reads a version you wrote for them, never the words as they were written." }
+                }
+                (ProviderReads::AsWritten, _) => {
+                    p { "The complaints team found nothing to take out: the provider reads the complaint's words as they were written." }
+                    p { "If something should come out after all, save a version below: from then on the provider reads only that." }
+                }
+                (ProviderReads::Nothing, _) => {
+                    p class="warning" { "The provider reads none of the complaint's words until you review them: they see only the dates, the rights named and where it stands, and \"Awaiting the complaints team's review of the words\" in place of the words." }
+                    p { "Take out names, places and anything else that could tell the service who complained and save that version, or say there is nothing to take out." }
                 }
             }
-            @if !rights.erased {
-                form method="post" action={ "/complaints/" (crate::kit::urlencode(id)) "/provider-words" } novalidate {
+            @if reads != ProviderReads::Erased {
+                form method="post" action={ "/complaints/" (id) "/provider-words" } novalidate {
                     (csrf_field(csrf))
                     (forms::textarea("provider_text", "The words the provider will read", prefilled, Some("Take out names, places, dates and anything else that could tell the service who complained. People fear it could affect their treatment."), errors))
                     button class="button" type="submit" { "Save what the provider reads" }
+                }
+            }
+            @if reads == ProviderReads::Nothing {
+                form class="as-written" method="post" action={ "/complaints/" (id) "/provider-words/as-written" } novalidate {
+                    (csrf_field(csrf))
+                    p class="hint" id="as-written-hint" { "Only when what happened and what they want to happen hold nothing that could tell the service who complained. The provider then reads both as they were written." }
+                    button class="button button--secondary" type="submit" aria-describedby="as-written-hint" { "Nothing to take out: the provider may read the words as written" }
                 }
             }
         }
@@ -362,6 +410,40 @@ pub async fn provider_words<B: Backend>(
         &viewer,
         &back,
         Flash::notice("Saved. The provider reads this version now.").at("provider"),
+    )
+}
+
+/// `POST /complaints/{id}/provider-words/as-written`: the complaints team found nothing to take
+/// out of the complaint's words (`releaseComplaintWordsToProvider`), so the provider reads them
+/// as written; then back to the complaint.
+pub async fn provider_words_as_written<B: Backend>(
+    State(backend): State<B>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    PostedForm { viewer, .. }: PostedForm,
+) -> Response {
+    if from_another_site(&headers) {
+        return refused_from_another_site();
+    }
+    let back = format!("{}#provider", Record::Complaint.page(&id));
+    let answer = ask(
+        &backend,
+        &viewer,
+        "mutation($id: ID!) { releaseComplaintWordsToProvider(complaintId: $id) { id } }",
+        json!({ "id": id }),
+    )
+    .await;
+    if let Some((_, _, message)) = answer.errors.first() {
+        if not_found_answer(&answer) {
+            return crate::pages::not_found(Visitor { viewer, csrf: None }).await;
+        }
+        return flash::redirect(&backend, &viewer, &back, Flash::error(plain(message)).at("provider_text"));
+    }
+    flash::redirect(
+        &backend,
+        &viewer,
+        &back,
+        Flash::notice("Saved. The provider reads the complaint's words as they were written now.").at("provider"),
     )
 }
 

@@ -1,6 +1,6 @@
 //! The rights pages, against a small schema of the agreed names (`subjectAccess`,
 //! `eraseSubject`, `attributeFeedback`, a record's `person` and `erased`,
-//! `redactComplaintForProvider`), run in process as [`crate::Backend`] runs the real one.
+//! `redactComplaintForProvider`, `releaseComplaintWordsToProvider`), run in process as [`crate::Backend`] runs the real one.
 //! Who is looking comes from a test header: `coordinator` keeps the person's feedback,
 //! `nosy` is another hub's coordinator, `member` acts for nobody.
 
@@ -30,6 +30,20 @@ struct World {
     erase_calls: AtomicUsize,
     item_person: Mutex<Option<String>>,
     provider_words: Mutex<Option<String>>,
+    /// A handler found nothing to take out of the complaint's words.
+    as_written: Mutex<bool>,
+}
+
+impl World {
+    /// What the provider reads of the complaint's words (`Complaint.providerWords`).
+    fn provider_reads(&self) -> String {
+        match (self.provider_words.lock().unwrap().is_some(), *self.as_written.lock().unwrap()) {
+            (true, _) => "REDACTED",
+            (false, true) => "AS_WRITTEN",
+            (false, false) => "AWAITING_REVIEW",
+        }
+        .to_owned()
+    }
 }
 
 fn world(ctx: &Context<'_>) -> Arc<World> {
@@ -124,6 +138,7 @@ struct Complaint {
     erased: bool,
     what_happened: Option<String>,
     redacted_for_provider: Option<String>,
+    provider_words: String,
 }
 
 #[derive(SimpleObject)]
@@ -201,12 +216,14 @@ impl Query {
             return Err(not_found());
         }
         let erased = *world(ctx).erased.lock().unwrap();
+        let provider_words = world(ctx).provider_reads();
         Ok(Complaint {
             id,
             person: Some(PERSON.into()),
             erased,
             what_happened: (!erased).then(|| "Jo Bloggs was turned away at the Crawley door".to_owned()),
             redacted_for_provider: world(ctx).provider_words.lock().unwrap().clone(),
+            provider_words,
         })
     }
 }
@@ -262,6 +279,30 @@ impl Mutation {
             erased: false,
             what_happened: None,
             redacted_for_provider: Some(text),
+            provider_words: "REDACTED".into(),
+        })
+    }
+
+    async fn release_complaint_words_to_provider(
+        &self,
+        ctx: &Context<'_>,
+        complaint_id: ID,
+    ) -> async_graphql::Result<Complaint> {
+        if complaint_id.as_str() != COMPLAINT {
+            return Err(not_found());
+        }
+        if world(ctx).provider_words.lock().unwrap().is_some() {
+            let message = "the provider already reads the words written for them";
+            return Err(async_graphql::Error::new(message).extend_with(|_, e| e.set("code", "CONFLICT")));
+        }
+        *world(ctx).as_written.lock().unwrap() = true;
+        Ok(Complaint {
+            id: complaint_id,
+            person: None,
+            erased: false,
+            what_happened: None,
+            redacted_for_provider: None,
+            provider_words: world(ctx).provider_reads(),
         })
     }
 }
@@ -726,8 +767,9 @@ async fn a_handler_takes_names_out_of_a_complaint_before_the_provider_reads_it_a
     let flashed = Flashed::default();
     let shown = rights_section(&backend, &handler, "token-ok", Record::Complaint, COMPLAINT, &flashed).await;
     let section = shown.section.into_string();
-    assert!(section.contains("the provider reads the complaint's words as they were written"), "{section}");
+    assert!(section.contains("The provider reads none of the complaint's words until you review them"), "{section}");
     assert!(section.contains(">Jo Bloggs was turned away at the Crawley door</textarea>"), "prefilled: {section}");
+    assert!(section.contains("Nothing to take out"), "either way of reviewing them is offered: {section}");
     let path = format!("/complaints/{COMPLAINT}/provider-words");
     let (_, headers, _) =
         post(&backend, "handler", &path, &[("csrf_token", "token-ok"), ("provider_text", "  ")]).await;
@@ -751,10 +793,42 @@ async fn a_handler_takes_names_out_of_a_complaint_before_the_provider_reads_it_a
         section.contains("<blockquote class=\"said\"><p>Someone was turned away at the door</p></blockquote>"),
         "{section}"
     );
+    assert!(!section.contains("Nothing to take out"), "written words are never released as written: {section}");
 
     *backend.world.erased.lock().unwrap() = true;
     let shown = rights_section(&backend, &handler, "token-ok", Record::Complaint, COMPLAINT, &flashed).await;
     let banner = shown.banner.into_string();
     assert!(banner.contains("Erased") && banner.contains("the stage it reached are kept"), "{banner}");
     assert!(!shown.section.into_string().contains("<form"), "nothing more can be recorded about an erased person");
+}
+
+#[tokio::test]
+async fn a_handler_who_finds_nothing_to_take_out_lets_the_provider_read_the_words_as_written() {
+    let backend = backend();
+    let handler = viewer_as("handler");
+    let flashed = Flashed::default();
+    let path = format!("/complaints/{COMPLAINT}/provider-words/as-written");
+    let (status, headers, _) = post(&backend, "handler", &path, &[("csrf_token", "token-ok")]).await;
+    assert_eq!(
+        (status, location(&headers)),
+        (StatusCode::SEE_OTHER, format!("/complaints/{COMPLAINT}#provider").as_str())
+    );
+    let cookie = headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.contains("as they were written now") && cookie.contains("\"at\":\"provider\""), "{cookie}");
+    assert!(*backend.world.as_written.lock().unwrap());
+    let section = rights_section(&backend, &handler, "token-ok", Record::Complaint, COMPLAINT, &flashed)
+        .await
+        .section
+        .into_string();
+    assert!(section.contains("found nothing to take out"), "{section}");
+    assert!(!section.contains("/provider-words/as-written"), "said once: {section}");
+    assert!(section.contains("/provider-words\""), "a version can still be written after all: {section}");
+
+    // Bookmarked, or Back after it was sent: the complaint.
+    let (status, headers, _) = get(&backend, "handler", &path).await;
+    assert_eq!((status, location(&headers)), (StatusCode::SEE_OTHER, format!("/complaints/{COMPLAINT}").as_str()));
+    // From another website: refused.
+    let request = form("handler", &path, &[]).header("sec-fetch-site", "cross-site");
+    let (status, _, _) = send(&backend, request.body(Body::from("csrf_token=token-ok")).unwrap()).await;
+    assert_eq!(status, 403);
 }

@@ -1,8 +1,10 @@
 //! The rights service's part of the GraphQL schema (a federation subgraph).
 //!
 //! A complaint is shown in one of two versions: the full record (complaints handlers, and the
-//! advocate who relayed it), or the provider's version, which never says who complained.
-//! Every read of a complaint is recorded on the access log.
+//! advocate who relayed it), or the provider's version, which never says who complained and
+//! holds none of the complaint's words until a complaints handler has reviewed them for the
+//! provider (`redactComplaintForProvider`, or `releaseComplaintWordsToProvider` when there is
+//! nothing to take out). Every read of a complaint is recorded on the access log.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -23,9 +25,16 @@ use crate::domain::Rejection;
 use crate::domain::catalogue::{Article, CharterPublished};
 use crate::domain::complaint::{self, Complaint, Event};
 use crate::service::{
-    Attention, ComplaintPersonal, ComplaintRecord, DEFAULT_CHARTER, NewComplaint, PatternDimension, RightsService,
-    patterns,
+    Attention, ComplaintPersonal, ComplaintRecord, DEFAULT_CHARTER, NewComplaint, PatternDimension, ProviderWords,
+    RightsService, patterns,
 };
+
+/// Why a provider responder reads none of a complaint's words yet (`Complaint.wordsWithheld`),
+/// a sentence a page can show in their place.
+pub const AWAITING_REVIEW: &str = "Awaiting the complaints team's review of the words.";
+
+/// Why nobody reads a complaint's words any more (`Complaint.wordsWithheld`).
+pub const ERASED_WORDS: &str = "Erased at the person's request.";
 
 fn service<'a>(ctx: &'a Context<'_>) -> &'a RightsService {
     ctx.data_unchecked::<RightsService>()
@@ -109,6 +118,21 @@ pub enum ClockStageName {
     Response,
     Done,
     Paused,
+}
+
+/// What a provider responder reads of a complaint's words (`whatHappened`, `outcomeWanted`).
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(name = "ProviderWords", remote = "crate::model::ProviderWords")]
+pub enum ProviderWordsName {
+    /// No complaints handler has reviewed the words for the provider yet: a provider responder
+    /// reads none of them (`wordsWithheld` says so).
+    AwaitingReview,
+    /// A complaints handler wrote the words for the provider (`redactComplaintForProvider`): a
+    /// provider responder reads those alone as `whatHappened`, and `outcomeWanted` as `null`.
+    Redacted,
+    /// A complaints handler found nothing to take out (`releaseComplaintWordsToProvider`): a
+    /// provider responder reads the words as written.
+    AsWritten,
 }
 
 /// What complaint patterns can be grouped by.
@@ -221,10 +245,11 @@ impl ComplaintView {
         &self.record.complaint
     }
 
-    /// The complainant's words (`None` once they were erased). Never for a provider once a
-    /// handler wrote the words for them: see [`ComplaintView::said`].
+    /// The complainant's words (`None` once they were erased). A provider reads them only once a
+    /// handler found nothing to take out: never before a handler reviewed them, and never once a
+    /// handler wrote the words for them (see [`ComplaintView::said`]).
     fn words(&self, ctx: &Context<'_>) -> Option<&ComplaintPersonal> {
-        if !self.full && self.record.redacted_for_provider {
+        if !self.full && self.record.provider_words != ProviderWords::AsWritten {
             return None;
         }
         self.words.get_or_init(|| service(ctx).words(&self.record)).as_ref()
@@ -233,7 +258,7 @@ impl ComplaintView {
     /// What happened, as this asker may read it: the complainant's words, or for a provider,
     /// once a handler wrote the words for them, those alone.
     fn said(&self, ctx: &Context<'_>) -> Option<String> {
-        if !self.full && self.record.redacted_for_provider {
+        if !self.full && self.record.provider_words == ProviderWords::Redacted {
             return service(ctx).redacted_words(&self.record);
         }
         self.words(ctx).map(|p| p.what_happened.clone())
@@ -309,15 +334,36 @@ impl ComplaintView {
         self.full.then(|| self.complaint().route.into())
     }
     /// What happened, in the complainant's words; `null` once their data was erased. A provider
-    /// reads the words a handler wrote for them (`redactComplaintForProvider`) once there are
-    /// any, and never the complainant's own after that.
+    /// reads nothing here until a complaints handler has reviewed the words for them
+    /// (`wordsWithheld` says why); then the words the handler wrote for them
+    /// (`redactComplaintForProvider`), and never the complainant's own after that, or the words
+    /// as written when the handler found nothing to take out (`releaseComplaintWordsToProvider`).
     async fn what_happened(&self, ctx: &Context<'_>) -> Option<String> {
         self.said(ctx)
     }
-    /// The outcome the complainant wants, in their words; `null` once erased, and for a provider
-    /// once a handler wrote the complaint's words for them (the handler's words say it all).
+    /// The outcome the complainant wants, in their words; `null` once erased. A provider reads it
+    /// only once a handler found nothing to take out: `null` before a handler reviewed the words,
+    /// and once a handler wrote the complaint's words for them (the handler's words say it all).
     async fn outcome_wanted(&self, ctx: &Context<'_>) -> Option<&str> {
         self.words(ctx).map(|p| p.outcome_wanted.as_str())
+    }
+    /// What a provider responder reads of the complaint's words: nothing while they await a
+    /// complaints handler's review, then the words written for them or the words as written.
+    async fn provider_words(&self) -> ProviderWordsName {
+        self.record.provider_words.into()
+    }
+    /// Why `whatHappened` and `outcomeWanted` read `null` for you, as a sentence a page can show
+    /// in their place: "Awaiting the complaints team's review of the words." for a provider
+    /// responder until a complaints handler has reviewed them, "Erased at the person's request."
+    /// once erased; `null` while you can read them.
+    async fn words_withheld(&self, ctx: &Context<'_>) -> Option<&'static str> {
+        if self.record.erased || self.record.is_erased(service(ctx).store()) {
+            Some(ERASED_WORDS)
+        } else if !self.full && self.record.provider_words == ProviderWords::AwaitingReview {
+            Some(AWAITING_REVIEW)
+        } else {
+            None
+        }
     }
     /// The complaint's words as a handler wrote them for the provider; complaints handlers and
     /// the relaying advocate see them here (a provider reads them as `whatHappened`). `null`
@@ -423,8 +469,8 @@ pub struct AlertView {
 
 #[Object(name = "ComplaintAlert")]
 impl AlertView {
-    async fn complaint(&self) -> ComplaintView {
-        ComplaintView::new(self.attention.record.clone(), true)
+    async fn complaint(&self, ctx: &Context<'_>) -> ComplaintView {
+        view(ctx, self.attention.record.clone())
     }
     /// Why it needs attention, in plain words.
     async fn reason(&self) -> String {
@@ -863,9 +909,11 @@ impl RightsMutation {
     }
 
     /// Writes the complaint's words as the provider may read them (leaving out whatever could
-    /// identify the person), as coordinators redact feedback before it leaves the hub. From then
-    /// on a provider responder reads only these words, in place of the complainant's own;
-    /// writing them again replaces them. Complaints handlers only.
+    /// identify the person), as coordinators redact feedback before it leaves the hub. Until a
+    /// handler does this (or says there is nothing to take out:
+    /// `releaseComplaintWordsToProvider`), a provider responder reads none of the words; from
+    /// then on only these, in place of the complainant's own; writing them again replaces them.
+    /// Complaints handlers only.
     async fn redact_complaint_for_provider(
         &self,
         ctx: &Context<'_>,
@@ -875,6 +923,20 @@ impl RightsMutation {
         let record = complaint_named(ctx, "complaintId", &complaint_id, Action::HandleComplaint).await?;
         let by = account(ctx)?;
         let record = service(ctx).redact_for_provider(record.complaint.id, by, &text).await?;
+        Ok(view(ctx, record))
+    }
+
+    /// Says the complaint's words hold nothing to take out before the provider reads them (no
+    /// names, places or details that could tell the service who complained): from then on a
+    /// provider responder reads them as written (`whatHappened`, `outcomeWanted`). Until a
+    /// handler says this or writes the words for the provider (`redactComplaintForProvider`), a
+    /// provider reads none of them. Saying it again changes nothing; once words were written for
+    /// the provider it is refused (`CONFLICT`): the provider never reads the complainant's own
+    /// words after that. Complaints handlers only.
+    async fn release_complaint_words_to_provider(&self, ctx: &Context<'_>, complaint_id: ID) -> Result<ComplaintView> {
+        let record = complaint_named(ctx, "complaintId", &complaint_id, Action::HandleComplaint).await?;
+        let by = account(ctx)?;
+        let record = service(ctx).release_to_provider(record.complaint.id, by).await?;
         Ok(view(ctx, record))
     }
 

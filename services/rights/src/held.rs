@@ -59,7 +59,9 @@ pub struct HeldComplaintStep {
     pub on: String,
     /// `received`, `acknowledged`, `period_agreed`, `early_resolution`, `investigation_opened`,
     /// `extended`, `paused`, `resumed`, `responded`, `outcome`, `escalated`, `delay_explained`,
-    /// `learning_recorded` or `redacted_for_provider`.
+    /// `learning_recorded`, `redacted_for_provider` (a handler wrote the words the provider reads)
+    /// or `released_to_provider` (a handler found nothing to take out: the provider reads the
+    /// words as written).
     pub step: String,
     /// The facts of the step and the handler's reasons (how it was acknowledged, the working
     /// days added and why, the outcome).

@@ -38,13 +38,27 @@ pub struct RedactedWords {
     pub text: String,
 }
 
+/// What a provider responder reads of a complaint's words (what happened, the outcome wanted):
+/// nothing until a complaints handler has reviewed them for the provider.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProviderWords {
+    /// No handler has reviewed the words yet: the provider reads none of them.
+    #[default]
+    AwaitingReview,
+    /// A handler wrote the words for the provider: the provider reads those alone, and never the
+    /// complainant's own again, even when they cannot be opened.
+    Redacted,
+    /// A handler found nothing to take out: the provider reads the words as written.
+    AsWritten,
+}
+
 /// One step of a complaint, with its day: when the step names none (an extension, say), the
 /// day it was recorded.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
     /// `received`, `acknowledged`, `period_agreed`, `early_resolution`, `investigation_opened`,
     /// `extended`, `paused`, `resumed`, `responded`, `outcome`, `escalated`, `delay_explained`,
-    /// `learning_recorded` or `redacted_for_provider`.
+    /// `learning_recorded`, `redacted_for_provider` or `released_to_provider`.
     pub step: String,
     pub on: Date,
     /// The facts of the step, and the handler's reasons: never the complainant's words.
@@ -85,6 +99,7 @@ fn step_of(event: &Event, recorded_on: Date) -> Option<Step> {
         Event::LearningRecorded { statement } => step("learning_recorded", recorded_on, Some(statement.clone())),
         Event::Assigned { .. } => None,
         Event::RedactedForProvider => step("redacted_for_provider", recorded_on, None),
+        Event::ReleasedToProvider => step("released_to_provider", recorded_on, None),
     }
 }
 
@@ -112,9 +127,10 @@ pub struct ComplaintRecord {
     /// The latest words a handler wrote for the provider, still sealed; `None` until there are
     /// any. Once there are, a provider reads these and never the complainant's.
     pub redacted: Option<Sealed<RedactedWords>>,
-    /// Whether a handler ever wrote the words for the provider: from then on a provider never
-    /// reads the complainant's own, even when the redacted words cannot be opened.
-    pub redacted_for_provider: bool,
+    /// What a provider reads of the words: none until a handler reviewed them, then the words
+    /// written for them or, when there was nothing to take out, the words as written. Once a
+    /// handler wrote words for the provider, it stays [`ProviderWords::Redacted`].
+    pub provider_words: ProviderWords,
     /// Every step, in log order.
     pub steps: Vec<Step>,
 }
@@ -178,8 +194,9 @@ pub struct State {
 
 impl Persist for State {
     /// 2: complaints know their person, whether an erasure covered them, the words written for
-    /// the provider and their steps; the model knows persons.
-    const VERSION: u32 = 2;
+    /// the provider and their steps; the model knows persons. 3: what the provider reads of the
+    /// words (none until a handler reviewed them).
+    const VERSION: u32 = 3;
 }
 
 /// The day an event was recorded, where Heard runs.
@@ -245,7 +262,7 @@ impl Fold for State {
                             person: None,
                             erased: false,
                             redacted: None,
-                            redacted_for_provider: false,
+                            provider_words: ProviderWords::AwaitingReview,
                             steps: step.into_iter().collect(),
                         },
                     );
@@ -256,7 +273,10 @@ impl Fold for State {
                         Event::OutcomeRecorded { on, .. } => record.closed_on = Some(*on),
                         Event::RedactedForProvider => {
                             record.redacted = event.sealed();
-                            record.redacted_for_provider = true;
+                            record.provider_words = ProviderWords::Redacted;
+                        }
+                        Event::ReleasedToProvider if record.provider_words == ProviderWords::AwaitingReview => {
+                            record.provider_words = ProviderWords::AsWritten;
                         }
                         _ => {}
                     }

@@ -1,6 +1,7 @@
 //! A complainant as a person across Heard (issue #18): who may say which person made a
-//! complaint, the words a provider reads once a handler redacted them, erasure folded into the
-//! complaints, what is held about a person, and when their complaints are due to be erased.
+//! complaint, the words a provider reads (none until a handler reviewed them, then the redacted
+//! words or the words as written), erasure folded into the complaints, what is held about a
+//! person, and when their complaints are due to be erased.
 
 use std::collections::BTreeSet;
 
@@ -85,8 +86,8 @@ async fn known_person(store: &EventStore) -> PersonId {
 /// Every field of a complaint a provider responder can ask for.
 const EVERY_FIELD: &str = "id reference charter provider providerName service articles { number label } \
     complainantKind complainantName complainantContact relayedByAdvocateId handlerId acknowledgedHow route \
-    whatHappened outcomeWanted redactedForProvider person erased receivedOn stage earlyResolution outcome closedOn \
-    clock { stage acknowledgeBy acknowledgedOn respondBy respondedOn workingDaysLeft overdue urgent paused \
+    whatHappened outcomeWanted redactedForProvider providerWords wordsWithheld person erased receivedOn stage \
+    earlyResolution outcome closedOn clock { stage acknowledgeBy acknowledgedOn respondBy respondedOn workingDaysLeft overdue urgent paused \
     responsePeriod needsExplanation } agreedWorkingDays extensions { workingDays reason personAgreed } \
     pauses { from until reason } escalations { to reference } delayExplanations learning";
 
@@ -94,6 +95,12 @@ const ATTRIBUTE: &str =
     "mutation($id: ID!, $person: ID) { attributeComplaint(complaintId: $id, person: $person) { id person erased } }";
 
 const REDACT: &str = "mutation($id: ID!, $text: String!) { redactComplaintForProvider(complaintId: $id, text: $text) { id whatHappened redactedForProvider } }";
+
+const RELEASE: &str = "mutation($id: ID!) { releaseComplaintWordsToProvider(complaintId: $id) { id whatHappened outcomeWanted providerWords wordsWithheld } }";
+
+/// The words of the test complaints, none of which a provider may read before a handler
+/// reviewed them.
+const ORIGINAL: [&str; 5] = ["Pennyfeather", "Greenhalgh", "Dose cut", "Turned away", "An apology"];
 
 #[tokio::test]
 async fn only_complaints_handlers_may_say_which_person_made_a_complaint_and_a_provider_never_sees_it() {
@@ -164,7 +171,8 @@ async fn once_a_handler_redacts_a_complaint_the_provider_reads_only_the_redacted
         format!("query($r: String!) {{ complaints(reference: $r) {{ edges {{ node {{ {EVERY_FIELD} }} }} }} }}");
     let reference = world.service.complaint(relayed).unwrap().reference;
     let before = ask(&world, cri.clone(), &one, json!({ "id": relayed })).await;
-    assert_eq!(before["data"]["complaint"]["whatHappened"], "Dose cut without a review by Dr Pennyfeather");
+    assert_eq!(before["data"]["complaint"]["whatHappened"], Value::Null, "none before a review: {before}");
+    assert_eq!(before["data"]["complaint"]["wordsWithheld"], crate::graphql::AWAITING_REVIEW);
 
     let handler = viewer(actor(world.handler, Role::ComplaintsHandler));
     let empty = ask(&world, handler.clone(), REDACT, json!({ "id": relayed, "text": "   " })).await;
@@ -176,7 +184,11 @@ async fn once_a_handler_redacts_a_complaint_the_provider_reads_only_the_redacted
     let by_advocate =
         ask(&world, viewer(actor(world.advocate, Role::Advocate)), REDACT, json!({ "id": relayed, "text": "x" })).await;
     assert_eq!(code(&by_advocate), "FORBIDDEN", "{by_advocate}");
-    assert!(!world.service.complaint(relayed).unwrap().redacted_for_provider, "nothing was recorded");
+    assert_eq!(
+        world.service.complaint(relayed).unwrap().provider_words,
+        ProviderWords::AwaitingReview,
+        "nothing was recorded"
+    );
 
     let first = "A dose was reduced without a review.";
     let redacted = ask(&world, handler.clone(), REDACT, json!({ "id": relayed, "text": first })).await;
@@ -207,15 +219,144 @@ async fn once_a_handler_redacts_a_complaint_the_provider_reads_only_the_redacted
         (&node["whatHappened"], &node["outcomeWanted"], &node["redactedForProvider"]),
         (&json!(text), &Value::Null, &Value::Null)
     );
+    assert_eq!((&node["providerWords"], &node["wordsWithheld"]), (&json!("REDACTED"), &Value::Null));
     assert!(!found.to_string().contains("Pennyfeather"), "{found}");
 
     // Those who may see who complained read both.
     let advocate = ask(&world, viewer(actor(world.advocate, Role::Advocate)), &one, json!({ "id": relayed })).await;
     assert_eq!(advocate["data"]["complaint"]["redactedForProvider"], text);
     assert_eq!(advocate["data"]["complaint"]["whatHappened"], "Dose cut without a review by Dr Pennyfeather");
-    // Another complaint, never redacted, reads as it did.
+    // Another complaint, never reviewed, holds no words for its provider.
     let named = ask(&world, viewer(provider("addaction")), &one, json!({ "id": ids[0] })).await;
-    assert_eq!(named["data"]["complaint"]["whatHappened"], "Turned away by Mr Greenhalgh");
+    assert_eq!(named["data"]["complaint"]["whatHappened"], Value::Null, "{named}");
+}
+
+#[tokio::test]
+async fn a_provider_reads_none_of_a_complaints_words_in_any_query_until_a_handler_has_reviewed_them() {
+    let world = world().await;
+    let ids = complaints(&world).await;
+    let one = format!("query($id: ID!) {{ complaint(id: $id) {{ {EVERY_FIELD} }} }}");
+    let list = format!("{{ complaints {{ edges {{ node {{ {EVERY_FIELD} }} }} }} }}");
+    let by_reference =
+        format!("query($r: String!) {{ complaints(reference: $r) {{ edges {{ node {{ {EVERY_FIELD} }} }} }} }}");
+    for (provider_id, id) in [("addaction", ids[0]), ("cri", ids[1]), ("cri", ids[2])] {
+        let reference = world.service.complaint(id).unwrap().reference;
+        let asker = viewer(provider(provider_id));
+        for (query, variables) in
+            [(&one, json!({ "id": id })), (&list, json!({})), (&by_reference, json!({ "r": reference }))]
+        {
+            let answer = ask(&world, asker.clone(), query, variables).await;
+            assert!(answer["errors"].is_null(), "{answer}");
+            for word in ORIGINAL.iter().chain(&["Ottoline", "ottoline@"]) {
+                assert!(!answer.to_string().contains(word), "{word:?} reached the provider: {answer}");
+            }
+            let complaint = node(&answer, id);
+            assert_eq!(
+                (&complaint["whatHappened"], &complaint["outcomeWanted"], &complaint["providerWords"]),
+                (&Value::Null, &Value::Null, &json!("AWAITING_REVIEW")),
+                "{answer}"
+            );
+            assert_eq!(complaint["wordsWithheld"], "Awaiting the complaints team's review of the words.");
+            assert_eq!(complaint["provider"], provider_id, "the facts are there: {complaint}");
+            assert!(complaint["clock"]["acknowledgeBy"].is_string() && complaint["stage"].is_string());
+        }
+    }
+    // Those who may see who complained read the words as written, with nothing withheld.
+    let handler = viewer(actor(world.handler, Role::ComplaintsHandler));
+    let advocate = viewer(actor(world.advocate, Role::Advocate));
+    for (who, id, said) in [
+        (handler.clone(), ids[0], "Turned away by Mr Greenhalgh"),
+        (handler, ids[1], "Dose cut without a review by Dr Pennyfeather"),
+        (advocate, ids[1], "Dose cut without a review by Dr Pennyfeather"),
+    ] {
+        let answer = ask(&world, who, &one, json!({ "id": id })).await;
+        let complaint = &answer["data"]["complaint"];
+        assert_eq!((&complaint["whatHappened"], &complaint["wordsWithheld"]), (&json!(said), &Value::Null));
+        assert_eq!(complaint["providerWords"], "AWAITING_REVIEW", "they see that the provider waits");
+    }
+}
+
+#[tokio::test]
+async fn once_a_handler_finds_nothing_to_remove_the_provider_reads_the_words_as_written_and_nobody_else_may_say_so() {
+    let world = world().await;
+    let ids = complaints(&world).await;
+    let relayed = ids[1];
+    let vars = json!({ "id": relayed });
+    for (who, expected) in [
+        (viewer(provider("cri")), "FORBIDDEN"),
+        (viewer(actor(world.advocate, Role::Advocate)), "FORBIDDEN"),
+        (viewer(provider("addaction")), "NOT_FOUND"),
+        (viewer(actor(Uuid::new_v4(), Role::Commissioner)), "NOT_FOUND"),
+        (Viewer::anonymous(), "UNAUTHENTICATED"),
+    ] {
+        let answer = ask(&world, who.clone(), RELEASE, vars.clone()).await;
+        assert_eq!(code(&answer), expected, "{:?}: {answer}", who.actor.roles);
+    }
+    assert_eq!(world.service.complaint(relayed).unwrap().provider_words, ProviderWords::AwaitingReview);
+
+    let handler = viewer(actor(world.handler, Role::ComplaintsHandler));
+    let released = ask(&world, handler.clone(), RELEASE, vars.clone()).await;
+    let answered = &released["data"]["releaseComplaintWordsToProvider"];
+    assert_eq!(answered["providerWords"], "AS_WRITTEN", "{released}");
+    let head = world.store.head().position;
+    let again = ask(&world, handler.clone(), RELEASE, vars.clone()).await;
+    assert!(again["errors"].is_null(), "{again}");
+    assert_eq!(world.store.head().position, head, "saying it again records nothing");
+
+    let query = "query($id: ID!) { complaint(id: $id) { whatHappened outcomeWanted providerWords wordsWithheld \
+        complainantName complainantContact complainantKind relayedByAdvocateId } }";
+    let seen = ask(&world, viewer(provider("cri")), query, vars.clone()).await;
+    let seen = &seen["data"]["complaint"];
+    assert_eq!(seen["whatHappened"], "Dose cut without a review by Dr Pennyfeather", "{seen}");
+    assert_eq!(seen["outcomeWanted"], "An apology from Mr Greenhalgh");
+    assert_eq!((&seen["providerWords"], &seen["wordsWithheld"]), (&json!("AS_WRITTEN"), &Value::Null));
+    for withheld in ["complainantName", "complainantContact", "complainantKind", "relayedByAdvocateId"] {
+        assert_eq!(seen[withheld], Value::Null, "still never who complained: {withheld}");
+    }
+    let elsewhere = ask(&world, viewer(provider("addaction")), query, vars.clone()).await;
+    assert_eq!(code(&elsewhere), "NOT_FOUND", "{elsewhere}");
+    let other = ask(&world, viewer(provider("cri")), query, json!({ "id": ids[2] })).await;
+    assert_eq!(other["data"]["complaint"]["whatHappened"], Value::Null, "only the complaint reviewed: {other}");
+
+    let person = world.service.attribute(relayed, world.handler, None).await.unwrap().person.unwrap();
+    let steps: Vec<String> =
+        world.service.held_about(person, None)[0].steps.iter().map(|step| step.step.clone()).collect();
+    assert_eq!(steps.last().map(String::as_str), Some("released_to_provider"), "{steps:?}");
+
+    // The model rebuilt from the log after a restart knows it too.
+    let rebuilt = open(&world.store, &fresh_models()).await;
+    assert_eq!(rebuilt.complaint(relayed).unwrap().provider_words, ProviderWords::AsWritten);
+    assert_eq!(rebuilt.complaint(ids[2]).unwrap().provider_words, ProviderWords::AwaitingReview);
+}
+
+#[tokio::test]
+async fn words_written_for_the_provider_are_never_released_as_written_afterwards_but_may_replace_them() {
+    let world = world().await;
+    let ids = complaints(&world).await;
+    let handler = viewer(actor(world.handler, Role::ComplaintsHandler));
+    let cri = viewer(provider("cri"));
+    let query = "query($id: ID!) { complaint(id: $id) { whatHappened outcomeWanted providerWords } }";
+
+    // Redacted first: releasing afterwards is refused, and the provider still reads the redaction.
+    world.service.redact_for_provider(ids[1], world.handler, "A dose was reduced.").await.unwrap();
+    let head = world.store.head().position;
+    let refused = ask(&world, handler.clone(), RELEASE, json!({ "id": ids[1] })).await;
+    assert_eq!(code(&refused), "CONFLICT", "{refused}");
+    assert_eq!(world.store.head().position, head, "nothing appended");
+    let seen = ask(&world, cri.clone(), query, json!({ "id": ids[1] })).await;
+    assert_eq!(
+        seen["data"]["complaint"],
+        json!({ "whatHappened": "A dose was reduced.", "outcomeWanted": null, "providerWords": "REDACTED" })
+    );
+
+    // Released first: a handler can still write the words, and from then on only those are read.
+    world.service.release_to_provider(ids[2], world.handler).await.unwrap();
+    world.service.redact_for_provider(ids[2], world.handler, "Someone was rude.").await.unwrap();
+    let seen = ask(&world, cri, query, json!({ "id": ids[2] })).await;
+    assert_eq!(
+        seen["data"]["complaint"],
+        json!({ "whatHappened": "Someone was rude.", "outcomeWanted": null, "providerWords": "REDACTED" })
+    );
 }
 
 #[tokio::test]
@@ -343,6 +484,7 @@ async fn nothing_new_and_personal_is_recorded_about_an_erased_complaint_or_perso
         other => panic!("expected a refusal for an erased person, got {other:?}"),
     };
     assert_eq!(refused(service.redact_for_provider(ids[0], world.handler, "More").await.unwrap_err()), "text");
+    assert_eq!(refused(service.release_to_provider(ids[0], world.handler).await.unwrap_err()), "complaintId");
     assert_eq!(refused(service.attribute(ids[0], world.handler, None).await.unwrap_err()), "complaintId");
     assert_eq!(refused(service.attribute(ids[1], world.handler, Some(gone)).await.unwrap_err()), "person");
     assert_eq!(refused(service.attribute(ids[1], world.handler, Some(person)).await.unwrap_err()), "person");

@@ -20,7 +20,7 @@ use crate::domain::Rejection;
 use crate::domain::catalogue::{CHARTER, CharterPublished, exact_bill_of_rights};
 use crate::domain::complaint::{self, COMPLAINT, Complainant, Complaint, Event, Outcome, Route};
 
-pub use crate::model::{ComplaintPersonal, ComplaintRecord, RedactedWords, State, Step};
+pub use crate::model::{ComplaintPersonal, ComplaintRecord, ProviderWords, RedactedWords, State, Step};
 pub use heard_api::persons::Persons;
 
 /// The longest version of a complaint's words written for the provider, in characters (as long
@@ -288,7 +288,8 @@ impl RightsService {
     /// Records the complaint's words as the provider may read them (`text`, checked like any
     /// free text and refused on `text`), sealed under the complaint's own key so that erasure
     /// takes them too. From then on a provider responder reads these words, and never the
-    /// complainant's own. The policy (a complaints handler) was checked by the caller.
+    /// complainant's own (even after the words were released as written: writing them is the
+    /// stricter review). The policy (a complaints handler) was checked by the caller.
     pub async fn redact_for_provider(&self, id: Uuid, by: Uuid, text: &str) -> ApiResult<ComplaintRecord> {
         let words = self::text("text", text, MAX_REDACTED_CHARS, true)?.unwrap_or_default();
         let record = self.complaint(id).ok_or(ApiError::NotFound)?;
@@ -309,6 +310,39 @@ impl RightsService {
                 other => ApiError::from(other),
             },
         )?;
+        self.complaint(id).ok_or(ApiError::NotFound)
+    }
+
+    /// Says a complaints handler read the complaint's words and found nothing to take out before
+    /// the provider reads them: appends one `ComplaintReleasedToProvider` (nothing personal in
+    /// it), and from then on a provider responder reads the words as written. The policy (a
+    /// complaints handler) was checked by the caller.
+    ///
+    /// Saying it again changes nothing. Once a handler wrote the words for the provider it is a
+    /// conflict: the provider never reads the complainant's own words after that. An erased
+    /// complaint is refused with [`refused_for_erased`] on `complaintId`.
+    pub async fn release_to_provider(&self, id: Uuid, by: Uuid) -> ApiResult<ComplaintRecord> {
+        let record = self.complaint(id).ok_or(ApiError::NotFound)?;
+        if record.is_erased(self.store()) {
+            return Err(refused_for_erased("complaintId"));
+        }
+        match record.provider_words {
+            ProviderWords::AsWritten => return Ok(record),
+            ProviderWords::Redacted => {
+                return Err(ApiError::Conflict(
+                    "the provider already reads the words written for them, and never the complainant's own after \
+                     that; to change what they read, write the words for the provider again"
+                        .into(),
+                ));
+            }
+            ProviderWords::AwaitingReview => {}
+        }
+        let event = Event::ReleasedToProvider;
+        let new_event = NewEvent::new(event.event_type(), 1, &event)
+            .map_err(ApiError::internal)?
+            .with_metadata(serde_json::json!({ "actor": by }));
+        let stream = StreamName::of(COMPLAINT, id).map_err(ApiError::internal)?;
+        self.model.append(&stream, ExpectedRevision::Exact(record.revision), vec![new_event]).await?;
         self.complaint(id).ok_or(ApiError::NotFound)
     }
 

@@ -156,6 +156,9 @@ pub enum Event {
     /// as personal fields, sealed under the complaint's key, so erasure takes them too; the
     /// latest replaces any before.
     RedactedForProvider,
+    /// A handler read the complaint's words and found nothing to take out: the provider may read
+    /// them as written. Carries nothing personal.
+    ReleasedToProvider,
 }
 
 impl Event {
@@ -177,6 +180,7 @@ impl Event {
             Event::LearningRecorded { .. } => contract::ComplaintLearningRecorded::TYPE,
             Event::Assigned { .. } => "ComplaintAssigned",
             Event::RedactedForProvider => "ComplaintRedactedForProvider",
+            Event::ReleasedToProvider => "ComplaintReleasedToProvider",
         }
     }
 }
@@ -295,7 +299,7 @@ impl Complaint {
             Event::DelayExplained { reason } => self.delay_explanations.push(reason.clone()),
             Event::LearningRecorded { statement } => self.learning.push(statement.clone()),
             Event::Assigned { to } => self.handler = Some(*to),
-            Event::RedactedForProvider => {}
+            Event::RedactedForProvider | Event::ReleasedToProvider => {}
         }
     }
 
