@@ -2,6 +2,7 @@
 //! through GraphQL; the access log; the error codes; and the newcomer's first steps.
 
 use heard_access::Role;
+use heard_contracts::privacy::PersonId;
 use heard_tests::{TestApp, error_code, heard_binary, spawn_app, spawn_app_in};
 use serde_json::{Value, json};
 
@@ -49,14 +50,28 @@ async fn ask(app: &TestApp, token: &Option<String>, query: &str, variables: Valu
     }
 }
 
+/// `A` allowed · `F` forbidden · `N` not found (concealed) · `U` unauthenticated · `P` refused on
+/// the person it named, exactly as a person code Heard does not know (concealed: see
+/// [`refused_as_unknown_person`]).
 fn outcome(response: &Value) -> char {
     match error_code(response) {
         None => 'A',
         Some("FORBIDDEN") => 'F',
         Some("NOT_FOUND") => 'N',
         Some("UNAUTHENTICATED") => 'U',
+        Some("BAD_USER_INPUT") if refused_as_unknown_person(response) => 'P',
         Some(other) => panic!("unexpected error code {other}: {response}"),
     }
+}
+
+/// Whether `response` refuses the person it named with the very answer a person code Heard does
+/// not know gets (the same code, field and words), so that it tells nobody the code exists.
+fn refused_as_unknown_person(response: &Value) -> bool {
+    let error = &response["errors"][0];
+    let Some(field) = error["extensions"]["field"].as_str().filter(|field| field.ends_with("person")) else {
+        return false;
+    };
+    error["message"] == heard_api::persons::unknown_person(field).message().as_str()
 }
 
 /// The variables of a query that takes only an `$id`.
@@ -349,6 +364,30 @@ async fn complaint(app: &TestApp, provider: &str, relayed_by: Option<uuid::Uuid>
     raised.complaint.id.to_string()
 }
 
+/// An accepted advocacy case assigned to `advocate`, straight through the service.
+async fn case_file(app: &TestApp, advocate: uuid::Uuid) -> String {
+    use heard_advocacy::domain::case::{AdvocacyKind, CaseDomain, ReferralSource};
+    app.settled().await;
+    let referral = heard_advocacy::service::Referral {
+        pseudonym: None,
+        client_name: Some("Sam Example".into()),
+        client_contact: None,
+        issue: "My landlord wants me out".into(),
+        kind: AdvocacyKind::Instructed,
+        source: ReferralSource::SelfReferral,
+        domain: CaseDomain::Housing,
+        themes: vec![],
+        provider: Some("addaction".into()),
+        articles: vec![3],
+        linked_to: None,
+        advocate: Some(advocate),
+        referred_on: None,
+    };
+    let case = app.advocacy.refer(advocate, referral).await.expect("referred");
+    app.advocacy.accept(case.id, advocate, heard_api::today()).await.expect("accepted");
+    case.id.to_string()
+}
+
 #[tokio::test]
 async fn every_role_gets_the_policy_matrix_decision_for_every_casework_operation() {
     let app = spawn_app().await;
@@ -357,29 +396,6 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_casework_operation
     let other_advocate = app.create_user("other.advocate@example.org", &[Role::Advocate], &[]).await;
     let theirs = complaint(&app, "addaction", Some(advocate)).await;
     let elsewhere = complaint(&app, "cri", Some(other_advocate)).await;
-    /// An accepted advocacy case assigned to `advocate`, straight through the service.
-    async fn case_file(app: &TestApp, advocate: uuid::Uuid) -> String {
-        use heard_advocacy::domain::case::{AdvocacyKind, CaseDomain, ReferralSource};
-        app.settled().await;
-        let referral = heard_advocacy::service::Referral {
-            pseudonym: None,
-            client_name: Some("Sam Example".into()),
-            client_contact: None,
-            issue: "My landlord wants me out".into(),
-            kind: AdvocacyKind::Instructed,
-            source: ReferralSource::SelfReferral,
-            domain: CaseDomain::Housing,
-            themes: vec![],
-            provider: Some("addaction".into()),
-            articles: vec![3],
-            linked_to: None,
-            advocate: Some(advocate),
-            referred_on: None,
-        };
-        let case = app.advocacy.refer(advocate, referral).await.expect("referred");
-        app.advocacy.accept(case.id, advocate, heard_api::today()).await.expect("accepted");
-        case.id.to_string()
-    }
     let my_case = case_file(&app, advocate).await;
     let their_case = case_file(&app, other_advocate).await;
     let view_case = "query($id: ID!) { case(id: $id) { id issue } }";
@@ -674,4 +690,389 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_commissioning_oper
         assert_eq!(after["data"]["decision"]["status"], status, "{:?}: {after}", COLUMNS[column]);
     }
     assert!(wrong.is_empty(), "the API disagrees with the policy matrix:\n{}", wrong.join("\n"));
+}
+
+/// A feedback item of `hub`'s said today, straight through the service: a withdrawal of consent
+/// to it falls within the six months in which withdrawing erases.
+async fn said_today(app: &TestApp, hub: &str) -> String {
+    let new = heard_feedback::domain::NewItem {
+        hub: hub.into(),
+        channel: Some(heard_feedback::domain::Channel::Forum),
+        speaker: Some(heard_feedback::domain::SpeakerKind::Anonymous),
+        consent: Some(heard_access::Consent::Hub),
+        said_on: heard_api::today().to_string(),
+        text: "They told me to come back next week".into(),
+        ..Default::default()
+    };
+    app.feedback.log(uuid::Uuid::nil(), new).await.expect("logged").logged.item.to_string()
+}
+
+/// Who holds a person's records, for one scope of the rights matrix.
+#[derive(Clone, Copy, Debug)]
+enum Known {
+    /// An item at Arun (the cast's hub).
+    ToTheirHub,
+    /// A case assigned to the cast's advocate.
+    ThroughTheirCase,
+    /// A complaint about the cast's provider, relayed by the cast's advocate.
+    ThroughAComplaintTheyRelayed,
+    /// A complaint about another provider, made directly.
+    ThroughAComplaint,
+    /// An item at Crawley.
+    ToAnotherHub,
+    /// A case assigned to another advocate.
+    ThroughAnotherAdvocatesCase,
+    /// An item at Crawley and a case assigned to another advocate.
+    ToAnotherHubAndAnotherAdvocate,
+    /// Nothing: a code Heard never gave out.
+    Not,
+}
+
+/// The advocates of the rights matrix: the cast's, and another.
+#[derive(Clone, Copy)]
+struct Advocates {
+    theirs: uuid::Uuid,
+    another: uuid::Uuid,
+}
+
+/// A fresh person whose records are held as `known` says, each said to be theirs straight
+/// through the service that holds it (as the people who hold them would), once every model,
+/// the privacy service's too, knows them.
+async fn a_person(app: &TestApp, known: Known, advocates: Advocates) -> String {
+    let nobody = uuid::Uuid::nil();
+    let of_item = async |hub: &str, person: Option<PersonId>| {
+        let item = said_today(app, hub).await.parse().unwrap();
+        app.feedback.attribute(item, nobody, person).await.expect("attributed").person.expect("a person")
+    };
+    let of_case = async |advocate: uuid::Uuid, person: Option<PersonId>| {
+        let case = case_file(app, advocate).await.parse().unwrap();
+        app.advocacy.attribute(case, advocate, person).await.expect("attributed");
+        app.advocacy.kept(case).unwrap().person.expect("a person")
+    };
+    let of_complaint = async |provider: &str, relayed_by: Option<uuid::Uuid>| {
+        let complaint = complaint(app, provider, relayed_by).await.parse().unwrap();
+        app.rights.attribute(complaint, nobody, None).await.expect("attributed").person.expect("a person")
+    };
+    let person = match known {
+        Known::ToTheirHub => of_item("arun", None).await,
+        Known::ThroughTheirCase => of_case(advocates.theirs, None).await,
+        Known::ThroughAComplaintTheyRelayed => of_complaint("addaction", Some(advocates.theirs)).await,
+        Known::ThroughAComplaint => of_complaint("cri", None).await,
+        Known::ToAnotherHub => of_item("crawley", None).await,
+        Known::ThroughAnotherAdvocatesCase => of_case(advocates.another, None).await,
+        Known::ToAnotherHubAndAnotherAdvocate => {
+            let person = of_item("crawley", None).await;
+            of_case(advocates.another, Some(person)).await
+        }
+        Known::Not => return uuid::Uuid::new_v4().to_string(),
+    };
+    app.settled().await;
+    assert!(app.services.privacy.caught_up().await, "the privacy service knows the person");
+    person.to_string()
+}
+
+#[tokio::test]
+async fn every_role_gets_the_policy_matrix_decision_for_every_rights_operation() {
+    use Known::*;
+    let app = spawn_app().await;
+    let cast = cast(&app).await;
+    let advocate = cast.actors[2].1.unwrap();
+    let another = app.create_user("other.advocate@example.org", &[Role::Advocate], &[]).await;
+    let advocates = Advocates { theirs: advocate, another };
+    let mut wrong = Vec::new();
+
+    // Subject access: those who hold a record of the person, and to everyone else the person
+    // does not exist. (scope, whose, expected: mem crd adv cmp com prv adm anon)
+    let held: [(&str, Known, &str); 6] = [
+        ("in scope: an item in their hub", ToTheirHub, "NANNNNNU"),
+        ("in scope: a case assigned to them", ThroughTheirCase, "NNANNNNU"),
+        ("in scope: a complaint relayed by them", ThroughAComplaintTheyRelayed, "NNAANNNU"),
+        ("in scope: a complaint", ThroughAComplaint, "NNNANNNU"),
+        ("out of scope: another hub's item and another advocate's case", ToAnotherHubAndAnotherAdvocate, "NNNNNNNU"),
+        ("out of scope: a person Heard does not know", Not, "NNNNNNNU"),
+    ];
+    let subject_access = "query($p: ID!) { subjectAccess(person: $p) { person } }";
+    let mut rows = Vec::new();
+    for (scope, known, expected) in held {
+        rows.push((
+            "subjectAccess",
+            scope,
+            subject_access,
+            json!({ "p": a_person(&app, known, advocates).await }),
+            expected,
+        ));
+    }
+    // A handler writes a complaint's words for the provider: complaints handlers only.
+    let theirs = complaint(&app, "addaction", Some(advocate)).await;
+    let elsewhere = complaint(&app, "cri", Some(another)).await;
+    let redact =
+        "mutation($id: ID!) { redactComplaintForProvider(complaintId: $id, text: \"Turned away at the door\") { id } }";
+    rows.push((
+        "redactComplaintForProvider",
+        "in scope: about their provider, relayed by them",
+        redact,
+        id(&theirs),
+        "NNFANFNU",
+    ));
+    rows.push((
+        "redactComplaintForProvider",
+        "out of scope: another provider, another advocate",
+        redact,
+        id(&elsewhere),
+        "NNNANNNU",
+    ));
+    cast.check_rows(&app, &rows, &mut wrong).await;
+
+    // Erasure uses its person up: a fresh person per column, and only an allowed column's
+    // person is erased.
+    let erase = "mutation($p: ID!) { eraseSubject(person: $p) { person records } }";
+    for (scope, known, expected) in held {
+        for (column, want) in expected.chars().enumerate() {
+            let person = a_person(&app, known, advocates).await;
+            let answer = ask(&app, &cast.actors[column].0, erase, json!({ "p": person })).await;
+            check_outcome(&answer, want, &format!("{:?} × eraseSubject × {scope}", COLUMNS[column]), &mut wrong);
+            let erased = app.services.privacy.erased_at(PersonId(person.parse().unwrap())).is_some();
+            assert_eq!(
+                erased,
+                want == 'A',
+                "{:?} × eraseSubject × {scope}: erased {erased}: {answer}",
+                COLUMNS[column]
+            );
+        }
+    }
+
+    // Saying a record is a person's: the record's own rule first, then the person (a person
+    // another hub or another advocate holds is answered as a code Heard does not know, `P`).
+    // A fresh record and person per column; only an allowed column's record changes hands.
+    let attribute_item = "mutation($id: ID!, $p: ID) { attributeFeedback(itemId: $id, person: $p) { person } }";
+    let items: [(&str, &str, Option<Known>, &str); 5] = [
+        ("in scope: their hub's item, a new person", "arun", None, "FANNNNNU"),
+        ("in scope: their hub's item, a person with an item in their hub", "arun", Some(ToTheirHub), "FANNNNNU"),
+        (
+            "in scope: their hub's item, a person known only from another advocate's case (a link between services)",
+            "arun",
+            Some(ThroughAnotherAdvocatesCase),
+            "FANNNNNU",
+        ),
+        (
+            "out of scope: their hub's item, a person whose items another hub holds",
+            "arun",
+            Some(ToAnotherHub),
+            "FPNNNNNU",
+        ),
+        ("out of scope: another hub's item, a new person", "crawley", None, "NNNNNNNU"),
+    ];
+    for (scope, hub, known, expected) in items {
+        for (column, want) in expected.chars().enumerate() {
+            let item = said_today(&app, hub).await;
+            let person = match known {
+                Some(known) => Some(a_person(&app, known, advocates).await),
+                None => None,
+            };
+            let answer = ask(&app, &cast.actors[column].0, attribute_item, json!({ "id": item, "p": person })).await;
+            let case = format!("{:?} × attributeFeedback × {scope}", COLUMNS[column]);
+            check_outcome(&answer, want, &case, &mut wrong);
+            let now = app.feedback.item(item.parse().unwrap()).unwrap().person.map(|person| person.to_string());
+            match (want, &person) {
+                ('A', Some(person)) => assert_eq!(now.as_ref(), Some(person), "{case}"),
+                ('A', None) => assert!(now.is_some(), "{case}: a new person"),
+                _ => assert_eq!(now, None, "{case}: nobody's item changed hands"),
+            }
+        }
+    }
+    let attribute_case = "mutation($id: ID!, $p: ID) { attributeCase(caseId: $id, person: $p) { person } }";
+    let cases: [(&str, uuid::Uuid, Option<Known>, &str); 4] = [
+        ("in scope: their case, a new person", advocate, None, "NNANNNNU"),
+        (
+            "in scope: their case, a person known only to another hub (a link between services)",
+            advocate,
+            Some(ToAnotherHub),
+            "NNANNNNU",
+        ),
+        (
+            "out of scope: their case, a person whose case another advocate works",
+            advocate,
+            Some(ThroughAnotherAdvocatesCase),
+            "NNPNNNNU",
+        ),
+        ("out of scope: another advocate's case, a new person", another, None, "NNNNNNNU"),
+    ];
+    for (scope, assigned, known, expected) in cases {
+        for (column, want) in expected.chars().enumerate() {
+            let case_id = case_file(&app, assigned).await;
+            let person = match known {
+                Some(known) => Some(a_person(&app, known, advocates).await),
+                None => None,
+            };
+            let answer = ask(&app, &cast.actors[column].0, attribute_case, json!({ "id": case_id, "p": person })).await;
+            let case = format!("{:?} × attributeCase × {scope}", COLUMNS[column]);
+            check_outcome(&answer, want, &case, &mut wrong);
+            let now = app.advocacy.kept(case_id.parse().unwrap()).unwrap().person.map(|person| person.to_string());
+            match (want, &person) {
+                ('A', Some(person)) => assert_eq!(now.as_ref(), Some(person), "{case}"),
+                ('A', None) => assert!(now.is_some(), "{case}: a new person"),
+                _ => assert_eq!(now, None, "{case}: nobody's case changed hands"),
+            }
+        }
+    }
+    let attribute_complaint =
+        "mutation($id: ID!, $p: ID) { attributeComplaint(complaintId: $id, person: $p) { person } }";
+    /// (scope, the provider it is about, the advocate who relayed it, the person named, expected)
+    type ComplaintRow<'a> = (&'a str, &'a str, Option<uuid::Uuid>, Option<Known>, &'a str);
+    let complaints: [ComplaintRow; 3] = [
+        (
+            "in scope: about their provider, relayed by them, a new person",
+            "addaction",
+            Some(advocate),
+            None,
+            "NNFANFNU",
+        ),
+        (
+            "in scope: about their provider, relayed by them, a person known to a hub (a link between services)",
+            "addaction",
+            Some(advocate),
+            Some(ToAnotherHub),
+            "NNFANFNU",
+        ),
+        ("out of scope: another provider, another advocate, a new person", "cri", Some(another), None, "NNNANNNU"),
+    ];
+    for (scope, provider, relayed_by, known, expected) in complaints {
+        for (column, want) in expected.chars().enumerate() {
+            let complaint_id = complaint(&app, provider, relayed_by).await;
+            let person = match known {
+                Some(known) => Some(a_person(&app, known, advocates).await),
+                None => None,
+            };
+            let answer =
+                ask(&app, &cast.actors[column].0, attribute_complaint, json!({ "id": complaint_id, "p": person }))
+                    .await;
+            let case = format!("{:?} × attributeComplaint × {scope}", COLUMNS[column]);
+            check_outcome(&answer, want, &case, &mut wrong);
+            let now = app.rights.complaint(complaint_id.parse().unwrap()).unwrap().person.map(|p| p.to_string());
+            match (want, &person) {
+                ('A', Some(person)) => assert_eq!(now.as_ref(), Some(person), "{case}"),
+                ('A', None) => assert!(now.is_some(), "{case}: a new person"),
+                _ => assert_eq!(now, None, "{case}: nobody's complaint changed hands"),
+            }
+        }
+    }
+
+    // Withdrawing consent within six months of speaking erases the item: the same people as any
+    // change of consent, and an allowed column's item is erased, not only hidden.
+    let withdraw = "mutation($id: ID!) { changeConsent(id: $id, consent: WITHDRAWN) { id erased } }";
+    for (scope, hub, expected) in [
+        ("in scope: their hub's item", "arun", "AANNNNNU"),
+        ("out of scope: another hub's item", "crawley", "NNNNNNNU"),
+    ] {
+        for (column, want) in expected.chars().enumerate() {
+            let item = said_today(&app, hub).await;
+            let answer = ask(&app, &cast.actors[column].0, withdraw, json!({ "id": item })).await;
+            let case = format!("{:?} × changeConsent(WITHDRAWN) × {scope}", COLUMNS[column]);
+            check_outcome(&answer, want, &case, &mut wrong);
+            let erased = app.feedback.item(item.parse().unwrap()).unwrap().erased;
+            assert_eq!(erased, want == 'A', "{case}: {answer}");
+            if want == 'A' {
+                assert_eq!(answer["data"]["changeConsent"]["erased"], true, "{case}: {answer}");
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "the API disagrees with the policy matrix:\n{}", wrong.join("\n"));
+}
+
+#[tokio::test]
+async fn another_hubs_coordinator_who_learns_a_persons_code_cannot_attach_their_own_item_to_them_nor_then_erase_or_see_them()
+ {
+    let app = spawn_app().await;
+    let arun = app.create_user("arun.coordinator@example.org", &[Role::HubCoordinator], &["arun"]).await;
+    let crawley_id = app.create_user("crawley.coordinator@example.org", &[Role::HubCoordinator], &["crawley"]).await;
+    let (arun, crawley) = (app.token_for(arun).await, app.token_for(crawley_id).await);
+    let log = "mutation($h: ID!, $p: ID) { logFeedback(input: { hub: $h, text: \"The chemist shuts at five\", channel: DROP_IN, saidOn: \"2026-11-02\", speaker: ANONYMOUS, consent: HUB, person: $p }) { id } }";
+    let attribute = "mutation($id: ID!, $p: ID) { attributeFeedback(itemId: $id, person: $p) { person } }";
+    let logged = app.graphql_as(&arun, log, json!({ "h": "arun" })).await;
+    let arun_item = logged["data"]["logFeedback"]["id"].as_str().expect("logged").to_owned();
+    let attributed = app.graphql_as(&arun, attribute, json!({ "id": arun_item })).await;
+    let person = attributed["data"]["attributeFeedback"]["person"].as_str().expect("a new person").to_owned();
+
+    // Crawley's coordinator has an item of their own, and has learnt the code.
+    let logged = app.graphql_as(&crawley, log, json!({ "h": "crawley" })).await;
+    let crawley_item = logged["data"]["logFeedback"]["id"].as_str().expect("logged").to_owned();
+    let made_up = uuid::Uuid::new_v4().to_string();
+    let refused = app.graphql_as(&crawley, attribute, json!({ "id": crawley_item, "p": person })).await;
+    let unknown = app.graphql_as(&crawley, attribute, json!({ "id": crawley_item, "p": made_up })).await;
+    assert_eq!(error_code(&refused), Some("BAD_USER_INPUT"), "{refused}");
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "person", "{refused}");
+    assert_eq!(refused["errors"], unknown["errors"], "exactly the answer to a code Heard does not know");
+    assert_eq!(refused["data"], Value::Null, "{refused}");
+    // Nor by logging a new item as the person's.
+    let items_before = app.feedback.read(|state| state.items.len());
+    let refused = app.graphql_as(&crawley, log, json!({ "h": "crawley", "p": person })).await;
+    let unknown = app.graphql_as(&crawley, log, json!({ "h": "crawley", "p": made_up })).await;
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "input.person", "{refused}");
+    assert_eq!(refused["errors"], unknown["errors"], "exactly the answer to a code Heard does not know");
+    app.settled().await;
+    assert_eq!(app.feedback.read(|state| state.items.len()), items_before, "no item was logged");
+    assert_eq!(app.feedback.item(crawley_item.parse().unwrap()).unwrap().person, None, "their item is nobody's");
+
+    // So the code gives them nothing: no erasure, and no subject access.
+    assert!(app.services.privacy.caught_up().await);
+    let erase = "mutation($p: ID!) { eraseSubject(person: $p) { records } }";
+    let held = "query($p: ID!) { subjectAccess(person: $p) { person feedbackItems { id } } }";
+    for query in [erase, held] {
+        let answer = app.graphql_as(&crawley, query, json!({ "p": person })).await;
+        assert_eq!(error_code(&answer), Some("NOT_FOUND"), "{answer}");
+        assert_eq!(answer["data"], Value::Null, "{answer}");
+    }
+    // The attempt is on the access log, for administrators: who, the person's opaque id, refused.
+    let access = app.store.read_category("access", 1, 10_000).await.unwrap();
+    let attempts: Vec<Value> = access
+        .iter()
+        .map(|event| serde_json::from_slice::<Value>(&event.data).unwrap())
+        .filter(|data| data["action"] == "attribute_to_person")
+        .collect();
+    assert_eq!(attempts.len(), 2, "both attempts: {attempts:?}");
+    for attempt in &attempts {
+        assert_eq!(attempt["actor"], crawley_id.to_string());
+        assert_eq!((&attempt["resource_kind"], &attempt["resource_id"]), (&json!("person"), &json!(person)));
+        assert_eq!(attempt["allowed"], false);
+    }
+
+    // The coordinator who holds the person's item still acts for them, over their item alone.
+    let seen = app.graphql_as(&arun, held, json!({ "p": person })).await;
+    assert_eq!(seen["data"]["subjectAccess"]["feedbackItems"], json!([{ "id": arun_item }]), "{seen}");
+    let erased = app.graphql_as(&arun, erase, json!({ "p": person })).await;
+    assert_eq!(erased["data"]["eraseSubject"]["records"], 1, "{erased}");
+    assert!(app.feedback.item(arun_item.parse().unwrap()).unwrap().erased);
+    assert!(!app.feedback.item(crawley_item.parse().unwrap()).unwrap().erased, "Crawley's item was never theirs");
+}
+
+#[tokio::test]
+async fn an_advocate_who_learns_the_code_of_another_advocates_client_cannot_attach_their_own_case_to_them_nor_then_erase_or_see_them()
+ {
+    let app = spawn_app().await;
+    let theirs = app.create_user("their.advocate@example.org", &[Role::Advocate], &[]).await;
+    let nosy = app.create_user("nosy.advocate@example.org", &[Role::Advocate], &[]).await;
+    let (their_token, nosy_token) = (app.token_for(theirs).await, app.token_for(nosy).await);
+    let attribute = "mutation($id: ID!, $p: ID) { attributeCase(caseId: $id, person: $p) { person } }";
+    let client_case = case_file(&app, theirs).await;
+    let attributed = app.graphql_as(&their_token, attribute, json!({ "id": client_case })).await;
+    let person = attributed["data"]["attributeCase"]["person"].as_str().expect("a new person").to_owned();
+
+    let own_case = case_file(&app, nosy).await;
+    let refused = app.graphql_as(&nosy_token, attribute, json!({ "id": own_case, "p": person })).await;
+    let unknown =
+        app.graphql_as(&nosy_token, attribute, json!({ "id": own_case, "p": uuid::Uuid::new_v4().to_string() })).await;
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "person", "{refused}");
+    assert_eq!(refused["errors"], unknown["errors"], "exactly the answer to a code Heard does not know");
+    assert_eq!(app.advocacy.kept(own_case.parse().unwrap()).unwrap().person, None, "their case is nobody's");
+
+    app.settled().await;
+    assert!(app.services.privacy.caught_up().await);
+    let erase = "mutation($p: ID!) { eraseSubject(person: $p) { records } }";
+    let held = "query($p: ID!) { subjectAccess(person: $p) { person cases { id } } }";
+    for query in [erase, held] {
+        let answer = app.graphql_as(&nosy_token, query, json!({ "p": person })).await;
+        assert_eq!(error_code(&answer), Some("NOT_FOUND"), "{answer}");
+    }
+    let seen = app.graphql_as(&their_token, held, json!({ "p": person })).await;
+    assert_eq!(seen["data"]["subjectAccess"]["cases"], json!([{ "id": client_case }]), "{seen}");
 }

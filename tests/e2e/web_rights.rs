@@ -127,3 +127,50 @@ async fn an_erase_form_sent_from_another_website_erases_nothing_and_the_same_for
     assert!(again.contains("already erased"), "{again}");
     let _ = item;
 }
+
+#[tokio::test]
+async fn another_hubs_coordinator_who_types_a_persons_code_on_their_own_item_is_told_beside_the_code_as_for_a_code_that_does_not_exist()
+ {
+    let hub = heard_tests::hub().await;
+    let (_, code) = a_persons_item(&hub).await;
+    let theirs = hub
+        .crawley
+        .log_feedback(json!({
+            "hub": "crawley", "text": "The needle exchange moved without telling anyone", "channel": "ONE_TO_ONE",
+            "speaker": "ANONYMOUS", "consent": "HUB", "saidOn": "2026-11-23"
+        }))
+        .await;
+    // The "whose record this is" form on their item, sent with a code: the error beside the code.
+    let error_beside_the_code = async |typed: &str| {
+        let fields = [("person_choice", "same"), ("person_code", typed)];
+        let (status, url, page) = hub.crawley.post_form_followed(&format!("/feedback/{theirs}/person"), &fields).await;
+        assert_eq!((status, url.path()), (200, format!("/feedback/{theirs}").as_str()), "{page}");
+        page.split("id=\"person_code-error\"")
+            .nth(1)
+            .and_then(|rest| rest.split("</p>").next())
+            .unwrap_or_else(|| panic!("the error is beside the code: {page}"))
+            .to_owned()
+    };
+    let refused = error_beside_the_code(&code).await;
+    let made_up = error_beside_the_code("0b5e8c1a-0000-4000-8000-00000000dead").await;
+    assert!(refused.contains("no such person"), "{refused}");
+    assert_eq!(refused, made_up, "exactly as a code that does not exist");
+    let shown = page(&hub, &hub.crawley, &format!("/feedback/{theirs}"), 200).await;
+    assert!(shown.contains("It is not linked to a person yet."), "{shown}");
+    assert!(!shown.contains(&code), "the code is never repeated: {shown}");
+    page(&hub, &hub.crawley, &format!("/people/{code}"), 404).await;
+
+    // Arun's coordinator says, with the same form, that another Arun item is the same person's.
+    let second = hub
+        .member
+        .log_feedback(json!({
+            "hub": "arun", "text": "Still waiting outside the pharmacy", "channel": "ONE_TO_ONE",
+            "speaker": "ANONYMOUS", "consent": "HUB", "saidOn": "2026-11-24"
+        }))
+        .await;
+    let fields = [("person_choice", "same"), ("person_code", code.as_str())];
+    let back = hub.coordinator.submit_form(&format!("/feedback/{second}/person"), &fields).await;
+    assert_eq!(back, format!("/feedback/{second}#person"));
+    let shown = page(&hub, &hub.coordinator, &format!("/feedback/{second}"), 200).await;
+    assert!(shown.contains(&format!("<code class=\"person-code\">{code}</code>")), "{shown}");
+}

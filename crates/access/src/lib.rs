@@ -241,10 +241,19 @@ pub enum Action {
     /// people as [`Action::EraseSubject`]; each record in the answer is still checked with its own
     /// rule (`ViewFeedback`, `ViewCase`, `ViewComplaint`), so nobody sees more than before.
     ViewSubjectAccess,
+    /// Say that a record you hold is about a person Heard already knows (`attributeFeedback`,
+    /// `logFeedback` with a person, `attributeCase`, `attributeComplaint`), judged on who holds
+    /// the person's records before it ([`Resource::Attribution`]); the record itself is checked
+    /// with its own rule first. Allowed when you may already act for the person
+    /// ([`Action::EraseSubject`]), or when nobody holds a record of theirs of the same kind yet
+    /// (a link between services, made with the code the person carries). To anyone else the
+    /// person is concealed: naming their code must not give someone a say over records another
+    /// hub or another advocate holds for them.
+    AttributeToPerson,
 }
 
 impl Action {
-    pub const ALL: [Action; 44] = [
+    pub const ALL: [Action; 45] = [
         Action::ViewAccount,
         Action::ListAccounts,
         Action::ListAdvocates,
@@ -289,6 +298,7 @@ impl Action {
         Action::AnswerForProvider,
         Action::EraseSubject,
         Action::ViewSubjectAccess,
+        Action::AttributeToPerson,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -337,6 +347,7 @@ impl Action {
             Action::AnswerForProvider => "answer_for_provider",
             Action::EraseSubject => "erase_subject",
             Action::ViewSubjectAccess => "view_subject_access",
+            Action::AttributeToPerson => "attribute_to_person",
         }
     }
 
@@ -525,6 +536,9 @@ pub enum Resource {
     Complaint(ComplaintFacts),
     /// One person (a data subject), with who holds their records.
     Person(PersonFacts),
+    /// A person someone says a record of theirs, of kind `record`, is about: with who holds the
+    /// person's records before it.
+    Attribution { person: PersonFacts, record: PersonRecord },
 }
 
 /// What the policy needs to know about a person (a data subject): who holds their records.
@@ -541,6 +555,30 @@ pub struct PersonFacts {
     pub complained: bool,
     /// The advocates who relayed a complaint of theirs.
     pub relayed_by: BTreeSet<Uuid>,
+}
+
+impl PersonFacts {
+    /// Whether someone holds a record of this kind of theirs: a hub an item, an advocate a case,
+    /// complaints handlers a complaint.
+    pub fn held_as(&self, record: PersonRecord) -> bool {
+        match record {
+            PersonRecord::FeedbackItem => !self.hubs.is_empty(),
+            PersonRecord::Case => !self.advocates.is_empty(),
+            PersonRecord::Complaint => self.complained,
+        }
+    }
+}
+
+/// The kinds of record that are said to be a person's, each held in one service.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonRecord {
+    /// A feedback item, held by its hub.
+    FeedbackItem,
+    /// An advocacy case, held by the advocate it is assigned to.
+    Case,
+    /// A complaint, held by complaints handlers (and the advocate who relayed it).
+    Complaint,
 }
 
 /// What the policy needs to know about an advocacy case.
@@ -574,7 +612,9 @@ impl Resource {
             Resource::Themes => ("themes", None),
             Resource::Case(facts) => ("case", Some(facts.case.to_string())),
             Resource::Complaint(facts) => ("complaint", Some(facts.complaint.to_string())),
-            Resource::Person(facts) => ("person", Some(facts.person.to_string())),
+            Resource::Person(facts) | Resource::Attribution { person: facts, .. } => {
+                ("person", Some(facts.person.to_string()))
+            }
         }
     }
 }
@@ -774,17 +814,37 @@ pub fn may(actor: &Actor, action: Action, resource: &Resource) -> Decision {
         // A person's rights: those who hold a record of theirs act for them; to anyone else the
         // person does not exist.
         (EraseSubject | ViewSubjectAccess, Resource::Person(facts)) => {
-            let holds = actor.coordinates_any(&facts.hubs)
-                || (actor.has(Role::Advocate)
-                    && actor.account.is_some_and(|me| facts.advocates.contains(&me) || facts.relayed_by.contains(&me)))
-                || (actor.has(Role::ComplaintsHandler) && facts.complained);
-            if holds { Decision::Allow } else { Decision::conceal("no record of this person is held by you") }
+            if acts_for(actor, facts) {
+                Decision::Allow
+            } else {
+                Decision::conceal("no record of this person is held by you")
+            }
         }
         (EraseSubject | ViewSubjectAccess, _) => {
             Decision::deny("a person's rights are exercised for one person, by those who hold their records")
         }
+        // Saying a record is a person's must not widen who may act for them: only someone who
+        // already may, or the first of a kind (a person a hub knows becomes an advocate's client).
+        (AttributeToPerson, Resource::Attribution { person, record }) => {
+            if acts_for(actor, person) || !person.held_as(*record) {
+                Decision::Allow
+            } else {
+                Decision::conceal("no record of this person is held by you")
+            }
+        }
+        (AttributeToPerson, _) => Decision::deny("a record is said to be one person's at a time"),
         _ => Decision::deny("this is not something your role can do"),
     }
+}
+
+/// Whether `actor` holds one of the person's records for them, and so acts for them: a
+/// coordinator of a hub holding one of their items, the advocate of one of their cases or who
+/// relayed one of their complaints, complaints handlers when they have a complaint.
+fn acts_for(actor: &Actor, facts: &PersonFacts) -> bool {
+    actor.coordinates_any(&facts.hubs)
+        || (actor.has(Role::Advocate)
+            && actor.account.is_some_and(|me| facts.advocates.contains(&me) || facts.relayed_by.contains(&me)))
+        || (actor.has(Role::ComplaintsHandler) && facts.complained)
 }
 
 /// The longest id the access log keeps as it was sent; Heard's own ids are at most 36.

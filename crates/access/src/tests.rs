@@ -89,6 +89,11 @@ fn person(hubs: &[&str], advocates: &[Uuid], complained: bool, relayed_by: &[Uui
     })
 }
 
+fn attribution(person: Resource, record: PersonRecord) -> Resource {
+    let Resource::Person(person) = person else { unreachable!("a person") };
+    Resource::Attribution { person, record }
+}
+
 fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
     use Action::*;
     let own_account = Resource::Account { id: own(), hubs: BTreeSet::from([ARUN.to_owned()]) };
@@ -236,6 +241,8 @@ fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
         (ViewSubjectAccess, "in scope: items in their hub", person(&[ARUN], &[], false, &[]), "NANNNNNU"),
         (ViewSubjectAccess, "in scope: a case assigned to them", person(&[], &[own()], false, &[]), "NNANNNNU"),
         (ViewSubjectAccess, "in scope: a complaint", person(&[], &[], true, &[]), "NNNANNNU"),
+        (ViewSubjectAccess, "in scope: a complaint relayed by them", person(&[], &[], true, &[own()]), "NNAANNNU"),
+        (ViewSubjectAccess, "out of scope: a person with no records", person(&[], &[], false, &[]), "NNNNNNNU"),
         (
             ViewSubjectAccess,
             "out of scope: another hub's items and another advocate's case",
@@ -243,6 +250,65 @@ fn matrix() -> Vec<(Action, &'static str, Resource, &'static str)> {
             "NNNNNNNU",
         ),
         (ViewSubjectAccess, "out of scope: not one person", Resource::System, "FFFFFFFU"),
+        // Saying a record is a known person's: judged on who holds the person's records before.
+        // The record's own rule (moderating the item, working the case, handling the complaint)
+        // is asked first, so an `A` here lets nobody attribute a record they do not hold.
+        //                                                                   mem crd adv cmp com prv adm anon
+        (
+            AttributeToPerson,
+            "in scope: an item, for a person with items in their hub",
+            attribution(person(&[ARUN], &[], false, &[]), PersonRecord::FeedbackItem),
+            "NANNNNNU",
+        ),
+        (
+            AttributeToPerson,
+            "out of scope: an item, for a person whose items are in another hub",
+            attribution(person(&[CRAWLEY], &[], false, &[]), PersonRecord::FeedbackItem),
+            "NNNNNNNU",
+        ),
+        (
+            AttributeToPerson,
+            "in scope: an item, for a person known only from a case (a link between services)",
+            attribution(person(&[], &[someone_else()], false, &[]), PersonRecord::FeedbackItem),
+            "AAAAAAAU",
+        ),
+        (
+            AttributeToPerson,
+            "in scope: a case, for a person whose case is assigned to them",
+            attribution(person(&[], &[own()], false, &[]), PersonRecord::Case),
+            "NNANNNNU",
+        ),
+        (
+            AttributeToPerson,
+            "out of scope: a case, for a person whose case is with another advocate",
+            attribution(person(&[], &[someone_else()], false, &[]), PersonRecord::Case),
+            "NNNNNNNU",
+        ),
+        (
+            AttributeToPerson,
+            "in scope: a case, for a person known only to a hub (a link between services)",
+            attribution(person(&[CRAWLEY], &[], false, &[]), PersonRecord::Case),
+            "AAAAAAAU",
+        ),
+        (
+            AttributeToPerson,
+            "in scope: a case, for a person whose case is with another advocate and who complained through them",
+            attribution(person(&[], &[someone_else()], true, &[own()]), PersonRecord::Case),
+            "NNAANNNU",
+        ),
+        (
+            AttributeToPerson,
+            "in scope: a complaint, for a person who complained",
+            attribution(person(&[], &[], true, &[]), PersonRecord::Complaint),
+            "NNNANNNU",
+        ),
+        (
+            AttributeToPerson,
+            "in scope: a complaint, for a person who complained through them",
+            attribution(person(&[], &[], true, &[own()]), PersonRecord::Complaint),
+            "NNAANNNU",
+        ),
+        (AttributeToPerson, "out of scope: not one person", Resource::System, "FFFFFFFU"),
     ]
 }
 

@@ -718,11 +718,17 @@ impl AdvocacyMutation {
     /// Says the client of a case you work is a person (a data subject), so that their records
     /// across Heard can be found and erased together: `person` is one already known to Heard,
     /// or left out for a new person. Every case of the client is attributed at once, and their
-    /// later cases too. Who sees the case does not change.
+    /// later cases too. Who sees the case does not change. A person whose case another advocate
+    /// works is refused exactly as an unknown person, unless you already hold a record of theirs.
     async fn attribute_case(&self, ctx: &Context<'_>, case_id: ID, person: Option<ID>) -> Result<CaseNode> {
         let case = case_for(ctx, "caseId", &case_id, Action::WorkCase).await?;
         let by = heard_api::account(ctx)?;
         let person = person.as_ref().map(|person| uuid_arg("person", person).map(PersonId)).transpose()?;
+        if let Some(person) = person {
+            let named = service(ctx)
+                .read(|state| state.persons.named(&state.holders, person, heard_access::PersonRecord::Case));
+            heard_api::persons::authorize_naming(ctx, "person", named).await?;
+        }
         Ok(CaseNode::Opened(service(ctx).attribute(case.id, by, person).await?))
     }
 

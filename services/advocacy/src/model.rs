@@ -139,16 +139,21 @@ pub struct State {
     pub charters: BTreeMap<String, Charter>,
     /// Every person any service attributed a record to, and those erased.
     pub persons: heard_api::persons::Persons,
+    /// Who holds each person's records (from every service's attributions): whether someone
+    /// naming a person may, see `heard_api::persons::authorize_naming`.
+    pub holders: heard_api::persons::Holders,
 }
 
 impl Persist for State {
     /// 2: cases know their person and whether an erasure covered them; the model knows persons.
-    const VERSION: u32 = 2;
+    /// 3: the model knows who holds each person's records.
+    const VERSION: u32 = 3;
 }
 
 impl Fold for State {
     fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
         self.persons.apply(event)?;
+        self.holders.apply(event)?;
         match event.stream.category() {
             CASE => self.apply_case(event)?,
             ERASURE if event.event_type == SubjectErased::TYPE => self.apply_erasure(&event.decode()?),

@@ -7,11 +7,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use heard_contracts::privacy::{
-    CaseAttributed, ComplaintAttributed, ERASURE, FeedbackAttributed, PersonId, RecordKind, SubjectErased,
-};
+use heard_contracts::privacy::{ERASURE, FeedbackAttributed, RecordKind, SubjectErased};
 use heard_contracts::reference::Reference;
-use heard_contracts::{Event as _, advocacy, commissioning, feedback as contract, rights};
+use heard_contracts::{Event as _, commissioning, feedback as contract};
 use heard_eventstore::{EventStore, Fold, Persist, Personal, RecordedEvent, Sealed, SubjectId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -88,13 +86,12 @@ pub struct State {
     /// Decisions not taken or withdrawn: links to them no longer move an item's loop.
     set_aside_decisions: HashSet<Uuid>,
     /// Every person (data subject) any service said a record is about (from the three
-    /// attribution events): a `person` given to this service must be one of them.
-    #[serde(default)]
-    pub persons: HashSet<PersonId>,
-    /// Persons erased as a whole (`SubjectErased` naming them): nothing more is recorded about
-    /// them.
-    #[serde(default)]
-    pub erased_persons: HashSet<PersonId>,
+    /// attribution events), and those erased as a whole: a `person` given to this service must
+    /// be known and not erased.
+    pub persons: heard_api::persons::Persons,
+    /// Who holds each person's records (from every service's attributions): whether someone
+    /// naming a person may, see `heard_api::persons::authorize_naming`.
+    pub holders: heard_api::persons::Holders,
     /// Items whose search document changed since the follower last took them.
     #[serde(skip)]
     touched: Vec<Uuid>,
@@ -106,7 +103,8 @@ pub struct State {
 
 impl Persist for State {
     /// 2: items carry their person, whether they were erased and their consent history.
-    const VERSION: u32 = 2;
+    /// 3: the model knows who holds each person's records.
+    const VERSION: u32 = 3;
 }
 
 /// An item's personal fields as the model keeps them: sealed under the speaker's key.
@@ -154,6 +152,8 @@ pub(crate) fn unseal<T: serde::de::DeserializeOwned>(store: &EventStore, sealed:
 
 impl Fold for State {
     fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
+        self.persons.apply(event)?;
+        self.holders.apply(event)?;
         let touched = self.apply_event(event)?;
         self.touched.extend(touched);
         Ok(())
@@ -199,7 +199,6 @@ impl State {
                     FeedbackWithdrawn::TYPE => Event::Withdrawn(event.decode()?),
                     FeedbackAttributed::TYPE => {
                         let attributed: FeedbackAttributed = event.decode()?;
-                        self.persons.insert(attributed.person);
                         if let Some(item) = self.items.get_mut(&id) {
                             item.attributed(attributed.person);
                         }
@@ -252,9 +251,6 @@ impl State {
             }
             ERASURE if event.event_type == SubjectErased::TYPE => {
                 let erased: SubjectErased = event.decode()?;
-                if let Some(person) = erased.person {
-                    self.erased_persons.insert(person);
-                }
                 let items: Vec<Uuid> = erased
                     .records
                     .iter()
@@ -275,14 +271,6 @@ impl State {
                     }
                 }
                 return Ok(touched);
-            }
-            advocacy::CASE if event.event_type == CaseAttributed::TYPE => {
-                let attributed: CaseAttributed = event.decode()?;
-                self.persons.insert(attributed.person);
-            }
-            rights::COMPLAINT if event.event_type == ComplaintAttributed::TYPE => {
-                let attributed: ComplaintAttributed = event.decode()?;
-                self.persons.insert(attributed.person);
             }
             commissioning::ANSWER => {
                 let touched = match event.event_type.as_str() {

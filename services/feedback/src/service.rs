@@ -417,20 +417,11 @@ impl FeedbackService {
     }
 
     /// Refuses a person this service cannot attach a record to: unknown (no service ever said a
-    /// record is about them), or erased.
+    /// record is about them), or erased, as every service refuses them
+    /// ([`heard_api::persons::Persons::check`]). Who may name a person is asked before, by the
+    /// caller ([`heard_api::persons::authorize_naming`]).
     fn check_person(&self, person: PersonId) -> ApiResult<()> {
-        let (known, erased) =
-            self.read(|state| (state.persons.contains(&person), state.erased_persons.contains(&person)));
-        if erased {
-            return Err(heard_api::erasure::refused_for_erased("person"));
-        }
-        if !known {
-            return Err(ApiError::bad_input(
-                "person",
-                "there is no such person; leave it out to start a new one, or attribute an item first",
-            ));
-        }
-        Ok(())
+        self.read(|state| state.persons.check(person))
     }
 
     /// Says the item's speaker is `person` (a new person when `None`), as the item's hub's

@@ -12,29 +12,15 @@
 //! before destroying the keys completes when Heard next starts, before the model counts as
 //! caught up (and so before Heard answers).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use heard_access::{Actor, CaseFacts, ComplaintFacts, Consent, FeedbackFacts, PersonFacts, Resource};
 use heard_contracts::Event as _;
-use heard_contracts::privacy::{
-    CaseAssigned, CaseAttributed, ComplaintAttributed, FeedbackAttributed, PersonId, RecordKind, RecordRef,
-    SubjectErased,
-};
+use heard_contracts::privacy::{PersonId, RecordKind, RecordRef, SubjectErased};
 use heard_eventstore::{AfterApply, EventStore, Fold, Persist, RecordedEvent};
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-/// What the model knows about one attributed record.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Held {
-    pub person: PersonId,
-    /// A feedback item's hub.
-    pub hub: Option<String>,
-    /// The advocate a case is assigned to now.
-    pub advocate: Option<Uuid>,
-    /// The advocate who relayed a complaint.
-    pub relayed_by: Option<Uuid>,
-}
+pub use heard_api::persons::{Held, Holders};
 
 /// One erasure, as the model keeps it (opaque ids only).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,10 +33,9 @@ pub struct ErasureRecord {
 /// What this service knows, in memory and saved between starts (see [`Persist`]).
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct State {
-    /// Every attributed record and what it says about its person.
-    pub records: BTreeMap<RecordRef, Held>,
-    /// Person → their records.
-    pub persons: HashMap<PersonId, BTreeSet<RecordRef>>,
+    /// Every attributed record, whose it is and who holds it: the same fold the attributing
+    /// services judge who may name a person with.
+    pub holders: Holders,
     /// Persons erased as a whole, and when (the first erasure).
     pub erased: HashMap<PersonId, i64>,
     /// Records erased, alone or with their person.
@@ -60,40 +45,18 @@ pub struct State {
 }
 
 impl Persist for State {
-    const VERSION: u32 = 1;
+    /// 2: who holds each record is `heard_api::persons::Holders`.
+    const VERSION: u32 = 2;
 }
 
 impl Fold for State {
     fn apply(&mut self, event: &RecordedEvent) -> heard_eventstore::Result<()> {
+        if self.holders.apply(event)? {
+            return Ok(());
+        }
         let category = event.stream.category();
         let kind = event.event_type.as_str();
-        if category == FeedbackAttributed::CATEGORY && kind == FeedbackAttributed::TYPE {
-            let data: FeedbackAttributed = event.decode()?;
-            let record = RecordRef { kind: RecordKind::FeedbackItem, id: data.item };
-            self.attribute(record, Held { person: data.person, hub: Some(data.hub), advocate: None, relayed_by: None });
-        } else if category == CaseAttributed::CATEGORY && kind == CaseAttributed::TYPE {
-            let data: CaseAttributed = event.decode()?;
-            let record = RecordRef { kind: RecordKind::Case, id: data.case };
-            self.attribute(
-                record,
-                Held { person: data.person, hub: None, advocate: Some(data.advocate), relayed_by: None },
-            );
-        } else if category == CaseAssigned::CATEGORY && kind == CaseAssigned::TYPE {
-            // Only attributed cases matter here; the case is the stream's id.
-            if let Ok(case) = Uuid::parse_str(event.stream.id())
-                && let Some(held) = self.records.get_mut(&RecordRef { kind: RecordKind::Case, id: case })
-            {
-                let data: CaseAssigned = event.decode()?;
-                held.advocate = Some(data.advocate);
-            }
-        } else if category == ComplaintAttributed::CATEGORY && kind == ComplaintAttributed::TYPE {
-            let data: ComplaintAttributed = event.decode()?;
-            let record = RecordRef { kind: RecordKind::Complaint, id: data.complaint };
-            self.attribute(
-                record,
-                Held { person: data.person, hub: None, advocate: None, relayed_by: data.relayed_by },
-            );
-        } else if category == SubjectErased::CATEGORY && kind == SubjectErased::TYPE {
+        if category == SubjectErased::CATEGORY && kind == SubjectErased::TYPE {
             let erased: SubjectErased = event.decode()?;
             if let Some(person) = erased.person {
                 self.erased.entry(person).or_insert(event.recorded_at_micros);
@@ -106,50 +69,20 @@ impl Fold for State {
 }
 
 impl State {
-    /// Says `record` is about `held.person`; a record said again to be someone else's moves.
-    fn attribute(&mut self, record: RecordRef, held: Held) {
-        let person = held.person;
-        if let Some(before) = self.records.insert(record, held)
-            && before.person != person
-            && let Some(theirs) = self.persons.get_mut(&before.person)
-        {
-            theirs.remove(&record);
-        }
-        self.persons.entry(person).or_default().insert(record);
-    }
-
     /// Whether Heard holds any record of `person` (or erased them).
     pub fn knows(&self, person: PersonId) -> bool {
-        self.persons.get(&person).is_some_and(|records| !records.is_empty()) || self.erased.contains_key(&person)
+        self.holders.has_records(person) || self.erased.contains_key(&person)
     }
 
     /// The person's records, in a stable order.
     pub fn records_of(&self, person: PersonId) -> Vec<RecordRef> {
-        self.persons.get(&person).map(|records| records.iter().copied().collect()).unwrap_or_default()
+        self.holders.records_of(person)
     }
 
     /// What the policy needs to know about `person`: empty for a person Heard does not know,
     /// so that nobody may act for them (the same answer as a person held by someone else).
     pub fn facts(&self, person: PersonId) -> PersonFacts {
-        let mut facts = PersonFacts {
-            person: person.0,
-            hubs: BTreeSet::new(),
-            advocates: BTreeSet::new(),
-            complained: false,
-            relayed_by: BTreeSet::new(),
-        };
-        for record in self.persons.get(&person).into_iter().flatten() {
-            let Some(held) = self.records.get(record) else { continue };
-            match record.kind {
-                RecordKind::FeedbackItem => facts.hubs.extend(held.hub.clone()),
-                RecordKind::Case => facts.advocates.extend(held.advocate),
-                RecordKind::Complaint => {
-                    facts.complained = true;
-                    facts.relayed_by.extend(held.relayed_by);
-                }
-            }
-        }
-        facts
+        self.holders.facts(person)
     }
 
     /// When `person` was erased, if they were.
@@ -163,7 +96,7 @@ impl State {
     /// handlers, the advocate who relayed it).
     pub fn visible_to(&self, record: &RecordRef, actor: Option<&Actor>) -> bool {
         let Some(actor) = actor else { return true };
-        let Some(held) = self.records.get(record) else { return false };
+        let Some(held) = self.holders.held(record) else { return false };
         match record.kind {
             RecordKind::FeedbackItem => {
                 let Some(hub) = held.hub.clone() else { return false };

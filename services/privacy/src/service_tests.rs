@@ -172,7 +172,8 @@ async fn a_case_assigned_to_someone_else_no_longer_lets_its_old_advocate_act_for
 async fn the_persons_coordinator_erases_everything_and_is_told_only_of_the_records_they_see() {
     let world = world().await;
     assert_eq!(world.all_readable().await, [true, true, true]);
-    let answer = ask(&world, &erase_query(world.person), Some(coordinator("arun"))).await;
+    let asker = coordinator("arun");
+    let answer = ask(&world, &erase_query(world.person), Some(asker.clone())).await;
     assert!(answer["errors"].is_null(), "{answer}");
     let erasure = &answer["data"]["eraseSubject"];
     assert_eq!(erasure["person"], world.person.to_string());
@@ -185,6 +186,7 @@ async fn the_persons_coordinator_erases_everything_and_is_told_only_of_the_recor
     let erasures = world.service.read(|state| state.erasures.clone());
     assert_eq!(erasures.len(), 1);
     assert_eq!(erasures[0].erased.reason, ErasureReason::PersonAsked);
+    assert_eq!(erasures[0].erased.asked_by, asker.account, "the erasure names the coordinator who asked");
     assert_eq!(erasures[0].erased.records.len(), 3);
     assert_eq!(erasures[0].erased.subjects.len(), 3);
 }

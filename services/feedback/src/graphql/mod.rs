@@ -1082,6 +1082,14 @@ async fn item_for(ctx: &Context<'_>, field: &str, id: &ID, action: Action) -> Re
     }
 }
 
+/// Whether the asker may say an item is `person`'s (the one rule every attributing service
+/// asks: [`heard_api::persons::authorize_naming`]); refused on `field` otherwise.
+async fn may_name(ctx: &Context<'_>, field: &str, person: PersonId) -> Result<()> {
+    let named = service(ctx)
+        .read(|state| state.persons.named(&state.holders, person, heard_access::PersonRecord::FeedbackItem));
+    Ok(heard_api::persons::authorize_naming(ctx, field, named).await?)
+}
+
 /// A meeting the asker may record meetings for (members of its hub); any other is not found.
 async fn meeting_for(ctx: &Context<'_>, field: &str, id: &ID) -> Result<Meeting> {
     let id = parse_id(field, id)?;
@@ -1606,6 +1614,9 @@ impl ItemsMutation {
         let themes = service(ctx).resolve_themes("input.themes", &input.themes)?;
         let meeting = input.meeting.as_ref().map(|id| parse_id("input.meeting", id)).transpose()?;
         let person = input.person.as_ref().map(|id| parse_id("input.person", id).map(PersonId)).transpose()?;
+        if let Some(person) = person {
+            may_name(ctx, "input.person", person).await?;
+        }
         let new = NewItem {
             hub: input.hub.0,
             meeting,
@@ -1629,11 +1640,16 @@ impl ItemsMutation {
     /// out (its id comes back as `person`). The item's hub's coordinators only; to anyone else
     /// the item is not found (or refused). An item is about one person at most: attributing it
     /// to another person moves it to them. An unknown person is refused naming `person`, an
-    /// erased one too; an erased item cannot be attributed.
+    /// erased one too; an erased item cannot be attributed. So is a person whose items another
+    /// hub holds, unless you coordinate one of their hubs (or hold another record of theirs):
+    /// exactly as an unknown person.
     async fn attribute_feedback(&self, ctx: &Context<'_>, item_id: ID, person: Option<ID>) -> Result<FeedbackItem> {
         let item = item_for(ctx, "itemId", &item_id, Action::ModerateFeedback).await?;
         let by = heard_api::account(ctx)?;
         let person = person.as_ref().map(|id| parse_id("person", id).map(PersonId)).transpose()?;
+        if let Some(person) = person {
+            may_name(ctx, "person", person).await?;
+        }
         shown(ctx, service(ctx).attribute(item.logged.item, by, person).await?)
     }
 
