@@ -12,12 +12,16 @@
 
 use std::time::{Duration, Instant};
 
+use futures::StreamExt as _;
 use heard_access::Role;
 use heard_contracts::testing::files_holding;
 use heard_tests::{
-    PASSWORD, PgSchema, Session, Staff, TestApp, heard_binary, spawn_app_in, spawn_app_with, staff_with,
+    PASSWORD, PgSchema, Session, Staff, TestApp, heard_binary, spawn_app_in, spawn_app_with, staff_with, url_encoded,
 };
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::replicas::{Socket, subscribed_on};
 
 /// What the person told the hub, their name and number, and the words of their case and
 /// complaint: each unusual enough that finding it anywhere can only mean them.
@@ -27,6 +31,27 @@ const SAID: &str = "the quillwort clinic turned me away twice";
 const SAID_AGAIN: &str = "nobody at the marshwick pharmacy explained the taper";
 const ISSUE: &str = "my tenancy at Fennimore Court ends before detox";
 const COMPLAINT: &str = "staff at the Ravelston service read my notes aloud";
+
+/// What gives the person away, in lower case: their name, number and words.
+const GIVES_THEM_AWAY: [&str; 7] =
+    ["ottoline", "brackenbury", "07700 900562", "quillwort", "marshwick", "fennimore", "ravelston"];
+
+/// The person's name, number and words as the search index's files hold them in raw bytes:
+/// the stored text, as written (the number's digits apart, as search splits them). Its terms,
+/// lower-case tokens, are in a compressed dictionary where reading bytes cannot find them: the
+/// index is asked for those ([`AS_TOKENS`]).
+const AS_STORED: [&str; 6] = ["Ottoline", "Brackenbury", "quillwort", "marshwick", "07700", "900562"];
+
+/// Words of the person's whose every token the index's term dictionaries hold before the
+/// erasure, and none after.
+const AS_TOKENS: &str = "Ottoline Brackenbury 07700 900562 quillwort marshwick turned";
+
+/// Which of [`GIVES_THEM_AWAY`] `text` holds, in any case, leaving out those in `asked` (a
+/// search's own words, which its page repeats in the search box).
+fn giving_away(text: &str, asked: &str) -> Vec<&'static str> {
+    let (text, asked) = (text.to_lowercase(), asked.to_lowercase());
+    GIVES_THEM_AWAY.into_iter().filter(|needle| !asked.contains(needle) && text.contains(needle)).collect()
+}
 
 fn errors_code(answer: &Value) -> Option<&str> {
     answer["errors"][0]["extensions"]["code"].as_str()
@@ -101,7 +126,7 @@ async fn a_person_known_to_a_hub_an_advocate_and_complaints(staff: &Staff) -> Pe
             "mutation($i: RaiseComplaintInput!) { raiseComplaint(input: $i) { id } }",
             json!({ "i": { "provider": "addaction", "articles": [3], "complainantKind": "NAMED",
                 "complainantName": NAME, "complainantContact": PHONE, "route": "DIRECT",
-                "whatHappened": COMPLAINT, "outcomeWanted": "An apology." } }),
+                "whatHappened": COMPLAINT, "outcomeWanted": "An apology.", "receivedOn": RECEIVED } }),
         )
         .await;
     let complaint = data(&raised, "raiseComplaint")["id"].as_str().unwrap().to_owned();
@@ -116,6 +141,112 @@ async fn a_person_known_to_a_hub_an_advocate_and_complaints(staff: &Staff) -> Pe
     staff.app.settled().await;
     Person { person, items: [first, second], case, complaint }
 }
+
+/// The day the person's complaint was received: weeks ago, so its acknowledgement is overdue
+/// and the complaints handlers' alerts tell it.
+const RECEIVED: &str = "2026-11-02";
+
+/// Every list, search (GraphQL, CSV, and the web UI's pages and download) and web page of a
+/// record that showed the person before the erasure, each as `(what, words asked for, status,
+/// what it answered)`, asked by those who hold the records and by a commissioner.
+async fn every_view(staff: &Staff, person: &Person) -> Vec<(String, String, u16, String)> {
+    let mut seen = Vec::new();
+    let items = "{ feedbackItems(first: 50) { edges { node { id text redactedText speakerName } } } }";
+    let lists = [
+        ("feedbackItems, for the coordinator", &staff.coordinator, items, "feedbackItems"),
+        ("feedbackItems, for the commissioner", &staff.commissioner, items, "feedbackItems"),
+        (
+            "moderationQueue",
+            &staff.coordinator,
+            "{ moderationQueue(hub: \"arun\", first: 50) { totalCount edges { node { id text speakerName } } } }",
+            "moderationQueue",
+        ),
+        (
+            "cases",
+            &staff.advocate,
+            "{ cases(first: 50) { edges { node { id clientName clientContact issue } } } }",
+            "cases",
+        ),
+        (
+            "complaints",
+            &staff.handler,
+            "{ complaints(first: 50) { edges { node { id complainantName complainantContact whatHappened outcomeWanted } } } }",
+            "complaints",
+        ),
+    ];
+    for (what, session, query, field) in lists {
+        let answer = session.graphql(query, json!({})).await;
+        seen.push((what.to_owned(), String::new(), 200, data(&answer, field).to_string()));
+    }
+    let csv = "query($q: String!) { searchFeedbackCsv(query: $q) }";
+    for (who, session) in [("coordinator", &staff.coordinator), ("commissioner", &staff.commissioner)] {
+        for asked in ["quillwort", "Brackenbury", ""] {
+            let answer = session.graphql(csv, json!({ "q": asked })).await;
+            let what = format!("searchFeedbackCsv({asked:?}), for the {who}");
+            seen.push((what, asked.to_owned(), 200, data(&answer, "searchFeedbackCsv").to_string()));
+        }
+    }
+    let mut pages: Vec<(&Session, String, &str)> = Vec::new();
+    for id in &person.items {
+        pages.push((&staff.coordinator, format!("/feedback/{id}"), ""));
+    }
+    pages.push((&staff.commissioner, format!("/feedback/{}", person.items[0]), ""));
+    for (session, asked) in [
+        (&staff.coordinator, "quillwort"),
+        (&staff.coordinator, "Brackenbury"),
+        (&staff.coordinator, "\"turned me away\""),
+        (&staff.commissioner, "quillwort"),
+    ] {
+        pages.push((session, format!("/search?q={}", url_encoded(asked)), asked));
+    }
+    pages.push((&staff.coordinator, "/search/download?q=marshwick".to_owned(), "marshwick"));
+    pages.push((&staff.coordinator, "/moderation?hub=arun".to_owned(), ""));
+    pages.push((&staff.advocate, format!("/cases/{}", person.case), ""));
+    pages.push((&staff.handler, "/complaints".to_owned(), ""));
+    pages.push((&staff.handler, format!("/complaints/{}", person.complaint), ""));
+    for (session, path, asked) in pages {
+        let response = session.client.get(staff.app.url(&path)).send().await.expect("the page is answered");
+        let status = response.status().as_u16();
+        seen.push((format!("GET {path}"), asked.to_owned(), status, response.text().await.expect("the page is text")));
+    }
+    seen
+}
+
+/// The account id of the one logged in to `session`.
+async fn account_of(session: &Session) -> uuid::Uuid {
+    let me = session.graphql("{ me { id } }", json!({})).await;
+    data(&me, "me")["id"].as_str().expect("an id").parse().expect("a UUID")
+}
+
+/// The payloads (`data`, `errors`) of the messages a subscription sends within `within`,
+/// stopping at the first after which `enough` holds.
+async fn payloads(socket: &mut Socket, within: Duration, enough: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + within;
+    let mut told = Vec::new();
+    while let Ok(message) = tokio::time::timeout_at(deadline, socket.next()).await {
+        let Message::Text(text) = message.expect("the subscription stays open").expect("a message") else { continue };
+        let message: Value = serde_json::from_str(&text).expect("JSON");
+        match message["type"].as_str() {
+            Some("next") => told.push(message["payload"].clone()),
+            Some("connection_ack" | "ping" | "pong") => {}
+            _ => panic!("the subscription ended or failed: {message}"),
+        }
+        if enough(&told) {
+            break;
+        }
+    }
+    told
+}
+
+/// Whether a subscription told `id` in `field`.
+fn told_of(told: &[Value], field: &str, id: &str) -> bool {
+    told.iter().any(|payload| {
+        let told = &payload["data"][field];
+        told["id"] == id || told["complaint"]["id"] == id
+    })
+}
+
+const ALERTS: &str = "subscription { complaintAlerts { complaint { id complainantName complainantContact whatHappened outcomeWanted erased } reason } }";
 
 const REPORT: &str = "query { youSaidWeDid(scope: { hub: \"arun\" }) { position chainHead sharedItems representativeItems { id text } } }";
 
@@ -207,6 +338,15 @@ async fn erase_a_person_everywhere(postgres: Option<PgSchema>) {
     })
     .await;
     let [(_, crawley), (_, provider)] = staff.app.people(["crawley", "addaction"]).await;
+    // A coordinator of the hub listening for new feedback while the person's items are logged.
+    let (coordinator_id, handler_id) = (account_of(&staff.coordinator).await, account_of(&staff.handler).await);
+    let listening = "subscription { feedbackLogged(hub: \"arun\") { id text speakerName } }";
+    let mut logged = subscribed_on(&staff.app, coordinator_id, listening).await;
+    let started = Instant::now();
+    while staff.app.feedback.subscribers() == 0 {
+        assert!(started.elapsed() < Duration::from_secs(5), "the feedbackLogged subscription never started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let person = a_person_known_to_a_hub_an_advocate_and_complaints(&staff).await;
 
     // Before: each of those who hold a record sees theirs, and only theirs.
@@ -237,6 +377,25 @@ async fn erase_a_person_everywhere(postgres: Option<PgSchema>) {
         .graphql("query($id: ID!) { feedbackItem(id: $id) { text } }", json!({ "id": person.items[0] }))
         .await;
     assert!(shared.to_string().contains("quillwort"), "the commissioner reads the shared item: {shared}");
+    // Every list, search and page shows them, and so do both subscriptions: the one that was
+    // listening as their items were logged, and a complaints handler's alerts.
+    for (what, asked, status, body) in every_view(&staff, &person).await {
+        assert_eq!(status, 200, "{what} answers: {body}");
+        assert!(!giving_away(&body, &asked).is_empty(), "before the erasure, {what} shows them: {body}");
+    }
+    let told = payloads(&mut logged, Duration::from_secs(5), |told| {
+        person.items.iter().all(|id| told_of(told, "feedbackLogged", id))
+    })
+    .await;
+    for id in &person.items {
+        assert!(told_of(&told, "feedbackLogged", id), "the subscriber was told of each item: {told:?}");
+    }
+    assert!(giving_away(&format!("{told:?}"), "").contains(&"marshwick"), "in their words: {told:?}");
+    let mut alerts = subscribed_on(&staff.app, handler_id, ALERTS).await;
+    let told =
+        payloads(&mut alerts, Duration::from_secs(5), |told| told_of(told, "complaintAlerts", &person.complaint)).await;
+    assert!(told_of(&told, "complaintAlerts", &person.complaint), "the overdue complaint is told: {told:?}");
+    assert!(giving_away(&format!("{told:?}"), "").contains(&"ravelston"), "with its words: {told:?}");
 
     // On PostgreSQL, a second replica over the same log, with its own read models and search
     // index, which has taken in the person's words by the time of the erasure.
@@ -253,6 +412,15 @@ async fn erase_a_person_everywhere(postgres: Option<PgSchema>) {
             Some(replica)
         }
     };
+
+    // The search index's files hold the person's words and details before the erasure, as it
+    // keeps them (lower-case tokens): finding none afterwards means the erasure took them.
+    let index = staff.app.data_dir.path().join("search");
+    for needle in AS_STORED {
+        assert!(!files_holding(&index, needle.as_bytes()).is_empty(), "the index holds {needle:?} before the erasure");
+    }
+    let terms = staff.app.feedback.search_index().terms_held(AS_TOKENS).expect("the index answers");
+    assert_eq!(terms.len(), AS_TOKENS.split(' ').count(), "every word of theirs is a term before: {terms:?}");
 
     // The keys as they are before the erasure, to look for afterwards.
     let keys_before = keys_now(staff.app.data_dir.path(), postgres.as_ref());
@@ -312,11 +480,19 @@ async fn erase_a_person_everywhere(postgres: Option<PgSchema>) {
         if report.to_string().contains("quillwort") {
             left.push(format!("report {report}"));
         }
+        for (what, asked, _, body) in every_view(&staff, &person).await {
+            let found = giving_away(&body, &asked);
+            if !found.is_empty() {
+                left.push(format!("{what} shows {found:?}: {body}"));
+            }
+        }
         if left.is_empty() {
             break;
         }
     }
     assert!(left.is_empty(), "a second after the erasure, still shown: {left:?}");
+    let terms = staff.app.feedback.search_index().terms_held(AS_TOKENS).expect("the index answers");
+    assert!(terms.is_empty(), "the index's term dictionaries still hold {terms:?}");
     for id in &person.items {
         let seen = staff.coordinator.graphql(item, json!({ "id": id })).await;
         let gone = errors_code(&seen) == Some("NOT_FOUND") || seen["data"]["feedbackItem"]["erased"] == true;
@@ -334,6 +510,46 @@ async fn erase_a_person_everywhere(postgres: Option<PgSchema>) {
     let after = data(&after, "youSaidWeDid");
     assert_eq!(after["sharedItems"], before["sharedItems"], "{after}");
     assert_eq!(after["representativeItems"], before["representativeItems"], "{after}");
+
+    // The subscriptions opened before the erasure go on, and nothing they tell after it holds
+    // the person: new feedback and a new complaint reach them, the person never again. A
+    // complaints handler who subscribes now is told of the person's complaint (still overdue),
+    // without their name or words.
+    let other = staff
+        .coordinator
+        .log_feedback(json!({ "hub": "arun", "text": "the sundew hostel shuts its doors at six", "channel": "DROP_IN",
+            "saidOn": "2026-11-03", "speaker": "ANONYMOUS", "consent": "HUB" }))
+        .await;
+    let told = payloads(&mut logged, Duration::from_secs(2), |told| told_of(told, "feedbackLogged", &other)).await;
+    assert!(told_of(&told, "feedbackLogged", &other), "the subscriber is still told of new feedback: {told:?}");
+    let raised = staff
+        .handler
+        .graphql(
+            "mutation($i: RaiseComplaintInput!) { raiseComplaint(input: $i) { id } }",
+            json!({ "i": { "provider": "addaction", "articles": [3], "complainantKind": "ANONYMOUS", "route": "DIRECT",
+                "whatHappened": "the Dunmore service lost the form twice", "outcomeWanted": "The form found.",
+                "receivedOn": RECEIVED } }),
+        )
+        .await;
+    let another = data(&raised, "raiseComplaint")["id"].as_str().unwrap().to_owned();
+    let alerted =
+        payloads(&mut alerts, Duration::from_secs(3), |told| told_of(told, "complaintAlerts", &another)).await;
+    assert!(told_of(&alerted, "complaintAlerts", &another), "the handler is still alerted: {alerted:?}");
+    let mut fresh = subscribed_on(&staff.app, handler_id, ALERTS).await;
+    let anew =
+        payloads(&mut fresh, Duration::from_secs(3), |told| told_of(told, "complaintAlerts", &person.complaint)).await;
+    let theirs =
+        anew.iter().find(|payload| payload["data"]["complaintAlerts"]["complaint"]["id"] == person.complaint.as_str());
+    let theirs = theirs.unwrap_or_else(|| panic!("a new subscriber is told of the overdue complaint: {anew:?}"));
+    assert_eq!(theirs["data"]["complaintAlerts"]["complaint"]["erased"], true, "{theirs}");
+    for payload in told.iter().chain(&alerted).chain(&anew) {
+        assert!(payload["errors"].is_null(), "{payload}");
+        assert_eq!(giving_away(&payload.to_string(), ""), Vec::<&str>::new(), "told after the erasure: {payload}");
+    }
+    // Closed, so that the server stops at once and lets go of its data directory.
+    for mut socket in [logged, alerts, fresh] {
+        socket.close(None).await.expect("the subscription closes");
+    }
 
     // Nothing more can be recorded about them.
     let again = staff
@@ -376,12 +592,25 @@ async fn erase_a_person_everywhere(postgres: Option<PgSchema>) {
             replica.store.models_reached(head, Duration::from_secs(10)).await,
             "the second replica applies the erasure to every model and its search index"
         );
+        let terms = replica.feedback.search_index().terms_held(AS_TOKENS).expect("the replica's index answers");
+        assert!(terms.is_empty(), "the second replica's term dictionaries still hold {terms:?}");
         dirs.push(replica.shutdown().await);
     }
     let dir = staff.app.shutdown().await;
     for dir in dirs.iter().chain([&dir]) {
-        for needle in [NAME, PHONE, "quillwort", "marshwick", "Fennimore", "Ravelston", "Brackenbury"] {
+        // In lower case too, as search folds words.
+        let lower_case = ["ottoline", "brackenbury", "fennimore", "ravelston"];
+        for needle in [NAME, PHONE, "quillwort", "marshwick", "Fennimore", "Ravelston", "Brackenbury"]
+            .into_iter()
+            .chain(lower_case)
+        {
             let holding = files_holding(dir.path(), needle.as_bytes());
+            assert!(holding.is_empty(), "{needle:?} is still in {holding:?}");
+        }
+        // What the index held before, the number's digits apart, looked for in the index's files
+        // (anywhere else five digits could be part of any other number).
+        for needle in AS_STORED {
+            let holding = files_holding(&dir.path().join("search"), needle.as_bytes());
             assert!(holding.is_empty(), "{needle:?} is still in {holding:?}");
         }
         for key in &keys {
@@ -411,7 +640,12 @@ async fn erase_a_person_everywhere(postgres: Option<PgSchema>) {
 
     // The chain verifies, and the report made before the erasure verifies at its position.
     let whole = std::process::Command::new(heard_binary()).args(["verify", "--data"]).arg(dir.path()).output().unwrap();
-    assert!(whole.status.success(), "{}", String::from_utf8_lossy(&whole.stdout));
+    assert!(
+        whole.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&whole.stdout),
+        String::from_utf8_lossy(&whole.stderr)
+    );
     let position = before["position"].as_u64().unwrap().to_string();
     let at = std::process::Command::new(heard_binary())
         .args(["verify", "--at", &position, "--data"])

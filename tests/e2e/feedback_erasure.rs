@@ -1,12 +1,16 @@
 //! Erasure reaches feedback at once, through a real server: a coordinator attributes two items
 //! to one person, the person withdraws consent for both within six months of speaking (a real
 //! path that erases), and within a second no search finds them, no file of the search index
-//! holds their words, and the commissioner's decision and report still stand without them.
+//! holds their words, and the commissioner's decision and report still stand without them. A
+//! withdrawal cut short between its consent change and its erasure (Heard stopped in between)
+//! is erased when Heard starts again, before it answers.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use heard_tests::{Session, error_code, spawn_app};
+use heard_contracts::Event as _;
+use heard_eventstore::{ExpectedRevision, NewEvent, StreamName};
+use heard_tests::{Session, error_code, spawn_app, spawn_app_in};
 use serde_json::{Value, json};
 
 const NAME: &str = "Quartermaine";
@@ -142,4 +146,84 @@ async fn a_withdrawal_within_six_months_erases_a_persons_items_from_search_and_t
     assert!(!seen.to_string().contains(NAME) && !seen.to_string().contains("orchard"), "{seen}");
     let ids = seen["data"]["youSaidWeDid"]["representativeItems"].to_string();
     assert!(!ids.contains(&first) && !ids.contains(&second), "{seen}");
+}
+
+/// Whether the words `item` was logged with still open: its key was not destroyed.
+async fn words_open(app: &heard_tests::TestApp, item: &str) -> bool {
+    let stream = StreamName::of("feedback", item).unwrap();
+    let events = app.store.read_stream_to_end(&stream).await.unwrap();
+    matches!(events[0].personal, heard_eventstore::Personal::Plain(_))
+}
+
+#[tokio::test]
+async fn a_withdrawal_cut_short_before_its_erasure_is_erased_when_heard_starts_again_and_a_disclosure_is_only_hidden() {
+    let app = spawn_app().await;
+    let [(coordinator_id, coordinator)] = app.people(["coordinator"]).await;
+    let today = heard_api::today().to_string();
+    let log = |text: &str, name: &str| {
+        let input = json!({ "hub": "arun", "text": text, "channel": "DROP_IN", "saidOn": today, "speaker": "NAMED",
+            "speakerName": name, "consent": "HUB" });
+        coordinator.log_feedback(input)
+    };
+    let item = log("Wendeline Strachan said the larkspur clinic kept her waiting", "Wendeline Strachan").await;
+    let disclosed = log("Ambrose Tilney told us of a risk at the fernleigh hostel", "Ambrose Tilney").await;
+    coordinator.flag_safeguarding(&disclosed, &coordinator_id.to_string()).await;
+    app.settled().await;
+    let words = ["larkspur", "Strachan", "Wendeline", "Wendeline Strachan"];
+    for word in words {
+        assert!(!files_holding(app.data_dir.path(), word).is_empty(), "{word:?} is in the index before");
+    }
+    let terms = app.feedback.search_index().terms_held("Wendeline Strachan larkspur").unwrap();
+    assert_eq!(terms, ["wendeline", "strachan", "larkspur"], "the index's terms before");
+
+    // Both speakers withdraw today, within six months: each consent change is appended as
+    // `changeConsent` appends it, and Heard stops before the erasure that should follow.
+    for id in [&item, &disclosed] {
+        type Changed = heard_contracts::feedback::ConsentChanged;
+        let changed = Changed { consent: None, by: coordinator_id };
+        let event = NewEvent::new(Changed::TYPE, Changed::VERSION, &changed)
+            .unwrap()
+            .with_metadata(json!({ "actor": coordinator_id }));
+        let stream = StreamName::of(Changed::CATEGORY, id).unwrap();
+        app.store.append(&stream, ExpectedRevision::Any, vec![event]).await.unwrap();
+    }
+    app.settled().await;
+    let hidden = app.feedback.item(item.parse().unwrap()).unwrap();
+    assert!(hidden.consent.is_none() && !hidden.erased && hidden.text.is_some(), "hidden, not erased: {hidden:?}");
+    assert!(words_open(&app, &item).await, "its words are still held, under a live key");
+    let dir = app.shutdown().await;
+
+    // Started again: by the time it answers, the item is erased and no file holds its words.
+    let started = Instant::now();
+    let app = spawn_app_in(dir, |_| {}).await;
+    eprintln!("Heard started again and finished the withdrawal in {:?}", started.elapsed());
+    let erased = app.feedback.item(item.parse().unwrap()).unwrap();
+    assert!(erased.erased && erased.text.is_none(), "{erased:?}");
+    assert!(!words_open(&app, &item).await, "the key its words were sealed under is destroyed");
+    for word in words {
+        let holding = files_holding(app.data_dir.path(), word);
+        assert!(holding.is_empty(), "{word:?} is still in {holding:?}");
+    }
+    let terms = app.feedback.search_index().terms_held("Wendeline Strachan larkspur").unwrap();
+    assert!(terms.is_empty(), "the index's term dictionaries still hold {terms:?}");
+    let erasures = app.store.read_category("erasure", 0, 10).await.unwrap();
+    assert_eq!(erasures.len(), 1, "one erasure");
+    let erasure = erasures[0].data_json().unwrap();
+    assert_eq!(erasure["records"], json!([{ "kind": "feedback_item", "id": item }]), "{erasure}");
+    assert_eq!(erasure["reason"], "withdrew_within_six_months");
+    assert_eq!(erasure["asked_by"], coordinator_id.to_string(), "asked by whoever recorded the withdrawal");
+    let coordinator = app.login("coordinator@example.org").await;
+    let answer = coordinator.graphql("query($id: ID!) { feedbackItem(id: $id) { text } }", json!({ "id": item })).await;
+    assert_eq!(error_code(&answer), Some("NOT_FOUND"), "{answer}");
+
+    // A disclosure of risk is never lost to a withdrawal: it is hidden, its words kept, and the
+    // coordinator it is with still has it.
+    let kept = app.feedback.item(disclosed.parse().unwrap()).unwrap();
+    assert!(!kept.erased && kept.text.is_some() && kept.consent.is_none(), "{kept:?}");
+    assert!(words_open(&app, &disclosed).await, "its key is not destroyed");
+    let disclosure = coordinator
+        .graphql("query($id: ID!) { safeguardingDisclosure(id: $id) { id open } }", json!({ "id": disclosed }))
+        .await;
+    assert_eq!(ok(&disclosure, "safeguardingDisclosure")["open"], true, "{disclosure}");
+    app.shutdown().await;
 }

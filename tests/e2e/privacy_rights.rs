@@ -1,11 +1,13 @@
 //! A person's rights over their data at the command line, as an operator exercises them with
-//! Heard stopped: `heard erase`, `heard subject-access` and `heard retention`.
+//! Heard stopped: `heard erase`, `heard subject-access` and `heard retention` (on a log seeded
+//! straight into the store, and on one a real server wrote).
 
 use std::io::Write as _;
 use std::process::{Command, Output, Stdio};
 
+use heard_contracts::testing::files_holding;
 use heard_eventstore::{EventStore, ExpectedRevision, NewEvent, Personal, StreamName, SubjectId, Upcasters};
-use heard_tests::heard_binary;
+use heard_tests::{Staff, error_code, heard_binary, spawn_app_in, staff};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -197,4 +199,113 @@ async fn a_retention_dry_run_on_a_given_day_lists_what_is_due_and_erases_nothing
     let bad_day = heard(&["retention", "--dry-run", "--today", "someday"], data.path(), "");
     assert!(!bad_day.status.success());
     assert!(text(&bad_day.stderr).contains("--today"), "{}", text(&bad_day.stderr));
+}
+
+/// The words of the item kept to its hub and never shared, each unusual enough that finding it
+/// anywhere can only mean it, as the search index's stored text holds them.
+const NEVER_SHARED: [&str; 5] = ["Perpetua Loxley", "Perpetua", "Loxley", "Brambleford", "hollyhock"];
+
+/// The same words as the search index's terms (lower case), which its compressed term
+/// dictionary holds where reading bytes cannot find them: the index is asked.
+const NEVER_SHARED_TERMS: &str = "Perpetua Loxley Brambleford hollyhock";
+
+/// What `heard retention` printed, checking that it succeeded.
+fn retention_report(args: &[&str], data: &std::path::Path) -> Value {
+    let output = heard(args, data, "");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("the report is JSON")
+}
+
+/// The log's head, and its last event, read with Heard stopped.
+async fn head_of(data: &std::path::Path) -> (u64, heard_eventstore::RecordedEvent) {
+    let store = EventStore::open(data, Upcasters::new()).unwrap();
+    let head = store.head().position;
+    let last = store.read_all(head, 1).await.unwrap().pop().expect("a last event");
+    store.close().await.unwrap();
+    (head, last)
+}
+
+#[tokio::test]
+async fn an_item_a_real_server_logged_and_never_shared_is_listed_by_a_dry_run_the_day_after_its_period_and_erased_from_every_file_by_the_run()
+ {
+    // Said ten days ago: `heard serve`'s own retention, on the real clock, keeps it.
+    let said = heard_api::today().checked_sub(jiff::Span::new().days(10)).unwrap();
+    let day = |days: i64| said.checked_add(jiff::Span::new().days(days)).unwrap().to_string();
+    // `feedback_not_shared_days` is 730 by default: due once said *more* than 730 days ago.
+    let (last_kept_day, first_due_day) = (day(730), day(731));
+    let Staff { app, coordinator, .. } = staff().await;
+    let kept = coordinator
+        .log_feedback(
+            json!({ "hub": "arun", "text": "Perpetua Loxley said the Brambleford clinic lost her hollyhock forms",
+            "channel": "DROP_IN", "saidOn": said.to_string(), "speaker": "NAMED", "speakerName": "Perpetua Loxley",
+            "consent": "HUB" }),
+        )
+        .await;
+    let shared = coordinator
+        .log_feedback(json!({ "hub": "arun", "text": "the wellbrook pharmacy opens late on Thursdays now",
+            "channel": "DROP_IN", "saidOn": said.to_string(), "speaker": "ANONYMOUS", "consent": "COMMISSIONERS" }))
+        .await;
+    let answer =
+        coordinator.graphql("mutation($id: ID!) { shareFeedback(id: $id) { id } }", json!({ "id": shared })).await;
+    assert!(answer["errors"].is_null(), "{answer}");
+    app.settled().await;
+    let terms = app.feedback.search_index().terms_held(NEVER_SHARED_TERMS).unwrap();
+    assert_eq!(terms, ["perpetua", "loxley", "brambleford", "hollyhock"], "the index's terms before");
+    let items_before = app.feedback.read(|state| state.items.len());
+    let dir = app.shutdown().await;
+    let data = dir.path();
+    let (head_before, _) = head_of(data).await;
+    for words in NEVER_SHARED.into_iter().chain(["wellbrook"]) {
+        assert!(!files_holding(data, words.as_bytes()).is_empty(), "{words:?} is in the search index's files before");
+    }
+
+    // The last day of its period, nothing is due; the day after, it is listed and nothing erased.
+    let report = retention_report(&["retention", "--dry-run", "--today", &last_kept_day], data);
+    assert_eq!((&report["due"], &report["erased"]), (&json!([]), &json!(0)), "{report}");
+    let report = retention_report(&["retention", "--dry-run", "--today", &first_due_day], data);
+    assert_eq!(report["today"], first_due_day.as_str());
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["due"], json!([{ "kind": "feedback_item", "id": kept }]), "the shared item is kept: {report}");
+    assert_eq!(report["by_kind"], json!({ "feedback_item": 1, "case": 0, "complaint": 0 }), "{report}");
+    assert_eq!(report["erased"], 0);
+    for words in NEVER_SHARED {
+        assert!(!files_holding(data, words.as_bytes()).is_empty(), "a dry run erased {words:?}");
+    }
+    assert_eq!(head_of(data).await.0, head_before, "a dry run appends nothing");
+
+    // The run erases it: its words are in no file of the data directory.
+    let report = retention_report(&["retention", "--today", &first_due_day], data);
+    assert_eq!((&report["dry_run"], &report["erased"]), (&json!(false), &json!(1)), "{report}");
+    assert_eq!(report["due"], json!([{ "kind": "feedback_item", "id": kept }]));
+    let lower_case = ["perpetua", "loxley", "brambleford"];
+    for words in NEVER_SHARED.into_iter().chain(lower_case) {
+        let holding = files_holding(data, words.as_bytes());
+        assert!(holding.is_empty(), "{words:?} is still in {holding:?}");
+    }
+    assert!(!files_holding(data, b"wellbrook").is_empty(), "the shared item's words stay");
+    let (head, erasure) = head_of(data).await;
+    assert_eq!(head, head_before + 1, "one erasure appended, nothing taken from the log");
+    let erasure = erasure.data_json().unwrap();
+    assert_eq!(erasure["records"], json!([{ "kind": "feedback_item", "id": kept }]), "{erasure}");
+    assert_eq!((&erasure["reason"], &erasure["asked_by"]), (&json!("retention_period_ended"), &Value::Null));
+    let verified = heard(&["verify"], data, "");
+    assert!(verified.status.success(), "the chain still verifies: {}", text(&verified.stdout));
+    let again = retention_report(&["retention", "--today", &first_due_day], data);
+    assert_eq!((&again["due"], &again["erased"]), (&json!([]), &json!(0)), "erased once: {again}");
+
+    // Started again: the item answers as erased, its facts and the counts stay.
+    let app = spawn_app_in(dir, |_| {}).await;
+    let coordinator = app.login("coordinator@example.org").await;
+    let read = "query($id: ID!) { feedbackItem(id: $id) { text speakerName } }";
+    let answer = coordinator.graphql(read, json!({ "id": kept })).await;
+    assert_eq!(error_code(&answer), Some("NOT_FOUND"), "an erased item is not found: {answer}");
+    let item = app.feedback.item(kept.parse().unwrap()).expect("its facts stay");
+    assert!(item.erased && item.text.is_none(), "{item:?}");
+    assert_eq!(item.logged.said_on, said.to_string());
+    assert_eq!(app.feedback.read(|state| state.items.len()), items_before, "every item still counts");
+    let terms = app.feedback.search_index().terms_held(NEVER_SHARED_TERMS).unwrap();
+    assert!(terms.is_empty(), "the index's term dictionaries still hold {terms:?}");
+    let answer = coordinator.graphql(read, json!({ "id": shared })).await;
+    assert!(answer.to_string().contains("wellbrook"), "the shared item is kept: {answer}");
+    app.shutdown().await;
 }

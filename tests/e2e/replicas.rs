@@ -280,10 +280,10 @@ async fn a_replica_whose_secret_key_is_not_the_others_refuses_to_start_and_says_
     assert!(message.contains("secret.key") && message.contains("copy"), "{message}");
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// A websocket to `app` as `account` (by a token), subscribed to `query`.
-async fn subscribed_on(app: &TestApp, account: uuid::Uuid, query: &str) -> Socket {
+pub(crate) async fn subscribed_on(app: &TestApp, account: uuid::Uuid, query: &str) -> Socket {
     let token = app.token_for(account).await;
     let mut request = format!("ws://{}/graphql/ws", app.addr).into_client_request().unwrap();
     request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());

@@ -485,6 +485,62 @@ async fn a_withdrawal_within_six_months_of_speaking_erases_the_item_and_a_later_
     assert!(!item.unwrap().erased);
 }
 
+#[tokio::test]
+async fn a_withdrawal_cut_short_before_its_erasure_is_erased_when_the_service_opens_again_and_never_a_disclosure() {
+    let world = world().await;
+    let today = crate::service::today();
+    let recent = today.checked_sub(jiff::Span::new().months(1)).unwrap().to_string();
+    let long_ago = today.checked_sub(jiff::Span::new().months(7)).unwrap().to_string();
+    let inside = world.log(&format!("{NAME} said the {PHRASE} was full"), &recent, None).await;
+    let outside = world.log("Hartwell said the bus stop moved", &long_ago, None).await;
+    let disclosed = world.log("Fenwright disclosed a risk at the hostel", &recent, None).await;
+    world.service.flag_safeguarding(disclosed, world.coordinator, world.coordinator).await.unwrap();
+    world.searchable().await;
+    assert!(!index_files_holding(&world.service, NAME).is_empty(), "the words are indexed before");
+
+    // Each withdrawal as `change_consent` appends it, and then the process stops: no erasure.
+    for item in [inside, outside, disclosed] {
+        let changed = heard_contracts::feedback::ConsentChanged { consent: None, by: world.coordinator };
+        let event = NewEvent::new(heard_contracts::feedback::ConsentChanged::TYPE, 1, &changed).unwrap();
+        let stream = StreamName::of(crate::domain::FEEDBACK, item).unwrap();
+        world.store.append(&stream, ExpectedRevision::Any, vec![event]).await.unwrap();
+    }
+    world.searchable().await;
+    let hidden = world.service.item(inside).unwrap();
+    assert!(hidden.consent.is_none() && !hidden.erased && hidden.text.is_some(), "hidden, not erased: {hidden:?}");
+    assert_eq!(world.service.withdrawals_not_erased(), vec![(inside, world.coordinator)]);
+
+    // Opened again, as Heard starts: the withdrawal within six months is finished.
+    let World { dir: kept_dir, store, service, coordinator } = world;
+    let dir = kept_dir.path().to_owned();
+    store.close().await.unwrap();
+    service.stopped().await;
+    drop((service, store));
+    let store = reopen(&dir).await;
+    let models = ModelStore::open(&dir.join("models")).unwrap();
+    let service = FeedbackService::open(store.clone(), &dir, &models).await.unwrap();
+    assert_eq!(service.finish_withdrawals().await.unwrap(), 1);
+    let erased = service.item(inside).unwrap();
+    assert!(erased.erased && erased.text.is_none(), "{erased:?}");
+    assert!(index_files_holding(&service, NAME).is_empty(), "no file of the index holds the words");
+    assert!(index_files_holding(&service, "orchard").is_empty());
+    let erasures = store.read_category("erasure", 0, 10).await.unwrap();
+    assert_eq!(erasures.len(), 1);
+    let erasure: SubjectErased = erasures[0].decode().unwrap();
+    assert_eq!(erasure.records, vec![RecordRef { kind: RecordKind::FeedbackItem, id: inside }]);
+    assert_eq!(erasure.reason, ErasureReason::WithdrewWithinSixMonths);
+    assert_eq!(erasure.asked_by, Some(coordinator), "asked by whoever recorded the withdrawal");
+
+    // A withdrawal after six months only hides; a disclosure of risk is never lost.
+    for kept in [outside, disclosed] {
+        let item = service.item(kept).unwrap();
+        assert!(!item.erased && item.text.is_some() && item.consent.is_none(), "{item:?}");
+    }
+    // Finished once: a second start erases nothing more.
+    assert_eq!(service.finish_withdrawals().await.unwrap(), 0);
+    assert_eq!(store.read_category("erasure", 0, 10).await.unwrap().len(), 1);
+}
+
 #[test]
 fn the_withdrawal_window_is_six_calendar_months_from_the_day_it_was_said() {
     use crate::service::within_withdrawal_window as within;

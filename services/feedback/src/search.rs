@@ -336,6 +336,33 @@ impl SearchIndex {
         self.reader.reload()
     }
 
+    /// The tokens of `text` (split and folded as the words were indexed) that some searchable
+    /// segment's term dictionary of the words fields still holds, each once. The dictionaries
+    /// keep their terms compressed, so reading the files' bytes cannot tell whether a word is
+    /// still a term: after an erasure's purge, none of the erased words is (the tests ask).
+    pub fn terms_held(&self, text: &str) -> SearchResult<Vec<String>> {
+        let searcher = self.reader.searcher();
+        let mut held: Vec<String> = Vec::new();
+        for field in [self.fields.text_hub, self.fields.text_shared] {
+            let mut tokenizer = self.index.tokenizer_for_field(field)?;
+            let mut stream = tokenizer.token_stream(text);
+            let mut tokens = Vec::new();
+            while let Some(token) = stream.next() {
+                tokens.push(token.text.clone());
+            }
+            for token in tokens {
+                let term = Term::from_field_text(field, &token);
+                for segment in searcher.segment_readers() {
+                    let found = segment.inverted_index(field)?.terms().get(term.serialized_value_bytes())?.is_some();
+                    if found && !held.contains(&token) {
+                        held.push(token.clone());
+                    }
+                }
+            }
+        }
+        Ok(held)
+    }
+
     /// Keeps purges from starting until the guard drops (tests only).
     #[cfg(test)]
     pub(crate) fn hold_purges(&self) -> std::sync::MutexGuard<'_, ()> {

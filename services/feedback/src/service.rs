@@ -375,7 +375,9 @@ impl FeedbackService {
     /// item too, through [`heard_api::erasure::erase`] with
     /// [`ErasureReason::WithdrewWithinSixMonths`], after the change is appended: the answer
     /// comes back erased. Later than that, the item is only hidden; so is an item flagged for
-    /// safeguarding, whose disclosure and follow-up must not be lost.
+    /// safeguarding, whose disclosure and follow-up must not be lost. If the process stops
+    /// between the change and the erasure, [`Self::finish_withdrawals`] erases the item when
+    /// Heard starts again.
     pub async fn change_consent(&self, id: Uuid, by: Uuid, consent: Option<Consent>) -> ApiResult<Item> {
         self.change_consent_on(id, by, consent, today()).await
     }
@@ -398,16 +400,71 @@ impl FeedbackService {
         {
             return Ok(changed);
         }
-        let record = RecordRef { kind: RecordKind::FeedbackItem, id };
-        heard_api::erasure::erase(self.store(), None, &[record], Some(by), ErasureReason::WithdrewWithinSixMonths)
-            .await?;
+        self.erase_withdrawn(id, by).await?;
         // Answer once every model and the search index's files hold none of the words.
+        self.wait_for_erasures().await;
+        let store = self.store();
+        self.read(|state| Some(state.opened(store, state.items.get(&id)?.clone()))).ok_or(ApiError::NotFound)
+    }
+
+    /// Erases the item `id` whose speaker withdrew within the window, as `by` asked. An
+    /// erasure of this item alone that is already on the log (another replica finishing the
+    /// same withdrawal at its start) is no failure: the item is erased.
+    async fn erase_withdrawn(&self, id: Uuid, by: Uuid) -> ApiResult<()> {
+        let record = [RecordRef { kind: RecordKind::FeedbackItem, id }];
+        let erasing =
+            heard_api::erasure::erase(self.store(), None, &record, Some(by), ErasureReason::WithdrewWithinSixMonths);
+        match erasing.await {
+            Ok(_) | Err(ApiError::Conflict(_)) => Ok(()),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Waits (up to 10 s) until every model, and the search index's files, have applied the
+    /// log as it is now.
+    async fn wait_for_erasures(&self) {
         let erased_at = self.store().head().position;
         if !self.store().models_reached(erased_at, Duration::from_secs(10)).await {
             tracing::warn!(position = erased_at, "a withdrawal's erasure was not applied everywhere within 10 s");
         }
-        let store = self.store();
-        self.read(|state| Some(state.opened(store, state.items.get(&id)?.clone()))).ok_or(ApiError::NotFound)
+    }
+
+    /// The items whose speaker withdrew consent within [`WITHDRAWAL_WINDOW_MONTHS`] of speaking
+    /// (counted to the day the withdrawal was recorded, as [`Self::change_consent`] counted it)
+    /// and that are not erased: a withdrawal whose process stopped after appending the consent
+    /// change and before the erasure. Never an item flagged for safeguarding, which a
+    /// withdrawal only hides. Oldest first.
+    pub fn withdrawals_not_erased(&self) -> Vec<(Uuid, Uuid)> {
+        self.read(|state| {
+            state
+                .order
+                .iter()
+                .filter_map(|id| state.items.get(id))
+                .filter(|item| !item.erased && item.consent.is_none() && item.safeguarding.is_none())
+                .filter_map(|item| {
+                    let withdrawal = item.consent_history.iter().rev().find(|step| step.consent.is_none())?;
+                    let on = domain::day_of(withdrawal.at_micros).parse::<jiff::civil::Date>().ok()?;
+                    within_withdrawal_window(&item.logged.said_on, on).then_some((item.logged.item, withdrawal.by))
+                })
+                .collect()
+        })
+    }
+
+    /// Finishes every withdrawal that should have erased its item and did not (see
+    /// [`Self::withdrawals_not_erased`]): erases each item, as the coordinator who recorded the
+    /// withdrawal asked, and waits until every model and the search index have applied the
+    /// erasures. `heard serve` calls it at start, before it answers, and with each daily
+    /// retention run. Returns how many items it erased.
+    pub async fn finish_withdrawals(&self) -> ApiResult<usize> {
+        let unfinished = self.withdrawals_not_erased();
+        for (id, by) in &unfinished {
+            self.erase_withdrawn(*id, *by).await?;
+        }
+        if !unfinished.is_empty() {
+            tracing::info!(erased = unfinished.len(), "finished withdrawals cut short before their erasure");
+            self.wait_for_erasures().await;
+        }
+        Ok(unfinished.len())
     }
 
     /// Waits (up to 10 s) until the model, and the search index beside it, have applied

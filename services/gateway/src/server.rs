@@ -94,8 +94,13 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         edge: edge.clone(),
         graphiql: settings.server.graphiql,
     };
+    // A withdrawal cut short between its consent change and its erasure is erased now, before
+    // anything is served.
+    if let Err(error) = services.feedback.finish_withdrawals().await {
+        tracing::error!(error = %error.message(), "cannot finish a withdrawal's erasure; the retention job tries again");
+    }
     let _ = ready.set(router(state));
-    let retention = spawn_retention(services.clone(), retention_rules);
+    let retention = spawn_retention(services.clone(), retention_rules, RETENTION_EVERY, heard_api::today);
     tracing::info!(%addr, "heard is ready");
     Ok(RunningServer { addr, store, services, shutdown, task, retention })
 }
@@ -127,20 +132,30 @@ impl RunningServer {
 /// How often the retention job runs.
 pub const RETENTION_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// The daily retention job: at start, then every [`RETENTION_EVERY`], erases every record whose
-/// retention period has ended (through the same path as a person's request). A failed run is
-/// logged (no personal data: ids and counts only) and tried again the next day.
-fn spawn_retention(services: Services, rules: heard_contracts::privacy::RetentionRules) -> tokio::task::JoinHandle<()> {
+/// The daily retention job: at start, then `every` ([`RETENTION_EVERY`] when serving), erases
+/// every record whose retention period has ended on the day `today` answers (through the same
+/// path as a person's request), and finishes any withdrawal whose erasure failed. A failed run
+/// is logged (no personal data: ids and counts only) and tried again the next day. `heard
+/// serve` passes the real clock (`heard_api::today`); only the tests pass another.
+fn spawn_retention(
+    services: Services,
+    rules: heard_contracts::privacy::RetentionRules,
+    every: Duration,
+    today: impl Fn() -> jiff::civil::Date + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut every_day = tokio::time::interval(RETENTION_EVERY);
+        let mut every_day = tokio::time::interval(every);
         every_day.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             every_day.tick().await;
-            match services.apply_retention(heard_api::today(), &rules, false).await {
+            match services.apply_retention(today(), &rules, false).await {
                 Ok(report) => {
                     tracing::info!(due = report.due.len(), erased = report.erased, "retention ran");
                 }
                 Err(error) => tracing::error!(%error, "retention could not finish; it runs again in a day"),
+            }
+            if let Err(error) = services.feedback.finish_withdrawals().await {
+                tracing::error!(error = %error.message(), "cannot finish a withdrawal's erasure; it is tried again in a day");
             }
         }
     })
@@ -324,6 +339,95 @@ mod tests {
         let (status, _, body) = get(&app, "/graphql").await;
         assert_eq!((status, body.as_str()), (StatusCode::OK, "the whole app"));
         store.close().await.unwrap();
+    }
+
+    /// Logs an item of Arun's said on `said_on` and kept to the hub, straight through the
+    /// feedback service.
+    async fn logged(services: &Services, said_on: &str, text: &str) -> uuid::Uuid {
+        let new = heard_feedback::domain::NewItem {
+            hub: "arun".into(),
+            channel: Some(heard_feedback::domain::Channel::DropIn),
+            speaker: Some(heard_feedback::domain::SpeakerKind::Anonymous),
+            consent: Some(heard_access::Consent::Hub),
+            said_on: said_on.into(),
+            text: text.into(),
+            ..Default::default()
+        };
+        services.feedback.log(uuid::Uuid::new_v4(), new).await.unwrap().logged.item
+    }
+
+    #[tokio::test]
+    async fn the_retention_job_counts_periods_to_the_day_its_clock_says_and_finishes_a_withdrawal_cut_short() {
+        use heard_contracts::Event as _;
+        use heard_contracts::privacy::{ErasureReason, RecordKind, RecordRef, RetentionRules, SubjectErased};
+        use heard_eventstore::{ExpectedRevision, NewEvent, StreamName};
+
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings { data_dir: dir.path().to_owned(), ..Settings::default() };
+        let store = EventStore::open(dir.path(), Upcasters::new()).unwrap();
+        let hub = heard_contracts::identity::HubAdded {
+            hub: "arun".into(),
+            name: "Arun".into(),
+            kind: heard_contracts::identity::HubKind::Hub,
+            area: "West Sussex".into(),
+        };
+        type Hub = heard_contracts::identity::HubAdded;
+        let event = NewEvent::new(Hub::TYPE, Hub::VERSION, &hub).unwrap();
+        store
+            .append(&StreamName::of(Hub::CATEGORY, "arun").unwrap(), ExpectedRevision::Any, vec![event])
+            .await
+            .unwrap();
+        let services = Services::open(&store, &settings).await.unwrap();
+        let old = logged(&services, "2026-01-05", "the Merrowdown hatch never opened").await;
+        let today = heard_api::today();
+        let recent = today.checked_sub(jiff::Span::new().days(10)).unwrap().to_string();
+        let withdrawn = logged(&services, &recent, "the Tolliver clinic lost my script").await;
+        // A withdrawal within six months whose process stopped before the erasure.
+        let changed = heard_contracts::feedback::ConsentChanged { consent: None, by: uuid::Uuid::new_v4() };
+        type Changed = heard_contracts::feedback::ConsentChanged;
+        let event = NewEvent::new(Changed::TYPE, Changed::VERSION, &changed).unwrap();
+        let stream = StreamName::of(Changed::CATEGORY, withdrawn).unwrap();
+        store.append(&stream, ExpectedRevision::Any, vec![event]).await.unwrap();
+        assert!(services.feedback.caught_up().await);
+
+        // The job's clock says 1 June 2026 (nothing is two years old), and runs every 50 ms.
+        let clock = Arc::new(std::sync::Mutex::new((jiff::civil::date(2026, 6, 1), 0_usize)));
+        let asked = clock.clone();
+        let job = spawn_retention(services.clone(), RetentionRules::default(), Duration::from_millis(50), move || {
+            let mut clock = asked.lock().unwrap();
+            clock.1 += 1;
+            clock.0
+        });
+        let runs = || clock.lock().unwrap().1;
+        let started = std::time::Instant::now();
+        // The second run has begun: the first one is done.
+        while runs() < 2 {
+            assert!(started.elapsed() < Duration::from_secs(10), "the job never ran twice");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(!services.feedback.item(old).unwrap().erased, "not due on 1 June 2026");
+        let finished = services.feedback.item(withdrawn).unwrap();
+        assert!(finished.erased && finished.text.is_none(), "the withdrawal cut short is finished by the job");
+
+        // Two and a half years later by the clock, the next run erases the old item.
+        clock.lock().unwrap().0 = jiff::civil::date(2028, 6, 1);
+        let started = std::time::Instant::now();
+        while !services.feedback.item(old).unwrap().erased {
+            assert!(started.elapsed() < Duration::from_secs(10), "the job never erased what its clock made due");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        job.abort();
+        let _ = job.await;
+        let erasures = store.read_category(SubjectErased::CATEGORY, 0, 10).await.unwrap();
+        let erasures: Vec<SubjectErased> = erasures.iter().map(|event| event.decode().unwrap()).collect();
+        assert_eq!(erasures.len(), 2, "{erasures:?}");
+        assert_eq!(erasures[0].records, vec![RecordRef { kind: RecordKind::FeedbackItem, id: withdrawn }]);
+        assert_eq!(erasures[0].reason, ErasureReason::WithdrewWithinSixMonths);
+        assert_eq!(erasures[0].asked_by, Some(changed.by));
+        assert_eq!(erasures[1].records, vec![RecordRef { kind: RecordKind::FeedbackItem, id: old }]);
+        assert_eq!((erasures[1].reason, erasures[1].asked_by), (ErasureReason::RetentionPeriodEnded, None));
+        store.close().await.unwrap();
+        services.stopped().await;
     }
 
     #[derive(Default)]
