@@ -821,6 +821,25 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_rights_operation()
         id(&elsewhere),
         "NNNANNNU",
     ));
+    // Or finds nothing to take out, so the provider reads the words as written: the same people,
+    // on complaints no one has redacted yet (a release after a redaction is a conflict).
+    let theirs = complaint(&app, "addaction", Some(advocate)).await;
+    let elsewhere = complaint(&app, "cri", Some(another)).await;
+    let release = "mutation($id: ID!) { releaseComplaintWordsToProvider(complaintId: $id) { id } }";
+    rows.push((
+        "releaseComplaintWordsToProvider",
+        "in scope: about their provider, relayed by them",
+        release,
+        id(&theirs),
+        "NNFANFNU",
+    ));
+    rows.push((
+        "releaseComplaintWordsToProvider",
+        "out of scope: another provider, another advocate",
+        release,
+        id(&elsewhere),
+        "NNNANNNU",
+    ));
     cast.check_rows(&app, &rows, &mut wrong).await;
 
     // Erasure uses its person up: a fresh person per column, and only an allowed column's
