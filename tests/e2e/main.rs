@@ -20,6 +20,7 @@ mod identity;
 mod import;
 mod loop_state;
 mod meetings;
+mod metrics;
 mod models_crash;
 mod moderation;
 mod ops;

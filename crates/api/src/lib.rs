@@ -143,7 +143,9 @@ async fn append_access(store: &EventStore, records: Vec<AccessRecorded>) -> ApiR
         .iter()
         .map(|record| NewEvent::new(AccessRecorded::TYPE, AccessRecorded::VERSION, record).map_err(ApiError::internal))
         .collect::<ApiResult<Vec<_>>>()?;
+    let appended = events.len();
     store.append(&stream, ExpectedRevision::Any, events).await.map_err(ApiError::internal)?;
+    limits::count_access_events_appended(appended);
     Ok(())
 }
 

@@ -22,6 +22,7 @@ pub const ACCESS_EVENTS_PER_REQUEST: usize = 20;
 
 static ANONYMOUS_REFUSALS: AtomicU64 = AtomicU64::new(0);
 static ACCESS_EVENTS_DROPPED: AtomicU64 = AtomicU64::new(0);
+static ACCESS_EVENTS_APPENDED: AtomicU64 = AtomicU64::new(0);
 static ANONYMOUS_LOGGED_AT: AtomicI64 = AtomicI64::new(0);
 static ANONYMOUS_SINCE_LOGGED: AtomicU64 = AtomicU64::new(0);
 
@@ -31,13 +32,21 @@ static ANONYMOUS_SINCE_LOGGED: AtomicU64 = AtomicU64::new(0);
 pub struct AccessCounters {
     pub anonymous_refusals: u64,
     pub dropped_over_budget: u64,
+    /// `AccessRecorded` events this process appended to the access log.
+    pub appended: u64,
 }
 
 pub fn access_counters() -> AccessCounters {
     AccessCounters {
         anonymous_refusals: ANONYMOUS_REFUSALS.load(Ordering::Relaxed),
         dropped_over_budget: ACCESS_EVENTS_DROPPED.load(Ordering::Relaxed),
+        appended: ACCESS_EVENTS_APPENDED.load(Ordering::Relaxed),
     }
+}
+
+/// Counts access events appended to the access log (for `/metrics`).
+pub(crate) fn count_access_events_appended(events: usize) {
+    ACCESS_EVENTS_APPENDED.fetch_add(events as u64, Ordering::Relaxed);
 }
 
 /// Counts a refusal of someone not logged in; says so in the server's log at most once a

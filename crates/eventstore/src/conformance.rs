@@ -42,7 +42,8 @@ macro_rules! conformance_suite {
             bad_stream_names_and_events_are_rejected_with_clear_errors,
             concurrent_exact_appends_to_one_stream_have_one_winner_per_revision,
             many_writers_watched_by_a_live_subscriber_give_no_gap_and_no_duplicate,
-            the_hash_chain_verifies_and_links_every_event
+            the_hash_chain_verifies_and_links_every_event,
+            every_append_and_every_commit_is_timed
         );
     };
     (@each $factory:path; $($check:ident),* $(,)?) => {
@@ -417,4 +418,23 @@ pub async fn the_hash_chain_verifies_and_links_every_event(store: &EventStore) {
     assert_eq!(partial.head, hex::encode(all[9].hash));
     let beyond = verify_chain(store, Some(21)).await.unwrap();
     assert!(!beyond.ok);
+}
+
+/// `/metrics` reads how long appends and commits take from [`EventStore::stats`]: every
+/// acknowledged append is timed once, every durable commit once, and a refused append not at all.
+pub async fn every_append_and_every_commit_is_timed(store: &EventStore) {
+    let before = store.stats();
+    for i in 0..5u64 {
+        store.append(&stream("timed-1"), ExpectedRevision::Any, vec![event(i)]).await.unwrap();
+    }
+    let refused = store.append(&stream("timed-1"), ExpectedRevision::NoStream, vec![event(99)]).await;
+    assert!(matches!(refused, Err(Error::WrongExpectedRevision { .. })), "{refused:?}");
+    let stats = store.stats();
+    assert_eq!(stats.append_seconds.count() - before.append_seconds.count(), 5, "{stats:?}");
+    let commits = stats.commits - before.commits;
+    assert!(commits >= 1, "{stats:?}");
+    assert_eq!(stats.commit_seconds.count() - before.commit_seconds.count(), commits, "one timing a commit");
+    assert!(stats.append_seconds.sum_micros > 0, "appends take some time: {stats:?}");
+    let last = stats.append_seconds.cumulative().last().unwrap();
+    assert_eq!(last, (None, stats.append_seconds.count()), "+Inf holds every append");
 }

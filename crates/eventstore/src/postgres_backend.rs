@@ -322,6 +322,8 @@ struct Shared {
     head_tx: watch::Sender<u64>,
     events_appended: AtomicU64,
     commits: AtomicU64,
+    /// How long each group's `COMMIT` took.
+    commit_seconds: crate::latency::LatencyHistogram,
     /// This process's appends waiting for a group (see `group.rs`).
     queue: std::sync::Mutex<group::Queue>,
 }
@@ -396,6 +398,7 @@ impl PostgresBackend {
             head_tx,
             events_appended: AtomicU64::new(0),
             commits: AtomicU64::new(0),
+            commit_seconds: crate::latency::LatencyHistogram::new(),
             queue: std::sync::Mutex::default(),
         });
         let (stop, stopped) = watch::channel(false);
@@ -712,6 +715,8 @@ impl Backend for PostgresBackend {
         BackendStats {
             events_appended: self.shared.events_appended.load(Ordering::Relaxed),
             commits: self.shared.commits.load(Ordering::Relaxed),
+            commit_seconds: self.shared.commit_seconds.snapshot(),
+            append_seconds: Default::default(),
         }
     }
 

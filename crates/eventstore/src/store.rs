@@ -86,6 +86,8 @@ pub struct EventStore {
     exclusive: Arc<crate::exclusive::Local>,
     /// Where erasures are noted for `heard restore`, when configured.
     register: Arc<std::sync::OnceLock<crate::backup::ErasureRegister>>,
+    /// How long each successful [`Self::append`] took, for [`Self::stats`].
+    append_seconds: Arc<crate::latency::LatencyHistogram>,
 }
 
 impl std::fmt::Debug for EventStore {
@@ -106,6 +108,7 @@ impl EventStore {
             postgres: None,
             exclusive: Arc::default(),
             register: Arc::default(),
+            append_seconds: Arc::default(),
         }
     }
 
@@ -217,6 +220,7 @@ impl EventStore {
         if events.is_empty() {
             return Err(Error::invalid_event("an append needs at least one event"));
         }
+        let started = std::time::Instant::now();
         let mut prepared = Vec::with_capacity(events.len());
         let mut ids = std::collections::HashSet::with_capacity(events.len());
         for event in events {
@@ -226,7 +230,11 @@ impl EventStore {
             prepared.push(self.prepare(stream, event)?);
         }
         let sealed_with = prepared.iter().any(|event| event.sealed.is_some()).then(|| self.keys.clone());
-        self.backend.append(stream, expected, prepared, sealed_with).await
+        let outcome = self.backend.append(stream, expected, prepared, sealed_with).await;
+        if outcome.is_ok() {
+            self.append_seconds.observe_since(started);
+        }
+        outcome
     }
 
     /// Starts `stream` with `event` unless it already exists: for seeding reference data. The
@@ -393,8 +401,10 @@ impl EventStore {
         self.backend.watch_head()
     }
 
+    /// The backend's counters, with how long this store's appends took (every clone of it
+    /// counts into the same histogram). Lock-free: for `/metrics`.
     pub fn stats(&self) -> BackendStats {
-        self.backend.stats()
+        BackendStats { append_seconds: self.append_seconds.snapshot(), ..self.backend.stats() }
     }
 
     /// Destroys a person's key: every personal field sealed under it reads as erased from now

@@ -318,6 +318,13 @@ pub struct BackendStats {
     pub events_appended: u64,
     /// Durable commits (each one fsync, shared by every append in its group).
     pub commits: u64,
+    /// How long each durable commit took: the segment log's `fdatasync` of a file, sled's
+    /// flush of a group, PostgreSQL's `COMMIT` of a group's transaction.
+    pub commit_seconds: crate::latency::LatencySnapshot,
+    /// How long each successful append took, from [`EventStore::append`](crate::EventStore::append)
+    /// being called to its acknowledgement (durable). Kept by the store itself, so the same for
+    /// every backend; a backend's own `stats` leaves it empty.
+    pub append_seconds: crate::latency::LatencySnapshot,
 }
 
 /// What an append did.

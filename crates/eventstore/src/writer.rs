@@ -122,6 +122,8 @@ pub(crate) struct Published {
     poisoned: AtomicBool,
     events_appended: AtomicU64,
     commits: AtomicU64,
+    /// How long each flush (or each write durable by itself) took.
+    commit_seconds: crate::latency::LatencyHistogram,
 }
 
 impl Published {
@@ -134,6 +136,7 @@ impl Published {
             poisoned: AtomicBool::new(false),
             events_appended: AtomicU64::new(0),
             commits: AtomicU64::new(0),
+            commit_seconds: crate::latency::LatencyHistogram::new(),
         }
     }
 
@@ -162,7 +165,17 @@ impl Published {
         BackendStats {
             events_appended: self.events_appended.load(Ordering::Relaxed),
             commits: self.commits.load(Ordering::Relaxed),
+            commit_seconds: self.commit_seconds.snapshot(),
+            append_seconds: Default::default(),
         }
+    }
+
+    /// Runs one flush, counting how long it took.
+    fn timed_flush(&self, flush: &Flush) -> Result<()> {
+        let started = std::time::Instant::now();
+        let flushed = flush();
+        self.commit_seconds.observe_since(started);
+        flushed
     }
 
     /// Moves the durable head on after `flushes` flushes made `appended` more events durable.
@@ -408,8 +421,15 @@ impl<S: LogSink> Writer<S> {
             syncer.ok_or(Error::Poisoned)?.send(ToSyncer::FlushNow(flush, done)).map_err(|_| Error::Poisoned)?;
             outcome.recv().map_err(|_| Error::Poisoned)?
         };
+        let started = std::time::Instant::now();
         let flushes = match self.sink.write(&planned, &mut flush_now) {
-            Ok(flushes) => flushes,
+            Ok(flushes) => {
+                // A write durable by itself (sled flushes on the writer) is its group's commit.
+                if flushes.is_empty() {
+                    self.published.commit_seconds.observe_since(started);
+                }
+                flushes
+            }
             Err(error) => {
                 tracing::error!(%error, "event log write failed; refusing further writes");
                 self.published.poison();
@@ -528,7 +548,7 @@ impl Syncer {
         if self.failed {
             return Err(Error::Poisoned);
         }
-        flush().inspect_err(|error| {
+        self.published.timed_flush(flush).inspect_err(|error| {
             tracing::error!(%error, "flushing the event log failed; refusing further writes");
             self.failed = true;
             self.published.poison();
@@ -546,7 +566,7 @@ impl Syncer {
             }
         }
         if !self.failed
-            && let Err(error) = flushes.iter().try_for_each(|flush| flush())
+            && let Err(error) = flushes.iter().try_for_each(|flush| self.published.timed_flush(flush))
         {
             tracing::error!(%error, "flushing the event log failed; refusing further writes");
             self.failed = true;

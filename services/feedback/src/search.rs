@@ -30,6 +30,10 @@ use uuid::Uuid;
 
 use crate::domain::{Item, Moderation};
 
+/// How long each search of the index took, successful or not, in this process (for
+/// `/metrics`: `heard_search_seconds`).
+pub static SEARCH_SECONDS: heard_eventstore::LatencyHistogram = heard_eventstore::LatencyHistogram::new();
+
 #[derive(Clone, Copy, Debug)]
 struct Fields {
     id: Field,
@@ -379,7 +383,16 @@ impl SearchIndex {
     /// Every word must match first; when no item has them all, the items with most of them come
     /// back instead, best first (`every_word` is then false). Spelling suggestions and the words
     /// marked in passages come only from items the asker may read, in the version they read.
+    ///
+    /// Each search is timed into [`SEARCH_SECONDS`].
     pub fn search(&self, actor: &Actor, request: &SearchRequest) -> SearchResult<SearchOutcome> {
+        let started = std::time::Instant::now();
+        let outcome = self.search_untimed(actor, request);
+        SEARCH_SECONDS.observe_since(started);
+        outcome
+    }
+
+    fn search_untimed(&self, actor: &Actor, request: &SearchRequest) -> SearchResult<SearchOutcome> {
         let f = self.fields;
         let searcher = self.reader.searcher();
         let reach = heard_access::feedback_reach(actor);

@@ -36,6 +36,89 @@ pub struct Settings {
     pub retention: RetentionSettings,
     #[serde(default)]
     pub backup: BackupSettings,
+    #[serde(default)]
+    pub metrics: MetricsSettings,
+}
+
+/// Who may read `/metrics`: anyone who can reach it (the default), only with a bearer token,
+/// and/or only on an address of its own.
+#[derive(Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+#[serde(default)]
+pub struct MetricsSettings {
+    /// When set, `/metrics` answers 401 unless the request carries `Authorization: Bearer
+    /// <token>` (compared in constant time). 16 to 256 visible ASCII characters.
+    #[serde(deserialize_with = "optional_text")]
+    pub token: Option<String>,
+    /// When set, `/metrics` is served on this address only (e.g. `127.0.0.1:9100`), and the
+    /// main listener answers 404 for it.
+    pub listen: Option<String>,
+}
+
+impl std::fmt::Debug for MetricsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsSettings")
+            .field("token", &self.token.as_ref().map(|_| "(set, not shown)"))
+            .field("listen", &self.listen)
+            .finish()
+    }
+}
+
+/// The shortest and longest `metrics.token` accepted.
+pub const METRICS_TOKEN_CHARS: std::ops::RangeInclusive<usize> = 16..=256;
+
+impl MetricsSettings {
+    /// Checks the token's shape (never repeating it) and the address.
+    fn validate(&self, main: Option<SocketAddr>) -> Result<(), String> {
+        if let Some(token) = &self.token {
+            if !METRICS_TOKEN_CHARS.contains(&token.len()) {
+                return Err(format!(
+                    "metrics.token must be {} to {} characters long (it is {})",
+                    METRICS_TOKEN_CHARS.start(),
+                    METRICS_TOKEN_CHARS.end(),
+                    token.len()
+                ));
+            }
+            if !token.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err("metrics.token must be visible ASCII characters only: no spaces, no accents".into());
+            }
+        }
+        let listen = self.listen_addr()?;
+        if let (Some(metrics), Some(main)) = (listen, main)
+            && metrics == main
+            && metrics.port() != 0
+        {
+            return Err(format!("metrics.listen must be another address than listen (both are {metrics})"));
+        }
+        Ok(())
+    }
+
+    /// The separate address for `/metrics`, if one is configured.
+    pub fn listen_addr(&self) -> Result<Option<SocketAddr>, String> {
+        self.listen
+            .as_deref()
+            .map(|listen| {
+                listen.trim().parse().map_err(|_| {
+                    format!("metrics.listen must be an address and port such as 127.0.0.1:9100, not {listen:?}")
+                })
+            })
+            .transpose()
+    }
+}
+
+/// A string that may have been read as a number from the environment
+/// (`HEARD_METRICS__TOKEN=1234567890123456`).
+fn optional_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        Text(String),
+        Number(i64),
+    }
+    Ok(Option::<Text>::deserialize(deserializer)?.map(|text| match text {
+        Text::Text(text) => text,
+        Text::Number(number) => number.to_string(),
+    }))
 }
 
 /// `heard backup` and `heard restore`: the passphrase backups are encrypted under, and the
@@ -570,6 +653,7 @@ impl Default for Settings {
             history: HistorySettings::default(),
             retention: RetentionSettings::default(),
             backup: BackupSettings::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }
@@ -647,6 +731,7 @@ impl Settings {
         self.history.validate()?;
         self.retention.rules()?;
         self.backup.validate()?;
+        self.metrics.validate(self.listen_addr().ok())?;
         if self.auth.max_failed_logins == 0 {
             return Err("auth.max_failed_logins must be at least 1".into());
         }
@@ -885,6 +970,51 @@ mod retention_tests {
             let err = Settings::load(None, env(&[(key, value)])).unwrap_err();
             assert_eq!(err.origin, key);
             assert!(err.message.contains(named), "{key}={value}: {err}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod metrics_tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn metrics_are_open_unless_a_token_or_an_address_of_their_own_is_configured() {
+        assert_eq!(Settings::default().metrics, MetricsSettings::default());
+        let settings = Settings::load(
+            None,
+            env(&[("HEARD_METRICS__TOKEN", "scrape-me-0123456789"), ("HEARD_METRICS__LISTEN", "127.0.0.1:9100")]),
+        )
+        .unwrap();
+        assert_eq!(settings.metrics.token.as_deref(), Some("scrape-me-0123456789"));
+        assert_eq!(settings.metrics.listen_addr().unwrap(), Some("127.0.0.1:9100".parse().unwrap()));
+        assert!(!format!("{settings:?}").contains("scrape-me"), "Debug never shows the token");
+        let digits = Settings::load(None, env(&[("HEARD_METRICS__TOKEN", "12345678901234567")])).unwrap();
+        assert_eq!(digits.metrics.token.as_deref(), Some("12345678901234567"), "a token of digits stays text");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("heard.toml");
+        std::fs::write(&file, "[metrics]\nlisten = \"[::1]:9100\"\n").unwrap();
+        let settings = Settings::load(Some(&file), env(&[])).unwrap();
+        assert_eq!(settings.metrics.listen_addr().unwrap(), Some("[::1]:9100".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_bad_metrics_value_names_its_key_and_never_repeats_the_token() {
+        for (pairs, named) in [
+            (vec![("HEARD_METRICS__TOKEN", "short")], "metrics.token"),
+            (vec![("HEARD_METRICS__TOKEN", "a token with spaces in it")], "metrics.token"),
+            (vec![("HEARD_METRICS__LISTEN", "localhost")], "metrics.listen"),
+            (vec![("HEARD_METRICS__LISTEN", "127.0.0.1:8080")], "metrics.listen"),
+            (vec![("HEARD_METRICS__TOKN", "x")], "tokn"),
+        ] {
+            let err = Settings::load(None, env(&pairs)).unwrap_err();
+            assert_eq!(err.origin, pairs[0].0);
+            assert!(err.message.contains(named), "{pairs:?}: {err}");
+            assert!(!err.to_string().contains("with spaces") && !err.message.contains("short"), "{err}");
         }
     }
 }

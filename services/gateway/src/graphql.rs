@@ -134,13 +134,19 @@ fn builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, Subscripti
     Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
 }
 
-/// Builds the served schema with its limits and every service's data.
+/// Builds the served schema with its limits and every service's data. Every request it runs
+/// is timed by operation ([`crate::metrics::OperationMetrics`], in the schema's data for
+/// `/metrics`).
 pub fn build_schema(store: EventStore, services: &Services) -> HeardSchema {
+    let operations = std::sync::Arc::new(crate::metrics::OperationMetrics::for_schema(&sdl()));
     let builder = builder()
         .data(store)
+        .data(operations.clone())
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
-        .extension(heard_api::limits::RequestLimits { max_fields: MAX_COMPLEXITY });
+        .extension(heard_api::limits::RequestLimits { max_fields: MAX_COMPLEXITY })
+        // After the limits: it sees the parsed document before they may refuse it.
+        .extension(crate::metrics::Measure(operations));
     let builder = heard_identity::graphql::register(builder, services.identity.clone());
     let builder = heard_feedback::graphql::register(builder, services.feedback.clone());
     let builder = heard_rights::graphql::register(builder, services.rights.clone());

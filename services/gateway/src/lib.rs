@@ -16,6 +16,7 @@ pub mod graphql;
 pub mod hsts;
 pub mod metrics;
 pub mod reports;
+pub mod request_id;
 pub mod server;
 pub mod services;
 pub mod state;

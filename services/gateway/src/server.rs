@@ -63,16 +63,12 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     settings.backup.keep_register(&store).map_err(anyhow::Error::msg)?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
+    let metrics_listener = bind_metrics_listener(settings).await?;
     let ready: Arc<OnceLock<Router>> = Arc::default();
     let app = until_ready(store.clone(), ready.clone());
     let (shutdown, on_shutdown) = oneshot::channel::<()>();
-    let serving_edge = edge.clone();
-    let task = tokio::spawn(async move {
-        crate::edge::serve(listener, app, &serving_edge, async move {
-            let _ = on_shutdown.await;
-        })
-        .await
-    });
+    let metrics_app = metrics_listener.map(|listener| (listener, metrics::listener_router(ready.clone())));
+    let task = tokio::spawn(serve_listeners(listener, app, metrics_app, edge.clone(), on_shutdown));
     tracing::info!(%addr, "heard is listening and catching up with its log");
     let services = match Services::open(&store, settings).await {
         Ok(services) => services,
@@ -90,7 +86,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         commissioning: services.commissioning.clone(),
         services: services.clone(),
         schema,
-        http: Arc::new(HttpMetrics::default()),
+        http: Arc::new(HttpMetrics::new(metrics::MetricsAccess::of(&settings.metrics))),
         edge: edge.clone(),
         graphiql: settings.server.graphiql,
     };
@@ -161,6 +157,40 @@ fn spawn_retention(
     })
 }
 
+/// Binds `metrics.listen`, when it is set: `/metrics` is served there only.
+async fn bind_metrics_listener(settings: &Settings) -> anyhow::Result<Option<tokio::net::TcpListener>> {
+    let Some(at) = settings.metrics.listen_addr().map_err(anyhow::Error::msg)? else { return Ok(None) };
+    let listener = tokio::net::TcpListener::bind(at)
+        .await
+        .with_context(|| format!("cannot listen on {at} for /metrics (metrics.listen)"))?;
+    tracing::info!(addr = %listener.local_addr()?, "/metrics is served on its own listener");
+    Ok(Some(listener))
+}
+
+/// Serves the app on `listener`, and `/metrics` on its own listener when there is one, until
+/// `shutdown` fires; then lets each finish what it has open.
+async fn serve_listeners(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    metrics: Option<(tokio::net::TcpListener, Router)>,
+    edge: Arc<crate::config::EdgeLimits>,
+    shutdown: oneshot::Receiver<()>,
+) -> std::io::Result<()> {
+    let shutdown = futures::FutureExt::shared(shutdown);
+    let stop = |signal: futures::future::Shared<oneshot::Receiver<()>>| async move {
+        let _ = signal.await;
+    };
+    let main = crate::edge::serve(listener, app, &edge, stop(shutdown.clone()));
+    match metrics {
+        None => main.await,
+        Some((listener, router)) => {
+            let (served, metrics_served) =
+                tokio::join!(main, crate::edge::serve(listener, router, &edge, stop(shutdown)));
+            served.and(metrics_served)
+        }
+    }
+}
+
 /// Every route.
 pub fn router(state: AppState) -> Router {
     // `/reports/you-said-we-did` is the web UI's page; CSV and API tokens are answered first.
@@ -183,11 +213,19 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state, count_requests))
         .layer(middleware::from_fn(security_headers))
         .layer(
-            // Spans name the method and path only: query strings may hold search terms.
+            // Spans name the method, the path and the request's id only: query strings may hold
+            // search terms, and no other header is logged.
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
-                tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
+                let id = request.extensions().get::<crate::request_id::RequestId>().map(|id| id.0.as_str());
+                tracing::info_span!(
+                    "http",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    request_id = id.unwrap_or_default()
+                )
             }),
         )
+        .layer(middleware::from_fn(crate::request_id::assign))
 }
 
 /// Serves `ready` once it is set, and until then the answers of a server still starting.
@@ -204,6 +242,8 @@ fn until_ready(store: EventStore, ready: Arc<OnceLock<Router>>) -> Router {
             }
         })
         .layer(middleware::from_fn(security_headers))
+        // While starting too; the whole app keeps the id given here.
+        .layer(middleware::from_fn(crate::request_id::assign))
 }
 
 /// The answer of a server whose models are still catching up with the log.
@@ -248,9 +288,14 @@ async fn credentials_current(State(state): State<AppState>, request: Request, ne
     next.run(request).await
 }
 
+/// Counts every response by status, and times it by the route it matched (the path
+/// template, never the path itself: the label stays bounded).
 async fn count_requests(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let route = request.extensions().get::<axum::extract::MatchedPath>().map(|path| path.as_str().to_owned());
+    let started = std::time::Instant::now();
     let response = next.run(request).await;
     state.http.record(response.status().as_u16());
+    state.http.observe_route(route.as_deref().unwrap_or(metrics::UNMATCHED), started.elapsed());
     response
 }
 
@@ -269,9 +314,13 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics_page(State(state): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], metrics::render(&state.store, &state.http))
-        .into_response()
+/// `/metrics`, as `[metrics]` allows (see [`metrics::page`]).
+async fn metrics_page(
+    State(state): State<AppState>,
+    on_metrics_listener: Option<axum::Extension<metrics::OnMetricsListener>>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    metrics::page(&state, on_metrics_listener.is_some(), &headers)
 }
 
 /// The headers every response carries. A page that needs a looser Content-Security-Policy

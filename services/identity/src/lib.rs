@@ -30,4 +30,4 @@ mod kept_tests;
 pub use cookies::FLASH_COOKIE;
 pub use graphql::PasswordChangeGate;
 pub use graphql::{CSRF_COOKIE, CSRF_HEADER, IdentityMutation, IdentityQuery, LOGIN_COOKIE, SESSION_COOKIE};
-pub use service::{IdentityConfig, IdentityService, LoggedIn, NewAccount, PasswordChange, StartError};
+pub use service::{IdentityConfig, IdentityService, LoggedIn, LoginCounts, NewAccount, PasswordChange, StartError};

@@ -104,6 +104,52 @@ struct Inner {
     /// Added to the wall clock: lets a test or a drill see what happens after a session expires
     /// without waiting for it.
     clock_offset_micros: std::sync::atomic::AtomicI64,
+    /// Failed logins and waits begun, for `/metrics`.
+    logins: LoginCounters,
+}
+
+/// Failed logins at this process since it started, by why they failed, and the waits they
+/// began (for `/metrics`). Counts only: never an email, an address or an account.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoginCounts {
+    /// The email or the password was not right.
+    pub wrong_credentials: u64,
+    /// Refused unchecked: this email must wait at this address after failed logins.
+    pub waiting: u64,
+    /// Refused unchecked: too many failed logins from this address.
+    pub address_throttled: u64,
+    /// The password was right, but the account is deactivated.
+    pub deactivated: u64,
+    /// Waits begun: an email's `max_failed_logins`th failure in a row from one address (an
+    /// account's is also recorded as `AccountLockedOut`; an email without one is counted alike,
+    /// so this never tells which emails have accounts).
+    pub lockouts: u64,
+}
+
+#[derive(Debug, Default)]
+struct LoginCounters {
+    wrong_credentials: std::sync::atomic::AtomicU64,
+    waiting: std::sync::atomic::AtomicU64,
+    address_throttled: std::sync::atomic::AtomicU64,
+    deactivated: std::sync::atomic::AtomicU64,
+    lockouts: std::sync::atomic::AtomicU64,
+}
+
+impl LoginCounters {
+    fn count(counter: &std::sync::atomic::AtomicU64) {
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn counts(&self) -> LoginCounts {
+        let load = |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
+        LoginCounts {
+            wrong_credentials: load(&self.wrong_credentials),
+            waiting: load(&self.waiting),
+            address_throttled: load(&self.address_throttled),
+            deactivated: load(&self.deactivated),
+            lockouts: load(&self.lockouts),
+        }
+    }
 }
 
 pub fn now_micros() -> i64 {
@@ -168,8 +214,14 @@ impl IdentityService {
                 shared,
                 dummy_hash,
                 clock_offset_micros: std::sync::atomic::AtomicI64::new(0),
+                logins: LoginCounters::default(),
             }),
         })
+    }
+
+    /// Failed logins and the waits they began since this service started (for `/metrics`).
+    pub fn login_counts(&self) -> LoginCounts {
+        self.inner.logins.counts()
     }
 
     /// Waits for the projection task to finish after the store was closed, so that nothing
@@ -531,6 +583,7 @@ impl IdentityService {
             let since = now - micros(crate::shared::ADDRESS_WINDOW);
             let failures = self.inner.shared.address_failures(&attempt.address_key, since).await?;
             if failures >= self.inner.config.max_failures_per_ip {
+                LoginCounters::count(&self.inner.logins.address_throttled);
                 return Err(ApiError::Forbidden(
                     "too many failed logins from this network; wait 15 minutes and try again".into(),
                 ));
@@ -538,6 +591,7 @@ impl IdentityService {
         }
         let waiting = self.inner.shared.backoff(&attempt).await?.map(|b| b.until_micros).filter(|until| *until > now);
         if let Some(until) = waiting {
+            LoginCounters::count(&self.inner.logins.waiting);
             return Err(locked_message(until));
         }
         let account = self.account_id_by_email(&email).and_then(|id| self.account(id));
@@ -551,11 +605,13 @@ impl IdentityService {
         // open a session that the change did not see to end.
         let current = self.account(account.id);
         if current.as_ref().and_then(|now| now.password_hash.clone()) != Some(hash) {
+            LoginCounters::count(&self.inner.logins.wrong_credentials);
             return Err(ApiError::Unauthenticated("the email or password is not right".into()));
         }
         self.inner.shared.clear(&attempt).await?;
         // Only someone who knows the password learns that the account is deactivated.
         if current.is_some_and(|now| now.is_deactivated()) {
+            LoginCounters::count(&self.inner.logins.deactivated);
             return Err(deactivated());
         }
         let logged_in = self.start_session(&account, now).await?;
@@ -599,6 +655,10 @@ impl IdentityService {
             Ok(backoff) => backoff,
             Err(error) => return error,
         };
+        LoginCounters::count(&self.inner.logins.wrong_credentials);
+        if backoff.failures == max {
+            LoginCounters::count(&self.inner.logins.lockouts);
+        }
         if backoff.failures < max {
             return ApiError::Unauthenticated("the email or password is not right".into());
         }

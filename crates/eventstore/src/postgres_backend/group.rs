@@ -472,7 +472,9 @@ impl PostgresBackend {
             }
         }
 
+        let committing = std::time::Instant::now();
         tx.commit().await.map_err(pg_error)?;
+        self.shared.commit_seconds.observe_since(committing);
         self.shared.events_appended.fetch_add(planned.ids.len() as u64, Ordering::Relaxed);
         self.shared.commits.fetch_add(1, Ordering::Relaxed);
         self.shared.publish(planned.head);
