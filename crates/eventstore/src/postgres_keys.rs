@@ -540,8 +540,15 @@ const OLDER_TRANSACTIONS_WAIT: std::time::Duration = std::time::Duration::from_s
 const OLDER_TRANSACTIONS_LATER: Duration = Duration::from_secs(3600);
 
 /// Waits (up to `patience`) until no transaction that began before transaction `xid` is still
-/// open in this database, then rewrites the keys table ([`rewrite_keys_table`]); false when one
-/// still was.
+/// open, then rewrites the keys table ([`rewrite_keys_table`]); false when one still was.
+///
+/// Two kinds of older transaction keep the destroyed row version alive through `VACUUM FULL`:
+/// a snapshot or transaction in this database older than the destroy (a long report), and a
+/// writing transaction in *any* database of the server that began before it. The second does
+/// not hold this database's rows directly, but every new snapshot here, the rewrite's own
+/// included, takes the oldest running transaction of the whole server as its horizon, so the
+/// rewrite would keep the old version as "recently dead". `pg_current_snapshot()`'s xmin sees
+/// those, without the privileges `pg_stat_activity` needs to show other users' sessions.
 async fn rewrite_once_nothing_older_is_open(
     client: &deadpool_postgres::Object,
     xid: &str,
@@ -550,10 +557,12 @@ async fn rewrite_once_nothing_older_is_open(
     let deadline = std::time::Instant::now() + patience;
     let older = client
         .prepare_cached(
-            "SELECT count(*) FROM pg_stat_activity
-             WHERE datname = current_database() AND pid <> pg_backend_pid()
-               AND ((backend_xmin IS NOT NULL AND age(backend_xmin) >= age($1::text::xid))
-                 OR (backend_xid IS NOT NULL AND age(backend_xid) >= age($1::text::xid)))",
+            "SELECT (SELECT count(*) FROM pg_stat_activity
+                     WHERE datname = current_database() AND pid <> pg_backend_pid()
+                       AND ((backend_xmin IS NOT NULL AND age(backend_xmin) >= age($1::text::xid))
+                         OR (backend_xid IS NOT NULL AND age(backend_xid) >= age($1::text::xid))))
+                  + (age((pg_snapshot_xmin(pg_current_snapshot())::text::bigint % 4294967296)::text::xid)
+                       >= age($1::text::xid))::int",
         )
         .await
         .map_err(pg_error)?;

@@ -499,6 +499,43 @@ async fn a_key_destroyed_while_a_long_report_holds_an_older_transaction_is_gone_
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_key_destroyed_while_another_database_has_an_older_write_open_is_gone_from_the_file_once_it_ends() {
+    // Another database on the same server (another Heard, or another application) with a
+    // writing transaction that began before the destroy: every snapshot in Heard's database,
+    // the rewrite's own included, takes it as its horizon, so a rewrite before it ends would
+    // keep the destroyed key's row version as "recently dead".
+    let database = Database::create().await;
+    let elsewhere = Database::create().await;
+    let store = EventStore::open_postgres(&database.url(), Upcasters::new()).await.unwrap();
+    let person = SubjectId::new();
+    let personal = event(0).with_personal(person, &json!({ "name": "Robin Placeholder" })).unwrap();
+    store.append(&stream("case-1"), ExpectedRevision::NoStream, vec![personal]).await.unwrap();
+    let key = store.key_bytes(person).unwrap().expect("the person has a key");
+
+    let writer = connect(&elsewhere.url()).await;
+    writer.batch_execute("BEGIN; SELECT pg_current_xact_id()").await.unwrap();
+    let destroying = tokio::task::spawn_blocking({
+        let store = store.clone();
+        move || store.forget_subject(person)
+    });
+    let observer = connect(&database.url()).await;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !key_is_destroyed(&observer, person).await {
+        assert!(Instant::now() < deadline, "the key is set to NULL at once");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!destroying.is_finished(), "the destroy waits for the older write in the other database");
+    writer.batch_execute("COMMIT").await.unwrap();
+    assert!(destroying.await.unwrap().unwrap());
+    assert!(
+        !keys_table_file_holds(&observer, key.to_vec()).await,
+        "once the other database's write ended, Heard's rewrite of the table removed the key's old row version"
+    );
+    store.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn erasures_while_a_long_report_is_open_share_one_later_rewrite_and_new_people_still_get_keys() {
     let database = Database::create().await;
     let store = EventStore::open_postgres(&database.url(), Upcasters::new()).await.unwrap();
