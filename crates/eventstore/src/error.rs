@@ -66,6 +66,12 @@ pub enum Error {
     #[error("the data directory is in use by another heard process")]
     Locked,
 
+    /// A write the disk refused (most often because it is full) and that the store undid:
+    /// nothing of the batch is in the log, everything before it is, and the store takes writes
+    /// again as soon as the disk does.
+    #[error("nothing was written: the disk refused the write and it was undone ({detail})")]
+    NotWritten { detail: String },
+
     /// The store refuses writes after a write it could not make durable; restart to recover.
     #[error("the event store stopped accepting writes after a failed disk write; restart heard")]
     Poisoned,

@@ -490,6 +490,26 @@ impl SegmentSink {
     fn write_index(&self) -> Result<std::sync::RwLockWriteGuard<'_, Index>> {
         self.index.write().map_err(|_| Error::storage("the log index lock is poisoned"))
     }
+
+    /// Undoes a group's write that the disk refused (a full disk stops a write part way):
+    /// cuts the segment back to where the group began and writes from there again, so the
+    /// log holds exactly what it held before the group and the store can go on taking writes
+    /// once the disk has room ([`Error::NotWritten`]). Cutting a file back needs no free space.
+    /// When even that fails, the segment's end is unknown: the store stops taking writes.
+    fn undo_write(&mut self, refused: std::io::Error) -> Error {
+        let start = self.current.len;
+        let undone = self.current.file.set_len(start).and_then(|()| self.current.file.seek(SeekFrom::Start(start)));
+        match undone {
+            Ok(_) => {
+                tracing::warn!(error = %refused, "the disk refused a write to the event log; it was undone");
+                Error::NotWritten { detail: refused.to_string() }
+            }
+            Err(error) => {
+                tracing::error!(error = %refused, undo = %error, "a refused write to the event log could not be undone");
+                Error::storage(refused)
+            }
+        }
+    }
 }
 
 impl LogSink for SegmentSink {
@@ -538,7 +558,9 @@ impl LogSink for SegmentSink {
                 revision: record.revision,
             });
         }
-        self.current.file.write_all(&buffer).map_err(Error::storage)?;
+        if let Err(error) = self.current.file.write_all(&buffer) {
+            return Err(self.undo_write(error));
+        }
         self.current.len += buffer.len() as u64;
         let mut index = self.write_index()?;
         for (record, location) in group.records.iter().zip(locations) {

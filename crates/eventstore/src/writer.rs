@@ -17,7 +17,10 @@
 //!
 //! A failed flush fails its groups and every group after it (whatever they say, they were
 //! planned on top of what may be lost), nothing after it is acknowledged, and the store refuses
-//! further appends ([`Error::Poisoned`]). Replies that do not append anything (a wrong expected
+//! further appends ([`Error::Poisoned`]). A write the disk refuses (a full disk) that the sink
+//! could undo ([`Error::NotWritten`]) fails only its own group: nothing was planned on top of
+//! it yet, and the writer's state moves on only after a write, so writing resumes as soon as
+//! the disk has room. Replies that do not append anything (a wrong expected
 //! revision, a retry of an already appended batch) also wait for the groups before them: an
 //! answer may depend on a group that is not yet durable.
 
@@ -429,6 +432,16 @@ impl<S: LogSink> Writer<S> {
                     self.published.commit_seconds.observe_since(started);
                 }
                 flushes
+            }
+            Err(Error::NotWritten { detail }) => {
+                // The sink undid it: the log is as it was before this group, and so is the
+                // writer's state (it moves on only after a write), so later groups go on.
+                return nothing_written(
+                    replies
+                        .into_iter()
+                        .map(|(reply, outcome)| (reply, outcome.and(Err(Error::NotWritten { detail: detail.clone() }))))
+                        .collect(),
+                );
             }
             Err(error) => {
                 tracing::error!(%error, "event log write failed; refusing further writes");

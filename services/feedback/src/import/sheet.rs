@@ -164,14 +164,20 @@ pub fn read(bytes: &[u8], sheet: Option<&str>, max_inflated: u64) -> Result<Tabl
         }
     } else if bytes.starts_with(COMPOUND_FILE) {
         // Excel keeps a workbook with a password to open inside a compound file, as the old
-        // .xls format is kept: calamine tells the two apart.
-        match calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(Cursor::new(bytes)) {
-            Err(calamine::XlsxError::Password) => Err(Unreadable::Password),
-            _ => Err(Unreadable::OldExcel),
-        }
+        // .xls format is kept, as its stream `EncryptedPackage`. The compound file's directory
+        // names its streams in UTF-16: that name is looked for here, as calamine would look
+        // for it, because calamine's compound-file reader panics on some damaged files (found
+        // by fuzzing, see `fuzz/`).
+        if names_a_stream(bytes, "EncryptedPackage") { Err(Unreadable::Password) } else { Err(Unreadable::OldExcel) }
     } else {
         csv_table(bytes)
     }
+}
+
+/// Whether the compound file in `bytes` holds `name` in UTF-16, as its directory names a stream.
+fn names_a_stream(bytes: &[u8], name: &str) -> bool {
+    let utf16: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    bytes.windows(utf16.len()).any(|window| window == utf16)
 }
 
 /// An ODS file begins with an uncompressed `mimetype` entry that says so.
@@ -471,6 +477,31 @@ mod tests {
         let mut bytes = COMPOUND_FILE.to_vec();
         bytes.extend_from_slice(&[0; 600]);
         assert_eq!(read(&bytes, None, 1 << 27).unwrap_err(), Unreadable::OldExcel);
+    }
+
+    #[test]
+    fn a_compound_file_whose_table_of_sectors_is_cut_short_is_an_older_excel_file_not_a_panic() {
+        // The header (512 bytes) of a compound file of 512-byte sectors whose one FAT sector,
+        // sector 0, holds only 3 of its bytes: calamine's reader panicked on it.
+        let mut bytes = COMPOUND_FILE.to_vec();
+        bytes.extend_from_slice(&[0; 16]);
+        for half in [0x3E, 3, 0xFFFE, 9, 6, 0, 0, 0] {
+            bytes.extend_from_slice(&u16::to_le_bytes(half));
+        }
+        for word in [0, 1, 1, 0, 0x1000, 0xFFFF_FFFE, 0, 0xFFFF_FFFE, 0, 0] {
+            bytes.extend_from_slice(&u32::to_le_bytes(word));
+        }
+        bytes.resize(512, 0xFF);
+        bytes.extend_from_slice(&[0; 3]);
+        assert_eq!(read(&bytes, None, 1 << 27).unwrap_err(), Unreadable::OldExcel);
+    }
+
+    #[test]
+    fn a_compound_file_holding_an_encrypted_package_is_protected_with_a_password() {
+        let mut bytes = COMPOUND_FILE.to_vec();
+        bytes.extend_from_slice(&[0; 600]);
+        bytes.extend("EncryptedPackage".encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(read(&bytes, None, 1 << 27).unwrap_err(), Unreadable::Password);
     }
 
     #[test]
