@@ -178,6 +178,9 @@ pub struct ReferForm {
     referral_source: String,
     #[serde(default)]
     domain: String,
+    /// Its `clientMutationId` ([`forms::ONCE_FIELD`]): one case however often it is sent.
+    #[serde(default)]
+    client_mutation_id: String,
 }
 
 fn refer_page(viewer: &heard_api::Viewer, csrf: &str, form: &ReferForm, errors: &Errors) -> Markup {
@@ -186,6 +189,7 @@ fn refer_page(viewer: &heard_api::Viewer, csrf: &str, form: &ReferForm, errors: 
         p class="lead" { "One person, one issue. Another issue for the same person is a new case linked to this one." }
         form method="post" action="/cases/new" novalidate {
             input type="hidden" name="csrf_token" value=(csrf);
+            (forms::once_field(&form.client_mutation_id))
             (forms::input(Input { id: "pseudonym", label: "What to call them (optional)", kind: "text", value: &form.pseudonym, hint: Some("Not their real name unless they want it. Left empty, Heard gives a code such as Client 3F2A."), autocomplete: Some("off") }, errors))
             (forms::textarea("issue", "What is the issue?", &form.issue, Some("In their words where you can."), errors))
             (forms::choices(Choices { id: "kind", legend: "Kind of advocacy", multiple: false, options: options(&KINDS), chosen: vec![form.kind.clone()], hint: None }, errors))
@@ -200,15 +204,17 @@ fn refer_page(viewer: &heard_api::Viewer, csrf: &str, form: &ReferForm, errors: 
 /// `GET /cases/new`.
 pub async fn refer_form(SignedInAs { viewer, csrf, .. }: SignedInAs<Advocates>) -> Response {
     let csrf = csrf.as_str();
-    refer_page(&viewer, csrf, &ReferForm::default(), &Errors::default()).into_response()
+    let form = ReferForm { client_mutation_id: forms::new_once(), ..ReferForm::default() };
+    refer_page(&viewer, csrf, &form, &Errors::default()).into_response()
 }
 
 /// `POST /cases/new`: `referCase`, then the new case's page.
 pub async fn refer<B: Backend>(
     State(backend): State<B>,
-    PostedFormAs { viewer, csrf, form, .. }: PostedFormAs<Advocates, ReferForm>,
+    PostedFormAs { viewer, csrf, mut form, .. }: PostedFormAs<Advocates, ReferForm>,
 ) -> Response {
     let csrf = csrf.as_str();
+    form.client_mutation_id = forms::once_of(&form.client_mutation_id);
     let mut errors = Errors::default();
     errors.require("issue", form.issue.trim(), "Write what the issue is");
     errors.require("kind", &form.kind, "Choose the kind of advocacy");
@@ -216,6 +222,7 @@ pub async fn refer<B: Backend>(
         let input = json!({
             "pseudonym": Some(form.pseudonym.trim()).filter(|p| !p.is_empty()),
             "issue": form.issue, "kind": form.kind, "referralSource": form.referral_source, "domain": form.domain,
+            "clientMutationId": form.client_mutation_id,
         });
         let answer = submit(&backend, &viewer, "referCase", "id", input).await;
         if answer.errors.is_empty() {
@@ -223,6 +230,11 @@ pub async fn refer<B: Backend>(
             return Redirect::to(&format!("/cases/{id}?done=referred")).into_response();
         }
         for (field, _, message) in answer.errors {
+            if forms::Once::of(field.as_deref()) == forms::Once::Next {
+                form.client_mutation_id = forms::new_once();
+                errors.add("", forms::Once::SENT_BEFORE);
+                continue;
+            }
             errors.add(&field.as_deref().map(field_id).unwrap_or_default(), plain(&message));
         }
     }
@@ -315,7 +327,8 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
             CaseRequest {
                 query: "mutation($id: ID!, $i: RecordCaseActionInput!) { recordCaseAction(id: $id, input: $i) { id } }",
                 variables: json!({ "id": id, "i": { "kind": field("action_kind"), "text": value_of(fields, "text"),
-                    "on": action_on.flatten() } }),
+                    "on": action_on.flatten(),
+                    "clientMutationId": Some(field(forms::ONCE_FIELD)).filter(|once| !once.is_empty()) } }),
                 done: "action",
             }
         }
@@ -535,6 +548,7 @@ async fn case_page<B: Backend>(
             h2 { "Record an action" }
             form method="post" action={ "/cases/" (id) "/action" } novalidate {
                 (csrf_field(csrf))
+                (forms::once_field(&forms::once_of(&kept(forms::ONCE_FIELD))))
                 (forms::choices(Choices { id: "action_kind", legend: "What happened?", multiple: false, options: options(&ACTIONS), chosen: vec![kept("action_kind")], hint: None }, errors))
                 (forms::day_input("action_on", "When did it happen?", &date_or_today("action_on"), Some("Today unless you change it. Not before the case was referred, and not in the future."), errors))
                 (forms::textarea("text", "Notes", &kept("text"), Some("Only you can read case notes."), errors))
@@ -634,7 +648,7 @@ pub async fn show<B: Backend>(
 pub async fn act<B: Backend>(
     State(backend): State<B>,
     Path((id, step)): Path<(String, String)>,
-    PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<Advocates, Vec<(String, String)>>,
+    PostedFormAs { viewer, csrf, form: mut fields, .. }: PostedFormAs<Advocates, Vec<(String, String)>>,
 ) -> Response {
     let csrf = csrf.as_str();
     let errors = match case_request(&step, &id, &fields) {
@@ -650,6 +664,12 @@ pub async fn act<B: Backend>(
             }
             let mut errors = Errors::default();
             for (api_field, _, message) in &answer.errors {
+                if forms::Once::of(api_field.as_deref()) == forms::Once::Next {
+                    // Sent before with other notes: the form comes back with a new id.
+                    fields.retain(|(key, _)| key != forms::ONCE_FIELD);
+                    errors.add("", forms::Once::SENT_BEFORE);
+                    continue;
+                }
                 errors.add(&page_field(&step, api_field.as_deref()), plain(message));
             }
             errors

@@ -214,6 +214,51 @@ pub fn csrf_field(csrf: &str) -> Markup {
     html! { input type="hidden" name="csrf_token" value=(csrf); }
 }
 
+/// The hidden field of every form that creates something: its `clientMutationId`
+/// ([`heard_api::idempotent`]), so that the form sent twice (a double click, a retry after the
+/// answer was lost, the browser's "resend") creates one thing, and the second send is answered
+/// with it.
+pub const ONCE_FIELD: &str = "client_mutation_id";
+
+/// A new id for a form that creates something: a fresh form gets one, and so does a form whose
+/// send was taken as a new one ([`Once::next`]).
+pub fn new_once() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// The id a form sent back: kept when the form comes back with errors (nothing was created, so
+/// sending it again is still the same request); a new one when it sent none we can use.
+pub fn once_of(posted: &str) -> String {
+    if heard_api::idempotent::ClientMutationId::parse(posted).is_ok() { posted.to_owned() } else { new_once() }
+}
+
+/// [`ONCE_FIELD`], as a hidden field.
+pub fn once_field(once: &str) -> Markup {
+    html! { input type="hidden" name=(ONCE_FIELD) value=(once); }
+}
+
+/// What a create form's page does with an error GraphQL gave on its `clientMutationId`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Once {
+    /// Not about the id: the form keeps its id.
+    Keep,
+    /// This form was sent before with other details (or what it made was taken back since):
+    /// the error goes at the top, and the form gets a new id, so that sending it again saves
+    /// what it holds now as a new one.
+    Next,
+}
+
+impl Once {
+    /// The error is on the form's id (`input.clientMutationId`).
+    pub fn of(api_field: Option<&str>) -> Once {
+        if api_field == Some(heard_api::idempotent::FIELD) { Once::Next } else { Once::Keep }
+    }
+
+    /// The words shown at the top of the form for [`Once::Next`].
+    pub const SENT_BEFORE: &str = "This form was sent before, and what it held then was saved. \
+        If you changed it since, send it again to save it as it is now as well.";
+}
+
 /// The plain words for a coded value (`MEETING` → "Meeting"), or the value itself.
 pub fn words(pairs: &[(&str, &str)], value: &str) -> String {
     pairs.iter().find(|(v, _)| *v == value).map_or_else(|| value.to_owned(), |(_, l)| (*l).to_owned())

@@ -82,6 +82,8 @@ pub(crate) struct ItemForm {
     pub consent: String,
     pub said_on: String,
     pub about: String,
+    /// The form's `clientMutationId` ([`forms::ONCE_FIELD`]): one item however often it is sent.
+    pub once: String,
 }
 
 pub(crate) const CHANNELS: [(&str, &str); 6] = [
@@ -129,6 +131,7 @@ impl ItemForm {
             consent: fields.value("consent"),
             said_on: fields.value("said_on"),
             about: fields.value("about"),
+            once: forms::once_of(&fields.value(forms::ONCE_FIELD)),
         }
     }
 
@@ -156,6 +159,7 @@ impl ItemForm {
             "consent": self.consent, "saidOn": said_on,
             "about": Some(self.about.trim()).filter(|a| !a.is_empty()),
             "meeting": meeting.map(|(id, _, _)| id),
+            "clientMutationId": Some(self.once.as_str()).filter(|once| !once.is_empty()),
         })
     }
 
@@ -165,6 +169,7 @@ impl ItemForm {
         let more_open = !self.about.trim().is_empty() || errors.of("about").is_some() || errors.of("said_on").is_some();
         let chosen_themes = self.themes.len();
         html! {
+            @if !self.once.is_empty() { (forms::once_field(&self.once)) }
             @if setting == Setting::Alone {
                 (forms::select("hub", "Hub", &reference.hubs, &self.hub, errors))
             }
@@ -350,19 +355,22 @@ pub async fn log_form<B: Backend>(
             hub: item.hub.clone(),
             channel: item.channel.clone(),
             said_on: item.said_on.clone(),
+            once: forms::new_once(),
             ..ItemForm::default()
         },
-        None => ItemForm { said_on: today(), ..ItemForm::default() },
+        None => ItemForm { said_on: today(), once: forms::new_once(), ..ItemForm::default() },
     };
     let page = log_page(&backend, &viewer, &csrf, &form, &Errors::default(), (logged.as_ref(), after.done())).await;
     no_store(page.into_response())
 }
 
-/// Runs `logFeedback`; the new item's id, or the errors beside their fields.
+/// Runs `logFeedback`; the new item's id (the one it logged before, when the same form is sent
+/// again), or the errors beside their fields. When the form was sent before with other words,
+/// the form gets a new id, so that sending it again logs these words too.
 pub(crate) async fn log_item<B: Backend>(
     backend: &B,
     viewer: &Viewer,
-    form: &ItemForm,
+    form: &mut ItemForm,
     setting: Setting,
     meeting: Option<(&str, &str, &str)>,
 ) -> Result<String, Errors> {
@@ -376,6 +384,11 @@ pub(crate) async fn log_item<B: Backend>(
         return Ok(logged.id);
     }
     for (field, _, message) in answer.errors {
+        if forms::Once::of(field.as_deref()) == forms::Once::Next {
+            form.once = forms::new_once();
+            errors.add("", forms::Once::SENT_BEFORE);
+            continue;
+        }
         let field = field.as_deref().map(field_id).unwrap_or_default();
         // In a meeting, the meeting's own fields are not on the form: say so at the top.
         let field =
@@ -392,8 +405,8 @@ pub(crate) async fn log_item<B: Backend>(
 /// `POST /feedback/new`: `logFeedback`, then back to the form with the whole quote.
 pub async fn log<B: Backend>(State(backend): State<B>, posted: PostedForm) -> Response {
     let PostedForm { viewer, csrf, form: fields } = posted;
-    let form = ItemForm::from_fields(&fields);
-    match log_item(&backend, &viewer, &form, Setting::Alone, None).await {
+    let mut form = ItemForm::from_fields(&fields);
+    match log_item(&backend, &viewer, &mut form, Setting::Alone, None).await {
         Ok(id) => Redirect::to(&format!("/feedback/new?logged={}#text", urlencode(&id))).into_response(),
         Err(errors) => {
             let page = log_page(&backend, &viewer, &csrf, &form, &errors, (None, None)).await;

@@ -72,6 +72,9 @@ pub struct StartForm {
     held_on: String,
     #[serde(default)]
     place: String,
+    /// Its `clientMutationId` ([`forms::ONCE_FIELD`]): one meeting however often it is sent.
+    #[serde(default)]
+    client_mutation_id: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -123,6 +126,7 @@ async fn start_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, form: 
             p { "Start the meeting first. Then log each point into it: the hub, the day and the place are filled in for you." }
             form method="post" action="/meetings" novalidate {
                 input type="hidden" name="csrf_token" value=(csrf);
+                (forms::once_field(&form.client_mutation_id))
                 (forms::select("hub", "Hub", &reference.hubs, &form.hub, errors))
                 (forms::day_input("held_on", "When is it?", &form.held_on, Some("Today unless you change it."), errors))
                 (forms::input(Input { id: "place", label: "Where is it?", kind: "text", value: &form.place, hint: Some("For example: Worthing hub, upstairs room"), autocomplete: Some("off") }, errors))
@@ -160,7 +164,7 @@ fn items_count(count: usize) -> String {
 
 /// `GET /meetings`.
 pub async fn index<B: Backend>(State(backend): State<B>, SignedIn { viewer, csrf }: SignedIn) -> Response {
-    let form = StartForm { held_on: today(), ..StartForm::default() };
+    let form = StartForm { held_on: today(), client_mutation_id: forms::new_once(), ..StartForm::default() };
     no_store(start_page(&backend, &viewer, &csrf, &form, &Errors::default()).await.into_response())
 }
 
@@ -172,17 +176,25 @@ struct Started {
 
 /// `POST /meetings`: `startMeeting`, then the meeting page.
 pub async fn start<B: Backend>(State(backend): State<B>, posted: PostedForm<StartForm>) -> Response {
-    let PostedForm { viewer, csrf, form } = posted;
+    let PostedForm { viewer, csrf, mut form } = posted;
+    form.client_mutation_id = forms::once_of(&form.client_mutation_id);
     let mut errors = Errors::default();
     errors.require("place", form.place.trim(), "Say where the meeting is");
     if errors.is_empty() {
-        let input = json!({ "hub": form.hub, "heldOn": form.held_on, "place": form.place });
+        let input = json!({
+            "hub": form.hub, "heldOn": form.held_on, "place": form.place, "clientMutationId": form.client_mutation_id,
+        });
         let answer = submit(&backend, &viewer, "startMeeting", "id", input).await;
         if answer.errors.is_empty() {
             let started = answer.decode::<Started>("startMeeting").unwrap_or_default();
             return Redirect::to(&format!("/meetings/{}?done=started#text", urlencode(&started.id))).into_response();
         }
         for (field, _, message) in answer.errors {
+            if forms::Once::of(field.as_deref()) == forms::Once::Next {
+                form.client_mutation_id = forms::new_once();
+                errors.add("", forms::Once::SENT_BEFORE);
+                continue;
+            }
             errors.add(&field.as_deref().map(field_id).unwrap_or_default(), plain(&message));
         }
     }
@@ -271,7 +283,7 @@ pub async fn show<B: Backend>(
         &csrf,
         &found,
         &reference,
-        &ItemForm::default(),
+        &ItemForm { once: forms::new_once(), ..ItemForm::default() },
         &Errors::default(),
         (logged.as_ref(), after.done()),
     );
@@ -283,13 +295,13 @@ pub async fn show<B: Backend>(
 pub async fn log<B: Backend>(State(backend): State<B>, Path(id): Path<String>, posted: PostedForm) -> Response {
     let PostedForm { viewer, csrf, form: fields } = posted;
     let Some(found) = meeting(&backend, &viewer, &id).await else { return not_found(viewer, csrf).await };
-    let form = ItemForm::from_fields(&fields);
+    let mut form = ItemForm::from_fields(&fields);
     let mut errors = Errors::default();
     if found.is_open {
         match logging::log_item(
             &backend,
             &viewer,
-            &form,
+            &mut form,
             Setting::Meeting,
             Some((&found.id, &found.hub, &found.held_on)),
         )

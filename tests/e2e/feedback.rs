@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use heard_tests::{Session, TestApp, error_code, hub, spawn_app, spawn_app_in};
+use heard_tests::{Session, TestApp, error_code, hub, spawn_app, spawn_app_in, spawn_app_with};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
@@ -304,6 +304,231 @@ async fn the_feedback_logged_subscription_shows_only_what_the_subscriber_may_see
     assert_eq!(message["payload"]["data"]["feedbackLogged"]["text"], "Nobody told me the clinic had moved");
     let nothing = tokio::time::timeout(Duration::from_millis(700), commissioner_socket.next()).await;
     assert!(nothing.is_err(), "the commissioner must not see an unshared item: {nothing:?}");
+}
+
+/// A websocket to the real server on which one subscription (id `1`) runs.
+pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The API token of the account with `email`.
+pub(crate) async fn token_of(app: &TestApp, email: &str) -> String {
+    let id = app.identity.directory().read(|s| s.by_email[email]);
+    app.token_for(id).await
+}
+
+/// Connects over `socket` (or a fresh connection), holder of `token`, and subscribes once the
+/// connection is acknowledged.
+pub(crate) async fn subscribed_over(
+    app: &TestApp,
+    socket: Option<tokio::net::TcpStream>,
+    token: &str,
+    query: &str,
+    variables: Value,
+) -> Socket {
+    let mut request = format!("ws://{}/graphql/ws", app.addr).into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+    let tcp = match socket {
+        Some(tcp) => tcp,
+        None => tokio::net::TcpStream::connect(app.addr).await.expect("connects"),
+    };
+    let (mut socket, _) = tokio_tungstenite::client_async(request, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
+        .await
+        .expect("the websocket opens");
+    let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } });
+    socket.send(Message::text(init.to_string())).await.unwrap();
+    let ack = next_message(&mut socket, Duration::from_secs(10)).await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } });
+    socket.send(Message::text(subscribe.to_string())).await.unwrap();
+    socket
+}
+
+pub(crate) async fn subscribed(app: &TestApp, token: &str, query: &str, variables: Value) -> Socket {
+    subscribed_over(app, None, token, query, variables).await
+}
+
+/// The next protocol message (`connection_ack`, `next`, `error`, `complete`), pings answered by
+/// nobody and skipped; panics after `within`.
+pub(crate) async fn next_message(socket: &mut Socket, within: Duration) -> Value {
+    loop {
+        let message = tokio::time::timeout(within, socket.next())
+            .await
+            .unwrap_or_else(|_| panic!("nothing came within {within:?}"))
+            .expect("the socket stays open")
+            .expect("a message");
+        let Message::Text(text) = message else { continue };
+        let value: Value = serde_json::from_str(&text).unwrap();
+        if !matches!(value["type"].as_str(), Some("ping" | "pong")) {
+            return value;
+        }
+    }
+}
+
+/// The next item `feedbackLogged` delivers (panics on anything else).
+async fn next_logged(socket: &mut Socket) -> Value {
+    let message = next_message(socket, Duration::from_secs(10)).await;
+    assert_eq!(message["type"], "next", "{message}");
+    let item = message["payload"]["data"]["feedbackLogged"].clone();
+    assert!(item.is_object(), "an item: {message}");
+    item
+}
+
+/// Nothing more comes within `within`.
+async fn nothing_more(socket: &mut Socket, within: Duration) {
+    let more = tokio::time::timeout(within, socket.next()).await;
+    assert!(more.is_err(), "nothing more should come: {more:?}");
+}
+
+async fn until_subscribed(app: &TestApp, subscribers: usize) {
+    let listening = tokio::time::timeout(Duration::from_secs(10), async {
+        while app.feedback.subscribers() < subscribers {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    });
+    assert!(listening.await.is_ok(), "the subscription did not start");
+}
+
+fn position(item: &Value) -> u64 {
+    item["position"].as_str().and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("a position: {item}"))
+}
+
+/// Logs in `hub` as `session`.
+async fn log_in(session: &Session, hub: &str, text: &str) -> String {
+    let mut variables = input(text, "COMMISSIONERS");
+    variables["i"]["hub"] = json!(hub);
+    let logged = session.graphql(LOG, variables).await;
+    logged["data"]["logFeedback"]["id"].as_str().unwrap_or_else(|| panic!("not logged: {logged}")).to_owned()
+}
+
+const LOGGED: &str = "subscription($after: String) { feedbackLogged(after: $after) { id text position } }";
+
+#[tokio::test]
+async fn a_subscriber_that_comes_back_after_the_last_position_it_saw_gets_exactly_the_items_it_missed_in_order_then_new_ones()
+ {
+    let hub = hub().await;
+    let member = token_of(&hub.app, "member@example.org").await;
+    let mut socket = subscribed(&hub.app, &member, LOGGED, json!({})).await;
+    until_subscribed(&hub.app, 1).await;
+    let first = log(&hub.member, "The evening group was cancelled again", "COMMISSIONERS").await;
+    let seen = next_logged(&mut socket).await;
+    assert_eq!(seen["id"], first.as_str());
+    let last_seen = seen["position"].as_str().unwrap().to_owned();
+    socket.close(None).await.unwrap();
+    drop(socket);
+
+    // While the subscriber is away: two items of its hub, and one of a hub it may not see.
+    let one = log(&hub.member, "Nobody answers the phone at the clinic", "COMMISSIONERS").await;
+    log_in(&hub.crawley, "crawley", "The Crawley drop-in moved without notice").await;
+    let two = log(&hub.member, "The new keyworker listens", "COMMISSIONERS").await;
+
+    let mut socket = subscribed(&hub.app, &member, LOGGED, json!({ "after": last_seen })).await;
+    let caught_up = [next_logged(&mut socket).await, next_logged(&mut socket).await];
+    assert_eq!(caught_up.iter().map(|item| item["id"].as_str().unwrap()).collect::<Vec<_>>(), [one, two]);
+    assert_eq!(caught_up[0]["text"], "Nobody answers the phone at the clinic");
+    assert!(position(&seen) < position(&caught_up[0]) && position(&caught_up[0]) < position(&caught_up[1]));
+
+    // Then live, with nothing twice and nothing skipped at the seam.
+    let live = log(&hub.member, "The pharmacy now opens on Saturdays", "COMMISSIONERS").await;
+    let next = next_logged(&mut socket).await;
+    assert_eq!(next["id"], live.as_str(), "the next item is the new one: nothing else in between");
+    assert!(position(&next) > position(&caught_up[1]));
+    nothing_more(&mut socket, Duration::from_millis(500)).await;
+}
+
+#[tokio::test]
+async fn resuming_shows_each_subscriber_only_what_they_may_see_never_another_hubs_items() {
+    let hub = hub().await;
+    let shared = log(&hub.member, "The needle exchange van comes too rarely", "COMMISSIONERS").await;
+    let share = "mutation($id: ID!) { shareFeedback(id: $id) { id } }";
+    let answer = hub.coordinator.graphql(share, json!({ "id": shared })).await;
+    assert!(answer["data"]["shareFeedback"].is_object(), "{answer}");
+    log(&hub.member, "Sunny said the staff were kind but rushed", "COMMISSIONERS").await;
+    let crawley_own = log_in(&hub.crawley, "crawley", "The Crawley drop-in moved without notice").await;
+    let query = "subscription($after: String, $hub: ID) { feedbackLogged(after: $after, hub: $hub) { id hub view speakerName } }";
+
+    // Crawley's coordinator, from the very start of the log: only Crawley's own item.
+    let crawley = token_of(&hub.app, "crawley@example.org").await;
+    let mut socket = subscribed(&hub.app, &crawley, query, json!({ "after": "0" })).await;
+    let first = next_logged(&mut socket).await;
+    assert_eq!((first["id"].as_str(), first["view"].as_str()), (Some(crawley_own.as_str()), Some("HUB")));
+    // And live: Arun's next item is never told, Crawley's is.
+    log(&hub.member, "Arun's next item stays in Arun", "COMMISSIONERS").await;
+    let next_own = log_in(&hub.crawley, "crawley", "Crawley's next item").await;
+    assert_eq!(next_logged(&mut socket).await["id"], next_own.as_str());
+
+    // The commissioner: only the shared item, in the shared version (no speaker's name).
+    let commissioner = token_of(&hub.app, "commissioner@example.org").await;
+    let mut socket = subscribed(&hub.app, &commissioner, query, json!({ "after": "0" })).await;
+    let seen = next_logged(&mut socket).await;
+    assert_eq!(seen["id"], shared.as_str());
+    assert_eq!((seen["view"].as_str(), &seen["speakerName"]), (Some("SHARED"), &Value::Null));
+    nothing_more(&mut socket, Duration::from_millis(500)).await;
+
+    // Arun's coordinator asking for Crawley's items from the start gets none of them.
+    let coordinator = token_of(&hub.app, "coordinator@example.org").await;
+    let mut socket = subscribed(&hub.app, &coordinator, query, json!({ "after": "0", "hub": "crawley" })).await;
+    nothing_more(&mut socket, Duration::from_millis(500)).await;
+}
+
+#[tokio::test]
+async fn a_subscriber_that_falls_too_far_behind_is_told_it_lagged_and_resuming_where_it_is_told_delivers_the_rest() {
+    let app = spawn_app_with(|settings| settings.server.subscription_buffer = 2).await;
+    let [(_, member)] = app.people(["member"]).await;
+    let token = token_of(&app, "member@example.org").await;
+    // A subscriber that reads nothing: each delivery is large (the item's 4,000 characters under
+    // 200 names), its socket takes little, so the server soon cannot send and stops reading the
+    // announcements, which run more than 2 ahead.
+    let texts: String = (0..200).map(|n| format!("t{n}: text ")).collect();
+    let query = format!("subscription {{ feedbackLogged {{ id position {texts} }} }}");
+    let tcp = tokio::net::TcpSocket::new_v4().unwrap();
+    tcp.set_recv_buffer_size(4096).unwrap();
+    let tcp = tcp.connect(app.addr).await.unwrap();
+    let mut socket = subscribed_over(&app, Some(tcp), &token, &query, json!({})).await;
+    until_subscribed(&app, 1).await;
+    let words = "I waited three weeks for a callback about my script and nobody rang. ".repeat(57);
+    let mut logged = Vec::new();
+    for n in 0..40 {
+        logged.push(log(&member, &format!("{n}. {words}"), "COMMISSIONERS").await);
+    }
+
+    // It reads now: what was sent, then that it lagged and where to resume, then the end.
+    let mut delivered = Vec::new();
+    let resume_after = loop {
+        let message = next_message(&mut socket, Duration::from_secs(30)).await;
+        assert_eq!(message["type"], "next", "{message}");
+        if let Some(errors) = message["payload"]["errors"].as_array() {
+            let extensions = &errors[0]["extensions"];
+            assert_eq!(extensions["code"], "LAGGED", "{message}");
+            break extensions["resumeAfter"].as_str().expect("the position to resume after").to_owned();
+        }
+        delivered.push(message["payload"]["data"]["feedbackLogged"]["id"].as_str().unwrap().to_owned());
+    };
+    assert_eq!(next_message(&mut socket, Duration::from_secs(10)).await["type"], "complete");
+    assert!(delivered.len() < logged.len(), "it lagged: not everything was delivered");
+    assert_eq!(delivered[..], logged[..delivered.len()], "what came before the lag came in order");
+
+    // Resuming where it was told gives the rest: none missed, none twice, in order.
+    let mut socket = subscribed(&app, &token, LOGGED, json!({ "after": resume_after })).await;
+    while delivered.len() < logged.len() {
+        delivered.push(next_logged(&mut socket).await["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(delivered, logged);
+    nothing_more(&mut socket, Duration::from_millis(300)).await;
+}
+
+#[tokio::test]
+async fn resuming_after_a_position_that_is_not_one_is_refused_naming_after() {
+    let hub = hub().await;
+    log(&hub.member, "The evening group was cancelled again", "COMMISSIONERS").await;
+    let member = token_of(&hub.app, "member@example.org").await;
+    let beyond = (hub.app.store.head().position + 1000).to_string();
+    for after in ["ten", "-1", "", beyond.as_str()] {
+        let mut socket = subscribed(&hub.app, &member, LOGGED, json!({ "after": after })).await;
+        let message = next_message(&mut socket, Duration::from_secs(10)).await;
+        let error = &message["payload"]["errors"][0];
+        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{after:?}: {message}");
+        assert_eq!(error["extensions"]["field"], "after", "{after:?}: {message}");
+        assert_eq!(next_message(&mut socket, Duration::from_secs(10)).await["type"], "complete");
+    }
 }
 
 /// A search answer with what may legitimately differ between index layouts put in order.

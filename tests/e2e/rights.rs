@@ -374,6 +374,65 @@ async fn next_alert(
     }
 }
 
+const RESUMABLE: &str =
+    "subscription($after: String) { complaintAlerts(after: $after) { complaint { id } reason position } }";
+
+/// The next alert on a subscription started with `crate::feedback::subscribed`.
+async fn alert(socket: &mut crate::feedback::Socket) -> Value {
+    let message = crate::feedback::next_message(socket, Duration::from_secs(10)).await;
+    assert_eq!(message["type"], "next", "{message}");
+    let alert = message["payload"]["data"]["complaintAlerts"].clone();
+    assert!(alert.is_object(), "an alert: {message}");
+    alert
+}
+
+fn alert_position(alert: &Value) -> u64 {
+    alert["position"].as_str().and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("a position: {alert}"))
+}
+
+#[tokio::test]
+async fn a_handler_resuming_complaint_alerts_after_the_last_position_seen_is_told_all_that_needs_attention_now() {
+    let cast = cast().await;
+    let token = crate::feedback::token_of(&cast.app, "handler@example.org").await;
+    let first = raise(&cast.handler, named("addaction", &[5], working_days_ago(6))).await["id"].clone();
+    let mut socket = crate::feedback::subscribed(&cast.app, &token, RESUMABLE, json!({})).await;
+    let seen = alert(&mut socket).await;
+    assert_eq!(seen["complaint"]["id"], first);
+    let seen_at = seen["position"].as_str().unwrap().to_owned();
+    socket.close(None).await.unwrap();
+    drop(socket);
+
+    // While the handler is away: a new overdue complaint, and the first one acknowledged (its
+    // response is not due yet, so it needs no attention now).
+    let late = raise(&cast.handler, named("cri", &[9], working_days_ago(6))).await["id"].clone();
+    act(&cast.handler, "acknowledgeComplaint(id: $id, how: PHONE)", "", json!({ "id": first })).await;
+    let applied = *cast.app.rights.watch_applied().borrow();
+
+    // Resuming: everything that needs attention now, worked out no earlier than what it saw.
+    let mut socket = crate::feedback::subscribed(&cast.app, &token, RESUMABLE, json!({ "after": seen_at })).await;
+    let now = alert(&mut socket).await;
+    assert_eq!(now["complaint"]["id"], late, "{now}");
+    assert_eq!(now["reason"], "Acknowledgement overdue by 3 working days");
+    assert!(alert_position(&now) >= applied, "worked out after everything the handler missed: {now}");
+    let more = tokio::time::timeout(Duration::from_millis(700), socket.next()).await;
+    assert!(more.is_err(), "the acknowledged complaint needs no attention now: {more:?}");
+    // Then live.
+    let later = raise(&cast.handler, named("addaction", &[2], working_days_ago(8))).await["id"].clone();
+    let told = alert(&mut socket).await;
+    assert_eq!(told["complaint"]["id"], later);
+    assert!(alert_position(&told) > alert_position(&now));
+
+    // A position that is not one is refused, naming `after`.
+    let beyond = (cast.app.store.head().position + 1000).to_string();
+    for after in ["soon", beyond.as_str()] {
+        let mut socket = crate::feedback::subscribed(&cast.app, &token, RESUMABLE, json!({ "after": after })).await;
+        let message = crate::feedback::next_message(&mut socket, Duration::from_secs(10)).await;
+        let error = &message["payload"]["errors"][0];
+        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT", "{after:?}: {message}");
+        assert_eq!(error["extensions"]["field"], "after", "{after:?}: {message}");
+    }
+}
+
 #[tokio::test]
 async fn a_complaint_open_for_six_months_must_say_why_and_is_flagged_until_it_does() {
     let cast = cast().await;

@@ -729,7 +729,11 @@ impl Tmpfs {
             .output()
             .expect("mount runs");
         if !mounted.status.success() {
-            assert!(!in_ci(), "the disk-full test could not mount a tmpfs: {}", String::from_utf8_lossy(&mounted.stderr));
+            assert!(
+                !in_ci(),
+                "the disk-full test could not mount a tmpfs: {}",
+                String::from_utf8_lossy(&mounted.stderr)
+            );
             eprintln!(
                 "SKIPPED: the disk-full test could not mount a tmpfs at {}: {}",
                 at.display(),
@@ -862,7 +866,8 @@ async fn a_full_disk_refuses_writes_clearly_keeps_everything_acknowledged_and_he
     let mut acked = acked;
     let mut refused = false;
     for attempt in 0..200 {
-        let again = ask(&client, &serve.base, &tokens.coordinator, LOG, feedback(format!("Once more {attempt}. {long}"))).await;
+        let again =
+            ask(&client, &serve.base, &tokens.coordinator, LOG, feedback(format!("Once more {attempt}. {long}"))).await;
         let again = again.unwrap();
         match again["data"]["logFeedback"]["id"].as_str() {
             Some(id) => acked.push(id.to_owned()),
@@ -885,7 +890,8 @@ async fn a_full_disk_refuses_writes_clearly_keeps_everything_acknowledged_and_he
     std::fs::remove_file(&filler).unwrap();
     std::fs::remove_file(&rest).unwrap();
     disk.resize("32m");
-    let resumed = mutate(&client, &serve.base, &tokens.coordinator, LOG, feedback(format!("After freeing. {long}"))).await;
+    let resumed =
+        mutate(&client, &serve.base, &tokens.coordinator, LOG, feedback(format!("After freeing. {long}"))).await;
     let resumed = resumed.unwrap_or_else(|| panic!("writing resumes once space is freed:\n{}", serve.tail()));
     let seen = each_by_id(&client, &serve.base, &tokens.coordinator, "feedbackItem", "id", &[&resumed]).await;
     assert_eq!(seen[0]["id"], resumed.as_str(), "the item saved after freeing space reads back");

@@ -208,8 +208,9 @@ mod tests {
                 "{message}"
             );
         }
-        let undone =
-            ApiError::from(heard_eventstore::Error::NotWritten { detail: "No space left on device (os error 28)".into() });
+        let undone = ApiError::from(heard_eventstore::Error::NotWritten {
+            detail: "No space left on device (os error 28)".into(),
+        });
         assert_eq!(undone.message(), DISK_FULL_MESSAGE, "a full disk's undone write says the disk is full");
         assert!(DISK_FULL_MESSAGE.contains("saves again as soon as"), "and that writing resumes without a restart");
         let refused = ApiError::from(heard_eventstore::Error::NotWritten { detail: "Input/output error".into() });

@@ -12,15 +12,21 @@
 //!   count can be seen or worked out; every roll-up and report asks it.
 //! - [`fold`]: what every service's model does the same way while it folds the log.
 //! - [`subgraph`]: how a service joins the composed schema and prints its federation subgraph.
+//! - [`resume`]: subscriptions a client can resume `after` a position, and the `LAGGED`
+//!   error (with `extensions.resumeAfter`) that ends one which fell behind.
 //! - [`spreadsheet::escape_cell`]: every cell of every CSV Heard writes, safe from formula
 //!   injection.
+//! - [`idempotent`]: the `clientMutationId` of create mutations, and the record id derived from
+//!   it, so that a retried request adds nothing.
 
 pub mod erasure;
 mod error;
 pub mod fold;
+pub mod idempotent;
 pub mod limits;
 mod pagination;
 pub mod persons;
+pub mod resume;
 pub mod rollup;
 pub mod spreadsheet;
 pub mod subgraph;
@@ -144,7 +150,7 @@ async fn append_access(store: &EventStore, records: Vec<AccessRecorded>) -> ApiR
         .map(|record| NewEvent::new(AccessRecorded::TYPE, AccessRecorded::VERSION, record).map_err(ApiError::internal))
         .collect::<ApiResult<Vec<_>>>()?;
     let appended = events.len();
-    store.append(&stream, ExpectedRevision::Any, events).await.map_err(ApiError::internal)?;
+    store.append(&stream, ExpectedRevision::Any, events).await?;
     limits::count_access_events_appended(appended);
     Ok(())
 }

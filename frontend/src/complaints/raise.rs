@@ -18,6 +18,9 @@ pub(super) struct RaiseForm {
     pub(super) complainant_name: String,
     pub(super) complainant_contact: String,
     pub(super) received_on: String,
+    /// The form's `clientMutationId` ([`forms::ONCE_FIELD`]), from the questions to the
+    /// record: one complaint however often "Record the complaint" is sent.
+    pub(super) once: String,
 }
 
 /// The form's fields in page order (for hidden fields and the error summary).
@@ -53,6 +56,7 @@ impl RaiseForm {
                 "complainant_name" => form.complainant_name = value.clone(),
                 "complainant_contact" => form.complainant_contact = value.clone(),
                 "received_on" => form.received_on = value.clone(),
+                forms::ONCE_FIELD => form.once = value.clone(),
                 _ => {}
             }
         }
@@ -74,6 +78,9 @@ impl RaiseForm {
                 "complainant_contact" => pairs.push((field, self.complainant_contact.clone())),
                 _ => pairs.push((field, self.received_on.clone())),
             }
+        }
+        if !self.once.is_empty() {
+            pairs.push((forms::ONCE_FIELD, self.once.clone()));
         }
         pairs
     }
@@ -151,7 +158,7 @@ impl RaiseForm {
     /// by the API to be its advocate, so no advocate is named here.
     pub(super) fn input(&self) -> Value {
         let optional = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
-        json!({
+        let mut input = json!({
             "charter": "exact",
             "provider": self.provider.trim(),
             "service": optional(&self.service),
@@ -163,7 +170,11 @@ impl RaiseForm {
             "whatHappened": self.what_happened.trim(),
             "outcomeWanted": self.outcome_wanted.trim(),
             "receivedOn": optional(&self.received_on),
-        })
+        });
+        if !self.once.is_empty() {
+            input["clientMutationId"] = json!(self.once);
+        }
+        input
     }
 }
 
@@ -274,6 +285,7 @@ pub(super) fn raise_page(
         p class="lead" { "For when someone says a right in the " (charter) " was not respected. You can check your answers before anything is recorded." }
         form method="post" action="/complaints/new" novalidate {
             (csrf_field(csrf))
+            @if !form.once.is_empty() { (forms::once_field(&form.once)) }
             (forms::choices(Choices { id: "provider", legend: "Which service provider is it about?", multiple: false, options: reference.providers.clone(), chosen: vec![form.provider.clone()], hint: None }, errors))
             (forms::input(Input { id: "service", label: "Which part of the service, or where? (optional)", kind: "text", value: &form.service, hint: Some("For example: the needle exchange in Crawley."), autocomplete: Some("off") }, errors))
             (forms::choices(Choices { id: "articles", legend: "Which rights were not respected?", multiple: true, options: reference.articles.clone(), chosen: form.articles.clone(), hint: Some("Choose all that apply.") }, errors))
@@ -371,7 +383,8 @@ pub async fn raise_form<B: Backend>(
 ) -> Response {
     let csrf = csrf.as_str();
     let reference = reference(&backend, &viewer).await;
-    let form = RaiseForm { received_on: heard_api::today().to_string(), ..RaiseForm::default() };
+    let form =
+        RaiseForm { received_on: heard_api::today().to_string(), once: forms::new_once(), ..RaiseForm::default() };
     raise_page(&viewer, csrf, &reference, &form, &Errors::default()).into_response()
 }
 
@@ -384,7 +397,8 @@ async fn answers_back<B: Backend>(
     fields: &[(String, String)],
     check: bool,
 ) -> Response {
-    let form = RaiseForm::from_pairs(fields);
+    let mut form = RaiseForm::from_pairs(fields);
+    form.once = forms::once_of(&form.once);
     let reference = reference(backend, viewer).await;
     if !check {
         return no_store(raise_page(viewer, csrf, &reference, &form, &Errors::default()).into_response());
@@ -421,7 +435,8 @@ pub async fn raise<B: Backend>(
     PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<ComplaintRaisers, Vec<(String, String)>>,
 ) -> Response {
     let csrf = csrf.as_str();
-    let form = RaiseForm::from_pairs(&fields);
+    let mut form = RaiseForm::from_pairs(&fields);
+    form.once = forms::once_of(&form.once);
     let mut errors = form.check(heard_api::today(), may(&viewer, Action::RelayComplaint));
     if errors.is_empty() {
         let answer = submit(&backend, &viewer, "raiseComplaint", "id clock { acknowledgeBy }", form.input()).await;
@@ -436,6 +451,9 @@ pub async fn raise<B: Backend>(
                 }
                 _ => errors.add("", UNDECODABLE.to_owned()),
             }
+        } else if answer.errors.iter().any(|(field, _, _)| forms::Once::of(field.as_deref()) == forms::Once::Next) {
+            form.once = forms::new_once();
+            errors.add("", forms::Once::SENT_BEFORE);
         } else {
             errors = api_errors(&answer.errors, &RAISE_FIELDS);
         }

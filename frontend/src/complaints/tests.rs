@@ -15,6 +15,7 @@ fn filled() -> RaiseForm {
         complainant_name: String::new(),
         complainant_contact: String::new(),
         received_on: "2026-01-12".into(),
+        once: String::new(),
     }
 }
 

@@ -3,7 +3,8 @@
 //! `proposeDecision` and the new decision's page. Each post that goes on answers `303 See
 //! Other`: "Continue" to the check page (`GET /decisions/new/check`, the answers in its
 //! address as "Change" carries them), proposing to the new decision, so going back or
-//! refreshing never sends a form again.
+//! refreshing never sends a form again. The form's `clientMutationId` ([`forms::ONCE_FIELD`])
+//! travels with the answers, so "Propose the decision" sent twice proposes one decision.
 
 use super::*;
 
@@ -122,13 +123,24 @@ pub(super) fn ladder_options() -> Vec<(String, String)> {
     LADDER.iter().map(|(rung, _, meaning)| (rung.to_string(), (*meaning).to_owned())).collect()
 }
 
-pub(super) fn propose_page(viewer: &Viewer, csrf: &str, draft: &Draft, errors: &Errors) -> Markup {
+/// The form's id as the pairs carry it (a new one when they carry none), and as an address's
+/// query part.
+fn once_in(pairs: &[(String, String)]) -> String {
+    forms::once_of(&value_of(pairs, forms::ONCE_FIELD))
+}
+
+fn once_query(once: &str) -> String {
+    format!("{}={}", forms::ONCE_FIELD, urlencode(once))
+}
+
+pub(super) fn propose_page(viewer: &Viewer, csrf: &str, draft: &Draft, once: &str, errors: &Errors) -> Markup {
     let body = html! {
         p { a href="/decisions" { "Back to decisions" } }
         h1 { "Propose a decision" }
         p class="lead" { "Record a decision, taken or planned. You can link what people said to it next." }
         form method="post" action="/decisions/new" novalidate {
             (csrf_field(csrf))
+            (forms::once_field(once))
             input type="hidden" name="step" value="check";
             (forms::input(Input { id: "title", label: "What was decided, or is proposed?", kind: "text", value: &draft.title, hint: Some("For example: evening opening at the Crawley hub"), autocomplete: Some("off") }, errors))
             (forms::input(Input { id: "service_area", label: "Service area", kind: "text", value: &draft.service_area, hint: Some("For example: adult drug and alcohol treatment"), autocomplete: Some("off") }, errors))
@@ -142,8 +154,8 @@ pub(super) fn propose_page(viewer: &Viewer, csrf: &str, draft: &Draft, errors: &
     form_page(viewer, "Propose a decision", Some(csrf), errors, body)
 }
 
-pub(super) fn check_page(viewer: &Viewer, csrf: &str, draft: &Draft) -> Markup {
-    let query = draft.to_query();
+pub(super) fn check_page(viewer: &Viewer, csrf: &str, draft: &Draft, once: &str) -> Markup {
+    let query = format!("{}&{}", draft.to_query(), once_query(once));
     page(
         viewer,
         "Check your answers",
@@ -166,6 +178,7 @@ pub(super) fn check_page(viewer: &Viewer, csrf: &str, draft: &Draft) -> Markup {
             p { "It is recorded as proposed. You can then link feedback to it and move it on as it is agreed and carried out." }
             form method="post" action="/decisions/new" novalidate {
                 (csrf_field(csrf))
+                (forms::once_field(once))
                 input type="hidden" name="step" value="propose";
                 @for (id, _) in Draft::QUESTIONS {
                     input type="hidden" name=(id) value=(draft.get(id));
@@ -185,7 +198,7 @@ pub async fn new_form(
     if pairs.is_empty() {
         draft.decision_date = today();
     }
-    propose_page(&viewer, &csrf, &draft, &Errors::default()).into_response()
+    propose_page(&viewer, &csrf, &draft, &once_in(&pairs), &Errors::default()).into_response()
 }
 
 /// `GET /decisions/new/check`: check your answers, read from the address ("Continue" sends
@@ -196,11 +209,13 @@ pub async fn check_form(
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
     let draft = Draft::from_pairs(&pairs);
+    let once = once_in(&pairs);
     let errors = draft.problems();
     if !errors.is_empty() {
-        return (StatusCode::UNPROCESSABLE_ENTITY, propose_page(&viewer, &csrf, &draft, &errors)).into_response();
+        return (StatusCode::UNPROCESSABLE_ENTITY, propose_page(&viewer, &csrf, &draft, &once, &errors))
+            .into_response();
     }
-    check_page(&viewer, &csrf, &draft).into_response()
+    check_page(&viewer, &csrf, &draft, &once).into_response()
 }
 
 /// What `proposeDecision` answers.
@@ -222,12 +237,15 @@ pub async fn propose<B: Backend>(
     PostedFormAs { viewer, csrf, form: pairs, .. }: PostedFormAs<Commissioners, Vec<(String, String)>>,
 ) -> Response {
     let draft = Draft::from_pairs(&pairs);
+    let mut once = once_in(&pairs);
     let mut errors = draft.problems();
     if errors.is_empty() && value_of(&pairs, "step") != "propose" {
-        return see_other(&format!("/decisions/new/check?{}", draft.to_query()));
+        return see_other(&format!("/decisions/new/check?{}&{}", draft.to_query(), once_query(&once)));
     }
     if errors.is_empty() {
-        let answer = submit(&backend, &viewer, "proposeDecision", "id", draft.input()).await;
+        let mut input = draft.input();
+        input["clientMutationId"] = json!(once);
+        let answer = submit(&backend, &viewer, "proposeDecision", "id", input).await;
         if answer.errors.is_empty() {
             match answer.read::<ProposeAnswer>("proposeDecision") {
                 Ok(ProposeAnswer { propose_decision: Some(Proposed { id }) }) => {
@@ -237,12 +255,17 @@ pub async fn propose<B: Backend>(
             }
         }
         for (field, _, message) in answer.errors {
+            if forms::Once::of(field.as_deref()) == forms::Once::Next {
+                once = forms::new_once();
+                errors.add("", forms::Once::SENT_BEFORE);
+                continue;
+            }
             let field = field.as_deref().map(field_id).filter(|f| Draft::QUESTIONS.iter().any(|(id, _)| id == f));
             errors.add(&field.unwrap_or_default(), plain(&message));
         }
     }
     let mut response =
-        (StatusCode::UNPROCESSABLE_ENTITY, propose_page(&viewer, &csrf, &draft, &errors)).into_response();
+        (StatusCode::UNPROCESSABLE_ENTITY, propose_page(&viewer, &csrf, &draft, &once, &errors)).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }

@@ -7,6 +7,7 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, EmptySubscription, Enum, ID, InputObject, Object, Result, SimpleObject};
 use heard_access::{Action, Resource};
+use heard_api::idempotent::{self, ClientMutationId};
 use heard_api::rollup::{ReportPeriod, RollupRow, labelled};
 use heard_api::suppression::grouped;
 use heard_api::{
@@ -593,6 +594,10 @@ pub struct ReferCaseInput {
     pub advocate_id: Option<ID>,
     /// `YYYY-MM-DD`; today when absent.
     pub referred_on: Option<String>,
+    /// Your own id for this request (1 to 64 of `A-Z a-z 0-9 _ -`, new for each thing you
+    /// create): sent again, with the same details, it answers what the first one created and
+    /// adds nothing; with other details it is refused on `input.clientMutationId`.
+    pub client_mutation_id: Option<String>,
 }
 
 /// Something the advocate did.
@@ -603,6 +608,10 @@ pub struct RecordCaseActionInput {
     pub text: String,
     /// `YYYY-MM-DD`; today when absent.
     pub on: Option<String>,
+    /// Your own id for this request (1 to 64 of `A-Z a-z 0-9 _ -`, new for each thing you
+    /// create): sent again, with the same details, it answers what the first one created and
+    /// adds nothing; with other details it is refused on `input.clientMutationId`.
+    pub client_mutation_id: Option<String>,
 }
 
 /// How a case ended.
@@ -626,6 +635,7 @@ impl AdvocacyMutation {
     async fn refer_case(&self, ctx: &Context<'_>, input: ReferCaseInput) -> Result<CaseNode> {
         authorize(ctx, Action::ReferCase, &Resource::System).await?;
         let by = heard_api::account(ctx)?;
+        let once = ClientMutationId::optional(input.client_mutation_id.as_deref())?;
         let linked_to = match &input.linked_to {
             Some(id) => Some(case_for(ctx, "input.linkedTo", id, Action::WorkCase).await?.id),
             None => None,
@@ -657,7 +667,8 @@ impl AdvocacyMutation {
             advocate,
             referred_on,
         };
-        let case = service(ctx).refer(by, referral).await.map_err(prefix_input)?;
+        let id = idempotent::record_id(by, "referCase", once.as_ref());
+        let case = service(ctx).refer_as(id, by, referral).await.map_err(prefix_input)?;
         Ok(CaseNode::Opened(case))
     }
 
@@ -678,8 +689,10 @@ impl AdvocacyMutation {
     /// Records a meeting, an accompanied appointment, a letter, a call or a note.
     async fn record_case_action(&self, ctx: &Context<'_>, id: ID, input: RecordCaseActionInput) -> Result<CaseNode> {
         let (case, by) = work_on(ctx, &id).await?;
+        let once = ClientMutationId::optional(input.client_mutation_id.as_deref())?;
         let on = date_arg_or_today("input.on", input.on.as_deref())?;
-        let case = service(ctx).record_action(case, by, on, input.kind.into(), &input.text).await;
+        let action = idempotent::child_id(by, "recordCaseAction", case, once.as_ref());
+        let case = service(ctx).record_action_as(action, case, by, on, input.kind.into(), &input.text).await;
         Ok(CaseNode::Opened(case.map_err(prefix_input)?))
     }
 

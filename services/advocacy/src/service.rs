@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use heard_access::{CaseFacts, Resource, Role};
 use heard_api::erasure::refused_for_erased;
-use heard_api::{ApiError, ApiResult};
+use heard_api::{ApiError, ApiResult, idempotent};
 use heard_contracts::Event as _;
 use heard_contracts::privacy::{CaseAttributed, PersonId, RecordKind, RecordRef, RetentionRules};
 use heard_eventstore::{EventStore, ExpectedRevision, LiveModel, NewEvent, StreamName, SubjectId};
@@ -104,6 +104,29 @@ fn personal_field(event: &Event) -> Option<&'static str> {
         Event::Closed(..) => Some("clientView"),
         Event::Accepted(_) | Event::ConsentRecorded(_) | Event::Assigned(_) => None,
     }
+}
+
+/// Whether `found` (opened) is the case the referral `event` would open, as far as the person
+/// referring gave it: everything but the client's id (new for each attempt), the pseudonym
+/// made up from it when none was given, and the advocate once someone else was assigned.
+fn same_referral(found: &Case, event: &Event) -> bool {
+    let Event::Referred(referred, Some(personal)) = event else { return false };
+    let Some(words) = &found.personal else { return false };
+    let made_up = personal.pseudonym == case::default_pseudonym(referred.client);
+    (found.linked_to, found.kind, found.source, found.domain, &found.themes, &found.provider, &found.articles)
+        == (
+            referred.linked_to,
+            referred.kind,
+            referred.source,
+            referred.domain,
+            &referred.themes,
+            &referred.provider,
+            &referred.articles,
+        )
+        && (found.referred_by, found.referred_on) == (referred.referred_by, referred.referred_on)
+        && (!found.assignments.is_empty() || found.advocate == referred.advocate)
+        && (&words.name, &words.contact, &words.issue) == (&personal.name, &personal.contact, &personal.issue)
+        && (made_up || words.pseudonym == personal.pseudonym)
 }
 
 /// An append refused because the subject's key was destroyed meanwhile: refused on `field`.
@@ -217,7 +240,14 @@ impl AdvocacyService {
     /// A further case of a client who was attributed to a person carries the same person: its
     /// `CaseAttributed` is appended with the referral, in one batch.
     pub async fn refer(&self, by: Uuid, referral: Referral) -> ApiResult<Case> {
-        let id = Uuid::new_v4();
+        self.refer_as(Uuid::new_v4(), by, referral).await
+    }
+
+    /// [`Self::refer`] as the case `id` (from [`idempotent::record_id`]): when it was opened
+    /// already (the same request sent again), nothing is appended, and it is answered as it is
+    /// if `by` referred it with these details (the client's words compared once opened), or
+    /// refused ([`idempotent::sent_differently`]).
+    pub async fn refer_as(&self, id: Uuid, by: Uuid, referral: Referral) -> ApiResult<Case> {
         let today = heard_api::today();
         let store = self.store();
         let _attributing = match referral.linked_to {
@@ -273,8 +303,29 @@ impl AdvocacyService {
         {
             events.push(attribution(&facts, person, by)?);
         }
-        self.model.append(&stream(id)?, ExpectedRevision::NoStream, events).await.map_err(refused_on("linkedTo"))?;
-        self.case(id).ok_or_else(|| ApiError::internal("a new case is missing from the model"))
+        // Answered as the first answer showed it, as referred: what came after is for the
+        // advocate working it, who may be someone else by now.
+        let again = |found: Option<Case>| {
+            let found = found.filter(|found| found.personal.is_some());
+            let found = idempotent::again(found, |found| same_referral(found, &event))?;
+            let mut referred =
+                Case::from_events([&event]).ok_or_else(|| ApiError::internal("a referral opens no case"))?;
+            referred.client = found.client;
+            referred.personal = found.personal;
+            Ok(referred)
+        };
+        if self.kept(id).is_some() {
+            return again(self.case(id));
+        }
+        match self.model.append(&stream(id)?, ExpectedRevision::NoStream, events).await {
+            Ok(_) => self.case(id).ok_or_else(|| ApiError::internal("a new case is missing from the model")),
+            // The same request, sent twice at once: the other one opened it.
+            Err(error) if idempotent::already_started(&error) => {
+                idempotent::catch_up(&self.model).await?;
+                again(self.case(id))
+            }
+            Err(error) => Err(refused_on("linkedTo")(error)),
+        }
     }
 
     /// Takes [`ATTRIBUTING`], then reads the log up to where the database is now, so that what
@@ -374,8 +425,49 @@ impl AdvocacyService {
     }
 
     pub async fn record_action(&self, id: Uuid, by: Uuid, on: Date, kind: ActionKind, text: &str) -> ApiResult<Case> {
-        let action = Uuid::new_v4();
-        self.change(id, by, |case, _| case::record_action(case, action, by, on, kind, text, heard_api::today())).await
+        self.record_action_as(Uuid::new_v4(), id, by, on, kind, text).await
+    }
+
+    /// [`Self::record_action`] as the action `action` (from [`idempotent::child_id`]): when the
+    /// case has it already (the same request sent again), nothing is appended, and the case is
+    /// answered as it is if `by` recorded it with these details, or refused
+    /// ([`idempotent::sent_differently`]).
+    pub async fn record_action_as(
+        &self,
+        action: Uuid,
+        id: Uuid,
+        by: Uuid,
+        on: Date,
+        kind: ActionKind,
+        text: &str,
+    ) -> ApiResult<Case> {
+        let has_it = |case: &Case| case.actions.iter().any(|(recorded, _)| recorded.action == action);
+        let again = |found: Option<Case>| {
+            let text = heard_contracts::input::clean("text", text).ok();
+            let text = text.as_deref().map(str::trim);
+            idempotent::again(found, |case| {
+                case.actions.iter().any(|(recorded, words)| {
+                    recorded.action == action
+                        && (recorded.on, recorded.kind, recorded.by) == (on, kind, by)
+                        && words.as_ref().map(|words| words.text.as_str()) == text
+                })
+            })
+        };
+        if let Some(found) = self.case(id).filter(has_it) {
+            return again(Some(found));
+        }
+        let today = heard_api::today();
+        match self.change(id, by, |case, _| case::record_action(case, action, by, on, kind, text, today)).await {
+            // The same request, sent twice at once: the other one may have recorded it.
+            Err(ApiError::Conflict(message)) => {
+                idempotent::catch_up(&self.model).await?;
+                match self.case(id).filter(has_it) {
+                    Some(found) => again(Some(found)),
+                    None => Err(ApiError::Conflict(message)),
+                }
+            }
+            answered => answered,
+        }
     }
 
     /// Records the client's authority to share, or its withdrawal (`scope: None`).

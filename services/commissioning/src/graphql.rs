@@ -7,6 +7,7 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use heard_access::{Action, Actor, Resource};
+use heard_api::idempotent::{self, ClientMutationId};
 use heard_api::{
     ApiError, account, authorize, date_arg, date_arg_or_today, optional_date_arg, paginate, period_args, today,
     uuid_arg, viewer,
@@ -646,6 +647,10 @@ pub struct ProposeDecisionInput {
     pub ladder_rung: u8,
     /// How people who use services were involved.
     pub involvement: String,
+    /// Your own id for this request (1 to 64 of `A-Z a-z 0-9 _ -`, new for each thing you
+    /// create): sent again, with the same details, it answers what the first one created and
+    /// adds nothing; with other details it is refused on `input.clientMutationId`.
+    pub client_mutation_id: Option<String>,
 }
 
 /// What to link: give the field that matches `kind`.
@@ -661,6 +666,10 @@ pub struct LinkEvidenceInput {
     /// Why this evidence mattered to the decision.
     pub rationale: String,
     pub on: Option<String>,
+    /// Your own id for this request (1 to 64 of `A-Z a-z 0-9 _ -`, new for each thing you
+    /// create): sent again, with the same details, it answers what the first one created and
+    /// adds nothing; with other details it is refused on `input.clientMutationId`.
+    pub client_mutation_id: Option<String>,
 }
 
 impl LinkEvidenceInput {
@@ -763,8 +772,9 @@ impl CommissioningMutation {
     async fn propose_decision(&self, ctx: &Context<'_>, input: ProposeDecisionInput) -> Result<DecisionView> {
         authorize(ctx, Action::RecordDecision, &Resource::System).await?;
         let by = account(ctx)?;
+        let once = ClientMutationId::optional(input.client_mutation_id.as_deref())?;
         let new = NewDecision {
-            decision: Uuid::new_v4(),
+            decision: idempotent::record_id(by, "proposeDecision", once.as_ref()),
             title: input.title,
             service_area: input.service_area,
             decided_by: input.decided_by,
@@ -824,6 +834,7 @@ impl CommissioningMutation {
         authorize(ctx, Action::RecordDecision, &Resource::System).await?;
         let by = account(ctx)?;
         let id = uuid_arg("id", &id)?;
+        let once = ClientMutationId::optional(input.client_mutation_id.as_deref())?;
         let evidence = input.evidence()?;
         let on = date_arg_or_today("input.on", input.on.as_deref())?;
         let commissioning = service(ctx);
@@ -833,8 +844,9 @@ impl CommissioningMutation {
             EvidenceKind::ComplaintLearning => "complaintId",
             EvidenceKind::AdvocacyTheme => "value",
         };
+        let link = idempotent::child_id(by, "linkEvidence", id, once.as_ref());
         let decision = commissioning
-            .link_evidence(id, by, evidence, &input.rationale, on)
+            .link_evidence_as(link, id, by, evidence, &input.rationale, on)
             .await
             .map_err(|error| in_input(error, evidence_field))?;
         Ok(as_it_stands(ctx, decision))

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use heard_access::Actor;
-use heard_api::{ApiError, ApiResult};
+use heard_api::{ApiError, ApiResult, idempotent};
 use heard_contracts::Event as _;
 use heard_eventstore::model_store::HistoryCopy;
 use heard_eventstore::{
@@ -203,13 +203,42 @@ impl CommissioningService {
         self.read(|state| state.decisions.get(&id).cloned())
     }
 
+    /// Records a proposed decision as `new.decision`. When that id was proposed already (the
+    /// same request sent again, with an id from [`idempotent::record_id`]), nothing is
+    /// appended: it is answered as it stands if the same account proposed it with these
+    /// details, and refused otherwise ([`idempotent::sent_differently`]).
     pub async fn propose(&self, new: NewDecision) -> ApiResult<Decision> {
         let id = new.decision;
         let by = new.proposed_by;
         let event = decision::propose(new, heard_api::today()).map_err(ApiError::from)?;
+        let again = |found: Option<Decision>| {
+            let first = Decision::from_events([&event]);
+            idempotent::again(found, |found| {
+                first.as_ref().is_some_and(|first| {
+                    (&found.title, &found.service_area, &found.decided_by, &found.involvement)
+                        == (&first.title, &first.service_area, &first.decided_by, &first.involvement)
+                        && (found.decision_date, found.ladder_rung, found.proposed_by)
+                            == (first.decision_date, first.ladder_rung, first.proposed_by)
+                })
+            })
+        };
+        if let Some(found) = self.decision(id) {
+            return again(Some(found));
+        }
         let stream = StreamName::of(DECISION, id).map_err(ApiError::internal)?;
-        self.model.append(&stream, ExpectedRevision::NoStream, vec![stored(event.event_type(), &event, by)?]).await?;
-        self.decision(id).ok_or_else(|| ApiError::internal("a new decision is missing from the model"))
+        match self
+            .model
+            .append(&stream, ExpectedRevision::NoStream, vec![stored(event.event_type(), &event, by)?])
+            .await
+        {
+            Ok(_) => self.decision(id).ok_or_else(|| ApiError::internal("a new decision is missing from the model")),
+            // The same request, sent twice at once: the other one proposed it.
+            Err(error) if idempotent::already_started(&error) => {
+                idempotent::catch_up(&self.model).await?;
+                again(self.decision(id))
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Appends one event decided from the decision as it stands, at its exact revision.
@@ -249,12 +278,55 @@ impl CommissioningService {
         rationale: &str,
         on: Date,
     ) -> ApiResult<Decision> {
-        self.change(id, by, |found, state| {
-            state.check_evidence(&evidence)?;
-            decision::link_evidence(found, Uuid::new_v4(), evidence, rationale, by, on, heard_api::today())
-                .map_err(ApiError::from)
-        })
-        .await
+        self.link_evidence_as(Uuid::new_v4(), id, by, evidence, rationale, on).await
+    }
+
+    /// [`Self::link_evidence`] as the link `link` (from [`idempotent::child_id`]): when the
+    /// decision has it already (the same request sent again), nothing is appended, and the
+    /// decision is answered as it stands if `by` made the link with these details, or refused
+    /// ([`idempotent::sent_differently`]).
+    pub async fn link_evidence_as(
+        &self,
+        link: Uuid,
+        id: Uuid,
+        by: Uuid,
+        evidence: Evidence,
+        rationale: &str,
+        on: Date,
+    ) -> ApiResult<Decision> {
+        let has_it = |found: &Decision| found.link(link).is_some();
+        let again = |found: Option<Decision>| {
+            let evidence = decision::checked(evidence.clone()).ok();
+            let rationale = heard_contracts::input::clean("rationale", rationale).ok();
+            idempotent::again(found, |found| {
+                found.link(link).is_some_and(|made| {
+                    Some(&made.evidence) == evidence.as_ref()
+                        && Some(made.rationale.as_str()) == rationale.as_deref().map(str::trim)
+                        && (made.linked_on, made.by) == (on, by)
+                })
+            })
+        };
+        if let Some(found) = self.decision(id).filter(has_it) {
+            return again(Some(found));
+        }
+        let linked = self
+            .change(id, by, |found, state| {
+                state.check_evidence(&evidence)?;
+                decision::link_evidence(found, link, evidence.clone(), rationale, by, on, heard_api::today())
+                    .map_err(ApiError::from)
+            })
+            .await;
+        match linked {
+            // The same request, sent twice at once: the other one may have made the link.
+            Err(ApiError::Conflict(message)) => {
+                idempotent::catch_up(&self.model).await?;
+                match self.decision(id).filter(has_it) {
+                    Some(found) => again(Some(found)),
+                    None => Err(ApiError::Conflict(message)),
+                }
+            }
+            answered => answered,
+        }
     }
 
     /// Acknowledges a shared item, or answers it "not acted on" when `reason` is given.

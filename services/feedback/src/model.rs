@@ -104,7 +104,8 @@ pub struct State {
 impl Persist for State {
     /// 2: items carry their person, whether they were erased and their consent history.
     /// 3: the model knows who holds each person's records.
-    const VERSION: u32 = 3;
+    /// 4: items carry the log position they were logged at (`feedbackLogged(after:)`).
+    const VERSION: u32 = 4;
 }
 
 /// An item's personal fields as the model keeps them: sealed under the speaker's key.
@@ -180,7 +181,9 @@ impl State {
                         if let Some(key) = &logged.import_key {
                             self.import_keys.insert(key.clone());
                         }
-                        self.items.insert(id, Item::new(logged, personal, event.recorded_at_micros));
+                        let mut item = Item::new(logged, personal, event.recorded_at_micros);
+                        item.position = event.position;
+                        self.items.insert(id, item);
                         self.order.push(id);
                         return Ok(vec![id]);
                     }
@@ -487,6 +490,17 @@ impl State {
     /// no list shows an erased item).
     pub fn items_in_order(&self) -> impl DoubleEndedIterator<Item = &Item> {
         self.order.iter().filter_map(|id| self.items.get(id)).filter(|item| !item.withdrawn && !item.erased)
+    }
+
+    /// Where in [`Self::order`] the items logged after log position `after` begin.
+    pub fn first_logged_after(&self, after: u64) -> usize {
+        // `order` is in log order, so the positions rise along it.
+        self.order.partition_point(|id| self.items.get(id).is_none_or(|item| item.position <= after))
+    }
+
+    /// The log position of the last item logged (0 before any).
+    pub fn last_logged(&self) -> u64 {
+        self.order.last().and_then(|id| self.items.get(id)).map_or(0, |item| item.position)
     }
 
     /// An item as it stands, unless it was taken back by the person who logged it.

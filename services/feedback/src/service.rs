@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use heard_access::{Actor, Consent};
-use heard_api::{ApiError, ApiResult};
+use heard_api::{ApiError, ApiResult, idempotent};
 use heard_contracts::privacy::{
     ErasureReason, FeedbackAttributed, PersonId, RecordKind, RecordRef, RetentionRules, WITHDRAWAL_WINDOW_MONTHS,
 };
@@ -53,8 +53,13 @@ pub(crate) struct Inner {
     /// The log position the search index has committed (searchable up to here).
     indexed: Arc<watch::Sender<u64>>,
     search: Arc<SearchIndex>,
-    logged: broadcast::Sender<Uuid>,
+    /// Each new item, as `(its log position, its id)`, for `feedbackLogged` subscribers.
+    logged: broadcast::Sender<(u64, Uuid)>,
 }
+
+/// How many new items a `feedbackLogged` subscriber may fall behind by before it is told it
+/// lagged (`LAGGED`) and must resume; `[server] subscription_buffer` changes it.
+pub const SUBSCRIPTION_BUFFER: usize = 1024;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -108,9 +113,21 @@ impl FeedbackService {
         models: &ModelStore,
         import_key: Option<ImportKey>,
     ) -> Result<Self, StartError> {
+        Self::open_buffered(store, data_dir, models, import_key, SUBSCRIPTION_BUFFER).await
+    }
+
+    /// As [`Self::open_with`], a `feedbackLogged` subscriber being told it lagged once it is
+    /// `buffer` new items behind (at least 1).
+    pub async fn open_buffered(
+        store: EventStore,
+        data_dir: &Path,
+        models: &ModelStore,
+        import_key: Option<ImportKey>,
+        buffer: usize,
+    ) -> Result<Self, StartError> {
         seed_themes(&store).await?;
         let search = Arc::new(SearchIndex::open(data_dir)?);
-        Self::start_with(store, search, models, import_key).await
+        Self::start_buffered(store, search, models, import_key, buffer).await
     }
 
     /// Starts over an index (fresh or existing) and the saved model; used by `open` and by a
@@ -127,12 +144,22 @@ impl FeedbackService {
         models: &ModelStore,
         import_key: Option<ImportKey>,
     ) -> Result<Self, StartError> {
+        Self::start_buffered(store, search, models, import_key, SUBSCRIPTION_BUFFER).await
+    }
+
+    async fn start_buffered(
+        store: EventStore,
+        search: Arc<SearchIndex>,
+        models: &ModelStore,
+        import_key: Option<ImportKey>,
+        buffer: usize,
+    ) -> Result<Self, StartError> {
         let imports = match (store.postgres_pool(), import_key) {
             (Some(pool), Some(key)) => crate::imports::kept::Imports::new(InPostgres::start(pool, key)),
             _ => crate::imports::kept::Imports::default(),
         };
         let indexed = Arc::new(watch::channel(search.applied_position()).0);
-        let logged = broadcast::channel(1024).0;
+        let logged = broadcast::channel(buffer.max(1)).0;
         let indexer = Indexer::start(search.clone(), store.clone(), indexed.clone(), logged.clone());
         // An erasure is done only once the index has purged it too (see `Indexer`).
         store.following("feedback search", indexed.subscribe());
@@ -182,8 +209,10 @@ impl FeedbackService {
         crate::model::unseal(self.store(), sealed).map(|minutes| minutes.minutes)
     }
 
-    /// New items as they are logged (ids); the subscriber checks each against the policy.
-    pub fn logged_items(&self) -> broadcast::Receiver<Uuid> {
+    /// New items as they are logged, `(log position, id)` in log order, each announced once the
+    /// model holds it; the subscriber checks each against the policy. A receiver more than
+    /// [`SUBSCRIPTION_BUFFER`] (or the configured buffer) behind is told it lagged.
+    pub fn logged_items(&self) -> broadcast::Receiver<(u64, Uuid)> {
         self.inner.logged.subscribe()
     }
 
@@ -226,7 +255,21 @@ impl FeedbackService {
     /// Logs one item said by `person` (when given): the item and its attribution are appended
     /// together. An unknown person is refused naming `person`, an erased one with
     /// [`heard_api::erasure::refused_for_erased`].
-    pub async fn log_for(&self, by: Uuid, mut new: NewItem, person: Option<PersonId>) -> ApiResult<Item> {
+    pub async fn log_for(&self, by: Uuid, new: NewItem, person: Option<PersonId>) -> ApiResult<Item> {
+        self.log_as(Uuid::new_v4(), by, new, person).await
+    }
+
+    /// [`Self::log_for`] as the item `id` (from [`idempotent::record_id`]). When `id` was logged
+    /// already (the same request sent again), nothing is appended: the item is answered as it
+    /// is if `by` logged it with the same details, and otherwise refused
+    /// ([`idempotent::sent_differently`]).
+    pub async fn log_as(&self, id: Uuid, by: Uuid, mut new: NewItem, person: Option<PersonId>) -> ApiResult<Item> {
+        if new.provider.is_none() {
+            new.provider = new.about.as_deref().and_then(|about| self.read(|state| state.match_provider(about)));
+        }
+        if self.read(|state| state.items.contains_key(&id)) {
+            return self.logged_again(id, by, new, person);
+        }
         if let Some(person) = person {
             self.check_person(person)?;
         }
@@ -234,9 +277,7 @@ impl FeedbackService {
         if !known_hub {
             return Err(ApiError::bad_input("hub", "there is no such hub; see the `hubs` query"));
         }
-        if new.provider.is_none() {
-            new.provider = new.about.as_deref().and_then(|about| self.read(|state| state.match_provider(about)));
-        } else if let Some(provider) = &new.provider
+        if let Some(provider) = &new.provider
             && !self.read(|state| state.reference.providers.contains_key(provider))
         {
             return Err(ApiError::bad_input("provider", "there is no such provider; see the `providers` query"));
@@ -252,7 +293,7 @@ impl FeedbackService {
                 _ => return Err(ApiError::bad_input("meeting", "there is no such meeting of this hub")),
             }
         }
-        let id = Uuid::new_v4();
+        let again = new.clone();
         let Event::Logged(logged, personal) = domain::log(id, by, new, today()).map_err(ApiError::from)? else {
             return Err(ApiError::internal("log produced another event"));
         };
@@ -265,9 +306,33 @@ impl FeedbackService {
             let attributed = FeedbackAttributed { item: id, person, hub, by };
             events.push(Self::new_event(FeedbackAttributed::TYPE, &attributed, by)?);
         }
-        self.append(&StreamName::of(FEEDBACK, id).map_err(ApiError::internal)?, ExpectedRevision::NoStream, events)
-            .await?;
+        let stream = StreamName::of(FEEDBACK, id).map_err(ApiError::internal)?;
+        match self.inner.model.append(&stream, ExpectedRevision::NoStream, events).await {
+            Ok(_) => {}
+            // The same request, sent twice at once: the other one logged it.
+            Err(error) if idempotent::already_started(&error) => {
+                idempotent::catch_up(&self.inner.model).await?;
+                return self.logged_again(id, by, again, person);
+            }
+            Err(error) => return Err(error.into()),
+        }
         self.item(id).ok_or_else(|| ApiError::internal("a new item is missing from the projection"))
+    }
+
+    /// The answer to `logFeedback` sent again for the item `id`: the item, when `by` logged it
+    /// with these details (its words and speaker as they were given, compared once opened);
+    /// otherwise refused on `clientMutationId`, saying nothing about what the item holds.
+    fn logged_again(&self, id: Uuid, by: Uuid, new: NewItem, person: Option<PersonId>) -> ApiResult<Item> {
+        let Event::Logged(logged, personal) = domain::log(id, by, new, today()).map_err(ApiError::from)? else {
+            return Err(ApiError::internal("log produced another event"));
+        };
+        let found = self.item(id).filter(|item| !item.erased);
+        idempotent::again(found, |item| {
+            item.logged == logged
+                && item.text.as_deref() == Some(personal.text.as_str())
+                && item.speaker == personal.speaker
+                && person.is_none_or(|person| item.person == Some(person))
+        })
     }
 
     /// Imports rows already checked by `import::parse`. Rows whose content was imported before
@@ -537,15 +602,45 @@ impl FeedbackService {
 
     /// Starts meeting mode: a meeting of `hub` on `held_on`, at `place`.
     pub async fn start_meeting(&self, by: Uuid, hub: String, held_on: &str, place: &str) -> ApiResult<Meeting> {
-        if !self.read(|state| state.reference.hubs.contains_key(&hub)) {
+        self.start_meeting_as(Uuid::new_v4(), by, hub, held_on, place).await
+    }
+
+    /// [`Self::start_meeting`] as the meeting `meeting` (from [`idempotent::record_id`]): when
+    /// it was started already, it is answered as it is if `by` started it with these details,
+    /// and nothing is appended.
+    pub async fn start_meeting_as(
+        &self,
+        meeting: Uuid,
+        by: Uuid,
+        hub: String,
+        held_on: &str,
+        place: &str,
+    ) -> ApiResult<Meeting> {
+        let started = domain::start_meeting(meeting, by, hub, held_on, place, today()).map_err(ApiError::from)?;
+        let again = |found: Option<Meeting>| {
+            idempotent::again(found, |found| {
+                found.by == started.by
+                    && found.hub == started.hub
+                    && found.held_on == started.held_on
+                    && found.place.as_deref() == Some(started.place.as_str())
+            })
+        };
+        if let Some(found) = self.meeting(meeting) {
+            return again(Some(found));
+        }
+        if !self.read(|state| state.reference.hubs.contains_key(&started.hub)) {
             return Err(ApiError::bad_input("hub", "there is no such hub; see the `hubs` query"));
         }
-        let meeting = Uuid::new_v4();
-        let started = domain::start_meeting(meeting, by, hub, held_on, place, today()).map_err(ApiError::from)?;
         let event = Self::new_event(MeetingStarted::TYPE, &started, by)?;
         let stream = StreamName::of(MEETING, meeting).map_err(ApiError::internal)?;
-        self.append(&stream, ExpectedRevision::NoStream, vec![event]).await?;
-        self.meeting(meeting).ok_or_else(|| ApiError::internal("meeting missing"))
+        match self.inner.model.append(&stream, ExpectedRevision::NoStream, vec![event]).await {
+            Ok(_) => self.meeting(meeting).ok_or_else(|| ApiError::internal("meeting missing")),
+            Err(error) if idempotent::already_started(&error) => {
+                idempotent::catch_up(&self.inner.model).await?;
+                again(self.meeting(meeting))
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     pub fn meeting(&self, id: Uuid) -> Option<Meeting> {
@@ -703,24 +798,65 @@ impl FeedbackService {
         minutes: &str,
         items: Vec<Uuid>,
     ) -> ApiResult<Meeting> {
-        if !self.read(|state| state.reference.hubs.contains_key(&hub)) {
-            return Err(ApiError::bad_input("hub", "there is no such hub; see the `hubs` query"));
-        }
-        for (index, item) in items.iter().enumerate() {
-            if self.item(*item).map(|found| found.logged.hub) != Some(hub.clone()) {
-                return Err(ApiError::bad_input(format!("itemIds[{index}]"), "this item is not one of this hub's"));
-            }
-        }
-        let meeting = Uuid::new_v4();
+        self.record_meeting_as(Uuid::new_v4(), by, hub, held_on, attendance, minutes, items).await
+    }
+
+    /// [`Self::record_meeting`] as the meeting `meeting` (from [`idempotent::record_id`]): when
+    /// it was recorded already, it is answered as it is if `by` recorded it with these details
+    /// (its minutes compared once opened), and nothing is appended.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn record_meeting_as(
+        &self,
+        meeting: Uuid,
+        by: Uuid,
+        hub: String,
+        held_on: &str,
+        attendance: i64,
+        minutes: &str,
+        items: Vec<Uuid>,
+    ) -> ApiResult<Meeting> {
         let (recorded, personal) =
             domain::record_meeting(meeting, by, hub, held_on, attendance, minutes, items, today())
                 .map_err(ApiError::from)?;
+        let again = |found: Option<Meeting>| {
+            let found = found.map(|found| {
+                let minutes = self.minutes(&found);
+                (found, minutes)
+            });
+            idempotent::again(found, |(found, minutes)| {
+                found.by == recorded.by
+                    && found.hub == recorded.hub
+                    && found.held_on == recorded.held_on
+                    && found.place.is_none()
+                    && found.attendance == Some(recorded.attendance)
+                    && found.recorded_items == recorded.items
+                    && minutes.as_deref() == Some(personal.minutes.as_str())
+            })
+            .map(|(found, _)| found)
+        };
+        if let Some(found) = self.meeting(meeting) {
+            return again(Some(found));
+        }
+        if !self.read(|state| state.reference.hubs.contains_key(&recorded.hub)) {
+            return Err(ApiError::bad_input("hub", "there is no such hub; see the `hubs` query"));
+        }
+        for (index, item) in recorded.items.iter().enumerate() {
+            if self.item(*item).map(|found| found.logged.hub).as_ref() != Some(&recorded.hub) {
+                return Err(ApiError::bad_input(format!("itemIds[{index}]"), "this item is not one of this hub's"));
+            }
+        }
         let event = Self::new_event(MeetingRecorded::TYPE, &recorded, by)?
             .with_personal(SubjectId::new(), &personal)
             .map_err(ApiError::internal)?;
         let stream = StreamName::of(MEETING, meeting).map_err(ApiError::internal)?;
-        self.append(&stream, ExpectedRevision::NoStream, vec![event]).await?;
-        self.read(|state| state.meetings.get(&meeting).cloned()).ok_or_else(|| ApiError::internal("meeting missing"))
+        match self.inner.model.append(&stream, ExpectedRevision::NoStream, vec![event]).await {
+            Ok(_) => self.meeting(meeting).ok_or_else(|| ApiError::internal("meeting missing")),
+            Err(error) if idempotent::already_started(&error) => {
+                idempotent::catch_up(&self.inner.model).await?;
+                again(self.meeting(meeting))
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// The hub's gazetteer as it stands (empty when nothing was ever added).
@@ -849,7 +985,7 @@ struct Indexer {
     /// The position the index had committed when the service started: the events up to it
     /// are in the index already.
     indexed_at_start: u64,
-    logged: broadcast::Sender<Uuid>,
+    logged: broadcast::Sender<(u64, Uuid)>,
     indexed: Arc<watch::Sender<u64>>,
     pending: Arc<watch::Sender<Pending>>,
     committer: tokio::task::JoinHandle<()>,
@@ -878,7 +1014,7 @@ impl Pending {
 /// Changed items, as they stand (their words still sealed), and the items newly logged.
 struct Batch {
     items: Vec<(Item, crate::model::ItemWords)>,
-    logged: Vec<Uuid>,
+    logged: Vec<(u64, Uuid)>,
     /// The batch erased feedback: the index must lose the words physically, at once.
     purge: bool,
 }
@@ -888,7 +1024,7 @@ impl Indexer {
         search: Arc<SearchIndex>,
         store: EventStore,
         indexed: Arc<watch::Sender<u64>>,
-        logged: broadcast::Sender<Uuid>,
+        logged: broadcast::Sender<(u64, Uuid)>,
     ) -> Self {
         let indexed_at_start = search.applied_position();
         let pending = Arc::new(watch::channel(Pending { last: indexed_at_start, ..Pending::default() }).0);
@@ -907,7 +1043,7 @@ impl AfterApply<State> for Indexer {
         let logged = events
             .iter()
             .filter(|event| event.event_type == contract::FeedbackLogged::TYPE)
-            .filter_map(|event| Uuid::parse_str(event.stream.id()).ok())
+            .filter_map(|event| Uuid::parse_str(event.stream.id()).ok().map(|id| (event.position, id)))
             .collect();
         Batch { items: if caught_up { touched } else { Vec::new() }, logged, purge: purge && caught_up }
     }
@@ -930,8 +1066,8 @@ impl AfterApply<State> for Indexer {
                 tracing::error!("the search index could not take a batch of changes");
             }
         }
-        for id in batch.logged {
-            let _ = self.logged.send(id);
+        for logged in batch.logged {
+            let _ = self.logged.send(logged);
         }
         // An erasure: the documents were deleted above; the committer commits, merges and drops
         // the old files, and only then does the index's position pass it.

@@ -400,13 +400,25 @@ pub struct ServerSettings {
     /// Serve GraphiQL at `GET /graphql` (its files are Heard's own; `false` answers 404).
     #[serde(default = "default_true")]
     pub graphiql: bool,
+    /// How many new items a `feedbackLogged` subscriber may fall behind by before it is told it
+    /// lagged (`LAGGED`, with the position to resume after) and its subscription ends.
+    #[serde(default = "default_subscription_buffer")]
+    pub subscription_buffer: usize,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        ServerSettings { graphiql: true }
+        ServerSettings { graphiql: true, subscription_buffer: default_subscription_buffer() }
     }
 }
+
+fn default_subscription_buffer() -> usize {
+    heard_feedback::service::SUBSCRIPTION_BUFFER
+}
+
+/// The largest `server.subscription_buffer` (each slot is a few dozen bytes, shared by every
+/// subscriber).
+pub const MAX_SUBSCRIPTION_BUFFER: usize = 1 << 20;
 
 fn default_true() -> bool {
     true
@@ -738,6 +750,9 @@ impl Settings {
         if self.auth.max_failures_per_ip == 0 {
             return Err("auth.max_failures_per_ip must be at least 1".into());
         }
+        if !(1..=MAX_SUBSCRIPTION_BUFFER).contains(&self.server.subscription_buffer) {
+            return Err(format!("server.subscription_buffer must be between 1 and {MAX_SUBSCRIPTION_BUFFER}"));
+        }
         tracing_subscriber::EnvFilter::try_new(&self.log.filter)
             .map_err(|error| format!("log.filter is not a valid filter: {error}"))?;
         Ok(())
@@ -873,6 +888,17 @@ mod tests {
         assert!(err.message.contains("bool") || err.message.contains("off"), "{err}");
         let err = Settings::load(None, env(&[("HEARD_SERVER__GRAPHIQ", "true")])).unwrap_err();
         assert!(err.message.contains("graphiq"), "an unknown key is named: {err}");
+    }
+
+    #[test]
+    fn the_subscription_buffer_is_1024_unless_configured_and_never_zero() {
+        assert_eq!(Settings::default().server.subscription_buffer, 1024);
+        let settings = Settings::load(None, env(&[("HEARD_SERVER__SUBSCRIPTION_BUFFER", "8")])).unwrap();
+        assert_eq!(settings.server.subscription_buffer, 8);
+        for bad in ["0", "2000000"] {
+            let err = Settings::load(None, env(&[("HEARD_SERVER__SUBSCRIPTION_BUFFER", bad)])).unwrap_err();
+            assert!(err.message.contains("server.subscription_buffer"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -36,9 +36,15 @@ impl Services {
         // Over PostgreSQL, spreadsheet drafts are kept in the database sealed under a key that
         // every replica derives from the server key they share, and that is stored nowhere.
         let import_key = heard_feedback::imports::ImportKey::new(identity.secrets().derived_key("import drafts"));
-        let feedback = FeedbackService::open_with(store.clone(), &settings.data_dir, &models, Some(import_key))
-            .await
-            .context("cannot start the feedback service")?;
+        let feedback = FeedbackService::open_buffered(
+            store.clone(),
+            &settings.data_dir,
+            &models,
+            Some(import_key),
+            settings.server.subscription_buffer,
+        )
+        .await
+        .context("cannot start the feedback service")?;
         let calendar = settings.calendar.calendar().map_err(anyhow::Error::msg)?;
         let rights = RightsService::open(store.clone(), calendar.clone(), &models)
             .await

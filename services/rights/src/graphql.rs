@@ -13,6 +13,7 @@ use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
 use futures::Stream;
 use heard_access::{Action, Resource};
+use heard_api::idempotent::{self, ClientMutationId};
 use heard_api::rollup::{ReportPeriod, RollupRow, rows};
 use heard_api::{
     ApiError, account, allowed, authorize, date_arg_or_today, paginate, period_args, record_read, record_reads, today,
@@ -465,10 +466,17 @@ impl ComplaintView {
 /// without an explanation.
 pub struct AlertView {
     attention: Attention,
+    /// The log position the model had applied (at least) when this was worked out.
+    position: u64,
 }
 
 #[Object(name = "ComplaintAlert")]
 impl AlertView {
+    /// The global log position this was worked out at (it holds as at that position or a later
+    /// one, on today's date), as a cursor: `complaintAlerts(after:)` resumes from it.
+    async fn position(&self) -> String {
+        self.position.to_string()
+    }
     async fn complaint(&self, ctx: &Context<'_>) -> ComplaintView {
         view(ctx, self.attention.record.clone())
     }
@@ -608,10 +616,12 @@ impl RightsQuery {
     async fn overdue_complaints(&self, ctx: &Context<'_>, #[graphql(default)] mine: bool) -> Result<Vec<AlertView>> {
         authorize(ctx, Action::HandleComplaint, &Resource::System).await?;
         let handler = if mine { Some(account(ctx)?) } else { None };
+        // Read before the model: what it then holds is at least as far on.
+        let position = *service(ctx).watch_applied().borrow();
         let found = service(ctx).attention(today(), handler)?;
         let resources: Vec<Resource> = found.iter().map(|a| a.record.resource()).collect();
         record_reads(ctx, Action::ViewComplaint, &resources).await?;
-        Ok(found.into_iter().map(|attention| AlertView { attention }).collect())
+        Ok(found.into_iter().map(|attention| AlertView { attention, position }).collect())
     }
 
     /// Complaint counts by article, provider, outcome and period, for commissioners. Counts
@@ -709,6 +719,10 @@ pub struct RaiseComplaintInput {
     pub outcome_wanted: String,
     /// The day it was received (default: today).
     pub received_on: Option<String>,
+    /// Your own id for this request (1 to 64 of `A-Z a-z 0-9 _ -`, new for each thing you
+    /// create): sent again, with the same details, it answers what the first one created and
+    /// adds nothing; with other details it is refused on `input.clientMutationId`.
+    pub client_mutation_id: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -748,6 +762,7 @@ impl RightsMutation {
     async fn raise_complaint(&self, ctx: &Context<'_>, input: RaiseComplaintInput) -> Result<ComplaintView> {
         authorize(ctx, Action::RaiseComplaint, &Resource::System).await?;
         let by = account(ctx)?;
+        let once = ClientMutationId::optional(input.client_mutation_id.as_deref())?;
         let actor = viewer(ctx).actor.clone();
         let kind = crate::domain::complaint::Complainant::from(input.complainant_kind);
         let mut advocate = input.advocate_id.as_ref().map(|id| uuid_arg("advocateId", id)).transpose()?;
@@ -776,7 +791,8 @@ impl RightsMutation {
             outcome_wanted: input.outcome_wanted,
             received_on: date_arg_or_today("receivedOn", input.received_on.as_deref())?,
         };
-        let record = service(ctx).raise(by, new, today()).await?;
+        let id = idempotent::record_id(by, "raiseComplaint", once.as_ref());
+        let record = service(ctx).raise_as(id, by, new, today()).await?;
         Ok(view(ctx, record))
     }
 
@@ -967,22 +983,41 @@ struct Alerts {
     applied: tokio::sync::watch::Receiver<u64>,
     /// Complaint → the reason last sent, so each change is told once.
     told: HashMap<Uuid, String>,
-    pending: VecDeque<Attention>,
+    /// Alerts to send, each with the position it was worked out at.
+    pending: VecDeque<(Attention, u64)>,
     started: bool,
+    /// Resuming: nothing is worked out before the model has applied this position.
+    after: Option<u64>,
 }
 
 #[Subscription]
 impl RightsSubscription {
     /// The complaints handler's notifications: every complaint that needs attention now, then
     /// each one that starts to need attention (or whose reason changes) as the log moves on
-    /// and the days pass.
+    /// and the days pass. Each alert's `position` is the log position it was worked out at.
+    ///
+    /// An alert says how a complaint stands now; it is not an event of the log. Resuming with
+    /// `after` (a `position` delivered before) therefore tells again every complaint that needs
+    /// attention now, worked out as at that position or later (a replica that has not applied
+    /// it yet waits for it, up to 10 s), which includes every one whose attention started or
+    /// changed while the subscriber was away; one it was told before may come again (keep the
+    /// latest alert of each complaint). Nothing is lost, and a resumed subscriber is never told
+    /// something older than what it had seen.
     async fn complaint_alerts(
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] mine: bool,
+        after: Option<String>,
     ) -> Result<impl Stream<Item = AlertView>> {
         authorize(ctx, Action::HandleComplaint, &Resource::System).await?;
         let handler = if mine { Some(account(ctx)?) } else { None };
+        let after = match after {
+            Some(after) => {
+                let head = service(ctx).store().refresh_head().await.map_err(ApiError::from)?;
+                heard_api::resume::after_arg("after", Some(&after), head)?
+            }
+            None => None,
+        };
         let state = Alerts {
             rights: service(ctx).clone(),
             handler,
@@ -990,11 +1025,16 @@ impl RightsSubscription {
             told: HashMap::new(),
             pending: VecDeque::new(),
             started: false,
+            after,
         };
         Ok(futures::stream::unfold(state, |mut alerts| async move {
+            if let Some(after) = alerts.after.take() {
+                let reached = alerts.applied.wait_for(|at| *at >= after);
+                let _ = tokio::time::timeout(Duration::from_secs(10), reached).await;
+            }
             loop {
-                if let Some(attention) = alerts.pending.pop_front() {
-                    return Some((AlertView { attention }, alerts));
+                if let Some((attention, position)) = alerts.pending.pop_front() {
+                    return Some((AlertView { attention, position }, alerts));
                 }
                 if alerts.started {
                     tokio::select! {
@@ -1011,12 +1051,14 @@ impl RightsSubscription {
                     }
                 }
                 alerts.started = true;
+                // Read before the model: what it then holds is at least as far on.
+                let position = *alerts.applied.borrow();
                 let Ok(found) = alerts.rights.attention(today(), alerts.handler) else { continue };
                 for attention in found {
                     let reason = alert_reason(&attention);
                     if alerts.told.get(&attention.record.complaint.id) != Some(&reason) {
                         alerts.told.insert(attention.record.complaint.id, reason);
-                        alerts.pending.push_back(attention);
+                        alerts.pending.push_back((attention, position));
                     }
                 }
             }

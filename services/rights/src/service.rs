@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use heard_api::erasure::refused_for_erased;
-use heard_api::{ApiError, ApiResult};
+use heard_api::{ApiError, ApiResult, idempotent};
 use heard_contracts::Event as _;
 use heard_contracts::privacy::{ComplaintAttributed, PersonId, RecordKind, RecordRef, RetentionRules};
 use heard_contracts::rollup::count_in_every_group;
@@ -167,6 +167,14 @@ impl RightsService {
 
     /// Records a new complaint.
     pub async fn raise(&self, by: Uuid, new: NewComplaint, today: Date) -> ApiResult<ComplaintRecord> {
+        self.raise_as(Uuid::new_v4(), by, new, today).await
+    }
+
+    /// [`Self::raise`] as the complaint `id` (from [`idempotent::record_id`]): when it was
+    /// recorded already (the same request sent again), nothing is appended, and it is answered
+    /// as it is if `by` raised it with these details (its words compared once opened), or
+    /// refused ([`idempotent::sent_differently`]).
+    pub async fn raise_as(&self, id: Uuid, by: Uuid, new: NewComplaint, today: Date) -> ApiResult<ComplaintRecord> {
         let (known_articles, known_provider, advocate_ok) = self.read(|state| {
             (
                 state.articles_of(&new.charter),
@@ -201,7 +209,6 @@ impl RightsService {
             what_happened: text("whatHappened", &new.what_happened, 5000, true)?.unwrap_or_default(),
             outcome_wanted: text("outcomeWanted", &new.outcome_wanted, 2000, true)?.unwrap_or_default(),
         };
-        let id = Uuid::new_v4();
         let event = complaint::receive(
             id,
             &new.charter,
@@ -219,14 +226,39 @@ impl RightsService {
         if let Some(service) = &new.service {
             text("service", service, 200, false)?;
         }
+        let again = |found: Option<ComplaintRecord>| {
+            let first = Complaint::from_events([&event]);
+            let found = found.filter(|found| !found.erased);
+            idempotent::again(found, |found| {
+                let (was, now) = (&found.complaint, first.as_ref());
+                now.is_some_and(|now| {
+                    found.raised_by == Some(by)
+                        && (&was.charter, &was.provider, &was.service, &was.advocate, &was.articles)
+                            == (&now.charter, &now.provider, &now.service, &now.advocate, &now.articles)
+                        && (was.complainant, was.route, was.clock.received)
+                            == (now.complainant, now.route, now.clock.received)
+                        && self.words(found).as_ref() == Some(&personal)
+                })
+            })
+        };
+        if let Some(found) = self.complaint(id) {
+            return again(Some(found));
+        }
         let new_event = NewEvent::new(event.event_type(), 1, &event)
             .map_err(ApiError::internal)?
             .with_metadata(serde_json::json!({ "actor": by }))
             .with_personal(SubjectId::new(), &personal)
             .map_err(ApiError::internal)?;
         let stream = StreamName::of(COMPLAINT, id).map_err(ApiError::internal)?;
-        self.model.append(&stream, ExpectedRevision::NoStream, vec![new_event]).await?;
-        self.complaint(id).ok_or_else(|| ApiError::internal("a new complaint is missing from the model"))
+        match self.model.append(&stream, ExpectedRevision::NoStream, vec![new_event]).await {
+            Ok(_) => self.complaint(id).ok_or_else(|| ApiError::internal("a new complaint is missing from the model")),
+            // The same request, sent twice at once: the other one recorded it.
+            Err(error) if idempotent::already_started(&error) => {
+                idempotent::catch_up(&self.model).await?;
+                again(self.complaint(id))
+            }
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Appends one event decided from the complaint's current state, at its exact revision.

@@ -552,7 +552,7 @@ pub fn record_progress(
 }
 
 /// Evidence with its text trimmed; blank text is refused.
-fn checked(evidence: Evidence) -> Result<Evidence, Rejection> {
+pub(crate) fn checked(evidence: Evidence) -> Result<Evidence, Rejection> {
     let text = |text: &str, message: &str| required("evidence", text, MAX_TITLE_CHARS, message);
     Ok(match evidence {
         Evidence::Theme { theme } => Evidence::Theme { theme: text(&theme, "choose the theme")? },

@@ -321,6 +321,10 @@ pub struct Item {
     /// Who agreed to what, and when: the consent given when it was logged, then each change.
     #[serde(default)]
     pub consent_history: Vec<ConsentStep>,
+    /// The global log position of its `FeedbackLogged` (set by the model as it folds the log;
+    /// 0 for an item that never was in the log): the cursor `feedbackLogged(after:)` resumes from.
+    #[serde(default)]
+    pub position: u64,
 }
 
 /// One step of an item's consent: given when it was logged, or changed later.
@@ -357,6 +361,7 @@ impl Item {
             person: None,
             erased: false,
             consent_history: Vec::new(),
+            position: 0,
         }
         .with_first_consent(at_micros)
     }

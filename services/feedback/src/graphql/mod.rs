@@ -5,6 +5,7 @@ use async_graphql::connection::{Connection, ConnectionNameType, DefaultEdgeName,
 use async_graphql::{Context, Enum, ID, InputObject, MergedObject, Object, Result, SimpleObject, Subscription};
 use futures::Stream;
 use heard_access::{Action, Actor, Consent, FeedbackView, Resource, feedback_view};
+use heard_api::idempotent::{self, ClientMutationId};
 use heard_api::{ApiError, authorize, paginate, timestamp, uuid_arg, viewer};
 use uuid::Uuid;
 
@@ -17,6 +18,7 @@ use crate::service::{FeedbackService, Meeting};
 use heard_contracts::privacy::PersonId;
 
 mod imports;
+mod logged;
 
 fn service<'a>(ctx: &'a Context<'_>) -> &'a FeedbackService {
     ctx.data_unchecked::<FeedbackService>()
@@ -136,6 +138,11 @@ impl FeedbackItem {
 impl FeedbackItem {
     async fn id(&self) -> ID {
         ID(self.item.logged.item.to_string())
+    }
+    /// The global log position it was logged at, as a cursor: `feedbackLogged(after:)`
+    /// resumes after it.
+    async fn position(&self) -> String {
+        self.item.position.to_string()
     }
     /// The hub id, e.g. `arun`.
     async fn hub(&self) -> ID {
@@ -1527,6 +1534,10 @@ pub struct LogFeedbackInput {
     /// The person (a `person` id from `attributeFeedback` or another service) who said it,
     /// when the hub knows them: their items can then be found and erased together.
     pub person: Option<ID>,
+    /// Your own id for this request (1 to 64 of `A-Z a-z 0-9 _ -`, new for each thing you
+    /// create): sent again, with the same details, it answers what the first one created and
+    /// adds nothing; with other details it is refused on `input.clientMutationId`.
+    pub client_mutation_id: Option<String>,
 }
 
 /// Meeting mode: the meeting first, then its items are logged into it.
@@ -1537,6 +1548,10 @@ pub struct StartMeetingInput {
     pub held_on: String,
     /// Where it is held: a venue, not a person.
     pub place: String,
+    /// Your own id for this request (1 to 64 of `A-Z a-z 0-9 _ -`, new for each thing you
+    /// create): sent again, with the same details, it answers what the first one created and
+    /// adds nothing; with other details it is refused on `input.clientMutationId`.
+    pub client_mutation_id: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -1553,6 +1568,11 @@ pub struct RecordMeetingInput {
     /// Items raised at the meeting.
     #[graphql(default)]
     pub item_ids: Vec<ID>,
+    /// Your own id for this request (1 to 64 of `A-Z a-z 0-9 _ -`, new for each thing you
+    /// create): sent again, with the same details, it answers what the first one created and
+    /// adds nothing; with other details it is refused on `input.clientMutationId`.
+    /// Not used when ending a meeting started in meeting mode: that can happen once only.
+    pub client_mutation_id: Option<String>,
 }
 
 /// A step taken about a disclosure.
@@ -1611,6 +1631,7 @@ impl ItemsMutation {
     async fn log_feedback(&self, ctx: &Context<'_>, input: LogFeedbackInput) -> Result<FeedbackItem> {
         authorize(ctx, Action::LogFeedback, &Resource::Hub { hub: input.hub.0.clone() }).await?;
         let by = heard_api::account(ctx)?;
+        let once = ClientMutationId::optional(input.client_mutation_id.as_deref())?;
         let themes = service(ctx).resolve_themes("input.themes", &input.themes)?;
         let meeting = input.meeting.as_ref().map(|id| parse_id("input.meeting", id)).transpose()?;
         let person = input.person.as_ref().map(|id| parse_id("input.person", id).map(PersonId)).transpose()?;
@@ -1632,7 +1653,8 @@ impl ItemsMutation {
             text: input.text,
             import_key: None,
         };
-        let item = service(ctx).log_for(by, new, person).await.map_err(prefix_input)?;
+        let id = idempotent::record_id(by, "logFeedback", once.as_ref());
+        let item = service(ctx).log_as(id, by, new, person).await.map_err(prefix_input)?;
         shown(ctx, item)
     }
 
@@ -1786,8 +1808,12 @@ impl ItemsMutation {
     async fn start_meeting(&self, ctx: &Context<'_>, input: StartMeetingInput) -> Result<MeetingView> {
         authorize(ctx, Action::RecordMeeting, &Resource::Hub { hub: input.hub.0.clone() }).await?;
         let by = heard_api::account(ctx)?;
-        let meeting =
-            service(ctx).start_meeting(by, input.hub.0, &input.held_on, &input.place).await.map_err(prefix_input)?;
+        let once = ClientMutationId::optional(input.client_mutation_id.as_deref())?;
+        let id = idempotent::record_id(by, "startMeeting", once.as_ref());
+        let meeting = service(ctx)
+            .start_meeting_as(id, by, input.hub.0, &input.held_on, &input.place)
+            .await
+            .map_err(prefix_input)?;
         Ok(MeetingView(meeting))
     }
 
@@ -1821,6 +1847,7 @@ impl ItemsMutation {
     async fn record_meeting(&self, ctx: &Context<'_>, input: RecordMeetingInput) -> Result<MeetingView> {
         authorize(ctx, Action::RecordMeeting, &Resource::Hub { hub: input.hub.0.clone() }).await?;
         let by = heard_api::account(ctx)?;
+        let once = ClientMutationId::optional(input.client_mutation_id.as_deref())?;
         if let Some(id) = &input.meeting_id {
             let meeting = meeting_for(ctx, "input.meetingId", id).await?;
             if meeting.hub != input.hub.as_str() {
@@ -1838,8 +1865,9 @@ impl ItemsMutation {
             .enumerate()
             .map(|(index, id)| parse_id(&format!("input.itemIds[{index}]"), id))
             .collect::<Result<Vec<_>>>()?;
+        let id = idempotent::record_id(by, "recordMeeting", once.as_ref());
         let meeting = service(ctx)
-            .record_meeting(by, input.hub.0, &input.held_on, i64::from(input.attendance), &input.minutes, items)
+            .record_meeting_as(id, by, input.hub.0, &input.held_on, i64::from(input.attendance), &input.minutes, items)
             .await
             .map_err(prefix_input)?;
         Ok(MeetingView(meeting))
@@ -1891,29 +1919,32 @@ pub struct FeedbackSubscription;
 
 #[Subscription]
 impl FeedbackSubscription {
-    /// Each new item, as it is logged, if (and in the version) the subscriber may see it.
-    async fn feedback_logged(&self, ctx: &Context<'_>, hub: Option<ID>) -> Result<impl Stream<Item = FeedbackItem>> {
+    /// Each new item, as it is logged, if (and in the version) the subscriber may see it, with
+    /// the log `position` it was logged at. Given `after` (the last `position` it got, or a
+    /// `LAGGED` error's `resumeAfter`), first every item logged after that position which the
+    /// subscriber may see now, in log order, then each new one: none missed, none twice. A
+    /// subscriber that falls too far behind (the server's `subscription_buffer`) gets one error
+    /// with `extensions.code` `LAGGED` and `extensions.resumeAfter`, and the subscription ends:
+    /// subscribe again `after` it for the rest.
+    async fn feedback_logged(
+        &self,
+        ctx: &Context<'_>,
+        hub: Option<ID>,
+        after: Option<String>,
+    ) -> Result<impl Stream<Item = Result<FeedbackItem>>> {
         let feedback = service(ctx).clone();
+        let after = match after {
+            Some(after) => {
+                let head = feedback.store().refresh_head().await.map_err(ApiError::from)?;
+                heard_api::resume::after_arg("after", Some(&after), head)?
+            }
+            None => None,
+        };
         let actor = viewer(ctx).actor.clone();
-        let receiver = feedback.logged_items();
-        Ok(futures::stream::unfold(
-            (feedback, actor, receiver, hub),
-            |(feedback, actor, mut receiver, hub)| async move {
-                loop {
-                    let id = match receiver.recv().await {
-                        Ok(id) => id,
-                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                    };
-                    let Some(item) = feedback.item(id).filter(|item| !item.erased) else { continue };
-                    if hub.as_ref().is_some_and(|hub| item.logged.hub != hub.as_str()) {
-                        continue;
-                    }
-                    if let Some(shown) = view_of(&actor, item) {
-                        return Some((shown, (feedback, actor, receiver, hub)));
-                    }
-                }
-            },
-        ))
+        let logged = logged::Logged::start(feedback, actor, hub, after);
+        Ok(futures::stream::unfold(logged, |mut logged| async move {
+            let next = logged.next().await?;
+            Some((next, logged))
+        }))
     }
 }
