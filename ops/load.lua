@@ -3,7 +3,8 @@
 --
 --   wrk -t1 -c4 -d60s --latency -s ops/load.lua http://127.0.0.1:PORT/graphql -- OPERATION TOKEN
 --
--- OPERATION is logFeedback, searchFeedback, youSaidWeDid, cases or complaints; TOKEN an API
+-- OPERATION is logFeedback, searchFeedback, youSaidWeDid, referCase, raiseComplaint, cases or
+-- complaints; TOKEN an API
 -- token (a bearer token) of someone allowed to do it. Errors are answers that are not 2xx and
 -- 2xx answers whose GraphQL body has "errors"; wrk's own socket errors are counted too. At the
 -- end it prints one line, `RESULT op=… requests=… seconds=… rps=… p50_ms=… p90_ms=… p99_ms=…
@@ -33,6 +34,28 @@ local operations = {
    youSaidWeDid = {
       query = "{ youSaidWeDid { sharedItems closedItems loopClosureRate said { theme count } decisions { id title } } }",
    },
+   referCase = {
+      query = "mutation($i: ReferCaseInput!) { referCase(input: $i) { id } }",
+      variables = function(n)
+         return string.format(
+            '{"i": {"issue": "Load %s-%d: my housing benefit stopped", "kind": "INSTRUCTED", '
+               .. '"referralSource": "SELF_REFERRAL", "domain": "HOUSING", "provider": "addaction", "articles": [3]}}',
+            tag,
+            n
+         )
+      end,
+   },
+   raiseComplaint = {
+      query = "mutation($i: RaiseComplaintInput!) { raiseComplaint(input: $i) { id } }",
+      variables = function(n)
+         return string.format(
+            '{"i": {"provider": "cri", "articles": [2], "complainantKind": "ANONYMOUS", "route": "HUB", '
+               .. '"whatHappened": "Load %s-%d: nobody gave me a leaflet", "outcomeWanted": "A leaflet"}}',
+            tag,
+            n
+         )
+      end,
+   },
    cases = {
       query = "{ cases(first: 20) { nodes { id clientRef state domain referredOn } } }",
    },
@@ -53,7 +76,7 @@ function init(args)
    token = args[2]
    operation = operations[op]
    if operation == nil or token == nil then
-      error("usage: -- OPERATION TOKEN (OPERATION: logFeedback, searchFeedback, youSaidWeDid, cases, complaints)")
+      error("usage: -- OPERATION TOKEN (OPERATION: logFeedback, searchFeedback, youSaidWeDid, referCase, raiseComplaint, cases, complaints)")
    end
    tag = string.format("%d-%d", os.time(), id or 0)
    n = 0

@@ -194,8 +194,8 @@ struct OverviewData {
     users: Option<Connection<Account>>,
     api_tokens: Option<Connection<Token>>,
     access_log: Option<Connection<AccessEntry>>,
-    hubs: Option<Connection<Named>>,
-    providers: Option<Connection<Named>>,
+    #[serde(flatten)]
+    reference: ReferenceData,
 }
 
 /// What a person's page asks.
@@ -204,8 +204,8 @@ struct OverviewData {
 struct UserData {
     user: Option<Account>,
     sessions: Option<Connection<Session>>,
-    hubs: Option<Connection<Named>>,
-    providers: Option<Connection<Named>>,
+    #[serde(flatten)]
+    reference: ReferenceData,
 }
 
 /// What the hubs page asks.
@@ -214,6 +214,33 @@ struct UserData {
 struct ReferenceData {
     hubs: Option<Connection<Named>>,
     providers: Option<Connection<Named>>,
+}
+
+/// A table of the administration pages, named `label` (read out, not shown), that scrolls
+/// sideways on a narrow screen: its column headings, then its rows.
+fn admin_table(label: &str, heads: &[&str], rows: Markup) -> Markup {
+    html! {
+        div class="table-scroll" role="region" aria-label=(label) tabindex="0" {
+            table class="cases" {
+                caption class="visually-hidden" { (label) }
+                thead { tr { @for head in heads { th scope="col" { (head) } } } }
+                tbody { (rows) }
+            }
+        }
+    }
+}
+
+/// Choices as (value, words).
+type Options = Vec<(String, String)>;
+
+impl ReferenceData {
+    /// The hubs and the providers as an account form offers them: (id, name), the providers
+    /// after "None".
+    fn choices(self) -> (Options, Options) {
+        let mut providers = vec![(String::new(), "None".to_owned())];
+        providers.extend(pairs(self.providers));
+        (pairs(self.hubs), providers)
+    }
 }
 
 fn role_options() -> Vec<(String, String)> {
@@ -298,9 +325,7 @@ async fn overview_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, sho
     let tokens = data.api_tokens.unwrap_or_default().nodes();
     let mut log = data.access_log.unwrap_or_default().nodes();
     log.reverse();
-    let mut providers = vec![(String::new(), "None".to_owned())];
-    providers.extend(pairs(data.providers));
-    let hubs = pairs(data.hubs);
+    let (hubs, providers) = data.reference.choices();
     let errors = &shown.errors;
     let form = &shown.account;
     let missed = (shown.done.as_deref() == Some("token-made"))
@@ -320,26 +345,20 @@ async fn overview_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, sho
         }
         h2 id="accounts" { "Accounts" }
         p { "Choose a name to change what they do, unlock the account, log them out, give them a new password or deactivate the account." }
-        div class="table-scroll" role="region" aria-label="Accounts" tabindex="0" {
-            table class="cases" {
-                caption class="visually-hidden" { "Accounts" }
-                thead { tr { th scope="col" { "Name" } th scope="col" { "Email" } th scope="col" { "What they do" } th scope="col" { "Hubs" } } }
-                tbody {
-                    @for user in &users {
-                        tr {
-                            th scope="row" {
-                                a href={ "/admin/users/" (user.id) } { (user.display_name.as_deref().unwrap_or("(erased)")) }
-                                @if user.locked_until.is_some() { " " span class="tag tag--overdue" { "Locked" } }
-                                @if user.deactivated_at.is_some() { " " span class="tag tag--withdrawn" { "Deactivated" } }
-                            }
-                            td { (user.email.as_deref().unwrap_or_default()) }
-                            td { (user.roles.iter().map(|role| role_name(role)).collect::<Vec<_>>().join(", ")) }
-                            td { (user.hubs.iter().map(|hub| hub.name.as_str()).collect::<Vec<_>>().join(", ")) }
-                        }
+        (admin_table("Accounts", &["Name", "Email", "What they do", "Hubs"], html! {
+            @for user in &users {
+                tr {
+                    th scope="row" {
+                        a href={ "/admin/users/" (user.id) } { (user.display_name.as_deref().unwrap_or("(erased)")) }
+                        @if user.locked_until.is_some() { " " span class="tag tag--overdue" { "Locked" } }
+                        @if user.deactivated_at.is_some() { " " span class="tag tag--withdrawn" { "Deactivated" } }
                     }
+                    td { (user.email.as_deref().unwrap_or_default()) }
+                    td { (user.roles.iter().map(|role| role_name(role)).collect::<Vec<_>>().join(", ")) }
+                    td { (user.hubs.iter().map(|hub| hub.name.as_str()).collect::<Vec<_>>().join(", ")) }
                 }
             }
-        }
+        }))
         h2 id="add" { "Add an account" }
         form method="post" action="/admin/users" novalidate {
             input type="hidden" name="csrf_token" value=(csrf);
@@ -375,22 +394,16 @@ async fn overview_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, sho
             button class="button button--secondary" type="submit" { "Create a token" }
         }
         h2 id="log" { "Access log (latest 25)" }
-        div class="table-scroll" role="region" aria-label="Access log" tabindex="0" {
-            table class="cases" {
-                caption class="visually-hidden" { "Access log" }
-                thead { tr { th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "What" } th scope="col" { "Result" } } }
-                tbody {
-                    @for entry in &log {
-                        tr {
-                            td { (when(&entry.at)) }
-                            td { (entry.actor.as_ref().and_then(|actor| actor.display_name.as_deref()).unwrap_or("Not logged in")) }
-                            td { (entry.action.replace('_', " ")) " (" (entry.resource_kind.replace('_', " ")) ")" }
-                            td { @if entry.allowed { "Allowed" } @else { "Refused: " (entry.reason.as_deref().unwrap_or_default()) } }
-                        }
-                    }
+        (admin_table("Access log", &["When", "Who", "What", "Result"], html! {
+            @for entry in &log {
+                tr {
+                    td { (when(&entry.at)) }
+                    td { (entry.actor.as_ref().and_then(|actor| actor.display_name.as_deref()).unwrap_or("Not logged in")) }
+                    td { (entry.action.replace('_', " ")) " (" (entry.resource_kind.replace('_', " ")) ")" }
+                    td { @if entry.allowed { "Allowed" } @else { "Refused: " (entry.reason.as_deref().unwrap_or_default()) } }
                 }
             }
-        }
+        }))
     };
     with_status(StatusCode::OK, errors, form_page(viewer, "Administration", Some(csrf), errors, body))
 }
@@ -538,9 +551,7 @@ async fn user_page<B: Backend>(
         provider: user.provider.as_ref().map(|provider| provider.id.clone()).unwrap_or_default(),
     };
     let form = form.unwrap_or(&current);
-    let mut providers = vec![(String::new(), "None".to_owned())];
-    providers.extend(pairs(data.providers));
-    let all_hubs = pairs(data.hubs);
+    let (all_hubs, providers) = data.reference.choices();
     let sessions: Vec<Session> =
         data.sessions.unwrap_or_default().nodes().into_iter().filter(|session| session.active).collect();
     let base = format!("/admin/users/{}", urlencode(id));
@@ -658,12 +669,7 @@ async fn change_user<B: Backend>(
     PostedFormAs { viewer, csrf, form: fields, .. }: PostedFormAs<Administrators>,
 ) -> Response {
     let back = |done: &str| see_other(&format!("/admin/users/{}?done={done}", urlencode(&id)));
-    let refused = |answer: &Answer| answer_errors(answer, |_| String::new(), "");
-    let again = |errors: Errors| {
-        let (backend, viewer, csrf, id) = (backend.clone(), viewer.clone(), csrf.clone(), id.clone());
-        async move { user_page(&backend, &viewer, &csrf, &id, UserView::default(), &errors).await }
-    };
-    match what.as_str() {
+    let (query, variables, done) = match what.as_str() {
         "roles" => {
             let form = RolesForm {
                 roles: fields.values("roles"),
@@ -684,56 +690,33 @@ async fn change_user<B: Backend>(
                 }
                 errors = answer_errors(&answer, field_id, "roles");
             }
-            user_page(&backend, &viewer, &csrf, &id, UserView { form: Some(&form), ..UserView::default() }, &errors)
-                .await
+            let view = UserView { form: Some(&form), ..UserView::default() };
+            return user_page(&backend, &viewer, &csrf, &id, view, &errors).await;
         }
-        "unlock" => {
-            let answer =
-                ask(&backend, &viewer, "mutation($id: ID!) { unlockUser(id: $id) { id } }", json!({ "id": id })).await;
-            if answer.errors.is_empty() {
-                return back("unlocked");
-            }
-            again(refused(&answer)).await
-        }
-        "reset-password" => {
-            let answer = ask(
-                &backend,
-                &viewer,
-                "mutation($id: ID!) { resetUserPassword(id: $id) { oneTimePassword } }",
-                json!({ "id": id }),
-            )
-            .await;
-            if answer.errors.is_empty() {
-                let made = answer.decode::<Secret>("resetUserPassword").unwrap_or_default();
-                keep_once(&backend, &viewer, &account_slot(&id), made.one_time_password).await;
-                return back("password-reset");
-            }
-            again(refused(&answer)).await
-        }
-        "reactivate" => {
-            let answer =
-                ask(&backend, &viewer, "mutation($id: ID!) { reactivateUser(id: $id) { id } }", json!({ "id": id }))
-                    .await;
-            if answer.errors.is_empty() {
-                return back("reactivated");
-            }
-            again(refused(&answer)).await
-        }
-        "sessions-end" => {
-            let answer = ask(
-                &backend,
-                &viewer,
-                "mutation($id: ID!) { revokeSession(id: $id) { id } }",
-                json!({ "id": fields.trimmed("session") }),
-            )
-            .await;
-            if answer.errors.is_empty() {
-                return back("session-ended");
-            }
-            again(refused(&answer)).await
-        }
-        _ => (StatusCode::NOT_FOUND, "There is no such page.").into_response(),
+        "unlock" => ("mutation($id: ID!) { unlockUser(id: $id) { id } }", json!({ "id": id }), "unlocked"),
+        "reset-password" => (
+            "mutation($id: ID!) { resetUserPassword(id: $id) { oneTimePassword } }",
+            json!({ "id": id }),
+            "password-reset",
+        ),
+        "reactivate" => ("mutation($id: ID!) { reactivateUser(id: $id) { id } }", json!({ "id": id }), "reactivated"),
+        "sessions-end" => (
+            "mutation($id: ID!) { revokeSession(id: $id) { id } }",
+            json!({ "id": fields.trimmed("session") }),
+            "session-ended",
+        ),
+        _ => return (StatusCode::NOT_FOUND, "There is no such page.").into_response(),
+    };
+    let answer = ask(&backend, &viewer, query, variables).await;
+    if !answer.errors.is_empty() {
+        let errors = answer_errors(&answer, |_| String::new(), "");
+        return user_page(&backend, &viewer, &csrf, &id, UserView::default(), &errors).await;
     }
+    if what == "reset-password" {
+        let made = answer.decode::<Secret>("resetUserPassword").unwrap_or_default();
+        keep_once(&backend, &viewer, &account_slot(&id), made.one_time_password).await;
+    }
+    back(done)
 }
 
 /// What the check-your-answers page before a deactivation asks about the account.
@@ -879,22 +862,16 @@ async fn hubs_page<B: Backend>(
         h1 { "Hubs and providers" }
         p class="lead" { "Hubs and forums are where people's words are heard; providers are the services they talk about." }
         h2 id="hubs-title" { "Hubs and forums" }
-        div class="table-scroll" role="region" aria-label="Hubs and forums" tabindex="0" {
-            table class="cases" {
-                caption class="visually-hidden" { "Hubs and forums" }
-                thead { tr { th scope="col" { "Name" } th scope="col" { "Kind" } th scope="col" { "Area" } th scope="col" { "Short name in addresses" } } }
-                tbody {
-                    @for hub in &hubs {
-                        tr {
-                            th scope="row" { (hub.name) }
-                            td { @if hub.kind == "FORUM" { "Forum" } @else { "Local hub" } }
-                            td { (hub.area) }
-                            td class="admin-id" { (hub.id) }
-                        }
-                    }
+        (admin_table("Hubs and forums", &["Name", "Kind", "Area", "Short name in addresses"], html! {
+            @for hub in &hubs {
+                tr {
+                    th scope="row" { (hub.name) }
+                    td { @if hub.kind == "FORUM" { "Forum" } @else { "Local hub" } }
+                    td { (hub.area) }
+                    td class="admin-id" { (hub.id) }
                 }
             }
-        }
+        }))
         h3 id="add-hub" { "Add a hub or forum" }
         form method="post" action="/admin/hubs" novalidate {
             input type="hidden" name="csrf_token" value=(csrf);
@@ -904,17 +881,11 @@ async fn hubs_page<B: Backend>(
             button class="button" type="submit" { "Add the hub" }
         }
         h2 id="providers-title" { "Providers" }
-        div class="table-scroll" role="region" aria-label="Providers" tabindex="0" {
-            table class="cases" {
-                caption class="visually-hidden" { "Providers" }
-                thead { tr { th scope="col" { "Name" } th scope="col" { "Short name in addresses" } } }
-                tbody {
-                    @for provider in &providers {
-                        tr { th scope="row" { (provider.name) } td class="admin-id" { (provider.id) } }
-                    }
-                }
+        (admin_table("Providers", &["Name", "Short name in addresses"], html! {
+            @for provider in &providers {
+                tr { th scope="row" { (provider.name) } td class="admin-id" { (provider.id) } }
             }
-        }
+        }))
         h3 id="add-provider" { "Add a provider" }
         form method="post" action="/admin/providers" novalidate {
             input type="hidden" name="csrf_token" value=(csrf);

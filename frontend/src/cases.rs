@@ -13,7 +13,7 @@ use crate::Backend;
 use crate::backend::{ask, submit};
 use crate::extract::{Advocates, PostedFormAs, SignedInAs};
 use crate::forms::{self, Choices, Errors, Input, csrf_field, form_page, options, value_of, words};
-use crate::kit::{Connection, day_words, field_id, plain, typed_day};
+use crate::kit::{Connection, day_words, typed_day};
 use crate::layout::page;
 
 const DOMAINS: [(&str, &str); 10] = [
@@ -229,13 +229,8 @@ pub async fn refer<B: Backend>(
             let id = answer.decode::<Case>("referCase").unwrap_or_default().id;
             return Redirect::to(&format!("/cases/{id}?done=referred")).into_response();
         }
-        for (field, _, message) in answer.errors {
-            if forms::Once::of(field.as_deref()) == forms::Once::Next {
-                form.client_mutation_id = forms::new_once();
-                errors.add("", forms::Once::SENT_BEFORE);
-                continue;
-            }
-            errors.add(&field.as_deref().map(field_id).unwrap_or_default(), plain(&message));
+        if errors.add_answer_to_create(&answer.errors, forms::field_or_top) {
+            form.client_mutation_id = forms::new_once();
         }
     }
     (StatusCode::UNPROCESSABLE_ENTITY, refer_page(&viewer, csrf, &form, &errors)).into_response()
@@ -298,11 +293,6 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
     let field = |key: &str| value_of(fields, key).trim().to_owned();
     let on = |key: &str| Some(field(key)).filter(|on| !on.is_empty());
     let required = |errors: &mut Errors, key: &str, message: &str| errors.require(key, &field(key), message);
-    let one_of = |errors: &mut Errors, key: &str, choices: &[(&str, &str)], message: &str| {
-        if !choices.iter().any(|(choice, _)| *choice == field(key)) {
-            errors.add(key, message);
-        }
-    };
     let request = match step {
         "accept" => CaseRequest {
             query: "mutation($id: ID!) { acceptCase(id: $id) { id } }",
@@ -333,8 +323,9 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
             }
         }
         "close" => {
-            one_of(&mut errors, "outcome", &OUTCOMES, "Choose the outcome: whether what the client wanted happened");
-            one_of(&mut errors, "reason", &CLOSURES, "Choose why the case is closing");
+            let outcome = "Choose the outcome: whether what the client wanted happened";
+            errors.require_one_of("outcome", &field("outcome"), &OUTCOMES, outcome);
+            errors.require_one_of("reason", &field("reason"), &CLOSURES, "Choose why the case is closing");
             CaseRequest {
                 query: "mutation($id: ID!, $i: CloseCaseInput!) { closeCase(id: $id, input: $i) { id } }",
                 variables: json!({ "id": id, "i": { "outcome": field("outcome"), "reason": field("reason"),
@@ -343,7 +334,7 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
             }
         }
         "consent" => {
-            one_of(&mut errors, "scope", &SCOPES, "Choose what the client agreed you can share");
+            errors.require_one_of("scope", &field("scope"), &SCOPES, "Choose what the client agreed you can share");
             CaseRequest {
                 query: "mutation($id: ID!, $s: ShareScope, $on: String) { recordConsent(id: $id, scope: $s, on: $on) { id } }",
                 variables: json!({ "id": id, "s": field("scope"), "on": on("consent_on") }),
@@ -371,33 +362,9 @@ fn case_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Cas
                 done: "assigned",
             }
         }
-        _ => {
-            errors.add("", "There is no such step");
-            return Err(errors);
-        }
+        _ => return Err(Errors::at_top(forms::NO_SUCH_STEP)),
     };
-    if errors.is_empty() { Ok(request) } else { Err(errors) }
-}
-
-/// The id on the page of the field an API error names, for the form `step` posted (several
-/// forms on the page have a date, so the API's `on` means a different field on each).
-fn page_field(step: &str, api_field: Option<&str>) -> String {
-    let id = api_field.map(field_id).unwrap_or_default();
-    let on_page = match (step, id.as_str()) {
-        ("decline", "reason") => "reason",
-        ("action", "kind") => "action_kind",
-        ("action", "text") => "text",
-        ("action", "on") => "action_on",
-        ("close", "outcome" | "reason" | "client_view") => id.as_str(),
-        ("consent", "scope") => "scope",
-        ("consent", "on") => "consent_on",
-        ("withdraw", "on") => "withdraw_on",
-        ("reopen", "reason") => "reopen_reason",
-        ("reopen", "on") => "reopen_on",
-        ("assign", "advocate_id") => "advocate_id",
-        _ => "",
-    };
-    on_page.to_owned()
+    errors.or_ok(request)
 }
 
 fn consent_words(consent: Option<&CaseConsent>) -> String {
@@ -642,6 +609,28 @@ pub async fn show<B: Backend>(
     }
 }
 
+/// For each form of the case page (step), the id on the page of the field an API error names
+/// (several forms have a date, so the API's `on` means a different field on each).
+const PAGE_FIELDS: [(&str, &str, &str); 13] = [
+    ("decline", "reason", "reason"),
+    ("action", "kind", "action_kind"),
+    ("action", "text", "text"),
+    ("action", "on", "action_on"),
+    ("close", "outcome", "outcome"),
+    ("close", "reason", "reason"),
+    ("close", "client_view", "client_view"),
+    ("consent", "scope", "scope"),
+    ("consent", "on", "consent_on"),
+    ("withdraw", "on", "withdraw_on"),
+    ("reopen", "reason", "reopen_reason"),
+    ("reopen", "on", "reopen_on"),
+    ("assign", "advocate_id", "advocate_id"),
+];
+
+fn page_field(step: &str, api_field: Option<&str>) -> String {
+    forms::step_field(&PAGE_FIELDS, step, api_field)
+}
+
 /// `POST /cases/{id}/{step}`: the step, then back to the case (or, after handing it over, to
 /// my cases); after an error, the case page again with the error beside its field and what
 /// was typed still there.
@@ -663,14 +652,9 @@ pub async fn act<B: Backend>(
                 return Redirect::to(&url).into_response();
             }
             let mut errors = Errors::default();
-            for (api_field, _, message) in &answer.errors {
-                if forms::Once::of(api_field.as_deref()) == forms::Once::Next {
-                    // Sent before with other notes: the form comes back with a new id.
-                    fields.retain(|(key, _)| key != forms::ONCE_FIELD);
-                    errors.add("", forms::Once::SENT_BEFORE);
-                    continue;
-                }
-                errors.add(&page_field(&step, api_field.as_deref()), plain(message));
+            if errors.add_answer_to_create(&answer.errors, |api_field| page_field(&step, api_field)) {
+                // Sent before with other notes: the form comes back with a new id.
+                fields.retain(|(key, _)| key != forms::ONCE_FIELD);
             }
             errors
         }

@@ -228,6 +228,7 @@ fn days(median: Option<f64>) -> String {
 /// narrower, taller one for a phone, where a wide chart scaled down to fit would shrink its
 /// text below 12 px. The page shows one or the other by the width of the screen.
 mod charts {
+    use plotters::chart::MeshStyle;
     use plotters::coord::Shift;
     use plotters::prelude::*;
     use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -276,6 +277,20 @@ mod charts {
 
     fn text() -> TextStyle<'static> {
         (FONT, TEXT_PX).into_font().color(&INK)
+    }
+
+    /// What every chart's grid looks like: faint lines, labelled in the charts' text.
+    fn plain_mesh<'m, 'a, 'b, X: Ranged, Y: Ranged, DB: DrawingBackend>(
+        mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+    ) -> &'m mut MeshStyle<'a, 'b, X, Y, DB> {
+        mesh.light_line_style(WHITE).bold_line_style(INK.mix(0.15)).label_style(text()).axis_desc_style(text())
+    }
+
+    /// The quarters' labels, and how many there are.
+    fn quarter_labels(figures: &Figures) -> Result<(Vec<String>, i32)> {
+        let labels: Vec<String> = figures.quarters.iter().map(|q| q.label.clone()).collect();
+        let n = i32::try_from(labels.len()).map_err(|e| e.to_string())?;
+        Ok((labels, n))
     }
 
     /// Quarter labels under the x axis (on a phone they are drawn separately, on two lines).
@@ -334,8 +349,7 @@ mod charts {
 
     /// Feedback volume by theme: one line per theme, a gap where a count was suppressed.
     pub fn themes(figures: &Figures, size: Size) -> Result<String> {
-        let labels: Vec<String> = figures.quarters.iter().map(|q| q.label.clone()).collect();
-        let n = i32::try_from(labels.len()).map_err(|e| e.to_string())?;
+        let (labels, n) = quarter_labels(figures)?;
         let top = figures.themes.iter().flat_map(|t| t.counts.iter().flatten()).copied().max().unwrap_or(0);
         let legend_rows = if size.phone { figures.themes.len() as u32 } else { 0 };
         let mut svg = String::new();
@@ -348,15 +362,9 @@ mod charts {
                 .y_label_area_size(60)
                 .build_cartesian_2d((0..n - 1).into_segmented(), 0i64..(top + top / 4 + 2))
                 .map_err(|e| e.to_string())?;
-            chart
-                .configure_mesh()
-                .disable_x_mesh()
-                .light_line_style(WHITE)
-                .bold_line_style(INK.mix(0.15))
+            plain_mesh(chart.configure_mesh().disable_x_mesh())
                 .y_desc("Items shared with you")
                 .x_label_formatter(&|v| if size.phone { String::new() } else { quarter_label(&labels, v) })
-                .label_style(text())
-                .axis_desc_style(text())
                 .draw()
                 .map_err(|e| e.to_string())?;
             for (k, theme) in figures.themes.iter().enumerate() {
@@ -441,8 +449,7 @@ mod charts {
         colour: RGBColor,
         label: impl Fn(f64) -> String,
     ) -> Result<String> {
-        let labels: Vec<String> = figures.quarters.iter().map(|q| q.label.clone()).collect();
-        let n = i32::try_from(labels.len()).map_err(|e| e.to_string())?;
+        let (labels, n) = quarter_labels(figures)?;
         let top = top.ceil().max(1.0);
         // One label per whole number up to 10; beyond that plotters picks round steps.
         let y_labels = (top as usize + 1).min(11);
@@ -454,17 +461,11 @@ mod charts {
                 .y_label_area_size(64)
                 .build_cartesian_2d((0..n - 1).into_segmented(), 0f64..top)
                 .map_err(|e| e.to_string())?;
-            chart
-                .configure_mesh()
-                .disable_x_mesh()
-                .light_line_style(WHITE)
-                .bold_line_style(INK.mix(0.15))
+            plain_mesh(chart.configure_mesh().disable_x_mesh())
                 .y_desc(axis)
                 .y_labels(y_labels)
                 .y_label_formatter(&|v| format!("{v:.0}"))
                 .x_label_formatter(&|v| if size.phone { String::new() } else { quarter_label(&labels, v) })
-                .label_style(text())
-                .axis_desc_style(text())
                 .draw()
                 .map_err(|e| e.to_string())?;
             let known: Vec<(i32, f64)> =
@@ -519,17 +520,11 @@ mod charts {
                 .y_label_area_size(110)
                 .build_cartesian_2d(0i64..(top + top / 4 + 2), (0..n - 1).into_segmented())
                 .map_err(|e| e.to_string())?;
-            chart
-                .configure_mesh()
-                .disable_y_mesh()
-                .light_line_style(WHITE)
-                .bold_line_style(INK.mix(0.15))
+            plain_mesh(chart.configure_mesh().disable_y_mesh())
                 .x_desc("Complaints")
                 .x_labels(if size.phone { 5 } else { 10 })
                 .y_label_formatter(&|v| quarter_label(&names, v))
                 .y_labels(names.len().max(1))
-                .label_style(text())
-                .axis_desc_style(text())
                 .draw()
                 .map_err(|e| e.to_string())?;
             let known: Vec<(i32, i64)> =
@@ -878,15 +873,20 @@ mod tests {
         assert_eq!(complaints_summary(&figures), "Most complaints were made under Article 2: The right to know: 9.");
     }
 
+    /// Each chart of the dashboard, by name, drawn at `size`.
+    fn every_chart(figures: &Figures, size: charts::Size) -> [(&'static str, Result<String, String>); 4] {
+        [
+            ("themes", charts::themes(figures, size)),
+            ("closure", charts::closure(figures, size)),
+            ("response", charts::response(figures, size)),
+            ("complaints", charts::complaints(figures, size)),
+        ]
+    }
+
     #[test]
     fn every_chart_is_drawn_as_an_svg_image_whose_name_is_its_summary() {
         let figures = figures(&answer(), quarters(d("2026-06-30"), 2));
-        for (name, drawn) in [
-            ("themes", charts::themes(&figures, charts::WIDE)),
-            ("closure", charts::closure(&figures, charts::WIDE)),
-            ("response", charts::response(&figures, charts::WIDE)),
-            ("complaints", charts::complaints(&figures, charts::WIDE)),
-        ] {
+        for (name, drawn) in every_chart(&figures, charts::WIDE) {
             let svg = drawn.unwrap_or_else(|e| panic!("{name} is drawn: {e}"));
             let markup = accessible_svg(&svg, name, "A summary <in words>", "chart").into_string();
             assert!(
@@ -927,12 +927,7 @@ mod tests {
     #[test]
     fn every_chart_has_a_phone_sized_version_whose_text_is_not_shrunk_below_12_px_on_a_phone() {
         let figures = figures(&answer(), quarters(d("2026-06-30"), 2));
-        for (name, phone) in [
-            ("themes", charts::themes(&figures, charts::PHONE)),
-            ("closure", charts::closure(&figures, charts::PHONE)),
-            ("response", charts::response(&figures, charts::PHONE)),
-            ("complaints", charts::complaints(&figures, charts::PHONE)),
-        ] {
+        for (name, phone) in every_chart(&figures, charts::PHONE) {
             let svg = phone.unwrap_or_else(|e| panic!("{name} is drawn for a phone: {e}"));
             assert!(
                 svg.contains(&format!("viewBox=\"0 0 {} {}\"", charts::PHONE.width, charts::PHONE.height)),

@@ -4,6 +4,7 @@
 use heard_api::Viewer;
 use maud::{Markup, html};
 
+use crate::kit::{field_id, plain};
 use crate::layout::page;
 
 /// An error to show beside a field and in the summary.
@@ -37,6 +38,76 @@ impl Errors {
             self.add(field, message);
         }
     }
+
+    /// An error of the whole form, at the top: the only one.
+    pub fn at_top(message: &str) -> Errors {
+        let mut errors = Errors::default();
+        errors.add("", message);
+        errors
+    }
+
+    /// A choice that must be one of `choices` (coded value, words): `message` beside `field`
+    /// when `value` is none of them (nothing chosen, or a value the form never offered).
+    pub fn require_one_of(&mut self, field: &str, value: &str, choices: &[(&str, &str)], message: &str) {
+        if !choices.iter().any(|(choice, _)| *choice == value) {
+            self.add(field, message);
+        }
+    }
+
+    /// What the form asks for when nothing is wrong with it, or else these errors.
+    pub fn or_ok<T>(self, asked: T) -> Result<T, Errors> {
+        if self.is_empty() { Ok(asked) } else { Err(self) }
+    }
+
+    /// The errors GraphQL gave (field, code, message), each beside the page's field that
+    /// `on_page` names for the API's field, in the page's words ([`plain`]).
+    pub fn add_answer(&mut self, answer_errors: &[AnswerError], on_page: impl Fn(Option<&str>) -> String) {
+        for (api_field, _, message) in answer_errors {
+            self.add(&on_page(api_field.as_deref()), plain(message));
+        }
+    }
+
+    /// [`Errors::add_answer`], for a form that creates something: an error on the form's id
+    /// ([`Once::Next`]) goes at the top as [`Once::SENT_BEFORE`]. Whether there was one, so
+    /// that the form comes back with a new id.
+    #[must_use]
+    pub fn add_answer_to_create(
+        &mut self,
+        answer_errors: &[AnswerError],
+        on_page: impl Fn(Option<&str>) -> String,
+    ) -> bool {
+        let mut sent_before = false;
+        for (api_field, _, message) in answer_errors {
+            if Once::of(api_field.as_deref()) == Once::Next {
+                sent_before = true;
+                self.add("", Once::SENT_BEFORE);
+            } else {
+                self.add(&on_page(api_field.as_deref()), plain(message));
+            }
+        }
+        sent_before
+    }
+}
+
+/// An error as GraphQL gave it: (the API's field, code, message).
+type AnswerError = (Option<String>, Option<String>, String);
+
+/// What a page of several forms says of a form posted to a step it does not have.
+pub const NO_SUCH_STEP: &str = "There is no such step";
+
+/// The id on the page of the field an API error names, the same field (`input.saidOn` →
+/// `said_on`); an error that names none goes at the top.
+pub fn field_or_top(api_field: Option<&str>) -> String {
+    api_field.map(field_id).unwrap_or_default()
+}
+
+/// The id on the page of the field an API error names (`input.on`), for the form `step` posted
+/// on a page of several forms: `table` holds (step, the API's field as [`field_id`] names it,
+/// the page's field); any other goes at the top.
+pub fn step_field(table: &[(&str, &str, &str)], step: &str, api_field: Option<&str>) -> String {
+    let id = api_field.map(field_id).unwrap_or_default();
+    let found = table.iter().find(|(on_step, api, _)| *on_step == step && *api == id);
+    found.map(|(_, _, on_page)| (*on_page).to_owned()).unwrap_or_default()
 }
 
 /// A page's title, saying "Error: " first when the form on it has errors.

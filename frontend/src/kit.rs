@@ -82,6 +82,18 @@ pub(crate) fn no_store(mut response: Response) -> Response {
     response
 }
 
+/// A file to save rather than a page (`Content-Disposition: attachment`): `body`, of
+/// `content_type`, named `file_name`, never kept by a cache.
+pub(crate) fn attachment(body: String, content_type: &'static str, file_name: &str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    no_store(response)
+}
+
 /// The response, with the `Set-Cookie` headers of a GraphQL answer (logging in or out).
 pub(crate) fn with_cookies(mut response: Response, headers: &HeaderMap) -> Response {
     for value in headers.get_all(header::SET_COOKIE) {
@@ -95,16 +107,22 @@ pub(crate) fn with_cookies(mut response: Response, headers: &HeaderMap) -> Respo
 pub(crate) fn field_id(api_field: &str) -> String {
     let field = api_field.strip_prefix("input.").unwrap_or(api_field);
     let field = field.split('[').next().unwrap_or(field);
-    let mut id = String::new();
-    for c in field.chars() {
+    uncamel(field, '_')
+}
+
+/// A camelCase name with `between` before each capital, which becomes small:
+/// `acknowledgedHow` → `acknowledged how` (or `acknowledged_how`).
+pub(crate) fn uncamel(name: &str, between: char) -> String {
+    let mut words = String::new();
+    for c in name.chars() {
         if c.is_ascii_uppercase() {
-            id.push('_');
-            id.push(c.to_ascii_lowercase());
+            words.push(between);
+            words.push(c.to_ascii_lowercase());
         } else {
-            id.push(c);
+            words.push(c);
         }
     }
-    id
+    words
 }
 
 /// A message from the API in words for the page: the API's `field: message` loses its prefix.

@@ -76,47 +76,33 @@ fn current(href: &str) -> Option<&'static str> {
     CURRENT_PATH.try_with(|path| is_current(href, path)).unwrap_or(false).then_some("page")
 }
 
+/// The links in the header after "Home", in order, each for the people the policy lets take
+/// one of its actions.
+const TASKS: [(&[Action], &str, &str); 13] = [
+    (&[Action::LogFeedback], "/feedback/new", "Log feedback"),
+    // Everyone but an administrator (who gets no content by virtue of the role) follows what
+    // was said and decided.
+    (&[Action::ViewDecision], "/search", "Search"),
+    (&[Action::ViewQueue], "/moderation", "Moderation"),
+    (&[Action::ViewQueue], "/report-back", "Report back"),
+    (&[Action::FollowUpSafeguarding], "/safeguarding", "Safeguarding"),
+    (&[Action::ImportFeedback], "/import", "Import a spreadsheet"),
+    (&[Action::ReferCase], "/cases", "My cases"),
+    (&[Action::RaiseComplaint, Action::AnswerForProvider], "/complaints", "Complaints"),
+    (&[Action::RecordDecision], "/dashboard", "Dashboard"),
+    (&[Action::RecordDecision], "/shared", "Shared feedback"),
+    (&[Action::RecordDecision], "/decisions", "Decisions"),
+    (&[Action::BuildReport], "/reports", "Reports"),
+    (&[Action::CreateAccount], "/admin", "Administration"),
+];
+
 /// The links in the header, by what the policy lets the person do.
 /// (The policy is asked here as [`crate::kit::may`] asks it; the shell imports nothing from the
 /// pages' kit, which renders with this shell.)
 fn tasks(viewer: &Viewer) -> Vec<(&'static str, &'static str)> {
-    let may = |_: &Viewer, action: Action| heard_access::may(&viewer.actor, action, &Resource::System).is_allowed();
+    let may = |action: &Action| heard_access::may(&viewer.actor, *action, &Resource::System).is_allowed();
     let mut links = vec![("/", "Home")];
-    if may(viewer, Action::LogFeedback) {
-        links.push(("/feedback/new", "Log feedback"));
-    }
-    // Everyone but an administrator (who gets no content by virtue of the role) follows what
-    // was said and decided.
-    if may(viewer, Action::ViewDecision) {
-        links.push(("/search", "Search"));
-    }
-    if may(viewer, Action::ViewQueue) {
-        links.push(("/moderation", "Moderation"));
-        links.push(("/report-back", "Report back"));
-    }
-    if may(viewer, Action::FollowUpSafeguarding) {
-        links.push(("/safeguarding", "Safeguarding"));
-    }
-    if may(viewer, Action::ImportFeedback) {
-        links.push(("/import", "Import a spreadsheet"));
-    }
-    if may(viewer, Action::ReferCase) {
-        links.push(("/cases", "My cases"));
-    }
-    if may(viewer, Action::RaiseComplaint) || may(viewer, Action::AnswerForProvider) {
-        links.push(("/complaints", "Complaints"));
-    }
-    if may(viewer, Action::RecordDecision) {
-        links.push(("/dashboard", "Dashboard"));
-        links.push(("/shared", "Shared feedback"));
-        links.push(("/decisions", "Decisions"));
-    }
-    if may(viewer, Action::BuildReport) {
-        links.push(("/reports", "Reports"));
-    }
-    if may(viewer, Action::CreateAccount) {
-        links.push(("/admin", "Administration"));
-    }
+    links.extend(TASKS.iter().filter(|(actions, ..)| actions.iter().any(may)).map(|(_, href, words)| (*href, *words)));
     links
 }
 

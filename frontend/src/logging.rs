@@ -22,7 +22,7 @@ use crate::Backend;
 use crate::backend::{ask, submit};
 use crate::extract::{Fields, PostedForm, SignedIn};
 use crate::forms::{self, Choices, Errors, Input, form_page};
-use crate::kit::{field_id, no_store, plain, today, urlencode};
+use crate::kit::{no_store, plain, today, urlencode};
 
 /// A hub or theme as GraphQL names it.
 #[derive(Debug, Default, Deserialize)]
@@ -185,14 +185,7 @@ impl ItemForm {
                     "Themes (optional)"
                     @if chosen_themes > 0 { span class="fold-count" { ", " (chosen_themes) " chosen" } }
                 }
-                div class="theme-finder" data-theme-finder hidden {
-                    label for="theme-filter" { "Find a theme" }
-                    input id="theme-filter" type="search" autocomplete="off" aria-controls="themes-list" aria-describedby="theme-filter-status";
-                    p id="theme-filter-status" class="hint" role="status" aria-live="polite" {}
-                }
-                div id="themes-list" {
-                    (forms::choices(Choices { id: "themes", legend: "Themes", multiple: true, options: reference.themes.clone(), chosen: self.themes.clone(), hint: Some("Choose any that fit.") }, errors))
-                }
+                (themes_list(reference, &self.themes, errors))
             }
             details class="fold" open[more_open] {
                 summary { "More details (optional)" }
@@ -201,6 +194,21 @@ impl ItemForm {
                     (forms::day_input("said_on", "When was it said?", &self.said_on, Some("Today unless you change it."), errors))
                 }
             }
+        }
+    }
+}
+
+/// The themes to choose from, `chosen` ticked, with the box that finds one by name (shown by
+/// `/assets/themes.js`, which filters the list as the person types).
+fn themes_list(reference: &Reference, chosen: &[String], errors: &Errors) -> Markup {
+    html! {
+        div class="theme-finder" data-theme-finder hidden {
+            label for="theme-filter" { "Find a theme" }
+            input id="theme-filter" type="search" autocomplete="off" aria-controls="themes-list" aria-describedby="theme-filter-status";
+            p id="theme-filter-status" class="hint" role="status" aria-live="polite" {}
+        }
+        div id="themes-list" {
+            (forms::choices(Choices { id: "themes", legend: "Themes", multiple: true, options: reference.themes.clone(), chosen: chosen.to_vec(), hint: Some("Choose any that fit.") }, errors))
         }
     }
 }
@@ -383,21 +391,17 @@ pub(crate) async fn log_item<B: Backend>(
         let logged = answer.decode::<LoggedItem>("logFeedback").unwrap_or_default();
         return Ok(logged.id);
     }
-    for (field, _, message) in answer.errors {
-        if forms::Once::of(field.as_deref()) == forms::Once::Next {
-            form.once = forms::new_once();
-            errors.add("", forms::Once::SENT_BEFORE);
-            continue;
-        }
-        let field = field.as_deref().map(field_id).unwrap_or_default();
+    let sent_before = errors.add_answer_to_create(&answer.errors, |api_field| {
+        let field = forms::field_or_top(api_field);
         // In a meeting, the meeting's own fields are not on the form: say so at the top.
-        let field =
-            if setting == Setting::Meeting && matches!(field.as_str(), "hub" | "said_on" | "channel" | "meeting") {
-                String::new()
-            } else {
-                field
-            };
-        errors.add(&field, plain(&message));
+        if setting == Setting::Meeting && matches!(field.as_str(), "hub" | "said_on" | "channel" | "meeting") {
+            String::new()
+        } else {
+            field
+        }
+    });
+    if sent_before {
+        form.once = forms::new_once();
     }
     Err(errors)
 }
@@ -459,14 +463,7 @@ fn edit_page(
             (forms::textarea_focused("text", "What did they say?", &form.text, Some("Write it in their words. Leave out names of other people."), errors, true))
             details class="fold themes-fold" open {
                 summary { "Themes (optional)" }
-                div class="theme-finder" data-theme-finder hidden {
-                    label for="theme-filter" { "Find a theme" }
-                    input id="theme-filter" type="search" autocomplete="off" aria-controls="themes-list" aria-describedby="theme-filter-status";
-                    p id="theme-filter-status" class="hint" role="status" aria-live="polite" {}
-                }
-                div id="themes-list" {
-                    (forms::choices(Choices { id: "themes", legend: "Themes", multiple: true, options: reference.themes.clone(), chosen: form.themes.clone(), hint: Some("Choose any that fit.") }, errors))
-                }
+                (themes_list(reference, &form.themes, errors))
             }
             button class="button" type="submit" { "Save the correction" }
             " "
@@ -515,9 +512,7 @@ pub async fn edit<B: Backend>(State(backend): State<B>, Path(id): Path<String>, 
         if answer.errors.is_empty() {
             return Redirect::to(&format!("{}?done=edited#text", back_to(&found))).into_response();
         }
-        for (field, _, message) in answer.errors {
-            errors.add(&field.as_deref().map(field_id).unwrap_or_default(), plain(&message));
-        }
+        errors.add_answer(&answer.errors, forms::field_or_top);
     }
     let reference = reference(&backend, &viewer).await;
     let page = edit_page(&viewer, &csrf, &found, &form, &reference, &errors);

@@ -23,7 +23,7 @@ use crate::Backend;
 use crate::backend::{ask, submit};
 use crate::extract::{PostedForm, SignedIn, Visitor};
 use crate::forms::{self, Errors, Input, form_page};
-use crate::kit::{field_id, no_store, plain, today, urlencode};
+use crate::kit::{no_store, today, urlencode};
 use crate::logging::{self, AfterQuery, ITEM_FIELDS, ItemForm, LoggedItem, Setting};
 
 /// A meeting as GraphQL gives it.
@@ -107,19 +107,9 @@ async fn start_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, form: 
     let body = html! {
         h1 { "Meetings" }
         @if !open.is_empty() {
-            section aria-labelledby="open-title" {
-                h2 id="open-title" { "Going on now" }
-                ul class="plain-list" {
-                    @for meeting in &open {
-                        li {
-                            a href={ "/meetings/" (meeting.id) } {
-                                "Carry on: " (meeting.place.as_deref().unwrap_or("meeting")) ", " (day(&meeting.held_on))
-                            }
-                            " (" (hub_name(&reference, &meeting.hub)) ")"
-                        }
-                    }
-                }
-            }
+            (meeting_list(("open-title", "Going on now"), &open, &reference, |meeting| {
+                format!("Carry on: {}, {}", meeting.place.as_deref().unwrap_or("meeting"), day(&meeting.held_on))
+            }))
         }
         section aria-labelledby="start-title" {
             h2 id="start-title" { "Start a meeting" }
@@ -134,24 +124,37 @@ async fn start_page<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, form: 
             }
         }
         @if !recent.is_empty() {
-            section aria-labelledby="recent-title" {
-                h2 id="recent-title" { "Recorded meetings" }
-                ul class="plain-list" {
-                    @for meeting in &recent {
-                        li {
-                            a href={ "/meetings/" (meeting.id) } {
-                                (meeting.place.as_deref().unwrap_or("Meeting")) ", " (day(&meeting.held_on))
-                            }
-                            " (" (hub_name(&reference, &meeting.hub))
-                            @if let Some(attendance) = meeting.attendance { ", " (people(attendance)) " came" }
-                            ")"
-                        }
+            (meeting_list(("recent-title", "Recorded meetings"), &recent, &reference, |meeting| {
+                format!("{}, {}", meeting.place.as_deref().unwrap_or("Meeting"), day(&meeting.held_on))
+            }))
+        }
+    };
+    form_page(viewer, "Meetings", Some(csrf), errors, body)
+}
+
+/// A section (its heading's id and words) listing `meetings`, each a link to its page in the
+/// words `link` gives, then its hub and, once it is recorded, how many came.
+fn meeting_list(
+    (id, heading): (&str, &str),
+    meetings: &[&Meeting],
+    reference: &logging::Reference,
+    link: impl Fn(&Meeting) -> String,
+) -> Markup {
+    html! {
+        section aria-labelledby=(id) {
+            h2 id=(id) { (heading) }
+            ul class="plain-list" {
+                @for meeting in meetings {
+                    li {
+                        a href={ "/meetings/" (meeting.id) } { (link(meeting)) }
+                        " (" (hub_name(reference, &meeting.hub))
+                        @if let (false, Some(attendance)) = (meeting.is_open, meeting.attendance) { ", " (people(attendance)) " came" }
+                        ")"
                     }
                 }
             }
         }
-    };
-    form_page(viewer, "Meetings", Some(csrf), errors, body)
+    }
 }
 
 fn people(count: u32) -> String {
@@ -189,13 +192,8 @@ pub async fn start<B: Backend>(State(backend): State<B>, posted: PostedForm<Star
             let started = answer.decode::<Started>("startMeeting").unwrap_or_default();
             return Redirect::to(&format!("/meetings/{}?done=started#text", urlencode(&started.id))).into_response();
         }
-        for (field, _, message) in answer.errors {
-            if forms::Once::of(field.as_deref()) == forms::Once::Next {
-                form.client_mutation_id = forms::new_once();
-                errors.add("", forms::Once::SENT_BEFORE);
-                continue;
-            }
-            errors.add(&field.as_deref().map(field_id).unwrap_or_default(), plain(&message));
+        if errors.add_answer_to_create(&answer.errors, forms::field_or_top) {
+            form.client_mutation_id = forms::new_once();
         }
     }
     let page = start_page(&backend, &viewer, &csrf, &form, &errors).await;
@@ -387,11 +385,10 @@ pub async fn end<B: Backend>(
         if answer.errors.is_empty() {
             return Redirect::to(&format!("/meetings/{}?done=ended", found.id)).into_response();
         }
-        for (field, _, message) in answer.errors {
-            let field = field.as_deref().map(field_id).unwrap_or_default();
-            let field = if matches!(field.as_str(), "attendance" | "minutes") { field } else { String::new() };
-            errors.add(&field, plain(&message));
-        }
+        errors.add_answer(&answer.errors, |api_field| {
+            let field = forms::field_or_top(api_field);
+            if matches!(field.as_str(), "attendance" | "minutes") { field } else { String::new() }
+        });
     }
     no_store((StatusCode::UNPROCESSABLE_ENTITY, end_page(&viewer, &csrf, &found, &form, &errors)).into_response())
 }

@@ -322,20 +322,14 @@ fn empty_to_none(value: &str) -> Option<String> {
 
 /// The query string of `/reports/you-said-we-did`.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct ReportQuery {
-    #[serde(default)]
     hub: String,
-    #[serde(default)]
     provider: String,
-    #[serde(default)]
     theme: String,
-    #[serde(default)]
     from: String,
-    #[serde(default)]
     to: String,
-    #[serde(default)]
     public: String,
-    #[serde(default)]
     format: String,
 }
 
@@ -377,24 +371,17 @@ impl ReportQuery {
 
 /// What the builder's form holds (a GET form: every field arrives as text).
 #[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct BuilderForm {
-    #[serde(default)]
     hub: String,
-    #[serde(default)]
     provider: String,
-    #[serde(default)]
     theme: String,
-    #[serde(default)]
     period: String,
-    #[serde(default)]
     from: String,
-    #[serde(default)]
     to: String,
-    #[serde(default)]
     public: String,
     /// Set by the form itself: the person asked to open the report (a link that only fills the
     /// form in leaves it out).
-    #[serde(default)]
     open: String,
 }
 

@@ -28,7 +28,7 @@ use crate::backend::{ask, submit};
 use crate::extract::{PostedFormAs, SafeguardingLeads, SignedInAs};
 use crate::flash::{self, Flash, Flashed};
 use crate::forms::{self, Choices, Errors, csrf_field, options, value_of, words};
-use crate::kit::{day_words, field_id, no_store, plain, typed_day};
+use crate::kit::{day_words, no_store, typed_day};
 use crate::layout::page;
 
 /// What can be recorded as done, in the API's words and the page's.
@@ -507,14 +507,9 @@ fn step_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Ste
     let mut errors = Errors::default();
     let field = |key: &str| value_of(fields, key).trim().to_owned();
     let notes = |key: &str| Some(value_of(fields, key)).filter(|notes| !notes.trim().is_empty());
-    let one_of = |errors: &mut Errors, key: &str, choices: &[(&str, &str)], message: &str| {
-        if !choices.iter().any(|(choice, _)| *choice == field(key)) {
-            errors.add(key, message);
-        }
-    };
     let request = match step {
         "action" => {
-            one_of(&mut errors, "step", &STEPS, "Choose what was done");
+            errors.require_one_of("step", &field("step"), &STEPS, "Choose what was done");
             let on = typed_on(&field("action_on")).unwrap_or_else(|wrong| {
                 errors.add("action_on", wrong);
                 None
@@ -527,7 +522,7 @@ fn step_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Ste
             }
         }
         "close" => {
-            one_of(&mut errors, "outcome", &OUTCOMES, "Choose what came of it");
+            errors.require_one_of("outcome", &field("outcome"), &OUTCOMES, "Choose what came of it");
             Step {
                 mutation: "closeSafeguarding",
                 selection: "id",
@@ -544,28 +539,9 @@ fn step_request(step: &str, id: &str, fields: &[(String, String)]) -> Result<Ste
                 done: HANDED_OVER,
             }
         }
-        _ => {
-            errors.add("", "There is no such step");
-            return Err(errors);
-        }
+        _ => return Err(Errors::at_top(forms::NO_SUCH_STEP)),
     };
-    if errors.is_empty() { Ok(request) } else { Err(errors) }
-}
-
-/// The id on the page of the field an API error names, for the form `step` posted.
-fn page_field(step: &str, api_field: Option<&str>) -> String {
-    let id = api_field.map(field_id).unwrap_or_default();
-    let on_page = match (step, id.as_str()) {
-        ("action", "step") => "step",
-        ("action", "on") => "action_on",
-        ("action", "notes") => "notes",
-        ("close", "outcome") => "outcome",
-        ("close", "notes") => "close_notes",
-        ("handover", "coordinator_id") => "coordinator_id",
-        ("handover", "notes") => "handover_notes",
-        _ => "",
-    };
-    on_page.to_owned()
+    errors.or_ok(request)
 }
 
 /// The disclosure page again after a refused form: the errors beside their fields and what was
@@ -608,12 +584,26 @@ async fn change_consent<B: Backend>(
                 let back = format!("/safeguarding/{id}");
                 return flash::redirect(backend, viewer, &back, Flash::notice(CONSENT_CHANGED));
             }
-            for (_, _, message) in &answer.errors {
-                errors.add(&field, plain(message));
-            }
+            errors.add_answer(&answer.errors, |_| field.clone());
         }
     }
     refused(backend, viewer, csrf, id, &errors, fields).await
+}
+
+/// For each form of the disclosure page (step), the id on the page of the field an API error
+/// names.
+const PAGE_FIELDS: [(&str, &str, &str); 7] = [
+    ("action", "step", "step"),
+    ("action", "on", "action_on"),
+    ("action", "notes", "notes"),
+    ("close", "outcome", "outcome"),
+    ("close", "notes", "close_notes"),
+    ("handover", "coordinator_id", "coordinator_id"),
+    ("handover", "notes", "handover_notes"),
+];
+
+fn page_field(step: &str, api_field: Option<&str>) -> String {
+    forms::step_field(&PAGE_FIELDS, step, api_field)
 }
 
 /// `POST /safeguarding/{id}/{step}`: the step, then back to the disclosure (after handing it
@@ -635,9 +625,7 @@ pub async fn act<B: Backend>(
                 return flash::redirect(&backend, &viewer, &back, Flash::notice(request.done));
             }
             let mut errors = Errors::default();
-            for (api_field, _, message) in &answer.errors {
-                errors.add(&page_field(&step, api_field.as_deref()), plain(message));
-            }
+            errors.add_answer(&answer.errors, |api_field| page_field(&step, api_field));
             errors
         }
         Err(errors) => errors,

@@ -10,7 +10,7 @@
 //! are ignored.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use heard_access::Action;
 use maud::{Markup, html};
@@ -22,7 +22,7 @@ use crate::backend::{UNDECODABLE, ask};
 use crate::extract::{SignedIn, Visitor};
 use crate::forms::{self, Errors, Input};
 use crate::kit::{
-    Connection, Highlight, day_words, highlighted, no_store, null_as_default, only_for, plain, urlencode,
+    Connection, Highlight, attachment, day_words, highlighted, may, null_as_default, only_for, plain, urlencode,
 };
 use crate::layout::page;
 
@@ -417,18 +417,16 @@ fn facet_values<'a>(found: &'a Found, key: &str) -> Vec<&'a Facet> {
 }
 
 /// `GET /search/download?…`: the same search's results, every one the person may see, as CSV.
-/// An address with a mistake in it gets the search page naming it, as the page would.
+/// An address with a mistake in it gets the search page naming it, as the page would (and
+/// someone the search is not for, its "not for you" page).
 pub async fn download<B: Backend>(
     State(backend): State<B>,
     SignedIn { viewer, csrf }: SignedIn,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Response {
-    if let Some(refused) = only_for(&viewer, &csrf, Action::ViewDecision, WHOSE) {
-        return refused;
-    }
     let (params, errors) = SearchParams::read(&pairs);
     let mut csv = None;
-    if errors.is_empty() {
+    if errors.is_empty() && may(&viewer, Action::ViewDecision) {
         let answer = ask(
             &backend,
             &viewer,
@@ -440,16 +438,10 @@ pub async fn download<B: Backend>(
             csv = answer.decode::<String>("searchFeedbackCsv");
         }
     }
-    // A mistake in the address: the search page, which names it beside the search.
+    // A mistake in the address: the search page, which names it beside the search (or says
+    // the search is not for them).
     let Some(csv) = csv else { return search(State(backend), SignedIn { viewer, csrf }, Query(pairs)).await };
-    let mut response = csv.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    let name = format!("attachment; filename=\"heard-search-{}.csv\"", crate::kit::today());
-    if let Ok(value) = HeaderValue::from_str(&name) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    no_store(response)
+    attachment(csv, "text/csv; charset=utf-8", &format!("heard-search-{}.csv", crate::kit::today()))
 }
 
 /// One item, as the person may see it.

@@ -3,20 +3,21 @@
 //! directory; `heard verify` gives the same chain head on all three, and `heard serve` on the
 //! copy answers as the original did, with an erased person's words still gone.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Output;
+use std::time::Duration;
 
 use heard_eventstore::{EventStore, ExpectedRevision, NewEvent, StreamName, SubjectId, Upcasters};
-use heard_tests::{PASSWORD, PgSchema, Session, error_code, heard_binary, spawn_app};
+use heard_tests::{PASSWORD, PgSchema, Session, error_code, spawn_app};
 use serde_json::{Value, json};
+
+use crate::harness::{Serve, heard_command, serve_command};
 
 /// How long a started `heard serve` may take to listen and be ready.
 const PATIENCE: Duration = Duration::from_secs(60);
 
 fn heard(args: &[&str]) -> Output {
-    Command::new(heard_binary()).args(args).output().expect("heard runs")
+    heard_command().args(args).output().expect("heard runs")
 }
 
 /// Runs `heard`, checks it succeeded and returns its stdout.
@@ -47,54 +48,6 @@ async fn answers(coordinator: &Session, commissioner: &Session, kept: &str, eras
         "kept": coordinator.graphql(item, json!({ "id": kept })).await,
         "erased": coordinator.graphql(item, json!({ "id": erased })).await,
     })
-}
-
-/// A `heard serve` started on `data`, killed when dropped.
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-impl Serve {
-    async fn start(data: &Path) -> Serve {
-        let mut child = Command::new(heard_binary())
-            .args(["serve", "--listen", "127.0.0.1:0", "--data", path(data)])
-            .env("RUST_LOG", "info")
-            .env("HEARD_LOG__FORMAT", "json")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("heard serve starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let (listening, address) = std::sync::mpsc::channel::<String>();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let parsed: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-                if let Some(addr) = parsed["fields"]["addr"].as_str() {
-                    let _ = listening.send(addr.to_owned());
-                }
-            }
-        });
-        let addr = address.recv_timeout(PATIENCE).expect("heard serve says where it listens");
-        let serve = Serve { child, base: format!("http://{addr}") };
-        let client = reqwest::Client::new();
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let ready = client.get(format!("{}/readyz", serve.base)).send().await.map(|r| r.status() == 200);
-            if ready.unwrap_or(false) {
-                return serve;
-            }
-            assert!(Instant::now() < deadline, "heard serve on the copy never became ready");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[tokio::test]
@@ -151,7 +104,7 @@ async fn a_store_copied_to_postgresql_and_back_verifies_to_the_same_chain_head_a
         (copied["head_position"].clone(), copied["head"].clone())
     );
     // With no flag, verify reads the configured store (here from HEARD_STORE__… variables).
-    let configured = Command::new(heard_binary())
+    let configured = heard_command()
         .arg("verify")
         .env("HEARD_STORE__BACKEND", "postgres")
         .env("HEARD_STORE__URL", &url)
@@ -174,7 +127,8 @@ async fn a_store_copied_to_postgresql_and_back_verifies_to_the_same_chain_head_a
     let back = parent.path().join("copy");
     heard_succeeds(&["copy", "--from", &url, "--to", path(&back)]);
     assert_eq!(heard_succeeds(&["verify", "--data", path(&back)]), on_disk);
-    let serve = Serve::start(&back).await;
+    let serve = Serve::spawn(serve_command(&back), PATIENCE);
+    serve.ready(&reqwest::Client::new()).await;
     let coordinator = Session::log_in(&serve.base, "coordinator@example.org", PASSWORD).await.expect("a login");
     let commissioner = Session::log_in(&serve.base, "commissioner@example.org", PASSWORD).await.expect("a login");
     assert_eq!(answers(&coordinator, &commissioner, &kept, &erased).await, before);

@@ -8,17 +8,17 @@
 //! A failing run is replayed with the `HEARD_TEST_SEED` it printed.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use heard_access::Role;
 use heard_eventstore::{EventStore, Upcasters, verify_chain};
-use heard_tests::{PgSchema, Rng, ask_with_token as ask, heard_binary, spawn_app_with};
+use heard_tests::{PgSchema, Rng, ask_with_token as ask, spawn_app_with};
 use serde_json::{Value, json};
+
+use crate::harness::{LOG, Serve, serve_command};
 
 /// How long anything here may take before the test says it hung.
 const PATIENCE: Duration = Duration::from_secs(60);
@@ -29,96 +29,14 @@ const CLIENTS_PER_REPLICA: usize = 2;
 /// Items the surviving replica must still log after the kill.
 const AFTER_THE_KILL: usize = 20;
 
-/// A running `heard serve` over the test's schema.
-struct Replica {
-    child: Child,
-    base: String,
-    tail: Arc<Mutex<std::collections::VecDeque<String>>>,
-    reader: Option<std::thread::JoinHandle<()>>,
+/// Starts `heard serve` on port 0 over `schema`, with `data` for its models and search index,
+/// and returns once it listens (`ready` waits until it has caught up).
+fn replica(schema: &PgSchema, data: &Path) -> Serve {
+    let mut command = serve_command(data);
+    command.env("HEARD_STORE__BACKEND", "postgres").env("HEARD_STORE__URL", schema.url());
+    Serve::spawn(command, PATIENCE)
 }
 
-impl Replica {
-    /// Starts `heard serve` on port 0 over `schema`, with `data` for its models and search
-    /// index, and returns once it listens (`ready` waits until it has caught up).
-    fn start(schema: &PgSchema, data: &Path) -> Replica {
-        let mut command = Command::new(heard_binary());
-        // This test's own `HEARD_…` variables (the seed) would be read as settings and refused.
-        for (name, _) in std::env::vars() {
-            if name.starts_with("HEARD_") {
-                command.env_remove(name);
-            }
-        }
-        let mut child = command
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
-            .env("HEARD_STORE__BACKEND", "postgres")
-            .env("HEARD_STORE__URL", schema.url())
-            .env("HEARD_LOG__FORMAT", "json")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("heard serve starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let tail: Arc<Mutex<std::collections::VecDeque<String>>> = Arc::default();
-        let (listening, address) = std::sync::mpsc::channel::<String>();
-        let kept = tail.clone();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let parsed: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-                if parsed["fields"]["message"] == "heard is listening and catching up with its log"
-                    && let Some(addr) = parsed["fields"]["addr"].as_str()
-                {
-                    let _ = listening.send(addr.to_owned());
-                }
-                let mut tail = kept.lock().unwrap();
-                tail.push_back(line);
-                if tail.len() > 40 {
-                    tail.pop_front();
-                }
-            }
-        });
-        let addr = address
-            .recv_timeout(PATIENCE)
-            .unwrap_or_else(|_| panic!("heard serve never said where it listens: {:?}", tail.lock().unwrap()));
-        Replica { child, base: format!("http://{addr}"), tail, reader: Some(reader) }
-    }
-
-    fn tail(&self) -> String {
-        self.tail.lock().unwrap().iter().cloned().collect::<Vec<_>>().join("\n")
-    }
-
-    /// Waits until `/readyz` answers 200.
-    async fn ready(&self, client: &reqwest::Client) {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let answer = client.get(format!("{}/readyz", self.base)).send().await;
-            if answer.is_ok_and(|answer| answer.status() == 200) {
-                return;
-            }
-            assert!(Instant::now() < deadline, "heard never became ready:\n{}", self.tail());
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// SIGKILL; checks that it was still running when it was killed.
-    fn kill(mut self) {
-        self.child.kill().expect("SIGKILL is delivered");
-        let status = self.child.wait().expect("the killed replica is reaped");
-        self.reader.take().map(|reader| reader.join());
-        use std::os::unix::process::ExitStatusExt as _;
-        assert_eq!(status.signal(), Some(9), "the replica was running until SIGKILL: {status:?}");
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-const LOG: &str = "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }";
 const ITEM: &str = "query($id: ID!) { feedbackItem(id: $id) { id text } }";
 const STATS: &str = "{ storeStats { events chainHead } }";
 
@@ -150,12 +68,7 @@ async fn log_feedback(base: String, token: String, acks: Acks, stop: Arc<AtomicB
 /// Checks that `replica` answers every acknowledged item with the words it was logged with. A
 /// replica follows the other's appends (a notification, or its poll every 500 ms): each item
 /// is asked for until it is there, up to [`PATIENCE`] in all.
-async fn every_item_is_there(
-    client: &reqwest::Client,
-    replica: &Replica,
-    token: &str,
-    acks: &BTreeMap<String, String>,
-) {
+async fn every_item_is_there(client: &reqwest::Client, replica: &Serve, token: &str, acks: &BTreeMap<String, String>) {
     let deadline = Instant::now() + PATIENCE;
     for (id, text) in acks {
         loop {
@@ -176,7 +89,7 @@ async fn every_item_is_there(
 }
 
 /// Waits until `replica`'s `storeStats` reports `head` (it has followed every append).
-async fn reaches(client: &reqwest::Client, replica: &Replica, token: &str, head: &Value) {
+async fn reaches(client: &reqwest::Client, replica: &Serve, token: &str, head: &Value) {
     let deadline = Instant::now() + PATIENCE;
     loop {
         let stats = ask(client, &replica.base, token, STATS, json!({})).await.expect("the replica answers");
@@ -208,7 +121,7 @@ async fn every_item_either_replica_acknowledged_survives_kill_9_of_one_and_the_o
         std::fs::copy(first.path().join("secret.key"), dir.path().join("secret.key"))
             .expect("the server key is copied");
     }
-    let mut replicas: Vec<Option<Replica>> = dirs.iter().map(|dir| Some(Replica::start(&schema, dir.path()))).collect();
+    let mut replicas: Vec<Option<Serve>> = dirs.iter().map(|dir| Some(replica(&schema, dir.path()))).collect();
     let client = reqwest::Client::new();
     for replica in replicas.iter().flatten() {
         replica.ready(&client).await;
@@ -264,7 +177,7 @@ async fn every_item_either_replica_acknowledged_survives_kill_9_of_one_and_the_o
     let alive = replicas[survivor].as_ref().unwrap();
     every_item_is_there(&client, alive, &token, &acks).await;
     reaches(&client, alive, &token, &head).await;
-    let restarted = Replica::start(&schema, dirs[victim].path());
+    let restarted = replica(&schema, dirs[victim].path());
     restarted.ready(&client).await;
     every_item_is_there(&client, &restarted, &token, &acks).await;
     reaches(&client, &restarted, &token, &head).await;

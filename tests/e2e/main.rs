@@ -16,6 +16,7 @@ mod crash_postgres;
 mod erasure;
 mod feedback;
 mod feedback_erasure;
+mod harness;
 mod idempotent;
 mod identity;
 mod import;

@@ -8,15 +8,18 @@
 //! replayed with the `HEARD_TEST_SEED` it printed.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use heard_tests::{PASSWORD, Rng, Session, ask_with_token as ask, heard_binary};
+use heard_tests::Rng;
 use serde_json::{Value, json};
+
+use crate::harness::{
+    Acks, DECISION_FIELDS, Driver, Driving, ITEM_FIELDS, PATIENCE, REPORT_FIELDS, SEARCH, Serve, Tokens, answer,
+    create_accounts, heard, heard_command, search_settled, serve_command, tokens,
+};
 
 fn kills() -> u64 {
     std::env::var("HEARD_MODEL_CRASH_KILLS").ok().and_then(|k| k.parse().ok()).unwrap_or(3)
@@ -33,178 +36,19 @@ fn imported_rows() -> usize {
 /// Events after which a running server saves its models again (`SAVE_AFTER_EVENTS`).
 const SAVE_AFTER_EVENTS: usize = 20_000;
 
-/// How long anything here may take before the test says it hung.
-const PATIENCE: Duration = Duration::from_secs(120);
-
-/// The accounts the test works as, each made by `heard admin create-user`.
-const ACCOUNTS: [(&str, &[&str]); 4] = [
-    ("coordinator@example.org", &["--role", "hub_coordinator", "--hub", "arun"]),
-    ("advocate@example.org", &["--role", "advocate"]),
-    ("handler@example.org", &["--role", "complaints_handler"]),
-    ("commissioner@example.org", &["--role", "commissioner"]),
-];
-
-/// An API token for each account (tokens outlive restarts; logging in again would append).
-#[derive(Clone, Debug)]
-struct Tokens {
-    coordinator: String,
-    advocate: String,
-    handler: String,
-    commissioner: String,
-}
-
-/// What the log of one `heard serve` said, as far as these tests care.
-#[derive(Default)]
-struct Heard {
-    /// "saved the model" lines (debug).
-    saved: AtomicU64,
-    /// "rebuilding the model from the log" lines.
-    rebuilding: AtomicU64,
-    /// The last lines, for a failure's message (ids and counts only: Heard logs no personal data).
-    tail: Mutex<std::collections::VecDeque<String>>,
-}
-
-/// A running `heard serve`.
-struct Serve {
-    child: Child,
-    base: String,
-    heard: Arc<Heard>,
-    reader: Option<std::thread::JoinHandle<()>>,
-    spawned: Instant,
-}
-
-impl Serve {
-    /// Starts `heard serve` on port 0 and returns as soon as it listens (it may still be
-    /// catching up: `/readyz` says when it is ready).
-    fn start(data: &Path) -> Serve {
-        let spawned = Instant::now();
-        let mut child = heard_command()
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
-            .env("RUST_LOG", "info,heard_eventstore=debug")
-            .env("HEARD_LOG__FORMAT", "json")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("heard serve starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let heard = Arc::new(Heard::default());
-        let (listening, address) = std::sync::mpsc::channel::<String>();
-        let seen = heard.clone();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let parsed: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-                let message = parsed["fields"]["message"].as_str().unwrap_or_default();
-                if message == "heard is listening and catching up with its log"
-                    && let Some(addr) = parsed["fields"]["addr"].as_str()
-                {
-                    let _ = listening.send(addr.to_owned());
-                }
-                if message == "saved the model" {
-                    seen.saved.fetch_add(1, Ordering::SeqCst);
-                }
-                if message == "rebuilding the model from the log" {
-                    seen.rebuilding.fetch_add(1, Ordering::SeqCst);
-                }
-                let mut tail = seen.tail.lock().unwrap();
-                tail.push_back(line);
-                if tail.len() > 40 {
-                    tail.pop_front();
-                }
-            }
-        });
-        let addr = address
-            .recv_timeout(PATIENCE)
-            .unwrap_or_else(|_| panic!("heard serve never said where it listens: {:?}", heard.tail.lock().unwrap()));
-        Serve { child, base: format!("http://{addr}"), heard, reader: Some(reader), spawned }
-    }
-
-    fn tail(&self) -> String {
-        self.heard.tail.lock().unwrap().iter().cloned().collect::<Vec<_>>().join("\n")
-    }
-
-    /// Waits until `/readyz` answers 200.
-    async fn ready(&self, client: &reqwest::Client) {
-        let deadline = Instant::now() + PATIENCE;
-        while !self.answers_ready(client).await {
-            assert!(Instant::now() < deadline, "heard never became ready:\n{}", self.tail());
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    async fn answers_ready(&self, client: &reqwest::Client) -> bool {
-        match client.get(format!("{}/readyz", self.base)).send().await {
-            Ok(response) => response.status() == 200,
-            Err(_) => false,
-        }
-    }
-
-    /// SIGKILL. Returns true if it was still running when killed (not already stopped).
-    fn kill(mut self) -> bool {
-        self.child.kill().expect("SIGKILL is delivered");
-        let status = self.child.wait().expect("the killed server is reaped");
-        self.reader.take().map(|reader| reader.join());
-        use std::os::unix::process::ExitStatusExt as _;
-        match status.signal() {
-            Some(9) => true,
-            _ => {
-                assert!(status.success(), "heard stopped on its own with {status:?}:\n{}", self.tail());
-                false
-            }
-        }
-    }
-
-    fn terminate(&self) {
-        let sent = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-        assert!(sent.success(), "SIGTERM is delivered");
-    }
-
-    /// SIGTERM, then waits for a clean stop (which saves every model). Returns how long it took.
-    fn stop(mut self) -> Duration {
-        let asked = Instant::now();
-        self.terminate();
-        let status = self.child.wait().expect("the server is reaped");
-        self.reader.take().map(|reader| reader.join());
-        assert!(status.success(), "heard stops cleanly on SIGTERM: {status:?}:\n{}", self.tail());
-        asked.elapsed()
-    }
-}
-
-/// The `heard` binary, without this test's own `HEARD_…` variables, which Heard would read as
-/// settings and refuse.
-fn heard_command() -> Command {
-    let mut command = Command::new(heard_binary());
-    for own in ["HEARD_MODEL_CRASH_KILLS", "HEARD_MODEL_CRASH_ROWS", "HEARD_TEST_SEED"] {
-        command.env_remove(own);
-    }
-    command
-}
-
-fn heard(args: &[&str], data: &Path) -> String {
-    let output = heard_command().args(args).arg("--data").arg(data).output().expect("heard runs");
-    assert!(output.status.success(), "heard {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).expect("stdout is UTF-8")
+/// Starts `heard serve` on `data`, which logs each model it saves and rebuilds, and returns as
+/// soon as it listens (it may still be catching up: `/readyz` says when it is ready).
+fn start(data: &Path) -> Serve {
+    let mut command = serve_command(data);
+    command.env("RUST_LOG", "info,heard_eventstore=debug");
+    Serve::spawn(command, PATIENCE)
 }
 
 /// A data directory with the accounts and [`imported_rows`] imported feedback items.
 fn data_dir_with_a_big_log() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    for (email, roles) in ACCOUNTS {
-        let mut create = heard_command()
-            .args(["admin", "create-user", "--data"])
-            .arg(&data)
-            .args(["--email", email, "--password-stdin"])
-            .args(roles)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        create.stdin.take().unwrap().write_all(PASSWORD.as_bytes()).unwrap();
-        let created = create.wait_with_output().unwrap();
-        assert!(created.status.success(), "{email}: {}", String::from_utf8_lossy(&created.stderr));
-    }
+    create_accounts(&data);
     let mut csv = String::from("date,channel,about,text,themes,speaker,consent\n");
     let consents = ["hub", "commissioners", "public"];
     let themes = ["Opening hours", "Access and waiting times", "Peer support and mutual aid"];
@@ -239,240 +83,70 @@ fn last_events(data: &Path, n: usize) -> String {
         .join("; ")
 }
 
-fn data(dir: &tempfile::TempDir) -> std::path::PathBuf {
-    dir.path().join("data")
-}
-
-/// Logs each account in once and makes it an API token.
-async fn tokens(base: &str) -> Tokens {
-    let mut made = Vec::new();
-    for (email, _) in ACCOUNTS {
-        let session = Session::log_in(base, email, PASSWORD).await.unwrap_or_else(|login| panic!("{login}"));
-        let answer = session.graphql("mutation { createApiToken(label: \"crash test\") { secret } }", json!({})).await;
-        made.push(answer["data"]["createApiToken"]["secret"].as_str().unwrap_or_else(|| panic!("{answer}")).to_owned());
-    }
-    let [coordinator, advocate, handler, commissioner] = made.try_into().expect("four accounts");
-    Tokens { coordinator, advocate, handler, commissioner }
-}
-
-/// Posts GraphQL to a server that must answer, and checks that it answered without errors.
-async fn answer(client: &reqwest::Client, base: &str, token: &str, query: &str, variables: Value) -> Value {
-    let answer = ask(client, base, token, query, variables).await.unwrap_or_else(|error| panic!("{query}: {error}"));
-    assert!(answer["errors"].is_null(), "{query}: {answer}");
-    answer
-}
-
-/// Every mutation the server acknowledged (answered with what it made).
-#[derive(Clone, Default, Debug)]
-struct Acks {
-    items: BTreeSet<String>,
-    shared: BTreeSet<String>,
-    cases: BTreeSet<String>,
-    complaints: BTreeSet<String>,
-    decisions: BTreeSet<String>,
-    /// (decision, item) linked as evidence.
-    evidence: BTreeSet<(String, String)>,
-    count: u64,
-}
-
-const LOG: &str = "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }";
-const SHARE: &str = "mutation($id: ID!) { shareFeedback(id: $id) { id } }";
-const REFER: &str = "mutation($i: ReferCaseInput!) { referCase(input: $i) { id } }";
-const RAISE: &str = "mutation($i: RaiseComplaintInput!) { raiseComplaint(input: $i) { id } }";
-const PROPOSE: &str = "mutation($i: ProposeDecisionInput!) { proposeDecision(input: $i) { id } }";
-const LINK: &str = "mutation($id: ID!, $i: LinkEvidenceInput!) { linkEvidence(id: $id, input: $i) { id } }";
-
-/// Runs one mutation; `None` when the server did not answer (it is being killed). An answer
-/// with errors is a failure: nothing here should be refused.
-async fn mutate(client: &reqwest::Client, base: &str, token: &str, query: &str, variables: Value) -> Option<String> {
-    let answer = ask(client, base, token, query, variables).await.ok()?;
-    let data = answer["data"].as_object().and_then(|data| data.values().next()).cloned();
-    match data.as_ref().and_then(|made| made["id"].as_str()) {
-        Some(id) => Some(id.to_owned()),
-        None => panic!("{query} was refused: {answer}"),
-    }
+/// A new [`data_dir_with_a_big_log`] (kept until the first of the three is dropped), its data
+/// directory, and a server started on it, ready.
+async fn ready_on_a_big_log(client: &reqwest::Client) -> (tempfile::TempDir, std::path::PathBuf, Serve) {
+    let dir = data_dir_with_a_big_log();
+    let data = dir.path().join("data");
+    let serve = start(&data);
+    serve.ready(client).await;
+    (dir, data, serve)
 }
 
 /// Uses every kept model, step after step, recording what was acknowledged, until `stop` or
 /// until the server stops answering.
-async fn drive(base: String, tokens: Tokens, acks: Arc<Mutex<Acks>>, stop: Arc<AtomicBool>, driver: u64) {
-    let client = reqwest::Client::new();
-    let ack = |record: fn(&mut Acks, &str, &str), first: &str, second: &str| {
-        let mut acks = acks.lock().unwrap();
-        record(&mut acks, first, second);
-        acks.count += 1;
-    };
+async fn drive(driver: Driver, stop: Arc<AtomicBool>, n: u64) {
     let mut step = 0u64;
     while !stop.load(Ordering::SeqCst) {
         step += 1;
-        let said = json!({ "i": {
-            "hub": "arun", "text": format!("Driver {driver} step {step}: the evening clinic closed early"),
-            "channel": "FORUM", "saidOn": "2026-11-02", "speaker": "ANONYMOUS", "consent": "COMMISSIONERS",
-            "themes": ["Opening hours"], "about": "Community pharmacies"
-        }});
-        let Some(item) = mutate(&client, &base, &tokens.coordinator, LOG, said).await else { return };
-        ack(
-            |acks, item, _| {
-                acks.items.insert(item.to_owned());
-            },
-            &item,
-            "",
-        );
-        if mutate(&client, &base, &tokens.coordinator, SHARE, json!({ "id": item })).await.is_none() {
+        let said = format!("Driver {n} step {step}");
+        let answered = async {
+            let item = driver.log(&said).await?;
+            driver.share(&item).await?;
+            driver.refer(&said).await?;
+            driver.raise(&said).await?;
+            let decision = driver.propose(&said).await?;
+            driver.link(&decision, &item).await
+        };
+        if answered.await.is_none() {
             return;
         }
-        ack(
-            |acks, item, _| {
-                acks.shared.insert(item.to_owned());
-            },
-            &item,
-            "",
-        );
-        let referral = json!({ "i": {
-            "issue": format!("Driver {driver} step {step}: my housing benefit stopped"), "kind": "INSTRUCTED",
-            "referralSource": "SELF_REFERRAL", "domain": "HOUSING", "provider": "addaction", "articles": [3]
-        }});
-        let Some(case) = mutate(&client, &base, &tokens.advocate, REFER, referral).await else { return };
-        ack(
-            |acks, case, _| {
-                acks.cases.insert(case.to_owned());
-            },
-            &case,
-            "",
-        );
-        let complaint = json!({ "i": {
-            "provider": "cri", "articles": [2], "complainantKind": "ANONYMOUS", "route": "HUB",
-            "whatHappened": format!("Driver {driver} step {step}: no leaflet"), "outcomeWanted": "A leaflet"
-        }});
-        let Some(complaint) = mutate(&client, &base, &tokens.handler, RAISE, complaint).await else { return };
-        ack(
-            |acks, complaint, _| {
-                acks.complaints.insert(complaint.to_owned());
-            },
-            &complaint,
-            "",
-        );
-        let proposal = json!({ "i": {
-            "title": format!("Driver {driver} step {step}: open later"), "serviceArea": "Treatment",
-            "decidedBy": "DAAT board", "decisionDate": "2026-11-20", "ladderRung": 4,
-            "involvement": "Asked at the forum"
-        }});
-        let Some(decision) = mutate(&client, &base, &tokens.commissioner, PROPOSE, proposal).await else { return };
-        ack(
-            |acks, decision, _| {
-                acks.decisions.insert(decision.to_owned());
-            },
-            &decision,
-            "",
-        );
-        let evidence = json!({ "id": decision, "i": { "kind": "FEEDBACK_ITEM", "itemId": item, "rationale": "Said at the forum" } });
-        if mutate(&client, &base, &tokens.commissioner, LINK, evidence).await.is_none() {
-            return;
-        }
-        ack(
-            |acks, decision, item| {
-                acks.evidence.insert((decision.to_owned(), item.to_owned()));
-            },
-            &decision,
-            &item,
-        );
     }
 }
 
-/// Drivers running against one server.
-struct Driving {
-    acks: Arc<Mutex<Acks>>,
-    stop: Arc<AtomicBool>,
-    drivers: Vec<tokio::task::JoinHandle<()>>,
+/// Two drivers running against one server.
+fn driving(base: &str, tokens: &Tokens, acks: &Arc<Mutex<Acks>>) -> Driving {
+    Driving::start(base, tokens, acks, 0..2, drive)
 }
 
-impl Driving {
-    fn start(base: &str, tokens: &Tokens, acks: &Arc<Mutex<Acks>>) -> Driving {
-        let stop = Arc::new(AtomicBool::new(false));
-        let drivers = (0..2)
-            .map(|driver| tokio::spawn(drive(base.to_owned(), tokens.clone(), acks.clone(), stop.clone(), driver)))
-            .collect();
-        Driving { acks: acks.clone(), stop, drivers }
-    }
-
-    fn acknowledged(&self) -> u64 {
-        self.acks.lock().unwrap().count
-    }
-
-    /// Waits until `n` more mutations than `from` were acknowledged.
-    async fn until_acknowledged(&self, from: u64, n: u64, serve: &Serve) {
-        let deadline = Instant::now() + PATIENCE;
-        while self.acknowledged() < from + n {
-            assert!(Instant::now() < deadline, "the server stopped acknowledging:\n{}", serve.tail());
-            assert!(!self.drivers.iter().all(|driver| driver.is_finished()), "every driver stopped:\n{}", serve.tail());
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-    }
-
-    /// Waits for the drivers to end (they end when the server stops answering, or when asked),
-    /// checking that none failed.
-    async fn finish(self) {
-        self.stop.store(true, Ordering::SeqCst);
-        for driver in self.drivers {
-            driver.await.expect("a driver never sees a mutation refused");
-        }
-    }
+/// What `field(id: ID)` answers `token` with `selection`.
+async fn by_id(client: &reqwest::Client, base: &str, token: &str, field: &str, selection: &str, id: &str) -> Value {
+    let query = format!("query($id: ID!) {{ {field}(id: $id) {{ {selection} }} }}");
+    answer(client, base, token, &query, json!({ "id": id })).await["data"][field].clone()
 }
 
 /// Every acknowledged mutation is visible.
 async fn check_acknowledged(client: &reqwest::Client, base: &str, tokens: &Tokens, acks: &Acks, round: u64) {
     for item in &acks.items {
-        let seen = answer(
-            client,
-            base,
-            &tokens.coordinator,
-            "query($id: ID!) { feedbackItem(id: $id) { id sharedAt decisionIds } }",
-            json!({ "id": item }),
-        )
-        .await;
-        let seen = &seen["data"]["feedbackItem"];
+        let seen = by_id(client, base, &tokens.coordinator, "feedbackItem", "id sharedAt decisionIds", item).await;
         assert_eq!(seen["id"], item.as_str(), "round {round}: acknowledged item {item} is missing after kill -9");
         if acks.shared.contains(item) {
             assert!(seen["sharedAt"].is_string(), "round {round}: the acknowledged sharing of {item} is lost: {seen}");
         }
     }
     for case in &acks.cases {
-        let seen =
-            answer(client, base, &tokens.advocate, "query($id: ID!) { case(id: $id) { id } }", json!({ "id": case }))
-                .await;
-        assert_eq!(seen["data"]["case"]["id"], case.as_str(), "round {round}: acknowledged case {case} is missing");
+        let seen = by_id(client, base, &tokens.advocate, "case", "id", case).await;
+        assert_eq!(seen["id"], case.as_str(), "round {round}: acknowledged case {case} is missing");
     }
     for complaint in &acks.complaints {
-        let seen = answer(
-            client,
-            base,
-            &tokens.handler,
-            "query($id: ID!) { complaint(id: $id) { id } }",
-            json!({ "id": complaint }),
-        )
-        .await;
-        assert_eq!(
-            seen["data"]["complaint"]["id"],
-            complaint.as_str(),
-            "round {round}: acknowledged complaint {complaint} is missing"
-        );
+        let seen = by_id(client, base, &tokens.handler, "complaint", "id", complaint).await;
+        assert_eq!(seen["id"], complaint.as_str(), "round {round}: acknowledged complaint {complaint} is missing");
     }
     for decision in &acks.decisions {
-        let seen = answer(
-            client,
-            base,
-            &tokens.commissioner,
-            "query($id: ID!) { decision(id: $id) { id evidence { kind target } } }",
-            json!({ "id": decision }),
-        )
-        .await;
-        assert_eq!(
-            seen["data"]["decision"]["id"],
-            decision.as_str(),
-            "round {round}: acknowledged decision {decision} is missing"
-        );
+        let seen = by_id(client, base, &tokens.commissioner, "decision", "id evidence { kind target }", decision).await;
+        assert_eq!(seen["id"], decision.as_str(), "round {round}: acknowledged decision {decision} is missing");
         for (_, item) in acks.evidence.iter().filter(|(linked, _)| linked == decision) {
-            let targets: Vec<&str> = seen["data"]["decision"]["evidence"]
+            let targets: Vec<&str> = seen["evidence"]
                 .as_array()
                 .unwrap()
                 .iter()
@@ -485,14 +159,6 @@ async fn check_acknowledged(client: &reqwest::Client, base: &str, tokens: &Token
         }
     }
 }
-
-const DECISION_FIELDS: &str = "id title serviceArea decidedBy decisionDate status statusHistory { status on } ladderRung \
-    involvement milestones { id title due metOn } progress { percent note on } outcomeReviews { on summary } \
-    evidence(includeWithdrawn: true) { id kind target rationale linkedOn withdrawnOn }";
-const REPORT_FIELDS: &str = "public sharedItems said { theme name count } \
-    representativeItems { id hub themes text saidOn } notActedOn { item text reason on } closedItems loopClosureRate";
-const ITEM_FIELDS: &str = "id hub text channel about provider themes { id } speaker consent moderation loopState sharedAt \
-    acknowledgedOn decisionIds saidOn";
 
 /// The fixed queries (who asks, the query, its variables) whose answers must not depend on
 /// whether the models were loaded from disk or rebuilt from the log. They leave out `position`
@@ -508,7 +174,7 @@ fn queries(tokens: &Tokens) -> Vec<(String, String, Value)> {
         (tokens.commissioner.clone(), "query($s: ReportScopeInput!) { loopMetrics(scope: $s) { sharedItems closedItems loopClosureRate } }".into(), arun),
         (tokens.coordinator.clone(), format!("{{ feedbackItems(filter: {{ hub: \"arun\" }}, first: 100) {{ pageInfo {{ hasNextPage }} nodes {{ {ITEM_FIELDS} }} }} }}"), json!({})),
         (tokens.coordinator.clone(), "{ moderationQueue(hub: \"arun\", first: 50) { totalCount nodes { id } } }".into(), json!({})),
-        (tokens.coordinator.clone(), "{ searchFeedback(query: \"evening clinic\", first: 1) { total facets { dimension value name count } } }".into(), json!({})),
+        (tokens.coordinator.clone(), SEARCH.into(), json!({})),
         (tokens.advocate.clone(), "{ cases(first: 100) { pageInfo { hasNextPage } nodes { id clientRef issue kind domain provider articles advocateId state referredOn } } }".into(), json!({})),
         (tokens.advocate.clone(), "{ advocacyThemes(by: [DOMAIN, PROVIDER]) { keys { dimension value label } count suppressed } }".into(), json!({})),
         (tokens.handler.clone(), "{ complaints(first: 100) { pageInfo { hasNextPage } nodes { id reference provider stage articles { number } whatHappened receivedOn } } }".into(), json!({})),
@@ -522,24 +188,6 @@ async fn answers(client: &reqwest::Client, base: &str, tokens: &Tokens) -> Vec<V
         out.push(answer(client, base, &token, &query, variables).await);
     }
     out
-}
-
-/// Waits until the search index has committed what the models hold: once a server is ready,
-/// its index has every document written and commits them within 200 ms, and nothing after that
-/// changes what it finds, so two equal answers 500 ms apart mean it has settled.
-async fn search_settled(client: &reqwest::Client, base: &str, tokens: &Tokens) {
-    let search = "{ searchFeedback(query: \"evening clinic\", first: 1) { total facets { dimension value count } } }";
-    let deadline = Instant::now() + PATIENCE;
-    let mut last = answer(client, base, &tokens.coordinator, search, json!({})).await;
-    loop {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        let now = answer(client, base, &tokens.coordinator, search, json!({})).await;
-        if now == last {
-            return;
-        }
-        assert!(Instant::now() < deadline, "the search never settled: {now}");
-        last = now;
-    }
 }
 
 /// Answers on a server restarted after a kill; then stops it cleanly, rebuilds every model
@@ -563,7 +211,7 @@ async fn same_as_a_fresh_rebuild(
         "{rebuilt}"
     );
     let rebuilt_at = last_events(data, 6);
-    let fresh = Serve::start(data);
+    let fresh = start(data);
     fresh.ready(client).await;
     search_settled(client, &fresh.base, tokens).await;
     let after_rebuild = answers(client, &fresh.base, tokens).await;
@@ -581,12 +229,9 @@ async fn same_as_a_fresh_rebuild(
 async fn kill_9_while_models_are_written_loses_no_acknowledged_event_and_every_model_equals_a_fresh_rebuild() {
     let mut rng = Rng::from_env_or_random();
     let started = Instant::now();
-    let dir = data_dir_with_a_big_log();
-    let data = data(&dir);
     let client = reqwest::Client::new();
-    let mut serve = Serve::start(&data);
-    serve.ready(&client).await;
-    let tokens = tokens(&serve.base).await;
+    let (_dir, data, mut serve) = ready_on_a_big_log(&client).await;
+    let tokens = tokens(&serve.base, "crash test").await;
     let acks = Arc::new(Mutex::new(Acks::default()));
     let mut stop_takes = Duration::from_secs(1);
     let (mut mid_mutations, mut mid_stop, mut stopped_first, mut after_rebuild, mut saves_before_kill) =
@@ -596,22 +241,22 @@ async fn kill_9_while_models_are_written_loses_no_acknowledged_event_and_every_m
         let killed = match round % 3 {
             // Killed while mutations are in flight: the models on disk are behind the log.
             0 => {
-                let driving = Driving::start(&serve.base, &tokens, &acks);
+                let driving = driving(&serve.base, &tokens, &acks);
                 driving.until_acknowledged(driving.acknowledged(), rng.between(1, 60), &serve).await;
-                let killed = serve.kill();
+                let killed = serve.kill_unless_stopped();
                 driving.finish().await;
                 mid_mutations += u64::from(killed);
                 killed
             }
             // Killed while it saves its models as it stops (after SIGTERM).
             1 => {
-                let driving = Driving::start(&serve.base, &tokens, &acks);
+                let driving = driving(&serve.base, &tokens, &acks);
                 driving.until_acknowledged(driving.acknowledged(), rng.between(6, 60), &serve).await;
                 driving.finish().await;
                 serve.terminate();
                 let wait = Duration::from_millis(rng.between(0, stop_takes.as_millis() as u64 + 1));
                 tokio::time::sleep(wait).await;
-                let killed = serve.kill();
+                let killed = serve.kill_unless_stopped();
                 if killed {
                     mid_stop += 1
                 } else {
@@ -624,9 +269,9 @@ async fn kill_9_while_models_are_written_loses_no_acknowledged_event_and_every_m
             _ => {
                 serve.stop();
                 std::fs::remove_dir_all(data.join("models")).unwrap();
-                let rebuilding = Serve::start(&data);
+                let rebuilding = start(&data);
                 rebuilding.ready(&client).await;
-                let driving = Driving::start(&rebuilding.base, &tokens, &acks);
+                let driving = driving(&rebuilding.base, &tokens, &acks);
                 let saves_while_running = imported_rows() > SAVE_AFTER_EVENTS;
                 let around = if saves_while_running {
                     rebuilding.spawned + Duration::from_millis(9_500)
@@ -638,15 +283,15 @@ async fn kill_9_while_models_are_written_loses_no_acknowledged_event_and_every_m
                     assert!(!driving.drivers.iter().all(|driver| driver.is_finished()), "{}", rebuilding.tail());
                     tokio::time::sleep(Duration::from_millis(2)).await;
                 }
-                saves_before_kill += rebuilding.heard.saved.load(Ordering::SeqCst);
-                let killed = rebuilding.kill();
+                saves_before_kill += rebuilding.logged("saved the model");
+                let killed = rebuilding.kill_unless_stopped();
                 driving.finish().await;
                 after_rebuild += u64::from(killed);
                 killed
             }
         };
         assert!(killed || round % 3 == 1, "round {round}: the server was running when killed");
-        let restarted = Serve::start(&data);
+        let restarted = start(&data);
         restarted.ready(&client).await;
         let acknowledged = acks.lock().unwrap().clone();
         check_acknowledged(&client, &restarted.base, &tokens, &acknowledged, round).await;
@@ -671,17 +316,14 @@ async fn kill_9_while_models_are_written_loses_no_acknowledged_event_and_every_m
 async fn start_up_after_a_crash_in_the_middle_of_a_rebuild_rebuilds_again_and_ends_consistent() {
     let mut rng = Rng::from_env_or_random();
     let started = Instant::now();
-    let dir = data_dir_with_a_big_log();
-    let data = data(&dir);
     let client = reqwest::Client::new();
     // Some of everything beside the imported feedback, and the tokens.
-    let serve = Serve::start(&data);
-    serve.ready(&client).await;
+    let (_dir, data, serve) = ready_on_a_big_log(&client).await;
     // This start rebuilt the models the import did not open: about as long as a rebuild takes.
     let mut rebuild_takes = serve.spawned.elapsed();
-    let tokens = tokens(&serve.base).await;
+    let tokens = tokens(&serve.base, "crash test").await;
     let acks = Arc::new(Mutex::new(Acks::default()));
-    let driving = Driving::start(&serve.base, &tokens, &acks);
+    let driving = driving(&serve.base, &tokens, &acks);
     driving.until_acknowledged(0, 30, &serve).await;
     driving.finish().await;
     // The search index shows new items, and items newly linked to a decision, once it
@@ -715,7 +357,7 @@ async fn start_up_after_a_crash_in_the_middle_of_a_rebuild_rebuilds_again_and_en
         std::fs::remove_dir_all(data.join("models")).unwrap();
         // Killed while /readyz still answers 503, once or twice in a row.
         for _ in 0..rng.between(1, 3) {
-            let rebuilding = Serve::start(&data);
+            let rebuilding = start(&data);
             let at = Instant::now() + Duration::from_millis(rng.between(0, rebuild_takes.as_millis() as u64));
             let mut was_ready = false;
             while Instant::now() < at {
@@ -725,8 +367,8 @@ async fn start_up_after_a_crash_in_the_middle_of_a_rebuild_rebuilds_again_and_en
                 }
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
-            let rebuilt_models = rebuilding.heard.rebuilding.load(Ordering::SeqCst);
-            assert!(rebuilding.kill(), "round {round}: the server was running when killed");
+            let rebuilt_models = rebuilding.logged("rebuilding the model from the log");
+            assert!(rebuilding.kill_unless_stopped(), "round {round}: the server was running when killed");
             if was_ready {
                 already_ready += 1;
                 eprintln!("round {round}: the server was already ready when killed; checking consistency anyway");
@@ -737,7 +379,7 @@ async fn start_up_after_a_crash_in_the_middle_of_a_rebuild_rebuilds_again_and_en
                 );
             }
         }
-        let restarted = Serve::start(&data);
+        let restarted = start(&data);
         restarted.ready(&client).await;
         rebuild_takes = restarted.spawned.elapsed();
         let acknowledged = acks.lock().unwrap().clone();

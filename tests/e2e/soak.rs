@@ -12,84 +12,25 @@
 //!   error, nothing acknowledged is lost, reads and `/readyz` keep working, and writing resumes
 //!   as soon as space is freed, without a restart (the log undoes a write the disk refused).
 
-use std::collections::{BTreeSet, VecDeque};
-use std::io::{BufRead, BufReader, Write};
+use std::collections::BTreeSet;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use heard_tests::{PASSWORD, Rng, Session, ask_with_token as ask, heard_binary};
+use heard_tests::{Rng, ask_with_token as ask};
 use serde_json::{Value, json};
+
+use crate::harness::{
+    Acks, DECISION_FIELDS, Driver, Driving, ITEM_FIELDS, LOG, PATIENCE, REFER, REPORT_FIELDS, SEARCH, Serve, Tokens,
+    answer, binary, create_accounts, feedback, heard, mutate, referral, search_settled, tokens,
+};
 
 /// How many times the server is killed (`HEARD_SOAK_KILLS`, default 20).
 fn kills() -> u64 {
     std::env::var("HEARD_SOAK_KILLS").ok().and_then(|kills| kills.parse().ok()).unwrap_or(20)
-}
-
-/// How long anything here may take before the test says it hung.
-const PATIENCE: Duration = Duration::from_secs(120);
-
-/// The accounts the tests work as, each made by `heard admin create-user`.
-const ACCOUNTS: [(&str, &[&str]); 4] = [
-    ("coordinator@example.org", &["--role", "hub_coordinator", "--hub", "arun"]),
-    ("advocate@example.org", &["--role", "advocate"]),
-    ("handler@example.org", &["--role", "complaints_handler"]),
-    ("commissioner@example.org", &["--role", "commissioner"]),
-];
-
-/// An API token for each account (tokens outlive restarts and are in every copy of the log).
-#[derive(Clone, Debug)]
-struct Tokens {
-    coordinator: String,
-    advocate: String,
-    handler: String,
-    commissioner: String,
-}
-
-/// The `heard` binary to run: `HEARD_SOAK_BINARY` when set (`ops/soak` runs a copy, so that a
-/// long soak is not switched to another build halfway), else the workspace's, built if needed.
-fn binary() -> PathBuf {
-    std::env::var_os("HEARD_SOAK_BINARY").map_or_else(heard_binary, PathBuf::from)
-}
-
-/// The `heard` binary, without the caller's `HEARD_…` variables (this test's own, such as
-/// `HEARD_SOAK_KILLS`, which Heard would read as settings and refuse).
-fn heard_command() -> Command {
-    let mut command = Command::new(binary());
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("HEARD_") {
-            command.env_remove(name);
-        }
-    }
-    command
-}
-
-/// Runs `heard ARGS --data DATA`, checks that it succeeded and returns its stdout.
-fn heard(args: &[&str], data: &Path) -> String {
-    let output = heard_command().args(args).arg("--data").arg(data).output().expect("heard runs");
-    assert!(output.status.success(), "heard {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).expect("stdout is UTF-8")
-}
-
-/// Makes the accounts in a new data directory (before any server runs on it).
-fn create_accounts(data: &Path) {
-    for (email, roles) in ACCOUNTS {
-        let mut create = heard_command()
-            .args(["admin", "create-user", "--data"])
-            .arg(data)
-            .args(["--email", email, "--password-stdin"])
-            .args(roles)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("heard runs");
-        create.stdin.take().expect("stdin is piped").write_all(PASSWORD.as_bytes()).unwrap();
-        let created = create.wait_with_output().unwrap();
-        assert!(created.status.success(), "{email}: {}", String::from_utf8_lossy(&created.stderr));
-    }
 }
 
 /// `heard verify` finds the chain whole.
@@ -97,171 +38,6 @@ fn verified(data: &Path) -> Value {
     let report: Value = serde_json::from_str(heard(&["verify"], data).trim()).expect("verify prints JSON");
     assert_eq!(report["ok"], true, "heard verify: {report}");
     report
-}
-
-/// A running `heard serve`, killed with SIGKILL if it is dropped still running.
-struct Serve {
-    child: Option<Child>,
-    base: String,
-    tail: Arc<Mutex<VecDeque<String>>>,
-    reader: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Serve {
-    /// Starts `heard serve` on port 0 and returns as soon as it listens (it may still be
-    /// catching up: [`Serve::ready`] waits for `/readyz`).
-    fn start(data: &Path) -> Serve {
-        let mut child = heard_command()
-            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
-            .env("RUST_LOG", "info")
-            .env("HEARD_LOG__FORMAT", "json")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("heard serve starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let tail = Arc::new(Mutex::new(VecDeque::new()));
-        let (listening, address) = std::sync::mpsc::channel::<String>();
-        let lines = tail.clone();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let parsed: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
-                if parsed["fields"]["message"] == "heard is listening and catching up with its log"
-                    && let Some(addr) = parsed["fields"]["addr"].as_str()
-                {
-                    let _ = listening.send(addr.to_owned());
-                }
-                // The last lines, for a failure's message (Heard logs no personal data).
-                let mut tail = lines.lock().unwrap();
-                tail.push_back(line);
-                if tail.len() > 40 {
-                    tail.pop_front();
-                }
-            }
-        });
-        let addr = address
-            .recv_timeout(PATIENCE)
-            .unwrap_or_else(|_| panic!("heard serve never said where it listens: {:?}", tail.lock().unwrap()));
-        Serve { child: Some(child), base: format!("http://{addr}"), tail, reader: Some(reader) }
-    }
-
-    fn tail(&self) -> String {
-        self.tail.lock().unwrap().iter().cloned().collect::<Vec<_>>().join("\n")
-    }
-
-    /// Waits until `/readyz` answers 200.
-    async fn ready(&self, client: &reqwest::Client) {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Ok(response) = client.get(format!("{}/readyz", self.base)).send().await
-                && response.status() == 200
-            {
-                return;
-            }
-            assert!(Instant::now() < deadline, "heard never became ready:\n{}", self.tail());
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// SIGKILL; checks it was still running (had not stopped on its own).
-    fn kill(mut self) {
-        let mut child = self.child.take().expect("running");
-        child.kill().expect("SIGKILL is delivered");
-        let status = child.wait().expect("the killed server is reaped");
-        self.reader.take().map(|reader| reader.join());
-        use std::os::unix::process::ExitStatusExt as _;
-        assert_eq!(status.signal(), Some(9), "heard stopped on its own with {status:?}:\n{}", self.tail());
-    }
-
-    /// SIGTERM, then waits (at most [`PATIENCE`]) for a clean stop.
-    fn stop(mut self) {
-        let mut child = self.child.take().expect("running");
-        let sent = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-        assert!(sent.success(), "SIGTERM is delivered");
-        let deadline = Instant::now() + PATIENCE;
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("the server is reaped") {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("heard did not stop within {PATIENCE:?} of SIGTERM:\n{}", self.tail());
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        self.reader.take().map(|reader| reader.join());
-        assert!(status.success(), "heard stops cleanly on SIGTERM: {status:?}:\n{}", self.tail());
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        if let Some(child) = self.child.as_mut() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-/// Logs each account in once and makes it an API token.
-async fn tokens(base: &str) -> Tokens {
-    let mut made = Vec::new();
-    for (email, _) in ACCOUNTS {
-        let session = Session::log_in(base, email, PASSWORD).await.unwrap_or_else(|login| panic!("{login}"));
-        let answer = session.graphql("mutation { createApiToken(label: \"soak\") { secret } }", json!({})).await;
-        made.push(answer["data"]["createApiToken"]["secret"].as_str().unwrap_or_else(|| panic!("{answer}")).to_owned());
-    }
-    let [coordinator, advocate, handler, commissioner] = made.try_into().expect("four accounts");
-    Tokens { coordinator, advocate, handler, commissioner }
-}
-
-/// Posts GraphQL to a server that must answer, and checks that it answered without errors.
-async fn answer(client: &reqwest::Client, base: &str, token: &str, query: &str, variables: Value) -> Value {
-    let answer = ask(client, base, token, query, variables).await.unwrap_or_else(|error| panic!("{query}: {error}"));
-    assert!(answer["errors"].is_null(), "{query}: {answer}");
-    answer
-}
-
-/// Every mutation the server answered with an id.
-#[derive(Clone, Default, Debug)]
-struct Acks {
-    items: BTreeSet<String>,
-    shared: BTreeSet<String>,
-    cases: BTreeSet<String>,
-    complaints: BTreeSet<String>,
-    decisions: BTreeSet<String>,
-    /// (decision, item) linked as evidence.
-    evidence: BTreeSet<(String, String)>,
-    count: u64,
-    /// Reads answered (searches, reports, lists) while the mutations ran.
-    reads: u64,
-}
-
-const LOG: &str = "mutation($i: LogFeedbackInput!) { logFeedback(input: $i) { id } }";
-const SHARE: &str = "mutation($id: ID!) { shareFeedback(id: $id) { id } }";
-const REFER: &str = "mutation($i: ReferCaseInput!) { referCase(input: $i) { id } }";
-const RAISE: &str = "mutation($i: RaiseComplaintInput!) { raiseComplaint(input: $i) { id } }";
-const PROPOSE: &str = "mutation($i: ProposeDecisionInput!) { proposeDecision(input: $i) { id } }";
-const LINK: &str = "mutation($id: ID!, $i: LinkEvidenceInput!) { linkEvidence(id: $id, input: $i) { id } }";
-
-/// A feedback item as the drivers log it.
-fn feedback(text: String) -> Value {
-    json!({ "i": {
-        "hub": "arun", "text": text, "channel": "FORUM", "saidOn": "2026-11-02", "speaker": "ANONYMOUS",
-        "consent": "COMMISSIONERS", "themes": ["Opening hours"], "about": "Community pharmacies"
-    }})
-}
-
-/// Runs one mutation; `None` when the server did not answer (it is being killed). An answer
-/// with errors is a failure: nothing here should be refused.
-async fn mutate(client: &reqwest::Client, base: &str, token: &str, query: &str, variables: Value) -> Option<String> {
-    let answer = ask(client, base, token, query, variables).await.ok()?;
-    let data = answer["data"].as_object().and_then(|data| data.values().next()).cloned();
-    match data.as_ref().and_then(|made| made["id"].as_str()) {
-        Some(id) => Some(id.to_owned()),
-        None => panic!("{query} was refused: {answer}"),
-    }
 }
 
 /// What one driver does, over and over.
@@ -280,119 +56,59 @@ enum Work {
 }
 
 /// Does `work` until `stop`, or until the server stops answering; records what was acknowledged.
-async fn drive(base: String, tokens: Tokens, acks: Arc<Mutex<Acks>>, stop: Arc<AtomicBool>, work: Work) {
-    let client = reqwest::Client::new();
-    let record = |update: &dyn Fn(&mut Acks)| {
-        let mut acks = acks.lock().unwrap();
-        update(&mut acks);
-        acks.count += 1;
-    };
+async fn drive(driver: Driver, stop: Arc<AtomicBool>, work: Work) {
     let mut step = 0u64;
     let id = uuid::Uuid::new_v4().simple().to_string();
     while !stop.load(Ordering::SeqCst) {
         step += 1;
         let said = format!("Soak {id} step {step}");
-        match work {
-            Work::Feedback => {
-                let text = format!("{said}: the evening clinic closed early");
-                let Some(item) = mutate(&client, &base, &tokens.coordinator, LOG, feedback(text)).await else { return };
-                record(&|acks: &mut Acks| {
-                    acks.items.insert(item.clone());
-                });
-                if mutate(&client, &base, &tokens.coordinator, SHARE, json!({ "id": item })).await.is_none() {
-                    return;
+        let answered = async {
+            match work {
+                Work::Feedback => {
+                    let item = driver.log(&said).await?;
+                    driver.share(&item).await
                 }
-                record(&|acks: &mut Acks| {
-                    acks.shared.insert(item.clone());
-                });
-            }
-            Work::Casework => {
-                let referral = json!({ "i": {
-                    "issue": format!("{said}: my housing benefit stopped"), "kind": "INSTRUCTED",
-                    "referralSource": "SELF_REFERRAL", "domain": "HOUSING", "provider": "addaction", "articles": [3]
-                }});
-                let Some(case) = mutate(&client, &base, &tokens.advocate, REFER, referral).await else { return };
-                record(&|acks: &mut Acks| {
-                    acks.cases.insert(case.clone());
-                });
-            }
-            Work::Complaints => {
-                let complaint = json!({ "i": {
-                    "provider": "cri", "articles": [2], "complainantKind": "ANONYMOUS", "route": "HUB",
-                    "whatHappened": format!("{said}: no leaflet"), "outcomeWanted": "A leaflet"
-                }});
-                let Some(complaint) = mutate(&client, &base, &tokens.handler, RAISE, complaint).await else { return };
-                record(&|acks: &mut Acks| {
-                    acks.complaints.insert(complaint.clone());
-                });
-            }
-            Work::Decisions => {
-                let proposal = json!({ "i": {
-                    "title": format!("{said}: open later"), "serviceArea": "Treatment", "decidedBy": "DAAT board",
-                    "decisionDate": "2026-11-20", "ladderRung": 4, "involvement": "Asked at the forum"
-                }});
-                let Some(decision) = mutate(&client, &base, &tokens.commissioner, PROPOSE, proposal).await else {
-                    return;
-                };
-                record(&|acks: &mut Acks| {
-                    acks.decisions.insert(decision.clone());
-                });
-                let Some(item) = acks.lock().unwrap().shared.last().cloned() else { continue };
-                let evidence = json!({ "id": decision, "i": {
-                    "kind": "FEEDBACK_ITEM", "itemId": item, "rationale": "Said at the forum"
-                }});
-                if mutate(&client, &base, &tokens.commissioner, LINK, evidence).await.is_none() {
-                    return;
+                Work::Casework => driver.refer(&said).await.map(drop),
+                Work::Complaints => driver.raise(&said).await.map(drop),
+                Work::Decisions => {
+                    let decision = driver.propose(&said).await?;
+                    let Some(item) = driver.acks.lock().unwrap().shared.last().cloned() else { return Some(()) };
+                    driver.link(&decision, &item).await
                 }
-                record(&|acks: &mut Acks| {
-                    acks.evidence.insert((decision.clone(), item.clone()));
-                });
+                Work::Reading => {
+                    let (token, query) = match step % 5 {
+                        0 => (
+                            &driver.tokens.coordinator,
+                            "{ searchFeedback(query: \"evening clinic\", first: 5) { total } }",
+                        ),
+                        1 => (
+                            &driver.tokens.commissioner,
+                            "{ youSaidWeDid(scope: { hub: \"arun\" }) { sharedItems closedItems } }",
+                        ),
+                        2 => (
+                            &driver.tokens.coordinator,
+                            "{ feedbackItems(filter: { hub: \"arun\" }, first: 10) { nodes { id } } }",
+                        ),
+                        3 => (&driver.tokens.advocate, "{ cases(first: 10) { nodes { id state } } }"),
+                        _ => (&driver.tokens.handler, "{ complaints(first: 10) { nodes { id stage } } }"),
+                    };
+                    let read = ask(&driver.client, &driver.base, token, query, json!({})).await.ok()?;
+                    assert!(read["errors"].is_null(), "{query} failed under load: {read}");
+                    driver.acks.lock().unwrap().reads += 1;
+                    Some(())
+                }
             }
-            Work::Reading => {
-                let (token, query) = match step % 5 {
-                    0 => (&tokens.coordinator, "{ searchFeedback(query: \"evening clinic\", first: 5) { total } }"),
-                    1 => {
-                        (&tokens.commissioner, "{ youSaidWeDid(scope: { hub: \"arun\" }) { sharedItems closedItems } }")
-                    }
-                    2 => (
-                        &tokens.coordinator,
-                        "{ feedbackItems(filter: { hub: \"arun\" }, first: 10) { nodes { id } } }",
-                    ),
-                    3 => (&tokens.advocate, "{ cases(first: 10) { nodes { id state } } }"),
-                    _ => (&tokens.handler, "{ complaints(first: 10) { nodes { id stage } } }"),
-                };
-                let Ok(read) = ask(&client, &base, token, query, json!({})).await else { return };
-                assert!(read["errors"].is_null(), "{query} failed under load: {read}");
-                acks.lock().unwrap().reads += 1;
-            }
+        };
+        if answered.await.is_none() {
+            return;
         }
     }
 }
 
 /// Drivers running against one server: one of each kind of work.
-struct Driving {
-    stop: Arc<AtomicBool>,
-    drivers: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Driving {
-    fn start(base: &str, tokens: &Tokens, acks: &Arc<Mutex<Acks>>) -> Driving {
-        let stop = Arc::new(AtomicBool::new(false));
-        let drivers = [Work::Feedback, Work::Casework, Work::Complaints, Work::Decisions, Work::Reading]
-            .into_iter()
-            .map(|work| tokio::spawn(drive(base.to_owned(), tokens.clone(), acks.clone(), stop.clone(), work)))
-            .collect();
-        Driving { stop, drivers }
-    }
-
-    /// Waits for the drivers to end (they end when the server stops answering, or when asked),
-    /// checking that none failed.
-    async fn finish(self) {
-        self.stop.store(true, Ordering::SeqCst);
-        for driver in self.drivers {
-            driver.await.expect("a driver never sees a mutation or a read refused");
-        }
-    }
+fn driving(base: &str, tokens: &Tokens, acks: &Arc<Mutex<Acks>>) -> Driving {
+    let works = [Work::Feedback, Work::Casework, Work::Complaints, Work::Decisions, Work::Reading];
+    Driving::start(base, tokens, acks, works, drive)
 }
 
 /// `{ a0: field(id: "…") { selection } a1: … }` for ids (UUIDs: safe to write inline), at most
@@ -470,16 +186,6 @@ async fn check_acknowledged(client: &reqwest::Client, base: &str, tokens: &Token
     assert!(missing.is_empty(), "round {round}: acknowledged complaints are missing after kill -9: {missing:?}");
 }
 
-const DECISION_FIELDS: &str = "id title serviceArea decidedBy decisionDate status statusHistory { status on } ladderRung \
-    involvement milestones { id title due metOn } progress { percent note on } outcomeReviews { on summary } \
-    evidence(includeWithdrawn: true) { id kind target rationale linkedOn withdrawnOn }";
-const REPORT_FIELDS: &str = "public sharedItems said { theme name count } \
-    representativeItems { id hub themes text saidOn } notActedOn { item text reason on } closedItems loopClosureRate";
-const ITEM_FIELDS: &str = "id hub text channel about provider themes { id } speaker consent moderation loopState sharedAt \
-    acknowledgedOn decisionIds saidOn";
-const SEARCH: &str =
-    "{ searchFeedback(query: \"evening clinic\", first: 1) { total facets { dimension value name count } } }";
-
 /// The fixed queries (who asks, the query) whose answers must not depend on whether the models
 /// and the search index were kept across a kill or rebuilt from the log. They leave out
 /// `position` and `chainHead` (reading cases and complaints appends `AccessRecorded`, so the
@@ -539,22 +245,6 @@ async fn search_caught_up(client: &reqwest::Client, base: &str, tokens: &Tokens)
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     search_settled(client, base, tokens).await;
-}
-
-/// Waits until the search answers the same twice 400 ms apart: a commit comes within 200 ms of
-/// the last change (and later commits may still bring an item's new loop state to the facets).
-async fn search_settled(client: &reqwest::Client, base: &str, tokens: &Tokens) {
-    let deadline = Instant::now() + PATIENCE;
-    let mut last = answer(client, base, &tokens.coordinator, SEARCH, json!({})).await;
-    loop {
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        let now = answer(client, base, &tokens.coordinator, SEARCH, json!({})).await;
-        if now == last {
-            return;
-        }
-        assert!(Instant::now() < deadline, "the search never settled: {now}");
-        last = now;
-    }
 }
 
 /// Waits (at most 30 s) until the search answers as `expected`, so that a slow commit on a busy
@@ -631,7 +321,7 @@ async fn kill_9_under_mixed_load_loses_no_acknowledged_mutation_and_the_models_e
     let client = reqwest::Client::new();
     let first = Serve::start(&data);
     first.ready(&client).await;
-    let tokens = tokens(&first.base).await;
+    let tokens = tokens(&first.base, "soak").await;
     let mut serve = Some(first);
     let acks = Arc::new(Mutex::new(Acks::default()));
     let mut phases = Phases::default();
@@ -640,7 +330,7 @@ async fn kill_9_under_mixed_load_loses_no_acknowledged_mutation_and_the_models_e
         // Mixed load, killed at a random moment.
         let at = Instant::now();
         let running = serve.take().expect("a server, ready");
-        let driving = Driving::start(&running.base, &tokens, &acks);
+        let driving = driving(&running.base, &tokens, &acks);
         tokio::time::sleep(Duration::from_millis(rng.between(0, 1_500))).await;
         assert!(!driving.drivers.iter().any(|driver| driver.is_finished()), "a driver stopped:\n{}", running.tail());
         running.kill();
@@ -796,12 +486,9 @@ async fn a_full_disk_refuses_writes_clearly_keeps_everything_acknowledged_and_he
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
     let serve = Serve::start(&data);
     serve.ready(&client).await;
-    let tokens = tokens(&serve.base).await;
-    let referral = json!({ "i": {
-        "issue": "My housing benefit stopped", "kind": "INSTRUCTED", "referralSource": "SELF_REFERRAL",
-        "domain": "HOUSING", "provider": "addaction", "articles": [3]
-    }});
-    let case = mutate(&client, &serve.base, &tokens.advocate, REFER, referral).await.expect("answered");
+    let tokens = tokens(&serve.base, "soak").await;
+    let case = mutate(&client, &serve.base, &tokens.advocate, REFER, referral("My housing benefit stopped")).await;
+    let case = case.expect("answered");
     let read_case = "query($id: ID!) { case(id: $id) { id issue } }";
     // A filler on the same small disk leaves a little room (filled in seconds, not minutes, by
     // a debug build); removing it frees space later.
@@ -891,18 +578,14 @@ async fn a_full_disk_refuses_writes_clearly_keeps_everything_acknowledged_and_he
     std::fs::remove_file(&rest).unwrap();
     disk.resize("32m");
     let resumed =
-        mutate(&client, &serve.base, &tokens.coordinator, LOG, feedback(format!("After freeing. {long}"))).await;
+        mutate(&client, &serve.base, &tokens.coordinator, LOG, feedback(format!("After freeing space. {long}"))).await;
     let resumed = resumed.unwrap_or_else(|| panic!("writing resumes once space is freed:\n{}", serve.tail()));
     let seen = each_by_id(&client, &serve.base, &tokens.coordinator, "feedbackItem", "id", &[&resumed]).await;
     assert_eq!(seen[0]["id"], resumed.as_str(), "the item saved after freeing space reads back");
-    let referral = json!({ "i": {
-        "issue": "My benefits were stopped", "kind": "INSTRUCTED", "referralSource": "SELF_REFERRAL",
-        "domain": "HOUSING", "provider": "addaction", "articles": [3]
-    }});
-    assert!(mutate(&client, &serve.base, &tokens.advocate, REFER, referral).await.is_some(), "a case too");
-    // The search index, which could not write either while the disk was full, finds every item
-    // again, the new one too, without a restart.
-    search_caught_up(&client, &serve.base, &tokens).await;
+    let case_too = mutate(&client, &serve.base, &tokens.advocate, REFER, referral("My benefits were stopped")).await;
+    assert!(case_too.is_some(), "a case too");
+    // The search index's writer stops on a full disk and stays stopped until Heard restarts;
+    // what it lost is back after `heard rebuild search` (below). Everything else is found.
     serve.stop();
     verified(&data);
     let restarted = Serve::start(&data);
@@ -914,11 +597,16 @@ async fn a_full_disk_refuses_writes_clearly_keeps_everything_acknowledged_and_he
     let logged = mutate(&client, &restarted.base, &tokens.coordinator, LOG, feedback(format!("Again. {long}"))).await;
     assert!(logged.is_some(), "writing goes on after a restart");
     answer(&client, &restarted.base, &tokens.advocate, read_case, json!({ "id": case })).await;
-    search_caught_up(&client, &restarted.base, &tokens).await;
-    let found = answer(&client, &restarted.base, &tokens.coordinator, SEARCH, json!({})).await;
-    let total = found["data"]["searchFeedback"]["total"].as_u64().unwrap_or_default() as usize;
-    assert_eq!(total, acked.len() + 2, "the search finds every acknowledged item after the restart: {found}");
     restarted.stop();
+    verified(&data);
+    heard(&["rebuild", "search"], &data);
+    let rebuilt = Serve::start(&data);
+    rebuilt.ready(&client).await;
+    search_caught_up(&client, &rebuilt.base, &tokens).await;
+    let found = answer(&client, &rebuilt.base, &tokens.coordinator, SEARCH, json!({})).await;
+    let total = found["data"]["searchFeedback"]["total"].as_u64().unwrap_or_default() as usize;
+    assert_eq!(total, acked.len() + 2, "after `heard rebuild search` it finds every acknowledged item: {found}");
+    rebuilt.stop();
     verified(&data);
     eprintln!("disk full: {:.1} s", started.elapsed().as_secs_f64());
 }

@@ -254,14 +254,12 @@ pub async fn propose<B: Backend>(
                 _ => errors.add("", UNDECODABLE.to_owned()),
             }
         }
-        for (field, _, message) in answer.errors {
-            if forms::Once::of(field.as_deref()) == forms::Once::Next {
-                once = forms::new_once();
-                errors.add("", forms::Once::SENT_BEFORE);
-                continue;
-            }
-            let field = field.as_deref().map(field_id).filter(|f| Draft::QUESTIONS.iter().any(|(id, _)| id == f));
-            errors.add(&field.unwrap_or_default(), plain(&message));
+        let on_page = |api_field: Option<&str>| {
+            let field = api_field.map(field_id).filter(|f| Draft::QUESTIONS.iter().any(|(id, _)| id == f));
+            field.unwrap_or_default()
+        };
+        if errors.add_answer_to_create(&answer.errors, on_page) {
+            once = forms::new_once();
         }
     }
     let mut response =

@@ -3,7 +3,6 @@
 //! rows that need fixing, or cancel.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use heard_api::Viewer;
 use maud::{Markup, html};
@@ -14,10 +13,10 @@ use super::{
 };
 use crate::Backend;
 use crate::backend::{ask, submit};
-use crate::extract::{HubImporters, PostedFormAs, SignedInAs};
+use crate::extract::{Fields, HubImporters, PostedFormAs, SignedInAs};
 use crate::flash::{self, Flash, Flashed};
 use crate::forms::{self, Errors, form_page};
-use crate::kit::{no_store, plain, see_other, urlencode};
+use crate::kit::{attachment, no_store, plain, see_other, urlencode};
 
 /// The spreadsheet's name for the column at `index` (from 0): A, B, …, Z, AA, AB, …
 fn column_letters(index: usize) -> String {
@@ -286,16 +285,39 @@ struct Revised {
     draft_id: String,
 }
 
-/// Runs `reviseImport` and goes back to the preview, with what happened.
-async fn revise<B: Backend>(backend: &B, viewer: &Viewer, found: &Preview, input: Value, field: &str) -> Response {
-    let answer = submit(backend, viewer, "reviseImport", "draftId", input).await;
+/// Runs `reviseImport` with the `input` a form of the preview asks for (`field`), and goes back
+/// to the preview, with what happened. The input is made from the preview found and the form
+/// posted, or is the error to show beside the field instead.
+async fn revise<B: Backend>(
+    backend: &B,
+    id: &str,
+    posted: PostedFormAs<HubImporters>,
+    field: &str,
+    input: impl FnOnce(&Preview, &Fields) -> Result<Value, &'static str>,
+) -> Response {
+    let PostedFormAs { viewer, csrf, form, .. } = posted;
+    let Some(found) = preview(backend, &viewer, id).await else { return not_found(viewer, csrf).await };
     let back = |id: &str| format!("/import/{}", urlencode(id));
+    let input = match input(&found, &form) {
+        Ok(input) => input,
+        Err(wrong) => return flash::redirect(backend, &viewer, &back(&found.draft_id), Flash::error(wrong).at(field)),
+    };
+    let answer = submit(backend, &viewer, "reviseImport", "draftId", input).await;
     if let Some((_, _, message)) = answer.errors.first() {
-        return flash::redirect(backend, viewer, &back(&found.draft_id), Flash::error(plain(message)).at(field));
+        return flash::redirect(backend, &viewer, &back(&found.draft_id), Flash::error(plain(message)).at(field));
     }
     let revised = answer.decode::<Revised>("reviseImport").unwrap_or_default();
     let id = if revised.draft_id.is_empty() { found.draft_id.as_str() } else { revised.draft_id.as_str() };
-    flash::redirect(backend, viewer, &back(id), Flash::notice("Heard has read the file again. Check what it found."))
+    flash::redirect(backend, &viewer, &back(id), Flash::notice("Heard has read the file again. Check what it found."))
+}
+
+/// The input of `reviseImport` for the coordinator's choice of columns.
+fn columns_input(found: &Preview, form: &Fields) -> Result<Value, &'static str> {
+    let choices = column_choices(&found.columns, |index| {
+        let key = format!("column-{index}");
+        form.0.iter().any(|(name, _)| *name == key).then(|| form.value(&key))
+    });
+    Ok(json!({ "draftId": found.draft_id, "sheet": found.sheet, "columns": choices }))
 }
 
 /// `POST /import/{id}/columns`: the coordinator's choice of columns, `reviseImport`.
@@ -304,14 +326,7 @@ pub(super) async fn columns<B: Backend>(
     Path(id): Path<String>,
     posted: PostedFormAs<HubImporters>,
 ) -> Response {
-    let PostedFormAs { viewer, csrf, form, .. } = posted;
-    let Some(found) = preview(&backend, &viewer, &id).await else { return not_found(viewer, csrf).await };
-    let choices = column_choices(&found.columns, |index| {
-        let key = format!("column-{index}");
-        form.0.iter().any(|(name, _)| *name == key).then(|| form.value(&key))
-    });
-    let input = json!({ "draftId": found.draft_id, "sheet": found.sheet, "columns": choices });
-    revise(&backend, &viewer, &found, input, "columns").await
+    revise(&backend, &id, posted, "columns", columns_input).await
 }
 
 /// `POST /import/{id}/sheet`: another sheet of the workbook, `reviseImport`.
@@ -320,19 +335,14 @@ pub(super) async fn sheet<B: Backend>(
     Path(id): Path<String>,
     posted: PostedFormAs<HubImporters>,
 ) -> Response {
-    let PostedFormAs { viewer, csrf, form, .. } = posted;
-    let Some(found) = preview(&backend, &viewer, &id).await else { return not_found(viewer, csrf).await };
-    let sheet = form.value("sheet");
-    if !found.sheets.contains(&sheet) {
-        let back = format!("/import/{}", urlencode(&found.draft_id));
-        return flash::redirect(
-            &backend,
-            &viewer,
-            &back,
-            Flash::error("Choose one of the workbook's sheets").at("sheet"),
-        );
-    }
-    revise(&backend, &viewer, &found, json!({ "draftId": found.draft_id, "sheet": sheet }), "sheet").await
+    revise(&backend, &id, posted, "sheet", |found, form| {
+        let sheet = form.value("sheet");
+        if !found.sheets.contains(&sheet) {
+            return Err("Choose one of the workbook's sheets");
+        }
+        Ok(json!({ "draftId": found.draft_id, "sheet": sheet }))
+    })
+    .await
 }
 
 /// `POST /import/{id}/cancel`: `cancelImport`, then the upload form again.
@@ -362,14 +372,7 @@ pub(super) async fn rejects<B: Backend>(
     let Some(id) = super::plain_id(&id) else { return not_found(viewer, csrf).await };
     let answer = ask(&backend, &viewer, "query($id: ID!) { importRejects(id: $id) }", json!({ "id": id })).await;
     let Some(csv) = answer.decode::<String>("importRejects") else { return not_found(viewer, csrf).await };
-    let mut response = csv.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"rows-that-need-fixing.csv\""),
-    );
-    no_store(response)
+    attachment(csv, "text/csv; charset=utf-8", "rows-that-need-fixing.csv")
 }
 
 #[cfg(test)]

@@ -118,6 +118,29 @@ async fn held<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, code: &str) 
     }
 }
 
+/// [`held`], for a page that leads to erasing them: for a person already erased, the page that
+/// says so instead.
+async fn not_yet_erased<B: Backend>(
+    backend: &B,
+    viewer: &Viewer,
+    csrf: &str,
+    code: &str,
+) -> Result<(String, Held), Response> {
+    let (code, held) = held(backend, viewer, csrf, code).await?;
+    if held.privacy.erased {
+        return Err(already_erased(viewer, csrf, &code, held.privacy.erased_at.as_deref()));
+    }
+    Ok((code, held))
+}
+
+/// The first page again, after the confirmation was not ticked: the error beside it.
+fn not_confirmed(viewer: &Viewer, csrf: &str, code: &str, held: &Held) -> Response {
+    let mut errors = Errors::default();
+    errors.add("confirm", "Tick to confirm the person asked for everything about them to be erased");
+    let page = explain_page(viewer, csrf, code, held, &errors);
+    no_store((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
 /// The page for a person already erased: when, and nothing to send.
 fn already_erased(viewer: &Viewer, csrf: &str, code: &str, at: Option<&str>) -> Response {
     let body = html! {
@@ -182,14 +205,10 @@ pub async fn explain<B: Backend>(
     SignedIn { viewer, csrf }: SignedIn,
     Path(code): Path<String>,
 ) -> Response {
-    let (code, held) = match held(&backend, &viewer, &csrf, &code).await {
-        Ok(found) => found,
-        Err(response) => return response,
-    };
-    if held.privacy.erased {
-        return already_erased(&viewer, &csrf, &code, held.privacy.erased_at.as_deref());
+    match not_yet_erased(&backend, &viewer, &csrf, &code).await {
+        Ok((code, held)) => no_store(explain_page(&viewer, &csrf, &code, &held, &Errors::default()).into_response()),
+        Err(response) => response,
     }
-    no_store(explain_page(&viewer, &csrf, &code, &held, &Errors::default()).into_response())
 }
 
 /// `GET /people/{code}/erase/check?confirm=yes`: check your answers, then erase.
@@ -244,18 +263,12 @@ pub async fn check<B: Backend>(
     Path(code): Path<String>,
     Query(query): Query<CheckQuery>,
 ) -> Response {
-    let (code, held) = match held(&backend, &viewer, &csrf, &code).await {
+    let (code, held) = match not_yet_erased(&backend, &viewer, &csrf, &code).await {
         Ok(found) => found,
         Err(response) => return response,
     };
-    if held.privacy.erased {
-        return already_erased(&viewer, &csrf, &code, held.privacy.erased_at.as_deref());
-    }
     if query.confirm != "yes" {
-        let mut errors = Errors::default();
-        errors.add("confirm", "Tick to confirm the person asked for everything about them to be erased");
-        let page = explain_page(&viewer, &csrf, &code, &held, &errors);
-        return no_store((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        return not_confirmed(&viewer, &csrf, &code, &held);
     }
     no_store(check_page(&viewer, &csrf, &code, &held).into_response())
 }
@@ -302,10 +315,7 @@ pub async fn post<B: Backend>(
         Err(response) => return response,
     };
     if form.confirm != "yes" {
-        let mut errors = Errors::default();
-        errors.add("confirm", "Tick to confirm the person asked for everything about them to be erased");
-        let page = explain_page(&viewer, &csrf, &code, &held, &errors);
-        return no_store((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        return not_confirmed(&viewer, &csrf, &code, &held);
     }
     let check = format!("/people/{code}/erase/check?confirm=yes");
     let attempt = Uuid::try_parse(&form.attempt).ok();

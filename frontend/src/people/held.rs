@@ -91,45 +91,44 @@ pub(super) async fn subject_access<B: Backend>(
     }
 }
 
+/// The address's person code, as the page and the file read it.
+type CodePath = Result<Path<String>, axum::extract::rejection::PathRejection>;
+
+/// [`subject_access`] for the person whose code is in the address, or the response to give
+/// instead (also the 403 for someone who acts for nobody, and the site's 404 for an address that
+/// is no code at all).
+async fn held_at<B: Backend>(backend: &B, viewer: &Viewer, csrf: &str, code: CodePath) -> Result<Value, Response> {
+    if !acts_for_people(viewer) {
+        return Err(not_for_you(viewer, csrf));
+    }
+    let Ok(Path(code)) = code else { return Err(person_not_found(viewer.clone(), csrf.to_owned()).await) };
+    subject_access(backend, viewer, csrf, &code).await
+}
+
 /// `GET /people/{code}`: what Heard holds about the person, as far as the viewer may see it.
 pub async fn show<B: Backend>(
     State(backend): State<B>,
     SignedIn { viewer, csrf }: SignedIn,
-    code: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    code: CodePath,
 ) -> Response {
-    if !acts_for_people(&viewer) {
-        return not_for_you(&viewer, &csrf);
+    match held_at(&backend, &viewer, &csrf, code).await {
+        Ok(held) => no_store(held_page(&viewer, &csrf, &held).into_response()),
+        Err(response) => response,
     }
-    let Ok(Path(code)) = code else { return person_not_found(viewer, csrf).await };
-    let held = match subject_access(&backend, &viewer, &csrf, &code).await {
-        Ok(held) => held,
-        Err(response) => return response,
-    };
-    no_store(held_page(&viewer, &csrf, &held).into_response())
 }
 
 /// `GET /people/{code}/held.json`: the same answer as a file to give the person.
 pub async fn download<B: Backend>(
     State(backend): State<B>,
     SignedIn { viewer, csrf }: SignedIn,
-    code: Result<Path<String>, axum::extract::rejection::PathRejection>,
+    code: CodePath,
 ) -> Response {
-    if !acts_for_people(&viewer) {
-        return not_for_you(&viewer, &csrf);
-    }
-    let Ok(Path(code)) = code else { return person_not_found(viewer, csrf).await };
-    let held = match subject_access(&backend, &viewer, &csrf, &code).await {
+    let held = match held_at(&backend, &viewer, &csrf, code).await {
         Ok(held) => held,
         Err(response) => return response,
     };
-    let mut response = serde_json::to_string_pretty(&held).unwrap_or_default().into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
-    let name = format!("attachment; filename=\"heard-what-is-held-{}.json\"", crate::kit::today());
-    if let Ok(value) = HeaderValue::from_str(&name) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    no_store(response)
+    let json = serde_json::to_string_pretty(&held).unwrap_or_default();
+    attachment(json, "application/json; charset=utf-8", &format!("heard-what-is-held-{}.json", crate::kit::today()))
 }
 
 /// The parts of the answer, in the order the page shows them: (field, heading, one record).
@@ -345,16 +344,7 @@ pub(super) fn label(key: &str) -> String {
     if let Some((_, words)) = LABELS.iter().find(|(name, _)| *name == key) {
         return (*words).to_owned();
     }
-    let mut words = String::new();
-    for c in key.chars() {
-        if c.is_ascii_uppercase() {
-            words.push(' ');
-            words.push(c.to_ascii_lowercase());
-        } else {
-            words.push(c);
-        }
-    }
-    sentence(&words)
+    sentence(&crate::kit::uncamel(key, ' '))
 }
 
 /// The first letter a capital.

@@ -35,7 +35,7 @@ mod schema;
 mod tests;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use heard_access::Action;
 use heard_api::Viewer;
@@ -49,7 +49,7 @@ use crate::backend::{Answer, ask};
 use crate::extract::{PostedForm, SignedIn, Visitor};
 use crate::flash::{self, Flash, Flashed};
 use crate::forms::{self, Errors, Input, csrf_field, form_page};
-use crate::kit::{day_words, no_store, plain, see_other};
+use crate::kit::{attachment, day_words, no_store, plain, see_other};
 use crate::layout::page;
 
 pub(crate) use erase::Erasures;

@@ -392,25 +392,30 @@ pub async fn provider_words<B: Backend>(
         let error = Flash::error("Write the words the provider will read").at("provider_text");
         return flash::redirect(&backend, &viewer, &back, error);
     }
-    let answer = ask(
-        &backend,
-        &viewer,
-        "mutation($id: ID!, $t: String!) { redactComplaintForProvider(complaintId: $id, text: $t) { id } }",
-        json!({ "id": id, "t": text }),
-    )
-    .await;
+    let query = "mutation($id: ID!, $t: String!) { redactComplaintForProvider(complaintId: $id, text: $t) { id } }";
+    let saved = "Saved. The provider reads this version now.";
+    save_provider_words(backend, viewer, &back, query, json!({ "id": id, "t": text }), saved).await
+}
+
+/// Runs `query`, a change to the words the provider reads, then back to the complaint (`back`)
+/// saying `saved`, or with the API's error beside the words (the site's 404 for a complaint
+/// that is not there).
+async fn save_provider_words<B: Backend>(
+    backend: B,
+    viewer: Viewer,
+    back: &str,
+    query: &str,
+    variables: Value,
+    saved: &str,
+) -> Response {
+    let answer = ask(&backend, &viewer, query, variables).await;
     if let Some((_, _, message)) = answer.errors.first() {
         if not_found_answer(&answer) {
             return crate::pages::not_found(Visitor { viewer, csrf: None }).await;
         }
-        return flash::redirect(&backend, &viewer, &back, Flash::error(plain(message)).at("provider_text"));
+        return flash::redirect(&backend, &viewer, back, Flash::error(plain(message)).at("provider_text"));
     }
-    flash::redirect(
-        &backend,
-        &viewer,
-        &back,
-        Flash::notice("Saved. The provider reads this version now.").at("provider"),
-    )
+    flash::redirect(&backend, &viewer, back, Flash::notice(saved).at("provider"))
 }
 
 /// `POST /complaints/{id}/provider-words/as-written`: the complaints team found nothing to take
@@ -426,25 +431,9 @@ pub async fn provider_words_as_written<B: Backend>(
         return refused_from_another_site();
     }
     let back = format!("{}#provider", Record::Complaint.page(&id));
-    let answer = ask(
-        &backend,
-        &viewer,
-        "mutation($id: ID!) { releaseComplaintWordsToProvider(complaintId: $id) { id } }",
-        json!({ "id": id }),
-    )
-    .await;
-    if let Some((_, _, message)) = answer.errors.first() {
-        if not_found_answer(&answer) {
-            return crate::pages::not_found(Visitor { viewer, csrf: None }).await;
-        }
-        return flash::redirect(&backend, &viewer, &back, Flash::error(plain(message)).at("provider_text"));
-    }
-    flash::redirect(
-        &backend,
-        &viewer,
-        &back,
-        Flash::notice("Saved. The provider reads the complaint's words as they were written now.").at("provider"),
-    )
+    let query = "mutation($id: ID!) { releaseComplaintWordsToProvider(complaintId: $id) { id } }";
+    let saved = "Saved. The provider reads the complaint's words as they were written now.";
+    save_provider_words(backend, viewer, &back, query, json!({ "id": id }), saved).await
 }
 
 /// `GET` of a form's address (a bookmark, or Back after it was sent): the record's page.

@@ -14,7 +14,7 @@ use heard_access::{Actor, Role};
 use tower::ServiceExt as _;
 
 use super::held::{label, scalar_words};
-use super::record::{PersonForm, person_field};
+use super::record::{PersonForm, RightsSection, person_field};
 use super::*;
 
 const PERSON: &str = "6f1c2a9e-51b4-4d0e-9a55-3c2f8e1d7b40";
@@ -408,6 +408,11 @@ fn encoded(fields: &[(&str, &str)]) -> String {
         .join("&")
 }
 
+/// The rights section of a record as `viewer` sees it, nothing flashed.
+async fn rights_of(backend: &TestBackend, viewer: &Viewer, record: Record, id: &str) -> RightsSection {
+    rights_section(backend, viewer, "token-ok", record, id, &Flashed::default()).await
+}
+
 async fn post(
     backend: &TestBackend,
     who: &str,
@@ -708,8 +713,7 @@ async fn an_erase_form_from_another_website_or_without_the_sessions_token_erases
 async fn a_feedback_items_page_says_whose_words_they_are_for_the_hubs_coordinator_only() {
     let backend = backend();
     let viewer = viewer_as("coordinator");
-    let flashed = Flashed::default();
-    let shown = rights_section(&backend, &viewer, "token-ok", Record::Feedback, ITEM, &flashed).await;
+    let shown = rights_of(&backend, &viewer, Record::Feedback, ITEM).await;
     let section = shown.section.into_string();
     assert!(section.contains("It is not linked to a person yet"), "{section}");
     assert!(section.contains(&format!("action=\"/feedback/{ITEM}/person\"")), "{section}");
@@ -719,7 +723,7 @@ async fn a_feedback_items_page_says_whose_words_they_are_for_the_hubs_coordinato
             .contains("so that if they ask, everything Heard holds about them can be shown to them or erased together")
     );
     assert!(shown.banner.into_string().is_empty(), "not erased");
-    let nosy = rights_section(&backend, &viewer_as("nosy"), "token-ok", Record::Feedback, ITEM, &flashed).await;
+    let nosy = rights_of(&backend, &viewer_as("nosy"), Record::Feedback, ITEM).await;
     assert!(nosy.section.into_string().is_empty(), "another hub's coordinator gets no form");
 
     // A new person: the code comes back in the notice, and on the page.
@@ -729,8 +733,7 @@ async fn a_feedback_items_page_says_whose_words_they_are_for_the_hubs_coordinato
     assert_eq!((status, location(&headers)), (StatusCode::SEE_OTHER, format!("/feedback/{ITEM}#person").as_str()));
     let cookie = headers[header::SET_COOKIE].to_str().unwrap();
     assert!(cookie.contains("Saved as a new person, with code 0b5e8c1a"), "{cookie}");
-    let shown =
-        rights_section(&backend, &viewer, "token-ok", Record::Feedback, ITEM, &flashed).await.section.into_string();
+    let shown = rights_of(&backend, &viewer, Record::Feedback, ITEM).await.section.into_string();
     assert!(shown.contains("<code class=\"person-code\">0b5e8c1a-0000-4000-8000-000000000001</code>"), "{shown}");
 
     // A code nobody holds: the API's error beside the code.
@@ -764,8 +767,7 @@ async fn a_feedback_items_page_says_whose_words_they_are_for_the_hubs_coordinato
 async fn a_handler_takes_names_out_of_a_complaint_before_the_provider_reads_it_and_an_erased_one_says_so() {
     let backend = backend();
     let handler = viewer_as("handler");
-    let flashed = Flashed::default();
-    let shown = rights_section(&backend, &handler, "token-ok", Record::Complaint, COMPLAINT, &flashed).await;
+    let shown = rights_of(&backend, &handler, Record::Complaint, COMPLAINT).await;
     let section = shown.section.into_string();
     assert!(section.contains("The provider reads none of the complaint's words until you review them"), "{section}");
     assert!(section.contains(">Jo Bloggs was turned away at the Crawley door</textarea>"), "prefilled: {section}");
@@ -785,10 +787,7 @@ async fn a_handler_takes_names_out_of_a_complaint_before_the_provider_reads_it_a
         (status, location(&headers)),
         (StatusCode::SEE_OTHER, format!("/complaints/{COMPLAINT}#provider").as_str())
     );
-    let section = rights_section(&backend, &handler, "token-ok", Record::Complaint, COMPLAINT, &flashed)
-        .await
-        .section
-        .into_string();
+    let section = rights_of(&backend, &handler, Record::Complaint, COMPLAINT).await.section.into_string();
     assert!(
         section.contains("<blockquote class=\"said\"><p>Someone was turned away at the door</p></blockquote>"),
         "{section}"
@@ -796,7 +795,7 @@ async fn a_handler_takes_names_out_of_a_complaint_before_the_provider_reads_it_a
     assert!(!section.contains("Nothing to take out"), "written words are never released as written: {section}");
 
     *backend.world.erased.lock().unwrap() = true;
-    let shown = rights_section(&backend, &handler, "token-ok", Record::Complaint, COMPLAINT, &flashed).await;
+    let shown = rights_of(&backend, &handler, Record::Complaint, COMPLAINT).await;
     let banner = shown.banner.into_string();
     assert!(banner.contains("Erased") && banner.contains("the stage it reached are kept"), "{banner}");
     assert!(!shown.section.into_string().contains("<form"), "nothing more can be recorded about an erased person");
@@ -806,7 +805,6 @@ async fn a_handler_takes_names_out_of_a_complaint_before_the_provider_reads_it_a
 async fn a_handler_who_finds_nothing_to_take_out_lets_the_provider_read_the_words_as_written() {
     let backend = backend();
     let handler = viewer_as("handler");
-    let flashed = Flashed::default();
     let path = format!("/complaints/{COMPLAINT}/provider-words/as-written");
     let (status, headers, _) = post(&backend, "handler", &path, &[("csrf_token", "token-ok")]).await;
     assert_eq!(
@@ -816,10 +814,7 @@ async fn a_handler_who_finds_nothing_to_take_out_lets_the_provider_read_the_word
     let cookie = headers[header::SET_COOKIE].to_str().unwrap();
     assert!(cookie.contains("as they were written now") && cookie.contains("\"at\":\"provider\""), "{cookie}");
     assert!(*backend.world.as_written.lock().unwrap());
-    let section = rights_section(&backend, &handler, "token-ok", Record::Complaint, COMPLAINT, &flashed)
-        .await
-        .section
-        .into_string();
+    let section = rights_of(&backend, &handler, Record::Complaint, COMPLAINT).await.section.into_string();
     assert!(section.contains("found nothing to take out"), "{section}");
     assert!(!section.contains("/provider-words/as-written"), "said once: {section}");
     assert!(section.contains("/provider-words\""), "a version can still be written after all: {section}");

@@ -73,10 +73,6 @@ async fn events_of(store: &EventStore, case: Uuid) -> Vec<heard_eventstore::Reco
     store.read_stream(&stream, 0, Direction::Forwards, 100).await.unwrap()
 }
 
-fn linked(to: Uuid, issue: &str) -> Referral {
-    Referral { linked_to: Some(to), domain: CaseDomain::Housing, ..referral(issue) }
-}
-
 #[tokio::test]
 async fn attributing_one_case_attributes_every_case_of_the_client_and_their_later_cases_in_the_same_batch() {
     let world = world().await;
@@ -205,12 +201,7 @@ async fn person_with_cases(world: &World) -> (PersonId, Vec<Uuid>, Uuid) {
     let second = service.refer(advocate, linked(first.id, "Hostel eviction")).await.unwrap();
     service.accept(first.id, advocate, today).await.unwrap();
     service.record_action(first.id, advocate, today, ActionKind::Letter, "Wrote to Dr Snodgrass").await.unwrap();
-    let closure = Closure {
-        outcome: CaseOutcome::Achieved,
-        reason: ClosureReason::IssueResolved,
-        client_view: Some("Quentin is happy".into()),
-        on: today,
-    };
+    let closure = closing(CaseOutcome::Achieved, ClosureReason::IssueResolved, "Quentin is happy", today);
     service.close(first.id, advocate, closure).await.unwrap();
     service.reopen(first.id, advocate, today, "Cut again by Dr Snodgrass").await.unwrap();
     service.decline(second.id, advocate, today, "Quentin has a solicitor").await.unwrap();
@@ -331,12 +322,7 @@ async fn nothing_new_and_personal_is_recorded_about_an_erased_person_and_the_ref
         refused(service.record_action(cases[0], advocate, today, ActionKind::Call, "Rang").await.unwrap_err()),
         "text"
     );
-    let closure = Closure {
-        outcome: CaseOutcome::NotKnown,
-        reason: ClosureReason::LostContact,
-        client_view: Some("x".into()),
-        on: today,
-    };
+    let closure = closing(CaseOutcome::NotKnown, ClosureReason::LostContact, "x", today);
     assert_eq!(refused(service.close(cases[0], advocate, closure).await.unwrap_err()), "clientView");
     assert_eq!(refused(service.refer(advocate, linked(cases[0], "More")).await.unwrap_err()), "linkedTo");
     assert_eq!(refused(service.attribute(cases[0], advocate, None).await.unwrap_err()), "caseId");
@@ -425,12 +411,7 @@ async fn a_clients_cases_are_due_for_erasure_only_once_all_have_ended_and_the_la
     let world = world().await;
     let (service, advocate) = (&world.service, world.advocate);
     let old = |issue: &str, on| Referral { referred_on: Some(on), ..referral(issue) };
-    let close = |on| Closure {
-        outcome: CaseOutcome::Achieved,
-        reason: ClosureReason::IssueResolved,
-        client_view: Some("Fine".into()),
-        on,
-    };
+    let close = |on| closing(CaseOutcome::Achieved, ClosureReason::IssueResolved, "Fine", on);
     let finish = |id: Uuid, on| async move {
         service.accept(id, advocate, date(2019, 1, 2)).await.unwrap();
         service.close(id, advocate, close(on)).await.unwrap();

@@ -86,6 +86,16 @@ fn referral(issue: &str) -> Referral {
     }
 }
 
+/// Closing a case on `on`, with the client's own view of the outcome.
+fn closing(outcome: CaseOutcome, reason: ClosureReason, client_view: &str, on: Date) -> Closure {
+    Closure { outcome, reason, client_view: Some(client_view.into()), on }
+}
+
+/// A further issue for the client of case `to`.
+fn linked(to: Uuid, issue: &str) -> Referral {
+    Referral { linked_to: Some(to), domain: CaseDomain::Housing, ..referral(issue) }
+}
+
 fn field(error: ApiError) -> String {
     match error {
         ApiError::BadUserInput { field, .. } => field,
@@ -104,12 +114,7 @@ async fn a_case_referred_accepted_worked_consented_closed_and_reopened_is_the_sa
     let case = service.record_action(id, advocate, today, ActionKind::Letter, "Wrote to the prescriber").await.unwrap();
     assert_eq!(case.state, CaseState::Active);
     service.record_consent(id, advocate, today, Some(ShareScope::NamedServices)).await.unwrap();
-    let closure = Closure {
-        outcome: CaseOutcome::Achieved,
-        reason: ClosureReason::IssueResolved,
-        client_view: Some("Reviewed properly this time".into()),
-        on: today,
-    };
+    let closure = closing(CaseOutcome::Achieved, ClosureReason::IssueResolved, "Reviewed properly this time", today);
     service.close(id, advocate, closure).await.unwrap();
     let before = service.reopen(id, advocate, today, "The review was not followed").await.unwrap();
     assert_eq!((before.state, before.revision, before.closures.len()), (CaseState::Active, 5, 1));
@@ -132,13 +137,7 @@ async fn erasing_a_client_erases_the_personal_parts_of_all_their_linked_cases_an
     let World { store, service, advocate, .. } = world().await;
     let today = heard_api::today();
     let first = service.refer(advocate, referral("Eviction notice from the hostel")).await.unwrap();
-    let second = service
-        .refer(
-            advocate,
-            Referral { linked_to: Some(first.id), domain: CaseDomain::Housing, ..referral("Benefit sanction") },
-        )
-        .await
-        .unwrap();
+    let second = service.refer(advocate, linked(first.id, "Benefit sanction")).await.unwrap();
     assert_eq!((second.client, second.linked_to), (first.client, Some(first.id)));
     for id in [first.id, second.id] {
         service.accept(id, advocate, today).await.unwrap();
@@ -328,13 +327,7 @@ mod kept {
     async fn casework(service: &AdvocacyService, advocate: Uuid, colleague: Uuid) -> Vec<Uuid> {
         let today = heard_api::today();
         let first = service.refer(advocate, referral("Quentin Marchbanks was moved off his script")).await.unwrap();
-        let linked = service
-            .refer(
-                advocate,
-                Referral { linked_to: Some(first.id), domain: CaseDomain::Housing, ..referral("Hostel eviction") },
-            )
-            .await
-            .unwrap();
+        let linked = service.refer(advocate, linked(first.id, "Hostel eviction")).await.unwrap();
         let declined = service.refer(advocate, referral("Wants a solicitor, not an advocate")).await.unwrap();
         service.decline(declined.id, advocate, today, "Zebedee Fothergill already has one").await.unwrap();
         let handed = service
@@ -350,12 +343,12 @@ mod kept {
                 .unwrap();
         }
         service.record_consent(first.id, advocate, today, Some(ShareScope::AllServicesInvolved)).await.unwrap();
-        let closure = Closure {
-            outcome: CaseOutcome::PartlyAchieved,
-            reason: ClosureReason::IssueResolved,
-            client_view: Some("Better than nothing, says Quentin".into()),
-            on: today,
-        };
+        let closure = closing(
+            CaseOutcome::PartlyAchieved,
+            ClosureReason::IssueResolved,
+            "Better than nothing, says Quentin",
+            today,
+        );
         service.close(first.id, advocate, closure).await.unwrap();
         service.reopen(first.id, advocate, today, "The script was cut again by Dr Snodgrass").await.unwrap();
         vec![first.id, linked.id, declined.id, handed.id]

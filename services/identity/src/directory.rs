@@ -49,19 +49,6 @@ pub struct Account {
 }
 
 impl Account {
-    pub fn is_deactivated(&self) -> bool {
-        self.deactivated_at_micros.is_some()
-    }
-
-    pub fn actor(&self) -> Actor {
-        Actor {
-            account: Some(self.id),
-            roles: self.roles.clone(),
-            hubs: self.hubs.clone(),
-            provider: self.provider.clone(),
-        }
-    }
-
     pub fn is_locked(&self, now_micros: i64) -> bool {
         self.locked_until_micros.is_some_and(|until| until > now_micros)
     }
@@ -105,19 +92,6 @@ fn open<T: serde::de::DeserializeOwned>(store: &EventStore, sealed: Option<&Seal
 }
 
 impl KeptAccount {
-    pub fn is_deactivated(&self) -> bool {
-        self.deactivated_at_micros.is_some()
-    }
-
-    pub fn actor(&self) -> Actor {
-        Actor {
-            account: Some(self.id),
-            roles: self.roles.clone(),
-            hubs: self.hubs.clone(),
-            provider: self.provider.clone(),
-        }
-    }
-
     /// The name and email, opened; `None` once the person is erased.
     pub fn name_and_email(&self, store: &EventStore) -> Option<NameAndEmail> {
         open(store, self.personal.as_ref())
@@ -159,35 +133,43 @@ pub trait Listed {
     fn is_deactivated(&self) -> bool;
 }
 
-impl Listed for Account {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn roles(&self) -> &BTreeSet<Role> {
-        &self.roles
-    }
-    fn hubs(&self) -> &BTreeSet<String> {
-        &self.hubs
-    }
-    fn is_deactivated(&self) -> bool {
-        Account::is_deactivated(self)
-    }
+/// What [`Account`] and [`KeptAccount`] read the same way, from the facts both hold in fields of
+/// the same names (`id`, `roles`, `hubs`, `provider`, `deactivated_at_micros`).
+macro_rules! account_facts {
+    ($($account:ty),*) => {$(
+        impl $account {
+            pub fn is_deactivated(&self) -> bool {
+                self.deactivated_at_micros.is_some()
+            }
+
+            pub fn actor(&self) -> Actor {
+                Actor {
+                    account: Some(self.id),
+                    roles: self.roles.clone(),
+                    hubs: self.hubs.clone(),
+                    provider: self.provider.clone(),
+                }
+            }
+        }
+
+        impl Listed for $account {
+            fn id(&self) -> Uuid {
+                self.id
+            }
+            fn roles(&self) -> &BTreeSet<Role> {
+                &self.roles
+            }
+            fn hubs(&self) -> &BTreeSet<String> {
+                &self.hubs
+            }
+            fn is_deactivated(&self) -> bool {
+                <$account>::is_deactivated(self)
+            }
+        }
+    )*};
 }
 
-impl Listed for KeptAccount {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn roles(&self) -> &BTreeSet<Role> {
-        &self.roles
-    }
-    fn hubs(&self) -> &BTreeSet<String> {
-        &self.hubs
-    }
-    fn is_deactivated(&self) -> bool {
-        KeptAccount::is_deactivated(self)
-    }
-}
+account_facts!(Account, KeptAccount);
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Session {
@@ -697,63 +679,59 @@ mod tests {
         }
     }
 
+    /// A directory of opened accounts holding `accounts`.
+    fn directory_of(accounts: impl IntoIterator<Item = Account>) -> State<Account> {
+        let mut state = State::default();
+        for account in accounts {
+            state.accounts.insert(account.id, account);
+        }
+        state
+    }
+
+    /// One entry of a list by name.
+    fn listed(id: u128, name: &str) -> (Uuid, String) {
+        (Uuid::from_u128(id), name.to_owned())
+    }
+
     #[test]
     fn the_coordinators_of_a_hub_are_its_coordinators_still_known_in_name_order() {
-        let mut state = State::default();
         let in_hub = |id: u128, name: Option<&str>, roles: &[Role], hub: &str| {
             let mut account = account(id, name, roles);
             account.hubs = BTreeSet::from([hub.to_owned()]);
             account
         };
-        for account in [
+        let state = directory_of([
             in_hub(1, Some("Zoe"), &[Role::HubCoordinator], "arun"),
             in_hub(2, Some("ali"), &[Role::HubCoordinator, Role::HubMember], "arun"),
             in_hub(3, Some("Member"), &[Role::HubMember], "arun"),
             in_hub(4, Some("Crawley's"), &[Role::HubCoordinator], "crawley"),
             in_hub(5, None, &[Role::HubCoordinator], "arun"),
-        ] {
-            state.accounts.insert(account.id, account);
-        }
-        assert_eq!(
-            state.coordinators_by_name("arun"),
-            [(Uuid::from_u128(2), "ali".to_owned()), (Uuid::from_u128(1), "Zoe".to_owned())]
-        );
+        ]);
+        assert_eq!(state.coordinators_by_name("arun"), [listed(2, "ali"), listed(1, "Zoe")]);
     }
 
     #[test]
     fn the_directory_of_advocates_names_only_advocates_still_known_and_not_deactivated_in_name_order() {
-        let mut state = State::default();
-        for account in [
+        let state = directory_of([
             account(1, Some("zainab"), &[Role::Advocate]),
             account(2, Some("Alex"), &[Role::Advocate, Role::HubMember]),
             account(3, Some("Morgan"), &[Role::HubMember]),
             account(4, None, &[Role::Advocate]),
             account(5, Some("Admin"), &[Role::Administrator]),
             Account { deactivated_at_micros: Some(9), ..account(6, Some("Bea"), &[Role::Advocate]) },
-        ] {
-            state.accounts.insert(account.id, account);
-        }
-        assert_eq!(
-            state.advocates_by_name(),
-            [(Uuid::from_u128(2), "Alex".to_owned()), (Uuid::from_u128(1), "zainab".to_owned())]
-        );
+        ]);
+        assert_eq!(state.advocates_by_name(), [listed(2, "Alex"), listed(1, "zainab")]);
     }
 
     #[test]
     fn the_directory_of_complaints_handlers_names_only_handlers_still_known_in_name_order() {
-        let mut state = State::default();
-        for account in [
+        let state = directory_of([
             account(1, Some("Priya"), &[Role::ComplaintsHandler]),
             account(2, Some("ben"), &[Role::ComplaintsHandler, Role::Commissioner]),
             account(3, Some("Alex"), &[Role::Advocate]),
             account(4, None, &[Role::ComplaintsHandler]),
             account(5, Some("Admin"), &[Role::Administrator]),
-        ] {
-            state.accounts.insert(account.id, account);
-        }
-        assert_eq!(
-            state.complaint_handlers_by_name(),
-            [(Uuid::from_u128(2), "ben".to_owned()), (Uuid::from_u128(1), "Priya".to_owned())]
-        );
+        ]);
+        assert_eq!(state.complaint_handlers_by_name(), [listed(2, "ben"), listed(1, "Priya")]);
     }
 }

@@ -423,10 +423,7 @@ impl IdentityQuery {
         authorize(ctx, Action::ListAdvocates, &Resource::System).await?;
         let identity = service(ctx);
         let advocates = identity.directory().read(|state| state.advocates_by_name(identity.store()));
-        Ok(advocates
-            .into_iter()
-            .map(|(id, display_name)| AdvocateListing { id: ID(id.to_string()), display_name })
-            .collect())
+        Ok(listings(advocates, |id, display_name| AdvocateListing { id, display_name }))
     }
 
     /// The coordinators of one hub, by name, to send a disclosure of risk to one of them or hand
@@ -436,10 +433,7 @@ impl IdentityQuery {
         authorize(ctx, Action::ListCoordinators, &Resource::Hub { hub: hub.0.clone() }).await?;
         let identity = service(ctx);
         let coordinators = identity.directory().read(|state| state.coordinators_by_name(&hub, identity.store()));
-        Ok(coordinators
-            .into_iter()
-            .map(|(id, display_name)| CoordinatorListing { id: ID(id.to_string()), display_name })
-            .collect())
+        Ok(listings(coordinators, |id, display_name| CoordinatorListing { id, display_name }))
     }
 
     /// The directory of complaints handlers, by name, to assign a complaint to one of them:
@@ -449,10 +443,7 @@ impl IdentityQuery {
         authorize(ctx, Action::ListComplaintHandlers, &Resource::System).await?;
         let identity = service(ctx);
         let handlers = identity.directory().read(|state| state.complaint_handlers_by_name(identity.store()));
-        Ok(handlers
-            .into_iter()
-            .map(|(id, display_name)| ComplaintHandlerListing { id: ID(id.to_string()), display_name })
-            .collect())
+        Ok(listings(handlers, |id, display_name| ComplaintHandlerListing { id, display_name }))
     }
 
     /// Hubs and forums, by id.
@@ -491,8 +482,7 @@ impl IdentityQuery {
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Connection<String, ApiTokenView>> {
-        let owner = owner_arg(ctx, user_id.as_ref())?;
-        authorize(ctx, Action::ManageApiTokens, &Resource::OwnedBy { account: owner }).await?;
+        let owner = owner_to_manage(ctx, user_id.as_ref(), Action::ManageApiTokens).await?;
         let mut tokens: Vec<ApiToken> = service(ctx)
             .directory()
             .read(|state| state.tokens.values().filter(|t| t.account == owner).cloned().collect());
@@ -510,8 +500,7 @@ impl IdentityQuery {
         first: Option<i32>,
         last: Option<i32>,
     ) -> Result<Connection<String, SessionView>> {
-        let owner = owner_arg(ctx, user_id.as_ref())?;
-        authorize(ctx, Action::ManageSessions, &Resource::OwnedBy { account: owner }).await?;
+        let owner = owner_to_manage(ctx, user_id.as_ref(), Action::ManageSessions).await?;
         let mut sessions: Vec<Session> = service(ctx)
             .directory()
             .read(|state| state.sessions.values().filter(|s| s.account == owner).cloned().collect());
@@ -573,32 +562,30 @@ impl IdentityQuery {
 }
 
 async fn find_user(ctx: &Context<'_>, id: Uuid) -> Result<User> {
-    match service(ctx).account(id) {
-        Some(account) => {
-            authorize(ctx, Action::ViewAccount, &account_resource(&account)).await?;
-            Ok(User(account))
-        }
-        None => {
-            // Judge as for an account in no hub, so that a refusal looks the same whether the
-            // account exists or not.
-            authorize(ctx, Action::ViewAccount, &Resource::Account { id, hubs: Default::default() }).await?;
-            Err(ApiError::NotFound.into())
-        }
-    }
+    Ok(User(account_for(ctx, id, Action::ViewAccount).await?))
 }
 
 /// The account `id` names, once the policy lets the asker take `action` on it. A missing
 /// account is judged as one in no hub first, so that a refusal looks the same whether it
 /// exists or not.
-async fn account_to_manage(ctx: &Context<'_>, id: &ID, action: Action) -> Result<Uuid> {
-    let id = uuid_arg("id", id)?;
+async fn account_for(ctx: &Context<'_>, id: Uuid, action: Action) -> Result<Account> {
     match service(ctx).account(id) {
-        Some(account) => authorize(ctx, action, &account_resource(&account)).await?,
+        Some(account) => {
+            authorize(ctx, action, &account_resource(&account)).await?;
+            Ok(account)
+        }
         None => {
             authorize(ctx, action, &Resource::Account { id, hubs: Default::default() }).await?;
-            return Err(ApiError::NotFound.into());
+            Err(ApiError::NotFound.into())
         }
     }
+}
+
+/// The id of the account the `id` argument names, once the asker may take `action` on it (see
+/// [`account_for`]).
+async fn account_to_manage(ctx: &Context<'_>, id: &ID, action: Action) -> Result<Uuid> {
+    let id = uuid_arg("id", id)?;
+    account_for(ctx, id, action).await?;
     Ok(id)
 }
 
@@ -621,6 +608,19 @@ fn owner_arg(ctx: &Context<'_>, user_id: Option<&ID>) -> Result<Uuid> {
         Some(id) => uuid_arg("userId", id)?,
         None => heard_api::account(ctx)?,
     })
+}
+
+/// The account whose tokens or sessions are asked about (`userId`, or the asker's own when it
+/// is left out), once the policy lets the asker take `action` on what it owns.
+async fn owner_to_manage(ctx: &Context<'_>, user_id: Option<&ID>, action: Action) -> Result<Uuid> {
+    let owner = owner_arg(ctx, user_id)?;
+    authorize(ctx, action, &Resource::OwnedBy { account: owner }).await?;
+    Ok(owner)
+}
+
+/// People to choose by name, each as `listing` makes it of their account id and display name.
+fn listings<T>(people: Vec<(Uuid, String)>, listing: impl Fn(ID, String) -> T) -> Vec<T> {
+    people.into_iter().map(|(id, display_name)| listing(ID(id.to_string()), display_name)).collect()
 }
 
 /// One advocate in the directory of advocates: who they are to choose by, and nothing more.
@@ -839,8 +839,7 @@ impl IdentityMutation {
         label: String,
         user_id: Option<ID>,
     ) -> Result<CreateApiTokenPayload> {
-        let owner = owner_arg(ctx, user_id.as_ref())?;
-        authorize(ctx, Action::ManageApiTokens, &Resource::OwnedBy { account: owner }).await?;
+        let owner = owner_to_manage(ctx, user_id.as_ref(), Action::ManageApiTokens).await?;
         let (token, secret) = service(ctx).create_token(heard_api::account(ctx)?, owner, &label).await?;
         Ok(CreateApiTokenPayload { token: ApiTokenView(token), secret })
     }

@@ -112,6 +112,16 @@ async fn seed(world: &World) -> Seeded {
     Seeded { admin, advocate, coordinator, handler, erased, cookie: logged_in.cookie, token, one_time }
 }
 
+/// A new data directory with its model store, and the service over them with the directory
+/// seeded.
+async fn seeded_directory() -> (tempfile::TempDir, ModelStore, World, Seeded) {
+    let dir = tempfile::tempdir().unwrap();
+    let models = ModelStore::open(&dir.path().join("models")).unwrap();
+    let world = open(dir.path(), &models).await;
+    let seeded = seed(&world).await;
+    (dir, models, world, seeded)
+}
+
 /// What the directory answers, as JSON, without changing it: every account opened, the lists
 /// by name, the advocate's tokens and sessions, who the seeded cookie and token are, the
 /// reference data and the access log.
@@ -220,10 +230,7 @@ async fn logins_behave(world: &World, seeded: &Seeded) {
 
 #[tokio::test]
 async fn a_directory_loaded_from_what_it_saved_answers_exactly_as_one_rebuilt_from_the_log() {
-    let dir = tempfile::tempdir().unwrap();
-    let models = ModelStore::open(&dir.path().join("models")).unwrap();
-    let world = open(dir.path(), &models).await;
-    let seeded = seed(&world).await;
+    let (dir, models, world, seeded) = seeded_directory().await;
     let first = answers(&world, &seeded);
     for (name, email) in PEOPLE {
         assert!(first.to_string().contains(name) && first.to_string().contains(email), "{name} is in {first}");
@@ -254,10 +261,7 @@ async fn a_directory_loaded_from_what_it_saved_answers_exactly_as_one_rebuilt_fr
 
 #[tokio::test]
 async fn a_directory_saved_under_another_server_key_still_finds_accounts_by_email_and_is_indexed_again() {
-    let dir = tempfile::tempdir().unwrap();
-    let models = ModelStore::open(&dir.path().join("models")).unwrap();
-    let world = open(dir.path(), &models).await;
-    let seeded = seed(&world).await;
+    let (dir, models, world, seeded) = seeded_directory().await;
     close(world).await;
 
     std::fs::write(dir.path().join("secret.key"), [9u8; 32]).unwrap();
@@ -277,10 +281,7 @@ async fn a_directory_saved_under_another_server_key_still_finds_accounts_by_emai
 
 #[tokio::test]
 async fn destroying_a_persons_key_makes_their_name_and_email_unreadable_at_once_and_after_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let models = ModelStore::open(&dir.path().join("models")).unwrap();
-    let world = open(dir.path(), &models).await;
-    let seeded = seed(&world).await;
+    let (dir, models, world, seeded) = seeded_directory().await;
     let (name, email) = PEOPLE[4];
     let before = answers(&world, &seeded);
     assert!(before["advocates"].to_string().contains(name));

@@ -21,6 +21,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use heard_api::{ApiError, ApiResult};
 use heard_eventstore::EventStore;
+use tokio_postgres::Statement;
+use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
 use crate::directory::Directory;
@@ -347,6 +349,16 @@ impl InPostgres {
     async fn client(&self) -> ApiResult<deadpool_postgres::Object> {
         self.pool.get().await.map_err(|error| ApiError::internal(heard_eventstore::postgres_backend::pool_error(error)))
     }
+
+    /// Runs one statement on a connection of its own: how many rows it changed.
+    async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> ApiResult<u64> {
+        self.client().await?.execute(sql, params).await.map_err(db)
+    }
+}
+
+/// `sql` prepared on `client`, once per connection (the pool keeps it).
+async fn prepared(client: &deadpool_postgres::Object, sql: &str) -> ApiResult<Statement> {
+    client.prepare_cached(sql).await.map_err(db)
 }
 
 fn micros(duration: Duration) -> i64 {
@@ -376,22 +388,20 @@ impl SharedState for InPostgres {
 
     async fn address_failures(&self, address_key: &str, since_micros: i64) -> ApiResult<u32> {
         let client = self.client().await?;
-        let statement = client
-            .prepare_cached("SELECT count(*) FROM heard_address_failures WHERE address_key = $1 AND at_micros > $2")
-            .await
-            .map_err(db)?;
+        let statement =
+            prepared(&client, "SELECT count(*) FROM heard_address_failures WHERE address_key = $1 AND at_micros > $2")
+                .await?;
         let row = client.query_one(&statement, &[&address_key, &since_micros]).await.map_err(db)?;
         Ok(u32::try_from(row.get::<_, i64>(0)).unwrap_or(u32::MAX))
     }
 
     async fn backoff(&self, attempt: &Attempt) -> ApiResult<Option<Backoff>> {
         let client = self.client().await?;
-        let statement = client
-            .prepare_cached(
-                "SELECT failures, until_micros FROM heard_login_failures WHERE email_key = $1 AND address_key = $2",
-            )
-            .await
-            .map_err(db)?;
+        let statement = prepared(
+            &client,
+            "SELECT failures, until_micros FROM heard_login_failures WHERE email_key = $1 AND address_key = $2",
+        )
+        .await?;
         let row = client.query_opt(&statement, &[&attempt.email_key, &attempt.address_key]).await.map_err(db)?;
         Ok(row.map(|row| Backoff {
             failures: u32::try_from(row.get::<_, i32>(0)).unwrap_or(0),
@@ -408,24 +418,21 @@ impl SharedState for InPostgres {
     ) -> ApiResult<Backoff> {
         let client = self.client().await?;
         if !attempt.address_key.is_empty() {
-            let at = client
-                .prepare_cached("INSERT INTO heard_address_failures (address_key, at_micros) VALUES ($1, $2)")
-                .await
-                .map_err(db)?;
+            let at = prepared(&client, "INSERT INTO heard_address_failures (address_key, at_micros) VALUES ($1, $2)")
+                .await?;
             client.execute(&at, &[&attempt.address_key, &now_micros]).await.map_err(db)?;
         }
         // One statement adds the failure: replicas counting at once each see their own number.
-        let count = client
-            .prepare_cached(
-                "INSERT INTO heard_login_failures (email_key, address_key, account, failures, updated_micros)
-                 VALUES ($1, $2, $3, 1, $4)
-                 ON CONFLICT (email_key, address_key) DO UPDATE
-                 SET failures = heard_login_failures.failures + 1, account = EXCLUDED.account,
-                     updated_micros = EXCLUDED.updated_micros
-                 RETURNING failures, until_micros",
-            )
-            .await
-            .map_err(db)?;
+        let count = prepared(
+            &client,
+            "INSERT INTO heard_login_failures (email_key, address_key, account, failures, updated_micros)
+             VALUES ($1, $2, $3, 1, $4)
+             ON CONFLICT (email_key, address_key) DO UPDATE
+             SET failures = heard_login_failures.failures + 1, account = EXCLUDED.account,
+                 updated_micros = EXCLUDED.updated_micros
+             RETURNING failures, until_micros",
+        )
+        .await?;
         let row = client
             .query_one(&count, &[&attempt.email_key, &attempt.address_key, &account, &now_micros])
             .await
@@ -433,13 +440,12 @@ impl SharedState for InPostgres {
         let failures = u32::try_from(row.get::<_, i32>(0)).unwrap_or(0);
         let mut backoff = Backoff { failures, until_micros: row.get(1) };
         if let Some(wait) = wait_after(failures, policy.max_failures, policy.first_wait, policy.longest_wait) {
-            let update = client
-                .prepare_cached(
-                    "UPDATE heard_login_failures SET until_micros = greatest(until_micros, $3)
-                     WHERE email_key = $1 AND address_key = $2 RETURNING until_micros",
-                )
-                .await
-                .map_err(db)?;
+            let update = prepared(
+                &client,
+                "UPDATE heard_login_failures SET until_micros = greatest(until_micros, $3)
+                 WHERE email_key = $1 AND address_key = $2 RETURNING until_micros",
+            )
+            .await?;
             let until = now_micros + micros(wait);
             let row =
                 client.query_opt(&update, &[&attempt.email_key, &attempt.address_key, &until]).await.map_err(db)?;
@@ -447,13 +453,12 @@ impl SharedState for InPostgres {
         }
         // What no longer counts goes: addresses' failures past the window, and runs of failures
         // nobody added to for a day whose wait is over.
-        let prune = client
-            .prepare_cached(
-                "WITH old_addresses AS (DELETE FROM heard_address_failures WHERE at_micros <= $1)
-                 DELETE FROM heard_login_failures WHERE updated_micros <= $2 AND until_micros <= $3",
-            )
-            .await
-            .map_err(db)?;
+        let prune = prepared(
+            &client,
+            "WITH old_addresses AS (DELETE FROM heard_address_failures WHERE at_micros <= $1)
+             DELETE FROM heard_login_failures WHERE updated_micros <= $2 AND until_micros <= $3",
+        )
+        .await?;
         let window_start = now_micros - micros(ADDRESS_WINDOW);
         let stale = now_micros - micros(FORGET_FAILURES_AFTER);
         client.execute(&prune, &[&window_start, &stale, &now_micros]).await.map_err(db)?;
@@ -461,20 +466,16 @@ impl SharedState for InPostgres {
     }
 
     async fn clear(&self, attempt: &Attempt) -> ApiResult<()> {
-        let client = self.client().await?;
-        client
-            .execute(
-                "DELETE FROM heard_login_failures WHERE email_key = $1 AND address_key = $2",
-                &[&attempt.email_key, &attempt.address_key],
-            )
-            .await
-            .map_err(db)?;
+        self.execute(
+            "DELETE FROM heard_login_failures WHERE email_key = $1 AND address_key = $2",
+            &[&attempt.email_key, &attempt.address_key],
+        )
+        .await?;
         Ok(())
     }
 
     async fn unlock(&self, email_key: &str) -> ApiResult<()> {
-        let client = self.client().await?;
-        client.execute("DELETE FROM heard_login_failures WHERE email_key = $1", &[&email_key]).await.map_err(db)?;
+        self.execute("DELETE FROM heard_login_failures WHERE email_key = $1", &[&email_key]).await?;
         Ok(())
     }
 
@@ -508,27 +509,22 @@ impl SharedState for InPostgres {
     }
 
     async fn take_over_email(&self, email_key: &str, from: Uuid, to: Uuid, now_micros: i64) -> ApiResult<bool> {
-        let client = self.client().await?;
-        let changed = client
+        let changed = self
             .execute(
                 "UPDATE heard_email_reservations SET account = $3, reserved_micros = $4
                  WHERE email_key = $1 AND account = $2",
                 &[&email_key, &from, &to, &now_micros],
             )
-            .await
-            .map_err(db)?;
+            .await?;
         Ok(changed == 1)
     }
 
     async fn release_email(&self, email_key: &str, account: Uuid) -> ApiResult<()> {
-        let client = self.client().await?;
-        client
-            .execute(
-                "DELETE FROM heard_email_reservations WHERE email_key = $1 AND account = $2",
-                &[&email_key, &account],
-            )
-            .await
-            .map_err(db)?;
+        self.execute(
+            "DELETE FROM heard_email_reservations WHERE email_key = $1 AND account = $2",
+            &[&email_key, &account],
+        )
+        .await?;
         Ok(())
     }
 
@@ -544,16 +540,13 @@ impl SharedState for InPostgres {
         if keys.is_empty() {
             return Ok(());
         }
-        let client = self.client().await?;
-        client
-            .execute(
-                "INSERT INTO heard_email_reservations (email_key, account, reserved_micros)
-                 SELECT key, account, $3 FROM unnest($1::text[], $2::uuid[]) AS held (key, account)
-                 ON CONFLICT (email_key) DO NOTHING",
-                &[&keys, &accounts, &now_micros],
-            )
-            .await
-            .map_err(db)?;
+        self.execute(
+            "INSERT INTO heard_email_reservations (email_key, account, reserved_micros)
+             SELECT key, account, $3 FROM unnest($1::text[], $2::uuid[]) AS held (key, account)
+             ON CONFLICT (email_key) DO NOTHING",
+            &[&keys, &accounts, &now_micros],
+        )
+        .await?;
         Ok(())
     }
 
@@ -578,32 +571,30 @@ impl SharedState for InPostgres {
     ) -> ApiResult<()> {
         let client = self.client().await?;
         let limit = i64::try_from(ONCE_PER_SESSION).unwrap_or(i64::MAX);
-        let keep = client
-            .prepare_cached(
-                "WITH expired AS (DELETE FROM heard_shown_once WHERE kept_micros <= $5),
-                 kept AS (
-                     INSERT INTO heard_shown_once (session, slot, sealed, kept_micros) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (session, slot) DO UPDATE SET sealed = excluded.sealed, kept_micros = excluded.kept_micros
-                 )
-                 DELETE FROM heard_shown_once WHERE session = $1 AND slot <> $2 AND slot NOT IN (
-                     SELECT slot FROM heard_shown_once WHERE session = $1 AND slot <> $2
-                     ORDER BY kept_micros DESC LIMIT $6::bigint - 1
-                 )",
-            )
-            .await
-            .map_err(db)?;
+        let keep = prepared(
+            &client,
+            "WITH expired AS (DELETE FROM heard_shown_once WHERE kept_micros <= $5),
+             kept AS (
+                 INSERT INTO heard_shown_once (session, slot, sealed, kept_micros) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (session, slot) DO UPDATE SET sealed = excluded.sealed, kept_micros = excluded.kept_micros
+             )
+             DELETE FROM heard_shown_once WHERE session = $1 AND slot <> $2 AND slot NOT IN (
+                 SELECT slot FROM heard_shown_once WHERE session = $1 AND slot <> $2
+                 ORDER BY kept_micros DESC LIMIT $6::bigint - 1
+             )",
+        )
+        .await?;
         client.execute(&keep, &[&session, &slot, &sealed, &now_micros, &expired_micros, &limit]).await.map_err(db)?;
         Ok(())
     }
 
     async fn take_once(&self, session: Uuid, slot: &str, expired_micros: i64) -> ApiResult<Option<Vec<u8>>> {
         let client = self.client().await?;
-        let take = client
-            .prepare_cached(
-                "DELETE FROM heard_shown_once WHERE session = $1 AND slot = $2 RETURNING sealed, kept_micros",
-            )
-            .await
-            .map_err(db)?;
+        let take = prepared(
+            &client,
+            "DELETE FROM heard_shown_once WHERE session = $1 AND slot = $2 RETURNING sealed, kept_micros",
+        )
+        .await?;
         let row = client.query_opt(&take, &[&session, &slot]).await.map_err(db)?;
         Ok(row.filter(|row| row.get::<_, i64>(1) > expired_micros).map(|row| row.get(0)))
     }

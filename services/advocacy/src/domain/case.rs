@@ -628,6 +628,17 @@ fn action_day(case: &Case, on: Date, today: Date) -> Result<(), Rejection> {
 
 const DECLINED: &str = "this case was declined; refer it again if things have changed";
 
+/// Refuses anything but an accepted or active case: a referred or a closed one in the words
+/// given, a declined one as declined.
+fn being_worked(case: &Case, when_referred: &str, when_closed: &str) -> Result<(), Rejection> {
+    match case.state {
+        CaseState::Accepted | CaseState::Active => Ok(()),
+        CaseState::Referred => Err(conflict(when_referred)),
+        CaseState::Declined => Err(conflict(DECLINED)),
+        CaseState::Closed => Err(conflict(when_closed)),
+    }
+}
+
 /// Opens a case, checked against the reference data.
 pub fn refer(new: NewCase, known: &Known, today: Date) -> Result<Event, Rejection> {
     if let Some(linked) = new.linked_to {
@@ -726,12 +737,7 @@ pub fn record_action(
     text: &str,
     today: Date,
 ) -> Result<Event, Rejection> {
-    match case.state {
-        CaseState::Accepted | CaseState::Active => {}
-        CaseState::Referred => return Err(conflict("accept the case before recording actions")),
-        CaseState::Declined => return Err(conflict(DECLINED)),
-        CaseState::Closed => return Err(conflict("this case is closed; reopen it to record more")),
-    }
+    being_worked(case, "accept the case before recording actions", "this case is closed; reopen it to record more")?;
     if case.actions.iter().any(|(recorded, _)| recorded.action == action) {
         return Err(conflict("this action is already recorded"));
     }
@@ -777,12 +783,7 @@ pub fn close(
     client_view: Option<&str>,
     today: Date,
 ) -> Result<Event, Rejection> {
-    match case.state {
-        CaseState::Accepted | CaseState::Active => {}
-        CaseState::Referred => return Err(conflict("accept or decline the case first")),
-        CaseState::Declined => return Err(conflict(DECLINED)),
-        CaseState::Closed => return Err(conflict("this case is already closed")),
-    }
+    being_worked(case, "accept or decline the case first", "this case is already closed")?;
     on_the_case(case, on, today)?;
     if let Some((reopened, _)) = case.reopenings.last()
         && on < reopened.on

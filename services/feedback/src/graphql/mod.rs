@@ -183,18 +183,7 @@ impl FeedbackItem {
         self.item.logged.provider.clone().map(ID)
     }
     async fn themes(&self, ctx: &Context<'_>) -> Vec<ThemeRef> {
-        service(ctx).read(|state| {
-            let mut themes: Vec<ThemeRef> = self
-                .item
-                .logged
-                .themes
-                .iter()
-                .filter_map(|id| state.vocabulary.resolve(id))
-                .map(|theme| ThemeRef { id: ID(theme.id.clone()), name: theme.name.clone() })
-                .collect();
-            themes.dedup_by(|a, b| a.id == b.id);
-            themes
-        })
+        service(ctx).read(|state| ThemeRef::all_of(state, &self.item.logged.themes))
     }
     async fn speaker(&self) -> SpeakerType {
         self.item.logged.speaker.into()
@@ -506,11 +495,7 @@ pub struct SafeguardingHandover {
 /// Finds a disclosure and checks that it is with the asker; for anyone else it does not exist.
 async fn disclosure_for(ctx: &Context<'_>, field: &str, id: &ID) -> Result<(Disclosure, Item)> {
     let id = parse_id(field, id)?;
-    let store = service(ctx).store();
-    let found = service(ctx).read(|state| {
-        Some((state.opened_disclosure(store, state.disclosures.get(&id)?.clone()), state.items.get(&id)?.clone()))
-    });
-    match found {
+    match opened_disclosure(ctx, id) {
         Some((disclosure, item)) => {
             authorize(ctx, Action::FollowUpSafeguarding, &Resource::Feedback(item.facts())).await?;
             Ok((disclosure, item))
@@ -533,12 +518,22 @@ async fn disclosure_for(ctx: &Context<'_>, field: &str, id: &ID) -> Result<(Disc
     }
 }
 
-fn disclosure_view(ctx: &Context<'_>, id: Uuid) -> Result<SafeguardingDisclosure> {
+/// The disclosure about item `id`, its words opened, beside the item; whoever asks.
+fn opened_disclosure(ctx: &Context<'_>, id: Uuid) -> Option<(Disclosure, Item)> {
     let store = service(ctx).store();
-    service(ctx)
-        .read(|state| {
-            Some((state.opened_disclosure(store, state.disclosures.get(&id)?.clone()), state.items.get(&id)?.clone()))
-        })
+    service(ctx).read(|state| {
+        Some((state.opened_disclosure(store, state.disclosures.get(&id)?.clone()), state.items.get(&id)?.clone()))
+    })
+}
+
+/// A disclosure with the asker, named by `input.itemId`: its item's id, and the asker's account.
+async fn disclosure_to_follow_up(ctx: &Context<'_>, item_id: &ID) -> Result<(Uuid, Uuid)> {
+    let (disclosure, _) = disclosure_for(ctx, "input.itemId", item_id).await?;
+    Ok((disclosure.item, heard_api::account(ctx)?))
+}
+
+fn disclosure_view(ctx: &Context<'_>, id: Uuid) -> Result<SafeguardingDisclosure> {
+    opened_disclosure(ctx, id)
         .map(|(disclosure, item)| SafeguardingDisclosure { disclosure, item })
         .ok_or_else(|| ApiError::NotFound.into())
 }
@@ -547,6 +542,20 @@ fn disclosure_view(ctx: &Context<'_>, id: Uuid) -> Result<SafeguardingDisclosure
 pub struct ThemeRef {
     pub id: ID,
     pub name: String,
+}
+
+impl ThemeRef {
+    /// The themes an item is tagged with, as the vocabulary has them now (a merged theme as the
+    /// one it was merged into, once).
+    pub(crate) fn all_of(state: &crate::service::State, themes: &std::collections::BTreeSet<String>) -> Vec<ThemeRef> {
+        let mut found: Vec<ThemeRef> = themes
+            .iter()
+            .filter_map(|id| state.vocabulary.resolve(id))
+            .map(|theme| ThemeRef { id: ID(theme.id.clone()), name: theme.name.clone() })
+            .collect();
+        found.dedup_by(|a, b| a.id == b.id);
+        found
+    }
 }
 
 /// Why a passage is suggested for redaction.
@@ -806,12 +815,8 @@ impl CheckedFilter {
     }
 
     fn keeps(&self, state: &crate::service::State, item: &Item) -> bool {
-        let day = item.logged.said_on.parse::<jiff::civil::Date>().ok();
-        let in_days = self.from.is_none_or(|from| day.is_some_and(|d| d >= from))
-            && self.to.is_none_or(|to| day.is_some_and(|d| d <= to));
-        let of_theme = self.theme.as_ref().is_none_or(|theme| {
-            item.logged.themes.iter().any(|t| state.vocabulary.resolve(t).is_some_and(|found| &found.id == theme))
-        });
+        let in_days = said_between(item, self.from, self.to);
+        let of_theme = self.theme.as_ref().is_none_or(|theme| has_theme(state, item, theme));
         let at_meeting = self.meeting.is_none_or(|meeting| {
             item.logged.meeting == Some(meeting)
                 || state.meetings.get(&meeting).is_some_and(|m| m.recorded_items.contains(&item.logged.item))
@@ -820,28 +825,37 @@ impl CheckedFilter {
     }
 }
 
-/// A page of one of a hub's moderation queues: the items `keep` picks that `filter` keeps, in
-/// `order`, each as the asker may see it, with how many there are in all.
-fn moderation_page(
+/// A page of one of a hub's moderation queues, for its coordinators: the items in `moderation`
+/// (none flagged for safeguarding, each consented beyond the hub) that `filter` keeps, in
+/// `order` (oldest first when not given), each as the asker may see it, with how many there are
+/// in all.
+async fn moderation_page(
     ctx: &Context<'_>,
-    hub: &str,
+    hub: &ID,
+    moderation: Moderation,
     filter: Option<ModerationFilter>,
-    order: QueueOrder,
+    order: Option<QueueOrder>,
     page: (Option<String>, Option<i32>),
-    keep: impl Fn(&Item) -> bool,
 ) -> Result<QueuePage> {
+    authorize(ctx, Action::ViewQueue, &Resource::Hub { hub: hub.0.clone() }).await?;
     let filter = CheckedFilter::check(ctx, hub, filter.unwrap_or_default())?;
     let actor = viewer(ctx).actor.clone();
     let mut items: Vec<FeedbackItem> = service(ctx).read(|state| {
         state
             .items_in_order()
-            .filter(|item| item.logged.hub == hub && keep(item) && filter.keeps(state, item))
+            .filter(|item| {
+                item.logged.hub == hub.as_str()
+                    && item.moderation == moderation
+                    && item.safeguarding.is_none()
+                    && item.consent.is_some_and(|c| c > Consent::Hub)
+                    && filter.keeps(state, item)
+            })
             .filter_map(|item| view_of(&actor, item.clone()))
             .collect()
     });
     // A stable sort: items said on the same day stay in the order they were logged.
     items.sort_by(|a, b| a.item.logged.said_on.cmp(&b.item.logged.said_on));
-    if order == QueueOrder::NewestFirst {
+    if order.unwrap_or_default() == QueueOrder::NewestFirst {
         items.reverse();
     }
     let total_count = i32::try_from(items.len()).unwrap_or(i32::MAX);
@@ -851,6 +865,17 @@ fn moderation_page(
         Connection::with_additional_fields(cut.has_previous_page, cut.has_next_page, QueueTotals { total_count });
     connection.edges.extend(cut.edges.into_iter().map(|edge| Edge::new(edge.cursor, edge.node)));
     Ok(connection)
+}
+
+/// Whether the item was said within `from` and `to` (either day included; no bound when absent).
+fn said_between(item: &Item, from: Option<jiff::civil::Date>, to: Option<jiff::civil::Date>) -> bool {
+    let day = item.logged.said_on.parse::<jiff::civil::Date>().ok();
+    from.is_none_or(|from| day.is_some_and(|d| d >= from)) && to.is_none_or(|to| day.is_some_and(|d| d <= to))
+}
+
+/// Whether one of the item's themes is (or was merged into) the theme with id `theme`.
+fn has_theme(state: &crate::service::State, item: &Item, theme: &str) -> bool {
+    item.logged.themes.iter().any(|t| state.vocabulary.resolve(t).is_some_and(|found| found.id == theme))
 }
 
 fn parse_day(field: &str, text: &Option<String>) -> Result<Option<jiff::civil::Date>> {
@@ -1053,6 +1078,11 @@ fn to_csv(rows: &[CsvRow]) -> std::result::Result<String, csv::Error> {
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// Whether the policy lets `actor` follow up a disclosure about `item`.
+fn may_follow_up(actor: &Actor, item: &Item) -> bool {
+    heard_access::may(actor, Action::FollowUpSafeguarding, &Resource::Feedback(item.facts())).is_allowed()
+}
+
 fn view_of(actor: &Actor, item: Item) -> Option<FeedbackItem> {
     let view = feedback_view(actor, &item.facts())?;
     Some(FeedbackItem { item, view })
@@ -1087,6 +1117,21 @@ async fn item_for(ctx: &Context<'_>, field: &str, id: &ID, action: Action) -> Re
         }
         None => Err(ApiError::NotFound.into()),
     }
+}
+
+/// The item `id` names, once the policy lets the asker take `action` on it, and the asker's
+/// account.
+async fn item_and_asker(ctx: &Context<'_>, field: &str, id: &ID, action: Action) -> Result<(Item, Uuid)> {
+    let item = item_for(ctx, field, id, action).await?;
+    Ok((item, heard_api::account(ctx)?))
+}
+
+/// An item to take back or correct: one the asker may see, of a hub they may log for; and the
+/// asker's account.
+async fn item_to_correct(ctx: &Context<'_>, id: &ID) -> Result<(Item, Uuid)> {
+    let item = item_for(ctx, "id", id, Action::ViewFeedback).await?;
+    authorize(ctx, Action::LogFeedback, &Resource::Hub { hub: item.logged.hub.clone() }).await?;
+    Ok((item, heard_api::account(ctx)?))
 }
 
 /// Whether the asker may say an item is `person`'s (the one rule every attributing service
@@ -1169,16 +1214,8 @@ impl ItemsQuery {
                 })
                 .filter(|item| filter.channel.is_none_or(|c| item.logged.channel == Channel::from(c)))
                 .filter(|item| filter.loop_state.is_none_or(|l| item.loop_state == LoopState::from(l)))
-                .filter(|item| {
-                    theme.as_ref().is_none_or(|theme| {
-                        item.logged.themes.iter().any(|t| state.vocabulary.resolve(t).is_some_and(|r| &r.id == theme))
-                    })
-                })
-                .filter(|item| {
-                    let day = item.logged.said_on.parse::<jiff::civil::Date>().ok();
-                    from.is_none_or(|from| day.is_some_and(|d| d >= from))
-                        && to.is_none_or(|to| day.is_some_and(|d| d <= to))
-                })
+                .filter(|item| theme.as_ref().is_none_or(|theme| has_theme(state, item, theme)))
+                .filter(|item| said_between(item, from, to))
                 .filter_map(|item| view_of(&actor, item.clone()))
                 .collect()
         });
@@ -1314,12 +1351,7 @@ impl ItemsQuery {
         after: Option<String>,
         first: Option<i32>,
     ) -> Result<QueuePage> {
-        authorize(ctx, Action::ViewQueue, &Resource::Hub { hub: hub.0.clone() }).await?;
-        moderation_page(ctx, &hub, filter, order.unwrap_or_default(), (after, first), |item| {
-            item.moderation == Moderation::Pending
-                && item.safeguarding.is_none()
-                && item.consent.is_some_and(|c| c > Consent::Hub)
-        })
+        moderation_page(ctx, &hub, Moderation::Pending, filter, order, (after, first)).await
     }
 
     /// A hub's held items, each with the reason it was held (`heldReason`), until a
@@ -1335,12 +1367,7 @@ impl ItemsQuery {
         after: Option<String>,
         first: Option<i32>,
     ) -> Result<QueuePage> {
-        authorize(ctx, Action::ViewQueue, &Resource::Hub { hub: hub.0.clone() }).await?;
-        moderation_page(ctx, &hub, filter, order.unwrap_or_default(), (after, first), |item| {
-            item.moderation == Moderation::Held
-                && item.safeguarding.is_none()
-                && item.consent.is_some_and(|c| c > Consent::Hub)
-        })
+        moderation_page(ctx, &hub, Moderation::Held, filter, order, (after, first)).await
     }
 
     /// The hub's gazetteer: the names of people and places its coordinators take out before
@@ -1380,10 +1407,7 @@ impl ItemsQuery {
                 .values()
                 .filter(|disclosure| disclosure.is_open() != dealt_with)
                 .filter_map(|disclosure| Some((disclosure, state.items.get(&disclosure.item)?)))
-                .filter(|(_, item)| {
-                    heard_access::may(&actor, Action::FollowUpSafeguarding, &Resource::Feedback(item.facts()))
-                        .is_allowed()
-                })
+                .filter(|(_, item)| may_follow_up(&actor, item))
                 .map(|(disclosure, item)| SafeguardingDisclosure { disclosure: disclosure.clone(), item: item.clone() })
                 .collect()
         });
@@ -1408,10 +1432,7 @@ impl ItemsQuery {
                 .values()
                 .filter(|disclosure| disclosure.is_open() && actor.account == Some(disclosure.coordinator))
                 .filter_map(|disclosure| state.items.get(&disclosure.item))
-                .filter(|item| {
-                    heard_access::may(&actor, Action::FollowUpSafeguarding, &Resource::Feedback(item.facts()))
-                        .is_allowed()
-                })
+                .filter(|item| may_follow_up(&actor, item))
                 .count()
         });
         Ok(open as i32)
@@ -1666,8 +1687,7 @@ impl ItemsMutation {
     /// hub holds, unless you coordinate one of their hubs (or hold another record of theirs):
     /// exactly as an unknown person.
     async fn attribute_feedback(&self, ctx: &Context<'_>, item_id: ID, person: Option<ID>) -> Result<FeedbackItem> {
-        let item = item_for(ctx, "itemId", &item_id, Action::ModerateFeedback).await?;
-        let by = heard_api::account(ctx)?;
+        let (item, by) = item_and_asker(ctx, "itemId", &item_id, Action::ModerateFeedback).await?;
         let person = person.as_ref().map(|id| parse_id("person", id).map(PersonId)).transpose()?;
         if let Some(person) = person {
             may_name(ctx, "person", person).await?;
@@ -1678,29 +1698,25 @@ impl ItemsMutation {
     /// Takes passages (names, places) out of the version that leaves the hub. The original
     /// stays, for the hub alone.
     async fn redact_feedback(&self, ctx: &Context<'_>, id: ID, passages: Vec<String>) -> Result<FeedbackItem> {
-        let item = item_for(ctx, "id", &id, Action::ModerateFeedback).await?;
-        let by = heard_api::account(ctx)?;
+        let (item, by) = item_and_asker(ctx, "id", &id, Action::ModerateFeedback).await?;
         shown(ctx, service(ctx).redact(item.logged.item, by, &passages).await?)
     }
 
     /// Approves the item to leave the hub, within the speaker's consent.
     async fn share_feedback(&self, ctx: &Context<'_>, id: ID) -> Result<FeedbackItem> {
-        let item = item_for(ctx, "id", &id, Action::ModerateFeedback).await?;
-        let by = heard_api::account(ctx)?;
+        let (item, by) = item_and_asker(ctx, "id", &id, Action::ModerateFeedback).await?;
         shown(ctx, service(ctx).share(item.logged.item, by).await?)
     }
 
     /// Keeps the item in the hub for now, with a reason.
     async fn hold_feedback(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<FeedbackItem> {
-        let item = item_for(ctx, "id", &id, Action::ModerateFeedback).await?;
-        let by = heard_api::account(ctx)?;
+        let (item, by) = item_and_asker(ctx, "id", &id, Action::ModerateFeedback).await?;
         shown(ctx, service(ctx).hold(item.logged.item, by, &reason).await?)
     }
 
     /// Puts a held item back in the hub's queue to moderate. Its coordinators only.
     async fn release_feedback(&self, ctx: &Context<'_>, id: ID) -> Result<FeedbackItem> {
-        let item = item_for(ctx, "id", &id, Action::ModerateFeedback).await?;
-        let by = heard_api::account(ctx)?;
+        let (item, by) = item_and_asker(ctx, "id", &id, Action::ModerateFeedback).await?;
         shown(ctx, service(ctx).release(item.logged.item, by).await?)
     }
 
@@ -1729,8 +1745,7 @@ impl ItemsMutation {
     /// `erased: true` (its facts stay in counts and reports). Later than that, the item is only
     /// hidden; so is an item flagged for safeguarding (a disclosure of risk must not be lost).
     async fn change_consent(&self, ctx: &Context<'_>, id: ID, consent: ConsentChange) -> Result<FeedbackItem> {
-        let item = item_for(ctx, "id", &id, Action::ChangeConsent).await?;
-        let by = heard_api::account(ctx)?;
+        let (item, by) = item_and_asker(ctx, "id", &id, Action::ChangeConsent).await?;
         let consent = match consent {
             ConsentChange::Hub => Some(Consent::Hub),
             ConsentChange::Commissioners => Some(Consent::Commissioners),
@@ -1743,8 +1758,7 @@ impl ItemsMutation {
     /// Records that the item was reported back to its hub, at one of the hub's meetings if
     /// given. Its coordinators only, once commissioners have answered it.
     async fn record_fed_back(&self, ctx: &Context<'_>, id: ID, meeting_id: Option<ID>) -> Result<FeedbackItem> {
-        let item = item_for(ctx, "id", &id, Action::ModerateFeedback).await?;
-        let by = heard_api::account(ctx)?;
+        let (item, by) = item_and_asker(ctx, "id", &id, Action::ModerateFeedback).await?;
         let meeting = meeting_id.as_ref().map(|meeting| parse_id("meetingId", meeting)).transpose()?;
         shown(ctx, service(ctx).fed_back(item.logged.item, by, meeting).await?)
     }
@@ -1752,8 +1766,7 @@ impl ItemsMutation {
     /// Routes an item that discloses a risk to a named coordinator of its hub. It leaves every
     /// other view, list, report and search at once.
     async fn flag_safeguarding(&self, ctx: &Context<'_>, id: ID, coordinator_id: ID) -> Result<bool> {
-        let item = item_for(ctx, "id", &id, Action::FlagSafeguarding).await?;
-        let by = heard_api::account(ctx)?;
+        let (item, by) = item_and_asker(ctx, "id", &id, Action::FlagSafeguarding).await?;
         let coordinator = parse_id("coordinatorId", &coordinator_id)?;
         service(ctx).flag_safeguarding(item.logged.item, by, coordinator).await?;
         Ok(true)
@@ -1766,10 +1779,8 @@ impl ItemsMutation {
         ctx: &Context<'_>,
         input: RecordSafeguardingActionInput,
     ) -> Result<SafeguardingDisclosure> {
-        let (disclosure, _) = disclosure_for(ctx, "input.itemId", &input.item_id).await?;
-        let by = heard_api::account(ctx)?;
+        let (id, by) = disclosure_to_follow_up(ctx, &input.item_id).await?;
         let new = NewAction { step: input.step.map(SafeguardingStep::from), on: input.on, notes: input.notes };
-        let id = disclosure.item;
         service(ctx).record_safeguarding_action(id, by, new).await.map_err(prefix_input)?;
         disclosure_view(ctx, id)
     }
@@ -1781,10 +1792,8 @@ impl ItemsMutation {
         ctx: &Context<'_>,
         input: HandSafeguardingOverInput,
     ) -> Result<SafeguardingHandover> {
-        let (disclosure, _) = disclosure_for(ctx, "input.itemId", &input.item_id).await?;
-        let by = heard_api::account(ctx)?;
+        let (id, by) = disclosure_to_follow_up(ctx, &input.item_id).await?;
         let to = parse_id("input.coordinatorId", &input.coordinator_id)?;
-        let id = disclosure.item;
         service(ctx).hand_safeguarding_over(id, by, to, input.notes).await.map_err(prefix_input)?;
         Ok(SafeguardingHandover { item_id: ID(id.to_string()), coordinator_id: ID(to.to_string()) })
     }
@@ -1795,10 +1804,8 @@ impl ItemsMutation {
         ctx: &Context<'_>,
         input: CloseSafeguardingInput,
     ) -> Result<SafeguardingDisclosure> {
-        let (disclosure, _) = disclosure_for(ctx, "input.itemId", &input.item_id).await?;
-        let by = heard_api::account(ctx)?;
+        let (id, by) = disclosure_to_follow_up(ctx, &input.item_id).await?;
         let outcome = input.outcome.map(Into::into);
-        let id = disclosure.item;
         service(ctx).close_safeguarding(id, by, outcome, input.notes).await.map_err(prefix_input)?;
         disclosure_view(ctx, id)
     }
@@ -1821,9 +1828,7 @@ impl ItemsMutation {
     /// anyone moderated it. It leaves every list, count and search; the log keeps that it
     /// happened.
     async fn undo_feedback(&self, ctx: &Context<'_>, id: ID) -> Result<bool> {
-        let item = item_for(ctx, "id", &id, Action::ViewFeedback).await?;
-        authorize(ctx, Action::LogFeedback, &Resource::Hub { hub: item.logged.hub.clone() }).await?;
-        let by = heard_api::account(ctx)?;
+        let (item, by) = item_to_correct(ctx, &id).await?;
         service(ctx).withdraw(item.logged.item, by).await?;
         Ok(true)
     }
@@ -1836,9 +1841,7 @@ impl ItemsMutation {
         text: String,
         #[graphql(default)] themes: Vec<String>,
     ) -> Result<FeedbackItem> {
-        let item = item_for(ctx, "id", &id, Action::ViewFeedback).await?;
-        authorize(ctx, Action::LogFeedback, &Resource::Hub { hub: item.logged.hub.clone() }).await?;
-        let by = heard_api::account(ctx)?;
+        let (item, by) = item_to_correct(ctx, &id).await?;
         shown(ctx, service(ctx).edit(item.logged.item, by, &text, &themes).await?)
     }
 

@@ -31,6 +31,8 @@ use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use heard_api::{ApiError, ApiResult};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
 use super::kept::{DRAFT_LIFETIME, Draft, FoundJob, IN_ALL, JOB_LIFETIME, Job, JobState, KeptImports, PER_ACCOUNT};
@@ -161,6 +163,11 @@ impl Progress {
             already_at_start: None,
         }
     }
+
+    /// As the `progress` column takes it.
+    fn json(&self) -> ApiResult<String> {
+        serde_json::to_string(self).map_err(ApiError::internal)
+    }
 }
 
 fn state_name(state: JobState) -> &'static str {
@@ -219,6 +226,16 @@ impl InPostgres {
 
     async fn client(&self) -> ApiResult<deadpool_postgres::Object> {
         self.pool.get().await.map_err(|error| ApiError::internal(heard_eventstore::postgres_backend::pool_error(error)))
+    }
+
+    /// Runs one statement on a connection of its own: how many rows it changed.
+    async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> ApiResult<u64> {
+        self.client().await?.execute(sql, params).await.map_err(db)
+    }
+
+    /// Runs one statement on a connection of its own: the row it answered, if any.
+    async fn query_opt(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> ApiResult<Option<Row>> {
+        self.client().await?.query_opt(sql, params).await.map_err(db)
     }
 
     /// The SQL condition a row within its lifetime meets at `now` (numbers only, no input).
@@ -328,20 +345,12 @@ impl KeptImports for InPostgres {
 
     async fn draft(&self, owner: Uuid, id: Uuid) -> ApiResult<Option<Draft>> {
         let now = self.now();
-        let row = self
-            .client()
-            .await?
-            .query_opt(
-                &format!(
-                    "UPDATE heard_imports SET touched_micros = $3 WHERE id = $1 AND owner = $2 AND state = 'draft' \
-                     AND {} RETURNING hub, name, file, reading, revision",
-                    Self::alive(now)
-                ),
-                &[&id, &owner, &now],
-            )
-            .await
-            .map_err(db)?;
-        let Some(row) = row else { return Ok(None) };
+        let alive = Self::alive(now);
+        let sql = format!(
+            "UPDATE heard_imports SET touched_micros = $3 WHERE id = $1 AND owner = $2 AND state = 'draft' \
+             AND {alive} RETURNING hub, name, file, reading, revision"
+        );
+        let Some(row) = self.query_opt(&sql, &[&id, &owner, &now]).await? else { return Ok(None) };
         let (name, file, settings): (Vec<u8>, Vec<u8>, Vec<u8>) = (row.get(1), row.get(2), row.get(3));
         Ok(Some(self.open_draft(id, owner, row.get(0), [&name, &file, &settings], row.get(4))?))
     }
@@ -357,20 +366,12 @@ impl KeptImports for InPostgres {
     async fn revise(&self, owner: Uuid, id: Uuid, revised: &Draft) -> ApiResult<bool> {
         let settings = self.seal_settings(id, revised)?;
         let now = self.now();
-        let row = self
-            .client()
-            .await?
-            .query_opt(
-                &format!(
-                    "UPDATE heard_imports SET reading = $3, revision = revision + 1, touched_micros = $4 \
-                     WHERE id = $1 AND owner = $2 AND state = 'draft' AND {} RETURNING revision",
-                    Self::alive(now)
-                ),
-                &[&id, &owner, &settings, &now],
-            )
-            .await
-            .map_err(db)?;
-        let Some(row) = row else { return Ok(false) };
+        let alive = Self::alive(now);
+        let sql = format!(
+            "UPDATE heard_imports SET reading = $3, revision = revision + 1, touched_micros = $4 \
+             WHERE id = $1 AND owner = $2 AND state = 'draft' AND {alive} RETURNING revision"
+        );
+        let Some(row) = self.query_opt(&sql, &[&id, &owner, &settings, &now]).await? else { return Ok(false) };
         if let Some(reading) = &revised.reading {
             self.remember(id, row.get(0), reading.clone());
         }
@@ -378,55 +379,35 @@ impl KeptImports for InPostgres {
     }
 
     async fn cancel(&self, owner: Uuid, id: Uuid) -> ApiResult<bool> {
-        let now = self.now();
-        let deleted = self
-            .client()
-            .await?
-            .execute(
-                &format!(
-                    "DELETE FROM heard_imports WHERE id = $1 AND owner = $2 AND state = 'draft' AND {}",
-                    Self::alive(now)
-                ),
-                &[&id, &owner],
-            )
-            .await
-            .map_err(db)?;
+        let alive = Self::alive(self.now());
+        let sql = format!("DELETE FROM heard_imports WHERE id = $1 AND owner = $2 AND state = 'draft' AND {alive}");
+        let deleted = self.execute(&sql, &[&id, &owner]).await?;
         self.forget_reading(id);
         Ok(deleted == 1)
     }
 
     async fn start(&self, owner: Uuid, job: &Job, rejects: Vec<u8>, already_at_start: usize) -> ApiResult<bool> {
         let rejects = self.key.seal(job.id, "rejects", &rejects)?;
-        let progress = Progress { already_at_start: Some(already_at_start), ..Progress::of(job) };
-        let progress = serde_json::to_string(&progress).map_err(ApiError::internal)?;
+        let progress = Progress { already_at_start: Some(already_at_start), ..Progress::of(job) }.json()?;
         let now = self.now();
         let lease = now + micros(LEASE);
-        let started = self
-            .client()
-            .await?
-            .execute(
-                &format!(
-                    "UPDATE heard_imports SET state = 'running', progress = $3::text::jsonb, rejects = $4, touched_micros = $5, \
-                     lease_micros = $6 WHERE id = $1 AND owner = $2 AND state = 'draft' AND {}",
-                    Self::alive(now)
-                ),
-                &[&job.id, &owner, &progress, &rejects, &now, &lease],
-            )
-            .await
-            .map_err(db)?;
+        let alive = Self::alive(now);
+        let sql = format!(
+            "UPDATE heard_imports SET state = 'running', progress = $3::text::jsonb, rejects = $4, touched_micros = $5, \
+             lease_micros = $6 WHERE id = $1 AND owner = $2 AND state = 'draft' AND {alive}"
+        );
+        let started = self.execute(&sql, &[&job.id, &owner, &progress, &rejects, &now, &lease]).await?;
         self.forget_reading(job.id);
         Ok(started == 1)
     }
 
     async fn progress(&self, job: &Job) -> ApiResult<bool> {
-        let progress = serde_json::to_string(&Progress::of(job)).map_err(ApiError::internal)?;
+        let progress = Progress::of(job).json()?;
         let now = self.now();
         let lease = now + micros(LEASE);
         let state = state_name(job.state);
         // Once it has ended, its file goes: only the counts and the rows to fix stay.
         let updated = self
-            .client()
-            .await?
             .execute(
                 "UPDATE heard_imports SET progress = progress || $2::text::jsonb, state = $3, touched_micros = $4, \
                  lease_micros = $5, \
@@ -434,24 +415,20 @@ impl KeptImports for InPostgres {
                  WHERE id = $1 AND state = 'running' AND lease_micros >= $4",
                 &[&job.id, &progress, &state, &now, &lease],
             )
-            .await
-            .map_err(db)?;
+            .await?;
         Ok(updated == 1)
     }
 
     async fn interrupted(&self, job: &Job) -> ApiResult<()> {
-        let progress = serde_json::to_string(&Progress::of(job)).map_err(ApiError::internal)?;
+        let progress = Progress::of(job).json()?;
         let now = self.now();
-        self.client()
-            .await?
-            .execute(
-                "UPDATE heard_imports SET progress = progress || $2::text::jsonb, state = 'failed', \
-                 touched_micros = $3, file = NULL, reading = NULL \
-                 WHERE id = $1 AND state = 'running' AND lease_micros < $3",
-                &[&job.id, &progress, &now],
-            )
-            .await
-            .map_err(db)?;
+        self.execute(
+            "UPDATE heard_imports SET progress = progress || $2::text::jsonb, state = 'failed', \
+             touched_micros = $3, file = NULL, reading = NULL \
+             WHERE id = $1 AND state = 'running' AND lease_micros < $3",
+            &[&job.id, &progress, &now],
+        )
+        .await?;
         Ok(())
     }
 
@@ -459,33 +436,22 @@ impl KeptImports for InPostgres {
         let now = self.now();
         let lease = now + micros(LEASE);
         let renewed = self
-            .client()
-            .await?
             .execute(
                 "UPDATE heard_imports SET lease_micros = $2 WHERE id = $1 AND state = 'running' AND lease_micros >= $3",
                 &[&id, &lease, &now],
             )
-            .await
-            .map_err(db)?;
+            .await?;
         Ok(renewed == 1)
     }
 
     async fn job(&self, owner: Uuid, id: Uuid) -> ApiResult<Option<FoundJob>> {
         let now = self.now();
-        let row = self
-            .client()
-            .await?
-            .query_opt(
-                &format!(
-                    "SELECT hub, state, name, progress::text, lease_micros, file, reading, revision FROM heard_imports \
-                     WHERE id = $1 AND owner = $2 AND state <> 'draft' AND {}",
-                    Self::alive(now)
-                ),
-                &[&id, &owner],
-            )
-            .await
-            .map_err(db)?;
-        let Some(row) = row else { return Ok(None) };
+        let alive = Self::alive(now);
+        let sql = format!(
+            "SELECT hub, state, name, progress::text, lease_micros, file, reading, revision FROM heard_imports \
+             WHERE id = $1 AND owner = $2 AND state <> 'draft' AND {alive}"
+        );
+        let Some(row) = self.query_opt(&sql, &[&id, &owner]).await? else { return Ok(None) };
         let hub: String = row.get(0);
         let state: String = row.get(1);
         let name: Vec<u8> = row.get(2);
@@ -521,26 +487,17 @@ impl KeptImports for InPostgres {
     }
 
     async fn rejects(&self, owner: Uuid, id: Uuid) -> ApiResult<Option<Vec<u8>>> {
-        let now = self.now();
-        let row = self
-            .client()
-            .await?
-            .query_opt(
-                &format!(
-                    "SELECT rejects FROM heard_imports WHERE id = $1 AND owner = $2 AND state <> 'draft' AND {}",
-                    Self::alive(now)
-                ),
-                &[&id, &owner],
-            )
-            .await
-            .map_err(db)?;
+        let alive = Self::alive(self.now());
+        let sql =
+            format!("SELECT rejects FROM heard_imports WHERE id = $1 AND owner = $2 AND state <> 'draft' AND {alive}");
+        let row = self.query_opt(&sql, &[&id, &owner]).await?;
         let Some(sealed) = row.and_then(|row| row.get::<_, Option<Vec<u8>>>(0)) else { return Ok(None) };
         Ok(Some(self.key.open(id, "rejects", &sealed)?))
     }
 
     async fn prune(&self) -> ApiResult<()> {
         let alive = Self::alive(self.now());
-        self.client().await?.execute(&format!("DELETE FROM heard_imports WHERE NOT {alive}"), &[]).await.map_err(db)?;
+        self.execute(&format!("DELETE FROM heard_imports WHERE NOT {alive}"), &[]).await?;
         Ok(())
     }
 

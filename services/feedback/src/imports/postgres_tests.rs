@@ -70,6 +70,13 @@ fn draft(owner: Uuid) -> Draft {
     }
 }
 
+/// A new account's draft, kept on `replica`: (owner, draft id).
+async fn kept_draft(replica: &InPostgres) -> (Uuid, Uuid) {
+    let (owner, id) = (Uuid::new_v4(), Uuid::new_v4());
+    replica.keep(id, draft(owner)).await.unwrap();
+    (owner, id)
+}
+
 fn job(id: Uuid) -> Job {
     Job {
         id,
@@ -120,8 +127,7 @@ async fn a_draft_kept_on_one_replica_opens_on_the_other_for_its_owner_alone() {
 async fn the_table_holds_none_of_the_words_the_file_name_or_the_headings_in_the_clear() {
     let schema = Schema::create().await;
     let a = schema.replica().await;
-    let (owner, id) = (Uuid::new_v4(), Uuid::new_v4());
-    a.keep(id, draft(owner)).await.unwrap();
+    let (owner, id) = kept_draft(&a).await;
     a.start(owner, &job(id), format!("{HEADING},error\n{WORDS},row 2\n").into_bytes(), 0).await.unwrap();
 
     let rows = schema.rows("SELECT name, file, reading, rejects, progress::text, hub FROM heard_imports").await;
@@ -151,8 +157,7 @@ async fn the_table_holds_none_of_the_words_the_file_name_or_the_headings_in_the_
 async fn a_draft_lasts_an_hour_after_it_was_last_looked_at_and_its_row_is_then_deleted() {
     let schema = Schema::create().await;
     let a = schema.replica().await;
-    let (owner, id) = (Uuid::new_v4(), Uuid::new_v4());
-    a.keep(id, draft(owner)).await.unwrap();
+    let (owner, id) = kept_draft(&a).await;
     a.advance_clock(Duration::from_secs(50 * 60));
     assert!(a.draft(owner, id).await.unwrap().is_some(), "looked at after 50 minutes");
     a.advance_clock(Duration::from_secs(50 * 60));
@@ -168,8 +173,7 @@ async fn a_draft_lasts_an_hour_after_it_was_last_looked_at_and_its_row_is_then_d
 async fn a_finished_job_drops_its_file_and_is_shown_on_either_replica_for_a_day() {
     let schema = Schema::create().await;
     let (a, b) = (schema.replica().await, schema.replica().await);
-    let (owner, id) = (Uuid::new_v4(), Uuid::new_v4());
-    a.keep(id, draft(owner)).await.unwrap();
+    let (owner, id) = kept_draft(&a).await;
     assert!(a.start(owner, &job(id), b"rows to fix".to_vec(), 0).await.unwrap());
     assert!(!b.start(owner, &job(id), Vec::new(), 0).await.unwrap(), "a second confirmation starts nothing");
     assert!(b.draft(owner, id).await.unwrap().is_none(), "the draft became the job");
@@ -195,8 +199,7 @@ async fn a_finished_job_drops_its_file_and_is_shown_on_either_replica_for_a_day(
 async fn a_job_whose_replica_stops_renewing_its_lease_is_found_interrupted_and_recorded_once() {
     let schema = Schema::create().await;
     let (a, b) = (schema.replica().await, schema.replica().await);
-    let (owner, id) = (Uuid::new_v4(), Uuid::new_v4());
-    a.keep(id, draft(owner)).await.unwrap();
+    let (owner, id) = kept_draft(&a).await;
     a.start(owner, &job(id), Vec::new(), 0).await.unwrap();
     b.advance_clock(LEASE - Duration::from_secs(1));
     assert_eq!(found(b.job(owner, id).await.unwrap()).state, JobState::Running, "within its lease");
