@@ -32,6 +32,7 @@ pub mod backup;
 pub mod conformance;
 pub mod copy;
 pub mod crypto;
+pub mod erasure_register;
 pub mod error;
 pub mod exclusive;
 pub mod keyfile;

@@ -85,7 +85,7 @@ pub struct EventStore {
     /// This process's mutex per [`Self::exclusive`] name.
     exclusive: Arc<crate::exclusive::Local>,
     /// Where erasures are noted for `heard restore`, when configured.
-    register: Arc<std::sync::OnceLock<crate::backup::ErasureRegister>>,
+    register: Arc<std::sync::OnceLock<crate::erasure_register::ErasureRegister>>,
     /// How long each successful [`Self::append`] took, for [`Self::stats`].
     append_seconds: Arc<crate::latency::LatencyHistogram>,
 }
@@ -422,9 +422,9 @@ impl EventStore {
     }
 
     /// From now on, every key this store destroys is first noted in the erasure register at
-    /// `path` (see [`crate::backup::ErasureRegister`]); fails if it cannot be opened for writing.
+    /// `path` (see [`crate::erasure_register::ErasureRegister`]); fails if it cannot be opened for writing.
     pub fn keep_erasure_register(&self, path: &std::path::Path) -> Result<()> {
-        let register = crate::backup::ErasureRegister::open(path)?;
+        let register = crate::erasure_register::ErasureRegister::open(path)?;
         let _ = self.register.set(register);
         Ok(())
     }
