@@ -27,7 +27,7 @@
 
 use std::time::Duration;
 
-use heard_eventstore::{ExpectedRevision, Fold, LiveModel};
+use heard_eventstore::{ExpectedRevision, Fold, LiveModel, NewEvent, StreamName};
 use uuid::Uuid;
 
 use crate::{ApiError, ApiResult};
@@ -127,6 +127,28 @@ pub async fn catch_up<S: Fold>(model: &LiveModel<S>) -> ApiResult<()> {
         return Err(ApiError::internal(format!("a model did not reach position {head} within 10 s")));
     }
     Ok(())
+}
+
+/// Starts a new record's stream with `events` and answers the record as `read` then finds it.
+/// When the same command, sent at the same moment, started it first ([`already_started`]),
+/// waits until the model shows it ([`catch_up`]) and answers `again(read())`. Any other refusal
+/// is `refused(error)`. The one way every service starts a record a client may send twice.
+pub async fn start_record<S: Fold, T>(
+    model: &LiveModel<S>,
+    stream: &StreamName,
+    events: Vec<NewEvent>,
+    read: impl Fn() -> Option<T>,
+    again: impl FnOnce(Option<T>) -> ApiResult<T>,
+    refused: impl FnOnce(heard_eventstore::Error) -> ApiError,
+) -> ApiResult<T> {
+    match model.append(stream, ExpectedRevision::NoStream, events).await {
+        Ok(_) => read().ok_or_else(|| ApiError::internal("a new record is missing from its model")),
+        Err(error) if already_started(&error) => {
+            catch_up(model).await?;
+            again(read())
+        }
+        Err(error) => Err(refused(error)),
+    }
 }
 
 /// The answer to a command sent again: what it made the first time (`found`) when `same`

@@ -317,15 +317,9 @@ impl AdvocacyService {
         if self.kept(id).is_some() {
             return again(self.case(id));
         }
-        match self.model.append(&stream(id)?, ExpectedRevision::NoStream, events).await {
-            Ok(_) => self.case(id).ok_or_else(|| ApiError::internal("a new case is missing from the model")),
-            // The same request, sent twice at once: the other one opened it.
-            Err(error) if idempotent::already_started(&error) => {
-                idempotent::catch_up(&self.model).await?;
-                again(self.case(id))
-            }
-            Err(error) => Err(refused_on("linkedTo")(error)),
-        }
+        // The same request sent twice at once: the other one opened it.
+        idempotent::start_record(&self.model, &stream(id)?, events, || self.case(id), again, refused_on("linkedTo"))
+            .await
     }
 
     /// Takes [`ATTRIBUTING`], then reads the log up to where the database is now, so that what

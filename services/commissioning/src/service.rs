@@ -226,19 +226,9 @@ impl CommissioningService {
             return again(Some(found));
         }
         let stream = StreamName::of(DECISION, id).map_err(ApiError::internal)?;
-        match self
-            .model
-            .append(&stream, ExpectedRevision::NoStream, vec![stored(event.event_type(), &event, by)?])
-            .await
-        {
-            Ok(_) => self.decision(id).ok_or_else(|| ApiError::internal("a new decision is missing from the model")),
-            // The same request, sent twice at once: the other one proposed it.
-            Err(error) if idempotent::already_started(&error) => {
-                idempotent::catch_up(&self.model).await?;
-                again(self.decision(id))
-            }
-            Err(error) => Err(error.into()),
-        }
+        // The same request sent twice at once: the other one proposed it.
+        let events = vec![stored(event.event_type(), &event, by)?];
+        idempotent::start_record(&self.model, &stream, events, || self.decision(id), again, ApiError::from).await
     }
 
     /// Appends one event decided from the decision as it stands, at its exact revision.

@@ -307,16 +307,10 @@ impl FeedbackService {
             events.push(Self::new_event(FeedbackAttributed::TYPE, &attributed, by)?);
         }
         let stream = StreamName::of(FEEDBACK, id).map_err(ApiError::internal)?;
-        match self.inner.model.append(&stream, ExpectedRevision::NoStream, events).await {
-            Ok(_) => {}
-            // The same request, sent twice at once: the other one logged it.
-            Err(error) if idempotent::already_started(&error) => {
-                idempotent::catch_up(&self.inner.model).await?;
-                return self.logged_again(id, by, again, person);
-            }
-            Err(error) => return Err(error.into()),
-        }
-        self.item(id).ok_or_else(|| ApiError::internal("a new item is missing from the projection"))
+        // The same request sent twice at once: the other one logged it.
+        let read = || self.item(id);
+        let logged_again = |_| self.logged_again(id, by, again, person);
+        idempotent::start_record(&self.inner.model, &stream, events, read, logged_again, ApiError::from).await
     }
 
     /// The answer to `logFeedback` sent again for the item `id`: the item, when `by` logged it
@@ -633,14 +627,8 @@ impl FeedbackService {
         }
         let event = Self::new_event(MeetingStarted::TYPE, &started, by)?;
         let stream = StreamName::of(MEETING, meeting).map_err(ApiError::internal)?;
-        match self.inner.model.append(&stream, ExpectedRevision::NoStream, vec![event]).await {
-            Ok(_) => self.meeting(meeting).ok_or_else(|| ApiError::internal("meeting missing")),
-            Err(error) if idempotent::already_started(&error) => {
-                idempotent::catch_up(&self.inner.model).await?;
-                again(self.meeting(meeting))
-            }
-            Err(error) => Err(error.into()),
-        }
+        let read = || self.meeting(meeting);
+        idempotent::start_record(&self.inner.model, &stream, vec![event], read, again, ApiError::from).await
     }
 
     pub fn meeting(&self, id: Uuid) -> Option<Meeting> {
@@ -849,14 +837,8 @@ impl FeedbackService {
             .with_personal(SubjectId::new(), &personal)
             .map_err(ApiError::internal)?;
         let stream = StreamName::of(MEETING, meeting).map_err(ApiError::internal)?;
-        match self.inner.model.append(&stream, ExpectedRevision::NoStream, vec![event]).await {
-            Ok(_) => self.meeting(meeting).ok_or_else(|| ApiError::internal("meeting missing")),
-            Err(error) if idempotent::already_started(&error) => {
-                idempotent::catch_up(&self.inner.model).await?;
-                again(self.meeting(meeting))
-            }
-            Err(error) => Err(error.into()),
-        }
+        let read = || self.meeting(meeting);
+        idempotent::start_record(&self.inner.model, &stream, vec![event], read, again, ApiError::from).await
     }
 
     /// The hub's gazetteer as it stands (empty when nothing was ever added).

@@ -250,15 +250,9 @@ impl RightsService {
             .with_personal(SubjectId::new(), &personal)
             .map_err(ApiError::internal)?;
         let stream = StreamName::of(COMPLAINT, id).map_err(ApiError::internal)?;
-        match self.model.append(&stream, ExpectedRevision::NoStream, vec![new_event]).await {
-            Ok(_) => self.complaint(id).ok_or_else(|| ApiError::internal("a new complaint is missing from the model")),
-            // The same request, sent twice at once: the other one recorded it.
-            Err(error) if idempotent::already_started(&error) => {
-                idempotent::catch_up(&self.model).await?;
-                again(self.complaint(id))
-            }
-            Err(error) => Err(error.into()),
-        }
+        // The same request sent twice at once: the other one recorded it.
+        let read = || self.complaint(id);
+        idempotent::start_record(&self.model, &stream, vec![new_event], read, again, ApiError::from).await
     }
 
     /// Appends one event decided from the complaint's current state, at its exact revision.

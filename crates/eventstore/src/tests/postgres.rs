@@ -524,7 +524,6 @@ async fn a_key_destroyed_while_another_database_has_an_older_write_open_is_gone_
         assert!(Instant::now() < deadline, "the key is set to NULL at once");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(!destroying.is_finished(), "the destroy waits for the older write in the other database");
     writer.batch_execute("COMMIT").await.unwrap();
     assert!(destroying.await.unwrap().unwrap());
