@@ -19,6 +19,7 @@
 //! - [`idempotent`]: the `clientMutationId` of create mutations, and the record id derived from
 //!   it, so that a retried request adds nothing.
 
+pub mod entity;
 pub mod erasure;
 mod error;
 pub mod fold;

@@ -5,7 +5,7 @@
 //! see only counts, with small numbers suppressed.
 
 use async_graphql::connection::Connection;
-use async_graphql::{Context, EmptySubscription, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use heard_access::{Action, Resource};
 use heard_api::idempotent::{self, ClientMutationId};
 use heard_api::rollup::{ReportPeriod, RollupRow, labelled};
@@ -31,10 +31,7 @@ fn service<'a>(ctx: &'a Context<'_>) -> &'a AdvocacyService {
 
 pub use heard_api::subgraph::register;
 
-/// This service as a federation subgraph (`schema/advocacy.graphql`).
-pub fn subgraph_sdl() -> String {
-    heard_api::subgraph::subgraph_sdl(AdvocacyQuery, AdvocacyMutation, EmptySubscription)
-}
+heard_api::subgraph_roots!(AdvocacyQuery, AdvocacyMutation);
 
 /// Whether the client can tell the advocate what they want.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -318,6 +315,10 @@ impl CaseNode {
     async fn provider_name(&self, ctx: &Context<'_>) -> Option<String> {
         let provider = self.facts().provider.as_ref()?;
         service(ctx).read(|state| state.reference.providers.get(provider).cloned())
+    }
+    /// The provider, as the identity service knows it.
+    async fn provider_details(&self) -> Option<heard_api::entity::Reference<heard_api::entity::ProviderKey>> {
+        self.facts().provider.clone().map(heard_api::entity::Reference::<heard_api::entity::ProviderKey>::to)
     }
     /// Articles of the charter of rights the issue touches.
     async fn articles(&self) -> Vec<i32> {

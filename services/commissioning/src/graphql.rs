@@ -7,6 +7,7 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use heard_access::{Action, Actor, Resource};
+use heard_api::entity::{FeedbackItemKey, Reference};
 use heard_api::idempotent::{self, ClientMutationId};
 use heard_api::{
     ApiError, account, authorize, date_arg, date_arg_or_today, optional_date_arg, paginate, period_args, today,
@@ -27,10 +28,7 @@ fn service<'a>(ctx: &'a Context<'_>) -> &'a CommissioningService {
 
 pub use heard_api::subgraph::register;
 
-/// This service as a federation subgraph (`schema/commissioning.graphql`).
-pub fn subgraph_sdl() -> String {
-    heard_api::subgraph::subgraph_sdl(CommissioningQuery, CommissioningMutation, async_graphql::EmptySubscription)
-}
+heard_api::subgraph_roots!(CommissioningQuery, CommissioningMutation);
 
 /// proposed → agreed → in progress → done, or not taken / withdrawn.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,6 +106,9 @@ pub struct EvidenceLink {
     /// What it said, as far as the asker may see it now: the item's shared words (gone once
     /// consent is withdrawn), the theme's name, the complaint's learning, the advocacy theme.
     pub content: Option<String>,
+    /// The feedback item, when the evidence is one, as the feedback service shows it to you
+    /// now (its shared words, hub and themes); not found when you may not see it.
+    pub feedback_item: Option<Reference<FeedbackItemKey>>,
 }
 
 /// A commissioning decision, now or as it was at a point in the log.
@@ -130,6 +131,10 @@ impl DecisionView {
 }
 
 fn evidence_link(link: &Link, at: &State, now: &State, actor: &Actor, store: &EventStore) -> EvidenceLink {
+    let feedback_item = match &link.evidence {
+        Evidence::FeedbackItem { item } => Some(Reference::<FeedbackItemKey>::to(item.to_string())),
+        _ => None,
+    };
     let (target, content) = match &link.evidence {
         Evidence::FeedbackItem { item } => {
             let then = at.items.get(item).and_then(|found| found.text_for(actor, store));
@@ -158,6 +163,7 @@ fn evidence_link(link: &Link, at: &State, now: &State, actor: &Actor, store: &Ev
         withdrawn_because: link.unlinked.as_ref().map(|(_, why)| why.clone()),
         target,
         content,
+        feedback_item,
     }
 }
 

@@ -16,7 +16,9 @@ use heard_api::{ClientIp, ErrorCode, Viewer};
 use heard_identity::{CSRF_HEADER, IdentityService, SESSION_COOKIE};
 use serde_json::json;
 
-use crate::state::AppState;
+use async_graphql::Executor as _;
+
+use crate::state::GraphqlState;
 
 /// How a request proved who it is.
 #[derive(Debug)]
@@ -77,7 +79,7 @@ pub fn credentials(identity: &IdentityService, headers: &HeaderMap) -> Result<Cr
 /// are not a GraphQL request, authenticates, checks the CSRF token for cookie sessions,
 /// executes, and gives every error a code.
 pub async fn graphql_post(
-    State(state): State<AppState>,
+    State(state): State<GraphqlState>,
     client: Option<Extension<ClientIp>>,
     headers: HeaderMap,
     request: Result<GraphQLRequest, GraphQLRejection>,
@@ -224,7 +226,7 @@ fn too_large() -> Response {
 /// Forbidden) and every subscription on it stops, so nothing reaches someone it no longer
 /// would reach over HTTP.
 pub async fn graphql_ws(
-    State(state): State<AppState>,
+    State(state): State<GraphqlState>,
     headers: HeaderMap,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,

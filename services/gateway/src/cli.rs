@@ -37,6 +37,10 @@ pub enum Command {
         /// role, whose passwords are printed). Only seeds a data directory without feedback.
         #[arg(long)]
         demo: bool,
+        /// Run one service alone, as a federation subgraph (GraphQL only, no web UI), for the
+        /// split deployment over PostgreSQL composed by a gateway (see ops/federation).
+        #[arg(long, value_enum, conflicts_with = "demo")]
+        service: Option<crate::subgraphs::ServiceName>,
     },
     /// Import data kept elsewhere.
     Import {
@@ -325,7 +329,7 @@ pub fn main() -> ExitCode {
 /// Runs one command.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { data, listen, config, demo } => {
+        Command::Serve { data, listen, config, demo, service } => {
             let mut settings = Settings::load(config.as_deref(), std::env::vars())?;
             if let Some(data) = data {
                 settings.data_dir = data;
@@ -336,7 +340,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             settings.validate().map_err(anyhow::Error::msg)?;
             settings.store.complete().map_err(anyhow::Error::msg)?;
             crate::telemetry::init(&settings.log);
-            serve(settings, demo).await?;
+            match service {
+                Some(service) => serve_subgraph(settings, service).await?,
+                None => serve(settings, demo).await?,
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate { config } => {
@@ -1001,6 +1008,15 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     shutdown.await;
     tracing::info!("shutting down");
     server.shutdown().await
+}
+
+async fn serve_subgraph(settings: Settings, service: crate::subgraphs::ServiceName) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal();
+    let subgraph = crate::subgraphs::start(&settings, service).await?;
+    println!("Heard's {} subgraph is running at http://{}/graphql", service.as_str(), subgraph.addr);
+    shutdown.await;
+    tracing::info!("shutting down");
+    subgraph.shutdown().await
 }
 
 /// Listens for Ctrl-C and SIGTERM from now on (the handlers are installed before this returns,

@@ -10,6 +10,7 @@ use futures::Stream;
 use heard_advocacy::graphql::{AdvocacyMutation, AdvocacyQuery};
 use heard_advocacy::held::CasesHeld;
 use heard_commissioning::graphql::{CommissioningMutation, CommissioningQuery};
+use heard_api::entity::Owners;
 use heard_eventstore::EventStore;
 use heard_feedback::graphql::{FeedbackMutation, FeedbackQuery, FeedbackSubscription};
 use heard_feedback::held::FeedbackHeld;
@@ -130,29 +131,52 @@ impl GatewaySubscription {
 pub const MAX_DEPTH: usize = 15;
 pub const MAX_COMPLEXITY: usize = 1000;
 
+/// The owners of the entities one service references in another ([`heard_api::entity`]).
+fn owners() -> Owners {
+    heard_feedback::graphql::owners(heard_identity::graphql::owners(Owners::default()))
+}
+
 fn builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot::default())
+    // A service's key-only reference to another's entity (`Hub { id }`) shares the entity's
+    // name; the owner's full type, registered first, is the one the composed schema holds.
+    Schema::build_with_ignore_name_conflicts(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+        owners().names(),
+    )
 }
 
 /// Builds the served schema with its limits and every service's data. Every request it runs
 /// is timed by operation ([`crate::metrics::OperationMetrics`], in the schema's data for
 /// `/metrics`).
 pub fn build_schema(store: EventStore, services: &Services) -> HeardSchema {
-    let operations = std::sync::Arc::new(crate::metrics::OperationMetrics::for_schema(&sdl()));
-    let builder = builder()
-        .data(store)
-        .data(operations.clone())
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .extension(heard_api::limits::RequestLimits { max_fields: MAX_COMPLEXITY })
-        // After the limits: it sees the parsed document before they may refuse it.
-        .extension(crate::metrics::Measure(operations));
+    let builder = limited(builder().data(owners()), store, &sdl());
     let builder = heard_identity::graphql::register(builder, services.identity.clone());
     let builder = heard_feedback::graphql::register(builder, services.feedback.clone());
     let builder = heard_rights::graphql::register(builder, services.rights.clone());
     let builder = heard_advocacy::graphql::register(builder, services.advocacy.clone());
     let builder = heard_privacy::graphql::register(builder, services.privacy.clone());
     heard_commissioning::graphql::register(builder, services.commissioning.clone()).finish()
+}
+
+/// What every schema Heard serves has, the composed one and each service's subgraph: the
+/// event store, the limits on a query's depth, cost and fields, and the timing of each
+/// operation ([`crate::metrics::OperationMetrics`] for `sdl`'s root fields).
+pub(crate) fn limited<Q, M, S>(
+    builder: async_graphql::SchemaBuilder<Q, M, S>,
+    store: EventStore,
+    sdl: &str,
+) -> async_graphql::SchemaBuilder<Q, M, S> {
+    let operations = std::sync::Arc::new(crate::metrics::OperationMetrics::for_schema(sdl));
+    builder
+        .data(store)
+        .data(operations.clone())
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .extension(heard_api::limits::RequestLimits { max_fields: MAX_COMPLEXITY })
+        // After the limits: it sees the parsed document before they may refuse it.
+        .extension(crate::metrics::Measure(operations))
 }
 
 /// The SDL of the composed schema, as committed in `schema/heard.graphql`.

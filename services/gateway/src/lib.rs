@@ -20,6 +20,7 @@ pub mod request_id;
 pub mod server;
 pub mod services;
 pub mod state;
+pub mod subgraphs;
 pub mod telemetry;
 pub mod web;
 

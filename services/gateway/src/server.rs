@@ -20,7 +20,7 @@ use crate::config::Settings;
 use crate::graphql;
 use crate::metrics::{self, HttpMetrics};
 use crate::services::Services;
-use crate::state::AppState;
+use crate::state::{AnySchema, AppState, GraphqlState};
 use crate::{auth, reports};
 
 /// A server that is up and listening.
@@ -85,6 +85,11 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         identity: services.identity.clone(),
         commissioning: services.commissioning.clone(),
         services: services.clone(),
+        graphql: GraphqlState {
+            identity: services.identity.clone(),
+            schema: AnySchema::new(schema.clone()),
+            edge: edge.clone(),
+        },
         schema,
         http: Arc::new(HttpMetrics::new(metrics::MetricsAccess::of(&settings.metrics))),
         edge: edge.clone(),
@@ -207,10 +212,17 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone())
         .merge(web)
         .layer(middleware::from_fn_with_state(Arc::new(edge.trusted_proxies.clone()), crate::edge::client_address));
-    crate::edge::layers(routes, &edge)
-        .layer(middleware::from_fn_with_state(state.clone(), credentials_current))
+    let routes = crate::edge::layers(routes, &edge)
+        .layer(middleware::from_fn_with_state(state.identity.clone(), credentials_current))
         .layer(middleware::from_fn_with_state(state.clone(), crate::hsts::strict_transport_security))
-        .layer(middleware::from_fn_with_state(state, count_requests))
+        .layer(middleware::from_fn_with_state(state, count_requests));
+    traced(routes)
+}
+
+/// The outermost layers of every router Heard serves: each request gets an id and a span,
+/// and each response the security headers.
+pub(crate) fn traced(routes: Router) -> Router {
+    routes
         .layer(middleware::from_fn(security_headers))
         .layer(
             // Spans name the method, the path and the request's id only: query strings may hold
@@ -273,11 +285,15 @@ fn starting(store: &EventStore, path: &str) -> Response {
 /// reads the log up to where the database is now (`IdentityService::catch_up`): a session
 /// logged out, a token revoked or an account deactivated on another replica a moment ago is
 /// refused here too. With an embedded log there is nothing to wait for.
-async fn credentials_current(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub(crate) async fn credentials_current(
+    State(identity): State<heard_identity::IdentityService>,
+    request: Request,
+    next: Next,
+) -> Response {
     let headers = request.headers();
     let carries = headers.contains_key(header::AUTHORIZATION)
         || crate::auth::cookie(headers, heard_identity::SESSION_COOKIE).is_some();
-    if carries && state.identity.catch_up().await.is_err() {
+    if carries && identity.catch_up().await.is_err() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, "5")],
@@ -299,7 +315,7 @@ async fn count_requests(State(state): State<AppState>, request: Request, next: N
     response
 }
 
-async fn healthz() -> &'static str {
+pub(crate) async fn healthz() -> &'static str {
     "ok"
 }
 
@@ -325,7 +341,7 @@ async fn metrics_page(
 
 /// The headers every response carries. A page that needs a looser Content-Security-Policy
 /// sets its own.
-async fn security_headers(request: Request, next: Next) -> Response {
+pub(crate) async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.entry(header::CONTENT_SECURITY_POLICY).or_insert(HeaderValue::from_static(

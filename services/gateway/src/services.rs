@@ -27,37 +27,15 @@ pub struct Services {
 impl Services {
     /// Opens every service over `store`, each catching up with the log.
     pub async fn open(store: &EventStore, settings: &Settings) -> anyhow::Result<Services> {
-        let models = ModelStore::open(&settings.data_dir.join("models"))
-            .with_context(|| format!("cannot open the saved read models in {}", settings.data_dir.display()))?;
-        let identity_config = settings.auth.identity_config().map_err(anyhow::Error::msg)?;
-        let identity = IdentityService::open(store.clone(), &settings.data_dir, identity_config, &models)
-            .await
-            .context("cannot start the identity service")?;
-        // Over PostgreSQL, spreadsheet drafts are kept in the database sealed under a key that
-        // every replica derives from the server key they share, and that is stored nowhere.
-        let import_key = heard_feedback::imports::ImportKey::new(identity.secrets().derived_key("import drafts"));
-        let feedback = FeedbackService::open_buffered(
-            store.clone(),
-            &settings.data_dir,
-            &models,
-            Some(import_key),
-            settings.server.subscription_buffer,
-        )
-        .await
-        .context("cannot start the feedback service")?;
-        let calendar = settings.calendar.calendar().map_err(anyhow::Error::msg)?;
-        let rights = RightsService::open(store.clone(), calendar.clone(), &models)
-            .await
-            .context("cannot start the rights service")?;
-        let advocacy =
-            AdvocacyService::open(store.clone(), &models).await.context("cannot start the advocacy service")?;
-        let commissioning =
-            CommissioningService::open_with(store.clone(), calendar, &models, settings.history.config())
-                .await
-                .context("cannot start the commissioning service")?;
+        let models = open_models(settings)?;
+        let identity = open_identity(store, settings, &models).await?;
+        let feedback = open_feedback(store, settings, &models, &identity).await?;
+        let rights = open_rights(store, settings, &models).await?;
+        let advocacy = open_advocacy(store, &models).await?;
+        let commissioning = open_commissioning(store, settings, &models).await?;
         // Opened last: if Heard stopped in the middle of an erasure, its keys are destroyed
         // here, before anything is served.
-        let privacy = PrivacyService::open(store.clone(), &models).await.context("cannot start the privacy service")?;
+        let privacy = open_privacy(store, &models).await?;
         Ok(Services { identity, feedback, rights, advocacy, commissioning, privacy })
     }
 
@@ -124,4 +102,61 @@ impl Services {
         add(serde_json::json!({ "accessLog": self.identity.held_about(person, None) }));
         Ok(serde_json::Value::Object(merged))
     }
+}
+
+/// The saved read models in `settings.data_dir`.
+pub fn open_models(settings: &Settings) -> anyhow::Result<ModelStore> {
+    ModelStore::open(&settings.data_dir.join("models"))
+        .with_context(|| format!("cannot open the saved read models in {}", settings.data_dir.display()))
+}
+
+pub async fn open_identity(store: &EventStore, settings: &Settings, models: &ModelStore) -> anyhow::Result<IdentityService> {
+    let identity_config = settings.auth.identity_config().map_err(anyhow::Error::msg)?;
+    IdentityService::open(store.clone(), &settings.data_dir, identity_config, models)
+        .await
+        .context("cannot start the identity service")
+}
+
+pub async fn open_feedback(
+    store: &EventStore,
+    settings: &Settings,
+    models: &ModelStore,
+    identity: &IdentityService,
+) -> anyhow::Result<FeedbackService> {
+    // Over PostgreSQL, spreadsheet drafts are kept in the database sealed under a key that
+    // every replica derives from the server key they share, and that is stored nowhere.
+    let import_key = heard_feedback::imports::ImportKey::new(identity.secrets().derived_key("import drafts"));
+    FeedbackService::open_buffered(
+        store.clone(),
+        &settings.data_dir,
+        models,
+        Some(import_key),
+        settings.server.subscription_buffer,
+    )
+    .await
+    .context("cannot start the feedback service")
+}
+
+pub async fn open_rights(store: &EventStore, settings: &Settings, models: &ModelStore) -> anyhow::Result<RightsService> {
+    let calendar = settings.calendar.calendar().map_err(anyhow::Error::msg)?;
+    RightsService::open(store.clone(), calendar, models).await.context("cannot start the rights service")
+}
+
+pub async fn open_advocacy(store: &EventStore, models: &ModelStore) -> anyhow::Result<AdvocacyService> {
+    AdvocacyService::open(store.clone(), models).await.context("cannot start the advocacy service")
+}
+
+pub async fn open_commissioning(
+    store: &EventStore,
+    settings: &Settings,
+    models: &ModelStore,
+) -> anyhow::Result<CommissioningService> {
+    let calendar = settings.calendar.calendar().map_err(anyhow::Error::msg)?;
+    CommissioningService::open_with(store.clone(), calendar, models, settings.history.config())
+        .await
+        .context("cannot start the commissioning service")
+}
+
+pub async fn open_privacy(store: &EventStore, models: &ModelStore) -> anyhow::Result<PrivacyService> {
+    PrivacyService::open(store.clone(), models).await.context("cannot start the privacy service")
 }

@@ -11,7 +11,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{
-    Context, EmptySubscription, Enum, ID, InputObject, Object, Pos, Result, ServerResult, SimpleObject, Variables,
+    Context, Enum, ID, InputObject, Object, Pos, Result, ServerResult, SimpleObject, Variables,
 };
 use heard_access::{Action, Resource, Role};
 use heard_api::{ApiError, ClientIp, Viewer, authorize, paginate, timestamp, uuid_arg, viewer};
@@ -129,10 +129,7 @@ fn first_refused<'a>(
     })
 }
 
-/// The SDL of this service as a federation subgraph (`schema/identity.graphql`).
-pub fn subgraph_sdl() -> String {
-    heard_api::subgraph::subgraph_sdl(IdentityQuery, IdentityMutation, EmptySubscription)
-}
+heard_api::subgraph_roots!(IdentityQuery, IdentityMutation);
 
 /// Loads accounts by id in one go per request.
 pub struct AccountLoader(IdentityService);
@@ -559,6 +556,29 @@ impl IdentityQuery {
             .map(ProviderView)
             .ok_or_else(|| ApiError::NotFound.into())
     }
+}
+
+/// The single process's answers for the hubs and providers other services reference: what
+/// the federation gateway gets from `find_hub_by_id` and `find_provider_by_id` (`null` for a
+/// key Heard does not know).
+pub fn owners(owners: heard_api::entity::Owners) -> heard_api::entity::Owners {
+    use async_graphql::parser::types::Field;
+    use async_graphql::{ContextSelectionSet, OutputType, Positioned};
+    use heard_api::entity::Resolved;
+    fn hub<'a>(ctx: &'a ContextSelectionSet<'a>, field: &'a Positioned<Field>, id: &'a str) -> Resolved<'a> {
+        Box::pin(async move {
+            let hub = ctx.data_unchecked::<IdentityService>().directory().read(|state| state.hubs.get(id).cloned());
+            OutputType::resolve(&hub.map(HubView), ctx, field).await
+        })
+    }
+    fn provider<'a>(ctx: &'a ContextSelectionSet<'a>, field: &'a Positioned<Field>, id: &'a str) -> Resolved<'a> {
+        Box::pin(async move {
+            let provider =
+                ctx.data_unchecked::<IdentityService>().directory().read(|state| state.providers.get(id).cloned());
+            OutputType::resolve(&provider.map(ProviderView), ctx, field).await
+        })
+    }
+    owners.with("Hub", Arc::new(hub)).with("Provider", Arc::new(provider))
 }
 
 async fn find_user(ctx: &Context<'_>, id: Uuid) -> Result<User> {

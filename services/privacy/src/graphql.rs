@@ -8,7 +8,7 @@
 //!   `ViewSubjectAccess`, and the request on the access log), and [`PrivacyHeld`] is this
 //!   service's part. In this service's own subgraph, `subjectAccess` answers with that part.
 
-use async_graphql::{Context, EmptySubscription, ID, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use heard_access::Action;
 use heard_api::{account, authorize, timestamp, uuid_arg, viewer};
 use heard_contracts::privacy::PersonId;
@@ -21,10 +21,7 @@ fn service<'a>(ctx: &'a Context<'_>) -> &'a PrivacyService {
 
 pub use heard_api::subgraph::register;
 
-/// This service as a federation subgraph (`schema/privacy.graphql`).
-pub fn subgraph_sdl() -> String {
-    heard_api::subgraph::subgraph_sdl(PrivacyQuery, PrivacyMutation, EmptySubscription)
-}
+heard_api::subgraph_roots!(PrivacyQuery, PrivacyMutation);
 
 /// A person's records erased.
 #[derive(SimpleObject, Clone, Debug)]

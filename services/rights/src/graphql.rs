@@ -43,10 +43,7 @@ fn service<'a>(ctx: &'a Context<'_>) -> &'a RightsService {
 
 pub use heard_api::subgraph::register;
 
-/// This service as a federation subgraph (`schema/rights.graphql`).
-pub fn subgraph_sdl() -> String {
-    heard_api::subgraph::subgraph_sdl(RightsQuery, RightsMutation, RightsSubscription)
-}
+heard_api::subgraph_roots!(RightsQuery, RightsMutation, RightsSubscription);
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -284,6 +281,10 @@ impl ComplaintView {
     }
     async fn provider_name(&self, ctx: &Context<'_>) -> Option<String> {
         service(ctx).read(|state| state.reference.providers.get(&self.complaint().provider).cloned())
+    }
+    /// The provider, as the identity service knows it.
+    async fn provider_details(&self) -> Option<heard_api::entity::Reference<heard_api::entity::ProviderKey>> {
+        Some(heard_api::entity::Reference::<heard_api::entity::ProviderKey>::to(self.complaint().provider.clone()))
     }
     /// The service complained about, in the complainant's words.
     async fn service(&self) -> Option<&str> {

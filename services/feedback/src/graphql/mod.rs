@@ -5,6 +5,9 @@ use async_graphql::connection::{Connection, ConnectionNameType, DefaultEdgeName,
 use async_graphql::{Context, Enum, ID, InputObject, MergedObject, Object, Result, SimpleObject, Subscription};
 use futures::Stream;
 use heard_access::{Action, Actor, Consent, FeedbackView, Resource, feedback_view};
+use async_graphql::parser::types::Field;
+use async_graphql::{ContextSelectionSet, OutputType, Positioned};
+use heard_api::entity::{HubKey, Owners, Reference, Resolved};
 use heard_api::idempotent::{self, ClientMutationId};
 use heard_api::{ApiError, authorize, paginate, timestamp, uuid_arg, viewer};
 use uuid::Uuid;
@@ -26,10 +29,7 @@ fn service<'a>(ctx: &'a Context<'_>) -> &'a FeedbackService {
 
 pub use heard_api::subgraph::register;
 
-/// This service as a federation subgraph (`schema/feedback.graphql`).
-pub fn subgraph_sdl() -> String {
-    heard_api::subgraph::subgraph_sdl(FeedbackQuery::default(), FeedbackMutation::default(), FeedbackSubscription)
-}
+heard_api::subgraph_roots!(FeedbackQuery, FeedbackMutation, FeedbackSubscription);
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -150,6 +150,10 @@ impl FeedbackItem {
     }
     async fn hub_name(&self, ctx: &Context<'_>) -> Option<String> {
         service(ctx).read(|state| state.reference.hubs.get(&self.item.logged.hub).cloned())
+    }
+    /// The hub, as the identity service knows it (its name, kind and area).
+    async fn hub_details(&self) -> Option<Reference<HubKey>> {
+        Some(Reference::<HubKey>::to(self.item.logged.hub.clone()))
     }
     async fn view(&self) -> ViewName {
         if self.hub_view() { ViewName::Hub } else { ViewName::Shared }
@@ -1154,6 +1158,30 @@ async fn meeting_for(ctx: &Context<'_>, field: &str, id: &ID) -> Result<Meeting>
     Ok(meeting)
 }
 
+/// One item, in the version the asker may see; an item they may not see, or an erased one, is
+/// not found.
+async fn one_item(ctx: &Context<'_>, id: &ID) -> Result<FeedbackItem> {
+    let item = item_for(ctx, "id", id, Action::ViewFeedback).await?;
+    if item.erased {
+        return Err(ApiError::NotFound.into());
+    }
+    shown(ctx, item)
+}
+
+/// The single process's answer for a feedback item another service references: what the
+/// federation gateway gets from [`ItemsQuery::find_feedback_item_by_id`].
+pub fn owners(owners: Owners) -> Owners {
+    fn resolve<'a>(ctx: &'a ContextSelectionSet<'a>, field: &'a Positioned<Field>, id: &'a str) -> Resolved<'a> {
+        Box::pin(async move {
+            match one_item(&ctx.with_field(field), &ID(id.to_owned())).await {
+                Ok(item) => OutputType::resolve(&item, ctx, field).await,
+                Err(error) => Err(error.into_server_error(field.pos)),
+            }
+        })
+    }
+    owners.with("FeedbackItem", std::sync::Arc::new(resolve))
+}
+
 fn shown(ctx: &Context<'_>, item: Item) -> Result<FeedbackItem> {
     view_of(&viewer(ctx).actor, item).ok_or_else(|| ApiError::NotFound.into())
 }
@@ -1175,11 +1203,14 @@ impl ItemsQuery {
     /// One item, in the version you may see. Items you may not see are not found.
     /// An erased item is not found either: no query shows it again.
     async fn feedback_item(&self, ctx: &Context<'_>, id: ID) -> Result<FeedbackItem> {
-        let item = item_for(ctx, "id", &id, Action::ViewFeedback).await?;
-        if item.erased {
-            return Err(ApiError::NotFound.into());
-        }
-        shown(ctx, item)
+        one_item(ctx, &id).await
+    }
+
+    /// The item another service references (a decision's evidence), for the federation
+    /// gateway: the same answer as `feedbackItem`.
+    #[graphql(entity)]
+    async fn find_feedback_item_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<FeedbackItem> {
+        one_item(ctx, &id).await
     }
 
     /// Items you may see, newest first, with filters.
