@@ -30,6 +30,24 @@ pub struct TestApp {
     pub services: Services,
     server: Option<RunningServer>,
     pub data_dir: TempDir,
+    /// Where [`TestApp::graphql`] and [`TestApp::graphql_as`] send GraphQL instead of this
+    /// server's own `/graphql`: the federation gateway of a split deployment over the same log
+    /// (`tests/e2e/federation.rs`).
+    pub through: Option<Through>,
+}
+
+/// A federation gateway in front of subgraphs that follow this server's log: its GraphQL URL,
+/// and how to wait until every subgraph has read the log up to a position (what one service
+/// wrote is answered by another within a second, as between replicas).
+#[derive(Clone)]
+pub struct Through {
+    pub url: String,
+    pub settle:
+        std::sync::Arc<dyn Fn(u64) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync>,
+    /// The furthest log position any subgraph has read or written: what this server reads up
+    /// to after a request through the gateway, before a test looks into its models.
+    pub written:
+        std::sync::Arc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = u64> + Send>> + Send + Sync>,
 }
 
 /// The password every account made by [`TestApp::create_user`] has.
@@ -78,6 +96,7 @@ pub async fn spawn_app_in(data_dir: TempDir, change: impl FnOnce(&mut Settings))
         client,
         server: Some(server),
         data_dir,
+        through: None,
     }
 }
 
@@ -305,7 +324,34 @@ impl TestApp {
 
     /// Posts a GraphQL query and returns the whole response body.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
-        post_graphql(self.client.post(self.url("/graphql")), query, variables).await
+        let answer = post_graphql(self.graphql_post().await, query, variables).await;
+        self.read_what_the_gateway_wrote().await;
+        answer
+    }
+
+    /// After a request through the gateway: waits until this server has read, and its models
+    /// applied, whatever the subgraphs wrote, so that a test may look into them.
+    async fn read_what_the_gateway_wrote(&self) {
+        let Some(through) = &self.through else { return };
+        let written = (through.written)().await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while self.store.head().position < written {
+            assert!(std::time::Instant::now() < deadline, "this server never read up to {written}");
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        self.settled().await;
+    }
+
+    /// A POST to this server's `/graphql`, or to the gateway it is reached [`Through`] once
+    /// every subgraph has read what this server wrote.
+    async fn graphql_post(&self) -> reqwest::RequestBuilder {
+        match &self.through {
+            None => self.client.post(self.url("/graphql")),
+            Some(through) => {
+                (through.settle)(self.store.head().position).await;
+                self.client.post(&through.url)
+            }
+        }
     }
 
     /// Creates an account directly through the identity service, with [`PASSWORD`].
@@ -367,7 +413,9 @@ impl TestApp {
 
     /// Posts GraphQL with a bearer token.
     pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
-        post_graphql(self.client.post(self.url("/graphql")).bearer_auth(token), query, variables).await
+        let answer = post_graphql(self.graphql_post().await.bearer_auth(token), query, variables).await;
+        self.read_what_the_gateway_wrote().await;
+        answer
     }
 
     /// Shuts the server down gracefully (the store is flushed and closed).
@@ -381,6 +429,7 @@ impl TestApp {
         assert!(self.rights.caught_up().await, "rights never caught up with {head}");
         assert!(self.advocacy.caught_up().await, "advocacy never caught up with {head}");
         assert!(self.commissioning.caught_up().await, "commissioning never caught up with {head}");
+        assert!(self.services.privacy.caught_up().await, "privacy never caught up with {head}");
     }
 
     /// A feedback item as `session` sees it once every model has settled, checking that its

@@ -14,6 +14,7 @@ mod copy;
 mod crash;
 mod crash_postgres;
 mod erasure;
+mod federation;
 mod feedback;
 mod feedback_erasure;
 mod harness;

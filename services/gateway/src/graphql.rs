@@ -9,8 +9,8 @@ use async_graphql::{MergedObject, MergedSubscription, Object, Schema, SimpleObje
 use futures::Stream;
 use heard_advocacy::graphql::{AdvocacyMutation, AdvocacyQuery};
 use heard_advocacy::held::CasesHeld;
-use heard_commissioning::graphql::{CommissioningMutation, CommissioningQuery};
 use heard_api::entity::Owners;
+use heard_commissioning::graphql::{CommissioningMutation, CommissioningQuery};
 use heard_eventstore::EventStore;
 use heard_feedback::graphql::{FeedbackMutation, FeedbackQuery, FeedbackSubscription};
 use heard_feedback::held::FeedbackHeld;

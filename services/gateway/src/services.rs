@@ -110,7 +110,11 @@ pub fn open_models(settings: &Settings) -> anyhow::Result<ModelStore> {
         .with_context(|| format!("cannot open the saved read models in {}", settings.data_dir.display()))
 }
 
-pub async fn open_identity(store: &EventStore, settings: &Settings, models: &ModelStore) -> anyhow::Result<IdentityService> {
+pub async fn open_identity(
+    store: &EventStore,
+    settings: &Settings,
+    models: &ModelStore,
+) -> anyhow::Result<IdentityService> {
     let identity_config = settings.auth.identity_config().map_err(anyhow::Error::msg)?;
     IdentityService::open(store.clone(), &settings.data_dir, identity_config, models)
         .await
@@ -137,7 +141,11 @@ pub async fn open_feedback(
     .context("cannot start the feedback service")
 }
 
-pub async fn open_rights(store: &EventStore, settings: &Settings, models: &ModelStore) -> anyhow::Result<RightsService> {
+pub async fn open_rights(
+    store: &EventStore,
+    settings: &Settings,
+    models: &ModelStore,
+) -> anyhow::Result<RightsService> {
     let calendar = settings.calendar.calendar().map_err(anyhow::Error::msg)?;
     RightsService::open(store.clone(), calendar, models).await.context("cannot start the rights service")
 }

@@ -94,6 +94,17 @@ enum Opened {
 }
 
 impl Opened {
+    async fn caught_up(&self) -> bool {
+        match self {
+            Opened::Identity => true,
+            Opened::Feedback(service) => service.caught_up().await,
+            Opened::Rights(service) => service.caught_up().await,
+            Opened::Advocacy(service) => service.caught_up().await,
+            Opened::Commissioning(service) => service.caught_up().await,
+            Opened::Privacy(service) => service.caught_up().await,
+        }
+    }
+
     async fn stopped(&self) {
         match self {
             Opened::Identity => {}
@@ -209,6 +220,25 @@ pub async fn start(settings: &Settings, name: ServiceName) -> anyhow::Result<Run
 }
 
 impl RunningSubgraph {
+    /// The furthest log position this subgraph has read or written.
+    pub fn head(&self) -> u64 {
+        self.store.head().position
+    }
+
+    /// Waits (up to 10 s) until this subgraph has read the shared log up to `position` and its
+    /// models have applied it: how a test (or an operator's check) knows that what was
+    /// written elsewhere is answered here.
+    pub async fn caught_up_with(&self, position: u64) -> bool {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.store.head().position < position {
+            if tokio::time::Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        self.identity.catch_up().await.is_ok() && self.opened.caught_up().await
+    }
+
     /// Stops accepting connections, lets requests in flight finish (up to 10 s), then closes
     /// the store.
     pub async fn shutdown(self) -> anyhow::Result<()> {

@@ -10,9 +10,7 @@ use async_graphql::connection::Connection;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{
-    Context, Enum, ID, InputObject, Object, Pos, Result, ServerResult, SimpleObject, Variables,
-};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Pos, Result, ServerResult, SimpleObject, Variables};
 use heard_access::{Action, Resource, Role};
 use heard_api::{ApiError, ClientIp, Viewer, authorize, paginate, timestamp, uuid_arg, viewer};
 use uuid::Uuid;

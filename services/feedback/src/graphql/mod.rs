@@ -2,11 +2,11 @@
 //! asks the policy; what an item shows depends on `heard_access::feedback_view`.
 
 use async_graphql::connection::{Connection, ConnectionNameType, DefaultEdgeName, Edge, EmptyFields};
+use async_graphql::parser::types::Field;
 use async_graphql::{Context, Enum, ID, InputObject, MergedObject, Object, Result, SimpleObject, Subscription};
+use async_graphql::{ContextSelectionSet, OutputType, Positioned};
 use futures::Stream;
 use heard_access::{Action, Actor, Consent, FeedbackView, Resource, feedback_view};
-use async_graphql::parser::types::Field;
-use async_graphql::{ContextSelectionSet, OutputType, Positioned};
 use heard_api::entity::{HubKey, Owners, Reference, Resolved};
 use heard_api::idempotent::{self, ClientMutationId};
 use heard_api::{ApiError, authorize, paginate, timestamp, uuid_arg, viewer};

@@ -1,0 +1,353 @@
+//! The split deployment (issue #20): each of the six services runs alone as a federation
+//! subgraph (`heard::subgraphs`, what `heard serve --service NAME` runs), with a data directory
+//! of its own, over one PostgreSQL log; the real Hive Gateway (from npm, `ops/federation`)
+//! composes them. Beside them, the single process runs over the same log, so that one can be
+//! compared with the other on the same data.
+//!
+//! Through the gateway: the policy matrices of `access.rs` give the same decisions (the same
+//! codes, the same concealment as not found); a query that crosses services gives the same
+//! JSON as the single process; a subscription delivers; and a stopped service makes only its
+//! own fields fail, until it is started again.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use heard::subgraphs::{RunningSubgraph, ServiceName};
+use heard_tests::{PgSchema, TestApp, Through, spawn_app_with, workspace_root};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::Mutex;
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+type Running = Arc<Mutex<BTreeMap<&'static str, RunningSubgraph>>>;
+
+/// The single process and the six subgraphs over one schema, and the gateway in front of the
+/// subgraphs. The single process's `graphql` and `graphql_as` go through the gateway.
+struct Split {
+    app: TestApp,
+    running: Running,
+    /// Each subgraph's data directory and address, to start it again after a stop.
+    homes: BTreeMap<&'static str, (TempDir, std::net::SocketAddr)>,
+    gateway: Gateway,
+    schema: PgSchema,
+}
+
+/// The Hive Gateway process, stopped when the test ends.
+struct Gateway {
+    child: Child,
+    url: String,
+    _supergraph: TempDir,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn federation_dir() -> PathBuf {
+    workspace_root().join("ops").join("federation")
+}
+
+/// `node_modules` of `ops/federation`, which `scripts/test` installs with `npm ci`.
+fn gateway_installed() -> PathBuf {
+    let bin = federation_dir().join("node_modules").join(".bin").join("hive-gateway");
+    assert!(bin.exists(), "Hive Gateway is not installed: run `npm ci` in ops/federation (scripts/test does it)");
+    bin
+}
+
+fn url_variable(name: &str) -> String {
+    format!("HEARD_{}_URL", name.to_uppercase())
+}
+
+async fn start_subgraph(schema: &PgSchema, name: ServiceName, data_dir: &Path, listen: &str) -> RunningSubgraph {
+    let mut settings =
+        heard::Settings { data_dir: data_dir.to_owned(), listen: listen.to_owned(), ..heard::Settings::default() };
+    schema.serve_from(&mut settings);
+    heard::subgraphs::start(&settings, name).await.expect("the subgraph starts")
+}
+
+async fn split() -> Split {
+    let bin = gateway_installed();
+    let schema = PgSchema::new();
+    let mut app = spawn_app_with(|settings| schema.serve_from(settings)).await;
+    let running: Running = Arc::default();
+    let mut homes = BTreeMap::new();
+    let mut urls = Vec::new();
+    for name in ServiceName::ALL {
+        let home = tempfile::tempdir().expect("a data directory for the subgraph");
+        std::fs::copy(app.data_dir.path().join("secret.key"), home.path().join("secret.key"))
+            .expect("the key is copied, as an operator copies it to every replica");
+        let subgraph = start_subgraph(&schema, name, home.path(), "127.0.0.1:0").await;
+        urls.push((url_variable(name.as_str()), format!("http://{}/graphql", subgraph.addr)));
+        homes.insert(name.as_str(), (home, subgraph.addr));
+        running.lock().await.insert(name.as_str(), subgraph);
+    }
+    let gateway = start_gateway(&bin, &urls).await;
+    let settle = running.clone();
+    let written = running.clone();
+    app.through = Some(Through {
+        url: gateway.url.clone(),
+        written: Arc::new(move || {
+            let running = written.clone();
+            Box::pin(async move { running.lock().await.values().map(RunningSubgraph::head).max().unwrap_or(0) })
+        }),
+        settle: Arc::new(move |position| {
+            let running = settle.clone();
+            Box::pin(async move {
+                for (name, subgraph) in running.lock().await.iter() {
+                    assert!(subgraph.caught_up_with(position).await, "the {name} subgraph never read up to {position}");
+                }
+            })
+        }),
+    });
+    Split { app, running, homes, gateway, schema }
+}
+
+/// Composes the subgraphs at `urls` into a supergraph and serves it with Hive Gateway on a
+/// free port, once it answers its health check.
+async fn start_gateway(bin: &Path, urls: &[(String, String)]) -> Gateway {
+    let supergraph = tempfile::tempdir().expect("a folder for the supergraph");
+    let file = supergraph.path().join("supergraph.graphql");
+    let composed = Command::new("node")
+        .arg(federation_dir().join("compose.mjs"))
+        .arg("--out")
+        .arg(&file)
+        .envs(urls.iter().cloned())
+        .output()
+        .expect("node runs compose.mjs");
+    assert!(composed.status.success(), "composition failed: {}", String::from_utf8_lossy(&composed.stderr));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = Command::new(bin)
+        .args(["supergraph", file.to_str().unwrap(), "--port", &port.to_string()])
+        .current_dir(federation_dir())
+        .envs(urls.iter().cloned())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Hive Gateway starts");
+    let gateway = Gateway { child, url: format!("http://127.0.0.1:{port}/graphql"), _supergraph: supergraph };
+    let client = reqwest::Client::new();
+    let health = format!("http://127.0.0.1:{port}/healthcheck");
+    for _ in 0..600 {
+        if client.get(&health).send().await.is_ok_and(|response| response.status().is_success()) {
+            return gateway;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("Hive Gateway did not answer {health} within 30 s");
+}
+
+#[test]
+fn the_committed_supergraph_is_what_composing_the_committed_subgraphs_gives() {
+    gateway_installed();
+    let checked =
+        Command::new("node").arg(federation_dir().join("compose.mjs")).arg("--check").output().expect("node runs");
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}
+
+#[tokio::test]
+async fn through_the_gateway_every_role_gets_the_policy_matrix_decision_for_every_account_operation() {
+    crate::access::identity_matrix(&split().await.app).await;
+}
+
+#[tokio::test]
+async fn through_the_gateway_every_role_gets_the_policy_matrix_decision_for_every_feedback_operation() {
+    crate::access::feedback_matrix(&split().await.app).await;
+}
+
+#[tokio::test]
+async fn through_the_gateway_every_role_gets_the_policy_matrix_decision_for_every_casework_operation() {
+    crate::access::casework_matrix(&split().await.app).await;
+}
+
+#[tokio::test]
+async fn through_the_gateway_every_role_gets_the_policy_matrix_decision_for_every_commissioning_operation() {
+    crate::access::commissioning_matrix(&split().await.app).await;
+}
+
+#[tokio::test]
+async fn through_the_gateway_every_role_gets_the_policy_matrix_decision_for_every_rights_operation() {
+    crate::access::rights_matrix(&split().await.app).await;
+}
+
+/// A shared item from Arun about a provider, and a decision with it as evidence: the
+/// commissioner's token, the decision's id.
+async fn decision_with_evidence(app: &TestApp) -> (String, String) {
+    let [(_, coordinator), (commissioner_id, _)] = app.people(["coordinator", "commissioner"]).await;
+    let item = coordinator
+        .log_feedback(
+            json!({ "hub": "arun", "text": "Evening opening at the Bognor hub would let people who work come",
+            "channel": "FORUM", "saidOn": "2026-11-02", "speaker": "ANONYMOUS", "consent": "COMMISSIONERS",
+            "provider": "addaction" }),
+        )
+        .await;
+    let shared = coordinator.mutate_by_id("shareFeedback(id: $id)", "", "id", json!({ "id": item })).await;
+    assert_eq!(shared["id"], json!(item));
+    let token = app.token_for(commissioner_id).await;
+    let proposed = app
+        .graphql_as(
+            &token,
+            "mutation { proposeDecision(input: { title: \"Evening opening\", serviceArea: \"Treatment\",
+                decidedBy: \"DAAT board\", decisionDate: \"2026-11-20\", ladderRung: 5,
+                involvement: \"Forum in Bognor\" }) { id } }",
+            json!({}),
+        )
+        .await;
+    let decision =
+        proposed["data"]["proposeDecision"]["id"].as_str().unwrap_or_else(|| panic!("{proposed}")).to_owned();
+    let linked = app
+        .graphql_as(
+            &token,
+            "mutation($d: ID!, $i: ID!) { linkEvidence(id: $d, input: { kind: FEEDBACK_ITEM, itemId: $i,
+                rationale: \"People asked for it\" }) { id } }",
+            json!({ "d": decision, "i": item }),
+        )
+        .await;
+    assert!(linked["errors"].is_null(), "{linked}");
+    (token, decision)
+}
+
+const DECISION_ACROSS_SERVICES: &str = "query($id: ID!) { decision(id: $id) { title evidence { kind rationale
+    feedbackItem { id text hubName hubDetails { id name kind area } themes { id name } provider } } } }";
+
+#[tokio::test]
+async fn a_decision_with_its_evidence_items_words_hubs_and_themes_reads_the_same_through_the_gateway_as_from_the_single_process()
+ {
+    let split = split().await;
+    let (token, decision) = decision_with_evidence(&split.app).await;
+    let through_gateway = split.app.graphql_as(&token, DECISION_ACROSS_SERVICES, json!({ "id": decision })).await;
+    let from_single_process =
+        single_process(&split.app, &token, DECISION_ACROSS_SERVICES, json!({ "id": decision })).await;
+    assert!(from_single_process["errors"].is_null(), "{from_single_process}");
+    let evidence = &from_single_process["data"]["decision"]["evidence"][0]["feedbackItem"];
+    assert_eq!(evidence["hubDetails"]["name"], "Arun", "{from_single_process}");
+    assert!(evidence["text"].as_str().is_some_and(|text| text.contains("Evening opening")), "{from_single_process}");
+    assert_eq!(through_gateway, from_single_process, "the gateway's answer differs from the single process's");
+}
+
+/// What the single process itself answers, not the gateway.
+async fn single_process(app: &TestApp, token: &str, query: &str, variables: Value) -> Value {
+    heard_tests::ask_with_token(&app.client, &format!("http://{}", app.addr), token, query, variables)
+        .await
+        .expect("the single process answers")
+}
+
+#[tokio::test]
+async fn an_item_a_person_may_not_see_is_not_found_through_another_services_reference_either() {
+    let split = split().await;
+    let (token, decision) = decision_with_evidence(&split.app).await;
+    // A provider responder of another provider may not see the decision's evidence item.
+    let [(cri, _)] = split.app.people(["cri"]).await;
+    let cri = split.app.token_for(cri).await;
+    let item_query = "query($id: ID!) { decision(id: $id) { evidence { feedbackItem { id } } } }";
+    let seen = split.app.graphql_as(&token, item_query, json!({ "id": decision })).await;
+    let item = seen["data"]["decision"]["evidence"][0]["feedbackItem"]["id"]
+        .as_str()
+        .expect("the commissioner sees it")
+        .to_owned();
+    let direct =
+        split.app.graphql_as(&cri, "query($id: ID!) { feedbackItem(id: $id) { text } }", json!({ "id": item })).await;
+    let through_decision = split.app.graphql_as(&cri, DECISION_ACROSS_SERVICES, json!({ "id": decision })).await;
+    let alone = single_process(&split.app, &cri, DECISION_ACROSS_SERVICES, json!({ "id": decision })).await;
+    assert_eq!(through_decision["data"], alone["data"], "the gateway shows what the single process shows");
+    if direct["data"].is_null() {
+        assert_eq!(heard_tests::error_code(&direct), Some("NOT_FOUND"), "{direct}");
+        let words = through_decision.to_string();
+        assert!(!words.contains("people who work"), "the words leak through the decision: {words}");
+    }
+}
+
+#[tokio::test]
+async fn a_subscriber_through_the_gateway_hears_of_feedback_as_it_is_logged() {
+    let split = split().await;
+    let [(coordinator_id, coordinator)] = split.app.people(["coordinator"]).await;
+    let token = split.app.token_for(coordinator_id).await;
+    (split.app.through.as_ref().unwrap().settle)(split.app.store.head().position).await;
+    let ws = split.gateway.url.replacen("http://", "ws://", 1);
+    let mut request = ws.into_client_request().unwrap();
+    request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("the gateway's websocket connects");
+    let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } });
+    socket.send(Message::Text(init.to_string().into())).await.unwrap();
+    let subscribe = json!({ "id": "1", "type": "subscribe",
+        "payload": { "query": "subscription { feedbackLogged(hub: \"arun\") { text hubName } }" } });
+    socket.send(Message::Text(subscribe.to_string().into())).await.unwrap();
+    // Logged again every half second until one arrives: the subscription reaches the feedback
+    // subgraph through the gateway a moment after it is sent.
+    let heard = tokio::time::timeout(Duration::from_secs(20), async {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    coordinator
+                        .log_feedback(json!({ "hub": "arun", "text": "the needle exchange moved without notice",
+                            "channel": "DROP_IN", "saidOn": "2026-11-02", "speaker": "ANONYMOUS", "consent": "HUB" }))
+                        .await;
+                }
+                message = socket.next() => {
+                    let message = message.expect("the socket stays open").expect("a message");
+                    let Message::Text(text) = message else { continue };
+                    let value: Value = serde_json::from_str(&text).unwrap();
+                    match value["type"].as_str() {
+                        Some("next") => return value["payload"].clone(),
+                        Some("connection_ack" | "ping" | "pong") => continue,
+                        _ => panic!("unexpected message: {value}"),
+                    }
+                }
+            }
+        }
+    })
+    .await
+    .expect("the subscriber hears of the item through the gateway");
+    assert_eq!(heard["data"]["feedbackLogged"]["text"], "the needle exchange moved without notice", "{heard}");
+    assert_eq!(heard["data"]["feedbackLogged"]["hubName"], "Arun", "{heard}");
+}
+
+#[tokio::test]
+async fn when_one_service_stops_only_its_fields_fail_with_a_clear_error_and_it_answers_again_once_started() {
+    let split = split().await;
+    let (token, decision) = decision_with_evidence(&split.app).await;
+    let hubs = "{ hubs { edges { node { id } } } }";
+    let items = "{ feedbackItems { edges { node { id } } } }";
+    let variables = json!({ "id": decision });
+    let hubs_before = split.app.graphql_as(&token, hubs, json!({})).await;
+    let decision_before = split.app.graphql_as(&token, DECISION_ACROSS_SERVICES, variables.clone()).await;
+    assert!(decision_before["errors"].is_null(), "{decision_before}");
+
+    let feedback = split.running.lock().await.remove("feedback").expect("feedback runs");
+    feedback.shutdown().await.expect("feedback stops");
+    assert_eq!(split.app.graphql_as(&token, hubs, json!({})).await, hubs_before, "identity still answers");
+    let refused = split.app.graphql_as(&token, items, json!({})).await;
+    assert_eq!(heard_tests::error_code(&refused), Some("UNAVAILABLE"), "{refused}");
+    assert!(refused["errors"][0]["message"].as_str().is_some_and(|message| message.contains("feedback")), "{refused}");
+    // Across services, only the stopped service's part fails: the decision and its evidence
+    // links answer, the evidence item is null, and the error says why and where.
+    let partial = split.app.graphql_as(&token, DECISION_ACROSS_SERVICES, variables.clone()).await;
+    assert_eq!(partial["data"]["decision"]["title"], "Evening opening", "{partial}");
+    assert_eq!(partial["data"]["decision"]["evidence"][0]["rationale"], "People asked for it", "{partial}");
+    assert!(partial["data"]["decision"]["evidence"][0]["feedbackItem"].is_null(), "{partial}");
+    let errors = partial["errors"].as_array().cloned().unwrap_or_default();
+    assert!(!errors.is_empty(), "the failure is reported: {partial}");
+    for error in &errors {
+        assert_eq!(error["extensions"]["code"], "UNAVAILABLE", "{partial}");
+        let path = error["path"].as_array().cloned().unwrap_or_default();
+        assert!(path.iter().any(|step| step == "feedbackItem"), "only the evidence item fails: {partial}");
+    }
+
+    let (home, addr) = &split.homes["feedback"];
+    let again = start_subgraph(&split.schema, ServiceName::Feedback, home.path(), &addr.to_string()).await;
+    split.running.lock().await.insert("feedback", again);
+    let after = split.app.graphql_as(&token, DECISION_ACROSS_SERVICES, variables).await;
+    assert_eq!(after, decision_before, "once started again, feedback answers as before");
+}
