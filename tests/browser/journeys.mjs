@@ -16,13 +16,13 @@ import { screenshotsTo } from "./lib.mjs";
 
 const [base, shots = "target/screenshots", only = ""] = process.argv.slice(2);
 if (!base) {
-  console.error("usage: node journeys.mjs BASE_URL [SCREENSHOT_DIR] [NAME_FILTER]");
+  console.error("usage: node journeys.mjs BASE_URL [SCREENSHOT_DIR] [NAME_FILTER[,NAME_FILTER…]]");
   process.exit(2);
 }
 screenshotsTo(shots);
 const here = dirname(fileURLToPath(import.meta.url));
 const journeys = readdirSync(join(here, "journeys"))
-  .filter((name) => name.endsWith(".mjs") && name.includes(only))
+  .filter((name) => name.endsWith(".mjs") && only.split(",").some((part) => name.includes(part)))
   .sort();
 
 const browser = await chromium.launch({

@@ -134,3 +134,47 @@ async fn a_coordinator_finds_and_erases_everything_about_a_person_with_the_keybo
         }
     }
 }
+
+#[tokio::test]
+async fn the_hub_member_coordinator_and_commissioner_journeys_work_in_the_split_deployment_through_the_gateway() {
+    let root = workspace_root();
+    let browser = root.join("tests/browser");
+    assert!(
+        browser.join("node_modules/playwright-core").is_dir() && std::path::Path::new("/usr/bin/chromium").exists(),
+        "the browser tests need chromium and their npm packages: run ./scripts/test, which installs them"
+    );
+    let split = crate::federation::split().await;
+    heard_demo::seed(split.app.services.demo()).await.expect("the demo seeds");
+    // The subgraphs read the demo from the shared log.
+    let _ = split.app.graphql("{ hubs { edges { node { id } } } }", serde_json::json!({})).await;
+    let web_dir = tempfile::tempdir().expect("a data directory for the web UI");
+    std::fs::copy(split.app.data_dir.path().join("secret.key"), web_dir.path().join("secret.key"))
+        .expect("the web UI holds the same key");
+    let mut settings = heard::Settings {
+        data_dir: web_dir.path().to_owned(),
+        listen: "127.0.0.1:0".into(),
+        ..heard::Settings::default()
+    };
+    split.schema.serve_from(&mut settings);
+    let web = heard::web_split::start(&settings, &split.gateway.url).await.expect("the web UI starts");
+    let shots = root.join("target/screenshots/split");
+    let run = tokio::process::Command::new("node")
+        .arg(browser.join("journeys.mjs"))
+        .arg(format!("http://{}", web.addr))
+        .arg(&shots)
+        .arg("20-member,30-coordinator,60-commissioner")
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(540), run)
+        .await
+        .expect("the browser journeys finish (a guard against a hang, not a timing: nine minutes)")
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "a browser journey failed in the split deployment:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("\"done\":true"), "{stdout}");
+    for page in ["home-member", "search", "moderation", "decisions", "decision"] {
+        assert!(shots.join(format!("{page}-390.png")).is_file(), "a screenshot of {page} in the split deployment");
+    }
+    web.shutdown().await.expect("the web UI stops");
+}

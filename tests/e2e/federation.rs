@@ -27,19 +27,19 @@ type Running = Arc<Mutex<BTreeMap<&'static str, RunningSubgraph>>>;
 
 /// The single process and the six subgraphs over one schema, and the gateway in front of the
 /// subgraphs. The single process's `graphql` and `graphql_as` go through the gateway.
-struct Split {
-    app: TestApp,
+pub(crate) struct Split {
+    pub app: TestApp,
     running: Running,
     /// Each subgraph's data directory and address, to start it again after a stop.
     homes: BTreeMap<&'static str, (TempDir, std::net::SocketAddr)>,
-    gateway: Gateway,
-    schema: PgSchema,
+    pub gateway: Gateway,
+    pub schema: PgSchema,
 }
 
 /// The Hive Gateway process, stopped when the test ends.
-struct Gateway {
+pub(crate) struct Gateway {
     child: Child,
-    url: String,
+    pub url: String,
     _supergraph: TempDir,
 }
 
@@ -72,7 +72,7 @@ async fn start_subgraph(schema: &PgSchema, name: ServiceName, data_dir: &Path, l
     heard::subgraphs::start(&settings, name).await.expect("the subgraph starts")
 }
 
-async fn split() -> Split {
+pub(crate) async fn split() -> Split {
     let bin = gateway_installed();
     let schema = PgSchema::new();
     let mut app = spawn_app_with(|settings| schema.serve_from(settings)).await;

@@ -41,6 +41,10 @@ pub enum Command {
         /// split deployment over PostgreSQL composed by a gateway (see ops/federation).
         #[arg(long, value_enum, conflicts_with = "demo")]
         service: Option<crate::subgraphs::ServiceName>,
+        /// Serve only the web UI, sending its GraphQL to this federation gateway (e.g.
+        /// http://127.0.0.1:4000/graphql), for the split deployment (see ops/federation).
+        #[arg(long, value_name = "GATEWAY_URL", conflicts_with_all = ["demo", "service"])]
+        web_through: Option<String>,
     },
     /// Import data kept elsewhere.
     Import {
@@ -329,7 +333,7 @@ pub fn main() -> ExitCode {
 /// Runs one command.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { data, listen, config, demo, service } => {
+        Command::Serve { data, listen, config, demo, service, web_through } => {
             let mut settings = Settings::load(config.as_deref(), std::env::vars())?;
             if let Some(data) = data {
                 settings.data_dir = data;
@@ -340,9 +344,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             settings.validate().map_err(anyhow::Error::msg)?;
             settings.store.complete().map_err(anyhow::Error::msg)?;
             crate::telemetry::init(&settings.log);
-            match service {
-                Some(service) => serve_subgraph(settings, service).await?,
-                None => serve(settings, demo).await?,
+            match (service, web_through) {
+                (Some(service), _) => serve_subgraph(settings, service).await?,
+                (None, Some(gateway)) => serve_web(settings, &gateway).await?,
+                (None, None) => serve(settings, demo).await?,
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -1017,6 +1022,15 @@ async fn serve_subgraph(settings: Settings, service: crate::subgraphs::ServiceNa
     shutdown.await;
     tracing::info!("shutting down");
     subgraph.shutdown().await
+}
+
+async fn serve_web(settings: Settings, gateway: &str) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal();
+    let web = crate::web_split::start(&settings, gateway).await?;
+    println!("Heard's web UI is running at http://{}/ (its GraphQL through {gateway})", web.addr);
+    shutdown.await;
+    tracing::info!("shutting down");
+    web.shutdown().await
 }
 
 /// Listens for Ctrl-C and SIGTERM from now on (the handlers are installed before this returns,

@@ -23,6 +23,7 @@ pub mod state;
 pub mod subgraphs;
 pub mod telemetry;
 pub mod web;
+pub mod web_split;
 
 pub use config::Settings;
 pub use server::{RunningServer, start};

@@ -271,7 +271,7 @@ fn router(state: GraphqlState, store: EventStore) -> Router {
 }
 
 /// Ready when the store answers reads.
-async fn readyz(State(store): State<EventStore>) -> Response {
+pub(crate) async fn readyz(State(store): State<EventStore>) -> Response {
     match store.read_all(store.head().position, 1).await {
         Ok(_) => (StatusCode::OK, "ready").into_response(),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "the event store is not available").into_response(),

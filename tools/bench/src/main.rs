@@ -15,7 +15,10 @@
 //!   latencies and the `logFeedback` rate (issue #17).
 //! - [`replicas`]: `replicas`, that store copied into PostgreSQL and served by two real `heard`
 //!   replicas under scale's query mix: throughput of each and the replication lag (issue #19).
+//! - [`federation`]: `federation`, that store in PostgreSQL served by the single process and by
+//!   Hive Gateway over the six services as subgraphs, under scale's query mix (issue #20).
 
+mod federation;
 mod feedback;
 mod import;
 mod open;
@@ -203,6 +206,38 @@ enum BenchCommand {
         #[arg(long)]
         heard: Option<PathBuf>,
     },
+    /// Build (or reuse) the store of `scale`, copy it into a fresh PostgreSQL schema, serve it
+    /// with the single `heard serve` process and with the six `heard serve --service NAME`
+    /// subgraphs behind Hive Gateway, run scale's query mix on the one and then the other, and
+    /// report requests/s, p50/p99 per operation and overall, errors, and gateway/single ratios.
+    /// Needs Node 20+ and `npm ci --ignore-scripts` in ops/federation.
+    Federation {
+        #[arg(long, default_value_t = 20_000)]
+        events: u64,
+        /// Where to build the store, or a store `scale`, `replicas` or this command built before
+        /// with the same --events and --seed, which is reused. A temporary directory when not given.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Seed of the content.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Seconds of the query mix on each of the two targets.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Clients running the query mix at once, each one query at a time.
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// The PostgreSQL database (`postgres://…`); the run works in a schema of its own,
+        /// dropped at the end.
+        #[arg(long, default_value = federation::DEFAULT_PG_URL)]
+        pg_url: String,
+        /// The `heard` binary to serve with; by default the one beside heard-bench.
+        #[arg(long)]
+        heard: Option<PathBuf>,
+        /// Heard's ops/federation, with node_modules installed; by default the workspace's.
+        #[arg(long)]
+        federation_dir: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -271,6 +306,11 @@ async fn run(bench: BenchCommand) -> anyhow::Result<serde_json::Value> {
         BenchCommand::Replicas { events, data, seed, seconds, clients, log_rate, pg_url, heard } => {
             let options = replicas::ReplicasOptions { events, data, seed, seconds, clients, log_rate, pg_url, heard };
             replicas::replicas(options).await
+        }
+        BenchCommand::Federation { events, data, seed, seconds, clients, pg_url, heard, federation_dir } => {
+            let options =
+                federation::FederationOptions { events, data, seed, seconds, clients, pg_url, heard, federation_dir };
+            federation::federation(options).await
         }
     }
 }
