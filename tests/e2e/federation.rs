@@ -351,3 +351,46 @@ async fn when_one_service_stops_only_its_fields_fail_with_a_clear_error_and_it_a
     let after = split.app.graphql_as(&token, DECISION_ACROSS_SERVICES, variables).await;
     assert_eq!(after, decision_before, "once started again, feedback answers as before");
 }
+
+#[tokio::test]
+async fn through_the_gateway_a_session_works_like_a_browsers_and_another_sites_page_cannot_use_it() {
+    let split = split().await;
+    let [(_, _)] = split.app.people(["coordinator"]).await;
+    (split.app.through.as_ref().unwrap().settle)(split.app.store.head().position).await;
+    let base = split.gateway.url.trim_end_matches("/graphql").to_owned();
+    // Logged in through the gateway: its cookies come back through it, and work.
+    let session = heard_tests::Session::log_in(&base, "coordinator@example.org", heard_tests::PASSWORD)
+        .await
+        .expect("the login through the gateway succeeds");
+    let me = session.graphql("{ me { displayName } }", json!({})).await;
+    assert_eq!(me["data"]["me"]["displayName"], "Test coordinator", "{me}");
+    let query = json!({ "query": "{ me { displayName } }" });
+    // The same cookie without the CSRF token: refused.
+    let without_token = session.client.post(&split.gateway.url).json(&query).send().await.unwrap();
+    let without_token: Value = without_token.json().await.unwrap();
+    assert_eq!(heard_tests::error_code(&without_token), Some("FORBIDDEN"), "{without_token}");
+    // Another site's page, whose browser sends the cookie and even the token: refused.
+    let cross_site = session
+        .client
+        .post(&split.gateway.url)
+        .header("X-CSRF-Token", &session.csrf_token)
+        .header("Origin", "https://elsewhere.example")
+        .header("Sec-Fetch-Site", "cross-site")
+        .json(&query)
+        .send()
+        .await
+        .unwrap();
+    let cross_site: Value = cross_site.json().await.unwrap();
+    assert_eq!(heard_tests::error_code(&cross_site), Some("FORBIDDEN"), "{cross_site}");
+    assert!(cross_site["data"].is_null() || cross_site["data"]["me"].is_null(), "{cross_site}");
+    // A body larger than Heard accepts is refused before any service sees it.
+    let huge = format!("{{\"query\": \"{{ me {{ id }} }}\", \"variables\": {{\"x\": \"{}\"}}}}", "a".repeat(2 << 20));
+    let refused = reqwest::Client::new()
+        .post(&split.gateway.url)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::PAYLOAD_TOO_LARGE);
+}
