@@ -215,11 +215,23 @@ async fn decision_with_evidence(app: &TestApp) -> (String, String) {
         )
         .await;
     assert!(linked["errors"].is_null(), "{linked}");
+    let themes = app.graphql_as(&token, "{ themes { id } }", json!({})).await;
+    let theme = themes["data"]["themes"][0]["id"].as_str().unwrap_or_else(|| panic!("{themes}")).to_owned();
+    let linked = app
+        .graphql_as(
+            &token,
+            "mutation($d: ID!, $t: ID!) { linkEvidence(id: $d, input: { kind: THEME, theme: $t,
+                rationale: \"Raised at every forum\" }) { id } }",
+            json!({ "d": decision, "t": theme }),
+        )
+        .await;
+    assert!(linked["errors"].is_null(), "{linked}");
     (token, decision)
 }
 
 const DECISION_ACROSS_SERVICES: &str = "query($id: ID!) { decision(id: $id) { title evidence { kind rationale
-    feedbackItem { id text hubName hubDetails { id name kind area } themes { id name } provider } } } }";
+    feedbackItem { id text hubName hubDetails { id name kind area } themes { id name } provider }
+    theme { id name parent } } } }";
 
 #[tokio::test]
 async fn a_decision_with_its_evidence_items_words_hubs_and_themes_reads_the_same_through_the_gateway_as_from_the_single_process()
@@ -233,6 +245,8 @@ async fn a_decision_with_its_evidence_items_words_hubs_and_themes_reads_the_same
     let evidence = &from_single_process["data"]["decision"]["evidence"][0]["feedbackItem"];
     assert_eq!(evidence["hubDetails"]["name"], "Arun", "{from_single_process}");
     assert!(evidence["text"].as_str().is_some_and(|text| text.contains("Evening opening")), "{from_single_process}");
+    let theme = &from_single_process["data"]["decision"]["evidence"][1]["theme"];
+    assert!(theme["name"].as_str().is_some_and(|name| !name.is_empty()), "{from_single_process}");
     assert_eq!(through_gateway, from_single_process, "the gateway's answer differs from the single process's");
 }
 
@@ -332,7 +346,7 @@ async fn when_one_service_stops_only_its_fields_fail_with_a_clear_error_and_it_a
     assert_eq!(heard_tests::error_code(&refused), Some("UNAVAILABLE"), "{refused}");
     assert!(refused["errors"][0]["message"].as_str().is_some_and(|message| message.contains("feedback")), "{refused}");
     // Across services, only the stopped service's part fails: the decision and its evidence
-    // links answer, the evidence item is null, and the error says why and where.
+    // links answer, the evidence item and theme are null, and the errors say why and where.
     let partial = split.app.graphql_as(&token, DECISION_ACROSS_SERVICES, variables.clone()).await;
     assert_eq!(partial["data"]["decision"]["title"], "Evening opening", "{partial}");
     assert_eq!(partial["data"]["decision"]["evidence"][0]["rationale"], "People asked for it", "{partial}");
@@ -342,7 +356,10 @@ async fn when_one_service_stops_only_its_fields_fail_with_a_clear_error_and_it_a
     for error in &errors {
         assert_eq!(error["extensions"]["code"], "UNAVAILABLE", "{partial}");
         let path = error["path"].as_array().cloned().unwrap_or_default();
-        assert!(path.iter().any(|step| step == "feedbackItem"), "only the evidence item fails: {partial}");
+        assert!(
+            path.iter().any(|step| step == "feedbackItem" || step == "theme"),
+            "only the feedback service's parts fail: {partial}"
+        );
     }
 
     let (home, addr) = &split.homes["feedback"];

@@ -118,3 +118,8 @@ key_only!(
     FeedbackItemKey,
     "FeedbackItem"
 );
+key_only!(
+    /// A theme of the vocabulary, owned by the feedback service.
+    ThemeKey,
+    "Theme"
+);

@@ -7,7 +7,7 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use heard_access::{Action, Actor, Resource};
-use heard_api::entity::{FeedbackItemKey, Reference};
+use heard_api::entity::{FeedbackItemKey, Reference, ThemeKey};
 use heard_api::idempotent::{self, ClientMutationId};
 use heard_api::{
     ApiError, account, authorize, date_arg, date_arg_or_today, optional_date_arg, paginate, period_args, today,
@@ -109,6 +109,8 @@ pub struct EvidenceLink {
     /// The feedback item, when the evidence is one, as the feedback service shows it to you
     /// now (its shared words, hub and themes); not found when you may not see it.
     pub feedback_item: Option<Reference<FeedbackItemKey>>,
+    /// The theme, when the evidence is one, from the feedback service's vocabulary.
+    pub theme: Option<Reference<ThemeKey>>,
 }
 
 /// A commissioning decision, now or as it was at a point in the log.
@@ -133,6 +135,10 @@ impl DecisionView {
 fn evidence_link(link: &Link, at: &State, now: &State, actor: &Actor, store: &EventStore) -> EvidenceLink {
     let feedback_item = match &link.evidence {
         Evidence::FeedbackItem { item } => Some(Reference::<FeedbackItemKey>::to(item.to_string())),
+        _ => None,
+    };
+    let theme = match &link.evidence {
+        Evidence::Theme { theme } => Some(Reference::<ThemeKey>::to(theme.clone())),
         _ => None,
     };
     let (target, content) = match &link.evidence {
@@ -164,6 +170,7 @@ fn evidence_link(link: &Link, at: &State, now: &State, actor: &Actor, store: &Ev
         target,
         content,
         feedback_item,
+        theme,
     }
 }
 

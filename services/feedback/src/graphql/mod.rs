@@ -1179,7 +1179,25 @@ pub fn owners(owners: Owners) -> Owners {
             }
         })
     }
-    owners.with("FeedbackItem", std::sync::Arc::new(resolve))
+    fn theme<'a>(ctx: &'a ContextSelectionSet<'a>, field: &'a Positioned<Field>, id: &'a str) -> Resolved<'a> {
+        Box::pin(async move {
+            let theme = theme_with_id(&ctx.with_field(field), &ID(id.to_owned()));
+            OutputType::resolve(&theme, ctx, field).await
+        })
+    }
+    owners.with("FeedbackItem", std::sync::Arc::new(resolve)).with("Theme", std::sync::Arc::new(theme))
+}
+
+/// The theme whose id is `id` in the vocabulary, merged or not (a reference's key stays its
+/// own: [`theme_node`] follows a merge).
+fn theme_with_id(ctx: &Context<'_>, id: &ID) -> Option<ThemeNode> {
+    service(ctx).read(|state| {
+        state.vocabulary.themes.get(id.as_str()).map(|theme| ThemeNode {
+            id: ID(theme.id.clone()),
+            name: theme.name.clone(),
+            parent: theme.parent.clone().map(ID),
+        })
+    })
 }
 
 fn shown(ctx: &Context<'_>, item: Item) -> Result<FeedbackItem> {
@@ -1204,6 +1222,13 @@ impl ItemsQuery {
     /// An erased item is not found either: no query shows it again.
     async fn feedback_item(&self, ctx: &Context<'_>, id: ID) -> Result<FeedbackItem> {
         one_item(ctx, &id).await
+    }
+
+    /// The theme another service references (a decision's evidence), for the federation
+    /// gateway: anyone may read the vocabulary. A merged theme answers as it was named.
+    #[graphql(entity)]
+    async fn find_theme_by_id(&self, ctx: &Context<'_>, id: ID) -> Result<ThemeNode> {
+        theme_with_id(ctx, &id).ok_or_else(|| ApiError::NotFound.into())
     }
 
     /// The item another service references (a decision's evidence), for the federation
