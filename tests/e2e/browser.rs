@@ -147,16 +147,7 @@ async fn the_hub_member_coordinator_and_commissioner_journeys_work_in_the_split_
     heard_demo::seed(split.app.services.demo()).await.expect("the demo seeds");
     // The subgraphs read the demo from the shared log.
     let _ = split.app.graphql("{ hubs { edges { node { id } } } }", serde_json::json!({})).await;
-    let web_dir = tempfile::tempdir().expect("a data directory for the web UI");
-    std::fs::copy(split.app.data_dir.path().join("secret.key"), web_dir.path().join("secret.key"))
-        .expect("the web UI holds the same key");
-    let mut settings = heard::Settings {
-        data_dir: web_dir.path().to_owned(),
-        listen: "127.0.0.1:0".into(),
-        ..heard::Settings::default()
-    };
-    split.schema.serve_from(&mut settings);
-    let web = heard::web_split::start(&settings, &split.gateway.url).await.expect("the web UI starts");
+    let web = crate::federation::web_ui(&split).await;
     let shots = root.join("target/screenshots/split");
     let run = tokio::process::Command::new("node")
         .arg(browser.join("journeys.mjs"))

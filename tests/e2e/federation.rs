@@ -411,3 +411,46 @@ async fn through_the_gateway_a_session_works_like_a_browsers_and_another_sites_p
         .unwrap();
     assert_eq!(refused.status(), reqwest::StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+/// The split deployment's web UI (`heard serve --web-through`), its GraphQL through the gateway.
+pub(crate) async fn web_ui(split: &Split) -> heard::web_split::RunningWeb {
+    let web_dir = tempfile::tempdir().expect("a data directory for the web UI");
+    std::fs::copy(split.app.data_dir.path().join("secret.key"), web_dir.path().join("secret.key"))
+        .expect("the web UI holds the same key");
+    let mut settings =
+        heard::Settings { data_dir: web_dir.keep(), listen: "127.0.0.1:0".into(), ..heard::Settings::default() };
+    split.schema.serve_from(&mut settings);
+    heard::web_split::start(&settings, &split.gateway.url).await.expect("the web UI starts")
+}
+
+#[tokio::test]
+async fn the_you_said_we_did_csv_from_the_split_web_ui_is_the_single_processs_byte_for_byte() {
+    let split = split().await;
+    let (token, _) = decision_with_evidence(&split.app).await;
+    (split.app.through.as_ref().unwrap().settle)(split.app.store.head().position).await;
+    let web = web_ui(&split).await;
+    let client = reqwest::Client::new();
+    let csv = |base: String, token: Option<String>| {
+        let client = client.clone();
+        async move {
+            let mut request = client.get(format!("{base}/reports/you-said-we-did?format=csv"));
+            if let Some(token) = token {
+                request = request.bearer_auth(token);
+            }
+            let response = request.send().await.expect("answered");
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let single = format!("http://{}", split.app.addr);
+    let split_web = format!("http://{}", web.addr);
+    for token in [Some(token.clone()), None] {
+        let (status, from_single_process) = csv(single.clone(), token.clone()).await;
+        assert_eq!(status, 200, "{from_single_process}");
+        let (status, from_split) = csv(split_web.clone(), token.clone()).await;
+        assert_eq!(status, 200, "{from_split}");
+        assert_eq!(from_split, from_single_process, "signed in: {}", token.is_some());
+    }
+    let (_, with_token) = csv(single, Some(token)).await;
+    assert!(with_token.contains("Evening opening"), "the commissioner's CSV holds the decision: {with_token}");
+    web.shutdown().await.expect("the web UI stops");
+}

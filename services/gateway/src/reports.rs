@@ -2,7 +2,8 @@
 //! token. The page for people at the same address, `/reports/you-said-we-did`, is the web UI's
 //! (`heard_frontend`): [`csv_and_tokens`] stands in front of it and answers only `?format=csv`
 //! and requests carrying `Authorization`. It is not a second door: it asks the composed schema
-//! the same `youSaidWeDid` question every other reader asks, as the person asking, so the same
+//! the same `youSaidWeDid` question every other reader asks, as the person asking (through the
+//! web UI's own [`heard_frontend::Backend`], so in the split deployment through the gateway), so the same
 //! `authorize`, the same scope rules and the same suppression decide what the CSV holds
 //! (commissioning's `Report::to_csv` writes it). Logged-in people (session cookie or bearer
 //! token) get what they may see; anyone else, and `?public=true`, the public version: only what
@@ -19,8 +20,17 @@ use heard_api::Viewer;
 use heard_frontend::ReportQuery;
 use serde_json::json;
 
+use heard_identity::IdentityService;
+
 use crate::auth::{Credentials, credentials};
-use crate::state::AppState;
+
+/// What the report's layer needs: who is asking, and how to ask GraphQL as them (in process in
+/// the single process, through the gateway in the split deployment).
+#[derive(Clone)]
+pub struct Reports<B> {
+    pub identity: IdentityService,
+    pub backend: B,
+}
 
 /// The report's address, shared with the web UI's page.
 const PATH: &str = "/reports/you-said-we-did";
@@ -40,7 +50,11 @@ struct AsAt {
 
 /// In front of the web UI: answers `/reports/you-said-we-did` here when it asks for CSV or
 /// carries an API token; everything else goes on to the page.
-pub async fn csv_and_tokens(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn csv_and_tokens<B: heard_frontend::Backend>(
+    State(state): State<Reports<B>>,
+    request: Request,
+    next: Next,
+) -> Response {
     if request.uri().path() != PATH {
         return next.run(request).await;
     }
@@ -72,8 +86,8 @@ fn status_of(code: Option<&str>) -> StatusCode {
 
 /// The report as CSV, as the asker may see it. With an API token only CSV is made: the page is
 /// for people in a browser.
-async fn you_said_we_did(
-    state: &AppState,
+async fn you_said_we_did<B: heard_frontend::Backend>(
+    state: &Reports<B>,
     headers: &HeaderMap,
     query: ReportQuery,
     as_at: Option<String>,
@@ -95,9 +109,8 @@ async fn you_said_we_did(
         Err(message) => return refuse(StatusCode::BAD_REQUEST, &message),
     };
     let variables = json!({ "scope": scope.input(), "public": scope.is_public(), "asAt": as_at });
-    let request =
-        async_graphql::Request::new(CSV_QUERY).variables(async_graphql::Variables::from_json(variables)).data(viewer);
-    let response = state.schema.execute(request).await;
+    let request = async_graphql::Request::new(CSV_QUERY).variables(async_graphql::Variables::from_json(variables));
+    let response = state.backend.execute(viewer, request).await;
     if let Some(error) = response.errors.first() {
         let code =
             error.extensions.as_ref().and_then(|extensions| extensions.get("code")).and_then(|code| match code {

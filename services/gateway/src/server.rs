@@ -199,8 +199,10 @@ async fn serve_listeners(
 /// Every route.
 pub fn router(state: AppState) -> Router {
     // `/reports/you-said-we-did` is the web UI's page; CSV and API tokens are answered first.
-    let web = heard_frontend::router(crate::web::WebBackend::new(&state))
-        .layer(middleware::from_fn_with_state(state.clone(), reports::csv_and_tokens));
+    let backend = crate::web::WebBackend::new(&state);
+    let reports = reports::Reports { identity: state.identity.clone(), backend: backend.clone() };
+    let web = heard_frontend::router(backend)
+        .layer(middleware::from_fn_with_state(reports, reports::csv_and_tokens::<crate::web::WebBackend>));
     let edge = state.edge.clone();
     let routes = Router::new()
         .route("/healthz", get(healthz))

@@ -36,6 +36,7 @@ tokio::task_local! {
 
 #[derive(Clone, Default)]
 struct Asking {
+    authorization: Option<HeaderValue>,
     cookie: Option<HeaderValue>,
     csrf: Option<String>,
     client: Option<ClientIp>,
@@ -76,6 +77,12 @@ impl GatewayBackend {
             if let Some(csrf) = asking.csrf {
                 post = post.header(heard_identity::CSRF_HEADER, csrf);
             }
+        }
+        // A program's API token (the report's CSV), with the viewer it made.
+        if viewer.token.is_some()
+            && let Some(authorization) = asking.authorization
+        {
+            post = post.header(header::AUTHORIZATION, authorization);
         }
         if let Some(ClientIp(address)) = asking.client {
             post = post.header("x-forwarded-for", address.to_string());
@@ -165,6 +172,7 @@ impl heard_frontend::Backend for GatewayBackend {
 /// Keeps what the browser's request carried for the page's GraphQL requests.
 async fn remember_asking(request: Request, next: Next) -> Response {
     let asking = Asking {
+        authorization: request.headers().get(header::AUTHORIZATION).cloned(),
         cookie: request.headers().get(header::COOKIE).cloned(),
         csrf: crate::auth::cookie(request.headers(), heard_identity::CSRF_COOKIE).map(str::to_owned),
         client: request.extensions().get::<ClientIp>().copied(),
@@ -205,7 +213,9 @@ pub async fn start(settings: &Settings, gateway: &str) -> anyhow::Result<Running
     let backend = GatewayBackend::new(identity.clone(), gateway)?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
+    let reports = crate::reports::Reports { identity: identity.clone(), backend: backend.clone() };
     let routes = heard_frontend::router(backend)
+        .layer(middleware::from_fn_with_state(reports, crate::reports::csv_and_tokens::<GatewayBackend>))
         .layer(middleware::from_fn(remember_asking))
         .route("/healthz", get(crate::server::healthz))
         .route("/readyz", get(crate::subgraphs::readyz).with_state(store.clone()))
