@@ -39,15 +39,16 @@ pub struct TestApp {
 /// A federation gateway in front of subgraphs that follow this server's log: its GraphQL URL,
 /// and how to wait until every subgraph has read the log up to a position (what one service
 /// wrote is answered by another within a second, as between replicas).
+/// A future the harness waits on.
+pub type Waiting<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
 #[derive(Clone)]
 pub struct Through {
     pub url: String,
-    pub settle:
-        std::sync::Arc<dyn Fn(u64) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync>,
+    pub settle: std::sync::Arc<dyn Fn(u64) -> Waiting<()> + Send + Sync>,
     /// The furthest log position any subgraph has read or written: what this server reads up
     /// to after a request through the gateway, before a test looks into its models.
-    pub written:
-        std::sync::Arc<dyn Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = u64> + Send>> + Send + Sync>,
+    pub written: std::sync::Arc<dyn Fn() -> Waiting<u64> + Send + Sync>,
 }
 
 /// The password every account made by [`TestApp::create_user`] has.
