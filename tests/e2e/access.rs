@@ -138,7 +138,7 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_operation_through_
 
 /// The test above, asked of `app`: its own `/graphql`, or the gateway it is reached through.
 pub(crate) async fn identity_matrix(app: &TestApp) {
-    let cast = cast(&app).await;
+    let cast = cast(app).await;
     let (colleague, stranger) = (cast.colleague.to_string(), cast.stranger.to_string());
     let someone_else = cast.actors[6].1.unwrap().to_string(); // the administrator's account
     let user = "query($id: ID!) { user(id: $id) { id email } }";
@@ -178,7 +178,7 @@ pub(crate) async fn identity_matrix(app: &TestApp) {
         ("providers", "in scope", "{ providers { edges { node { id } } } }", json!({}), "AAAAAAAA"),
     ];
     let mut wrong = Vec::new();
-    cast.check_rows(&app, &rows, &mut wrong).await;
+    cast.check_rows(app, &rows, &mut wrong).await;
     // Mutations that create things, once per column with fresh input.
     let create_user = |column: usize| {
         let query = "mutation($e: String!) { createUser(input: { email: $e, displayName: \"New\", roles: [ADVOCATE] }) { user { id } } }";
@@ -189,7 +189,7 @@ pub(crate) async fn identity_matrix(app: &TestApp) {
             "mutation($n: String!) { addHub(input: { name: $n, kind: HUB, area: \"Brighton and Hove\" }) { id } }";
         (query.to_owned(), json!({ "n": format!("Brighton {column}") }))
     };
-    cast.check_columns(&app, "FFFFFFAU", &[("createUser", &create_user), ("addHub", &add_hub)], &mut wrong).await;
+    cast.check_columns(app, "FFFFFFAU", &[("createUser", &create_user), ("addHub", &add_hub)], &mut wrong).await;
     assert!(wrong.is_empty(), "the API disagrees with the policy matrix:\n{}", wrong.join("\n"));
 }
 
@@ -226,11 +226,11 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_feedback_operation
 /// The test above, asked of `app`: its own `/graphql`, or the gateway it is reached through.
 pub(crate) async fn feedback_matrix(app: &TestApp) {
     use heard_access::Consent::{Commissioners, Hub, Public};
-    let cast = cast(&app).await;
-    let arun = item(&app, "arun", Commissioners, false, None).await;
-    let crawley = item(&app, "crawley", Public, false, None).await;
-    let for_commissioners = item(&app, "crawley", Commissioners, true, Some("addaction")).await;
-    let crawley_public = item(&app, "crawley", Public, true, None).await;
+    let cast = cast(app).await;
+    let arun = item(app, "arun", Commissioners, false, None).await;
+    let crawley = item(app, "crawley", Public, false, None).await;
+    let for_commissioners = item(app, "crawley", Commissioners, true, Some("addaction")).await;
+    let crawley_public = item(app, "crawley", Public, true, None).await;
     let coordinator = cast.actors[1].1.unwrap().to_string();
     let view = "query($id: ID!) { feedbackItem(id: $id) { text } }";
     let hold = "mutation($id: ID!) { holdFeedback(id: $id, reason: \"check with the speaker\") { id } }";
@@ -244,8 +244,8 @@ pub(crate) async fn feedback_matrix(app: &TestApp) {
     let search = "{ searchFeedback(query: \"room\") { total } }";
     // Disclosures of risk: one with the coordinator of the cast, one with another of Arun's.
     let colleague = app.create_user("colleague.coordinator@example.org", &[Role::HubCoordinator], &["arun"]).await;
-    let mine = item(&app, "arun", Hub, false, None).await;
-    let theirs = item(&app, "arun", Hub, false, None).await;
+    let mine = item(app, "arun", Hub, false, None).await;
+    let theirs = item(app, "arun", Hub, false, None).await;
     for (disclosure, with) in [(&mine, cast.actors[1].1.unwrap()), (&theirs, colleague)] {
         app.feedback.flag_safeguarding(disclosure.parse().unwrap(), uuid::Uuid::nil(), with).await.expect("flagged");
     }
@@ -292,21 +292,21 @@ pub(crate) async fn feedback_matrix(app: &TestApp) {
         ("recordSafeguardingAction", "in scope: a disclosure with them", record, id(&mine), "NANNNNNU"),
     ];
     let mut wrong = Vec::new();
-    cast.check_rows(&app, &rows, &mut wrong).await;
+    cast.check_rows(app, &rows, &mut wrong).await;
     // Changes that use up their item: a fresh item per column.
     let narrow_consent = "mutation($id: ID!) { changeConsent(id: $id, consent: HUB) { id } }";
     let flag = "mutation($id: ID!, $c: ID!) { flagSafeguarding(id: $id, coordinatorId: $c) }";
     for (column, want) in "AANNNNNU".chars().enumerate() {
         let token = &cast.actors[column].0;
-        let fresh = item(&app, "arun", Public, false, None).await;
-        let narrowed = ask(&app, token, narrow_consent, json!({ "id": fresh })).await;
-        let fresh = item(&app, "arun", Public, false, None).await;
-        let flagged = ask(&app, token, flag, json!({ "id": fresh, "c": coordinator })).await;
+        let fresh = item(app, "arun", Public, false, None).await;
+        let narrowed = ask(app, token, narrow_consent, json!({ "id": fresh })).await;
+        let fresh = item(app, "arun", Public, false, None).await;
+        let flagged = ask(app, token, flag, json!({ "id": fresh, "c": coordinator })).await;
         for (operation, response) in [("changeConsent", narrowed), ("flagSafeguarding", flagged)] {
             check_outcome(&response, want, &format!("{:?} × {operation} × in scope", COLUMNS[column]), &mut wrong);
         }
-        let theirs = item(&app, "crawley", Hub, false, None).await;
-        let elsewhere = ask(&app, token, narrow_consent, json!({ "id": theirs })).await;
+        let theirs = item(app, "crawley", Hub, false, None).await;
+        let elsewhere = ask(app, token, narrow_consent, json!({ "id": theirs })).await;
         let expected_elsewhere = if column == 7 { 'U' } else { 'N' };
         let case = format!("{:?} × changeConsent × out of scope", COLUMNS[column]);
         check_outcome(&elsewhere, expected_elsewhere, &case, &mut wrong);
@@ -317,9 +317,9 @@ pub(crate) async fn feedback_matrix(app: &TestApp) {
     for column in 0..COLUMNS.len() {
         let token = &cast.actors[column].0;
         for (hub, want, scope) in [("arun", mine[column], "in scope"), ("crawley", elsewhere[column], "out of scope")] {
-            let held_item = item(&app, hub, Public, false, None).await;
+            let held_item = item(app, hub, Public, false, None).await;
             app.feedback.hold(held_item.parse().unwrap(), uuid::Uuid::nil(), "check first").await.expect("held");
-            let released = ask(&app, token, release, json!({ "id": held_item })).await;
+            let released = ask(app, token, release, json!({ "id": held_item })).await;
             check_outcome(&released, want, &format!("{:?} × releaseFeedback × {scope}", COLUMNS[column]), &mut wrong);
         }
     }
@@ -339,15 +339,15 @@ pub(crate) async fn feedback_matrix(app: &TestApp) {
         let (want, scope) = if *hub == "arun" { ("FAFFFFFU", "in scope") } else { ("FFFFFFFU", "out of scope") };
         let want = want.chars().nth(*column).unwrap();
         let token = &cast.actors[*column].0;
-        let added = ask(&app, token, add_entry, json!({ "h": hub, "n": format!("Village {column}") })).await;
+        let added = ask(app, token, add_entry, json!({ "h": hub, "n": format!("Village {column}") })).await;
         check_outcome(&added, want, &format!("{:?} × addGazetteerEntry × {scope}", COLUMNS[*column]), &mut wrong);
-        let removed = ask(&app, token, remove, json!({ "h": hub, "id": entry })).await;
+        let removed = ask(app, token, remove, json!({ "h": hub, "id": entry })).await;
         check_outcome(&removed, want, &format!("{:?} × removeGazetteerEntry × {scope}", COLUMNS[*column]), &mut wrong);
     }
     let add_theme = |column: usize| {
         ("mutation($n: String!) { addTheme(name: $n) { id } }".to_owned(), json!({ "n": format!("Theme {column}") }))
     };
-    cast.check_columns(&app, "FAFFFFAU", &[("addTheme", &add_theme)], &mut wrong).await;
+    cast.check_columns(app, "FAFFFFAU", &[("addTheme", &add_theme)], &mut wrong).await;
     assert!(wrong.is_empty(), "the API disagrees with the policy matrix:\n{}", wrong.join("\n"));
 }
 
@@ -403,13 +403,13 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_casework_operation
 
 /// The test above, asked of `app`: its own `/graphql`, or the gateway it is reached through.
 pub(crate) async fn casework_matrix(app: &TestApp) {
-    let cast = cast(&app).await;
+    let cast = cast(app).await;
     let advocate = cast.actors[2].1.unwrap();
     let other_advocate = app.create_user("other.advocate@example.org", &[Role::Advocate], &[]).await;
-    let theirs = complaint(&app, "addaction", Some(advocate)).await;
-    let elsewhere = complaint(&app, "cri", Some(other_advocate)).await;
-    let my_case = case_file(&app, advocate).await;
-    let their_case = case_file(&app, other_advocate).await;
+    let theirs = complaint(app, "addaction", Some(advocate)).await;
+    let elsewhere = complaint(app, "cri", Some(other_advocate)).await;
+    let my_case = case_file(app, advocate).await;
+    let their_case = case_file(app, other_advocate).await;
     let view_case = "query($id: ID!) { case(id: $id) { id issue } }";
     let work_case = "mutation($id: ID!) { recordCaseAction(id: $id, input: { kind: CALL, text: \"Rang the housing officer\" }) { id } }";
     let themes = "{ advocacyThemes(by: [DOMAIN]) { count suppressed } }";
@@ -441,23 +441,23 @@ pub(crate) async fn casework_matrix(app: &TestApp) {
         ("advocacyThemes", "in scope", themes, json!({}), "FFAFAFFU"),
     ];
     let mut wrong = Vec::new();
-    cast.check_rows(&app, &rows, &mut wrong).await;
+    cast.check_rows(app, &rows, &mut wrong).await;
     // Who complained: the handler and the relaying advocate see it; the provider sees the
     // complaint with the complainant withheld.
-    let provider = ask(&app, &cast.actors[5].0, who, json!({ "id": theirs })).await;
+    let provider = ask(app, &cast.actors[5].0, who, json!({ "id": theirs })).await;
     assert_eq!(provider["data"]["complaint"]["relayedByAdvocateId"], Value::Null, "{provider}");
-    let handler = ask(&app, &cast.actors[3].0, who, json!({ "id": theirs })).await;
+    let handler = ask(app, &cast.actors[3].0, who, json!({ "id": theirs })).await;
     assert_eq!(handler["data"]["complaint"]["relayedByAdvocateId"], advocate.to_string().as_str(), "{handler}");
     let raise = |_| {
         let query = "mutation { raiseComplaint(input: { provider: \"cri\", articles: [2], complainantKind: ANONYMOUS, route: HUB, whatHappened: \"No leaflet\", outcomeWanted: \"A leaflet\" }) { id } }";
         (query.to_owned(), json!({}))
     };
-    cast.check_columns(&app, "AAAAFFFU", &[("raiseComplaint", &raise)], &mut wrong).await;
+    cast.check_columns(app, "AAAAFFFU", &[("raiseComplaint", &raise)], &mut wrong).await;
     let refer = |column: usize| {
         let query = "mutation($issue: String!) { referCase(input: { issue: $issue, kind: INSTRUCTED, referralSource: SELF_REFERRAL, domain: BENEFITS }) { id } }";
         (query.to_owned(), json!({ "issue": format!("My benefits were stopped ({column})") }))
     };
-    cast.check_columns(&app, "FFAFFFFU", &[("referCase", &refer)], &mut wrong).await;
+    cast.check_columns(app, "FFAFFFFU", &[("referCase", &refer)], &mut wrong).await;
     assert!(wrong.is_empty(), "the API disagrees with the policy matrix:\n{}", wrong.join("\n"));
     // The advocate's in-scope action was recorded once; nobody else's attempt left anything.
     let recorded = app.advocacy.case(my_case.parse().unwrap()).unwrap().actions.len();
@@ -619,12 +619,12 @@ async fn every_role_gets_the_policy_matrix_decision_for_every_commissioning_oper
 /// The test above, asked of `app`: its own `/graphql`, or the gateway it is reached through.
 pub(crate) async fn commissioning_matrix(app: &TestApp) {
     use heard_access::Consent::Commissioners;
-    let cast = cast(&app).await;
+    let cast = cast(app).await;
     let commissioner = cast.actors[4].0.clone();
     // Crawley's items, about the provider column's provider: only commissioners may answer them.
-    let to_acknowledge = item(&app, "crawley", Commissioners, true, Some("addaction")).await;
-    let to_answer = item(&app, "crawley", Commissioners, true, Some("addaction")).await;
-    let not_shared = item(&app, "crawley", Commissioners, false, Some("addaction")).await;
+    let to_acknowledge = item(app, "crawley", Commissioners, true, Some("addaction")).await;
+    let to_answer = item(app, "crawley", Commissioners, true, Some("addaction")).await;
+    let not_shared = item(app, "crawley", Commissioners, false, Some("addaction")).await;
     app.settled().await;
     let decision_fields = "id status milestones { id } evidence { id }";
     let propose = format!(
@@ -635,7 +635,7 @@ pub(crate) async fn commissioning_matrix(app: &TestApp) {
         response["data"][field].clone()
     };
     let decision =
-        by_commissioner(ask(&app, &commissioner, &propose, json!({ "t": "Seen by all" })).await, "proposeDecision");
+        by_commissioner(ask(app, &commissioner, &propose, json!({ "t": "Seen by all" })).await, "proposeDecision");
     let decision = decision["id"].as_str().unwrap().to_owned();
     let view = "query($id: ID!) { decision(id: $id) { id } }";
     let as_at = "query($id: ID!) { decision(id: $id, atPosition: 1) { id } }";
@@ -658,7 +658,7 @@ pub(crate) async fn commissioning_matrix(app: &TestApp) {
         ("answerFeedback", "out of scope: not shared yet", answer, id(&not_shared), "NNNNNNNU"),
     ];
     let mut wrong = Vec::new();
-    cast.check_rows(&app, &rows, &mut wrong).await;
+    cast.check_rows(app, &rows, &mut wrong).await;
     // Every change to a decision, on a fresh decision per column set up by the commissioner:
     // proposed with a milestone and a link, then agreed.
     let first_milestone = format!(
@@ -678,13 +678,13 @@ pub(crate) async fn commissioning_matrix(app: &TestApp) {
     let review = "mutation($id: ID!) { reviewOutcome(id: $id, summary: \"Waiting times fell\") { id } }";
     for (column, want) in "FFFFAFFU".chars().enumerate() {
         let token = &cast.actors[column].0;
-        let fresh = ask(&app, &commissioner, &propose, json!({ "t": format!("For column {column}") })).await;
+        let fresh = ask(app, &commissioner, &propose, json!({ "t": format!("For column {column}") })).await;
         let id = by_commissioner(fresh, "proposeDecision")["id"].as_str().unwrap().to_owned();
-        let milestone = ask(&app, &commissioner, &first_milestone, json!({ "id": id })).await;
+        let milestone = ask(app, &commissioner, &first_milestone, json!({ "id": id })).await;
         let milestone = by_commissioner(milestone, "addMilestone")["milestones"][0]["id"].as_str().unwrap().to_owned();
-        let linked = ask(&app, &commissioner, &first_link, json!({ "id": id })).await;
+        let linked = ask(app, &commissioner, &first_link, json!({ "id": id })).await;
         let link = by_commissioner(linked, "linkEvidence")["evidence"][0]["id"].as_str().unwrap().to_owned();
-        by_commissioner(ask(&app, &commissioner, agree, json!({ "id": id })).await, "updateDecisionStatus");
+        by_commissioner(ask(app, &commissioner, agree, json!({ "id": id })).await, "updateDecisionStatus");
         let operations: Vec<(&str, &str, Value)> = vec![
             ("proposeDecision", &propose, json!({ "t": format!("Proposed by column {column}") })),
             ("recordProgress", record_progress, json!({ "id": id })),
@@ -696,12 +696,12 @@ pub(crate) async fn commissioning_matrix(app: &TestApp) {
             ("reviewOutcome", review, json!({ "id": id })),
         ];
         for (operation, query, variables) in operations {
-            let response = ask(&app, token, query, variables).await;
+            let response = ask(app, token, query, variables).await;
             check_outcome(&response, want, &format!("{:?} × {operation} × in scope", COLUMNS[column]), &mut wrong);
         }
         // Nobody but the commissioner moved the decision on.
         let after =
-            ask(&app, &commissioner, "query($id: ID!) { decision(id: $id) { status } }", json!({ "id": id })).await;
+            ask(app, &commissioner, "query($id: ID!) { decision(id: $id) { status } }", json!({ "id": id })).await;
         let status = if want == 'A' { "DONE" } else { "AGREED" };
         assert_eq!(after["data"]["decision"]["status"], status, "{:?}: {after}", COLUMNS[column]);
     }
@@ -810,7 +810,7 @@ async fn erased_as_expected(app: &TestApp, person: &str, expected: bool) -> bool
 /// The test above, asked of `app`: its own `/graphql`, or the gateway it is reached through.
 pub(crate) async fn rights_matrix(app: &TestApp) {
     use Known::*;
-    let cast = cast(&app).await;
+    let cast = cast(app).await;
     let advocate = cast.actors[2].1.unwrap();
     let another = app.create_user("other.advocate@example.org", &[Role::Advocate], &[]).await;
     let advocates = Advocates { theirs: advocate, another };
@@ -833,13 +833,13 @@ pub(crate) async fn rights_matrix(app: &TestApp) {
             "subjectAccess",
             scope,
             subject_access,
-            json!({ "p": a_person(&app, known, advocates).await }),
+            json!({ "p": a_person(app, known, advocates).await }),
             expected,
         ));
     }
     // A handler writes a complaint's words for the provider: complaints handlers only.
-    let theirs = complaint(&app, "addaction", Some(advocate)).await;
-    let elsewhere = complaint(&app, "cri", Some(another)).await;
+    let theirs = complaint(app, "addaction", Some(advocate)).await;
+    let elsewhere = complaint(app, "cri", Some(another)).await;
     let redact =
         "mutation($id: ID!) { redactComplaintForProvider(complaintId: $id, text: \"Turned away at the door\") { id } }";
     rows.push((
@@ -858,8 +858,8 @@ pub(crate) async fn rights_matrix(app: &TestApp) {
     ));
     // Or finds nothing to take out, so the provider reads the words as written: the same people,
     // on complaints no one has redacted yet (a release after a redaction is a conflict).
-    let theirs = complaint(&app, "addaction", Some(advocate)).await;
-    let elsewhere = complaint(&app, "cri", Some(another)).await;
+    let theirs = complaint(app, "addaction", Some(advocate)).await;
+    let elsewhere = complaint(app, "cri", Some(another)).await;
     let release = "mutation($id: ID!) { releaseComplaintWordsToProvider(complaintId: $id) { id } }";
     rows.push((
         "releaseComplaintWordsToProvider",
@@ -875,15 +875,15 @@ pub(crate) async fn rights_matrix(app: &TestApp) {
         id(&elsewhere),
         "NNNANNNU",
     ));
-    cast.check_rows(&app, &rows, &mut wrong).await;
+    cast.check_rows(app, &rows, &mut wrong).await;
 
     // Erasure uses its person up: a fresh person per column, and only an allowed column's
     // person is erased.
     let erase = "mutation($p: ID!) { eraseSubject(person: $p) { person records } }";
     for (scope, known, expected) in held {
         for (column, want) in expected.chars().enumerate() {
-            let person = a_person(&app, known, advocates).await;
-            let answer = ask(&app, &cast.actors[column].0, erase, json!({ "p": person })).await;
+            let person = a_person(app, known, advocates).await;
+            let answer = ask(app, &cast.actors[column].0, erase, json!({ "p": person })).await;
             check_outcome(&answer, want, &format!("{:?} × eraseSubject × {scope}", COLUMNS[column]), &mut wrong);
             let erased = erased_as_expected(app, &person, want == 'A').await;
             assert_eq!(
@@ -918,12 +918,12 @@ pub(crate) async fn rights_matrix(app: &TestApp) {
     ];
     for (scope, hub, known, expected) in items {
         for (column, want) in expected.chars().enumerate() {
-            let item = said_today(&app, hub).await;
+            let item = said_today(app, hub).await;
             let person = match known {
-                Some(known) => Some(a_person(&app, known, advocates).await),
+                Some(known) => Some(a_person(app, known, advocates).await),
                 None => None,
             };
-            let answer = ask(&app, &cast.actors[column].0, attribute_item, json!({ "id": item, "p": person })).await;
+            let answer = ask(app, &cast.actors[column].0, attribute_item, json!({ "id": item, "p": person })).await;
             let case = format!("{:?} × attributeFeedback × {scope}", COLUMNS[column]);
             check_outcome(&answer, want, &case, &mut wrong);
             let now = app.feedback.item(item.parse().unwrap()).unwrap().person.map(|person| person.to_string());
@@ -953,12 +953,12 @@ pub(crate) async fn rights_matrix(app: &TestApp) {
     ];
     for (scope, assigned, known, expected) in cases {
         for (column, want) in expected.chars().enumerate() {
-            let case_id = case_file(&app, assigned).await;
+            let case_id = case_file(app, assigned).await;
             let person = match known {
-                Some(known) => Some(a_person(&app, known, advocates).await),
+                Some(known) => Some(a_person(app, known, advocates).await),
                 None => None,
             };
-            let answer = ask(&app, &cast.actors[column].0, attribute_case, json!({ "id": case_id, "p": person })).await;
+            let answer = ask(app, &cast.actors[column].0, attribute_case, json!({ "id": case_id, "p": person })).await;
             let case = format!("{:?} × attributeCase × {scope}", COLUMNS[column]);
             check_outcome(&answer, want, &case, &mut wrong);
             let now = app.advocacy.kept(case_id.parse().unwrap()).unwrap().person.map(|person| person.to_string());
@@ -992,14 +992,13 @@ pub(crate) async fn rights_matrix(app: &TestApp) {
     ];
     for (scope, provider, relayed_by, known, expected) in complaints {
         for (column, want) in expected.chars().enumerate() {
-            let complaint_id = complaint(&app, provider, relayed_by).await;
+            let complaint_id = complaint(app, provider, relayed_by).await;
             let person = match known {
-                Some(known) => Some(a_person(&app, known, advocates).await),
+                Some(known) => Some(a_person(app, known, advocates).await),
                 None => None,
             };
             let answer =
-                ask(&app, &cast.actors[column].0, attribute_complaint, json!({ "id": complaint_id, "p": person }))
-                    .await;
+                ask(app, &cast.actors[column].0, attribute_complaint, json!({ "id": complaint_id, "p": person })).await;
             let case = format!("{:?} × attributeComplaint × {scope}", COLUMNS[column]);
             check_outcome(&answer, want, &case, &mut wrong);
             let now = app.rights.complaint(complaint_id.parse().unwrap()).unwrap().person.map(|p| p.to_string());
@@ -1019,8 +1018,8 @@ pub(crate) async fn rights_matrix(app: &TestApp) {
         ("out of scope: another hub's item", "crawley", "NNNNNNNU"),
     ] {
         for (column, want) in expected.chars().enumerate() {
-            let item = said_today(&app, hub).await;
-            let answer = ask(&app, &cast.actors[column].0, withdraw, json!({ "id": item })).await;
+            let item = said_today(app, hub).await;
+            let answer = ask(app, &cast.actors[column].0, withdraw, json!({ "id": item })).await;
             let case = format!("{:?} × changeConsent(WITHDRAWN) × {scope}", COLUMNS[column]);
             check_outcome(&answer, want, &case, &mut wrong);
             let erased = app.feedback.item(item.parse().unwrap()).unwrap().erased;
