@@ -11,7 +11,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use heard_eventstore::{EventStore, Upcasters};
+use heard_eventstore::EventStore;
 use tokio::sync::oneshot;
 use tower::ServiceExt as _;
 use tower_http::trace::TraceLayer;
@@ -49,17 +49,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let listen = settings.listen_addr().map_err(anyhow::Error::msg)?;
     let edge = Arc::new(settings.http.limits().map_err(anyhow::Error::msg)?);
     let retention_rules = settings.retention.rules().map_err(anyhow::Error::msg)?;
-    let store = EventStore::open_configured(
-        &settings.data_dir,
-        settings.store.backend,
-        settings.store.url.as_deref(),
-        Upcasters::new(),
-    )
-    .await
-    .with_context(|| match settings.store.backend {
-        heard_eventstore::BackendKind::Postgres => "cannot open the event store in PostgreSQL (store.url)".to_owned(),
-        _ => format!("cannot open the event store in {}", settings.data_dir.display()),
-    })?;
+    let store = crate::services::open_store(settings).await?;
     settings.backup.keep_register(&store).map_err(anyhow::Error::msg)?;
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
@@ -201,8 +191,10 @@ pub fn router(state: AppState) -> Router {
     // `/reports/you-said-we-did` is the web UI's page; CSV and API tokens are answered first.
     let backend = crate::web::WebBackend::new(&state);
     let reports = reports::Reports { identity: state.identity.clone(), backend: backend.clone() };
-    let web = heard_frontend::router(backend)
-        .layer(middleware::from_fn_with_state(reports, reports::csv_and_tokens::<crate::web::WebBackend>));
+    let web = heard_frontend::router(backend).layer(middleware::from_fn_with_state(
+        reports,
+        reports::csv_and_tokens::<crate::web::WebBackend<crate::web::InProcess>>,
+    ));
     let edge = state.edge.clone();
     let routes = Router::new()
         .route("/healthz", get(healthz))
@@ -382,7 +374,7 @@ mod tests {
     #[tokio::test]
     async fn while_the_models_catch_up_readyz_says_how_far_each_is_and_everything_else_asks_to_try_again() {
         let dir = tempfile::tempdir().unwrap();
-        let store = EventStore::open(dir.path(), Upcasters::new()).unwrap();
+        let store = EventStore::open(dir.path(), heard_eventstore::Upcasters::new()).unwrap();
         let ready: Arc<OnceLock<Router>> = Arc::default();
         let app = until_ready(store.clone(), ready.clone());
         let (status, _, body) = get(&app, "/healthz").await;
@@ -431,7 +423,7 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let settings = Settings { data_dir: dir.path().to_owned(), ..Settings::default() };
-        let store = EventStore::open(dir.path(), Upcasters::new()).unwrap();
+        let store = EventStore::open(dir.path(), heard_eventstore::Upcasters::new()).unwrap();
         let hub = heard_contracts::identity::HubAdded {
             hub: "arun".into(),
             name: "Arun".into(),

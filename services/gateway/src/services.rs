@@ -104,6 +104,21 @@ impl Services {
     }
 }
 
+/// The event store `settings` names: the segment log in `settings.data_dir`, or PostgreSQL.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<EventStore> {
+    EventStore::open_configured(
+        &settings.data_dir,
+        settings.store.backend,
+        settings.store.url.as_deref(),
+        heard_eventstore::Upcasters::new(),
+    )
+    .await
+    .with_context(|| match settings.store.backend {
+        heard_eventstore::BackendKind::Postgres => "cannot open the event store in PostgreSQL (store.url)".to_owned(),
+        _ => format!("cannot open the event store in {}", settings.data_dir.display()),
+    })
+}
+
 /// The saved read models in `settings.data_dir`.
 pub fn open_models(settings: &Settings) -> anyhow::Result<ModelStore> {
     ModelStore::open(&settings.data_dir.join("models"))

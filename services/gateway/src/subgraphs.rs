@@ -25,7 +25,7 @@ use axum::http::StatusCode;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use heard_eventstore::{EventStore, ModelStore, Upcasters};
+use heard_eventstore::{EventStore, ModelStore};
 use heard_identity::IdentityService;
 use tokio::sync::oneshot;
 
@@ -188,14 +188,7 @@ pub struct RunningSubgraph {
 pub async fn start(settings: &Settings, name: ServiceName) -> anyhow::Result<RunningSubgraph> {
     let listen = settings.listen_addr().map_err(anyhow::Error::msg)?;
     let edge = Arc::new(settings.http.limits().map_err(anyhow::Error::msg)?);
-    let store = EventStore::open_configured(
-        &settings.data_dir,
-        settings.store.backend,
-        settings.store.url.as_deref(),
-        Upcasters::new(),
-    )
-    .await
-    .context("cannot open the event store")?;
+    let store = crate::services::open_store(settings).await?;
     let models = open_models(settings)?;
     let (identity, opened, schema) = match open(name, &store, settings, &models).await {
         Ok(opened) => opened,

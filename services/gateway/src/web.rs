@@ -1,6 +1,7 @@
 //! The web UI's view of the server: who is asking (the session cookie only: pages are for
 //! people, not integrations), the CSRF check, the session's flash (a one-shot message signed
-//! with the session, `heard_flash`), and GraphQL run in process on the served schema.
+//! with the session, `heard_flash`), and GraphQL run in process on the served schema, or, in
+//! the split deployment, through the gateway (`crate::web_split`).
 //!
 //! A page reads its own writes: after a form's mutation succeeds, the page that follows is
 //! rendered only once every service's model has applied the log up to that change, so an item
@@ -16,24 +17,48 @@ use crate::graphql::HeardSchema;
 use crate::services::Services;
 use crate::state::AppState;
 
+/// How the web UI runs a page's GraphQL as the person looking: in process ([`InProcess`]) or
+/// through the federation gateway (`crate::web_split::ThroughGateway`).
+pub trait RunGraphql: Clone + Send + Sync + 'static {
+    fn run(
+        &self,
+        viewer: Viewer,
+        request: async_graphql::Request,
+    ) -> impl std::future::Future<Output = async_graphql::Response> + Send;
+}
+
+/// The web UI's [`heard_frontend::Backend`]: who is asking, the CSRF check, the flash and the
+/// pages shown once all come from the identity service; GraphQL runs as `R` runs it.
 #[derive(Clone)]
-pub struct WebBackend {
-    schema: HeardSchema,
+pub struct WebBackend<R> {
     identity: IdentityService,
+    graphql: R,
+}
+
+impl<R: RunGraphql> WebBackend<R> {
+    pub fn with(identity: IdentityService, graphql: R) -> Self {
+        WebBackend { identity, graphql }
+    }
+}
+
+impl WebBackend<InProcess> {
+    pub fn new(state: &AppState) -> Self {
+        WebBackend::with(
+            state.identity.clone(),
+            InProcess { schema: state.schema.clone(), store: state.store.clone(), services: state.services.clone() },
+        )
+    }
+}
+
+/// GraphQL run in process on the served schema, a page reading its own writes.
+#[derive(Clone)]
+pub struct InProcess {
+    schema: HeardSchema,
     store: EventStore,
     services: Services,
 }
 
-impl WebBackend {
-    pub fn new(state: &AppState) -> WebBackend {
-        WebBackend {
-            schema: state.schema.clone(),
-            identity: state.identity.clone(),
-            store: state.store.clone(),
-            services: state.services.clone(),
-        }
-    }
-
+impl InProcess {
     /// Waits (a few seconds at most) for every service's model to apply the log up to now.
     async fn settle(&self) {
         let head = self.store.head().position;
@@ -53,7 +78,18 @@ impl WebBackend {
     }
 }
 
-impl heard_frontend::Backend for WebBackend {
+impl RunGraphql for InProcess {
+    async fn run(&self, viewer: Viewer, request: async_graphql::Request) -> async_graphql::Response {
+        let changes = request.query.trim_start().starts_with("mutation");
+        let response = self.schema.execute(request.data(viewer)).await;
+        if changes && response.errors.is_empty() {
+            self.settle().await;
+        }
+        response
+    }
+}
+
+impl<R: RunGraphql> heard_frontend::Backend for WebBackend<R> {
     fn viewer(&self, headers: &HeaderMap) -> Viewer {
         match credentials(&self.identity, headers) {
             Ok(Credentials::Session(viewer)) => viewer,
@@ -102,11 +138,6 @@ impl heard_frontend::Backend for WebBackend {
     }
 
     async fn execute(&self, viewer: Viewer, request: async_graphql::Request) -> async_graphql::Response {
-        let changes = request.query.trim_start().starts_with("mutation");
-        let response = self.schema.execute(request.data(viewer)).await;
-        if changes && response.errors.is_empty() {
-            self.settle().await;
-        }
-        response
+        self.graphql.run(viewer, request).await
     }
 }

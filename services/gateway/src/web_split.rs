@@ -15,18 +15,18 @@ use std::time::Duration;
 use anyhow::Context as _;
 use async_graphql::{ErrorExtensionValues, ServerError};
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use heard_api::{ClientIp, ErrorCode, Viewer};
-use heard_eventstore::{EventStore, Upcasters};
+use heard_eventstore::EventStore;
 use heard_identity::IdentityService;
 use tokio::sync::oneshot;
 
-use crate::auth::{Credentials, credentials};
 use crate::config::Settings;
 use crate::services::{open_identity, open_models};
+use crate::web::{RunGraphql, WebBackend};
 
 tokio::task_local! {
     /// What the browser's request carried that the gateway must see too: its cookies, its
@@ -42,22 +42,21 @@ struct Asking {
     client: Option<ClientIp>,
 }
 
-/// The web UI's view of the split deployment: see the module's documentation.
+/// GraphQL sent to the federation gateway: see the module's documentation.
 #[derive(Clone)]
-pub struct GatewayBackend {
-    identity: IdentityService,
+pub struct ThroughGateway {
     client: reqwest::Client,
     url: Arc<str>,
 }
 
-impl GatewayBackend {
+impl ThroughGateway {
     /// Pages send GraphQL to `url` (the gateway's `/graphql`).
-    pub fn new(identity: IdentityService, url: &str) -> anyhow::Result<Self> {
+    pub fn new(url: &str) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
             .context("cannot make an HTTP client for the gateway")?;
-        Ok(GatewayBackend { identity, client, url: url.into() })
+        Ok(ThroughGateway { client, url: url.into() })
     }
 
     async fn send(&self, viewer: &Viewer, request: async_graphql::Request) -> Result<async_graphql::Response, String> {
@@ -105,55 +104,8 @@ impl GatewayBackend {
     }
 }
 
-impl heard_frontend::Backend for GatewayBackend {
-    fn viewer(&self, headers: &HeaderMap) -> Viewer {
-        match credentials(&self.identity, headers) {
-            Ok(Credentials::Session(viewer)) => viewer,
-            _ => Viewer::anonymous(),
-        }
-    }
-
-    fn csrf_token(&self, headers: &HeaderMap) -> Option<String> {
-        crate::auth::cookie(headers, heard_identity::CSRF_COOKIE).map(str::to_owned)
-    }
-
-    fn csrf_matches(&self, viewer: &Viewer, token: &str) -> bool {
-        viewer.session.is_some_and(|session| self.identity.csrf_matches(session, token))
-    }
-
-    fn login_challenge(&self) -> (String, String) {
-        self.identity.login_challenge()
-    }
-
-    fn login_form_is_ours(&self, headers: &HeaderMap, token: &str) -> bool {
-        crate::edge::same_origin(headers)
-            && crate::auth::cookie(headers, heard_identity::LOGIN_COOKIE)
-                .is_some_and(|visit| self.identity.login_token_matches(visit, token))
-    }
-
-    fn flash_cookie(&self, viewer: &Viewer, payload: &str) -> Option<String> {
-        viewer.session.map(|session| self.identity.flash_cookie(session, payload))
-    }
-
-    fn flash(&self, viewer: &Viewer, headers: &HeaderMap) -> Option<String> {
-        let session = viewer.session?;
-        let value = crate::auth::cookie(headers, heard_identity::FLASH_COOKIE)?;
-        self.identity.open_flash(session, value)
-    }
-
-    fn forget_flash(&self, headers: &HeaderMap) -> Option<String> {
-        crate::auth::cookie(headers, heard_identity::FLASH_COOKIE).map(|_| self.identity.forget_flash_cookie())
-    }
-
-    async fn keep_once(&self, session: uuid::Uuid, slot: &str, shown: String) {
-        self.identity.keep_once(session, slot, &shown).await;
-    }
-
-    async fn take_once(&self, session: uuid::Uuid, slot: &str) -> Option<String> {
-        self.identity.take_once(session, slot).await
-    }
-
-    async fn execute(&self, viewer: Viewer, request: async_graphql::Request) -> async_graphql::Response {
+impl RunGraphql for ThroughGateway {
+    async fn run(&self, viewer: Viewer, request: async_graphql::Request) -> async_graphql::Response {
         match self.send(&viewer, request).await {
             Ok(response) => response,
             Err(why) => {
@@ -194,14 +146,7 @@ pub struct RunningWeb {
 pub async fn start(settings: &Settings, gateway: &str) -> anyhow::Result<RunningWeb> {
     let listen = settings.listen_addr().map_err(anyhow::Error::msg)?;
     let edge = Arc::new(settings.http.limits().map_err(anyhow::Error::msg)?);
-    let store = EventStore::open_configured(
-        &settings.data_dir,
-        settings.store.backend,
-        settings.store.url.as_deref(),
-        Upcasters::new(),
-    )
-    .await
-    .context("cannot open the event store")?;
+    let store = crate::services::open_store(settings).await?;
     let models = open_models(settings)?;
     let identity = match open_identity(&store, settings, &models).await {
         Ok(identity) => identity,
@@ -210,12 +155,12 @@ pub async fn start(settings: &Settings, gateway: &str) -> anyhow::Result<Running
             return Err(error);
         }
     };
-    let backend = GatewayBackend::new(identity.clone(), gateway)?;
+    let backend = WebBackend::with(identity.clone(), ThroughGateway::new(gateway)?);
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let reports = crate::reports::Reports { identity: identity.clone(), backend: backend.clone() };
     let routes = heard_frontend::router(backend)
-        .layer(middleware::from_fn_with_state(reports, crate::reports::csv_and_tokens::<GatewayBackend>))
+        .layer(middleware::from_fn_with_state(reports, crate::reports::csv_and_tokens::<WebBackend<ThroughGateway>>))
         .layer(middleware::from_fn(remember_asking))
         .route("/healthz", get(crate::server::healthz))
         .route("/readyz", get(crate::subgraphs::readyz).with_state(store.clone()))
