@@ -335,7 +335,7 @@ impl TestApp {
     async fn read_what_the_gateway_wrote(&self) {
         let Some(through) = &self.through else { return };
         let written = (through.written)().await;
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         while self.store.head().position < written {
             assert!(std::time::Instant::now() < deadline, "this server never read up to {written}");
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;

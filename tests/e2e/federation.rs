@@ -282,33 +282,33 @@ async fn an_item_a_person_may_not_see_is_not_found_through_another_services_refe
     }
 }
 
-#[tokio::test]
-async fn a_subscriber_through_the_gateway_hears_of_feedback_as_it_is_logged() {
-    let split = split().await;
-    let [(coordinator_id, coordinator)] = split.app.people(["coordinator"]).await;
-    let token = split.app.token_for(coordinator_id).await;
-    (split.app.through.as_ref().unwrap().settle)(split.app.store.head().position).await;
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A graphql-transport-ws subscription to `query` through the gateway, with `token`.
+async fn subscribed_through_gateway(split: &Split, token: &str, query: &str) -> Socket {
     let ws = split.gateway.url.replacen("http://", "ws://", 1);
     let mut request = ws.into_client_request().unwrap();
     request.headers_mut().insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse().unwrap());
     let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("the gateway's websocket connects");
     let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } });
     socket.send(Message::Text(init.to_string().into())).await.unwrap();
-    let subscribe = json!({ "id": "1", "type": "subscribe",
-        "payload": { "query": "subscription { feedbackLogged(hub: \"arun\") { text hubName } }" } });
+    let subscribe = json!({ "id": "1", "type": "subscribe", "payload": { "query": query } });
     socket.send(Message::Text(subscribe.to_string().into())).await.unwrap();
-    // Logged again every half second until one arrives: the subscription reaches the feedback
-    // subgraph through the gateway a moment after it is sent.
-    let heard = tokio::time::timeout(Duration::from_secs(20), async {
+    socket
+}
+
+/// The next `next` payload on `socket`, while `meanwhile` runs every half second (the
+/// subscription reaches the subgraph through the gateway a moment after it is sent), for 20 s
+/// at most.
+async fn heard_while<F: std::future::Future<Output = ()>>(
+    socket: &mut Socket,
+    mut meanwhile: impl FnMut() -> F,
+) -> Value {
+    tokio::time::timeout(Duration::from_secs(20), async {
         let mut tick = tokio::time::interval(Duration::from_millis(500));
         loop {
             tokio::select! {
-                _ = tick.tick() => {
-                    coordinator
-                        .log_feedback(json!({ "hub": "arun", "text": "the needle exchange moved without notice",
-                            "channel": "DROP_IN", "saidOn": "2026-11-02", "speaker": "ANONYMOUS", "consent": "HUB" }))
-                        .await;
-                }
+                _ = tick.tick() => meanwhile().await,
                 message = socket.next() => {
                     let message = message.expect("the socket stays open").expect("a message");
                     let Message::Text(text) = message else { continue };
@@ -323,9 +323,47 @@ async fn a_subscriber_through_the_gateway_hears_of_feedback_as_it_is_logged() {
         }
     })
     .await
-    .expect("the subscriber hears of the item through the gateway");
+    .expect("the subscriber hears through the gateway")
+}
+
+#[tokio::test]
+async fn a_subscriber_through_the_gateway_hears_of_feedback_as_it_is_logged() {
+    let split = split().await;
+    let [(coordinator_id, coordinator)] = split.app.people(["coordinator"]).await;
+    let token = split.app.token_for(coordinator_id).await;
+    (split.app.through.as_ref().unwrap().settle)(split.app.store.head().position).await;
+    let query = "subscription { feedbackLogged(hub: \"arun\") { text hubName } }";
+    let mut socket = subscribed_through_gateway(&split, &token, query).await;
+    let heard = heard_while(&mut socket, || async {
+        coordinator
+            .log_feedback(json!({ "hub": "arun", "text": "the needle exchange moved without notice",
+                "channel": "DROP_IN", "saidOn": "2026-11-02", "speaker": "ANONYMOUS", "consent": "HUB" }))
+            .await;
+    })
+    .await;
     assert_eq!(heard["data"]["feedbackLogged"]["text"], "the needle exchange moved without notice", "{heard}");
     assert_eq!(heard["data"]["feedbackLogged"]["hubName"], "Arun", "{heard}");
+}
+
+#[tokio::test]
+async fn a_complaints_handler_subscribed_through_the_gateway_is_told_of_an_overdue_complaint() {
+    let split = split().await;
+    let [(handler_id, handler)] = split.app.people(["handler"]).await;
+    let token = split.app.token_for(handler_id).await;
+    (split.app.through.as_ref().unwrap().settle)(split.app.store.head().position).await;
+    let query = "subscription { complaintAlerts { complaint { id } reason overdue } }";
+    let mut socket = subscribed_through_gateway(&split, &token, query).await;
+    let raised = std::sync::Mutex::new(None::<String>);
+    let alert = heard_while(&mut socket, || async {
+        if raised.lock().unwrap().is_none() {
+            let id = crate::replicas::raise(&handler, crate::replicas::working_days_ago(6)).await;
+            *raised.lock().unwrap() = Some(id);
+        }
+    })
+    .await;
+    let raised = raised.lock().unwrap().clone().expect("a complaint was raised");
+    assert_eq!(alert["data"]["complaintAlerts"]["complaint"]["id"], raised.as_str(), "{alert}");
+    assert_eq!(alert["data"]["complaintAlerts"]["reason"], "Acknowledgement overdue by 3 working days", "{alert}");
 }
 
 #[tokio::test]

@@ -114,7 +114,7 @@ fn complaint(received_on: jiff::civil::Date) -> Value {
     }})
 }
 
-async fn raise(session: &Session, received_on: jiff::civil::Date) -> String {
+pub(crate) async fn raise(session: &Session, received_on: jiff::civil::Date) -> String {
     let raised = session
         .graphql("mutation($i: RaiseComplaintInput!) { raiseComplaint(input: $i) { id } }", complaint(received_on))
         .await;
@@ -314,7 +314,7 @@ async fn next_alert(socket: &mut Socket, within: Duration) -> Option<Value> {
 }
 
 /// The latest working day with `n` working days after it up to today.
-fn working_days_ago(n: i64) -> jiff::civil::Date {
+pub(crate) fn working_days_ago(n: i64) -> jiff::civil::Date {
     let calendar = heard_workdays::Calendar::england_and_wales();
     let today = jiff::Zoned::now().date();
     let mut date = today;

@@ -218,11 +218,11 @@ impl RunningSubgraph {
         self.store.head().position
     }
 
-    /// Waits (up to 10 s) until this subgraph has read the shared log up to `position` and its
-    /// models have applied it: how a test (or an operator's check) knows that what was
-    /// written elsewhere is answered here.
+    /// Waits (up to 30 s, a bound for a machine under load, not a figure) until this subgraph
+    /// has read the shared log up to `position` and its models have applied it: how a test (or
+    /// an operator's check) knows that what was written elsewhere is answered here.
     pub async fn caught_up_with(&self, position: u64) -> bool {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         while self.store.head().position < position {
             if tokio::time::Instant::now() > deadline {
                 return false;
