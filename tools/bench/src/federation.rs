@@ -4,20 +4,21 @@
 //! 1. The store of `scale` ([`build::build_or_reuse`]): built in a data directory, or reused.
 //! 2. A fresh schema `heard_bench_…` in the database at `--pg-url`; `heard copy` copies the
 //!    store into it. The schema is dropped at the end, whatever happened.
-//! 3. Over that schema, seven real `heard` child processes, each with a fresh data directory of
-//!    its own holding only the built store's `secret.key` (so the store's API tokens are good in
-//!    every one of them): the single process (`heard serve`, the monolith) first, alone; then
-//!    the six subgraphs (`heard serve --service NAME`) started at once. Each rebuilds its models
-//!    from the log before `/readyz` answers 200.
-//! 4. The supergraph: `heard schema --write` (the running binary's own subgraph schemas), then
-//!    `node ops/federation/compose.mjs` with the subgraphs' addresses, served by Hive Gateway
+//! 3. The single process (`heard serve`, the monolith) over that schema, a real `heard` child
+//!    process with a fresh data directory holding only the built store's `secret.key` (so the
+//!    store's API tokens are good in it); it rebuilds its models from the log before `/readyz`
+//!    answers 200. It is measured (step 5), then stopped.
+//! 4. The split deployment over the same schema: the six subgraphs (`heard serve --service
+//!    NAME`), started at once, each with a fresh data directory and the same `secret.key`; the
+//!    supergraph from `heard schema --write` (the binary's own subgraph schemas) and `node
+//!    ops/federation/compose.mjs` with the subgraphs' addresses; Hive Gateway serving it
 //!    (`node_modules/.bin/hive-gateway supergraph`, one Node worker, the repository's
-//!    `gateway.config.mjs`) on a free port, until its `/readiness` answers 200.
-//! 5. For each target, the monolith's `/graphql` and then the gateway's: a warm-up of
-//!    [`WARM_UP`] queries one at a time (not timed), then for `--seconds` `--clients` clients run
-//!    scale's query mix (same queries in the same order, same tokens), each one query at a time
-//!    as fast as answered. The gateway is idle while the monolith is measured, and the other way
-//!    round.
+//!    `gateway.config.mjs`) on a free port, until its `/readiness` answers 200. It is measured.
+//! 5. Each deployment is measured alone on the machine: a warm-up of [`WARM_UP`] queries one at
+//!    a time (not timed), then for `--seconds` `--clients` clients run scale's query mix (same
+//!    queries in the same order, same tokens) on its `/graphql`, each one query at a time as
+//!    fast as answered. Whatever the processes do by themselves meanwhile (the retention job
+//!    erases the store's expired records, a few dozen events a second) is part of the figures.
 //!
 //! Every child process is stopped at the end, whatever happened (SIGTERM; killed if it has not
 //! stopped within a minute, or when the run fails before that). Figures, never assertions: a
@@ -232,23 +233,30 @@ struct Running {
     monolith: Option<Server>,
     subgraphs: Vec<Process>,
     gateway: Option<Process>,
+    /// What went wrong stopping a process so far, one line each.
+    problems: Vec<String>,
 }
 
 impl Running {
+    /// Stops the monolith if it runs.
+    async fn stop_monolith(&mut self) {
+        if let Some(monolith) = self.monolith.take()
+            && let Err(error) = monolith.stop().await
+        {
+            self.problems.push(format!("the single process: {error:#}"));
+        }
+    }
+
     /// Stops the gateway, the subgraphs and the monolith (each even if another failed to stop);
     /// what went wrong, one line each.
-    async fn stop(self) -> Vec<String> {
-        let mut problems = Vec::new();
+    async fn stop(mut self) -> Vec<String> {
+        self.stop_monolith().await;
+        let mut problems = self.problems;
         let processes = self.gateway.into_iter().chain(self.subgraphs);
         for process in processes {
             if let Err(error) = process.stop().await {
                 problems.push(format!("{error:#}"));
             }
-        }
-        if let Some(monolith) = self.monolith
-            && let Err(error) = monolith.stop().await
-        {
-            problems.push(format!("the single process: {error:#}"));
         }
         problems
     }
@@ -299,8 +307,8 @@ async fn run(
     Ok(figures)
 }
 
-/// Starts the monolith, the six subgraphs and the gateway (each into `running` as soon as it
-/// runs) and measures the two targets.
+/// Starts the monolith and measures it, stops it, then starts the six subgraphs and the gateway
+/// and measures that (each process into `running` as soon as it runs).
 #[allow(clippy::too_many_arguments)]
 async fn start_and_measure(
     running: &mut Running,
@@ -328,9 +336,14 @@ async fn start_and_measure(
         .await
         .map_err(|error| error.context(format!("the single process's last lines:\n{}", measure::log_tail(&log))))?;
     eprintln!("federation: the single process is ready in {monolith_ready:.2} s at {}", monolith.base);
-    let monolith_base = monolith.base.clone();
+    let monolith_url = format!("{}/graphql", monolith.base);
     let monolith_pid = monolith.pid;
     running.monolith = Some(monolith);
+    let manifest = Arc::new(manifest.clone());
+    eprintln!("federation: {} clients for {} s on the single process", options.clients, options.seconds);
+    let on_monolith = measure_target(&monolith_url, &manifest, options).await?;
+    let monolith_rss = rss_mib(monolith_pid);
+    running.stop_monolith().await;
 
     // The six subgraphs, at once.
     let mut starting = JoinSet::new();
@@ -395,9 +408,6 @@ async fn start_and_measure(
     let gateway_ready = started.elapsed().as_secs_f64();
     eprintln!("federation: the gateway is ready in {gateway_ready:.2} s at {gateway_base}");
 
-    let manifest = Arc::new(manifest.clone());
-    eprintln!("federation: {} clients for {} s on the single process", options.clients, options.seconds);
-    let on_monolith = measure_target(&format!("{monolith_base}/graphql"), &manifest, options).await?;
     eprintln!("federation: {} clients for {} s on the gateway", options.clients, options.seconds);
     let on_gateway = measure_target(&format!("{gateway_base}/graphql"), &manifest, options).await?;
 
@@ -413,7 +423,7 @@ async fn start_and_measure(
             "gateway": round(gateway_ready),
         },
         "rss_mib_after": {
-            "monolith": rss_mib(monolith_pid).map(round),
+            "monolith": monolith_rss.map(round),
             "subgraphs": round(subgraph_rss),
             "gateway": rss_mib(gateway_pid).map(round),
         },
