@@ -132,16 +132,14 @@ fn build() -> App {
             .expect("the store opens");
         let services = Services::open(&store, &settings).await.expect("the services open");
         let schema = heard::graphql::build_schema(store.clone(), &services);
-        let state = AppState {
-            store: store.clone(),
-            identity: services.identity.clone(),
-            commissioning: services.commissioning.clone(),
-            services: services.clone(),
+        let state = AppState::new(
+            store.clone(),
+            &services,
             schema,
-            http: Arc::new(HttpMetrics::new(MetricsAccess::of(&settings.metrics))),
-            edge: Arc::new(settings.http.limits().expect("the default limits")),
-            graphiql: settings.server.graphiql,
-        };
+            Arc::new(HttpMetrics::new(MetricsAccess::of(&settings.metrics))),
+            Arc::new(settings.http.limits().expect("the default limits")),
+            settings.server.graphiql,
+        );
         let router = heard::server::router(state);
         let password = format!("{}-{}", uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
         let new = NewAccount {

@@ -20,7 +20,7 @@ use crate::config::Settings;
 use crate::graphql;
 use crate::metrics::{self, HttpMetrics};
 use crate::services::Services;
-use crate::state::{AnySchema, AppState, GraphqlState};
+use crate::state::AppState;
 use crate::{auth, reports};
 
 /// A server that is up and listening.
@@ -70,21 +70,14 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         }
     };
     let schema = graphql::build_schema(store.clone(), &services);
-    let state = AppState {
-        store: store.clone(),
-        identity: services.identity.clone(),
-        commissioning: services.commissioning.clone(),
-        services: services.clone(),
-        graphql: GraphqlState {
-            identity: services.identity.clone(),
-            schema: AnySchema::new(schema.clone()),
-            edge: edge.clone(),
-        },
+    let state = AppState::new(
+        store.clone(),
+        &services,
         schema,
-        http: Arc::new(HttpMetrics::new(metrics::MetricsAccess::of(&settings.metrics))),
-        edge: edge.clone(),
-        graphiql: settings.server.graphiql,
-    };
+        Arc::new(HttpMetrics::new(metrics::MetricsAccess::of(&settings.metrics))),
+        edge.clone(),
+        settings.server.graphiql,
+    );
     // A withdrawal cut short between its consent change and its erasure is erased now, before
     // anything is served.
     if let Err(error) = services.feedback.finish_withdrawals().await {

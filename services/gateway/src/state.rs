@@ -33,6 +33,34 @@ pub struct AppState {
     pub graphiql: bool,
 }
 
+impl AppState {
+    /// The state of the single process: every service over `store`, `schema` served.
+    pub fn new(
+        store: EventStore,
+        services: &Services,
+        schema: HeardSchema,
+        http: Arc<HttpMetrics>,
+        edge: Arc<EdgeLimits>,
+        graphiql: bool,
+    ) -> Self {
+        AppState {
+            store,
+            identity: services.identity.clone(),
+            commissioning: services.commissioning.clone(),
+            services: services.clone(),
+            graphql: GraphqlState {
+                identity: services.identity.clone(),
+                schema: AnySchema::new(schema.clone()),
+                edge: edge.clone(),
+            },
+            schema,
+            http,
+            edge,
+            graphiql,
+        }
+    }
+}
+
 /// What `POST /graphql` and `GET /graphql/ws` need, in the single process (the composed
 /// schema) and in a service running alone (its subgraph).
 #[derive(Clone)]
