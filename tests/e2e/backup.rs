@@ -1,5 +1,6 @@
 //! `heard backup` of a running Heard and `heard restore` into a fresh directory: the same chain
-//! head, the same answers, and a person erased after the backup stays erased.
+//! head, the same answers, and a person erased after the backup stays erased (their backup key
+//! is destroyed, so no one can restore them from it, with or without the register).
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -153,8 +154,17 @@ async fn a_backup_of_the_running_demo_restores_into_a_fresh_directory_with_the_s
         .output()
         .unwrap();
     assert!(failed(unsaid).contains("--without-erasure-register"));
+    // Even with the passphrase, no one restores the backup's keys without the keyring beside
+    // the register: and in it, the erased person's backup key is gone.
+    let unkeyed = Command::new(heard_binary())
+        .args(["restore", "--from", path(&file), "--data", path(target.path()), "--without-erasure-register"])
+        .env("HEARD_BACKUP__PASSPHRASE", PASSPHRASE)
+        .output()
+        .unwrap();
+    assert!(failed(unkeyed).contains("backup keyring"));
     assert_eq!(std::fs::read_dir(target.path()).unwrap().count(), 0, "a refused restore leaves nothing");
-    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 3, "nor anything beside it");
+    // The register, its keyring, the backup and the damaged copy.
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 4, "nor anything beside it");
 
     let restored = succeeded(heard(&["restore", "--from", path(&file), "--data", path(target.path())], &register));
     assert_eq!(restored["chain"], "verified");

@@ -22,8 +22,11 @@
 //! - `M`: the manifest (JSON, [`Manifest`]), first;
 //! - `F`: a file of the data directory: name length (u16 BE) ‖ name ‖ bytes (`secret.key`);
 //! - `E`: one event record exactly as the log holds it (body, previous hash, hash);
-//! - `K`: keys, 49 bytes each: subject (16) ‖ state (1: live, 2: destroyed) ‖ key (32, zeros
-//!   when destroyed);
+//! - `W`: keys, 77 bytes each: subject (16) ‖ state (1: live, 2: destroyed) ‖ the person's key
+//!   sealed under their backup key (60: nonce, key and tag; zeros when destroyed). The backup
+//!   keys live in the [`BackupKeyring`] beside the erasure register, never in a backup, and an
+//!   erasure destroys them: so no backup gives an erased person's key back, to anyone;
+//! - `K` (format 1, still read): keys in the clear, 49 bytes each: subject (16) ‖ state ‖ key (32);
 //! - `Z`: the end; nothing may follow it.
 //!
 //! Keys are written after the events, read after them too: a key is durable before the first
@@ -41,11 +44,13 @@ use crate::crypto::SubjectKey;
 use crate::error::{Error, Result};
 use crate::types::SubjectId;
 
-pub use crate::erasure_register::ErasureRegister;
+pub use crate::erasure_register::{BackupKeyring, ErasureRegister, WRAPPED_LEN, Wrapped};
 
 const MAGIC: &[u8; 8] = b"HEARDBAK";
 const END: &[u8; 8] = b"HEARDEND";
-const VERSION: u32 = 1;
+/// The format written: 2 seals every key under the person's backup key (`W`); format 1 (keys
+/// in the clear, `K`) is still read.
+const VERSION: u32 = 2;
 /// Plaintext bytes in a chunk.
 const CHUNK: usize = 1 << 20;
 /// A ChaCha20-Poly1305 tag.
@@ -55,6 +60,7 @@ const MAX_HEADER: u32 = 64 * 1024;
 /// The longest section a reader accepts (a record is at most 64 MiB).
 const MAX_SECTION: u32 = 65 * 1024 * 1024;
 const KEY_ENTRY: usize = 49;
+const WRAPPED_ENTRY: usize = 17 + WRAPPED_LEN;
 /// The key derivation's memory (KiB) and passes: argon2id, well above its defaults, since a
 /// backup leaves the machine.
 const KDF_MEMORY_KIB: u32 = 64 * 1024;
@@ -97,7 +103,18 @@ pub enum Section {
     Manifest(Manifest),
     File { name: String, bytes: Vec<u8> },
     Event(Vec<u8>),
-    Keys(Vec<(SubjectId, Option<SubjectKey>)>),
+    Keys(Vec<(SubjectId, BackedUpKey)>),
+}
+
+/// A person's key as a backup holds it.
+#[derive(Clone, Debug)]
+pub enum BackedUpKey {
+    /// Sealed under the person's backup key in the keyring.
+    Wrapped(Wrapped),
+    /// In the clear (a format-1 backup).
+    Plain(SubjectKey),
+    /// Destroyed before the backup was taken.
+    Destroyed,
 }
 
 fn derive_key(passphrase: &[u8], salt: &[u8], memory_kib: u32, passes: u32, lanes: u32) -> Result<Key> {
@@ -229,28 +246,30 @@ impl<W: Write> Writer<W> {
         self.section(b'E', &[record])
     }
 
-    /// Every key and tombstone.
-    pub fn keys(&mut self, keys: &[(SubjectId, Option<SubjectKey>)]) -> Result<()> {
+    /// Every key and tombstone, each live key sealed under the person's backup key in
+    /// `keyring` (a person the keyring says was erased is written as destroyed). The backup keys
+    /// made for it are durable before this returns.
+    pub fn keys(&mut self, keys: &[(SubjectId, Option<SubjectKey>)], keyring: &BackupKeyring) -> Result<()> {
         for batch in keys.chunks(4096) {
-            let mut bytes = Vec::with_capacity(batch.len() * KEY_ENTRY);
+            let mut bytes = Vec::with_capacity(batch.len() * WRAPPED_ENTRY);
             for (subject, key) in batch {
                 bytes.extend_from_slice(subject.0.as_bytes());
-                match key {
-                    Some(key) => {
+                match key.as_ref().map(|key| keyring.wrap(*subject, key)).transpose()?.flatten() {
+                    Some(wrapped) => {
                         self.counts.keys += 1;
                         bytes.push(1);
-                        bytes.extend_from_slice(key.as_bytes());
+                        bytes.extend_from_slice(&wrapped);
                     }
                     None => {
                         self.counts.destroyed += 1;
                         bytes.push(2);
-                        bytes.extend_from_slice(&[0; 32]);
+                        bytes.extend_from_slice(&[0; WRAPPED_LEN]);
                     }
                 }
             }
-            self.section(b'K', &[&bytes])?;
+            self.section(b'W', &[&bytes])?;
         }
-        Ok(())
+        keyring.make_durable()
     }
 
     /// Ends the contents, writes the checksum and returns the writer, what was written and the
@@ -326,7 +345,7 @@ impl<R: Read> Reader<R> {
             return Err(backup_error("the file is not a Heard backup"));
         }
         let version = u32::from_be_bytes(start[8..12].try_into().unwrap_or_default());
-        if version != VERSION {
+        if !(1..=VERSION).contains(&version) {
             return Err(backup_error(format!(
                 "the backup has format version {version}; this heard reads version {VERSION}"
             )));
@@ -454,17 +473,19 @@ impl<R: Read> Reader<R> {
                 for entry in bytes.chunks_exact(KEY_ENTRY) {
                     let subject = SubjectId(Uuid::from_bytes(entry[..16].try_into().map_err(|_| damaged())?));
                     let key: [u8; 32] = entry[17..].try_into().map_err(|_| damaged())?;
-                    match entry[16] {
-                        1 => {
-                            self.counts.keys += 1;
-                            keys.push((subject, Some(SubjectKey::from_bytes(key))));
-                        }
-                        2 => {
-                            self.counts.destroyed += 1;
-                            keys.push((subject, None));
-                        }
-                        _ => return Err(damaged()),
-                    }
+                    keys.push((subject, self.counted(entry[16], BackedUpKey::Plain(SubjectKey::from_bytes(key)))?));
+                }
+                Section::Keys(keys)
+            }
+            b'W' => {
+                if bytes.len() % WRAPPED_ENTRY != 0 {
+                    return Err(damaged());
+                }
+                let mut keys = Vec::with_capacity(bytes.len() / WRAPPED_ENTRY);
+                for entry in bytes.chunks_exact(WRAPPED_ENTRY) {
+                    let subject = SubjectId(Uuid::from_bytes(entry[..16].try_into().map_err(|_| damaged())?));
+                    let wrapped: Wrapped = entry[17..].try_into().map_err(|_| damaged())?;
+                    keys.push((subject, self.counted(entry[16], BackedUpKey::Wrapped(wrapped))?));
                 }
                 Section::Keys(keys)
             }
@@ -477,6 +498,21 @@ impl<R: Read> Reader<R> {
             }
             _ => return Err(damaged()),
         }))
+    }
+
+    /// A key entry's state (1 live, 2 destroyed), counted.
+    fn counted(&mut self, state: u8, live: BackedUpKey) -> Result<BackedUpKey> {
+        match state {
+            1 => {
+                self.counts.keys += 1;
+                Ok(live)
+            }
+            2 => {
+                self.counts.destroyed += 1;
+                Ok(BackedUpKey::Destroyed)
+            }
+            _ => Err(backup_error("the backup's contents are damaged")),
+        }
     }
 
     /// What was read, once [`Self::next_section`] has returned `None`.
@@ -495,7 +531,11 @@ const PAGE: usize = 4096;
 /// Writes the events and keys of an open store (PostgreSQL, which several processes share, or
 /// an embedded store this process holds) into `writer`: every event up to the head as it is
 /// when the backup starts, then every key and tombstone. Returns that head.
-pub async fn back_up_store<W: Write>(store: &crate::EventStore, writer: &mut Writer<W>) -> Result<crate::Head> {
+pub async fn back_up_store<W: Write>(
+    store: &crate::EventStore,
+    writer: &mut Writer<W>,
+    keyring: &std::path::Path,
+) -> Result<crate::Head> {
     let head = crate::copy::current_head(store).await?;
     let mut next = 1;
     let mut previous = crate::Head::EMPTY;
@@ -519,17 +559,22 @@ pub async fn back_up_store<W: Write>(store: &crate::EventStore, writer: &mut Wri
     }
     let keys = store.keys().clone();
     let keys = tokio::task::spawn_blocking(move || keys.all_keys()).await.map_err(Error::storage)??;
-    writer.keys(&keys)?;
+    // The keyring is held only while the keys are sealed, so erasures meanwhile wait briefly.
+    writer.keys(&keys, &BackupKeyring::open(keyring)?)?;
     Ok(head)
 }
 
 /// Writes the log and keys of the segment store in `data_dir` into `writer` without opening it,
 /// so while a Heard is running on it: the log as its files hold it (up to the last whole
 /// record), then the key file as it is after that. Returns the head read to.
-pub fn back_up_segments_unlocked<W: Write>(data_dir: &std::path::Path, writer: &mut Writer<W>) -> Result<crate::Head> {
+pub fn back_up_segments_unlocked<W: Write>(
+    data_dir: &std::path::Path,
+    writer: &mut Writer<W>,
+    keyring: &std::path::Path,
+) -> Result<crate::Head> {
     let head = crate::segment_backend::read_unlocked(&data_dir.join("log"), |record| writer.event(record))?;
     let keys = crate::keyfile::read_unlocked(data_dir)?;
-    writer.keys(&keys)?;
+    writer.keys(&keys, &BackupKeyring::open(keyring)?)?;
     Ok(head)
 }
 
@@ -539,18 +584,22 @@ pub struct Restored {
     pub manifest: Manifest,
     pub head: crate::Head,
     pub counts: Counts,
-    /// Keys live in the backup that the erasure register names, destroyed by the restore.
+    /// Keys live in the backup of people erased since (their backup key is destroyed, or the
+    /// erasure register names them): destroyed by the restore.
     pub erased_again: u64,
 }
 
 /// Restores a backup into `to`, which must be empty: every event exactly as recorded (each
-/// checked against the chain as it is written), then every key, with the keys of `erased`
-/// (subjects an erasure register names) destroyed. Files of the data directory are handed to
-/// `file`. A backup's own tombstones stay tombstones.
+/// checked against the chain as it is written), then every key, opened with the person's
+/// backup key from `keyring`, destroyed where that backup key was destroyed or `erased` (the
+/// subjects an erasure register names) holds the person. Files of the data directory are
+/// handed to `file`. A backup's own tombstones stay tombstones. A backup whose keys are sealed
+/// needs the keyring: without one nothing is restored.
 pub async fn restore<R: Read + Send>(
     reader: &mut Reader<R>,
     to: &crate::EventStore,
     erased: &[SubjectId],
+    keyring: Option<&std::path::Path>,
     mut file: impl FnMut(&str, &[u8]) -> Result<()>,
 ) -> Result<Restored> {
     let (events, keys) = crate::copy::contents(to).await?;
@@ -561,7 +610,7 @@ pub async fn restore<R: Read + Send>(
     }
     let mut manifest = None;
     let mut page = Vec::with_capacity(PAGE);
-    let mut keys: Vec<(SubjectId, Option<SubjectKey>)> = Vec::new();
+    let mut backed_up: Vec<(SubjectId, BackedUpKey)> = Vec::new();
     let mut position = 0u64;
     while let Some(section) = reader.next_section()? {
         match section {
@@ -579,7 +628,7 @@ pub async fn restore<R: Read + Send>(
                     to.backend().import(std::mem::take(&mut page)).await?;
                 }
             }
-            Section::Keys(more) => keys.extend(more),
+            Section::Keys(more) => backed_up.extend(more),
         }
     }
     let manifest = manifest.ok_or_else(|| backup_error("the backup holds no manifest"))?;
@@ -588,11 +637,34 @@ pub async fn restore<R: Read + Send>(
     }
     let erased: std::collections::HashSet<SubjectId> = erased.iter().copied().collect();
     let mut erased_again = 0;
-    for (subject, key) in &mut keys {
-        if key.is_some() && erased.contains(subject) {
-            *key = None;
-            erased_again += 1;
-        }
+    // Opened (never made) only now, and only if a key needs it: held while the keys are opened.
+    let sealed = backed_up.iter().any(|(_, key)| matches!(key, BackedUpKey::Wrapped(_)));
+    let keyring = match keyring {
+        Some(path) if sealed => BackupKeyring::open_existing(path)?,
+        _ => None,
+    };
+    let mut keys: Vec<(SubjectId, Option<SubjectKey>)> = Vec::with_capacity(backed_up.len());
+    for (subject, backed_up) in backed_up {
+        let key = match backed_up {
+            BackedUpKey::Destroyed => {
+                keys.push((subject, None));
+                continue;
+            }
+            BackedUpKey::Plain(key) => Some(key),
+            BackedUpKey::Wrapped(wrapped) => {
+                let keyring = keyring.as_ref().ok_or_else(|| {
+                    backup_error(
+                        "the backup's keys are sealed under the backup keyring beside the erasure register \
+                         (REGISTER.keys), and there is none: name the register the backups were taken \
+                         with",
+                    )
+                })?;
+                keyring.unwrap(subject, &wrapped)?
+            }
+        };
+        let key = key.filter(|_| !erased.contains(&subject));
+        erased_again += u64::from(key.is_none());
+        keys.push((subject, key));
     }
     let destination = to.keys().clone();
     let counts = reader.counts().clone();

@@ -233,6 +233,28 @@ pub fn seal(
     Ok(SealedPersonal { subject, nonce: nonce_bytes, ciphertext })
 }
 
+/// Seals `bytes` under `key` with `aad`: nonce (12) ‖ ciphertext and tag.
+pub(crate) fn seal_bytes(key: &SubjectKey, bytes: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+    let nonce = Nonce::generate();
+    let ciphertext = key
+        .cipher()?
+        .encrypt(&nonce, Payload { msg: bytes, aad })
+        .map_err(|_| Error::Crypto { detail: "encryption failed".into() })?;
+    let mut sealed = nonce.as_slice().to_vec();
+    sealed.extend_from_slice(&ciphertext);
+    Ok(sealed)
+}
+
+/// Opens what [`seal_bytes`] sealed; fails if it was altered or sealed with another `aad`.
+pub(crate) fn open_bytes(key: &SubjectKey, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>> {
+    let (nonce, ciphertext) =
+        sealed.split_at_checked(12).ok_or_else(|| Error::Crypto { detail: "bad nonce".into() })?;
+    let nonce = Nonce::try_from(nonce).map_err(|_| Error::Crypto { detail: "bad nonce".into() })?;
+    key.cipher()?
+        .decrypt(&nonce, Payload { msg: ciphertext, aad })
+        .map_err(|_| Error::Crypto { detail: "a sealed key failed authentication".into() })
+}
+
 /// Decrypts personal fields; fails if the ciphertext was moved to another stream or event.
 pub fn open(
     key: &SubjectKey,

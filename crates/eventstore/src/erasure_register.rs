@@ -1,13 +1,17 @@
 //! [`ErasureRegister`]: the ids of every key an erasure destroyed, kept outside the data
 //! directory so that a restore of an older backup can destroy them again (see
-//! [`crate::backup`]). Its own module, so that the store, which records each erasure in it,
-//! does not depend on the backup format.
+//! [`crate::backup`]); and beside it the [`BackupKeyring`], the keys under which backups hold
+//! people's keys, which every erasure destroys, so that no backup Heard made before an erasure
+//! can give the person's key back. Its own module, so that the store, which records each
+//! erasure in it, does not depend on the backup format.
 
 use std::io::Write as _;
 
 use uuid::Uuid;
 
+use crate::crypto::{KeyStore as _, SubjectKey};
 use crate::error::{Error, Result};
+use crate::keyfile::FileKeyStore;
 use crate::types::SubjectId;
 
 fn register_error(detail: impl Into<String>) -> Error {
@@ -20,6 +24,7 @@ fn register_error(detail: impl Into<String>) -> Error {
 /// subject id (a UUID, never personal data) a line.
 pub struct ErasureRegister {
     file: std::sync::Mutex<std::fs::File>,
+    keyring: std::path::PathBuf,
 }
 
 impl std::fmt::Debug for ErasureRegister {
@@ -36,14 +41,23 @@ impl ErasureRegister {
             std::fs::OpenOptions::new().append(true).create(true).mode(0o600).open(path).map_err(|error| {
                 register_error(format!("the erasure register cannot be opened for writing: {error}"))
             })?;
-        Ok(ErasureRegister { file: std::sync::Mutex::new(file) })
+        let keyring = BackupKeyring::beside(path);
+        // Fails now, not at the first erasure, if the keyring cannot be written.
+        drop(BackupKeyring::open(&keyring)?);
+        Ok(ErasureRegister { file: std::sync::Mutex::new(file), keyring })
     }
 
-    /// Adds `subjects` and makes them durable.
+    /// Adds `subjects` and makes them durable, then destroys their keys in the backup keyring
+    /// (so every backup's copy of their keys is unusable from then on).
     pub fn record(&self, subjects: &[SubjectId]) -> Result<()> {
         if subjects.is_empty() {
             return Ok(());
         }
+        self.note(subjects)?;
+        BackupKeyring::open(&self.keyring)?.destroy(subjects)
+    }
+
+    fn note(&self, subjects: &[SubjectId]) -> Result<()> {
         let mut lines = String::with_capacity(subjects.len() * 37);
         for subject in subjects {
             lines.push_str(&subject.0.hyphenated().to_string());
@@ -75,5 +89,114 @@ impl ErasureRegister {
             subjects.push(SubjectId(subject));
         }
         Ok(subjects)
+    }
+}
+
+/// The bytes of one person's key as a backup holds it: a nonce (12) and the key sealed under
+/// the person's backup key (32 and a 16-byte tag).
+pub const WRAPPED_LEN: usize = 12 + 32 + 16;
+
+/// A person's key as a backup holds it (see [`BackupKeyring`]).
+pub type Wrapped = [u8; WRAPPED_LEN];
+
+/// How long a backup, a restore or an erasure waits for another process using the keyring.
+const KEYRING_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// The backup keyring: one random key per person (a *backup key*), in a key file beside the
+/// erasure register (`REGISTER.keys`, the same format as the data directory's `keys.heard`,
+/// whose destroyed keys are overwritten in place). A backup holds each person's key only
+/// sealed under their backup key; an erasure destroys the backup key with the register's
+/// note; so after an erasure no backup Heard made, however old, gives that person's key to
+/// anyone, passphrase or not, and a restore finds the person erased.
+///
+/// It lives outside the data directory, on the backup volume, because a restore needs it when
+/// the data directory is gone; and it is never copied into a backup. Losing it loses every
+/// person's words in every backup (the log's facts still restore), so it is kept as carefully
+/// as the passphrase, but never copied, since a copy would keep destroyed backup keys.
+///
+/// A backup, a restore and a server's erasures take turns with it: each opens it, holding its
+/// lock for as long as it works with it.
+pub struct BackupKeyring {
+    keys: FileKeyStore,
+}
+
+impl std::fmt::Debug for BackupKeyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackupKeyring").finish_non_exhaustive()
+    }
+}
+
+/// A sealed key's associated data: what it is and whose, so a sealed key cannot be given to
+/// another person.
+fn wrapped_aad(subject: SubjectId) -> Vec<u8> {
+    let mut aad = b"heard backup key\0".to_vec();
+    aad.extend_from_slice(subject.0.as_bytes());
+    aad
+}
+
+impl BackupKeyring {
+    /// Where the keyring of the register at `register` lives: `REGISTER.keys`.
+    pub fn beside(register: &std::path::Path) -> std::path::PathBuf {
+        let mut name = register.as_os_str().to_owned();
+        name.push(".keys");
+        std::path::PathBuf::from(name)
+    }
+
+    /// Opens (or creates, readable by its owner only) the keyring at `path`, waiting while
+    /// another process has it.
+    pub fn open(path: &std::path::Path) -> Result<Self> {
+        FileKeyStore::open_file(path, Some(KEYRING_WAIT)).map(|keys| BackupKeyring { keys }).map_err(|error| {
+            register_error(format!("the backup keyring beside the erasure register cannot be opened: {error}"))
+        })
+    }
+
+    /// Opens the keyring at `path` only if it exists (a restore never makes one).
+    pub fn open_existing(path: &std::path::Path) -> Result<Option<Self>> {
+        if path.exists() { Self::open(path).map(Some) } else { Ok(None) }
+    }
+
+    /// `key` sealed under the person's backup key (made now if they have none), or `None` when
+    /// the person was erased (their backup key is destroyed, and they never get another).
+    /// Call [`Self::make_durable`] before the backup that holds it is finished.
+    pub fn wrap(&self, subject: SubjectId, key: &SubjectKey) -> Result<Option<Wrapped>> {
+        let backup_key = match self.keys.get_or_create(subject) {
+            Ok(backup_key) => backup_key,
+            Err(Error::SubjectErased) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let sealed = crate::crypto::seal_bytes(&backup_key, key.as_bytes(), &wrapped_aad(subject))?;
+        let mut wrapped = [0; WRAPPED_LEN];
+        if sealed.len() != WRAPPED_LEN {
+            return Err(register_error("a sealed key has the wrong length"));
+        }
+        wrapped.copy_from_slice(&sealed);
+        Ok(Some(wrapped))
+    }
+
+    /// Makes every backup key made by [`Self::wrap`] so far durable.
+    pub fn make_durable(&self) -> Result<()> {
+        self.keys.make_durable()
+    }
+
+    /// The person's key from a backup's sealed copy, or `None` when their backup key was
+    /// destroyed (they were erased after the backup) or is not in this keyring.
+    pub fn unwrap(&self, subject: SubjectId, wrapped: &Wrapped) -> Result<Option<SubjectKey>> {
+        let Some(backup_key) = self.keys.get(subject)? else { return Ok(None) };
+        let opened = crate::crypto::open_bytes(&backup_key, wrapped, &wrapped_aad(subject))?;
+        let bytes: [u8; 32] =
+            opened.try_into().map_err(|_| register_error("a key in the backup has the wrong length"))?;
+        Ok(Some(SubjectKey::from_bytes(bytes)))
+    }
+
+    /// Destroys the backup keys of `subjects` (an erasure), overwriting them where they lie; a
+    /// person who had none is marked so that no later backup makes one.
+    pub fn destroy(&self, subjects: &[SubjectId]) -> Result<()> {
+        self.keys.destroy_all(subjects).map(|_| ())
+    }
+
+    /// The person's backup key bytes, for tests that look for them on disk.
+    #[cfg(test)]
+    pub(crate) fn backup_key_bytes(&self, subject: SubjectId) -> Result<Option<[u8; 32]>> {
+        Ok(self.keys.get(subject)?.map(|key| *key.as_bytes()))
     }
 }

@@ -136,25 +136,7 @@ impl FileKeyStore {
     /// `data_dir/keys/`.
     pub fn open_in(data_dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(data_dir).map_err(Error::storage)?;
-        let path = data_dir.join(KEY_FILE_NAME);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&path)
-            .map_err(Error::storage)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => return Err(Error::Locked),
-            Err(std::fs::TryLockError::Error(error)) => return Err(Error::storage(error)),
-        }
-        if !header_is_valid(&file)? {
-            initialise(&file)?;
-            sync_dir(data_dir)?;
-        }
-        let store = Self::load(file)?;
+        let store = Self::open_file(&data_dir.join(KEY_FILE_NAME), None)?;
         let legacy = data_dir.join(LEGACY_KEY_DIR);
         if legacy.is_dir() {
             store.move_in_legacy(&legacy)?;
@@ -162,6 +144,41 @@ impl FileKeyStore {
             sync_dir(data_dir)?;
         }
         Ok(store)
+    }
+
+    /// Opens (or creates, readable by its owner only) a key file at `path` and locks it for this
+    /// process: at once, or failing with [`Error::Locked`], when `wait` is `None`; otherwise
+    /// waiting up to `wait` for another process to let it go (a key file that two processes
+    /// take turns with, such as the backup keyring beside the erasure register).
+    pub fn open_file(path: &Path, wait: Option<std::time::Duration>) -> Result<Self> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(Error::storage)?;
+        let deadline = wait.map(|wait| std::time::Instant::now() + wait);
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock)
+                    if deadline.is_some_and(|deadline| std::time::Instant::now() < deadline) =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => return Err(Error::Locked),
+                Err(std::fs::TryLockError::Error(error)) => return Err(Error::storage(error)),
+            }
+        }
+        if !header_is_valid(&file)? {
+            initialise(&file)?;
+            if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
+                sync_dir(dir)?;
+            }
+        }
+        Self::load(file)
     }
 
     /// Reads every slot into the index, finishing destroys that a crash cut short.

@@ -78,10 +78,105 @@ pub struct SearchIndex {
     index: Index,
     fields: Fields,
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    writer: Mutex<Writer>,
     /// Held by a test to keep purges from starting.
     #[cfg(test)]
     purges_held: Mutex<()>,
+}
+
+/// How much memory tantivy's writer may use before it writes a segment.
+const WRITER_BUDGET: usize = 64 * 1024 * 1024;
+
+/// The index writer, and every change given to it since the last commit.
+///
+/// A commit the disk refused (a full disk) leaves tantivy's writer dead and the changes since
+/// the last commit lost with it. They are kept here until a commit succeeds, so that the writer
+/// can be rolled back to the last commit (or made anew) and given them again: the next commit,
+/// once there is room, makes them searchable without a restart, and the position recorded
+/// never passes a change the index lost. An item removed (an erasure, consent withdrawn) takes
+/// its earlier versions out of the list at once, so the list never holds words the index may
+/// no longer hold.
+struct Writer {
+    tantivy: IndexWriter,
+    since_commit: Vec<Change>,
+}
+
+/// One change given to the writer since the last commit.
+enum Change {
+    /// The item's document was deleted (every upsert starts with this).
+    Delete(String),
+    /// A document was added for the item.
+    Add(String, TantivyDocument),
+}
+
+impl Writer {
+    fn delete(&mut self, id_field: Field, id: String) {
+        self.tantivy.delete_term(Term::from_field_text(id_field, &id));
+        self.since_commit.retain(|change| !matches!(change, Change::Add(added, _) if *added == id));
+        self.since_commit.push(Change::Delete(id));
+    }
+
+    fn add(&mut self, id: String, document: TantivyDocument) {
+        if let Err(error) = self.tantivy.add_document(document.clone()) {
+            // Given again after the next failed commit (see `recover`).
+            tracing::error!(%error, "search index refused a document");
+        }
+        self.since_commit.push(Change::Add(id, document));
+    }
+
+    /// Commits everything given so far with `position` as the payload. On failure the writer is
+    /// recovered (see [`Writer::recover`]) and the error returned: the caller tries again later.
+    fn commit(&mut self, index: &Index, id_field: Field, position: u64) -> SearchResult<()> {
+        let committed = (|| {
+            let mut prepared = self.tantivy.prepare_commit()?;
+            prepared.set_payload(&position.to_string());
+            prepared.commit()
+        })();
+        match committed {
+            Ok(_) => {
+                self.since_commit = Vec::new();
+                Ok(())
+            }
+            Err(error) => {
+                self.recover(index, id_field);
+                Err(error)
+            }
+        }
+    }
+
+    /// After a failed commit: back to the last commit, with a writer that works, and every change
+    /// since given to it again. tantivy's `rollback` makes a new writer; should it fail (or
+    /// panic, finding the old writer without its lock), a fresh writer is opened instead. If
+    /// even that fails, the next commit fails too and comes back here.
+    fn recover(&mut self, index: &Index, id_field: Field) {
+        let rolled_back =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.tantivy.rollback())).is_ok_and(|r| r.is_ok());
+        if !rolled_back {
+            match index.writer(WRITER_BUDGET) {
+                Ok(fresh) => self.tantivy = fresh,
+                Err(error) => {
+                    tracing::error!(%error, "the search index cannot open a writer; trying again at the next commit");
+                    return;
+                }
+            }
+        }
+        for change in &self.since_commit {
+            match change {
+                Change::Delete(id) => {
+                    self.tantivy.delete_term(Term::from_field_text(id_field, id));
+                }
+                Change::Add(_, document) => {
+                    if let Err(error) = self.tantivy.add_document(document.clone()) {
+                        tracing::error!(%error, "search index refused a document");
+                    }
+                }
+            }
+        }
+        tracing::warn!(
+            changes = self.since_commit.len(),
+            "the search index went back to its last commit and was given every change since again"
+        );
+    }
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -201,13 +296,13 @@ impl SearchIndex {
         let index = Index::open_in_dir(dir)?;
         let (_, fields) = schema();
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let writer = index.writer(64 * 1024 * 1024)?;
+        let writer = index.writer(WRITER_BUDGET)?;
         Ok(SearchIndex {
             dir: dir.to_owned(),
             index,
             fields,
             reader,
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Writer { tantivy: writer, since_commit: Vec::new() }),
             #[cfg(test)]
             purges_held: Mutex::default(),
         })
@@ -234,9 +329,9 @@ impl SearchIndex {
     /// Replaces the item's document (or removes it when it may not be searched).
     pub fn upsert(&self, item: &Item) {
         let f = self.fields;
-        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut writer = self.writer();
         let id = item.logged.item.to_string();
-        writer.delete_term(Term::from_field_text(f.id, &id));
+        writer.delete(f.id, id.clone());
         let Some(hub_text) = item.hub_text() else { return };
         if item.safeguarding.is_some() || item.erased {
             return;
@@ -248,7 +343,7 @@ impl SearchIndex {
         };
         let day = item.logged.said_on.parse::<jiff::civil::Date>().map(days).unwrap_or(0);
         let mut document = doc!(
-            f.id => id,
+            f.id => id.clone(),
             f.hub => item.logged.hub.clone(),
             f.text_hub => hub_text.to_owned(),
             f.reach => reach as u64,
@@ -272,34 +367,26 @@ impl SearchIndex {
             document.add_text(f.theme, theme);
             document.add_facet(f.facets, Facet::from_path(["theme", theme.as_str()]));
         }
-        if let Err(error) = writer.add_document(document) {
-            tracing::error!(%error, "search index refused a document");
-        }
+        writer.add(id, document);
     }
 
     /// Removes an item (consent withdrawn, safeguarding, erasure).
     pub fn remove(&self, item: Uuid) {
-        let writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        writer.delete_term(Term::from_field_text(self.fields.id, &item.to_string()));
+        self.writer().delete(self.fields.id, item.to_string());
     }
 
     /// Makes everything added so far searchable and records `position` as applied.
     pub fn commit(&self, position: u64) -> SearchResult<()> {
-        {
-            let mut writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-            self.commit_locked(&mut writer, position)?;
-        }
+        self.commit_locked(&mut self.writer(), position)?;
         self.reader.reload()
     }
 
     /// Commits with the writer held. The position recorded never goes back: a commit made
-    /// for an erasure ([`Self::purge`]) may have covered more than a later routine one.
-    fn commit_locked(&self, writer: &mut IndexWriter, position: u64) -> SearchResult<()> {
+    /// for an erasure ([`Self::purge`]) may have covered more than a later routine one. A commit
+    /// that fails leaves the writer able to try again with nothing lost (see [`Writer`]).
+    fn commit_locked(&self, writer: &mut Writer, position: u64) -> SearchResult<()> {
         let position = position.max(self.applied_position());
-        let mut prepared = writer.prepare_commit()?;
-        prepared.set_payload(&position.to_string());
-        prepared.commit()?;
-        Ok(())
+        writer.commit(&self.index, self.fields.id, position)
     }
 
     /// Makes deleted documents physically gone (after an erasure): commits everything up to
@@ -325,7 +412,7 @@ impl SearchIndex {
             if segments.is_empty() {
                 break;
             }
-            let merging = self.writer().merge(&segments);
+            let merging = self.writer().tantivy.merge(&segments);
             match merging.wait() {
                 Ok(_) => break,
                 Err(error) if started.elapsed() < GIVE_UP_AFTER => {
@@ -335,7 +422,7 @@ impl SearchIndex {
                 Err(error) => return Err(error),
             }
         }
-        let cleaning = self.writer().garbage_collect_files();
+        let cleaning = self.writer().tantivy.garbage_collect_files();
         cleaning.wait()?;
         self.reader.reload()
     }
@@ -373,7 +460,7 @@ impl SearchIndex {
         self.purges_held.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
+    fn writer(&self) -> std::sync::MutexGuard<'_, Writer> {
         self.writer.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -1087,5 +1174,30 @@ mod tests {
         let far = SearchRequest { offset: usize::MAX, limit: usize::MAX, ..SearchRequest::default() };
         let found = fixture.index.search(&member_of("arun"), &far).unwrap();
         assert_eq!((found.total, found.hits.len()), (3, 0), "an offset past the end finds no page, and no panic");
+    }
+
+    #[test]
+    fn what_a_failed_commit_lost_is_given_again_so_the_next_commit_finds_it_and_a_removed_item_stays_out() {
+        let fixture = fixture(&[item(1, "arun", "The evening clinic closed early", "2026-11-01", None)]);
+        fixture.index.upsert(&item(2, "arun", "The evening bus never came", "2026-11-02", None));
+        fixture.index.upsert(&item(3, "arun", "The evening meal was cold", "2026-11-03", None));
+        fixture.index.remove(Uuid::from_u128(3));
+        {
+            // As after a commit the disk refused: back to the last commit, every change since
+            // given again.
+            let mut writer = fixture.index.writer();
+            writer.recover(&fixture.index.index, fixture.index.fields.id);
+            let removed = Uuid::from_u128(3).to_string();
+            assert!(
+                !writer.since_commit.iter().any(|change| matches!(change, Change::Add(id, _) if *id == removed)),
+                "a removed item's words are not kept for a retry"
+            );
+        }
+        fixture.index.commit(2).unwrap();
+        let mut found = ids(&search(&fixture, &member_of("arun"), "evening"));
+        found.sort_unstable();
+        assert_eq!(found, [1, 2], "the item given before the failed commit is found; the removed one is not");
+        assert_eq!(fixture.index.applied_position(), 2);
+        assert!(fixture.index.writer().since_commit.is_empty(), "nothing is kept once a commit succeeds");
     }
 }

@@ -1086,6 +1086,11 @@ async fn commit_while_changing(
     const COMMIT_AFTER: Duration = Duration::from_millis(200);
     const COMMIT_AT_ONCE: usize = 50_000;
     let mut changes = pending.subscribe();
+    // Failed commits in a row (a full disk): each waits twice as long before the next try, up
+    // to 5 s, so a disk that stays full is not hammered. What the index was given is kept until
+    // a commit succeeds (see `SearchIndex`), so nothing is lost meanwhile.
+    let mut failed: u32 = 0;
+    let retry_after = |failed: u32| (COMMIT_AFTER * 2u32.saturating_pow(failed.min(5))).min(Duration::from_secs(5));
     loop {
         if changes.wait_for(|p| p.uncommitted > 0 || p.owes_purge() || p.closing).await.is_err() {
             return;
@@ -1104,6 +1109,10 @@ async fn commit_while_changing(
                 tokio::task::spawn_blocking(move || if purge { index.purge(now.last) } else { index.commit(now.last) });
             match done.await {
                 Ok(Ok(())) => {
+                    if failed > 0 {
+                        tracing::info!(attempts = failed + 1, "the search index commits again");
+                        failed = 0;
+                    }
                     pending.send_modify(|p| {
                         p.uncommitted -= now.uncommitted;
                         p.purged = now.purges;
@@ -1115,16 +1124,20 @@ async fn commit_while_changing(
                     let settled = since.uncommitted == 0 && !since.owes_purge();
                     move_on(&indexed, if settled { since.last } else { now.last });
                 }
-                Ok(Err(error)) if purge => {
-                    tracing::error!(%error, "the search index could not purge erased items; retrying shortly");
-                    if !now.closing {
-                        tokio::time::sleep(COMMIT_AFTER).await;
+                failure => {
+                    match failure {
+                        Ok(Err(error)) if purge => {
+                            tracing::error!(%error, "the search index could not purge erased items; retrying shortly");
+                        }
+                        Ok(Err(error)) => {
+                            tracing::error!(%error, "the search index could not commit; retrying shortly")
+                        }
+                        Err(_) => tracing::error!("the search index could not commit; retrying shortly"),
+                        Ok(Ok(())) => {}
                     }
-                }
-                _ => {
-                    tracing::error!("the search index could not commit; retrying shortly");
+                    failed += 1;
                     if !now.closing {
-                        tokio::time::sleep(COMMIT_AFTER).await;
+                        tokio::time::sleep(retry_after(failed)).await;
                     }
                 }
             }

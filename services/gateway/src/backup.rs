@@ -1,7 +1,9 @@
 //! `heard backup` and `heard restore`: the commands around `heard_eventstore::backup`.
 //!
 //! A backup holds the whole log, every person's key (and every tombstone) and the server key
-//! (`secret.key`), encrypted under the configured passphrase. Read models and the search index
+//! (`secret.key`), encrypted under the configured passphrase; each person's key is sealed again
+//! under their backup key in the keyring beside the erasure register, which erasing them
+//! destroys (see `heard_eventstore::erasure_register::BackupKeyring`). Read models and the search index
 //! are not in it: a restore rebuilds them from the log, as a start after deleting them does.
 //! A backup is written to `FILE.partial-…` beside `FILE` and renamed into place only when
 //! whole and synced; a restore is written to a hidden directory beside `--data` and renamed into
@@ -13,7 +15,7 @@ use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use heard_eventstore::backup::{self, ErasureRegister, Manifest, Reader, Writer};
+use heard_eventstore::backup::{self, BackupKeyring, ErasureRegister, Manifest, Reader, Writer};
 use heard_eventstore::{BackendKind, EventStore, SubjectId, Upcasters, verify_chain};
 use serde_json::json;
 
@@ -55,6 +57,14 @@ pub async fn back_up(args: BackupArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let settings = settings(args.config.as_deref())?;
     let passphrase = settings.backup.passphrase().map_err(anyhow::Error::msg)?;
+    let Some(register) = settings.backup.erasure_register.clone() else {
+        anyhow::bail!(
+            "backup.erasure_register: name the erasure register in the config before taking a backup. A backup \
+             holds each person's key sealed under a key of theirs kept beside the register (REGISTER.keys), \
+             which erasing them destroys, so that no backup can bring an erased person back"
+        );
+    };
+    let keyring = BackupKeyring::beside(&register);
     let (place, flag) = StorePlace::chosen(args.data, args.store_url, args.config.as_deref())?;
     if args.to.as_os_str().is_empty() || args.to.is_dir() {
         anyhow::bail!("--to: give the backup file's path, not a folder");
@@ -74,7 +84,7 @@ pub async fn back_up(args: BackupArgs) -> anyhow::Result<ExitCode> {
         .mode(0o600)
         .open(&partial)
         .map_err(|error| anyhow::anyhow!("--to: cannot write in {}: {error}", folder.display()))?;
-    let written = write_backup(file, &passphrase, &place, flag, &settings).await;
+    let written = write_backup(file, &passphrase, &place, flag, &settings, &keyring).await;
     let (file, counts, head, checksum) = match written {
         Ok(written) => written,
         Err(error) => {
@@ -114,6 +124,7 @@ async fn write_backup(
     place: &StorePlace,
     flag: &str,
     settings: &Settings,
+    keyring: &Path,
 ) -> anyhow::Result<Written> {
     let passphrase = passphrase.to_owned();
     let out = std::io::BufWriter::with_capacity(1 << 20, file);
@@ -140,8 +151,9 @@ async fn write_backup(
     let head = match backend {
         // Read from its files, so a running Heard need not stop.
         BackendKind::Segments => {
+            let keyring = keyring.to_owned();
             tokio::task::spawn_blocking(move || {
-                let head = backup::back_up_segments_unlocked(&data_dir, &mut writer)?;
+                let head = backup::back_up_segments_unlocked(&data_dir, &mut writer, &keyring)?;
                 Ok::<_, heard_eventstore::Error>((writer, head))
             })
             .await??
@@ -153,7 +165,7 @@ async fn write_backup(
                 ),
                 opened => opened?,
             };
-            let head = backup::back_up_store(&store, &mut writer).await;
+            let head = backup::back_up_store(&store, &mut writer, keyring).await;
             store.close().await?;
             (writer, head?)
         }
@@ -164,14 +176,15 @@ async fn write_backup(
     Ok((file, counts, head, checksum))
 }
 
-/// The subjects the erasure registers name: the configured one and `--erasures`, unless
-/// `--without-erasure-register`; refuses to guess when none is named.
-fn erased_since(args: &RestoreArgs, settings: &Settings) -> anyhow::Result<Vec<SubjectId>> {
+/// The subjects the erasure registers name (the configured one and `--erasures`), and the
+/// backup keyring beside the first of them; nothing with `--without-erasure-register`, and
+/// refuses to guess when none is named.
+fn erased_since(args: &RestoreArgs, settings: &Settings) -> anyhow::Result<(Vec<SubjectId>, Option<PathBuf>)> {
     if args.without_erasure_register {
         if !args.erasures.is_empty() {
             anyhow::bail!("--erasures and --without-erasure-register: give one of them, not both");
         }
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
     let registers: Vec<(&Path, &str)> = settings
         .backup
@@ -187,11 +200,12 @@ fn erased_since(args: &RestoreArgs, settings: &Settings) -> anyhow::Result<Vec<S
              say so with --without-erasure-register"
         );
     }
+    let keyring = registers.first().map(|(path, _)| BackupKeyring::beside(path));
     let mut subjects = Vec::new();
     for (path, source) in registers {
         subjects.extend(ErasureRegister::read(path).map_err(|error| anyhow::anyhow!("{source}: {error}"))?);
     }
-    Ok(subjects)
+    Ok((subjects, keyring))
 }
 
 /// `heard restore --from FILE --data DIR`.
@@ -199,7 +213,7 @@ pub async fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
     let settings = settings(args.config.as_deref())?;
     let passphrase = settings.backup.passphrase().map_err(anyhow::Error::msg)?;
-    let erased = erased_since(&args, &settings)?;
+    let (erased, keyring) = erased_since(&args, &settings)?;
     let target = &args.data;
     let empty_dir = target.is_dir()
         && std::fs::read_dir(target).map_err(|error| anyhow::anyhow!("--data: {error}"))?.next().is_none();
@@ -220,7 +234,7 @@ pub async fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
     };
     let name = target.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
     let staging = folder.join(format!(".{name}.restoring-{}", uuid::Uuid::new_v4().simple()));
-    let restored = restore_into(&args.from, &passphrase, &erased, &staging, &settings).await;
+    let restored = restore_into(&args.from, &passphrase, (&erased, keyring.as_deref()), &staging, &settings).await;
     let restored = match restored {
         Ok(restored) => restored,
         Err(error) => {
@@ -261,7 +275,7 @@ pub async fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
 async fn restore_into(
     from: &Path,
     passphrase: &str,
-    erased: &[SubjectId],
+    (erased, keyring): (&[SubjectId], Option<&Path>),
     staging: &Path,
     settings: &Settings,
 ) -> anyhow::Result<backup::Restored> {
@@ -275,7 +289,7 @@ async fn restore_into(
     .await?
     .map_err(|error| anyhow::anyhow!("--from: {error}"))?;
     let store = EventStore::open(staging, Upcasters::new())?;
-    let restored = backup::restore(&mut reader, &store, erased, |name, bytes| {
+    let restored = backup::restore(&mut reader, &store, erased, keyring, |name, bytes| {
         if !FILES.contains(&name) {
             return Err(heard_eventstore::Error::Backup {
                 detail: "the backup holds a file Heard does not know".into(),

@@ -108,8 +108,10 @@ pub enum Command {
         to: String,
     },
     /// Back up a store into one file, while Heard runs or not: the whole log, every person's key
-    /// (erased people's as erased) and the server key, encrypted under the passphrase configured
-    /// in [backup] (passphrase_file, or HEARD_BACKUP__PASSPHRASE), with a SHA-256 checksum.
+    /// (erased people's as erased; each sealed under the person's backup key in the keyring
+    /// beside backup.erasure_register, which erasing them destroys) and the server key,
+    /// encrypted under the passphrase configured in [backup] (passphrase_file, or
+    /// HEARD_BACKUP__PASSPHRASE), with a SHA-256 checksum.
     /// Read models are not in it: a restore rebuilds them. The store is --data, --store-url, or
     /// else the configured one. Prints one JSON line with the events, the chain head and the
     /// checksum.
@@ -128,8 +130,9 @@ pub enum Command {
         config: Option<PathBuf>,
     },
     /// Restore a backup into a new data directory: checks the file's checksum, opens it with
-    /// the configured passphrase, writes every event and key, destroys again the keys of people
-    /// erased after the backup was taken (from the erasure register), verifies the chain and
+    /// the configured passphrase, writes every event and key (opened with the backup keyring
+    /// beside the erasure register: people erased after the backup was taken have no backup key
+    /// left, and the register names them too), verifies the chain and
     /// rebuilds every read model and the search index. A failed restore leaves nothing behind.
     Restore {
         /// The backup file.
@@ -144,7 +147,8 @@ pub enum Command {
         /// An erasure register to apply besides the configured one (repeat for several).
         #[arg(long = "erasures")]
         erasures: Vec<PathBuf>,
-        /// Restore with no erasure register at all (when none was ever kept).
+        /// Restore with no erasure register at all (only a backup whose keys are not sealed, from
+        /// before backup keyrings, or one holding no one's key).
         #[arg(long)]
         without_erasure_register: bool,
     },

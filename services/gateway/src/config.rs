@@ -1049,9 +1049,88 @@ mod metrics_tests {
 mod example_file {
     use super::*;
 
+    fn example_path() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ops/heard.example.toml")
+    }
+
     #[test]
     fn the_example_config_in_ops_is_valid_and_matches_the_defaults() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ops/heard.example.toml");
-        assert_eq!(Settings::load(Some(&path), Vec::new()).unwrap(), Settings::default());
+        assert_eq!(Settings::load(Some(&example_path()), Vec::new()).unwrap(), Settings::default());
+    }
+
+    /// Every key `value` (serialized settings) has, as (table, key): "" is the top level, and a
+    /// struct inside a struct is a table of its own ("backup", or "a.b" if ever nested deeper).
+    fn setting_keys(value: &serde_json::Value, table: &str, keys: &mut Vec<(String, String)>) {
+        let serde_json::Value::Object(fields) = value else { return };
+        for (key, field) in fields {
+            if field.is_object() {
+                let nested = if table.is_empty() { key.clone() } else { format!("{table}.{key}") };
+                setting_keys(field, &nested, keys);
+            } else {
+                keys.push((table.to_owned(), key.clone()));
+            }
+        }
+    }
+
+    /// A line's `key =`, set or commented out (`# key =`); `None` for prose and tables.
+    fn key_of(line: &str) -> Option<&str> {
+        let line = line.trim();
+        let line = line.strip_prefix('#').map_or(line, str::trim_start);
+        let (key, _) = line.split_once(" =")?;
+        let is_key = !key.is_empty() && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        is_key.then_some(key)
+    }
+
+    #[test]
+    fn every_setting_is_in_the_example_config_with_a_comment_naming_its_environment_variable() {
+        // serde_json writes an Option that is None as `null`, so settings with no default are
+        // listed too (toml would leave them out).
+        let mut expected = Vec::new();
+        setting_keys(&serde_json::to_value(Settings::default()).unwrap(), "", &mut expected);
+        assert!(expected.contains(&("backup".to_owned(), "passphrase".to_owned())), "{expected:?}");
+
+        let text = std::fs::read_to_string(example_path()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        // (table, key, the comment block it sits in: the lines above it up to a blank line)
+        let mut documented: Vec<(String, String, String)> = Vec::new();
+        let mut table = String::new();
+        for (n, line) in lines.iter().enumerate() {
+            let trimmed = line.trim();
+            if let Some(name) = trimmed.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')) {
+                table = name.to_owned();
+                continue;
+            }
+            let Some(key) = key_of(line) else { continue };
+            let block: Vec<&str> = lines[..n]
+                .iter()
+                .rev()
+                .take_while(|above| !above.trim().is_empty() && !above.trim().starts_with('['))
+                .copied()
+                .collect();
+            let prose = block.iter().filter(|above| above.trim().starts_with('#') && key_of(above).is_none()).count();
+            assert!(prose > 0, "ops/heard.example.toml line {}: `{key}` has no comment above it", n + 1);
+            documented.push((table.clone(), key.to_owned(), block.join("\n")));
+        }
+
+        for (table, key) in &expected {
+            let name = if table.is_empty() { key.clone() } else { format!("[{table}] {key}") };
+            let Some((_, _, comment)) = documented.iter().find(|(t, k, _)| t == table && k == key) else {
+                let place =
+                    if table.is_empty() { "before the first [table]".to_owned() } else { format!("in [{table}]") };
+                panic!("ops/heard.example.toml has no `{key} =` or `# {key} =` line {place}");
+            };
+            let path = if table.is_empty() { key.clone() } else { format!("{}__{key}", table.replace('.', "__")) };
+            let variable = format!("HEARD_{}", path.to_uppercase());
+            assert!(
+                comment.contains(&variable),
+                "ops/heard.example.toml: the comment on {name} does not name {variable}"
+            );
+        }
+        for (table, key, _) in &documented {
+            assert!(
+                expected.iter().any(|(t, k)| t == table && k == key),
+                "ops/heard.example.toml names `{key}` in [{table}], which is not a setting"
+            );
+        }
     }
 }

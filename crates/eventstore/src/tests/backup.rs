@@ -1,6 +1,7 @@
 //! Backups: taken while the store is in use, restored into an empty store with the same events,
 //! chain head, keys and erasures; refused when the passphrase is wrong or the file is damaged;
-//! and a person erased after the backup stays erased through the erasure register.
+//! and a person erased after the backup stays erased in it, since their backup key is destroyed
+//! (and the erasure register names them).
 
 use std::path::Path;
 
@@ -8,7 +9,7 @@ use serde_json::json;
 
 use super::copy::{assert_same, fill, keys_of, raw_log, readable};
 use super::postgres::Schema;
-use crate::backup::{self, ErasureRegister, Manifest, Reader, Writer};
+use crate::backup::{self, BackedUpKey, BackupKeyring, ErasureRegister, Manifest, Reader, Section, Writer};
 use crate::{Error, EventStore, Personal, SubjectId, Upcasters};
 
 const PASSPHRASE: &[u8] = b"correct horse battery staple";
@@ -17,28 +18,62 @@ fn manifest() -> Manifest {
     Manifest { taken_at: "2026-12-07T05:00:00Z".into(), heard_version: "test".into(), backend: "segments".into() }
 }
 
-/// A backup of the segment store in `dir`, read from its files while `dir` may be open.
-fn back_up_unlocked(dir: &Path) -> Vec<u8> {
+/// The backup keyring of the tests: beside a register in a folder of its own (the backup
+/// volume), never in the data directory.
+fn keyring_in(folder: &Path) -> std::path::PathBuf {
+    BackupKeyring::beside(&folder.join("erasures.register"))
+}
+
+/// A backup of the segment store in `dir`, read from its files while `dir` may be open, its keys
+/// sealed under the keyring at `keyring`.
+fn back_up_unlocked_with(dir: &Path, keyring: &Path) -> Vec<u8> {
     let mut writer = Writer::new(Vec::new(), PASSPHRASE).unwrap();
     writer.manifest(&manifest()).unwrap();
     writer.file("secret.key", &[7; 32]).unwrap();
-    backup::back_up_segments_unlocked(dir, &mut writer).unwrap();
+    backup::back_up_segments_unlocked(dir, &mut writer, keyring).unwrap();
     writer.finish().unwrap().0
 }
 
-/// Restores `bytes` into a new store in `dir`, destroying the keys of `erased`.
-async fn restore_into(bytes: &[u8], dir: &Path, erased: &[SubjectId]) -> (EventStore, backup::Restored, Vec<String>) {
+/// A backup of `dir` with a keyring inside it (in the tests only: it belongs on the backup
+/// volume, and a backup never reads it as part of the store).
+fn back_up_unlocked(dir: &Path) -> Vec<u8> {
+    back_up_unlocked_with(dir, &keyring_in(dir))
+}
+
+/// Restores `bytes` into a new store in `dir`, opening keys with `keyring` and destroying the
+/// keys of `erased`.
+async fn restore_with(
+    bytes: &[u8],
+    dir: &Path,
+    erased: &[SubjectId],
+    keyring: Option<&Path>,
+) -> crate::Result<(EventStore, backup::Restored, Vec<String>)> {
     let store = EventStore::open(dir, Upcasters::new()).unwrap();
     let mut reader = Reader::new(bytes, PASSPHRASE).unwrap();
     let mut files = Vec::new();
-    let restored = backup::restore(&mut reader, &store, erased, |name, bytes| {
+    let restored = backup::restore(&mut reader, &store, erased, keyring, |name, bytes| {
         assert_eq!(bytes, &[7; 32]);
         files.push(name.to_owned());
         Ok(())
     })
-    .await
-    .unwrap();
-    (store, restored, files)
+    .await;
+    match restored {
+        Ok(restored) => Ok((store, restored, files)),
+        Err(error) => {
+            store.close().await.unwrap();
+            Err(error)
+        }
+    }
+}
+
+/// Restores a backup of the store in `from` (taken with [`back_up_unlocked`]) into `dir`.
+async fn restore_into(
+    bytes: &[u8],
+    from: &Path,
+    dir: &Path,
+    erased: &[SubjectId],
+) -> (EventStore, backup::Restored, Vec<String>) {
+    restore_with(bytes, dir, erased, Some(&keyring_in(from))).await.unwrap()
 }
 
 #[tokio::test]
@@ -49,7 +84,7 @@ async fn a_backup_taken_while_the_store_is_open_restores_every_event_key_and_era
 
     let bytes = back_up_unlocked(first.path());
     assert_eq!(backup::checksum_of(&bytes[..]).unwrap().len(), 64);
-    let (copy, restored, files) = restore_into(&bytes, second.path(), &[]).await;
+    let (copy, restored, files) = restore_into(&bytes, first.path(), second.path(), &[]).await;
     assert_eq!(files, ["secret.key"]);
     assert_eq!(restored.manifest, manifest());
     assert_eq!(restored.head, source.head());
@@ -86,12 +121,14 @@ async fn a_backup_of_a_postgresql_store_restores_into_a_data_directory_with_the_
     let mut writer = Writer::new(Vec::new(), PASSPHRASE).unwrap();
     writer.manifest(&manifest()).unwrap();
     writer.file("secret.key", &[7; 32]).unwrap();
-    let head = backup::back_up_store(&source, &mut writer).await.unwrap();
+    let backups = tempfile::tempdir().unwrap();
+    let keyring = keyring_in(backups.path());
+    let head = backup::back_up_store(&source, &mut writer, &keyring).await.unwrap();
     assert_eq!(head, source.head());
     let bytes = writer.finish().unwrap().0;
 
     let dir = tempfile::tempdir().unwrap();
-    let (copy, restored, _) = restore_into(&bytes, dir.path(), &[]).await;
+    let (copy, restored, _) = restore_with(&bytes, dir.path(), &[], Some(&keyring)).await.unwrap();
     assert_eq!(restored.head, head);
     assert_same(&source, &copy).await;
     readable(&copy, kept, erased, never).await;
@@ -101,20 +138,47 @@ async fn a_backup_of_a_postgresql_store_restores_into_a_data_directory_with_the_
 }
 
 #[tokio::test]
-async fn a_person_erased_after_the_backup_stays_erased_when_it_is_restored_with_the_erasure_register() {
-    let (first, second, third) =
-        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let register = first.path().join("erasures.register");
+async fn a_person_erased_after_a_backup_was_taken_cannot_be_brought_back_from_it_by_anyone_since_their_backup_key_is_destroyed()
+ {
+    let (first, second, third, backups) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let register = backups.path().join("erasures.register");
+    let keyring = BackupKeyring::beside(&register);
     let source = EventStore::open(first.path(), Upcasters::new()).unwrap();
     source.keep_erasure_register(&register).unwrap();
     let (kept, _, never) = fill(&source).await;
-    let bytes = back_up_unlocked(first.path());
-    // Erased after the backup was taken: only the register knows.
+    let bytes = back_up_unlocked_with(first.path(), &keyring);
+    let key = keys_of(&source)[&kept].unwrap();
+    let backup_key = BackupKeyring::open(&keyring).unwrap().backup_key_bytes(kept).unwrap().unwrap();
+    // The backup, opened with its passphrase, holds the person's key only sealed.
+    let mut reader = Reader::new(&bytes[..], PASSPHRASE).unwrap();
+    let mut sealed = 0;
+    while let Some(section) = reader.next_section().unwrap() {
+        if let Section::Keys(keys) = section {
+            assert!(keys.iter().all(|(_, key)| !matches!(key, BackedUpKey::Plain(_))), "no key in the clear");
+            sealed +=
+                keys.iter().filter(|(subject, key)| *subject == kept && matches!(key, BackedUpKey::Wrapped(_))).count();
+        }
+    }
+    assert_eq!(sealed, 1, "the person's key is in the backup, sealed");
+
+    // Erased after the backup was taken.
     assert!(source.forget_subject(kept).unwrap());
     let named = ErasureRegister::read(&register).unwrap();
     assert!(named.contains(&kept) && named.contains(&never), "{named:?}");
+    let keyring_bytes = std::fs::read(&keyring).unwrap();
+    assert!(
+        !keyring_bytes.windows(32).any(|window| window == backup_key),
+        "the person's backup key is overwritten where it lay"
+    );
+    assert_eq!(BackupKeyring::open(&keyring).unwrap().backup_key_bytes(kept).unwrap(), None);
 
-    let (copy, restored, _) = restore_into(&bytes, second.path(), &named).await;
+    // Restored with the register: erased.
+    let (copy, restored, _) = restore_with(&bytes, second.path(), &named, Some(&keyring)).await.unwrap();
     assert_eq!(restored.erased_again, 1);
     assert_eq!(keys_of(&copy).get(&kept), Some(&None), "the key is a tombstone in the restored store");
     let events = copy.read_all(1, 1000).await.unwrap();
@@ -133,12 +197,18 @@ async fn a_person_erased_after_the_backup_stays_erased_when_it_is_restored_with_
         .await;
     assert!(matches!(again, Err(Error::SubjectErased)), "{again:?}");
 
-    // Without the register the same backup brings the person's words back: that is what the
-    // register is for.
-    let (without, _, _) = restore_into(&bytes, third.path(), &[]).await;
-    let back = without.read_all(1, 1000).await.unwrap();
-    assert!(back.iter().any(|event| matches!(&event.personal, Personal::Plain(plain) if plain.subject == kept)));
-    for store in [source, copy, without] {
+    // Without the register's list the keyring alone keeps them erased: their key cannot be
+    // opened by anyone any more.
+    let (unlisted, restored, _) = restore_with(&bytes, third.path(), &[], Some(&keyring)).await.unwrap();
+    assert_eq!(restored.erased_again, 1);
+    assert_eq!(keys_of(&unlisted).get(&kept), Some(&None));
+    let back = unlisted.read_all(1, 1000).await.unwrap();
+    assert!(!back.iter().any(|event| matches!(&event.personal, Personal::Plain(plain) if plain.subject == kept)));
+    let fourth = tempfile::tempdir().unwrap();
+    let refused = restore_with(&bytes, fourth.path(), &[], None).await.err().unwrap();
+    assert!(refused.to_string().contains("backup keyring"), "without the keyring no key is restored: {refused}");
+    assert!(!keys_of(&source).values().any(|held| *held == Some(key)), "the store's own key is gone too");
+    for store in [source, copy, unlisted] {
         store.close().await.unwrap();
     }
 }
@@ -203,7 +273,7 @@ async fn a_restore_into_a_store_that_holds_anything_is_refused_and_adds_nothing(
     .await
     .unwrap();
     let mut reader = Reader::new(&bytes[..], PASSPHRASE).unwrap();
-    let refused = backup::restore(&mut reader, &busy, &[], |_, _| Ok(())).await.unwrap_err();
+    let refused = backup::restore(&mut reader, &busy, &[], None, |_, _| Ok(())).await.unwrap_err();
     assert!(refused.to_string().contains("restore only into an empty store"), "{refused}");
     assert_eq!(raw_log(&busy).await.len(), 1);
     for store in [source, busy] {
@@ -247,7 +317,7 @@ async fn a_backup_read_while_a_group_is_half_written_ends_at_the_last_whole_reco
         .and_then(|mut file| std::io::Write::write_all(&mut file, &tail))
         .unwrap();
     let bytes = back_up_unlocked(first.path());
-    let (copy, restored, _) = restore_into(&bytes, second.path(), &[]).await;
+    let (copy, restored, _) = restore_into(&bytes, first.path(), second.path(), &[]).await;
     assert_eq!(restored.head, head);
     assert_eq!(raw_log(&copy).await, raw_log(&source).await);
     for store in [source, copy] {
