@@ -430,7 +430,9 @@ async fn erase_a_person_everywhere(postgres: Option<PgSchema>) {
         assert!(found.len() >= 2, "a live key is in the dump and the keys table's file: {found:?}");
     }
 
-    // The erasure.
+    // The erasure. A second is counted from the request, not from its answer (how long the
+    // answer takes is measured in BENCHMARKS.md, "Erasing a person").
+    let asked = Instant::now();
     let erased = staff
         .coordinator
         .graphql(
@@ -438,7 +440,6 @@ async fn erase_a_person_everywhere(postgres: Option<PgSchema>) {
             json!({ "p": person.person }),
         )
         .await;
-    let answered = Instant::now();
     assert_eq!(
         data(&erased, "eraseSubject")["records"],
         2,
@@ -450,7 +451,9 @@ async fn erase_a_person_everywhere(postgres: Option<PgSchema>) {
     let case = "query($id: ID!) { case(id: $id) { clientName clientContact issue erased } }";
     let complaint = "query($id: ID!) { complaint(id: $id) { complainantName complainantContact whatHappened erased } }";
     let mut left = Vec::new();
-    while answered.elapsed() < Duration::from_secs(1) {
+    // Looked at once at least, however long the answer took, then again until nothing is left
+    // or the second is up.
+    loop {
         left.clear();
         for id in &person.items {
             let seen = staff.coordinator.graphql(item, json!({ "id": id })).await;
@@ -461,7 +464,15 @@ async fn erase_a_person_everywhere(postgres: Option<PgSchema>) {
                 left.push(format!("item {seen}"));
             }
         }
-        for query in ["quillwort", "\"turned me away\"", "quilwort", "text_hub:quillwort", "marshwick", "Brackenbury"] {
+        for query in [
+            "quillwort",
+            "\"quillwort\"",
+            "\"turned me away\"",
+            "quilwort",
+            "text_hub:quillwort",
+            "marshwick",
+            "Brackenbury",
+        ] {
             for session in [&staff.coordinator, &staff.commissioner] {
                 if search_total(session, query).await != 0 {
                     left.push(format!("search {query}"));
@@ -486,11 +497,11 @@ async fn erase_a_person_everywhere(postgres: Option<PgSchema>) {
                 left.push(format!("{what} shows {found:?}: {body}"));
             }
         }
-        if left.is_empty() {
+        if left.is_empty() || asked.elapsed() >= Duration::from_secs(1) {
             break;
         }
     }
-    assert!(left.is_empty(), "a second after the erasure, still shown: {left:?}");
+    assert!(left.is_empty(), "a second after the erasure was asked for, still shown: {left:?}");
     let terms = staff.app.feedback.search_index().terms_held(AS_TOKENS).expect("the index answers");
     assert!(terms.is_empty(), "the index's term dictionaries still hold {terms:?}");
     for id in &person.items {
@@ -542,12 +553,22 @@ async fn erase_a_person_everywhere(postgres: Option<PgSchema>) {
         anew.iter().find(|payload| payload["data"]["complaintAlerts"]["complaint"]["id"] == person.complaint.as_str());
     let theirs = theirs.unwrap_or_else(|| panic!("a new subscriber is told of the overdue complaint: {anew:?}"));
     assert_eq!(theirs["data"]["complaintAlerts"]["complaint"]["erased"], true, "{theirs}");
-    for payload in told.iter().chain(&alerted).chain(&anew) {
+    // A subscriber resuming from the start of the log is replayed what was logged since (as
+    // the items stand now), and none of the person's words.
+    let mut resumed = subscribed_on(
+        &staff.app,
+        coordinator_id,
+        "subscription { feedbackLogged(hub: \"arun\", after: \"0\") { id text speakerName } }",
+    )
+    .await;
+    let replayed = payloads(&mut resumed, Duration::from_secs(5), |told| told_of(told, "feedbackLogged", &other)).await;
+    assert!(told_of(&replayed, "feedbackLogged", &other), "the replay reaches the newest item: {replayed:?}");
+    for payload in told.iter().chain(&alerted).chain(&anew).chain(&replayed) {
         assert!(payload["errors"].is_null(), "{payload}");
         assert_eq!(giving_away(&payload.to_string(), ""), Vec::<&str>::new(), "told after the erasure: {payload}");
     }
     // Closed, so that the server stops at once and lets go of its data directory.
-    for mut socket in [logged, alerts, fresh] {
+    for mut socket in [logged, alerts, fresh, resumed] {
         socket.close(None).await.expect("the subscription closes");
     }
 
