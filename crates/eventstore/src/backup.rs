@@ -465,30 +465,12 @@ impl<R: Read> Reader<R> {
                 self.counts.events += 1;
                 Section::Event(bytes)
             }
-            b'K' => {
-                if bytes.len() % KEY_ENTRY != 0 {
-                    return Err(damaged());
-                }
-                let mut keys = Vec::with_capacity(bytes.len() / KEY_ENTRY);
-                for entry in bytes.chunks_exact(KEY_ENTRY) {
-                    let subject = SubjectId(Uuid::from_bytes(entry[..16].try_into().map_err(|_| damaged())?));
-                    let key: [u8; 32] = entry[17..].try_into().map_err(|_| damaged())?;
-                    keys.push((subject, self.counted(entry[16], BackedUpKey::Plain(SubjectKey::from_bytes(key)))?));
-                }
-                Section::Keys(keys)
-            }
-            b'W' => {
-                if bytes.len() % WRAPPED_ENTRY != 0 {
-                    return Err(damaged());
-                }
-                let mut keys = Vec::with_capacity(bytes.len() / WRAPPED_ENTRY);
-                for entry in bytes.chunks_exact(WRAPPED_ENTRY) {
-                    let subject = SubjectId(Uuid::from_bytes(entry[..16].try_into().map_err(|_| damaged())?));
-                    let wrapped: Wrapped = entry[17..].try_into().map_err(|_| damaged())?;
-                    keys.push((subject, self.counted(entry[16], BackedUpKey::Wrapped(wrapped))?));
-                }
-                Section::Keys(keys)
-            }
+            b'K' => Section::Keys(self.key_entries(&bytes, KEY_ENTRY, |key| {
+                key.try_into().ok().map(|key| BackedUpKey::Plain(SubjectKey::from_bytes(key)))
+            })?),
+            b'W' => Section::Keys(
+                self.key_entries(&bytes, WRAPPED_ENTRY, |key| key.try_into().ok().map(BackedUpKey::Wrapped))?,
+            ),
             b'Z' => {
                 if self.at != self.plain.len() || !self.ended {
                     return Err(backup_error("the backup's contents are damaged: something follows their end"));
@@ -498,6 +480,27 @@ impl<R: Read> Reader<R> {
             }
             _ => return Err(damaged()),
         }))
+    }
+
+    /// A keys section's entries of `len` bytes: subject (16) ‖ state (1) ‖ what `live` reads
+    /// as the key.
+    fn key_entries(
+        &mut self,
+        bytes: &[u8],
+        len: usize,
+        live: impl Fn(&[u8]) -> Option<BackedUpKey>,
+    ) -> Result<Vec<(SubjectId, BackedUpKey)>> {
+        let damaged = || backup_error("the backup's contents are damaged");
+        if bytes.len() % len != 0 {
+            return Err(damaged());
+        }
+        let mut keys = Vec::with_capacity(bytes.len() / len);
+        for entry in bytes.chunks_exact(len) {
+            let subject = SubjectId(Uuid::from_bytes(entry[..16].try_into().map_err(|_| damaged())?));
+            let key = live(&entry[17..]).ok_or_else(damaged)?;
+            keys.push((subject, self.counted(entry[16], key)?));
+        }
+        Ok(keys)
     }
 
     /// A key entry's state (1 live, 2 destroyed), counted.
