@@ -261,6 +261,35 @@ async fn the_log_feedback_form_sent_twice_logs_one_item_and_the_next_form_has_a_
 }
 
 #[tokio::test]
+async fn a_meeting_recorded_or_started_twice_with_the_same_client_mutation_id_is_one_meeting() {
+    let hub = hub().await;
+    let record = "mutation($i: RecordMeetingInput!) { recordMeeting(input: $i) { id attendance minutes } }";
+    let recorded = |minutes: &str| {
+        json!({ "i": { "hub": "arun", "heldOn": "2026-11-02", "attendance": 12, "minutes": minutes,
+            "clientMutationId": "forum-november" } })
+    };
+    let first = hub.member.graphql(record, recorded("Talked about evening opening")).await;
+    let again = hub.member.graphql(record, recorded("Talked about evening opening")).await;
+    assert_eq!(id_of(&again, "recordMeeting"), id_of(&first, "recordMeeting"), "{again}");
+    assert_eq!(again["data"], first["data"], "answered as the first answer showed it");
+    let changed = hub.member.graphql(record, recorded("Talked about buses")).await;
+    refused_on_client_id(&changed, "BAD_USER_INPUT");
+
+    let start = "mutation($i: StartMeetingInput!) { startMeeting(input: $i) { id } }";
+    let started = json!({ "i": { "hub": "arun", "heldOn": "2026-11-03", "place": "Bognor library",
+        "clientMutationId": "forum-december" } });
+    let answers = futures::future::join_all((0..4).map(|_| hub.member.graphql(start, started.clone()))).await;
+    let first_start = id_of(&answers[0], "startMeeting");
+    for answer in &answers {
+        assert_eq!(id_of(answer, "startMeeting"), first_start, "{answer}");
+    }
+    let listed =
+        hub.member.graphql("{ meetings(hub: \"arun\", first: 20) { edges { node { id } } } }", json!({})).await;
+    let meetings = listed["data"]["meetings"]["edges"].as_array().unwrap_or_else(|| panic!("no meetings: {listed}"));
+    assert_eq!(meetings.len(), 2, "one recorded and one started: {listed}");
+}
+
+#[tokio::test]
 async fn a_meeting_item_form_sent_twice_logs_one_item_into_the_meeting() {
     let hub = hub().await;
     let start = hub.member.client.get(hub.app.url("/meetings")).send().await.unwrap().text().await.unwrap();
