@@ -200,3 +200,20 @@ async fn a_backup_of_the_running_demo_restores_into_a_fresh_directory_with_the_s
     assert_eq!(without(&after, &item), without(&before, &item));
     app.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_first_backup_of_a_heard_that_never_erased_anyone_restores_with_the_register_it_names() {
+    // A Heard that ran without a register: nobody erased, no register file yet.
+    let app = heard_tests::spawn_app().await;
+    heard_demo::seed(app.services.demo()).await.expect("the demo seeds");
+    let data = app.shutdown().await;
+    let outside = tempfile::tempdir().unwrap();
+    let register = outside.path().join("erasures.register");
+    let file = outside.path().join("first.backup");
+    let taken = succeeded(heard(&["backup", "--to", path(&file), "--data", path(data.path())], &register));
+    assert!(register.exists(), "the backup made the register it names");
+    let target = tempfile::tempdir().unwrap();
+    let restored = succeeded(heard(&["restore", "--from", path(&file), "--data", path(target.path())], &register));
+    assert_eq!((restored["head"].clone(), restored["erased_again"].clone()), (taken["head"].clone(), json!(0)));
+    assert_eq!(restored["keys"], taken["keys"], "every key opened with the keyring: {restored}");
+}

@@ -64,6 +64,9 @@ pub async fn back_up(args: BackupArgs) -> anyhow::Result<ExitCode> {
              which erasing them destroys, so that no backup can bring an erased person back"
         );
     };
+    // Made now if it is new (with its keyring), so that a restore finds it even before any
+    // erasure has written to it.
+    ErasureRegister::open(&register).map_err(|error| anyhow::anyhow!("backup.erasure_register: {error}"))?;
     let keyring = BackupKeyring::beside(&register);
     let (place, flag) = StorePlace::chosen(args.data, args.store_url, args.config.as_deref())?;
     if args.to.as_os_str().is_empty() || args.to.is_dir() {
