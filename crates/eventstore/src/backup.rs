@@ -491,7 +491,7 @@ impl<R: Read> Reader<R> {
         live: impl Fn(&[u8]) -> Option<BackedUpKey>,
     ) -> Result<Vec<(SubjectId, BackedUpKey)>> {
         let damaged = || backup_error("the backup's contents are damaged");
-        if bytes.len() % len != 0 {
+        if !bytes.len().is_multiple_of(len) {
             return Err(damaged());
         }
         let mut keys = Vec::with_capacity(bytes.len() / len);
