@@ -68,7 +68,7 @@ pub async fn erase(
         }
         other => ApiError::internal(other),
     })?;
-    destroy_keys(store, &erased)?;
+    destroy_keys(store, &erased).await?;
     Ok(erased)
 }
 
@@ -84,10 +84,15 @@ fn erasure_id(person: Option<PersonId>, records: &[RecordRef]) -> Uuid {
     }
 }
 
-/// Destroys every key an erasure names (again: destroying a key twice does nothing).
-pub fn destroy_keys(store: &EventStore, erased: &SubjectErased) -> ApiResult<()> {
+/// Destroys every key an erasure names (again: destroying a key twice does nothing), on a
+/// blocking thread: it syncs files, and may wait for a backup holding the backup keyring.
+pub async fn destroy_keys(store: &EventStore, erased: &SubjectErased) -> ApiResult<()> {
     let subjects: Vec<SubjectId> = erased.subjects.iter().copied().map(SubjectId).collect();
-    store.forget_subjects(&subjects).map_err(ApiError::internal)?;
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || store.forget_subjects(&subjects))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
     Ok(())
 }
 

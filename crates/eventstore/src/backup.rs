@@ -347,7 +347,7 @@ impl<R: Read> Reader<R> {
         let version = u32::from_be_bytes(start[8..12].try_into().unwrap_or_default());
         if !(1..=VERSION).contains(&version) {
             return Err(backup_error(format!(
-                "the backup has format version {version}; this heard reads version {VERSION}"
+                "the backup has format version {version}; this heard reads versions 1 to {VERSION}"
             )));
         }
         let header_len = u32::from_be_bytes(start[12..16].try_into().unwrap_or_default());
@@ -640,10 +640,9 @@ pub async fn restore<R: Read + Send>(
     }
     let erased: std::collections::HashSet<SubjectId> = erased.iter().copied().collect();
     let mut erased_again = 0;
-    // Opened (never made) only now, and only if a key needs it: held while the keys are opened.
-    let sealed = backed_up.iter().any(|(_, key)| matches!(key, BackedUpKey::Wrapped(_)));
+    // Opened (never made) only now: held while the keys are opened.
     let keyring = match keyring {
-        Some(path) if sealed => BackupKeyring::open_existing(path)?,
+        Some(path) if !backed_up.is_empty() => BackupKeyring::open_existing(path)?,
         _ => None,
     };
     let mut keys: Vec<(SubjectId, Option<SubjectKey>)> = Vec::with_capacity(backed_up.len());
@@ -653,7 +652,11 @@ pub async fn restore<R: Read + Send>(
                 keys.push((subject, None));
                 continue;
             }
-            BackedUpKey::Plain(key) => Some(key),
+            // A format-1 key in the clear: erased all the same if the keyring says so.
+            BackedUpKey::Plain(key) => match &keyring {
+                Some(keyring) if keyring.erased(subject)? => None,
+                _ => Some(key),
+            },
             BackedUpKey::Wrapped(wrapped) => {
                 let keyring = keyring.as_ref().ok_or_else(|| {
                     backup_error(

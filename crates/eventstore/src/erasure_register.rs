@@ -47,17 +47,12 @@ impl ErasureRegister {
         Ok(ErasureRegister { file: std::sync::Mutex::new(file), keyring })
     }
 
-    /// Adds `subjects` and makes them durable, then destroys their keys in the backup keyring
-    /// (so every backup's copy of their keys is unusable from then on).
-    pub fn record(&self, subjects: &[SubjectId]) -> Result<()> {
+    /// Adds `subjects` to the register and makes them durable: done before any key of theirs is
+    /// destroyed, so a restore can always erase them again.
+    pub fn note(&self, subjects: &[SubjectId]) -> Result<()> {
         if subjects.is_empty() {
             return Ok(());
         }
-        self.note(subjects)?;
-        BackupKeyring::open(&self.keyring)?.destroy(subjects)
-    }
-
-    fn note(&self, subjects: &[SubjectId]) -> Result<()> {
         let mut lines = String::with_capacity(subjects.len() * 37);
         for subject in subjects {
             lines.push_str(&subject.0.hyphenated().to_string());
@@ -67,6 +62,15 @@ impl ErasureRegister {
         file.write_all(lines.as_bytes())
             .and_then(|()| file.sync_data())
             .map_err(|error| register_error(format!("the erasure register cannot be written: {error}")))
+    }
+
+    /// Destroys the backup keys of `subjects` in the keyring beside the register (so every
+    /// backup's copy of their keys is unusable from then on).
+    pub fn destroy_backup_keys(&self, subjects: &[SubjectId]) -> Result<()> {
+        if subjects.is_empty() {
+            return Ok(());
+        }
+        BackupKeyring::open(&self.keyring)?.destroy(subjects)
     }
 
     /// Every subject the register at `path` names; a line that is not a subject id is an error
@@ -110,9 +114,10 @@ const KEYRING_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 /// anyone, passphrase or not, and a restore finds the person erased.
 ///
 /// It lives outside the data directory, on the backup volume, because a restore needs it when
-/// the data directory is gone; and it is never copied into a backup. Losing it loses every
-/// person's words in every backup (the log's facts still restore), so it is kept as carefully
-/// as the passphrase, but never copied, since a copy would keep destroyed backup keys.
+/// the data directory is gone; and it is never copied into a backup. Without it no backup can
+/// be restored (a keyring that does not know a backup's people is refused, not taken for one
+/// where everyone was erased), so it is kept as carefully as the passphrase, but never copied,
+/// since a copy would keep destroyed backup keys.
 ///
 /// A backup, a restore and a server's erasures take turns with it: each opens it, holding its
 /// lock for as long as it works with it.
@@ -145,9 +150,17 @@ impl BackupKeyring {
     /// Opens (or creates, readable by its owner only) the keyring at `path`, waiting while
     /// another process has it.
     pub fn open(path: &std::path::Path) -> Result<Self> {
-        FileKeyStore::open_file(path, Some(KEYRING_WAIT)).map(|keys| BackupKeyring { keys }).map_err(|error| {
-            register_error(format!("the backup keyring beside the erasure register cannot be opened: {error}"))
-        })
+        FileKeyStore::open_file(path, Some(KEYRING_WAIT)).map(|keys| BackupKeyring { keys }).map_err(
+            |error| match error {
+                Error::Locked => register_error(
+                    "the backup keyring beside the erasure register was held by another heard backup, restore or \
+                 erasure for 120 s; try again when it has finished",
+                ),
+                error => {
+                    register_error(format!("the backup keyring beside the erasure register cannot be opened: {error}"))
+                }
+            },
+        )
     }
 
     /// Opens the keyring at `path` only if it exists (a restore never makes one).
@@ -179,13 +192,27 @@ impl BackupKeyring {
     }
 
     /// The person's key from a backup's sealed copy, or `None` when their backup key was
-    /// destroyed (they were erased after the backup) or is not in this keyring.
+    /// destroyed (they were erased after the backup). A person the keyring has never heard of
+    /// is an error: this is not the keyring the backup was taken with.
     pub fn unwrap(&self, subject: SubjectId, wrapped: &Wrapped) -> Result<Option<SubjectKey>> {
-        let Some(backup_key) = self.keys.get(subject)? else { return Ok(None) };
+        if self.erased(subject)? {
+            return Ok(None);
+        }
+        let Some(backup_key) = self.keys.get(subject)? else {
+            return Err(register_error(
+                "the backup keyring does not know a person whose key the backup holds: it is not the keyring \
+                 beside the register the backup was taken with",
+            ));
+        };
         let opened = crate::crypto::open_bytes(&backup_key, wrapped, &wrapped_aad(subject))?;
         let bytes: [u8; 32] =
             opened.try_into().map_err(|_| register_error("a key in the backup has the wrong length"))?;
         Ok(Some(SubjectKey::from_bytes(bytes)))
+    }
+
+    /// Whether the person's backup key was destroyed (they were erased).
+    pub fn erased(&self, subject: SubjectId) -> Result<bool> {
+        Ok(self.keys.destroyed(subject)? == Some(true))
     }
 
     /// Destroys the backup keys of `subjects` (an erasure), overwriting them where they lie; a

@@ -181,6 +181,12 @@ impl FileKeyStore {
         Self::load(file)
     }
 
+    /// Whether the file holds a tombstone for `subject` (`Some(true)`), a live key
+    /// (`Some(false)`), or nothing at all (`None`).
+    pub fn destroyed(&self, subject: SubjectId) -> Result<Option<bool>> {
+        Ok(self.read_index()?.slots.get(&subject).map(|slot| *slot == TOMBSTONE))
+    }
+
     /// Reads every slot into the index, finishing destroys that a crash cut short.
     fn load(file: File) -> Result<Self> {
         let len = file.metadata().map_err(Error::storage)?.len();

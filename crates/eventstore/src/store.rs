@@ -411,14 +411,23 @@ impl EventStore {
     /// on, while the log and its chain are unchanged.
     pub fn forget_subject(&self, subject: SubjectId) -> Result<bool> {
         self.note_erasures(&[subject])?;
-        self.keys.destroy(subject)
+        let destroyed = self.keys.destroy(subject)?;
+        self.destroy_backup_keys(&[subject])?;
+        Ok(destroyed)
     }
 
     /// Destroys the keys of several subjects at once (one person's, in an erasure), paying a
     /// key store's fixed cost of destruction once; returns how many keys there were.
+    ///
+    /// The register's note comes first (a restore can always erase them again), then their
+    /// keys, then their backup keys in the keyring: should the keyring be held too long or fail,
+    /// their words are gone all the same, and the error says so for the caller to try again
+    /// (destroying twice does nothing).
     pub fn forget_subjects(&self, subjects: &[SubjectId]) -> Result<usize> {
         self.note_erasures(subjects)?;
-        self.keys.destroy_all(subjects)
+        let destroyed = self.keys.destroy_all(subjects)?;
+        self.destroy_backup_keys(subjects)?;
+        Ok(destroyed)
     }
 
     /// From now on, every key this store destroys is first noted in the erasure register at
@@ -431,7 +440,14 @@ impl EventStore {
 
     fn note_erasures(&self, subjects: &[SubjectId]) -> Result<()> {
         match self.register.get() {
-            Some(register) => register.record(subjects),
+            Some(register) => register.note(subjects),
+            None => Ok(()),
+        }
+    }
+
+    fn destroy_backup_keys(&self, subjects: &[SubjectId]) -> Result<()> {
+        match self.register.get() {
+            Some(register) => register.destroy_backup_keys(subjects),
             None => Ok(()),
         }
     }

@@ -12,6 +12,7 @@
 //! The index lives in `DATA/search/<generation>/`; `DATA/search/CURRENT` names the live one.
 //! Each commit stores the log position applied so far as its payload.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -93,35 +94,29 @@ const WRITER_BUDGET: usize = 64 * 1024 * 1024;
 /// the last commit lost with it. They are kept here until a commit succeeds, so that the writer
 /// can be rolled back to the last commit (or made anew) and given them again: the next commit,
 /// once there is room, makes them searchable without a restart, and the position recorded
-/// never passes a change the index lost. An item removed (an erasure, consent withdrawn) takes
-/// its earlier versions out of the list at once, so the list never holds words the index may
-/// no longer hold.
+/// never passes a change the index lost. Only each item's latest change is kept (an item is
+/// deleted, then added again if it may be searched), so an item removed (an erasure, consent
+/// withdrawn) leaves no earlier version of its words here, and the list is at most one entry
+/// an item changed since the last commit.
 struct Writer {
     tantivy: IndexWriter,
-    since_commit: Vec<Change>,
-}
-
-/// One change given to the writer since the last commit.
-enum Change {
-    /// The item's document was deleted (every upsert starts with this).
-    Delete(String),
-    /// A document was added for the item.
-    Add(String, TantivyDocument),
+    /// Each item changed since the last commit: its document now, or `None` once removed.
+    since_commit: HashMap<String, Option<TantivyDocument>>,
 }
 
 impl Writer {
     fn delete(&mut self, id_field: Field, id: String) {
         self.tantivy.delete_term(Term::from_field_text(id_field, &id));
-        self.since_commit.retain(|change| !matches!(change, Change::Add(added, _) if *added == id));
-        self.since_commit.push(Change::Delete(id));
+        self.since_commit.insert(id, None);
     }
 
+    /// Adds the item's document (after [`Writer::delete`]).
     fn add(&mut self, id: String, document: TantivyDocument) {
         if let Err(error) = self.tantivy.add_document(document.clone()) {
             // Given again after the next failed commit (see `recover`).
             tracing::error!(%error, "search index refused a document");
         }
-        self.since_commit.push(Change::Add(id, document));
+        self.since_commit.insert(id, Some(document));
     }
 
     /// Commits everything given so far with `position` as the payload. On failure the writer is
@@ -134,7 +129,7 @@ impl Writer {
         })();
         match committed {
             Ok(_) => {
-                self.since_commit = Vec::new();
+                self.since_commit = HashMap::new();
                 Ok(())
             }
             Err(error) => {
@@ -160,16 +155,12 @@ impl Writer {
                 }
             }
         }
-        for change in &self.since_commit {
-            match change {
-                Change::Delete(id) => {
-                    self.tantivy.delete_term(Term::from_field_text(id_field, id));
-                }
-                Change::Add(_, document) => {
-                    if let Err(error) = self.tantivy.add_document(document.clone()) {
-                        tracing::error!(%error, "search index refused a document");
-                    }
-                }
+        for (id, document) in &self.since_commit {
+            self.tantivy.delete_term(Term::from_field_text(id_field, id));
+            if let Some(document) = document
+                && let Err(error) = self.tantivy.add_document(document.clone())
+            {
+                tracing::error!(%error, "search index refused a document");
             }
         }
         tracing::warn!(
@@ -302,7 +293,7 @@ impl SearchIndex {
             index,
             fields,
             reader,
-            writer: Mutex::new(Writer { tantivy: writer, since_commit: Vec::new() }),
+            writer: Mutex::new(Writer { tantivy: writer, since_commit: HashMap::new() }),
             #[cfg(test)]
             purges_held: Mutex::default(),
         })
@@ -1183,13 +1174,15 @@ mod tests {
         fixture.index.upsert(&item(3, "arun", "The evening meal was cold", "2026-11-03", None));
         fixture.index.remove(Uuid::from_u128(3));
         {
-            // As after a commit the disk refused: back to the last commit, every change since
-            // given again.
+            // As after a commit the disk refused: what the writer held since the last commit is
+            // lost (rolled back here), then the writer is recovered with every change since.
             let mut writer = fixture.index.writer();
+            writer.tantivy.rollback().unwrap();
             writer.recover(&fixture.index.index, fixture.index.fields.id);
             let removed = Uuid::from_u128(3).to_string();
-            assert!(
-                !writer.since_commit.iter().any(|change| matches!(change, Change::Add(id, _) if *id == removed)),
+            assert_eq!(
+                writer.since_commit.get(&removed),
+                Some(&None),
                 "a removed item's words are not kept for a retry"
             );
         }

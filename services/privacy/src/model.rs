@@ -157,7 +157,7 @@ impl AfterApply<State> for DestroyKeys {
 
     async fn after(&mut self, taken: Self::Taken, _: u64) {
         for (position, erased) in taken {
-            if heard_api::erasure::destroy_keys(&self.store, &erased).is_err() {
+            if heard_api::erasure::destroy_keys(&self.store, &erased).await.is_err() {
                 // The error was logged (with a reference, and no personal data) by heard-api.
                 tracing::error!(position, "cannot destroy the keys of an erasure; the next start tries again");
                 self.failed_before.get_or_insert(position.saturating_sub(1));

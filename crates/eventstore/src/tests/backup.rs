@@ -207,6 +207,13 @@ async fn a_person_erased_after_a_backup_was_taken_cannot_be_brought_back_from_it
     let fourth = tempfile::tempdir().unwrap();
     let refused = restore_with(&bytes, fourth.path(), &[], None).await.err().unwrap();
     assert!(refused.to_string().contains("backup keyring"), "without the keyring no key is restored: {refused}");
+    // Nor with another keyring: it knows none of the backup's people, and says so rather than
+    // take them all for erased.
+    let (other, fifth) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let stranger = keyring_in(other.path());
+    drop(BackupKeyring::open(&stranger).unwrap());
+    let refused = restore_with(&bytes, fifth.path(), &[], Some(&stranger)).await.err().unwrap();
+    assert!(refused.to_string().contains("not the keyring"), "{refused}");
     assert!(!keys_of(&source).values().any(|held| *held == Some(key)), "the store's own key is gone too");
     for store in [source, copy, unlisted] {
         store.close().await.unwrap();
@@ -287,7 +294,7 @@ fn the_erasure_register_skips_a_last_line_cut_short_and_names_a_bad_line_by_its_
     let path = dir.path().join("register");
     let register = ErasureRegister::open(&path).unwrap();
     let (one, two) = (SubjectId::new(), SubjectId::new());
-    register.record(&[one, two]).unwrap();
+    register.note(&[one, two]).unwrap();
     std::fs::OpenOptions::new()
         .append(true)
         .open(&path)
