@@ -4,6 +4,8 @@
 //! asker now: a linked feedback item's words appear only while its consent covers the asker,
 //! and a withdrawn consent empties the link's content everywhere while the link itself stays.
 
+use std::sync::Arc;
+
 use async_graphql::connection::Connection;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use heard_access::{Action, Actor, Resource};
@@ -560,7 +562,11 @@ impl CommissioningQuery {
         if position > head {
             return Err(ApiError::bad_input("atPosition", format!("the log ends at position {head}")).into());
         }
-        let then = commissioning.replay(position, day.and_then(end_of)).await?;
+        let until = day.and_then(end_of);
+        let then = match commissioning.decision_then(id, position, until).await? {
+            Some(then) => Arc::new(then),
+            None => commissioning.replay(position, until).await?,
+        };
         let decision = then.decisions.get(&id).cloned().ok_or(ApiError::NotFound)?;
         let store = commissioning.store();
         Ok(commissioning.read(|now| DecisionView::new(decision, &then, now, &actor, store)))

@@ -524,3 +524,166 @@ async fn a_hostile_as_at_is_refused_with_an_error_naming_the_field() {
     assert!(anonymous["errors"].is_null() || anonymous["errors"].as_array().is_some_and(Vec::is_empty), "{anonymous}");
     close(world).await;
 }
+
+/// An event of no service's concern, recorded at `at` (micros since the epoch).
+fn recorded_at(position: u64, at: i64) -> heard_eventstore::RecordedEvent {
+    heard_eventstore::RecordedEvent {
+        position,
+        stream: StreamName::new("tick-1").unwrap(),
+        revision: position - 1,
+        id: Uuid::new_v4(),
+        event_type: "Ticked".into(),
+        schema_version: 1,
+        recorded_at_micros: at,
+        metadata: b"{}".to_vec(),
+        data: b"{}".to_vec(),
+        personal: heard_eventstore::types::Personal::None,
+        sealed_personal: None,
+        prev_hash: [0; 32],
+        hash: [u8::try_from(position % 251).unwrap(); 32],
+    }
+}
+
+#[test]
+fn where_a_replay_up_to_the_end_of_a_day_stops_is_known_from_the_day_marks_even_when_times_go_backwards() {
+    use heard_eventstore::Fold as _;
+    let day = |date: &str| date.parse::<jiff::civil::Date>().unwrap();
+    let first = day("2025-03-28");
+    let hour = 3_600_000_000_i64;
+    let start = end_of_day(first.yesterday().unwrap()).unwrap() + 1;
+    // Four days, the clocks going forward on the way; a few events copied in with earlier
+    // times, one of them from the day before, and a quiet day with nothing written.
+    let offsets = [1, 5, 23, 25, 24, 30, 47, 2, 49, 50, 96, 97, 60, 98];
+    let mut state = State::default();
+    let mut events = Vec::new();
+    for (n, hours) in offsets.iter().enumerate() {
+        let event = recorded_at(n as u64 + 1, start + hours * hour);
+        state.apply(&event).unwrap();
+        events.push(event);
+    }
+    assert!(state.day_marks.len() <= 5, "a mark a day at most: {:?}", state.day_marks);
+    let head = state.position;
+    for date in [
+        first.yesterday().unwrap(),
+        first,
+        day("2025-03-29"),
+        day("2025-03-30"),
+        day("2025-03-31"),
+        day("2025-04-01"),
+        day("2025-04-02"),
+    ] {
+        let until = end_of_day(date).unwrap();
+        assert!(crate::model::is_end_of_day(until), "{date}");
+        for position in 0..=head {
+            // What `apply_until` does: stop at the first event past the position or recorded
+            // after the day.
+            let replayed = events
+                .iter()
+                .take_while(|event| event.position <= position && event.recorded_at_micros <= until)
+                .last()
+                .map_or(0, |event| event.position);
+            assert_eq!(state.end_of_day_position(position, Some(until)), Some(replayed), "{date} at {position}");
+        }
+    }
+    assert_eq!(state.end_of_day_position(9, None), Some(9));
+    let noon = end_of_day(first).unwrap() - 12 * hour;
+    assert_eq!(state.end_of_day_position(head, Some(noon)), None, "not the end of a day: left to a replay");
+}
+
+/// What a decision's page shows of the model: the decision, and for each link what it links
+/// to (an item's facts and the words the actor may read, a theme's name, a complaint's
+/// learning), with the position and chain hash the view is as at.
+fn decision_view(state: &State, id: Uuid, actor: &Actor, store: &EventStore) -> Value {
+    let decision = state.decisions.get(&id);
+    let evidence: Vec<Value> = decision
+        .map(|found| {
+            found
+                .links
+                .iter()
+                .map(|link| match &link.evidence {
+                    Evidence::FeedbackItem { item } => json!({
+                        "item": state.items.get(item),
+                        "words": state.items.get(item).and_then(|found| found.text_for(actor, store)),
+                    }),
+                    Evidence::Theme { theme } => json!({ "theme": state.reference.theme_name(theme) }),
+                    Evidence::ComplaintLearning { complaint } => json!({ "learning": state.learning.get(complaint) }),
+                    Evidence::AdvocacyTheme { value, .. } => json!({ "advocacy": state.reference.theme_name(value) }),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({ "decision": decision, "evidence": evidence, "position": state.position, "chain_head": state.chain_head })
+}
+
+#[tokio::test]
+async fn a_decision_as_at_a_day_or_a_position_read_from_its_own_streams_is_what_a_replay_of_the_whole_log_says() {
+    use heard_contracts::feedback::{ConsentChanged, ThemeRenamed};
+    use heard_contracts::rights::{ComplaintLearningRecorded, ComplaintReceived};
+    let dir = tempfile::tempdir().unwrap();
+    let models = ModelStore::open(&dir.path().join("models")).unwrap();
+    let world = open_keeping_history(dir.path(), &models, 4).await;
+    let seeded = seed(&world).await;
+    let (store, service) = (&world.store, &world.service);
+    let actor = commissioner(seeded.commissioner);
+    let today = heard_api::today();
+    let decision = service.read(|state| state.newest_first().next().unwrap().id);
+    // More evidence, then what changes it afterwards: a complaint's learning, the theme (then
+    // renamed), a second item (whose speaker then narrows consent to the hub), and events the
+    // decision has nothing to do with in between.
+    let complaint = Uuid::new_v4();
+    put::<ComplaintReceived>(store, complaint, json!({ "Received": { "provider": "cri", "articles": [3] } })).await;
+    let learning = json!({ "LearningRecorded": { "statement": "Evening appointments were cut without notice" } });
+    put::<ComplaintLearningRecorded>(store, complaint, learning).await;
+    assert!(service.caught_up().await);
+    let by = seeded.commissioner;
+    let evidence = [
+        Evidence::ComplaintLearning { complaint },
+        Evidence::Theme { theme: "waiting".into() },
+        Evidence::FeedbackItem { item: seeded.items[3].0 },
+    ];
+    for evidence in evidence {
+        service.link_evidence(decision, by, evidence, "it shows the gap", today).await.unwrap();
+        put::<HubAdded>(
+            store,
+            "elsewhere",
+            json!({ "hub": "elsewhere", "name": "Elsewhere", "kind": "hub", "area": "Kent" }),
+        )
+        .await;
+    }
+    put::<ThemeRenamed>(store, "waiting", json!({ "name": "Waiting for a script" })).await;
+    put::<ConsentChanged>(store, seeded.items[3].0, json!({ "consent": "hub", "by": by })).await;
+    assert!(service.caught_up().await);
+
+    let head = store.head().position;
+    let untils =
+        [None, end_of_day(today), end_of_day(today.yesterday().unwrap()), end_of_day(today.tomorrow().unwrap())];
+    let mut seen_words = false;
+    for position in 0..=head {
+        for until in untils {
+            let from_its_streams =
+                service.decision_then(decision, position, until).await.unwrap().expect("the end of a day");
+            let replayed = service.replay_from_the_start(position, until).await.unwrap();
+            let expected = decision_view(&replayed, decision, &actor, store);
+            assert_eq!(
+                decision_view(&from_its_streams, decision, &actor, store).to_string(),
+                expected.to_string(),
+                "as at {position} until {until:?}"
+            );
+            seen_words |= mentions(&expected, "for a script");
+        }
+    }
+    assert!(seen_words, "some views show the linked items' words");
+    let noon = end_of_day(today).unwrap() - 43_200_000_000;
+    assert!(service.decision_then(decision, head, Some(noon)).await.unwrap().is_none(), "left to a replay");
+
+    // Through GraphQL: as at its own decision date, the whole of today, so the view as it stands.
+    let viewer = heard_api::Viewer { actor: actor.clone(), ..heard_api::Viewer::anonymous() };
+    let query = format!(
+        "{{ decision(id: \"{decision}\", asAtDecisionDate: true) {{ position chainHead evidence {{ target content }} }} }}"
+    );
+    let answer = ask(service, &query, viewer).await;
+    assert_eq!(answer["data"]["decision"]["position"], json!(head), "{answer}");
+    let content = answer["data"]["decision"]["evidence"].to_string();
+    assert!(content.contains("Waiting for a script") && content.contains("Evening appointments"), "{answer}");
+    close(world).await;
+}

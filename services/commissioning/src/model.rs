@@ -125,11 +125,29 @@ pub struct State {
     /// The latest recorded-at time of every event applied (micros since the epoch): a saved
     /// history copy answers "as at" a moment only when this is not after it.
     pub recorded_until: i64,
+    /// The first event of each new day (the server's time zone), by the latest recorded time
+    /// so far: `(recorded at, position)`. A replay up to the end of a day stops just before
+    /// the first of these after it ([`State::end_of_day_position`]), so "as at a day" needs no
+    /// scan of the log to know where it ends. One entry a day the log was written on.
+    pub day_marks: Vec<(i64, u64)>,
+    /// The last moment of the day of `recorded_until` (micros): a later event starts a day.
+    day_ends_at: i64,
 }
 
 impl Persist for State {
-    /// 2: `recorded_until`.
-    const VERSION: u32 = 2;
+    /// 2: `recorded_until`; 3: `day_marks`.
+    const VERSION: u32 = 3;
+}
+
+/// The last microsecond of the day `micros` falls on, in the server's time zone.
+fn last_moment_of_day(micros: i64) -> Option<i64> {
+    let next = day_of(micros)?.tomorrow().ok()?.to_zoned(jiff::tz::TimeZone::system()).ok()?;
+    Some(next.timestamp().as_microsecond() - 1)
+}
+
+/// Whether `until` is the last microsecond of a day in the server's time zone.
+pub fn is_end_of_day(until: i64) -> bool {
+    until.checked_add(1).is_some_and(|next| last_moment_of_day(until) == Some(until) && day_of(next).is_some())
 }
 
 fn day_of(micros: i64) -> Option<Date> {
@@ -161,6 +179,10 @@ impl Fold for State {
         self.position = event.position;
         self.chain_head = hex_of(&event.hash);
         self.last_recorded_at = event.recorded_at_micros;
+        if self.day_marks.is_empty() || event.recorded_at_micros > self.day_ends_at {
+            self.day_marks.push((event.recorded_at_micros, event.position));
+            self.day_ends_at = last_moment_of_day(event.recorded_at_micros).unwrap_or(i64::MAX);
+        }
         self.recorded_until = self.recorded_until.max(event.recorded_at_micros);
         let stream_id = event.stream.id();
         match event.stream.category() {
@@ -226,7 +248,7 @@ impl Fold for State {
     }
 }
 
-fn hex_of(bytes: &[u8]) -> String {
+pub(crate) fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -297,6 +319,22 @@ impl State {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Where a replay of the log up to `position`, stopping before the first event recorded
+    /// after `until`, ends: the position of the last event it applies. `None` when `until` is
+    /// not the end of a day (the marks know only where days start); `position` is at most this
+    /// model's own.
+    pub fn end_of_day_position(&self, position: u64, until: Option<i64>) -> Option<u64> {
+        let Some(until) = until else { return Some(position) };
+        if !is_end_of_day(until) {
+            return None;
+        }
+        let next = self.day_marks.partition_point(|(at, _)| *at <= until);
+        Some(match self.day_marks.get(next) {
+            Some((_, first_after)) => position.min(first_after - 1),
+            None => position,
+        })
     }
 
     /// Decisions, newest proposal first.

@@ -10,7 +10,7 @@
 //! (the decisions it fed into and the reasons given where nothing was done), with examples in
 //! people's own words where their consent allows, each with what came of that item.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use heard_access::Actor;
 use heard_api::spreadsheet::escape_cell;
@@ -361,12 +361,8 @@ pub fn build(
         .collect();
     said.sort_by_key(|count| (std::cmp::Reverse(count.count), count.name.clone()));
 
-    let outcome_of = |item: &ItemFacts, decisions: &[ReportDecision]| ItemOutcome {
-        decisions: decisions
-            .iter()
-            .filter(|found| found.decision.active_links().any(|link| link.evidence.feedback_item() == Some(item.item)))
-            .map(|found| found.decision.id)
-            .collect(),
+    let outcome_of = |item: &ItemFacts, decisions_of: &HashMap<Uuid, Vec<Uuid>>| ItemOutcome {
+        decisions: decisions_of.get(&item.item).cloned().unwrap_or_default(),
         not_acted_on: state.answers.get(&item.item).and_then(|a| a.answered.clone()).map(|(on, why, _)| (on, why)),
         acknowledged_on: state.answers.get(&item.item).and_then(|a| a.acknowledged).map(|(on, _)| on),
     };
@@ -389,6 +385,17 @@ pub fn build(
                 .then(|| ReportDecision { decision: decision.clone(), linked_items: publishable_count(linked_items) })
         })
         .collect();
+    // Each item's decisions, in the report's order: one pass over the links, so that a report
+    // costs the items plus the links, not the items times the links.
+    let mut decisions_of: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for found in &decisions {
+        for item in found.decision.active_links().filter_map(|link| link.evidence.feedback_item()) {
+            let listed = decisions_of.entry(item).or_default();
+            if listed.last() != Some(&found.decision.id) {
+                listed.push(found.decision.id);
+            }
+        }
+    }
 
     let mut not_acted_on: Vec<ReportAnswer> = items
         .iter()
@@ -410,7 +417,7 @@ pub fn build(
         }
         // The words are opened only for the examples picked (an erased speaker's are skipped).
         let mut candidates: Vec<(ItemOutcome, &&ItemFacts, _)> =
-            found.iter().filter_map(|item| Some((outcome_of(item, &decisions), item, readable(item)?))).collect();
+            found.iter().filter_map(|item| Some((outcome_of(item, &decisions_of), item, readable(item)?))).collect();
         candidates.sort_by_key(|(outcome, _, _)| !outcome.answered());
         let mut picked = 0;
         for (outcome, item, sealed) in candidates {
@@ -471,16 +478,13 @@ pub fn build(
 
 /// Whether a decision answers a theme: linked to the theme itself (or to it as an advocacy
 /// theme), or to an item of the report that raised it (`theme` `None`: an item with no theme).
-fn answers_theme(decision: &Decision, theme: Option<&str>, items: &[&ItemFacts]) -> bool {
+fn answers_theme(decision: &Decision, theme: Option<&str>, items: &HashMap<Uuid, &ItemFacts>) -> bool {
     decision.active_links().any(|link| match (&link.evidence, theme) {
         (Evidence::Theme { theme: linked }, Some(theme)) => linked == theme,
         (Evidence::AdvocacyTheme { dimension, value }, Some(theme)) => dimension == "theme" && value == theme,
-        (Evidence::FeedbackItem { item }, theme) => items.iter().any(|found| {
-            found.item == *item
-                && match theme {
-                    Some(theme) => found.themes.contains(theme),
-                    None => found.themes.is_empty(),
-                }
+        (Evidence::FeedbackItem { item }, theme) => items.get(item).is_some_and(|found| match theme {
+            Some(theme) => found.themes.contains(theme),
+            None => found.themes.is_empty(),
         }),
         _ => false,
     })
@@ -495,10 +499,11 @@ fn pairings(
     state: &State,
     quotes_of: &mut BTreeMap<&str, Vec<ReportItem>>,
 ) -> Vec<Pairing> {
+    let by_id: HashMap<Uuid, &ItemFacts> = items.iter().map(|item| (item.item, *item)).collect();
     let responses = |theme: Option<&str>| {
         let mut found: Vec<Response> = decisions
             .iter()
-            .filter(|d| answers_theme(&d.decision, theme, items))
+            .filter(|d| answers_theme(&d.decision, theme, &by_id))
             .map(|d| Response::Decision(d.decision.id))
             .collect();
         let mut reasons: Vec<(String, Date)> = Vec::new();

@@ -8,6 +8,7 @@ use std::time::Duration;
 use heard_access::Actor;
 use heard_api::{ApiError, ApiResult, idempotent};
 use heard_contracts::Event as _;
+use heard_contracts::{feedback, rights};
 use heard_eventstore::model_store::HistoryCopy;
 use heard_eventstore::{
     AfterApply, EventStore, ExpectedRevision, Fold, LiveModel, ModelStore, NewEvent, RecordedEvent, StreamName,
@@ -400,6 +401,64 @@ impl CommissioningService {
             replayed.states.truncate(self.history.cached);
         }
         Ok(state)
+    }
+
+    /// What a view of one decision needs of the model as it was at `position`, stopping before
+    /// the first event recorded after `until`: the decision, the feedback items and complaints
+    /// its links name, the themes, and the position and chain hash the replay would end at.
+    /// Read from those streams alone (each is folded on its own, so their events give the same
+    /// facts as the whole log would), not from a history copy of the whole model: a handful of
+    /// short streams, whatever the size of the log. `None` when `until` is not the end of a day,
+    /// for [`replay`](Self::replay) to answer.
+    pub async fn decision_then(&self, decision: Uuid, position: u64, until: Option<i64>) -> ApiResult<Option<State>> {
+        let Some(end) = self.read(|now| now.end_of_day_position(position.min(now.position), until)) else {
+            return Ok(None);
+        };
+        let mut then = State::default();
+        if end == 0 {
+            return Ok(Some(then));
+        }
+        let store = self.store();
+        let stream = StreamName::of(DECISION, decision).map_err(ApiError::internal)?;
+        let mut events: Vec<RecordedEvent> = store.read_stream_to_end(&stream).await?;
+        events.retain(|event| event.position <= end);
+        for event in &events {
+            then.apply(event).map_err(ApiError::internal)?;
+        }
+        let mut streams = Vec::new();
+        for link in then.decisions.get(&decision).map(|found| found.links.as_slice()).unwrap_or_default() {
+            match &link.evidence {
+                Evidence::FeedbackItem { item } => streams.push(StreamName::of(feedback::FEEDBACK, item)),
+                Evidence::ComplaintLearning { complaint } => streams.push(StreamName::of(rights::COMPLAINT, complaint)),
+                Evidence::Theme { .. } | Evidence::AdvocacyTheme { .. } => {}
+            }
+        }
+        let mut more = Vec::new();
+        for stream in streams {
+            let stream = stream.map_err(ApiError::internal)?;
+            more.extend(store.read_stream_to_end(&stream).await?.into_iter().filter(|event| event.position <= end));
+        }
+        let mut from = 1;
+        loop {
+            let page = store.read_category(feedback::THEME, from, 1024).await?;
+            let Some(last) = page.last().map(|event| event.position) else { break };
+            from = last + 1;
+            more.extend(page.into_iter().filter(|event| event.position <= end));
+            if last >= end {
+                break;
+            }
+        }
+        more.sort_by_key(|event| event.position);
+        more.dedup_by_key(|event| event.position);
+        for event in &more {
+            then.apply(event).map_err(ApiError::internal)?;
+        }
+        let last = store.read_all_raw(end, 1).await?;
+        let last =
+            last.first().filter(|event| event.position == end).ok_or_else(|| ApiError::internal("log ends early"))?;
+        then.position = end;
+        then.chain_head = crate::model::hex_of(&last.hash);
+        Ok(Some(then))
     }
 
     /// The model as it was at `position` (and `until`), replayed from the first event of the
