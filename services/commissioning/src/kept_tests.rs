@@ -282,6 +282,16 @@ async fn open_keeping_history(dir: &Path, models: &ModelStore, every: u64) -> Wo
     World { store, service }
 }
 
+/// A seeded world in a new directory, keeping a history copy every 4 events (the directory
+/// and the model store live as long as the world is used).
+async fn seeded_keeping_history() -> (tempfile::TempDir, ModelStore, World, Seeded) {
+    let dir = tempfile::tempdir().unwrap();
+    let models = ModelStore::open(&dir.path().join("models")).unwrap();
+    let world = open_keeping_history(dir.path(), &models, 4).await;
+    let seeded = seed(&world).await;
+    (dir, models, world, seeded)
+}
+
 /// `replay(position, until)` as JSON (maps with sorted keys): from the nearest copy, and from the
 /// first event of the log.
 async fn both_ways(service: &CommissioningService, position: u64, until: Option<i64>) -> (Value, Value) {
@@ -426,10 +436,7 @@ async fn a_damaged_history_copy_is_skipped_for_an_earlier_one_and_the_answer_sta
 
 #[tokio::test]
 async fn the_report_as_at_a_day_is_what_it_said_then_and_nothing_logged_after_the_day_is_in_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let models = ModelStore::open(&dir.path().join("models")).unwrap();
-    let world = open_keeping_history(dir.path(), &models, 4).await;
-    let seeded = seed(&world).await;
+    let (_dir, _models, world, seeded) = seeded_keeping_history().await;
     let actor = commissioner(seeded.commissioner);
     let scope = Scope::default();
     let today = heard_api::today();
@@ -497,10 +504,7 @@ async fn ask(service: &CommissioningService, query: &str, viewer: heard_api::Vie
 
 #[tokio::test]
 async fn a_hostile_as_at_is_refused_with_an_error_naming_the_field() {
-    let dir = tempfile::tempdir().unwrap();
-    let models = ModelStore::open(&dir.path().join("models")).unwrap();
-    let world = open_keeping_history(dir.path(), &models, 4).await;
-    let seeded = seed(&world).await;
+    let (_dir, _models, world, seeded) = seeded_keeping_history().await;
     let viewer = heard_api::Viewer { actor: commissioner(seeded.commissioner), ..heard_api::Viewer::anonymous() };
     let tomorrow = heard_api::today().tomorrow().unwrap().to_string();
     for hostile in
@@ -619,10 +623,7 @@ fn decision_view(state: &State, id: Uuid, actor: &Actor, store: &EventStore) -> 
 async fn a_decision_as_at_a_day_or_a_position_read_from_its_own_streams_is_what_a_replay_of_the_whole_log_says() {
     use heard_contracts::feedback::{ConsentChanged, ThemeRenamed};
     use heard_contracts::rights::{ComplaintLearningRecorded, ComplaintReceived};
-    let dir = tempfile::tempdir().unwrap();
-    let models = ModelStore::open(&dir.path().join("models")).unwrap();
-    let world = open_keeping_history(dir.path(), &models, 4).await;
-    let seeded = seed(&world).await;
+    let (_dir, _models, world, seeded) = seeded_keeping_history().await;
     let (store, service) = (&world.store, &world.service);
     let actor = commissioner(seeded.commissioner);
     let today = heard_api::today();
