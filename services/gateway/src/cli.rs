@@ -588,7 +588,7 @@ async fn subject_access(settings: &Settings, person: &str, format: SubjectAccess
     let answer = async {
         let person = known_person(&services, person)?;
         services.privacy.record_subject_access(person, None).await.map_err(|error| anyhow::anyhow!(error.message()))?;
-        services.subject_access(person)
+        services.subject_access(person).await
     }
     .await;
     close(store, services).await?;

@@ -88,7 +88,7 @@ impl Services {
     /// Everything Heard holds about `person`, for the operator at the command line
     /// (`heard subject-access`): each service's part, unfiltered, merged into one object of the
     /// same shape as the GraphQL `SubjectAccess`.
-    pub fn subject_access(&self, person: PersonId) -> anyhow::Result<serde_json::Value> {
+    pub async fn subject_access(&self, person: PersonId) -> anyhow::Result<serde_json::Value> {
         let mut merged = serde_json::Map::new();
         let mut add = |part: serde_json::Value| {
             if let serde_json::Value::Object(fields) = part {
@@ -99,7 +99,8 @@ impl Services {
         add(serde_json::json!({ "feedbackItems": self.feedback.held_about(person, None) }));
         add(serde_json::json!({ "cases": self.advocacy.held_about(person, None) }));
         add(serde_json::json!({ "complaints": self.rights.held_about(person, None) }));
-        add(serde_json::json!({ "accessLog": self.identity.held_about(person, None) }));
+        let access = self.identity.held_about(person, None).await.map_err(|error| anyhow::anyhow!(error.message()))?;
+        add(serde_json::json!({ "accessLog": access }));
         Ok(serde_json::Value::Object(merged))
     }
 }

@@ -212,34 +212,30 @@ pub struct Provider {
     pub name: String,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// One entry of the access log, read from the log when it is shown.
+#[derive(Clone, Debug)]
 pub struct AccessEntry {
     pub position: u64,
     pub at_micros: i64,
-    #[serde(with = "access_record")]
     pub record: AccessRecorded,
 }
 
-/// [`AccessRecorded`] as the model saves it: every field, always, in order. (The contract skips
-/// an empty `resource_ids` when it is written to the log, which a format that saves a struct
-/// as a list of its fields could not read back.)
-mod access_record {
-    use heard_contracts::access::AccessRecorded;
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use uuid::Uuid;
-
-    type Fields = (Option<Uuid>, String, String, Option<String>, Vec<String>, bool, Option<String>);
-
-    pub fn serialize<S: Serializer>(record: &AccessRecorded, serializer: S) -> Result<S::Ok, S::Error> {
-        let AccessRecorded { actor, action, resource_kind, resource_id, resource_ids, allowed, reason } = record;
-        (actor, action, resource_kind, resource_id, resource_ids, allowed, reason).serialize(serializer)
+impl AccessEntry {
+    /// The entry an `AccessRecorded` event of the log holds.
+    pub fn of(event: &RecordedEvent) -> heard_eventstore::Result<AccessEntry> {
+        Ok(AccessEntry { position: event.position, at_micros: event.recorded_at_micros, record: event.decode()? })
     }
+}
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<AccessRecorded, D::Error> {
-        let (actor, action, resource_kind, resource_id, resource_ids, allowed, reason) =
-            Fields::deserialize(deserializer)?;
-        Ok(AccessRecorded { actor, action, resource_kind, resource_id, resource_ids, allowed, reason })
-    }
+/// What the model keeps of one entry of the access log: where it is in the log, and what the
+/// administrators' list filters by. What was asked for and why stays in the log, read a page
+/// at a time ([`crate::service::IdentityService::access_entries`]), so that reading records,
+/// which adds an entry each time, does not grow the model by what each entry says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessMark {
+    pub position: u64,
+    pub actor: Option<Uuid>,
+    pub allowed: bool,
 }
 
 /// What this service knows, in memory and saved between starts. `A` is how it holds an
@@ -256,8 +252,8 @@ pub struct State<A = KeptAccount> {
     pub token_by_hash: HashMap<String, Uuid>,
     pub hubs: BTreeMap<String, Hub>,
     pub providers: BTreeMap<String, Provider>,
-    /// In log order.
-    pub access: Vec<AccessEntry>,
+    /// The access log, in log order (each entry's details stay in the log).
+    pub access: Vec<AccessMark>,
     /// Which cases and complaints are about which person, for the access-log part of subject
     /// access (`crate::held`).
     pub held: crate::held_records::HeldRecords,
@@ -292,7 +288,8 @@ impl Fold for State {
 /// Version 1: accounts' personal fields sealed, the email index keyed by a hash. Version 2:
 /// which cases and complaints are about which person ([`crate::held_records::HeldRecords`]).
 impl Persist for State {
-    const VERSION: u32 = 2;
+    /// 3: the access log as marks, its entries left in the log.
+    const VERSION: u32 = 3;
 }
 
 /// The accounts by email, holding no email in the clear: each entry is keyed by the keyed
@@ -550,7 +547,8 @@ impl State {
                 self.providers.insert(data.provider.clone(), Provider { id: data.provider, name: data.name });
             }
             (AccessRecorded::CATEGORY, AccessRecorded::TYPE) => {
-                self.access.push(AccessEntry { position: event.position, at_micros: at, record: event.decode()? });
+                let record: AccessRecorded = event.decode()?;
+                self.access.push(AccessMark { position: event.position, actor: record.actor, allowed: record.allowed });
             }
             _ => self.held.apply(event)?,
         }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::connection::Connection;
+use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery, NextPrepareRequest};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
@@ -518,18 +518,25 @@ impl IdentityQuery {
     ) -> Result<Connection<String, AccessEntryView>> {
         authorize(ctx, Action::ViewAccessLog, &Resource::System).await?;
         let actor = actor_id.as_ref().map(|id| uuid_arg("actorId", id)).transpose()?;
-        let entries: Vec<AccessEntryView> = service(ctx).directory().read(|state| {
+        // The page is cut from the model's marks; only its entries are read from the log.
+        let positions: Vec<u64> = service(ctx).directory().read(|state| {
             state
                 .access
                 .iter()
                 .rev()
-                .filter(|entry| actor.is_none_or(|actor| entry.record.actor == Some(actor)))
-                .filter(|entry| allowed.is_none_or(|allowed| entry.record.allowed == allowed))
-                .cloned()
-                .map(AccessEntryView)
+                .filter(|mark| actor.is_none_or(|actor| mark.actor == Some(actor)))
+                .filter(|mark| allowed.is_none_or(|allowed| mark.allowed == allowed))
+                .map(|mark| mark.position)
                 .collect()
         });
-        Ok(paginate(entries, after, before, first, last)?)
+        let page = paginate(positions, after, before, first, last)?;
+        let wanted: Vec<u64> = page.edges.iter().map(|edge| edge.node).collect();
+        let entries = service(ctx).access_entries(&wanted).await?;
+        let mut connection = Connection::new(page.has_previous_page, page.has_next_page);
+        connection.edges.extend(
+            page.edges.into_iter().zip(entries).map(|(edge, entry)| Edge::new(edge.cursor, AccessEntryView(entry))),
+        );
+        Ok(connection)
     }
 
     #[graphql(entity)]

@@ -12,7 +12,7 @@
 
 use async_graphql::{Context, ID, Object};
 use heard_access::{Action, Actor, Resource, Role};
-use heard_api::{timestamp, viewer};
+use heard_api::{ApiResult, timestamp, viewer};
 use heard_contracts::privacy::PersonId;
 use serde::Serialize;
 use uuid::Uuid;
@@ -63,10 +63,10 @@ fn graphql_role(role: Role) -> String {
 impl IdentityService {
     /// The access log's entries about `person`'s cases and complaints that `actor` may see
     /// (`None`: the operator, every entry), oldest first.
-    pub fn held_about(&self, person: PersonId, actor: Option<&Actor>) -> Vec<HeldAccess> {
-        let found: Vec<(i64, Option<Uuid>, String, String, Uuid, bool)> = self.directory().read(|state| {
-            let mut found = Vec::new();
-            for entry in &state.access {
+    pub async fn held_about(&self, person: PersonId, actor: Option<&Actor>) -> ApiResult<Vec<HeldAccess>> {
+        let mut found: Vec<(i64, Option<Uuid>, String, String, Uuid, bool)> = Vec::new();
+        self.each_access_page(|entries, state| {
+            for entry in entries {
                 let record = &entry.record;
                 let ids = record.resource_id.iter().chain(record.resource_ids.iter());
                 for id in ids {
@@ -85,9 +85,9 @@ impl IdentityService {
                     }
                 }
             }
-            found
-        });
-        found
+        })
+        .await?;
+        let held = found
             .into_iter()
             .map(|(at, account, action, kind, id, allowed)| {
                 let opened = account.and_then(|account| self.account(account));
@@ -104,7 +104,8 @@ impl IdentityService {
                     allowed,
                 }
             })
-            .collect()
+            .collect();
+        Ok(held)
     }
 }
 
@@ -119,10 +120,10 @@ pub struct AccessHeld {
 impl AccessHeld {
     /// Who read, or was refused, which of the person's cases and complaints, and when: only
     /// entries about records you may see yourself. Oldest first.
-    async fn access_log(&self, ctx: &Context<'_>) -> Vec<HeldAccessView> {
+    async fn access_log(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<HeldAccessView>> {
         let actor = viewer(ctx).actor.clone();
         let identity = ctx.data_unchecked::<IdentityService>();
-        identity.held_about(self.person, Some(&actor)).into_iter().map(HeldAccessView).collect()
+        Ok(identity.held_about(self.person, Some(&actor)).await?.into_iter().map(HeldAccessView).collect())
     }
 }
 

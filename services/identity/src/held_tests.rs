@@ -58,7 +58,7 @@ async fn the_access_log_of_a_person_shows_their_records_only_to_those_who_may_se
     assert!(service.directory().caught_up(std::time::Duration::from_secs(10)).await);
 
     // The operator sees every entry about the person's records, and none about anyone else's.
-    let all = service.held_about(person, None);
+    let all = service.held_about(person, None).await.unwrap();
     assert_eq!(all.len(), 3, "{all:?}");
     assert!(all.iter().all(|entry| entry.record_id != their_case.to_string()));
     let refusal = all.iter().find(|entry| !entry.allowed).unwrap();
@@ -71,13 +71,16 @@ async fn the_access_log_of_a_person_shows_their_records_only_to_those_who_may_se
     let kinds = |entries: Vec<crate::held::HeldAccess>| -> BTreeSet<String> {
         entries.into_iter().map(|entry| entry.record_kind).collect()
     };
-    assert_eq!(kinds(service.held_about(person, Some(&advocate))), BTreeSet::from(["case".to_owned()]));
-    assert_eq!(kinds(service.held_about(person, Some(&handler))), BTreeSet::from(["complaint".to_owned()]));
-    assert!(service.held_about(person, Some(&other_advocate)).is_empty());
+    assert_eq!(kinds(service.held_about(person, Some(&advocate)).await.unwrap()), BTreeSet::from(["case".to_owned()]));
+    assert_eq!(
+        kinds(service.held_about(person, Some(&handler)).await.unwrap()),
+        BTreeSet::from(["complaint".to_owned()])
+    );
+    assert!(service.held_about(person, Some(&other_advocate)).await.unwrap().is_empty());
 
     // The case is handed to the other advocate: its entries go with it.
     put(&store, case, &CaseAssigned { advocate: other_advocate.account.unwrap() }).await;
     assert!(service.directory().caught_up(std::time::Duration::from_secs(10)).await);
-    assert!(service.held_about(person, Some(&advocate)).is_empty());
-    assert_eq!(service.held_about(person, Some(&other_advocate)).len(), 2);
+    assert!(service.held_about(person, Some(&advocate)).await.unwrap().is_empty());
+    assert_eq!(service.held_about(person, Some(&other_advocate)).await.unwrap().len(), 2);
 }

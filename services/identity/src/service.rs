@@ -9,10 +9,13 @@ use std::time::Duration;
 use heard_access::{Actor, Role};
 use heard_api::{ApiError, ApiResult, Viewer};
 use heard_contracts::Event as _;
+use heard_contracts::access::AccessRecorded;
 use heard_eventstore::{EventStore, ExpectedRevision, ModelStore, NewEvent, StreamName, SubjectId};
 use uuid::Uuid;
 
-use crate::directory::{Account, ApiToken, Directory, Hub, IndexEmails, KeptAccount, Provider, Session};
+use crate::directory::{
+    AccessEntry, Account, ApiToken, Directory, Hub, IndexEmails, KeptAccount, Provider, Session, State,
+};
 use crate::domain::{self, *};
 use crate::secrets::{self, Secrets};
 use crate::shared::{Attempt, Policy, Reservation, SharedState};
@@ -254,6 +257,40 @@ impl IdentityService {
 
     pub fn store(&self) -> &EventStore {
         &self.inner.store
+    }
+
+    /// The access log's entries at `positions` (from [`State::access`](crate::directory::State)),
+    /// read from the log, in the order given.
+    pub async fn access_entries(&self, positions: &[u64]) -> ApiResult<Vec<AccessEntry>> {
+        let mut entries = Vec::with_capacity(positions.len());
+        for &position in positions {
+            let event = self.inner.store.read_all(position, 1).await?.into_iter().next();
+            let event = event
+                .filter(|event| event.position == position && event.event_type == AccessRecorded::TYPE)
+                .ok_or_else(|| ApiError::internal("an access log entry is missing from the log"))?;
+            entries.push(AccessEntry::of(&event).map_err(ApiError::internal)?);
+        }
+        Ok(entries)
+    }
+
+    /// Every entry of the access log the model has applied, oldest first, read from the log a
+    /// page at a time: each page is given to `each` with the model, to pick what it needs.
+    pub async fn each_access_page(&self, mut each: impl FnMut(&[AccessEntry], &State)) -> ApiResult<()> {
+        let applied = self.inner.directory.read(|state| state.access.last().map_or(0, |mark| mark.position));
+        let mut from = 1;
+        while from <= applied {
+            let page = self.inner.store.read_category(AccessRecorded::CATEGORY, from, 1024).await?;
+            let Some(last) = page.last().map(|event| event.position) else { break };
+            from = last + 1;
+            let entries = page
+                .iter()
+                .filter(|event| event.position <= applied && event.event_type == AccessRecorded::TYPE)
+                .map(AccessEntry::of)
+                .collect::<heard_eventstore::Result<Vec<_>>>()
+                .map_err(ApiError::internal)?;
+            self.inner.directory.read(|state| each(&entries, state));
+        }
+        Ok(())
     }
 
     async fn append(&self, stream: &StreamName, expected: ExpectedRevision, events: Vec<NewEvent>) -> ApiResult<()> {
