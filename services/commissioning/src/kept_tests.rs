@@ -549,49 +549,52 @@ fn recorded_at(position: u64, at: i64) -> heard_eventstore::RecordedEvent {
 }
 
 #[test]
-fn where_a_replay_up_to_the_end_of_a_day_stops_is_known_from_the_day_marks_even_when_times_go_backwards() {
+fn where_a_replay_up_to_the_end_of_a_day_stops_is_known_from_the_time_marks_in_any_time_zone_even_when_times_go_backwards()
+ {
     use heard_eventstore::Fold as _;
-    let day = |date: &str| date.parse::<jiff::civil::Date>().unwrap();
-    let first = day("2025-03-28");
-    let hour = 3_600_000_000_i64;
-    let start = end_of_day(first.yesterday().unwrap()).unwrap() + 1;
-    // Four days, the clocks going forward on the way; a few events copied in with earlier
-    // times, one of them from the day before, and a quiet day with nothing written.
-    let offsets = [1, 5, 23, 25, 24, 30, 47, 2, 49, 50, 96, 97, 60, 98];
+    let minute = 60_000_000_i64;
+    let hour = 60 * minute;
+    // Midnight UTC at the start of 2025-03-28, a Friday before the clocks change in the UK.
+    let start = 1_743_120_000_000_000_i64;
+    // Four days; a few events copied in with earlier times, one of them from the day before;
+    // a quiet day with nothing written; events either side of midnight in Kathmandu
+    // (UTC+05:45) and of a quarter hour.
+    let offsets =
+        [60, 300, 1_380, 1_500, 1_440, 1_800, 2_820, 120, 2_940, 3_000, 5_760, 5_820, 3_600, 5_880, 6_854, 6_856];
     let mut state = State::default();
     let mut events = Vec::new();
-    for (n, hours) in offsets.iter().enumerate() {
-        let event = recorded_at(n as u64 + 1, start + hours * hour);
+    for (n, minutes) in offsets.iter().enumerate() {
+        let event = recorded_at(n as u64 + 1, start + minutes * minute);
         state.apply(&event).unwrap();
         events.push(event);
     }
-    assert!(state.day_marks.len() <= 5, "a mark a day at most: {:?}", state.day_marks);
+    assert!(state.time_marks.len() < events.len(), "a mark a quarter hour at most: {:?}", state.time_marks);
     let head = state.position;
-    for date in [
-        first.yesterday().unwrap(),
-        first,
-        day("2025-03-29"),
-        day("2025-03-30"),
-        day("2025-03-31"),
-        day("2025-04-01"),
-        day("2025-04-02"),
-    ] {
-        let until = end_of_day(date).unwrap();
-        assert!(crate::model::is_end_of_day(until), "{date}");
+    // The ends of each day in UTC, in London (UTC+1 from the 30th) and in Kathmandu, and of
+    // every quarter hour in between.
+    let mut untils: Vec<i64> = Vec::new();
+    for day in -1..6 {
+        let midnight = start + day * 24 * hour;
+        untils.extend([midnight - 1, midnight - hour - 1, midnight - 5 * hour - 45 * minute - 1]);
+    }
+    untils.extend((0..(6 * 24 * 4)).map(|quarter| start + quarter * 15 * minute - 1));
+    for until in untils {
+        assert!(crate::model::ends_a_quarter_hour(until), "{until}");
         for position in 0..=head {
             // What `apply_until` does: stop at the first event past the position or recorded
-            // after the day.
+            // after the moment.
             let replayed = events
                 .iter()
                 .take_while(|event| event.position <= position && event.recorded_at_micros <= until)
                 .last()
                 .map_or(0, |event| event.position);
-            assert_eq!(state.end_of_day_position(position, Some(until)), Some(replayed), "{date} at {position}");
+            assert_eq!(state.replay_end(position, Some(until)), Some(replayed), "until {until} at {position}");
         }
     }
-    assert_eq!(state.end_of_day_position(9, None), Some(9));
-    let noon = end_of_day(first).unwrap() - 12 * hour;
-    assert_eq!(state.end_of_day_position(head, Some(noon)), None, "not the end of a day: left to a replay");
+    assert_eq!(state.replay_end(9, None), Some(9));
+    assert_eq!(state.replay_end(head + 1, None), None, "past the model: left to a replay");
+    let noon = start + 12 * hour + 7 * minute;
+    assert_eq!(state.replay_end(head, Some(noon)), None, "not the end of a quarter hour: left to a replay");
 }
 
 /// What a decision's page shows of the model: the decision, and for each link what it links
@@ -674,7 +677,7 @@ async fn a_decision_as_at_a_day_or_a_position_read_from_its_own_streams_is_what_
         }
     }
     assert!(seen_words, "some views show the linked items' words");
-    let noon = end_of_day(today).unwrap() - 43_200_000_000;
+    let noon = end_of_day(today).unwrap() - 43_200_000_000 - 420_000_000;
     assert!(service.decision_then(decision, head, Some(noon)).await.unwrap().is_none(), "left to a replay");
 
     // Through GraphQL: as at its own decision date, the whole of today, so the view as it stands.

@@ -125,29 +125,33 @@ pub struct State {
     /// The latest recorded-at time of every event applied (micros since the epoch): a saved
     /// history copy answers "as at" a moment only when this is not after it.
     pub recorded_until: i64,
-    /// The first event of each new day (the server's time zone), by the latest recorded time
-    /// so far: `(recorded at, position)`. A replay up to the end of a day stops just before
-    /// the first of these after it ([`State::end_of_day_position`]), so "as at a day" needs no
-    /// scan of the log to know where it ends. One entry a day the log was written on.
-    pub day_marks: Vec<(i64, u64)>,
-    /// The last moment of the day of `recorded_until` (micros): a later event starts a day.
-    day_ends_at: i64,
+    /// The first event of each quarter of an hour (UTC), by the latest recorded time so far:
+    /// `(recorded at, position)`. A replay up to the end of a quarter hour stops just before
+    /// the first of these after it ([`State::replay_end`]), so "as at a day" (whose end is the
+    /// end of a quarter hour in every time zone) needs no scan of the log to know where it ends,
+    /// whatever zone the model was folded in. At most 96 a day, one a quarter hour written in.
+    pub time_marks: Vec<(i64, u64)>,
+    /// The last moment of the quarter hour of the last mark (micros): a later event starts one.
+    quarter_ends_at: i64,
 }
 
 impl Persist for State {
-    /// 2: `recorded_until`; 3: `day_marks`.
+    /// 2: `recorded_until`; 3: `time_marks`.
     const VERSION: u32 = 3;
 }
 
-/// The last microsecond of the day `micros` falls on, in the server's time zone.
-fn last_moment_of_day(micros: i64) -> Option<i64> {
-    let next = day_of(micros)?.tomorrow().ok()?.to_zoned(jiff::tz::TimeZone::system()).ok()?;
-    Some(next.timestamp().as_microsecond() - 1)
+/// A quarter of an hour in microseconds: every time zone's offset is a whole number of them,
+/// so the end of a day anywhere is the end of a quarter hour.
+const QUARTER_HOUR: i64 = 15 * 60 * 1_000_000;
+
+/// The last microsecond of the quarter hour `micros` falls in.
+fn end_of_quarter(micros: i64) -> i64 {
+    micros.div_euclid(QUARTER_HOUR).saturating_mul(QUARTER_HOUR).saturating_add(QUARTER_HOUR - 1)
 }
 
-/// Whether `until` is the last microsecond of a day in the server's time zone.
-pub fn is_end_of_day(until: i64) -> bool {
-    until.checked_add(1).is_some_and(|next| last_moment_of_day(until) == Some(until) && day_of(next).is_some())
+/// Whether `until` is the last microsecond of a quarter hour (the end of a day is one).
+pub fn ends_a_quarter_hour(until: i64) -> bool {
+    end_of_quarter(until) == until
 }
 
 fn day_of(micros: i64) -> Option<Date> {
@@ -179,9 +183,9 @@ impl Fold for State {
         self.position = event.position;
         self.chain_head = hex_of(&event.hash);
         self.last_recorded_at = event.recorded_at_micros;
-        if self.day_marks.is_empty() || event.recorded_at_micros > self.day_ends_at {
-            self.day_marks.push((event.recorded_at_micros, event.position));
-            self.day_ends_at = last_moment_of_day(event.recorded_at_micros).unwrap_or(i64::MAX);
+        if self.time_marks.is_empty() || event.recorded_at_micros > self.quarter_ends_at {
+            self.time_marks.push((event.recorded_at_micros, event.position));
+            self.quarter_ends_at = end_of_quarter(event.recorded_at_micros);
         }
         self.recorded_until = self.recorded_until.max(event.recorded_at_micros);
         let stream_id = event.stream.id();
@@ -323,15 +327,18 @@ impl State {
 
     /// Where a replay of the log up to `position`, stopping before the first event recorded
     /// after `until`, ends: the position of the last event it applies. `None` when `until` is
-    /// not the end of a day (the marks know only where days start); `position` is at most this
-    /// model's own.
-    pub fn end_of_day_position(&self, position: u64, until: Option<i64>) -> Option<u64> {
-        let Some(until) = until else { return Some(position) };
-        if !is_end_of_day(until) {
+    /// not the end of a quarter hour (the marks know only where those start), or `position` is
+    /// past this model's own.
+    pub fn replay_end(&self, position: u64, until: Option<i64>) -> Option<u64> {
+        if position > self.position {
             return None;
         }
-        let next = self.day_marks.partition_point(|(at, _)| *at <= until);
-        Some(match self.day_marks.get(next) {
+        let Some(until) = until else { return Some(position) };
+        if !ends_a_quarter_hour(until) {
+            return None;
+        }
+        let next = self.time_marks.partition_point(|(at, _)| *at <= until);
+        Some(match self.time_marks.get(next) {
             Some((_, first_after)) => position.min(first_after - 1),
             None => position,
         })

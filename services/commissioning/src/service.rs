@@ -408,10 +408,10 @@ impl CommissioningService {
     /// its links name, the themes, and the position and chain hash the replay would end at.
     /// Read from those streams alone (each is folded on its own, so their events give the same
     /// facts as the whole log would), not from a history copy of the whole model: a handful of
-    /// short streams, whatever the size of the log. `None` when `until` is not the end of a day,
-    /// for [`replay`](Self::replay) to answer.
+    /// short streams, whatever the size of the log. `None` when `until` is not the end of a
+    /// quarter hour or `position` is past the model's, for [`replay`](Self::replay) to answer.
     pub async fn decision_then(&self, decision: Uuid, position: u64, until: Option<i64>) -> ApiResult<Option<State>> {
-        let Some(end) = self.read(|now| now.end_of_day_position(position.min(now.position), until)) else {
+        let Some(end) = self.read(|now| now.replay_end(position, until)) else {
             return Ok(None);
         };
         let mut then = State::default();
