@@ -80,3 +80,14 @@ pub fn files_holding(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::Pat
         .filter(|file| std::fs::read(file).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle)))
         .collect()
 }
+
+/// The data of a `ComplaintReceived` (the fields other services read), for the tests of a
+/// service that folds complaints without the rights service beside it.
+pub fn complaint_received(provider: &str, articles: &[u32]) -> serde_json::Value {
+    serde_json::json!({ "Received": { "provider": provider, "articles": articles } })
+}
+
+/// The data of a `ComplaintLearningRecorded` (the fields other services read).
+pub fn complaint_learning_recorded(statement: &str) -> serde_json::Value {
+    serde_json::json!({ "LearningRecorded": { "statement": statement } })
+}

@@ -3,7 +3,7 @@
 //! Messages never carry event data: only stream names (which by invariant hold no personal
 //! data), positions, revisions and event ids.
 
-use crate::types::ExpectedRevision;
+use crate::revision::ExpectedRevision;
 
 /// Everything that can go wrong when talking to the event store.
 #[derive(Debug, thiserror::Error)]

@@ -43,6 +43,7 @@ pub mod postgres_backend;
 pub mod postgres_keys;
 pub mod projection;
 pub mod record;
+pub mod revision;
 pub mod sealed;
 pub mod segment_backend;
 pub mod sled_backend;
@@ -70,14 +71,15 @@ pub use model_store::{ModelStore, NotLoaded, Persist};
 pub use postgres_backend::PostgresBackend;
 pub use postgres_keys::PostgresKeyStore;
 pub use projection::{KvProjection, KvTx, Projection, ProjectionRunner, SledProjection};
+pub use revision::ExpectedRevision;
 pub use sealed::Sealed;
 pub use segment_backend::SegmentBackend;
 pub use sled_backend::SledBackend;
 pub use store::{BackendKind, EventStore};
 pub use subscription::Subscription;
 pub use types::{
-    AppendOutcome, BackendStats, Direction, ExpectedRevision, Head, NewEvent, Personal, PersonalFields, RecordedEvent,
-    SealedPersonal, StreamName, StreamWindow, SubjectId,
+    AppendOutcome, BackendStats, Direction, Head, NewEvent, Personal, PersonalFields, RecordedEvent, SealedPersonal,
+    StreamName, StreamWindow, SubjectId,
 };
 pub use upcast::Upcasters;
 pub use verify::{ChainReport, verify_chain};

@@ -13,7 +13,6 @@ use crate::record::PreparedEvent;
 use crate::sealed::Sealed;
 use crate::segment_backend::SegmentBackend;
 use crate::sled_backend::SledBackend;
-use crate::subscription::Subscription;
 use crate::types::BackendStats;
 use crate::types::{
     AppendOutcome, Direction, ExpectedRevision, Head, NewEvent, Personal, PersonalFields, RecordedEvent, StreamName,
@@ -379,18 +378,6 @@ impl EventStore {
     /// The stream's last revision, `None` if it does not exist.
     pub async fn stream_revision(&self, stream: &StreamName) -> Result<Option<u64>> {
         self.backend.stream_revision(stream).await
-    }
-
-    /// A catch-up subscription to the global log from `from_position` (inclusive) that turns
-    /// live once it has caught up.
-    pub fn subscribe_all(&self, from_position: u64) -> Subscription {
-        Subscription::new(self.clone(), from_position, None)
-    }
-
-    /// A catch-up subscription to one category.
-    pub fn subscribe_category(&self, category: &str, from_position: u64) -> Result<Subscription> {
-        crate::types::validate_category(category)?;
-        Ok(Subscription::new(self.clone(), from_position, Some(category.to_owned())))
     }
 
     pub fn head(&self) -> Head {

@@ -32,8 +32,23 @@ impl std::fmt::Debug for Subscription {
     }
 }
 
+/// Subscriptions are opened from the store; they live here so that the store need not know them.
+impl EventStore {
+    /// A catch-up subscription to the global log from `from_position` (inclusive) that turns
+    /// live once it has caught up.
+    pub fn subscribe_all(&self, from_position: u64) -> Subscription {
+        Subscription::new(self.clone(), from_position, None)
+    }
+
+    /// A catch-up subscription to one category.
+    pub fn subscribe_category(&self, category: &str, from_position: u64) -> Result<Subscription> {
+        crate::types::validate_category(category)?;
+        Ok(Subscription::new(self.clone(), from_position, Some(category.to_owned())))
+    }
+}
+
 impl Subscription {
-    pub(crate) fn new(store: EventStore, from_position: u64, category: Option<String>) -> Self {
+    fn new(store: EventStore, from_position: u64, category: Option<String>) -> Self {
         let head = store.watch_head();
         let closed = store.watch_closed();
         Subscription { store, next_position: from_position.max(1), category, buffer: VecDeque::new(), head, closed }

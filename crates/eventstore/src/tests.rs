@@ -115,7 +115,7 @@ async fn sled_corrupted_bytes_are_reported_with_their_position_not_a_panic() {
 /// Replaces the stored record at `position` of the closed sled log in `dir` with what
 /// `rewrite` makes of it.
 fn rewrite_sled_record(dir: &Path, position: u64, rewrite: impl FnOnce(Vec<u8>) -> Vec<u8>) {
-    let db = sled::open(dir.join("sled-log")).unwrap();
+    let db = crate::sled_open::open(sled::Config::new(), &dir.join("sled-log")).unwrap();
     let tree = db.open_tree("log").unwrap();
     let mut key = vec![b'e'];
     key.extend_from_slice(&position.to_be_bytes());

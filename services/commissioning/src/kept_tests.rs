@@ -635,8 +635,9 @@ async fn a_decision_as_at_a_day_or_a_position_read_from_its_own_streams_is_what_
     // renamed), a second item (whose speaker then narrows consent to the hub), and events the
     // decision has nothing to do with in between.
     let complaint = Uuid::new_v4();
-    put::<ComplaintReceived>(store, complaint, json!({ "Received": { "provider": "cri", "articles": [3] } })).await;
-    let learning = json!({ "LearningRecorded": { "statement": "Evening appointments were cut without notice" } });
+    use heard_contracts::testing::{complaint_learning_recorded, complaint_received};
+    put::<ComplaintReceived>(store, complaint, complaint_received("cri", &[3])).await;
+    let learning = complaint_learning_recorded("Evening appointments were cut without notice");
     put::<ComplaintLearningRecorded>(store, complaint, learning).await;
     assert!(service.caught_up().await);
     let by = seeded.commissioner;

@@ -17,6 +17,7 @@ pub mod hsts;
 pub mod metrics;
 pub mod reports;
 pub mod request_id;
+pub mod scrape;
 pub mod server;
 pub mod services;
 pub mod state;

@@ -22,12 +22,11 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use heard_eventstore::{LatencyHistogram, LatencySnapshot};
 use tower::ServiceExt as _;
 
 use crate::config::MetricsSettings;
-use crate::state::AppState;
 
 pub use operations::{Kind, Measure, OTHER, OperationMetrics};
 
@@ -74,6 +73,47 @@ impl HttpMetrics {
     pub fn access(&self) -> &MetricsAccess {
         &self.access
     }
+    /// Writes the HTTP families: requests, 4xx and 5xx answers, refused connections, and how
+    /// long each route took.
+    pub fn render(&self, out: &mut Exposition) {
+        out.single(
+            "heard_http_requests_total",
+            "counter",
+            "HTTP requests served.",
+            self.requests.load(Ordering::Relaxed),
+        );
+        out.single(
+            "heard_http_client_errors_total",
+            "counter",
+            "HTTP responses with a 4xx status.",
+            self.client_errors.load(Ordering::Relaxed),
+        );
+        out.single(
+            "heard_http_server_errors_total",
+            "counter",
+            "HTTP responses with a 5xx status.",
+            self.server_errors.load(Ordering::Relaxed),
+        );
+        out.single(
+            "heard_http_connections_refused_total",
+            "counter",
+            "Connections closed on arrival because self.max_connections were open.",
+            crate::edge::CONNECTIONS_REFUSED.load(Ordering::Relaxed),
+        );
+        out.family(
+            "heard_http_request_seconds",
+            "histogram",
+            "HTTP requests by the route they matched (a path template, or unmatched).",
+        );
+        let mut routes: Vec<(String, LatencySnapshot)> = {
+            let routes = self.routes.read().unwrap_or_else(|p| p.into_inner());
+            routes.iter().map(|(route, histogram)| (route.clone(), histogram.snapshot())).collect()
+        };
+        routes.sort_by(|a, b| a.0.cmp(&b.0));
+        for (route, snapshot) in &routes {
+            out.histogram("heard_http_request_seconds", &[("route", route)], snapshot);
+        }
+    }
 }
 
 /// Who may read `/metrics` (`[metrics]`).
@@ -98,8 +138,13 @@ impl MetricsAccess {
         MetricsAccess { token: settings.token.clone(), own_listener: settings.listen.is_some() }
     }
 
+    /// Whether `/metrics` is served on `metrics.listen` only.
+    pub fn own_listener(&self) -> bool {
+        self.own_listener
+    }
+
     /// Whether `headers` carry the token, when one is required. Compared in constant time.
-    fn token_given(&self, headers: &HeaderMap) -> bool {
+    pub fn token_given(&self, headers: &HeaderMap) -> bool {
         let Some(expected) = &self.token else { return true };
         let given = headers
             .get(header::AUTHORIZATION)
@@ -124,24 +169,6 @@ fn same_secret(given: &[u8], expected: &[u8]) -> bool {
 /// asked.
 #[derive(Clone, Copy, Debug)]
 pub struct OnMetricsListener;
-
-/// `GET /metrics`: 404 on the main listener when `/metrics` has a listener of its own, 401
-/// without the token when one is configured, else every metric.
-pub fn page(state: &AppState, on_metrics_listener: bool, headers: &HeaderMap) -> Response {
-    let access = state.http.access();
-    if access.own_listener && !on_metrics_listener {
-        return (StatusCode::NOT_FOUND, "Not found").into_response();
-    }
-    if !access.token_given(headers) {
-        return (
-            StatusCode::UNAUTHORIZED,
-            [(header::WWW_AUTHENTICATE, "Bearer realm=\"heard metrics\"")],
-            "/metrics needs the header Authorization: Bearer <metrics.token>",
-        )
-            .into_response();
-    }
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], render(state)).into_response()
-}
 
 /// The router of the `metrics.listen` listener: `/metrics` of the whole app (`ready`, once it
 /// is set; 503 while Heard starts), and 404 for everything else.
@@ -194,7 +221,7 @@ impl Exposition {
     }
 
     /// A family of one sample without labels.
-    fn single(&mut self, name: &str, kind: &str, help: &str, value: impl Display) {
+    pub fn single(&mut self, name: &str, kind: &str, help: &str, value: impl Display) {
         self.family(name, kind, help);
         self.sample(name, &[], value);
     }
@@ -215,118 +242,6 @@ fn label_set(labels: &[(&str, &str)], le: Option<&str>) -> String {
 
 fn escaped(value: &str) -> String {
     value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-}
-
-/// Renders every metric.
-pub fn render(state: &AppState) -> String {
-    let store = &state.store;
-    let head = store.head();
-    let stats = store.stats();
-    let http = &state.http;
-    let mut out = Exposition::default();
-
-    out.single("heard_log_head_position", "gauge", "Position of the last event in the global log.", head.position);
-    out.single("heard_log_events_appended_total", "counter", "Events appended by this process.", stats.events_appended);
-    out.single("heard_log_commits_total", "counter", "Durable commits (fsyncs) of the event log.", stats.commits);
-    out.family(
-        "heard_log_append_seconds",
-        "histogram",
-        "Appends by this process, from the call to the acknowledgement (durable).",
-    );
-    out.histogram("heard_log_append_seconds", &[], &stats.append_seconds);
-    out.family(
-        "heard_log_fsync_seconds",
-        "histogram",
-        "Durable commits of a group of appends: an fdatasync, a sled flush or a PostgreSQL COMMIT.",
-    );
-    out.histogram("heard_log_fsync_seconds", &[], &stats.commit_seconds);
-    out.family(
-        "heard_projection_lag_events",
-        "gauge",
-        "Events in the log that a model of this process has not applied yet (head minus applied).",
-    );
-    for (model, applied) in store.catch_up_progress() {
-        out.sample("heard_projection_lag_events", &[("model", model)], head.position.saturating_sub(applied));
-    }
-
-    out.single("heard_http_requests_total", "counter", "HTTP requests served.", http.requests.load(Ordering::Relaxed));
-    out.single(
-        "heard_http_client_errors_total",
-        "counter",
-        "HTTP responses with a 4xx status.",
-        http.client_errors.load(Ordering::Relaxed),
-    );
-    out.single(
-        "heard_http_server_errors_total",
-        "counter",
-        "HTTP responses with a 5xx status.",
-        http.server_errors.load(Ordering::Relaxed),
-    );
-    out.single(
-        "heard_http_connections_refused_total",
-        "counter",
-        "Connections closed on arrival because http.max_connections were open.",
-        crate::edge::CONNECTIONS_REFUSED.load(Ordering::Relaxed),
-    );
-    out.family(
-        "heard_http_request_seconds",
-        "histogram",
-        "HTTP requests by the route they matched (a path template, or unmatched).",
-    );
-    let mut routes: Vec<(String, LatencySnapshot)> = {
-        let routes = http.routes.read().unwrap_or_else(|p| p.into_inner());
-        routes.iter().map(|(route, histogram)| (route.clone(), histogram.snapshot())).collect()
-    };
-    routes.sort_by(|a, b| a.0.cmp(&b.0));
-    for (route, snapshot) in &routes {
-        out.histogram("heard_http_request_seconds", &[("route", route)], snapshot);
-    }
-
-    match state.schema.data::<Arc<OperationMetrics>>() {
-        Some(operations) => operations.render(&mut out),
-        None => OperationMetrics::for_schema("").render(&mut out),
-    }
-
-    out.family("heard_search_seconds", "histogram", "Full-text searches of feedback, in the index.");
-    out.histogram("heard_search_seconds", &[], &heard_feedback::search::SEARCH_SECONDS.snapshot());
-
-    let logins = state.identity.login_counts();
-    out.family("heard_login_failures_total", "counter", "Failed logins at this process, by why they failed.");
-    for (reason, count) in [
-        ("wrong_credentials", logins.wrong_credentials),
-        ("waiting", logins.waiting),
-        ("address_throttled", logins.address_throttled),
-        ("deactivated", logins.deactivated),
-    ] {
-        out.sample("heard_login_failures_total", &[("reason", reason)], count);
-    }
-    out.single(
-        "heard_login_lockouts_total",
-        "counter",
-        "Waits begun after auth.max_failed_logins failed logins in a row for one email from one address.",
-        logins.lockouts,
-    );
-
-    let access = heard_api::access_counters();
-    out.single(
-        "heard_access_log_events_total",
-        "counter",
-        "AccessRecorded events this process appended to the access log.",
-        access.appended,
-    );
-    out.single(
-        "heard_access_anonymous_refusals_total",
-        "counter",
-        "Refusals of requests without a login: counted here, never written to the access log.",
-        access.anonymous_refusals,
-    );
-    out.single(
-        "heard_access_events_over_budget_total",
-        "counter",
-        "Access events not written because one request had already written its most.",
-        access.dropped_over_budget,
-    );
-    out.finish()
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use tower_http::trace::TraceLayer;
 use crate::config::Settings;
 use crate::graphql;
 use crate::metrics::{self, HttpMetrics};
+use crate::scrape;
 use crate::services::Services;
 use crate::state::AppState;
 use crate::{auth, reports};
@@ -317,13 +318,13 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// `/metrics`, as `[metrics]` allows (see [`metrics::page`]).
+/// `/metrics`, as `[metrics]` allows (see [`scrape::page`]).
 async fn metrics_page(
     State(state): State<AppState>,
     on_metrics_listener: Option<axum::Extension<metrics::OnMetricsListener>>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    metrics::page(&state, on_metrics_listener.is_some(), &headers)
+    scrape::page(&state, on_metrics_listener.is_some(), &headers)
 }
 
 /// The headers every response carries. A page that needs a looser Content-Security-Policy

@@ -20,7 +20,6 @@ use uuid::Uuid;
 
 use crate::domain::catalogue::{CHARTER, CharterPublished};
 use crate::domain::complaint::{COMPLAINT, Complaint, Event};
-use crate::service::outcome_name;
 
 /// What a complaint holds that could identify someone, encrypted with a key of its own.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,7 +89,7 @@ fn step_of(event: &Event, recorded_on: Date) -> Option<Step> {
         Event::Paused { on, reason } => step("paused", *on, Some(reason.clone())),
         Event::Resumed { on } => step("resumed", *on, None),
         Event::ResponseIssued { on } => step("responded", *on, None),
-        Event::OutcomeRecorded { outcome, on } => step("outcome", *on, Some(outcome_name(*outcome).to_owned())),
+        Event::OutcomeRecorded { outcome, on } => step("outcome", *on, Some(outcome.name().to_owned())),
         Event::Escalated { to, reference } => {
             let to = serde_json::to_value(to).ok().and_then(|to| to.as_str().map(str::to_owned)).unwrap_or_default();
             step("escalated", recorded_on, Some(format!("{to} {reference}")))

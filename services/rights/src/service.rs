@@ -467,7 +467,7 @@ pub fn patterns(
             .map(|dimension| match dimension {
                 PatternDimension::Article => complaint.articles.iter().map(u32::to_string).collect(),
                 PatternDimension::Provider => vec![complaint.provider.clone()],
-                PatternDimension::Outcome => vec![complaint.outcome.map_or("open", outcome_name).to_owned()],
+                PatternDimension::Outcome => vec![complaint.outcome.map_or("open", Outcome::name).to_owned()],
                 PatternDimension::Period => vec![period.label(received)],
             })
             .collect();
@@ -488,16 +488,6 @@ pub enum PatternDimension {
 impl PatternDimension {
     pub const ALL: [PatternDimension; 4] =
         [PatternDimension::Article, PatternDimension::Provider, PatternDimension::Outcome, PatternDimension::Period];
-}
-
-pub fn outcome_name(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Upheld => "upheld",
-        Outcome::PartlyUpheld => "partly_upheld",
-        Outcome::NotUpheld => "not_upheld",
-        Outcome::ResolvedEarly => "resolved_early",
-        Outcome::Withdrawn => "withdrawn",
-    }
 }
 
 #[cfg(test)]

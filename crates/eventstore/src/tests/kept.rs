@@ -399,7 +399,8 @@ async fn models_saved_in_the_old_layout_are_thrown_away_once_and_rebuilt_from_th
     .await;
     {
         // As the layout before 32 KiB chunks left it: no mark.
-        let db = sled::open(dir.path().join("models")).unwrap();
+        // Through the one opener that waits for this process's own lock to be let go.
+        let db = crate::sled_open::open(sled::Config::new(), &dir.path().join("models")).unwrap();
         db.remove(b"layout").unwrap();
         db.flush().unwrap();
     }

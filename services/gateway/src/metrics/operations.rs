@@ -142,7 +142,7 @@ impl OperationMetrics {
     }
 
     /// Both families, with a series for each operation that has been asked for.
-    pub(super) fn render(&self, out: &mut Exposition) {
+    pub fn render(&self, out: &mut Exposition) {
         out.family(
             "heard_graphql_request_seconds",
             "histogram",

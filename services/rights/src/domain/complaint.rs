@@ -59,6 +59,19 @@ pub enum Outcome {
     Withdrawn,
 }
 
+impl Outcome {
+    /// Its name in reports and on a complaint's steps: `upheld`, `partly_upheld`, …
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Upheld => "upheld",
+            Outcome::PartlyUpheld => "partly_upheld",
+            Outcome::NotUpheld => "not_upheld",
+            Outcome::ResolvedEarly => "resolved_early",
+            Outcome::Withdrawn => "withdrawn",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EscalatedTo {
