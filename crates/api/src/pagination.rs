@@ -20,7 +20,9 @@ pub fn paginate<T: OutputType>(
 ) -> ApiResult<Connection<String, T, EmptyFields, EmptyFields>> {
     let total = items.len();
     let mut start = match after {
-        Some(cursor) => decode(&cursor, "after")? + 1,
+        // A cursor this list never gave out may hold any number: one past the largest is
+        // past the end, not a wrap back to the start.
+        Some(cursor) => decode(&cursor, "after")?.saturating_add(1),
         None => 0,
     };
     let mut end = match before {
@@ -82,6 +84,16 @@ mod tests {
         assert_eq!(page(None, Some(4)), (vec![0, 1, 2, 3], false, true));
         assert_eq!(page(Some("o:3"), Some(4)), (vec![4, 5, 6, 7], true, true));
         assert_eq!(page(Some("o:7"), Some(4)), (vec![8, 9], true, false));
+    }
+
+    #[test]
+    fn a_made_up_cursor_at_the_largest_number_gives_an_empty_page_not_the_first_one() {
+        let after = format!("o:{}", usize::MAX);
+        assert_eq!(page(Some(&after), Some(4)), (vec![], true, false));
+        let Err(refused) = paginate((0..10).collect::<Vec<i32>>(), Some("o:-1".into()), None, None, None) else {
+            panic!("a negative cursor is refused");
+        };
+        assert!(format!("{refused:?}").contains("after"), "{refused:?}");
     }
 
     #[test]

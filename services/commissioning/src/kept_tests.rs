@@ -690,5 +690,41 @@ async fn a_decision_as_at_a_day_or_a_position_read_from_its_own_streams_is_what_
     assert_eq!(answer["data"]["decision"]["position"], json!(head), "{answer}");
     let content = answer["data"]["decision"]["evidence"].to_string();
     assert!(content.contains("Waiting for a script") && content.contains("Evening appointments"), "{answer}");
+
+    // From outside: someone of another hub sees the decision and the theme, never the words of
+    // an item they may not read, as at any day; nobody logged in sees nothing; a made-up day is
+    // refused naming the field, without repeating it.
+    let elsewhere = Actor {
+        account: Some(Uuid::new_v4()),
+        roles: BTreeSet::from([Role::HubMember]),
+        hubs: BTreeSet::from(["crawley".to_owned()]),
+        ..Actor::default()
+    };
+    let nosy = heard_api::Viewer { actor: elsewhere, ..heard_api::Viewer::anonymous() };
+    for as_at in ["asAtDecisionDate: true", &format!("asAt: \"{today}\""), "atPosition: 1000000000"] {
+        let query = format!("{{ decision(id: \"{decision}\", {as_at}) {{ evidence {{ kind content }} }} }}");
+        let answer = ask(service, &query, nosy.clone()).await;
+        if as_at.starts_with("atPosition") {
+            assert_eq!(answer["errors"][0]["extensions"]["field"], json!("atPosition"), "{answer}");
+            continue;
+        }
+        let evidence = answer["data"]["decision"]["evidence"].as_array().unwrap_or_else(|| panic!("{answer}"));
+        assert!(
+            !mentions(&answer, SPEAKER) && !mentions(&answer, "weeks"),
+            "no words for another hub: {answer}"
+        );
+        assert!(evidence.iter().any(|link| link["content"] == json!("Waiting for a script")), "the theme: {answer}");
+        let anonymous = ask(service, &query, heard_api::Viewer::anonymous()).await;
+        assert!(anonymous["data"].is_null() || anonymous["data"]["decision"].is_null(), "{anonymous}");
+        assert!(!mentions(&anonymous, SPEAKER), "{anonymous}");
+    }
+    let viewer = heard_api::Viewer { actor: actor.clone(), ..heard_api::Viewer::anonymous() };
+    for hostile in ["2026-02-30", "'; DROP TABLE decision; --", "", "99999-01-01"] {
+        let query =
+            format!("{{ decision(id: \"{decision}\", asAt: {}) {{ id }} }}", serde_json::to_string(hostile).unwrap());
+        let answer = ask(service, &query, viewer.clone()).await;
+        assert_eq!(answer["errors"][0]["extensions"]["field"], json!("asAt"), "{hostile:?}: {answer}");
+        assert!(!answer.to_string().contains("DROP"), "{answer}");
+    }
     close(world).await;
 }
