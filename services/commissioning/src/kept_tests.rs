@@ -709,10 +709,7 @@ async fn a_decision_as_at_a_day_or_a_position_read_from_its_own_streams_is_what_
             continue;
         }
         let evidence = answer["data"]["decision"]["evidence"].as_array().unwrap_or_else(|| panic!("{answer}"));
-        assert!(
-            !mentions(&answer, SPEAKER) && !mentions(&answer, "weeks"),
-            "no words for another hub: {answer}"
-        );
+        assert!(!mentions(&answer, SPEAKER) && !mentions(&answer, "weeks"), "no words for another hub: {answer}");
         assert!(evidence.iter().any(|link| link["content"] == json!("Waiting for a script")), "the theme: {answer}");
         let anonymous = ask(service, &query, heard_api::Viewer::anonymous()).await;
         assert!(anonymous["data"].is_null() || anonymous["data"]["decision"].is_null(), "{anonymous}");
